@@ -1,0 +1,31 @@
+// Lint rules for coord. The pure cores (state, raft, gossip) may not import I/O or read clocks:
+// that is what lets a seeded simulation replay any run exactly (DESIGN.md, "Rules of the house").
+import js from '@eslint/js'
+import tseslint from 'typescript-eslint'
+
+const ioModules = ['fs', 'net', 'dgram', 'http', 'https', 'child_process', 'timers', 'worker_threads', 'fs/promises']
+const noIo = ioModules.flatMap((m) => [m, `node:${m}`])
+
+export default tseslint.config(
+  {ignores: ['dist/**', 'node_modules/**', 'oclif.manifest.json', '.bench-tmp/**']},
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {globals: {process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly', URL: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', AbortController: 'readonly', queueMicrotask: 'readonly'}},
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', {argsIgnorePattern: '^_', varsIgnorePattern: '^_'}],
+      '@typescript-eslint/no-explicit-any': 'error',
+    },
+  },
+  {
+    files: ['src/lib/state/**/*.ts', 'src/lib/raft/core*.ts', 'src/lib/gossip/core*.ts'],
+    ignores: ['src/lib/**/*{driver,node,transport,store,storage,io}*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {paths: noIo.map((name) => ({name, message: 'pure core: no I/O here, move it to the driver'}))}],
+      'no-restricted-properties': ['error',
+        {object: 'Date', property: 'now', message: 'pure core: time is an input'},
+        {object: 'Math', property: 'random', message: 'pure core: randomness is an injected Rng'},
+        {object: 'performance', property: 'now', message: 'pure core: time is an input'}],
+    },
+  },
+)

@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// Runs every compiled test file under dist/test with Node's built-in test runner.
+// Unit tests first (fast, pure), then the CLI and integration suites that start real agents.
+// Node 20's --test takes file paths, not globs, so the files are listed here.
+import {readdirSync, statSync} from 'node:fs'
+import {join} from 'node:path'
+import {spawnSync} from 'node:child_process'
+
+const root = 'dist/test'
+const suites = (process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['unit', 'cli', 'integration'])
+const files = []
+const walk = (dir) => {
+  let names
+  try { names = readdirSync(dir).sort() } catch { return }
+  for (const name of names) {
+    const path = join(dir, name)
+    if (statSync(path).isDirectory()) walk(path)
+    else if (name.endsWith('.test.js')) files.push(path)
+  }
+}
+for (const suite of suites) walk(join(root, suite))
+if (files.length === 0) {
+  console.error('Error: no test files found under dist/test (did the build run?)')
+  process.exit(1)
+}
+// Integration tests start agent processes; two at a time keeps a 2-core machine responsive.
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], {stdio: 'inherit'})
+process.exit(result.status ?? 1)

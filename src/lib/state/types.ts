@@ -1,0 +1,116 @@
+// The replicated state machine's vocabulary: the commands that enter the (Raft) log, what applying
+// them returns, and the records that reads hand back. Everything here is plain data so a command
+// can be encoded into a log entry (msgpack) and replayed byte-for-byte on every server.
+//
+// Contract (as hashicorp/raft's fsm.go): `apply` is deterministic — it may read only the command
+// and the entry's index, never a clock or a random source. Wall time that a rule needs (lock-delay
+// windows) travels inside the command as `now`, stamped once by the proposer.
+
+/** A key/value entry as Consul's KVPair, with the value kept as raw bytes. */
+export interface KVEntry {
+  key: string
+  value: Uint8Array
+  /** Opaque uint64 owned by the client (Consul's `Flags`). */
+  flags: bigint
+  createIndex: number
+  modifyIndex: number
+  /** Number of successful acquisitions by a session that did not already hold the key. */
+  lockIndex: number
+  /** ID of the session holding the lock, or '' when unlocked. */
+  session: string
+}
+
+export type SessionBehavior = 'release' | 'delete'
+
+export interface Session {
+  id: string
+  name: string
+  node: string
+  /** Node check IDs the session is bound to (Consul's NodeChecks / legacy Checks). */
+  nodeChecks: string[]
+  serviceChecks: Array<{id: string; namespace?: string}>
+  lockDelayMs: number
+  behavior: SessionBehavior
+  /** TTL exactly as the client wrote it (`"30s"`), '' for none. Timers live on the leader, not here. */
+  ttl: string
+  createIndex: number
+  modifyIndex: number
+}
+
+/** A minimal catalog node so sessions can be bound to registered nodes (issue 6 extends this). */
+export interface CatalogNode {
+  id: string
+  node: string
+  address: string
+  datacenter: string
+  createIndex: number
+  modifyIndex: number
+}
+
+export type HealthStatus = 'passing' | 'warning' | 'critical'
+
+export interface NodeCheck {
+  node: string
+  checkId: string
+  name: string
+  status: HealthStatus
+  notes: string
+  output: string
+  createIndex: number
+  modifyIndex: number
+}
+
+/** KV verbs as in Consul's /v1/txn (and the single-key KV endpoint, which uses a subset). */
+export type KVVerb =
+  | 'set' | 'cas' | 'lock' | 'unlock'
+  | 'get' | 'get-tree' | 'check-index' | 'check-session' | 'check-not-exists'
+  | 'delete' | 'delete-tree' | 'delete-cas'
+
+export interface KVOp {
+  verb: KVVerb
+  key: string
+  value?: Uint8Array
+  flags?: bigint
+  /** ModifyIndex for cas/check-index/delete-cas (0 on cas = "must not exist"). */
+  index?: number
+  /** Session for lock/unlock/check-session. */
+  session?: string
+}
+
+/** Every change to replicated state. `now` is the proposer's wall clock in ms since the epoch. */
+export type Command =
+  | {type: 'kv'; now: number; op: KVOp}
+  | {type: 'txn'; now: number; ops: KVOp[]}
+  | {type: 'session-create'; now: number; session: Omit<Session, 'createIndex' | 'modifyIndex'>}
+  | {type: 'session-destroy'; now: number; id: string}
+  | {type: 'node-register'; now: number; node: Omit<CatalogNode, 'createIndex' | 'modifyIndex'>; checks: Array<Omit<NodeCheck, 'createIndex' | 'modifyIndex'>>}
+  | {type: 'tombstone-reap'; now: number; upToIndex: number}
+
+export interface TxnError {
+  opIndex: number
+  what: string
+}
+
+export interface TxnResult {
+  /** One entry per result-producing op, in op order (Consul omits delete/check-not-exists). */
+  results: KVEntry[] | null
+  errors: TxnError[] | null
+}
+
+/**
+ * What applying one command returned. `error` is a rejection the client caused (unknown session,
+ * bad behaviour); the entry still consumed its index, as in Consul.
+ */
+export type ApplyResult =
+  | {type: 'kv'; ok: boolean; error?: string}
+  | {type: 'txn'; txn: TxnResult}
+  | {type: 'session-create'; id?: string; error?: string}
+  | {type: 'session-destroy'}
+  | {type: 'node-register'}
+  | {type: 'tombstone-reap'}
+
+/** A read's answer plus the index a blocking query compares against (never 0 once rendered). */
+export interface Indexed<T> {
+  index: number
+  value: T
+}
