@@ -1,0 +1,270 @@
+// Agent configuration: Consul's JSON config keys are the one vocabulary. Command-line flags are
+// turned into the same keys, so defaults < config files (in order) < flags merge through one path,
+// are validated once (every problem reported, naming the key), and the result is frozen.
+import {readFileSync, readdirSync, statSync} from 'node:fs'
+import {join} from 'node:path'
+import {hostname} from 'node:os'
+import {parseDuration} from '../duration.js'
+import {parseLogLevel, type LogLevel} from './logger.js'
+
+export interface AgentConfig {
+  readonly dev: boolean
+  readonly server: boolean
+  readonly bootstrap: boolean
+  readonly bootstrapExpect: number
+  /** '' in -dev mode: state lives in memory only. */
+  readonly dataDir: string
+  readonly nodeName: string
+  /** '' until the agent generates or loads one from the data dir. */
+  readonly nodeId: string
+  readonly datacenter: string
+  readonly bindAddr: string
+  readonly advertiseAddr: string
+  readonly clientAddrs: readonly string[]
+  readonly ports: Readonly<{http: number; dns: number; server: number; serfLan: number; serfWan: number}>
+  readonly logLevel: LogLevel
+  readonly logJson: boolean
+  readonly ui: boolean
+  readonly enableScriptChecks: boolean
+  readonly disableRemoteExec: boolean
+  /** Lower bound for session TTLs (Consul's session_ttl_min, default 10s); operators may lower it. */
+  readonly sessionTtlMinMs: number
+  readonly kvMaxValueSize: number
+  readonly txnMaxReqLen: number
+  readonly txnMaxOps: number
+  /** Milliseconds between log snapshots (compaction), checked against snapshotThreshold entries. */
+  readonly snapshotThreshold: number
+  readonly configFiles: readonly string[]
+}
+
+/** Raw config in Consul's JSON shape (snake_case keys), as read from files or built from flags. */
+export type RawConfig = Record<string, unknown>
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID'
+  constructor(readonly problems: string[]) {
+    super(problems.length === 1 ? problems[0] : `${problems.length} problems in the configuration:\n  ${problems.join('\n  ')}`)
+  }
+}
+
+// Consul keys coord reads today. Other Consul keys are accepted with a warning (a Consul config
+// keeps working); anything else is a typo and an error, as Consul itself treats unknown keys.
+const supportedKeys = new Set([
+  'datacenter', 'data_dir', 'node_name', 'node_id', 'server', 'bootstrap', 'bootstrap_expect', 'bind_addr',
+  'advertise_addr', 'client_addr', 'ports', 'log_level', 'log_json', 'ui', 'ui_config', 'enable_script_checks',
+  'disable_remote_exec', 'session_ttl_min', 'limits', 'raft_snapshot_threshold',
+])
+const acceptedConsulKeys = new Set([
+  'acl', 'addresses', 'advertise_addr_wan', 'auto_encrypt', 'autopilot', 'check_update_interval', 'checks', 'check',
+  'connect', 'dns_config', 'domain', 'enable_local_script_checks', 'encrypt', 'encrypt_verify_incoming',
+  'encrypt_verify_outgoing', 'enable_debug', 'gossip_lan', 'gossip_wan', 'http_config', 'leave_on_terminate',
+  'log_file', 'node_meta', 'performance', 'primary_datacenter', 'raft_protocol', 'raft_snapshot_interval',
+  'raft_trailing_logs', 'reconnect_timeout', 'recursors', 'rejoin_after_leave', 'retry_interval', 'retry_join',
+  'retry_max', 'services', 'service', 'skip_leave_on_interrupt', 'start_join', 'telemetry', 'tls', 'translate_wan_addrs',
+  'watches', 'verify_incoming', 'verify_outgoing', 'ca_file', 'cert_file', 'key_file', 'disable_update_check',
+  'segment', 'serf_lan', 'serf_wan', 'enable_syslog', 'syslog_facility', 'pid_file', 'disable_host_node_id',
+])
+const supportedPorts = new Set(['http', 'dns', 'server', 'serf_lan', 'serf_wan'])
+const acceptedPorts = new Set(['https', 'grpc', 'grpc_tls', 'sidecar_min_port', 'sidecar_max_port', 'expose_min_port', 'expose_max_port'])
+const supportedLimits = new Set(['kv_max_value_size', 'txn_max_req_len'])
+
+/** Reads `-config-file` paths and every *.json in each `-config-dir`, in Consul's order. */
+export function readConfigFiles(files: readonly string[], dirs: readonly string[]): Array<{path: string; raw: RawConfig}> {
+  const paths = [...files]
+  for (const dir of dirs) {
+    let names: string[]
+    try {
+      names = readdirSync(dir).filter((name) => name.endsWith('.json') || name.endsWith('.hcl')).sort()
+    } catch (error) {
+      throw new ConfigError([`Error reading config dir ${dir}: ${(error as Error).message}`])
+    }
+    for (const name of names) {
+      const path = join(dir, name)
+      if (statSync(path).isFile()) paths.push(path)
+    }
+  }
+  return paths.map((path) => ({path, raw: readConfigFile(path)}))
+}
+
+function readConfigFile(path: string): RawConfig {
+  if (path.endsWith('.hcl')) throw new ConfigError([`Error parsing ${path}: HCL config files are not supported; write it as JSON`])
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new ConfigError([`Error reading ${path}: ${(error as Error).message}`])
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (error) {
+    throw new ConfigError([`Error parsing ${path}: ${(error as Error).message}`])
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError([`Error parsing ${path}: the top level must be a JSON object`])
+  }
+  return parsed as RawConfig
+}
+
+/** Later sources win; nested objects (ports, limits) merge key by key. */
+export function mergeRaw(...sources: RawConfig[]): RawConfig {
+  const out: RawConfig = {}
+  for (const source of sources) {
+    for (const [key, value] of Object.entries(source)) {
+      const prior = out[key]
+      out[key] = isPlainObject(prior) && isPlainObject(value) ? {...prior, ...value} : value
+    }
+  }
+  return out
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+}
+
+/**
+ * Validates merged raw config and builds the frozen AgentConfig. `warn` receives keys coord accepts
+ * from Consul configs but does not act on yet.
+ */
+export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: string[]; warn?: (msg: string) => void}): AgentConfig {
+  const problems: string[] = []
+  const warn = opts.warn ?? (() => {})
+  for (const key of Object.keys(raw)) {
+    if (supportedKeys.has(key)) continue
+    if (acceptedConsulKeys.has(key)) warn(`config key "${key}" is accepted but not yet acted on by coord`)
+    else problems.push(`invalid config key ${key}`)
+  }
+  const read = new FieldReader(raw, problems)
+  const dev = opts.dev
+  const server = read.bool('server', dev)
+  const bootstrap = read.bool('bootstrap', dev)
+  const ports = read.object('ports', supportedPorts, acceptedPorts, warn)
+  const limits = read.object('limits', supportedLimits, new Set(), warn)
+  const portOf = (name: string, fallback: number) => new FieldReader(ports, problems, 'ports.').port(name, fallback)
+  const limitReader = new FieldReader(limits, problems, 'limits.')
+  const kvMaxValueSize = limitReader.positiveInt('kv_max_value_size', 512 * 1024)
+  const bindAddr = read.string('bind_addr', dev ? '127.0.0.1' : '0.0.0.0')
+  const config: AgentConfig = {
+    dev,
+    server,
+    bootstrap,
+    bootstrapExpect: read.nonNegativeInt('bootstrap_expect', 0),
+    dataDir: read.string('data_dir', ''),
+    nodeName: read.string('node_name', hostname()),
+    nodeId: read.string('node_id', ''),
+    datacenter: read.string('datacenter', 'dc1').toLowerCase(),
+    bindAddr,
+    advertiseAddr: read.string('advertise_addr', bindAddr === '0.0.0.0' ? '127.0.0.1' : bindAddr),
+    clientAddrs: read.string('client_addr', '127.0.0.1').split(/\s+/).filter(Boolean),
+    ports: {
+      http: portOf('http', 8500), dns: portOf('dns', 8600), server: portOf('server', 8300),
+      serfLan: portOf('serf_lan', 8301), serfWan: portOf('serf_wan', 8302),
+    },
+    logLevel: read.logLevel('log_level', dev ? 'debug' : 'info'),
+    logJson: read.bool('log_json', false),
+    ui: read.bool('ui', dev),
+    enableScriptChecks: read.bool('enable_script_checks', false),
+    disableRemoteExec: read.bool('disable_remote_exec', true),
+    sessionTtlMinMs: read.duration('session_ttl_min', 10_000),
+    kvMaxValueSize,
+    txnMaxReqLen: Math.max(kvMaxValueSize, limitReader.positiveInt('txn_max_req_len', 512 * 1024)),
+    txnMaxOps: 64,
+    snapshotThreshold: read.positiveInt('raft_snapshot_threshold', 16384),
+    configFiles: opts.configFiles ?? [],
+  }
+  if (!dev && config.dataDir === '') problems.push('data_dir: must be set unless -dev is given (use -data-dir=PATH)')
+  if (!dev && !config.server) problems.push('server: coord agents run as servers for now; pass -server (client mode arrives with gossip)')
+  if (config.nodeName === '') problems.push('node_name: must not be empty')
+  if (config.clientAddrs.length === 0) problems.push('client_addr: needs at least one address')
+  if (problems.length > 0) throw new ConfigError(problems)
+  return Object.freeze(config)
+}
+
+class FieldReader {
+  constructor(private readonly raw: Record<string, unknown>, private readonly problems: string[], private readonly prefix = '') {}
+
+  private get(key: string): unknown {
+    return this.raw[key]
+  }
+
+  private fail(key: string, want: string, value: unknown): void {
+    this.problems.push(`${this.prefix}${key}: expected ${want}, got ${JSON.stringify(value)}`)
+  }
+
+  bool(key: string, fallback: boolean): boolean {
+    const value = this.get(key)
+    if (value === undefined) return fallback
+    if (typeof value === 'boolean') return value
+    if (value === 'true' || value === 'false') return value === 'true'
+    this.fail(key, 'true or false', value)
+    return fallback
+  }
+
+  string(key: string, fallback: string): string {
+    const value = this.get(key)
+    if (value === undefined) return fallback
+    if (typeof value === 'string') return value
+    this.fail(key, 'a string', value)
+    return fallback
+  }
+
+  int(key: string, fallback: number, min: number, max: number, want: string): number {
+    const value = this.get(key)
+    if (value === undefined) return fallback
+    const number = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value
+    if (typeof number === 'number' && Number.isInteger(number) && number >= min && number <= max) return number
+    this.fail(key, want, value)
+    return fallback
+  }
+
+  nonNegativeInt(key: string, fallback: number): number {
+    return this.int(key, fallback, 0, Number.MAX_SAFE_INTEGER, 'a non-negative integer')
+  }
+
+  positiveInt(key: string, fallback: number): number {
+    return this.int(key, fallback, 1, Number.MAX_SAFE_INTEGER, 'a positive integer')
+  }
+
+  /** Ports 0 (pick a free one; used by tests) to 65535; -1 disables, as in Consul. */
+  port(key: string, fallback: number): number {
+    return this.int(key, fallback, -1, 65535, 'a port number (-1 to disable)')
+  }
+
+  duration(key: string, fallback: number): number {
+    const value = this.get(key)
+    if (value === undefined) return fallback
+    try {
+      if (typeof value !== 'string') throw new Error('not a string')
+      const ms = parseDuration(value)
+      if (ms < 0) throw new Error('negative')
+      return ms
+    } catch {
+      this.fail(key, 'a duration such as "10s"', value)
+      return fallback
+    }
+  }
+
+  logLevel(key: string, fallback: LogLevel): LogLevel {
+    const value = this.get(key)
+    if (value === undefined) return fallback
+    const level = typeof value === 'string' ? parseLogLevel(value) : undefined
+    if (level) return level
+    this.fail(key, 'one of trace, debug, info, warn, error', value)
+    return fallback
+  }
+
+  object(key: string, supported: Set<string>, accepted: Set<string>, warn: (msg: string) => void): Record<string, unknown> {
+    const value = this.get(key)
+    if (value === undefined) return {}
+    if (!isPlainObject(value)) {
+      this.fail(key, 'an object', value)
+      return {}
+    }
+    for (const inner of Object.keys(value)) {
+      if (supported.has(inner)) continue
+      if (accepted.has(inner)) warn(`config key "${key}.${inner}" is accepted but not yet acted on by coord`)
+      else this.problems.push(`invalid config key ${key}.${inner}`)
+    }
+    return value
+  }
+}

@@ -1,0 +1,37 @@
+// GET /v1/agent/self and /v1/agent/members (SPEC-http §5).
+import {type ApiClient, type QueryOptions} from './client.js'
+
+export interface AgentMember {
+  Name: string
+  Addr: string
+  Port: number
+  Tags: Record<string, string>
+  /** Serf status: 0 none, 1 alive, 2 leaving, 3 left, 4 failed. */
+  Status: number
+  ProtocolMin: number
+  ProtocolMax: number
+  ProtocolCur: number
+  DelegateMin: number
+  DelegateMax: number
+  DelegateCur: number
+}
+
+export interface AgentSelf {
+  Config: Record<string, unknown>
+  DebugConfig?: Record<string, unknown>
+  Member: AgentMember
+  Stats: Record<string, Record<string, string>>
+  Meta?: Record<string, string>
+  [extra: string]: unknown
+}
+
+export async function agentSelf(client: ApiClient, q: QueryOptions = {}): Promise<AgentSelf> {
+  const {value} = await client.getJson('/v1/agent/self', q)
+  return value as AgentSelf
+}
+
+export async function agentMembers(client: ApiClient, options: {wan?: boolean; segment?: string; filter?: string} & QueryOptions = {}): Promise<AgentMember[]> {
+  const {wan, segment, ...q} = options
+  const {value} = await client.getJson('/v1/agent/members', {...q, params: {wan: wan === true, segment: segment || undefined}})
+  return Array.isArray(value) ? (value as AgentMember[]) : []
+}

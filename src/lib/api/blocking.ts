@@ -1,0 +1,69 @@
+// Blocking-query loop (SPEC-http §1.4) as an async generator. Who calls: `coord watch`, lock helpers,
+// anything that follows a value. Contract with the caller:
+// - each yield is a result whose index differs from the previous one (the first read always yields);
+// - an index that goes backwards (snapshot restore, leader change) resets to 0: a full re-read;
+// - a returned index of 0 is treated as 1, so the next request still blocks;
+// - errors back off exponentially (baseMs doubling, capped at maxMs); after maxRetries consecutive
+//   failures the last error is thrown. Aborting `signal` ends the generator quietly.
+import {type QueryMeta, type QueryOptions} from './client.js'
+
+export interface BlockingOptions {
+  /** Maximum block time per request (the server clamps to 10m). Default 5 minutes. */
+  waitMs?: number
+  /** First back-off after an error. Default 1000. */
+  baseMs?: number
+  /** Back-off ceiling. Default 30000. */
+  maxMs?: number
+  /** Consecutive failures tolerated before the error is thrown. Default Infinity. */
+  maxRetries?: number
+  /** Index to start from (0 = read immediately). */
+  startIndex?: number
+  signal?: AbortSignal
+  /** Sleep used between retries; tests inject a fake. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+}
+
+export type BlockingFetch<T> = (q: QueryOptions) => Promise<{value: T; meta: QueryMeta}>
+
+export async function* blockingQuery<T>(fetch: BlockingFetch<T>, options: BlockingOptions = {}): AsyncGenerator<{value: T; meta: QueryMeta}> {
+  const waitMs = options.waitMs ?? 300_000
+  const baseMs = options.baseMs ?? 1000
+  const maxMs = options.maxMs ?? 30_000
+  const maxRetries = options.maxRetries ?? Number.POSITIVE_INFINITY
+  const sleep = options.sleep ?? defaultSleep
+  let index = options.startIndex ?? 0
+  let first = true
+  let failures = 0
+  while (!options.signal?.aborted) {
+    let result: {value: T; meta: QueryMeta}
+    try {
+      result = await fetch({waitIndex: index, waitMs, signal: options.signal})
+    } catch (error) {
+      if (options.signal?.aborted) return
+      failures += 1
+      if (failures > maxRetries) throw error
+      await sleep(Math.min(maxMs, baseMs * 2 ** Math.min(failures - 1, 30)), options.signal)
+      continue
+    }
+    failures = 0
+    let next = result.meta.lastIndex
+    if (next === 0) next = 1
+    const changed = first || next !== index
+    if (next < index) next = 0
+    first = false
+    index = next
+    if (changed) yield result
+  }
+}
+
+function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, {once: true})
+    function done(): void {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+  })
+}

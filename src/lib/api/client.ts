@@ -1,0 +1,174 @@
+// ApiClient: the configured connection to one agent, plus the request/metadata plumbing every
+// endpoint module (kv.ts, session.ts, ...) shares. Mirrors Consul's Go api.Config/QueryOptions.
+import {readdirSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {formatDuration} from '../duration.js'
+import {parseAddress, type AgentAddress} from './address.js'
+import {ApiConfigError, ApiDecodeError, ApiResponseError} from './errors.js'
+import {parseJsonPreservingFlags} from './json.js'
+import {Transport, type WireResponse} from './transport.js'
+
+export interface ClientConfig {
+  /** `host:port`, `http(s)://host:port` or `unix:///path`; default 127.0.0.1:8500. */
+  address?: string
+  /** Use https when the address has no scheme (CONSUL_HTTP_SSL). */
+  useTls?: boolean
+  token?: string
+  /** A file whose trimmed content is the token; wins over `token`. */
+  tokenFile?: string
+  /** `user:pass` or `user` (CONSUL_HTTP_AUTH). */
+  httpAuth?: string
+  caFile?: string
+  caPath?: string
+  clientCert?: string
+  clientKey?: string
+  tlsServerName?: string
+  /** false: skip certificate verification (CONSUL_HTTP_SSL_VERIFY=false). */
+  tlsVerify?: boolean
+  /** Default datacenter for every request (`?dc=`). */
+  datacenter?: string
+}
+
+export interface QueryOptions {
+  datacenter?: string
+  stale?: boolean
+  consistent?: boolean
+  /** Blocking query: wait for an index greater than this. */
+  waitIndex?: number
+  /** Blocking query: maximum wait in milliseconds. */
+  waitMs?: number
+  filter?: string
+  token?: string
+  signal?: AbortSignal
+}
+
+export interface QueryMeta {
+  lastIndex: number
+  knownLeader: boolean
+  lastContactMs: number
+}
+
+export type QueryParams = Record<string, string | number | bigint | boolean | undefined>
+
+export interface CallOptions extends QueryOptions {
+  params?: QueryParams
+  body?: Uint8Array | string
+  /** Statuses answered without throwing (404 on a KV read, 409 on a txn). */
+  accept?: number[]
+}
+
+export class ApiClient {
+  readonly address: AgentAddress
+  readonly config: Readonly<ClientConfig>
+  readonly #transport: Transport
+  readonly #token?: string
+  readonly #auth?: string
+
+  constructor(config: ClientConfig = {}) {
+    this.config = Object.freeze({...config})
+    this.address = parseAddress(config.address ?? '', config.useTls === true)
+    this.#token = config.tokenFile ? readTokenFile(config.tokenFile) : (config.token || undefined)
+    this.#auth = config.httpAuth ? Buffer.from(config.httpAuth.includes(':') ? config.httpAuth : `${config.httpAuth}:`).toString('base64') : undefined
+    this.#transport = new Transport(this.address, {
+      ca: readCa(config.caFile, config.caPath),
+      cert: config.clientCert ? readTlsFile(config.clientCert, 'client cert') : undefined,
+      key: config.clientKey ? readTlsFile(config.clientKey, 'client key') : undefined,
+      serverName: config.tlsServerName || undefined,
+      verify: config.tlsVerify,
+    })
+  }
+
+  /** Sends one request; throws ApiConnectionError or, for an unaccepted status, ApiResponseError. */
+  async call(method: 'GET' | 'PUT' | 'DELETE' | 'POST', path: string, options: CallOptions = {}): Promise<WireResponse & {meta: QueryMeta}> {
+    const query = new URLSearchParams()
+    const dc = options.datacenter ?? this.config.datacenter
+    if (dc) query.set('dc', dc)
+    if (options.stale) query.set('stale', '')
+    if (options.consistent) query.set('consistent', '')
+    if (options.waitIndex !== undefined && options.waitIndex > 0) query.set('index', String(options.waitIndex))
+    if (options.waitMs !== undefined && options.waitMs > 0) query.set('wait', formatDuration(Math.round(options.waitMs)))
+    if (options.filter) query.set('filter', options.filter)
+    for (const [name, value] of Object.entries(options.params ?? {})) {
+      if (value === undefined || value === false) continue
+      query.set(name, value === true ? '' : String(value))
+    }
+    const headers: Record<string, string> = {}
+    const token = options.token ?? this.#token
+    if (token) headers['x-consul-token'] = token
+    if (this.#auth) headers.authorization = `Basic ${this.#auth}`
+    const qs = query.toString()
+    const response = await this.#transport.send({
+      method, path: `${encodePath(path)}${qs ? `?${qs}` : ''}`, headers, body: options.body, signal: options.signal,
+    })
+    if (response.status !== 200 && !(options.accept ?? []).includes(response.status)) {
+      throw new ApiResponseError(response.status, response.body.toString('utf8'))
+    }
+    return {...response, meta: readMeta(response.headers)}
+  }
+
+  /** GET returning decoded JSON (Flags kept exact) and the query metadata. */
+  async getJson(path: string, options: CallOptions = {}): Promise<{status: number; value: unknown; meta: QueryMeta}> {
+    const response = await this.call('GET', path, options)
+    return {status: response.status, value: decodeJson(response), meta: response.meta}
+  }
+
+  async close(): Promise<void> {
+    await this.#transport.close()
+  }
+}
+
+export function decodeJson(response: WireResponse): unknown {
+  const text = response.body.toString('utf8')
+  if (text.trim() === '') return null
+  try {
+    return parseJsonPreservingFlags(text)
+  } catch (error) {
+    throw new ApiDecodeError(`Failed to decode response: ${(error as Error).message}`, error)
+  }
+}
+
+/** X-Consul-Index (0 read as 1, SPEC-http §1.4), X-Consul-KnownLeader, X-Consul-LastContact. */
+export function readMeta(headers: Record<string, string>): QueryMeta {
+  const index = Number(headers['x-consul-index'] ?? '0')
+  return {
+    lastIndex: Number.isFinite(index) ? index : 0,
+    knownLeader: headers['x-consul-knownleader'] === 'true',
+    lastContactMs: Number(headers['x-consul-lastcontact'] ?? '0') || 0,
+  }
+}
+
+/** Percent-encodes each path segment the way Go's url.URL does, keeping `/`. */
+function encodePath(path: string): string {
+  return path.split('/').map((segment) => encodeURIComponent(segment).replace(/%40/g, '@').replace(/%3A/gi, ':')).join('/')
+}
+
+function readTokenFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim()
+  } catch (error) {
+    throw new ApiConfigError(`Error loading token file: ${(error as Error).message}`, error)
+  }
+}
+
+function readTlsFile(file: string, what: string): Buffer {
+  try {
+    return readFileSync(file)
+  } catch (error) {
+    throw new ApiConfigError(`Error loading ${what}: ${(error as Error).message}`, error)
+  }
+}
+
+function readCa(caFile?: string, caPath?: string): Buffer[] | undefined {
+  const cas: Buffer[] = []
+  if (caFile) cas.push(readTlsFile(caFile, 'CA File'))
+  if (caPath) {
+    let names: string[]
+    try {
+      names = readdirSync(caPath).sort()
+    } catch (error) {
+      throw new ApiConfigError(`Error loading CA Path: ${(error as Error).message}`, error)
+    }
+    for (const name of names) if (/\.(pem|crt|cer)$/i.test(name)) cas.push(readTlsFile(join(caPath, name), 'CA Path'))
+  }
+  return cas.length > 0 ? cas : undefined
+}

@@ -1,0 +1,47 @@
+// Consul-style usage text (`-flag=<value>` forms), printed after a flag error and for -h when a
+// command runs outside oclif's help (in-process tests).
+import {type FlagSet} from './flags.js'
+import {clientFlags, serverFlags} from './http-flags.js'
+
+export interface UsageSource {
+  id?: string
+  usage?: string
+  description?: string
+  flags: FlagSet
+}
+
+export function renderUsage(bin: string, command: UsageSource): string {
+  const shared = new Set<unknown>([...Object.values(clientFlags), ...Object.values(serverFlags)])
+  const entries = Object.entries(command.flags).filter(([, def]) => !def.hidden).sort(([a], [b]) => a.localeCompare(b))
+  const http = entries.filter(([, def]) => shared.has(def))
+  const own = entries.filter(([, def]) => !shared.has(def))
+  const usageLine = command.usage ?? `${(command.id ?? '').replaceAll(':', ' ')} [options]`
+  const parts = [`Usage: ${bin} ${usageLine}`]
+  if (command.description) parts.push('', ...command.description.split('\n').map((line) => line ? `  ${line}` : ''))
+  const section = (title: string, list: typeof entries): void => {
+    if (list.length === 0) return
+    parts.push('', title)
+    for (const [name, def] of list) {
+      parts.push('', def.kind === 'bool' ? `  -${name}` : `  -${name}=${def.helpValue ?? '<value>'}`)
+      parts.push(...wrap(def.description, 75).map((line) => `     ${line}`))
+    }
+  }
+  section('HTTP API Options', http)
+  section('Command Options', own)
+  return parts.join('\n')
+}
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line)
+      line = word
+    } else {
+      line = line ? `${line} ${word}` : word
+    }
+  }
+  if (line) lines.push(line)
+  return lines
+}

@@ -1,0 +1,61 @@
+// What the HTTP endpoints may use of the agent. Endpoints read the state machine directly and
+// change it only through `consensus.propose` (DESIGN.md: one way in for writes).
+import type {IncomingMessage, ServerResponse} from 'node:http'
+import type {AgentConfig} from '../agent/config.js'
+import type {LogHub, Logger} from '../agent/logger.js'
+import type {Consensus} from '../server/consensus.js'
+import type {SessionTimers} from '../server/session-timers.js'
+import type {StateMachine} from '../state/state-machine.js'
+import type {QueryOptions} from './query.js'
+
+/** A gossip member as /v1/agent/members renders it (serf's Member). */
+export interface MemberInfo {
+  Name: string
+  Addr: string
+  Port: number
+  Tags: Record<string, string>
+  Status: number
+  ProtocolMin: number
+  ProtocolMax: number
+  ProtocolCur: number
+  DelegateMin: number
+  DelegateMax: number
+  DelegateCur: number
+}
+
+export interface AgentContext {
+  readonly config: AgentConfig
+  readonly nodeId: string
+  readonly version: string
+  readonly state: StateMachine
+  readonly consensus: Consensus
+  readonly sessionTimers: SessionTimers
+  readonly logs: LogHub
+  readonly log: Logger
+  readonly startedAt: Date
+  members(): MemberInfo[]
+  /** Wall clock for commands' `now` (lock-delay windows); injectable for tests. */
+  now(): number
+}
+
+export interface RequestContext {
+  readonly req: IncomingMessage
+  readonly res: ServerResponse
+  readonly params: URLSearchParams
+  /** Decoded path after the route prefix (the KV key, the session ID, ...). */
+  readonly tail: string
+  readonly query: QueryOptions
+  /** The request body, at most `limit` bytes; a larger body answers 413 with `tooLargeMessage(n)`. */
+  body(limit: number, tooLargeMessage?: (size: number) => string): Promise<Buffer>
+  /** Resolves when the client disconnects before the answer is written. */
+  readonly closed: Promise<void>
+}
+
+export type Handler = (ctx: RequestContext) => Promise<void> | void
+
+export interface Route {
+  /** Path prefix such as '/v1/kv/'; with `exact`, the whole path. */
+  path: string
+  exact?: boolean
+  methods: Partial<Record<'GET' | 'PUT' | 'POST' | 'DELETE', Handler>>
+}

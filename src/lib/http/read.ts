@@ -1,0 +1,21 @@
+// The common shape of a Consul read: check consistency, run (maybe blocking) the query, set the
+// X-Consul-* headers. Endpoints pass what to read and what to watch.
+import type {AgentContext, RequestContext} from './context.js'
+import {blockingRead, type Watch} from './blocking.js'
+import {setQueryMeta} from './respond.js'
+import {NoLeaderError} from '../server/consensus.js'
+import type {Indexed} from '../state/types.js'
+
+export async function consistentRead<T>(agent: AgentContext, ctx: RequestContext, read: () => Indexed<T>, watch: Watch): Promise<Indexed<T> | undefined> {
+  const {query} = ctx
+  if (!query.stale && !agent.consensus.isLeader()) throw new NoLeaderError()
+  const result = await blockingRead(read, watch, {minIndex: query.index, waitMs: query.waitMs, closed: ctx.closed})
+  if (!result) return undefined
+  setQueryMeta(ctx.res, {
+    index: result.index,
+    knownLeader: agent.consensus.knownLeader(),
+    lastContactMs: agent.consensus.lastContactMs(),
+    consistency: query.stale ? 'stale' : query.consistent ? 'consistent' : 'leader',
+  })
+  return result
+}

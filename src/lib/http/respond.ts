@@ -1,0 +1,54 @@
+// Writing responses the way Consul's HTTP server does: compact JSON (or 4-space indented with a
+// trailing newline under ?pretty), gzip when asked, query metadata headers on reads.
+import type {IncomingMessage, ServerResponse} from 'node:http'
+import {gzipSync} from 'node:zlib'
+
+const BIG = '\u0000big:'
+
+/** JSON.stringify that writes bigint values (uint64 KV Flags) as exact numbers. */
+export function toJson(value: unknown, pretty: boolean): string {
+  let sawBig = false
+  const text = JSON.stringify(value, (_key, v) => {
+    if (typeof v !== 'bigint') return v
+    sawBig = true
+    return `${BIG}${v}`
+  }, pretty ? 4 : undefined) ?? 'null'
+  const out = sawBig ? text.replace(/"\\u0000big:(\d+)"/g, '$1') : text
+  return pretty ? `${out}\n` : out
+}
+
+export interface QueryMeta {
+  index: number
+  knownLeader: boolean
+  lastContactMs: number
+  consistency?: 'leader' | 'consistent' | 'stale'
+}
+
+export function setQueryMeta(res: ServerResponse, meta: QueryMeta): void {
+  // An index of 0 would make clients spin: Consul never returns it, and neither do we.
+  res.setHeader('X-Consul-Index', String(Math.max(1, meta.index)))
+  res.setHeader('X-Consul-KnownLeader', String(meta.knownLeader))
+  res.setHeader('X-Consul-LastContact', String(meta.lastContactMs))
+  if (meta.consistency) res.setHeader('X-Consul-Effective-Consistency', meta.consistency)
+}
+
+export function sendBody(req: IncomingMessage, res: ServerResponse, status: number, body: Buffer | string, contentType?: string): void {
+  let payload = typeof body === 'string' ? Buffer.from(body) : body
+  if (contentType) res.setHeader('Content-Type', contentType)
+  if (payload.length > 0 && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
+    payload = gzipSync(payload)
+    res.setHeader('Content-Encoding', 'gzip')
+    res.setHeader('Vary', 'Accept-Encoding')
+  }
+  res.statusCode = status
+  res.setHeader('Content-Length', payload.length)
+  res.end(payload)
+}
+
+export function sendJson(req: IncomingMessage, res: ServerResponse, value: unknown, pretty: boolean, status = 200): void {
+  sendBody(req, res, status, toJson(value, pretty), 'application/json')
+}
+
+export function sendText(req: IncomingMessage, res: ServerResponse, status: number, text: string): void {
+  sendBody(req, res, status, text, text ? 'text/plain; charset=utf-8' : undefined)
+}

@@ -1,0 +1,154 @@
+// The agent's HTTP server: routes /v1/* to endpoint modules, maps errors to Consul's status codes
+// and bodies in this one place, and never lets a bad request take the agent down.
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import type {AgentContext, RequestContext, Route} from './context.js'
+import {HttpError, badRequest, methodNotAllowed, noPathToDatacenter, tooLarge} from './errors.js'
+import {parseQueryOptions} from './query.js'
+import {sendText} from './respond.js'
+import {NoLeaderError} from '../server/consensus.js'
+import {kvRoutes} from './kv-endpoint.js'
+import {txnRoutes} from './txn-endpoint.js'
+import {sessionRoutes} from './session-endpoint.js'
+import {statusRoutes} from './status-endpoint.js'
+import {agentRoutes} from './agent-endpoint.js'
+
+export function buildRoutes(agent: AgentContext): Route[] {
+  const routes = [...kvRoutes(agent), ...txnRoutes(agent), ...sessionRoutes(agent), ...statusRoutes(agent), ...agentRoutes(agent)]
+  // Longest prefix first, so '/v1/session/info/' wins over a shorter prefix.
+  return routes.sort((a, b) => b.path.length - a.path.length)
+}
+
+function findRoute(routes: Route[], path: string): {route: Route; tail: string} | undefined {
+  for (const route of routes) {
+    if (route.exact ? path === route.path : path.startsWith(route.path)) return {route, tail: path.slice(route.path.length)}
+  }
+  return undefined
+}
+
+function readBody(req: IncomingMessage, limit: number, tooLargeMessage: (size: number) => string): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? -1)
+  if (declared > limit) return Promise.reject(tooLarge(tooLargeMessage(declared)))
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) {
+        req.removeAllListeners('data')
+        req.pause()
+        reject(tooLarge(tooLargeMessage(size)))
+        return
+      }
+      chunks.push(chunk)
+    })
+    req.on('end', () => resolve(Buffer.concat(chunks, size)))
+    req.on('error', reject)
+  })
+}
+
+export async function handleRequest(agent: AgentContext, routes: Route[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let bodyUnread = true
+  try {
+    const rawUrl = req.url ?? '/'
+    const queryStart = rawUrl.indexOf('?')
+    const rawPath = queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart)
+    let path: string
+    try {
+      path = decodeURIComponent(rawPath)
+    } catch {
+      throw badRequest(`Invalid URL path: malformed percent-encoding in "${rawPath}"`)
+    }
+    // Consul rejects non-printable characters before routing: keys must stay printable.
+    if (/[\u0000-\u001f\u007f]/.test(path)) throw badRequest('Invalid URL path: contains non-printable characters')
+    if (path === '/') {
+      sendText(req, res, 200, 'Consul Agent')
+      return
+    }
+    const params = new URLSearchParams(queryStart === -1 ? '' : rawUrl.slice(queryStart + 1))
+    const found = findRoute(routes, path)
+    if (!found) {
+      sendText(req, res, 404, '')
+      return
+    }
+    const method = req.method ?? 'GET'
+    const allowed = Object.keys(found.route.methods)
+    if (method === 'OPTIONS') {
+      res.setHeader('Allow', ['OPTIONS', ...allowed].join(','))
+      sendText(req, res, 200, '')
+      return
+    }
+    const handler = found.route.methods[method as keyof Route['methods']]
+    if (!handler) throw methodNotAllowed(method, allowed)
+    const query = parseQueryOptions(params, agent.config.dev)
+    if (query.dc !== '' && query.dc.toLowerCase() !== agent.config.datacenter) throw noPathToDatacenter()
+    const closed = new Promise<void>((resolve) => res.on('close', () => resolve()))
+    const ctx: RequestContext = {
+      req, res, params, tail: found.tail, query, closed,
+      body: (limit, message = (n) => `Request body(${n} bytes) too large, max size: ${limit} bytes.`) => {
+        bodyUnread = false
+        return readBody(req, limit, message)
+      },
+    }
+    await handler(ctx)
+  } catch (error) {
+    sendError(agent, req, res, error, bodyUnread)
+  }
+}
+
+function sendError(agent: AgentContext, req: IncomingMessage, res: ServerResponse, error: unknown, bodyUnread: boolean): void {
+  if (res.headersSent || res.destroyed) {
+    res.destroy()
+    return
+  }
+  let status = 500
+  let message = 'internal error'
+  if (error instanceof HttpError) {
+    status = error.status
+    message = error.message
+    for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value)
+  } else if (error instanceof NoLeaderError) {
+    message = error.message
+  } else {
+    message = error instanceof Error ? error.message : String(error)
+    agent.log.error('request failed', {method: req.method, url: req.url, error: message})
+  }
+  // A body we refused to read would otherwise be parsed as the next request on this connection.
+  if (status === 413 || (bodyUnread && req.headers['content-length'] && req.headers['content-length'] !== '0')) res.setHeader('Connection', 'close')
+  sendText(req, res, status, message)
+}
+
+export interface HttpServerHandle {
+  server: Server
+  address: AddressInfo
+  close(): Promise<void>
+}
+
+export async function startHttpServer(agent: AgentContext, host: string, port: number): Promise<HttpServerHandle> {
+  const routes = buildRoutes(agent)
+  const server = createServer({keepAliveTimeout: 30_000}, (req, res) => {
+    void handleRequest(agent, routes, req, res)
+  })
+  // Blocking queries hold a response for up to 10m + jitter: no request timeout may cut them.
+  server.requestTimeout = 0
+  server.headersTimeout = 60_000
+  server.maxHeadersCount = 200
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
+  })
+  return {
+    server,
+    address: server.address() as AddressInfo,
+    close: () => new Promise((resolve) => {
+      server.close(() => resolve())
+      server.closeAllConnections()
+    }),
+  }
+}

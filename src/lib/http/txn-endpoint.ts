@@ -1,0 +1,75 @@
+// PUT /v1/txn — atomic multi-key transactions (SPEC-http §3). Read-only transactions are answered
+// from local state without a log entry; anything that writes goes through consensus as one command,
+// so all its keys share one index.
+import type {AgentContext, RequestContext, Route} from './context.js'
+import {badRequest, tooLarge} from './errors.js'
+import {decodeBase64, field, isObject, parseJsonBody, stringField, uintField} from './decode.js'
+import {renderKV} from './render.js'
+import {sendJson, setQueryMeta} from './respond.js'
+import {NoLeaderError} from '../server/consensus.js'
+import type {KVOp, KVVerb, TxnResult} from '../state/types.js'
+
+const kvVerbs = new Set<KVVerb>(['set', 'cas', 'lock', 'unlock', 'get', 'get-tree', 'check-index', 'check-session', 'check-not-exists', 'delete', 'delete-tree', 'delete-cas'])
+const readVerbs = new Set<KVVerb>(['get', 'get-tree', 'check-index', 'check-session', 'check-not-exists'])
+
+export function txnRoutes(agent: AgentContext): Route[] {
+  const handler = (ctx: RequestContext) => txn(agent, ctx)
+  return [{path: '/v1/txn', exact: true, methods: {PUT: handler, POST: handler}}]
+}
+
+function decodeOps(agent: AgentContext, body: Buffer): KVOp[] {
+  const parsed = parseJsonBody(body)
+  if (!Array.isArray(parsed)) throw badRequest('Failed to parse body: a transaction is a JSON array of operations')
+  if (parsed.length > agent.config.txnMaxOps) {
+    throw tooLarge(`Transaction contains too many operations (${parsed.length} > ${agent.config.txnMaxOps})`)
+  }
+  return parsed.map((item, i) => {
+    if (!isObject(item)) throw badRequest(`Failed to parse body: operation ${i} is not an object`)
+    const kv = field(item, 'KV')
+    for (const family of ['Node', 'Service', 'Check']) {
+      if (field(item, family) !== undefined) throw badRequest(`Operation ${i}: ${family} operations in transactions are not supported yet`)
+    }
+    if (!isObject(kv)) throw badRequest(`Failed to parse body: operation ${i} has no KV object`)
+    const verb = stringField(kv, 'Verb') as KVVerb
+    if (!kvVerbs.has(verb)) throw badRequest(`Operation ${i}: unknown KV verb "${verb}"`)
+    const key = stringField(kv, 'Key')
+    if (key === '' && verb !== 'get-tree' && verb !== 'delete-tree') throw badRequest(`Operation ${i}: missing key name`)
+    const valueText = stringField(kv, 'Value')
+    const value = decodeBase64(valueText, `operation ${i}`)
+    if (value.length > agent.config.kvMaxValueSize) {
+      throw tooLarge(`Value for key "${key}" is too large (${value.length} > ${agent.config.kvMaxValueSize} bytes)`)
+    }
+    const flagsValue = field(kv, 'Flags')
+    if (flagsValue !== undefined && flagsValue !== null && (typeof flagsValue !== 'number' || !Number.isInteger(flagsValue) || flagsValue < 0)) {
+      throw badRequest(`Operation ${i}: Flags must be a non-negative integer`)
+    }
+    return {
+      verb, key, value, flags: BigInt((flagsValue as number | undefined) ?? 0),
+      index: uintField(kv, 'Index'), session: stringField(kv, 'Session'),
+    }
+  })
+}
+
+async function txn(agent: AgentContext, ctx: RequestContext): Promise<void> {
+  const limit = agent.config.txnMaxReqLen
+  const body = await ctx.body(limit, () => `Request body too large, max size: ${limit} bytes`)
+  const ops = decodeOps(agent, body)
+  let outcome: TxnResult
+  if (ops.every((op) => readVerbs.has(op.verb))) {
+    if (!ctx.query.stale && !agent.consensus.isLeader()) throw new NoLeaderError()
+    outcome = agent.state.kvTxnRead(ops).value
+    ctx.res.setHeader('X-Consul-KnownLeader', String(agent.consensus.knownLeader()))
+    ctx.res.setHeader('X-Consul-LastContact', String(agent.consensus.lastContactMs()))
+  } else {
+    const {index, result} = await agent.consensus.propose({type: 'txn', now: agent.now(), ops})
+    if (result.type !== 'txn') throw new Error(`unexpected apply result ${result.type}`)
+    outcome = result.txn
+    setQueryMeta(ctx.res, {index, knownLeader: agent.consensus.knownLeader(), lastContactMs: agent.consensus.lastContactMs()})
+  }
+  const failed = outcome.errors !== null && outcome.errors.length > 0
+  sendJson(ctx.req, ctx.res, {
+    // The state machine already empties values for write verbs, so they render as `Value: null`.
+    Results: failed || !outcome.results ? null : outcome.results.map((entry) => ({KV: renderKV(entry)})),
+    Errors: failed ? outcome.errors!.map((e) => ({OpIndex: e.opIndex, What: e.what})) : null,
+  }, ctx.query.pretty, failed ? 409 : 200)
+}

@@ -1,0 +1,224 @@
+// Durable, checksummed log of entries: the ground the state machine is rebuilt from after a crash.
+//
+// File format (log.dat): the 8-byte magic "CRDLOG01", then records
+//   [u32 length of data][u32 crc32 of the next 16+length bytes][u64 index][u64 term][data]
+// A record is durable once `append` resolves (written and fdatasync'd). A crash mid-write can only
+// tear the last record: at open, a short or checksum-failing *final* record is cut off (it was never
+// acknowledged); a bad record followed by good ones is corruption and stops the agent with a clear
+// error rather than silently dropping acknowledged writes.
+//
+// Who calls what: one owner (the server's log driver) calls append/compact one at a time, never
+// concurrently; reads (`entries`) may happen between them.
+import {closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync} from 'node:fs'
+import {open, type FileHandle} from 'node:fs/promises'
+import {join} from 'node:path'
+import {crc32} from 'node:zlib'
+
+export interface LogEntry {
+  index: number
+  term: number
+  data: Uint8Array
+}
+
+export interface LogStore {
+  /** Index of the first entry held, or lastIndex + 1 when empty. */
+  firstIndex(): number
+  /** Index of the last entry held, or the compaction point when empty (0 for a new log). */
+  lastIndex(): number
+  /** Entries with from <= index <= to that are still held. */
+  entries(from: number, to: number): LogEntry[]
+  /** Appends entries (indexes must follow lastIndex); durable when the promise resolves. */
+  append(entries: LogEntry[]): Promise<void>
+  /** Drops entries with index <= upTo (they are covered by a snapshot). */
+  compact(upTo: number): Promise<void>
+  close(): Promise<void>
+}
+
+const MAGIC = Buffer.from('CRDLOG01')
+const HEADER = 24
+
+export class LogCorruptError extends Error {
+  readonly code = 'LOG_CORRUPT'
+}
+
+function encodeRecord(entry: LogEntry): Buffer {
+  const record = Buffer.allocUnsafe(HEADER + entry.data.length)
+  record.writeUInt32LE(entry.data.length, 0)
+  record.writeBigUInt64LE(BigInt(entry.index), 8)
+  record.writeBigUInt64LE(BigInt(entry.term), 16)
+  record.set(entry.data, HEADER)
+  record.writeUInt32LE(crc32(record.subarray(8)), 4)
+  return record
+}
+
+/** Parses a log file's bytes; returns entries and the byte length of the valid prefix. */
+export function decodeLog(bytes: Buffer, path: string): {entries: LogEntry[]; validLength: number; tornTail: boolean} {
+  if (bytes.length === 0) return {entries: [], validLength: 0, tornTail: false}
+  if (bytes.length < MAGIC.length || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) {
+    if (bytes.length < MAGIC.length && MAGIC.subarray(0, bytes.length).equals(bytes)) return {entries: [], validLength: 0, tornTail: true}
+    throw new LogCorruptError(`${path}: not a coord log file (bad magic); refusing to start rather than overwrite it`)
+  }
+  const entries: LogEntry[] = []
+  let offset = MAGIC.length
+  while (offset < bytes.length) {
+    const remaining = bytes.length - offset
+    const length = remaining >= 4 ? bytes.readUInt32LE(offset) : -1
+    const end = offset + HEADER + length
+    const complete = remaining >= HEADER && end <= bytes.length
+    const valid = complete && bytes.readUInt32LE(offset + 4) === crc32(bytes.subarray(offset + 8, end))
+    if (!valid) {
+      // Only the last record may be torn: anything valid after it means the middle of the log rotted.
+      if (hasValidRecordAfter(bytes, offset + 1)) {
+        throw new LogCorruptError(`${path}: checksum mismatch in the record at byte ${offset} with intact records after it; the log is corrupt (restore from a snapshot or another server)`)
+      }
+      return {entries, validLength: offset, tornTail: true}
+    }
+    const index = Number(bytes.readBigUInt64LE(offset + 8))
+    const previous = entries.at(-1)
+    if (previous && index !== previous.index + 1) {
+      throw new LogCorruptError(`${path}: index ${index} follows ${previous.index} at byte ${offset}; the log is corrupt`)
+    }
+    entries.push({index, term: Number(bytes.readBigUInt64LE(offset + 16)), data: new Uint8Array(bytes.subarray(offset + HEADER, end))})
+    offset = end
+  }
+  return {entries, validLength: offset, tornTail: false}
+}
+
+/** Is there an intact record starting anywhere after `start`? Only run on the (rare) error path. */
+function hasValidRecordAfter(bytes: Buffer, start: number): boolean {
+  for (let offset = start; offset + HEADER <= bytes.length; offset++) {
+    const end = offset + HEADER + bytes.readUInt32LE(offset)
+    if (end <= bytes.length && bytes.readUInt32LE(offset + 4) === crc32(bytes.subarray(offset + 8, end))) return true
+  }
+  return false
+}
+
+/** Entries held in memory too: the tail since the last compaction is what replication reads. */
+abstract class BaseLogStore implements LogStore {
+  protected held: LogEntry[] = []
+  protected compactedTo = 0
+
+  firstIndex(): number {
+    return this.held[0]?.index ?? this.compactedTo + 1
+  }
+
+  lastIndex(): number {
+    return this.held.at(-1)?.index ?? this.compactedTo
+  }
+
+  entries(from: number, to: number): LogEntry[] {
+    const first = this.firstIndex()
+    return this.held.slice(Math.max(0, from - first), Math.max(0, to - first + 1))
+  }
+
+  protected checkContiguous(entries: LogEntry[]): void {
+    let expected = this.lastIndex() + 1
+    for (const entry of entries) {
+      if (entry.index !== expected) throw new Error(`log append out of order: got index ${entry.index}, expected ${expected}`)
+      expected++
+    }
+  }
+
+  abstract append(entries: LogEntry[]): Promise<void>
+  abstract compact(upTo: number): Promise<void>
+  abstract close(): Promise<void>
+}
+
+/** For -dev agents and tests: the same contract with nothing on disk. */
+export class MemoryLogStore extends BaseLogStore {
+  async append(entries: LogEntry[]): Promise<void> {
+    this.checkContiguous(entries)
+    this.held.push(...entries)
+  }
+
+  async compact(upTo: number): Promise<void> {
+    this.held = this.held.filter((entry) => entry.index > upTo)
+    this.compactedTo = Math.max(this.compactedTo, upTo)
+  }
+
+  async close(): Promise<void> {}
+}
+
+export class FileLogStore extends BaseLogStore {
+  #file: FileHandle | undefined
+  readonly path: string
+
+  private constructor(readonly dir: string) {
+    super()
+    this.path = join(dir, 'log.dat')
+  }
+
+  /**
+   * Opens (or creates) the log in `dir`. `compactedTo` is the index the latest snapshot covers;
+   * entries at or below it are skipped. `onTornTail` hears about a cut-off final record.
+   */
+  static async open(dir: string, compactedTo: number, onTornTail?: (bytesDropped: number) => void): Promise<FileLogStore> {
+    const store = new FileLogStore(dir)
+    store.compactedTo = compactedTo
+    if (existsSync(store.path)) {
+      const bytes = readFileSync(store.path)
+      const {entries, validLength, tornTail} = decodeLog(bytes, store.path)
+      if (tornTail) {
+        onTornTail?.(bytes.length - validLength)
+        store.rewrite(entries)
+      }
+      const kept = entries.filter((entry) => entry.index > compactedTo)
+      if (kept.length > 0 && kept[0].index !== compactedTo + 1) {
+        throw new LogCorruptError(`${store.path}: log starts at index ${kept[0].index} but the snapshot covers only up to ${compactedTo}; entries are missing`)
+      }
+      store.held = kept
+    } else {
+      store.rewrite([])
+    }
+    store.#file = await open(store.path, 'a')
+    return store
+  }
+
+  /** Atomically replaces the file with exactly these entries (tmp file, fsync, rename, fsync dir). */
+  private rewrite(entries: LogEntry[]): void {
+    const tmp = `${this.path}.tmp`
+    const fd = openSync(tmp, 'w')
+    try {
+      writeSync(fd, MAGIC)
+      for (const entry of entries) writeSync(fd, encodeRecord(entry))
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    renameSync(tmp, this.path)
+    syncDir(this.dir)
+  }
+
+  async append(entries: LogEntry[]): Promise<void> {
+    if (entries.length === 0) return
+    this.checkContiguous(entries)
+    const file = this.#file
+    if (!file) throw new Error('log store is closed')
+    await file.write(Buffer.concat(entries.map(encodeRecord)))
+    await file.datasync()
+    this.held.push(...entries)
+  }
+
+  async compact(upTo: number): Promise<void> {
+    await this.#file?.close()
+    this.held = this.held.filter((entry) => entry.index > upTo)
+    this.compactedTo = Math.max(this.compactedTo, upTo)
+    this.rewrite(this.held)
+    this.#file = await open(this.path, 'a')
+  }
+
+  async close(): Promise<void> {
+    await this.#file?.close()
+    this.#file = undefined
+  }
+}
+
+/** fsync the directory so a rename survives power loss. */
+export function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r')
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}

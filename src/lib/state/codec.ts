@@ -1,0 +1,62 @@
+// Bytes for log entries and snapshots: msgpack, with bigint (KV flags are uint64) kept as bigint
+// and byte values kept as Uint8Array. Encoding drops `undefined` fields, so an optional field
+// that was absent stays absent after a round trip (instead of coming back as null).
+//
+// Decoded byte values are copied out of the input buffer: the log store may reuse its read
+// buffers, and a stored KV value must never change under a reader.
+
+import {Decoder, Encoder} from '@msgpack/msgpack'
+import type {Command, KVOp} from './types.js'
+
+const encoder = new Encoder({useBigInt64: true, ignoreUndefined: true})
+const decoder = new Decoder({useBigInt64: true})
+
+const COMMAND_TYPES: ReadonlySet<string> = new Set<Command['type']>([
+  'kv', 'txn', 'session-create', 'session-destroy', 'node-register', 'tombstone-reap',
+])
+
+/** A log entry or snapshot that does not decode to what coord wrote. */
+export class CodecError extends Error {
+  readonly code = 'STATE_CODEC'
+  constructor(what: string) {
+    super(what)
+    this.name = 'CodecError'
+  }
+}
+
+export function encodeValue(value: unknown): Uint8Array {
+  return encoder.encode(value)
+}
+
+export function decodeValue(bytes: Uint8Array): unknown {
+  try {
+    return decoder.decode(bytes)
+  } catch (err) {
+    throw new CodecError(`undecodable msgpack: ${err instanceof Error ? err.message : String(err)}`)
+  }
+}
+
+export function encodeCommand(cmd: Command): Uint8Array {
+  return encodeValue(cmd)
+}
+
+/** Decode a command written by `encodeCommand`; throws CodecError on anything else. */
+export function decodeCommand(bytes: Uint8Array): Command {
+  const raw = decodeValue(bytes)
+  if (typeof raw !== 'object' || raw === null || !COMMAND_TYPES.has((raw as {type?: unknown}).type as string)) {
+    throw new CodecError('log entry is not a coord state command')
+  }
+  const cmd = raw as Command
+  if (typeof cmd.now !== 'number') throw new CodecError(`command ${cmd.type} has no numeric "now"`)
+  if (cmd.type === 'kv') cmd.op = ownOp(cmd.op)
+  if (cmd.type === 'txn') {
+    if (!Array.isArray(cmd.ops)) throw new CodecError('txn command has no ops')
+    cmd.ops = cmd.ops.map(ownOp)
+  }
+  return cmd
+}
+
+function ownOp(op: KVOp): KVOp {
+  if (typeof op !== 'object' || op === null || typeof op.key !== 'string') throw new CodecError('KV op has no key')
+  return op.value instanceof Uint8Array ? {...op, value: op.value.slice()} : op
+}

@@ -1,0 +1,190 @@
+// The KV table: live entries in key order, tombstones of deleted keys, and lock-delay windows.
+// Only storage and indexes live here; what each KV verb means is in kv-ops.ts.
+//
+// Indexes (SPEC-http §1.4, Consul state/kvs.go): the table index is the last Raft index that
+// changed either entries or tombstones (Consul's kvsMaxIndex over "kvs" and "tombstones"). A
+// deleted key leaves a tombstone holding the delete's index, so the index of a prefix — the max
+// over live entries and tombstones under it — never goes backwards when keys vanish. Tombstones
+// go when a `tombstone-reap` command (proposed by the leader ~15 min later) says so.
+//
+// Entries are immutable once stored: every write stores a fresh object, so a KVEntry handed to a
+// reader is never changed under it. Callers must not mutate the entries (or their values) either.
+
+import btree from 'sorted-btree'
+import type {KVEntry} from './types.js'
+import type {ChangeSet} from './watch.js'
+
+const BTree = btree.default
+type BTree<K, V> = InstanceType<typeof btree.default<K, V>>
+
+/** Before-image of one key, recorded the first time a staged transaction touches it. */
+interface UndoRecord {
+  entry: KVEntry | undefined
+  tombstone: number | undefined
+}
+
+export interface KVDump {
+  entries: KVEntry[]
+  tombstones: Array<[string, number]>
+  lockDelays: Array<[string, number]>
+  index: number
+}
+
+export class KVStore {
+  #entries: BTree<string, KVEntry> = new BTree()
+  #tombstones: BTree<string, number> = new BTree()
+  /** key → wall-clock ms until which `lock` on it is refused (SPEC-http §4 lock-delay). */
+  #lockDelays = new Map<string, number>()
+  /** session ID → keys it holds; Consul's "session" index on kvs, used by invalidation. */
+  #heldBy = new Map<string, Set<string>>()
+  #index = 0
+  #undo: Map<string, UndoRecord> | null = null
+  #undoIndex = 0
+
+  /** Last index that changed entries or tombstones (0 on an empty, never-written table). */
+  get index(): number {
+    return this.#index
+  }
+
+  get size(): number {
+    return this.#entries.size
+  }
+
+  get(key: string): KVEntry | undefined {
+    return this.#entries.get(key)
+  }
+
+  /** Live entries whose key starts with `prefix`, in key order ('' = all). */
+  list(prefix: string): KVEntry[] {
+    const out: KVEntry[] = []
+    for (const [key, entry] of this.#entries.entries(prefix)) {
+      if (!key.startsWith(prefix)) break
+      out.push(entry)
+    }
+    return out
+  }
+
+  /** Highest index among tombstones under `prefix` (0 if none). */
+  maxTombstoneIndex(prefix: string): number {
+    let max = 0
+    for (const [key, index] of this.#tombstones.entries(prefix)) {
+      if (!key.startsWith(prefix)) break
+      if (index > max) max = index
+    }
+    return max
+  }
+
+  /** Keys currently locked by `session`, in no particular order. */
+  heldBy(session: string): string[] {
+    return [...(this.#heldBy.get(session) ?? [])]
+  }
+
+  /** Store `entry` (a fresh object) at Raft index `index`; clears any tombstone for the key. */
+  put(index: number, entry: KVEntry, change: ChangeSet): void {
+    this.#write(entry.key, entry, undefined)
+    this.#index = Math.max(this.#index, index)
+    change.keys.add(entry.key)
+  }
+
+  /** Delete `key` at Raft index `index`, leaving a tombstone. Returns false if it was absent. */
+  remove(index: number, key: string, change: ChangeSet): boolean {
+    if (!this.#entries.has(key)) return false
+    this.#write(key, undefined, index)
+    this.#index = Math.max(this.#index, index)
+    change.keys.add(key)
+    return true
+  }
+
+  lockDelayUntil(key: string): number {
+    return this.#lockDelays.get(key) ?? 0
+  }
+
+  /** Start (or extend) the lock-delay window on `key`. Only session invalidation calls this. */
+  startLockDelay(key: string, untilMs: number): void {
+    if (untilMs > this.lockDelayUntil(key)) this.#lockDelays.set(key, untilMs)
+  }
+
+  /**
+   * Drop tombstones with index <= upToIndex and lock-delay windows that ended by `nowMs`.
+   * A reap that drops something moves the table index to `index` (as Consul's graveyard does),
+   * so a prefix whose last tombstone went reports a fresh index instead of an older one.
+   */
+  reap(index: number, upToIndex: number, nowMs: number): number {
+    const doomed: string[] = []
+    this.#tombstones.forEach((tombIndex, key) => {
+      if (tombIndex <= upToIndex) doomed.push(key)
+    })
+    for (const key of doomed) this.#tombstones.delete(key)
+    for (const [key, until] of this.#lockDelays) if (until <= nowMs) this.#lockDelays.delete(key)
+    if (doomed.length > 0) this.#index = Math.max(this.#index, index)
+    return doomed.length
+  }
+
+  // --- staged transactions: writes between begin() and commit()/rollback() can be undone ---
+
+  begin(): void {
+    this.#undo = new Map()
+    this.#undoIndex = this.#index
+  }
+
+  commit(): void {
+    this.#undo = null
+  }
+
+  rollback(): void {
+    const undo = this.#undo
+    if (undo === null) return
+    this.#undo = null
+    for (const [key, before] of undo) this.#write(key, before.entry, before.tombstone)
+    this.#index = this.#undoIndex
+  }
+
+  // --- snapshot ---
+
+  dump(): KVDump {
+    return {
+      entries: this.#entries.valuesArray(),
+      tombstones: this.#tombstones.toArray(),
+      lockDelays: [...this.#lockDelays],
+      index: this.#index,
+    }
+  }
+
+  static load(dump: KVDump): KVStore {
+    const store = new KVStore()
+    for (const entry of dump.entries) store.#write(entry.key, entry, undefined)
+    for (const [key, index] of dump.tombstones) store.#tombstones.set(key, index)
+    for (const [key, until] of dump.lockDelays) store.#lockDelays.set(key, until)
+    store.#index = dump.index
+    return store
+  }
+
+  /** The one place entries, tombstones and the session index change together. */
+  #write(key: string, entry: KVEntry | undefined, tombstone: number | undefined): void {
+    const before = this.#entries.get(key)
+    if (this.#undo !== null && !this.#undo.has(key)) {
+      this.#undo.set(key, {entry: before, tombstone: this.#tombstones.get(key)})
+    }
+    if (before !== undefined && before.session !== '') this.#unindexHolder(before.session, key)
+    if (entry === undefined) this.#entries.delete(key)
+    else {
+      this.#entries.set(key, entry)
+      if (entry.session !== '') this.#indexHolder(entry.session, key)
+    }
+    if (tombstone === undefined) this.#tombstones.delete(key)
+    else this.#tombstones.set(key, tombstone)
+  }
+
+  #indexHolder(session: string, key: string): void {
+    let keys = this.#heldBy.get(session)
+    if (keys === undefined) this.#heldBy.set(session, (keys = new Set()))
+    keys.add(key)
+  }
+
+  #unindexHolder(session: string, key: string): void {
+    const keys = this.#heldBy.get(session)
+    if (keys === undefined) return
+    keys.delete(key)
+    if (keys.size === 0) this.#heldBy.delete(session)
+  }
+}

@@ -1,0 +1,209 @@
+// The replicated state machine (DESIGN.md "One way in for writes"): every change is a Command in
+// the Raft log, applied here in log order; the index a Consul client sees (X-Consul-Index,
+// CreateIndex, ModifyIndex) is the Raft index of the entry that made the change.
+//
+// Contract, as hashicorp/raft's fsm.go:
+// - `apply` is deterministic: it reads only the command (whose `now` the proposer stamped) and the
+//   entry's index. Indexes must strictly increase; anything else is a bug and throws.
+// - Watchers fire after a command is fully applied, never in the middle of one.
+// - `snapshot` captures everything `apply` depends on; `restore` discards prior state, replaces
+//   it, and fires every watcher (indexes may go backwards; clients reset, SPEC-http §1.4).
+// - Single-threaded: the driver calls apply/snapshot/restore and reads from one event loop.
+//
+// Reads return `Indexed<T>`; the index may be 0 on a never-written table — the HTTP layer renders
+// 0 as 1 (SPEC-http §1.3). Returned records are shared with the store: do not mutate them.
+
+import type {ApplyResult, CatalogNode, Command, Indexed, KVEntry, KVOp, NodeCheck, Session, TxnResult} from './types.js'
+import {assert} from './assert.js'
+import {Catalog, type CatalogDump} from './catalog.js'
+import {CodecError, decodeValue, encodeValue} from './codec.js'
+import {applyKVOp, type OpContext} from './kv-ops.js'
+import {KVStore, type KVDump} from './kv-table.js'
+import {SessionTable, type SessionsDump} from './sessions.js'
+import {applyTxn, readTxn} from './txn.js'
+import {emptyChangeSet, WatchHub, type ChangeSet} from './watch.js'
+
+const SNAPSHOT_FORMAT = 'coord-state'
+const SNAPSHOT_VERSION = 1
+
+interface SnapshotBody {
+  format: string
+  version: number
+  lastIndex: number
+  kv: KVDump
+  sessions: SessionsDump
+  catalog: CatalogDump
+}
+
+export interface StateMachineOptions {
+  /** Receives whatever a watch callback throws (the core cannot log). */
+  onWatchError?: (err: unknown) => void
+}
+
+export class StateMachine {
+  readonly watches: WatchHub
+  #kv = new KVStore()
+  #sessions = new SessionTable()
+  #catalog = new Catalog()
+  #lastIndex = 0
+
+  constructor(options: StateMachineOptions = {}) {
+    this.watches = new WatchHub(options.onWatchError)
+  }
+
+  /** Index of the last applied (or restored) entry; 0 before any. */
+  get lastIndex(): number {
+    return this.#lastIndex
+  }
+
+  apply(index: number, cmd: Command): ApplyResult {
+    assert(Number.isSafeInteger(index) && index > this.#lastIndex, `apply index ${index} must exceed last applied ${this.#lastIndex}`)
+    const change = emptyChangeSet()
+    const result = this.#dispatch(index, cmd, change)
+    this.#lastIndex = index
+    this.watches.notify(change)
+    return result
+  }
+
+  #dispatch(index: number, cmd: Command, change: ChangeSet): ApplyResult {
+    switch (cmd.type) {
+      case 'kv': {
+        const outcome = applyKVOp(this.#opContext(index, cmd.now, change), cmd.op)
+        if (outcome.ok) return {type: 'kv', ok: true}
+        return outcome.hard ? {type: 'kv', ok: false, error: outcome.what} : {type: 'kv', ok: false}
+      }
+      case 'txn':
+        return {type: 'txn', txn: applyTxn(this.#opContext(index, cmd.now, change), cmd.ops)}
+      case 'session-create': {
+        const created = this.#sessions.create(index, cmd.session, this.#catalog, change)
+        return 'id' in created ? {type: 'session-create', id: created.id} : {type: 'session-create', error: created.error}
+      }
+      case 'session-destroy':
+        this.#sessions.invalidate(index, cmd.id, cmd.now, this.#kv, change)
+        return {type: 'session-destroy'}
+      case 'node-register': {
+        // A check registered critical kills the sessions bound to it, as Consul's ensureCheckTxn.
+        const critical = this.#catalog.register(index, cmd.node, cmd.checks, change)
+        for (const check of critical) {
+          for (const id of this.#sessions.boundTo(check.node, check.checkId)) {
+            this.#sessions.invalidate(index, id, cmd.now, this.#kv, change)
+          }
+        }
+        return {type: 'node-register'}
+      }
+      case 'tombstone-reap':
+        // No watcher fires: no data changed, and a prefix index that drops after a reap is a
+        // reset clients already handle (SPEC-http §1.4).
+        this.#kv.reap(index, cmd.upToIndex, cmd.now)
+        return {type: 'tombstone-reap'}
+      default: {
+        const unknown: never = cmd
+        throw new CodecError(`unknown command type ${JSON.stringify((unknown as {type?: unknown}).type)}`)
+      }
+    }
+  }
+
+  #opContext(index: number, nowMs: number, change: ChangeSet): OpContext {
+    return {kv: this.#kv, index, nowMs, sessionExists: (id) => this.#sessions.has(id), change}
+  }
+
+  // --- KV reads (SPEC-http §2 GET) ---
+
+  /** A present key's index is its ModifyIndex; a missing key's is the KV table's, so it can block. */
+  kvGet(key: string): Indexed<KVEntry | undefined> {
+    const entry = this.#kv.get(key)
+    return {index: entry?.modifyIndex ?? this.#kv.index, value: entry}
+  }
+
+  /** Entries under `prefix` in key order, indexed as Consul's kvsListTxn. */
+  kvList(prefix: string): Indexed<KVEntry[]> {
+    const entries = this.#kv.list(prefix)
+    return {index: this.#prefixIndex(prefix, entries), value: entries}
+  }
+
+  /**
+   * Keys under `prefix`. With a separator, a key whose remainder after the prefix contains it is
+   * rolled up to the part up to and including its first occurrence ("folders", Consul's
+   * KVSListKeys); '' lists every key. Keys sharing a folder are adjacent in key order, so one
+   * look back de-duplicates.
+   */
+  kvKeys(prefix: string, separator: string): Indexed<string[]> {
+    const entries = this.#kv.list(prefix)
+    const keys: string[] = []
+    for (const {key} of entries) {
+      const at = separator === '' ? -1 : key.indexOf(separator, prefix.length)
+      const shown = at === -1 ? key : key.slice(0, at + separator.length)
+      if (keys.length === 0 || keys[keys.length - 1] !== shown) keys.push(shown)
+    }
+    return {index: this.#prefixIndex(prefix, entries), value: keys}
+  }
+
+  /** Answer a read-only txn (SPEC-http §3) without a log entry; index = the KV table's. */
+  kvTxnRead(ops: readonly KVOp[]): Indexed<TxnResult> {
+    const ctx = this.#opContext(0, 0, emptyChangeSet())
+    return {index: this.#kv.index, value: readTxn(ctx, ops)}
+  }
+
+  /**
+   * Max ModifyIndex over the prefix's entries and tombstones, else the table index. The empty
+   * prefix always uses the table index, which also covers reaped tombstones.
+   */
+  #prefixIndex(prefix: string, entries: readonly KVEntry[]): number {
+    if (prefix === '') return this.#kv.index
+    let max = this.#kv.maxTombstoneIndex(prefix)
+    for (const entry of entries) if (entry.modifyIndex > max) max = entry.modifyIndex
+    return max !== 0 ? max : this.#kv.index
+  }
+
+  // --- sessions and catalog (SPEC-http §4); all indexed by their table's index ---
+
+  sessionGet(id: string): Indexed<Session | undefined> {
+    return {index: this.#sessions.index, value: this.#sessions.get(id)}
+  }
+
+  sessionList(): Indexed<Session[]> {
+    return {index: this.#sessions.index, value: this.#sessions.list()}
+  }
+
+  sessionsForNode(node: string): Indexed<Session[]> {
+    return {index: this.#sessions.index, value: this.#sessions.forNode(node)}
+  }
+
+  node(name: string): Indexed<CatalogNode | undefined> {
+    return {index: this.#catalog.nodesIndex, value: this.#catalog.node(name)}
+  }
+
+  nodeChecks(node: string): Indexed<NodeCheck[]> {
+    return {index: this.#catalog.checksIndex, value: this.#catalog.checks(node)}
+  }
+
+  // --- snapshot / restore ---
+
+  /** All replicated state as msgpack: KV (with tombstones and lock-delays), sessions, catalog. */
+  snapshot(): Uint8Array {
+    const body: SnapshotBody = {
+      format: SNAPSHOT_FORMAT,
+      version: SNAPSHOT_VERSION,
+      lastIndex: this.#lastIndex,
+      kv: this.#kv.dump(),
+      sessions: this.#sessions.dump(),
+      catalog: this.#catalog.dump(),
+    }
+    return encodeValue(body)
+  }
+
+  /** Replace all state with a snapshot's; throws CodecError (state untouched) if it is not one. */
+  restore(bytes: Uint8Array): void {
+    const body = decodeValue(bytes) as Partial<SnapshotBody> | null
+    if (body === null || typeof body !== 'object' || body.format !== SNAPSHOT_FORMAT) throw new CodecError('not a coord state snapshot')
+    if (body.version !== SNAPSHOT_VERSION) throw new CodecError(`unsupported snapshot version ${String(body.version)}`)
+    if (typeof body.lastIndex !== 'number' || !body.kv || !body.sessions || !body.catalog) throw new CodecError('truncated state snapshot')
+    // Values are copied out of the snapshot buffer, which the caller may reuse.
+    const kv: KVDump = {...body.kv, entries: body.kv.entries.map((e) => ({...e, value: e.value.slice()}))}
+    this.#kv = KVStore.load(kv)
+    this.#sessions = SessionTable.load(body.sessions)
+    this.#catalog = Catalog.load(body.catalog)
+    this.#lastIndex = body.lastIndex
+    this.watches.notifyAll()
+  }
+}
