@@ -1,6 +1,10 @@
 #!/usr/bin/env node
-// Production entry point: runs the compiled commands in dist/ through oclif (manifest-driven, lazy imports).
-import {execute} from '@oclif/core'
-import {normalizeArgv} from '../dist/src/lib/cli/argv.js'
+// Production entry point. A command runs straight from oclif.manifest.json (its module alone is
+// imported, never @oclif/core: cold start matters); help, topics and unknown commands go to oclif.
+import {normalizeArgv, runFromManifest} from '../dist/src/lib/cli/argv.js'
 
-await execute({dir: import.meta.url, args: normalizeArgv(process.argv.slice(2))})
+const args = normalizeArgv(process.argv.slice(2))
+if (!(await runFromManifest(args, new URL('../', import.meta.url)))) {
+  const {execute} = await import('@oclif/core')
+  await execute({dir: import.meta.url, args})
+}

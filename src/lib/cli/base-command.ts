@@ -20,19 +20,24 @@ export const BIN = 'coord'
 
 type Constructor = new (argv: string[], io: IO, env: Env) => BaseCommand
 
+/**
+ * What a command class declares (all optional, none declared on BaseCommand, so subclasses need no
+ * `override`): description, examples, flags (lib/cli/flags.ts builders), usage (Consul's usage line
+ * after `coord `, e.g. `kv get [options] [KEY_OR_PREFIX]`), summary, hidden.
+ */
+export interface CommandStatics {
+  id?: string
+  description?: string
+  summary?: string
+  examples?: string[]
+  flags?: FlagSet
+  usage?: string
+}
+
 export abstract class BaseCommand {
-  /** Set by oclif from the file path (`kv:get`); the fast path sets it too. */
-  static id = ''
-  static description = ''
-  static summary?: string
-  static examples: string[] = []
-  static flags: FlagSet = {}
   /** oclif must not parse: our Go-style parser does (parseGoFlags). */
   static strict = false
   static args = {}
-  static hidden = false
-  /** Consul's usage line after `coord `, e.g. `kv get [options] [KEY_OR_PREFIX]`. */
-  static usage?: string
 
   /** oclif's entry point (also the fast path's): runs the command and sets process.exitCode. */
   static async run(argv: string[] = process.argv.slice(2), _config?: unknown): Promise<void> {
@@ -71,9 +76,10 @@ export abstract class BaseCommand {
     }
   }
 
-  /** Parses argv against `defs` (default: the class's static flags) with Go `flag` rules. */
-  protected parse<F extends FlagSet>(defs?: F): ParsedArgs<F> {
-    const parsed = parseGoFlags(defs ?? (this.constructor as typeof BaseCommand).flags as F, this.argv)
+  /** Parses argv with Go `flag` rules. Pass the class's flags (`this.parse(KvGet.flags)`) for exact
+   * value types; without an argument it uses the static flags, loosely typed. */
+  protected parse<F extends FlagSet = FlagSet>(defs?: F): ParsedArgs<F> {
+    const parsed = parseGoFlags(defs ?? ((this.constructor as CommandStatics).flags ?? {}) as F, this.argv)
     this.#parsed = parsed as ParsedArgs<FlagSet>
     return parsed
   }
@@ -135,8 +141,8 @@ export abstract class BaseCommand {
 
   /** Consul's usage text for this command. */
   usageText(): string {
-    const ctor = this.constructor as typeof BaseCommand
-    return renderUsage(BIN, {id: ctor.id, usage: ctor.usage, description: ctor.description, flags: ctor.flags})
+    const ctor = this.constructor as CommandStatics
+    return renderUsage(BIN, {id: ctor.id, usage: ctor.usage, description: ctor.description, flags: ctor.flags ?? {}})
   }
 
   /** The one mapping from errors to output and exit status. */

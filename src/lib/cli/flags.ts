@@ -14,11 +14,13 @@ export interface FlagDef<V = unknown> {
   helpValue?: string
   multiple?: boolean
   hidden?: boolean
-  /** Converts one raw value; throws an Error whose message is Go's reason text. */
-  parse: (raw: string, previous: V) => V
+  /** Converts one raw value; throws an Error whose message is Go's reason text. (A method, so
+   * FlagDef<boolean> is assignable to FlagDef<unknown>.) */
+  parse(raw: string, previous: V): V
 }
 
-export type FlagSet = Record<string, FlagDef>
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a set of mixed flags; FlagValues<typeof X.flags> is exact
+export type FlagSet = Record<string, FlagDef<any>>
 export type FlagValues<F extends FlagSet> = {[K in keyof F]: F[K]['default']}
 
 interface Common {description: string; hidden?: boolean; helpValue?: string}

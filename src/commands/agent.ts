@@ -1,0 +1,84 @@
+import {BaseCommand} from '../lib/cli/base-command.js'
+import {CommandError} from '../lib/cli/errors.js'
+import {boolFlag, intFlag, listFlag, stringFlag} from '../lib/cli/flags.js'
+
+export default class Agent extends BaseCommand {
+  static description = 'Starts a coord agent: the HTTP API and (as a server) the replicated state. -dev runs a single in-memory server.'
+  static usage = 'agent [options]'
+  static examples = [
+    'coord agent -dev',
+    'coord agent -server -bootstrap -data-dir=/var/lib/coord -node=db1',
+    'coord agent -server -bootstrap -data-dir=./data -config-file=coord.json -client="127.0.0.1 10.0.0.5"',
+  ]
+
+  static flags = {
+    dev: boolFlag({description: 'Development mode: a single in-memory server that elects itself, UI on, DEBUG logs. With -data-dir, state persists.'}),
+    server: boolFlag({description: 'Run in server mode (holds and replicates state).'}),
+    bootstrap: boolFlag({description: 'Let this server elect itself leader (single-server clusters).'}),
+    'bootstrap-expect': intFlag({description: 'Number of servers to wait for before bootstrapping (1 = -bootstrap).'}),
+    'data-dir': stringFlag({description: 'Directory for the log, snapshots and node ID. Required unless -dev.', helpValue: '<path>'}),
+    node: stringFlag({description: 'Name of this node; must be unique in the cluster. Default: the hostname.'}),
+    'node-id': stringFlag({description: 'UUID of this node; generated and kept in the data dir when omitted.'}),
+    datacenter: stringFlag({description: 'Datacenter of this agent (default dc1).'}),
+    bind: stringFlag({description: 'Address to bind cluster communication to.'}),
+    advertise: stringFlag({description: 'Address to advertise to other agents (default: the bind address).'}),
+    client: stringFlag({description: 'Space-separated addresses the HTTP and DNS servers bind to (default 127.0.0.1).'}),
+    'http-port': stringFlag({description: 'HTTP API port (default 8500; 0 picks a free port).', helpValue: '<port>'}),
+    'dns-port': stringFlag({description: 'DNS port (default 8600).', helpValue: '<port>'}),
+    'server-port': stringFlag({description: 'Server RPC port (default 8300).', helpValue: '<port>'}),
+    'serf-lan-port': stringFlag({description: 'LAN gossip port (default 8301).', helpValue: '<port>'}),
+    'serf-wan-port': stringFlag({description: 'WAN gossip port (default 8302).', helpValue: '<port>'}),
+    'config-file': listFlag({description: 'A JSON config file to load; may be repeated.'}),
+    'config-dir': listFlag({description: 'A directory of *.json config files, loaded in name order; may be repeated.'}),
+    'log-level': stringFlag({description: 'trace, debug, info, warn or error (default info; debug with -dev).'}),
+    'log-json': boolFlag({description: 'Write log lines as JSON objects.'}),
+    ui: boolFlag({description: 'Serve the web UI.'}),
+    'enable-script-checks': boolFlag({description: 'Allow script health checks (off by default: they run arbitrary commands).'}),
+    domain: stringFlag({description: 'DNS domain (default consul.).'}),
+    encrypt: stringFlag({description: 'Gossip encryption key (coord keygen).'}),
+    join: listFlag({description: 'Address of an agent to join at start; may be repeated.'}),
+    'retry-join': listFlag({description: 'Address of an agent to join, retrying until it succeeds; may be repeated.'}),
+    'retry-interval': stringFlag({description: 'Time between join attempts (default 30s).'}),
+    'retry-max': stringFlag({description: 'Maximum join attempts (default 0: no limit).'}),
+    rejoin: boolFlag({description: 'Rejoin the previous cluster after a leave.'}),
+  }
+
+  protected async run(): Promise<void> {
+    const {flags, set, args} = this.parse()
+    if (args.length > 0) throw new CommandError(`Unexpected extra arguments: ${args.join(' ')}`)
+    // Loaded lazily: a client command never pays for the agent's modules.
+    const [{buildConfig, ConfigError, mergeRaw, readConfigFiles}, {rawConfigFromFlags}, {startAgent}, {packageInfo}] = await Promise.all([
+      import('../lib/agent/config.js'), import('../lib/agent/flags-config.js'), import('../lib/agent/agent.js'), import('../lib/cli/package-info.js'),
+    ])
+    let config
+    const warnings: string[] = []
+    try {
+      const files = readConfigFiles(flags['config-file'], flags['config-dir'])
+      const raw = mergeRaw(...files.map((f) => f.raw), rawConfigFromFlags(flags, set))
+      config = buildConfig(raw, {dev: flags.dev, configFiles: files.map((f) => f.path), warn: (w) => warnings.push(w)})
+    } catch (error) {
+      if (error instanceof ConfigError) throw new CommandError(`==> ${error.message}`)
+      throw error
+    }
+    const write = (line: string) => process.stdout.write(`${line}\n`)
+    let agent
+    try {
+      agent = await startAgent(config, {stdout: write, version: packageInfo().version})
+    } catch (error) {
+      throw new CommandError(`==> ${(error as Error).message}`)
+    }
+    for (const warning of warnings) agent.context.log.warn(warning)
+    await new Promise<void>((resolve) => {
+      const shutdown = (signal: string) => {
+        write(`==> Caught signal: ${signal === 'SIGINT' ? 'interrupt' : 'terminated'}`)
+        write('==> Gracefully shutting down agent...')
+        agent.stop().then(resolve, (error: Error) => {
+          process.stderr.write(`==> Error during shutdown: ${error.message}\n`)
+          resolve()
+        })
+      }
+      process.once('SIGINT', () => shutdown('SIGINT'))
+      process.once('SIGTERM', () => shutdown('SIGTERM'))
+    })
+  }
+}

@@ -1,0 +1,27 @@
+// `coord agent` flags → Consul's JSON config keys, so flags and config files merge through one
+// path (config.ts). Only flags the user actually typed are turned into keys: an untyped flag must
+// not override a value from a file with its default.
+
+export type AgentFlagValues = Record<string, unknown>
+
+/** flag name → config key path (dotted for nested blocks such as ports.http). */
+const flagToKey: Record<string, string> = {
+  server: 'server', bootstrap: 'bootstrap', 'bootstrap-expect': 'bootstrap_expect', 'data-dir': 'data_dir',
+  node: 'node_name', 'node-id': 'node_id', datacenter: 'datacenter', bind: 'bind_addr', advertise: 'advertise_addr',
+  client: 'client_addr', 'http-port': 'ports.http', 'dns-port': 'ports.dns', 'server-port': 'ports.server',
+  'serf-lan-port': 'ports.serf_lan', 'serf-wan-port': 'ports.serf_wan', 'log-level': 'log_level', 'log-json': 'log_json',
+  ui: 'ui', 'enable-script-checks': 'enable_script_checks', domain: 'domain', encrypt: 'encrypt',
+  'retry-join': 'retry_join', join: 'start_join', 'retry-interval': 'retry_interval', 'retry-max': 'retry_max',
+  rejoin: 'rejoin_after_leave',
+}
+
+export function rawConfigFromFlags(values: AgentFlagValues, set: ReadonlySet<string>): Record<string, unknown> {
+  const raw: Record<string, unknown> = {}
+  for (const [flag, key] of Object.entries(flagToKey)) {
+    if (!set.has(flag)) continue
+    const [outer, inner] = key.split('.')
+    if (inner) raw[outer] = {...(raw[outer] as Record<string, unknown> | undefined), [inner]: values[flag]}
+    else raw[outer] = values[flag]
+  }
+  return raw
+}

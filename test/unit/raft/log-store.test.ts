@@ -1,0 +1,115 @@
+import {describe, it} from 'node:test'
+import assert from 'node:assert/strict'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {FileLogStore, LogCorruptError, MemoryLogStore, type LogEntry} from '../../../src/lib/raft/log-store.js'
+import {FileSnapshotStore} from '../../../src/lib/raft/snapshot-store.js'
+
+const entry = (index: number, text = `cmd-${index}`): LogEntry => ({index, term: 1, data: new TextEncoder().encode(text)})
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'coord-log-'))
+  try {
+    await fn(dir)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+}
+
+describe('FileLogStore', () => {
+  it('reopens with every appended entry', () => withDir(async (dir) => {
+    const store = await FileLogStore.open(dir, 0)
+    await store.append([entry(1), entry(2)])
+    await store.append([entry(3)])
+    await store.close()
+    const reopened = await FileLogStore.open(dir, 0)
+    assert.deepEqual(reopened.entries(1, 3).map((e) => new TextDecoder().decode(e.data)), ['cmd-1', 'cmd-2', 'cmd-3'])
+    assert.equal(reopened.lastIndex(), 3)
+    await reopened.close()
+  }))
+
+  it('rejects an append that skips an index', () => withDir(async (dir) => {
+    const store = await FileLogStore.open(dir, 0)
+    await assert.rejects(store.append([entry(2)]), /out of order/)
+    await store.close()
+  }))
+
+  it('cuts off a torn final record and reports it', () => withDir(async (dir) => {
+    const store = await FileLogStore.open(dir, 0)
+    await store.append([entry(1), entry(2)])
+    await store.close()
+    const path = join(dir, 'log.dat')
+    const whole = readFileSync(path)
+    writeFileSync(path, whole.subarray(0, whole.length - 3)) // the last record lost its tail
+    let dropped = 0
+    const reopened = await FileLogStore.open(dir, 0, (bytes) => { dropped = bytes })
+    assert.equal(reopened.lastIndex(), 1)
+    assert.ok(dropped > 0)
+    await reopened.append([entry(2, 'again')]) // and the log continues cleanly after the cut
+    await reopened.close()
+    const third = await FileLogStore.open(dir, 0)
+    assert.equal(third.lastIndex(), 2)
+    await third.close()
+  }))
+
+  it('refuses a log whose middle is corrupt', () => withDir(async (dir) => {
+    const store = await FileLogStore.open(dir, 0)
+    await store.append([entry(1), entry(2), entry(3)])
+    await store.close()
+    const path = join(dir, 'log.dat')
+    const bytes = readFileSync(path)
+    bytes[8 + 24] ^= 0x55 // first record's payload
+    writeFileSync(path, bytes)
+    await assert.rejects(FileLogStore.open(dir, 0), LogCorruptError)
+  }))
+
+  it('refuses a file that is not a coord log', () => withDir(async (dir) => {
+    writeFileSync(join(dir, 'log.dat'), 'hello, this is not a log file')
+    await assert.rejects(FileLogStore.open(dir, 0), /bad magic/)
+  }))
+
+  it('compacts entries covered by a snapshot', () => withDir(async (dir) => {
+    const store = await FileLogStore.open(dir, 0)
+    await store.append([entry(1), entry(2), entry(3)])
+    await store.compact(2)
+    assert.equal(store.firstIndex(), 3)
+    await store.append([entry(4)])
+    await store.close()
+    const reopened = await FileLogStore.open(dir, 2)
+    assert.deepEqual(reopened.entries(0, 10).map((e) => e.index), [3, 4])
+    await reopened.close()
+  }))
+
+  it('detects a gap between the snapshot and the log', () => withDir(async (dir) => {
+    const store = await FileLogStore.open(dir, 0)
+    await store.append([entry(1), entry(2), entry(3)])
+    await store.compact(2)
+    await store.close()
+    await assert.rejects(FileLogStore.open(dir, 0), /entries are missing/)
+  }))
+})
+
+describe('MemoryLogStore', () => {
+  it('follows the same contract', async () => {
+    const store = new MemoryLogStore()
+    await store.append([entry(1), entry(2)])
+    await store.compact(1)
+    assert.equal(store.firstIndex(), 2)
+    assert.equal(store.lastIndex(), 2)
+    await assert.rejects(store.append([entry(5)]), /out of order/)
+  })
+})
+
+describe('FileSnapshotStore', () => {
+  it('round-trips and detects damage', () => withDir(async (dir) => {
+    const snapshots = new FileSnapshotStore(dir)
+    assert.equal(snapshots.load(), undefined)
+    snapshots.save({index: 7, term: 2}, new Uint8Array([1, 2, 3]))
+    const loaded = snapshots.load()
+    assert.deepEqual(loaded?.meta, {index: 7, term: 2})
+    assert.deepEqual([...loaded!.data], [1, 2, 3])
+    appendFileSync(snapshots.path, Buffer.from([9]))
+    assert.throws(() => snapshots.load(), /checksum mismatch/)
+  }))
+})
