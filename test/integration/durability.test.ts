@@ -12,7 +12,7 @@ describe('durability across restarts', () => {
     const dir = tempDir()
     try {
       let agent = await startAgent({dataDir: dir.path})
-      for (let i = 0; i < 50; i++) assert.equal((await http(agent.httpAddr, 'PUT', `/v1/kv/d/${i}?flags=${i}`, `v${i}`)).text, 'true')
+      for (let i = 0; i < 50; i++) assert.equal((await http(agent.httpAddr, 'PUT', `/v1/kv/d/${i}?flags=${i}`, `v${i}`)).text.trim(), 'true')
       await agent.stop()
       agent = await startAgent({dataDir: dir.path})
       const listed = (await http(agent.httpAddr, 'GET', '/v1/kv/d/?recurse')).json<Array<{Flags: number}>>()
@@ -25,7 +25,7 @@ describe('durability across restarts', () => {
         for (let i = 0; !stop; i++) {
           try {
             const res = await http(agent.httpAddr, 'PUT', `/v1/kv/load/${w}/${i}`, `w${w}-${i}`)
-            if (res.text === 'true') acknowledged.push(`load/${w}/${i}`)
+            if (res.text.trim() === 'true') acknowledged.push(`load/${w}/${i}`)
           } catch {
             return // the agent is gone
           }

@@ -14,12 +14,13 @@ describe('concurrent CAS', () => {
     const perWorker = 25
     let conflicts = 0
     const worker = async () => {
-      for (let done = 0; done < perWorker;) {
+      // Bounded: a worker gives up after 2000 attempts, which the final count would then expose.
+      for (let done = 0, attempts = 0; done < perWorker && attempts < 2000; attempts++) {
         const res = await http(agent.httpAddr, 'GET', '/v1/kv/counter')
         const [pair] = res.json<Array<{Value: string; ModifyIndex: number}>>()
         const next = Number(Buffer.from(pair.Value, 'base64').toString()) + 1
         const put = await http(agent.httpAddr, 'PUT', `/v1/kv/counter?cas=${pair.ModifyIndex}`, String(next))
-        if (put.text === 'true') done++
+        if (put.text.trim() === 'true') done++
         else conflicts++
       }
     }

@@ -35,26 +35,26 @@ describe('sessions and locks', () => {
       http(agent.httpAddr, 'PUT', `/v1/kv/lock/one?acquire=${a}`, 'a'),
       http(agent.httpAddr, 'PUT', `/v1/kv/lock/one?acquire=${b}`, 'b'),
     ])
-    assert.deepEqual([ra.text, rb.text].sort(), ['false', 'true'])
-    const winner = ra.text === 'true' ? a : b
+    assert.deepEqual([ra.text.trim(), rb.text.trim()].sort(), ['false', 'true'])
+    const winner = ra.text.trim() === 'true' ? a : b
     const pair = await kv('lock/one')
     assert.equal(pair.Session, winner)
     assert.equal(pair.LockIndex, 1)
     // Re-acquire by the holder keeps the LockIndex; release clears the Session.
-    assert.equal((await http(agent.httpAddr, 'PUT', `/v1/kv/lock/one?acquire=${winner}`, 'again')).text, 'true')
+    assert.equal((await http(agent.httpAddr, 'PUT', `/v1/kv/lock/one?acquire=${winner}`, 'again')).text.trim(), 'true')
     assert.equal((await kv('lock/one')).LockIndex, 1)
     const loser = winner === a ? b : a
-    assert.equal((await http(agent.httpAddr, 'PUT', `/v1/kv/lock/one?release=${loser}`)).text, 'false')
-    assert.equal((await http(agent.httpAddr, 'PUT', `/v1/kv/lock/one?release=${winner}`)).text, 'true')
+    assert.equal((await http(agent.httpAddr, 'PUT', `/v1/kv/lock/one?release=${loser}`)).text.trim(), 'false')
+    assert.equal((await http(agent.httpAddr, 'PUT', `/v1/kv/lock/one?release=${winner}`)).text.trim(), 'true')
     assert.equal((await kv('lock/one')).Session, undefined)
     // An explicit release starts no lock-delay: the other session acquires at once.
-    assert.equal((await http(agent.httpAddr, 'PUT', `/v1/kv/lock/one?acquire=${loser}`)).text, 'true')
+    assert.equal((await http(agent.httpAddr, 'PUT', `/v1/kv/lock/one?acquire=${loser}`)).text.trim(), 'true')
     assert.equal((await kv('lock/one')).LockIndex, 2)
   })
 
   it('TTL expiry invalidates the session and releases its lock (within TTL × 2)', async () => {
     const id = await createSession({TTL: '1s', LockDelay: '0s'})
-    assert.equal((await http(agent.httpAddr, 'PUT', `/v1/kv/lock/ttl?acquire=${id}`, 'x')).text, 'true')
+    assert.equal((await http(agent.httpAddr, 'PUT', `/v1/kv/lock/ttl?acquire=${id}`, 'x')).text.trim(), 'true')
     const renew = await http(agent.httpAddr, 'PUT', `/v1/session/renew/${id}`)
     assert.equal(renew.status, 200)
     const started = Date.now()
@@ -74,11 +74,11 @@ describe('sessions and locks', () => {
   it('lock-delay blocks acquisition after the holder is invalidated', async () => {
     const holder = await createSession({LockDelay: '1s'})
     const next = await createSession({})
-    assert.equal((await http(agent.httpAddr, 'PUT', `/v1/kv/lock/delay?acquire=${holder}`)).text, 'true')
+    assert.equal((await http(agent.httpAddr, 'PUT', `/v1/kv/lock/delay?acquire=${holder}`)).text.trim(), 'true')
     await http(agent.httpAddr, 'PUT', `/v1/session/destroy/${holder}`)
-    assert.equal((await http(agent.httpAddr, 'PUT', `/v1/kv/lock/delay?acquire=${next}`)).text, 'false')
+    assert.equal((await http(agent.httpAddr, 'PUT', `/v1/kv/lock/delay?acquire=${next}`)).text.trim(), 'false')
     await sleep(1100)
-    assert.equal((await http(agent.httpAddr, 'PUT', `/v1/kv/lock/delay?acquire=${next}`)).text, 'true')
+    assert.equal((await http(agent.httpAddr, 'PUT', `/v1/kv/lock/delay?acquire=${next}`)).text.trim(), 'true')
   })
 
   it('delete behaviour removes held keys when the session ends', async () => {

@@ -31,7 +31,7 @@ export default class KvGet extends BaseCommand {
     const querying = (error: unknown): CommandError => new CommandError(`Error querying Consul agent: ${(error as Error).message}`, {cause: error})
     if (flags.keys) {
       const {keys} = await kvKeys(client, key, flags.separator, q).catch((e) => { throw querying(e) })
-      if (json) this.printJson(keys)
+      if (json) await this.printJson(keys)
       else for (const k of keys) this.io.out(k)
       return
     }
@@ -50,7 +50,7 @@ export default class KvGet extends BaseCommand {
     }
     const {pair} = await kvGet(client, key, q).catch((e) => { throw querying(e) })
     if (pair === null) throw new CommandError(`Error! No key exists at: ${key}`)
-    if (json) this.printJson(kvPairJson(pair))
+    if (json) await this.printJson(kvPairJson(pair))
     else if (flags.detailed) this.writeLine(renderDetailed(pair, flags.base64))
     else this.writeLine(flags.base64 ? Buffer.from(pair.value.toString('base64')) : pair.value)
   }

@@ -13,8 +13,6 @@ import {type FlagSet} from './flags.js'
 import {parseGoFlags, type ParsedArgs} from './goflags.js'
 import {type ClientFlagValues, type Env, resolveClientConfig} from './http-flags.js'
 import {type IO, processIO} from './io.js'
-import {stringifyJson} from './render.js'
-import {renderUsage} from './usage.js'
 
 export const BIN = 'coord'
 
@@ -70,7 +68,7 @@ export abstract class BaseCommand {
       await this.run()
       return EXIT.ok
     } catch (error) {
-      return this.catch(error)
+      return await this.catch(error)
     } finally {
       await this.#client?.close()
     }
@@ -100,7 +98,8 @@ export abstract class BaseCommand {
   }
 
   /** `-format=json` output: 4-space indented JSON (Consul's MarshalIndent), bigints exact. */
-  protected printJson(value: unknown): void {
+  protected async printJson(value: unknown): Promise<void> {
+    const {stringifyJson} = await import('./render.js')
     this.io.out(stringifyJson(value, 4))
   }
 
@@ -139,21 +138,22 @@ export abstract class BaseCommand {
     }
   }
 
-  /** Consul's usage text for this command. */
-  usageText(): string {
+  /** Consul's usage text for this command (loaded only when an error or -h needs it). */
+  async usageText(): Promise<string> {
+    const {renderUsage} = await import('./usage.js')
     const ctor = this.constructor as CommandStatics
     return renderUsage(BIN, {id: ctor.id, usage: ctor.usage, description: ctor.description, flags: ctor.flags ?? {}})
   }
 
   /** The one mapping from errors to output and exit status. */
-  protected catch(error: unknown): number {
+  protected async catch(error: unknown): Promise<number> {
     if (error instanceof HelpRequested) {
-      this.io.out(this.usageText())
+      this.io.out(await this.usageText())
       return EXIT.ok
     }
     if (error instanceof FlagError) {
       this.io.err(error.message)
-      this.io.err(this.usageText())
+      this.io.err(await this.usageText())
       return error.exitCode
     }
     if (error instanceof CoordError) {

@@ -1,5 +1,5 @@
 // Small pieces of Go behaviour the consul CLI's messages and data handling depend on.
-import {readFile} from 'node:fs/promises'
+import {readFileSync} from 'node:fs'
 
 /** base64.StdEncoding.DecodeString: strict alphabet and padding; '\r' and '\n' are ignored. */
 export function decodeBase64Std(text: string): Buffer {
@@ -15,7 +15,7 @@ export function decodeBase64Std(text: string): Buffer {
 /** os.ReadFile with Go's error text (`open <path>: no such file or directory`). */
 export async function readFileGo(path: string): Promise<Buffer> {
   try {
-    return await readFile(path)
+    return readFileSync(path)
   } catch (error) {
     throw new Error(goFileError('open', path, error))
   }

@@ -18,6 +18,13 @@ export interface IO {
 }
 
 export function processIO(env: Record<string, string | undefined> = process.env): IO {
+  // A closed pipe (`coord kv get -recurse | head`) ends the process quietly, as SIGPIPE ends Go's.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(141)
+      throw error
+    })
+  }
   const stdoutIsTTY = process.stdout.isTTY === true
   const stderrIsTTY = process.stderr.isTTY === true
   return {

@@ -13,6 +13,14 @@ import {sessionRoutes} from './session-endpoint.js'
 import {statusRoutes} from './status-endpoint.js'
 import {agentRoutes} from './agent-endpoint.js'
 
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (code < 0x20 || code === 0x7f) return true
+  }
+  return false
+}
+
 export function buildRoutes(agent: AgentContext): Route[] {
   const routes = [...kvRoutes(agent), ...txnRoutes(agent), ...sessionRoutes(agent), ...statusRoutes(agent), ...agentRoutes(agent)]
   // Longest prefix first, so '/v1/session/info/' wins over a shorter prefix.
@@ -60,7 +68,7 @@ export async function handleRequest(agent: AgentContext, routes: Route[], req: I
       throw badRequest(`Invalid URL path: malformed percent-encoding in "${rawPath}"`)
     }
     // Consul rejects non-printable characters before routing: keys must stay printable.
-    if (/[\u0000-\u001f\u007f]/.test(path)) throw badRequest('Invalid URL path: contains non-printable characters')
+    if (hasControlCharacter(path)) throw badRequest('Invalid URL path: contains non-printable characters')
     if (path === '/') {
       sendText(req, res, 200, 'Consul Agent')
       return

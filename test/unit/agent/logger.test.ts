@@ -5,9 +5,9 @@ import {formatRecord, LogHub, parseLogLevel} from '../../../src/lib/agent/logger
 describe('logger', () => {
   it('writes hclog lines: time, padded level, module, message, fields', () => {
     const line = formatRecord({time: new Date(), level: 'info', module: 'agent', message: 'Started HTTP server', fields: {address: '127.0.0.1:8500', network: 'tcp'}})
-    assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d{4}) \[INFO\]  agent: Started HTTP server: address=127\.0\.0\.1:8500 network=tcp$/)
+    assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d{4}) \[INFO\] {2}agent: Started HTTP server: address=127\.0\.0\.1:8500 network=tcp$/)
     const warn = formatRecord({time: new Date(), level: 'warn', module: 'agent.server', message: 'hi', fields: {reason: 'two words'}})
-    assert.match(warn, / \[WARN\]  agent\.server: hi: reason="two words"$/)
+    assert.match(warn, / \[WARN\] {2}agent\.server: hi: reason="two words"$/)
   })
 
   it('filters by level and feeds subscribers at their own level', () => {

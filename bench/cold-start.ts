@@ -1,0 +1,55 @@
+// Cold start: the whole-process wall time of one `coord kv get` against a running agent, next
+// to curl making the same HTTP request. The gap is what a shell script pays per coord call on
+// top of the request itself (Node start-up, module loading, oclif). hyperfine runs both without
+// a shell (-N) so neither pays for one.
+import {spawnSync} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {coordBin} from './coord-agent.js'
+
+export interface ColdStartRow {
+  command: string
+  meanMs: number
+  stddevMs: number
+  minMs: number
+  maxMs: number
+  runs: number
+}
+
+export interface ColdStartResult {
+  rows: ColdStartRow[]
+  error?: string
+}
+
+interface HyperfineJson {
+  results: {command: string; mean: number; stddev: number | null; min: number; max: number; times: number[]}[]
+}
+
+export function coldStart(httpAddr: string, key: string, opts = {warmup: 3, runs: 20}): ColdStartResult {
+  const env = {...process.env, CONSUL_HTTP_ADDR: httpAddr, NO_COLOR: '1'}
+  // hyperfine times whatever exits 0, so first make sure the CLI really prints the value.
+  const probe = spawnSync(process.execPath, [coordBin, 'kv', 'get', key], {env, encoding: 'utf8', timeout: 30_000})
+  if (probe.status !== 0 || probe.stdout.trim() === '') {
+    return {rows: [], error: `coord kv get ${key} exited ${probe.status}: ${(probe.stderr || probe.stdout).trim().slice(0, 300)}`}
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'coord-bench-hf-'))
+  try {
+    const json = join(dir, 'cold-start.json')
+    const coordCmd = `${process.execPath} ${coordBin} kv get ${key}`
+    const curlCmd = `curl -s http://${httpAddr}/v1/kv/${key}?raw`
+    const hf = spawnSync('hyperfine', ['-N', '--warmup', String(opts.warmup), '--runs', String(opts.runs), '--export-json', json,
+      '-n', `coord kv get ${key}`, coordCmd, '-n', `curl -s /v1/kv/${key}?raw`, curlCmd,
+    ], {env, encoding: 'utf8', timeout: 180_000})
+    if (hf.status !== 0) return {rows: [], error: `hyperfine exited ${hf.status ?? hf.signal}: ${(hf.stderr || hf.error?.message || '').trim().slice(0, 300)}`}
+    const parsed = JSON.parse(readFileSync(json, 'utf8')) as HyperfineJson
+    return {
+      rows: parsed.results.map((r) => ({
+        command: r.command, meanMs: r.mean * 1000, stddevMs: (r.stddev ?? 0) * 1000,
+        minMs: r.min * 1000, maxMs: r.max * 1000, runs: r.times.length,
+      })),
+    }
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+}

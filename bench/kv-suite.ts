@@ -1,0 +1,55 @@
+// The kv section's matrix: PUT then GET, at each client count, against one target factory. The
+// same function runs for every system, so the only thing that varies between columns is the
+// Target. A fresh pool per cell keeps one cell's connections from warming the next.
+import {runLoad, type LoadResult} from './load.js'
+import {type Target, type Workload} from './targets.js'
+
+export type KvOp = 'PUT' | 'GET'
+
+export interface KvPlan extends Workload {
+  clients: number[]
+  durationMs: number
+  warmupMs: number
+}
+
+export interface KvCell {
+  op: KvOp
+  clients: number
+  result: LoadResult
+}
+
+/** Spreads workers over the key space: each starts at its own offset and walks forward. */
+const keyFor = (keys: number) => (worker: number, seq: number): number => (worker * 7919 + seq) % keys
+
+/** Writes every key once, so each GET finds a value. Bounded: keys / parallel rounds. */
+async function prefill(target: Target, keys: number, parallel = 16): Promise<void> {
+  for (let base = 0; base < keys; base += parallel) {
+    await Promise.all(Array.from({length: Math.min(parallel, keys - base)}, (_, i) => target.put(base + i)))
+  }
+}
+
+export async function runKvSuite(plan: KvPlan, makeTarget: (connections: number) => Target, log: (line: string) => void): Promise<KvCell[]> {
+  const cells: KvCell[] = []
+  const pick = keyFor(plan.keys)
+  const seed = makeTarget(16)
+  try {
+    await prefill(seed, plan.keys)
+  } finally {
+    await seed.close()
+  }
+  for (const op of ['PUT', 'GET'] as const) {
+    for (const clients of plan.clients) {
+      const target = makeTarget(clients)
+      try {
+        const call = op === 'PUT' ? (k: number) => target.put(k) : (k: number) => target.get(k)
+        const result = await runLoad((w, seq) => call(pick(w, seq)), {workers: clients, durationMs: plan.durationMs, warmupMs: plan.warmupMs})
+        log(`  ${target.name} ${op} x${clients}: ${Math.round(result.opsPerSec)} ops/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms` +
+          (result.errors ? `, ${result.errors} errors (${result.firstError})` : ''))
+        cells.push({op, clients, result})
+      } finally {
+        await target.close()
+      }
+    }
+  }
+  return cells
+}

@@ -1,0 +1,115 @@
+// Renders the kv section of BENCHMARKS.md and splices it between its markers, so other sections
+// (written by hand or by other benches) survive a rerun.
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {type ColdStartResult} from './cold-start.js'
+import {type KvCell, type KvPlan} from './kv-suite.js'
+
+export interface SystemRun {
+  /** Column heading, e.g. "etcd 3.4.23". */
+  label: string
+  cells: KvCell[]
+  rssMiB?: number
+  /** Why this system has no figures (failed to install or start). */
+  error?: string
+}
+
+export interface KvReport {
+  date: string
+  machine: string
+  plan: KvPlan
+  etcd: SystemRun
+  coord: SystemRun
+  coordDev: SystemRun
+  coldStart?: ColdStartResult
+  coldStartAimMs: number
+}
+
+const BEGIN = '<!-- bench:kv:begin (written by `npm run bench`; edits inside are overwritten) -->'
+const END = '<!-- bench:kv:end -->'
+
+const int = (n: number): string => Math.round(n).toLocaleString('en-US')
+const ms = (n: number | undefined): string => (n === undefined || Number.isNaN(n) ? '–' : n < 10 ? n.toFixed(2) : n.toFixed(1))
+const ratio = (a: number | undefined, b: number | undefined): string => (a && b ? `${(a / b).toFixed(2)}×` : '–')
+
+function cellOf(run: SystemRun, op: string, clients: number): KvCell | undefined {
+  return run.cells.find((c) => c.op === op && c.clients === clients)
+}
+
+function kvTable(r: KvReport): string[] {
+  const lines = [
+    `| op | clients | ${r.etcd.label} ops/s | p50 ms | p99 ms | ${r.coord.label} ops/s | p50 ms | p99 ms | coord/etcd ops/s | coord/etcd p50 | ${r.coordDev.label} ops/s | p50 ms | p99 ms |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ]
+  const notes: string[] = []
+  for (const op of ['PUT', 'GET']) {
+    for (const clients of r.plan.clients) {
+      const [e, c, d] = [r.etcd, r.coord, r.coordDev].map((s) => cellOf(s, op, clients)?.result)
+      const fig = (x: typeof e): string => (x ? `${int(x.opsPerSec)} | ${ms(x.p50Ms)} | ${ms(x.p99Ms)}` : '– | – | –')
+      lines.push(`| ${op} | ${clients} | ${fig(e)} | ${fig(c)} | ${ratio(c?.opsPerSec, e?.opsPerSec)} | ${ratio(c?.p50Ms, e?.p50Ms)} | ${fig(d)} |`)
+      for (const [run, x] of [[r.etcd, e], [r.coord, c], [r.coordDev, d]] as const) {
+        if (x?.errors) notes.push(`- ${run.label} ${op} ×${clients}: ${x.errors} failed requests (first: ${x.firstError}).`)
+      }
+    }
+  }
+  return [...lines, ...(notes.length ? ['', ...notes] : [])]
+}
+
+function coldStartTable(r: KvReport): string[] {
+  const cs = r.coldStart
+  if (!cs) return ['Cold start not measured (coord data-dir agent did not run).']
+  if (cs.error) return [`Cold start not measured: ${cs.error}`]
+  const lines = ['| command | mean ± σ ms | min ms | max ms | runs |', '| --- | ---: | ---: | ---: | ---: |']
+  for (const row of cs.rows) lines.push(`| \`${row.command}\` | ${ms(row.meanMs)} ± ${ms(row.stddevMs)} | ${ms(row.minMs)} | ${ms(row.maxMs)} | ${row.runs} |`)
+  const coord = cs.rows.find((row) => row.command.startsWith('coord'))
+  if (coord) {
+    const verdict = coord.meanMs <= r.coldStartAimMs ? 'meets' : 'misses'
+    lines.push('', `coord ${verdict} the aim of ≤ ${r.coldStartAimMs} ms (mean ${ms(coord.meanMs)} ms).`)
+  }
+  return lines
+}
+
+export function renderKvSection(r: KvReport): string {
+  const rss = [r.coord, r.coordDev, r.etcd].map((s) => `${s.label} ${s.rssMiB === undefined ? '–' : `${s.rssMiB.toFixed(0)} MiB`}`).join(', ')
+  const errors = [r.etcd, r.coord, r.coordDev].filter((s) => s.error).map((s) => `- **${s.label} skipped:** ${s.error}`)
+  return [
+    BEGIN,
+    '## kv: coord vs etcd',
+    '',
+    `${r.date} · ${r.machine}`,
+    '',
+    `Closed loop: each client keeps one request in flight on its own keep-alive connection (undici Pool), ` +
+      `${r.plan.warmupMs / 1000} s warm-up then ${r.plan.durationMs / 1000} s measured per row; ` +
+      `${r.plan.keys} keys, ${r.plan.valueBytes}-byte values, keys prefilled before the GET rows. ` +
+      'The load generator is one Node process on the same machine as the server, so at 64 clients both compete for the same cores.',
+    '',
+    ...kvTable(r),
+    '',
+    '- coord: `PUT/GET /v1/kv/bench/<k>`, default consistency (reads served by the leader). ' +
+      '"coord (data dir)" is a `-server -bootstrap -data-dir` agent, which fdatasyncs its log before acknowledging a write (one sync per batch of concurrent writes); "coord -dev" keeps state in memory and is reference only.',
+    '- etcd: single member, temp data dir (WAL synced before acknowledging, batched likewise), JSON gateway `POST /v3/kv/put` and `POST /v3/kv/range`; ' +
+      'range is **linearizable** (the default; not `serializable`), i.e. a ReadIndex round per read. ' +
+      'The gateway is etcd\'s in-process grpc-gateway, which re-sends each JSON request to the same server over a loopback gRPC connection: native gRPC clients would see lower etcd latency.',
+    '- Ratios are coord (data dir) / etcd: above 1× is better for ops/s, below 1× is better for p50. ' +
+      'With few cores shared by server and generator, the 64-client rows move by tens of percent between runs; compare within one run.',
+    `- Server RSS after the run (VmRSS): ${rss}.`,
+    ...(errors.length ? ['', ...errors] : []),
+    '',
+    '### Cold start: one `kv get` as a whole process',
+    '',
+    'hyperfine `-N --warmup 3 --runs 20`, against the data-dir agent above (`CONSUL_HTTP_ADDR` set).',
+    '',
+    ...coldStartTable(r),
+    END,
+  ].join('\n')
+}
+
+/** Replaces the kv section of `path` (or appends it), creating the file if needed. */
+export function writeKvSection(path: string, section: string): void {
+  const old = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n\nFigures from `npm run bench` (bench/). Rerun to refresh; numbers are only comparable within one run.\n'
+  const from = old.indexOf(BEGIN)
+  const to = old.indexOf(END)
+  const next = from >= 0 && to > from
+    ? old.slice(0, from) + section + old.slice(to + END.length)
+    : `${old.trimEnd()}\n\n${section}\n`
+  writeFileSync(path, next)
+}

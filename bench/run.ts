@@ -1,0 +1,100 @@
+// `npm run bench`: the kv section. Runs one workload (bench/kv-suite.ts) against etcd, a
+// data-dir coord agent and a -dev coord agent in turn, times cold CLI start-up, and rewrites the
+// kv section of BENCHMARKS.md. One system failing to start is noted in the report, not fatal.
+// BENCH_DURATION_MS / BENCH_WARMUP_MS shorten a run while working on the bench itself.
+import {spawnSync} from 'node:child_process'
+import {availableParallelism, cpus, loadavg, tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {coldStart, type ColdStartResult} from './cold-start.js'
+import {repoRoot, startCoord} from './coord-agent.js'
+import {ensureEtcd, startEtcd} from './etcd.js'
+import {runKvSuite, type KvPlan} from './kv-suite.js'
+import {rssMiB} from './process.js'
+import {renderKvSection, writeKvSection, type SystemRun} from './report.js'
+import {coordTarget, etcdTarget} from './targets.js'
+
+const envMs = (name: string, fallback: number): number => {
+  const v = Number(process.env[name])
+  return Number.isFinite(v) && v > 0 ? v : fallback
+}
+
+const plan: KvPlan = {
+  keys: 1000,
+  valueBytes: 100,
+  clients: [1, 64],
+  durationMs: envMs('BENCH_DURATION_MS', 5000),
+  warmupMs: envMs('BENCH_WARMUP_MS', 1000),
+}
+const coldStartAimMs = 150
+const log = (line: string): void => console.log(line)
+const message = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]
+
+// Other work on the machine (a test run, a build) skews every row, so the load is on record.
+const load = (): string => loadavg()[0].toFixed(2)
+
+function machine(loadAtStart: string): string {
+  const fs = spawnSync('df', ['--output=fstype', tmpdir()], {encoding: 'utf8'}).stdout?.trim().split('\n')[1] ?? '?'
+  const rev = spawnSync('git', ['-C', repoRoot, 'describe', '--always', '--dirty'], {encoding: 'utf8'}).stdout?.trim() || '?'
+  return `nproc ${availableParallelism()} (${cpus()[0]?.model ?? 'unknown CPU'}) · Node ${process.version} · ${tmpdir()} on ${fs} · coord ${rev} · 1-min load average ${loadAtStart} at start, ${load()} at end`
+}
+
+async function benchEtcd(): Promise<SystemRun> {
+  const run: SystemRun = {label: 'etcd', cells: []}
+  const missing = ensureEtcd(log)
+  if (missing) return {...run, error: missing}
+  const etcd = await startEtcd()
+  try {
+    run.label = `etcd ${etcd.version}`
+    log(`${run.label} at ${etcd.clientUrl} (pid ${etcd.pid})`)
+    run.cells = await runKvSuite(plan, (n) => etcdTarget(etcd.clientUrl, n, plan), log)
+    run.rssMiB = rssMiB(etcd.pid)
+  } finally {
+    await etcd.stop()
+  }
+  return run
+}
+
+async function benchCoord(mode: 'persistent' | 'dev'): Promise<{run: SystemRun; cold?: ColdStartResult}> {
+  const run: SystemRun = {label: mode === 'dev' ? 'coord -dev' : 'coord (data dir)', cells: []}
+  const agent = await startCoord(mode)
+  try {
+    log(`${run.label} at ${agent.httpAddr} (pid ${agent.pid})`)
+    run.cells = await runKvSuite(plan, (n) => coordTarget(run.label, agent.httpAddr, n, plan), log)
+    run.rssMiB = rssMiB(agent.pid)
+    const cold = mode === 'persistent' ? coldStart(agent.httpAddr, 'bench/0') : undefined
+    return {run, cold}
+  } finally {
+    await agent.stop()
+  }
+}
+
+/** Runs one system; a failure becomes a note in the report instead of ending the bench. */
+async function attempt<T extends {run: SystemRun}>(label: string, fn: () => Promise<T>): Promise<T | {run: SystemRun}> {
+  try {
+    return await fn()
+  } catch (err) {
+    log(`${label} failed: ${err instanceof Error ? err.message : String(err)}`)
+    return {run: {label, cells: [], error: message(err)}}
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now()
+  const loadAtStart = load()
+  const etcd = await attempt('etcd', async () => ({run: await benchEtcd()}))
+  const coord = await attempt('coord (data dir)', () => benchCoord('persistent'))
+  const coordDev = await attempt('coord -dev', () => benchCoord('dev'))
+  const section = renderKvSection({
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), machine: machine(loadAtStart), plan,
+    etcd: etcd.run, coord: coord.run, coordDev: coordDev.run,
+    coldStart: 'cold' in coord ? coord.cold : undefined, coldStartAimMs,
+  })
+  const path = join(repoRoot, 'BENCHMARKS.md')
+  writeKvSection(path, section)
+  log(`\n${section}\n\nwrote ${path} in ${((Date.now() - started) / 1000).toFixed(0)} s`)
+}
+
+main().catch((err: unknown) => {
+  console.error(err)
+  process.exitCode = 1
+})

@@ -1,0 +1,78 @@
+// How each system under test is asked to PUT and GET one key. Requests are prebuilt per key so
+// the generator spends the same (near zero) time encoding for every system, and every response
+// body is read in full, since a client that skips it would not see the value.
+import {Pool} from 'undici'
+
+export interface Target {
+  readonly name: string
+  put(key: number): Promise<void>
+  get(key: number): Promise<void>
+  close(): Promise<void>
+}
+
+export interface Workload {
+  keys: number
+  valueBytes: number
+}
+
+/** Deterministic printable value, so runs are comparable and nothing compresses it away. */
+export function makeValue(bytes: number): Buffer {
+  return Buffer.from(Array.from({length: bytes}, (_, i) => 33 + ((i * 31) % 94)))
+}
+
+const keyName = (k: number): string => `bench/${k}`
+
+async function expectOk(res: {statusCode: number; body: {text(): Promise<string>}}, what: string): Promise<string> {
+  const text = await res.body.text()
+  if (res.statusCode !== 200) throw new Error(`${what}: HTTP ${res.statusCode} ${text.slice(0, 200)}`)
+  return text
+}
+
+/** A keep-alive pool with one connection per in-flight worker, and no pipelining. */
+function pool(origin: string, connections: number): Pool {
+  return new Pool(origin, {connections, pipelining: 1, keepAliveTimeout: 30_000})
+}
+
+/** coord (or Consul): `PUT/GET /v1/kv/<key>`, default consistency mode. */
+export function coordTarget(name: string, httpAddr: string, connections: number, w: Workload): Target {
+  const http = pool(`http://${httpAddr}`, connections)
+  const value = makeValue(w.valueBytes)
+  const paths = Array.from({length: w.keys}, (_, k) => `/v1/kv/${keyName(k)}`)
+  return {
+    name,
+    async put(k) {
+      const text = await expectOk(await http.request({method: 'PUT', path: paths[k], body: value}), 'coord PUT')
+      if (text.trim() !== 'true') throw new Error(`coord PUT answered ${text.slice(0, 100)}`)
+    },
+    async get(k) {
+      await expectOk(await http.request({method: 'GET', path: paths[k]}), 'coord GET')
+    },
+    close: () => http.close(),
+  }
+}
+
+/**
+ * etcd v3 through its JSON gateway (grpc-gateway, `/v3/kv/*`; v3.4 also answers `/v3beta`).
+ * Keys and values travel base64-encoded. A range request is linearizable unless it sets
+ * `serializable`, which we do not: each GET is a leader read confirmed by a ReadIndex round.
+ */
+export function etcdTarget(clientUrl: string, connections: number, w: Workload): Target {
+  const http = pool(clientUrl, connections)
+  const b64 = (s: string | Buffer): string => Buffer.from(s).toString('base64')
+  const value = b64(makeValue(w.valueBytes))
+  const putBodies = Array.from({length: w.keys}, (_, k) => JSON.stringify({key: b64(keyName(k)), value}))
+  const rangeBodies = Array.from({length: w.keys}, (_, k) => JSON.stringify({key: b64(keyName(k))}))
+  const headers = {'content-type': 'application/json'}
+  return {
+    name: 'etcd',
+    async put(k) {
+      await expectOk(await http.request({method: 'POST', path: '/v3/kv/put', headers, body: putBodies[k]}), 'etcd put')
+    },
+    async get(k) {
+      const text = await expectOk(await http.request({method: 'POST', path: '/v3/kv/range', headers, body: rangeBodies[k]}), 'etcd range')
+      // An absent key is a 200 with no "kvs"; only the cheap substring test, not a JSON parse.
+      if (!text.includes('"kvs"')) throw new Error(`etcd range found no key: ${text.slice(0, 200)}`)
+    },
+    close: () => http.close(),
+  }
+}
