@@ -11,6 +11,7 @@ import {FileLogStore, MemoryLogStore, type LogStore} from '../raft/log-store.js'
 import {FileSnapshotStore} from '../raft/snapshot-store.js'
 import {SingleServer} from '../server/single-server.js'
 import {SessionTimers} from '../server/session-timers.js'
+import {TombstoneGc} from '../server/tombstone-gc.js'
 import type {AgentContext, MemberInfo} from '../http/context.js'
 import {startHttpServer, type HttpServerHandle} from '../http/server.js'
 
@@ -115,6 +116,12 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     sessionTimers.resetAll(state.sessionList().value)
     log.named('server').info('cluster leadership acquired')
   }
+  const tombstoneGc = new TombstoneGc({
+    ttlMs: 15 * 60_000, granularityMs: 30_000, lastIndex: () => state.lastIndex,
+    reap: async (upToIndex) => { await consensus.propose({type: 'tombstone-reap', now: Date.now(), upToIndex}) },
+    onError: (error) => log.named('server').warn('tombstone reap failed', {error}),
+  })
+  if (bootstrap) tombstoneGc.start()
   log.info('Consul agent running!')
 
   let stopping: Promise<void> | undefined
@@ -124,6 +131,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     stop: () => {
       stopping ??= (async () => {
         sessionTimers.stop()
+        tombstoneGc.stop()
         await Promise.all(servers.map((s) => s.close()))
         await consensus.close()
         log.info('shutdown complete')
