@@ -96,10 +96,12 @@ export class SingleServer implements Consensus {
 
   async #maybeSnapshot(): Promise<void> {
     const {snapshots, log, state} = this.opts
-    if (!snapshots || log.lastIndex() - this.#snapshotIndex < this.opts.snapshotThreshold) return
+    if (log.lastIndex() - this.#snapshotIndex < this.opts.snapshotThreshold) return
     const index = state.lastIndex
     const started = performance.now()
-    snapshots.save({index, term: TERM}, state.snapshot())
+    // In memory (-dev) the live state is the only copy, so compaction just drops applied entries;
+    // without it a long-running dev agent would keep every command it ever applied.
+    snapshots?.save({index, term: TERM}, state.snapshot())
     await log.compact(index)
     this.#snapshotIndex = index
     this.opts.logger.info('snapshot complete', {index, duration: `${Math.round(performance.now() - started)}ms`})
