@@ -1,0 +1,259 @@
+// Server-to-server messages on the server RPC port (8300): coord's own protocol, not Consul's
+// (DESIGN.md: compatibility lives at the edges). Two kinds of traffic share one connection:
+//   - one-way messages (Raft's AppendEntries, votes, ...: Raft tolerates their loss, so a send
+//     never waits and a full queue drops the oldest), and
+//   - requests with a response (forwarding a client's write or read to the leader), matched by id
+//     and bounded by a timeout.
+// Frames are msgpack (bigint and bytes preserved). Connections are made lazily, one outbound per
+// peer, and re-made with capped exponential backoff after a failure.
+import {createConnection, createServer, type Server, type Socket} from 'node:net'
+import {decode, encode} from '@msgpack/msgpack'
+import {encodeFrame, FrameDecoder} from './frame.js'
+
+const codecOptions = {useBigInt64: true} as const
+
+type Wire =
+  | {k: 'hello'; from: string}
+  | {k: 'msg'; body: unknown}
+  | {k: 'req'; id: number; method: string; body: unknown}
+  | {k: 'res'; id: number; ok: true; body: unknown}
+  | {k: 'res'; id: number; ok: false; error: string}
+
+export interface TransportOptions {
+  /** This server's ID, announced to peers in the first frame. */
+  localId: string
+  maxFrameBytes?: number
+  /** One-way messages buffered per peer while (re)connecting; older ones are dropped past this. */
+  maxQueuedMessages?: number
+  connectTimeoutMs?: number
+  maxBackoffMs?: number
+  onError?: (peer: string, error: Error) => void
+}
+
+export class RpcRequestError extends Error {
+  readonly code = 'RPC_REQUEST_FAILED'
+}
+
+type MessageHandler = (from: string, body: unknown) => void
+type RequestHandler = (from: string, body: unknown) => Promise<unknown>
+
+interface PendingRequest {
+  resolve: (body: unknown) => void
+  reject: (error: Error) => void
+  timer: NodeJS.Timeout
+}
+
+/** One outbound connection to a peer address, with its queue and reconnect state. */
+class PeerLink {
+  socket: Socket | undefined
+  connected = false
+  queue: Buffer[] = []
+  failures = 0
+  retryTimer: NodeJS.Timeout | undefined
+  pending = new Map<number, PendingRequest>()
+
+  constructor(readonly address: string) {}
+}
+
+export class RpcTransport {
+  #server: Server | undefined
+  #links = new Map<string, PeerLink>()
+  #inbound = new Set<Socket>()
+  #nextId = 1
+  #closed = false
+  #onMessage: MessageHandler = () => {}
+  #requestHandlers = new Map<string, RequestHandler>()
+  readonly opts: Required<Omit<TransportOptions, 'onError'>> & Pick<TransportOptions, 'onError'>
+
+  constructor(options: TransportOptions) {
+    this.opts = {maxFrameBytes: 64 * 1024 * 1024, maxQueuedMessages: 1024, connectTimeoutMs: 2000, maxBackoffMs: 2000, ...options}
+  }
+
+  onMessage(handler: MessageHandler): void {
+    this.#onMessage = handler
+  }
+
+  onRequest(method: string, handler: RequestHandler): void {
+    this.#requestHandlers.set(method, handler)
+  }
+
+  /** Starts accepting peers; resolves with the bound port (0 picks a free one). */
+  listen(host: string, port: number): Promise<number> {
+    const server = createServer((socket) => this.#accept(socket))
+    this.#server = server
+    return new Promise((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, host, () => {
+        server.off('error', reject)
+        const address = server.address()
+        resolve(typeof address === 'object' && address ? address.port : port)
+      })
+    })
+  }
+
+  /** Fire-and-forget: queued until the link is up; dropped (oldest first) when the queue is full. */
+  send(address: string, body: unknown): void {
+    if (this.#closed) return
+    const link = this.#link(address)
+    this.#write(link, encodeFrame(encode({k: 'msg', body} satisfies Wire, codecOptions)))
+  }
+
+  /** A request with a response, failing after `timeoutMs`. */
+  request(address: string, method: string, body: unknown, timeoutMs: number): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new RpcRequestError('transport is closed'))
+    const link = this.#link(address)
+    const id = this.#nextId++
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        link.pending.delete(id)
+        reject(new RpcRequestError(`${method} to ${address} timed out after ${timeoutMs} ms`))
+      }, timeoutMs)
+      link.pending.set(id, {resolve, reject, timer})
+      this.#write(link, encodeFrame(encode({k: 'req', id, method, body} satisfies Wire, codecOptions)))
+    })
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    for (const link of this.#links.values()) {
+      clearTimeout(link.retryTimer)
+      link.socket?.destroy()
+      this.#failPending(link, 'transport is closed')
+    }
+    for (const socket of this.#inbound) socket.destroy()
+    await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()))
+  }
+
+  #link(address: string): PeerLink {
+    let link = this.#links.get(address)
+    if (!link) {
+      link = new PeerLink(address)
+      this.#links.set(address, link)
+      this.#connect(link)
+    }
+    return link
+  }
+
+  #write(link: PeerLink, frame: Buffer): void {
+    if (link.connected && link.socket) {
+      link.socket.write(frame)
+      return
+    }
+    link.queue.push(frame)
+    if (link.queue.length > this.opts.maxQueuedMessages) link.queue.shift()
+  }
+
+  #connect(link: PeerLink): void {
+    if (this.#closed) return
+    const [host, portText] = splitHostPort(link.address)
+    const socket = createConnection({host, port: Number(portText)})
+    link.socket = socket
+    socket.setNoDelay(true)
+    const connectTimer = setTimeout(() => socket.destroy(new Error(`connect timed out after ${this.opts.connectTimeoutMs} ms`)), this.opts.connectTimeoutMs)
+    socket.once('connect', () => {
+      clearTimeout(connectTimer)
+      link.connected = true
+      link.failures = 0
+      socket.write(encodeFrame(encode({k: 'hello', from: this.opts.localId} satisfies Wire, codecOptions)))
+      for (const frame of link.queue.splice(0)) socket.write(frame)
+    })
+    const decoder = new FrameDecoder(this.opts.maxFrameBytes)
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        for (const frame of decoder.push(chunk)) this.#onResponse(link, decode(frame, codecOptions) as Wire)
+      } catch (error) {
+        socket.destroy(error as Error)
+      }
+    })
+    socket.on('error', (error) => this.opts.onError?.(link.address, error))
+    socket.once('close', () => {
+      clearTimeout(connectTimer)
+      link.connected = false
+      link.socket = undefined
+      // Requests in flight on a dead connection will never be answered.
+      this.#failPending(link, `connection to ${link.address} closed`)
+      if (this.#closed) return
+      link.failures++
+      const backoff = Math.min(this.opts.maxBackoffMs, 50 * 2 ** Math.min(link.failures, 10))
+      link.retryTimer = setTimeout(() => this.#connect(link), backoff)
+      link.retryTimer.unref()
+    })
+  }
+
+  #failPending(link: PeerLink, why: string): void {
+    for (const [id, pending] of link.pending) {
+      clearTimeout(pending.timer)
+      pending.reject(new RpcRequestError(why))
+      link.pending.delete(id)
+    }
+  }
+
+  #onResponse(link: PeerLink, wire: Wire): void {
+    if (wire.k !== 'res') return
+    const pending = link.pending.get(wire.id)
+    if (!pending) return
+    link.pending.delete(wire.id)
+    clearTimeout(pending.timer)
+    if (wire.ok) pending.resolve(wire.body)
+    else pending.reject(new RpcRequestError(wire.error))
+  }
+
+  #accept(socket: Socket): void {
+    this.#inbound.add(socket)
+    socket.setNoDelay(true)
+    const decoder = new FrameDecoder(this.opts.maxFrameBytes)
+    let from: string | undefined
+    socket.on('data', (chunk: Buffer) => {
+      let frames: Buffer[]
+      try {
+        frames = decoder.push(chunk)
+      } catch (error) {
+        this.opts.onError?.(from ?? socket.remoteAddress ?? '?', error as Error)
+        socket.destroy()
+        return
+      }
+      for (const frame of frames) {
+        let wire: Wire
+        try {
+          wire = decode(frame, codecOptions) as Wire
+        } catch (error) {
+          this.opts.onError?.(from ?? '?', new Error(`undecodable frame: ${(error as Error).message}`))
+          socket.destroy()
+          return
+        }
+        if (wire.k === 'hello') from = wire.from
+        else if (from === undefined) {
+          socket.destroy() // a peer must introduce itself first
+          return
+        } else if (wire.k === 'msg') this.#onMessage(from, wire.body)
+        else if (wire.k === 'req') this.#serve(socket, from, wire)
+      }
+    })
+    socket.on('error', () => {})
+    socket.once('close', () => this.#inbound.delete(socket))
+  }
+
+  #serve(socket: Socket, from: string, wire: Extract<Wire, {k: 'req'}>): void {
+    const handler = this.#requestHandlers.get(wire.method)
+    const reply = (response: Wire) => {
+      if (!socket.destroyed) socket.write(encodeFrame(encode(response, codecOptions)))
+    }
+    if (!handler) {
+      reply({k: 'res', id: wire.id, ok: false, error: `unknown method ${wire.method}`})
+      return
+    }
+    handler(from, wire.body).then(
+      (body) => reply({k: 'res', id: wire.id, ok: true, body}),
+      (error: Error) => reply({k: 'res', id: wire.id, ok: false, error: error.message}),
+    )
+  }
+}
+
+/** "10.0.0.1:8300" and "[::1]:8300" → [host, port]. */
+export function splitHostPort(address: string): [string, string] {
+  const bracketed = /^\[(.+)\]:(\d+)$/.exec(address)
+  if (bracketed) return [bracketed[1], bracketed[2]]
+  const colon = address.lastIndexOf(':')
+  if (colon <= 0) throw new Error(`address "${address}" has no port`)
+  return [address.slice(0, colon), address.slice(colon + 1)]
+}

@@ -1,0 +1,118 @@
+// The server RPC transport over real loopback sockets.
+import {describe, it} from 'node:test'
+import assert from 'node:assert/strict'
+import {createConnection} from 'node:net'
+import {encodeFrame, FrameDecoder, FrameTooLargeError} from '../../../src/lib/rpc/frame.js'
+import {RpcTransport, splitHostPort} from '../../../src/lib/rpc/transport.js'
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+async function waitFor(condition: () => boolean, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await sleep(10)
+  }
+}
+
+describe('FrameDecoder', () => {
+  it('reassembles frames split and joined arbitrarily', () => {
+    const frames = [Buffer.from('hello'), Buffer.alloc(0), Buffer.alloc(70_000, 7)]
+    const stream = Buffer.concat(frames.map((f) => encodeFrame(f)))
+    const decoder = new FrameDecoder(1 << 20)
+    const out: Buffer[] = []
+    for (let i = 0; i < stream.length; i += 333) out.push(...decoder.push(stream.subarray(i, i + 333)))
+    assert.deepEqual(out.map((f) => f.length), [5, 0, 70_000])
+    assert.equal(out[0].toString(), 'hello')
+  })
+
+  it('refuses a frame over the limit', () => {
+    const decoder = new FrameDecoder(10)
+    assert.throws(() => decoder.push(encodeFrame(Buffer.alloc(11))), FrameTooLargeError)
+  })
+})
+
+describe('RpcTransport', () => {
+  it('delivers one-way messages with bigint and bytes intact, and answers requests', async () => {
+    const a = new RpcTransport({localId: 'a'})
+    const b = new RpcTransport({localId: 'b'})
+    const received: Array<{from: string; body: unknown}> = []
+    b.onMessage((from, body) => received.push({from, body}))
+    b.onRequest('double', async (_from, body) => (body as number) * 2)
+    b.onRequest('fail', async () => { throw new Error('nope') })
+    const port = await b.listen('127.0.0.1', 0)
+    try {
+      a.send(`127.0.0.1:${port}`, {term: 3n, data: new Uint8Array([1, 2, 3])})
+      await waitFor(() => received.length === 1)
+      assert.equal(received[0].from, 'a')
+      const body = received[0].body as {term: bigint; data: Uint8Array}
+      assert.equal(body.term, 3n)
+      assert.deepEqual([...body.data], [1, 2, 3])
+      assert.equal(await a.request(`127.0.0.1:${port}`, 'double', 21, 1000), 42)
+      await assert.rejects(a.request(`127.0.0.1:${port}`, 'fail', null, 1000), /nope/)
+      await assert.rejects(a.request(`127.0.0.1:${port}`, 'missing', null, 1000), /unknown method/)
+    } finally {
+      await a.close()
+      await b.close()
+    }
+  })
+
+  it('queues while a peer is down and delivers once it comes up', async () => {
+    const probe = new RpcTransport({localId: 'probe'})
+    const port = await probe.listen('127.0.0.1', 0)
+    await probe.close() // now nothing listens on `port`
+    const a = new RpcTransport({localId: 'a', maxBackoffMs: 100})
+    const b = new RpcTransport({localId: 'b'})
+    const received: unknown[] = []
+    b.onMessage((_from, body) => received.push(body))
+    try {
+      a.send(`127.0.0.1:${port}`, 'early')
+      await sleep(150)
+      await b.listen('127.0.0.1', port)
+      await waitFor(() => received.length === 1)
+      assert.deepEqual(received, ['early'])
+    } finally {
+      await a.close()
+      await b.close()
+    }
+  })
+
+  it('times out a request to a peer that never answers', async () => {
+    const a = new RpcTransport({localId: 'a'})
+    const b = new RpcTransport({localId: 'b'})
+    b.onRequest('hang', () => new Promise(() => {}))
+    const port = await b.listen('127.0.0.1', 0)
+    try {
+      await assert.rejects(a.request(`127.0.0.1:${port}`, 'hang', null, 100), /timed out/)
+    } finally {
+      await a.close()
+      await b.close()
+    }
+  })
+
+  it('drops a connection that sends garbage, and keeps serving others', async () => {
+    const errors: string[] = []
+    const b = new RpcTransport({localId: 'b', maxFrameBytes: 1024, onError: (_p, e) => errors.push(e.message)})
+    b.onRequest('ping', async () => 'pong')
+    const port = await b.listen('127.0.0.1', 0)
+    const a = new RpcTransport({localId: 'a'})
+    try {
+      await new Promise<void>((resolve) => {
+        const socket = createConnection({host: '127.0.0.1', port}, () => socket.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 1])))
+        socket.on('close', () => resolve())
+        socket.on('error', () => resolve())
+      })
+      assert.match(errors.join('\n'), /exceeds/)
+      assert.equal(await a.request(`127.0.0.1:${port}`, 'ping', null, 1000), 'pong')
+    } finally {
+      await a.close()
+      await b.close()
+    }
+  })
+
+  it('splits host and port, IPv6 included', () => {
+    assert.deepEqual(splitHostPort('127.0.0.2:8300'), ['127.0.0.2', '8300'])
+    assert.deepEqual(splitHostPort('[::1]:8300'), ['::1', '8300'])
+    assert.throws(() => splitHostPort('nohost'), /no port/)
+  })
+})
