@@ -31,6 +31,13 @@ export interface LogStore {
   append(entries: LogEntry[]): Promise<void>
   /** Drops entries with index <= upTo (they are covered by a snapshot). */
   compact(upTo: number): Promise<void>
+  /**
+   * Drops entries with index >= from: a follower whose uncommitted tail conflicts with the
+   * leader's log replaces it (Raft §5.3). Durable when the promise resolves.
+   */
+  truncateFrom(from: number): Promise<void>
+  /** Forgets every entry and restarts the log after `index` (a follower installing a snapshot). */
+  reset(index: number): Promise<void>
   close(): Promise<void>
 }
 
@@ -121,6 +128,8 @@ abstract class BaseLogStore implements LogStore {
 
   abstract append(entries: LogEntry[]): Promise<void>
   abstract compact(upTo: number): Promise<void>
+  abstract truncateFrom(from: number): Promise<void>
+  abstract reset(index: number): Promise<void>
   abstract close(): Promise<void>
 }
 
@@ -134,6 +143,15 @@ export class MemoryLogStore extends BaseLogStore {
   async compact(upTo: number): Promise<void> {
     this.held = this.held.filter((entry) => entry.index > upTo)
     this.compactedTo = Math.max(this.compactedTo, upTo)
+  }
+
+  async truncateFrom(from: number): Promise<void> {
+    this.held = this.held.filter((entry) => entry.index < from)
+  }
+
+  async reset(index: number): Promise<void> {
+    this.held = []
+    this.compactedTo = index
   }
 
   async close(): Promise<void> {}
@@ -200,10 +218,24 @@ export class FileLogStore extends BaseLogStore {
   }
 
   async compact(upTo: number): Promise<void> {
-    await this.#file?.close()
-    this.held = this.held.filter((entry) => entry.index > upTo)
     this.compactedTo = Math.max(this.compactedTo, upTo)
-    this.rewrite(this.held)
+    await this.#reopenWith(this.held.filter((entry) => entry.index > upTo))
+  }
+
+  async truncateFrom(from: number): Promise<void> {
+    await this.#reopenWith(this.held.filter((entry) => entry.index < from))
+  }
+
+  async reset(index: number): Promise<void> {
+    this.compactedTo = index
+    await this.#reopenWith([])
+  }
+
+  /** Rewrites the file with exactly `entries` (rare: truncation and snapshot install). */
+  async #reopenWith(entries: LogEntry[]): Promise<void> {
+    await this.#file?.close()
+    this.held = entries
+    this.rewrite(entries)
     this.#file = await open(this.path, 'a')
   }
 

@@ -113,3 +113,42 @@ describe('FileSnapshotStore', () => {
     assert.throws(() => snapshots.load(), /checksum mismatch/)
   }))
 })
+
+describe('log truncation and reset', () => {
+  it('truncateFrom drops the conflicting tail durably', () => withDir(async (dir) => {
+    const store = await FileLogStore.open(dir, 0)
+    await store.append([entry(1), entry(2), entry(3)])
+    await store.truncateFrom(2)
+    await store.append([entry(2, 'new-2')])
+    await store.close()
+    const reopened = await FileLogStore.open(dir, 0)
+    assert.deepEqual(reopened.entries(1, 5).map((e) => new TextDecoder().decode(e.data)), ['cmd-1', 'new-2'])
+    await reopened.close()
+  }))
+
+  it('reset restarts the log after a snapshot index', () => withDir(async (dir) => {
+    const store = await FileLogStore.open(dir, 0)
+    await store.append([entry(1), entry(2)])
+    await store.reset(10)
+    assert.equal(store.lastIndex(), 10)
+    await store.append([entry(11)])
+    await store.close()
+    const reopened = await FileLogStore.open(dir, 10)
+    assert.deepEqual(reopened.entries(0, 20).map((e) => e.index), [11])
+    await reopened.close()
+  }))
+})
+
+describe('FileStableStore', () => {
+  it('persists term, vote and commit, and detects damage', () => withDir(async (dir) => {
+    const {FileStableStore} = await import('../../../src/lib/raft/stable-store.js')
+    const stable = new FileStableStore(dir)
+    assert.deepEqual(stable.load(), {term: 0, vote: '', commit: 0})
+    stable.save({term: 7, vote: 'server-b', commit: 42})
+    assert.deepEqual(new FileStableStore(dir).load(), {term: 7, vote: 'server-b', commit: 42})
+    const bytes = readFileSync(stable.path)
+    bytes[bytes.length - 1] ^= 1
+    writeFileSync(stable.path, bytes)
+    assert.throws(() => stable.load(), /checksum mismatch/)
+  }))
+})
