@@ -6,7 +6,7 @@ import {spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {coordBin} from './coord-agent.js'
+import {coordBin} from '../src/lib/devcluster/agent-process.js'
 
 export interface ColdStartRow {
   command: string

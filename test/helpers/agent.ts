@@ -1,14 +1,12 @@
 // Real agent processes and the real CLI binary for tests: `startAgent` spawns `coord agent` on a
 // free loopback port and waits for it to serve; `runCli` runs `coord ...` against it.
-import {spawn, type ChildProcess} from 'node:child_process'
+import {spawn} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {dirname, join, resolve} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {join} from 'node:path'
+import {coordBin, spawnAgent} from '../../src/lib/devcluster/agent-process.js'
 
-// dist/test/helpers → repository root
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
-export const coordBin = join(repoRoot, 'bin', 'run.js')
+export {coordBin}
 
 export interface TestAgent {
   httpAddr: string
@@ -28,48 +26,22 @@ export interface StartOptions {
   timeoutMs?: number
 }
 
-function waitExit(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)))
-}
-
 export async function startAgent(opts: StartOptions = {}): Promise<TestAgent> {
   const host = opts.bindAddr ?? '127.0.0.1'
   const base = opts.dataDir
-    ? ['agent', '-server', '-bootstrap', `-data-dir=${opts.dataDir}`, `-bind=${host}`, `-client=${host}`]
-    : ['agent', '-dev', `-bind=${host}`, `-client=${host}`]
-  const args = [coordBin, ...base, '-http-port=0', '-dns-port=0', '-server-port=0', '-serf-lan-port=0', '-serf-wan-port=0', '-node=test-node', ...(opts.args ?? [])]
-  const child = spawn(process.execPath, args, {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
-  let output = ''
-  child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString() })
-  child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString() })
-  const deadline = Date.now() + (opts.timeoutMs ?? 15_000)
-  let httpAddr = ''
-  while (!httpAddr) {
-    const match = /Started HTTP server: address=(\S+)/.exec(output)
-    if (match && /agent running/.test(output)) httpAddr = match[1]
-    else if (child.exitCode !== null) throw new Error(`agent exited with ${child.exitCode} before serving:\n${output}`)
-    else if (Date.now() > deadline) {
-      child.kill('SIGKILL')
-      throw new Error(`agent did not start within the time limit:\n${output}`)
-    } else await new Promise((r) => setTimeout(r, 20))
-  }
+    ? ['-server', '-bootstrap', `-data-dir=${opts.dataDir}`, `-bind=${host}`, `-client=${host}`]
+    : ['-dev', `-bind=${host}`, `-client=${host}`]
+  const agent = await spawnAgent({
+    name: 'test-node', timeoutMs: opts.timeoutMs ?? 15_000,
+    args: [...base, '-http-port=0', '-dns-port=0', '-server-port=0', '-serf-lan-port=0', '-serf-wan-port=0', '-node=test-node', ...(opts.args ?? [])],
+  })
   return {
-    httpAddr,
-    pid: child.pid!,
+    httpAddr: agent.httpAddr,
+    pid: agent.pid,
     dataDir: opts.dataDir,
-    output: () => output,
-    stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
-      const code = await waitExit(child)
-      clearTimeout(timer)
-      return code
-    },
-    kill9: async () => {
-      if (child.exitCode === null) child.kill('SIGKILL')
-      await waitExit(child)
-    },
+    output: () => agent.output(),
+    stop: () => agent.stop(),
+    kill9: () => agent.kill9(),
   }
 }
 
