@@ -3,19 +3,25 @@
 import type {AgentContext, RequestContext} from './context.js'
 import {blockingRead, type Watch} from './blocking.js'
 import {setQueryMeta} from './respond.js'
-import {NoLeaderError} from '../server/consensus.js'
+import type {ReadMode} from '../server/consensus.js'
+import type {QueryOptions} from './query.js'
 import type {Indexed} from '../state/types.js'
 
 export async function consistentRead<T>(agent: AgentContext, ctx: RequestContext, read: () => Indexed<T>, watch: Watch): Promise<Indexed<T> | undefined> {
   const {query} = ctx
-  if (!query.stale && !agent.consensus.isLeader()) throw new NoLeaderError()
+  const mode = readMode(query)
+  await agent.consensus.readBarrier(mode, query.maxStaleMs)
   const result = await blockingRead(read, watch, {minIndex: query.index, waitMs: query.waitMs, closed: ctx.closed})
   if (!result) return undefined
   setQueryMeta(ctx.res, {
     index: result.index,
     knownLeader: agent.consensus.knownLeader(),
     lastContactMs: agent.consensus.lastContactMs(),
-    consistency: query.stale ? 'stale' : query.consistent ? 'consistent' : 'leader',
+    consistency: mode,
   })
   return result
+}
+
+export function readMode(query: QueryOptions): ReadMode {
+  return query.stale ? 'stale' : query.consistent ? 'consistent' : 'leader'
 }

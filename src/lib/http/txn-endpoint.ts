@@ -6,7 +6,7 @@ import {badRequest, tooLarge} from './errors.js'
 import {decodeBase64, field, isObject, parseJsonBody, stringField, uintField} from './decode.js'
 import {renderKV} from './render.js'
 import {sendJson, setQueryMeta} from './respond.js'
-import {NoLeaderError} from '../server/consensus.js'
+import {readMode} from './read.js'
 import type {KVOp, KVVerb, TxnResult} from '../state/types.js'
 
 const kvVerbs = new Set<KVVerb>(['set', 'cas', 'lock', 'unlock', 'get', 'get-tree', 'check-index', 'check-session', 'check-not-exists', 'delete', 'delete-tree', 'delete-cas'])
@@ -56,7 +56,7 @@ async function txn(agent: AgentContext, ctx: RequestContext): Promise<void> {
   const ops = decodeOps(agent, body)
   let outcome: TxnResult
   if (ops.every((op) => readVerbs.has(op.verb))) {
-    if (!ctx.query.stale && !agent.consensus.isLeader()) throw new NoLeaderError()
+    await agent.consensus.readBarrier(readMode(ctx.query), ctx.query.maxStaleMs)
     outcome = agent.state.kvTxnRead(ops).value
     ctx.res.setHeader('X-Consul-KnownLeader', String(agent.consensus.knownLeader()))
     ctx.res.setHeader('X-Consul-LastContact', String(agent.consensus.lastContactMs()))

@@ -9,6 +9,8 @@ export interface Proposal {
   result: ApplyResult
 }
 
+export type ReadMode = 'leader' | 'consistent' | 'stale'
+
 export class NoLeaderError extends Error {
   readonly code = 'NO_LEADER'
   constructor() {
@@ -19,7 +21,14 @@ export class NoLeaderError extends Error {
 export interface Consensus {
   /** Appends the command durably, applies it in log order, and resolves with its result. */
   propose(command: Command): Promise<Proposal>
-  /** True when reads served here are up to date (this server leads and its lease holds). */
+  /**
+   * Resolves once this server's local state may answer a read in the given mode: `leader` (the
+   * default: linearizable, from the leader's lease or a ReadIndex round), `consistent` (always a
+   * quorum-confirmed ReadIndex round), `stale` (any server; `maxStaleMs` > 0 bounds how far behind
+   * it may be). Rejects with NoLeaderError when the mode cannot be served.
+   */
+  readBarrier(mode: ReadMode, maxStaleMs: number): Promise<void>
+  /** True when this server is the leader. */
   isLeader(): boolean
   /** True when some leader is known (X-Consul-KnownLeader). */
   knownLeader(): boolean

@@ -10,7 +10,7 @@ import type {Command} from '../state/types.js'
 import type {LogEntry, LogStore} from '../raft/log-store.js'
 import type {FileSnapshotStore} from '../raft/snapshot-store.js'
 import type {Logger} from '../agent/logger.js'
-import {NoLeaderError, type Consensus, type Proposal} from './consensus.js'
+import {NoLeaderError, type Consensus, type Proposal, type ReadMode} from './consensus.js'
 
 const TERM = 1
 
@@ -105,6 +105,11 @@ export class SingleServer implements Consensus {
     await log.compact(index)
     this.#snapshotIndex = index
     this.opts.logger.info('snapshot complete', {index, duration: `${Math.round(performance.now() - started)}ms`})
+  }
+
+  /** One server is its own quorum: every applied write is visible, so only leadership matters. */
+  async readBarrier(mode: ReadMode, _maxStaleMs: number): Promise<void> {
+    if (mode !== 'stale' && !this.opts.bootstrap) throw new NoLeaderError()
   }
 
   isLeader(): boolean {
