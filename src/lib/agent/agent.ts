@@ -66,7 +66,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   const bootstrap = config.bootstrap || config.bootstrapExpect === 1
   const consensus = new SingleServer({
     state, log: storage.store, snapshots: storage.snapshots, logger: log.named('server.raft'),
-    address: serverAddress, bootstrap, snapshotThreshold: config.snapshotThreshold,
+    address: serverAddress, serverId: nodeId, nodeName: config.nodeName, bootstrap, snapshotThreshold: config.snapshotThreshold,
   })
   consensus.snapshotIndex = storage.snapshotIndex
   if (!bootstrap) log.warn('no -bootstrap or -bootstrap-expect=1: this server will not elect itself; writes answer "No cluster leader"')
@@ -84,9 +84,19 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     },
     Status: 1, ProtocolMin: 1, ProtocolMax: 5, ProtocolCur: 2, DelegateMin: 2, DelegateMax: 5, DelegateCur: 4,
   }
+  // The leader keeps this node in the catalog with a passing serfHealth check, which sessions
+  // bind to by default (gossip will drive that check's status once it exists). Also re-run after a
+  // snapshot restore, which may bring a catalog without this node.
+  const registerSelf = async (): Promise<void> => {
+    await consensus.propose({
+      type: 'node-register', now: Date.now(),
+      node: {id: nodeId, node: config.nodeName, address: config.advertiseAddr, datacenter: config.datacenter},
+      checks: [{node: config.nodeName, checkId: 'serfHealth', name: 'Serf Health Status', status: 'passing', notes: '', output: 'Agent alive and reachable'}],
+    })
+  }
   const context: AgentContext = {
     config, nodeId, version: io.version, state, consensus, sessionTimers, logs, log,
-    startedAt: new Date(), members: () => [member], now: () => Date.now(),
+    startedAt: new Date(), members: () => [member], now: () => Date.now(), registerSelf,
   }
 
   const servers: HttpServerHandle[] = []
@@ -105,13 +115,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   for (const address of httpAddresses) log.info('Started HTTP server', {address, network: 'tcp'})
 
   if (bootstrap) {
-    // The leader keeps this node in the catalog with a passing serfHealth check, which sessions
-    // bind to by default (gossip will drive that check's status once it exists).
-    await consensus.propose({
-      type: 'node-register', now: Date.now(),
-      node: {id: nodeId, node: config.nodeName, address: config.advertiseAddr, datacenter: config.datacenter},
-      checks: [{node: config.nodeName, checkId: 'serfHealth', name: 'Serf Health Status', status: 'passing', notes: '', output: 'Agent alive and reachable'}],
-    })
+    await registerSelf()
     // As Consul: every session TTL timer restarts from its full window when a leader takes over.
     sessionTimers.resetAll(state.sessionList().value)
     log.named('server').info('cluster leadership acquired')

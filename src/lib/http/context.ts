@@ -36,6 +36,8 @@ export interface AgentContext {
   members(): MemberInfo[]
   /** Wall clock for commands' `now` (lock-delay windows); injectable for tests. */
   now(): number
+  /** Leader duty: (re-)register this node and its serfHealth check in the catalog. */
+  registerSelf(): Promise<void>
 }
 
 export interface RequestContext {

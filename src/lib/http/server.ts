@@ -12,6 +12,8 @@ import {txnRoutes} from './txn-endpoint.js'
 import {sessionRoutes} from './session-endpoint.js'
 import {statusRoutes} from './status-endpoint.js'
 import {agentRoutes} from './agent-endpoint.js'
+import {operatorRoutes} from './operator-endpoint.js'
+import {snapshotRoutes} from './snapshot-endpoint.js'
 
 function hasControlCharacter(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
@@ -22,7 +24,8 @@ function hasControlCharacter(text: string): boolean {
 }
 
 export function buildRoutes(agent: AgentContext): Route[] {
-  const routes = [...kvRoutes(agent), ...txnRoutes(agent), ...sessionRoutes(agent), ...statusRoutes(agent), ...agentRoutes(agent)]
+  const routes = [...kvRoutes(agent), ...txnRoutes(agent), ...sessionRoutes(agent), ...statusRoutes(agent), ...agentRoutes(agent),
+    ...operatorRoutes(agent), ...snapshotRoutes(agent)]
   // Longest prefix first, so '/v1/session/info/' wins over a shorter prefix.
   return routes.sort((a, b) => b.path.length - a.path.length)
 }

@@ -18,6 +18,41 @@ export class NoLeaderError extends Error {
   }
 }
 
+/** An operator request the cluster cannot carry out (unknown peer, last voter); HTTP 400. */
+export class OperatorError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message)
+    this.name = 'OperatorError'
+  }
+}
+
+/** One server of the Raft configuration (GET /v1/operator/raft/configuration, autopilot health). */
+export interface RaftPeer {
+  /** The server's node ID (raft ServerID). */
+  id: string
+  /** The server's node name. */
+  node: string
+  /** Server RPC address `ip:port` (raft ServerAddress). */
+  address: string
+  leader: boolean
+  voter: boolean
+  /** Last log index this server is known to hold (on followers: as the leader last saw it). */
+  lastIndex: number
+  /** Term of that entry. */
+  lastTerm: number
+  /** Milliseconds since the leader last heard from it (0 for the leader itself). */
+  lastContactMs: number
+}
+
+export interface RaftConfiguration {
+  servers: RaftPeer[]
+  /** Log index of the configuration entry in force. */
+  index: number
+}
+
+/** Which peer `removePeer` removes: by server ID or by server RPC address (Consul's ?id / ?address). */
+export type PeerRef = {id: string} | {address: string}
+
 export interface Consensus {
   /** Appends the command durably, applies it in log order, and resolves with its result. */
   propose(command: Command): Promise<Proposal>
@@ -40,5 +75,12 @@ export interface Consensus {
   lastContactMs(): number
   /** Raft-ish statistics for /v1/agent/self and `coord info` (all values strings). */
   stats(): Record<string, string>
+  /** The current Raft configuration as this server knows it. */
+  configuration(): RaftConfiguration
+  /** Removes a server from the configuration (leader only). Throws OperatorError for an unknown
+   * peer or one that must stay, NoLeaderError when this server does not lead. */
+  removePeer(peer: PeerRef): Promise<void>
+  /** Hands leadership to `targetId`, or to any other voter when omitted. Same errors as removePeer. */
+  transferLeadership(targetId?: string): Promise<void>
   close(): Promise<void>
 }

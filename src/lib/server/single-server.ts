@@ -10,7 +10,7 @@ import type {Command} from '../state/types.js'
 import type {LogEntry, LogStore} from '../raft/log-store.js'
 import type {FileSnapshotStore} from '../raft/snapshot-store.js'
 import type {Logger} from '../agent/logger.js'
-import {NoLeaderError, type Consensus, type Proposal, type ReadMode} from './consensus.js'
+import {NoLeaderError, OperatorError, type Consensus, type PeerRef, type Proposal, type RaftConfiguration, type ReadMode} from './consensus.js'
 
 const TERM = 1
 
@@ -27,6 +27,9 @@ export interface SingleServerOptions {
   logger: Logger
   /** Server RPC address reported as leader and peer. */
   address: string
+  /** This server's node ID (its Raft server ID) and node name, for the operator endpoints. */
+  serverId: string
+  nodeName: string
   /** Without -bootstrap (or -bootstrap-expect=1) a lone server never elects itself, as in Consul. */
   bootstrap: boolean
   snapshotThreshold: number
@@ -139,6 +142,33 @@ export class SingleServer implements Consensus {
       last_log_index: String(this.opts.log.lastIndex()), last_log_term: String(TERM), last_snapshot_index: String(this.#snapshotIndex),
       last_contact: '0', num_peers: '0', protocol_version: '3',
     }
+  }
+
+  /** One voter, itself; the configuration dates from the bootstrap entry (index 1). */
+  configuration(): RaftConfiguration {
+    const lastIndex = this.opts.state.lastIndex
+    return {
+      servers: [{
+        id: this.opts.serverId, node: this.opts.nodeName, address: this.opts.address, leader: this.opts.bootstrap, voter: true,
+        lastIndex, lastTerm: lastIndex > 0 ? TERM : 0, lastContactMs: 0,
+      }],
+      index: this.opts.bootstrap ? 1 : 0,
+    }
+  }
+
+  async removePeer(peer: PeerRef): Promise<void> {
+    if (!this.opts.bootstrap) throw new NoLeaderError()
+    if ('id' in peer && peer.id !== this.opts.serverId) throw new OperatorError('PEER_NOT_FOUND', `id "${peer.id}" was not found in the Raft configuration`)
+    if ('address' in peer && peer.address !== this.opts.address) throw new OperatorError('PEER_NOT_FOUND', `address "${peer.address}" was not found in the Raft configuration`)
+    throw new OperatorError('LAST_VOTER', 'cannot remove the only voter')
+  }
+
+  async transferLeadership(targetId?: string): Promise<void> {
+    if (!this.opts.bootstrap) throw new NoLeaderError()
+    if (targetId !== undefined && targetId !== '' && targetId !== this.opts.serverId) {
+      throw new OperatorError('PEER_NOT_FOUND', `id "${targetId}" was not found in the Raft configuration`)
+    }
+    throw new OperatorError('NO_TRANSFER_TARGET', 'no other voter to transfer leadership to')
   }
 
   async close(): Promise<void> {

@@ -12,7 +12,7 @@ const encoder = new Encoder({useBigInt64: true, ignoreUndefined: true})
 const decoder = new Decoder({useBigInt64: true})
 
 const COMMAND_TYPES: ReadonlySet<string> = new Set<Command['type']>([
-  'kv', 'txn', 'session-create', 'session-destroy', 'node-register', 'tombstone-reap',
+  'kv', 'txn', 'session-create', 'session-destroy', 'node-register', 'tombstone-reap', 'restore',
 ])
 
 /** A log entry or snapshot that does not decode to what coord wrote. */
@@ -53,6 +53,8 @@ export function decodeCommand(bytes: Uint8Array): Command {
     if (!Array.isArray(cmd.ops)) throw new CodecError('txn command has no ops')
     cmd.ops = cmd.ops.map(ownOp)
   }
+  // The snapshot bytes are decoded (and every value copied out) when the command is applied.
+  if (cmd.type === 'restore' && !(cmd.data instanceof Uint8Array)) throw new CodecError('restore command has no snapshot data')
   return cmd
 }
 

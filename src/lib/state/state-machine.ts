@@ -7,7 +7,12 @@
 //   entry's index. Indexes must strictly increase; anything else is a bug and throws.
 // - Watchers fire after a command is fully applied, never in the middle of one.
 // - `snapshot` captures everything `apply` depends on; `restore` discards prior state, replaces
-//   it, and fires every watcher (indexes may go backwards; clients reset, SPEC-http §1.4).
+//   it, and fires every watcher (indexes may go backwards; clients reset, SPEC-http §1.4). That is
+//   for boot, where the snapshot *is* the log prefix. A `restore` command (PUT /v1/snapshot) is
+//   different: it lands at a fresh log index I on every server, so indexes must not go backwards
+//   past I. Applying it clamps every record's indexes to at most I (a snapshot from another
+//   cluster may carry larger ones), sets every table index to I, and makes I a floor for every
+//   read's index until later writes pass it, so each parked blocking query wakes and sees I.
 // - Single-threaded: the driver calls apply/snapshot/restore and reads from one event loop.
 //
 // Reads return `Indexed<T>`; the index may be 0 on a never-written table — the HTTP layer renders
@@ -33,6 +38,17 @@ interface SnapshotBody {
   kv: KVDump
   sessions: SessionsDump
   catalog: CatalogDump
+  /** Index of the last `restore` command applied (the read-index floor); absent = 0. */
+  restoredAt?: number
+}
+
+/** Decoded, validated tables of a snapshot, not yet installed. */
+interface LoadedSnapshot {
+  lastIndex: number
+  restoredAt: number
+  kv: KVStore
+  sessions: SessionTable
+  catalog: Catalog
 }
 
 export interface StateMachineOptions {
@@ -46,6 +62,7 @@ export class StateMachine {
   #sessions = new SessionTable()
   #catalog = new Catalog()
   #lastIndex = 0
+  #restoredAt = 0
 
   constructor(options: StateMachineOptions = {}) {
     this.watches = new WatchHub(options.onWatchError)
@@ -61,7 +78,8 @@ export class StateMachine {
     const change = emptyChangeSet()
     const result = this.#dispatch(index, cmd, change)
     this.#lastIndex = index
-    this.watches.notify(change)
+    if (cmd.type === 'restore' && result.type === 'restore' && result.error === undefined) this.watches.notifyAll()
+    else this.watches.notify(change)
     return result
   }
 
@@ -96,6 +114,19 @@ export class StateMachine {
         // reset clients already handle (SPEC-http §1.4).
         this.#kv.reap(index, cmd.upToIndex, cmd.now)
         return {type: 'tombstone-reap'}
+      case 'restore': {
+        // The proposer verified the bytes; a server that still cannot decode them keeps its state
+        // (every server decodes the same bytes the same way, so they all agree).
+        let loaded: LoadedSnapshot
+        try {
+          loaded = decodeSnapshot(cmd.data, index)
+        } catch (err) {
+          if (err instanceof CodecError) return {type: 'restore', error: err.message}
+          throw err
+        }
+        this.#install({...loaded, restoredAt: index})
+        return {type: 'restore'}
+      }
       default: {
         const unknown: never = cmd
         throw new CodecError(`unknown command type ${JSON.stringify((unknown as {type?: unknown}).type)}`)
@@ -112,7 +143,7 @@ export class StateMachine {
   /** A present key's index is its ModifyIndex; a missing key's is the KV table's, so it can block. */
   kvGet(key: string): Indexed<KVEntry | undefined> {
     const entry = this.#kv.get(key)
-    return {index: entry?.modifyIndex ?? this.#kv.index, value: entry}
+    return {index: Math.max(entry?.modifyIndex ?? this.#kv.index, this.#restoredAt), value: entry}
   }
 
   /** Entries under `prefix` in key order, indexed as Consul's kvsListTxn. */
@@ -152,7 +183,7 @@ export class StateMachine {
     if (prefix === '') return this.#kv.index
     let max = this.#kv.maxTombstoneIndex(prefix)
     for (const entry of entries) if (entry.modifyIndex > max) max = entry.modifyIndex
-    return max !== 0 ? max : this.#kv.index
+    return Math.max(max !== 0 ? max : this.#kv.index, this.#restoredAt)
   }
 
   // --- sessions and catalog (SPEC-http §4); all indexed by their table's index ---
@@ -188,22 +219,69 @@ export class StateMachine {
       kv: this.#kv.dump(),
       sessions: this.#sessions.dump(),
       catalog: this.#catalog.dump(),
+      restoredAt: this.#restoredAt === 0 ? undefined : this.#restoredAt,
     }
     return encodeValue(body)
   }
 
-  /** Replace all state with a snapshot's; throws CodecError (state untouched) if it is not one. */
+  /** Replace all state with a snapshot's (boot); throws CodecError (state untouched) if it is not one. */
   restore(bytes: Uint8Array): void {
-    const body = decodeValue(bytes) as Partial<SnapshotBody> | null
-    if (body === null || typeof body !== 'object' || body.format !== SNAPSHOT_FORMAT) throw new CodecError('not a coord state snapshot')
-    if (body.version !== SNAPSHOT_VERSION) throw new CodecError(`unsupported snapshot version ${String(body.version)}`)
-    if (typeof body.lastIndex !== 'number' || !body.kv || !body.sessions || !body.catalog) throw new CodecError('truncated state snapshot')
-    // Values are copied out of the snapshot buffer, which the caller may reuse.
-    const kv: KVDump = {...body.kv, entries: body.kv.entries.map((e) => ({...e, value: e.value.slice()}))}
-    this.#kv = KVStore.load(kv)
-    this.#sessions = SessionTable.load(body.sessions)
-    this.#catalog = Catalog.load(body.catalog)
-    this.#lastIndex = body.lastIndex
+    this.#install(decodeSnapshot(bytes))
     this.watches.notifyAll()
+  }
+
+  /** Throws CodecError unless `bytes` is a snapshot `restore` (and a `restore` command) accepts. */
+  static checkSnapshot(bytes: Uint8Array): void {
+    decodeSnapshot(bytes)
+  }
+
+  #install(loaded: LoadedSnapshot): void {
+    this.#kv = loaded.kv
+    this.#sessions = loaded.sessions
+    this.#catalog = loaded.catalog
+    this.#lastIndex = loaded.lastIndex
+    this.#restoredAt = loaded.restoredAt
+  }
+}
+
+/**
+ * Decodes and loads a snapshot without touching live state. With `atIndex` (a `restore` command's
+ * entry index), every record's indexes are clamped to it and every table index is set to it.
+ */
+function decodeSnapshot(bytes: Uint8Array, atIndex?: number): LoadedSnapshot {
+  const body = decodeValue(bytes) as Partial<SnapshotBody> | null
+  if (body === null || typeof body !== 'object' || body.format !== SNAPSHOT_FORMAT) throw new CodecError('not a coord state snapshot')
+  if (body.version !== SNAPSHOT_VERSION) throw new CodecError(`unsupported snapshot version ${String(body.version)}`)
+  if (typeof body.lastIndex !== 'number' || !body.kv || !body.sessions || !body.catalog) throw new CodecError('truncated state snapshot')
+  const at = (n: number): number => (atIndex === undefined ? n : Math.min(n, atIndex))
+  const table = (n: number): number => atIndex ?? n
+  try {
+    // Values are copied out of the snapshot buffer, which the caller may reuse.
+    const kv: KVDump = {
+      entries: body.kv.entries.map((e) => ({...e, value: e.value.slice(), createIndex: at(e.createIndex), modifyIndex: at(e.modifyIndex)})),
+      tombstones: body.kv.tombstones.map(([key, index]) => [key, at(index)]),
+      lockDelays: body.kv.lockDelays,
+      index: table(body.kv.index),
+    }
+    const sessions: SessionsDump = {
+      sessions: body.sessions.sessions.map((s) => ({...s, createIndex: at(s.createIndex), modifyIndex: at(s.modifyIndex)})),
+      index: table(body.sessions.index),
+    }
+    const catalog: CatalogDump = {
+      nodes: body.catalog.nodes.map((n) => ({...n, createIndex: at(n.createIndex), modifyIndex: at(n.modifyIndex)})),
+      checks: body.catalog.checks.map((c) => ({...c, createIndex: at(c.createIndex), modifyIndex: at(c.modifyIndex)})),
+      nodesIndex: table(body.catalog.nodesIndex),
+      checksIndex: table(body.catalog.checksIndex),
+    }
+    return {
+      lastIndex: table(body.lastIndex),
+      restoredAt: atIndex ?? (typeof body.restoredAt === 'number' ? body.restoredAt : 0),
+      kv: KVStore.load(kv),
+      sessions: SessionTable.load(sessions),
+      catalog: Catalog.load(catalog),
+    }
+  } catch (err) {
+    if (err instanceof CodecError) throw err
+    throw new CodecError(`malformed state snapshot: ${err instanceof Error ? err.message : String(err)}`)
   }
 }

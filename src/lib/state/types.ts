@@ -85,6 +85,8 @@ export type Command =
   | {type: 'session-destroy'; now: number; id: string}
   | {type: 'node-register'; now: number; node: Omit<CatalogNode, 'createIndex' | 'modifyIndex'>; checks: Array<Omit<NodeCheck, 'createIndex' | 'modifyIndex'>>}
   | {type: 'tombstone-reap'; now: number; upToIndex: number}
+  /** Replace all state with a snapshot's (`StateMachine.snapshot()` bytes, from PUT /v1/snapshot). */
+  | {type: 'restore'; now: number; data: Uint8Array}
 
 export interface TxnError {
   opIndex: number
@@ -108,6 +110,7 @@ export type ApplyResult =
   | {type: 'session-destroy'}
   | {type: 'node-register'}
   | {type: 'tombstone-reap'}
+  | {type: 'restore'; error?: string}
 
 /** A read's answer plus the index a blocking query compares against (never 0 once rendered). */
 export interface Indexed<T> {

@@ -1,0 +1,17 @@
+// `operator raft list-peers` as Consul's command/operator/raft/listpeers writes it: columnize with
+// Node, ID, Address, State, Voter, RaftProtocol, Commit Index, Trails Leader By.
+import type {RaftConfigurationInfo} from '../api/operator.js'
+import {columnize} from './render.js'
+
+export function renderPeers(config: RaftConfigurationInfo): string[] {
+  const leader = config.Servers.find((s) => s.Leader)
+  const leaderIndex = leader?.LastIndex ?? 0
+  const rows = [['Node', 'ID', 'Address', 'State', 'Voter', 'RaftProtocol', 'Commit Index', 'Trails Leader By']]
+  for (const s of config.Servers) {
+    const trails = leaderIndex - s.LastIndex
+    // Go subtracts uint64s: a follower ahead of the leader's last report wraps; show 0 instead.
+    const trailsText = s.Leader ? '-' : `${Math.max(0, trails)} ${Math.max(0, trails) === 1 ? 'commit' : 'commits'}`
+    rows.push([s.Node, s.ID, s.Address, s.Leader ? 'leader' : 'follower', String(s.Voter), s.ProtocolVersion || '<=1', String(s.LastIndex), trailsText])
+  }
+  return columnize(rows)
+}

@@ -1,0 +1,74 @@
+// /v1/operator/raft/* and /v1/operator/autopilot/health (SPEC-http §9), over the Consensus seam's
+// configuration(), removePeer() and transferLeadership().
+import type {AgentContext, RequestContext, Route} from './context.js'
+import {badRequest} from './errors.js'
+import {readMode} from './read.js'
+import {sendJson, sendText} from './respond.js'
+import {formatDuration} from '../duration.js'
+import {clusterHealth} from '../server/autopilot.js'
+import {OperatorError, type PeerRef} from '../server/consensus.js'
+
+export function operatorRoutes(agent: AgentContext): Route[] {
+  return [
+    {path: '/v1/operator/raft/configuration', exact: true, methods: {GET: (ctx) => raftConfiguration(agent, ctx)}},
+    {path: '/v1/operator/raft/peer', exact: true, methods: {DELETE: (ctx) => removePeer(agent, ctx)}},
+    {path: '/v1/operator/raft/transfer-leader', exact: true, methods: {POST: (ctx) => transferLeader(agent, ctx)}},
+    {path: '/v1/operator/autopilot/health', exact: true, methods: {GET: (ctx) => autopilotHealth(agent, ctx)}},
+  ]
+}
+
+async function raftConfiguration(agent: AgentContext, ctx: RequestContext): Promise<void> {
+  await agent.consensus.readBarrier(readMode(ctx.query), ctx.query.maxStaleMs)
+  const {servers, index} = agent.consensus.configuration()
+  // Field order of Consul's structs.RaftServer.
+  const body = {
+    Servers: servers.map((s) => ({ID: s.id, Node: s.node, Address: s.address, Leader: s.leader, ProtocolVersion: '3', Voter: s.voter, LastIndex: s.lastIndex})),
+    Index: index,
+  }
+  sendJson(ctx.req, ctx.res, body, ctx.query.pretty)
+}
+
+async function removePeer(agent: AgentContext, ctx: RequestContext): Promise<void> {
+  const {params} = ctx
+  const hasId = params.has('id')
+  const hasAddress = params.has('address')
+  if (!hasId && !hasAddress) throw badRequest('Must specify either ?id with the server\'s ID or ?address with IP:port of peer to remove')
+  if (hasId && hasAddress) throw badRequest('Must specify only one of ?id or ?address')
+  const peer: PeerRef = hasId ? {id: params.get('id') ?? ''} : {address: params.get('address') ?? ''}
+  await operatorCall(() => agent.consensus.removePeer(peer))
+  sendText(ctx.req, ctx.res, 200, '')
+}
+
+async function transferLeader(agent: AgentContext, ctx: RequestContext): Promise<void> {
+  const id = ctx.params.get('id') ?? undefined
+  await operatorCall(() => agent.consensus.transferLeadership(id || undefined))
+  sendJson(ctx.req, ctx.res, {Success: true}, ctx.query.pretty)
+}
+
+/** 200 when every voter is healthy, 429 (with the same body) when not, as Consul answers. */
+async function autopilotHealth(agent: AgentContext, ctx: RequestContext): Promise<void> {
+  await agent.consensus.readBarrier(readMode(ctx.query), ctx.query.maxStaleMs)
+  const health = clusterHealth(agent.consensus.configuration())
+  // Go's time.Time rounded to the second, UTC: "2024-05-01T12:00:00Z".
+  const stableSince = new Date(Math.round(agent.startedAt.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z')
+  const body = {
+    Healthy: health.healthy,
+    FailureTolerance: health.failureTolerance,
+    Servers: health.servers.map((s) => ({
+      ID: s.id, Name: s.node, Address: s.address, SerfStatus: 'alive', Version: s.id === agent.nodeId ? agent.version : '',
+      Leader: s.leader, LastContact: formatDuration(s.lastContactMs), LastTerm: s.lastTerm, LastIndex: s.lastIndex,
+      Healthy: s.healthy, Voter: s.voter, StableSince: stableSince,
+    })),
+  }
+  sendJson(ctx.req, ctx.res, body, ctx.query.pretty, health.healthy ? 200 : 429)
+}
+
+/** An operator request the cluster refuses is the caller's mistake: 400 with the reason. */
+async function operatorCall(call: () => Promise<void>): Promise<void> {
+  try {
+    await call()
+  } catch (error) {
+    if (error instanceof OperatorError) throw badRequest(error.message)
+    throw error
+  }
+}

@@ -1,0 +1,65 @@
+// /v1/snapshot (SPEC-http §9): GET streams a point-in-time archive of the whole state (Consul's
+// layout, lib/snapshot/archive.ts); PUT verifies an archive and restores it through consensus as one
+// `restore` command, so every server swaps its state at the same log position.
+import type {AgentContext, RequestContext, Route} from './context.js'
+import {badRequest} from './errors.js'
+import {readMode} from './read.js'
+import {sendText, setQueryMeta} from './respond.js'
+import {readArchive, SNAPSHOT_MAX_BYTES, SnapshotArchiveError, writeArchive} from '../snapshot/archive.js'
+import {CodecError} from '../state/codec.js'
+import {StateMachine} from '../state/state-machine.js'
+
+export function snapshotRoutes(agent: AgentContext): Route[] {
+  return [{path: '/v1/snapshot', exact: true, methods: {GET: (ctx) => saveSnapshot(agent, ctx), PUT: (ctx) => restoreSnapshot(agent, ctx)}}]
+}
+
+async function saveSnapshot(agent: AgentContext, ctx: RequestContext): Promise<void> {
+  const {query, res} = ctx
+  // ?stale lets any server answer (Consul's AllowStale); otherwise only the leader may.
+  const mode = readMode(query)
+  await agent.consensus.readBarrier(mode, query.maxStaleMs)
+  // snapshot() is synchronous: the bytes and lastIndex describe the same instant.
+  const state = agent.state.snapshot()
+  const index = agent.state.lastIndex
+  const configuration = agent.consensus.configuration()
+  const self = configuration.servers.find((s) => s.id === agent.nodeId)
+  const term = self?.lastTerm || Number(agent.consensus.stats().last_log_term) || 0
+  const archive = await writeArchive(state, {
+    index, term, nowMs: agent.now(),
+    servers: configuration.servers.filter((s) => s.voter).map((s) => ({id: s.id, address: s.address})),
+    configurationIndex: configuration.index,
+  })
+  setQueryMeta(res, {index, knownLeader: agent.consensus.knownLeader(), lastContactMs: agent.consensus.lastContactMs(), consistency: mode})
+  // What Go's content sniffing answers for Consul's gzip stream. Already compressed: never re-gzip.
+  res.statusCode = 200
+  res.setHeader('Content-Type', 'application/x-gzip')
+  res.setHeader('Content-Length', archive.length)
+  res.end(archive)
+}
+
+async function restoreSnapshot(agent: AgentContext, ctx: RequestContext): Promise<void> {
+  const body = await ctx.body(SNAPSHOT_MAX_BYTES, (n) => `Snapshot too large: ${n} bytes, max size: ${SNAPSHOT_MAX_BYTES} bytes.`)
+  let state: Buffer
+  try {
+    state = (await readArchive(body)).state
+    StateMachine.checkSnapshot(state)
+  } catch (error) {
+    if (error instanceof SnapshotArchiveError) throw badRequest(error.message)
+    if (error instanceof CodecError) throw badRequest(`failed to restore snapshot: state.bin is not a coord state snapshot (${error.message})`)
+    throw error
+  }
+  const {result} = await agent.consensus.propose({type: 'restore', now: agent.now(), data: state})
+  if (result.type !== 'restore') throw new Error(`unexpected apply result ${result.type}`)
+  if (result.error) throw badRequest(`failed to restore snapshot: ${result.error}`)
+  // Leader duties the new state needs: TTL timers for exactly the restored sessions (each from its
+  // full window, as after a leader change), and this node back in a catalog that may lack it.
+  agent.sessionTimers.stop()
+  agent.sessionTimers.resetAll(agent.state.sessionList().value)
+  try {
+    await agent.registerSelf()
+  } catch (error) {
+    agent.log.warn('failed to re-register this node after a snapshot restore', {error})
+  }
+  agent.log.named('snapshot').info('restored snapshot', {index: agent.state.lastIndex, bytes: state.length})
+  sendText(ctx.req, ctx.res, 200, '')
+}
