@@ -96,7 +96,9 @@ describe('operator endpoints on a server with no leader', () => {
       })
       const stale = await cli(['operator', 'raft', 'list-peers', '-stale'])
       assert.equal(stale.code, 0, stale.stderr)
-      assert.match(stale.stdout.split('\n')[1], / follower +true +3 /)
+      // Not bootstrapped yet: the configuration is empty, so only the header is printed.
+      assert.match(stale.stdout, /^Node +ID +Address +State +Voter/)
+      assert.equal(stale.stdout.trim().split('\n').length, 1)
       assert.equal((await http(agent.httpAddr, 'GET', '/v1/snapshot')).status, 500)
       assert.equal((await http(agent.httpAddr, 'GET', '/v1/snapshot?stale')).status, 200)
       const health = await http(agent.httpAddr, 'GET', '/v1/operator/autopilot/health?stale')

@@ -35,6 +35,11 @@ export interface AgentConfig {
   /** Milliseconds between log snapshots (compaction), checked against snapshotThreshold entries. */
   readonly snapshotThreshold: number
   readonly configFiles: readonly string[]
+  /**
+   * Servers to find at start (`-retry-join`, `start_join`): their server RPC addresses until gossip
+   * exists (host, or host:port; port 8300 when omitted).
+   */
+  readonly retryJoin: readonly string[]
 }
 
 /** Raw config in Consul's JSON shape (snake_case keys), as read from files or built from flags. */
@@ -52,15 +57,15 @@ export class ConfigError extends Error {
 const supportedKeys = new Set([
   'datacenter', 'data_dir', 'node_name', 'node_id', 'server', 'bootstrap', 'bootstrap_expect', 'bind_addr',
   'advertise_addr', 'client_addr', 'ports', 'log_level', 'log_json', 'ui', 'ui_config', 'enable_script_checks',
-  'disable_remote_exec', 'session_ttl_min', 'limits', 'raft_snapshot_threshold',
+  'disable_remote_exec', 'session_ttl_min', 'limits', 'raft_snapshot_threshold', 'retry_join', 'start_join',
 ])
 const acceptedConsulKeys = new Set([
   'acl', 'addresses', 'advertise_addr_wan', 'auto_encrypt', 'autopilot', 'check_update_interval', 'checks', 'check',
   'connect', 'dns_config', 'domain', 'enable_local_script_checks', 'encrypt', 'encrypt_verify_incoming',
   'encrypt_verify_outgoing', 'enable_debug', 'gossip_lan', 'gossip_wan', 'http_config', 'leave_on_terminate',
   'log_file', 'node_meta', 'performance', 'primary_datacenter', 'raft_protocol', 'raft_snapshot_interval',
-  'raft_trailing_logs', 'reconnect_timeout', 'recursors', 'rejoin_after_leave', 'retry_interval', 'retry_join',
-  'retry_max', 'services', 'service', 'skip_leave_on_interrupt', 'start_join', 'telemetry', 'tls', 'translate_wan_addrs',
+  'raft_trailing_logs', 'reconnect_timeout', 'recursors', 'rejoin_after_leave', 'retry_interval',
+  'retry_max', 'services', 'service', 'skip_leave_on_interrupt', 'telemetry', 'tls', 'translate_wan_addrs',
   'watches', 'verify_incoming', 'verify_outgoing', 'ca_file', 'cert_file', 'key_file', 'disable_update_check',
   'segment', 'serf_lan', 'serf_wan', 'enable_syslog', 'syslog_facility', 'pid_file', 'disable_host_node_id',
 ])
@@ -171,6 +176,7 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
     txnMaxOps: 64,
     snapshotThreshold: read.positiveInt('raft_snapshot_threshold', 16384),
     configFiles: opts.configFiles ?? [],
+    retryJoin: [...read.stringList('retry_join'), ...read.stringList('start_join')].map((address) => withDefaultPort(address, 8300)),
   }
   if (!dev && config.dataDir === '') problems.push('data_dir: must be set unless -dev is given (use -data-dir=PATH)')
   if (!dev && !config.server) problems.push('server: coord agents run as servers for now; pass -server (client mode arrives with gossip)')
@@ -178,6 +184,13 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
   if (config.clientAddrs.length === 0) problems.push('client_addr: needs at least one address')
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze(config)
+}
+
+/** "10.0.0.1" → "10.0.0.1:8300"; "[::1]" → "[::1]:8300"; addresses with a port stay as they are. */
+export function withDefaultPort(address: string, port: number): string {
+  if (/^\[.*\]:\d+$/.test(address) || /^[^:]+:\d+$/.test(address)) return address
+  if (address.includes(':') && !address.startsWith('[')) return `[${address}]:${port}`
+  return `${address}:${port}`
 }
 
 class FieldReader {
@@ -242,6 +255,15 @@ class FieldReader {
       this.fail(key, 'a duration such as "10s"', value)
       return fallback
     }
+  }
+
+  stringList(key: string): string[] {
+    const value = this.get(key)
+    if (value === undefined) return []
+    if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value as string[]
+    if (typeof value === 'string') return [value]
+    this.fail(key, 'a list of addresses', value)
+    return []
   }
 
   logLevel(key: string, fallback: LogLevel): LogLevel {

@@ -6,6 +6,7 @@ import type {LogHub, Logger} from '../agent/logger.js'
 import type {Consensus} from '../server/consensus.js'
 import type {SessionTimers} from '../server/session-timers.js'
 import type {StateMachine} from '../state/state-machine.js'
+import type {Session} from '../state/types.js'
 import type {QueryOptions} from './query.js'
 
 /** A gossip member as /v1/agent/members renders it (serf's Member). */
@@ -38,6 +39,8 @@ export interface AgentContext {
   now(): number
   /** Leader duty: (re-)register this node and its serfHealth check in the catalog. */
   registerSelf(): Promise<void>
+  /** Re-arms a session's TTL on the leader (forwarded from a follower); undefined when unknown. */
+  renewSession(id: string): Promise<Session | undefined>
 }
 
 export interface RequestContext {

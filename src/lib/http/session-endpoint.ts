@@ -131,9 +131,7 @@ async function destroySession(agent: AgentContext, ctx: RequestContext): Promise
 
 async function renewSession(agent: AgentContext, ctx: RequestContext): Promise<void> {
   const id = requireId(ctx.tail)
-  if (!agent.consensus.isLeader()) throw new NoLeaderError()
-  const session = agent.state.sessionGet(id).value
+  const session = await agent.renewSession(id)
   if (!session) throw notFound(`Session id '${id}' not found`)
-  agent.sessionTimers.reset(session)
   sendJson(ctx.req, ctx.res, [renderSession(session)], ctx.query.pretty)
 }

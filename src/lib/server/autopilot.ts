@@ -1,6 +1,5 @@
 // Autopilot's server health (Consul's /v1/operator/autopilot/health, hashicorp/raft-autopilot):
-// a pure function of the Raft configuration as the leader sees it, so a Raft driver and the
-// SingleServer give the same answer for the same numbers.
+// a pure function of the Raft configuration as the leader sees it (RaftServer.configuration()).
 import type {RaftConfiguration, RaftPeer} from './consensus.js'
 
 /** Consul's autopilot defaults (SPEC-http §9): LastContactThreshold 200ms, MaxTrailingLogs 250. */

@@ -1,6 +1,5 @@
-// The seam between the agent and however writes are agreed on. Today one server appends to its own
-// durable log (SingleServer); the Raft node of the next issue implements the same interface, so the
-// HTTP layer and the state machine do not change when replication arrives.
+// The seam between the agent and however writes are agreed on: the HTTP layer proposes commands
+// and asks for read barriers; RaftServer (raft-server.ts) implements it for one server or many.
 import type {ApplyResult, Command} from '../state/types.js'
 
 export interface Proposal {

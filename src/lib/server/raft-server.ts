@@ -1,0 +1,505 @@
+// The Raft driver: runs the pure RaftCore against real time, disk and sockets, and offers the
+// agent the Consensus seam. It alone awaits; the core only decides (STYLE.md rule 1).
+//
+// The Ready loop follows the order written on `Ready` (raft/types.ts): restore a received
+// snapshot → append entries and save the hard state (fsync'd) → send messages → apply committed
+// entries and answer reads → advance. One loop runs at a time; inputs that arrive while it awaits
+// the disk pile up in the core and leave in the next Ready, which is the group commit: many client
+// writes share one append and one fsync.
+//
+// Writes sent to a follower are forwarded to the leader over the server RPC port ('propose');
+// reads on a follower ask the leader for a read index ('read-index') and wait until this server has
+// applied it, so default and ?consistent reads stay linearizable on every server.
+import {randomUUID} from 'node:crypto'
+import {RaftCore} from '../raft/core.js'
+import {defaultRaftConfig, type RaftConfig} from '../raft/config.js'
+import {SeededRng} from '../raft/rng.js'
+import type {DurableRaftStorage} from '../raft/file-storage.js'
+import type {ConfState, Entry, Message, NodeId, Ready} from '../raft/types.js'
+import type {RpcTransport} from '../rpc/transport.js'
+import {decodeCommand, encodeCommand} from '../state/codec.js'
+import type {StateMachine} from '../state/state-machine.js'
+import type {Command} from '../state/types.js'
+import type {Logger} from '../agent/logger.js'
+import {NoLeaderError, OperatorError, type Consensus, type PeerRef, type Proposal, type RaftConfiguration, type ReadMode} from './consensus.js'
+import {AppliedWaiters} from './applied-waiters.js'
+
+export interface RaftServerOptions {
+  id: NodeId
+  name: string
+  /** This server's RPC address as peers reach it (host:port). */
+  address: string
+  state: StateMachine
+  storage: DurableRaftStorage
+  transport: RpcTransport
+  logger: Logger
+  raft?: Partial<RaftConfig>
+  /** Take a state snapshot and compact the log every this many applied entries. */
+  snapshotThreshold: number
+  /** Give up on a write or read that has not completed in this long (its outcome is then unknown). */
+  requestTimeoutMs?: number
+  /** Called when this server gains or loses leadership (session timers, tombstone GC). */
+  onLeadershipChange?: (leader: boolean) => void
+}
+
+interface PendingProposal {
+  term: number
+  resolve: (proposal: Proposal) => void
+  reject: (error: Error) => void
+  timer: NodeJS.Timeout
+}
+
+/** What travels on the wire for Raft: the message plus the sender's address (an address book). */
+interface RaftEnvelope {
+  raft: Message
+  fromAddress: string
+}
+
+export class RaftServer implements Consensus {
+  #core: RaftCore
+  readonly config: RaftConfig
+  /** Where each server ID is reached; learned from discovery and from every message received. */
+  readonly addresses = new Map<NodeId, string>()
+  /** Node names of servers, learned from discovery (IDs are shown where a name is unknown). */
+  readonly names = new Map<NodeId, string>()
+  #applied: number
+  #driving = false
+  #again = false
+  #closed = false
+  #ticker: NodeJS.Timeout | undefined
+  #wasLeader = false
+  #proposals = new Map<number, PendingProposal>()
+  #reads = new Map<string, {resolve: (index: number) => void; reject: (error: Error) => void}>()
+  #appliedWaiters = new AppliedWaiters()
+  /** Snapshot data received with an InstallSnapshot, keyed by index, until its Ready restores it. */
+  #incomingSnapshots = new Map<number, Uint8Array>()
+  #sinceSnapshot = 0
+  readonly #timeoutMs: number
+  /** Servers heard from that are not in the configuration yet; the leader adds them. */
+  #candidates = new Set<NodeId>()
+  /** Servers an operator removed: not re-added automatically while this process runs. */
+  #removed = new Set<NodeId>()
+  #membershipTimer: NodeJS.Timeout | undefined
+  /** Log index of the configuration in force (1 for the bootstrap membership, as in Consul). */
+  #confIndex: number
+
+  constructor(private readonly opts: RaftServerOptions) {
+    this.config = {...defaultRaftConfig(opts.id), ...opts.raft, id: opts.id}
+    this.#timeoutMs = opts.requestTimeoutMs ?? 10_000
+    this.addresses.set(opts.id, opts.address)
+    this.names.set(opts.id, opts.name)
+    const snapshotState = opts.storage.snapshotState()
+    if (snapshotState) opts.state.restore(snapshotState)
+    const applied = opts.storage.snapshot().index
+    this.#applied = applied
+    this.#confIndex = Math.max(1, applied)
+    this.#core = this.#newCore(applied)
+    opts.transport.onMessage((_from, body) => this.#receive(body as RaftEnvelope))
+    opts.transport.onRequest('propose', async (_from, body) => this.propose(decodeCommand(body as Uint8Array)))
+    opts.transport.onRequest('read-index', async () => this.#leaderReadIndex('consistent'))
+  }
+
+  get core(): RaftCore {
+    return this.#core
+  }
+
+  #newCore(applied: number): RaftCore {
+    return new RaftCore({
+      config: this.config, storage: this.opts.storage, nowMs: performance.now(), applied,
+      rng: new SeededRng(hashSeed(`${this.opts.id}:${Date.now()}`)),
+    })
+  }
+
+  /**
+   * First bootstrap: records the initial membership and rebuilds the core on it. Whatever the
+   * core already persisted (a vote cast for an early candidate, entries from an early leader) is
+   * read back from storage, so nothing it promised is forgotten.
+   */
+  async bootstrap(conf: ConfState): Promise<void> {
+    await this.opts.storage.bootstrap(conf)
+    for (let i = 0; i < 500 && this.#driving; i++) await new Promise((r) => setTimeout(r, 5))
+    this.#core = this.#newCore(this.#applied)
+    this.opts.logger.info('bootstrapped the cluster', {voters: conf.voters.join(',')})
+    this.#kick()
+  }
+
+  /** Starts ticking. `campaignNow` skips the first election timeout (a lone -bootstrap/-dev server). */
+  start(campaignNow: boolean): void {
+    const interval = Math.max(5, Math.min(50, Math.floor(this.config.heartbeatIntervalMs / 4)))
+    this.#ticker = setInterval(() => {
+      this.core.tick(performance.now())
+      this.#kick()
+    }, interval)
+    if (campaignNow) this.core.campaign()
+    this.#membershipTimer = setInterval(() => this.#reconcileMembership(), 500)
+    this.#kick()
+  }
+
+  /** A server announced itself (retry-join, discovery); the leader will add it if it is new. */
+  noteServer(id: NodeId): void {
+    if (id !== this.opts.id && !this.#removed.has(id)) this.#candidates.add(id)
+  }
+
+  /**
+   * On the leader: add each new server as a learner, then promote it once it has caught up
+   * (diss. §4.2.1: a new server joins without voting until its log is current, so adding it cannot
+   * stall commitment). One change at a time; a refused change is retried next round.
+   */
+  #reconcileMembership(): void {
+    const status = this.core.status()
+    if (status.role !== 'leader') return
+    const {voters, learners} = status.conf
+    for (const id of this.#candidates) {
+      if (voters.includes(id)) this.#candidates.delete(id)
+    }
+    const learner = status.peers.find((peer) => peer.learner && peer.match >= status.commit && peer.match > 0)
+    const change = learner
+      ? {type: 'promote' as const, nodeId: learner.id}
+      : [...this.#candidates].filter((id) => !learners.includes(id) && this.addresses.has(id)).map((id) => ({type: 'addLearner' as const, nodeId: id}))[0]
+    if (!change) return
+    const result = this.core.proposeConfChange(change)
+    if (result.ok) {
+      this.opts.logger.info(change.type === 'promote' ? 'promoting a caught-up server to voter' : 'adding a new server as a non-voter', {server: change.nodeId})
+      this.#kick()
+    }
+  }
+
+  // ---- Consensus ----
+
+  async propose(command: Command): Promise<Proposal> {
+    if (this.#closed) throw new Error('agent is shutting down')
+    const leader = await this.#leaderOrWait()
+    if (leader !== this.opts.id) return this.#forward(leader, command)
+    const result = this.core.propose([encodeCommand(command)])
+    if (!result.ok) {
+      if (result.code === 'NOT_LEADER' && result.leader && result.leader !== this.opts.id) return this.#forward(result.leader, command)
+      throw new NoLeaderError()
+    }
+    this.#kick()
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#proposals.delete(result.firstIndex)
+        reject(new Error(`timed out after ${this.#timeoutMs} ms waiting for the write to commit; it may or may not have been applied`))
+      }, this.#timeoutMs)
+      this.#proposals.set(result.firstIndex, {term: result.term, resolve, reject, timer})
+    })
+  }
+
+  async readBarrier(mode: ReadMode, maxStaleMs: number): Promise<void> {
+    if (mode === 'stale') {
+      const status = this.core.status()
+      const lagging = maxStaleMs > 0 && status.role !== 'leader' && this.lastContactMs() > maxStaleMs
+      if (!lagging) return
+      mode = 'leader' // as Consul: too stale for max_stale → ask the leader
+    }
+    const leader = await this.#leaderOrWait()
+    const index = leader === this.opts.id
+      ? await this.#leaderReadIndex(mode)
+      : await this.opts.transport.request(this.#addressOf(leader), 'read-index', null, this.#timeoutMs) as number
+    await this.#appliedWaiters.wait(index, this.#applied, this.#timeoutMs)
+  }
+
+  isLeader(): boolean {
+    return this.core.status().role === 'leader'
+  }
+
+  knownLeader(): boolean {
+    return this.core.status().leader !== null
+  }
+
+  leaderAddress(): string {
+    const leader = this.core.status().leader
+    return leader ? this.addresses.get(leader) ?? '' : ''
+  }
+
+  peers(): string[] {
+    return this.core.status().conf.voters.map((id) => this.addresses.get(id) ?? id)
+  }
+
+  lastContactMs(): number {
+    const status = this.core.status()
+    if (status.role === 'leader') return 0
+    return Math.max(0, Math.round(performance.now() - status.lastLeaderContactMs))
+  }
+
+  stats(): Record<string, string> {
+    const status = this.core.status()
+    const snapshot = this.opts.storage.snapshot()
+    return {
+      state: {leader: 'Leader', follower: 'Follower', candidate: 'Candidate', preCandidate: 'Candidate'}[status.role as string] ?? status.role,
+      term: String(status.term), commit_index: String(status.commit), applied_index: String(this.#applied),
+      last_log_index: String(status.lastIndex), last_log_term: String(this.core.termAt(status.lastIndex) ?? 0),
+      last_snapshot_index: String(snapshot.index), last_snapshot_term: String(snapshot.term),
+      last_contact: status.role === 'leader' ? '0' : `${this.lastContactMs()}ms`,
+      num_peers: String(Math.max(0, status.conf.voters.length - 1)), protocol_version: '3',
+      latest_configuration: JSON.stringify(status.conf.voters.map((id) => ({ID: id, Address: this.addresses.get(id) ?? ''}))),
+    }
+  }
+
+  configuration(): RaftConfiguration {
+    const status = this.core.status()
+    const progress = new Map(status.peers.map((peer) => [peer.id, peer]))
+    const describe = (id: NodeId, voter: boolean) => {
+      const match = id === this.opts.id ? status.lastIndex : progress.get(id)?.match ?? 0
+      return {
+        id, node: this.names.get(id) ?? id, address: this.addresses.get(id) ?? '', leader: id === status.leader, voter,
+        lastIndex: match, lastTerm: this.core.termAt(match) ?? 0,
+        // The core tracks recent activity, not contact times: a quiet peer reads as one election timeout.
+        lastContactMs: id === status.leader ? 0 : id === this.opts.id ? this.lastContactMs() : progress.get(id)?.recentActive ? 0 : this.config.electionTimeoutMs,
+      }
+    }
+    return {
+      servers: [...status.conf.voters.map((id) => describe(id, true)), ...status.conf.learners.map((id) => describe(id, false))],
+      index: status.conf.voters.length > 0 ? this.#confIndex : 0,
+    }
+  }
+
+  async removePeer(peer: PeerRef): Promise<void> {
+    if (!this.isLeader()) throw new NoLeaderError()
+    const conf = this.core.status().conf
+    const id = 'id' in peer ? peer.id : [...this.addresses].find(([, address]) => address === peer.address)?.[0]
+    if (!id || (!conf.voters.includes(id) && !conf.learners.includes(id))) {
+      throw new OperatorError('UNKNOWN_PEER', `${'id' in peer ? `id "${peer.id}"` : `address "${peer.address}"`} was not found in the Raft configuration`)
+    }
+    if (conf.voters.length === 1 && conf.voters[0] === id) throw new OperatorError('LAST_VOTER', 'cannot remove the only voter')
+    this.#removed.add(id)
+    this.#candidates.delete(id)
+    const result = this.core.proposeConfChange({type: 'remove', nodeId: id})
+    if (!result.ok) throw new OperatorError(result.code, `cannot remove ${id} now: ${result.code}`)
+    this.#kick()
+    await this.#appliedWaiters.wait(result.lastIndex, this.#applied, this.#timeoutMs)
+  }
+
+  async transferLeadership(targetId?: string): Promise<void> {
+    const status = this.core.status()
+    if (status.role !== 'leader') throw new NoLeaderError()
+    const others = status.peers.filter((peer) => peer.id !== this.opts.id && status.conf.voters.includes(peer.id)).sort((a, b) => b.match - a.match)
+    const target = targetId ?? others[0]?.id
+    if (!target) throw new OperatorError('NO_TARGET', 'no other voter to transfer leadership to')
+    if (!status.conf.voters.includes(target)) throw new OperatorError('UNKNOWN_PEER', `id "${target}" was not found in the Raft configuration`)
+    if (target === this.opts.id) throw new OperatorError('ALREADY_LEADER', `id "${target}" is this server, which already leads`)
+    const started = this.core.transferLeadership(target)
+    if (!started.ok) throw new OperatorError(started.code, `cannot transfer leadership now: ${started.code}`)
+    this.#kick()
+    const deadline = performance.now() + 2 * this.config.electionTimeoutMs + 1000
+    while (performance.now() < deadline) {
+      const leader = this.core.status().leader
+      if (leader === target) return
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    throw new OperatorError('TRANSFER_TIMEOUT', `leadership did not move to ${target} in time`)
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    clearInterval(this.#ticker)
+    clearInterval(this.#membershipTimer)
+    for (let i = 0; i < 500 && this.#driving; i++) await new Promise((r) => setTimeout(r, 10))
+    for (const [index, pending] of this.#proposals) {
+      clearTimeout(pending.timer)
+      pending.reject(new Error('agent is shutting down'))
+      this.#proposals.delete(index)
+    }
+    this.#appliedWaiters.rejectAll(new Error('agent is shutting down'))
+    await this.opts.storage.close()
+  }
+
+  // ---- internals ----
+
+  #addressOf(id: NodeId): string {
+    const address = this.addresses.get(id)
+    if (!address) throw new NoLeaderError()
+    return address
+  }
+
+  /** The leader's ID; waits up to two election timeouts for one to emerge. */
+  async #leaderOrWait(): Promise<NodeId> {
+    const deadline = performance.now() + 2 * this.config.electionTimeoutMs + 500
+    for (;;) {
+      const leader = this.core.status().leader
+      if (leader && (leader === this.opts.id || this.addresses.has(leader))) return leader
+      if (this.#closed || performance.now() > deadline) throw new NoLeaderError()
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  }
+
+  async #forward(leader: NodeId, command: Command): Promise<Proposal> {
+    return await this.opts.transport.request(this.#addressOf(leader), 'propose', encodeCommand(command), this.#timeoutMs) as Proposal
+  }
+
+  /** On the leader: an index that reflects every write acknowledged before now (lease or ReadIndex). */
+  async #leaderReadIndex(mode: ReadMode): Promise<number> {
+    if (mode === 'leader' && this.config.leaseReads) {
+      const lease = this.core.leaseRead(performance.now())
+      if (lease.ok) return lease.index
+    }
+    const id = randomUUID()
+    const started = this.core.readIndex(id)
+    if (!started.ok) throw new NoLeaderError()
+    this.#kick()
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#reads.delete(id)
+        reject(new NoLeaderError())
+      }, this.#timeoutMs)
+      this.#reads.set(id, {
+        resolve: (index) => { clearTimeout(timer); resolve(index) },
+        reject: (error) => { clearTimeout(timer); reject(error) },
+      })
+    })
+  }
+
+  #receive(envelope: RaftEnvelope): void {
+    if (this.#closed || !envelope?.raft) return
+    const message = envelope.raft
+    if (envelope.fromAddress) this.addresses.set(message.from, envelope.fromAddress)
+    if (message.type === 'installSnapshot' && message.data) {
+      this.#incomingSnapshots.set(message.snapshot.index, message.data)
+      message.data = undefined
+    }
+    this.core.step(message, performance.now())
+    this.#kick()
+  }
+
+  #send(message: Message): void {
+    const address = this.addresses.get(message.to)
+    if (!address) {
+      this.opts.logger.debug('no address for peer; message dropped', {peer: message.to, type: message.type})
+      return
+    }
+    if (message.type === 'installSnapshot') {
+      const state = this.opts.storage.snapshotState()
+      if (this.opts.storage.snapshot().index !== message.snapshot.index || !state) return
+      message.data = state
+    }
+    this.opts.transport.send(address, {raft: message, fromAddress: this.opts.address} satisfies RaftEnvelope)
+  }
+
+  /** Schedules the Ready loop; calls while it runs make it go round once more. */
+  #kick(): void {
+    if (this.#driving) {
+      this.#again = true
+      return
+    }
+    this.#driving = true
+    setImmediate(() => {
+      this.#drive().catch((error: Error) => {
+        // A failed write to our own disk leaves the core ahead of what is durable: stop rather
+        // than acknowledge anything that might not survive (DESIGN.md, Durability).
+        this.opts.logger.error('raft storage failed; this server stops serving', {error})
+        this.#closed = true
+        clearInterval(this.#ticker)
+      }).finally(() => {
+        this.#driving = false
+        if (this.#again && !this.#closed) {
+          this.#again = false
+          this.#kick()
+        }
+      })
+    })
+  }
+
+  async #drive(): Promise<void> {
+    for (let round = 0; round < 1000 && !this.#closed && this.core.hasReady(); round++) {
+      this.#again = false
+      const ready = this.core.ready()
+      await this.#persist(ready)
+      for (const message of ready.messages) this.#send(message)
+      this.#apply(ready)
+      this.core.advance(ready)
+      this.#noticeLeadership()
+      await this.#maybeSnapshot()
+    }
+  }
+
+  async #persist(ready: Ready): Promise<void> {
+    const {storage, state} = this.opts
+    if (ready.snapshot) {
+      const data = this.#incomingSnapshots.get(ready.snapshot.index)
+      if (!data) throw new Error(`snapshot ${ready.snapshot.index} to restore was not received`)
+      this.#incomingSnapshots.clear()
+      state.restore(data)
+      await storage.installSnapshot(ready.snapshot, data)
+      this.#applied = ready.snapshot.index
+      this.opts.logger.info('installed snapshot from the leader', {index: ready.snapshot.index, term: ready.snapshot.term})
+    }
+    await storage.append(ready.entries)
+    if (ready.hardState) await storage.saveHardState(ready.hardState)
+  }
+
+  #apply(ready: Ready): void {
+    for (const entry of ready.committedEntries) this.#applyEntry(entry)
+    for (const read of ready.readStates) {
+      this.#reads.get(read.requestId)?.resolve(read.index)
+      this.#reads.delete(read.requestId)
+    }
+    for (const id of ready.abortedReads) {
+      this.#reads.get(id)?.reject(new NoLeaderError())
+      this.#reads.delete(id)
+    }
+    this.#appliedWaiters.release(this.#applied)
+  }
+
+  #applyEntry(entry: Entry): void {
+    if (entry.index <= this.#applied) return
+    const pending = this.#proposals.get(entry.index)
+    if (entry.type === 'command') {
+      const result = this.opts.state.apply(entry.index, decodeCommand(entry.data))
+      if (pending) {
+        this.#proposals.delete(entry.index)
+        clearTimeout(pending.timer)
+        // A different term at our index means another leader's entry replaced our proposal.
+        if (pending.term === entry.term) pending.resolve({index: entry.index, result})
+        else pending.reject(new Error('leadership changed before the write committed; it was not applied'))
+      }
+    } else if (entry.type === 'conf') {
+      this.#confIndex = entry.index
+      this.#rejectReplaced(pending, entry.index)
+    } else if (pending) {
+      this.#proposals.delete(entry.index)
+      clearTimeout(pending.timer)
+      pending.reject(new Error('leadership changed before the write committed; it was not applied'))
+    }
+    this.#applied = entry.index
+    this.#sinceSnapshot++
+  }
+
+  #rejectReplaced(pending: PendingProposal | undefined, index: number): void {
+    if (!pending) return
+    this.#proposals.delete(index)
+    clearTimeout(pending.timer)
+    pending.reject(new Error('leadership changed before the write committed; it was not applied'))
+  }
+
+  #noticeLeadership(): void {
+    const leader = this.isLeader()
+    if (leader === this.#wasLeader) return
+    this.#wasLeader = leader
+    this.opts.logger.info(leader ? 'cluster leadership acquired' : 'cluster leadership lost', {term: this.core.status().term})
+    this.opts.onLeadershipChange?.(leader)
+  }
+
+  async #maybeSnapshot(): Promise<void> {
+    if (this.#sinceSnapshot < this.opts.snapshotThreshold) return
+    const index = this.#applied
+    const meta = this.core.snapshotMeta(index)
+    if (!meta) return
+    const started = performance.now()
+    await this.opts.storage.compact(meta, this.opts.state.snapshot())
+    this.core.compact(index)
+    this.#sinceSnapshot = 0
+    this.opts.logger.info('snapshot complete', {index, duration: `${Math.round(performance.now() - started)}ms`})
+  }
+}
+
+/** FNV-1a: a seed for the election-jitter Rng from a string. */
+function hashSeed(text: string): number {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193)
+  }
+  return hash >>> 0
+}
+
+export {type Message}

@@ -1,0 +1,165 @@
+// The server role of an agent: the RPC port, Raft storage and driver, how servers find each other
+// and bootstrap, and the duties only the leader performs (session TTL timers, tombstone GC, keeping
+// servers in the catalog, adding new servers to the configuration).
+import {join} from 'node:path'
+import {mkdirSync} from 'node:fs'
+import type {AgentConfig} from '../agent/config.js'
+import type {Logger} from '../agent/logger.js'
+import {FileRaftStorage, MemoryDurableStorage, type DurableRaftStorage} from '../raft/file-storage.js'
+import type {RaftConfig} from '../raft/config.js'
+import {RpcTransport} from '../rpc/transport.js'
+import type {StateMachine} from '../state/state-machine.js'
+import type {Session} from '../state/types.js'
+import {bootstrapMembership, hasMembership, startJoinLoop, type ServerInfo} from './bootstrap.js'
+import {RaftServer} from './raft-server.js'
+import {SessionTimers} from './session-timers.js'
+import {TombstoneGc} from './tombstone-gc.js'
+
+export interface ServerRole {
+  raft: RaftServer
+  sessionTimers: SessionTimers
+  /** Server RPC address peers use (advertise address and the bound port). */
+  address: string
+  /** Re-registers this server's node (after a snapshot restore brought another catalog). */
+  registerSelf(): Promise<void>
+  /** Renews a session on the leader (forwarded when this server follows). */
+  renewSession(id: string): Promise<Session | undefined>
+  stop(): Promise<void>
+}
+
+export interface ServerRoleOptions {
+  config: AgentConfig
+  nodeId: string
+  state: StateMachine
+  logger: Logger
+  raft?: Partial<RaftConfig>
+}
+
+export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRole> {
+  const {config, nodeId, state} = opts
+  const log = opts.logger
+  const transport = new RpcTransport({localId: nodeId, onError: (peer, error) => log.debug('rpc connection error', {peer, error: error.message})})
+  let port: number
+  try {
+    port = await transport.listen(config.bindAddr, config.ports.server)
+  } catch (error) {
+    await transport.close()
+    throw new Error(`Error starting the server RPC listener on ${config.bindAddr}:${config.ports.server}: ${(error as Error).message}`)
+  }
+  const address = `${config.advertiseAddr}:${port}`
+  let storage: DurableRaftStorage
+  if (config.dataDir) {
+    const dir = join(config.dataDir, 'raft')
+    mkdirSync(dir, {recursive: true})
+    storage = await FileRaftStorage.open(dir, (bytes) => log.warn('log ended in a torn record (a write cut off by a crash before it was acknowledged); dropped it', {bytes}))
+  } else {
+    storage = new MemoryDurableStorage()
+  }
+
+  const known = new Map<string, ServerInfo>()
+  const self = (): ServerInfo => {
+    const snapshot = storage.snapshot()
+    const bootstrapConf = snapshot.index === 0 && snapshot.conf.voters.length > 0 ? snapshot.conf : undefined
+    return {id: nodeId, name: config.nodeName, address, member: hasMembership(storage), bootstrapConf}
+  }
+  known.set(nodeId, self())
+
+  const registerNode = async (info: {id: string; name: string; address: string}) => {
+    await raft.propose({
+      type: 'node-register', now: Date.now(),
+      node: {id: info.id, node: info.name, address: info.address.replace(/:\d+$/, ''), datacenter: config.datacenter},
+      checks: [{node: info.name, checkId: 'serfHealth', name: 'Serf Health Status', status: 'passing', notes: '', output: 'Agent alive and reachable'}],
+    })
+  }
+  const sessionTimers = new SessionTimers(async (id) => {
+    await raft.propose({type: 'session-destroy', now: Date.now(), id})
+  }, log.named('session'))
+  const tombstoneGc = new TombstoneGc({
+    ttlMs: 15 * 60_000, granularityMs: 30_000, lastIndex: () => state.lastIndex,
+    reap: async (upToIndex) => { await raft.propose({type: 'tombstone-reap', now: Date.now(), upToIndex}) },
+    onError: (error) => log.warn('tombstone reap failed', {error}),
+  })
+
+  const raft: RaftServer = new RaftServer({
+    id: nodeId, name: config.nodeName, address, state, storage, transport, logger: log.named('raft'), raft: opts.raft,
+    snapshotThreshold: config.snapshotThreshold,
+    onLeadershipChange: (leader) => {
+      if (!leader) {
+        sessionTimers.stop()
+        tombstoneGc.stop()
+        return
+      }
+      // As Consul: every session TTL restarts from its full window when a leader takes over.
+      sessionTimers.resetAll(state.sessionList().value)
+      tombstoneGc.start()
+      // The leader keeps every server it knows in the catalog with a passing serfHealth check,
+      // which sessions bind to by default (gossip will drive that check once it exists).
+      for (const info of known.values()) {
+        registerNode(info).catch((error: Error) => log.warn('failed to register a server in the catalog', {node: info.name, error: error.message}))
+      }
+    },
+  })
+
+  const noteServer = (info: ServerInfo) => {
+    if (!info?.id || info.id === nodeId) return
+    const isNew = !known.has(info.id)
+    known.set(info.id, info)
+    raft.addresses.set(info.id, info.address)
+    raft.names.set(info.id, info.name)
+    raft.noteServer(info.id)
+    if (isNew && raft.isLeader()) registerNode(info).catch(() => {})
+    if (!hasMembership(storage)) {
+      const conf = bootstrapMembership(nodeId, new Map([...known, [nodeId, self()]]), config.bootstrapExpect)
+      if (conf) raft.bootstrap(conf).catch((error: Error) => log.error('bootstrap failed', {error: error.message}))
+    }
+  }
+  transport.onRequest('server-info', async (_from, body) => {
+    noteServer(body as ServerInfo)
+    return self()
+  })
+  transport.onRequest('session-renew', async (_from, body) => renewLocally(String(body)))
+
+  const renewLocally = (id: string): Session | undefined => {
+    const session = state.sessionGet(id).value
+    if (session) sessionTimers.reset(session)
+    return session
+  }
+
+  const lone = config.dev || config.bootstrap || config.bootstrapExpect === 1
+  if (!hasMembership(storage) && lone) await raft.bootstrap({voters: [nodeId], learners: []})
+  const soleVoter = () => {
+    const voters = storage.snapshot().conf.voters
+    return voters.length === 1 && voters[0] === nodeId
+  }
+  raft.start(soleVoter())
+  if (!hasMembership(storage) && !lone && config.bootstrapExpect === 0) {
+    log.warn('no -bootstrap or -bootstrap-expect: this server waits to be added to an existing cluster through -retry-join')
+  }
+  const joinLoop = config.retryJoin.length > 0
+    ? startJoinLoop({
+      // Polled every 500 ms until this server is a voter: discovery, not Consul's 30 s gossip join retry.
+      self, transport, retryJoin: [...config.retryJoin], intervalMs: 500, maxAttempts: 0,
+      logger: log.named('join'), onServer: noteServer,
+      // Keep asking until this server is a voter: the leader adds servers it hears from.
+      done: () => raft.core.status().conf.voters.includes(nodeId) && raft.knownLeader(),
+    })
+    : undefined
+
+  return {
+    raft, sessionTimers, address,
+    registerSelf: () => registerNode({id: nodeId, name: config.nodeName, address}),
+    renewSession: async (id) => {
+      if (raft.isLeader()) return renewLocally(id)
+      const leader = raft.leaderAddress()
+      if (!leader) return renewLocally(id)
+      return await transport.request(leader, 'session-renew', id, 10_000) as Session | undefined
+    },
+    stop: async () => {
+      joinLoop?.stop()
+      sessionTimers.stop()
+      tombstoneGc.stop()
+      await raft.close()
+      await transport.close()
+    },
+  }
+}
