@@ -368,8 +368,10 @@ export class RaftServer implements Consensus {
       return
     }
     if (message.type === 'installSnapshot') {
+      // The core names a snapshot; send whatever the store holds now (possibly newer) with its meta.
       const state = this.opts.storage.snapshotState()
-      if (this.opts.storage.snapshot().index !== message.snapshot.index || !state) return
+      if (!state) return
+      message.snapshot = this.opts.storage.snapshot()
       message.data = state
     }
     this.opts.transport.send(address, {raft: message, fromAddress: this.opts.address} satisfies RaftEnvelope)

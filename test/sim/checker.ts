@@ -1,0 +1,128 @@
+// Cluster-wide invariants, checked as the run goes (TigerBeetle's state_checker), not at the end:
+//  - election safety: at most one leader per term (§5.2);
+//  - log matching: two logs holding an entry with the same index and term hold the same entry and
+//    agree on the term before it, hence (by induction) on the whole prefix (§5.3);
+//  - leader completeness: a leader of term T holds every entry committed in a term < T (§5.4);
+//  - state machine safety: every node applies the same entry at each index (§5.4.3);
+//  - linearizable reads: a read (lease or ReadIndex) reflects every write acknowledged before the
+//    read began (diss. §6.4).
+import type {Entry, NodeId} from '../../src/lib/raft/types.js'
+import type {KvValue} from './kv.js'
+import {decodeKv} from './kv.js'
+import type {SimNode} from './node.js'
+
+export class SimFailure extends Error {
+  override name = 'SimFailure'
+}
+
+const decoder = new TextDecoder()
+
+function identity(entry: Entry): string {
+  return `${entry.type}:${decoder.decode(entry.data)}`
+}
+
+interface Committed {
+  term: number
+  identity: string
+  /** Smallest term any node had when it applied this entry: an upper bound on when it committed. */
+  commitTerm: number
+}
+
+export class Checker {
+  #leaders = new Map<number, NodeId>()
+  #logEntries = new Map<string, {identity: string; prevTerm: number | undefined}>()
+  #committed: Committed[] = [] // index i at [i]
+  #leaderChecked = new Map<string, number>()
+  #acked = new Map<string, Array<{index: number; ev: number}>>()
+  stats = {maxTerm: 0, applied: 0, readsChecked: 0, leaseReads: 0, readIndexReads: 0, writesAcked: 0}
+
+  get maxCommitted(): number {
+    return this.#committed.length - 1
+  }
+
+  electionSafety(nodes: SimNode[]): void {
+    for (const node of nodes) {
+      if (node.status === 'down') continue
+      const st = node.core.status()
+      if (st.term > this.stats.maxTerm) this.stats.maxTerm = st.term
+      if (st.role !== 'leader') continue
+      const known = this.#leaders.get(st.term)
+      if (known !== undefined && known !== node.id) throw new SimFailure(`election safety: ${known} and ${node.id} both lead term ${st.term}`)
+      this.#leaders.set(st.term, node.id)
+    }
+  }
+
+  logMatching(node: SimNode, entries: Entry[]): void {
+    for (const e of entries) {
+      const prevTerm = node.disk.live.term(e.index - 1)
+      const key = `${e.index}@${e.term}`
+      const seen = this.#logEntries.get(key)
+      const id = identity(e)
+      if (!seen) {
+        this.#logEntries.set(key, {identity: id, prevTerm})
+        continue
+      }
+      if (seen.identity !== id) throw new SimFailure(`log matching: ${node.id} holds ${id} at ${key}, another node ${seen.identity}`)
+      if (seen.prevTerm !== undefined && prevTerm !== undefined && seen.prevTerm !== prevTerm) {
+        throw new SimFailure(`log matching: at ${key} ${node.id} has term ${prevTerm} before it, another node ${seen.prevTerm}`)
+      }
+    }
+  }
+
+  stateMachineSafety(node: SimNode, entry: Entry): void {
+    this.stats.applied++
+    const id = identity(entry)
+    const term = node.core.status().term
+    const known = this.#committed[entry.index]
+    if (known) {
+      if (known.term !== entry.term || known.identity !== id) {
+        throw new SimFailure(`state machine safety: ${node.id} applied ${id}@${entry.term} at ${entry.index}, another node ${known.identity}@${known.term}`)
+      }
+      known.commitTerm = Math.min(known.commitTerm, term)
+      return
+    }
+    // Nobody applies past a gap: a node that skipped indexes restored a snapshot someone applied them for.
+    if (entry.index > Math.max(this.#committed.length, 1)) throw new SimFailure(`state machine safety: ${node.id} applied ${entry.index} before anyone applied ${this.#committed.length}`)
+    this.#committed[entry.index] = {term: entry.term, identity: id, commitTerm: term}
+  }
+
+  leaderCompleteness(nodes: SimNode[]): void {
+    for (const node of nodes) {
+      if (node.status === 'down') continue
+      const st = node.core.status()
+      if (st.role !== 'leader') continue
+      const key = `${node.id}@${st.term}`
+      let i = (this.#leaderChecked.get(key) ?? 0) + 1
+      for (; i <= this.maxCommitted; i++) {
+        const c = this.#committed[i]
+        if (!c || c.commitTerm >= st.term) continue
+        const term = node.core.termAt(i)
+        if (term === c.term) continue
+        if (term === undefined && i <= st.lastIndex) continue // compacted into a snapshot
+        throw new SimFailure(`leader completeness: ${node.id} leads term ${st.term} without ${c.identity}@${c.term} committed at ${i} (has term ${term})`)
+      }
+      this.#leaderChecked.set(key, this.maxCommitted)
+    }
+  }
+
+  writeAcked(index: number, entry: Entry, ev: number): void {
+    this.stats.writesAcked++
+    const {key} = decodeKv(entry.data)
+    const list = this.#acked.get(key) ?? []
+    list.push({index, ev})
+    this.#acked.set(key, list)
+  }
+
+  /** A read of `key` that began at event `startEv` returned `observed`. */
+  readServed(node: SimNode, key: string, observed: KvValue | undefined, startEv: number, mode: 'lease' | 'readIndex'): void {
+    this.stats.readsChecked++
+    if (mode === 'lease') this.stats.leaseReads++
+    else this.stats.readIndexReads++
+    let required = 0
+    for (const w of this.#acked.get(key) ?? []) if (w.ev < startEv && w.index > required) required = w.index
+    const seen = observed?.index ?? 0
+    if (seen < required) {
+      throw new SimFailure(`linearizability: ${mode} read of ${key} on ${node.id} saw the write at ${seen} but the write at ${required} was acknowledged before the read began`)
+    }
+  }
+}
