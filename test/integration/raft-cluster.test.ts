@@ -112,4 +112,31 @@ describe('a three-server cluster', () => {
     }
     assert.ok(caughtUp, 'the restarted server replicated the write made while it was down')
   })
+
+  it('adds a fourth server that joins later (non-voter, then voter), and removes it again', async () => {
+    const name = 'server-4'
+    const address = cluster.addresses[0].replace(/\.\d+$/, '.4')
+    const fourth = await spawnAgent({
+      name, timeoutMs: 30_000, waitForLeader: true,
+      args: serverArgs({name, address, dataDir: join(dir.path, name), expect: 3, join: cluster.addresses}),
+    })
+    cluster.servers.push(fourth)
+    const leader = cluster.servers[await leaderIndex(cluster)]
+    type Config = {Servers: Array<{Node: string; Voter: boolean}>}
+    const deadline = Date.now() + 20_000
+    let voters = 0
+    while (Date.now() < deadline) {
+      const config = (await http(leader.httpAddr, 'GET', '/v1/operator/raft/configuration')).json<Config>()
+      voters = config.Servers.filter((server) => server.Voter).length
+      if (voters === 4) break
+      await sleep(100)
+    }
+    assert.equal(voters, 4, 'the new server was promoted to voter')
+    assert.equal((await http(fourth.httpAddr, 'PUT', '/v1/kv/from/fourth', 'hello')).text.trim(), 'true')
+    assert.equal((await http(fourth.httpAddr, 'GET', '/v1/kv/via/0?raw')).text, 'from-0', 'it holds the data written before it joined')
+    const removed = await http(leader.httpAddr, 'DELETE', `/v1/operator/raft/peer?address=${address}:8300`)
+    assert.equal(removed.status, 200, removed.text)
+    const after = (await http(leader.httpAddr, 'GET', '/v1/operator/raft/configuration')).json<Config>()
+    assert.equal(after.Servers.length, 3)
+  })
 })

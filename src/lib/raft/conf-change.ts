@@ -10,13 +10,26 @@ import type {ConfChange, ConfState, NodeId} from './types.js'
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
-export function encodeConfChange(change: ConfChange): Uint8Array {
-  return encoder.encode(JSON.stringify({type: change.type, nodeId: change.nodeId}))
+/**
+ * A membership entry carries the change *and* the whole configuration it produces. A server that
+ * joins later replays the log from an index where it knew no configuration at all (the initial
+ * membership lives in each founding server's snapshot-0 meta, not in the log); reading the full
+ * result from the entry gives it the same configuration as everyone else.
+ */
+export function encodeConfChange(change: ConfChange, result: ConfState): Uint8Array {
+  return encoder.encode(JSON.stringify({type: change.type, nodeId: change.nodeId, result}))
 }
 
-export function decodeConfChange(data: Uint8Array): ConfChange {
-  const parsed = JSON.parse(decoder.decode(data)) as ConfChange
-  return {type: parsed.type, nodeId: parsed.nodeId}
+export function decodeConfChange(data: Uint8Array): ConfChange & {result?: ConfState} {
+  const parsed = JSON.parse(decoder.decode(data)) as ConfChange & {result?: ConfState}
+  return {type: parsed.type, nodeId: parsed.nodeId, result: parsed.result}
+}
+
+/** The configuration a membership entry establishes, whatever this server knew before it. */
+export function confAfterEntry(base: ConfState, data: Uint8Array): ConfState {
+  const change = decodeConfChange(data)
+  if (change.result) return {voters: change.result.voters.slice(), learners: change.result.learners.slice()}
+  return applyConfChange(base, change)
 }
 
 /** Why `change` cannot apply to `conf`, or null when it can. */

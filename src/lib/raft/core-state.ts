@@ -2,7 +2,7 @@
 // the public facade (core.ts) so the per-concern modules (core-election.ts, core-replication.ts)
 // can operate on it without widening RaftCore's API. Internal to src/lib/raft.
 import {assert} from './assert.js'
-import {decodeConfChange, applyConfChange} from './conf-change.js'
+import {confAfterEntry} from './conf-change.js'
 import {Progress} from './progress.js'
 import {RaftLog} from './raft-log.js'
 import {ReadOnly} from './read-only.js'
@@ -114,7 +114,7 @@ export class RaftState {
     for (const entry of written) {
       if (entry.type !== 'conf') continue
       const base = this.confHistory.at(-1)?.conf ?? this.log.snapshotMeta().conf
-      this.confHistory.push({index: entry.index, conf: applyConfChange(base, decodeConfChange(entry.data))})
+      this.confHistory.push({index: entry.index, conf: confAfterEntry(base, entry.data)})
     }
     this.recomputeConf()
   }

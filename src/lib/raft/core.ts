@@ -6,7 +6,7 @@
 // The driver (node.ts, another module) owns: timers calling tick(), the transport calling step(),
 // persistence and fsync of Ready, applying committed entries, snapshots and compaction.
 import {assert} from './assert.js'
-import {confChangeProblem, encodeConfChange} from './conf-change.js'
+import {applyConfChange, confChangeProblem, encodeConfChange} from './conf-change.js'
 import {campaign, handleVoteRequest, handleVoteResponse, tickElection} from './core-election.js'
 import {bcastAppend, bcastHeartbeat, handleAppend, handleAppendResponse, handleHeartbeat, handleHeartbeatResponse, handleInstallSnapshot, handleSnapshotResponse, maybeCommit, sendAppend, sendTimeoutNow, startRead} from './core-replication.js'
 import {RaftState} from './core-state.js'
@@ -165,7 +165,7 @@ export class RaftCore {
     if (refusal) return refusal
     if (s.log.term(s.log.committed) !== s.term || s.lastConfIndex() > s.log.committed) return this.#refuse('CONF_CHANGE_PENDING')
     if (confChangeProblem(s.conf, change) !== null) return this.#refuse('INVALID_CONF_CHANGE')
-    const entry: Entry = {index: s.log.lastIndex() + 1, term: s.term, type: 'conf', data: encodeConfChange(change)}
+    const entry: Entry = {index: s.log.lastIndex() + 1, term: s.term, type: 'conf', data: encodeConfChange(change, applyConfChange(s.conf, change))}
     s.log.append([entry])
     s.onEntriesWritten([entry])
     bcastAppend(s)

@@ -27,6 +27,21 @@ describe('raft core: membership (one server at a time)', () => {
     assert.deepEqual(c.core('d').status().conf.voters, ['a', 'b', 'c', 'd'])
   })
 
+  it('a server joining with no membership at all learns the whole configuration from the log', () => {
+    const c = new TestCluster(['a', 'b', 'c'])
+    c.elect('a')
+    c.core('a').propose([cmd('x')])
+    c.stabilize()
+    c.add('d', new MemoryRaftStorage()) // knows nobody: not even the founding voters
+    assert.ok(c.core('a').proposeConfChange({type: 'addLearner', nodeId: 'd'}).ok)
+    c.tick('a', H)
+    c.stabilize()
+    assert.deepEqual(c.core('d').status().conf, {voters: ['a', 'b', 'c'], learners: ['d']})
+    assert.ok(c.core('a').proposeConfChange({type: 'promote', nodeId: 'd'}).ok)
+    c.stabilize()
+    assert.deepEqual(c.core('d').status().conf, {voters: ['a', 'b', 'c', 'd'], learners: []})
+  })
+
   it('only one change may be pending at a time', () => {
     const c = new TestCluster(['a', 'b', 'c'])
     c.elect('a')
