@@ -8,7 +8,6 @@ import {consistentRead} from './read.js'
 import {renderSession} from './render.js'
 import {sendJson} from './respond.js'
 import {formatDuration, parseDuration} from '../duration.js'
-import {NoLeaderError} from '../server/consensus.js'
 import type {Session, SessionBehavior} from '../state/types.js'
 
 const MAX_TTL_MS = 24 * 3_600_000
