@@ -22,6 +22,7 @@ export interface Cluster {
   clients: AgentProcess[]
   /** Agents' addresses in the cluster (127.B.C.n). */
   addresses: string[]
+  /** Stops every agent in `servers` and `clients` as they are now (tests replace restarted ones). */
   stop(): Promise<void>
 }
 
@@ -74,7 +75,13 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       started.push(agent)
       clients.push(agent)
     }
-    return {servers, clients, addresses, stop}
+    const cluster: Cluster = {
+      servers, clients, addresses,
+      stop: async () => {
+        await Promise.all([...new Set([...started, ...cluster.servers, ...cluster.clients])].map((agent) => agent.stop()))
+      },
+    }
+    return cluster
   } catch (error) {
     await stop()
     throw error
