@@ -134,7 +134,11 @@ describe('a three-server cluster', () => {
     assert.equal(voters, 4, 'the new server was promoted to voter')
     assert.equal((await http(fourth.httpAddr, 'PUT', '/v1/kv/from/fourth', 'hello')).text.trim(), 'true')
     assert.equal((await http(fourth.httpAddr, 'GET', '/v1/kv/via/0?raw')).text, 'from-0', 'it holds the data written before it joined')
-    const removed = await http(leader.httpAddr, 'DELETE', `/v1/operator/raft/peer?address=${address}:8300`)
+    // Asked through a follower, the configuration is the leader's view, and a removal is forwarded.
+    const follower = cluster.servers.find((agent) => agent !== leader && agent !== fourth)!
+    const seen = (await http(follower.httpAddr, 'GET', '/v1/operator/raft/configuration')).json<{Servers: Array<{LastIndex: number}>}>()
+    assert.ok(seen.Servers.every((server) => server.LastIndex > 0), 'the leader reports every server\'s progress')
+    const removed = await http(follower.httpAddr, 'DELETE', `/v1/operator/raft/peer?address=${address}:8300`)
     assert.equal(removed.status, 200, removed.text)
     const after = (await http(leader.httpAddr, 'GET', '/v1/operator/raft/configuration')).json<Config>()
     assert.equal(after.Servers.length, 3)

@@ -18,8 +18,10 @@ export function operatorRoutes(agent: AgentContext): Route[] {
 }
 
 async function raftConfiguration(agent: AgentContext, ctx: RequestContext): Promise<void> {
-  await agent.consensus.readBarrier(readMode(ctx.query), ctx.query.maxStaleMs)
-  const {servers, index} = agent.consensus.configuration()
+  const mode = readMode(ctx.query)
+  await agent.consensus.readBarrier(mode, ctx.query.maxStaleMs)
+  // As Consul: the leader answers unless ?stale (a follower does not know its peers' progress).
+  const {servers, index} = mode === 'stale' ? agent.consensus.configuration() : await agent.consensus.leaderConfiguration()
   // Field order of Consul's structs.RaftServer.
   const body = {
     Servers: servers.map((s) => ({ID: s.id, Node: s.node, Address: s.address, Leader: s.leader, ProtocolVersion: '3', Voter: s.voter, LastIndex: s.lastIndex})),
@@ -47,8 +49,9 @@ async function transferLeader(agent: AgentContext, ctx: RequestContext): Promise
 
 /** 200 when every voter is healthy, 429 (with the same body) when not, as Consul answers. */
 async function autopilotHealth(agent: AgentContext, ctx: RequestContext): Promise<void> {
-  await agent.consensus.readBarrier(readMode(ctx.query), ctx.query.maxStaleMs)
-  const health = clusterHealth(agent.consensus.configuration())
+  const mode = readMode(ctx.query)
+  await agent.consensus.readBarrier(mode, ctx.query.maxStaleMs)
+  const health = clusterHealth(mode === 'stale' ? agent.consensus.configuration() : await agent.consensus.leaderConfiguration())
   // Go's time.Time rounded to the second, UTC: "2024-05-01T12:00:00Z".
   const stableSince = new Date(Math.round(agent.startedAt.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z')
   const body = {

@@ -76,8 +76,10 @@ export interface Consensus {
   stats(): Record<string, string>
   /** The current Raft configuration as this server knows it. */
   configuration(): RaftConfiguration
-  /** Removes a server from the configuration (leader only). Throws OperatorError for an unknown
-   * peer or one that must stay, NoLeaderError when this server does not lead. */
+  /** The configuration as the leader sees it (match indexes, contact): asked of the leader when following. */
+  leaderConfiguration(): Promise<RaftConfiguration>
+  /** Removes a server from the configuration (forwarded to the leader). Throws OperatorError for an
+   * unknown peer or one that must stay, NoLeaderError when there is no leader. */
   removePeer(peer: PeerRef): Promise<void>
   /** Hands leadership to `targetId`, or to any other voter when omitted. Same errors as removePeer. */
   transferLeadership(targetId?: string): Promise<void>

@@ -97,6 +97,19 @@ export class RaftServer implements Consensus {
     opts.transport.onMessage((_from, body) => this.#receive(body as RaftEnvelope))
     opts.transport.onRequest('propose', async (_from, body) => this.propose(decodeCommand(body as Uint8Array)))
     opts.transport.onRequest('read-index', async () => this.#leaderReadIndex('consistent'))
+    // Operator calls from a follower: answer with the outcome rather than throwing, so the caller
+    // can rethrow the same error type (400 for an operator mistake, 500 for no leader).
+    opts.transport.onRequest('operator', async (_from, body) => {
+      const call = body as {op: 'configuration'} | {op: 'remove'; peer: PeerRef} | {op: 'transfer'; target?: string}
+      try {
+        if (call.op === 'configuration') return {ok: true, value: this.configuration()}
+        if (call.op === 'remove') await this.removePeer(call.peer)
+        else await this.transferLeadership(call.target)
+        return {ok: true}
+      } catch (error) {
+        return {ok: false, code: (error as {code?: string}).code ?? 'ERROR', message: (error as Error).message}
+      }
+    })
   }
 
   get core(): RaftCore {
@@ -254,8 +267,25 @@ export class RaftServer implements Consensus {
     }
   }
 
+  async leaderConfiguration(): Promise<RaftConfiguration> {
+    if (this.isLeader()) return this.configuration()
+    return await this.#askLeader({op: 'configuration'}) as RaftConfiguration
+  }
+
+  /** Runs an operator call on the leader and rethrows its error as the same type. */
+  async #askLeader(call: unknown): Promise<unknown> {
+    const leader = await this.#leaderOrWait()
+    const answer = await this.opts.transport.request(this.#addressOf(leader), 'operator', call, this.#timeoutMs) as {ok: boolean; value?: unknown; code?: string; message?: string}
+    if (answer.ok) return answer.value
+    if (answer.code === 'NO_LEADER') throw new NoLeaderError()
+    throw new OperatorError(answer.code ?? 'ERROR', answer.message ?? 'operator call failed')
+  }
+
   async removePeer(peer: PeerRef): Promise<void> {
-    if (!this.isLeader()) throw new NoLeaderError()
+    if (!this.isLeader()) {
+      await this.#askLeader({op: 'remove', peer})
+      return
+    }
     const conf = this.core.status().conf
     const id = 'id' in peer ? peer.id : [...this.addresses].find(([, address]) => address === peer.address)?.[0]
     if (!id || (!conf.voters.includes(id) && !conf.learners.includes(id))) {
@@ -272,7 +302,10 @@ export class RaftServer implements Consensus {
 
   async transferLeadership(targetId?: string): Promise<void> {
     const status = this.core.status()
-    if (status.role !== 'leader') throw new NoLeaderError()
+    if (status.role !== 'leader') {
+      await this.#askLeader({op: 'transfer', target: targetId})
+      return
+    }
     const others = status.peers.filter((peer) => peer.id !== this.opts.id && status.conf.voters.includes(peer.id)).sort((a, b) => b.match - a.match)
     const target = targetId ?? others[0]?.id
     if (!target) throw new OperatorError('NO_TARGET', 'no other voter to transfer leadership to')
