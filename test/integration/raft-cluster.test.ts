@@ -66,6 +66,24 @@ describe('a three-server cluster', () => {
     }
   })
 
+  it('hands leadership to another server on request, and renews sessions through a follower', async () => {
+    const before = await leaderIndex(cluster)
+    const follower = cluster.servers[(before + 1) % 3]
+    const res = await http(follower.httpAddr, 'POST', '/v1/operator/raft/transfer-leader')
+    assert.equal(res.status, 200, res.text)
+    const after = await leaderIndex(cluster)
+    assert.notEqual(after, before, 'leadership moved')
+    // A session with a TTL lives on the leader's timers; renewing through any server must work.
+    const created = await http(follower.httpAddr, 'PUT', '/v1/session/create', JSON.stringify({TTL: '10s'}))
+    assert.equal(created.status, 200, created.text)
+    const id = created.json<{ID: string}>().ID
+    for (const agent of cluster.servers) {
+      const renewed = await http(agent.httpAddr, 'PUT', `/v1/session/renew/${id}`)
+      assert.equal(renewed.status, 200, `${agent.name}: ${renewed.text}`)
+      assert.equal(renewed.json<Array<{ID: string}>>()[0].ID, id)
+    }
+  })
+
   it('survives kill -9 of the leader: a new leader, no acknowledged write lost, the old leader catches up', async () => {
     const acknowledged: string[] = []
     for (let i = 0; i < 30; i++) {
