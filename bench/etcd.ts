@@ -33,7 +33,7 @@ export function ensureEtcd(log: (line: string) => void): string | undefined {
   return existsSync(etcdBin) ? undefined : `installed etcd-server but ${etcdBin} is absent`
 }
 
-function etcdVersion(): string {
+export function etcdVersion(): string {
   const out = spawnSync(etcdBin, ['--version'], {encoding: 'utf8', timeout: 10_000}).stdout ?? ''
   return /etcd Version:\s*(\S+)/.exec(out)?.[1] ?? 'unknown'
 }

@@ -19,10 +19,10 @@ export interface KvCell {
 }
 
 /** Spreads workers over the key space: each starts at its own offset and walks forward. */
-const keyFor = (keys: number) => (worker: number, seq: number): number => (worker * 7919 + seq) % keys
+export const keyFor = (keys: number) => (worker: number, seq: number): number => (worker * 7919 + seq) % keys
 
 /** Writes every key once, so each GET finds a value. Bounded: keys / parallel rounds. */
-async function prefill(target: Target, keys: number, parallel = 16): Promise<void> {
+export async function prefill(target: Target, keys: number, parallel = 16): Promise<void> {
   for (let base = 0; base < keys; base += parallel) {
     await Promise.all(Array.from({length: Math.min(parallel, keys - base)}, (_, i) => target.put(base + i)))
   }

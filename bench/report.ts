@@ -27,9 +27,9 @@ export interface KvReport {
 const BEGIN = '<!-- bench:kv:begin (written by `npm run bench`; edits inside are overwritten) -->'
 const END = '<!-- bench:kv:end -->'
 
-const int = (n: number): string => Math.round(n).toLocaleString('en-US')
-const ms = (n: number | undefined): string => (n === undefined || Number.isNaN(n) ? '–' : n < 10 ? n.toFixed(2) : n.toFixed(1))
-const ratio = (a: number | undefined, b: number | undefined): string => (a && b ? `${(a / b).toFixed(2)}×` : '–')
+export const int = (n: number): string => Math.round(n).toLocaleString('en-US')
+export const ms = (n: number | undefined): string => (n === undefined || Number.isNaN(n) ? '–' : n < 10 ? n.toFixed(2) : n.toFixed(1))
+export const ratio = (a: number | undefined, b: number | undefined): string => (a && b ? `${(a / b).toFixed(2)}×` : '–')
 
 function cellOf(run: SystemRun, op: string, clients: number): KvCell | undefined {
   return run.cells.find((c) => c.op === op && c.clients === clients)
@@ -103,13 +103,18 @@ export function renderKvSection(r: KvReport): string {
   ].join('\n')
 }
 
-/** Replaces the kv section of `path` (or appends it), creating the file if needed. */
-export function writeKvSection(path: string, section: string): void {
+/** Replaces the section between `begin` and `end` in `path` (or appends it), creating the file if needed. */
+export function writeSection(path: string, begin: string, end: string, section: string): void {
   const old = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n\nFigures from `npm run bench` (bench/). Rerun to refresh; numbers are only comparable within one run.\n'
-  const from = old.indexOf(BEGIN)
-  const to = old.indexOf(END)
+  const from = old.indexOf(begin)
+  const to = old.indexOf(end)
   const next = from >= 0 && to > from
-    ? old.slice(0, from) + section + old.slice(to + END.length)
+    ? old.slice(0, from) + section + old.slice(to + end.length)
     : `${old.trimEnd()}\n\n${section}\n`
   writeFileSync(path, next)
+}
+
+/** Replaces the kv section of `path` (or appends it), creating the file if needed. */
+export function writeKvSection(path: string, section: string): void {
+  writeSection(path, BEGIN, END, section)
 }

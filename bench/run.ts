@@ -1,16 +1,24 @@
-// `npm run bench`: the kv section. Runs one workload (bench/kv-suite.ts) against etcd, a
-// data-dir coord agent and a -dev coord agent in turn, times cold CLI start-up, and rewrites the
-// kv section of BENCHMARKS.md. One system failing to start is noted in the report, not fatal.
-// BENCH_DURATION_MS / BENCH_WARMUP_MS shorten a run while working on the bench itself.
+// `npm run bench`: two sections of BENCHMARKS.md, each rewritten between its own markers.
+// kv: one workload (bench/kv-suite.ts) against etcd, a data-dir coord agent and a -dev coord agent
+// in turn, plus cold CLI start-up. raft: a three-server coord cluster against a three-member etcd
+// cluster (bench/raft-suite.ts): writes, consistent reads, kill -9 failover, memory.
+// One system failing to start is noted in the report, not fatal.
+// Knobs: BENCH_DURATION_MS / BENCH_WARMUP_MS (every load row, both sections), BENCH_SECTIONS
+// (e.g. "raft" to run one section only), BENCH_FAILOVER_ROUNDS.
 import {spawnSync} from 'node:child_process'
 import {availableParallelism, cpus, loadavg, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {coldStart, type ColdStartResult} from './cold-start.js'
 import {repoRoot, startCoord} from './coord-agent.js'
-import {ensureEtcd, startEtcd} from './etcd.js'
+import {ensureEtcd, etcdVersion, startEtcd} from './etcd.js'
 import {runKvSuite, type KvPlan} from './kv-suite.js'
 import {rssMiB} from './process.js'
+import {startCoordCluster} from './coord-cluster.js'
+import {startEtcdCluster} from './etcd-cluster.js'
+import {renderRaftSection, writeRaftSection} from './raft-report.js'
+import {runRaftSuite, type BenchCluster, type RaftPlan, type RaftRun} from './raft-suite.js'
 import {renderKvSection, writeKvSection, type SystemRun} from './report.js'
+import {randomSubnet} from '../src/lib/devcluster/cluster.js'
 import {coordTarget, etcdTarget} from './targets.js'
 
 const envMs = (name: string, fallback: number): number => {
@@ -25,6 +33,19 @@ const plan: KvPlan = {
   durationMs: envMs('BENCH_DURATION_MS', 5000),
   warmupMs: envMs('BENCH_WARMUP_MS', 1000),
 }
+const raftPlan: RaftPlan = {
+  keys: plan.keys,
+  valueBytes: plan.valueBytes,
+  writeClients: [1, 16, 64, 256],
+  spreadClients: 64,
+  readClients: 64,
+  durationMs: plan.durationMs,
+  warmupMs: plan.warmupMs,
+  failoverRounds: Math.round(envMs('BENCH_FAILOVER_ROUNDS', 3)),
+  failoverPollMs: 15,
+  failoverLimitMs: 20_000,
+}
+const sections = new Set((process.env.BENCH_SECTIONS ?? 'kv,raft').split(',').map((s) => s.trim()))
 const coldStartAimMs = 150
 const log = (line: string): void => console.log(line)
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]
@@ -78,7 +99,40 @@ async function attempt<T extends {run: SystemRun}>(label: string, fn: () => Prom
   }
 }
 
-async function main(): Promise<void> {
+/** One three-member cluster through the raft suite; stopped (every PID it started) whatever happens. */
+async function benchRaft(label: string, start: () => Promise<BenchCluster>): Promise<RaftRun> {
+  let cluster: BenchCluster | undefined
+  try {
+    cluster = await start()
+    log(`${cluster.label}: ${cluster.members().map((m) => `${m.name} ${m.address} (pid ${m.pid})`).join(', ')}`)
+    return await runRaftSuite(cluster, raftPlan, log)
+  } catch (err) {
+    log(`${label} failed: ${err instanceof Error ? err.message : String(err)}`)
+    return {label: cluster?.label ?? label, cells: [], failover: [], rss: [], error: message(err)}
+  } finally {
+    await cluster?.stop()
+  }
+}
+
+async function raftSection(): Promise<void> {
+  const started = Date.now()
+  const loadAtStart = load()
+  const missing = ensureEtcd(log)
+  const coordSubnet = randomSubnet()
+  const etcd = missing
+    ? {label: 'etcd', cells: [], failover: [], rss: [], error: missing}
+    : await benchRaft('etcd', () => startEtcdCluster(etcdVersion(), raftPlan, coordSubnet))
+  const coord = await benchRaft('coord', () => startCoordCluster(raftPlan, coordSubnet))
+  const section = renderRaftSection({
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), machine: machine(loadAtStart), plan: raftPlan,
+    etcd, coord, seconds: (Date.now() - started) / 1000,
+  })
+  const path = join(repoRoot, 'BENCHMARKS.md')
+  writeRaftSection(path, section)
+  log(`\n${section}\n\nwrote ${path}`)
+}
+
+async function kvSection(): Promise<void> {
   const started = Date.now()
   const loadAtStart = load()
   const etcd = await attempt('etcd', async () => ({run: await benchEtcd()}))
@@ -92,6 +146,13 @@ async function main(): Promise<void> {
   const path = join(repoRoot, 'BENCHMARKS.md')
   writeKvSection(path, section)
   log(`\n${section}\n\nwrote ${path} in ${((Date.now() - started) / 1000).toFixed(0)} s`)
+}
+
+async function main(): Promise<void> {
+  const started = Date.now()
+  if (sections.has('kv')) await kvSection()
+  if (sections.has('raft')) await raftSection()
+  log(`bench done in ${((Date.now() - started) / 1000).toFixed(0)} s`)
 }
 
 main().catch((err: unknown) => {

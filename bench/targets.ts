@@ -5,9 +5,13 @@ import {Pool} from 'undici'
 
 export interface Target {
   readonly name: string
-  put(key: number): Promise<void>
+  /** `signal` aborts the request (and closes its connection), for probes that must not hang. */
+  put(key: number, signal?: AbortSignal): Promise<void>
   get(key: number): Promise<void>
+  /** Waits for requests in flight, then closes the connections. */
   close(): Promise<void>
+  /** Closes the connections now, failing whatever is in flight (a probe that must not linger). */
+  destroy(): Promise<void>
 }
 
 export interface Workload {
@@ -33,21 +37,26 @@ function pool(origin: string, connections: number): Pool {
   return new Pool(origin, {connections, pipelining: 1, keepAliveTimeout: 30_000})
 }
 
-/** coord (or Consul): `PUT/GET /v1/kv/<key>`, default consistency mode. */
-export function coordTarget(name: string, httpAddr: string, connections: number, w: Workload): Target {
+/**
+ * coord (or Consul): `PUT/GET /v1/kv/<key>`. GETs use the default consistency mode unless
+ * `getQuery` names another (`?consistent`: a ReadIndex round per read; `?stale`: local).
+ */
+export function coordTarget(name: string, httpAddr: string, connections: number, w: Workload, getQuery = ''): Target {
   const http = pool(`http://${httpAddr}`, connections)
   const value = makeValue(w.valueBytes)
   const paths = Array.from({length: w.keys}, (_, k) => `/v1/kv/${keyName(k)}`)
+  const getPaths = paths.map((path) => path + getQuery)
   return {
     name,
-    async put(k) {
-      const text = await expectOk(await http.request({method: 'PUT', path: paths[k], body: value}), 'coord PUT')
+    async put(k, signal) {
+      const text = await expectOk(await http.request({method: 'PUT', path: paths[k], body: value, signal}), 'coord PUT')
       if (text.trim() !== 'true') throw new Error(`coord PUT answered ${text.slice(0, 100)}`)
     },
     async get(k) {
-      await expectOk(await http.request({method: 'GET', path: paths[k]}), 'coord GET')
+      await expectOk(await http.request({method: 'GET', path: getPaths[k]}), 'coord GET')
     },
     close: () => http.close(),
+    destroy: () => http.destroy(),
   }
 }
 
@@ -65,8 +74,8 @@ export function etcdTarget(clientUrl: string, connections: number, w: Workload):
   const headers = {'content-type': 'application/json'}
   return {
     name: 'etcd',
-    async put(k) {
-      await expectOk(await http.request({method: 'POST', path: '/v3/kv/put', headers, body: putBodies[k]}), 'etcd put')
+    async put(k, signal) {
+      await expectOk(await http.request({method: 'POST', path: '/v3/kv/put', headers, body: putBodies[k], signal}), 'etcd put')
     },
     async get(k) {
       const text = await expectOk(await http.request({method: 'POST', path: '/v3/kv/range', headers, body: rangeBodies[k]}), 'etcd range')
@@ -74,5 +83,6 @@ export function etcdTarget(clientUrl: string, connections: number, w: Workload):
       if (!text.includes('"kvs"')) throw new Error(`etcd range found no key: ${text.slice(0, 200)}`)
     },
     close: () => http.close(),
+    destroy: () => http.destroy(),
   }
 }

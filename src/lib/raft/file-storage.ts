@@ -80,7 +80,8 @@ export class FileRaftStorage implements DurableRaftStorage {
   }
 
   hardState(): HardState {
-    return {...this.#hard}
+    // Everything a snapshot covers is committed, even if the commit index on disk is older.
+    return {...this.#hard, commit: Math.max(this.#hard.commit, this.#snap.index)}
   }
 
   snapshot(): SnapshotMeta {
@@ -127,8 +128,15 @@ export class FileRaftStorage implements DurableRaftStorage {
     await this.log.append(entries.map(toRecord))
   }
 
+  /**
+   * Term and vote are written and fsync'd before the Ready's messages leave (a vote must never be
+   * forgotten). A change of commit index alone is kept in memory: it is not needed for safety (a
+   * restarted server re-learns it from the leader, Figure 2 marks it volatile), and writing it on
+   * every batch would add an fsync to every write.
+   */
   async saveHardState(hardState: HardState): Promise<void> {
-    this.stable.save({term: hardState.term, vote: hardState.vote ?? '', commit: hardState.commit})
+    const durable = hardState.term !== this.#hard.term || hardState.vote !== this.#hard.vote
+    if (durable) this.stable.save({term: hardState.term, vote: hardState.vote ?? '', commit: hardState.commit})
     this.#hard = {...hardState}
   }
 
