@@ -1,6 +1,7 @@
 // What the HTTP endpoints may use of the agent. Endpoints read the state machine directly and
 // change it only through `consensus.propose` (DESIGN.md: one way in for writes).
 import type {IncomingMessage, ServerResponse} from 'node:http'
+import type {AgentMember} from '../api/agent.js'
 import type {AgentConfig} from '../agent/config.js'
 import type {LogHub, Logger} from '../agent/logger.js'
 import type {Consensus} from '../server/consensus.js'
@@ -9,20 +10,8 @@ import type {StateMachine} from '../state/state-machine.js'
 import type {Session} from '../state/types.js'
 import type {QueryOptions} from './query.js'
 
-/** A gossip member as /v1/agent/members renders it (serf's Member). */
-export interface MemberInfo {
-  Name: string
-  Addr: string
-  Port: number
-  Tags: Record<string, string>
-  Status: number
-  ProtocolMin: number
-  ProtocolMax: number
-  ProtocolCur: number
-  DelegateMin: number
-  DelegateMax: number
-  DelegateCur: number
-}
+/** A gossip member as /v1/agent/members renders it: the wire shape the API client reads too. */
+export type MemberInfo = AgentMember
 
 export interface AgentContext {
   readonly config: AgentConfig
