@@ -8,6 +8,7 @@
 import {spawnSync} from 'node:child_process'
 import {availableParallelism, cpus, loadavg, tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {randomSubnet} from '../src/lib/devcluster/cluster.js'
 import {coldStart, type ColdStartResult} from './cold-start.js'
 import {repoRoot, startCoord} from './coord-agent.js'
 import {ensureEtcd, etcdVersion, startEtcd} from './etcd.js'
@@ -18,7 +19,6 @@ import {startEtcdCluster} from './etcd-cluster.js'
 import {renderRaftSection, writeRaftSection} from './raft-report.js'
 import {runRaftSuite, type BenchCluster, type RaftPlan, type RaftRun} from './raft-suite.js'
 import {renderKvSection, writeKvSection, type SystemRun} from './report.js'
-import {randomSubnet} from '../src/lib/devcluster/cluster.js'
 import {coordTarget, etcdTarget} from './targets.js'
 
 const envMs = (name: string, fallback: number): number => {
@@ -125,7 +125,7 @@ async function raftSection(): Promise<void> {
   const coord = await benchRaft('coord', () => startCoordCluster(raftPlan, coordSubnet))
   const section = renderRaftSection({
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), machine: machine(loadAtStart), plan: raftPlan,
-    etcd, coord, seconds: (Date.now() - started) / 1000,
+    load: {start: Number(loadAtStart), end: Number(load()), cores: availableParallelism()}, etcd, coord, seconds: (Date.now() - started) / 1000,
   })
   const path = join(repoRoot, 'BENCHMARKS.md')
   writeRaftSection(path, section)
