@@ -438,13 +438,25 @@ export class RaftServer implements Consensus {
     for (let round = 0; round < 1000 && !this.#closed && this.core.hasReady(); round++) {
       this.#again = false
       const ready = this.core.ready()
+      // A leader may send its AppendEntries before its own write is durable (diss. §10.2.1): the
+      // core counts the leader towards a commit only after advance(), so followers' fsyncs overlap
+      // the leader's. Only when nothing vote- or term-related is pending in this Ready.
+      const early = new Set<Message>(this.#canSendEarly(ready) ? ready.messages.filter((m) => m.type === 'append' || m.type === 'heartbeat') : [])
+      for (const message of early) this.#send(message)
       await this.#persist(ready)
-      for (const message of ready.messages) this.#send(message)
+      for (const message of ready.messages) if (!early.has(message)) this.#send(message)
       this.#apply(ready)
       this.core.advance(ready)
       this.#noticeLeadership()
       await this.#maybeSnapshot()
     }
+  }
+
+  #canSendEarly(ready: Ready): boolean {
+    if (ready.snapshot || this.core.status().role !== 'leader') return false
+    if (!ready.hardState) return true
+    const stored = this.opts.storage.hardState()
+    return ready.hardState.term === stored.term && ready.hardState.vote === stored.vote
   }
 
   async #persist(ready: Ready): Promise<void> {
