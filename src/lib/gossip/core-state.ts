@@ -1,0 +1,240 @@
+// The gossip core's state and the small operations every handler shares: the member table (with
+// live counts kept incrementally, since N is read for every packet), state changes and their
+// events, the outbox, packet assembly with piggybacked broadcasts, and random peer selection.
+// Protocol logic lives in core-members.ts (SWIM state machine, push-pull) and core-probe.ts.
+import {Awareness} from './awareness.js'
+import {BroadcastQueue} from './broadcast-queue.js'
+import type {GossipConfig} from './config.js'
+import {LamportClock} from './lamport.js'
+import type {Rng} from '../raft/rng.js'
+import type {Suspicion} from './suspicion.js'
+import type {Broadcast, GossipMessage, Member, MemberEventType, MemberState, OutboundPacket, PeerAddress, PushPullState, ReceivedUserEvent, StreamRequest, MemberEvent, Tags} from './types.js'
+import {packetSizeBytes} from './wire-size.js'
+
+export class GossipInvariantError extends Error {
+  readonly code = 'GOSSIP_INVARIANT'
+  constructor(why: string) {
+    super(`gossip invariant violated: ${why}`)
+    this.name = 'GossipInvariantError'
+  }
+}
+
+export function assert(cond: unknown, why: string): asserts cond {
+  if (!cond) throw new GossipInvariantError(why)
+}
+
+/** The probe in flight (SWIM: one per protocol period). */
+export interface Probe {
+  seqNo: number
+  target: string
+  /** Target's incarnation when the probe started: a failed probe suspects exactly that life. */
+  incarnation: number
+  directDeadlineMs: number
+  deadlineMs: number
+  indirectSent: boolean
+  expectedNacks: number
+  nacks: number
+}
+
+/** An indirect probe we relay for another member. */
+export interface Relay {
+  origin: PeerAddress
+  originName: string
+  originSeqNo: number
+  deadlineMs: number
+  wantNack: boolean
+}
+
+/** States that count towards N and that are probed and gossiped to. */
+export function isLive(state: MemberState): boolean {
+  return state === 'alive' || state === 'suspect' || state === 'leaving'
+}
+
+const SEEN_EVENTS_MAX = 1024
+
+export class GossipState {
+  readonly members = new Map<string, Member>()
+  /** Every member name but ours, for random selection (order is irrelevant; swap-removal). */
+  readonly peers: string[] = []
+  readonly #peerIndex = new Map<string, number>()
+  #live = 0
+  readonly awareness: Awareness
+  readonly broadcasts = new BroadcastQueue()
+  readonly lamport = new LamportClock()
+  readonly suspicions = new Map<string, Suspicion>()
+  readonly relays = new Map<number, Relay>()
+  readonly seenEvents = new Set<string>()
+  seqNo = 0
+  streamId = 0
+  probe: Probe | null = null
+  probeOrder: string[] = []
+  probeIndex = 0
+  nextProbeMs: number
+  nextGossipMs: number
+  nextPushPullMs: number
+  nextReconnectMs: number
+  nextReapMs: number
+  lastTickMs: number
+  /** While leaving: when to give up waiting for the leave broadcast to drain. */
+  leaveDeadlineMs: number | null = null
+
+  packets: OutboundPacket[] = []
+  streams: StreamRequest[] = []
+  events: MemberEvent[] = []
+  userEvents: ReceivedUserEvent[] = []
+
+  constructor(readonly self: Member, readonly cfg: Readonly<GossipConfig>, readonly rng: Rng, public nowMs: number) {
+    this.awareness = new Awareness(cfg.awarenessMaxMultiplier)
+    this.members.set(self.name, self)
+    this.#live = 1
+    // Stagger the periodic work so members started together do not probe in lockstep.
+    this.nextProbeMs = nowMs + Math.floor(rng.next() * cfg.probeIntervalMs)
+    this.nextGossipMs = nowMs + Math.floor(rng.next() * cfg.gossipIntervalMs)
+    this.nextPushPullMs = nowMs + cfg.pushPullIntervalMs + Math.floor(rng.next() * cfg.pushPullIntervalMs)
+    this.nextReconnectMs = nowMs + cfg.reconnectIntervalMs + Math.floor(rng.next() * cfg.reconnectIntervalMs)
+    this.nextReapMs = nowMs + cfg.reapIntervalMs
+    this.lastTickMs = nowMs
+  }
+
+  get name(): string {
+    return this.self.name
+  }
+
+  /** N for timeouts and retransmit limits: members alive, suspect or leaving, us included. */
+  get liveCount(): number {
+    return this.#live
+  }
+
+  retransmitLimit(): number {
+    return BroadcastQueue.retransmitLimit(this.cfg.retransmitMult, this.#live)
+  }
+
+  addMember(m: Member): void {
+    assert(!this.members.has(m.name), `member ${m.name} added twice`)
+    this.members.set(m.name, m)
+    if (isLive(m.state)) this.#live++
+    this.#peerIndex.set(m.name, this.peers.length)
+    this.peers.push(m.name)
+    // memberlist inserts new members at a random place in the probe order, so a joiner is probed soon.
+    const at = Math.floor(this.rng.next() * (this.probeOrder.length + 1))
+    this.probeOrder.splice(at, 0, m.name)
+  }
+
+  removeMember(name: string): void {
+    const m = this.members.get(name)
+    assert(m !== undefined && name !== this.name, `reaping unknown member or self: ${name}`)
+    if (isLive(m.state)) this.#live--
+    this.members.delete(name)
+    this.suspicions.delete(name)
+    const i = this.#peerIndex.get(name) as number
+    const last = this.peers.pop() as string
+    if (last !== name) {
+      this.peers[i] = last
+      this.#peerIndex.set(last, i)
+    }
+    this.#peerIndex.delete(name)
+  }
+
+  /** The one place a member's state changes: keeps N and emits serf's member events. */
+  setState(m: Member, state: MemberState): void {
+    const prev = m.state
+    if (prev === state) return
+    if (isLive(prev) && !isLive(state)) this.#live--
+    if (!isLive(prev) && isLive(state)) this.#live++
+    m.state = state
+    m.stateChangeMs = this.nowMs
+    if (m.name === this.name && state !== 'left') return
+    if (state === 'failed') this.emit('failed', m)
+    else if (state === 'left') this.emit('left', m)
+    else if (state === 'alive' && (prev === 'failed' || prev === 'left')) this.emit('joined', m)
+  }
+
+  emit(type: MemberEventType, m: Member): void {
+    this.events.push({type, member: {...m}, atMs: this.nowMs})
+  }
+
+  /** Queue a broadcast about `node` (replacing older news about it). */
+  broadcast(node: string, message: Broadcast): void {
+    this.broadcasts.enqueue(node, message)
+  }
+
+  /** Send `primary` messages to `to`, filling the rest of the datagram with broadcasts. */
+  send(to: PeerAddress, toName: string | null, primary: GossipMessage[]): void {
+    const base = packetSizeBytes(this.name, primary)
+    const extra = this.broadcasts.take(this.cfg.packetBudgetBytes - base, this.retransmitLimit())
+    const messages = primary.concat(extra)
+    this.packets.push({to: {address: to.address, port: to.port}, toName, packet: {from: this.name, messages}, sizeBytes: packetSizeBytes(this.name, messages)})
+  }
+
+  /** Send only piggybacked broadcasts (gossip); false when there was nothing to send. */
+  sendGossip(to: Member): boolean {
+    const base = packetSizeBytes(this.name, [])
+    const messages = this.broadcasts.take(this.cfg.packetBudgetBytes - base, this.retransmitLimit())
+    if (messages.length === 0) return false
+    this.packets.push({to: {address: to.address, port: to.port}, toName: to.name, packet: {from: this.name, messages}, sizeBytes: packetSizeBytes(this.name, messages)})
+    return true
+  }
+
+  requestStream(to: PeerAddress, toName: string | null, join: boolean): void {
+    this.streams.push({id: ++this.streamId, to: {address: to.address, port: to.port}, toName, state: this.localState(join)})
+  }
+
+  localState(join: boolean): PushPullState {
+    const members = []
+    for (const m of this.members.values()) members.push({name: m.name, address: m.address, port: m.port, tags: m.tags, incarnation: m.incarnation, state: m.state})
+    return {from: this.name, join, members, ltime: this.lamport.time}
+  }
+
+  /**
+   * Up to `k` distinct random peers passing `accept`. Samples rather than scans: O(k) expected
+   * while most peers qualify; gives up after a bounded number of draws.
+   */
+  randomPeers(k: number, accept: (m: Member) => boolean): Member[] {
+    const out: Member[] = []
+    if (k <= 0 || this.peers.length === 0) return out
+    const chosen = new Set<string>()
+    for (let tries = 0; tries < 3 * k + 16 && out.length < k; tries++) {
+      const name = this.peers[Math.floor(this.rng.next() * this.peers.length)]
+      if (chosen.has(name)) continue
+      chosen.add(name)
+      const m = this.members.get(name) as Member
+      if (accept(m)) out.push(m)
+    }
+    if (out.length < k && this.peers.length <= 4 * k + 16) {
+      // Small pools: sampling may miss the few that qualify; scan instead.
+      for (const name of this.peers) {
+        if (out.length >= k) break
+        const m = this.members.get(name) as Member
+        if (!chosen.has(name) && accept(m)) out.push(m)
+      }
+    }
+    return out
+  }
+
+  /** Deduplicate a user event; true when it is new. */
+  seeEvent(ltime: number, name: string, size: number): boolean {
+    const key = `${ltime}:${name}:${size}`
+    if (this.seenEvents.has(key)) return false
+    this.seenEvents.add(key)
+    if (this.seenEvents.size > SEEN_EVENTS_MAX) this.seenEvents.delete(this.seenEvents.values().next().value as string)
+    return true
+  }
+
+  /** Raise our incarnation past `incarnation` and announce that we are alive (SWIM refutation). */
+  refute(incarnation: number): void {
+    this.self.incarnation = Math.max(this.self.incarnation, incarnation) + 1
+    this.awareness.apply(1) // Lifeguard: being suspected hints that we are the slow one
+    this.broadcastSelfAlive()
+  }
+
+  broadcastSelfAlive(): void {
+    const s = this.self
+    this.broadcast(s.name, {type: 'alive', node: s.name, incarnation: s.incarnation, address: s.address, port: s.port, tags: s.tags})
+  }
+}
+
+export function sameTags(a: Tags, b: Tags): boolean {
+  const ka = Object.keys(a)
+  if (ka.length !== Object.keys(b).length) return false
+  return ka.every((k) => a[k] === b[k])
+}
