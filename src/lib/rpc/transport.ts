@@ -27,6 +27,11 @@ export interface TransportOptions {
   maxQueuedMessages?: number
   connectTimeoutMs?: number
   maxBackoffMs?: number
+  /**
+   * Source address for outbound connections (the server's bind address). Without it every server on
+   * one machine would dial out from 127.0.0.1, and a test could not cut one server's traffic off.
+   */
+  localAddress?: string
   onError?: (peer: string, error: Error) => void
 }
 
@@ -63,7 +68,7 @@ export class RpcTransport {
   #closed = false
   #onMessage: MessageHandler = () => {}
   #requestHandlers = new Map<string, RequestHandler>()
-  readonly opts: Required<Omit<TransportOptions, 'onError'>> & Pick<TransportOptions, 'onError'>
+  readonly opts: Required<Omit<TransportOptions, 'onError' | 'localAddress'>> & Pick<TransportOptions, 'onError' | 'localAddress'>
 
   constructor(options: TransportOptions) {
     this.opts = {maxFrameBytes: 64 * 1024 * 1024, maxQueuedMessages: 1024, connectTimeoutMs: 2000, maxBackoffMs: 2000, ...options}
@@ -146,7 +151,7 @@ export class RpcTransport {
   #connect(link: PeerLink): void {
     if (this.#closed) return
     const [host, portText] = splitHostPort(link.address)
-    const socket = createConnection({host, port: Number(portText)})
+    const socket = createConnection({host, port: Number(portText), ...(this.opts.localAddress ? {localAddress: this.opts.localAddress} : {})})
     link.socket = socket
     socket.setNoDelay(true)
     const connectTimer = setTimeout(() => socket.destroy(new Error(`connect timed out after ${this.opts.connectTimeoutMs} ms`)), this.opts.connectTimeoutMs)

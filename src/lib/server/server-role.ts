@@ -38,7 +38,11 @@ export interface ServerRoleOptions {
 export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRole> {
   const {config, nodeId, state} = opts
   const log = opts.logger
-  const transport = new RpcTransport({localId: nodeId, onError: (peer, error) => log.debug('rpc connection error', {peer, error: error.message})})
+  const transport = new RpcTransport({
+    localId: nodeId,
+    localAddress: config.bindAddr === '0.0.0.0' || config.bindAddr === '::' ? undefined : config.bindAddr,
+    onError: (peer, error) => log.debug('rpc connection error', {peer, error: error.message}),
+  })
   let port: number
   try {
     port = await transport.listen(config.bindAddr, config.ports.server)
