@@ -79,6 +79,11 @@ export default class Agent extends BaseCommand {
       }
       process.once('SIGINT', () => shutdown('SIGINT'))
       process.once('SIGTERM', () => shutdown('SIGTERM'))
+      // A graceful leave (coord leave / PUT /v1/agent/leave) stops the agent as well.
+      agent.left.then(() => {
+        write('==> Graceful leave complete, agent stopped')
+        resolve()
+      }, resolve)
     })
   }
 }

@@ -10,11 +10,14 @@ import {StateMachine} from '../state/state-machine.js'
 import {startServerRole} from '../server/server-role.js'
 import type {AgentContext, MemberInfo} from '../http/context.js'
 import {startHttpServer, type HttpServerHandle} from '../http/server.js'
+import {memberTags, startLanGossip, toMemberInfo, type LanGossip} from './gossip.js'
 
 export interface RunningAgent {
   context: AgentContext
   httpAddresses: string[]
   stop(): Promise<void>
+  /** Resolves once a graceful leave (PUT /v1/agent/leave) has stopped the agent. */
+  left: Promise<void>
 }
 
 export interface AgentIO {
@@ -45,21 +48,42 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   const state = new StateMachine()
   const role = await startServerRole({config, nodeId, state, logger: log.named('server')})
   const consensus = role.raft
-  const bootstrap = config.bootstrap || config.bootstrapExpect === 1
-  const member: MemberInfo = {
-    Name: config.nodeName, Addr: config.advertiseAddr, Port: config.ports.serfLan,
-    Tags: {
-      acls: '0', build: `${io.version}:coord`, dc: config.datacenter, ft_fs: '1', ft_si: '1', id: nodeId,
-      port: role.address.replace(/^.*:/, ''), raft_vsn: '3', role: config.server ? 'consul' : 'node', segment: '',
-      vsn: '2', vsn_max: '3', vsn_min: '2', wan_join_port: String(config.ports.serfWan),
-      ...(bootstrap ? {bootstrap: '1'} : {}),
-    },
-    Status: 1, ProtocolMin: 1, ProtocolMax: 5, ProtocolCur: 2, DelegateMin: 2, DelegateMax: 5, DelegateCur: 4,
+  const serverPort = Number(role.address.replace(/^.*:/, ''))
+  // ports.serf_lan = -1 disables gossip: the agent then lists only itself, as before gossip.
+  let gossip: LanGossip | undefined
+  if (config.ports.serfLan >= 0) {
+    try {
+      gossip = await startLanGossip({
+        config, nodeId, version: io.version, serverPort, log: log.named('serf.lan'),
+        onServer: config.server ? role.noteGossipServer : undefined,
+      })
+    } catch (error) {
+      await role.stop()
+      throw error
+    }
   }
+  const lone: MemberInfo = toMemberInfo({
+    name: config.nodeName, address: config.advertiseAddr, port: config.ports.serfLan,
+    tags: memberTags(config, nodeId, io.version, serverPort), state: 'alive',
+  })
+  let requestStop: () => void = () => {}
   const context: AgentContext = {
     config, nodeId, version: io.version, state, consensus, sessionTimers: role.sessionTimers, logs, log,
-    startedAt: new Date(), members: () => [member], now: () => Date.now(), registerSelf: role.registerSelf,
+    startedAt: new Date(), members: () => gossip?.members() ?? [lone], now: () => Date.now(), registerSelf: role.registerSelf,
     renewSession: role.renewSession,
+    join: async (address) => {
+      if (!gossip) throw new Error('gossip is disabled (ports.serf_lan = -1)')
+      await gossip.join([address])
+    },
+    leave: async () => {
+      log.info('requesting a graceful leave of the LAN pool')
+      await gossip?.leave()
+    },
+    requestShutdown: () => requestStop(),
+    forceLeave: (name, prune) => {
+      if (!gossip) throw new Error('gossip is disabled (ports.serf_lan = -1)')
+      if (!gossip.forceLeave(name, prune)) throw new Error(`agent: No node found with name '${name}'`)
+    },
   }
 
   const servers: HttpServerHandle[] = []
@@ -70,6 +94,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     }
   } catch (error) {
     for (const server of servers) await server.close()
+    await gossip?.close()
     await role.stop()
     throw new Error(`Error starting HTTP server on ${config.clientAddrs.join(' ')} port ${config.ports.http}: ${(error as Error).message}`)
   }
@@ -80,16 +105,19 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   log.info('Consul agent running!')
 
   let stopping: Promise<void> | undefined
-  return {
-    context,
-    httpAddresses,
-    stop: () => {
-      stopping ??= (async () => {
-        await Promise.all(servers.map((s) => s.close()))
-        await role.stop()
-        log.info('shutdown complete')
-      })()
-      return stopping
-    },
+  let leftResolve: () => void = () => {}
+  const left = new Promise<void>((resolve) => { leftResolve = resolve })
+  // Signals skip the leave (Consul's skip_leave_on_interrupt for servers): peers see us `failed`
+  // and welcome us back on restart. A leave (coord leave) has already been spread by then.
+  const stop = () => {
+    stopping ??= (async () => {
+      await Promise.all(servers.map((s) => s.close()))
+      await gossip?.close()
+      await role.stop()
+      log.info('shutdown complete')
+    })()
+    return stopping
   }
+  requestStop = () => { stop().then(leftResolve, leftResolve) }
+  return {context, httpAddresses, stop, left}
 }

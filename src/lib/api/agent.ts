@@ -35,3 +35,18 @@ export async function agentMembers(client: ApiClient, options: {wan?: boolean; s
   const {value} = await client.getJson('/v1/agent/members', {...q, params: {wan: wan === true, segment: segment || undefined}})
   return Array.isArray(value) ? (value as AgentMember[]) : []
 }
+
+/** PUT /v1/agent/join/:address (`wan`: the WAN pool). */
+export async function agentJoin(client: ApiClient, address: string, options: {wan?: boolean} = {}): Promise<void> {
+  await client.call('PUT', `/v1/agent/join/${address}`, {params: {wan: options.wan === true}})
+}
+
+/** PUT /v1/agent/leave: graceful leave, then the agent shuts down. */
+export async function agentLeave(client: ApiClient): Promise<void> {
+  await client.call('PUT', '/v1/agent/leave')
+}
+
+/** PUT /v1/agent/force-leave/:node (`prune`: forget it entirely; `wan`: the WAN pool only). */
+export async function agentForceLeave(client: ApiClient, node: string, options: {prune?: boolean; wan?: boolean} = {}): Promise<void> {
+  await client.call('PUT', `/v1/agent/force-leave/${node}`, {params: {prune: options.prune === true, wan: options.wan === true}})
+}

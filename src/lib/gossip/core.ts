@@ -67,6 +67,24 @@ export class GossipCore {
     s.leaveDeadlineMs = s.nowMs + s.retransmitLimit() * s.cfg.gossipIntervalMs
   }
 
+  /**
+   * Operator's force-leave (serf's RemoveFailedNode): spread a leave intent for `name`, so a failed
+   * member is reported `left` everywhere (a live member refutes it). With `prune`, also forget the
+   * member here at once (serf prunes by a zero tombstone timeout). False when `name` is unknown or us.
+   */
+  forceLeave(name: string, prune = false): boolean {
+    const s = this.#s
+    const m = s.members.get(name)
+    if (!m || name === s.name) return false
+    if (m.state !== 'left') handleLeave(s, {type: 'leave', node: name, incarnation: m.incarnation, ltime: s.lamport.increment()})
+    if (prune && s.members.get(name)?.state === 'left') {
+      const gone = s.members.get(name) as Member
+      s.removeMember(name)
+      s.emit('reaped', gone)
+    }
+    return true
+  }
+
   /** Publish new tags: a new incarnation, gossiped like a refutation. */
   updateTags(tags: Tags): void {
     const s = this.#s

@@ -227,6 +227,14 @@ export class GossipNode {
     return {...this.#transport.stats, ...this.#stats}
   }
 
+  /** Force-leave (GossipCore.forceLeave); false when `name` is unknown or this node. */
+  forceLeave(name: string, prune = false): boolean {
+    this.#started()
+    let found = false
+    this.#step((core) => { found = core.forceLeave(name, prune) })
+    return found
+  }
+
   updateTags(tags: Tags): void {
     const core = this.#started()
     this.#step(() => core.updateTags(tags))

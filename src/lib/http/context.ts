@@ -30,6 +30,14 @@ export interface AgentContext {
   registerSelf(): Promise<void>
   /** Re-arms a session's TTL on the leader (forwarded from a follower); undefined when unknown. */
   renewSession(id: string): Promise<Session | undefined>
+  /** Joins the LAN gossip pool through `address` (host[:port]); rejects with the reason. */
+  join(address: string): Promise<void>
+  /** Graceful leave of the LAN pool (then the caller asks for requestShutdown). */
+  leave(): Promise<void>
+  /** Stops the agent process (after a leave); returns at once. */
+  requestShutdown(): void
+  /** Marks a failed member left (`prune`: forgets it too); throws when no member has that name. */
+  forceLeave(name: string, prune: boolean): void
 }
 
 export interface RequestContext {

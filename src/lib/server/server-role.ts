@@ -22,6 +22,12 @@ export interface ServerRole {
   address: string
   /** Re-registers this server's node (after a snapshot restore brought another catalog). */
   registerSelf(): Promise<void>
+  /**
+   * A server seen through gossip (role `consul`, alive): its ID, node name and RPC address. It
+   * becomes a Raft candidate and gets an address, as one found through -retry-join does; gossip
+   * does not tell whether it belongs to a cluster, so it alone never triggers a bootstrap (see below).
+   */
+  noteGossipServer(info: {id: string; name: string; address: string}): void
   /** Renews a session on the leader (forwarded when this server follows). */
   renewSession(id: string): Promise<Session | undefined>
   stop(): Promise<void>
@@ -117,6 +123,15 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
       if (conf) raft.bootstrap(conf).catch((error: Error) => log.error('bootstrap failed', {error: error.message}))
     }
   }
+  // Gossip says only who is alive where. A server not yet heard over RPC counts as a cluster
+  // member, which blocks bootstrapMembership (never bootstrap a second cluster because of gossip);
+  // the RPC retry-join loop, still running until this server is a voter, brings the real answer.
+  const noteGossipServer = (info: {id: string; name: string; address: string}) => {
+    if (!info.id || info.id === nodeId) return
+    const prior = known.get(info.id)
+    if (prior && prior.address === info.address && prior.name === info.name) return
+    noteServer(prior ? {...prior, name: info.name, address: info.address} : {...info, member: true})
+  }
   transport.onRequest('server-info', async (_from, body) => {
     noteServer(body as ServerInfo)
     return self()
@@ -150,7 +165,7 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
     : undefined
 
   return {
-    raft, sessionTimers, address,
+    raft, sessionTimers, address, noteGossipServer,
     registerSelf: () => registerNode({id: nodeId, name: config.nodeName, address}),
     renewSession: async (id) => {
       if (raft.isLeader()) return renewLocally(id)

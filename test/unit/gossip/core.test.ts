@@ -153,3 +153,32 @@ describe('gossip core: probing (SWIM + Lifeguard)', () => {
     assert.ok(!p.events.some((e) => e.type === 'failed'))
   })
 })
+
+describe('gossip core: force-leave', () => {
+  it('turns a failed member left everywhere; prune forgets it locally; unknown names and self are refused', () => {
+    const p = new Pool(names(4))
+    p.joinAll()
+    p.down.add('n3')
+    p.advance(4000)
+    assert.equal(p.stateOf('n0', 'n3'), 'failed')
+    assert.equal(p.core('n0').forceLeave('n3'), true)
+    p.flush()
+    p.advance(1000, 10, new Set(['n3']))
+    for (const a of names(3)) assert.equal(p.stateOf(a, 'n3'), 'left', a)
+    assert.equal(p.core('n0').forceLeave('n3', true), true)
+    p.flush()
+    assert.equal(p.core('n0').member('n3'), undefined)
+    assert.ok(p.events.some((e) => e.type === 'reaped' && e.member.name === 'n3'))
+    assert.equal(p.core('n0').forceLeave('nobody'), false)
+    assert.equal(p.core('n0').forceLeave('n0'), false)
+  })
+
+  it('a live member refutes a force-leave and stays alive', () => {
+    const p = new Pool(names(3))
+    p.joinAll()
+    p.core('n0').forceLeave('n2')
+    p.flush()
+    p.advance(2000)
+    for (const a of ['n0', 'n1']) assert.equal(p.stateOf(a, 'n2'), 'alive', a)
+  })
+})
