@@ -13,6 +13,7 @@ import {createConnection, createServer, type Server, type Socket} from 'node:net
 import {encodeFrame, FrameDecoder} from '../rpc/frame.js'
 import type {PacketCipher} from './keyring.js'
 import type {PeerAddress} from './types.js'
+import {listenTcp} from '../rpc/listen.js'
 
 /** Structural, so the agent's Logger (agent/logger.ts) fits as is. */
 export interface GossipLogger {
@@ -281,16 +282,6 @@ export class GossipTransport {
   }
 }
 
-function listenTcp(server: Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, host, () => {
-      server.off('error', reject)
-      const address = server.address()
-      resolve(typeof address === 'object' && address ? address.port : port)
-    })
-  })
-}
 
 function bindUdp(host: string, port: number, onMessage: (msg: Buffer, from: PeerAddress) => void): Promise<UdpSocket> {
   const socket = createSocket({type: host.includes(':') ? 'udp6' : 'udp4'})

@@ -9,6 +9,7 @@
 import {createConnection, createServer, type Server, type Socket} from 'node:net'
 import {decode, encode} from '@msgpack/msgpack'
 import {encodeFrame, FrameDecoder} from './frame.js'
+import {listenTcp} from './listen.js'
 
 const codecOptions = {useBigInt64: true} as const
 
@@ -86,14 +87,7 @@ export class RpcTransport {
   listen(host: string, port: number): Promise<number> {
     const server = createServer((socket) => this.#accept(socket))
     this.#server = server
-    return new Promise((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(port, host, () => {
-        server.off('error', reject)
-        const address = server.address()
-        resolve(typeof address === 'object' && address ? address.port : port)
-      })
-    })
+    return listenTcp(server, host, port)
   }
 
   /** Fire-and-forget: queued until the link is up; dropped (oldest first) when the queue is full. */
