@@ -10,18 +10,9 @@ import type {Rng} from '../raft/rng.js'
 import type {Suspicion} from './suspicion.js'
 import type {Broadcast, GossipMessage, Member, MemberEventType, MemberState, OutboundPacket, PeerAddress, PushPullState, ReceivedUserEvent, StreamRequest, MemberEvent, Tags} from './types.js'
 import {packetSizeBytes} from './wire-size.js'
+import {invariantChecker, type Assert} from '../invariant.js'
 
-export class GossipInvariantError extends Error {
-  readonly code = 'GOSSIP_INVARIANT'
-  constructor(why: string) {
-    super(`gossip invariant violated: ${why}`)
-    this.name = 'GossipInvariantError'
-  }
-}
-
-export function assert(cond: unknown, why: string): asserts cond {
-  if (!cond) throw new GossipInvariantError(why)
-}
+export const assert: Assert = invariantChecker('GOSSIP_INVARIANT', 'gossip')
 
 /** The probe in flight (SWIM: one per protocol period). */
 export interface Probe {

@@ -5,7 +5,7 @@
 // push-pull exchanges and delivers member and user events to listeners, in order.
 //
 // Nothing leaves a timer or socket callback as an exception: errors are logged through the injected
-// logger. The one exception to "log and go on" is a broken core invariant (GossipInvariantError):
+// logger. The one exception to "log and go on" is a broken core invariant (InvariantError, code GOSSIP_INVARIANT):
 // the node then closes itself rather than gossip state it can no longer trust (STYLE.md rule 7).
 import {lookup} from 'node:dns/promises'
 import {isIP} from 'node:net'

@@ -1,14 +1,4 @@
-// Invariant checks for the Raft core (STYLE.md rule 7). A failure is a bug: the driver must stop
-// the node rather than go on with a log it can no longer trust, so this throws.
+// Invariant checks for the Raft core: a failure stops the node (see lib/invariant.ts).
+import {invariantChecker, type Assert} from '../invariant.js'
 
-export class RaftInvariantError extends Error {
-  readonly code = 'RAFT_INVARIANT'
-  constructor(why: string) {
-    super(`raft invariant violated: ${why}`)
-    this.name = 'RaftInvariantError'
-  }
-}
-
-export function assert(cond: unknown, why: string): asserts cond {
-  if (!cond) throw new RaftInvariantError(why)
-}
+export const assert: Assert = invariantChecker('RAFT_INVARIANT', 'raft')
