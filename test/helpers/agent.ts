@@ -4,7 +4,9 @@ import {spawn} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {after, before} from 'node:test'
 import {coordBin, spawnAgent} from '../../src/lib/devcluster/agent-process.js'
+import {randomSubnet, startCluster, type Cluster} from '../../src/lib/devcluster/cluster.js'
 
 export {coordBin}
 
@@ -74,4 +76,27 @@ export function runCli(args: string[], opts: {env?: Record<string, string>; inpu
 export function tempDir(prefix = 'coord-test-'): {path: string; cleanup(): void} {
   const path = mkdtempSync(join(tmpdir(), prefix))
   return {path, cleanup: () => rmSync(path, {recursive: true, force: true})}
+}
+
+/**
+ * A real cluster for one describe block: started before its tests, stopped and its data removed
+ * after. Tests read `ctx.cluster` (and `ctx.dir` to restart a server on its own data).
+ */
+export function useCluster(servers: number, prefix: string): {readonly cluster: Cluster; readonly dir: string} {
+  const dir = tempDir(prefix)
+  let cluster: Cluster | undefined
+  before(async () => {
+    cluster = await startCluster({servers, dir: dir.path, subnet: randomSubnet(), timeoutMs: 30_000})
+  })
+  after(async () => {
+    await cluster?.stop()
+    dir.cleanup()
+  })
+  return {
+    get cluster() {
+      if (!cluster) throw new Error('cluster not started (used outside a test?)')
+      return cluster
+    },
+    dir: dir.path,
+  }
 }

@@ -1,13 +1,13 @@
 // Gossip membership on real processes: three servers (each on its own 127.B.C.n, default ports)
 // see each other alive through the LAN pool; a kill -9 is reported failed by the others; the
 // restarted server is alive again; `coord leave` is reported left; force-leave and join answer.
-import {after, before, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {join} from 'node:path'
-import {randomSubnet, serverArgs, startCluster, type Cluster} from '../../src/lib/devcluster/cluster.js'
+import {serverArgs} from '../../src/lib/devcluster/cluster.js'
 import {spawnAgent} from '../../src/lib/devcluster/agent-process.js'
 import type {AgentMember} from '../../src/lib/api/agent.js'
-import {runCli, tempDir} from '../helpers/agent.js'
+import {runCli, useCluster} from '../helpers/agent.js'
 import {http, sleep} from '../helpers/http.js'
 
 const STATUS = ['none', 'alive', 'leaving', 'left', 'failed']
@@ -32,49 +32,41 @@ async function waitStatus(httpAddrs: string[], name: string, status: string, tim
 }
 
 describe('gossip membership of a three-server cluster', () => {
-  const dir = tempDir('coord-gossip-')
-  let cluster: Cluster
-  before(async () => {
-    cluster = await startCluster({servers: 3, dir: dir.path, subnet: randomSubnet(), timeoutMs: 30_000})
-  })
-  after(async () => {
-    await cluster?.stop()
-    dir.cleanup()
-  })
+  const ctx = useCluster(3, 'coord-gossip-')
 
   it('every server lists all three members alive, with Consul tags and the serf port', async () => {
     const start = Date.now()
     for (;;) {
-      const views = await Promise.all(cluster.servers.map((s) => members(s.httpAddr)))
+      const views = await Promise.all(ctx.cluster.servers.map((s) => members(s.httpAddr)))
       if (views.every((v) => v.size === 3 && [...v.values()].every((s) => s === 'alive'))) break
       if (Date.now() - start > 10_000) assert.fail(`not converged: ${JSON.stringify(views.map((v) => [...v]))}`)
       await sleep(50)
     }
     console.log(`# gossip: 3 members alive everywhere ${Date.now() - start} ms after the cluster was up`)
-    const res = await http(cluster.servers[0].httpAddr, 'GET', '/v1/agent/members')
+    const res = await http(ctx.cluster.servers[0].httpAddr, 'GET', '/v1/agent/members')
     const list = res.json<AgentMember[]>()
     const two = list.find((m) => m.Name === 'server-2')!
-    assert.equal(two.Addr, cluster.addresses[1])
+    assert.equal(two.Addr, ctx.cluster.addresses[1])
     assert.equal(two.Port, 8301)
     assert.equal(two.Tags.role, 'consul')
     assert.equal(two.Tags.port, '8300')
     assert.equal(two.Tags.expect, '3')
     assert.match(two.Tags.build, /:coord$/)
     assert.match(two.Tags.id, /^[0-9a-f-]{36}$/)
-    const wan = (await http(cluster.servers[0].httpAddr, 'GET', '/v1/agent/members?wan')).json<AgentMember[]>()
+    const wan = (await http(ctx.cluster.servers[0].httpAddr, 'GET', '/v1/agent/members?wan')).json<AgentMember[]>()
     assert.deepEqual(wan.map((m) => m.Name).sort(), ['server-1.dc1', 'server-2.dc1', 'server-3.dc1'])
 
-    const cli = await runCli(['members'], {httpAddr: cluster.servers[1].httpAddr})
+    const cli = await runCli(['members'], {httpAddr: ctx.cluster.servers[1].httpAddr})
     assert.equal(cli.code, 0, cli.stderr)
     const lines = cli.stdout.trim().split('\n')
     assert.match(lines[0], /^Node\s+Address\s+Status\s+Type\s+Build\s+Protocol\s+DC\s+Partition\s+Segment$/)
     assert.equal(lines.length, 4)
-    for (let i = 1; i <= 3; i++) assert.match(lines[i], new RegExp(`^server-${i}\\s+${cluster.addresses[i - 1].replace(/\./g, '\\.')}:8301\\s+alive\\s+server\\s+\\S+\\s+2\\s+dc1\\s+default\\s+<all>$`))
+    for (let i = 1; i <= 3; i++) assert.match(lines[i], new RegExp(`^server-${i}\\s+${ctx.cluster.addresses[i - 1].replace(/\./g, '\\.')}:8301\\s+alive\\s+server\\s+\\S+\\s+2\\s+dc1\\s+default\\s+<all>$`))
   })
 
   it('reports a kill -9 failed, then alive again after a restart', async () => {
-    const victim = cluster.servers[2]
-    const others = cluster.servers.slice(0, 2).map((s) => s.httpAddr)
+    const victim = ctx.cluster.servers[2]
+    const others = ctx.cluster.servers.slice(0, 2).map((s) => s.httpAddr)
     await victim.kill9()
     const detected = await waitStatus(others, 'server-3', 'failed', 8000)
     console.log(`# gossip: kill -9 reported failed by both peers in ${detected} ms`)
@@ -82,35 +74,35 @@ describe('gossip membership of a three-server cluster', () => {
     assert.equal(cli.code, 0, cli.stderr)
     assert.match(cli.stdout, /server-3\s+\S+\s+failed/)
 
-    const address = cluster.addresses[2]
+    const address = ctx.cluster.addresses[2]
     const restarted = await spawnAgent({
       name: 'server-3', timeoutMs: 30_000, waitForLeader: true,
-      args: serverArgs({name: 'server-3', address, dataDir: join(dir.path, 'server-3'), expect: 3, join: cluster.addresses.filter((a) => a !== address)}),
+      args: serverArgs({name: 'server-3', address, dataDir: join(ctx.dir, 'server-3'), expect: 3, join: ctx.cluster.addresses.filter((a) => a !== address)}),
     })
-    cluster.servers[2] = restarted
+    ctx.cluster.servers[2] = restarted
     const back = await waitStatus([...others, restarted.httpAddr], 'server-3', 'alive', 8000)
     console.log(`# gossip: restarted member alive everywhere ${back} ms after it served`)
     await waitStatus([restarted.httpAddr], 'server-1', 'alive', 5000)
   })
 
   it('answers join, and force-leave for an unknown node with an error', async () => {
-    const joined = await runCli(['join', cluster.addresses[1]], {httpAddr: cluster.servers[0].httpAddr})
+    const joined = await runCli(['join', ctx.cluster.addresses[1]], {httpAddr: ctx.cluster.servers[0].httpAddr})
     assert.equal(joined.code, 0, joined.stderr)
     assert.equal(joined.stdout, 'Successfully joined cluster by contacting 1 nodes.\n')
-    const none = await runCli(['join'], {httpAddr: cluster.servers[0].httpAddr})
+    const none = await runCli(['join'], {httpAddr: ctx.cluster.servers[0].httpAddr})
     assert.equal(none.code, 1)
     assert.match(none.stderr, /^At least one address to join must be specified\.\n\n/)
-    const bad = await runCli(['force-leave', 'no-such-node'], {httpAddr: cluster.servers[0].httpAddr})
+    const bad = await runCli(['force-leave', 'no-such-node'], {httpAddr: ctx.cluster.servers[0].httpAddr})
     assert.equal(bad.code, 1)
     assert.match(bad.stderr, /^Error force leaving: .*No node found with name 'no-such-node'/)
   })
 
   it('reports a graceful leave as left, and force-leave -prune forgets it', async () => {
-    const leaving = cluster.servers[2]
+    const leaving = ctx.cluster.servers[2]
     const res = await runCli(['leave'], {httpAddr: leaving.httpAddr})
     assert.equal(res.code, 0, res.stderr)
     assert.equal(res.stdout, 'Graceful leave complete\n')
-    const others = cluster.servers.slice(0, 2).map((s) => s.httpAddr)
+    const others = ctx.cluster.servers.slice(0, 2).map((s) => s.httpAddr)
     await waitStatus(others, 'server-3', 'left', 5000)
     const deadline = Date.now() + 10_000
     while (!leaving.exited() && Date.now() < deadline) await sleep(50)

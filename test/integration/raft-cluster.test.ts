@@ -1,12 +1,12 @@
 // Three real server processes on their own loopback addresses: writes through any server, reads
 // in every consistency mode, the leader killed with SIGKILL, a new leader, the old one restarted
 // and caught up, and no acknowledged write lost.
-import {after, before, describe, it} from 'node:test'
+import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {join} from 'node:path'
-import {randomSubnet, serverArgs, startCluster, type Cluster} from '../../src/lib/devcluster/cluster.js'
+import {serverArgs, type Cluster} from '../../src/lib/devcluster/cluster.js'
 import {spawnAgent} from '../../src/lib/devcluster/agent-process.js'
-import {tempDir} from '../helpers/agent.js'
+import {useCluster} from '../helpers/agent.js'
 import {http, sleep} from '../helpers/http.js'
 
 async function leaderIndex(cluster: Cluster): Promise<number> {
@@ -28,33 +28,25 @@ async function leaderIndex(cluster: Cluster): Promise<number> {
 }
 
 describe('a three-server cluster', () => {
-  const dir = tempDir('coord-raft-')
-  let cluster: Cluster
-  before(async () => {
-    cluster = await startCluster({servers: 3, dir: dir.path, subnet: randomSubnet(), timeoutMs: 30_000})
-  })
-  after(async () => {
-    await cluster?.stop()
-    dir.cleanup()
-  })
+  const ctx = useCluster(3, 'coord-raft-')
 
   it('agrees on one leader and lists three voters', async () => {
-    const leader = await leaderIndex(cluster)
-    const config = await http(cluster.servers[leader].httpAddr, 'GET', '/v1/operator/raft/configuration')
+    const leader = await leaderIndex(ctx.cluster)
+    const config = await http(ctx.cluster.servers[leader].httpAddr, 'GET', '/v1/operator/raft/configuration')
     const servers = config.json<{Servers: Array<{Voter: boolean; Leader: boolean}>}>().Servers
     assert.equal(servers.length, 3)
     assert.ok(servers.every((s) => s.Voter))
     assert.equal(servers.filter((s) => s.Leader).length, 1)
-    const leaders = await Promise.all(cluster.servers.map(async (a) => (await http(a.httpAddr, 'GET', '/v1/status/leader')).json<string>()))
+    const leaders = await Promise.all(ctx.cluster.servers.map(async (a) => (await http(a.httpAddr, 'GET', '/v1/status/leader')).json<string>()))
     assert.equal(new Set(leaders).size, 1, `servers disagree on the leader: ${leaders.join(', ')}`)
   })
 
   it('accepts writes on any server and reads them back on every server, in every mode', async () => {
     for (let i = 0; i < 3; i++) {
-      const res = await http(cluster.servers[i].httpAddr, 'PUT', `/v1/kv/via/${i}`, `from-${i}`)
+      const res = await http(ctx.cluster.servers[i].httpAddr, 'PUT', `/v1/kv/via/${i}`, `from-${i}`)
       assert.equal(res.text.trim(), 'true')
     }
-    for (const agent of cluster.servers) {
+    for (const agent of ctx.cluster.servers) {
       for (const mode of ['', '?consistent']) {
         const res = await http(agent.httpAddr, 'GET', `/v1/kv/via/?recurse${mode ? '&consistent' : ''}`)
         assert.equal(res.status, 200)
@@ -67,17 +59,17 @@ describe('a three-server cluster', () => {
   })
 
   it('hands leadership to another server on request, and renews sessions through a follower', async () => {
-    const before = await leaderIndex(cluster)
-    const follower = cluster.servers[(before + 1) % 3]
+    const before = await leaderIndex(ctx.cluster)
+    const follower = ctx.cluster.servers[(before + 1) % 3]
     const res = await http(follower.httpAddr, 'POST', '/v1/operator/raft/transfer-leader')
     assert.equal(res.status, 200, res.text)
-    const after = await leaderIndex(cluster)
+    const after = await leaderIndex(ctx.cluster)
     assert.notEqual(after, before, 'leadership moved')
     // A session with a TTL lives on the leader's timers; renewing through any server must work.
     const created = await http(follower.httpAddr, 'PUT', '/v1/session/create', JSON.stringify({TTL: '10s'}))
     assert.equal(created.status, 200, created.text)
     const id = created.json<{ID: string}>().ID
-    for (const agent of cluster.servers) {
+    for (const agent of ctx.cluster.servers) {
       const renewed = await http(agent.httpAddr, 'PUT', `/v1/session/renew/${id}`)
       assert.equal(renewed.status, 200, `${agent.name}: ${renewed.text}`)
       assert.equal(renewed.json<Array<{ID: string}>>()[0].ID, id)
@@ -87,13 +79,13 @@ describe('a three-server cluster', () => {
   it('survives kill -9 of the leader: a new leader, no acknowledged write lost, the old leader catches up', async () => {
     const acknowledged: string[] = []
     for (let i = 0; i < 30; i++) {
-      const res = await http(cluster.servers[i % 3].httpAddr, 'PUT', `/v1/kv/before/${i}`, String(i))
+      const res = await http(ctx.cluster.servers[i % 3].httpAddr, 'PUT', `/v1/kv/before/${i}`, String(i))
       if (res.text.trim() === 'true') acknowledged.push(`before/${i}`)
     }
-    const oldLeader = await leaderIndex(cluster)
-    const survivor = cluster.servers[(oldLeader + 1) % 3]
+    const oldLeader = await leaderIndex(ctx.cluster)
+    const survivor = ctx.cluster.servers[(oldLeader + 1) % 3]
     const killedAt = performance.now()
-    await cluster.servers[oldLeader].kill9()
+    await ctx.cluster.servers[oldLeader].kill9()
     // Failover: time from the kill to the next acknowledged write through a survivor.
     let failoverMs = -1
     for (let attempt = 0; attempt < 200; attempt++) {
@@ -115,12 +107,12 @@ describe('a three-server cluster', () => {
 
     // Restart the old leader with its data: it rejoins and catches up.
     const name = `server-${oldLeader + 1}`
-    const address = cluster.addresses[oldLeader]
+    const address = ctx.cluster.addresses[oldLeader]
     const restarted = await spawnAgent({
       name, timeoutMs: 30_000, waitForLeader: true,
-      args: serverArgs({name, address, dataDir: join(dir.path, name), expect: 3, join: cluster.addresses.filter((a) => a !== address)}),
+      args: serverArgs({name, address, dataDir: join(ctx.dir, name), expect: 3, join: ctx.cluster.addresses.filter((a) => a !== address)}),
     })
-    cluster.servers[oldLeader] = restarted
+    ctx.cluster.servers[oldLeader] = restarted
     const deadline = Date.now() + 15_000
     let caughtUp = false
     while (Date.now() < deadline && !caughtUp) {
@@ -133,13 +125,13 @@ describe('a three-server cluster', () => {
 
   it('adds a fourth server that joins later (non-voter, then voter), and removes it again', async () => {
     const name = 'server-4'
-    const address = cluster.addresses[0].replace(/\.\d+$/, '.4')
+    const address = ctx.cluster.addresses[0].replace(/\.\d+$/, '.4')
     const fourth = await spawnAgent({
       name, timeoutMs: 30_000, waitForLeader: true,
-      args: serverArgs({name, address, dataDir: join(dir.path, name), expect: 3, join: cluster.addresses}),
+      args: serverArgs({name, address, dataDir: join(ctx.dir, name), expect: 3, join: ctx.cluster.addresses}),
     })
-    cluster.servers.push(fourth)
-    const leader = cluster.servers[await leaderIndex(cluster)]
+    ctx.cluster.servers.push(fourth)
+    const leader = ctx.cluster.servers[await leaderIndex(ctx.cluster)]
     type Config = {Servers: Array<{Node: string; Voter: boolean}>}
     const deadline = Date.now() + 20_000
     let voters = 0
@@ -153,7 +145,7 @@ describe('a three-server cluster', () => {
     assert.equal((await http(fourth.httpAddr, 'PUT', '/v1/kv/from/fourth', 'hello')).text.trim(), 'true')
     assert.equal((await http(fourth.httpAddr, 'GET', '/v1/kv/via/0?raw')).text, 'from-0', 'it holds the data written before it joined')
     // Asked through a follower, the configuration is the leader's view, and a removal is forwarded.
-    const follower = cluster.servers.find((agent) => agent !== leader && agent !== fourth)!
+    const follower = ctx.cluster.servers.find((agent) => agent !== leader && agent !== fourth)!
     const seen = (await http(follower.httpAddr, 'GET', '/v1/operator/raft/configuration')).json<{Servers: Array<{LastIndex: number}>}>()
     assert.ok(seen.Servers.every((server) => server.LastIndex > 0), 'the leader reports every server\'s progress')
     const removed = await http(follower.httpAddr, 'DELETE', `/v1/operator/raft/peer?address=${address}:8300`)
