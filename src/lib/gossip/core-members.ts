@@ -42,13 +42,23 @@ export function handleAlive(s: GossipState, a: Alive): void {
   s.broadcast(a.node, a)
 }
 
-export function handleSuspect(s: GossipState, msg: Suspect): void {
-  const m = s.members.get(msg.node)
-  if (!m || msg.incarnation < m.incarnation || !isLive(m.state)) return
-  if (msg.node === s.name) {
-    if (m.state === 'alive') s.refute(msg.incarnation)
-    return
+/**
+ * The member an accusation (suspect or dead) is about, if it still applies: not stale, about a live
+ * member, and not about us — an accusation against ourselves is refuted instead (SWIM §4.2).
+ */
+function accused(s: GossipState, node: string, incarnation: number): Member | undefined {
+  const m = s.members.get(node)
+  if (!m || incarnation < m.incarnation || !isLive(m.state)) return undefined
+  if (node === s.name) {
+    if (m.state === 'alive') s.refute(incarnation)
+    return undefined
   }
+  return m
+}
+
+export function handleSuspect(s: GossipState, msg: Suspect): void {
+  const m = accused(s, msg.node, msg.incarnation)
+  if (!m) return
   if (m.state === 'suspect') {
     const suspicion = s.suspicions.get(m.name)
     // A new independent accuser: shorten the timer and pass the confirmation on.
@@ -64,12 +74,8 @@ export function handleSuspect(s: GossipState, msg: Suspect): void {
 }
 
 export function handleDead(s: GossipState, d: Dead): void {
-  const m = s.members.get(d.node)
-  if (!m || d.incarnation < m.incarnation || !isLive(m.state)) return
-  if (d.node === s.name) {
-    if (m.state === 'alive') s.refute(d.incarnation)
-    return
-  }
+  const m = accused(s, d.node, d.incarnation)
+  if (!m) return
   m.incarnation = d.incarnation
   s.suspicions.delete(m.name)
   s.setState(m, 'failed')
