@@ -301,6 +301,16 @@ export class RaftCore {
     return this.#s.log.term(index)
   }
 
+  /** This node's role, without building a whole status (asked on every request). */
+  get role(): Status['role'] {
+    return this.#s.role
+  }
+
+  /** The leader this node knows of, or null. */
+  get leader(): NodeId | null {
+    return this.#s.leader
+  }
+
   status(): Status {
     const s = this.#s
     return {

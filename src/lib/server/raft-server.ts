@@ -200,8 +200,7 @@ export class RaftServer implements Consensus {
 
   async readBarrier(mode: ReadMode, maxStaleMs: number): Promise<void> {
     if (mode === 'stale') {
-      const status = this.core.status()
-      const lagging = maxStaleMs > 0 && status.role !== 'leader' && this.lastContactMs() > maxStaleMs
+      const lagging = maxStaleMs > 0 && this.core.role !== 'leader' && this.lastContactMs() > maxStaleMs
       if (!lagging) return
       mode = 'leader' // as Consul: too stale for max_stale → ask the leader
     }
@@ -213,15 +212,15 @@ export class RaftServer implements Consensus {
   }
 
   isLeader(): boolean {
-    return this.core.status().role === 'leader'
+    return this.core.role === 'leader'
   }
 
   knownLeader(): boolean {
-    return this.core.status().leader !== null
+    return this.core.leader !== null
   }
 
   leaderAddress(): string {
-    const leader = this.core.status().leader
+    const leader = this.core.leader
     return leader ? this.addresses.get(leader) ?? '' : ''
   }
 
@@ -316,7 +315,7 @@ export class RaftServer implements Consensus {
     this.#kick()
     const deadline = performance.now() + 2 * this.config.electionTimeoutMs + 1000
     while (performance.now() < deadline) {
-      const leader = this.core.status().leader
+      const leader = this.core.leader
       if (leader === target) return
       await new Promise((r) => setTimeout(r, 20))
     }
@@ -349,7 +348,7 @@ export class RaftServer implements Consensus {
   async #leaderOrWait(): Promise<NodeId> {
     const deadline = performance.now() + 2 * this.config.electionTimeoutMs + 500
     for (;;) {
-      const leader = this.core.status().leader
+      const leader = this.core.leader
       if (leader && (leader === this.opts.id || this.addresses.has(leader))) return leader
       if (this.#closed || performance.now() > deadline) throw new NoLeaderError()
       await new Promise((r) => setTimeout(r, 20))
@@ -453,7 +452,7 @@ export class RaftServer implements Consensus {
   }
 
   #canSendEarly(ready: Ready): boolean {
-    if (ready.snapshot || this.core.status().role !== 'leader') return false
+    if (ready.snapshot || this.core.role !== 'leader') return false
     if (!ready.hardState) return true
     const stored = this.opts.storage.hardState()
     return ready.hardState.term === stored.term && ready.hardState.vote === stored.vote
