@@ -11,6 +11,7 @@ import {startServerRole} from '../server/server-role.js'
 import type {AgentContext, MemberInfo} from '../http/context.js'
 import {startHttpServer, type HttpServerHandle} from '../http/server.js'
 import {memberTags, startLanGossip, toMemberInfo, type LanGossip} from './gossip.js'
+import {floodJoinWan, startWanGossip, type WanGossip} from './gossip-wan.js'
 
 export interface RunningAgent {
   context: AgentContext
@@ -18,6 +19,8 @@ export interface RunningAgent {
   stop(): Promise<void>
   /** Resolves once a graceful leave (PUT /v1/agent/leave) has stopped the agent. */
   left: Promise<void>
+  /** Resolves when the agent must exit with an error (retry_max exhausted); it is stopping by then. */
+  fatal: Promise<Error>
 }
 
 export interface AgentIO {
@@ -49,18 +52,28 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   const role = await startServerRole({config, nodeId, state, logger: log.named('server')})
   const consensus = role.raft
   const serverPort = Number(role.address.replace(/^.*:/, ''))
+  let fatalResolve: (error: Error) => void = () => {}
+  const fatal = new Promise<Error>((resolve) => { fatalResolve = resolve })
+  let onFatal = (error: Error) => fatalResolve(error)
   // ports.serf_lan = -1 disables gossip: the agent then lists only itself, as before gossip.
   let gossip: LanGossip | undefined
-  if (config.ports.serfLan >= 0) {
-    try {
+  let wan: WanGossip | undefined
+  try {
+    if (config.ports.serfLan >= 0) {
       gossip = await startLanGossip({
         config, nodeId, version: io.version, serverPort, log: log.named('serf.lan'),
-        onServer: config.server ? role.noteGossipServer : undefined,
+        onServer: config.server ? role.noteGossipServer : undefined, onFatal: (error) => onFatal(error),
       })
-    } catch (error) {
-      await role.stop()
-      throw error
     }
+    // Servers only: the WAN pool (ports.serf_wan = -1 disables it).
+    if (config.server && config.ports.serfWan >= 0) {
+      wan = await startWanGossip({config, nodeId, version: io.version, serverPort, log: log.named('serf.wan'), onFatal: (error) => onFatal(error)})
+      if (gossip) floodJoinWan(gossip, wan, config, log.named('serf.wan'))
+    }
+  } catch (error) {
+    await gossip?.close()
+    await role.stop()
+    throw error
   }
   const lone: MemberInfo = toMemberInfo({
     name: config.nodeName, address: config.advertiseAddr, port: config.ports.serfLan,
@@ -76,8 +89,21 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
       await gossip.join([address])
     },
     leave: async () => {
+      // Consul leaves the WAN pool first, then the LAN pool.
+      if (wan) log.info('requesting a graceful leave of the WAN pool')
+      await wan?.leave()
       log.info('requesting a graceful leave of the LAN pool')
       await gossip?.leave()
+    },
+    wanMembers: () => (wan ? wan.members() : undefined),
+    joinWan: async (address) => {
+      if (!config.server) throw new Error('Must be a server to join WAN cluster')
+      if (!wan) throw new Error('the WAN pool is disabled (ports.serf_wan = -1)')
+      await wan.join([address])
+    },
+    forceLeaveWan: (name, prune) => {
+      if (!wan) throw new Error(config.server ? 'the WAN pool is disabled (ports.serf_wan = -1)' : 'Must be a server to force-leave in the WAN pool')
+      if (!wan.forceLeave(name, prune)) throw new Error(`agent: No node found with name '${name}'`)
     },
     requestShutdown: () => requestStop(),
     forceLeave: (name, prune) => {
@@ -94,6 +120,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     }
   } catch (error) {
     for (const server of servers) await server.close()
+    await wan?.close()
     await gossip?.close()
     await role.stop()
     throw new Error(`Error starting HTTP server on ${config.clientAddrs.join(' ')} port ${config.ports.http}: ${(error as Error).message}`)
@@ -112,6 +139,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   const stop = () => {
     stopping ??= (async () => {
       await Promise.all(servers.map((s) => s.close()))
+      await wan?.close()
       await gossip?.close()
       await role.stop()
       log.info('shutdown complete')
@@ -119,5 +147,9 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     return stopping
   }
   requestStop = () => { stop().then(leftResolve, leftResolve) }
-  return {context, httpAddresses, stop, left}
+  onFatal = (error) => {
+    log.error(error.message)
+    stop().then(() => fatalResolve(error), () => fatalResolve(error))
+  }
+  return {context, httpAddresses, stop, left, fatal}
 }
