@@ -11,7 +11,7 @@ import {startServerRole} from '../server/server-role.js'
 import type {AgentContext, MemberInfo} from '../http/context.js'
 import {startHttpServer, type HttpServerHandle} from '../http/server.js'
 import {memberTags, startLanGossip, toMemberInfo, type LanGossip} from './gossip.js'
-import {floodJoinWan, startWanGossip, type WanGossip} from './gossip-wan.js'
+import {floodJoinWan, startWanGossip, wanSeeds, type WanGossip} from './gossip-wan.js'
 
 export interface RunningAgent {
   context: AgentContext
@@ -99,7 +99,8 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     joinWan: async (address) => {
       if (!config.server) throw new Error('Must be a server to join WAN cluster')
       if (!wan) throw new Error('the WAN pool is disabled (ports.serf_wan = -1)')
-      await wan.join([address])
+      // No port: the serf WAN port (never the LAN default of the gossip node).
+      await wan.join(wanSeeds([address], config.ports.serfWan))
     },
     forceLeaveWan: (name, prune) => {
       if (!wan) throw new Error(config.server ? 'the WAN pool is disabled (ports.serf_wan = -1)' : 'Must be a server to force-leave in the WAN pool')
