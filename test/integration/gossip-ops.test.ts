@@ -187,6 +187,22 @@ describe('gossip operations: the WAN pool', () => {
     assert.equal(bad.text, 'Cannot provide a segment with wan=true')
   })
 
+  it('coord members: -detailed, -status, -segment (CE: refused), JSON', async () => {
+    const httpAddr = agents[0].httpAddr
+    const detailed = await runCli(['members', '-detailed'], {httpAddr})
+    assert.equal(detailed.code, 0, detailed.stderr)
+    assert.match(detailed.stdout, /^Node\s+Address\s+Status\s+Tags\n/)
+    assert.match(detailed.stdout, /^s1\s+\S+:8301\s+alive\s+acls=0,build=\S+:coord,dc=dc1,.*role=consul,segment=,.*wan_join_port=8302$/m)
+    const none = await runCli(['members', '-status=fail.*'], {httpAddr})
+    assert.deepEqual([none.code, none.stdout, none.stderr], [2, '', ''])
+    const segment = await runCli(['members', '-segment=alpha'], {httpAddr})
+    assert.equal(segment.code, 1)
+    assert.match(segment.stderr, /^Error retrieving members: .*Network segments are not supported in this version of Consul/)
+    const json = await runCli(['members', '-wan', '-format=json'], {httpAddr})
+    assert.equal(json.code, 0, json.stderr)
+    assert.deepEqual((JSON.parse(json.stdout) as AgentMember[]).map((m) => m.Name).sort(), ['s1.dc1', 's2.dc2'])
+  })
+
   it('coord join -wan adds a third datacenter; force-leave -wan answers for unknown names', async () => {
     const c = await server(3, 'dc3')
     const joined = await runCli(['join', '-wan', `${subnet}.1`], {httpAddr: c.httpAddr})

@@ -66,6 +66,10 @@ export function agentRoutes(agent: AgentContext): Route[] {
       const segment = ctx.params.get('segment') ?? ''
       // Consul: the WAN pool has no segments.
       if (wan && segment !== '' && segment !== '_all') throw badRequest('Cannot provide a segment with wan=true')
+      // Consul CE has no network segments: a server refuses any but "" / "_all"; a client knows only its own ("").
+      if (!wan && segment !== '' && segment !== '_all') {
+        throw new HttpError(500, agent.config.server ? 'Network segments are not supported in this version of Consul' : `segment "${segment}" not found`, 'SEGMENTS_NOT_SUPPORTED')
+      }
       // A client has no WAN pool: an empty list, as Consul's agent answers.
       const members = wan ? agent.wanMembers?.() ?? [] : agent.members()
       sendJson(ctx.req, ctx.res, members, ctx.query.pretty)
