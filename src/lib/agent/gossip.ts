@@ -199,7 +199,9 @@ export async function startGossipPool(o: GossipPoolOptions): Promise<LanGossip> 
     join: (addresses) => node.join(addresses),
     leave: async () => {
       retry.stop()
-      const done = await node.leave()
+      // Alone in the pool (a single server's WAN pool, say): nobody to tell, no need to wait.
+      const alone = !node.members().some((m) => m.name !== o.name && (m.state === 'alive' || m.state === 'suspect'))
+      const done = alone || await node.leave()
       snapshotter?.recordLeave()
       if (!done) log.warn(`serf: ${o.pool} leave timed out before every peer was told`)
     },
