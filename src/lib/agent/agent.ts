@@ -11,6 +11,8 @@ import {startServerRole} from '../server/server-role.js'
 import type {AgentContext, MemberInfo} from '../http/context.js'
 import {startHttpServer, type HttpServerHandle} from '../http/server.js'
 import {memberTags, startLanGossip, toMemberInfo, type LanGossip} from './gossip.js'
+import {setupGossipKeyring, SERF_LAN_KEYRING} from './gossip-keyring.js'
+import {keyringOperation} from './keyring-ops.js'
 
 export interface RunningAgent {
   context: AgentContext
@@ -53,9 +55,14 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   let gossip: LanGossip | undefined
   if (config.ports.serfLan >= 0) {
     try {
+      const keyring = setupGossipKeyring({
+        dataDir: config.dataDir, encrypt: config.encrypt, verifyIncoming: config.encryptVerifyIncoming,
+        verifyOutgoing: config.encryptVerifyOutgoing, disableKeyringFile: config.disableKeyringFile,
+        file: SERF_LAN_KEYRING, pool: 'LAN', log,
+      })
       gossip = await startLanGossip({
         config, nodeId, version: io.version, serverPort, log: log.named('serf.lan'),
-        onServer: config.server ? role.noteGossipServer : undefined,
+        onServer: config.server ? role.noteGossipServer : undefined, keyring,
       })
     } catch (error) {
       await role.stop()
@@ -84,6 +91,9 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
       if (!gossip) throw new Error('gossip is disabled (ports.serf_lan = -1)')
       if (!gossip.forceLeave(name, prune)) throw new Error(`agent: No node found with name '${name}'`)
     },
+    keyringOperation: gossip && ((op, key, opts) => keyringOperation([
+      {node: (gossip as LanGossip).node, wan: false, datacenter: config.datacenter, segment: ''},
+    ], op, key, opts)),
   }
 
   const servers: HttpServerHandle[] = []

@@ -6,6 +6,7 @@ import {join} from 'node:path'
 import {hostname} from 'node:os'
 import {parseDuration} from '../duration.js'
 import {parseLogLevel, type LogLevel} from './logger.js'
+import {validateGossipKey} from '../gossip/keyring.js'
 
 export interface AgentConfig {
   readonly dev: boolean
@@ -40,6 +41,11 @@ export interface AgentConfig {
    * exists (host, or host:port; port 8300 when omitted).
    */
   readonly retryJoin: readonly string[]
+  /** Gossip encryption key (base64, 16/24/32 bytes) or ''; the keyring file in the data dir wins (gossip-keyring.ts). */
+  readonly encrypt: string
+  readonly encryptVerifyIncoming: boolean
+  readonly encryptVerifyOutgoing: boolean
+  readonly disableKeyringFile: boolean
 }
 
 /** Raw config in Consul's JSON shape (snake_case keys), as read from files or built from flags. */
@@ -58,6 +64,7 @@ const supportedKeys = new Set([
   'datacenter', 'data_dir', 'node_name', 'node_id', 'server', 'bootstrap', 'bootstrap_expect', 'bind_addr',
   'advertise_addr', 'client_addr', 'ports', 'log_level', 'log_json', 'ui', 'ui_config', 'enable_script_checks',
   'disable_remote_exec', 'session_ttl_min', 'limits', 'raft_snapshot_threshold', 'retry_join', 'start_join',
+  'encrypt', 'encrypt_verify_incoming', 'encrypt_verify_outgoing', 'disable_keyring_file',
 ])
 const acceptedConsulKeys = new Set([
   'acl', 'addresses', 'advertise_addr_wan', 'auto_encrypt', 'autopilot', 'check_update_interval', 'checks', 'check',
@@ -177,6 +184,17 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
     snapshotThreshold: read.positiveInt('raft_snapshot_threshold', 16384),
     configFiles: opts.configFiles ?? [],
     retryJoin: [...read.stringList('retry_join'), ...read.stringList('start_join')].map((address) => withDefaultPort(address, 8300)),
+    encrypt: read.string('encrypt', '').trim(),
+    encryptVerifyIncoming: read.bool('encrypt_verify_incoming', true),
+    encryptVerifyOutgoing: read.bool('encrypt_verify_outgoing', true),
+    disableKeyringFile: read.bool('disable_keyring_file', false),
+  }
+  if (config.encrypt !== '') {
+    try {
+      validateGossipKey(config.encrypt)
+    } catch (error) {
+      problems.push(`encrypt has invalid key: ${(error as Error).message.replace(/^gossip key #1 /, 'the key ')}`)
+    }
   }
   if (!dev && config.dataDir === '') problems.push('data_dir: must be set unless -dev is given (use -data-dir=PATH)')
   if (!dev && !config.server) problems.push('server: coord agents run as servers for now; pass -server (client mode arrives with gossip)')

@@ -7,6 +7,8 @@ import type {Member, MemberState, Tags} from '../gossip/types.js'
 import type {MemberInfo} from '../http/context.js'
 import type {AgentConfig} from './config.js'
 import type {Logger} from './logger.js'
+import type {GossipKeyring} from './gossip-keyring.js'
+import {serveKeyringQueries} from './keyring-ops.js'
 
 /** Serf member status numbers (SPEC-http §5). A suspect member is still `alive` to serf. */
 const STATUS: Record<MemberState, number> = {alive: 1, suspect: 1, leaving: 2, left: 3, failed: 4}
@@ -33,6 +35,8 @@ export interface LanGossipOptions {
   log: Logger
   /** A server (role `consul`) is alive at `address` (its RPC host:port). */
   onServer?: (info: {id: string; name: string; address: string}) => void
+  /** The LAN keyring (gossip-keyring.ts); null or absent: unencrypted gossip. */
+  keyring?: GossipKeyring | null
 }
 
 export function memberTags(config: AgentConfig, nodeId: string, version: string, serverPort: number): Tags {
@@ -78,7 +82,11 @@ export async function startLanGossip(opts: LanGossipOptions): Promise<LanGossip>
     advertiseAddress: config.advertiseAddr, tags: memberTags(config, opts.nodeId, opts.version, opts.serverPort),
     // Starts above any incarnation a previous life of this node used, so a restart is believed at once.
     incarnation: Math.floor(Date.now() / 1000),
-    log,
+    log, cipher: opts.keyring?.cipher ?? null,
+  })
+  serveKeyringQueries(node, opts.keyring ?? null, (op, result) => {
+    if (result.Result) log.info(`serf: Received ${op}-key query`, {primary: result.PrimaryKey === '' ? undefined : `${result.PrimaryKey.slice(0, 6)}…`})
+    else log.error(`serf: ${op}-key query failed`, {error: result.Message})
   })
   let port: number
   try {

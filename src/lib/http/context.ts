@@ -9,6 +9,7 @@ import type {SessionTimers} from '../server/session-timers.js'
 import type {StateMachine} from '../state/state-machine.js'
 import type {Session} from '../state/types.js'
 import type {QueryOptions} from './query.js'
+import type {KeyringOp, KeyringResponse} from '../agent/keyring-ops.js'
 
 /** A gossip member as /v1/agent/members renders it: the wire shape the API client reads too. */
 export type MemberInfo = AgentMember
@@ -38,6 +39,8 @@ export interface AgentContext {
   requestShutdown(): void
   /** Marks a failed member left (`prune`: forgets it too); throws when no member has that name. */
   forceLeave(name: string, prune: boolean): void
+  /** Keyring operation fanned out to every member of each gossip pool (keyring-ops.ts); absent without gossip. */
+  keyringOperation?(op: KeyringOp, key: string, opts: {relayFactor: number; localOnly: boolean}): Promise<KeyringResponse[]>
 }
 
 export interface RequestContext {
