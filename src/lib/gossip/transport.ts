@@ -153,7 +153,11 @@ export class GossipTransport {
     this.stats.streamsOut++
     const where = `${to.address}:${to.port}`
     return new Promise((resolve, reject) => {
-      const socket = createConnection({host: to.address, port: to.port})
+      // Dial from the bound address (as UDP already sends from it), so peers see and log the
+      // address this member is known by, not whatever source the OS picks on a shared interface.
+      const local = this.#o.bindAddress
+      const fromBound = local !== '' && local !== '0.0.0.0' && local !== '::' && local.includes(':') === to.address.includes(':')
+      const socket = createConnection({host: to.address, port: to.port, ...(fromBound ? {localAddress: local} : {})})
       this.#sockets.add(socket)
       socket.setNoDelay(true)
       let done = false
