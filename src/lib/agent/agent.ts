@@ -53,6 +53,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   const serverPort = Number(role.address.replace(/^.*:/, ''))
   // ports.serf_lan = -1 disables gossip: the agent then lists only itself, as before gossip.
   let gossip: LanGossip | undefined
+  let gossipEncrypted = false
   if (config.ports.serfLan >= 0) {
     try {
       const keyring = setupGossipKeyring({
@@ -60,6 +61,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
         verifyOutgoing: config.encryptVerifyOutgoing, disableKeyringFile: config.disableKeyringFile,
         file: SERF_LAN_KEYRING, pool: 'LAN', log,
       })
+      gossipEncrypted = keyring !== null
       gossip = await startLanGossip({
         config, nodeId, version: io.version, serverPort, log: log.named('serf.lan'),
         onServer: config.server ? role.noteGossipServer : undefined, keyring,
@@ -91,6 +93,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
       if (!gossip) throw new Error('gossip is disabled (ports.serf_lan = -1)')
       if (!gossip.forceLeave(name, prune)) throw new Error(`agent: No node found with name '${name}'`)
     },
+    gossipEncrypted,
     keyringOperation: gossip && ((op, key, opts) => keyringOperation([
       {node: (gossip as LanGossip).node, wan: false, datacenter: config.datacenter, segment: ''},
     ], op, key, opts)),
@@ -109,7 +112,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     throw new Error(`Error starting HTTP server on ${config.clientAddrs.join(' ')} port ${config.ports.http}: ${(error as Error).message}`)
   }
   const httpAddresses = servers.map((s) => `${s.address.address.includes(':') ? `[${s.address.address}]` : s.address.address}:${s.address.port}`)
-  printBanner(io.stdout, config, {nodeId, version: io.version, httpPort: servers[0]?.address.port ?? config.ports.http})
+  printBanner(io.stdout, config, {nodeId, version: io.version, httpPort: servers[0]?.address.port ?? config.ports.http, gossipEncrypted})
   for (const address of httpAddresses) log.info('Started HTTP server', {address, network: 'tcp'})
 
   log.info('Consul agent running!')

@@ -39,6 +39,8 @@ export interface AgentContext {
   requestShutdown(): void
   /** Marks a failed member left (`prune`: forgets it too); throws when no member has that name. */
   forceLeave(name: string, prune: boolean): void
+  /** Whether the LAN pool encrypts (an -encrypt key or a keyring file); /v1/agent/self's serf_lan.encrypted. */
+  readonly gossipEncrypted?: boolean
   /** Keyring operation fanned out to every member of each gossip pool (keyring-ops.ts); absent without gossip. */
   keyringOperation?(op: KeyringOp, key: string, opts: {relayFactor: number; localOnly: boolean}): Promise<KeyringResponse[]>
 }
