@@ -11,8 +11,9 @@ import {startServerRole} from '../server/server-role.js'
 import type {AgentContext, MemberInfo} from '../http/context.js'
 import {startHttpServer, type HttpServerHandle} from '../http/server.js'
 import {memberTags, startLanGossip, toMemberInfo, type LanGossip} from './gossip.js'
-import {setupGossipKeyring, SERF_LAN_KEYRING} from './gossip-keyring.js'
+import {setupGossipKeyring, SERF_LAN_KEYRING, SERF_WAN_KEYRING} from './gossip-keyring.js'
 import {keyringOperation} from './keyring-ops.js'
+import {floodJoinWan, startWanGossip, wanSeeds, type WanGossip} from './gossip-wan.js'
 
 export interface RunningAgent {
   context: AgentContext
@@ -20,6 +21,8 @@ export interface RunningAgent {
   stop(): Promise<void>
   /** Resolves once a graceful leave (PUT /v1/agent/leave) has stopped the agent. */
   left: Promise<void>
+  /** Resolves when the agent must exit with an error (retry_max exhausted); it is stopping by then. */
+  fatal: Promise<Error>
 }
 
 export interface AgentIO {
@@ -51,25 +54,35 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   const role = await startServerRole({config, nodeId, state, logger: log.named('server')})
   const consensus = role.raft
   const serverPort = Number(role.address.replace(/^.*:/, ''))
+  let fatalResolve: (error: Error) => void = () => {}
+  const fatal = new Promise<Error>((resolve) => { fatalResolve = resolve })
+  let onFatal = (error: Error) => fatalResolve(error)
   // ports.serf_lan = -1 disables gossip: the agent then lists only itself, as before gossip.
   let gossip: LanGossip | undefined
+  let wan: WanGossip | undefined
   let gossipEncrypted = false
-  if (config.ports.serfLan >= 0) {
-    try {
-      const keyring = setupGossipKeyring({
-        dataDir: config.dataDir, encrypt: config.encrypt, verifyIncoming: config.encryptVerifyIncoming,
-        verifyOutgoing: config.encryptVerifyOutgoing, disableKeyringFile: config.disableKeyringFile,
-        file: SERF_LAN_KEYRING, pool: 'LAN', log,
-      })
+  const keyringFor = (file: string, pool: string) => setupGossipKeyring({
+    dataDir: config.dataDir, encrypt: config.encrypt, verifyIncoming: config.encryptVerifyIncoming,
+    verifyOutgoing: config.encryptVerifyOutgoing, disableKeyringFile: config.disableKeyringFile, file, pool, log,
+  })
+  try {
+    if (config.ports.serfLan >= 0) {
+      const keyring = keyringFor(SERF_LAN_KEYRING, 'LAN')
       gossipEncrypted = keyring !== null
       gossip = await startLanGossip({
         config, nodeId, version: io.version, serverPort, log: log.named('serf.lan'),
-        onServer: config.server ? role.noteGossipServer : undefined, keyring,
+        onServer: config.server ? role.noteGossipServer : undefined, onFatal: (error) => onFatal(error), keyring,
       })
-    } catch (error) {
-      await role.stop()
-      throw error
     }
+    // Servers only: the WAN pool (ports.serf_wan = -1 disables it).
+    if (config.server && config.ports.serfWan >= 0) {
+      wan = await startWanGossip({config, nodeId, version: io.version, serverPort, log: log.named('serf.wan'), onFatal: (error) => onFatal(error), keyring: keyringFor(SERF_WAN_KEYRING, 'WAN')})
+      if (gossip) floodJoinWan(gossip, wan, config, log.named('serf.wan'))
+    }
+  } catch (error) {
+    await gossip?.close()
+    await role.stop()
+    throw error
   }
   const lone: MemberInfo = toMemberInfo({
     name: config.nodeName, address: config.advertiseAddr, port: config.ports.serfLan,
@@ -85,8 +98,22 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
       await gossip.join([address])
     },
     leave: async () => {
+      // Consul leaves the WAN pool first, then the LAN pool.
+      if (wan) log.info('requesting a graceful leave of the WAN pool')
+      await wan?.leave()
       log.info('requesting a graceful leave of the LAN pool')
       await gossip?.leave()
+    },
+    wanMembers: () => (wan ? wan.members() : undefined),
+    joinWan: async (address) => {
+      if (!config.server) throw new Error('Must be a server to join WAN cluster')
+      if (!wan) throw new Error('the WAN pool is disabled (ports.serf_wan = -1)')
+      // No port: the serf WAN port (never the LAN default of the gossip node).
+      await wan.join(wanSeeds([address], config.ports.serfWan))
+    },
+    forceLeaveWan: (name, prune) => {
+      if (!wan) throw new Error(config.server ? 'the WAN pool is disabled (ports.serf_wan = -1)' : 'Must be a server to force-leave in the WAN pool')
+      if (!wan.forceLeave(name, prune)) throw new Error(`agent: No node found with name '${name}'`)
     },
     requestShutdown: () => requestStop(),
     forceLeave: (name, prune) => {
@@ -94,8 +121,10 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
       if (!gossip.forceLeave(name, prune)) throw new Error(`agent: No node found with name '${name}'`)
     },
     gossipEncrypted,
+    // Both pools, as Consul's keyring operations affect the LAN and WAN keyrings in lock-step.
     keyringOperation: gossip && ((op, key, opts) => keyringOperation([
       {node: (gossip as LanGossip).node, wan: false, datacenter: config.datacenter, segment: ''},
+      ...(wan ? [{node: wan.node, wan: true, datacenter: config.datacenter, segment: ''}] : []),
     ], op, key, opts)),
   }
 
@@ -107,6 +136,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     }
   } catch (error) {
     for (const server of servers) await server.close()
+    await wan?.close()
     await gossip?.close()
     await role.stop()
     throw new Error(`Error starting HTTP server on ${config.clientAddrs.join(' ')} port ${config.ports.http}: ${(error as Error).message}`)
@@ -125,6 +155,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   const stop = () => {
     stopping ??= (async () => {
       await Promise.all(servers.map((s) => s.close()))
+      await wan?.close()
       await gossip?.close()
       await role.stop()
       log.info('shutdown complete')
@@ -132,5 +163,9 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     return stopping
   }
   requestStop = () => { stop().then(leftResolve, leftResolve) }
-  return {context, httpAddresses, stop, left}
+  onFatal = (error) => {
+    log.error(error.message)
+    stop().then(() => fatalResolve(error), () => fatalResolve(error))
+  }
+  return {context, httpAddresses, stop, left, fatal}
 }

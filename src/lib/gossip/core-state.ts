@@ -67,6 +67,12 @@ export class GossipState {
   nextReconnectMs: number
   nextReapMs: number
   lastTickMs: number
+  /** Follow-up push-pulls still due after a join (GossipConfig.joinSyncs), the next one at nextJoinSyncMs. */
+  joinSyncsLeft = 0
+  nextJoinSyncMs = Infinity
+  joinSyncGapMs = 0
+  /** A member not to pick for the follow-up (the joiner itself, when we served its join). */
+  joinSyncExclude: string | null = null
   /** While leaving: when to give up waiting for the leave broadcast to drain. */
   leaveDeadlineMs: number | null = null
 
@@ -174,6 +180,31 @@ export class GossipState {
 
   requestStream(to: PeerAddress, toName: string | null, join: boolean): void {
     this.streams.push({id: ++this.streamId, to: {address: to.address, port: to.port}, toName, state: this.localState(join)})
+  }
+
+  /**
+   * Schedule `count` follow-up push-pulls (at least; pending ones are kept), the first after
+   * max(probeInterval, 4 × gossipInterval): by then the join's own broadcasts have had their chance,
+   * and a random member that still missed them is repaired with one O(N) exchange.
+   */
+  scheduleJoinSyncs(count: number, exclude: string | null): void {
+    if (count <= 0) return
+    const firstMs = Math.max(this.cfg.probeIntervalMs, 4 * this.cfg.gossipIntervalMs)
+    if (this.joinSyncsLeft === 0) this.joinSyncExclude = exclude
+    this.joinSyncsLeft = Math.max(this.joinSyncsLeft, count)
+    this.joinSyncGapMs = firstMs
+    this.nextJoinSyncMs = Math.min(this.nextJoinSyncMs, this.nowMs + firstMs)
+  }
+
+  /** Run a due follow-up push-pull (tick). */
+  tickJoinSync(): void {
+    if (this.joinSyncsLeft === 0 || this.nowMs < this.nextJoinSyncMs) return
+    this.joinSyncsLeft--
+    this.joinSyncGapMs *= 2
+    this.nextJoinSyncMs = this.joinSyncsLeft > 0 ? this.nowMs + this.joinSyncGapMs : Infinity
+    const exclude = this.joinSyncExclude
+    const [peer] = this.randomPeers(1, (m) => m.state === 'alive' && m.name !== exclude)
+    if (peer) this.requestStream(peer, peer.name, false)
   }
 
   localState(join: boolean): PushPullState {

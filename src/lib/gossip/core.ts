@@ -55,6 +55,7 @@ export class GossipCore {
     if (s.self.state !== 'alive') return
     for (const seed of seeds) s.requestStream(seed, null, true)
     s.broadcastSelfAlive()
+    s.scheduleJoinSyncs(s.cfg.joinSyncs, null)
   }
 
   /** Start a graceful leave: peers will report us `left`, never `failed`. */
@@ -158,6 +159,7 @@ export class GossipCore {
       const [peer] = s.randomPeers(1, (m) => m.state === 'alive')
       if (peer) s.requestStream(peer, peer.name, false)
     }
+    s.tickJoinSync()
     if (s.cfg.reconnectIntervalMs > 0 && s.nowMs >= s.nextReconnectMs) {
       s.nextReconnectMs = s.nowMs + s.cfg.reconnectIntervalMs
       const [peer] = s.randomPeers(1, (m) => m.state === 'failed')
@@ -255,7 +257,10 @@ export class GossipCore {
   /** A peer opened a push-pull with us: merge its state, then answer with ours (refutations included). */
   pushPullReply(remote: PushPullState, nowMs: number): PushPullState {
     this.pushPullResult(remote, nowMs)
-    return this.#s.localState(false)
+    const s = this.#s
+    // We are a join's seed: pass the joiner on to one more member by a full exchange soon.
+    if (remote.join && s.self.state === 'alive') s.scheduleJoinSyncs(Math.min(1, s.cfg.joinSyncs), remote.from)
+    return s.localState(false)
   }
 
   /** Everything to do since the last call; the core forgets it once returned. */

@@ -39,6 +39,12 @@ export interface AgentContext {
   requestShutdown(): void
   /** Marks a failed member left (`prune`: forgets it too); throws when no member has that name. */
   forceLeave(name: string, prune: boolean): void
+  /** WAN pool members (servers, named `<node>.<dc>`); undefined on an agent without a WAN pool. */
+  wanMembers?(): MemberInfo[] | undefined
+  /** Joins the WAN pool through `address` (host[:port], 8302 when omitted); rejects with the reason. */
+  joinWan?(address: string): Promise<void>
+  /** force-leave in the WAN pool only. */
+  forceLeaveWan?(name: string, prune: boolean): void
   /** Whether the LAN pool encrypts (an -encrypt key or a keyring file); /v1/agent/self's serf_lan.encrypted. */
   readonly gossipEncrypted?: boolean
   /** Keyring operation fanned out to every member of each gossip pool (keyring-ops.ts); absent without gossip. */
