@@ -110,7 +110,13 @@ describe('gossip encryption and keyring rotation on a three-server cluster', () 
         await sleep(50)
       }
     })()
-    const cli = (...args: string[]) => runCli(['keyring', ...args], {httpAddr: cluster.servers[0].httpAddr})
+    const steps: string[] = []
+    const cli = async (...args: string[]) => {
+      const t = Date.now()
+      const result = await runCli(['keyring', ...args], {httpAddr: cluster.servers[0].httpAddr})
+      steps.push(`${args[0].replace(/=.*/, '')} ${Date.now() - t} ms`)
+      return result
+    }
     const started = Date.now()
     const install = await cli(`-install=${K2}`)
     assert.equal(install.code, 0, install.stderr)
@@ -128,7 +134,7 @@ describe('gossip encryption and keyring rotation on a three-server cluster', () 
     await sleep(1500)
     stop = true
     await Promise.all([writer, watcher])
-    console.log(`# keyring: rotation took ${rotationMs} ms with ${writes} KV writes flowing; ${writeErrors.length} write errors, ${notAlive.length} non-alive observations`)
+    console.log(`# keyring: rotation took ${rotationMs} ms with ${writes} KV writes flowing; ${writeErrors.length} write errors, ${notAlive.length} non-alive observations; CLI calls: ${steps.join(', ')}`)
     assert.ok(writes > 10, `writes kept flowing (${writes})`)
     assert.deepEqual(writeErrors, [])
     assert.deepEqual(notAlive, [])

@@ -20,6 +20,12 @@ export interface PendingQuery {
 
 /** Seen (origin, id) pairs kept for deduplication; older ones are forgotten first. */
 const SEEN_QUERIES_MAX = 4096
+/**
+ * coord's addition: in a pool this small the origin also sends the query to every live member
+ * directly, so answers take one round trip instead of waiting for gossip rounds (a WAN gossip
+ * interval is 500 ms). Larger pools rely on dissemination alone, as serf does.
+ */
+const DIRECT_SEND_MAX_MEMBERS = 32
 /** serf's maximum relay factor. */
 export const MAX_RELAY_FACTOR = 5
 
@@ -37,6 +43,12 @@ export function startQuery(s: GossipState, name: string, payload: Uint8Array, ti
   s.pendingQueries.set(id, {id, name, deadlineMs: s.nowMs + timeoutMs, expected, responses: new Map()})
   const q: Query = {type: 'query', id, origin: s.name, address: s.self.address, port: s.self.port, name, payload, timeoutMs, relayFactor: Math.min(MAX_RELAY_FACTOR, Math.max(0, relayFactor))}
   handleQuery(s, q)
+  if (expected.size <= DIRECT_SEND_MAX_MEMBERS) {
+    for (const name of expected) {
+      const m = s.members.get(name)
+      if (m && name !== s.name) s.send(m, name, [q])
+    }
+  }
   return id
 }
 
