@@ -11,6 +11,8 @@ import {startServerRole} from '../server/server-role.js'
 import type {AgentContext, MemberInfo} from '../http/context.js'
 import {startHttpServer, type HttpServerHandle} from '../http/server.js'
 import {memberTags, startLanGossip, toMemberInfo, type LanGossip} from './gossip.js'
+import {setupGossipKeyring, SERF_LAN_KEYRING, SERF_WAN_KEYRING} from './gossip-keyring.js'
+import {keyringOperation} from './keyring-ops.js'
 import {floodJoinWan, startWanGossip, wanSeeds, type WanGossip} from './gossip-wan.js'
 
 export interface RunningAgent {
@@ -58,16 +60,23 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   // ports.serf_lan = -1 disables gossip: the agent then lists only itself, as before gossip.
   let gossip: LanGossip | undefined
   let wan: WanGossip | undefined
+  let gossipEncrypted = false
+  const keyringFor = (file: string, pool: string) => setupGossipKeyring({
+    dataDir: config.dataDir, encrypt: config.encrypt, verifyIncoming: config.encryptVerifyIncoming,
+    verifyOutgoing: config.encryptVerifyOutgoing, disableKeyringFile: config.disableKeyringFile, file, pool, log,
+  })
   try {
     if (config.ports.serfLan >= 0) {
+      const keyring = keyringFor(SERF_LAN_KEYRING, 'LAN')
+      gossipEncrypted = keyring !== null
       gossip = await startLanGossip({
         config, nodeId, version: io.version, serverPort, log: log.named('serf.lan'),
-        onServer: config.server ? role.noteGossipServer : undefined, onFatal: (error) => onFatal(error),
+        onServer: config.server ? role.noteGossipServer : undefined, onFatal: (error) => onFatal(error), keyring,
       })
     }
     // Servers only: the WAN pool (ports.serf_wan = -1 disables it).
     if (config.server && config.ports.serfWan >= 0) {
-      wan = await startWanGossip({config, nodeId, version: io.version, serverPort, log: log.named('serf.wan'), onFatal: (error) => onFatal(error)})
+      wan = await startWanGossip({config, nodeId, version: io.version, serverPort, log: log.named('serf.wan'), onFatal: (error) => onFatal(error), keyring: keyringFor(SERF_WAN_KEYRING, 'WAN')})
       if (gossip) floodJoinWan(gossip, wan, config, log.named('serf.wan'))
     }
   } catch (error) {
@@ -111,6 +120,12 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
       if (!gossip) throw new Error('gossip is disabled (ports.serf_lan = -1)')
       if (!gossip.forceLeave(name, prune)) throw new Error(`agent: No node found with name '${name}'`)
     },
+    gossipEncrypted,
+    // Both pools, as Consul's keyring operations affect the LAN and WAN keyrings in lock-step.
+    keyringOperation: gossip && ((op, key, opts) => keyringOperation([
+      {node: (gossip as LanGossip).node, wan: false, datacenter: config.datacenter, segment: ''},
+      ...(wan ? [{node: wan.node, wan: true, datacenter: config.datacenter, segment: ''}] : []),
+    ], op, key, opts)),
   }
 
   const servers: HttpServerHandle[] = []
@@ -127,7 +142,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     throw new Error(`Error starting HTTP server on ${config.clientAddrs.join(' ')} port ${config.ports.http}: ${(error as Error).message}`)
   }
   const httpAddresses = servers.map((s) => `${s.address.address.includes(':') ? `[${s.address.address}]` : s.address.address}:${s.address.port}`)
-  printBanner(io.stdout, config, {nodeId, version: io.version, httpPort: servers[0]?.address.port ?? config.ports.http})
+  printBanner(io.stdout, config, {nodeId, version: io.version, httpPort: servers[0]?.address.port ?? config.ports.http, gossipEncrypted})
   for (const address of httpAddresses) log.info('Started HTTP server', {address, network: 'tcp'})
 
   log.info('Consul agent running!')

@@ -6,6 +6,7 @@ import {join} from 'node:path'
 import {hostname} from 'node:os'
 import {parseDuration} from '../duration.js'
 import {parseLogLevel, type LogLevel} from './logger.js'
+import {validateGossipKey} from '../gossip/keyring.js'
 import {gossipTimingKeys, readGossipTiming, type GossipTiming} from './gossip-timing.js'
 
 export interface AgentConfig {
@@ -41,6 +42,11 @@ export interface AgentConfig {
    * exists (host, or host:port; port 8300 when omitted).
    */
   readonly retryJoin: readonly string[]
+  /** Gossip encryption key (base64, 16/24/32 bytes) or ''; the keyring file in the data dir wins (gossip-keyring.ts). */
+  readonly encrypt: string
+  readonly encryptVerifyIncoming: boolean
+  readonly encryptVerifyOutgoing: boolean
+  readonly disableKeyringFile: boolean
   /** `-join` / `start_join` alone (same form): the agent fails to start when none answers. */
   readonly startJoin: readonly string[]
   /** Time between retry-join attempts (`retry_interval`; coord's default 1s, Consul's 30s). */
@@ -75,6 +81,7 @@ const supportedKeys = new Set([
   'datacenter', 'data_dir', 'node_name', 'node_id', 'server', 'bootstrap', 'bootstrap_expect', 'bind_addr',
   'advertise_addr', 'client_addr', 'ports', 'log_level', 'log_json', 'ui', 'ui_config', 'enable_script_checks',
   'disable_remote_exec', 'session_ttl_min', 'limits', 'raft_snapshot_threshold', 'retry_join', 'start_join',
+  'encrypt', 'encrypt_verify_incoming', 'encrypt_verify_outgoing', 'disable_keyring_file',
   'retry_interval', 'retry_max', 'retry_join_wan', 'start_join_wan', 'retry_interval_wan', 'retry_max_wan',
   'rejoin_after_leave', 'gossip_lan', 'gossip_wan',
 ])
@@ -209,6 +216,17 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
     rejoinAfterLeave: read.bool('rejoin_after_leave', false),
     gossipLan,
     gossipWan,
+    encrypt: read.string('encrypt', '').trim(),
+    encryptVerifyIncoming: read.bool('encrypt_verify_incoming', true),
+    encryptVerifyOutgoing: read.bool('encrypt_verify_outgoing', true),
+    disableKeyringFile: read.bool('disable_keyring_file', false),
+  }
+  if (config.encrypt !== '') {
+    try {
+      validateGossipKey(config.encrypt)
+    } catch (error) {
+      problems.push(`encrypt has invalid key: ${(error as Error).message.replace(/^gossip key #1 /, 'the key ')}`)
+    }
   }
   if (config.retryIntervalMs === 0) problems.push('retry_interval: must be greater than zero')
   if (config.retryIntervalWanMs === 0) problems.push('retry_interval_wan: must be greater than zero')

@@ -7,6 +7,7 @@ import {startGossipPool, memberTags, type LanGossip} from './gossip.js'
 import {gossipConfigFor} from './gossip-timing.js'
 import type {AgentConfig} from './config.js'
 import type {Logger} from './logger.js'
+import type {GossipKeyring} from './gossip-keyring.js'
 
 export type WanGossip = LanGossip
 
@@ -17,6 +18,8 @@ export interface WanGossipOptions {
   serverPort: number
   log: Logger
   onFatal?: (error: Error) => void
+  /** The WAN keyring (serf/remote.keyring); null or absent: unencrypted. */
+  keyring?: GossipKeyring | null
 }
 
 /** `<node>.<dc>`: the WAN member name of a server. */
@@ -42,7 +45,7 @@ export async function startWanGossip(opts: WanGossipOptions): Promise<WanGossip>
     tags, startSeeds: wanSeeds(config.startJoinWan, config.ports.serfWan),
     retrySeeds: wanSeeds(config.retryJoinWan.filter((a) => !config.startJoinWan.includes(a)), config.ports.serfWan),
     retryIntervalMs: config.retryIntervalWanMs, retryMax: config.retryMaxWan,
-    snapshotFile: 'remote.snapshot', config, log: opts.log, onFatal: opts.onFatal,
+    snapshotFile: 'remote.snapshot', config, log: opts.log, onFatal: opts.onFatal, keyring: opts.keyring,
   })
 }
 

@@ -14,6 +14,8 @@ import type {Member, MemberState, Tags} from '../gossip/types.js'
 import type {MemberInfo} from '../http/context.js'
 import type {AgentConfig} from './config.js'
 import type {Logger} from './logger.js'
+import type {GossipKeyring} from './gossip-keyring.js'
+import {serveKeyringQueries} from './keyring-ops.js'
 
 /** Serf member status numbers (SPEC-http §5). A suspect member is still `alive` to serf. */
 const STATUS: Record<MemberState, number> = {alive: 1, suspect: 1, leaving: 2, left: 3, failed: 4}
@@ -42,6 +44,8 @@ export interface LanGossipOptions {
   onServer?: (info: {id: string; name: string; address: string}) => void
   /** Retry-join gave up (retry_max): the agent must exit with this error. */
   onFatal?: (error: Error) => void
+  /** The LAN keyring (gossip-keyring.ts); null or absent: unencrypted gossip. */
+  keyring?: GossipKeyring | null
 }
 
 export function memberTags(config: AgentConfig, nodeId: string, version: string, serverPort: number): Tags {
@@ -88,7 +92,7 @@ export async function startLanGossip(opts: LanGossipOptions): Promise<LanGossip>
     startSeeds: gossipSeeds(config.startJoin, config.ports.serfLan),
     retrySeeds: gossipSeeds(config.retryJoin.filter((a) => !config.startJoin.includes(a)), config.ports.serfLan),
     retryIntervalMs: config.retryIntervalMs, retryMax: config.retryMax,
-    snapshotFile: 'local.snapshot', config, log, onFatal: opts.onFatal,
+    snapshotFile: 'local.snapshot', config, log, onFatal: opts.onFatal, keyring: opts.keyring,
   })
   const noteServer = (m: Member) => {
     if (m.state !== 'alive' || m.tags.role !== 'consul' || !m.tags.port || !m.tags.id || !opts.onServer) return
@@ -120,6 +124,8 @@ export interface GossipPoolOptions {
   log: Logger
   /** Retry-join gave up: the agent must exit with this error. */
   onFatal?: (error: Error) => void
+  /** The pool's keyring (gossip-keyring.ts); null or absent: unencrypted gossip. */
+  keyring?: GossipKeyring | null
 }
 
 /**
@@ -133,7 +139,11 @@ export async function startGossipPool(o: GossipPoolOptions): Promise<LanGossip> 
     advertiseAddress: config.advertiseAddr, tags: o.tags, config: o.gossip,
     // Starts above any incarnation a previous life of this node used, so a restart is believed at once.
     incarnation: Math.floor(Date.now() / 1000),
-    log,
+    log, cipher: o.keyring?.cipher ?? null,
+  })
+  serveKeyringQueries(node, o.keyring ?? null, (op, result) => {
+    if (result.Result) log.info(`serf: Received ${op}-key query`, {primary: result.PrimaryKey === '' ? undefined : `${result.PrimaryKey.slice(0, 6)}…`})
+    else log.error(`serf: ${op}-key query failed`, {error: result.Message})
   })
   let port: number
   try {

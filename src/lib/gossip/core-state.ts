@@ -8,7 +8,8 @@ import type {GossipConfig} from './config.js'
 import {LamportClock} from './lamport.js'
 import type {Rng} from '../raft/rng.js'
 import type {Suspicion} from './suspicion.js'
-import type {Broadcast, GossipMessage, Member, MemberEventType, MemberState, OutboundPacket, PeerAddress, PushPullState, ReceivedUserEvent, StreamRequest, MemberEvent, Tags} from './types.js'
+import type {PendingQuery} from './core-query.js'
+import type {Broadcast, GossipMessage, Member, MemberEventType, MemberState, OutboundPacket, PeerAddress, PushPullState, ReceivedUserEvent, StreamRequest, MemberEvent, Tags, ReceivedQuery, QueryResult} from './types.js'
 import {packetSizeBytes} from './wire-size.js'
 import {invariantChecker, type Assert} from '../invariant.js'
 
@@ -79,6 +80,11 @@ export class GossipState {
   streams: StreamRequest[] = []
   events: MemberEvent[] = []
   userEvents: ReceivedUserEvent[] = []
+  /** Queries (core-query.ts): to answer, outcomes of ours, ours in flight, and those already seen. */
+  queries: ReceivedQuery[] = []
+  queryResults: QueryResult[] = []
+  readonly pendingQueries = new Map<number, PendingQuery>()
+  readonly seenQueries = new Set<string>()
 
   constructor(readonly self: Member, readonly cfg: Readonly<GossipConfig>, readonly rng: Rng, public nowMs: number) {
     this.awareness = new Awareness(cfg.awarenessMaxMultiplier)

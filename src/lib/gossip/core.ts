@@ -15,9 +15,10 @@ import {GossipConfigError} from './errors.js'
 import {handleAlive, handleDead, handleLeave, handleSuspect, mergeRemoteState, reap, suspicionExpired} from './core-members.js'
 import {abandonProbe, handleAck, handleIndirectPing, handleNack, handlePing, pingSuspect, tickProbe} from './core-probe.js'
 import {GossipState, isLive} from './core-state.js'
+import {expireQueries, handleQuery, handleQueryRelay, handleQueryResponse, respondToQuery, startQuery} from './core-query.js'
 import {validateGossipConfig, type GossipConfig} from './config.js'
 import type {Rng} from '../raft/rng.js'
-import type {GossipMessage, GossipReady, GossipStatus, Member, Packet, PeerAddress, PushPullState, Tags} from './types.js'
+import type {GossipMessage, GossipReady, GossipStatus, Member, Packet, PeerAddress, PushPullState, ReceivedQuery, Tags} from './types.js'
 
 export interface GossipCoreOptions {
   config: GossipConfig
@@ -104,6 +105,22 @@ export class GossipCore {
     s.userEvents.push({ltime, name, payload})
   }
 
+  /**
+   * Ask every member (us included) a question (core-query.ts); returns the query's id. Answers come
+   * back through respond() on each member; the outcome arrives in ready().queryResults.
+   */
+  query(name: string, payload: Uint8Array, timeoutMs: number, relayFactor = 0): number {
+    return startQuery(this.#s, name, payload, timeoutMs, relayFactor)
+  }
+
+  /** Answer a query delivered in ready().queries (ignored past its deadline). */
+  respond(query: ReceivedQuery, payload: Uint8Array, nowMs: number): void {
+    const s = this.#s
+    if (s.self.state === 'left') return
+    s.nowMs = Math.max(s.nowMs, nowMs)
+    respondToQuery(s, query, payload)
+  }
+
   /** Advance time to `nowMs` (monotonic; smaller values are ignored) and fire due timers. */
   tick(nowMs: number): void {
     const s = this.#s
@@ -132,6 +149,7 @@ export class GossipCore {
       }
     }
     tickProbe(s)
+    if (s.pendingQueries.size > 0) expireQueries(s)
     if (s.nowMs >= s.nextGossipMs) {
       s.nextGossipMs = s.nowMs + s.cfg.gossipIntervalMs
       this.#gossip()
@@ -215,6 +233,15 @@ export class GossipCore {
             s.broadcast(`event:${m.ltime}:${m.name}`, m)
           }
           break
+        case 'query':
+          handleQuery(s, m)
+          break
+        case 'queryResponse':
+          handleQueryResponse(s, m)
+          break
+        case 'queryRelay':
+          handleQueryRelay(s, m)
+          break
       }
     }
   }
@@ -239,17 +266,19 @@ export class GossipCore {
   /** Everything to do since the last call; the core forgets it once returned. */
   ready(): GossipReady {
     const s = this.#s
-    const out: GossipReady = {packets: s.packets, streams: s.streams, events: s.events, userEvents: s.userEvents}
+    const out: GossipReady = {packets: s.packets, streams: s.streams, events: s.events, userEvents: s.userEvents, queries: s.queries, queryResults: s.queryResults}
     s.packets = []
     s.streams = []
     s.events = []
     s.userEvents = []
+    s.queries = []
+    s.queryResults = []
     return out
   }
 
   hasReady(): boolean {
     const s = this.#s
-    return s.packets.length > 0 || s.streams.length > 0 || s.events.length > 0 || s.userEvents.length > 0
+    return s.packets.length > 0 || s.streams.length > 0 || s.events.length > 0 || s.userEvents.length > 0 || s.queries.length > 0 || s.queryResults.length > 0
   }
 
   /** Copies of every known member (us included), in no particular order. */

@@ -22,7 +22,7 @@ export function agentStats(agent: AgentContext): Record<string, Record<string, s
     },
     serf_lan: {
       members: String(members.length), failed: String(members.filter((m) => m.Status === 4).length),
-      left: String(members.filter((m) => m.Status === 3).length), encrypted: 'false', health_score: '0',
+      left: String(members.filter((m) => m.Status === 3).length), encrypted: String(agent.gossipEncrypted ?? false), health_score: '0',
       member_time: '1', event_time: '1', query_time: '1', intent_queue: '0', event_queue: '0', query_queue: '0',
     },
   }

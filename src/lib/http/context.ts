@@ -9,6 +9,7 @@ import type {SessionTimers} from '../server/session-timers.js'
 import type {StateMachine} from '../state/state-machine.js'
 import type {Session} from '../state/types.js'
 import type {QueryOptions} from './query.js'
+import type {KeyringOp, KeyringResponse} from '../agent/keyring-ops.js'
 
 /** A gossip member as /v1/agent/members renders it: the wire shape the API client reads too. */
 export type MemberInfo = AgentMember
@@ -44,6 +45,10 @@ export interface AgentContext {
   joinWan?(address: string): Promise<void>
   /** force-leave in the WAN pool only. */
   forceLeaveWan?(name: string, prune: boolean): void
+  /** Whether the LAN pool encrypts (an -encrypt key or a keyring file); /v1/agent/self's serf_lan.encrypted. */
+  readonly gossipEncrypted?: boolean
+  /** Keyring operation fanned out to every member of each gossip pool (keyring-ops.ts); absent without gossip. */
+  keyringOperation?(op: KeyringOp, key: string, opts: {relayFactor: number; localOnly: boolean}): Promise<KeyringResponse[]>
 }
 
 export interface RequestContext {
