@@ -11,6 +11,7 @@ import {startServerRole} from '../server/server-role.js'
 import type {AgentContext, MemberInfo} from '../http/context.js'
 import {startHttpServer, type HttpServerHandle} from '../http/server.js'
 import {memberTags, startLanGossip, toMemberInfo, type LanGossip} from './gossip.js'
+import {UserEvents} from './user-events.js'
 
 export interface RunningAgent {
   context: AgentContext
@@ -67,7 +68,15 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     tags: memberTags(config, nodeId, io.version, serverPort), state: 'alive',
   })
   let requestStop: () => void = () => {}
+  // User events ride the LAN pool; every one gossip delivers (ours too) comes back through receive().
+  const userEvents = new UserEvents({
+    nodeName: config.nodeName, log: log.named('events'),
+    broadcast: gossip && ((name, payload) => gossip.node.userEvent(name, payload)),
+    localServices: () => context.localServices?.() ?? [],
+  })
+  gossip?.node.on('userEvent', (event) => userEvents.receive(event))
   const context: AgentContext = {
+    userEvents,
     config, nodeId, version: io.version, state, consensus, sessionTimers: role.sessionTimers, logs, log,
     startedAt: new Date(), members: () => gossip?.members() ?? [lone], now: () => Date.now(), registerSelf: role.registerSelf,
     renewSession: role.renewSession,

@@ -8,6 +8,8 @@ import type {Consensus} from '../server/consensus.js'
 import type {SessionTimers} from '../server/session-timers.js'
 import type {StateMachine} from '../state/state-machine.js'
 import type {Session} from '../state/types.js'
+import type {UserEvents} from '../agent/user-events.js'
+import type {LocalService} from '../events/filter.js'
 import type {QueryOptions} from './query.js'
 
 /** A gossip member as /v1/agent/members renders it: the wire shape the API client reads too. */
@@ -38,6 +40,10 @@ export interface AgentContext {
   requestShutdown(): void
   /** Marks a failed member left (`prune`: forgets it too); throws when no member has that name. */
   forceLeave(name: string, prune: boolean): void
+  /** User events: fire into the LAN pool, and the ring /v1/event/list reads (events branch). */
+  readonly userEvents?: UserEvents
+  /** Services registered on this agent, for event/exec filters (contract 4, agent-local fills it). */
+  localServices?(): LocalService[]
 }
 
 export interface RequestContext {
