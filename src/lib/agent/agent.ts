@@ -12,6 +12,7 @@ import type {AgentContext, MemberInfo} from '../http/context.js'
 import {startHttpServer, type HttpServerHandle} from '../http/server.js'
 import {memberTags, startLanGossip, toMemberInfo, type LanGossip} from './gossip.js'
 import {UserEvents} from './user-events.js'
+import {handleRemoteExec} from './remote-exec.js'
 
 export interface RunningAgent {
   context: AgentContext
@@ -68,11 +69,22 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     tags: memberTags(config, nodeId, io.version, serverPort), state: 'alive',
   })
   let requestStop: () => void = () => {}
+  /** Where remote exec reaches this agent's own HTTP API (set once the listeners are up). */
+  let selfHttpAddress: string | undefined = undefined
   // User events ride the LAN pool; every one gossip delivers (ours too) comes back through receive().
   const userEvents = new UserEvents({
     nodeName: config.nodeName, log: log.named('events'),
     broadcast: gossip && ((name, payload) => gossip.node.userEvent(name, payload)),
     localServices: () => context.localServices?.() ?? [],
+    onRemoteExec: (event) => {
+      if (config.disableRemoteExec) {
+        log.info('agent: ignoring remote exec event, disabled (disable_remote_exec = true)', {id: event.ID})
+      } else if (!selfHttpAddress) {
+        log.warn('agent: ignoring remote exec event: the HTTP API is not up yet', {id: event.ID})
+      } else {
+        void handleRemoteExec(event, {nodeName: config.nodeName, httpAddress: selfHttpAddress, log: log.named('rexec')})
+      }
+    },
   })
   gossip?.node.on('userEvent', (event) => userEvents.receive(event))
   const context: AgentContext = {
@@ -108,6 +120,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     throw new Error(`Error starting HTTP server on ${config.clientAddrs.join(' ')} port ${config.ports.http}: ${(error as Error).message}`)
   }
   const httpAddresses = servers.map((s) => `${s.address.address.includes(':') ? `[${s.address.address}]` : s.address.address}:${s.address.port}`)
+  selfHttpAddress = httpAddresses[0]?.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:')
   printBanner(io.stdout, config, {nodeId, version: io.version, httpPort: servers[0]?.address.port ?? config.ports.http})
   for (const address of httpAddresses) log.info('Started HTTP server', {address, network: 'tcp'})
 
