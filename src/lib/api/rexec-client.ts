@@ -3,7 +3,7 @@
 // and renders (lib/cli/exec-wait.ts); other programs may use it as a library.
 import type {ApiClient} from './client.js'
 import {eventFire} from './event.js'
-import {kvDelete, kvGet, kvKeys, kvPut} from './kv.js'
+import {kvDelete, kvList, kvPut, type KVPair} from './kv.js'
 import {REXEC_EVENT, REXEC_RENEW_MS, REXEC_TTL, classifyResultKey, encodeSpec, jobDir, jobKey, type RExecSpec} from './rexec.js'
 import {sessionCreate, sessionDestroy, sessionRenew} from './session.js'
 import type {TimedQueue} from '../timed-queue.js'
@@ -88,57 +88,45 @@ export class RemoteExecJob {
   }
 
   /**
-   * Watches `<dir>/` with blocking key listings (each `waitMs` at most) and pushes every new
-   * ack / output / heartbeat / exit into `results` until `signal` aborts.
+   * Watches `<dir>/` with blocking recursive reads (each `waitMs` at most) and pushes every new
+   * ack / output / heartbeat / exit into `results` until `signal` aborts. Consul lists keys and
+   * then GETs each new one; one recursive read carries the values too, so a wake-up costs one
+   * request however many nodes answered (chunks are ≤ 4 KiB, jobs are short).
    */
   async stream(results: TimedQueue<RExecResult>, waitMs: number, signal: AbortSignal): Promise<void> {
     const dir = this.dir
     const seen = new Set<string>()
     let index = 0
     while (!signal.aborted) {
-      let keys: string[]
+      let pairs: KVPair[]
       try {
-        const answer = await kvKeys(this.client, `${dir}/`, '', {waitIndex: index, waitMs, signal})
+        const answer = await kvList(this.client, `${dir}/`, {waitIndex: index, waitMs, signal})
         if (answer.meta.lastIndex === index) continue
         index = answer.meta.lastIndex
-        keys = answer.keys
+        pairs = answer.pairs
       } catch (error) {
         if (!signal.aborted) results.push({kind: 'error', message: `Failed to read results: ${(error as Error).message}`, fatal: true})
         return
       }
-      // Within one listing, acks before output before exits: keys sort `exit` before `out/`, but a
+      // Within one read, acks before output before exits: keys sort `exit` before `out/`, but a
       // node's output must print before its "finished" line.
-      const fresh = keys.filter((key) => !seen.has(key)).map((key) => ({key, what: classifyResultKey(key, dir)}))
+      const fresh = pairs.filter((p) => !seen.has(p.key)).map((pair) => ({pair, what: classifyResultKey(pair.key, dir)}))
       fresh.sort((a, b) => RANK[a.what.kind] - RANK[b.what.kind])
-      for (const {key, what} of fresh) {
-        seen.add(key)
+      for (const {pair, what} of fresh) {
+        seen.add(pair.key)
         if (what.kind === 'job') continue
         if (what.kind === 'unknown') {
-          results.push({kind: 'error', message: `Unknown key '${key.slice(dir.length + 1)}', ignoring.`, fatal: false})
-          continue
-        }
-        if (what.kind === 'ack') {
+          results.push({kind: 'error', message: `Unknown key '${pair.key.slice(dir.length + 1)}', ignoring.`, fatal: false})
+        } else if (what.kind === 'ack') {
           results.push({kind: 'ack', node: what.node})
-          continue
-        }
-        let value: Buffer
-        try {
-          const {pair} = await kvGet(this.client, key, {signal})
-          if (!pair) throw new Error('not found')
-          value = pair.value
-        } catch (error) {
-          if (signal.aborted) return
-          results.push({kind: 'error', message: `Failed to read key '${key}': ${(error as Error).message}`, fatal: false})
-          continue
-        }
-        if (what.kind === 'exit') {
-          const text = value.toString('utf8')
+        } else if (what.kind === 'exit') {
+          const text = pair.value.toString('utf8')
           if (!/^-?\d+$/.test(text)) results.push({kind: 'error', message: `Failed to parse exit code '${text}'`, fatal: false})
           else results.push({kind: 'exit', node: what.node, code: Number(text)})
-        } else if (value.length === 0) {
+        } else if (pair.value.length === 0) {
           results.push({kind: 'heartbeat', node: what.node})
         } else {
-          results.push({kind: 'output', node: what.node, output: value})
+          results.push({kind: 'output', node: what.node, output: pair.value})
         }
       }
     }
