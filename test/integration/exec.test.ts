@@ -1,12 +1,14 @@
 // Remote exec on real agents: five servers with disable_remote_exec = false run `coord exec` jobs
 // and stream every node's output and exit code back through KV; a failing command gives exit 2;
 // a node filter picks nodes; the job's keys and session are gone afterwards; a default agent
-// (remote exec disabled) refuses, and the CLI says so.
+// (remote exec disabled) refuses, and the CLI says so; SIGINT cleans up and the agent kills the
+// abandoned command.
 import {describe, it, before, after} from 'node:test'
 import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
 import {existsSync, rmSync} from 'node:fs'
 import type {AgentMember} from '../../src/lib/api/agent.js'
-import {runCli, startAgent, useCluster, type TestAgent} from '../helpers/agent.js'
+import {coordBin, runCli, startAgent, useCluster, type TestAgent} from '../helpers/agent.js'
 import {http, sleep} from '../helpers/http.js'
 
 const NODES = 5
@@ -94,5 +96,35 @@ describe('coord exec against an agent with remote exec disabled (the default)', 
     assert.match(agent.output(), /ignoring remote exec event, disabled/)
     assert.equal(existsSync(marker), false, 'the command did not run')
     assert.equal((await http(agent.httpAddr, 'GET', '/v1/kv/_rexec?recurse')).status, 404)
+  })
+})
+
+describe('coord exec interrupted', () => {
+  let agent: TestAgent
+  before(async () => { agent = await startAgent({args: ['-disable-remote-exec=false']}) })
+  after(async () => { await agent.stop() })
+
+  it('SIGINT ends it with exit 1, removes the job, and the agent kills the abandoned command', async () => {
+    const marker = `/tmp/coord-exec-interrupted-${process.pid}`
+    rmSync(marker, {force: true})
+    const child = spawn(process.execPath, [coordBin, 'exec', '-verbose', '-wait=1s', `sleep 8; touch ${marker}`], {
+      env: {...process.env, CONSUL_HTTP_ADDR: agent.httpAddr, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+    const start = Date.now()
+    while (!/acknowledged/.test(stdout)) {
+      assert.ok(Date.now() - start < 20_000, `no ack: ${stdout}`)
+      await sleep(50)
+    }
+    child.kill('SIGINT')
+    assert.equal(await exited, 1)
+    assert.equal((await http(agent.httpAddr, 'GET', '/v1/kv/_rexec?recurse')).status, 404)
+    assert.deepEqual((await http(agent.httpAddr, 'GET', '/v1/session/list')).json(), [])
+    // The agent's next heartbeat (every -wait = 1 s) fails, so it kills the job before `touch`.
+    await sleep(9000)
+    assert.equal(existsSync(marker), false, 'the abandoned command was killed')
+    assert.match(agent.output(), /failed to write output for remote exec job/)
   })
 })
