@@ -25,6 +25,8 @@ export interface AgentContext {
   readonly logs: LogHub
   readonly log: Logger
   readonly startedAt: Date
+  /** User events: fire into the LAN pool, and the ring /v1/event/list reads (events branch). */
+  readonly userEvents?: UserEvents
   members(): MemberInfo[]
   /** Wall clock for commands' `now` (lock-delay windows); injectable for tests. */
   now(): number
@@ -40,8 +42,6 @@ export interface AgentContext {
   requestShutdown(): void
   /** Marks a failed member left (`prune`: forgets it too); throws when no member has that name. */
   forceLeave(name: string, prune: boolean): void
-  /** User events: fire into the LAN pool, and the ring /v1/event/list reads (events branch). */
-  readonly userEvents?: UserEvents
   /** Services registered on this agent, for event/exec filters (contract 4, agent-local fills it). */
   localServices?(): LocalService[]
 }
