@@ -1,3 +1,4 @@
+import {agentSelf} from '../lib/api/agent.js'
 import {RExecSetupError, RemoteExecJob, type RExecResult} from '../lib/api/rexec-client.js'
 import {REXEC_PREFIX, type RExecSpec} from '../lib/api/rexec.js'
 import {BaseCommand} from '../lib/cli/base-command.js'
@@ -40,6 +41,8 @@ export default class Exec extends BaseCommand {
     validateFilterFlags(flags)
 
     const client = await this.api()
+    // Consul asks the agent who it is first, so an unreachable agent gets its usual message.
+    await agentSelf(client).catch((error: unknown) => { throw new CommandError(`Error querying Consul agent: ${(error as Error).message}`, {cause: error}) })
     const abort = new AbortController()
     const onSignal = () => abort.abort()
     process.once('SIGINT', onSignal)
