@@ -34,6 +34,7 @@ export default class Agent extends BaseCommand {
     'log-json': boolFlag({description: 'Write log lines as JSON objects.'}),
     ui: boolFlag({description: 'Serve the web UI.'}),
     'enable-script-checks': boolFlag({description: 'Allow script health checks (off by default: they run arbitrary commands).'}),
+    'disable-remote-exec': boolFlag({description: 'Refuse `coord exec` jobs (default true; -disable-remote-exec=false lets this agent run them).'}),
     domain: stringFlag({description: 'DNS domain (default consul.).'}),
     encrypt: stringFlag({description: 'Gossip encryption key (coord keygen).'}),
     join: listFlag({description: 'Address of an agent to join at start; the agent fails to start if none answers. May be repeated.'}),

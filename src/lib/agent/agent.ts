@@ -14,6 +14,8 @@ import {memberTags, startLanGossip, toMemberInfo, type LanGossip} from './gossip
 import {setupGossipKeyring, SERF_LAN_KEYRING, SERF_WAN_KEYRING} from './gossip-keyring.js'
 import {keyringOperation} from './keyring-ops.js'
 import {floodJoinWan, startWanGossip, wanSeeds, type WanGossip} from './gossip-wan.js'
+import {UserEvents} from './user-events.js'
+import {handleRemoteExec} from './remote-exec.js'
 
 export interface RunningAgent {
   context: AgentContext
@@ -89,7 +91,26 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     tags: memberTags(config, nodeId, io.version, serverPort), state: 'alive',
   })
   let requestStop: () => void = () => {}
+  /** Where remote exec reaches this agent's own HTTP API (set once the listeners are up). */
+  let selfHttpAddress: string | undefined = undefined
+  // User events ride the LAN pool; every one gossip delivers (ours too) comes back through receive().
+  const userEvents = new UserEvents({
+    nodeName: config.nodeName, log: log.named('events'),
+    broadcast: gossip && ((name, payload) => gossip.node.userEvent(name, payload)),
+    localServices: () => context.localServices?.() ?? [],
+    onRemoteExec: (event) => {
+      if (config.disableRemoteExec) {
+        log.info('agent: ignoring remote exec event, disabled (disable_remote_exec = true)', {id: event.ID})
+      } else if (!selfHttpAddress) {
+        log.warn('agent: ignoring remote exec event: the HTTP API is not up yet', {id: event.ID})
+      } else {
+        void handleRemoteExec(event, {nodeName: config.nodeName, httpAddress: selfHttpAddress, log: log.named('rexec')})
+      }
+    },
+  })
+  gossip?.node.on('userEvent', (event) => userEvents.receive(event))
   const context: AgentContext = {
+    userEvents,
     config, nodeId, version: io.version, state, consensus, sessionTimers: role.sessionTimers, logs, log,
     startedAt: new Date(), members: () => gossip?.members() ?? [lone], now: () => Date.now(), registerSelf: role.registerSelf,
     renewSession: role.renewSession,
@@ -143,6 +164,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   }
   const httpAddresses = servers.map((s) => `${s.address.address.includes(':') ? `[${s.address.address}]` : s.address.address}:${s.address.port}`)
   printBanner(io.stdout, config, {nodeId, version: io.version, httpPort: servers[0]?.address.port ?? config.ports.http, gossipEncrypted})
+  selfHttpAddress = httpAddresses[0]?.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:')
   for (const address of httpAddresses) log.info('Started HTTP server', {address, network: 'tcp'})
 
   log.info('Consul agent running!')

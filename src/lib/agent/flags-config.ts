@@ -14,6 +14,7 @@ const flagToKey: Record<string, string> = {
   'retry-join': 'retry_join', join: 'start_join', 'retry-interval': 'retry_interval', 'retry-max': 'retry_max',
   rejoin: 'rejoin_after_leave', 'retry-join-wan': 'retry_join_wan', 'join-wan': 'start_join_wan',
   'retry-interval-wan': 'retry_interval_wan', 'retry-max-wan': 'retry_max_wan',
+  'disable-remote-exec': 'disable_remote_exec',
 }
 
 export function rawConfigFromFlags(values: AgentFlagValues, set: ReadonlySet<string>): Record<string, unknown> {

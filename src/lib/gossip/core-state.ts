@@ -239,9 +239,12 @@ export class GossipState {
     return out
   }
 
-  /** Deduplicate a user event; true when it is new. */
-  seeEvent(ltime: number, name: string, size: number): boolean {
-    const key = `${ltime}:${name}:${size}`
+  /**
+   * Deduplicate a user event; true when it is new. Identity is (Lamport time, name, payload bytes),
+   * as serf compares them: two agents may fire same-named events of equal size at the same time.
+   */
+  seeEvent(ltime: number, name: string, payload: Uint8Array): boolean {
+    const key = userEventKey(ltime, name, payload)
     if (this.seenEvents.has(key)) return false
     this.seenEvents.add(key)
     if (this.seenEvents.size > SEEN_EVENTS_MAX) this.seenEvents.delete(this.seenEvents.values().next().value as string)
@@ -259,6 +262,11 @@ export class GossipState {
     const s = this.self
     this.broadcast(s.name, {type: 'alive', node: s.name, incarnation: s.incarnation, address: s.address, port: s.port, tags: s.tags})
   }
+}
+
+/** The identity of a user event: the broadcast-queue key and the dedup key. */
+export function userEventKey(ltime: number, name: string, payload: Uint8Array): string {
+  return `event:${ltime}:${name}:${Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('base64')}`
 }
 
 export function sameTags(a: Tags, b: Tags): boolean {

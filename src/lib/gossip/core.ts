@@ -14,8 +14,8 @@
 import {GossipConfigError} from './errors.js'
 import {handleAlive, handleDead, handleLeave, handleSuspect, mergeRemoteState, reap, suspicionExpired} from './core-members.js'
 import {abandonProbe, handleAck, handleIndirectPing, handleNack, handlePing, pingSuspect, tickProbe} from './core-probe.js'
-import {GossipState, isLive} from './core-state.js'
 import {expireQueries, handleQuery, handleQueryRelay, handleQueryResponse, respondToQuery, startQuery} from './core-query.js'
+import {GossipState, isLive, userEventKey} from './core-state.js'
 import {validateGossipConfig, type GossipConfig} from './config.js'
 import type {Rng} from '../raft/rng.js'
 import type {GossipMessage, GossipReady, GossipStatus, Member, Packet, PeerAddress, PushPullState, ReceivedQuery, Tags} from './types.js'
@@ -100,8 +100,8 @@ export class GossipCore {
   userEvent(name: string, payload: Uint8Array): void {
     const s = this.#s
     const ltime = s.lamport.increment()
-    s.seeEvent(ltime, name, payload.length)
-    s.broadcast(`event:${ltime}:${name}`, {type: 'userEvent', ltime, name, payload})
+    s.seeEvent(ltime, name, payload)
+    s.broadcast(userEventKey(ltime, name, payload), {type: 'userEvent', ltime, name, payload})
     s.userEvents.push({ltime, name, payload})
   }
 
@@ -228,9 +228,9 @@ export class GossipCore {
           break
         case 'userEvent':
           s.lamport.witness(m.ltime)
-          if (s.seeEvent(m.ltime, m.name, m.payload.length)) {
+          if (s.seeEvent(m.ltime, m.name, m.payload)) {
             s.userEvents.push({ltime: m.ltime, name: m.name, payload: m.payload})
-            s.broadcast(`event:${m.ltime}:${m.name}`, m)
+            s.broadcast(userEventKey(m.ltime, m.name, m.payload), m)
           }
           break
         case 'query':

@@ -8,6 +8,8 @@ import type {Consensus} from '../server/consensus.js'
 import type {SessionTimers} from '../server/session-timers.js'
 import type {StateMachine} from '../state/state-machine.js'
 import type {Session} from '../state/types.js'
+import type {UserEvents} from '../agent/user-events.js'
+import type {LocalService} from '../events/filter.js'
 import type {QueryOptions} from './query.js'
 import type {KeyringOp, KeyringResponse} from '../agent/keyring-ops.js'
 
@@ -24,6 +26,8 @@ export interface AgentContext {
   readonly logs: LogHub
   readonly log: Logger
   readonly startedAt: Date
+  /** User events: fire into the LAN pool, and the ring /v1/event/list reads (events branch). */
+  readonly userEvents?: UserEvents
   members(): MemberInfo[]
   /** Wall clock for commands' `now` (lock-delay windows); injectable for tests. */
   now(): number
@@ -49,6 +53,8 @@ export interface AgentContext {
   readonly gossipEncrypted?: boolean
   /** Keyring operation fanned out to every member of each gossip pool (keyring-ops.ts); absent without gossip. */
   keyringOperation?(op: KeyringOp, key: string, opts: {relayFactor: number; localOnly: boolean}): Promise<KeyringResponse[]>
+  /** Services registered on this agent, for event/exec filters (contract 4, agent-local fills it). */
+  localServices?(): LocalService[]
 }
 
 export interface RequestContext {
