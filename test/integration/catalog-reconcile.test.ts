@@ -87,7 +87,7 @@ describe('leader reconcile of gossip members into the catalog', () => {
     assert.equal(res.code, 0, res.stderr)
     const ms = await waitFor(`${name} deregistered`, 20_000, async () => {
       const node = await http(observer, 'GET', `/v1/catalog/node/${name}?stale`)
-      return node.text === 'null'
+      return node.text.trim() === 'null'
     })
     console.log(`# reconcile: graceful leave → node deregistered in ${ms} ms`)
     const nodes = (await http(observer, 'GET', '/v1/catalog/nodes')).json<Array<{Node: string}>>()

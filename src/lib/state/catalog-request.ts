@@ -214,6 +214,19 @@ function parseCheck(obj: Obj): RegisterCheck {
   })
 }
 
+/** Node tagged addresses are strings; `{Address, Port}` objects (as the npm client sends) give their Address. */
+function nodeTaggedAddresses(body: Obj): Record<string, string> | undefined {
+  const raw = sub(body, 'TaggedAddresses')
+  if (raw === undefined) return undefined
+  const out: Record<string, string> = {}
+  for (const [key, value] of Object.entries(raw)) {
+    if (typeof value === 'string') out[key] = value
+    else if (isObj(value) && typeof get(value, 'Address') === 'string') out[key] = get(value, 'Address') as string
+    else throw decodeError(`TaggedAddresses.${key} must be a string`)
+  }
+  return out
+}
+
 /** Decode and validate a PUT /v1/catalog/register body; throws CatalogRequestError. */
 export function parseRegisterRequest(body: unknown): RegisterRequest {
   if (!isObj(body)) throw decodeError('body must be a JSON object')
@@ -230,7 +243,7 @@ export function parseRegisterRequest(body: unknown): RegisterRequest {
     ID: str(body, 'ID'),
     Address: str(body, 'Address'),
     Datacenter: str(body, 'Datacenter'),
-    TaggedAddresses: strMap(body, 'TaggedAddresses'),
+    TaggedAddresses: nodeTaggedAddresses(body),
     NodeMeta: strMap(body, 'NodeMeta'),
     Service: service === undefined ? undefined : parseService(service),
     Check: check === undefined ? undefined : parseCheck(check),
