@@ -48,6 +48,12 @@ export interface ReconcileOptions {
   retryDelayMs?: number
 }
 
+/** Consul's node tagged addresses for one address: lan/wan plus the _ipv4 or _ipv6 variants. */
+export function taggedAddresses(address: string): Record<string, string> {
+  const family = address.includes(':') ? 'ipv6' : 'ipv4'
+  return {lan: address, [`lan_${family}`]: address, wan: address, [`wan_${family}`]: address}
+}
+
 /**
  * What the catalog should get for member `name` given what it holds now (pure). `member`
  * undefined means gossip no longer knows the node (reaped).
@@ -81,7 +87,7 @@ export function planMember(state: StateMachine, name: string, member: GossipMemb
     Checks: [{CheckID: SERF_CHECK_ID, Name: SERF_CHECK_NAME, Status: status, Output: output}],
   }
   if (!nodeCurrent) {
-    request.TaggedAddresses = {lan: member.address, lan_ipv4: member.address, wan: member.address, wan_ipv4: member.address}
+    request.TaggedAddresses = taggedAddresses(member.address)
     request.NodeMeta = {'consul-network-segment': member.tags.segment ?? ''}
   }
   if (isServer && alive && !serviceCurrent) {

@@ -14,7 +14,7 @@ import {bootstrapMembership, hasMembership, startJoinLoop, type ServerInfo} from
 import {RaftServer} from './raft-server.js'
 import {SessionTimers} from './session-timers.js'
 import {TombstoneGc} from './tombstone-gc.js'
-import {CatalogReconciler, type MemberSource} from './catalog-reconcile.js'
+import {CatalogReconciler, taggedAddresses, type MemberSource} from './catalog-reconcile.js'
 
 export interface ServerRole {
   raft: RaftServer
@@ -81,10 +81,12 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
     // SkipNodeUpdate keeps a node record gossip reconcile (or anti-entropy) already wrote, with
     // its meta and tagged addresses, instead of overwriting it with this bare one.
     const exists = state.node(info.name).value !== undefined
+    const host = info.address.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1')
     await raft.propose({
       type: 'catalog-register', now: Date.now(),
       request: {
-        Node: info.name, ID: info.id, Address: info.address.replace(/:\d+$/, ''), Datacenter: config.datacenter, SkipNodeUpdate: exists,
+        Node: info.name, ID: info.id, Address: host, Datacenter: config.datacenter, SkipNodeUpdate: exists,
+        TaggedAddresses: taggedAddresses(host), NodeMeta: {'consul-network-segment': ''},
         Checks: [{CheckID: 'serfHealth', Name: 'Serf Health Status', Status: 'passing', Output: 'Agent alive and reachable'}],
       },
     })
