@@ -6,7 +6,8 @@ import type {AgentContext, RequestContext, Route} from './context.js'
 import {HttpError, badRequest, noPathToDatacenter} from './errors.js'
 import {parseJsonBody} from './decode.js'
 import {consistentRead} from './read.js'
-import {sendJson} from './respond.js'
+import {sendBody, sendJson, toJson} from './respond.js'
+import {AnswerCache} from './answer-cache.js'
 import {filterParam, hasTags, matchesNodeMeta, nodeMetaParam, requireName, sortNear, watchTables} from './catalog-query.js'
 import {NODE_SCHEMA, NODE_SERVICE_SCHEMA, SERVICE_NODE_SCHEMA, renderNode, renderNodeService, renderServiceNode} from './catalog-render.js'
 import {CatalogRequestError, parseDeregisterRequest, parseRegisterRequest} from '../state/catalog-request.js'
@@ -22,13 +23,14 @@ export function catalogRoutes(agent: AgentContext): Route[] {
   }
   const register = (ctx: RequestContext) => write(agent, ctx, (body) => ({type: 'catalog-register', now: agent.now(), request: localDc(parseRegisterRequest(body))}))
   const deregister = (ctx: RequestContext) => write(agent, ctx, (body) => ({type: 'catalog-deregister', now: agent.now(), request: localDc(parseDeregisterRequest(body))}))
+  const cache = new AnswerCache()
   return [
     {path: '/v1/catalog/register', exact: true, methods: {PUT: register, POST: register}},
     {path: '/v1/catalog/deregister', exact: true, methods: {PUT: deregister, POST: deregister}},
     {path: '/v1/catalog/datacenters', exact: true, methods: {GET: (ctx) => sendJson(ctx.req, ctx.res, [agent.config.datacenter], ctx.query.pretty)}},
     {path: '/v1/catalog/nodes', exact: true, methods: {GET: (ctx) => listNodes(agent, ctx)}},
     {path: '/v1/catalog/services', exact: true, methods: {GET: (ctx) => listServices(agent, ctx)}},
-    {path: '/v1/catalog/service/', methods: {GET: (ctx) => serviceNodes(agent, ctx)}},
+    {path: '/v1/catalog/service/', methods: {GET: (ctx) => serviceNodes(agent, ctx, cache)}},
     {path: '/v1/catalog/node/', methods: {GET: (ctx) => nodeServices(agent, ctx, 'map')}},
     {path: '/v1/catalog/node-services/', methods: {GET: (ctx) => nodeServices(agent, ctx, 'list')}},
   ]
@@ -82,12 +84,13 @@ async function listServices(agent: AgentContext, ctx: RequestContext): Promise<v
   if (result) sendJson(ctx.req, ctx.res, result.value, ctx.query.pretty)
 }
 
-async function serviceNodes(agent: AgentContext, ctx: RequestContext): Promise<void> {
+async function serviceNodes(agent: AgentContext, ctx: RequestContext, cache: AnswerCache): Promise<void> {
   const name = requireName(ctx, 'service')
   const filter = filterParam(ctx, SERVICE_NODE_SCHEMA)
   const meta = nodeMetaParam(ctx)
   const tags = ctx.params.getAll('tag')
-  const result = await consistentRead(agent, ctx, () => {
+  const key = JSON.stringify(['catalog', name, tags, meta, ctx.params.get('filter'), ctx.params.get('near'), ctx.query.pretty])
+  const render = (): string => {
     const catalog = agent.state.catalog
     const value = catalog.instances(name)
       .filter((s) => hasTags(s.tags, tags))
@@ -95,9 +98,13 @@ async function serviceNodes(agent: AgentContext, ctx: RequestContext): Promise<v
       .filter(({node}) => matchesNodeMeta(node?.meta, meta))
       .map(({s, node}) => renderServiceNode(s, node))
       .filter(filter)
-    return {index: agent.state.serviceIndex(name), value}
+    return toJson(sortNear(agent, ctx, value, (s) => s.Node as string), ctx.query.pretty)
+  }
+  const result = await consistentRead(agent, ctx, () => {
+    const index = agent.state.serviceIndex(name)
+    return {index, value: cache.get(key, index, render)}
   }, watchTables(agent, `service:${name}`))
-  if (result) sendJson(ctx.req, ctx.res, sortNear(agent, ctx, result.value, (s) => s.Node as string), ctx.query.pretty)
+  if (result) sendBody(ctx.req, ctx.res, 200, result.value, 'application/json')
 }
 
 async function nodeServices(agent: AgentContext, ctx: RequestContext, shape: 'map' | 'list'): Promise<void> {
