@@ -2,11 +2,14 @@
 // kept by (query, index). Such an answer is a function of the service's index (catalog.ts moves it
 // on every change to an instance, its checks, its node or its node's checks), so while the index
 // stands still the same query gets the same bytes: a busy service read by many clients is rendered
-// once per change instead of once per request. A small LRU bounds the memory.
+// once per change instead of once per request. An LRU bounded in entries and in bytes (string
+// length, ~bytes for JSON) caps the memory.
 export class AnswerCache {
   readonly #entries = new Map<string, {index: number; body: string}>()
 
-  constructor(readonly maxEntries = 64) {}
+  #chars = 0
+
+  constructor(readonly maxEntries = 64, readonly maxChars = 16 * 1024 * 1024) {}
 
   /** The cached body for `key` rendered at `index`, or `render()`'s result (then cached). */
   get(key: string, index: number, render: () => string): string {
@@ -18,9 +21,18 @@ export class AnswerCache {
       return hit.body
     }
     const body = render()
-    this.#entries.delete(key)
+    if (hit !== undefined) {
+      this.#entries.delete(key)
+      this.#chars -= hit.body.length
+    }
+    if (body.length > this.maxChars) return body
     this.#entries.set(key, {index, body})
-    if (this.#entries.size > this.maxEntries) this.#entries.delete(this.#entries.keys().next().value as string)
+    this.#chars += body.length
+    while (this.#entries.size > this.maxEntries || this.#chars > this.maxChars) {
+      const [oldest, entry] = this.#entries.entries().next().value as [string, {body: string}]
+      this.#entries.delete(oldest)
+      this.#chars -= entry.body.length
+    }
     return body
   }
 

@@ -21,4 +21,13 @@ describe('AnswerCache', () => {
     assert.equal(cache.get('a', 2, render('again')), 'a2', 'recently used entries survive')
     assert.equal(cache.get('b', 1, render('b1-again')), 'b1-again', 'the least recently used entry was dropped')
   })
+
+  it('bounds the bytes it keeps', () => {
+    const cache = new AnswerCache(10, 10)
+    cache.get('a', 1, () => '123456')
+    cache.get('b', 1, () => '123456')
+    assert.equal(cache.size, 1, 'the older entry made room')
+    cache.get('huge', 1, () => 'x'.repeat(11))
+    assert.equal(cache.size, 1, 'a body larger than the bound is not kept')
+  })
 })
