@@ -36,7 +36,7 @@ describe('coord snapshot against a dev agent', () => {
     const lines = inspect.stdout.split('\n')
     assert.deepEqual(lines.slice(0, 6), [` ID           ${meta.ID}`, ` Size         ${meta.Size}`, ` Index        ${at}`, ' Term         1', ' Version      1', ''])
     assert.match(inspect.stdout, /\n KVS +2 +\d+B\n/)
-    assert.match(inspect.stdout, /\n Total +\d+B\n$/)
+    assert.match(inspect.stdout, /\n Total +\d+(\.\d+)?K?B\n$/)
     const json = JSON.parse((await cli(['snapshot', 'inspect', '-format=json', file])).stdout) as {Meta: {Index: number}; StatsKV: unknown}
     assert.equal(json.Meta.Index, at)
     assert.equal(json.StatsKV, null)

@@ -97,7 +97,7 @@ function sortStats(stats: TypeStats[]): TypeStats[] {
 interface CoordBody {
   kv: {entries: Array<{key: string}>; tombstones: Array<[string, number]>}
   sessions: {sessions: unknown[]}
-  catalog: {nodes: Array<{node: string}>; checks: Array<{node: string}>}
+  catalog: {nodes: Array<{node: string}>; checks: Array<{node: string}>; services?: Array<{node: string}>}
 }
 
 function decodeCoordBody(state: Uint8Array): CoordBody | undefined {
@@ -116,10 +116,11 @@ function countCoord(body: CoordBody, tally: Tally): void {
   for (const entry of body.kv.entries) tally.add('KVS', encodeValue(entry).length, entry.key)
   for (const tombstone of body.kv.tombstones) tally.add('Tombstone', encodeValue(tombstone).length)
   for (const session of body.sessions.sessions) tally.add('Session', encodeValue(session).length)
-  // Consul writes one Register record per node, carrying its checks.
+  // Consul writes one Register record per node, carrying its services and checks.
   for (const node of body.catalog.nodes) {
     const checks = body.catalog.checks.filter((c) => c.node === node.node)
-    tally.add('Register', encodeValue({node, checks}).length)
+    const services = (body.catalog.services ?? []).filter((s) => s.node === node.node)
+    tally.add('Register', encodeValue({node, services, checks}).length)
   }
 }
 

@@ -1,0 +1,42 @@
+// Rendered answers of per-service reads (/v1/health/service/:name, /v1/catalog/service/:name),
+// kept by (query, index). Such an answer is a function of the service's index (catalog.ts moves it
+// on every change to an instance, its checks, its node or its node's checks), so while the index
+// stands still the same query gets the same bytes: a busy service read by many clients is rendered
+// once per change instead of once per request. An LRU bounded in entries and in bytes (string
+// length, ~bytes for JSON) caps the memory.
+export class AnswerCache {
+  readonly #entries = new Map<string, {index: number; body: string}>()
+
+  #chars = 0
+
+  constructor(readonly maxEntries = 64, readonly maxChars = 16 * 1024 * 1024) {}
+
+  /** The cached body for `key` rendered at `index`, or `render()`'s result (then cached). */
+  get(key: string, index: number, render: () => string): string {
+    const hit = this.#entries.get(key)
+    if (hit !== undefined && hit.index === index) {
+      // Refresh its place in the LRU order.
+      this.#entries.delete(key)
+      this.#entries.set(key, hit)
+      return hit.body
+    }
+    const body = render()
+    if (hit !== undefined) {
+      this.#entries.delete(key)
+      this.#chars -= hit.body.length
+    }
+    if (body.length > this.maxChars) return body
+    this.#entries.set(key, {index, body})
+    this.#chars += body.length
+    while (this.#entries.size > this.maxEntries || this.#chars > this.maxChars) {
+      const [oldest, entry] = this.#entries.entries().next().value as [string, {body: string}]
+      this.#entries.delete(oldest)
+      this.#chars -= entry.body.length
+    }
+    return body
+  }
+
+  get size(): number {
+    return this.#entries.size
+  }
+}
