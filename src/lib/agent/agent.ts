@@ -11,6 +11,10 @@ import {startServerRole} from '../server/server-role.js'
 import type {AgentContext, MemberInfo} from '../http/context.js'
 import {startHttpServer, type HttpServerHandle} from '../http/server.js'
 import {memberTags, startLanGossip, toMemberInfo, type LanGossip} from './gossip.js'
+import {startClientRole} from '../client/client-role.js'
+import {serveForwardedRequests} from '../client/forward.js'
+import {buildRoutes} from '../http/server.js'
+import {dispatch} from '../http/dispatch.js'
 
 export interface RunningAgent {
   context: AgentContext
@@ -45,17 +49,20 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   const log = logs.logger('agent')
   if (config.dataDir) mkdirSync(config.dataDir, {recursive: true})
   const nodeId = loadNodeId(config)
+  // A client agent keeps an empty state machine: every request that reads it is forwarded.
   const state = new StateMachine()
-  const role = await startServerRole({config, nodeId, state, logger: log.named('server')})
-  const consensus = role.raft
-  const serverPort = Number(role.address.replace(/^.*:/, ''))
-  // ports.serf_lan = -1 disables gossip: the agent then lists only itself, as before gossip.
   let gossip: LanGossip | undefined
+  const serverRole = config.server ? await startServerRole({config, nodeId, state, logger: log.named('server')}) : undefined
+  const clientRole = serverRole ? undefined : startClientRole({config, nodeId, members: () => gossip?.members() ?? [], logger: log.named('client')})
+  const role = (serverRole ?? clientRole)!
+  const consensus = serverRole?.raft ?? clientRole!.consensus
+  const serverPort = serverRole ? Number(serverRole.address.replace(/^.*:/, '')) : config.ports.server
+  // ports.serf_lan = -1 disables gossip: the agent then lists only itself, as before gossip.
   if (config.ports.serfLan >= 0) {
     try {
       gossip = await startLanGossip({
         config, nodeId, version: io.version, serverPort, log: log.named('serf.lan'),
-        onServer: config.server ? role.noteGossipServer : undefined,
+        onServer: serverRole?.noteGossipServer,
       })
     } catch (error) {
       await role.stop()
@@ -84,6 +91,12 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
       if (!gossip) throw new Error('gossip is disabled (ports.serf_lan = -1)')
       if (!gossip.forceLeave(name, prune)) throw new Error(`agent: No node found with name '${name}'`)
     },
+    forwardToServer: clientRole?.forward,
+  }
+  // Servers answer client agents' forwarded requests through the same routes a socket reaches.
+  if (serverRole) {
+    const routes = buildRoutes(context)
+    serveForwardedRequests(serverRole.transport, (request) => dispatch(context, routes, request))
   }
 
   const servers: HttpServerHandle[] = []

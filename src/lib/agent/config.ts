@@ -179,7 +179,9 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
     retryJoin: [...read.stringList('retry_join'), ...read.stringList('start_join')].map((address) => withDefaultPort(address, 8300)),
   }
   if (!dev && config.dataDir === '') problems.push('data_dir: must be set unless -dev is given (use -data-dir=PATH)')
-  if (!dev && !config.server) problems.push('server: coord agents run as servers for now; pass -server (client mode arrives with gossip)')
+  // Without -server the agent runs as a client (no Raft): bootstrapping is a server's business.
+  if (!config.server && config.bootstrap) problems.push("bootstrap: 'bootstrap = true' requires 'server = true'")
+  if (!config.server && config.bootstrapExpect > 0) problems.push("bootstrap_expect: 'bootstrap_expect > 0' requires 'server = true'")
   if (config.nodeName === '') problems.push('node_name: must not be empty')
   if (config.clientAddrs.length === 0) problems.push('client_addr: needs at least one address')
   if (problems.length > 0) throw new ConfigError(problems)

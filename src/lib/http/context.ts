@@ -9,6 +9,7 @@ import type {SessionTimers} from '../server/session-timers.js'
 import type {StateMachine} from '../state/state-machine.js'
 import type {Session} from '../state/types.js'
 import type {QueryOptions} from './query.js'
+import type {ForwardedRequest, ForwardedResponse} from './forwarded.js'
 
 /** A gossip member as /v1/agent/members renders it: the wire shape the API client reads too. */
 export type MemberInfo = AgentMember
@@ -38,6 +39,11 @@ export interface AgentContext {
   requestShutdown(): void
   /** Marks a failed member left (`prune`: forgets it too); throws when no member has that name. */
   forceLeave(name: string, prune: boolean): void
+  /**
+   * Client agents only: runs a request that is not agent-local on a server and answers what it
+   * answered (contract 1; see agent-local-paths.ts). Undefined on servers, which run everything.
+   */
+  readonly forwardToServer?: (request: ForwardedRequest) => Promise<ForwardedResponse>
 }
 
 export interface RequestContext {

@@ -20,6 +20,8 @@ export interface ServerRole {
   sessionTimers: SessionTimers
   /** Server RPC address peers use (advertise address and the bound port). */
   address: string
+  /** The server RPC transport (client agents' forwarded requests are served on it too). */
+  transport: RpcTransport
   /** Re-registers this server's node (after a snapshot restore brought another catalog). */
   registerSelf(): Promise<void>
   /**
@@ -165,7 +167,7 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
     : undefined
 
   return {
-    raft, sessionTimers, address, noteGossipServer,
+    raft, sessionTimers, address, noteGossipServer, transport,
     registerSelf: () => registerNode({id: nodeId, name: config.nodeName, address}),
     renewSession: async (id) => {
       if (raft.isLeader()) return renewLocally(id)

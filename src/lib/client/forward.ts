@@ -1,0 +1,88 @@
+// Forwarding a whole HTTP request from a client agent to a server (contract 1): the client side
+// (timeout from the blocking-query parameters, the agent's own defaults filled in, retries through
+// ServerRpc) and the server side (the 'http-forward' RPC, answered by the socket-less pipeline).
+import {parseDuration} from '../duration.js'
+import type {ForwardedRequest, ForwardedResponse} from '../http/forwarded.js'
+import {DEFAULT_WAIT_MS, MAX_WAIT_MS} from '../http/query.js'
+import type {RpcTransport} from '../rpc/transport.js'
+import type {ServerRpc} from './server-rpc.js'
+
+export const FORWARD_METHOD = 'http-forward'
+
+/** Time for the server to answer anything that is not a blocking query (reads wait ≤ 10 s for a leader). */
+const BASE_TIMEOUT_MS = 30_000
+
+/**
+ * RPC timeout for a forwarded request: a blocking query (?index > 0) may legitimately take its
+ * whole wait plus Consul's jitter (wait/16) before answering, so it gets that on top of the base.
+ */
+export function forwardTimeoutMs(url: string): number {
+  const queryStart = url.indexOf('?')
+  const params = new URLSearchParams(queryStart === -1 ? '' : url.slice(queryStart + 1))
+  const index = Number(params.get('index') ?? '0')
+  if (!(index > 0)) return BASE_TIMEOUT_MS
+  let waitMs = DEFAULT_WAIT_MS
+  const waitText = params.get('wait')
+  if (waitText) {
+    try {
+      waitMs = Math.min(Math.max(0, parseDuration(waitText)), MAX_WAIT_MS)
+    } catch {
+      // the server rejects the bad wait at once; the default timeout covers that answer
+    }
+  }
+  return waitMs + Math.ceil(waitMs / 16) + BASE_TIMEOUT_MS
+}
+
+/**
+ * What the receiving agent fills in before its request leaves it, as Consul's agent does in its
+ * HTTP handlers: a session created without a Node belongs to the node it was asked on, not to the
+ * server that runs the request.
+ */
+export function withAgentDefaults(request: ForwardedRequest, nodeName: string): ForwardedRequest {
+  const path = request.url.replace(/\?.*$/, '')
+  if (request.method !== 'PUT' || path !== '/v1/session/create') return request
+  let input: unknown = {}
+  const text = Buffer.from(request.body).toString('utf8')
+  if (text.trim() !== '') {
+    try {
+      input = JSON.parse(text)
+    } catch {
+      return request // the server answers the decode error
+    }
+  }
+  if (input === null) input = {}
+  if (typeof input !== 'object' || Array.isArray(input)) return request
+  const session = input as Record<string, unknown>
+  if (typeof session.Node === 'string' && session.Node !== '') return request
+  return {...request, body: Buffer.from(JSON.stringify({...session, Node: nodeName}))}
+}
+
+/** The client agent's forwarder: one RPC per request, retried on another server only when safe. */
+export function createForwarder(rpc: ServerRpc, nodeName: string, onAnswer: (answer: ForwardedResponse) => void): (request: ForwardedRequest) => Promise<ForwardedResponse> {
+  return async (request) => {
+    const answer = await rpc.call(FORWARD_METHOD, withAgentDefaults(request, nodeName), {
+      timeoutMs: forwardTimeoutMs(request.url),
+      idempotent: request.method === 'GET' || request.method === 'HEAD',
+    }) as ForwardedResponse
+    onAnswer(answer)
+    return answer
+  }
+}
+
+/** A malformed forwarded request (not from a coord client agent): rejected with the reason. */
+function parseForwarded(body: unknown): ForwardedRequest {
+  const request = body as Partial<ForwardedRequest> | null
+  if (!request || typeof request !== 'object') throw new Error('forwarded request: not an object')
+  if (typeof request.method !== 'string' || typeof request.url !== 'string' || !request.url.startsWith('/')) {
+    throw new Error('forwarded request: needs a method and a URL path')
+  }
+  if (!(request.body instanceof Uint8Array)) throw new Error('forwarded request: body must be bytes')
+  const headers: Record<string, string> = {}
+  for (const [name, value] of Object.entries(request.headers ?? {})) if (typeof value === 'string') headers[name.toLowerCase()] = value
+  return {method: request.method, url: request.url, headers, body: request.body}
+}
+
+/** Server side: answers client agents' forwarded requests with `run` (the socket-less pipeline). */
+export function serveForwardedRequests(transport: RpcTransport, run: (request: ForwardedRequest) => Promise<ForwardedResponse>): void {
+  transport.onRequest(FORWARD_METHOD, async (_from, body) => run(parseForwarded(body)))
+}
