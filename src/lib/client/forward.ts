@@ -86,3 +86,16 @@ function parseForwarded(body: unknown): ForwardedRequest {
 export function serveForwardedRequests(transport: RpcTransport, run: (request: ForwardedRequest) => Promise<ForwardedResponse>): void {
   transport.onRequest(FORWARD_METHOD, async (_from, body) => run(parseForwarded(body)))
 }
+
+/**
+ * For agent-local code on a client agent that must read the servers' state (anti-entropy's view of
+ * its own node in the catalog, say): runs GET `url` on a server through the forwarder. Resolves
+ * with the parsed JSON on 200, undefined on 404; rejects with the server's one-line reason otherwise.
+ */
+export async function getFromServer(forward: (request: ForwardedRequest) => Promise<ForwardedResponse>, url: string): Promise<unknown> {
+  const answer = await forward({method: 'GET', url, headers: {}, body: new Uint8Array()})
+  const text = Buffer.from(answer.body).toString('utf8')
+  if (answer.status === 404) return undefined
+  if (answer.status !== 200) throw new Error(text || `server answered ${answer.status}`)
+  return JSON.parse(text) as unknown
+}

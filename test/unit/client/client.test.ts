@@ -3,7 +3,7 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {ServerPool} from '../../../src/lib/client/server-pool.js'
-import {forwardTimeoutMs, withAgentDefaults} from '../../../src/lib/client/forward.js'
+import {forwardTimeoutMs, getFromServer, withAgentDefaults} from '../../../src/lib/client/forward.js'
 import {serverAddresses} from '../../../src/lib/client/client-role.js'
 import {runsOnAgent} from '../../../src/lib/http/agent-local-paths.js'
 import {CapturedResponse} from '../../../src/lib/http/dispatch.js'
@@ -93,6 +93,22 @@ describe('forwarding rules', () => {
     assert.equal(Buffer.from(create('not json').body).toString(), 'not json', 'the server reports the decode error')
     const put = {method: 'PUT', url: '/v1/kv/session/create', headers: {}, body: body('')}
     assert.equal(withAgentDefaults(put, 'client-1'), put)
+  })
+})
+
+describe('getFromServer', () => {
+  it('parses a 200, maps 404 to undefined, and rejects with the reason otherwise', async () => {
+    const seen: string[] = []
+    const forward = async (request: {method: string; url: string}) => {
+      seen.push(`${request.method} ${request.url}`)
+      if (request.url.endsWith('/missing')) return {status: 404, headers: {}, body: new Uint8Array()}
+      if (request.url.endsWith('/broken')) return {status: 500, headers: {}, body: Buffer.from('No cluster leader')}
+      return {status: 200, headers: {}, body: Buffer.from('{"Node":{"Node":"c1"}}')}
+    }
+    assert.deepEqual(await getFromServer(forward, '/v1/catalog/node/c1'), {Node: {Node: 'c1'}})
+    assert.equal(await getFromServer(forward, '/v1/catalog/node/missing'), undefined)
+    await assert.rejects(getFromServer(forward, '/v1/catalog/node/broken'), /^Error: No cluster leader$/)
+    assert.deepEqual(seen, ['GET /v1/catalog/node/c1', 'GET /v1/catalog/node/missing', 'GET /v1/catalog/node/broken'])
   })
 })
 
