@@ -4,6 +4,7 @@
 import {parseDuration} from '../duration.js'
 import type {ForwardedRequest, ForwardedResponse} from '../http/forwarded.js'
 import {DEFAULT_WAIT_MS, MAX_WAIT_MS} from '../http/query.js'
+import {runsOnAgent} from '../http/agent-local-paths.js'
 import type {RpcTransport} from '../rpc/transport.js'
 import type {ServerRpc} from './server-rpc.js'
 
@@ -70,13 +71,22 @@ export function createForwarder(rpc: ServerRpc, nodeName: string, onAnswer: (ans
 }
 
 /** A malformed forwarded request (not from a coord client agent): rejected with the reason. */
-function parseForwarded(body: unknown): ForwardedRequest {
+export function parseForwarded(body: unknown): ForwardedRequest {
   const request = body as Partial<ForwardedRequest> | null
   if (!request || typeof request !== 'object') throw new Error('forwarded request: not an object')
   if (typeof request.method !== 'string' || typeof request.url !== 'string' || !request.url.startsWith('/')) {
     throw new Error('forwarded request: needs a method and a URL path')
   }
   if (!(request.body instanceof Uint8Array)) throw new Error('forwarded request: body must be bytes')
+  // Agent-local endpoints (leave, join, local services...) act on the agent that receives them: a
+  // client never forwards them, and a server must not run one on a remote caller's behalf.
+  let path = request.url.replace(/\?.*$/, '')
+  try {
+    path = decodeURIComponent(path)
+  } catch {
+    // malformed: the pipeline answers 400
+  }
+  if (runsOnAgent(path)) throw new Error(`forwarded request: ${path} runs on the agent that receives it, not on a server`)
   const headers: Record<string, string> = {}
   for (const [name, value] of Object.entries(request.headers ?? {})) if (typeof value === 'string') headers[name.toLowerCase()] = value
   return {method: request.method, url: request.url, headers, body: request.body}

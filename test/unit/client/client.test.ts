@@ -3,7 +3,7 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {ServerPool} from '../../../src/lib/client/server-pool.js'
-import {forwardTimeoutMs, getFromServer, withAgentDefaults} from '../../../src/lib/client/forward.js'
+import {forwardTimeoutMs, getFromServer, parseForwarded, withAgentDefaults} from '../../../src/lib/client/forward.js'
 import {serverAddresses} from '../../../src/lib/client/client-role.js'
 import {runsOnAgent} from '../../../src/lib/http/agent-local-paths.js'
 import {CapturedResponse} from '../../../src/lib/http/dispatch.js'
@@ -73,6 +73,15 @@ describe('forwarding rules', () => {
     for (const path of ['/v1/kv/a', '/v1/txn', '/v1/session/create', '/v1/status/leader', '/v1/catalog/nodes', '/v1/operator/raft/configuration', '/v1/snapshot']) {
       assert.equal(runsOnAgent(path), false, path)
     }
+  })
+
+  it('a server accepts forwarded requests for shared state only, never an agent-local one', () => {
+    const request = (url: string) => ({method: 'PUT', url, headers: {'Content-Type': 'text/plain'}, body: new Uint8Array()})
+    assert.deepEqual(parseForwarded(request('/v1/kv/a?cas=0')).headers, {'content-type': 'text/plain'})
+    assert.throws(() => parseForwarded(request('/v1/agent/leave')), /\/v1\/agent\/leave runs on the agent that receives it/)
+    assert.throws(() => parseForwarded(request('/v1/%61gent/leave')), /runs on the agent/)
+    assert.throws(() => parseForwarded({method: 'GET', url: 'kv', headers: {}, body: new Uint8Array()}), /needs a method and a URL path/)
+    assert.throws(() => parseForwarded({method: 'GET', url: '/v1/kv/a', headers: {}, body: 'text'}), /body must be bytes/)
   })
 
   it('gives a blocking query its wait plus jitter on top of the base timeout', () => {
