@@ -96,7 +96,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   // Servers answer client agents' forwarded requests through the same routes a socket reaches.
   if (serverRole) {
     const routes = buildRoutes(context)
-    serveForwardedRequests(serverRole.transport, (request) => dispatch(context, routes, request))
+    serveForwardedRequests(serverRole.transport, (request, cancelled) => dispatch(context, routes, request, cancelled))
   }
 
   const servers: HttpServerHandle[] = []

@@ -16,7 +16,7 @@ import {ServerRpc} from './server-rpc.js'
 
 export interface ClientRole {
   consensus: ClientConsensus
-  forward(request: ForwardedRequest): Promise<ForwardedResponse>
+  forward(request: ForwardedRequest, closed?: Promise<void>): Promise<ForwardedResponse>
   /** Never armed on a client (session TTLs are the leader's); present because the context has one. */
   sessionTimers: SessionTimers
   registerSelf(): Promise<void>

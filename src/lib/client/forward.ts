@@ -1,6 +1,7 @@
 // Forwarding a whole HTTP request from a client agent to a server (contract 1): the client side
 // (timeout from the blocking-query parameters, the agent's own defaults filled in, retries through
 // ServerRpc) and the server side (the 'http-forward' RPC, answered by the socket-less pipeline).
+import {randomUUID} from 'node:crypto'
 import {parseDuration} from '../duration.js'
 import type {ForwardedRequest, ForwardedResponse} from '../http/forwarded.js'
 import {DEFAULT_WAIT_MS, MAX_WAIT_MS} from '../http/query.js'
@@ -9,6 +10,7 @@ import type {RpcTransport} from '../rpc/transport.js'
 import type {ServerRpc} from './server-rpc.js'
 
 export const FORWARD_METHOD = 'http-forward'
+export const CANCEL_METHOD = 'http-forward-cancel'
 
 /** Time for the server to answer anything that is not a blocking query (reads wait ≤ 10 s for a leader). */
 const BASE_TIMEOUT_MS = 30_000
@@ -59,15 +61,33 @@ export function withAgentDefaults(request: ForwardedRequest, nodeName: string): 
 }
 
 /** The client agent's forwarder: one RPC per request, retried on another server only when safe. */
-export function createForwarder(rpc: ServerRpc, nodeName: string, onAnswer: (answer: ForwardedResponse) => void): (request: ForwardedRequest) => Promise<ForwardedResponse> {
-  return async (request) => {
-    const answer = await rpc.call(FORWARD_METHOD, withAgentDefaults(request, nodeName), {
-      timeoutMs: forwardTimeoutMs(request.url),
-      idempotent: request.method === 'GET' || request.method === 'HEAD',
-    }) as ForwardedResponse
-    onAnswer(answer)
-    return answer
+export function createForwarder(rpc: ServerRpc, nodeName: string, onAnswer: (answer: ForwardedResponse) => void): (request: ForwardedRequest, closed?: Promise<void>) => Promise<ForwardedResponse> {
+  return async (request, closed) => {
+    // Only a blocking query can be parked long enough for its caller to leave: name it for a cancel.
+    const cancelId = isBlocking(request.url) ? randomUUID() : undefined
+    let server: string | undefined
+    let done = false
+    void closed?.then(() => {
+      if (done || !server || !cancelId) return
+      rpc.transport.request(server, CANCEL_METHOD, cancelId, 5_000).catch(() => {})
+    })
+    try {
+      const answer = await rpc.call(FORWARD_METHOD, {...withAgentDefaults(request, nodeName), ...(cancelId ? {cancelId} : {})}, {
+        timeoutMs: forwardTimeoutMs(request.url),
+        idempotent: request.method === 'GET' || request.method === 'HEAD',
+        onAttempt: (to) => { server = to },
+      }) as ForwardedResponse
+      onAnswer(answer)
+      return answer
+    } finally {
+      done = true
+    }
   }
+}
+
+function isBlocking(url: string): boolean {
+  const queryStart = url.indexOf('?')
+  return queryStart !== -1 && Number(new URLSearchParams(url.slice(queryStart + 1)).get('index') ?? '0') > 0
 }
 
 /** A malformed forwarded request (not from a coord client agent): rejected with the reason. */
@@ -89,12 +109,34 @@ export function parseForwarded(body: unknown): ForwardedRequest {
   if (runsOnAgent(path)) throw new Error(`forwarded request: ${path} runs on the agent that receives it, not on a server`)
   const headers: Record<string, string> = {}
   for (const [name, value] of Object.entries(request.headers ?? {})) if (typeof value === 'string') headers[name.toLowerCase()] = value
-  return {method: request.method, url: request.url, headers, body: request.body}
+  const cancelId = typeof request.cancelId === 'string' && request.cancelId !== '' ? request.cancelId : undefined
+  return {method: request.method, url: request.url, headers, body: request.body, ...(cancelId ? {cancelId} : {})}
 }
 
-/** Server side: answers client agents' forwarded requests with `run` (the socket-less pipeline). */
-export function serveForwardedRequests(transport: RpcTransport, run: (request: ForwardedRequest) => Promise<ForwardedResponse>): void {
-  transport.onRequest(FORWARD_METHOD, async (_from, body) => run(parseForwarded(body)))
+/**
+ * Server side: answers client agents' forwarded requests with `run` (the socket-less pipeline).
+ * A blocking query in flight can be cancelled by the client that sent it (its caller went away).
+ */
+export function serveForwardedRequests(transport: RpcTransport, run: (request: ForwardedRequest, cancelled: Promise<void>) => Promise<ForwardedResponse>): void {
+  // One entry per blocking query in flight, removed when it answers: bounded by what clients park.
+  const inFlight = new Map<string, () => void>()
+  transport.onRequest(FORWARD_METHOD, async (from, body) => {
+    const request = parseForwarded(body)
+    let cancel: () => void = () => {}
+    const cancelled = new Promise<void>((resolve) => { cancel = resolve })
+    const key = request.cancelId ? `${from}/${request.cancelId}` : undefined
+    if (key) inFlight.set(key, cancel)
+    try {
+      return await run(request, cancelled)
+    } finally {
+      if (key) inFlight.delete(key)
+    }
+  })
+  transport.onRequest(CANCEL_METHOD, async (from, body) => {
+    const cancel = inFlight.get(`${from}/${String(body)}`)
+    cancel?.()
+    return cancel !== undefined
+  })
 }
 
 /**

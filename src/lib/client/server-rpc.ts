@@ -19,6 +19,8 @@ export interface CallOptions {
   timeoutMs: number
   /** The call may run twice without harm (reads): retry even after it reached a server. */
   idempotent: boolean
+  /** Told each server the call is sent to, in turn. */
+  onAttempt?: (server: string) => void
 }
 
 export class ServerRpc {
@@ -34,6 +36,7 @@ export class ServerRpc {
       const server = this.pool.pick(tried)
       if (!server) break
       tried.add(server)
+      opts.onAttempt?.(server)
       try {
         return await this.transport.request(server, method, body, opts.timeoutMs)
       } catch (error) {

@@ -43,7 +43,7 @@ export interface AgentContext {
    * Client agents only: runs a request that is not agent-local on a server and answers what it
    * answered (contract 1; see agent-local-paths.ts). Undefined on servers, which run everything.
    */
-  readonly forwardToServer?: (request: ForwardedRequest) => Promise<ForwardedResponse>
+  readonly forwardToServer?: (request: ForwardedRequest, closed?: Promise<void>) => Promise<ForwardedResponse>
 }
 
 export interface RequestContext {

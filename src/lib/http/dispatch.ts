@@ -105,21 +105,25 @@ export class CapturedResponse extends EventEmitter {
   }
 }
 
-/** Runs a forwarded request through the HTTP pipeline and resolves with the captured answer. */
-export async function dispatch(agent: AgentContext, routes: Route[], request: ForwardedRequest): Promise<ForwardedResponse> {
+/**
+ * Runs a forwarded request through the HTTP pipeline and resolves with the captured answer.
+ * `cancelled` resolves when the client agent says its caller went away: the request's `closed`
+ * (a parked blocking query lets go of its watcher), and the answer is no longer awaited.
+ */
+export async function dispatch(agent: AgentContext, routes: Route[], request: ForwardedRequest, cancelled: Promise<void> = new Promise(() => {})): Promise<ForwardedResponse> {
   const res = new CapturedResponse()
   const req = {method: request.method, url: request.url, headers: {...request.headers}, httpVersion: '1.1'}
   const body = Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength)
   await serve(agent, routes, {
     req: req as unknown as IncomingMessage,
     res: res as unknown as ServerResponse,
-    // The RPC has its own timeout; a forwarded request is never 'closed' early by its caller.
-    closed: new Promise<void>(() => {}),
+    closed: cancelled,
     readBody: async (limit, message) => {
       if (body.length > limit) throw tooLarge(message(body.length))
       return body
     },
   })
-  await res.finished
+  const outcome = await Promise.race([res.finished.then(() => 'answered' as const), cancelled.then(() => 'cancelled' as const)])
+  if (outcome === 'cancelled' && !res.writableEnded) return {status: 500, headers: {}, body: Buffer.from('request cancelled by the client agent')}
   return res.toForwarded()
 }

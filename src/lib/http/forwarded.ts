@@ -9,6 +9,11 @@ export interface ForwardedRequest {
   /** The request headers a handler may look at (FORWARDED_HEADERS), lower-case names. */
   headers: Record<string, string>
   body: Uint8Array
+  /**
+   * Set on blocking queries: names the request for a later cancel (the caller went away), so the
+   * server stops holding it instead of waiting out its whole wait.
+   */
+  cancelId?: string
 }
 
 export interface ForwardedResponse {

@@ -138,7 +138,7 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
 async function forwardExchange(forward: NonNullable<AgentContext['forwardToServer']>, exchange: Exchange): Promise<void> {
   const {req, res} = exchange
   const body = await exchange.readBody(FORWARD_BODY_MAX, (n) => `Request body(${n} bytes) too large, max size: ${FORWARD_BODY_MAX} bytes.`)
-  const answer = await forward({method: req.method ?? 'GET', url: req.url ?? '/', headers: forwardedHeaders(req), body})
+  const answer = await forward({method: req.method ?? 'GET', url: req.url ?? '/', headers: forwardedHeaders(req), body}, exchange.closed)
   if (res.destroyed) return
   res.statusCode = answer.status
   for (const [name, value] of Object.entries(answer.headers)) {
