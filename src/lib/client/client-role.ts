@@ -57,6 +57,7 @@ export function startClientRole(opts: ClientRoleOptions): ClientRole {
     lastServer = server
   })
   const sessionTimers = new SessionTimers(async () => {}, log.named('session'))
+  log.info('client mode: no Raft here; every non-agent request goes to a server found through gossip', {seeds: config.retryJoin.length})
   return {
     consensus, forward, sessionTimers,
     registerSelf: () => Promise.reject(new ClientOnlyError('registering a node in the catalog (the leader registers every gossip member)')),
