@@ -182,6 +182,7 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
   // Without -server the agent runs as a client (no Raft): bootstrapping is a server's business.
   if (!config.server && config.bootstrap) problems.push("bootstrap: 'bootstrap = true' requires 'server = true'")
   if (!config.server && config.bootstrapExpect > 0) problems.push("bootstrap_expect: 'bootstrap_expect > 0' requires 'server = true'")
+  if (!config.server && config.ports.serfLan === -1) problems.push('ports.serf_lan: a client agent finds its servers through LAN gossip; it cannot be disabled (-1) without server mode')
   if (config.nodeName === '') problems.push('node_name: must not be empty')
   if (config.clientAddrs.length === 0) problems.push('client_addr: needs at least one address')
   if (problems.length > 0) throw new ConfigError(problems)

@@ -52,6 +52,7 @@ describe('agent config', () => {
     assert.equal(client.server, false)
     assert.throws(() => buildConfig({data_dir: '/tmp/x', bootstrap_expect: 3}, {dev: false}), /bootstrap_expect: 'bootstrap_expect > 0' requires 'server = true'/)
     assert.throws(() => buildConfig({data_dir: '/tmp/x', bootstrap: true}, {dev: false}), /bootstrap: 'bootstrap = true' requires 'server = true'/)
+    assert.throws(() => buildConfig({data_dir: '/tmp/x', ports: {serf_lan: -1}}, {dev: false}), /ports\.serf_lan: a client agent finds its servers through LAN gossip/)
   })
 
   it('accepts Consul keys it does not act on yet, with a warning', () => {
