@@ -9,11 +9,10 @@ import {printBanner} from './banner.js'
 import {StateMachine} from '../state/state-machine.js'
 import {startServerRole} from '../server/server-role.js'
 import type {AgentContext, MemberInfo} from '../http/context.js'
-import {startHttpServer, type HttpServerHandle} from '../http/server.js'
+import {buildRoutes, startHttpServer, type HttpServerHandle} from '../http/server.js'
 import {memberTags, startLanGossip, toMemberInfo, type LanGossip} from './gossip.js'
 import {startClientRole} from '../client/client-role.js'
 import {serveForwardedRequests} from '../client/forward.js'
-import {buildRoutes} from '../http/server.js'
 import {dispatch} from '../http/dispatch.js'
 
 export interface RunningAgent {

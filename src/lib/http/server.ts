@@ -78,7 +78,7 @@ export async function handleRequest(agent: AgentContext, routes: Route[], req: I
   await serve(agent, routes, {req, res, closed, readBody: (limit, message) => readBody(req, limit, message)})
 }
 
-/** The whole HTTP pipeline without a socket: routing, the handler, errors mapped to Consul's answers. */
+/** The whole HTTP pipeline, socket or not: routing (or forwarding, on a client), the handler, errors mapped to Consul's answers. */
 export async function serve(agent: AgentContext, routes: Route[], exchange: Exchange): Promise<void> {
   const {req, res} = exchange
   let bodyUnread = true
