@@ -102,7 +102,7 @@ describe('client agents with three servers', () => {
   it("a session created on a client without a Node belongs to the client's node", async (t) => {
     // The client node (and its serfHealth check) reaches the catalog through the leader's
     // reconcile of gossip members (the `catalog` branch); without it the server refuses the session.
-    const deadline = Date.now() + 10_000
+    const deadline = Date.now() + 5_000
     let created = await http(client(0), 'PUT', '/v1/session/create', '{}')
     while (created.text === 'Missing node registration' && Date.now() < deadline) {
       await sleep(250)
