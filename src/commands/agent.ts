@@ -9,6 +9,7 @@ export default class Agent extends BaseCommand {
     'coord agent -dev',
     'coord agent -server -bootstrap -data-dir=/var/lib/coord -node=db1',
     'coord agent -server -bootstrap -data-dir=./data -config-file=coord.json -client="127.0.0.1 10.0.0.5"',
+    'coord agent -data-dir=/var/lib/coord -node=web1 -retry-join=10.0.0.1',
   ]
 
   static flags = {

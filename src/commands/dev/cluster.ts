@@ -5,10 +5,10 @@ import {intFlag, stringFlag} from '../../lib/cli/flags.js'
 export default class DevCluster extends BaseCommand {
   static description = 'Starts a local cluster of real agents, each on its own 127.x.y.z address with its data dir under one folder, and stops them all on Ctrl-C. (coord only; Consul has no equivalent.)'
   static usage = 'dev cluster [options]'
-  static examples = ['coord dev cluster -servers=3', 'coord dev cluster -servers=5 -dir=./cluster-data']
+  static examples = ['coord dev cluster -servers=3', 'coord dev cluster -servers=3 -clients=2', 'coord dev cluster -servers=5 -dir=./cluster-data']
   static flags = {
     servers: intFlag({description: 'Number of server agents (1, 3 or 5 are the usual sizes).', default: 3}),
-    clients: intFlag({description: 'Number of client agents (not available yet: client agents arrive with gossip).', default: 0}),
+    clients: intFlag({description: 'Number of client agents (no Raft; they find the servers through gossip and forward to them).', default: 0}),
     dir: stringFlag({description: 'Folder for the agents\' data dirs (default: a new temp folder).', helpValue: '<path>'}),
     subnet: stringFlag({description: 'First three octets of the agents\' loopback addresses (default 127.0.1).', helpValue: '<a.b.c>'}),
   }
@@ -18,8 +18,6 @@ export default class DevCluster extends BaseCommand {
     if (args.length > 0) throw new CommandError(`Too many arguments (expected 0, got ${args.length})`)
     if (flags.servers < 1 || flags.servers > 9) throw new CommandError('Error! -servers must be between 1 and 9')
     if (flags.clients < 0 || flags.clients > 20) throw new CommandError('Error! -clients must be between 0 and 20')
-    // Client agents need the gossip pool to find their servers; until it exists only servers run.
-    if (flags.clients > 0) throw new CommandError('Error! client agents are not available yet (they arrive with gossip membership); use -clients=0')
     if (flags.subnet && !/^127\.\d{1,3}\.\d{1,3}$/.test(flags.subnet)) throw new CommandError('Error! -subnet must look like 127.0.1 (loopback only)')
     const [{startCluster}, {mkdtempSync}, {tmpdir}, {join}] = await Promise.all([
       import('../../lib/devcluster/cluster.js'), import('node:fs'), import('node:os'), import('node:path'),

@@ -9,13 +9,16 @@ import {printBanner} from './banner.js'
 import {StateMachine} from '../state/state-machine.js'
 import {startServerRole} from '../server/server-role.js'
 import type {AgentContext, MemberInfo} from '../http/context.js'
-import {startHttpServer, type HttpServerHandle} from '../http/server.js'
+import {buildRoutes, startHttpServer, type HttpServerHandle} from '../http/server.js'
 import {memberTags, startLanGossip, toMemberInfo, type LanGossip} from './gossip.js'
 import {setupGossipKeyring, SERF_LAN_KEYRING, SERF_WAN_KEYRING} from './gossip-keyring.js'
 import {keyringOperation} from './keyring-ops.js'
 import {floodJoinWan, startWanGossip, wanSeeds, type WanGossip} from './gossip-wan.js'
 import {UserEvents} from './user-events.js'
 import {handleRemoteExec} from './remote-exec.js'
+import {startClientRole} from '../client/client-role.js'
+import {serveForwardedRequests} from '../client/forward.js'
+import {dispatch} from '../http/dispatch.js'
 
 export interface RunningAgent {
   context: AgentContext
@@ -52,15 +55,18 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   const log = logs.logger('agent')
   if (config.dataDir) mkdirSync(config.dataDir, {recursive: true})
   const nodeId = loadNodeId(config)
+  // A client agent keeps an empty state machine: every request that reads it is forwarded.
   const state = new StateMachine()
-  const role = await startServerRole({config, nodeId, state, logger: log.named('server')})
-  const consensus = role.raft
-  const serverPort = Number(role.address.replace(/^.*:/, ''))
+  let gossip: LanGossip | undefined
+  const serverRole = config.server ? await startServerRole({config, nodeId, state, logger: log.named('server')}) : undefined
+  const clientRole = serverRole ? undefined : startClientRole({config, nodeId, members: () => gossip?.members() ?? [], logger: log.named('client')})
+  const role = (serverRole ?? clientRole)!
+  const consensus = serverRole?.raft ?? clientRole!.consensus
+  const serverPort = serverRole ? Number(serverRole.address.replace(/^.*:/, '')) : config.ports.server
   let fatalResolve: (error: Error) => void = () => {}
   const fatal = new Promise<Error>((resolve) => { fatalResolve = resolve })
   let onFatal = (error: Error) => fatalResolve(error)
   // ports.serf_lan = -1 disables gossip: the agent then lists only itself, as before gossip.
-  let gossip: LanGossip | undefined
   let wan: WanGossip | undefined
   let gossipEncrypted = false
   const keyringFor = (file: string, pool: string) => setupGossipKeyring({
@@ -73,7 +79,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
       gossipEncrypted = keyring !== null
       gossip = await startLanGossip({
         config, nodeId, version: io.version, serverPort, log: log.named('serf.lan'),
-        onServer: config.server ? role.noteGossipServer : undefined, onFatal: (error) => onFatal(error), keyring,
+        onServer: serverRole?.noteGossipServer, onFatal: (error) => onFatal(error), keyring,
       })
     }
     // Servers only: the WAN pool (ports.serf_wan = -1 disables it).
@@ -88,7 +94,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   }
   if (gossip) {
     const node = gossip.node
-    role.attachMembers({members: () => node.members(), onChange: (cb) => node.on('member', (event) => cb(event.member.name))})
+    serverRole?.attachMembers({members: () => node.members(), onChange: (cb) => node.on('member', (event) => cb(event.member.name))})
   }
   const lone: MemberInfo = toMemberInfo({
     name: config.nodeName, address: config.advertiseAddr, port: config.ports.serfLan,
@@ -151,6 +157,12 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
       {node: (gossip as LanGossip).node, wan: false, datacenter: config.datacenter, segment: ''},
       ...(wan ? [{node: wan.node, wan: true, datacenter: config.datacenter, segment: ''}] : []),
     ], op, key, opts)),
+    forwardToServer: clientRole?.forward,
+  }
+  // Servers answer client agents' forwarded requests through the same routes a socket reaches.
+  if (serverRole) {
+    const routes = buildRoutes(context)
+    serveForwardedRequests(serverRole.transport, (request, cancelled) => dispatch(context, routes, request, cancelled))
   }
 
   const servers: HttpServerHandle[] = []

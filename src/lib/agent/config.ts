@@ -231,7 +231,10 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
   if (config.retryIntervalMs === 0) problems.push('retry_interval: must be greater than zero')
   if (config.retryIntervalWanMs === 0) problems.push('retry_interval_wan: must be greater than zero')
   if (!dev && config.dataDir === '') problems.push('data_dir: must be set unless -dev is given (use -data-dir=PATH)')
-  if (!dev && !config.server) problems.push('server: coord agents run as servers for now; pass -server (client mode arrives with gossip)')
+  // Without -server the agent runs as a client (no Raft): bootstrapping is a server's business.
+  if (!config.server && config.bootstrap) problems.push("bootstrap: 'bootstrap = true' requires 'server = true'")
+  if (!config.server && config.bootstrapExpect > 0) problems.push("bootstrap_expect: 'bootstrap_expect > 0' requires 'server = true'")
+  if (!config.server && config.ports.serfLan === -1) problems.push('ports.serf_lan: a client agent finds its servers through LAN gossip; it cannot be disabled (-1) without server mode')
   if (config.nodeName === '') problems.push('node_name: must not be empty')
   if (config.clientAddrs.length === 0) problems.push('client_addr: needs at least one address')
   if (problems.length > 0) throw new ConfigError(problems)

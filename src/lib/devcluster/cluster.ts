@@ -40,6 +40,15 @@ export function serverArgs(opts: {name: string; address: string; dataDir: string
   ]
 }
 
+/** A client agent (no -server): finds the servers by gossip through the -retry-join hosts. */
+export function clientArgs(opts: {name: string; address: string; dataDir: string; join: string[]; extra?: string[]}): string[] {
+  return [
+    `-data-dir=${opts.dataDir}`, `-node=${opts.name}`, `-bind=${opts.address}`, `-client=${opts.address}`,
+    ...opts.join.map((address) => `-retry-join=${address}`),
+    ...(opts.extra ?? []),
+  ]
+}
+
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const subnet = opts.subnet ?? randomSubnet()
   const total = opts.servers + (opts.clients ?? 0)
@@ -67,9 +76,10 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       const address = addresses[opts.servers + i]
       const dataDir = join(opts.dir, name)
       mkdirSync(dataDir, {recursive: true})
+      // Up once it has found a server through gossip and a forwarded /v1/status/leader answers.
       const agent = await spawnAgent({
-        name, timeoutMs: opts.timeoutMs,
-        args: [`-data-dir=${dataDir}`, `-node=${name}`, `-bind=${address}`, `-client=${address}`, ...serverAddresses.map((a) => `-retry-join=${a}`), ...(opts.extraArgs ?? [])],
+        name, timeoutMs: opts.timeoutMs, waitForLeader: true,
+        args: clientArgs({name, address, dataDir, join: serverAddresses, extra: opts.extraArgs}),
         onOutput: opts.onOutput && ((text) => opts.onOutput!(name, text)),
       })
       started.push(agent)

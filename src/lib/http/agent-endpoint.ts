@@ -12,10 +12,13 @@ export function agentStats(agent: AgentContext): Record<string, Record<string, s
   const sections: Record<string, Record<string, string>> = {
     agent: {checks: '0', services: '0', check_monitors: '0', check_ttls: '0'},
     build: {version: agent.version, revision: '', prerelease: ''},
-    consul: {
-      server: String(config.server), leader: String(consensus.isLeader()), leader_addr: consensus.leaderAddress(),
-      bootstrap: String(config.bootstrap), known_datacenters: '1', known_servers: String(consensus.peers().length),
-    },
+    // A client has no Raft: Consul's client shows only what it knows of the servers.
+    consul: config.server
+      ? {
+        server: 'true', leader: String(consensus.isLeader()), leader_addr: consensus.leaderAddress(),
+        bootstrap: String(config.bootstrap), known_datacenters: '1', known_servers: String(consensus.peers().length),
+      }
+      : {acl: 'disabled', server: 'false', known_servers: String(consensus.peers().length)},
     runtime: {
       os: process.platform, arch: process.arch, version: process.version, cpu_count: String(availableParallelism()),
       max_procs: String(availableParallelism()), goroutines: '0', heap_used: String(memory.heapUsed), rss: String(memory.rss),

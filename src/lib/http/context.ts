@@ -12,6 +12,7 @@ import type {UserEvents} from '../agent/user-events.js'
 import type {LocalService} from '../events/filter.js'
 import type {QueryOptions} from './query.js'
 import type {KeyringOp, KeyringResponse} from '../agent/keyring-ops.js'
+import type {ForwardedRequest, ForwardedResponse} from './forwarded.js'
 
 /** A gossip member as /v1/agent/members renders it: the wire shape the API client reads too. */
 export type MemberInfo = AgentMember
@@ -55,6 +56,11 @@ export interface AgentContext {
   keyringOperation?(op: KeyringOp, key: string, opts: {relayFactor: number; localOnly: boolean}): Promise<KeyringResponse[]>
   /** Services registered on this agent, for event/exec filters (contract 4, agent-local fills it). */
   localServices?(): LocalService[]
+  /**
+   * Client agents only: runs a request that is not agent-local on a server and answers what it
+   * answered (contract 1; see agent-local-paths.ts). Undefined on servers, which run everything.
+   */
+  readonly forwardToServer?: (request: ForwardedRequest, closed?: Promise<void>) => Promise<ForwardedResponse>
 }
 
 export interface RequestContext {

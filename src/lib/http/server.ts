@@ -18,6 +18,8 @@ import {keyringRoutes} from './keyring-endpoint.js'
 import {eventRoutes} from './event-endpoint.js'
 import {catalogRoutes} from './catalog-endpoint.js'
 import {healthRoutes} from './health-endpoint.js'
+import {runsOnAgent} from './agent-local-paths.js'
+import {FORWARD_BODY_MAX, HOP_BY_HOP, forwardedHeaders} from './forwarded.js'
 
 function hasControlCharacter(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
@@ -73,7 +75,27 @@ function readBody(req: IncomingMessage, limit: number, tooLargeMessage: (size: n
   })
 }
 
+/**
+ * One request as the pipeline sees it: the request and response objects handlers write to, how to
+ * read the body, and when the caller went away. A socket gives real ones (handleRequest); a request
+ * forwarded from a client agent gives captured ones (dispatch.ts).
+ */
+export interface Exchange {
+  req: IncomingMessage
+  res: ServerResponse
+  /** The body, at most `limit` bytes; rejects with a 413 HttpError past that. */
+  readBody(limit: number, tooLargeMessage: (size: number) => string): Promise<Buffer>
+  closed: Promise<void>
+}
+
 export async function handleRequest(agent: AgentContext, routes: Route[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const closed = new Promise<void>((resolve) => res.on('close', () => resolve()))
+  await serve(agent, routes, {req, res, closed, readBody: (limit, message) => readBody(req, limit, message)})
+}
+
+/** The whole HTTP pipeline, socket or not: routing (or forwarding, on a client), the handler, errors mapped to Consul's answers. */
+export async function serve(agent: AgentContext, routes: Route[], exchange: Exchange): Promise<void> {
+  const {req, res} = exchange
   let bodyUnread = true
   try {
     const rawUrl = req.url ?? '/'
@@ -89,6 +111,12 @@ export async function handleRequest(agent: AgentContext, routes: Route[], req: I
     if (hasControlCharacter(path)) throw badRequest('Invalid URL path: contains non-printable characters')
     if (path === '/') {
       sendText(req, res, 200, 'Consul Agent')
+      return
+    }
+    // A client agent answers only its own endpoints; a server runs everything else (contract 1).
+    if (agent.forwardToServer && !runsOnAgent(path)) {
+      bodyUnread = false
+      await forwardExchange(agent.forwardToServer, exchange)
       return
     }
     const params = new URLSearchParams(queryStart === -1 ? '' : rawUrl.slice(queryStart + 1))
@@ -108,18 +136,30 @@ export async function handleRequest(agent: AgentContext, routes: Route[], req: I
     if (!handler) throw methodNotAllowed(method, allowed)
     const query = parseQueryOptions(params, agent.config.dev)
     if (query.dc !== '' && query.dc.toLowerCase() !== agent.config.datacenter) throw noPathToDatacenter()
-    const closed = new Promise<void>((resolve) => res.on('close', () => resolve()))
     const ctx: RequestContext = {
-      req, res, params, tail: found.tail, query, closed,
+      req, res, params, tail: found.tail, query, closed: exchange.closed,
       body: (limit, message = (n) => `Request body(${n} bytes) too large, max size: ${limit} bytes.`) => {
         bodyUnread = false
-        return readBody(req, limit, message)
+        return exchange.readBody(limit, message)
       },
     }
     await handler(ctx)
   } catch (error) {
     sendError(agent, req, res, error, bodyUnread)
   }
+}
+
+/** Hands the request to a server (client agents) and writes its answer back unchanged. */
+async function forwardExchange(forward: NonNullable<AgentContext['forwardToServer']>, exchange: Exchange): Promise<void> {
+  const {req, res} = exchange
+  const body = await exchange.readBody(FORWARD_BODY_MAX, (n) => `Request body(${n} bytes) too large, max size: ${FORWARD_BODY_MAX} bytes.`)
+  const answer = await forward({method: req.method ?? 'GET', url: req.url ?? '/', headers: forwardedHeaders(req), body}, exchange.closed)
+  if (res.destroyed) return
+  res.statusCode = answer.status
+  for (const [name, value] of Object.entries(answer.headers)) {
+    if (!HOP_BY_HOP.has(name.toLowerCase())) res.setHeader(name, value)
+  }
+  res.end(Buffer.from(answer.body.buffer, answer.body.byteOffset, answer.body.byteLength))
 }
 
 function sendError(agent: AgentContext, req: IncomingMessage, res: ServerResponse, error: unknown, bodyUnread: boolean): void {

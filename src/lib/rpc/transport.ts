@@ -38,6 +38,20 @@ export interface TransportOptions {
 
 export class RpcRequestError extends Error {
   readonly code = 'RPC_REQUEST_FAILED'
+  /**
+   * False when the request never left this process (no connection took its frame), so the peer
+   * cannot have acted on it and the caller may safely try another peer. True when it was written
+   * to a socket, or when the peer itself answered with an error.
+   */
+  readonly sent: boolean
+  /** The peer answered with this error (its handler failed): the connection itself is fine. */
+  readonly remote: boolean
+
+  constructor(message: string, opts: {sent?: boolean; remote?: boolean} = {}) {
+    super(message)
+    this.sent = opts.sent ?? true
+    this.remote = opts.remote ?? false
+  }
 }
 
 type MessageHandler = (from: string, body: unknown) => void
@@ -47,13 +61,21 @@ interface PendingRequest {
   resolve: (body: unknown) => void
   reject: (error: Error) => void
   timer: NodeJS.Timeout
+  /** The request's frame was written to a socket (the peer may have acted on it). */
+  sent: boolean
+}
+
+/** A frame waiting for the connection; `requestId` marks a request's frame. */
+interface QueuedFrame {
+  frame: Buffer
+  requestId?: number
 }
 
 /** One outbound connection to a peer address, with its queue and reconnect state. */
 class PeerLink {
   socket: Socket | undefined
   connected = false
-  queue: Buffer[] = []
+  queue: QueuedFrame[] = []
   failures = 0
   retryTimer: NodeJS.Timeout | undefined
   pending = new Map<number, PendingRequest>()
@@ -99,16 +121,18 @@ export class RpcTransport {
 
   /** A request with a response, failing after `timeoutMs`. */
   request(address: string, method: string, body: unknown, timeoutMs: number): Promise<unknown> {
-    if (this.#closed) return Promise.reject(new RpcRequestError('transport is closed'))
+    if (this.#closed) return Promise.reject(new RpcRequestError('transport is closed', {sent: false}))
     const link = this.#link(address)
     const id = this.#nextId++
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
+        const pending = link.pending.get(id)
         link.pending.delete(id)
-        reject(new RpcRequestError(`${method} to ${address} timed out after ${timeoutMs} ms`))
+        this.#dropQueuedRequest(link, id)
+        reject(new RpcRequestError(`${method} to ${address} timed out after ${timeoutMs} ms`, {sent: pending?.sent ?? true}))
       }, timeoutMs)
-      link.pending.set(id, {resolve, reject, timer})
-      this.#write(link, encodeFrame(encode({k: 'req', id, method, body} satisfies Wire, codecOptions)))
+      link.pending.set(id, {resolve, reject, timer, sent: false})
+      this.#write(link, encodeFrame(encode({k: 'req', id, method, body} satisfies Wire, codecOptions)), id)
     })
   }
 
@@ -133,13 +157,26 @@ export class RpcTransport {
     return link
   }
 
-  #write(link: PeerLink, frame: Buffer): void {
+  #write(link: PeerLink, frame: Buffer, requestId?: number): void {
     if (link.connected && link.socket) {
       link.socket.write(frame)
+      this.#markSent(link, requestId)
       return
     }
-    link.queue.push(frame)
+    link.queue.push({frame, requestId})
     if (link.queue.length > this.opts.maxQueuedMessages) link.queue.shift()
+  }
+
+  #markSent(link: PeerLink, requestId: number | undefined): void {
+    if (requestId === undefined) return
+    const pending = link.pending.get(requestId)
+    if (pending) pending.sent = true
+  }
+
+  /** A request that failed before its frame left must not be sent later: the caller may retry it elsewhere. */
+  #dropQueuedRequest(link: PeerLink, requestId: number): void {
+    const at = link.queue.findIndex((queued) => queued.requestId === requestId)
+    if (at !== -1) link.queue.splice(at, 1)
   }
 
   #connect(link: PeerLink): void {
@@ -154,7 +191,10 @@ export class RpcTransport {
       link.connected = true
       link.failures = 0
       socket.write(encodeFrame(encode({k: 'hello', from: this.opts.localId} satisfies Wire, codecOptions)))
-      for (const frame of link.queue.splice(0)) socket.write(frame)
+      for (const queued of link.queue.splice(0)) {
+        socket.write(queued.frame)
+        this.#markSent(link, queued.requestId)
+      }
     })
     const decoder = new FrameDecoder(this.opts.maxFrameBytes)
     socket.on('data', (chunk: Buffer) => {
@@ -182,7 +222,8 @@ export class RpcTransport {
   #failPending(link: PeerLink, why: string): void {
     for (const [id, pending] of link.pending) {
       clearTimeout(pending.timer)
-      pending.reject(new RpcRequestError(why))
+      this.#dropQueuedRequest(link, id)
+      pending.reject(new RpcRequestError(why, {sent: pending.sent}))
       link.pending.delete(id)
     }
   }
@@ -194,7 +235,7 @@ export class RpcTransport {
     link.pending.delete(wire.id)
     clearTimeout(pending.timer)
     if (wire.ok) pending.resolve(wire.body)
-    else pending.reject(new RpcRequestError(wire.error))
+    else pending.reject(new RpcRequestError(wire.error, {remote: true}))
   }
 
   #accept(socket: Socket): void {

@@ -21,6 +21,8 @@ export interface ServerRole {
   sessionTimers: SessionTimers
   /** Server RPC address peers use (advertise address and the bound port). */
   address: string
+  /** The server RPC transport (client agents' forwarded requests are served on it too). */
+  transport: RpcTransport
   /** Re-registers this server's node (after a snapshot restore brought another catalog). */
   registerSelf(): Promise<void>
   /**
@@ -182,7 +184,7 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
     : undefined
 
   return {
-    raft, sessionTimers, address, noteGossipServer,
+    raft, sessionTimers, address, noteGossipServer, transport,
     attachMembers: (source) => {
       gossipAttached = true
       reconciler.attach(source)

@@ -42,9 +42,17 @@ describe('agent config', () => {
     }
   })
 
-  it('requires a data dir and server mode outside -dev', () => {
+  it('requires a data dir outside -dev', () => {
     assert.throws(() => buildConfig({}, {dev: false}), /data_dir: must be set/)
     assert.doesNotThrow(() => buildConfig({data_dir: '/tmp/x', server: true}, {dev: false}))
+  })
+
+  it('runs a client agent without -server, and refuses bootstrapping one', () => {
+    const client = buildConfig({data_dir: '/tmp/x', retry_join: ['127.0.0.2']}, {dev: false})
+    assert.equal(client.server, false)
+    assert.throws(() => buildConfig({data_dir: '/tmp/x', bootstrap_expect: 3}, {dev: false}), /bootstrap_expect: 'bootstrap_expect > 0' requires 'server = true'/)
+    assert.throws(() => buildConfig({data_dir: '/tmp/x', bootstrap: true}, {dev: false}), /bootstrap: 'bootstrap = true' requires 'server = true'/)
+    assert.throws(() => buildConfig({data_dir: '/tmp/x', ports: {serf_lan: -1}}, {dev: false}), /ports\.serf_lan: a client agent finds its servers through LAN gossip/)
   })
 
   it('accepts Consul keys it does not act on yet, with a warning', () => {

@@ -3,7 +3,7 @@ import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {createConnection} from 'node:net'
 import {encodeFrame, FrameDecoder, FrameTooLargeError} from '../../../src/lib/rpc/frame.js'
-import {RpcTransport, splitHostPort} from '../../../src/lib/rpc/transport.js'
+import {RpcRequestError, RpcTransport, splitHostPort} from '../../../src/lib/rpc/transport.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -71,6 +71,35 @@ describe('RpcTransport', () => {
       await b.listen('127.0.0.1', port)
       await waitFor(() => received.length === 1)
       assert.deepEqual(received, ['early'])
+    } finally {
+      await a.close()
+      await b.close()
+    }
+  })
+
+  it('a request that never left is reported unsent and is not delivered later (safe to retry elsewhere)', async () => {
+    const probe = new RpcTransport({localId: 'probe'})
+    const port = await probe.listen('127.0.0.1', 0)
+    await probe.close() // nothing listens on `port`: the connection is refused
+    const a = new RpcTransport({localId: 'a', maxBackoffMs: 50})
+    const b = new RpcTransport({localId: 'b'})
+    const served: unknown[] = []
+    b.onRequest('write', async (_from, body) => { served.push(body); return 'ok' })
+    b.onRequest('fail', async () => { throw new Error('handler said no') })
+    try {
+      const refused = await a.request(`127.0.0.1:${port}`, 'write', 'once', 2000).then(() => undefined, (error: Error) => error)
+      assert.ok(refused instanceof RpcRequestError)
+      assert.equal(refused.sent, false)
+      assert.equal(refused.remote, false)
+      await b.listen('127.0.0.1', port)
+      // The link reconnects (backoff ≤ 50 ms); a later request gets through, the failed one never does.
+      assert.equal(await a.request(`127.0.0.1:${port}`, 'write', 'twice', 2000), 'ok')
+      await sleep(100)
+      assert.deepEqual(served, ['twice'])
+      const remote = await a.request(`127.0.0.1:${port}`, 'fail', null, 2000).then(() => undefined, (error: Error) => error)
+      assert.ok(remote instanceof RpcRequestError)
+      assert.equal(remote.remote, true)
+      assert.equal(remote.message, 'handler said no')
     } finally {
       await a.close()
       await b.close()

@@ -1,0 +1,153 @@
+// Forwarding a whole HTTP request from a client agent to a server (contract 1): the client side
+// (timeout from the blocking-query parameters, the agent's own defaults filled in, retries through
+// ServerRpc) and the server side (the 'http-forward' RPC, answered by the socket-less pipeline).
+import {randomUUID} from 'node:crypto'
+import {parseDuration} from '../duration.js'
+import type {ForwardedRequest, ForwardedResponse} from '../http/forwarded.js'
+import {DEFAULT_WAIT_MS, MAX_WAIT_MS} from '../http/query.js'
+import {runsOnAgent} from '../http/agent-local-paths.js'
+import type {RpcTransport} from '../rpc/transport.js'
+import type {ServerRpc} from './server-rpc.js'
+
+export const FORWARD_METHOD = 'http-forward'
+export const CANCEL_METHOD = 'http-forward-cancel'
+
+/** Time for the server to answer anything that is not a blocking query (reads wait ≤ 10 s for a leader). */
+const BASE_TIMEOUT_MS = 30_000
+
+/**
+ * RPC timeout for a forwarded request: a blocking query (?index > 0) may legitimately take its
+ * whole wait plus Consul's jitter (wait/16) before answering, so it gets that on top of the base.
+ */
+export function forwardTimeoutMs(url: string): number {
+  const queryStart = url.indexOf('?')
+  const params = new URLSearchParams(queryStart === -1 ? '' : url.slice(queryStart + 1))
+  const index = Number(params.get('index') ?? '0')
+  if (!(index > 0)) return BASE_TIMEOUT_MS
+  let waitMs = DEFAULT_WAIT_MS
+  const waitText = params.get('wait')
+  if (waitText) {
+    try {
+      waitMs = Math.min(Math.max(0, parseDuration(waitText)), MAX_WAIT_MS)
+    } catch {
+      // the server rejects the bad wait at once; the default timeout covers that answer
+    }
+  }
+  return waitMs + Math.ceil(waitMs / 16) + BASE_TIMEOUT_MS
+}
+
+/**
+ * What the receiving agent fills in before its request leaves it, as Consul's agent does in its
+ * HTTP handlers: a session created without a Node belongs to the node it was asked on, not to the
+ * server that runs the request.
+ */
+export function withAgentDefaults(request: ForwardedRequest, nodeName: string): ForwardedRequest {
+  const path = request.url.replace(/\?.*$/, '')
+  if (request.method !== 'PUT' || path !== '/v1/session/create') return request
+  let input: unknown = {}
+  const text = Buffer.from(request.body).toString('utf8')
+  if (text.trim() !== '') {
+    try {
+      input = JSON.parse(text)
+    } catch {
+      return request // the server answers the decode error
+    }
+  }
+  if (input === null) input = {}
+  if (typeof input !== 'object' || Array.isArray(input)) return request
+  const session = input as Record<string, unknown>
+  if (typeof session.Node === 'string' && session.Node !== '') return request
+  return {...request, body: Buffer.from(JSON.stringify({...session, Node: nodeName}))}
+}
+
+/** The client agent's forwarder: one RPC per request, retried on another server only when safe. */
+export function createForwarder(rpc: ServerRpc, nodeName: string, onAnswer: (answer: ForwardedResponse) => void): (request: ForwardedRequest, closed?: Promise<void>) => Promise<ForwardedResponse> {
+  return async (request, closed) => {
+    // Only a blocking query can be parked long enough for its caller to leave: name it for a cancel.
+    const cancelId = isBlocking(request.url) ? randomUUID() : undefined
+    let server: string | undefined
+    let done = false
+    void closed?.then(() => {
+      if (done || !server || !cancelId) return
+      rpc.transport.request(server, CANCEL_METHOD, cancelId, 5_000).catch(() => {})
+    })
+    try {
+      const answer = await rpc.call(FORWARD_METHOD, {...withAgentDefaults(request, nodeName), ...(cancelId ? {cancelId} : {})}, {
+        timeoutMs: forwardTimeoutMs(request.url),
+        idempotent: request.method === 'GET' || request.method === 'HEAD',
+        onAttempt: (to) => { server = to },
+      }) as ForwardedResponse
+      onAnswer(answer)
+      return answer
+    } finally {
+      done = true
+    }
+  }
+}
+
+function isBlocking(url: string): boolean {
+  const queryStart = url.indexOf('?')
+  return queryStart !== -1 && Number(new URLSearchParams(url.slice(queryStart + 1)).get('index') ?? '0') > 0
+}
+
+/** A malformed forwarded request (not from a coord client agent): rejected with the reason. */
+export function parseForwarded(body: unknown): ForwardedRequest {
+  const request = body as Partial<ForwardedRequest> | null
+  if (!request || typeof request !== 'object') throw new Error('forwarded request: not an object')
+  if (typeof request.method !== 'string' || typeof request.url !== 'string' || !request.url.startsWith('/')) {
+    throw new Error('forwarded request: needs a method and a URL path')
+  }
+  if (!(request.body instanceof Uint8Array)) throw new Error('forwarded request: body must be bytes')
+  // Agent-local endpoints (leave, join, local services...) act on the agent that receives them: a
+  // client never forwards them, and a server must not run one on a remote caller's behalf.
+  let path = request.url.replace(/\?.*$/, '')
+  try {
+    path = decodeURIComponent(path)
+  } catch {
+    // malformed: the pipeline answers 400
+  }
+  if (runsOnAgent(path)) throw new Error(`forwarded request: ${path} runs on the agent that receives it, not on a server`)
+  const headers: Record<string, string> = {}
+  for (const [name, value] of Object.entries(request.headers ?? {})) if (typeof value === 'string') headers[name.toLowerCase()] = value
+  const cancelId = typeof request.cancelId === 'string' && request.cancelId !== '' ? request.cancelId : undefined
+  return {method: request.method, url: request.url, headers, body: request.body, ...(cancelId ? {cancelId} : {})}
+}
+
+/**
+ * Server side: answers client agents' forwarded requests with `run` (the socket-less pipeline).
+ * A blocking query in flight can be cancelled by the client that sent it (its caller went away).
+ */
+export function serveForwardedRequests(transport: RpcTransport, run: (request: ForwardedRequest, cancelled: Promise<void>) => Promise<ForwardedResponse>): void {
+  // One entry per blocking query in flight, removed when it answers: bounded by what clients park.
+  const inFlight = new Map<string, () => void>()
+  transport.onRequest(FORWARD_METHOD, async (from, body) => {
+    const request = parseForwarded(body)
+    let cancel: () => void = () => {}
+    const cancelled = new Promise<void>((resolve) => { cancel = resolve })
+    const key = request.cancelId ? `${from}/${request.cancelId}` : undefined
+    if (key) inFlight.set(key, cancel)
+    try {
+      return await run(request, cancelled)
+    } finally {
+      if (key) inFlight.delete(key)
+    }
+  })
+  transport.onRequest(CANCEL_METHOD, async (from, body) => {
+    const cancel = inFlight.get(`${from}/${String(body)}`)
+    cancel?.()
+    return cancel !== undefined
+  })
+}
+
+/**
+ * For agent-local code on a client agent that must read the servers' state (anti-entropy's view of
+ * its own node in the catalog, say): runs GET `url` on a server through the forwarder. Resolves
+ * with the parsed JSON on 200, undefined on 404; rejects with the server's one-line reason otherwise.
+ */
+export async function getFromServer(forward: (request: ForwardedRequest) => Promise<ForwardedResponse>, url: string): Promise<unknown> {
+  const answer = await forward({method: 'GET', url, headers: {}, body: new Uint8Array()})
+  const text = Buffer.from(answer.body).toString('utf8')
+  if (answer.status === 404) return undefined
+  if (answer.status !== 200) throw new Error(text || `server answered ${answer.status}`)
+  return JSON.parse(text) as unknown
+}

@@ -1,0 +1,44 @@
+// The shape of an HTTP request a client agent forwards whole to a server over one RPC, and of the
+// server's answer (contract 1): plain data, so it travels as msgpack on the server RPC port.
+import type {IncomingMessage} from 'node:http'
+
+export interface ForwardedRequest {
+  method: string
+  /** Path and query exactly as the client sent them (still percent-encoded). */
+  url: string
+  /** The request headers a handler may look at (FORWARDED_HEADERS), lower-case names. */
+  headers: Record<string, string>
+  body: Uint8Array
+  /**
+   * Set on blocking queries: names the request for a later cancel (the caller went away), so the
+   * server stops holding it instead of waiting out its whole wait.
+   */
+  cancelId?: string
+}
+
+export interface ForwardedResponse {
+  status: number
+  headers: Record<string, string | string[]>
+  body: Uint8Array
+}
+
+/**
+ * Largest body a client agent forwards (a server RPC frame holds at most 64 MiB). Every API body is
+ * far below it except snapshot archives: restore a larger snapshot through a server.
+ */
+export const FORWARD_BODY_MAX = 32 * 1024 * 1024
+
+/** Headers handlers read (gzip, JSON bodies, ACL tokens): the rest describe the client's own connection. */
+const FORWARDED_HEADERS = ['accept-encoding', 'content-type', 'content-encoding', 'x-consul-token', 'authorization', 'cache-control', 'user-agent']
+
+/** Connection-level response headers that belong to the hop, not to the answer. */
+export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'trailer'])
+
+export function forwardedHeaders(req: Pick<IncomingMessage, 'headers'>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const name of FORWARDED_HEADERS) {
+    const value = req.headers[name]
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value
+  }
+  return out
+}
