@@ -11,6 +11,7 @@ import {startServerRole} from '../server/server-role.js'
 import type {AgentContext, MemberInfo} from '../http/context.js'
 import {startHttpServer, type HttpServerHandle} from '../http/server.js'
 import {memberTags, startLanGossip, toMemberInfo, type LanGossip} from './gossip.js'
+import {startAgentDns, type DnsServerHandle} from '../dns/agent-dns.js'
 
 export interface RunningAgent {
   context: AgentContext
@@ -105,6 +106,15 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   const httpAddresses = servers.map((s) => `${s.address.address.includes(':') ? `[${s.address.address}]` : s.address.address}:${s.address.port}`)
   printBanner(io.stdout, config, {nodeId, version: io.version, httpPort: servers[0]?.address.port ?? config.ports.http})
   for (const address of httpAddresses) log.info('Started HTTP server', {address, network: 'tcp'})
+  let dnsServers: DnsServerHandle[] = []
+  try {
+    dnsServers = await startAgentDns({config, state, consensus, log})
+  } catch (error) {
+    for (const server of servers) await server.close()
+    await gossip?.close()
+    await role.stop()
+    throw error
+  }
 
   log.info('Consul agent running!')
 
@@ -115,7 +125,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   // and welcome us back on restart. A leave (coord leave) has already been spread by then.
   const stop = () => {
     stopping ??= (async () => {
-      await Promise.all(servers.map((s) => s.close()))
+      await Promise.all([...dnsServers, ...servers].map((s) => s.close()))
       await gossip?.close()
       await role.stop()
       log.info('shutdown complete')

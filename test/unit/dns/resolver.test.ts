@@ -248,3 +248,16 @@ describe('DNS resolver', () => {
     assert.equal((await ask(resolver, 'web.service.consul', 'A')).rcode, 'SERVFAIL')
   })
 })
+
+describe('DNS in the agent config', () => {
+  it('domain, alt_domain, recursors and dns_config reach AgentConfig.dns; bad values name the key', async () => {
+    const {buildConfig, ConfigError} = await import('../../../src/lib/agent/config.js')
+    const config = buildConfig({domain: 'coord', alt_domain: 'alt', recursors: ['1.1.1.1'], dns_config: {only_passing: true}, ports: {dns: -1}}, {dev: true})
+    assert.equal(config.dns.domain, 'coord.')
+    assert.equal(config.dns.altDomain, 'alt.')
+    assert.deepEqual(config.dns.recursors, ['1.1.1.1:53'])
+    assert.equal(config.dns.onlyPassing, true)
+    assert.equal(config.ports.dns, -1)
+    assert.throws(() => buildConfig({dns_config: {udp_answer_limit: 'x'}}, {dev: true}), (e: unknown) => e instanceof ConfigError && /dns_config\.udp_answer_limit/.test(e.message))
+  })
+})
