@@ -53,9 +53,10 @@ export function grpcProbe(target: string, useTls: boolean, skipVerify: boolean, 
     const onAbort = () => finish({status: 'critical', output: 'check stopped'})
     signal.addEventListener('abort', onAbort)
     const timer = setTimeout(() => finish({status: 'critical', output: 'rpc error: code = DeadlineExceeded desc = context deadline exceeded'}), timeoutMs)
-    session.on('error', (error: NodeJS.ErrnoException) => finish({
+    const dialFailed = (error: NodeJS.ErrnoException) => finish({
       status: 'critical', output: `rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: ${dialErrorText(address, error)}"`,
-    }))
+    })
+    session.on('error', dialFailed)
     let body: Buffer
     try {
       body = encodeHealthRequest(service)
@@ -77,7 +78,11 @@ export function grpcProbe(target: string, useTls: boolean, skipVerify: boolean, 
     stream.on('response', (headers) => noteStatus(headers))
     stream.on('trailers', (trailers) => noteStatus(trailers))
     stream.on('data', (chunk: Buffer) => { if (chunks.length < 64) chunks.push(chunk) })
-    stream.on('error', (error: NodeJS.ErrnoException) => finish({status: 'critical', output: `rpc error: code = Unavailable desc = ${error.message}`}))
+    stream.on('error', (error: NodeJS.ErrnoException & {cause?: NodeJS.ErrnoException}) => {
+      // A stream opened before the connection failed reports the dial error as its cause.
+      if (error.cause?.code) dialFailed(error.cause)
+      else finish({status: 'critical', output: `rpc error: code = Unavailable desc = ${error.message}`})
+    })
     stream.on('end', () => {
       const code = Number(grpcStatus ?? 2)
       if (code !== 0) {
