@@ -41,6 +41,8 @@ interface Outcome {
   additionals: Answer[]
   /** NXDOMAIN and NODATA carry the zone's SOA in the authority section (RFC 2308). */
   soa?: boolean
+  /** Records were left out before trimming (a UDP answer only needs its first few). */
+  cut?: boolean
 }
 
 const empty = (rcode: number, soa = false): Outcome => ({rcode, answers: [], authorities: [], additionals: [], soa})
@@ -53,7 +55,8 @@ function shuffle<T>(items: T[], random: () => number): T[] {
   return items
 }
 
-const recordKey = (r: Answer) => JSON.stringify([r.type, r.name.toLowerCase(), 'data' in r ? r.data : ''])
+/** Identity of an answer record for de-duplication (the data of A/AAAA/CNAME is a string). */
+const recordKey = (r: Answer) => `${r.type}|${'data' in r && typeof r.data === 'string' ? r.data : JSON.stringify('data' in r ? r.data : '')}`
 
 export class DnsResolver {
   readonly #o: ResolverOptions
@@ -77,7 +80,9 @@ export class DnsResolver {
     let soaZone = zone?.zone ?? config.domain
     try {
       if (zone) {
-        outcome = await this.#inZone(question.name, question.type, zone.zone, zone.labels)
+        // A UDP answer without EDNS keeps at most 8 records (trim.ts): build no more than that.
+        const answerCap = transport === 'udp' && ednsSize(request) === 0 ? Math.min(8, config.udpAnswerLimit) : Number.POSITIVE_INFINITY
+        outcome = await this.#inZone(question.name, question.type, zone.zone, zone.labels, answerCap)
       } else if (/(^|\.)arpa\.?$/i.test(question.name)) {
         outcome = await this.#reverse(question.name)
         if (outcome.answers.length === 0 && config.recursors.length > 0) return await this.#recurse(request, transport)
@@ -98,7 +103,7 @@ export class DnsResolver {
     }
     if (outcome.soa) outcome.authorities.push(soaRecord(config, soaZone, this.#now()))
     const packet = this.#packet(request, outcome, true)
-    const trimmed = trimResponse(packet, transport, question.type, config.udpAnswerLimit, ednsSize(request))
+    const trimmed = trimResponse(packet, transport, question.type, config.udpAnswerLimit, ednsSize(request)) || outcome.cut === true
     if (trimmed) {
       if (config.enableTruncate) packet.flags! |= 1 << 9
       this.#o.log?.debug('DNS response too large, truncated', {protocol: transport, question: question.name, records: packet.answers?.length})
@@ -134,7 +139,7 @@ export class DnsResolver {
     return {packet: this.#packet(request, empty(Rcode.SERVFAIL), false)}
   }
 
-  async #inZone(qname: string, qtype: string, zone: string, labels: string[]): Promise<Outcome> {
+  async #inZone(qname: string, qtype: string, zone: string, labels: string[], answerCap: number): Promise<Outcome> {
     if (qtype === 'AXFR' || qtype === 'IXFR') return empty(Rcode.NOTIMP)
     if (labels.length === 0 && (qtype === 'SOA' || qtype === 'NS')) return this.#apex(qtype, zone)
     if (qtype === 'SOA') {
@@ -142,13 +147,13 @@ export class DnsResolver {
       return {...outcome, answers: [soaRecord(this.#o.config, zone, this.#now())], authorities: outcome.answers}
     }
     const lookup = parseLookup(labels, qtype, this.#o.datacenter)
-    return this.#dispatch(lookup, qname, qtype, zone)
+    return this.#dispatch(lookup, qname, qtype, zone, answerCap)
   }
 
-  async #dispatch(lookup: Lookup, qname: string, qtype: string, zone: string): Promise<Outcome> {
+  async #dispatch(lookup: Lookup, qname: string, qtype: string, zone: string, answerCap: number): Promise<Outcome> {
     switch (lookup.kind) {
       case 'service':
-        return this.#service(lookup, qname, qtype, zone)
+        return this.#service(lookup, qname, qtype, zone, answerCap)
       case 'node':
         return this.#node(lookup, qname, qtype)
       case 'addr': {
@@ -183,7 +188,8 @@ export class DnsResolver {
     return instances.filter((i) => i.health === 'passing' || (i.health === 'warning' && !onlyPassing))
   }
 
-  async #service(lookup: Extract<Lookup, {kind: 'service'}>, qname: string, qtype: string, zone: string): Promise<Outcome> {
+  /** `answerCap`: stop after that many answers (the rest could not be sent); `cut` then says so. */
+  async #service(lookup: Extract<Lookup, {kind: 'service'}>, qname: string, qtype: string, zone: string, answerCap: number): Promise<Outcome> {
     const config = this.#o.config
     const all = await this.#o.catalog.serviceInstances(lookup.service, {datacenter: lookup.datacenter, ...this.#readOpts})
     const tagged = lookup.tag === '' ? all : all.filter((i) => i.tags.some((t) => t.toLowerCase() === lookup.tag))
@@ -194,6 +200,10 @@ export class DnsResolver {
     const seen = new Set<string>()
     if (qtype === 'SRV') {
       for (const instance of instances) {
+        if (outcome.answers.length >= answerCap) {
+          outcome.cut = true
+          break
+        }
         // One SRV per node, address and port (a service registered twice on a node answers once).
         const tuple = `${instance.node}:${instance.serviceAddress}:${instance.port}`
         if (seen.has(tuple)) continue
@@ -206,6 +216,10 @@ export class DnsResolver {
       let firstCname: Answer[] | undefined
       let count = 0
       for (const instance of instances) {
+        if (outcome.answers.length >= answerCap) {
+          outcome.cut = true
+          break
+        }
         const records = instanceRecords(instance, qtype, qname, ttl, zone, lookup.datacenter).answers
         if (records.length === 0 || seen.has(recordKey(records[0]))) continue
         seen.add(recordKey(records[0]))

@@ -19,7 +19,17 @@ function worst(checks: readonly NodeCheck[]): InstanceHealth {
   return status
 }
 
+/** Services whose instance lists are kept between catalog changes; beyond it the cache restarts. */
+const maxCachedServices = 1024
+
 export class StateDnsCatalog implements DnsCatalog {
+  /**
+   * service name → its instances as of catalog version `version`. A DNS answer for a service of
+   * 1000 instances would otherwise rebuild 1000 records per query; the catalog's indexes move on
+   * every write that could change the answer (nodes, services, checks), so equal indexes = same list.
+   */
+  readonly #cache = new Map<string, {version: number; instances: ServiceInstance[]}>()
+
   constructor(private readonly state: StateMachine, private readonly consensus: Pick<Consensus, 'readBarrier'>, private readonly datacenter: string) {}
 
   async #barrier(opts: CatalogReadOptions): Promise<void> {
@@ -55,6 +65,17 @@ export class StateDnsCatalog implements DnsCatalog {
     await this.#barrier(opts)
     const name = this.#serviceName(service)
     if (name === undefined) return []
+    const version = this.state.catalogIndex('nodes', 'services', 'checks')
+    const cached = this.#cache.get(name)
+    // A copy: callers shuffle what they get.
+    if (cached && cached.version === version) return [...cached.instances]
+    const instances = this.#build(name)
+    if (this.#cache.size >= maxCachedServices) this.#cache.clear()
+    this.#cache.set(name, {version, instances})
+    return [...instances]
+  }
+
+  #build(name: string): ServiceInstance[] {
     const catalog = this.state.catalog
     return catalog.instances(name).flatMap((instance: CatalogService) => {
       const node = catalog.node(instance.node)
