@@ -59,6 +59,17 @@ describe('DNS on a real agent', () => {
     assert.equal((await dnsTcp(port, 'web.service.consul', 'A')).answers?.length, 1)
   })
 
+  it('-dns-port=-1 starts no DNS server', async () => {
+    const quiet = await startAgent({args: ['-dns-port=-1']})
+    try {
+      await sleep(300)
+      assert.doesNotMatch(quiet.output(), /Started DNS server/)
+      assert.match(quiet.output(), /Consul agent running!/)
+    } finally {
+      await quiet.stop()
+    }
+  })
+
   it('dig answers SRV from the agent', async (t) => {
     const dig = await new Promise<string | undefined>((resolve) => execFile('sh', ['-c', 'command -v dig'], (error, out) => resolve(error ? undefined : out.trim())))
     if (!dig) {

@@ -32,8 +32,10 @@ function formErr(bytes: Buffer): Buffer | undefined {
   return reply
 }
 
-function errorReply(request: DecodedPacket, rcode: number): Buffer {
-  return encode({type: 'response', id: request.id, flags: rcode | (request.flag_rd ? 1 << 8 : 0), questions: request.questions?.slice(0, 1) ?? []})
+/** A bare reply with `rcode`, echoing the request's id, opcode, RD bit and first question. */
+function errorReply(request: DecodedPacket, bytes: Buffer, rcode: number): Buffer {
+  const opcodeAndRd = ((bytes[2] & 0x78) | (bytes[2] & 0x01)) << 8
+  return encode({type: 'response', id: request.id, flags: opcodeAndRd | rcode, questions: request.questions?.slice(0, 1) ?? []})
 }
 
 /**
@@ -59,14 +61,14 @@ export async function handleMessage(bytes: Buffer, transport: Transport, resolve
   }
   if (request.type === 'response') return undefined
   try {
-    if (request.opcode !== 'QUERY') return errorReply(request, Rcode.NOTIMP)
-    if (request.questions?.length !== 1) return errorReply(request, Rcode.FORMERR)
+    if (request.opcode !== 'QUERY') return errorReply(request, bytes, Rcode.NOTIMP)
+    if (request.questions?.length !== 1) return errorReply(request, bytes, Rcode.FORMERR)
     const reply: Reply = await resolver.resolve(request, transport)
     return 'raw' in reply ? reply.raw : encode(reply.packet)
   } catch (error) {
     log?.warn('DNS request failed', {error: (error as Error).message})
     try {
-      return errorReply(request, Rcode.SERVFAIL)
+      return errorReply(request, bytes, Rcode.SERVFAIL)
     } catch {
       return formErr(bytes)
     }

@@ -104,7 +104,9 @@ describe('DNS server (UDP and TCP sockets)', () => {
     assert.equal((decode((await udpExchange(server.port, two))!) as Decoded).rcode, 'FORMERR')
     const update = Buffer.from(q('web.service.consul', 'A'))
     update[2] |= 5 << 3 // opcode UPDATE
-    assert.equal((decode((await udpExchange(server.port, update))!) as Decoded).rcode, 'NOTIMP')
+    const notimp = decode((await udpExchange(server.port, update))!) as Decoded & {opcode: string}
+    assert.equal(notimp.rcode, 'NOTIMP')
+    assert.equal(notimp.opcode, 'UPDATE')
   })
 })
 
