@@ -1,0 +1,206 @@
+// Anti-entropy: the catalog's entries for this node follow the agent's local state (Consul's
+// agent/ae + local.State sync). Every local change marks its entry out of sync and a sync runs
+// soon after (a delta); a full sync runs at start and every minute (plus jitter), first reading
+// what the catalog holds for this node, so entries the agent does not know are removed there, and
+// entries the catalog lost come back. Consul scales the full-sync interval with the cluster size;
+// coord uses a fixed 60 s + up to 6 s jitter.
+//
+// Writes go through `propose` (contract 2: catalog-register / catalog-deregister commands).
+// The serfHealth check belongs to the leader (gossip reconcile) and is never touched here.
+import type {Logger} from './logger.js'
+import type {LocalChange, LocalState} from './local-state.js'
+import type {CatalogCommand, CatalogView, RegisterCheck, RegisterRequest} from './catalog-requests.js'
+import {checkKind} from './definitions.js'
+
+export const FULL_SYNC_INTERVAL_MS = 60_000
+const DELTA_DELAY_MS = 50
+const MAX_RETRIES = 6
+const MAX_BACKOFF_MS = 30_000
+const SERF_HEALTH = 'serfHealth'
+
+export interface NodeIdentity {
+  node: string
+  id: string
+  address: string
+  datacenter: string
+}
+
+export interface AntiEntropyOptions {
+  local: LocalState
+  self: NodeIdentity
+  log: Logger
+  propose: (command: CatalogCommand) => Promise<void>
+  /** What the catalog holds for this node; undefined when this agent cannot read the catalog (full sync then re-registers all). */
+  catalog?: CatalogView
+  now?: () => number
+  fullSyncIntervalMs?: number
+}
+
+export class AntiEntropy {
+  /** Entries whose catalog copy may differ from the local one. */
+  readonly #dirtyServices = new Set<string>()
+  readonly #dirtyChecks = new Set<string>()
+  #timer?: NodeJS.Timeout
+  #fullTimer?: NodeJS.Timeout
+  #running?: Promise<void>
+  #again = false
+  #failures = 0
+  #stopped = false
+  readonly #unsubscribe: () => void
+
+  constructor(private readonly opts: AntiEntropyOptions) {
+    this.#unsubscribe = opts.local.onChange((change) => this.#noteChange(change))
+  }
+
+  #noteChange(change: LocalChange): void {
+    if (change.kind === 'service') this.#dirtyServices.add(change.id)
+    else this.#dirtyChecks.add(change.id)
+    this.#schedule(DELTA_DELAY_MS)
+  }
+
+  /** Starts with a full sync, then one every interval (+ jitter). */
+  start(): void {
+    void this.syncFull()
+  }
+
+  #scheduleFull(): void {
+    clearTimeout(this.#fullTimer)
+    if (this.#stopped) return
+    const base = this.opts.fullSyncIntervalMs ?? FULL_SYNC_INTERVAL_MS
+    this.#fullTimer = setTimeout(() => void this.syncFull(), base + Math.random() * base / 10)
+    this.#fullTimer.unref()
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#stopped || this.#timer) return
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined
+      void this.syncChanges()
+    }, delayMs)
+    this.#timer.unref()
+  }
+
+  /** Reads the catalog's view of this node, marks every difference dirty, then pushes. */
+  async syncFull(): Promise<void> {
+    for (const service of this.opts.local.services()) this.#dirtyServices.add(service.def.ID)
+    for (const check of this.opts.local.checks()) this.#dirtyChecks.add(check.def.CheckID)
+    try {
+      const remote = await this.opts.catalog?.nodeEntries(this.opts.self.node)
+      for (const id of remote?.serviceIds ?? []) this.#dirtyServices.add(id)
+      for (const id of remote?.checkIds ?? []) if (id !== SERF_HEALTH) this.#dirtyChecks.add(id)
+    } catch (error) {
+      this.opts.log.warn('anti-entropy: cannot read the catalog; re-registering local entries only', {error: (error as Error).message})
+    }
+    await this.syncChanges()
+    this.#scheduleFull()
+  }
+
+  /** Pushes every dirty entry; overlapping calls coalesce into one more pass. */
+  async syncChanges(): Promise<void> {
+    if (this.#running) {
+      this.#again = true
+      return this.#running
+    }
+    this.#running = (async () => {
+      do {
+        this.#again = false
+        await this.#pushDirty()
+      } while (this.#again && !this.#stopped)
+    })().finally(() => { this.#running = undefined })
+    return this.#running
+  }
+
+  async #pushDirty(): Promise<void> {
+    const {local, self} = this.opts
+    try {
+      for (const id of [...this.#dirtyServices]) {
+        const service = local.service(id)
+        this.#dirtyServices.delete(id)
+        try {
+          if (service) {
+            // A service goes with its checks in one register, as Consul's syncService does.
+            const checks = local.checksOf(id)
+            for (const check of checks) this.#dirtyChecks.delete(check.def.CheckID)
+            await this.#propose({type: 'catalog-register', now: this.#now(), request: {...this.#node(), Service: {
+              ID: service.def.ID, Service: service.def.Service, Tags: service.def.Tags, Address: service.def.Address,
+              TaggedAddresses: service.def.TaggedAddresses, Meta: service.def.Meta, Port: service.def.Port,
+              Weights: service.def.Weights, EnableTagOverride: service.def.EnableTagOverride, Kind: service.def.Kind,
+            }, Checks: checks.map((c) => this.#check(c.def.CheckID)).filter((c) => c !== undefined)}})
+          } else {
+            await this.#propose({type: 'catalog-deregister', now: this.#now(), request: {Node: self.node, Datacenter: self.datacenter, ServiceID: id}})
+          }
+        } catch (error) {
+          this.#dirtyServices.add(id)
+          throw error
+        }
+      }
+      for (const id of [...this.#dirtyChecks]) {
+        if (id === SERF_HEALTH) {
+          this.#dirtyChecks.delete(id)
+          continue
+        }
+        const check = this.#check(id)
+        this.#dirtyChecks.delete(id)
+        try {
+          if (check) await this.#propose({type: 'catalog-register', now: this.#now(), request: {...this.#node(), Check: check}})
+          else await this.#propose({type: 'catalog-deregister', now: this.#now(), request: {Node: self.node, Datacenter: self.datacenter, CheckID: id}})
+        } catch (error) {
+          this.#dirtyChecks.add(id)
+          throw error
+        }
+      }
+      this.#failures = 0
+    } catch (error) {
+      // Bounded retries with exponential backoff; past them, the next full sync tries again.
+      this.#failures++
+      if (this.#failures <= MAX_RETRIES) {
+        const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (this.#failures - 1))
+        this.opts.log.warn('anti-entropy: sync failed; retrying', {error: (error as Error).message, attempt: this.#failures, retry_in_ms: delay})
+        this.#schedule(delay)
+      } else {
+        this.opts.log.error('anti-entropy: sync keeps failing; waiting for the next full sync', {error: (error as Error).message})
+        this.#failures = 0
+      }
+    }
+  }
+
+  #now(): number {
+    return (this.opts.now ?? Date.now)()
+  }
+
+  #node(): Pick<RegisterRequest, 'Node' | 'ID' | 'Address' | 'Datacenter' | 'TaggedAddresses' | 'SkipNodeUpdate'> {
+    const {self} = this.opts
+    return {
+      Node: self.node, ID: self.id, Address: self.address, Datacenter: self.datacenter,
+      TaggedAddresses: {lan: self.address, wan: self.address},
+      // As Consul's syncNodeInfo: the node's own fields, which match what the leader's reconcile
+      // writes, so the catalog (which skips unchanged records) sees no churn.
+      SkipNodeUpdate: false,
+    }
+  }
+
+  #check(id: string): RegisterCheck | undefined {
+    const check = this.opts.local.check(id)
+    if (!check) return undefined
+    const service = check.def.ServiceID ? this.opts.local.service(check.def.ServiceID) : undefined
+    const kind = check.source === 'internal' ? 'maintenance' : checkKind(check.def)
+    return {
+      Node: this.opts.self.node, CheckID: id, Name: check.def.Name, Status: check.status, Notes: check.def.Notes,
+      Output: check.output, ServiceID: check.def.ServiceID, ServiceName: service?.def.Service ?? '',
+      ServiceTags: service?.def.Tags ?? [], Type: kind, Interval: check.def.Interval, Timeout: check.def.Timeout,
+      Definition: {},
+    }
+  }
+
+  async #propose(command: CatalogCommand): Promise<void> {
+    if (this.#stopped) return
+    await this.opts.propose(command)
+  }
+
+  stop(): void {
+    this.#stopped = true
+    this.#unsubscribe()
+    clearTimeout(this.#timer)
+    clearTimeout(this.#fullTimer)
+  }
+}
