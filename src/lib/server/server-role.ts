@@ -75,10 +75,15 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
   known.set(nodeId, self())
 
   const registerNode = async (info: {id: string; name: string; address: string}) => {
+    // SkipNodeUpdate keeps a node record gossip reconcile (or anti-entropy) already wrote, with
+    // its meta and tagged addresses, instead of overwriting it with this bare one.
+    const exists = state.node(info.name).value !== undefined
     await raft.propose({
-      type: 'node-register', now: Date.now(),
-      node: {id: info.id, node: info.name, address: info.address.replace(/:\d+$/, ''), datacenter: config.datacenter},
-      checks: [{node: info.name, checkId: 'serfHealth', name: 'Serf Health Status', status: 'passing', notes: '', output: 'Agent alive and reachable'}],
+      type: 'catalog-register', now: Date.now(),
+      request: {
+        Node: info.name, ID: info.id, Address: info.address.replace(/:\d+$/, ''), Datacenter: config.datacenter, SkipNodeUpdate: exists,
+        Checks: [{CheckID: 'serfHealth', Name: 'Serf Health Status', Status: 'passing', Output: 'Agent alive and reachable'}],
+      },
     })
   }
   const sessionTimers = new SessionTimers(async (id) => {

@@ -1,108 +1,402 @@
-// A minimal catalog: nodes and their node-level health checks, just enough for sessions to be
-// bound to registered nodes and checks (SPEC-http §4). Services come later (SPEC-http §7).
+// The catalog (SPEC-http §7): nodes, the service instances on each node, and health checks (node
+// checks and service checks), with Consul's register/deregister rules and table indexes.
 //
-// As Consul's ensureNodeTxn/ensureCheckTxn do, re-registering an unchanged node or check writes
-// nothing: anti-entropy re-sends the same registration often, and a no-op must not bump indexes
-// or wake blocking queries.
+// Rules, as Consul's state store (catalog.go ensureRegistrationTxn, deleteNodeTxn, ...):
+// - A registration is all or nothing: a check naming a service that is neither stored nor in the
+//   request, or a service/check on a node that does not exist (SkipNodeUpdate), rejects the whole
+//   command with Consul's error text and changes nothing.
+// - Re-registering an unchanged node, service or check writes nothing: anti-entropy re-sends the
+//   same registration often, and a no-op must not bump indexes or wake blocking queries.
+// - A service check takes ServiceName/ServiceTags from its service; when a service's name or tags
+//   change its checks follow (so health answers never show stale tags).
+// - Deregistering a node removes its services and checks; a service, its checks. The caller
+//   invalidates sessions bound to removed checks (and, for a node, every session on it).
+//
+// Indexes: one per table (nodes, services, checks) as Consul's index table, plus one per service
+// name (Consul's "service.<name>" index): it moves when an instance of that service, one of its
+// checks, or its node (or a node-level check on that node) changes, so a blocking
+// /v1/health/service/web does not wake for a change to another service. A name with no instance
+// left keeps its index (Consul's "service extinction" index serves the same purpose).
+//
+// Watch tables fired per change: 'nodes', 'services', 'checks', and `service:<name>`.
 
-import type {CatalogNode, NodeCheck} from './types.js'
+import type {RegisterRequest, DeregisterRequest} from './catalog-request.js'
+import {normalizeRegisterRequest} from './catalog-request.js'
+import type {CatalogNode, CatalogService, NodeCheck} from './types.js'
 import type {ChangeSet} from './watch.js'
 
 export type NodeInput = Omit<CatalogNode, 'createIndex' | 'modifyIndex'>
 export type CheckInput = Omit<NodeCheck, 'createIndex' | 'modifyIndex'>
+export type ServiceInput = Omit<CatalogService, 'createIndex' | 'modifyIndex'>
 
 export interface CatalogDump {
   nodes: CatalogNode[]
+  /** Absent in snapshots written before services existed. */
+  services?: CatalogService[]
   checks: NodeCheck[]
   nodesIndex: number
+  servicesIndex?: number
   checksIndex: number
+  serviceIndexes?: Array<[string, number]>
+}
+
+/** What a deregistration removed: the caller invalidates the sessions bound to it. */
+export interface Removed {
+  checks: Array<{node: string; checkId: string}>
+  /** Set when the node itself was removed (every session on it dies, as Consul's deleteNodeTxn). */
+  node?: string
+}
+
+type Ordered = {node: string; id?: string; checkId?: string}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+function byNodeThenId(a: Ordered, b: Ordered): number {
+  return compareStrings(a.node, b.node) || compareStrings(a.id ?? a.checkId ?? '', b.id ?? b.checkId ?? '')
+}
+
+function same(a: object, b: object): boolean {
+  return JSON.stringify(a) === JSON.stringify(b)
 }
 
 export class Catalog {
   readonly #nodes = new Map<string, CatalogNode>()
+  /** node name → service ID → instance. */
+  readonly #services = new Map<string, Map<string, CatalogService>>()
   /** node name → check ID → check. */
   readonly #checks = new Map<string, Map<string, NodeCheck>>()
+  /** service name → instances (key node\0id): the by-name index health and catalog reads use. */
+  readonly #byName = new Map<string, Map<string, CatalogService>>()
+  readonly #serviceIndexes = new Map<string, number>()
   #nodesIndex = 0
+  #servicesIndex = 0
   #checksIndex = 0
 
   get nodesIndex(): number {
     return this.#nodesIndex
   }
 
+  get servicesIndex(): number {
+    return this.#servicesIndex
+  }
+
   get checksIndex(): number {
     return this.#checksIndex
+  }
+
+  /** The index a blocking read of one service compares against (see the header). */
+  serviceIndex(name: string): number {
+    return this.#serviceIndexes.get(name) ?? Math.max(this.#nodesIndex, this.#servicesIndex)
   }
 
   node(name: string): CatalogNode | undefined {
     return this.#nodes.get(name)
   }
 
+  /** Every node ordered by name. */
+  nodes(): CatalogNode[] {
+    return [...this.#nodes.values()].sort((a, b) => compareStrings(a.node, b.node))
+  }
+
   check(node: string, checkId: string): NodeCheck | undefined {
     return this.#checks.get(node)?.get(checkId)
   }
 
-  /** The node's checks ordered by check ID. */
+  /** The node's checks (node and service checks) ordered by check ID. */
   checks(node: string): NodeCheck[] {
     const checks = [...(this.#checks.get(node)?.values() ?? [])]
-    return checks.sort((a, b) => (a.checkId < b.checkId ? -1 : a.checkId > b.checkId ? 1 : 0))
+    return checks.sort((a, b) => compareStrings(a.checkId, b.checkId))
+  }
+
+  /** Every check ordered by node, then check ID. */
+  allChecks(): NodeCheck[] {
+    return [...this.#checks.values()].flatMap((byId) => [...byId.values()]).sort(byNodeThenId)
+  }
+
+  /** Checks of every instance of service `name`, ordered by node, then check ID. */
+  serviceChecks(name: string): NodeCheck[] {
+    return this.allChecks().filter((c) => c.serviceName === name && c.serviceId !== '')
+  }
+
+  service(node: string, id: string): CatalogService | undefined {
+    return this.#services.get(node)?.get(id)
+  }
+
+  /** The node's service instances ordered by ID. */
+  nodeServices(node: string): CatalogService[] {
+    return [...(this.#services.get(node)?.values() ?? [])].sort((a, b) => compareStrings(a.id, b.id))
+  }
+
+  /** Instances of service `name` ordered by node, then service ID (Consul's memdb order). */
+  instances(name: string): CatalogService[] {
+    return [...(this.#byName.get(name)?.values() ?? [])].sort(byNodeThenId)
+  }
+
+  /** Every service instance, ordered by node then ID. */
+  allServices(): CatalogService[] {
+    return [...this.#services.values()].flatMap((byId) => [...byId.values()]).sort(byNodeThenId)
+  }
+
+  /** Names of services with at least one instance, sorted. */
+  serviceNames(): string[] {
+    return [...this.#byName.keys()].sort(compareStrings)
   }
 
   /**
-   * Upsert a node and its checks at Raft index `index`. Returns the checks this command wrote
-   * in `critical` state: the caller invalidates sessions bound to them (SPEC-http §4).
+   * Apply a catalog registration at Raft index `index` (the request is normalized here too, so a
+   * request built in code gets Consul's defaults). Returns Consul's error text when the state
+   * store would reject it (nothing changed), else the checks written in `critical` state: the
+   * caller invalidates sessions bound to them (SPEC-http §4).
    */
-  register(index: number, node: NodeInput, checks: readonly CheckInput[], change: ChangeSet): NodeCheck[] {
-    const existing = this.#nodes.get(node.node)
-    if (existing === undefined || !sameNode(existing, node)) {
-      this.#nodes.set(node.node, {...node, createIndex: existing?.createIndex ?? index, modifyIndex: index})
-      this.#nodesIndex = index
-      change.tables.add('nodes')
+  registerRequest(index: number, raw: RegisterRequest, change: ChangeSet): {error: string} | {critical: NodeCheck[]} {
+    let request: RegisterRequest
+    try {
+      request = normalizeRegisterRequest(raw)
+    } catch (err) {
+      return {error: err instanceof Error ? err.message : String(err)}
+    }
+    const nodeName = request.Node
+    const nodeWillExist = !request.SkipNodeUpdate || this.#nodes.has(nodeName)
+    if (!nodeWillExist && (request.Service !== undefined || (request.Checks ?? []).length > 0)) return {error: 'Missing node registration'}
+    for (const check of request.Checks ?? []) {
+      if (!check.ServiceID) continue
+      const inRequest = request.Service?.ID === check.ServiceID
+      if (!inRequest && this.service(nodeName, check.ServiceID) === undefined) return {error: 'Missing service registration'}
+    }
+
+    if (!request.SkipNodeUpdate) {
+      const existing = this.#nodes.get(nodeName)
+      this.#putNode(index, {
+        id: request.ID || existing?.id || '',
+        node: nodeName,
+        address: request.Address ?? '',
+        datacenter: request.Datacenter || existing?.datacenter || '',
+        taggedAddresses: request.TaggedAddresses ?? {},
+        meta: request.NodeMeta ?? {},
+      }, change)
+    }
+    if (request.Service !== undefined) {
+      const s = request.Service
+      this.#putService(index, {
+        node: nodeName,
+        id: s.ID ?? s.Service,
+        service: s.Service,
+        tags: s.Tags ?? [],
+        address: s.Address ?? '',
+        taggedAddresses: s.TaggedAddresses ?? {},
+        meta: s.Meta ?? {},
+        port: s.Port ?? 0,
+        weights: s.Weights ?? {Passing: 1, Warning: 1},
+        enableTagOverride: s.EnableTagOverride ?? false,
+        kind: s.Kind ?? '',
+      }, change)
     }
     const critical: NodeCheck[] = []
-    for (const input of checks) {
-      // A check always belongs to the node it is registered with, whatever its own field says.
-      const check = {...input, node: node.node}
-      const byId = this.#checks.get(check.node) ?? new Map<string, NodeCheck>()
-      this.#checks.set(check.node, byId)
-      const prior = byId.get(check.checkId)
-      if (prior !== undefined && sameCheck(prior, check)) continue
-      const stored: NodeCheck = {...check, createIndex: prior?.createIndex ?? index, modifyIndex: index}
-      byId.set(check.checkId, stored)
-      this.#checksIndex = index
-      change.tables.add('checks')
-      if (stored.status === 'critical') critical.push(stored)
+    for (const c of request.Checks ?? []) {
+      const stored = this.#putCheck(index, {
+        node: nodeName,
+        checkId: c.CheckID ?? '',
+        name: c.Name ?? '',
+        status: c.Status ?? 'critical',
+        notes: c.Notes ?? '',
+        output: c.Output ?? '',
+        serviceId: c.ServiceID ?? '',
+        serviceName: '',
+        serviceTags: [],
+        type: c.Type ?? '',
+        interval: c.Interval ?? '',
+        timeout: c.Timeout ?? '',
+        definition: c.Definition ?? {},
+      }, change)
+      if (stored !== undefined && stored.status === 'critical') critical.push(stored)
+    }
+    return {critical}
+  }
+
+  /** The legacy `node-register` command: a node plus node-level checks. */
+  register(index: number, node: Pick<NodeInput, 'id' | 'node' | 'address' | 'datacenter'>, checks: ReadonlyArray<Pick<CheckInput, 'checkId' | 'name' | 'status' | 'notes' | 'output'>>, change: ChangeSet): NodeCheck[] {
+    const existing = this.#nodes.get(node.node)
+    this.#putNode(index, {taggedAddresses: existing?.taggedAddresses ?? {}, meta: existing?.meta ?? {}, ...node}, change)
+    const critical: NodeCheck[] = []
+    for (const c of checks) {
+      const stored = this.#putCheck(index, {
+        node: node.node, checkId: c.checkId, name: c.name, status: c.status, notes: c.notes, output: c.output,
+        serviceId: '', serviceName: '', serviceTags: [], type: '', interval: '', timeout: '', definition: {},
+      }, change)
+      if (stored !== undefined && stored.status === 'critical') critical.push(stored)
     }
     return critical
+  }
+
+  /**
+   * Apply a deregistration: only Node → the node, its services and checks; ServiceID → that
+   * instance and its checks; CheckID → that check (both may be given). Unknown things are no-ops.
+   */
+  deregister(index: number, request: DeregisterRequest, change: ChangeSet): Removed {
+    const removed: Removed = {checks: []}
+    const node = request.Node
+    if (!request.ServiceID && !request.CheckID) {
+      if (!this.#nodes.has(node)) return removed
+      for (const check of this.checks(node)) this.#deleteCheck(index, check, change, removed)
+      for (const service of this.nodeServices(node)) this.#deleteService(index, service, change)
+      this.#nodes.delete(node)
+      this.#nodesIndex = index
+      change.tables.add('nodes')
+      removed.node = node
+      return removed
+    }
+    if (request.ServiceID) {
+      const service = this.service(node, request.ServiceID)
+      if (service !== undefined) {
+        for (const check of this.checks(node)) if (check.serviceId === service.id) this.#deleteCheck(index, check, change, removed)
+        this.#deleteService(index, service, change)
+      }
+    }
+    if (request.CheckID) {
+      const check = this.check(node, request.CheckID)
+      if (check !== undefined) this.#deleteCheck(index, check, change, removed)
+    }
+    return removed
+  }
+
+  #touchService(index: number, name: string, change: ChangeSet): void {
+    this.#serviceIndexes.set(name, index)
+    change.tables.add(`service:${name}`)
+  }
+
+  /** A node or node-level check changed: health answers of every service on it change too. */
+  #touchServicesOfNode(index: number, node: string, change: ChangeSet): void {
+    for (const service of this.#services.get(node)?.values() ?? []) this.#touchService(index, service.service, change)
+  }
+
+  #putNode(index: number, raw: NodeInput, change: ChangeSet): void {
+    // Fixed key order: `same` compares JSON.
+    const input: NodeInput = {id: raw.id, node: raw.node, address: raw.address, datacenter: raw.datacenter, taggedAddresses: raw.taggedAddresses, meta: raw.meta}
+    const existing = this.#nodes.get(input.node)
+    if (existing !== undefined && same(withoutIndexes(existing), input)) return
+    this.#nodes.set(input.node, {...input, createIndex: existing?.createIndex ?? index, modifyIndex: index})
+    this.#nodesIndex = index
+    change.tables.add('nodes')
+    this.#touchServicesOfNode(index, input.node, change)
+  }
+
+  #putService(index: number, input: ServiceInput, change: ChangeSet): void {
+    const byId = this.#services.get(input.node) ?? new Map<string, CatalogService>()
+    this.#services.set(input.node, byId)
+    const existing = byId.get(input.id)
+    if (existing !== undefined && same(withoutIndexes(existing), input)) return
+    if (existing !== undefined && existing.service !== input.service) this.#unindexName(existing, index, change)
+    const stored: CatalogService = {...input, createIndex: existing?.createIndex ?? index, modifyIndex: index}
+    byId.set(input.id, stored)
+    const named = this.#byName.get(input.service) ?? new Map<string, CatalogService>()
+    this.#byName.set(input.service, named)
+    named.set(`${input.node}\u0000${input.id}`, stored)
+    this.#servicesIndex = index
+    change.tables.add('services')
+    this.#touchService(index, input.service, change)
+    // Bound checks carry the service's name and tags: keep them in step.
+    for (const check of this.#checks.get(input.node)?.values() ?? []) {
+      if (check.serviceId !== input.id) continue
+      if (check.serviceName === input.service && same(check.serviceTags, input.tags)) continue
+      this.#checks.get(input.node)?.set(check.checkId, {...check, serviceName: input.service, serviceTags: [...input.tags], modifyIndex: index})
+      this.#checksIndex = index
+      change.tables.add('checks')
+    }
+  }
+
+  #unindexName(service: CatalogService, index: number, change: ChangeSet): void {
+    const named = this.#byName.get(service.service)
+    named?.delete(`${service.node}\u0000${service.id}`)
+    if (named !== undefined && named.size === 0) this.#byName.delete(service.service)
+    this.#touchService(index, service.service, change)
+  }
+
+  #deleteService(index: number, service: CatalogService, change: ChangeSet): void {
+    const byId = this.#services.get(service.node)
+    byId?.delete(service.id)
+    if (byId !== undefined && byId.size === 0) this.#services.delete(service.node)
+    this.#unindexName(service, index, change)
+    this.#servicesIndex = index
+    change.tables.add('services')
+  }
+
+  /** Returns the stored check when it was written, undefined when unchanged. */
+  #putCheck(index: number, input: CheckInput, change: ChangeSet): NodeCheck | undefined {
+    let check = input
+    if (input.serviceId !== '') {
+      const service = this.service(input.node, input.serviceId)
+      check = {...input, serviceName: service?.service ?? '', serviceTags: [...(service?.tags ?? [])]}
+    }
+    const byId = this.#checks.get(check.node) ?? new Map<string, NodeCheck>()
+    this.#checks.set(check.node, byId)
+    const prior = byId.get(check.checkId)
+    if (prior !== undefined && same(withoutIndexes(prior), check)) return undefined
+    const stored: NodeCheck = {...check, createIndex: prior?.createIndex ?? index, modifyIndex: index}
+    byId.set(check.checkId, stored)
+    this.#checksIndex = index
+    change.tables.add('checks')
+    if (prior !== undefined && prior.serviceName !== '' && prior.serviceName !== stored.serviceName) this.#touchService(index, prior.serviceName, change)
+    if (stored.serviceId !== '') this.#touchService(index, stored.serviceName, change)
+    else this.#touchServicesOfNode(index, stored.node, change)
+    return stored
+  }
+
+  #deleteCheck(index: number, check: NodeCheck, change: ChangeSet, removed: Removed): void {
+    const byId = this.#checks.get(check.node)
+    byId?.delete(check.checkId)
+    if (byId !== undefined && byId.size === 0) this.#checks.delete(check.node)
+    this.#checksIndex = index
+    change.tables.add('checks')
+    if (check.serviceId !== '') this.#touchService(index, check.serviceName, change)
+    else this.#touchServicesOfNode(index, check.node, change)
+    removed.checks.push({node: check.node, checkId: check.checkId})
   }
 
   dump(): CatalogDump {
     return {
       nodes: [...this.#nodes.values()],
-      checks: [...this.#checks.values()].flatMap((byId) => [...byId.values()]),
+      services: this.allServices(),
+      checks: this.allChecks(),
       nodesIndex: this.#nodesIndex,
+      servicesIndex: this.#servicesIndex,
       checksIndex: this.#checksIndex,
+      serviceIndexes: [...this.#serviceIndexes.entries()],
     }
   }
 
+  /** Loads a dump; records from snapshots older than services get the new fields' defaults. */
   static load(dump: CatalogDump): Catalog {
     const catalog = new Catalog()
-    for (const node of dump.nodes) catalog.#nodes.set(node.node, node)
-    for (const check of dump.checks) {
+    for (const node of dump.nodes) catalog.#nodes.set(node.node, {...node, taggedAddresses: node.taggedAddresses ?? {}, meta: node.meta ?? {}})
+    for (const service of dump.services ?? []) {
+      const byId = catalog.#services.get(service.node) ?? new Map<string, CatalogService>()
+      catalog.#services.set(service.node, byId)
+      byId.set(service.id, service)
+      const named = catalog.#byName.get(service.service) ?? new Map<string, CatalogService>()
+      catalog.#byName.set(service.service, named)
+      named.set(`${service.node}\u0000${service.id}`, service)
+    }
+    for (const raw of dump.checks) {
+      const check: NodeCheck = {
+        ...raw,
+        serviceId: raw.serviceId ?? '', serviceName: raw.serviceName ?? '', serviceTags: raw.serviceTags ?? [],
+        type: raw.type ?? '', interval: raw.interval ?? '', timeout: raw.timeout ?? '', definition: raw.definition ?? {},
+      }
       const byId = catalog.#checks.get(check.node) ?? new Map<string, NodeCheck>()
       catalog.#checks.set(check.node, byId)
       byId.set(check.checkId, check)
     }
     catalog.#nodesIndex = dump.nodesIndex
+    catalog.#servicesIndex = dump.servicesIndex ?? 0
     catalog.#checksIndex = dump.checksIndex
+    for (const [name, index] of dump.serviceIndexes ?? []) catalog.#serviceIndexes.set(name, index)
     return catalog
   }
 }
 
-function sameNode(a: CatalogNode, b: NodeInput): boolean {
-  return a.id === b.id && a.node === b.node && a.address === b.address && a.datacenter === b.datacenter
-}
-
-function sameCheck(a: NodeCheck, b: CheckInput): boolean {
-  return a.node === b.node && a.checkId === b.checkId && a.name === b.name && a.status === b.status &&
-    a.notes === b.notes && a.output === b.output
+function withoutIndexes<T extends {createIndex: number; modifyIndex: number}>(record: T): Omit<T, 'createIndex' | 'modifyIndex'> {
+  const {createIndex: _c, modifyIndex: _m, ...rest} = record
+  return rest
 }

@@ -13,6 +13,7 @@ const decoder = new Decoder({useBigInt64: true})
 
 const COMMAND_TYPES: ReadonlySet<string> = new Set<Command['type']>([
   'kv', 'txn', 'session-create', 'session-destroy', 'node-register', 'tombstone-reap', 'restore',
+  'catalog-register', 'catalog-deregister',
 ])
 
 /** A log entry or snapshot that does not decode to what coord wrote. */
@@ -52,6 +53,9 @@ export function decodeCommand(bytes: Uint8Array): Command {
   if (cmd.type === 'txn') {
     if (!Array.isArray(cmd.ops)) throw new CodecError('txn command has no ops')
     cmd.ops = cmd.ops.map(ownOp)
+  }
+  if ((cmd.type === 'catalog-register' || cmd.type === 'catalog-deregister') && (typeof cmd.request !== 'object' || cmd.request === null)) {
+    throw new CodecError(`${cmd.type} command has no request`)
   }
   // The snapshot bytes are decoded (and every value copied out) when the command is applied.
   if (cmd.type === 'restore' && !(cmd.data instanceof Uint8Array)) throw new CodecError('restore command has no snapshot data')

@@ -49,9 +49,11 @@ export class SessionTable {
     return this.list().filter((s) => s.node === node)
   }
 
-  /** IDs of sessions bound to the node check `checkId` of `node`. */
+  /** IDs of sessions bound to the check `checkId` of `node` (as a node check or a service check). */
   boundTo(node: string, checkId: string): string[] {
-    return this.list().filter((s) => s.node === node && s.nodeChecks.includes(checkId)).map((s) => s.id)
+    return this.list()
+      .filter((s) => s.node === node && (s.nodeChecks.includes(checkId) || s.serviceChecks.some((c) => c.id === checkId)))
+      .map((s) => s.id)
   }
 
   /**
@@ -64,6 +66,11 @@ export class SessionTable {
     if (this.#sessions.has(input.id)) return {error: `Session ID '${input.id}' already exists`}
     if (catalog.node(input.node) === undefined) return {error: 'Missing node registration'}
     for (const checkId of input.nodeChecks) {
+      const check = catalog.check(input.node, checkId)
+      if (check === undefined) return {error: `Missing check '${checkId}' registration`}
+      if (check.status === 'critical') return {error: `Check '${checkId}' is in critical state`}
+    }
+    for (const {id: checkId} of input.serviceChecks) {
       const check = catalog.check(input.node, checkId)
       if (check === undefined) return {error: `Missing check '${checkId}' registration`}
       if (check.status === 'critical') return {error: `Check '${checkId}' is in critical state`}

@@ -102,12 +102,24 @@ export class StateMachine {
       case 'node-register': {
         // A check registered critical kills the sessions bound to it, as Consul's ensureCheckTxn.
         const critical = this.#catalog.register(index, cmd.node, cmd.checks, change)
-        for (const check of critical) {
-          for (const id of this.#sessions.boundTo(check.node, check.checkId)) {
-            this.#sessions.invalidate(index, id, cmd.now, this.#kv, change)
-          }
-        }
+        this.#invalidateBound(index, cmd.now, critical, change)
         return {type: 'node-register'}
+      }
+      case 'catalog-register': {
+        const outcome = this.#catalog.registerRequest(index, cmd.request, change)
+        if ('error' in outcome) return {type: 'catalog-register', error: outcome.error}
+        this.#invalidateBound(index, cmd.now, outcome.critical, change)
+        return {type: 'catalog-register'}
+      }
+      case 'catalog-deregister': {
+        // As Consul's deleteCheckTxn / deleteNodeTxn: sessions bound to a removed check, or on a
+        // removed node, are invalidated.
+        const removed = this.#catalog.deregister(index, cmd.request, change)
+        this.#invalidateBound(index, cmd.now, removed.checks, change)
+        if (removed.node !== undefined) {
+          for (const session of this.#sessions.forNode(removed.node)) this.#sessions.invalidate(index, session.id, cmd.now, this.#kv, change)
+        }
+        return {type: 'catalog-deregister'}
       }
       case 'tombstone-reap':
         // No watcher fires: no data changed, and a prefix index that drops after a reap is a
@@ -131,6 +143,12 @@ export class StateMachine {
         const unknown: never = cmd
         throw new CodecError(`unknown command type ${JSON.stringify((unknown as {type?: unknown}).type)}`)
       }
+    }
+  }
+
+  #invalidateBound(index: number, nowMs: number, checks: ReadonlyArray<{node: string; checkId: string}>, change: ChangeSet): void {
+    for (const check of checks) {
+      for (const id of this.#sessions.boundTo(check.node, check.checkId)) this.#sessions.invalidate(index, id, nowMs, this.#kv, change)
     }
   }
 
@@ -201,11 +219,34 @@ export class StateMachine {
   }
 
   node(name: string): Indexed<CatalogNode | undefined> {
-    return {index: this.#catalog.nodesIndex, value: this.#catalog.node(name)}
+    return {index: this.#floor(this.#catalog.nodesIndex), value: this.#catalog.node(name)}
   }
 
   nodeChecks(node: string): Indexed<NodeCheck[]> {
-    return {index: this.#catalog.checksIndex, value: this.#catalog.checks(node)}
+    return {index: this.#floor(this.#catalog.checksIndex), value: this.#catalog.checks(node)}
+  }
+
+  // --- catalog and health reads (SPEC-http §7), indexed as Consul's state store ---
+
+  /** The catalog itself, for reads that combine tables (records are shared: do not mutate). */
+  get catalog(): Catalog {
+    return this.#catalog
+  }
+
+  /** Max of the named catalog indexes, floored by the last snapshot restore. */
+  catalogIndex(...tables: Array<'nodes' | 'services' | 'checks'>): number {
+    const c = this.#catalog
+    const of = {nodes: c.nodesIndex, services: c.servicesIndex, checks: c.checksIndex}
+    return this.#floor(Math.max(0, ...tables.map((t) => of[t])))
+  }
+
+  /** One service's index (see catalog.ts), floored by the last snapshot restore. */
+  serviceIndex(name: string): number {
+    return this.#floor(this.#catalog.serviceIndex(name))
+  }
+
+  #floor(index: number): number {
+    return Math.max(index, this.#restoredAt)
   }
 
   // --- snapshot / restore ---
@@ -269,9 +310,12 @@ function decodeSnapshot(bytes: Uint8Array, atIndex?: number): LoadedSnapshot {
     }
     const catalog: CatalogDump = {
       nodes: body.catalog.nodes.map((n) => ({...n, createIndex: at(n.createIndex), modifyIndex: at(n.modifyIndex)})),
+      services: (body.catalog.services ?? []).map((s) => ({...s, createIndex: at(s.createIndex), modifyIndex: at(s.modifyIndex)})),
       checks: body.catalog.checks.map((c) => ({...c, createIndex: at(c.createIndex), modifyIndex: at(c.modifyIndex)})),
       nodesIndex: table(body.catalog.nodesIndex),
+      servicesIndex: table(body.catalog.servicesIndex ?? 0),
       checksIndex: table(body.catalog.checksIndex),
+      serviceIndexes: (body.catalog.serviceIndexes ?? []).map(([name, index]) => [name, table(index)]),
     }
     return {
       lastIndex: table(body.lastIndex),

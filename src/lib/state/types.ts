@@ -6,6 +6,10 @@
 // and the entry's index, never a clock or a random source. Wall time that a rule needs (lock-delay
 // windows) travels inside the command as `now`, stamped once by the proposer.
 
+import type {DeregisterRequest, RegisterRequest, ServiceAddress, ServiceWeights} from './catalog-request.js'
+
+export type {DeregisterRequest, RegisterCheck, RegisterRequest, RegisterService} from './catalog-request.js'
+
 /** A key/value entry as Consul's KVPair, with the value kept as raw bytes. */
 export interface KVEntry {
   key: string
@@ -37,18 +41,39 @@ export interface Session {
   modifyIndex: number
 }
 
-/** A minimal catalog node so sessions can be bound to registered nodes (issue 6 extends this). */
+/** A catalog node (Consul's structs.Node). */
 export interface CatalogNode {
   id: string
   node: string
   address: string
   datacenter: string
+  /** Absent in snapshots written before services existed; loaded as {}. */
+  taggedAddresses: Record<string, string>
+  meta: Record<string, string>
+  createIndex: number
+  modifyIndex: number
+}
+
+/** One service instance on one node (Consul's structs.ServiceNode minus the node part). */
+export interface CatalogService {
+  node: string
+  id: string
+  service: string
+  tags: string[]
+  address: string
+  taggedAddresses: Record<string, ServiceAddress>
+  meta: Record<string, string>
+  port: number
+  weights: ServiceWeights
+  enableTagOverride: boolean
+  kind: string
   createIndex: number
   modifyIndex: number
 }
 
 export type HealthStatus = 'passing' | 'warning' | 'critical'
 
+/** A health check (Consul's structs.HealthCheck): node-level when serviceId is ''. */
 export interface NodeCheck {
   node: string
   checkId: string
@@ -56,6 +81,14 @@ export interface NodeCheck {
   status: HealthStatus
   notes: string
   output: string
+  /** The fields below are absent in snapshots written before services existed; loaded as ''/[]/{}. */
+  serviceId: string
+  serviceName: string
+  serviceTags: string[]
+  type: string
+  interval: string
+  timeout: string
+  definition: Record<string, unknown>
   createIndex: number
   modifyIndex: number
 }
@@ -77,13 +110,21 @@ export interface KVOp {
   session?: string
 }
 
+export interface LegacyNodeInput {id: string; node: string; address: string; datacenter: string}
+export interface LegacyCheckInput {node: string; checkId: string; name: string; status: HealthStatus; notes: string; output: string}
+
 /** Every change to replicated state. `now` is the proposer's wall clock in ms since the epoch. */
 export type Command =
   | {type: 'kv'; now: number; op: KVOp}
   | {type: 'txn'; now: number; ops: KVOp[]}
   | {type: 'session-create'; now: number; session: Omit<Session, 'createIndex' | 'modifyIndex'>}
   | {type: 'session-destroy'; now: number; id: string}
-  | {type: 'node-register'; now: number; node: Omit<CatalogNode, 'createIndex' | 'modifyIndex'>; checks: Array<Omit<NodeCheck, 'createIndex' | 'modifyIndex'>>}
+  /** Legacy (before catalog-register): still applied from old logs; new code proposes catalog-register. */
+  | {type: 'node-register'; now: number; node: LegacyNodeInput; checks: LegacyCheckInput[]}
+  /** PUT /v1/catalog/register and anti-entropy (contract 2). */
+  | {type: 'catalog-register'; now: number; request: RegisterRequest}
+  /** PUT /v1/catalog/deregister, anti-entropy, and the leader's reap of left members. */
+  | {type: 'catalog-deregister'; now: number; request: DeregisterRequest}
   | {type: 'tombstone-reap'; now: number; upToIndex: number}
   /** Replace all state with a snapshot's (`StateMachine.snapshot()` bytes, from PUT /v1/snapshot). */
   | {type: 'restore'; now: number; data: Uint8Array}
@@ -109,6 +150,9 @@ export type ApplyResult =
   | {type: 'session-create'; id?: string; error?: string}
   | {type: 'session-destroy'}
   | {type: 'node-register'}
+  /** `error`: Consul's state-store rejection (missing node/service registration); nothing changed. */
+  | {type: 'catalog-register'; error?: string}
+  | {type: 'catalog-deregister'}
   | {type: 'tombstone-reap'}
   | {type: 'restore'; error?: string}
 

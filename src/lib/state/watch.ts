@@ -11,7 +11,8 @@
 // Firing for a changed key K looks up K itself and only those prefixes of K whose length some
 // parked prefix watcher has, so it costs O(len(K) + watchers fired), never O(watchers parked).
 
-export type WatchTable = 'sessions' | 'nodes' | 'checks'
+/** Tables, plus `service:<name>` for one service's health and catalog answers. */
+export type WatchTable = 'sessions' | 'nodes' | 'services' | 'checks' | `service:${string}`
 export type WatchCallback = () => void
 
 /** What one applied command touched; the StateMachine fills it while applying. */
@@ -64,7 +65,7 @@ export class WatchHub {
     return this.#park(this.#byPrefix, prefix, cb)
   }
 
-  /** Fires on any change to the sessions, nodes or checks table. */
+  /** Fires on any change to the sessions, nodes, services or checks table, or to one service. */
   watchTable(table: WatchTable, cb: WatchCallback): () => void {
     return this.#park(this.#byTable, table, cb)
   }

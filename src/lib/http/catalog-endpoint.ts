@@ -1,0 +1,113 @@
+// /v1/catalog/* (SPEC-http §7): registrations go through consensus as `catalog-register` /
+// `catalog-deregister` (contract 2); reads come from the state machine with Consul's indexes, so
+// blocking queries wake on exactly what they read (a /v1/catalog/service/web read parks on the
+// `service:web` watch, not on every service).
+import type {AgentContext, RequestContext, Route} from './context.js'
+import {HttpError, badRequest} from './errors.js'
+import {parseJsonBody} from './decode.js'
+import {consistentRead} from './read.js'
+import {sendJson} from './respond.js'
+import {filterParam, hasTags, matchesNodeMeta, nodeMetaParam, requireName, sortNear, watchTables} from './catalog-query.js'
+import {NODE_SCHEMA, NODE_SERVICE_SCHEMA, SERVICE_NODE_SCHEMA, renderNode, renderNodeService, renderServiceNode} from './catalog-render.js'
+import {CatalogRequestError, parseDeregisterRequest, parseRegisterRequest} from '../state/catalog-request.js'
+import type {Command} from '../state/types.js'
+
+const REGISTER_BODY_LIMIT = 512 * 1024
+
+export function catalogRoutes(agent: AgentContext): Route[] {
+  const register = (ctx: RequestContext) => write(agent, ctx, (body) => ({type: 'catalog-register', now: agent.now(), request: parseRegisterRequest(body)}))
+  const deregister = (ctx: RequestContext) => write(agent, ctx, (body) => ({type: 'catalog-deregister', now: agent.now(), request: parseDeregisterRequest(body)}))
+  return [
+    {path: '/v1/catalog/register', exact: true, methods: {PUT: register, POST: register}},
+    {path: '/v1/catalog/deregister', exact: true, methods: {PUT: deregister, POST: deregister}},
+    {path: '/v1/catalog/datacenters', exact: true, methods: {GET: (ctx) => sendJson(ctx.req, ctx.res, [agent.config.datacenter], ctx.query.pretty)}},
+    {path: '/v1/catalog/nodes', exact: true, methods: {GET: (ctx) => listNodes(agent, ctx)}},
+    {path: '/v1/catalog/services', exact: true, methods: {GET: (ctx) => listServices(agent, ctx)}},
+    {path: '/v1/catalog/service/', methods: {GET: (ctx) => serviceNodes(agent, ctx)}},
+    {path: '/v1/catalog/node/', methods: {GET: (ctx) => nodeServices(agent, ctx, 'map')}},
+    {path: '/v1/catalog/node-services/', methods: {GET: (ctx) => nodeServices(agent, ctx, 'list')}},
+  ]
+}
+
+async function write(agent: AgentContext, ctx: RequestContext, build: (body: unknown) => Command): Promise<void> {
+  const raw = await ctx.body(REGISTER_BODY_LIMIT)
+  const body = raw.length === 0 ? {} : parseJsonBody(raw)
+  let command: Command
+  try {
+    command = build(body)
+  } catch (err) {
+    if (!(err instanceof CatalogRequestError)) throw err
+    // Consul decodes the body in the HTTP layer (400) and checks the rules in the RPC (500).
+    if (err.kind === 'decode') throw badRequest(err.message)
+    throw new HttpError(500, err.message, 'CATALOG_INVALID')
+  }
+  const {result} = await agent.consensus.propose(command)
+  if (result.type === 'catalog-register' && result.error !== undefined) throw new HttpError(500, result.error, 'CATALOG_REJECTED')
+  sendJson(ctx.req, ctx.res, true, ctx.query.pretty)
+}
+
+async function listNodes(agent: AgentContext, ctx: RequestContext): Promise<void> {
+  const filter = filterParam(ctx, NODE_SCHEMA)
+  const meta = nodeMetaParam(ctx)
+  const result = await consistentRead(agent, ctx, () => ({
+    index: agent.state.catalogIndex('nodes'),
+    value: agent.state.catalog.nodes().filter((n) => matchesNodeMeta(n.meta, meta)).map(renderNode).filter(filter),
+  }), watchTables(agent, 'nodes'))
+  if (result) sendJson(ctx.req, ctx.res, sortNear(agent, ctx, result.value, (n) => n.Node as string), ctx.query.pretty)
+}
+
+async function listServices(agent: AgentContext, ctx: RequestContext): Promise<void> {
+  const filter = filterParam(ctx, SERVICE_NODE_SCHEMA)
+  const meta = nodeMetaParam(ctx)
+  const result = await consistentRead(agent, ctx, () => {
+    const catalog = agent.state.catalog
+    const tags = new Map<string, Set<string>>()
+    for (const service of catalog.allServices()) {
+      const node = catalog.node(service.node)
+      if (!matchesNodeMeta(node?.meta, meta)) continue
+      if (!filter(renderServiceNode(service, node))) continue
+      const set = tags.get(service.service) ?? new Set<string>()
+      tags.set(service.service, set)
+      for (const tag of service.tags) set.add(tag)
+    }
+    const out: Record<string, string[]> = {}
+    for (const name of [...tags.keys()].sort()) out[name] = [...tags.get(name)!].sort()
+    return {index: meta.length > 0 ? agent.state.catalogIndex('nodes', 'services') : agent.state.catalogIndex('services'), value: out}
+  }, meta.length > 0 ? watchTables(agent, 'nodes', 'services') : watchTables(agent, 'services'))
+  if (result) sendJson(ctx.req, ctx.res, result.value, ctx.query.pretty)
+}
+
+async function serviceNodes(agent: AgentContext, ctx: RequestContext): Promise<void> {
+  const name = requireName(ctx, 'service')
+  const filter = filterParam(ctx, SERVICE_NODE_SCHEMA)
+  const meta = nodeMetaParam(ctx)
+  const tags = ctx.params.getAll('tag')
+  const result = await consistentRead(agent, ctx, () => {
+    const catalog = agent.state.catalog
+    const value = catalog.instances(name)
+      .filter((s) => hasTags(s.tags, tags))
+      .map((s) => ({s, node: catalog.node(s.node)}))
+      .filter(({node}) => matchesNodeMeta(node?.meta, meta))
+      .map(({s, node}) => renderServiceNode(s, node))
+      .filter(filter)
+    return {index: agent.state.serviceIndex(name), value}
+  }, watchTables(agent, `service:${name}`))
+  if (result) sendJson(ctx.req, ctx.res, sortNear(agent, ctx, result.value, (s) => s.Node as string), ctx.query.pretty)
+}
+
+async function nodeServices(agent: AgentContext, ctx: RequestContext, shape: 'map' | 'list'): Promise<void> {
+  const name = requireName(ctx, 'node')
+  const filter = filterParam(ctx, NODE_SERVICE_SCHEMA)
+  const result = await consistentRead(agent, ctx, () => {
+    const catalog = agent.state.catalog
+    const node = catalog.node(name)
+    const index = agent.state.catalogIndex('nodes', 'services')
+    if (node === undefined) return {index, value: null}
+    const services = catalog.nodeServices(name).map(renderNodeService).filter(filter)
+    const value = shape === 'list'
+      ? {Node: renderNode(node), Services: services}
+      : {Node: renderNode(node), Services: Object.fromEntries(services.map((s) => [s.ID as string, s]))}
+    return {index, value}
+  }, watchTables(agent, 'nodes', 'services'))
+  if (result) sendJson(ctx.req, ctx.res, result.value, ctx.query.pretty)
+}

@@ -1,0 +1,94 @@
+// /v1/health/* (SPEC-http §7): checks by node, by service and by state, and service instances
+// with their node and checks. Never 404: unknown names answer []. A blocking
+// /v1/health/service/web parks on `service:web`, which moves when an instance of web, one of its
+// checks, its node or a node check of its node changes — not when another service changes.
+import type {AgentContext, RequestContext, Route} from './context.js'
+import {badRequest} from './errors.js'
+import {consistentRead} from './read.js'
+import {flag} from './query.js'
+import {sendJson} from './respond.js'
+import {filterParam, hasTags, matchesNodeMeta, nodeMetaParam, requireName, sortNear, watchTables} from './catalog-query.js'
+import {CHECK_SCHEMA, SERVICE_ENTRY_SCHEMA, renderCheck, renderNode, renderNodeService} from './catalog-render.js'
+import type {NodeCheck} from '../state/types.js'
+
+const STATES: ReadonlySet<string> = new Set(['any', 'passing', 'warning', 'critical'])
+
+export function healthRoutes(agent: AgentContext): Route[] {
+  return [
+    {path: '/v1/health/node/', methods: {GET: (ctx) => nodeHealth(agent, ctx)}},
+    {path: '/v1/health/checks/', methods: {GET: (ctx) => serviceChecks(agent, ctx)}},
+    {path: '/v1/health/service/', methods: {GET: (ctx) => serviceHealth(agent, ctx)}},
+    {path: '/v1/health/state/', methods: {GET: (ctx) => checksInState(agent, ctx)}},
+  ]
+}
+
+function sendChecks(agent: AgentContext, ctx: RequestContext, checks: Array<Record<string, unknown>>): void {
+  sendJson(ctx.req, ctx.res, sortNear(agent, ctx, checks, (c) => c.Node as string), ctx.query.pretty)
+}
+
+async function nodeHealth(agent: AgentContext, ctx: RequestContext): Promise<void> {
+  const name = requireName(ctx, 'node')
+  const filter = filterParam(ctx, CHECK_SCHEMA)
+  const result = await consistentRead(agent, ctx, () => ({
+    index: agent.state.catalogIndex('checks'),
+    value: agent.state.catalog.checks(name).map(renderCheck).filter(filter),
+  }), watchTables(agent, 'checks'))
+  if (result) sendJson(ctx.req, ctx.res, result.value, ctx.query.pretty)
+}
+
+async function serviceChecks(agent: AgentContext, ctx: RequestContext): Promise<void> {
+  const name = requireName(ctx, 'service')
+  const filter = filterParam(ctx, CHECK_SCHEMA)
+  const meta = nodeMetaParam(ctx)
+  const result = await consistentRead(agent, ctx, () => {
+    const catalog = agent.state.catalog
+    const value = catalog.serviceChecks(name)
+      .filter((c) => matchesNodeMeta(catalog.node(c.node)?.meta, meta))
+      .map(renderCheck)
+      .filter(filter)
+    return {index: agent.state.serviceIndex(name), value}
+  }, watchTables(agent, `service:${name}`))
+  if (result) sendChecks(agent, ctx, result.value)
+}
+
+async function checksInState(agent: AgentContext, ctx: RequestContext): Promise<void> {
+  const state = ctx.tail
+  if (!STATES.has(state)) throw badRequest('Invalid check state')
+  const filter = filterParam(ctx, CHECK_SCHEMA)
+  const meta = nodeMetaParam(ctx)
+  const result = await consistentRead(agent, ctx, () => {
+    const catalog = agent.state.catalog
+    const value = catalog.allChecks()
+      .filter((c) => state === 'any' || c.status === state)
+      .filter((c) => matchesNodeMeta(catalog.node(c.node)?.meta, meta))
+      .map(renderCheck)
+      .filter(filter)
+    return {index: agent.state.catalogIndex('checks'), value}
+  }, watchTables(agent, 'checks'))
+  if (result) sendChecks(agent, ctx, result.value)
+}
+
+async function serviceHealth(agent: AgentContext, ctx: RequestContext): Promise<void> {
+  const name = requireName(ctx, 'service')
+  const filter = filterParam(ctx, SERVICE_ENTRY_SCHEMA)
+  const meta = nodeMetaParam(ctx)
+  const tags = ctx.params.getAll('tag')
+  const passing = flag(ctx.params, 'passing')
+  const result = await consistentRead(agent, ctx, () => {
+    const catalog = agent.state.catalog
+    const value: Array<Record<string, unknown>> = []
+    for (const service of catalog.instances(name)) {
+      if (!hasTags(service.tags, tags)) continue
+      const node = catalog.node(service.node)
+      if (node === undefined || !matchesNodeMeta(node.meta, meta)) continue
+      // Node checks first, then this instance's checks, as Consul's CheckServiceNodes.
+      const all = catalog.checks(service.node)
+      const checks: NodeCheck[] = [...all.filter((c) => c.serviceId === ''), ...all.filter((c) => c.serviceId === service.id)]
+      if (passing && checks.some((c) => c.status !== 'passing')) continue
+      const entry = {Node: renderNode(node), Service: renderNodeService(service), Checks: checks.map(renderCheck)}
+      if (filter(entry)) value.push(entry)
+    }
+    return {index: agent.state.serviceIndex(name), value}
+  }, watchTables(agent, `service:${name}`))
+  if (result) sendJson(ctx.req, ctx.res, sortNear(agent, ctx, result.value, (e) => (e.Node as {Node: string}).Node), ctx.query.pretty)
+}
