@@ -46,6 +46,8 @@ export class AntiEntropy {
   #again = false
   #failures = 0
   #stopped = false
+  /** Whether the catalog already has this node's record (then registrations skip the node update). */
+  #nodeKnown = false
   readonly #unsubscribe: () => void
 
   constructor(private readonly opts: AntiEntropyOptions) {
@@ -86,6 +88,7 @@ export class AntiEntropy {
     for (const check of this.opts.local.checks()) this.#dirtyChecks.add(check.def.CheckID)
     try {
       const remote = await this.opts.catalog?.nodeEntries(this.opts.self.node)
+      this.#nodeKnown = remote?.nodeExists ?? false
       for (const id of remote?.serviceIds ?? []) this.#dirtyServices.add(id)
       for (const id of remote?.checkIds ?? []) if (id !== SERF_HEALTH) this.#dirtyChecks.add(id)
     } catch (error) {
@@ -152,6 +155,7 @@ export class AntiEntropy {
       this.#failures = 0
     } catch (error) {
       // Bounded retries with exponential backoff; past them, the next full sync tries again.
+      if ((error as Error).message.includes('Missing node registration')) this.#nodeKnown = false
       this.#failures++
       if (this.#failures <= MAX_RETRIES) {
         const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (this.#failures - 1))
@@ -173,9 +177,9 @@ export class AntiEntropy {
     return {
       Node: self.node, ID: self.id, Address: self.address, Datacenter: self.datacenter,
       TaggedAddresses: {lan: self.address, wan: self.address},
-      // As Consul's syncNodeInfo: the node's own fields, which match what the leader's reconcile
-      // writes, so the catalog (which skips unchanged records) sees no churn.
-      SkipNodeUpdate: false,
+      // Once the node is in the catalog, its record (meta, tagged addresses) belongs to the
+      // leader's member reconcile; anti-entropy writes it only when it is missing.
+      SkipNodeUpdate: this.#nodeKnown,
     }
   }
 
@@ -195,6 +199,7 @@ export class AntiEntropy {
   async #propose(command: CatalogCommand): Promise<void> {
     if (this.#stopped) return
     await this.opts.propose(command)
+    if (command.type === 'catalog-register') this.#nodeKnown = true
   }
 
   stop(): void {
