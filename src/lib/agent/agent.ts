@@ -72,6 +72,10 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
       throw error
     }
   }
+  if (gossip) {
+    const node = gossip.node
+    role.attachMembers({members: () => node.members(), onChange: (cb) => node.on('member', (event) => cb(event.member.name))})
+  }
   const lone: MemberInfo = toMemberInfo({
     name: config.nodeName, address: config.advertiseAddr, port: config.ports.serfLan,
     tags: memberTags(config, nodeId, io.version, serverPort), state: 'alive',

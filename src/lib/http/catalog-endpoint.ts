@@ -3,7 +3,7 @@
 // blocking queries wake on exactly what they read (a /v1/catalog/service/web read parks on the
 // `service:web` watch, not on every service).
 import type {AgentContext, RequestContext, Route} from './context.js'
-import {HttpError, badRequest} from './errors.js'
+import {HttpError, badRequest, noPathToDatacenter} from './errors.js'
 import {parseJsonBody} from './decode.js'
 import {consistentRead} from './read.js'
 import {sendJson} from './respond.js'
@@ -15,8 +15,13 @@ import type {Command} from '../state/types.js'
 const REGISTER_BODY_LIMIT = 512 * 1024
 
 export function catalogRoutes(agent: AgentContext): Route[] {
-  const register = (ctx: RequestContext) => write(agent, ctx, (body) => ({type: 'catalog-register', now: agent.now(), request: parseRegisterRequest(body)}))
-  const deregister = (ctx: RequestContext) => write(agent, ctx, (body) => ({type: 'catalog-deregister', now: agent.now(), request: parseDeregisterRequest(body)}))
+  // The body's Datacenter defaults to this agent's (Consul's parseDC); another one has no path.
+  const localDc = <T extends {Datacenter?: string}>(request: T): T => {
+    if (request.Datacenter && request.Datacenter.toLowerCase() !== agent.config.datacenter) throw noPathToDatacenter()
+    return {...request, Datacenter: agent.config.datacenter}
+  }
+  const register = (ctx: RequestContext) => write(agent, ctx, (body) => ({type: 'catalog-register', now: agent.now(), request: localDc(parseRegisterRequest(body))}))
+  const deregister = (ctx: RequestContext) => write(agent, ctx, (body) => ({type: 'catalog-deregister', now: agent.now(), request: localDc(parseDeregisterRequest(body))}))
   return [
     {path: '/v1/catalog/register', exact: true, methods: {PUT: register, POST: register}},
     {path: '/v1/catalog/deregister', exact: true, methods: {PUT: deregister, POST: deregister}},

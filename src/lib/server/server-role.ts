@@ -14,6 +14,7 @@ import {bootstrapMembership, hasMembership, startJoinLoop, type ServerInfo} from
 import {RaftServer} from './raft-server.js'
 import {SessionTimers} from './session-timers.js'
 import {TombstoneGc} from './tombstone-gc.js'
+import {CatalogReconciler, type MemberSource} from './catalog-reconcile.js'
 
 export interface ServerRole {
   raft: RaftServer
@@ -28,6 +29,8 @@ export interface ServerRole {
    * does not tell whether it belongs to a cluster, so it alone never triggers a bootstrap (see below).
    */
   noteGossipServer(info: {id: string; name: string; address: string}): void
+  /** The LAN gossip pool, once started: while leader, its members are mirrored into the catalog. */
+  attachMembers(source: MemberSource): void
   /** Renews a session on the leader (forwarded when this server follows). */
   renewSession(id: string): Promise<Session | undefined>
   stop(): Promise<void>
@@ -86,6 +89,12 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
       },
     })
   }
+  // Without gossip (ports.serf_lan = -1) the leader keeps registering the servers it knows.
+  let gossipAttached = false
+  const reconciler = new CatalogReconciler({
+    state, datacenter: config.datacenter, selfName: config.nodeName, log: log.named('reconcile'),
+    propose: (cmd) => raft.propose(cmd), isLeader: () => raft.isLeader(), now: () => Date.now(),
+  })
   const sessionTimers = new SessionTimers(async (id) => {
     await raft.propose({type: 'session-destroy', now: Date.now(), id})
   }, log.named('session'))
@@ -99,6 +108,7 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
     id: nodeId, name: config.nodeName, address, state, storage, transport, logger: log.named('raft'), raft: opts.raft,
     snapshotThreshold: config.snapshotThreshold,
     onLeadershipChange: (leader) => {
+      reconciler.setLeader(leader)
       if (!leader) {
         sessionTimers.stop()
         tombstoneGc.stop()
@@ -107,9 +117,9 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
       // As Consul: every session TTL restarts from its full window when a leader takes over.
       sessionTimers.resetAll(state.sessionList().value)
       tombstoneGc.start()
-      // The leader keeps every server it knows in the catalog with a passing serfHealth check,
-      // which sessions bind to by default (gossip will drive that check once it exists).
-      for (const info of known.values()) {
+      // The leader registers itself at once (sessions bind to its serfHealth by default); gossip
+      // reconcile (catalog-reconcile.ts) mirrors every member. Without gossip, the servers it knows.
+      for (const info of gossipAttached ? [self()] : known.values()) {
         registerNode(info).catch((error: Error) => log.warn('failed to register a server in the catalog', {node: info.name, error: error.message}))
       }
     },
@@ -122,7 +132,7 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
     raft.addresses.set(info.id, info.address)
     raft.names.set(info.id, info.name)
     raft.noteServer(info.id)
-    if (isNew && raft.isLeader()) registerNode(info).catch(() => {})
+    if (isNew && raft.isLeader() && !gossipAttached) registerNode(info).catch(() => {})
     if (!hasMembership(storage)) {
       const conf = bootstrapMembership(nodeId, new Map([...known, [nodeId, self()]]), config.bootstrapExpect)
       if (conf) raft.bootstrap(conf).catch((error: Error) => log.error('bootstrap failed', {error: error.message}))
@@ -171,7 +181,14 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
 
   return {
     raft, sessionTimers, address, noteGossipServer,
-    registerSelf: () => registerNode({id: nodeId, name: config.nodeName, address}),
+    attachMembers: (source) => {
+      gossipAttached = true
+      reconciler.attach(source)
+    },
+    registerSelf: async () => {
+      await registerNode({id: nodeId, name: config.nodeName, address})
+      reconciler.full()
+    },
     renewSession: async (id) => {
       if (raft.isLeader()) return renewLocally(id)
       const leader = raft.leaderAddress()
@@ -180,6 +197,7 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
     },
     stop: async () => {
       joinLoop?.stop()
+      reconciler.stop()
       sessionTimers.stop()
       tombstoneGc.stop()
       await raft.close()
