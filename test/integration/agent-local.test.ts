@@ -64,6 +64,11 @@ describe('agent local services and checks (one agent with a data dir and a confi
     assert.deepEqual(body.Meta, {team: 'edge'})
     assert.equal(one.headers['x-consul-contenthash'], body.ContentHash)
     assert.equal((await get('/v1/agent/service/nope')).status, 404)
+    const filtered = (await get(`/v1/agent/services?filter=${encodeURIComponent('"a" in Tags')}`)).json<Record<string, unknown>>()
+    assert.deepEqual(Object.keys(filtered), ['web-1'])
+    const critical = (await get(`/v1/agent/checks?filter=${encodeURIComponent('ServiceName == "web"')}`)).json<Record<string, unknown>>()
+    assert.deepEqual(Object.keys(critical), ['service:web-1'])
+    assert.equal((await get('/v1/agent/services?filter=Bogus%20==%201')).status, 400)
   })
 
   it('TTL checks: pass, warn, fail, update, and the agent health endpoint codes', async () => {

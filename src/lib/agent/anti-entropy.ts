@@ -1,15 +1,20 @@
 // Anti-entropy: the catalog's entries for this node follow the agent's local state (Consul's
 // agent/ae + local.State sync). Every local change marks its entry out of sync and a sync runs
-// soon after (a delta); a full sync runs at start and every minute (plus jitter), first reading
-// what the catalog holds for this node, so entries the agent does not know are removed there, and
-// entries the catalog lost come back. Consul scales the full-sync interval with the cluster size;
-// coord uses a fixed 60 s + up to 6 s jitter.
+// soon after (a delta); a full sync runs at start and every minute (plus jitter): it reads what
+// the catalog holds for this node, compares it with the local state, and pushes only the
+// differences, so entries the agent does not know are removed there and entries the catalog lost
+// come back. Consul scales the full-sync interval with the cluster size; coord uses a fixed
+// 60 s + up to 6 s jitter.
+//
+// A check whose output moved but whose status did not is not pushed at once (a TTL heartbeat
+// with a fresh note would otherwise write to Raft every few seconds); the next full sync carries
+// it. Consul defers those by check_update_interval (5 m).
 //
 // Writes go through `propose` (contract 2: catalog-register / catalog-deregister commands).
 // The serfHealth check belongs to the leader (gossip reconcile) and is never touched here.
 import type {Logger} from './logger.js'
 import type {LocalChange, LocalState} from './local-state.js'
-import type {CatalogCommand, CatalogView, RegisterCheck, RegisterRequest} from './catalog-requests.js'
+import type {CatalogCommand, CatalogView, RegisterCheck, RegisterRequest, SyncedCheck, SyncedService} from './catalog-requests.js'
 import {checkKind} from './definitions.js'
 
 export const FULL_SYNC_INTERVAL_MS = 60_000
@@ -55,6 +60,7 @@ export class AntiEntropy {
   }
 
   #noteChange(change: LocalChange): void {
+    if (change.kind === 'check' && change.statusOnly && !change.statusChanged) return
     if (change.kind === 'service') this.#dirtyServices.add(change.id)
     else this.#dirtyChecks.add(change.id)
     this.#schedule(DELTA_DELAY_MS)
@@ -84,15 +90,28 @@ export class AntiEntropy {
 
   /** Reads the catalog's view of this node, marks every difference dirty, then pushes. */
   async syncFull(): Promise<void> {
-    for (const service of this.opts.local.services()) this.#dirtyServices.add(service.def.ID)
-    for (const check of this.opts.local.checks()) this.#dirtyChecks.add(check.def.CheckID)
+    const {local, catalog, self} = this.opts
     try {
-      const remote = await this.opts.catalog?.nodeEntries(this.opts.self.node)
-      this.#nodeKnown = remote?.nodeExists ?? false
-      for (const id of remote?.serviceIds ?? []) this.#dirtyServices.add(id)
-      for (const id of remote?.checkIds ?? []) if (id !== SERF_HEALTH) this.#dirtyChecks.add(id)
+      if (!catalog) throw new Error('no catalog reader')
+      const remote = await catalog.nodeEntries(self.node)
+      this.#nodeKnown = remote.nodeExists
+      const remoteServices = new Map(remote.services.map((s) => [s.ID, s]))
+      const remoteChecks = new Map(remote.checks.map((c) => [c.CheckID, c]))
+      for (const service of local.services()) {
+        const theirs = remoteServices.get(service.def.ID)
+        if (!theirs || !same(this.#service(service.def.ID), theirs)) this.#dirtyServices.add(service.def.ID)
+      }
+      for (const id of remoteServices.keys()) if (!local.service(id)) this.#dirtyServices.add(id)
+      for (const check of local.checks()) {
+        const theirs = remoteChecks.get(check.def.CheckID)
+        const ours = this.#check(check.def.CheckID)
+        if (!theirs || !ours || !same(syncedCheck(ours), theirs)) this.#dirtyChecks.add(check.def.CheckID)
+      }
+      for (const id of remoteChecks.keys()) if (id !== SERF_HEALTH && !local.check(id)) this.#dirtyChecks.add(id)
     } catch (error) {
-      this.opts.log.warn('anti-entropy: cannot read the catalog; re-registering local entries only', {error: (error as Error).message})
+      if (catalog) this.opts.log.warn('anti-entropy: cannot read the catalog; re-registering every local entry', {error: (error as Error).message})
+      for (const service of local.services()) this.#dirtyServices.add(service.def.ID)
+      for (const check of local.checks()) this.#dirtyChecks.add(check.def.CheckID)
     }
     await this.syncChanges()
     this.#scheduleFull()
@@ -124,11 +143,9 @@ export class AntiEntropy {
             // A service goes with its checks in one register, as Consul's syncService does.
             const checks = local.checksOf(id)
             for (const check of checks) this.#dirtyChecks.delete(check.def.CheckID)
-            await this.#propose({type: 'catalog-register', now: this.#now(), request: {...this.#node(), Service: {
-              ID: service.def.ID, Service: service.def.Service, Tags: service.def.Tags, Address: service.def.Address,
-              TaggedAddresses: service.def.TaggedAddresses, Meta: service.def.Meta, Port: service.def.Port,
-              Weights: service.def.Weights, EnableTagOverride: service.def.EnableTagOverride, Kind: service.def.Kind,
-            }, Checks: checks.map((c) => this.#check(c.def.CheckID)).filter((c) => c !== undefined)}})
+            await this.#propose({type: 'catalog-register', now: this.#now(), request: {
+              ...this.#node(), Service: this.#service(id), Checks: checks.map((c) => this.#check(c.def.CheckID)).filter((c) => c !== undefined),
+            }})
           } else {
             await this.#propose({type: 'catalog-deregister', now: this.#now(), request: {Node: self.node, Datacenter: self.datacenter, ServiceID: id}})
           }
@@ -183,6 +200,16 @@ export class AntiEntropy {
     }
   }
 
+  #service(id: string): SyncedService | undefined {
+    const service = this.opts.local.service(id)
+    if (!service) return undefined
+    const d = service.def
+    return {
+      ID: d.ID, Service: d.Service, Tags: d.Tags, Address: d.Address, TaggedAddresses: d.TaggedAddresses, Meta: d.Meta,
+      Port: d.Port, Weights: d.Weights, EnableTagOverride: d.EnableTagOverride, Kind: d.Kind,
+    }
+  }
+
   #check(id: string): RegisterCheck | undefined {
     const check = this.opts.local.check(id)
     if (!check) return undefined
@@ -208,4 +235,25 @@ export class AntiEntropy {
     clearTimeout(this.#timer)
     clearTimeout(this.#fullTimer)
   }
+}
+
+function syncedCheck(check: RegisterCheck): SyncedCheck {
+  return {
+    CheckID: check.CheckID ?? '', Name: check.Name ?? '', Status: check.Status ?? 'critical', Notes: check.Notes ?? '',
+    Output: check.Output ?? '', ServiceID: check.ServiceID ?? '',
+  }
+}
+
+/** Field-by-field equality of what anti-entropy writes (key order does not matter). */
+function same(a: object | undefined, b: object): boolean {
+  if (!a) return false
+  return canonical(a) === canonical(b)
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`
+  }
+  return JSON.stringify(value)
 }

@@ -7,7 +7,30 @@ export type {DeregisterRequest, RegisterCheck, RegisterRequest, RegisterService}
 
 export type CatalogCommand = Extract<Command, {type: 'catalog-register' | 'catalog-deregister'}>
 
-/** What anti-entropy needs to read of the catalog: whether the node is there, and the IDs it holds for it. */
+/** A catalog service or check in the shape anti-entropy compares (the fields it writes). */
+export interface SyncedService {
+  ID: string
+  Service: string
+  Tags: string[]
+  Address: string
+  TaggedAddresses: Record<string, {Address: string; Port: number}>
+  Meta: Record<string, string>
+  Port: number
+  Weights: {Passing: number; Warning: number}
+  EnableTagOverride: boolean
+  Kind: string
+}
+
+export interface SyncedCheck {
+  CheckID: string
+  Name: string
+  Status: string
+  Notes: string
+  Output: string
+  ServiceID: string
+}
+
+/** What anti-entropy reads of the catalog: whether the node is there, and its services and checks. */
 export interface CatalogView {
-  nodeEntries(node: string): Promise<{nodeExists: boolean; serviceIds: string[]; checkIds: string[]}>
+  nodeEntries(node: string): Promise<{nodeExists: boolean; services: SyncedService[]; checks: SyncedCheck[]}>
 }

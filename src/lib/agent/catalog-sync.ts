@@ -18,8 +18,13 @@ export function catalogSyncAdapter(consensus: Consensus, state: StateMachine): {
         await consensus.readBarrier('leader', 0)
         return {
           nodeExists: state.catalog.node(node) !== undefined,
-          serviceIds: state.catalog.nodeServices(node).map((s) => s.id),
-          checkIds: state.catalog.checks(node).map((c) => c.checkId),
+          services: state.catalog.nodeServices(node).map((s) => ({
+            ID: s.id, Service: s.service, Tags: s.tags, Address: s.address, TaggedAddresses: s.taggedAddresses, Meta: s.meta,
+            Port: s.port, Weights: s.weights, EnableTagOverride: s.enableTagOverride, Kind: s.kind,
+          })),
+          checks: state.catalog.checks(node).map((c) => ({
+            CheckID: c.checkId, Name: c.name, Status: c.status, Notes: c.notes, Output: c.output, ServiceID: c.serviceId,
+          })),
         }
       },
     },

@@ -31,6 +31,8 @@ export interface LocalChange {
   removed: boolean
   /** True when only a check's status or output moved (no definition change). */
   statusOnly?: boolean
+  /** With statusOnly: whether the status itself moved (false: only the output). */
+  statusChanged?: boolean
 }
 
 export class LocalStateError extends Error {
@@ -137,7 +139,7 @@ export class LocalState {
     if (check.status === status && check.output === output) return true
     const criticalSince = status === 'critical' ? check.criticalSince ?? this.now() : undefined
     this.#checks.set(id, {...check, status, output, criticalSince})
-    this.#emit({kind: 'check', id, removed: false, statusOnly: true})
+    this.#emit({kind: 'check', id, removed: false, statusOnly: true, statusChanged: status !== check.status})
     return true
   }
 }

@@ -9,6 +9,8 @@ import {flag} from './query.js'
 import type {CheckStatus} from '../agent/definitions.js'
 import {lookup} from '../agent/definitions.js'
 import {contentHash, renderCheck, renderService, translating} from './agent-local-render.js'
+import {filterParam} from './catalog-query.js'
+import {CHECK_SCHEMA, NODE_SERVICE_SCHEMA} from './catalog-render.js'
 
 const BODY_LIMIT = 1024 * 1024
 const statuses = new Set(['passing', 'warning', 'critical'])
@@ -52,8 +54,12 @@ export function agentLocalRoutes(agent: AgentContext): Route[] {
   }
   return [
     {path: '/v1/agent/services', exact: true, methods: {GET: (ctx) => {
+      const filter = filterParam(ctx, {fields: {...NODE_SERVICE_SCHEMA.fields, Datacenter: 'string'}})
       const out: Record<string, unknown> = {}
-      for (const service of local.state.services()) out[service.def.ID] = renderService(service, dc)
+      for (const service of local.state.services()) {
+        const rendered = renderService(service, dc)
+        if (filter(rendered)) out[service.def.ID] = rendered
+      }
       sendJson(ctx.req, ctx.res, out, ctx.query.pretty)
     }}},
     {path: '/v1/agent/service/register', exact: true, methods: {PUT: async (ctx) => {
@@ -91,8 +97,12 @@ export function agentLocalRoutes(agent: AgentContext): Route[] {
       sendJson(ctx.req, ctx.res, current, ctx.query.pretty)
     }}},
     {path: '/v1/agent/checks', exact: true, methods: {GET: (ctx) => {
+      const filter = filterParam(ctx, CHECK_SCHEMA)
       const out: Record<string, unknown> = {}
-      for (const check of local.state.checks()) out[check.def.CheckID] = renderCheck(check, local.state, node)
+      for (const check of local.state.checks()) {
+        const rendered = renderCheck(check, local.state, node)
+        if (filter(rendered)) out[check.def.CheckID] = rendered
+      }
       sendJson(ctx.req, ctx.res, out, ctx.query.pretty)
     }}},
     {path: '/v1/agent/check/register', exact: true, methods: {PUT: async (ctx) => {

@@ -17,24 +17,52 @@ function summary(command: CatalogCommand): string {
 }
 
 describe('anti-entropy', () => {
-  it('full sync registers local services with their checks, removes what the catalog has that the agent does not, and leaves serfHealth alone', async () => {
+  it('full sync pushes only differences: registers what the catalog lacks or holds differently, removes what the agent does not know, leaves serfHealth alone', async () => {
     const local = new LocalState()
     const web = parseServiceDefinition({Name: 'web', Port: 80, Check: {TTL: '10s'}})
     local.addService(web.service, web.checks, 'api')
     local.addCheck(parseCheckDefinition({Name: 'mem', TTL: '10s'}), 'config')
+    const db = parseServiceDefinition({Name: 'db', Port: 5432})
+    local.addService(db.service, [], 'api')
     const sent: CatalogCommand[] = []
+    const webRemote = {ID: 'web', Service: 'web', Tags: [], Address: '', TaggedAddresses: {}, Meta: {}, Port: 80, Weights: {Passing: 1, Warning: 1}, EnableTagOverride: false, Kind: ''}
+    const check = (id: string, status: string, serviceId = '') => ({CheckID: id, Name: id === 'service:web' ? "Service 'web' check" : id, Status: status, Notes: '', Output: '', ServiceID: serviceId})
     const ae = new AntiEntropy({
       local, self, log, propose: async (command) => { sent.push(command) },
-      catalog: {nodeEntries: async () => ({nodeExists: true, serviceIds: ['web', 'stale-svc'], checkIds: ['serfHealth', 'old-check', 'service:web']})},
+      catalog: {nodeEntries: async () => ({
+        nodeExists: true,
+        services: [webRemote, {...webRemote, ID: 'db', Service: 'db', Port: 1}, {...webRemote, ID: 'stale-svc', Service: 'stale'}],
+        checks: [check('serfHealth', 'passing'), check('old-check', 'passing'), check('service:web', 'critical', 'web'), check('mem', 'passing')],
+      })},
     })
     try {
       await ae.syncFull()
       assert.deepEqual(sent.map(summary).sort(), [
-        'dereg check old-check', 'dereg service stale-svc', 'reg check mem skipNode=true', 'reg service web checks=service:web skipNode=true',
+        'dereg check old-check', 'dereg service stale-svc', 'reg check mem skipNode=true', 'reg service db checks= skipNode=true',
       ])
       const reg = sent.find((c) => c.type === 'catalog-register' && c.request.Service)
-      assert.equal(reg?.type === 'catalog-register' && reg.request.Service?.Port, 80)
+      assert.equal(reg?.type === 'catalog-register' && reg.request.Service?.Port, 5432)
       assert.ok(sent.every((c) => c.request.Node === 'n1'))
+    } finally {
+      ae.stop()
+    }
+  })
+
+  it('an output-only change waits for the next full sync; a status change goes at once', async () => {
+    const local = new LocalState()
+    const sent: CatalogCommand[] = []
+    const ae = new AntiEntropy({local, self, log, propose: async (command) => { sent.push(command) }})
+    try {
+      local.addCheck(parseCheckDefinition({Name: 'beat', TTL: '10s'}), 'api')
+      await sleep(300)
+      local.updateCheck('beat', 'critical', 'still down')
+      await sleep(300)
+      assert.deepEqual(sent.map(summary), ['reg check beat skipNode=false'], 'only the registration itself')
+      local.updateCheck('beat', 'passing', 'up')
+      const deadline = Date.now() + 5000
+      while (sent.length < 2 && Date.now() < deadline) await sleep(10)
+      assert.equal(sent.length, 2)
+      assert.equal(sent[1].type === 'catalog-register' && sent[1].request.Check?.Status, 'passing')
     } finally {
       ae.stop()
     }
@@ -45,7 +73,7 @@ describe('anti-entropy', () => {
     const sent: CatalogCommand[] = []
     const ae = new AntiEntropy({
       local, self, log, propose: async (command) => { sent.push(command) },
-      catalog: {nodeEntries: async () => ({nodeExists: false, serviceIds: [], checkIds: []})},
+      catalog: {nodeEntries: async () => ({nodeExists: false, services: [], checks: []})},
     })
     try {
       await ae.syncFull()
