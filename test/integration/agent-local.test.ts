@@ -221,7 +221,10 @@ describe('agent local services and checks (one agent with a data dir and a confi
   it('an agent restart keeps API registrations and maintenance; config services come from the files', async () => {
     await put('/v1/agent/maintenance?enable=true&reason=restart-test')
     await agent.stop()
+    // A corrupt persisted file is reported and skipped; the agent still starts.
+    writeFileSync(join(data, 'services', 'corrupt'), '{"Service": {"Port": "x"')
     agent = await start()
+    assert.match(agent.output(), /\[WARN\] +agent\.local: skipping a persisted service file that cannot be read; fix or remove it: file=\S*corrupt/)
     const all = await services()
     assert.ok(all.db, 'API-registered service restored')
     assert.equal(all.api.Port, 9100)
