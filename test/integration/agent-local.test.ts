@@ -64,6 +64,16 @@ describe('agent local services and checks (one agent with a data dir and a confi
     assert.deepEqual(body.Meta, {team: 'edge'})
     assert.equal(one.headers['x-consul-contenthash'], body.ContentHash)
     assert.equal((await get('/v1/agent/service/nope')).status, 404)
+    // Hash-based blocking: parks while the service keeps that hash, answers once it changes.
+    const started = Date.now()
+    const blocked = get(`/v1/agent/service/web-1?hash=${body.ContentHash}&wait=20s`)
+    await sleep(300)
+    await put('/v1/agent/service/register', {Name: 'web', ID: 'web-1', Port: 80, Tags: ['a'], Meta: {team: 'core'}})
+    const woken = await blocked
+    assert.equal(woken.json<any>().Meta.team, 'core')
+    assert.notEqual(woken.json<any>().ContentHash, body.ContentHash)
+    assert.ok(Date.now() - started < 15_000, 'woken by the change, not by the 20 s wait')
+    assert.ok((await checks())['service:web-1'], 're-registering without checks keeps them')
     const filtered = (await get(`/v1/agent/services?filter=${encodeURIComponent('"a" in Tags')}`)).json<Record<string, unknown>>()
     assert.deepEqual(Object.keys(filtered), ['web-1'])
     const critical = (await get(`/v1/agent/checks?filter=${encodeURIComponent('ServiceName == "web"')}`)).json<Record<string, unknown>>()
