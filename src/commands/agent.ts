@@ -36,6 +36,8 @@ export default class Agent extends BaseCommand {
     'enable-script-checks': boolFlag({description: 'Allow script health checks (off by default: they run arbitrary commands).'}),
     'enable-local-script-checks': boolFlag({description: 'Allow script health checks from config files only (not from the HTTP API).'}),
     domain: stringFlag({description: 'DNS domain (default consul.).'}),
+    'alt-domain': stringFlag({description: 'A second DNS domain answered like -domain.'}),
+    recursor: listFlag({description: 'Upstream DNS server for names outside the domain; may be repeated.'}),
     encrypt: stringFlag({description: 'Gossip encryption key (coord keygen).'}),
     join: listFlag({description: 'Address of an agent to join at start; may be repeated.'}),
     'retry-join': listFlag({description: 'Address of an agent to join, retrying until it succeeds; may be repeated.'}),

@@ -4,6 +4,8 @@
 import {after, before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {mkdirSync, writeFileSync} from 'node:fs'
+import {createServer, type Server} from 'node:http'
+import type {AddressInfo} from 'node:net'
 import {join} from 'node:path'
 import Consul from 'consul'
 import {runCli, startAgent, tempDir, type TestAgent} from '../helpers/agent.js'
@@ -273,5 +275,47 @@ describe('npm consul client: agent services and checks', () => {
     assert.equal(checks.beat, undefined)
     await consul.agent.service.deregister('web-1')
     assert.deepEqual(await consul.agent.service.list(), {})
+  })
+})
+
+describe('HTTP checks run through the check runners and reach the catalog', () => {
+  let agent: TestAgent
+  let target: Server
+  let answer = 200
+  before(async () => {
+    agent = await startAgent()
+    target = createServer((_req, res) => {
+      res.statusCode = answer
+      res.end(`status ${answer}`)
+    })
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve))
+  })
+  after(async () => {
+    await agent.stop()
+    await new Promise<void>((resolve) => target.close(() => resolve()))
+  })
+
+  it('2xx passing, 429 warning, 500 critical, each within a few intervals', async () => {
+    const port = (target.address() as AddressInfo).port
+    const res = await http(agent.httpAddr, 'PUT', '/v1/agent/service/register', JSON.stringify({
+      Name: 'probe', Port: port, Check: {HTTP: `http://127.0.0.1:${port}/health`, Interval: '1s', Timeout: '2s'},
+    }))
+    assert.equal(res.status, 200, res.text)
+    const statusOf = async () => (await http(agent.httpAddr, 'GET', '/v1/agent/checks')).json<Record<string, any>>()['service:probe']
+    for (const [code, want] of [[200, 'passing'], [429, 'warning'], [500, 'critical']] as const) {
+      answer = code
+      const started = Date.now()
+      const check = await until(`${want} after ${code}`, async () => {
+        const c = await statusOf()
+        return c.Status === want ? c : undefined
+      }, 15_000)
+      assert.match(check.Output, new RegExp(`HTTP GET http://127.0.0.1:${port}/health: ${code}`))
+      assert.ok(Date.now() - started < 15_000)
+    }
+    const inCatalog = await until('critical in /v1/health/checks/probe', async () => {
+      const list = (await http(agent.httpAddr, 'GET', '/v1/health/checks/probe')).json<any[]>()
+      return list.find((c) => c.CheckID === 'service:probe' && c.Status === 'critical')
+    }, 15_000)
+    assert.equal(inCatalog.ServiceName, 'probe')
   })
 })

@@ -14,6 +14,7 @@ import {memberTags, startLanGossip, toMemberInfo, type LanGossip} from './gossip
 import {LocalAgent} from './local-agent.js'
 import {startCheckAdapter} from './check-runners.js'
 import {catalogSyncAdapter} from './catalog-sync.js'
+import {startAgentDns, type DnsServerHandle} from '../dns/agent-dns.js'
 
 export interface RunningAgent {
   context: AgentContext
@@ -140,6 +141,16 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   const httpAddresses = servers.map((s) => `${s.address.address.includes(':') ? `[${s.address.address}]` : s.address.address}:${s.address.port}`)
   printBanner(io.stdout, config, {nodeId, version: io.version, httpPort: servers[0]?.address.port ?? config.ports.http})
   for (const address of httpAddresses) log.info('Started HTTP server', {address, network: 'tcp'})
+  let dnsServers: DnsServerHandle[] = []
+  try {
+    dnsServers = await startAgentDns({config, state, consensus, log})
+  } catch (error) {
+    for (const server of servers) await server.close()
+    local.stop()
+    await gossip?.close()
+    await role.stop()
+    throw error
+  }
 
   log.info('Consul agent running!')
 
@@ -151,7 +162,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   const stop = () => {
     stopping ??= (async () => {
       local.stop()
-      await Promise.all(servers.map((s) => s.close()))
+      await Promise.all([...dnsServers, ...servers].map((s) => s.close()))
       await gossip?.close()
       await role.stop()
       log.info('shutdown complete')

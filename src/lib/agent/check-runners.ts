@@ -1,7 +1,6 @@
-// The plug point for the check runners (contract 3). The `dns` branch builds them in
-// src/lib/agent/checks; once merged, this becomes `export {startCheck as startCheckAdapter} from
-// './checks/index.js'`. Until then non-TTL checks keep their initial status and the supervisor
-// logs that no runner is available (TTL checks need none: their timers live in the supervisor).
+// The check runners (contract 3, src/lib/agent/checks from the `dns` branch) as the supervisor
+// sees them. TTL checks are not runners: their timers live in check-supervisor.ts.
+import {startCheck} from './checks/index.js'
 import type {StartCheck} from './check-supervisor.js'
 
-export const startCheckAdapter: StartCheck | undefined = undefined
+export const startCheckAdapter: StartCheck = startCheck

@@ -1,25 +1,14 @@
 // Runs the local checks: TTL timers (kept here, contract 3), every other kind through a runner
-// started with `startCheck` (src/lib/agent/checks, owned by the `dns` branch; plugged in by the
-// agent), and the reaper that deregisters services critical for longer than their
+// started with `startCheck` (src/lib/agent/checks, contract 3; plugged in by the agent through
+// check-runners.ts), and the reaper that deregisters services critical for longer than their
 // DeregisterCriticalServiceAfter. It follows the LocalState: a check added starts, a check
 // replaced restarts, a check removed stops.
 import type {Logger} from './logger.js'
+import type {CheckEnv, RunningCheck} from './checks/index.js'
 import {checkKind, durationMs, type CheckDefinition, type CheckStatus} from './definitions.js'
 import {LocalStateError, aggregateStatus, unknownCheckMessage, type LocalState} from './local-state.js'
 
-/** Contract 3: what a check runner is given. */
-export interface CheckEnv {
-  log: Logger
-  enableScriptChecks: boolean
-  outputMaxSize: number
-  aliasStatus(node: string | undefined, serviceId: string | undefined): CheckStatus | undefined
-  onLocalChange(cb: () => void): () => void
-}
-
-export interface RunningCheck {
-  stop(): void
-}
-
+export type {CheckEnv, RunningCheck} from './checks/index.js'
 export type StartCheck = (def: CheckDefinition, report: (status: CheckStatus, output: string) => void, env: CheckEnv) => RunningCheck
 
 /** Consul's default check output limit (4 KiB). */

@@ -7,6 +7,7 @@ import {hostname} from 'node:os'
 import {parseDuration} from '../duration.js'
 import {parseLogLevel, type LogLevel} from './logger.js'
 import {definitionsFromConfig, type CheckDefinition, type ParsedService} from './definitions.js'
+import {parseDnsConfig, type DnsConfig} from '../dns/config.js'
 
 export interface AgentConfig {
   readonly dev: boolean
@@ -46,6 +47,8 @@ export interface AgentConfig {
    * exists (host, or host:port; port 8300 when omitted).
    */
   readonly retryJoin: readonly string[]
+  /** The DNS interface: domain, alt_domain, recursors and dns_config (dns/config.ts). */
+  readonly dns: DnsConfig
 }
 
 /** Raw config in Consul's JSON shape (snake_case keys), as read from files or built from flags. */
@@ -65,13 +68,14 @@ const supportedKeys = new Set([
   'advertise_addr', 'client_addr', 'ports', 'log_level', 'log_json', 'ui', 'ui_config', 'enable_script_checks',
   'disable_remote_exec', 'session_ttl_min', 'limits', 'raft_snapshot_threshold', 'retry_join', 'start_join',
   'service', 'services', 'check', 'checks', 'enable_local_script_checks',
+  'domain', 'alt_domain', 'recursors', 'dns_config',
 ])
 const acceptedConsulKeys = new Set([
   'acl', 'addresses', 'advertise_addr_wan', 'auto_encrypt', 'autopilot', 'check_update_interval',
-  'connect', 'dns_config', 'domain', 'encrypt', 'encrypt_verify_incoming',
+  'connect', 'encrypt', 'encrypt_verify_incoming',
   'encrypt_verify_outgoing', 'enable_debug', 'gossip_lan', 'gossip_wan', 'http_config', 'leave_on_terminate',
   'log_file', 'node_meta', 'performance', 'primary_datacenter', 'raft_protocol', 'raft_snapshot_interval',
-  'raft_trailing_logs', 'reconnect_timeout', 'recursors', 'rejoin_after_leave', 'retry_interval',
+  'raft_trailing_logs', 'reconnect_timeout', 'rejoin_after_leave', 'retry_interval',
   'retry_max', 'skip_leave_on_interrupt', 'telemetry', 'tls', 'translate_wan_addrs',
   'watches', 'verify_incoming', 'verify_outgoing', 'ca_file', 'cert_file', 'key_file', 'disable_update_check',
   'segment', 'serf_lan', 'serf_wan', 'enable_syslog', 'syslog_facility', 'pid_file', 'disable_host_node_id',
@@ -194,6 +198,7 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
     snapshotThreshold: read.positiveInt('raft_snapshot_threshold', 16384),
     configFiles: opts.configFiles ?? [],
     retryJoin: [...read.stringList('retry_join'), ...read.stringList('start_join')].map((address) => withDefaultPort(address, 8300)),
+    dns: parseDnsConfig(raw, problems, warn),
   }
   if (!dev && config.dataDir === '') problems.push('data_dir: must be set unless -dev is given (use -data-dir=PATH)')
   if (!dev && !config.server) problems.push('server: coord agents run as servers for now; pass -server (client mode arrives with gossip)')
