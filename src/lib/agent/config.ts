@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {hostname} from 'node:os'
 import {parseDuration} from '../duration.js'
 import {parseLogLevel, type LogLevel} from './logger.js'
-import {definitionsFromConfig, type CheckDefinition, type ParsedService} from './definitions.js'
+import {SCRIPTS_DISABLED, checkKind, definitionsFromConfig, type CheckDefinition, type ParsedService} from './definitions.js'
 import {parseDnsConfig, type DnsConfig} from '../dns/config.js'
 
 export interface AgentConfig {
@@ -210,7 +210,15 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
 
 function readDefinitions(raw: RawConfig, problems: string[]): {services: ParsedService[]; checks: CheckDefinition[]} {
   try {
-    return definitionsFromConfig(raw)
+    const defs = definitionsFromConfig(raw)
+    // Config-file script checks need one of the two switches (checked here so a bad file fails
+    // before anything starts, and a reload with one is refused whole).
+    const scriptsAllowed = raw.enable_script_checks === true || raw.enable_script_checks === 'true' ||
+      raw.enable_local_script_checks === true || raw.enable_local_script_checks === 'true'
+    const all = [...defs.checks, ...defs.services.flatMap((s) => s.checks)]
+    const script = all.find((c) => checkKind(c) === 'script')
+    if (script && !scriptsAllowed) problems.push(`check "${script.CheckID}": ${SCRIPTS_DISABLED}`)
+    return defs
   } catch (error) {
     problems.push((error as Error).message)
     return {services: [], checks: []}

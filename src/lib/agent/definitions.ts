@@ -56,6 +56,9 @@ export interface ServiceDefinition {
   EnableTagOverride: boolean
 }
 
+export const SCRIPTS_DISABLED = "Scripts are disabled on this agent; to enable, configure 'enable_script_checks' or 'enable_local_script_checks' to true"
+export const SCRIPTS_DISABLED_REMOTE = "Scripts are disabled on this agent from remote calls; to enable, configure 'enable_script_checks' to true"
+
 export class DefinitionError extends Error {
   readonly code = 'DEFINITION_INVALID'
 }

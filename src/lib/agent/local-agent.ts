@@ -4,7 +4,7 @@
 // the methods here; nothing else writes to the registry.
 import type {AgentConfig} from './config.js'
 import type {Logger} from './logger.js'
-import {checkKind, parseCheckDefinition, parseServiceDefinition, DefinitionError, type CheckDefinition, type CheckStatus, type ParsedService} from './definitions.js'
+import {checkKind, parseCheckDefinition, parseServiceDefinition, DefinitionError, SCRIPTS_DISABLED, SCRIPTS_DISABLED_REMOTE, type CheckDefinition, type CheckStatus, type ParsedService} from './definitions.js'
 import {LocalState, LocalStateError, unknownCheckMessage, unknownServiceMessage, type Source} from './local-state.js'
 import {CheckSupervisor, type StartCheck} from './check-supervisor.js'
 import {loadPersisted, persistLocalState} from './local-persistence.js'
@@ -23,8 +23,7 @@ export interface LocalAgentOptions {
   catalog?: CatalogView
 }
 
-export const SCRIPTS_DISABLED = "Scripts are disabled on this agent; to enable, configure 'enable_script_checks' or 'enable_local_script_checks' to true"
-export const SCRIPTS_DISABLED_REMOTE = "Scripts are disabled on this agent from remote calls; to enable, configure 'enable_script_checks' to true"
+export {SCRIPTS_DISABLED, SCRIPTS_DISABLED_REMOTE}
 
 export class LocalAgent {
   readonly state = new LocalState()

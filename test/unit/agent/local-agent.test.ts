@@ -1,6 +1,6 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {buildConfig} from '../../../src/lib/agent/config.js'
+import {buildConfig, ConfigError} from '../../../src/lib/agent/config.js'
 import {LocalAgent, SCRIPTS_DISABLED, SCRIPTS_DISABLED_REMOTE} from '../../../src/lib/agent/local-agent.js'
 import {LogHub} from '../../../src/lib/agent/logger.js'
 
@@ -23,8 +23,9 @@ describe('LocalAgent: script-check gating and reload', () => {
     }
   })
 
-  it('with script checks off, a config script check refuses to start and the API one gets Consul\'s message', () => {
-    assert.throws(() => agentWith({service: scriptService}), {message: SCRIPTS_DISABLED})
+  it('with script checks off, a config script check is a config error and the API one gets Consul\'s message', () => {
+    assert.throws(() => agentWith({service: scriptService}), (error: unknown) =>
+      error instanceof ConfigError && error.message === `check "service:job": ${SCRIPTS_DISABLED}`)
     const agent = agentWith({})
     try {
       assert.throws(() => agent.registerCheck({Name: 'c', Args: ['/bin/true'], Interval: '10s'}), {message: SCRIPTS_DISABLED})
@@ -52,7 +53,8 @@ describe('LocalAgent: script-check gating and reload', () => {
       assert.deepEqual(agent.state.services().map((s) => s.def.ID), ['api-svc', 'b', 'c'])
       assert.equal(agent.state.service('b')?.def.Port, 2)
       assert.equal(agent.state.check('mem'), undefined)
-      assert.throws(() => agent.reload(buildConfig({service: scriptService}, {dev: true})), {message: SCRIPTS_DISABLED})
+      // A config that enables local scripts is fine; one that does not is refused before it reaches the agent.
+      assert.throws(() => buildConfig({service: scriptService}, {dev: true}), ConfigError)
       assert.deepEqual(agent.state.services().map((s) => s.def.ID), ['api-svc', 'b', 'c'])
       assert.deepEqual(agent.localServices().find((s) => s.ID === 'b'), {ID: 'b', Service: 'b', Tags: []})
     } finally {
