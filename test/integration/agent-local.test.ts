@@ -232,6 +232,8 @@ describe('agent local services and checks (one agent with a data dir and a confi
 
   it('an agent restart keeps API registrations and maintenance; config services come from the files', async () => {
     await put('/v1/agent/maintenance?enable=true&reason=restart-test')
+    assert.equal((await put('/v1/agent/check/register', {Name: 'hb', TTL: '5m'})).status, 200)
+    await put('/v1/agent/check/pass/hb?note=alive')
     await agent.stop()
     // A corrupt persisted file is reported and skipped; the agent still starts.
     writeFileSync(join(data, 'services', 'corrupt'), '{"Service": {"Port": "x"')
@@ -241,6 +243,9 @@ describe('agent local services and checks (one agent with a data dir and a confi
     assert.ok(all.db, 'API-registered service restored')
     assert.equal(all.api.Port, 9100)
     assert.equal((await checks())._node_maintenance?.Notes, 'restart-test')
+    const hb = (await checks()).hb
+    assert.equal(hb.Status, 'passing', 'a TTL check within its TTL keeps its status across a restart')
+    assert.equal(hb.Output, 'alive')
     await put('/v1/agent/maintenance?enable=false')
   })
 })

@@ -7,7 +7,7 @@ import type {Logger} from './logger.js'
 import {checkKind, parseCheckDefinition, parseServiceDefinition, DefinitionError, SCRIPTS_DISABLED, SCRIPTS_DISABLED_REMOTE, type CheckDefinition, type CheckStatus, type ParsedService} from './definitions.js'
 import {LocalState, LocalStateError, unknownCheckMessage, unknownServiceMessage, type Source} from './local-state.js'
 import {CheckSupervisor, type StartCheck} from './check-supervisor.js'
-import {loadPersisted, persistLocalState} from './local-persistence.js'
+import {loadPersisted, loadTtlState, persistLocalState, persistTtlState} from './local-persistence.js'
 import {AntiEntropy, type NodeIdentity} from './anti-entropy.js'
 import type {CatalogCommand, CatalogView} from './catalog-requests.js'
 import * as maintenance from './maintenance.js'
@@ -46,7 +46,18 @@ export class LocalAgent {
         this.#restore(() => serviceId ? maintenance.enableServiceMaintenance(this.state, serviceId, reason) : maintenance.enableNodeMaintenance(this.state, reason), serviceId || 'node')
       }
     }
-    this.#unpersist = config.dataDir ? persistLocalState(this.state, config.dataDir, log) : () => {}
+    if (config.dataDir) {
+      // A TTL check reported shortly before a restart keeps that status until its TTL runs out.
+      for (const check of this.state.checks()) {
+        if (checkKind(check.def) !== 'ttl' || check.source === 'internal') continue
+        const saved = loadTtlState(config.dataDir, check.def.CheckID, Date.now())
+        if (saved) this.state.updateCheck(check.def.CheckID, saved.Status, saved.Output)
+      }
+      const unpersist = [persistLocalState(this.state, config.dataDir, log), persistTtlState(this.state, config.dataDir, log)]
+      this.#unpersist = () => unpersist.forEach((stop) => stop())
+    } else {
+      this.#unpersist = () => {}
+    }
     this.#supervisor = new CheckSupervisor(this.state, {
       log: log.named('checks'), enableScriptChecks: config.enableScriptChecks || config.enableLocalScriptChecks,
       nodeName: config.nodeName, startCheck: opts.startCheck,

@@ -7,11 +7,13 @@ import {createHash} from 'node:crypto'
 import {closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
 import type {Logger} from './logger.js'
-import {parseCheckDefinition, parseServiceDefinition, type CheckDefinition, type ParsedService} from './definitions.js'
+import {checkKind, durationMs, parseCheckDefinition, parseServiceDefinition, type CheckDefinition, type CheckStatus, type ParsedService} from './definitions.js'
 import {isMaintenanceCheck, type LocalChange, type LocalState} from './local-state.js'
 
 export const SERVICES_DIR = 'services'
 export const CHECKS_DIR = 'checks'
+/** TTL checks' last status, so a restart within the TTL does not flap them to critical (Consul's checks/state). */
+export const CHECK_STATE_DIR = join(CHECKS_DIR, 'state')
 
 export function persistedFileName(id: string): string {
   return createHash('md5').update(id).digest('hex')
@@ -42,7 +44,7 @@ export function loadPersisted(dataDir: string, warn: (message: string, fields: R
     const path = join(dataDir, dir)
     let names: string[]
     try {
-      names = readdirSync(path).filter((name) => !name.endsWith('.tmp')).sort()
+      names = readdirSync(path, {withFileTypes: true}).filter((e) => e.isFile() && !e.name.endsWith('.tmp')).map((e) => e.name).sort()
     } catch {
       return []
     }
@@ -93,4 +95,53 @@ export function persistLocalState(local: LocalState, dataDir: string, log: Logge
       log.error('failed to persist a local registration', {kind: change.kind, id: change.id, error: (error as Error).message})
     }
   })
+}
+
+export interface TtlState {
+  CheckID: string
+  Status: CheckStatus
+  Output: string
+  /** Wall-clock ms after which the saved status no longer holds. */
+  Expires: number
+}
+
+/** Saves TTL checks' status as it changes (with the time it stops being valid); returns the unsubscribe. */
+export function persistTtlState(local: LocalState, dataDir: string, log: Logger, now: () => number = Date.now): () => void {
+  const dir = join(dataDir, CHECK_STATE_DIR)
+  mkdirSync(dir, {recursive: true})
+  return local.onChange((change) => {
+    if (change.kind !== 'check') return
+    const path = join(dir, persistedFileName(change.id))
+    try {
+      const check = local.check(change.id)
+      if (change.removed || !check || checkKind(check.def) !== 'ttl' || check.source === 'internal') {
+        if (change.removed) rmSync(path, {force: true})
+        return
+      }
+      if (!change.statusOnly) return
+      const state: TtlState = {CheckID: change.id, Status: check.status, Output: check.output, Expires: now() + durationMs(check.def.TTL)}
+      writeAtomically(path, JSON.stringify(state))
+    } catch (error) {
+      log.error('failed to persist a TTL check state', {check: change.id, error: (error as Error).message})
+    }
+  })
+}
+
+/** The saved state of a TTL check, if any and still valid at `nowMs`; an unreadable or expired file is removed. */
+export function loadTtlState(dataDir: string, checkId: string, nowMs: number): TtlState | undefined {
+  const path = join(dataDir, CHECK_STATE_DIR, persistedFileName(checkId))
+  let state: TtlState
+  try {
+    state = JSON.parse(readFileSync(path, 'utf8')) as TtlState
+  } catch {
+    rmSync(path, {force: true})
+    return undefined
+  }
+  const valid = state.CheckID === checkId && ['passing', 'warning', 'critical'].includes(state.Status) &&
+    typeof state.Output === 'string' && typeof state.Expires === 'number' && state.Expires > nowMs
+  if (!valid) {
+    rmSync(path, {force: true})
+    return undefined
+  }
+  return state
 }

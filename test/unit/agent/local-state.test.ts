@@ -6,7 +6,7 @@ import {parseCheckDefinition, parseServiceDefinition} from '../../../src/lib/age
 import {LocalState, LocalStateError, aggregateStatus} from '../../../src/lib/agent/local-state.js'
 import {CheckSupervisor, CheckNotTtlError, truncateOutput} from '../../../src/lib/agent/check-supervisor.js'
 import {enableNodeMaintenance, enableServiceMaintenance, disableServiceMaintenance, DEFAULT_NODE_MAINT_REASON} from '../../../src/lib/agent/maintenance.js'
-import {CHECKS_DIR, loadPersisted, persistLocalState, SERVICES_DIR} from '../../../src/lib/agent/local-persistence.js'
+import {CHECKS_DIR, loadPersisted, loadTtlState, persistLocalState, persistTtlState, SERVICES_DIR} from '../../../src/lib/agent/local-persistence.js'
 import {LogHub} from '../../../src/lib/agent/logger.js'
 import {tempDir} from '../../helpers/agent.js'
 
@@ -158,6 +158,25 @@ describe('persistence of API registrations', () => {
       assert.deepEqual(loaded.maintenance, [{serviceId: 'web', reason: 'upgrading'}])
       assert.equal(warnings.length, 1)
       assert.match(warnings[0], /garbage/)
+    } finally {
+      dir.cleanup()
+    }
+  })
+
+  it('keeps a TTL check\'s status until its TTL runs out', () => {
+    const dir = tempDir()
+    try {
+      let now = 1_000_000
+      const local = new LocalState()
+      const stop = persistTtlState(local, dir.path, log, () => now)
+      local.addCheck(parseCheckDefinition({Name: 'hb', TTL: '30s'}), 'api')
+      local.updateCheck('hb', 'passing', 'alive')
+      stop()
+      assert.deepEqual(loadTtlState(dir.path, 'hb', now + 10_000), {CheckID: 'hb', Status: 'passing', Output: 'alive', Expires: now + 30_000})
+      assert.equal(loadTtlState(dir.path, 'hb', now + 31_000), undefined, 'expired')
+      assert.equal(loadTtlState(dir.path, 'hb', now), undefined, 'an expired state file is removed')
+      now += 1
+      assert.equal(loadPersisted(dir.path, () => assert.fail('the state dir is not a check file')).checks.length, 0)
     } finally {
       dir.cleanup()
     }
