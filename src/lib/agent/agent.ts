@@ -11,6 +11,9 @@ import {startServerRole} from '../server/server-role.js'
 import type {AgentContext, MemberInfo} from '../http/context.js'
 import {startHttpServer, type HttpServerHandle} from '../http/server.js'
 import {memberTags, startLanGossip, toMemberInfo, type LanGossip} from './gossip.js'
+import {LocalAgent} from './local-agent.js'
+import {startCheckAdapter} from './check-runners.js'
+import {catalogSyncAdapter} from './catalog-sync.js'
 import {startAgentDns, type DnsServerHandle} from '../dns/agent-dns.js'
 
 export interface RunningAgent {
@@ -19,12 +22,19 @@ export interface RunningAgent {
   stop(): Promise<void>
   /** Resolves once a graceful leave (PUT /v1/agent/leave) has stopped the agent. */
   left: Promise<void>
+  /** Adds a step to every successful reload (watches from config, ...). */
+  onReload(hook: ReloadHook): void
 }
 
 export interface AgentIO {
   stdout: (line: string) => void
   version: string
+  /** Re-reads the config files and flags into a new config (reload); throws with the reason. */
+  reloadConfig?: () => AgentConfig
 }
+
+/** Run after a successful reload with the new config (e.g. the `locks` branch's watches). */
+export type ReloadHook = (next: AgentConfig, previous: AgentConfig) => void | Promise<void>
 
 /** Reads the node ID persisted in the data dir, or creates one (stable across restarts). */
 function loadNodeId(config: AgentConfig): string {
@@ -72,7 +82,31 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     tags: memberTags(config, nodeId, io.version, serverPort), state: 'alive',
   })
   let requestStop: () => void = () => {}
+  let local: LocalAgent
+  try {
+    local = new LocalAgent({
+      config, log: log.named('local'), startCheck: startCheckAdapter,
+      self: {node: config.nodeName, id: nodeId, address: config.advertiseAddr, datacenter: config.datacenter},
+      ...catalogSyncAdapter(role.raft, state),
+    })
+  } catch (error) {
+    await gossip?.close()
+    await role.stop()
+    throw error
+  }
+  const reloadHooks: ReloadHook[] = []
+  let currentConfig = config
+  const reload = async () => {
+    if (!io.reloadConfig) throw new Error('this agent was started without config files to reload')
+    const next = io.reloadConfig()
+    local.reload(next)
+    logs.level = next.logLevel
+    for (const hook of reloadHooks) await hook(next, currentConfig)
+    currentConfig = next
+    log.info('configuration reloaded', {services: next.services.length, checks: next.checks.length, log_level: next.logLevel})
+  }
   const context: AgentContext = {
+    local, localServices: () => local.localServices(), reload,
     config, nodeId, version: io.version, state, consensus, sessionTimers: role.sessionTimers, logs, log,
     startedAt: new Date(), members: () => gossip?.members() ?? [lone], now: () => Date.now(), registerSelf: role.registerSelf,
     renewSession: role.renewSession,
@@ -99,6 +133,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     }
   } catch (error) {
     for (const server of servers) await server.close()
+    local.stop()
     await gossip?.close()
     await role.stop()
     throw new Error(`Error starting HTTP server on ${config.clientAddrs.join(' ')} port ${config.ports.http}: ${(error as Error).message}`)
@@ -111,6 +146,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     dnsServers = await startAgentDns({config, state, consensus, log})
   } catch (error) {
     for (const server of servers) await server.close()
+    local.stop()
     await gossip?.close()
     await role.stop()
     throw error
@@ -125,6 +161,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   // and welcome us back on restart. A leave (coord leave) has already been spread by then.
   const stop = () => {
     stopping ??= (async () => {
+      local.stop()
       await Promise.all([...dnsServers, ...servers].map((s) => s.close()))
       await gossip?.close()
       await role.stop()
@@ -133,5 +170,5 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     return stopping
   }
   requestStop = () => { stop().then(leftResolve, leftResolve) }
-  return {context, httpAddresses, stop, left}
+  return {context, httpAddresses, stop, left, onReload: (hook) => { reloadHooks.push(hook) }}
 }

@@ -6,6 +6,7 @@ import {join} from 'node:path'
 import {hostname} from 'node:os'
 import {parseDuration} from '../duration.js'
 import {parseLogLevel, type LogLevel} from './logger.js'
+import {SCRIPTS_DISABLED, checkKind, definitionsFromConfig, type CheckDefinition, type ParsedService} from './definitions.js'
 import {parseDnsConfig, type DnsConfig} from '../dns/config.js'
 
 export interface AgentConfig {
@@ -27,6 +28,11 @@ export interface AgentConfig {
   readonly logJson: boolean
   readonly ui: boolean
   readonly enableScriptChecks: boolean
+  /** Script checks from config files only (not from the HTTP API), as Consul's enable_local_script_checks. */
+  readonly enableLocalScriptChecks: boolean
+  /** Services (with their embedded checks) and checks from config files: `service`, `services`, `check`, `checks`. */
+  readonly services: readonly ParsedService[]
+  readonly checks: readonly CheckDefinition[]
   readonly disableRemoteExec: boolean
   /** Lower bound for session TTLs (Consul's session_ttl_min, default 10s); operators may lower it. */
   readonly sessionTtlMinMs: number
@@ -61,15 +67,16 @@ const supportedKeys = new Set([
   'datacenter', 'data_dir', 'node_name', 'node_id', 'server', 'bootstrap', 'bootstrap_expect', 'bind_addr',
   'advertise_addr', 'client_addr', 'ports', 'log_level', 'log_json', 'ui', 'ui_config', 'enable_script_checks',
   'disable_remote_exec', 'session_ttl_min', 'limits', 'raft_snapshot_threshold', 'retry_join', 'start_join',
+  'service', 'services', 'check', 'checks', 'enable_local_script_checks',
   'domain', 'alt_domain', 'recursors', 'dns_config',
 ])
 const acceptedConsulKeys = new Set([
-  'acl', 'addresses', 'advertise_addr_wan', 'auto_encrypt', 'autopilot', 'check_update_interval', 'checks', 'check',
-  'connect', 'enable_local_script_checks', 'encrypt', 'encrypt_verify_incoming',
+  'acl', 'addresses', 'advertise_addr_wan', 'auto_encrypt', 'autopilot', 'check_update_interval',
+  'connect', 'encrypt', 'encrypt_verify_incoming',
   'encrypt_verify_outgoing', 'enable_debug', 'gossip_lan', 'gossip_wan', 'http_config', 'leave_on_terminate',
   'log_file', 'node_meta', 'performance', 'primary_datacenter', 'raft_protocol', 'raft_snapshot_interval',
   'raft_trailing_logs', 'reconnect_timeout', 'rejoin_after_leave', 'retry_interval',
-  'retry_max', 'services', 'service', 'skip_leave_on_interrupt', 'telemetry', 'tls', 'translate_wan_addrs',
+  'retry_max', 'skip_leave_on_interrupt', 'telemetry', 'tls', 'translate_wan_addrs',
   'watches', 'verify_incoming', 'verify_outgoing', 'ca_file', 'cert_file', 'key_file', 'disable_update_check',
   'segment', 'serf_lan', 'serf_wan', 'enable_syslog', 'syslog_facility', 'pid_file', 'disable_host_node_id',
 ])
@@ -115,16 +122,24 @@ function readConfigFile(path: string): RawConfig {
   return parsed as RawConfig
 }
 
-/** Later sources win; nested objects (ports, limits) merge key by key. */
+// Definitions add up across files, as in Consul: two files with a `service` each give two services.
+const appendedKeys = new Set(['service', 'services', 'check', 'checks', 'watches'])
+
+/** Later sources win; nested objects (ports, limits) merge key by key; definition lists append. */
 export function mergeRaw(...sources: RawConfig[]): RawConfig {
   const out: RawConfig = {}
   for (const source of sources) {
     for (const [key, value] of Object.entries(source)) {
       const prior = out[key]
-      out[key] = isPlainObject(prior) && isPlainObject(value) ? {...prior, ...value} : value
+      if (appendedKeys.has(key) && prior !== undefined) out[key] = [...asList(prior), ...asList(value)]
+      else out[key] = isPlainObject(prior) && isPlainObject(value) ? {...prior, ...value} : value
     }
   }
   return out
+}
+
+function asList(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [value]
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -173,6 +188,8 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
     logJson: read.bool('log_json', false),
     ui: read.bool('ui', dev),
     enableScriptChecks: read.bool('enable_script_checks', false),
+    enableLocalScriptChecks: read.bool('enable_local_script_checks', false),
+    ...readDefinitions(raw, problems),
     disableRemoteExec: read.bool('disable_remote_exec', true),
     sessionTtlMinMs: read.duration('session_ttl_min', 10_000),
     kvMaxValueSize,
@@ -189,6 +206,23 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
   if (config.clientAddrs.length === 0) problems.push('client_addr: needs at least one address')
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze(config)
+}
+
+function readDefinitions(raw: RawConfig, problems: string[]): {services: ParsedService[]; checks: CheckDefinition[]} {
+  try {
+    const defs = definitionsFromConfig(raw)
+    // Config-file script checks need one of the two switches (checked here so a bad file fails
+    // before anything starts, and a reload with one is refused whole).
+    const scriptsAllowed = raw.enable_script_checks === true || raw.enable_script_checks === 'true' ||
+      raw.enable_local_script_checks === true || raw.enable_local_script_checks === 'true'
+    const all = [...defs.checks, ...defs.services.flatMap((s) => s.checks)]
+    const script = all.find((c) => checkKind(c) === 'script')
+    if (script && !scriptsAllowed) problems.push(`check "${script.CheckID}": ${SCRIPTS_DISABLED}`)
+    return defs
+  } catch (error) {
+    problems.push((error as Error).message)
+    return {services: [], checks: []}
+  }
 }
 
 /** "10.0.0.1" → "10.0.0.1:8300"; "[::1]" → "[::1]:8300"; addresses with a port stay as they are. */

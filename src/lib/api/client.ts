@@ -48,7 +48,8 @@ export interface QueryMeta {
   lastContactMs: number
 }
 
-export type QueryParams = Record<string, string | number | bigint | boolean | undefined>
+/** A string[] value repeats the parameter (`?tag=a&tag=b`). */
+export type QueryParams = Record<string, string | number | bigint | boolean | string[] | undefined>
 
 export interface CallOptions extends QueryOptions {
   params?: QueryParams
@@ -90,7 +91,8 @@ export class ApiClient {
     if (options.filter) query.set('filter', options.filter)
     for (const [name, value] of Object.entries(options.params ?? {})) {
       if (value === undefined || value === false) continue
-      query.set(name, value === true ? '' : String(value))
+      if (Array.isArray(value)) for (const item of value) query.append(name, item)
+      else query.set(name, value === true ? '' : String(value))
     }
     const headers: Record<string, string> = {}
     const token = options.token ?? this.#token

@@ -4,6 +4,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {AgentMember} from '../api/agent.js'
 import type {AgentConfig} from '../agent/config.js'
 import type {LogHub, Logger} from '../agent/logger.js'
+import type {LocalAgent} from '../agent/local-agent.js'
 import type {Consensus} from '../server/consensus.js'
 import type {SessionTimers} from '../server/session-timers.js'
 import type {StateMachine} from '../state/state-machine.js'
@@ -38,6 +39,12 @@ export interface AgentContext {
   requestShutdown(): void
   /** Marks a failed member left (`prune`: forgets it too); throws when no member has that name. */
   forceLeave(name: string, prune: boolean): void
+  /** The agent's own services and checks (/v1/agent/service*, check*, maintenance, health). */
+  readonly local: LocalAgent
+  /** Contract 4: this agent's services, for event/exec filters. */
+  localServices(): Array<{ID: string; Service: string; Tags: string[]}>
+  /** Re-reads the config files (PUT /v1/agent/reload, SIGHUP); rejects with the reason and keeps the running config. */
+  reload(): Promise<void>
 }
 
 export interface RequestContext {

@@ -14,6 +14,8 @@ import {statusRoutes} from './status-endpoint.js'
 import {agentRoutes} from './agent-endpoint.js'
 import {operatorRoutes} from './operator-endpoint.js'
 import {snapshotRoutes} from './snapshot-endpoint.js'
+import {agentLocalRoutes} from './agent-local-endpoint.js'
+import {agentHealthRoutes} from './agent-health-endpoint.js'
 import {catalogRoutes} from './catalog-endpoint.js'
 import {healthRoutes} from './health-endpoint.js'
 
@@ -27,7 +29,8 @@ function hasControlCharacter(text: string): boolean {
 
 export function buildRoutes(agent: AgentContext): Route[] {
   const routes = [...kvRoutes(agent), ...txnRoutes(agent), ...sessionRoutes(agent), ...statusRoutes(agent), ...agentRoutes(agent),
-    ...operatorRoutes(agent), ...snapshotRoutes(agent), ...catalogRoutes(agent), ...healthRoutes(agent)]
+    ...operatorRoutes(agent), ...snapshotRoutes(agent), ...agentLocalRoutes(agent), ...agentHealthRoutes(agent),
+    ...catalogRoutes(agent), ...healthRoutes(agent)]
   // Longest prefix first, so '/v1/session/info/' wins over a shorter prefix.
   return routes.sort((a, b) => b.path.length - a.path.length)
 }

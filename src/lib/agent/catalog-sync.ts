@@ -1,0 +1,32 @@
+// The plug point between anti-entropy and the catalog (contract 2): how the agent proposes
+// catalog-register / catalog-deregister and reads what the catalog holds for its node. On a
+// server both go to the local Raft state; on a client agent (the `clients` branch) `consensus`
+// forwards the proposal to a server, and the read should go there too (the lead wires it).
+import type {Consensus} from '../server/consensus.js'
+import type {StateMachine} from '../state/state-machine.js'
+import type {CatalogCommand, CatalogView} from './catalog-requests.js'
+
+export function catalogSyncAdapter(consensus: Consensus, state: StateMachine): {propose: (command: CatalogCommand) => Promise<void>; catalog: CatalogView} {
+  return {
+    propose: async (command) => {
+      const {result} = await consensus.propose(command)
+      // The state machine answers a rejected registration (e.g. a check for a missing service) in the result.
+      if ('error' in result && typeof result.error === 'string') throw new Error(result.error)
+    },
+    catalog: {
+      nodeEntries: async (node) => {
+        await consensus.readBarrier('leader', 0)
+        return {
+          nodeExists: state.catalog.node(node) !== undefined,
+          services: state.catalog.nodeServices(node).map((s) => ({
+            ID: s.id, Service: s.service, Tags: s.tags, Address: s.address, TaggedAddresses: s.taggedAddresses, Meta: s.meta,
+            Port: s.port, Weights: s.weights, EnableTagOverride: s.enableTagOverride, Kind: s.kind,
+          })),
+          checks: state.catalog.checks(node).map((c) => ({
+            CheckID: c.checkId, Name: c.name, Status: c.status, Notes: c.notes, Output: c.output, ServiceID: c.serviceId,
+          })),
+        }
+      },
+    },
+  }
+}
