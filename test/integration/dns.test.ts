@@ -6,6 +6,10 @@ import {execFile} from 'node:child_process'
 import {startAgent, type TestAgent} from '../helpers/agent.js'
 import {http, sleep} from '../helpers/http.js'
 import {dnsPortFromOutput, dnsTcp, dnsUdp} from '../helpers/dns.js'
+import {decode, encode} from 'dns-packet'
+import {RemoteDnsCatalog} from '../../src/lib/dns/remote-catalog.js'
+import {DnsResolver} from '../../src/lib/dns/resolver.js'
+import {defaultDnsConfig} from '../../src/lib/dns/config.js'
 
 function register(agent: TestAgent, node: string, address: string, status: 'passing' | 'warning' | 'critical') {
   return http(agent.httpAddr, 'PUT', '/v1/catalog/register', JSON.stringify({
@@ -57,6 +61,26 @@ describe('DNS on a real agent', () => {
     assert.equal(gone.authorities?.[0].type, 'SOA')
     assert.equal((await register(agent, 'app-node', '10.20.0.7', 'warning')).status, 200)
     assert.equal((await dnsTcp(port, 'web.service.consul', 'A')).answers?.length, 1)
+  })
+
+  it('RemoteDnsCatalog (for client agents) reads the same answers from a server\'s /v1 API', async () => {
+    const get = async (url: string) => {
+      const res = await http(agent.httpAddr, 'GET', url)
+      if (res.status === 404) return undefined
+      assert.equal(res.status, 200, `${url}: ${res.text}`)
+      return res.json()
+    }
+    const resolver = new DnsResolver({config: defaultDnsConfig, datacenter: 'dc1', catalog: new RemoteDnsCatalog(get, 'dc1')})
+    const ask = async (name: string, type: 'A' | 'SRV') => {
+      const reply = await resolver.resolve(decode(encode({type: 'query', id: 1, questions: [{name, type}]})), 'tcp')
+      assert.ok('packet' in reply)
+      return decode(encode(reply.packet)) as ReturnType<typeof decode> & {rcode: string}
+    }
+    const srv = await ask('web.service.consul', 'SRV')
+    assert.deepEqual(srv.answers?.map((r) => (r as {data: unknown}).data), [{priority: 1, weight: 1, port: 8080, target: 'app-node.node.dc1.consul'}])
+    assert.deepEqual((await ask('app-node.node.consul', 'A')).answers?.map((r) => (r as {data: string}).data), ['10.20.0.7'])
+    assert.equal((await ask('ghost.node.consul', 'A')).rcode, 'NXDOMAIN')
+    assert.equal((await ask('nope.service.consul', 'A')).rcode, 'NXDOMAIN')
   })
 
   it('-dns-port=-1 starts no DNS server', async () => {

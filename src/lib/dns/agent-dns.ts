@@ -7,13 +7,20 @@ import type {StateMachine} from '../state/state-machine.js'
 import {DnsResolver} from './resolver.js'
 import {startDnsServer, type DnsServerHandle} from './server.js'
 import {StateDnsCatalog} from './state-catalog.js'
+import {RemoteDnsCatalog, type ServerGet} from './remote-catalog.js'
 
 export type {DnsServerHandle}
 
-export async function startAgentDns(opts: {config: AgentConfig; state: StateMachine; consensus: Consensus; log: Logger}): Promise<DnsServerHandle[]> {
+/**
+ * `serverGet`: for an agent without the replicated state (a client agent), how to GET a /v1 path
+ * on a server; DNS then reads the catalog through it instead of the local state machine.
+ */
+export async function startAgentDns(opts: {config: AgentConfig; state: StateMachine; consensus: Consensus; log: Logger; serverGet?: ServerGet}): Promise<DnsServerHandle[]> {
   const {config, log} = opts
   if (config.ports.dns < 0) return []
-  const catalog = new StateDnsCatalog(opts.state, opts.consensus, config.datacenter)
+  const catalog = opts.serverGet
+    ? new RemoteDnsCatalog(opts.serverGet, config.datacenter)
+    : new StateDnsCatalog(opts.state, opts.consensus, config.datacenter)
   const dnsLog = log.named('dns')
   const resolver = new DnsResolver({config: config.dns, datacenter: config.datacenter, catalog, log: dnsLog})
   const handles: DnsServerHandle[] = []
