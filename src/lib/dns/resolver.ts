@@ -77,7 +77,7 @@ export class DnsResolver {
     const config = this.#o.config
     const zone = matchZone(question.name, this.#zones)
     let outcome: Outcome
-    let soaZone = zone?.zone ?? config.domain
+    const soaZone = zone?.zone ?? config.domain
     try {
       if (zone) {
         // A UDP answer without EDNS keeps at most 8 records (trim.ts): build no more than that.
@@ -99,7 +99,6 @@ export class DnsResolver {
         this.#o.log?.warn('DNS lookup failed', {question: question.name, type: question.type, error: (error as Error).message})
         outcome = empty(Rcode.SERVFAIL)
       }
-      soaZone = zone?.zone ?? config.domain
     }
     if (outcome.soa) outcome.authorities.push(soaRecord(config, soaZone, this.#now()))
     const packet = this.#packet(request, outcome, true)
