@@ -36,7 +36,10 @@ export default class Agent extends BaseCommand {
     ui: boolFlag({description: 'Serve the web UI.'}),
     'enable-script-checks': boolFlag({description: 'Allow script health checks (off by default: they run arbitrary commands).'}),
     'disable-remote-exec': boolFlag({description: 'Refuse `coord exec` jobs (default true; -disable-remote-exec=false lets this agent run them).'}),
+    'enable-local-script-checks': boolFlag({description: 'Allow script health checks from config files only (not from the HTTP API).'}),
     domain: stringFlag({description: 'DNS domain (default consul.).'}),
+    'alt-domain': stringFlag({description: 'A second DNS domain answered like -domain.'}),
+    recursor: listFlag({description: 'Upstream DNS server for names outside the domain; may be repeated.'}),
     encrypt: stringFlag({description: 'Gossip encryption key (coord keygen).'}),
     join: listFlag({description: 'Address of an agent to join at start; the agent fails to start if none answers. May be repeated.'}),
     'retry-join': listFlag({description: 'Address of an agent to join, retrying until it succeeds; may be repeated.'}),
@@ -58,10 +61,14 @@ export default class Agent extends BaseCommand {
     ])
     let config
     const warnings: string[] = []
-    try {
+    // The same files and flags are read again on reload (SIGHUP, coord reload).
+    const loadConfig = (warn: (w: string) => void) => {
       const files = readConfigFiles(flags['config-file'], flags['config-dir'])
       const raw = mergeRaw(...files.map((f) => f.raw), rawConfigFromFlags(flags, set))
-      config = buildConfig(raw, {dev: flags.dev, configFiles: files.map((f) => f.path), warn: (w) => warnings.push(w)})
+      return buildConfig(raw, {dev: flags.dev, configFiles: files.map((f) => f.path), warn})
+    }
+    try {
+      config = loadConfig((w) => warnings.push(w))
     } catch (error) {
       if (error instanceof ConfigError) throw new CommandError(`==> ${error.message}`)
       throw error
@@ -69,7 +76,7 @@ export default class Agent extends BaseCommand {
     const write = (line: string) => process.stdout.write(`${line}\n`)
     let agent
     try {
-      agent = await startAgent(config, {stdout: write, version: packageInfo().version})
+      agent = await startAgent(config, {stdout: write, version: packageInfo().version, reloadConfig: () => loadConfig(() => {})})
     } catch (error) {
       throw new CommandError(`==> ${(error as Error).message}`)
     }
@@ -83,6 +90,13 @@ export default class Agent extends BaseCommand {
           resolve()
         })
       }
+      // SIGHUP reloads the config files, as Consul's agent does; a bad file is logged and ignored.
+      const onHangup = () => {
+        write('==> Caught signal: hangup')
+        write('==> Reloading configuration...')
+        agent.context.reload().catch((error: Error) => agent.context.log.error('Failed to reload configs', {error: error.message}))
+      }
+      process.on('SIGHUP', onHangup)
       process.once('SIGINT', () => shutdown('SIGINT'))
       process.once('SIGTERM', () => shutdown('SIGTERM'))
       // retry_max exhausted: the agent has stopped; exit 1 as Consul does.

@@ -17,8 +17,12 @@ import {floodJoinWan, startWanGossip, wanSeeds, type WanGossip} from './gossip-w
 import {UserEvents} from './user-events.js'
 import {handleRemoteExec} from './remote-exec.js'
 import {startClientRole} from '../client/client-role.js'
-import {serveForwardedRequests} from '../client/forward.js'
+import {getFromServer, serveForwardedRequests} from '../client/forward.js'
 import {dispatch} from '../http/dispatch.js'
+import {LocalAgent} from './local-agent.js'
+import {startCheckAdapter} from './check-runners.js'
+import {catalogSyncAdapter} from './catalog-sync.js'
+import {startAgentDns, type DnsServerHandle} from '../dns/agent-dns.js'
 
 export interface RunningAgent {
   context: AgentContext
@@ -28,12 +32,19 @@ export interface RunningAgent {
   left: Promise<void>
   /** Resolves when the agent must exit with an error (retry_max exhausted); it is stopping by then. */
   fatal: Promise<Error>
+  /** Adds a step to every successful reload (watches from config, ...). */
+  onReload(hook: ReloadHook): void
 }
 
 export interface AgentIO {
   stdout: (line: string) => void
   version: string
+  /** Re-reads the config files and flags into a new config (reload); throws with the reason. */
+  reloadConfig?: () => AgentConfig
 }
+
+/** Run after a successful reload with the new config (e.g. the `locks` branch's watches). */
+export type ReloadHook = (next: AgentConfig, previous: AgentConfig) => void | Promise<void>
 
 /** Reads the node ID persisted in the data dir, or creates one (stable across restarts). */
 function loadNodeId(config: AgentConfig): string {
@@ -63,6 +74,8 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   const role = (serverRole ?? clientRole)!
   const consensus = serverRole?.raft ?? clientRole!.consensus
   const serverPort = serverRole ? Number(serverRole.address.replace(/^.*:/, '')) : config.ports.server
+  /** Client agents read server state through a server's /v1 API (anti-entropy, DNS). */
+  const serverGet = clientRole ? (url: string) => getFromServer(clientRole.forward, url) : undefined
   let fatalResolve: (error: Error) => void = () => {}
   const fatal = new Promise<Error>((resolve) => { fatalResolve = resolve })
   let onFatal = (error: Error) => fatalResolve(error)
@@ -101,6 +114,29 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     tags: memberTags(config, nodeId, io.version, serverPort), state: 'alive',
   })
   let requestStop: () => void = () => {}
+  let local: LocalAgent
+  try {
+    local = new LocalAgent({
+      config, log: log.named('local'), startCheck: startCheckAdapter,
+      self: {node: config.nodeName, id: nodeId, address: config.advertiseAddr, datacenter: config.datacenter},
+      ...catalogSyncAdapter(consensus, state, serverGet),
+    })
+  } catch (error) {
+    await gossip?.close()
+    await role.stop()
+    throw error
+  }
+  const reloadHooks: ReloadHook[] = []
+  let currentConfig = config
+  const reload = async () => {
+    if (!io.reloadConfig) throw new Error('this agent was started without config files to reload')
+    const next = io.reloadConfig()
+    local.reload(next)
+    logs.level = next.logLevel
+    for (const hook of reloadHooks) await hook(next, currentConfig)
+    currentConfig = next
+    log.info('configuration reloaded', {services: next.services.length, checks: next.checks.length, log_level: next.logLevel})
+  }
   /** Where remote exec reaches this agent's own HTTP API (set once the listeners are up). */
   let selfHttpAddress: string | undefined = undefined
   // User events ride the LAN pool; every one gossip delivers (ours too) comes back through receive().
@@ -120,7 +156,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   })
   gossip?.node.on('userEvent', (event) => userEvents.receive(event))
   const context: AgentContext = {
-    userEvents,
+    userEvents, local, localServices: () => local.localServices(), reload,
     config, nodeId, version: io.version, state, consensus, sessionTimers: role.sessionTimers, logs, log,
     startedAt: new Date(), members: () => gossip?.members() ?? [lone], now: () => Date.now(), registerSelf: role.registerSelf,
     renewSession: role.renewSession,
@@ -173,6 +209,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     }
   } catch (error) {
     for (const server of servers) await server.close()
+    local.stop()
     await wan?.close()
     await gossip?.close()
     await role.stop()
@@ -182,6 +219,16 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   printBanner(io.stdout, config, {nodeId, version: io.version, httpPort: servers[0]?.address.port ?? config.ports.http, gossipEncrypted})
   selfHttpAddress = httpAddresses[0]?.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:')
   for (const address of httpAddresses) log.info('Started HTTP server', {address, network: 'tcp'})
+  let dnsServers: DnsServerHandle[] = []
+  try {
+    dnsServers = await startAgentDns({config, state, consensus, log, serverGet})
+  } catch (error) {
+    for (const server of servers) await server.close()
+    local.stop()
+    await gossip?.close()
+    await role.stop()
+    throw error
+  }
 
   log.info('Consul agent running!')
 
@@ -192,7 +239,8 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   // and welcome us back on restart. A leave (coord leave) has already been spread by then.
   const stop = () => {
     stopping ??= (async () => {
-      await Promise.all(servers.map((s) => s.close()))
+      local.stop()
+      await Promise.all([...dnsServers, ...servers].map((s) => s.close()))
       await wan?.close()
       await gossip?.close()
       await role.stop()
@@ -205,5 +253,5 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     log.error(error.message)
     stop().then(() => fatalResolve(error), () => fatalResolve(error))
   }
-  return {context, httpAddresses, stop, left, fatal}
+  return {context, httpAddresses, stop, left, fatal, onReload: (hook) => { reloadHooks.push(hook) }}
 }

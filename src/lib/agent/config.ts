@@ -8,6 +8,8 @@ import {parseDuration} from '../duration.js'
 import {parseLogLevel, type LogLevel} from './logger.js'
 import {validateGossipKey} from '../gossip/keyring.js'
 import {gossipTimingKeys, readGossipTiming, type GossipTiming} from './gossip-timing.js'
+import {SCRIPTS_DISABLED, checkKind, definitionsFromConfig, type CheckDefinition, type ParsedService} from './definitions.js'
+import {parseDnsConfig, type DnsConfig} from '../dns/config.js'
 
 export interface AgentConfig {
   readonly dev: boolean
@@ -28,6 +30,11 @@ export interface AgentConfig {
   readonly logJson: boolean
   readonly ui: boolean
   readonly enableScriptChecks: boolean
+  /** Script checks from config files only (not from the HTTP API), as Consul's enable_local_script_checks. */
+  readonly enableLocalScriptChecks: boolean
+  /** Services (with their embedded checks) and checks from config files: `service`, `services`, `check`, `checks`. */
+  readonly services: readonly ParsedService[]
+  readonly checks: readonly CheckDefinition[]
   readonly disableRemoteExec: boolean
   /** Lower bound for session TTLs (Consul's session_ttl_min, default 10s); operators may lower it. */
   readonly sessionTtlMinMs: number
@@ -63,6 +70,8 @@ export interface AgentConfig {
   /** `gossip_lan` / `gossip_wan` blocks: overrides of the pools' timing (only the keys given). */
   readonly gossipLan: GossipTiming
   readonly gossipWan: GossipTiming
+  /** The DNS interface: domain, alt_domain, recursors and dns_config (dns/config.ts). */
+  readonly dns: DnsConfig
 }
 
 /** Raw config in Consul's JSON shape (snake_case keys), as read from files or built from flags. */
@@ -84,13 +93,14 @@ const supportedKeys = new Set([
   'encrypt', 'encrypt_verify_incoming', 'encrypt_verify_outgoing', 'disable_keyring_file',
   'retry_interval', 'retry_max', 'retry_join_wan', 'start_join_wan', 'retry_interval_wan', 'retry_max_wan',
   'rejoin_after_leave', 'gossip_lan', 'gossip_wan',
+  'service', 'services', 'check', 'checks', 'enable_local_script_checks',
+  'domain', 'alt_domain', 'recursors', 'dns_config',
 ])
 const acceptedConsulKeys = new Set([
-  'acl', 'addresses', 'advertise_addr_wan', 'auto_encrypt', 'autopilot', 'check_update_interval', 'checks', 'check',
-  'connect', 'dns_config', 'domain', 'enable_local_script_checks', 'encrypt', 'encrypt_verify_incoming',
-  'encrypt_verify_outgoing', 'enable_debug', 'http_config', 'leave_on_terminate',
+  'acl', 'addresses', 'advertise_addr_wan', 'auto_encrypt', 'autopilot', 'check_update_interval',
+  'connect', 'enable_debug', 'http_config', 'leave_on_terminate',
   'log_file', 'node_meta', 'performance', 'primary_datacenter', 'raft_protocol', 'raft_snapshot_interval',
-  'raft_trailing_logs', 'reconnect_timeout', 'recursors', 'services', 'service', 'skip_leave_on_interrupt', 'telemetry', 'tls', 'translate_wan_addrs',
+  'raft_trailing_logs', 'reconnect_timeout', 'skip_leave_on_interrupt', 'telemetry', 'tls', 'translate_wan_addrs',
   'watches', 'verify_incoming', 'verify_outgoing', 'ca_file', 'cert_file', 'key_file', 'disable_update_check',
   'segment', 'serf_lan', 'serf_wan', 'enable_syslog', 'syslog_facility', 'pid_file', 'disable_host_node_id',
 ])
@@ -136,16 +146,24 @@ function readConfigFile(path: string): RawConfig {
   return parsed as RawConfig
 }
 
-/** Later sources win; nested objects (ports, limits) merge key by key. */
+// Definitions add up across files, as in Consul: two files with a `service` each give two services.
+const appendedKeys = new Set(['service', 'services', 'check', 'checks', 'watches'])
+
+/** Later sources win; nested objects (ports, limits) merge key by key; definition lists append. */
 export function mergeRaw(...sources: RawConfig[]): RawConfig {
   const out: RawConfig = {}
   for (const source of sources) {
     for (const [key, value] of Object.entries(source)) {
       const prior = out[key]
-      out[key] = isPlainObject(prior) && isPlainObject(value) ? {...prior, ...value} : value
+      if (appendedKeys.has(key) && prior !== undefined) out[key] = [...asList(prior), ...asList(value)]
+      else out[key] = isPlainObject(prior) && isPlainObject(value) ? {...prior, ...value} : value
     }
   }
   return out
+}
+
+function asList(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [value]
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -196,6 +214,8 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
     logJson: read.bool('log_json', false),
     ui: read.bool('ui', dev),
     enableScriptChecks: read.bool('enable_script_checks', false),
+    enableLocalScriptChecks: read.bool('enable_local_script_checks', false),
+    ...readDefinitions(raw, problems),
     disableRemoteExec: read.bool('disable_remote_exec', true),
     sessionTtlMinMs: read.duration('session_ttl_min', 10_000),
     kvMaxValueSize,
@@ -220,6 +240,7 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
     encryptVerifyIncoming: read.bool('encrypt_verify_incoming', true),
     encryptVerifyOutgoing: read.bool('encrypt_verify_outgoing', true),
     disableKeyringFile: read.bool('disable_keyring_file', false),
+    dns: parseDnsConfig(raw, problems, warn),
   }
   if (config.encrypt !== '') {
     try {
@@ -239,6 +260,23 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
   if (config.clientAddrs.length === 0) problems.push('client_addr: needs at least one address')
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze(config)
+}
+
+function readDefinitions(raw: RawConfig, problems: string[]): {services: ParsedService[]; checks: CheckDefinition[]} {
+  try {
+    const defs = definitionsFromConfig(raw)
+    // Config-file script checks need one of the two switches (checked here so a bad file fails
+    // before anything starts, and a reload with one is refused whole).
+    const scriptsAllowed = raw.enable_script_checks === true || raw.enable_script_checks === 'true' ||
+      raw.enable_local_script_checks === true || raw.enable_local_script_checks === 'true'
+    const all = [...defs.checks, ...defs.services.flatMap((s) => s.checks)]
+    const script = all.find((c) => checkKind(c) === 'script')
+    if (script && !scriptsAllowed) problems.push(`check "${script.CheckID}": ${SCRIPTS_DISABLED}`)
+    return defs
+  } catch (error) {
+    problems.push((error as Error).message)
+    return {services: [], checks: []}
+  }
 }
 
 /** "10.0.0.1" → "10.0.0.1:8300"; "[::1]" → "[::1]:8300"; addresses with a port stay as they are. */

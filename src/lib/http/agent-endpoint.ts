@@ -10,7 +10,10 @@ export function agentStats(agent: AgentContext): Record<string, Record<string, s
   const members = agent.members()
   const memory = process.memoryUsage()
   const sections: Record<string, Record<string, string>> = {
-    agent: {checks: '0', services: '0', check_monitors: '0', check_ttls: '0'},
+    agent: {
+      checks: String(agent.local.state.checks().length), services: String(agent.local.state.services().length),
+      check_monitors: '0', check_ttls: String(agent.local.state.checks().filter((c) => c.def.TTL !== '').length),
+    },
     build: {version: agent.version, revision: '', prerelease: ''},
     // A client has no Raft: Consul's client shows only what it knows of the servers.
     consul: config.server

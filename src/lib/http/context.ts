@@ -4,12 +4,12 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {AgentMember} from '../api/agent.js'
 import type {AgentConfig} from '../agent/config.js'
 import type {LogHub, Logger} from '../agent/logger.js'
+import type {LocalAgent} from '../agent/local-agent.js'
 import type {Consensus} from '../server/consensus.js'
 import type {SessionTimers} from '../server/session-timers.js'
 import type {StateMachine} from '../state/state-machine.js'
 import type {Session} from '../state/types.js'
 import type {UserEvents} from '../agent/user-events.js'
-import type {LocalService} from '../events/filter.js'
 import type {QueryOptions} from './query.js'
 import type {KeyringOp, KeyringResponse} from '../agent/keyring-ops.js'
 import type {ForwardedRequest, ForwardedResponse} from './forwarded.js'
@@ -54,13 +54,17 @@ export interface AgentContext {
   readonly gossipEncrypted?: boolean
   /** Keyring operation fanned out to every member of each gossip pool (keyring-ops.ts); absent without gossip. */
   keyringOperation?(op: KeyringOp, key: string, opts: {relayFactor: number; localOnly: boolean}): Promise<KeyringResponse[]>
-  /** Services registered on this agent, for event/exec filters (contract 4, agent-local fills it). */
-  localServices?(): LocalService[]
   /**
    * Client agents only: runs a request that is not agent-local on a server and answers what it
    * answered (contract 1; see agent-local-paths.ts). Undefined on servers, which run everything.
    */
   readonly forwardToServer?: (request: ForwardedRequest, closed?: Promise<void>) => Promise<ForwardedResponse>
+  /** The agent's own services and checks (/v1/agent/service*, check*, maintenance, health). */
+  readonly local: LocalAgent
+  /** Contract 4: this agent's services, for event/exec filters. */
+  localServices(): Array<{ID: string; Service: string; Tags: string[]}>
+  /** Re-reads the config files (PUT /v1/agent/reload, SIGHUP); rejects with the reason and keeps the running config. */
+  reload(): Promise<void>
 }
 
 export interface RequestContext {

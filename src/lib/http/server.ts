@@ -16,6 +16,8 @@ import {operatorRoutes} from './operator-endpoint.js'
 import {snapshotRoutes} from './snapshot-endpoint.js'
 import {keyringRoutes} from './keyring-endpoint.js'
 import {eventRoutes} from './event-endpoint.js'
+import {agentLocalRoutes} from './agent-local-endpoint.js'
+import {agentHealthRoutes} from './agent-health-endpoint.js'
 import {catalogRoutes} from './catalog-endpoint.js'
 import {healthRoutes} from './health-endpoint.js'
 import {runsOnAgent} from './agent-local-paths.js'
@@ -42,6 +44,8 @@ export function buildRoutes(agent: AgentContext): Route[] {
     ...eventRoutes(agent),
     ...catalogRoutes(agent),
     ...healthRoutes(agent),
+    ...agentLocalRoutes(agent),
+    ...agentHealthRoutes(agent),
   ]
   // Longest prefix first, so '/v1/session/info/' wins over a shorter prefix.
   return routes.sort((a, b) => b.path.length - a.path.length)

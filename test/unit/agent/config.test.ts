@@ -57,7 +57,7 @@ describe('agent config', () => {
 
   it('accepts Consul keys it does not act on yet, with a warning', () => {
     const warnings: string[] = []
-    buildConfig({telemetry: {}, recursors: ['1.1.1.1']}, {dev: true, warn: (w) => warnings.push(w)})
+    buildConfig({telemetry: {}, pid_file: '/tmp/x.pid'}, {dev: true, warn: (w) => warnings.push(w)})
     assert.equal(warnings.length, 2)
   })
 

@@ -1,0 +1,48 @@
+// The plug point between anti-entropy and the catalog (contract 2): how the agent proposes
+// catalog-register / catalog-deregister and reads what the catalog holds for its node. On a
+// server both go to the local Raft state; on a client agent `consensus` forwards the proposal to
+// a server, and the read goes there too (`serverGet`: the node's catalog and health endpoints).
+import type {Consensus} from '../server/consensus.js'
+import type {StateMachine} from '../state/state-machine.js'
+import type {CatalogCommand, CatalogView} from './catalog-requests.js'
+
+export function catalogSyncAdapter(consensus: Consensus, state: StateMachine, serverGet?: (url: string) => Promise<unknown>): {propose: (command: CatalogCommand) => Promise<void>; catalog: CatalogView} {
+  return {
+    propose: async (command) => {
+      const {result} = await consensus.propose(command)
+      // The state machine answers a rejected registration (e.g. a check for a missing service) in the result.
+      if ('error' in result && typeof result.error === 'string') throw new Error(result.error)
+    },
+    catalog: {
+      nodeEntries: async (node) => {
+        if (serverGet) return remoteNodeEntries(serverGet, node)
+        await consensus.readBarrier('leader', 0)
+        return {
+          nodeExists: state.catalog.node(node) !== undefined,
+          services: state.catalog.nodeServices(node).map((s) => ({
+            ID: s.id, Service: s.service, Tags: s.tags, Address: s.address, TaggedAddresses: s.taggedAddresses, Meta: s.meta,
+            Port: s.port, Weights: s.weights, EnableTagOverride: s.enableTagOverride, Kind: s.kind,
+          })),
+          checks: state.catalog.checks(node).map((c) => ({
+            CheckID: c.checkId, Name: c.name, Status: c.status, Notes: c.notes, Output: c.output, ServiceID: c.serviceId,
+          })),
+        }
+      },
+    },
+  }
+}
+
+type RemoteEntries = Awaited<ReturnType<CatalogView['nodeEntries']>>
+
+/** A client agent's view of its node in the catalog, read from a server's /v1 API. */
+async function remoteNodeEntries(serverGet: (url: string) => Promise<unknown>, node: string): Promise<RemoteEntries> {
+  const name = encodeURIComponent(node)
+  const entry = await serverGet(`/v1/catalog/node/${name}`) as {Services?: Record<string, RemoteEntries['services'][number]>} | null | undefined
+  if (!entry) return {nodeExists: false, services: [], checks: []}
+  const checks = (await serverGet(`/v1/health/node/${name}`) ?? []) as RemoteEntries['checks']
+  return {
+    nodeExists: true,
+    services: Object.values(entry.Services ?? {}),
+    checks: checks.map((c) => ({CheckID: c.CheckID, Name: c.Name, Status: c.Status, Notes: c.Notes, Output: c.Output, ServiceID: c.ServiceID})),
+  }
+}

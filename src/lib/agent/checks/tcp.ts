@@ -1,0 +1,31 @@
+// TCP checks (Consul's CheckTCP): passing when a connection opens within the timeout, output
+// "TCP connect <addr>: Success"; critical with the dial error otherwise.
+import {connect} from 'node:net'
+import {dialErrorText} from './errors.js'
+import type {ProbeResult} from './types.js'
+
+/** "host:port" or "[v6]:port" → host and port; undefined when it has no port. */
+export function splitHostPort(address: string): {host: string; port: number} | undefined {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(address) ?? /^([^:[\]]*):(\d+)$/.exec(address)
+  if (!m || Number(m[2]) > 65535) return undefined
+  return {host: m[1] === '' ? 'localhost' : m[1], port: Number(m[2])}
+}
+
+export function tcpProbe(address: string, timeoutMs: number, signal: AbortSignal): Promise<ProbeResult> {
+  const target = splitHostPort(address)
+  if (!target) return Promise.resolve({status: 'critical', output: `dial tcp ${address}: address ${address}: missing port in address`})
+  return new Promise((resolve) => {
+    const socket = connect({host: target.host, port: target.port})
+    const done = (result: ProbeResult) => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', onAbort)
+      socket.destroy()
+      resolve(result)
+    }
+    const onAbort = () => done({status: 'critical', output: 'check stopped'})
+    const timer = setTimeout(() => done({status: 'critical', output: `dial tcp ${address}: i/o timeout`}), timeoutMs)
+    signal.addEventListener('abort', onAbort)
+    socket.once('connect', () => done({status: 'passing', output: `TCP connect ${address}: Success`}))
+    socket.once('error', (error) => done({status: 'critical', output: dialErrorText(address, error)}))
+  })
+}

@@ -1,0 +1,40 @@
+// The agent's DNS interface: one UDP+TCP listener per client address on ports.dns (-1: none),
+// answering from the agent's state through StateDnsCatalog. `log` is the agent's logger.
+import type {AgentConfig} from '../agent/config.js'
+import type {Logger} from '../agent/logger.js'
+import type {Consensus} from '../server/consensus.js'
+import type {StateMachine} from '../state/state-machine.js'
+import {DnsResolver} from './resolver.js'
+import {startDnsServer, type DnsServerHandle} from './server.js'
+import {StateDnsCatalog} from './state-catalog.js'
+import {RemoteDnsCatalog, type ServerGet} from './remote-catalog.js'
+
+export type {DnsServerHandle}
+
+/**
+ * `serverGet`: for an agent without the replicated state (a client agent), how to GET a /v1 path
+ * on a server; DNS then reads the catalog through it instead of the local state machine.
+ */
+export async function startAgentDns(opts: {config: AgentConfig; state: StateMachine; consensus: Consensus; log: Logger; serverGet?: ServerGet}): Promise<DnsServerHandle[]> {
+  const {config, log} = opts
+  if (config.ports.dns < 0) return []
+  const catalog = opts.serverGet
+    ? new RemoteDnsCatalog(opts.serverGet, config.datacenter)
+    : new StateDnsCatalog(opts.state, opts.consensus, config.datacenter)
+  const dnsLog = log.named('dns')
+  const resolver = new DnsResolver({config: config.dns, datacenter: config.datacenter, catalog, log: dnsLog})
+  const handles: DnsServerHandle[] = []
+  try {
+    for (const host of config.clientAddrs) {
+      const handle = await startDnsServer({host, port: config.ports.dns, resolver, log: dnsLog})
+      handles.push(handle)
+      const address = `${host.includes(':') ? `[${host}]` : host}:${handle.port}`
+      log.info('Started DNS server', {address, network: 'udp'})
+      log.info('Started DNS server', {address, network: 'tcp'})
+    }
+  } catch (error) {
+    await Promise.all(handles.map((h) => h.close()))
+    throw new Error(`Error starting DNS server on ${config.clientAddrs.join(' ')} port ${config.ports.dns}: ${(error as Error).message}`)
+  }
+  return handles
+}

@@ -1,0 +1,104 @@
+// DnsCatalog over the agent's replicated state (contract 5): a server answers DNS from its own
+// state machine after the read barrier dns_config asks for. allow_stale (Consul's default) reads
+// locally unless the server is more than max_stale behind, then, as Consul re-asks without
+// AllowStale, falls back to a leader read.
+//
+// A client agent has no state of its own: it needs a DnsCatalog that asks a server (not built
+// here; see the dns notes).
+import type {Consensus} from '../server/consensus.js'
+import type {StateMachine} from '../state/state-machine.js'
+import type {CatalogNode, CatalogService, NodeCheck} from '../state/types.js'
+import {UnknownDatacenterError, type CatalogReadOptions, type DnsCatalog, type InstanceHealth, type NodeRecord, type ServiceInstance} from './catalog.js'
+
+const rank: Record<InstanceHealth, number> = {passing: 0, warning: 1, critical: 2}
+
+/** The worst status among checks (none = passing), as Consul's AggregatedStatus. */
+function worst(checks: readonly NodeCheck[]): InstanceHealth {
+  let status: InstanceHealth = 'passing'
+  for (const check of checks) if (rank[check.status] > rank[status]) status = check.status
+  return status
+}
+
+/** Services whose instance lists are kept between catalog changes; beyond it the cache restarts. */
+const maxCachedServices = 1024
+
+export class StateDnsCatalog implements DnsCatalog {
+  /**
+   * service name → its instances as of catalog version `version`. A DNS answer for a service of
+   * 1000 instances would otherwise rebuild 1000 records per query; the catalog's indexes move on
+   * every write that could change the answer (nodes, services, checks), so equal indexes = same list.
+   */
+  readonly #cache = new Map<string, {version: number; instances: ServiceInstance[]}>()
+
+  constructor(private readonly state: StateMachine, private readonly consensus: Pick<Consensus, 'readBarrier'>, private readonly datacenter: string) {}
+
+  async #barrier(opts: CatalogReadOptions): Promise<void> {
+    if (opts.datacenter.toLowerCase() !== this.datacenter.toLowerCase()) throw new UnknownDatacenterError(opts.datacenter)
+    if (opts.allowStale) {
+      try {
+        await this.consensus.readBarrier('stale', opts.maxStaleMs)
+        return
+      } catch {
+        // Too stale (or no leader known yet): ask for a leader read, as Consul re-requests.
+      }
+    }
+    await this.consensus.readBarrier('leader', 0)
+  }
+
+  /** Exact name first (the common case), else a case-insensitive match: DNS names are lower case. */
+  #serviceName(name: string): string | undefined {
+    const catalog = this.state.catalog
+    if (catalog.instances(name).length > 0) return name
+    const lower = name.toLowerCase()
+    return catalog.serviceNames().find((n) => n.toLowerCase() === lower)
+  }
+
+  #node(name: string): CatalogNode | undefined {
+    const catalog = this.state.catalog
+    const exact = catalog.node(name)
+    if (exact) return exact
+    const lower = name.toLowerCase()
+    return catalog.nodes().find((n) => n.node.toLowerCase() === lower)
+  }
+
+  async serviceInstances(service: string, opts: CatalogReadOptions): Promise<ServiceInstance[]> {
+    await this.#barrier(opts)
+    const name = this.#serviceName(service)
+    if (name === undefined) return []
+    const version = this.state.catalogIndex('nodes', 'services', 'checks')
+    const cached = this.#cache.get(name)
+    // A copy: callers shuffle what they get.
+    if (cached && cached.version === version) return [...cached.instances]
+    const instances = this.#build(name)
+    if (this.#cache.size >= maxCachedServices) this.#cache.clear()
+    this.#cache.set(name, {version, instances})
+    return [...instances]
+  }
+
+  #build(name: string): ServiceInstance[] {
+    const catalog = this.state.catalog
+    return catalog.instances(name).flatMap((instance: CatalogService) => {
+      const node = catalog.node(instance.node)
+      if (!node) return []
+      // Node-level checks (serfHealth, maintenance) count for every service on the node.
+      const checks = catalog.checks(instance.node).filter((c) => c.serviceId === '' || c.serviceId === instance.id)
+      return [{
+        node: node.node, nodeAddress: node.address, datacenter: node.datacenter || this.datacenter,
+        serviceId: instance.id, service: instance.service, serviceAddress: instance.address, port: instance.port,
+        tags: instance.tags, health: worst(checks),
+        weights: {passing: instance.weights?.Passing ?? 1, warning: instance.weights?.Warning ?? 1},
+      }]
+    })
+  }
+
+  async node(name: string, opts: CatalogReadOptions): Promise<NodeRecord | undefined> {
+    await this.#barrier(opts)
+    const node = this.#node(name)
+    return node && {node: node.node, address: node.address, datacenter: node.datacenter || this.datacenter, meta: node.meta ?? {}}
+  }
+
+  async nodes(opts: CatalogReadOptions): Promise<NodeRecord[]> {
+    await this.#barrier(opts)
+    return this.state.catalog.nodes().map((n) => ({node: n.node, address: n.address, datacenter: n.datacenter || this.datacenter, meta: n.meta ?? {}}))
+  }
+}

@@ -1,0 +1,79 @@
+import {describe, it} from 'node:test'
+import assert from 'node:assert/strict'
+import {DefinitionError, definitionsFromConfig, parseCheckDefinition, parseServiceDefinition} from '../../../src/lib/agent/definitions.js'
+import {buildConfig, ConfigError, mergeRaw} from '../../../src/lib/agent/config.js'
+
+describe('service and check definitions', () => {
+  it('reads a config-file service in snake_case with an embedded check named as Consul names it', () => {
+    const {service, checks} = parseServiceDefinition({
+      name: 'web', port: 8080, tags: ['v1'], meta: {team: 'edge'}, enable_tag_override: true,
+      check: {http: 'http://127.0.0.1:8080/health', interval: '10s', deregister_critical_service_after: '90m'},
+    })
+    assert.equal(service.ID, 'web')
+    assert.equal(service.Service, 'web')
+    assert.equal(service.Port, 8080)
+    assert.deepEqual(service.Tags, ['v1'])
+    assert.deepEqual(service.Meta, {team: 'edge'})
+    assert.equal(service.EnableTagOverride, true)
+    assert.deepEqual(service.Weights, {Passing: 1, Warning: 1})
+    assert.equal(checks.length, 1)
+    assert.equal(checks[0].CheckID, 'service:web')
+    assert.equal(checks[0].Name, "Service 'web' check")
+    assert.equal(checks[0].ServiceID, 'web')
+    assert.equal(checks[0].Status, 'critical')
+    assert.equal(checks[0].DeregisterCriticalServiceAfter, '90m')
+  })
+
+  it('numbers several embedded checks service:<id>:<n> from 1', () => {
+    const {checks} = parseServiceDefinition({Name: 'db', ID: 'db-1', Checks: [{TTL: '10s'}, {TCP: 'localhost:5432', Interval: '5s'}]})
+    assert.deepEqual(checks.map((c) => c.CheckID), ['service:db-1:1', 'service:db-1:2'])
+    assert.ok(checks.every((c) => c.ServiceID === 'db-1'))
+  })
+
+  it('refuses bad definitions with one-line reasons', () => {
+    const reason = (fn: () => unknown) => {
+      try {
+        fn()
+      } catch (error) {
+        assert.ok(error instanceof DefinitionError)
+        assert.ok(!error.message.includes('\n'))
+        return error.message
+      }
+      assert.fail('expected a DefinitionError')
+    }
+    assert.equal(reason(() => parseServiceDefinition({Port: 80})), 'Missing service name')
+    assert.equal(reason(() => parseServiceDefinition({Name: 'a', Address: '0.0.0.0'})), 'Invalid service address')
+    assert.match(reason(() => parseServiceDefinition({Name: 'a', Meta: {'consul-x': 'y'}})), /^Invalid Service Meta: Key prefix 'consul-' is reserved/)
+    assert.match(reason(() => parseServiceDefinition({Name: 'a', Port: 'eighty'})), /Port must be an integer/)
+    assert.equal(reason(() => parseCheckDefinition({TTL: '10s'})), 'Missing check name')
+    assert.equal(reason(() => parseCheckDefinition({Name: 'c', TTL: '10s', Status: 'ok'})), "Status for checks must 'passing', 'warning', 'critical'")
+    assert.match(reason(() => parseCheckDefinition({Name: 'c'})), /^Invalid check: /)
+    assert.match(reason(() => parseCheckDefinition({Name: 'c', HTTP: 'http://x'})), /Interval must be > 0 for HTTP checks/)
+    assert.match(reason(() => parseCheckDefinition({Name: 'c', TTL: 'soon'})), /TTL must be a duration/)
+    assert.match(reason(() => parseCheckDefinition({Name: 'c', TTL: '1s', HTTP: 'http://x', Interval: '1s'})), /only one of/)
+  })
+
+  it('turns the legacy Script string into a shell Args list', () => {
+    const check = parseCheckDefinition({Name: 'c', Script: 'exit 0', Interval: '10s'})
+    assert.deepEqual(check.Args, ['/bin/sh', '-c', 'exit 0'])
+  })
+
+  it('collects service, services, check and checks of one config file', () => {
+    const defs = definitionsFromConfig({service: {name: 'a'}, services: [{name: 'b'}, {name: 'c', id: 'c1'}], check: {name: 'mem', ttl: '5s'}, checks: [{id: 'disk', name: 'Disk', ttl: '5s'}]})
+    assert.deepEqual(defs.services.map((s) => s.service.ID), ['a', 'b', 'c1'])
+    assert.deepEqual(defs.checks.map((c) => c.CheckID), ['mem', 'disk'])
+  })
+
+  it('config files add up their services; a broken one is a config error naming it', () => {
+    const raw = mergeRaw({service: {name: 'a'}}, {service: {name: 'b'}}, {services: [{name: 'c'}]})
+    const config = buildConfig(raw, {dev: true})
+    assert.deepEqual(config.services.map((s) => s.service.ID).sort(), ['a', 'b', 'c'])
+    assert.throws(() => buildConfig({services: [{name: 'ok'}, {port: 1}]}, {dev: true}), (error: unknown) =>
+      error instanceof ConfigError && /services\[1\]: Missing service name/.test(error.message))
+  })
+
+  it('reads enable_local_script_checks', () => {
+    assert.equal(buildConfig({enable_local_script_checks: true}, {dev: true}).enableLocalScriptChecks, true)
+    assert.equal(buildConfig({}, {dev: true}).enableLocalScriptChecks, false)
+  })
+})
