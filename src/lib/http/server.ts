@@ -18,6 +18,8 @@ import {agentLocalRoutes} from './agent-local-endpoint.js'
 import {agentHealthRoutes} from './agent-health-endpoint.js'
 import {catalogRoutes} from './catalog-endpoint.js'
 import {healthRoutes} from './health-endpoint.js'
+import {keyringRoutes} from './keyring-endpoint.js'
+import {eventRoutes} from './event-endpoint.js'
 
 function hasControlCharacter(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
@@ -30,7 +32,7 @@ function hasControlCharacter(text: string): boolean {
 export function buildRoutes(agent: AgentContext): Route[] {
   const routes = [...kvRoutes(agent), ...txnRoutes(agent), ...sessionRoutes(agent), ...statusRoutes(agent), ...agentRoutes(agent),
     ...operatorRoutes(agent), ...snapshotRoutes(agent), ...agentLocalRoutes(agent), ...agentHealthRoutes(agent),
-    ...catalogRoutes(agent), ...healthRoutes(agent)]
+    ...catalogRoutes(agent), ...healthRoutes(agent), ...keyringRoutes(agent), ...eventRoutes(agent)]
   // Longest prefix first, so '/v1/session/info/' wins over a shorter prefix.
   return routes.sort((a, b) => b.path.length - a.path.length)
 }
