@@ -221,6 +221,7 @@ describe('agent local services and checks (one agent with a data dir and a confi
     const res = await put('/v1/agent/reload')
     assert.equal(res.status, 500)
     assert.match(res.text, /extra\.json/)
+    assert.match(agent.output(), /\[ERROR\] agent: Failed to reload configs: error=.*extra\.json/, 'the log says why')
     all = await services()
     assert.equal(all.extra.Port, 1, 'the running config stays')
 
