@@ -94,7 +94,7 @@ export default class Agent extends BaseCommand {
       const onHangup = () => {
         write('==> Caught signal: hangup')
         write('==> Reloading configuration...')
-        agent.context.reload().catch((error: Error) => agent.context.log.error('Failed to reload configs', {error: error.message}))
+        agent.context.reload().catch(() => {}) // logged with its reason by the agent
       }
       process.on('SIGHUP', onHangup)
       process.once('SIGINT', () => shutdown('SIGINT'))

@@ -221,6 +221,7 @@ describe('agent local services and checks (one agent with a data dir and a confi
     const res = await put('/v1/agent/reload')
     assert.equal(res.status, 500)
     assert.match(res.text, /extra\.json/)
+    assert.match(agent.output(), /\[ERROR\] agent: Failed to reload configs: error=.*extra\.json/, 'the log says why')
     all = await services()
     assert.equal(all.extra.Port, 1, 'the running config stays')
 
@@ -280,6 +281,17 @@ describe('npm consul client: agent services and checks', () => {
     assert.equal(checks.beat, undefined)
     await consul.agent.service.deregister('web-1')
     assert.deepEqual(await consul.agent.service.list(), {})
+  })
+
+  it('user events filtered by service reach the agent only while it runs that service (contract 4)', async () => {
+    await consul.agent.service.register({name: 'api', tags: ['blue']})
+    const names = async () => (await http(agent.httpAddr, 'GET', '/v1/event/list')).json<any[]>().map((e) => e.Name)
+    // The filtered-out one goes first, so by the time the second is listed the first had its chance.
+    assert.equal((await http(agent.httpAddr, 'PUT', '/v1/event/fire/for-db?service=db')).status, 200)
+    assert.equal((await http(agent.httpAddr, 'PUT', '/v1/event/fire/for-api?service=api&tag=blue')).status, 200)
+    await until('the api event', async () => ((await names()).includes('for-api') ? true : undefined))
+    assert.ok(!(await names()).includes('for-db'), 'an event for a service this agent lacks is dropped')
+    await consul.agent.service.deregister('api')
   })
 })
 

@@ -128,14 +128,20 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   }
   const reloadHooks: ReloadHook[] = []
   let currentConfig = config
+  // Whatever asks (HTTP, SIGHUP), a refused reload is logged with its reason and the running config stays.
   const reload = async () => {
-    if (!io.reloadConfig) throw new Error('this agent was started without config files to reload')
-    const next = io.reloadConfig()
-    local.reload(next)
-    logs.level = next.logLevel
-    for (const hook of reloadHooks) await hook(next, currentConfig)
-    currentConfig = next
-    log.info('configuration reloaded', {services: next.services.length, checks: next.checks.length, log_level: next.logLevel})
+    try {
+      if (!io.reloadConfig) throw new Error('this agent was started without config files to reload')
+      const next = io.reloadConfig()
+      local.reload(next)
+      logs.level = next.logLevel
+      for (const hook of reloadHooks) await hook(next, currentConfig)
+      currentConfig = next
+      log.info('configuration reloaded', {services: next.services.length, checks: next.checks.length, log_level: next.logLevel})
+    } catch (error) {
+      log.error('Failed to reload configs', {error: (error as Error).message})
+      throw error
+    }
   }
   /** Where remote exec reaches this agent's own HTTP API (set once the listeners are up). */
   let selfHttpAddress: string | undefined = undefined

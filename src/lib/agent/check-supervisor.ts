@@ -23,7 +23,8 @@ export class CheckNotTtlError extends Error {
 
 export interface SupervisorOptions {
   log: Logger
-  enableScriptChecks: boolean
+  /** Whether script checks may run; a function follows reloads. The registry already refused scripts the config does not allow. */
+  enableScriptChecks: boolean | (() => boolean)
   nodeName: string
   /** The check runners; undefined until the `dns` branch's src/lib/agent/checks is merged. */
   startCheck?: StartCheck
@@ -80,7 +81,7 @@ export class CheckSupervisor {
 
   #env(): CheckEnv {
     return {
-      log: this.opts.log, enableScriptChecks: this.opts.enableScriptChecks, outputMaxSize: DEFAULT_OUTPUT_MAX_SIZE,
+      log: this.opts.log, enableScriptChecks: typeof this.opts.enableScriptChecks === 'function' ? this.opts.enableScriptChecks() : this.opts.enableScriptChecks, outputMaxSize: DEFAULT_OUTPUT_MAX_SIZE,
       aliasStatus: (node, serviceId) => {
         // Only the local agent's view is known here; an alias of another node reads the catalog (the runner's business).
         if (node !== undefined && node !== '' && node !== this.opts.nodeName) return undefined

@@ -40,8 +40,19 @@ export class LocalAgent {
     this.#applyConfigDefinitions(config, undefined)
     if (config.dataDir) {
       const persisted = loadPersisted(config.dataDir, (message, fields) => log.warn(message, fields))
-      for (const service of persisted.services) this.#restore(() => this.state.addService(service.service, service.checks, 'api'), service.service.ID)
-      for (const check of persisted.checks) this.#restore(() => this.state.addCheck(check, 'api'), check.CheckID)
+      // Scripts registered before script checks were turned off stay off (skipped with a warning).
+      for (const service of persisted.services) {
+        this.#restore(() => {
+          for (const check of service.checks) this.#allowScript(check, 'api')
+          this.state.addService(service.service, service.checks, 'api')
+        }, service.service.ID)
+      }
+      for (const check of persisted.checks) {
+        this.#restore(() => {
+          this.#allowScript(check, 'api')
+          this.state.addCheck(check, 'api')
+        }, check.CheckID)
+      }
       for (const {serviceId, reason} of persisted.maintenance) {
         this.#restore(() => serviceId ? maintenance.enableServiceMaintenance(this.state, serviceId, reason) : maintenance.enableNodeMaintenance(this.state, reason), serviceId || 'node')
       }
@@ -59,7 +70,7 @@ export class LocalAgent {
       this.#unpersist = () => {}
     }
     this.#supervisor = new CheckSupervisor(this.state, {
-      log: log.named('checks'), enableScriptChecks: config.enableScriptChecks || config.enableLocalScriptChecks,
+      log: log.named('checks'), enableScriptChecks: () => this.#config.enableScriptChecks || this.#config.enableLocalScriptChecks,
       nodeName: config.nodeName, startCheck: opts.startCheck,
     })
     if (opts.propose) {
