@@ -5,11 +5,10 @@
 // reads the document. Both kinds of key carry Flags = SEMAPHORE_FLAG_VALUE.
 import {type ApiClient} from './client.js'
 import {monitorHold, type LossReason} from './hold-monitor.js'
-import {kvDelete, kvList, kvPut, type KVPair} from './kv.js'
+import {kvDelete, kvGet, kvList, kvPut, type KVPair} from './kv.js'
 import {lockErrors} from './lock-errors.js'
 import {createOwnedSession, type OwnedSession} from './lock-session.js'
 import {type Held, type HoldOptions} from './lock.js'
-import {txn} from './txn.js'
 
 /** Consul's api.SemaphoreFlagValue. */
 export const SEMAPHORE_FLAG_VALUE = 0xe0f69a2baa414de0n
@@ -111,8 +110,11 @@ export class Semaphore {
       }
       doc.Holders[session] = true
       const at = Date.now()
-      const result = await txn(this.#client, [{verb: 'cas', key: this.#lockKey, value: encode(doc), flags: SEMAPHORE_FLAG_VALUE, index: lockPair?.modifyIndex ?? 0}])
-      if (result.ok && result.results[0]) return {pair: result.results[0], at}
+      if (await kvPut(this.#client, this.#lockKey, encode(doc), {cas: lockPair?.modifyIndex ?? 0, flags: SEMAPHORE_FLAG_VALUE})) {
+        // The token: the document's ModifyIndex read back, at or after our write.
+        const {pair} = await kvGet(this.#client, this.#lockKey, {consistent: true})
+        if (pair) return {pair, at}
+      }
       index = 0
     }
   }
@@ -164,8 +166,7 @@ export class Semaphore {
         const doc = this.#decode(pair)
         if (!doc.Holders[state.session]) break
         delete doc.Holders[state.session]
-        const result = await txn(this.#client, [{verb: 'cas', key: this.#lockKey, value: encode(doc), flags: SEMAPHORE_FLAG_VALUE, index: pair?.modifyIndex ?? 0}])
-        if (result.ok) break
+        if (await kvPut(this.#client, this.#lockKey, encode(doc), {cas: pair?.modifyIndex ?? 0, flags: SEMAPHORE_FLAG_VALUE})) break
       }
       await kvDelete(this.#client, `${this.#opts.prefix}/${state.session}`)
     } finally {
