@@ -8,7 +8,7 @@ export default class Lock extends BaseCommand {
 
 When -n=1, only a single lock holder or leader exists providing mutual exclusion. Setting a higher value switches to a semaphore allowing multiple holders to coordinate.
 
-The child's environment carries CONSUL_LOCK_HELD=true and a fencing token: COORD_LOCK_INDEX (the lock key's LockIndex), COORD_LOCK_MODIFY_INDEX (the ModifyIndex of the acquisition; larger for every later holder), COORD_LOCK_SESSION and COORD_LOCK_KEY.
+The child's environment carries CONSUL_LOCK_HELD=true and a fencing token, COORD_LOCK_TOKEN: a Raft index taken while the lock is held, larger for every later holder; a job can refuse a write when it has seen a larger token. Also COORD_LOCK_INDEX (the key's LockIndex; restarts at 1 when the key is cleaned up), COORD_LOCK_MODIFY_INDEX (= COORD_LOCK_TOKEN), COORD_LOCK_SESSION and COORD_LOCK_KEY.
 
 The prefix provided must have write privileges.`
   static usage = 'lock [options] prefix child...'

@@ -134,7 +134,7 @@ export async function runLock(client: ApiClient, io: IO, opts: LockRunOptions): 
         env: {
           ...opts.env, CONSUL_LOCK_HELD: 'true',
           COORD_LOCK_KEY: held.key, COORD_LOCK_SESSION: held.session,
-          COORD_LOCK_INDEX: String(held.lockIndex), COORD_LOCK_MODIFY_INDEX: String(held.modifyIndex),
+          COORD_LOCK_TOKEN: String(held.modifyIndex), COORD_LOCK_INDEX: String(held.lockIndex), COORD_LOCK_MODIFY_INDEX: String(held.modifyIndex),
         },
       })
     } catch (error) {
