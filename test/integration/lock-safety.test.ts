@@ -53,7 +53,7 @@ describe('coord lock: 5 contenders on 3 servers', {timeout: 300_000}, () => {
 
   function startContender(agent: number): number {
     const id = nextContender++
-    const proc = spawn(process.execPath, [coordBin, 'lock', '-session-ttl=2s', '-lock-delay=2s', 'jobs/safety', `${job} ${file}`], {
+    const proc = spawn(process.execPath, [coordBin, 'lock', '-verbose', '-session-ttl=3s', '-lock-delay=2s', 'jobs/safety', `${job} ${file}`], {
       env: {...process.env, CONSUL_HTTP_ADDR: cluster.servers[agent].httpAddr, CONTENDER: String(id)}, stdio: ['ignore', 'pipe', 'pipe'],
     })
     const entry = {proc, agent, output: ''}
@@ -79,7 +79,8 @@ describe('coord lock: 5 contenders on 3 servers', {timeout: 300_000}, () => {
       if (found) return {line: found, at: Date.now()}
       await sleep(25)
     }
-    throw new Error(`no holder with token > ${afterToken} within ${timeoutMs} ms; refusals: ${refusals()}`)
+    const states = [...contenders.entries()].map(([id, c]) => `#${id} agent ${c.agent} exit ${c.proc.exitCode ?? c.proc.signalCode ?? 'running'}: ${c.output.trim().split('\n').slice(-3).join(' | ')}`)
+    throw new Error(`no holder with token > ${afterToken} within ${timeoutMs} ms; refusals: ${refusals()}\n${states.join('\n')}`)
   }
 
   function assertExclusive(): void {
@@ -130,7 +131,7 @@ describe('coord lock: 5 contenders on 3 servers', {timeout: 300_000}, () => {
     // The watchdog stops the orphaned job at once (it does not wait for the session to expire).
     await waitDead(holder.pid, 5000)
     const next = await holderAfter(holder.token, 30_000)
-    console.log(`takeover after holder process kill -9: ${next.at - killedAt} ms (session TTL 2s ×2 + lock-delay 2s bound it)`)
+    console.log(`takeover after holder process kill -9: ${next.at - killedAt} ms (session TTL 3s ×2 + lock-delay 2s bound it)`)
     assert.notEqual(next.line.contender, holder.contender)
     startContender(entry.agent)
     assertExclusive()
@@ -144,6 +145,7 @@ describe('coord lock: 5 contenders on 3 servers', {timeout: 300_000}, () => {
     await waitDead(holder.pid, 5000)
     const stoppedMs = Date.now() - destroyedAt
     const next = await holderAfter(holder.token, 30_000)
+    startContender(contenders.get(holder.contender)!.agent)
     console.log(`takeover after session destroy: job stopped in ${stoppedMs} ms, standby running after ${next.at - destroyedAt} ms (lock-delay 2s)`)
     assert.ok(stoppedMs < 2000, `old job still ran ${stoppedMs} ms after its session died (lock-delay 2s)`)
     assertExclusive()
@@ -185,7 +187,7 @@ describe('coord lock: 5 contenders on 3 servers', {timeout: 300_000}, () => {
 
   // Fast takeover on a killed node needs the leader to mark the node's serfHealth critical (the
   // catalog branch's reconcile): the session dies then, and the standby runs after lock-delay (2s).
-  // Without it the session dies only when its TTL runs out (2s × 2 here), which this bound allows.
+  // Without it the session dies only when its TTL runs out (3s × 2 here), which this bound allows.
   it('holder\'s agent kill -9: the job stops, a standby on another agent takes over', async () => {
     const holder = await current()
     const entry = contenders.get(holder.contender)!
@@ -202,7 +204,13 @@ describe('coord lock: 5 contenders on 3 servers', {timeout: 300_000}, () => {
   })
 })
 
+/** The lock key while someone holds it (it is briefly absent between a cleanup and the next acquire). */
 async function readLock(httpAddr: string): Promise<{pair: {Session?: string; LockIndex: number}}> {
-  const res = await http(httpAddr, 'GET', '/v1/kv/jobs/safety/.lock')
-  return {pair: res.json<Array<{Session?: string; LockIndex: number}>>()[0]}
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const res = await http(httpAddr, 'GET', '/v1/kv/jobs/safety/.lock')
+    const pair = res.status === 200 ? res.json<Array<{Session?: string; LockIndex: number}>>()[0] : undefined
+    if (pair?.Session) return {pair}
+    await sleep(100)
+  }
+  throw new Error('nobody holds jobs/safety/.lock')
 }

@@ -11,6 +11,7 @@ import {startServerRole} from '../server/server-role.js'
 import type {AgentContext, MemberInfo} from '../http/context.js'
 import {startHttpServer, type HttpServerHandle} from '../http/server.js'
 import {memberTags, startLanGossip, toMemberInfo, type LanGossip} from './gossip.js'
+import {AgentWatches} from './watches.js'
 
 export interface RunningAgent {
   context: AgentContext
@@ -18,6 +19,8 @@ export interface RunningAgent {
   stop(): Promise<void>
   /** Resolves once a graceful leave (PUT /v1/agent/leave) has stopped the agent. */
   left: Promise<void>
+  /** The configured `watches`; on reload call `watches.reload(newConfig.watches)` (only changed ones restart). */
+  watches: AgentWatches
 }
 
 export interface AgentIO {
@@ -102,6 +105,8 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   printBanner(io.stdout, config, {nodeId, version: io.version, httpPort: servers[0]?.address.port ?? config.ports.http})
   for (const address of httpAddresses) log.info('Started HTTP server', {address, network: 'tcp'})
 
+  const watches = new AgentWatches(httpAddresses[0], log)
+  watches.start(config.watches)
   log.info('Consul agent running!')
 
   let stopping: Promise<void> | undefined
@@ -111,6 +116,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   // and welcome us back on restart. A leave (coord leave) has already been spread by then.
   const stop = () => {
     stopping ??= (async () => {
+      await watches.stop()
       await Promise.all(servers.map((s) => s.close()))
       await gossip?.close()
       await role.stop()
@@ -119,5 +125,5 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     return stopping
   }
   requestStop = () => { stop().then(leftResolve, leftResolve) }
-  return {context, httpAddresses, stop, left}
+  return {context, httpAddresses, stop, left, watches}
 }

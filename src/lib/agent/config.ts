@@ -6,6 +6,7 @@ import {join} from 'node:path'
 import {hostname} from 'node:os'
 import {parseDuration} from '../duration.js'
 import {parseLogLevel, type LogLevel} from './logger.js'
+import {parseWatches, type WatchDefinition} from './watch-config.js'
 
 export interface AgentConfig {
   readonly dev: boolean
@@ -40,6 +41,8 @@ export interface AgentConfig {
    * exists (host, or host:port; port 8300 when omitted).
    */
   readonly retryJoin: readonly string[]
+  /** Consul's `watches` list, validated (agent/watch-config.ts); run by agent/watches.ts. */
+  readonly watches: readonly WatchDefinition[]
 }
 
 /** Raw config in Consul's JSON shape (snake_case keys), as read from files or built from flags. */
@@ -57,7 +60,7 @@ export class ConfigError extends Error {
 const supportedKeys = new Set([
   'datacenter', 'data_dir', 'node_name', 'node_id', 'server', 'bootstrap', 'bootstrap_expect', 'bind_addr',
   'advertise_addr', 'client_addr', 'ports', 'log_level', 'log_json', 'ui', 'ui_config', 'enable_script_checks',
-  'disable_remote_exec', 'session_ttl_min', 'limits', 'raft_snapshot_threshold', 'retry_join', 'start_join',
+  'disable_remote_exec', 'session_ttl_min', 'limits', 'raft_snapshot_threshold', 'retry_join', 'start_join', 'watches',
 ])
 const acceptedConsulKeys = new Set([
   'acl', 'addresses', 'advertise_addr_wan', 'auto_encrypt', 'autopilot', 'check_update_interval', 'checks', 'check',
@@ -66,7 +69,7 @@ const acceptedConsulKeys = new Set([
   'log_file', 'node_meta', 'performance', 'primary_datacenter', 'raft_protocol', 'raft_snapshot_interval',
   'raft_trailing_logs', 'reconnect_timeout', 'recursors', 'rejoin_after_leave', 'retry_interval',
   'retry_max', 'services', 'service', 'skip_leave_on_interrupt', 'telemetry', 'tls', 'translate_wan_addrs',
-  'watches', 'verify_incoming', 'verify_outgoing', 'ca_file', 'cert_file', 'key_file', 'disable_update_check',
+  'verify_incoming', 'verify_outgoing', 'ca_file', 'cert_file', 'key_file', 'disable_update_check',
   'segment', 'serf_lan', 'serf_wan', 'enable_syslog', 'syslog_facility', 'pid_file', 'disable_host_node_id',
 ])
 const supportedPorts = new Set(['http', 'dns', 'server', 'serf_lan', 'serf_wan'])
@@ -177,6 +180,7 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
     snapshotThreshold: read.positiveInt('raft_snapshot_threshold', 16384),
     configFiles: opts.configFiles ?? [],
     retryJoin: [...read.stringList('retry_join'), ...read.stringList('start_join')].map((address) => withDefaultPort(address, 8300)),
+    watches: parseWatches(raw.watches, problems),
   }
   if (!dev && config.dataDir === '') problems.push('data_dir: must be set unless -dev is given (use -data-dir=PATH)')
   if (!dev && !config.server) problems.push('server: coord agents run as servers for now; pass -server (client mode arrives with gossip)')

@@ -62,10 +62,11 @@ export async function runLock(client: ApiClient, io: IO, opts: LockRunOptions): 
     handlers.set(sig, handler)
     process.on(sig, handler)
   }
+  // The handlers stay installed until the process exits: a signal that arrives while we release
+  // and clean up must not kill us half-way (the exit code would be lost).
   try {
     return await holdAndRun()
   } finally {
-    for (const [sig, handler] of handlers) process.off(sig, handler)
     group?.dismissGuard()
   }
 
