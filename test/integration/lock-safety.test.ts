@@ -63,6 +63,8 @@ describe('coord lock: 5 contenders on 3 servers', {timeout: 300_000}, () => {
     return id
   }
 
+  const describeContenders = (): string => [...contenders.entries()]
+    .map(([id, c]) => `#${id} agent ${c.agent} exit ${c.proc.exitCode ?? c.proc.signalCode ?? 'running'}: ${c.output.trim().split('\n').slice(-3).join(' | ')}`).join('\n')
   const lines = (): Line[] => existsSync(file)
     ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => {
       const [token, contender, pid] = l.split(' ').map(Number)
@@ -79,8 +81,7 @@ describe('coord lock: 5 contenders on 3 servers', {timeout: 300_000}, () => {
       if (found) return {line: found, at: Date.now()}
       await sleep(25)
     }
-    const states = [...contenders.entries()].map(([id, c]) => `#${id} agent ${c.agent} exit ${c.proc.exitCode ?? c.proc.signalCode ?? 'running'}: ${c.output.trim().split('\n').slice(-3).join(' | ')}`)
-    throw new Error(`no holder with token > ${afterToken} within ${timeoutMs} ms; refusals: ${refusals()}\n${states.join('\n')}`)
+    throw new Error(`no holder with token > ${afterToken} within ${timeoutMs} ms; refusals: ${refusals()}\n${describeContenders()}`)
   }
 
   function assertExclusive(): void {
@@ -117,10 +118,18 @@ describe('coord lock: 5 contenders on 3 servers', {timeout: 300_000}, () => {
     assert.ok(!alive(pid), `job pid ${pid} still running after ${timeoutMs} ms`)
   }
 
+  /** The holder now: its job is alive and still writing (not one that is being replaced). */
   async function current(): Promise<Line> {
-    const {line} = await holderAfter(0, 30_000)
-    await sleep(200)
-    return lines().at(-1) ?? line
+    await holderAfter(0, 30_000)
+    const deadline = Date.now() + 30_000
+    while (Date.now() < deadline) {
+      const before = lines()
+      await sleep(300)
+      const now = lines()
+      const last = now.at(-1)!
+      if (now.length > before.length && before.at(-1)?.token === last.token && alive(last.pid)) return last
+    }
+    throw new Error(`no steady holder\n${describeContenders()}`)
   }
 
   it('one holder at a time; kill -9 of the holder process: its job is stopped, a standby takes over', async () => {

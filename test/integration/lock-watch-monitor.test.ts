@@ -45,9 +45,13 @@ describe('lock, watch and monitor against one agent', {timeout: 240_000}, () => 
     const count = join(dir.path, 'sem.count')
     const seen = join(dir.path, 'sem.seen')
     writeFileSync(count, '0\n')
-    const job = `flock ${count}.lk sh -c 'n=$(($(cat ${count})+1)); echo $n > ${count}; echo $n >> ${seen}'; sleep 0.4; flock ${count}.lk sh -c 'echo $(($(cat ${count})-1)) > ${count}'`
-    const results = await Promise.all(Array.from({length: 10}, () => cli(['lock', '-n=3', 'sem/pool', job], {timeoutMs: 120_000})))
+    // The job counts itself in and out under flock (also when stopped by SIGTERM after a lost slot).
+    const job = `down() { flock ${count}.lk sh -c 'echo $(($(cat ${count})-1)) > ${count}'; }; trap 'down; exit 143' TERM; ` +
+      `flock ${count}.lk sh -c 'n=$(($(cat ${count})+1)); echo $n > ${count}; echo $n >> ${seen}'; sleep 0.4 & wait $!; down`
+    const results = await Promise.all(Array.from({length: 10}, () => cli(['lock', '-verbose', '-n=3', 'sem/pool', job], {timeoutMs: 120_000})))
     for (const r of results) assert.equal(r.code, 0, r.stderr)
+    const lost = results.filter((r) => r.stdout.includes('Lock lost')).length
+    if (lost > 0) console.log(`semaphore: ${lost} holder(s) lost their slot (confirmation window missed under load)`)
     const levels = readLines(seen).map(Number)
     assert.equal(levels.length, 10)
     const max = Math.max(...levels)
@@ -137,7 +141,7 @@ describe('lock, watch and monitor against one agent', {timeout: 240_000}, () => 
 
   it('watch with a handler: one run per real change, none for unrelated wake-ups, final state of a 50-write burst delivered', async () => {
     const out = join(dir.path, 'watch.log')
-    const watch = spawn(process.execPath, [coordBin, 'watch', '-type=key', '-key=w/burst', `cat >> ${out}; echo " $CONSUL_INDEX" >> ${out}`], {
+    const watch = spawn(process.execPath, [coordBin, 'watch', '-type=key', '-key=w/burst', `printf '%s %s\\n' "$(cat)" "$CONSUL_INDEX" >> ${out}`], {
       env: {...process.env, CONSUL_HTTP_ADDR: agent.httpAddr}, stdio: 'ignore',
     })
     try {
@@ -189,7 +193,7 @@ describe('lock, watch and monitor against one agent', {timeout: 240_000}, () => 
       await until('the new watch\'s initial run', () => readLines(file).length === 2)
       const invalid: string[] = []
       parseWatches([{type: 'key'}, {type: 'nope', args: ['x']}, {type: 'keyprefix', prefix: 'a', handler_type: 'http'}], invalid)
-      assert.equal(invalid.length, 3, invalid.join('; '))
+      assert.match(invalid.join('; '), /watches\[0\]: Must specify a single key to watch.*watches\[1\]\.type: Unsupported watch type: nope.*watches\[2\]\.http_handler_config/)
     } finally {
       await watches.stop()
     }

@@ -16,6 +16,7 @@ import {kvDelete, kvGet, kvPut, type KVPair} from './kv.js'
 import {lockErrors} from './lock-errors.js'
 import {createOwnedSession, type OwnedSession} from './lock-session.js'
 import {abortableSleep} from './session-renewer.js'
+import {waitOut} from './wait-out.js'
 
 /** Consul's api.LockFlagValue: marks a key as a lock. */
 export const LOCK_FLAG_VALUE = 0x2ddccbc058a50c18n
@@ -78,12 +79,20 @@ export class Lock {
   async acquire(signal?: AbortSignal): Promise<Held | null> {
     if (this.#held) throw lockErrors.held()
     const opts = this.#opts
-    const owned = opts.session ? undefined : await createOwnedSession(this.#client, {
-      name: opts.sessionName ?? 'Consul API Lock', ttl: opts.sessionTtl ?? '15s', behavior: 'release', lockDelayMs: opts.lockDelayMs,
-    })
-    const session = opts.session ?? owned!.id
+    const spec = {name: opts.sessionName ?? 'Consul API Lock', ttl: opts.sessionTtl ?? '15s', behavior: 'release' as const, lockDelayMs: opts.lockDelayMs}
+    let owned = opts.session ? undefined : await createOwnedSession(this.#client, spec)
+    let session = opts.session ?? owned!.id
     try {
-      const acquired = await this.#acquireLoop(session, signal)
+      const acquired = await waitOut(signal, async (attempt) => {
+        // A session that died while we waited (renewals failed past its TTL) is replaced: we
+        // held nothing with it, so a fresh one is safe.
+        if (attempt > 0 && owned) {
+          await owned.stop()
+          owned = await createOwnedSession(this.#client, spec)
+          session = owned.id
+        }
+        return this.#acquireLoop(session, signal)
+      })
       if (!acquired) {
         await owned?.stop()
         return null

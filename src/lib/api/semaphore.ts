@@ -9,6 +9,7 @@ import {kvDelete, kvGet, kvList, kvPut, type KVPair} from './kv.js'
 import {lockErrors} from './lock-errors.js'
 import {createOwnedSession, type OwnedSession} from './lock-session.js'
 import {type Held, type HoldOptions} from './lock.js'
+import {waitOut} from './wait-out.js'
 
 /** Consul's api.SemaphoreFlagValue. */
 export const SEMAPHORE_FLAG_VALUE = 0xe0f69a2baa414de0n
@@ -52,14 +53,20 @@ export class Semaphore {
   async acquire(signal?: AbortSignal): Promise<Held | null> {
     if (this.#held) throw lockErrors.semaphoreHeld()
     const opts = this.#opts
-    const owned = opts.session ? undefined : await createOwnedSession(this.#client, {
-      name: opts.sessionName ?? 'Consul API Semaphore', ttl: opts.sessionTtl ?? '15s', behavior: 'delete', lockDelayMs: opts.lockDelayMs,
-    })
-    const session = opts.session ?? owned!.id
+    const spec = {name: opts.sessionName ?? 'Consul API Semaphore', ttl: opts.sessionTtl ?? '15s', behavior: 'delete' as const, lockDelayMs: opts.lockDelayMs}
+    let owned = opts.session ? undefined : await createOwnedSession(this.#client, spec)
+    let session = opts.session ?? owned!.id
     try {
-      const made = await kvPut(this.#client, `${opts.prefix}/${session}`, opts.value ?? '', {acquire: session, flags: SEMAPHORE_FLAG_VALUE})
-      if (!made) throw new Error('failed to make contender entry')
-      const acquired = await this.#acquireLoop(session, signal)
+      const acquired = await waitOut(signal, async (attempt) => {
+        if (attempt > 0 && owned) {
+          await owned.stop()
+          owned = await createOwnedSession(this.#client, spec)
+          session = owned.id
+        }
+        const made = await kvPut(this.#client, `${opts.prefix}/${session}`, opts.value ?? '', {acquire: session, flags: SEMAPHORE_FLAG_VALUE})
+        if (!made) throw new Error('failed to make contender entry')
+        return this.#acquireLoop(session, signal)
+      })
       if (!acquired) {
         await kvDelete(this.#client, `${opts.prefix}/${session}`).catch(() => undefined)
         await owned?.stop()
