@@ -24,7 +24,7 @@ The prefix provided must have write privileges.`
     timeout: durationFlag({description: 'Maximum amount of time to wait to acquire the lock, specified as a duration like "1s" or "3h". The default value is 0.'}),
     try: durationFlag({description: 'DEPRECATED. Use -timeout instead.', hidden: true}),
     verbose: boolFlag({description: 'Enable verbose (debugging) output.'}),
-    'lock-delay': durationFlag({description: 'coord: lock-delay of the lock session: after the holder\'s session dies, nobody can acquire for this long. The child is stopped (SIGTERM, then SIGKILL after min(5s, lock-delay/2)) within it. Consul\'s default is 15s; coord\'s is 2s (faster takeover).', default: 2000}),
+    'lock-delay': durationFlag({description: 'coord: lock-delay of the lock session: after the holder\'s session dies, nobody can acquire for this long. The child is stopped (SIGTERM, then SIGKILL after min(5s, lock-delay/3)) within it. Consul\'s default is 15s; coord\'s is 2s (faster takeover).', default: 2000}),
     'session-ttl': stringFlag({description: 'coord: TTL of the lock session (renewed every TTL/2). A holder that dies without releasing frees the lock after about twice this. The default value is 15s.', default: '15s'}),
   }
 

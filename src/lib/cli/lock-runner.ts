@@ -29,9 +29,12 @@ export interface LockRunOptions {
   env: Record<string, string | undefined>
 }
 
-/** Consul's lockKillGracePeriod is 5 s against a 15 s lock-delay; coord keeps grace within half the delay. */
+/**
+ * SIGTERM → SIGKILL grace. Consul's lockKillGracePeriod is 5 s against a 15 s lock-delay (a third);
+ * coord keeps that ratio for shorter delays, leaving two thirds for the holder to notice the loss.
+ */
 export function killGraceMs(lockDelayMs: number): number {
-  return Math.min(5000, lockDelayMs / 2)
+  return Math.min(5000, lockDelayMs / 3)
 }
 
 /** How long the holder trusts its last proof of holding (null: Consul's behaviour, no window). */
