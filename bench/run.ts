@@ -3,8 +3,11 @@
 // in turn, plus cold CLI start-up. raft: a three-server coord cluster against a three-member etcd
 // cluster (bench/raft-suite.ts): writes, consistent reads, kill -9 failover, memory.
 // One system failing to start is noted in the report, not fatal.
+// gossip: failure detection in the seeded simulation (coord's defaults vs memberlist's LAN timings,
+// bench/gossip-suite.ts) and kill -9 detection across five real agents.
 // Knobs: BENCH_DURATION_MS / BENCH_WARMUP_MS (every load row, both sections), BENCH_SECTIONS
-// (e.g. "raft" to run one section only), BENCH_FAILOVER_ROUNDS.
+// (e.g. "raft" to run one section only), BENCH_FAILOVER_ROUNDS (also the gossip kill -9 rounds),
+// BENCH_GOSSIP_RUNS (simulation seeds per profile at 100 members; a fifth of them at 500).
 import {spawnSync} from 'node:child_process'
 import {availableParallelism, cpus, loadavg, tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -20,6 +23,8 @@ import {renderRaftSection, writeRaftSection} from './raft-report.js'
 import {runRaftSuite, type BenchCluster, type RaftPlan, type RaftRun} from './raft-suite.js'
 import {renderKvSection, writeKvSection, type SystemRun} from './report.js'
 import {coordTarget, etcdTarget} from './targets.js'
+import {runGossipSims, runRealGossip, type GossipPlan} from './gossip-suite.js'
+import {renderGossipSection, writeGossipSection} from './gossip-report.js'
 
 const envMs = (name: string, fallback: number): number => {
   const v = Number(process.env[name])
@@ -45,7 +50,17 @@ const raftPlan: RaftPlan = {
   failoverPollMs: 15,
   failoverLimitMs: 20_000,
 }
-const sections = new Set((process.env.BENCH_SECTIONS ?? 'kv,raft').split(',').map((s) => s.trim()))
+const gossipRuns = Math.round(envMs('BENCH_GOSSIP_RUNS', 10))
+const gossipPlan: GossipPlan = {
+  sizes: [100, 500],
+  simRuns: [gossipRuns, Math.max(1, Math.round(gossipRuns / 5))],
+  profiles: ['coord', 'lan'],
+  realAgents: 5,
+  realRounds: raftPlan.failoverRounds,
+  pollMs: 20,
+  limitMs: 30_000,
+}
+const sections = new Set((process.env.BENCH_SECTIONS ?? 'kv,raft,gossip').split(',').map((s) => s.trim()))
 const coldStartAimMs = 150
 const log = (line: string): void => console.log(line)
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]
@@ -148,10 +163,25 @@ async function kvSection(): Promise<void> {
   log(`\n${section}\n\nwrote ${path} in ${((Date.now() - started) / 1000).toFixed(0)} s`)
 }
 
+async function gossipSection(): Promise<void> {
+  const started = Date.now()
+  const loadAtStart = load()
+  const sims = runGossipSims(gossipPlan, log)
+  const real = await runRealGossip(gossipPlan, log)
+  const section = renderGossipSection({
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), machine: machine(loadAtStart), plan: gossipPlan, sims, real,
+    seconds: (Date.now() - started) / 1000,
+  })
+  const path = join(repoRoot, 'BENCHMARKS.md')
+  writeGossipSection(path, section)
+  log(`\n${section}\n\nwrote ${path}`)
+}
+
 async function main(): Promise<void> {
   const started = Date.now()
   if (sections.has('kv')) await kvSection()
   if (sections.has('raft')) await raftSection()
+  if (sections.has('gossip')) await gossipSection()
   log(`bench done in ${((Date.now() - started) / 1000).toFixed(0)} s`)
 }
 

@@ -34,13 +34,18 @@ export default class Agent extends BaseCommand {
     'log-json': boolFlag({description: 'Write log lines as JSON objects.'}),
     ui: boolFlag({description: 'Serve the web UI.'}),
     'enable-script-checks': boolFlag({description: 'Allow script health checks (off by default: they run arbitrary commands).'}),
+    'disable-remote-exec': boolFlag({description: 'Refuse `coord exec` jobs (default true; -disable-remote-exec=false lets this agent run them).'}),
     domain: stringFlag({description: 'DNS domain (default consul.).'}),
     encrypt: stringFlag({description: 'Gossip encryption key (coord keygen).'}),
-    join: listFlag({description: 'Address of an agent to join at start; may be repeated.'}),
+    join: listFlag({description: 'Address of an agent to join at start; the agent fails to start if none answers. May be repeated.'}),
     'retry-join': listFlag({description: 'Address of an agent to join, retrying until it succeeds; may be repeated.'}),
-    'retry-interval': stringFlag({description: 'Time between join attempts (default 30s).'}),
-    'retry-max': stringFlag({description: 'Maximum join attempts (default 0: no limit).'}),
-    rejoin: boolFlag({description: 'Rejoin the previous cluster after a leave.'}),
+    'retry-interval': stringFlag({description: 'Time between join attempts (default 1s; Consul: 30s).'}),
+    'retry-max': stringFlag({description: 'Maximum failed join attempts before the agent exits with an error (default 0: no limit).'}),
+    'join-wan': listFlag({description: 'Address of a server to join in the WAN pool at start (servers); may be repeated.'}),
+    'retry-join-wan': listFlag({description: 'Address of a server to join in the WAN pool, retrying (servers); may be repeated.'}),
+    'retry-interval-wan': stringFlag({description: 'Time between WAN join attempts (default 1s; Consul: 30s).'}),
+    'retry-max-wan': stringFlag({description: 'Maximum failed WAN join attempts before the agent exits (default 0: no limit).'}),
+    rejoin: boolFlag({description: 'On restart, rejoin the members in the data dir snapshot even after a graceful leave.'}),
   }
 
   protected async run(): Promise<void> {
@@ -79,6 +84,12 @@ export default class Agent extends BaseCommand {
       }
       process.once('SIGINT', () => shutdown('SIGINT'))
       process.once('SIGTERM', () => shutdown('SIGTERM'))
+      // retry_max exhausted: the agent has stopped; exit 1 as Consul does.
+      agent.fatal.then((error) => {
+        process.stderr.write(`==> ${error.message}\n`)
+        process.exitCode = 1
+        resolve()
+      }, resolve)
       // A graceful leave (coord leave / PUT /v1/agent/leave) stops the agent as well.
       agent.left.then(() => {
         write('==> Graceful leave complete, agent stopped')

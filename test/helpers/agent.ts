@@ -80,13 +80,13 @@ export function tempDir(prefix = 'coord-test-'): {path: string; cleanup(): void}
 
 /**
  * A real cluster for one describe block: started before its tests, stopped and its data removed
- * after. Tests read `ctx.cluster` (and `ctx.dir` to restart a server on its own data).
+ * after (`extraArgs` go to every agent). Tests read `ctx.cluster` (and `ctx.dir` to restart a server on its own data).
  */
-export function useCluster(servers: number, prefix: string): {readonly cluster: Cluster; readonly dir: string} {
+export function useCluster(servers: number, prefix: string, opts: {extraArgs?: string[]} = {}): {readonly cluster: Cluster; readonly dir: string} {
   const dir = tempDir(prefix)
   let cluster: Cluster | undefined
   before(async () => {
-    cluster = await startCluster({servers, dir: dir.path, subnet: randomSubnet(), timeoutMs: 30_000})
+    cluster = await startCluster({servers, dir: dir.path, subnet: randomSubnet(), timeoutMs: 30_000, extraArgs: opts.extraArgs})
   })
   after(async () => {
     await cluster?.stop()

@@ -12,6 +12,11 @@ import type {AgentContext, MemberInfo} from '../http/context.js'
 import {startHttpServer, type HttpServerHandle} from '../http/server.js'
 import {memberTags, startLanGossip, toMemberInfo, type LanGossip} from './gossip.js'
 import {AgentWatches} from './watches.js'
+import {setupGossipKeyring, SERF_LAN_KEYRING, SERF_WAN_KEYRING} from './gossip-keyring.js'
+import {keyringOperation} from './keyring-ops.js'
+import {floodJoinWan, startWanGossip, wanSeeds, type WanGossip} from './gossip-wan.js'
+import {UserEvents} from './user-events.js'
+import {handleRemoteExec} from './remote-exec.js'
 
 export interface RunningAgent {
   context: AgentContext
@@ -21,6 +26,8 @@ export interface RunningAgent {
   left: Promise<void>
   /** The configured `watches`; on reload call `watches.reload(newConfig.watches)` (only changed ones restart). */
   watches: AgentWatches
+  /** Resolves when the agent must exit with an error (retry_max exhausted); it is stopping by then. */
+  fatal: Promise<Error>
 }
 
 export interface AgentIO {
@@ -52,25 +59,61 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   const role = await startServerRole({config, nodeId, state, logger: log.named('server')})
   const consensus = role.raft
   const serverPort = Number(role.address.replace(/^.*:/, ''))
+  let fatalResolve: (error: Error) => void = () => {}
+  const fatal = new Promise<Error>((resolve) => { fatalResolve = resolve })
+  let onFatal = (error: Error) => fatalResolve(error)
   // ports.serf_lan = -1 disables gossip: the agent then lists only itself, as before gossip.
   let gossip: LanGossip | undefined
-  if (config.ports.serfLan >= 0) {
-    try {
+  let wan: WanGossip | undefined
+  let gossipEncrypted = false
+  const keyringFor = (file: string, pool: string) => setupGossipKeyring({
+    dataDir: config.dataDir, encrypt: config.encrypt, verifyIncoming: config.encryptVerifyIncoming,
+    verifyOutgoing: config.encryptVerifyOutgoing, disableKeyringFile: config.disableKeyringFile, file, pool, log,
+  })
+  try {
+    if (config.ports.serfLan >= 0) {
+      const keyring = keyringFor(SERF_LAN_KEYRING, 'LAN')
+      gossipEncrypted = keyring !== null
       gossip = await startLanGossip({
         config, nodeId, version: io.version, serverPort, log: log.named('serf.lan'),
-        onServer: config.server ? role.noteGossipServer : undefined,
+        onServer: config.server ? role.noteGossipServer : undefined, onFatal: (error) => onFatal(error), keyring,
       })
-    } catch (error) {
-      await role.stop()
-      throw error
     }
+    // Servers only: the WAN pool (ports.serf_wan = -1 disables it).
+    if (config.server && config.ports.serfWan >= 0) {
+      wan = await startWanGossip({config, nodeId, version: io.version, serverPort, log: log.named('serf.wan'), onFatal: (error) => onFatal(error), keyring: keyringFor(SERF_WAN_KEYRING, 'WAN')})
+      if (gossip) floodJoinWan(gossip, wan, config, log.named('serf.wan'))
+    }
+  } catch (error) {
+    await gossip?.close()
+    await role.stop()
+    throw error
   }
   const lone: MemberInfo = toMemberInfo({
     name: config.nodeName, address: config.advertiseAddr, port: config.ports.serfLan,
     tags: memberTags(config, nodeId, io.version, serverPort), state: 'alive',
   })
   let requestStop: () => void = () => {}
+  /** Where remote exec reaches this agent's own HTTP API (set once the listeners are up). */
+  let selfHttpAddress: string | undefined = undefined
+  // User events ride the LAN pool; every one gossip delivers (ours too) comes back through receive().
+  const userEvents = new UserEvents({
+    nodeName: config.nodeName, log: log.named('events'),
+    broadcast: gossip && ((name, payload) => gossip.node.userEvent(name, payload)),
+    localServices: () => context.localServices?.() ?? [],
+    onRemoteExec: (event) => {
+      if (config.disableRemoteExec) {
+        log.info('agent: ignoring remote exec event, disabled (disable_remote_exec = true)', {id: event.ID})
+      } else if (!selfHttpAddress) {
+        log.warn('agent: ignoring remote exec event: the HTTP API is not up yet', {id: event.ID})
+      } else {
+        void handleRemoteExec(event, {nodeName: config.nodeName, httpAddress: selfHttpAddress, log: log.named('rexec')})
+      }
+    },
+  })
+  gossip?.node.on('userEvent', (event) => userEvents.receive(event))
   const context: AgentContext = {
+    userEvents,
     config, nodeId, version: io.version, state, consensus, sessionTimers: role.sessionTimers, logs, log,
     startedAt: new Date(), members: () => gossip?.members() ?? [lone], now: () => Date.now(), registerSelf: role.registerSelf,
     renewSession: role.renewSession,
@@ -79,14 +122,34 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
       await gossip.join([address])
     },
     leave: async () => {
+      // Consul leaves the WAN pool first, then the LAN pool.
+      if (wan) log.info('requesting a graceful leave of the WAN pool')
+      await wan?.leave()
       log.info('requesting a graceful leave of the LAN pool')
       await gossip?.leave()
+    },
+    wanMembers: () => (wan ? wan.members() : undefined),
+    joinWan: async (address) => {
+      if (!config.server) throw new Error('Must be a server to join WAN cluster')
+      if (!wan) throw new Error('the WAN pool is disabled (ports.serf_wan = -1)')
+      // No port: the serf WAN port (never the LAN default of the gossip node).
+      await wan.join(wanSeeds([address], config.ports.serfWan))
+    },
+    forceLeaveWan: (name, prune) => {
+      if (!wan) throw new Error(config.server ? 'the WAN pool is disabled (ports.serf_wan = -1)' : 'Must be a server to force-leave in the WAN pool')
+      if (!wan.forceLeave(name, prune)) throw new Error(`agent: No node found with name '${name}'`)
     },
     requestShutdown: () => requestStop(),
     forceLeave: (name, prune) => {
       if (!gossip) throw new Error('gossip is disabled (ports.serf_lan = -1)')
       if (!gossip.forceLeave(name, prune)) throw new Error(`agent: No node found with name '${name}'`)
     },
+    gossipEncrypted,
+    // Both pools, as Consul's keyring operations affect the LAN and WAN keyrings in lock-step.
+    keyringOperation: gossip && ((op, key, opts) => keyringOperation([
+      {node: (gossip as LanGossip).node, wan: false, datacenter: config.datacenter, segment: ''},
+      ...(wan ? [{node: wan.node, wan: true, datacenter: config.datacenter, segment: ''}] : []),
+    ], op, key, opts)),
   }
 
   const servers: HttpServerHandle[] = []
@@ -97,15 +160,17 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     }
   } catch (error) {
     for (const server of servers) await server.close()
+    await wan?.close()
     await gossip?.close()
     await role.stop()
     throw new Error(`Error starting HTTP server on ${config.clientAddrs.join(' ')} port ${config.ports.http}: ${(error as Error).message}`)
   }
   const httpAddresses = servers.map((s) => `${s.address.address.includes(':') ? `[${s.address.address}]` : s.address.address}:${s.address.port}`)
-  printBanner(io.stdout, config, {nodeId, version: io.version, httpPort: servers[0]?.address.port ?? config.ports.http})
+  printBanner(io.stdout, config, {nodeId, version: io.version, httpPort: servers[0]?.address.port ?? config.ports.http, gossipEncrypted})
+  selfHttpAddress = httpAddresses[0]?.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:')
   for (const address of httpAddresses) log.info('Started HTTP server', {address, network: 'tcp'})
 
-  const watches = new AgentWatches(httpAddresses[0], log)
+  const watches = new AgentWatches(selfHttpAddress ?? httpAddresses[0], log)
   watches.start(config.watches)
   log.info('Consul agent running!')
 
@@ -118,6 +183,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     stopping ??= (async () => {
       await watches.stop()
       await Promise.all(servers.map((s) => s.close()))
+      await wan?.close()
       await gossip?.close()
       await role.stop()
       log.info('shutdown complete')
@@ -125,5 +191,9 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     return stopping
   }
   requestStop = () => { stop().then(leftResolve, leftResolve) }
-  return {context, httpAddresses, stop, left, watches}
+  onFatal = (error) => {
+    log.error(error.message)
+    stop().then(() => fatalResolve(error), () => fatalResolve(error))
+  }
+  return {context, httpAddresses, stop, left, fatal, watches}
 }

@@ -1,7 +1,7 @@
 // The startup banner, laid out as Consul's (labels right-aligned on the colon).
 import type {AgentConfig} from './config.js'
 
-export function printBanner(write: (line: string) => void, config: AgentConfig, info: {nodeId: string; version: string; httpPort: number}): void {
+export function printBanner(write: (line: string) => void, config: AgentConfig, info: {nodeId: string; version: string; httpPort: number; gossipEncrypted?: boolean}): void {
   const rows: Array<[string, string]> = [
     ['Version', `'${info.version}'`],
     ['Node ID', `'${info.nodeId}'`],
@@ -10,7 +10,7 @@ export function printBanner(write: (line: string) => void, config: AgentConfig, 
     ['Server', `${config.server} (Bootstrap: ${config.bootstrap})`],
     ['Client Addr', `[${config.clientAddrs.join(' ')}] (HTTP: ${info.httpPort}, HTTPS: -1, gRPC: -1, gRPC-TLS: -1, DNS: ${config.ports.dns})`],
     ['Cluster Addr', `${config.advertiseAddr} (LAN: ${config.ports.serfLan}, WAN: ${config.ports.serfWan})`],
-    ['Gossip Encryption', 'false'],
+    ['Gossip Encryption', String(info.gossipEncrypted ?? false)],
     ['Auto-Encrypt-TLS', 'false'],
     ['ACL Enabled', 'false'],
     ['ACL Default Policy', 'allow'],

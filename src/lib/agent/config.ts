@@ -7,6 +7,8 @@ import {hostname} from 'node:os'
 import {parseDuration} from '../duration.js'
 import {parseLogLevel, type LogLevel} from './logger.js'
 import {parseWatches, type WatchDefinition} from './watch-config.js'
+import {validateGossipKey} from '../gossip/keyring.js'
+import {gossipTimingKeys, readGossipTiming, type GossipTiming} from './gossip-timing.js'
 
 export interface AgentConfig {
   readonly dev: boolean
@@ -43,6 +45,27 @@ export interface AgentConfig {
   readonly retryJoin: readonly string[]
   /** Consul's `watches` list, validated (agent/watch-config.ts); run by agent/watches.ts. */
   readonly watches: readonly WatchDefinition[]
+  /** Gossip encryption key (base64, 16/24/32 bytes) or ''; the keyring file in the data dir wins (gossip-keyring.ts). */
+  readonly encrypt: string
+  readonly encryptVerifyIncoming: boolean
+  readonly encryptVerifyOutgoing: boolean
+  readonly disableKeyringFile: boolean
+  /** `-join` / `start_join` alone (same form): the agent fails to start when none answers. */
+  readonly startJoin: readonly string[]
+  /** Time between retry-join attempts (`retry_interval`; coord's default 1s, Consul's 30s). */
+  readonly retryIntervalMs: number
+  /** Failed retry-join attempts before the agent gives up and exits (`retry_max`; 0 = forever). */
+  readonly retryMax: number
+  /** WAN pool seeds (servers): `-retry-join-wan` / `retry_join_wan`, `-join-wan` / `start_join_wan`; host[:serf WAN port]. */
+  readonly retryJoinWan: readonly string[]
+  readonly startJoinWan: readonly string[]
+  readonly retryIntervalWanMs: number
+  readonly retryMaxWan: number
+  /** `-rejoin` / `rejoin_after_leave`: after a graceful leave, still rejoin the members in the snapshot on restart. */
+  readonly rejoinAfterLeave: boolean
+  /** `gossip_lan` / `gossip_wan` blocks: overrides of the pools' timing (only the keys given). */
+  readonly gossipLan: GossipTiming
+  readonly gossipWan: GossipTiming
 }
 
 /** Raw config in Consul's JSON shape (snake_case keys), as read from files or built from flags. */
@@ -60,15 +83,17 @@ export class ConfigError extends Error {
 const supportedKeys = new Set([
   'datacenter', 'data_dir', 'node_name', 'node_id', 'server', 'bootstrap', 'bootstrap_expect', 'bind_addr',
   'advertise_addr', 'client_addr', 'ports', 'log_level', 'log_json', 'ui', 'ui_config', 'enable_script_checks',
-  'disable_remote_exec', 'session_ttl_min', 'limits', 'raft_snapshot_threshold', 'retry_join', 'start_join', 'watches',
+  'disable_remote_exec', 'session_ttl_min', 'limits', 'raft_snapshot_threshold', 'retry_join', 'start_join',
+  'encrypt', 'encrypt_verify_incoming', 'encrypt_verify_outgoing', 'disable_keyring_file',
+  'retry_interval', 'retry_max', 'retry_join_wan', 'start_join_wan', 'retry_interval_wan', 'retry_max_wan',
+  'rejoin_after_leave', 'gossip_lan', 'gossip_wan', 'watches',
 ])
 const acceptedConsulKeys = new Set([
   'acl', 'addresses', 'advertise_addr_wan', 'auto_encrypt', 'autopilot', 'check_update_interval', 'checks', 'check',
   'connect', 'dns_config', 'domain', 'enable_local_script_checks', 'encrypt', 'encrypt_verify_incoming',
-  'encrypt_verify_outgoing', 'enable_debug', 'gossip_lan', 'gossip_wan', 'http_config', 'leave_on_terminate',
+  'encrypt_verify_outgoing', 'enable_debug', 'http_config', 'leave_on_terminate',
   'log_file', 'node_meta', 'performance', 'primary_datacenter', 'raft_protocol', 'raft_snapshot_interval',
-  'raft_trailing_logs', 'reconnect_timeout', 'recursors', 'rejoin_after_leave', 'retry_interval',
-  'retry_max', 'services', 'service', 'skip_leave_on_interrupt', 'telemetry', 'tls', 'translate_wan_addrs',
+  'raft_trailing_logs', 'reconnect_timeout', 'recursors', 'services', 'service', 'skip_leave_on_interrupt', 'telemetry', 'tls', 'translate_wan_addrs',
   'verify_incoming', 'verify_outgoing', 'ca_file', 'cert_file', 'key_file', 'disable_update_check',
   'segment', 'serf_lan', 'serf_wan', 'enable_syslog', 'syslog_facility', 'pid_file', 'disable_host_node_id',
 ])
@@ -152,6 +177,8 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
   const limitReader = new FieldReader(limits, problems, 'limits.')
   const kvMaxValueSize = limitReader.positiveInt('kv_max_value_size', 512 * 1024)
   const bindAddr = read.string('bind_addr', dev ? '127.0.0.1' : '0.0.0.0')
+  const gossipLan = readGossipTiming(read.object('gossip_lan', gossipTimingKeys, new Set(), warn), 'gossip_lan', 'lan', problems)
+  const gossipWan = readGossipTiming(read.object('gossip_wan', gossipTimingKeys, new Set(), warn), 'gossip_wan', 'wan', problems)
   const config: AgentConfig = {
     dev,
     server,
@@ -181,7 +208,32 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
     configFiles: opts.configFiles ?? [],
     retryJoin: [...read.stringList('retry_join'), ...read.stringList('start_join')].map((address) => withDefaultPort(address, 8300)),
     watches: parseWatches(raw.watches, problems),
+    startJoin: read.stringList('start_join').map((address) => withDefaultPort(address, 8300)),
+    // Consul waits 30s between attempts; coord 1s: a gossip join costs one TCP exchange per seed,
+    // and agents started together (coord dev cluster, a fleet rebooting) then meet within a second.
+    retryIntervalMs: read.duration('retry_interval', 1000),
+    retryMax: read.nonNegativeInt('retry_max', 0),
+    retryJoinWan: read.stringList('retry_join_wan'),
+    startJoinWan: read.stringList('start_join_wan'),
+    retryIntervalWanMs: read.duration('retry_interval_wan', 1000),
+    retryMaxWan: read.nonNegativeInt('retry_max_wan', 0),
+    rejoinAfterLeave: read.bool('rejoin_after_leave', false),
+    gossipLan,
+    gossipWan,
+    encrypt: read.string('encrypt', '').trim(),
+    encryptVerifyIncoming: read.bool('encrypt_verify_incoming', true),
+    encryptVerifyOutgoing: read.bool('encrypt_verify_outgoing', true),
+    disableKeyringFile: read.bool('disable_keyring_file', false),
   }
+  if (config.encrypt !== '') {
+    try {
+      validateGossipKey(config.encrypt)
+    } catch (error) {
+      problems.push(`encrypt has invalid key: ${(error as Error).message.replace(/^gossip key #1 /, 'the key ')}`)
+    }
+  }
+  if (config.retryIntervalMs === 0) problems.push('retry_interval: must be greater than zero')
+  if (config.retryIntervalWanMs === 0) problems.push('retry_interval_wan: must be greater than zero')
   if (!dev && config.dataDir === '') problems.push('data_dir: must be set unless -dev is given (use -data-dir=PATH)')
   if (!dev && !config.server) problems.push('server: coord agents run as servers for now; pass -server (client mode arrives with gossip)')
   if (config.nodeName === '') problems.push('node_name: must not be empty')
@@ -279,7 +331,7 @@ class FieldReader {
     return fallback
   }
 
-  object(key: string, supported: Set<string>, accepted: Set<string>, warn: (msg: string) => void): Record<string, unknown> {
+  object(key: string, supported: ReadonlySet<string>, accepted: ReadonlySet<string>, warn: (msg: string) => void): Record<string, unknown> {
     const value = this.get(key)
     if (value === undefined) return {}
     if (!isPlainObject(value)) {

@@ -12,7 +12,9 @@ const flagToKey: Record<string, string> = {
   'serf-lan-port': 'ports.serf_lan', 'serf-wan-port': 'ports.serf_wan', 'log-level': 'log_level', 'log-json': 'log_json',
   ui: 'ui', 'enable-script-checks': 'enable_script_checks', domain: 'domain', encrypt: 'encrypt',
   'retry-join': 'retry_join', join: 'start_join', 'retry-interval': 'retry_interval', 'retry-max': 'retry_max',
-  rejoin: 'rejoin_after_leave',
+  rejoin: 'rejoin_after_leave', 'retry-join-wan': 'retry_join_wan', 'join-wan': 'start_join_wan',
+  'retry-interval-wan': 'retry_interval_wan', 'retry-max-wan': 'retry_max_wan',
+  'disable-remote-exec': 'disable_remote_exec',
 }
 
 export function rawConfigFromFlags(values: AgentFlagValues, set: ReadonlySet<string>): Record<string, unknown> {

@@ -1,12 +1,21 @@
-// The agent's LAN gossip pool: one GossipNode (lib/gossip) on bind_addr:ports.serf_lan, advertised
-// as advertise_addr, named after the node, with the tags Consul's members show. It joins the
-// -retry-join/-join hosts in the background, feeds servers it sees to Raft discovery, and renders
-// its member list as /v1/agent/members does.
+// The agent's gossip pools. LAN: one GossipNode (lib/gossip) on bind_addr:ports.serf_lan, advertised
+// as advertise_addr, named after the node, with the tags Consul's members show; it joins the -join
+// hosts at start and the -retry-join hosts in the background (gossip-join.ts), rejoins the members
+// of its snapshot after a restart (member-snapshot.ts), feeds servers it sees to Raft discovery,
+// and renders its member list as /v1/agent/members does. The WAN pool (gossip-wan.ts) is the same
+// pool machinery (startGossipPool) on ports.serf_wan.
+import {join} from 'node:path'
 import {GossipNode, DEFAULT_GOSSIP_PORT} from '../gossip/node.js'
+import type {GossipConfig} from '../gossip/config.js'
+import {startJoin, startRetryJoin} from './gossip-join.js'
+import {gossipConfigFor} from './gossip-timing.js'
+import {MemberSnapshotter, loadMemberSnapshot, snapshotAddresses} from './member-snapshot.js'
 import type {Member, MemberState, Tags} from '../gossip/types.js'
 import type {MemberInfo} from '../http/context.js'
 import type {AgentConfig} from './config.js'
 import type {Logger} from './logger.js'
+import type {GossipKeyring} from './gossip-keyring.js'
+import {serveKeyringQueries} from './keyring-ops.js'
 
 /** Serf member status numbers (SPEC-http §5). A suspect member is still `alive` to serf. */
 const STATUS: Record<MemberState, number> = {alive: 1, suspect: 1, leaving: 2, left: 3, failed: 4}
@@ -33,6 +42,10 @@ export interface LanGossipOptions {
   log: Logger
   /** A server (role `consul`) is alive at `address` (its RPC host:port). */
   onServer?: (info: {id: string; name: string; address: string}) => void
+  /** Retry-join gave up (retry_max): the agent must exit with this error. */
+  onFatal?: (error: Error) => void
+  /** The LAN keyring (gossip-keyring.ts); null or absent: unencrypted gossip. */
+  keyring?: GossipKeyring | null
 }
 
 export function memberTags(config: AgentConfig, nodeId: string, version: string, serverPort: number): Tags {
@@ -73,75 +86,139 @@ export function gossipSeeds(retryJoin: readonly string[], serfLanPort: number): 
 
 export async function startLanGossip(opts: LanGossipOptions): Promise<LanGossip> {
   const {config, log} = opts
+  const pool = await startGossipPool({
+    pool: 'LAN', name: config.nodeName, bindPort: config.ports.serfLan, gossip: gossipConfigFor('lan', config.gossipLan),
+    tags: memberTags(config, opts.nodeId, opts.version, opts.serverPort),
+    startSeeds: gossipSeeds(config.startJoin, config.ports.serfLan),
+    retrySeeds: gossipSeeds(config.retryJoin.filter((a) => !config.startJoin.includes(a)), config.ports.serfLan),
+    retryIntervalMs: config.retryIntervalMs, retryMax: config.retryMax,
+    snapshotFile: 'local.snapshot', config, log, onFatal: opts.onFatal, keyring: opts.keyring,
+  })
+  const noteServer = (m: Member) => {
+    if (m.state !== 'alive' || m.tags.role !== 'consul' || !m.tags.port || !m.tags.id || !opts.onServer) return
+    const host = m.address.includes(':') ? `[${m.address}]` : m.address
+    opts.onServer({id: m.tags.id, name: m.name, address: `${host}:${m.tags.port}`})
+  }
+  pool.node.on('member', (event) => {
+    if (event.member.name !== config.nodeName && (event.type === 'joined' || event.type === 'updated')) noteServer(event.member)
+  })
+  return pool
+}
+
+export interface GossipPoolOptions {
+  pool: 'LAN' | 'WAN'
+  /** Member name: the node name (LAN), `<node>.<dc>` (WAN). */
+  name: string
+  bindPort: number
+  gossip: GossipConfig
+  tags: Tags
+  /** `-join` seeds: joined before start returns; start fails when none answers. */
+  startSeeds: string[]
+  /** `-retry-join` seeds: joined in the background every retryIntervalMs, at most retryMax failures (0: forever). */
+  retrySeeds: string[]
+  retryIntervalMs: number
+  retryMax: number
+  /** Member snapshot file under <data_dir>/serf/ (none in -dev without a data dir). */
+  snapshotFile: string
+  config: AgentConfig
+  log: Logger
+  /** Retry-join gave up: the agent must exit with this error. */
+  onFatal?: (error: Error) => void
+  /** The pool's keyring (gossip-keyring.ts); null or absent: unencrypted gossip. */
+  keyring?: GossipKeyring | null
+}
+
+/**
+ * One gossip pool of the agent: a GossipNode on bind_addr:bindPort, its member snapshot (rejoin
+ * after a restart), -join at start, -retry-join in the background, and member event logs.
+ */
+export async function startGossipPool(o: GossipPoolOptions): Promise<LanGossip> {
+  const {config, log} = o
   const node = new GossipNode({
-    name: config.nodeName, bindAddress: config.bindAddr, bindPort: config.ports.serfLan,
-    advertiseAddress: config.advertiseAddr, tags: memberTags(config, opts.nodeId, opts.version, opts.serverPort),
+    name: o.name, bindAddress: config.bindAddr, bindPort: o.bindPort,
+    advertiseAddress: config.advertiseAddr, tags: o.tags, config: o.gossip,
     // Starts above any incarnation a previous life of this node used, so a restart is believed at once.
     incarnation: Math.floor(Date.now() / 1000),
-    log,
+    log, cipher: o.keyring?.cipher ?? null,
+  })
+  serveKeyringQueries(node, o.keyring ?? null, (op, result) => {
+    if (result.Result) log.info(`serf: Received ${op}-key query`, {primary: result.PrimaryKey === '' ? undefined : `${result.PrimaryKey.slice(0, 6)}…`})
+    else log.error(`serf: ${op}-key query failed`, {error: result.Message})
   })
   let port: number
   try {
     port = await node.start()
   } catch (error) {
     await node.close()
-    throw new Error(`Error starting the serf LAN listener on ${config.bindAddr}:${config.ports.serfLan}: ${(error as Error).message}`)
+    throw new Error(`Error starting the serf ${o.pool} listener on ${config.bindAddr}:${o.bindPort}: ${(error as Error).message}`)
   }
-  log.info('serf: LAN gossip started', {address: `${config.advertiseAddr}:${port}`, name: config.nodeName})
+  log.info(`serf: ${o.pool} gossip started`, {address: `${config.advertiseAddr}:${port}`, name: o.name})
 
-  const noteServer = (m: Member) => {
-    if (m.state !== 'alive' || m.tags.role !== 'consul' || !m.tags.port || !m.tags.id || !opts.onServer) return
-    const host = m.address.includes(':') ? `[${m.address}]` : m.address
-    opts.onServer({id: m.tags.id, name: m.name, address: `${host}:${m.tags.port}`})
-  }
   node.on('member', (event) => {
     const m = event.member
-    if (m.name === config.nodeName) return
-    if (event.type === 'joined' || event.type === 'updated') noteServer(m)
+    if (m.name === o.name) return
     if (event.type === 'joined') log.info('serf: EventMemberJoin', {member: m.name, address: `${m.address}:${m.port}`})
     else if (event.type === 'failed') log.info('serf: EventMemberFailed', {member: m.name})
     else if (event.type === 'left') log.info('serf: EventMemberLeave', {member: m.name})
     else if (event.type === 'reaped') log.info('serf: EventMemberReap', {member: m.name})
   })
 
-  // Retry join in the background (never blocks start-up): every 1 s until one seed answered.
-  const seeds = gossipSeeds(config.retryJoin, config.ports.serfLan)
-  let closed = false
-  let timer: NodeJS.Timeout | undefined
-  let attempts = 0
-  const tryJoin = async () => {
-    if (closed) return
-    attempts++
-    try {
-      const n = await node.join(seeds)
-      log.info('serf: joined the LAN pool', {contacted: n, attempts})
-      return
-    } catch (error) {
-      if (attempts % 10 === 1) log.info('serf: retry-join: no seed answered yet', {seeds: seeds.join(','), error: (error as Error).message})
-    }
-    if (!closed) timer = setTimeout(() => void tryJoin(), 1000)
+  // The snapshot of the previous life decides whom to rejoin; then it tracks this one.
+  let snapshotter: MemberSnapshotter | undefined
+  let rejoin: string[] = []
+  if (config.dataDir) {
+    const path = join(config.dataDir, 'serf', o.snapshotFile)
+    const previous = loadMemberSnapshot(path, log)
+    if (previous?.left && !config.rejoinAfterLeave) log.info('serf: left gracefully last time; not rejoining the previous cluster (-rejoin to change)', {path})
+    else if (previous) rejoin = snapshotAddresses(previous)
+    snapshotter = new MemberSnapshotter({path, selfName: o.name, members: () => node.members(), log})
+    // A rejoin keeps the old file until members arrive (a crash meanwhile loses nothing); a left
+    // one is cleared now, so the next restart rejoins whatever this life joins.
+    if (previous?.left && !config.rejoinAfterLeave) snapshotter.write(false)
+    node.on('member', (event) => snapshotter?.onEvent(event))
   }
-  if (seeds.length > 0) void tryJoin()
+
+  try {
+    await startJoin(o.pool, o.startSeeds, (seeds) => node.join(seeds), log)
+  } catch (error) {
+    snapshotter?.close()
+    await node.close()
+    throw error
+  }
+  if (rejoin.length > 0) {
+    // serf's rejoin: one pass over the members known before the restart; -retry-join keeps trying.
+    log.info('serf: attempting re-join to previously known members', {pool: o.pool, members: rejoin.length})
+    node.join(rejoin).then(
+      (n) => log.info('serf: re-joined previously known members', {pool: o.pool, contacted: n}),
+      (error: Error) => log.warn('serf: failed to re-join any previously known member', {pool: o.pool, error: error.message}),
+    )
+  }
+  const retry = startRetryJoin({
+    pool: o.pool, seeds: o.retrySeeds, join: (seeds) => node.join(seeds), intervalMs: o.retryIntervalMs, max: o.retryMax, log,
+    onExhausted: (error) => o.onFatal?.(error),
+  })
 
   return {
     node,
     members: () => {
       const all = node.members()
-      const self = all.filter((m) => m.name === config.nodeName)
-      const others = all.filter((m) => m.name !== config.nodeName)
+      const self = all.filter((m) => m.name === o.name)
+      const others = all.filter((m) => m.name !== o.name)
       return [...self, ...others].map(toMemberInfo)
     },
     join: (addresses) => node.join(addresses),
     leave: async () => {
-      closed = true
-      clearTimeout(timer)
-      const done = await node.leave()
-      if (!done) log.warn('serf: leave timed out before every peer was told')
+      retry.stop()
+      // Alone in the pool (a single server's WAN pool, say): nobody to tell, no need to wait.
+      const alone = !node.members().some((m) => m.name !== o.name && (m.state === 'alive' || m.state === 'suspect'))
+      const done = alone || await node.leave()
+      snapshotter?.recordLeave()
+      if (!done) log.warn(`serf: ${o.pool} leave timed out before every peer was told`)
     },
     forceLeave: (name, prune) => node.forceLeave(name, prune),
     close: async () => {
-      closed = true
-      clearTimeout(timer)
+      retry.stop()
+      snapshotter?.close()
       await node.close()
     },
   }

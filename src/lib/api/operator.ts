@@ -63,3 +63,41 @@ export async function autopilotServerHealth(client: ApiClient, q: QueryOptions =
   const {value} = await client.getJson('/v1/operator/autopilot/health', {...q, accept: [429]})
   return value as AutopilotHealthInfo
 }
+
+// ---- /v1/operator/keyring (Consul's api.Operator Keyring*) ----
+
+/** One gossip pool's answer (Consul's api.KeyringResponse). */
+export interface KeyringResponseInfo {
+  WAN: boolean
+  Datacenter: string
+  Segment: string
+  Messages?: Record<string, string>
+  Keys: Record<string, number>
+  PrimaryKeys: Record<string, number>
+  NumNodes: number
+}
+
+export interface KeyringOptions {
+  /** 0..5: answers also travel through this many random members. */
+  relayFactor?: number
+  /** List only: skip the WAN pool. */
+  localOnly?: boolean
+  token?: string
+}
+
+function keyringParams(opts: KeyringOptions): Record<string, string | undefined> {
+  return {'relay-factor': opts.relayFactor ? String(opts.relayFactor) : undefined, 'local-only': opts.localOnly ? 'true' : undefined}
+}
+
+export async function keyringList(client: ApiClient, opts: KeyringOptions = {}): Promise<KeyringResponseInfo[]> {
+  const {value} = await client.getJson('/v1/operator/keyring', {token: opts.token, params: keyringParams(opts)})
+  return Array.isArray(value) ? (value as KeyringResponseInfo[]) : []
+}
+
+async function keyringWrite(client: ApiClient, method: 'POST' | 'PUT' | 'DELETE', key: string, opts: KeyringOptions): Promise<void> {
+  await client.call(method, '/v1/operator/keyring', {token: opts.token, params: keyringParams({relayFactor: opts.relayFactor}), body: JSON.stringify({Key: key})})
+}
+
+export const keyringInstall = (client: ApiClient, key: string, opts: KeyringOptions = {}): Promise<void> => keyringWrite(client, 'POST', key, opts)
+export const keyringUse = (client: ApiClient, key: string, opts: KeyringOptions = {}): Promise<void> => keyringWrite(client, 'PUT', key, opts)
+export const keyringRemove = (client: ApiClient, key: string, opts: KeyringOptions = {}): Promise<void> => keyringWrite(client, 'DELETE', key, opts)

@@ -17,12 +17,12 @@
 // out-of-range numbers all raise GossipDecodeError (and nothing else).
 import {decode, encode} from '@msgpack/msgpack'
 import {CoordError} from '../errors.js'
-import type {GossipMessage, MemberSnapshot, MemberState, Packet, PushPullState, Tags} from './types.js'
+import type {GossipMessage, MemberSnapshot, MemberState, Packet, PushPullState, QueryResponse, Tags} from './types.js'
 
 export const WIRE_VERSION = 1
 const STREAM_PUSH_PULL = 0
 
-const MESSAGE_CODES = {ping: 0, indirectPing: 1, ack: 2, nack: 3, suspect: 4, alive: 5, dead: 6, leave: 7, userEvent: 8} as const
+const MESSAGE_CODES = {ping: 0, indirectPing: 1, ack: 2, nack: 3, suspect: 4, alive: 5, dead: 6, leave: 7, userEvent: 8, query: 9, queryResponse: 10, queryRelay: 11} as const
 const STATE_CODES: readonly MemberState[] = ['alive', 'suspect', 'failed', 'leaving', 'left']
 
 /** Datagrams and stream payloads are bounded elsewhere; these stop a hostile length field early. */
@@ -56,6 +56,12 @@ function messageFields(m: GossipMessage): unknown[] {
       return [code, m.node, m.incarnation, m.ltime]
     case 'userEvent':
       return [code, m.ltime, m.name, m.payload]
+    case 'query':
+      return [code, m.id, m.origin, m.address, m.port, m.name, m.payload, m.timeoutMs, m.relayFactor]
+    case 'queryResponse':
+      return [code, m.id, m.from, m.payload]
+    case 'queryRelay':
+      return [code, m.address, m.port, messageFields(m.response)]
   }
 }
 
@@ -192,6 +198,18 @@ export function decodeMessage(raw: unknown): GossipMessage {
       if (!(payload instanceof Uint8Array)) throw new GossipDecodeError('userEvent.payload: not bytes')
       return {type: 'userEvent', ltime: uint(at(1), 'userEvent.ltime'), name: name(at(2), 'userEvent.name'), payload}
     }
+    case MESSAGE_CODES.query:
+      arity(9, 'query')
+      return {type: 'query', id: uint(at(1), 'query.id'), origin: name(at(2), 'query.origin'), address: name(at(3), 'query.address'), port: port(at(4), 'query.port'), name: name(at(5), 'query.name'), payload: bytes(at(6), 'query.payload'), timeoutMs: uint(at(7), 'query.timeoutMs'), relayFactor: uint(at(8), 'query.relayFactor')}
+    case MESSAGE_CODES.queryResponse:
+      arity(4, 'queryResponse')
+      return {type: 'queryResponse', id: uint(at(1), 'queryResponse.id'), from: name(at(2), 'queryResponse.from'), payload: bytes(at(3), 'queryResponse.payload')}
+    case MESSAGE_CODES.queryRelay: {
+      arity(4, 'queryRelay')
+      const inner = at(3)
+      if (!Array.isArray(inner) || inner[0] !== MESSAGE_CODES.queryResponse) throw new GossipDecodeError('queryRelay.response: not a queryResponse')
+      return {type: 'queryRelay', address: name(at(1), 'queryRelay.address'), port: port(at(2), 'queryRelay.port'), response: decodeMessage(inner) as QueryResponse}
+    }
     default:
       throw new GossipDecodeError(`message: unknown type code ${String(raw[0])}`)
   }
@@ -232,6 +250,11 @@ function port(raw: unknown, what: string): number {
   const p = uint(raw, what)
   if (p > 65535) throw new GossipDecodeError(`${what}: ${p} is not a port`)
   return p
+}
+
+function bytes(raw: unknown, what: string): Uint8Array {
+  if (!(raw instanceof Uint8Array)) throw new GossipDecodeError(`${what}: not bytes`)
+  return raw
 }
 
 function bool(raw: unknown, what: string): boolean {

@@ -48,6 +48,15 @@ export interface GossipConfig {
    * memberlist does). Repairs what lost piggybacks missed; costs a stream of O(N) bytes. 0 disables.
    */
   pushPullIntervalMs: number
+  /**
+   * coord's addition: after a join, exchange full state with this many random live members (the
+   * first after max(probeIntervalMs, 4 × gossipIntervalMs), each next one twice as late), and the
+   * seed that served the join does one such exchange too. A join otherwise relies on the joiner's
+   * alive broadcast reaching everyone; when those datagrams are lost, a member would not learn of
+   * the joiner (nor it of them) before the next periodic push-pull, up to pushPullIntervalMs later.
+   * 0 disables (memberlist behaviour).
+   */
+  joinSyncs: number
   /** Try a push-pull with one random failed member this often, so healed partitions merge (serf's reconnect). 0 disables. */
   reconnectIntervalMs: number
   /** A failed member is forgotten (reaped) after this long (Consul's reconnect_timeout, 72h). */
@@ -89,6 +98,7 @@ export function lanGossipConfig(): GossipConfig {
     gossipNodes: 3,
     gossipToTheDeadMs: 30_000,
     pushPullIntervalMs: 30_000,
+    joinSyncs: 0,
     reconnectIntervalMs: 30_000,
     reconnectTimeoutMs: 72 * 3600_000,
     tombstoneTimeoutMs: 24 * 3600_000,
@@ -151,6 +161,7 @@ export function coordGossipConfig(): GossipConfig {
     gossipIntervalMs: 50,
     gossipNodes: 3,
     pushPullIntervalMs: 30_000,
+    joinSyncs: 2,
     reconnectIntervalMs: 10_000,
     localStallThresholdMs: 200,
   }
@@ -183,7 +194,7 @@ export function validateGossipConfig(config: GossipConfig): string[] {
     if (!Number.isSafeInteger(value) || value < 0) problems.push(`${field} must be a non-negative integer, got ${value}`)
   }
   for (const field of ['probeIntervalMs', 'probeTimeoutMs', 'suspicionMult', 'suspicionMaxTimeoutMult', 'retransmitMult', 'gossipIntervalMs', 'gossipNodes', 'reconnectTimeoutMs', 'tombstoneTimeoutMs', 'reapIntervalMs', 'awarenessMaxMultiplier', 'packetBudgetBytes', 'streamTimeoutMs'] as const) positiveInt(field)
-  for (const field of ['indirectChecks', 'gossipToTheDeadMs', 'pushPullIntervalMs', 'reconnectIntervalMs', 'localStallThresholdMs', 'suspicionFloorMs'] as const) nonNegativeInt(field)
+  for (const field of ['indirectChecks', 'gossipToTheDeadMs', 'pushPullIntervalMs', 'joinSyncs', 'reconnectIntervalMs', 'localStallThresholdMs', 'suspicionFloorMs'] as const) nonNegativeInt(field)
   if (config.probeTimeoutMs >= config.probeIntervalMs) {
     problems.push(`probeTimeoutMs (${config.probeTimeoutMs}) must be less than probeIntervalMs (${config.probeIntervalMs}): indirect probes need the rest of the period`)
   }

@@ -8,7 +8,8 @@ import type {GossipConfig} from './config.js'
 import {LamportClock} from './lamport.js'
 import type {Rng} from '../raft/rng.js'
 import type {Suspicion} from './suspicion.js'
-import type {Broadcast, GossipMessage, Member, MemberEventType, MemberState, OutboundPacket, PeerAddress, PushPullState, ReceivedUserEvent, StreamRequest, MemberEvent, Tags} from './types.js'
+import type {PendingQuery} from './core-query.js'
+import type {Broadcast, GossipMessage, Member, MemberEventType, MemberState, OutboundPacket, PeerAddress, PushPullState, ReceivedUserEvent, StreamRequest, MemberEvent, Tags, ReceivedQuery, QueryResult} from './types.js'
 import {packetSizeBytes} from './wire-size.js'
 import {invariantChecker, type Assert} from '../invariant.js'
 
@@ -66,6 +67,12 @@ export class GossipState {
   nextReconnectMs: number
   nextReapMs: number
   lastTickMs: number
+  /** Follow-up push-pulls still due after a join (GossipConfig.joinSyncs), the next one at nextJoinSyncMs. */
+  joinSyncsLeft = 0
+  nextJoinSyncMs = Infinity
+  joinSyncGapMs = 0
+  /** A member not to pick for the follow-up (the joiner itself, when we served its join). */
+  joinSyncExclude: string | null = null
   /** While leaving: when to give up waiting for the leave broadcast to drain. */
   leaveDeadlineMs: number | null = null
 
@@ -73,6 +80,11 @@ export class GossipState {
   streams: StreamRequest[] = []
   events: MemberEvent[] = []
   userEvents: ReceivedUserEvent[] = []
+  /** Queries (core-query.ts): to answer, outcomes of ours, ours in flight, and those already seen. */
+  queries: ReceivedQuery[] = []
+  queryResults: QueryResult[] = []
+  readonly pendingQueries = new Map<number, PendingQuery>()
+  readonly seenQueries = new Set<string>()
 
   constructor(readonly self: Member, readonly cfg: Readonly<GossipConfig>, readonly rng: Rng, public nowMs: number) {
     this.awareness = new Awareness(cfg.awarenessMaxMultiplier)
@@ -170,6 +182,31 @@ export class GossipState {
     this.streams.push({id: ++this.streamId, to: {address: to.address, port: to.port}, toName, state: this.localState(join)})
   }
 
+  /**
+   * Schedule `count` follow-up push-pulls (at least; pending ones are kept), the first after
+   * max(probeInterval, 4 × gossipInterval): by then the join's own broadcasts have had their chance,
+   * and a random member that still missed them is repaired with one O(N) exchange.
+   */
+  scheduleJoinSyncs(count: number, exclude: string | null): void {
+    if (count <= 0) return
+    const firstMs = Math.max(this.cfg.probeIntervalMs, 4 * this.cfg.gossipIntervalMs)
+    if (this.joinSyncsLeft === 0) this.joinSyncExclude = exclude
+    this.joinSyncsLeft = Math.max(this.joinSyncsLeft, count)
+    this.joinSyncGapMs = firstMs
+    this.nextJoinSyncMs = Math.min(this.nextJoinSyncMs, this.nowMs + firstMs)
+  }
+
+  /** Run a due follow-up push-pull (tick). */
+  tickJoinSync(): void {
+    if (this.joinSyncsLeft === 0 || this.nowMs < this.nextJoinSyncMs) return
+    this.joinSyncsLeft--
+    this.joinSyncGapMs *= 2
+    this.nextJoinSyncMs = this.joinSyncsLeft > 0 ? this.nowMs + this.joinSyncGapMs : Infinity
+    const exclude = this.joinSyncExclude
+    const [peer] = this.randomPeers(1, (m) => m.state === 'alive' && m.name !== exclude)
+    if (peer) this.requestStream(peer, peer.name, false)
+  }
+
   localState(join: boolean): PushPullState {
     const members = []
     for (const m of this.members.values()) members.push({name: m.name, address: m.address, port: m.port, tags: m.tags, incarnation: m.incarnation, state: m.state})
@@ -202,9 +239,12 @@ export class GossipState {
     return out
   }
 
-  /** Deduplicate a user event; true when it is new. */
-  seeEvent(ltime: number, name: string, size: number): boolean {
-    const key = `${ltime}:${name}:${size}`
+  /**
+   * Deduplicate a user event; true when it is new. Identity is (Lamport time, name, payload bytes),
+   * as serf compares them: two agents may fire same-named events of equal size at the same time.
+   */
+  seeEvent(ltime: number, name: string, payload: Uint8Array): boolean {
+    const key = userEventKey(ltime, name, payload)
     if (this.seenEvents.has(key)) return false
     this.seenEvents.add(key)
     if (this.seenEvents.size > SEEN_EVENTS_MAX) this.seenEvents.delete(this.seenEvents.values().next().value as string)
@@ -222,6 +262,11 @@ export class GossipState {
     const s = this.self
     this.broadcast(s.name, {type: 'alive', node: s.name, incarnation: s.incarnation, address: s.address, port: s.port, tags: s.tags})
   }
+}
+
+/** The identity of a user event: the broadcast-queue key and the dedup key. */
+export function userEventKey(ltime: number, name: string, payload: Uint8Array): string {
+  return `event:${ltime}:${name}:${Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('base64')}`
 }
 
 export function sameTags(a: Tags, b: Tags): boolean {

@@ -14,10 +14,11 @@
 import {GossipConfigError} from './errors.js'
 import {handleAlive, handleDead, handleLeave, handleSuspect, mergeRemoteState, reap, suspicionExpired} from './core-members.js'
 import {abandonProbe, handleAck, handleIndirectPing, handleNack, handlePing, pingSuspect, tickProbe} from './core-probe.js'
-import {GossipState, isLive} from './core-state.js'
+import {expireQueries, handleQuery, handleQueryRelay, handleQueryResponse, respondToQuery, startQuery} from './core-query.js'
+import {GossipState, isLive, userEventKey} from './core-state.js'
 import {validateGossipConfig, type GossipConfig} from './config.js'
 import type {Rng} from '../raft/rng.js'
-import type {GossipMessage, GossipReady, GossipStatus, Member, Packet, PeerAddress, PushPullState, Tags} from './types.js'
+import type {GossipMessage, GossipReady, GossipStatus, Member, Packet, PeerAddress, PushPullState, ReceivedQuery, Tags} from './types.js'
 
 export interface GossipCoreOptions {
   config: GossipConfig
@@ -54,6 +55,7 @@ export class GossipCore {
     if (s.self.state !== 'alive') return
     for (const seed of seeds) s.requestStream(seed, null, true)
     s.broadcastSelfAlive()
+    s.scheduleJoinSyncs(s.cfg.joinSyncs, null)
   }
 
   /** Start a graceful leave: peers will report us `left`, never `failed`. */
@@ -98,9 +100,25 @@ export class GossipCore {
   userEvent(name: string, payload: Uint8Array): void {
     const s = this.#s
     const ltime = s.lamport.increment()
-    s.seeEvent(ltime, name, payload.length)
-    s.broadcast(`event:${ltime}:${name}`, {type: 'userEvent', ltime, name, payload})
+    s.seeEvent(ltime, name, payload)
+    s.broadcast(userEventKey(ltime, name, payload), {type: 'userEvent', ltime, name, payload})
     s.userEvents.push({ltime, name, payload})
+  }
+
+  /**
+   * Ask every member (us included) a question (core-query.ts); returns the query's id. Answers come
+   * back through respond() on each member; the outcome arrives in ready().queryResults.
+   */
+  query(name: string, payload: Uint8Array, timeoutMs: number, relayFactor = 0): number {
+    return startQuery(this.#s, name, payload, timeoutMs, relayFactor)
+  }
+
+  /** Answer a query delivered in ready().queries (ignored past its deadline). */
+  respond(query: ReceivedQuery, payload: Uint8Array, nowMs: number): void {
+    const s = this.#s
+    if (s.self.state === 'left') return
+    s.nowMs = Math.max(s.nowMs, nowMs)
+    respondToQuery(s, query, payload)
   }
 
   /** Advance time to `nowMs` (monotonic; smaller values are ignored) and fire due timers. */
@@ -131,6 +149,7 @@ export class GossipCore {
       }
     }
     tickProbe(s)
+    if (s.pendingQueries.size > 0) expireQueries(s)
     if (s.nowMs >= s.nextGossipMs) {
       s.nextGossipMs = s.nowMs + s.cfg.gossipIntervalMs
       this.#gossip()
@@ -140,6 +159,7 @@ export class GossipCore {
       const [peer] = s.randomPeers(1, (m) => m.state === 'alive')
       if (peer) s.requestStream(peer, peer.name, false)
     }
+    s.tickJoinSync()
     if (s.cfg.reconnectIntervalMs > 0 && s.nowMs >= s.nextReconnectMs) {
       s.nextReconnectMs = s.nowMs + s.cfg.reconnectIntervalMs
       const [peer] = s.randomPeers(1, (m) => m.state === 'failed')
@@ -208,10 +228,19 @@ export class GossipCore {
           break
         case 'userEvent':
           s.lamport.witness(m.ltime)
-          if (s.seeEvent(m.ltime, m.name, m.payload.length)) {
+          if (s.seeEvent(m.ltime, m.name, m.payload)) {
             s.userEvents.push({ltime: m.ltime, name: m.name, payload: m.payload})
-            s.broadcast(`event:${m.ltime}:${m.name}`, m)
+            s.broadcast(userEventKey(m.ltime, m.name, m.payload), m)
           }
+          break
+        case 'query':
+          handleQuery(s, m)
+          break
+        case 'queryResponse':
+          handleQueryResponse(s, m)
+          break
+        case 'queryRelay':
+          handleQueryRelay(s, m)
           break
       }
     }
@@ -228,23 +257,28 @@ export class GossipCore {
   /** A peer opened a push-pull with us: merge its state, then answer with ours (refutations included). */
   pushPullReply(remote: PushPullState, nowMs: number): PushPullState {
     this.pushPullResult(remote, nowMs)
-    return this.#s.localState(false)
+    const s = this.#s
+    // We are a join's seed: pass the joiner on to one more member by a full exchange soon.
+    if (remote.join && s.self.state === 'alive') s.scheduleJoinSyncs(Math.min(1, s.cfg.joinSyncs), remote.from)
+    return s.localState(false)
   }
 
   /** Everything to do since the last call; the core forgets it once returned. */
   ready(): GossipReady {
     const s = this.#s
-    const out: GossipReady = {packets: s.packets, streams: s.streams, events: s.events, userEvents: s.userEvents}
+    const out: GossipReady = {packets: s.packets, streams: s.streams, events: s.events, userEvents: s.userEvents, queries: s.queries, queryResults: s.queryResults}
     s.packets = []
     s.streams = []
     s.events = []
     s.userEvents = []
+    s.queries = []
+    s.queryResults = []
     return out
   }
 
   hasReady(): boolean {
     const s = this.#s
-    return s.packets.length > 0 || s.streams.length > 0 || s.events.length > 0 || s.userEvents.length > 0
+    return s.packets.length > 0 || s.streams.length > 0 || s.events.length > 0 || s.userEvents.length > 0 || s.queries.length > 0 || s.queryResults.length > 0
   }
 
   /** Copies of every known member (us included), in no particular order. */

@@ -52,14 +52,71 @@ function parseKey(base64: string, index: number): Key {
   }
 }
 
-/** AES-GCM with a keyring: `keys[0]` (base64) is the primary (encrypts), all of them decrypt. */
+/** Decodes and checks one base64 key (16, 24 or 32 bytes); throws GossipKeyError naming the problem. */
+export function validateGossipKey(base64: string): void {
+  parseKey(base64, 0)
+}
+
+/** Canonical base64 of a key as typed (so "abc=" and "abc" name the same key in the ring). */
+function canonical(base64: string, index: number): string {
+  return parseKey(base64, index).key.toString('base64')
+}
+
+/**
+ * AES-GCM with a keyring: `keys[0]` (base64) is the primary (encrypts), all of them decrypt.
+ * The ring can change while in use (install, use, remove: memberlist's Keyring rules), so the
+ * transport holding it follows a rotation without being rebuilt.
+ */
 export class AesGcmKeyring implements PacketCipher {
   readonly overheadBytes = 1 + NONCE_BYTES + TAG_BYTES
-  readonly #keys: Key[]
+  #keys: Key[]
 
   constructor(keys: readonly string[]) {
     if (keys.length === 0) throw new GossipKeyError('the gossip keyring needs at least one key')
     this.#keys = keys.map(parseKey)
+    // Duplicates would be counted twice by `keyring -list`; keep the first occurrence.
+    this.#keys = this.#keys.filter((k, i) => this.#keys.findIndex((o) => o.key.equals(k.key)) === i)
+  }
+
+  /** Every key (base64), the primary first: the order the keyring file stores. */
+  keys(): string[] {
+    return this.#keys.map((k) => k.key.toString('base64'))
+  }
+
+  primaryKey(): string {
+    return this.#keys[0].key.toString('base64')
+  }
+
+  /** Adds a key for decryption; a key already installed is a no-op (memberlist's AddKey). */
+  install(base64: string): void {
+    const key = parseKey(base64, 0)
+    if (this.#index(key.key) === -1) this.#keys = [...this.#keys, key]
+  }
+
+  /** Makes an installed key the primary (the one that encrypts). */
+  use(base64: string): void {
+    const i = this.#index(parseKey(base64, 0).key)
+    if (i === -1) throw new GossipKeyError('Requested key is not in the keyring')
+    this.#keys = [this.#keys[i], ...this.#keys.filter((_, j) => j !== i)]
+  }
+
+  /** Drops a key; the primary cannot be removed; an unknown key is a no-op (memberlist's RemoveKey). */
+  remove(base64: string): void {
+    const i = this.#index(parseKey(base64, 0).key)
+    if (i === 0) throw new GossipKeyError('Removing the primary key is not allowed')
+    if (i > 0) this.#keys = this.#keys.filter((_, j) => j !== i)
+  }
+
+  has(base64: string): boolean {
+    try {
+      return this.#index(Buffer.from(canonical(base64, 0), 'base64')) !== -1
+    } catch {
+      return false
+    }
+  }
+
+  #index(key: Buffer): number {
+    return this.#keys.findIndex((k) => k.key.equals(key))
   }
 
   seal(plain: Uint8Array): Uint8Array {
@@ -93,4 +150,26 @@ export class AesGcmKeyring implements PacketCipher {
 /** A fresh random key in Consul's format (base64 of 32 bytes), as `coord keygen` prints. */
 export function generateGossipKey(): string {
   return randomBytes(32).toString('base64')
+}
+
+/**
+ * The cipher a gossip transport uses under Consul's encrypt_verify_incoming/outgoing: with
+ * verifyOutgoing false it sends plaintext (yet still decrypts), with verifyIncoming false it also
+ * accepts what no key opens as plaintext. Both false, then true one at a time, is Consul's path to
+ * enable encryption on a running cluster without a partition.
+ */
+export class GossipEncryption implements PacketCipher {
+  readonly overheadBytes: number
+
+  constructor(readonly keyring: AesGcmKeyring, readonly verifyIncoming = true, readonly verifyOutgoing = true) {
+    this.overheadBytes = keyring.overheadBytes
+  }
+
+  seal(plain: Uint8Array): Uint8Array {
+    return this.verifyOutgoing ? this.keyring.seal(plain) : plain
+  }
+
+  open(sealed: Uint8Array): Uint8Array | null {
+    return this.keyring.open(sealed) ?? (this.verifyIncoming ? null : sealed)
+  }
 }

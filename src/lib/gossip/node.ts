@@ -19,7 +19,8 @@ import {GossipCore} from './core.js'
 import {GossipConfigError} from './errors.js'
 import type {PacketCipher} from './keyring.js'
 import {GossipTransport, silentLogger, type GossipLogger, type TransportStats} from './transport.js'
-import type {GossipStatus, Member, MemberEvent, OutboundPacket, PeerAddress, ReceivedUserEvent, StreamRequest, Tags} from './types.js'
+import type {GossipStatus, Member, MemberEvent, OutboundPacket, PeerAddress, QueryResult, ReceivedQuery, ReceivedUserEvent, StreamRequest, Tags} from './types.js'
+import {defaultQueryTimeoutMs} from './core-query.js'
 
 /** Consul's serf LAN port, used when a join address has none. */
 export const DEFAULT_GOSSIP_PORT = 8301
@@ -69,6 +70,16 @@ export interface GossipNodeStats extends TransportStats {
   streamsSkipped: number
 }
 
+/** Answers one kind of query (by name); the bytes go back to the query's origin. */
+export type QueryHandler = (query: ReceivedQuery) => Uint8Array | Promise<Uint8Array>
+
+export interface QueryOptions {
+  /** Default: serf's gossip interval × 16 × ceil(log10(N + 1)). */
+  timeoutMs?: number
+  /** Answers also travel through this many random members (0..5). Default 0. */
+  relayFactor?: number
+}
+
 export class GossipJoinError extends CoordError {
   constructor(message: string, readonly failures: string[]) {
     super('GOSSIP_JOIN_FAILED', message, {hint: 'check the address and port, that the agent there is running, and that both use the same gossip key'})
@@ -90,6 +101,8 @@ export class GossipNode {
   #joinStreams: Promise<string | null>[] | null = null
   readonly #listeners: {[K in keyof GossipNodeEvents]: Set<GossipNodeEvents[K]>} = {member: new Set(), userEvent: new Set()}
   readonly #stats = {decodeFailures: 0, messagesDropped: 0, streamsSkipped: 0}
+  readonly #queryHandlers = new Map<string, QueryHandler>()
+  readonly #queryWaiters = new Map<number, {resolve: (r: QueryResult) => void; reject: (e: Error) => void}>()
 
   constructor(options: GossipNodeOptions) {
     const config = options.config ?? defaultGossipConfig()
@@ -208,6 +221,8 @@ export class GossipNode {
     if (this.#closed) return
     this.#closed = true
     clearInterval(this.#timer)
+    for (const waiter of this.#queryWaiters.values()) waiter.reject(new CoordError('GOSSIP_NODE_STATE', 'gossip node closed before the query finished'))
+    this.#queryWaiters.clear()
     await this.#transport.close()
   }
 
@@ -243,6 +258,32 @@ export class GossipNode {
   userEvent(name: string, payload: Uint8Array): void {
     const core = this.#started()
     this.#step(() => core.userEvent(name, payload))
+  }
+
+  /**
+   * Ask every member (this one included) and collect the answers until all members live at send
+   * time have answered or the timeout passes (serf's Query). Members answer through the handler
+   * registered under `name` (setQueryHandler); a member without one stays silent.
+   */
+  query(name: string, payload: Uint8Array, options: QueryOptions = {}): Promise<QueryResult> {
+    const core = this.#started()
+    const status = core.status()
+    const timeoutMs = options.timeoutMs ?? defaultQueryTimeoutMs(this.#o.config, status.alive + status.suspect)
+    return new Promise((resolve, reject) => {
+      if (this.#closed) return reject(new CoordError('GOSSIP_NODE_STATE', 'gossip node is closed'))
+      this.#step((c) => {
+        const id = c.query(name, payload, timeoutMs, options.relayFactor ?? 0)
+        this.#queryWaiters.set(id, {resolve, reject})
+      })
+    })
+  }
+
+  /** Answer queries called `name` with `handler` (replacing any previous one); returns the removal. */
+  setQueryHandler(name: string, handler: QueryHandler): () => void {
+    this.#queryHandlers.set(name, handler)
+    return () => {
+      if (this.#queryHandlers.get(name) === handler) this.#queryHandlers.delete(name)
+    }
   }
 
   /** Subscribe; returns the unsubscribe function. Listener errors are logged, never propagated. */
@@ -285,10 +326,26 @@ export class GossipNode {
         for (const s of ready.streams) this.#pushPull(s)
         for (const e of ready.events) this.#emit('member', e)
         for (const u of ready.userEvents) this.#emit('userEvent', u)
+        for (const q of ready.queries) this.#answer(q)
+        for (const r of ready.queryResults) {
+          const waiter = this.#queryWaiters.get(r.id)
+          this.#queryWaiters.delete(r.id)
+          waiter?.resolve(r)
+        }
       }
     } finally {
       this.#draining = false
     }
+  }
+
+  /** Runs the query's handler off the drain loop and sends its answer; handler errors are logged. */
+  #answer(q: ReceivedQuery): void {
+    const handler = this.#queryHandlers.get(q.name)
+    if (!handler) return
+    void Promise.resolve().then(() => handler(q)).then(
+      (payload) => this.#step((core) => core.respond(q, payload, this.#o.clock())),
+      (error: Error) => this.#o.log.error('gossip: query handler failed', {query: q.name, origin: q.origin, error: error.message}),
+    )
   }
 
   #emit<K extends keyof GossipNodeEvents>(event: K, value: Parameters<GossipNodeEvents[K]>[0]): void {

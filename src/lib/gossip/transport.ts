@@ -67,6 +67,18 @@ export class GossipStreamError extends Error {
 
 const BIND_ATTEMPTS = 8
 
+/**
+ * An inbound stream we cannot serve is answered with one plaintext frame [ERROR_FRAME, UTF-8
+ * reason] instead of a silent close, so the dialer (a joiner) can say why. It carries no state:
+ * the worst a forger can do is what closing the connection already does.
+ */
+const ERROR_FRAME = 0xee
+/** memberlist's wording, so operators searching Consul's docs find the cause. */
+export const NO_KEY_MESSAGE = 'No installed keys could decrypt the message'
+/** One "could not decrypt" warning per sender per this period; the rest are counted. */
+const DECRYPT_LOG_PERIOD_MS = 10_000
+const DECRYPT_LOG_SENDERS = 256
+
 export class GossipTransport {
   readonly #o: GossipTransportOptions
   #udp: UdpSocket | undefined
@@ -75,6 +87,8 @@ export class GossipTransport {
   #closed = false
   readonly #sockets = new Set<Socket>()
   #inbound = 0
+  /** Per sender address: when its last decrypt warning was logged and how many were not since. */
+  readonly #decryptLog = new Map<string, {atMs: number; suppressed: number}>()
   readonly stats: TransportStats = {packetsSent: 0, packetsReceived: 0, packetsDropped: 0, decryptFailures: 0, sendErrors: 0, streamsOut: 0, streamsIn: 0, streamFailures: 0, streamsRefused: 0}
 
   constructor(options: GossipTransportOptions) {
@@ -139,7 +153,11 @@ export class GossipTransport {
     this.stats.streamsOut++
     const where = `${to.address}:${to.port}`
     return new Promise((resolve, reject) => {
-      const socket = createConnection({host: to.address, port: to.port})
+      // Dial from the bound address (as UDP already sends from it), so peers see and log the
+      // address this member is known by, not whatever source the OS picks on a shared interface.
+      const local = this.#o.bindAddress
+      const fromBound = local !== '' && local !== '0.0.0.0' && local !== '::' && local.includes(':') === to.address.includes(':')
+      const socket = createConnection({host: to.address, port: to.port, ...(fromBound ? {localAddress: local} : {})})
       this.#sockets.add(socket)
       socket.setNoDelay(true)
       let done = false
@@ -160,9 +178,16 @@ export class GossipTransport {
       socket.once('connect', () => socket.write(encodeFrame(this.#seal(data))))
       this.#readOneFrame(socket, (error, frame) => {
         if (error) return finish(error)
-        const opened = this.#open(frame as Uint8Array)
+        const bytes = frame as Uint8Array
+        // A refusal: a plaintext reason (never sealed: the peer may not share our key).
+        if (bytes[0] === ERROR_FRAME) {
+          const reason = Buffer.from(bytes.subarray(1)).toString('utf8')
+          const hint = reason === NO_KEY_MESSAGE ? ' (our gossip encryption key is not in its keyring)' : ''
+          return finish(new GossipStreamError(`${where} refused the exchange: ${reason}${hint}`))
+        }
+        const opened = this.#open(bytes)
         if (opened) finish(null, opened)
-        else finish(new GossipStreamError(`push-pull with ${where}: reply could not be decrypted (keys differ?)`))
+        else finish(new GossipStreamError(`push-pull with ${where}: ${NO_KEY_MESSAGE} (its reply; the gossip encryption keys differ)`))
       })
       socket.on('error', (error) => finish(error))
       socket.once('close', () => {
@@ -201,7 +226,7 @@ export class GossipTransport {
     const opened = this.#open(msg)
     if (!opened) {
       this.stats.packetsDropped++
-      this.#o.log.debug('gossip: dropped a datagram no key could decrypt', {from: `${from.address}:${from.port}`})
+      this.#warnUndecryptable('memberlist: Decrypt packet failed', from.address)
       return
     }
     this.stats.packetsReceived++
@@ -236,8 +261,8 @@ export class GossipTransport {
       const opened = this.#open(frame as Uint8Array)
       if (!opened) {
         this.stats.streamFailures++
-        this.#o.log.warn('gossip: inbound stream could not be decrypted (keys differ?)', {from: from.address})
-        socket.destroy()
+        this.#warnUndecryptable('memberlist: failed to receive a stream', from.address)
+        this.#refuse(socket, NO_KEY_MESSAGE)
         return
       }
       this.#o.onStream(opened, from).then(
@@ -247,10 +272,30 @@ export class GossipTransport {
         (error: Error) => {
           this.stats.streamFailures++
           this.#o.log.debug('gossip: inbound stream rejected', {from: from.address, error: error.message})
-          socket.destroy()
+          this.#refuse(socket, error.message)
         },
       )
     })
+  }
+
+  /** Tell the dialer why we will not answer (ERROR_FRAME), then close. */
+  #refuse(socket: Socket, reason: string): void {
+    if (socket.destroyed) return
+    const text = Buffer.from(reason.slice(0, 512), 'utf8')
+    socket.end(encodeFrame(Buffer.concat([Uint8Array.of(ERROR_FRAME), text])))
+  }
+
+  /** A rate-limited warning naming the sender: a member with the wrong key shows up in the log, once per period. */
+  #warnUndecryptable(what: string, address: string): void {
+    const now = Date.now()
+    const entry = this.#decryptLog.get(address)
+    if (entry && now - entry.atMs < DECRYPT_LOG_PERIOD_MS) {
+      entry.suppressed++
+      return
+    }
+    if (!entry && this.#decryptLog.size >= DECRYPT_LOG_SENDERS) this.#decryptLog.delete(this.#decryptLog.keys().next().value as string)
+    this.#decryptLog.set(address, {atMs: now, suppressed: 0})
+    this.#o.log.warn(`${what}: ${NO_KEY_MESSAGE}`, {from: address, suppressed: entry?.suppressed ?? 0, total: this.stats.decryptFailures})
   }
 
   /** Calls `done` once: with the first complete frame, or with the error that prevented it. */

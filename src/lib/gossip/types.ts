@@ -97,10 +97,43 @@ export interface UserEvent {
   payload: Uint8Array
 }
 
-export type GossipMessage = Ping | IndirectPing | Ack | Nack | Suspect | Alive | Dead | Leave | UserEvent
+/**
+ * A question to every member (serf's query: keyring operations use it). Disseminated like a
+ * broadcast; each member hands it to the driver once and answers the origin directly.
+ */
+export interface Query extends PeerAddress {
+  type: 'query'
+  /** Random per origin; (origin, id) deduplicates. */
+  id: number
+  /** The origin's member name; `address`/`port` are where answers go. */
+  origin: string
+  name: string
+  payload: Uint8Array
+  /** How long after receipt an answer is still worth sending (clocks differ between members). */
+  timeoutMs: number
+  /** Answer also through this many random members (serf's relay factor, 0..5), for lossy paths. */
+  relayFactor: number
+}
+
+/** One member's answer to a query, sent straight to the origin. */
+export interface QueryResponse {
+  type: 'queryResponse'
+  id: number
+  /** The answering member (relayed answers keep the original responder here). */
+  from: string
+  payload: Uint8Array
+}
+
+/** An answer handed to a relay, which forwards it to the origin as a QueryResponse. */
+export interface QueryRelay extends PeerAddress {
+  type: 'queryRelay'
+  response: QueryResponse
+}
+
+export type GossipMessage = Ping | IndirectPing | Ack | Nack | Suspect | Alive | Dead | Leave | UserEvent | Query | QueryResponse | QueryRelay
 
 /** Messages that are disseminated by piggybacking (kept in the broadcast queue). */
-export type Broadcast = Suspect | Alive | Dead | Leave | UserEvent
+export type Broadcast = Suspect | Alive | Dead | Leave | UserEvent | Query
 
 /** One datagram: at most one probe message plus piggybacked broadcasts, within the byte budget. */
 export interface Packet {
@@ -163,6 +196,30 @@ export interface ReceivedUserEvent {
   payload: Uint8Array
 }
 
+/** A query delivered to this member (its own included): the driver answers with GossipCore.respond. */
+export interface ReceivedQuery {
+  id: number
+  origin: string
+  originAddress: PeerAddress
+  name: string
+  payload: Uint8Array
+  /** Driver's monotonic ms after which answering is pointless. */
+  deadlineMs: number
+  relayFactor: number
+}
+
+/** The answers a query of ours collected, once every live member answered or its deadline passed. */
+export interface QueryResult {
+  id: number
+  name: string
+  /** One per member that answered, in arrival order. */
+  responses: Array<{from: string; payload: Uint8Array}>
+  /** Live members (alive or suspect, us included) when the query was sent: the answers expected. */
+  expected: string[]
+  /** False when the deadline cut the wait short. */
+  complete: boolean
+}
+
 /**
  * What the core needs done since the last `ready()`. The driver, in any order within one ready:
  * sends every `packets` entry as one datagram (best effort: loss is expected and tolerated), starts
@@ -174,6 +231,9 @@ export interface GossipReady {
   streams: StreamRequest[]
   events: MemberEvent[]
   userEvents: ReceivedUserEvent[]
+  /** Queries to answer (GossipCore.respond) and our own queries' outcomes. */
+  queries: ReceivedQuery[]
+  queryResults: QueryResult[]
 }
 
 export interface GossipStatus {

@@ -41,6 +41,12 @@ export function messageSizeBytes(m: GossipMessage): number {
       return MESSAGE_OVERHEAD_BYTES + str(m.node) + num(m.incarnation) + num(m.ltime)
     case 'userEvent':
       return MESSAGE_OVERHEAD_BYTES + num(m.ltime) + str(m.name) + 5 + m.payload.length
+    case 'query':
+      return MESSAGE_OVERHEAD_BYTES + num(m.id) + str(m.origin) + str(m.address) + 3 + str(m.name) + 5 + m.payload.length + num(m.timeoutMs) + 1
+    case 'queryResponse':
+      return MESSAGE_OVERHEAD_BYTES + num(m.id) + str(m.from) + 5 + m.payload.length
+    case 'queryRelay':
+      return MESSAGE_OVERHEAD_BYTES + str(m.address) + 3 + messageSizeBytes(m.response)
   }
 }
 

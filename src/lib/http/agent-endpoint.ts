@@ -22,13 +22,19 @@ export function agentStats(agent: AgentContext): Record<string, Record<string, s
     },
     serf_lan: {
       members: String(members.length), failed: String(members.filter((m) => m.Status === 4).length),
-      left: String(members.filter((m) => m.Status === 3).length), encrypted: 'false', health_score: '0',
+      left: String(members.filter((m) => m.Status === 3).length), encrypted: String(agent.gossipEncrypted ?? false), health_score: '0',
       member_time: '1', event_time: '1', query_time: '1', intent_queue: '0', event_queue: '0', query_queue: '0',
     },
   }
   if (config.server) {
     sections.raft = consensus.stats()
-    sections.serf_wan = {...sections.serf_lan}
+    const wan = agent.wanMembers?.() ?? []
+    sections.serf_wan = {
+      ...sections.serf_lan, members: String(wan.length), failed: String(wan.filter((m) => m.Status === 4).length),
+      left: String(wan.filter((m) => m.Status === 3).length),
+    }
+    const dcs = new Set(wan.map((m) => m.Tags.dc).filter(Boolean))
+    sections.consul.known_datacenters = String(Math.max(1, dcs.size))
   }
   return sections
 }
@@ -56,20 +62,25 @@ export function agentRoutes(agent: AgentContext): Route[] {
       }, ctx.query.pretty)
     }}},
     {path: '/v1/agent/members', exact: true, methods: {GET: (ctx) => {
-      // No WAN pool yet: servers answer ?wan with the LAN pool's servers, named <node>.<dc> as
-      // Consul names WAN members, at the serf WAN port.
       const wan = flag(ctx.params, 'wan')
-      const members = wan
-        ? agent.members().filter((m) => m.Tags.role === 'consul')
-          .map((m) => ({...m, Name: `${m.Name}.${m.Tags.dc ?? agent.config.datacenter}`, Port: Number(m.Tags.wan_join_port ?? agent.config.ports.serfWan)}))
-        : agent.members()
-      sendJson(ctx.req, ctx.res, wan && !agent.config.server ? [] : members, ctx.query.pretty)
+      const segment = ctx.params.get('segment') ?? ''
+      // Consul: the WAN pool has no segments.
+      if (wan && segment !== '' && segment !== '_all') throw badRequest('Cannot provide a segment with wan=true')
+      // Consul CE has no network segments: a server refuses any but "" / "_all"; a client knows only its own ("").
+      if (!wan && segment !== '' && segment !== '_all') {
+        throw new HttpError(500, agent.config.server ? 'Network segments are not supported in this version of Consul' : `segment "${segment}" not found`, 'SEGMENTS_NOT_SUPPORTED')
+      }
+      // A client has no WAN pool: an empty list, as Consul's agent answers.
+      const members = wan ? agent.wanMembers?.() ?? [] : agent.members()
+      sendJson(ctx.req, ctx.res, members, ctx.query.pretty)
     }}},
     {path: '/v1/agent/join/', methods: {PUT: async (ctx) => {
-      if (flag(ctx.params, 'wan')) throw badRequest('coord: joining the WAN pool is not supported yet')
       if (ctx.tail === '') throw badRequest('Missing address to join')
+      const wan = flag(ctx.params, 'wan')
       try {
-        await agent.join(ctx.tail)
+        if (!wan) await agent.join(ctx.tail)
+        else if (agent.joinWan) await agent.joinWan(ctx.tail)
+        else throw new Error('Must be a server to join WAN cluster')
       } catch (error) {
         throw new HttpError(500, (error as Error).message, 'JOIN_FAILED')
       }
@@ -82,10 +93,11 @@ export function agentRoutes(agent: AgentContext): Route[] {
       sendText(ctx.req, ctx.res, 200, '')
     }}},
     {path: '/v1/agent/force-leave/', methods: {PUT: (ctx) => {
-      if (flag(ctx.params, 'wan')) throw badRequest('coord: the WAN pool is not supported yet')
       if (ctx.tail === '') throw badRequest('Missing node name')
       try {
-        agent.forceLeave(ctx.tail, flag(ctx.params, 'prune'))
+        if (!flag(ctx.params, 'wan')) agent.forceLeave(ctx.tail, flag(ctx.params, 'prune'))
+        else if (agent.forceLeaveWan) agent.forceLeaveWan(ctx.tail, flag(ctx.params, 'prune'))
+        else throw new Error('Must be a server to force-leave in the WAN pool')
       } catch (error) {
         throw new HttpError(500, (error as Error).message, 'FORCE_LEAVE_FAILED')
       }

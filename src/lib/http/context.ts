@@ -8,7 +8,10 @@ import type {Consensus} from '../server/consensus.js'
 import type {SessionTimers} from '../server/session-timers.js'
 import type {StateMachine} from '../state/state-machine.js'
 import type {Session} from '../state/types.js'
+import type {UserEvents} from '../agent/user-events.js'
+import type {LocalService} from '../events/filter.js'
 import type {QueryOptions} from './query.js'
+import type {KeyringOp, KeyringResponse} from '../agent/keyring-ops.js'
 
 /** A gossip member as /v1/agent/members renders it: the wire shape the API client reads too. */
 export type MemberInfo = AgentMember
@@ -23,6 +26,8 @@ export interface AgentContext {
   readonly logs: LogHub
   readonly log: Logger
   readonly startedAt: Date
+  /** User events: fire into the LAN pool, and the ring /v1/event/list reads (events branch). */
+  readonly userEvents?: UserEvents
   members(): MemberInfo[]
   /** Wall clock for commands' `now` (lock-delay windows); injectable for tests. */
   now(): number
@@ -38,6 +43,18 @@ export interface AgentContext {
   requestShutdown(): void
   /** Marks a failed member left (`prune`: forgets it too); throws when no member has that name. */
   forceLeave(name: string, prune: boolean): void
+  /** WAN pool members (servers, named `<node>.<dc>`); undefined on an agent without a WAN pool. */
+  wanMembers?(): MemberInfo[] | undefined
+  /** Joins the WAN pool through `address` (host[:port], 8302 when omitted); rejects with the reason. */
+  joinWan?(address: string): Promise<void>
+  /** force-leave in the WAN pool only. */
+  forceLeaveWan?(name: string, prune: boolean): void
+  /** Whether the LAN pool encrypts (an -encrypt key or a keyring file); /v1/agent/self's serf_lan.encrypted. */
+  readonly gossipEncrypted?: boolean
+  /** Keyring operation fanned out to every member of each gossip pool (keyring-ops.ts); absent without gossip. */
+  keyringOperation?(op: KeyringOp, key: string, opts: {relayFactor: number; localOnly: boolean}): Promise<KeyringResponse[]>
+  /** Services registered on this agent, for event/exec filters (contract 4, agent-local fills it). */
+  localServices?(): LocalService[]
 }
 
 export interface RequestContext {

@@ -15,6 +15,8 @@ import {agentRoutes} from './agent-endpoint.js'
 import {operatorRoutes} from './operator-endpoint.js'
 import {snapshotRoutes} from './snapshot-endpoint.js'
 import {monitorRoutes} from './monitor-endpoint.js'
+import {keyringRoutes} from './keyring-endpoint.js'
+import {eventRoutes} from './event-endpoint.js'
 
 function hasControlCharacter(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
@@ -26,7 +28,7 @@ function hasControlCharacter(text: string): boolean {
 
 export function buildRoutes(agent: AgentContext): Route[] {
   const routes = [...kvRoutes(agent), ...txnRoutes(agent), ...sessionRoutes(agent), ...statusRoutes(agent), ...agentRoutes(agent),
-    ...operatorRoutes(agent), ...snapshotRoutes(agent), ...monitorRoutes(agent)]
+    ...operatorRoutes(agent), ...snapshotRoutes(agent), ...keyringRoutes(agent), ...eventRoutes(agent), ...monitorRoutes(agent)]
   // Longest prefix first, so '/v1/session/info/' wins over a shorter prefix.
   return routes.sort((a, b) => b.path.length - a.path.length)
 }

@@ -182,3 +182,20 @@ describe('gossip core: force-leave', () => {
     for (const a of ['n0', 'n1']) assert.equal(p.stateOf(a, 'n2'), 'alive', a)
   })
 })
+
+describe('gossip core: user event identity', () => {
+  it('same Lamport time and name but different payloads are two events; a repeat is dropped', () => {
+    const p = new Pool(names(2))
+    p.joinAll()
+    const bytes = (s: string) => new TextEncoder().encode(s)
+    const core = p.core('n0')
+    core.ready()
+    core.receive({address: 'n1', port: PORT}, {from: 'n1', messages: [
+      {type: 'userEvent', ltime: 500, name: 'deploy', payload: bytes('aa')},
+      {type: 'userEvent', ltime: 500, name: 'deploy', payload: bytes('bb')},
+      {type: 'userEvent', ltime: 500, name: 'deploy', payload: bytes('aa')},
+    ]}, p.nowMs)
+    const got = core.ready().userEvents.map((e) => `${e.ltime}:${e.name}:${new TextDecoder().decode(e.payload)}`)
+    assert.deepEqual(got, ['500:deploy:aa', '500:deploy:bb'])
+  })
+})

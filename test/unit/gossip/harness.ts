@@ -4,7 +4,7 @@
 import {GossipCore} from '../../../src/lib/gossip/core.js'
 import {coordGossipConfig, type GossipConfig} from '../../../src/lib/gossip/config.js'
 import {SeededRng} from '../../../src/lib/raft/rng.js'
-import type {GossipMessage, MemberEvent, MemberState, Packet} from '../../../src/lib/gossip/types.js'
+import type {GossipMessage, MemberEvent, MemberState, Packet, QueryResult, ReceivedQuery} from '../../../src/lib/gossip/types.js'
 
 export const PORT = 8301
 
@@ -21,6 +21,9 @@ export class Pool {
   readonly down = new Set<string>()
   readonly events: Array<MemberEvent & {observer: string}> = []
   readonly sent: Sent[] = []
+  /** Queries delivered to members and the outcomes of members' own queries (core-query.ts). */
+  readonly queries: Array<ReceivedQuery & {observer: string}> = []
+  readonly queryResults: Array<QueryResult & {observer: string}> = []
   /** Return true to drop a datagram. */
   drop: (from: string, to: string, m: GossipMessage[]) => boolean = () => false
 
@@ -56,6 +59,8 @@ export class Pool {
         progress = true
         const ready = core.ready()
         for (const e of ready.events) this.events.push({...e, observer: name})
+        for (const q of ready.queries) this.queries.push({...q, observer: name})
+        for (const r of ready.queryResults) this.queryResults.push({...r, observer: name})
         for (const p of ready.packets) {
           const to = p.toName ?? p.to.address
           this.sent.push({from: name, to, packet: p.packet, atMs: this.nowMs})

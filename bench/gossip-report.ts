@@ -1,0 +1,60 @@
+// Renders the gossip section of BENCHMARKS.md (simulated detection with coord's defaults vs
+// memberlist's LAN timings, and kill -9 detection of real agents) between its own markers.
+import type {GossipPlan, RealRun, SimRow} from './gossip-suite.js'
+import {median} from './raft-suite.js'
+import {writeSection} from './report.js'
+import {coordGossipConfig, lanGossipConfig, type GossipConfig} from '../src/lib/gossip/config.js'
+
+export interface GossipReport {
+  date: string
+  machine: string
+  plan: GossipPlan
+  sims: SimRow[]
+  real: RealRun
+  seconds: number
+}
+
+const BEGIN = '<!-- bench:gossip:begin (written by `npm run bench`; edits inside are overwritten) -->'
+const END = '<!-- bench:gossip:end -->'
+
+const profileText: Record<string, string> = {coord: 'coord defaults', lan: 'memberlist LAN'}
+const s = (msValue: number | undefined): string => (msValue === undefined || Number.isNaN(msValue) ? '–' : (msValue / 1000).toFixed(2))
+const timing = (c: GossipConfig): string => `probe ${c.probeIntervalMs}/${c.probeTimeoutMs} ms, suspicion ×${c.suspicionMult} (max ×${c.suspicionMaxTimeoutMult}${c.suspicionFloorMs ? `, floor ${c.suspicionFloorMs} ms` : ''}), gossip ${c.gossipIntervalMs} ms × ${c.gossipNodes}, retransmit ×${c.retransmitMult}`
+
+export function renderGossipSection(r: GossipReport): string {
+  const lines = [
+    BEGIN,
+    '## Gossip: failure detection',
+    '',
+    `${r.date} · ${r.machine} · ${r.seconds.toFixed(0)} s`,
+    '',
+    "Simulated (seeded, test/sim/gossip-*.ts): in each run 5 % of the members crash at random times while one other member's CPU stalls for 1 s, on a network with random delay and 0–3 % loss. " +
+    'Detection = crash → declared failed by the last live member. A false positive = any live member (the stalled one included) declared failed by anyone.',
+    `coord defaults: ${timing(coordGossipConfig())}. memberlist LAN: ${timing(lanGossipConfig())}.`,
+    '',
+    '| members | profile | runs | crashes | detection p50 s | p99 s | max s | false positives | join convergence p50 / max s | bytes/member/s |',
+    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |',
+  ]
+  for (const row of r.sims) {
+    const f = row.figures
+    lines.push(`| ${row.members} | ${profileText[row.profile] ?? row.profile} | ${f.runs}${f.failures ? ` (${f.failures} failed)` : ''} | ${f.crashes} | ${s(f.detectP50Ms)} | ${s(f.detectP99Ms)} | ${s(f.detectMaxMs)} | ${f.falsePositives} | ${s(f.convergeP50Ms)} / ${s(f.convergeMaxMs)} | ${f.bytesPerMemberPerSec} |`)
+  }
+  const real = r.real
+  lines.push('', `Real processes: ${real.agents} coord agents (servers) on 127.B.C.1–${real.agents} with default ports, ${r.plan.realRounds} rounds of kill -9 of one agent, views polled every ${r.plan.pollMs} ms over /v1/agent/members.`, '')
+  if (real.error) lines.push(`Failed: ${real.error}`, '')
+  lines.push(
+    '| measure | rounds | median s | max s |',
+    '| --- | ---: | ---: | ---: |',
+    `| start → all alive everywhere | 1 | ${s(real.convergeMs)} | ${s(real.convergeMs)} |`,
+    `| kill -9 → failed in every other agent | ${real.detectMs.length} | ${s(median(real.detectMs))} | ${s(real.detectMs.length ? Math.max(...real.detectMs) : undefined)} |`,
+    `| restart (same flags and data dir) → alive everywhere | ${real.rejoinMs.length} | ${s(median(real.rejoinMs))} | ${s(real.rejoinMs.length ? Math.max(...real.rejoinMs) : undefined)} |`,
+    '',
+    `False positives among the real agents (a healthy agent reported failed by another): ${real.falsePositives}.`,
+    END,
+  )
+  return lines.join('\n')
+}
+
+export function writeGossipSection(path: string, section: string): void {
+  writeSection(path, BEGIN, END, section)
+}
