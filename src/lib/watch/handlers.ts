@@ -21,7 +21,7 @@ export interface ScriptHandlerOptions {
 
 export function scriptHandler(opts: ScriptHandlerOptions): (event: WatchEvent) => Promise<void> {
   return (event) => new Promise((resolve, reject) => {
-    const env: Record<string, string | undefined> = {...(opts.env ?? process.env), CONSUL_INDEX: String(event.index)}
+    const env: Record<string, string | undefined> = {...(opts.env ?? process.env), CONSUL_INDEX: event.indexText}
     const [command, ...rest] = opts.shell ? [env.SHELL || '/bin/sh', '-c', opts.args.join(' ')] : opts.args
     const capture = opts.output !== 'inherit'
     const child = spawn(command, rest, {env, stdio: ['pipe', capture ? 'pipe' : 'inherit', capture ? 'pipe' : 'inherit']})
@@ -57,7 +57,7 @@ export interface HttpHandlerConfig {
 
 export function httpHandler(config: HttpHandlerConfig): (event: WatchEvent) => Promise<void> {
   return async (event) => {
-    const headers = new Headers({'Content-Type': 'application/json', 'X-Consul-Index': String(event.index)})
+    const headers = new Headers({'Content-Type': 'application/json', 'X-Consul-Index': event.indexText})
     for (const [name, values] of Object.entries(config.header ?? {})) for (const value of values) headers.append(name, value)
     let response: Response
     try {

@@ -13,8 +13,10 @@ import {stringifyJson} from '../cli/render.js'
 import {type WatchPlan} from './plan.js'
 
 export interface WatchEvent {
-  /** The blocking index of the result (handlers get it as CONSUL_INDEX). */
+  /** The blocking index of the result. */
   index: number
+  /** The index exactly as the agent sent it (handlers get it as CONSUL_INDEX / X-Consul-Index). */
+  indexText: string
   value: unknown
   /** Compact JSON of `value` (bigint Flags exact). */
   json: string
@@ -49,7 +51,7 @@ export async function runWatch(client: ApiClient, plan: WatchPlan, handler: (eve
       continue
     }
     last = json
-    await handler({index: meta.lastIndex, value: selected, json})
+    await handler({index: meta.lastIndex, indexText: plan.indexText?.() ?? String(meta.lastIndex), value: selected, json})
     if (options.signal.aborted) return
   }
 }
