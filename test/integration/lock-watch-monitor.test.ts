@@ -169,6 +169,33 @@ describe('lock, watch and monitor against one agent', {timeout: 240_000}, () => 
     }
   })
 
+  it('event watch: each new event delivered once (the uint64 event index survives the round trip)', async () => {
+    const out = join(dir.path, 'event.log')
+    await http(agent.httpAddr, 'PUT', '/v1/event/fire/deploy', 'first')
+    const watch = spawn(process.execPath, [coordBin, 'watch', '-type=event', '-name=deploy', `printf '%s %s\\n' "$(cat)" "$CONSUL_INDEX" >> ${out}`], {
+      env: {...process.env, CONSUL_HTTP_ADDR: agent.httpAddr}, stdio: 'ignore',
+    })
+    try {
+      await until('the initial run', () => readLines(out).length >= 1)
+      await http(agent.httpAddr, 'PUT', '/v1/event/fire/deploy', 'second')
+      await until('the second event', () => readLines(out).length >= 2)
+      await http(agent.httpAddr, 'PUT', '/v1/event/fire/other', 'ignored')
+      await http(agent.httpAddr, 'PUT', '/v1/event/fire/deploy', 'third')
+      await until('the third event', () => readLines(out).length >= 3)
+      await sleep(1000)
+      const runs = readLines(out).map((line) => {
+        const space = line.lastIndexOf(' ')
+        return {events: JSON.parse(line.slice(0, space)) as Array<{Payload: string}>, index: line.slice(space + 1)}
+      })
+      const payloads = runs.map((r) => r.events.map((e) => Buffer.from(e.Payload, 'base64').toString()))
+      assert.deepEqual(payloads, [['first'], ['second'], ['third']])
+      for (const run of runs) assert.match(run.index, /^\d+$/)
+    } finally {
+      watch.kill('SIGINT')
+      await new Promise((resolve) => watch.once('exit', resolve))
+    }
+  })
+
   it('agent `watches` from the config run the handler on change', async () => {
     await until('the initial run', () => readLines(agentWatchFile).length >= 1 || existsSync(agentWatchFile))
     await put('cfg/k', 'configured')
