@@ -11,6 +11,7 @@ import {startServerRole} from '../server/server-role.js'
 import type {AgentContext, MemberInfo} from '../http/context.js'
 import {buildRoutes, startHttpServer, type HttpServerHandle} from '../http/server.js'
 import {memberTags, startLanGossip, toMemberInfo, type LanGossip} from './gossip.js'
+import {AgentWatches} from './watches.js'
 import {setupGossipKeyring, SERF_LAN_KEYRING, SERF_WAN_KEYRING} from './gossip-keyring.js'
 import {keyringOperation} from './keyring-ops.js'
 import {floodJoinWan, startWanGossip, wanSeeds, type WanGossip} from './gossip-wan.js'
@@ -30,6 +31,8 @@ export interface RunningAgent {
   stop(): Promise<void>
   /** Resolves once a graceful leave (PUT /v1/agent/leave) has stopped the agent. */
   left: Promise<void>
+  /** The configured `watches` (a reload restarts only the changed ones). */
+  watches: AgentWatches
   /** Resolves when the agent must exit with an error (retry_max exhausted); it is stopping by then. */
   fatal: Promise<Error>
   /** Adds a step to every successful reload (watches from config, ...). */
@@ -236,6 +239,10 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     throw error
   }
 
+  const watches = new AgentWatches(selfHttpAddress ?? httpAddresses[0], log)
+  watches.start(config.watches)
+  // A reload restarts only the watches whose definition changed.
+  reloadHooks.push(async (next) => { await watches.reload(next.watches) })
   log.info('Consul agent running!')
 
   let stopping: Promise<void> | undefined
@@ -246,6 +253,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   const stop = () => {
     stopping ??= (async () => {
       local.stop()
+      await watches.stop()
       await Promise.all([...dnsServers, ...servers].map((s) => s.close()))
       await wan?.close()
       await gossip?.close()
@@ -259,5 +267,5 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     log.error(error.message)
     stop().then(() => fatalResolve(error), () => fatalResolve(error))
   }
-  return {context, httpAddresses, stop, left, fatal, onReload: (hook) => { reloadHooks.push(hook) }}
+  return {context, httpAddresses, stop, left, fatal, watches, onReload: (hook) => { reloadHooks.push(hook) }}
 }

@@ -6,6 +6,7 @@ import {join} from 'node:path'
 import {hostname} from 'node:os'
 import {parseDuration} from '../duration.js'
 import {parseLogLevel, type LogLevel} from './logger.js'
+import {parseWatches, type WatchDefinition} from './watch-config.js'
 import {validateGossipKey} from '../gossip/keyring.js'
 import {gossipTimingKeys, readGossipTiming, type GossipTiming} from './gossip-timing.js'
 import {SCRIPTS_DISABLED, checkKind, definitionsFromConfig, type CheckDefinition, type ParsedService} from './definitions.js'
@@ -49,6 +50,8 @@ export interface AgentConfig {
    * exists (host, or host:port; port 8300 when omitted).
    */
   readonly retryJoin: readonly string[]
+  /** Consul's `watches` list, validated (agent/watch-config.ts); run by agent/watches.ts. */
+  readonly watches: readonly WatchDefinition[]
   /** Gossip encryption key (base64, 16/24/32 bytes) or ''; the keyring file in the data dir wins (gossip-keyring.ts). */
   readonly encrypt: string
   readonly encryptVerifyIncoming: boolean
@@ -92,7 +95,7 @@ const supportedKeys = new Set([
   'disable_remote_exec', 'session_ttl_min', 'limits', 'raft_snapshot_threshold', 'retry_join', 'start_join',
   'encrypt', 'encrypt_verify_incoming', 'encrypt_verify_outgoing', 'disable_keyring_file',
   'retry_interval', 'retry_max', 'retry_join_wan', 'start_join_wan', 'retry_interval_wan', 'retry_max_wan',
-  'rejoin_after_leave', 'gossip_lan', 'gossip_wan',
+  'rejoin_after_leave', 'gossip_lan', 'gossip_wan', 'watches',
   'service', 'services', 'check', 'checks', 'enable_local_script_checks',
   'domain', 'alt_domain', 'recursors', 'dns_config',
 ])
@@ -101,7 +104,7 @@ const acceptedConsulKeys = new Set([
   'connect', 'enable_debug', 'http_config', 'leave_on_terminate',
   'log_file', 'node_meta', 'performance', 'primary_datacenter', 'raft_protocol', 'raft_snapshot_interval',
   'raft_trailing_logs', 'reconnect_timeout', 'skip_leave_on_interrupt', 'telemetry', 'tls', 'translate_wan_addrs',
-  'watches', 'verify_incoming', 'verify_outgoing', 'ca_file', 'cert_file', 'key_file', 'disable_update_check',
+  'verify_incoming', 'verify_outgoing', 'ca_file', 'cert_file', 'key_file', 'disable_update_check',
   'segment', 'serf_lan', 'serf_wan', 'enable_syslog', 'syslog_facility', 'pid_file', 'disable_host_node_id',
 ])
 const supportedPorts = new Set(['http', 'dns', 'server', 'serf_lan', 'serf_wan'])
@@ -224,6 +227,7 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
     snapshotThreshold: read.positiveInt('raft_snapshot_threshold', 16384),
     configFiles: opts.configFiles ?? [],
     retryJoin: [...read.stringList('retry_join'), ...read.stringList('start_join')].map((address) => withDefaultPort(address, 8300)),
+    watches: parseWatches(raw.watches, problems),
     startJoin: read.stringList('start_join').map((address) => withDefaultPort(address, 8300)),
     // Consul waits 30s between attempts; coord 1s: a gossip join costs one TCP exchange per seed,
     // and agents started together (coord dev cluster, a fleet rebooting) then meet within a second.

@@ -50,3 +50,8 @@ export async function agentLeave(client: ApiClient): Promise<void> {
 export async function agentForceLeave(client: ApiClient, node: string, options: {prune?: boolean; wan?: boolean} = {}): Promise<void> {
   await client.call('PUT', `/v1/agent/force-leave/${node}`, {params: {prune: options.prune === true, wan: options.wan === true}})
 }
+
+/** GET /v1/agent/monitor: the agent's log lines as a stream, until `signal` aborts or the agent ends it. */
+export async function agentMonitor(client: ApiClient, options: {logLevel?: string; logJson?: boolean; signal?: AbortSignal} = {}): Promise<NodeJS.ReadableStream> {
+  return client.stream('/v1/agent/monitor', {params: {loglevel: options.logLevel || undefined, logjson: options.logJson === true}, signal: options.signal})
+}

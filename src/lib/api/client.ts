@@ -114,6 +114,27 @@ export class ApiClient {
     return {status: response.status, value: decodeJson(response), meta: response.meta}
   }
 
+  /** GET whose body is read as a stream (the log monitor); a non-200 answer throws ApiResponseError. */
+  async stream(path: string, options: CallOptions = {}): Promise<NodeJS.ReadableStream> {
+    const query = new URLSearchParams()
+    for (const [name, value] of Object.entries(options.params ?? {})) {
+      if (value === undefined || value === false) continue
+      query.set(name, value === true ? '' : String(value))
+    }
+    const headers: Record<string, string> = {}
+    const token = options.token ?? this.#token
+    if (token) headers['x-consul-token'] = token
+    if (this.#auth) headers.authorization = `Basic ${this.#auth}`
+    const qs = query.toString()
+    const response = await this.#transport.open({method: 'GET', path: `${encodePath(path)}${qs ? `?${qs}` : ''}`, headers, signal: options.signal})
+    if (response.status !== 200) {
+      const chunks: Buffer[] = []
+      for await (const chunk of response.body) chunks.push(chunk as Buffer)
+      throw new ApiResponseError(response.status, Buffer.concat(chunks).toString('utf8'))
+    }
+    return response.body
+  }
+
   async close(): Promise<void> {
     await this.#transport.close()
   }

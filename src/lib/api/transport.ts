@@ -78,6 +78,34 @@ export class Transport {
     })
   }
 
+  /** Like send, but hands back the response body as a stream (log monitor, long-lived reads). */
+  async open(request: WireRequest): Promise<{status: number; headers: Record<string, string>; body: http.IncomingMessage}> {
+    const send = await this.#requestFn()
+    const tls = this.#address.scheme === 'https'
+      ? {ca: this.#tls.ca, cert: this.#tls.cert, key: this.#tls.key, servername: this.#tls.serverName || undefined, rejectUnauthorized: this.#tls.verify !== false}
+      : {}
+    return new Promise((resolve, reject) => {
+      const req = send({
+        ...tls,
+        // Its own connection: a stream must not hold a keep-alive socket others wait for.
+        agent: false,
+        method: request.method,
+        path: request.path,
+        headers: request.headers,
+        signal: request.signal,
+        ...(this.#address.socketPath === undefined ? {host: this.#address.host, port: this.#address.port} : {socketPath: this.#address.socketPath}),
+      }, (res) => {
+        const out: Record<string, string> = {}
+        for (const [name, value] of Object.entries(res.headers)) {
+          if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value
+        }
+        resolve({status: res.statusCode ?? 0, headers: out, body: res})
+      })
+      req.on('error', (error) => reject(this.#connectionError(request, error)))
+      req.end()
+    })
+  }
+
   async close(): Promise<void> {
     this.#agent?.destroy()
   }

@@ -14,6 +14,7 @@ import {statusRoutes} from './status-endpoint.js'
 import {agentRoutes} from './agent-endpoint.js'
 import {operatorRoutes} from './operator-endpoint.js'
 import {snapshotRoutes} from './snapshot-endpoint.js'
+import {monitorRoutes} from './monitor-endpoint.js'
 import {keyringRoutes} from './keyring-endpoint.js'
 import {eventRoutes} from './event-endpoint.js'
 import {agentLocalRoutes} from './agent-local-endpoint.js'
@@ -46,6 +47,7 @@ export function buildRoutes(agent: AgentContext): Route[] {
     ...healthRoutes(agent),
     ...agentLocalRoutes(agent),
     ...agentHealthRoutes(agent),
+    ...monitorRoutes(agent),
   ]
   // Longest prefix first, so '/v1/session/info/' wins over a shorter prefix.
   return routes.sort((a, b) => b.path.length - a.path.length)

@@ -117,7 +117,11 @@ async function createSession(agent: AgentContext, ctx: RequestContext): Promise<
   const {result} = await agent.consensus.propose({type: 'session-create', now: agent.now(), session})
   if (result.type !== 'session-create') throw new Error(`unexpected apply result ${result.type}`)
   if (result.error || !result.id) throw badRequest(result.error ?? 'session was not created')
-  agent.sessionTimers.reset({id: result.id, ttl: session.ttl})
+  // The TTL timer lives on the leader (renewals go there): arm it there, not on this agent. A
+  // follower arming its own timer would destroy the session after TTL × 2 however often it is renewed.
+  if (session.ttl) {
+    await agent.renewSession(result.id).catch((error: Error) => agent.log.warn('could not arm the session TTL timer on the leader', {session: result.id, error: error.message}))
+  }
   sendJson(ctx.req, ctx.res, {ID: result.id}, ctx.query.pretty)
 }
 

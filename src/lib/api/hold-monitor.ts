@@ -1,0 +1,90 @@
+// Watches a held lock or semaphore slot and says when it is lost. Shared by Lock and Semaphore.
+//
+// Consul's monitorLock: a consistent blocking read of the lock's key(s); lost when the read shows
+// another (or no) holder, or when it fails (after `retries` retryable failures, `retryMs` apart).
+//
+// coord adds a confirmation deadline (`confirmWithinMs`): the holder only trusts the lock for that
+// long after the start of the last consistent read that showed it held. A consistent read passes
+// the leader's read barrier when it starts, so "held at start" is proven; the session can die at
+// any moment after, and then others wait out its lock-delay, which starts no earlier than that
+// start. So a holder that gives up `confirmWithinMs` after its last proof, and stops its work within
+// a grace period after that, is done before lock-delay ends as long as
+// confirmWithinMs + grace <= lock-delay (and clocks agree within the remaining margin). That covers
+// what Consul's monitor cannot see: its agent paused (SIGSTOP) or partitioned away while a blocking
+// read is parked on it. Reads then wait at most confirmWithinMs/3, so a healthy holder re-confirms
+// about three times per window.
+import {ApiConnectionError, ApiResponseError} from './errors.js'
+import {abortableSleep} from './session-renewer.js'
+
+export interface HoldCheck {
+  /** One consistent read (blocking when waitIndex > 0): does our session still hold it? */
+  (q: {waitIndex: number; waitMs: number; signal: AbortSignal}): Promise<{held: boolean; index: number}>
+}
+
+export interface MonitorOptions {
+  /** Retryable failures (5xx, connection) tolerated in a row. Default 0 (Consul's default). */
+  retries?: number
+  /** Pause between retries. Default 2000 ms (Consul's DefaultMonitorRetryTime). */
+  retryMs?: number
+  /** See the file comment; undefined = trust the lock until a read says otherwise (Consul). */
+  confirmWithinMs?: number
+  /** Blocking wait per read when no deadline applies. Default 5 minutes. */
+  waitMs?: number
+  /** Start of the request that acquired (the first proof of holding). Default: now. */
+  confirmedAt?: number
+  /** The index the acquisition saw, so the first read blocks. */
+  startIndex?: number
+  /** Abort to stop monitoring (release). */
+  signal: AbortSignal
+  now?: () => number
+}
+
+export type LossReason = 'taken' | 'unconfirmed' | 'error' | 'stopped'
+
+/** Resolves when the hold is lost (or monitoring is stopped) with the reason. */
+export async function monitorHold(check: HoldCheck, options: MonitorOptions): Promise<{reason: LossReason; error?: unknown}> {
+  const now = options.now ?? Date.now
+  const retries = options.retries ?? 0
+  const retryMs = options.retryMs ?? 2000
+  const deadline = options.confirmWithinMs
+  const waitMs = deadline === undefined ? (options.waitMs ?? 300_000) : Math.max(50, Math.floor(deadline / 3))
+  let confirmedAt = options.confirmedAt ?? now()
+  let index = options.startIndex ?? 0
+  let failures = 0
+  while (!options.signal.aborted) {
+    const started = now()
+    // The read may not outlive the confirmation window, nor a generous bound over the server's
+    // wait + jitter (wait/16) when no window applies.
+    const limitMs = deadline === undefined ? waitMs + waitMs / 16 + 5000 : confirmedAt + deadline - started
+    if (limitMs <= 0) return {reason: 'unconfirmed'}
+    const timeout = AbortSignal.timeout(Math.max(1, Math.ceil(limitMs)))
+    const signal = AbortSignal.any([options.signal, timeout])
+    try {
+      const result = await check({waitIndex: index, waitMs, signal})
+      if (!result.held) return {reason: 'taken'}
+      confirmedAt = started
+      failures = 0
+      index = result.index < index ? 0 : result.index
+    } catch (error) {
+      if (options.signal.aborted) break
+      if (timeout.aborted) {
+        if (deadline !== undefined) return {reason: 'unconfirmed', error}
+      } else if (!isRetryable(error)) {
+        return {reason: 'error', error}
+      }
+      failures += 1
+      if (failures > retries) return {reason: 'error', error}
+      const pause = deadline === undefined ? retryMs : Math.min(retryMs, confirmedAt + deadline - now())
+      if (pause <= 0) return {reason: 'unconfirmed', error}
+      await abortableSleep(pause, options.signal)
+      index = 0
+    }
+  }
+  return {reason: 'stopped'}
+}
+
+/** Consul's api.IsRetryableError: server errors (5xx) and failures to reach the agent. */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof ApiResponseError) return error.status >= 500
+  return error instanceof ApiConnectionError
+}

@@ -1,0 +1,113 @@
+// Watch plans: what one watch type reads, as Consul's watch package (api/watch/funcs.go) defines
+// them. A plan is parsed from Consul's parameter map (the `watches` config entry or the CLI flags)
+// and reads one blocking endpoint; the result is the API's JSON exactly, so handlers written for
+// Consul read the same stdin.
+import {type ApiClient, decodeJson, type QueryMeta} from '../api/client.js'
+
+export type WatchType = 'key' | 'keyprefix' | 'services' | 'nodes' | 'service' | 'checks' | 'event'
+export const WATCH_TYPES: readonly WatchType[] = ['key', 'keyprefix', 'services', 'nodes', 'service', 'checks', 'event']
+
+/** Consul's watch parameters (snake_case keys of a `watches` entry, or the CLI flags mapped to them). */
+export interface WatchParams {
+  type: WatchType
+  datacenter?: string
+  token?: string
+  stale?: boolean
+  key?: string
+  prefix?: string
+  service?: string
+  tag?: string[]
+  passingonly?: boolean
+  state?: string
+  name?: string
+}
+
+export class WatchParamError extends Error {
+  readonly code = 'WATCH_PARAMS'
+}
+
+export interface WatchPlan {
+  params: WatchParams
+  /** One (blocking) read; `value` is the API's JSON. */
+  fetch(client: ApiClient, q: {waitIndex: number; waitMs: number; signal?: AbortSignal}): Promise<{value: unknown; meta: QueryMeta}>
+  /** Event watches deliver only events newer than the last delivered one (Consul's event plan). */
+  select?(value: unknown): unknown
+  /** The blocking index as the agent sent it, when a number cannot hold it (event watches). */
+  indexText?(): string
+}
+
+const STATES = new Set(['any', 'passing', 'warning', 'critical'])
+
+/** Validates a parameter set with Consul's messages and builds its plan. */
+export function buildPlan(params: WatchParams): WatchPlan {
+  const base = {datacenter: params.datacenter || undefined, token: params.token || undefined, stale: params.stale === true}
+  const get = (path: string, extra: Record<string, string | boolean | undefined> = {}, accept404 = false) =>
+    async (client: ApiClient, q: {waitIndex: number; waitMs: number; signal?: AbortSignal}) => {
+      const response = await client.call('GET', path, {...base, ...q, params: extra, accept: accept404 ? [404] : []})
+      return {value: response.status === 404 ? null : decodeJson(response), meta: response.meta}
+    }
+  switch (params.type) {
+    case 'key': {
+      if (!params.key) throw new WatchParamError('Must specify a single key to watch')
+      const read = get(`/v1/kv/${params.key.replace(/^\/+/, '')}`, {}, true)
+      return {params, fetch: async (client, q) => {
+        const {value, meta} = await read(client, q)
+        return {value: Array.isArray(value) ? (value[0] ?? null) : null, meta}
+      }}
+    }
+    case 'keyprefix':
+      if (params.prefix === undefined) throw new WatchParamError('Must specify a single prefix to watch')
+      return {params, fetch: get(`/v1/kv/${params.prefix.replace(/^\/+/, '')}`, {recurse: true}, true)}
+    case 'services':
+      return {params, fetch: get('/v1/catalog/services')}
+    case 'nodes':
+      return {params, fetch: get('/v1/catalog/nodes')}
+    case 'service': {
+      if (!params.service) throw new WatchParamError('Must specify a single service to watch')
+      // One tag goes as ?tag= (Consul's API); several as a filter expression every one must match.
+      const tags = params.tag ?? []
+      const read = get(`/v1/health/service/${params.service}`, {
+        tag: tags.length === 1 ? tags[0] : undefined,
+        filter: tags.length > 1 ? tags.map((t) => `${JSON.stringify(t)} in Service.Tags`).join(' and ') : undefined,
+        passing: params.passingonly === true,
+      })
+      return {params, fetch: read}
+    }
+    case 'checks': {
+      if (params.service && params.state) throw new WatchParamError('Cannot specify service and state')
+      if (params.state && !STATES.has(params.state)) throw new WatchParamError(`Invalid state: ${params.state}`)
+      return {params, fetch: params.service ? get(`/v1/health/checks/${params.service}`) : get(`/v1/health/state/${params.state || 'any'}`)}
+    }
+    case 'event': {
+      // The event list's X-Consul-Index is a uint64 hash of the newest event ID, beyond a JS
+      // number's precision: keep it as text, send it back verbatim, and give the loop a small
+      // counter that moves whenever it changes.
+      let lastId: string | undefined
+      let rawIndex = ''
+      let sequence = 0
+      return {
+        params,
+        indexText: () => rawIndex,
+        fetch: async (client, q) => {
+          const response = await client.call('GET', '/v1/event/list', {
+            ...base, waitMs: q.waitIndex > 0 && rawIndex ? q.waitMs : undefined, signal: q.signal,
+            params: {name: params.name || undefined, index: q.waitIndex > 0 && rawIndex ? rawIndex : undefined},
+          })
+          const raw = response.headers['x-consul-index'] ?? ''
+          if (raw !== rawIndex) sequence += 1
+          rawIndex = raw
+          return {value: decodeJson(response), meta: {...response.meta, lastIndex: sequence}}
+        },
+        select: (value) => {
+          const events = Array.isArray(value) ? (value as Array<{ID?: string}>) : []
+          const seen = lastId === undefined ? -1 : events.findIndex((e) => e.ID === lastId)
+          const fresh = events.slice(seen + 1)
+          if (events.length > 0) lastId = events[events.length - 1].ID
+          return fresh
+        },
+      }
+    }
+    default:
+      throw new WatchParamError(`Unsupported watch type: ${(params as {type: string}).type}`)
+  }
+}
