@@ -35,6 +35,22 @@ async function waitViews(httpAddrs: string[], check: (view: Map<string, string>)
   throw new Error(`${what}: not within ${timeoutMs} ms (last views: ${last.join(' | ')})`)
 }
 
+type MemberSnapshotFile = {version: number; left: boolean; members: Array<{name: string}>}
+
+/** The member snapshot once it lists `count` members: it is written 500 ms after the last member event (debounced). */
+async function readSnapshot(path: string, count: number): Promise<MemberSnapshotFile> {
+  const deadline = Date.now() + 5000
+  for (;;) {
+    try {
+      const snapshot = JSON.parse(readFileSync(path, 'utf8')) as MemberSnapshotFile
+      if (snapshot.members.length >= count || Date.now() > deadline) return snapshot
+    } catch (error) {
+      if (Date.now() > deadline) throw error
+    }
+    await sleep(100)
+  }
+}
+
 const allAlive = (n: number) => (v: Map<string, string>) => v.size === n && [...v.values()].every((s) => s === 'alive')
 
 // The seeded simulation's p99 detection at 5 members with coord's defaults is under 3 s (lossy
@@ -67,7 +83,7 @@ describe('gossip operations: five agents on loopback', () => {
   })
 
   it('reports a kill -9 failed everywhere within the simulated bound, and a restart rejoins from the snapshot alone', async () => {
-    const snapshot = JSON.parse(readFileSync(join(join_(4), 'serf', 'local.snapshot'), 'utf8')) as {version: number; left: boolean; members: Array<{name: string}>}
+    const snapshot = await readSnapshot(join(join_(4), 'serf', 'local.snapshot'), 4)
     assert.equal(snapshot.version, 1)
     assert.equal(snapshot.left, false)
     assert.deepEqual(snapshot.members.map((m) => m.name), ['n1', 'n2', 'n3', 'n4'])

@@ -186,8 +186,39 @@ function sendError(agent: AgentContext, req: IncomingMessage, res: ServerRespons
     agent.log.error('request failed', {method: req.method, url: req.url, error: message})
   }
   // A body we refused to read would otherwise be parsed as the next request on this connection.
-  if (status === 413 || (bodyUnread && req.headers['content-length'] && req.headers['content-length'] !== '0')) res.setHeader('Connection', 'close')
+  if (status === 413 || (bodyUnread && req.headers['content-length'] && req.headers['content-length'] !== '0')) {
+    res.setHeader('Connection', 'close')
+    // Read (and drop) the rest first: a client still writing it would get EPIPE instead of our answer.
+    void drainBody(req).then(() => { if (!res.destroyed) sendText(req, res, status, message) })
+    return
+  }
   sendText(req, res, status, message)
+}
+
+/** How much of a refused body is read and dropped before the connection closes anyway. */
+const DRAIN_MAX_BYTES = 8 * 1024 * 1024
+const DRAIN_MAX_MS = 2000
+
+function drainBody(req: IncomingMessage): Promise<void> {
+  if (req.readableEnded || req.destroyed) return Promise.resolve()
+  return new Promise((resolve) => {
+    let seen = 0
+    const done = () => {
+      clearTimeout(timer)
+      req.off('data', onData)
+      resolve()
+    }
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length
+      if (seen > DRAIN_MAX_BYTES) done()
+    }
+    const timer = setTimeout(done, DRAIN_MAX_MS)
+    req.on('data', onData)
+    req.once('end', done)
+    req.once('error', done)
+    req.once('close', done)
+    req.resume()
+  })
 }
 
 export interface HttpServerHandle {
