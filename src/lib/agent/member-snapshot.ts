@@ -105,7 +105,8 @@ export class MemberSnapshotter {
   /** Write now; `left` records a graceful leave. */
   write(left: boolean): void {
     const members = this.#o.members()
-      .filter((m) => m.name !== this.#o.selfName && m.state === 'alive')
+      // A suspect member is still alive to serf (it may refute without any member event following).
+      .filter((m) => m.name !== this.#o.selfName && (m.state === 'alive' || m.state === 'suspect'))
       .map((m) => ({name: m.name, addr: m.address, port: m.port}))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     const snapshot: MemberSnapshot = {version: 1, left, members}

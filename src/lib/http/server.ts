@@ -238,7 +238,8 @@ export async function startHttpServer(agent: AgentContext, host: string, port: n
   server.maxHeadersCount = 200
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(port, host, () => {
+    // A deep accept queue: clients open thousands of blocking queries at once (the kernel caps it at somaxconn).
+    server.listen({port, host, backlog: 4096}, () => {
       server.off('error', reject)
       resolve()
     })
