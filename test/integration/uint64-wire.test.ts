@@ -8,8 +8,10 @@ import assert from 'node:assert/strict'
 import {ApiClient} from '../../src/lib/api/client.js'
 import {txn} from '../../src/lib/api/txn.js'
 import {kvGet} from '../../src/lib/api/kv.js'
+import {blockingQuery} from '../../src/lib/api/blocking.js'
+import {eventFire, type UserEventEntry} from '../../src/lib/api/event.js'
 import {startAgent, type TestAgent} from '../helpers/agent.js'
-import {http} from '../helpers/http.js'
+import {http, sleep} from '../helpers/http.js'
 
 const MAX = 18446744073709551615n
 const ABOVE_2_53 = 9007199254740993n // 2^53 + 1: the first integer a double rounds
@@ -68,5 +70,54 @@ describe('uint64 KV Flags through /v1/txn', () => {
     const still = await kvGet(client, 'big/max')
     assert.equal(still.pair?.value.toString(), 'm')
     assert.equal(still.pair?.flags, MAX)
+  })
+})
+
+describe('the event list\'s uint64 index through the API client', () => {
+  it('a blocking list parks until a new event (no spin) and carries the index exactly', async () => {
+    // The index is a hash of the newest event's ID: fire until it is one a double cannot hold
+    // (each try misses with odds 2^-11).
+    let index = 0n
+    for (let i = 0; i < 20 && index <= BigInt(Number.MAX_SAFE_INTEGER); i++) {
+      await eventFire(client, 'u64', 'seed')
+      index = BigInt(String((await http(agent.httpAddr, 'GET', '/v1/event/list?name=u64')).headers['x-consul-index']))
+    }
+    assert.ok(index > BigInt(Number.MAX_SAFE_INTEGER), `index ${index} is above 2^53`)
+
+    const controller = new AbortController()
+    let requests = 0
+    const sent: Array<number | bigint | undefined> = []
+    const iterator = blockingQuery(async (q) => {
+      requests += 1
+      sent.push(q.waitIndex)
+      return client.getJson('/v1/event/list', {...q, params: {name: 'u64'}})
+    }, {signal: controller.signal, waitMs: 60_000, maxRetries: 3, baseMs: 100})
+    try {
+      const first = await iterator.next()
+      assert.equal(first.done, false)
+      assert.equal(first.value!.meta.lastIndexExact, index, 'the first read has the agent\'s exact index')
+      const next = iterator.next()
+      const quietMs = 1500
+      await sleep(quietMs)
+      const parkedRequests = requests
+      console.log(`# event list: ${parkedRequests} requests in the first read plus ${quietMs} ms with no new event`)
+      assert.ok(parkedRequests <= 2, `${parkedRequests} requests: the blocking read parked (a rounded index would spin)`)
+      assert.equal(sent[1], index, 'the exact uint64 index went back to the agent')
+
+      const fired = await eventFire(client, 'u64', 'wake')
+      let timer: NodeJS.Timeout | undefined
+      const woke = await Promise.race([next, new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), 15_000) })])
+      clearTimeout(timer)
+      assert.notEqual(woke, 'timeout', 'the parked list woke on the new event')
+      const result = woke as IteratorResult<{value: unknown; meta: {lastIndexExact?: bigint}}>
+      const events = result.value!.value as UserEventEntry[]
+      assert.equal(events.at(-1)?.ID, fired.ID)
+      const now = BigInt(String((await http(agent.httpAddr, 'GET', '/v1/event/list?name=u64')).headers['x-consul-index']))
+      assert.equal(result.value!.meta.lastIndexExact, now)
+      assert.ok(requests <= parkedRequests + 2, `${requests} requests in all: at most one re-read after a wake-up`)
+    } finally {
+      controller.abort()
+      await iterator.return(undefined)
+    }
   })
 })
