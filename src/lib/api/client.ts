@@ -33,8 +33,8 @@ export interface QueryOptions {
   datacenter?: string
   stale?: boolean
   consistent?: boolean
-  /** Blocking query: wait for an index greater than this. */
-  waitIndex?: number
+  /** Blocking query: wait for an index other than this (a bigint carries a uint64 exactly). */
+  waitIndex?: number | bigint
   /** Blocking query: maximum wait in milliseconds. */
   waitMs?: number
   filter?: string
@@ -43,7 +43,10 @@ export interface QueryOptions {
 }
 
 export interface QueryMeta {
+  /** X-Consul-Index as a number: exact for Raft indexes, rounded above 2^53 (the event list's hash index). */
   lastIndex: number
+  /** X-Consul-Index exactly (a uint64). Set by the client; hand-built metas may leave it out (see exactIndex). */
+  lastIndexExact?: bigint
   knownLeader: boolean
   lastContactMs: number
 }
@@ -150,14 +153,22 @@ export function decodeJson(response: WireResponse): unknown {
   }
 }
 
-/** X-Consul-Index (0 read as 1, SPEC-http §1.4), X-Consul-KnownLeader, X-Consul-LastContact. */
+/** X-Consul-Index (exact, and as a number), X-Consul-KnownLeader, X-Consul-LastContact. */
 export function readMeta(headers: Record<string, string>): QueryMeta {
-  const index = Number(headers['x-consul-index'] ?? '0')
+  const text = headers['x-consul-index'] ?? ''
+  const exact = /^\d{1,20}$/.test(text) ? BigInt(text) : 0n
   return {
-    lastIndex: Number.isFinite(index) ? index : 0,
+    lastIndex: Number(exact),
+    lastIndexExact: exact,
     knownLeader: headers['x-consul-knownleader'] === 'true',
     lastContactMs: Number(headers['x-consul-lastcontact'] ?? '0') || 0,
   }
+}
+
+/** A result's index exactly: the client's lastIndexExact, else the number (which is then exact). */
+export function exactIndex(meta: QueryMeta): bigint {
+  if (meta.lastIndexExact !== undefined) return meta.lastIndexExact
+  return Number.isSafeInteger(meta.lastIndex) && meta.lastIndex > 0 ? BigInt(meta.lastIndex) : 0n
 }
 
 /** Percent-encodes each path segment the way Go's url.URL does, keeping `/`. */

@@ -3,7 +3,7 @@
 // so all its keys share one index.
 import type {AgentContext, RequestContext, Route} from './context.js'
 import {badRequest, tooLarge} from './errors.js'
-import {decodeBase64, field, isObject, parseJsonBody, stringField, uintField} from './decode.js'
+import {decodeBase64, field, isObject, parseJsonBodyExact, stringField, uint64Field} from './decode.js'
 import {renderKV} from './render.js'
 import {sendJson, setQueryMeta} from './respond.js'
 import {readMode} from './read.js'
@@ -18,7 +18,8 @@ export function txnRoutes(agent: AgentContext): Route[] {
 }
 
 function decodeOps(agent: AgentContext, body: Buffer): KVOp[] {
-  const parsed = parseJsonBody(body)
+  // Exact: Flags (and Index) are uint64 and may exceed 2^53.
+  const parsed = parseJsonBodyExact(body)
   if (!Array.isArray(parsed)) throw badRequest('Failed to parse body: a transaction is a JSON array of operations')
   if (parsed.length > agent.config.txnMaxOps) {
     throw tooLarge(`Transaction contains too many operations (${parsed.length} > ${agent.config.txnMaxOps})`)
@@ -39,13 +40,11 @@ function decodeOps(agent: AgentContext, body: Buffer): KVOp[] {
     if (value.length > agent.config.kvMaxValueSize) {
       throw tooLarge(`Value for key "${key}" is too large (${value.length} > ${agent.config.kvMaxValueSize} bytes)`)
     }
-    const flagsValue = field(kv, 'Flags')
-    if (flagsValue !== undefined && flagsValue !== null && (typeof flagsValue !== 'number' || !Number.isInteger(flagsValue) || flagsValue < 0)) {
-      throw badRequest(`Operation ${i}: Flags must be a non-negative integer`)
-    }
     return {
-      verb, key, value, flags: BigInt((flagsValue as number | undefined) ?? 0),
-      index: uintField(kv, 'Index'), session: stringField(kv, 'Session'),
+      verb, key, value, flags: uint64Field(kv, 'Flags', `Operation ${i}`),
+      // Raft indexes stay far below 2^53; a larger CAS index rounds to one no entry has, so it
+      // fails the comparison exactly as the exact value would.
+      index: Number(uint64Field(kv, 'Index', `Operation ${i}`)), session: stringField(kv, 'Session'),
     }
   })
 }

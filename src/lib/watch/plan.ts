@@ -29,11 +29,9 @@ export class WatchParamError extends Error {
 export interface WatchPlan {
   params: WatchParams
   /** One (blocking) read; `value` is the API's JSON. */
-  fetch(client: ApiClient, q: {waitIndex: number; waitMs: number; signal?: AbortSignal}): Promise<{value: unknown; meta: QueryMeta}>
+  fetch(client: ApiClient, q: {waitIndex: number | bigint; waitMs: number; signal?: AbortSignal}): Promise<{value: unknown; meta: QueryMeta}>
   /** Event watches deliver only events newer than the last delivered one (Consul's event plan). */
   select?(value: unknown): unknown
-  /** The blocking index as the agent sent it, when a number cannot hold it (event watches). */
-  indexText?(): string
 }
 
 const STATES = new Set(['any', 'passing', 'warning', 'critical'])
@@ -42,7 +40,7 @@ const STATES = new Set(['any', 'passing', 'warning', 'critical'])
 export function buildPlan(params: WatchParams): WatchPlan {
   const base = {datacenter: params.datacenter || undefined, token: params.token || undefined, stale: params.stale === true}
   const get = (path: string, extra: Record<string, string | boolean | undefined> = {}, accept404 = false) =>
-    async (client: ApiClient, q: {waitIndex: number; waitMs: number; signal?: AbortSignal}) => {
+    async (client: ApiClient, q: {waitIndex: number | bigint; waitMs: number; signal?: AbortSignal}) => {
       const response = await client.call('GET', path, {...base, ...q, params: extra, accept: accept404 ? [404] : []})
       return {value: response.status === 404 ? null : decodeJson(response), meta: response.meta}
     }
@@ -79,25 +77,11 @@ export function buildPlan(params: WatchParams): WatchPlan {
       return {params, fetch: params.service ? get(`/v1/health/checks/${params.service}`) : get(`/v1/health/state/${params.state || 'any'}`)}
     }
     case 'event': {
-      // The event list's X-Consul-Index is a uint64 hash of the newest event ID, beyond a JS
-      // number's precision: keep it as text, send it back verbatim, and give the loop a small
-      // counter that moves whenever it changes.
+      // The list's index is a uint64 hash of the newest event ID; the API client carries it exactly.
       let lastId: string | undefined
-      let rawIndex = ''
-      let sequence = 0
       return {
         params,
-        indexText: () => rawIndex,
-        fetch: async (client, q) => {
-          const response = await client.call('GET', '/v1/event/list', {
-            ...base, waitMs: q.waitIndex > 0 && rawIndex ? q.waitMs : undefined, signal: q.signal,
-            params: {name: params.name || undefined, index: q.waitIndex > 0 && rawIndex ? rawIndex : undefined},
-          })
-          const raw = response.headers['x-consul-index'] ?? ''
-          if (raw !== rawIndex) sequence += 1
-          rawIndex = raw
-          return {value: decodeJson(response), meta: {...response.meta, lastIndex: sequence}}
-        },
+        fetch: get('/v1/event/list', {name: params.name || undefined}),
         select: (value) => {
           const events = Array.isArray(value) ? (value as Array<{ID?: string}>) : []
           const seen = lastId === undefined ? -1 : events.findIndex((e) => e.ID === lastId)

@@ -7,13 +7,13 @@
 // handler returns sees the latest state: the final state of a burst is always delivered. Errors
 // back off (1 s doubling to 30 s) and the loop keeps going, so it survives agent restarts; it ends
 // only when `signal` aborts or the handler throws.
-import {type ApiClient} from '../api/client.js'
+import {type ApiClient, exactIndex} from '../api/client.js'
 import {blockingQuery} from '../api/blocking.js'
 import {stringifyJson} from '../cli/render.js'
 import {type WatchPlan} from './plan.js'
 
 export interface WatchEvent {
-  /** The blocking index of the result. */
+  /** The blocking index of the result (a number: rounded above 2^53, as the event list's can be). */
   index: number
   /** The index exactly as the agent sent it (handlers get it as CONSUL_INDEX / X-Consul-Index). */
   indexText: string
@@ -34,7 +34,7 @@ export interface RunWatchOptions {
 
 export async function runWatch(client: ApiClient, plan: WatchPlan, handler: (event: WatchEvent) => Promise<void>, options: RunWatchOptions): Promise<void> {
   let last: string | undefined
-  const fetch = async (q: {waitIndex?: number; waitMs?: number; signal?: AbortSignal}) => {
+  const fetch = async (q: {waitIndex?: number | bigint; waitMs?: number; signal?: AbortSignal}) => {
     try {
       return await plan.fetch(client, {waitIndex: q.waitIndex ?? 0, waitMs: q.waitMs ?? 0, signal: q.signal})
     } catch (error) {
@@ -51,7 +51,7 @@ export async function runWatch(client: ApiClient, plan: WatchPlan, handler: (eve
       continue
     }
     last = json
-    await handler({index: meta.lastIndex, indexText: plan.indexText?.() ?? String(meta.lastIndex), value: selected, json})
+    await handler({index: meta.lastIndex, indexText: String(exactIndex(meta)), value: selected, json})
     if (options.signal.aborted) return
   }
 }

@@ -57,11 +57,11 @@ describe('blocking query iterator', () => {
 
   it('yields on change, passes the index, resets on a backwards index, treats 0 as 1, backs off on errors', async () => {
     const answers: Array<number | Error> = [5, 5, 7, new Error('down'), new Error('down'), 3, 0]
-    const seen: Array<number | undefined> = []
+    const seen: Array<number | bigint | undefined> = []
     const sleeps: number[] = []
     const controller = new AbortController()
     const yielded: number[] = []
-    const fetch = async (q: {waitIndex?: number}) => {
+    const fetch = async (q: {waitIndex?: number | bigint}) => {
       seen.push(q.waitIndex)
       const next = answers.shift()
       if (next === undefined) {
@@ -77,6 +77,25 @@ describe('blocking query iterator', () => {
     assert.deepEqual(yielded, [5, 7, 3, 0])
     assert.deepEqual(seen, [0, 5, 5, 7, 7, 7, 0, 1])
     assert.deepEqual(sleeps, [10, 15])
+  })
+
+  it('carries a uint64 index above 2^53 exactly, and a reset re-read of the same index does not yield twice', async () => {
+    const big = (n: bigint) => ({lastIndex: Number(n), lastIndexExact: n, knownLeader: true, lastContactMs: 0})
+    const high = 18446744073709551557n
+    const low = 9007199254740993n // 2^53 + 1
+    const answers = [high, high, low, low, low + 1n]
+    const seen: Array<number | bigint | undefined> = []
+    const yielded: bigint[] = []
+    const controller = new AbortController()
+    const fetch = async (q: {waitIndex?: number | bigint}) => {
+      seen.push(q.waitIndex)
+      const next = answers.shift()
+      if (answers.length === 0) controller.abort()
+      return {value: next, meta: big(next ?? 1n)}
+    }
+    for await (const {value} of blockingQuery(fetch, {signal: controller.signal})) yielded.push(value!)
+    assert.deepEqual(seen, [0, high, high, 0, low], 'the exact index goes back; a backwards one resets to 0 once')
+    assert.deepEqual(yielded, [high, low, low + 1n], 'the re-read after the reset returned the index already yielded')
   })
 
   it('gives up after maxRetries consecutive failures', async () => {
