@@ -65,6 +65,11 @@ describe('watch types against one agent', {timeout: 240_000}, () => {
     assert.equal(res.status, 200, `${method} ${path}: ${res.status} ${res.text}`)
   }
 
+  /** The X-Consul-Index a read of `path` answers with. */
+  async function indexOf(path: string): Promise<number> {
+    return Number((await http(agent.httpAddr, 'GET', path)).headers['x-consul-index'])
+  }
+
   /** No further handler run for a while, although the agent did work meanwhile. */
   async function assertQuiet(file: string, runs: number, what: string): Promise<void> {
     await sleep(1500)
@@ -95,7 +100,15 @@ describe('watch types against one agent', {timeout: 240_000}, () => {
       const burstRuns = readRuns(watch.file).length - 2
       console.log(`services watch: 20 registrations → ${burstRuns} handler runs, final state after ${Date.now() - started} ms`)
       assert.ok(burstRuns >= 1 && burstRuns <= 20)
+      // Real wake-ups with an unchanged answer: a second web instance with the same tags, then the
+      // first one leaves (the index moves both times, the service list does not).
+      const runsBefore = readRuns(watch.file).length
+      const indexBefore = await indexOf('/v1/catalog/services')
+      await ok('PUT', '/v1/catalog/register', {Node: 'ext-2', Address: '10.1.0.2', Service: {ID: 'web-2', Service: 'web', Tags: ['blue', 'v1']}})
       await ok('PUT', '/v1/catalog/deregister', {Node: 'ext-1', ServiceID: 'web-1'})
+      assert.ok(await indexOf('/v1/catalog/services') > indexBefore, 'the services index did not move')
+      await assertQuiet(watch.file, runsBefore, 'wake-ups with an unchanged service list')
+      await ok('PUT', '/v1/catalog/deregister', {Node: 'ext-2', ServiceID: 'web-2'})
       await until('web gone', () => readRuns<Record<string, string[]>>(watch.file).at(-1)!.web === undefined)
       const runs = readRuns<Record<string, string[]>>(watch.file)
       for (let i = 1; i < runs.length; i++) assert.notDeepEqual(runs[i], runs[i - 1], 'the handler ran twice for one state')
@@ -136,25 +149,28 @@ describe('watch types against one agent', {timeout: 240_000}, () => {
     const all = startWatch('service-all', ['-type=service', '-service=api'])
     const passing = startWatch('service-passing', ['-type=service', '-service=api', '-passingonly=true'])
     const tagged = startWatch('service-tag', ['-type=service', '-service=api', '-tag=v2'])
+    // Several tags: an instance must carry them all (api-1 has canary but not v2).
+    const twoTags = startWatch('service-tags', ['-type=service', '-service=api', '-tag=canary', '-tag=v2'])
     const ids = (entries: HealthEntry[]) => entries.map((e) => e.Service.ID).sort().join(',')
     try {
-      for (const w of [all, passing, tagged]) assert.deepEqual(await until('the initial run', () => readRuns<HealthEntry[]>(w.file)[0]), [])
+      for (const w of [all, passing, tagged, twoTags]) assert.deepEqual(await until('the initial run', () => readRuns<HealthEntry[]>(w.file)[0]), [])
       // A TTL check starts critical.
-      await ok('PUT', '/v1/agent/service/register', {ID: 'api-1', Name: 'api', Tags: ['v1'], Port: 8001, Check: {TTL: '60s'}})
+      await ok('PUT', '/v1/agent/service/register', {ID: 'api-1', Name: 'api', Tags: ['v1', 'canary'], Port: 8001, Check: {TTL: '60s'}})
       await until('api-1 in the catalog', () => readRuns(all.file).length >= 2)
       const [entry] = readRuns<HealthEntry[]>(all.file)[1]
       assert.equal(entry.Node.Node, 'test-node')
       assert.equal(entry.Node.Address, '127.0.0.1')
-      assert.deepEqual({ID: entry.Service.ID, Service: entry.Service.Service, Tags: entry.Service.Tags, Port: entry.Service.Port}, {ID: 'api-1', Service: 'api', Tags: ['v1'], Port: 8001})
+      assert.deepEqual({ID: entry.Service.ID, Service: entry.Service.Service, Tags: entry.Service.Tags, Port: entry.Service.Port}, {ID: 'api-1', Service: 'api', Tags: ['v1', 'canary'], Port: 8001})
       assert.deepEqual(entry.Checks.map((c) => [c.CheckID, c.Status]), [['serfHealth', 'passing'], ['service:api-1', 'critical']])
       await ok('PUT', '/v1/agent/check/pass/service:api-1')
       await until('api-1 passing', () => ids(readRuns<HealthEntry[]>(passing.file).at(-1)!) === 'api-1')
       await until('api-1 passing (all)', () => readRuns<HealthEntry[]>(all.file).at(-1)![0]?.Checks[1]?.Status === 'passing')
-      await ok('PUT', '/v1/agent/service/register', {ID: 'api-2', Name: 'api', Tags: ['v2'], Port: 8002, Check: {TTL: '60s', Status: 'passing'}})
+      await ok('PUT', '/v1/agent/service/register', {ID: 'api-2', Name: 'api', Tags: ['v2', 'canary'], Port: 8002, Check: {TTL: '60s', Status: 'passing'}})
       await until('api-2 (tag v2)', () => ids(readRuns<HealthEntry[]>(tagged.file).at(-1)!) === 'api-2')
+      await until('api-2 (tags canary and v2)', () => ids(readRuns<HealthEntry[]>(twoTags.file).at(-1)!) === 'api-2')
       await until('both passing', () => ids(readRuns<HealthEntry[]>(passing.file).at(-1)!) === 'api-1,api-2')
       // The same TTL status again is not a change; nor is another service's change.
-      const counts = () => [all, passing, tagged].map((w) => readRuns(w.file).length)
+      const counts = () => [all, passing, tagged, twoTags].map((w) => readRuns(w.file).length)
       await until('all settled', () => ids(readRuns<HealthEntry[]>(all.file).at(-1)!) === 'api-1,api-2')
       const settled = counts()
       await ok('PUT', '/v1/agent/check/pass/service:api-1')
@@ -167,18 +183,30 @@ describe('watch types against one agent', {timeout: 240_000}, () => {
       await until('api-1 critical', () => readRuns<HealthEntry[]>(all.file).at(-1)!.find((e) => e.Service.ID === 'api-1')?.Checks.find((c) => c.CheckID === 'service:api-1')?.Status === 'critical')
       await sleep(1000)
       assert.equal(readRuns(tagged.file).length, settled[2], 'the v2 watch ran for a v1 instance change')
+      assert.equal(readRuns(twoTags.file).length, settled[3], 'the canary+v2 watch ran for a v1 instance change')
+      // api-1 goes from critical to warning: a real change for the plain watch, none while hidden.
+      // (A new output alone would not do: like Consul, it reaches the catalog only with the next
+      // full sync, check_update_interval.)
+      const hidden = readRuns(passing.file).length
+      const plain = readRuns(all.file).length
+      await ok('PUT', '/v1/agent/check/warn/service:api-1?note=degraded')
+      await until('api-1 warning', () => JSON.stringify(readRuns(all.file).at(-1)).includes('"Status":"warning"'))
+      await sleep(1000)
+      assert.equal(readRuns(all.file).length, plain + 1)
+      assert.equal(readRuns(passing.file).length, hidden, 'the -passingonly watch ran for a hidden instance')
       const last = readRuns<HealthEntry[]>(all.file).at(-1)!.find((e) => e.Service.ID === 'api-1')!
-      assert.match(JSON.stringify(last.Checks), /"Output":"down"/)
+      assert.match(JSON.stringify(last.Checks), /"Output":"degraded"/)
       await ok('PUT', '/v1/agent/service/deregister/api-2')
       await until('api-2 gone', () => ids(readRuns<HealthEntry[]>(tagged.file).at(-1)!) === '')
+      await until('canary+v2 empty', () => ids(readRuns<HealthEntry[]>(twoTags.file).at(-1)!) === '')
       await until('passing empty', () => ids(readRuns<HealthEntry[]>(passing.file).at(-1)!) === '')
-      for (const w of [all, passing, tagged]) {
+      for (const w of [all, passing, tagged, twoTags]) {
         const runs = readRuns(w.file)
         for (let i = 1; i < runs.length; i++) assert.notDeepEqual(runs[i], runs[i - 1], `${w.file}: the handler ran twice for one state`)
       }
-      console.log(`service watches: runs all=${readRuns(all.file).length} passingonly=${readRuns(passing.file).length} tag=${readRuns(tagged.file).length}`)
+      console.log(`service watches: runs all=${readRuns(all.file).length} passingonly=${readRuns(passing.file).length} tag=${readRuns(tagged.file).length} two tags=${readRuns(twoTags.file).length}`)
     } finally {
-      for (const w of [all, passing, tagged]) assert.equal(await w.stop(), 0)
+      for (const w of [all, passing, tagged, twoTags]) assert.equal(await w.stop(), 0)
     }
   })
 
@@ -191,22 +219,25 @@ describe('watch types against one agent', {timeout: 240_000}, () => {
     try {
       await until('db checks', () => idsOf(readRuns<Check[]>(db.file).at(-1) ?? []) === 'service:db-1,service:db-2')
       const first = await until('the initial run', () => readRuns<Check[]>(critical.file)[0])
-      // api-1 failed above and other-1 never passed.
-      assert.equal(idsOf(first), 'service:api-1,service:other-1')
-      for (const c of first) assert.equal(c.Status, 'critical')
-      const api1 = first.find((c) => c.CheckID === 'service:api-1')!
-      assert.deepEqual({Node: api1.Node, ServiceID: api1.ServiceID, ServiceName: api1.ServiceName}, {Node: 'test-node', ServiceID: 'api-1', ServiceName: 'api'})
+      // other-1 never passed; api-1 was left warning above.
+      assert.equal(idsOf(first), 'service:other-1')
       await ok('PUT', '/v1/agent/check/fail/service:db-1')
-      await until('db-1 critical', () => idsOf(readRuns<Check[]>(critical.file).at(-1)!) === 'service:api-1,service:db-1,service:other-1')
+      await until('db-1 critical', () => idsOf(readRuns<Check[]>(critical.file).at(-1)!) === 'service:db-1,service:other-1')
       await until('db-1 critical (db)', () => readRuns<Check[]>(db.file).at(-1)!.find((c) => c.CheckID === 'service:db-1')?.Status === 'critical')
+      await ok('PUT', '/v1/agent/check/fail/service:api-1')
+      const withApi = await until('api-1 critical', () => readRuns<Check[]>(critical.file).find((run) => idsOf(run) === 'service:api-1,service:db-1,service:other-1'))
+      const api1 = withApi.find((c) => c.CheckID === 'service:api-1')!
+      assert.deepEqual({Node: api1.Node, ServiceID: api1.ServiceID, ServiceName: api1.ServiceName, Status: api1.Status}, {Node: 'test-node', ServiceID: 'api-1', ServiceName: 'api', Status: 'critical'})
       await ok('PUT', '/v1/agent/check/pass/service:api-1')
-      await until('api-1 recovered', () => idsOf(readRuns<Check[]>(critical.file).at(-1)!) === 'service:db-1,service:other-1')
-      // A passing check passing again, and db-2 (passing) re-passed: nothing critical changed.
+      await until('api-1 recovered', () => readRuns<Check[]>(critical.file).length === 4 && idsOf(readRuns<Check[]>(critical.file)[3]) === 'service:db-1,service:other-1')
+      // db-2 turns warning: the checks index moves and db's list changes, the critical list does not.
       const counts = [readRuns(critical.file).length, readRuns(db.file).length]
-      await ok('PUT', '/v1/agent/check/pass/service:db-2')
-      await ok('PUT', '/v1/agent/check/pass/service:api-1')
+      const indexBefore = await indexOf('/v1/health/state/critical')
+      await ok('PUT', '/v1/agent/check/warn/service:db-2')
+      await until('db-2 warning', () => readRuns<Check[]>(db.file).at(-1)!.find((c) => c.CheckID === 'service:db-2')?.Status === 'warning')
+      assert.ok(await indexOf('/v1/health/state/critical') > indexBefore, 'the checks index did not move')
       await sleep(1500)
-      assert.deepEqual([readRuns(critical.file).length, readRuns(db.file).length], counts, 'a handler ran for an unchanged wake-up')
+      assert.deepEqual([readRuns(critical.file).length, readRuns(db.file).length], [counts[0], counts[1] + 1], 'a handler ran for an unchanged wake-up (or twice for one change)')
       for (const run of readRuns<Check[]>(critical.file)) for (const c of run) assert.equal(c.Status, 'critical')
       console.log(`checks watches: runs critical=${counts[0]} service=db ${counts[1]}`)
     } finally {
