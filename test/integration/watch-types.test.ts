@@ -238,8 +238,23 @@ describe('watch types against one agent', {timeout: 240_000}, () => {
       assert.ok(await indexOf('/v1/health/state/critical') > indexBefore, 'the checks index did not move')
       await sleep(1500)
       assert.deepEqual([readRuns(critical.file).length, readRuns(db.file).length], [counts[0], counts[1] + 1], 'a handler ran for an unchanged wake-up (or twice for one change)')
+      // A burst of 20 flips of db-1 ending passing: coalesced, and both watches end on the final state.
+      const before = [readRuns(critical.file).length, readRuns(db.file).length]
+      const started = Date.now()
+      for (let i = 0; i < 20; i++) await ok('PUT', `/v1/agent/check/${i % 2 === 0 ? 'pass' : 'fail'}/service:db-1`)
+      await ok('PUT', '/v1/agent/check/pass/service:db-1')
+      await until('the final critical list', () => idsOf(readRuns<Check[]>(critical.file).at(-1)!) === 'service:other-1')
+      await until('db-1 finally passing', () => readRuns<Check[]>(db.file).at(-1)!.find((c) => c.CheckID === 'service:db-1')?.Status === 'passing')
+      await sleep(1000)
+      const burst = [readRuns(critical.file).length - before[0], readRuns(db.file).length - before[1]]
+      console.log(`checks watches: 21 TTL updates → ${burst[0]} runs (state=critical), ${burst[1]} runs (service=db), final state after ${Date.now() - started - 1000} ms`)
+      assert.ok(burst.every((n) => n >= 1 && n <= 21))
+      assert.equal(idsOf(readRuns<Check[]>(critical.file).at(-1)!), 'service:other-1')
       for (const run of readRuns<Check[]>(critical.file)) for (const c of run) assert.equal(c.Status, 'critical')
-      console.log(`checks watches: runs critical=${counts[0]} service=db ${counts[1]}`)
+      for (const w of [critical, db]) {
+        const runs = readRuns(w.file)
+        for (let i = 1; i < runs.length; i++) assert.notDeepEqual(runs[i], runs[i - 1], `${w.file}: the handler ran twice for one state`)
+      }
     } finally {
       for (const w of [critical, db]) assert.equal(await w.stop(), 0)
     }
