@@ -2,7 +2,7 @@
 // them. A plan is parsed from Consul's parameter map (the `watches` config entry or the CLI flags)
 // and reads one blocking endpoint; the result is the API's JSON exactly, so handlers written for
 // Consul read the same stdin.
-import {type ApiClient, decodeJson, type QueryMeta} from '../api/client.js'
+import {type ApiClient, decodeJson, type QueryMeta, type QueryParams} from '../api/client.js'
 
 export type WatchType = 'key' | 'keyprefix' | 'services' | 'nodes' | 'service' | 'checks' | 'event'
 export const WATCH_TYPES: readonly WatchType[] = ['key', 'keyprefix', 'services', 'nodes', 'service', 'checks', 'event']
@@ -39,7 +39,7 @@ const STATES = new Set(['any', 'passing', 'warning', 'critical'])
 /** Validates a parameter set with Consul's messages and builds its plan. */
 export function buildPlan(params: WatchParams): WatchPlan {
   const base = {datacenter: params.datacenter || undefined, token: params.token || undefined, stale: params.stale === true}
-  const get = (path: string, extra: Record<string, string | boolean | undefined> = {}, accept404 = false) =>
+  const get = (path: string, extra: QueryParams = {}, accept404 = false) =>
     async (client: ApiClient, q: {waitIndex: number | bigint; waitMs: number; signal?: AbortSignal}) => {
       const response = await client.call('GET', path, {...base, ...q, params: extra, accept: accept404 ? [404] : []})
       return {value: response.status === 404 ? null : decodeJson(response), meta: response.meta}
@@ -62,13 +62,10 @@ export function buildPlan(params: WatchParams): WatchPlan {
       return {params, fetch: get('/v1/catalog/nodes')}
     case 'service': {
       if (!params.service) throw new WatchParamError('Must specify a single service to watch')
-      // One tag goes as ?tag= (Consul's API); several as a filter expression every one must match.
+      // Every tag goes as its own ?tag= (an instance must carry them all), as Consul's
+      // ServiceMultipleTags sends them.
       const tags = params.tag ?? []
-      const read = get(`/v1/health/service/${params.service}`, {
-        tag: tags.length === 1 ? tags[0] : undefined,
-        filter: tags.length > 1 ? tags.map((t) => `${JSON.stringify(t)} in Service.Tags`).join(' and ') : undefined,
-        passing: params.passingonly === true,
-      })
+      const read = get(`/v1/health/service/${params.service}`, {tag: tags.length > 0 ? tags : undefined, passing: params.passingonly === true})
       return {params, fetch: read}
     }
     case 'checks': {
