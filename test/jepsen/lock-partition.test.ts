@@ -16,7 +16,7 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {coordBin, tempDir} from '../helpers/agent.js'
 import {sleep} from '../helpers/http.js'
-import {LockLog, waitDead} from '../helpers/lock-log.js'
+import {LockLog, waitDead, type LockLine} from '../helpers/lock-log.js'
 import {createNetwork, reexecInOwnNetns} from './netns.js'
 import {JepsenCluster} from './servers.js'
 
@@ -75,12 +75,35 @@ describe('jepsen: coord lock while the holder\'s server is partitioned away', {t
     .map(([id, c]) => `#${id} server-${c.agent + 1} exit ${c.proc.exitCode ?? c.proc.signalCode ?? 'running'}: ${c.output.trim().split('\n').slice(-3).join(' | ')}`).join('\n')
   const describeAll = (): string => `${describeContenders()}\n${cluster!.servers.map((_, i) => cluster!.logs(i, 1_500)).join('\n')}`
 
-  for (const round of [1, 2]) {
-    it(`round ${round}: the holder's job stops, a standby on the majority side takes over, never two holders`, {skip, timeout: 60_000}, async () => {
+  /** Moves Raft leadership to server `to` (operator transfer-leader, asked of `to` itself). */
+  async function transferLeader(to: number): Promise<void> {
+    const base = `http://${cluster!.servers[to].httpAddr}`
+    const conf = await (await fetch(`${base}/v1/operator/raft/configuration`, {signal: AbortSignal.timeout(5_000)})).json() as {Servers: Array<{ID: string; Address: string}>}
+    const id = conf.Servers.find((s) => s.Address.startsWith(`${network.addresses[to]}:`))?.ID
+    assert.ok(id, `server-${to + 1} not in the Raft configuration`)
+    const res = await fetch(`${base}/v1/operator/raft/transfer-leader?id=${encodeURIComponent(id)}`, {method: 'POST', signal: AbortSignal.timeout(10_000)})
+    assert.equal(res.status, 200, await res.text())
+  }
+
+  /**
+   * The steady holder, with its server made the Raft leader (or made a follower): a partitioned
+   * leader and a partitioned follower lose the lock by different paths (a leader's read barrier
+   * fails and the majority elects; a follower's forwarded reads fail). Bounded: 3 moves.
+   */
+  async function holderOn(want: 'leader' | 'follower'): Promise<{holder: LockLine; cut: number; role: string; moves: number}> {
+    for (let attempt = 0; ; attempt++) {
       const holder = await log.current(describeAll)
       const cut = contenders.get(holder.contender)!.agent
       const leader = await cluster!.leaderIndex()
       const role = leader === cut ? 'leader' : 'follower'
+      if (role === want || attempt === 3 || leader === undefined) return {holder, cut, role, moves: attempt}
+      await transferLeader(want === 'leader' ? cut : (cut + 1) % 3)
+    }
+  }
+
+  for (const [round, want] of [[1, 'follower'], [2, 'leader']] as const) {
+    it(`round ${round}, holder's server a ${want}: its job stops, a standby on the majority side takes over, never two holders`, {skip, timeout: 60_000}, async () => {
+      const {holder, cut, role, moves} = await holderOn(want)
       const cutAt = Date.now()
       network.isolate(cut)
       let healed = false
@@ -91,7 +114,7 @@ describe('jepsen: coord lock while the holder\'s server is partitioned away', {t
         const next = await log.holderAfter(holder.token, takeoverBoundMs, describeAll)
         const takeoverMs = next.at - cutAt
         const nextAgent = contenders.get(next.line.contender)!.agent
-        console.log(`# jepsen lock round ${round}: server-${cut + 1} (${role}) partitioned: old job stopped in ${stoppedMs} ms, standby #${next.line.contender} on server-${nextAgent + 1} running after ${takeoverMs} ms (session TTL ${sessionTtl} ×2, lock-delay ${lockDelayMs} ms)`)
+        console.log(`# jepsen lock round ${round}: server-${cut + 1} (${role}, leadership moved ${moves}×) partitioned: old job stopped in ${stoppedMs} ms, standby #${next.line.contender} on server-${nextAgent + 1} running after ${takeoverMs} ms (session TTL ${sessionTtl} ×2, lock-delay ${lockDelayMs} ms)`)
         // The design bound: confirmation window + kill grace = lock-delay, plus slack for a busy box.
         assert.ok(stoppedMs < lockDelayMs + 1_000, `old job ran ${stoppedMs} ms after its server was cut off`)
         assert.notEqual(nextAgent, cut, 'a contender behind the partition acquired the lock')
