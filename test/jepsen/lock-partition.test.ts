@@ -97,8 +97,25 @@ describe('jepsen: coord lock while the holder\'s server is partitioned away', {t
       const leader = await cluster!.leaderIndex()
       const role = leader === cut ? 'leader' : 'follower'
       if (role === want || attempt === 3 || leader === undefined) return {holder, cut, role, moves: attempt}
+      const movedAt = Date.now()
       await transferLeader(want === 'leader' ? cut : (cut + 1) % 3)
+      // A leadership move is not a fault, but the holder must re-confirm through the new leader
+      // within its window; say when it could not (a liveness cost, never a safety one).
+      const after = await log.current(describeAll)
+      if (after.token !== holder.token) {
+        const old = contenders.get(holder.contender)!
+        console.log(`# jepsen lock: leadership moved to server-${(want === 'leader' ? cut : (cut + 1) % 3) + 1}: holder #${holder.contender} lost the lock, #${after.contender} holds after ${Date.now() - movedAt} ms; old holder said: ${old.output.trim().split('\n').slice(-2).join(' | ')}`)
+        await replaceIfEnded(holder.contender)
+      }
     }
+  }
+
+  /** Keeps five contenders: one whose `coord lock` ended (its hold was lost) is replaced on its server. */
+  async function replaceIfEnded(id: number): Promise<void> {
+    const entry = contenders.get(id)!
+    const deadline = Date.now() + 5_000
+    while (entry.proc.exitCode === null && entry.proc.signalCode === null && Date.now() < deadline) await sleep(50)
+    if (entry.proc.exitCode !== null || entry.proc.signalCode !== null) startContender(entry.agent)
   }
 
   for (const [round, want] of [[1, 'follower'], [2, 'leader']] as const) {
@@ -130,8 +147,7 @@ describe('jepsen: coord lock while the holder\'s server is partitioned away', {t
         log.assertExclusive()
         // Someone holds it again and writes steadily on a whole cluster.
         await log.current(describeAll)
-        // Keep five contenders: the old holder's `coord lock` ends once its hold is lost.
-        if (old.proc.exitCode !== null || old.proc.signalCode !== null) startContender(cut)
+        await replaceIfEnded(holder.contender)
       } finally {
         if (!healed) network.heal()
       }
