@@ -4,40 +4,27 @@
 // refusal is logged). Mutual exclusion shows in the file: tokens never go down, each token's lines
 // form one block, and no write was refused (an overlap would interleave or be refused).
 // Faults: the holder's `coord lock` process kill -9'd, its session destroyed, a graceful stop, its
-// agent SIGSTOPped, its agent kill -9'd. Takeover times are printed (`takeover ...`) for the notes.
+// agent SIGSTOPped, its agent kill -9'd (a partition of the holder's server: test/jepsen/lock-partition).
+// The job and the file checks are test/helpers/lock-log.ts. Takeover times are printed (`takeover ...`).
 import {after, before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawn, type ChildProcess} from 'node:child_process'
-import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {coordBin, tempDir} from '../helpers/agent.js'
 import {http, sleep} from '../helpers/http.js'
+import {alive, LockLog, waitDead} from '../helpers/lock-log.js'
 import {randomSubnet, startCluster, type Cluster} from '../../src/lib/devcluster/cluster.js'
-
-const JOB = `#!/bin/sh
-# Appends "<token> <contender> <pid>" every 50 ms while held; refuses stale writes (fencing).
-f="$1"
-while :; do
-  flock "$f.lk" sh -c '
-    last=$(tail -n 1 "$1" 2>/dev/null | cut -d" " -f1)
-    if [ -n "$last" ] && [ "$last" -gt "$COORD_LOCK_TOKEN" ]; then echo "$COORD_LOCK_TOKEN $CONTENDER refused" >> "$1.refused"; exit 1; fi
-    echo "$COORD_LOCK_TOKEN $CONTENDER $2" >> "$1"' sh "$f" "$$" || exit 1
-  sleep 0.05
-done
-`
-
-interface Line {token: number; contender: number; pid: number}
 
 describe('coord lock: 5 contenders on 3 servers', {timeout: 300_000}, () => {
   const dir = tempDir('coord-lock-')
   let cluster: Cluster
-  const file = join(dir.path, 'shared.log')
-  const job = join(dir.path, 'job.sh')
+  let log: LockLog
   const contenders = new Map<number, {proc: ChildProcess; agent: number; output: string}>()
   let nextContender = 0
 
   before(async () => {
-    writeFileSync(job, JOB, {mode: 0o755})
+    log = new LockLog(join(dir.path, 'shared.log'), join(dir.path, 'job.sh'))
     // Short session TTLs so a holder that vanishes frees the lock in seconds (operators may do the same).
     const config = join(dir.path, 'fast.json')
     writeFileSync(config, JSON.stringify({session_ttl_min: '1s'}))
@@ -53,7 +40,7 @@ describe('coord lock: 5 contenders on 3 servers', {timeout: 300_000}, () => {
 
   function startContender(agent: number): number {
     const id = nextContender++
-    const proc = spawn(process.execPath, [coordBin, 'lock', '-verbose', '-session-ttl=3s', '-lock-delay=2s', 'jobs/safety', `${job} ${file}`], {
+    const proc = spawn(process.execPath, [coordBin, 'lock', '-verbose', '-session-ttl=3s', '-lock-delay=2s', 'jobs/safety', log.command], {
       env: {...process.env, CONSUL_HTTP_ADDR: cluster.servers[agent].httpAddr, CONTENDER: String(id)}, stdio: ['ignore', 'pipe', 'pipe'],
     })
     const entry = {proc, agent, output: ''}
@@ -65,72 +52,9 @@ describe('coord lock: 5 contenders on 3 servers', {timeout: 300_000}, () => {
 
   const describeContenders = (): string => [...contenders.entries()]
     .map(([id, c]) => `#${id} agent ${c.agent} exit ${c.proc.exitCode ?? c.proc.signalCode ?? 'running'}: ${c.output.trim().split('\n').slice(-3).join(' | ')}`).join('\n')
-  const lines = (): Line[] => existsSync(file)
-    ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => {
-      const [token, contender, pid] = l.split(' ').map(Number)
-      return {token, contender, pid}
-    })
-    : []
-  const refusals = (): string => existsSync(`${file}.refused`) ? readFileSync(`${file}.refused`, 'utf8') : ''
-
-  /** Waits for a holder whose token is above `after`; returns its last line and when it first wrote. */
-  async function holderAfter(afterToken: number, timeoutMs: number): Promise<{line: Line; at: number}> {
-    const deadline = Date.now() + timeoutMs
-    while (Date.now() < deadline) {
-      const found = lines().find((l) => l.token > afterToken)
-      if (found) return {line: found, at: Date.now()}
-      await sleep(25)
-    }
-    throw new Error(`no holder with token > ${afterToken} within ${timeoutMs} ms; refusals: ${refusals()}\n${describeContenders()}`)
-  }
-
-  function assertExclusive(): void {
-    const all = lines()
-    const seen = new Set<number>()
-    for (let i = 0; i < all.length; i++) {
-      if (i > 0) assert.ok(all[i].token >= all[i - 1].token, `token went down at line ${i}: ${all[i - 1].token} → ${all[i].token}`)
-      if (i > 0 && all[i].token !== all[i - 1].token) {
-        assert.ok(!seen.has(all[i].token), `token ${all[i].token} came back after another holder`)
-        seen.add(all[i - 1].token)
-      }
-    }
-    // One token, one contender (a token is one acquisition).
-    const owner = new Map<number, number>()
-    for (const l of all) {
-      assert.equal(owner.get(l.token) ?? l.contender, l.contender, `token ${l.token} written by two contenders`)
-      owner.set(l.token, l.contender)
-    }
-    assert.equal(refusals(), '', 'a stale holder tried to write after a newer one')
-  }
-
-  const alive = (pid: number): boolean => {
-    try {
-      process.kill(pid, 0)
-      return true
-    } catch {
-      return false
-    }
-  }
-
-  async function waitDead(pid: number, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    while (alive(pid) && Date.now() < deadline) await sleep(25)
-    assert.ok(!alive(pid), `job pid ${pid} still running after ${timeoutMs} ms`)
-  }
-
-  /** The holder now: its job is alive and still writing (not one that is being replaced). */
-  async function current(): Promise<Line> {
-    await holderAfter(0, 30_000)
-    const deadline = Date.now() + 30_000
-    while (Date.now() < deadline) {
-      const before = lines()
-      await sleep(300)
-      const now = lines()
-      const last = now.at(-1)!
-      if (now.length > before.length && before.at(-1)?.token === last.token && alive(last.pid)) return last
-    }
-    throw new Error(`no steady holder\n${describeContenders()}`)
-  }
+  const holderAfter = (afterToken: number, timeoutMs: number) => log.holderAfter(afterToken, timeoutMs, describeContenders)
+  const current = () => log.current(describeContenders)
+  const assertExclusive = () => log.assertExclusive()
 
   it('one holder at a time; kill -9 of the holder process: its job is stopped, a standby takes over', async () => {
     const holder = await current()

@@ -45,6 +45,11 @@ export interface TestNetwork {
   readonly partitionsUnavailable?: string
   /** Spawns `coord agent` for server `index` in its place on this network. */
   spawnServer(index: number, opts: Omit<SpawnAgentOptions, 'args'> & {args: string[]}): Promise<AgentProcess>
+  /**
+   * The executable that runs node beside server `index` (in its namespace), for clients that live
+   * on that server's host, e.g. `coord lock` contenders: same arguments as process.execPath.
+   */
+  nodeFor(index: number): string
   /** Cuts server `index` off from every other server (the test driver still reaches it). */
   isolate(index: number): void
   /** Removes every cut. */
@@ -70,6 +75,7 @@ function loopbackNetwork(servers: number, why: string): TestNetwork {
     addresses: Array.from({length: servers}, (_, i) => `${subnet}.${i + 1}`),
     partitionsUnavailable: why,
     spawnServer: (_index, opts) => spawnAgent(opts),
+    nodeFor: () => process.execPath,
     isolate: () => { throw new Error(`partitions unavailable: ${why}`) },
     heal: () => {},
     close: () => {},
@@ -139,6 +145,7 @@ function namespaceNetwork(servers: number, dir: string): TestNetwork {
         process.execPath = real
       }
     },
+    nodeFor: (index) => wrappers[index],
     isolate: (index) => {
       for (let other = 0; other < servers; other++) {
         if (other === index) continue

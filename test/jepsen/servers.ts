@@ -19,10 +19,11 @@ export class JepsenCluster {
   readonly servers: AgentProcess[] = []
   readonly #pastOutput: string[][] = []
 
-  private constructor(readonly network: TestNetwork, readonly dir: string, readonly count: number) {}
+  private constructor(readonly network: TestNetwork, readonly dir: string, readonly count: number, readonly extraArgs: readonly string[]) {}
 
-  static async start(network: TestNetwork, dir: string, count = 3): Promise<JepsenCluster> {
-    const cluster = new JepsenCluster(network, dir, count)
+  /** `extraArgs` go to every server (e.g. a -config-file with short session TTLs). */
+  static async start(network: TestNetwork, dir: string, count = 3, extraArgs: readonly string[] = []): Promise<JepsenCluster> {
+    const cluster = new JepsenCluster(network, dir, count, extraArgs)
     // allSettled, not all: a server still starting when another failed must be stopped too.
     const started = await Promise.allSettled(Array.from({length: count}, (_, i) => cluster.#spawn(i)))
     const failed = started.find((result) => result.status === 'rejected')
@@ -44,7 +45,7 @@ export class JepsenCluster {
     mkdirSync(dataDir, {recursive: true})
     const agent = await this.network.spawnServer(index, {
       name, timeoutMs: 30_000, waitForLeader: true,
-      args: serverArgs({name, address, dataDir, expect: this.count, join: this.network.addresses.filter((a) => a !== address)}),
+      args: serverArgs({name, address, dataDir, expect: this.count, join: this.network.addresses.filter((a) => a !== address), extra: [...this.extraArgs]}),
     })
     const previous = this.servers[index]
     if (previous !== undefined) (this.#pastOutput[index] ??= []).push(previous.output())
