@@ -7,6 +7,8 @@
 // bench/gossip-suite.ts) and kill -9 detection across five real agents.
 // discovery: DNS and /v1/health/service reads with 1000 instances on one agent, and check failing →
 // instance out of answers (bench/discovery-suite.ts); no etcd equivalent.
+// locks: `coord lock` takeover when the holder's agent is kill -9'd (bench/locks-suite.ts), with
+// coord's default lock-delay and Consul's 15 s.
 // Knobs: BENCH_DURATION_MS / BENCH_WARMUP_MS (every load row, both sections), BENCH_SECTIONS
 // (e.g. "raft" to run one section only), BENCH_FAILOVER_ROUNDS (also the gossip kill -9 rounds),
 // BENCH_GOSSIP_RUNS (simulation seeds per profile at 100 members; a fifth of them at 500).
@@ -29,6 +31,8 @@ import {runGossipSims, runRealGossip, type GossipPlan} from './gossip-suite.js'
 import {renderGossipSection, writeGossipSection} from './gossip-report.js'
 import {runDiscoverySuite, type DiscoveryPlan} from './discovery-suite.js'
 import {renderDiscoverySection, writeDiscoverySection} from './discovery-report.js'
+import {runLocksSuite, type LocksPlan} from './locks-suite.js'
+import {renderLocksSection, writeLocksSection} from './locks-report.js'
 
 const envMs = (name: string, fallback: number): number => {
   const v = Number(process.env[name])
@@ -76,7 +80,16 @@ const discoveryPlan: DiscoveryPlan = {
   pollMs: 20,
   limitMs: 30_000,
 }
-const sections = new Set((process.env.BENCH_SECTIONS ?? 'kv,raft,gossip,discovery').split(',').map((s) => s.trim()))
+const locksPlan: LocksPlan = {
+  rounds: raftPlan.failoverRounds,
+  lockDelays: [
+    {label: 'coord default', delayMs: 2000},
+    {label: 'Consul default', flag: '-lock-delay=15s', delayMs: 15_000},
+  ],
+  pollMs: 20,
+  limitMs: 60_000,
+}
+const sections = new Set((process.env.BENCH_SECTIONS ?? 'kv,raft,gossip,discovery,locks').split(',').map((s) => s.trim()))
 const coldStartAimMs = 150
 const log = (line: string): void => console.log(line)
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]
@@ -220,12 +233,26 @@ async function discoverySection(): Promise<void> {
   log(`\n${section}\n\nwrote ${path}`)
 }
 
+async function locksSection(): Promise<void> {
+  const started = Date.now()
+  const loadAtStart = load()
+  const run = await runLocksSuite(locksPlan, log)
+  const section = renderLocksSection({
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), machine: machine(loadAtStart), plan: locksPlan, run,
+    seconds: (Date.now() - started) / 1000,
+  })
+  const path = join(repoRoot, 'BENCHMARKS.md')
+  writeLocksSection(path, section)
+  log(`\n${section}\n\nwrote ${path}`)
+}
+
 async function main(): Promise<void> {
   const started = Date.now()
   if (sections.has('kv')) await kvSection()
   if (sections.has('raft')) await raftSection()
   if (sections.has('gossip')) await gossipSection()
   if (sections.has('discovery')) await discoverySection()
+  if (sections.has('locks')) await locksSection()
   log(`bench done in ${((Date.now() - started) / 1000).toFixed(0)} s`)
 }
 
