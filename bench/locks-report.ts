@@ -65,7 +65,7 @@ export function renderLocksSection(r: LocksReport): string {
     `- Computed Consul-default figure: failure detection (median ${s(detect)} s here) + 15 s = **${s(detect === undefined ? undefined : detect + CONSUL_LOCK_DELAY_MS)} s** (computed, not measured against Consul; ` +
       'Consul\'s own detection uses memberlist\'s LAN timings, compared with coord\'s in the gossip section).',
     '',
-    'The old child is stopped by its own `coord lock`, which re-confirms its hold within lock-delay − kill grace (src/lib/cli/hold-monitor.ts) and stops the child when its agent does not answer. ' +
+    'The old child is stopped by its own `coord lock`, which re-confirms its hold within lock-delay − kill grace (src/lib/api/hold-monitor.ts) and stops the child when its agent does not answer. ' +
       `Old child gone before the standby's started, in every round: ${overlapFree(run) ? 'yes' : '**no**'}.`,
     END,
   )
