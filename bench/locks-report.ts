@@ -51,6 +51,8 @@ export function renderLocksSection(r: LocksReport): string {
     ...run.series.map(row),
   )
   for (const x of run.series) if (x.error) lines.push('', `- ${x.label}: stopped early: ${x.error}`)
+  const lost = run.series.filter((x) => x.lostBeforeKill).map((x) => `${x.label} ${x.lostBeforeKill}`)
+  if (lost.length) lines.push('', `Rounds not counted because the holder lost the lock before its agent was killed (its session invalidated early, e.g. its node falsely suspected on a loaded machine; the standby then took over normally): ${lost.join(', ')}.`)
   const coord = run.series.find((x) => x.delayMs !== CONSUL_LOCK_DELAY_MS)
   const consul = run.series.find((x) => x.delayMs === CONSUL_LOCK_DELAY_MS && x.takeoverMs.length)
   const detect = median(run.series.flatMap((x) => x.detectMs))

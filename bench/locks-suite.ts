@@ -33,6 +33,8 @@ export interface LocksSeries {
   stoppedMs: number[]
   /** Per round: kill → the standby's child started (its own timestamp). */
   takeoverMs: number[]
+  /** Rounds not counted: the holder lost the lock before its agent was killed (e.g. its node falsely suspected under load). */
+  lostBeforeKill: number
   error?: string
 }
 
@@ -135,7 +137,7 @@ export async function runLocksSuite(plan: LocksPlan, log: (line: string) => void
     const observer = cluster.servers[0].httpAddr
     const agents = [...cluster.clients]
     for (const [s, variant] of plan.lockDelays.entries()) {
-      const series: LocksSeries = {label: variant.label, delayMs: variant.delayMs, detectMs: [], stoppedMs: [], takeoverMs: []}
+      const series: LocksSeries = {label: variant.label, delayMs: variant.delayMs, detectMs: [], stoppedMs: [], takeoverMs: [], lostBeforeKill: 0}
       run.series.push(series)
       const prefix = `bench/locks/${s}`
       const active: Contender[] = []
@@ -145,7 +147,9 @@ export async function runLocksSuite(plan: LocksPlan, log: (line: string) => void
         const first = startContender(agents[0], prefix, variant.flag)
         active.push(first)
         await until(`first holder ${first.name} running`, plan.limitMs, plan.pollMs, async () => lines().find((l) => l.name === first.name))
-        for (let round = 0; round < plan.rounds; round++) {
+        // A round whose holder lost the lock before the kill does not count (bounded retries).
+        for (let attempt = 0; series.takeoverMs.length < plan.rounds && attempt < plan.rounds * 2; attempt++) {
+          const round = series.takeoverMs.length
           const holder = active.at(-1)!
           const holderLine = lines().find((l) => l.name === holder.name)!
           const standbySide = 1 - holderSide
@@ -154,6 +158,15 @@ export async function runLocksSuite(plan: LocksPlan, log: (line: string) => void
           // The standby is waiting once its lock session exists on its node.
           await until(`standby ${standby.name} session`, plan.limitMs, plan.pollMs, async () => ((await sessionsOf(observer, agents[standbySide].name)) > 0 ? true : undefined))
           await sleep(500)
+          if (lines().some((l) => l.name === standby.name) || !alive(holderLine.pid)) {
+            series.lostBeforeKill++
+            const health = await serfHealth(observer, agents[holderSide].name).catch(() => '?')
+            log(`locks ${variant.label}: ${holder.name} lost the lock before the kill (its node's serfHealth now ${health}); round not counted`)
+            await until(`standby ${standby.name} running`, plan.limitMs + variant.delayMs, plan.pollMs, async () => lines().find((l) => l.name === standby.name))
+            await stopContender(holder)
+            holderSide = standbySide
+            continue
+          }
           const victim = agents[holderSide]
           const killedAt = Date.now()
           await victim.kill9()
@@ -165,10 +178,15 @@ export async function runLocksSuite(plan: LocksPlan, log: (line: string) => void
               return line ? line.at - killedAt : undefined
             }),
           ])
-          series.detectMs.push(detect)
-          series.stoppedMs.push(stopped)
-          series.takeoverMs.push(takeover)
-          log(`locks ${variant.label} round ${round + 1}: kill -9 ${victim.name} → serfHealth critical ${detect} ms, old child stopped ${stopped} ms, standby's child running ${takeover} ms`)
+          if (takeover <= 0) {
+            series.lostBeforeKill++
+            log(`locks ${variant.label}: ${standby.name} started ${-takeover} ms before the kill (${holder.name} lost the lock first); round not counted`)
+          } else {
+            series.detectMs.push(detect)
+            series.stoppedMs.push(stopped)
+            series.takeoverMs.push(takeover)
+            log(`locks ${variant.label} round ${round + 1}: kill -9 ${victim.name} → serfHealth critical ${detect} ms, old child stopped ${stopped} ms, standby's child running ${takeover} ms`)
+          }
           // The old holder's `coord lock` lost its agent; end it, then bring the agent back.
           await stopContender(holder)
           const back = await spawnAgent({name: victim.name, args: victim.args.slice(2), timeoutMs: plan.limitMs, waitForLeader: true})
