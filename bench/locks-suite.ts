@@ -161,7 +161,7 @@ export async function runLocksSuite(plan: LocksPlan, log: (line: string) => void
           if (lines().some((l) => l.name === standby.name) || !alive(holderLine.pid)) {
             series.lostBeforeKill++
             const health = await serfHealth(observer, agents[holderSide].name).catch(() => '?')
-            log(`locks ${variant.label}: ${holder.name} lost the lock before the kill (its node's serfHealth now ${health}); round not counted`)
+            log(`locks ${variant.label}: ${holder.name} lost the lock before the kill (its node's serfHealth now ${health}); round not counted; it printed: ${holder.output.trim().split('\n').slice(-3).join(' | ') || '(nothing)'}`)
             await until(`standby ${standby.name} running`, plan.limitMs + variant.delayMs, plan.pollMs, async () => lines().find((l) => l.name === standby.name))
             await stopContender(holder)
             holderSide = standbySide
