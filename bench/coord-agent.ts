@@ -12,6 +12,8 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '
 
 export interface CoordAgent {
   httpAddr: string
+  /** host:port of its DNS server (UDP and TCP), from its start-up log. */
+  dnsAddr: string
   pid: number
   stop(): Promise<void>
 }
@@ -26,6 +28,7 @@ export async function startCoord(mode: 'dev' | 'persistent', timeoutMs = 20_000)
     })
     return {
       httpAddr: agent.httpAddr,
+      dnsAddr: /Started DNS server: address=(\S+) network=udp/.exec(agent.output())?.[1] ?? '',
       pid: agent.pid,
       stop: async () => {
         await agent.stop()

@@ -5,6 +5,10 @@
 // One system failing to start is noted in the report, not fatal.
 // gossip: failure detection in the seeded simulation (coord's defaults vs memberlist's LAN timings,
 // bench/gossip-suite.ts) and kill -9 detection across five real agents.
+// discovery: DNS and /v1/health/service reads with 1000 instances on one agent, and check failing →
+// instance out of answers (bench/discovery-suite.ts); no etcd equivalent.
+// locks: `coord lock` takeover when the holder's agent is kill -9'd (bench/locks-suite.ts), with
+// coord's default lock-delay and Consul's 15 s.
 // Knobs: BENCH_DURATION_MS / BENCH_WARMUP_MS (every load row, both sections), BENCH_SECTIONS
 // (e.g. "raft" to run one section only), BENCH_FAILOVER_ROUNDS (also the gossip kill -9 rounds),
 // BENCH_GOSSIP_RUNS (simulation seeds per profile at 100 members; a fifth of them at 500).
@@ -25,6 +29,10 @@ import {renderKvSection, writeKvSection, type SystemRun} from './report.js'
 import {coordTarget, etcdTarget} from './targets.js'
 import {runGossipSims, runRealGossip, type GossipPlan} from './gossip-suite.js'
 import {renderGossipSection, writeGossipSection} from './gossip-report.js'
+import {runDiscoverySuite, type DiscoveryPlan} from './discovery-suite.js'
+import {renderDiscoverySection, writeDiscoverySection} from './discovery-report.js'
+import {runLocksSuite, type LocksPlan} from './locks-suite.js'
+import {renderLocksSection, writeLocksSection} from './locks-report.js'
 
 const envMs = (name: string, fallback: number): number => {
   const v = Number(process.env[name])
@@ -60,7 +68,28 @@ const gossipPlan: GossipPlan = {
   pollMs: 20,
   limitMs: 30_000,
 }
-const sections = new Set((process.env.BENCH_SECTIONS ?? 'kv,raft,gossip').split(',').map((s) => s.trim()))
+const discoveryPlan: DiscoveryPlan = {
+  instances: 1000,
+  nodes: 100,
+  dnsClients: 16,
+  httpClients: [1, 16, 64],
+  durationMs: plan.durationMs,
+  warmupMs: plan.warmupMs,
+  rounds: raftPlan.failoverRounds,
+  checkIntervalMs: 1000,
+  pollMs: 20,
+  limitMs: 30_000,
+}
+const locksPlan: LocksPlan = {
+  rounds: raftPlan.failoverRounds,
+  lockDelays: [
+    {label: 'coord default', delayMs: 2000},
+    {label: 'Consul default', flag: '-lock-delay=15s', delayMs: 15_000},
+  ],
+  pollMs: 20,
+  limitMs: 60_000,
+}
+const sections = new Set((process.env.BENCH_SECTIONS ?? 'kv,raft,gossip,discovery,locks').split(',').map((s) => s.trim()))
 const coldStartAimMs = 150
 const log = (line: string): void => console.log(line)
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]
@@ -177,11 +206,53 @@ async function gossipSection(): Promise<void> {
   log(`\n${section}\n\nwrote ${path}`)
 }
 
+async function discoverySection(): Promise<void> {
+  const started = Date.now()
+  const loadAtStart = load()
+  const label = 'coord (data dir)'
+  let agent
+  let run
+  let rss
+  try {
+    agent = await startCoord('persistent')
+    log(`discovery: ${label} at ${agent.httpAddr}, DNS ${agent.dnsAddr} (pid ${agent.pid})`)
+    run = await runDiscoverySuite(agent, discoveryPlan, log)
+    rss = rssMiB(agent.pid)
+  } catch (err) {
+    log(`discovery failed: ${message(err)}`)
+    run = {rows: [], goneDnsMs: [], goneHttpMs: [], backMs: [], error: message(err)}
+  } finally {
+    await agent?.stop()
+  }
+  const section = renderDiscoverySection({
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), machine: machine(loadAtStart), label, plan: discoveryPlan, run, rssMiB: rss,
+    seconds: (Date.now() - started) / 1000,
+  })
+  const path = join(repoRoot, 'BENCHMARKS.md')
+  writeDiscoverySection(path, section)
+  log(`\n${section}\n\nwrote ${path}`)
+}
+
+async function locksSection(): Promise<void> {
+  const started = Date.now()
+  const loadAtStart = load()
+  const run = await runLocksSuite(locksPlan, log)
+  const section = renderLocksSection({
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), machine: machine(loadAtStart), plan: locksPlan, run,
+    seconds: (Date.now() - started) / 1000,
+  })
+  const path = join(repoRoot, 'BENCHMARKS.md')
+  writeLocksSection(path, section)
+  log(`\n${section}\n\nwrote ${path}`)
+}
+
 async function main(): Promise<void> {
   const started = Date.now()
   if (sections.has('kv')) await kvSection()
   if (sections.has('raft')) await raftSection()
   if (sections.has('gossip')) await gossipSection()
+  if (sections.has('discovery')) await discoverySection()
+  if (sections.has('locks')) await locksSection()
   log(`bench done in ${((Date.now() - started) / 1000).toFixed(0)} s`)
 }
 
