@@ -11,7 +11,8 @@
 // it. Consul defers those by check_update_interval (5 m).
 //
 // Writes go through `propose` (contract 2: catalog-register / catalog-deregister commands).
-// The serfHealth check belongs to the leader (gossip reconcile) and is never touched here.
+// The serfHealth check and the servers' `consul` service belong to the leader (gossip reconcile)
+// and are never touched here, as Consul's local state skips them.
 import type {Logger} from './logger.js'
 import type {LocalChange, LocalState} from './local-state.js'
 import type {CatalogCommand, CatalogView, RegisterCheck, RegisterRequest, SyncedCheck, SyncedService} from './catalog-requests.js'
@@ -22,6 +23,7 @@ const DELTA_DELAY_MS = 50
 const MAX_RETRIES = 6
 const MAX_BACKOFF_MS = 30_000
 const SERF_HEALTH = 'serfHealth'
+const CONSUL_SERVICE = 'consul'
 
 export interface NodeIdentity {
   node: string
@@ -101,7 +103,7 @@ export class AntiEntropy {
         const theirs = remoteServices.get(service.def.ID)
         if (!theirs || !same(this.#service(service.def.ID), theirs)) this.#dirtyServices.add(service.def.ID)
       }
-      for (const id of remoteServices.keys()) if (!local.service(id)) this.#dirtyServices.add(id)
+      for (const id of remoteServices.keys()) if (id !== CONSUL_SERVICE && !local.service(id)) this.#dirtyServices.add(id)
       for (const check of local.checks()) {
         const theirs = remoteChecks.get(check.def.CheckID)
         const ours = this.#check(check.def.CheckID)

@@ -17,7 +17,7 @@ function summary(command: CatalogCommand): string {
 }
 
 describe('anti-entropy', () => {
-  it('full sync pushes only differences: registers what the catalog lacks or holds differently, removes what the agent does not know, leaves serfHealth alone', async () => {
+  it('full sync pushes only differences: registers what the catalog lacks or holds differently, removes what the agent does not know, leaves serfHealth and the consul service alone', async () => {
     const local = new LocalState()
     const web = parseServiceDefinition({Name: 'web', Port: 80, Check: {TTL: '10s'}})
     local.addService(web.service, web.checks, 'api')
@@ -31,7 +31,7 @@ describe('anti-entropy', () => {
       local, self, log, propose: async (command) => { sent.push(command) },
       catalog: {nodeEntries: async () => ({
         nodeExists: true,
-        services: [webRemote, {...webRemote, ID: 'db', Service: 'db', Port: 1}, {...webRemote, ID: 'stale-svc', Service: 'stale'}],
+        services: [webRemote, {...webRemote, ID: 'db', Service: 'db', Port: 1}, {...webRemote, ID: 'stale-svc', Service: 'stale'}, {...webRemote, ID: 'consul', Service: 'consul', Port: 8300}],
         checks: [check('serfHealth', 'passing'), check('old-check', 'passing'), check('service:web', 'critical', 'web'), check('mem', 'passing')],
       })},
     })
