@@ -84,6 +84,8 @@ const locksPlan: LocksPlan = {
   rounds: raftPlan.failoverRounds,
   lockDelays: [
     {label: 'coord default', delayMs: 2000},
+    // The shortest window the holder can re-confirm in on a healthy host: the 3 s takeover aim.
+    {label: 'coord, -lock-delay=1s', flag: '-lock-delay=1s', delayMs: 1000},
     {label: 'Consul default', flag: '-lock-delay=15s', delayMs: 15_000},
   ],
   pollMs: 20,
