@@ -1,4 +1,3 @@
-import {agentSelf} from '../lib/api/agent.js'
 import {eventFire} from '../lib/api/event.js'
 import {BaseCommand} from '../lib/cli/base-command.js'
 import {CommandError, FlagError} from '../lib/cli/errors.js'
@@ -23,9 +22,8 @@ export default class Event extends BaseCommand {
     if (flags.name === '') throw new FlagError('Event name must be specified\n')
     validateFilterFlags(flags)
     if (args.length > 1) throw new FlagError('Too many command line arguments.\n')
-    const client = await this.api()
     // Consul asks the agent who it is first, so an unreachable agent gets its usual message.
-    await agentSelf(client).catch((error: unknown) => { throw new CommandError(`Error querying Consul agent: ${(error as Error).message}`, {cause: error}) })
+    const client = await this.reachableApi()
     const event = await eventFire(client, flags.name, args.length === 1 ? args[0] : null, {node: flags.node, service: flags.service, tag: flags.tag})
       .catch((error: unknown) => { throw new CommandError(`Error firing event: ${(error as Error).message}`, {cause: error}) })
     this.io.out(`Event ID: ${event.ID}`)

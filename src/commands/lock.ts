@@ -43,13 +43,7 @@ The prefix provided must have write privileges.`
     } catch { /* reported below */ }
     if (!(ttlMs > 0)) throw new CommandError(`Invalid -session-ttl "${flags['session-ttl']}": expected a duration such as "15s"`)
     const prefix = args[0].replace(/^\//, '')
-    const client = await this.api()
-    const {agentSelf} = await import('../lib/api/agent.js')
-    try {
-      await agentSelf(client)
-    } catch (error) {
-      throw new CommandError(`Error querying Consul agent: ${(error as Error).message}`, {cause: error})
-    }
+    const client = await this.reachableApi()
     const {runLock} = await import('../lib/cli/lock-runner.js')
     const code = await runLock(client, this.io, {
       prefix, child: args.slice(1), limit: flags.n, name: flags.name || `Consul lock for '${args.slice(1).join(' ')}' at '${prefix}'`,

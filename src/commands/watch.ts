@@ -47,13 +47,7 @@ The handler runs once per real change (a wake-up whose data did not change does 
     } catch (error) {
       throw new CommandError((error as Error).message)
     }
-    const client = await this.api()
-    const {agentSelf} = await import('../lib/api/agent.js')
-    try {
-      await agentSelf(client)
-    } catch (error) {
-      throw new CommandError(`Error querying Consul agent: ${(error as Error).message}`, {cause: error})
-    }
+    const client = await this.reachableApi()
     const {runWatch} = await import('../lib/watch/watcher.js')
     const stop = new AbortController()
     const onSignal = (): void => stop.abort()

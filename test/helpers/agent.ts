@@ -100,3 +100,16 @@ export function useCluster(servers: number, prefix: string, opts: {clients?: num
     dir: dir.path,
   }
 }
+
+/** One real agent for a describe block: started before its tests, stopped after. Tests read `ctx.agent`. */
+export function useAgent(opts: StartOptions = {}): {readonly agent: TestAgent} {
+  let agent: TestAgent | undefined
+  before(async () => { agent = await startAgent(opts) })
+  after(async () => { await agent?.stop() })
+  return {
+    get agent() {
+      if (!agent) throw new Error('agent not started (used outside a test?)')
+      return agent
+    },
+  }
+}

@@ -45,3 +45,14 @@ export function dnsPortFromOutput(output: string): number | undefined {
   const match = /Started DNS server: address=\S+:(\d+) network=udp/.exec(output)
   return match ? Number(match[1]) : undefined
 }
+
+/** Waits (bounded by `timeoutMs`) for an agent to log its DNS port, and returns it. */
+export async function agentDnsPort(agent: {output(): string}, timeoutMs = 10_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const found = dnsPortFromOutput(agent.output())
+    if (found !== undefined) return found
+    if (Date.now() >= deadline) throw new Error(`no "Started DNS server" line within ${timeoutMs} ms in:\n${agent.output()}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}

@@ -5,7 +5,7 @@ import {after, before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {startAgent, type TestAgent} from '../helpers/agent.js'
 import {http, sleep} from '../helpers/http.js'
-import {dnsPortFromOutput, dnsUdp} from '../helpers/dns.js'
+import {agentDnsPort, dnsUdp} from '../helpers/dns.js'
 
 async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 15_000): Promise<number> {
   const started = Date.now()
@@ -21,8 +21,7 @@ describe('agent-registered services in DNS', () => {
   let port: number
   before(async () => {
     agent = await startAgent()
-    await until('the DNS server', async () => dnsPortFromOutput(agent.output()) !== undefined)
-    port = dnsPortFromOutput(agent.output())!
+    port = await agentDnsPort(agent, 15_000)
   })
   after(() => agent.stop())
 

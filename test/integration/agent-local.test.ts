@@ -7,9 +7,8 @@ import {mkdirSync, writeFileSync} from 'node:fs'
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {join} from 'node:path'
-import Consul from 'consul'
-import {runCli, startAgent, tempDir, type TestAgent} from '../helpers/agent.js'
-import {http, sleep} from '../helpers/http.js'
+import {runCli, startAgent, tempDir, useAgent, type TestAgent} from '../helpers/agent.js'
+import {consulClient, http, sleep} from '../helpers/http.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the consul package's typings cover less than its runtime API, which is what we test */
 
@@ -252,14 +251,9 @@ describe('agent local services and checks (one agent with a data dir and a confi
 })
 
 describe('npm consul client: agent services and checks', () => {
-  let agent: TestAgent
+  const ctx = useAgent()
   let consul: any
-  before(async () => {
-    agent = await startAgent()
-    const [host, port] = agent.httpAddr.split(':')
-    consul = new Consul({host, port: Number(port)}) as any
-  })
-  after(async () => { await agent.stop() })
+  before(() => { consul = consulClient(ctx.agent.httpAddr) })
 
   it('agent.service.register/list/deregister and agent.check.register/pass/warn/fail/list/deregister', async () => {
     await consul.agent.service.register({name: 'web', id: 'web-1', port: 8080, tags: ['x'], check: {ttl: '30s'}})
@@ -285,10 +279,10 @@ describe('npm consul client: agent services and checks', () => {
 
   it('user events filtered by service reach the agent only while it runs that service (contract 4)', async () => {
     await consul.agent.service.register({name: 'api', tags: ['blue']})
-    const names = async () => (await http(agent.httpAddr, 'GET', '/v1/event/list')).json<any[]>().map((e) => e.Name)
+    const names = async () => (await http(ctx.agent.httpAddr, 'GET', '/v1/event/list')).json<any[]>().map((e) => e.Name)
     // The filtered-out one goes first, so by the time the second is listed the first had its chance.
-    assert.equal((await http(agent.httpAddr, 'PUT', '/v1/event/fire/for-db?service=db')).status, 200)
-    assert.equal((await http(agent.httpAddr, 'PUT', '/v1/event/fire/for-api?service=api&tag=blue')).status, 200)
+    assert.equal((await http(ctx.agent.httpAddr, 'PUT', '/v1/event/fire/for-db?service=db')).status, 200)
+    assert.equal((await http(ctx.agent.httpAddr, 'PUT', '/v1/event/fire/for-api?service=api&tag=blue')).status, 200)
     await until('the api event', async () => ((await names()).includes('for-api') ? true : undefined))
     assert.ok(!(await names()).includes('for-db'), 'an event for a service this agent lacks is dropped')
     await consul.agent.service.deregister('api')

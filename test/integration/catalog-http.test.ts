@@ -3,9 +3,8 @@
 // watched service, the npm `consul` client's catalog and health calls, and `coord catalog ...`.
 import {after, before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import Consul from 'consul'
 import {runCli, startAgent, type TestAgent} from '../helpers/agent.js'
-import {http, sleep} from '../helpers/http.js'
+import {consulClient, http, sleep} from '../helpers/http.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the consul package's typings cover less than its runtime API, which is what we test */
 
@@ -181,8 +180,7 @@ describe('catalog and health HTTP API', () => {
   })
 
   it('works with the npm consul client\'s catalog and health calls', async () => {
-    const [host, port] = a.split(':')
-    const consul = new Consul({host, port: Number(port)}) as any
+    const consul = consulClient(a)
     assert.deepEqual(await consul.catalog.datacenters(), ['dc1'])
     await consul.catalog.register({node: 'npm-node', address: '10.5.5.5', service: {service: 'api', tags: ['t1'], port: 9000}, check: {name: 'api ok', serviceid: 'api', status: 'passing'}})
     const nodes = await consul.catalog.node.list()

@@ -7,7 +7,7 @@ import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {startAgent, type TestAgent} from '../helpers/agent.js'
 import {http, sleep} from '../helpers/http.js'
-import {dnsPortFromOutput, dnsUdp, type DnsReply} from '../helpers/dns.js'
+import {agentDnsPort, dnsUdp, type DnsReply} from '../helpers/dns.js'
 
 describe('DNS follows agent-run health checks', () => {
   let agent: TestAgent
@@ -19,14 +19,7 @@ describe('DNS follows agent-run health checks', () => {
     target = createServer((_req, res) => { res.writeHead(code); res.end('ok') })
     targetPort = await new Promise((resolve) => target.listen(0, '127.0.0.1', () => resolve((target.address() as AddressInfo).port)))
     agent = await startAgent()
-    const deadline = Date.now() + 10_000
-    let found: number | undefined
-    while (found === undefined && Date.now() < deadline) {
-      found = dnsPortFromOutput(agent.output())
-      if (found === undefined) await sleep(50)
-    }
-    assert.ok(found, 'no DNS port in the agent output')
-    port = found
+    port = await agentDnsPort(agent)
   })
   after(async () => {
     await agent.stop()

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
 import {startAgent, type TestAgent} from '../helpers/agent.js'
 import {http, sleep} from '../helpers/http.js'
-import {dnsPortFromOutput, dnsTcp, dnsUdp} from '../helpers/dns.js'
+import {agentDnsPort, dnsTcp, dnsUdp} from '../helpers/dns.js'
 import {decode, encode} from 'dns-packet'
 import {RemoteDnsCatalog} from '../../src/lib/dns/remote-catalog.js'
 import {DnsResolver} from '../../src/lib/dns/resolver.js'
@@ -24,14 +24,7 @@ describe('DNS on a real agent', () => {
   let port: number
   before(async () => {
     agent = await startAgent()
-    const deadline = Date.now() + 10_000
-    let found: number | undefined
-    while (found === undefined && Date.now() < deadline) {
-      found = dnsPortFromOutput(agent.output())
-      if (found === undefined) await sleep(50)
-    }
-    assert.ok(found, `no "Started DNS server" line in:\n${agent.output()}`)
-    port = found
+    port = await agentDnsPort(agent)
   })
   after(() => agent.stop())
 

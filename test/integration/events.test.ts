@@ -4,13 +4,10 @@
 // `consul` client's event.fire / event.list work unchanged.
 import {describe, it, before} from 'node:test'
 import assert from 'node:assert/strict'
-import Consul from 'consul'
 import type {AgentMember} from '../../src/lib/api/agent.js'
 import type {UserEventEntry} from '../../src/lib/api/event.js'
 import {runCli, useCluster} from '../helpers/agent.js'
-import {http, sleep} from '../helpers/http.js'
-
-/* eslint-disable @typescript-eslint/no-explicit-any -- the consul package's typings cover less than its runtime API */
+import {consulClient, http, sleep} from '../helpers/http.js'
 
 async function list(httpAddr: string, query = ''): Promise<{events: UserEventEntry[]; index: string}> {
   const res = await http(httpAddr, 'GET', `/v1/event/list${query}`)
@@ -144,8 +141,7 @@ describe('user events over the LAN pool of three agents', () => {
   })
 
   it('the npm consul client fires and lists events', async () => {
-    const [host, port] = addrs()[1].split(':')
-    const consul = new Consul({host, port: Number(port)}) as any
+    const consul = consulClient(addrs()[1])
     const fired = await consul.event.fire({name: 'npm-client', payload: 'hello'})
     assert.match(fired.ID, /^[0-9a-f-]{36}$/)
     assert.equal(fired.Payload, 'hello')

@@ -1,20 +1,15 @@
 // The npm `consul` client, unchanged, against a real coord agent: KV round trips, CAS, listing.
-import {after, before, describe, it} from 'node:test'
+import {before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import Consul from 'consul'
-import {startAgent, type TestAgent} from '../helpers/agent.js'
+import {useAgent} from '../helpers/agent.js'
+import {consulClient} from '../helpers/http.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the consul package's typings cover less than its runtime API, which is what we test */
 
 describe('npm consul client against a coord agent', () => {
-  let agent: TestAgent
+  const ctx = useAgent()
   let consul: any
-  before(async () => {
-    agent = await startAgent()
-    const [host, port] = agent.httpAddr.split(':')
-    consul = new Consul({host, port: Number(port)}) as any
-  })
-  after(async () => { await agent.stop() })
+  before(() => { consul = consulClient(ctx.agent.httpAddr) })
 
   it('sets and gets a value with flags', async () => {
     assert.equal(await consul.kv.set({key: 'app/cfg', value: 'v1', flags: 42}), true)

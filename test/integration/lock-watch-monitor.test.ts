@@ -7,6 +7,7 @@ import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {coordBin, runCli, startAgent, tempDir, type TestAgent} from '../helpers/agent.js'
 import {http, sleep} from '../helpers/http.js'
+import {until} from '../helpers/wait.js'
 import {LogHub} from '../../src/lib/agent/logger.js'
 import {AgentWatches} from '../../src/lib/agent/watches.js'
 import {parseWatches} from '../../src/lib/agent/watch-config.js'
@@ -30,16 +31,6 @@ describe('lock, watch and monitor against one agent', {timeout: 240_000}, () => 
   const cli = (args: string[], opts: {timeoutMs?: number} = {}) => runCli(args, {httpAddr: agent.httpAddr, ...opts})
   const put = (key: string, value: string) => http(agent.httpAddr, 'PUT', `/v1/kv/${key}`, value)
   const readLines = (file: string): string[] => existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []
-
-  async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const value = fn()
-      if (value) return value
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-      await sleep(50)
-    }
-  }
 
   it('semaphore -n=3 with 10 contenders: never more than 3 children at once, all finish', async () => {
     const count = join(dir.path, 'sem.count')

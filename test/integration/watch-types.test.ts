@@ -9,6 +9,7 @@ import {join} from 'node:path'
 import {isDeepStrictEqual} from 'node:util'
 import {coordBin, startAgent, tempDir, type TestAgent} from '../helpers/agent.js'
 import {http, sleep} from '../helpers/http.js'
+import {until} from '../helpers/wait.js'
 
 interface Check {CheckID: string; Name: string; Status: string; ServiceID: string; ServiceName: string; Node: string}
 interface HealthEntry {Node: {Node: string; Address: string}; Service: {ID: string; Service: string; Tags: string[]; Port: number}; Checks: Check[]}
@@ -35,16 +36,6 @@ describe('watch types against one agent', {timeout: 240_000}, () => {
   const readRuns = <T>(file: string): T[] => existsSync(file)
     ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as T)
     : []
-
-  async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const value = fn()
-      if (value) return value
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-      await sleep(50)
-    }
-  }
 
   /** `coord watch <flags> 'cat >> file'`: every handler run appends one line of JSON. */
   function startWatch(name: string, flags: string[]): {file: string; stop(): Promise<number | null>} {

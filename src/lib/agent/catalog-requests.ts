@@ -1,6 +1,7 @@
 // The catalog write requests anti-entropy proposes (contract 2: Consul's PUT
 // /v1/catalog/register|deregister bodies, owned by state/catalog-request.ts) and what it reads
 // back of the catalog.
+import type {HealthCheckFields} from '../api/agent-local.js'
 import type {Command} from '../state/types.js'
 
 export type {DeregisterRequest, RegisterCheck, RegisterRequest, RegisterService} from '../state/catalog-request.js'
@@ -21,14 +22,8 @@ export interface SyncedService {
   Kind: string
 }
 
-export interface SyncedCheck {
-  CheckID: string
-  Name: string
-  Status: string
-  Notes: string
-  Output: string
-  ServiceID: string
-}
+/** A catalog check in the shape anti-entropy compares: the common api.HealthCheck fields. */
+export type SyncedCheck = HealthCheckFields
 
 /** What anti-entropy reads of the catalog: whether the node is there, and its services and checks. */
 export interface CatalogView {

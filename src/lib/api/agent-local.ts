@@ -2,15 +2,19 @@
 // `coord services`, `coord maint` and `coord reload` call. Works against coord and Consul alike.
 import type {ApiClient} from './client.js'
 
-/** A health check as /v1/agent/checks renders it (the fields the CLI reads). */
-export interface AgentCheck {
-  Node: string
+/** The fields of Consul's api.HealthCheck that every endpoint rendering a check carries. */
+export interface HealthCheckFields {
   CheckID: string
   Name: string
   Status: string
   Notes: string
   Output: string
   ServiceID: string
+}
+
+/** A health check as /v1/agent/checks renders it (the fields the CLI reads). */
+export interface AgentCheck extends HealthCheckFields {
+  Node: string
   ServiceName: string
   [extra: string]: unknown
 }

@@ -10,6 +10,7 @@
 //   never match the agent's, so every request would answer at once (a spin);
 // - errors back off exponentially (baseMs doubling, capped at maxMs); after maxRetries consecutive
 //   failures the last error is thrown. Aborting `signal` ends the generator quietly.
+import {abortableSleep} from './abortable-sleep.js'
 import {exactIndex, type QueryMeta, type QueryOptions} from './client.js'
 
 export interface BlockingOptions {
@@ -35,7 +36,7 @@ export async function* blockingQuery<T>(fetch: BlockingFetch<T>, options: Blocki
   const baseMs = options.baseMs ?? 1000
   const maxMs = options.maxMs ?? 30_000
   const maxRetries = options.maxRetries ?? Number.POSITIVE_INFINITY
-  const sleep = options.sleep ?? defaultSleep
+  const sleep = options.sleep ?? abortableSleep
   let index = BigInt(options.startIndex ?? 0)
   let yielded: bigint | undefined
   let failures = 0
@@ -63,16 +64,4 @@ export async function* blockingQuery<T>(fetch: BlockingFetch<T>, options: Blocki
 /** A number while it is exact (every Raft index), so fetches written for numbers keep working. */
 function wireIndex(index: bigint): number | bigint {
   return index <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(index) : index
-}
-
-function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms)
-    signal?.addEventListener('abort', done, {once: true})
-    function done(): void {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-  })
 }

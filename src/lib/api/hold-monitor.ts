@@ -14,7 +14,7 @@
 // read is parked on it. Reads then wait at most confirmWithinMs/3, so a healthy holder re-confirms
 // about three times per window.
 import {ApiConnectionError, ApiResponseError} from './errors.js'
-import {abortableSleep} from './session-renewer.js'
+import {abortableSleep} from './abortable-sleep.js'
 
 export interface HoldCheck {
   /** One consistent read (blocking when waitIndex > 0): does our session still hold it? */

@@ -1,5 +1,6 @@
 // The /v1 client: the only way commands reach an agent. Import the modules you need directly for
 // the fastest start; this index is for convenience (tests, agent-side tools).
+export * from './abortable-sleep.js'
 export * from './address.js'
 export * from './agent.js'
 export * from './blocking.js'

@@ -5,6 +5,7 @@ import type {ApiClient} from './client.js'
 import {eventFire} from './event.js'
 import {kvDelete, kvList, kvPut, type KVPair} from './kv.js'
 import {REXEC_EVENT, REXEC_RENEW_MS, REXEC_TTL, classifyResultKey, encodeSpec, jobDir, jobKey, type RExecSpec} from './rexec.js'
+import {abortableSleep} from './abortable-sleep.js'
 import {sessionCreate, sessionDestroy, sessionRenew} from './session.js'
 import type {TimedQueue} from '../timed-queue.js'
 
@@ -145,17 +146,4 @@ export class RemoteExecJob {
     await kvDelete(this.client, this.dir, {recurse: true}).catch((error: unknown) => { problems.push(`Failed to clean up job data: ${(error as Error).message}`) })
     return problems
   }
-}
-
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve()
-    const done = () => {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal?.addEventListener('abort', done, {once: true})
-  })
 }

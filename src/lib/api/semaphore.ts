@@ -4,12 +4,9 @@
 // changed only by check-and-set. A holder whose contender key is gone is pruned by whoever next
 // reads the document. Both kinds of key carry Flags = SEMAPHORE_FLAG_VALUE.
 import {type ApiClient} from './client.js'
-import {monitorHold, type LossReason} from './hold-monitor.js'
 import {kvDelete, kvGet, kvList, kvPut, type KVPair} from './kv.js'
 import {lockErrors} from './lock-errors.js'
-import {createOwnedSession, type OwnedSession} from './lock-session.js'
-import {type Held, type HoldOptions} from './lock.js'
-import {waitOut} from './wait-out.js'
+import {acquireHold, readPacer, releaseHold, unlessAborted, type Acquired, type Held, type HoldOptions, type HoldState} from './session-hold.js'
 
 /** Consul's api.SemaphoreFlagValue. */
 export const SEMAPHORE_FLAG_VALUE = 0xe0f69a2baa414de0n
@@ -35,7 +32,7 @@ export class Semaphore {
   readonly #client: ApiClient
   readonly #opts: SemaphoreOptions
   readonly #lockKey: string
-  #held?: {owned?: OwnedSession; session: string; stopMonitor: AbortController; held: Held}
+  #held?: HoldState
 
   constructor(client: ApiClient, opts: SemaphoreOptions) {
     if (!Number.isInteger(opts.limit) || opts.limit <= 0) throw new RangeError('semaphore limit must be a positive integer')
@@ -53,59 +50,39 @@ export class Semaphore {
   async acquire(signal?: AbortSignal): Promise<Held | null> {
     if (this.#held) throw lockErrors.semaphoreHeld()
     const opts = this.#opts
-    const spec = {name: opts.sessionName ?? 'Consul API Semaphore', ttl: opts.sessionTtl ?? '15s', behavior: 'delete' as const, lockDelayMs: opts.lockDelayMs}
-    let owned = opts.session ? undefined : await createOwnedSession(this.#client, spec)
-    let session = opts.session ?? owned!.id
-    try {
-      const acquired = await waitOut(signal, async (attempt) => {
-        if (attempt > 0 && owned) {
-          await owned.stop()
-          owned = await createOwnedSession(this.#client, spec)
-          session = owned.id
-        }
+    const state = await acquireHold(this.#client, opts, {name: 'Consul API Semaphore', behavior: 'delete'}, {
+      key: this.#lockKey,
+      attempt: async (session) => {
         const made = await kvPut(this.#client, `${opts.prefix}/${session}`, opts.value ?? '', {acquire: session, flags: SEMAPHORE_FLAG_VALUE})
         if (!made) throw new Error('failed to make contender entry')
         return this.#acquireLoop(session, signal)
-      })
-      if (!acquired) {
+      },
+      abandon: async (session) => {
         await kvDelete(this.#client, `${opts.prefix}/${session}`).catch(() => undefined)
-        await owned?.stop()
-        return null
-      }
-      const stopMonitor = new AbortController()
-      const lost = new AbortController()
-      const ended = this.#monitor(session, acquired.pair.modifyIndex, acquired.at, stopMonitor.signal, owned).then((reason) => {
-        lost.abort(reason)
-        return reason
-      })
-      const held: Held = {session, key: this.#lockKey, lost: lost.signal, ended, lockIndex: 0, modifyIndex: acquired.pair.modifyIndex}
-      this.#held = {owned, session, stopMonitor, held}
-      return held
-    } catch (error) {
-      await owned?.stop()
-      throw error
-    }
+      },
+      check: (session) => async (q) => {
+        const {pairs, meta} = await kvList(this.#client, opts.prefix, {consistent: true, ...q})
+        const doc = this.#decode(pairs.find((p) => p.key === this.#lockKey))
+        prune(doc, pairs)
+        return {held: doc.Holders[session] === true, index: meta.lastIndex}
+      },
+      lockIndex: () => 0,
+    }, signal)
+    this.#held = state ?? undefined
+    return state?.held ?? null
   }
 
-  async #acquireLoop(session: string, signal?: AbortSignal): Promise<{pair: KVPair; at: number} | null> {
+  async #acquireLoop(session: string, signal?: AbortSignal): Promise<Acquired | null> {
     const opts = this.#opts
-    const started = Date.now()
-    const waitMs = opts.waitMs ?? 15_000
+    const pacer = readPacer(opts)
     let index = 0
-    let attempts = 0
     // Bounded by `signal` and the timeout; each pass blocks on the server or loses a CAS race
     // (which means another contender made progress).
     for (;;) {
       if (signal?.aborted) return null
-      let wait = waitMs
-      if (opts.timeoutMs && opts.timeoutMs > 0 && attempts > 0) {
-        const left = opts.timeoutMs - (Date.now() - started)
-        if (left <= 0) return null
-        wait = Math.min(wait, left)
-      }
-      attempts += 1
-      const read = await kvList(this.#client, opts.prefix, {waitIndex: index, waitMs: wait, signal})
-        .catch((error: unknown) => { if (signal?.aborted) return null; throw error })
+      const wait = pacer.next()
+      if (wait === null) return null
+      const read = await unlessAborted(kvList(this.#client, opts.prefix, {waitIndex: index, waitMs: wait, signal}), signal)
       if (!read) return null
       const lockPair = this.#findLock(read.pairs)
       const doc = this.#decode(lockPair)
@@ -143,30 +120,12 @@ export class Semaphore {
     return {Limit: Number(doc.Limit ?? 0), Holders: {...(doc.Holders ?? {})}}
   }
 
-  async #monitor(session: string, startIndex: number, confirmedAt: number, signal: AbortSignal, owned?: OwnedSession): Promise<LossReason> {
-    const check = async (q: {waitIndex: number; waitMs: number; signal: AbortSignal}) => {
-      const {pairs, meta} = await kvList(this.#client, this.#opts.prefix, {consistent: true, ...q})
-      const doc = this.#decode(pairs.find((p) => p.key === this.#lockKey))
-      prune(doc, pairs)
-      return {held: doc.Holders[session] === true, index: meta.lastIndex}
-    }
-    const renewalLost = new AbortController()
-    void owned?.ended.then((end) => { if (end !== 'stopped') renewalLost.abort() })
-    const both = AbortSignal.any([signal, renewalLost.signal])
-    const {reason} = await monitorHold(check, {
-      retries: this.#opts.monitorRetries, retryMs: this.#opts.monitorRetryMs, confirmWithinMs: this.#opts.confirmWithinMs,
-      startIndex, confirmedAt, signal: both,
-    })
-    return reason === 'stopped' && renewalLost.signal.aborted && !signal.aborted ? 'error' : reason
-  }
-
   /** Leaves the holder document (CAS, re-read on a race), deletes our contender key, ends our session. */
   async release(): Promise<void> {
     const state = this.#held
     if (!state) throw lockErrors.semaphoreNotHeld()
     this.#held = undefined
-    state.stopMonitor.abort()
-    try {
+    await releaseHold(state, async () => {
       for (let attempt = 0; attempt < RELEASE_ATTEMPTS; attempt++) {
         const {pairs} = await kvList(this.#client, this.#opts.prefix)
         const pair = pairs.find((p) => p.key === this.#lockKey)
@@ -176,9 +135,7 @@ export class Semaphore {
         if (await kvPut(this.#client, this.#lockKey, encode(doc), {cas: pair?.modifyIndex ?? 0, flags: SEMAPHORE_FLAG_VALUE})) break
       }
       await kvDelete(this.#client, `${this.#opts.prefix}/${state.session}`)
-    } finally {
-      await state.owned?.stop()
-    }
+    })
   }
 
   /** Deletes the holder document when no live holder remains (Consul's Destroy). */

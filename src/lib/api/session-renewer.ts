@@ -7,6 +7,7 @@
 import {type ApiClient} from './client.js'
 import {parseDuration} from '../duration.js'
 import {sessionDestroy, sessionRenew} from './session.js'
+import {abortableSleep} from './abortable-sleep.js'
 
 export type RenewEnd = 'stopped' | 'expired' | 'errors'
 
@@ -58,21 +59,4 @@ function parseTtl(ttl: string): number {
   const ms = parseDuration(ttl)
   if (!(ms > 0)) throw new Error(`session TTL must be positive, got "${ttl}"`)
   return ms
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) {
-      resolve()
-      return
-    }
-    const timer = setTimeout(done, ms)
-    signal?.addEventListener('abort', done, {once: true})
-    function done(): void {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-  })
 }

@@ -5,7 +5,7 @@
 // then the last error is thrown.
 import {ApiResponseError} from './errors.js'
 import {isRetryable} from './hold-monitor.js'
-import {abortableSleep} from './session-renewer.js'
+import {abortableSleep} from './abortable-sleep.js'
 
 const MAX_ATTEMPTS = 10
 

@@ -97,6 +97,21 @@ export abstract class BaseCommand {
     return this.#client
   }
 
+  /**
+   * api(), after asking the agent who it is (/v1/agent/self), as Consul's lock, watch and event
+   * do first: an unreachable agent then fails at once with Consul's usual message.
+   */
+  protected async reachableApi(): Promise<ApiClient> {
+    const client = await this.api()
+    const {agentSelf} = await import('../api/agent.js')
+    try {
+      await agentSelf(client)
+    } catch (error) {
+      throw new CommandError(`Error querying Consul agent: ${(error as Error).message}`, {cause: error})
+    }
+    return client
+  }
+
   /** `-format=json` output: 4-space indented JSON (Consul's MarshalIndent), bigints exact. */
   protected async printJson(value: unknown): Promise<void> {
     const {stringifyJson} = await import('./render.js')

@@ -9,6 +9,7 @@ import {GossipNode, type GossipNodeOptions} from '../../../src/lib/gossip/node.j
 import {AesGcmKeyring, GossipEncryption, generateGossipKey} from '../../../src/lib/gossip/keyring.js'
 import {GossipTransport, silentLogger, type GossipLogger} from '../../../src/lib/gossip/transport.js'
 import {encodePacket} from '../../../src/lib/gossip/codec.js'
+import {waitFor} from '../../helpers/wait.js'
 
 const HOST = '127.0.0.1'
 const nodes: GossipNode[] = []
@@ -23,15 +24,6 @@ async function startNode(name: string, extra: Partial<GossipNodeOptions> = {}): 
 function capture(): {log: GossipLogger; warnings: Array<{message: string; fields?: Record<string, unknown>}>} {
   const warnings: Array<{message: string; fields?: Record<string, unknown>}> = []
   return {warnings, log: {...silentLogger, warn: (message, fields) => warnings.push({message, fields})}}
-}
-
-async function waitFor(what: string, cond: () => boolean, timeoutMs: number): Promise<number> {
-  const start = performance.now()
-  while (!cond()) {
-    if (performance.now() - start > timeoutMs) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-  return Math.round(performance.now() - start)
 }
 
 describe('gossip encryption on loopback', () => {

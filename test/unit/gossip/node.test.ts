@@ -9,6 +9,7 @@ import {GossipTransport, silentLogger} from '../../../src/lib/gossip/transport.j
 import {encodePacket} from '../../../src/lib/gossip/codec.js'
 import {coordGossipConfig} from '../../../src/lib/gossip/config.js'
 import type {MemberEvent, MemberState} from '../../../src/lib/gossip/types.js'
+import {waitFor} from '../../helpers/wait.js'
 
 const HOST = '127.0.0.1'
 
@@ -16,16 +17,6 @@ async function startNode(name: string, extra: Partial<GossipNodeOptions> = {}): 
   const node = new GossipNode({name, bindAddress: HOST, bindPort: 0, seed: name.length * 7919 + name.charCodeAt(name.length - 1), ...extra})
   await node.start()
   return node
-}
-
-/** Poll until `cond` holds; fail after `timeoutMs`. Resolves with the elapsed ms. */
-async function waitFor(what: string, cond: () => boolean, timeoutMs: number): Promise<number> {
-  const start = performance.now()
-  while (!cond()) {
-    if (performance.now() - start > timeoutMs) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-  return Math.round(performance.now() - start)
 }
 
 const stateOf = (observer: GossipNode, subject: string): MemberState | undefined => observer.member(subject)?.state

@@ -1,0 +1,25 @@
+// Bounded polling for tests: wait for a condition that a real process or socket will make true,
+// failing with what was awaited once the time is up (never an unbounded loop).
+import assert from 'node:assert/strict'
+import {setTimeout as delay} from 'node:timers/promises'
+
+/** Polls `fn` every 50 ms until it returns a truthy value, and resolves with that value. */
+export async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = fn()
+    if (value) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await delay(50)
+  }
+}
+
+/** Polls `cond` every 10 ms until it holds; resolves with the elapsed ms (for reporting figures). */
+export async function waitFor(what: string, cond: () => boolean, timeoutMs: number): Promise<number> {
+  const start = performance.now()
+  while (!cond()) {
+    if (performance.now() - start > timeoutMs) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await delay(10)
+  }
+  return Math.round(performance.now() - start)
+}
