@@ -71,6 +71,16 @@ export class LockLog {
     throw new Error(`no steady holder\n${describe()}`)
   }
 
+  /**
+   * The safety order at a takeover: called right after the old holder's job was seen dead, no newer
+   * holder may have written yet (a newer token while the old job still ran would be two holders).
+   * Polling sees the death within 25 ms; any takeover waits out a lock-delay of seconds first.
+   */
+  assertStoppedBeforeTakeover(oldToken: number): void {
+    const newer = this.lines().find((l) => l.token > oldToken)
+    assert.equal(newer, undefined, `a newer holder (token ${newer?.token}, contender ${newer?.contender}) wrote before holder ${oldToken}'s job was seen stopped`)
+  }
+
   assertExclusive(): void {
     const all = this.lines()
     const seen = new Set<number>()

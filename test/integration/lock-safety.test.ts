@@ -5,7 +5,9 @@
 // form one block, and no write was refused (an overlap would interleave or be refused).
 // Faults: the holder's `coord lock` process kill -9'd, its session destroyed, a graceful stop, its
 // agent SIGSTOPped, its agent kill -9'd (a partition of the holder's server: test/jepsen/lock-partition).
-// The job and the file checks are test/helpers/lock-log.ts. Takeover times are printed (`takeover ...`).
+// At every takeover the old job must be seen stopped before any newer holder wrote; how fast that
+// happens is printed (`takeover ...`), not asserted: a loaded box may stretch it, the order may not.
+// The job and the file checks are test/helpers/lock-log.ts.
 import {after, before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawn, type ChildProcess} from 'node:child_process'
@@ -63,6 +65,7 @@ describe('coord lock: 5 contenders on 3 servers', {timeout: 300_000}, () => {
     entry.proc.kill('SIGKILL')
     // The watchdog stops the orphaned job at once (it does not wait for the session to expire).
     await waitDead(holder.pid, 5000)
+    log.assertStoppedBeforeTakeover(holder.token)
     const next = await holderAfter(holder.token, 30_000)
     console.log(`takeover after holder process kill -9: ${next.at - killedAt} ms (session TTL 3s ×2 + lock-delay 2s bound it)`)
     assert.notEqual(next.line.contender, holder.contender)
@@ -77,10 +80,10 @@ describe('coord lock: 5 contenders on 3 servers', {timeout: 300_000}, () => {
     await http(cluster.servers[0].httpAddr, 'PUT', `/v1/session/destroy/${pair.Session}`)
     await waitDead(holder.pid, 5000)
     const stoppedMs = Date.now() - destroyedAt
+    log.assertStoppedBeforeTakeover(holder.token)
     const next = await holderAfter(holder.token, 30_000)
     startContender(contenders.get(holder.contender)!.agent)
     console.log(`takeover after session destroy: job stopped in ${stoppedMs} ms, standby running after ${next.at - destroyedAt} ms (lock-delay 2s)`)
-    assert.ok(stoppedMs < 2000, `old job still ran ${stoppedMs} ms after its session died (lock-delay 2s)`)
     assertExclusive()
   })
 
@@ -91,6 +94,8 @@ describe('coord lock: 5 contenders on 3 servers', {timeout: 300_000}, () => {
     entry.proc.kill('SIGTERM')
     const code = await new Promise<number | null>((resolve) => entry.proc.once('exit', (c) => resolve(c)))
     assert.equal(code, 0, entry.output)
+    // The lock is released only after the job exited, so a standby may already be writing by now
+    // (no lock-delay on a release): the order shows in the file checks, not in a race with exit.
     assert.ok(!alive(holder.pid))
     const next = await holderAfter(holder.token, 30_000)
     console.log(`takeover after graceful stop: ${next.at - stoppedAt} ms`)
@@ -107,9 +112,9 @@ describe('coord lock: 5 contenders on 3 servers', {timeout: 300_000}, () => {
     try {
       await waitDead(holder.pid, 5000)
       const stoppedMs = Date.now() - pausedAt
+      log.assertStoppedBeforeTakeover(holder.token)
       const next = await holderAfter(holder.token, 60_000)
       console.log(`takeover after holder's agent SIGSTOP: job stopped in ${stoppedMs} ms, standby running after ${next.at - pausedAt} ms`)
-      assert.ok(stoppedMs < 2000, `job ran ${stoppedMs} ms after its agent stopped answering`)
     } finally {
       agent.resume()
     }
@@ -129,9 +134,9 @@ describe('coord lock: 5 contenders on 3 servers', {timeout: 300_000}, () => {
     await agent.kill9()
     await waitDead(holder.pid, 5000)
     const stoppedMs = Date.now() - killedAt
+    log.assertStoppedBeforeTakeover(holder.token)
     const next = await holderAfter(holder.token, 60_000)
     console.log(`takeover after holder's agent kill -9: job stopped in ${stoppedMs} ms, standby running after ${next.at - killedAt} ms (aim: < 3000 ms with serfHealth reconcile; Consul defaults ≈ detection + 15 s)`)
-    assert.ok(stoppedMs < 2000)
     assert.notEqual(contenders.get(next.line.contender)!.agent, entry.agent)
     assertExclusive()
   })

@@ -128,12 +128,11 @@ describe('jepsen: coord lock while the holder\'s server is partitioned away', {t
         // The holder's `coord lock` cannot re-confirm through a minority server: it stops the job.
         await waitDead(holder.pid, 10_000)
         const stoppedMs = Date.now() - cutAt
+        log.assertStoppedBeforeTakeover(holder.token)
         const next = await log.holderAfter(holder.token, takeoverBoundMs, describeAll)
         const takeoverMs = next.at - cutAt
         const nextAgent = contenders.get(next.line.contender)!.agent
         console.log(`# jepsen lock round ${round}: server-${cut + 1} (${role}, leadership moved ${moves}×) partitioned: old job stopped in ${stoppedMs} ms, standby #${next.line.contender} on server-${nextAgent + 1} running after ${takeoverMs} ms (session TTL ${sessionTtl} ×2, lock-delay ${lockDelayMs} ms)`)
-        // The design bound: confirmation window + kill grace = lock-delay, plus slack for a busy box.
-        assert.ok(stoppedMs < lockDelayMs + 1_000, `old job ran ${stoppedMs} ms after its server was cut off`)
         assert.notEqual(nextAgent, cut, 'a contender behind the partition acquired the lock')
         // Let the new holder work while the partition lasts: nobody on the minority side writes.
         await sleep(1_500)
