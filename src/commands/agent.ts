@@ -56,7 +56,7 @@ export default class Agent extends BaseCommand {
     const {flags, set, args} = this.parse()
     if (args.length > 0) throw new CommandError(`Unexpected extra arguments: ${args.join(' ')}`)
     // Loaded lazily: a client command never pays for the agent's modules.
-    const [{buildConfig, ConfigError, mergeRaw, readConfigFiles}, {rawConfigFromFlags}, {startAgent}, {packageInfo}] = await Promise.all([
+    const [{buildConfig, ConfigError, keySources, mergeRaw, readConfigFiles}, {rawConfigFromFlags}, {startAgent}, {packageInfo}] = await Promise.all([
       import('../lib/agent/config.js'), import('../lib/agent/flags-config.js'), import('../lib/agent/agent.js'), import('../lib/cli/package-info.js'),
     ])
     let config
@@ -64,8 +64,11 @@ export default class Agent extends BaseCommand {
     // The same files and flags are read again on reload (SIGHUP, coord reload).
     const loadConfig = (warn: (w: string) => void) => {
       const files = readConfigFiles(flags['config-file'], flags['config-dir'])
-      const raw = mergeRaw(...files.map((f) => f.raw), rawConfigFromFlags(flags, set))
-      return buildConfig(raw, {dev: flags.dev, configFiles: files.map((f) => f.path), warn})
+      const fromFlags = rawConfigFromFlags(flags, set)
+      const raw = mergeRaw(...files.map((f) => f.raw), fromFlags)
+      // Problems name the file that set the key (flags, path '', name none).
+      const sources = keySources([...files, {path: '', raw: fromFlags}])
+      return buildConfig(raw, {dev: flags.dev, configFiles: files.map((f) => f.path), warn, sources})
     }
     try {
       config = loadConfig((w) => warnings.push(w))

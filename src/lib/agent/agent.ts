@@ -1,8 +1,7 @@
 // The agent process: builds the pieces from a validated config, starts them in order, and stops
 // them in reverse on SIGINT/SIGTERM. Everything a request needs is in the AgentContext it builds.
-import {mkdirSync, readFileSync, writeFileSync, existsSync} from 'node:fs'
-import {join} from 'node:path'
 import {randomUUID} from 'node:crypto'
+import {ensureDataDir, loadNodeId} from './data-dir.js'
 import type {AgentConfig} from './config.js'
 import {LogHub} from './logger.js'
 import {printBanner} from './banner.js'
@@ -49,26 +48,11 @@ export interface AgentIO {
 /** Run after a successful reload with the new config (e.g. the `locks` branch's watches). */
 export type ReloadHook = (next: AgentConfig, previous: AgentConfig) => void | Promise<void>
 
-/** Reads the node ID persisted in the data dir, or creates one (stable across restarts). */
-function loadNodeId(config: AgentConfig): string {
-  if (config.nodeId) return config.nodeId
-  if (!config.dataDir) return randomUUID()
-  const path = join(config.dataDir, 'node-id')
-  if (existsSync(path)) {
-    const id = readFileSync(path, 'utf8').trim()
-    if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return id
-    throw new Error(`${path}: does not hold a node ID (UUID); fix or remove the file`)
-  }
-  const id = randomUUID()
-  writeFileSync(path, id)
-  return id
-}
-
 export async function startAgent(config: AgentConfig, io: AgentIO): Promise<RunningAgent> {
   const logs = new LogHub(config.logLevel, io.stdout, config.logJson)
   const log = logs.logger('agent')
-  if (config.dataDir) mkdirSync(config.dataDir, {recursive: true})
-  const nodeId = loadNodeId(config)
+  if (config.dataDir) ensureDataDir(config.dataDir)
+  const nodeId = config.nodeId || (config.dataDir ? loadNodeId(config.dataDir) : randomUUID())
   // A client agent keeps an empty state machine: every request that reads it is forwarded.
   const state = new StateMachine()
   let gossip: LanGossip | undefined

@@ -3,6 +3,7 @@
 // are validated once (every problem reported, naming the key), and the result is frozen.
 import {readFileSync, readdirSync, statSync} from 'node:fs'
 import {join} from 'node:path'
+import {isIP} from 'node:net'
 import {hostname} from 'node:os'
 import {parseDuration} from '../duration.js'
 import {parseLogLevel, type LogLevel} from './logger.js'
@@ -89,7 +90,7 @@ export class ConfigError extends Error {
 
 // Consul keys coord reads today. Other Consul keys are accepted with a warning (a Consul config
 // keeps working); anything else is a typo and an error, as Consul itself treats unknown keys.
-const supportedKeys = new Set([
+export const supportedKeys: ReadonlySet<string> = new Set([
   'datacenter', 'data_dir', 'node_name', 'node_id', 'server', 'bootstrap', 'bootstrap_expect', 'bind_addr',
   'advertise_addr', 'client_addr', 'ports', 'log_level', 'log_json', 'ui', 'ui_config', 'enable_script_checks',
   'disable_remote_exec', 'session_ttl_min', 'limits', 'raft_snapshot_threshold', 'retry_join', 'start_join',
@@ -110,6 +111,7 @@ const acceptedConsulKeys = new Set([
 const supportedPorts = new Set(['http', 'dns', 'server', 'serf_lan', 'serf_wan'])
 const acceptedPorts = new Set(['https', 'grpc', 'grpc_tls', 'sidecar_min_port', 'sidecar_max_port', 'expose_min_port', 'expose_max_port'])
 const supportedLimits = new Set(['kv_max_value_size', 'txn_max_req_len'])
+const acceptedUiConfig = new Set(['dir', 'content_path', 'metrics_provider', 'metrics_provider_files', 'metrics_provider_options_json', 'metrics_proxy', 'dashboard_url_templates'])
 
 /** Reads `-config-file` paths and every *.json in each `-config-dir`, in Consul's order. */
 export function readConfigFiles(files: readonly string[], dirs: readonly string[]): Array<{path: string; raw: RawConfig}> {
@@ -165,6 +167,38 @@ export function mergeRaw(...sources: RawConfig[]): RawConfig {
   return out
 }
 
+/**
+ * Which config file set each key (and each key of a nested block such as `ports.http`), so a problem
+ * can name the file to fix. Later sources win as in mergeRaw; definition lists collect every file
+ * that added to them. A source with path '' (the command-line flags) has no file to name.
+ */
+export function keySources(sources: ReadonlyArray<{path: string; raw: RawConfig}>): Map<string, string[]> {
+  const out = new Map<string, string[]>()
+  for (const {path, raw} of sources) {
+    for (const [key, value] of Object.entries(raw)) {
+      if (appendedKeys.has(key)) {
+        // `service` and `services` end up in one list, reported as services[i] (checks likewise).
+        const list = key === 'service' ? 'services' : key === 'check' ? 'checks' : key
+        out.set(list, [...new Set([...(out.get(list) ?? []), path])])
+        continue
+      }
+      out.set(key, [path])
+      if (isPlainObject(value)) for (const inner of Object.keys(value)) out.set(`${key}.${inner}`, [path])
+    }
+  }
+  return out
+}
+
+/** Prefixes a problem with the file(s) that set its key: "/etc/coord/a.json: ports.http: expected ...". */
+function labelProblem(problem: string, sources: ReadonlyMap<string, string[]>): string {
+  const match = /^(?:invalid config key )?([a-z_]+)(?:\.([a-z_]+))?/.exec(problem)
+  if (!match) return problem
+  const [, outer, inner] = match
+  const key = outer === 'check' ? 'checks' : outer === 'service' ? 'services' : outer
+  const files = (sources.get(`${key}.${inner}`) ?? sources.get(key) ?? []).filter((path) => path !== '')
+  return files.length > 0 ? `${files.join(', ')}: ${problem}` : problem
+}
+
 function asList(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [value]
 }
@@ -177,7 +211,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * Validates merged raw config and builds the frozen AgentConfig. `warn` receives keys coord accepts
  * from Consul configs but does not act on yet.
  */
-export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: string[]; warn?: (msg: string) => void}): AgentConfig {
+export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: string[]; warn?: (msg: string) => void; sources?: ReadonlyMap<string, string[]>}): AgentConfig {
   const problems: string[] = []
   const warn = opts.warn ?? (() => {})
   for (const key of Object.keys(raw)) {
@@ -191,6 +225,7 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
   const bootstrap = read.bool('bootstrap', dev)
   const ports = read.object('ports', supportedPorts, acceptedPorts, warn)
   const limits = read.object('limits', supportedLimits, new Set(), warn)
+  const uiConfig = read.object('ui_config', new Set(['enabled']), acceptedUiConfig, warn)
   const portOf = (name: string, fallback: number) => new FieldReader(ports, problems, 'ports.').port(name, fallback)
   const limitReader = new FieldReader(limits, problems, 'limits.')
   const kvMaxValueSize = limitReader.positiveInt('kv_max_value_size', 512 * 1024)
@@ -215,7 +250,8 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
     },
     logLevel: read.logLevel('log_level', dev ? 'debug' : 'info'),
     logJson: read.bool('log_json', false),
-    ui: read.bool('ui', dev),
+    // ui_config.enabled is Consul's current spelling of `ui`; the rest of the block is accepted (coord serves no UI assets).
+    ui: uiConfig.enabled !== undefined ? new FieldReader(uiConfig, problems, 'ui_config.').bool('enabled', dev) : read.bool('ui', dev),
     enableScriptChecks: read.bool('enable_script_checks', false),
     enableLocalScriptChecks: read.bool('enable_local_script_checks', false),
     ...readDefinitions(raw, problems),
@@ -262,8 +298,38 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
   if (!config.server && config.ports.serfLan === -1) problems.push('ports.serf_lan: a client agent finds its servers through LAN gossip; it cannot be disabled (-1) without server mode')
   if (config.nodeName === '') problems.push('node_name: must not be empty')
   if (config.clientAddrs.length === 0) problems.push('client_addr: needs at least one address')
-  if (problems.length > 0) throw new ConfigError(problems)
+  problems.push(...crossChecks(config))
+  if (problems.length > 0) throw new ConfigError(opts.sources ? problems.map((p) => labelProblem(p, opts.sources!)) : problems)
   return Object.freeze(config)
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * Consul's builder rules that a field reader cannot see alone: names, addresses, the bootstrap modes
+ * and the data dir's kind. Caught here, a bad value fails the start (or a reload) with the key named,
+ * instead of surfacing later as a listener error or a node other agents cannot reach.
+ */
+function crossChecks(config: AgentConfig): string[] {
+  const problems: string[] = []
+  if (!/^[a-z0-9_-]+$/.test(config.datacenter)) problems.push(`datacenter: can only contain lowercase alphanumeric, - or _ characters, got ${JSON.stringify(config.datacenter)}`)
+  if (config.nodeId !== '' && !UUID.test(config.nodeId)) problems.push(`node_id: expected a UUID such as "adf4238a-882b-9ddc-4a9d-5b6758e4159e", got ${JSON.stringify(config.nodeId)}`)
+  if (isIP(config.bindAddr) === 0) problems.push(`bind_addr: must be an IP address, got ${JSON.stringify(config.bindAddr)}`)
+  if (isIP(config.advertiseAddr) === 0 && config.advertiseAddr !== config.bindAddr) problems.push(`advertise_addr: must be an IP address, got ${JSON.stringify(config.advertiseAddr)}`)
+  const badClient = config.clientAddrs.find((address) => isIP(address) === 0)
+  if (badClient !== undefined) problems.push(`client_addr: must be IP addresses separated by spaces, got ${JSON.stringify(badClient)}`)
+  // bootstrap_expect = 1 is -bootstrap (as Consul's builder turns it); more conflicts with a lone start.
+  if (config.bootstrapExpect > 1 && config.dev) problems.push("bootstrap_expect: 'bootstrap_expect > 0' not allowed in dev mode")
+  else if (config.bootstrapExpect > 1 && config.bootstrap) problems.push("bootstrap_expect: 'bootstrap_expect > 0' and 'bootstrap = true' are mutually exclusive")
+  if (config.dataDir !== '') {
+    try {
+      if (!statSync(config.dataDir).isDirectory()) problems.push(`data_dir: ${JSON.stringify(config.dataDir)} is not a directory`)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code !== 'ENOENT') problems.push(`data_dir: cannot use ${JSON.stringify(config.dataDir)}: ${(error as Error).message}`)
+    }
+  }
+  return problems
 }
 
 function readDefinitions(raw: RawConfig, problems: string[]): {services: ParsedService[]; checks: CheckDefinition[]} {
