@@ -53,11 +53,11 @@ export interface CliResult {
   stderr: string
 }
 
-export function runCli(args: string[], opts: {env?: Record<string, string>; input?: string | Buffer; httpAddr?: string; timeoutMs?: number} = {}): Promise<CliResult> {
+export function runCli(args: string[], opts: {env?: Record<string, string>; input?: string | Buffer; httpAddr?: string; timeoutMs?: number; cwd?: string} = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const env: Record<string, string | undefined> = {...process.env, NO_COLOR: '1', ...opts.env}
     if (opts.httpAddr) env.CONSUL_HTTP_ADDR = opts.httpAddr
-    const child = spawn(process.execPath, [coordBin, ...args], {env, stdio: ['pipe', 'pipe', 'pipe']})
+    const child = spawn(process.execPath, [coordBin, ...args], {env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe']})
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })

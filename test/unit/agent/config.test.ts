@@ -1,6 +1,9 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {buildConfig, ConfigError, mergeRaw} from '../../../src/lib/agent/config.js'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {buildConfig, ConfigError, keySources, mergeRaw, supportedKeys} from '../../../src/lib/agent/config.js'
 import {rawConfigFromFlags} from '../../../src/lib/agent/flags-config.js'
 
 describe('agent config', () => {
@@ -63,5 +66,66 @@ describe('agent config', () => {
 
   it('lets an operator lower session_ttl_min', () => {
     assert.equal(buildConfig({session_ttl_min: '1s'}, {dev: true}).sessionTtlMinMs, 1000)
+  })
+
+  /** The problems buildConfig reports for `raw`, or [] when it accepts it. */
+  const problemsOf = (raw: Record<string, unknown>, opts: Parameters<typeof buildConfig>[1] = {dev: true}): string[] => {
+    try {
+      buildConfig(raw, opts)
+      return []
+    } catch (error) {
+      assert.ok(error instanceof ConfigError, String(error))
+      return error.problems
+    }
+  }
+
+  it('refuses a value of the wrong type for every key it reads, naming the key', () => {
+    // [[]] (a list holding a list) is the wrong shape for every key: scalar, list of strings, object or definitions.
+    for (const key of supportedKeys) {
+      const problems = problemsOf({[key]: [[]]})
+      assert.ok(problems.some((p) => p.includes(key)), `${key}: ${JSON.stringify(problems)}`)
+    }
+    for (const [key, value] of [['bootstrap_expect', 'three'], ['server', 'yes'], ['node_name', 5], ['retry_interval', 5], ['ports', {http: '80x'}], ['ui_config', {enabled: 'on'}], ['log_level', 3]] as const) {
+      assert.equal(problemsOf({[key]: value}).length, 1, key)
+    }
+  })
+
+  it("applies Consul's builder rules: names, addresses, bootstrap modes", () => {
+    assert.match(problemsOf({datacenter: 'Bad DC!'}).join(), /^datacenter: can only contain lowercase alphanumeric, - or _ characters, got "bad dc!"$/)
+    assert.match(problemsOf({node_id: 'nope'}).join(), /^node_id: expected a UUID/)
+    assert.deepEqual(problemsOf({node_id: 'ADF4238A-882B-9DDC-4A9D-5B6758E4159E'}), [])
+    assert.deepEqual(problemsOf({bind_addr: 'not-an-ip'}), ['bind_addr: must be an IP address, got "not-an-ip"'], 'advertise (defaulting to bind) is not reported twice')
+    assert.match(problemsOf({advertise_addr: 'host.example'}).join(), /^advertise_addr: must be an IP address/)
+    assert.match(problemsOf({client_addr: '127.0.0.1 999.0.0.1'}).join(), /^client_addr: must be IP addresses separated by spaces, got "999.0.0.1"$/)
+    assert.deepEqual(problemsOf({bind_addr: '::1', client_addr: '127.0.0.1 ::1'}), [])
+    assert.match(problemsOf({bootstrap_expect: 3}).join(), /'bootstrap_expect > 0' not allowed in dev mode/)
+    assert.match(problemsOf({server: true, bootstrap: true, bootstrap_expect: 3, data_dir: '/nonexistent/coord'}, {dev: false}).join(), /'bootstrap_expect > 0' and 'bootstrap = true' are mutually exclusive/)
+    assert.deepEqual(problemsOf({server: true, bootstrap_expect: 1, data_dir: '/nonexistent/coord'}, {dev: false}), [], 'bootstrap_expect = 1 is -bootstrap')
+  })
+
+  it('refuses a data_dir that is a file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coord-config-'))
+    try {
+      const file = join(dir, 'plain-file')
+      writeFileSync(file, 'x')
+      assert.deepEqual(problemsOf({server: true, bootstrap: true, data_dir: file}, {dev: false}), [`data_dir: ${JSON.stringify(file)} is not a directory`])
+      assert.deepEqual(problemsOf({server: true, bootstrap: true, data_dir: dir}, {dev: false}), [])
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+
+  it('names the file that set a bad key; the later file wins, flags name no file', () => {
+    const a = {path: '/etc/coord/a.json', raw: {ports: {http: 'x', dns: 'y'}, bogus: 1, service: {name: 5}}}
+    const b = {path: '/etc/coord/b.json', raw: {ports: {dns: 8600}, log_level: 'loud', services: [{name: 'ok'}]}}
+    const flags = {path: '', raw: {datacenter: 'Bad!'}}
+    const sources = keySources([a, b, flags])
+    const problems = problemsOf(mergeRaw(a.raw, b.raw, flags.raw), {dev: true, sources})
+    assert.ok(problems.includes('/etc/coord/a.json: ports.http: expected a port number (-1 to disable), got "x"'), problems.join('\n'))
+    assert.ok(problems.includes('/etc/coord/a.json: invalid config key bogus'))
+    assert.ok(problems.includes('/etc/coord/b.json: log_level: expected one of trace, debug, info, warn, error, got "loud"'))
+    assert.ok(problems.some((p) => p.startsWith('/etc/coord/a.json, /etc/coord/b.json: services[0]:')), 'definitions name every file that added to the list')
+    assert.ok(problems.some((p) => p.startsWith('datacenter: ')), 'a flag has no file to name')
+    assert.equal(problems.length, 5)
   })
 })
