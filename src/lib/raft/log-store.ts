@@ -3,9 +3,10 @@
 // File format (log.dat): the 8-byte magic "CRDLOG01", then records
 //   [u32 length of data][u32 crc32 of the next 16+length bytes][u64 index][u64 term][data]
 // A record is durable once `append` resolves (written and fdatasync'd). A crash mid-write can only
-// tear the last record: at open, a short or checksum-failing *final* record is cut off (it was never
-// acknowledged); a bad record followed by good ones is corruption and stops the agent with a clear
-// error rather than silently dropping acknowledged writes.
+// tear the last record: at open, a *final* record that is short or holds an unwritten (zero) sector
+// is cut off (it was never acknowledged); a bad record followed by good ones, or a whole final
+// record that fails its checksum, is corruption and stops the agent with a clear error rather than
+// silently dropping acknowledged writes.
 //
 // Who calls what: one owner (the server's log driver) calls append/compact one at a time, never
 // concurrently; reads (`entries`) may happen between them.
@@ -78,6 +79,13 @@ export function decodeLog(bytes: Buffer, path: string): {entries: LogEntry[]; va
       if (hasValidRecordAfter(bytes, offset + 1)) {
         throw new LogCorruptError(`${path}: checksum mismatch in the record at byte ${offset} with intact records after it; the log is corrupt (restore from a snapshot or another server)`)
       }
+      // A crash tears a write in two ways: the file ends inside the record, or the file's length
+      // covers it but some sectors were never written (they read as zeros). A whole record with
+      // every sector written that fails its checksum rotted after it was written: it may be an
+      // acknowledged write, so it is corruption, not a tail to drop (etcd's WAL draws the same line).
+      if (complete && !hasUnwrittenSector(bytes, offset, end)) {
+        throw new LogCorruptError(`${path}: the last record (byte ${offset}, index ${bytes.readBigUInt64LE(offset + 8)}) is whole but fails its checksum; it may hold an acknowledged write, so the log is corrupt (restore from a snapshot or another server)`)
+      }
       return {entries, validLength: offset, tornTail: true}
     }
     const index = Number(bytes.readBigUInt64LE(offset + 8))
@@ -89,6 +97,18 @@ export function decodeLog(bytes: Buffer, path: string): {entries: LogEntry[]; va
     offset = end
   }
   return {entries, validLength: offset, tornTail: false}
+}
+
+const SECTOR = 512
+
+/** Does bytes[start, end) hold a sector-aligned stretch of zeros (a sector the disk never wrote)? */
+function hasUnwrittenSector(bytes: Buffer, start: number, end: number): boolean {
+  for (let from = start; from < end;) {
+    const to = Math.min(end, (Math.floor(from / SECTOR) + 1) * SECTOR)
+    if (bytes.subarray(from, to).every((byte) => byte === 0)) return true
+    from = to
+  }
+  return false
 }
 
 /** Is there an intact record starting anywhere after `start`? Only run on the (rare) error path. */

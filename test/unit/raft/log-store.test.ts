@@ -53,6 +53,27 @@ describe('FileLogStore', () => {
     await third.close()
   }))
 
+  it('cuts off a final record the disk never wrote (zero sectors), but refuses a whole final record that rotted', () => withDir(async (dir) => {
+    const store = await FileLogStore.open(dir, 0)
+    await store.append([entry(1), entry(2, 'x'.repeat(1500))])
+    await store.close()
+    const path = join(dir, 'log.dat')
+    const whole = readFileSync(path)
+    const lastStart = whole.length - (24 + 1500)
+    // The file's length covers record 2, but one of its sectors reads as zeros: a torn write.
+    const torn = Buffer.from(whole)
+    torn.fill(0, 1024, 1536)
+    writeFileSync(path, torn)
+    const reopened = await FileLogStore.open(dir, 0, () => {})
+    assert.equal(reopened.lastIndex(), 1)
+    await reopened.close()
+    // Record 2 whole, every sector written, one bit flipped: possibly acknowledged, so refused.
+    const rotted = Buffer.from(whole)
+    rotted[lastStart + 100] ^= 0x01
+    writeFileSync(path, rotted)
+    await assert.rejects(FileLogStore.open(dir, 0), (error: Error) => error instanceof LogCorruptError && /log\.dat: the last record \(byte \d+, index 2\) is whole but fails its checksum/.test(error.message))
+  }))
+
   it('refuses a log whose middle is corrupt', () => withDir(async (dir) => {
     const store = await FileLogStore.open(dir, 0)
     await store.append([entry(1), entry(2), entry(3)])
