@@ -5,7 +5,9 @@
 //   snapshot.dat   the latest state-machine snapshot with its meta and membership
 // `MemoryDurableStorage` is the in-memory twin for -dev agents: the same writer contract, no disk.
 import {decode, encode} from '@msgpack/msgpack'
-import {FileLogStore, type LogEntry} from './log-store.js'
+import {existsSync, statSync} from 'node:fs'
+import {join} from 'node:path'
+import {FileLogStore, LOG_FILE, LogCorruptError, type LogEntry} from './log-store.js'
 import {FileSnapshotStore} from './snapshot-store.js'
 import {FileStableStore} from './stable-store.js'
 import {entrySize, MemoryRaftStorage, type RaftStorage} from './storage.js'
@@ -75,7 +77,17 @@ export class FileRaftStorage implements DurableRaftStorage {
       snap = {index: file.meta.index, term: file.meta.term, conf: payload.conf}
       state = payload.state
     }
+    // The log file is created before any hard state is written, so a server that has voted or
+    // led (term > 0) without a log lost it: starting on an empty log would drop committed writes.
+    const logPath = join(dir, LOG_FILE)
+    if (stored.term > 0 && (!existsSync(logPath) || statSync(logPath).size === 0)) {
+      throw new LogCorruptError(`${logPath}: ${existsSync(logPath) ? 'empty' : 'missing'}, but ${stable.path} shows this server in term ${stored.term}; its entries are gone (restore from a snapshot or another server)`)
+    }
     const log = await FileLogStore.open(dir, snap.index, onTornTail)
+    if (stored.commit > log.lastIndex()) {
+      await log.close()
+      throw new LogCorruptError(`${logPath}: ends at index ${log.lastIndex()}, but ${stable.path} records index ${stored.commit} as committed; committed entries are missing (restore from a snapshot or another server)`)
+    }
     return new FileRaftStorage(log, stable, snapshots, {hard, snap, state})
   }
 

@@ -42,6 +42,8 @@ export interface LogStore {
   close(): Promise<void>
 }
 
+/** The log's file name in the raft directory. */
+export const LOG_FILE = 'log.dat'
 const MAGIC = Buffer.from('CRDLOG01')
 const HEADER = 24
 
@@ -97,6 +99,15 @@ export function decodeLog(bytes: Buffer, path: string): {entries: LogEntry[]; va
     offset = end
   }
   return {entries, validLength: offset, tornTail: false}
+}
+
+/** readFileSync whose error names the file (EISDIR, EACCES and friends say only what, not where). */
+export function readStoreFile(path: string): Buffer {
+  try {
+    return readFileSync(path)
+  } catch (error) {
+    throw new LogCorruptError(`${path}: cannot read it: ${(error as Error).message}`)
+  }
 }
 
 const SECTOR = 512
@@ -183,7 +194,7 @@ export class FileLogStore extends BaseLogStore {
 
   private constructor(readonly dir: string) {
     super()
-    this.path = join(dir, 'log.dat')
+    this.path = join(dir, LOG_FILE)
   }
 
   /**
@@ -194,7 +205,7 @@ export class FileLogStore extends BaseLogStore {
     const store = new FileLogStore(dir)
     store.compactedTo = compactedTo
     if (existsSync(store.path)) {
-      const bytes = readFileSync(store.path)
+      const bytes = readStoreFile(store.path)
       const {entries, validLength, tornTail} = decodeLog(bytes, store.path)
       if (tornTail) {
         onTornTail?.(bytes.length - validLength)

@@ -3,10 +3,10 @@
 // so a crash leaves either the old snapshot or the new one, never a mix.
 //
 // File format (snapshot.dat): "CRDSNP01", [u64 index][u64 term][u32 crc32 of data][u32 reserved], data.
-import {closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync} from 'node:fs'
+import {closeSync, existsSync, fsyncSync, openSync, renameSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
 import {crc32} from 'node:zlib'
-import {LogCorruptError, syncDir} from './log-store.js'
+import {LogCorruptError, readStoreFile, syncDir} from './log-store.js'
 
 export interface SnapshotMeta {
   index: number
@@ -45,7 +45,7 @@ export class FileSnapshotStore {
   /** The latest snapshot, or undefined when none was ever taken. A damaged file is an error. */
   load(): {meta: SnapshotMeta; data: Uint8Array} | undefined {
     if (!existsSync(this.path)) return undefined
-    const bytes = readFileSync(this.path)
+    const bytes = readStoreFile(this.path)
     if (bytes.length < HEADER || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) {
       throw new LogCorruptError(`${this.path}: not a coord snapshot (bad magic or truncated header)`)
     }

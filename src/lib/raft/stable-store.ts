@@ -4,10 +4,10 @@
 //
 // File (hardstate.dat): "CRDHS001" [u64 term][u32 crc32 of vote+commit+term][u64 commit][u16 vote length][vote utf-8].
 // Written to a temp file, fsync'd and renamed, so a crash leaves the old or the new state whole.
-import {closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync} from 'node:fs'
+import {closeSync, existsSync, fsyncSync, openSync, renameSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
 import {crc32} from 'node:zlib'
-import {LogCorruptError, syncDir} from './log-store.js'
+import {LogCorruptError, readStoreFile, syncDir} from './log-store.js'
 
 export interface HardState {
   term: number
@@ -26,7 +26,7 @@ export class FileStableStore {
 
   load(): HardState {
     if (!existsSync(this.path)) return {term: 0, vote: '', commit: 0}
-    const bytes = readFileSync(this.path)
+    const bytes = readStoreFile(this.path)
     if (bytes.length < MAGIC.length + 22 || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) {
       throw new LogCorruptError(`${this.path}: not a coord hard-state file (bad magic or truncated)`)
     }

@@ -65,8 +65,14 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
   let storage: DurableRaftStorage
   if (config.dataDir) {
     const dir = join(config.dataDir, 'raft')
-    mkdirSync(dir, {recursive: true})
-    storage = await FileRaftStorage.open(dir, (bytes) => log.warn('log ended in a torn record (a write cut off by a crash before it was acknowledged); dropped it', {bytes}))
+    try {
+      mkdirSync(dir, {recursive: true})
+      storage = await FileRaftStorage.open(dir, (bytes) => log.warn('log ended in a torn record (a write cut off by a crash before it was acknowledged); dropped it', {bytes}))
+    } catch (error) {
+      // The RPC listener is open by now: closed, so the refused start exits instead of hanging.
+      await transport.close()
+      throw error
+    }
   } else {
     storage = new MemoryDurableStorage()
   }
