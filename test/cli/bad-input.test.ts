@@ -169,6 +169,15 @@ describe('every command refuses bad input cleanly (from oclif.manifest.json)', (
     assert.deepEqual(failures, [])
   })
 
+  it('an unknown command or topic fails with its name, exit non-zero, no trace', async () => {
+    for (const args of [['no-such-command'], ['kv', 'no-such'], ['-no-such-flag']]) {
+      const r = await runCli(args, {cwd: dir.path})
+      assert.notEqual(r.code, 0, args.join(' '))
+      assert.match(r.stderr, /Error: command \S+ not found/)
+      assert.doesNotMatch(r.stderr, /^\s+at /m)
+    }
+  })
+
   it('keygen and version ignore extra arguments, as Consul does', async () => {
     for (const id of ['keygen', 'version']) {
       const r = await runCli([id, 'extra'], {cwd: dir.path})

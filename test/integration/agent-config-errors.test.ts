@@ -5,7 +5,7 @@
 // kind of failure once, end to end. agent-local.test.ts covers a reload with unparsable JSON.
 import {after, before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {runCli, startAgent, tempDir, type TestAgent} from '../helpers/agent.js'
 import {http} from '../helpers/http.js'
@@ -32,7 +32,16 @@ describe('coord agent refuses a broken configuration', () => {
     {name: 'port out of range', args: () => ['-dev', `-config-file=${file('port.json', '{"ports": {"http": 70000}}')}`], unsafe: '-http-port', says: /^\S+port\.json: ports\.http: expected a port number/},
     {name: 'bind address not an IP', args: () => ['-dev', `-config-file=${file('bind.json', '{"bind_addr": "not-an-ip"}')}`], unsafe: '-bind', says: /^\S+bind\.json: bind_addr: must be an IP address, got "not-an-ip"$/},
     {name: 'HCL file', args: () => ['-dev', `-config-file=${file('agent.hcl', 'server = true')}`], says: /agent\.hcl: HCL config files are not supported/},
-    {name: 'config file is a directory', args: () => ['-dev', `-config-file=${dir.path}`], says: /^Error reading \S+: EISDIR/},
+    {name: '-config-file naming a directory (read as one, as Consul does)', args: () => {
+      mkdirSync(join(dir.path, 'as-dir'), {recursive: true})
+      writeFileSync(join(dir.path, 'as-dir', 'bad.json'), '{"log_level": 3}')
+      return ['-dev', `-config-file=${join(dir.path, 'as-dir')}`]
+    }, says: /^\S+as-dir\/bad\.json: log_level: expected one of/},
+    {name: 'a dangling symlink in the config dir', args: () => {
+      mkdirSync(join(dir.path, 'links'), {recursive: true})
+      symlinkSync(join(dir.path, 'gone.json'), join(dir.path, 'links', 'gone.json'))
+      return ['-dev', `-config-dir=${join(dir.path, 'links')}`]
+    }, says: /^Error reading \S+links\/gone\.json: ENOENT/},
     {name: 'config dir missing', args: () => ['-dev', `-config-dir=${join(dir.path, 'nope')}`], says: /^Error reading config dir \S+nope: ENOENT/},
     {name: '-dev with -bootstrap-expect', args: () => ['-dev', '-bootstrap-expect=3'], says: /^bootstrap_expect: 'bootstrap_expect > 0' not allowed in dev mode$/},
     {name: '-bootstrap with -bootstrap-expect', args: () => ['-server', '-bootstrap', '-bootstrap-expect=3', `-data-dir=${join(dir.path, 'data')}`], says: /mutually exclusive$/},

@@ -113,10 +113,20 @@ const acceptedPorts = new Set(['https', 'grpc', 'grpc_tls', 'sidecar_min_port', 
 const supportedLimits = new Set(['kv_max_value_size', 'txn_max_req_len'])
 const acceptedUiConfig = new Set(['dir', 'content_path', 'metrics_provider', 'metrics_provider_files', 'metrics_provider_options_json', 'metrics_proxy', 'dashboard_url_templates'])
 
-/** Reads `-config-file` paths and every *.json in each `-config-dir`, in Consul's order. */
+/**
+ * Reads `-config-file` paths and every *.json in each `-config-dir`, in Consul's order. A
+ * `-config-file` that names a directory is read as one, as Consul's sourcesFromPath does.
+ */
 export function readConfigFiles(files: readonly string[], dirs: readonly string[]): Array<{path: string; raw: RawConfig}> {
-  const paths = [...files]
-  for (const dir of dirs) {
+  const isDir = (path: string): boolean => {
+    try {
+      return statSync(path).isDirectory()
+    } catch {
+      return false // readConfigFile reports the missing or unreadable file by name
+    }
+  }
+  const paths = files.filter((file) => !isDir(file))
+  for (const dir of [...files.filter(isDir), ...dirs]) {
     let names: string[]
     try {
       names = readdirSync(dir).filter((name) => name.endsWith('.json') || name.endsWith('.hcl')).sort()
@@ -125,7 +135,13 @@ export function readConfigFiles(files: readonly string[], dirs: readonly string[
     }
     for (const name of names) {
       const path = join(dir, name)
-      if (statSync(path).isFile()) paths.push(path)
+      let isFile: boolean
+      try {
+        isFile = statSync(path).isFile() // follows a symlink; a dangling one is reported by name
+      } catch (error) {
+        throw new ConfigError([`Error reading ${path}: ${(error as Error).message}`])
+      }
+      if (isFile) paths.push(path)
     }
   }
   return paths.map((path) => ({path, raw: readConfigFile(path)}))
