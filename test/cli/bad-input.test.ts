@@ -178,6 +178,15 @@ describe('every command refuses bad input cleanly (from oclif.manifest.json)', (
     }
   })
 
+  it('garbage in the environment: a warning or a clear error, never a crash', async () => {
+    const token = await runCli(['kv', 'get', 'k'], {cwd: dir.path, env: {CONSUL_HTTP_ADDR: closedAddr, CONSUL_HTTP_TOKEN: 'a\nb'}})
+    assert.equal(token.code, 1)
+    assert.equal(token.stderr, 'Error querying Consul agent: Invalid character in header content ["x-consul-token"]\n')
+    const ssl = await runCli(['kv', 'get', 'k'], {cwd: dir.path, env: {CONSUL_HTTP_ADDR: closedAddr, CONSUL_HTTP_SSL: 'maybe'}})
+    assert.equal(ssl.code, 1)
+    assert.match(ssl.stderr, /^\[WARN\] Could not parse CONSUL_HTTP_SSL: maybe\nError querying Consul agent: .*connection refused\n$/)
+  })
+
   it('keygen and version ignore extra arguments, as Consul does', async () => {
     for (const id of ['keygen', 'version']) {
       const r = await runCli([id, 'extra'], {cwd: dir.path})
