@@ -7,7 +7,7 @@
 // under load, a torn tail and corruption mid-log; this file covers the rest of the data dir.
 import {after, before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {runCli, startAgent, tempDir} from '../helpers/agent.js'
 import {http} from '../helpers/http.js'
@@ -121,6 +121,13 @@ describe('damaged files in the data dir', () => {
     }
     console.log(`# ${refused.length} refused starts in ${Math.round(performance.now() - started)} ms`)
     assert.deepEqual(failures, [])
+  })
+
+  it('refuses an unreadable hardstate.dat by name (skipped as root, who reads anything)', {skip: process.getuid?.() === 0}, async () => {
+    const dir = damagedCopy('unreadable', (d) => chmodSync(join(d, 'raft/hardstate.dat'), 0o000))
+    const r = await runCli(['agent', '-server', '-bootstrap', `-data-dir=${dir}`, `-encrypt=${ENCRYPT}`, `-config-file=${config}`, ...PORTS], {timeoutMs: 20_000})
+    assert.equal(r.code, 1, r.stderr)
+    assert.match(r.stderr, /^==> \S+raft\/hardstate\.dat: cannot read it: EACCES/)
   })
 
   for (const c of recovered) {
