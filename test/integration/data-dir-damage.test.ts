@@ -4,7 +4,8 @@
 // keeps every acknowledged write, where the file is a cache or a torn tail (member snapshot, local
 // registrations, TTL state, a torn final log record). Never a stack trace, never a silent loss.
 // One seeded data dir is copied for each case. test/integration/durability.test.ts covers kill -9
-// under load, a torn tail and corruption mid-log; this file covers the rest of the data dir.
+// under load, a torn tail and corruption mid-log, gossip-encryption.test.ts a corrupt keyring file;
+// this file covers the rest of the data dir.
 import {after, before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
@@ -49,7 +50,6 @@ const refused: Array<{name: string; file: string; damage: Damage; reason: RegExp
   {name: 'node-id: not a UUID', file: 'node-id', damage: (d) => writeFileSync(join(d, 'node-id'), 'not-a-uuid'), reason: /does not hold a node ID/},
   {name: 'node-id: empty', file: 'node-id', damage: (d) => writeFileSync(join(d, 'node-id'), ''), reason: /does not hold a node ID/},
   {name: 'node-id: a directory', file: 'node-id', damage: (d) => replaceWithDir(join(d, 'node-id')), reason: /cannot read the node ID/},
-  {name: 'local.keyring: wrong JSON', file: 'serf/local.keyring', damage: (d) => writeFileSync(join(d, 'serf/local.keyring'), '{"keys": '), reason: /Error loading keyring file .*not valid JSON/},
 ]
 
 /** Damage the agent survives: it starts, says what it skipped, and every acknowledged write is there. */
