@@ -81,6 +81,9 @@ export default class Agent extends BaseCommand {
     try {
       agent = await startAgent(config, {stdout: write, version: packageInfo().version, reloadConfig: () => loadConfig(() => {})})
     } catch (error) {
+      // Consul's agent exits at once on a failed start. Each start step closes what it opened, and
+      // this bound makes sure: a listener or timer some step leaked cannot keep the process alive.
+      setTimeout(() => process.exit(1), 2000).unref()
       throw new CommandError(`==> ${(error as Error).message}`)
     }
     for (const warning of warnings) agent.context.log.warn(warning)

@@ -50,6 +50,10 @@ const refused: Array<{name: string; file: string; damage: Damage; reason: RegExp
   {name: 'node-id: not a UUID', file: 'node-id', damage: (d) => writeFileSync(join(d, 'node-id'), 'not-a-uuid'), reason: /does not hold a node ID/},
   {name: 'node-id: empty', file: 'node-id', damage: (d) => writeFileSync(join(d, 'node-id'), ''), reason: /does not hold a node ID/},
   {name: 'node-id: a directory', file: 'node-id', damage: (d) => replaceWithDir(join(d, 'node-id')), reason: /cannot read the node ID/},
+  {name: 'node-id: deleted next to Raft state', file: 'node-id', damage: (d) => rmSync(join(d, 'node-id')), reason: /missing, but .*raft holds this server's Raft state/},
+  // A file where a directory belongs: the start fails by path and exits (it used to hang, listeners open).
+  {name: 'services/ is a file', file: 'services', damage: (d) => { rmSync(join(d, 'services'), {recursive: true}); writeFileSync(join(d, 'services'), 'x') }, reason: /EEXIST/},
+  {name: 'serf/ is a file', file: 'serf', damage: (d) => { rmSync(join(d, 'serf'), {recursive: true}); writeFileSync(join(d, 'serf'), 'x') }, reason: /EEXIST/},
 ]
 
 /** Damage the agent survives: it starts, says what it skipped, and every acknowledged write is there. */

@@ -88,6 +88,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
       if (gossip) floodJoinWan(gossip, wan, config, log.named('serf.wan'))
     }
   } catch (error) {
+    await wan?.close()
     await gossip?.close()
     await role.stop()
     throw error
@@ -109,6 +110,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
       ...catalogSyncAdapter(consensus, state, serverGet),
     })
   } catch (error) {
+    await wan?.close()
     await gossip?.close()
     await role.stop()
     throw error
@@ -218,6 +220,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   } catch (error) {
     for (const server of servers) await server.close()
     local.stop()
+    await wan?.close()
     await gossip?.close()
     await role.stop()
     throw error

@@ -27,6 +27,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 /** The node ID kept in `<data-dir>/node-id`, created on first start; a file that holds anything else is refused, by name. */
 export function loadNodeId(dataDir: string): string {
   const path = join(dataDir, 'node-id')
+  // A server's Raft state names it by this ID: a fresh one would leave it outside its own
+  // configuration, never electing or joining (and silently serving nothing).
+  if (!existsSync(path) && existsSync(join(dataDir, 'raft', 'hardstate.dat'))) {
+    throw new Error(`${path}: missing, but ${join(dataDir, 'raft')} holds this server's Raft state under its old ID; restore the file (or start with -node-id=<old id>)`)
+  }
   if (!existsSync(path)) {
     const id = randomUUID()
     writeFileSync(path, id)

@@ -166,7 +166,7 @@ export async function startGossipPool(o: GossipPoolOptions): Promise<LanGossip> 
   // The snapshot of the previous life decides whom to rejoin; then it tracks this one.
   let snapshotter: MemberSnapshotter | undefined
   let rejoin: string[] = []
-  if (config.dataDir) {
+  if (config.dataDir) try {
     const path = join(config.dataDir, 'serf', o.snapshotFile)
     const previous = loadMemberSnapshot(path, log)
     if (previous?.left && !config.rejoinAfterLeave) log.info('serf: left gracefully last time; not rejoining the previous cluster (-rejoin to change)', {path})
@@ -176,6 +176,10 @@ export async function startGossipPool(o: GossipPoolOptions): Promise<LanGossip> 
     // one is cleared now, so the next restart rejoins whatever this life joins.
     if (previous?.left && !config.rejoinAfterLeave) snapshotter.write(false)
     node.on('member', (event) => snapshotter?.onEvent(event))
+  } catch (error) {
+    // The pool's sockets are open: closed, so a refused start exits (e.g. serf/ is a file).
+    await node.close()
+    throw error
   }
 
   try {
