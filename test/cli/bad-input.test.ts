@@ -7,6 +7,7 @@
 import {after, before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {readFileSync, writeFileSync} from 'node:fs'
+import {createServer as createHttpServer} from 'node:http'
 import {createServer} from 'node:net'
 import {join} from 'node:path'
 import {coordBin, runCli, tempDir, type CliResult} from '../helpers/agent.js'
@@ -185,6 +186,22 @@ describe('every command refuses bad input cleanly (from oclif.manifest.json)', (
     const ssl = await runCli(['kv', 'get', 'k'], {cwd: dir.path, env: {CONSUL_HTTP_ADDR: closedAddr, CONSUL_HTTP_SSL: 'maybe'}})
     assert.equal(ssl.code, 1)
     assert.match(ssl.stderr, /^\[WARN\] Could not parse CONSUL_HTTP_SSL: maybe\nError querying Consul agent: .*connection refused\n$/)
+  })
+
+  it('an address that answers 200 but is no agent: event says so instead of "Event ID: undefined"', async () => {
+    const server = createHttpServer((req, res) => {
+      req.resume()
+      res.writeHead(200, {'content-type': 'application/json'})
+      res.end(req.url?.startsWith('/v1/event/fire/') ? '{}' : 'null')
+    })
+    const addr = await new Promise<string>((resolve) => server.listen(0, '127.0.0.1', () => resolve(`127.0.0.1:${(server.address() as {port: number}).port}`)))
+    try {
+      const r = await runCli(['event', '-name=deploy'], {cwd: dir.path, env: {CONSUL_HTTP_ADDR: addr}})
+      assert.equal(r.code, 1, r.stdout)
+      assert.equal(r.stderr, 'Error firing event: unexpected response from the agent: {}\n')
+    } finally {
+      server.close()
+    }
   })
 
   it('keygen and version ignore extra arguments, as Consul does', async () => {

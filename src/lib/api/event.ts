@@ -28,7 +28,10 @@ export async function eventFire(client: ApiClient, name: string, payload: Uint8A
     params: {node: o.node || undefined, service: o.service || undefined, tag: o.tag || undefined},
     body: payload ?? undefined, datacenter: o.datacenter, token: o.token,
   })
-  return decodeJson(response) as UserEventEntry
+  const event = decodeJson(response) as UserEventEntry | null
+  // Something other than an agent at the address (a proxy, another service) answers 200 too.
+  if (typeof event?.ID !== 'string') throw new Error(`unexpected response from the agent: ${response.body.toString('utf8').slice(0, 100) || '(empty)'}`)
+  return event
 }
 
 /** GET /v1/event/list; `index` (a previous answer's) blocks until a new event or `waitMs`. */
