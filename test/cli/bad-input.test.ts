@@ -119,8 +119,8 @@ function buildCases(dir: string, closedAddr: string): Case[] {
 /** The rules every failure follows, whatever the command. */
 function assertCleanFailure(c: Case, r: CliResult): void {
   const label = `coord ${c.args.join(' ')} (${c.what})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`
-  assert.notEqual(r.code, 0, label)
   assert.notEqual(r.code, -1, `killed by the time limit: ${label}`)
+  assert.equal(r.code, 1, `Consul's exit status for a usage or request error: ${label}`)
   assert.match(r.stderr.split('\n')[0], FIRST_LINE, label)
   const message = r.stderr.split('\nUsage:')[0]
   assert.ok(message.trimEnd().split('\n').length <= 3, `one line or a short paragraph before any usage: ${label}`)
