@@ -24,6 +24,7 @@ import {LocalAgent} from './local-agent.js'
 import {startCheckAdapter} from './check-runners.js'
 import {catalogSyncAdapter} from './catalog-sync.js'
 import {startAgentDns, type DnsServerHandle} from '../dns/agent-dns.js'
+import {startAgentCoordinates} from './agent-coordinates.js'
 
 export interface RunningAgent {
   context: AgentContext
@@ -164,7 +165,9 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     },
   })
   gossip?.node.on('userEvent', (event) => userEvents.receive(event))
+  const coordinates = startAgentCoordinates({config, lan: gossip?.node, wan: wan?.node, consensus, forward: clientRole?.forward, now: () => Date.now(), log})
   const context: AgentContext = {
+    coordinates,
     userEvents, local, localServices: () => local.localServices(), reload,
     config, nodeId, version: io.version, state, consensus, sessionTimers: role.sessionTimers, logs, log,
     startedAt: new Date(), members: () => gossip?.members() ?? [lone], now: () => Date.now(), registerSelf: role.registerSelf,
@@ -252,6 +255,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   // and welcome us back on restart. A leave (coord leave) has already been spread by then.
   const stop = () => {
     stopping ??= (async () => {
+      coordinates?.stop()
       local.stop()
       await watches.stop()
       await Promise.all([...dnsServers, ...servers].map((s) => s.close()))

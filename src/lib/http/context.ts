@@ -13,6 +13,7 @@ import type {UserEvents} from '../agent/user-events.js'
 import type {QueryOptions} from './query.js'
 import type {KeyringOp, KeyringResponse} from '../agent/keyring-ops.js'
 import type {ForwardedRequest, ForwardedResponse} from './forwarded.js'
+import type {AgentCoordinates} from '../agent/agent-coordinates.js'
 
 /** A gossip member as /v1/agent/members renders it: the wire shape the API client reads too. */
 export type MemberInfo = AgentMember
@@ -65,6 +66,8 @@ export interface AgentContext {
   localServices(): Array<{ID: string; Service: string; Tags: string[]}>
   /** Re-reads the config files (PUT /v1/agent/reload, SIGHUP); rejects with the reason and keeps the running config. */
   reload(): Promise<void>
+  /** Network coordinates: the pools' Vivaldi clients and, on servers, the update batcher; absent with disable_coordinates. */
+  readonly coordinates?: AgentCoordinates
 }
 
 export interface RequestContext {

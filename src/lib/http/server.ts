@@ -21,6 +21,8 @@ import {agentLocalRoutes} from './agent-local-endpoint.js'
 import {agentHealthRoutes} from './agent-health-endpoint.js'
 import {catalogRoutes} from './catalog-endpoint.js'
 import {healthRoutes} from './health-endpoint.js'
+import {coordinateRoutes} from './coordinate-endpoint.js'
+import {resolveNearAgent} from './catalog-query.js'
 import {runsOnAgent} from './agent-local-paths.js'
 import {FORWARD_BODY_MAX, HOP_BY_HOP, forwardedHeaders} from './forwarded.js'
 
@@ -45,6 +47,7 @@ export function buildRoutes(agent: AgentContext): Route[] {
     ...eventRoutes(agent),
     ...catalogRoutes(agent),
     ...healthRoutes(agent),
+    ...coordinateRoutes(agent),
     ...agentLocalRoutes(agent),
     ...agentHealthRoutes(agent),
     ...monitorRoutes(agent),
@@ -122,6 +125,7 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
     // A client agent answers only its own endpoints; a server runs everything else (contract 1).
     if (agent.forwardToServer && !runsOnAgent(path)) {
       bodyUnread = false
+      req.url = resolveNearAgent(rawUrl, agent.config.nodeName)
       await forwardExchange(agent.forwardToServer, exchange)
       return
     }
