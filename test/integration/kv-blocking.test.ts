@@ -32,7 +32,7 @@ describe('blocking KV queries', () => {
     assert.ok(Number(woke.headers['x-consul-index']) > index)
     assert.equal(Buffer.from(woke.json<Array<{Value: string}>>()[0].Value, 'base64').toString(), 'v2')
     // Speed is measured in the bench; here: woken by the write, not by the 30 s wait.
-    console.log(`# blocking KV read woke ${latency.toFixed(1)} ms after the write`)
+    console.log(`blocking KV read woke ${latency.toFixed(1)} ms after the write`)
     assert.ok(latency < 5000, `woke ${latency.toFixed(1)} ms after the write`)
     assert.ok(changedAt - started >= 190, 'stayed parked until the write')
   })
