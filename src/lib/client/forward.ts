@@ -5,7 +5,7 @@ import {randomUUID} from 'node:crypto'
 import {parseDuration} from '../duration.js'
 import type {ForwardedRequest, ForwardedResponse} from '../http/forwarded.js'
 import {DEFAULT_WAIT_MS, MAX_WAIT_MS} from '../http/query.js'
-import {runsOnAgent} from '../http/agent-local-paths.js'
+import {firesOnServer, runsOnAgent} from '../http/agent-local-paths.js'
 import type {RpcTransport} from '../rpc/transport.js'
 import type {ServerRpc} from './server-rpc.js'
 
@@ -106,11 +106,14 @@ export function parseForwarded(body: unknown): ForwardedRequest {
   } catch {
     // malformed: the pipeline answers 400
   }
-  if (runsOnAgent(path)) throw new Error(`forwarded request: ${path} runs on the agent that receives it, not on a server`)
+  // Firing a user event is the exception: Consul's agents fire through a server (Internal.EventFire),
+  // and a `?dc=` event reaches the other datacenter only that way.
+  if (runsOnAgent(path) && !firesOnServer(path)) throw new Error(`forwarded request: ${path} runs on the agent that receives it, not on a server`)
   const headers: Record<string, string> = {}
   for (const [name, value] of Object.entries(request.headers ?? {})) if (typeof value === 'string') headers[name.toLowerCase()] = value
   const cancelId = typeof request.cancelId === 'string' && request.cancelId !== '' ? request.cancelId : undefined
-  return {method: request.method, url: request.url, headers, body: request.body, ...(cancelId ? {cancelId} : {})}
+  const fromDc = typeof request.fromDc === 'string' && request.fromDc !== '' ? request.fromDc : undefined
+  return {method: request.method, url: request.url, headers, body: request.body, ...(cancelId ? {cancelId} : {}), ...(fromDc ? {fromDc} : {})}
 }
 
 /**

@@ -118,6 +118,7 @@ export async function dispatch(agent: AgentContext, routes: Route[], request: Fo
     req: req as unknown as IncomingMessage,
     res: res as unknown as ServerResponse,
     closed: cancelled,
+    ...(request.fromDc ? {fromDc: request.fromDc} : {}),
     readBody: async (limit, message) => {
       if (body.length > limit) throw tooLarge(message(body.length))
       return body
