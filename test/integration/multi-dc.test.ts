@@ -53,7 +53,8 @@ describe('multi-datacenter requests over the WAN pool', () => {
 
   before(async () => {
     const started = performance.now()
-    ;[s1, s2] = await Promise.all([server(1, 'dc1'), server(3, 'dc2', [`-retry-join-wan=${subnet}.1`])])
+    // Both servers run remote exec, so a job run in the wrong datacenter would show.
+    ;[s1, s2] = await Promise.all([server(1, 'dc1', ['-disable-remote-exec=false']), server(3, 'dc2', [`-retry-join-wan=${subnet}.1`, '-disable-remote-exec=false'])])
     const dataDir = join(dir.path, 'c1')
     mkdirSync(dataDir, {recursive: true})
     c1 = await spawnAgent({name: 'c1', timeoutMs: 30_000, waitForLeader: true, args: clientArgs({name: 'c1', address: `${subnet}.2`, dataDir, join: [`${subnet}.1`]})})
@@ -178,6 +179,18 @@ describe('multi-datacenter requests over the WAN pool', () => {
     for (const addr of [s1.httpAddr, c1.httpAddr]) {
       assert.deepEqual((await http(addr, 'GET', '/v1/event/list?name=cross-dc')).json(), [], 'not fired in dc1')
     }
+  })
+
+  it('coord exec -datacenter=dc2 runs the job in dc2 only, its session bound to a dc2 server', async () => {
+    const res = await runCli(['exec', '-datacenter=dc2', '-verbose', '-wait=2s', 'echo "hi from $((40+2))"'], {httpAddr: c1.httpAddr, timeoutMs: 60_000})
+    assert.equal(res.code, 0, res.stdout + res.stderr)
+    assert.match(res.stdout, /Remote exec in foreign datacenter, using Session TTL/)
+    assert.match(res.stdout, /Binding session to remote node s3@dc2/)
+    assert.match(res.stdout, /^ {4}s3: hi from 42$/m)
+    assert.doesNotMatch(res.stdout, /s1: /)
+    // Cleaned up in dc2 afterwards: no job keys, no session.
+    assert.equal((await http(s2.httpAddr, 'GET', '/v1/kv/_rexec/?recurse')).status, 404)
+    assert.deepEqual((await http(s2.httpAddr, 'GET', '/v1/session/list')).json(), [])
   })
 
   it('a request that already crossed a datacenter is never forwarded again; bodies keep their limits', async () => {
