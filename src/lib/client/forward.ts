@@ -61,7 +61,7 @@ export function withAgentDefaults(request: ForwardedRequest, nodeName: string): 
 }
 
 /** The client agent's forwarder: one RPC per request, retried on another server only when safe. */
-export function createForwarder(rpc: ServerRpc, nodeName: string, onAnswer: (answer: ForwardedResponse) => void): (request: ForwardedRequest, closed?: Promise<void>) => Promise<ForwardedResponse> {
+export function createForwarder(rpc: ServerRpc, nodeName: string, onAnswer: (answer: ForwardedResponse, request: ForwardedRequest) => void): (request: ForwardedRequest, closed?: Promise<void>) => Promise<ForwardedResponse> {
   return async (request, closed) => {
     // Only a blocking query can be parked long enough for its caller to leave: name it for a cancel.
     const cancelId = isBlocking(request.url) ? randomUUID() : undefined
@@ -77,7 +77,7 @@ export function createForwarder(rpc: ServerRpc, nodeName: string, onAnswer: (ans
         idempotent: request.method === 'GET' || request.method === 'HEAD',
         onAttempt: (to) => { server = to },
       }) as ForwardedResponse
-      onAnswer(answer)
+      onAnswer(answer, request)
       return answer
     } finally {
       done = true

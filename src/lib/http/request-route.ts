@@ -24,3 +24,11 @@ export function routeRequest(path: string, dc: string, agent: RoutingAgent, from
   if (agent.client && !runsOnAgent(path)) return 'server'
   return 'local'
 }
+
+/** True when `url` (path and query) names a datacenter other than `datacenter` with `?dc=`. */
+export function namesOtherDatacenter(url: string, datacenter: string): boolean {
+  const queryStart = url.indexOf('?')
+  if (queryStart === -1) return false
+  const dc = new URLSearchParams(url.slice(queryStart + 1)).get('dc') ?? ''
+  return dc !== '' && dc.toLowerCase() !== datacenter
+}

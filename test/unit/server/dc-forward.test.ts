@@ -8,7 +8,7 @@ import {createServer, type AddressInfo} from 'node:net'
 import {RpcTransport} from '../../../src/lib/rpc/transport.js'
 import {serveForwardedRequests} from '../../../src/lib/client/forward.js'
 import {createDcForwarder} from '../../../src/lib/server/dc-forward.js'
-import {routeRequest} from '../../../src/lib/http/request-route.js'
+import {namesOtherDatacenter, routeRequest} from '../../../src/lib/http/request-route.js'
 import {HttpError} from '../../../src/lib/http/errors.js'
 import type {MemberInfo} from '../../../src/lib/http/context.js'
 import type {ForwardedRequest} from '../../../src/lib/http/forwarded.js'
@@ -65,6 +65,12 @@ describe('routeRequest: where a request runs', () => {
     assert.equal(routeRequest('/v1/kv/a', 'dc2', client), 'server')
     assert.equal(routeRequest('/v1/event/fire/deploy', 'dc2', client), 'server')
     assert.equal(routeRequest('/v1/event/fire/deploy', '', client), 'local')
+  })
+  it('namesOtherDatacenter reads ?dc= from a raw URL (a client ignores such answers for its own leader state)', () => {
+    assert.equal(namesOtherDatacenter('/v1/kv/a?dc=dc2&index=3', 'dc1'), true)
+    assert.equal(namesOtherDatacenter('/v1/kv/a?dc=DC1', 'dc1'), false)
+    assert.equal(namesOtherDatacenter('/v1/kv/a?dc=', 'dc1'), false)
+    assert.equal(namesOtherDatacenter('/v1/kv/a', 'dc1'), false)
   })
   it('a request that already crossed a datacenter never crosses another', () => {
     assert.equal(routeRequest('/v1/kv/a', 'dc3', {datacenter: 'dc2', client: false}, true), 'no-path')
