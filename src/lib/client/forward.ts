@@ -16,12 +16,25 @@ export const CANCEL_METHOD = 'http-forward-cancel'
 const BASE_TIMEOUT_MS = 30_000
 
 /**
+ * Extra time for a hop after which the request may take one more (it names a datacenter, and the
+ * server may forward it there with the plain timeout): the inner hop times out first and answers
+ * with its reason, which is not retried on another server.
+ */
+export const DC_HOP_MARGIN_MS = 5_000
+
+/**
  * RPC timeout for a forwarded request: a blocking query (?index > 0) may legitimately take its
  * whole wait plus Consul's jitter (wait/16) before answering, so it gets that on top of the base.
+ * `lastHop`: the request will not be forwarded again (it already crossed a datacenter).
  */
-export function forwardTimeoutMs(url: string): number {
+export function forwardTimeoutMs(url: string, lastHop = false): number {
   const queryStart = url.indexOf('?')
   const params = new URLSearchParams(queryStart === -1 ? '' : url.slice(queryStart + 1))
+  const margin = !lastHop && (params.get('dc') ?? '') !== '' ? DC_HOP_MARGIN_MS : 0
+  return margin + blockingTimeoutMs(params)
+}
+
+function blockingTimeoutMs(params: URLSearchParams): number {
   const index = Number(params.get('index') ?? '0')
   if (!(index > 0)) return BASE_TIMEOUT_MS
   let waitMs = DEFAULT_WAIT_MS
@@ -73,7 +86,7 @@ export function createForwarder(rpc: ServerRpc, nodeName: string, onAnswer: (ans
     })
     try {
       const answer = await rpc.call(FORWARD_METHOD, {...withAgentDefaults(request, nodeName), ...(cancelId ? {cancelId} : {})}, {
-        timeoutMs: forwardTimeoutMs(request.url),
+        timeoutMs: forwardTimeoutMs(request.url, request.fromDc !== undefined),
         idempotent: request.method === 'GET' || request.method === 'HEAD',
         onAttempt: (to) => { server = to },
       }) as ForwardedResponse
