@@ -14,19 +14,15 @@ import {RpcTransport} from '../../src/lib/rpc/transport.js'
 import type {AgentMember} from '../../src/lib/api/agent.js'
 import {runCli, tempDir} from '../helpers/agent.js'
 import {consulClient, http, sleep} from '../helpers/http.js'
+import {until} from '../helpers/wait.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the consul package's typings cover less than its runtime API, which is what we test */
 
 const value = (text: string) => Buffer.from(JSON.parse(text)[0].Value, 'base64').toString()
 
 /** Polls an async condition every 100 ms until it holds; fails with `what` after `timeoutMs`. */
-async function until(what: string, cond: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await cond().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(100)
-  }
-}
+/** The shared poll, with a refused connection (a server still starting) counted as "not yet". */
+const untilOk = (what: string, cond: () => Promise<boolean>, timeoutMs: number) => until(what, () => cond().catch(() => false), timeoutMs)
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
@@ -60,7 +56,7 @@ describe('multi-datacenter requests over the WAN pool', () => {
     c1 = await spawnAgent({name: 'c1', timeoutMs: 30_000, waitForLeader: true, args: clientArgs({name: 'c1', address: `${subnet}.2`, dataDir, join: [`${subnet}.1`]})})
     agents.push(c1)
     // Forwarding needs dc2's server alive in dc1's WAN view (and the reverse for the loop test).
-    await until('both servers alive in each WAN view', async () => {
+    await untilOk('both servers alive in each WAN view', async () => {
       const views = await Promise.all([s1, s2].map((a) => http(a.httpAddr, 'GET', '/v1/agent/members?wan').then((r) => r.json<AgentMember[]>())))
       return views.every((v) => v.length === 2 && v.every((m) => m.Status === 1))
     }, 20_000)
@@ -179,7 +175,7 @@ describe('multi-datacenter requests over the WAN pool', () => {
     const fired = await http(c1.httpAddr, 'PUT', '/v1/event/fire/cross-dc?dc=dc2', 'payload')
     assert.equal(fired.status, 200, fired.text)
     const id = fired.json<{ID: string}>().ID
-    await until('the event in dc2\'s list', async () => {
+    await untilOk('the event in dc2\'s list', async () => {
       const list = await http(s2.httpAddr, 'GET', '/v1/event/list?name=cross-dc')
       return list.json<Array<{ID: string}>>().some((e) => e.ID === id)
     }, 10_000)
