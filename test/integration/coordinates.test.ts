@@ -12,6 +12,7 @@ import {performance} from 'node:perf_hooks'
 import {setTimeout as delay} from 'node:timers/promises'
 import {runCli, tempDir, useCluster} from '../helpers/agent.js'
 import {consulClient, http} from '../helpers/http.js'
+import {until} from '../helpers/wait.js'
 import {distanceSeconds, type Coordinate} from '../../src/lib/coordinate/coordinate.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the consul package's typings cover less than its runtime API, which is what we test */
@@ -26,16 +27,8 @@ writeFileSync(configFile, JSON.stringify({
   gossip_wan: {probe_interval: '300ms', probe_timeout: '150ms'},
 }))
 
-/** Polls an async read every 100 ms until it returns a truthy value; fails after `timeoutMs`. */
-async function poll<T>(what: string, read: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await read()
-    if (value) return value
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await delay(100)
-  }
-}
+/** The shared bounded poll, with the generous bound these waits get on a loaded box. */
+const poll = <T>(what: string, read: () => Promise<T | undefined | false>) => until(what, read, 20_000)
 
 /** Median round trip of a UDP datagram through loopback to an echo socket in this process (ms). */
 async function loopbackRttMs(host: string, samples = 20): Promise<number> {

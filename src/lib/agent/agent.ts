@@ -20,6 +20,7 @@ import {handleRemoteExec} from './remote-exec.js'
 import {startClientRole} from '../client/client-role.js'
 import {getFromServer, serveForwardedRequests} from '../client/forward.js'
 import {dispatch} from '../http/dispatch.js'
+import {createDcForwarder} from '../server/dc-forward.js'
 import {LocalAgent} from './local-agent.js'
 import {startCheckAdapter} from './check-runners.js'
 import {catalogSyncAdapter} from './catalog-sync.js'
@@ -206,6 +207,11 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
       ...(wan ? [{node: wan.node, wan: true, datacenter: config.datacenter, segment: ''}] : []),
     ], op, key, opts)),
     forwardToServer: clientRole?.forward,
+    // Servers in a WAN pool: `?dc=<another datacenter>` goes to a server there.
+    forwardToDatacenter: serverRole && wan ? createDcForwarder({
+      transport: serverRole.transport, wanMembers: () => wan?.members() ?? [], datacenter: config.datacenter,
+      nodeName: config.nodeName, log: log.named('dc-forward'),
+    }) : undefined,
   }
   // Servers answer client agents' forwarded requests through the same routes a socket reaches.
   if (serverRole) {

@@ -60,6 +60,11 @@ export interface AgentContext {
    * answered (contract 1; see agent-local-paths.ts). Undefined on servers, which run everything.
    */
   readonly forwardToServer?: (request: ForwardedRequest, closed?: Promise<void>) => Promise<ForwardedResponse>
+  /**
+   * Servers with a WAN pool only: runs a request on a server of datacenter `dc` (dc-forward.ts)
+   * and answers what it answered; rejects with 500 "No path to datacenter" when none is reachable.
+   */
+  readonly forwardToDatacenter?: (dc: string, request: ForwardedRequest, closed?: Promise<void>) => Promise<ForwardedResponse>
   /** The agent's own services and checks (/v1/agent/service*, check*, maintenance, health). */
   readonly local: LocalAgent
   /** Contract 4: this agent's services, for event/exec filters. */

@@ -23,7 +23,7 @@ import {catalogRoutes} from './catalog-endpoint.js'
 import {healthRoutes} from './health-endpoint.js'
 import {coordinateRoutes} from './coordinate-endpoint.js'
 import {resolveNearAgent} from './catalog-query.js'
-import {runsOnAgent} from './agent-local-paths.js'
+import {routeRequest} from './request-route.js'
 import {FORWARD_BODY_MAX, HOP_BY_HOP, forwardedHeaders} from './forwarded.js'
 
 function hasControlCharacter(text: string): boolean {
@@ -95,6 +95,8 @@ export interface Exchange {
   /** The body, at most `limit` bytes; rejects with a 413 HttpError past that. */
   readBody(limit: number, tooLargeMessage: (size: number) => string): Promise<Buffer>
   closed: Promise<void>
+  /** Set when another datacenter's server sent this request (it must not cross a datacenter again). */
+  fromDc?: string
 }
 
 export async function handleRequest(agent: AgentContext, routes: Route[], req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -122,14 +124,24 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
       sendText(req, res, 200, 'Consul Agent')
       return
     }
-    // A client agent answers only its own endpoints; a server runs everything else (contract 1).
-    if (agent.forwardToServer && !runsOnAgent(path)) {
+    const params = new URLSearchParams(queryStart === -1 ? '' : rawUrl.slice(queryStart + 1))
+    // A client agent answers only its own endpoints; a server runs everything else (contract 1),
+    // and hands what names another datacenter to a server there (request-route.ts).
+    const dc = params.get('dc') ?? ''
+    const where = routeRequest(path, dc, {datacenter: agent.config.datacenter, client: agent.forwardToServer !== undefined}, exchange.fromDc !== undefined)
+    if (where === 'server' && agent.forwardToServer) {
       bodyUnread = false
       req.url = resolveNearAgent(rawUrl, agent.config.nodeName)
       await forwardExchange(agent.forwardToServer, exchange)
       return
     }
-    const params = new URLSearchParams(queryStart === -1 ? '' : rawUrl.slice(queryStart + 1))
+    if (where === 'datacenter' || where === 'no-path') {
+      const toDatacenter = agent.forwardToDatacenter
+      if (where === 'no-path' || !toDatacenter) throw noPathToDatacenter()
+      bodyUnread = false
+      await forwardExchange((request, closed) => toDatacenter(dc, request, closed), exchange)
+      return
+    }
     const found = findRoute(routes, path)
     if (!found) {
       sendText(req, res, 404, '')
@@ -144,8 +156,9 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
     }
     const handler = found.route.methods[method as keyof Route['methods']]
     if (!handler) throw methodNotAllowed(method, allowed)
+    // A `?dc=` still naming another datacenter here is one this path ignores (the agent's own
+    // endpoints, the datacenter lists), as Consul's handlers do.
     const query = parseQueryOptions(params, agent.config.dev)
-    if (query.dc !== '' && query.dc.toLowerCase() !== agent.config.datacenter) throw noPathToDatacenter()
     const ctx: RequestContext = {
       req, res, params, tail: found.tail, query, closed: exchange.closed,
       body: (limit, message = (n) => `Request body(${n} bytes) too large, max size: ${limit} bytes.`) => {
@@ -159,7 +172,7 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
   }
 }
 
-/** Hands the request to a server (client agents) and writes its answer back unchanged. */
+/** Hands the request to a server (client agents, or another datacenter's) and writes its answer back unchanged. */
 async function forwardExchange(forward: NonNullable<AgentContext['forwardToServer']>, exchange: Exchange): Promise<void> {
   const {req, res} = exchange
   const body = await exchange.readBody(FORWARD_BODY_MAX, (n) => `Request body(${n} bytes) too large, max size: ${FORWARD_BODY_MAX} bytes.`)
