@@ -3,7 +3,7 @@
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import type {AgentContext, RequestContext, Route} from './context.js'
-import {HttpError, badRequest, methodNotAllowed, noPathToDatacenter, tooLarge} from './errors.js'
+import {HttpError, VERBATIM_CODES, badRequest, methodNotAllowed, noPathToDatacenter, oneLine, tooLarge} from './errors.js'
 import {parseQueryOptions} from './query.js'
 import {sendText} from './respond.js'
 import {NoLeaderError} from '../server/consensus.js'
@@ -94,6 +94,11 @@ export interface Exchange {
   res: ServerResponse
   /** The body, at most `limit` bytes; rejects with a 413 HttpError past that. */
   readBody(limit: number, tooLargeMessage: (size: number) => string): Promise<Buffer>
+  /**
+   * Reads and drops a body the handler refused, so the answer reaches a client still sending it.
+   * Only a socket has one; a forwarded request arrived whole (and has no stream to drain).
+   */
+  discardBody?(): Promise<void>
   closed: Promise<void>
   /** Set when another datacenter's server sent this request (it must not cross a datacenter again). */
   fromDc?: string
@@ -101,7 +106,7 @@ export interface Exchange {
 
 export async function handleRequest(agent: AgentContext, routes: Route[], req: IncomingMessage, res: ServerResponse): Promise<void> {
   const closed = new Promise<void>((resolve) => res.on('close', () => resolve()))
-  await serve(agent, routes, {req, res, closed, readBody: (limit, message) => readBody(req, limit, message)})
+  await serve(agent, routes, {req, res, closed, readBody: (limit, message) => readBody(req, limit, message), discardBody: () => drainBody(req)})
 }
 
 /** The whole HTTP pipeline, socket or not: routing (or forwarding, on a client), the handler, errors mapped to Consul's answers. */
@@ -168,7 +173,7 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
     }
     await handler(ctx)
   } catch (error) {
-    sendError(agent, req, res, error, bodyUnread)
+    sendError(agent, exchange, error, bodyUnread)
   }
 }
 
@@ -185,7 +190,8 @@ async function forwardExchange(forward: NonNullable<AgentContext['forwardToServe
   res.end(Buffer.from(answer.body.buffer, answer.body.byteOffset, answer.body.byteLength))
 }
 
-function sendError(agent: AgentContext, req: IncomingMessage, res: ServerResponse, error: unknown, bodyUnread: boolean): void {
+function sendError(agent: AgentContext, exchange: Exchange, error: unknown, bodyUnread: boolean): void {
+  const {req, res} = exchange
   if (res.headersSent || res.destroyed) {
     res.destroy()
     return
@@ -202,11 +208,12 @@ function sendError(agent: AgentContext, req: IncomingMessage, res: ServerRespons
     message = error instanceof Error ? error.message : String(error)
     agent.log.error('request failed', {method: req.method, url: req.url, error: message})
   }
+  if (!(error instanceof HttpError && VERBATIM_CODES.has(error.code))) message = oneLine(message)
   // A body we refused to read would otherwise be parsed as the next request on this connection.
-  if (status === 413 || (bodyUnread && req.headers['content-length'] && req.headers['content-length'] !== '0')) {
+  if (exchange.discardBody && (status === 413 || (bodyUnread && req.headers['content-length'] && req.headers['content-length'] !== '0'))) {
     res.setHeader('Connection', 'close')
     // Read (and drop) the rest first: a client still writing it would get EPIPE instead of our answer.
-    void drainBody(req).then(() => { if (!res.destroyed) sendText(req, res, status, message) })
+    void exchange.discardBody().then(() => { if (!res.destroyed) sendText(req, res, status, message) })
     return
   }
   sendText(req, res, status, message)

@@ -1,0 +1,102 @@
+// Seeded generative bad-input campaign over every /v1 route and method (test/helpers/http-fuzz.ts):
+// on a -dev agent, on a server, and through a client agent. Every answer is < 500 (or one of
+// Consul's own 500s), every error body one bounded line; the agent keeps answering, never exits,
+// logs no crash; data written before the campaign is intact after it.
+import {describe, it} from 'node:test'
+import assert from 'node:assert/strict'
+import {useAgent, useCluster} from '../helpers/agent.js'
+import {http} from '../helpers/http.js'
+import {crashLines, describeFindings, generateRequests, queryParamNames, routeTable, runCampaign, type FuzzRequest} from '../helpers/http-fuzz.js'
+
+/** Change to replay another campaign; the run prints it. */
+const SEED = 20261125
+const REQUESTS_PER_TARGET = 1000
+
+const routes = routeTable()
+const params = queryParamNames()
+
+/** Keys and services written by valid requests before the campaign; they must come out unchanged. */
+async function writeKeepers(httpAddr: string): Promise<Record<string, string>> {
+  for (const [key, value] of [['keep/a', 'alpha'], ['keep/b', 'beta\u00e9'], ['keep/deep/c', 'gamma']]) {
+    const res = await http(httpAddr, 'PUT', `/v1/kv/${key}?flags=7`, value)
+    assert.equal(res.text.trim(), 'true', `seed ${key}: ${res.text}`)
+  }
+  const reg = await http(httpAddr, 'PUT', '/v1/catalog/register', JSON.stringify({Node: 'keep-node', Address: '127.0.0.77', Service: {Service: 'keep-svc', Port: 7070, Tags: ['k']}}))
+  assert.equal(reg.status, 200, reg.text)
+  const local = await http(httpAddr, 'PUT', '/v1/agent/service/register', JSON.stringify({Name: 'keep-local', ID: 'keep-local-1', Port: 7171}))
+  assert.equal(local.status, 200, local.text)
+  return snapshotKeepers(httpAddr)
+}
+
+async function snapshotKeepers(httpAddr: string): Promise<Record<string, string>> {
+  const kv = await http(httpAddr, 'GET', '/v1/kv/keep/?recurse')
+  const svc = await http(httpAddr, 'GET', '/v1/catalog/service/keep-svc')
+  const local = await http(httpAddr, 'GET', '/v1/agent/service/keep-local-1')
+  const entries = kv.json<Array<{Key: string; Value: string; Flags: number; ModifyIndex: number}>>()
+  const instances = svc.json<Array<{Node: string; ServicePort: number; ServiceTags: string[]}>>()
+  const agentService = local.json<{ID: string; Port: number}>()
+  return {
+    kv: JSON.stringify(entries.map((e) => [e.Key, Buffer.from(e.Value, 'base64').toString(), e.Flags, e.ModifyIndex])),
+    catalog: JSON.stringify(instances.map((s) => [s.Node, s.ServicePort, s.ServiceTags])),
+    local: JSON.stringify([agentService.ID, agentService.Port]),
+  }
+}
+
+async function campaign(target: {httpAddr: string; exited(): boolean; output(): string}, seed: number, label: string): Promise<void> {
+  const before = await writeKeepers(target.httpAddr)
+  const requests: FuzzRequest[] = generateRequests(routes, params, {seed, count: REQUESTS_PER_TARGET})
+  const started = Date.now()
+  const result = await runCampaign(target.httpAddr, requests, {
+    between: async (done) => {
+      assert.ok(!target.exited(), `${label}: agent exited after ${done} requests:\n${target.output().slice(-3000)}`)
+      const leader = await http(target.httpAddr, 'GET', '/v1/status/leader')
+      assert.equal(leader.status, 200, `${label}: /v1/status/leader after ${done} requests: ${leader.text}`)
+    },
+  })
+  const statuses = [...result.byStatus].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(' ')
+  console.log(`# ${label}: seed ${seed}, ${result.sent} requests (${result.refusedByClient} refused by the client) in ${Date.now() - started} ms; ${statuses}`)
+  for (const line of describeFindings(result.findings)) console.log(`# finding ${label}: ${line}`)
+  assert.deepEqual(describeFindings(result.findings), [], `${label}: ${result.findings.length} findings`)
+  assert.ok(result.sent >= REQUESTS_PER_TARGET * 0.9, `${label}: only ${result.sent} requests answered`)
+  assert.ok(!target.exited(), `${label}: agent exited`)
+  assert.deepEqual(crashLines(target.output()), [], `${label}: crash lines in the agent log`)
+  assert.deepEqual(await snapshotKeepers(target.httpAddr), before, `${label}: data written before the campaign changed`)
+}
+
+describe('HTTP bad-input fuzzing', () => {
+  it('enumerates the route table and the query parameters from the code', () => {
+    const paths = routes.map((r) => r.path)
+    for (const expected of ['/v1/kv/', '/v1/txn', '/v1/session/create', '/v1/agent/service/register', '/v1/catalog/register', '/v1/health/service/', '/v1/snapshot', '/v1/operator/keyring', '/v1/event/fire/']) {
+      assert.ok(paths.includes(expected), `route table lacks ${expected}`)
+    }
+    for (const expected of ['index', 'wait', 'stale', 'consistent', 'max_stale', 'dc', 'recurse', 'cas', 'acquire', 'flags', 'filter', 'tag', 'node-meta', 'relay-factor', 'loglevel', 'enable', 'segment', 'ns']) {
+      assert.ok(params.includes(expected), `query parameter scan missed ${expected}: ${params.join(',')}`)
+    }
+    const requests = generateRequests(routes, params, {seed: SEED, count: REQUESTS_PER_TARGET})
+    const again = generateRequests(routes, params, {seed: SEED, count: REQUESTS_PER_TARGET})
+    assert.deepEqual(again.map((r) => r.url), requests.map((r) => r.url), 'same seed, same campaign')
+    for (const route of routes) {
+      for (const method of route.methods) {
+        if (route.path === '/v1/agent/leave') continue // a valid PUT stops the agent: only wrong methods are sent
+        assert.ok(requests.some((r) => r.route === route && r.method === method), `no ${method} ${route.path} in the campaign`)
+      }
+    }
+  })
+
+  describe('on a -dev agent', () => {
+    const ctx = useAgent()
+    it('answers every fuzzed request with < 500 and one line, stays up, keeps its data', async () => {
+      await campaign(ctx.agent, SEED, 'dev')
+    })
+  })
+
+  describe('on a server and through a client agent', () => {
+    const ctx = useCluster(1, 'coord-fuzz-', {clients: 1})
+    it('server agent', async () => {
+      await campaign(ctx.cluster.servers[0], SEED + 1, 'server')
+    })
+    it('client agent (forwarded and agent-local routes)', async () => {
+      await campaign(ctx.cluster.clients[0], SEED + 2, 'client')
+    })
+  })
+})
