@@ -6,6 +6,8 @@ import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {useAgent, useCluster} from '../helpers/agent.js'
 import {http} from '../helpers/http.js'
+import {agentDnsPort, dnsUdp} from '../helpers/dns.js'
+import {frame, generateBadDns, judgeDnsReply, sendTcp, sendUdp, validQuery} from '../helpers/dns-fuzz.js'
 import {crashLines, describeFindings, generateRequests, queryParamNames, routeTable, runCampaign, type FuzzRequest} from '../helpers/http-fuzz.js'
 
 /** Change to replay another campaign; the run prints it. */
@@ -94,6 +96,45 @@ async function regressions(httpAddr: string, label: string): Promise<void> {
   }
 }
 
+/**
+ * Malformed DNS over UDP and on one TCP connection: every reply decodes as a response, broken
+ * structure gets FORMERR (or nothing), and the listener answers a valid query on the same
+ * connection and over UDP afterwards.
+ */
+async function dnsCampaign(target: {httpAddr: string; exited(): boolean; output(): string}, seed: number, label: string): Promise<void> {
+  const host = target.httpAddr.slice(0, target.httpAddr.lastIndexOf(':'))
+  const port = await agentDnsPort(target)
+  const messages = generateBadDns(seed, 450)
+  const byId = new Map(messages.map((m, i) => [i + 1, m]))
+  const problems: string[] = []
+  const judgeAll = (replies: Buffer[], how: string) => {
+    let formErrs = 0
+    for (const reply of replies) {
+      const id = reply.length >= 2 ? reply.readUInt16BE(0) : -1
+      const message = byId.get(id)
+      const problem = judgeDnsReply(reply, message?.mustFormErr ?? false)
+      if (problem) problems.push(`${how} ${message?.kind ?? 'random/bit-flip'} #${id}: ${problem}`)
+      if (reply.length >= 4 && (reply[3] & 0x0f) === 1) formErrs++
+    }
+    return formErrs
+  }
+  const udpReplies = await sendUdp(host, port, messages.map((m) => m.bytes))
+  const udpFormErrs = judgeAll(udpReplies, 'udp')
+  const tcp = await sendTcp(host, port, [...messages.map((m) => frame(m.bytes)), frame(validQuery(0xbeef))], 0xbeef)
+  const tcpFormErrs = judgeAll(tcp.replies.filter((r) => r.readUInt16BE(0) !== 0xbeef), 'tcp')
+  console.log(`# ${label} DNS: ${messages.length} malformed messages over UDP (${udpReplies.length} replies, ${udpFormErrs} FORMERR) and TCP (${tcp.replies.length} replies, ${tcpFormErrs} FORMERR)`)
+  assert.deepEqual(problems, [], `${label}: DNS replies`)
+  assert.ok(udpFormErrs > 0 && tcpFormErrs > 0, `${label}: broken messages should get FORMERR`)
+  assert.ok(tcp.sawId, `${label}: a valid query after ${messages.length} malformed frames on the same TCP connection got no answer`)
+  // Framing: an empty frame, then a valid query on the same connection; a length that promises more than is sent.
+  assert.ok((await sendTcp(host, port, [Buffer.from([0, 0]), frame(validQuery(0xbeef))], 0xbeef)).sawId, `${label}: query after an empty TCP frame`)
+  await sendTcp(host, port, [Buffer.from([0xff, 0xff, 1, 2, 3])], 0xbeef, 300)
+  const after = await dnsUdp(port, 'consul.service.consul', 'A', host)
+  assert.equal(after.rcode, 'NOERROR', `${label}: DNS after the campaign`)
+  assert.ok(!target.exited(), `${label}: agent exited`)
+  assert.deepEqual(crashLines(target.output()), [], `${label}: crash lines in the agent log`)
+}
+
 describe('HTTP bad-input fuzzing', () => {
   it('enumerates the route table and the query parameters from the code', () => {
     const paths = routes.map((r) => r.path)
@@ -120,6 +161,9 @@ describe('HTTP bad-input fuzzing', () => {
       await regressions(ctx.agent.httpAddr, 'dev')
       await campaign(ctx.agent, SEED, 'dev')
     })
+    it('DNS: malformed packets over UDP and TCP get FORMERR or silence, and DNS keeps answering', async () => {
+      await dnsCampaign(ctx.agent, SEED, 'dev')
+    })
   })
 
   describe('on a server and through a client agent', () => {
@@ -131,6 +175,10 @@ describe('HTTP bad-input fuzzing', () => {
     it('client agent (forwarded and agent-local routes)', async () => {
       await regressions(ctx.cluster.clients[0].httpAddr, 'client')
       await campaign(ctx.cluster.clients[0], SEED + 2, 'client')
+    })
+    it('DNS on the server and on the client', async () => {
+      await dnsCampaign(ctx.cluster.servers[0], SEED + 1, 'server')
+      await dnsCampaign(ctx.cluster.clients[0], SEED + 2, 'client')
     })
   })
 })
