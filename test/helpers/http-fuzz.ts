@@ -91,6 +91,11 @@ const WRONG_METHODS = ['GET', 'PUT', 'POST', 'DELETE', 'PATCH', 'HEAD', 'TRACE',
 
 const CONTENT_TYPES = ['', 'application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/octet-stream', 'application/json; charset=latin1']
 
+const EXTRA_HEADERS: Array<[string, string]> = [
+  ['accept', 'text/plain'], ['accept', '*/*;q=garbage'], ['x-consul-token', 'V'.repeat(2000)], ['x-consul-token', 'ünï'],
+  ['content-encoding', 'gzip'], ['authorization', 'Bearer'], ['cache-control', 'max-age=-1'],
+]
+
 /** Well-formed bodies per route, which the mutator then breaks field by field. */
 const TEMPLATES: Record<string, unknown> = {
   '/v1/txn': [{KV: {Verb: 'set', Key: 'fuzz/txn', Value: 'aGk=', Flags: 1}}, {KV: {Verb: 'get', Key: 'fuzz/txn'}}],
@@ -102,6 +107,8 @@ const TEMPLATES: Record<string, unknown> = {
   '/v1/agent/check/update/': {Status: 'passing', Output: 'ok'},
   '/v1/operator/keyring': {Key: 'AAAA'},
   '/v1/snapshot': {},
+  '/v1/agent/service/maintenance/': {},
+  '/v1/operator/raft/peer': {},
   '/v1/kv/': {},
   '/v1/event/fire/': {},
 }
@@ -259,6 +266,8 @@ export function generateRequests(routes: readonly RouteInfo[], params: readonly 
       query.push([name, rng.pick(GARBAGE_VALUES)])
       if (rng.chance(0.2)) query.push([name, rng.pick(GARBAGE_VALUES)])
     }
+    // An id-less transfer is valid and would move leadership mid-campaign: always name a bogus one.
+    if (route.path === '/v1/operator/raft/transfer-leader' && !query.some(([n, v]) => n === 'id' && v !== '')) query.unshift(['id', rng.pick(['fuzz-no-such-server', '%00', '..', '18446744073709551616'])])
     if (query.length > 0) kinds.push(`query:${query.map(([n]) => n).join(',')}`)
     const search = new URLSearchParams(query.map(([n, v]) => [n, decodeSafe(v)]))
     // A blocking read with a valid index and wait would park for minutes: give it 5 ms instead,
@@ -272,6 +281,12 @@ export function generateRequests(routes: readonly RouteInfo[], params: readonly 
       kinds.push(`body:${kind}`)
       const type = rng.pick(CONTENT_TYPES)
       if (type) headers['content-type'] = type
+    }
+    // Headers handlers read: the text form of agent health, a token, a content encoding nobody sent.
+    if (rng.chance(0.15)) {
+      const [name, value] = rng.pick(EXTRA_HEADERS)
+      headers[name] = value
+      kinds.push(`header:${name}`)
     }
     const url = query.length === 0 ? path : `${path}?${query.map(([n, v]) => `${n}=${queryValue(v)}`).join('&')}`
     const request: FuzzRequest = {kind: kinds.join(' '), route, method, url, headers, body}
@@ -316,7 +331,8 @@ export interface FuzzAnswer {
 
 /**
  * The bound on an error body: a reason, never a dump. Consul quotes what the client sent (a key, a
- * query value, a field), and so does coord, so the bound is this much beyond the request's own size.
+ * query value, a field), and so does coord, up to twice (`Session TTL '<v>' invalid: time: invalid
+ * duration "<v>"`), so the bound is this much beyond twice the request's own size.
  */
 export const MAX_REASON_BYTES = 512
 
@@ -360,16 +376,20 @@ export function judge(request: FuzzRequest, answer: FuzzAnswer): string | undefi
       }
     } else {
       if (body.includes('\n') || body.includes('\r')) return `${status} multi-line body: ${JSON.stringify(body.slice(0, 300))}`
-      const bound = MAX_REASON_BYTES + request.url.length + (request.body?.length ?? 0)
+      const bound = MAX_REASON_BYTES + 2 * (request.url.length + (request.body?.length ?? 0))
       if (Buffer.byteLength(body) > bound) return `${status} body of ${Buffer.byteLength(body)} bytes: ${body.slice(0, 120)}...`
     }
   }
   return undefined
 }
 
-/** Lines in an agent's output that mean something escaped the error mapping. */
+/**
+ * Lines in an agent's output that mean something escaped the error mapping: a crash trace, or
+ * server.ts's "request failed" (an error that is no HttpError: a 500 nobody meant, whatever the
+ * route's allowed 500s say).
+ */
 export function crashLines(output: string): string[] {
-  return output.split('\n').filter((line) => /uncaught|unhandled|UnhandledPromiseRejection|^\s+at .+:\d+:\d+\)?$|FATAL ERROR|RangeError|TypeError/i.test(line))
+  return output.split('\n').filter((line) => /uncaught|unhandled|UnhandledPromiseRejection|^\s+at .+:\d+:\d+\)?$|FATAL ERROR|RangeError|TypeError|request failed/i.test(line))
 }
 
 export interface CampaignResult {
@@ -433,4 +453,52 @@ export async function runCampaign(httpAddr: string, requests: readonly FuzzReque
 /** One line per finding, grouped by problem, for the test log. */
 export function describeFindings(findings: CampaignResult['findings']): string[] {
   return findings.map(({request, problem}) => `${request.method} ${request.url.slice(0, 160)} [${request.kind.slice(0, 120)}] → ${problem}`)
+}
+
+/** Requests a well-behaved HTTP client cannot send: broken framing, bad bytes, cut-off bodies. */
+export const RAW_REQUESTS: ReadonlyArray<{name: string; bytes: string; halfClose?: true}> = [
+  {name: 'chunked with a bad chunk size', bytes: 'PUT /v1/kv/fuzz/raw HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n'},
+  {name: 'content-length beyond the body, then close', bytes: 'PUT /v1/kv/fuzz/raw HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nshort', halfClose: true},
+  {name: 'two different content-lengths', bytes: 'PUT /v1/kv/fuzz/raw HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab'},
+  {name: 'content-length and chunked', bytes: 'PUT /v1/txn HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'},
+  {name: 'absolute-form target', bytes: 'GET http://x/v1/kv/fuzz/raw HTTP/1.1\r\nHost: x\r\n\r\n'},
+  {name: 'asterisk target', bytes: 'GET * HTTP/1.1\r\nHost: x\r\n\r\n'},
+  {name: 'raw control byte in the path', bytes: 'GET /v1/kv/a\x01b HTTP/1.1\r\nHost: x\r\n\r\n'},
+  {name: 'raw UTF-8 in the path', bytes: 'GET /v1/kv/ключ HTTP/1.1\r\nHost: x\r\n\r\n'},
+  {name: 'header without a colon', bytes: 'GET /v1/status/leader HTTP/1.1\r\nHost: x\r\nnonsense\r\n\r\n'},
+  {name: 'HTTP/0.9 style request', bytes: 'GET /v1/status/leader\r\n\r\n'},
+  {name: 'unknown HTTP version', bytes: 'GET /v1/status/leader HTTP/9.9\r\nHost: x\r\n\r\n'},
+  {name: 'body cut off on a forwarded write', bytes: 'PUT /v1/session/create HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n{"Name":', halfClose: true},
+  {name: 'query with a raw space and bad escapes', bytes: 'GET /v1/kv/fuzz?recurse&index=%&wait=%zz HTTP/1.1\r\nHost: x\r\n\r\n'},
+]
+
+/**
+ * Sends raw bytes (then half-closes, when asked: a body cut off) and returns the status of the first
+ * response line, 0 when the agent closed without one (or none came within `timeoutMs`).
+ */
+export async function sendRaw(httpAddr: string, raw: {bytes: string; halfClose?: true}, timeoutMs = 3000): Promise<{status: number; text: string}> {
+  const {connect} = await import('node:net')
+  const at = httpAddr.lastIndexOf(':')
+  return new Promise((resolve) => {
+    const socket = connect({host: httpAddr.slice(0, at), port: Number(httpAddr.slice(at + 1))})
+    let text = ''
+    const done = () => {
+      clearTimeout(timer)
+      socket.destroy()
+      const match = /^HTTP\/1\.[01] (\d{3})/.exec(text)
+      resolve({status: match ? Number(match[1]) : 0, text})
+    }
+    const timer = setTimeout(done, timeoutMs)
+    socket.on('connect', () => {
+      const bytes = Buffer.from(raw.bytes, 'utf8')
+      if (raw.halfClose) socket.end(bytes)
+      else socket.write(bytes)
+    })
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1')
+      if (text.includes('\r\n\r\n')) done()
+    })
+    socket.on('close', done)
+    socket.on('error', done)
+  })
 }

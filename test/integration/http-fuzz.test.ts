@@ -8,7 +8,7 @@ import {useAgent, useCluster} from '../helpers/agent.js'
 import {http} from '../helpers/http.js'
 import {agentDnsPort, dnsUdp} from '../helpers/dns.js'
 import {frame, generateBadDns, judgeDnsReply, sendTcp, sendUdp, validQuery} from '../helpers/dns-fuzz.js'
-import {crashLines, describeFindings, generateRequests, queryParamNames, routeTable, runCampaign, type FuzzRequest} from '../helpers/http-fuzz.js'
+import {RAW_REQUESTS, crashLines, describeFindings, sendRaw, generateRequests, queryParamNames, routeTable, runCampaign, type FuzzRequest} from '../helpers/http-fuzz.js'
 
 /** Change to replay another campaign; the run prints it. */
 const SEED = 20261125
@@ -55,6 +55,16 @@ async function campaign(target: {httpAddr: string; exited(): boolean; output(): 
       assert.equal(leader.status, 200, `${label}: /v1/status/leader after ${done} requests: ${leader.text}`)
     },
   })
+  // Framing and bytes a proper client never sends: an answer, if any, below 500; the agent stays up.
+  const rawStatuses: string[] = []
+  for (const raw of RAW_REQUESTS) {
+    const answer = await sendRaw(target.httpAddr, raw)
+    rawStatuses.push(`${raw.name}: ${answer.status || 'closed'}`)
+    assert.ok(answer.status < 500, `${label} raw ${raw.name}: ${answer.text.slice(0, 300)}`)
+    const leader = await http(target.httpAddr, 'GET', '/v1/status/leader')
+    assert.equal(leader.status, 200, `${label}: /v1/status/leader after raw ${raw.name}`)
+  }
+  console.log(`# ${label} raw: ${rawStatuses.join('; ')}`)
   const statuses = [...result.byStatus].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(' ')
   console.log(`# ${label}: seed ${seed}, ${result.sent} requests (${result.refusedByClient} refused by the client) in ${Date.now() - started} ms; ${statuses}`)
   for (const line of describeFindings(result.findings)) console.log(`# finding ${label}: ${line}`)
@@ -129,7 +139,10 @@ async function dnsCampaign(target: {httpAddr: string; exited(): boolean; output(
   // Framing: an empty frame, then a valid query on the same connection; a length that promises more than is sent.
   assert.ok((await sendTcp(host, port, [Buffer.from([0, 0]), frame(validQuery(0xbeef))], 0xbeef)).sawId, `${label}: query after an empty TCP frame`)
   await sendTcp(host, port, [Buffer.from([0xff, 0xff, 1, 2, 3])], 0xbeef, 300)
-  const after = await dnsUdp(port, 'consul.service.consul', 'A', host)
+  // The node's own name: the HTTP campaign may legitimately have put the node in maintenance, which
+  // hides its services from DNS, but never its node record.
+  const self = (await http(target.httpAddr, 'GET', '/v1/agent/self')).json<{Config: {NodeName: string}}>()
+  const after = await dnsUdp(port, `${self.Config.NodeName}.node.consul`, 'A', host)
   assert.equal(after.rcode, 'NOERROR', `${label}: DNS after the campaign`)
   assert.ok(!target.exited(), `${label}: agent exited`)
   assert.deepEqual(crashLines(target.output()), [], `${label}: crash lines in the agent log`)
