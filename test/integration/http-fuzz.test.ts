@@ -90,6 +90,9 @@ const REGRESSIONS: Array<{name: string; method: string; path: string; body?: str
   {name: 'newline in a JSON string quoted back', method: 'PUT', path: '/v1/session/create', body: '{"Behavior": "a\\nb"}', status: 400, text: /^Invalid Behavior setting 'a\\nb'$/},
   // A service name outside Latin-1 in X-Consul-Reason: Node refused the header, 500.
   {name: 'unicode service id in X-Consul-Reason', method: 'GET', path: `/v1/agent/health/service/id/${encodeURIComponent('ключ☃')}?format=text`, status: 404, text: /^ServiceId ключ☃ not found$/, header: ['x-consul-reason', Buffer.from('ServiceId ключ☃ not found').toString('latin1')]},
+  // A wrong method naming another datacenter went to that datacenter (a HEAD then got a bodiless 500).
+  {name: 'wrong method with ?dc= of another datacenter', method: 'HEAD', path: '/v1/operator/autopilot/health?dc=0', status: 405},
+  {name: 'wrong method with ?dc=, with a body', method: 'PATCH', path: '/v1/kv/fuzz/x?dc=elsewhere', body: 'v', status: 405, text: /^method PATCH not allowed$/},
   // A nanosecond TTL beyond int64 became "1.2e+23ms", which the check registry could not parse: 500.
   {name: 'check TTL beyond int64 nanoseconds', method: 'PUT', path: '/v1/agent/check/register', body: '{"Name": "c", "TTL": 123456789012345678901234567890}', status: 400, text: /TTL must be a duration/},
 ]

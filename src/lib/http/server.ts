@@ -94,11 +94,6 @@ export interface Exchange {
   res: ServerResponse
   /** The body, at most `limit` bytes; rejects with a 413 HttpError past that. */
   readBody(limit: number, tooLargeMessage: (size: number) => string): Promise<Buffer>
-  /**
-   * Reads and drops a body the handler refused, so the answer reaches a client still sending it.
-   * Only a socket has one; a forwarded request arrived whole (and has no stream to drain).
-   */
-  discardBody?(): Promise<void>
   closed: Promise<void>
   /** Set when another datacenter's server sent this request (it must not cross a datacenter again). */
   fromDc?: string
@@ -106,7 +101,7 @@ export interface Exchange {
 
 export async function handleRequest(agent: AgentContext, routes: Route[], req: IncomingMessage, res: ServerResponse): Promise<void> {
   const closed = new Promise<void>((resolve) => res.on('close', () => resolve()))
-  await serve(agent, routes, {req, res, closed, readBody: (limit, message) => readBody(req, limit, message), discardBody: () => drainBody(req)})
+  await serve(agent, routes, {req, res, closed, readBody: (limit, message) => readBody(req, limit, message)})
 }
 
 /** The whole HTTP pipeline, socket or not: routing (or forwarding, on a client), the handler, errors mapped to Consul's answers. */
@@ -141,6 +136,11 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
       return
     }
     if (where === 'datacenter' || where === 'no-path') {
+      // Consul checks the method on the agent that received the request, before any RPC: a wrong
+      // method is a 405 here, not a trip to another datacenter (or a 500 "No path" for a HEAD).
+      const target = findRoute(routes, path)
+      const method = req.method ?? 'GET'
+      if (target && method !== 'OPTIONS' && !target.route.methods[method as keyof Route['methods']]) throw methodNotAllowed(method, Object.keys(target.route.methods))
       const toDatacenter = agent.forwardToDatacenter
       if (where === 'no-path' || !toDatacenter) throw noPathToDatacenter()
       bodyUnread = false
@@ -173,7 +173,7 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
     }
     await handler(ctx)
   } catch (error) {
-    sendError(agent, exchange, error, bodyUnread)
+    sendError(agent, req, res, error, bodyUnread)
   }
 }
 
@@ -190,8 +190,7 @@ async function forwardExchange(forward: NonNullable<AgentContext['forwardToServe
   res.end(Buffer.from(answer.body.buffer, answer.body.byteOffset, answer.body.byteLength))
 }
 
-function sendError(agent: AgentContext, exchange: Exchange, error: unknown, bodyUnread: boolean): void {
-  const {req, res} = exchange
+function sendError(agent: AgentContext, req: IncomingMessage, res: ServerResponse, error: unknown, bodyUnread: boolean): void {
   if (res.headersSent || res.destroyed) {
     res.destroy()
     return
@@ -210,10 +209,10 @@ function sendError(agent: AgentContext, exchange: Exchange, error: unknown, body
   }
   if (!(error instanceof HttpError && VERBATIM_CODES.has(error.code))) message = oneLine(message)
   // A body we refused to read would otherwise be parsed as the next request on this connection.
-  if (exchange.discardBody && (status === 413 || (bodyUnread && req.headers['content-length'] && req.headers['content-length'] !== '0'))) {
+  if (status === 413 || (bodyUnread && req.headers['content-length'] && req.headers['content-length'] !== '0')) {
     res.setHeader('Connection', 'close')
     // Read (and drop) the rest first: a client still writing it would get EPIPE instead of our answer.
-    void exchange.discardBody().then(() => { if (!res.destroyed) sendText(req, res, status, message) })
+    void drainBody(req).then(() => { if (!res.destroyed) sendText(req, res, status, message) })
     return
   }
   sendText(req, res, status, message)
