@@ -83,8 +83,8 @@ const BAD_TAILS: Array<[string, string]> = [
 
 const GARBAGE_VALUES = [
   '', 'abc', '-1', '0', '1', '18446744073709551615', '18446744073709551616', '99999999999999999999999999', '1.5', '1e3',
-  'forever', '-5s', '10ms', '1h', 'true', 'false', 'null', '%zz', '%00', 'x%0Ay', encodeURIComponent('ünï☃'), 'V'.repeat(4000),
-  '_agent', 'any', 'passing', 'Service.Tags contains "a"', '((((', 'a:b', ':', 'debug', 'text',
+  'forever', '-5s', '10ms', '1h', '1000h', '9999999999h', 'true', 'false', 'null', '%zz', '%00', 'x%0Ay', encodeURIComponent('ünï☃'), 'V'.repeat(4000),
+  '_agent', 'any', 'passing', 'Service.Tags contains "a"', '((((', encodeURIComponent(`${'('.repeat(2500)}Node == "a"${')'.repeat(2500)}`), 'a:b', ':', 'debug', 'text',
 ]
 
 const WRONG_METHODS = ['GET', 'PUT', 'POST', 'DELETE', 'PATCH', 'HEAD', 'TRACE', 'FOO']
@@ -133,6 +133,9 @@ const WRONG_TYPE_VALUES: Array<[string, () => string]> = [
   ['10k-object-array', () => JSON.stringify(Array.from({length: 10_000}, (_, i) => ({Name: `n${i}`})))],
   ['deep', () => `${'[{"d":'.repeat(1000)}1${'}]'.repeat(1000)}`],
   ['control-string', () => JSON.stringify('a\u0000b\u0007c\n')],
+  ['long-duration', () => '"1000h"'],
+  ['overflowing-duration', () => '"9999999999h"'],
+  ['deep-filter-string', () => JSON.stringify(`${'('.repeat(3000)}a == b${')'.repeat(3000)}`)],
   ...HUGE_NUMBERS.map((text): [string, () => string] => [text, () => text]),
 ]
 
@@ -389,7 +392,7 @@ export function judge(request: FuzzRequest, answer: FuzzAnswer): string | undefi
  * route's allowed 500s say).
  */
 export function crashLines(output: string): string[] {
-  return output.split('\n').filter((line) => /uncaught|unhandled|UnhandledPromiseRejection|^\s+at .+:\d+:\d+\)?$|FATAL ERROR|RangeError|TypeError|request failed/i.test(line))
+  return output.split('\n').filter((line) => /uncaught|unhandled|UnhandledPromiseRejection|^\s+at .+:\d+:\d+\)?$|FATAL ERROR|RangeError|TypeError|request failed|TimeoutOverflowWarning/i.test(line))
 }
 
 export interface CampaignResult {
@@ -469,6 +472,7 @@ export const RAW_REQUESTS: ReadonlyArray<{name: string; bytes: string; halfClose
   {name: 'HTTP/0.9 style request', bytes: 'GET /v1/status/leader\r\n\r\n'},
   {name: 'unknown HTTP version', bytes: 'GET /v1/status/leader HTTP/9.9\r\nHost: x\r\n\r\n'},
   {name: 'body cut off on a forwarded write', bytes: 'PUT /v1/session/create HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n{"Name":', halfClose: true},
+  {name: 'headers over the size limit', bytes: `GET /v1/status/leader HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`},
   {name: 'query with a raw space and bad escapes', bytes: 'GET /v1/kv/fuzz?recurse&index=%&wait=%zz HTTP/1.1\r\nHost: x\r\n\r\n'},
 ]
 

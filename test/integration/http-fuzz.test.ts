@@ -93,6 +93,13 @@ const REGRESSIONS: Array<{name: string; method: string; path: string; body?: str
   // A wrong method naming another datacenter went to that datacenter (a HEAD then got a bodiless 500).
   {name: 'wrong method with ?dc= of another datacenter', method: 'HEAD', path: '/v1/operator/autopilot/health?dc=0', status: 405},
   {name: 'wrong method with ?dc=, with a body', method: 'PATCH', path: '/v1/kv/fuzz/x?dc=elsewhere', body: 'v', status: 405, text: /^method PATCH not allowed$/},
+  // A filter nested a few thousand levels deep overflowed the parser's stack: 500.
+  {name: 'deeply nested filter', method: 'GET', path: `/v1/catalog/nodes?filter=${encodeURIComponent(`${'('.repeat(3000)}Node == "a"${')'.repeat(3000)}`)}`, status: 400, text: /nested more than 1000 levels/},
+  // An interval beyond what setTimeout holds became a 1 ms timer (a check in a tight loop); beyond
+  // Go's int64 nanoseconds it is no duration at all.
+  {name: 'check interval of 1000h', method: 'PUT', path: '/v1/agent/service/register', body: '{"Name": "fuzz-slow", "Check": {"TCP": "127.0.0.1:1", "Interval": "1000h", "Timeout": "1000h"}}', status: 200},
+  {name: 'check interval beyond int64 nanoseconds', method: 'PUT', path: '/v1/agent/service/register', body: '{"Name": "fuzz-slow", "Check": {"TCP": "127.0.0.1:1", "Interval": "9999999999h"}}', status: 400, text: /Interval/},
+  {name: 'wait beyond int64 nanoseconds', method: 'GET', path: '/v1/kv/fuzz/x?index=1&wait=9999999999h', status: 400, text: /^Invalid wait time$/},
   // A nanosecond TTL beyond int64 became "1.2e+23ms", which the check registry could not parse: 500.
   {name: 'check TTL beyond int64 nanoseconds', method: 'PUT', path: '/v1/agent/check/register', body: '{"Name": "c", "TTL": 123456789012345678901234567890}', status: 400, text: /TTL must be a duration/},
 ]

@@ -267,8 +267,12 @@ export async function startHttpServer(agent: AgentContext, host: string, port: n
       resolve()
     })
   })
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
+  // Requests the parser refuses never reach a handler: answer as Go's net/http does, with the
+  // reason as a one-line body (431 for headers over the limit, 400 for the rest).
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return
+    const [status, reason] = error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request']
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(`${status} ${reason}`)}\r\nConnection: close\r\n\r\n${status} ${reason}`)
   })
   return {
     server,
