@@ -358,6 +358,12 @@ export const ALLOWED_5XX: ReadonlyArray<{route?: string; status?: number; text: 
   {route: '/v1/agent/check/', text: /does not have associated TTL$/, why: 'Consul: updating a non-TTL check is an error from the agent (500)'},
 ]
 
+/** The ALLOWED_5XX entry that covers this answer (undefined below 500, or when none does). */
+export function allowed5xx(request: FuzzRequest, answer: FuzzAnswer): (typeof ALLOWED_5XX)[number] | undefined {
+  if (answer.status < 500) return undefined
+  return ALLOWED_5XX.find((a) => (a.route === undefined || request.route.path.startsWith(a.route)) && (a.status === undefined || a.status === answer.status) && a.text.test(answer.body))
+}
+
 /** What is wrong with one answer, or undefined when it passes every rule. */
 export function judge(request: FuzzRequest, answer: FuzzAnswer): string | undefined {
   if (answer.error) {
@@ -366,10 +372,10 @@ export function judge(request: FuzzRequest, answer: FuzzAnswer): string | undefi
     return `no answer: ${answer.error}`
   }
   const {status, body} = answer
-  const allowed = status >= 500
-    ? ALLOWED_5XX.find((a) => (a.route === undefined || request.route.path.startsWith(a.route)) && (a.status === undefined || a.status === status) && a.text.test(body))
-    : undefined
+  const allowed = allowed5xx(request, answer)
   if (status >= 500 && !allowed) return `${status} not an allowed 5xx: ${body.slice(0, 200)}`
+  // Consul's MethodNotAllowedError text (agent/http.go), for every route and method.
+  if (status === 405 && request.method !== 'HEAD' && body !== `method ${request.method} not allowed`) return `405 with ${JSON.stringify(body.slice(0, 100))}, not Consul's "method ${request.method} not allowed"`
   if (status >= 400 && request.method !== 'HEAD' && !allowed?.multiLine) {
     if (/json/.test(answer.contentType)) {
       try {
@@ -400,6 +406,8 @@ export interface CampaignResult {
   /** Requests the HTTP client itself refused to put on the wire (not the agent's doing). */
   refusedByClient: number
   byStatus: Map<number, number>
+  /** 5xx answers by the ALLOWED_5XX reason that covers them. */
+  allowed5xx: Map<string, number>
   findings: Array<{request: FuzzRequest; problem: string}>
 }
 
@@ -410,7 +418,7 @@ export interface CampaignResult {
 export async function runCampaign(httpAddr: string, requests: readonly FuzzRequest[], opts: {concurrency?: number; batch?: number; timeoutMs?: number; between?: (done: number) => Promise<void>} = {}): Promise<CampaignResult> {
   const {Pool, errors} = await import('undici')
   const pool = new Pool(`http://${httpAddr}`, {connections: opts.concurrency ?? 8, pipelining: 1})
-  const result: CampaignResult = {sent: 0, refusedByClient: 0, byStatus: new Map(), findings: []}
+  const result: CampaignResult = {sent: 0, refusedByClient: 0, byStatus: new Map(), allowed5xx: new Map(), findings: []}
   const timeoutMs = opts.timeoutMs ?? 10_000
   const one = async (request: FuzzRequest): Promise<void> => {
     let answer: FuzzAnswer
@@ -433,6 +441,8 @@ export async function runCampaign(httpAddr: string, requests: readonly FuzzReque
     }
     result.sent += 1
     result.byStatus.set(answer.status, (result.byStatus.get(answer.status) ?? 0) + 1)
+    const covered = allowed5xx(request, answer)
+    if (covered) result.allowed5xx.set(covered.why, (result.allowed5xx.get(covered.why) ?? 0) + 1)
     const problem = judge(request, answer)
     if (problem) result.findings.push({request, problem})
   }

@@ -67,6 +67,7 @@ async function campaign(target: {httpAddr: string; exited(): boolean; output(): 
   console.log(`# ${label} raw: ${rawStatuses.join('; ')}`)
   const statuses = [...result.byStatus].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(' ')
   console.log(`# ${label}: seed ${seed}, ${result.sent} requests (${result.refusedByClient} refused by the client) in ${Date.now() - started} ms; ${statuses}`)
+  for (const [why, n] of result.allowed5xx) console.log(`# ${label}: ${n}× allowed 5xx: ${why}`)
   for (const line of describeFindings(result.findings)) console.log(`# finding ${label}: ${line}`)
   assert.deepEqual(describeFindings(result.findings), [], `${label}: ${result.findings.length} findings`)
   assert.ok(result.sent >= REQUESTS_PER_TARGET * 0.9, `${label}: only ${result.sent} requests answered`)
