@@ -107,6 +107,7 @@ const TEMPLATES: Record<string, unknown> = {
   '/v1/agent/check/update/': {Status: 'passing', Output: 'ok'},
   '/v1/operator/keyring': {Key: 'AAAA'},
   '/v1/snapshot': {},
+  '/v1/coordinate/update': {Node: 'fuzz-node', Segment: '', Coord: {Vec: [0.1, 0, 0, 0, 0, 0, 0, 0], Error: 1.5, Adjustment: 0.01, Height: 1e-5}},
   '/v1/agent/service/maintenance/': {},
   '/v1/operator/raft/peer': {},
   '/v1/kv/': {},
