@@ -18,7 +18,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/lib/state/**/*.ts', 'src/lib/raft/core*.ts', 'src/lib/gossip/core*.ts'],
+    files: ['src/lib/state/**/*.ts', 'src/lib/raft/core*.ts', 'src/lib/gossip/core*.ts', 'src/lib/coordinate/**/*.ts'],
     // Whole name parts only: 'session.ts' must not slip through because it contains 'io'.
     ignores: ['src/lib/**/{*-,}{driver,node,transport,store,storage,io}.ts'],
     rules: {

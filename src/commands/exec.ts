@@ -42,7 +42,13 @@ export default class Exec extends BaseCommand {
 
     const client = await this.api()
     // Consul asks the agent who it is first, so an unreachable agent gets its usual message.
-    await agentSelf(client).catch((error: unknown) => { throw new CommandError(`Error querying Consul agent: ${(error as Error).message}`, {cause: error}) })
+    const self = await agentSelf(client).catch((error: unknown) => { throw new CommandError(`Error querying Consul agent: ${(error as Error).message}`, {cause: error}) })
+    // -datacenter naming another datacenter: the job runs there (every request carries ?dc=).
+    const localDc = String(self.Config.Datacenter ?? '')
+    const foreign = flags.datacenter !== '' && flags.datacenter !== localDc
+      ? {datacenter: flags.datacenter, localDc, localNode: String(self.Config.NodeName ?? '')}
+      : undefined
+    if (foreign && flags.verbose) this.io.out('Remote exec in foreign datacenter, using Session TTL')
     const abort = new AbortController()
     const onSignal = () => abort.abort()
     process.once('SIGINT', onSignal)
@@ -51,7 +57,7 @@ export default class Exec extends BaseCommand {
     try {
       try {
         job = await RemoteExecJob.start(client, {
-          prefix: flags.prefix, spec, node: flags.node, service: flags.service, tag: flags.tag, replWaitMs: flags['wait-repl'], signal: abort.signal,
+          prefix: flags.prefix, spec, node: flags.node, foreign, service: flags.service, tag: flags.tag, replWaitMs: flags['wait-repl'], signal: abort.signal,
           progress: flags.verbose ? (line) => this.io.out(line) : undefined, warn: (line) => this.io.err(line),
         })
       } catch (error) {

@@ -16,7 +16,21 @@ export function parseDuration(text: string): number {
   for (const part of input.replace(/^[-+]/, '').matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) {
     total += Number(part[1]) * unitMs[part[2]]
   }
+  // Go's Duration is an int64 of nanoseconds (about 292 years): beyond it ParseDuration fails.
+  if (total > MAX_DURATION_MS) throw new Error(`time: invalid duration "${text}"`)
   return match[1] === '-' ? -total : total
+}
+
+/** The longest Go duration, in milliseconds ((2^63 - 1) ns). */
+export const MAX_DURATION_MS = 9_223_372_036_854.775
+
+/**
+ * A delay Node's timers can hold: setTimeout takes at most 2^31 - 1 ms (24.8 days) and turns
+ * anything longer into 1 ms, which would make a check with `Interval: "1000h"` run in a tight loop.
+ * Longer delays are cut to the longest one (an interval that long fires after 24.8 days instead).
+ */
+export function timerDelayMs(ms: number): number {
+  return Math.min(Math.max(0, ms), 2 ** 31 - 1)
 }
 
 /** Formats milliseconds the way Go's time.Duration.String() does ("1m30s", "500ms", "0s"). */

@@ -18,6 +18,8 @@ export interface TestAgent {
   output(): string
   stop(): Promise<number | null>
   kill9(): Promise<void>
+  /** The process has exited (crashed, or stopped). */
+  exited(): boolean
 }
 
 export interface StartOptions {
@@ -44,6 +46,7 @@ export async function startAgent(opts: StartOptions = {}): Promise<TestAgent> {
     output: () => agent.output(),
     stop: () => agent.stop(),
     kill9: () => agent.kill9(),
+    exited: () => agent.exited(),
   }
 }
 

@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict'
 import {setTimeout as delay} from 'node:timers/promises'
 
-/** Polls `fn` every 50 ms until it returns a truthy value, and resolves with that value. */
-export async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
+/** Polls `fn` (sync or async) every 50 ms until it returns a truthy value, and resolves with that value. */
+export async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const value = fn()
+    const value = await fn()
     if (value) return value
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await delay(50)

@@ -6,10 +6,12 @@
 import {describe, it, before, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {existsSync, rmSync} from 'node:fs'
+import {existsSync, readFileSync, rmSync} from 'node:fs'
 import type {AgentMember} from '../../src/lib/api/agent.js'
 import {coordBin, runCli, startAgent, useCluster, type TestAgent} from '../helpers/agent.js'
 import {http, sleep} from '../helpers/http.js'
+import {until} from '../helpers/wait.js'
+import {REXEC_EVENT, REXEC_PREFIX, encodeSpec, jobKey, nodeKey} from '../../src/lib/api/rexec.js'
 
 const NODES = 5
 
@@ -103,6 +105,24 @@ describe('coord exec interrupted', () => {
   let agent: TestAgent
   before(async () => { agent = await startAgent({args: ['-disable-remote-exec=false']}) })
   after(async () => { await agent.stop() })
+
+  it('a _rexec event heard again (re-gossiped after a restart, fired twice) does not run the job again', async () => {
+    const marker = `/tmp/coord-exec-replay-${process.pid}`
+    rmSync(marker, {force: true})
+    const node = (await http(agent.httpAddr, 'GET', '/v1/agent/self')).json<{Config: {NodeName: string}}>().Config.NodeName
+    const session = (await http(agent.httpAddr, 'PUT', '/v1/session/create', JSON.stringify({Name: 'replay test', TTL: '30s'}))).json<{ID: string}>().ID
+    const spec = encodeSpec({command: `echo ran >> ${marker}`, waitMs: 500})
+    assert.equal((await http(agent.httpAddr, 'PUT', `/v1/kv/${jobKey(REXEC_PREFIX, session)}?acquire=${session}`, spec)).text.trim(), 'true')
+    const fire = () => http(agent.httpAddr, 'PUT', `/v1/event/fire/${REXEC_EVENT}`, JSON.stringify({Prefix: REXEC_PREFIX, Session: session}))
+    assert.equal((await fire()).status, 200)
+    await until('the job\'s exit code', async () => (await http(agent.httpAddr, 'GET', `/v1/kv/${nodeKey(REXEC_PREFIX, session, node, 'exit')}`)).status === 200, 20_000)
+    assert.equal((await fire()).status, 200)
+    await until('the replay to be refused', () => /ignoring remote exec event, already acknowledged/.test(agent.output()), 20_000)
+    assert.equal(readFileSync(marker, 'utf8'), 'ran\n', 'the job ran once')
+    rmSync(marker, {force: true})
+    await http(agent.httpAddr, 'PUT', `/v1/session/destroy/${session}`)
+    await http(agent.httpAddr, 'DELETE', `/v1/kv/${REXEC_PREFIX}?recurse`)
+  })
 
   it('SIGINT ends it with exit 1, removes the job, and the agent kills the abandoned command', async () => {
     const marker = `/tmp/coord-exec-interrupted-${process.pid}`

@@ -208,7 +208,7 @@ describe('gossip operations: the WAN pool', () => {
     const detailed = await runCli(['members', '-detailed'], {httpAddr})
     assert.equal(detailed.code, 0, detailed.stderr)
     assert.match(detailed.stdout, /^Node\s+Address\s+Status\s+Tags\n/)
-    assert.match(detailed.stdout, /^s1\s+\S+:8301\s+alive\s+acls=0,ap=default,bootstrap=1,build=\S+:coord,dc=dc1,.*role=consul,segment=<all>,.*wan_join_port=8302$/m)
+    assert.match(detailed.stdout, /^s1\s+\S+:8301\s+alive\s+ack_payload=1,acls=0,ap=default,bootstrap=1,build=\S+:coord,dc=dc1,.*role=consul,segment=<all>,.*wan_join_port=8302$/m)
     const none = await runCli(['members', '-status=fail.*'], {httpAddr})
     assert.deepEqual([none.code, none.stdout, none.stderr], [2, '', ''])
     const segment = await runCli(['members', '-segment=alpha'], {httpAddr})

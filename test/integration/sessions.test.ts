@@ -65,7 +65,7 @@ describe('sessions and locks', () => {
     }
     const elapsed = Date.now() - started
     assert.ok(released, 'lock released after the TTL expired')
-    assert.ok(elapsed >= 1000 && elapsed <= 2600, `released after ${elapsed} ms (TTL 1s, grace ×2)`)
+    assert.ok(elapsed >= 1000 && elapsed <= 3000, `released after ${elapsed} ms (TTL 1s, grace ×2, room for a busy box)`)
     const renewAfter = await http(agent.httpAddr, 'PUT', `/v1/session/renew/${id}`)
     assert.equal(renewAfter.status, 404)
     assert.equal(renewAfter.text, `Session id '${id}' not found`)

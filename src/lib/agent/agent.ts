@@ -19,10 +19,12 @@ import {handleRemoteExec} from './remote-exec.js'
 import {startClientRole} from '../client/client-role.js'
 import {getFromServer, serveForwardedRequests} from '../client/forward.js'
 import {dispatch} from '../http/dispatch.js'
+import {createDcForwarder} from '../server/dc-forward.js'
 import {LocalAgent} from './local-agent.js'
 import {startCheckAdapter} from './check-runners.js'
 import {catalogSyncAdapter} from './catalog-sync.js'
 import {startAgentDns, type DnsServerHandle} from '../dns/agent-dns.js'
+import {startAgentCoordinates} from './agent-coordinates.js'
 
 export interface RunningAgent {
   context: AgentContext
@@ -150,7 +152,9 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     },
   })
   gossip?.node.on('userEvent', (event) => userEvents.receive(event))
+  const coordinates = startAgentCoordinates({config, lan: gossip?.node, wan: wan?.node, consensus, forward: clientRole?.forward, now: () => Date.now(), log})
   const context: AgentContext = {
+    coordinates,
     userEvents, local, localServices: () => local.localServices(), reload,
     config, nodeId, version: io.version, state, consensus, sessionTimers: role.sessionTimers, logs, log,
     startedAt: new Date(), members: () => gossip?.members() ?? [lone], now: () => Date.now(), registerSelf: role.registerSelf,
@@ -189,6 +193,11 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
       ...(wan ? [{node: wan.node, wan: true, datacenter: config.datacenter, segment: ''}] : []),
     ], op, key, opts)),
     forwardToServer: clientRole?.forward,
+    // Servers in a WAN pool: `?dc=<another datacenter>` goes to a server there.
+    forwardToDatacenter: serverRole && wan ? createDcForwarder({
+      transport: serverRole.transport, wanMembers: () => wan?.members() ?? [], datacenter: config.datacenter,
+      nodeName: config.nodeName, log: log.named('dc-forward'),
+    }) : undefined,
   }
   // Servers answer client agents' forwarded requests through the same routes a socket reaches.
   if (serverRole) {
@@ -239,6 +248,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   // and welcome us back on restart. A leave (coord leave) has already been spread by then.
   const stop = () => {
     stopping ??= (async () => {
+      coordinates?.stop()
       local.stop()
       await watches.stop()
       await Promise.all([...dnsServers, ...servers].map((s) => s.close()))

@@ -6,6 +6,7 @@
 import type {Logger} from './logger.js'
 import type {CheckEnv, RunningCheck} from './checks/index.js'
 import {checkKind, durationMs, type CheckDefinition, type CheckStatus} from './definitions.js'
+import {timerDelayMs} from '../duration.js'
 import {LocalStateError, aggregateStatus, unknownCheckMessage, type LocalState} from './local-state.js'
 
 export type {CheckEnv, RunningCheck} from './checks/index.js'
@@ -106,7 +107,7 @@ export class CheckSupervisor {
       // Consul keeps the last thing the check said, so a reader can tell "stopped reporting" from "failing".
       const output = current.output === '' ? 'TTL expired' : `TTL expired (last output before timeout follows): ${current.output}`
       this.local.updateCheck(id, 'critical', output)
-    }, Math.max(1, durationMs(check.def.TTL)))
+    }, timerDelayMs(Math.max(1, durationMs(check.def.TTL))))
     timer.unref()
     this.#ttlTimers.set(id, timer)
   }

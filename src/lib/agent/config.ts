@@ -76,6 +76,22 @@ export interface AgentConfig {
   readonly gossipWan: GossipTiming
   /** The DNS interface: domain, alt_domain, recursors and dns_config (dns/config.ts). */
   readonly dns: DnsConfig
+  /** Network coordinates: gossip RTTs → Vivaldi → the servers' coordinates table (Consul's keys). */
+  readonly coordinates: CoordinateSettings
+}
+
+export interface CoordinateSettings {
+  /** `disable_coordinates`: no ack payloads, no sync, /v1/coordinate/* answers 401 as Consul's. */
+  readonly disabled: boolean
+  /** `sync_coordinate_interval_min` (Consul 15s): least time between two sends of this agent's coordinate. */
+  readonly syncIntervalMinMs: number
+  /** `sync_coordinate_rate_target` (Consul 64): cluster-wide updates per second aimed at; the interval grows with the pool. */
+  readonly syncRateTarget: number
+  /** `coordinate_update_period` (Consul 5s): how often a server turns the updates it received into Raft entries. */
+  readonly updatePeriodMs: number
+  /** `coordinate_update_batch_size` (Consul 128) updates per entry, `coordinate_update_max_batches` (5) entries per period. */
+  readonly updateBatchSize: number
+  readonly updateMaxBatches: number
 }
 
 /** Raw config in Consul's JSON shape (snake_case keys), as read from files or built from flags. */
@@ -99,6 +115,8 @@ export const supportedKeys: ReadonlySet<string> = new Set([
   'rejoin_after_leave', 'gossip_lan', 'gossip_wan', 'watches',
   'service', 'services', 'check', 'checks', 'enable_local_script_checks',
   'domain', 'alt_domain', 'recursors', 'dns_config',
+  'disable_coordinates', 'sync_coordinate_interval_min', 'sync_coordinate_rate_target', 'coordinate_update_period',
+  'coordinate_update_batch_size', 'coordinate_update_max_batches',
 ])
 const acceptedConsulKeys = new Set([
   'acl', 'addresses', 'advertise_addr_wan', 'auto_encrypt', 'autopilot', 'check_update_interval',
@@ -297,6 +315,14 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
     encryptVerifyOutgoing: read.bool('encrypt_verify_outgoing', true),
     disableKeyringFile: read.bool('disable_keyring_file', false),
     dns: parseDnsConfig(raw, problems, warn),
+    coordinates: {
+      disabled: read.bool('disable_coordinates', false),
+      syncIntervalMinMs: read.duration('sync_coordinate_interval_min', 15_000),
+      syncRateTarget: read.positiveInt('sync_coordinate_rate_target', 64),
+      updatePeriodMs: read.duration('coordinate_update_period', 5_000),
+      updateBatchSize: read.positiveInt('coordinate_update_batch_size', 128),
+      updateMaxBatches: read.positiveInt('coordinate_update_max_batches', 5),
+    },
   }
   if (config.encrypt !== '') {
     try {
@@ -307,6 +333,8 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
   }
   if (config.retryIntervalMs === 0) problems.push('retry_interval: must be greater than zero')
   if (config.retryIntervalWanMs === 0) problems.push('retry_interval_wan: must be greater than zero')
+  if (config.coordinates.syncIntervalMinMs === 0) problems.push('sync_coordinate_interval_min: must be greater than zero')
+  if (config.coordinates.updatePeriodMs === 0) problems.push('coordinate_update_period: must be greater than zero')
   if (!dev && config.dataDir === '') problems.push('data_dir: must be set unless -dev is given (use -data-dir=PATH)')
   // Without -server the agent runs as a client (no Raft): bootstrapping is a server's business.
   if (!config.server && config.bootstrap) problems.push("bootstrap: 'bootstrap = true' requires 'server = true'")

@@ -5,6 +5,9 @@
 // line naming the field: the HTTP layer answers it as a 400, the config loader as a config error.
 import {parseDuration} from '../duration.js'
 
+/** Go's time.Duration is an int64 of nanoseconds: this and beyond does not fit. */
+const DURATION_NS_LIMIT = 2 ** 63
+
 export type CheckStatus = 'passing' | 'warning' | 'critical'
 
 /** Consul's check definition (contract 3 with the check runners), normalised: PascalCase, defaults filled. */
@@ -120,7 +123,12 @@ class Reader {
   duration(name: string): string {
     const value = this.raw(name)
     if (value === undefined || value === '') return ''
-    if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value === 0 ? '' : `${value / 1e6}ms`
+    if (typeof value === 'number') {
+      // Nanoseconds in a Go time.Duration (int64): beyond it Consul's decoder fails, and so do we
+      // (rather than write a duration like "1.2e+23ms" that nothing parses later).
+      if (!Number.isInteger(value) || value < 0 || value >= DURATION_NS_LIMIT) this.fail(name, 'a duration such as "10s"')
+      return value === 0 ? '' : `${value / 1e6}ms`
+    }
     if (typeof value !== 'string') this.fail(name, 'a duration such as "10s"')
     let ms: number
     try {

@@ -10,7 +10,7 @@ import type {GossipConfig} from '../gossip/config.js'
 import {startJoin, startRetryJoin} from './gossip-join.js'
 import {gossipConfigFor} from './gossip-timing.js'
 import {MemberSnapshotter, loadMemberSnapshot, snapshotAddresses} from './member-snapshot.js'
-import type {Member, MemberState, Tags} from '../gossip/types.js'
+import {ACK_PAYLOAD_TAG, type Member, type MemberState, type Tags} from '../gossip/types.js'
 import type {MemberInfo} from '../http/context.js'
 import type {AgentConfig} from './config.js'
 import type {Logger} from './logger.js'
@@ -53,6 +53,8 @@ export function memberTags(config: AgentConfig, nodeId: string, version: string,
     acls: '0', build: `${version}:coord`, dc: config.datacenter, ft_fs: '1', ft_si: '1', id: nodeId,
     role: config.server ? 'consul' : 'node', segment: '', vsn: '2', vsn_max: '3', vsn_min: '2',
   }
+  // Our acks carry our coordinate, and we decode theirs (gossip/types.ts ACK_PAYLOAD_TAG).
+  if (!config.coordinates.disabled) tags[ACK_PAYLOAD_TAG] = '1'
   if (config.server) {
     Object.assign(tags, {port: String(serverPort), raft_vsn: '3', wan_join_port: String(config.ports.serfWan)})
     if (config.bootstrap || config.bootstrapExpect === 1) tags.bootstrap = '1'

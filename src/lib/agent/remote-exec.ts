@@ -48,6 +48,9 @@ export async function handleRemoteExec(event: UserEvent, ctx: RemoteExecContext)
       const ok = await kvPut(client, nodeKey(job.Prefix, job.Session, ctx.nodeName, suffix), value, {acquire: job.Session})
       if (!ok) throw new Error('write failed (session gone?)')
     }
+    // An event can come again (a restarted agent hears it re-gossiped, or someone fires it twice):
+    // our ack already under the job means this node ran it; never run a job twice.
+    if (await alreadyAcked(client, job, ctx.nodeName, log)) return
     try {
       await write('ack', '')
     } catch (error) {
@@ -62,6 +65,18 @@ export async function handleRemoteExec(event: UserEvent, ctx: RemoteExecContext)
     }
   } finally {
     await client.close()
+  }
+}
+
+/** True when this node's ack is already under the job (or it cannot tell: then it does not run). */
+async function alreadyAcked(client: ApiClient, job: RExecEventPayload, nodeName: string, log: Logger): Promise<boolean> {
+  try {
+    const {pair} = await kvGet(client, nodeKey(job.Prefix, job.Session, nodeName, 'ack'), {consistent: true})
+    if (pair) log.info('agent: ignoring remote exec event, already acknowledged by this node', {session: job.Session})
+    return pair !== null
+  } catch (error) {
+    log.error('agent: failed to check remote exec ack', {error: (error as Error).message})
+    return true
   }
 }
 

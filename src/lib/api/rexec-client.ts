@@ -28,6 +28,12 @@ export interface RExecJobOptions {
   progress?: (line: string) => void
   /** A renewal failed (the session will lapse). */
   warn?: (line: string) => void
+  /**
+   * The job runs in another datacenter than the agent's (`-datacenter`; the client sends `?dc=`):
+   * the session binds to a server node there instead of the asking agent's node, which that
+   * datacenter's catalog does not have (Consul's createSessionForeign).
+   */
+  foreign?: {datacenter: string; localNode: string; localDc: string}
 }
 
 const RANK: Record<ReturnType<typeof classifyResultKey>['kind'], number> = {job: 0, unknown: 0, ack: 1, output: 2, exit: 3}
@@ -49,7 +55,7 @@ export class RemoteExecJob {
   static async start(client: ApiClient, o: RExecJobOptions): Promise<RemoteExecJob> {
     let session: string
     try {
-      session = await sessionCreate(client, {Name: 'Remote Exec', Behavior: 'delete', TTL: REXEC_TTL})
+      session = o.foreign ? await createForeignSession(client, o.foreign, o.progress) : await sessionCreate(client, {Name: 'Remote Exec', Behavior: 'delete', TTL: REXEC_TTL})
     } catch (error) {
       throw new RExecSetupError(`Failed to create session: ${(error as Error).message}`)
     }
@@ -146,4 +152,18 @@ export class RemoteExecJob {
     await kvDelete(this.client, this.dir, {recurse: true}).catch((error: unknown) => { problems.push(`Failed to clean up job data: ${(error as Error).message}`) })
     return problems
   }
+}
+
+/** A session in another datacenter, bound to one of its passing Consul servers, with no health checks. */
+async function createForeignSession(client: ApiClient, foreign: NonNullable<RExecJobOptions['foreign']>, progress?: (line: string) => void): Promise<string> {
+  let entries: unknown
+  try {
+    entries = (await client.getJson('/v1/health/service/consul', {params: {passing: true}})).value
+  } catch (error) {
+    throw new Error(`Failed to find Consul server in remote datacenter: ${(error as Error).message}`)
+  }
+  const node = Array.isArray(entries) ? (entries[0] as {Node?: {Node?: string}} | undefined)?.Node?.Node : undefined
+  if (!node) throw new Error('Failed to find Consul server in remote datacenter')
+  progress?.(`Binding session to remote node ${node}@${foreign.datacenter}`)
+  return sessionCreate(client, {Name: `Remote Exec via ${foreign.localNode}@${foreign.localDc}`, Node: node, Checks: [], Behavior: 'delete', TTL: REXEC_TTL})
 }

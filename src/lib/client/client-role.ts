@@ -11,6 +11,7 @@ import {SessionTimers} from '../server/session-timers.js'
 import type {Session} from '../state/types.js'
 import {ClientConsensus, ClientOnlyError} from './client-consensus.js'
 import {createForwarder} from './forward.js'
+import {namesOtherDatacenter} from '../http/request-route.js'
 import {ServerPool} from './server-pool.js'
 import {ServerRpc} from './server-rpc.js'
 
@@ -50,8 +51,9 @@ export function startClientRole(opts: ClientRoleOptions): ClientRole {
   const rpc = new ServerRpc(pool, transport)
   const consensus = new ClientConsensus(rpc)
   let lastServer: string | undefined
-  const forward = createForwarder(rpc, config.nodeName, (answer) => {
-    consensus.noteAnswer(answer)
+  const forward = createForwarder(rpc, config.nodeName, (answer, request) => {
+    // Another datacenter's answer (?dc=) says nothing about this datacenter's leader.
+    if (!namesOtherDatacenter(request.url, config.datacenter)) consensus.noteAnswer(answer)
     const server = pool.current()
     if (server && server !== lastServer) log.info('using server', {server})
     lastServer = server

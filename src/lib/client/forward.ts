@@ -5,7 +5,7 @@ import {randomUUID} from 'node:crypto'
 import {parseDuration} from '../duration.js'
 import type {ForwardedRequest, ForwardedResponse} from '../http/forwarded.js'
 import {DEFAULT_WAIT_MS, MAX_WAIT_MS} from '../http/query.js'
-import {runsOnAgent} from '../http/agent-local-paths.js'
+import {firesOnServer, runsOnAgent} from '../http/agent-local-paths.js'
 import type {RpcTransport} from '../rpc/transport.js'
 import type {ServerRpc} from './server-rpc.js'
 
@@ -16,12 +16,25 @@ export const CANCEL_METHOD = 'http-forward-cancel'
 const BASE_TIMEOUT_MS = 30_000
 
 /**
+ * Extra time for a hop after which the request may take one more (it names a datacenter, and the
+ * server may forward it there with the plain timeout): the inner hop times out first and answers
+ * with its reason, which is not retried on another server.
+ */
+export const DC_HOP_MARGIN_MS = 5_000
+
+/**
  * RPC timeout for a forwarded request: a blocking query (?index > 0) may legitimately take its
  * whole wait plus Consul's jitter (wait/16) before answering, so it gets that on top of the base.
+ * `lastHop`: the request will not be forwarded again (it already crossed a datacenter).
  */
-export function forwardTimeoutMs(url: string): number {
+export function forwardTimeoutMs(url: string, lastHop = false): number {
   const queryStart = url.indexOf('?')
   const params = new URLSearchParams(queryStart === -1 ? '' : url.slice(queryStart + 1))
+  const margin = !lastHop && (params.get('dc') ?? '') !== '' ? DC_HOP_MARGIN_MS : 0
+  return margin + blockingTimeoutMs(params)
+}
+
+function blockingTimeoutMs(params: URLSearchParams): number {
   const index = Number(params.get('index') ?? '0')
   if (!(index > 0)) return BASE_TIMEOUT_MS
   let waitMs = DEFAULT_WAIT_MS
@@ -61,7 +74,7 @@ export function withAgentDefaults(request: ForwardedRequest, nodeName: string): 
 }
 
 /** The client agent's forwarder: one RPC per request, retried on another server only when safe. */
-export function createForwarder(rpc: ServerRpc, nodeName: string, onAnswer: (answer: ForwardedResponse) => void): (request: ForwardedRequest, closed?: Promise<void>) => Promise<ForwardedResponse> {
+export function createForwarder(rpc: ServerRpc, nodeName: string, onAnswer: (answer: ForwardedResponse, request: ForwardedRequest) => void): (request: ForwardedRequest, closed?: Promise<void>) => Promise<ForwardedResponse> {
   return async (request, closed) => {
     // Only a blocking query can be parked long enough for its caller to leave: name it for a cancel.
     const cancelId = isBlocking(request.url) ? randomUUID() : undefined
@@ -73,11 +86,11 @@ export function createForwarder(rpc: ServerRpc, nodeName: string, onAnswer: (ans
     })
     try {
       const answer = await rpc.call(FORWARD_METHOD, {...withAgentDefaults(request, nodeName), ...(cancelId ? {cancelId} : {})}, {
-        timeoutMs: forwardTimeoutMs(request.url),
+        timeoutMs: forwardTimeoutMs(request.url, request.fromDc !== undefined),
         idempotent: request.method === 'GET' || request.method === 'HEAD',
         onAttempt: (to) => { server = to },
       }) as ForwardedResponse
-      onAnswer(answer)
+      onAnswer(answer, request)
       return answer
     } finally {
       done = true
@@ -106,11 +119,14 @@ export function parseForwarded(body: unknown): ForwardedRequest {
   } catch {
     // malformed: the pipeline answers 400
   }
-  if (runsOnAgent(path)) throw new Error(`forwarded request: ${path} runs on the agent that receives it, not on a server`)
+  // Firing a user event is the exception: Consul's agents fire through a server (Internal.EventFire),
+  // and a `?dc=` event reaches the other datacenter only that way.
+  if (runsOnAgent(path) && !firesOnServer(path)) throw new Error(`forwarded request: ${path} runs on the agent that receives it, not on a server`)
   const headers: Record<string, string> = {}
   for (const [name, value] of Object.entries(request.headers ?? {})) if (typeof value === 'string') headers[name.toLowerCase()] = value
   const cancelId = typeof request.cancelId === 'string' && request.cancelId !== '' ? request.cancelId : undefined
-  return {method: request.method, url: request.url, headers, body: request.body, ...(cancelId ? {cancelId} : {})}
+  const fromDc = typeof request.fromDc === 'string' && request.fromDc !== '' ? request.fromDc : undefined
+  return {method: request.method, url: request.url, headers, body: request.body, ...(cancelId ? {cancelId} : {}), ...(fromDc ? {fromDc} : {})}
 }
 
 /**

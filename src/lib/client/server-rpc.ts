@@ -15,6 +15,17 @@ export class NoServersError extends HttpError {
   }
 }
 
+/**
+ * Every server tried failed before the call's frame left this process (refused, unreachable): no
+ * server saw it. The client answers it like any RPC failure; a cross-datacenter forward reads it as
+ * "no path to that datacenter" (dc-forward.ts).
+ */
+export class ServersUnreachableError extends HttpError {
+  constructor(message: string) {
+    super(500, `rpc error making call: ${message}`, 'RPC_FAILED')
+  }
+}
+
 export interface CallOptions {
   timeoutMs: number
   /** The call may run twice without harm (reads): retry even after it reached a server. */
@@ -32,6 +43,7 @@ export class ServerRpc {
   async call(method: string, body: unknown, opts: CallOptions): Promise<unknown> {
     const tried = new Set<string>()
     let lastError: Error | undefined
+    let reachedOne = false
     for (let attempt = 0; attempt < ServerRpc.MAX_ATTEMPTS; attempt++) {
       const server = this.pool.pick(tried)
       if (!server) break
@@ -42,6 +54,7 @@ export class ServerRpc {
       } catch (error) {
         if (!(error instanceof RpcRequestError)) throw error
         lastError = error
+        reachedOne ||= error.sent
         // An error the server itself answered says nothing about the server's health.
         if (error.remote) throw error
         this.pool.failed(server)
@@ -49,6 +62,7 @@ export class ServerRpc {
       }
     }
     if (!lastError) throw new NoServersError()
+    if (!reachedOne) throw new ServersUnreachableError(lastError.message)
     throw new HttpError(500, `rpc error making call: ${lastError.message}`, 'RPC_FAILED')
   }
 }

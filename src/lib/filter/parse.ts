@@ -34,9 +34,26 @@ export class FilterError extends Error {
 const IDENT_START = /[a-zA-Z]/
 const IDENT_REST = /[a-zA-Z0-9_/]/
 
+/**
+ * How deep groups, `not`s and and/or chains may nest. The parser and the evaluator recurse once per
+ * level: without a bound, `((((...` a few thousand deep overflowed the stack (a 500, found by the
+ * HTTP fuzzer); with it, such a filter is a 400 like any other bad expression.
+ */
+const MAX_DEPTH = 1000
+
 class Parser {
   #pos = 0
+  #depth = 0
   constructor(readonly text: string) {}
+
+  nested<T>(parse: () => T): T {
+    if (++this.#depth > MAX_DEPTH) this.fail(`expression nested more than ${MAX_DEPTH} levels deep`)
+    try {
+      return parse()
+    } finally {
+      this.#depth--
+    }
+  }
 
   fail(what: string): never {
     throw new FilterError(`Failed to create boolean expression evaluator: ${what} at column ${this.#pos + 1}`)
@@ -88,7 +105,7 @@ class Parser {
     const at = this.mark()
     if (this.ws() && this.keyword('or')) {
       this.ws()
-      return {kind: 'or', left, right: this.parseOr()}
+      return {kind: 'or', left, right: this.nested(() => this.parseOr())}
     }
     this.reset(at)
     return left
@@ -99,7 +116,7 @@ class Parser {
     const at = this.mark()
     if (this.ws() && this.keyword('and')) {
       this.ws()
-      return {kind: 'and', left, right: this.parseAnd()}
+      return {kind: 'and', left, right: this.nested(() => this.parseAnd())}
     }
     this.reset(at)
     return left
@@ -110,14 +127,14 @@ class Parser {
     if (this.keyword('not')) {
       this.ws()
       // `not` followed by `in`/`contains`... cannot start an expression: it is a bare word value.
-      const operand = this.parseNot()
+      const operand = this.nested(() => this.parseNot())
       return operand.kind === 'not' ? operand.operand : {kind: 'not', operand}
     }
     this.reset(at)
     if (this.peek('(')) {
       this.#pos++
       this.ws()
-      const expr = this.parseOr()
+      const expr = this.nested(() => this.parseOr())
       this.ws()
       if (!this.peek(')')) this.fail('unmatched parentheses')
       this.#pos++

@@ -4,7 +4,7 @@
 // Datagram (one UDP packet, before the optional cipher, keyring.ts):
 //   [0x01 version] msgpack [from, [msg, msg, ...]]        (a compound packet: several messages)
 // Each msg is a msgpack array whose first element is a type code (MESSAGE_CODES), then its fields
-// in a fixed order, e.g. ping = [0, seqNo, target]. Arrays rather than maps keep the encoding at or
+// in a fixed order, e.g. ping = [0, seqNo, target]; an ack is [2, seqNo] or [2, seqNo, payload]. Arrays rather than maps keep the encoding at or
 // below wire-size.ts's estimate, which the core fills datagrams against: for ASCII strings under
 // 256 bytes, msgpack spends ≤ 2 + len per string (the estimate's figure), 2 bytes of framing per
 // message (estimate: 3) and ≤ 5 per packet (estimate: 8). Non-ASCII names can exceed the estimate;
@@ -45,6 +45,7 @@ function messageFields(m: GossipMessage): unknown[] {
     case 'indirectPing':
       return [code, m.seqNo, m.target, m.targetAddress.address, m.targetAddress.port, m.wantNack]
     case 'ack':
+      return m.payload ? [code, m.seqNo, m.payload] : [code, m.seqNo]
     case 'nack':
       return [code, m.seqNo]
     case 'suspect':
@@ -175,6 +176,8 @@ export function decodeMessage(raw: unknown): GossipMessage {
       arity(6, 'indirectPing')
       return {type: 'indirectPing', seqNo: uint(at(1), 'indirectPing.seqNo'), target: name(at(2), 'indirectPing.target'), targetAddress: {address: name(at(3), 'indirectPing.address'), port: port(at(4), 'indirectPing.port')}, wantNack: bool(at(5), 'indirectPing.wantNack')}
     case MESSAGE_CODES.ack:
+      // [2, seqNo] from members without ack payloads; [2, seqNo, payload] from those with them.
+      if (raw.length === 3) return {type: 'ack', seqNo: uint(at(1), 'ack.seqNo'), payload: bytes(at(2), 'ack.payload')}
       arity(2, 'ack')
       return {type: 'ack', seqNo: uint(at(1), 'ack.seqNo')}
     case MESSAGE_CODES.nack:

@@ -5,7 +5,7 @@
 // the suspicion (Lifeguard's "buddy system"), so the member can refute at the first chance.
 import {handleSuspect} from './core-members.js'
 import type {GossipState} from './core-state.js'
-import type {GossipMessage, IndirectPing, Member, PeerAddress} from './types.js'
+import {ACK_PAYLOAD_TAG, type Ack, type GossipMessage, type IndirectPing, type Member, type PeerAddress} from './types.js'
 
 function probeable(m: Member): boolean {
   return m.state === 'alive' || m.state === 'suspect'
@@ -41,6 +41,7 @@ export function startProbe(s: GossipState): void {
   s.probe = {
     seqNo,
     target: target.name,
+    sentMs: s.nowMs,
     incarnation: target.incarnation,
     directDeadlineMs: s.nowMs + s.awareness.scale(s.cfg.probeTimeoutMs),
     deadlineMs: s.nowMs + periodMs,
@@ -94,7 +95,10 @@ export function abandonProbe(s: GossipState): void {
 
 export function handlePing(s: GossipState, source: PeerAddress, fromName: string, seqNo: number, target: string, accused: boolean): void {
   if (target !== s.name) return // meant for whoever had this address before
-  const reply: GossipMessage[] = [{type: 'ack', seqNo}]
+  // The payload (our coordinate) only to pingers that said they can decode a three-field ack.
+  const ack: Ack = {type: 'ack', seqNo}
+  if (s.ackPayload && s.members.get(fromName)?.tags[ACK_PAYLOAD_TAG] === '1') ack.payload = s.ackPayload
+  const reply: GossipMessage[] = [ack]
   if (accused && s.self.state === 'alive') {
     const me = s.self
     reply.push({type: 'alive', node: me.name, incarnation: me.incarnation, address: me.address, port: me.port, tags: me.tags})
@@ -115,15 +119,19 @@ export function handleIndirectPing(s: GossipState, source: PeerAddress, fromName
   s.send(req.targetAddress, req.target, [{type: 'ping', seqNo, target: req.target}])
 }
 
-export function handleAck(s: GossipState, seqNo: number): void {
+export function handleAck(s: GossipState, seqNo: number, payload?: Uint8Array): void {
   const relay = s.relays.get(seqNo)
   if (relay) {
     s.relays.delete(seqNo)
     s.send(relay.origin, relay.originName, [{type: 'ack', seqNo: relay.originSeqNo}])
     return
   }
-  if (s.probe?.seqNo !== seqNo) return // late: that probe already ended
+  const probe = s.probe
+  if (probe?.seqNo !== seqNo) return // late: that probe already ended
   s.probe = null
+  // Relayed acks never carry a payload, so every result is a direct round trip (serf's
+  // NotifyPingComplete), timed from the ping's send to this ack's arrival.
+  if (payload) s.pingResults.push({node: probe.target, rttMs: Math.max(0, s.nowMs - probe.sentMs), payload})
   s.awareness.apply(-1)
 }
 

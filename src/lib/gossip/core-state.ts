@@ -9,7 +9,7 @@ import {LamportClock} from './lamport.js'
 import type {Rng} from '../raft/rng.js'
 import type {Suspicion} from './suspicion.js'
 import type {PendingQuery} from './core-query.js'
-import type {Broadcast, GossipMessage, Member, MemberEventType, MemberState, OutboundPacket, PeerAddress, PushPullState, ReceivedUserEvent, StreamRequest, MemberEvent, Tags, ReceivedQuery, QueryResult} from './types.js'
+import type {Broadcast, GossipMessage, Member, MemberEventType, MemberState, OutboundPacket, PeerAddress, PingResult, PushPullState, ReceivedUserEvent, StreamRequest, MemberEvent, Tags, ReceivedQuery, QueryResult} from './types.js'
 import {packetSizeBytes} from './wire-size.js'
 import {invariantChecker, type Assert} from '../invariant.js'
 
@@ -19,6 +19,8 @@ export const assert: Assert = invariantChecker('GOSSIP_INVARIANT', 'gossip')
 export interface Probe {
   seqNo: number
   target: string
+  /** When the ping left (driver ms): an ack's round trip time counts from here. */
+  sentMs: number
   /** Target's incarnation when the probe started: a failed probe suspects exactly that life. */
   incarnation: number
   directDeadlineMs: number
@@ -84,6 +86,9 @@ export class GossipState {
   queries: ReceivedQuery[] = []
   queryResults: QueryResult[] = []
   readonly pendingQueries = new Map<number, PendingQuery>()
+  /** Direct probes acked with a payload, and the payload our own acks carry (null: none). */
+  pingResults: PingResult[] = []
+  ackPayload: Uint8Array | null = null
   readonly seenQueries = new Set<string>()
 
   constructor(readonly self: Member, readonly cfg: Readonly<GossipConfig>, readonly rng: Rng, public nowMs: number) {

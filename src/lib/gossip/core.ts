@@ -96,6 +96,14 @@ export class GossipCore {
     s.broadcastSelfAlive()
   }
 
+  /**
+   * What our acks carry from now on (serf: the network coordinate), to pingers tagged
+   * ACK_PAYLOAD_TAG; null stops it. The caller keeps it small: it shares a datagram.
+   */
+  setAckPayload(payload: Uint8Array | null): void {
+    this.#s.ackPayload = payload
+  }
+
   /** Broadcast a user event (delivered here too, as serf does). Hook for `consul event`. */
   userEvent(name: string, payload: Uint8Array): void {
     const s = this.#s
@@ -209,7 +217,7 @@ export class GossipCore {
           handleIndirectPing(s, source, packet.from, m)
           break
         case 'ack':
-          handleAck(s, m.seqNo)
+          handleAck(s, m.seqNo, m.payload)
           break
         case 'nack':
           handleNack(s, m.seqNo)
@@ -266,19 +274,20 @@ export class GossipCore {
   /** Everything to do since the last call; the core forgets it once returned. */
   ready(): GossipReady {
     const s = this.#s
-    const out: GossipReady = {packets: s.packets, streams: s.streams, events: s.events, userEvents: s.userEvents, queries: s.queries, queryResults: s.queryResults}
+    const out: GossipReady = {packets: s.packets, streams: s.streams, events: s.events, userEvents: s.userEvents, queries: s.queries, queryResults: s.queryResults, pingResults: s.pingResults}
     s.packets = []
     s.streams = []
     s.events = []
     s.userEvents = []
     s.queries = []
     s.queryResults = []
+    s.pingResults = []
     return out
   }
 
   hasReady(): boolean {
     const s = this.#s
-    return s.packets.length > 0 || s.streams.length > 0 || s.events.length > 0 || s.userEvents.length > 0 || s.queries.length > 0 || s.queryResults.length > 0
+    return s.packets.length > 0 || s.streams.length > 0 || s.events.length > 0 || s.userEvents.length > 0 || s.queries.length > 0 || s.queryResults.length > 0 || s.pingResults.length > 0
   }
 
   /** Copies of every known member (us included), in no particular order. */

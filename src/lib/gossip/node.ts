@@ -19,7 +19,7 @@ import {GossipCore} from './core.js'
 import {GossipConfigError} from './errors.js'
 import type {PacketCipher} from './keyring.js'
 import {GossipTransport, silentLogger, type GossipLogger, type TransportStats} from './transport.js'
-import type {GossipStatus, Member, MemberEvent, OutboundPacket, PeerAddress, QueryResult, ReceivedQuery, ReceivedUserEvent, StreamRequest, Tags} from './types.js'
+import type {GossipStatus, Member, MemberEvent, OutboundPacket, PeerAddress, PingResult, QueryResult, ReceivedQuery, ReceivedUserEvent, StreamRequest, Tags} from './types.js'
 import {defaultQueryTimeoutMs} from './core-query.js'
 
 /** Consul's serf LAN port, used when a join address has none. */
@@ -59,6 +59,8 @@ export interface GossipNodeOptions {
 export interface GossipNodeEvents {
   member: (event: MemberEvent) => void
   userEvent: (event: ReceivedUserEvent) => void
+  /** A direct probe acked with a payload (the peer's coordinate): its round trip in ms. */
+  pingComplete: (result: PingResult) => void
 }
 
 export interface GossipNodeStats extends TransportStats {
@@ -99,7 +101,7 @@ export class GossipNode {
   #outbound = 0
   /** Set while join() drains, to collect the outcome of its streams. */
   #joinStreams: Promise<string | null>[] | null = null
-  readonly #listeners: {[K in keyof GossipNodeEvents]: Set<GossipNodeEvents[K]>} = {member: new Set(), userEvent: new Set()}
+  readonly #listeners: {[K in keyof GossipNodeEvents]: Set<GossipNodeEvents[K]>} = {member: new Set(), userEvent: new Set(), pingComplete: new Set()}
   readonly #stats = {decodeFailures: 0, messagesDropped: 0, streamsSkipped: 0}
   readonly #queryHandlers = new Map<string, QueryHandler>()
   readonly #queryWaiters = new Map<number, {resolve: (r: QueryResult) => void; reject: (e: Error) => void}>()
@@ -255,6 +257,11 @@ export class GossipNode {
     this.#step(() => core.updateTags(tags))
   }
 
+  /** What our acks carry to pingers tagged ACK_PAYLOAD_TAG (GossipCore.setAckPayload); a no-op before start. */
+  setAckPayload(payload: Uint8Array | null): void {
+    this.#core?.setAckPayload(payload)
+  }
+
   userEvent(name: string, payload: Uint8Array): void {
     const core = this.#started()
     this.#step(() => core.userEvent(name, payload))
@@ -326,6 +333,7 @@ export class GossipNode {
         for (const s of ready.streams) this.#pushPull(s)
         for (const e of ready.events) this.#emit('member', e)
         for (const u of ready.userEvents) this.#emit('userEvent', u)
+        for (const r of ready.pingResults) this.#emit('pingComplete', r)
         for (const q of ready.queries) this.#answer(q)
         for (const r of ready.queryResults) {
           const waiter = this.#queryWaiters.get(r.id)

@@ -49,6 +49,22 @@ export interface IndirectPing {
 export interface Ack {
   type: 'ack'
   seqNo: number
+  /**
+   * The acker's ping payload (memberlist's ack payload; serf puts its network coordinate here).
+   * Only sent to a pinger whose tags carry ACK_PAYLOAD_TAG = '1': older coord members decode an
+   * ack of exactly two fields and would drop the whole packet.
+   */
+  payload?: Uint8Array
+}
+
+/** Member tag saying "my acks may carry a payload, and I can decode one in yours". */
+export const ACK_PAYLOAD_TAG = 'ack_payload'
+
+/** A direct probe of ours that was acked with a payload: how long the round trip took (driver ms). */
+export interface PingResult {
+  node: string
+  rttMs: number
+  payload: Uint8Array
 }
 
 /** Lifeguard: "I reached you but not the target"; a missing nack hints that *we* are the slow one. */
@@ -234,6 +250,8 @@ export interface GossipReady {
   /** Queries to answer (GossipCore.respond) and our own queries' outcomes. */
   queries: ReceivedQuery[]
   queryResults: QueryResult[]
+  /** Completed direct probes whose ack carried a payload (serf's NotifyPingComplete). */
+  pingResults: PingResult[]
 }
 
 export interface GossipStatus {

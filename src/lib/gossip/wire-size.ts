@@ -30,6 +30,7 @@ export function messageSizeBytes(m: GossipMessage): number {
     case 'indirectPing':
       return MESSAGE_OVERHEAD_BYTES + num(m.seqNo) + str(m.target) + str(m.targetAddress.address) + 3 + 1
     case 'ack':
+      return MESSAGE_OVERHEAD_BYTES + num(m.seqNo) + (m.payload ? 5 + m.payload.length : 0)
     case 'nack':
       return MESSAGE_OVERHEAD_BYTES + num(m.seqNo)
     case 'suspect':

@@ -61,7 +61,8 @@ export function agentRoutes(agent: AgentContext): Route[] {
           SessionTTLMin: `${config.sessionTtlMinMs}ms`, KVMaxValueSize: config.kvMaxValueSize, TxnMaxReqLen: config.txnMaxReqLen,
           LogLevel: config.logLevel.toUpperCase(), UIConfig: {Enabled: config.ui},
         },
-        Coord: {Vec: [0, 0, 0, 0, 0, 0, 0, 0], Error: 1.5, Adjustment: 0, Height: 1e-5},
+        // This agent's LAN coordinate (null with disable_coordinates, as Consul's nil).
+        Coord: agent.coordinates?.lan?.own ?? null,
         Member: self,
         Stats: agentStats(agent),
         Meta: {},

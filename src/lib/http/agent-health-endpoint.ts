@@ -1,7 +1,7 @@
 // /v1/agent/health/service/name|id (local service health with Consul's status codes),
 // /v1/agent/maintenance, /v1/agent/service/maintenance/:id and /v1/agent/reload (SPEC-http §5, §6).
 import type {AgentContext, RequestContext, Route} from './context.js'
-import {sendBody, sendJson, sendText} from './respond.js'
+import {headerValue, sendBody, sendJson, sendText} from './respond.js'
 import {HttpError, badRequest} from './errors.js'
 import {aggregateStatus, type LocalService} from '../agent/local-state.js'
 import {renderCheck, renderService, translating} from './agent-local-render.js'
@@ -35,7 +35,7 @@ export function agentHealthRoutes(agent: AgentContext): Route[] {
     }
   }
   const answer = (ctx: RequestContext, code: number, reason: string, json: unknown) => {
-    ctx.res.setHeader('X-Consul-Reason', reason)
+    ctx.res.setHeader('X-Consul-Reason', headerValue(reason))
     if (wantsText(ctx)) sendBody(ctx.req, ctx.res, code, reason, 'text/plain')
     else sendJson(ctx.req, ctx.res, json, ctx.query.pretty, code)
   }

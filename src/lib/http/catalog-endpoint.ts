@@ -8,7 +8,8 @@ import {parseJsonBody} from './decode.js'
 import {consistentRead} from './read.js'
 import {sendBody, sendJson, toJson} from './respond.js'
 import {AnswerCache} from './answer-cache.js'
-import {filterParam, hasTags, matchesNodeMeta, nodeMetaParam, requireName, sortNear, watchTables} from './catalog-query.js'
+import {knownDatacenters} from './datacenters.js'
+import {filterParam, hasTags, matchesNodeMeta, nodeMetaParam, nearCacheKey, requireName, sortNear, watchTables} from './catalog-query.js'
 import {NODE_SCHEMA, NODE_SERVICE_SCHEMA, SERVICE_NODE_SCHEMA, renderNode, renderNodeService, renderServiceNode} from './catalog-render.js'
 import {CatalogRequestError, parseDeregisterRequest, parseRegisterRequest} from '../state/catalog-request.js'
 import type {Command} from '../state/types.js'
@@ -27,7 +28,7 @@ export function catalogRoutes(agent: AgentContext): Route[] {
   return [
     {path: '/v1/catalog/register', exact: true, methods: {PUT: register, POST: register}},
     {path: '/v1/catalog/deregister', exact: true, methods: {PUT: deregister, POST: deregister}},
-    {path: '/v1/catalog/datacenters', exact: true, methods: {GET: (ctx) => sendJson(ctx.req, ctx.res, [agent.config.datacenter], ctx.query.pretty)}},
+    {path: '/v1/catalog/datacenters', exact: true, methods: {GET: (ctx) => sendJson(ctx.req, ctx.res, knownDatacenters(agent), ctx.query.pretty)}},
     {path: '/v1/catalog/nodes', exact: true, methods: {GET: (ctx) => listNodes(agent, ctx)}},
     {path: '/v1/catalog/services', exact: true, methods: {GET: (ctx) => listServices(agent, ctx)}},
     {path: '/v1/catalog/service/', methods: {GET: (ctx) => serviceNodes(agent, ctx, cache)}},
@@ -89,7 +90,6 @@ async function serviceNodes(agent: AgentContext, ctx: RequestContext, cache: Ans
   const filter = filterParam(ctx, SERVICE_NODE_SCHEMA)
   const meta = nodeMetaParam(ctx)
   const tags = ctx.params.getAll('tag')
-  const key = JSON.stringify(['catalog', name, tags, meta, ctx.params.get('filter'), ctx.params.get('near'), ctx.query.pretty])
   const render = (): string => {
     const catalog = agent.state.catalog
     const value = catalog.instances(name)
@@ -102,6 +102,8 @@ async function serviceNodes(agent: AgentContext, ctx: RequestContext, cache: Ans
   }
   const result = await consistentRead(agent, ctx, () => {
     const index = agent.state.serviceIndex(name)
+    // With ?near the order also depends on the coordinates, which move without the service index.
+    const key = JSON.stringify(['catalog', name, tags, meta, ctx.params.get('filter'), nearCacheKey(agent, ctx), ctx.query.pretty])
     return {index, value: cache.get(key, index, render)}
   }, watchTables(agent, `service:${name}`))
   if (result) sendBody(ctx.req, ctx.res, 200, result.value, 'application/json')

@@ -1,12 +1,14 @@
 // Query parameters shared by the catalog and health endpoints (SPEC-http §1.2, §7): `tag`
 // (repeatable, all must match, case-insensitive as Consul's serviceTagsFilter), `node-meta`
-// (repeatable `key:value`, all must match), `near`, `filter`, and combined watches.
+// (repeatable `key:value`, all must match), `near` (RTT order from network coordinates), `filter`,
+// and combined watches.
 import type {AgentContext, RequestContext} from './context.js'
 import type {Watch} from './blocking.js'
 import {badRequest} from './errors.js'
 import {FilterError} from '../filter/parse.js'
 import {compileFilter, type Filter, type Schema} from '../filter/evaluate.js'
 import type {WatchTable} from '../state/watch.js'
+import {sortByDistanceFrom} from '../coordinate/order.js'
 
 /** `?filter=` compiled for `schema`; every record passes when absent. A bad expression is a 400. */
 export function filterParam(ctx: RequestContext, schema: Schema): Filter {
@@ -35,16 +37,42 @@ export function hasTags(tags: readonly string[], wanted: readonly string[]): boo
   return wanted.every((tag) => tags.some((t) => t.toLowerCase() === tag.toLowerCase()))
 }
 
+/** The node `?near=` names (`_agent` = this agent, as Consul's parseSource); null when absent. */
+export function nearSource(agent: AgentContext, ctx: RequestContext): string | null {
+  const near = ctx.params.get('near')
+  if (near === null || near === '') return null
+  return near === '_agent' ? agent.config.nodeName : near
+}
+
 /**
- * `?near=`: coord keeps no network coordinates, so "nearest first" means the named node (`_agent`
- * = this agent) first, everything else in the endpoint's usual order.
+ * `?near=`: nearest first by estimated RTT from the named node's LAN coordinate (the coordinates
+ * table the agents fill), the node itself first, nodes without a coordinate last, ties in the
+ * endpoint's usual order. A source with no coordinate (unknown node, not synced yet): unsorted,
+ * as Consul answers.
  */
 export function sortNear<T>(agent: AgentContext, ctx: RequestContext, items: T[], nodeOf: (item: T) => string): T[] {
-  const near = ctx.params.get('near')
-  if (near === null || near === '') return items
-  const source = near === '_agent' ? agent.config.nodeName : near
-  const first = items.filter((item) => nodeOf(item) === source)
-  return first.length === 0 ? items : [...first, ...items.filter((item) => nodeOf(item) !== source)]
+  const source = nearSource(agent, ctx)
+  if (source === null) return items
+  const table = agent.state.coordinates
+  return sortByDistanceFrom(source, items, nodeOf, (node) => table.get(node))
+}
+
+/**
+ * A client agent forwards reads to a server, where `_agent` would mean the server: name this
+ * agent instead (Consul resolves `_agent` in the HTTP layer, before the RPC). Other URLs unchanged.
+ */
+export function resolveNearAgent(url: string, nodeName: string): string {
+  const at = url.indexOf('?')
+  if (at === -1 || !/(^|&)near=_agent(&|$)/.test(url.slice(at + 1))) return url
+  const params = new URLSearchParams(url.slice(at + 1))
+  params.set('near', nodeName)
+  return `${url.slice(0, at)}?${params.toString()}`
+}
+
+/** The part of an answer-cache key that `?near` adds: the source and the coordinates' index. */
+export function nearCacheKey(agent: AgentContext, ctx: RequestContext): string | null {
+  const source = nearSource(agent, ctx)
+  return source === null ? null : `${source}@${agent.state.coordinatesIndex()}`
 }
 
 /** A watch on several tables at once: any one firing wakes the reader. */

@@ -13,6 +13,7 @@ import type {UserEvents} from '../agent/user-events.js'
 import type {QueryOptions} from './query.js'
 import type {KeyringOp, KeyringResponse} from '../agent/keyring-ops.js'
 import type {ForwardedRequest, ForwardedResponse} from './forwarded.js'
+import type {AgentCoordinates} from '../agent/agent-coordinates.js'
 
 /** A gossip member as /v1/agent/members renders it: the wire shape the API client reads too. */
 export type MemberInfo = AgentMember
@@ -59,12 +60,19 @@ export interface AgentContext {
    * answered (contract 1; see agent-local-paths.ts). Undefined on servers, which run everything.
    */
   readonly forwardToServer?: (request: ForwardedRequest, closed?: Promise<void>) => Promise<ForwardedResponse>
+  /**
+   * Servers with a WAN pool only: runs a request on a server of datacenter `dc` (dc-forward.ts)
+   * and answers what it answered; rejects with 500 "No path to datacenter" when none is reachable.
+   */
+  readonly forwardToDatacenter?: (dc: string, request: ForwardedRequest, closed?: Promise<void>) => Promise<ForwardedResponse>
   /** The agent's own services and checks (/v1/agent/service*, check*, maintenance, health). */
   readonly local: LocalAgent
   /** Contract 4: this agent's services, for event/exec filters. */
   localServices(): Array<{ID: string; Service: string; Tags: string[]}>
   /** Re-reads the config files (PUT /v1/agent/reload, SIGHUP); rejects with the reason and keeps the running config. */
   reload(): Promise<void>
+  /** Network coordinates: the pools' Vivaldi clients and, on servers, the update batcher; absent with disable_coordinates. */
+  readonly coordinates?: AgentCoordinates
 }
 
 export interface RequestContext {

@@ -112,12 +112,14 @@ export class CapturedResponse extends EventEmitter {
  */
 export async function dispatch(agent: AgentContext, routes: Route[], request: ForwardedRequest, cancelled: Promise<void> = new Promise(() => {})): Promise<ForwardedResponse> {
   const res = new CapturedResponse()
-  const req = {method: request.method, url: request.url, headers: {...request.headers}, httpVersion: '1.1'}
+  // The body came whole with the RPC: nothing is left to read (or to drain after a refusal, 413).
+  const req = {method: request.method, url: request.url, headers: {...request.headers}, httpVersion: '1.1', readableEnded: true}
   const body = Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength)
   await serve(agent, routes, {
     req: req as unknown as IncomingMessage,
     res: res as unknown as ServerResponse,
     closed: cancelled,
+    ...(request.fromDc ? {fromDc: request.fromDc} : {}),
     readBody: async (limit, message) => {
       if (body.length > limit) throw tooLarge(message(body.length))
       return body

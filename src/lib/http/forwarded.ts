@@ -14,6 +14,11 @@ export interface ForwardedRequest {
    * server stops holding it instead of waiting out its whole wait.
    */
   cancelId?: string
+  /**
+   * Set by a server that forwards the request to another datacenter (dc-forward.ts): the sending
+   * datacenter. Such a request is answered where it lands, never forwarded again (no loops).
+   */
+  fromDc?: string
 }
 
 export interface ForwardedResponse {

@@ -8,7 +8,7 @@ import {consistentRead} from './read.js'
 import {flag} from './query.js'
 import {sendBody, sendJson, toJson} from './respond.js'
 import {AnswerCache} from './answer-cache.js'
-import {filterParam, hasTags, matchesNodeMeta, nodeMetaParam, requireName, sortNear, watchTables} from './catalog-query.js'
+import {filterParam, hasTags, matchesNodeMeta, nodeMetaParam, nearCacheKey, requireName, sortNear, watchTables} from './catalog-query.js'
 import {CHECK_SCHEMA, SERVICE_ENTRY_SCHEMA, renderCheck, renderNode, renderNodeService} from './catalog-render.js'
 import type {NodeCheck} from '../state/types.js'
 
@@ -76,9 +76,10 @@ async function serviceHealth(agent: AgentContext, ctx: RequestContext, cache: An
   const meta = nodeMetaParam(ctx)
   const tags = ctx.params.getAll('tag')
   const passing = flag(ctx.params, 'passing')
-  const key = JSON.stringify(['health', name, passing, tags, meta, ctx.params.get('filter'), ctx.params.get('near'), ctx.query.pretty])
   const result = await consistentRead(agent, ctx, () => {
     const index = agent.state.serviceIndex(name)
+    // With ?near the order also depends on the coordinates, which move without the service index.
+    const key = JSON.stringify(['health', name, passing, tags, meta, ctx.params.get('filter'), nearCacheKey(agent, ctx), ctx.query.pretty])
     return {index, value: cache.get(key, index, () => toJson(sortNear(agent, ctx, buildEntries(agent, name, {tags, meta, passing, filter}),
       (e) => (e.Node as {Node: string}).Node), ctx.query.pretty))}
   }, watchTables(agent, `service:${name}`))

@@ -24,6 +24,15 @@ export interface QueryMeta {
   consistency?: 'leader' | 'consistent' | 'stale'
 }
 
+/**
+ * A header value carrying client text (a service name in X-Consul-Reason), on the wire as Go
+ * writes it: the UTF-8 bytes as they are, line breaks as spaces (net/http's headerNewlineToSpace).
+ * Node takes header strings as Latin-1 and refuses control characters, hence the byte-wise form.
+ */
+export function headerValue(text: string): string {
+  return Buffer.from(text, 'utf8').toString('latin1').replace(/[^\t\x20-\x7e\x80-\xff]/g, ' ')
+}
+
 export function setQueryMeta(res: ServerResponse, meta: QueryMeta): void {
   // An index of 0 would make clients spin: Consul never returns it, and neither do we.
   res.setHeader('X-Consul-Index', String(Math.max(1, meta.index)))

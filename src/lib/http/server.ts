@@ -3,7 +3,7 @@
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import type {AgentContext, RequestContext, Route} from './context.js'
-import {HttpError, badRequest, methodNotAllowed, noPathToDatacenter, tooLarge} from './errors.js'
+import {HttpError, VERBATIM_CODES, badRequest, methodNotAllowed, noPathToDatacenter, oneLine, tooLarge} from './errors.js'
 import {parseQueryOptions} from './query.js'
 import {sendText} from './respond.js'
 import {NoLeaderError} from '../server/consensus.js'
@@ -21,7 +21,9 @@ import {agentLocalRoutes} from './agent-local-endpoint.js'
 import {agentHealthRoutes} from './agent-health-endpoint.js'
 import {catalogRoutes} from './catalog-endpoint.js'
 import {healthRoutes} from './health-endpoint.js'
-import {runsOnAgent} from './agent-local-paths.js'
+import {coordinateRoutes} from './coordinate-endpoint.js'
+import {resolveNearAgent} from './catalog-query.js'
+import {routeRequest} from './request-route.js'
 import {FORWARD_BODY_MAX, HOP_BY_HOP, forwardedHeaders} from './forwarded.js'
 
 function hasControlCharacter(text: string): boolean {
@@ -45,6 +47,7 @@ export function buildRoutes(agent: AgentContext): Route[] {
     ...eventRoutes(agent),
     ...catalogRoutes(agent),
     ...healthRoutes(agent),
+    ...coordinateRoutes(agent),
     ...agentLocalRoutes(agent),
     ...agentHealthRoutes(agent),
     ...monitorRoutes(agent),
@@ -92,6 +95,8 @@ export interface Exchange {
   /** The body, at most `limit` bytes; rejects with a 413 HttpError past that. */
   readBody(limit: number, tooLargeMessage: (size: number) => string): Promise<Buffer>
   closed: Promise<void>
+  /** Set when another datacenter's server sent this request (it must not cross a datacenter again). */
+  fromDc?: string
 }
 
 export async function handleRequest(agent: AgentContext, routes: Route[], req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -119,13 +124,29 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
       sendText(req, res, 200, 'Consul Agent')
       return
     }
-    // A client agent answers only its own endpoints; a server runs everything else (contract 1).
-    if (agent.forwardToServer && !runsOnAgent(path)) {
+    const params = new URLSearchParams(queryStart === -1 ? '' : rawUrl.slice(queryStart + 1))
+    // A client agent answers only its own endpoints; a server runs everything else (contract 1),
+    // and hands what names another datacenter to a server there (request-route.ts).
+    const dc = params.get('dc') ?? ''
+    const where = routeRequest(path, dc, {datacenter: agent.config.datacenter, client: agent.forwardToServer !== undefined}, exchange.fromDc !== undefined)
+    if (where === 'server' && agent.forwardToServer) {
       bodyUnread = false
+      req.url = resolveNearAgent(rawUrl, agent.config.nodeName)
       await forwardExchange(agent.forwardToServer, exchange)
       return
     }
-    const params = new URLSearchParams(queryStart === -1 ? '' : rawUrl.slice(queryStart + 1))
+    if (where === 'datacenter' || where === 'no-path') {
+      // Consul checks the method on the agent that received the request, before any RPC: a wrong
+      // method is a 405 here, not a trip to another datacenter (or a 500 "No path" for a HEAD).
+      const target = findRoute(routes, path)
+      const method = req.method ?? 'GET'
+      if (target && method !== 'OPTIONS' && !target.route.methods[method as keyof Route['methods']]) throw methodNotAllowed(method, Object.keys(target.route.methods))
+      const toDatacenter = agent.forwardToDatacenter
+      if (where === 'no-path' || !toDatacenter) throw noPathToDatacenter()
+      bodyUnread = false
+      await forwardExchange((request, closed) => toDatacenter(dc, request, closed), exchange)
+      return
+    }
     const found = findRoute(routes, path)
     if (!found) {
       sendText(req, res, 404, '')
@@ -140,8 +161,9 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
     }
     const handler = found.route.methods[method as keyof Route['methods']]
     if (!handler) throw methodNotAllowed(method, allowed)
+    // A `?dc=` still naming another datacenter here is one this path ignores (the agent's own
+    // endpoints, the datacenter lists), as Consul's handlers do.
     const query = parseQueryOptions(params, agent.config.dev)
-    if (query.dc !== '' && query.dc.toLowerCase() !== agent.config.datacenter) throw noPathToDatacenter()
     const ctx: RequestContext = {
       req, res, params, tail: found.tail, query, closed: exchange.closed,
       body: (limit, message = (n) => `Request body(${n} bytes) too large, max size: ${limit} bytes.`) => {
@@ -155,7 +177,7 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
   }
 }
 
-/** Hands the request to a server (client agents) and writes its answer back unchanged. */
+/** Hands the request to a server (client agents, or another datacenter's) and writes its answer back unchanged. */
 async function forwardExchange(forward: NonNullable<AgentContext['forwardToServer']>, exchange: Exchange): Promise<void> {
   const {req, res} = exchange
   const body = await exchange.readBody(FORWARD_BODY_MAX, (n) => `Request body(${n} bytes) too large, max size: ${FORWARD_BODY_MAX} bytes.`)
@@ -185,6 +207,7 @@ function sendError(agent: AgentContext, req: IncomingMessage, res: ServerRespons
     message = error instanceof Error ? error.message : String(error)
     agent.log.error('request failed', {method: req.method, url: req.url, error: message})
   }
+  if (!(error instanceof HttpError && VERBATIM_CODES.has(error.code))) message = oneLine(message)
   // A body we refused to read would otherwise be parsed as the next request on this connection.
   if (status === 413 || (bodyUnread && req.headers['content-length'] && req.headers['content-length'] !== '0')) {
     res.setHeader('Connection', 'close')
@@ -244,8 +267,12 @@ export async function startHttpServer(agent: AgentContext, host: string, port: n
       resolve()
     })
   })
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
+  // Requests the parser refuses never reach a handler: answer as Go's net/http does, with the
+  // reason as a one-line body (431 for headers over the limit, 400 for the rest).
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return
+    const [status, reason] = error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request']
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(`${status} ${reason}`)}\r\nConnection: close\r\n\r\n${status} ${reason}`)
   })
   return {
     server,

@@ -98,6 +98,7 @@ interface CoordBody {
   kv: {entries: Array<{key: string}>; tombstones: Array<[string, number]>}
   sessions: {sessions: unknown[]}
   catalog: {nodes: Array<{node: string}>; checks: Array<{node: string}>; services?: Array<{node: string}>}
+  coordinates?: {entries: unknown[]}
 }
 
 function decodeCoordBody(state: Uint8Array): CoordBody | undefined {
@@ -122,6 +123,8 @@ function countCoord(body: CoordBody, tally: Tally): void {
     const services = (body.catalog.services ?? []).filter((s) => s.node === node.node)
     tally.add('Register', encodeValue({node, services, checks}).length)
   }
+  // Consul's snapshot stores coordinates as CoordinateBatchUpdate records.
+  for (const entry of body.coordinates?.entries ?? []) tally.add('CoordinateBatchUpdate', encodeValue(entry).length)
 }
 
 function countConsulStream(state: Uint8Array, tally: Tally): void {

@@ -13,7 +13,7 @@ const decoder = new Decoder({useBigInt64: true})
 
 const COMMAND_TYPES: ReadonlySet<string> = new Set<Command['type']>([
   'kv', 'txn', 'session-create', 'session-destroy', 'node-register', 'tombstone-reap', 'restore',
-  'catalog-register', 'catalog-deregister',
+  'catalog-register', 'catalog-deregister', 'coordinate-batch-update',
 ])
 
 /** A log entry or snapshot that does not decode to what coord wrote. */

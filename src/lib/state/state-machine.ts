@@ -21,6 +21,7 @@
 import type {ApplyResult, CatalogNode, Command, Indexed, KVEntry, KVOp, NodeCheck, Session, TxnResult} from './types.js'
 import {assert} from './assert.js'
 import {Catalog, type CatalogDump} from './catalog.js'
+import {CoordinateTable, type CoordinatesDump} from './coordinates.js'
 import {CodecError, decodeValue, encodeValue} from './codec.js'
 import {applyKVOp, type OpContext} from './kv-ops.js'
 import {KVStore, type KVDump} from './kv-table.js'
@@ -38,6 +39,8 @@ interface SnapshotBody {
   kv: KVDump
   sessions: SessionsDump
   catalog: CatalogDump
+  /** Network coordinates; absent in snapshots written before they existed. */
+  coordinates?: CoordinatesDump
   /** Index of the last `restore` command applied (the read-index floor); absent = 0. */
   restoredAt?: number
 }
@@ -49,6 +52,7 @@ interface LoadedSnapshot {
   kv: KVStore
   sessions: SessionTable
   catalog: Catalog
+  coordinates: CoordinateTable
 }
 
 export interface StateMachineOptions {
@@ -61,6 +65,7 @@ export class StateMachine {
   #kv = new KVStore()
   #sessions = new SessionTable()
   #catalog = new Catalog()
+  #coordinates = new CoordinateTable()
   #lastIndex = 0
   #restoredAt = 0
 
@@ -118,6 +123,7 @@ export class StateMachine {
         this.#invalidateBound(index, cmd.now, removed.checks, change)
         if (removed.node !== undefined) {
           for (const session of this.#sessions.forNode(removed.node)) this.#sessions.invalidate(index, session.id, cmd.now, this.#kv, change)
+          this.#coordinates.removeNode(index, removed.node, change)
         }
         return {type: 'catalog-deregister'}
       }
@@ -126,6 +132,10 @@ export class StateMachine {
         // reset clients already handle (SPEC-http §1.4).
         this.#kv.reap(index, cmd.upToIndex, cmd.now)
         return {type: 'tombstone-reap'}
+      case 'coordinate-batch-update': {
+        const stored = this.#coordinates.batchUpdate(index, Array.isArray(cmd.updates) ? cmd.updates : [], (node) => this.#catalog.node(node) !== undefined, change)
+        return {type: 'coordinate-batch-update', stored}
+      }
       case 'restore': {
         // The proposer verified the bytes; a server that still cannot decode them keeps its state
         // (every server decodes the same bytes the same way, so they all agree).
@@ -245,13 +255,24 @@ export class StateMachine {
     return this.#floor(this.#catalog.serviceIndex(name))
   }
 
+  // --- network coordinates (/v1/coordinate/*, ?near=) ---
+
+  /** The coordinates table (records are shared: do not mutate). */
+  get coordinates(): CoordinateTable {
+    return this.#coordinates
+  }
+
+  coordinatesIndex(): number {
+    return this.#floor(this.#coordinates.index)
+  }
+
   #floor(index: number): number {
     return Math.max(index, this.#restoredAt)
   }
 
   // --- snapshot / restore ---
 
-  /** All replicated state as msgpack: KV (with tombstones and lock-delays), sessions, catalog. */
+  /** All replicated state as msgpack: KV (with tombstones and lock-delays), sessions, catalog, coordinates. */
   snapshot(): Uint8Array {
     const body: SnapshotBody = {
       format: SNAPSHOT_FORMAT,
@@ -260,6 +281,7 @@ export class StateMachine {
       kv: this.#kv.dump(),
       sessions: this.#sessions.dump(),
       catalog: this.#catalog.dump(),
+      coordinates: this.#coordinates.dump(),
       restoredAt: this.#restoredAt === 0 ? undefined : this.#restoredAt,
     }
     return encodeValue(body)
@@ -280,6 +302,7 @@ export class StateMachine {
     this.#kv = loaded.kv
     this.#sessions = loaded.sessions
     this.#catalog = loaded.catalog
+    this.#coordinates = loaded.coordinates
     this.#lastIndex = loaded.lastIndex
     this.#restoredAt = loaded.restoredAt
   }
@@ -323,6 +346,7 @@ function decodeSnapshot(bytes: Uint8Array, atIndex?: number): LoadedSnapshot {
       kv: KVStore.load(kv),
       sessions: SessionTable.load(sessions),
       catalog: Catalog.load(catalog),
+      coordinates: CoordinateTable.load(body.coordinates, table),
     }
   } catch (err) {
     if (err instanceof CodecError) throw err

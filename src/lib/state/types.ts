@@ -7,6 +7,7 @@
 // windows) travels inside the command as `now`, stamped once by the proposer.
 
 import type {DeregisterRequest, RegisterRequest, ServiceAddress, ServiceWeights} from './catalog-request.js'
+import type {CoordinateEntry} from './coordinates.js'
 
 export type {DeregisterRequest, RegisterCheck, RegisterRequest, RegisterService} from './catalog-request.js'
 
@@ -126,6 +127,8 @@ export type Command =
   /** PUT /v1/catalog/deregister, anti-entropy, and the leader's reap of left members. */
   | {type: 'catalog-deregister'; now: number; request: DeregisterRequest}
   | {type: 'tombstone-reap'; now: number; upToIndex: number}
+  /** The servers' batched network coordinate updates (server/coordinate-batcher.ts). */
+  | {type: 'coordinate-batch-update'; now: number; updates: CoordinateEntry[]}
   /** Replace all state with a snapshot's (`StateMachine.snapshot()` bytes, from PUT /v1/snapshot). */
   | {type: 'restore'; now: number; data: Uint8Array}
 
@@ -154,6 +157,8 @@ export type ApplyResult =
   | {type: 'catalog-register'; error?: string}
   | {type: 'catalog-deregister'}
   | {type: 'tombstone-reap'}
+  /** How many of the batch were stored (updates for nodes not in the catalog are dropped). */
+  | {type: 'coordinate-batch-update'; stored: number}
   | {type: 'restore'; error?: string}
 
 /** A read's answer plus the index a blocking query compares against (never 0 once rendered). */

@@ -51,6 +51,10 @@ describe('service and check definitions', () => {
     assert.match(reason(() => parseCheckDefinition({Name: 'c', HTTP: 'http://x'})), /Interval must be > 0 for HTTP checks/)
     assert.match(reason(() => parseCheckDefinition({Name: 'c', TTL: 'soon'})), /TTL must be a duration/)
     assert.match(reason(() => parseCheckDefinition({Name: 'c', TTL: '1s', HTTP: 'http://x', Interval: '1s'})), /only one of/)
+    // Nanosecond numbers must fit Go's int64 Duration (fuzz finding: 1.2e29 became "1.2e+23ms", a 500 later).
+    assert.match(reason(() => parseCheckDefinition({Name: 'c', TTL: 1.2345678901234568e29})), /TTL must be a duration/)
+    assert.match(reason(() => parseCheckDefinition({Name: 'c', TTL: 0.5})), /TTL must be a duration/)
+    assert.equal(parseCheckDefinition({Name: 'c', TTL: 10_000_000_000}).TTL, '10000ms')
   })
 
   it('turns the legacy Script string into a shell Args list', () => {

@@ -91,6 +91,9 @@ describe('forwarding rules', () => {
     assert.equal(forwardTimeoutMs('/v1/kv/a?index=7'), 300_000 + 18_750 + 30_000, 'default wait 5m')
     assert.equal(forwardTimeoutMs('/v1/kv/a?index=7&wait=1h'), 600_000 + 37_500 + 30_000, 'wait capped at 10m')
     assert.equal(forwardTimeoutMs('/v1/kv/a?index=7&wait=bogus'), 300_000 + 18_750 + 30_000)
+    // Naming a datacenter: the server may forward it once more with the plain timeout, which must expire first.
+    assert.equal(forwardTimeoutMs('/v1/kv/a?dc=dc2&index=7&wait=16s'), 16_000 + 1_000 + 30_000 + 5_000)
+    assert.equal(forwardTimeoutMs('/v1/kv/a?dc=dc2&index=7&wait=16s', true), 16_000 + 1_000 + 30_000)
   })
 
   it('fills in the receiving node for a session created without one, and nothing else', () => {

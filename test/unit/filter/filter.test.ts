@@ -42,6 +42,14 @@ describe('filter grammar', () => {
       }, bad)
     }
   })
+
+  it('bounds nesting: 1000 levels parse, deeper is a FilterError, not a stack overflow (fuzz finding)', () => {
+    const grouped = (n: number) => `${'('.repeat(n)}Service == web${')'.repeat(n)}`
+    assert.doesNotThrow(() => parseFilter(grouped(999)))
+    for (const deep of [grouped(5000), `${'not '.repeat(5000)}Service == web`, Array.from({length: 3000}, () => 'Service == web').join(' or ')]) {
+      assert.throws(() => parseFilter(deep), (err: unknown) => err instanceof FilterError && /nested more than 1000 levels/.test(err.message))
+    }
+  })
 })
 
 describe('filter evaluation', () => {

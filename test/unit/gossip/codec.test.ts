@@ -12,6 +12,7 @@ const oneOfEach: GossipMessage[] = [
   {type: 'ping', seqNo: 1, target: 'n1'},
   {type: 'indirectPing', seqNo: 70000, target: 'n2', targetAddress: {address: '10.0.0.2', port: 8301}, wantNack: true},
   {type: 'ack', seqNo: 2 ** 40},
+  {type: 'ack', seqNo: 3, payload: new Uint8Array(88).fill(7)},
   {type: 'nack', seqNo: 0},
   {type: 'suspect', node: 'n3', incarnation: 5, from: 'n1'},
   {type: 'alive', node: 'n4', incarnation: 300, address: '10.0.0.4', port: 65535, tags: {role: 'consul', dc: 'dc1'}},
@@ -48,6 +49,7 @@ function randomMessage(rng: SeededRng): GossipMessage {
     {type: 'ping', seqNo: n(), target: randomName(rng)},
     {type: 'indirectPing', seqNo: n(), target: randomName(rng), targetAddress: {address: randomName(rng), port: rng.int(0, 65536)}, wantNack: rng.chance(0.5)},
     {type: 'ack', seqNo: n()},
+    {type: 'ack', seqNo: n(), payload: new Uint8Array(rng.int(0, 200))},
     {type: 'nack', seqNo: n()},
     {type: 'suspect', node: randomName(rng), incarnation: n(), from: randomName(rng)},
     {type: 'alive', node: randomName(rng), incarnation: n(), address: randomName(rng), port: rng.int(0, 65536), tags},
@@ -70,6 +72,13 @@ describe('gossip codec: packets', () => {
     assert.equal(dropped, 0)
     assert.equal(datagrams[0][0], WIRE_VERSION)
     assert.deepEqual(decodePacket(datagrams[0]), packet)
+  })
+
+  it('an ack without a payload stays the two-field form older members decode; one with a coordinate fits a datagram', () => {
+    assert.deepEqual(encodeMessage({type: 'ack', seqNo: 9}), encode([2, 9]))
+    const ack: GossipMessage = {type: 'ack', seqNo: 2 ** 33, payload: new Uint8Array(88)}
+    assert.ok(encodeMessage(ack).length <= messageSizeBytes(ack))
+    assert.ok(messageSizeBytes(ack) < 120, `${messageSizeBytes(ack)} bytes`)
   })
 
   it('an empty packet round-trips', () => {
@@ -132,6 +141,8 @@ describe('gossip codec: garbage is rejected with GossipDecodeError only', () => 
     ['tag value not a string', Uint8Array.of(WIRE_VERSION, ...encode(['n0', [[5, 'n1', 1, 'a', 1, {x: 1}]]]))],
     ['empty sender', Uint8Array.of(WIRE_VERSION, ...encode(['', []]))],
     ['payload not bytes', Uint8Array.of(WIRE_VERSION, ...encode(['n0', [[8, 1, 'e', 'text']]]))],
+    ['ack payload not bytes', Uint8Array.of(WIRE_VERSION, ...encode(['n0', [[2, 1, [1.5, 2]]]]))],
+    ['ack with four fields', Uint8Array.of(WIRE_VERSION, ...encode(['n0', [[2, 1, new Uint8Array(1), 0]]]))],
   ]
   for (const [why, bytes] of cases) it(`packet: ${why}`, () => expectDecodeError(() => decodePacket(bytes), why))
 

@@ -4,7 +4,7 @@
 import {GossipCore} from '../../../src/lib/gossip/core.js'
 import {coordGossipConfig, type GossipConfig} from '../../../src/lib/gossip/config.js'
 import {SeededRng} from '../../../src/lib/raft/rng.js'
-import type {GossipMessage, MemberEvent, MemberState, Packet, QueryResult, ReceivedQuery} from '../../../src/lib/gossip/types.js'
+import type {GossipMessage, MemberEvent, MemberState, Packet, PingResult, QueryResult, ReceivedQuery} from '../../../src/lib/gossip/types.js'
 
 export const PORT = 8301
 
@@ -24,6 +24,8 @@ export class Pool {
   /** Queries delivered to members and the outcomes of members' own queries (core-query.ts). */
   readonly queries: Array<ReceivedQuery & {observer: string}> = []
   readonly queryResults: Array<QueryResult & {observer: string}> = []
+  /** Direct probes acked with a payload (ack payloads: network coordinates). */
+  readonly pingResults: Array<PingResult & {observer: string}> = []
   /** Return true to drop a datagram. */
   drop: (from: string, to: string, m: GossipMessage[]) => boolean = () => false
 
@@ -61,6 +63,7 @@ export class Pool {
         for (const e of ready.events) this.events.push({...e, observer: name})
         for (const q of ready.queries) this.queries.push({...q, observer: name})
         for (const r of ready.queryResults) this.queryResults.push({...r, observer: name})
+        for (const r of ready.pingResults) this.pingResults.push({...r, observer: name})
         for (const p of ready.packets) {
           const to = p.toName ?? p.to.address
           this.sent.push({from: name, to, packet: p.packet, atMs: this.nowMs})

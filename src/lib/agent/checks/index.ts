@@ -4,7 +4,7 @@
 // Timing as Consul's agent: Interval at least 1 s (MinInterval, "to avoid fork-bombing");
 // Timeout defaults 10 s for HTTP, TCP and gRPC, 30 s for scripts. Output at most OutputMaxSize
 // bytes (the definition's, else the agent's, else 4 KiB).
-import {parseDuration} from '../../duration.js'
+import {parseDuration, timerDelayMs} from '../../duration.js'
 import {startAlias} from './alias.js'
 import {grpcProbe} from './grpc.js'
 import {httpProbe} from './http.js'
@@ -84,7 +84,7 @@ export function startCheck(def: CheckDefinition, report: (status: CheckStatus, o
     intervalMs = floor
   }
   const outputMax = def.OutputMaxSize && def.OutputMaxSize > 0 ? def.OutputMaxSize : env.outputMaxSize > 0 ? env.outputMaxSize : defaultOutputMaxSize
-  const timeoutMs = durationOr(def.Timeout, kind === 'script' ? 30_000 : 10_000)
+  const timeoutMs = timerDelayMs(durationOr(def.Timeout, kind === 'script' ? 30_000 : 10_000))
   const probes: Record<Exclude<RunnerKind, 'alias'>, (signal: AbortSignal) => Promise<ProbeResult>> = {
     http: (signal) => httpProbe(def, timeoutMs, outputMax, signal),
     tcp: (signal) => tcpProbe(def.TCP!, timeoutMs, signal),

@@ -7,6 +7,7 @@
 // a restart with many checks is still spread, and a service is answered within a second.
 import type {CheckLog, CheckStatus, ProbeResult, RunningCheck} from './types.js'
 import type {StatusThresholds} from './thresholds.js'
+import {timerDelayMs} from '../../duration.js'
 
 export const firstRunStaggerCapMs = 1000
 
@@ -38,7 +39,7 @@ export function schedule(opts: ScheduleOptions): RunningCheck {
     const reported = opts.thresholds.next(result)
     if (reported) opts.report(reported.status, reported.output)
     else opts.log.debug('Check result below its threshold, status kept', {check: opts.checkId, status: result.status})
-    timer = setTimeout(() => void run(), opts.intervalMs)
+    timer = setTimeout(() => void run(), timerDelayMs(opts.intervalMs))
   }
   const first = Math.floor((opts.random ?? Math.random)() * Math.min(opts.intervalMs, firstRunStaggerCapMs))
   timer = setTimeout(() => void run(), first)
