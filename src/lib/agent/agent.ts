@@ -213,6 +213,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     }
   } catch (error) {
     for (const server of servers) await server.close()
+    coordinates?.stop()
     local.stop()
     await wan?.close()
     await gossip?.close()
@@ -228,6 +229,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     dnsServers = await startAgentDns({config, state, consensus, log, serverGet})
   } catch (error) {
     for (const server of servers) await server.close()
+    coordinates?.stop()
     local.stop()
     await wan?.close()
     await gossip?.close()

@@ -332,6 +332,12 @@ export class RaftServer implements Consensus {
       pending.reject(new Error('agent is shutting down'))
       this.#proposals.delete(index)
     }
+    // Pending read-index rounds hold a timer each (up to the request timeout): end them now, or a
+    // stopped agent (or a refused start) lingers until they expire.
+    for (const [id, read] of this.#reads) {
+      this.#reads.delete(id)
+      read.reject(new Error('agent is shutting down'))
+    }
     this.#appliedWaiters.rejectAll(new Error('agent is shutting down'))
     await this.opts.storage.close()
   }
