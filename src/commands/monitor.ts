@@ -15,8 +15,8 @@ export default class Monitor extends BaseCommand {
   }
 
   protected async run(): Promise<void> {
-    // Extra arguments are ignored, as Consul's monitor does (its Run only parses flags).
-    const {flags} = this.parse(Monitor.flags)
+    const {flags, args} = this.parse(Monitor.flags)
+    if (args.length > 0) throw new CommandError(`Too many arguments (expected 0, got ${args.length})`)
     const client = await this.api()
     const stop = new AbortController()
     // Ctrl-C ends the stream and the command exits 0, as Consul's monitor does.
