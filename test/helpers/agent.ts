@@ -56,11 +56,13 @@ export interface CliResult {
   stderr: string
 }
 
-export function runCli(args: string[], opts: {env?: Record<string, string>; input?: string | Buffer; httpAddr?: string; timeoutMs?: number; cwd?: string} = {}): Promise<CliResult> {
+export function runCli(args: string[], opts: {env?: Record<string, string>; input?: string | Buffer; httpAddr?: string; timeoutMs?: number; cwd?: string; obeyFileModes?: boolean} = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const env: Record<string, string | undefined> = {...process.env, NO_COLOR: '1', ...opts.env}
     if (opts.httpAddr) env.CONSUL_HTTP_ADDR = opts.httpAddr
-    const child = spawn(process.execPath, [coordBin, ...args], {env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe']})
+    const argv = [process.execPath, coordBin, ...args]
+    const [command, ...rest] = opts.obeyFileModes ? obeyingFileModes(argv) : argv
+    const child = spawn(command, rest, {env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe']})
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
@@ -73,6 +75,15 @@ export function runCli(args: string[], opts: {env?: Record<string, string>; inpu
     })
     child.stdin.end(opts.input ?? '')
   })
+}
+
+/**
+ * argv that runs with file modes enforced even as root (CI runs as root, who reads a mode-000 file):
+ * util-linux's setpriv drops the capabilities that bypass them (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH).
+ */
+function obeyingFileModes(argv: string[]): string[] {
+  if (process.getuid?.() !== 0) return argv
+  return ['setpriv', '--bounding-set=-dac_override,-dac_read_search', '--inh-caps=-all', ...argv]
 }
 
 /** A fresh temp dir, removed by the returned cleanup. */

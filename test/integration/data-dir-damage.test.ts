@@ -127,9 +127,9 @@ describe('damaged files in the data dir', () => {
     assert.deepEqual(failures, [])
   })
 
-  it('refuses an unreadable hardstate.dat by name (skipped as root, who reads anything)', {skip: process.getuid?.() === 0}, async () => {
+  it('refuses an unreadable hardstate.dat by name', async () => {
     const dir = damagedCopy('unreadable', (d) => chmodSync(join(d, 'raft/hardstate.dat'), 0o000))
-    const r = await runCli(['agent', '-server', '-bootstrap', `-data-dir=${dir}`, `-encrypt=${ENCRYPT}`, `-config-file=${config}`, ...PORTS], {timeoutMs: 20_000})
+    const r = await runCli(['agent', '-server', '-bootstrap', `-data-dir=${dir}`, `-encrypt=${ENCRYPT}`, `-config-file=${config}`, ...PORTS], {timeoutMs: 20_000, obeyFileModes: true})
     assert.equal(r.code, 1, r.stderr)
     assert.match(r.stderr, /^==> \S+raft\/hardstate\.dat: cannot read it: EACCES/)
   })
