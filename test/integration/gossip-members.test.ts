@@ -56,6 +56,15 @@ describe('gossip membership of a three-server cluster', () => {
     const wan = (await http(ctx.cluster.servers[0].httpAddr, 'GET', '/v1/agent/members?wan')).json<AgentMember[]>()
     assert.deepEqual(wan.map((m) => m.Name).sort(), ['server-1.dc1', 'server-2.dc1', 'server-3.dc1'])
 
+    // ?filter= (and `coord members -filter`) select on the member fields; a broken expression is a 400.
+    const filtered = await http(ctx.cluster.servers[0].httpAddr, 'GET', `/v1/agent/members?filter=${encodeURIComponent('Name == "server-2" and Tags["role"] == "consul"')}`)
+    assert.deepEqual(filtered.json<AgentMember[]>().map((m) => m.Name), ['server-2'])
+    const broken = await http(ctx.cluster.servers[0].httpAddr, 'GET', '/v1/agent/members?filter=((')
+    assert.equal(broken.status, 400, broken.text)
+    const cliFiltered = await runCli(['members', '-filter=Name != "server-1"'], {httpAddr: ctx.cluster.servers[1].httpAddr})
+    assert.equal(cliFiltered.code, 0, cliFiltered.stderr)
+    assert.deepEqual(cliFiltered.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/)[0]).sort(), ['server-2', 'server-3'])
+
     const cli = await runCli(['members'], {httpAddr: ctx.cluster.servers[1].httpAddr})
     assert.equal(cli.code, 0, cli.stderr)
     const lines = cli.stdout.trim().split('\n')

@@ -4,6 +4,14 @@ import {sendJson, sendText} from './respond.js'
 import {HttpError, badRequest} from './errors.js'
 import {flag} from './query.js'
 import {availableParallelism} from 'node:os'
+import {filterParam} from './catalog-query.js'
+import type {Schema} from '../filter/evaluate.js'
+
+/** What `?filter=` can select on /v1/agent/members (Consul's serf member fields). */
+const MEMBER_SCHEMA: Schema = {fields: {
+  Name: 'string', Addr: 'string', Port: 'number', Tags: 'map', Status: 'number',
+  ProtocolMin: 'number', ProtocolMax: 'number', ProtocolCur: 'number', DelegateMin: 'number', DelegateMax: 'number', DelegateCur: 'number',
+}}
 
 export function agentStats(agent: AgentContext): Record<string, Record<string, string>> {
   const {config, consensus} = agent
@@ -77,9 +85,10 @@ export function agentRoutes(agent: AgentContext): Route[] {
       if (!wan && segment !== '' && segment !== '_all') {
         throw new HttpError(500, agent.config.server ? 'Network segments are not supported in this version of Consul' : `segment "${segment}" not found`, 'SEGMENTS_NOT_SUPPORTED')
       }
+      const filter = filterParam(ctx, MEMBER_SCHEMA)
       // A client has no WAN pool: an empty list, as Consul's agent answers.
       const members = wan ? agent.wanMembers?.() ?? [] : agent.members()
-      sendJson(ctx.req, ctx.res, members, ctx.query.pretty)
+      sendJson(ctx.req, ctx.res, members.filter(filter), ctx.query.pretty)
     }}},
     {path: '/v1/agent/join/', methods: {PUT: async (ctx) => {
       if (ctx.tail === '') throw badRequest('Missing address to join')
