@@ -5,7 +5,8 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before} from 'node:test'
-import {coordBin, spawnAgent} from '../../src/lib/devcluster/agent-process.js'
+import {mkdirSync} from 'node:fs'
+import {coordBin, spawnAgent, type AgentProcess} from '../../src/lib/devcluster/agent-process.js'
 import {randomSubnet, startCluster, type Cluster} from '../../src/lib/devcluster/cluster.js'
 
 export {coordBin}
@@ -84,6 +85,19 @@ export function runCli(args: string[], opts: {env?: Record<string, string>; inpu
 function obeyingFileModes(argv: string[]): string[] {
   if (process.getuid?.() !== 0) return argv
   return ['setpriv', '--bounding-set=-dac_override,-dac_read_search', '--inh-caps=-all', ...argv]
+}
+
+/**
+ * A one-server datacenter for WAN tests: `s<index>` bootstrapped on `<subnet>.<index>` (its own
+ * loopback address, so default gossip ports), data under `<dir>/s<index>`, serving once it leads.
+ */
+export async function startDatacenterServer(dir: string, subnet: string, index: number, dc: string, extra: string[] = []): Promise<AgentProcess> {
+  const dataDir = join(dir, `s${index}`)
+  mkdirSync(dataDir, {recursive: true})
+  return spawnAgent({
+    name: `s${index}`, timeoutMs: 30_000, waitForLeader: true,
+    args: ['-server', '-bootstrap', `-data-dir=${dataDir}`, `-node=s${index}`, `-bind=${subnet}.${index}`, `-client=${subnet}.${index}`, `-datacenter=${dc}`, ...extra],
+  })
 }
 
 /** A fresh temp dir, removed by the returned cleanup. */

@@ -11,7 +11,7 @@ import {join} from 'node:path'
 import {randomSubnet, serverArgs} from '../../src/lib/devcluster/cluster.js'
 import {spawnAgent, type AgentProcess} from '../../src/lib/devcluster/agent-process.js'
 import type {AgentMember} from '../../src/lib/api/agent.js'
-import {runCli, startAgent, tempDir} from '../helpers/agent.js'
+import {runCli, startAgent, startDatacenterServer, tempDir} from '../helpers/agent.js'
 import {http, sleep} from '../helpers/http.js'
 
 const STATUS = ['none', 'alive', 'leaving', 'left', 'failed']
@@ -166,12 +166,7 @@ describe('gossip operations: the WAN pool', () => {
   const subnet = randomSubnet()
   const agents: AgentProcess[] = []
   const server = async (i: number, dc: string, extra: string[] = []) => {
-    const dataDir = join(dir.path, `s${i}`)
-    mkdirSync(dataDir, {recursive: true})
-    const agent = await spawnAgent({
-      name: `s${i}`, timeoutMs: 30_000, waitForLeader: true,
-      args: ['-server', '-bootstrap', `-data-dir=${dataDir}`, `-node=s${i}`, `-bind=${subnet}.${i}`, `-client=${subnet}.${i}`, `-datacenter=${dc}`, ...extra],
-    })
+    const agent = await startDatacenterServer(dir.path, subnet, i, dc, extra)
     agents.push(agent)
     return agent
   }

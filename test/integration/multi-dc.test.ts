@@ -12,7 +12,7 @@ import {clientArgs, randomSubnet} from '../../src/lib/devcluster/cluster.js'
 import {spawnAgent, type AgentProcess} from '../../src/lib/devcluster/agent-process.js'
 import {RpcTransport} from '../../src/lib/rpc/transport.js'
 import type {AgentMember} from '../../src/lib/api/agent.js'
-import {runCli, tempDir} from '../helpers/agent.js'
+import {runCli, startDatacenterServer, tempDir} from '../helpers/agent.js'
 import {consulClient, http, sleep} from '../helpers/http.js'
 import {until} from '../helpers/wait.js'
 
@@ -37,12 +37,7 @@ describe('multi-datacenter requests over the WAN pool', () => {
   let c1: AgentProcess // dc1 client
   let s2: AgentProcess // dc2 server
   const server = async (i: number, dc: string, extra: string[] = []) => {
-    const dataDir = join(dir.path, `s${i}`)
-    mkdirSync(dataDir, {recursive: true})
-    const agent = await spawnAgent({
-      name: `s${i}`, timeoutMs: 30_000, waitForLeader: true,
-      args: ['-server', '-bootstrap', `-data-dir=${dataDir}`, `-node=s${i}`, `-bind=${subnet}.${i}`, `-client=${subnet}.${i}`, `-datacenter=${dc}`, ...extra],
-    })
+    const agent = await startDatacenterServer(dir.path, subnet, i, dc, extra)
     agents.push(agent)
     return agent
   }
