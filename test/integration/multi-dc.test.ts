@@ -3,7 +3,10 @@
 // through dc1's client via its server), blocking reads wake on dc2's writes, the CLI's -datacenter
 // and the npm `consul` client's `dc` work, an event fired with ?dc=dc2 reaches dc2's agents, the
 // loop guard and body limits hold, and an unknown or stopped datacenter answers "No path to
-// datacenter" promptly. Prints the extra latency of a forwarded GET over a local one.
+// datacenter" promptly. A catalog write whose body names Datacenter dc2 runs in dc2; DNS names in
+// dc2 (web.service.dc2.consul, _web._tcp.service.dc2.consul, <node>.node.dc2.consul) asked of dc1's
+// agents answer from dc2's catalog, an unknown or stopped datacenter NXDOMAIN. Prints the extra
+// latency of a forwarded GET over a local one, and of a DNS answer from dc2 over a local one.
 import {after, before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {mkdirSync} from 'node:fs'
@@ -15,6 +18,7 @@ import type {AgentMember} from '../../src/lib/api/agent.js'
 import {runCli, startDatacenterServer, tempDir} from '../helpers/agent.js'
 import {consulClient, http, sleep} from '../helpers/http.js'
 import {until} from '../helpers/wait.js'
+import {agentDnsPort, dnsTcp, dnsUdp, type DnsReply} from '../helpers/dns.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the consul package's typings cover less than its runtime API, which is what we test */
 
@@ -23,6 +27,13 @@ const value = (text: string) => Buffer.from(JSON.parse(text)[0].Value, 'base64')
 /** Polls an async condition every 100 ms until it holds; fails with `what` after `timeoutMs`. */
 /** The shared poll, with a refused connection (a server still starting) counted as "not yet". */
 const untilOk = (what: string, cond: () => Promise<boolean>, timeoutMs: number) => until(what, () => cond().catch(() => false), timeoutMs)
+
+const dataOf = (reply: DnsReply) => reply.answers?.map((r) => (r as {data: unknown}).data)
+
+/** PUT /v1/catalog/register with `body` to the agent at `addr`. */
+function registerIn(addr: string, body: Record<string, unknown>) {
+  return http(addr, 'PUT', '/v1/catalog/register', JSON.stringify(body))
+}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
@@ -240,6 +251,61 @@ describe('multi-datacenter requests over the WAN pool', () => {
     assert.deepEqual(maps.map((m) => [m.Datacenter, m.AreaID]), [['dc1', 'wan'], ['dc2', 'wan']])
   })
 
+  it('a catalog register/deregister whose body names Datacenter dc2, sent to dc1\'s server or client, runs in dc2 only', async () => {
+    for (const [addr, node] of [[s1.httpAddr, 'body-via-server'], [c1.httpAddr, 'body-via-client']]) {
+      const res = await registerIn(addr, {Datacenter: 'dc2', Node: node, Address: '10.42.1.1', Service: {Service: 'bodysvc', Port: 81}})
+      assert.deepEqual([res.status, res.text], [200, 'true'])
+      const inDc2 = await http(s2.httpAddr, 'GET', `/v1/catalog/node/${node}`)
+      assert.equal(inDc2.json<{Node: {Datacenter: string}}>().Node.Datacenter, 'dc2')
+      assert.equal((await http(s1.httpAddr, 'GET', `/v1/catalog/node/${node}`)).text, 'null', 'not in dc1')
+    }
+    const gone = await http(c1.httpAddr, 'PUT', '/v1/catalog/deregister', JSON.stringify({Datacenter: 'DC2', Node: 'body-via-client'}))
+    assert.deepEqual([gone.status, gone.text], [200, 'true'])
+    assert.equal((await http(s2.httpAddr, 'GET', '/v1/catalog/node/body-via-client')).text, 'null')
+    assert.equal((await http(s2.httpAddr, 'GET', '/v1/catalog/node/body-via-server')).status, 200)
+    // An unknown datacenter in the body: Consul's "No path"; a bad body still answers here, 400.
+    const mars = await registerIn(c1.httpAddr, {Datacenter: 'mars', Node: 'x', Address: '10.0.0.1'})
+    assert.deepEqual([mars.status, mars.text], [500, 'No path to datacenter'])
+    assert.equal((await http(s1.httpAddr, 'PUT', '/v1/catalog/register', '{"Datacenter": "dc2", "Node": ')).status, 400)
+  })
+
+  it('DNS names in dc2 asked of dc1\'s server and client answer from dc2\'s catalog (A, SRV, node; critical left out); unknown dc NXDOMAIN', async () => {
+    const check = (status: string) => ({CheckID: 'web-alive', Name: 'web alive', Status: status, ServiceID: 'web1'})
+    for (const [node, address, status] of [['dc2-app', '10.42.0.5', 'passing'], ['dc2-sick', '10.42.0.6', 'critical']]) {
+      const res = await registerIn(s2.httpAddr, {Node: node, Address: address, Service: {ID: 'web1', Service: 'web', Port: 8080}, Check: check(status)})
+      assert.equal(res.status, 200, res.text)
+    }
+    const [s1Dns, c1Dns] = await Promise.all([agentDnsPort(s1), agentDnsPort(c1)])
+    for (const [host, port, who] of [[`${subnet}.1`, s1Dns, 'server'], [`${subnet}.2`, c1Dns, 'client']] as const) {
+      const a = await dnsUdp(port, 'web.service.dc2.consul', 'A', host, 10_000)
+      assert.equal(a.rcode, 'NOERROR', who)
+      assert.deepEqual(dataOf(a), ['10.42.0.5'], `${who}: the passing instance only`)
+      assert.equal((a.answers?.[0] as {ttl?: number}).ttl, 0, 'the asking agent\'s service TTL (default 0)')
+      const srv = await dnsTcp(port, '_web._tcp.service.dc2.consul', 'SRV', host, 10_000)
+      assert.deepEqual(dataOf(srv), [{priority: 1, weight: 1, port: 8080, target: 'dc2-app.node.dc2.consul'}], who)
+      assert.deepEqual(srv.additionals?.map((r) => [r.name, (r as {data: string}).data]), [['dc2-app.node.dc2.consul', '10.42.0.5']])
+      const node = await dnsUdp(port, 'dc2-app.node.dc2.consul', 'A', host, 10_000)
+      assert.deepEqual([node.rcode, dataOf(node)], ['NOERROR', ['10.42.0.5']], who)
+      // dc2's names are not dc1's; a missing name in dc2 and an unknown datacenter: NXDOMAIN + SOA.
+      for (const name of ['web.service.consul', 'dc2-app.node.consul', 'ghost.node.dc2.consul', 'web.service.mars.consul', 'dc2-app.node.mars.consul']) {
+        const reply = await dnsUdp(port, name, 'A', host, 10_000)
+        assert.equal(reply.rcode, 'NXDOMAIN', `${who}: ${name}`)
+        assert.equal(reply.authorities?.[0]?.type, 'SOA', `${who}: ${name}`)
+      }
+    }
+    // Interleaved, so load on the box hits both alike.
+    const local: number[] = []
+    const remote: number[] = []
+    for (let i = 0; i < 20; i++) {
+      for (const [name, samples] of [['s1.node.consul', local], ['dc2-app.node.dc2.consul', remote]] as const) {
+        const started = performance.now()
+        assert.equal((await dnsUdp(s1Dns, name, 'A', `${subnet}.1`, 10_000)).rcode, 'NOERROR')
+        samples.push(performance.now() - started)
+      }
+    }
+    console.log(`# multi-dc: DNS A median local ${median(local).toFixed(2)} ms, from dc2 ${median(remote).toFixed(2)} ms (20 each, interleaved, asked of dc1's server)`)
+  })
+
   it('unknown datacenter, and dc2 with its server stopped: 500 No path to datacenter, promptly', async () => {
     for (const addr of [s1.httpAddr, c1.httpAddr]) {
       const mars = await http(addr, 'GET', '/v1/kv/x?dc=mars')
@@ -253,6 +319,14 @@ describe('multi-datacenter requests over the WAN pool', () => {
       console.log(`# multi-dc: dc2's server stopped: ?dc=dc2 through dc1's ${addr === s1.httpAddr ? 'server' : 'client'} answered ${res.status} in ${ms} ms`)
       assert.deepEqual([res.status, res.text], [500, 'No path to datacenter'])
       assert.ok(ms < 15_000, `answered, not hung for the 60 s wait (${ms} ms)`)
+    }
+    // DNS: Consul answers its "no path" with NXDOMAIN, and promptly (not after the HTTP hop's 35 s).
+    const [s1Dns, c1Dns] = await Promise.all([agentDnsPort(s1), agentDnsPort(c1)])
+    for (const [host, port] of [[`${subnet}.1`, s1Dns], [`${subnet}.2`, c1Dns]] as const) {
+      const started = performance.now()
+      const reply = await dnsUdp(port, 'web.service.dc2.consul', 'A', host, 10_000)
+      console.log(`# multi-dc: dc2's server stopped: web.service.dc2.consul from ${host} answered ${reply.rcode} in ${Math.round(performance.now() - started)} ms`)
+      assert.equal(reply.rcode, 'NXDOMAIN')
     }
   })
 })

@@ -200,10 +200,12 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     }) : undefined,
   }
   // Servers answer client agents' forwarded requests through the same routes a socket reaches.
-  if (serverRole) {
-    const routes = buildRoutes(context)
-    serveForwardedRequests(serverRole.transport, (request, cancelled) => dispatch(context, routes, request, cancelled))
+  const serverRoutes = serverRole ? buildRoutes(context) : undefined
+  if (serverRole && serverRoutes) {
+    serveForwardedRequests(serverRole.transport, (request, cancelled) => dispatch(context, serverRoutes, request, cancelled))
   }
+  /** A server's DNS reads other datacenters as an HTTP client would: `?dc=` through its own pipeline. */
+  const pipelineGet = serverRoutes && ((url: string) => getFromServer((request) => dispatch(context, serverRoutes, request), url))
 
   const servers: HttpServerHandle[] = []
   try {
@@ -226,7 +228,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   for (const address of httpAddresses) log.info('Started HTTP server', {address, network: 'tcp'})
   let dnsServers: DnsServerHandle[] = []
   try {
-    dnsServers = await startAgentDns({config, state, consensus, log, serverGet})
+    dnsServers = await startAgentDns({config, state, consensus, log, serverGet, pipelineGet})
   } catch (error) {
     for (const server of servers) await server.close()
     coordinates?.stop()

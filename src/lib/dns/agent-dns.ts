@@ -1,5 +1,8 @@
 // The agent's DNS interface: one UDP+TCP listener per client address on ports.dns (-1: none),
-// answering from the agent's state through StateDnsCatalog. `log` is the agent's logger.
+// answering from the agent's state through StateDnsCatalog (a server) or through a server's API
+// (RemoteDnsCatalog, a client). Names in another datacenter (web.service.dc2.consul) are read with
+// `?dc=` through the agent's request pipeline, forwarded there like any `?dc=` request. `log` is
+// the agent's logger.
 import type {AgentConfig} from '../agent/config.js'
 import type {Logger} from '../agent/logger.js'
 import type {Consensus} from '../server/consensus.js'
@@ -13,14 +16,16 @@ export type {DnsServerHandle}
 
 /**
  * `serverGet`: for an agent without the replicated state (a client agent), how to GET a /v1 path
- * on a server; DNS then reads the catalog through it instead of the local state machine.
+ * on a server; DNS then reads the catalog through it instead of the local state machine (every
+ * datacenter: its server forwards a `?dc=` read). `pipelineGet`: for a server, how to GET a /v1
+ * path through its own HTTP pipeline, used only for other datacenters.
  */
-export async function startAgentDns(opts: {config: AgentConfig; state: StateMachine; consensus: Consensus; log: Logger; serverGet?: ServerGet}): Promise<DnsServerHandle[]> {
+export async function startAgentDns(opts: {config: AgentConfig; state: StateMachine; consensus: Consensus; log: Logger; serverGet?: ServerGet; pipelineGet?: ServerGet}): Promise<DnsServerHandle[]> {
   const {config, log} = opts
   if (config.ports.dns < 0) return []
   const catalog = opts.serverGet
     ? new RemoteDnsCatalog(opts.serverGet, config.datacenter)
-    : new StateDnsCatalog(opts.state, opts.consensus, config.datacenter)
+    : new StateDnsCatalog(opts.state, opts.consensus, config.datacenter, opts.pipelineGet && new RemoteDnsCatalog(opts.pipelineGet, config.datacenter))
   const dnsLog = log.named('dns')
   const resolver = new DnsResolver({config: config.dns, datacenter: config.datacenter, catalog, log: dnsLog})
   const handles: DnsServerHandle[] = []

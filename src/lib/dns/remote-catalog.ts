@@ -1,7 +1,11 @@
-// DnsCatalog for an agent without the replicated state (a client agent): reads a server's
-// /v1/health/service and /v1/catalog/node(s) answers through `get`, which the agent builds on its
-// forwarding to servers (clients branch: `(url) => getFromServer(forward, url)`). allow_stale maps
-// to `?stale`, as Consul's DNS reads with AllowStale.
+// DnsCatalog read through the HTTP API: a server's /v1/health/service and /v1/catalog/node(s)
+// answers through `get`. A client agent (no replicated state) reads every datacenter this way, over
+// its forwarding to servers (`(url) => getFromServer(forward, url)`); a server reads only other
+// datacenters this way, through its own request pipeline. Another datacenter is named with `?dc=`,
+// so the read takes the path any `?dc=` request takes (a server of this datacenter forwards it to
+// one of that datacenter, request-route.ts): Consul's DNS asks its server with the RPC's Datacenter.
+// allow_stale maps to `?stale`, as Consul's DNS reads with AllowStale.
+import {NO_PATH_TO_DATACENTER} from '../http/errors.js'
 import {UnknownDatacenterError, type CatalogReadOptions, type DnsCatalog, type InstanceHealth, type NodeRecord, type ServiceInstance} from './catalog.js'
 
 /** GET a /v1 path on a server: parsed JSON on 200, undefined on 404, throws otherwise. */
@@ -16,12 +20,27 @@ interface WireServiceEntry {
 
 const rank: Record<string, number> = {passing: 0, warning: 1, critical: 2, maintenance: 2}
 
-export class RemoteDnsCatalog implements DnsCatalog {
-  constructor(private readonly get: ServerGet, private readonly datacenter: string) {}
+/**
+ * How long a read of another datacenter may take before the question answers SERVFAIL. The HTTP
+ * hop allows 35 s (it covers a leaderless remote); a DNS client has retried or given up long before.
+ */
+export const FOREIGN_READ_TIMEOUT_MS = 5_000
 
-  #query(opts: CatalogReadOptions): string {
-    if (opts.datacenter.toLowerCase() !== this.datacenter.toLowerCase()) throw new UnknownDatacenterError(opts.datacenter)
-    return opts.allowStale ? '?stale' : ''
+export class RemoteDnsCatalog implements DnsCatalog {
+  constructor(private readonly get: ServerGet, private readonly datacenter: string, private readonly foreignTimeoutMs = FOREIGN_READ_TIMEOUT_MS) {}
+
+  /** GET `path` in the datacenter `opts` names; "No path to datacenter" (unknown or unreachable) → UnknownDatacenterError. */
+  async #read(path: string, opts: CatalogReadOptions): Promise<unknown> {
+    const foreign = opts.datacenter.toLowerCase() !== this.datacenter.toLowerCase()
+    const query = [opts.allowStale ? 'stale' : '', foreign ? `dc=${encodeURIComponent(opts.datacenter.toLowerCase())}` : ''].filter(Boolean).join('&')
+    const reading = this.get(query === '' ? path : `${path}?${query}`)
+    try {
+      return foreign ? await withTimeout(reading, this.foreignTimeoutMs, `datacenter ${opts.datacenter} did not answer within ${this.foreignTimeoutMs} ms`) : await reading
+    } catch (error) {
+      // Consul answers its ErrNoDCPath with NXDOMAIN, any other failure with SERVFAIL.
+      if ((error as Error).message === NO_PATH_TO_DATACENTER) throw new UnknownDatacenterError(opts.datacenter)
+      throw error
+    }
   }
 
   #node(wire: WireNode): NodeRecord {
@@ -29,7 +48,7 @@ export class RemoteDnsCatalog implements DnsCatalog {
   }
 
   async serviceInstances(service: string, opts: CatalogReadOptions): Promise<ServiceInstance[]> {
-    const entries = (await this.get(`/v1/health/service/${encodeURIComponent(service)}${this.#query(opts)}`) ?? []) as WireServiceEntry[]
+    const entries = (await this.#read(`/v1/health/service/${encodeURIComponent(service)}`, opts) ?? []) as WireServiceEntry[]
     return entries.map((entry) => {
       let health: InstanceHealth = 'passing'
       for (const check of entry.Checks ?? []) {
@@ -45,12 +64,18 @@ export class RemoteDnsCatalog implements DnsCatalog {
   }
 
   async node(name: string, opts: CatalogReadOptions): Promise<NodeRecord | undefined> {
-    const answer = await this.get(`/v1/catalog/node/${encodeURIComponent(name)}${this.#query(opts)}`) as {Node?: WireNode} | null | undefined
+    const answer = await this.#read(`/v1/catalog/node/${encodeURIComponent(name)}`, opts) as {Node?: WireNode} | null | undefined
     return answer?.Node ? this.#node(answer.Node) : undefined
   }
 
   async nodes(opts: CatalogReadOptions): Promise<NodeRecord[]> {
-    const answer = (await this.get(`/v1/catalog/nodes${this.#query(opts)}`) ?? []) as WireNode[]
+    const answer = (await this.#read('/v1/catalog/nodes', opts) ?? []) as WireNode[]
     return answer.map((n) => this.#node(n))
   }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(message)), ms) })
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer))
 }

@@ -3,8 +3,10 @@
 // locally unless the server is more than max_stale behind, then, as Consul re-asks without
 // AllowStale, falls back to a leader read.
 //
-// A client agent has no state of its own: it needs a DnsCatalog that asks a server (not built
-// here; see the dns notes).
+// A client agent has no state of its own: it reads through a server (remote-catalog.ts). Other
+// datacenters are not in this state: their questions go to `otherDatacenters` (a RemoteDnsCatalog
+// over the agent's own request pipeline, which forwards `?dc=` to a server there); without it, as
+// on a server outside any WAN pool, they are unknown (NXDOMAIN).
 import type {Consensus} from '../server/consensus.js'
 import type {StateMachine} from '../state/state-machine.js'
 import type {CatalogNode, CatalogService, NodeCheck} from '../state/types.js'
@@ -30,10 +32,19 @@ export class StateDnsCatalog implements DnsCatalog {
    */
   readonly #cache = new Map<string, {version: number; instances: ServiceInstance[]}>()
 
-  constructor(private readonly state: StateMachine, private readonly consensus: Pick<Consensus, 'readBarrier'>, private readonly datacenter: string) {}
+  constructor(
+    private readonly state: StateMachine, private readonly consensus: Pick<Consensus, 'readBarrier'>, private readonly datacenter: string,
+    private readonly otherDatacenters?: DnsCatalog,
+  ) {}
+
+  /** The catalog that answers for another datacenter; undefined for this one. */
+  #elsewhere(opts: CatalogReadOptions): DnsCatalog | undefined {
+    if (opts.datacenter.toLowerCase() === this.datacenter.toLowerCase()) return undefined
+    if (!this.otherDatacenters) throw new UnknownDatacenterError(opts.datacenter)
+    return this.otherDatacenters
+  }
 
   async #barrier(opts: CatalogReadOptions): Promise<void> {
-    if (opts.datacenter.toLowerCase() !== this.datacenter.toLowerCase()) throw new UnknownDatacenterError(opts.datacenter)
     if (opts.allowStale) {
       try {
         await this.consensus.readBarrier('stale', opts.maxStaleMs)
@@ -62,6 +73,8 @@ export class StateDnsCatalog implements DnsCatalog {
   }
 
   async serviceInstances(service: string, opts: CatalogReadOptions): Promise<ServiceInstance[]> {
+    const elsewhere = this.#elsewhere(opts)
+    if (elsewhere) return elsewhere.serviceInstances(service, opts)
     await this.#barrier(opts)
     const name = this.#serviceName(service)
     if (name === undefined) return []
@@ -92,12 +105,16 @@ export class StateDnsCatalog implements DnsCatalog {
   }
 
   async node(name: string, opts: CatalogReadOptions): Promise<NodeRecord | undefined> {
+    const elsewhere = this.#elsewhere(opts)
+    if (elsewhere) return elsewhere.node(name, opts)
     await this.#barrier(opts)
     const node = this.#node(name)
     return node && {node: node.node, address: node.address, datacenter: node.datacenter || this.datacenter, meta: node.meta ?? {}}
   }
 
   async nodes(opts: CatalogReadOptions): Promise<NodeRecord[]> {
+    const elsewhere = this.#elsewhere(opts)
+    if (elsewhere) return elsewhere.nodes(opts)
     await this.#barrier(opts)
     return this.state.catalog.nodes().map((n) => ({node: n.node, address: n.address, datacenter: n.datacenter || this.datacenter, meta: n.meta ?? {}}))
   }

@@ -3,7 +3,8 @@
 // blocking queries wake on exactly what they read (a /v1/catalog/service/web read parks on the
 // `service:web` watch, not on every service).
 import type {AgentContext, RequestContext, Route} from './context.js'
-import {HttpError, badRequest, noPathToDatacenter} from './errors.js'
+import {HttpError, badRequest} from './errors.js'
+import {bodyDatacenter} from './request-route.js'
 import {parseJsonBody} from './decode.js'
 import {consistentRead} from './read.js'
 import {sendBody, sendJson, toJson} from './respond.js'
@@ -17,13 +18,8 @@ import type {Command} from '../state/types.js'
 const REGISTER_BODY_LIMIT = 512 * 1024
 
 export function catalogRoutes(agent: AgentContext): Route[] {
-  // The body's Datacenter defaults to this agent's (Consul's parseDC); another one has no path.
-  const localDc = <T extends {Datacenter?: string}>(request: T): T => {
-    if (request.Datacenter && request.Datacenter.toLowerCase() !== agent.config.datacenter) throw noPathToDatacenter()
-    return {...request, Datacenter: agent.config.datacenter}
-  }
-  const register = (ctx: RequestContext) => write(agent, ctx, (body) => ({type: 'catalog-register', now: agent.now(), request: localDc(parseRegisterRequest(body))}))
-  const deregister = (ctx: RequestContext) => write(agent, ctx, (body) => ({type: 'catalog-deregister', now: agent.now(), request: localDc(parseDeregisterRequest(body))}))
+  const register = (ctx: RequestContext) => write(agent, ctx, (body) => ({type: 'catalog-register', now: agent.now(), request: {...parseRegisterRequest(body), Datacenter: agent.config.datacenter}}))
+  const deregister = (ctx: RequestContext) => write(agent, ctx, (body) => ({type: 'catalog-deregister', now: agent.now(), request: {...parseDeregisterRequest(body), Datacenter: agent.config.datacenter}}))
   const cache = new AnswerCache()
   return [
     {path: '/v1/catalog/register', exact: true, methods: {PUT: register, POST: register}},
@@ -40,6 +36,10 @@ export function catalogRoutes(agent: AgentContext): Route[] {
 async function write(agent: AgentContext, ctx: RequestContext, build: (body: unknown) => Command): Promise<void> {
   const raw = await ctx.body(REGISTER_BODY_LIMIT)
   const body = raw.length === 0 ? {} : parseJsonBody(raw)
+  // The body's Datacenter defaults to this agent's; another one is where the write runs (Consul's
+  // RPC forwards on it), checked there against that datacenter's rules.
+  const elsewhere = bodyDatacenter(body, ctx.params.get('dc') ?? '', agent.config.datacenter)
+  if (elsewhere !== undefined) return ctx.forwardToDatacenter(elsewhere, raw)
   let command: Command
   try {
     command = build(body)

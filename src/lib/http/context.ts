@@ -86,6 +86,13 @@ export interface RequestContext {
   body(limit: number, tooLargeMessage?: (size: number) => string): Promise<Buffer>
   /** Resolves when the client disconnects before the answer is written. */
   readonly closed: Promise<void>
+  /**
+   * Sends this request, with `body` (already read), to a server of datacenter `dc` and writes its
+   * answer as this request's: for writes whose body names the datacenter (Consul forwards on its
+   * RPC request's Datacenter). Throws 500 "No path to datacenter" when there is none (unknown,
+   * unreachable, no WAN pool, or the request already crossed a datacenter).
+   */
+  forwardToDatacenter(dc: string, body: Buffer): Promise<void>
 }
 
 export type Handler = (ctx: RequestContext) => Promise<void> | void

@@ -9,6 +9,7 @@ import {consistentRead} from './read.js'
 import {sendJson, sendText} from './respond.js'
 import {watchTables} from './catalog-query.js'
 import {wanServers} from './datacenters.js'
+import {bodyDatacenter} from './request-route.js'
 import {CoordinateError} from '../coordinate/coordinate.js'
 import type {CoordinateEntry} from '../state/coordinates.js'
 
@@ -66,6 +67,9 @@ async function update(agent: AgentContext, ctx: RequestContext): Promise<void> {
   const raw = await ctx.body(UPDATE_BODY_LIMIT)
   const body = parseJsonBody(raw)
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('Request decode failed: body must be a JSON object')
+  // An update naming another datacenter in its body is that datacenter's (Consul's parseDC keeps it).
+  const elsewhere = bodyDatacenter(body, ctx.params.get('dc') ?? '', agent.config.datacenter)
+  if (elsewhere !== undefined) return ctx.forwardToDatacenter(elsewhere, raw)
   const batcher = agent.coordinates?.batcher
   if (!batcher) throw new HttpError(500, 'coordinate updates are taken by servers only', 'NOT_A_SERVER')
   try {

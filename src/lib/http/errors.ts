@@ -13,7 +13,9 @@ export const notFound = (body = '') => new HttpError(404, body, 'NOT_FOUND')
 export const tooLarge = (reason: string) => new HttpError(413, reason, 'TOO_LARGE')
 export const methodNotAllowed = (method: string, allowed: string[]) =>
   new HttpError(405, `method ${method} not allowed`, 'METHOD_NOT_ALLOWED', {Allow: ['OPTIONS', ...allowed].join(',')})
-export const noPathToDatacenter = () => new HttpError(500, 'No path to datacenter', 'NO_PATH_TO_DC')
+/** Consul's ErrNoDCPath text: callers reading an answer (DNS) recognise it by this exact text, as Consul's IsErrNoDCPath does. */
+export const NO_PATH_TO_DATACENTER = 'No path to datacenter'
+export const noPathToDatacenter = () => new HttpError(500, NO_PATH_TO_DATACENTER, 'NO_PATH_TO_DC')
 
 /**
  * Error codes whose text is Consul's own multi-line one, kept byte for byte: go-multierror's

@@ -32,3 +32,15 @@ export function namesOtherDatacenter(url: string, datacenter: string): boolean {
   const dc = new URLSearchParams(url.slice(queryStart + 1)).get('dc') ?? ''
   return dc !== '' && dc.toLowerCase() !== datacenter
 }
+
+/**
+ * The datacenter a write's JSON body sends it to, when that is not this one: Consul's catalog
+ * register/deregister and coordinate update RPCs forward on their request's Datacenter, which the
+ * body may set. A `?dc=` (already honoured by routeRequest) wins, as Consul's parseDC lets it.
+ */
+export function bodyDatacenter(body: unknown, queryDc: string, datacenter: string): string | undefined {
+  if (queryDc !== '' || body === null || typeof body !== 'object') return undefined
+  const named = (body as {Datacenter?: unknown}).Datacenter
+  if (typeof named !== 'string' || named === '' || named.toLowerCase() === datacenter) return undefined
+  return named.toLowerCase()
+}

@@ -24,7 +24,7 @@ import {healthRoutes} from './health-endpoint.js'
 import {coordinateRoutes} from './coordinate-endpoint.js'
 import {resolveNearAgent} from './catalog-query.js'
 import {routeRequest} from './request-route.js'
-import {FORWARD_BODY_MAX, HOP_BY_HOP, forwardedHeaders} from './forwarded.js'
+import {FORWARD_BODY_MAX, HOP_BY_HOP, forwardedHeaders, type ForwardedResponse} from './forwarded.js'
 
 function hasControlCharacter(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
@@ -170,6 +170,12 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
         bodyUnread = false
         return exchange.readBody(limit, message)
       },
+      forwardToDatacenter: async (target, body) => {
+        const toDatacenter = agent.forwardToDatacenter
+        if (exchange.fromDc !== undefined || !toDatacenter) throw noPathToDatacenter()
+        const answer = await toDatacenter(target, {method, url: rawUrl, headers: forwardedHeaders(req), body}, exchange.closed)
+        writeForwardedAnswer(res, answer)
+      },
     }
     await handler(ctx)
   } catch (error) {
@@ -182,6 +188,11 @@ async function forwardExchange(forward: NonNullable<AgentContext['forwardToServe
   const {req, res} = exchange
   const body = await exchange.readBody(FORWARD_BODY_MAX, (n) => `Request body(${n} bytes) too large, max size: ${FORWARD_BODY_MAX} bytes.`)
   const answer = await forward({method: req.method ?? 'GET', url: req.url ?? '/', headers: forwardedHeaders(req), body}, exchange.closed)
+  writeForwardedAnswer(res, answer)
+}
+
+/** A server's answer (this datacenter's or another's), written back unchanged but for hop-by-hop headers. */
+function writeForwardedAnswer(res: ServerResponse, answer: ForwardedResponse): void {
   if (res.destroyed) return
   res.statusCode = answer.status
   for (const [name, value] of Object.entries(answer.headers)) {
