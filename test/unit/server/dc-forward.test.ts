@@ -8,7 +8,7 @@ import {createServer, type AddressInfo} from 'node:net'
 import {RpcTransport} from '../../../src/lib/rpc/transport.js'
 import {serveForwardedRequests} from '../../../src/lib/client/forward.js'
 import {createDcForwarder} from '../../../src/lib/server/dc-forward.js'
-import {namesOtherDatacenter, routeRequest} from '../../../src/lib/http/request-route.js'
+import {bodyDatacenter, namesOtherDatacenter, routeRequest} from '../../../src/lib/http/request-route.js'
 import {HttpError} from '../../../src/lib/http/errors.js'
 import type {MemberInfo} from '../../../src/lib/http/context.js'
 import type {ForwardedRequest} from '../../../src/lib/http/forwarded.js'
@@ -71,6 +71,17 @@ describe('routeRequest: where a request runs', () => {
     assert.equal(namesOtherDatacenter('/v1/kv/a?dc=DC1', 'dc1'), false)
     assert.equal(namesOtherDatacenter('/v1/kv/a?dc=', 'dc1'), false)
     assert.equal(namesOtherDatacenter('/v1/kv/a', 'dc1'), false)
+  })
+  it('bodyDatacenter: a write\'s body naming another datacenter sends it there; ?dc= and this datacenter keep it here', () => {
+    assert.equal(bodyDatacenter({Datacenter: 'DC2', Node: 'n'}, '', 'dc1'), 'dc2')
+    assert.equal(bodyDatacenter({Datacenter: 'dc1'}, '', 'dc1'), undefined)
+    assert.equal(bodyDatacenter({Datacenter: 'DC1'}, '', 'dc1'), undefined)
+    assert.equal(bodyDatacenter({Datacenter: ''}, '', 'dc1'), undefined)
+    assert.equal(bodyDatacenter({Node: 'n'}, '', 'dc1'), undefined)
+    assert.equal(bodyDatacenter({Datacenter: 7}, '', 'dc1'), undefined, 'not a string: the decoder answers it')
+    assert.equal(bodyDatacenter([{Datacenter: 'dc2'}], '', 'dc1'), undefined)
+    assert.equal(bodyDatacenter(null, '', 'dc1'), undefined)
+    assert.equal(bodyDatacenter({Datacenter: 'dc2'}, 'dc3', 'dc1'), undefined, '?dc= wins (already routed on)')
   })
   it('a request that already crossed a datacenter never crosses another', () => {
     assert.equal(routeRequest('/v1/kv/a', 'dc3', {datacenter: 'dc2', client: false}, true), 'no-path')
