@@ -9,7 +9,7 @@
 // latency of a forwarded GET over a local one, and of a DNS answer from dc2 over a local one.
 import {after, before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {mkdirSync} from 'node:fs'
+import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {clientArgs, randomSubnet} from '../../src/lib/devcluster/cluster.js'
 import {spawnAgent, type AgentProcess} from '../../src/lib/devcluster/agent-process.js'
@@ -55,8 +55,14 @@ describe('multi-datacenter requests over the WAN pool', () => {
 
   before(async () => {
     const started = performance.now()
-    // Both servers run remote exec, so a job run in the wrong datacenter would show.
-    ;[s1, s2] = await Promise.all([server(1, 'dc1', ['-disable-remote-exec=false']), server(3, 'dc2', [`-retry-join-wan=${subnet}.1`, '-disable-remote-exec=false'])])
+    // Both servers run remote exec, so a job run in the wrong datacenter would show. dc1's server
+    // has its own DNS TTLs: answers from dc2 carry the asking agent's.
+    const dnsConfig = join(dir.path, 's1-dns.json')
+    writeFileSync(dnsConfig, JSON.stringify({dns_config: {node_ttl: '9s', service_ttl: {'*': '7s'}}}))
+    ;[s1, s2] = await Promise.all([
+      server(1, 'dc1', ['-disable-remote-exec=false', `-config-file=${dnsConfig}`]),
+      server(3, 'dc2', [`-retry-join-wan=${subnet}.1`, '-disable-remote-exec=false']),
+    ])
     const dataDir = join(dir.path, 'c1')
     mkdirSync(dataDir, {recursive: true})
     c1 = await spawnAgent({name: 'c1', timeoutMs: 30_000, waitForLeader: true, args: clientArgs({name: 'c1', address: `${subnet}.2`, dataDir, join: [`${subnet}.1`]})})
@@ -264,6 +270,12 @@ describe('multi-datacenter requests over the WAN pool', () => {
     assert.equal((await http(s2.httpAddr, 'GET', '/v1/catalog/node/body-via-client')).text, 'null')
     assert.equal((await http(s2.httpAddr, 'GET', '/v1/catalog/node/body-via-server')).status, 200)
     // An unknown datacenter in the body: Consul's "No path"; a bad body still answers here, 400.
+    // A coordinate update naming dc2 in its body is dc2's too.
+    const coord = {Vec: [0.002, 0, 0, 0, 0, 0, 0, 0], Error: 0.5, Adjustment: 0, Height: 1e-5}
+    const update = await http(c1.httpAddr, 'PUT', '/v1/coordinate/update', JSON.stringify({Datacenter: 'dc2', Node: 'body-via-server', Coord: coord}))
+    assert.equal(update.status, 200, update.text)
+    await untilOk('the coordinate in dc2', async () => (await http(s2.httpAddr, 'GET', '/v1/coordinate/node/body-via-server')).status === 200, 10_000)
+    assert.equal((await http(s1.httpAddr, 'GET', '/v1/coordinate/node/body-via-server')).status, 404, 'not in dc1')
     const mars = await registerIn(c1.httpAddr, {Datacenter: 'mars', Node: 'x', Address: '10.0.0.1'})
     assert.deepEqual([mars.status, mars.text], [500, 'No path to datacenter'])
     assert.equal((await http(s1.httpAddr, 'PUT', '/v1/catalog/register', '{"Datacenter": "dc2", "Node": ')).status, 400)
@@ -280,12 +292,14 @@ describe('multi-datacenter requests over the WAN pool', () => {
       const a = await dnsUdp(port, 'web.service.dc2.consul', 'A', host, 10_000)
       assert.equal(a.rcode, 'NOERROR', who)
       assert.deepEqual(dataOf(a), ['10.42.0.5'], `${who}: the passing instance only`)
-      assert.equal((a.answers?.[0] as {ttl?: number}).ttl, 0, 'the asking agent\'s service TTL (default 0)')
+      const ttl = (reply: DnsReply) => (reply.answers?.[0] as {ttl?: number}).ttl
+      assert.equal(ttl(a), who === 'server' ? 7 : 0, `${who}: the asking agent's service_ttl`)
       const srv = await dnsTcp(port, '_web._tcp.service.dc2.consul', 'SRV', host, 10_000)
       assert.deepEqual(dataOf(srv), [{priority: 1, weight: 1, port: 8080, target: 'dc2-app.node.dc2.consul'}], who)
       assert.deepEqual(srv.additionals?.map((r) => [r.name, (r as {data: string}).data]), [['dc2-app.node.dc2.consul', '10.42.0.5']])
       const node = await dnsUdp(port, 'dc2-app.node.dc2.consul', 'A', host, 10_000)
       assert.deepEqual([node.rcode, dataOf(node)], ['NOERROR', ['10.42.0.5']], who)
+      assert.equal(ttl(node), who === 'server' ? 9 : 0, `${who}: the asking agent's node_ttl`)
       // dc2's names are not dc1's; a missing name in dc2 and an unknown datacenter: NXDOMAIN + SOA.
       for (const name of ['web.service.consul', 'dc2-app.node.consul', 'ghost.node.dc2.consul', 'web.service.mars.consul', 'dc2-app.node.mars.consul']) {
         const reply = await dnsUdp(port, name, 'A', host, 10_000)
