@@ -208,18 +208,22 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   const pipelineGet = serverRoutes && ((url: string) => getFromServer((request) => dispatch(context, serverRoutes, request), url))
 
   const servers: HttpServerHandle[] = []
-  try {
-    for (const host of config.clientAddrs) {
-      const handle = await startHttpServer(context, host, config.ports.http)
-      servers.push(handle)
-    }
-  } catch (error) {
+  /** A start that fails after the listeners opened closes everything it started, so the process can exit. */
+  const abandonStart = async (): Promise<void> => {
     for (const server of servers) await server.close()
     coordinates?.stop()
     local.stop()
     await wan?.close()
     await gossip?.close()
     await role.stop()
+  }
+  try {
+    for (const host of config.clientAddrs) {
+      const handle = await startHttpServer(context, host, config.ports.http)
+      servers.push(handle)
+    }
+  } catch (error) {
+    await abandonStart()
     throw new Error(`Error starting HTTP server on ${config.clientAddrs.join(' ')} port ${config.ports.http}: ${(error as Error).message}`)
   }
   const httpAddresses = servers.map((s) => `${s.address.address.includes(':') ? `[${s.address.address}]` : s.address.address}:${s.address.port}`)
@@ -230,12 +234,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   try {
     dnsServers = await startAgentDns({config, state, consensus, log, serverGet, pipelineGet})
   } catch (error) {
-    for (const server of servers) await server.close()
-    coordinates?.stop()
-    local.stop()
-    await wan?.close()
-    await gossip?.close()
-    await role.stop()
+    await abandonStart()
     throw error
   }
 
