@@ -12,7 +12,7 @@ import type {Session} from '../state/types.js'
 import {ClientConsensus, ClientOnlyError} from './client-consensus.js'
 import {createForwarder} from './forward.js'
 import {namesOtherDatacenter} from '../http/request-route.js'
-import {ServerPool} from './server-pool.js'
+import {ServerPool, rebalanceIntervalMs} from './server-pool.js'
 import {ServerRpc} from './server-rpc.js'
 
 export interface ClientRole {
@@ -58,6 +58,17 @@ export function startClientRole(opts: ClientRoleOptions): ClientRole {
     if (server && server !== lastServer) log.info('using server', {server})
     lastServer = server
   })
+  // Periodic rebalance (Consul's router): re-armed each time from the pool's current size.
+  let rebalanceTimer: NodeJS.Timeout | undefined
+  const armRebalance = (): void => {
+    const members = opts.members()
+    rebalanceTimer = setTimeout(() => {
+      pool.rebalance()
+      armRebalance()
+    }, rebalanceIntervalMs(pool.known().length, members.length))
+    rebalanceTimer.unref()
+  }
+  armRebalance()
   const sessionTimers = new SessionTimers(async () => {}, log.named('session'))
   log.info('client mode: no Raft here; every non-agent request goes to a server found through gossip', {seeds: config.retryJoin.length})
   return {
@@ -65,6 +76,7 @@ export function startClientRole(opts: ClientRoleOptions): ClientRole {
     registerSelf: () => Promise.reject(new ClientOnlyError('registering a node in the catalog (the leader registers every gossip member)')),
     renewSession: () => Promise.reject(new ClientOnlyError('renewing a session')),
     stop: async () => {
+      clearTimeout(rebalanceTimer)
       sessionTimers.stop()
       await consensus.close()
     },

@@ -1,8 +1,25 @@
 // Which server a client agent talks to: one picked at random among the servers gossip says are
 // alive, kept while it works (its connection and any blocking queries stay put), and replaced by
 // another at random when a call to it fails. A failed server sits out a cool-down so the next pick
-// avoids it even before gossip has declared it failed. Consul also rebalances periodically; coord
-// only rotates on failure (simpler, and enough to spread clients, which each pick at random).
+// avoids it even before gossip has declared it failed. As Consul's router, it also rebalances: every
+// few minutes (rebalanceIntervalMs) the next call picks afresh, so servers added after the clients
+// started get their share. Calls in flight (blocking queries) finish where they are.
+
+/** Consul's clientRPCMinReuseDuration: never rebalance more often than this (plus up to half again). */
+export const MIN_REUSE_MS = 120_000
+/** Consul's newRebalanceConnsPerSecPerServer: the cluster-wide pace rebalancing may not exceed. */
+const REBALANCES_PER_SECOND_PER_SERVER = 64
+
+/**
+ * How long a client keeps its server before the next rebalance (Consul's refreshServerRebalanceTimer):
+ * 120 s plus a random stagger of up to 60 s, stretched so the whole LAN pool stays under 64
+ * rebalances per second per server.
+ */
+export function rebalanceIntervalMs(servers: number, members: number, random: () => number = Math.random): number {
+  const lowWatermark = MIN_REUSE_MS + random() * (MIN_REUSE_MS / 2)
+  const ratePerSecond = Math.max(1, servers) * REBALANCES_PER_SECOND_PER_SERVER
+  return Math.max(lowWatermark, (members / ratePerSecond) * 1000)
+}
 
 export interface ServerPoolOptions {
   /** RPC addresses (host:port) of the servers gossip currently sees alive. */
@@ -51,6 +68,11 @@ export class ServerPool {
   failed(address: string): void {
     this.#failedAt.set(address, this.#now())
     if (this.#current === address) this.#current = undefined
+  }
+
+  /** The next call picks a server afresh (at random among the healthy ones). */
+  rebalance(): void {
+    this.#current = undefined
   }
 
   /** The server in use now, if one is picked. */

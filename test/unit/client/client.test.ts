@@ -2,7 +2,7 @@
 // and how long it may take, which paths stay on the agent, and the socket-less response capture.
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {ServerPool} from '../../../src/lib/client/server-pool.js'
+import {ServerPool, rebalanceIntervalMs} from '../../../src/lib/client/server-pool.js'
 import {forwardTimeoutMs, getFromServer, parseForwarded, withAgentDefaults} from '../../../src/lib/client/forward.js'
 import {serverAddresses} from '../../../src/lib/client/client-role.js'
 import {runsOnAgent} from '../../../src/lib/http/agent-local-paths.js'
@@ -37,6 +37,30 @@ describe('ServerPool', () => {
     assert.equal(pool.pick(new Set(['a:8300'])), undefined)
     alive.pop()
     assert.equal(pool.pick(), undefined)
+  })
+
+  it('rebalance: the next call picks afresh, so a server added later gets clients; a cooling-down one is still avoided', () => {
+    const alive = ['a:8300']
+    let draw = 0.9
+    const pool = new ServerPool({servers: () => alive, random: () => draw, now: () => 0, cooldownMs: 1000})
+    assert.equal(pool.pick(), 'a:8300')
+    alive.push('b:8300', 'c:8300')
+    assert.equal(pool.pick(), 'a:8300', 'without a rebalance the pick sticks')
+    pool.rebalance()
+    assert.equal(pool.current(), undefined)
+    assert.equal(pool.pick(), 'c:8300', 'random 0.9 of [a, b, c]')
+    pool.failed('b:8300')
+    pool.rebalance()
+    draw = 0.5
+    assert.equal(pool.pick(), 'c:8300', 'healthy choices are [a, c]; b sits out its cool-down')
+  })
+
+  it('rebalance interval: Consul\'s 120 s + up to 60 s, stretched to ≤ 64 rebalances/s per server across the pool', () => {
+    assert.equal(rebalanceIntervalMs(3, 50, () => 0), 120_000)
+    assert.equal(rebalanceIntervalMs(3, 50, () => 1), 180_000)
+    // 100,000 members on one server: 100000 / 64 s ≈ 1562.5 s.
+    assert.equal(rebalanceIntervalMs(1, 100_000, () => 0), 1_562_500)
+    assert.equal(rebalanceIntervalMs(0, 10, () => 0), 120_000, 'no server known: the floor')
   })
 
   it('drops its pick once gossip no longer lists it alive', () => {
