@@ -57,7 +57,7 @@ export default class Agent extends BaseCommand {
     if (args.length > 0) throw new CommandError(`Unexpected extra arguments: ${args.join(' ')}`)
     // Loaded lazily: a client command never pays for the agent's modules.
     const [{buildConfig, ConfigError, keySources, mergeRaw, readConfigFiles}, {rawConfigFromFlags}, {startAgent}, {packageInfo}] = await Promise.all([
-      import('../lib/agent/config.js'), import('../lib/agent/flags-config.js'), import('../lib/agent/agent.js'), import('../lib/cli/package-info.js'),
+      import('../lib/agent/config.js'), import('../lib/agent/flags-config.js'), import('../lib/runtime/agent.js'), import('../lib/cli/package-info.js'),
     ])
     let config
     const warnings: string[] = []

@@ -2,7 +2,7 @@ import {BaseCommand} from '../lib/cli/base-command.js'
 import {CommandError} from '../lib/cli/errors.js'
 import {stringFlag} from '../lib/cli/flags.js'
 import {packageInfo} from '../lib/cli/package-info.js'
-import {stringifyJson} from '../lib/cli/render.js'
+import {stringifyJson} from '../lib/json.js'
 
 /** RPC protocol versions coord speaks (Consul's layout; scripts parse the layout, not the name). */
 const RPC = {Default: 2, Min: 2, Max: 3}

@@ -56,7 +56,7 @@ The handler runs once per real change (a wake-up whose data did not change does 
     try {
       if (args.length === 0) {
         // Consul's watch without a handler prints the first result and ends.
-        const {stringifyJson} = await import('../lib/cli/render.js')
+        const {stringifyJson} = await import('../lib/json.js')
         await runWatch(client, plan, async (event) => {
           this.io.out(stringifyJson(event.value, 4))
           stop.abort()

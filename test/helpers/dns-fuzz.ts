@@ -4,7 +4,7 @@
 import {createSocket} from 'node:dgram'
 import {connect} from 'node:net'
 import {decode, encode, type DecodedPacket} from 'dns-packet'
-import {SeededRng} from '../../src/lib/raft/rng.js'
+import {SeededRng} from '../../src/lib/rng.js'
 
 export interface BadDnsMessage {
   kind: 'random' | 'short-header' | 'huge-qdcount' | 'huge-ancount' | 'pointer-loop' | 'pointer-forward' | 'truncated-question' | 'bit-flip' | 'long-label'

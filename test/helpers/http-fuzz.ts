@@ -7,7 +7,7 @@ import {fileURLToPath} from 'node:url'
 import {buildRoutes} from '../../src/lib/http/server.js'
 import type {AgentContext} from '../../src/lib/http/context.js'
 import {parseDuration} from '../../src/lib/duration.js'
-import {SeededRng} from '../../src/lib/raft/rng.js'
+import {SeededRng} from '../../src/lib/rng.js'
 
 export interface RouteInfo {
   path: string

@@ -9,7 +9,7 @@ import {agentDnsPort, dnsTcp, dnsUdp} from '../helpers/dns.js'
 import {decode, encode} from 'dns-packet'
 import {RemoteDnsCatalog} from '../../src/lib/dns/remote-catalog.js'
 import {DnsResolver} from '../../src/lib/dns/resolver.js'
-import {defaultDnsConfig} from '../../src/lib/dns/config.js'
+import {defaultDnsConfig} from '../../src/lib/agent/dns-config.js'
 
 function register(agent: TestAgent, node: string, address: string, status: 'passing' | 'warning' | 'critical') {
   return http(agent.httpAddr, 'PUT', '/v1/catalog/register', JSON.stringify({

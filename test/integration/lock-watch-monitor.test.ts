@@ -8,7 +8,7 @@ import {join} from 'node:path'
 import {coordBin, runCli, startAgent, tempDir, type TestAgent} from '../helpers/agent.js'
 import {http, sleep} from '../helpers/http.js'
 import {until} from '../helpers/wait.js'
-import {LogHub} from '../../src/lib/agent/logger.js'
+import {LogHub} from '../../src/lib/logger.js'
 import {AgentWatches} from '../../src/lib/agent/watches.js'
 import {parseWatches} from '../../src/lib/agent/watch-config.js'
 

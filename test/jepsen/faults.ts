@@ -7,7 +7,7 @@
 // Each fault hits the current leader half of the time, otherwise a random server. Every fault is
 // undone before the next one starts, and all of them before `stopAtMs`, so the run ends with a
 // quiet phase on a whole cluster.
-import {SeededRng} from '../../src/lib/raft/rng.js'
+import {SeededRng} from '../../src/lib/rng.js'
 import type {JepsenCluster} from './servers.js'
 
 export type FaultKind = 'kill' | 'pause' | 'partition'

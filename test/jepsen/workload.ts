@@ -12,7 +12,7 @@
 //   forever in the history, as if that client had crashed.
 import {request} from 'undici'
 import type {History, Operation, Value} from '../../src/lib/check/history.js'
-import {SeededRng} from '../../src/lib/raft/rng.js'
+import {SeededRng} from '../../src/lib/rng.js'
 
 export type ReadMode = 'default' | 'consistent' | 'stale'
 

@@ -2,7 +2,7 @@
 // writes and reads, with the checkers after every step. Two phases (VOPR): safety (faults on), then
 // liveness (faults healed: a leader must be elected and a write must commit within the budget).
 import {defaultRaftConfig} from '../../src/lib/raft/config.js'
-import {SeededRng} from '../../src/lib/raft/rng.js'
+import {SeededRng} from '../../src/lib/rng.js'
 import type {Entry, Message} from '../../src/lib/raft/types.js'
 import {Checker, SimFailure} from './checker.js'
 import {encodeKv} from './kv.js'

@@ -5,7 +5,7 @@
 // reads its backlog after, the order an event loop would give), and for the partition scenario a
 // cut and heal. Checkers run as events arrive: any "failed" or "left" about a member that is running
 // is a false positive (outside a partition); every crash must be declared by every live member.
-import {SeededRng} from '../../src/lib/raft/rng.js'
+import {SeededRng} from '../../src/lib/rng.js'
 import {GossipCore} from '../../src/lib/gossip/core.js'
 import {pushPullSizeBytes} from '../../src/lib/gossip/wire-size.js'
 import type {MemberEvent} from '../../src/lib/gossip/types.js'

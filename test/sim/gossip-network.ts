@@ -3,7 +3,7 @@
 // delay of delayMinMs plus an exponential tail (datagrams are independent, so they reorder),
 // datagram loss, and partitions as sets of blocked directed links. Streams (TCP) are never lost
 // but fail when either direction is blocked. Delivery order is a heap on (time, send order).
-import type {SeededRng} from '../../src/lib/raft/rng.js'
+import type {SeededRng} from '../../src/lib/rng.js'
 import type {Packet, PushPullState} from '../../src/lib/gossip/types.js'
 
 export interface GossipNetworkOptions {

@@ -1,7 +1,7 @@
 // Everything a gossip simulation run does follows from its seed and a few overrides (size,
 // timing profile, scenario). Fault rates are drawn from the seed ("swarm" testing, VOPR-style), so
 // each seed tries a different mix of delay, loss, crash times and stall placement.
-import {SeededRng} from '../../src/lib/raft/rng.js'
+import {SeededRng} from '../../src/lib/rng.js'
 import {gossipProfiles, type GossipConfig, type GossipProfile} from '../../src/lib/gossip/config.js'
 import type {GossipNetworkOptions} from './gossip-network.js'
 

@@ -3,7 +3,7 @@
 // may overtake earlier ones on the same path (reorderRate; otherwise paths are FIFO like TCP); packets may be lost or duplicated; and partitions (isolate one,
 // split in two, or one-way) come and go, each lasting at least partitionStabilityMs and each healed
 // state lasting at least unpartitionStabilityMs.
-import type {SeededRng} from '../../src/lib/raft/rng.js'
+import type {SeededRng} from '../../src/lib/rng.js'
 import type {Message, NodeId} from '../../src/lib/raft/types.js'
 
 export interface NetworkOptions {

@@ -3,7 +3,7 @@
 // Handling a Ready is split in two halves (write; then fsync, send, apply, advance) that may fall in
 // different steps, so a crash can land after a write and before its fsync.
 import {RaftCore} from '../../src/lib/raft/core.js'
-import type {SeededRng} from '../../src/lib/raft/rng.js'
+import type {SeededRng} from '../../src/lib/rng.js'
 import type {ConfState, Entry, Message, NodeId, RaftConfig, ReadState, Ready} from '../../src/lib/raft/types.js'
 import {SimDisk} from './disk.js'
 import {Kv} from './kv.js'

@@ -1,7 +1,7 @@
 // Everything a simulation run does follows from its seed. "Swarm" testing (TigerBeetle's VOPR):
 // the fault *rates* are themselves drawn from the seed, so each seed explores a different mix
 // (a calm network with many crashes, a lossy one with partitions and paused nodes, ...).
-import {SeededRng} from '../../src/lib/raft/rng.js'
+import {SeededRng} from '../../src/lib/rng.js'
 import type {NetworkOptions} from './network.js'
 
 export interface SimParams {

@@ -13,7 +13,8 @@
 // Writes go through `propose` (contract 2: catalog-register / catalog-deregister commands).
 // The serfHealth check and the servers' `consul` service belong to the leader (gossip reconcile)
 // and are never touched here, as Consul's local state skips them.
-import type {Logger} from './logger.js'
+import type {Logger} from '../logger.js'
+import {errorCode} from '../errors.js'
 import type {LocalChange, LocalState} from './local-state.js'
 import type {CatalogCommand, CatalogView, RegisterCheck, RegisterRequest, SyncedCheck, SyncedService} from './catalog-requests.js'
 import {checkKind} from './definitions.js'
@@ -174,7 +175,7 @@ export class AntiEntropy {
       this.#failures = 0
     } catch (error) {
       // Bounded retries with exponential backoff; past them, the next full sync tries again.
-      if ((error as Error).message.includes('Missing node registration')) this.#nodeKnown = false
+      if (errorCode(error) === 'MISSING_NODE') this.#nodeKnown = false
       this.#failures++
       if (this.#failures <= MAX_RETRIES) {
         const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (this.#failures - 1))

@@ -1,8 +1,9 @@
-// The plug point between anti-entropy and the catalog (contract 2): how the agent proposes
+// The plug point between anti-entropy and the catalog : how the agent proposes
 // catalog-register / catalog-deregister and reads what the catalog holds for its node. On a
 // server both go to the local Raft state; on a client agent `consensus` forwards the proposal to
 // a server, and the read goes there too (`serverGet`: the node's catalog and health endpoints).
-import type {Consensus} from '../server/consensus.js'
+import type {Consensus} from '../consensus.js'
+import {CoordError} from '../errors.js'
 import type {StateMachine} from '../state/state-machine.js'
 import type {CatalogCommand, CatalogView} from './catalog-requests.js'
 
@@ -11,7 +12,7 @@ export function catalogSyncAdapter(consensus: Consensus, state: StateMachine, se
     propose: async (command) => {
       const {result} = await consensus.propose(command)
       // The state machine answers a rejected registration (e.g. a check for a missing service) in the result.
-      if ('error' in result && typeof result.error === 'string') throw new Error(result.error)
+      if ('error' in result && typeof result.error === 'string') throw new CoordError(('code' in result && result.code) || 'CATALOG_REJECTED', result.error)
     },
     catalog: {
       nodeEntries: async (node) => {

@@ -3,7 +3,7 @@
 // check-runners.ts), and the reaper that deregisters services critical for longer than their
 // DeregisterCriticalServiceAfter. It follows the LocalState: a check added starts, a check
 // replaced restarts, a check removed stops.
-import type {Logger} from './logger.js'
+import type {Logger} from '../logger.js'
 import type {CheckEnv, RunningCheck} from './checks/index.js'
 import {checkKind, durationMs, type CheckDefinition, type CheckStatus} from './definitions.js'
 import {timerDelayMs} from '../duration.js'

@@ -6,12 +6,12 @@ import {join} from 'node:path'
 import {isIP} from 'node:net'
 import {hostname} from 'node:os'
 import {parseDuration} from '../duration.js'
-import {parseLogLevel, type LogLevel} from './logger.js'
+import {parseLogLevel, type LogLevel} from '../logger.js'
 import {parseWatches, type WatchDefinition} from './watch-config.js'
 import {validateGossipKey} from '../gossip/keyring.js'
 import {gossipTimingKeys, readGossipTiming, type GossipTiming} from './gossip-timing.js'
 import {SCRIPTS_DISABLED, checkKind, definitionsFromConfig, type CheckDefinition, type ParsedService} from './definitions.js'
-import {parseDnsConfig, type DnsConfig} from '../dns/config.js'
+import {parseDnsConfig, type DnsConfig} from './dns-config.js'
 
 export interface AgentConfig {
   readonly dev: boolean

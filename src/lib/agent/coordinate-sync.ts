@@ -5,7 +5,7 @@
 // client agent sends PUT /v1/coordinate/update to its server, as its other writes go.
 import type {Coordinate} from '../coordinate/coordinate.js'
 import type {CoordinateSettings} from './config.js'
-import type {Logger} from './logger.js'
+import type {Logger} from '../logger.js'
 
 export interface CoordinateSyncOptions {
   settings: CoordinateSettings

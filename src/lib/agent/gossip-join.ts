@@ -2,7 +2,7 @@
 // at start (the agent fails to start when no address answers), `-retry-join` in the background
 // every `retry_interval` until one answers, giving up after `retry_max` failed attempts (0: never)
 // — then the agent exits with an error, as Consul's does.
-import type {Logger} from './logger.js'
+import type {Logger} from '../logger.js'
 
 export interface RetryJoinOptions {
   /** 'LAN' or 'WAN', for log lines and the exhaustion error (Consul's wording). */

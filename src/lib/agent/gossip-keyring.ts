@@ -9,7 +9,7 @@ import {mkdirSync, readFileSync, renameSync, writeFileSync, existsSync, openSync
 import {dirname, join} from 'node:path'
 import {CoordError} from '../errors.js'
 import {AesGcmKeyring, GossipEncryption} from '../gossip/keyring.js'
-import type {Logger} from './logger.js'
+import type {Logger} from '../logger.js'
 
 export const SERF_LAN_KEYRING = join('serf', 'local.keyring')
 export const SERF_WAN_KEYRING = join('serf', 'remote.keyring')

@@ -6,7 +6,7 @@
 import {startGossipPool, memberTags, type LanGossip} from './gossip.js'
 import {gossipConfigFor} from './gossip-timing.js'
 import type {AgentConfig} from './config.js'
-import type {Logger} from './logger.js'
+import type {Logger} from '../logger.js'
 import type {GossipKeyring} from './gossip-keyring.js'
 
 export type WanGossip = LanGossip

@@ -3,7 +3,7 @@
 // rules that depend on the agent's config (script checks). The HTTP endpoints and reload call
 // the methods here; nothing else writes to the registry.
 import type {AgentConfig} from './config.js'
-import type {Logger} from './logger.js'
+import type {Logger} from '../logger.js'
 import {checkKind, parseCheckDefinition, parseServiceDefinition, DefinitionError, SCRIPTS_DISABLED, SCRIPTS_DISABLED_REMOTE, type CheckDefinition, type CheckStatus, type ParsedService} from './definitions.js'
 import {LocalState, LocalStateError, unknownCheckMessage, unknownServiceMessage, type Source} from './local-state.js'
 import {CheckSupervisor, type StartCheck} from './check-supervisor.js'

@@ -6,7 +6,7 @@
 import {createHash} from 'node:crypto'
 import {closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
-import type {Logger} from './logger.js'
+import type {Logger} from '../logger.js'
 import {checkKind, durationMs, parseCheckDefinition, parseServiceDefinition, type CheckDefinition, type CheckStatus, type ParsedService} from './definitions.js'
 import {isMaintenanceCheck, type LocalChange, type LocalState} from './local-state.js'
 

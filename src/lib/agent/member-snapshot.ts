@@ -13,7 +13,7 @@
 import {mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
 import {dirname} from 'node:path'
 import type {Member, MemberEvent} from '../gossip/types.js'
-import type {Logger} from './logger.js'
+import type {Logger} from '../logger.js'
 
 export interface SnapshotMember {
   name: string

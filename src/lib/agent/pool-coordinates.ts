@@ -3,12 +3,12 @@
 // coordinate by the measured round trip, and the peer's coordinate is cached for the WAN views
 // (/v1/coordinate/datacenters, datacenter order). Our acks then carry the new coordinate. The LAN
 // and WAN pools each have one, so their coordinates never mix (they model different networks).
-import {SeededRng} from '../raft/rng.js'
+import {SeededRng} from '../rng.js'
 import {VivaldiClient} from '../coordinate/client.js'
 import type {Coordinate} from '../coordinate/coordinate.js'
 import {decodeCoordinate, encodeCoordinate} from '../coordinate/wire.js'
 import type {GossipNode} from '../gossip/node.js'
-import type {Logger} from './logger.js'
+import type {Logger} from '../logger.js'
 
 export class PoolCoordinates {
   readonly #client: VivaldiClient

@@ -15,7 +15,7 @@ import {
 } from '../api/rexec.js'
 import type {UserEvent} from '../events/user-event.js'
 import {TimedQueue} from '../timed-queue.js'
-import type {Logger} from './logger.js'
+import type {Logger} from '../logger.js'
 
 /** Exit code reported when the job could not be started or its output could not be uploaded. */
 const EXIT_FAILED = 255

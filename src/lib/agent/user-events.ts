@@ -10,7 +10,7 @@ import {
   REMOTE_EXEC_EVENT, SERF_EVENT_PREFIX, checkEventSize, decodeEnvelope, encodeEnvelope, newUserEvent, serfEventName,
   type UserEvent, type UserEventParams,
 } from '../events/user-event.js'
-import type {Logger} from './logger.js'
+import type {Logger} from '../logger.js'
 
 export interface UserEventsOptions {
   nodeName: string

@@ -4,7 +4,7 @@
 // definition changed: an unchanged watch keeps its last delivered state, so a reload does not run
 // its handler again.
 import {ApiClient} from '../api/client.js'
-import type {Logger} from './logger.js'
+import type {Logger} from '../logger.js'
 import type {WatchDefinition} from './watch-config.js'
 import {buildPlan} from '../watch/plan.js'
 import {httpHandler, scriptHandler} from '../watch/handlers.js'

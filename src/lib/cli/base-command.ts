@@ -114,7 +114,7 @@ export abstract class BaseCommand {
 
   /** `-format=json` output: 4-space indented JSON (Consul's MarshalIndent), bigints exact. */
   protected async printJson(value: unknown): Promise<void> {
-    const {stringifyJson} = await import('./render.js')
+    const {stringifyJson} = await import('../json.js')
     this.io.out(stringifyJson(value, 4))
   }
 

@@ -2,7 +2,8 @@
 // tested without an agent.
 import type {KVPair} from '../api/kv.js'
 import {goJsonEscape} from './go-compat.js'
-import {stringifyJson, tabwrite} from './render.js'
+import {tabwrite} from './render.js'
+import {stringifyJson} from '../json.js'
 
 /** prettyKVPair: tabwriter(minwidth 0, tabwidth 2, padding 6); the value column starts at 17. */
 export function renderDetailed(pair: KVPair, base64: boolean): Buffer {

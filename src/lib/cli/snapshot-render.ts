@@ -3,7 +3,8 @@
 // the per-prefix table; or the same data as JSON indented with three spaces.
 import type {SnapshotMeta} from '../snapshot/archive.js'
 import type {SnapshotStats} from '../snapshot/stats.js'
-import {stringifyJson, tabwrite} from './render.js'
+import {tabwrite} from './render.js'
+import {stringifyJson} from '../json.js'
 
 export interface InspectOutput extends SnapshotStats {
   Meta: {ID: string; Size: number; Index: number; Term: number; Version: number}

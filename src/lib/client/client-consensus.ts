@@ -6,9 +6,9 @@
 import {encodeCommand} from '../state/codec.js'
 import type {Command} from '../state/types.js'
 import {RpcRequestError} from '../rpc/transport.js'
-import {NoLeaderError, type Consensus, type Proposal, type RaftConfiguration, type ReadMode} from '../server/consensus.js'
-import type {ForwardedResponse} from '../http/forwarded.js'
-import type {ServerRpc} from './server-rpc.js'
+import {NoLeaderError, type Consensus, type Proposal, type RaftConfiguration, type ReadMode} from '../consensus.js'
+import type {ForwardedResponse} from '../forward/forwarded.js'
+import type {ServerRpc} from '../forward/server-rpc.js'
 
 /** A server's propose never waits more than its own 10 s commit timeout plus a leader election. */
 const PROPOSE_TIMEOUT_MS = 20_000
@@ -42,7 +42,7 @@ export class ClientConsensus implements Consensus {
       this.#knownLeader = true
       return decodeProposal(answer)
     } catch (error) {
-      if (error instanceof RpcRequestError && error.remote && error.message === new NoLeaderError().message) {
+      if (error instanceof RpcRequestError && error.remote && error.code === NoLeaderError.CODE) {
         this.#knownLeader = false
         throw new NoLeaderError()
       }

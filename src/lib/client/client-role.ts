@@ -3,23 +3,23 @@
 // to one of them over the server RPC transport, and offers the agent a Consensus whose writes go
 // there, plus the forwarder for every /v1 request that is not agent-local.
 import type {AgentConfig} from '../agent/config.js'
-import type {Logger} from '../agent/logger.js'
-import type {MemberInfo} from '../http/context.js'
-import type {ForwardedRequest, ForwardedResponse} from '../http/forwarded.js'
+import type {Logger} from '../logger.js'
+import type {AgentMember as MemberInfo} from '../api/agent.js'
+import type {ForwardedRequest, ForwardedResponse} from '../forward/forwarded.js'
 import {RpcTransport} from '../rpc/transport.js'
-import {SessionTimers} from '../server/session-timers.js'
 import type {Session} from '../state/types.js'
 import {ClientConsensus, ClientOnlyError} from './client-consensus.js'
-import {createForwarder} from './forward.js'
-import {namesOtherDatacenter} from '../http/request-route.js'
-import {ServerPool, rebalanceIntervalMs} from './server-pool.js'
-import {ServerRpc} from './server-rpc.js'
+import {createForwarder} from '../forward/forward.js'
+import {namesOtherDatacenter} from '../forward/request-route.js'
+import {ServerPool, rebalanceIntervalMs, serverAddresses} from '../forward/server-pool.js'
+import {ServerRpc} from '../forward/server-rpc.js'
 
 export interface ClientRole {
   consensus: ClientConsensus
   forward(request: ForwardedRequest, closed?: Promise<void>): Promise<ForwardedResponse>
   /** Never armed on a client (session TTLs are the leader's); present because the context has one. */
-  sessionTimers: SessionTimers
+  /** Session TTL timers run on the leader only: a client's are no-ops (its session requests are forwarded). */
+  sessionTimers: {clear(id: string): void; stop(): void; resetAll(sessions: Iterable<Pick<Session, 'id' | 'ttl'>>): void}
   registerSelf(): Promise<void>
   renewSession(id: string): Promise<Session | undefined>
   stop(): Promise<void>
@@ -31,13 +31,6 @@ export interface ClientRoleOptions {
   /** The LAN pool's members as /v1/agent/members renders them (read at every server pick). */
   members: () => MemberInfo[]
   logger: Logger
-}
-
-/** Server RPC addresses of the alive servers of this datacenter among `members`. */
-export function serverAddresses(members: readonly MemberInfo[], datacenter: string): string[] {
-  return members
-    .filter((m) => m.Status === 1 && m.Tags.role === 'consul' && /^\d+$/.test(m.Tags.port ?? '') && (m.Tags.dc ?? datacenter) === datacenter)
-    .map((m) => `${m.Addr.includes(':') ? `[${m.Addr}]` : m.Addr}:${m.Tags.port}`)
 }
 
 export function startClientRole(opts: ClientRoleOptions): ClientRole {
@@ -69,7 +62,7 @@ export function startClientRole(opts: ClientRoleOptions): ClientRole {
     rebalanceTimer.unref()
   }
   armRebalance()
-  const sessionTimers = new SessionTimers(async () => {}, log.named('session'))
+  const sessionTimers = {clear: () => {}, stop: () => {}, resetAll: () => {}}
   log.info('client mode: no Raft here; every non-agent request goes to a server found through gossip', {seeds: config.retryJoin.length})
   return {
     consensus, forward, sessionTimers,

@@ -10,7 +10,7 @@
 //  4. gravity (Ledlie et al.): a small pull toward the origin so the system does not drift.
 // A coordinate that ends up NaN or infinite is reset to the origin (serf counts these as resets).
 // Pure: no clock; randomness only through the injected Rng.
-import type {Rng} from '../raft/rng.js'
+import type {Rng} from '../rng.js'
 import {applyForce, cloneCoordinate, CoordinateError, defaultCoordinateConfig, distanceSeconds, isValidCoordinate, originCoordinate, rawDistance, type Coordinate, type CoordinateConfig} from './coordinate.js'
 
 /** Longest RTT taken as an observation (serf: 10 s); anything longer is a broken clock or a bug. */

@@ -4,7 +4,7 @@
 // nodes is |a.vec - b.vec| + a.height + b.height (+ both adjustments when that stays positive).
 // Pure: randomness (the direction to push two coincident points apart) is an injected Rng.
 import {CoordError} from '../errors.js'
-import type {Rng} from '../raft/rng.js'
+import type {Rng} from '../rng.js'
 
 /** Tuning of the Vivaldi client; the defaults are serf's DefaultConfig (coordinate/config.go). */
 export interface CoordinateConfig {

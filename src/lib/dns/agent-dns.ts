@@ -4,8 +4,8 @@
 // `?dc=` through the agent's request pipeline, forwarded there like any `?dc=` request. `log` is
 // the agent's logger.
 import type {AgentConfig} from '../agent/config.js'
-import type {Logger} from '../agent/logger.js'
-import type {Consensus} from '../server/consensus.js'
+import type {Logger} from '../logger.js'
+import type {Consensus} from '../consensus.js'
 import type {StateMachine} from '../state/state-machine.js'
 import {DnsResolver} from './resolver.js'
 import {startDnsServer, type DnsServerHandle} from './server.js'

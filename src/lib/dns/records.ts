@@ -4,7 +4,7 @@
 // addresses, each with its A/AAAA in the additional section; host names become CNAMEs.
 import {isIP} from 'node:net'
 import type {Answer} from 'dns-packet'
-import type {DnsConfig} from './config.js'
+import type {DnsConfig} from '../agent/dns-config.js'
 import type {NodeRecord, ServiceInstance} from './catalog.js'
 import {ipToHex} from './names.js'
 

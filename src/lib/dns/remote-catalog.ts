@@ -5,7 +5,7 @@
 // so the read takes the path any `?dc=` request takes (a server of this datacenter forwards it to
 // one of that datacenter, request-route.ts): Consul's DNS asks its server with the RPC's Datacenter.
 // allow_stale maps to `?stale`, as Consul's DNS reads with AllowStale.
-import {NO_PATH_TO_DATACENTER} from '../http/errors.js'
+import {NO_PATH_TO_DC, errorCode} from '../errors.js'
 import {UnknownDatacenterError, type CatalogReadOptions, type DnsCatalog, type InstanceHealth, type NodeRecord, type ServiceInstance} from './catalog.js'
 
 /** GET a /v1 path on a server: parsed JSON on 200, undefined on 404, throws otherwise. */
@@ -38,7 +38,7 @@ export class RemoteDnsCatalog implements DnsCatalog {
       return foreign ? await withTimeout(reading, this.foreignTimeoutMs, `datacenter ${opts.datacenter} did not answer within ${this.foreignTimeoutMs} ms`) : await reading
     } catch (error) {
       // Consul answers its ErrNoDCPath with NXDOMAIN, any other failure with SERVFAIL.
-      if ((error as Error).message === NO_PATH_TO_DATACENTER) throw new UnknownDatacenterError(opts.datacenter)
+      if (errorCode(error) === NO_PATH_TO_DC) throw new UnknownDatacenterError(opts.datacenter)
       throw error
     }
   }

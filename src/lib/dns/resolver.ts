@@ -3,7 +3,7 @@
 // recursors (or REFUSED without them). Knows nothing of sockets: the server hands it a decoded
 // request and the transport it came on, and sends back what it returns.
 import {AUTHORITATIVE_ANSWER, RECURSION_AVAILABLE, RECURSION_DESIRED, type Answer, type DecodedPacket, type Packet} from 'dns-packet'
-import {serviceTtl, type DnsConfig} from './config.js'
+import {serviceTtl, type DnsConfig} from '../agent/dns-config.js'
 import {UnknownDatacenterError, type CatalogReadOptions, type DnsCatalog, type ServiceInstance} from './catalog.js'
 import {matchZone, parseLookup, reverseName, type Lookup} from './names.js'
 import {addressRecord, instanceRecords, metaTxt, nodeFqdn, nodeRecords, soaRecord} from './records.js'

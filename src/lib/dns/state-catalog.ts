@@ -7,7 +7,7 @@
 // datacenters are not in this state: their questions go to `otherDatacenters` (a RemoteDnsCatalog
 // over the agent's own request pipeline, which forwards `?dc=` to a server there); without it, as
 // on a server outside any WAN pool, they are unknown (NXDOMAIN).
-import type {Consensus} from '../server/consensus.js'
+import type {Consensus} from '../consensus.js'
 import type {StateMachine} from '../state/state-machine.js'
 import type {CatalogNode, CatalogService, NodeCheck} from '../state/types.js'
 import {UnknownDatacenterError, type CatalogReadOptions, type DnsCatalog, type InstanceHealth, type NodeRecord, type ServiceInstance} from './catalog.js'

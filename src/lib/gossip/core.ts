@@ -17,7 +17,7 @@ import {abandonProbe, handleAck, handleIndirectPing, handleNack, handlePing, pin
 import {expireQueries, handleQuery, handleQueryRelay, handleQueryResponse, respondToQuery, startQuery} from './core-query.js'
 import {GossipState, isLive, userEventKey} from './core-state.js'
 import {validateGossipConfig, type GossipConfig} from './config.js'
-import type {Rng} from '../raft/rng.js'
+import type {Rng} from '../rng.js'
 import type {GossipMessage, GossipReady, GossipStatus, Member, Packet, PeerAddress, PushPullState, ReceivedQuery, Tags} from './types.js'
 
 export interface GossipCoreOptions {

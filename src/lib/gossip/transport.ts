@@ -10,10 +10,10 @@
 // streamTimeoutMs; at most maxInboundStreams are served at once (more are refused).
 import {createSocket, type Socket as UdpSocket} from 'node:dgram'
 import {createConnection, createServer, type Server, type Socket} from 'node:net'
-import {encodeFrame, FrameDecoder} from '../rpc/frame.js'
+import {encodeFrame, FrameDecoder} from '../frame.js'
 import type {PacketCipher} from './keyring.js'
 import type {PeerAddress} from './types.js'
-import {listenTcp} from '../rpc/listen.js'
+import {listenTcp} from '../listen.js'
 
 /** Structural, so the agent's Logger (agent/logger.ts) fits as is. */
 export interface GossipLogger {

@@ -1,7 +1,7 @@
 // /v1/agent/self and /v1/agent/members (SPEC-http §5): what this agent is and whom it knows.
 import type {AgentContext, Route} from './context.js'
 import {sendJson, sendText} from './respond.js'
-import {HttpError, badRequest} from './errors.js'
+import {HttpError, badRequest} from '../errors.js'
 import {flag} from './query.js'
 import {availableParallelism} from 'node:os'
 import {filterParam} from './catalog-query.js'

@@ -2,7 +2,7 @@
 // /v1/agent/maintenance, /v1/agent/service/maintenance/:id and /v1/agent/reload (SPEC-http §5, §6).
 import type {AgentContext, RequestContext, Route} from './context.js'
 import {headerValue, sendBody, sendJson, sendText} from './respond.js'
-import {HttpError, badRequest} from './errors.js'
+import {HttpError, badRequest} from '../errors.js'
 import {aggregateStatus, type LocalService} from '../agent/local-state.js'
 import {renderCheck, renderService, translating} from './agent-local-render.js'
 

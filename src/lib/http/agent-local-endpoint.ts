@@ -3,7 +3,7 @@
 // they work with no leader, as Consul's do.
 import type {AgentContext, RequestContext, Route} from './context.js'
 import {sendJson, sendText} from './respond.js'
-import {badRequest} from './errors.js'
+import {badRequest} from '../errors.js'
 import {parseJsonBody} from './decode.js'
 import {flag} from './query.js'
 import type {CheckStatus} from '../agent/definitions.js'

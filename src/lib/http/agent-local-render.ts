@@ -4,7 +4,7 @@ import {createHash} from 'node:crypto'
 import {DefinitionError, checkKind} from '../agent/definitions.js'
 import {LocalStateError, type LocalCheck, type LocalService, type LocalState} from '../agent/local-state.js'
 import {CheckNotTtlError} from '../agent/check-supervisor.js'
-import {HttpError, badRequest, notFound} from './errors.js'
+import {HttpError, badRequest, notFound} from '../errors.js'
 
 export function renderService(service: LocalService, datacenter: string): Record<string, unknown> {
   const d = service.def

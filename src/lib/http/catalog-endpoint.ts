@@ -3,8 +3,8 @@
 // blocking queries wake on exactly what they read (a /v1/catalog/service/web read parks on the
 // `service:web` watch, not on every service).
 import type {AgentContext, RequestContext, Route} from './context.js'
-import {HttpError, badRequest} from './errors.js'
-import {bodyDatacenter} from './request-route.js'
+import {HttpError, badRequest} from '../errors.js'
+import {bodyDatacenter} from '../forward/request-route.js'
 import {parseJsonBody} from './decode.js'
 import {consistentRead} from './read.js'
 import {sendBody, sendJson, toJson} from './respond.js'

@@ -4,7 +4,7 @@
 // and combined watches.
 import type {AgentContext, RequestContext} from './context.js'
 import type {Watch} from './blocking.js'
-import {badRequest} from './errors.js'
+import {badRequest} from '../errors.js'
 import {FilterError} from '../filter/parse.js'
 import {compileFilter, type Filter, type Schema} from '../filter/evaluate.js'
 import type {WatchTable} from '../state/watch.js'

@@ -3,20 +3,32 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {AgentMember} from '../api/agent.js'
 import type {AgentConfig} from '../agent/config.js'
-import type {LogHub, Logger} from '../agent/logger.js'
+import type {LogHub, Logger} from '../logger.js'
 import type {LocalAgent} from '../agent/local-agent.js'
-import type {Consensus} from '../server/consensus.js'
+import type {Consensus} from '../consensus.js'
 import type {SessionTimers} from '../server/session-timers.js'
 import type {StateMachine} from '../state/state-machine.js'
 import type {Session} from '../state/types.js'
 import type {UserEvents} from '../agent/user-events.js'
 import type {QueryOptions} from './query.js'
 import type {KeyringOp, KeyringResponse} from '../agent/keyring-ops.js'
-import type {ForwardedRequest, ForwardedResponse} from './forwarded.js'
-import type {AgentCoordinates} from '../agent/agent-coordinates.js'
+import type {ForwardedRequest, ForwardedResponse} from '../forward/forwarded.js'
+import type {PoolCoordinates} from '../agent/pool-coordinates.js'
+import type {CoordinateBatcher} from '../server/coordinate-batcher.js'
 
 /** A gossip member as /v1/agent/members renders it: the wire shape the API client reads too. */
 export type MemberInfo = AgentMember
+
+/** Network coordinates of this agent (absent with `disable_coordinates`). */
+export interface AgentCoordinates {
+  /** The LAN pool's coordinates (absent when LAN gossip is off). */
+  readonly lan?: PoolCoordinates
+  /** The WAN pool's (servers with a WAN pool only). */
+  readonly wan?: PoolCoordinates
+  /** Servers only: where PUT /v1/coordinate/update (and this server's own sync) queue updates. */
+  readonly batcher?: CoordinateBatcher
+  stop(): void
+}
 
 export interface AgentContext {
   readonly config: AgentConfig
@@ -24,7 +36,7 @@ export interface AgentContext {
   readonly version: string
   readonly state: StateMachine
   readonly consensus: Consensus
-  readonly sessionTimers: SessionTimers
+  readonly sessionTimers: Pick<SessionTimers, 'clear' | 'stop' | 'resetAll'>
   readonly logs: LogHub
   readonly log: Logger
   readonly startedAt: Date

@@ -3,13 +3,13 @@
 // table, blocking on it), and the update agents send (queued in this server's batcher). With
 // disable_coordinates every route answers 401 "Coordinate support disabled", as Consul does.
 import type {AgentContext, RequestContext, Route} from './context.js'
-import {HttpError, badRequest} from './errors.js'
+import {HttpError, badRequest} from '../errors.js'
 import {parseJsonBody} from './decode.js'
 import {consistentRead} from './read.js'
 import {sendJson, sendText} from './respond.js'
 import {watchTables} from './catalog-query.js'
 import {wanServers} from './datacenters.js'
-import {bodyDatacenter} from './request-route.js'
+import {bodyDatacenter} from '../forward/request-route.js'
 import {CoordinateError} from '../coordinate/coordinate.js'
 import type {CoordinateEntry} from '../state/coordinates.js'
 

@@ -1,6 +1,6 @@
 // Request bodies as Consul decodes them: JSON with field names matched case-insensitively.
 import {randomUUID} from 'node:crypto'
-import {badRequest} from './errors.js'
+import {badRequest} from '../errors.js'
 
 export type JsonObject = Record<string, unknown>
 

@@ -4,9 +4,10 @@
 import {EventEmitter} from 'node:events'
 import type {IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse} from 'node:http'
 import type {AgentContext, Route} from './context.js'
-import {tooLarge} from './errors.js'
-import type {ForwardedRequest, ForwardedResponse} from './forwarded.js'
+import {tooLarge} from '../errors.js'
+import type {ForwardedRequest, ForwardedResponse} from '../forward/forwarded.js'
 import {serve} from './server.js'
+import {errorCodeOf} from './answer-error-code.js'
 
 /**
  * The part of ServerResponse the handlers use, recorded instead of written to a socket. Handlers
@@ -101,7 +102,8 @@ export class CapturedResponse extends EventEmitter {
     for (const {name, value} of this.#headers.values()) headers[name] = value
     // A response destroyed half-written is a server error to the client, as a cut connection is.
     if (this.destroyed && !this.writableEnded) return {status: 500, headers: {}, body: Buffer.from('request was aborted by the server')}
-    return {status: this.statusCode, headers, body: Buffer.concat(this.#chunks)}
+    const errorCode = errorCodeOf(this)
+    return {status: this.statusCode, headers, body: Buffer.concat(this.#chunks), ...(errorCode ? {errorCode} : {})}
   }
 }
 

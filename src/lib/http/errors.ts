@@ -1,21 +1,5 @@
-// Every error the HTTP API answers with, declared once with its status. Bodies are one line of
-// plain text, as Consul writes them (SPEC-http §1.5). Handlers throw these; server.ts maps them.
-
-export class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly code: string, readonly headers: Record<string, string> = {}) {
-    super(message)
-  }
-}
-
-/** A client's mistake. Consul answers some of these with 500; coord says 400 with the reason. */
-export const badRequest = (reason: string) => new HttpError(400, reason, 'BAD_REQUEST')
-export const notFound = (body = '') => new HttpError(404, body, 'NOT_FOUND')
-export const tooLarge = (reason: string) => new HttpError(413, reason, 'TOO_LARGE')
-export const methodNotAllowed = (method: string, allowed: string[]) =>
-  new HttpError(405, `method ${method} not allowed`, 'METHOD_NOT_ALLOWED', {Allow: ['OPTIONS', ...allowed].join(',')})
-/** Consul's ErrNoDCPath text: callers reading an answer (DNS) recognise it by this exact text, as Consul's IsErrNoDCPath does. */
-export const NO_PATH_TO_DATACENTER = 'No path to datacenter'
-export const noPathToDatacenter = () => new HttpError(500, NO_PATH_TO_DATACENTER, 'NO_PATH_TO_DC')
+// How an error becomes an HTTP answer's body. The errors themselves (HttpError, badRequest, ...)
+// live in ../errors.ts, the project's one error model.
 
 /**
  * Error codes whose text is Consul's own multi-line one, kept byte for byte: go-multierror's

@@ -3,7 +3,7 @@
 // hash of the newest event's ID, so a request whose ?index equals the current index parks until
 // any new event arrives or `wait` passes (no jitter); any other ?index answers at once.
 import type {AgentContext, RequestContext, Route} from './context.js'
-import {badRequest} from './errors.js'
+import {badRequest} from '../errors.js'
 import {MAX_WAIT_MS} from './query.js'
 import {sendJson} from './respond.js'
 import {UserEventError, eventIndex, userEventJson, type UserEvent} from '../events/user-event.js'

@@ -3,7 +3,7 @@
 // /v1/health/service/web parks on `service:web`, which moves when an instance of web, one of its
 // checks, its node or a node check of its node changes — not when another service changes.
 import type {AgentContext, RequestContext, Route} from './context.js'
-import {badRequest} from './errors.js'
+import {badRequest} from '../errors.js'
 import {consistentRead} from './read.js'
 import {flag} from './query.js'
 import {sendBody, sendJson, toJson} from './respond.js'

@@ -4,7 +4,7 @@
 // operation out to every member of its gossip pools (agent/keyring-ops.ts). Any pool reporting a
 // failure answers 500 with Consul's multierror text, as Consul does.
 import type {AgentContext, RequestContext, Route} from './context.js'
-import {HttpError, badRequest} from './errors.js'
+import {HttpError, badRequest} from '../errors.js'
 import {field, isObject, parseJsonBody} from './decode.js'
 import {sendJson, sendText} from './respond.js'
 import {keyringErrors, type KeyringOp} from '../agent/keyring-ops.js'

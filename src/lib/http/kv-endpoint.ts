@@ -1,6 +1,6 @@
 // /v1/kv/:key — Consul's KV API (SPEC-http §2).
 import type {AgentContext, RequestContext, Route} from './context.js'
-import {badRequest} from './errors.js'
+import {badRequest} from '../errors.js'
 import {flag} from './query.js'
 import {consistentRead} from './read.js'
 import {renderKV} from './render.js'

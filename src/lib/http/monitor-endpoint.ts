@@ -2,9 +2,9 @@
 // recent lines LogHub keeps first (context, as the monitor replays its buffer), then every new
 // record at or above the level, one per line, until the client goes away.
 import type {AgentContext, Route} from './context.js'
-import {badRequest} from './errors.js'
+import {badRequest} from '../errors.js'
 import {flag} from './query.js'
-import {formatRecord, levelEnabled, parseLogLevel, type LogRecord} from '../agent/logger.js'
+import {formatRecord, levelEnabled, parseLogLevel, type LogRecord} from '../logger.js'
 
 /** A slow reader may fall this far behind (bytes buffered) before lines are dropped for it. */
 const MAX_BUFFERED = 1 << 20

@@ -1,12 +1,12 @@
 // /v1/operator/raft/* and /v1/operator/autopilot/health (SPEC-http §9), over the Consensus seam's
 // configuration(), removePeer() and transferLeadership().
 import type {AgentContext, RequestContext, Route} from './context.js'
-import {badRequest} from './errors.js'
+import {badRequest} from '../errors.js'
 import {readMode} from './read.js'
 import {sendJson, sendText} from './respond.js'
 import {formatDuration} from '../duration.js'
 import {clusterHealth} from '../server/autopilot.js'
-import {OperatorError, type PeerRef} from '../server/consensus.js'
+import {OperatorError, type PeerRef} from '../consensus.js'
 
 export function operatorRoutes(agent: AgentContext): Route[] {
   return [

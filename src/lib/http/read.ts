@@ -3,7 +3,7 @@
 import type {AgentContext, RequestContext} from './context.js'
 import {blockingRead, type Watch} from './blocking.js'
 import {setQueryMeta} from './respond.js'
-import type {ReadMode} from '../server/consensus.js'
+import type {ReadMode} from '../consensus.js'
 import type {QueryOptions} from './query.js'
 import type {Indexed} from '../state/types.js'
 

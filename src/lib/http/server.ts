@@ -3,10 +3,12 @@
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import type {AgentContext, RequestContext, Route} from './context.js'
-import {HttpError, VERBATIM_CODES, badRequest, methodNotAllowed, noPathToDatacenter, oneLine, tooLarge} from './errors.js'
+import {VERBATIM_CODES, oneLine} from './errors.js'
+import {CoordError, HttpError, badRequest, methodNotAllowed, noPathToDatacenter, tooLarge} from '../errors.js'
 import {parseQueryOptions} from './query.js'
 import {sendText} from './respond.js'
-import {NoLeaderError} from '../server/consensus.js'
+import {noteErrorCode} from './answer-error-code.js'
+import {NoLeaderError} from '../consensus.js'
 import {kvRoutes} from './kv-endpoint.js'
 import {txnRoutes} from './txn-endpoint.js'
 import {sessionRoutes} from './session-endpoint.js'
@@ -23,8 +25,8 @@ import {catalogRoutes} from './catalog-endpoint.js'
 import {healthRoutes} from './health-endpoint.js'
 import {coordinateRoutes} from './coordinate-endpoint.js'
 import {resolveNearAgent} from './catalog-query.js'
-import {routeRequest} from './request-route.js'
-import {FORWARD_BODY_MAX, HOP_BY_HOP, forwardedHeaders, type ForwardedResponse} from './forwarded.js'
+import {routeRequest} from '../forward/request-route.js'
+import {FORWARD_BODY_MAX, HOP_BY_HOP, forwardedHeaders, type ForwardedResponse} from '../forward/forwarded.js'
 
 function hasControlCharacter(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
@@ -195,6 +197,7 @@ async function forwardExchange(forward: NonNullable<AgentContext['forwardToServe
 function writeForwardedAnswer(res: ServerResponse, answer: ForwardedResponse): void {
   if (res.destroyed) return
   res.statusCode = answer.status
+  if (answer.errorCode) noteErrorCode(res, answer.errorCode)
   for (const [name, value] of Object.entries(answer.headers)) {
     if (!HOP_BY_HOP.has(name.toLowerCase())) res.setHeader(name, value)
   }
@@ -208,17 +211,17 @@ function sendError(agent: AgentContext, req: IncomingMessage, res: ServerRespons
   }
   let status = 500
   let message = 'internal error'
-  if (error instanceof HttpError) {
-    status = error.status
+  if (error instanceof CoordError) {
+    noteErrorCode(res, error.code)
+    status = error.httpStatus
     message = error.message
     for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value)
-  } else if (error instanceof NoLeaderError) {
-    message = error.message
   } else {
     message = error instanceof Error ? error.message : String(error)
-    agent.log.error('request failed', {method: req.method, url: req.url, error: message})
   }
-  if (!(error instanceof HttpError && VERBATIM_CODES.has(error.code))) message = oneLine(message)
+  // Errors made for an answer (HttpError, No cluster leader) are the client's news, not the log's.
+  if (!(error instanceof HttpError) && !(error instanceof NoLeaderError)) agent.log.error('request failed', {method: req.method, url: req.url, error: message})
+  if (!(error instanceof CoordError && VERBATIM_CODES.has(error.code))) message = oneLine(message)
   // A body we refused to read would otherwise be parsed as the next request on this connection.
   if (status === 413 || (bodyUnread && req.headers['content-length'] && req.headers['content-length'] !== '0')) {
     res.setHeader('Connection', 'close')

@@ -2,7 +2,7 @@
 // only re-arms the leader's TTL timer (it writes nothing, so CreateIndex/ModifyIndex never move).
 import {randomUUID} from 'node:crypto'
 import type {AgentContext, RequestContext, Route} from './context.js'
-import {badRequest, notFound} from './errors.js'
+import {badRequest, notFound} from '../errors.js'
 import {field, isObject, parseJsonBody, stringField, stringListField, type JsonObject} from './decode.js'
 import {consistentRead} from './read.js'
 import {renderSession} from './render.js'

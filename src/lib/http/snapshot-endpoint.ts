@@ -2,7 +2,7 @@
 // layout, lib/snapshot/archive.ts); PUT verifies an archive and restores it through consensus as one
 // `restore` command, so every server swaps its state at the same log position.
 import type {AgentContext, RequestContext, Route} from './context.js'
-import {badRequest} from './errors.js'
+import {badRequest} from '../errors.js'
 import {readMode} from './read.js'
 import {sendText, setQueryMeta} from './respond.js'
 import {readArchive, SNAPSHOT_MAX_BYTES, SnapshotArchiveError, writeArchive} from '../snapshot/archive.js'

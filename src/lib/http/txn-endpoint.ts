@@ -2,7 +2,7 @@
 // from local state without a log entry; anything that writes goes through consensus as one command,
 // so all its keys share one index.
 import type {AgentContext, RequestContext, Route} from './context.js'
-import {badRequest, tooLarge} from './errors.js'
+import {badRequest, tooLarge} from '../errors.js'
 import {decodeBase64, field, isObject, parseJsonBodyExact, stringField, uint64Field} from './decode.js'
 import {renderKV} from './render.js'
 import {sendJson, setQueryMeta} from './respond.js'

@@ -6,7 +6,7 @@ import {confAfterEntry} from './conf-change.js'
 import {Progress} from './progress.js'
 import {RaftLog} from './raft-log.js'
 import {ReadOnly} from './read-only.js'
-import {randomInt, type Rng} from './rng.js'
+import {randomInt, type Rng} from '../rng.js'
 import {copyConf} from './storage.js'
 import type {ConfState, Entry, HardState, Message, NodeId, RaftConfig, ReadState, Role} from './types.js'
 

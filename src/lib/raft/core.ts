@@ -12,7 +12,7 @@ import {bcastAppend, bcastHeartbeat, handleAppend, handleAppendResponse, handleH
 import {RaftState} from './core-state.js'
 import {quorumValue} from './quorum.js'
 import {RaftLog} from './raft-log.js'
-import type {Rng} from './rng.js'
+import type {Rng} from '../rng.js'
 import type {RaftStorage} from './storage.js'
 import {validateRaftConfig, type RaftConfig} from './config.js'
 import type {ConfChange, Entry, Message, NodeId, ProposeResult, ReadResult, Ready, Refusal, RefusalCode, SnapshotMeta, Status} from './types.js'

@@ -8,8 +8,9 @@
 // peer, and re-made with capped exponential backoff after a failure.
 import {createConnection, createServer, type Server, type Socket} from 'node:net'
 import {decode, encode} from '@msgpack/msgpack'
-import {encodeFrame, FrameDecoder} from './frame.js'
-import {listenTcp} from './listen.js'
+import {encodeFrame, FrameDecoder} from '../frame.js'
+import {listenTcp} from '../listen.js'
+import {CoordError} from '../errors.js'
 
 const codecOptions = {useBigInt64: true} as const
 
@@ -18,7 +19,7 @@ type Wire =
   | {k: 'msg'; body: unknown}
   | {k: 'req'; id: number; method: string; body: unknown}
   | {k: 'res'; id: number; ok: true; body: unknown}
-  | {k: 'res'; id: number; ok: false; error: string}
+  | {k: 'res'; id: number; ok: false; error: string; code?: string; status?: number}
 
 export interface TransportOptions {
   /** This server's ID, announced to peers in the first frame. */
@@ -36,8 +37,7 @@ export interface TransportOptions {
   onError?: (peer: string, error: Error) => void
 }
 
-export class RpcRequestError extends Error {
-  readonly code = 'RPC_REQUEST_FAILED'
+export class RpcRequestError extends CoordError {
   /**
    * False when the request never left this process (no connection took its frame), so the peer
    * cannot have acted on it and the caller may safely try another peer. True when it was written
@@ -47,8 +47,13 @@ export class RpcRequestError extends Error {
   /** The peer answered with this error (its handler failed): the connection itself is fine. */
   readonly remote: boolean
 
-  constructor(message: string, opts: {sent?: boolean; remote?: boolean} = {}) {
-    super(message)
+  /**
+   * `code` and `httpStatus` are the peer's own when its handler failed with a CoordError (carried
+   * on the wire), else RPC_REQUEST_FAILED and 500.
+   */
+  constructor(message: string, opts: {sent?: boolean; remote?: boolean; code?: string; httpStatus?: number} = {}) {
+    super(opts.code ?? 'RPC_REQUEST_FAILED', message, {httpStatus: opts.httpStatus ?? 500})
+    this.name = 'RpcRequestError'
     this.sent = opts.sent ?? true
     this.remote = opts.remote ?? false
   }
@@ -235,7 +240,7 @@ export class RpcTransport {
     link.pending.delete(wire.id)
     clearTimeout(pending.timer)
     if (wire.ok) pending.resolve(wire.body)
-    else pending.reject(new RpcRequestError(wire.error, {remote: true}))
+    else pending.reject(new RpcRequestError(wire.error, {remote: true, code: wire.code, httpStatus: wire.status}))
   }
 
   #accept(socket: Socket): void {
@@ -284,7 +289,7 @@ export class RpcTransport {
     }
     handler(from, wire.body).then(
       (body) => reply({k: 'res', id: wire.id, ok: true, body}),
-      (error: Error) => reply({k: 'res', id: wire.id, ok: false, error: error.message}),
+      (error: Error) => reply({k: 'res', id: wire.id, ok: false, error: error.message, ...(error instanceof CoordError ? {code: error.code, status: error.httpStatus} : {})}),
     )
   }
 }

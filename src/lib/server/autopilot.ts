@@ -1,6 +1,6 @@
 // Autopilot's server health (Consul's /v1/operator/autopilot/health, hashicorp/raft-autopilot):
 // a pure function of the Raft configuration as the leader sees it (RaftServer.configuration()).
-import type {RaftConfiguration, RaftPeer} from './consensus.js'
+import type {RaftConfiguration, RaftPeer} from '../consensus.js'
 
 /** Consul's autopilot defaults (SPEC-http §9): LastContactThreshold 200ms, MaxTrailingLogs 250. */
 export const AUTOPILOT_DEFAULTS = {lastContactThresholdMs: 200, maxTrailingLogs: 250} as const

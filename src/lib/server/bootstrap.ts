@@ -6,7 +6,7 @@
 import type {RpcTransport} from '../rpc/transport.js'
 import type {DurableRaftStorage} from '../raft/file-storage.js'
 import type {ConfState} from '../raft/types.js'
-import type {Logger} from '../agent/logger.js'
+import type {Logger} from '../logger.js'
 
 export interface ServerInfo {
   id: string

@@ -14,7 +14,7 @@
 // writes that already match the catalog are skipped. Each write goes through `propose` with a
 // bounded number of retries while this server is still the leader.
 
-import type {Logger} from '../agent/logger.js'
+import type {Logger} from '../logger.js'
 import type {Member} from '../gossip/types.js'
 import type {StateMachine} from '../state/state-machine.js'
 import type {Command, RegisterRequest} from '../state/types.js'

@@ -5,7 +5,7 @@
 // period: anything past batchSize × maxBatches is dropped with a warning (the agents send again).
 // Updates for nodes not in the catalog are dropped when applied (state/coordinates.ts).
 import {CoordinateError, parseCoordinate, type Coordinate} from '../coordinate/coordinate.js'
-import type {Logger} from '../agent/logger.js'
+import type {Logger} from '../logger.js'
 import type {Command} from '../state/types.js'
 
 export interface CoordinateUpdate {

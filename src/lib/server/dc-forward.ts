@@ -3,14 +3,14 @@
 // and the `port` tag: its server RPC port), over the same 'http-forward' RPC client agents use
 // (client/forward.ts: timeouts that cover a blocking query's wait, retries on another server only
 // when safe, cancel when the caller leaves). The remote server runs it as a local request.
-import {createForwarder} from '../client/forward.js'
-import {serverAddresses} from '../client/client-role.js'
-import {ServerPool} from '../client/server-pool.js'
-import {NoServersError, ServerRpc, ServersUnreachableError} from '../client/server-rpc.js'
-import type {Logger} from '../agent/logger.js'
-import type {MemberInfo} from '../http/context.js'
-import {noPathToDatacenter} from '../http/errors.js'
-import type {ForwardedRequest, ForwardedResponse} from '../http/forwarded.js'
+import {createForwarder} from '../forward/forward.js'
+import {serverAddresses} from '../forward/server-pool.js'
+import {ServerPool} from '../forward/server-pool.js'
+import {NoServersError, ServerRpc, ServersUnreachableError} from '../forward/server-rpc.js'
+import type {Logger} from '../logger.js'
+import type {AgentMember as MemberInfo} from '../api/agent.js'
+import {noPathToDatacenter} from '../errors.js'
+import type {ForwardedRequest, ForwardedResponse} from '../forward/forwarded.js'
 import type {RpcTransport} from '../rpc/transport.js'
 
 export interface DcForwarderOptions {

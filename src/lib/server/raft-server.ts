@@ -13,15 +13,15 @@
 import {randomUUID} from 'node:crypto'
 import {RaftCore} from '../raft/core.js'
 import {defaultRaftConfig, type RaftConfig} from '../raft/config.js'
-import {SeededRng} from '../raft/rng.js'
+import {SeededRng} from '../rng.js'
 import type {DurableRaftStorage} from '../raft/file-storage.js'
 import type {ConfState, Entry, Message, NodeId, Ready} from '../raft/types.js'
 import type {RpcTransport} from '../rpc/transport.js'
 import {decodeCommand, encodeCommand} from '../state/codec.js'
 import type {StateMachine} from '../state/state-machine.js'
 import type {Command} from '../state/types.js'
-import type {Logger} from '../agent/logger.js'
-import {NoLeaderError, OperatorError, type Consensus, type PeerRef, type Proposal, type RaftConfiguration, type ReadMode} from './consensus.js'
+import type {Logger} from '../logger.js'
+import {NoLeaderError, OperatorError, type Consensus, type PeerRef, type Proposal, type RaftConfiguration, type ReadMode} from '../consensus.js'
 import {AppliedWaiters} from './applied-waiters.js'
 
 export interface RaftServerOptions {
@@ -276,7 +276,7 @@ export class RaftServer implements Consensus {
     const leader = await this.#leaderOrWait()
     const answer = await this.opts.transport.request(this.#addressOf(leader), 'operator', call, this.#timeoutMs) as {ok: boolean; value?: unknown; code?: string; message?: string}
     if (answer.ok) return answer.value
-    if (answer.code === 'NO_LEADER') throw new NoLeaderError()
+    if (answer.code === NoLeaderError.CODE) throw new NoLeaderError()
     throw new OperatorError(answer.code ?? 'ERROR', answer.message ?? 'operator call failed')
   }
 

@@ -4,7 +4,7 @@
 import {join} from 'node:path'
 import {mkdirSync} from 'node:fs'
 import type {AgentConfig} from '../agent/config.js'
-import type {Logger} from '../agent/logger.js'
+import type {Logger} from '../logger.js'
 import {FileRaftStorage, MemoryDurableStorage, type DurableRaftStorage} from '../raft/file-storage.js'
 import type {RaftConfig} from '../raft/config.js'
 import {RpcTransport} from '../rpc/transport.js'

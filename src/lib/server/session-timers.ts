@@ -3,7 +3,7 @@
 // and every timer restarts from the full window when a server becomes leader.
 import type {Session} from '../state/types.js'
 import {parseDuration} from '../duration.js'
-import type {Logger} from '../agent/logger.js'
+import type {Logger} from '../logger.js'
 
 export const SESSION_TTL_MULTIPLIER = 2
 

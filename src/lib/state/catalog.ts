@@ -24,6 +24,7 @@ import type {RegisterRequest, DeregisterRequest} from './catalog-request.js'
 import {normalizeRegisterRequest} from './catalog-request.js'
 import type {CatalogNode, CatalogService, NodeCheck} from './types.js'
 import type {ChangeSet} from './watch.js'
+import type {RegisterRejection} from './types.js'
 
 export type NodeInput = Omit<CatalogNode, 'createIndex' | 'modifyIndex'>
 export type CheckInput = Omit<NodeCheck, 'createIndex' | 'modifyIndex'>
@@ -150,20 +151,20 @@ export class Catalog {
    * store would reject it (nothing changed), else the checks written in `critical` state: the
    * caller invalidates sessions bound to them (SPEC-http §4).
    */
-  registerRequest(index: number, raw: RegisterRequest, change: ChangeSet): {error: string} | {critical: NodeCheck[]} {
+  registerRequest(index: number, raw: RegisterRequest, change: ChangeSet): {error: string; code: RegisterRejection} | {critical: NodeCheck[]} {
     let request: RegisterRequest
     try {
       request = normalizeRegisterRequest(raw)
     } catch (err) {
-      return {error: err instanceof Error ? err.message : String(err)}
+      return {error: err instanceof Error ? err.message : String(err), code: 'INVALID_REQUEST'}
     }
     const nodeName = request.Node
     const nodeWillExist = !request.SkipNodeUpdate || this.#nodes.has(nodeName)
-    if (!nodeWillExist && (request.Service !== undefined || (request.Checks ?? []).length > 0)) return {error: 'Missing node registration'}
+    if (!nodeWillExist && (request.Service !== undefined || (request.Checks ?? []).length > 0)) return {error: 'Missing node registration', code: 'MISSING_NODE'}
     for (const check of request.Checks ?? []) {
       if (!check.ServiceID) continue
       const inRequest = request.Service?.ID === check.ServiceID
-      if (!inRequest && this.service(nodeName, check.ServiceID) === undefined) return {error: 'Missing service registration'}
+      if (!inRequest && this.service(nodeName, check.ServiceID) === undefined) return {error: 'Missing service registration', code: 'MISSING_SERVICE'}
     }
 
     if (!request.SkipNodeUpdate) {

@@ -112,7 +112,7 @@ export class StateMachine {
       }
       case 'catalog-register': {
         const outcome = this.#catalog.registerRequest(index, cmd.request, change)
-        if ('error' in outcome) return {type: 'catalog-register', error: outcome.error}
+        if ('error' in outcome) return {type: 'catalog-register', error: outcome.error, code: outcome.code}
         this.#invalidateBound(index, cmd.now, outcome.critical, change)
         return {type: 'catalog-register'}
       }

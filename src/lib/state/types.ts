@@ -143,6 +143,9 @@ export interface TxnResult {
   errors: TxnError[] | null
 }
 
+/** Why a catalog registration was rejected: callers branch on this, never on the text. */
+export type RegisterRejection = 'INVALID_REQUEST' | 'MISSING_NODE' | 'MISSING_SERVICE'
+
 /**
  * What applying one command returned. `error` is a rejection the client caused (unknown session,
  * bad behaviour); the entry still consumed its index, as in Consul.
@@ -154,7 +157,7 @@ export type ApplyResult =
   | {type: 'session-destroy'}
   | {type: 'node-register'}
   /** `error`: Consul's state-store rejection (missing node/service registration); nothing changed. */
-  | {type: 'catalog-register'; error?: string}
+  | {type: 'catalog-register'; error?: string; code?: RegisterRejection}
   | {type: 'catalog-deregister'}
   | {type: 'tombstone-reap'}
   /** How many of the batch were stored (updates for nodes not in the catalog are dropped). */

@@ -9,7 +9,7 @@
 // only when `signal` aborts or the handler throws.
 import {type ApiClient, exactIndex} from '../api/client.js'
 import {blockingQuery} from '../api/blocking.js'
-import {stringifyJson} from '../cli/render.js'
+import {stringifyJson} from '../json.js'
 import {type WatchPlan} from './plan.js'
 
 export interface WatchEvent {

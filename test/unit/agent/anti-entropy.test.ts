@@ -4,7 +4,7 @@ import {parseCheckDefinition, parseServiceDefinition} from '../../../src/lib/age
 import {LocalState} from '../../../src/lib/agent/local-state.js'
 import {AntiEntropy} from '../../../src/lib/agent/anti-entropy.js'
 import type {CatalogCommand} from '../../../src/lib/agent/catalog-requests.js'
-import {LogHub} from '../../../src/lib/agent/logger.js'
+import {LogHub} from '../../../src/lib/logger.js'
 
 const log = new LogHub('error', () => {}).logger('test')
 const self = {node: 'n1', id: '11111111-2222-3333-4444-555555555555', address: '10.0.0.1', datacenter: 'dc1'}

@@ -3,7 +3,7 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {startJoin, startRetryJoin} from '../../../src/lib/agent/gossip-join.js'
-import {LogHub} from '../../../src/lib/agent/logger.js'
+import {LogHub} from '../../../src/lib/logger.js'
 
 const log = new LogHub('error', () => {}, false).logger('test')
 

@@ -2,7 +2,7 @@ import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {buildConfig, ConfigError} from '../../../src/lib/agent/config.js'
 import {LocalAgent, SCRIPTS_DISABLED, SCRIPTS_DISABLED_REMOTE} from '../../../src/lib/agent/local-agent.js'
-import {LogHub} from '../../../src/lib/agent/logger.js'
+import {LogHub} from '../../../src/lib/logger.js'
 
 const log = new LogHub('error', () => {}).logger('test')
 const self = {node: 'n1', id: '', address: '127.0.0.1', datacenter: 'dc1'}

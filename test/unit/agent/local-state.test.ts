@@ -7,7 +7,7 @@ import {LocalState, LocalStateError, aggregateStatus} from '../../../src/lib/age
 import {CheckSupervisor, CheckNotTtlError, truncateOutput} from '../../../src/lib/agent/check-supervisor.js'
 import {enableNodeMaintenance, enableServiceMaintenance, disableServiceMaintenance, DEFAULT_NODE_MAINT_REASON} from '../../../src/lib/agent/maintenance.js'
 import {CHECKS_DIR, loadPersisted, loadTtlState, persistLocalState, persistTtlState, SERVICES_DIR} from '../../../src/lib/agent/local-persistence.js'
-import {LogHub} from '../../../src/lib/agent/logger.js'
+import {LogHub} from '../../../src/lib/logger.js'
 import {tempDir} from '../../helpers/agent.js'
 
 const log = new LogHub('error', () => {}).logger('test')

@@ -1,6 +1,6 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {formatRecord, LogHub, parseLogLevel} from '../../../src/lib/agent/logger.js'
+import {formatRecord, LogHub, parseLogLevel} from '../../../src/lib/logger.js'
 
 describe('logger', () => {
   it('writes hclog lines: time, padded level, module, message, fields', () => {

@@ -3,10 +3,10 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {RpcTransport} from '../../../src/lib/rpc/transport.js'
-import {ServerPool} from '../../../src/lib/client/server-pool.js'
-import {ServerRpc} from '../../../src/lib/client/server-rpc.js'
-import {createForwarder, serveForwardedRequests} from '../../../src/lib/client/forward.js'
-import type {ForwardedRequest} from '../../../src/lib/http/forwarded.js'
+import {ServerPool} from '../../../src/lib/forward/server-pool.js'
+import {ServerRpc} from '../../../src/lib/forward/server-rpc.js'
+import {createForwarder, serveForwardedRequests} from '../../../src/lib/forward/forward.js'
+import type {ForwardedRequest} from '../../../src/lib/forward/forwarded.js'
 
 async function pair(run: Parameters<typeof serveForwardedRequests>[1]) {
   const server = new RpcTransport({localId: 'server'})

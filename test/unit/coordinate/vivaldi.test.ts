@@ -2,7 +2,7 @@
 // converge; the latency filter takes the median; bad inputs are refused and change nothing.
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {SeededRng} from '../../../src/lib/raft/rng.js'
+import {SeededRng} from '../../../src/lib/rng.js'
 import {VivaldiClient} from '../../../src/lib/coordinate/client.js'
 import {CoordinateError, defaultCoordinateConfig, distanceSeconds, originCoordinate, parseCoordinate, type Coordinate} from '../../../src/lib/coordinate/coordinate.js'
 import {decodeCoordinate, encodeCoordinate} from '../../../src/lib/coordinate/wire.js'

@@ -8,7 +8,8 @@ import {decode, encode} from 'dns-packet'
 import {RemoteDnsCatalog} from '../../../src/lib/dns/remote-catalog.js'
 import {UnknownDatacenterError} from '../../../src/lib/dns/catalog.js'
 import {DnsResolver} from '../../../src/lib/dns/resolver.js'
-import {defaultDnsConfig} from '../../../src/lib/dns/config.js'
+import {defaultDnsConfig} from '../../../src/lib/agent/dns-config.js'
+import {noPathToDatacenter} from '../../../src/lib/errors.js'
 
 const stale = {allowStale: true, maxStaleMs: 10_000}
 const entry = {Node: {Node: 'far', Address: '10.9.0.1', Datacenter: 'dc2'}, Service: {ID: 'web1', Service: 'web', Port: 80}, Checks: [{Status: 'passing'}]}
@@ -26,7 +27,7 @@ describe('RemoteDnsCatalog across datacenters', () => {
   })
 
   it('"No path to datacenter" is an unknown datacenter; other failures pass through', async () => {
-    const noPath = new RemoteDnsCatalog(async () => { throw new Error('No path to datacenter') }, 'dc1')
+    const noPath = new RemoteDnsCatalog(async () => { throw noPathToDatacenter() }, 'dc1')
     await assert.rejects(noPath.serviceInstances('web', {datacenter: 'mars', ...stale}), UnknownDatacenterError)
     const broken = new RemoteDnsCatalog(async () => { throw new Error('rpc error: timeout') }, 'dc1')
     await assert.rejects(broken.node('x', {datacenter: 'dc2', ...stale}), (error: Error) => !(error instanceof UnknownDatacenterError) && /timeout/.test(error.message))
@@ -35,7 +36,7 @@ describe('RemoteDnsCatalog across datacenters', () => {
   it('a datacenter that never answers fails after the bound: the resolver answers SERVFAIL, the unknown one NXDOMAIN', async () => {
     const pending: Array<() => void> = []
     const get = (url: string) => new Promise<unknown>((resolve, reject) => {
-      if (url.includes('dc=mars')) reject(new Error('No path to datacenter'))
+      if (url.includes('dc=mars')) reject(noPathToDatacenter())
       else pending.push(() => resolve([]))
     })
     const resolver = new DnsResolver({config: defaultDnsConfig, datacenter: 'dc1', catalog: new RemoteDnsCatalog(get, 'dc1', 200)})

@@ -1,7 +1,7 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {decode, encode, type Answer, type DecodedPacket, type Packet} from 'dns-packet'
-import {defaultDnsConfig, parseDnsConfig, serviceTtl, type DnsConfig} from '../../../src/lib/dns/config.js'
+import {defaultDnsConfig, parseDnsConfig, serviceTtl, type DnsConfig} from '../../../src/lib/agent/dns-config.js'
 import {MemoryDnsCatalog} from '../../../src/lib/dns/catalog.js'
 import {DnsResolver, type Transport} from '../../../src/lib/dns/resolver.js'
 import {ipToHex, matchZone, parseLookup, reverseName} from '../../../src/lib/dns/names.js'

@@ -4,8 +4,8 @@ import {encode} from '@msgpack/msgpack'
 import {decodePacket, decodePushPull, encodeMessage, encodePacket, encodePushPull, GossipDecodeError, WIRE_VERSION} from '../../../src/lib/gossip/codec.js'
 import {AesGcmKeyring, generateGossipKey, GossipKeyError} from '../../../src/lib/gossip/keyring.js'
 import {messageSizeBytes, packetSizeBytes, pushPullSizeBytes} from '../../../src/lib/gossip/wire-size.js'
-import {encodeFrame, FrameDecoder} from '../../../src/lib/rpc/frame.js'
-import {SeededRng} from '../../../src/lib/raft/rng.js'
+import {encodeFrame, FrameDecoder} from '../../../src/lib/frame.js'
+import {SeededRng} from '../../../src/lib/rng.js'
 import type {GossipMessage, Packet, PushPullState} from '../../../src/lib/gossip/types.js'
 
 const oneOfEach: GossipMessage[] = [

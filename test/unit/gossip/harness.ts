@@ -3,7 +3,7 @@
 // covers delay, loss and scale; these tests pin single behaviours.
 import {GossipCore} from '../../../src/lib/gossip/core.js'
 import {coordGossipConfig, type GossipConfig} from '../../../src/lib/gossip/config.js'
-import {SeededRng} from '../../../src/lib/raft/rng.js'
+import {SeededRng} from '../../../src/lib/rng.js'
 import type {GossipMessage, MemberEvent, MemberState, Packet, PingResult, QueryResult, ReceivedQuery} from '../../../src/lib/gossip/types.js'
 
 export const PORT = 8301

@@ -7,7 +7,7 @@ import {LamportClock} from '../../../src/lib/gossip/lamport.js'
 import {gossipProfiles, validateGossipConfig} from '../../../src/lib/gossip/config.js'
 import {GossipCore, pushPullScaleMs} from '../../../src/lib/gossip/core.js'
 import {GossipConfigError} from '../../../src/lib/gossip/errors.js'
-import {SeededRng} from '../../../src/lib/raft/rng.js'
+import {SeededRng} from '../../../src/lib/rng.js'
 
 describe('gossip: suspicion timeout (Lifeguard)', () => {
   it('minimum is suspicionMult × max(1, log10 N) × probe interval', () => {

@@ -3,7 +3,7 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {parseJsonBodyExact, uint64Field} from '../../../src/lib/http/decode.js'
-import {HttpError} from '../../../src/lib/http/errors.js'
+import {HttpError} from '../../../src/lib/errors.js'
 
 const parse = (text: string): unknown => parseJsonBodyExact(Buffer.from(text))
 
@@ -38,7 +38,7 @@ describe('uint64Field', () => {
     assert.equal(uint64Field({flags: 42}, 'Flags'), 42n)
     assert.equal(uint64Field({}, 'Flags'), 0n)
     for (const bad of [18446744073709551616n, -1n, -1, 1.5, '7', 1e300]) {
-      assert.throws(() => uint64Field({Flags: bad}, 'Flags', 'Operation 3'), /^Error: Operation 3: Flags must be an unsigned 64-bit integer$/, String(bad))
+      assert.throws(() => uint64Field({Flags: bad}, 'Flags', 'Operation 3'), (error: Error) => error.message === 'Operation 3: Flags must be an unsigned 64-bit integer', String(bad))
     }
   })
 })

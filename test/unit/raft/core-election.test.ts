@@ -4,7 +4,7 @@ import {MemoryRaftStorage} from '../../../src/lib/raft/storage.js'
 import {defaultRaftConfig, validateRaftConfig} from '../../../src/lib/raft/config.js'
 import {quorumValue, voteOutcome} from '../../../src/lib/raft/quorum.js'
 import {RaftCore, RaftConfigError} from '../../../src/lib/raft/core.js'
-import {SeededRng} from '../../../src/lib/raft/rng.js'
+import {SeededRng} from '../../../src/lib/rng.js'
 import {E, TestCluster, cmd} from './harness.js'
 
 describe('raft core: election', () => {

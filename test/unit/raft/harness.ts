@@ -3,7 +3,7 @@
 // drop, hold or inspect any of them. Time moves only when the test says so.
 import {RaftCore} from '../../../src/lib/raft/core.js'
 import {defaultRaftConfig, type RaftConfig} from '../../../src/lib/raft/config.js'
-import {SeededRng} from '../../../src/lib/raft/rng.js'
+import {SeededRng} from '../../../src/lib/rng.js'
 import {MemoryRaftStorage} from '../../../src/lib/raft/storage.js'
 import type {Entry, Message, NodeId, ReadState} from '../../../src/lib/raft/types.js'
 

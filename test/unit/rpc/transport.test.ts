@@ -2,7 +2,7 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {createConnection} from 'node:net'
-import {encodeFrame, FrameDecoder, FrameTooLargeError} from '../../../src/lib/rpc/frame.js'
+import {encodeFrame, FrameDecoder, FrameTooLargeError} from '../../../src/lib/frame.js'
 import {RpcRequestError, RpcTransport, splitHostPort} from '../../../src/lib/rpc/transport.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

@@ -1,7 +1,7 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {clusterHealth} from '../../../src/lib/server/autopilot.js'
-import type {RaftPeer} from '../../../src/lib/server/consensus.js'
+import type {RaftPeer} from '../../../src/lib/consensus.js'
 
 const server = (id: string, fields: Partial<RaftPeer> = {}): RaftPeer => ({
   id, node: id, address: `10.0.0.${id.length}:8300`, leader: false, voter: true, lastIndex: 100, lastTerm: 2, lastContactMs: 10, ...fields,

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import {StateMachine} from '../../../src/lib/state/state-machine.js'
 import {CatalogReconciler, planMember, type GossipMember} from '../../../src/lib/server/catalog-reconcile.js'
 import type {Command} from '../../../src/lib/state/types.js'
-import {LogHub} from '../../../src/lib/agent/logger.js'
+import {LogHub} from '../../../src/lib/logger.js'
 
 const member = (name: string, state: GossipMember['state'], extra: Record<string, string> = {}): GossipMember => ({
   name, address: '10.0.0.9', state, tags: {dc: 'dc1', role: 'node', id: '11111111-2222-3333-4444-555555555555', ...extra},

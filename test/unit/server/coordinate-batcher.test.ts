@@ -5,7 +5,7 @@ import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {CoordinateBatcher} from '../../../src/lib/server/coordinate-batcher.js'
 import {CoordinateError, type Coordinate} from '../../../src/lib/coordinate/coordinate.js'
-import {LogHub} from '../../../src/lib/agent/logger.js'
+import {LogHub} from '../../../src/lib/logger.js'
 import type {Command} from '../../../src/lib/state/types.js'
 
 const at = (x: number): Coordinate => ({Vec: [x, 0, 0, 0, 0, 0, 0, 0], Error: 0.5, Adjustment: 0, Height: 1e-5})

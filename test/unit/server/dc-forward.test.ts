@@ -6,13 +6,13 @@ import {after, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {createServer, type AddressInfo} from 'node:net'
 import {RpcTransport} from '../../../src/lib/rpc/transport.js'
-import {serveForwardedRequests} from '../../../src/lib/client/forward.js'
+import {serveForwardedRequests} from '../../../src/lib/forward/forward.js'
 import {createDcForwarder} from '../../../src/lib/server/dc-forward.js'
-import {bodyDatacenter, namesOtherDatacenter, routeRequest} from '../../../src/lib/http/request-route.js'
-import {HttpError} from '../../../src/lib/http/errors.js'
+import {bodyDatacenter, namesOtherDatacenter, routeRequest} from '../../../src/lib/forward/request-route.js'
+import {HttpError} from '../../../src/lib/errors.js'
 import type {MemberInfo} from '../../../src/lib/http/context.js'
-import type {ForwardedRequest} from '../../../src/lib/http/forwarded.js'
-import {LogHub} from '../../../src/lib/agent/logger.js'
+import type {ForwardedRequest} from '../../../src/lib/forward/forwarded.js'
+import {LogHub} from '../../../src/lib/logger.js'
 
 const log = new LogHub('error', () => {}).logger('test')
 const get = (url: string): ForwardedRequest => ({method: 'GET', url, headers: {}, body: new Uint8Array()})

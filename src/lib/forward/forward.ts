@@ -3,11 +3,12 @@
 // ServerRpc) and the server side (the 'http-forward' RPC, answered by the socket-less pipeline).
 import {randomUUID} from 'node:crypto'
 import {parseDuration} from '../duration.js'
-import type {ForwardedRequest, ForwardedResponse} from '../http/forwarded.js'
+import type {ForwardedRequest, ForwardedResponse} from './forwarded.js'
 import {DEFAULT_WAIT_MS, MAX_WAIT_MS} from '../http/query.js'
-import {firesOnServer, runsOnAgent} from '../http/agent-local-paths.js'
+import {firesOnServer, runsOnAgent} from './agent-local-paths.js'
 import type {RpcTransport} from '../rpc/transport.js'
 import type {ServerRpc} from './server-rpc.js'
+import {HttpError} from '../errors.js'
 
 export const FORWARD_METHOD = 'http-forward'
 export const CANCEL_METHOD = 'http-forward-cancel'
@@ -164,6 +165,6 @@ export async function getFromServer(forward: (request: ForwardedRequest) => Prom
   const answer = await forward({method: 'GET', url, headers: {}, body: new Uint8Array()})
   const text = Buffer.from(answer.body).toString('utf8')
   if (answer.status === 404) return undefined
-  if (answer.status !== 200) throw new Error(text || `server answered ${answer.status}`)
+  if (answer.status !== 200) throw new HttpError(answer.status, text || `server answered ${answer.status}`, answer.errorCode ?? 'SERVER_ERROR')
   return JSON.parse(text) as unknown
 }

@@ -2,7 +2,7 @@
 // server, a bounded number of times. A call is retried elsewhere only when it is safe: its frame
 // never left this process, or the caller says it is idempotent (reads). A write that reached a
 // server and then lost its connection may have been applied, so it is reported, not repeated.
-import {HttpError} from '../http/errors.js'
+import {HttpError} from '../errors.js'
 import {RpcRequestError, type RpcTransport} from '../rpc/transport.js'
 import type {ServerPool} from './server-pool.js'
 

@@ -2,25 +2,17 @@
 // (pool-coordinates.ts), the periodic send of the LAN coordinate (coordinate-sync.ts) and, on a
 // server, the batcher that turns received updates into Raft entries (server/coordinate-batcher.ts).
 // Absent (undefined) with `disable_coordinates`.
-import type {AgentConfig} from './config.js'
-import type {Logger} from './logger.js'
+import type {AgentConfig} from '../agent/config.js'
+import type {Logger} from '../logger.js'
 import type {GossipNode} from '../gossip/node.js'
-import type {Consensus} from '../server/consensus.js'
-import type {ForwardedRequest, ForwardedResponse} from '../http/forwarded.js'
-import {PoolCoordinates} from './pool-coordinates.js'
-import {CoordinateSync} from './coordinate-sync.js'
+import type {Consensus} from '../consensus.js'
+import type {ForwardedRequest, ForwardedResponse} from '../forward/forwarded.js'
+import {PoolCoordinates} from '../agent/pool-coordinates.js'
+import {CoordinateSync} from '../agent/coordinate-sync.js'
 import {CoordinateBatcher} from '../server/coordinate-batcher.js'
 import {defaultCoordinateConfig} from '../coordinate/coordinate.js'
+import type {AgentCoordinates} from '../http/context.js'
 
-export interface AgentCoordinates {
-  /** The LAN pool's coordinates (absent when LAN gossip is off). */
-  readonly lan?: PoolCoordinates
-  /** The WAN pool's (servers with a WAN pool only). */
-  readonly wan?: PoolCoordinates
-  /** Servers only: where PUT /v1/coordinate/update (and this server's own sync) queue updates. */
-  readonly batcher?: CoordinateBatcher
-  stop(): void
-}
 
 export interface AgentCoordinatesOptions {
   config: AgentConfig

@@ -1,5 +1,5 @@
 // The shape of an HTTP request a client agent forwards whole to a server over one RPC, and of the
-// server's answer (contract 1): plain data, so it travels as msgpack on the server RPC port.
+// server's answer : plain data, so it travels as msgpack on the server RPC port.
 import type {IncomingMessage} from 'node:http'
 
 export interface ForwardedRequest {
@@ -25,6 +25,8 @@ export interface ForwardedResponse {
   status: number
   headers: Record<string, string | string[]>
   body: Uint8Array
+  /** For an error answer: the error's code (errors.ts), so the asking agent branches on it, not on the text. */
+  errorCode?: string
 }
 
 /**

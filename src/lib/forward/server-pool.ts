@@ -4,6 +4,7 @@
 // avoids it even before gossip has declared it failed. As Consul's router, it also rebalances: every
 // few minutes (rebalanceIntervalMs) the next call picks afresh, so servers added after the clients
 // started get their share. Calls in flight (blocking queries) finish where they are.
+import type {AgentMember as MemberInfo} from '../api/agent.js'
 
 /** Consul's clientRPCMinReuseDuration: never rebalance more often than this (plus up to half again). */
 export const MIN_REUSE_MS = 120_000
@@ -79,4 +80,11 @@ export class ServerPool {
   current(): string | undefined {
     return this.#current
   }
+}
+
+/** Server RPC addresses of the alive servers of this datacenter among `members`. */
+export function serverAddresses(members: readonly MemberInfo[], datacenter: string): string[] {
+  return members
+    .filter((m) => m.Status === 1 && m.Tags.role === 'consul' && /^\d+$/.test(m.Tags.port ?? '') && (m.Tags.dc ?? datacenter) === datacenter)
+    .map((m) => `${m.Addr.includes(':') ? `[${m.Addr}]` : m.Addr}:${m.Tags.port}`)
 }

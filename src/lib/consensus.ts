@@ -1,6 +1,7 @@
 // The seam between the agent and however writes are agreed on: the HTTP layer proposes commands
 // and asks for read barriers; RaftServer (raft-server.ts) implements it for one server or many.
-import type {ApplyResult, Command} from '../state/types.js'
+import type {ApplyResult, Command} from './state/types.js'
+import {CoordError} from './errors.js'
 
 export interface Proposal {
   /** The log index the command was applied at: the X-Consul-Index / ModifyIndex clients see. */
@@ -10,17 +11,19 @@ export interface Proposal {
 
 export type ReadMode = 'leader' | 'consistent' | 'stale'
 
-export class NoLeaderError extends Error {
-  readonly code = 'NO_LEADER'
+/** Consul's structs.ErrNoLeader: an HTTP 500 with its wording. */
+export class NoLeaderError extends CoordError {
+  static readonly CODE = 'NO_LEADER'
   constructor() {
-    super('No cluster leader')
+    super(NoLeaderError.CODE, 'No cluster leader', {httpStatus: 500})
+    this.name = 'NoLeaderError'
   }
 }
 
 /** An operator request the cluster cannot carry out (unknown peer, last voter); HTTP 400. */
-export class OperatorError extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message)
+export class OperatorError extends CoordError {
+  constructor(code: string, message: string) {
+    super(code, message, {httpStatus: 400})
     this.name = 'OperatorError'
   }
 }
