@@ -1,5 +1,5 @@
 // Lint rules for coord. The pure cores (state, raft, gossip) may not import I/O or read clocks:
-// that is what lets a seeded simulation replay any run exactly (DESIGN.md, "Rules of the house").
+// that is what lets a seeded simulation replay any run exactly (ARCHITECTURE.md, house rules 1 and 2).
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 

@@ -56,3 +56,7 @@ export function formatDuration(ms: number): string {
 function trim(value: number): string {
   return String(Number(value.toFixed(9)))
 }
+
+/** A blocking query's wait when it names none, and the most it may ask for (Consul's defaults: 5 and 10 minutes). */
+export const DEFAULT_WAIT_MS = 5 * 60_000
+export const MAX_WAIT_MS = 10 * 60_000

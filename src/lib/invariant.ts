@@ -1,4 +1,4 @@
-// Invariant checks for the pure cores (STYLE.md rule 7). A failed assertion is a bug, not a client
+// Invariant checks for the pure cores (ARCHITECTURE.md, house rule 7). A failed assertion is a bug, not a client
 // mistake: the driver must stop that node rather than go on with state it can no longer trust, so
 // this throws. Each core gets its own checker with a stable code the driver can branch on
 // (RAFT_INVARIANT, STATE_INVARIANT, GOSSIP_INVARIANT).

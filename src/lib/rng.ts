@@ -1,4 +1,4 @@
-// Seeded randomness for the cores and the simulation (DESIGN.md: "time and randomness are inputs").
+// Seeded randomness for the cores and the simulation (ARCHITECTURE.md, house rule 2).
 // mulberry32: 32-bit state, fast, good enough for jitter and fault injection; NOT for secrets.
 
 export interface Rng {

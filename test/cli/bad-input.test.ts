@@ -2,7 +2,7 @@
 // unknown flag, a flag without its value, garbage for each number/duration flag, too many and too
 // few arguments, and CONSUL_HTTP_ADDR at a closed port or malformed. The real binary must answer each
 // with a clear error: non-zero exit, Consul's wording on stderr (`Error ...`, or Go's flag message
-// then the usage, SPEC-cli §0.2–0.3), no stack trace, no "undefined". No agent is needed: every
+// then the usage, Consul docs: commands–0.3), no stack trace, no "undefined". No agent is needed: every
 // address points where nothing listens.
 import {after, before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
@@ -49,7 +49,7 @@ const MALFORMED_ADDRS = ['http://[::1', '127.0.0.1:notaport', 'ftp://127.0.0.1:8
 
 /**
  * First lines a failing command may print: `Error...` (and keyring's `error: ...`, as Consul's), Go's
- * flag package messages, and the argument errors Consul words without "Error" (SPEC-cli §2–§5).
+ * flag package messages, and the argument errors Consul words without "Error" (Consul docs: commands/kv–§5).
  */
 const FIRST_LINE = /^(Error|error: |flag provided but not defined: |flag needs an argument: |invalid (boolean )?value |bad flag syntax: |Too many arguments|Missing [A-Z]+ argument|A single node name must be specified|At least one address to join must be specified|Key prefix and child command must be specified|Event name must be specified|Service (de)?registration requires|Must specify|Lock holder limit must be positive|Number for 'monitor-retry' must be|Unexpected extra arguments|One or two node names must be specified|Unable to look up agent info: |==> )/
 

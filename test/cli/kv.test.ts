@@ -1,4 +1,4 @@
-// The real binary end to end against a real -dev agent (SPEC-cli §2, §3.1, §7.7).
+// The real binary end to end against a real -dev agent (Consul docs: commands/kv, §3.1, §7.7).
 import {after, before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {writeFileSync} from 'node:fs'

@@ -1,5 +1,5 @@
-// `coord operator raft ...` and /v1/operator/* against real agents (SPEC-cli §10.1–10.3,
-// SPEC-http §9). A lone server is the only voter: it lists itself, and refuses to remove itself or
+// `coord operator raft ...` and /v1/operator/* against real agents (Consul docs: commands/operator, commands/snapshot–10.3,
+// Consul docs: api-docs/operator, api-docs/snapshot). A lone server is the only voter: it lists itself, and refuses to remove itself or
 // hand leadership to nobody.
 import {after, before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'

@@ -1,5 +1,5 @@
 // `coord snapshot save|restore|inspect` and /v1/snapshot end to end against real agents
-// (SPEC-cli §10.4, SPEC-http §9).
+// (Consul docs: commands/operator, commands/snapshot, Consul docs: api-docs/operator, api-docs/snapshot).
 import {after, before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'

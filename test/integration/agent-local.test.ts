@@ -277,7 +277,7 @@ describe('npm consul client: agent services and checks', () => {
     assert.deepEqual(await consul.agent.service.list(), {})
   })
 
-  it('user events filtered by service reach the agent only while it runs that service (contract 4)', async () => {
+  it('user events filtered by service reach the agent only while it runs that service', async () => {
     await consul.agent.service.register({name: 'api', tags: ['blue']})
     const names = async () => (await http(ctx.agent.httpAddr, 'GET', '/v1/event/list')).json<any[]>().map((e) => e.Name)
     // The filtered-out one goes first, so by the time the second is listed the first had its chance.

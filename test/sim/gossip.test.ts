@@ -1,4 +1,4 @@
-// Deterministic gossip simulation in `npm test` (STYLE.md rule 6): fixed seeds at 5, 20 and 100
+// Deterministic gossip simulation in `npm test` (ARCHITECTURE.md, house rule 6): fixed seeds at 5, 20 and 100
 // members with coord's default profile, both scenarios (crash + one stalled member on a lossy
 // network; partition and heal), plus a few random seeds printed with their parameters. Every crash
 // must be declared failed by every live member and no running member (the stalled one included)

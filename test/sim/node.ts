@@ -4,7 +4,8 @@
 // different steps, so a crash can land after a write and before its fsync.
 import {RaftCore} from '../../src/lib/raft/core.js'
 import type {SeededRng} from '../../src/lib/rng.js'
-import type {ConfState, Entry, Message, NodeId, RaftConfig, ReadState, Ready} from '../../src/lib/raft/types.js'
+import type {ConfState, Entry, Message, NodeId, ReadState, Ready} from '../../src/lib/raft/types.js'
+import type {RaftConfig} from '../../src/lib/raft/config.js'
 import {SimDisk} from './disk.js'
 import {Kv} from './kv.js'
 

@@ -1,4 +1,4 @@
-// Deterministic Raft simulation in `npm test` (STYLE.md rule 6): a fixed list of seeds (3- and
+// Deterministic Raft simulation in `npm test` (ARCHITECTURE.md, house rule 6): a fixed list of seeds (3- and
 // 5-node clusters, fault rates drawn from each seed) plus a few random seeds, each printed with its
 // parameters. A failure names the seed and the command that replays it exactly; add a seed that
 // once failed to REGRESSION_SEEDS.

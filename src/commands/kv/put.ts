@@ -48,7 +48,7 @@ export default class KvPut extends BaseCommand {
       if (!ok) throw new CommandError('Error! Did not acquire lock')
       this.io.out(`Success! Lock acquired on: ${key}`)
     } else if (flags.release) {
-      // Consul prints the key, not the error, here (SPEC-cli §2.2).
+      // Consul prints the key, not the error, here (Consul docs: commands/kv).
       const ok = await kvPut(client, key, value, {...base, release: flags.session}).catch(failed(`Error! Failed writing data: ${key}`))
       if (!ok) throw new CommandError('Error! Did not release lock')
       this.io.out(`Success! Lock released on: ${key}`)

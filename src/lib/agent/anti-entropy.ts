@@ -10,7 +10,7 @@
 // with a fresh note would otherwise write to Raft every few seconds); the next full sync carries
 // it. Consul defers those by check_update_interval (5 m).
 //
-// Writes go through `propose` (contract 2: catalog-register / catalog-deregister commands).
+// Writes go through `propose` (catalog-register / catalog-deregister commands).
 // The serfHealth check and the servers' `consul` service belong to the leader (gossip reconcile)
 // and are never touched here, as Consul's local state skips them.
 import type {Logger} from '../logger.js'

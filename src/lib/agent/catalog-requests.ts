@@ -1,4 +1,4 @@
-// The catalog write requests anti-entropy proposes (contract 2: Consul's PUT
+// The catalog write requests anti-entropy proposes (Consul's PUT
 // /v1/catalog/register|deregister bodies, owned by state/catalog-request.ts) and what it reads
 // back of the catalog.
 import type {HealthCheckFields} from '../api/agent-local.js'

@@ -1,4 +1,4 @@
-// The check runners (contract 3, src/lib/agent/checks from the `dns` branch) as the supervisor
+// The check runners (src/lib/agent/checks) as the supervisor
 // sees them. TTL checks are not runners: their timers live in check-supervisor.ts.
 import {startCheck} from './checks/index.js'
 import type {StartCheck} from './check-supervisor.js'

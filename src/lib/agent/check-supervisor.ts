@@ -1,5 +1,5 @@
-// Runs the local checks: TTL timers (kept here, contract 3), every other kind through a runner
-// started with `startCheck` (src/lib/agent/checks, contract 3; plugged in by the agent through
+// Runs the local checks: TTL timers (kept here), every other kind through a runner
+// started with `startCheck` (src/lib/agent/checks; plugged in by the agent through
 // check-runners.ts), and the reaper that deregisters services critical for longer than their
 // DeregisterCriticalServiceAfter. It follows the LocalState: a check added starts, a check
 // replaced restarts, a check removed stops.

@@ -43,7 +43,7 @@ export interface AgentConfig {
   readonly kvMaxValueSize: number
   readonly txnMaxReqLen: number
   readonly txnMaxOps: number
-  /** Milliseconds between log snapshots (compaction), checked against snapshotThreshold entries. */
+  /** Applied log entries between snapshots (Consul's raft_snapshot_threshold): the log is compacted after that many. */
   readonly snapshotThreshold: number
   readonly configFiles: readonly string[]
   /**

@@ -10,7 +10,7 @@ const DURATION_NS_LIMIT = 2 ** 63
 
 export type CheckStatus = 'passing' | 'warning' | 'critical'
 
-/** Consul's check definition (contract 3 with the check runners), normalised: PascalCase, defaults filled. */
+/** Consul's check definition (what the check runners take), normalised: PascalCase, defaults filled. */
 export interface CheckDefinition {
   CheckID: string
   Name: string

@@ -1,6 +1,6 @@
 // DNS settings: Consul's `domain`, `alt_domain`, `recursors` and `dns_config` keys, parsed and
 // validated with every problem named (the agent's config.ts collects them), then frozen.
-// Defaults are Consul's (agent/config/default.go): see SPEC-http §10.
+// Defaults are Consul's (agent/config/default.go): see Consul docs: services/discovery/dns-overview
 import {isIP} from 'node:net'
 import {parseDuration} from '../duration.js'
 

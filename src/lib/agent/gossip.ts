@@ -17,7 +17,7 @@ import type {Logger} from '../logger.js'
 import type {GossipKeyring} from './gossip-keyring.js'
 import {serveKeyringQueries} from './keyring-ops.js'
 
-/** Serf member status numbers (SPEC-http §5). A suspect member is still `alive` to serf. */
+/** Serf member status numbers (Consul docs: api-docs/agent). A suspect member is still `alive` to serf. */
 const STATUS: Record<MemberState, number> = {alive: 1, suspect: 1, leaving: 2, left: 3, failed: 4}
 
 export interface LanGossip {

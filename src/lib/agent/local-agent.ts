@@ -16,9 +16,9 @@ export interface LocalAgentOptions {
   config: AgentConfig
   log: Logger
   self: NodeIdentity
-  /** Check runners (contract 3); the agent passes src/lib/agent/checks' startCheck once merged. */
+  /** Check runners: the agent passes src/lib/agent/checks' startCheck. */
   startCheck?: StartCheck
-  /** Catalog writes (contract 2); undefined disables anti-entropy (until the catalog commands exist). */
+  /** Catalog writes; undefined disables anti-entropy (until the catalog commands exist). */
   propose?: (command: CatalogCommand) => Promise<void>
   catalog?: CatalogView
 }

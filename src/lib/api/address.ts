@@ -1,4 +1,4 @@
-// Agent addresses as the consul CLI takes them (-http-addr, CONSUL_HTTP_ADDR; SPEC-cli §1):
+// Agent addresses as the consul CLI takes them (-http-addr, CONSUL_HTTP_ADDR; Consul docs: commands#http-api-options):
 // `host:port`, `http://host:port`, `https://host:port`, `unix:///path/to.sock`.
 import {ApiConfigError} from './errors.js'
 

@@ -1,4 +1,4 @@
-// The agent's local services, checks, maintenance and reload (SPEC-http §5, §6): what
+// The agent's local services, checks, maintenance and reload (Consul docs: api-docs/agent, api-docs/agent/service): what
 // `coord services`, `coord maint` and `coord reload` call. Works against coord and Consul alike.
 import type {ApiClient} from './client.js'
 

@@ -1,4 +1,4 @@
-// GET /v1/agent/self and /v1/agent/members (SPEC-http §5).
+// GET /v1/agent/self and /v1/agent/members (Consul docs: api-docs/agent).
 import {type ApiClient, type QueryOptions} from './client.js'
 
 export interface AgentMember {

@@ -1,4 +1,4 @@
-// Blocking-query loop (SPEC-http §1.4) as an async generator. Who calls: `coord watch`, lock helpers,
+// Blocking-query loop (Consul docs: api-docs/features/blocking) as an async generator. Who calls: `coord watch`, lock helpers,
 // anything that follows a value. Contract with the caller:
 // - each yield is a result whose index differs from the previously yielded one (the first read
 //   always yields);

@@ -1,4 +1,4 @@
-// /v1/catalog/* reads (SPEC-http §7), typed as Consul's api/catalog.go.
+// /v1/catalog/* reads (Consul docs: api-docs/catalog, api-docs/health), typed as Consul's api/catalog.go.
 import {type ApiClient, type QueryMeta, type QueryOptions} from './client.js'
 
 export interface CatalogNode {

@@ -1,5 +1,5 @@
 // Errors of the /v1 client. Their messages are the Go client's, because the CLI prints them verbatim
-// after Consul's prefixes ("Error querying Consul agent: <err>", SPEC-cli §0.3).
+// after Consul's prefixes ("Error querying Consul agent: <err>", Consul docs: commands).
 import {CoordError} from '../errors.js'
 
 /** The agent answered with a status the call does not accept: `Unexpected response code: 403 (<body>)`. */

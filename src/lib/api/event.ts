@@ -1,4 +1,4 @@
-// User events (SPEC-http §8): fire one, list the ones this agent kept. The list's index is a
+// User events (Consul docs: api-docs/event): fire one, list the ones this agent kept. The list's index is a
 // uint64 hash (not a Raft index), so it is kept as a decimal string end to end.
 import {type ApiClient, type QueryOptions, decodeJson} from './client.js'
 

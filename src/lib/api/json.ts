@@ -1,4 +1,4 @@
-// KV `Flags` is a uint64 (SPEC-http §2) and may exceed 2^53, where JSON.parse would round it.
+// KV `Flags` is a uint64 (Consul docs: api-docs/kv) and may exceed 2^53, where JSON.parse would round it.
 // Before parsing, every `"Flags": <digits>` member is turned into a string, so the exact digits
 // survive; decoders then read it with BigInt. A key that merely contains the text `"Flags":` is
 // JSON-escaped (`\"Flags\":`), which the negative lookbehind skips.

@@ -1,4 +1,4 @@
-// KV endpoints (SPEC-http §2). Values are bytes; Flags are exact uint64 (bigint).
+// KV endpoints (Consul docs: api-docs/kv). Values are bytes; Flags are exact uint64 (bigint).
 import {type ApiClient, type QueryMeta, type QueryOptions, decodeJson} from './client.js'
 import {toFlags} from './json.js'
 

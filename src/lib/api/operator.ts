@@ -1,4 +1,4 @@
-// /v1/operator/raft/* and /v1/operator/autopilot/health (SPEC-http §9), as Consul's Go api.Operator.
+// /v1/operator/raft/* and /v1/operator/autopilot/health (Consul docs: api-docs/operator, api-docs/snapshot), as Consul's Go api.Operator.
 import {type ApiClient, type QueryOptions} from './client.js'
 
 export interface RaftServerInfo {

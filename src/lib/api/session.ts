@@ -1,4 +1,4 @@
-// Session endpoints (SPEC-http §4).
+// Session endpoints (Consul docs: api-docs/session).
 import {type ApiClient, type QueryMeta, type QueryOptions} from './client.js'
 
 export interface SessionEntry {

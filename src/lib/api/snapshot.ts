@@ -1,4 +1,4 @@
-// GET/PUT /v1/snapshot (SPEC-http §9). The archive is opaque here: lib/snapshot/archive.ts reads it.
+// GET/PUT /v1/snapshot (Consul docs: api-docs/operator, api-docs/snapshot). The archive is opaque here: lib/snapshot/archive.ts reads it.
 import {type ApiClient, type QueryMeta, type QueryOptions} from './client.js'
 
 /** The archive bytes and the index they were taken at (X-Consul-Index). */

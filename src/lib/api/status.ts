@@ -1,4 +1,4 @@
-// GET /v1/status/leader and /v1/status/peers (SPEC-http §5).
+// GET /v1/status/leader and /v1/status/peers (Consul docs: api-docs/agent).
 import {type ApiClient, type QueryOptions} from './client.js'
 
 /** The leader's server RPC address, or "" when there is none. */

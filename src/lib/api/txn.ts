@@ -1,4 +1,4 @@
-// PUT /v1/txn (SPEC-http §3): all-or-nothing batches. 409 = rolled back, with per-op errors.
+// PUT /v1/txn (Consul docs: api-docs/txn): all-or-nothing batches. 409 = rolled back, with per-op errors.
 import {type ApiClient, type QueryOptions, decodeJson} from './client.js'
 import {type KVPair, decodeKVPair} from './kv.js'
 

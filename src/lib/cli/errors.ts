@@ -1,8 +1,8 @@
-// The CLI's error types and the one exit-code table (STYLE.md rule 4). Commands throw; only
+// The CLI's error types and the one exit-code table (ARCHITECTURE.md, house rule 4). Commands throw; only
 // BaseCommand's catch writes them out and picks the exit status.
 import {CoordError} from '../errors.js'
 
-/** Consul's exit statuses (SPEC-cli §0.1). */
+/** Consul's exit statuses (Consul docs: commands). */
 export const EXIT = {ok: 0, error: 1, noMatch: 2, childFailed: 2} as const
 
 /** Bad flags or arguments: the message, then the command's usage, on stderr; exit 1. */

@@ -1,4 +1,4 @@
-// `-format=json` on read commands (a coord extra, DESIGN.md "Beyond Consul").
+// `-format=json` on read commands (a coord extra; ARCHITECTURE.md, house rule 10).
 import {CommandError} from './errors.js'
 import {stringFlag} from './flags.js'
 

@@ -59,7 +59,7 @@ export function goJsonEscape(json: string): string {
   return json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 
-/** Consul strips one leading '/' from KEY: pairs cannot start with it (SPEC-cli §2). */
+/** Consul strips one leading '/' from KEY: pairs cannot start with it (Consul docs: commands/kv). */
 export function stripLeadingSlash(key: string): string {
   return key.startsWith('/') ? key.slice(1) : key
 }

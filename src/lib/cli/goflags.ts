@@ -1,4 +1,4 @@
-// Go `flag` package semantics (SPEC-cli §0.2): `-f`, `--f`, `-f=v`, `-f v`; booleans only take
+// Go `flag` package semantics (Consul docs: commands): `-f`, `--f`, `-f=v`, `-f v`; booleans only take
 // `-f=value`; parsing stops at the first non-flag argument, or after `--`; a lone `-` is positional.
 // Error texts are Go's, so scripts that grep them keep working.
 import {FlagError, HelpRequested} from './errors.js'

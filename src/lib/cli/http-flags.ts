@@ -1,9 +1,9 @@
-// The shared HTTP client flags and their environment variables (SPEC-cli §1). Every variable is also
+// The shared HTTP client flags and their environment variables (Consul docs: commands#http-api-options). Every variable is also
 // read as COORD_<NAME>, which wins over CONSUL_<NAME>; an explicit flag wins over both.
 import type {ClientConfig} from '../api/client.js'
 import {boolFlag, parseBool, stringFlag} from './flags.js'
 
-/** -http-addr, -token, TLS: every command that talks to an agent (SPEC-cli §1.1). */
+/** -http-addr, -token, TLS: every command that talks to an agent (Consul docs: commands#http-api-options). */
 export const clientFlags = {
   'http-addr': stringFlag({description: 'The address and port of the Consul HTTP agent. The value can be an IP address or DNS address, but it must also include the port. This can also be specified via the CONSUL_HTTP_ADDR environment variable. The default value is http://127.0.0.1:8500. The scheme can also be set to HTTPS by setting the environment variable CONSUL_HTTP_SSL=true.', helpValue: '<address>'}),
   token: stringFlag({description: 'ACL token to use in the request. This can also be specified via the CONSUL_HTTP_TOKEN environment variable. If unspecified, the query will default to the token of the Consul agent at the HTTP address.', helpValue: '<value>'}),
@@ -16,7 +16,7 @@ export const clientFlags = {
   partition: stringFlag({description: 'Enterprise admin partition (accepted; coord has only the default partition).', hidden: true, helpValue: '<default>'}),
 }
 
-/** -datacenter, -stale: commands that read catalog or KV (SPEC-cli §1.2). */
+/** -datacenter, -stale: commands that read catalog or KV (Consul docs: commands#http-api-options). */
 export const serverFlags = {
   datacenter: stringFlag({description: 'Name of the datacenter to query. If unspecified, this will default to the datacenter of the queried agent.', helpValue: '<value>'}),
   stale: boolFlag({description: 'Permit any Consul server (non-leader) to respond to this request. This allows for lower latency and higher throughput, but can result in stale data. This option has no effect on non-read operations. The default value is false.'}),

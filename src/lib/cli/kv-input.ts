@@ -1,4 +1,4 @@
-// DATA arguments of `kv put` and `kv import` (SPEC-cli §2.2, §2.5): literal, `@file`, `-` for stdin.
+// DATA arguments of `kv put` and `kv import` (Consul docs: commands/kv, §2.5): literal, `@file`, `-` for stdin.
 import {CommandError} from './errors.js'
 import {readFileGo} from './go-compat.js'
 import type {IO} from './io.js'

@@ -1,4 +1,4 @@
-// Output layouts of the kv commands (SPEC-cli §2), kept apart from the commands so they can be
+// Output layouts of the kv commands (Consul docs: commands/kv), kept apart from the commands so they can be
 // tested without an agent.
 import type {KVPair} from '../api/kv.js'
 import {goJsonEscape} from './go-compat.js'

@@ -1,4 +1,4 @@
-// `members` filtering, sorting and columns (SPEC-cli §3.1), as Consul's command does them.
+// `members` filtering, sorting and columns (Consul docs: commands/members), as Consul's command does them.
 import type {AgentMember} from '../api/agent.js'
 import {columnize} from './render.js'
 

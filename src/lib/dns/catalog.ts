@@ -1,4 +1,4 @@
-// What the DNS interface reads from the catalog (contract 5). The agent adapts its state to this
+// What the DNS interface reads from the catalog. The agent adapts its state to this
 // interface; tests use MemoryDnsCatalog. Calls are async because on a client agent, or with
 // allow_stale off, a read may have to go to a server.
 //

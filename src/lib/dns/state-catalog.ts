@@ -1,4 +1,4 @@
-// DnsCatalog over the agent's replicated state (contract 5): a server answers DNS from its own
+// DnsCatalog over the agent's replicated state: a server answers DNS from its own
 // state machine after the read barrier dns_config asks for. allow_stale (Consul's default) reads
 // locally unless the server is more than max_stale behind, then, as Consul re-asks without
 // AllowStale, falls back to a leader read.

@@ -3,7 +3,7 @@
 // member by gossip and each decides for itself. Pure.
 import {compileFilter, type UserEvent} from './user-event.js'
 
-/** A service registered on this agent, as the filters see it (contract 4: agent-local). */
+/** A service registered on this agent, as the filters see it (agent-local). */
 export interface LocalService {
   ID: string
   Service: string

@@ -1,4 +1,4 @@
-// Which /v1 requests an agent answers itself (contract 1 of the coord brief, and Consul's split):
+// Which /v1 requests an agent answers itself (Consul's split between agent and server endpoints):
 // the agent's own endpoints, user events and the gossip keyring run on the agent that receives them;
 // on a client agent every other /v1 request is forwarded whole to a server. The one list.
 export const AGENT_LOCAL_PREFIXES: readonly string[] = ['/v1/agent/', '/v1/event/', '/v1/operator/keyring']

@@ -1,10 +1,9 @@
-// Forwarding a whole HTTP request from a client agent to a server (contract 1): the client side
+// Forwarding a whole HTTP request from a client agent to a server: the client side
 // (timeout from the blocking-query parameters, the agent's own defaults filled in, retries through
 // ServerRpc) and the server side (the 'http-forward' RPC, answered by the socket-less pipeline).
 import {randomUUID} from 'node:crypto'
-import {parseDuration} from '../duration.js'
+import {DEFAULT_WAIT_MS, MAX_WAIT_MS, parseDuration} from '../duration.js'
 import type {ForwardedRequest, ForwardedResponse} from './forwarded.js'
-import {DEFAULT_WAIT_MS, MAX_WAIT_MS} from '../http/query.js'
 import {firesOnServer, runsOnAgent} from './agent-local-paths.js'
 import type {RpcTransport} from '../rpc/transport.js'
 import type {ServerRpc} from './server-rpc.js'

@@ -1,6 +1,6 @@
 // Where one /v1 request runs, from its path and `?dc=` (pure; server.ts acts on the answer):
 //   local       this agent's routes answer it
-//   server      a client agent hands it whole to a server of its datacenter (contract 1)
+//   server      a client agent hands it whole to a server of its datacenter
 //   datacenter  a server forwards it to a server of the named datacenter (dc-forward.ts)
 //   no-path     500 "No path to datacenter": it already crossed a datacenter once, never twice
 import {honorsDatacenter, runsOnAgent} from './agent-local-paths.js'

@@ -1,5 +1,5 @@
 // The gossip wire: how the core's messages (types.ts) become datagrams and stream payloads. coord's
-// own format (DESIGN.md: compatibility lives at the edges; Consul agents never gossip with coord).
+// own format (ARCHITECTURE.md, house rule 8: compatibility lives at the edges; Consul agents never gossip with coord).
 //
 // Datagram (one UDP packet, before the optional cipher, keyring.ts):
 //   [0x01 version] msgpack [from, [msg, msg, ...]]        (a compound packet: several messages)

@@ -1,7 +1,7 @@
-// The one config type of the gossip core (STYLE.md rule 3), after memberlist's config.go: named
+// The one config type of the gossip core (ARCHITECTURE.md, house rule 3), after memberlist's config.go: named
 // profiles rather than one default, each knob a trade between detection speed / convergence and
 // bandwidth / false positives. Durations are ms on the driver's monotonic clock. Consul's
-// `gossip_lan` / `gossip_wan` agent keys map one-to-one onto the SWIM fields (SPEC-http.md §11).
+// `gossip_lan` / `gossip_wan` agent keys map one-to-one onto the SWIM fields (Consul's agent/config/default.go and memberlist's config.go).
 // Nothing is reloadable: timings must roughly agree across a pool (suspicion timeouts assume
 // everyone probes at the same pace); a change means a rolling restart.
 

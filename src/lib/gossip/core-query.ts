@@ -8,15 +8,8 @@
 // Pure, like the rest of the core: time is s.nowMs, randomness s.rng, output s.packets/queries.
 import type {GossipState} from './core-state.js'
 import type {GossipConfig} from './config.js'
-import type {Query, QueryRelay, QueryResponse, ReceivedQuery} from './types.js'
+import type {PendingQuery, Query, QueryRelay, QueryResponse, ReceivedQuery} from './types.js'
 
-export interface PendingQuery {
-  id: number
-  name: string
-  deadlineMs: number
-  expected: Set<string>
-  responses: Map<string, Uint8Array>
-}
 
 /** Seen (origin, id) pairs kept for deduplication; older ones are forgotten first. */
 const SEEN_QUERIES_MAX = 4096

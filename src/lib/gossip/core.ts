@@ -2,7 +2,7 @@
 // built the etcd way). No clock, timer or socket: time arrives as `nowMs` from the driver's
 // monotonic clock, randomness from an injected Rng, and every effect leaves through ready().
 //
-// The driver (the gossip transport, another module) must:
+// The driver (node.ts, GossipNode, over transport.ts) must:
 //  - call tick(nowMs) at least every gossipIntervalMs / 2 (a 10–50 ms timer is typical; a gap over
 //    localStallThresholdMs is read as this process having stalled, see GossipConfig);
 //  - decode each datagram and call receive(source, packet, nowMs) with the datagram's source;

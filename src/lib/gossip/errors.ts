@@ -1,4 +1,4 @@
-// Errors of the gossip core with stable codes (STYLE.md rule 4); the invariant error is in core-state.ts.
+// Errors of the gossip core with stable codes (ARCHITECTURE.md, house rule 4); the invariant error is in core-state.ts.
 
 export class GossipConfigError extends Error {
   readonly code = 'GOSSIP_CONFIG_INVALID'

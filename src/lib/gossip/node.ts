@@ -6,7 +6,7 @@
 //
 // Nothing leaves a timer or socket callback as an exception: errors are logged through the injected
 // logger. The one exception to "log and go on" is a broken core invariant (InvariantError, code GOSSIP_INVARIANT):
-// the node then closes itself rather than gossip state it can no longer trust (STYLE.md rule 7).
+// the node then closes itself rather than gossip state it can no longer trust (ARCHITECTURE.md, house rule 7).
 import {lookup} from 'node:dns/promises'
 import {isIP} from 'node:net'
 import {randomInt} from 'node:crypto'

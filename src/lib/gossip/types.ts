@@ -268,3 +268,12 @@ export interface GossipStatus {
   pendingBroadcasts: number
   ltime: number
 }
+
+/** A query this member sent and is still collecting answers for (core-query.ts). */
+export interface PendingQuery {
+  id: number
+  name: string
+  deadlineMs: number
+  expected: Set<string>
+  responses: Map<string, Uint8Array>
+}

@@ -1,4 +1,4 @@
-// /v1/agent/self and /v1/agent/members (SPEC-http §5): what this agent is and whom it knows.
+// /v1/agent/self and /v1/agent/members (Consul docs: api-docs/agent): what this agent is and whom it knows.
 import type {AgentContext, Route} from './context.js'
 import {sendJson, sendText} from './respond.js'
 import {HttpError, badRequest} from '../errors.js'

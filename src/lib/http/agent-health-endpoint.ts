@@ -1,5 +1,5 @@
 // /v1/agent/health/service/name|id (local service health with Consul's status codes),
-// /v1/agent/maintenance, /v1/agent/service/maintenance/:id and /v1/agent/reload (SPEC-http §5, §6).
+// /v1/agent/maintenance, /v1/agent/service/maintenance/:id and /v1/agent/reload (Consul docs: api-docs/agent, api-docs/agent/service).
 import type {AgentContext, RequestContext, Route} from './context.js'
 import {headerValue, sendBody, sendJson, sendText} from './respond.js'
 import {HttpError, badRequest} from '../errors.js'

@@ -1,4 +1,4 @@
-// /v1/agent/service*, /v1/agent/check*, /v1/agent/services, /v1/agent/checks (SPEC-http §6):
+// /v1/agent/service*, /v1/agent/check*, /v1/agent/services, /v1/agent/checks (Consul docs: api-docs/agent/service):
 // the agent's own services and checks. They answer from the local registry, never from Raft:
 // they work with no leader, as Consul's do.
 import type {AgentContext, RequestContext, Route} from './context.js'

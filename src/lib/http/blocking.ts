@@ -1,4 +1,4 @@
-// Consul's blocking queries (SPEC-http §1.4): a read with ?index=N parks until what it read changes
+// Consul's blocking queries (Consul docs: api-docs/features/blocking): a read with ?index=N parks until what it read changes
 // to an index above N, or until wait (+ up to wait/16 jitter) passes, then answers with the current
 // result either way. Parking costs one watcher entry and one timer, so thousands can wait at once.
 //

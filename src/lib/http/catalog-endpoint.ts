@@ -1,5 +1,5 @@
-// /v1/catalog/* (SPEC-http §7): registrations go through consensus as `catalog-register` /
-// `catalog-deregister` (contract 2); reads come from the state machine with Consul's indexes, so
+// /v1/catalog/* (Consul docs: api-docs/catalog, api-docs/health): registrations go through consensus as `catalog-register` /
+// `catalog-deregister`; reads come from the state machine with Consul's indexes, so
 // blocking queries wake on exactly what they read (a /v1/catalog/service/web read parks on the
 // `service:web` watch, not on every service).
 import type {AgentContext, RequestContext, Route} from './context.js'

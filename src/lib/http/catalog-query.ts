@@ -1,4 +1,4 @@
-// Query parameters shared by the catalog and health endpoints (SPEC-http §1.2, §7): `tag`
+// Query parameters shared by the catalog and health endpoints (Consul docs: api-docs/features/consistency, api-docs/catalog, api-docs/health): `tag`
 // (repeatable, all must match, case-insensitive as Consul's serviceTagsFilter), `node-meta`
 // (repeatable `key:value`, all must match), `near` (RTT order from network coordinates), `filter`,
 // and combined watches.

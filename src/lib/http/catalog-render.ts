@@ -1,4 +1,4 @@
-// Catalog records → Consul's JSON shapes (api/catalog.go, api/health.go, SPEC-http §7), field
+// Catalog records → Consul's JSON shapes (api/catalog.go, api/health.go, Consul docs: api-docs/catalog, api-docs/health), field
 // order as Consul's Go structs serialize them, and the filter schema of each shape (the selectors
 // `?filter=` accepts on it, as go-bexpr derives them from the Go struct).
 //

@@ -1,5 +1,5 @@
 // What the HTTP endpoints may use of the agent. Endpoints read the state machine directly and
-// change it only through `consensus.propose` (DESIGN.md: one way in for writes).
+// change it only through `consensus.propose` (ARCHITECTURE.md, house rule 5).
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {AgentMember} from '../api/agent.js'
 import type {AgentConfig} from '../agent/config.js'
@@ -69,7 +69,7 @@ export interface AgentContext {
   keyringOperation?(op: KeyringOp, key: string, opts: {relayFactor: number; localOnly: boolean}): Promise<KeyringResponse[]>
   /**
    * Client agents only: runs a request that is not agent-local on a server and answers what it
-   * answered (contract 1; see agent-local-paths.ts). Undefined on servers, which run everything.
+   * answered (see agent-local-paths.ts). Undefined on servers, which run everything.
    */
   readonly forwardToServer?: (request: ForwardedRequest, closed?: Promise<void>) => Promise<ForwardedResponse>
   /**

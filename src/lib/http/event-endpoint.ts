@@ -1,10 +1,10 @@
-// /v1/event/fire/:name and /v1/event/list (SPEC-http §8): agent-local, never forwarded (contract 1).
+// /v1/event/fire/:name and /v1/event/list (Consul docs: api-docs/event): agent-local, never forwarded.
 // The list's blocking is Consul's own (event_endpoint.go), not the Raft-index kind: the index is a
 // hash of the newest event's ID, so a request whose ?index equals the current index parks until
 // any new event arrives or `wait` passes (no jitter); any other ?index answers at once.
 import type {AgentContext, RequestContext, Route} from './context.js'
 import {badRequest} from '../errors.js'
-import {MAX_WAIT_MS} from './query.js'
+import {MAX_WAIT_MS} from '../duration.js'
 import {sendJson} from './respond.js'
 import {UserEventError, eventIndex, userEventJson, type UserEvent} from '../events/user-event.js'
 import type {UserEvents} from '../agent/user-events.js'

@@ -1,4 +1,4 @@
-// /v1/health/* (SPEC-http §7): checks by node, by service and by state, and service instances
+// /v1/health/* (Consul docs: api-docs/catalog, api-docs/health): checks by node, by service and by state, and service instances
 // with their node and checks. Never 404: unknown names answer []. A blocking
 // /v1/health/service/web parks on `service:web`, which moves when an instance of web, one of its
 // checks, its node or a node check of its node changes — not when another service changes.

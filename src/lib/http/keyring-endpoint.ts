@@ -1,6 +1,6 @@
-// /v1/operator/keyring (SPEC-http: Consul's OperatorKeyringEndpoint): GET lists, POST installs,
+// /v1/operator/keyring (Consul's OperatorKeyringEndpoint, agent/operator_endpoint.go): GET lists, POST installs,
 // PUT makes primary, DELETE removes, body {"Key": "<base64>"}; ?relay-factor=0..5 and
-// ?local-only (GET only). Runs on the agent that receives it (contract 1): the agent fans the
+// ?local-only (GET only). Runs on the agent that receives it: the agent fans the
 // operation out to every member of its gossip pools (agent/keyring-ops.ts). Any pool reporting a
 // failure answers 500 with Consul's multierror text, as Consul does.
 import type {AgentContext, RequestContext, Route} from './context.js'

@@ -1,4 +1,4 @@
-// /v1/kv/:key — Consul's KV API (SPEC-http §2).
+// /v1/kv/:key — Consul's KV API (Consul docs: api-docs/kv).
 import type {AgentContext, RequestContext, Route} from './context.js'
 import {badRequest} from '../errors.js'
 import {flag} from './query.js'

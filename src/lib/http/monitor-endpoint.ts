@@ -1,4 +1,4 @@
-// GET /v1/agent/monitor?loglevel=<level>&logjson — streams this agent's log (SPEC-http §5): the
+// GET /v1/agent/monitor?loglevel=<level>&logjson — streams this agent's log (Consul docs: api-docs/agent): the
 // recent lines LogHub keeps first (context, as the monitor replays its buffer), then every new
 // record at or above the level, one per line, until the client goes away.
 import type {AgentContext, Route} from './context.js'

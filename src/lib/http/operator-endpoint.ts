@@ -1,4 +1,4 @@
-// /v1/operator/raft/* and /v1/operator/autopilot/health (SPEC-http §9), over the Consensus seam's
+// /v1/operator/raft/* and /v1/operator/autopilot/health (Consul docs: api-docs/operator, api-docs/snapshot), over the Consensus seam's
 // configuration(), removePeer() and transferLeadership().
 import type {AgentContext, RequestContext, Route} from './context.js'
 import {badRequest} from '../errors.js'

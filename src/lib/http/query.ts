@@ -1,10 +1,8 @@
-// The query parameters every Consul read shares (SPEC-http §1.2): blocking (index, wait),
+// The query parameters every Consul read shares (Consul docs: api-docs/features/consistency): blocking (index, wait),
 // consistency (stale, consistent, max_stale), dc, pretty. Parsed and validated once per request.
-import {parseDuration} from '../duration.js'
+import {DEFAULT_WAIT_MS, MAX_WAIT_MS, parseDuration} from '../duration.js'
 import {badRequest} from '../errors.js'
 
-export const DEFAULT_WAIT_MS = 5 * 60_000
-export const MAX_WAIT_MS = 10 * 60_000
 
 export interface QueryOptions {
   index: number

@@ -127,7 +127,7 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
       return
     }
     const params = new URLSearchParams(queryStart === -1 ? '' : rawUrl.slice(queryStart + 1))
-    // A client agent answers only its own endpoints; a server runs everything else (contract 1),
+    // A client agent answers only its own endpoints; a server runs everything else,
     // and hands what names another datacenter to a server there (request-route.ts).
     const dc = params.get('dc') ?? ''
     const where = routeRequest(path, dc, {datacenter: agent.config.datacenter, client: agent.forwardToServer !== undefined}, exchange.fromDc !== undefined)

@@ -1,4 +1,4 @@
-// /v1/session/* — sessions (SPEC-http §4). Creation and destruction go through consensus; renew
+// /v1/session/* — sessions (Consul docs: api-docs/session). Creation and destruction go through consensus; renew
 // only re-arms the leader's TTL timer (it writes nothing, so CreateIndex/ModifyIndex never move).
 import {randomUUID} from 'node:crypto'
 import type {AgentContext, RequestContext, Route} from './context.js'

@@ -1,4 +1,4 @@
-// /v1/snapshot (SPEC-http §9): GET streams a point-in-time archive of the whole state (Consul's
+// /v1/snapshot (Consul docs: api-docs/operator, api-docs/snapshot): GET streams a point-in-time archive of the whole state (Consul's
 // layout, lib/snapshot/archive.ts); PUT verifies an archive and restores it through consensus as one
 // `restore` command, so every server swaps its state at the same log position.
 import type {AgentContext, RequestContext, Route} from './context.js'

@@ -1,4 +1,4 @@
-// /v1/status/leader and /v1/status/peers (SPEC-http §5).
+// /v1/status/leader and /v1/status/peers (Consul docs: api-docs/agent).
 import type {AgentContext, Route} from './context.js'
 import {sendJson} from './respond.js'
 

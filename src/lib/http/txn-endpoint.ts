@@ -1,4 +1,4 @@
-// PUT /v1/txn — atomic multi-key transactions (SPEC-http §3). Read-only transactions are answered
+// PUT /v1/txn — atomic multi-key transactions (Consul docs: api-docs/txn). Read-only transactions are answered
 // from local state without a log entry; anything that writes goes through consensus as one command,
 // so all its keys share one index.
 import type {AgentContext, RequestContext, Route} from './context.js'

@@ -1,4 +1,4 @@
-// The one config type of the Raft core (STYLE.md rule 3). Durations are milliseconds on the
+// The one config type of the Raft core (ARCHITECTURE.md, house rule 3). Durations are milliseconds on the
 // driver's monotonic clock; the core never reads a clock itself. Nothing here is reloadable: a
 // change means a restart of the node (timeouts must agree across the cluster for the lease).
 import type {NodeId} from './types.js'

@@ -8,7 +8,8 @@ import {RaftLog} from './raft-log.js'
 import {ReadOnly} from './read-only.js'
 import {randomInt, type Rng} from '../rng.js'
 import {copyConf} from './storage.js'
-import type {ConfState, Entry, HardState, Message, NodeId, RaftConfig, ReadState, Role} from './types.js'
+import type {ConfState, Entry, HardState, Message, NodeId, ReadState, Role} from './types.js'
+import type {RaftConfig} from './config.js'
 
 /** Distributes Omit over the union so each message variant keeps its own fields. */
 export type Outgoing = Message extends infer M ? (M extends Message ? Omit<M, 'from' | 'term'> & {term?: number} : never) : never

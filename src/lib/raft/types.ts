@@ -180,7 +180,7 @@ export interface Ready {
   abortedReads: string[]
 }
 
-/** Stable codes for refused requests; callers branch on these, never on text (STYLE.md rule 4). */
+/** Stable codes for refused requests; callers branch on these, never on text (ARCHITECTURE.md, house rule 4). */
 export type RefusalCode =
   | 'NOT_LEADER'
   | 'TRANSFER_IN_PROGRESS'
@@ -224,4 +224,3 @@ export interface Status {
   lastLeaderContactMs: number
 }
 
-export {defaultRaftConfig, validateRaftConfig, type RaftConfig} from './config.js'

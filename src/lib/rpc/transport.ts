@@ -1,5 +1,5 @@
 // Server-to-server messages on the server RPC port (8300): coord's own protocol, not Consul's
-// (DESIGN.md: compatibility lives at the edges). Two kinds of traffic share one connection:
+// (ARCHITECTURE.md, house rule 8: compatibility lives at the edges). Two kinds of traffic share one connection:
 //   - one-way messages (Raft's AppendEntries, votes, ...: Raft tolerates their loss, so a send
 //     never waits and a full queue drops the oldest), and
 //   - requests with a response (forwarding a client's write or read to the leader), matched by id

@@ -2,7 +2,7 @@
 // a pure function of the Raft configuration as the leader sees it (RaftServer.configuration()).
 import type {RaftConfiguration, RaftPeer} from '../consensus.js'
 
-/** Consul's autopilot defaults (SPEC-http §9): LastContactThreshold 200ms, MaxTrailingLogs 250. */
+/** Consul's autopilot defaults (Consul docs: api-docs/operator, api-docs/snapshot): LastContactThreshold 200ms, MaxTrailingLogs 250. */
 export const AUTOPILOT_DEFAULTS = {lastContactThresholdMs: 200, maxTrailingLogs: 250} as const
 
 export interface ServerHealth extends RaftPeer {

@@ -1,5 +1,5 @@
 // The Raft driver: runs the pure RaftCore against real time, disk and sockets, and offers the
-// agent the Consensus seam. It alone awaits; the core only decides (STYLE.md rule 1).
+// agent the Consensus seam. It alone awaits; the core only decides (ARCHITECTURE.md, house rule 1).
 //
 // The Ready loop follows the order written on `Ready` (raft/types.ts): restore a received
 // snapshot → append entries and save the hard state (fsync'd) → send messages → apply committed
@@ -425,7 +425,7 @@ export class RaftServer implements Consensus {
     setImmediate(() => {
       this.#drive().catch((error: Error) => {
         // A failed write to our own disk leaves the core ahead of what is durable: stop rather
-        // than acknowledge anything that might not survive (DESIGN.md, Durability).
+        // than acknowledge anything that might not survive (ARCHITECTURE.md, house rule 9).
         this.opts.logger.error('raft storage failed; this server stops serving', {error})
         this.#closed = true
         clearInterval(this.#ticker)

@@ -1,4 +1,4 @@
-// KV tombstones keep a prefix's index from going backwards after a delete (SPEC-http §1.4), but
+// KV tombstones keep a prefix's index from going backwards after a delete (Consul docs: api-docs/features/blocking), but
 // they must not pile up forever. As Consul's tombstone GC: the leader notes the log index every
 // `granularityMs`, and once a note is older than `ttlMs` (15 minutes) it proposes a reap of every
 // tombstone at or below that index. The reap is a replicated command, so every server forgets the

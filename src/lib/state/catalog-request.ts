@@ -12,7 +12,8 @@
 // Pure: no I/O, no clock. Errors are one line; `kind` says how HTTP answers (Consul decodes JSON
 // with a 400 on a type error, and returns the RPC's own errors as 500).
 
-import type {HealthStatus} from './types.js'
+/** A check's status, as Consul's api.HealthPassing/Warning/Critical. */
+export type HealthStatus = 'passing' | 'warning' | 'critical'
 
 export interface ServiceWeights {
   Passing: number

@@ -1,4 +1,4 @@
-// The catalog (SPEC-http §7): nodes, the service instances on each node, and health checks (node
+// The catalog (Consul docs: api-docs/catalog, api-docs/health): nodes, the service instances on each node, and health checks (node
 // checks and service checks), with Consul's register/deregister rules and table indexes.
 //
 // Rules, as Consul's state store (catalog.go ensureRegistrationTxn, deleteNodeTxn, ...):
@@ -149,7 +149,7 @@ export class Catalog {
    * Apply a catalog registration at Raft index `index` (the request is normalized here too, so a
    * request built in code gets Consul's defaults). Returns Consul's error text when the state
    * store would reject it (nothing changed), else the checks written in `critical` state: the
-   * caller invalidates sessions bound to them (SPEC-http §4).
+   * caller invalidates sessions bound to them (Consul docs: api-docs/session).
    */
   registerRequest(index: number, raw: RegisterRequest, change: ChangeSet): {error: string; code: RegisterRejection} | {critical: NodeCheck[]} {
     let request: RegisterRequest

@@ -1,4 +1,4 @@
-// What each KV verb means (SPEC-http §2 PUT/DELETE and §3's verb table), shared by the single-key
+// What each KV verb means (Consul docs: api-docs/kv PUT/DELETE and §3's verb table), shared by the single-key
 // KV command and transactions so both follow one rule book. Failure texts are Consul's own
 // (agent/consul/state/kvs.go and txn.go), because clients show them to users and some match them.
 
@@ -26,7 +26,7 @@ export type OpOutcome =
   | {ok: true; entries: KVEntry[]}
   | {ok: false; what: string; hard: boolean}
 
-/** Verbs that only read; a txn made of these alone needs no log entry (SPEC-http §3). */
+/** Verbs that only read; a txn made of these alone needs no log entry (Consul docs: api-docs/txn). */
 export const READ_VERBS: ReadonlySet<KVVerb> = new Set<KVVerb>(['get', 'get-tree', 'check-index', 'check-session', 'check-not-exists'])
 
 /** Go's %q for the keys and sessions in error texts (exact for printable ASCII). */
@@ -99,7 +99,7 @@ function write(ctx: OpContext, op: KVOp, existing: KVEntry | undefined, lock?: {
   return entry
 }
 
-/** SPEC-http §2 `cas`: index 0 = only if absent; N = only if the current ModifyIndex is N. */
+/** Consul docs: api-docs/kv `cas`: index 0 = only if absent; N = only if the current ModifyIndex is N. */
 function cas(ctx: OpContext, op: KVOp): OpOutcome {
   const existing = ctx.kv.get(op.key)
   const want = op.index ?? 0
@@ -109,7 +109,7 @@ function cas(ctx: OpContext, op: KVOp): OpOutcome {
 }
 
 /**
- * SPEC-http §2 acquire. The lock-delay check uses the proposer's `now` carried in the command, so
+ * Consul docs: api-docs/kv acquire. The lock-delay check uses the proposer's `now` carried in the command, so
  * every replica decides alike (Consul checks it on the leader before the log instead). Unlike
  * Consul, a `lock` inside a txn honours lock-delay too: a txn must not be a way around it.
  */
@@ -126,7 +126,7 @@ function lock(ctx: OpContext, op: KVOp): OpOutcome {
   return done(write(ctx, op, existing, {session, lockIndex}))
 }
 
-/** SPEC-http §2 release: only the holder; clears Session, keeps LockIndex, starts no lock-delay. */
+/** Consul docs: api-docs/kv release: only the holder; clears Session, keeps LockIndex, starts no lock-delay. */
 function unlock(ctx: OpContext, op: KVOp): OpOutcome {
   const session = op.session ?? ''
   if (session === '') return fail('missing session')

@@ -1,7 +1,7 @@
 // The KV table: live entries in key order, tombstones of deleted keys, and lock-delay windows.
 // Only storage and indexes live here; what each KV verb means is in kv-ops.ts.
 //
-// Indexes (SPEC-http §1.4, Consul state/kvs.go): the table index is the last Raft index that
+// Indexes (Consul docs: api-docs/features/blocking, Consul state/kvs.go): the table index is the last Raft index that
 // changed either entries or tombstones (Consul's kvsMaxIndex over "kvs" and "tombstones"). A
 // deleted key leaves a tombstone holding the delete's index, so the index of a prefix — the max
 // over live entries and tombstones under it — never goes backwards when keys vanish. Tombstones
@@ -33,7 +33,7 @@ export interface KVDump {
 export class KVStore {
   #entries: BTree<string, KVEntry> = new BTree()
   #tombstones: BTree<string, number> = new BTree()
-  /** key → wall-clock ms until which `lock` on it is refused (SPEC-http §4 lock-delay). */
+  /** key → wall-clock ms until which `lock` on it is refused (Consul docs: api-docs/session lock-delay). */
   #lockDelays = new Map<string, number>()
   /** session ID → keys it holds; Consul's "session" index on kvs, used by invalidation. */
   #heldBy = new Map<string, Set<string>>()

@@ -1,4 +1,4 @@
-// The sessions table and session invalidation (SPEC-http §4).
+// The sessions table and session invalidation (Consul docs: api-docs/session).
 //
 // A session is created against a registered node and, optionally, some of that node's checks;
 // it dies by explicit destroy, TTL expiry (the leader proposes the destroy — timers are not

@@ -1,4 +1,4 @@
-// The replicated state machine (DESIGN.md "One way in for writes"): every change is a Command in
+// The replicated state machine (ARCHITECTURE.md, house rule 5): every change is a Command in
 // the Raft log, applied here in log order; the index a Consul client sees (X-Consul-Index,
 // CreateIndex, ModifyIndex) is the Raft index of the entry that made the change.
 //
@@ -7,7 +7,7 @@
 //   entry's index. Indexes must strictly increase; anything else is a bug and throws.
 // - Watchers fire after a command is fully applied, never in the middle of one.
 // - `snapshot` captures everything `apply` depends on; `restore` discards prior state, replaces
-//   it, and fires every watcher (indexes may go backwards; clients reset, SPEC-http §1.4). That is
+//   it, and fires every watcher (indexes may go backwards; clients reset, Consul docs: api-docs/features/blocking). That is
 //   for boot, where the snapshot *is* the log prefix. A `restore` command (PUT /v1/snapshot) is
 //   different: it lands at a fresh log index I on every server, so indexes must not go backwards
 //   past I. Applying it clamps every record's indexes to at most I (a snapshot from another
@@ -16,7 +16,7 @@
 // - Single-threaded: the driver calls apply/snapshot/restore and reads from one event loop.
 //
 // Reads return `Indexed<T>`; the index may be 0 on a never-written table — the HTTP layer renders
-// 0 as 1 (SPEC-http §1.3). Returned records are shared with the store: do not mutate them.
+// 0 as 1 (Consul docs: api-docs/api-structure). Returned records are shared with the store: do not mutate them.
 
 import type {ApplyResult, CatalogNode, Command, Indexed, KVEntry, KVOp, NodeCheck, Session, TxnResult} from './types.js'
 import {assert} from './assert.js'
@@ -129,7 +129,7 @@ export class StateMachine {
       }
       case 'tombstone-reap':
         // No watcher fires: no data changed, and a prefix index that drops after a reap is a
-        // reset clients already handle (SPEC-http §1.4).
+        // reset clients already handle (Consul docs: api-docs/features/blocking).
         this.#kv.reap(index, cmd.upToIndex, cmd.now)
         return {type: 'tombstone-reap'}
       case 'coordinate-batch-update': {
@@ -166,7 +166,7 @@ export class StateMachine {
     return {kv: this.#kv, index, nowMs, sessionExists: (id) => this.#sessions.has(id), change}
   }
 
-  // --- KV reads (SPEC-http §2 GET) ---
+  // --- KV reads (Consul docs: api-docs/kv GET) ---
 
   /** A present key's index is its ModifyIndex; a missing key's is the KV table's, so it can block. */
   kvGet(key: string): Indexed<KVEntry | undefined> {
@@ -197,7 +197,7 @@ export class StateMachine {
     return {index: this.#prefixIndex(prefix, entries), value: keys}
   }
 
-  /** Answer a read-only txn (SPEC-http §3) without a log entry; index = the KV table's. */
+  /** Answer a read-only txn (Consul docs: api-docs/txn) without a log entry; index = the KV table's. */
   kvTxnRead(ops: readonly KVOp[]): Indexed<TxnResult> {
     const ctx = this.#opContext(0, 0, emptyChangeSet())
     return {index: this.#kv.index, value: readTxn(ctx, ops)}
@@ -214,7 +214,7 @@ export class StateMachine {
     return Math.max(max !== 0 ? max : this.#kv.index, this.#restoredAt)
   }
 
-  // --- sessions and catalog (SPEC-http §4); all indexed by their table's index ---
+  // --- sessions and catalog (Consul docs: api-docs/session); all indexed by their table's index ---
 
   sessionGet(id: string): Indexed<Session | undefined> {
     return {index: this.#sessions.index, value: this.#sessions.get(id)}
@@ -236,7 +236,7 @@ export class StateMachine {
     return {index: this.#floor(this.#catalog.checksIndex), value: this.#catalog.checks(node)}
   }
 
-  // --- catalog and health reads (SPEC-http §7), indexed as Consul's state store ---
+  // --- catalog and health reads (Consul docs: api-docs/catalog, api-docs/health), indexed as Consul's state store ---
 
   /** The catalog itself, for reads that combine tables (records are shared: do not mutate). */
   get catalog(): Catalog {

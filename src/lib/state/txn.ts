@@ -1,4 +1,4 @@
-// Transactions (SPEC-http §3): up to 64 KV ops applied atomically at one Raft index.
+// Transactions (Consul docs: api-docs/txn): up to 64 KV ops applied atomically at one Raft index.
 //
 // Like Consul's txnDispatch, every op runs even after one fails, so the client gets every error
 // (each op sees the effects of the earlier ops that succeeded); then, if any failed, the KV store
@@ -15,7 +15,7 @@ import type {KVEntry, KVOp, KVVerb, TxnError, TxnResult} from './types.js'
 import {applyKVOp, READ_VERBS, type OpContext} from './kv-ops.js'
 import {emptyChangeSet} from './watch.js'
 
-/** Consul's limit; the HTTP layer answers 413 above it (SPEC-http §3). */
+/** Consul's limit; the HTTP layer answers 413 above it (Consul docs: api-docs/txn). */
 export const MAX_TXN_OPS = 64
 
 /** True when no op writes: such a txn is answered by `StateMachine.kvTxnRead`, not the log. */

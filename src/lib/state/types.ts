@@ -6,7 +6,8 @@
 // and the entry's index, never a clock or a random source. Wall time that a rule needs (lock-delay
 // windows) travels inside the command as `now`, stamped once by the proposer.
 
-import type {DeregisterRequest, RegisterRequest, ServiceAddress, ServiceWeights} from './catalog-request.js'
+import type {DeregisterRequest, HealthStatus, RegisterRequest, ServiceAddress, ServiceWeights} from './catalog-request.js'
+export type {HealthStatus}
 import type {CoordinateEntry} from './coordinates.js'
 
 export type {DeregisterRequest, RegisterCheck, RegisterRequest, RegisterService} from './catalog-request.js'
@@ -72,7 +73,6 @@ export interface CatalogService {
   modifyIndex: number
 }
 
-export type HealthStatus = 'passing' | 'warning' | 'critical'
 
 /** A health check (Consul's structs.HealthCheck): node-level when serviceId is ''. */
 export interface NodeCheck {
@@ -122,7 +122,7 @@ export type Command =
   | {type: 'session-destroy'; now: number; id: string}
   /** Legacy (before catalog-register): still applied from old logs; new code proposes catalog-register. */
   | {type: 'node-register'; now: number; node: LegacyNodeInput; checks: LegacyCheckInput[]}
-  /** PUT /v1/catalog/register and anti-entropy (contract 2). */
+  /** PUT /v1/catalog/register and anti-entropy. */
   | {type: 'catalog-register'; now: number; request: RegisterRequest}
   /** PUT /v1/catalog/deregister, anti-entropy, and the leader's reap of left members. */
   | {type: 'catalog-deregister'; now: number; request: DeregisterRequest}

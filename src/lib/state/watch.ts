@@ -1,4 +1,4 @@
-// Watch sets that wake blocking queries (SPEC-http §1.4). A watcher is one-shot, like a Go channel
+// Watch sets that wake blocking queries (Consul docs: api-docs/features/blocking). A watcher is one-shot, like a Go channel
 // that memdb closes: it fires once on the first change to what it watches, then it is gone. A
 // blocking query re-reads, compares the index and parks again if nothing it cares about moved —
 // so spurious wake-ups are allowed, missed ones are not.

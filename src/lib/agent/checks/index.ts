@@ -1,4 +1,4 @@
-// Check runners (contract 3): `startCheck` starts the runner a definition asks for and reports
+// Check runners: `startCheck` starts the runner a definition asks for and reports
 // its results through the thresholds. TTL checks are not runners (agent-local keeps their timers).
 //
 // Timing as Consul's agent: Interval at least 1 s (MinInterval, "to avoid fork-bombing");
