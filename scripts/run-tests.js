@@ -25,5 +25,10 @@ if (files.length === 0) {
   process.exit(1)
 }
 // Integration tests start agent processes; two at a time keeps a 2-core machine responsive.
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], {stdio: 'inherit'})
+// Every test gets a timeout (a test may set a shorter one): a hung test fails with its name
+// instead of holding the whole run until CI's limit.
+const PER_TEST_TIMEOUT_MS = 300_000
+const started = Date.now()
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', `--test-timeout=${PER_TEST_TIMEOUT_MS}`, ...files], {stdio: 'inherit'})
+console.log(`# test suites ${suites.join(', ')}: ${files.length} files, wall time ${Math.round((Date.now() - started) / 1000)} s`)
 process.exit(result.status ?? 1)

@@ -7,7 +7,8 @@
 // bound, and the shared file never shows two holders at once (token order, one block per token,
 // no fenced write refused). Takeover times are printed for the notes.
 // Like linearizability.test.ts, the file re-runs itself in a private network namespace; where
-// namespaces are unavailable it says why and skips (there is no partition to inject).
+// namespaces are unavailable it fails, unless COORD_JEPSEN_DEGRADED=1 asks for a run that then
+// says why and skips (there is no partition to inject).
 import {fileURLToPath} from 'node:url'
 import {after, before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
@@ -17,7 +18,7 @@ import {join} from 'node:path'
 import {coordBin, tempDir} from '../helpers/agent.js'
 import {sleep} from '../helpers/http.js'
 import {LockLog, waitDead, type LockLine} from '../helpers/lock-log.js'
-import {createNetwork, reexecInOwnNetns} from './netns.js'
+import {createNetwork, degradedRunNotice, reexecInOwnNetns} from './netns.js'
 import {JepsenCluster} from './servers.js'
 
 const status = reexecInOwnNetns(fileURLToPath(import.meta.url))
@@ -30,8 +31,10 @@ const takeoverBoundMs = 30_000
 
 const dir = tempDir('coord-jepsen-lock-')
 const network = createNetwork(3, dir.path)
-const skip = network.partitionsUnavailable === undefined ? false : `partitions unavailable: ${network.partitionsUnavailable}`
-if (skip !== false) console.log(`# jepsen lock: partition test skipped: ${network.partitionsUnavailable}`)
+// Throws (failing the file) when partitions are missing and the environment did not ask for that.
+const notice = degradedRunNotice(network)
+const skip = notice === undefined ? false : `partitions unavailable: ${network.partitionsUnavailable}`
+if (notice) console.log(notice)
 
 interface Contender {proc: ChildProcess; agent: number; output: string}
 

@@ -38,6 +38,19 @@ export function reexecInOwnNetns(file: string): number | undefined {
   return child.status ?? 1
 }
 
+/**
+ * A run without partitions tests less than its name says, so it fails unless the environment asks
+ * for it: COORD_JEPSEN_DEGRADED=1 (or COORD_JEPSEN_NETNS=off, which asks for loopback outright).
+ * Returns the line a degraded run prints; throws when partitions are missing and nobody asked.
+ */
+export function degradedRunNotice(network: TestNetwork): string | undefined {
+  const why = network.partitionsUnavailable
+  if (why === undefined) return undefined
+  const asked = process.env.COORD_JEPSEN_DEGRADED === '1' || process.env[insideMark] === 'off'
+  if (!asked) throw new Error(`jepsen: cannot create partitions (${why}); set COORD_JEPSEN_DEGRADED=1 to run without partition faults`)
+  return `# jepsen: DEGRADED run, asked for by the environment: partition faults skipped (${why})`
+}
+
 export interface TestNetwork {
   /** Address each server binds (HTTP on :8500, RPC on :8300). */
   readonly addresses: readonly string[]
