@@ -12,6 +12,7 @@ import {validateGossipKey} from '../gossip/keyring.js'
 import {gossipTimingKeys, readGossipTiming, type GossipTiming} from './gossip-timing.js'
 import {SCRIPTS_DISABLED, checkKind, definitionsFromConfig, type CheckDefinition, type ParsedService} from './definitions.js'
 import {parseDnsConfig, type DnsConfig} from './dns-config.js'
+import {refusedSecurityKeys} from './refused-keys.js'
 
 export interface AgentConfig {
   readonly dev: boolean
@@ -253,6 +254,7 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
     if (acceptedConsulKeys.has(key)) warn(`config key "${key}" is accepted but not yet acted on by coord`)
     else problems.push(`invalid config key ${key}`)
   }
+  problems.push(...refusedSecurityKeys(raw))
   const read = new FieldReader(raw, problems)
   const dev = opts.dev
   const server = read.bool('server', dev)

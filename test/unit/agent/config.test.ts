@@ -129,3 +129,29 @@ describe('agent config', () => {
     assert.equal(problems.length, 5)
   })
 })
+
+describe('config keys that promise protection coord cannot give', () => {
+  const refused = (raw: Record<string, unknown>) => {
+    try {
+      buildConfig(raw, {dev: true})
+      return []
+    } catch (error) {
+      assert.ok(error instanceof ConfigError)
+      return error.problems
+    }
+  }
+
+  it('acl.enabled (true or a Go true string) refuses the start; a disabled acl block is only a warning', () => {
+    for (const enabled of [true, 'true', '1', 'T']) {
+      assert.deepEqual(refused({acl: {enabled, default_policy: 'deny'}}).map((p) => p.split(':')[0]), ['acl.enabled'], String(enabled))
+    }
+    const warnings: string[] = []
+    assert.doesNotThrow(() => buildConfig({acl: {enabled: false}}, {dev: true, warn: (w) => warnings.push(w)}))
+    assert.deepEqual(warnings, ['config key "acl" is accepted but not yet acted on by coord'])
+  })
+
+  it('http_config.allow_write_http_from with addresses refuses the start; an empty list does not', () => {
+    assert.match(refused({http_config: {allow_write_http_from: ['10.0.0.0/8']}})[0], /^http_config\.allow_write_http_from: coord does not restrict writes/)
+    assert.deepEqual(refused({http_config: {allow_write_http_from: []}}), [])
+  })
+})
