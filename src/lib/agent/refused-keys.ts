@@ -10,10 +10,6 @@ export function refusedSecurityKeys(raw: Record<string, unknown>): string[] {
   if (isObject(acl) && isTrue(acl.enabled)) {
     problems.push('acl.enabled: coord does not enforce ACLs yet; refusing to start rather than answer every request without checking its token (remove the acl block or set acl.enabled = false)')
   }
-  const httpConfig = raw.http_config
-  if (isObject(httpConfig) && Array.isArray(httpConfig.allow_write_http_from) && httpConfig.allow_write_http_from.length > 0) {
-    problems.push('http_config.allow_write_http_from: coord does not restrict writes by client address yet; refusing to start rather than accept writes from anywhere')
-  }
   return problems
 }
 

@@ -1,5 +1,5 @@
 // /v1/agent/self and /v1/agent/members (Consul docs: api-docs/agent): what this agent is and whom it knows.
-import type {AgentContext, Route} from './context.js'
+import type {AgentDeps, Route} from './context.js'
 import {sendJson, sendText} from './respond.js'
 import {HttpError, badRequest} from '../errors.js'
 import {flag} from './query.js'
@@ -7,13 +7,17 @@ import {availableParallelism} from 'node:os'
 import {filterParam} from './catalog-query.js'
 import type {Schema} from '../filter/evaluate.js'
 
+/** What this endpoint family uses of the agent, and nothing more. */
+export type AgentEndpointDeps = AgentDeps<'config' | 'consensus' | 'coordinates' | 'forceLeave' | 'forceLeaveWan' | 'gossipEncrypted' | 'join' | 'joinWan' | 'leave' | 'local' | 'members' | 'nodeId' | 'requestShutdown' | 'version' | 'wanMembers'>
+
+
 /** What `?filter=` can select on /v1/agent/members (Consul's serf member fields). */
 const MEMBER_SCHEMA: Schema = {fields: {
   Name: 'string', Addr: 'string', Port: 'number', Tags: 'map', Status: 'number',
   ProtocolMin: 'number', ProtocolMax: 'number', ProtocolCur: 'number', DelegateMin: 'number', DelegateMax: 'number', DelegateCur: 'number',
 }}
 
-export function agentStats(agent: AgentContext): Record<string, Record<string, string>> {
+export function agentStats(agent: AgentEndpointDeps): Record<string, Record<string, string>> {
   const {config, consensus} = agent
   const members = agent.members()
   const memory = process.memoryUsage()
@@ -53,7 +57,7 @@ export function agentStats(agent: AgentContext): Record<string, Record<string, s
   return sections
 }
 
-export function agentRoutes(agent: AgentContext): Route[] {
+export function agentRoutes(agent: AgentEndpointDeps): Route[] {
   return [
     {path: '/v1/agent/self', exact: true, methods: {GET: (ctx) => {
       const {config} = agent

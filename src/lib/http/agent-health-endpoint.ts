@@ -1,10 +1,14 @@
 // /v1/agent/health/service/name|id (local service health with Consul's status codes),
 // /v1/agent/maintenance, /v1/agent/service/maintenance/:id and /v1/agent/reload (Consul docs: api-docs/agent, api-docs/agent/service).
-import type {AgentContext, RequestContext, Route} from './context.js'
+import type {AgentDeps, RequestContext, Route} from './context.js'
 import {headerValue, sendBody, sendJson, sendText} from './respond.js'
 import {HttpError, badRequest} from '../errors.js'
 import {aggregateStatus, type LocalService} from '../agent/local-state.js'
 import {renderCheck, renderService, translating} from './agent-local-render.js'
+
+/** What this endpoint family uses of the agent, and nothing more. */
+export type AgentHealthDeps = AgentDeps<'config' | 'local' | 'log' | 'reload'>
+
 
 const codeOf = {passing: 200, warning: 429, critical: 503, maintenance: 503} as const
 
@@ -22,7 +26,7 @@ function parseEnable(ctx: RequestContext): boolean {
   throw badRequest(`Invalid value for enable: "${text}"`)
 }
 
-export function agentHealthRoutes(agent: AgentContext): Route[] {
+export function agentHealthRoutes(agent: AgentHealthDeps): Route[] {
   const local = agent.local
   const dc = agent.config.datacenter
   const node = agent.config.nodeName

@@ -1,7 +1,7 @@
 // /v1/agent/service*, /v1/agent/check*, /v1/agent/services, /v1/agent/checks (Consul docs: api-docs/agent/service):
 // the agent's own services and checks. They answer from the local registry, never from Raft:
 // they work with no leader, as Consul's do.
-import type {AgentContext, RequestContext, Route} from './context.js'
+import type {AgentDeps, RequestContext, Route} from './context.js'
 import {sendJson, sendText} from './respond.js'
 import {badRequest} from '../errors.js'
 import {parseJsonBody} from './decode.js'
@@ -11,6 +11,10 @@ import {lookup} from '../agent/definitions.js'
 import {contentHash, renderCheck, renderService, translating} from './agent-local-render.js'
 import {filterParam} from './catalog-query.js'
 import {CHECK_SCHEMA, NODE_SERVICE_SCHEMA} from './catalog-render.js'
+
+/** What this endpoint family uses of the agent, and nothing more. */
+export type AgentLocalDeps = AgentDeps<'config' | 'local'>
+
 
 const BODY_LIMIT = 1024 * 1024
 const statuses = new Set(['passing', 'warning', 'critical'])
@@ -31,7 +35,7 @@ function requireId(tail: string, what: string): string {
 }
 
 /** Parks until the local registry changes or `waitMs` passes (hash-based blocking on /v1/agent/service/:id). */
-function waitForLocalChange(agent: AgentContext, ctx: RequestContext, waitMs: number): Promise<void> {
+function waitForLocalChange(agent: AgentLocalDeps, ctx: RequestContext, waitMs: number): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer)
@@ -44,7 +48,7 @@ function waitForLocalChange(agent: AgentContext, ctx: RequestContext, waitMs: nu
   })
 }
 
-export function agentLocalRoutes(agent: AgentContext): Route[] {
+export function agentLocalRoutes(agent: AgentLocalDeps): Route[] {
   const local = agent.local
   const dc = agent.config.datacenter
   const node = agent.config.nodeName

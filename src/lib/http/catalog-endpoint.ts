@@ -2,7 +2,7 @@
 // `catalog-deregister`; reads come from the state machine with Consul's indexes, so
 // blocking queries wake on exactly what they read (a /v1/catalog/service/web read parks on the
 // `service:web` watch, not on every service).
-import type {AgentContext, RequestContext, Route} from './context.js'
+import type {AgentDeps, RequestContext, Route} from './context.js'
 import {HttpError, badRequest} from '../errors.js'
 import {bodyDatacenter} from '../forward/request-route.js'
 import {parseJsonBody} from './decode.js'
@@ -15,9 +15,13 @@ import {NODE_SCHEMA, NODE_SERVICE_SCHEMA, SERVICE_NODE_SCHEMA, renderNode, rende
 import {CatalogRequestError, parseDeregisterRequest, parseRegisterRequest} from '../state/catalog-request.js'
 import type {Command} from '../state/types.js'
 
+/** What this endpoint family uses of the agent, and nothing more. */
+export type CatalogDeps = AgentDeps<'config' | 'consensus' | 'now' | 'state'>
+
+
 const REGISTER_BODY_LIMIT = 512 * 1024
 
-export function catalogRoutes(agent: AgentContext): Route[] {
+export function catalogRoutes(agent: CatalogDeps): Route[] {
   const register = (ctx: RequestContext) => write(agent, ctx, (body) => ({type: 'catalog-register', now: agent.now(), request: {...parseRegisterRequest(body), Datacenter: agent.config.datacenter}}))
   const deregister = (ctx: RequestContext) => write(agent, ctx, (body) => ({type: 'catalog-deregister', now: agent.now(), request: {...parseDeregisterRequest(body), Datacenter: agent.config.datacenter}}))
   const cache = new AnswerCache()
@@ -33,7 +37,7 @@ export function catalogRoutes(agent: AgentContext): Route[] {
   ]
 }
 
-async function write(agent: AgentContext, ctx: RequestContext, build: (body: unknown) => Command): Promise<void> {
+async function write(agent: CatalogDeps, ctx: RequestContext, build: (body: unknown) => Command): Promise<void> {
   const raw = await ctx.body(REGISTER_BODY_LIMIT)
   const body = raw.length === 0 ? {} : parseJsonBody(raw)
   // The body's Datacenter defaults to this agent's; another one is where the write runs (Consul's
@@ -54,7 +58,7 @@ async function write(agent: AgentContext, ctx: RequestContext, build: (body: unk
   sendJson(ctx.req, ctx.res, true, ctx.query.pretty)
 }
 
-async function listNodes(agent: AgentContext, ctx: RequestContext): Promise<void> {
+async function listNodes(agent: CatalogDeps, ctx: RequestContext): Promise<void> {
   const filter = filterParam(ctx, NODE_SCHEMA)
   const meta = nodeMetaParam(ctx)
   const result = await consistentRead(agent, ctx, () => ({
@@ -64,7 +68,7 @@ async function listNodes(agent: AgentContext, ctx: RequestContext): Promise<void
   if (result) sendJson(ctx.req, ctx.res, sortNear(agent, ctx, result.value, (n) => n.Node as string), ctx.query.pretty)
 }
 
-async function listServices(agent: AgentContext, ctx: RequestContext): Promise<void> {
+async function listServices(agent: CatalogDeps, ctx: RequestContext): Promise<void> {
   const filter = filterParam(ctx, SERVICE_NODE_SCHEMA)
   const meta = nodeMetaParam(ctx)
   const result = await consistentRead(agent, ctx, () => {
@@ -85,7 +89,7 @@ async function listServices(agent: AgentContext, ctx: RequestContext): Promise<v
   if (result) sendJson(ctx.req, ctx.res, result.value, ctx.query.pretty)
 }
 
-async function serviceNodes(agent: AgentContext, ctx: RequestContext, cache: AnswerCache): Promise<void> {
+async function serviceNodes(agent: CatalogDeps, ctx: RequestContext, cache: AnswerCache): Promise<void> {
   const name = requireName(ctx, 'service')
   const filter = filterParam(ctx, SERVICE_NODE_SCHEMA)
   const meta = nodeMetaParam(ctx)
@@ -109,7 +113,7 @@ async function serviceNodes(agent: AgentContext, ctx: RequestContext, cache: Ans
   if (result) sendBody(ctx.req, ctx.res, 200, result.value, 'application/json')
 }
 
-async function nodeServices(agent: AgentContext, ctx: RequestContext, shape: 'map' | 'list'): Promise<void> {
+async function nodeServices(agent: CatalogDeps, ctx: RequestContext, shape: 'map' | 'list'): Promise<void> {
   const name = requireName(ctx, 'node')
   const filter = filterParam(ctx, NODE_SERVICE_SCHEMA)
   const result = await consistentRead(agent, ctx, () => {

@@ -2,13 +2,17 @@
 // (repeatable, all must match, case-insensitive as Consul's serviceTagsFilter), `node-meta`
 // (repeatable `key:value`, all must match), `near` (RTT order from network coordinates), `filter`,
 // and combined watches.
-import type {AgentContext, RequestContext} from './context.js'
+import type {AgentDeps, RequestContext} from './context.js'
 import type {Watch} from './blocking.js'
 import {badRequest} from '../errors.js'
 import {FilterError} from '../filter/parse.js'
 import {compileFilter, type Filter, type Schema} from '../filter/evaluate.js'
 import type {WatchTable} from '../state/watch.js'
 import {sortByDistanceFrom} from '../coordinate/order.js'
+
+/** What this endpoint family uses of the agent, and nothing more. */
+export type CatalogQueryDeps = AgentDeps<'config' | 'state'>
+
 
 /** `?filter=` compiled for `schema`; every record passes when absent. A bad expression is a 400. */
 export function filterParam(ctx: RequestContext, schema: Schema): Filter {
@@ -38,7 +42,7 @@ export function hasTags(tags: readonly string[], wanted: readonly string[]): boo
 }
 
 /** The node `?near=` names (`_agent` = this agent, as Consul's parseSource); null when absent. */
-export function nearSource(agent: AgentContext, ctx: RequestContext): string | null {
+export function nearSource(agent: CatalogQueryDeps, ctx: RequestContext): string | null {
   const near = ctx.params.get('near')
   if (near === null || near === '') return null
   return near === '_agent' ? agent.config.nodeName : near
@@ -50,7 +54,7 @@ export function nearSource(agent: AgentContext, ctx: RequestContext): string | n
  * endpoint's usual order. A source with no coordinate (unknown node, not synced yet): unsorted,
  * as Consul answers.
  */
-export function sortNear<T>(agent: AgentContext, ctx: RequestContext, items: T[], nodeOf: (item: T) => string): T[] {
+export function sortNear<T>(agent: CatalogQueryDeps, ctx: RequestContext, items: T[], nodeOf: (item: T) => string): T[] {
   const source = nearSource(agent, ctx)
   if (source === null) return items
   const table = agent.state.coordinates
@@ -70,13 +74,13 @@ export function resolveNearAgent(url: string, nodeName: string): string {
 }
 
 /** The part of an answer-cache key that `?near` adds: the source and the coordinates' index. */
-export function nearCacheKey(agent: AgentContext, ctx: RequestContext): string | null {
+export function nearCacheKey(agent: CatalogQueryDeps, ctx: RequestContext): string | null {
   const source = nearSource(agent, ctx)
   return source === null ? null : `${source}@${agent.state.coordinatesIndex()}`
 }
 
 /** A watch on several tables at once: any one firing wakes the reader. */
-export function watchTables(agent: AgentContext, ...tables: WatchTable[]): Watch {
+export function watchTables(agent: CatalogQueryDeps, ...tables: WatchTable[]): Watch {
   return (wake) => {
     const cancels = tables.map((table) => agent.state.watches.watchTable(table, wake))
     return () => { for (const cancel of cancels) cancel() }

@@ -11,6 +11,7 @@ import type {StateMachine} from '../state/state-machine.js'
 import type {Session} from '../state/types.js'
 import type {UserEvents} from '../agent/user-events.js'
 import type {QueryOptions} from './query.js'
+import type {RequestIdentity} from './identity.js'
 import type {KeyringOp, KeyringResponse} from '../agent/keyring-ops.js'
 import type {ForwardedRequest, ForwardedResponse} from '../forward/forwarded.js'
 import type {PoolCoordinates} from '../agent/pool-coordinates.js'
@@ -87,6 +88,12 @@ export interface AgentContext {
   readonly coordinates?: AgentCoordinates
 }
 
+/**
+ * The few members of the agent an endpoint family names (each *-endpoint.ts declares its own), so a
+ * family's reach is written on its type: kv reads state and proposes; it cannot leave the cluster.
+ */
+export type AgentDeps<K extends keyof AgentContext> = Pick<AgentContext, K>
+
 export interface RequestContext {
   readonly req: IncomingMessage
   readonly res: ServerResponse
@@ -94,6 +101,8 @@ export interface RequestContext {
   /** Decoded path after the route prefix (the KV key, the session ID, ...). */
   readonly tail: string
   readonly query: QueryOptions
+  /** Who is asking: the token the request carries (identity.ts), read once here for the authorizer. */
+  readonly identity: RequestIdentity
   /** The request body, at most `limit` bytes; a larger body answers 413 with `tooLargeMessage(n)`. */
   body(limit: number, tooLargeMessage?: (size: number) => string): Promise<Buffer>
   /** Resolves when the client disconnects before the answer is written. */

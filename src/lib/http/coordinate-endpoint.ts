@@ -2,7 +2,7 @@
 // (from this server's WAN pool), the LAN coordinates the agents sent (the state's coordinates
 // table, blocking on it), and the update agents send (queued in this server's batcher). With
 // disable_coordinates every route answers 401 "Coordinate support disabled", as Consul does.
-import type {AgentContext, RequestContext, Route} from './context.js'
+import type {AgentDeps, RequestContext, Route} from './context.js'
 import {HttpError, badRequest} from '../errors.js'
 import {parseJsonBody} from './decode.js'
 import {consistentRead} from './read.js'
@@ -13,9 +13,13 @@ import {bodyDatacenter} from '../forward/request-route.js'
 import {CoordinateError} from '../coordinate/coordinate.js'
 import type {CoordinateEntry} from '../state/coordinates.js'
 
+/** What this endpoint family uses of the agent, and nothing more. */
+export type CoordinateDeps = AgentDeps<'config' | 'consensus' | 'coordinates' | 'state'>
+
+
 const UPDATE_BODY_LIMIT = 64 * 1024
 
-export function coordinateRoutes(agent: AgentContext): Route[] {
+export function coordinateRoutes(agent: CoordinateDeps): Route[] {
   const guard = (handler: (ctx: RequestContext) => Promise<void> | void) => (ctx: RequestContext) => {
     if (agent.config.coordinates.disabled) return sendText(ctx.req, ctx.res, 401, 'Coordinate support disabled')
     return handler(ctx)
@@ -29,7 +33,7 @@ export function coordinateRoutes(agent: AgentContext): Route[] {
 }
 
 /** Every known datacenter (this one always, as Consul's answer never lacks it), sorted by name. */
-function datacenters(agent: AgentContext, ctx: RequestContext): void {
+function datacenters(agent: CoordinateDeps, ctx: RequestContext): void {
   const byDc = new Map<string, Array<{Node: string; Coord: unknown}>>()
   byDc.set(agent.config.datacenter, [])
   for (const s of wanServers(agent)) {
@@ -49,12 +53,12 @@ function render(ctx: RequestContext, entries: CoordinateEntry[]): Array<{Node: s
   return entries.filter((e) => segment === null || e.segment === segment).map((e) => ({Node: e.node, Segment: e.segment, Coord: e.coord}))
 }
 
-async function nodes(agent: AgentContext, ctx: RequestContext): Promise<void> {
+async function nodes(agent: CoordinateDeps, ctx: RequestContext): Promise<void> {
   const result = await consistentRead(agent, ctx, () => ({index: agent.state.coordinatesIndex(), value: agent.state.coordinates.list()}), watchTables(agent, 'coordinates'))
   if (result) sendJson(ctx.req, ctx.res, render(ctx, result.value), ctx.query.pretty)
 }
 
-async function node(agent: AgentContext, ctx: RequestContext): Promise<void> {
+async function node(agent: CoordinateDeps, ctx: RequestContext): Promise<void> {
   const name = ctx.tail
   const result = await consistentRead(agent, ctx, () => ({index: agent.state.coordinatesIndex(), value: agent.state.coordinates.forNode(name)}), watchTables(agent, 'coordinates'))
   if (!result) return
@@ -63,7 +67,7 @@ async function node(agent: AgentContext, ctx: RequestContext): Promise<void> {
   sendJson(ctx.req, ctx.res, entries, ctx.query.pretty)
 }
 
-async function update(agent: AgentContext, ctx: RequestContext): Promise<void> {
+async function update(agent: CoordinateDeps, ctx: RequestContext): Promise<void> {
   const raw = await ctx.body(UPDATE_BODY_LIMIT)
   const body = parseJsonBody(raw)
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('Request decode failed: body must be a JSON object')

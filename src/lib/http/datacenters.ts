@@ -2,9 +2,13 @@
 // server member in it (left members excluded), and this one always. /v1/catalog/datacenters lists
 // them by estimated median RTT from this server (WAN coordinates; coordinate/order.ts), and
 // /v1/coordinate/datacenters shows the coordinates themselves.
-import type {AgentContext} from './context.js'
+import type {AgentDeps} from './context.js'
 import {datacentersByDistance, type WanServer} from '../coordinate/order.js'
 import type {Coordinate} from '../coordinate/coordinate.js'
+
+/** What this endpoint family uses of the agent, and nothing more. */
+export type DatacentersDeps = AgentDeps<'config' | 'coordinates' | 'wanMembers'>
+
 
 const LEFT = 3
 
@@ -14,7 +18,7 @@ export interface WanServerEntry extends WanServer {
 }
 
 /** Server members of the WAN pool with their cached WAN coordinates; [] without a WAN pool. */
-export function wanServers(agent: AgentContext): WanServerEntry[] {
+export function wanServers(agent: DatacentersDeps): WanServerEntry[] {
   const wan = agent.coordinates?.wan
   const out: WanServerEntry[] = []
   for (const m of agent.wanMembers?.() ?? []) {
@@ -27,7 +31,7 @@ export function wanServers(agent: AgentContext): WanServerEntry[] {
 }
 
 /** GET /v1/catalog/datacenters: known datacenters, nearest first (ties by name). */
-export function knownDatacenters(agent: AgentContext): string[] {
+export function knownDatacenters(agent: DatacentersDeps): string[] {
   const own: Coordinate | undefined = agent.coordinates?.wan?.own
   return datacentersByDistance(agent.config.datacenter, own, wanServers(agent))
 }

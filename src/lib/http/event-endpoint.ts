@@ -2,22 +2,26 @@
 // The list's blocking is Consul's own (event_endpoint.go), not the Raft-index kind: the index is a
 // hash of the newest event's ID, so a request whose ?index equals the current index parks until
 // any new event arrives or `wait` passes (no jitter); any other ?index answers at once.
-import type {AgentContext, RequestContext, Route} from './context.js'
+import type {AgentDeps, RequestContext, Route} from './context.js'
 import {badRequest} from '../errors.js'
 import {MAX_WAIT_MS} from '../duration.js'
 import {sendJson} from './respond.js'
 import {UserEventError, eventIndex, userEventJson, type UserEvent} from '../events/user-event.js'
 import type {UserEvents} from '../agent/user-events.js'
 
+/** What this endpoint family uses of the agent, and nothing more. */
+export type EventDeps = AgentDeps<'userEvents'>
+
+
 /** Bodies beyond this are refused unread (413); the 512-byte event limit then gives 400 below it. */
 const FIRE_BODY_LIMIT = 64 * 1024
 
-function userEventsOf(agent: AgentContext): UserEvents {
+function userEventsOf(agent: EventDeps): UserEvents {
   if (!agent.userEvents) throw new Error('user events are not available on this agent')
   return agent.userEvents
 }
 
-async function fire(agent: AgentContext, ctx: RequestContext): Promise<void> {
+async function fire(agent: EventDeps, ctx: RequestContext): Promise<void> {
   const name = ctx.tail
   if (name === '') throw badRequest('Missing name')
   const body = await ctx.body(FIRE_BODY_LIMIT)
@@ -40,7 +44,7 @@ export function readEventList(events: readonly UserEvent[], name: string): {even
   return {events: picked, index: picked.length === 0 ? '1' : eventIndex(picked[picked.length - 1].ID)}
 }
 
-async function list(agent: AgentContext, ctx: RequestContext): Promise<void> {
+async function list(agent: EventDeps, ctx: RequestContext): Promise<void> {
   const buffer = userEventsOf(agent).buffer
   const name = ctx.params.get('name') ?? ''
   // ?index is a uint64 (parseQueryOptions checked the digits): compare it exactly, as a decimal.
@@ -71,7 +75,7 @@ async function list(agent: AgentContext, ctx: RequestContext): Promise<void> {
   sendJson(ctx.req, ctx.res, result.events.map(userEventJson), ctx.query.pretty)
 }
 
-export function eventRoutes(agent: AgentContext): Route[] {
+export function eventRoutes(agent: EventDeps): Route[] {
   return [
     {path: '/v1/event/fire/', methods: {PUT: (ctx) => fire(agent, ctx)}},
     {path: '/v1/event/list', exact: true, methods: {GET: (ctx) => list(agent, ctx)}},

@@ -2,7 +2,7 @@
 // with their node and checks. Never 404: unknown names answer []. A blocking
 // /v1/health/service/web parks on `service:web`, which moves when an instance of web, one of its
 // checks, its node or a node check of its node changes — not when another service changes.
-import type {AgentContext, RequestContext, Route} from './context.js'
+import type {AgentDeps, RequestContext, Route} from './context.js'
 import {badRequest} from '../errors.js'
 import {consistentRead} from './read.js'
 import {flag} from './query.js'
@@ -12,9 +12,13 @@ import {filterParam, hasTags, matchesNodeMeta, nodeMetaParam, nearCacheKey, requ
 import {CHECK_SCHEMA, SERVICE_ENTRY_SCHEMA, renderCheck, renderNode, renderNodeService} from './catalog-render.js'
 import type {NodeCheck} from '../state/types.js'
 
+/** What this endpoint family uses of the agent, and nothing more. */
+export type HealthDeps = AgentDeps<'config' | 'consensus' | 'state'>
+
+
 const STATES: ReadonlySet<string> = new Set(['any', 'passing', 'warning', 'critical'])
 
-export function healthRoutes(agent: AgentContext): Route[] {
+export function healthRoutes(agent: HealthDeps): Route[] {
   const cache = new AnswerCache()
   return [
     {path: '/v1/health/node/', methods: {GET: (ctx) => nodeHealth(agent, ctx)}},
@@ -24,11 +28,11 @@ export function healthRoutes(agent: AgentContext): Route[] {
   ]
 }
 
-function sendChecks(agent: AgentContext, ctx: RequestContext, checks: Array<Record<string, unknown>>): void {
+function sendChecks(agent: HealthDeps, ctx: RequestContext, checks: Array<Record<string, unknown>>): void {
   sendJson(ctx.req, ctx.res, sortNear(agent, ctx, checks, (c) => c.Node as string), ctx.query.pretty)
 }
 
-async function nodeHealth(agent: AgentContext, ctx: RequestContext): Promise<void> {
+async function nodeHealth(agent: HealthDeps, ctx: RequestContext): Promise<void> {
   const name = requireName(ctx, 'node')
   const filter = filterParam(ctx, CHECK_SCHEMA)
   const result = await consistentRead(agent, ctx, () => ({
@@ -38,7 +42,7 @@ async function nodeHealth(agent: AgentContext, ctx: RequestContext): Promise<voi
   if (result) sendJson(ctx.req, ctx.res, result.value, ctx.query.pretty)
 }
 
-async function serviceChecks(agent: AgentContext, ctx: RequestContext): Promise<void> {
+async function serviceChecks(agent: HealthDeps, ctx: RequestContext): Promise<void> {
   const name = requireName(ctx, 'service')
   const filter = filterParam(ctx, CHECK_SCHEMA)
   const meta = nodeMetaParam(ctx)
@@ -53,7 +57,7 @@ async function serviceChecks(agent: AgentContext, ctx: RequestContext): Promise<
   if (result) sendChecks(agent, ctx, result.value)
 }
 
-async function checksInState(agent: AgentContext, ctx: RequestContext): Promise<void> {
+async function checksInState(agent: HealthDeps, ctx: RequestContext): Promise<void> {
   const state = ctx.tail
   if (!STATES.has(state)) throw badRequest('Invalid check state')
   const filter = filterParam(ctx, CHECK_SCHEMA)
@@ -70,7 +74,7 @@ async function checksInState(agent: AgentContext, ctx: RequestContext): Promise<
   if (result) sendChecks(agent, ctx, result.value)
 }
 
-async function serviceHealth(agent: AgentContext, ctx: RequestContext, cache: AnswerCache): Promise<void> {
+async function serviceHealth(agent: HealthDeps, ctx: RequestContext, cache: AnswerCache): Promise<void> {
   const name = requireName(ctx, 'service')
   const filter = filterParam(ctx, SERVICE_ENTRY_SCHEMA)
   const meta = nodeMetaParam(ctx)
@@ -86,7 +90,7 @@ async function serviceHealth(agent: AgentContext, ctx: RequestContext, cache: An
   if (result) sendBody(ctx.req, ctx.res, 200, result.value, 'application/json')
 }
 
-function buildEntries(agent: AgentContext, name: string, q: {tags: string[]; meta: Array<[string, string]>; passing: boolean; filter: (r: unknown) => boolean}): Array<Record<string, unknown>> {
+function buildEntries(agent: HealthDeps, name: string, q: {tags: string[]; meta: Array<[string, string]>; passing: boolean; filter: (r: unknown) => boolean}): Array<Record<string, unknown>> {
   const catalog = agent.state.catalog
   const value: Array<Record<string, unknown>> = []
   for (const service of catalog.instances(name)) {

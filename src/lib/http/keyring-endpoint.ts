@@ -3,20 +3,24 @@
 // ?local-only (GET only). Runs on the agent that receives it: the agent fans the
 // operation out to every member of its gossip pools (agent/keyring-ops.ts). Any pool reporting a
 // failure answers 500 with Consul's multierror text, as Consul does.
-import type {AgentContext, RequestContext, Route} from './context.js'
+import type {AgentDeps, RequestContext, Route} from './context.js'
 import {HttpError, badRequest} from '../errors.js'
 import {field, isObject, parseJsonBody} from './decode.js'
 import {sendJson, sendText} from './respond.js'
 import {keyringErrors, type KeyringOp} from '../agent/keyring-ops.js'
 
+/** What this endpoint family uses of the agent, and nothing more. */
+export type KeyringDeps = AgentDeps<'keyringOperation'>
+
+
 const BODY_LIMIT = 64 * 1024
 
-export function keyringRoutes(agent: AgentContext): Route[] {
+export function keyringRoutes(agent: KeyringDeps): Route[] {
   const handle = (op: KeyringOp) => (ctx: RequestContext) => keyring(agent, ctx, op)
   return [{path: '/v1/operator/keyring', exact: true, methods: {GET: handle('list'), POST: handle('install'), PUT: handle('use'), DELETE: handle('remove')}}]
 }
 
-async function keyring(agent: AgentContext, ctx: RequestContext, op: KeyringOp): Promise<void> {
+async function keyring(agent: KeyringDeps, ctx: RequestContext, op: KeyringOp): Promise<void> {
   let key = ''
   if (op !== 'list') {
     const body = await ctx.body(BODY_LIMIT)

@@ -1,11 +1,15 @@
 // /v1/kv/:key — Consul's KV API (Consul docs: api-docs/kv).
-import type {AgentContext, RequestContext, Route} from './context.js'
+import type {AgentDeps, RequestContext, Route} from './context.js'
 import {badRequest} from '../errors.js'
 import {flag} from './query.js'
 import {consistentRead} from './read.js'
 import {renderKV} from './render.js'
 import {sendBody, sendJson, sendText} from './respond.js'
 import type {KVOp} from '../state/types.js'
+
+/** What this endpoint family uses of the agent, and nothing more. */
+export type KvDeps = AgentDeps<'config' | 'consensus' | 'now' | 'state'>
+
 
 const UINT64_MAX = (1n << 64n) - 1n
 
@@ -14,7 +18,7 @@ export function parseUint64(text: string, name: string): bigint {
   return BigInt(text)
 }
 
-export function kvRoutes(agent: AgentContext): Route[] {
+export function kvRoutes(agent: KvDeps): Route[] {
   return [{
     path: '/v1/kv/',
     methods: {
@@ -30,7 +34,7 @@ export function kvRoutes(agent: AgentContext): Route[] {
   }]
 }
 
-async function getKV(agent: AgentContext, ctx: RequestContext): Promise<void> {
+async function getKV(agent: KvDeps, ctx: RequestContext): Promise<void> {
   const {params, tail: key, req, res, query} = ctx
   const {state} = agent
   if (flag(params, 'keys')) {
@@ -66,7 +70,7 @@ function conflicting(ctx: RequestContext, names: string[]): void {
   }
 }
 
-async function putKV(agent: AgentContext, ctx: RequestContext): Promise<void> {
+async function putKV(agent: KvDeps, ctx: RequestContext): Promise<void> {
   const {params, tail: key} = ctx
   if (key === '') throw badRequest('Missing key name')
   conflicting(ctx, ['cas', 'acquire', 'release'])
@@ -92,7 +96,7 @@ function requireSession(value: string | null, name: string): string {
   return value
 }
 
-async function deleteKV(agent: AgentContext, ctx: RequestContext): Promise<void> {
+async function deleteKV(agent: KvDeps, ctx: RequestContext): Promise<void> {
   const {params, tail: key} = ctx
   const recurse = flag(params, 'recurse')
   conflicting(ctx, ['cas', 'recurse'])
@@ -105,7 +109,7 @@ async function deleteKV(agent: AgentContext, ctx: RequestContext): Promise<void>
   await applyKV(agent, ctx, op)
 }
 
-async function applyKV(agent: AgentContext, ctx: RequestContext, op: KVOp): Promise<void> {
+async function applyKV(agent: KvDeps, ctx: RequestContext, op: KVOp): Promise<void> {
   const {result} = await agent.consensus.propose({type: 'kv', now: agent.now(), op})
   if (result.type !== 'kv') throw new Error(`unexpected apply result ${result.type}`)
   // Consul answers an acquire with an unknown session with 500; it is the client's mistake: 400.

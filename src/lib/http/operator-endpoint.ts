@@ -1,6 +1,6 @@
 // /v1/operator/raft/* and /v1/operator/autopilot/health (Consul docs: api-docs/operator, api-docs/snapshot), over the Consensus seam's
 // configuration(), removePeer() and transferLeadership().
-import type {AgentContext, RequestContext, Route} from './context.js'
+import type {AgentDeps, RequestContext, Route} from './context.js'
 import {badRequest} from '../errors.js'
 import {readMode} from './read.js'
 import {sendJson, sendText} from './respond.js'
@@ -8,7 +8,11 @@ import {formatDuration} from '../duration.js'
 import {clusterHealth} from '../server/autopilot.js'
 import {OperatorError, type PeerRef} from '../consensus.js'
 
-export function operatorRoutes(agent: AgentContext): Route[] {
+/** What this endpoint family uses of the agent, and nothing more. */
+export type OperatorDeps = AgentDeps<'consensus' | 'nodeId' | 'startedAt' | 'version'>
+
+
+export function operatorRoutes(agent: OperatorDeps): Route[] {
   return [
     {path: '/v1/operator/raft/configuration', exact: true, methods: {GET: (ctx) => raftConfiguration(agent, ctx)}},
     {path: '/v1/operator/raft/peer', exact: true, methods: {DELETE: (ctx) => removePeer(agent, ctx)}},
@@ -17,7 +21,7 @@ export function operatorRoutes(agent: AgentContext): Route[] {
   ]
 }
 
-async function raftConfiguration(agent: AgentContext, ctx: RequestContext): Promise<void> {
+async function raftConfiguration(agent: OperatorDeps, ctx: RequestContext): Promise<void> {
   const mode = readMode(ctx.query)
   await agent.consensus.readBarrier(mode, ctx.query.maxStaleMs)
   // As Consul: the leader answers unless ?stale (a follower does not know its peers' progress).
@@ -30,7 +34,7 @@ async function raftConfiguration(agent: AgentContext, ctx: RequestContext): Prom
   sendJson(ctx.req, ctx.res, body, ctx.query.pretty)
 }
 
-async function removePeer(agent: AgentContext, ctx: RequestContext): Promise<void> {
+async function removePeer(agent: OperatorDeps, ctx: RequestContext): Promise<void> {
   const {params} = ctx
   const hasId = params.has('id')
   const hasAddress = params.has('address')
@@ -41,14 +45,14 @@ async function removePeer(agent: AgentContext, ctx: RequestContext): Promise<voi
   sendText(ctx.req, ctx.res, 200, '')
 }
 
-async function transferLeader(agent: AgentContext, ctx: RequestContext): Promise<void> {
+async function transferLeader(agent: OperatorDeps, ctx: RequestContext): Promise<void> {
   const id = ctx.params.get('id') ?? undefined
   await operatorCall(() => agent.consensus.transferLeadership(id || undefined))
   sendJson(ctx.req, ctx.res, {Success: true}, ctx.query.pretty)
 }
 
 /** 200 when every voter is healthy, 429 (with the same body) when not, as Consul answers. */
-async function autopilotHealth(agent: AgentContext, ctx: RequestContext): Promise<void> {
+async function autopilotHealth(agent: OperatorDeps, ctx: RequestContext): Promise<void> {
   const mode = readMode(ctx.query)
   await agent.consensus.readBarrier(mode, ctx.query.maxStaleMs)
   const health = clusterHealth(mode === 'stale' ? agent.consensus.configuration() : await agent.consensus.leaderConfiguration())

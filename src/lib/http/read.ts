@@ -1,13 +1,17 @@
 // The common shape of a Consul read: check consistency, run (maybe blocking) the query, set the
 // X-Consul-* headers. Endpoints pass what to read and what to watch.
-import type {AgentContext, RequestContext} from './context.js'
+import type {AgentDeps, RequestContext} from './context.js'
 import {blockingRead, type Watch} from './blocking.js'
 import {setQueryMeta} from './respond.js'
 import type {ReadMode} from '../consensus.js'
 import type {QueryOptions} from './query.js'
 import type {Indexed} from '../state/types.js'
 
-export async function consistentRead<T>(agent: AgentContext, ctx: RequestContext, read: () => Indexed<T>, watch: Watch): Promise<Indexed<T> | undefined> {
+/** What this endpoint family uses of the agent, and nothing more. */
+export type ReadDeps = AgentDeps<'consensus'>
+
+
+export async function consistentRead<T>(agent: ReadDeps, ctx: RequestContext, read: () => Indexed<T>, watch: Watch): Promise<Indexed<T> | undefined> {
   const {query} = ctx
   const mode = readMode(query)
   await agent.consensus.readBarrier(mode, query.maxStaleMs)

@@ -8,6 +8,8 @@ import {CoordError, HttpError, badRequest, methodNotAllowed, noPathToDatacenter,
 import {parseQueryOptions} from './query.js'
 import {sendText} from './respond.js'
 import {noteErrorCode} from './answer-error-code.js'
+import {redactTokens, requestIdentity} from './identity.js'
+import {writeAllowList} from '../agent/http-config.js'
 import {NoLeaderError} from '../consensus.js'
 import {kvRoutes} from './kv-endpoint.js'
 import {txnRoutes} from './txn-endpoint.js'
@@ -99,15 +101,29 @@ export interface Exchange {
   closed: Promise<void>
   /** Set when another datacenter's server sent this request (it must not cross a datacenter again). */
   fromDc?: string
+  /**
+   * The client's address, for a request that came on this agent's own socket: the http_config
+   * checks (block_endpoints, allow_write_http_from) apply to those only, as Consul's HTTP wrapper
+   * does; a request another agent forwarded passed its own agent's checks.
+   */
+  remoteAddress?: string
 }
 
-export async function handleRequest(agent: AgentContext, routes: Route[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleRequest(agent: AgentContext, routes: Route[], req: IncomingMessage, res: ServerResponse, writeAllowed?: (address: string) => boolean): Promise<void> {
   const closed = new Promise<void>((resolve) => res.on('close', () => resolve()))
-  await serve(agent, routes, {req, res, closed, readBody: (limit, message) => readBody(req, limit, message)})
+  for (const [name, value] of Object.entries(agent.config.http.responseHeaders)) res.setHeader(name, value)
+  await serve(agent, routes, {req, res, closed, readBody: (limit, message) => readBody(req, limit, message), remoteAddress: req.socket.remoteAddress ?? ''}, writeAllowed)
+}
+
+/** Consul's http_config guards for a request on this agent's socket: blocked endpoints, then where writes may come from. */
+function checkHttpAccess(agent: AgentContext, method: string, path: string, remoteAddress: string, writeAllowed?: (address: string) => boolean): void {
+  if (agent.config.http.blockEndpoints.some((prefix) => path.startsWith(prefix))) throw new HttpError(403, 'Endpoint is blocked by agent configuration', 'ENDPOINT_BLOCKED')
+  const write = method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS'
+  if (write && writeAllowed && !writeAllowed(remoteAddress)) throw new HttpError(403, 'Access is restricted', 'WRITE_RESTRICTED')
 }
 
 /** The whole HTTP pipeline, socket or not: routing (or forwarding, on a client), the handler, errors mapped to Consul's answers. */
-export async function serve(agent: AgentContext, routes: Route[], exchange: Exchange): Promise<void> {
+export async function serve(agent: AgentContext, routes: Route[], exchange: Exchange, writeAllowed?: (address: string) => boolean): Promise<void> {
   const {req, res} = exchange
   let bodyUnread = true
   try {
@@ -122,6 +138,7 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
     }
     // Consul rejects non-printable characters before routing: keys must stay printable.
     if (hasControlCharacter(path)) throw badRequest('Invalid URL path: contains non-printable characters')
+    if (exchange.remoteAddress !== undefined) checkHttpAccess(agent, req.method ?? 'GET', path, exchange.remoteAddress, writeAllowed)
     if (path === '/') {
       sendText(req, res, 200, 'Consul Agent')
       return
@@ -167,7 +184,7 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
     // endpoints, the datacenter lists), as Consul's handlers do.
     const query = parseQueryOptions(params, agent.config.dev)
     const ctx: RequestContext = {
-      req, res, params, tail: found.tail, query, closed: exchange.closed,
+      req, res, params, tail: found.tail, query, closed: exchange.closed, identity: requestIdentity(params, req.headers),
       body: (limit, message = (n) => `Request body(${n} bytes) too large, max size: ${limit} bytes.`) => {
         bodyUnread = false
         return exchange.readBody(limit, message)
@@ -220,7 +237,7 @@ function sendError(agent: AgentContext, req: IncomingMessage, res: ServerRespons
     message = error instanceof Error ? error.message : String(error)
   }
   // Errors made for an answer (HttpError, No cluster leader) are the client's news, not the log's.
-  if (!(error instanceof HttpError) && !(error instanceof NoLeaderError)) agent.log.error('request failed', {method: req.method, url: req.url, error: message})
+  if (!(error instanceof HttpError) && !(error instanceof NoLeaderError)) agent.log.error('request failed', {method: req.method, url: redactTokens(req.url ?? ''), error: message})
   if (!(error instanceof CoordError && VERBATIM_CODES.has(error.code))) message = oneLine(message)
   // A body we refused to read would otherwise be parsed as the next request on this connection.
   if (status === 413 || (bodyUnread && req.headers['content-length'] && req.headers['content-length'] !== '0')) {
@@ -266,8 +283,9 @@ export interface HttpServerHandle {
 
 export async function startHttpServer(agent: AgentContext, host: string, port: number): Promise<HttpServerHandle> {
   const routes = buildRoutes(agent)
+  const writeAllowed = writeAllowList(agent.config.http.allowWriteHttpFrom)
   const server = createServer({keepAliveTimeout: 30_000}, (req, res) => {
-    void handleRequest(agent, routes, req, res)
+    void handleRequest(agent, routes, req, res, writeAllowed)
   })
   // Blocking queries hold a response for up to 10m + jitter: no request timeout may cut them.
   server.requestTimeout = 0

@@ -1,7 +1,7 @@
 // /v1/session/* — sessions (Consul docs: api-docs/session). Creation and destruction go through consensus; renew
 // only re-arms the leader's TTL timer (it writes nothing, so CreateIndex/ModifyIndex never move).
 import {randomUUID} from 'node:crypto'
-import type {AgentContext, RequestContext, Route} from './context.js'
+import type {AgentDeps, RequestContext, Route} from './context.js'
 import {badRequest, notFound} from '../errors.js'
 import {field, isObject, parseJsonBody, stringField, stringListField, type JsonObject} from './decode.js'
 import {consistentRead} from './read.js'
@@ -10,12 +10,16 @@ import {sendJson} from './respond.js'
 import {formatDuration, parseDuration} from '../duration.js'
 import type {Session, SessionBehavior} from '../state/types.js'
 
+/** What this endpoint family uses of the agent, and nothing more. */
+export type SessionDeps = AgentDeps<'config' | 'consensus' | 'log' | 'now' | 'renewSession' | 'sessionTimers' | 'state'>
+
+
 const MAX_TTL_MS = 24 * 3_600_000
 const DEFAULT_LOCK_DELAY_MS = 15_000
 const MAX_LOCK_DELAY_MS = 60_000
 const CREATE_BODY_LIMIT = 64 * 1024
 
-export function sessionRoutes(agent: AgentContext): Route[] {
+export function sessionRoutes(agent: SessionDeps): Route[] {
   const create = (ctx: RequestContext) => createSession(agent, ctx)
   const destroy = (ctx: RequestContext) => destroySession(agent, ctx)
   const renew = (ctx: RequestContext) => renewSession(agent, ctx)
@@ -40,7 +44,7 @@ function requireId(id: string): string {
   return id
 }
 
-async function readSessions(agent: AgentContext, ctx: RequestContext, read: () => {index: number; value: Session[]}): Promise<void> {
+async function readSessions(agent: SessionDeps, ctx: RequestContext, read: () => {index: number; value: Session[]}): Promise<void> {
   const result = await consistentRead(agent, ctx, read, (wake) => agent.state.watches.watchTable('sessions', wake))
   if (result) sendJson(ctx.req, ctx.res, result.value.map(renderSession), ctx.query.pretty)
 }
@@ -69,7 +73,7 @@ export function parseLockDelay(value: unknown): number {
   return Math.min(ms, MAX_LOCK_DELAY_MS)
 }
 
-function parseTtl(agent: AgentContext, ttl: string): string {
+function parseTtl(agent: SessionDeps, ttl: string): string {
   if (ttl === '') return ''
   let ms: number
   try {
@@ -85,7 +89,7 @@ function parseTtl(agent: AgentContext, ttl: string): string {
   return ttl
 }
 
-async function createSession(agent: AgentContext, ctx: RequestContext): Promise<void> {
+async function createSession(agent: SessionDeps, ctx: RequestContext): Promise<void> {
   const body = await ctx.body(CREATE_BODY_LIMIT)
   let input: JsonObject = {}
   if (body.length > 0) {
@@ -125,14 +129,14 @@ async function createSession(agent: AgentContext, ctx: RequestContext): Promise<
   sendJson(ctx.req, ctx.res, {ID: result.id}, ctx.query.pretty)
 }
 
-async function destroySession(agent: AgentContext, ctx: RequestContext): Promise<void> {
+async function destroySession(agent: SessionDeps, ctx: RequestContext): Promise<void> {
   const id = requireId(ctx.tail)
   await agent.consensus.propose({type: 'session-destroy', now: agent.now(), id})
   agent.sessionTimers.clear(id)
   sendJson(ctx.req, ctx.res, true, ctx.query.pretty)
 }
 
-async function renewSession(agent: AgentContext, ctx: RequestContext): Promise<void> {
+async function renewSession(agent: SessionDeps, ctx: RequestContext): Promise<void> {
   const id = requireId(ctx.tail)
   const session = await agent.renewSession(id)
   if (!session) throw notFound(`Session id '${id}' not found`)

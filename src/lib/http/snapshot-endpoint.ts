@@ -1,7 +1,7 @@
 // /v1/snapshot (Consul docs: api-docs/operator, api-docs/snapshot): GET streams a point-in-time archive of the whole state (Consul's
 // layout, lib/snapshot/archive.ts); PUT verifies an archive and restores it through consensus as one
 // `restore` command, so every server swaps its state at the same log position.
-import type {AgentContext, RequestContext, Route} from './context.js'
+import type {AgentDeps, RequestContext, Route} from './context.js'
 import {badRequest} from '../errors.js'
 import {readMode} from './read.js'
 import {sendText, setQueryMeta} from './respond.js'
@@ -9,11 +9,15 @@ import {readArchive, SNAPSHOT_MAX_BYTES, SnapshotArchiveError, writeArchive} fro
 import {CodecError} from '../state/codec.js'
 import {StateMachine} from '../state/state-machine.js'
 
-export function snapshotRoutes(agent: AgentContext): Route[] {
+/** What this endpoint family uses of the agent, and nothing more. */
+export type SnapshotDeps = AgentDeps<'consensus' | 'log' | 'nodeId' | 'now' | 'registerSelf' | 'sessionTimers' | 'state'>
+
+
+export function snapshotRoutes(agent: SnapshotDeps): Route[] {
   return [{path: '/v1/snapshot', exact: true, methods: {GET: (ctx) => saveSnapshot(agent, ctx), PUT: (ctx) => restoreSnapshot(agent, ctx)}}]
 }
 
-async function saveSnapshot(agent: AgentContext, ctx: RequestContext): Promise<void> {
+async function saveSnapshot(agent: SnapshotDeps, ctx: RequestContext): Promise<void> {
   const {query, res} = ctx
   // ?stale lets any server answer (Consul's AllowStale); otherwise only the leader may.
   const mode = readMode(query)
@@ -37,7 +41,7 @@ async function saveSnapshot(agent: AgentContext, ctx: RequestContext): Promise<v
   res.end(archive)
 }
 
-async function restoreSnapshot(agent: AgentContext, ctx: RequestContext): Promise<void> {
+async function restoreSnapshot(agent: SnapshotDeps, ctx: RequestContext): Promise<void> {
   const body = await ctx.body(SNAPSHOT_MAX_BYTES, (n) => `Snapshot too large: ${n} bytes, max size: ${SNAPSHOT_MAX_BYTES} bytes.`)
   let state: Buffer
   try {

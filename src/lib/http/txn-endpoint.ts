@@ -1,7 +1,7 @@
 // PUT /v1/txn — atomic multi-key transactions (Consul docs: api-docs/txn). Read-only transactions are answered
 // from local state without a log entry; anything that writes goes through consensus as one command,
 // so all its keys share one index.
-import type {AgentContext, RequestContext, Route} from './context.js'
+import type {AgentDeps, RequestContext, Route} from './context.js'
 import {badRequest, tooLarge} from '../errors.js'
 import {decodeBase64, field, isObject, parseJsonBodyExact, stringField, uint64Field} from './decode.js'
 import {renderKV} from './render.js'
@@ -9,15 +9,19 @@ import {sendJson, setQueryMeta} from './respond.js'
 import {readMode} from './read.js'
 import type {KVOp, KVVerb, TxnResult} from '../state/types.js'
 
+/** What this endpoint family uses of the agent, and nothing more. */
+export type TxnDeps = AgentDeps<'config' | 'consensus' | 'now' | 'state'>
+
+
 const kvVerbs = new Set<KVVerb>(['set', 'cas', 'lock', 'unlock', 'get', 'get-tree', 'check-index', 'check-session', 'check-not-exists', 'delete', 'delete-tree', 'delete-cas'])
 const readVerbs = new Set<KVVerb>(['get', 'get-tree', 'check-index', 'check-session', 'check-not-exists'])
 
-export function txnRoutes(agent: AgentContext): Route[] {
+export function txnRoutes(agent: TxnDeps): Route[] {
   const handler = (ctx: RequestContext) => txn(agent, ctx)
   return [{path: '/v1/txn', exact: true, methods: {PUT: handler, POST: handler}}]
 }
 
-function decodeOps(agent: AgentContext, body: Buffer): KVOp[] {
+function decodeOps(agent: TxnDeps, body: Buffer): KVOp[] {
   // Exact: Flags (and Index) are uint64 and may exceed 2^53.
   const parsed = parseJsonBodyExact(body)
   if (!Array.isArray(parsed)) throw badRequest('Failed to parse body: a transaction is a JSON array of operations')
@@ -49,7 +53,7 @@ function decodeOps(agent: AgentContext, body: Buffer): KVOp[] {
   })
 }
 
-async function txn(agent: AgentContext, ctx: RequestContext): Promise<void> {
+async function txn(agent: TxnDeps, ctx: RequestContext): Promise<void> {
   const limit = agent.config.txnMaxReqLen
   const body = await ctx.body(limit, () => `Request body too large, max size: ${limit} bytes`)
   const ops = decodeOps(agent, body)

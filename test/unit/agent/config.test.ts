@@ -150,8 +150,12 @@ describe('config keys that promise protection coord cannot give', () => {
     assert.deepEqual(warnings, ['config key "acl" is accepted but not yet acted on by coord'])
   })
 
-  it('http_config.allow_write_http_from with addresses refuses the start; an empty list does not', () => {
-    assert.match(refused({http_config: {allow_write_http_from: ['10.0.0.0/8']}})[0], /^http_config\.allow_write_http_from: coord does not restrict writes/)
-    assert.deepEqual(refused({http_config: {allow_write_http_from: []}}), [])
+  it('http_config is acted on: its lists are read, a bad CIDR or header refuses the start, unknown keys are errors', () => {
+    const config = buildConfig({http_config: {allow_write_http_from: ['10.0.0.0/8', '::1/128'], block_endpoints: ['/v1/agent/'], response_headers: {'X-Frame-Options': 'DENY'}}}, {dev: true})
+    assert.deepEqual(config.http, {allowWriteHttpFrom: ['10.0.0.0/8', '::1/128'], blockEndpoints: ['/v1/agent/'], responseHeaders: {'X-Frame-Options': 'DENY'}})
+    assert.deepEqual(refused({http_config: {allow_write_http_from: ['10.0.0.0/8', 'nonsense', '10.0.0.1/40']}}), ['http_config.allow_write_http_from: invalid CIDR "nonsense"', 'http_config.allow_write_http_from: invalid CIDR "10.0.0.1/40"'])
+    assert.deepEqual(refused({http_config: {block_endpoints: '/v1/kv/'}}), ['http_config.block_endpoints: expected a list of strings, got "/v1/kv/"'])
+    assert.deepEqual(refused({http_config: {response_headers: {'Bad Name': 'x'}}}), ['http_config.response_headers: invalid header "Bad Name": "x"'])
+    assert.deepEqual(refused({http_config: {allow_write_from: []}}), ['invalid config key http_config.allow_write_from'])
   })
 })
