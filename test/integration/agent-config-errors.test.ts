@@ -35,7 +35,8 @@ describe('coord agent refuses a broken configuration', () => {
     {name: 'bind address not an IP', args: () => ['-dev', `-config-file=${file('bind.json', '{"bind_addr": "not-an-ip"}')}`], unsafe: '-bind', says: /^\S+bind\.json: bind_addr: must be an IP address, got "not-an-ip"$/},
     {name: 'ACLs asked for (coord cannot enforce them: refused, never ignored)', args: () => ['-dev', `-config-file=${file('acl.json', '{"acl": {"enabled": true, "default_policy": "deny"}}')}`], says: /^\S+acl\.json: acl\.enabled: coord does not enforce ACLs yet; refusing to start/},
     {name: 'a write allow-list with a bad CIDR (refused, never open)', args: () => ['-dev', `-config-file=${file('allow-write.json', '{"http_config": {"allow_write_http_from": ["127.0.0.0/33"]}}')}`], says: /^\S+allow-write\.json: http_config\.allow_write_http_from: invalid CIDR "127\.0\.0\.0\/33"$/},
-    {name: 'HCL file', args: () => ['-dev', `-config-file=${file('agent.hcl', 'server = true')}`], says: /agent\.hcl: HCL config files are not supported/},
+    {name: 'HCL syntax error (line and column)', args: () => ['-dev', `-config-file=${file('agent.hcl', 'server = true\nports {\n  http =\n}')}`], says: /^Error parsing \S+agent\.hcl: At 4:\d+: /},
+    {name: 'HCL wrong type, named by file and key', args: () => ['-dev', `-config-file=${file('type.hcl', 'bootstrap_expect = "three"')}`], says: /^\S+type\.hcl: bootstrap_expect: expected a non-negative integer, got "three"$/},
     {name: '-config-file naming a directory (read as one, as Consul does)', args: () => {
       mkdirSync(join(dir.path, 'as-dir'), {recursive: true})
       writeFileSync(join(dir.path, 'as-dir', 'bad.json'), '{"log_level": 3}')

@@ -13,6 +13,7 @@ import {gossipTimingKeys, readGossipTiming, type GossipTiming} from './gossip-ti
 import {SCRIPTS_DISABLED, checkKind, definitionsFromConfig, type CheckDefinition, type ParsedService} from './definitions.js'
 import {parseDnsConfig, type DnsConfig} from './dns-config.js'
 import {refusedSecurityKeys} from './refused-keys.js'
+import {parseHclConfig} from './hcl-config.js'
 import {HTTP_CONFIG_ACCEPTED, HTTP_CONFIG_KEYS, parseHttpConfig, type HttpConfig} from './http-config.js'
 
 export interface AgentConfig {
@@ -136,7 +137,8 @@ const supportedLimits = new Set(['kv_max_value_size', 'txn_max_req_len'])
 const acceptedUiConfig = new Set(['dir', 'content_path', 'metrics_provider', 'metrics_provider_files', 'metrics_provider_options_json', 'metrics_proxy', 'dashboard_url_templates'])
 
 /**
- * Reads `-config-file` paths and every *.json in each `-config-dir`, in Consul's order. A
+ * Reads `-config-file` paths and every *.json and *.hcl in each `-config-dir` (one order, by name,
+ * the formats mixed), as Consul does; HCL with Consul's semantics (hcl-config.ts). A
  * `-config-file` that names a directory is read as one, as Consul's sourcesFromPath does.
  */
 export function readConfigFiles(files: readonly string[], dirs: readonly string[]): Array<{path: string; raw: RawConfig}> {
@@ -170,12 +172,18 @@ export function readConfigFiles(files: readonly string[], dirs: readonly string[
 }
 
 function readConfigFile(path: string): RawConfig {
-  if (path.endsWith('.hcl')) throw new ConfigError([`Error parsing ${path}: HCL config files are not supported; write it as JSON`])
   let text: string
   try {
     text = readFileSync(path, 'utf8')
   } catch (error) {
     throw new ConfigError([`Error reading ${path}: ${(error as Error).message}`])
+  }
+  if (path.endsWith('.hcl')) {
+    try {
+      return parseHclConfig(text)
+    } catch (error) {
+      throw new ConfigError([`Error parsing ${path}: ${(error as Error).message}`])
+    }
   }
   let parsed: unknown
   try {
