@@ -56,20 +56,14 @@ export default class Agent extends BaseCommand {
     const {flags, set, args} = this.parse()
     if (args.length > 0) throw new CommandError(`Unexpected extra arguments: ${args.join(' ')}`)
     // Loaded lazily: a client command never pays for the agent's modules.
-    const [{buildConfig, ConfigError, keySources, mergeRaw, readConfigFiles}, {rawConfigFromFlags}, {startAgent}, {packageInfo}] = await Promise.all([
+    const [{ConfigError, loadConfig: load}, {rawConfigFromFlags}, {startAgent}, {packageInfo}] = await Promise.all([
       import('../lib/agent/config.js'), import('../lib/agent/flags-config.js'), import('../lib/runtime/agent.js'), import('../lib/cli/package-info.js'),
     ])
     let config
     const warnings: string[] = []
     // The same files and flags are read again on reload (SIGHUP, coord reload).
-    const loadConfig = (warn: (w: string) => void) => {
-      const files = readConfigFiles(flags['config-file'], flags['config-dir'])
-      const fromFlags = rawConfigFromFlags(flags, set)
-      const raw = mergeRaw(...files.map((f) => f.raw), fromFlags)
-      // Problems name the file that set the key (flags, path '', name none).
-      const sources = keySources([...files, {path: '', raw: fromFlags}])
-      return buildConfig(raw, {dev: flags.dev, configFiles: files.map((f) => f.path), warn, sources})
-    }
+    const loadConfig = (warn: (w: string) => void) =>
+      load({files: flags['config-file'], dirs: flags['config-dir'], fromFlags: rawConfigFromFlags(flags, set), dev: flags.dev, warn})
     try {
       config = loadConfig((w) => warnings.push(w))
     } catch (error) {

@@ -171,6 +171,18 @@ export function readConfigFiles(files: readonly string[], dirs: readonly string[
   return paths.map((path) => ({path, raw: readConfigFile(path)}))
 }
 
+/**
+ * The agent's config from its files, directories and flags, as `coord agent` builds it at start and
+ * on reload, and `coord validate` checks it: later sources win, problems name the file that set the key.
+ */
+export function loadConfig(opts: {files: readonly string[]; dirs: readonly string[]; fromFlags: RawConfig; dev: boolean; warn?: (msg: string) => void}): AgentConfig {
+  const files = readConfigFiles(opts.files, opts.dirs)
+  const raw = mergeRaw(...files.map((f) => f.raw), opts.fromFlags)
+  // The flags (path '') have no file to name.
+  const sources = keySources([...files, {path: '', raw: opts.fromFlags}])
+  return buildConfig(raw, {dev: opts.dev, configFiles: files.map((f) => f.path), warn: opts.warn, sources})
+}
+
 function readConfigFile(path: string): RawConfig {
   let text: string
   try {
