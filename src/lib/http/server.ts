@@ -22,9 +22,11 @@ import {agentHealthRoutes} from './agent-health-endpoint.js'
 import {catalogRoutes} from './catalog-endpoint.js'
 import {healthRoutes} from './health-endpoint.js'
 import {coordinateRoutes} from './coordinate-endpoint.js'
+import {uiRoutes} from './ui-endpoint.js'
 import {resolveNearAgent} from './catalog-query.js'
 import {routeRequest} from './request-route.js'
 import {FORWARD_BODY_MAX, HOP_BY_HOP, forwardedHeaders, type ForwardedResponse} from './forwarded.js'
+import {uiAssets, type UiAssets} from './ui-assets.js'
 
 function hasControlCharacter(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
@@ -48,6 +50,7 @@ export function buildRoutes(agent: AgentContext): Route[] {
     ...catalogRoutes(agent),
     ...healthRoutes(agent),
     ...coordinateRoutes(agent),
+    ...uiRoutes(agent),
     ...agentLocalRoutes(agent),
     ...agentHealthRoutes(agent),
     ...monitorRoutes(agent),
@@ -99,9 +102,29 @@ export interface Exchange {
   fromDc?: string
 }
 
-export async function handleRequest(agent: AgentContext, routes: Route[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleRequest(agent: AgentContext, routes: Route[], req: IncomingMessage, res: ServerResponse, ui?: UiAssets): Promise<void> {
   const closed = new Promise<void>((resolve) => res.on('close', () => resolve()))
+  // The web UI (and `/` redirecting to it) is this agent's own: never forwarded, never under /v1/.
+  if (ui && await serveUi(agent, ui, req, res)) return
   await serve(agent, routes, {req, res, closed, readBody: (limit, message) => readBody(req, limit, message)})
+}
+
+async function serveUi(agent: AgentContext, ui: UiAssets, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  const rawUrl = req.url ?? '/'
+  const queryStart = rawUrl.indexOf('?')
+  let path: string
+  try {
+    path = decodeURIComponent(queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart))
+  } catch {
+    return false // the pipeline answers a malformed path with its 400
+  }
+  if (path.startsWith('/v1/') || hasControlCharacter(path)) return false
+  try {
+    return await ui.handle(req, res, path)
+  } catch (error) {
+    sendError(agent, req, res, error, true)
+    return true
+  }
 }
 
 /** The whole HTTP pipeline, socket or not: routing (or forwarding, on a client), the handler, errors mapped to Consul's answers. */
@@ -263,8 +286,9 @@ export interface HttpServerHandle {
 
 export async function startHttpServer(agent: AgentContext, host: string, port: number): Promise<HttpServerHandle> {
   const routes = buildRoutes(agent)
+  const ui = uiAssets(agent.config)
   const server = createServer({keepAliveTimeout: 30_000}, (req, res) => {
-    void handleRequest(agent, routes, req, res)
+    void handleRequest(agent, routes, req, res, ui)
   })
   // Blocking queries hold a response for up to 10m + jitter: no request timeout may cut them.
   server.requestTimeout = 0
