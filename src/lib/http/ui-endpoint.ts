@@ -8,7 +8,10 @@ import {sendBody, toJson} from './respond.js'
 import {AnswerCache} from './answer-cache.js'
 import {sortNear, nearCacheKey, watchTables} from './catalog-query.js'
 import {renderCheck, renderNodeService} from './catalog-render.js'
-import type {HealthStatus, NodeCheck} from '../state/types.js'
+import {renderSession} from './render.js'
+import {LOCK_FLAG_VALUE} from '../api/lock.js'
+import {SEMAPHORE_FLAG_VALUE, SEMAPHORE_KEY} from '../api/semaphore.js'
+import type {HealthStatus, KVEntry, NodeCheck} from '../state/types.js'
 
 const RANK: Record<HealthStatus, number> = {passing: 0, warning: 1, critical: 2}
 
@@ -24,6 +27,7 @@ export function uiRoutes(agent: AgentContext): Route[] {
   return [
     {path: '/v1/internal/ui/services', exact: true, methods: {GET: (ctx) => serviceSummaries(agent, ctx, cache)}},
     {path: '/v1/internal/ui/nodes', exact: true, methods: {GET: (ctx) => nodeSummaries(agent, ctx, cache)}},
+    {path: '/v1/internal/ui/locks', exact: true, methods: {GET: (ctx) => lockSummary(agent, ctx, cache)}},
   ]
 }
 
@@ -96,5 +100,71 @@ async function nodeSummaries(agent: AgentContext, ctx: RequestContext, cache: An
       return toJson(sortNear(agent, ctx, rows, (r) => r.Node), ctx.query.pretty)
     })}
   }, watchTables(agent, 'nodes', 'services', 'checks'))
+  if (result) sendBody(ctx.req, ctx.res, 200, result.value, 'application/json')
+}
+
+function keyKind(entry: KVEntry): 'lock' | 'semaphore' | 'key' {
+  if (entry.flags === LOCK_FLAG_VALUE) return 'lock'
+  if (entry.flags === SEMAPHORE_FLAG_VALUE) return 'semaphore'
+  return 'key'
+}
+
+/** A semaphore's holder document ({"Limit":N,"Holders":{...}}), or the reason it cannot be read. */
+export function parseSemaphoreDoc(value: Uint8Array): {Limit: number; Holders: string[]} | {Error: string} {
+  try {
+    const doc = JSON.parse(new TextDecoder('utf-8', {fatal: true}).decode(value)) as {Limit?: unknown; Holders?: unknown}
+    const holders = doc.Holders !== null && typeof doc.Holders === 'object' ? Object.keys(doc.Holders as object).filter((k) => (doc.Holders as Record<string, unknown>)[k] === true).sort() : []
+    return {Limit: typeof doc.Limit === 'number' ? doc.Limit : 0, Holders: holders}
+  } catch (error) {
+    return {Error: `not a semaphore document: ${(error as Error).message}`}
+  }
+}
+
+/**
+ * Who holds what: every session with the keys it holds, every key a session holds (marked `lock`
+ * when it carries Consul's api.LockFlagValue, as `coord lock` writes it), and every semaphore (a
+ * `<prefix>/.lock` document with api.SemaphoreFlagValue) with its limit, holders and contenders.
+ * One pass over the KV table per change, cached by index.
+ */
+async function lockSummary(agent: AgentContext, ctx: RequestContext, cache: AnswerCache): Promise<void> {
+  const result = await consistentRead(agent, ctx, () => {
+    const sessions = agent.state.sessionList()
+    const kv = agent.state.kvList('')
+    const index = Math.max(sessions.index, kv.index)
+    return {index, value: cache.get(JSON.stringify(['locks', ctx.query.pretty]), index, () => {
+      const heldBy = new Map<string, string[]>()
+      const held: Array<Record<string, unknown>> = []
+      const semaphores: Array<Record<string, unknown>> = []
+      const contenders = new Map<string, string[]>()
+      for (const entry of kv.value) {
+        const kind = keyKind(entry)
+        if (entry.session !== '') {
+          held.push({Key: entry.key, Session: entry.session, Kind: kind, LockIndex: entry.lockIndex, ModifyIndex: entry.modifyIndex})
+          const list = heldBy.get(entry.session) ?? []
+          list.push(entry.key)
+          heldBy.set(entry.session, list)
+        }
+        if (kind !== 'semaphore') continue
+        const slash = entry.key.lastIndexOf('/')
+        const prefix = entry.key.slice(0, slash + 1)
+        if (entry.key.slice(slash + 1) === SEMAPHORE_KEY) {
+          semaphores.push({Prefix: prefix, Key: entry.key, ...parseSemaphoreDoc(entry.value), ModifyIndex: entry.modifyIndex})
+        } else {
+          const list = contenders.get(prefix) ?? []
+          list.push(entry.key.slice(slash + 1))
+          contenders.set(prefix, list)
+        }
+      }
+      for (const semaphore of semaphores) semaphore.Contenders = contenders.get(semaphore.Prefix as string) ?? []
+      return toJson({
+        Sessions: sessions.value.map((s) => ({...renderSession(s), HeldKeys: heldBy.get(s.id) ?? []})),
+        Held: held,
+        Semaphores: semaphores,
+      }, ctx.query.pretty)
+    })}
+  }, (wake) => {
+    const cancels = [agent.state.watches.watchTable('sessions', wake), agent.state.watches.watchPrefix('', wake)]
+    return () => { for (const cancel of cancels) cancel() }
+  })
   if (result) sendBody(ctx.req, ctx.res, 200, result.value, 'application/json')
 }
