@@ -14,15 +14,16 @@ interface NodeCoord {
 }
 
 /** RTT from this agent to each node: only within the agent's own datacenter (coordinates are per pool). */
-function useRtts(self: AgentSelf | undefined, dc: string | undefined): (node: string) => number | undefined {
+function useRtts(self: AgentSelf | undefined, dc: string | undefined): (node: string) => string {
   const sameDc = self !== undefined && (dc === undefined || dc === self.datacenter)
   const live = useBlocking(sameDc ? '/v1/coordinate/nodes' : null, {}, expectArray<NodeCoord>('the coordinates'))
   const coords = new Map<string, Coord>()
   for (const c of live.answer?.data ?? []) if (isCoord(c.Coord)) coords.set(c.Node, c.Coord)
   const own = (self && coords.get(self.nodeName)) ?? self?.coord
   return (node) => {
+    if (sameDc && node === self.nodeName) return 'this agent'
     const other = coords.get(node)
-    return sameDc && own && other ? rttSeconds(own, other) : undefined
+    return formatRtt(sameDc && own && other ? rttSeconds(own, other) : undefined)
   }
 }
 
@@ -48,7 +49,7 @@ export function NodesPage(props: {place: Place; dc?: string; self?: AgentSelf}) 
         if (nodes.length === 0) return <Empty>No nodes in this datacenter.</Empty>
         return (
           <>
-            <p class="count" role="status">{shown.length === nodes.length ? `${nodes.length} nodes, nearest first` : `${shown.length} of ${nodes.length} nodes`}</p>
+            <p class="count" role="status">{shown.length === nodes.length ? `${nodes.length} ${nodes.length === 1 ? 'node' : 'nodes'}, nearest first` : `${shown.length} of ${nodes.length} nodes`}</p>
             <VirtualList items={shown} rowHeight={64} label="Nodes" keyOf={(n) => n.Node} render={(n) => {
               const status = worst(n.Checks.map((c) => c.Status))
               return (
@@ -56,7 +57,7 @@ export function NodesPage(props: {place: Place; dc?: string; self?: AgentSelf}) 
                   <div class="line1">
                     <Link href={href(`nodes/${n.Node}`)} class="name">{n.Node}</Link>
                     <StatusBadge status={status} />
-                    <span class="rtt" title="estimated round trip from this agent">{formatRtt(rtt(n.Node))}</span>
+                    <span class="rtt" title="estimated round trip from this agent">{rtt(n.Node)}</span>
                   </div>
                   <div class="line2">
                     <span class="muted">{n.Address}</span>
@@ -87,7 +88,7 @@ export function NodePage(props: {name: string; dc?: string; self?: AgentSelf}) {
             <dl class="facts">
               <div><dt>Address</dt><dd>{node.Address}</dd></div>
               <div><dt>Health</dt><dd><StatusBadge status={worst(node.Checks.map((c) => c.Status))} /></dd></div>
-              <div><dt>Round trip from this agent</dt><dd>{formatRtt(rtt(node.Node))}</dd></div>
+              <div><dt>Round trip from this agent</dt><dd>{rtt(node.Node)}</dd></div>
               <div><dt>ID</dt><dd class="mono">{node.ID}</dd></div>
             </dl>
             <h2>Meta</h2>

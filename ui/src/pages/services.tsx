@@ -32,7 +32,7 @@ export function ServicesPage(props: {place: Place; dc?: string}) {
         if (services.length === 0) return <Empty>No services are registered in this datacenter.</Empty>
         return (
           <>
-            <p class="count" role="status">{shown.length === services.length ? `${services.length} services` : `${shown.length} of ${services.length} services`}</p>
+            <p class="count" role="status">{shown.length === services.length ? `${services.length} ${services.length === 1 ? 'service' : 'services'}` : `${shown.length} of ${services.length} services`}</p>
             {shown.length === 0 ? <Empty>No service matches these filters.</Empty> : (
               <VirtualList items={shown} rowHeight={64} label="Services" keyOf={(s) => s.Name} render={(s) => (
                 <div class={`row health-${serviceHealth(s)}`} data-service={s.Name}>
