@@ -114,6 +114,13 @@ describe('web UI in chromium', {skip}, () => {
     await page.getByText('Saved.').waitFor()
     const got = await runCli(['kv', 'get', 'app/config'], {httpAddr: agent.httpAddr})
     assert.equal(got.stdout, '{"replicas": 3}\n')
+    // Flags are a uint64, kept exact beyond 2^53.
+    await page.getByLabel('Flags', {exact: true}).fill('18446744073709551615')
+    await page.getByRole('button', {name: 'Save'}).click()
+    await page.getByText('Saved.').waitFor()
+    const detailed = await runCli(['kv', 'get', '-detailed', 'app/config'], {httpAddr: agent.httpAddr})
+    assert.match(detailed.stdout, /^Flags\s+18446744073709551615$/m)
+    assert.match(detailed.stdout, /^Value\s+\{"replicas": 3\}$/m)
     // The JSON view pretty-prints it.
     await page.getByLabel('JSON').check()
     assert.match(await page.getByLabel('value as JSON').innerText(), /"replicas": 3/)
@@ -198,6 +205,14 @@ describe('web UI in chromium', {skip}, () => {
     assert.match(await page.locator('main').innerText(), /holds jobs\/nightly\/\.lock/)
     process.kill(lock.pid!, 'SIGTERM')
     await row.waitFor({state: 'detached', timeout: 15_000})
+    // A semaphore (`coord lock -n=2`): its slots used of the limit and the holder.
+    const semaphore = spawn(process.execPath, [coordBin, 'lock', '-n=2', '-name=ui-test-slot', 'jobs/pool', 'sleep 60'], {env: {...process.env, CONSUL_HTTP_ADDR: agent.httpAddr}, stdio: 'ignore'})
+    children.push(semaphore)
+    const slots = page.locator('[data-semaphore="jobs/pool/"]')
+    await page.waitForFunction(() => /1 of 2/.test(document.querySelector('[data-semaphore="jobs/pool/"]')?.textContent ?? ''), undefined, {timeout: 15_000})
+    assert.match(await slots.innerText(), /ui-test-slot/)
+    process.kill(semaphore.pid!, 'SIGTERM')
+    await page.waitForFunction(() => /0 of 2/.test(document.querySelector('[data-semaphore="jobs/pool/"]')?.textContent ?? '') || !document.querySelector('[data-semaphore="jobs/pool/"]'), undefined, {timeout: 15_000})
     await page.close()
   })
 
