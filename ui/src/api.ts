@@ -81,11 +81,25 @@ const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) =
   signal.addEventListener('abort', () => { clearTimeout(timer); resolve() }, {once: true})
 })
 
+/** Resolves when the page is visible again (or the read is abandoned). */
+const visible = (signal: AbortSignal) => new Promise<void>((resolve) => {
+  if (!document.hidden || signal.aborted) return resolve()
+  const done = () => {
+    if (document.hidden && !signal.aborted) return
+    document.removeEventListener('visibilitychange', done)
+    resolve()
+  }
+  document.addEventListener('visibilitychange', done)
+  signal.addEventListener('abort', done, {once: true})
+})
+
 /**
  * A live read: the first request answers at once, each next one carries the last X-Consul-Index and
  * parks at the agent until something changes (or WAIT passes). A smaller index than before resets
  * to 0, as Consul's docs ask. Failures back off (0.5 s doubling to 15 s) and stop after
- * MAX_FAILURES; `validate` turns a well-formed answer of the wrong shape into an error.
+ * MAX_FAILURES; `validate` turns a well-formed answer of the wrong shape into an error. A hidden tab
+ * parks nothing: a browser allows 6 connections per host, and tabs left open must not use them up;
+ * on return the read resumes from its index, so what changed meanwhile shows at once.
  */
 export function useBlocking<T>(path: string | null, params: Params, validate: (data: unknown) => T, opts: {allow404?: boolean} = {}): Live<T> {
   const [state, setState] = useState<{answer?: Answer<T>; error?: ApiError; loading: boolean}>({loading: true})
@@ -95,13 +109,21 @@ export function useBlocking<T>(path: string | null, params: Params, validate: (d
     if (path === null) return
     const controller = new AbortController()
     const {signal} = controller
+    let current: AbortController | undefined
+    const onVisibility = () => { if (document.hidden) current?.abort() }
+    document.addEventListener('visibilitychange', onVisibility)
     setState({loading: true})
     void (async () => {
       let index = 0
       let failures = 0
       while (!signal.aborted) {
+        await visible(signal)
+        if (signal.aborted) return
+        current = new AbortController()
+        const abortCurrent = () => current?.abort()
+        signal.addEventListener('abort', abortCurrent, {once: true})
         try {
-          const raw = await request('GET', path, {params: {...params, ...(index > 0 ? {index: String(index), wait: WAIT} : {})}, signal, allow404: opts.allow404})
+          const raw = await request('GET', path, {params: {...params, ...(index > 0 ? {index: String(index), wait: WAIT} : {})}, signal: current.signal, allow404: opts.allow404})
           if (signal.aborted) return
           failures = 0
           const data = raw.data === null && opts.allow404 ? (null as T) : validate(raw.data)
@@ -112,15 +134,21 @@ export function useBlocking<T>(path: string | null, params: Params, validate: (d
           await sleep(100, signal)
         } catch (error) {
           if (signal.aborted) return
+          if (current.signal.aborted) continue // the tab was hidden: wait for it to come back
           const apiError = error instanceof ApiError ? error : new ApiError((error as Error).message, 0)
           setState((previous) => ({answer: previous.answer, error: apiError, loading: false}))
           failures++
           if (failures >= MAX_FAILURES) return
           await sleep(Math.min(15_000, 500 * 2 ** (failures - 1)), signal)
+        } finally {
+          signal.removeEventListener('abort', abortCurrent)
         }
       }
     })()
-    return () => controller.abort()
+    return () => {
+      controller.abort()
+      document.removeEventListener('visibilitychange', onVisibility)
+    }
   }, [key, attempt]) // key stands for path and params
   return {...state, retry: () => setAttempt((n) => n + 1)}
 }
