@@ -245,7 +245,7 @@ describe('web UI in chromium', {skip}, () => {
     await page.close()
   })
 
-  it('an unreachable agent, a 403, a 500 and a malformed answer are messages in the page', async () => {
+  it('an unreachable agent, a 403, a 500, a malformed answer and a malformed value are messages in the page', async () => {
     const {page} = await open('services')
     await page.locator('[data-service="web"]').waitFor()
     const cases: Array<[string, (route: import('playwright-core').Route) => Promise<void>, RegExp]> = [
@@ -263,6 +263,13 @@ describe('web UI in chromium', {skip}, () => {
       assert.ok((await page.getByRole('button', {name: 'Retry'}).count()) > 0, `${name}: a retry button`)
       await page.unroute('**/v1/internal/ui/services*')
     }
+    // A KV answer whose value is not base64: the key page says so.
+    await page.route('**/v1/kv/app/config*', (route) => route.fulfill({status: 200, headers: {'X-Consul-Index': '5'},
+      body: '[{"Key":"app/config","Value":"!!not base64!!","Flags":0,"LockIndex":0,"CreateIndex":5,"ModifyIndex":5}]'}))
+    await page.goto(url('kv/app/config'))
+    await page.getByText('Malformed value').waitFor({timeout: 10_000})
+    assert.match(await page.locator('main').innerText(), /not valid base64/)
+    await page.unroute('**/v1/kv/app/config*')
     // A real 500 from the agent: a datacenter it has no path to.
     await page.goto(url('services?dc=nowhere'))
     await page.getByRole('alert').first().waitFor({timeout: 10_000})
