@@ -123,6 +123,23 @@ describe('web UI options', () => {
     }
   })
 
+  it('a reload applies a changed ui_config.content_path', async () => {
+    const file = join(dir.path, 'ui.json')
+    writeFileSync(file, JSON.stringify({ui_config: {content_path: '/first/'}}))
+    const agent = await startAgent({args: [`-config-file=${file}`]})
+    try {
+      assert.equal((await http(agent.httpAddr, 'GET', '/first/')).status, 200)
+      writeFileSync(file, JSON.stringify({ui_config: {content_path: '/second/'}}))
+      const reload = await runCli(['reload'], {httpAddr: agent.httpAddr})
+      assert.equal(reload.code, 0, reload.stderr)
+      assert.equal((await http(agent.httpAddr, 'GET', '/second/')).status, 200)
+      assert.equal((await http(agent.httpAddr, 'GET', '/first/')).status, 404)
+      assert.equal((await http(agent.httpAddr, 'GET', '/')).headers.location, '/second/')
+    } finally {
+      await agent.stop()
+    }
+  })
+
   it('without -ui or -dev there is no UI: / says "Consul Agent"', async () => {
     const data = join(dir.path, 'data')
     const agent = await startAgent({dataDir: data})

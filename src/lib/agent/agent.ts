@@ -243,6 +243,8 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   watches.start(config.watches)
   // A reload restarts only the watches whose definition changed.
   reloadHooks.push(async (next) => { await watches.reload(next.watches) })
+  // ui_config (enabled, dir, content_path) takes effect on reload, as in Consul.
+  reloadHooks.push((next) => { for (const server of servers) server.reloadUi(next) })
   log.info('Consul agent running!')
 
   let stopping: Promise<void> | undefined

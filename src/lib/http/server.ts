@@ -281,12 +281,14 @@ function drainBody(req: IncomingMessage): Promise<void> {
 export interface HttpServerHandle {
   server: Server
   address: AddressInfo
+  /** Applies a reloaded config's ui_config (Consul reloads it too): later requests see the new UI. */
+  reloadUi(config: AgentContext['config']): void
   close(): Promise<void>
 }
 
 export async function startHttpServer(agent: AgentContext, host: string, port: number): Promise<HttpServerHandle> {
   const routes = buildRoutes(agent)
-  const ui = uiAssets(agent.config)
+  let ui = uiAssets(agent.config)
   const server = createServer({keepAliveTimeout: 30_000}, (req, res) => {
     void handleRequest(agent, routes, req, res, ui)
   })
@@ -312,6 +314,7 @@ export async function startHttpServer(agent: AgentContext, host: string, port: n
   return {
     server,
     address: server.address() as AddressInfo,
+    reloadUi: (config) => { ui = uiAssets(config) },
     close: () => new Promise((resolve) => {
       server.close(() => resolve())
       server.closeAllConnections()
