@@ -128,6 +128,8 @@ describe('web UI in chromium', {skip}, () => {
     assert.match(text, /127\.0\.0\.1/)
     assert.match(text, /Serf Health Status/)
     assert.match(text, /web1/)
+    await page.goto(url('nodes/ghost'))
+    await page.getByText('No node named ghost is registered in this datacenter.').waitFor()
     await page.close()
   })
 

@@ -4,14 +4,14 @@
 // Both block on the whole catalog (nodes, services, checks): any change there can move a count.
 import type {AgentContext, RequestContext, Route} from './context.js'
 import {consistentRead} from './read.js'
-import {sendBody, toJson} from './respond.js'
+import {sendBody, sendText, toJson} from './respond.js'
 import {AnswerCache} from './answer-cache.js'
-import {sortNear, nearCacheKey, watchTables} from './catalog-query.js'
+import {sortNear, nearCacheKey, requireName, watchTables} from './catalog-query.js'
 import {renderCheck, renderNodeService} from './catalog-render.js'
 import {renderSession} from './render.js'
 import {LOCK_FLAG_VALUE} from '../api/lock.js'
 import {SEMAPHORE_FLAG_VALUE, SEMAPHORE_KEY} from '../api/semaphore.js'
-import type {HealthStatus, KVEntry, NodeCheck} from '../state/types.js'
+import type {CatalogNode, HealthStatus, KVEntry, NodeCheck} from '../state/types.js'
 
 const RANK: Record<HealthStatus, number> = {passing: 0, warning: 1, critical: 2}
 
@@ -27,6 +27,7 @@ export function uiRoutes(agent: AgentContext): Route[] {
   return [
     {path: '/v1/internal/ui/services', exact: true, methods: {GET: (ctx) => serviceSummaries(agent, ctx, cache)}},
     {path: '/v1/internal/ui/nodes', exact: true, methods: {GET: (ctx) => nodeSummaries(agent, ctx, cache)}},
+    {path: '/v1/internal/ui/node/', methods: {GET: (ctx) => nodeSummary(agent, ctx)}},
     {path: '/v1/internal/ui/locks', exact: true, methods: {GET: (ctx) => lockSummary(agent, ctx, cache)}},
   ]
 }
@@ -83,20 +84,37 @@ async function serviceSummaries(agent: AgentContext, ctx: RequestContext, cache:
   if (result) sendBody(ctx.req, ctx.res, 200, result.value, 'application/json')
 }
 
+/** One node with its services and checks (Consul's NodeDump entry). */
+function nodeRow(agent: AgentContext, node: CatalogNode) {
+  const catalog = agent.state.catalog
+  return {
+    ID: node.id, Node: node.node, Address: node.address, Datacenter: agent.config.datacenter,
+    TaggedAddresses: node.taggedAddresses, Meta: node.meta,
+    Services: catalog.nodeServices(node.node).map(renderNodeService),
+    Checks: catalog.checks(node.node).map(renderCheck),
+    CreateIndex: node.createIndex, ModifyIndex: node.modifyIndex,
+  }
+}
+
+/** One node's summary, blocking on the catalog; a 404 (with the index, so it can block) when absent. */
+async function nodeSummary(agent: AgentContext, ctx: RequestContext): Promise<void> {
+  const name = requireName(ctx, 'node')
+  const result = await consistentRead(agent, ctx, () => {
+    const node = agent.state.catalog.node(name)
+    return {index: catalogIndex(agent), value: node ? toJson(nodeRow(agent, node), ctx.query.pretty) : undefined}
+  }, watchTables(agent, 'nodes', 'services', 'checks'))
+  if (!result) return
+  if (result.value === undefined) sendText(ctx.req, ctx.res, 404, `Node not found: ${name}`)
+  else sendBody(ctx.req, ctx.res, 200, result.value, 'application/json')
+}
+
 /** Every node with its services and checks (Consul's NodeDump shape); ?near sorts by RTT from that node. */
 async function nodeSummaries(agent: AgentContext, ctx: RequestContext, cache: AnswerCache): Promise<void> {
   const result = await consistentRead(agent, ctx, () => {
     const index = catalogIndex(agent)
     // With ?near the order also depends on the coordinates, which move without the catalog index.
     return {index, value: cache.get(JSON.stringify(['nodes', nearCacheKey(agent, ctx), ctx.query.pretty]), index, () => {
-      const catalog = agent.state.catalog
-      const rows = catalog.nodes().map((node) => ({
-        ID: node.id, Node: node.node, Address: node.address, Datacenter: agent.config.datacenter,
-        TaggedAddresses: node.taggedAddresses, Meta: node.meta,
-        Services: catalog.nodeServices(node.node).map(renderNodeService),
-        Checks: catalog.checks(node.node).map(renderCheck),
-        CreateIndex: node.createIndex, ModifyIndex: node.modifyIndex,
-      }))
+      const rows = agent.state.catalog.nodes().map((node) => nodeRow(agent, node))
       return toJson(sortNear(agent, ctx, rows, (r) => r.Node), ctx.query.pretty)
     })}
   }, watchTables(agent, 'nodes', 'services', 'checks'))

@@ -1,7 +1,7 @@
 // Nodes: address, health, services and checks of every node, nearest first (?near=_agent), with the
 // round-trip time from this agent estimated from network coordinates; one node in full, with its
 // sessions.
-import {expectArray, pathSegments, useBlocking, worst, type NodeSummary, type Session} from '../api.js'
+import {expectArray, expectObject, pathSegments, useBlocking, worst, type NodeSummary, type Session} from '../api.js'
 import {Empty, LiveView, MetaList, PageTitle, StatusBadge, VirtualList} from '../components.js'
 import {Link, href, setQuery, type Place} from '../router.js'
 import {formatRtt, isCoord, rttSeconds, type Coord} from '../rtt.js'
@@ -74,14 +74,13 @@ export function NodesPage(props: {place: Place; dc?: string; self?: AgentSelf}) 
 }
 
 export function NodePage(props: {name: string; dc?: string; self?: AgentSelf}) {
-  const live = useBlocking('/v1/internal/ui/nodes', {dc: props.dc}, expectArray<NodeSummary>('the node list'))
+  const live = useBlocking(`/v1/internal/ui/node/${pathSegments(props.name)}`, {dc: props.dc}, expectObject<NodeSummary>('the node'), {allow404: true})
   const sessions = useBlocking(`/v1/session/node/${pathSegments(props.name)}`, {dc: props.dc}, expectArray<Session>('the node\'s sessions'))
   const rtt = useRtts(props.self, props.dc)
   return (
     <section>
       <PageTitle title={`Node ${props.name}`}><Link href={href('nodes')}>All nodes</Link></PageTitle>
-      <LiveView live={live} what={`node ${props.name}`}>{(nodes) => {
-        const node = nodes.find((n) => n.Node === props.name)
+      <LiveView live={live} what={`node ${props.name}`}>{(node) => {
         if (!node) return <Empty>No node named {props.name} is registered in this datacenter.</Empty>
         return (
           <div class="card">
