@@ -2,6 +2,7 @@
 // that is what lets a seeded simulation replay any run exactly (ARCHITECTURE.md, house rules 1 and 2).
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
+import globals from 'globals'
 
 const ioModules = ['fs', 'net', 'dgram', 'http', 'https', 'child_process', 'timers', 'worker_threads', 'fs/promises']
 const noIo = ioModules.flatMap((m) => [m, `node:${m}`])
@@ -28,5 +29,10 @@ export default tseslint.config(
         {object: 'Math', property: 'random', message: 'pure core: randomness is an injected Rng'},
         {object: 'performance', property: 'now', message: 'pure core: time is an input'}],
     },
+  },
+  {
+    // The web UI runs in the browser (ui/tsconfig.json type-checks it against the DOM).
+    files: ['ui/**/*.{ts,tsx}'],
+    languageOptions: {globals: globals.browser},
   },
 )

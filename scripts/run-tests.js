@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // Runs every compiled test file under dist/test with Node's built-in test runner.
 // Unit tests first (fast, pure), then the seeded simulation, then the CLI and integration suites that start real agents,
-// then the jepsen runs (fault injection on real clusters, checked for linearizability).
+// then the web UI in a real browser (test/ui), then the jepsen runs (fault injection on real clusters, checked for linearizability).
 // Node 20's --test takes file paths, not globs, so the files are listed here.
 import {readdirSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {spawnSync} from 'node:child_process'
 
 const root = 'dist/test'
-const suites = (process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['unit', 'sim', 'cli', 'integration', 'jepsen'])
+const suites = (process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['unit', 'sim', 'cli', 'integration', 'ui', 'jepsen'])
 const files = []
 const walk = (dir) => {
   let names

@@ -34,6 +34,10 @@ export interface AgentConfig {
   readonly logLevel: LogLevel
   readonly logJson: boolean
   readonly ui: boolean
+  /** ui_config.dir / -ui-dir: a directory whose files are served instead of the built-in UI ('' = built-in). */
+  readonly uiDir: string
+  /** ui_config.content_path / -ui-content-path, normalised as Consul's UIPathBuilder: '/ui/' by default, always '/…/'. */
+  readonly uiContentPath: string
   readonly enableScriptChecks: boolean
   /** Script checks from config files only (not from the HTTP API), as Consul's enable_local_script_checks. */
   readonly enableLocalScriptChecks: boolean
@@ -134,7 +138,7 @@ const acceptedConsulKeys = new Set([
 const supportedPorts = new Set(['http', 'dns', 'server', 'serf_lan', 'serf_wan'])
 const acceptedPorts = new Set(['https', 'grpc', 'grpc_tls', 'sidecar_min_port', 'sidecar_max_port', 'expose_min_port', 'expose_max_port'])
 const supportedLimits = new Set(['kv_max_value_size', 'txn_max_req_len'])
-const acceptedUiConfig = new Set(['dir', 'content_path', 'metrics_provider', 'metrics_provider_files', 'metrics_provider_options_json', 'metrics_proxy', 'dashboard_url_templates'])
+const acceptedUiConfig = new Set(['metrics_provider', 'metrics_provider_files', 'metrics_provider_options_json', 'metrics_proxy', 'dashboard_url_templates'])
 
 /**
  * Reads `-config-file` paths and every *.json and *.hcl in each `-config-dir` (one order, by name,
@@ -284,7 +288,8 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
   const bootstrap = read.bool('bootstrap', dev)
   const ports = read.object('ports', supportedPorts, acceptedPorts, warn)
   const limits = read.object('limits', supportedLimits, new Set(), warn)
-  const uiConfig = read.object('ui_config', new Set(['enabled']), acceptedUiConfig, warn)
+  const uiConfig = read.object('ui_config', new Set(['enabled', 'dir', 'content_path']), acceptedUiConfig, warn)
+  const uiReader = new FieldReader(uiConfig, problems, 'ui_config.')
   const portOf = (name: string, fallback: number) => new FieldReader(ports, problems, 'ports.').port(name, fallback)
   const limitReader = new FieldReader(limits, problems, 'limits.')
   const kvMaxValueSize = limitReader.positiveInt('kv_max_value_size', 512 * 1024)
@@ -309,8 +314,10 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
     },
     logLevel: read.logLevel('log_level', dev ? 'debug' : 'info'),
     logJson: read.bool('log_json', false),
-    // ui_config.enabled is Consul's current spelling of `ui`; the rest of the block is accepted (coord serves no UI assets).
-    ui: uiConfig.enabled !== undefined ? new FieldReader(uiConfig, problems, 'ui_config.').bool('enabled', dev) : read.bool('ui', dev),
+    // ui_config.enabled is Consul's current spelling of `ui`; the metrics and dashboard keys are accepted (coord shows no metrics).
+    ui: uiConfig.enabled !== undefined ? uiReader.bool('enabled', dev) : read.bool('ui', dev),
+    uiDir: uiReader.string('dir', ''),
+    uiContentPath: uiContentPath(uiReader.string('content_path', '')),
     enableScriptChecks: read.bool('enable_script_checks', false),
     enableLocalScriptChecks: read.bool('enable_local_script_checks', false),
     ...readDefinitions(raw, problems),
@@ -368,9 +375,35 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
   if (!config.server && config.ports.serfLan === -1) problems.push('ports.serf_lan: a client agent finds its servers through LAN gossip; it cannot be disabled (-1) without server mode')
   if (config.nodeName === '') problems.push('node_name: must not be empty')
   if (config.clientAddrs.length === 0) problems.push('client_addr: needs at least one address')
+  problems.push(...uiChecks(config))
   problems.push(...crossChecks(config))
   if (problems.length > 0) throw new ConfigError(opts.sources ? problems.map((p) => labelProblem(p, opts.sources!)) : problems)
   return Object.freeze(config)
+}
+
+/** Consul's UIPathBuilder: '' → '/ui/', otherwise the path trimmed of slashes and wrapped in exactly one on each side. */
+export function uiContentPath(raw: string): string {
+  if (raw === '') return '/ui/'
+  const trimmed = raw.replace(/^\/+|\/+$/g, '')
+  return trimmed === '' ? '/' : `/${trimmed}/`
+}
+
+/** The UI keys Consul's builder refuses together, and what coord refuses so the UI cannot shadow the API or serve nothing. */
+function uiChecks(config: AgentConfig): string[] {
+  const problems: string[] = []
+  // In -dev the UI is on by default, so -ui-dir there simply replaces the built-in assets (as Consul).
+  if (!config.dev && config.ui && config.uiDir !== '') {
+    problems.push('ui_config.dir: both ui_config.enabled and ui_config.dir (or -ui and -ui-dir) were specified, please provide only one: ui_config.dir serves your own web UI files, ui_config.enabled the built-in one')
+  }
+  const path = config.uiContentPath
+  if (path === '/' || path === '/v1/' || path.startsWith('/v1/')) problems.push(`ui_config.content_path: ${JSON.stringify(path)} would hide the HTTP API; choose a path such as "/ui/"`)
+  else if (/[\s"'<>\\?#%]/.test(path)) problems.push(`ui_config.content_path: ${JSON.stringify(path)} may hold only URL path characters (no spaces, quotes, <, >, \\, ?, # or %)`)
+  if (config.uiDir !== '') {
+    let isDir = false
+    try { isDir = statSync(config.uiDir).isDirectory() } catch { isDir = false }
+    if (!isDir) problems.push(`ui_config.dir: ${JSON.stringify(config.uiDir)} is not a readable directory`)
+  }
+  return problems
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i

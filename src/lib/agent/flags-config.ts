@@ -10,7 +10,7 @@ const flagToKey: Record<string, string> = {
   node: 'node_name', 'node-id': 'node_id', datacenter: 'datacenter', bind: 'bind_addr', advertise: 'advertise_addr',
   client: 'client_addr', 'http-port': 'ports.http', 'dns-port': 'ports.dns', 'server-port': 'ports.server',
   'serf-lan-port': 'ports.serf_lan', 'serf-wan-port': 'ports.serf_wan', 'log-level': 'log_level', 'log-json': 'log_json',
-  ui: 'ui', 'enable-script-checks': 'enable_script_checks', 'enable-local-script-checks': 'enable_local_script_checks', domain: 'domain', encrypt: 'encrypt',
+  ui: 'ui_config.enabled', 'ui-dir': 'ui_config.dir', 'ui-content-path': 'ui_config.content_path', 'enable-script-checks': 'enable_script_checks', 'enable-local-script-checks': 'enable_local_script_checks', domain: 'domain', encrypt: 'encrypt',
   'retry-join': 'retry_join', join: 'start_join', 'retry-interval': 'retry_interval', 'retry-max': 'retry_max',
   rejoin: 'rejoin_after_leave', 'retry-join-wan': 'retry_join_wan', 'join-wan': 'start_join_wan',
   'retry-interval-wan': 'retry_interval_wan', 'retry-max-wan': 'retry_max_wan',

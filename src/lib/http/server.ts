@@ -26,9 +26,11 @@ import {agentHealthRoutes} from './agent-health-endpoint.js'
 import {catalogRoutes} from './catalog-endpoint.js'
 import {healthRoutes} from './health-endpoint.js'
 import {coordinateRoutes} from './coordinate-endpoint.js'
+import {uiRoutes} from './ui-endpoint.js'
 import {resolveNearAgent} from './catalog-query.js'
 import {routeRequest} from '../forward/request-route.js'
 import {FORWARD_BODY_MAX, HOP_BY_HOP, forwardedHeaders, type ForwardedResponse} from '../forward/forwarded.js'
+import {uiAssets, type UiAssets} from './ui-assets.js'
 
 function hasControlCharacter(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
@@ -52,6 +54,7 @@ export function buildRoutes(agent: AgentContext): Route[] {
     ...catalogRoutes(agent),
     ...healthRoutes(agent),
     ...coordinateRoutes(agent),
+    ...uiRoutes(agent),
     ...agentLocalRoutes(agent),
     ...agentHealthRoutes(agent),
     ...monitorRoutes(agent),
@@ -109,10 +112,12 @@ export interface Exchange {
   remoteAddress?: string
 }
 
-export async function handleRequest(agent: AgentContext, routes: Route[], req: IncomingMessage, res: ServerResponse, writeAllowed?: (address: string) => boolean): Promise<void> {
+export async function handleRequest(agent: AgentContext, routes: Route[], req: IncomingMessage, res: ServerResponse, opts: {writeAllowed?: (address: string) => boolean; ui?: UiAssets} = {}): Promise<void> {
   const closed = new Promise<void>((resolve) => res.on('close', () => resolve()))
   for (const [name, value] of Object.entries(agent.config.http.responseHeaders)) res.setHeader(name, value)
-  await serve(agent, routes, {req, res, closed, readBody: (limit, message) => readBody(req, limit, message), remoteAddress: req.socket.remoteAddress ?? ''}, writeAllowed)
+  // The web UI (and `/` redirecting to it) is this agent's own: never forwarded, never under /v1/.
+  if (opts.ui && await serveUi(agent, opts.ui, req, res)) return
+  await serve(agent, routes, {req, res, closed, readBody: (limit, message) => readBody(req, limit, message), remoteAddress: req.socket.remoteAddress ?? ''}, opts.writeAllowed)
 }
 
 /** Consul's http_config guards for a request on this agent's socket: blocked endpoints, then where writes may come from. */
@@ -120,6 +125,24 @@ function checkHttpAccess(agent: AgentContext, method: string, path: string, remo
   if (agent.config.http.blockEndpoints.some((prefix) => path.startsWith(prefix))) throw new HttpError(403, 'Endpoint is blocked by agent configuration', 'ENDPOINT_BLOCKED')
   const write = method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS'
   if (write && writeAllowed && !writeAllowed(remoteAddress)) throw new HttpError(403, 'Access is restricted', 'WRITE_RESTRICTED')
+}
+
+async function serveUi(agent: AgentContext, ui: UiAssets, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  const rawUrl = req.url ?? '/'
+  const queryStart = rawUrl.indexOf('?')
+  let path: string
+  try {
+    path = decodeURIComponent(queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart))
+  } catch {
+    return false // the pipeline answers a malformed path with its 400
+  }
+  if (path.startsWith('/v1/') || hasControlCharacter(path)) return false
+  try {
+    return await ui.handle(req, res, path)
+  } catch (error) {
+    sendError(agent, req, res, error, true)
+    return true
+  }
 }
 
 /** The whole HTTP pipeline, socket or not: routing (or forwarding, on a client), the handler, errors mapped to Consul's answers. */
@@ -278,14 +301,17 @@ function drainBody(req: IncomingMessage): Promise<void> {
 export interface HttpServerHandle {
   server: Server
   address: AddressInfo
+  /** Applies a reloaded config's ui_config (Consul reloads it too): later requests see the new UI. */
+  reloadUi(config: AgentContext['config']): void
   close(): Promise<void>
 }
 
 export async function startHttpServer(agent: AgentContext, host: string, port: number): Promise<HttpServerHandle> {
   const routes = buildRoutes(agent)
   const writeAllowed = writeAllowList(agent.config.http.allowWriteHttpFrom)
+  let ui = uiAssets(agent.config)
   const server = createServer({keepAliveTimeout: 30_000}, (req, res) => {
-    void handleRequest(agent, routes, req, res, writeAllowed)
+    void handleRequest(agent, routes, req, res, {writeAllowed, ui})
   })
   // Blocking queries hold a response for up to 10m + jitter: no request timeout may cut them.
   server.requestTimeout = 0
@@ -309,6 +335,7 @@ export async function startHttpServer(agent: AgentContext, host: string, port: n
   return {
     server,
     address: server.address() as AddressInfo,
+    reloadUi: (config) => { ui = uiAssets(config) },
     close: () => new Promise((resolve) => {
       server.close(() => resolve())
       server.closeAllConnections()

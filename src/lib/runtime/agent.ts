@@ -230,6 +230,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   printBanner(io.stdout, config, {nodeId, version: io.version, httpPort: servers[0]?.address.port ?? config.ports.http, gossipEncrypted})
   selfHttpAddress = httpAddresses[0]?.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:')
   for (const address of httpAddresses) log.info('Started HTTP server', {address, network: 'tcp'})
+  if (config.ui || config.uiDir !== '') log.info('Web UI served', {url: `http://${selfHttpAddress ?? '127.0.0.1'}${config.uiContentPath}`, dir: config.uiDir || 'built-in'})
   let dnsServers: DnsServerHandle[] = []
   try {
     dnsServers = await startAgentDns({config, state, consensus, log, serverGet, pipelineGet})
@@ -242,6 +243,8 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   watches.start(config.watches)
   // A reload restarts only the watches whose definition changed.
   reloadHooks.push(async (next) => { await watches.reload(next.watches) })
+  // ui_config (enabled, dir, content_path) takes effect on reload, as in Consul.
+  reloadHooks.push((next) => { for (const server of servers) server.reloadUi(next) })
   log.info('Consul agent running!')
 
   let stopping: Promise<void> | undefined

@@ -1,0 +1,188 @@
+// /v1/internal/ui/*: the summaries the web UI lists, in one blocking read each (Consul's UI reads
+// the same paths). A service list with health needs every instance and every check at once; the
+// public endpoints give one service per request, which does not scale to a thousand services.
+// Both block on the whole catalog (nodes, services, checks): any change there can move a count.
+import type {AgentContext, RequestContext, Route} from './context.js'
+import {consistentRead} from './read.js'
+import {sendBody, sendText, toJson} from './respond.js'
+import {AnswerCache} from './answer-cache.js'
+import {sortNear, nearCacheKey, requireName, watchTables} from './catalog-query.js'
+import {renderCheck, renderNodeService} from './catalog-render.js'
+import {renderSession} from './render.js'
+import {LOCK_FLAG_VALUE} from '../api/lock.js'
+import {SEMAPHORE_FLAG_VALUE, SEMAPHORE_KEY} from '../api/semaphore.js'
+import type {CatalogNode, HealthStatus, KVEntry, NodeCheck} from '../state/types.js'
+
+const RANK: Record<HealthStatus, number> = {passing: 0, warning: 1, critical: 2}
+
+/** The worst status among checks, 'passing' when there are none (Consul's aggregated health). */
+export function worstStatus(checks: ReadonlyArray<{status: HealthStatus}>): HealthStatus {
+  let worst: HealthStatus = 'passing'
+  for (const c of checks) if (RANK[c.status] > RANK[worst]) worst = c.status
+  return worst
+}
+
+export function uiRoutes(agent: AgentContext): Route[] {
+  const cache = new AnswerCache()
+  return [
+    {path: '/v1/internal/ui/services', exact: true, methods: {GET: (ctx) => serviceSummaries(agent, ctx, cache)}},
+    {path: '/v1/internal/ui/nodes', exact: true, methods: {GET: (ctx) => nodeSummaries(agent, ctx, cache)}},
+    {path: '/v1/internal/ui/node/', methods: {GET: (ctx) => nodeSummary(agent, ctx)}},
+    {path: '/v1/internal/ui/locks', exact: true, methods: {GET: (ctx) => lockSummary(agent, ctx, cache)}},
+  ]
+}
+
+function catalogIndex(agent: AgentContext): number {
+  return agent.state.catalogIndex('nodes', 'services', 'checks')
+}
+
+/**
+ * One row per service name, as Consul's ServiceSummary (Name, Tags, Nodes, InstanceCount and
+ * ChecksPassing/Warning/Critical counting checks), plus coord's InstancesPassing/Warning/Critical:
+ * instances by their aggregated health (node checks and their own), which is what a reader wants.
+ */
+async function serviceSummaries(agent: AgentContext, ctx: RequestContext, cache: AnswerCache): Promise<void> {
+  const result = await consistentRead(agent, ctx, () => {
+    const index = catalogIndex(agent)
+    return {index, value: cache.get(JSON.stringify(['services', ctx.query.pretty]), index, () => {
+      const catalog = agent.state.catalog
+      type Summary = {Name: string; Datacenter: string; Kind: string; Tags: Set<string>; Nodes: Set<string>; InstanceCount: number
+        ChecksPassing: number; ChecksWarning: number; ChecksCritical: number; InstancesPassing: number; InstancesWarning: number; InstancesCritical: number}
+      const byName = new Map<string, Summary>()
+      const checksByNode = new Map<string, NodeCheck[]>()
+      for (const check of catalog.allChecks()) {
+        const list = checksByNode.get(check.node) ?? []
+        list.push(check)
+        checksByNode.set(check.node, list)
+      }
+      for (const service of catalog.allServices()) {
+        let s = byName.get(service.service)
+        if (!s) {
+          s = {Name: service.service, Datacenter: agent.config.datacenter, Kind: service.kind, Tags: new Set(), Nodes: new Set(), InstanceCount: 0,
+            ChecksPassing: 0, ChecksWarning: 0, ChecksCritical: 0, InstancesPassing: 0, InstancesWarning: 0, InstancesCritical: 0}
+          byName.set(service.service, s)
+        }
+        for (const tag of service.tags) s.Tags.add(tag)
+        s.Nodes.add(service.node)
+        s.InstanceCount++
+        const checks = (checksByNode.get(service.node) ?? []).filter((c) => c.serviceId === '' || c.serviceId === service.id)
+        for (const c of checks) {
+          if (c.status === 'passing') s.ChecksPassing++
+          else if (c.status === 'warning') s.ChecksWarning++
+          else s.ChecksCritical++
+        }
+        const health = worstStatus(checks)
+        if (health === 'passing') s.InstancesPassing++
+        else if (health === 'warning') s.InstancesWarning++
+        else s.InstancesCritical++
+      }
+      const rows = [...byName.values()].sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0))
+        .map((s) => ({...s, Tags: [...s.Tags].sort(), Nodes: [...s.Nodes].sort()}))
+      return toJson(rows, ctx.query.pretty)
+    })}
+  }, watchTables(agent, 'nodes', 'services', 'checks'))
+  if (result) sendBody(ctx.req, ctx.res, 200, result.value, 'application/json')
+}
+
+/** One node with its services and checks (Consul's NodeDump entry). */
+function nodeRow(agent: AgentContext, node: CatalogNode) {
+  const catalog = agent.state.catalog
+  return {
+    ID: node.id, Node: node.node, Address: node.address, Datacenter: agent.config.datacenter,
+    TaggedAddresses: node.taggedAddresses, Meta: node.meta,
+    Services: catalog.nodeServices(node.node).map(renderNodeService),
+    Checks: catalog.checks(node.node).map(renderCheck),
+    CreateIndex: node.createIndex, ModifyIndex: node.modifyIndex,
+  }
+}
+
+/** One node's summary, blocking on the catalog; a 404 (with the index, so it can block) when absent. */
+async function nodeSummary(agent: AgentContext, ctx: RequestContext): Promise<void> {
+  const name = requireName(ctx, 'node')
+  const result = await consistentRead(agent, ctx, () => {
+    const node = agent.state.catalog.node(name)
+    return {index: catalogIndex(agent), value: node ? toJson(nodeRow(agent, node), ctx.query.pretty) : undefined}
+  }, watchTables(agent, 'nodes', 'services', 'checks'))
+  if (!result) return
+  if (result.value === undefined) sendText(ctx.req, ctx.res, 404, `Node not found: ${name}`)
+  else sendBody(ctx.req, ctx.res, 200, result.value, 'application/json')
+}
+
+/** Every node with its services and checks (Consul's NodeDump shape); ?near sorts by RTT from that node. */
+async function nodeSummaries(agent: AgentContext, ctx: RequestContext, cache: AnswerCache): Promise<void> {
+  const result = await consistentRead(agent, ctx, () => {
+    const index = catalogIndex(agent)
+    // With ?near the order also depends on the coordinates, which move without the catalog index.
+    return {index, value: cache.get(JSON.stringify(['nodes', nearCacheKey(agent, ctx), ctx.query.pretty]), index, () => {
+      const rows = agent.state.catalog.nodes().map((node) => nodeRow(agent, node))
+      return toJson(sortNear(agent, ctx, rows, (r) => r.Node), ctx.query.pretty)
+    })}
+  }, watchTables(agent, 'nodes', 'services', 'checks'))
+  if (result) sendBody(ctx.req, ctx.res, 200, result.value, 'application/json')
+}
+
+function keyKind(entry: KVEntry): 'lock' | 'semaphore' | 'key' {
+  if (entry.flags === LOCK_FLAG_VALUE) return 'lock'
+  if (entry.flags === SEMAPHORE_FLAG_VALUE) return 'semaphore'
+  return 'key'
+}
+
+/** A semaphore's holder document ({"Limit":N,"Holders":{...}}), or the reason it cannot be read. */
+export function parseSemaphoreDoc(value: Uint8Array): {Limit: number; Holders: string[]} | {Error: string} {
+  try {
+    const doc = JSON.parse(new TextDecoder('utf-8', {fatal: true}).decode(value)) as {Limit?: unknown; Holders?: unknown}
+    const holders = doc.Holders !== null && typeof doc.Holders === 'object' ? Object.keys(doc.Holders as object).filter((k) => (doc.Holders as Record<string, unknown>)[k] === true).sort() : []
+    return {Limit: typeof doc.Limit === 'number' ? doc.Limit : 0, Holders: holders}
+  } catch (error) {
+    return {Error: `not a semaphore document: ${(error as Error).message}`}
+  }
+}
+
+/**
+ * Who holds what: every session with the keys it holds, every key a session holds (marked `lock`
+ * when it carries Consul's api.LockFlagValue, as `coord lock` writes it), and every semaphore (a
+ * `<prefix>/.lock` document with api.SemaphoreFlagValue) with its limit, holders and contenders.
+ * One pass over the KV table per change, cached by index.
+ */
+async function lockSummary(agent: AgentContext, ctx: RequestContext, cache: AnswerCache): Promise<void> {
+  const result = await consistentRead(agent, ctx, () => {
+    const sessions = agent.state.sessionList()
+    const kv = agent.state.kvList('')
+    const index = Math.max(sessions.index, kv.index)
+    return {index, value: cache.get(JSON.stringify(['locks', ctx.query.pretty]), index, () => {
+      const heldBy = new Map<string, string[]>()
+      const held: Array<Record<string, unknown>> = []
+      const semaphores: Array<Record<string, unknown>> = []
+      const contenders = new Map<string, string[]>()
+      for (const entry of kv.value) {
+        const kind = keyKind(entry)
+        if (entry.session !== '') {
+          held.push({Key: entry.key, Session: entry.session, Kind: kind, LockIndex: entry.lockIndex, ModifyIndex: entry.modifyIndex})
+          const list = heldBy.get(entry.session) ?? []
+          list.push(entry.key)
+          heldBy.set(entry.session, list)
+        }
+        if (kind !== 'semaphore') continue
+        const slash = entry.key.lastIndexOf('/')
+        const prefix = entry.key.slice(0, slash + 1)
+        if (entry.key.slice(slash + 1) === SEMAPHORE_KEY) {
+          semaphores.push({Prefix: prefix, Key: entry.key, ...parseSemaphoreDoc(entry.value), ModifyIndex: entry.modifyIndex})
+        } else {
+          const list = contenders.get(prefix) ?? []
+          list.push(entry.key.slice(slash + 1))
+          contenders.set(prefix, list)
+        }
+      }
+      for (const semaphore of semaphores) semaphore.Contenders = contenders.get(semaphore.Prefix as string) ?? []
+      return toJson({
+        Sessions: sessions.value.map((s) => ({...renderSession(s), HeldKeys: heldBy.get(s.id) ?? []})),
+        Held: held,
+        Semaphores: semaphores,
+      }, ctx.query.pretty)
+    })}
+  }, (wake) => {
+    const cancels = [agent.state.watches.watchTable('sessions', wake), agent.state.watches.watchPrefix('', wake)]
+    return () => { for (const cancel of cancels) cancel() }
+  })
+  if (result) sendBody(ctx.req, ctx.res, 200, result.value, 'application/json')
+}
