@@ -18,15 +18,16 @@
 // Reads return `Indexed<T>`; the index may be 0 on a never-written table — the HTTP layer renders
 // 0 as 1 (SPEC-http §1.3). Returned records are shared with the store: do not mutate them.
 
-import type {ApplyResult, CatalogNode, Command, Indexed, KVEntry, KVOp, NodeCheck, Session, TxnResult} from './types.js'
+import type {ApplyResult, CatalogNode, Command, Indexed, KVEntry, NodeCheck, Session, TxnOp, TxnResult} from './types.js'
 import {assert} from './assert.js'
 import {Catalog, type CatalogDump} from './catalog.js'
+import type {DeregisterRequest} from './catalog-request.js'
 import {CoordinateTable, type CoordinatesDump} from './coordinates.js'
 import {CodecError, decodeValue, encodeValue} from './codec.js'
 import {applyKVOp, type OpContext} from './kv-ops.js'
 import {KVStore, type KVDump} from './kv-table.js'
 import {SessionTable, type SessionsDump} from './sessions.js'
-import {applyTxn, readTxn} from './txn.js'
+import {isKVOnlyTxn, readTxn, runTxn, type TxnContext} from './txn.js'
 import {emptyChangeSet, WatchHub, type ChangeSet} from './watch.js'
 
 const SNAPSHOT_FORMAT = 'coord-state'
@@ -96,7 +97,7 @@ export class StateMachine {
         return outcome.hard ? {type: 'kv', ok: false, error: outcome.what} : {type: 'kv', ok: false}
       }
       case 'txn':
-        return {type: 'txn', txn: applyTxn(this.#opContext(index, cmd.now, change), cmd.ops)}
+        return {type: 'txn', txn: this.#applyTxn(index, cmd.now, cmd.ops, change)}
       case 'session-create': {
         const created = this.#sessions.create(index, cmd.session, this.#catalog, change)
         return 'id' in created ? {type: 'session-create', id: created.id} : {type: 'session-create', error: created.error}
@@ -116,17 +117,9 @@ export class StateMachine {
         this.#invalidateBound(index, cmd.now, outcome.critical, change)
         return {type: 'catalog-register'}
       }
-      case 'catalog-deregister': {
-        // As Consul's deleteCheckTxn / deleteNodeTxn: sessions bound to a removed check, or on a
-        // removed node, are invalidated.
-        const removed = this.#catalog.deregister(index, cmd.request, change)
-        this.#invalidateBound(index, cmd.now, removed.checks, change)
-        if (removed.node !== undefined) {
-          for (const session of this.#sessions.forNode(removed.node)) this.#sessions.invalidate(index, session.id, cmd.now, this.#kv, change)
-          this.#coordinates.removeNode(index, removed.node, change)
-        }
+      case 'catalog-deregister':
+        this.#deregister(index, cmd.now, cmd.request, change)
         return {type: 'catalog-deregister'}
-      }
       case 'tombstone-reap':
         // No watcher fires: no data changed, and a prefix index that drops after a reap is a
         // reset clients already handle (SPEC-http §1.4).
@@ -153,6 +146,54 @@ export class StateMachine {
         const unknown: never = cmd
         throw new CodecError(`unknown command type ${JSON.stringify((unknown as {type?: unknown}).type)}`)
       }
+    }
+  }
+
+  /**
+   * As Consul's deleteCheckTxn / deleteNodeTxn: sessions bound to a removed check, or on a removed
+   * node, are invalidated, and a removed node's coordinate goes with it.
+   */
+  #deregister(index: number, nowMs: number, request: DeregisterRequest, change: ChangeSet): void {
+    const removed = this.#catalog.deregister(index, request, change)
+    this.#invalidateBound(index, nowMs, removed.checks, change)
+    if (removed.node !== undefined) {
+      for (const session of this.#sessions.forNode(removed.node)) this.#sessions.invalidate(index, session.id, nowMs, this.#kv, change)
+      this.#coordinates.removeNode(index, removed.node, change)
+    }
+  }
+
+  /**
+   * A write txn, all or nothing: KV rolls back through its undo log; a txn that also touches the
+   * catalog or sessions first saves those tables (and coordinates, which a node delete drops) and
+   * puts the saved copies back if any op failed. Records are immutable, so a save is a shallow copy.
+   */
+  #applyTxn(index: number, nowMs: number, ops: readonly TxnOp[], change: ChangeSet): TxnResult {
+    const staged = emptyChangeSet()
+    const saved = isKVOnlyTxn(ops) ? undefined : {catalog: this.#catalog.dump(), sessions: this.#sessions.dump(), coordinates: this.#coordinates.dump()}
+    this.#kv.begin()
+    const result = runTxn(this.#txnContext(index, nowMs, staged), ops)
+    if (result.errors !== null) {
+      this.#kv.rollback()
+      if (saved !== undefined) {
+        this.#catalog = Catalog.load(saved.catalog)
+        this.#sessions = SessionTable.load(saved.sessions)
+        this.#coordinates = CoordinateTable.load(saved.coordinates)
+      }
+      return result
+    }
+    this.#kv.commit()
+    for (const key of staged.keys) change.keys.add(key)
+    for (const table of staged.tables) change.tables.add(table)
+    return result
+  }
+
+  #txnContext(index: number, nowMs: number, change: ChangeSet): TxnContext {
+    return {
+      ...this.#opContext(index, nowMs, change),
+      catalog: this.#catalog,
+      deregister: (request) => this.#deregister(index, nowMs, request, change),
+      invalidateBound: (checks) => this.#invalidateBound(index, nowMs, checks, change),
+      destroySession: (id) => this.#sessions.invalidate(index, id, nowMs, this.#kv, change),
     }
   }
 
@@ -197,9 +238,9 @@ export class StateMachine {
     return {index: this.#prefixIndex(prefix, entries), value: keys}
   }
 
-  /** Answer a read-only txn (SPEC-http §3) without a log entry; index = the KV table's. */
-  kvTxnRead(ops: readonly KVOp[]): Indexed<TxnResult> {
-    const ctx = this.#opContext(0, 0, emptyChangeSet())
+  /** Answer a read-only txn without a log entry; index = the KV table's. */
+  txnRead(ops: readonly TxnOp[]): Indexed<TxnResult> {
+    const ctx = this.#txnContext(0, 0, emptyChangeSet())
     return {index: this.#kv.index, value: readTxn(ctx, ops)}
   }
 

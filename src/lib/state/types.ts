@@ -111,13 +111,35 @@ export interface KVOp {
   session?: string
 }
 
+/** Verbs of Node, Service and Check operations in /v1/txn (Consul's api.NodeOp, ServiceOp, CheckOp). */
+export type CatalogVerb = 'get' | 'set' | 'cas' | 'delete' | 'delete-cas'
+
+/**
+ * One /v1/txn operation. A KV operation has no `kind` (log entries written before the other kinds
+ * existed hold bare KVOps); `index` on the others is the ModifyIndex for cas/delete-cas.
+ */
+export type TxnOp =
+  | (KVOp & {kind?: undefined})
+  | {kind: 'node'; verb: CatalogVerb; node: Omit<CatalogNode, 'createIndex' | 'modifyIndex'>; index: number}
+  | {kind: 'service'; verb: CatalogVerb; service: Omit<CatalogService, 'createIndex' | 'modifyIndex'>; index: number}
+  | {kind: 'check'; verb: CatalogVerb; check: Omit<NodeCheck, 'createIndex' | 'modifyIndex'>; index: number}
+  /** Consul's state store knows one Session verb, `delete`. */
+  | {kind: 'session'; verb: string; id: string}
+
+/** One result of a txn, as Consul's structs.TxnResult (exactly one field set). */
+export type TxnResultEntry =
+  | {kv: KVEntry}
+  | {node: CatalogNode}
+  | {service: CatalogService}
+  | {check: NodeCheck}
+
 export interface LegacyNodeInput {id: string; node: string; address: string; datacenter: string}
 export interface LegacyCheckInput {node: string; checkId: string; name: string; status: HealthStatus; notes: string; output: string}
 
 /** Every change to replicated state. `now` is the proposer's wall clock in ms since the epoch. */
 export type Command =
   | {type: 'kv'; now: number; op: KVOp}
-  | {type: 'txn'; now: number; ops: KVOp[]}
+  | {type: 'txn'; now: number; ops: TxnOp[]}
   | {type: 'session-create'; now: number; session: Omit<Session, 'createIndex' | 'modifyIndex'>}
   | {type: 'session-destroy'; now: number; id: string}
   /** Legacy (before catalog-register): still applied from old logs; new code proposes catalog-register. */
@@ -139,7 +161,7 @@ export interface TxnError {
 
 export interface TxnResult {
   /** One entry per result-producing op, in op order (Consul omits delete/check-not-exists). */
-  results: KVEntry[] | null
+  results: TxnResultEntry[] | null
   errors: TxnError[] | null
 }
 
