@@ -9,6 +9,7 @@ import {sendText} from './respond.js'
 import {NoLeaderError} from '../server/consensus.js'
 import {kvRoutes} from './kv-endpoint.js'
 import {txnRoutes} from './txn-endpoint.js'
+import {queryRoutes} from './query-endpoint.js'
 import {sessionRoutes} from './session-endpoint.js'
 import {statusRoutes} from './status-endpoint.js'
 import {agentRoutes} from './agent-endpoint.js'
@@ -47,6 +48,7 @@ export function buildRoutes(agent: AgentContext): Route[] {
     ...eventRoutes(agent),
     ...catalogRoutes(agent),
     ...healthRoutes(agent),
+    ...queryRoutes(agent),
     ...coordinateRoutes(agent),
     ...agentLocalRoutes(agent),
     ...agentHealthRoutes(agent),

@@ -27,6 +27,8 @@ import {CodecError, decodeValue, encodeValue} from './codec.js'
 import {applyKVOp, type OpContext} from './kv-ops.js'
 import {KVStore, type KVDump} from './kv-table.js'
 import {SessionTable, type SessionsDump} from './sessions.js'
+import {PreparedQueryTable, type PreparedQueriesDump, type Resolved} from './prepared-queries.js'
+import type {PreparedQuery} from './prepared-query.js'
 import {isKVOnlyTxn, readTxn, runTxn, type TxnContext} from './txn.js'
 import {emptyChangeSet, WatchHub, type ChangeSet} from './watch.js'
 
@@ -42,6 +44,8 @@ interface SnapshotBody {
   catalog: CatalogDump
   /** Network coordinates; absent in snapshots written before they existed. */
   coordinates?: CoordinatesDump
+  /** Prepared queries; absent in snapshots written before they existed. */
+  preparedQueries?: PreparedQueriesDump
   /** Index of the last `restore` command applied (the read-index floor); absent = 0. */
   restoredAt?: number
 }
@@ -54,6 +58,7 @@ interface LoadedSnapshot {
   sessions: SessionTable
   catalog: Catalog
   coordinates: CoordinateTable
+  queries: PreparedQueryTable
 }
 
 export interface StateMachineOptions {
@@ -67,6 +72,7 @@ export class StateMachine {
   #sessions = new SessionTable()
   #catalog = new Catalog()
   #coordinates = new CoordinateTable()
+  #queries = new PreparedQueryTable()
   #lastIndex = 0
   #restoredAt = 0
 
@@ -83,6 +89,8 @@ export class StateMachine {
     assert(Number.isSafeInteger(index) && index > this.#lastIndex, `apply index ${index} must exceed last applied ${this.#lastIndex}`)
     const change = emptyChangeSet()
     const result = this.#dispatch(index, cmd, change)
+    // A query bound to a session goes with it, however the session died (Consul's session delete).
+    if (change.tables.has('sessions')) this.#queries.dropOrphans(index, (id) => this.#sessions.has(id), change)
     this.#lastIndex = index
     if (cmd.type === 'restore' && result.type === 'restore' && result.error === undefined) this.watches.notifyAll()
     else this.watches.notify(change)
@@ -129,6 +137,13 @@ export class StateMachine {
         const stored = this.#coordinates.batchUpdate(index, Array.isArray(cmd.updates) ? cmd.updates : [], (node) => this.#catalog.node(node) !== undefined, change)
         return {type: 'coordinate-batch-update', stored}
       }
+      case 'prepared-query-set': {
+        const error = this.#queries.set(index, cmd.query, (id) => this.#sessions.has(id), change)
+        return error === undefined ? {type: 'prepared-query-set'} : {type: 'prepared-query-set', error}
+      }
+      case 'prepared-query-delete':
+        this.#queries.delete(index, cmd.id, change)
+        return {type: 'prepared-query-delete'}
       case 'restore': {
         // The proposer verified the bytes; a server that still cannot decode them keeps its state
         // (every server decodes the same bytes the same way, so they all agree).
@@ -311,6 +326,21 @@ export class StateMachine {
     return Math.max(index, this.#restoredAt)
   }
 
+  // --- prepared queries (/v1/query, <name>.query.consul) ---
+
+  preparedQuery(id: string): Indexed<PreparedQuery | undefined> {
+    return {index: this.#floor(this.#queries.index), value: this.#queries.get(id)}
+  }
+
+  preparedQueries(): Indexed<PreparedQuery[]> {
+    return {index: this.#floor(this.#queries.index), value: this.#queries.list()}
+  }
+
+  /** By ID, exact name, or the longest-prefix template (rendered for `idOrName`). */
+  resolvePreparedQuery(idOrName: string): Indexed<Resolved> {
+    return {index: this.#floor(this.#queries.index), value: this.#queries.resolve(idOrName)}
+  }
+
   // --- snapshot / restore ---
 
   /** All replicated state as msgpack: KV (with tombstones and lock-delays), sessions, catalog, coordinates. */
@@ -323,6 +353,7 @@ export class StateMachine {
       sessions: this.#sessions.dump(),
       catalog: this.#catalog.dump(),
       coordinates: this.#coordinates.dump(),
+      preparedQueries: this.#queries.dump(),
       restoredAt: this.#restoredAt === 0 ? undefined : this.#restoredAt,
     }
     return encodeValue(body)
@@ -344,6 +375,7 @@ export class StateMachine {
     this.#sessions = loaded.sessions
     this.#catalog = loaded.catalog
     this.#coordinates = loaded.coordinates
+    this.#queries = loaded.queries
     this.#lastIndex = loaded.lastIndex
     this.#restoredAt = loaded.restoredAt
   }
@@ -388,6 +420,10 @@ function decodeSnapshot(bytes: Uint8Array, atIndex?: number): LoadedSnapshot {
       sessions: SessionTable.load(sessions),
       catalog: Catalog.load(catalog),
       coordinates: CoordinateTable.load(body.coordinates, table),
+      queries: PreparedQueryTable.load(body.preparedQueries && {
+        queries: body.preparedQueries.queries.map((q) => ({...q, CreateIndex: at(q.CreateIndex), ModifyIndex: at(q.ModifyIndex)})),
+        index: body.preparedQueries.index,
+      }, table),
     }
   } catch (err) {
     if (err instanceof CodecError) throw err

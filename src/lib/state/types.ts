@@ -8,6 +8,7 @@
 
 import type {DeregisterRequest, RegisterRequest, ServiceAddress, ServiceWeights} from './catalog-request.js'
 import type {CoordinateEntry} from './coordinates.js'
+import type {PreparedQueryDef} from './prepared-query.js'
 
 export type {DeregisterRequest, RegisterCheck, RegisterRequest, RegisterService} from './catalog-request.js'
 
@@ -151,6 +152,9 @@ export type Command =
   | {type: 'tombstone-reap'; now: number; upToIndex: number}
   /** The servers' batched network coordinate updates (server/coordinate-batcher.ts). */
   | {type: 'coordinate-batch-update'; now: number; updates: CoordinateEntry[]}
+  /** Create or update a prepared query (the proposer chose the ID of a new one, as Consul's Apply). */
+  | {type: 'prepared-query-set'; now: number; query: PreparedQueryDef}
+  | {type: 'prepared-query-delete'; now: number; id: string}
   /** Replace all state with a snapshot's (`StateMachine.snapshot()` bytes, from PUT /v1/snapshot). */
   | {type: 'restore'; now: number; data: Uint8Array}
 
@@ -182,6 +186,9 @@ export type ApplyResult =
   /** How many of the batch were stored (updates for nodes not in the catalog are dropped). */
   | {type: 'coordinate-batch-update'; stored: number}
   | {type: 'restore'; error?: string}
+  /** `error`: Consul's state-store rejection (name taken, missing session, template); nothing changed. */
+  | {type: 'prepared-query-set'; error?: string}
+  | {type: 'prepared-query-delete'}
 
 /** A read's answer plus the index a blocking query compares against (never 0 once rendered). */
 export interface Indexed<T> {
