@@ -392,7 +392,9 @@ describe('H2PING checks', () => {
   const close = (server: {close(cb: () => void): unknown}) => new Promise<void>((resolve) => server.close(() => resolve()))
 
   it('h2c (H2PingUseTLS false): passing while the server acks PINGs, critical when it is gone, passing again when it is back', async () => {
-    let {server, port} = await startH2c()
+    const started = await startH2c()
+    let server = started.server
+    const port = started.port
     const {check, waitFor, reports} = run({H2PING: `127.0.0.1:${port}`, H2PingUseTLS: false, Interval: '100ms'})
     try {
       const first = await waitFor(() => true)
@@ -445,7 +447,9 @@ describe('UDP checks', () => {
   })
 
   it('passing while a socket answers, critical (connection refused) once it is closed, passing again when it is back', async () => {
-    let {socket, port} = await bindEcho()
+    const bound = await bindEcho()
+    let socket = bound.socket
+    const port = bound.port
     const {check, waitFor, reports} = run({UDP: `127.0.0.1:${port}`, Interval: '100ms', Timeout: '2s'})
     try {
       const first = await waitFor(() => true)
