@@ -8,6 +8,7 @@ import {before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {useAgent} from '../helpers/agent.js'
 import {consulClient, http} from '../helpers/http.js'
+import {until} from '../helpers/wait.js'
 import {agentDnsPort, dnsUdp} from '../helpers/dns.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the consul package's typings cover less than its runtime API */
@@ -67,7 +68,7 @@ describe('prepared queries', () => {
     assert.equal(missing.text, 'Query not found')
   })
 
-  it('execute applies IgnoreCheckIDs, tags (with !), node and service meta and ?limit; ?near keeps every instance', async () => {
+  it('execute applies IgnoreCheckIDs, tags (with !), node and service meta, ?limit, shuffling, and ?near / Near sorting by RTT', async () => {
     const create = async (body: object) => (await http(addr(), 'POST', '/v1/query', JSON.stringify(body))).json<{ID: string}>().ID
     const ignore = await create({Name: 'ignore-flaky', Service: {Service: 'web', IgnoreCheckIDs: ['flaky']}})
     assert.deepEqual(ports(await execute(ignore)), [8001, 8002, 8003])
@@ -76,9 +77,24 @@ describe('prepared queries', () => {
     await create({Name: 'rack-b-v2', Service: {Service: 'web', NodeMeta: {rack: 'b'}, ServiceMeta: {ver: '2'}}})
     assert.deepEqual(ports(await execute('rack-b-v2')), [8002])
     assert.equal((await execute('ignore-flaky', '?limit=2')).Nodes.length, 2)
-    // ?near=<node>: that node first (coordinates unknown for catalog-only nodes: the node itself is distance 0 only with a coordinate).
-    const near = await execute('ignore-flaky', '?near=n2')
-    assert.equal(near.Nodes.length, 3)
+    // Without a Near source the order is shuffled per execution (3 instances: 6 orders).
+    const orders = new Set<string>()
+    for (let i = 0; i < 30; i++) orders.add((await execute('ignore-flaky')).Nodes.map((n: any) => n.Node.Node).join())
+    assert.ok(orders.size > 1, `one order in 30 executions: ${[...orders].join(' | ')}`)
+    // ?near=<node> (or the query's Near) sorts by RTT from that node's coordinate, the node itself first.
+    const coord = (x: number) => ({Vec: [x, 0, 0, 0, 0, 0, 0, 0], Error: 0.5, Adjustment: 0, Height: 1e-5})
+    for (const [node, x] of [['n1', 0], ['n2', 0.02], ['n3', 0.01]] as const) {
+      assert.equal((await http(addr(), 'PUT', '/v1/coordinate/update', JSON.stringify({Node: node, Coord: coord(x)}))).status, 200)
+    }
+    await until('the coordinates stored', async () => (await http(addr(), 'GET', '/v1/coordinate/node/n2')).status === 200, 15_000)
+    const inOrder = (answer: any) => (answer.Nodes as any[]).map((n) => n.Service.Port)
+    assert.deepEqual(inOrder(await execute('ignore-flaky', '?near=n1')), [8001, 8003, 8002])
+    assert.deepEqual(inOrder(await execute('ignore-flaky', '?near=n2')), [8002, 8003, 8001])
+    await create({Name: 'near-n3', Service: {Service: 'web', IgnoreCheckIDs: ['flaky'], Near: 'n3'}})
+    // n1 and n2 are equally far from n3: after n3 their order is the shuffle's.
+    const nearN3 = inOrder(await execute('near-n3'))
+    assert.equal(nearN3[0], 8003)
+    assert.deepEqual([...nearN3].sort(), [8001, 8002, 8003])
     const bad = await http(addr(), 'GET', '/v1/query/ignore-flaky/execute?limit=many')
     assert.equal(bad.status, 400)
     assert.match(bad.text, /^Bad limit: /)
