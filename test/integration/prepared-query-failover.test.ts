@@ -56,14 +56,16 @@ describe('prepared query failover between datacenters', () => {
       const members = await http(dc1.servers[0].httpAddr, 'GET', '/v1/agent/members?wan').then((r) => r.json<AgentMember[]>()).catch(() => [])
       return members.length === 6 && members.every((m) => m.Status === 1)
     }, 30_000)
-    // One web instance per dc1 server, each with a TCP check on a listener this test controls.
+    // One web instance per dc1 server, each with a TCP check on a listener this test controls. A closed
+    // listener refuses at once; the long Timeout keeps a loaded box's event-loop stall from reading
+    // as a failed check.
     for (let i = 0; i < 3; i++) {
       const server = createServer((socket) => socket.destroy())
       ports.push(await listen(server))
       listeners.push(server)
       const res = await http(dc1.servers[i].httpAddr, 'PUT', '/v1/agent/service/register', JSON.stringify({
         ID: `web-dc1-${i}`, Name: 'web', Address: `10.1.0.${i + 1}`, Port: 8080,
-        Check: {TCP: `127.0.0.1:${ports[i]}`, Interval: `${CHECK_INTERVAL_MS}ms`, Timeout: '500ms'},
+        Check: {TCP: `127.0.0.1:${ports[i]}`, Interval: `${CHECK_INTERVAL_MS}ms`, Timeout: '5s'},
       }))
       assert.equal(res.status, 200, res.text)
     }
