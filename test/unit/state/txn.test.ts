@@ -234,4 +234,16 @@ describe('txn across kinds', () => {
     assert.equal(read.value.errors, null)
     assert.deepEqual(read.value.results?.map((r) => Object.keys(r)[0]), ['node', 'kv'])
   })
+
+  it('a Check set critical ends the sessions bound to it, unless the txn rolls back', () => {
+    const h = seeded()
+    h.kv({verb: 'lock', key: 'held', session: 's1'})
+    const failed = h.txn([checkOp('set', 'n1', 'serfHealth', 'critical'), {verb: 'check-index', key: 'a', index: 99}])
+    assert.notEqual(failed.errors, null)
+    assert.notEqual(h.sm.sessionGet('s1').value, undefined, 'rolled back: the session lives')
+    assert.equal(h.sm.kvGet('held').value?.session, 's1')
+    assert.equal(h.txn([checkOp('set', 'n1', 'serfHealth', 'critical')]).errors, null)
+    assert.equal(h.sm.sessionGet('s1').value, undefined)
+    assert.equal(h.sm.kvGet('held').value?.session, '', 'its lock released')
+  })
 })
