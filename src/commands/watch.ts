@@ -13,10 +13,10 @@ The handler runs once per real change (a wake-up whose data did not change does 
   static examples = ['coord watch -type=key -key=config/app', 'coord watch -type=keyprefix -prefix=config/ ./reload.sh', 'coord watch -type=service -service=web -passingonly=true ./update-lb.sh', 'coord watch -type=event -name=deploy ./deploy.sh']
   static flags = {
     ...clientFlags, ...serverFlags,
-    type: stringFlag({description: 'Specifies the watch type. One of key, keyprefix, services, nodes, service, checks, or event.'}),
+    type: stringFlag({description: 'Specifies the watch type. One of key, keyprefix, services, nodes, service, checks, event, or agent_service.'}),
     key: stringFlag({description: 'Specifies the key to watch. Only for \'key\' type.'}),
     prefix: stringFlag({description: 'Specifies the key prefix to watch. Only for \'keyprefix\' type.'}),
-    service: stringFlag({description: 'Specifies the service to watch. Required for \'service\' type, optional for \'checks\' type.'}),
+    service: stringFlag({description: 'Specifies the service to watch. Required for \'service\' type, optional for \'checks\' type; the local service ID for \'agent_service\'.'}),
     tag: listFlag({description: 'Specifies the service tag(s) to filter on. Optional for \'service\' type. May be specified multiple times.'}),
     passingonly: stringFlag({description: 'Specifies if only hosts passing all checks are displayed. Optional for \'service\' type, must be one of `[true|false]`. Defaults false.'}),
     state: stringFlag({description: 'Specifies the states to watch. Optional for \'checks\' type.'}),
@@ -35,13 +35,16 @@ The handler runs once per real change (a wake-up whose data did not change does 
         throw new CommandError(`Failed to parse passingonly flag: ${(error as Error).message}`)
       }
     }
-    const {buildPlan, WATCH_TYPES} = await import('../lib/watch/plan.js')
-    if (!(WATCH_TYPES as readonly string[]).includes(flags.type)) throw new CommandError(`Unsupported watch type: ${flags.type}`)
+    const {buildPlan, watchTypeProblem} = await import('../lib/watch/plan.js')
+    const typeProblem = watchTypeProblem(flags.type)
+    if (typeProblem) throw new CommandError(typeProblem)
     let plan
     try {
       plan = buildPlan({
         type: flags.type as never, datacenter: flags.datacenter || undefined, stale: flags.stale,
         key: flags.key || undefined, prefix: flags.type === 'keyprefix' ? flags.prefix : undefined, service: flags.service || undefined,
+        // Consul's CLI has no service_id flag; coord reads -service as the ID for agent_service.
+        service_id: flags.type === 'agent_service' ? flags.service || undefined : undefined,
         tag: flags.tag, passingonly, state: flags.state || undefined, name: flags.name || undefined,
       })
     } catch (error) {

@@ -29,6 +29,11 @@ export interface CheckDefinition {
   Args: string[]
   GRPC: string
   GRPCUseTLS: boolean
+  /** HTTP/2 PING target "host:port" (Consul's H2PING); over TLS unless H2PingUseTLS is false. */
+  H2PING: string
+  H2PingUseTLS: boolean
+  /** UDP target "host:port" (Consul's CheckUDP). */
+  UDP: string
   AliasNode: string
   AliasService: string
   SuccessBeforePassing: number
@@ -179,6 +184,13 @@ export function parseCheckDefinition(input: unknown, opts: {serviceId?: string; 
   if (header !== undefined && (!isObject(header) || Object.values(header).some((v) => !Array.isArray(v) || v.some((s) => typeof s !== 'string')))) {
     read.fail('Header', 'an object of string lists')
   }
+  // Kinds Consul runs that coord cannot: refused at registration, naming what is missing.
+  if (read.string('DockerContainerID') !== '') {
+    throw new DefinitionError('Invalid check: DockerContainerID: Docker checks are not supported: coord has no Docker client to exec into containers')
+  }
+  if (read.string('OSService') !== '') {
+    throw new DefinitionError('Invalid check: OSService: OS service checks are not supported: coord has no Windows service manager client')
+  }
   const name = read.string('Name') || opts.defaultName || ''
   const def: CheckDefinition = {
     CheckID: read.string('CheckID', 'ID') || opts.defaultId || name,
@@ -198,6 +210,10 @@ export function parseCheckDefinition(input: unknown, opts: {serviceId?: string; 
     Args: args,
     GRPC: read.string('GRPC'),
     GRPCUseTLS: read.bool('GRPCUseTLS'),
+    H2PING: read.string('H2PING'),
+    // Consul's default is TLS (H2PingUseTLS true unless set false).
+    H2PingUseTLS: read.raw('H2PingUseTLS') === undefined ? true : read.bool('H2PingUseTLS'),
+    UDP: read.string('UDP'),
     AliasNode: read.string('AliasNode'),
     AliasService: read.string('AliasService'),
     SuccessBeforePassing: read.int('SuccessBeforePassing'),
@@ -213,7 +229,7 @@ export function parseCheckDefinition(input: unknown, opts: {serviceId?: string; 
 }
 
 /** Which runner a check needs (exactly one kind, as Consul's CheckType.Validate). */
-export type CheckKind = 'ttl' | 'http' | 'tcp' | 'script' | 'grpc' | 'alias'
+export type CheckKind = 'ttl' | 'http' | 'tcp' | 'script' | 'grpc' | 'h2ping' | 'udp' | 'alias'
 
 export function checkKind(def: CheckDefinition): CheckKind {
   if (def.TTL !== '') return 'ttl'
@@ -221,16 +237,18 @@ export function checkKind(def: CheckDefinition): CheckKind {
   if (def.TCP !== '') return 'tcp'
   if (def.Args.length > 0) return 'script'
   if (def.GRPC !== '') return 'grpc'
+  if (def.H2PING !== '') return 'h2ping'
+  if (def.UDP !== '') return 'udp'
   return 'alias'
 }
 
 function validateCheckKind(def: CheckDefinition): void {
-  const kinds = [def.TTL !== '', def.HTTP !== '', def.TCP !== '', def.Args.length > 0, def.GRPC !== '',
+  const kinds = [def.TTL !== '', def.HTTP !== '', def.TCP !== '', def.Args.length > 0, def.GRPC !== '', def.H2PING !== '', def.UDP !== '',
     def.AliasNode !== '' || def.AliasService !== ''].filter(Boolean).length
   if (kinds === 0) {
-    throw new DefinitionError('Invalid check: TTL must be > 0 for TTL checks; or one of Args, HTTP, TCP, GRPC with an Interval, or AliasService, must be given')
+    throw new DefinitionError('Invalid check: TTL must be > 0 for TTL checks; or one of Args, HTTP, TCP, GRPC, H2PING, UDP with an Interval, or AliasService, must be given')
   }
-  if (kinds > 1) throw new DefinitionError('Invalid check: only one of TTL, Args, HTTP, TCP, GRPC or AliasService/AliasNode may be given')
+  if (kinds > 1) throw new DefinitionError('Invalid check: only one of TTL, Args, HTTP, TCP, GRPC, H2PING, UDP or AliasService/AliasNode may be given')
   const kind = checkKind(def)
   if (kind !== 'ttl' && kind !== 'alias' && def.Interval === '') {
     throw new DefinitionError(`Invalid check: Interval must be > 0 for ${kind === 'script' ? 'Script' : kind.toUpperCase()} checks`)

@@ -10,7 +10,7 @@ export const DEFAULT_SERVICE_MAINT_REASON = 'Maintenance mode is enabled for thi
 function maintenanceCheck(id: string, name: string, notes: string, serviceId: string): CheckDefinition {
   return {
     CheckID: id, Name: name, Notes: notes, ServiceID: serviceId, Interval: '', Timeout: '', TTL: '', HTTP: '', Method: '',
-    Header: {}, Body: '', TLSSkipVerify: false, TLSServerName: '', TCP: '', Args: [], GRPC: '', GRPCUseTLS: false,
+    Header: {}, Body: '', TLSSkipVerify: false, TLSServerName: '', TCP: '', Args: [], GRPC: '', GRPCUseTLS: false, H2PING: '', H2PingUseTLS: true, UDP: '',
     AliasNode: '', AliasService: '', SuccessBeforePassing: 0, FailuresBeforeCritical: 0, FailuresBeforeWarning: 0,
     DeregisterCriticalServiceAfter: '', OutputMaxSize: 0, Status: 'critical',
   }

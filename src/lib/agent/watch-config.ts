@@ -3,7 +3,7 @@
 // run by a shell) or "http" (`http_handler_config`: path, method, header, timeout, tls_skip_verify).
 // Parsed and validated with the config (every problem named), then run by agent/watches.ts.
 import {parseDuration} from '../duration.js'
-import {buildPlan, WATCH_TYPES, type WatchParams} from '../watch/plan.js'
+import {buildPlan, watchTypeProblem, type WatchParams} from '../watch/plan.js'
 import type {HttpHandlerConfig} from '../watch/handlers.js'
 
 export type WatchHandlerSpec =
@@ -17,7 +17,7 @@ export interface WatchDefinition {
   identity: string
 }
 
-const PARAM_KEYS = new Set(['type', 'datacenter', 'token', 'key', 'prefix', 'service', 'tag', 'passingonly', 'state', 'name', 'stale'])
+const PARAM_KEYS = new Set(['type', 'datacenter', 'token', 'key', 'prefix', 'service', 'service_id', 'tag', 'passingonly', 'state', 'name', 'stale'])
 const HANDLER_KEYS = new Set(['handler_type', 'args', 'handler', 'http_handler_config'])
 
 export function parseWatches(raw: unknown, problems: string[]): WatchDefinition[] {
@@ -44,8 +44,9 @@ export function parseWatches(raw: unknown, problems: string[]): WatchDefinition[
       return undefined
     }
     const type = str('type')
-    if (!type || !(WATCH_TYPES as readonly string[]).includes(type)) {
-      problems.push(`${where}.type: ${type ? `Unsupported watch type: ${type}` : 'Watch type must be specified'}`)
+    const typeProblem = type ? watchTypeProblem(type) : 'Watch type must be specified'
+    if (typeProblem) {
+      problems.push(`${where}.type: ${typeProblem}`)
       return
     }
     const tagValue = e.tag
@@ -60,7 +61,7 @@ export function parseWatches(raw: unknown, problems: string[]): WatchDefinition[
     }
     const params: WatchParams = {
       type: type as WatchParams['type'], datacenter: str('datacenter'), token: str('token'), key: str('key'), prefix: str('prefix'),
-      service: str('service'), tag, passingonly: boolOf('passingonly'), state: str('state'), name: str('name'), stale: boolOf('stale'),
+      service: str('service'), service_id: str('service_id'), tag, passingonly: boolOf('passingonly'), state: str('state'), name: str('name'), stale: boolOf('stale'),
     }
     try {
       buildPlan(params)

@@ -43,8 +43,23 @@ export interface CatalogReadOptions {
   maxStaleMs: number
 }
 
+/** A prepared query's answer for DNS: its instances, the datacenter they came from, and the query's TTL. */
+export interface QueryAnswer {
+  instances: ServiceInstance[]
+  datacenter: string
+  /** The query's DNS TTL in seconds; undefined when it sets none (the service TTL applies). */
+  ttlSec?: number
+  /** The service the query looked up (for the service TTL). */
+  service: string
+}
+
 export interface DnsCatalog {
   serviceInstances(service: string, opts: CatalogReadOptions): Promise<ServiceInstance[]>
+  /**
+   * Executes the prepared query `nameOrId` in `opts.datacenter` (its failover included);
+   * undefined when no query matches. Absent on catalogs that cannot run queries (test doubles).
+   */
+  executeQuery?(nameOrId: string, opts: CatalogReadOptions): Promise<QueryAnswer | undefined>
   node(name: string, opts: CatalogReadOptions): Promise<NodeRecord | undefined>
   /** Every node of the datacenter (reverse lookups). */
   nodes(opts: CatalogReadOptions): Promise<NodeRecord[]>

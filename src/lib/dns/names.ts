@@ -5,11 +5,14 @@
 //   _<service>._<tag>[.<dc>].<domain>                   SRV only: the "service" label may be left out
 //   <node>.node[.<dc>].<domain>                         A, AAAA, TXT (node meta), ANY
 //   <hex ip>.addr[.<dc>].<domain>                       the SRV target form for service addresses
+//   <query name or ID>.query[.<dc>].<domain>            prepared queries: A, AAAA, SRV, ANY
 
 export type Lookup =
   | {kind: 'service'; service: string; tag: string; datacenter: string}
   | {kind: 'node'; node: string; datacenter: string}
   | {kind: 'addr'; ip: string; family: 4 | 6}
+  /** A prepared query by name or ID (dots allowed: the labels are joined, as Consul's). */
+  | {kind: 'query'; query: string; datacenter: string}
   /** Inside the domain but not a name coord answers (prepared queries, connect, peers...). */
   | {kind: 'invalid'}
 
@@ -71,6 +74,9 @@ export function parseLookup(labels: string[], qtype: string, localDatacenter: st
       // Consul 0.3's form: everything before the service name is the tag (dots allowed).
       return {kind: 'service', service: parts[parts.length - 1], tag: parts.slice(0, -1).join('.'), datacenter}
     }
+    case 'query':
+      if (parts.length < 1 || datacenter === undefined) return {kind: 'invalid'}
+      return {kind: 'query', query: parts.join('.'), datacenter}
     case 'node':
       if (parts.length < 1 || datacenter === undefined) return {kind: 'invalid'}
       return {kind: 'node', node: parts.join('.'), datacenter}

@@ -6,7 +6,8 @@
 // one of that datacenter, request-route.ts): Consul's DNS asks its server with the RPC's Datacenter.
 // allow_stale maps to `?stale`, as Consul's DNS reads with AllowStale.
 import {NO_PATH_TO_DC, errorCode} from '../errors.js'
-import {UnknownDatacenterError, type CatalogReadOptions, type DnsCatalog, type InstanceHealth, type NodeRecord, type ServiceInstance} from './catalog.js'
+import {UnknownDatacenterError, type CatalogReadOptions, type DnsCatalog, type InstanceHealth, type NodeRecord, type QueryAnswer, type ServiceInstance} from './catalog.js'
+import {parseDuration} from '../duration.js'
 
 /** GET a /v1 path on a server: parsed JSON on 200, undefined on 404, throws otherwise. */
 export type ServerGet = (url: string) => Promise<unknown>
@@ -49,6 +50,26 @@ export class RemoteDnsCatalog implements DnsCatalog {
 
   async serviceInstances(service: string, opts: CatalogReadOptions): Promise<ServiceInstance[]> {
     const entries = (await this.#read(`/v1/health/service/${encodeURIComponent(service)}`, opts) ?? []) as WireServiceEntry[]
+    return this.#instances(entries)
+  }
+
+  /** GET /v1/query/<name>/execute (404 "Query not found" → undefined); the server runs the failover. */
+  async executeQuery(nameOrId: string, opts: CatalogReadOptions): Promise<QueryAnswer | undefined> {
+    const answer = await this.#read(`/v1/query/${encodeURIComponent(nameOrId)}/execute`, opts) as
+      {Service?: string; Nodes?: WireServiceEntry[] | null; Datacenter?: string; DNS?: {TTL?: string}} | null | undefined
+    if (!answer) return undefined
+    let ttlSec: number | undefined
+    if (answer.DNS?.TTL) {
+      try {
+        ttlSec = Math.floor(parseDuration(answer.DNS.TTL) / 1000)
+      } catch {
+        ttlSec = undefined
+      }
+    }
+    return {instances: this.#instances(answer.Nodes ?? []), datacenter: answer.Datacenter || opts.datacenter, ttlSec, service: answer.Service ?? ''}
+  }
+
+  #instances(entries: WireServiceEntry[]): ServiceInstance[] {
     return entries.map((entry) => {
       let health: InstanceHealth = 'passing'
       for (const check of entry.Checks ?? []) {

@@ -155,6 +155,8 @@ export class DnsResolver {
         return this.#service(lookup, qname, qtype, zone, answerCap)
       case 'node':
         return this.#node(lookup, qname, qtype)
+      case 'query':
+        return this.#query(lookup, qname, qtype, zone, answerCap)
       case 'addr': {
         const record = addressRecord(lookup.family === 4 ? 'A' : 'AAAA', qname, lookup.ip, this.#o.config.nodeTtlSec)!
         const wanted = qtype === 'ANY' || (lookup.family === 4 ? qtype === 'A' : qtype === 'AAAA')
@@ -189,12 +191,27 @@ export class DnsResolver {
 
   /** `answerCap`: stop after that many answers (the rest could not be sent); `cut` then says so. */
   async #service(lookup: Extract<Lookup, {kind: 'service'}>, qname: string, qtype: string, zone: string, answerCap: number): Promise<Outcome> {
-    const config = this.#o.config
     const all = await this.#o.catalog.serviceInstances(lookup.service, {datacenter: lookup.datacenter, ...this.#readOpts})
     const tagged = lookup.tag === '' ? all : all.filter((i) => i.tags.some((t) => t.toLowerCase() === lookup.tag))
     const instances = shuffle(this.#healthy(tagged), this.#o.random ?? Math.random)
     if (instances.length === 0) return empty(Rcode.NXDOMAIN, true)
-    const ttl = serviceTtl(config, lookup.service)
+    return this.#instanceAnswers(instances, qname, qtype, zone, answerCap, serviceTtl(this.#o.config, lookup.service), lookup.datacenter)
+  }
+
+  /**
+   * Consul's preparedQueryLookup: the query runs on a server (failover included) and its
+   * instances answer in the order it chose, with the query's DNS TTL, else the service's TTL; the
+   * SRV targets name the datacenter the answer came from. No query or no instance: NXDOMAIN.
+   */
+  async #query(lookup: Extract<Lookup, {kind: 'query'}>, qname: string, qtype: string, zone: string, answerCap: number): Promise<Outcome> {
+    const answer = await this.#o.catalog.executeQuery?.(lookup.query, {datacenter: lookup.datacenter, ...this.#readOpts})
+    if (answer === undefined || answer.instances.length === 0) return empty(Rcode.NXDOMAIN, true)
+    const ttl = answer.ttlSec ?? serviceTtl(this.#o.config, answer.service)
+    return this.#instanceAnswers(answer.instances, qname, qtype, zone, answerCap, ttl, answer.datacenter)
+  }
+
+  #instanceAnswers(instances: ServiceInstance[], qname: string, qtype: string, zone: string, answerCap: number, ttl: number, datacenter: string): Outcome {
+    const config = this.#o.config
     const outcome: Outcome = {rcode: Rcode.NOERROR, answers: [], authorities: [], additionals: []}
     const seen = new Set<string>()
     if (qtype === 'SRV') {
@@ -207,7 +224,7 @@ export class DnsResolver {
         const tuple = `${instance.node}:${instance.serviceAddress}:${instance.port}`
         if (seen.has(tuple)) continue
         seen.add(tuple)
-        const records = instanceRecords(instance, qtype, qname, ttl, zone, lookup.datacenter)
+        const records = instanceRecords(instance, qtype, qname, ttl, zone, datacenter)
         outcome.answers.push(...records.answers)
         outcome.additionals.push(...records.additionals)
       }
@@ -219,7 +236,7 @@ export class DnsResolver {
           outcome.cut = true
           break
         }
-        const records = instanceRecords(instance, qtype, qname, ttl, zone, lookup.datacenter).answers
+        const records = instanceRecords(instance, qtype, qname, ttl, zone, datacenter).answers
         if (records.length === 0 || seen.has(recordKey(records[0]))) continue
         seen.add(recordKey(records[0]))
         // CNAMEs answer only when no instance has an address (a CNAME may not sit beside an A).

@@ -10,7 +10,7 @@
 import type {Consensus} from '../consensus.js'
 import type {StateMachine} from '../state/state-machine.js'
 import type {CatalogNode, CatalogService, NodeCheck} from '../state/types.js'
-import {UnknownDatacenterError, type CatalogReadOptions, type DnsCatalog, type InstanceHealth, type NodeRecord, type ServiceInstance} from './catalog.js'
+import {UnknownDatacenterError, type CatalogReadOptions, type DnsCatalog, type InstanceHealth, type NodeRecord, type QueryAnswer, type ServiceInstance} from './catalog.js'
 
 const rank: Record<InstanceHealth, number> = {passing: 0, warning: 1, critical: 2}
 
@@ -70,6 +70,15 @@ export class StateDnsCatalog implements DnsCatalog {
     if (exact) return exact
     const lower = name.toLowerCase()
     return catalog.nodes().find((n) => n.node.toLowerCase() === lower)
+  }
+
+  /**
+   * Prepared queries run through the agent's own /v1/query/<name>/execute (the pipeline catalog):
+   * resolution, templates and datacenter failover live there once. No pipeline: no query (NXDOMAIN).
+   */
+  async executeQuery(nameOrId: string, opts: CatalogReadOptions): Promise<QueryAnswer | undefined> {
+    if (!this.otherDatacenters?.executeQuery) throw new UnknownDatacenterError(opts.datacenter)
+    return this.otherDatacenters.executeQuery(nameOrId, opts)
   }
 
   async serviceInstances(service: string, opts: CatalogReadOptions): Promise<ServiceInstance[]> {

@@ -90,7 +90,8 @@ async function serviceHealth(agent: HealthDeps, ctx: RequestContext, cache: Answ
   if (result) sendBody(ctx.req, ctx.res, 200, result.value, 'application/json')
 }
 
-function buildEntries(agent: HealthDeps, name: string, q: {tags: string[]; meta: Array<[string, string]>; passing: boolean; filter: (r: unknown) => boolean}): Array<Record<string, unknown>> {
+/** Health entries of service `name` (Consul's CheckServiceNodes, rendered); also what prepared queries execute over. */
+export function buildEntries(agent: HealthDeps, name: string, q: {tags: string[]; meta: Array<[string, string]>; passing: boolean; filter: (r: unknown) => boolean}): Array<Record<string, unknown>> {
   const catalog = agent.state.catalog
   const value: Array<Record<string, unknown>> = []
   for (const service of catalog.instances(name)) {

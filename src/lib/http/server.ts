@@ -13,6 +13,7 @@ import {writeAllowList} from '../agent/http-config.js'
 import {NoLeaderError} from '../consensus.js'
 import {kvRoutes} from './kv-endpoint.js'
 import {txnRoutes} from './txn-endpoint.js'
+import {queryRoutes} from './query-endpoint.js'
 import {sessionRoutes} from './session-endpoint.js'
 import {statusRoutes} from './status-endpoint.js'
 import {agentRoutes} from './agent-endpoint.js'
@@ -53,6 +54,7 @@ export function buildRoutes(agent: AgentContext): Route[] {
     ...eventRoutes(agent),
     ...catalogRoutes(agent),
     ...healthRoutes(agent),
+    ...queryRoutes(agent),
     ...coordinateRoutes(agent),
     ...uiRoutes(agent),
     ...agentLocalRoutes(agent),

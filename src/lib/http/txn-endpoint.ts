@@ -1,27 +1,30 @@
-// PUT /v1/txn — atomic multi-key transactions (Consul docs: api-docs/txn). Read-only transactions are answered
-// from local state without a log entry; anything that writes goes through consensus as one command,
-// so all its keys share one index.
+// PUT /v1/txn — atomic transactions of KV, Node, Service, Check and Session operations (Consul's
+// agent/txn_endpoint.go). Read-only transactions are answered from local state without a log
+// entry; anything that writes goes through consensus as one command, so all its records share one
+// index. Errors of the operations themselves come back as Consul's list with 409.
 import type {AgentDeps, RequestContext, Route} from './context.js'
 import {badRequest, tooLarge} from '../errors.js'
-import {decodeBase64, field, isObject, parseJsonBodyExact, stringField, uint64Field} from './decode.js'
+import {decodeBase64, field, isObject, parseJsonBodyExact, stringField, uint64Field, type JsonObject} from './decode.js'
 import {renderKV} from './render.js'
+import {renderCheck, renderNode, renderNodeService} from './catalog-render.js'
 import {sendJson, setQueryMeta} from './respond.js'
 import {readMode} from './read.js'
-import type {KVOp, KVVerb, TxnResult} from '../state/types.js'
+import {CatalogRequestError, nodeTaggedAddresses, parseCheck, parseService, strMap} from '../state/catalog-request.js'
+import {isReadOnlyTxn} from '../state/txn.js'
+import type {CatalogVerb, KVVerb, TxnOp, TxnResult, TxnResultEntry} from '../state/types.js'
 
 /** What this endpoint family uses of the agent, and nothing more. */
 export type TxnDeps = AgentDeps<'config' | 'consensus' | 'now' | 'state'>
 
 
 const kvVerbs = new Set<KVVerb>(['set', 'cas', 'lock', 'unlock', 'get', 'get-tree', 'check-index', 'check-session', 'check-not-exists', 'delete', 'delete-tree', 'delete-cas'])
-const readVerbs = new Set<KVVerb>(['get', 'get-tree', 'check-index', 'check-session', 'check-not-exists'])
 
 export function txnRoutes(agent: TxnDeps): Route[] {
   const handler = (ctx: RequestContext) => txn(agent, ctx)
   return [{path: '/v1/txn', exact: true, methods: {PUT: handler, POST: handler}}]
 }
 
-function decodeOps(agent: TxnDeps, body: Buffer): KVOp[] {
+function decodeOps(agent: TxnDeps, body: Buffer): TxnOp[] {
   // Exact: Flags (and Index) are uint64 and may exceed 2^53.
   const parsed = parseJsonBodyExact(body)
   if (!Array.isArray(parsed)) throw badRequest('Failed to parse body: a transaction is a JSON array of operations')
@@ -30,27 +33,99 @@ function decodeOps(agent: TxnDeps, body: Buffer): KVOp[] {
   }
   return parsed.map((item, i) => {
     if (!isObject(item)) throw badRequest(`Failed to parse body: operation ${i} is not an object`)
-    const kv = field(item, 'KV')
-    for (const family of ['Node', 'Service', 'Check']) {
-      if (field(item, family) !== undefined) throw badRequest(`Operation ${i}: ${family} operations in transactions are not supported yet`)
-    }
-    if (!isObject(kv)) throw badRequest(`Failed to parse body: operation ${i} has no KV object`)
-    const verb = stringField(kv, 'Verb') as KVVerb
-    if (!kvVerbs.has(verb)) throw badRequest(`Operation ${i}: unknown KV verb "${verb}"`)
-    const key = stringField(kv, 'Key')
-    if (key === '' && verb !== 'get-tree' && verb !== 'delete-tree') throw badRequest(`Operation ${i}: missing key name`)
-    const valueText = stringField(kv, 'Value')
-    const value = decodeBase64(valueText, `operation ${i}`)
-    if (value.length > agent.config.kvMaxValueSize) {
-      throw tooLarge(`Value for key "${key}" is too large (${value.length} > ${agent.config.kvMaxValueSize} bytes)`)
-    }
-    return {
-      verb, key, value, flags: uint64Field(kv, 'Flags', `Operation ${i}`),
-      // Raft indexes stay far below 2^53; a larger CAS index rounds to one no entry has, so it
-      // fails the comparison exactly as the exact value would.
-      index: Number(uint64Field(kv, 'Index', `Operation ${i}`)), session: stringField(kv, 'Session'),
+    try {
+      return decodeOp(agent, item, i)
+    } catch (err) {
+      if (err instanceof CatalogRequestError) throw badRequest(`Failed to parse body: operation ${i}: ${err.message.replace(/^Request decode failed: /, '')}`)
+      throw err
     }
   })
+}
+
+/** Raft indexes stay far below 2^53; a larger CAS index rounds to one no record has, so it fails alike. */
+function indexOf(obj: JsonObject, name: string, i: number): number {
+  return Number(uint64Field(obj, name, `Operation ${i}`))
+}
+
+function sub(obj: JsonObject, name: string, i: number): JsonObject {
+  const value = field(obj, name)
+  if (value === undefined || value === null) return {}
+  if (!isObject(value)) throw badRequest(`Failed to parse body: operation ${i}: ${name} must be an object`)
+  return value
+}
+
+function catalogVerb(obj: JsonObject): CatalogVerb {
+  // Unknown verbs reach the state machine, which answers Consul's "unknown Node verb" per op.
+  return stringField(obj, 'Verb') as CatalogVerb
+}
+
+function decodeOp(agent: TxnDeps, item: JsonObject, i: number): TxnOp {
+  const kinds = ['KV', 'Node', 'Service', 'Check', 'Session'].filter((k) => { const v = field(item, k); return v !== undefined && v !== null })
+  if (kinds.length === 0) throw badRequest(`Failed to parse body: operation ${i} has no KV, Node, Service, Check or Session object`)
+  if (kinds.length > 1) throw badRequest(`Failed to parse body: operation ${i} has more than one of ${kinds.join(', ')}`)
+  const op = sub(item, kinds[0], i)
+  switch (kinds[0]) {
+    case 'KV': {
+      const verb = stringField(op, 'Verb') as KVVerb
+      if (!kvVerbs.has(verb)) throw badRequest(`Operation ${i}: unknown KV verb "${verb}"`)
+      const key = stringField(op, 'Key')
+      if (key === '' && verb !== 'get-tree' && verb !== 'delete-tree') throw badRequest(`Operation ${i}: missing key name`)
+      const value = decodeBase64(stringField(op, 'Value'), `operation ${i}`)
+      if (value.length > agent.config.kvMaxValueSize) {
+        throw tooLarge(`Value for key "${key}" is too large (${value.length} > ${agent.config.kvMaxValueSize} bytes)`)
+      }
+      return {verb, key, value, flags: uint64Field(op, 'Flags', `Operation ${i}`), index: indexOf(op, 'Index', i), session: stringField(op, 'Session')}
+    }
+    case 'Node': {
+      const node = sub(op, 'Node', i)
+      return {
+        kind: 'node', verb: catalogVerb(op), index: indexOf(node, 'ModifyIndex', i),
+        node: {
+          id: stringField(node, 'ID'), node: stringField(node, 'Node'), address: stringField(node, 'Address'),
+          // As Consul's convertOps: a node without a datacenter is in the agent's.
+          datacenter: stringField(node, 'Datacenter') || agent.config.datacenter,
+          taggedAddresses: nodeTaggedAddresses(node) ?? {}, meta: strMap(node, 'Meta') ?? {},
+        },
+      }
+    }
+    case 'Service': {
+      const raw = sub(op, 'Service', i)
+      const s = parseService(raw)
+      return {
+        kind: 'service', verb: catalogVerb(op), index: indexOf(raw, 'ModifyIndex', i),
+        service: {
+          node: stringField(op, 'Node'), id: s.ID || s.Service, service: s.Service, tags: s.Tags ?? [], address: s.Address ?? '',
+          taggedAddresses: s.TaggedAddresses ?? {}, meta: s.Meta ?? {}, port: s.Port ?? 0,
+          weights: s.Weights ?? {Passing: 1, Warning: 1}, enableTagOverride: s.EnableTagOverride ?? false, kind: s.Kind ?? '',
+        },
+      }
+    }
+    case 'Check': {
+      const raw = sub(op, 'Check', i)
+      const c = parseCheck(raw)
+      return {
+        kind: 'check', verb: catalogVerb(op), index: indexOf(raw, 'ModifyIndex', i),
+        check: {
+          // checkPreApply: the check ID defaults to its name.
+          node: c.Node ?? '', checkId: c.CheckID || c.Name || '', name: c.Name ?? '', status: c.Status ?? 'critical',
+          notes: c.Notes ?? '', output: c.Output ?? '', serviceId: c.ServiceID ?? '', serviceName: c.ServiceName ?? '',
+          serviceTags: c.ServiceTags ?? [], type: c.Type ?? '', interval: c.Interval ?? '', timeout: c.Timeout ?? '',
+          definition: c.Definition ?? {},
+        },
+      }
+    }
+    default: {
+      const session = sub(op, 'Session', i)
+      return {kind: 'session', verb: stringField(op, 'Verb'), id: stringField(session, 'ID')}
+    }
+  }
+}
+
+function renderResult(entry: TxnResultEntry): Record<string, unknown> {
+  if ('kv' in entry) return {KV: renderKV(entry.kv)}
+  if ('node' in entry) return {Node: renderNode(entry.node)}
+  if ('service' in entry) return {Service: renderNodeService(entry.service)}
+  return {Check: renderCheck(entry.check)}
 }
 
 async function txn(agent: TxnDeps, ctx: RequestContext): Promise<void> {
@@ -58,9 +133,9 @@ async function txn(agent: TxnDeps, ctx: RequestContext): Promise<void> {
   const body = await ctx.body(limit, () => `Request body too large, max size: ${limit} bytes`)
   const ops = decodeOps(agent, body)
   let outcome: TxnResult
-  if (ops.every((op) => readVerbs.has(op.verb))) {
+  if (isReadOnlyTxn(ops)) {
     await agent.consensus.readBarrier(readMode(ctx.query), ctx.query.maxStaleMs)
-    outcome = agent.state.kvTxnRead(ops).value
+    outcome = agent.state.txnRead(ops).value
     ctx.res.setHeader('X-Consul-KnownLeader', String(agent.consensus.knownLeader()))
     ctx.res.setHeader('X-Consul-LastContact', String(agent.consensus.lastContactMs()))
   } else {
@@ -71,8 +146,8 @@ async function txn(agent: TxnDeps, ctx: RequestContext): Promise<void> {
   }
   const failed = outcome.errors !== null && outcome.errors.length > 0
   sendJson(ctx.req, ctx.res, {
-    // The state machine already empties values for write verbs, so they render as `Value: null`.
-    Results: failed || !outcome.results ? null : outcome.results.map((entry) => ({KV: renderKV(entry)})),
+    // The state machine already empties values for KV write verbs, so they render as `Value: null`.
+    Results: failed || !outcome.results ? null : outcome.results.map(renderResult),
     Errors: failed ? outcome.errors!.map((e) => ({OpIndex: e.opIndex, What: e.what})) : null,
   }, ctx.query.pretty, failed ? 409 : 200)
 }

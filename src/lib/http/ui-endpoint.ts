@@ -2,7 +2,7 @@
 // the same paths). A service list with health needs every instance and every check at once; the
 // public endpoints give one service per request, which does not scale to a thousand services.
 // Both block on the whole catalog (nodes, services, checks): any change there can move a count.
-import type {AgentContext, RequestContext, Route} from './context.js'
+import type {AgentDeps, RequestContext, Route} from './context.js'
 import {consistentRead} from './read.js'
 import {sendBody, sendText, toJson} from './respond.js'
 import {AnswerCache} from './answer-cache.js'
@@ -13,6 +13,10 @@ import {LOCK_FLAG_VALUE} from '../api/lock.js'
 import {SEMAPHORE_FLAG_VALUE, SEMAPHORE_KEY} from '../api/semaphore.js'
 import type {CatalogNode, HealthStatus, KVEntry, NodeCheck} from '../state/types.js'
 
+/** What this endpoint family uses of the agent, and nothing more. */
+export type UiDeps = AgentDeps<'config' | 'consensus' | 'state'>
+
+
 const RANK: Record<HealthStatus, number> = {passing: 0, warning: 1, critical: 2}
 
 /** The worst status among checks, 'passing' when there are none (Consul's aggregated health). */
@@ -22,7 +26,7 @@ export function worstStatus(checks: ReadonlyArray<{status: HealthStatus}>): Heal
   return worst
 }
 
-export function uiRoutes(agent: AgentContext): Route[] {
+export function uiRoutes(agent: UiDeps): Route[] {
   const cache = new AnswerCache()
   return [
     {path: '/v1/internal/ui/services', exact: true, methods: {GET: (ctx) => serviceSummaries(agent, ctx, cache)}},
@@ -32,7 +36,7 @@ export function uiRoutes(agent: AgentContext): Route[] {
   ]
 }
 
-function catalogIndex(agent: AgentContext): number {
+function catalogIndex(agent: UiDeps): number {
   return agent.state.catalogIndex('nodes', 'services', 'checks')
 }
 
@@ -41,7 +45,7 @@ function catalogIndex(agent: AgentContext): number {
  * ChecksPassing/Warning/Critical counting checks), plus coord's InstancesPassing/Warning/Critical:
  * instances by their aggregated health (node checks and their own), which is what a reader wants.
  */
-async function serviceSummaries(agent: AgentContext, ctx: RequestContext, cache: AnswerCache): Promise<void> {
+async function serviceSummaries(agent: UiDeps, ctx: RequestContext, cache: AnswerCache): Promise<void> {
   const result = await consistentRead(agent, ctx, () => {
     const index = catalogIndex(agent)
     return {index, value: cache.get(JSON.stringify(['services', ctx.query.pretty]), index, () => {
@@ -85,7 +89,7 @@ async function serviceSummaries(agent: AgentContext, ctx: RequestContext, cache:
 }
 
 /** One node with its services and checks (Consul's NodeDump entry). */
-function nodeRow(agent: AgentContext, node: CatalogNode) {
+function nodeRow(agent: UiDeps, node: CatalogNode) {
   const catalog = agent.state.catalog
   return {
     ID: node.id, Node: node.node, Address: node.address, Datacenter: agent.config.datacenter,
@@ -97,7 +101,7 @@ function nodeRow(agent: AgentContext, node: CatalogNode) {
 }
 
 /** One node's summary, blocking on the catalog; a 404 (with the index, so it can block) when absent. */
-async function nodeSummary(agent: AgentContext, ctx: RequestContext): Promise<void> {
+async function nodeSummary(agent: UiDeps, ctx: RequestContext): Promise<void> {
   const name = requireName(ctx, 'node')
   const result = await consistentRead(agent, ctx, () => {
     const node = agent.state.catalog.node(name)
@@ -109,7 +113,7 @@ async function nodeSummary(agent: AgentContext, ctx: RequestContext): Promise<vo
 }
 
 /** Every node with its services and checks (Consul's NodeDump shape); ?near sorts by RTT from that node. */
-async function nodeSummaries(agent: AgentContext, ctx: RequestContext, cache: AnswerCache): Promise<void> {
+async function nodeSummaries(agent: UiDeps, ctx: RequestContext, cache: AnswerCache): Promise<void> {
   const result = await consistentRead(agent, ctx, () => {
     const index = catalogIndex(agent)
     // With ?near the order also depends on the coordinates, which move without the catalog index.
@@ -144,7 +148,7 @@ export function parseSemaphoreDoc(value: Uint8Array): {Limit: number; Holders: s
  * `<prefix>/.lock` document with api.SemaphoreFlagValue) with its limit, holders and contenders.
  * One pass over the KV table per change, cached by index.
  */
-async function lockSummary(agent: AgentContext, ctx: RequestContext, cache: AnswerCache): Promise<void> {
+async function lockSummary(agent: UiDeps, ctx: RequestContext, cache: AnswerCache): Promise<void> {
   const result = await consistentRead(agent, ctx, () => {
     const sessions = agent.state.sessionList()
     const kv = agent.state.kvList('')

@@ -99,6 +99,7 @@ interface CoordBody {
   sessions: {sessions: unknown[]}
   catalog: {nodes: Array<{node: string}>; checks: Array<{node: string}>; services?: Array<{node: string}>}
   coordinates?: {entries: unknown[]}
+  preparedQueries?: {queries: unknown[]}
 }
 
 function decodeCoordBody(state: Uint8Array): CoordBody | undefined {
@@ -125,6 +126,7 @@ function countCoord(body: CoordBody, tally: Tally): void {
   }
   // Consul's snapshot stores coordinates as CoordinateBatchUpdate records.
   for (const entry of body.coordinates?.entries ?? []) tally.add('CoordinateBatchUpdate', encodeValue(entry).length)
+  for (const query of body.preparedQueries?.queries ?? []) tally.add('PreparedQuery', encodeValue(query).length)
 }
 
 function countConsulStream(state: Uint8Array, tally: Tally): void {

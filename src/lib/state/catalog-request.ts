@@ -144,7 +144,7 @@ function strList(obj: Obj, name: string): string[] | undefined {
   return [...v as string[]]
 }
 
-function strMap(obj: Obj, name: string): Record<string, string> | undefined {
+export function strMap(obj: Obj, name: string): Record<string, string> | undefined {
   const v = get(obj, name)
   if (v === undefined || v === null) return undefined
   if (!isObj(v) || Object.values(v).some((t) => typeof t !== 'string')) throw decodeError(`${name} must be a map of strings`)
@@ -164,7 +164,8 @@ function defined<T extends object>(value: T): T {
   return value
 }
 
-function parseService(obj: Obj): RegisterService {
+/** A service object of a register body (also a /v1/txn Service op's); throws CatalogRequestError. */
+export function parseService(obj: Obj): RegisterService {
   let tagged: Record<string, ServiceAddress> | undefined
   const rawTagged = sub(obj, 'TaggedAddresses')
   if (rawTagged !== undefined) {
@@ -191,7 +192,8 @@ function parseService(obj: Obj): RegisterService {
   })
 }
 
-function parseCheck(obj: Obj): RegisterCheck {
+/** A check object of a register body (also a /v1/txn Check op's); throws CatalogRequestError. */
+export function parseCheck(obj: Obj): RegisterCheck {
   const status = str(obj, 'Status')
   if (status !== undefined && status !== '' && !STATUSES.has(status)) throw decodeError(`invalid check status "${status}"`)
   const definition = sub(obj, 'Definition')
@@ -216,7 +218,7 @@ function parseCheck(obj: Obj): RegisterCheck {
 }
 
 /** Node tagged addresses are strings; `{Address, Port}` objects (as the npm client sends) give their Address. */
-function nodeTaggedAddresses(body: Obj): Record<string, string> | undefined {
+export function nodeTaggedAddresses(body: Obj): Record<string, string> | undefined {
   const raw = sub(body, 'TaggedAddresses')
   if (raw === undefined) return undefined
   const out: Record<string, string> = {}

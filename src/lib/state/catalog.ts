@@ -231,6 +231,28 @@ export class Catalog {
     return critical
   }
 
+  /** A txn Node `set` (Consul's ensureNodeTxn): the record replaces the stored one whole. */
+  ensureNode(index: number, input: NodeInput, change: ChangeSet): void {
+    this.#putNode(index, input, change)
+  }
+
+  /** A txn Service `set` (Consul's ensureServiceTxn); Consul's error text when the node is missing. */
+  ensureService(index: number, input: ServiceInput, change: ChangeSet): string | undefined {
+    if (!this.#nodes.has(input.node)) return 'Missing node registration'
+    this.#putService(index, input, change)
+    return undefined
+  }
+
+  /**
+   * A txn Check `set` (Consul's ensureCheckTxn): the node, and a named service, must exist; an
+   * empty status is critical. Returns the stored check (undefined when unchanged) or the error.
+   */
+  ensureCheck(index: number, input: CheckInput, change: ChangeSet): {error: string} | {stored: NodeCheck | undefined} {
+    if (!this.#nodes.has(input.node)) return {error: 'Missing node registration'}
+    if (input.serviceId !== '' && this.service(input.node, input.serviceId) === undefined) return {error: 'Missing service registration'}
+    return {stored: this.#putCheck(index, {...input, status: input.status || 'critical'}, change)}
+  }
+
   /**
    * Apply a deregistration: only Node → the node, its services and checks; ServiceID → that
    * instance and its checks; CheckID → that check (both may be given). Unknown things are no-ops.

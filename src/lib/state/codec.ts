@@ -6,14 +6,14 @@
 // buffers, and a stored KV value must never change under a reader.
 
 import {Decoder, Encoder} from '@msgpack/msgpack'
-import type {Command, KVOp} from './types.js'
+import type {Command, KVOp, TxnOp} from './types.js'
 
 const encoder = new Encoder({useBigInt64: true, ignoreUndefined: true})
 const decoder = new Decoder({useBigInt64: true})
 
 const COMMAND_TYPES: ReadonlySet<string> = new Set<Command['type']>([
   'kv', 'txn', 'session-create', 'session-destroy', 'node-register', 'tombstone-reap', 'restore',
-  'catalog-register', 'catalog-deregister', 'coordinate-batch-update',
+  'catalog-register', 'catalog-deregister', 'coordinate-batch-update', 'prepared-query-set', 'prepared-query-delete',
 ])
 
 /** A log entry or snapshot that does not decode to what coord wrote. */
@@ -52,14 +52,25 @@ export function decodeCommand(bytes: Uint8Array): Command {
   if (cmd.type === 'kv') cmd.op = ownOp(cmd.op)
   if (cmd.type === 'txn') {
     if (!Array.isArray(cmd.ops)) throw new CodecError('txn command has no ops')
-    cmd.ops = cmd.ops.map(ownOp)
+    cmd.ops = cmd.ops.map(ownTxnOp)
   }
   if ((cmd.type === 'catalog-register' || cmd.type === 'catalog-deregister') && (typeof cmd.request !== 'object' || cmd.request === null)) {
     throw new CodecError(`${cmd.type} command has no request`)
   }
+  if (cmd.type === 'prepared-query-set' && (typeof cmd.query !== 'object' || cmd.query === null || typeof cmd.query.ID !== 'string')) {
+    throw new CodecError('prepared-query-set command has no query')
+  }
   // The snapshot bytes are decoded (and every value copied out) when the command is applied.
   if (cmd.type === 'restore' && !(cmd.data instanceof Uint8Array)) throw new CodecError('restore command has no snapshot data')
   return cmd
+}
+
+/** KV ops have no `kind`; the catalog kinds carry plain records (no byte values to copy). */
+function ownTxnOp(op: TxnOp): TxnOp {
+  if (typeof op !== 'object' || op === null) throw new CodecError('txn op is not an object')
+  if (op.kind === undefined) return ownOp(op)
+  if (!['node', 'service', 'check', 'session'].includes(op.kind) || typeof op.verb !== 'string') throw new CodecError('txn op has no kind or verb')
+  return op
 }
 
 function ownOp(op: KVOp): KVOp {

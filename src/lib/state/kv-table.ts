@@ -40,6 +40,7 @@ export class KVStore {
   #index = 0
   #undo: Map<string, UndoRecord> | null = null
   #undoIndex = 0
+  #undoLockDelays = new Map<string, number>()
 
   /** Last index that changed entries or tombstones (0 on an empty, never-written table). */
   get index(): number {
@@ -125,6 +126,8 @@ export class KVStore {
   begin(): void {
     this.#undo = new Map()
     this.#undoIndex = this.#index
+    // Lock-delay windows start when a txn destroys a session (directly or by deleting its node).
+    this.#undoLockDelays = new Map(this.#lockDelays)
   }
 
   commit(): void {
@@ -137,6 +140,7 @@ export class KVStore {
     this.#undo = null
     for (const [key, before] of undo) this.#write(key, before.entry, before.tombstone)
     this.#index = this.#undoIndex
+    this.#lockDelays = this.#undoLockDelays
   }
 
   // --- snapshot ---

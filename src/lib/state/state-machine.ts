@@ -18,15 +18,18 @@
 // Reads return `Indexed<T>`; the index may be 0 on a never-written table — the HTTP layer renders
 // 0 as 1 (Consul docs: api-docs/api-structure). Returned records are shared with the store: do not mutate them.
 
-import type {ApplyResult, CatalogNode, Command, Indexed, KVEntry, KVOp, NodeCheck, Session, TxnResult} from './types.js'
+import type {ApplyResult, CatalogNode, Command, Indexed, KVEntry, NodeCheck, Session, TxnOp, TxnResult} from './types.js'
 import {assert} from './assert.js'
 import {Catalog, type CatalogDump} from './catalog.js'
+import type {DeregisterRequest} from './catalog-request.js'
 import {CoordinateTable, type CoordinatesDump} from './coordinates.js'
 import {CodecError, decodeValue, encodeValue} from './codec.js'
 import {applyKVOp, type OpContext} from './kv-ops.js'
 import {KVStore, type KVDump} from './kv-table.js'
 import {SessionTable, type SessionsDump} from './sessions.js'
-import {applyTxn, readTxn} from './txn.js'
+import {PreparedQueryTable, type PreparedQueriesDump, type Resolved} from './prepared-queries.js'
+import type {PreparedQuery} from './prepared-query.js'
+import {isKVOnlyTxn, readTxn, runTxn, type TxnContext} from './txn.js'
 import {emptyChangeSet, WatchHub, type ChangeSet} from './watch.js'
 
 const SNAPSHOT_FORMAT = 'coord-state'
@@ -41,6 +44,8 @@ interface SnapshotBody {
   catalog: CatalogDump
   /** Network coordinates; absent in snapshots written before they existed. */
   coordinates?: CoordinatesDump
+  /** Prepared queries; absent in snapshots written before they existed. */
+  preparedQueries?: PreparedQueriesDump
   /** Index of the last `restore` command applied (the read-index floor); absent = 0. */
   restoredAt?: number
 }
@@ -53,6 +58,7 @@ interface LoadedSnapshot {
   sessions: SessionTable
   catalog: Catalog
   coordinates: CoordinateTable
+  queries: PreparedQueryTable
 }
 
 export interface StateMachineOptions {
@@ -66,6 +72,7 @@ export class StateMachine {
   #sessions = new SessionTable()
   #catalog = new Catalog()
   #coordinates = new CoordinateTable()
+  #queries = new PreparedQueryTable()
   #lastIndex = 0
   #restoredAt = 0
 
@@ -82,6 +89,8 @@ export class StateMachine {
     assert(Number.isSafeInteger(index) && index > this.#lastIndex, `apply index ${index} must exceed last applied ${this.#lastIndex}`)
     const change = emptyChangeSet()
     const result = this.#dispatch(index, cmd, change)
+    // A query bound to a session goes with it, however the session died (Consul's session delete).
+    if (change.tables.has('sessions')) this.#queries.dropOrphans(index, (id) => this.#sessions.has(id), change)
     this.#lastIndex = index
     if (cmd.type === 'restore' && result.type === 'restore' && result.error === undefined) this.watches.notifyAll()
     else this.watches.notify(change)
@@ -96,7 +105,7 @@ export class StateMachine {
         return outcome.hard ? {type: 'kv', ok: false, error: outcome.what} : {type: 'kv', ok: false}
       }
       case 'txn':
-        return {type: 'txn', txn: applyTxn(this.#opContext(index, cmd.now, change), cmd.ops)}
+        return {type: 'txn', txn: this.#applyTxn(index, cmd.now, cmd.ops, change)}
       case 'session-create': {
         const created = this.#sessions.create(index, cmd.session, this.#catalog, change)
         return 'id' in created ? {type: 'session-create', id: created.id} : {type: 'session-create', error: created.error}
@@ -116,17 +125,9 @@ export class StateMachine {
         this.#invalidateBound(index, cmd.now, outcome.critical, change)
         return {type: 'catalog-register'}
       }
-      case 'catalog-deregister': {
-        // As Consul's deleteCheckTxn / deleteNodeTxn: sessions bound to a removed check, or on a
-        // removed node, are invalidated.
-        const removed = this.#catalog.deregister(index, cmd.request, change)
-        this.#invalidateBound(index, cmd.now, removed.checks, change)
-        if (removed.node !== undefined) {
-          for (const session of this.#sessions.forNode(removed.node)) this.#sessions.invalidate(index, session.id, cmd.now, this.#kv, change)
-          this.#coordinates.removeNode(index, removed.node, change)
-        }
+      case 'catalog-deregister':
+        this.#deregister(index, cmd.now, cmd.request, change)
         return {type: 'catalog-deregister'}
-      }
       case 'tombstone-reap':
         // No watcher fires: no data changed, and a prefix index that drops after a reap is a
         // reset clients already handle (Consul docs: api-docs/features/blocking).
@@ -136,6 +137,13 @@ export class StateMachine {
         const stored = this.#coordinates.batchUpdate(index, Array.isArray(cmd.updates) ? cmd.updates : [], (node) => this.#catalog.node(node) !== undefined, change)
         return {type: 'coordinate-batch-update', stored}
       }
+      case 'prepared-query-set': {
+        const error = this.#queries.set(index, cmd.query, (id) => this.#sessions.has(id), change)
+        return error === undefined ? {type: 'prepared-query-set'} : {type: 'prepared-query-set', error}
+      }
+      case 'prepared-query-delete':
+        this.#queries.delete(index, cmd.id, change)
+        return {type: 'prepared-query-delete'}
       case 'restore': {
         // The proposer verified the bytes; a server that still cannot decode them keeps its state
         // (every server decodes the same bytes the same way, so they all agree).
@@ -153,6 +161,54 @@ export class StateMachine {
         const unknown: never = cmd
         throw new CodecError(`unknown command type ${JSON.stringify((unknown as {type?: unknown}).type)}`)
       }
+    }
+  }
+
+  /**
+   * As Consul's deleteCheckTxn / deleteNodeTxn: sessions bound to a removed check, or on a removed
+   * node, are invalidated, and a removed node's coordinate goes with it.
+   */
+  #deregister(index: number, nowMs: number, request: DeregisterRequest, change: ChangeSet): void {
+    const removed = this.#catalog.deregister(index, request, change)
+    this.#invalidateBound(index, nowMs, removed.checks, change)
+    if (removed.node !== undefined) {
+      for (const session of this.#sessions.forNode(removed.node)) this.#sessions.invalidate(index, session.id, nowMs, this.#kv, change)
+      this.#coordinates.removeNode(index, removed.node, change)
+    }
+  }
+
+  /**
+   * A write txn, all or nothing: KV rolls back through its undo log; a txn that also touches the
+   * catalog or sessions first saves those tables (and coordinates, which a node delete drops) and
+   * puts the saved copies back if any op failed. Records are immutable, so a save is a shallow copy.
+   */
+  #applyTxn(index: number, nowMs: number, ops: readonly TxnOp[], change: ChangeSet): TxnResult {
+    const staged = emptyChangeSet()
+    const saved = isKVOnlyTxn(ops) ? undefined : {catalog: this.#catalog.dump(), sessions: this.#sessions.dump(), coordinates: this.#coordinates.dump()}
+    this.#kv.begin()
+    const result = runTxn(this.#txnContext(index, nowMs, staged), ops)
+    if (result.errors !== null) {
+      this.#kv.rollback()
+      if (saved !== undefined) {
+        this.#catalog = Catalog.load(saved.catalog)
+        this.#sessions = SessionTable.load(saved.sessions)
+        this.#coordinates = CoordinateTable.load(saved.coordinates)
+      }
+      return result
+    }
+    this.#kv.commit()
+    for (const key of staged.keys) change.keys.add(key)
+    for (const table of staged.tables) change.tables.add(table)
+    return result
+  }
+
+  #txnContext(index: number, nowMs: number, change: ChangeSet): TxnContext {
+    return {
+      ...this.#opContext(index, nowMs, change),
+      catalog: this.#catalog,
+      deregister: (request) => this.#deregister(index, nowMs, request, change),
+      invalidateBound: (checks) => this.#invalidateBound(index, nowMs, checks, change),
+      destroySession: (id) => this.#sessions.invalidate(index, id, nowMs, this.#kv, change),
     }
   }
 
@@ -198,8 +254,8 @@ export class StateMachine {
   }
 
   /** Answer a read-only txn (Consul docs: api-docs/txn) without a log entry; index = the KV table's. */
-  kvTxnRead(ops: readonly KVOp[]): Indexed<TxnResult> {
-    const ctx = this.#opContext(0, 0, emptyChangeSet())
+  txnRead(ops: readonly TxnOp[]): Indexed<TxnResult> {
+    const ctx = this.#txnContext(0, 0, emptyChangeSet())
     return {index: this.#kv.index, value: readTxn(ctx, ops)}
   }
 
@@ -270,6 +326,21 @@ export class StateMachine {
     return Math.max(index, this.#restoredAt)
   }
 
+  // --- prepared queries (/v1/query, <name>.query.consul) ---
+
+  preparedQuery(id: string): Indexed<PreparedQuery | undefined> {
+    return {index: this.#floor(this.#queries.index), value: this.#queries.get(id)}
+  }
+
+  preparedQueries(): Indexed<PreparedQuery[]> {
+    return {index: this.#floor(this.#queries.index), value: this.#queries.list()}
+  }
+
+  /** By ID, exact name, or the longest-prefix template (rendered for `idOrName`). */
+  resolvePreparedQuery(idOrName: string): Indexed<Resolved> {
+    return {index: this.#floor(this.#queries.index), value: this.#queries.resolve(idOrName)}
+  }
+
   // --- snapshot / restore ---
 
   /** All replicated state as msgpack: KV (with tombstones and lock-delays), sessions, catalog, coordinates. */
@@ -282,6 +353,7 @@ export class StateMachine {
       sessions: this.#sessions.dump(),
       catalog: this.#catalog.dump(),
       coordinates: this.#coordinates.dump(),
+      preparedQueries: this.#queries.dump(),
       restoredAt: this.#restoredAt === 0 ? undefined : this.#restoredAt,
     }
     return encodeValue(body)
@@ -303,6 +375,7 @@ export class StateMachine {
     this.#sessions = loaded.sessions
     this.#catalog = loaded.catalog
     this.#coordinates = loaded.coordinates
+    this.#queries = loaded.queries
     this.#lastIndex = loaded.lastIndex
     this.#restoredAt = loaded.restoredAt
   }
@@ -347,6 +420,10 @@ function decodeSnapshot(bytes: Uint8Array, atIndex?: number): LoadedSnapshot {
       sessions: SessionTable.load(sessions),
       catalog: Catalog.load(catalog),
       coordinates: CoordinateTable.load(body.coordinates, table),
+      queries: PreparedQueryTable.load(body.preparedQueries && {
+        queries: body.preparedQueries.queries.map((q) => ({...q, CreateIndex: at(q.CreateIndex), ModifyIndex: at(q.ModifyIndex)})),
+        index: body.preparedQueries.index,
+      }, table),
     }
   } catch (err) {
     if (err instanceof CodecError) throw err

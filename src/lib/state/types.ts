@@ -9,6 +9,7 @@
 import type {DeregisterRequest, HealthStatus, RegisterRequest, ServiceAddress, ServiceWeights} from './catalog-request.js'
 export type {HealthStatus}
 import type {CoordinateEntry} from './coordinates.js'
+import type {PreparedQueryDef} from './prepared-query.js'
 
 export type {DeregisterRequest, RegisterCheck, RegisterRequest, RegisterService} from './catalog-request.js'
 
@@ -111,13 +112,35 @@ export interface KVOp {
   session?: string
 }
 
+/** Verbs of Node, Service and Check operations in /v1/txn (Consul's api.NodeOp, ServiceOp, CheckOp). */
+export type CatalogVerb = 'get' | 'set' | 'cas' | 'delete' | 'delete-cas'
+
+/**
+ * One /v1/txn operation. A KV operation has no `kind` (log entries written before the other kinds
+ * existed hold bare KVOps); `index` on the others is the ModifyIndex for cas/delete-cas.
+ */
+export type TxnOp =
+  | (KVOp & {kind?: undefined})
+  | {kind: 'node'; verb: CatalogVerb; node: Omit<CatalogNode, 'createIndex' | 'modifyIndex'>; index: number}
+  | {kind: 'service'; verb: CatalogVerb; service: Omit<CatalogService, 'createIndex' | 'modifyIndex'>; index: number}
+  | {kind: 'check'; verb: CatalogVerb; check: Omit<NodeCheck, 'createIndex' | 'modifyIndex'>; index: number}
+  /** Consul's state store knows one Session verb, `delete`. */
+  | {kind: 'session'; verb: string; id: string}
+
+/** One result of a txn, as Consul's structs.TxnResult (exactly one field set). */
+export type TxnResultEntry =
+  | {kv: KVEntry}
+  | {node: CatalogNode}
+  | {service: CatalogService}
+  | {check: NodeCheck}
+
 export interface LegacyNodeInput {id: string; node: string; address: string; datacenter: string}
 export interface LegacyCheckInput {node: string; checkId: string; name: string; status: HealthStatus; notes: string; output: string}
 
 /** Every change to replicated state. `now` is the proposer's wall clock in ms since the epoch. */
 export type Command =
   | {type: 'kv'; now: number; op: KVOp}
-  | {type: 'txn'; now: number; ops: KVOp[]}
+  | {type: 'txn'; now: number; ops: TxnOp[]}
   | {type: 'session-create'; now: number; session: Omit<Session, 'createIndex' | 'modifyIndex'>}
   | {type: 'session-destroy'; now: number; id: string}
   /** Legacy (before catalog-register): still applied from old logs; new code proposes catalog-register. */
@@ -129,6 +152,9 @@ export type Command =
   | {type: 'tombstone-reap'; now: number; upToIndex: number}
   /** The servers' batched network coordinate updates (server/coordinate-batcher.ts). */
   | {type: 'coordinate-batch-update'; now: number; updates: CoordinateEntry[]}
+  /** Create or update a prepared query (the proposer chose the ID of a new one, as Consul's Apply). */
+  | {type: 'prepared-query-set'; now: number; query: PreparedQueryDef}
+  | {type: 'prepared-query-delete'; now: number; id: string}
   /** Replace all state with a snapshot's (`StateMachine.snapshot()` bytes, from PUT /v1/snapshot). */
   | {type: 'restore'; now: number; data: Uint8Array}
 
@@ -139,7 +165,7 @@ export interface TxnError {
 
 export interface TxnResult {
   /** One entry per result-producing op, in op order (Consul omits delete/check-not-exists). */
-  results: KVEntry[] | null
+  results: TxnResultEntry[] | null
   errors: TxnError[] | null
 }
 
@@ -163,6 +189,9 @@ export type ApplyResult =
   /** How many of the batch were stored (updates for nodes not in the catalog are dropped). */
   | {type: 'coordinate-batch-update'; stored: number}
   | {type: 'restore'; error?: string}
+  /** `error`: Consul's state-store rejection (name taken, missing session, template); nothing changed. */
+  | {type: 'prepared-query-set'; error?: string}
+  | {type: 'prepared-query-delete'}
 
 /** A read's answer plus the index a blocking query compares against (never 0 once rendered). */
 export interface Indexed<T> {

@@ -4,8 +4,20 @@
 // Consul read the same stdin.
 import {type ApiClient, decodeJson, type QueryMeta, type QueryParams} from '../api/client.js'
 
-export type WatchType = 'key' | 'keyprefix' | 'services' | 'nodes' | 'service' | 'checks' | 'event'
-export const WATCH_TYPES: readonly WatchType[] = ['key', 'keyprefix', 'services', 'nodes', 'service', 'checks', 'event']
+export type WatchType = 'key' | 'keyprefix' | 'services' | 'nodes' | 'service' | 'checks' | 'event' | 'agent_service'
+export const WATCH_TYPES: readonly WatchType[] = ['key', 'keyprefix', 'services', 'nodes', 'service', 'checks', 'event', 'agent_service']
+
+/** Consul's watch types coord cannot serve, with the reason (no service mesh, so no CA roots or leaf certificates). */
+const REFUSED_WATCH_TYPES: Readonly<Record<string, string>> = {
+  connect_roots: 'Unsupported watch type: connect_roots: coord has no service mesh, so there are no Connect CA roots to watch',
+  connect_leaf: 'Unsupported watch type: connect_leaf: coord has no service mesh, so there are no Connect leaf certificates to watch',
+}
+
+/** Why `type` cannot be watched (one line), or undefined for a type coord runs. */
+export function watchTypeProblem(type: string): string | undefined {
+  if ((WATCH_TYPES as readonly string[]).includes(type)) return undefined
+  return REFUSED_WATCH_TYPES[type] ?? `Unsupported watch type: ${type}`
+}
 
 /** Consul's watch parameters (snake_case keys of a `watches` entry, or the CLI flags mapped to them). */
 export interface WatchParams {
@@ -20,6 +32,8 @@ export interface WatchParams {
   passingonly?: boolean
   state?: string
   name?: string
+  /** agent_service: the local agent's service ID (Consul's `service_id`). */
+  service_id?: string
 }
 
 export class WatchParamError extends Error {
@@ -88,7 +102,26 @@ export function buildPlan(params: WatchParams): WatchPlan {
         },
       }
     }
+    case 'agent_service': {
+      // Consul's agentServiceWatch: /v1/agent/service/<id> blocks on the service's ContentHash
+      // (?hash=), not on a Raft index. The loop around plans blocks on indexes, so this plan turns
+      // each new hash into the next step of a counter it reports as the index.
+      if (!params.service_id) throw new WatchParamError('Must specify a service_id to watch')
+      const path = `/v1/agent/service/${params.service_id}`
+      let hash = ''
+      let step = 0
+      return {params, fetch: async (client, q) => {
+        const response = await client.call('GET', path, {token: base.token, waitMs: hash === '' ? undefined : q.waitMs, signal: q.signal, params: {hash: hash || undefined}})
+        const value = decodeJson(response) as {ContentHash?: string} | null
+        const next = String(value?.ContentHash ?? response.headers['x-consul-contenthash'] ?? '')
+        if (next !== hash) {
+          hash = next
+          step++
+        }
+        return {value, meta: {...response.meta, lastIndex: step, lastIndexExact: BigInt(step)}}
+      }}
+    }
     default:
-      throw new WatchParamError(`Unsupported watch type: ${(params as {type: string}).type}`)
+      throw new WatchParamError(watchTypeProblem((params as {type: string}).type) ?? 'Unsupported watch type')
   }
 }

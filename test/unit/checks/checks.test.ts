@@ -5,7 +5,8 @@ import assert from 'node:assert/strict'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import {createServer as createHttpsServer} from 'node:https'
 import {createServer as createTcpServer, type AddressInfo} from 'node:net'
-import {createServer as createH2Server, constants as h2} from 'node:http2'
+import {createServer as createH2Server, createSecureServer as createSecureH2Server, constants as h2} from 'node:http2'
+import {createSocket} from 'node:dgram'
 import {execFileSync} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -379,6 +380,106 @@ describe('gRPC health checks', () => {
       assert.match(r.output, /connection refused/)
     } finally {
       dead.check.stop()
+    }
+  })
+})
+
+describe('H2PING checks', () => {
+  const startH2c = (port = 0) => new Promise<{server: ReturnType<typeof createH2Server>; port: number}>((resolve) => {
+    const server = createH2Server()
+    server.listen(port, '127.0.0.1', () => resolve({server, port: (server.address() as AddressInfo).port}))
+  })
+  const close = (server: {close(cb: () => void): unknown}) => new Promise<void>((resolve) => server.close(() => resolve()))
+
+  it('h2c (H2PingUseTLS false): passing while the server acks PINGs, critical when it is gone, passing again when it is back', async () => {
+    const started = await startH2c()
+    let server = started.server
+    const port = started.port
+    const {check, waitFor, reports} = run({H2PING: `127.0.0.1:${port}`, H2PingUseTLS: false, Interval: '100ms'})
+    try {
+      const first = await waitFor(() => true)
+      assert.equal(first.status, 'passing', first.output)
+      assert.equal(first.output, 'HTTP2 ping was successful')
+      let since = reports.length
+      await close(server)
+      const down = await waitFor((r) => r.status === 'critical', 5000, since)
+      assert.equal(down.output, `Failed to dial to 127.0.0.1:${port}: dial tcp 127.0.0.1:${port}: connect: connection refused`)
+      since = reports.length
+      ;({server} = await startH2c(port))
+      assert.equal((await waitFor((r) => r.status === 'passing', 5000, since)).output, 'HTTP2 ping was successful')
+    } finally {
+      check.stop()
+      await close(server)
+    }
+  })
+
+  it('TLS (the default): a self-signed server fails verification unless TLSSkipVerify', {skip: existsSync('/usr/bin/openssl') ? false : 'openssl is not installed (needed to make a test certificate)'}, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coord-h2tls-'))
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+      '-days', '1', '-subj', '/CN=check.test'], {stdio: 'ignore'})
+    const server = createSecureH2Server({key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem'))})
+    const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)))
+    const strict = run({H2PING: `127.0.0.1:${port}`, Interval: '1s'})
+    const lax = run({H2PING: `127.0.0.1:${port}`, Interval: '100ms', TLSSkipVerify: true})
+    try {
+      const s = await strict.waitFor(() => true)
+      assert.equal(s.status, 'critical')
+      assert.match(s.output, /^Failed to dial to .*certificate/)
+      const l = await lax.waitFor(() => true)
+      assert.equal(l.status, 'passing', l.output)
+      const since = lax.reports.length
+      server.close()
+      assert.equal((await lax.waitFor((r) => r.status === 'critical', 5000, since)).status, 'critical')
+    } finally {
+      strict.check.stop()
+      lax.check.stop()
+      server.close()
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+})
+
+describe('UDP checks', () => {
+  const bindEcho = (port = 0) => new Promise<{socket: ReturnType<typeof createSocket>; port: number}>((resolve) => {
+    const socket = createSocket('udp4')
+    socket.on('message', (_msg, from) => socket.send('ok', from.port, from.address))
+    socket.bind(port, '127.0.0.1', () => resolve({socket, port: socket.address().port}))
+  })
+
+  it('passing while a socket answers, critical (connection refused) once it is closed, passing again when it is back', async () => {
+    const bound = await bindEcho()
+    let socket = bound.socket
+    const port = bound.port
+    const {check, waitFor, reports} = run({UDP: `127.0.0.1:${port}`, Interval: '100ms', Timeout: '2s'})
+    try {
+      const first = await waitFor(() => true)
+      assert.equal(first.status, 'passing', first.output)
+      assert.equal(first.output, `UDP connect 127.0.0.1:${port}: Success`)
+      let since = reports.length
+      await new Promise<void>((resolve) => socket.close(() => resolve()))
+      const down = await waitFor((r) => r.status === 'critical', 5000, since)
+      assert.match(down.output, new RegExp(`^read udp 127\\.0\\.0\\.1:\\d+->127\\.0\\.0\\.1:${port}: read: connection refused$`))
+      since = reports.length
+      ;({socket} = await bindEcho(port))
+      assert.equal((await waitFor((r) => r.status === 'passing', 5000, since)).output, `UDP connect 127.0.0.1:${port}: Success`)
+    } finally {
+      check.stop()
+      socket.close()
+    }
+  })
+
+  it('a socket that never answers is passing after the timeout, as Consul\'s (UDP cannot tell silence from loss)', async () => {
+    const silent = createSocket('udp4')
+    const port = await new Promise<number>((resolve) => silent.bind(0, '127.0.0.1', () => resolve(silent.address().port)))
+    const started = Date.now()
+    const {check, waitFor} = run({UDP: `127.0.0.1:${port}`, Interval: '1s', Timeout: '300ms'})
+    try {
+      const r = await waitFor(() => true)
+      assert.equal(r.status, 'passing')
+      assert.ok(r.at - started >= 250, `reported after ${r.at - started} ms, not before the timeout`)
+    } finally {
+      check.stop()
+      silent.close()
     }
   })
 })

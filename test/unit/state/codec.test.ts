@@ -2,6 +2,7 @@ import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {CodecError, decodeCommand, encodeCommand} from '../../../src/lib/state/codec.js'
 import type {Command} from '../../../src/lib/state/types.js'
+import {decodePreparedQuery} from '../../../src/lib/state/prepared-query.js'
 
 describe('command codec', () => {
   const commands: Array<{name: string; cmd: Command}> = [
@@ -11,6 +12,13 @@ describe('command codec', () => {
     {name: 'session-create', cmd: {type: 'session-create', now: 9, session: {id: 'u', name: '', node: 'n', nodeChecks: ['serfHealth'], serviceChecks: [{id: 'c'}], lockDelayMs: 15_000, behavior: 'delete', ttl: '30s'}}},
     {name: 'node-register', cmd: {type: 'node-register', now: 1, node: {id: 'i', node: 'n', address: '10.0.0.1', datacenter: 'dc1'}, checks: [{node: 'n', checkId: 'serfHealth', name: 'Serf', status: 'critical', notes: '', output: 'x'}]}},
     {name: 'tombstone-reap', cmd: {type: 'tombstone-reap', now: 1, upToIndex: 77}},
+    {name: 'txn across kinds', cmd: {type: 'txn', now: 6, ops: [
+      {verb: 'set', key: 'a', value: new Uint8Array([1])},
+      {kind: 'node', verb: 'cas', index: 4, node: {id: '', node: 'n', address: '10.0.0.1', datacenter: 'dc1', taggedAddresses: {}, meta: {r: '1'}}},
+      {kind: 'session', verb: 'delete', id: 's'},
+    ]}},
+    {name: 'prepared-query-set', cmd: {type: 'prepared-query-set', now: 2, query: decodePreparedQuery({ID: 'q', Name: 'web', Service: {Service: 'web', Failover: {NearestN: 2}}})}},
+    {name: 'prepared-query-delete', cmd: {type: 'prepared-query-delete', now: 3, id: 'q'}},
   ]
   for (const c of commands) {
     it(`round-trips ${c.name}`, () => {

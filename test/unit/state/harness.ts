@@ -2,7 +2,7 @@
 // proposer's clock (`now`, advanced by hand), so each scenario reads as a list of commands.
 
 import {StateMachine} from '../../../src/lib/state/state-machine.js'
-import type {ApplyResult, Command, HealthStatus, KVOp, Session, TxnResult} from '../../../src/lib/state/types.js'
+import type {ApplyResult, Command, HealthStatus, KVOp, Session, TxnOp, TxnResult} from '../../../src/lib/state/types.js'
 
 export const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
 export const text = (b: Uint8Array): string => new TextDecoder().decode(b)
@@ -39,7 +39,7 @@ export class Harness {
     return this.kv({verb: 'set', key, value: bytes(value), flags})
   }
 
-  txn(ops: KVOp[]): TxnResult {
+  txn(ops: TxnOp[]): TxnResult {
     const result = this.cmd('txn', {ops})
     if (result.type !== 'txn') throw new Error(`unexpected result ${result.type}`)
     return result.txn

@@ -1,8 +1,17 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {isReadOnlyTxn} from '../../../src/lib/state/txn.js'
-import type {KVOp} from '../../../src/lib/state/types.js'
+import type {KVEntry, KVOp, TxnOp, TxnResultEntry} from '../../../src/lib/state/types.js'
 import {bytes, Harness, text} from './harness.js'
+import {decodeValue} from '../../../src/lib/state/codec.js'
+
+/** The KV entries of a result list (every result of a KV-only txn is one). */
+function kvResults(results: TxnResultEntry[] | null): KVEntry[] | undefined {
+  return results?.map((r) => {
+    assert.ok('kv' in r)
+    return r.kv
+  })
+}
 
 function seeded(): Harness {
   const h = new Harness()
@@ -26,7 +35,7 @@ describe('txn', () => {
     ])
     assert.equal(result.errors, null)
     const index = h.index
-    assert.deepEqual(result.results?.map((e) => [e.key, e.modifyIndex]), [['x', index], ['a', index], ['l', index], ['x', index]])
+    assert.deepEqual(kvResults(result.results)?.map((e) => [e.key, e.modifyIndex]), [['x', index], ['a', index], ['l', index], ['x', index]])
     for (const key of ['x', 'a', 'l']) assert.equal(h.sm.kvGet(key).value?.modifyIndex, index)
     assert.equal(h.sm.kvGet('dir/1').value, undefined)
   })
@@ -42,7 +51,7 @@ describe('txn', () => {
       {verb: 'delete-tree', key: 'zzz/'},
     ])
     assert.equal(result.errors, null)
-    assert.deepEqual(result.results?.map((e) => [e.key, text(e.value)]), [['x', ''], ['a', 'A'], ['dir/1', 'one'], ['dir/2', 'two'], ['a', '']])
+    assert.deepEqual(kvResults(result.results)?.map((e) => [e.key, text(e.value)]), [['x', ''], ['a', 'A'], ['dir/1', 'one'], ['dir/2', 'two'], ['a', '']])
     assert.equal(text(h.sm.kvGet('x').value!.value), 'X', 'the stored value is not blanked')
   })
 
@@ -122,9 +131,9 @@ describe('txn', () => {
     const h = seeded()
     const ops: KVOp[] = [{verb: 'get', key: 'a'}, {verb: 'get-tree', key: 'dir/'}, {verb: 'check-index', key: 'a', index: 3}]
     assert.equal(isReadOnlyTxn(ops), true)
-    const read = h.sm.kvTxnRead(ops)
+    const read = h.sm.txnRead(ops)
     assert.equal(read.index, 5)
-    assert.deepEqual(read.value.results?.map((e) => e.key), ['a', 'dir/1', 'dir/2', 'a'])
+    assert.deepEqual(kvResults(read.value.results)?.map((e) => e.key), ['a', 'dir/1', 'dir/2', 'a'])
     assert.equal(h.sm.lastIndex, 5)
   })
 
@@ -132,9 +141,109 @@ describe('txn', () => {
     const h = seeded()
     const ops: KVOp[] = [{verb: 'get', key: 'a'}, {verb: 'delete', key: 'a'}]
     assert.equal(isReadOnlyTxn(ops), false)
-    const read = h.sm.kvTxnRead(ops)
+    const read = h.sm.txnRead(ops)
     assert.equal(read.value.results, null)
     assert.equal(read.value.errors?.[0].opIndex, 1)
     assert.notEqual(h.sm.kvGet('a').value, undefined)
+  })
+})
+
+describe('txn across kinds', () => {
+  const nodeOp = (verb: 'get' | 'set' | 'cas' | 'delete' | 'delete-cas', node: string, index = 0): TxnOp =>
+    ({kind: 'node', verb, index, node: {id: '', node, address: '10.0.0.9', datacenter: 'dc1', taggedAddresses: {}, meta: {}}})
+  const serviceOp = (verb: 'get' | 'set' | 'cas' | 'delete' | 'delete-cas', node: string, id: string, index = 0): TxnOp =>
+    ({kind: 'service', verb, index, service: {node, id, service: id, tags: ['t'], address: '', taggedAddresses: {}, meta: {}, port: 80, weights: {Passing: 1, Warning: 1}, enableTagOverride: false, kind: ''}})
+  const checkOp = (verb: 'get' | 'set' | 'cas' | 'delete' | 'delete-cas', node: string, checkId: string, status: 'passing' | 'critical', serviceId = '', index = 0): TxnOp =>
+    ({kind: 'check', verb, index, check: {node, checkId, name: checkId, status, notes: '', output: '', serviceId, serviceName: '', serviceTags: [], type: '', interval: '', timeout: '', definition: {}}})
+
+  it('node, service, check and KV writes commit together at the entry index', () => {
+    const h = seeded()
+    const result = h.txn([
+      nodeOp('set', 'n2'),
+      serviceOp('set', 'n2', 'web'),
+      checkOp('set', 'n2', 'web-alive', 'passing', 'web'),
+      {verb: 'set', key: 'x', value: bytes('X')},
+      nodeOp('get', 'n2'),
+    ])
+    assert.equal(result.errors, null)
+    const index = h.index
+    assert.deepEqual(result.results?.map((r) => Object.keys(r)[0]), ['node', 'service', 'check', 'kv', 'node'])
+    assert.equal(h.sm.catalog.node('n2')?.modifyIndex, index)
+    assert.equal(h.sm.catalog.service('n2', 'web')?.modifyIndex, index)
+    const check = h.sm.catalog.check('n2', 'web-alive')
+    assert.equal(check?.serviceName, 'web', 'a service check takes its service name')
+    assert.equal(h.sm.kvGet('x').value?.modifyIndex, index)
+  })
+
+  it('a failing check-index in the middle leaves catalog, sessions and KV untouched, and wakes nobody', () => {
+    const h = seeded()
+    const before = h.sm.snapshot()
+    let woke = 0
+    h.sm.watches.watchPrefix('', () => woke++)
+    for (const table of ['nodes', 'services', 'checks', 'sessions', 'service:web'] as const) h.sm.watches.watchTable(table, () => woke++)
+    const result = h.txn([
+      nodeOp('set', 'n2'),
+      serviceOp('set', 'n2', 'web'),
+      {verb: 'set', key: 'x', value: bytes('X')},
+      {verb: 'check-index', key: 'a', index: 99},
+      checkOp('set', 'n2', 'web-alive', 'passing', 'web'),
+      nodeOp('delete', 'n1'), // would destroy session s1 and its node's checks
+    ])
+    assert.equal(result.results, null)
+    assert.deepEqual(result.errors, [{opIndex: 3, what: 'failed index check for key "a", current modify index 3 != 99'}])
+    assert.equal(woke, 0)
+    const restored = new Harness()
+    restored.sm.restore(before)
+    // Everything but lastIndex (the rejected entry still consumed its index) is as before.
+    const strip = (bytes: Uint8Array): unknown => ({...(JSON.parse(JSON.stringify(decodeValue(bytes), (_k, v: unknown) => typeof v === 'bigint' ? String(v) : v)) as object), lastIndex: 0})
+    assert.deepEqual(strip(h.sm.snapshot()), strip(restored.sm.snapshot()))
+    assert.equal(h.sm.catalog.node('n2'), undefined)
+    assert.notEqual(h.sm.sessionGet('s1').value, undefined)
+  })
+
+  it('cas and delete-cas follow Consul: 0 = only if absent, stale index refused with its text', () => {
+    const h = seeded()
+    assert.equal(h.txn([nodeOp('cas', 'n2', 0)]).errors, null)
+    const created = h.sm.catalog.node('n2')!.modifyIndex
+    assert.deepEqual(h.txn([nodeOp('cas', 'n2', 0)]).errors, [{opIndex: 0, what: 'failed to set node "n2", index is stale'}])
+    assert.deepEqual(h.txn([nodeOp('delete-cas', 'n2', created + 100)]).errors, [{opIndex: 0, what: 'failed to delete node "n2", index is stale'}])
+    assert.deepEqual(h.txn([serviceOp('set', 'ghost', 'web')]).errors, [{opIndex: 0, what: 'Missing node registration'}])
+    assert.deepEqual(h.txn([checkOp('set', 'n2', 'c', 'passing', 'nosvc')]).errors, [{opIndex: 0, what: 'Missing service registration'}])
+    assert.deepEqual(h.txn([serviceOp('get', 'n2', 'nope')]).errors, [{opIndex: 0, what: 'service "nope" on node "n2" doesn\'t exist'}])
+    assert.deepEqual(h.txn([{kind: 'session', verb: 'get', id: 's1'}]).errors, [{opIndex: 0, what: 'failed to delete session: unknown Session verb "get"'}])
+    assert.equal(h.txn([nodeOp('delete-cas', 'n2', created)]).errors, null)
+    assert.equal(h.sm.catalog.node('n2'), undefined)
+  })
+
+  it('a Session delete releases its locks; a node delete takes its sessions with it', () => {
+    const h = seeded()
+    h.kv({verb: 'lock', key: 'held', session: 's1'})
+    assert.equal(h.txn([{kind: 'session', verb: 'delete', id: 's1'}]).errors, null)
+    assert.equal(h.sm.sessionGet('s1').value, undefined)
+    assert.equal(h.sm.kvGet('held').value?.session, '')
+    h.createSession('s2')
+    assert.equal(h.txn([nodeOp('delete', 'n1')]).errors, null)
+    assert.equal(h.sm.sessionGet('s2').value, undefined)
+  })
+
+  it('read-only txns may mix kinds; a catalog write makes it a write txn', () => {
+    const h = seeded()
+    assert.equal(isReadOnlyTxn([nodeOp('get', 'n1'), {verb: 'get', key: 'a'}]), true)
+    assert.equal(isReadOnlyTxn([nodeOp('get', 'n1'), checkOp('set', 'n1', 'c', 'passing')]), false)
+    const read = h.sm.txnRead([nodeOp('get', 'n1'), {verb: 'get', key: 'a'}])
+    assert.equal(read.value.errors, null)
+    assert.deepEqual(read.value.results?.map((r) => Object.keys(r)[0]), ['node', 'kv'])
+  })
+
+  it('a Check set critical ends the sessions bound to it, unless the txn rolls back', () => {
+    const h = seeded()
+    h.kv({verb: 'lock', key: 'held', session: 's1'})
+    const failed = h.txn([checkOp('set', 'n1', 'serfHealth', 'critical'), {verb: 'check-index', key: 'a', index: 99}])
+    assert.notEqual(failed.errors, null)
+    assert.notEqual(h.sm.sessionGet('s1').value, undefined, 'rolled back: the session lives')
+    assert.equal(h.sm.kvGet('held').value?.session, 's1')
+    assert.equal(h.txn([checkOp('set', 'n1', 'serfHealth', 'critical')]).errors, null)
+    assert.equal(h.sm.sessionGet('s1').value, undefined)
+    assert.equal(h.sm.kvGet('held').value?.session, '', 'its lock released')
   })
 })

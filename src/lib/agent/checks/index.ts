@@ -7,6 +7,8 @@
 import {parseDuration, timerDelayMs} from '../../duration.js'
 import {startAlias} from './alias.js'
 import {grpcProbe} from './grpc.js'
+import {h2pingProbe} from './h2ping.js'
+import {udpProbe} from './udp.js'
 import {httpProbe} from './http.js'
 import {schedule} from './schedule.js'
 import {scriptProbe} from './script.js'
@@ -20,13 +22,15 @@ export const minIntervalMs = 1000
 export const defaultOutputMaxSize = 4096
 export const scriptsDisabledMessage = "Scripts are disabled on this agent; to enable, configure 'enable_script_checks' or 'enable_local_script_checks' to true"
 
-export type RunnerKind = 'http' | 'tcp' | 'script' | 'grpc' | 'alias'
+export type RunnerKind = 'http' | 'tcp' | 'script' | 'grpc' | 'h2ping' | 'udp' | 'alias'
 
 export function runnerKind(def: CheckDefinition): RunnerKind | undefined {
   if (def.Args && def.Args.length > 0) return 'script'
   if (def.HTTP) return 'http'
   if (def.TCP) return 'tcp'
   if (def.GRPC) return 'grpc'
+  if (def.H2PING) return 'h2ping'
+  if (def.UDP) return 'udp'
   if (def.AliasNode || def.AliasService) return 'alias'
   return undefined
 }
@@ -47,9 +51,9 @@ function durationOr(text: string | undefined, fallback: number): number {
  */
 export function checkDefinitionProblem(def: CheckDefinition, env: Pick<CheckEnv, 'enableScriptChecks'>): string | undefined {
   const kind = runnerKind(def)
-  if (!kind) return 'check has no HTTP, TCP, Args, GRPC, AliasNode or AliasService to run (TTL checks are not runners)'
+  if (!kind) return 'check has no HTTP, TCP, Args, GRPC, H2PING, UDP, AliasNode or AliasService to run (TTL checks are not runners)'
   if (kind === 'script' && !env.enableScriptChecks) return scriptsDisabledMessage
-  if (kind !== 'alias' && !def.Interval) return 'Interval must be set for script, HTTP, TCP and gRPC checks'
+  if (kind !== 'alias' && !def.Interval) return 'Interval must be set for script, HTTP, TCP, gRPC, H2PING and UDP checks'
   if (def.Interval) {
     try {
       parseDuration(def.Interval)
@@ -90,6 +94,8 @@ export function startCheck(def: CheckDefinition, report: (status: CheckStatus, o
     tcp: (signal) => tcpProbe(def.TCP!, timeoutMs, signal),
     script: (signal) => scriptProbe(def.Args!, timeoutMs, outputMax, signal),
     grpc: (signal) => grpcProbe(def.GRPC!, def.GRPCUseTLS ?? false, def.TLSSkipVerify ?? false, timeoutMs, signal),
+    h2ping: (signal) => h2pingProbe(def.H2PING!, {useTls: def.H2PingUseTLS ?? true, skipVerify: def.TLSSkipVerify ?? false, serverName: def.TLSServerName ?? ''}, timeoutMs, signal),
+    udp: (signal) => udpProbe(def.UDP!, timeoutMs, signal),
   }
   return schedule({
     intervalMs, probe: probes[kind], thresholds: new StatusThresholds(thresholdsOf(def)), report, log: env.log, checkId, random: env.random,

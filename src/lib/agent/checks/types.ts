@@ -24,6 +24,10 @@ export interface CheckDefinition {
   Args?: string[]
   GRPC?: string
   GRPCUseTLS?: boolean
+  H2PING?: string
+  /** Absent: TLS, as Consul's default. */
+  H2PingUseTLS?: boolean
+  UDP?: string
   AliasNode?: string
   AliasService?: string
   SuccessBeforePassing?: number
