@@ -97,6 +97,22 @@ describe('built-in web UI on a -dev agent', () => {
     assert.ok(web, woken.text)
     assert.deepEqual([web.Tags, web.InstanceCount, web.InstancesCritical], [['v1'], 1, 1])
   })
+
+  it('an instance\'s health counts its node\'s checks too (Consul\'s aggregated health)', async () => {
+    const reg = (body: unknown) => http(agent.httpAddr, 'PUT', '/v1/catalog/register', JSON.stringify(body))
+    assert.equal((await reg({Node: 'n-sick', Address: '10.9.0.1', Service: {ID: 'db-1', Service: 'db'}, Check: {CheckID: 'disk', Name: 'disk', Status: 'critical'}})).status, 200)
+    assert.equal((await reg({Node: 'n-sick', Address: '10.9.0.1', Service: {ID: 'db-2', Service: 'db'}, Check: {CheckID: 'db-2-ok', Name: 'ok', ServiceID: 'db-2', Status: 'passing'}})).status, 200)
+    assert.equal((await reg({Node: 'n-well', Address: '10.9.0.2', Service: {ID: 'db-3', Service: 'db'}, Check: {CheckID: 'db-3-warn', Name: 'slow', ServiceID: 'db-3', Status: 'warning'}})).status, 200)
+    const db = (await http(agent.httpAddr, 'GET', '/v1/internal/ui/services')).json<Array<Record<string, unknown>>>().find((s) => s.Name === 'db')
+    assert.deepEqual(db && [db.InstanceCount, db.InstancesCritical, db.InstancesWarning, db.InstancesPassing, db.ChecksCritical, db.ChecksWarning, db.ChecksPassing, db.Nodes],
+      [3, 2, 1, 0, 2, 1, 1, ['n-sick', 'n-well']])
+    const node = await http(agent.httpAddr, 'GET', '/v1/internal/ui/node/n-sick')
+    assert.equal(node.status, 200)
+    assert.deepEqual(node.json<{Services: Array<{ID: string}>}>().Services.map((s) => s.ID).sort(), ['db-1', 'db-2'])
+    const missing = await http(agent.httpAddr, 'GET', '/v1/internal/ui/node/nope')
+    assert.equal(missing.status, 404)
+    assert.ok(Number(missing.headers['x-consul-index']) > 0, 'a missing node still has an index to block on')
+  })
 })
 
 describe('web UI options', () => {

@@ -53,11 +53,13 @@ async function serviceSummaries(agent: UiDeps, ctx: RequestContext, cache: Answe
       type Summary = {Name: string; Datacenter: string; Kind: string; Tags: Set<string>; Nodes: Set<string>; InstanceCount: number
         ChecksPassing: number; ChecksWarning: number; ChecksCritical: number; InstancesPassing: number; InstancesWarning: number; InstancesCritical: number}
       const byName = new Map<string, Summary>()
-      const checksByNode = new Map<string, NodeCheck[]>()
+      // Checks by (node, service ID), '' for node checks: one pass, whatever the catalog's shape.
+      const checksOf = new Map<string, NodeCheck[]>()
       for (const check of catalog.allChecks()) {
-        const list = checksByNode.get(check.node) ?? []
+        const key = `${check.node}\0${check.serviceId}`
+        const list = checksOf.get(key) ?? []
         list.push(check)
-        checksByNode.set(check.node, list)
+        checksOf.set(key, list)
       }
       for (const service of catalog.allServices()) {
         let s = byName.get(service.service)
@@ -69,7 +71,7 @@ async function serviceSummaries(agent: UiDeps, ctx: RequestContext, cache: Answe
         for (const tag of service.tags) s.Tags.add(tag)
         s.Nodes.add(service.node)
         s.InstanceCount++
-        const checks = (checksByNode.get(service.node) ?? []).filter((c) => c.serviceId === '' || c.serviceId === service.id)
+        const checks = [...(checksOf.get(`${service.node}\0`) ?? []), ...(checksOf.get(`${service.node}\0${service.id}`) ?? [])]
         for (const c of checks) {
           if (c.status === 'passing') s.ChecksPassing++
           else if (c.status === 'warning') s.ChecksWarning++

@@ -22,7 +22,8 @@ export function ServicesPage(props: {place: Place; dc?: string}) {
         <label>Health <select value={health} onChange={(e) => setQuery({health: (e.target as HTMLSelectElement).value})}>
           <option value="">any</option><option value="passing">passing</option><option value="warning">warning</option><option value="critical">critical</option>
         </select></label>
-        <label>Tag <input type="text" value={tag} placeholder="exact tag" onInput={(e) => setQuery({tag: (e.target as HTMLInputElement).value})} /></label>
+        <label>Tag <input type="text" list="known-tags" value={tag} placeholder="exact tag" onInput={(e) => setQuery({tag: (e.target as HTMLInputElement).value})} /></label>
+        <datalist id="known-tags">{[...new Set((live.answer?.data ?? []).flatMap((s) => s.Tags))].sort().slice(0, 500).map((t) => <option key={t} value={t} />)}</datalist>
       </form>
       <LiveView live={live} what="services">{(services) => {
         const needle = text.toLowerCase()
