@@ -7,6 +7,7 @@ import type {Logger} from '../agent/logger.js'
 import type {MemberInfo} from '../http/context.js'
 import type {ForwardedRequest, ForwardedResponse} from '../http/forwarded.js'
 import {RpcTransport} from '../rpc/transport.js'
+import {RpcTls} from '../tls/rpc-tls.js'
 import {SessionTimers} from '../server/session-timers.js'
 import type {Session} from '../state/types.js'
 import {ClientConsensus, ClientOnlyError} from './client-consensus.js'
@@ -22,6 +23,8 @@ export interface ClientRole {
   sessionTimers: SessionTimers
   registerSelf(): Promise<void>
   renewSession(id: string): Promise<Session | undefined>
+  /** TLS to the servers (verify_outgoing), or undefined. */
+  tls?: RpcTls
   stop(): Promise<void>
 }
 
@@ -42,10 +45,14 @@ export function serverAddresses(members: readonly MemberInfo[], datacenter: stri
 
 export function startClientRole(opts: ClientRoleOptions): ClientRole {
   const {config, logger: log} = opts
+  // TLS on the RPC port (tls/rpc-tls.ts): certificates swapped on reload through `tls.update`.
+  const rpcTls = config.tls.rpc ? new RpcTls(config.tls.settings, config.tls.rpc, config.datacenter, config.dns.domain) : undefined
   const transport = new RpcTransport({
     localId: opts.nodeId,
     localAddress: config.bindAddr === '0.0.0.0' || config.bindAddr === '::' ? undefined : config.bindAddr,
     onError: (peer, error) => log.debug('rpc connection error', {peer, error: error.message}),
+    tls: rpcTls,
+    onRefused: (peer, reason) => log.warn('rpc connection refused', {peer, reason}),
   })
   const pool = new ServerPool({servers: () => serverAddresses(opts.members(), config.datacenter)})
   const rpc = new ServerRpc(pool, transport)
@@ -72,7 +79,7 @@ export function startClientRole(opts: ClientRoleOptions): ClientRole {
   const sessionTimers = new SessionTimers(async () => {}, log.named('session'))
   log.info('client mode: no Raft here; every non-agent request goes to a server found through gossip', {seeds: config.retryJoin.length})
   return {
-    consensus, forward, sessionTimers,
+    consensus, forward, sessionTimers, tls: rpcTls,
     registerSelf: () => Promise.reject(new ClientOnlyError('registering a node in the catalog (the leader registers every gossip member)')),
     renewSession: () => Promise.reject(new ClientOnlyError('renewing a session')),
     stop: async () => {

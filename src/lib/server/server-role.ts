@@ -8,6 +8,7 @@ import type {Logger} from '../agent/logger.js'
 import {FileRaftStorage, MemoryDurableStorage, type DurableRaftStorage} from '../raft/file-storage.js'
 import type {RaftConfig} from '../raft/config.js'
 import {RpcTransport} from '../rpc/transport.js'
+import {RpcTls} from '../tls/rpc-tls.js'
 import type {StateMachine} from '../state/state-machine.js'
 import type {Session} from '../state/types.js'
 import {bootstrapMembership, hasMembership, startJoinLoop, type ServerInfo} from './bootstrap.js'
@@ -23,6 +24,8 @@ export interface ServerRole {
   address: string
   /** The server RPC transport (client agents' forwarded requests are served on it too). */
   transport: RpcTransport
+  /** TLS on the RPC port, or undefined (plain only). */
+  tls?: RpcTls
   /** Re-registers this server's node (after a snapshot restore brought another catalog). */
   registerSelf(): Promise<void>
   /**
@@ -49,10 +52,14 @@ export interface ServerRoleOptions {
 export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRole> {
   const {config, nodeId, state} = opts
   const log = opts.logger
+  // TLS on the RPC port (tls/rpc-tls.ts): certificates swapped on reload through `tls.update`.
+  const rpcTls = config.tls.rpc ? new RpcTls(config.tls.settings, config.tls.rpc, config.datacenter, config.dns.domain) : undefined
   const transport = new RpcTransport({
     localId: nodeId,
     localAddress: config.bindAddr === '0.0.0.0' || config.bindAddr === '::' ? undefined : config.bindAddr,
     onError: (peer, error) => log.debug('rpc connection error', {peer, error: error.message}),
+    tls: rpcTls,
+    onRefused: (peer, reason) => log.warn('rpc connection refused', {peer, reason}),
   })
   let port: number
   try {
@@ -190,7 +197,7 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
     : undefined
 
   return {
-    raft, sessionTimers, address, noteGossipServer, transport,
+    raft, sessionTimers, address, noteGossipServer, transport, tls: rpcTls,
     attachMembers: (source) => {
       gossipAttached = true
       reconciler.attach(source)
