@@ -140,6 +140,12 @@ export class RpcTransport {
 
   /** Starts accepting peers; resolves with the bound port (0 picks a free one). */
   listen(host: string, port: number): Promise<number> {
+    this.opts.tls?.handle((secure, peer) => {
+      if (this.#closed) return void secure.destroy()
+      this.#inbound.add(secure)
+      secure.once('close', () => this.#inbound.delete(secure))
+      this.#serveConnection(secure, peer, this.opts.tls!.identity(secure))
+    }, (error, peer) => this.#refuse(peer, `TLS connection refused: ${error.message === 'socket hang up' ? 'the peer ended the handshake (it does not trust this server\'s certificate, or sent none it could)' : error.message}`))
     const server = createServer((socket) => this.#accept(socket))
     this.#server = server
     return listenTcp(server, host, port)
@@ -306,19 +312,7 @@ export class RpcTransport {
           socket.destroy()
           return
         }
-        const secure = tls.accept(socket)
-        this.#inbound.add(secure)
-        secure.once('close', () => this.#inbound.delete(secure))
-        const handshake = setTimeout(() => secure.destroy(), this.opts.connectTimeoutMs * 5)
-        secure.on('error', (error) => {
-          clearTimeout(handshake)
-          this.#refuse(peer, `TLS connection refused: ${error.message}`)
-          socket.destroy()
-        })
-        secure.once('secure', () => {
-          clearTimeout(handshake)
-          this.#serveConnection(secure, peer, tls.identity(secure))
-        })
+        tls.accept(socket)
         return
       }
       if (tls?.state.verifyIncoming) {

@@ -158,11 +158,24 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
   // Gossip says only who is alive where. A server not yet heard over RPC counts as a cluster
   // member, which blocks bootstrapMembership (never bootstrap a second cluster because of gossip);
   // the RPC retry-join loop, still running until this server is a voter, brings the real answer.
+  // With verify_server_hostname gossip (which TLS does not cover) is not proof of being a server:
+  // a member is noted only once it answered server-info over TLS with a server.<dc>.<domain>
+  // certificate, so a client certificate never becomes a Raft candidate.
+  const verifying = new Set<string>()
   const noteGossipServer = (info: {id: string; name: string; address: string}) => {
     if (!info.id || info.id === nodeId) return
     const prior = known.get(info.id)
     if (prior && prior.address === info.address && prior.name === info.name) return
-    noteServer(prior ? {...prior, name: info.name, address: info.address} : {...info, member: true})
+    if (!rpcTls?.state.verifyServerHostname) {
+      noteServer(prior ? {...prior, name: info.name, address: info.address} : {...info, member: true})
+      return
+    }
+    if (verifying.has(info.id)) return
+    verifying.add(info.id)
+    transport.request(info.address, 'server-info', self(), 5_000).then(
+      (answer) => { if ((answer as ServerInfo)?.id === info.id) noteServer(answer as ServerInfo) },
+      (error: Error) => log.debug('gossip server not verified over TLS', {node: info.name, error: error.message}),
+    ).finally(() => verifying.delete(info.id))
   }
   transport.onRequest('server-info', async (_from, body) => {
     noteServer(body as ServerInfo)

@@ -5,7 +5,7 @@
 // it. A server with TLS configured accepts both while `verify_incoming` is off (the rolling upgrade:
 // turn on TLS everywhere, then verify_outgoing, then verify_incoming), and only TLS with a
 // certificate its CA signed once it is on.
-import {TLSSocket, connect as tlsConnect, type PeerCertificate, type SecureContext} from 'node:tls'
+import {Server as TlsServer, type TLSSocket, connect as tlsConnect, type PeerCertificate, type SecureContext} from 'node:tls'
 import type {Socket} from 'node:net'
 import {isIP} from 'node:net'
 import type {TlsSettings} from './config.js'
@@ -27,6 +27,11 @@ export interface PeerIdentity {
 
 export interface RpcTlsState {
   context: SecureContext
+  /**
+   * Never listens: accepted sockets are handed to it after their type byte, so Node's own server
+   * code runs the handshake, checks the client certificate (rejectUnauthorized) and sets `authorized`.
+   */
+  server: TlsServer
   verifyIncoming: boolean
   verifyOutgoing: boolean
   verifyServerHostname: boolean
@@ -41,15 +46,48 @@ export interface RpcTlsState {
  */
 export class RpcTls {
   #state: RpcTlsState
+  #onSecure: (socket: TLSSocket, peer: string) => void = (socket) => socket.destroy()
+  #onRefused: (error: Error, peer: string) => void = () => {}
 
   constructor(settings: TlsSettings, material: TlsMaterial, datacenter: string, domain: string) {
-    this.#state = RpcTls.#build(settings, material, datacenter, domain)
+    this.#state = this.#build(settings, material, datacenter, domain)
   }
 
-  static #build(settings: TlsSettings, material: TlsMaterial, datacenter: string, domain: string): RpcTlsState {
+  /** Where accepted connections go once their handshake succeeded, or why it failed. */
+  handle(onSecure: (socket: TLSSocket, peer: string) => void, onRefused: (error: Error, peer: string) => void): void {
+    this.#onSecure = onSecure
+    this.#onRefused = onRefused
+  }
+
+  #build(settings: TlsSettings, material: TlsMaterial, datacenter: string, domain: string): RpcTlsState {
     const rpc = settings.internalRpc
+    const server = new TlsServer({
+      ca: material.ca.length > 0 ? material.ca : undefined, cert: material.cert, key: material.key,
+      minVersion: material.minVersion, ...(material.ciphers ? {ciphers: material.ciphers} : {}),
+      // The client certificate is checked below rather than by rejectUnauthorized, which would drop
+      // the connection without saying why (and so without a log line).
+      requestCert: true, rejectUnauthorized: false,
+      handshakeTimeout: 10_000,
+    })
+    server.on('secureConnection', (socket: TLSSocket) => {
+      const peer = peerOf(socket)
+      if (rpc.verifyIncoming && !socket.authorized) {
+        const cert = socket.getPeerCertificate()
+        const why = !cert || Object.keys(cert).length === 0 ? 'no client certificate (verify_incoming)'
+          : `client certificate${cert.subject?.CN ? ` ${String(cert.subject.CN)}` : ''} not signed by the CA: ${String(socket.authorizationError ?? 'unverified')}`
+        socket.destroy()
+        this.#onRefused(new Error(why), peer)
+        return
+      }
+      this.#onSecure(socket, peer)
+    })
+    server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
+      const peer = peerOf(socket)
+      socket.destroy()
+      this.#onRefused(error, peer)
+    })
     return {
-      context: material.context, verifyIncoming: rpc.verifyIncoming, verifyOutgoing: rpc.verifyOutgoing,
+      server, context: material.context, verifyIncoming: rpc.verifyIncoming, verifyOutgoing: rpc.verifyOutgoing,
       verifyServerHostname: rpc.verifyServerHostname, serverName: serverName(datacenter, domain), domain: domain.replace(/\.$/, ''),
     }
   }
@@ -59,7 +97,7 @@ export class RpcTls {
   }
 
   update(settings: TlsSettings, material: TlsMaterial, datacenter: string, domain: string): void {
-    this.#state = RpcTls.#build(settings, material, datacenter, domain)
+    this.#state = this.#build(settings, material, datacenter, domain)
   }
 
   /** Whether a server-only message (Raft, server-info, ...) may come from this peer. */
@@ -67,14 +105,13 @@ export class RpcTls {
     return !this.#state.verifyServerHostname || peer.server
   }
 
-  /** Wraps an accepted socket whose first byte was RPC_TLS_BYTE (already consumed). */
-  accept(socket: Socket): TLSSocket {
-    const s = this.#state
-    return new TLSSocket(socket, {
-      isServer: true, secureContext: s.context, requestCert: true,
-      // Without verify_incoming a peer may come without a certificate; one it does send is still checked below.
-      rejectUnauthorized: s.verifyIncoming,
-    })
+  /**
+   * Hands an accepted socket whose first byte was RPC_TLS_BYTE (already consumed; the rest stays
+   * buffered and is fed to the handshake) to the TLS server: `handle`'s callbacks get the outcome.
+   */
+  accept(socket: Socket): void {
+    acceptedPeers.set(socket, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`)
+    this.#state.server.emit('connection', socket)
   }
 
   identity(socket: TLSSocket): PeerIdentity {
@@ -107,3 +144,15 @@ export class RpcTls {
 function certDnsNames(cert: PeerCertificate): string[] {
   return (cert.subjectaltname ?? '').split(/,\s*/).filter((entry) => entry.startsWith('DNS:')).map((entry) => entry.slice(4).toLowerCase())
 }
+
+/**
+ * host:port of the peer. A TLS socket whose handshake failed has lost its handle, so the address
+ * is read from the TCP socket underneath (Node keeps it as `_parent`), where accept() recorded it.
+ */
+function peerOf(socket: TLSSocket): string {
+  if (socket.remoteAddress) return `${socket.remoteAddress}:${socket.remotePort ?? 0}`
+  const parent = (socket as unknown as {_parent?: Socket})._parent
+  return (parent && acceptedPeers.get(parent)) ?? '?'
+}
+
+const acceptedPeers = new WeakMap<Socket, string>()
