@@ -41,6 +41,9 @@ export const TLS_TOP_LEVEL_KEYS: ReadonlySet<string> = new Set([
   'auto_encrypt', 'server_name',
 ])
 
+const LEGACY_BOOLS = ['verify_incoming', 'verify_incoming_rpc', 'verify_incoming_https', 'verify_outgoing', 'verify_server_hostname', 'tls_prefer_server_cipher_suites']
+const LEGACY_STRINGS = ['ca_file', 'ca_path', 'cert_file', 'key_file', 'tls_min_version', 'tls_cipher_suites']
+
 const VERSIONS: Record<string, TlsVersion> = {
   TLSv1_0: 'TLSv1_0', TLSv1_1: 'TLSv1_1', TLSv1_2: 'TLSv1_2', TLSv1_3: 'TLSv1_3',
   // Consul's older spellings, still accepted by its builder.
@@ -72,7 +75,8 @@ function isObject(value: unknown): value is Raw {
 }
 
 /** Reads both forms; every problem names its key (`tls.https.verify_incoming: expected ...`). */
-export function readTlsSettings(raw: Raw, problems: string[]): TlsSettings {
+export function readTlsSettings(rawConfig: Raw, problems: string[]): TlsSettings {
+  let raw = rawConfig
   const tls = raw.tls
   let block: Raw = {}
   if (tls !== undefined) {
@@ -95,6 +99,22 @@ export function readTlsSettings(raw: Raw, problems: string[]): TlsSettings {
     return value
   }
   // The older keys fill in what the block leaves out (Consul: the block wins where both are set).
+  // A wrong type is reported under the key the user wrote, and the key then ignored.
+  raw = {...raw}
+  for (const key of LEGACY_BOOLS) {
+    const value = raw[key]
+    if (value !== undefined && typeof value !== 'boolean' && value !== 'true' && value !== 'false') {
+      problems.push(`${key}: expected true or false, got ${JSON.stringify(value)}`)
+      delete raw[key]
+    }
+  }
+  for (const key of LEGACY_STRINGS) {
+    const value = raw[key]
+    if (value !== undefined && typeof value !== 'string' && !(key === 'tls_cipher_suites' && Array.isArray(value) && value.every((v) => typeof v === 'string'))) {
+      problems.push(`${key}: expected a string, got ${JSON.stringify(value)}`)
+      delete raw[key]
+    }
+  }
   const legacyDefaults: Raw = {}
   for (const key of PROTOCOL_KEYS) if (raw[key] !== undefined) legacyDefaults[key] = raw[key]
   const defaults = {...legacyDefaults, ...section('defaults')}
