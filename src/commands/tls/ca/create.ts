@@ -16,11 +16,11 @@ export default class TlsCaCreate extends BaseCommand {
   protected async run(): Promise<void> {
     const {flags, args} = this.parse(TlsCaCreate.flags)
     if (args.length > 0) throw new CommandError(`Unexpected extra arguments: ${args.join(' ')}`)
-    if (flags.days <= 0) throw new CommandError('-days must be a positive number of days')
-    if (!/^[A-Za-z0-9.-]+$/.test(flags.domain)) throw new CommandError(`-domain ${JSON.stringify(flags.domain)} is not a DNS name`)
+    if (flags.days <= 0) throw new CommandError('Error: -days must be a positive number of days')
+    if (!/^[A-Za-z0-9.-]+$/.test(flags.domain)) throw new CommandError(`Error: -domain ${JSON.stringify(flags.domain)} is not a DNS name`)
     const certFile = `${flags.domain}-agent-ca.pem`
     const keyFile = `${flags.domain}-agent-ca-key.pem`
-    for (const file of [certFile, keyFile]) if (existsSync(file)) throw new CommandError(`${file} already exists`)
+    for (const file of [certFile, keyFile]) if (existsSync(file)) throw new CommandError(`Error: ${file} already exists`)
     const [{createCa}, {writeNewFile}] = await Promise.all([import('../../../lib/tls/generate.js'), import('../../../lib/tls/files.js')])
     const ca = await createCa({days: flags.days, domain: flags.domain, commonName: flags['common-name']})
     writeNewFile(certFile, ca.cert, 0o644)

@@ -32,15 +32,15 @@ export default class TlsCertCreate extends BaseCommand {
     const kinds = (['server', 'client', 'cli'] as const).filter((kind) => flags[kind])
     if (kinds.length !== 1) throw new CommandError('Please provide either -server, -client, or -cli')
     const kind = kinds[0]
-    if (flags.node !== '' && kind !== 'server') throw new CommandError('-node requires -server')
+    if (flags.node !== '' && kind !== 'server') throw new CommandError('Error: -node requires -server')
     if (flags.ca === '') throw new CommandError('Please provide the ca')
     if (flags.key === '') throw new CommandError('Please provide the key')
-    if (flags.days <= 0) throw new CommandError('-days must be a positive number of days')
-    if (!/^[a-z0-9_-]+$/.test(flags.dc)) throw new CommandError(`-dc ${JSON.stringify(flags.dc)}: can only contain lowercase alphanumeric, - or _ characters`)
-    if (!/^[A-Za-z0-9.-]+$/.test(flags.domain)) throw new CommandError(`-domain ${JSON.stringify(flags.domain)} is not a DNS name`)
+    if (flags.days <= 0) throw new CommandError('Error: -days must be a positive number of days')
+    if (!/^[a-z0-9_-]+$/.test(flags.dc)) throw new CommandError(`Error: -dc ${JSON.stringify(flags.dc)}: can only contain lowercase alphanumeric, - or _ characters`)
+    if (!/^[A-Za-z0-9.-]+$/.test(flags.domain)) throw new CommandError(`Error: -domain ${JSON.stringify(flags.domain)} is not a DNS name`)
     const [{createLeaf}, {nextFreePair, writeNewFile}] = await Promise.all([import('../../../lib/tls/generate.js'), import('../../../lib/tls/files.js')])
     const pair = nextFreePair(`${flags.dc}-${kind}-${flags.domain}`)
-    if (!pair) throw new CommandError("Could not find a filename that doesn't already exist")
+    if (!pair) throw new CommandError("Error: could not find a filename that doesn't already exist")
     const caFile = flags.ca.replace('#DOMAIN#', flags.domain)
     const keyFile = flags.key.replace('#DOMAIN#', flags.domain)
     const read = (path: string, what: string) => {
@@ -63,7 +63,7 @@ export default class TlsCertCreate extends BaseCommand {
         dnsNames: flags['additional-dnsname'], ipAddresses: flags['additional-ipaddress'],
       })
     } catch (error) {
-      throw new CommandError((error as Error).message)
+      throw new CommandError(`Error: ${(error as Error).message}`)
     }
     writeNewFile(pair.cert, leaf.cert, 0o644)
     this.io.out(`==> Saved ${pair.cert}`)
