@@ -362,7 +362,7 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
   if (config.ports.https >= 0 && (httpsTls.certFile === '' || httpsTls.keyFile === '')) {
     problems.push('ports.https: the HTTPS listener needs a certificate: set cert_file and key_file (tls.defaults or tls.https)')
   }
-  if (config.ports.https >= 0 && config.ports.https === config.ports.http) problems.push(`ports.https: ${config.ports.https} is also ports.http`)
+  if (config.ports.https > 0 && config.ports.https === config.ports.http) problems.push(`ports.https: ${config.ports.https} is also ports.http`)
   if (config.clientAddrs.length === 0) problems.push('client_addr: needs at least one address')
   problems.push(...crossChecks(config))
   // The certificate files are read only once the settings are sound, so each problem is about one file.
