@@ -10,6 +10,7 @@ import {startServerRole} from '../server/server-role.js'
 import type {AgentContext, MemberInfo} from '../http/context.js'
 import {buildRoutes, startHttpServer, type HttpServerHandle, type HttpsOptions} from '../http/server.js'
 import type {ClientConfig} from '../api/client.js'
+import {RpcTls} from '../tls/rpc-tls.js'
 import {memberTags, startLanGossip, toMemberInfo, type LanGossip} from './gossip.js'
 import {AgentWatches} from './watches.js'
 import {setupGossipKeyring, SERF_LAN_KEYRING, SERF_WAN_KEYRING} from './gossip-keyring.js'
@@ -237,7 +238,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   const httpAddresses = servers.filter((s) => !s.tls).map(hostPort)
   const httpsAddresses = servers.filter((s) => s.tls).map(hostPort)
   printBanner(io.stdout, config, {
-    nodeId, version: io.version, gossipEncrypted, rpcTls: serverRole?.tls !== undefined || config.tls.rpc !== undefined,
+    nodeId, version: io.version, gossipEncrypted, rpcTls: (serverRole?.transport ?? clientRole?.transport)?.tls !== undefined,
     httpPort: config.ports.http < 0 ? -1 : servers.find((s) => !s.tls)?.address.port ?? config.ports.http,
     httpsPort: config.ports.https < 0 ? -1 : servers.find((s) => s.tls)?.address.port ?? config.ports.https,
   })
@@ -265,11 +266,19 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   // A reload restarts only the watches whose definition changed.
   reloadHooks.push(async (next) => { await watches.reload(next.watches) })
   // Renewed certificates: new connections use them; the listeners and open connections stay.
-  reloadHooks.push((next) => {
+  // The RPC port's TLS can be turned on or off as well; listeners (ports.http, ports.https) cannot.
+  reloadHooks.push((next, previous) => {
+    if (next.ports.http !== previous.ports.http || next.ports.https !== previous.ports.https) {
+      log.warn('ports.http and ports.https take effect at the next restart; the HTTP and HTTPS listeners stay as they are')
+    }
     const nextHttps = httpsTls(next)
     if (nextHttps) for (const server of servers) server.updateTls(nextHttps)
-    if (next.tls.rpc) (serverRole?.tls ?? clientRole?.tls)?.update(next.tls.settings, next.tls.rpc, next.datacenter, next.dns.domain)
-    if (nextHttps || next.tls.rpc) log.info('TLS certificates reloaded', {https: nextHttps !== undefined, rpc: next.tls.rpc !== undefined})
+    const rpc = serverRole?.transport ?? clientRole?.transport
+    const current = rpc?.tls
+    if (next.tls.rpc && current) current.update(next.tls.settings, next.tls.rpc, next.datacenter, next.dns.domain)
+    else if (next.tls.rpc) rpc?.setTls(new RpcTls(next.tls.settings, next.tls.rpc, next.datacenter, next.dns.domain))
+    else if (current) rpc?.setTls(undefined)
+    if (nextHttps || next.tls.rpc || current) log.info('TLS certificates reloaded', {https: nextHttps !== undefined, rpc: next.tls.rpc !== undefined})
   })
   log.info('Consul agent running!')
 

@@ -23,8 +23,8 @@ export interface ClientRole {
   sessionTimers: SessionTimers
   registerSelf(): Promise<void>
   renewSession(id: string): Promise<Session | undefined>
-  /** TLS to the servers (verify_outgoing), or undefined. */
-  tls?: RpcTls
+  /** Its RPC connections to servers (TLS with verify_outgoing: `transport.tls`). */
+  transport: RpcTransport
   stop(): Promise<void>
 }
 
@@ -79,7 +79,7 @@ export function startClientRole(opts: ClientRoleOptions): ClientRole {
   const sessionTimers = new SessionTimers(async () => {}, log.named('session'))
   log.info('client mode: no Raft here; every non-agent request goes to a server found through gossip', {seeds: config.retryJoin.length})
   return {
-    consensus, forward, sessionTimers, tls: rpcTls,
+    consensus, forward, sessionTimers, transport,
     registerSelf: () => Promise.reject(new ClientOnlyError('registering a node in the catalog (the leader registers every gossip member)')),
     renewSession: () => Promise.reject(new ClientOnlyError('renewing a session')),
     stop: async () => {

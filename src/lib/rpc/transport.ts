@@ -108,12 +108,14 @@ export class RpcTransport {
   #onMessage: MessageHandler = () => {}
   #requestHandlers = new Map<string, {handler: RequestHandler; access: RequestAccess}>()
   #refusals = new Set<string>()
+  #tls: RpcTls | undefined
   /** Datacenter of a peer address in another datacenter (its certificate names that datacenter). */
   #peerDatacenters = new Map<string, string>()
   readonly opts: Required<Omit<TransportOptions, 'onError' | 'localAddress' | 'tls' | 'onRefused'>> & Pick<TransportOptions, 'onError' | 'localAddress' | 'tls' | 'onRefused'>
 
   constructor(options: TransportOptions) {
     this.opts = {maxFrameBytes: 64 * 1024 * 1024, maxQueuedMessages: 1024, connectTimeoutMs: 2000, maxBackoffMs: 2000, ...options}
+    this.setTls(options.tls)
   }
 
   onMessage(handler: MessageHandler): void {
@@ -139,13 +141,28 @@ export class RpcTransport {
   }
 
   /** Starts accepting peers; resolves with the bound port (0 picks a free one). */
-  listen(host: string, port: number): Promise<number> {
-    this.opts.tls?.handle((secure, peer) => {
+  /** The TLS in use on this port (undefined: plain only). */
+  get tls(): RpcTls | undefined {
+    return this.#tls
+  }
+
+  /**
+   * Turns TLS on, swaps it, or turns it off (a reload): new connections follow; open ones keep
+   * what they negotiated. Outbound links are re-dialed so verify_outgoing takes effect at once.
+   */
+  setTls(tls: RpcTls | undefined): void {
+    const changed = tls !== this.#tls
+    this.#tls = tls
+    tls?.handle((secure, peer) => {
       if (this.#closed) return void secure.destroy()
       this.#inbound.add(secure)
       secure.once('close', () => this.#inbound.delete(secure))
-      this.#serveConnection(secure, peer, this.opts.tls!.identity(secure))
+      this.#serveConnection(secure, peer, tls.identity(secure))
     }, (error, peer) => this.#refuse(peer, `TLS connection refused: ${error.message === 'socket hang up' ? 'the peer ended the handshake (it does not trust this server\'s certificate, or sent none it could)' : error.message}`))
+    if (changed) for (const link of this.#links.values()) link.socket?.destroy()
+  }
+
+  listen(host: string, port: number): Promise<number> {
     const server = createServer((socket) => this.#accept(socket))
     this.#server = server
     return listenTcp(server, host, port)
@@ -223,7 +240,7 @@ export class RpcTransport {
     const [host, portText] = splitHostPort(link.address)
     const raw = createConnection({host, port: Number(portText), ...(this.opts.localAddress ? {localAddress: this.opts.localAddress} : {})})
     raw.setNoDelay(true)
-    const tls = this.opts.tls?.state.verifyOutgoing ? this.opts.tls : undefined
+    const tls = this.#tls?.state.verifyOutgoing ? this.#tls : undefined
     // With verify_outgoing every connection is TLS: the type byte, then the handshake over the same socket.
     const socket = tls ? tls.connect(raw, host, this.#peerDatacenters.get(link.address)) : raw
     link.socket = socket
@@ -305,7 +322,7 @@ export class RpcTransport {
         socket.once('readable', onFirst)
         return
       }
-      const tls = this.opts.tls
+      const tls = this.#tls
       if (first[0] === RPC_TLS_BYTE) {
         if (!tls) {
           this.#refuse(peer, 'TLS connection refused: TLS is not configured on this RPC port')
@@ -329,7 +346,7 @@ export class RpcTransport {
   #serveConnection(socket: Socket, peer: string, identity: PeerIdentity): void {
     const decoder = new FrameDecoder(this.opts.maxFrameBytes)
     let from: string | undefined
-    const tls = this.opts.tls
+    const tls = this.#tls
     const mayActAsServer = !tls || tls.mayActAsServer(identity)
     const refuseServerTraffic = (what: string) => {
       this.#refuse(peer, `${what} refused: the peer's certificate${identity.name ? ` (${identity.name})` : ''} does not name ${tls?.state.serverName} (verify_server_hostname)`)

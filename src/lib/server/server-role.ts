@@ -24,8 +24,6 @@ export interface ServerRole {
   address: string
   /** The server RPC transport (client agents' forwarded requests are served on it too). */
   transport: RpcTransport
-  /** TLS on the RPC port, or undefined (plain only). */
-  tls?: RpcTls
   /** Re-registers this server's node (after a snapshot restore brought another catalog). */
   registerSelf(): Promise<void>
   /**
@@ -166,7 +164,7 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
     if (!info.id || info.id === nodeId) return
     const prior = known.get(info.id)
     if (prior && prior.address === info.address && prior.name === info.name) return
-    if (!rpcTls?.state.verifyServerHostname) {
+    if (!transport.tls?.state.verifyServerHostname) {
       noteServer(prior ? {...prior, name: info.name, address: info.address} : {...info, member: true})
       return
     }
@@ -210,7 +208,7 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
     : undefined
 
   return {
-    raft, sessionTimers, address, noteGossipServer, transport, tls: rpcTls,
+    raft, sessionTimers, address, noteGossipServer, transport,
     attachMembers: (source) => {
       gossipAttached = true
       reconciler.attach(source)

@@ -205,7 +205,7 @@ describe('TLS files and generated certificates', () => {
       assert.equal(count(/^TLS connection refused/), 1)
     })
 
-    it('without verify_incoming the port takes plain and TLS dialers alike (a rolling upgrade)', async () => {
+    it('without verify_incoming the port takes plain and TLS dialers alike (a rolling upgrade); a reload can turn TLS on', async () => {
       const server2 = transport({localId: 'srv2', tls: rpcTls('server', server, ca, {verify_incoming: false, verify_outgoing: false})})
       server2.onRequest('echo', async (_from, body) => body, 'any')
       const port = await server2.listen('127.0.0.1', 0)
@@ -218,6 +218,11 @@ describe('TLS files and generated certificates', () => {
       old.onRequest('echo', async (_from, body) => body, 'any')
       const oldPort = await old.listen('127.0.0.1', 0)
       await assert.rejects(secure.request(`127.0.0.1:${oldPort}`, 'echo', 'x', 1000))
+      // A reload turning TLS on for that port: the same dialer now gets through, a plain one no longer.
+      old.setTls(rpcTls('server', server, ca))
+      assert.equal(await secure.request(`127.0.0.1:${oldPort}`, 'echo', 'now tls', 3000), 'now tls')
+      const plain2 = transport({localId: 'plain2'})
+      await assert.rejects(plain2.request(`127.0.0.1:${oldPort}`, 'echo', 'plain', 1000))
     })
   })
 })
