@@ -2,10 +2,11 @@
 // file (never a plain-text fallback); `ports.http = -1` leaves HTTPS only, plain HTTP refused;
 // `coord reload` (over HTTPS, with CONSUL_HTTP_SSL and a client certificate) picks up renewed
 // certificates on both the HTTPS listener and the RPC port without restarting the agent; a reload
-// naming a broken file is refused and the running certificates stay.
+// naming a broken file is refused and the running certificates stay. A config watch on an
+// HTTPS-only agent reaches the agent's API with the agent's own certificate.
 import {after, before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {copyFileSync, writeFileSync} from 'node:fs'
+import {copyFileSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {createServer, createConnection} from 'node:net'
 import {connect as tlsConnect} from 'node:tls'
@@ -98,7 +99,9 @@ describe('a TLS agent: bad files, HTTPS only, certificate reload', () => {
 
   it('HTTPS only: the banner says so, plain HTTP to the port is refused, the CLI works over https://', async () => {
     rpcPort = await freePort(host)
-    agent = await spawnAgent({name: 'tls-agent', timeoutMs: 20_000, args: args(config('good', {ca: path('ca.pem'), cert: path('current.pem'), key: path('current-key.pem')}), rpcPort)})
+    // A config watch: with plain HTTP off the agent's own watcher must reach it over HTTPS.
+    const watches = [{type: 'key', key: 'watched', args: ['sh', '-c', `cat > ${path('watch-out.json')}`]}]
+    agent = await spawnAgent({name: 'tls-agent', timeoutMs: 20_000, args: [...args(config('good', {ca: path('ca.pem'), cert: path('current.pem'), key: path('current-key.pem')}, {watches, ports: {http: -1}}), rpcPort), '-https-port=0']})
     assert.equal(agent.httpAddr, '')
     assert.match(agent.output(), /HTTP: -1, HTTPS: \d+/)
     const [, port] = agent.httpsAddr.split(':')
@@ -128,6 +131,15 @@ describe('a TLS agent: bad files, HTTPS only, certificate reload', () => {
     const noCert = await runCli(['kv', 'get', '-ca-file', path('ca.pem'), '-tls-server-name', 'localhost', 'a'], {httpAddr: `https://${agent.httpsAddr}`})
     assert.notEqual(noCert.code, 0)
     assert.match(noCert.stderr, /remote error: tls: certificate required/)
+    // The watch fires over HTTPS (the agent presents its own certificate to itself).
+    const watched = await runCli(['kv', 'put', 'watched', 'hello'], {httpAddr: agent.httpsAddr, env})
+    assert.equal(watched.code, 0, watched.stderr)
+    let seen = ''
+    for (let i = 0; i < 100 && !seen.includes(Buffer.from('hello').toString('base64')); i++) {
+      await sleep(100)
+      try { seen = readFileSync(path('watch-out.json'), 'utf8') } catch { /* not yet */ }
+    }
+    assert.match(seen, new RegExp(Buffer.from('hello').toString('base64')), `watch output: ${seen}\n${agent.output().split('\n').filter((l) => /watch/.test(l)).join('\n')}`)
   })
 
   it('coord reload picks up renewed certificates on HTTPS and the RPC port; the agent keeps running', async () => {
