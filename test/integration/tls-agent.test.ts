@@ -6,7 +6,7 @@
 // HTTPS-only agent reaches the agent's API with the agent's own certificate.
 import {after, before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {copyFileSync, readFileSync, writeFileSync} from 'node:fs'
+import {chmodSync, copyFileSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {createServer, createConnection} from 'node:net'
 import {connect as tlsConnect} from 'node:tls'
@@ -89,8 +89,12 @@ describe('a TLS agent: bad files, HTTPS only, certificate reload', () => {
       ['expired', {ca: path('ca.pem'), cert: write('expired.pem', expired.cert), key: write('expired-key.pem', expired.key)}, /==> .*cert_file \S+expired\.pem: certificate expired at/],
       ['other-ca', {ca: write('other-ca.pem', otherCa.cert), cert: path('current.pem'), key: path('current-key.pem')}, /==> .*cert_file \S+current\.pem: the certificate is not signed by the CA/],
     ]
+    // Unreadable: mode 000 (runCli drops root's override of file modes).
+    const unreadable = write('unreadable-key.pem', first.key)
+    chmodSync(unreadable, 0o000)
+    cases.push(['unreadable', {ca: path('ca.pem'), cert: path('current.pem'), key: unreadable}, /==> .*key_file \S+unreadable-key\.pem: EACCES: permission denied/])
     for (const [name, files, want] of cases) {
-      const res = await runCli(['agent', ...args(config(`bad-${name}`, files))], {timeoutMs: 15_000})
+      const res = await runCli(['agent', ...args(config(`bad-${name}`, files))], {timeoutMs: 15_000, obeyFileModes: name === 'unreadable'})
       assert.notEqual(res.code, 0, `${name}: the agent must not start`)
       assert.match(res.stderr + res.stdout, want, name)
       assert.doesNotMatch(res.stdout, /agent running/, name)
