@@ -5,7 +5,7 @@
 // server, refusals reported once however often the peer retries.
 import {describe, it, before, after} from 'node:test'
 import assert from 'node:assert/strict'
-import {writeFileSync} from 'node:fs'
+import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {X509Certificate} from 'node:crypto'
 import {createConnection} from 'node:net'
@@ -133,6 +133,15 @@ describe('TLS files and generated certificates', () => {
     const good = {...base, caFile, certFile: file('s.pem', server.cert), keyFile: file('s-key.pem', server.key)}
     const material = loadTlsMaterial(good)
     assert.equal(material.ca.length, 1)
+    // ca_path: every file in the directory is read; an empty one is an error.
+    const caDir = join(dir.path, 'ca-dir')
+    const emptyDir = join(dir.path, 'empty-dir')
+    mkdirSync(caDir)
+    mkdirSync(emptyDir)
+    writeFileSync(join(caDir, 'a.pem'), otherCa.cert)
+    writeFileSync(join(caDir, 'b.pem'), ca.cert)
+    assert.equal(loadTlsMaterial({...good, caFile: '', caPath: caDir}).ca.length, 2)
+    assert.throws(() => loadTlsMaterial({...good, caFile: '', caPath: emptyDir}), /ca_path \S+empty-dir: no certificates found/)
     const expired = await createLeaf({kind: 'server', caCert: ca.cert, caKey: ca.key, datacenter: 'dc1', domain: 'consul', days: -1})
     const cases: Array<[Partial<typeof good>, RegExp]> = [
       [{certFile: join(dir.path, 'missing.pem')}, /cert_file \S+missing\.pem: no such file/],
