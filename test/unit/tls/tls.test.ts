@@ -173,7 +173,7 @@ describe('TLS files and generated certificates', () => {
     }
     after(async () => { await Promise.all(transports.map((t) => t.close())) })
 
-    it('TLS peers talk; a plain dialer, another CA and a client posing as a server are refused, each once', async () => {
+    it('TLS peers talk; a plain dialer, no certificate, another CA and a client posing as a server are refused, each once', async () => {
       const refused: string[] = []
       const messages: string[] = []
       const srv = transport({localId: 'srv', tls: rpcTls('server', server, ca), onRefused: (_peer, reason) => refused.push(reason)})
@@ -195,6 +195,12 @@ describe('TLS files and generated certificates', () => {
       const foreign = await createLeaf({kind: 'server', caCert: otherCa.cert, caKey: otherCa.key, datacenter: 'dc1', domain: 'consul', days: 1})
       const stranger = transport({localId: 'x', tls: rpcTls('server', foreign, otherCa)})
       for (let i = 0; i < 3; i++) await assert.rejects(stranger.request(address, 'echo', 'hi', 1000))
+      // TLS with the right CA but no certificate of its own: refused after the handshake, before any frame.
+      const problems: string[] = []
+      const caOnly = readTlsSettings({tls: {defaults: {ca_file: file('ca-only.pem', ca.cert), verify_outgoing: true}}}, problems)
+      assert.deepEqual(problems, [])
+      const anonymous = transport({localId: 'anon', tls: new RpcTls(caOnly, loadTlsMaterial(caOnly.internalRpc), 'dc1', 'consul.')})
+      for (let i = 0; i < 2; i++) await assert.rejects(anonymous.request(address, 'echo', 'hi', 1000))
       // A plain dialer: refused before any frame is read, every time, reported once.
       for (let i = 0; i < 3; i++) {
         const closed = await new Promise<boolean>((resolve) => {
@@ -211,7 +217,8 @@ describe('TLS files and generated certificates', () => {
       const count = (re: RegExp) => refused.filter((r) => re.test(r)).length
       assert.equal(count(/^plain connection refused: verify_incoming/), 1)
       assert.equal(count(/^server-only request refused: the peer's certificate \(client\.dc1\.consul\) does not name server\.dc1\.consul/), 1)
-      assert.equal(count(/^TLS connection refused/), 1)
+      assert.equal(count(/^TLS connection refused: the peer ended the handshake/), 1)
+      assert.equal(count(/^TLS connection refused: no client certificate \(verify_incoming\)/), 1)
     })
 
     it('without verify_incoming the port takes plain and TLS dialers alike (a rolling upgrade); a reload can turn TLS on', async () => {
