@@ -140,7 +140,6 @@ export class RpcTransport {
     this.opts.onRefused?.(peer, reason)
   }
 
-  /** Starts accepting peers; resolves with the bound port (0 picks a free one). */
   /** The TLS in use on this port (undefined: plain only). */
   get tls(): RpcTls | undefined {
     return this.#tls
@@ -162,6 +161,7 @@ export class RpcTransport {
     if (changed) for (const link of this.#links.values()) link.socket?.destroy()
   }
 
+  /** Starts accepting peers; resolves with the bound port (0 picks a free one). */
   listen(host: string, port: number): Promise<number> {
     const server = createServer((socket) => this.#accept(socket))
     this.#server = server
