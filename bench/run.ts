@@ -9,6 +9,7 @@
 // instance out of answers (bench/discovery-suite.ts); no etcd equivalent.
 // locks: `coord lock` takeover when the holder's agent is kill -9'd (bench/locks-suite.ts), with
 // coord's default lock-delay and Consul's 15 s.
+// tls: HTTPS vs HTTP PUT/GET on one server, and 3-server writes with RPC TLS vs plain (bench/tls-suite.ts).
 // Knobs: BENCH_DURATION_MS / BENCH_WARMUP_MS (every load row, both sections), BENCH_SECTIONS
 // (e.g. "raft" to run one section only), BENCH_FAILOVER_ROUNDS (also the gossip kill -9 rounds),
 // BENCH_GOSSIP_RUNS (simulation seeds per profile at 100 members; a fifth of them at 500).
@@ -33,6 +34,7 @@ import {runDiscoverySuite, type DiscoveryPlan} from './discovery-suite.js'
 import {renderDiscoverySection, writeDiscoverySection} from './discovery-report.js'
 import {runLocksSuite, type LocksPlan} from './locks-suite.js'
 import {renderLocksSection, writeLocksSection} from './locks-report.js'
+import {renderTlsSection, runTlsSuite, writeTlsSection, type TlsPlan} from './tls-suite.js'
 
 const envMs = (name: string, fallback: number): number => {
   const v = Number(process.env[name])
@@ -91,7 +93,8 @@ const locksPlan: LocksPlan = {
   pollMs: 20,
   limitMs: 60_000,
 }
-const sections = new Set((process.env.BENCH_SECTIONS ?? 'kv,raft,gossip,discovery,locks').split(',').map((s) => s.trim()))
+const tlsPlan: TlsPlan = {...plan, clusterClients: 64}
+const sections = new Set((process.env.BENCH_SECTIONS ?? 'kv,raft,gossip,discovery,locks,tls').split(',').map((s) => s.trim()))
 const coldStartAimMs = 150
 const log = (line: string): void => console.log(line)
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]
@@ -248,6 +251,19 @@ async function locksSection(): Promise<void> {
   log(`\n${section}\n\nwrote ${path}`)
 }
 
+async function tlsSection(): Promise<void> {
+  const started = Date.now()
+  const loadAtStart = load()
+  const run = await runTlsSuite(tlsPlan, [randomSubnet(), randomSubnet()], log)
+  const section = renderTlsSection({
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), machine: machine(loadAtStart), plan: tlsPlan, run,
+    seconds: (Date.now() - started) / 1000,
+  })
+  const path = join(repoRoot, 'BENCHMARKS.md')
+  writeTlsSection(path, section)
+  log(`\n${section}\n\nwrote ${path}`)
+}
+
 async function main(): Promise<void> {
   const started = Date.now()
   if (sections.has('kv')) await kvSection()
@@ -255,6 +271,7 @@ async function main(): Promise<void> {
   if (sections.has('gossip')) await gossipSection()
   if (sections.has('discovery')) await discoverySection()
   if (sections.has('locks')) await locksSection()
+  if (sections.has('tls')) await tlsSection()
   log(`bench done in ${((Date.now() - started) / 1000).toFixed(0)} s`)
 }
 

@@ -32,17 +32,24 @@ async function expectOk(res: {statusCode: number; body: {text(): Promise<string>
   return text
 }
 
+/** PEM text for an HTTPS target: the CA to trust and the client certificate to present. */
+export interface TargetTls {
+  ca: string
+  cert: string
+  key: string
+}
+
 /** A keep-alive pool with one connection per in-flight worker, and no pipelining. */
-function pool(origin: string, connections: number): Pool {
-  return new Pool(origin, {connections, pipelining: 1, keepAliveTimeout: 30_000})
+function pool(origin: string, connections: number, tls?: TargetTls): Pool {
+  return new Pool(origin, {connections, pipelining: 1, keepAliveTimeout: 30_000, ...(tls ? {connect: {ca: tls.ca, cert: tls.cert, key: tls.key, servername: 'localhost'}} : {})})
 }
 
 /**
  * coord (or Consul): `PUT/GET /v1/kv/<key>`. GETs use the default consistency mode unless
  * `getQuery` names another (`?consistent`: a ReadIndex round per read; `?stale`: local).
  */
-export function coordTarget(name: string, httpAddr: string, connections: number, w: Workload, getQuery = ''): Target {
-  const http = pool(`http://${httpAddr}`, connections)
+export function coordTarget(name: string, httpAddr: string, connections: number, w: Workload, getQuery = '', tls?: TargetTls): Target {
+  const http = pool(`${tls ? 'https' : 'http'}://${httpAddr}`, connections, tls)
   const value = makeValue(w.valueBytes)
   const paths = Array.from({length: w.keys}, (_, k) => `/v1/kv/${keyName(k)}`)
   const getPaths = paths.map((path) => path + getQuery)

@@ -51,7 +51,7 @@ const MALFORMED_ADDRS = ['http://[::1', '127.0.0.1:notaport', 'ftp://127.0.0.1:8
  * First lines a failing command may print: `Error...` (and keyring's `error: ...`, as Consul's), Go's
  * flag package messages, and the argument errors Consul words without "Error" (Consul docs: commands/kv–§5).
  */
-const FIRST_LINE = /^(Error|error: |flag provided but not defined: |flag needs an argument: |invalid (boolean )?value |bad flag syntax: |Too many arguments|Missing [A-Z]+ argument|A single node name must be specified|At least one address to join must be specified|Key prefix and child command must be specified|Event name must be specified|Service (de)?registration requires|Must specify|Lock holder limit must be positive|Number for 'monitor-retry' must be|Unexpected extra arguments|One or two node names must be specified|Unable to look up agent info: |==> )/
+const FIRST_LINE = /^(Error|error: |flag provided but not defined: |flag needs an argument: |invalid (boolean )?value |bad flag syntax: |Too many arguments|Missing [A-Z]+ argument|A single node name must be specified|At least one address to join must be specified|Key prefix and child command must be specified|Event name must be specified|Service (de)?registration requires|Must specify|Lock holder limit must be positive|Number for 'monitor-retry' must be|Unexpected extra arguments|One or two node names must be specified|Unable to look up agent info: |Please provide |==> )/
 
 interface Case {
   id: string

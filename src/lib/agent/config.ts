@@ -15,6 +15,8 @@ import {parseDnsConfig, type DnsConfig} from './dns-config.js'
 import {refusedSecurityKeys} from './refused-keys.js'
 import {parseHclConfig} from './hcl-config.js'
 import {HTTP_CONFIG_ACCEPTED, HTTP_CONFIG_KEYS, parseHttpConfig, type HttpConfig} from './http-config.js'
+import {TLS_TOP_LEVEL_KEYS, readTlsSettings, rpcTlsEnabled, type TlsSettings} from '../tls/config.js'
+import {TlsFileError, loadTlsMaterial, type TlsMaterial} from '../tls/material.js'
 
 export interface AgentConfig {
   readonly dev: boolean
@@ -30,7 +32,8 @@ export interface AgentConfig {
   readonly bindAddr: string
   readonly advertiseAddr: string
   readonly clientAddrs: readonly string[]
-  readonly ports: Readonly<{http: number; dns: number; server: number; serfLan: number; serfWan: number}>
+  /** -1 turns a listener off (`ports.http = -1`: HTTPS only); https is off (-1) unless set. */
+  readonly ports: Readonly<{http: number; https: number; dns: number; server: number; serfLan: number; serfWan: number}>
   readonly logLevel: LogLevel
   readonly logJson: boolean
   readonly ui: boolean
@@ -87,6 +90,16 @@ export interface AgentConfig {
   readonly http: HttpConfig
   /** Network coordinates: gossip RTTs → Vivaldi → the servers' coordinates table (Consul's keys). */
   readonly coordinates: CoordinateSettings
+  /** TLS: both of Consul's config forms merged (tls/config.ts), and the certificates they name, read and checked. */
+  readonly tls: AgentTls
+}
+
+export interface AgentTls {
+  settings: TlsSettings
+  /** The HTTPS listener's certificates (ports.https ≥ 0), else undefined. */
+  https?: TlsMaterial
+  /** The server RPC port's (a cert_file, or verify_outgoing: TLS on that port), else undefined. */
+  rpc?: TlsMaterial
 }
 
 export interface CoordinateSettings {
@@ -126,17 +139,18 @@ export const supportedKeys: ReadonlySet<string> = new Set([
   'domain', 'alt_domain', 'recursors', 'dns_config',
   'disable_coordinates', 'sync_coordinate_interval_min', 'sync_coordinate_rate_target', 'coordinate_update_period',
   'coordinate_update_batch_size', 'coordinate_update_max_batches', 'http_config',
+  ...TLS_TOP_LEVEL_KEYS,
 ])
 const acceptedConsulKeys = new Set([
-  'acl', 'addresses', 'advertise_addr_wan', 'auto_encrypt', 'autopilot', 'check_update_interval',
+  'acl', 'addresses', 'advertise_addr_wan', 'autopilot', 'check_update_interval',
   'connect', 'enable_debug', 'leave_on_terminate',
   'log_file', 'node_meta', 'performance', 'primary_datacenter', 'raft_protocol', 'raft_snapshot_interval',
-  'raft_trailing_logs', 'reconnect_timeout', 'skip_leave_on_interrupt', 'telemetry', 'tls', 'translate_wan_addrs',
-  'verify_incoming', 'verify_outgoing', 'ca_file', 'cert_file', 'key_file', 'disable_update_check',
+  'raft_trailing_logs', 'reconnect_timeout', 'skip_leave_on_interrupt', 'telemetry', 'translate_wan_addrs',
+  'disable_update_check',
   'segment', 'serf_lan', 'serf_wan', 'enable_syslog', 'syslog_facility', 'pid_file', 'disable_host_node_id',
 ])
-const supportedPorts = new Set(['http', 'dns', 'server', 'serf_lan', 'serf_wan'])
-const acceptedPorts = new Set(['https', 'grpc', 'grpc_tls', 'sidecar_min_port', 'sidecar_max_port', 'expose_min_port', 'expose_max_port'])
+const supportedPorts = new Set(['http', 'https', 'grpc_tls', 'dns', 'server', 'serf_lan', 'serf_wan'])
+const acceptedPorts = new Set(['grpc', 'sidecar_min_port', 'sidecar_max_port', 'expose_min_port', 'expose_max_port'])
 const supportedLimits = new Set(['kv_max_value_size', 'txn_max_req_len'])
 const acceptedUiConfig = new Set(['metrics_provider', 'metrics_provider_files', 'metrics_provider_options_json', 'metrics_proxy', 'dashboard_url_templates'])
 
@@ -309,7 +323,7 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
     advertiseAddr: read.string('advertise_addr', bindAddr === '0.0.0.0' ? '127.0.0.1' : bindAddr),
     clientAddrs: read.string('client_addr', '127.0.0.1').split(/\s+/).filter(Boolean),
     ports: {
-      http: portOf('http', 8500), dns: portOf('dns', 8600), server: portOf('server', 8300),
+      http: portOf('http', 8500), https: portOf('https', -1), dns: portOf('dns', 8600), server: portOf('server', 8300),
       serfLan: portOf('serf_lan', 8301), serfWan: portOf('serf_wan', 8302),
     },
     logLevel: read.logLevel('log_level', dev ? 'debug' : 'info'),
@@ -356,7 +370,10 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
       updateBatchSize: read.positiveInt('coordinate_update_batch_size', 128),
       updateMaxBatches: read.positiveInt('coordinate_update_max_batches', 5),
     },
+    tls: {settings: readTlsSettings(raw, problems)},
   }
+  // gRPC TLS promises encryption coord does not serve: refused, not ignored.
+  if (portOf('grpc_tls', -1) >= 0) problems.push('ports.grpc_tls: coord serves no gRPC listener; remove it or set -1')
   if (config.encrypt !== '') {
     try {
       validateGossipKey(config.encrypt)
@@ -374,9 +391,25 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
   if (!config.server && config.bootstrapExpect > 0) problems.push("bootstrap_expect: 'bootstrap_expect > 0' requires 'server = true'")
   if (!config.server && config.ports.serfLan === -1) problems.push('ports.serf_lan: a client agent finds its servers through LAN gossip; it cannot be disabled (-1) without server mode')
   if (config.nodeName === '') problems.push('node_name: must not be empty')
+  const httpsTls = config.tls.settings.https
+  if (config.ports.https >= 0 && (httpsTls.certFile === '' || httpsTls.keyFile === '')) {
+    problems.push('ports.https: the HTTPS listener needs a certificate: set cert_file and key_file (tls.defaults or tls.https)')
+  }
+  if (config.ports.https > 0 && config.ports.https === config.ports.http) problems.push(`ports.https: ${config.ports.https} is also ports.http`)
   if (config.clientAddrs.length === 0) problems.push('client_addr: needs at least one address')
   problems.push(...uiChecks(config))
   problems.push(...crossChecks(config))
+  // The certificate files are read only once the settings are sound, so each problem is about one file.
+  if (problems.length === 0) {
+    try {
+      const tls = config.tls as {settings: TlsSettings; https?: TlsMaterial; rpc?: TlsMaterial}
+      if (config.ports.https >= 0) tls.https = loadTlsMaterial(tls.settings.https)
+      if (rpcTlsEnabled(tls.settings)) tls.rpc = loadTlsMaterial(tls.settings.internalRpc)
+    } catch (error) {
+      if (!(error instanceof TlsFileError)) throw error
+      problems.push(error.message)
+    }
+  }
   if (problems.length > 0) throw new ConfigError(opts.sources ? problems.map((p) => labelProblem(p, opts.sources!)) : problems)
   return Object.freeze(config)
 }

@@ -8,7 +8,7 @@ export type AgentFlagValues = Record<string, unknown>
 const flagToKey: Record<string, string> = {
   server: 'server', bootstrap: 'bootstrap', 'bootstrap-expect': 'bootstrap_expect', 'data-dir': 'data_dir',
   node: 'node_name', 'node-id': 'node_id', datacenter: 'datacenter', bind: 'bind_addr', advertise: 'advertise_addr',
-  client: 'client_addr', 'http-port': 'ports.http', 'dns-port': 'ports.dns', 'server-port': 'ports.server',
+  client: 'client_addr', 'http-port': 'ports.http', 'https-port': 'ports.https', 'dns-port': 'ports.dns', 'server-port': 'ports.server',
   'serf-lan-port': 'ports.serf_lan', 'serf-wan-port': 'ports.serf_wan', 'log-level': 'log_level', 'log-json': 'log_json',
   ui: 'ui_config.enabled', 'ui-dir': 'ui_config.dir', 'ui-content-path': 'ui_config.content_path', 'enable-script-checks': 'enable_script_checks', 'enable-local-script-checks': 'enable_local_script_checks', domain: 'domain', encrypt: 'encrypt',
   'retry-join': 'retry_join', join: 'start_join', 'retry-interval': 'retry_interval', 'retry-max': 'retry_max',

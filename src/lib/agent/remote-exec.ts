@@ -7,7 +7,7 @@ import {spawn} from 'node:child_process'
 import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {ApiClient} from '../api/client.js'
+import {ApiClient, type ClientConfig} from '../api/client.js'
 import {kvGet, kvPut} from '../api/kv.js'
 import {
   REXEC_OUTPUT_CHUNK_BYTES, REXEC_OUTPUT_IDLE_MS, decodeEventPayload, decodeSpec, jobKey, nodeKey, outputSuffix,
@@ -24,8 +24,10 @@ const DEFAULT_WAIT_MS = 2000
 
 export interface RemoteExecContext {
   nodeName: string
-  /** This agent's HTTP address (host:port) for the KV work. */
+  /** This agent's HTTP address (host:port, or https://host:port) for the KV work. */
   httpAddress: string
+  /** CA and the agent's certificate when that address is HTTPS. */
+  tls?: Omit<ClientConfig, 'address'>
   log: Logger
 }
 
@@ -40,7 +42,7 @@ export async function handleRemoteExec(event: UserEvent, ctx: RemoteExecContext)
     log.error('agent: failed to decode remote exec event', {error: (error as Error).message})
     return
   }
-  const client = new ApiClient({address: ctx.httpAddress})
+  const client = new ApiClient({...ctx.tls, address: ctx.httpAddress})
   try {
     const spec = await readSpec(client, job, log)
     if (!spec) return

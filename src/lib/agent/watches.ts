@@ -3,7 +3,7 @@
 // before it closes. `reload` (called by `coord reload` / SIGHUP) restarts only watches whose
 // definition changed: an unchanged watch keeps its last delivered state, so a reload does not run
 // its handler again.
-import {ApiClient} from '../api/client.js'
+import {ApiClient, type ClientConfig} from '../api/client.js'
 import type {Logger} from '../logger.js'
 import type {WatchDefinition} from './watch-config.js'
 import {buildPlan} from '../watch/plan.js'
@@ -23,11 +23,14 @@ interface Running {
 export class AgentWatches {
   readonly #httpAddr: string
   readonly #log: Logger
+  /** How to reach the agent's own API when only HTTPS is on (CA, the agent's certificate). */
+  readonly #tls: Omit<ClientConfig, 'address' | 'token'>
   #running: Running[] = []
 
-  constructor(httpAddr: string, log: Logger) {
+  constructor(httpAddr: string, log: Logger, tls: Omit<ClientConfig, 'address' | 'token'> = {}) {
     this.#httpAddr = httpAddr
     this.#log = log
+    this.#tls = tls
   }
 
   get count(): number {
@@ -68,7 +71,7 @@ export class AgentWatches {
 
   #startOne(def: WatchDefinition): Running {
     const log = this.#log.named('watch')
-    const client = new ApiClient({address: this.#httpAddr, token: def.params.token})
+    const client = new ApiClient({...this.#tls, address: this.#httpAddr, token: def.params.token})
     const stop = new AbortController()
     const plan = buildPlan(def.params)
     const handle = def.handler.kind === 'script'

@@ -137,7 +137,20 @@ export class Transport {
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') reason = `dial ${network}: lookup ${this.#address.host}: no such host`
     else if (dialing) reason = `dial ${network} ${this.#address.dialTarget}: ${goNetReason(code, err?.message ?? String(err))}`
     else if (code === 'ECONNRESET') reason = 'EOF'
-    else reason = err?.message ?? String(err)
+    else reason = tlsReason(err) ?? err?.message ?? String(err)
     return new ApiConnectionError(`${verb} "${url}": ${reason}`, code, error)
   }
+}
+
+/** OpenSSL's wording of a TLS failure → one line in Go's (`remote error: tls: certificate required`). */
+function tlsReason(err: NodeJS.ErrnoException | undefined): string | undefined {
+  const message = err?.message ?? ''
+  const alert = /alert ([a-z ]+?)(?::|$)/i.exec(message)
+  if (alert) return `remote error: tls: ${alert[1].replace(/^tlsv1[0-9]* /, '').toLowerCase()}`
+  if (err?.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || err?.code === 'SELF_SIGNED_CERT_IN_CHAIN' || err?.code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || err?.code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY') {
+    return `tls: failed to verify certificate: x509: certificate signed by unknown authority (${message})`
+  }
+  if (err?.code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `tls: failed to verify certificate: x509: ${message}`
+  if (err?.code === 'CERT_HAS_EXPIRED') return 'tls: failed to verify certificate: x509: certificate has expired or is not yet valid'
+  return undefined
 }

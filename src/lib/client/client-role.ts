@@ -7,6 +7,7 @@ import type {Logger} from '../logger.js'
 import type {AgentMember as MemberInfo} from '../api/agent.js'
 import type {ForwardedRequest, ForwardedResponse} from '../forward/forwarded.js'
 import {RpcTransport} from '../rpc/transport.js'
+import {RpcTls} from '../tls/rpc-tls.js'
 import type {Session} from '../state/types.js'
 import {ClientConsensus, ClientOnlyError} from './client-consensus.js'
 import {createForwarder} from '../forward/forward.js'
@@ -22,6 +23,8 @@ export interface ClientRole {
   sessionTimers: {clear(id: string): void; stop(): void; resetAll(sessions: Iterable<Pick<Session, 'id' | 'ttl'>>): void}
   registerSelf(): Promise<void>
   renewSession(id: string): Promise<Session | undefined>
+  /** Its RPC connections to servers (TLS with verify_outgoing: `transport.tls`). */
+  transport: RpcTransport
   stop(): Promise<void>
 }
 
@@ -35,10 +38,14 @@ export interface ClientRoleOptions {
 
 export function startClientRole(opts: ClientRoleOptions): ClientRole {
   const {config, logger: log} = opts
+  // TLS on the RPC port (tls/rpc-tls.ts): certificates swapped on reload through `tls.update`.
+  const rpcTls = config.tls.rpc ? new RpcTls(config.tls.settings, config.tls.rpc, config.datacenter, config.dns.domain) : undefined
   const transport = new RpcTransport({
     localId: opts.nodeId,
     localAddress: config.bindAddr === '0.0.0.0' || config.bindAddr === '::' ? undefined : config.bindAddr,
     onError: (peer, error) => log.debug('rpc connection error', {peer, error: error.message}),
+    tls: rpcTls,
+    onRefused: (peer, reason) => log.warn('rpc connection refused', {peer, reason}),
   })
   const pool = new ServerPool({servers: () => serverAddresses(opts.members(), config.datacenter)})
   const rpc = new ServerRpc(pool, transport)
@@ -65,7 +72,7 @@ export function startClientRole(opts: ClientRoleOptions): ClientRole {
   const sessionTimers = {clear: () => {}, stop: () => {}, resetAll: () => {}}
   log.info('client mode: no Raft here; every non-agent request goes to a server found through gossip', {seeds: config.retryJoin.length})
   return {
-    consensus, forward, sessionTimers,
+    consensus, forward, sessionTimers, transport,
     registerSelf: () => Promise.reject(new ClientOnlyError('registering a node in the catalog (the leader registers every gossip member)')),
     renewSession: () => Promise.reject(new ClientOnlyError('renewing a session')),
     stop: async () => {

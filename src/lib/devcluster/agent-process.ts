@@ -13,7 +13,10 @@ export const coordBin = join(packageRoot, 'bin', 'run.js')
 
 export interface AgentProcess {
   readonly name: string
+  /** host:port of the plain HTTP API, '' when it is off (ports.http = -1). */
   readonly httpAddr: string
+  /** host:port of the HTTPS API, '' when it is off. */
+  readonly httpsAddr: string
   readonly pid: number
   readonly args: readonly string[]
   /** Everything printed so far (the last `outputLimit` bytes). */
@@ -81,10 +84,17 @@ export async function spawnAgent(opts: SpawnAgentOptions): Promise<AgentProcess>
   }
   const deadline = Date.now() + (opts.timeoutMs ?? 20_000)
   let httpAddr = ''
+  let httpsAddr = ''
+  let running = false
   try {
     for (;;) {
-      if (!httpAddr && /agent running/.test(output)) httpAddr = /Started HTTP server: address=(\S+)/.exec(output)?.[1] ?? ''
-      if (httpAddr && (!opts.waitForLeader || await leaderKnown(httpAddr))) break
+      if (!running && /agent running/.test(output)) {
+        running = true
+        httpAddr = /Started HTTP server: address=(\S+)/.exec(output)?.[1] ?? ''
+        httpsAddr = /Started HTTPS server: address=(\S+)/.exec(output)?.[1] ?? ''
+      }
+      // An HTTPS-only agent is up once it runs (its leader is not asked: that needs its certificates).
+      if (running && (httpAddr === '' || !opts.waitForLeader || await leaderKnown(httpAddr))) break
       if (child.exitCode !== null) throw new Error(`agent ${opts.name} exited with ${child.exitCode} before serving:\n${output}`)
       if (Date.now() > deadline) throw new Error(`agent ${opts.name} did not start within the time limit:\n${output}`)
       await new Promise((r) => setTimeout(r, 25))
@@ -97,6 +107,7 @@ export async function spawnAgent(opts: SpawnAgentOptions): Promise<AgentProcess>
   return {
     name: opts.name,
     httpAddr,
+    httpsAddr,
     pid: child.pid!,
     args,
     output: () => output,

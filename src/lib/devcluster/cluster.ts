@@ -13,6 +13,9 @@ export interface ClusterOptions {
   /** First three octets of the agents' addresses, e.g. "127.0.1"; the agents take .1, .2, ... */
   subnet?: string
   extraArgs?: string[]
+  /** Added after extraArgs for servers only / clients only (e.g. a -config-file with each role's certificate). */
+  serverArgs?: string[]
+  clientArgs?: string[]
   timeoutMs?: number
   onOutput?: (name: string, text: string) => void
 }
@@ -66,7 +69,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       mkdirSync(dataDir, {recursive: true})
       return spawnAgent({
         name, timeoutMs: opts.timeoutMs, waitForLeader: true,
-        args: serverArgs({name, address, dataDir, expect: opts.servers, join: serverAddresses.filter((a) => a !== address), extra: opts.extraArgs}),
+        args: serverArgs({name, address, dataDir, expect: opts.servers, join: serverAddresses.filter((a) => a !== address), extra: [...(opts.extraArgs ?? []), ...(opts.serverArgs ?? [])]}),
         onOutput: opts.onOutput && ((text) => opts.onOutput!(name, text)),
       }).then((agent) => { started.push(agent); return agent })
     }))
@@ -79,7 +82,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       // Up once it has found a server through gossip and a forwarded /v1/status/leader answers.
       const agent = await spawnAgent({
         name, timeoutMs: opts.timeoutMs, waitForLeader: true,
-        args: clientArgs({name, address, dataDir, join: serverAddresses, extra: opts.extraArgs}),
+        args: clientArgs({name, address, dataDir, join: serverAddresses, extra: [...(opts.extraArgs ?? []), ...(opts.clientArgs ?? [])]}),
         onOutput: opts.onOutput && ((text) => opts.onOutput!(name, text)),
       })
       started.push(agent)

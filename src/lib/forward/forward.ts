@@ -147,12 +147,12 @@ export function serveForwardedRequests(transport: RpcTransport, run: (request: F
     } finally {
       if (key) inFlight.delete(key)
     }
-  })
+  }, 'any')
   transport.onRequest(CANCEL_METHOD, async (from, body) => {
     const cancel = inFlight.get(`${from}/${String(body)}`)
     cancel?.()
     return cancel !== undefined
-  })
+  }, 'any')
 }
 
 /**

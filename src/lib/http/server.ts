@@ -1,6 +1,8 @@
 // The agent's HTTP server: routes /v1/* to endpoint modules, maps errors to Consul's status codes
 // and bodies in this one place, and never lets a bad request take the agent down.
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import {createServer as createHttpsServer, type Server as HttpsServer} from 'node:https'
+import type {TlsMaterial} from '../tls/material.js'
 import type {AddressInfo} from 'node:net'
 import type {AgentContext, RequestContext, Route} from './context.js'
 import {VERBATIM_CODES, oneLine} from './errors.js'
@@ -305,16 +307,41 @@ export interface HttpServerHandle {
   address: AddressInfo
   /** Applies a reloaded config's ui_config (Consul reloads it too): later requests see the new UI. */
   reloadUi(config: AgentContext['config']): void
+  /** This listener serves HTTPS. */
+  tls: boolean
+  /** Swaps in renewed certificates (HTTPS only; a no-op on plain HTTP). */
+  updateTls(next: HttpsOptions): void
   close(): Promise<void>
 }
 
-export async function startHttpServer(agent: AgentContext, host: string, port: number): Promise<HttpServerHandle> {
+/** The HTTPS listener's certificates and whether it demands a client certificate the CA signed. */
+export interface HttpsOptions {
+  material: TlsMaterial
+  verifyIncoming: boolean
+}
+
+function httpsContextOptions(tls: HttpsOptions) {
+  const {material} = tls
+  return {
+    ca: material.ca.length > 0 ? material.ca : undefined, cert: material.cert, key: material.key,
+    minVersion: material.minVersion, ...(material.ciphers ? {ciphers: material.ciphers} : {}),
+    // setSecureContext (reload) resets these two as well, so they travel with the certificates.
+    requestCert: true, rejectUnauthorized: tls.verifyIncoming,
+  }
+}
+
+/** Plain HTTP, or HTTPS when `tls` is given (its own listener: the same routes and error mapping). */
+export async function startHttpServer(agent: AgentContext, host: string, port: number, tls?: HttpsOptions): Promise<HttpServerHandle> {
   const routes = buildRoutes(agent)
   const writeAllowed = writeAllowList(agent.config.http.allowWriteHttpFrom)
   let ui = uiAssets(agent.config)
-  const server = createServer({keepAliveTimeout: 30_000}, (req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     void handleRequest(agent, routes, req, res, {writeAllowed, ui})
-  })
+  }
+  // With verify_incoming a client without a certificate the CA signed fails the handshake: no request is read.
+  const server: Server = tls
+    ? createHttpsServer({keepAliveTimeout: 30_000, ...httpsContextOptions(tls)}, onRequest) as unknown as Server
+    : createServer({keepAliveTimeout: 30_000}, onRequest)
   // Blocking queries hold a response for up to 10m + jitter: no request timeout may cut them.
   server.requestTimeout = 0
   server.headersTimeout = 60_000
@@ -338,6 +365,11 @@ export async function startHttpServer(agent: AgentContext, host: string, port: n
     server,
     address: server.address() as AddressInfo,
     reloadUi: (config) => { ui = uiAssets(config) },
+    tls: tls !== undefined,
+    // Renewed certificates for new connections (reload); open ones keep theirs.
+    updateTls: (next) => {
+      if (tls) (server as unknown as HttpsServer).setSecureContext(httpsContextOptions(next))
+    },
     close: () => new Promise((resolve) => {
       server.close(() => resolve())
       server.closeAllConnections()

@@ -6,11 +6,16 @@
 //     and bounded by a timeout.
 // Frames are msgpack (bigint and bytes preserved). Connections are made lazily, one outbound per
 // peer, and re-made with capped exponential backoff after a failure.
+// With TLS (tls/rpc-tls.ts) a connection opens with the type byte 3 and a handshake; the peer's
+// certificate then decides what it may send: with verify_server_hostname only a peer proving
+// server.<dc>.<domain> may send Raft messages and server-only requests, so a client certificate
+// cannot pose as a server. Every refusal is reported once per peer address and reason.
 import {createConnection, createServer, type Server, type Socket} from 'node:net'
 import {decode, encode} from '@msgpack/msgpack'
 import {encodeFrame, FrameDecoder} from '../frame.js'
 import {listenTcp} from '../listen.js'
 import {CoordError} from '../errors.js'
+import {RPC_TLS_BYTE, type PeerIdentity, type RpcTls} from '../tls/rpc-tls.js'
 
 const codecOptions = {useBigInt64: true} as const
 
@@ -35,7 +40,18 @@ export interface TransportOptions {
    */
   localAddress?: string
   onError?: (peer: string, error: Error) => void
+  /** TLS on this port (accepting and dialing); absent: plain only, and a TLS dialer is refused. */
+  tls?: RpcTls
+  /** A connection or message refused for its (missing) credentials: called once per peer address and reason. */
+  onRefused?: (peer: string, reason: string) => void
 }
+
+/** Who may call a request method: only servers (Raft, bootstrap, operator) or any verified peer (client agents). */
+export type RequestAccess = 'servers' | 'any'
+
+const PLAIN_PEER: PeerIdentity = {tls: false, verified: false, server: false, name: ''}
+/** Distinct refusals remembered (so each is logged once) before the memory is reset. */
+const MAX_REFUSALS_REMEMBERED = 4096
 
 export class RpcRequestError extends CoordError {
   /**
@@ -95,19 +111,59 @@ export class RpcTransport {
   #nextId = 1
   #closed = false
   #onMessage: MessageHandler = () => {}
-  #requestHandlers = new Map<string, RequestHandler>()
-  readonly opts: Required<Omit<TransportOptions, 'onError' | 'localAddress'>> & Pick<TransportOptions, 'onError' | 'localAddress'>
+  #requestHandlers = new Map<string, {handler: RequestHandler; access: RequestAccess}>()
+  #refusals = new Set<string>()
+  #tls: RpcTls | undefined
+  /** Datacenter of a peer address in another datacenter (its certificate names that datacenter). */
+  #peerDatacenters = new Map<string, string>()
+  readonly opts: Required<Omit<TransportOptions, 'onError' | 'localAddress' | 'tls' | 'onRefused'>> & Pick<TransportOptions, 'onError' | 'localAddress' | 'tls' | 'onRefused'>
 
   constructor(options: TransportOptions) {
     this.opts = {maxFrameBytes: 64 * 1024 * 1024, maxQueuedMessages: 1024, connectTimeoutMs: 2000, maxBackoffMs: 2000, ...options}
+    this.setTls(options.tls)
   }
 
   onMessage(handler: MessageHandler): void {
     this.#onMessage = handler
   }
 
-  onRequest(method: string, handler: RequestHandler): void {
-    this.#requestHandlers.set(method, handler)
+  onRequest(method: string, handler: RequestHandler, access: RequestAccess = 'servers'): void {
+    this.#requestHandlers.set(method, {handler, access})
+  }
+
+  /** A server in another datacenter: with verify_server_hostname its certificate must name that datacenter. */
+  expectDatacenter(address: string, datacenter: string): void {
+    this.#peerDatacenters.set(address, datacenter)
+  }
+
+  /** Reports a refusal once per peer host and reason (a peer retrying does not flood the log). */
+  #refuse(peer: string, reason: string): void {
+    const key = `${peer.replace(/:\d+$/, '')} ${reason}`
+    if (this.#refusals.has(key)) return
+    if (this.#refusals.size >= MAX_REFUSALS_REMEMBERED) this.#refusals.clear()
+    this.#refusals.add(key)
+    this.opts.onRefused?.(peer, reason)
+  }
+
+  /** The TLS in use on this port (undefined: plain only). */
+  get tls(): RpcTls | undefined {
+    return this.#tls
+  }
+
+  /**
+   * Turns TLS on, swaps it, or turns it off (a reload): new connections follow; open ones keep
+   * what they negotiated. Outbound links are re-dialed so verify_outgoing takes effect at once.
+   */
+  setTls(tls: RpcTls | undefined): void {
+    const changed = tls !== this.#tls
+    this.#tls = tls
+    tls?.handle((secure, peer) => {
+      if (this.#closed) return void secure.destroy()
+      this.#inbound.add(secure)
+      secure.once('close', () => this.#inbound.delete(secure))
+      this.#serveConnection(secure, peer, tls.identity(secure))
+    }, (error, peer) => this.#refuse(peer, `TLS connection refused: ${error.message === 'socket hang up' ? 'the peer ended the handshake (it does not trust this server\'s certificate, or sent none it could)' : error.message}`))
+    if (changed) for (const link of this.#links.values()) link.socket?.destroy()
   }
 
   /** Starts accepting peers; resolves with the bound port (0 picks a free one). */
@@ -187,11 +243,21 @@ export class RpcTransport {
   #connect(link: PeerLink): void {
     if (this.#closed) return
     const [host, portText] = splitHostPort(link.address)
-    const socket = createConnection({host, port: Number(portText), ...(this.opts.localAddress ? {localAddress: this.opts.localAddress} : {})})
+    const raw = createConnection({host, port: Number(portText), ...(this.opts.localAddress ? {localAddress: this.opts.localAddress} : {})})
+    raw.setNoDelay(true)
+    const tls = this.#tls?.state.verifyOutgoing ? this.#tls : undefined
+    // With verify_outgoing every connection is TLS: the type byte, then the handshake over the same socket.
+    const socket = tls ? tls.connect(raw, host, this.#peerDatacenters.get(link.address)) : raw
     link.socket = socket
-    socket.setNoDelay(true)
     const connectTimer = setTimeout(() => socket.destroy(new Error(`connect timed out after ${this.opts.connectTimeoutMs} ms`)), this.opts.connectTimeoutMs)
-    socket.once('connect', () => {
+    if (tls) {
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code?.startsWith('ERR_TLS') || error.code?.includes('CERT') || /certificate|handshake|alert/i.test(error.message)) {
+          this.#refuse(link.address, `TLS to ${link.address} failed: ${error.message}`)
+        }
+      })
+    }
+    socket.once(tls ? 'secureConnect' : 'connect', () => {
       clearTimeout(connectTimer)
       link.connected = true
       link.failures = 0
@@ -212,6 +278,7 @@ export class RpcTransport {
     socket.on('error', (error) => this.opts.onError?.(link.address, error))
     socket.once('close', () => {
       clearTimeout(connectTimer)
+      raw.destroy()
       link.connected = false
       link.socket = undefined
       // Requests in flight on a dead connection will never be answered.
@@ -243,11 +310,53 @@ export class RpcTransport {
     else pending.reject(new RpcRequestError(wire.error, {remote: true, code: wire.code, httpStatus: wire.status}))
   }
 
+  /**
+   * Reads the first byte to tell TLS (RPC_TLS_BYTE) from plain. With verify_incoming a plain
+   * connection is refused before any frame is read, and a TLS one without a certificate the CA
+   * signed fails its handshake.
+   */
   #accept(socket: Socket): void {
     this.#inbound.add(socket)
     socket.setNoDelay(true)
+    socket.on('error', () => {})
+    socket.once('close', () => this.#inbound.delete(socket))
+    const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`
+    const onFirst = () => {
+      const first = socket.read(1) as Buffer | null
+      if (first === null) {
+        socket.once('readable', onFirst)
+        return
+      }
+      const tls = this.#tls
+      if (first[0] === RPC_TLS_BYTE) {
+        if (!tls) {
+          this.#refuse(peer, 'TLS connection refused: TLS is not configured on this RPC port')
+          socket.destroy()
+          return
+        }
+        tls.accept(socket)
+        return
+      }
+      if (tls?.state.verifyIncoming) {
+        this.#refuse(peer, 'plain connection refused: verify_incoming requires TLS with a certificate signed by the CA')
+        socket.destroy()
+        return
+      }
+      socket.unshift(first)
+      this.#serveConnection(socket, peer, PLAIN_PEER)
+    }
+    onFirst()
+  }
+
+  #serveConnection(socket: Socket, peer: string, identity: PeerIdentity): void {
     const decoder = new FrameDecoder(this.opts.maxFrameBytes)
     let from: string | undefined
+    const tls = this.#tls
+    const mayActAsServer = !tls || tls.mayActAsServer(identity)
+    const refuseServerTraffic = (what: string) => {
+      this.#refuse(peer, `${what} refused: the peer's certificate${identity.name ? ` (${identity.name})` : ''} does not name ${tls?.state.serverName} (verify_server_hostname)`)
+      socket.destroy()
+    }
     socket.on('data', (chunk: Buffer) => {
       let frames: Buffer[]
       try {
@@ -270,16 +379,22 @@ export class RpcTransport {
         else if (from === undefined) {
           socket.destroy() // a peer must introduce itself first
           return
-        } else if (wire.k === 'msg') this.#onMessage(from, wire.body)
-        else if (wire.k === 'req') this.#serve(socket, from, wire)
+        } else if (wire.k === 'msg') {
+          // One-way messages are Raft's: server to server only.
+          if (!mayActAsServer) return refuseServerTraffic('Raft message')
+          this.#onMessage(from, wire.body)
+        } else if (wire.k === 'req') {
+          const access = this.#requestHandlers.get(wire.method)?.access ?? 'servers'
+          if (access === 'servers' && !mayActAsServer) return refuseServerTraffic(`${wire.method} request`)
+          this.#serve(socket, from, wire)
+        }
       }
     })
     socket.on('error', () => {})
-    socket.once('close', () => this.#inbound.delete(socket))
   }
 
   #serve(socket: Socket, from: string, wire: Extract<Wire, {k: 'req'}>): void {
-    const handler = this.#requestHandlers.get(wire.method)
+    const handler = this.#requestHandlers.get(wire.method)?.handler
     const reply = (response: Wire) => {
       if (!socket.destroyed) socket.write(encodeFrame(encode(response, codecOptions)))
     }

@@ -8,7 +8,9 @@ import {printBanner} from '../agent/banner.js'
 import {StateMachine} from '../state/state-machine.js'
 import {startServerRole} from '../server/server-role.js'
 import type {AgentContext, MemberInfo} from '../http/context.js'
-import {buildRoutes, startHttpServer, type HttpServerHandle} from '../http/server.js'
+import {buildRoutes, startHttpServer, type HttpServerHandle, type HttpsOptions} from '../http/server.js'
+import type {ClientConfig} from '../api/client.js'
+import {RpcTls} from '../tls/rpc-tls.js'
 import {memberTags, startLanGossip, toMemberInfo, type LanGossip} from '../agent/gossip.js'
 import {AgentWatches} from '../agent/watches.js'
 import {setupGossipKeyring, SERF_LAN_KEYRING, SERF_WAN_KEYRING} from '../agent/gossip-keyring.js'
@@ -136,6 +138,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   }
   /** Where remote exec reaches this agent's own HTTP API (set once the listeners are up). */
   let selfHttpAddress: string | undefined = undefined
+  let selfApiTls: Omit<ClientConfig, 'address'> = {}
   // User events ride the LAN pool; every one gossip delivers (ours too) comes back through receive().
   const userEvents = new UserEvents({
     nodeName: config.nodeName, log: log.named('events'),
@@ -147,7 +150,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
       } else if (!selfHttpAddress) {
         log.warn('agent: ignoring remote exec event: the HTTP API is not up yet', {id: event.ID})
       } else {
-        void handleRemoteExec(event, {nodeName: config.nodeName, httpAddress: selfHttpAddress, log: log.named('rexec')})
+        void handleRemoteExec(event, {nodeName: config.nodeName, httpAddress: selfHttpAddress, tls: selfApiTls, log: log.named('rexec')})
       }
     },
   })
@@ -208,6 +211,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   const pipelineGet = serverRoutes && ((url: string) => getFromServer((request) => dispatch(context, serverRoutes, request), url))
 
   const servers: HttpServerHandle[] = []
+  const httpsTls = (c: AgentConfig): HttpsOptions | undefined => c.tls.https && {material: c.tls.https, verifyIncoming: c.tls.settings.https.verifyIncoming}
   /** A start that fails after the listeners opened closes everything it started, so the process can exit. */
   const abandonStart = async (): Promise<void> => {
     for (const server of servers) await server.close()
@@ -217,20 +221,39 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     await gossip?.close()
     await role.stop()
   }
-  try {
-    for (const host of config.clientAddrs) {
-      const handle = await startHttpServer(context, host, config.ports.http)
-      servers.push(handle)
+  // ports.http = -1 turns plain HTTP off; ports.https ≥ 0 adds the HTTPS listener (its own port).
+  const listeners: Array<{port: number; tls?: HttpsOptions; what: string}> = [
+    ...(config.ports.http >= 0 ? [{port: config.ports.http, what: 'HTTP'}] : []),
+    ...(config.ports.https >= 0 ? [{port: config.ports.https, tls: httpsTls(config), what: 'HTTPS'}] : []),
+  ]
+  for (const listener of listeners) {
+    try {
+      for (const host of config.clientAddrs) servers.push(await startHttpServer(context, host, listener.port, listener.tls))
+    } catch (error) {
+      await abandonStart()
+      throw new Error(`Error starting ${listener.what} server on ${config.clientAddrs.join(' ')} port ${listener.port}: ${(error as Error).message}`)
     }
-  } catch (error) {
-    await abandonStart()
-    throw new Error(`Error starting HTTP server on ${config.clientAddrs.join(' ')} port ${config.ports.http}: ${(error as Error).message}`)
   }
-  const httpAddresses = servers.map((s) => `${s.address.address.includes(':') ? `[${s.address.address}]` : s.address.address}:${s.address.port}`)
-  printBanner(io.stdout, config, {nodeId, version: io.version, httpPort: servers[0]?.address.port ?? config.ports.http, gossipEncrypted})
-  selfHttpAddress = httpAddresses[0]?.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:')
+  const hostPort = (s: HttpServerHandle) => `${s.address.address.includes(':') ? `[${s.address.address}]` : s.address.address}:${s.address.port}`
+  const httpAddresses = servers.filter((s) => !s.tls).map(hostPort)
+  const httpsAddresses = servers.filter((s) => s.tls).map(hostPort)
+  printBanner(io.stdout, config, {
+    nodeId, version: io.version, gossipEncrypted, rpcTls: (serverRole?.transport ?? clientRole?.transport)?.tls !== undefined,
+    httpPort: config.ports.http < 0 ? -1 : servers.find((s) => !s.tls)?.address.port ?? config.ports.http,
+    httpsPort: config.ports.https < 0 ? -1 : servers.find((s) => s.tls)?.address.port ?? config.ports.https,
+  })
+  const loopback = (address: string) => address.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:')
+  // The agent's own API calls (watches, remote exec) use plain HTTP when it is on, else HTTPS with
+  // the agent's own certificate (which `coord tls cert create` makes valid for localhost).
+  const httpsSettings = config.tls.settings.https
+  const selfTls = httpAddresses.length === 0 && httpsAddresses.length > 0
+    ? {caFile: httpsSettings.caFile || undefined, caPath: httpsSettings.caPath || undefined, clientCert: httpsSettings.certFile, clientKey: httpsSettings.keyFile, tlsServerName: 'localhost'}
+    : {}
+  selfHttpAddress = httpAddresses[0] ? loopback(httpAddresses[0]) : httpsAddresses[0] ? `https://${loopback(httpsAddresses[0])}` : undefined
+  selfApiTls = selfTls
   for (const address of httpAddresses) log.info('Started HTTP server', {address, network: 'tcp'})
   if (config.ui || config.uiDir !== '') log.info('Web UI served', {url: `http://${selfHttpAddress ?? '127.0.0.1'}${config.uiContentPath}`, dir: config.uiDir || 'built-in'})
+  for (const address of httpsAddresses) log.info('Started HTTPS server', {address, network: 'tcp'})
   let dnsServers: DnsServerHandle[] = []
   try {
     dnsServers = await startAgentDns({config, state, consensus, log, serverGet, pipelineGet})
@@ -239,12 +262,27 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     throw error
   }
 
-  const watches = new AgentWatches(selfHttpAddress ?? httpAddresses[0], log)
+  const watches = new AgentWatches(selfHttpAddress ?? '', log, selfApiTls)
   watches.start(config.watches)
   // A reload restarts only the watches whose definition changed.
   reloadHooks.push(async (next) => { await watches.reload(next.watches) })
   // ui_config (enabled, dir, content_path) takes effect on reload, as in Consul.
   reloadHooks.push((next) => { for (const server of servers) server.reloadUi(next) })
+  // Renewed certificates: new connections use them; the listeners and open connections stay.
+  // The RPC port's TLS can be turned on or off as well; listeners (ports.http, ports.https) cannot.
+  reloadHooks.push((next, previous) => {
+    if (next.ports.http !== previous.ports.http || next.ports.https !== previous.ports.https) {
+      log.warn('ports.http and ports.https take effect at the next restart; the HTTP and HTTPS listeners stay as they are')
+    }
+    const nextHttps = httpsTls(next)
+    if (nextHttps) for (const server of servers) server.updateTls(nextHttps)
+    const rpc = serverRole?.transport ?? clientRole?.transport
+    const current = rpc?.tls
+    if (next.tls.rpc && current) current.update(next.tls.settings, next.tls.rpc, next.datacenter, next.dns.domain)
+    else if (next.tls.rpc) rpc?.setTls(new RpcTls(next.tls.settings, next.tls.rpc, next.datacenter, next.dns.domain))
+    else if (current) rpc?.setTls(undefined)
+    if (nextHttps || next.tls.rpc || current) log.info('TLS certificates reloaded', {https: nextHttps !== undefined, rpc: next.tls.rpc !== undefined})
+  })
   log.info('Consul agent running!')
 
   let stopping: Promise<void> | undefined

@@ -38,7 +38,12 @@ export function createDcForwarder(opts: DcForwarderOptions): DcForward {
   const forwarderFor = (dc: string) => {
     let forward = forwarders.get(dc)
     if (!forward) {
-      const pool = new ServerPool({servers: () => serverAddresses(opts.wanMembers(), dc)})
+      const pool = new ServerPool({servers: () => {
+        const addresses = serverAddresses(opts.wanMembers(), dc)
+        // With verify_server_hostname their certificates must name server.<dc>.<domain>.
+        for (const address of addresses) opts.transport.expectDatacenter(address, dc)
+        return addresses
+      }})
       forward = createForwarder(new ServerRpc(pool, opts.transport), opts.nodeName, () => {})
       forwarders.set(dc, forward)
     }

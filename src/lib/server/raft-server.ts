@@ -95,7 +95,8 @@ export class RaftServer implements Consensus {
     this.#confIndex = Math.max(1, applied)
     this.#core = this.#newCore(applied)
     opts.transport.onMessage((_from, body) => this.#receive(body as RaftEnvelope))
-    opts.transport.onRequest('propose', async (_from, body) => this.propose(decodeCommand(body as Uint8Array)))
+    // Client agents propose their agent-local writes; every other method is server to server.
+    opts.transport.onRequest('propose', async (_from, body) => this.propose(decodeCommand(body as Uint8Array)), 'any')
     opts.transport.onRequest('read-index', async () => this.#leaderReadIndex('consistent'))
     // Operator calls from a follower: answer with the outcome rather than throwing, so the caller
     // can rethrow the same error type (400 for an operator mistake, 500 for no leader).

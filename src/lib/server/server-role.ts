@@ -8,6 +8,7 @@ import type {Logger} from '../logger.js'
 import {FileRaftStorage, MemoryDurableStorage, type DurableRaftStorage} from '../raft/file-storage.js'
 import type {RaftConfig} from '../raft/config.js'
 import {RpcTransport} from '../rpc/transport.js'
+import {RpcTls} from '../tls/rpc-tls.js'
 import type {StateMachine} from '../state/state-machine.js'
 import type {Session} from '../state/types.js'
 import {bootstrapMembership, hasMembership, startJoinLoop, type ServerInfo} from './bootstrap.js'
@@ -49,10 +50,14 @@ export interface ServerRoleOptions {
 export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRole> {
   const {config, nodeId, state} = opts
   const log = opts.logger
+  // TLS on the RPC port (tls/rpc-tls.ts): certificates swapped on reload through `tls.update`.
+  const rpcTls = config.tls.rpc ? new RpcTls(config.tls.settings, config.tls.rpc, config.datacenter, config.dns.domain) : undefined
   const transport = new RpcTransport({
     localId: nodeId,
     localAddress: config.bindAddr === '0.0.0.0' || config.bindAddr === '::' ? undefined : config.bindAddr,
     onError: (peer, error) => log.debug('rpc connection error', {peer, error: error.message}),
+    tls: rpcTls,
+    onRefused: (peer, reason) => log.warn('rpc connection refused', {peer, reason}),
   })
   let port: number
   try {
@@ -151,11 +156,24 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
   // Gossip says only who is alive where. A server not yet heard over RPC counts as a cluster
   // member, which blocks bootstrapMembership (never bootstrap a second cluster because of gossip);
   // the RPC retry-join loop, still running until this server is a voter, brings the real answer.
+  // With verify_server_hostname gossip (which TLS does not cover) is not proof of being a server:
+  // a member is noted only once it answered server-info over TLS with a server.<dc>.<domain>
+  // certificate, so a client certificate never becomes a Raft candidate.
+  const verifying = new Set<string>()
   const noteGossipServer = (info: {id: string; name: string; address: string}) => {
     if (!info.id || info.id === nodeId) return
     const prior = known.get(info.id)
     if (prior && prior.address === info.address && prior.name === info.name) return
-    noteServer(prior ? {...prior, name: info.name, address: info.address} : {...info, member: true})
+    if (!transport.tls?.state.verifyServerHostname) {
+      noteServer(prior ? {...prior, name: info.name, address: info.address} : {...info, member: true})
+      return
+    }
+    if (verifying.has(info.id)) return
+    verifying.add(info.id)
+    transport.request(info.address, 'server-info', self(), 5_000).then(
+      (answer) => { if ((answer as ServerInfo)?.id === info.id) noteServer(answer as ServerInfo) },
+      (error: Error) => log.debug('gossip server not verified over TLS', {node: info.name, error: error.message}),
+    ).finally(() => verifying.delete(info.id))
   }
   transport.onRequest('server-info', async (_from, body) => {
     noteServer(body as ServerInfo)
