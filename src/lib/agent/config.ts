@@ -12,6 +12,7 @@ import {validateGossipKey} from '../gossip/keyring.js'
 import {gossipTimingKeys, readGossipTiming, type GossipTiming} from './gossip-timing.js'
 import {SCRIPTS_DISABLED, checkKind, definitionsFromConfig, type CheckDefinition, type ParsedService} from './definitions.js'
 import {parseDnsConfig, type DnsConfig} from '../dns/config.js'
+import {DEFAULT_RPC_HOLD_TIMEOUT_MS} from '../server/leader-hold.js'
 
 export interface AgentConfig {
   readonly dev: boolean
@@ -78,6 +79,12 @@ export interface AgentConfig {
   readonly dns: DnsConfig
   /** Network coordinates: gossip RTTs → Vivaldi → the servers' coordinates table (Consul's keys). */
   readonly coordinates: CoordinateSettings
+  /**
+   * `performance { rpc_hold_timeout }` (Consul's default 7s): how long a request that needs the
+   * leader waits for one through an election, on servers and on client agents, before it answers
+   * "No cluster leader".
+   */
+  readonly rpcHoldTimeoutMs: number
 }
 
 export interface CoordinateSettings {
@@ -116,12 +123,12 @@ export const supportedKeys: ReadonlySet<string> = new Set([
   'service', 'services', 'check', 'checks', 'enable_local_script_checks',
   'domain', 'alt_domain', 'recursors', 'dns_config',
   'disable_coordinates', 'sync_coordinate_interval_min', 'sync_coordinate_rate_target', 'coordinate_update_period',
-  'coordinate_update_batch_size', 'coordinate_update_max_batches',
+  'coordinate_update_batch_size', 'coordinate_update_max_batches', 'performance',
 ])
 const acceptedConsulKeys = new Set([
   'acl', 'addresses', 'advertise_addr_wan', 'auto_encrypt', 'autopilot', 'check_update_interval',
   'connect', 'enable_debug', 'http_config', 'leave_on_terminate',
-  'log_file', 'node_meta', 'performance', 'primary_datacenter', 'raft_protocol', 'raft_snapshot_interval',
+  'log_file', 'node_meta', 'primary_datacenter', 'raft_protocol', 'raft_snapshot_interval',
   'raft_trailing_logs', 'reconnect_timeout', 'skip_leave_on_interrupt', 'telemetry', 'tls', 'translate_wan_addrs',
   'verify_incoming', 'verify_outgoing', 'ca_file', 'cert_file', 'key_file', 'disable_update_check',
   'segment', 'serf_lan', 'serf_wan', 'enable_syslog', 'syslog_facility', 'pid_file', 'disable_host_node_id',
@@ -129,6 +136,7 @@ const acceptedConsulKeys = new Set([
 const supportedPorts = new Set(['http', 'dns', 'server', 'serf_lan', 'serf_wan'])
 const acceptedPorts = new Set(['https', 'grpc', 'grpc_tls', 'sidecar_min_port', 'sidecar_max_port', 'expose_min_port', 'expose_max_port'])
 const supportedLimits = new Set(['kv_max_value_size', 'txn_max_req_len'])
+const acceptedPerformance = new Set(['raft_multiplier', 'leave_drain_time', 'grpc_keepalive_interval', 'grpc_keepalive_timeout'])
 const acceptedUiConfig = new Set(['dir', 'content_path', 'metrics_provider', 'metrics_provider_files', 'metrics_provider_options_json', 'metrics_proxy', 'dashboard_url_templates'])
 
 /**
@@ -262,6 +270,7 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
   const uiConfig = read.object('ui_config', new Set(['enabled']), acceptedUiConfig, warn)
   const portOf = (name: string, fallback: number) => new FieldReader(ports, problems, 'ports.').port(name, fallback)
   const limitReader = new FieldReader(limits, problems, 'limits.')
+  const performanceReader = new FieldReader(read.object('performance', new Set(['rpc_hold_timeout']), acceptedPerformance, warn), problems, 'performance.')
   const kvMaxValueSize = limitReader.positiveInt('kv_max_value_size', 512 * 1024)
   const bindAddr = read.string('bind_addr', dev ? '127.0.0.1' : '0.0.0.0')
   const gossipLan = readGossipTiming(read.object('gossip_lan', gossipTimingKeys, new Set(), warn), 'gossip_lan', 'lan', problems)
@@ -323,6 +332,8 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
       updateBatchSize: read.positiveInt('coordinate_update_batch_size', 128),
       updateMaxBatches: read.positiveInt('coordinate_update_max_batches', 5),
     },
+    // As Consul (agent.go: only a value > 0 replaces the default), 0 means the default.
+    rpcHoldTimeoutMs: performanceReader.duration('rpc_hold_timeout', DEFAULT_RPC_HOLD_TIMEOUT_MS) || DEFAULT_RPC_HOLD_TIMEOUT_MS,
   }
   if (config.encrypt !== '') {
     try {

@@ -48,7 +48,8 @@ export function startClientRole(opts: ClientRoleOptions): ClientRole {
     onError: (peer, error) => log.debug('rpc connection error', {peer, error: error.message}),
   })
   const pool = new ServerPool({servers: () => serverAddresses(opts.members(), config.datacenter)})
-  const rpc = new ServerRpc(pool, transport)
+  // Held through a server dying or an election as Consul's client is (rpc_hold_timeout).
+  const rpc = new ServerRpc(pool, transport, {holdMs: config.rpcHoldTimeoutMs})
   const consensus = new ClientConsensus(rpc)
   let lastServer: string | undefined
   const forward = createForwarder(rpc, config.nodeName, (answer, request) => {

@@ -7,7 +7,7 @@ import type {ForwardedRequest, ForwardedResponse} from '../http/forwarded.js'
 import {DEFAULT_WAIT_MS, MAX_WAIT_MS} from '../http/query.js'
 import {firesOnServer, runsOnAgent} from '../http/agent-local-paths.js'
 import type {RpcTransport} from '../rpc/transport.js'
-import type {ServerRpc} from './server-rpc.js'
+import {SERVER_STOPPING_MESSAGE, type ServerRpc} from './server-rpc.js'
 
 export const FORWARD_METHOD = 'http-forward'
 export const CANCEL_METHOD = 'http-forward-cancel'
@@ -132,8 +132,11 @@ export function parseForwarded(body: unknown): ForwardedRequest {
 /**
  * Server side: answers client agents' forwarded requests with `run` (the socket-less pipeline).
  * A blocking query in flight can be cancelled by the client that sent it (its caller went away).
+ * While this server shuts down (`stopping`), a request it cannot serve any more is answered with
+ * SERVER_STOPPING_MESSAGE rather than its 5xx, so the client treats this server as gone and, for a
+ * read, asks another one.
  */
-export function serveForwardedRequests(transport: RpcTransport, run: (request: ForwardedRequest, cancelled: Promise<void>) => Promise<ForwardedResponse>): void {
+export function serveForwardedRequests(transport: RpcTransport, run: (request: ForwardedRequest, cancelled: Promise<void>) => Promise<ForwardedResponse>, stopping: () => boolean = () => false): void {
   // One entry per blocking query in flight, removed when it answers: bounded by what clients park.
   const inFlight = new Map<string, () => void>()
   transport.onRequest(FORWARD_METHOD, async (from, body) => {
@@ -143,7 +146,10 @@ export function serveForwardedRequests(transport: RpcTransport, run: (request: F
     const key = request.cancelId ? `${from}/${request.cancelId}` : undefined
     if (key) inFlight.set(key, cancel)
     try {
-      return await run(request, cancelled)
+      if (stopping()) throw new Error(SERVER_STOPPING_MESSAGE)
+      const answer = await run(request, cancelled)
+      if (answer.status >= 500 && stopping()) throw new Error(SERVER_STOPPING_MESSAGE)
+      return answer
     } finally {
       if (key) inFlight.delete(key)
     }
