@@ -258,7 +258,7 @@ export class RaftServer implements Consensus {
     // Asking for a read index changes nothing: any failure is tried again, on a new leader if one
     // takes over meanwhile (the call to the old one is abandoned then), until the hold runs out.
     const index = await this.#hold.run((leader, remainingMs) => this.#whileLeading(leader, leader.id === this.opts.id
-      ? this.#leaderReadIndex(mode)
+      ? this.#leaderReadIndex(mode, Math.min(this.#timeoutMs, remainingMs))
       : this.opts.transport.request(this.#addressOf(leader.id), 'read-index', null, Math.min(this.#timeoutMs, remainingMs)) as Promise<number>,
     ), () => !this.#closed)
     await this.#appliedWaiters.wait(index, this.#applied, this.#timeoutMs)
@@ -445,7 +445,7 @@ export class RaftServer implements Consensus {
   }
 
   /** On the leader: an index that reflects every write acknowledged before now (lease or ReadIndex). */
-  async #leaderReadIndex(mode: ReadMode): Promise<number> {
+  async #leaderReadIndex(mode: ReadMode, timeoutMs = this.#timeoutMs): Promise<number> {
     if (mode === 'leader' && this.config.leaseReads) {
       const lease = this.core.leaseRead(performance.now())
       if (lease.ok) return lease.index
@@ -458,7 +458,7 @@ export class RaftServer implements Consensus {
       const timer = setTimeout(() => {
         this.#reads.delete(id)
         reject(new NoLeaderError())
-      }, this.#timeoutMs)
+      }, timeoutMs)
       this.#reads.set(id, {
         resolve: (index) => { clearTimeout(timer); resolve(index) },
         reject: (error) => { clearTimeout(timer); reject(error) },
