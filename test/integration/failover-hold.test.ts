@@ -84,11 +84,21 @@ describe('failover as clients see it: requests held through an election', () => 
     const follower = (first + 1) % 3
     const via = cluster.servers[follower]
     const client = cluster.clients[0]
+    await http(via.httpAddr, 'PUT', '/v1/kv/hold/blocking', 'still')
+    const index = Number((await http(via.httpAddr, 'GET', '/v1/kv/hold/blocking')).headers['x-consul-index'])
     const load = new FailoverLoad('hold/kill', [via, client], via)
     load.start()
+    let blocking: Array<Promise<{label: string; status: number; index: number; tookMs: number}>> = []
     try {
       await sleep(1000)
       await cluster.servers[first].kill9()
+      // Blocking queries sent while there is no leader: held, then parked for their whole wait
+      // with the index they were given (nothing writes that key).
+      blocking = [['follower', via], ['client agent', client]].map(async ([label, agent]) => {
+        const started = performance.now()
+        const res = await http((agent as AgentProcess).httpAddr, 'GET', `/v1/kv/hold/blocking?index=${index}&wait=2s`)
+        return {label: label as string, status: res.status, index: Number(res.headers['x-consul-index']), tookMs: performance.now() - started}
+      })
       const second = await leaderIndex(cluster, new Set([first]))
       console.log(`# killed ${cluster.servers[first].name} (-9); ${cluster.servers[second].name} leads`)
       await sleep(1000)
@@ -107,6 +117,13 @@ describe('failover as clients see it: requests held through an election', () => 
     }
     await load.readOnce(via, '&consistent')
     report('kill -9 then SIGTERM of the leader', load)
+    for (const result of await Promise.all(blocking)) {
+      console.log(`#   blocking query through the ${result.label} sent at the kill: ${result.status}, index ${result.index}, after ${Math.round(result.tookMs)} ms`)
+      assert.equal(result.status, 200)
+      assert.equal(result.index, index, 'the key did not change: same index')
+      assert.ok(result.tookMs >= 1900, 'it parked for its whole wait after the retry')
+      assert.ok(result.tookMs < 7000 + 2000 + 4000, 'within hold + wait + jitter, with room for a loaded box')
+    }
     const held = holdLines([...cluster.servers, client])
     console.log(`#   ${held.length} hold summaries logged${held.length > 0 ? `, e.g. ${held[0].trim()}` : ''}`)
     assert.deepEqual(load.failedReads, [], 'no read failed')

@@ -11,6 +11,7 @@
 import {HttpError} from '../http/errors.js'
 import {RpcRequestError, type RpcTransport} from '../rpc/transport.js'
 import type {ServerPool} from './server-pool.js'
+import {HoldEpisodes, type HoldEpisode} from '../server/leader-hold.js'
 
 /** Consul's structs.ErrNoServers text, answered with HTTP 500. */
 export const NO_SERVERS_MESSAGE = 'No known Consul servers'
@@ -44,6 +45,8 @@ export interface ServerRpcOptions {
   /** How long a call keeps trying (ms); 0: each server once, no waiting. */
   holdMs?: number
   random?: () => number
+  /** Told once per stretch of calls that had to try again (a server died): how many, how long. */
+  onEpisode?: (episode: HoldEpisode) => void
 }
 
 export interface CallOptions {
@@ -60,13 +63,28 @@ export class ServerRpc {
 
   readonly #holdMs: number
   readonly #random: () => number
+  readonly #episodes: HoldEpisodes
 
   constructor(readonly pool: ServerPool, readonly transport: RpcTransport, opts: ServerRpcOptions = {}) {
     this.#holdMs = opts.holdMs ?? 0
     this.#random = opts.random ?? Math.random
+    this.#episodes = new HoldEpisodes(opts.onEpisode ?? (() => {}))
   }
 
   async call(method: string, body: unknown, opts: CallOptions): Promise<unknown> {
+    const started = performance.now()
+    let leave: ((ok: boolean, waitedMs: number) => void) | undefined
+    let ok = false
+    try {
+      const answer = await this.#call(method, body, opts, () => { leave ??= this.#episodes.enter() })
+      ok = true
+      return answer
+    } finally {
+      leave?.(ok, performance.now() - started)
+    }
+  }
+
+  async #call(method: string, body: unknown, opts: CallOptions, retrying: () => void): Promise<unknown> {
     const deadline = performance.now() + this.#holdMs
     let tried = new Set<string>()
     let lastError: Error | undefined
@@ -97,6 +115,7 @@ export class ServerRpc {
         if (error.remote && error.message !== SERVER_STOPPING_MESSAGE) throw error
         this.pool.failed(server)
         if (error.sent && !opts.idempotent) throw new HttpError(500, `rpc error making call: ${error.message}`, 'RPC_FAILED')
+        retrying()
       }
     }
     if (!lastError) throw new NoServersError()

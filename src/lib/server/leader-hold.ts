@@ -39,6 +39,31 @@ export interface HoldEpisode {
   longestMs: number
 }
 
+/**
+ * Counts requests that had to wait, from the first one held until the last of them finishes, and
+ * reports that stretch once (a failover under load is one line, not one per request).
+ */
+export class HoldEpisodes {
+  #episode: {startedMs: number; held: number; failed: number; open: number; longestMs: number} | undefined
+
+  constructor(private readonly onEpisode: (episode: HoldEpisode) => void, private readonly now: () => number = () => performance.now()) {}
+
+  /** A request starts waiting; call the returned function once when it finishes. */
+  enter(): (ok: boolean, waitedMs: number) => void {
+    const episode = this.#episode ??= {startedMs: this.now(), held: 0, failed: 0, open: 0, longestMs: 0}
+    episode.held++
+    episode.open++
+    return (ok, waitedMs) => {
+      episode.open--
+      if (!ok) episode.failed++
+      episode.longestMs = Math.max(episode.longestMs, waitedMs)
+      if (episode.open > 0) return
+      if (this.#episode === episode) this.#episode = undefined
+      this.onEpisode({held: episode.held, failed: episode.failed, durationMs: Math.round(this.now() - episode.startedMs), longestMs: Math.round(episode.longestMs)})
+    }
+  }
+}
+
 export interface LeaderHoldOptions {
   holdMs: number
   onEpisode: (episode: HoldEpisode) => void
@@ -60,11 +85,12 @@ export class LeaderHold {
   #view: LeaderView | undefined
   #closed = false
   readonly #listeners = new Set<() => void>()
-  #episode: {startedMs: number; held: number; failed: number; open: number; longestMs: number} | undefined
   readonly #now: () => number
+  readonly #episodes: HoldEpisodes
 
   constructor(private readonly opts: LeaderHoldOptions) {
     this.#now = opts.now ?? (() => performance.now())
+    this.#episodes = new HoldEpisodes(opts.onEpisode, this.#now)
   }
 
   get holdMs(): number {
@@ -111,12 +137,10 @@ export class LeaderHold {
   async run<T>(attempt: (leader: LeaderView, remainingMs: number) => Promise<T>, retryable: (error: unknown) => boolean): Promise<T> {
     const startedMs = this.#now()
     const deadline = startedMs + this.opts.holdMs
-    let held = false
+    let leave: ((ok: boolean, waitedMs: number) => void) | undefined
     let ok = false
     const hold = () => {
-      if (held) return
-      held = true
-      this.#enter()
+      leave ??= this.#episodes.enter()
     }
     let avoid: LeaderView | undefined
     try {
@@ -135,7 +159,7 @@ export class LeaderHold {
       }
       throw new NoLeaderError()
     } finally {
-      if (held) this.#leave(ok, this.#now() - startedMs)
+      leave?.(ok, this.#now() - startedMs)
     }
   }
 
@@ -174,22 +198,5 @@ export class LeaderHold {
       }, ms)
       this.#listeners.add(listener)
     })
-  }
-
-  #enter(): void {
-    this.#episode ??= {startedMs: this.#now(), held: 0, failed: 0, open: 0, longestMs: 0}
-    this.#episode.held++
-    this.#episode.open++
-  }
-
-  #leave(ok: boolean, waitedMs: number): void {
-    const episode = this.#episode
-    if (!episode) return
-    episode.open--
-    if (!ok) episode.failed++
-    episode.longestMs = Math.max(episode.longestMs, waitedMs)
-    if (episode.open > 0) return
-    this.#episode = undefined
-    this.opts.onEpisode({held: episode.held, failed: episode.failed, durationMs: Math.round(this.#now() - episode.startedMs), longestMs: Math.round(episode.longestMs)})
   }
 }
