@@ -157,6 +157,47 @@ describe('failover as clients see it: requests held through an election', () => 
   })
 })
 
+describe('a client agent whose server dies', () => {
+  const ctx = useCluster(3, 'coord-hold-client-', {clients: 1})
+
+  it('sends reads in flight, blocking ones with their index and wait, to another server; no read fails', async () => {
+    const {cluster} = ctx
+    const client = cluster.clients[0]
+    await http(client.httpAddr, 'PUT', '/v1/kv/hold/client-blocking', 'still')
+    const index = Number((await http(client.httpAddr, 'GET', '/v1/kv/hold/client-blocking')).headers['x-consul-index'])
+    const used = [...client.output().matchAll(/using server: server=(\S+):\d+/g)].at(-1)?.[1]
+    const victim = cluster.addresses.indexOf(used ?? '')
+    assert.ok(victim >= 0 && victim < 3, `the client names the server it uses (${used})`)
+    const load = new FailoverLoad('hold/client', [client], client)
+    load.start()
+    let blocking: {status: number; index: number; tookMs: number} | undefined
+    try {
+      await sleep(500)
+      // Parked on the server about to die; nothing writes that key, so only the wait ends it.
+      const started = performance.now()
+      const parked = http(client.httpAddr, 'GET', `/v1/kv/hold/client-blocking?index=${index}&wait=3s`)
+        .then((res) => ({status: res.status, index: Number(res.headers['x-consul-index']), tookMs: performance.now() - started}))
+      await sleep(1000)
+      await cluster.servers[victim].kill9()
+      console.log(`# killed ${cluster.servers[victim].name}, the client's server (-9)`)
+      blocking = await parked
+      await sleep(2000)
+    } finally {
+      await load.stop()
+    }
+    report('the client agent\'s server killed', load)
+    console.log(`#   blocking query parked on it: ${blocking.status}, index ${blocking.index}, after ${Math.round(blocking.tookMs)} ms`)
+    const retried = client.output().split('\n').filter((line) => line.includes('requests retried on another server'))
+    console.log(`#   ${retried.length} retry summaries logged${retried.length > 0 ? `, e.g. ${retried[0].trim()}` : ''}`)
+    assert.deepEqual(load.failedReads, [], 'no read failed')
+    assert.equal(blocking.status, 200)
+    assert.equal(blocking.index, index, 'the key did not change: same index')
+    assert.ok(blocking.tookMs >= 1000 + 2900, 'sent again with its wait after the server died')
+    assert.ok(retried.length >= 1, 'the retries were summed up in a log line')
+    assertLinearizable(load)
+  })
+})
+
 describe('no quorum, rpc_hold_timeout = 1s', () => {
   const config = tempDir('coord-hold-config-')
   const file = join(config.path, 'hold.json')

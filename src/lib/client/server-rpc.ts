@@ -72,15 +72,14 @@ export class ServerRpc {
   }
 
   async call(method: string, body: unknown, opts: CallOptions): Promise<unknown> {
-    const started = performance.now()
-    let leave: ((ok: boolean, waitedMs: number) => void) | undefined
+    let leave: ((ok: boolean) => void) | undefined
     let ok = false
     try {
       const answer = await this.#call(method, body, opts, () => { leave ??= this.#episodes.enter() })
       ok = true
       return answer
     } finally {
-      leave?.(ok, performance.now() - started)
+      leave?.(ok)
     }
   }
 

@@ -35,7 +35,7 @@ export interface HoldEpisode {
   failed: number
   /** From the first request held to the last one finishing. */
   durationMs: number
-  /** The longest single request's wait. */
+  /** The longest single request's wait, from its first failure or wait to its end. */
   longestMs: number
 }
 
@@ -49,11 +49,13 @@ export class HoldEpisodes {
   constructor(private readonly onEpisode: (episode: HoldEpisode) => void, private readonly now: () => number = () => performance.now()) {}
 
   /** A request starts waiting; call the returned function once when it finishes. */
-  enter(): (ok: boolean, waitedMs: number) => void {
-    const episode = this.#episode ??= {startedMs: this.now(), held: 0, failed: 0, open: 0, longestMs: 0}
+  enter(): (ok: boolean) => void {
+    const enteredMs = this.now()
+    const episode = this.#episode ??= {startedMs: enteredMs, held: 0, failed: 0, open: 0, longestMs: 0}
     episode.held++
     episode.open++
-    return (ok, waitedMs) => {
+    return (ok) => {
+      const waitedMs = this.now() - enteredMs
       episode.open--
       if (!ok) episode.failed++
       episode.longestMs = Math.max(episode.longestMs, waitedMs)
@@ -135,9 +137,8 @@ export class LeaderHold {
    * left, so a call it makes can be bounded by the hold too.
    */
   async run<T>(attempt: (leader: LeaderView, remainingMs: number) => Promise<T>, retryable: (error: unknown) => boolean): Promise<T> {
-    const startedMs = this.#now()
-    const deadline = startedMs + this.opts.holdMs
-    let leave: ((ok: boolean, waitedMs: number) => void) | undefined
+    const deadline = this.#now() + this.opts.holdMs
+    let leave: ((ok: boolean) => void) | undefined
     let ok = false
     const hold = () => {
       leave ??= this.#episodes.enter()
@@ -159,7 +160,7 @@ export class LeaderHold {
       }
       throw new NoLeaderError()
     } finally {
-      leave?.(ok, this.#now() - startedMs)
+      leave?.(ok)
     }
   }
 
