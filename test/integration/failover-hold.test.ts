@@ -108,6 +108,7 @@ describe('failover as clients see it: requests held through an election', () => 
       const stoppedAt = performance.now()
       await cluster.servers[next].stop()
       console.log(`# stopped ${cluster.servers[next].name} (SIGTERM) in ${Math.round(performance.now() - stoppedAt)} ms`)
+      if (performance.now() - stoppedAt > 5000) console.log(`#   it did not exit by itself (killed after the grace); it logged shutdown complete: ${cluster.servers[next].output().includes('shutdown complete')}`)
       await leaderIndex(cluster, new Set([next]))
       await sleep(1500)
       await restartServer(cluster, ctx.dir, next)
