@@ -1,0 +1,85 @@
+// `coord lock` says on stderr why it stopped its child, without -verbose: the session destroyed
+// under it, a signal to coord lock, its agent not answering (SIGSTOP) past the confirmation window.
+import {after, before, describe, it} from 'node:test'
+import assert from 'node:assert/strict'
+import {spawn, type ChildProcess} from 'node:child_process'
+import {coordBin, startAgent, type TestAgent} from '../helpers/agent.js'
+import {http, sleep} from '../helpers/http.js'
+
+interface Holder {
+  proc: ChildProcess
+  stderr(): string
+  exited: Promise<number | null>
+}
+
+function lock(agent: TestAgent, key: string): Holder {
+  const proc = spawn(process.execPath, [coordBin, 'lock', key, 'sleep 30'], {
+    env: {...process.env, CONSUL_HTTP_ADDR: agent.httpAddr}, stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stderr = ''
+  proc.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  proc.stdout!.resume()
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)))
+  return {proc, stderr: () => stderr, exited}
+}
+
+/** The session holding `key`'s lock, once the holder has it. */
+async function holderSession(agent: TestAgent, key: string): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const res = await http(agent.httpAddr, 'GET', `/v1/kv/${key}/.lock`)
+    if (res.status === 200) {
+      const session = res.json<Array<{Session?: string}>>()[0].Session
+      if (session) return session
+    }
+    await sleep(50)
+  }
+  throw new Error(`nobody took ${key}`)
+}
+
+async function exitWithin(holder: Holder, ms: number): Promise<number | null> {
+  const code = await Promise.race([holder.exited, sleep(ms).then(() => 'timeout' as const)])
+  if (code === 'timeout') {
+    holder.proc.kill('SIGKILL')
+    throw new Error(`coord lock still running after ${ms} ms; stderr: ${holder.stderr()}`)
+  }
+  return code
+}
+
+describe('coord lock says why it stopped its child', {timeout: 120_000}, () => {
+  let agent: TestAgent
+  before(async () => { agent = await startAgent() })
+  after(async () => { await agent?.stop() })
+
+  it('session destroyed: names the session and says it was invalidated or the lock lost', async () => {
+    const holder = lock(agent, 'why/destroyed')
+    const session = await holderSession(agent, 'why/destroyed')
+    await http(agent.httpAddr, 'PUT', `/v1/session/destroy/${session}`)
+    await exitWithin(holder, 15_000)
+    console.log(`# ${holder.stderr().trim().replace(/\n/g, ' | ')}`)
+    assert.match(holder.stderr(), new RegExp(`Stopping the child: (lock lost: the key no longer names session ${session}|session ${session} invalidated)`))
+  })
+
+  it('SIGTERM to coord lock: says it received the signal', async () => {
+    const holder = lock(agent, 'why/signal')
+    await holderSession(agent, 'why/signal')
+    holder.proc.kill('SIGTERM')
+    assert.equal(await exitWithin(holder, 15_000), 0)
+    assert.match(holder.stderr(), /Stopping the child: coord lock received SIGTERM/)
+  })
+
+  it('agent paused past the confirmation window: says since when it is unreachable', async () => {
+    const holder = lock(agent, 'why/paused')
+    await holderSession(agent, 'why/paused')
+    await sleep(500)
+    process.kill(agent.pid, 'SIGSTOP')
+    try {
+      // The child is stopped while the agent is still paused (releasing the lock waits for it).
+      for (let i = 0; i < 300 && !holder.stderr().includes('Stopping the child'); i++) await sleep(50)
+    } finally {
+      process.kill(agent.pid, 'SIGCONT')
+    }
+    await exitWithin(holder, 30_000)
+    console.log(`# ${holder.stderr().trim().replace(/\n/g, ' | ')}`)
+    assert.match(holder.stderr(), /Stopping the child: agent unreachable since \d{4}-\d\d-\d\dT[\d:.]+Z: the lock could not be re-confirmed within \d+ ms/)
+  })
+})
