@@ -1,9 +1,13 @@
 // `coord lock` says on stderr why it stopped its child, without -verbose: the session destroyed
 // under it, a signal to coord lock, its agent not answering (SIGSTOP) past the confirmation window.
+// And the README's fencing-token script runs as written (one quoted argument under -shell), as
+// does its -shell=false twin; `coord lock -h` shows the difference.
 import {after, before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawn, type ChildProcess} from 'node:child_process'
-import {coordBin, startAgent, type TestAgent} from '../helpers/agent.js'
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {coordBin, runCli, startAgent, tempDir, type TestAgent} from '../helpers/agent.js'
 import {http, sleep} from '../helpers/http.js'
 
 interface Holder {
@@ -81,5 +85,29 @@ describe('coord lock says why it stopped its child', {timeout: 120_000}, () => {
     await exitWithin(holder, 30_000)
     console.log(`# ${holder.stderr().trim().replace(/\n/g, ' | ')}`)
     assert.match(holder.stderr(), /Stopping the child: agent unreachable since \d{4}-\d\d-\d\dT[\d:.]+Z: the lock could not be re-confirmed within \d+ ms/)
+  })
+
+  it('the README fencing script: one argument under -shell, `sh -c` argv with -shell=false; -h explains', async () => {
+    const dir = tempDir('coord-lock-shell-')
+    try {
+      const token = join(dir.path, 'token')
+      const script = `
+  last=$(cat ${token} 2>/dev/null || echo 0)
+  [ "$COORD_LOCK_TOKEN" -ge "$last" ] || { echo "stale holder, refusing" >&2; exit 1; }
+  echo "$COORD_LOCK_TOKEN" > ${token}`
+      const first = await runCli(['lock', '-child-exit-code', 'why/report', script], {httpAddr: agent.httpAddr})
+      assert.equal(first.code, 0, first.stderr)
+      const written = Number(readFileSync(token, 'utf8').trim())
+      assert.ok(written > 0, `the script ran with a fencing token (${written})`)
+      const second = await runCli(['lock', '-child-exit-code', '-shell=false', 'why/report', 'sh', '-c', script], {httpAddr: agent.httpAddr})
+      assert.equal(second.code, 0, second.stderr)
+      assert.ok(Number(readFileSync(token, 'utf8').trim()) > written, 'the later holder wrote a larger token')
+      const help = await runCli(['lock', '-h'])
+      const text = help.stdout.replace(/\s+/g, ' ')
+      assert.match(text, /pass a script as ONE quoted argument/)
+      assert.match(text, /coord lock -shell=false jobs\/report sh -c 'test -f ready/)
+    } finally {
+      dir.cleanup()
+    }
   })
 })
