@@ -28,6 +28,8 @@ export class FailoverLoad {
   readonly readLatenciesMs: number[] = []
   acknowledged = 0
   refused = 0
+  /** Why writes were refused (the answers a client saw), in order. */
+  readonly refusals: string[] = []
   #stopped = false
   #loops: Promise<void>[] = []
   readonly #t0 = performance.now()
@@ -104,9 +106,11 @@ export class FailoverLoad {
           this.acknowledged++
         } else {
           this.refused++ // an error answer: the outcome is unknown to the checker (it may have applied)
+          this.refusals.push(`${res.statusCode} ${text.trim()}`)
         }
-      } catch {
+      } catch (error) {
         this.refused++
+        this.refusals.push((error as Error).message)
       }
       this.history.push(op)
       await sleep(Math.max(0, this.periodMs - (performance.now() - started)))

@@ -62,6 +62,7 @@ function report(label: string, load: FailoverLoad): void {
   console.log(`# ${label}: ${load.reads} reads (${load.failedReads.length} failed, slowest ${load.maxReadLatencyMs()} ms), ` +
     `${load.acknowledged} writes acknowledged, ${load.refused} refused`)
   for (const failed of load.failedReads.slice(0, 5)) console.log(`#   failed read via ${failed.via} at +${failed.atMs} ms: ${failed.error}`)
+  for (const refusal of load.refusals.slice(0, 3)) console.log(`#   refused write: ${refusal}`)
 }
 
 function assertLinearizable(load: FailoverLoad): void {
@@ -87,6 +88,24 @@ describe('failover as clients see it: requests held through an election', () => 
     await http(via.httpAddr, 'PUT', '/v1/kv/hold/blocking', 'still')
     const index = Number((await http(via.httpAddr, 'GET', '/v1/kv/hold/blocking')).headers['x-consul-index'])
     const load = new FailoverLoad('hold/kill', [via, client], via)
+    // A session renewed through the client agent and through the follower all along: Consul's
+    // Session.Renew runs on the leader, so each renew is held through the elections too.
+    const session = (await http(via.httpAddr, 'PUT', '/v1/session/create', JSON.stringify({TTL: '30s'}))).json<{ID: string}>().ID
+    const renewals = {ok: 0, failed: [] as string[]}
+    let renewing = true
+    const renewLoop = (async () => {
+      for (let i = 0; renewing && i < 10_000; i++) {
+        const agent = i % 2 === 0 ? client : via
+        try {
+          const res = await http(agent.httpAddr, 'PUT', `/v1/session/renew/${session}`)
+          if (res.status === 200) renewals.ok++
+          else renewals.failed.push(`${agent.name}: ${res.status} ${res.text.trim()}`)
+        } catch (error) {
+          renewals.failed.push(`${agent.name}: ${(error as Error).message}`)
+        }
+        await sleep(100)
+      }
+    })()
     load.start()
     let blocking: Array<Promise<{label: string; status: number; index: number; tookMs: number}>> = []
     try {
@@ -114,10 +133,13 @@ describe('failover as clients see it: requests held through an election', () => 
       await restartServer(cluster, ctx.dir, next)
       await sleep(500)
     } finally {
-      await load.stop()
+      renewing = false
+      await Promise.all([load.stop(), renewLoop])
     }
     await load.readOnce(via, '&consistent')
     report('kill -9 then SIGTERM of the leader', load)
+    console.log(`#   session renewals through the client agent and the follower: ${renewals.ok} ok, ${renewals.failed.length} failed${renewals.failed.length ? ` (${renewals.failed[0]})` : ''}`)
+    assert.deepEqual(renewals.failed, [], 'no session renewal failed')
     for (const result of await Promise.all(blocking)) {
       console.log(`#   blocking query through the ${result.label} sent at the kill: ${result.status}, index ${result.index}, after ${Math.round(result.tookMs)} ms`)
       assert.equal(result.status, 200)
@@ -127,6 +149,11 @@ describe('failover as clients see it: requests held through an election', () => 
     }
     const held = holdLines([...cluster.servers, client])
     console.log(`#   ${held.length} hold summaries logged${held.length > 0 ? `, e.g. ${held[0].trim()}` : ''}`)
+    // One line per failover, not per request: the follower held more requests than it wrote lines.
+    const viaLines = holdLines([via])
+    const viaHeld = viaLines.reduce((sum, line) => sum + Number(/held=(\d+)/.exec(line)?.[1] ?? 0), 0)
+    console.log(`#   ${via.name}: ${viaLines.length} summary lines for ${viaHeld} held requests`)
+    assert.ok(viaHeld > viaLines.length, 'held requests are summed up, not logged one by one')
     assert.deepEqual(load.failedReads, [], 'no read failed')
     assert.ok(load.acknowledged > 20, 'writes went on through the failovers')
     assert.ok(held.length >= 1, 'the held requests were summed up in a log line')
