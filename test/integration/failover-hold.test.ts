@@ -108,6 +108,7 @@ describe('failover as clients see it: requests held through an election', () => 
     })()
     load.start()
     let blocking: Array<Promise<{label: string; status: number; index: number; tookMs: number}>> = []
+    let stopMs = 0
     try {
       await sleep(1000)
       await cluster.servers[first].kill9()
@@ -126,8 +127,8 @@ describe('failover as clients see it: requests held through an election', () => 
       const next = await leaderOtherThan(cluster, follower)
       const stoppedAt = performance.now()
       await cluster.servers[next].stop()
-      console.log(`# stopped ${cluster.servers[next].name} (SIGTERM) in ${Math.round(performance.now() - stoppedAt)} ms`)
-      if (performance.now() - stoppedAt > 5000) console.log(`#   it did not exit by itself (killed after the grace); it logged shutdown complete: ${cluster.servers[next].output().includes('shutdown complete')}`)
+      stopMs = performance.now() - stoppedAt
+      console.log(`# stopped ${cluster.servers[next].name} (SIGTERM) in ${Math.round(stopMs)} ms`)
       await leaderIndex(cluster, new Set([next]))
       await sleep(1500)
       await restartServer(cluster, ctx.dir, next)
@@ -156,6 +157,9 @@ describe('failover as clients see it: requests held through an election', () => 
     assert.ok(viaHeld > viaLines.length, 'held requests are summed up, not logged one by one')
     assert.deepEqual(load.failedReads, [], 'no read failed')
     assert.ok(load.acknowledged > 20, 'writes went on through the failovers')
+    // A leader stopping under held traffic exits by itself (stop() sends SIGKILL only after 10 s):
+    // a read-index round started by a peer during shutdown once kept it alive for 10 s.
+    assert.ok(stopMs < 8000, `the SIGTERMed leader exited by itself (${Math.round(stopMs)} ms)`)
     assert.ok(held.length >= 1, 'the held requests were summed up in a log line')
     assertLinearizable(load)
   })

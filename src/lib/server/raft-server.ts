@@ -261,6 +261,7 @@ export class RaftServer implements Consensus {
       ? this.#leaderReadIndex(mode, Math.min(this.#timeoutMs, remainingMs))
       : this.opts.transport.request(this.#addressOf(leader.id), 'read-index', null, Math.min(this.#timeoutMs, remainingMs)) as Promise<number>,
     ), () => !this.#closed)
+    if (this.#closed) throw new Error('agent is shutting down')
     await this.#appliedWaiters.wait(index, this.#applied, this.#timeoutMs)
   }
 
@@ -446,6 +447,9 @@ export class RaftServer implements Consensus {
 
   /** On the leader: an index that reflects every write acknowledged before now (lease or ReadIndex). */
   async #leaderReadIndex(mode: ReadMode, timeoutMs = this.#timeoutMs): Promise<number> {
+    // After close() nothing answers pending reads any more: a round started now (a peer's
+    // 'read-index' arriving while the RPC port still drains) would only keep the process alive.
+    if (this.#closed) throw new Error('agent is shutting down')
     if (mode === 'leader' && this.config.leaseReads) {
       const lease = this.core.leaseRead(performance.now())
       if (lease.ok) return lease.index
