@@ -12,7 +12,7 @@ import {SERVER_STOPPING_MESSAGE, type ServerRpc} from './server-rpc.js'
 export const FORWARD_METHOD = 'http-forward'
 export const CANCEL_METHOD = 'http-forward-cancel'
 
-/** Time for the server to answer anything that is not a blocking query (reads wait ≤ 10 s for a leader). */
+/** Time for the server to answer anything that is not a blocking query (it holds a request ≤ rpc_hold_timeout, 7 s, for a leader, and a write ≤ 10 s more to commit). */
 const BASE_TIMEOUT_MS = 30_000
 
 /**
