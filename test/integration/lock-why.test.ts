@@ -5,7 +5,7 @@
 import {after, before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawn, type ChildProcess} from 'node:child_process'
-import {readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {coordBin, runCli, startAgent, tempDir, type TestAgent} from '../helpers/agent.js'
 import {http, sleep} from '../helpers/http.js'
@@ -16,8 +16,9 @@ interface Holder {
   exited: Promise<number | null>
 }
 
-function lock(agent: TestAgent, key: string): Holder {
-  const proc = spawn(process.execPath, [coordBin, 'lock', key, 'sleep 30'], {
+/** `coord lock <key>` running a child that marks `started` and sleeps. */
+function lock(agent: TestAgent, key: string, started: string): Holder {
+  const proc = spawn(process.execPath, [coordBin, 'lock', key, `touch ${started} && sleep 30`], {
     env: {...process.env, CONSUL_HTTP_ADDR: agent.httpAddr}, stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stderr = ''
@@ -27,8 +28,9 @@ function lock(agent: TestAgent, key: string): Holder {
   return {proc, stderr: () => stderr, exited}
 }
 
-/** The session holding `key`'s lock, once the holder has it. */
-async function holderSession(agent: TestAgent, key: string): Promise<string> {
+/** The session holding `key`'s lock, once the holder's child runs (it touched `started`). */
+async function holderSession(agent: TestAgent, key: string, started: string): Promise<string> {
+  for (let i = 0; i < 200 && !existsSync(started); i++) await sleep(50)
   for (let i = 0; i < 200; i++) {
     const res = await http(agent.httpAddr, 'GET', `/v1/kv/${key}/.lock`)
     if (res.status === 200) {
@@ -51,12 +53,17 @@ async function exitWithin(holder: Holder, ms: number): Promise<number | null> {
 
 describe('coord lock says why it stopped its child', {timeout: 120_000}, () => {
   let agent: TestAgent
+  const markers = tempDir('coord-lock-why-')
+  const started = (name: string) => join(markers.path, name)
   before(async () => { agent = await startAgent() })
-  after(async () => { await agent?.stop() })
+  after(async () => {
+    await agent?.stop()
+    markers.cleanup()
+  })
 
   it('session destroyed: names the session and says it was invalidated or the lock lost', async () => {
-    const holder = lock(agent, 'why/destroyed')
-    const session = await holderSession(agent, 'why/destroyed')
+    const holder = lock(agent, 'why/destroyed', started('destroyed'))
+    const session = await holderSession(agent, 'why/destroyed', started('destroyed'))
     await http(agent.httpAddr, 'PUT', `/v1/session/destroy/${session}`)
     await exitWithin(holder, 15_000)
     console.log(`# ${holder.stderr().trim().replace(/\n/g, ' | ')}`)
@@ -64,16 +71,16 @@ describe('coord lock says why it stopped its child', {timeout: 120_000}, () => {
   })
 
   it('SIGTERM to coord lock: says it received the signal', async () => {
-    const holder = lock(agent, 'why/signal')
-    await holderSession(agent, 'why/signal')
+    const holder = lock(agent, 'why/signal', started('signal'))
+    await holderSession(agent, 'why/signal', started('signal'))
     holder.proc.kill('SIGTERM')
     assert.equal(await exitWithin(holder, 15_000), 0)
     assert.match(holder.stderr(), /Stopping the child: coord lock received SIGTERM/)
   })
 
   it('agent paused past the confirmation window: says since when it is unreachable', async () => {
-    const holder = lock(agent, 'why/paused')
-    await holderSession(agent, 'why/paused')
+    const holder = lock(agent, 'why/paused', started('paused'))
+    await holderSession(agent, 'why/paused', started('paused'))
     await sleep(500)
     process.kill(agent.pid, 'SIGSTOP')
     try {
