@@ -1,6 +1,6 @@
 // Renders the raft section of BENCHMARKS.md (three-member coord vs three-member etcd) and splices
 // it between its own markers, so the kv section and anything written by hand survive a rerun.
-import {median, type RaftCell, type RaftPlan, type RaftRun, type Via} from './raft-suite.js'
+import {FAILOVER_READ_EVERY_MS, median, type RaftCell, type RaftPlan, type RaftRun, type Via} from './raft-suite.js'
 import {int, ms, ratio, writeSection} from './report.js'
 
 export interface RaftReport {
@@ -77,8 +77,8 @@ function readTable(r: RaftReport): string[] {
 function failoverTable(r: RaftReport): string[] {
   const rounds = Math.max(r.plan.failoverRounds, r.etcd.failover.length, r.coord.failover.length)
   const lines = [
-    `| system | election timeout | ${Array.from({length: rounds}, (_, i) => `kill ${i + 1} ms`).join(' | ')} | median ms |`,
-    `| --- | --- | ${Array.from({length: rounds}, () => '---:').join(' | ')} | ---: |`,
+    `| system | election timeout | ${Array.from({length: rounds}, (_, i) => `kill ${i + 1} ms`).join(' | ')} | median ms | client-visible errors during the failover |`,
+    `| --- | --- | ${Array.from({length: rounds}, () => '---:').join(' | ')} | ---: | ---: |`,
   ]
   const timeouts: Record<string, string> = {
     etcd: '1000 ms (default `--election-timeout`; randomized in [1000, 2000))',
@@ -97,7 +97,13 @@ function failoverTable(r: RaftReport): string[] {
     })
     const values = run.failover.flatMap((f) => (f.ms === undefined ? [] : [f.ms]))
     const mid = median(values)
-    lines.push(`| ${run.label} | ${timeouts[key]} | ${cells.join(' | ')} | ${mid === undefined ? '–' : int(mid)} |`)
+    const measured = run.failover.filter((f) => f.reads !== undefined)
+    const errors = measured.reduce((sum, f) => sum + (f.readErrors ?? 0), 0)
+    const reads = measured.reduce((sum, f) => sum + (f.reads ?? 0), 0)
+    const firstError = measured.find((f) => f.firstReadError)?.firstReadError
+    if (firstError) notes.push(`- ${run.label}: first failed read during a failover: ${firstError}`)
+    const visible = measured.length === 0 ? '–' : `${int(errors)} of ${int(reads)} reads`
+    lines.push(`| ${run.label} | ${timeouts[key]} | ${cells.join(' | ')} | ${mid === undefined ? '–' : int(mid)} | ${visible} |`)
   }
   return [...lines, ...(notes.length ? ['', ...notes] : [])]
 }
@@ -150,6 +156,8 @@ export function renderRaftSection(r: RaftReport): string {
     `- Each kill: find the leader, \`kill -9\` its PID, then start a write (\`PUT\`/\`put\`) through a surviving member every ${p.failoverPollMs} ms ` +
       `(attempts overlap, each on its own connection and aborted after 2 s, since one forwarded to the dead leader can hang: etcd was seen holding such a proposal ~7 s, its request timeout; all given up after ${p.failoverLimitMs / 1000} s); the figure is the time from the kill to the first acknowledged write, ` +
       'i.e. failure detection (an election timeout without heartbeats) + election + the first commit. The killed member is restarted with its data dir and serves linearizable reads before the next round.',
+    `- Client-visible errors: during each kill a reader sends one default-mode read (coord \`GET /v1/kv/bench/<k>\`, etcd linearizable range) through the same surviving member every ${FAILOVER_READ_EVERY_MS} ms, one at a time, ` +
+      'from the kill until 1 s after the first acknowledged write; a read that answers an error or not within 15 s counts (goal 0: coord holds such reads until a new leader answers them, up to `performance { rpc_hold_timeout }`, 7 s, as Consul does). Summed over the kills.',
     '- Both systems default to a 100 ms heartbeat and a 1000 ms election timeout, randomized per follower in [1000, 2000) ms, so a figure between about 1 and 2 s is expected for both. ' +
       'Both run CheckQuorum; coord also runs PreVote, which etcd 3.4 leaves off by default (`--pre-vote=false`).',
     '',

@@ -1,7 +1,8 @@
 // The raft section's workload: the same closed-loop generator (load.ts) and the same requests
 // (targets.ts) as the kv section, against a three-member cluster instead of one server. Rows send
 // every client to the current leader, or spread clients round-robin over all members. Then a
-// failover test: kill -9 the leader and time the first write acknowledged through a survivor.
+// failover test: kill -9 the leader and time the first write acknowledged through a survivor,
+// while a reader through that survivor counts the errors a client sees.
 // The same code runs for coord and etcd; only the BenchCluster differs.
 import {keyFor, prefill} from './kv-suite.js'
 import {percentile, runLoad, type LoadResult} from './load.js'
@@ -67,8 +68,18 @@ export interface FailoverRound {
   ms?: number
   /** Write attempts sent through the survivor before the first acknowledgement. */
   attempts?: number
+  /** Reads through the survivor (one every FAILOVER_READ_EVERY_MS, one at a time) from the kill to 1 s after the first acknowledged write. */
+  reads?: number
+  /** Of those, how many failed (an error status, or no answer within FAILOVER_READ_LIMIT_MS): what a client sees. */
+  readErrors?: number
+  firstReadError?: string
   error?: string
 }
+
+export const FAILOVER_READ_EVERY_MS = 50
+const FAILOVER_READ_LIMIT_MS = 15_000
+/** The reader goes on this long after the first acknowledged write (followers learning the new leader). */
+const FAILOVER_READ_AFTER_MS = 1_000
 
 export interface RaftRun {
   label: string
@@ -125,15 +136,20 @@ async function row(c: BenchCluster, plan: RaftPlan, op: string, via: Via, client
  * to the dead leader may hang (etcd holds it for its request timeout, ~7 s), so each is aborted
  * after `attemptMs`, which also closes its connection. Bounded by `failoverLimitMs` and a count.
  */
-async function failoverOnce(c: BenchCluster, plan: RaftPlan, round: number, log: (line: string) => void): Promise<{round: FailoverRound; killedIndex?: number}> {
+export async function failoverOnce(c: BenchCluster, plan: RaftPlan, round: number, log: (line: string) => void): Promise<{round: FailoverRound; killedIndex?: number}> {
   const leader = await findLeader(c, 15_000)
   const via = (leader + 1) % c.members().length
   const killed = c.members()[leader].name
   const attemptMs = 2000
   const maxInFlight = Math.ceil(attemptMs / plan.failoverPollMs) + 16
   const probe = c.target(via, maxInFlight)
+  const reader = c.target(via, 1)
+  const reads = {done: 0, errors: 0, first: undefined as string | undefined}
+  let readUntil = Infinity
+  let readLoop: Promise<void> = Promise.resolve()
   try {
     await withTimeout(probe.put(round), 5000) // opens a connection and proves the path works
+    await withTimeout(reader.get(0), 5000)
     let inFlight = 0
     let attempts = 0
     let ackAt: number | undefined
@@ -141,6 +157,21 @@ async function failoverOnce(c: BenchCluster, plan: RaftPlan, round: number, log:
     const maxAttempts = Math.ceil(plan.failoverLimitMs / plan.failoverPollMs) + 1
     const t0 = performance.now()
     const killing = c.kill9(leader)
+    // A client reading through the survivor during the failover: each error is one it would see.
+    readLoop = (async () => {
+      const maxReads = Math.ceil((plan.failoverLimitMs + FAILOVER_READ_AFTER_MS) / FAILOVER_READ_EVERY_MS) + 1
+      for (let n = 0; n < maxReads && performance.now() < readUntil && performance.now() - t0 < plan.failoverLimitMs + FAILOVER_READ_AFTER_MS; n++) {
+        const started = performance.now()
+        try {
+          await withTimeout(reader.get(n % plan.keys), FAILOVER_READ_LIMIT_MS)
+        } catch (err) {
+          reads.errors++
+          reads.first ??= message(err)
+        }
+        reads.done++
+        await sleep(Math.max(0, FAILOVER_READ_EVERY_MS - (performance.now() - started)))
+      }
+    })()
     while (ackAt === undefined && performance.now() - t0 < plan.failoverLimitMs && attempts < maxAttempts) {
       if (inFlight < maxInFlight) {
         const n = ++attempts
@@ -153,13 +184,19 @@ async function failoverOnce(c: BenchCluster, plan: RaftPlan, round: number, log:
       await sleep(plan.failoverPollMs)
     }
     await killing
-    if (ackAt === undefined) return {round: {killed, attempts, error: `no write acknowledged within ${plan.failoverLimitMs} ms`}, killedIndex: leader}
+    readUntil = (ackAt ?? performance.now()) + FAILOVER_READ_AFTER_MS
+    await readLoop
+    const seen = {reads: reads.done, readErrors: reads.errors, ...(reads.first ? {firstReadError: reads.first} : {})}
+    if (ackAt === undefined) return {round: {killed, attempts, ...seen, error: `no write acknowledged within ${plan.failoverLimitMs} ms`}, killedIndex: leader}
     const ms = ackAt - t0
     log(`  ${c.label} failover ${round + 1}: killed ${killed} (pid ${c.members()[leader].pid}), first write acknowledged via ${c.members()[via].name} ` +
-      `after ${ms.toFixed(0)} ms (attempt ${ackAttempt} of ${attempts} sent)`)
-    return {round: {killed, ms, attempts: ackAttempt}, killedIndex: leader}
+      `after ${ms.toFixed(0)} ms (attempt ${ackAttempt} of ${attempts} sent); reads through it: ${reads.errors} errors of ${reads.done}` +
+      (reads.first ? ` (${reads.first})` : ''))
+    return {round: {killed, ms, attempts: ackAttempt, ...seen}, killedIndex: leader}
   } finally {
-    await probe.destroy()
+    readUntil = 0
+    await readLoop.catch(() => undefined)
+    await Promise.all([probe.destroy(), reader.destroy()])
   }
 }
 

@@ -10,9 +10,17 @@ When -n=1, only a single lock holder or leader exists providing mutual exclusion
 
 The child's environment carries CONSUL_LOCK_HELD=true and a fencing token, COORD_LOCK_TOKEN: a Raft index taken while the lock is held, larger for every later holder; a job can refuse a write when it has seen a larger token. Also COORD_LOCK_INDEX (the key's LockIndex; restarts at 1 when the key is cleaned up), COORD_LOCK_MODIFY_INDEX (= COORD_LOCK_TOKEN), COORD_LOCK_SESSION and COORD_LOCK_KEY.
 
+With -shell (the default) the child's arguments are joined with spaces and run by $SHELL -c (/bin/sh when unset), as Consul does: pass a script as ONE quoted argument, e.g. coord lock jobs/report 'test -f ready && ./report'. Written as separate arguments, coord lock jobs/report sh -c 'a; b' runs "sh -c a; b" (sh gets only "a"); with -shell=false the arguments are run as given, so coord lock -shell=false jobs/report sh -c 'a; b' is right.
+
+When the child is stopped, the reason (lock lost, session invalidated, agent unreachable since when, a signal) is printed on stderr, with or without -verbose.
+
 The prefix provided must have write privileges.`
   static usage = 'lock [options] prefix child...'
-  static examples = ['coord lock service/web/leader ./run-leader.sh', 'coord lock -n=3 -timeout=30s jobs/batch ./worker.sh', 'coord lock -lock-delay=15s app/leader ./job.sh']
+  static examples = [
+    'coord lock service/web/leader ./run-leader.sh', 'coord lock -n=3 -timeout=30s jobs/batch ./worker.sh', 'coord lock -lock-delay=15s app/leader ./job.sh',
+    'coord lock jobs/report \'test -f ready && ./report > out\'          # a script: one quoted argument (-shell)',
+    'coord lock -shell=false jobs/report sh -c \'test -f ready && ./report > out\'   # argv as given',
+  ]
   static flags = {
     ...clientFlags, ...serverFlags,
     'child-exit-code': boolFlag({description: 'Exit 2 if the child process exited with an error if this is true, otherwise this doesn\'t propagate an error from the child. The default value is false.'}),
@@ -20,7 +28,7 @@ The prefix provided must have write privileges.`
     'monitor-retry': intFlag({description: 'Number of times to retry if Consul returns a 500 error while monitoring the lock. This allows riding out brief periods of unavailability without causing leader elections, but increases the amount of time required to detect a lost lock in some cases. The default value is 3, with a 1s wait between retries. Set this value to 0 to disable retires.', default: 3}),
     name: stringFlag({description: 'Optional name to associate with the lock session. It not provided, one is generated based on the provided child command.'}),
     'pass-stdin': boolFlag({description: 'Pass stdin to the child process.'}),
-    shell: boolFlag({description: 'Use a shell to run the command (can set a custom shell via the SHELL environment variable).', default: true}),
+    shell: boolFlag({description: 'Use a shell to run the command (can set a custom shell via the SHELL environment variable). The arguments are joined with spaces and run with $SHELL -c: give a script as one quoted argument; -shell=false runs the arguments as given.', default: true}),
     timeout: durationFlag({description: 'Maximum amount of time to wait to acquire the lock, specified as a duration like "1s" or "3h". The default value is 0.'}),
     try: durationFlag({description: 'DEPRECATED. Use -timeout instead.', hidden: true}),
     verbose: boolFlag({description: 'Enable verbose (debugging) output.'}),

@@ -11,6 +11,9 @@ export interface Proposal {
 
 export type ReadMode = 'leader' | 'consistent' | 'stale'
 
+/** Consul's default `performance { rpc_hold_timeout }`: how long a request that needs the leader waits for one. */
+export const DEFAULT_RPC_HOLD_TIMEOUT_MS = 7_000
+
 /** Consul's structs.ErrNoLeader: an HTTP 500 with its wording. */
 export class NoLeaderError extends CoordError {
   static readonly CODE = 'NO_LEADER'

@@ -17,6 +17,7 @@ import {parseHclConfig} from './hcl-config.js'
 import {HTTP_CONFIG_ACCEPTED, HTTP_CONFIG_KEYS, parseHttpConfig, type HttpConfig} from './http-config.js'
 import {TLS_TOP_LEVEL_KEYS, readTlsSettings, rpcTlsEnabled, type TlsSettings} from '../tls/config.js'
 import {TlsFileError, loadTlsMaterial, type TlsMaterial} from '../tls/material.js'
+import {DEFAULT_RPC_HOLD_TIMEOUT_MS} from '../consensus.js'
 
 export interface AgentConfig {
   readonly dev: boolean
@@ -90,6 +91,12 @@ export interface AgentConfig {
   readonly http: HttpConfig
   /** Network coordinates: gossip RTTs → Vivaldi → the servers' coordinates table (Consul's keys). */
   readonly coordinates: CoordinateSettings
+  /**
+   * `performance { rpc_hold_timeout }` (Consul's default 7s): how long a request that needs the
+   * leader waits for one through an election, on servers and on client agents, before it answers
+   * "No cluster leader".
+   */
+  readonly rpcHoldTimeoutMs: number
   /** TLS: both of Consul's config forms merged (tls/config.ts), and the certificates they name, read and checked. */
   readonly tls: AgentTls
 }
@@ -138,13 +145,13 @@ export const supportedKeys: ReadonlySet<string> = new Set([
   'service', 'services', 'check', 'checks', 'enable_local_script_checks',
   'domain', 'alt_domain', 'recursors', 'dns_config',
   'disable_coordinates', 'sync_coordinate_interval_min', 'sync_coordinate_rate_target', 'coordinate_update_period',
-  'coordinate_update_batch_size', 'coordinate_update_max_batches', 'http_config',
+  'coordinate_update_batch_size', 'coordinate_update_max_batches', 'http_config', 'performance',
   ...TLS_TOP_LEVEL_KEYS,
 ])
 const acceptedConsulKeys = new Set([
   'acl', 'addresses', 'advertise_addr_wan', 'autopilot', 'check_update_interval',
   'connect', 'enable_debug', 'leave_on_terminate',
-  'log_file', 'node_meta', 'performance', 'primary_datacenter', 'raft_protocol', 'raft_snapshot_interval',
+  'log_file', 'node_meta', 'primary_datacenter', 'raft_protocol', 'raft_snapshot_interval',
   'raft_trailing_logs', 'reconnect_timeout', 'skip_leave_on_interrupt', 'telemetry', 'translate_wan_addrs',
   'disable_update_check',
   'segment', 'serf_lan', 'serf_wan', 'enable_syslog', 'syslog_facility', 'pid_file', 'disable_host_node_id',
@@ -152,6 +159,7 @@ const acceptedConsulKeys = new Set([
 const supportedPorts = new Set(['http', 'https', 'grpc_tls', 'dns', 'server', 'serf_lan', 'serf_wan'])
 const acceptedPorts = new Set(['grpc', 'sidecar_min_port', 'sidecar_max_port', 'expose_min_port', 'expose_max_port'])
 const supportedLimits = new Set(['kv_max_value_size', 'txn_max_req_len'])
+const acceptedPerformance = new Set(['raft_multiplier', 'leave_drain_time', 'grpc_keepalive_interval', 'grpc_keepalive_timeout'])
 const acceptedUiConfig = new Set(['metrics_provider', 'metrics_provider_files', 'metrics_provider_options_json', 'metrics_proxy', 'dashboard_url_templates'])
 
 /**
@@ -306,6 +314,7 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
   const uiReader = new FieldReader(uiConfig, problems, 'ui_config.')
   const portOf = (name: string, fallback: number) => new FieldReader(ports, problems, 'ports.').port(name, fallback)
   const limitReader = new FieldReader(limits, problems, 'limits.')
+  const performanceReader = new FieldReader(read.object('performance', new Set(['rpc_hold_timeout']), acceptedPerformance, warn), problems, 'performance.')
   const kvMaxValueSize = limitReader.positiveInt('kv_max_value_size', 512 * 1024)
   const bindAddr = read.string('bind_addr', dev ? '127.0.0.1' : '0.0.0.0')
   const gossipLan = readGossipTiming(read.object('gossip_lan', gossipTimingKeys, new Set(), warn), 'gossip_lan', 'lan', problems)
@@ -371,6 +380,8 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
       updateMaxBatches: read.positiveInt('coordinate_update_max_batches', 5),
     },
     tls: {settings: readTlsSettings(raw, problems)},
+    // As Consul (agent.go: only a value > 0 replaces the default), 0 means the default.
+    rpcHoldTimeoutMs: performanceReader.duration('rpc_hold_timeout', DEFAULT_RPC_HOLD_TIMEOUT_MS) || DEFAULT_RPC_HOLD_TIMEOUT_MS,
   }
   // gRPC TLS promises encryption coord does not serve: refused, not ignored.
   if (portOf('grpc_tls', -1) >= 0) problems.push('ports.grpc_tls: coord serves no gRPC listener; remove it or set -1')

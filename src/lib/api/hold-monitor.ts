@@ -41,8 +41,15 @@ export interface MonitorOptions {
 
 export type LossReason = 'taken' | 'unconfirmed' | 'error' | 'stopped'
 
+/** Why a hold ended: the reason, the error behind it, and when it was last proven held (ms, `now`'s clock). */
+export interface HoldEnd {
+  reason: LossReason
+  error?: unknown
+  confirmedAt: number
+}
+
 /** Resolves when the hold is lost (or monitoring is stopped) with the reason. */
-export async function monitorHold(check: HoldCheck, options: MonitorOptions): Promise<{reason: LossReason; error?: unknown}> {
+export async function monitorHold(check: HoldCheck, options: MonitorOptions): Promise<HoldEnd> {
   const now = options.now ?? Date.now
   const retries = options.retries ?? 0
   const retryMs = options.retryMs ?? 2000
@@ -56,31 +63,31 @@ export async function monitorHold(check: HoldCheck, options: MonitorOptions): Pr
     // The read may not outlive the confirmation window, nor a generous bound over the server's
     // wait + jitter (wait/16) when no window applies.
     const limitMs = deadline === undefined ? waitMs + waitMs / 16 + 5000 : confirmedAt + deadline - started
-    if (limitMs <= 0) return {reason: 'unconfirmed'}
+    if (limitMs <= 0) return {reason: 'unconfirmed', confirmedAt}
     const timeout = AbortSignal.timeout(Math.max(1, Math.ceil(limitMs)))
     const signal = AbortSignal.any([options.signal, timeout])
     try {
       const result = await check({waitIndex: index, waitMs, signal})
-      if (!result.held) return {reason: 'taken'}
+      if (!result.held) return {reason: 'taken', confirmedAt}
       confirmedAt = started
       failures = 0
       index = result.index < index ? 0 : result.index
     } catch (error) {
       if (options.signal.aborted) break
       if (timeout.aborted) {
-        if (deadline !== undefined) return {reason: 'unconfirmed', error}
+        if (deadline !== undefined) return {reason: 'unconfirmed', error, confirmedAt}
       } else if (!isRetryable(error)) {
-        return {reason: 'error', error}
+        return {reason: 'error', error, confirmedAt}
       }
       failures += 1
-      if (failures > retries) return {reason: 'error', error}
+      if (failures > retries) return {reason: 'error', error, confirmedAt}
       const pause = deadline === undefined ? retryMs : Math.min(retryMs, confirmedAt + deadline - now())
-      if (pause <= 0) return {reason: 'unconfirmed', error}
+      if (pause <= 0) return {reason: 'unconfirmed', error, confirmedAt}
       await abortableSleep(pause, options.signal)
       index = 0
     }
   }
-  return {reason: 'stopped'}
+  return {reason: 'stopped', confirmedAt}
 }
 
 /** Consul's api.IsRetryableError: server errors (5xx) and failures to reach the agent. */

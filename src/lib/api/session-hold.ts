@@ -4,9 +4,10 @@
 // differs: how one acquisition attempt goes, how to tidy up after giving up, and how to check
 // that it still holds.
 import {type ApiClient} from './client.js'
-import {monitorHold, type HoldCheck, type LossReason} from './hold-monitor.js'
+import {monitorHold, type HoldCheck, type HoldEnd, type LossReason} from './hold-monitor.js'
 import {type KVPair} from './kv.js'
 import {createOwnedSession, type OwnedSession, type SessionSpec} from './lock-session.js'
+import type {RenewEnd} from './session-renewer.js'
 import {waitOut} from './wait-out.js'
 
 export interface HoldOptions {
@@ -38,6 +39,8 @@ export interface Held {
   lost: AbortSignal
   /** Resolves with why the hold ended. */
   ended: Promise<LossReason>
+  /** Once `lost` is aborted: why, in words for the operator (describeLoss). */
+  why?: string
   /** The key's LockIndex after our acquire (lock), 0 for a semaphore. */
   lockIndex: number
   /** ModifyIndex written by our acquire: a Raft index, greater for every later acquisition. */
@@ -96,9 +99,10 @@ export async function acquireHold(client: ApiClient, opts: HoldOptions, kind: Pi
     }
     const stopMonitor = new AbortController()
     const lost = new AbortController()
-    const ended = monitorSession(steps.check(session), opts, acquired, stopMonitor.signal, owned).then((reason) => {
-      lost.abort(reason)
-      return reason
+    const ended = monitorSession(steps.check(session), opts, acquired, stopMonitor.signal, owned).then((end) => {
+      held.why = describeLoss(end, session, opts.confirmWithinMs)
+      lost.abort(end.reason)
+      return end.reason
     })
     const held: Held = {session, key: steps.key, lost: lost.signal, ended, lockIndex: steps.lockIndex(acquired), modifyIndex: acquired.pair.modifyIndex}
     return {owned, session, stopMonitor, held}
@@ -108,16 +112,48 @@ export async function acquireHold(client: ApiClient, opts: HoldOptions, kind: Pi
   }
 }
 
-async function monitorSession(check: HoldCheck, opts: HoldOptions, acquired: Acquired, signal: AbortSignal, owned?: OwnedSession): Promise<LossReason> {
+async function monitorSession(check: HoldCheck, opts: HoldOptions, acquired: Acquired, signal: AbortSignal, owned?: OwnedSession): Promise<LossEnd> {
   // A session that stops renewing (404, or errors past its TTL) is as good as gone.
   const renewalLost = new AbortController()
-  void owned?.ended.then((end) => { if (end !== 'stopped') renewalLost.abort() })
+  let renewal: RenewEnd | undefined
+  void owned?.ended.then((end) => {
+    if (end === 'stopped') return
+    renewal = end
+    renewalLost.abort()
+  })
   const both = AbortSignal.any([signal, renewalLost.signal])
-  const {reason} = await monitorHold(check, {
+  const end = await monitorHold(check, {
     retries: opts.monitorRetries, retryMs: opts.monitorRetryMs, confirmWithinMs: opts.confirmWithinMs,
     startIndex: acquired.pair.modifyIndex, confirmedAt: acquired.at, signal: both,
   })
-  return reason === 'stopped' && renewalLost.signal.aborted && !signal.aborted ? 'error' : reason
+  return end.reason === 'stopped' && renewalLost.signal.aborted && !signal.aborted ? {...end, reason: 'error', renewal} : end
+}
+
+/** How a hold ended, with the session renewer's verdict when that is what ended it. */
+export interface LossEnd extends HoldEnd {
+  renewal?: RenewEnd
+}
+
+/**
+ * Why a hold was lost, in one line for the operator (coord lock prints it when it stops the
+ * child): the lock taken from us, the session invalidated or not renewable, or the agent not
+ * answering since the last proof of holding.
+ */
+export function describeLoss(end: LossEnd, session: string, confirmWithinMs?: number): string {
+  // A read cut off by the confirmation deadline says nothing more than the deadline itself.
+  const cause = end.error instanceof Error && end.error.name !== 'AbortError' && end.error.name !== 'TimeoutError' ? ` (${end.error.message})` : ''
+  switch (end.reason) {
+    case 'taken':
+      return `lock lost: the key no longer names session ${session} (the session was invalidated, or the lock was released or deleted)`
+    case 'unconfirmed':
+      return `agent unreachable since ${new Date(end.confirmedAt).toISOString()}: the lock could not be re-confirmed within ${Math.round(confirmWithinMs ?? 0)} ms${cause}`
+    case 'error':
+      if (end.renewal === 'expired') return `session ${session} invalidated: renewing it answered that it no longer exists`
+      if (end.renewal === 'errors') return `session ${session} could not be renewed for a whole TTL, so the servers invalidate it`
+      return `lock lost: checking it failed${cause}`
+    case 'stopped':
+      return 'lock released'
+  }
 }
 
 /**

@@ -53,6 +53,8 @@ interface Primitive {
 export async function runLock(client: ApiClient, io: IO, opts: LockRunOptions): Promise<number> {
   const info = (line: string): void => { if (opts.verbose) io.out(line) }
   const shutdown = new AbortController()
+  /** The signal that started our shutdown, named in the line that says why the child was stopped. */
+  let shutdownBy: NodeJS.Signals | undefined
   let group: ChildGroup | undefined
   // Signals: forwarded to the child's group (it is not in our group, so the terminal's signals
   // reach it only this way); SIGINT/SIGTERM also start our shutdown, as Consul's ShutdownCh.
@@ -60,7 +62,10 @@ export async function runLock(client: ApiClient, io: IO, opts: LockRunOptions): 
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as NodeJS.Signals[]) {
     const handler = (): void => {
       group?.signal(sig)
-      if (sig === 'SIGINT' || sig === 'SIGTERM') shutdown.abort()
+      if (sig === 'SIGINT' || sig === 'SIGTERM') {
+        shutdownBy ??= sig
+        shutdown.abort()
+      }
     }
     handlers.set(sig, handler)
     process.on(sig, handler)
@@ -162,6 +167,8 @@ export async function runLock(client: ApiClient, io: IO, opts: LockRunOptions): 
       return EXIT.childFailed
     }
     info(first === 'lost' ? 'Lock lost, killing child' : 'Shutdown triggered, killing child')
+    // Always said, -verbose or not: a job that dies with only "exit status 143" tells nobody why.
+    io.err(`Stopping the child: ${first === 'lost' ? held.why ?? 'lock lost' : `coord lock received ${shutdownBy ?? 'a shutdown signal'}`}`)
     await running.terminate(graceMs, info)
     const exit = await running.exited
     if (exit.code !== 0) io.err(`Error running handler: ${exit.signal ? `signal: ${signalName(exit.signal)}` : `exit status ${exit.code}`}`)

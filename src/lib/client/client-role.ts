@@ -48,7 +48,13 @@ export function startClientRole(opts: ClientRoleOptions): ClientRole {
     onRefused: (peer, reason) => log.warn('rpc connection refused', {peer, reason}),
   })
   const pool = new ServerPool({servers: () => serverAddresses(opts.members(), config.datacenter)})
-  const rpc = new ServerRpc(pool, transport)
+  // Held through a server dying or an election as Consul's client is (rpc_hold_timeout).
+  const rpc = new ServerRpc(pool, transport, {
+    holdMs: config.rpcHoldTimeoutMs,
+    onEpisode: (episode) => log.info('requests retried on another server', {
+      held: episode.held, failed: episode.failed, duration: `${episode.durationMs}ms`, longest: `${episode.longestMs}ms`,
+    }),
+  })
   const consensus = new ClientConsensus(rpc)
   let lastServer: string | undefined
   const forward = createForwarder(rpc, config.nodeName, (answer, request) => {

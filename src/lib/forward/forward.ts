@@ -6,13 +6,13 @@ import {DEFAULT_WAIT_MS, MAX_WAIT_MS, parseDuration} from '../duration.js'
 import type {ForwardedRequest, ForwardedResponse} from './forwarded.js'
 import {firesOnServer, runsOnAgent} from './agent-local-paths.js'
 import type {RpcTransport} from '../rpc/transport.js'
-import type {ServerRpc} from './server-rpc.js'
-import {HttpError} from '../errors.js'
+import {SERVER_STOPPING, SERVER_STOPPING_MESSAGE, type ServerRpc} from './server-rpc.js'
+import {CoordError, HttpError} from '../errors.js'
 
 export const FORWARD_METHOD = 'http-forward'
 export const CANCEL_METHOD = 'http-forward-cancel'
 
-/** Time for the server to answer anything that is not a blocking query (reads wait ≤ 10 s for a leader). */
+/** Time for the server to answer anything that is not a blocking query (it holds a request ≤ rpc_hold_timeout, 7 s, for a leader, and a write ≤ 10 s more to commit). */
 const BASE_TIMEOUT_MS = 30_000
 
 /**
@@ -132,8 +132,11 @@ export function parseForwarded(body: unknown): ForwardedRequest {
 /**
  * Server side: answers client agents' forwarded requests with `run` (the socket-less pipeline).
  * A blocking query in flight can be cancelled by the client that sent it (its caller went away).
+ * While this server shuts down (`stopping`), a request it cannot serve any more is answered with
+ * SERVER_STOPPING_MESSAGE rather than its 5xx, so the client treats this server as gone and, for a
+ * read, asks another one.
  */
-export function serveForwardedRequests(transport: RpcTransport, run: (request: ForwardedRequest, cancelled: Promise<void>) => Promise<ForwardedResponse>): void {
+export function serveForwardedRequests(transport: RpcTransport, run: (request: ForwardedRequest, cancelled: Promise<void>) => Promise<ForwardedResponse>, stopping: () => boolean = () => false): void {
   // One entry per blocking query in flight, removed when it answers: bounded by what clients park.
   const inFlight = new Map<string, () => void>()
   transport.onRequest(FORWARD_METHOD, async (from, body) => {
@@ -143,7 +146,10 @@ export function serveForwardedRequests(transport: RpcTransport, run: (request: F
     const key = request.cancelId ? `${from}/${request.cancelId}` : undefined
     if (key) inFlight.set(key, cancel)
     try {
-      return await run(request, cancelled)
+      if (stopping()) throw new CoordError(SERVER_STOPPING, SERVER_STOPPING_MESSAGE, {httpStatus: 503})
+      const answer = await run(request, cancelled)
+      if (answer.status >= 500 && stopping()) throw new CoordError(SERVER_STOPPING, SERVER_STOPPING_MESSAGE, {httpStatus: 503})
+      return answer
     } finally {
       if (key) inFlight.delete(key)
     }

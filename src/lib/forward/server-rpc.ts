@@ -1,10 +1,17 @@
 // A client agent's calls to servers: one RPC to the pool's current server, and on a failure another
-// server, a bounded number of times. A call is retried elsewhere only when it is safe: its frame
-// never left this process, or the caller says it is idempotent (reads). A write that reached a
-// server and then lost its connection may have been applied, so it is reported, not repeated.
+// server. A call is retried elsewhere only when it is safe: its frame never left this process, or
+// the caller says it is idempotent (reads). A write that reached a server and then lost its
+// connection may have been applied, so it is reported, not repeated.
+//
+// With a hold time (Consul's rpc_hold_timeout, as its client's RPC loop in agent/consul/client.go)
+// a call whose servers all failed waits a short jittered backoff and tries again until the hold
+// has passed, so a client rides through a server dying or restarting instead of answering an
+// error; the server it reaches holds the request through a leader election itself. Without one
+// (another datacenter's servers) each server is tried once.
 import {HttpError} from '../errors.js'
 import {RpcRequestError, type RpcTransport} from '../rpc/transport.js'
 import type {ServerPool} from './server-pool.js'
+import {HoldEpisodes, type HoldEpisode} from '../server/leader-hold.js'
 
 /** Consul's structs.ErrNoServers text, answered with HTTP 500. */
 export const NO_SERVERS_MESSAGE = 'No known Consul servers'
@@ -26,6 +33,24 @@ export class ServersUnreachableError extends HttpError {
   }
 }
 
+/** What a server that is shutting down answers a forwarded request it can no longer serve. */
+export const SERVER_STOPPING_MESSAGE = 'server is shutting down'
+/** The error code a stopping server answers a forwarded request with (carried over the RPC): try another server. */
+export const SERVER_STOPPING = 'SERVER_STOPPING'
+
+/** Attempts per call at most, whatever the hold time. */
+const MAX_HELD_ATTEMPTS = 24
+const FIRST_BACKOFF_MS = 50
+const MAX_BACKOFF_MS = 1_000
+
+export interface ServerRpcOptions {
+  /** How long a call keeps trying (ms); 0: each server once, no waiting. */
+  holdMs?: number
+  random?: () => number
+  /** Told once per stretch of calls that had to try again (a server died): how many, how long. */
+  onEpisode?: (episode: HoldEpisode) => void
+}
+
 export interface CallOptions {
   timeoutMs: number
   /** The call may run twice without harm (reads): retry even after it reached a server. */
@@ -38,15 +63,46 @@ export class ServerRpc {
   /** Servers tried per call at most (each a different one). */
   static readonly MAX_ATTEMPTS = 3
 
-  constructor(readonly pool: ServerPool, readonly transport: RpcTransport) {}
+  readonly #holdMs: number
+  readonly #random: () => number
+  readonly #episodes: HoldEpisodes
+
+  constructor(readonly pool: ServerPool, readonly transport: RpcTransport, opts: ServerRpcOptions = {}) {
+    this.#holdMs = opts.holdMs ?? 0
+    this.#random = opts.random ?? Math.random
+    this.#episodes = new HoldEpisodes(opts.onEpisode ?? (() => {}))
+  }
 
   async call(method: string, body: unknown, opts: CallOptions): Promise<unknown> {
-    const tried = new Set<string>()
+    let leave: ((ok: boolean) => void) | undefined
+    let ok = false
+    try {
+      const answer = await this.#call(method, body, opts, () => { leave ??= this.#episodes.enter() })
+      ok = true
+      return answer
+    } finally {
+      leave?.(ok)
+    }
+  }
+
+  async #call(method: string, body: unknown, opts: CallOptions, retrying: () => void): Promise<unknown> {
+    const deadline = performance.now() + this.#holdMs
+    let tried = new Set<string>()
     let lastError: Error | undefined
     let reachedOne = false
-    for (let attempt = 0; attempt < ServerRpc.MAX_ATTEMPTS; attempt++) {
-      const server = this.pool.pick(tried)
-      if (!server) break
+    let rounds = 0
+    for (let attempt = 0; attempt < (this.#holdMs > 0 ? MAX_HELD_ATTEMPTS : ServerRpc.MAX_ATTEMPTS); attempt++) {
+      let server = this.pool.pick(tried)
+      if (!server || tried.size >= ServerRpc.MAX_ATTEMPTS) {
+        // Every server tried once: with time left, wait and start a new round over all of them.
+        const waitMs = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** rounds) * (0.5 + this.#random() / 2)
+        if (performance.now() + waitMs >= deadline) break
+        await new Promise((resolve) => setTimeout(resolve, waitMs))
+        rounds++
+        tried = new Set()
+        server = this.pool.pick(tried)
+        if (!server) continue
+      }
       tried.add(server)
       opts.onAttempt?.(server)
       try {
@@ -55,10 +111,12 @@ export class ServerRpc {
         if (!(error instanceof RpcRequestError)) throw error
         lastError = error
         reachedOne ||= error.sent
-        // An error the server itself answered says nothing about the server's health.
-        if (error.remote) throw error
+        // An error the server itself answered says nothing about the server's health, unless it
+        // says the server is going away (then it is one more dead server).
+        if (error.remote && error.code !== SERVER_STOPPING) throw error
         this.pool.failed(server)
         if (error.sent && !opts.idempotent) throw new HttpError(500, `rpc error making call: ${error.message}`, 'RPC_FAILED')
+        retrying()
       }
     }
     if (!lastError) throw new NoServersError()

@@ -311,6 +311,11 @@ export class RaftCore {
     return this.#s.leader
   }
 
+  /** This node's current term (with `leader`: which leader, since one server may lead twice). */
+  get term(): number {
+    return this.#s.term
+  }
+
   status(): Status {
     const s = this.#s
     return {

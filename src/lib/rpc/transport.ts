@@ -184,6 +184,13 @@ export class RpcTransport {
   request(address: string, method: string, body: unknown, timeoutMs: number): Promise<unknown> {
     if (this.#closed) return Promise.reject(new RpcRequestError('transport is closed', {sent: false}))
     const link = this.#link(address)
+    // A request does not wait out the reconnect backoff: it dials now, so a peer that is gone
+    // refuses it at once (unsent) and the caller can turn to another server or leader without
+    // losing up to maxBackoffMs. One-way messages keep waiting for the scheduled reconnect.
+    if (!link.socket) {
+      clearTimeout(link.retryTimer)
+      this.#connect(link)
+    }
     const id = this.#nextId++
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -205,7 +205,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   // Servers answer client agents' forwarded requests through the same routes a socket reaches.
   const serverRoutes = serverRole ? buildRoutes(context) : undefined
   if (serverRole && serverRoutes) {
-    serveForwardedRequests(serverRole.transport, (request, cancelled) => dispatch(context, serverRoutes, request, cancelled))
+    serveForwardedRequests(serverRole.transport, (request, cancelled) => dispatch(context, serverRoutes, request, cancelled), () => serverRole.raft.closed)
   }
   /** A server's DNS reads other datacenters as an HTTP client would: `?dc=` through its own pipeline. */
   const pipelineGet = serverRoutes && ((url: string) => getFromServer((request) => dispatch(context, serverRoutes, request), url))

@@ -7,22 +7,27 @@
 // the disk pile up in the core and leave in the next Ready, which is the group commit: many client
 // writes share one append and one fsync.
 //
-// Writes sent to a follower are forwarded to the leader over the server RPC port ('propose');
-// reads on a follower ask the leader for a read index ('read-index') and wait until this server has
-// applied it, so default and ?consistent reads stay linearizable on every server.
+// Writes sent to a follower are forwarded to the leader over the server RPC port
+// ('propose-on-leader'); reads on a follower ask the leader for a read index ('read-index') and
+// wait until this server has applied it, so default and ?consistent reads stay linearizable on
+// every server. Both are held through a leader election (leader-hold.ts, Consul's
+// rpc_hold_timeout): a read is tried again on the new leader whatever went wrong, a write only
+// when it provably was not applied (refused before it was appended, replaced by another leader's
+// entry, or never sent); a write whose outcome is unknown is answered with an error.
 import {randomUUID} from 'node:crypto'
 import {RaftCore} from '../raft/core.js'
 import {defaultRaftConfig, type RaftConfig} from '../raft/config.js'
 import {SeededRng} from '../rng.js'
 import type {DurableRaftStorage} from '../raft/file-storage.js'
 import type {ConfState, Entry, Message, NodeId, Ready} from '../raft/types.js'
-import type {RpcTransport} from '../rpc/transport.js'
+import {RpcRequestError, type RpcTransport} from '../rpc/transport.js'
 import {decodeCommand, encodeCommand} from '../state/codec.js'
 import type {StateMachine} from '../state/state-machine.js'
 import type {Command} from '../state/types.js'
 import type {Logger} from '../logger.js'
 import {NoLeaderError, OperatorError, type Consensus, type PeerRef, type Proposal, type RaftConfiguration, type ReadMode} from '../consensus.js'
 import {AppliedWaiters} from './applied-waiters.js'
+import {DEFAULT_RPC_HOLD_TIMEOUT_MS, LeaderChangedError, LeaderHold, type LeaderView} from './leader-hold.js'
 
 export interface RaftServerOptions {
   id: NodeId
@@ -40,6 +45,31 @@ export interface RaftServerOptions {
   requestTimeoutMs?: number
   /** Called when this server gains or loses leadership (session timers, tombstone GC). */
   onLeadershipChange?: (leader: boolean) => void
+  /** How long a request that needs the leader waits for one (Consul's performance.rpc_hold_timeout). */
+  rpcHoldTimeoutMs?: number
+}
+
+/** Every error a write gets when it provably did not and will not take effect ends with this. */
+const NOT_APPLIED = 'the write was not applied'
+
+/** A write the leader refused before appending it, or whose entry another leader's replaced. */
+export class WriteNotAppliedError extends Error {
+  constructor(why: string) {
+    super(`${why}: ${NOT_APPLIED}`)
+  }
+}
+
+/**
+ * May a failed write be sent again? Only when it cannot have taken effect: refused for want of a
+ * leader, refused or replaced on the leader (its handler never forwards, so its NOT_APPLIED answers
+ * are its own), or never sent at all. A write that reached a leader and then lost its answer
+ * (connection closed, timeout, shutdown) may have been committed: never repeated.
+ */
+function writeNeverApplied(error: unknown): boolean {
+  if (error instanceof NoLeaderError || error instanceof WriteNotAppliedError) return true
+  if (!(error instanceof RpcRequestError)) return false
+  if (!error.remote) return !error.sent
+  return error.message === new NoLeaderError().message || error.message.endsWith(NOT_APPLIED)
 }
 
 interface PendingProposal {
@@ -82,10 +112,17 @@ export class RaftServer implements Consensus {
   #membershipTimer: NodeJS.Timeout | undefined
   /** Log index of the configuration in force (1 for the bootstrap membership, as in Consul). */
   #confIndex: number
+  readonly #hold: LeaderHold
 
   constructor(private readonly opts: RaftServerOptions) {
     this.config = {...defaultRaftConfig(opts.id), ...opts.raft, id: opts.id}
     this.#timeoutMs = opts.requestTimeoutMs ?? 10_000
+    this.#hold = new LeaderHold({
+      holdMs: opts.rpcHoldTimeoutMs ?? DEFAULT_RPC_HOLD_TIMEOUT_MS,
+      onEpisode: (episode) => opts.logger.info('requests held for a leader', {
+        held: episode.held, failed: episode.failed, duration: `${episode.durationMs}ms`, longest: `${episode.longestMs}ms`,
+      }),
+    })
     this.addresses.set(opts.id, opts.address)
     this.names.set(opts.id, opts.name)
     const snapshotState = opts.storage.snapshotState()
@@ -95,8 +132,10 @@ export class RaftServer implements Consensus {
     this.#confIndex = Math.max(1, applied)
     this.#core = this.#newCore(applied)
     opts.transport.onMessage((_from, body) => this.#receive(body as RaftEnvelope))
-    // Client agents propose their agent-local writes; every other method is server to server.
+    // A client agent's write: held and forwarded here like one from this server's own HTTP API.
     opts.transport.onRequest('propose', async (_from, body) => this.propose(decodeCommand(body as Uint8Array)), 'any')
+    // A follower's write for the leader (server to server): never forwarded again, so its refusals are its own.
+    opts.transport.onRequest('propose-on-leader', async (_from, body) => this.#proposeHere(decodeCommand(body as Uint8Array)))
     opts.transport.onRequest('read-index', async () => this.#leaderReadIndex('consistent'))
     // Operator calls from a follower: answer with the outcome rather than throwing, so the caller
     // can rethrow the same error type (400 for an operator mistake, 500 for no leader).
@@ -111,6 +150,11 @@ export class RaftServer implements Consensus {
         return {ok: false, code: (error as {code?: string}).code ?? 'ERROR', message: (error as Error).message}
       }
     })
+  }
+
+  /** True once close() began (or storage failed): this server answers nothing more. */
+  get closed(): boolean {
+    return this.#closed
   }
 
   get core(): RaftCore {
@@ -182,13 +226,18 @@ export class RaftServer implements Consensus {
 
   async propose(command: Command): Promise<Proposal> {
     if (this.#closed) throw new Error('agent is shutting down')
-    const leader = await this.#leaderOrWait()
-    if (leader !== this.opts.id) return this.#forward(leader, command)
+    this.#noteLeader()
+    return await this.#hold.run(
+      (leader) => leader.id === this.opts.id ? this.#proposeHere(command) : this.#forward(leader.id, command),
+      writeNeverApplied,
+    )
+  }
+
+  /** On the leader: append, replicate, and resolve once committed and applied. */
+  async #proposeHere(command: Command): Promise<Proposal> {
+    if (this.#closed) throw new Error('agent is shutting down')
     const result = this.core.propose([encodeCommand(command)])
-    if (!result.ok) {
-      if (result.code === 'NOT_LEADER' && result.leader && result.leader !== this.opts.id) return this.#forward(result.leader, command)
-      throw new NoLeaderError()
-    }
+    if (!result.ok) throw new WriteNotAppliedError(result.code === 'TRANSFER_IN_PROGRESS' ? 'leadership is being transferred' : 'this server is not the leader')
     this.#kick()
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -205,11 +254,39 @@ export class RaftServer implements Consensus {
       if (!lagging) return
       mode = 'leader' // as Consul: too stale for max_stale → ask the leader
     }
-    const leader = await this.#leaderOrWait()
-    const index = leader === this.opts.id
-      ? await this.#leaderReadIndex(mode)
-      : await this.opts.transport.request(this.#addressOf(leader), 'read-index', null, this.#timeoutMs) as number
+    this.#noteLeader()
+    // Asking for a read index changes nothing: any failure is tried again, on a new leader if one
+    // takes over meanwhile (the call to the old one is abandoned then), until the hold runs out.
+    const index = await this.#hold.run((leader, remainingMs) => this.#whileLeading(leader, leader.id === this.opts.id
+      ? this.#leaderReadIndex(mode, Math.min(this.#timeoutMs, remainingMs))
+      : this.opts.transport.request(this.#addressOf(leader.id), 'read-index', null, Math.min(this.#timeoutMs, remainingMs)) as Promise<number>,
+    ), () => !this.#closed)
+    if (this.#closed) throw new Error('agent is shutting down')
     await this.#appliedWaiters.wait(index, this.#applied, this.#timeoutMs)
+  }
+
+  /**
+   * Runs an idempotent call on the leader (a session renew): held through an election and tried
+   * again on the new leader like a read. `remote` gets the leader's address and the time left.
+   */
+  async onLeader<T>(local: () => Promise<T>, remote: (address: string, timeoutMs: number) => Promise<T>): Promise<T> {
+    if (this.#closed) throw new Error('agent is shutting down')
+    this.#noteLeader()
+    return await this.#hold.run((leader, remainingMs) => this.#whileLeading(leader, leader.id === this.opts.id
+      ? local()
+      : remote(this.#addressOf(leader.id), Math.min(this.#timeoutMs, remainingMs)),
+    ), () => !this.#closed)
+  }
+
+  /** `call` to `leader`, abandoned (LeaderChangedError) if another leader takes over first. */
+  async #whileLeading<T>(leader: LeaderView, call: Promise<T>): Promise<T> {
+    const watch = this.#hold.changedFrom(leader)
+    try {
+      return await Promise.race([call, watch.changed.then((changed): never => { throw changed ? new LeaderChangedError() : new Error('agent is shutting down') })])
+    } finally {
+      watch.cancel()
+      call.catch(() => {}) // an abandoned call's late failure is nobody's to report
+    }
   }
 
   isLeader(): boolean {
@@ -325,6 +402,7 @@ export class RaftServer implements Consensus {
 
   async close(): Promise<void> {
     this.#closed = true
+    this.#hold.close()
     clearInterval(this.#ticker)
     clearInterval(this.#membershipTimer)
     for (let i = 0; i < 500 && this.#driving; i++) await new Promise((r) => setTimeout(r, 10))
@@ -351,23 +429,27 @@ export class RaftServer implements Consensus {
     return address
   }
 
-  /** The leader's ID; waits up to two election timeouts for one to emerge. */
+  /** The leader's ID; waits (held, up to rpc_hold_timeout) for one to emerge. */
   async #leaderOrWait(): Promise<NodeId> {
-    const deadline = performance.now() + 2 * this.config.electionTimeoutMs + 500
-    for (;;) {
-      const leader = this.core.leader
-      if (leader && (leader === this.opts.id || this.addresses.has(leader))) return leader
-      if (this.#closed || performance.now() > deadline) throw new NoLeaderError()
-      await new Promise((r) => setTimeout(r, 20))
-    }
+    this.#noteLeader()
+    return await this.#hold.run(async (leader) => leader.id, () => false)
+  }
+
+  /** Tells the hold which leader is known now (an addressable one), waking requests held for one. */
+  #noteLeader(): void {
+    const leader = this.core.leader
+    this.#hold.note(leader && (leader === this.opts.id || this.addresses.has(leader)) ? {id: leader, term: this.core.term} : undefined)
   }
 
   async #forward(leader: NodeId, command: Command): Promise<Proposal> {
-    return await this.opts.transport.request(this.#addressOf(leader), 'propose', encodeCommand(command), this.#timeoutMs) as Proposal
+    return await this.opts.transport.request(this.#addressOf(leader), 'propose-on-leader', encodeCommand(command), this.#timeoutMs) as Proposal
   }
 
   /** On the leader: an index that reflects every write acknowledged before now (lease or ReadIndex). */
-  async #leaderReadIndex(mode: ReadMode): Promise<number> {
+  async #leaderReadIndex(mode: ReadMode, timeoutMs = this.#timeoutMs): Promise<number> {
+    // After close() nothing answers pending reads any more: a round started now (a peer's
+    // 'read-index' arriving while the RPC port still drains) would only keep the process alive.
+    if (this.#closed) throw new Error('agent is shutting down')
     if (mode === 'leader' && this.config.leaseReads) {
       const lease = this.core.leaseRead(performance.now())
       if (lease.ok) return lease.index
@@ -380,7 +462,7 @@ export class RaftServer implements Consensus {
       const timer = setTimeout(() => {
         this.#reads.delete(id)
         reject(new NoLeaderError())
-      }, this.#timeoutMs)
+      }, timeoutMs)
       this.#reads.set(id, {
         resolve: (index) => { clearTimeout(timer); resolve(index) },
         reject: (error) => { clearTimeout(timer); reject(error) },
@@ -418,6 +500,7 @@ export class RaftServer implements Consensus {
 
   /** Schedules the Ready loop; calls while it runs make it go round once more. */
   #kick(): void {
+    if (!this.#closed) this.#noteLeader()
     if (this.#driving) {
       this.#again = true
       return
@@ -503,7 +586,7 @@ export class RaftServer implements Consensus {
         clearTimeout(pending.timer)
         // A different term at our index means another leader's entry replaced our proposal.
         if (pending.term === entry.term) pending.resolve({index: entry.index, result})
-        else pending.reject(new Error('leadership changed before the write committed; it was not applied'))
+        else pending.reject(new WriteNotAppliedError('another leader\'s entry replaced it before it committed'))
       }
     } else if (entry.type === 'conf') {
       this.#confIndex = entry.index
@@ -511,7 +594,7 @@ export class RaftServer implements Consensus {
     } else if (pending) {
       this.#proposals.delete(entry.index)
       clearTimeout(pending.timer)
-      pending.reject(new Error('leadership changed before the write committed; it was not applied'))
+      pending.reject(new WriteNotAppliedError('another leader\'s entry replaced it before it committed'))
     }
     this.#applied = entry.index
     this.#sinceSnapshot++
@@ -521,7 +604,7 @@ export class RaftServer implements Consensus {
     if (!pending) return
     this.#proposals.delete(index)
     clearTimeout(pending.timer)
-    pending.reject(new Error('leadership changed before the write committed; it was not applied'))
+    pending.reject(new WriteNotAppliedError('another leader\'s entry replaced it before it committed'))
   }
 
   #noticeLeadership(): void {

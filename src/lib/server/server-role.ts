@@ -13,6 +13,7 @@ import type {StateMachine} from '../state/state-machine.js'
 import type {Session} from '../state/types.js'
 import {bootstrapMembership, hasMembership, startJoinLoop, type ServerInfo} from './bootstrap.js'
 import {RaftServer} from './raft-server.js'
+import {NoLeaderError} from '../consensus.js'
 import {SessionTimers} from './session-timers.js'
 import {TombstoneGc} from './tombstone-gc.js'
 import {CatalogReconciler, taggedAddresses, type MemberSource} from './catalog-reconcile.js'
@@ -121,7 +122,7 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
 
   const raft: RaftServer = new RaftServer({
     id: nodeId, name: config.nodeName, address, state, storage, transport, logger: log.named('raft'), raft: opts.raft,
-    snapshotThreshold: config.snapshotThreshold,
+    snapshotThreshold: config.snapshotThreshold, rpcHoldTimeoutMs: config.rpcHoldTimeoutMs,
     onLeadershipChange: (leader) => {
       reconciler.setLeader(leader)
       if (!leader) {
@@ -179,7 +180,12 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
     noteServer(body as ServerInfo)
     return self()
   })
-  transport.onRequest('session-renew', async (_from, body) => renewLocally(String(body)))
+  // Only the leader's timers count: a server that lost leadership refuses, and the caller retries
+  // on the new leader (RaftServer.onLeader).
+  transport.onRequest('session-renew', async (_from, body) => {
+    if (!raft.isLeader()) throw new NoLeaderError()
+    return renewLocally(String(body))
+  })
 
   const renewLocally = (id: string): Session | undefined => {
     const session = state.sessionGet(id).value
@@ -217,12 +223,11 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
       await registerNode({id: nodeId, name: config.nodeName, address})
       reconciler.full()
     },
-    renewSession: async (id) => {
-      if (raft.isLeader()) return renewLocally(id)
-      const leader = raft.leaderAddress()
-      if (!leader) return renewLocally(id)
-      return await transport.request(leader, 'session-renew', id, 10_000) as Session | undefined
-    },
+    // Consul's Session.Renew runs on the leader: held through an election like a read.
+    renewSession: (id) => raft.onLeader(
+      async () => renewLocally(id),
+      async (leader, timeoutMs) => await transport.request(leader, 'session-renew', id, timeoutMs) as Session | undefined,
+    ),
     stop: async () => {
       joinLoop?.stop()
       reconciler.stop()

@@ -159,3 +159,16 @@ describe('config keys that promise protection coord cannot give', () => {
     assert.deepEqual(refused({http_config: {allow_write_from: []}}), ['invalid config key http_config.allow_write_from'])
   })
 })
+
+describe('performance { rpc_hold_timeout }', () => {
+  it('defaults to Consul\'s 7s, reads a duration, treats 0 as the default, and refuses garbage', () => {
+    assert.equal(buildConfig({}, {dev: true}).rpcHoldTimeoutMs, 7000)
+    assert.equal(buildConfig({performance: {rpc_hold_timeout: '1500ms'}}, {dev: true}).rpcHoldTimeoutMs, 1500)
+    assert.equal(buildConfig({performance: {rpc_hold_timeout: '0s'}}, {dev: true}).rpcHoldTimeoutMs, 7000)
+    const warnings: string[] = []
+    buildConfig({performance: {raft_multiplier: 1}}, {dev: true, warn: (msg) => warnings.push(msg)})
+    assert.deepEqual(warnings, ['config key "performance.raft_multiplier" is accepted but not yet acted on by coord'])
+    assert.throws(() => buildConfig({performance: {rpc_hold_timeout: 'soon'}}, {dev: true}), /performance\.rpc_hold_timeout: expected a duration/)
+    assert.throws(() => buildConfig({performance: {rpc_hold: '1s'}}, {dev: true}), /invalid config key performance\.rpc_hold/)
+  })
+})

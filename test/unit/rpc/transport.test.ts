@@ -106,6 +106,28 @@ describe('RpcTransport', () => {
     }
   })
 
+  it('a request to a peer that went away fails at once instead of waiting out the reconnect backoff', async () => {
+    const b = new RpcTransport({localId: 'b'})
+    b.onRequest('ping', async () => 'pong')
+    const port = await b.listen('127.0.0.1', 0)
+    const a = new RpcTransport({localId: 'a', maxBackoffMs: 5000})
+    try {
+      assert.equal(await a.request(`127.0.0.1:${port}`, 'ping', null, 2000), 'pong')
+      await b.close()
+      // Let the link notice and fail reconnects at 0.1, 0.3, 0.7, 1.5 s: its next one is at 3.1 s.
+      await sleep(1600)
+      const started = performance.now()
+      const error = await a.request(`127.0.0.1:${port}`, 'ping', null, 10_000).then(() => undefined, (e: Error) => e)
+      const tookMs = performance.now() - started
+      assert.ok(error instanceof RpcRequestError)
+      assert.equal(error.sent, false)
+      assert.ok(tookMs < 500, `refused after ${Math.round(tookMs)} ms`)
+    } finally {
+      await a.close()
+      await b.close()
+    }
+  })
+
   it('times out a request to a peer that never answers', async () => {
     const a = new RpcTransport({localId: 'a'})
     const b = new RpcTransport({localId: 'b'})

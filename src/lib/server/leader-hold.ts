@@ -1,0 +1,202 @@
+// Holding a request through a leader election instead of failing it, as Consul's servers do for
+// `performance { rpc_hold_timeout }` (agent/consul/rpc.go: forwardRequestToLeader, canRetry): a
+// request that needs the leader and finds none, or whose call to the leader failed in a way that
+// is safe to repeat, waits for a leader and tries again, until the hold time has passed; then it
+// answers Consul's "No cluster leader".
+//
+// The wait is on an event: the Raft driver calls `note` whenever the leader it knows may have
+// changed (after every tick and message), and that wakes the held requests. A request whose
+// leader failed while the same leader is still the one known (its followers have not timed it out
+// yet, or the connection dropped for a moment) is tried again after a short backoff as well.
+//
+// One line is logged per failover: requests that had to wait are counted from the first held one
+// until the last of them finishes, so a burst of requests through one election is one line.
+import {DEFAULT_RPC_HOLD_TIMEOUT_MS, NoLeaderError} from '../consensus.js'
+
+/** The leader a server knows: its ID and the term it leads in (a new term is a new leader). */
+export interface LeaderView {
+  id: string
+  term: number
+}
+
+export {DEFAULT_RPC_HOLD_TIMEOUT_MS}
+
+/** Attempts per request at most (each after a wait: bounded by the hold time as well). */
+const MAX_ATTEMPTS = 64
+const FIRST_BACKOFF_MS = 50
+const MAX_BACKOFF_MS = 1_000
+
+/** What one failover looked like, logged once when the last held request finishes. */
+export interface HoldEpisode {
+  /** Requests that had to wait for a leader. */
+  held: number
+  /** Of those, how many still ended in an error (No cluster leader, or a write's unknown outcome). */
+  failed: number
+  /** From the first request held to the last one finishing. */
+  durationMs: number
+  /** The longest single request's wait, from its first failure or wait to its end. */
+  longestMs: number
+}
+
+/**
+ * Counts requests that had to wait, from the first one held until the last of them finishes, and
+ * reports that stretch once (a failover under load is one line, not one per request).
+ */
+export class HoldEpisodes {
+  #episode: {startedMs: number; held: number; failed: number; open: number; longestMs: number} | undefined
+
+  constructor(private readonly onEpisode: (episode: HoldEpisode) => void, private readonly now: () => number = () => performance.now()) {}
+
+  /** A request starts waiting; call the returned function once when it finishes. */
+  enter(): (ok: boolean) => void {
+    const enteredMs = this.now()
+    const episode = this.#episode ??= {startedMs: enteredMs, held: 0, failed: 0, open: 0, longestMs: 0}
+    episode.held++
+    episode.open++
+    return (ok) => {
+      const waitedMs = this.now() - enteredMs
+      episode.open--
+      if (!ok) episode.failed++
+      episode.longestMs = Math.max(episode.longestMs, waitedMs)
+      if (episode.open > 0) return
+      if (this.#episode === episode) this.#episode = undefined
+      this.onEpisode({held: episode.held, failed: episode.failed, durationMs: Math.round(this.now() - episode.startedMs), longestMs: Math.round(episode.longestMs)})
+    }
+  }
+}
+
+export interface LeaderHoldOptions {
+  holdMs: number
+  onEpisode: (episode: HoldEpisode) => void
+  now?: () => number
+}
+
+/** A request's call to the leader failed because another leader took over while it was in flight. */
+export class LeaderChangedError extends Error {
+  constructor() {
+    super('the leader changed while the request was in flight')
+  }
+}
+
+function same(a: LeaderView | undefined, b: LeaderView | undefined): boolean {
+  return a !== undefined && b !== undefined && a.id === b.id && a.term === b.term
+}
+
+export class LeaderHold {
+  #view: LeaderView | undefined
+  #closed = false
+  readonly #listeners = new Set<() => void>()
+  readonly #now: () => number
+  readonly #episodes: HoldEpisodes
+
+  constructor(private readonly opts: LeaderHoldOptions) {
+    this.#now = opts.now ?? (() => performance.now())
+    this.#episodes = new HoldEpisodes(opts.onEpisode, this.#now)
+  }
+
+  get holdMs(): number {
+    return this.opts.holdMs
+  }
+
+  /** The driver's view of the leader now; wakes held requests when a leader appears or changes. */
+  note(view: LeaderView | undefined): void {
+    if (same(view, this.#view) || (view === undefined && this.#view === undefined)) return
+    this.#view = view
+    if (view) for (const listener of [...this.#listeners]) listener()
+  }
+
+  /** Ends every wait (the server is stopping): held requests answer No cluster leader at once. */
+  close(): void {
+    this.#closed = true
+    for (const listener of [...this.#listeners]) listener()
+  }
+
+  /**
+   * Resolves (true) once the known leader is no longer `from`, false when the server stops first.
+   * `cancel` drops the listener (call it when the race it served is over).
+   */
+  changedFrom(from: LeaderView): {changed: Promise<boolean>; cancel: () => void} {
+    let cancel = () => {}
+    const changed = new Promise<boolean>((resolve) => {
+      const listener = () => {
+        if (!this.#closed && same(this.#view, from)) return
+        this.#listeners.delete(listener)
+        resolve(!this.#closed)
+      }
+      this.#listeners.add(listener)
+      cancel = () => { this.#listeners.delete(listener) }
+    })
+    return {changed, cancel}
+  }
+
+  /**
+   * Runs `attempt` with the leader known now. When there is none, or the attempt fails with an
+   * error `retryable` accepts, waits for a (new) leader and runs it again, until `holdMs` from the
+   * start; then throws NoLeaderError. Any other error is thrown as it is. `attempt` gets the time
+   * left, so a call it makes can be bounded by the hold too.
+   */
+  async run<T>(attempt: (leader: LeaderView, remainingMs: number) => Promise<T>, retryable: (error: unknown) => boolean): Promise<T> {
+    const deadline = this.#now() + this.opts.holdMs
+    let leave: ((ok: boolean) => void) | undefined
+    let ok = false
+    const hold = () => {
+      leave ??= this.#episodes.enter()
+    }
+    let avoid: LeaderView | undefined
+    try {
+      for (let round = 0; round < MAX_ATTEMPTS; round++) {
+        const leader = await this.#leader(deadline, avoid, Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** round), hold)
+        if (!leader) break
+        try {
+          const result = await attempt(leader, Math.max(1, deadline - this.#now()))
+          ok = true
+          return result
+        } catch (error) {
+          if (this.#closed || !retryable(error)) throw error
+          hold()
+          avoid = leader
+        }
+      }
+      throw new NoLeaderError()
+    } finally {
+      leave?.(ok)
+    }
+  }
+
+  /**
+   * The leader to try: the one known now unless it is `avoid` (which just failed). Otherwise waits
+   * for `note` to bring another, or, while `avoid` is still the one known, for `backoffMs` before
+   * trying it again. Undefined at the deadline or when closed.
+   */
+  async #leader(deadline: number, avoid: LeaderView | undefined, backoffMs: number, hold: () => void): Promise<LeaderView | undefined> {
+    for (let wait = 0; wait < MAX_ATTEMPTS; wait++) {
+      if (this.#closed) return undefined
+      const view = this.#view
+      if (view && !same(view, avoid)) return view
+      const remaining = deadline - this.#now()
+      if (remaining <= 0) return undefined
+      hold()
+      const stale = view !== undefined
+      const woken = await this.#wake(stale ? Math.min(remaining, backoffMs) : remaining)
+      // The backoff passed and the failed leader is still the one known: try it once more.
+      if (!woken && stale && same(this.#view, avoid)) return this.#view
+    }
+    return undefined
+  }
+
+  /** True when `note` (or close) woke us, false when `ms` passed first. */
+  #wake(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const listener = () => {
+        clearTimeout(timer)
+        this.#listeners.delete(listener)
+        resolve(true)
+      }
+      const timer = setTimeout(() => {
+        this.#listeners.delete(listener)
+        resolve(false)
+      }, ms)
+      this.#listeners.add(listener)
+    })
+  }
+}
