@@ -6,7 +6,7 @@
 // HTTPS-only agent reaches the agent's API with the agent's own certificate.
 import {after, before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {chmodSync, copyFileSync, readFileSync, writeFileSync} from 'node:fs'
+import {chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {createServer, createConnection} from 'node:net'
 import {connect as tlsConnect} from 'node:tls'
@@ -129,6 +129,11 @@ describe('a TLS agent: bad files, HTTPS only, certificate reload', () => {
     assert.equal(put.code, 0, put.stderr)
     const get = await runCli(['kv', 'get', `-http-addr=https://${agent.httpsAddr}`, '-ca-file', path('ca.pem'), '-client-cert', path('cli.pem'), '-client-key', path('cli-key.pem'), '-tls-server-name', 'localhost', 'a'])
     assert.equal(get.stdout.trim(), 'b', get.stderr)
+    // -ca-path: a directory of CA files.
+    mkdirSync(path('ca-dir'))
+    copyFileSync(path('ca.pem'), join(path('ca-dir'), 'ca.pem'))
+    const viaCaPath = await runCli(['kv', 'get', `-http-addr=https://${agent.httpsAddr}`, '-ca-path', path('ca-dir'), '-client-cert', path('cli.pem'), '-client-key', path('cli-key.pem'), '-tls-server-name', 'localhost', 'a'])
+    assert.equal(viaCaPath.stdout.trim(), 'b', viaCaPath.stderr)
     // CONSUL_HTTP_SSL_VERIFY=false skips the server check (the client certificate is still needed).
     const noVerify = await runCli(['kv', 'get', '-client-cert', path('cli.pem'), '-client-key', path('cli-key.pem'), 'a'], {httpAddr: `https://${agent.httpsAddr}`, env: {CONSUL_HTTP_SSL_VERIFY: 'false'}})
     assert.equal(noVerify.stdout.trim(), 'b', noVerify.stderr)
