@@ -11,7 +11,7 @@
 import {HttpError} from '../errors.js'
 import {RpcRequestError, type RpcTransport} from '../rpc/transport.js'
 import type {ServerPool} from './server-pool.js'
-import {HoldEpisodes, type HoldEpisode} from '../server/leader-hold.js'
+import {HoldEpisodes, type HoldEpisode} from './hold-episodes.js'
 
 /** Consul's structs.ErrNoServers text, answered with HTTP 500. */
 export const NO_SERVERS_MESSAGE = 'No known Consul servers'
