@@ -3,7 +3,7 @@
 // stream built here; errors as Consul words them.
 import {after, before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {writeFileSync} from 'node:fs'
+import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {runCli, startAgent, tempDir, type TestAgent} from '../helpers/agent.js'
 import {http} from '../helpers/http.js'
@@ -60,6 +60,15 @@ describe('coord snapshot decode', () => {
     const records = lines(out.stdout)
     assert.deepEqual(records.map((r) => r.Type), ['SnapshotHeader', 'KVS', 'Tombstone'])
     assert.deepEqual(records[1].Data, {Key: 'from/consul', Value: Buffer.from('hi').toString('base64'), Flags: 0})
+    // A raw state.bin with meta.json beside it, as a server's snapshot directory holds them.
+    const raw = join(dir.path, 'raw')
+    mkdirSync(raw)
+    writeFileSync(join(raw, 'state.bin'), stream)
+    writeFileSync(join(raw, 'meta.json'), JSON.stringify({Version: 1, ID: '2-7-0', Index: 7, Term: 2, Size: stream.length}))
+    const fromRaw = await cli(['snapshot', 'decode', join(raw, 'state.bin')])
+    assert.equal(fromRaw.code, 0, fromRaw.stderr)
+    assert.deepEqual(lines(fromRaw.stdout).map((r) => r.Type), ['SnapshotHeader', 'KVS', 'Tombstone'])
+    assert.equal(lines(fromRaw.stdout)[0].Data.Index, 7)
   })
 
   it('errors are Consul\'s', async () => {

@@ -139,13 +139,19 @@ describe('prepared queries', () => {
     assert.equal((await http(addr(), 'GET', `/v1/query/${id}`)).status, 404)
   })
 
-  it('DNS <name>.query.consul answers A and SRV with the query\'s TTL; an unknown query is NXDOMAIN', async () => {
+  it('DNS <name>.query.consul answers A, AAAA and SRV with the query\'s TTL; an unknown query is NXDOMAIN', async () => {
     await http(addr(), 'POST', '/v1/query', JSON.stringify({Name: 'dns-web', Service: {Service: 'web', OnlyPassing: true}, DNS: {TTL: '33s'}}))
     const a = await dnsUdp(dnsPort, 'dns-web.query.consul', 'A')
     assert.equal(a.rcode, 'NOERROR')
     assert.deepEqual(a.answers?.map((r: any) => [r.data, r.ttl]), [['10.0.0.1', 33]])
     const srv = await dnsUdp(dnsPort, 'dns-web.query.dc1.consul', 'SRV')
     assert.deepEqual(srv.answers?.map((r: any) => [r.data.port, r.ttl]), [[8001, 33]])
+    // AAAA: an instance with an IPv6 service address.
+    const reg = await http(addr(), 'PUT', '/v1/catalog/register', JSON.stringify({Node: 'n6', Address: '10.0.0.6', Service: {ID: 'v6', Service: 'web6', Address: '2001:db8::6', Port: 8006}}))
+    assert.equal(reg.status, 200, reg.text)
+    await http(addr(), 'POST', '/v1/query', JSON.stringify({Name: 'dns-web6', Service: {Service: 'web6'}, DNS: {TTL: '7s'}}))
+    const aaaa = await dnsUdp(dnsPort, 'dns-web6.query.consul', 'AAAA')
+    assert.deepEqual(aaaa.answers?.map((r: any) => [r.type, r.data, r.ttl]), [['AAAA', '2001:db8::6', 7]])
     const none = await dnsUdp(dnsPort, 'no-such-query.query.consul', 'A')
     assert.equal(none.rcode, 'NXDOMAIN')
   })

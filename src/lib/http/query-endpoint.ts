@@ -62,8 +62,7 @@ function onlyId(ctx: RequestContext, method: string): string {
 async function readDefinition(ctx: RequestContext, optional: boolean): Promise<PreparedQueryDef> {
   const body = await ctx.body(BODY_LIMIT)
   try {
-    const def = decodePreparedQuery(optional && body.length === 0 ? {} : parseJsonBody(body, 'body'))
-    return def
+    return decodePreparedQuery(optional && body.length === 0 ? {} : parseJsonBody(body, 'body'))
   } catch (err) {
     if (err instanceof PreparedQueryError) throw badRequest(err.message)
     throw err

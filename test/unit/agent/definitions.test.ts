@@ -80,4 +80,16 @@ describe('service and check definitions', () => {
     assert.equal(buildConfig({enable_local_script_checks: true}, {dev: true}).enableLocalScriptChecks, true)
     assert.equal(buildConfig({}, {dev: true}).enableLocalScriptChecks, false)
   })
+
+  it('H2PING (TLS unless H2PingUseTLS is false) and UDP checks parse; Docker and OSService are refused with the reason', () => {
+    const h2 = parseCheckDefinition({Name: 'h2', H2PING: 'localhost:8443', Interval: '10s'})
+    assert.equal(h2.H2PING, 'localhost:8443')
+    assert.equal(h2.H2PingUseTLS, true)
+    assert.equal(parseCheckDefinition({name: 'h2c', h2ping: 'localhost:8080', h2ping_use_tls: false, interval: '10s'}).H2PingUseTLS, false)
+    assert.equal(parseCheckDefinition({Name: 'u', UDP: 'localhost:53', Interval: '10s'}).UDP, 'localhost:53')
+    assert.throws(() => parseCheckDefinition({Name: 'u', UDP: 'localhost:53'}), /Interval must be > 0 for UDP checks/)
+    assert.throws(() => parseCheckDefinition({Name: 'x', UDP: 'a:1', TCP: 'a:1', Interval: '1s'}), /only one of TTL, Args, HTTP, TCP, GRPC, H2PING, UDP/)
+    assert.throws(() => parseCheckDefinition({Name: 'd', DockerContainerID: 'c1', Args: ['true'], Interval: '10s'}), (e: Error) => e instanceof DefinitionError && /coord has no Docker client/.test(e.message))
+    assert.throws(() => parseCheckDefinition({Name: 'o', OSService: 'sshd', Interval: '10s'}), /OS service checks are not supported/)
+  })
 })

@@ -15,6 +15,7 @@ import {checkDefinitionProblem, scriptsDisabledMessage, startCheck, type CheckDe
 import {StatusThresholds, thresholdsOf} from '../../../src/lib/agent/checks/thresholds.js'
 import {OutputBuffer} from '../../../src/lib/agent/checks/output.js'
 import {decodeHealthStatus, encodeHealthRequest} from '../../../src/lib/agent/checks/grpc.js'
+import {tcpProbe} from '../../../src/lib/agent/checks/tcp.js'
 
 interface Report {status: CheckStatus; output: string; at: number}
 
@@ -234,6 +235,25 @@ describe('TCP checks', () => {
       assert.equal(r.output, `dial tcp 127.0.0.1:${port}: connect: connection refused`)
     } finally {
       check.stop()
+    }
+  })
+
+  it('an event-loop stall past the timeout is not a failed connection (the timeout is judged after pending I/O)', async () => {
+    const server = createTcpServer((socket) => socket.destroy())
+    const port = await listen(server)
+    try {
+      for (let i = 0; i < 3; i++) {
+        const probing = tcpProbe(`127.0.0.1:${port}`, 50, new AbortController().signal)
+        // After the connect is issued (Node issues it on the next tick), block the loop for 6× the timeout.
+        process.nextTick(() => {
+          const until = Date.now() + 300
+          while (Date.now() < until) { /* a stalled agent */ }
+        })
+        const result = await probing
+        assert.equal(result.status, 'passing', result.output)
+      }
+    } finally {
+      server.close()
     }
   })
 

@@ -4,7 +4,7 @@
 // <target>: <error>", "HTTP2 ping failed: <error>".
 import {connect} from 'node:http2'
 import {dialErrorText} from './errors.js'
-import {splitHostPort} from './tcp.js'
+import {afterPendingIo, splitHostPort} from './tcp.js'
 import type {ProbeResult} from './types.js'
 
 export interface H2PingTls {
@@ -34,9 +34,10 @@ export function h2pingProbe(target: string, tls: H2PingTls, timeoutMs: number, s
     }
     const onAbort = () => finish({status: 'critical', output: 'check stopped'})
     signal.addEventListener('abort', onAbort)
-    const timer = setTimeout(() => finish({
+    // Judged after pending I/O, as tcp.ts explains: a stalled event loop is not a dead target.
+    const timer = setTimeout(() => afterPendingIo(() => finish({
       status: 'critical', output: connected ? 'HTTP2 ping failed: context deadline exceeded' : `Failed to dial to ${target}: dial tcp ${target}: i/o timeout`,
-    }), timeoutMs)
+    })), timeoutMs)
     session.on('error', (error: NodeJS.ErrnoException) => finish({
       status: 'critical',
       output: connected ? `HTTP2 ping failed: ${error.message}` : `Failed to dial to ${target}: ${error.code && error.syscall === 'connect' ? dialErrorText(target, error) : error.message}`,
