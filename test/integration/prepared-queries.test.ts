@@ -167,6 +167,8 @@ describe('prepared queries', () => {
       [{Name: 't', Template: {Type: 'name_prefix_match', Regexp: '(unclosed'}, Service: {Service: 'web'}}, /^failed compiling template: Bad Regexp: /],
       [{Name: 't', Template: {Type: 'name_prefix_match'}, Service: {Service: '${nope}'}}, /^failed compiling template: Bad format '\$\{nope\}' in Service\.Service/],
       [{Name: 'x', Service: {Service: 'web', Failover: {Targets: [{Peer: 'p1'}]}}}, /no cluster peering/],
+      [{Name: 'x', Service: {Service: 'web', Failover: {Datacenters: ['dc-typo']}}}, /^Invalid prepared query: failover datacenter "dc-typo" is not a known datacenter/],
+      [{Name: 'x', Service: {Service: 'web', Failover: {Targets: [{Datacenter: 'dc-typo'}]}}}, /^Invalid prepared query: failover datacenter "dc-typo" is not a known datacenter/],
       [{Name: 'x', Service: {Service: 'web', Connect: {Enabled: true}}}, /no service mesh/],
       [{Name: 'x', Session: 'not-a-session', Service: {Service: 'web'}}, 'invalid session "not-a-session"'],
       [{Name: 'dns-web', Service: {Service: 'web'}}, "name 'dns-web' aliases an existing query name"],

@@ -21,7 +21,7 @@ import {sortByDistanceFrom} from '../coordinate/order.js'
 import {decodePreparedQuery, PreparedQueryError, validatePreparedQuery, compileTemplate, type PreparedQuery, type PreparedQueryDef} from '../state/prepared-query.js'
 
 /** What this endpoint family uses of the agent, and nothing more. */
-export type QueryDeps = AgentDeps<'config' | 'consensus' | 'forwardToDatacenter' | 'log' | 'now' | 'state'>
+export type QueryDeps = AgentDeps<'config' | 'consensus' | 'coordinates' | 'forwardToDatacenter' | 'log' | 'now' | 'state' | 'wanMembers'>
 
 
 const BODY_LIMIT = 512 * 1024
@@ -69,13 +69,19 @@ async function readDefinition(ctx: RequestContext, optional: boolean): Promise<P
   }
 }
 
-function checkDefinition(def: PreparedQueryDef): void {
+function checkDefinition(agent: QueryDeps, def: PreparedQueryDef): void {
   try {
     validatePreparedQuery(def)
   } catch (err) {
     if (err instanceof PreparedQueryError) throw badRequest(err.message)
     throw err
   }
+  // Consul accepts a failover datacenter it has never heard of and skips it at every execution, so a
+  // typo silently disables failover. coord refuses it when the query is written.
+  const known = new Set(knownDatacenters(agent).map((dc) => dc.toLowerCase()))
+  const named = [...def.Service.Failover.Datacenters, ...def.Service.Failover.Targets.map((t) => t.Datacenter).filter((dc) => dc !== '')]
+  const unknown = named.find((dc) => !known.has(dc.toLowerCase()))
+  if (unknown !== undefined) throw badRequest(`Invalid prepared query: failover datacenter "${unknown}" is not a known datacenter (known: ${[...known].join(', ')})`)
   if (def.Template.Type !== '') {
     try {
       compileTemplate(def)
@@ -95,7 +101,7 @@ async function apply(agent: QueryDeps, def: PreparedQueryDef): Promise<void> {
 async function createQuery(agent: QueryDeps, ctx: RequestContext): Promise<void> {
   const def = await readDefinition(ctx, false)
   if (def.ID !== '') throw badRequest('ID must be empty when creating a new prepared query')
-  checkDefinition(def)
+  checkDefinition(agent, def)
   // The ID is chosen before Raft (apply stays deterministic), as Consul's Apply does.
   let id = randomUUID()
   while (agent.state.preparedQuery(id).value !== undefined) id = randomUUID()
@@ -112,7 +118,7 @@ async function updateQuery(agent: QueryDeps, ctx: RequestContext, id: string): P
   requireExisting(agent, id)
   // The ID comes from the URL, not the body (Consul's preparedQueryUpdate).
   const withId = {...def, ID: id}
-  checkDefinition(withId)
+  checkDefinition(agent, withId)
   await apply(agent, withId)
   sendText(ctx.req, ctx.res, 200, '')
 }
