@@ -32,7 +32,11 @@ describe('durability across restarts', () => {
         }
       }
       const writers = Array.from({length: 8}, (_, w) => writer(w))
+      // Kill once the load is well under way: at least 700 ms and 21 acknowledged writes (a loaded box
+      // may need longer for that; bounded at 20 s).
+      const loadStart = Date.now()
       await sleep(700)
+      while (acknowledged.length <= 20 && Date.now() - loadStart < 20_000) await sleep(50)
       await agent.kill9()
       stop = true
       await Promise.all(writers)
