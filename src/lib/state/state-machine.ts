@@ -27,6 +27,7 @@ import {applyKVOp, type OpContext} from './kv-ops.js'
 import {KVStore, type KVDump} from './kv-table.js'
 import {SessionTable, type SessionsDump} from './sessions.js'
 import {applyTxn, readTxn} from './txn.js'
+import {AclTables, type AclDump} from './acl.js'
 import {emptyChangeSet, WatchHub, type ChangeSet} from './watch.js'
 
 const SNAPSHOT_FORMAT = 'coord-state'
@@ -41,6 +42,8 @@ interface SnapshotBody {
   catalog: CatalogDump
   /** Network coordinates; absent in snapshots written before they existed. */
   coordinates?: CoordinatesDump
+  /** ACL tokens, policies and roles; absent in snapshots written before them (restores as a fresh ACL state). */
+  acl?: AclDump
   /** Index of the last `restore` command applied (the read-index floor); absent = 0. */
   restoredAt?: number
 }
@@ -53,6 +56,7 @@ interface LoadedSnapshot {
   sessions: SessionTable
   catalog: Catalog
   coordinates: CoordinateTable
+  acl: AclTables
 }
 
 export interface StateMachineOptions {
@@ -66,6 +70,7 @@ export class StateMachine {
   #sessions = new SessionTable()
   #catalog = new Catalog()
   #coordinates = new CoordinateTable()
+  #acl = new AclTables()
   #lastIndex = 0
   #restoredAt = 0
 
@@ -136,6 +141,8 @@ export class StateMachine {
         const stored = this.#coordinates.batchUpdate(index, Array.isArray(cmd.updates) ? cmd.updates : [], (node) => this.#catalog.node(node) !== undefined, change)
         return {type: 'coordinate-batch-update', stored}
       }
+      case 'acl':
+        return {type: 'acl', result: this.#acl.apply(index, cmd.op, change)}
       case 'restore': {
         // The proposer verified the bytes; a server that still cannot decode them keeps its state
         // (every server decodes the same bytes the same way, so they all agree).
@@ -266,6 +273,18 @@ export class StateMachine {
     return this.#floor(this.#coordinates.index)
   }
 
+  // --- ACL tokens, policies and roles (api-docs/acl) ---
+
+  /** The ACL tables (records are shared: do not mutate). */
+  get acl(): AclTables {
+    return this.#acl
+  }
+
+  aclIndex(table: 'tokens' | 'policies' | 'roles'): number {
+    const a = this.#acl
+    return this.#floor(table === 'tokens' ? a.tokensIndex : table === 'policies' ? a.policiesIndex : a.rolesIndex)
+  }
+
   #floor(index: number): number {
     return Math.max(index, this.#restoredAt)
   }
@@ -282,6 +301,7 @@ export class StateMachine {
       sessions: this.#sessions.dump(),
       catalog: this.#catalog.dump(),
       coordinates: this.#coordinates.dump(),
+      acl: this.#acl.dump(),
       restoredAt: this.#restoredAt === 0 ? undefined : this.#restoredAt,
     }
     return encodeValue(body)
@@ -303,6 +323,7 @@ export class StateMachine {
     this.#sessions = loaded.sessions
     this.#catalog = loaded.catalog
     this.#coordinates = loaded.coordinates
+    this.#acl = loaded.acl
     this.#lastIndex = loaded.lastIndex
     this.#restoredAt = loaded.restoredAt
   }
@@ -347,6 +368,7 @@ function decodeSnapshot(bytes: Uint8Array, atIndex?: number): LoadedSnapshot {
       sessions: SessionTable.load(sessions),
       catalog: Catalog.load(catalog),
       coordinates: CoordinateTable.load(body.coordinates, table),
+      acl: AclTables.load(body.acl, at, table),
     }
   } catch (err) {
     if (err instanceof CodecError) throw err

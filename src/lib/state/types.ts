@@ -6,6 +6,7 @@
 // and the entry's index, never a clock or a random source. Wall time that a rule needs (lock-delay
 // windows) travels inside the command as `now`, stamped once by the proposer.
 
+import type {AclOp, AclResult} from './acl.js'
 import type {DeregisterRequest, HealthStatus, RegisterRequest, ServiceAddress, ServiceWeights} from './catalog-request.js'
 export type {HealthStatus}
 import type {CoordinateEntry} from './coordinates.js'
@@ -131,6 +132,8 @@ export type Command =
   | {type: 'coordinate-batch-update'; now: number; updates: CoordinateEntry[]}
   /** Replace all state with a snapshot's (`StateMachine.snapshot()` bytes, from PUT /v1/snapshot). */
   | {type: 'restore'; now: number; data: Uint8Array}
+  /** Tokens, policies and roles (acl.ts). */
+  | {type: 'acl'; now: number; op: AclOp}
 
 export interface TxnError {
   opIndex: number
@@ -163,6 +166,7 @@ export type ApplyResult =
   /** How many of the batch were stored (updates for nodes not in the catalog are dropped). */
   | {type: 'coordinate-batch-update'; stored: number}
   | {type: 'restore'; error?: string}
+  | {type: 'acl'; result: AclResult}
 
 /** A read's answer plus the index a blocking query compares against (never 0 once rendered). */
 export interface Indexed<T> {
