@@ -13,6 +13,7 @@ import {gossipTimingKeys, readGossipTiming, type GossipTiming} from './gossip-ti
 import {SCRIPTS_DISABLED, checkKind, definitionsFromConfig, type CheckDefinition, type ParsedService} from './definitions.js'
 import {parseDnsConfig, type DnsConfig} from './dns-config.js'
 import {refusedSecurityKeys} from './refused-keys.js'
+import {ACL_ACCEPTED, ACL_KEYS, parseAclConfig, type AclConfig} from './acl-config.js'
 import {HTTP_CONFIG_ACCEPTED, HTTP_CONFIG_KEYS, parseHttpConfig, type HttpConfig} from './http-config.js'
 
 export interface AgentConfig {
@@ -80,6 +81,8 @@ export interface AgentConfig {
   readonly dns: DnsConfig
   /** http_config: write sources, blocked endpoints, extra response headers (http-config.ts). */
   readonly http: HttpConfig
+  /** The acl block (acl-config.ts); `enabled` is refused at start until enforcement covers every route (refused-keys.ts). */
+  readonly acl: AclConfig
   /** Network coordinates: gossip RTTs → Vivaldi → the servers' coordinates table (Consul's keys). */
   readonly coordinates: CoordinateSettings
 }
@@ -120,10 +123,10 @@ export const supportedKeys: ReadonlySet<string> = new Set([
   'service', 'services', 'check', 'checks', 'enable_local_script_checks',
   'domain', 'alt_domain', 'recursors', 'dns_config',
   'disable_coordinates', 'sync_coordinate_interval_min', 'sync_coordinate_rate_target', 'coordinate_update_period',
-  'coordinate_update_batch_size', 'coordinate_update_max_batches', 'http_config',
+  'coordinate_update_batch_size', 'coordinate_update_max_batches', 'http_config', 'acl',
 ])
 const acceptedConsulKeys = new Set([
-  'acl', 'addresses', 'advertise_addr_wan', 'auto_encrypt', 'autopilot', 'check_update_interval',
+  'addresses', 'advertise_addr_wan', 'auto_encrypt', 'autopilot', 'check_update_interval',
   'connect', 'enable_debug', 'leave_on_terminate',
   'log_file', 'node_meta', 'performance', 'primary_datacenter', 'raft_protocol', 'raft_snapshot_interval',
   'raft_trailing_logs', 'reconnect_timeout', 'skip_leave_on_interrupt', 'telemetry', 'tls', 'translate_wan_addrs',
@@ -321,6 +324,7 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
     disableKeyringFile: read.bool('disable_keyring_file', false),
     dns: parseDnsConfig(raw, problems, warn),
     http: parseHttpConfig(read.object('http_config', HTTP_CONFIG_KEYS, HTTP_CONFIG_ACCEPTED, warn), problems),
+    acl: parseAclConfig(read.object('acl', ACL_KEYS, ACL_ACCEPTED, warn), problems),
     coordinates: {
       disabled: read.bool('disable_coordinates', false),
       syncIntervalMinMs: read.duration('sync_coordinate_interval_min', 15_000),

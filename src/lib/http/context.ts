@@ -16,6 +16,7 @@ import type {KeyringOp, KeyringResponse} from '../agent/keyring-ops.js'
 import type {ForwardedRequest, ForwardedResponse} from '../forward/forwarded.js'
 import type {PoolCoordinates} from '../agent/pool-coordinates.js'
 import type {CoordinateBatcher} from '../server/coordinate-batcher.js'
+import type {AgentTokens} from '../agent/agent-tokens.js'
 
 /** A gossip member as /v1/agent/members renders it: the wire shape the API client reads too. */
 export type MemberInfo = AgentMember
@@ -86,6 +87,8 @@ export interface AgentContext {
   reload(): Promise<void>
   /** Network coordinates: the pools' Vivaldi clients and, on servers, the update batcher; absent with disable_coordinates. */
   readonly coordinates?: AgentCoordinates
+  /** The agent's ACL tokens (default, agent, agent_recovery, replication), from config and /v1/agent/token/<kind>. */
+  readonly aclTokens?: AgentTokens
 }
 
 /**

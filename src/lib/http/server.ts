@@ -26,6 +26,7 @@ import {agentHealthRoutes} from './agent-health-endpoint.js'
 import {catalogRoutes} from './catalog-endpoint.js'
 import {healthRoutes} from './health-endpoint.js'
 import {coordinateRoutes} from './coordinate-endpoint.js'
+import {aclRoutes} from './acl-endpoint.js'
 import {resolveNearAgent} from './catalog-query.js'
 import {routeRequest} from '../forward/request-route.js'
 import {FORWARD_BODY_MAX, HOP_BY_HOP, forwardedHeaders, type ForwardedResponse} from '../forward/forwarded.js'
@@ -55,6 +56,7 @@ export function buildRoutes(agent: AgentContext): Route[] {
     ...agentLocalRoutes(agent),
     ...agentHealthRoutes(agent),
     ...monitorRoutes(agent),
+    ...aclRoutes(agent),
   ]
   // Longest prefix first, so '/v1/session/info/' wins over a shorter prefix.
   return routes.sort((a, b) => b.path.length - a.path.length)

@@ -1,5 +1,6 @@
 // The agent process: builds the pieces from a validated config, starts them in order, and stops
 // them in reverse on SIGINT/SIGTERM. Everything a request needs is in the AgentContext it builds.
+import {AgentTokens} from '../agent/agent-tokens.js'
 import {randomUUID} from 'node:crypto'
 import {ensureDataDir, loadNodeId} from '../agent/data-dir.js'
 import type {AgentConfig} from '../agent/config.js'
@@ -155,6 +156,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   const coordinates = startAgentCoordinates({config, lan: gossip?.node, wan: wan?.node, consensus, forward: clientRole?.forward, now: () => Date.now(), log})
   const context: AgentContext = {
     coordinates,
+    aclTokens: new AgentTokens(config.acl.tokens),
     userEvents, local, localServices: () => local.localServices(), reload,
     config, nodeId, version: io.version, state, consensus, sessionTimers: role.sessionTimers, logs, log,
     startedAt: new Date(), members: () => gossip?.members() ?? [lone], now: () => Date.now(), registerSelf: role.registerSelf,
