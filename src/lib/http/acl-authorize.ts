@@ -6,24 +6,18 @@
 // Resolution reads only local replicated state, so a token change is seen by this agent as soon as
 // its log applies it; resolved authorizers are cached per secret for as long as the ACL tables do
 // not move (their three indexes are the cache key), and for at most token_ttl.
-import {ACLS_DISABLED, type Authorizer} from '../acl/authorizer.js'
+import {ACLS_DISABLED} from '../acl/authorizer.js'
 import {tokenAuthorizer} from '../acl/resolve.js'
 import type {Need} from '../acl/access.js'
 import type {ScalarKind, SegmentKind} from '../acl/rules.js'
 import {HttpError} from '../errors.js'
-import {ANONYMOUS_TOKEN_ID, ANONYMOUS_TOKEN_SECRET, type AclToken} from '../state/acl.js'
-import type {AgentDeps} from './context.js'
+import {ANONYMOUS_TOKEN_ID, ANONYMOUS_TOKEN_SECRET} from '../state/acl.js'
+import type {AgentDeps, ResolvedToken} from './context.js'
 import type {RequestIdentity} from './identity.js'
 
 export type AuthorizeDeps = AgentDeps<'config' | 'state' | 'now' | 'aclTokens'>
 
-export interface ResolvedToken {
-  /** The token's accessor ID (for logs and Consul's denial wording); '' with ACLs off. */
-  readonly accessorId: string
-  readonly authorizer: Authorizer
-  /** The token record; absent with ACLs off. */
-  readonly token?: AclToken
-}
+export type {ResolvedToken}
 
 export const ACL_NOT_FOUND = 'ACL not found'
 export const aclNotFound = () => new HttpError(403, ACL_NOT_FOUND, 'ACL_NOT_FOUND')

@@ -14,7 +14,7 @@ import {sendJson} from './respond.js'
 import {parseDuration} from '../duration.js'
 import {parseRules} from '../acl/rules.js'
 import {AGENT_TOKEN_KINDS} from '../agent/agent-tokens.js'
-import {aclDisabled, aclNotFound, effectiveSecret, requireScalar, resolveToken, type ResolvedToken} from './acl-authorize.js'
+import {aclDisabled, aclNotFound, effectiveSecret, requireScalar, type ResolvedToken} from './acl-authorize.js'
 import {
   ANONYMOUS_TOKEN_ID, type AclLink, type AclNodeIdentity, type AclOp, type AclPolicy, type AclResult, type AclRole,
   type AclServiceIdentity, type AclToken, type AclTokenInput,
@@ -77,7 +77,7 @@ function requireTail(ctx: RequestContext, what: string): string {
   return ctx.tail
 }
 
-const caller = (agent: AclDeps, ctx: RequestContext): ResolvedToken => resolveToken(agent, ctx.identity)
+const caller = (_agent: AclDeps, ctx: RequestContext): ResolvedToken => ctx.authorize()
 
 async function readBody(ctx: RequestContext, what: string): Promise<JsonObject> {
   const body = await ctx.body(BODY_LIMIT)

@@ -27,6 +27,8 @@ import {catalogRoutes} from './catalog-endpoint.js'
 import {healthRoutes} from './health-endpoint.js'
 import {coordinateRoutes} from './coordinate-endpoint.js'
 import {aclRoutes} from './acl-endpoint.js'
+import {resolveToken} from './acl-authorize.js'
+import {enforceRoute} from './route-acl.js'
 import {resolveNearAgent} from './catalog-query.js'
 import {routeRequest} from '../forward/request-route.js'
 import {FORWARD_BODY_MAX, HOP_BY_HOP, forwardedHeaders, type ForwardedResponse} from '../forward/forwarded.js'
@@ -185,8 +187,10 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
     // A `?dc=` still naming another datacenter here is one this path ignores (the agent's own
     // endpoints, the datacenter lists), as Consul's handlers do.
     const query = parseQueryOptions(params, agent.config.dev)
+    const identity = requestIdentity(params, req.headers)
     const ctx: RequestContext = {
-      req, res, params, tail: found.tail, query, closed: exchange.closed, identity: requestIdentity(params, req.headers),
+      req, res, params, tail: found.tail, query, closed: exchange.closed, identity,
+      authorize: () => resolveToken(agent, identity),
       body: (limit, message = (n) => `Request body(${n} bytes) too large, max size: ${limit} bytes.`) => {
         bodyUnread = false
         return exchange.readBody(limit, message)
@@ -198,6 +202,8 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
         writeForwardedAnswer(res, answer)
       },
     }
+    // ACLs: every route's rule (route-acl.ts) is checked here, before its handler runs.
+    if (agent.config.acl.enabled) enforceRoute(found.route.path, ctx, method, agent)
     await handler(ctx)
   } catch (error) {
     sendError(agent, req, res, error, bodyUnread)

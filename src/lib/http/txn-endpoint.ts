@@ -8,6 +8,8 @@ import {renderKV} from './render.js'
 import {sendJson, setQueryMeta} from './respond.js'
 import {readMode} from './read.js'
 import type {KVOp, KVVerb, TxnResult} from '../state/types.js'
+import {permissionDenied} from './acl-authorize.js'
+import {FILTERED_HEADER} from './kv-endpoint.js'
 
 /** What this endpoint family uses of the agent, and nothing more. */
 export type TxnDeps = AgentDeps<'config' | 'consensus' | 'now' | 'state'>
@@ -57,6 +59,18 @@ async function txn(agent: TxnDeps, ctx: RequestContext): Promise<void> {
   const limit = agent.config.txnMaxReqLen
   const body = await ctx.body(limit, () => `Request body too large, max size: ${limit} bytes`)
   const ops = decodeOps(agent, body)
+  const aclOn = agent.config.acl.enabled
+  if (aclOn) {
+    // Every operation's key is checked before anything is applied (Consul's txn vetting): a write
+    // needs key:write (a tree delete, write on all of it), a read key:read.
+    const who = ctx.authorize()
+    for (const op of ops) {
+      const allowed = op.verb === 'delete-tree' ? who.authorizer.keyWritePrefix(op.key)
+        : readVerbs.has(op.verb) ? op.verb === 'get-tree' || who.authorizer.allowed('key', op.key, 'read')
+          : who.authorizer.allowed('key', op.key, 'write')
+      if (!allowed) throw permissionDenied(who.accessorId, 'key', readVerbs.has(op.verb) ? 'read' : 'write', op.key)
+    }
+  }
   let outcome: TxnResult
   if (ops.every((op) => readVerbs.has(op.verb))) {
     await agent.consensus.readBarrier(readMode(ctx.query), ctx.query.maxStaleMs)
@@ -68,6 +82,13 @@ async function txn(agent: TxnDeps, ctx: RequestContext): Promise<void> {
     if (result.type !== 'txn') throw new Error(`unexpected apply result ${result.type}`)
     outcome = result.txn
     setQueryMeta(ctx.res, {index, knownLeader: agent.consensus.knownLeader(), lastContactMs: agent.consensus.lastContactMs()})
+  }
+  if (aclOn && outcome.results) {
+    // get-tree answers only the keys the token may read.
+    const authz = ctx.authorize().authorizer
+    const kept = outcome.results.filter((entry) => authz.allowed('key', entry.key, 'read'))
+    if (kept.length !== outcome.results.length) ctx.res.setHeader(FILTERED_HEADER, 'true')
+    outcome = {...outcome, results: kept}
   }
   const failed = outcome.errors !== null && outcome.errors.length > 0
   sendJson(ctx.req, ctx.res, {

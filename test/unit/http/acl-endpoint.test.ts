@@ -1,61 +1,19 @@
-// The /v1/acl API with ACLs on, through the real HTTP pipeline (server.ts handleRequest) over a real
-// state machine; consensus is the one-server case (each command applied at the next index). Agents
-// cannot start with acl.enabled until every route is checked (refused-keys.ts), so this is the
-// endpoint's proof; the 401 with ACLs off is proven against a real agent (test/integration).
+// The /v1/acl API through the real HTTP pipeline over a real state machine (helpers/acl-agent.ts):
+// with ACLs on (default_policy=deny), and the 401 every ACL route answers with ACLs off.
 import {after, before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {createServer, type Server} from 'node:http'
-import type {AddressInfo} from 'node:net'
-import {StateMachine} from '../../../src/lib/state/state-machine.js'
-import {buildConfig} from '../../../src/lib/agent/config.js'
-import {LogHub} from '../../../src/lib/logger.js'
-import {AgentTokens} from '../../../src/lib/agent/agent-tokens.js'
-import {handleRequest} from '../../../src/lib/http/server.js'
 import {aclRoutes} from '../../../src/lib/http/acl-endpoint.js'
-import type {AgentContext} from '../../../src/lib/http/context.js'
-import type {Command} from '../../../src/lib/state/types.js'
-
-interface Answer {status: number; text: string; json: unknown; headers: Headers}
-
-function startAcl(defaultPolicy: 'allow' | 'deny', enabled = true) {
-  const base = buildConfig({node_name: 'n1', datacenter: 'dc1'}, {dev: true})
-  const config = {...base, acl: {...base.acl, enabled, defaultPolicy}}
-  const state = new StateMachine()
-  const lines: string[] = []
-  const logs = new LogHub('debug', (line) => lines.push(line))
-  let index = 0
-  const consensus = {
-    propose: async (cmd: Command) => ({index: ++index, result: state.apply(index, cmd)}),
-    readBarrier: async () => {},
-    knownLeader: () => true,
-    lastContactMs: () => 0,
-  }
-  const agent = {config, state, consensus, now: () => Date.now(), aclTokens: new AgentTokens(config.acl.tokens), log: logs.logger('agent'), logs} as unknown as AgentContext
-  const routes = aclRoutes(agent)
-  const server: Server = createServer((req, res) => void handleRequest(agent, routes, req, res))
-  return {agent, state, lines, server}
-}
-
-async function call(base: string, method: string, path: string, body?: unknown, token?: string): Promise<Answer> {
-  const headers: Record<string, string> = {}
-  if (token !== undefined) headers['X-Consul-Token'] = token
-  const res = await fetch(base + path, {method, headers, body: body === undefined ? undefined : JSON.stringify(body)})
-  const text = await res.text()
-  let json: unknown
-  try { json = JSON.parse(text) } catch { json = undefined }
-  return {status: res.status, text, json, headers: res.headers}
-}
+import {aclEdge, call} from '../../helpers/acl-agent.js'
 
 describe('/v1/acl with ACLs on (default_policy=deny)', () => {
-  const env = startAcl('deny')
+  const env = aclEdge({defaultPolicy: 'deny'})
   let base = ''
   let root = ''
   let rootAccessor = ''
   before(async () => {
-    await new Promise<void>((resolve) => env.server.listen(0, '127.0.0.1', resolve))
-    base = `http://127.0.0.1:${(env.server.address() as AddressInfo).port}`
+    base = await env.start(aclRoutes)
   })
-  after(() => env.server.close())
+  after(() => env.stop())
 
   it('bootstrap answers a management token once; then 403 with the reset index; nothing else written', async () => {
     const first = await call(base, 'PUT', '/v1/acl/bootstrap')
@@ -146,7 +104,7 @@ describe('/v1/acl with ACLs on (default_policy=deny)', () => {
     ]
     for (const [method, path, body, status, text] of cases) {
       const tokensBefore = env.state.acl.dump()
-      const answer = await call(base, method, path, typeof body === 'string' ? JSON.parse(body) : body, root)
+      const answer = await call(base, method, path, body, root)
       assert.deepEqual([answer.status, answer.text], [status, text], `${method} ${path}`)
       assert.deepEqual(env.state.acl.dump(), tokensBefore, `${method} ${path} wrote nothing`)
     }
@@ -185,16 +143,15 @@ describe('/v1/acl with ACLs on (default_policy=deny)', () => {
 
 describe('/v1/acl with ACLs off', () => {
   it('every ACL route answers 401 ACL support disabled', async () => {
-    const env = startAcl('allow', false)
-    await new Promise<void>((resolve) => env.server.listen(0, '127.0.0.1', resolve))
-    const base = `http://127.0.0.1:${(env.server.address() as AddressInfo).port}`
+    const env = aclEdge({enabled: false})
+    const base = await env.start(aclRoutes)
     try {
       for (const [method, path] of [['PUT', '/v1/acl/bootstrap'], ['GET', '/v1/acl/tokens'], ['PUT', '/v1/acl/token'], ['GET', '/v1/acl/token/self'], ['GET', '/v1/acl/policies'], ['PUT', '/v1/acl/role'], ['PUT', '/v1/agent/token/default']]) {
         const answer = await call(base, method, path)
         assert.deepEqual([answer.status, answer.text], [401, 'ACL support disabled'], `${method} ${path}`)
       }
     } finally {
-      env.server.close()
+      env.stop()
     }
   })
 })
