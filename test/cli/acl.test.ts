@@ -27,7 +27,7 @@ describe('coord acl against an agent edge with ACLs on', () => {
   it('acl bootstrap prints the management token in Consul\'s layout; a second one fails with the reset index', async () => {
     const first = await cli(['acl', 'bootstrap'])
     assert.equal(first.code, 0, first.stderr)
-    assert.match(first.stdout, /^AccessorID:\s+[0-9a-f-]{36}\nSecretID:\s+[0-9a-f-]{36}\nDescription:\s+Bootstrap Token \(Global Management\)\nLocal:\s+false\nCreate Time:\s+\S+\nPolicies:\n   00000000-0000-0000-0000-000000000001 - global-management\n$/)
+    assert.match(first.stdout, /^AccessorID:\s+[0-9a-f-]{36}\nSecretID:\s+[0-9a-f-]{36}\nDescription:\s+Bootstrap Token \(Global Management\)\nLocal:\s+false\nCreate Time:\s+\S+\nPolicies:\n {3}00000000-0000-0000-0000-000000000001 - global-management\n$/)
     root = /SecretID:\s+(\S+)/.exec(first.stdout)![1]
     const again = await cli(['acl', 'bootstrap'])
     assert.equal(again.code, 1)
@@ -39,12 +39,12 @@ describe('coord acl against an agent edge with ACLs on', () => {
     writeFileSync(file, 'key_prefix "app/" {\n  policy = "write"\n}\n')
     const made = await cli(['acl', 'policy', 'create', '-name', 'app-kv', '-description', 'app keys', '-rules', `@${file}`, '-token', root])
     assert.equal(made.code, 0, made.stderr)
-    assert.match(made.stdout, /^ID:\s+[0-9a-f-]{36}\nName:\s+app-kv\nDescription:\s+app keys\nDatacenters:\s*\nRules:\nkey_prefix "app\/" \{\n  policy = "write"\n\}\n/)
+    assert.match(made.stdout, /^ID:\s+[0-9a-f-]{36}\nName:\s+app-kv\nDescription:\s+app keys\nDatacenters:\s*\nRules:\nkey_prefix "app\/" \{\n {2}policy = "write"\n\}\n/)
     const read = await cli(['acl', 'policy', 'read', '-name', 'app-kv', '-format=json'], {CONSUL_HTTP_TOKEN: root})
     assert.equal(read.code, 0, read.stderr)
     assert.equal((JSON.parse(read.stdout) as {Name: string}).Name, 'app-kv')
     const list = await cli(['acl', 'policy', 'list', '-token', root])
-    assert.match(list.stdout, /^global-management:\n   ID:\s+00000000-0000-0000-0000-000000000001\n/m)
+    assert.match(list.stdout, /^global-management:\n {3}ID:\s+00000000-0000-0000-0000-000000000001\n/m)
     assert.match(list.stdout, /^app-kv:\n/m)
     const bad = await cli(['acl', 'policy', 'create', '-name', 'bad', '-rules', 'key "a" {\n policy = "sometimes"\n}', '-token', root])
     assert.equal(bad.code, 1)
@@ -56,7 +56,7 @@ describe('coord acl against an agent edge with ACLs on', () => {
     writeFileSync(tokenFile, `${root}\n`)
     const made = await cli(['acl', 'token', 'create', '-description', 'app', '-policy-name', 'app-kv', '-service-identity', 'web:dc1', '-token-file', tokenFile])
     assert.equal(made.code, 0, made.stderr)
-    assert.match(made.stdout, /Policies:\n   [0-9a-f-]{36} - app-kv\nService Identities:\n   web \(Datacenters: dc1\)\n$/)
+    assert.match(made.stdout, /Policies:\n {3}[0-9a-f-]{36} - app-kv\nService Identities:\n {3}web \(Datacenters: dc1\)\n$/)
     const accessor = /AccessorID:\s+(\S+)/.exec(made.stdout)![1]
     const secret = /SecretID:\s+(\S+)/.exec(made.stdout)![1]
     const self = await cli(['acl', 'token', 'read', '-self', '-format=json'], {CONSUL_HTTP_TOKEN_FILE: tokenFile})
@@ -79,7 +79,7 @@ describe('coord acl against an agent edge with ACLs on', () => {
   it('role create with a policy and an identity; read; set-agent-token', async () => {
     const made = await cli(['acl', 'role', 'create', '-name', 'web', '-policy-name', 'app-kv', '-node-identity', 'n1:dc1', '-token', root])
     assert.equal(made.code, 0, made.stderr)
-    assert.match(made.stdout, /Name:\s+web\n[\s\S]*Policies:\n   \S+ - app-kv\nNode Identities:\n   n1 \(Datacenter: dc1\)/)
+    assert.match(made.stdout, /Name:\s+web\n[\s\S]*Policies:\n {3}\S+ - app-kv\nNode Identities:\n {3}n1 \(Datacenter: dc1\)/)
     const read = await cli(['acl', 'role', 'read', '-name', 'web', '-format=json', '-token', root])
     assert.equal((JSON.parse(read.stdout) as {Name: string}).Name, 'web')
     const set = await cli(['acl', 'set-agent-token', '-token', root, 'default', root])
