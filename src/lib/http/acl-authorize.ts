@@ -96,3 +96,17 @@ export function requireSegment(resolved: ResolvedToken, kind: SegmentKind, segme
 export function requireScalar(resolved: ResolvedToken, kind: ScalarKind, need: Need): void {
   if (!resolved.authorizer.allowedScalar(kind, need)) throw permissionDenied(resolved.accessorId, kind, need)
 }
+
+/** Consul's header when an answer left out what the caller's token may not see. */
+export const FILTERED_BY_ACLS = 'X-Consul-Results-Filtered-By-ACLs'
+
+/**
+ * Keeps the items the caller may read (Consul's aclfilter): called inside a blocking read's read
+ * function, so each wake re-resolves the token. With ACLs off the list comes back untouched.
+ */
+export function filterReadable<T>(aclOn: boolean, ctx: {authorize(): ResolvedToken}, items: T[], kind: SegmentKind, nameOf: (item: T) => string): {value: T[]; filtered: boolean} {
+  if (!aclOn) return {value: items, filtered: false}
+  const authz = ctx.authorize().authorizer
+  const value = items.filter((item) => authz.allowed(kind, nameOf(item), 'read'))
+  return {value, filtered: value.length !== items.length}
+}

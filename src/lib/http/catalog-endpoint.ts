@@ -14,6 +14,7 @@ import {filterParam, hasTags, matchesNodeMeta, nodeMetaParam, nearCacheKey, requ
 import {NODE_SCHEMA, NODE_SERVICE_SCHEMA, SERVICE_NODE_SCHEMA, renderNode, renderNodeService, renderServiceNode} from './catalog-render.js'
 import {CatalogRequestError, parseDeregisterRequest, parseRegisterRequest} from '../state/catalog-request.js'
 import type {Command} from '../state/types.js'
+import {FILTERED_BY_ACLS, filterReadable} from './acl-authorize.js'
 
 /** What this endpoint family uses of the agent, and nothing more. */
 export type CatalogDeps = AgentDeps<'config' | 'consensus' | 'now' | 'state'>
@@ -61,20 +62,28 @@ async function write(agent: CatalogDeps, ctx: RequestContext, build: (body: unkn
 async function listNodes(agent: CatalogDeps, ctx: RequestContext): Promise<void> {
   const filter = filterParam(ctx, NODE_SCHEMA)
   const meta = nodeMetaParam(ctx)
-  const result = await consistentRead(agent, ctx, () => ({
-    index: agent.state.catalogIndex('nodes'),
-    value: agent.state.catalog.nodes().filter((n) => matchesNodeMeta(n.meta, meta)).map(renderNode).filter(filter),
-  }), watchTables(agent, 'nodes'))
-  if (result) sendJson(ctx.req, ctx.res, sortNear(agent, ctx, result.value, (n) => n.Node as string), ctx.query.pretty)
+  let filtered = false
+  const result = await consistentRead(agent, ctx, () => {
+    const readable = filterReadable(agent.config.acl.enabled, ctx, agent.state.catalog.nodes(), 'node', (n) => n.node)
+    filtered = readable.filtered
+    return {index: agent.state.catalogIndex('nodes'), value: readable.value.filter((n) => matchesNodeMeta(n.meta, meta)).map(renderNode).filter(filter)}
+  }, watchTables(agent, 'nodes'))
+  if (!result) return
+  if (filtered) ctx.res.setHeader(FILTERED_BY_ACLS, 'true')
+  sendJson(ctx.req, ctx.res, sortNear(agent, ctx, result.value, (n) => n.Node as string), ctx.query.pretty)
 }
 
 async function listServices(agent: CatalogDeps, ctx: RequestContext): Promise<void> {
   const filter = filterParam(ctx, SERVICE_NODE_SCHEMA)
   const meta = nodeMetaParam(ctx)
+  let filtered = false
   const result = await consistentRead(agent, ctx, () => {
     const catalog = agent.state.catalog
     const tags = new Map<string, Set<string>>()
-    for (const service of catalog.allServices()) {
+    // With ACLs on, only services the token may read (Consul's filterServices), re-checked on every wake.
+    const readable = filterReadable(agent.config.acl.enabled, ctx, catalog.allServices(), 'service', (s) => s.service)
+    filtered = readable.filtered
+    for (const service of readable.value) {
       const node = catalog.node(service.node)
       if (!matchesNodeMeta(node?.meta, meta)) continue
       if (!filter(renderServiceNode(service, node))) continue
@@ -86,7 +95,9 @@ async function listServices(agent: CatalogDeps, ctx: RequestContext): Promise<vo
     for (const name of [...tags.keys()].sort()) out[name] = [...tags.get(name)!].sort()
     return {index: meta.length > 0 ? agent.state.catalogIndex('nodes', 'services') : agent.state.catalogIndex('services'), value: out}
   }, meta.length > 0 ? watchTables(agent, 'nodes', 'services') : watchTables(agent, 'services'))
-  if (result) sendJson(ctx.req, ctx.res, result.value, ctx.query.pretty)
+  if (!result) return
+  if (filtered) ctx.res.setHeader(FILTERED_BY_ACLS, 'true')
+  sendJson(ctx.req, ctx.res, result.value, ctx.query.pretty)
 }
 
 async function serviceNodes(agent: CatalogDeps, ctx: RequestContext, cache: AnswerCache): Promise<void> {

@@ -6,10 +6,7 @@ import {consistentRead} from './read.js'
 import {renderKV} from './render.js'
 import {sendBody, sendJson, sendText} from './respond.js'
 import type {KVOp} from '../state/types.js'
-import {permissionDenied} from './acl-authorize.js'
-
-/** Consul's header when an answer left out what the caller's token may not see. */
-export const FILTERED_HEADER = 'X-Consul-Results-Filtered-By-ACLs'
+import {FILTERED_BY_ACLS as FILTERED_HEADER, permissionDenied} from './acl-authorize.js'
 
 /** What this endpoint family uses of the agent, and nothing more. */
 export type KvDeps = AgentDeps<'config' | 'consensus' | 'now' | 'state'>

@@ -8,7 +8,7 @@
 // - snapshot: acl = "write" (Consul's Snapshot authorizer);
 // - public: no token needed (status, datacenter lists), as Consul;
 // - in-handler: the handler authorizes each item itself (kv ?keys/?recurse and tree deletes, txn per
-//   key, /v1/acl/*);
+//   key, the catalog node and service lists, the session list, /v1/acl/*);
 // - unfiltered: a list or a body-named write coord does not yet authorize item by item: refused
 //   with ACLs on rather than answered unchecked (why acl.enabled is still refused at start).
 import type {Need} from '../acl/access.js'
@@ -54,13 +54,13 @@ export const ROUTE_ACL: Readonly<Record<string, Rule>> = {
   '/v1/session/renew/': sessionNode('write'),
   '/v1/session/info/': sessionNode('read'),
   '/v1/session/node/': segment('session', 'read'),
-  '/v1/session/list': fixed('unfiltered'),
+  '/v1/session/list': fixed('in-handler'),
 
   '/v1/catalog/register': fixed('unfiltered'),
   '/v1/catalog/deregister': fixed('unfiltered'),
   '/v1/catalog/datacenters': fixed('public'),
-  '/v1/catalog/nodes': fixed('unfiltered'),
-  '/v1/catalog/services': fixed('unfiltered'),
+  '/v1/catalog/nodes': fixed('in-handler'),
+  '/v1/catalog/services': fixed('in-handler'),
   '/v1/catalog/service/': fixed('unfiltered'),
   '/v1/catalog/node/': fixed('unfiltered'),
   '/v1/catalog/node-services/': fixed('unfiltered'),

@@ -8,8 +8,7 @@ import {renderKV} from './render.js'
 import {sendJson, setQueryMeta} from './respond.js'
 import {readMode} from './read.js'
 import type {KVOp, KVVerb, TxnResult} from '../state/types.js'
-import {permissionDenied} from './acl-authorize.js'
-import {FILTERED_HEADER} from './kv-endpoint.js'
+import {FILTERED_BY_ACLS as FILTERED_HEADER, permissionDenied} from './acl-authorize.js'
 
 /** What this endpoint family uses of the agent, and nothing more. */
 export type TxnDeps = AgentDeps<'config' | 'consensus' | 'now' | 'state'>

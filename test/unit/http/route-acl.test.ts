@@ -15,6 +15,9 @@ import {aclEdge, call} from '../../helpers/acl-agent.js'
 import {kvRoutes} from '../../../src/lib/http/kv-endpoint.js'
 import {txnRoutes} from '../../../src/lib/http/txn-endpoint.js'
 import {aclRoutes} from '../../../src/lib/http/acl-endpoint.js'
+import {catalogRoutes} from '../../../src/lib/http/catalog-endpoint.js'
+import {sessionRoutes} from '../../../src/lib/http/session-endpoint.js'
+import type {Command} from '../../../src/lib/state/types.js'
 
 type Who = 'no token' | 'anonymous' | 'read app/' | 'write app/' | 'deny app/' | 'management' | 'deleted' | 'expired'
 const WHO: Who[] = ['no token', 'anonymous', 'read app/', 'write app/', 'deny app/', 'management', 'deleted', 'expired']
@@ -27,7 +30,7 @@ type Expect = 'public' | 'in-handler' | 'unfiltered' | 'snapshot' | `${'key' | '
 function expected(path: string, method: string): Expect {
   const write = method !== 'GET'
   if (path === '/v1/kv/' || path === '/v1/kv') return write ? 'key:write' : 'key:read'
-  if (path.startsWith('/v1/acl/') || path === '/v1/txn' || path === '/v1/agent/token/') return 'in-handler'
+  if (path.startsWith('/v1/acl/') || ['/v1/txn', '/v1/agent/token/', '/v1/catalog/nodes', '/v1/catalog/services', '/v1/session/list'].includes(path)) return 'in-handler'
   if (['/v1/status/leader', '/v1/status/peers', '/v1/catalog/datacenters', '/v1/coordinate/datacenters'].includes(path)) return 'public'
   if (path === '/v1/snapshot') return 'snapshot'
   if (path === '/v1/operator/keyring') return write ? 'keyring:write' : 'keyring:read'
@@ -207,5 +210,45 @@ describe('KV with ACLs on: filtered lists, tree deletes, txn per key, blocking r
     const woken = await parked
     console.log(`blocking read answered ${Date.now() - t0} ms after the token was deleted`)
     assert.deepEqual([woken.status, woken.text], [403, 'ACL not found'])
+  })
+})
+
+describe('catalog and session lists with ACLs on: only what the token may read', () => {
+  const env = aclEdge({defaultPolicy: 'deny'})
+  let base = ''
+  let root = ''
+  let reader = ''
+  before(async () => {
+    base = await env.start((agent) => [...catalogRoutes(agent), ...sessionRoutes(agent), ...aclRoutes(agent)])
+    root = ((await call(base, 'PUT', '/v1/acl/bootstrap')).json as {SecretID: string}).SecretID
+    const propose = (cmd: Command) => env.agent.consensus.propose(cmd)
+    for (const node of ['app-1', 'app-2', 'db-1']) {
+      await propose({type: 'catalog-register', now: Date.now(), request: {Node: node, Address: '127.0.0.1', Service: {Service: node.startsWith('app') ? 'app-web' : 'db', Port: 80}}} as unknown as Command)
+      await propose({type: 'session-create', now: Date.now(), session: {id: `00000000-0000-0000-0000-0000000000${node === 'db-1' ? '10' : node.slice(-1).padStart(2, '0')}`, name: '', node, nodeChecks: [], serviceChecks: [], lockDelayMs: 0, behavior: 'release', ttl: ''}})
+    }
+    await call(base, 'PUT', '/v1/acl/policy', {Name: 'app-read', Rules: 'node_prefix "app-" { policy = "read" }\nservice_prefix "app-" { policy = "read" }\nsession_prefix "app-" { policy = "read" }'}, root)
+    reader = ((await call(base, 'PUT', '/v1/acl/token', {Policies: [{Name: 'app-read'}]}, root)).json as {SecretID: string}).SecretID
+  })
+  after(() => env.stop())
+
+  it('/v1/catalog/nodes and /v1/catalog/services answer only readable names, with the header', async () => {
+    const nodes = await call(base, 'GET', '/v1/catalog/nodes', undefined, reader)
+    assert.equal(nodes.status, 200, nodes.text)
+    assert.deepEqual((nodes.json as Array<{Node: string}>).map((n) => n.Node).sort(), ['app-1', 'app-2'])
+    assert.equal(nodes.headers.get('x-consul-results-filtered-by-acls'), 'true')
+    const services = await call(base, 'GET', '/v1/catalog/services', undefined, reader)
+    assert.deepEqual(Object.keys(services.json as object), ['app-web'])
+    const all = await call(base, 'GET', '/v1/catalog/nodes', undefined, root)
+    assert.equal((all.json as unknown[]).length, 3)
+    assert.equal(all.headers.get('x-consul-results-filtered-by-acls'), null)
+    const anonymous = await call(base, 'GET', '/v1/catalog/nodes')
+    assert.deepEqual(anonymous.json, [], 'the anonymous token under default deny sees no node')
+  })
+
+  it('/v1/session/list answers only sessions on readable nodes', async () => {
+    const sessions = await call(base, 'GET', '/v1/session/list', undefined, reader)
+    assert.equal(sessions.status, 200, sessions.text)
+    assert.deepEqual((sessions.json as Array<{Node: string}>).map((s) => s.Node).sort(), ['app-1', 'app-2'])
+    assert.equal(sessions.headers.get('x-consul-results-filtered-by-acls'), 'true')
   })
 })
