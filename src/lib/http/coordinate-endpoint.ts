@@ -2,6 +2,7 @@
 // (from this server's WAN pool), the LAN coordinates the agents sent (the state's coordinates
 // table, blocking on it), and the update agents send (queued in this server's batcher). With
 // disable_coordinates every route answers 401 "Coordinate support disabled", as Consul does.
+import {FILTERED_BY_ACLS, filterReadable} from './acl-authorize.js'
 import type {AgentDeps, RequestContext, Route} from './context.js'
 import {HttpError, badRequest} from '../errors.js'
 import {parseJsonBody} from './decode.js'
@@ -54,8 +55,16 @@ function render(ctx: RequestContext, entries: CoordinateEntry[]): Array<{Node: s
 }
 
 async function nodes(agent: CoordinateDeps, ctx: RequestContext): Promise<void> {
-  const result = await consistentRead(agent, ctx, () => ({index: agent.state.coordinatesIndex(), value: agent.state.coordinates.list()}), watchTables(agent, 'coordinates'))
-  if (result) sendJson(ctx.req, ctx.res, render(ctx, result.value), ctx.query.pretty)
+  let filtered = false
+  const result = await consistentRead(agent, ctx, () => {
+    // With ACLs on, only nodes the token may read (Consul's filterCoordinates), re-checked on every wake.
+    const readable = filterReadable(agent.config.acl.enabled, ctx, agent.state.coordinates.list(), 'node', (c) => c.node)
+    filtered = readable.filtered
+    return {index: agent.state.coordinatesIndex(), value: readable.value}
+  }, watchTables(agent, 'coordinates'))
+  if (!result) return
+  if (filtered) ctx.res.setHeader(FILTERED_BY_ACLS, 'true')
+  sendJson(ctx.req, ctx.res, render(ctx, result.value), ctx.query.pretty)
 }
 
 async function node(agent: CoordinateDeps, ctx: RequestContext): Promise<void> {

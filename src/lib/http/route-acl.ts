@@ -8,7 +8,7 @@
 // - snapshot: acl = "write" (Consul's Snapshot authorizer);
 // - public: no token needed (status, datacenter lists), as Consul;
 // - in-handler: the handler authorizes each item itself (kv ?keys/?recurse and tree deletes, txn per
-//   key, the catalog node and service lists, the session list, /v1/acl/*);
+//   key, the catalog node and service lists, the session, coordinate, event and member lists, /v1/acl/*);
 // - unfiltered: a list or a body-named write coord does not yet authorize item by item: refused
 //   with ACLs on rather than answered unchecked (why acl.enabled is still refused at start).
 import type {Need} from '../acl/access.js'
@@ -71,15 +71,15 @@ export const ROUTE_ACL: Readonly<Record<string, Rule>> = {
   '/v1/health/state/': fixed('unfiltered'),
 
   '/v1/coordinate/datacenters': fixed('public'),
-  '/v1/coordinate/nodes': fixed('unfiltered'),
+  '/v1/coordinate/nodes': fixed('in-handler'),
   '/v1/coordinate/node/': segment('node', 'read'),
   '/v1/coordinate/update': fixed('unfiltered'),
 
   '/v1/event/fire/': segment('event', 'write'),
-  '/v1/event/list': fixed('unfiltered'),
+  '/v1/event/list': fixed('in-handler'),
 
   '/v1/agent/self': ownAgent('read'),
-  '/v1/agent/members': fixed('unfiltered'),
+  '/v1/agent/members': fixed('in-handler'),
   '/v1/agent/join/': ownAgent('write'),
   '/v1/agent/leave': ownAgent('write'),
   // Consul: force-leave needs operator = "write".

@@ -17,6 +17,7 @@ import {txnRoutes} from '../../../src/lib/http/txn-endpoint.js'
 import {aclRoutes} from '../../../src/lib/http/acl-endpoint.js'
 import {catalogRoutes} from '../../../src/lib/http/catalog-endpoint.js'
 import {sessionRoutes} from '../../../src/lib/http/session-endpoint.js'
+import {coordinateRoutes} from '../../../src/lib/http/coordinate-endpoint.js'
 import type {Command} from '../../../src/lib/state/types.js'
 
 type Who = 'no token' | 'anonymous' | 'read app/' | 'write app/' | 'deny app/' | 'management' | 'deleted' | 'expired'
@@ -30,7 +31,7 @@ type Expect = 'public' | 'in-handler' | 'unfiltered' | 'snapshot' | `${'key' | '
 function expected(path: string, method: string): Expect {
   const write = method !== 'GET'
   if (path === '/v1/kv/' || path === '/v1/kv') return write ? 'key:write' : 'key:read'
-  if (path.startsWith('/v1/acl/') || ['/v1/txn', '/v1/agent/token/', '/v1/catalog/nodes', '/v1/catalog/services', '/v1/session/list'].includes(path)) return 'in-handler'
+  if (path.startsWith('/v1/acl/') || ['/v1/txn', '/v1/agent/token/', '/v1/catalog/nodes', '/v1/catalog/services', '/v1/session/list', '/v1/coordinate/nodes', '/v1/event/list', '/v1/agent/members'].includes(path)) return 'in-handler'
   if (['/v1/status/leader', '/v1/status/peers', '/v1/catalog/datacenters', '/v1/coordinate/datacenters'].includes(path)) return 'public'
   if (path === '/v1/snapshot') return 'snapshot'
   if (path === '/v1/operator/keyring') return write ? 'keyring:write' : 'keyring:read'
@@ -213,19 +214,20 @@ describe('KV with ACLs on: filtered lists, tree deletes, txn per key, blocking r
   })
 })
 
-describe('catalog and session lists with ACLs on: only what the token may read', () => {
+describe('catalog, session and coordinate lists with ACLs on: only what the token may read', () => {
   const env = aclEdge({defaultPolicy: 'deny'})
   let base = ''
   let root = ''
   let reader = ''
   before(async () => {
-    base = await env.start((agent) => [...catalogRoutes(agent), ...sessionRoutes(agent), ...aclRoutes(agent)])
+    base = await env.start((agent) => [...catalogRoutes(agent), ...sessionRoutes(agent), ...coordinateRoutes(agent), ...aclRoutes(agent)])
     root = ((await call(base, 'PUT', '/v1/acl/bootstrap')).json as {SecretID: string}).SecretID
     const propose = (cmd: Command) => env.agent.consensus.propose(cmd)
     for (const node of ['app-1', 'app-2', 'db-1']) {
       await propose({type: 'catalog-register', now: Date.now(), request: {Node: node, Address: '127.0.0.1', Service: {Service: node.startsWith('app') ? 'app-web' : 'db', Port: 80}}} as unknown as Command)
       await propose({type: 'session-create', now: Date.now(), session: {id: `00000000-0000-0000-0000-0000000000${node === 'db-1' ? '10' : node.slice(-1).padStart(2, '0')}`, name: '', node, nodeChecks: [], serviceChecks: [], lockDelayMs: 0, behavior: 'release', ttl: ''}})
     }
+    await propose({type: 'coordinate-batch-update', now: Date.now(), updates: ['app-1', 'db-1'].map((node) => ({node, segment: '', coord: {Vec: [0, 0, 0, 0, 0, 0, 0, 0], Error: 1.5, Adjustment: 0, Height: 1e-5}}))})
     await call(base, 'PUT', '/v1/acl/policy', {Name: 'app-read', Rules: 'node_prefix "app-" { policy = "read" }\nservice_prefix "app-" { policy = "read" }\nsession_prefix "app-" { policy = "read" }'}, root)
     reader = ((await call(base, 'PUT', '/v1/acl/token', {Policies: [{Name: 'app-read'}]}, root)).json as {SecretID: string}).SecretID
   })
@@ -250,5 +252,13 @@ describe('catalog and session lists with ACLs on: only what the token may read',
     assert.equal(sessions.status, 200, sessions.text)
     assert.deepEqual((sessions.json as Array<{Node: string}>).map((s) => s.Node).sort(), ['app-1', 'app-2'])
     assert.equal(sessions.headers.get('x-consul-results-filtered-by-acls'), 'true')
+  })
+
+  it('/v1/coordinate/nodes answers only readable nodes', async () => {
+    const coords = await call(base, 'GET', '/v1/coordinate/nodes', undefined, reader)
+    assert.equal(coords.status, 200, coords.text)
+    assert.deepEqual((coords.json as Array<{Node: string}>).map((c) => c.Node), ['app-1'])
+    assert.equal(coords.headers.get('x-consul-results-filtered-by-acls'), 'true')
+    assert.equal(((await call(base, 'GET', '/v1/coordinate/nodes', undefined, root)).json as unknown[]).length, 2)
   })
 })
