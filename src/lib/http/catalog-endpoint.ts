@@ -105,9 +105,18 @@ async function serviceNodes(agent: CatalogDeps, ctx: RequestContext, cache: Answ
   const filter = filterParam(ctx, SERVICE_NODE_SCHEMA)
   const meta = nodeMetaParam(ctx)
   const tags = ctx.params.getAll('tag')
+  let filtered = false
   const render = (): string => {
     const catalog = agent.state.catalog
-    const value = catalog.instances(name)
+    // With ACLs on, Consul's filterServiceNodes: node:read on each instance's node and service:read on the service.
+    const readable = agent.config.acl.enabled ? (() => {
+      const authz = ctx.authorize().authorizer
+      const all = catalog.instances(name)
+      const kept = all.filter((s) => authz.allowed('node', s.node, 'read') && authz.allowed('service', name, 'read'))
+      filtered = kept.length !== all.length
+      return kept
+    })() : catalog.instances(name)
+    const value = readable
       .filter((s) => hasTags(s.tags, tags))
       .map((s) => ({s, node: catalog.node(s.node)}))
       .filter(({node}) => matchesNodeMeta(node?.meta, meta))
@@ -118,25 +127,44 @@ async function serviceNodes(agent: CatalogDeps, ctx: RequestContext, cache: Answ
   const result = await consistentRead(agent, ctx, () => {
     const index = agent.state.serviceIndex(name)
     // With ?near the order also depends on the coordinates, which move without the service index.
+    // With ACLs on the answer depends on the token: built for this request (re-checked on every wake), never cached.
+    if (agent.config.acl.enabled) return {index, value: render()}
     const key = JSON.stringify(['catalog', name, tags, meta, ctx.params.get('filter'), nearCacheKey(agent, ctx), ctx.query.pretty])
     return {index, value: cache.get(key, index, render)}
   }, watchTables(agent, `service:${name}`))
-  if (result) sendBody(ctx.req, ctx.res, 200, result.value, 'application/json')
+  if (!result) return
+  if (filtered) ctx.res.setHeader(FILTERED_BY_ACLS, 'true')
+  sendBody(ctx.req, ctx.res, 200, result.value, 'application/json')
 }
 
 async function nodeServices(agent: CatalogDeps, ctx: RequestContext, shape: 'map' | 'list'): Promise<void> {
   const name = requireName(ctx, 'node')
   const filter = filterParam(ctx, NODE_SERVICE_SCHEMA)
+  let filtered = false
   const result = await consistentRead(agent, ctx, () => {
     const catalog = agent.state.catalog
     const node = catalog.node(name)
     const index = agent.state.catalogIndex('nodes', 'services')
     if (node === undefined) return {index, value: null}
-    const services = catalog.nodeServices(name).map(renderNodeService).filter(filter)
+    // With ACLs on, Consul's filterNodeServices: no node:read, no node (null); services need service:read.
+    let own = catalog.nodeServices(name)
+    if (agent.config.acl.enabled) {
+      const authz = ctx.authorize().authorizer
+      if (!authz.allowed('node', name, 'read')) {
+        filtered = true
+        return {index, value: null}
+      }
+      const kept = own.filter((s) => authz.allowed('service', s.service, 'read'))
+      filtered = kept.length !== own.length
+      own = kept
+    }
+    const services = own.map(renderNodeService).filter(filter)
     const value = shape === 'list'
       ? {Node: renderNode(node), Services: services}
       : {Node: renderNode(node), Services: Object.fromEntries(services.map((s) => [s.ID as string, s]))}
     return {index, value}
   }, watchTables(agent, 'nodes', 'services'))
-  if (result) sendJson(ctx.req, ctx.res, result.value, ctx.query.pretty)
+  if (!result) return
+  if (filtered) ctx.res.setHeader(FILTERED_BY_ACLS, 'true')
+  sendJson(ctx.req, ctx.res, result.value, ctx.query.pretty)
 }

@@ -8,7 +8,7 @@
 // - snapshot: acl = "write" (Consul's Snapshot authorizer);
 // - public: no token needed (status, datacenter lists), as Consul;
 // - in-handler: the handler authorizes each item itself (kv ?keys/?recurse and tree deletes, txn per
-//   key, the catalog node and service lists, the session, coordinate, event and member lists, /v1/acl/*);
+//   key, the catalog and health reads, the session, coordinate, event and member lists, /v1/acl/*);
 // - unfiltered: a list or a body-named write coord does not yet authorize item by item: refused
 //   with ACLs on rather than answered unchecked (why acl.enabled is still refused at start).
 import type {Need} from '../acl/access.js'
@@ -61,14 +61,14 @@ export const ROUTE_ACL: Readonly<Record<string, Rule>> = {
   '/v1/catalog/datacenters': fixed('public'),
   '/v1/catalog/nodes': fixed('in-handler'),
   '/v1/catalog/services': fixed('in-handler'),
-  '/v1/catalog/service/': fixed('unfiltered'),
-  '/v1/catalog/node/': fixed('unfiltered'),
-  '/v1/catalog/node-services/': fixed('unfiltered'),
+  '/v1/catalog/service/': fixed('in-handler'),
+  '/v1/catalog/node/': fixed('in-handler'),
+  '/v1/catalog/node-services/': fixed('in-handler'),
 
-  '/v1/health/node/': fixed('unfiltered'),
-  '/v1/health/checks/': fixed('unfiltered'),
-  '/v1/health/service/': fixed('unfiltered'),
-  '/v1/health/state/': fixed('unfiltered'),
+  '/v1/health/node/': fixed('in-handler'),
+  '/v1/health/checks/': fixed('in-handler'),
+  '/v1/health/service/': fixed('in-handler'),
+  '/v1/health/state/': fixed('in-handler'),
 
   '/v1/coordinate/datacenters': fixed('public'),
   '/v1/coordinate/nodes': fixed('in-handler'),

@@ -18,6 +18,7 @@ import {aclRoutes} from '../../../src/lib/http/acl-endpoint.js'
 import {catalogRoutes} from '../../../src/lib/http/catalog-endpoint.js'
 import {sessionRoutes} from '../../../src/lib/http/session-endpoint.js'
 import {coordinateRoutes} from '../../../src/lib/http/coordinate-endpoint.js'
+import {healthRoutes} from '../../../src/lib/http/health-endpoint.js'
 import type {Command} from '../../../src/lib/state/types.js'
 
 type Who = 'no token' | 'anonymous' | 'read app/' | 'write app/' | 'deny app/' | 'management' | 'deleted' | 'expired'
@@ -31,7 +32,7 @@ type Expect = 'public' | 'in-handler' | 'unfiltered' | 'snapshot' | `${'key' | '
 function expected(path: string, method: string): Expect {
   const write = method !== 'GET'
   if (path === '/v1/kv/' || path === '/v1/kv') return write ? 'key:write' : 'key:read'
-  if (path.startsWith('/v1/acl/') || ['/v1/txn', '/v1/agent/token/', '/v1/catalog/nodes', '/v1/catalog/services', '/v1/session/list', '/v1/coordinate/nodes', '/v1/event/list', '/v1/agent/members'].includes(path)) return 'in-handler'
+  if (path.startsWith('/v1/acl/') || ['/v1/txn', '/v1/agent/token/', '/v1/catalog/nodes', '/v1/catalog/services', '/v1/session/list', '/v1/coordinate/nodes', '/v1/event/list', '/v1/agent/members'].includes(path) || /^\/v1\/(health\/|catalog\/(service|node|node-services)\/)/.test(path)) return 'in-handler'
   if (['/v1/status/leader', '/v1/status/peers', '/v1/catalog/datacenters', '/v1/coordinate/datacenters'].includes(path)) return 'public'
   if (path === '/v1/snapshot') return 'snapshot'
   if (path === '/v1/operator/keyring') return write ? 'keyring:write' : 'keyring:read'
@@ -220,7 +221,7 @@ describe('catalog, session and coordinate lists with ACLs on: only what the toke
   let root = ''
   let reader = ''
   before(async () => {
-    base = await env.start((agent) => [...catalogRoutes(agent), ...sessionRoutes(agent), ...coordinateRoutes(agent), ...aclRoutes(agent)])
+    base = await env.start((agent) => [...catalogRoutes(agent), ...sessionRoutes(agent), ...coordinateRoutes(agent), ...healthRoutes(agent), ...aclRoutes(agent)])
     root = ((await call(base, 'PUT', '/v1/acl/bootstrap')).json as {SecretID: string}).SecretID
     const propose = (cmd: Command) => env.agent.consensus.propose(cmd)
     for (const node of ['app-1', 'app-2', 'db-1']) {
@@ -260,5 +261,20 @@ describe('catalog, session and coordinate lists with ACLs on: only what the toke
     assert.deepEqual((coords.json as Array<{Node: string}>).map((c) => c.Node), ['app-1'])
     assert.equal(coords.headers.get('x-consul-results-filtered-by-acls'), 'true')
     assert.equal(((await call(base, 'GET', '/v1/coordinate/nodes', undefined, root)).json as unknown[]).length, 2)
+  })
+
+  it('/v1/catalog/service, /v1/catalog/node and /v1/health/service answer only what the token may read', async () => {
+    const web = await call(base, 'GET', '/v1/health/service/app-web', undefined, reader)
+    assert.equal(web.status, 200, web.text)
+    assert.deepEqual((web.json as Array<{Node: {Node: string}}>).map((e) => e.Node.Node).sort(), ['app-1', 'app-2'])
+    const db = await call(base, 'GET', '/v1/health/service/db', undefined, reader)
+    assert.deepEqual([db.json, db.headers.get('x-consul-results-filtered-by-acls')], [[], 'true'])
+    assert.equal(((await call(base, 'GET', '/v1/health/service/db', undefined, root)).json as unknown[]).length, 1, 'management sees it (and the cache is not shared across tokens)')
+    const catalogDb = await call(base, 'GET', '/v1/catalog/service/db', undefined, reader)
+    assert.deepEqual([catalogDb.json, catalogDb.headers.get('x-consul-results-filtered-by-acls')], [[], 'true'])
+    const node = await call(base, 'GET', '/v1/catalog/node/db-1', undefined, reader)
+    assert.equal(node.json, null)
+    const own = await call(base, 'GET', '/v1/catalog/node/app-1', undefined, reader)
+    assert.deepEqual(Object.keys((own.json as {Services: object}).Services), ['app-web'])
   })
 })
