@@ -2,7 +2,7 @@
 // (from this server's WAN pool), the LAN coordinates the agents sent (the state's coordinates
 // table, blocking on it), and the update agents send (queued in this server's batcher). With
 // disable_coordinates every route answers 401 "Coordinate support disabled", as Consul does.
-import {FILTERED_BY_ACLS, filterReadable} from './acl-authorize.js'
+import {FILTERED_BY_ACLS, filterReadable, requireSegment} from './acl-authorize.js'
 import type {AgentDeps, RequestContext, Route} from './context.js'
 import {HttpError, badRequest} from '../errors.js'
 import {parseJsonBody} from './decode.js'
@@ -83,6 +83,11 @@ async function update(agent: CoordinateDeps, ctx: RequestContext): Promise<void>
   // An update naming another datacenter in its body is that datacenter's (Consul's parseDC keeps it).
   const elsewhere = bodyDatacenter(body, ctx.params.get('dc') ?? '', agent.config.datacenter)
   if (elsewhere !== undefined) return ctx.forwardToDatacenter(elsewhere, raw)
+  if (agent.config.acl.enabled) {
+    // Consul's Coordinate.Update: node:write on the node the update is for.
+    const node = (body as Record<string, unknown>).Node
+    requireSegment(ctx.authorize(), 'node', typeof node === 'string' ? node : '', 'write')
+  }
   const batcher = agent.coordinates?.batcher
   if (!batcher) throw new HttpError(500, 'coordinate updates are taken by servers only', 'NOT_A_SERVER')
   try {

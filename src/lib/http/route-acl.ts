@@ -8,7 +8,8 @@
 // - snapshot: acl = "write" (Consul's Snapshot authorizer);
 // - public: no token needed (status, datacenter lists), as Consul;
 // - in-handler: the handler authorizes each item itself (kv ?keys/?recurse and tree deletes, txn per
-//   key, the catalog and health reads, the session, coordinate, event and member lists, /v1/acl/*);
+//   key, the catalog and health reads, the session, coordinate, event and member lists, session
+//   create and coordinate update (the node is in the body), /v1/acl/*);
 // - unfiltered: a list or a body-named write coord does not yet authorize item by item: refused
 //   with ACLs on rather than answered unchecked (why acl.enabled is still refused at start).
 import type {Need} from '../acl/access.js'
@@ -49,7 +50,7 @@ export const ROUTE_ACL: Readonly<Record<string, Rule>> = {
   '/v1/kv': kvRule,
   '/v1/txn': fixed('in-handler'),
 
-  '/v1/session/create': fixed('unfiltered'),
+  '/v1/session/create': fixed('in-handler'),
   '/v1/session/destroy/': sessionNode('write'),
   '/v1/session/renew/': sessionNode('write'),
   '/v1/session/info/': sessionNode('read'),
@@ -73,7 +74,7 @@ export const ROUTE_ACL: Readonly<Record<string, Rule>> = {
   '/v1/coordinate/datacenters': fixed('public'),
   '/v1/coordinate/nodes': fixed('in-handler'),
   '/v1/coordinate/node/': segment('node', 'read'),
-  '/v1/coordinate/update': fixed('unfiltered'),
+  '/v1/coordinate/update': fixed('in-handler'),
 
   '/v1/event/fire/': segment('event', 'write'),
   '/v1/event/list': fixed('in-handler'),

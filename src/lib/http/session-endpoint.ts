@@ -9,7 +9,7 @@ import {renderSession} from './render.js'
 import {sendJson} from './respond.js'
 import {formatDuration, parseDuration} from '../duration.js'
 import type {Session, SessionBehavior} from '../state/types.js'
-import {FILTERED_BY_ACLS, filterReadable} from './acl-authorize.js'
+import {FILTERED_BY_ACLS, filterReadable, requireSegment} from './acl-authorize.js'
 
 /** What this endpoint family uses of the agent, and nothing more. */
 export type SessionDeps = AgentDeps<'config' | 'consensus' | 'log' | 'now' | 'renewSession' | 'sessionTimers' | 'state'>
@@ -127,6 +127,8 @@ async function createSession(agent: SessionDeps, ctx: RequestContext): Promise<v
     behavior: behavior as SessionBehavior,
     ttl: parseTtl(agent, stringField(input, 'TTL')),
   }
+  // Consul's Session.Apply: session:write on the node the session is for.
+  if (agent.config.acl.enabled) requireSegment(ctx.authorize(), 'session', session.node, 'write')
   const {result} = await agent.consensus.propose({type: 'session-create', now: agent.now(), session})
   if (result.type !== 'session-create') throw new Error(`unexpected apply result ${result.type}`)
   if (result.error || !result.id) throw badRequest(result.error ?? 'session was not created')

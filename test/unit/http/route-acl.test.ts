@@ -32,7 +32,7 @@ type Expect = 'public' | 'in-handler' | 'unfiltered' | 'snapshot' | `${'key' | '
 function expected(path: string, method: string): Expect {
   const write = method !== 'GET'
   if (path === '/v1/kv/' || path === '/v1/kv') return write ? 'key:write' : 'key:read'
-  if (path.startsWith('/v1/acl/') || ['/v1/txn', '/v1/agent/token/', '/v1/catalog/nodes', '/v1/catalog/services', '/v1/session/list', '/v1/coordinate/nodes', '/v1/event/list', '/v1/agent/members'].includes(path) || /^\/v1\/(health\/|catalog\/(service|node|node-services)\/)/.test(path)) return 'in-handler'
+  if (path.startsWith('/v1/acl/') || ['/v1/txn', '/v1/agent/token/', '/v1/catalog/nodes', '/v1/catalog/services', '/v1/session/list', '/v1/coordinate/nodes', '/v1/event/list', '/v1/agent/members', '/v1/session/create', '/v1/coordinate/update'].includes(path) || /^\/v1\/(health\/|catalog\/(service|node|node-services)\/)/.test(path)) return 'in-handler'
   if (['/v1/status/leader', '/v1/status/peers', '/v1/catalog/datacenters', '/v1/coordinate/datacenters'].includes(path)) return 'public'
   if (path === '/v1/snapshot') return 'snapshot'
   if (path === '/v1/operator/keyring') return write ? 'keyring:write' : 'keyring:read'
@@ -276,5 +276,17 @@ describe('catalog, session and coordinate lists with ACLs on: only what the toke
     assert.equal(node.json, null)
     const own = await call(base, 'GET', '/v1/catalog/node/app-1', undefined, reader)
     assert.deepEqual(Object.keys((own.json as {Services: object}).Services), ['app-web'])
+  })
+
+  it('session create needs session:write on the body\'s node', async () => {
+    await call(base, 'PUT', '/v1/acl/policy', {Name: 'app-sessions', Rules: 'session_prefix "app-" { policy = "write" }'}, root)
+    const writer = ((await call(base, 'PUT', '/v1/acl/token', {Policies: [{Name: 'app-sessions'}]}, root)).json as {SecretID: string}).SecretID
+    const before = env.state.sessionList().value.length
+    const denied = await call(base, 'PUT', '/v1/session/create', {Node: 'db-1', NodeChecks: []}, writer)
+    assert.equal(denied.status, 403)
+    assert.match(denied.text, /lacks permission 'session:write' on "db-1"/)
+    assert.equal(env.state.sessionList().value.length, before, 'nothing created')
+    const made = await call(base, 'PUT', '/v1/session/create', {Node: 'app-1', NodeChecks: []}, writer)
+    assert.equal(made.status, 200, made.text)
   })
 })
