@@ -15,6 +15,7 @@ import {NODE_SCHEMA, NODE_SERVICE_SCHEMA, SERVICE_NODE_SCHEMA, renderNode, rende
 import {CatalogRequestError, parseDeregisterRequest, parseRegisterRequest} from '../state/catalog-request.js'
 import type {Command} from '../state/types.js'
 import {FILTERED_BY_ACLS, filterReadable} from './acl-authorize.js'
+import {deregisterNeeds, registerNeeds, requireNeeds} from './catalog-acl.js'
 
 /** What this endpoint family uses of the agent, and nothing more. */
 export type CatalogDeps = AgentDeps<'config' | 'consensus' | 'now' | 'state'>
@@ -53,6 +54,11 @@ async function write(agent: CatalogDeps, ctx: RequestContext, build: (body: unkn
     // Consul decodes the body in the HTTP layer (400) and checks the rules in the RPC (500).
     if (err.kind === 'decode') throw badRequest(err.message)
     throw new HttpError(500, err.message, 'CATALOG_INVALID')
+  }
+  if (agent.config.acl.enabled) {
+    const needs = command.type === 'catalog-register' ? registerNeeds(command.request, agent.state.catalog)
+      : command.type === 'catalog-deregister' ? deregisterNeeds(command.request, agent.state.catalog) : []
+    requireNeeds(ctx.authorize(), needs)
   }
   const {result} = await agent.consensus.propose(command)
   if (result.type === 'catalog-register' && result.error !== undefined) throw new HttpError(500, result.error, 'CATALOG_REJECTED')

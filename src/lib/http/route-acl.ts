@@ -9,7 +9,8 @@
 // - public: no token needed (status, datacenter lists), as Consul;
 // - in-handler: the handler authorizes each item itself (kv ?keys/?recurse and tree deletes, txn per
 //   key, the catalog and health reads, the session, coordinate, event and member lists, session
-//   create and coordinate update (the node is in the body), /v1/acl/*);
+//   create, coordinate update and catalog register/deregister (names in the body: catalog-acl.ts),
+//   /v1/acl/*);
 // - unfiltered: a list or a body-named write coord does not yet authorize item by item: refused
 //   with ACLs on rather than answered unchecked (why acl.enabled is still refused at start).
 import type {Need} from '../acl/access.js'
@@ -57,8 +58,8 @@ export const ROUTE_ACL: Readonly<Record<string, Rule>> = {
   '/v1/session/node/': segment('session', 'read'),
   '/v1/session/list': fixed('in-handler'),
 
-  '/v1/catalog/register': fixed('unfiltered'),
-  '/v1/catalog/deregister': fixed('unfiltered'),
+  '/v1/catalog/register': fixed('in-handler'),
+  '/v1/catalog/deregister': fixed('in-handler'),
   '/v1/catalog/datacenters': fixed('public'),
   '/v1/catalog/nodes': fixed('in-handler'),
   '/v1/catalog/services': fixed('in-handler'),

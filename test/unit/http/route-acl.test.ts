@@ -32,7 +32,7 @@ type Expect = 'public' | 'in-handler' | 'unfiltered' | 'snapshot' | `${'key' | '
 function expected(path: string, method: string): Expect {
   const write = method !== 'GET'
   if (path === '/v1/kv/' || path === '/v1/kv') return write ? 'key:write' : 'key:read'
-  if (path.startsWith('/v1/acl/') || ['/v1/txn', '/v1/agent/token/', '/v1/catalog/nodes', '/v1/catalog/services', '/v1/session/list', '/v1/coordinate/nodes', '/v1/event/list', '/v1/agent/members', '/v1/session/create', '/v1/coordinate/update'].includes(path) || /^\/v1\/(health\/|catalog\/(service|node|node-services)\/)/.test(path)) return 'in-handler'
+  if (path.startsWith('/v1/acl/') || ['/v1/txn', '/v1/agent/token/', '/v1/catalog/nodes', '/v1/catalog/services', '/v1/session/list', '/v1/coordinate/nodes', '/v1/event/list', '/v1/agent/members', '/v1/session/create', '/v1/coordinate/update', '/v1/catalog/register', '/v1/catalog/deregister'].includes(path) || /^\/v1\/(health\/|catalog\/(service|node|node-services)\/)/.test(path)) return 'in-handler'
   if (['/v1/status/leader', '/v1/status/peers', '/v1/catalog/datacenters', '/v1/coordinate/datacenters'].includes(path)) return 'public'
   if (path === '/v1/snapshot') return 'snapshot'
   if (path === '/v1/operator/keyring') return write ? 'keyring:write' : 'keyring:read'
@@ -288,5 +288,20 @@ describe('catalog, session and coordinate lists with ACLs on: only what the toke
     assert.equal(env.state.sessionList().value.length, before, 'nothing created')
     const made = await call(base, 'PUT', '/v1/session/create', {Node: 'app-1', NodeChecks: []}, writer)
     assert.equal(made.status, 200, made.text)
+  })
+
+  it('catalog register/deregister: node:write for a new or changed node, service:write for the service', async () => {
+    await call(base, 'PUT', '/v1/acl/policy', {Name: 'app-svc-write', Rules: 'service_prefix "app-" { policy = "write" }\nnode_prefix "" { policy = "read" }'}, root)
+    const svc = ((await call(base, 'PUT', '/v1/acl/token', {Policies: [{Name: 'app-svc-write'}]}, root)).json as {SecretID: string}).SecretID
+    const onExisting = await call(base, 'PUT', '/v1/catalog/register', {Node: 'app-1', Address: '127.0.0.1', Service: {Service: 'app-api', Port: 81}}, svc)
+    assert.equal(onExisting.status, 200, `a service on an unchanged node needs only service:write: ${onExisting.text}`)
+    const newNode = await call(base, 'PUT', '/v1/catalog/register', {Node: 'app-9', Address: '127.0.0.9', Service: {Service: 'app-api', Port: 81}}, svc)
+    assert.equal(newNode.status, 403)
+    assert.match(newNode.text, /lacks permission 'node:write' on "app-9"/)
+    assert.equal(env.state.catalog.node('app-9'), undefined, 'nothing registered')
+    const otherService = await call(base, 'PUT', '/v1/catalog/register', {Node: 'app-1', Address: '127.0.0.1', Service: {Service: 'db', Port: 1}}, svc)
+    assert.match(otherService.text, /lacks permission 'service:write' on "db"/)
+    assert.equal((await call(base, 'PUT', '/v1/catalog/deregister', {Node: 'db-1'}, svc)).status, 403, 'removing a node needs node:write')
+    assert.equal((await call(base, 'PUT', '/v1/catalog/deregister', {Node: 'app-1', ServiceID: 'app-api'}, svc)).status, 200)
   })
 })
