@@ -11,6 +11,7 @@ import {AgentTokens} from '../../src/lib/agent/agent-tokens.js'
 import {handleRequest} from '../../src/lib/http/server.js'
 import type {AgentContext, Route} from '../../src/lib/http/context.js'
 import type {Command} from '../../src/lib/state/types.js'
+import {LocalState} from '../../src/lib/agent/local-state.js'
 
 export interface Answer {status: number; text: string; json: unknown; headers: Headers}
 
@@ -43,6 +44,8 @@ export function aclEdge(opts: {enabled?: boolean; defaultPolicy?: 'allow' | 'den
   const agent = {
     config, state, consensus, now: () => Date.now() + skew, aclTokens: new AgentTokens(config.acl.tokens), log: logs.logger('agent'), logs,
     sessionTimers: {clear: () => {}, stop: () => {}, resetAll: () => {}},
+    // The agent's local services and checks (empty): what the /v1/agent/service and check rules look up.
+    local: {state: new LocalState()},
   } as unknown as AgentContext
   let server: Server | undefined
   return {

@@ -27,7 +27,7 @@ export type RouteCheck =
   | 'in-handler'
   | 'unfiltered'
 
-export type RouteAclDeps = AgentDeps<'config' | 'state'>
+export type RouteAclDeps = AgentDeps<'config' | 'state' | 'local'>
 type Rule = (ctx: RequestContext, method: string, agent: RouteAclDeps) => RouteCheck
 
 const segment = (kind: SegmentKind, need: Need) => (ctx: RequestContext): RouteCheck => ({kind, segment: ctx.tail, need})
@@ -35,6 +35,15 @@ const scalar = (kind: ScalarKind, need: Need): Rule => () => ({scalar: kind, nee
 const ownAgent = (need: Need): Rule => (_ctx, _method, agent) => ({kind: 'agent', segment: agent.config.nodeName, need})
 const readOrWrite = (kind: ScalarKind): Rule => (_ctx, method) => ({scalar: kind, need: method === 'GET' ? 'read' : 'write'})
 const fixed = (check: RouteCheck): Rule => () => check
+
+/** A local service's name by ID (the ID itself when unknown: no rule names it, so only a broad grant passes). */
+const localService = (need: Need): Rule => (ctx, _method, agent) => ({kind: 'service', segment: agent.local.state.service(ctx.tail)?.def.Service ?? ctx.tail, need})
+/** A local check: service:write on its service's name, or node:write on this node for a node check (or an unknown one). */
+const localCheck: Rule = (ctx, _method, agent) => {
+  const check = agent.local.state.check(ctx.tail)
+  const service = check && check.def.ServiceID !== '' ? agent.local.state.service(check.def.ServiceID) : undefined
+  return service ? {kind: 'service', segment: service.def.Service, need: 'write'} : {kind: 'node', segment: agent.config.nodeName, need: 'write'}
+}
 
 const kvRule: Rule = (ctx, method) => {
   const listing = ctx.params.has('keys') || ctx.params.has('recurse')
@@ -90,19 +99,19 @@ export const ROUTE_ACL: Readonly<Record<string, Rule>> = {
   '/v1/agent/monitor': ownAgent('read'),
   '/v1/agent/maintenance': (_ctx, _method, agent) => ({kind: 'node', segment: agent.config.nodeName, need: 'write'}),
   '/v1/agent/health/service/name/': segment('service', 'read'),
-  '/v1/agent/health/service/id/': fixed('unfiltered'),
-  '/v1/agent/service/maintenance/': fixed('unfiltered'),
-  '/v1/agent/services': fixed('unfiltered'),
-  '/v1/agent/service/register': fixed('unfiltered'),
-  '/v1/agent/service/deregister/': fixed('unfiltered'),
-  '/v1/agent/service/': fixed('unfiltered'),
-  '/v1/agent/checks': fixed('unfiltered'),
-  '/v1/agent/check/register': fixed('unfiltered'),
-  '/v1/agent/check/deregister/': fixed('unfiltered'),
-  '/v1/agent/check/pass/': fixed('unfiltered'),
-  '/v1/agent/check/warn/': fixed('unfiltered'),
-  '/v1/agent/check/fail/': fixed('unfiltered'),
-  '/v1/agent/check/update/': fixed('unfiltered'),
+  '/v1/agent/health/service/id/': localService('read'),
+  '/v1/agent/service/maintenance/': localService('write'),
+  '/v1/agent/services': fixed('in-handler'),
+  '/v1/agent/service/register': fixed('in-handler'),
+  '/v1/agent/service/deregister/': localService('write'),
+  '/v1/agent/service/': localService('read'),
+  '/v1/agent/checks': fixed('in-handler'),
+  '/v1/agent/check/register': fixed('in-handler'),
+  '/v1/agent/check/deregister/': localCheck,
+  '/v1/agent/check/pass/': localCheck,
+  '/v1/agent/check/warn/': localCheck,
+  '/v1/agent/check/fail/': localCheck,
+  '/v1/agent/check/update/': localCheck,
   '/v1/agent/token/': fixed('in-handler'),
 
   '/v1/operator/keyring': readOrWrite('keyring'),

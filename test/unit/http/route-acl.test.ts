@@ -32,7 +32,7 @@ type Expect = 'public' | 'in-handler' | 'unfiltered' | 'snapshot' | `${'key' | '
 function expected(path: string, method: string): Expect {
   const write = method !== 'GET'
   if (path === '/v1/kv/' || path === '/v1/kv') return write ? 'key:write' : 'key:read'
-  if (path.startsWith('/v1/acl/') || ['/v1/txn', '/v1/agent/token/', '/v1/catalog/nodes', '/v1/catalog/services', '/v1/session/list', '/v1/coordinate/nodes', '/v1/event/list', '/v1/agent/members', '/v1/session/create', '/v1/coordinate/update', '/v1/catalog/register', '/v1/catalog/deregister'].includes(path) || /^\/v1\/(health\/|catalog\/(service|node|node-services)\/)/.test(path)) return 'in-handler'
+  if (path.startsWith('/v1/acl/') || ['/v1/txn', '/v1/agent/token/', '/v1/catalog/nodes', '/v1/catalog/services', '/v1/session/list', '/v1/coordinate/nodes', '/v1/event/list', '/v1/agent/members', '/v1/session/create', '/v1/coordinate/update', '/v1/catalog/register', '/v1/catalog/deregister', '/v1/agent/services', '/v1/agent/checks', '/v1/agent/service/register', '/v1/agent/check/register'].includes(path) || /^\/v1\/(health\/|catalog\/(service|node|node-services)\/)/.test(path)) return 'in-handler'
   if (['/v1/status/leader', '/v1/status/peers', '/v1/catalog/datacenters', '/v1/coordinate/datacenters'].includes(path)) return 'public'
   if (path === '/v1/snapshot') return 'snapshot'
   if (path === '/v1/operator/keyring') return write ? 'keyring:write' : 'keyring:read'
@@ -41,7 +41,10 @@ function expected(path: string, method: string): Expect {
   if (['/v1/agent/self', '/v1/agent/monitor'].includes(path)) return 'agent:read'
   if (['/v1/agent/join/', '/v1/agent/leave', '/v1/agent/reload'].includes(path)) return 'agent:write'
   if (path === '/v1/agent/maintenance') return 'node:write'
-  if (path === '/v1/agent/health/service/name/') return 'service:read'
+  if (['/v1/agent/health/service/name/', '/v1/agent/health/service/id/', '/v1/agent/service/'].includes(path)) return 'service:read'
+  if (['/v1/agent/service/deregister/', '/v1/agent/service/maintenance/'].includes(path)) return 'service:write'
+  // A check's rule is its service's, or node:write on this agent's node (n1) for a node check.
+  if (path.startsWith('/v1/agent/check/')) return 'node:write'
   if (path === '/v1/event/fire/') return 'event:write'
   if (path === '/v1/coordinate/node/') return 'node:read'
   if (['/v1/session/destroy/', '/v1/session/renew/'].includes(path)) return 'session:write'
@@ -120,7 +123,7 @@ describe('route enforcement: the whole route table × 8 callers', () => {
           // Session routes look the session up: for an unknown one the node is '', outside app/.
           if (resource === 'session' && route.path !== '/v1/session/node/' && who !== 'management') allow = false
           // Maintenance is node:write on the agent's own node (n1), outside app/.
-          if (route.path === '/v1/agent/maintenance' && who !== 'management') allow = false
+          if ((route.path === '/v1/agent/maintenance' || route.path.startsWith('/v1/agent/check/')) && who !== 'management') allow = false
           if (allow) {
             assert.equal(outcome, 'allowed', where)
           } else {
