@@ -12,6 +12,7 @@ import {handleRequest} from '../../src/lib/http/server.js'
 import type {AgentContext, Route} from '../../src/lib/http/context.js'
 import type {Command} from '../../src/lib/state/types.js'
 import {LocalState} from '../../src/lib/agent/local-state.js'
+import {parseServiceDefinition} from '../../src/lib/agent/definitions.js'
 
 export interface Answer {status: number; text: string; json: unknown; headers: Headers}
 
@@ -45,7 +46,7 @@ export function aclEdge(opts: {enabled?: boolean; defaultPolicy?: 'allow' | 'den
     config, state, consensus, now: () => Date.now() + skew, aclTokens: new AgentTokens(config.acl.tokens), log: logs.logger('agent'), logs,
     sessionTimers: {clear: () => {}, stop: () => {}, resetAll: () => {}},
     // The agent's local services and checks (empty): what the /v1/agent/service and check rules look up.
-    local: {state: new LocalState()},
+    local: localAgent(),
   } as unknown as AgentContext
   let server: Server | undefined
   return {
@@ -62,6 +63,19 @@ export function aclEdge(opts: {enabled?: boolean; defaultPolicy?: 'allow' | 'den
     },
     advance(ms) {
       skew += ms
+    },
+  }
+}
+
+/** The agent's local services and checks: the real LocalState, registering as LocalAgent does (no check runners). */
+function localAgent() {
+  const state = new LocalState()
+  return {
+    state,
+    registerService(body: unknown, replaceExistingChecks: boolean) {
+      const parsed = parseServiceDefinition(body)
+      state.addService(parsed.service, parsed.checks, 'api', replaceExistingChecks)
+      return parsed
     },
   }
 }

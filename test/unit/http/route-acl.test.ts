@@ -19,6 +19,7 @@ import {catalogRoutes} from '../../../src/lib/http/catalog-endpoint.js'
 import {sessionRoutes} from '../../../src/lib/http/session-endpoint.js'
 import {coordinateRoutes} from '../../../src/lib/http/coordinate-endpoint.js'
 import {healthRoutes} from '../../../src/lib/http/health-endpoint.js'
+import {agentLocalRoutes} from '../../../src/lib/http/agent-local-endpoint.js'
 import type {Command} from '../../../src/lib/state/types.js'
 
 type Who = 'no token' | 'anonymous' | 'read app/' | 'write app/' | 'deny app/' | 'management' | 'deleted' | 'expired'
@@ -306,5 +307,33 @@ describe('catalog, session and coordinate lists with ACLs on: only what the toke
     assert.match(otherService.text, /lacks permission 'service:write' on "db"/)
     assert.equal((await call(base, 'PUT', '/v1/catalog/deregister', {Node: 'db-1'}, svc)).status, 403, 'removing a node needs node:write')
     assert.equal((await call(base, 'PUT', '/v1/catalog/deregister', {Node: 'app-1', ServiceID: 'app-api'}, svc)).status, 200)
+  })
+})
+
+describe('agent-local services with ACLs on', () => {
+  const env = aclEdge({defaultPolicy: 'deny'})
+  let base = ''
+  let root = ''
+  let svc = ''
+  before(async () => {
+    base = await env.start((agent) => [...agentLocalRoutes(agent), ...aclRoutes(agent)])
+    root = ((await call(base, 'PUT', '/v1/acl/bootstrap')).json as {SecretID: string}).SecretID
+    await call(base, 'PUT', '/v1/acl/policy', {Name: 'web-only', Rules: 'service "web" { policy = "write" }'}, root)
+    svc = ((await call(base, 'PUT', '/v1/acl/token', {Policies: [{Name: 'web-only'}]}, root)).json as {SecretID: string}).SecretID
+  })
+  after(() => env.stop())
+
+  it('register needs service:write on the body\'s service; the list shows only readable services', async () => {
+    assert.equal((await call(base, 'PUT', '/v1/agent/service/register', {Name: 'web', Port: 80}, svc)).status, 200)
+    const denied = await call(base, 'PUT', '/v1/agent/service/register', {Name: 'db', Port: 5432}, svc)
+    assert.equal(denied.status, 403)
+    assert.match(denied.text, /lacks permission 'service:write' on "db"/)
+    assert.equal(env.agent.local.state.service('db'), undefined, 'nothing registered')
+    assert.equal((await call(base, 'PUT', '/v1/agent/service/register', {Name: 'db', Port: 5432}, root)).status, 200)
+    const list = await call(base, 'GET', '/v1/agent/services', undefined, svc)
+    assert.deepEqual(Object.keys(list.json as object), ['web'])
+    assert.equal(list.headers.get('x-consul-results-filtered-by-acls'), 'true')
+    assert.deepEqual(Object.keys((await call(base, 'GET', '/v1/agent/services', undefined, root)).json as object).sort(), ['db', 'web'])
+    assert.equal((await call(base, 'GET', '/v1/agent/service/db', undefined, svc)).status, 403)
   })
 })
