@@ -11,8 +11,8 @@
 //   key, the catalog and health reads, the session, coordinate, event and member lists, session
 //   create, coordinate update and catalog register/deregister (names in the body: catalog-acl.ts),
 //   /v1/acl/*);
-// - unfiltered: a list or a body-named write coord does not yet authorize item by item: refused
-//   with ACLs on rather than answered unchecked (why acl.enabled is still refused at start).
+// - unfiltered: for a route whose items coord cannot authorize: refused with ACLs on rather than
+//   answered unchecked (no route needs it today; a route missing from the table is treated alike).
 import type {Need} from '../acl/access.js'
 import type {ScalarKind, SegmentKind} from '../acl/rules.js'
 import {permissionDenied, requireScalar, requireSegment} from './acl-authorize.js'
