@@ -1,5 +1,6 @@
 // The agent process: builds the pieces from a validated config, starts them in order, and stops
 // them in reverse on SIGINT/SIGTERM. Everything a request needs is in the AgentContext it builds.
+import {resolveToken} from '../http/acl-authorize.js'
 import {AgentTokens} from '../agent/agent-tokens.js'
 import {randomUUID} from 'node:crypto'
 import {ensureDataDir, loadNodeId} from '../agent/data-dir.js'
@@ -234,7 +235,9 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   for (const address of httpAddresses) log.info('Started HTTP server', {address, network: 'tcp'})
   let dnsServers: DnsServerHandle[] = []
   try {
-    dnsServers = await startAgentDns({config, state, consensus, log, serverGet, pipelineGet})
+    // With ACLs on, DNS answers with the agent's default token (else the anonymous token), as Consul.
+    const dnsAuthorizer = config.acl.enabled ? () => resolveToken(context, {token: '', source: 'none'}).authorizer : undefined
+    dnsServers = await startAgentDns({config, state, consensus, log, serverGet, pipelineGet, authorizer: dnsAuthorizer})
   } catch (error) {
     await abandonStart()
     throw error
