@@ -14,6 +14,7 @@ import {SCRIPTS_DISABLED, checkKind, definitionsFromConfig, type CheckDefinition
 import {parseDnsConfig, type DnsConfig} from './dns-config.js'
 import {refusedSecurityKeys} from './refused-keys.js'
 import {parseHclConfig} from './hcl-config.js'
+import {ACL_ACCEPTED, ACL_KEYS, parseAclConfig, type AclConfig} from './acl-config.js'
 import {HTTP_CONFIG_ACCEPTED, HTTP_CONFIG_KEYS, parseHttpConfig, type HttpConfig} from './http-config.js'
 import {TLS_TOP_LEVEL_KEYS, readTlsSettings, rpcTlsEnabled, type TlsSettings} from '../tls/config.js'
 import {TlsFileError, loadTlsMaterial, type TlsMaterial} from '../tls/material.js'
@@ -89,6 +90,8 @@ export interface AgentConfig {
   readonly dns: DnsConfig
   /** http_config: write sources, blocked endpoints, extra response headers (http-config.ts). */
   readonly http: HttpConfig
+  /** The acl block (acl-config.ts); `enabled` is refused at start until enforcement covers every route (refused-keys.ts). */
+  readonly acl: AclConfig
   /** Network coordinates: gossip RTTs → Vivaldi → the servers' coordinates table (Consul's keys). */
   readonly coordinates: CoordinateSettings
   /**
@@ -145,11 +148,11 @@ export const supportedKeys: ReadonlySet<string> = new Set([
   'service', 'services', 'check', 'checks', 'enable_local_script_checks',
   'domain', 'alt_domain', 'recursors', 'dns_config',
   'disable_coordinates', 'sync_coordinate_interval_min', 'sync_coordinate_rate_target', 'coordinate_update_period',
-  'coordinate_update_batch_size', 'coordinate_update_max_batches', 'http_config', 'performance',
+  'coordinate_update_batch_size', 'coordinate_update_max_batches', 'http_config', 'performance', 'acl',
   ...TLS_TOP_LEVEL_KEYS,
 ])
 const acceptedConsulKeys = new Set([
-  'acl', 'addresses', 'advertise_addr_wan', 'autopilot', 'check_update_interval',
+  'addresses', 'advertise_addr_wan', 'autopilot', 'check_update_interval',
   'connect', 'enable_debug', 'leave_on_terminate',
   'log_file', 'node_meta', 'primary_datacenter', 'raft_protocol', 'raft_snapshot_interval',
   'raft_trailing_logs', 'reconnect_timeout', 'skip_leave_on_interrupt', 'telemetry', 'translate_wan_addrs',
@@ -371,6 +374,7 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
     disableKeyringFile: read.bool('disable_keyring_file', false),
     dns: parseDnsConfig(raw, problems, warn),
     http: parseHttpConfig(read.object('http_config', HTTP_CONFIG_KEYS, HTTP_CONFIG_ACCEPTED, warn), problems),
+    acl: parseAclConfig(read.object('acl', ACL_KEYS, ACL_ACCEPTED, warn), problems),
     coordinates: {
       disabled: read.bool('disable_coordinates', false),
       syncIntervalMinMs: read.duration('sync_coordinate_interval_min', 15_000),

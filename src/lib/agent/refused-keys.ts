@@ -8,7 +8,7 @@ export function refusedSecurityKeys(raw: Record<string, unknown>): string[] {
   const problems: string[] = []
   const acl = raw.acl
   if (isObject(acl) && isTrue(acl.enabled)) {
-    problems.push('acl.enabled: coord does not enforce ACLs yet; refusing to start rather than answer every request without checking its token (remove the acl block or set acl.enabled = false)')
+    problems.push('acl.enabled: coord does not enforce ACLs on every path yet (client agents); refusing to start rather than answer some requests without checking their token (remove the acl block or set acl.enabled = false)')
   }
   return problems
 }

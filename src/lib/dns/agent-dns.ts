@@ -11,6 +11,8 @@ import {DnsResolver} from './resolver.js'
 import {startDnsServer, type DnsServerHandle} from './server.js'
 import {StateDnsCatalog} from './state-catalog.js'
 import {RemoteDnsCatalog, type ServerGet} from './remote-catalog.js'
+import {AclDnsCatalog} from './acl-catalog.js'
+import type {Authorizer} from '../acl/authorizer.js'
 
 export type {DnsServerHandle}
 
@@ -20,12 +22,17 @@ export type {DnsServerHandle}
  * datacenter: its server forwards a `?dc=` read). `pipelineGet`: for a server, how to GET a /v1
  * path through its own HTTP pipeline, used only for other datacenters.
  */
-export async function startAgentDns(opts: {config: AgentConfig; state: StateMachine; consensus: Consensus; log: Logger; serverGet?: ServerGet; pipelineGet?: ServerGet}): Promise<DnsServerHandle[]> {
+/**
+ * `authorizer`: with ACLs on, the agent's default token's authorizer (asked on every lookup); DNS then
+ * answers only what it may read (acl-catalog.ts).
+ */
+export async function startAgentDns(opts: {config: AgentConfig; state: StateMachine; consensus: Consensus; log: Logger; serverGet?: ServerGet; pipelineGet?: ServerGet; authorizer?: () => Authorizer}): Promise<DnsServerHandle[]> {
   const {config, log} = opts
   if (config.ports.dns < 0) return []
-  const catalog = opts.serverGet
+  const plain = opts.serverGet
     ? new RemoteDnsCatalog(opts.serverGet, config.datacenter)
     : new StateDnsCatalog(opts.state, opts.consensus, config.datacenter, opts.pipelineGet && new RemoteDnsCatalog(opts.pipelineGet, config.datacenter))
+  const catalog = opts.authorizer ? new AclDnsCatalog(plain, opts.authorizer) : plain
   const dnsLog = log.named('dns')
   const resolver = new DnsResolver({config: config.dns, datacenter: config.datacenter, catalog, log: dnsLog})
   const handles: DnsServerHandle[] = []

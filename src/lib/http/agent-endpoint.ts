@@ -6,6 +6,7 @@ import {flag} from './query.js'
 import {availableParallelism} from 'node:os'
 import {filterParam} from './catalog-query.js'
 import type {Schema} from '../filter/evaluate.js'
+import {FILTERED_BY_ACLS, filterReadable} from './acl-authorize.js'
 
 /** What this endpoint family uses of the agent, and nothing more. */
 export type AgentEndpointDeps = AgentDeps<'config' | 'consensus' | 'coordinates' | 'forceLeave' | 'forceLeaveWan' | 'gossipEncrypted' | 'join' | 'joinWan' | 'leave' | 'local' | 'members' | 'nodeId' | 'requestShutdown' | 'version' | 'wanMembers'>
@@ -92,7 +93,11 @@ export function agentRoutes(agent: AgentEndpointDeps): Route[] {
       const filter = filterParam(ctx, MEMBER_SCHEMA)
       // A client has no WAN pool: an empty list, as Consul's agent answers.
       const members = wan ? agent.wanMembers?.() ?? [] : agent.members()
-      sendJson(ctx.req, ctx.res, members.filter(filter), ctx.query.pretty)
+      // With ACLs on, only members whose node the token may read (Consul's filterMembers; WAN names drop ".<dc>").
+      const dcSuffix = `.${agent.config.datacenter}`
+      const readable = filterReadable(agent.config.acl.enabled, ctx, members, 'node', (m) => wan && m.Name.endsWith(dcSuffix) ? m.Name.slice(0, -dcSuffix.length) : m.Name)
+      if (readable.filtered) ctx.res.setHeader(FILTERED_BY_ACLS, 'true')
+      sendJson(ctx.req, ctx.res, readable.value.filter(filter), ctx.query.pretty)
     }}},
     {path: '/v1/agent/join/', methods: {PUT: async (ctx) => {
       if (ctx.tail === '') throw badRequest('Missing address to join')

@@ -7,7 +7,8 @@ import {badRequest} from '../errors.js'
 import {parseJsonBody} from './decode.js'
 import {flag} from './query.js'
 import type {CheckStatus} from '../agent/definitions.js'
-import {lookup} from '../agent/definitions.js'
+import {lookup, parseCheckDefinition, parseServiceDefinition} from '../agent/definitions.js'
+import {FILTERED_BY_ACLS, filterReadable, requireSegment} from './acl-authorize.js'
 import {contentHash, renderCheck, renderService, translating} from './agent-local-render.js'
 import {filterParam} from './catalog-query.js'
 import {CHECK_SCHEMA, NODE_SERVICE_SCHEMA} from './catalog-render.js'
@@ -60,7 +61,10 @@ export function agentLocalRoutes(agent: AgentLocalDeps): Route[] {
     {path: '/v1/agent/services', exact: true, methods: {GET: (ctx) => {
       const filter = filterParam(ctx, {fields: {...NODE_SERVICE_SCHEMA.fields, Datacenter: 'string'}})
       const out: Record<string, unknown> = {}
-      for (const service of local.state.services()) {
+      // With ACLs on, only services the token may read (Consul's filterServicesWithAuthorizer).
+      const readable = filterReadable(agent.config.acl.enabled, ctx, local.state.services(), 'service', (s) => s.def.Service)
+      if (readable.filtered) ctx.res.setHeader(FILTERED_BY_ACLS, 'true')
+      for (const service of readable.value) {
         const rendered = renderService(service, dc)
         if (filter(rendered)) out[service.def.ID] = rendered
       }
@@ -68,6 +72,16 @@ export function agentLocalRoutes(agent: AgentLocalDeps): Route[] {
     }}},
     {path: '/v1/agent/service/register', exact: true, methods: {PUT: async (ctx) => {
       const body = await jsonBody(ctx)
+      // Consul: service:write on the service registered (a malformed body is the parser's 400, from registerService).
+      if (agent.config.acl.enabled) {
+        let name: string | undefined
+        try {
+          name = parseServiceDefinition(body).service.Service
+        } catch {
+          name = undefined
+        }
+        if (name !== undefined) requireSegment(ctx.authorize(), 'service', name, 'write')
+      }
       translating(() => local.registerService(body, flag(ctx.params, 'replace-existing-checks')))
       sendText(ctx.req, ctx.res, 200, '')
     }}},
@@ -103,7 +117,17 @@ export function agentLocalRoutes(agent: AgentLocalDeps): Route[] {
     {path: '/v1/agent/checks', exact: true, methods: {GET: (ctx) => {
       const filter = filterParam(ctx, CHECK_SCHEMA)
       const out: Record<string, unknown> = {}
-      for (const check of local.state.checks()) {
+      // With ACLs on, only checks the token may read: node:read for node checks, service:read for service checks.
+      const authz = agent.config.acl.enabled ? ctx.authorize().authorizer : undefined
+      const every = local.state.checks()
+      const readable = every.filter((c) => {
+        if (!authz) return true
+        if (c.def.ServiceID === '') return authz.allowed('node', node, 'read')
+        const name = local.state.service(c.def.ServiceID)?.def.Service
+        return name !== undefined && authz.allowed('service', name, 'read')
+      })
+      if (readable.length !== every.length) ctx.res.setHeader(FILTERED_BY_ACLS, 'true')
+      for (const check of readable) {
         const rendered = renderCheck(check, local.state, node)
         if (filter(rendered)) out[check.def.CheckID] = rendered
       }
@@ -111,6 +135,19 @@ export function agentLocalRoutes(agent: AgentLocalDeps): Route[] {
     }}},
     {path: '/v1/agent/check/register', exact: true, methods: {PUT: async (ctx) => {
       const body = await jsonBody(ctx)
+      // Consul: a service check needs service:write on its service, a node check node:write on this node.
+      if (agent.config.acl.enabled) {
+        let serviceId: string | undefined
+        try {
+          serviceId = parseCheckDefinition(body).ServiceID
+        } catch {
+          serviceId = undefined
+        }
+        if (serviceId !== undefined) {
+          const service = serviceId === '' ? undefined : local.state.service(serviceId)
+          requireSegment(ctx.authorize(), service ? 'service' : 'node', service ? service.def.Service : node, 'write')
+        }
+      }
       translating(() => local.registerCheck(body))
       sendText(ctx.req, ctx.res, 200, '')
     }}},

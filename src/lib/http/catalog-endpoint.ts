@@ -14,6 +14,8 @@ import {filterParam, hasTags, matchesNodeMeta, nodeMetaParam, nearCacheKey, requ
 import {NODE_SCHEMA, NODE_SERVICE_SCHEMA, SERVICE_NODE_SCHEMA, renderNode, renderNodeService, renderServiceNode} from './catalog-render.js'
 import {CatalogRequestError, parseDeregisterRequest, parseRegisterRequest} from '../state/catalog-request.js'
 import type {Command} from '../state/types.js'
+import {FILTERED_BY_ACLS, filterReadable} from './acl-authorize.js'
+import {deregisterNeeds, registerNeeds, requireNeeds} from './catalog-acl.js'
 
 /** What this endpoint family uses of the agent, and nothing more. */
 export type CatalogDeps = AgentDeps<'config' | 'consensus' | 'now' | 'state'>
@@ -53,6 +55,11 @@ async function write(agent: CatalogDeps, ctx: RequestContext, build: (body: unkn
     if (err.kind === 'decode') throw badRequest(err.message)
     throw new HttpError(500, err.message, 'CATALOG_INVALID')
   }
+  if (agent.config.acl.enabled) {
+    const needs = command.type === 'catalog-register' ? registerNeeds(command.request, agent.state.catalog)
+      : command.type === 'catalog-deregister' ? deregisterNeeds(command.request, agent.state.catalog) : []
+    requireNeeds(ctx.authorize(), needs)
+  }
   const {result} = await agent.consensus.propose(command)
   if (result.type === 'catalog-register' && result.error !== undefined) throw new HttpError(500, result.error, 'CATALOG_REJECTED')
   sendJson(ctx.req, ctx.res, true, ctx.query.pretty)
@@ -61,20 +68,28 @@ async function write(agent: CatalogDeps, ctx: RequestContext, build: (body: unkn
 async function listNodes(agent: CatalogDeps, ctx: RequestContext): Promise<void> {
   const filter = filterParam(ctx, NODE_SCHEMA)
   const meta = nodeMetaParam(ctx)
-  const result = await consistentRead(agent, ctx, () => ({
-    index: agent.state.catalogIndex('nodes'),
-    value: agent.state.catalog.nodes().filter((n) => matchesNodeMeta(n.meta, meta)).map(renderNode).filter(filter),
-  }), watchTables(agent, 'nodes'))
-  if (result) sendJson(ctx.req, ctx.res, sortNear(agent, ctx, result.value, (n) => n.Node as string), ctx.query.pretty)
+  let filtered = false
+  const result = await consistentRead(agent, ctx, () => {
+    const readable = filterReadable(agent.config.acl.enabled, ctx, agent.state.catalog.nodes(), 'node', (n) => n.node)
+    filtered = readable.filtered
+    return {index: agent.state.catalogIndex('nodes'), value: readable.value.filter((n) => matchesNodeMeta(n.meta, meta)).map(renderNode).filter(filter)}
+  }, watchTables(agent, 'nodes'))
+  if (!result) return
+  if (filtered) ctx.res.setHeader(FILTERED_BY_ACLS, 'true')
+  sendJson(ctx.req, ctx.res, sortNear(agent, ctx, result.value, (n) => n.Node as string), ctx.query.pretty)
 }
 
 async function listServices(agent: CatalogDeps, ctx: RequestContext): Promise<void> {
   const filter = filterParam(ctx, SERVICE_NODE_SCHEMA)
   const meta = nodeMetaParam(ctx)
+  let filtered = false
   const result = await consistentRead(agent, ctx, () => {
     const catalog = agent.state.catalog
     const tags = new Map<string, Set<string>>()
-    for (const service of catalog.allServices()) {
+    // With ACLs on, only services the token may read (Consul's filterServices), re-checked on every wake.
+    const readable = filterReadable(agent.config.acl.enabled, ctx, catalog.allServices(), 'service', (s) => s.service)
+    filtered = readable.filtered
+    for (const service of readable.value) {
       const node = catalog.node(service.node)
       if (!matchesNodeMeta(node?.meta, meta)) continue
       if (!filter(renderServiceNode(service, node))) continue
@@ -86,7 +101,9 @@ async function listServices(agent: CatalogDeps, ctx: RequestContext): Promise<vo
     for (const name of [...tags.keys()].sort()) out[name] = [...tags.get(name)!].sort()
     return {index: meta.length > 0 ? agent.state.catalogIndex('nodes', 'services') : agent.state.catalogIndex('services'), value: out}
   }, meta.length > 0 ? watchTables(agent, 'nodes', 'services') : watchTables(agent, 'services'))
-  if (result) sendJson(ctx.req, ctx.res, result.value, ctx.query.pretty)
+  if (!result) return
+  if (filtered) ctx.res.setHeader(FILTERED_BY_ACLS, 'true')
+  sendJson(ctx.req, ctx.res, result.value, ctx.query.pretty)
 }
 
 async function serviceNodes(agent: CatalogDeps, ctx: RequestContext, cache: AnswerCache): Promise<void> {
@@ -94,9 +111,18 @@ async function serviceNodes(agent: CatalogDeps, ctx: RequestContext, cache: Answ
   const filter = filterParam(ctx, SERVICE_NODE_SCHEMA)
   const meta = nodeMetaParam(ctx)
   const tags = ctx.params.getAll('tag')
+  let filtered = false
   const render = (): string => {
     const catalog = agent.state.catalog
-    const value = catalog.instances(name)
+    // With ACLs on, Consul's filterServiceNodes: node:read on each instance's node and service:read on the service.
+    const readable = agent.config.acl.enabled ? (() => {
+      const authz = ctx.authorize().authorizer
+      const all = catalog.instances(name)
+      const kept = all.filter((s) => authz.allowed('node', s.node, 'read') && authz.allowed('service', name, 'read'))
+      filtered = kept.length !== all.length
+      return kept
+    })() : catalog.instances(name)
+    const value = readable
       .filter((s) => hasTags(s.tags, tags))
       .map((s) => ({s, node: catalog.node(s.node)}))
       .filter(({node}) => matchesNodeMeta(node?.meta, meta))
@@ -107,25 +133,44 @@ async function serviceNodes(agent: CatalogDeps, ctx: RequestContext, cache: Answ
   const result = await consistentRead(agent, ctx, () => {
     const index = agent.state.serviceIndex(name)
     // With ?near the order also depends on the coordinates, which move without the service index.
+    // With ACLs on the answer depends on the token: built for this request (re-checked on every wake), never cached.
+    if (agent.config.acl.enabled) return {index, value: render()}
     const key = JSON.stringify(['catalog', name, tags, meta, ctx.params.get('filter'), nearCacheKey(agent, ctx), ctx.query.pretty])
     return {index, value: cache.get(key, index, render)}
   }, watchTables(agent, `service:${name}`))
-  if (result) sendBody(ctx.req, ctx.res, 200, result.value, 'application/json')
+  if (!result) return
+  if (filtered) ctx.res.setHeader(FILTERED_BY_ACLS, 'true')
+  sendBody(ctx.req, ctx.res, 200, result.value, 'application/json')
 }
 
 async function nodeServices(agent: CatalogDeps, ctx: RequestContext, shape: 'map' | 'list'): Promise<void> {
   const name = requireName(ctx, 'node')
   const filter = filterParam(ctx, NODE_SERVICE_SCHEMA)
+  let filtered = false
   const result = await consistentRead(agent, ctx, () => {
     const catalog = agent.state.catalog
     const node = catalog.node(name)
     const index = agent.state.catalogIndex('nodes', 'services')
     if (node === undefined) return {index, value: null}
-    const services = catalog.nodeServices(name).map(renderNodeService).filter(filter)
+    // With ACLs on, Consul's filterNodeServices: no node:read, no node (null); services need service:read.
+    let own = catalog.nodeServices(name)
+    if (agent.config.acl.enabled) {
+      const authz = ctx.authorize().authorizer
+      if (!authz.allowed('node', name, 'read')) {
+        filtered = true
+        return {index, value: null}
+      }
+      const kept = own.filter((s) => authz.allowed('service', s.service, 'read'))
+      filtered = kept.length !== own.length
+      own = kept
+    }
+    const services = own.map(renderNodeService).filter(filter)
     const value = shape === 'list'
       ? {Node: renderNode(node), Services: services}
       : {Node: renderNode(node), Services: Object.fromEntries(services.map((s) => [s.ID as string, s]))}
     return {index, value}
   }, watchTables(agent, 'nodes', 'services'))
-  if (result) sendJson(ctx.req, ctx.res, result.value, ctx.query.pretty)
+  if (!result) return
+  if (filtered) ctx.res.setHeader(FILTERED_BY_ACLS, 'true')
+  sendJson(ctx.req, ctx.res, result.value, ctx.query.pretty)
 }

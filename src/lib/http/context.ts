@@ -16,6 +16,9 @@ import type {KeyringOp, KeyringResponse} from '../agent/keyring-ops.js'
 import type {ForwardedRequest, ForwardedResponse} from '../forward/forwarded.js'
 import type {PoolCoordinates} from '../agent/pool-coordinates.js'
 import type {CoordinateBatcher} from '../server/coordinate-batcher.js'
+import type {AgentTokens} from '../agent/agent-tokens.js'
+import type {Authorizer} from '../acl/authorizer.js'
+import type {AclToken} from '../state/acl.js'
 
 /** A gossip member as /v1/agent/members renders it: the wire shape the API client reads too. */
 export type MemberInfo = AgentMember
@@ -86,6 +89,8 @@ export interface AgentContext {
   reload(): Promise<void>
   /** Network coordinates: the pools' Vivaldi clients and, on servers, the update batcher; absent with disable_coordinates. */
   readonly coordinates?: AgentCoordinates
+  /** The agent's ACL tokens (default, agent, agent_recovery, replication), from config and /v1/agent/token/<kind>. */
+  readonly aclTokens?: AgentTokens
 }
 
 /**
@@ -93,6 +98,15 @@ export interface AgentContext {
  * family's reach is written on its type: kv reads state and proposes; it cannot leave the cluster.
  */
 export type AgentDeps<K extends keyof AgentContext> = Pick<AgentContext, K>
+
+/** The caller as the ACL system sees it (acl-authorize.ts). */
+export interface ResolvedToken {
+  /** The token's accessor ID (for logs and Consul's denial wording); '' with ACLs off. */
+  readonly accessorId: string
+  readonly authorizer: Authorizer
+  /** The token record; absent with ACLs off. */
+  readonly token?: AclToken
+}
 
 export interface RequestContext {
   readonly req: IncomingMessage
@@ -103,6 +117,12 @@ export interface RequestContext {
   readonly query: QueryOptions
   /** Who is asking: the token the request carries (identity.ts), read once here for the authorizer. */
   readonly identity: RequestIdentity
+  /**
+   * The caller's authorizer, resolved afresh on every call (cheap: cached while the ACL tables do
+   * not move): a blocking read calls it again when it wakes, so a deleted token stops seeing data.
+   * Throws 403 "ACL not found" for an unknown, deleted or expired token.
+   */
+  authorize(): ResolvedToken
   /** The request body, at most `limit` bytes; a larger body answers 413 with `tooLargeMessage(n)`. */
   body(limit: number, tooLargeMessage?: (size: number) => string): Promise<Buffer>
   /** Resolves when the client disconnects before the answer is written. */

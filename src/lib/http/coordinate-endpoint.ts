@@ -2,6 +2,7 @@
 // (from this server's WAN pool), the LAN coordinates the agents sent (the state's coordinates
 // table, blocking on it), and the update agents send (queued in this server's batcher). With
 // disable_coordinates every route answers 401 "Coordinate support disabled", as Consul does.
+import {FILTERED_BY_ACLS, filterReadable, requireSegment} from './acl-authorize.js'
 import type {AgentDeps, RequestContext, Route} from './context.js'
 import {HttpError, badRequest} from '../errors.js'
 import {parseJsonBody} from './decode.js'
@@ -54,8 +55,16 @@ function render(ctx: RequestContext, entries: CoordinateEntry[]): Array<{Node: s
 }
 
 async function nodes(agent: CoordinateDeps, ctx: RequestContext): Promise<void> {
-  const result = await consistentRead(agent, ctx, () => ({index: agent.state.coordinatesIndex(), value: agent.state.coordinates.list()}), watchTables(agent, 'coordinates'))
-  if (result) sendJson(ctx.req, ctx.res, render(ctx, result.value), ctx.query.pretty)
+  let filtered = false
+  const result = await consistentRead(agent, ctx, () => {
+    // With ACLs on, only nodes the token may read (Consul's filterCoordinates), re-checked on every wake.
+    const readable = filterReadable(agent.config.acl.enabled, ctx, agent.state.coordinates.list(), 'node', (c) => c.node)
+    filtered = readable.filtered
+    return {index: agent.state.coordinatesIndex(), value: readable.value}
+  }, watchTables(agent, 'coordinates'))
+  if (!result) return
+  if (filtered) ctx.res.setHeader(FILTERED_BY_ACLS, 'true')
+  sendJson(ctx.req, ctx.res, render(ctx, result.value), ctx.query.pretty)
 }
 
 async function node(agent: CoordinateDeps, ctx: RequestContext): Promise<void> {
@@ -74,6 +83,11 @@ async function update(agent: CoordinateDeps, ctx: RequestContext): Promise<void>
   // An update naming another datacenter in its body is that datacenter's (Consul's parseDC keeps it).
   const elsewhere = bodyDatacenter(body, ctx.params.get('dc') ?? '', agent.config.datacenter)
   if (elsewhere !== undefined) return ctx.forwardToDatacenter(elsewhere, raw)
+  if (agent.config.acl.enabled) {
+    // Consul's Coordinate.Update: node:write on the node the update is for.
+    const node = (body as Record<string, unknown>).Node
+    requireSegment(ctx.authorize(), 'node', typeof node === 'string' ? node : '', 'write')
+  }
   const batcher = agent.coordinates?.batcher
   if (!batcher) throw new HttpError(500, 'coordinate updates are taken by servers only', 'NOT_A_SERVER')
   try {

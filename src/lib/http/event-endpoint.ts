@@ -8,9 +8,10 @@ import {MAX_WAIT_MS} from '../duration.js'
 import {sendJson} from './respond.js'
 import {UserEventError, eventIndex, userEventJson, type UserEvent} from '../events/user-event.js'
 import type {UserEvents} from '../agent/user-events.js'
+import {FILTERED_BY_ACLS, filterReadable} from './acl-authorize.js'
 
 /** What this endpoint family uses of the agent, and nothing more. */
-export type EventDeps = AgentDeps<'userEvents'>
+export type EventDeps = AgentDeps<'userEvents' | 'config'>
 
 
 /** Bodies beyond this are refused unread (413); the 512-byte event limit then gives 400 below it. */
@@ -72,7 +73,10 @@ async function list(agent: EventDeps, ctx: RequestContext): Promise<void> {
     }
   }
   ctx.res.setHeader('X-Consul-Index', result.index)
-  sendJson(ctx.req, ctx.res, result.events.map(userEventJson), ctx.query.pretty)
+  // With ACLs on, only events the token may read (Consul's filterEvents), checked after any wait.
+  const readable = filterReadable(agent.config.acl.enabled, ctx, result.events, 'event', (e) => e.Name)
+  if (readable.filtered) ctx.res.setHeader(FILTERED_BY_ACLS, 'true')
+  sendJson(ctx.req, ctx.res, readable.value.map(userEventJson), ctx.query.pretty)
 }
 
 export function eventRoutes(agent: EventDeps): Route[] {

@@ -2,6 +2,8 @@
 // with their node and checks. Never 404: unknown names answer []. A blocking
 // /v1/health/service/web parks on `service:web`, which moves when an instance of web, one of its
 // checks, its node or a node check of its node changes — not when another service changes.
+import {FILTERED_BY_ACLS} from './acl-authorize.js'
+import type {Authorizer} from '../acl/authorizer.js'
 import type {AgentDeps, RequestContext, Route} from './context.js'
 import {badRequest} from '../errors.js'
 import {consistentRead} from './read.js'
@@ -32,29 +34,52 @@ function sendChecks(agent: HealthDeps, ctx: RequestContext, checks: Array<Record
   sendJson(ctx.req, ctx.res, sortNear(agent, ctx, checks, (c) => c.Node as string), ctx.query.pretty)
 }
 
+/**
+ * With ACLs on, the checks the token may read (Consul's filterHealthChecks): node:read on the check's
+ * node and, for a service check, service:read on its service. Called inside the read function, so a
+ * blocking read re-checks the token on every wake; `filtered` says whether any check was left out.
+ */
+function readableChecks(agent: HealthDeps, ctx: RequestContext, checks: NodeCheck[], seen: {filtered: boolean}): NodeCheck[] {
+  if (!agent.config.acl.enabled) return checks
+  const authz = ctx.authorize().authorizer
+  const kept = checks.filter((c) => authz.allowed('node', c.node, 'read') && (c.serviceId === '' || authz.allowed('service', c.serviceName, 'read')))
+  seen.filtered = kept.length !== checks.length
+  return kept
+}
+
+function markFiltered(ctx: RequestContext, seen: {filtered: boolean}): void {
+  if (seen.filtered) ctx.res.setHeader(FILTERED_BY_ACLS, 'true')
+}
+
 async function nodeHealth(agent: HealthDeps, ctx: RequestContext): Promise<void> {
   const name = requireName(ctx, 'node')
   const filter = filterParam(ctx, CHECK_SCHEMA)
+  const seen = {filtered: false}
   const result = await consistentRead(agent, ctx, () => ({
     index: agent.state.catalogIndex('checks'),
-    value: agent.state.catalog.checks(name).map(renderCheck).filter(filter),
+    value: readableChecks(agent, ctx, agent.state.catalog.checks(name), seen).map(renderCheck).filter(filter),
   }), watchTables(agent, 'checks'))
-  if (result) sendJson(ctx.req, ctx.res, result.value, ctx.query.pretty)
+  if (!result) return
+  markFiltered(ctx, seen)
+  sendJson(ctx.req, ctx.res, result.value, ctx.query.pretty)
 }
 
 async function serviceChecks(agent: HealthDeps, ctx: RequestContext): Promise<void> {
   const name = requireName(ctx, 'service')
   const filter = filterParam(ctx, CHECK_SCHEMA)
   const meta = nodeMetaParam(ctx)
+  const seen = {filtered: false}
   const result = await consistentRead(agent, ctx, () => {
     const catalog = agent.state.catalog
-    const value = catalog.serviceChecks(name)
+    const value = readableChecks(agent, ctx, catalog.serviceChecks(name), seen)
       .filter((c) => matchesNodeMeta(catalog.node(c.node)?.meta, meta))
       .map(renderCheck)
       .filter(filter)
     return {index: agent.state.serviceIndex(name), value}
   }, watchTables(agent, `service:${name}`))
-  if (result) sendChecks(agent, ctx, result.value)
+  if (!result) return
+  markFiltered(ctx, seen)
+  sendChecks(agent, ctx, result.value)
 }
 
 async function checksInState(agent: HealthDeps, ctx: RequestContext): Promise<void> {
@@ -62,16 +87,19 @@ async function checksInState(agent: HealthDeps, ctx: RequestContext): Promise<vo
   if (!STATES.has(state)) throw badRequest('Invalid check state')
   const filter = filterParam(ctx, CHECK_SCHEMA)
   const meta = nodeMetaParam(ctx)
+  const seen = {filtered: false}
   const result = await consistentRead(agent, ctx, () => {
     const catalog = agent.state.catalog
-    const value = catalog.allChecks()
+    const value = readableChecks(agent, ctx, catalog.allChecks(), seen)
       .filter((c) => state === 'any' || c.status === state)
       .filter((c) => matchesNodeMeta(catalog.node(c.node)?.meta, meta))
       .map(renderCheck)
       .filter(filter)
     return {index: agent.state.catalogIndex('checks'), value}
   }, watchTables(agent, 'checks'))
-  if (result) sendChecks(agent, ctx, result.value)
+  if (!result) return
+  markFiltered(ctx, seen)
+  sendChecks(agent, ctx, result.value)
 }
 
 async function serviceHealth(agent: HealthDeps, ctx: RequestContext, cache: AnswerCache): Promise<void> {
@@ -80,21 +108,33 @@ async function serviceHealth(agent: HealthDeps, ctx: RequestContext, cache: Answ
   const meta = nodeMetaParam(ctx)
   const tags = ctx.params.getAll('tag')
   const passing = flag(ctx.params, 'passing')
+  const seen = {filtered: false}
   const result = await consistentRead(agent, ctx, () => {
     const index = agent.state.serviceIndex(name)
+    // With ACLs on the answer depends on the token: built for this request (re-checked on every wake), never cached.
+    const authz = agent.config.acl.enabled ? ctx.authorize().authorizer : undefined
+    const render = () => toJson(sortNear(agent, ctx, buildEntries(agent, name, {tags, meta, passing, filter, authz, seen}),
+      (e) => (e.Node as {Node: string}).Node), ctx.query.pretty)
+    if (authz) return {index, value: render()}
     // With ?near the order also depends on the coordinates, which move without the service index.
     const key = JSON.stringify(['health', name, passing, tags, meta, ctx.params.get('filter'), nearCacheKey(agent, ctx), ctx.query.pretty])
-    return {index, value: cache.get(key, index, () => toJson(sortNear(agent, ctx, buildEntries(agent, name, {tags, meta, passing, filter}),
-      (e) => (e.Node as {Node: string}).Node), ctx.query.pretty))}
+    return {index, value: cache.get(key, index, render)}
   }, watchTables(agent, `service:${name}`))
-  if (result) sendBody(ctx.req, ctx.res, 200, result.value, 'application/json')
+  if (!result) return
+  markFiltered(ctx, seen)
+  sendBody(ctx.req, ctx.res, 200, result.value, 'application/json')
 }
 
 /** Health entries of service `name` (Consul's CheckServiceNodes, rendered); also what prepared queries execute over. */
-export function buildEntries(agent: HealthDeps, name: string, q: {tags: string[]; meta: Array<[string, string]>; passing: boolean; filter: (r: unknown) => boolean}): Array<Record<string, unknown>> {
+export function buildEntries(agent: HealthDeps, name: string, q: {tags: string[]; meta: Array<[string, string]>; passing: boolean; filter: (r: unknown) => boolean; authz?: Authorizer; seen?: {filtered: boolean}}): Array<Record<string, unknown>> {
   const catalog = agent.state.catalog
   const value: Array<Record<string, unknown>> = []
   for (const service of catalog.instances(name)) {
+    // Consul's filterCheckServiceNodes: node:read on the instance's node and service:read on the service.
+    if (q.authz && !(q.authz.allowed('node', service.node, 'read') && q.authz.allowed('service', name, 'read'))) {
+      if (q.seen) q.seen.filtered = true
+      continue
+    }
     if (!hasTags(service.tags, q.tags)) continue
     const node = catalog.node(service.node)
     if (node === undefined || !matchesNodeMeta(node.meta, q.meta)) continue

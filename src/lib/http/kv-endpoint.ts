@@ -6,6 +6,7 @@ import {consistentRead} from './read.js'
 import {renderKV} from './render.js'
 import {sendBody, sendJson, sendText} from './respond.js'
 import type {KVOp} from '../state/types.js'
+import {FILTERED_BY_ACLS as FILTERED_HEADER, permissionDenied} from './acl-authorize.js'
 
 /** What this endpoint family uses of the agent, and nothing more. */
 export type KvDeps = AgentDeps<'config' | 'consensus' | 'now' | 'state'>
@@ -39,19 +40,48 @@ async function getKV(agent: KvDeps, ctx: RequestContext): Promise<void> {
   const {state} = agent
   if (flag(params, 'keys')) {
     const separator = params.get('separator') ?? params.get('seperator') ?? ''
-    const result = await consistentRead(agent, ctx, () => state.kvKeys(key, separator), (wake) => state.watches.watchPrefix(key, wake))
+    let filtered = false
+    // With ACLs on, each wake re-resolves the token (a deleted one stops seeing keys) and keeps only what it may read.
+    const read = () => {
+      const all = state.kvKeys(key, separator)
+      if (!agent.config.acl.enabled) return all
+      const authz = ctx.authorize().authorizer
+      const value = all.value.filter((k) => authz.allowed('key', k, 'read'))
+      filtered = value.length !== all.value.length
+      return {index: all.index, value}
+    }
+    const result = await consistentRead(agent, ctx, read, (wake) => state.watches.watchPrefix(key, wake))
     if (!result) return
+    if (filtered) res.setHeader(FILTERED_HEADER, 'true')
     if (result.value.length === 0 && key !== '') return sendText(req, res, 404, '')
     return sendJson(req, res, result.value, query.pretty)
   }
   if (flag(params, 'recurse')) {
-    const result = await consistentRead(agent, ctx, () => state.kvList(key), (wake) => state.watches.watchPrefix(key, wake))
+    let filtered = false
+    const read = () => {
+      const all = state.kvList(key)
+      if (!agent.config.acl.enabled) return all
+      const authz = ctx.authorize().authorizer
+      const value = all.value.filter((entry) => authz.allowed('key', entry.key, 'read'))
+      filtered = value.length !== all.value.length
+      return {index: all.index, value}
+    }
+    const result = await consistentRead(agent, ctx, read, (wake) => state.watches.watchPrefix(key, wake))
     if (!result) return
+    if (filtered) res.setHeader(FILTERED_HEADER, 'true')
     if (result.value.length === 0) return sendText(req, res, 404, '')
     return sendJson(req, res, result.value.map((entry) => renderKV(entry)), query.pretty)
   }
   if (key === '') throw badRequest('Missing key name')
-  const result = await consistentRead(agent, ctx, () => state.kvGet(key), (wake) => state.watches.watchKey(key, wake))
+  const read = () => {
+    // The route checked key:read before the handler; a blocking read checks again on every wake.
+    if (agent.config.acl.enabled) {
+      const who = ctx.authorize()
+      if (!who.authorizer.allowed('key', key, 'read')) throw permissionDenied(who.accessorId, 'key', 'read', key)
+    }
+    return state.kvGet(key)
+  }
+  const result = await consistentRead(agent, ctx, read, (wake) => state.watches.watchKey(key, wake))
   if (!result) return
   const entry = result.value
   if (!entry) return sendText(req, res, 404, '')
@@ -101,6 +131,11 @@ async function deleteKV(agent: KvDeps, ctx: RequestContext): Promise<void> {
   const recurse = flag(params, 'recurse')
   conflicting(ctx, ['cas', 'recurse'])
   if (key === '' && !recurse) throw badRequest('Missing key name')
+  if (recurse && agent.config.acl.enabled) {
+    // Deleting a tree needs write on the prefix and on every rule under it (Consul's KeyWritePrefix).
+    const who = ctx.authorize()
+    if (!who.authorizer.keyWritePrefix(key)) throw permissionDenied(who.accessorId, 'key', 'write', key)
+  }
   const op: KVOp = {verb: recurse ? 'delete-tree' : 'delete', key}
   if (params.has('cas')) {
     op.verb = 'delete-cas'

@@ -30,6 +30,9 @@ import {catalogRoutes} from './catalog-endpoint.js'
 import {healthRoutes} from './health-endpoint.js'
 import {coordinateRoutes} from './coordinate-endpoint.js'
 import {uiRoutes} from './ui-endpoint.js'
+import {aclRoutes} from './acl-endpoint.js'
+import {resolveToken} from './acl-authorize.js'
+import {enforceRoute} from './route-acl.js'
 import {resolveNearAgent} from './catalog-query.js'
 import {routeRequest} from '../forward/request-route.js'
 import {FORWARD_BODY_MAX, HOP_BY_HOP, forwardedHeaders, type ForwardedResponse} from '../forward/forwarded.js'
@@ -62,6 +65,7 @@ export function buildRoutes(agent: AgentContext): Route[] {
     ...agentLocalRoutes(agent),
     ...agentHealthRoutes(agent),
     ...monitorRoutes(agent),
+    ...aclRoutes(agent),
   ]
   // Longest prefix first, so '/v1/session/info/' wins over a shorter prefix.
   return routes.sort((a, b) => b.path.length - a.path.length)
@@ -210,8 +214,10 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
     // A `?dc=` still naming another datacenter here is one this path ignores (the agent's own
     // endpoints, the datacenter lists), as Consul's handlers do.
     const query = parseQueryOptions(params, agent.config.dev)
+    const identity = requestIdentity(params, req.headers)
     const ctx: RequestContext = {
-      req, res, params, tail: found.tail, query, closed: exchange.closed, identity: requestIdentity(params, req.headers),
+      req, res, params, tail: found.tail, query, closed: exchange.closed, identity,
+      authorize: () => resolveToken(agent, identity),
       body: (limit, message = (n) => `Request body(${n} bytes) too large, max size: ${limit} bytes.`) => {
         bodyUnread = false
         return exchange.readBody(limit, message)
@@ -223,6 +229,8 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
         writeForwardedAnswer(res, answer)
       },
     }
+    // ACLs: every route's rule (route-acl.ts) is checked here, before its handler runs.
+    if (agent.config.acl.enabled) enforceRoute(found.route.path, ctx, method, agent)
     await handler(ctx)
   } catch (error) {
     sendError(agent, req, res, error, bodyUnread)

@@ -9,6 +9,7 @@ import {renderSession} from './render.js'
 import {sendJson} from './respond.js'
 import {formatDuration, parseDuration} from '../duration.js'
 import type {Session, SessionBehavior} from '../state/types.js'
+import {FILTERED_BY_ACLS, filterReadable, requireSegment} from './acl-authorize.js'
 
 /** What this endpoint family uses of the agent, and nothing more. */
 export type SessionDeps = AgentDeps<'config' | 'consensus' | 'log' | 'now' | 'renewSession' | 'sessionTimers' | 'state'>
@@ -35,7 +36,15 @@ export function sessionRoutes(agent: SessionDeps): Route[] {
       if (ctx.tail === '') throw badRequest('Missing node name')
       return readSessions(agent, ctx, () => agent.state.sessionsForNode(ctx.tail))
     }}},
-    {path: '/v1/session/list', exact: true, methods: {GET: (ctx) => readSessions(agent, ctx, () => agent.state.sessionList())}},
+    {path: '/v1/session/list', exact: true, methods: {GET: (ctx) => readSessions(agent, ctx, () => {
+      // With ACLs on, only sessions on nodes the token may read sessions of (Consul's filterSessions).
+      const all = agent.state.sessionList()
+      const readable = filterReadable(agent.config.acl.enabled, ctx, all.value, 'session', (s) => s.node)
+      // A blocking read reads again on every wake: the header says what the last read did.
+      if (readable.filtered) ctx.res.setHeader(FILTERED_BY_ACLS, 'true')
+      else ctx.res.removeHeader(FILTERED_BY_ACLS)
+      return {index: all.index, value: readable.value}
+    })}},
   ]
 }
 
@@ -118,6 +127,8 @@ async function createSession(agent: SessionDeps, ctx: RequestContext): Promise<v
     behavior: behavior as SessionBehavior,
     ttl: parseTtl(agent, stringField(input, 'TTL')),
   }
+  // Consul's Session.Apply: session:write on the node the session is for.
+  if (agent.config.acl.enabled) requireSegment(ctx.authorize(), 'session', session.node, 'write')
   const {result} = await agent.consensus.propose({type: 'session-create', now: agent.now(), session})
   if (result.type !== 'session-create') throw new Error(`unexpected apply result ${result.type}`)
   if (result.error || !result.id) throw badRequest(result.error ?? 'session was not created')

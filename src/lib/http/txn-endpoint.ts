@@ -3,7 +3,7 @@
 // entry; anything that writes goes through consensus as one command, so all its records share one
 // index. Errors of the operations themselves come back as Consul's list with 409.
 import type {AgentDeps, RequestContext, Route} from './context.js'
-import {badRequest, tooLarge} from '../errors.js'
+import {HttpError, badRequest, tooLarge} from '../errors.js'
 import {decodeBase64, field, isObject, parseJsonBodyExact, stringField, uint64Field, type JsonObject} from './decode.js'
 import {renderKV} from './render.js'
 import {renderCheck, renderNode, renderNodeService} from './catalog-render.js'
@@ -11,7 +11,9 @@ import {sendJson, setQueryMeta} from './respond.js'
 import {readMode} from './read.js'
 import {CatalogRequestError, nodeTaggedAddresses, parseCheck, parseService, strMap} from '../state/catalog-request.js'
 import {isReadOnlyTxn} from '../state/txn.js'
+import {READ_VERBS} from '../state/kv-ops.js'
 import type {CatalogVerb, KVVerb, TxnOp, TxnResult, TxnResultEntry} from '../state/types.js'
+import {FILTERED_BY_ACLS as FILTERED_HEADER, permissionDenied} from './acl-authorize.js'
 
 /** What this endpoint family uses of the agent, and nothing more. */
 export type TxnDeps = AgentDeps<'config' | 'consensus' | 'now' | 'state'>
@@ -132,6 +134,21 @@ async function txn(agent: TxnDeps, ctx: RequestContext): Promise<void> {
   const limit = agent.config.txnMaxReqLen
   const body = await ctx.body(limit, () => `Request body too large, max size: ${limit} bytes`)
   const ops = decodeOps(agent, body)
+  const aclOn = agent.config.acl.enabled
+  if (aclOn) {
+    // Every operation's key is checked before anything is applied (Consul's txn vetting): a write
+    // needs key:write (a tree delete, write on all of it), a read key:read. Node, Service, Check and
+    // Session operations are refused with ACLs on until they are vetted too (fail closed).
+    const who = ctx.authorize()
+    for (const op of ops) {
+      if (op.kind !== undefined) throw new HttpError(403, `Permission denied: coord does not check ACLs on txn ${op.kind} operations yet`, 'ACL_UNCHECKED_ROUTE')
+      const read = READ_VERBS.has(op.verb)
+      const allowed = op.verb === 'delete-tree' ? who.authorizer.keyWritePrefix(op.key)
+        : read ? op.verb === 'get-tree' || who.authorizer.allowed('key', op.key, 'read')
+          : who.authorizer.allowed('key', op.key, 'write')
+      if (!allowed) throw permissionDenied(who.accessorId, 'key', read ? 'read' : 'write', op.key)
+    }
+  }
   let outcome: TxnResult
   if (isReadOnlyTxn(ops)) {
     await agent.consensus.readBarrier(readMode(ctx.query), ctx.query.maxStaleMs)
@@ -143,6 +160,13 @@ async function txn(agent: TxnDeps, ctx: RequestContext): Promise<void> {
     if (result.type !== 'txn') throw new Error(`unexpected apply result ${result.type}`)
     outcome = result.txn
     setQueryMeta(ctx.res, {index, knownLeader: agent.consensus.knownLeader(), lastContactMs: agent.consensus.lastContactMs()})
+  }
+  if (aclOn && outcome.results) {
+    // get-tree answers only the keys the token may read.
+    const authz = ctx.authorize().authorizer
+    const kept = outcome.results.filter((entry) => !('kv' in entry) || authz.allowed('key', entry.kv.key, 'read'))
+    if (kept.length !== outcome.results.length) ctx.res.setHeader(FILTERED_HEADER, 'true')
+    outcome = {...outcome, results: kept}
   }
   const failed = outcome.errors !== null && outcome.errors.length > 0
   sendJson(ctx.req, ctx.res, {

@@ -1,5 +1,7 @@
 // The agent process: builds the pieces from a validated config, starts them in order, and stops
 // them in reverse on SIGINT/SIGTERM. Everything a request needs is in the AgentContext it builds.
+import {resolveToken} from '../http/acl-authorize.js'
+import {AgentTokens} from '../agent/agent-tokens.js'
 import {randomUUID} from 'node:crypto'
 import {ensureDataDir, loadNodeId} from '../agent/data-dir.js'
 import type {AgentConfig} from '../agent/config.js'
@@ -158,6 +160,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   const coordinates = startAgentCoordinates({config, lan: gossip?.node, wan: wan?.node, consensus, forward: clientRole?.forward, now: () => Date.now(), log})
   const context: AgentContext = {
     coordinates,
+    aclTokens: new AgentTokens(config.acl.tokens),
     userEvents, local, localServices: () => local.localServices(), reload,
     config, nodeId, version: io.version, state, consensus, sessionTimers: role.sessionTimers, logs, log,
     startedAt: new Date(), members: () => gossip?.members() ?? [lone], now: () => Date.now(), registerSelf: role.registerSelf,
@@ -256,7 +259,9 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   for (const address of httpsAddresses) log.info('Started HTTPS server', {address, network: 'tcp'})
   let dnsServers: DnsServerHandle[] = []
   try {
-    dnsServers = await startAgentDns({config, state, consensus, log, serverGet, pipelineGet})
+    // With ACLs on, DNS answers with the agent's default token (else the anonymous token), as Consul.
+    const dnsAuthorizer = config.acl.enabled ? () => resolveToken(context, {token: '', source: 'none'}).authorizer : undefined
+    dnsServers = await startAgentDns({config, state, consensus, log, serverGet, pipelineGet, authorizer: dnsAuthorizer})
   } catch (error) {
     await abandonStart()
     throw error

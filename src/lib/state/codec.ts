@@ -13,7 +13,7 @@ const decoder = new Decoder({useBigInt64: true})
 
 const COMMAND_TYPES: ReadonlySet<string> = new Set<Command['type']>([
   'kv', 'txn', 'session-create', 'session-destroy', 'node-register', 'tombstone-reap', 'restore',
-  'catalog-register', 'catalog-deregister', 'coordinate-batch-update', 'prepared-query-set', 'prepared-query-delete',
+  'catalog-register', 'catalog-deregister', 'coordinate-batch-update', 'prepared-query-set', 'prepared-query-delete', 'acl',
 ])
 
 /** A log entry or snapshot that does not decode to what coord wrote. */
@@ -60,6 +60,7 @@ export function decodeCommand(bytes: Uint8Array): Command {
   if (cmd.type === 'prepared-query-set' && (typeof cmd.query !== 'object' || cmd.query === null || typeof cmd.query.ID !== 'string')) {
     throw new CodecError('prepared-query-set command has no query')
   }
+  if (cmd.type === 'acl' && (typeof cmd.op !== 'object' || cmd.op === null || typeof cmd.op.op !== 'string')) throw new CodecError('acl command has no op')
   // The snapshot bytes are decoded (and every value copied out) when the command is applied.
   if (cmd.type === 'restore' && !(cmd.data instanceof Uint8Array)) throw new CodecError('restore command has no snapshot data')
   return cmd

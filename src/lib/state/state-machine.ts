@@ -30,6 +30,7 @@ import {SessionTable, type SessionsDump} from './sessions.js'
 import {PreparedQueryTable, type PreparedQueriesDump, type Resolved} from './prepared-queries.js'
 import type {PreparedQuery} from './prepared-query.js'
 import {isKVOnlyTxn, readTxn, runTxn, type TxnContext} from './txn.js'
+import {AclTables, type AclDump} from './acl.js'
 import {emptyChangeSet, WatchHub, type ChangeSet} from './watch.js'
 
 const SNAPSHOT_FORMAT = 'coord-state'
@@ -46,6 +47,8 @@ interface SnapshotBody {
   coordinates?: CoordinatesDump
   /** Prepared queries; absent in snapshots written before they existed. */
   preparedQueries?: PreparedQueriesDump
+  /** ACL tokens, policies and roles; absent in snapshots written before them (restores as a fresh ACL state). */
+  acl?: AclDump
   /** Index of the last `restore` command applied (the read-index floor); absent = 0. */
   restoredAt?: number
 }
@@ -59,6 +62,7 @@ interface LoadedSnapshot {
   catalog: Catalog
   coordinates: CoordinateTable
   queries: PreparedQueryTable
+  acl: AclTables
 }
 
 export interface StateMachineOptions {
@@ -73,6 +77,7 @@ export class StateMachine {
   #catalog = new Catalog()
   #coordinates = new CoordinateTable()
   #queries = new PreparedQueryTable()
+  #acl = new AclTables()
   #lastIndex = 0
   #restoredAt = 0
 
@@ -144,6 +149,8 @@ export class StateMachine {
       case 'prepared-query-delete':
         this.#queries.delete(index, cmd.id, change)
         return {type: 'prepared-query-delete'}
+      case 'acl':
+        return {type: 'acl', result: this.#acl.apply(index, cmd.op, change)}
       case 'restore': {
         // The proposer verified the bytes; a server that still cannot decode them keeps its state
         // (every server decodes the same bytes the same way, so they all agree).
@@ -322,6 +329,18 @@ export class StateMachine {
     return this.#floor(this.#coordinates.index)
   }
 
+  // --- ACL tokens, policies and roles (api-docs/acl) ---
+
+  /** The ACL tables (records are shared: do not mutate). */
+  get acl(): AclTables {
+    return this.#acl
+  }
+
+  aclIndex(table: 'tokens' | 'policies' | 'roles'): number {
+    const a = this.#acl
+    return this.#floor(table === 'tokens' ? a.tokensIndex : table === 'policies' ? a.policiesIndex : a.rolesIndex)
+  }
+
   #floor(index: number): number {
     return Math.max(index, this.#restoredAt)
   }
@@ -354,6 +373,7 @@ export class StateMachine {
       catalog: this.#catalog.dump(),
       coordinates: this.#coordinates.dump(),
       preparedQueries: this.#queries.dump(),
+      acl: this.#acl.dump(),
       restoredAt: this.#restoredAt === 0 ? undefined : this.#restoredAt,
     }
     return encodeValue(body)
@@ -376,6 +396,7 @@ export class StateMachine {
     this.#catalog = loaded.catalog
     this.#coordinates = loaded.coordinates
     this.#queries = loaded.queries
+    this.#acl = loaded.acl
     this.#lastIndex = loaded.lastIndex
     this.#restoredAt = loaded.restoredAt
   }
@@ -424,6 +445,7 @@ function decodeSnapshot(bytes: Uint8Array, atIndex?: number): LoadedSnapshot {
         queries: body.preparedQueries.queries.map((q) => ({...q, CreateIndex: at(q.CreateIndex), ModifyIndex: at(q.ModifyIndex)})),
         index: body.preparedQueries.index,
       }, table),
+      acl: AclTables.load(body.acl, at, table),
     }
   } catch (err) {
     if (err instanceof CodecError) throw err

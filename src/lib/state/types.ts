@@ -6,6 +6,7 @@
 // and the entry's index, never a clock or a random source. Wall time that a rule needs (lock-delay
 // windows) travels inside the command as `now`, stamped once by the proposer.
 
+import type {AclOp, AclResult} from './acl.js'
 import type {DeregisterRequest, HealthStatus, RegisterRequest, ServiceAddress, ServiceWeights} from './catalog-request.js'
 export type {HealthStatus}
 import type {CoordinateEntry} from './coordinates.js'
@@ -157,6 +158,8 @@ export type Command =
   | {type: 'prepared-query-delete'; now: number; id: string}
   /** Replace all state with a snapshot's (`StateMachine.snapshot()` bytes, from PUT /v1/snapshot). */
   | {type: 'restore'; now: number; data: Uint8Array}
+  /** Tokens, policies and roles (acl.ts). */
+  | {type: 'acl'; now: number; op: AclOp}
 
 export interface TxnError {
   opIndex: number
@@ -192,6 +195,7 @@ export type ApplyResult =
   /** `error`: Consul's state-store rejection (name taken, missing session, template); nothing changed. */
   | {type: 'prepared-query-set'; error?: string}
   | {type: 'prepared-query-delete'}
+  | {type: 'acl'; result: AclResult}
 
 /** A read's answer plus the index a blocking query compares against (never 0 once rendered). */
 export interface Indexed<T> {

@@ -12,7 +12,7 @@
 // parked prefix watcher has, so it costs O(len(K) + watchers fired), never O(watchers parked).
 
 /** Tables, plus `service:<name>` for one service's health and catalog answers. */
-export type WatchTable = 'sessions' | 'nodes' | 'services' | 'checks' | 'coordinates' | 'prepared-queries' | `service:${string}`
+export type WatchTable = 'sessions' | 'nodes' | 'services' | 'checks' | 'coordinates' | 'prepared-queries' | 'acl-tokens' | 'acl-policies' | 'acl-roles' | `service:${string}`
 export type WatchCallback = () => void
 
 /** What one applied command touched; the StateMachine fills it while applying. */

@@ -141,13 +141,31 @@ describe('config keys that promise protection coord cannot give', () => {
     }
   }
 
-  it('acl.enabled (true or a Go true string) refuses the start; a disabled acl block is only a warning', () => {
+  it('acl.enabled (true or a Go true string) refuses the start; a disabled acl block is read without a warning', () => {
     for (const enabled of [true, 'true', '1', 'T']) {
       assert.deepEqual(refused({acl: {enabled, default_policy: 'deny'}}).map((p) => p.split(':')[0]), ['acl.enabled'], String(enabled))
     }
     const warnings: string[] = []
-    assert.doesNotThrow(() => buildConfig({acl: {enabled: false}}, {dev: true, warn: (w) => warnings.push(w)}))
-    assert.deepEqual(warnings, ['config key "acl" is accepted but not yet acted on by coord'])
+    const config = buildConfig({acl: {enabled: false, default_policy: 'deny', down_policy: 'async-cache', token_ttl: '5s', tokens: {default: 'd', agent_master: 'r'}}}, {dev: true, warn: (w) => warnings.push(w)})
+    assert.deepEqual(warnings, [])
+    assert.equal(config.acl.defaultPolicy, 'deny')
+    assert.equal(config.acl.downPolicy, 'async-cache')
+    assert.equal(config.acl.tokenTtlMs, 5000)
+    assert.equal(config.acl.policyTtlMs, 30_000)
+    assert.equal(config.acl.tokens.default, 'd')
+    assert.equal(config.acl.tokens.agentRecovery, 'r', 'the legacy agent_master spelling')
+    assert.equal(buildConfig({}, {dev: true}).acl.enabled, false)
+  })
+
+  it('acl block problems name the key and never echo a token', () => {
+    assert.deepEqual(refused({acl: {default_policy: 'maybe', down_policy: 'x', token_ttl: 'soon', tokens: {agent: 42, nope: 's3cret'}}}), [
+      'acl.tokens.agent: expected a string',
+      'acl.tokens.nope: unknown token kind',
+      'acl.default_policy: must be one of "allow", "deny", got "maybe"',
+      'acl.down_policy: must be one of "allow", "deny", "extend-cache", "async-cache", got "x"',
+      'acl.token_ttl: expected a duration such as "30s", got "soon"',
+    ])
+    assert.deepEqual(refused({acl: {enable: true}}), ['invalid config key acl.enable'])
   })
 
   it('http_config is acted on: its lists are read, a bad CIDR or header refuses the start, unknown keys are errors', () => {

@@ -1,0 +1,112 @@
+// Who a request is, as the ACL system sees it: the secret it presented (identity.ts), else the
+// agent's default token, else the anonymous token, resolved against this server's replicated ACL
+// tables into an Authorizer (lib/acl). As Consul (agent/consul/acl.go ResolveToken): an unknown or
+// expired secret is 403 "ACL not found"; with ACLs off everything is allowed.
+//
+// Resolution reads only local replicated state, so a token change is seen by this agent as soon as
+// its log applies it; resolved authorizers are cached per secret for as long as the ACL tables do
+// not move (their three indexes are the cache key), and for at most token_ttl.
+import {ACLS_DISABLED} from '../acl/authorizer.js'
+import {tokenAuthorizer} from '../acl/resolve.js'
+import type {Need} from '../acl/access.js'
+import type {ScalarKind, SegmentKind} from '../acl/rules.js'
+import {HttpError} from '../errors.js'
+import {ANONYMOUS_TOKEN_ID, ANONYMOUS_TOKEN_SECRET} from '../state/acl.js'
+import type {AgentDeps, ResolvedToken} from './context.js'
+import type {RequestIdentity} from './identity.js'
+
+export type AuthorizeDeps = AgentDeps<'config' | 'state' | 'now' | 'aclTokens'>
+
+export type {ResolvedToken}
+
+export const ACL_NOT_FOUND = 'ACL not found'
+export const aclNotFound = () => new HttpError(403, ACL_NOT_FOUND, 'ACL_NOT_FOUND')
+export const aclDisabled = () => new HttpError(401, 'ACL support disabled', 'ACL_DISABLED')
+
+/**
+ * Consul's PermissionDeniedError wording (acl/errors.go): who lacks what on which name. The anonymous
+ * token gets Consul's reminder that it stands in for a request without a token.
+ */
+export function permissionDenied(accessorId: string, resource: string, access: Need | 'deny', name?: string): HttpError {
+  let message = accessorId === ANONYMOUS_TOKEN_ID ? 'Permission denied: anonymous token' : `Permission denied: token with AccessorID '${accessorId}'`
+  message += ` lacks permission '${resource}:${access}'`
+  if (name !== undefined && name !== '') message += ` on ${JSON.stringify(name)}`
+  if (accessorId === ANONYMOUS_TOKEN_ID) message += '. The anonymous token is used implicitly when a request does not specify a token.'
+  return new HttpError(403, message, 'PERMISSION_DENIED')
+}
+
+interface CacheEntry {
+  readonly resolved: ResolvedToken
+  readonly tablesKey: string
+  readonly at: number
+}
+
+/** At most this many secrets are cached; the oldest leaves first (a flood of bad secrets is never cached). */
+const CACHE_LIMIT = 4096
+const caches = new WeakMap<object, Map<string, CacheEntry>>()
+
+/** The secret a request acts with: its own, else the agent's default token, else the anonymous token's. */
+export function effectiveSecret(agent: Pick<AuthorizeDeps, 'aclTokens' | 'config'>, identity: RequestIdentity): string {
+  if (identity.token !== '') return identity.token
+  const fallback = agent.aclTokens?.get('default') ?? agent.config.acl.tokens.default
+  return fallback !== '' ? fallback : ANONYMOUS_TOKEN_SECRET
+}
+
+export function resolveToken(agent: AuthorizeDeps, identity: RequestIdentity): ResolvedToken {
+  const {acl} = agent.config
+  if (!acl.enabled) return {accessorId: '', authorizer: ACLS_DISABLED}
+  const secret = effectiveSecret(agent, identity)
+  const tables = agent.state.acl
+  const now = agent.now()
+  const tablesKey = `${tables.tokensIndex}/${tables.policiesIndex}/${tables.rolesIndex}`
+  let cache = caches.get(agent.state)
+  if (!cache) {
+    cache = new Map()
+    caches.set(agent.state, cache)
+  }
+  const hit = cache.get(secret)
+  if (hit && hit.tablesKey === tablesKey && now - hit.at < acl.tokenTtlMs && !expired(hit.resolved.token, now)) return hit.resolved
+  // One map lookup whether or not the secret exists, and the same work after it either way
+  // (expiry is checked on a found token and on a stand-in): no timing tells a guess apart.
+  const token = tables.tokenBySecret(secret)
+  const isExpired = expired(token ?? STAND_IN, now)
+  if (!token || isExpired) {
+    cache.delete(secret)
+    throw aclNotFound()
+  }
+  const directory = {policy: (id: string) => tables.policy(id), role: (id: string) => tables.role(id)}
+  const resolved: ResolvedToken = {accessorId: token.AccessorID, token, authorizer: tokenAuthorizer(token, directory, agent.config.datacenter, acl.defaultPolicy)}
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string)
+  cache.set(secret, {resolved, tablesKey, at: now})
+  return resolved
+}
+
+const STAND_IN = {ExpirationTime: '1970-01-01T00:00:00Z'}
+function expired(token: {ExpirationTime?: string} | undefined, now: number): boolean {
+  if (!token?.ExpirationTime) return false
+  return Date.parse(token.ExpirationTime) < now
+}
+
+/** Throws Consul's 403 unless the token may `need` on `kind` `segment`. */
+export function requireSegment(resolved: ResolvedToken, kind: SegmentKind, segment: string, need: Need): void {
+  if (!resolved.authorizer.allowed(kind, segment, need)) throw permissionDenied(resolved.accessorId, kind, need, segment)
+}
+
+/** Throws Consul's 403 unless the token may `need` on acl, keyring or operator. */
+export function requireScalar(resolved: ResolvedToken, kind: ScalarKind, need: Need): void {
+  if (!resolved.authorizer.allowedScalar(kind, need)) throw permissionDenied(resolved.accessorId, kind, need)
+}
+
+/** Consul's header when an answer left out what the caller's token may not see. */
+export const FILTERED_BY_ACLS = 'X-Consul-Results-Filtered-By-ACLs'
+
+/**
+ * Keeps the items the caller may read (Consul's aclfilter): called inside a blocking read's read
+ * function, so each wake re-resolves the token. With ACLs off the list comes back untouched.
+ */
+export function filterReadable<T>(aclOn: boolean, ctx: {authorize(): ResolvedToken}, items: T[], kind: SegmentKind, nameOf: (item: T) => string): {value: T[]; filtered: boolean} {
+  if (!aclOn) return {value: items, filtered: false}
+  const authz = ctx.authorize().authorizer
+  const value = items.filter((item) => authz.allowed(kind, nameOf(item), 'read'))
+  return {value, filtered: value.length !== items.length}
+}
