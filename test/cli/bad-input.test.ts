@@ -39,6 +39,11 @@ const toReachAgent: Record<string, (dir: string) => string[]> = {
   'operator:raft:remove-peer': () => ['-id=x'],
   'snapshot:restore': (dir) => [join(dir, 'some.snap')],
   'snapshot:save': (dir) => [join(dir, 'out.snap')],
+  'acl:policy:create': () => ['-name=x'],
+  'acl:role:create': () => ['-name=x'],
+  'acl:set-agent-token': () => ['default', 'x'],
+  ...Object.fromEntries(['acl:policy:read', 'acl:policy:update', 'acl:policy:delete', 'acl:role:read', 'acl:role:update', 'acl:role:delete',
+    'acl:token:read', 'acl:token:update', 'acl:token:delete', 'acl:token:clone'].map((id) => [id, () => ['-id=x']])),
 }
 
 /** Consul ignores extra positionals here (Run only parses flags): coord does the same. */
@@ -51,7 +56,7 @@ const MALFORMED_ADDRS = ['http://[::1', '127.0.0.1:notaport', 'ftp://127.0.0.1:8
  * First lines a failing command may print: `Error...` (and keyring's `error: ...`, as Consul's), Go's
  * flag package messages, and the argument errors Consul words without "Error" (Consul docs: commands/kv–§5).
  */
-const FIRST_LINE = /^(Error|error: |flag provided but not defined: |flag needs an argument: |invalid (boolean )?value |bad flag syntax: |Too many arguments|Missing [A-Z]+ argument|A single node name must be specified|At least one address to join must be specified|Key prefix and child command must be specified|Event name must be specified|Service (de)?registration requires|Must specify|Lock holder limit must be positive|Number for 'monitor-retry' must be|Unexpected extra arguments|One or two node names must be specified|Unable to look up agent info: |Please provide |==> )/
+const FIRST_LINE = /^(Error|error: |flag provided but not defined: |flag needs an argument: |invalid (boolean )?value |bad flag syntax: |Too many arguments|Missing [A-Z]+( and [A-Z]+)? arguments?|A single node name must be specified|At least one address to join must be specified|Key prefix and child command must be specified|Event name must be specified|Service (de)?registration requires|Must specify|Lock holder limit must be positive|Number for 'monitor-retry' must be|Unexpected extra arguments|One or two node names must be specified|Unable to look up agent info: |Please provide |Failed |Missing required |==> )/
 
 interface Case {
   id: string
@@ -63,7 +68,9 @@ interface Case {
 }
 
 function usageArgs(id: string, usage = ''): {required: number; optional: number; variadic: boolean} {
-  const tokens = usage.replace('[options]', '').split(/\s+/).filter(Boolean).slice(id.split(':').length).filter((t) => t !== '...')
+  // Positional words only: a `-flag VALUE` pair and the `|` between alternatives are not arguments.
+  const tokens = usage.replace('[options]', '').split(/\s+/).filter(Boolean).slice(id.split(':').length)
+    .filter((t, i, all) => t !== '...' && t !== '|' && !t.startsWith('-') && !(all[i - 1]?.startsWith('-') && !t.startsWith('[')))
   return {
     required: tokens.filter((t) => !t.startsWith('[')).length,
     optional: tokens.filter((t) => t.startsWith('[')).length,
