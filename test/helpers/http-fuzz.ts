@@ -237,7 +237,8 @@ export interface GenerateOptions {
 
 /**
  * `count` requests spread round-robin over the routes (so each route gets its share whatever the
- * seed), each with a random method, path tail, query and body. Requests that would be *valid* and
+ * seed), each route's methods in turn, each with a random path tail, query and body (and now and
+ * then a wrong method). Requests that would be *valid* and
  * destructive are not sent (see `unsafe`); blocking reads get a short wait so none parks.
  */
 export function generateRequests(routes: readonly RouteInfo[], params: readonly string[], opts: GenerateOptions): FuzzRequest[] {
@@ -246,7 +247,8 @@ export function generateRequests(routes: readonly RouteInfo[], params: readonly 
   for (let i = 0; out.length < opts.count && i < opts.count * 4; i++) {
     const route = routes[i % routes.length]
     const kinds: string[] = []
-    let method = rng.pick(route.methods)
+    // A route's methods in turn, so every one is sent whatever the seed and however many routes there are.
+    let method = route.methods[Math.floor(i / routes.length) % route.methods.length]
     if (rng.chance(0.12)) {
       const wrong = WRONG_METHODS.filter((m) => !route.methods.includes(m))
       if (wrong.length > 0) {
