@@ -11,10 +11,8 @@
 //
 // One line is logged per failover: requests that had to wait are counted from the first held one
 // until the last of them finishes, so a burst of requests through one election is one line.
-import {DEFAULT_RPC_HOLD_TIMEOUT_MS, NoLeaderError} from '../consensus.js'
+import {NoLeaderError} from '../consensus.js'
 import {HoldEpisodes, type HoldEpisode} from '../forward/hold-episodes.js'
-
-export {HoldEpisodes, type HoldEpisode}
 
 /** The leader a server knows: its ID and the term it leads in (a new term is a new leader). */
 export interface LeaderView {
@@ -22,7 +20,6 @@ export interface LeaderView {
   term: number
 }
 
-export {DEFAULT_RPC_HOLD_TIMEOUT_MS}
 
 /** Attempts per request at most (each after a wait: bounded by the hold time as well). */
 const MAX_ATTEMPTS = 64

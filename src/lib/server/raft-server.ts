@@ -25,9 +25,9 @@ import {decodeCommand, encodeCommand} from '../state/codec.js'
 import type {StateMachine} from '../state/state-machine.js'
 import type {Command} from '../state/types.js'
 import type {Logger} from '../logger.js'
-import {NoLeaderError, OperatorError, type Consensus, type PeerRef, type Proposal, type RaftConfiguration, type ReadMode} from '../consensus.js'
+import {DEFAULT_RPC_HOLD_TIMEOUT_MS, NoLeaderError, OperatorError, type Consensus, type PeerRef, type Proposal, type RaftConfiguration, type ReadMode} from '../consensus.js'
 import {AppliedWaiters} from './applied-waiters.js'
-import {DEFAULT_RPC_HOLD_TIMEOUT_MS, LeaderChangedError, LeaderHold, type LeaderView} from './leader-hold.js'
+import {LeaderChangedError, LeaderHold, type LeaderView} from './leader-hold.js'
 
 export interface RaftServerOptions {
   id: NodeId

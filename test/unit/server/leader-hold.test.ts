@@ -3,7 +3,8 @@
 // or on a new one, answers No cluster leader at the deadline, and one failover is one summary.
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {LeaderHold, type HoldEpisode} from '../../../src/lib/server/leader-hold.js'
+import {LeaderHold} from '../../../src/lib/server/leader-hold.js'
+import type {HoldEpisode} from '../../../src/lib/forward/hold-episodes.js'
 import {NoLeaderError} from '../../../src/lib/consensus.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

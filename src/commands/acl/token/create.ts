@@ -2,21 +2,19 @@ import {BaseCommand} from '../../../lib/cli/base-command.js'
 import {CommandError} from '../../../lib/cli/errors.js'
 import {formatFlag, wantsJson} from '../../../lib/cli/format-flag.js'
 import {clientFlags} from '../../../lib/cli/http-flags.js'
-import {boolFlag, listFlag, stringFlag} from '../../../lib/cli/flags.js'
+import {boolFlag, stringFlag} from '../../../lib/cli/flags.js'
 import * as acl from '../../../lib/api/acl.js'
 import * as render from '../../../lib/cli/acl-render.js'
+import {identityFlags, policyLinkFlags, readAclLinks, roleLinkFlags} from '../../../lib/cli/acl-links.js'
 
 export default class AclTokenCreate extends BaseCommand {
   static description = 'Creates a new ACL token.'
   static usage = 'acl token create [options]'
   static examples = ['coord acl token create -description "app" -policy-name app-kv']
   static flags = {...clientFlags, ...formatFlag, description: stringFlag({description: 'A description of the token.'}),
-    'policy-id': listFlag({description: 'ID of a policy to use for this token. May be given multiple times.'}),
-    'policy-name': listFlag({description: 'Name of a policy to use for this token. May be given multiple times.'}),
-    'role-id': listFlag({description: 'ID of a role to use for this token. May be given multiple times.'}),
-    'role-name': listFlag({description: 'Name of a role to use for this token. May be given multiple times.'}),
-    'service-identity': listFlag({description: 'Name of a service identity to use for this token, optionally followed by :dc1,dc2. May be given multiple times.'}),
-    'node-identity': listFlag({description: 'Name of a node identity to use for this token, as node:datacenter. May be given multiple times.'}),
+    ...policyLinkFlags('token'),
+    ...roleLinkFlags('token'),
+    ...identityFlags('token'),
     'expires-ttl': stringFlag({description: 'Duration after which the token expires, e.g. "1h" (at least 1m).'}),
     local: boolFlag({description: 'Create this as a datacenter-local token.'}),
     accessor: stringFlag({description: 'A UUID to use as the token accessor ID (generated when omitted).'}),
@@ -27,16 +25,7 @@ export default class AclTokenCreate extends BaseCommand {
     if (args.length > 0) throw new CommandError(`Too many arguments (expected 0, got ${args.length})`)
     const json = wantsJson(flags.format)
     const client = await this.api()
-    let serviceIdentities: ReturnType<typeof render.parseServiceIdentity>[]
-    let nodeIdentities: ReturnType<typeof render.parseNodeIdentity>[]
-    try {
-      serviceIdentities = flags['service-identity'].map(render.parseServiceIdentity)
-      nodeIdentities = flags['node-identity'].map(render.parseNodeIdentity)
-    } catch (error) {
-      throw new CommandError((error as Error).message)
-    }
-    const policies = [...flags['policy-id'].map((ID) => ({ID})), ...flags['policy-name'].map((Name) => ({ID: '', Name}))]
-    const roles = [...flags['role-id'].map((ID) => ({ID})), ...flags['role-name'].map((Name) => ({ID: '', Name}))]
+    const {policies, roles, serviceIdentities, nodeIdentities} = readAclLinks(flags)
     const token = await acl.tokenCreate(client, {
       Description: flags.description, Policies: policies, Roles: roles, ServiceIdentities: serviceIdentities, NodeIdentities: nodeIdentities,
       Local: flags.local, ...(flags['expires-ttl'] ? {ExpirationTTL: flags['expires-ttl']} : {}),
