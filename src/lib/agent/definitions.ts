@@ -69,6 +69,10 @@ export const SCRIPTS_DISABLED_REMOTE = "Scripts are disabled on this agent from 
 
 export class DefinitionError extends Error {
   readonly code = 'DEFINITION_INVALID'
+  /** The config key of the list the definition came from (services, checks), when it came from a config file. */
+  constructor(message: string, readonly key = '') {
+    super(message)
+  }
 }
 
 type Obj = Record<string, unknown>
@@ -348,14 +352,14 @@ export function definitionsFromConfig(raw: Obj): {services: ParsedService[]; che
     try {
       services.push(parseServiceDefinition(item))
     } catch (error) {
-      throw new DefinitionError(`services[${index}]: ${(error as Error).message}`)
+      throw new DefinitionError(`services[${index}]: ${(error as Error).message}`, 'services')
     }
   }
   for (const [index, item] of [...listOf('check'), ...listOf('checks')].entries()) {
     try {
       checks.push(parseCheckDefinition(item))
     } catch (error) {
-      throw new DefinitionError(`checks[${index}]: ${(error as Error).message}`)
+      throw new DefinitionError(`checks[${index}]: ${(error as Error).message}`, 'checks')
     }
   }
   return {services, checks}
