@@ -17,7 +17,6 @@ import type {Logger} from '../logger.js'
 import {errorCode} from '../errors.js'
 import type {LocalChange, LocalState} from './local-state.js'
 import type {CatalogCommand, CatalogView, RegisterCheck, RegisterRequest, SyncedCheck, SyncedService} from './catalog-requests.js'
-import {checkKind} from './definitions.js'
 
 export const FULL_SYNC_INTERVAL_MS = 60_000
 const DELTA_DELAY_MS = 50
@@ -217,7 +216,7 @@ export class AntiEntropy {
     const check = this.opts.local.check(id)
     if (!check) return undefined
     const service = check.def.ServiceID ? this.opts.local.service(check.def.ServiceID) : undefined
-    const kind = check.source === 'internal' ? 'maintenance' : checkKind(check.def)
+    const kind = check.source === 'internal' ? 'maintenance' : check.def.kind
     return {
       Node: this.opts.self.node, CheckID: id, Name: check.def.Name, Status: check.status, Notes: check.def.Notes,
       Output: check.output, ServiceID: check.def.ServiceID, ServiceName: service?.def.Service ?? '',

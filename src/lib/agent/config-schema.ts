@@ -48,7 +48,6 @@ const plain = (read: ReaderKind, value: unknown, reloadable = false): KeySpec =>
 const custom = (reader: string, reloadable = false, extra: Partial<KeySpec> = {}): KeySpec => ({status: 'supported', read: 'custom', reader, reloadable, ...extra})
 const block = (keys: Schema, reader = 'config.ts', reloadable = false): KeySpec => ({status: 'supported', read: 'custom', reader, reloadable, keys})
 const ignored = (reason?: string): KeySpec => ({status: 'ignored', reloadable: true, reason})
-const refused = (reason: string): KeySpec => ({status: 'refused', reloadable: false, reason})
 const ENTERPRISE = 'a Consul Enterprise feature; coord ignores it'
 const enterprise = ignored(ENTERPRISE)
 

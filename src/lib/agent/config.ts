@@ -9,7 +9,7 @@ import {parseLogLevel, type LogLevel} from '../logger.js'
 import {parseWatches, type WatchDefinition} from './watch-config.js'
 import {validateGossipKey} from '../gossip/keyring.js'
 import {gossipTimingKeys, readGossipTiming, type GossipTiming} from './gossip-timing.js'
-import {DefinitionError, SCRIPTS_DISABLED, checkKind, definitionsFromConfig, type CheckDefinition, type ParsedService} from './definitions.js'
+import {DefinitionError, SCRIPTS_DISABLED, definitionsFromConfig, type CheckDefinition, type ParsedService} from './definitions.js'
 import {DNS_CONFIG_KEYS, parseDnsConfig, type DnsConfig} from './dns-config.js'
 import {refusedSecurityKeys} from './refused-keys.js'
 import {parseHclConfig} from './hcl-config.js'
@@ -469,7 +469,7 @@ function readDefinitions(raw: RawConfig, problems: Problems): {services: ParsedS
     const scriptsAllowed = raw.enable_script_checks === true || raw.enable_script_checks === 'true' ||
       raw.enable_local_script_checks === true || raw.enable_local_script_checks === 'true'
     const all = [...defs.checks, ...defs.services.flatMap((s) => s.checks)]
-    const script = all.find((c) => checkKind(c) === 'script')
+    const script = all.find((c) => c.kind === 'script')
     if (script && !scriptsAllowed) problems.add('checks', `check "${script.CheckID}": ${SCRIPTS_DISABLED}`)
     return defs
   } catch (error) {

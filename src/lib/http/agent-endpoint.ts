@@ -25,7 +25,7 @@ export function agentStats(agent: AgentEndpointDeps): Record<string, Record<stri
   const sections: Record<string, Record<string, string>> = {
     agent: {
       checks: String(agent.local.state.checks().length), services: String(agent.local.state.services().length),
-      check_monitors: '0', check_ttls: String(agent.local.state.checks().filter((c) => c.def.TTL !== '').length),
+      check_monitors: '0', check_ttls: String(agent.local.state.checks().filter((c) => c.def.kind === 'ttl').length),
     },
     build: {version: agent.version, revision: '', prerelease: ''},
     // A client has no Raft: Consul's client shows only what it knows of the servers.

@@ -310,7 +310,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   reloadHooks.push((next) => { for (const server of servers) server.reloadUi(next) })
   // Renewed certificates: new connections use them; the listeners and open connections stay.
   // The RPC port's TLS can be turned on or off as well; listeners (ports.http, ports.https) cannot.
-  reloadHooks.push((next, previous) => {
+  reloadHooks.push((next) => {
     const nextHttps = httpsTls(next)
     if (nextHttps) for (const server of servers) server.updateTls(nextHttps)
     const rpc = serverRole?.transport ?? clientRole?.transport
