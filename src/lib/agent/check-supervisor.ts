@@ -31,6 +31,8 @@ export interface SupervisorOptions {
   startCheck?: StartCheck
   now?: () => number
   reapIntervalMs?: number
+  /** check_output_max_size (default 4096); a definition's OutputMaxSize wins. */
+  outputMaxSize?: number
 }
 
 /** Cuts output to `max` bytes with Consul's note of how much was kept. */
@@ -82,7 +84,7 @@ export class CheckSupervisor {
 
   #env(): CheckEnv {
     return {
-      log: this.opts.log, enableScriptChecks: typeof this.opts.enableScriptChecks === 'function' ? this.opts.enableScriptChecks() : this.opts.enableScriptChecks, outputMaxSize: DEFAULT_OUTPUT_MAX_SIZE,
+      log: this.opts.log, enableScriptChecks: typeof this.opts.enableScriptChecks === 'function' ? this.opts.enableScriptChecks() : this.opts.enableScriptChecks, outputMaxSize: this.opts.outputMaxSize ?? DEFAULT_OUTPUT_MAX_SIZE,
       aliasStatus: (node, serviceId) => {
         // Only the local agent's view is known here; an alias of another node reads the catalog (the runner's business).
         if (node !== undefined && node !== '' && node !== this.opts.nodeName) return undefined

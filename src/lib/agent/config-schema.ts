@@ -48,7 +48,8 @@ const plain = (read: ReaderKind, value: unknown, reloadable = false): KeySpec =>
 const custom = (reader: string, reloadable = false, extra: Partial<KeySpec> = {}): KeySpec => ({status: 'supported', read: 'custom', reader, reloadable, ...extra})
 const block = (keys: Schema, reader = 'config.ts', reloadable = false): KeySpec => ({status: 'supported', read: 'custom', reader, reloadable, keys})
 const ignored = (reason?: string): KeySpec => ({status: 'ignored', reloadable: true, reason})
-const ENTERPRISE = 'a Consul Enterprise feature; coord ignores it'
+const refused = (reason: string): KeySpec => ({status: 'refused', reloadable: false, reason})
+const ENTERPRISE = 'a Consul Enterprise feature'
 const enterprise = ignored(ENTERPRISE)
 
 /** A block whose keys a module lists beside its reader: supported and accepted-but-ignored. */
@@ -144,14 +145,43 @@ export const CONFIG_SCHEMA: Schema = {
   // TLS: both of Consul's forms; certificates are re-read on reload (tls/config.ts checks the block's keys).
   ...Object.fromEntries([...TLS_TOP_LEVEL_KEYS].map((key) => [key, custom('tls/config.ts', true, key === 'tls' ? {checksOwnKeys: true} : {})])),
 
+  // The node's own record: node_meta lands in the catalog (anti-entropy) and in DNS TXT answers.
+  node_meta: plain('stringMap', {}),
+  advertise_addr_wan: plain('string', undefined),
+  // The serf pools' bind addresses (Consul's -serf-lan-bind / -serf-wan-bind); default bind_addr.
+  serf_lan: plain('string', undefined),
+  serf_wan: plain('string', undefined),
+  // Gossip from other networks is dropped (memberlist's CIDRsAllowed): protection, so a bad CIDR refuses the start.
+  serf_lan_allowed_cidrs: plain('stringList', []),
+  serf_wan_allowed_cidrs: plain('stringList', []),
+  pid_file: plain('string', ''),
+  log_file: plain('string', ''),
+  log_rotate_bytes: plain('nonNegativeInt', 0),
+  log_rotate_duration: plain('duration', 24 * 3600 * 1000),
+  // 0 keeps every archive, -1 none (Consul's log_rotate_max_files); read in config.ts.
+  log_rotate_max_files: custom('config.ts'),
+  // Refused when true (config.ts): Node has no Unix datagram socket to reach /dev/log.
+  enable_syslog: plain('bool', false),
+  syslog_facility: ignored(),
+  // coord always makes a random node ID (never one from the host): true is its only behaviour.
+  disable_host_node_id: plain('bool', true),
+  // Config files watched; a change is applied as `coord reload` would (runtime/config-watch.ts).
+  auto_reload_config: plain('bool', false),
+  primary_datacenter: plain('string', ''),
+  // Only Raft protocol 3 (server IDs), the one coord speaks; others are refused (config.ts).
+  raft_protocol: plain('positiveInt', 3),
+  check_output_max_size: plain('positiveInt', 4096, true),
+
   // Accepted and not acted on: nothing in them protects anything.
-  addresses: ignored(), advertise_addr_wan: ignored(), autopilot: ignored(), check_update_interval: ignored(),
-  connect: ignored(), enable_debug: ignored(), leave_on_terminate: ignored(), log_file: ignored(), node_meta: ignored(),
-  primary_datacenter: ignored(), raft_protocol: ignored(), raft_snapshot_interval: ignored(), raft_trailing_logs: ignored(),
+  addresses: ignored(), autopilot: ignored(), check_update_interval: ignored(),
+  connect: ignored(), enable_debug: ignored(), leave_on_terminate: ignored(),
+  raft_snapshot_interval: ignored(), raft_trailing_logs: ignored(),
   reconnect_timeout: ignored(), skip_leave_on_interrupt: ignored(), telemetry: ignored(), translate_wan_addrs: ignored(),
-  disable_update_check: ignored(), serf_lan: ignored(), serf_wan: ignored(), enable_syslog: ignored(), syslog_facility: ignored(),
-  pid_file: ignored(), disable_host_node_id: ignored(),
-  segment: enterprise,
+  disable_update_check: ignored(), default_query_time: ignored(), max_query_time: ignored(),
+  // Consul Enterprise keys: a warning, never fatal (a shared config keeps starting).
+  segment: enterprise, segments: enterprise, partition: enterprise, audit: enterprise, license_path: enterprise,
+  namespace: enterprise, redundancy_zone_tag: enterprise, non_voting_server: refused('a non-voting server is a Consul Enterprise feature; coord would start a voting one, changing the quorum: remove it'),
+  read_replica: refused('read replicas are a Consul Enterprise feature; coord would start a voting server, changing the quorum: remove it'),
 }
 
 /** The top-level keys coord reads and acts on. */
@@ -179,7 +209,7 @@ export function checkKeys(raw: Record<string, unknown>, report: {problem(key: st
     const path = `${prefix}${key}`
     const spec = schema[key]
     if (spec === undefined) report.problem(path, `invalid config key ${path}`)
-    else if (spec.status === 'ignored') report.warn(`config key "${path}" is accepted but not yet acted on by coord${spec.reason ? `: ${spec.reason}` : ''}`)
+    else if (spec.status === 'ignored') report.warn(spec.reason ? `config key "${path}" is ignored: ${spec.reason}` : `config key "${path}" is accepted but not yet acted on by coord`)
     else if (spec.status === 'refused') report.problem(path, `${path}: ${spec.reason}`)
     else if (spec.keys && !spec.checksOwnKeys && isPlainObject(value)) checkKeys(value, report, spec.keys, `${path}.`)
   }

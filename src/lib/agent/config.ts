@@ -1,7 +1,7 @@
 // Agent configuration: Consul's JSON config keys are the one vocabulary. Command-line flags are
 // turned into the same keys, so defaults < config files (in order) < flags merge through one path,
 // are validated once (every problem reported, naming the key), and the result is frozen.
-import {readFileSync, readdirSync, statSync} from 'node:fs'
+import {existsSync, readFileSync, readdirSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {isIP} from 'node:net'
 import {parseDuration} from '../duration.js'
@@ -103,8 +103,39 @@ export interface AgentConfig {
   readonly rpcHoldTimeoutMs: number
   /** TLS: both of Consul's config forms merged (tls/config.ts), and the certificates they name, read and checked. */
   readonly tls: AgentTls
+  /** node_meta: the node's catalog meta (and DNS TXT records), Consul's rules checked. */
+  readonly nodeMeta: Readonly<Record<string, string>>
+  /** advertise_addr_wan / -advertise-wan: the address the WAN pool advertises (default advertise_addr). */
+  readonly advertiseAddrWan: string
+  /** serf_lan / serf_wan (-serf-lan-bind, -serf-wan-bind): the gossip pools' bind addresses (default bind_addr). */
+  readonly serfLanBind: string
+  readonly serfWanBind: string
+  /** serf_lan_allowed_cidrs / serf_wan_allowed_cidrs: gossip from anywhere else is dropped; [] = from anywhere. */
+  readonly serfLanAllowedCidrs: readonly string[]
+  readonly serfWanAllowedCidrs: readonly string[]
+  /** pid_file: written at start, removed at exit ('' = none). */
+  readonly pidFile: string
+  /** log_file and its rotation (Consul's naming: the active file keeps its name, archives get -<unix nanos>). */
+  readonly logFile: LogFileSettings
+  /** auto_reload_config: the config files are watched and a change applied as a reload. */
+  readonly autoReloadConfig: boolean
+  /** primary_datacenter (default: this datacenter), as /v1/agent/self reports it. */
+  readonly primaryDatacenter: string
+  /** check_output_max_size: bytes of check output kept (a definition's OutputMaxSize wins). */
+  readonly checkOutputMaxSize: number
   /** The merged raw config this was built from: a reload compares it key by key (config-schema.ts reloadChanges). */
   readonly raw: Readonly<RawConfig>
+}
+
+export interface LogFileSettings {
+  /** '' = no log file. A path ending in / is a directory: the file is consul.log in it, as Consul names it. */
+  readonly path: string
+  /** Rotate once the file holds this many bytes (0: no size limit). */
+  readonly rotateBytes: number
+  /** Rotate when the file is this old (Consul's default 24h). */
+  readonly rotateDurationMs: number
+  /** Archives kept: 0 all, -1 none. */
+  readonly rotateMaxFiles: number
 }
 
 export interface AgentTls {
@@ -155,7 +186,7 @@ export {supportedKeys}
  * the formats mixed), as Consul does; HCL with Consul's semantics (hcl-config.ts). A
  * `-config-file` that names a directory is read as one, as Consul's sourcesFromPath does.
  */
-export function readConfigFiles(files: readonly string[], dirs: readonly string[]): Array<{path: string; raw: RawConfig}> {
+export function readConfigFiles(files: readonly string[], dirs: readonly string[], format?: ConfigFormat): Array<{path: string; raw: RawConfig}> {
   const isDir = (path: string): boolean => {
     try {
       return statSync(path).isDirectory()
@@ -164,10 +195,17 @@ export function readConfigFiles(files: readonly string[], dirs: readonly string[
     }
   }
   const paths = files.filter((file) => !isDir(file))
+  // As Consul's sourcesFromPath: a named file needs a known extension unless -config-format says how to read it.
+  for (const file of paths) {
+    if (format === undefined && !file.endsWith('.json') && !file.endsWith('.hcl') && existsSync(file)) {
+      throw ConfigError.of(`file ${file} has unknown extension; must be .hcl or .json, or config format must be set`)
+    }
+  }
   for (const dir of [...files.filter(isDir), ...dirs]) {
     let names: string[]
     try {
-      names = readdirSync(dir).filter((name) => name.endsWith('.json') || name.endsWith('.hcl')).sort()
+      // With -config-format every file is read in that format; else only *.json and *.hcl.
+      names = readdirSync(dir).filter((name) => format !== undefined || name.endsWith('.json') || name.endsWith('.hcl')).sort()
     } catch (error) {
       throw ConfigError.of(`Error reading config dir ${dir}: ${(error as Error).message}`)
     }
@@ -182,29 +220,41 @@ export function readConfigFiles(files: readonly string[], dirs: readonly string[
       if (isFile) paths.push(path)
     }
   }
-  return paths.map((path) => ({path, raw: readConfigFile(path)}))
+  return paths.map((path) => ({path, raw: readConfigFile(path, format)}))
 }
+
+/** -config-format: every config file is read in this format whatever its extension. */
+export type ConfigFormat = 'json' | 'hcl'
 
 /**
  * The agent's config from its files, directories and flags, as `coord agent` builds it at start and
  * on reload, and `coord validate` checks it: later sources win, problems name the file that set the key.
  */
-export function loadConfig(opts: {files: readonly string[]; dirs: readonly string[]; fromFlags: RawConfig; dev: boolean; warn?: (msg: string) => void}): AgentConfig {
-  const files = readConfigFiles(opts.files, opts.dirs)
-  const raw = mergeRaw(...files.map((f) => f.raw), opts.fromFlags)
+export function loadConfig(opts: {files: readonly string[]; dirs: readonly string[]; fromFlags: RawConfig; dev: boolean; warn?: (msg: string) => void; hcl?: readonly string[]; format?: ConfigFormat}): AgentConfig {
+  const files = readConfigFiles(opts.files, opts.dirs, opts.format)
+  // -hcl fragments come after the flags (they win), named as Consul names them.
+  const fragments = (opts.hcl ?? []).map((text, i) => {
+    const path = `flags-${i}.hcl`
+    try {
+      return {path, raw: parseHclConfig(text)}
+    } catch (error) {
+      throw ConfigError.of(`Error parsing ${path}: ${(error as Error).message}`)
+    }
+  })
+  const raw = mergeRaw(...files.map((f) => f.raw), opts.fromFlags, ...fragments.map((f) => f.raw))
   // The flags (path '') have no file to name.
-  const sources = keySources([...files, {path: '', raw: opts.fromFlags}])
+  const sources = keySources([...files, {path: '', raw: opts.fromFlags}, ...fragments])
   return buildConfig(raw, {dev: opts.dev, configFiles: files.map((f) => f.path), warn: opts.warn, sources})
 }
 
-function readConfigFile(path: string): RawConfig {
+function readConfigFile(path: string, format?: ConfigFormat): RawConfig {
   let text: string
   try {
     text = readFileSync(path, 'utf8')
   } catch (error) {
     throw ConfigError.of(`Error reading ${path}: ${(error as Error).message}`)
   }
-  if (path.endsWith('.hcl')) {
+  if (format === 'hcl' || (format === undefined && path.endsWith('.hcl'))) {
     try {
       return parseHclConfig(text)
     } catch (error) {
@@ -297,6 +347,7 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
   const performance = block('performance')
   const kvMaxValueSize = limits.value<number>('kv_max_value_size')
   const bindAddr = read.value<string>('bind_addr')
+  const advertiseAddr = read.value<string | undefined>('advertise_addr') ?? (bindAddr === '0.0.0.0' ? '127.0.0.1' : bindAddr)
   const gossipLan = parsed('gossip_lan', gossipTimingKeys, (lines) => readGossipTiming(read.object('gossip_lan'), 'gossip_lan', 'lan', lines))
   const gossipWan = parsed('gossip_wan', gossipTimingKeys, (lines) => readGossipTiming(read.object('gossip_wan'), 'gossip_wan', 'wan', lines))
   const config: AgentConfig = {
@@ -309,7 +360,7 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
     nodeId: read.value('node_id'),
     datacenter: read.value<string>('datacenter').toLowerCase(),
     bindAddr,
-    advertiseAddr: read.value<string | undefined>('advertise_addr') ?? (bindAddr === '0.0.0.0' ? '127.0.0.1' : bindAddr),
+    advertiseAddr,
     clientAddrs: read.value<string>('client_addr').split(/\s+/).filter(Boolean),
     ports: {
       http: ports.value('http'), https: ports.value('https'), dns: ports.value('dns'), server: ports.value('server'),
@@ -363,7 +414,38 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
     tls: {settings: parsed('tls', TLS_BLOCKS, (lines) => readTlsSettings(raw, lines))},
     // As Consul (agent.go: only a value > 0 replaces the default), 0 means the default.
     rpcHoldTimeoutMs: performance.value<number>('rpc_hold_timeout') || DEFAULT_RPC_HOLD_TIMEOUT_MS,
+    nodeMeta: read.value('node_meta'),
+    advertiseAddrWan: read.value<string | undefined>('advertise_addr_wan') ?? advertiseAddr,
+    serfLanBind: read.value<string | undefined>('serf_lan') ?? bindAddr,
+    serfWanBind: read.value<string | undefined>('serf_wan') ?? bindAddr,
+    serfLanAllowedCidrs: read.value('serf_lan_allowed_cidrs'),
+    serfWanAllowedCidrs: read.value('serf_wan_allowed_cidrs'),
+    pidFile: read.value('pid_file'),
+    logFile: {
+      path: read.value('log_file'), rotateBytes: read.value('log_rotate_bytes'), rotateDurationMs: read.value('log_rotate_duration'),
+      rotateMaxFiles: readRotateMaxFiles(raw.log_rotate_max_files, problems),
+    },
+    autoReloadConfig: read.value('auto_reload_config'),
+    primaryDatacenter: (read.value<string>('primary_datacenter') || read.value<string>('datacenter')).toLowerCase(),
+    checkOutputMaxSize: read.value('check_output_max_size'),
     raw,
+  }
+  nodeMetaChecks(config.nodeMeta, problems)
+  for (const key of ['serf_lan_allowed_cidrs', 'serf_wan_allowed_cidrs'] as const) {
+    for (const cidr of key === 'serf_lan_allowed_cidrs' ? config.serfLanAllowedCidrs : config.serfWanAllowedCidrs) {
+      if (!isCidr(cidr)) problems.add(key, `${key}: invalid CIDR ${JSON.stringify(cidr)}`)
+    }
+  }
+  for (const [key, address] of [['advertise_addr_wan', config.advertiseAddrWan], ['serf_lan', config.serfLanBind], ['serf_wan', config.serfWanBind]] as const) {
+    if (raw[key] !== undefined && isIP(address) === 0) problems.add(key, `${key}: must be an IP address, got ${JSON.stringify(address)}`)
+  }
+  if (read.value<boolean>('enable_syslog')) {
+    problems.add('enable_syslog', 'enable_syslog: coord cannot write to syslog: Node.js has no Unix datagram socket to reach /dev/log; use log_file (-log-file), or let journald or your supervisor capture stdout')
+  }
+  const raftProtocol = read.value<number>('raft_protocol')
+  if (raftProtocol !== 3) problems.add('raft_protocol', `raft_protocol: coord speaks Raft protocol 3 only (servers named by node ID), got ${raftProtocol}`)
+  if (!read.value<boolean>('disable_host_node_id')) {
+    warn('disable_host_node_id = false: coord never derives a node ID from the host; it generates a random one and keeps it in the data dir')
   }
   // gRPC TLS promises encryption coord does not serve: refused, not ignored.
   if (ports.value<number>('grpc_tls') >= 0) problems.add('ports.grpc_tls', 'ports.grpc_tls: coord serves no gRPC listener; remove it or set -1')
@@ -410,6 +492,34 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
 
 /** The tls block's sections, under which its problems are kept. */
 const TLS_BLOCKS = ['defaults', 'internal_rpc', 'https', 'grpc']
+
+/** log_rotate_max_files: an integer from -1 (keep no archive) up; 0 keeps them all. */
+function readRotateMaxFiles(value: unknown, problems: Problems): number {
+  if (value === undefined) return 0
+  const number = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value
+  if (typeof number === 'number' && Number.isInteger(number) && number >= -1) return number
+  problems.add('log_rotate_max_files', `log_rotate_max_files: expected an integer of -1 or more, got ${JSON.stringify(value)}`)
+  return 0
+}
+
+/** Consul's node meta rules (structs.ValidateNodeMetadata). */
+function nodeMetaChecks(meta: Readonly<Record<string, string>>, problems: Problems): void {
+  const entries = Object.entries(meta)
+  if (entries.length > 64) problems.add('node_meta', 'node_meta: Node metadata cannot contain more than 64 key/value pairs')
+  for (const [key, value] of entries) {
+    if (key === '') problems.add('node_meta', 'node_meta: Key cannot be blank')
+    else if (!/^[a-zA-Z0-9_-]+$/.test(key)) problems.add('node_meta', `node_meta: Key contains invalid characters: ${key}`)
+    else if (key.length > 128) problems.add('node_meta', `node_meta: Key is too long (limit: 128 characters): ${key}`)
+    else if (key.startsWith('consul-')) problems.add('node_meta', `node_meta: Key prefix 'consul-' is reserved for internal use: ${key}`)
+    if (value.length > 512) problems.add('node_meta', `node_meta: Value is too long (limit: 512 characters): ${key}`)
+  }
+}
+
+function isCidr(cidr: string): boolean {
+  const match = /^([^/]+)\/(\d{1,3})$/.exec(cidr)
+  const version = match ? isIP(match[1]) : 0
+  return match !== null && version !== 0 && Number(match[2]) <= (version === 4 ? 32 : 128)
+}
 
 /** Consul's UIPathBuilder: '' → '/ui/', otherwise the path trimmed of slashes and wrapped in exactly one on each side. */
 export function uiContentPath(raw: string): string {

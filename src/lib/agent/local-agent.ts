@@ -71,7 +71,7 @@ export class LocalAgent {
     }
     this.#supervisor = new CheckSupervisor(this.state, {
       log: log.named('checks'), enableScriptChecks: () => this.#config.enableScriptChecks || this.#config.enableLocalScriptChecks,
-      nodeName: config.nodeName, startCheck: opts.startCheck,
+      nodeName: config.nodeName, startCheck: opts.startCheck, outputMaxSize: config.checkOutputMaxSize,
     })
     if (opts.propose) {
       this.#antiEntropy = new AntiEntropy({local: this.state, self: opts.self, log: log.named('anti_entropy'), propose: opts.propose, catalog: opts.catalog})

@@ -30,6 +30,20 @@ import {startCheckAdapter} from '../agent/check-runners.js'
 import {catalogSyncAdapter} from '../agent/catalog-sync.js'
 import {startAgentDns, type DnsServerHandle} from '../dns/agent-dns.js'
 import {startAgentCoordinates} from './agent-coordinates.js'
+import {LogFile} from '../agent/log-file.js'
+import {watchConfigPaths} from './config-watch.js'
+import {mkdirSync, rmSync, writeFileSync} from 'node:fs'
+import {dirname} from 'node:path'
+
+/** Consul's pid_file: the agent's PID, written at start (its directory made), removed at exit. */
+function writePidFile(path: string): void {
+  try {
+    mkdirSync(dirname(path), {recursive: true})
+    writeFileSync(path, `${process.pid}`)
+  } catch (error) {
+    throw new Error(`Could not write PID file ${path}: ${(error as Error).message}`)
+  }
+}
 
 export interface RunningAgent {
   context: AgentContext
@@ -50,6 +64,8 @@ export interface AgentIO {
   version: string
   /** Re-reads the config files and flags into a new config (reload); throws with the reason. */
   reloadConfig?: () => AgentConfig
+  /** The -config-file and -config-dir paths (watched with auto_reload_config). */
+  configPaths?: readonly string[]
 }
 
 /** Run after a successful reload with the new config (e.g. the `locks` branch's watches). */
@@ -61,7 +77,7 @@ export type ReloadHook = (next: AgentConfig, previous: AgentConfig) => void | Pr
  * then the gossip pools (WAN before LAN), the role (Raft or the client's RPC) last. Each piece adds
  * its step once it has started, so a failed start stops exactly what it started.
  */
-const STOP_ORDER = ['coordinates', 'local', 'watches', 'listeners', 'wan', 'gossip', 'role'] as const
+const STOP_ORDER = ['configWatch', 'coordinates', 'local', 'watches', 'listeners', 'wan', 'gossip', 'role', 'pidFile', 'logFile'] as const
 type StopStep = typeof STOP_ORDER[number]
 
 class StopSteps {
@@ -95,15 +111,28 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     await stops.run().catch(() => {})
     throw error
   }
-  const logs = new LogHub(config.logLevel, io.stdout, config.logJson)
+  // log_file: every log line also goes to the file (rotated as Consul's); the banner stays on stdout.
+  const logFile = config.logFile.path === '' ? undefined : new LogFile(config.logFile)
+  if (logFile) stops.add('logFile', () => logFile.close())
+  const logs = new LogHub(config.logLevel, logFile ? (line) => { io.stdout(line); logFile.write(line) } : io.stdout, config.logJson)
   const log = logs.logger('agent')
   if (config.dataDir) ensureDataDir(config.dataDir)
   const nodeId = config.nodeId || (config.dataDir ? loadNodeId(config.dataDir) : randomUUID())
   // A client agent keeps an empty state machine: every request that reads it is forwarded.
   const state = new StateMachine()
   let gossip: LanGossip | undefined
-  const serverRole = config.server ? await startServerRole({config, nodeId, state, logger: log.named('server')}) : undefined
-  const clientRole = serverRole ? undefined : startClientRole({config, nodeId, members: () => gossip?.members() ?? [], logger: log.named('client')})
+  if (config.pidFile !== '') {
+    writePidFile(config.pidFile)
+    stops.add('pidFile', () => rmSync(config.pidFile, {force: true}))
+  }
+  let serverRole: Awaited<ReturnType<typeof startServerRole>> | undefined
+  let clientRole: ReturnType<typeof startClientRole> | undefined
+  try {
+    serverRole = config.server ? await startServerRole({config, nodeId, state, logger: log.named('server')}) : undefined
+    clientRole = serverRole ? undefined : startClientRole({config, nodeId, members: () => gossip?.members() ?? [], logger: log.named('client')})
+  } catch (error) {
+    return abandonStart(error)
+  }
   const role = (serverRole ?? clientRole)!
   stops.add('role', () => role.stop())
   const consensus = serverRole?.raft ?? clientRole!.consensus
@@ -154,7 +183,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   try {
     local = new LocalAgent({
       config, log: log.named('local'), startCheck: startCheckAdapter,
-      self: {node: config.nodeName, id: nodeId, address: config.advertiseAddr, datacenter: config.datacenter},
+      self: {node: config.nodeName, id: nodeId, address: config.advertiseAddr, datacenter: config.datacenter, meta: config.nodeMeta, wanAddress: config.advertiseAddrWan},
       ...catalogSyncAdapter(consensus, state, serverGet),
     })
   } catch (error) {
@@ -320,6 +349,10 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     else if (current) rpc?.setTls(undefined)
     if (nextHttps || next.tls.rpc || current) log.info('TLS certificates reloaded', {https: nextHttps !== undefined, rpc: next.tls.rpc !== undefined})
   })
+  if (config.autoReloadConfig && io.configPaths && io.configPaths.length > 0) {
+    const configWatch = watchConfigPaths(io.configPaths, reload, log.named('auto_config'))
+    stops.add('configWatch', () => configWatch.stop())
+  }
   log.info('Consul agent running!')
 
   let stopping: Promise<void> | undefined
