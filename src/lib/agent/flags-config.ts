@@ -7,7 +7,7 @@
 export type AgentFlagValues = Record<string, unknown>
 
 /** flag name → config key path (dotted for nested blocks such as ports.http). */
-const flagToKey: Record<string, string> = {
+export const AGENT_FLAG_KEYS: Readonly<Record<string, string>> = {
   server: 'server', bootstrap: 'bootstrap', 'bootstrap-expect': 'bootstrap_expect', 'data-dir': 'data_dir',
   node: 'node_name', 'node-id': 'node_id', datacenter: 'datacenter', bind: 'bind_addr', advertise: 'advertise_addr',
   client: 'client_addr', 'http-port': 'ports.http', 'https-port': 'ports.https', 'dns-port': 'ports.dns', 'server-port': 'ports.server',
@@ -53,7 +53,7 @@ export function nodeMetaFromFlags(values: readonly string[]): Record<string, str
 
 export function rawConfigFromFlags(values: AgentFlagValues, set: ReadonlySet<string>): Record<string, unknown> {
   const raw: Record<string, unknown> = {}
-  for (const [flag, key] of Object.entries(flagToKey)) {
+  for (const [flag, key] of Object.entries(AGENT_FLAG_KEYS)) {
     if (!set.has(flag)) continue
     const value = flag === 'node-meta' ? nodeMetaFromFlags(values[flag] as string[]) : values[flag]
     const [outer, inner] = key.split('.')

@@ -13,6 +13,7 @@ export class LogFile {
   #fd: number | undefined
   #bytes = 0
   #createdAt = 0
+  #lastArchive = 0n
 
   constructor(private readonly settings: LogFileSettings, private readonly now: () => number = Date.now) {
     const isDir = settings.path.endsWith('/')
@@ -55,7 +56,10 @@ export class LogFile {
     this.close()
     const ext = extname(this.#name) || '.log'
     const stem = this.#name.slice(0, this.#name.length - extname(this.#name).length)
-    renameSync(this.path, join(this.#dir, `${stem}-${BigInt(this.now()) * 1_000_000n + process.hrtime.bigint() % 1_000_000n}${ext}`))
+    // Unix nanoseconds, strictly increasing so archives sort in the order they were made.
+    const nanos = BigInt(this.now()) * 1_000_000n + process.hrtime.bigint() % 1_000_000n
+    this.#lastArchive = nanos > this.#lastArchive ? nanos : this.#lastArchive + 1n
+    renameSync(this.path, join(this.#dir, `${stem}-${this.#lastArchive}${ext}`))
     this.#prune(stem, ext)
     this.#open()
   }
