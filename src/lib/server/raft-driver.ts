@@ -184,7 +184,7 @@ export class RaftDriver<C, R> {
     await this.#untilIdle(BOOTSTRAP_IDLE_WAIT_MS)
     this.#core = this.#newCore(this.#applied)
     this.opts.logger.info('bootstrapped the cluster', {voters: conf.voters.join(',')})
-    this.kick()
+    this.#kick()
   }
 
   /** Starts ticking. `campaignNow` skips the first election timeout (a lone -bootstrap/-dev server). */
@@ -192,10 +192,10 @@ export class RaftDriver<C, R> {
     const interval = Math.max(5, Math.min(50, Math.floor(this.config.heartbeatIntervalMs / 4)))
     this.#ticker = this.clock.every(interval, () => {
       this.#core.tick(this.clock.now())
-      this.kick()
+      this.#kick()
     })
     if (campaignNow) this.#core.campaign()
-    this.kick()
+    this.#kick()
   }
 
   /** On the leader: append, replicate, and resolve once committed and applied. */
@@ -203,7 +203,7 @@ export class RaftDriver<C, R> {
     if (this.#closed) throw new ShuttingDownError()
     const result = this.#core.propose([this.opts.codec.encode(command)])
     if (!result.ok) throw new WriteNotAppliedError(result.code === 'TRANSFER_IN_PROGRESS' ? 'leadership is being transferred' : 'this server is not the leader')
-    this.kick()
+    this.#kick()
     return new Promise((resolve, reject) => {
       const timer = this.clock.after(this.#timeoutMs, () => {
         this.#proposals.delete(result.firstIndex)
@@ -216,21 +216,21 @@ export class RaftDriver<C, R> {
   /** On the leader: a membership change (the reconciler's and the operator's); the core refuses when it cannot. */
   proposeConfChange(change: ConfChange): ProposeResult {
     const result = this.#core.proposeConfChange(change)
-    if (result.ok) this.kick()
+    if (result.ok) this.#kick()
     return result
   }
 
   /** On the leader: starts a ReadIndex round whose answer comes with a later Ready's `reads`. */
   startReadIndex(requestId: string): boolean {
     const started = this.#core.readIndex(requestId)
-    if (started.ok) this.kick()
+    if (started.ok) this.#kick()
     return started.ok
   }
 
   /** On the leader: starts handing leadership to `target`; false when the core refuses (code given). */
   transferLeadership(target: NodeId): {ok: true} | {ok: false; code: string} {
     const started = this.#core.transferLeadership(target)
-    if (started.ok) this.kick()
+    if (started.ok) this.#kick()
     return started
   }
 
@@ -265,7 +265,7 @@ export class RaftDriver<C, R> {
       message.data = undefined
     }
     this.#core.step(message, this.clock.now())
-    this.kick()
+    this.#kick()
   }
 
   #send(message: Message): void {
@@ -285,7 +285,7 @@ export class RaftDriver<C, R> {
   }
 
   /** Schedules the Ready loop (calls while it runs make it go round once more) and reports progress. */
-  kick(): void {
+  #kick(): void {
     if (!this.#closed) this.progress.emit()
     if (this.#driving) {
       this.#again = true
@@ -304,7 +304,7 @@ export class RaftDriver<C, R> {
         this.idle.emit()
         if (this.#again && !this.#closed) {
           this.#again = false
-          this.kick()
+          this.#kick()
         }
       })
     })
