@@ -2,8 +2,9 @@
 // barrier and leader hold) on simulated time, storage and network, checked after every instant by
 // the core simulation's checkers (checker.ts): election safety, log matching, leader completeness,
 // state machine safety and linearizable reads. Two phases, as the core simulation: safety (kills,
-// pauses, partitions, lossy network, compaction so lagging followers need InstallSnapshot; clients
-// write, read and transfer leadership), then liveness (faults healed: a write must commit).
+// pauses, partitions, lossy network, compaction so lagging followers need InstallSnapshot, servers
+// joining as learners; clients write, read and transfer leadership), then liveness (faults healed:
+// a write must commit).
 //
 // Determinism: every timer, fsync and packet runs on the SimScheduler in (time, order); after each
 // instant the promise continuations it started are drained before time moves on, so one seed
@@ -51,7 +52,7 @@ export class DriverSimulation {
 
   constructor(readonly p: DriverSimParams) {
     this.rng = new SeededRng(p.seed)
-    const ids = Array.from({length: p.nodes}, (_, i) => `n${i + 1}`)
+    const ids = Array.from({length: p.nodes + p.joiners}, (_, i) => `n${i + 1}`)
     this.net = new SimNetwork<Frame>(ids, p.network, this.rng.fork())
     this.rpc = new SimRpc(this.net, () => this.scheduler.nowMs)
     const config = {electionTimeoutMs: p.electionTimeoutMs, heartbeatIntervalMs: p.heartbeatIntervalMs, leaseDriftRatio: p.leaseDriftRatio}
@@ -72,9 +73,9 @@ export class DriverSimulation {
   }
 
   async run(): Promise<DriverRunResult> {
-    const conf = {voters: this.nodes.map((n) => n.id), learners: []}
+    const conf = {voters: this.nodes.slice(0, this.p.nodes).map((n) => n.id), learners: []}
     for (const node of this.nodes) {
-      await node.storage.bootstrap(conf)
+      if (conf.voters.includes(node.id)) await node.storage.bootstrap(conf)
       node.start()
     }
     const step = () => {
@@ -98,9 +99,11 @@ export class DriverSimulation {
       await this.#instant()
     }
     const sum = (f: (n: DriverNode) => number) => this.nodes.reduce((total, n) => total + f(n), 0)
+    const voters = this.nodes.find((n) => n.status === 'up' && n.driver.isLeader())?.core.status().conf.voters ?? []
+    const joinersPromoted = voters.filter((id) => !conf.voters.includes(id)).length
     return {
       simulatedMs: Math.round(this.nowMs), instants: this.instants,
-      stats: {...this.checker.stats, ...this.net.stats, ...this.faults, snapshotsInstalled: sum((n) => n.storage.installs), compactions: sum((n) => n.storage.compactions)},
+      stats: {...this.checker.stats, ...this.net.stats, ...this.faults, snapshotsInstalled: sum((n) => n.storage.installs), compactions: sum((n) => n.storage.compactions), joinersPromoted},
     }
   }
 

@@ -1,5 +1,5 @@
-// One simulated server of the driver simulation: the real RaftDriver, ReadBarrier and LeaderHold
-// (src/lib/server) over in-memory storage, a simulated RPC endpoint and a drifting simulated clock,
+// One simulated server of the driver simulation: the real RaftDriver, ReadBarrier, LeaderHold and
+// MembershipReconciler (src/lib/server) over in-memory storage, a simulated RPC endpoint and a drifting simulated clock,
 // with the simulation's KV as the state machine. A kill loses everything volatile (driver, state
 // machine, pending timers, writes not yet fsynced) and keeps what the storage holds; a restart
 // builds a new driver on it, as a restarted agent does.
@@ -10,6 +10,7 @@ import type {SeededRng} from '../../src/lib/rng.js'
 import {LogHub} from '../../src/lib/logger.js'
 import type {ReplicatedState} from '../../src/lib/server/driver-ports.js'
 import {LeaderHold} from '../../src/lib/server/leader-hold.js'
+import {MembershipReconciler} from '../../src/lib/server/membership.js'
 import {RaftDriver} from '../../src/lib/server/raft-driver.js'
 import {ReadBarrier} from '../../src/lib/server/read-barrier.js'
 import type {CheckedNode} from './checker.js'
@@ -114,6 +115,7 @@ export class DriverNode implements CheckedNode {
   driver!: RaftDriver<KvCommand, void>
   barrier!: ReadBarrier
   hold!: LeaderHold
+  membership!: MembershipReconciler
   clock!: NodeClock
   endpoint!: SimEndpoint
   readonly storage: SimStorage
@@ -167,7 +169,12 @@ export class DriverNode implements CheckedNode {
     this.driver.entryApplied.on((entry) => {
       if (this.incarnation === incarnation) opts.hooks.applied(this, entry)
     })
+    // Every server hears of every other (as retry-join or gossip would tell it); the leader adds
+    // those outside the configuration as learners and promotes them once caught up.
+    this.membership = new MembershipReconciler(this.driver as RaftDriver<unknown, unknown>, logger)
+    for (const peer of opts.peers) this.membership.noteServer(peer)
     this.driver.start(false)
+    this.membership.start()
   }
 
   /** The process dies: timers, memory and unsynced writes are gone; storage stays. */

@@ -8,6 +8,8 @@ import type {NetworkOptions} from './network.js'
 export interface DriverSimParams {
   seed: number
   nodes: number
+  /** Servers that start empty, outside the configuration: the leader adds and promotes them. */
+  joiners: number
   /** Simulated ms with faults on and clients busy; then faults heal and a write must commit within livenessMs. */
   safetyMs: number
   livenessMs: number
@@ -40,6 +42,7 @@ export function deriveDriverParams(seed: number): DriverSimParams {
   return {
     seed,
     nodes: pick([3, 3, 5]),
+    joiners: pick([0, 0, 1, 2]),
     safetyMs: 1000,
     livenessMs: 4000,
     stepMs: 5,
@@ -74,7 +77,7 @@ export function deriveDriverParams(seed: number): DriverSimParams {
 export function describeDriverParams(p: DriverSimParams): string {
   const n = p.network
   return [
-    `seed=${p.seed} nodes=${p.nodes} safety=${p.safetyMs}ms liveness≤${p.livenessMs}ms step=${p.stepMs}ms`,
+    `seed=${p.seed} nodes=${p.nodes}+${p.joiners} joining safety=${p.safetyMs}ms liveness≤${p.livenessMs}ms step=${p.stepMs}ms`,
     `raft: election=${p.electionTimeoutMs}ms heartbeat=${p.heartbeatIntervalMs}ms leaseDrift=${p.leaseDriftRatio} clockDrift≤${p.clockDriftMax.toFixed(4)} snapshotEvery=${p.snapshotThreshold} fsync≤${p.fsyncMs}ms`,
     `net: delay=${n.delayMinMs}+exp(${n.delayMeanMs})ms loss=${n.lossRate} dup=${n.duplicateRate} reorder=${n.reorderRate} partition=${n.partitionRate}/ms heal=${n.unpartitionRate}/ms asym=${n.asymmetricRate}`,
     `faults: kill=${p.killRate}/step down≤${p.downMs[1]}ms pause=${p.pauseRate}/step pause≤${p.pauseMs[1]}ms; load: write=${p.writeRate} read=${p.readRate} transfer=${p.transferRate}`,

@@ -52,7 +52,7 @@ describe('raft driver simulation', () => {
 
   it('the fixed seeds exercised every fault and both read paths', () => {
     // A suite that never killed, paused, partitioned, installed a snapshot or read would prove nothing.
-    for (const name of ['kills', 'pauses', 'partitions', 'snapshotsInstalled', 'compactions', 'transfersDone', 'leaseReads', 'readIndexReads', 'writesAcked']) {
+    for (const name of ['kills', 'pauses', 'partitions', 'snapshotsInstalled', 'compactions', 'joinersPromoted', 'transfersDone', 'leaseReads', 'readIndexReads', 'writesAcked']) {
       assert.ok((totals[name] ?? 0) > 0, `no ${name} in ${FIXED_SEEDS} seeds: ${JSON.stringify(totals)}`)
     }
   })
