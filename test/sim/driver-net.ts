@@ -2,7 +2,9 @@
 // interface (PeerTransport: one-way messages and requests with timeouts), and every frame crosses
 // the seeded SimNetwork (delay, loss, duplication, reordering, partitions). A node's address is its
 // ID. A request to a node that is down is refused at once and reported unsent, as a refused TCP
-// connect is; one lost on the way times out and is reported sent (its outcome is unknown).
+// connect is; one lost on the way times out and is reported sent (its outcome is unknown). An answer
+// reaches only the incarnation that asked (a real answer travels on the asker's connection, which
+// died with it): a restarted node never takes an answer meant for its previous life.
 import type {NodeId} from '../../src/lib/raft/types.js'
 import {RpcRequestError} from '../../src/lib/rpc/transport.js'
 import type {PeerTransport} from '../../src/lib/server/driver-ports.js'
@@ -11,19 +13,20 @@ import type {SimNetwork} from './network.js'
 
 export type Frame =
   | {from: NodeId; to: NodeId; kind: 'msg'; body: unknown}
-  | {from: NodeId; to: NodeId; kind: 'req'; id: number; method: string; body: unknown}
-  | {from: NodeId; to: NodeId; kind: 'res'; id: number; ok: boolean; value?: unknown; message?: string; code?: string}
+  | {from: NodeId; to: NodeId; kind: 'req'; id: number; asker: number; method: string; body: unknown}
+  | {from: NodeId; to: NodeId; kind: 'res'; id: number; asker: number; ok: boolean; value?: unknown; message?: string; code?: string}
 
 type Handler = (from: string, body: unknown) => Promise<unknown>
 
 export class SimRpc {
   readonly #endpoints = new Map<NodeId, SimEndpoint>()
+  #incarnations = 0
 
   constructor(readonly net: SimNetwork<Frame>, readonly now: () => number) {}
 
   /** A new incarnation of `id` starts listening (its previous endpoint, if any, is gone). */
   attach(id: NodeId, clock: NodeClock): SimEndpoint {
-    const endpoint = new SimEndpoint(id, this, clock)
+    const endpoint = new SimEndpoint(id, ++this.#incarnations, this, clock)
     this.#endpoints.set(id, endpoint)
     return endpoint
   }
@@ -44,7 +47,11 @@ export class SimRpc {
 
   /** Hands every frame due now to its endpoint (held while the node is paused, dropped while it is down). */
   deliverDue(nowMs: number): void {
-    for (const frame of this.net.deliverDue(nowMs)) this.#endpoints.get(frame.to)?.arrive(frame)
+    for (const frame of this.net.deliverDue(nowMs)) {
+      const endpoint = this.#endpoints.get(frame.to)
+      if (frame.kind === 'res' && endpoint?.incarnation !== frame.asker) continue
+      endpoint?.arrive(frame)
+    }
   }
 }
 
@@ -55,7 +62,7 @@ export class SimEndpoint implements PeerTransport {
   #nextId = 1
   #inbox: Frame[] = []
 
-  constructor(readonly id: NodeId, readonly rpc: SimRpc, readonly clock: NodeClock) {}
+  constructor(readonly id: NodeId, readonly incarnation: number, readonly rpc: SimRpc, readonly clock: NodeClock) {}
 
   onMessage(handler: (from: string, body: unknown) => void): void {
     this.#onMessage = handler
@@ -81,7 +88,7 @@ export class SimEndpoint implements PeerTransport {
         reject(new RpcRequestError(`${method} to ${address} timed out after ${timeoutMs} ms`, {sent: true}))
       })
       this.#pending.set(id, {resolve, reject, cancel: () => timer.cancel()})
-      this.rpc.post(this, {from: this.id, to: address, kind: 'req', id, method, body})
+      this.rpc.post(this, {from: this.id, to: address, kind: 'req', id, asker: this.incarnation, method, body})
     })
   }
 
@@ -109,7 +116,7 @@ export class SimEndpoint implements PeerTransport {
     } else if (frame.kind === 'req') {
       const handler = this.#handlers.get(frame.method)
       const answer = (ok: boolean, value: unknown, error?: Error) => this.rpc.post(this, {
-        from: this.id, to: frame.from, kind: 'res', id: frame.id, ok, value,
+        from: this.id, to: frame.from, kind: 'res', id: frame.id, asker: frame.asker, ok, value,
         message: error?.message, code: (error as {code?: string} | undefined)?.code,
       })
       if (!handler) return answer(false, undefined, new Error(`no handler for ${frame.method}`))
