@@ -9,7 +9,7 @@ import {describeDriverParams} from './driver-params.js'
 import {runDriverSeed} from './driver-runner.js'
 
 /** Seeds that once exposed a bug (kept forever). */
-const REGRESSION_SEEDS: number[] = []
+const REGRESSION_SEEDS = [900001646]
 const FIXED_SEEDS = 500
 const BATCH = 50
 const RANDOM_SEEDS = 4
@@ -40,7 +40,7 @@ describe('raft driver simulation', () => {
     })
     return
   }
-  if (REGRESSION_SEEDS.length > 0) it('regression seeds stay safe and live', async () => { await runBatch(REGRESSION_SEEDS, false) })
+  it('regression seeds stay safe and live', async () => { await runBatch(REGRESSION_SEEDS, false) })
 
   const totals: Record<string, number> = {}
   for (let first = FIRST_FIXED_SEED; first < FIRST_FIXED_SEED + FIXED_SEEDS; first += BATCH) {
