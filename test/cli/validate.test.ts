@@ -78,6 +78,18 @@ describe('coord validate', () => {
     assert.deepEqual(failures, [])
   })
 
+  it('-config-format reads a file whatever its extension; without it such a file is refused, as Consul does', async () => {
+    const file = join(dir.path, 'agent.conf')
+    writeFileSync(file, `data_dir = "${dir.path}"\nnode_meta { rack = "r1" }\n`)
+    const hcl = await runCli(['validate', '-config-format=hcl', file])
+    assert.deepEqual([hcl.code, hcl.stdout], [0, 'Configuration is valid!\n'], hcl.stderr)
+    const plain = await runCli(['validate', file])
+    assert.equal(plain.code, 1)
+    assert.match(plain.stderr, /agent\.conf has unknown extension; must be \.hcl or \.json, or config format must be set/)
+    const bad = await runCli(['validate', '-config-format=toml', file])
+    assert.deepEqual([bad.code, bad.stderr.trim()], [1, `-config-format must be 'hcl' or 'json', got "toml"`])
+  })
+
   it('needs at least one path', async () => {
     const none = await runCli(['validate'])
     assert.deepEqual([none.code, none.stderr.trim()], [1, 'Must specify at least one config file or directory'])

@@ -103,7 +103,7 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
       type: 'catalog-register', now: Date.now(),
       request: {
         Node: info.name, ID: info.id, Address: host, Datacenter: config.datacenter, SkipNodeUpdate: exists,
-        TaggedAddresses: taggedAddresses(host), NodeMeta: {'consul-network-segment': ''},
+        TaggedAddresses: taggedAddresses(host), NodeMeta: {'consul-network-segment': '', ...(info.name === config.nodeName ? config.nodeMeta : {})},
         Checks: [{CheckID: 'serfHealth', Name: 'Serf Health Status', Status: 'passing', Output: 'Agent alive and reachable'}],
       },
     })
