@@ -45,3 +45,23 @@ function wrap(text: string, width: number): string[] {
   if (line) lines.push(line)
   return lines
 }
+
+/**
+ * The top-level command list Consul prints for an unknown command (mitchellh/cli BasicHelpFunc):
+ * a usage line, then each name padded to the longest, four spaces, and its one-line synopsis (the
+ * description's first sentence), sorted by name.
+ */
+export function renderCommandList(bin: string, entries: Array<{name: string; synopsis: string}>): string {
+  const unique = new Map(entries.map((entry) => [entry.name, synopsis(entry.synopsis)]))
+  const names = [...unique.keys()].sort()
+  const width = Math.max(0, ...names.map((name) => name.length))
+  const lines = [`Usage: ${bin} [--version] [--help] <command> [<args>]`, '', 'Available commands are:']
+  for (const name of names) lines.push(`    ${name.padEnd(width)}    ${unique.get(name)}`)
+  return `${lines.join('\n')}\n`
+}
+
+function synopsis(description: string): string {
+  const firstLine = description.split('\n')[0].trim()
+  const end = firstLine.search(/\.(\s|$)/)
+  return end === -1 ? firstLine : firstLine.slice(0, end)
+}

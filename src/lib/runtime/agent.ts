@@ -190,6 +190,12 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     requestShutdown: () => requestStop(),
     forceLeave: (name, prune) => {
       if (!gossip) throw new Error('gossip is disabled (ports.serf_lan = -1)')
+      // This agent's own node is alive: serf refutes a leave intent for itself (handleNodeLeaveIntent)
+      // and Consul's force-leave answers success; it is not "No node found".
+      if (name === config.nodeName) {
+        log.named('serf.lan').info('force-leave of this agent\'s own node refuted: the node is alive', {node: name})
+        return
+      }
       if (!gossip.forceLeave(name, prune)) throw new Error(`agent: No node found with name '${name}'`)
     },
     gossipEncrypted,
