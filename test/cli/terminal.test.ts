@@ -1,3 +1,4 @@
+/* eslint-disable no-control-regex -- terminal escape codes are what these tests look for */
 // The terminal for people (lib/cli/terminal.ts) on the real binary: under a pseudo-terminal (util-linux
 // `script`, installed by .ci/run) status words are coloured, waits show an ora spinner on stderr and
 // `snapshot inspect` draws tables; the same commands piped print exactly the plain bytes (Consul's).
@@ -10,7 +11,6 @@ import {http, sleep} from '../helpers/http.js'
 
 interface Run {code: number; stdout: string; stderr: string}
 
-// eslint-disable-next-line no-control-regex
 const SGR = /\x1b\[[0-9;]*m/g
 const stripColour = (text: string): string => text.replace(SGR, '')
 const SPINNER_FRAMES = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/

@@ -1,3 +1,4 @@
+/* eslint-disable no-control-regex -- terminal escape codes are what these tests look for */
 // The terminal decision (lib/cli/terminal.ts) and the styled layouts built on it: colour only for a
 // person (or FORCE_COLOR), never shifting a column; Consul's command list for an unknown command.
 import {describe, it} from 'node:test'
@@ -12,7 +13,6 @@ import {renderCommandList} from '../../../src/lib/cli/usage.js'
 
 const tty = {stdoutIsTTY: true, stderrIsTTY: true, stderrColumns: 80}
 const piped = {stdoutIsTTY: false, stderrIsTTY: false}
-// eslint-disable-next-line no-control-regex
 const stripAnsi = (text: string): string => text.replace(/\x1b\[[0-9;]*m/g, '')
 
 const member = (name: string, status: number): AgentMember => ({
