@@ -25,6 +25,15 @@ describe('answers without an agent', () => {
     assert.ok(res.stdout.endsWith('\n\n'), 'a blank line at the end, as mitchellh/cli writes it')
   })
 
+  it('an unknown subcommand of a topic prints the topic\'s usage and its subcommands, exit 1 (Consul\'s RunResultHelp)', async () => {
+    const res = await runCli(['operator', 'raft', 'frob'])
+    assert.equal(res.code, 1, res.stderr)
+    assert.equal(res.stderr, '')
+    assert.match(res.stdout, /^Usage: coord operator raft <subcommand> \[options\] \[args\]\n\n {2}\S.*\n\nSubcommands:\n/)
+    const listed = [...res.stdout.matchAll(/^ {4}(\S+) {4,}\S/gm)].map((m) => m[1])
+    assert.deepEqual(listed, ['list-peers', 'remove-peer', 'transfer-leader'])
+  })
+
   it('version prints the date of this build, not the zero time', async () => {
     const pretty = await runCli(['version'])
     assert.equal(pretty.code, 0, pretty.stderr)

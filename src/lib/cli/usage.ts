@@ -52,12 +52,25 @@ function wrap(text: string, width: number): string[] {
  * description's first sentence), sorted by name.
  */
 export function renderCommandList(bin: string, entries: Array<{name: string; synopsis: string}>): string {
+  const lines = [`Usage: ${bin} [--version] [--help] <command> [<args>]`, '', 'Available commands are:', ...alignedList(entries)]
+  return `${lines.join('\n')}\n`
+}
+
+/**
+ * A topic's help for an unknown subcommand (`coord kv frob`): as Consul's topic commands answer
+ * (their usage, then mitchellh/cli's "Subcommands:" list of the direct children).
+ */
+export function renderTopicHelp(bin: string, topic: string, description: string, entries: Array<{name: string; synopsis: string}>): string {
+  const lines = [`Usage: ${bin} ${topic.replaceAll(':', ' ')} <subcommand> [options] [args]`, '', `  ${synopsis(description)}`, '', 'Subcommands:', ...alignedList(entries)]
+  return `${lines.join('\n')}\n`
+}
+
+/** Each name padded to the longest, four spaces, its one-line synopsis; sorted, indented by four. */
+function alignedList(entries: Array<{name: string; synopsis: string}>): string[] {
   const unique = new Map(entries.map((entry) => [entry.name, synopsis(entry.synopsis)]))
   const names = [...unique.keys()].sort()
   const width = Math.max(0, ...names.map((name) => name.length))
-  const lines = [`Usage: ${bin} [--version] [--help] <command> [<args>]`, '', 'Available commands are:']
-  for (const name of names) lines.push(`    ${name.padEnd(width)}    ${unique.get(name)}`)
-  return `${lines.join('\n')}\n`
+  return names.map((name) => `    ${name.padEnd(width)}    ${unique.get(name)}`)
 }
 
 function synopsis(description: string): string {
