@@ -6,6 +6,7 @@ import {after, before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
 import {join} from 'node:path'
+import {randomSubnet} from '../../src/lib/devcluster/cluster.js'
 import {coordBin, startAgent, tempDir, type TestAgent} from '../helpers/agent.js'
 import {http, sleep} from '../helpers/http.js'
 
@@ -149,5 +150,30 @@ describe('coord at a terminal and piped', {timeout: 180_000}, () => {
     assert.match(tty.stdout, /┌/)
     assert.match(stripColour(tty.stdout), /│ KVS\s+│ \d+\s+│ \d+(\.\d)?K?B\s+│/)
     assert.match(stripColour(tty.stdout), /│ Index\s+│ \d+\s+│/)
+  })
+
+  it('dev cluster: the summary is a table at a terminal (the piped lines are covered by dev-cluster-clients)', async () => {
+    const data = join(dir.path, 'cluster')
+    const line = `stty cols 120 rows 40; echo "PID:$$"; exec ${[process.execPath, coordBin, 'dev', 'cluster', '-servers=1', `-subnet=${randomSubnet()}`, `-dir=${data}`].map(shellQuote).join(' ')}`
+    const child = spawn('script', ['-qfec', line, '/dev/null'], {env: userEnv(agent.httpAddr), stdio: ['ignore', 'pipe', 'pipe']})
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()))
+    try {
+      const deadline = Date.now() + 60_000
+      while (!output.includes('Cluster running') && Date.now() < deadline && child.exitCode === null) await sleep(100)
+      const text = stripColour(output.replace(/\r\n/g, '\n'))
+      assert.match(text, /Cluster running/, text)
+      assert.match(text, /┌/)
+      assert.match(text, /│ Agent\s+│ HTTP\s+│ PID\s+│/)
+      assert.match(text, /│ server-1\s+│ http:\/\/127\.\d+\.\d+\.\d+:8500\s+│ \d+\s+│/)
+    } finally {
+      const pid = Number(/PID:(\d+)/.exec(output)?.[1])
+      if (pid > 0) process.kill(pid, 'SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+      await exited
+      clearTimeout(timer)
+    }
+    assert.match(output, /Stopping the cluster/)
   })
 })
