@@ -12,6 +12,7 @@ import type {LockError} from '../api/lock-errors.js'
 import {ChildGroup} from './child-group.js'
 import {CommandError, EXIT} from './errors.js'
 import type {IO} from './io.js'
+import {withSpinner} from './terminal.js'
 
 export interface LockRunOptions {
   prefix: string
@@ -83,7 +84,7 @@ export async function runLock(client: ApiClient, io: IO, opts: LockRunOptions): 
     info('Attempting lock acquisition')
     let held: Held | null
     try {
-      held = await primitive.acquire(shutdown.signal)
+      held = await withSpinner(io, `Waiting for the lock on ${opts.prefix}`, () => primitive.acquire(shutdown.signal))
     } catch (error) {
       throw new CommandError(`Lock acquisition failed: ${(error as Error).message}`, {cause: error})
     }

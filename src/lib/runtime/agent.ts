@@ -19,7 +19,7 @@ import {memberTags, startLanGossip, toMemberInfo, type LanGossip} from '../agent
 import {AgentWatches} from '../agent/watches.js'
 import {setupGossipKeyring, SERF_LAN_KEYRING, SERF_WAN_KEYRING} from '../agent/gossip-keyring.js'
 import {keyringOperation} from '../agent/keyring-ops.js'
-import {floodJoinWan, startWanGossip, wanSeeds, type WanGossip} from '../agent/gossip-wan.js'
+import {floodJoinWan, startWanGossip, wanMemberName, wanSeeds, type WanGossip} from '../agent/gossip-wan.js'
 import {UserEvents} from '../agent/user-events.js'
 import {handleRemoteExec} from '../agent/remote-exec.js'
 import {startClientRole} from '../client/client-role.js'
@@ -259,11 +259,22 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     },
     forceLeaveWan: (name, prune) => {
       if (!wan) throw new Error(config.server ? 'the WAN pool is disabled (ports.serf_wan = -1)' : 'Must be a server to force-leave in the WAN pool')
+      // This server's own WAN member (node.dc) is alive and refutes it, as on the LAN below.
+      if (name === wanMemberName(config)) {
+        log.named('serf.wan').info('force-leave of this server\'s own member refuted: the node is alive', {node: name})
+        return
+      }
       if (!wan.forceLeave(name, prune)) throw new Error(`agent: No node found with name '${name}'`)
     },
     requestShutdown: () => requestStop(),
     forceLeave: (name, prune) => {
       if (!gossip) throw new Error('gossip is disabled (ports.serf_lan = -1)')
+      // This agent's own node is alive: serf refutes a leave intent for itself (handleNodeLeaveIntent)
+      // and Consul's force-leave answers success; it is not "No node found".
+      if (name === config.nodeName) {
+        log.named('serf.lan').info('force-leave of this agent\'s own node refuted: the node is alive', {node: name})
+        return
+      }
       if (!gossip.forceLeave(name, prune)) throw new Error(`agent: No node found with name '${name}'`)
     },
     gossipEncrypted,
