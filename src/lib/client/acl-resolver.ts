@@ -114,6 +114,9 @@ export class RemoteAclResolver {
         this.#store(secret, {...stale, at: this.#o.now()})
         return stale.resolution
       }
+      // Cached like an answer (Consul caches the down policy's authorizer for the token's TTL), so a
+      // later synchronous look (current) sees the same decision, never an older allowing answer.
+      this.#store(secret, {resolution: this.#down, at: this.#o.now(), ttlMs: this.#o.tokenTtlMs})
       return this.#down
     }
     this.#noteDown(false)

@@ -97,6 +97,9 @@ async function propose(agent: AclDeps, op: AclOp): Promise<{index: number; resul
     if (result.code === 'not-found') throw new HttpError(404, result.error, 'ACL_NOT_FOUND_RECORD')
     throw badRequest(result.error)
   }
+  // The answer renders the record from this agent's state: on a follower (which forwarded the
+  // write to the leader) that state may not have applied it yet, so wait until it has.
+  await agent.consensus.readBarrier('leader', 0)
   return {index: proposal.index, result}
 }
 

@@ -133,6 +133,8 @@ describe('client ACL resolver', () => {
     const answer = await resolver.resolve('s1')
     assert.equal(answer.found && answer.accessorId, DOWN_ACCESSOR)
     assert.equal(writesApp(answer), false)
+    const current = resolver.current('s1')
+    assert.equal(current?.found && current.accessorId, DOWN_ACCESSOR, 'a synchronous look sees the same denial, not the older cached token')
     assert.equal(answer.found && answer.authorizer.allowed('node', 'n1', 'read'), false)
   })
 
