@@ -1,11 +1,12 @@
 // acl.enable_token_persistence on a real agent: a token set with `coord acl set-agent-token` (PUT
 // /v1/agent/token/default) is written to <data_dir>/acl-tokens.json with mode 0600 and is still in
 // force after a restart on the same data dir; a broken file refuses the start, naming it. The
-// management token comes from acl.tokens.initial_management.
+// management token comes from acl.tokens.initial_management; a second bootstrap needs Consul's
+// acl-bootstrap-reset file.
 import {after, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {randomUUID} from 'node:crypto'
-import {readFileSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {runCli, startAgent, tempDir, type TestAgent} from '../helpers/agent.js'
 import {http} from '../helpers/http.js'
@@ -56,6 +57,27 @@ describe('agent tokens kept across a restart (enable_token_persistence)', () => 
     }
     assert.deepEqual([after.status, after.text], [200, 'hello'], 'the persisted default token is in force after the restart')
     assert.equal((await http(agent.httpAddr, 'GET', '/v1/kv/other?raw')).status, 403, 'and only what it allows')
+  })
+
+  it('bootstrap is refused with the reset index; <data_dir>/acl-bootstrap-reset holding it allows one more', async () => {
+    const bootstrap = () => runCli(['acl', 'bootstrap', '-format=json'], {httpAddr: agent!.httpAddr})
+    const refused = await bootstrap()
+    assert.equal(refused.code, 1)
+    const index = Number(/reset index: (\d+)\)/.exec(refused.stderr)?.[1])
+    assert.ok(index > 0, refused.stderr)
+    const resetFile = join(dataDir, 'acl-bootstrap-reset')
+    writeFileSync(resetFile, `${index + 1}\n`)
+    const wrong = await bootstrap()
+    assert.match(wrong.stderr, new RegExp(`Invalid bootstrap reset index \\(specified ${index + 1}, reset index: ${index}\\)`))
+    writeFileSync(resetFile, `${index}\n`)
+    const again = await bootstrap()
+    assert.equal(again.code, 0, again.stderr)
+    const token = JSON.parse(again.stdout) as {SecretID: string}
+    assert.equal((await http(agent!.httpAddr, 'GET', '/v1/acl/token/self', undefined, {'X-Consul-Token': token.SecretID})).status, 200)
+    assert.equal(existsSync(resetFile), false, 'the reset file is used once')
+    const third = await bootstrap()
+    assert.match(third.stderr, /ACL bootstrap no longer allowed \(reset index: \d+\)/)
+    assert.equal(Number(/reset index: (\d+)\)/.exec(third.stderr)?.[1]) > index, true, 'the new bootstrap is the new reset index')
   })
 
   it('a tokens file that is not JSON refuses the start, naming the file', async () => {
