@@ -1,6 +1,6 @@
 // The agent process: builds the pieces from a validated config, starts them in order, and stops
 // them in reverse on SIGINT/SIGTERM. Everything a request needs is in the AgentContext it builds.
-import {resolveToken} from '../http/acl-authorize.js'
+import {prepareToken, resolveToken} from '../http/acl-authorize.js'
 import {AgentTokens} from '../agent/agent-tokens.js'
 import {randomUUID} from 'node:crypto'
 import {ensureDataDir, loadNodeId} from '../agent/data-dir.js'
@@ -23,7 +23,9 @@ import {floodJoinWan, startWanGossip, wanMemberName, wanSeeds, type WanGossip} f
 import {UserEvents} from '../agent/user-events.js'
 import {handleRemoteExec} from '../agent/remote-exec.js'
 import {startClientRole} from '../client/client-role.js'
-import {getFromServer, serveForwardedRequests} from '../forward/forward.js'
+import {getFromServer, putToServer, serveForwardedRequests, withToken} from '../forward/forward.js'
+import {serveAclRpc} from '../server/acl-rpc.js'
+import {ensureInitialManagement} from '../server/acl-initial-management.js'
 import {dispatch} from '../http/dispatch.js'
 import {createDcForwarder} from '../server/dc-forward.js'
 import {LocalAgent} from '../agent/local-agent.js'
@@ -119,6 +121,9 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   const log = logs.logger('agent')
   if (config.dataDir) ensureDataDir(config.dataDir)
   const nodeId = config.nodeId || (config.dataDir ? loadNodeId(config.dataDir) : randomUUID())
+  // The agent's ACL tokens (config, then /v1/agent/token/<kind>; kept in the data dir with
+  // enable_token_persistence).
+  const aclTokens = new AgentTokens(config.acl.tokens, config.acl.enableTokenPersistence && config.dataDir ? config.dataDir : undefined)
   // A client agent keeps an empty state machine: every request that reads it is forwarded.
   const state = new StateMachine()
   let gossip: LanGossip | undefined
@@ -138,8 +143,25 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   stops.add('role', () => role.stop())
   const consensus = serverRole?.raft ?? clientRole!.consensus
   const serverPort = serverRole ? Number(serverRole.address.replace(/^.*:/, '')) : config.ports.server
+  /** Consul's AgentToken(): the agent token, else the default token. */
+  const agentSecret = () => config.acl.enabled ? aclTokens.get('agent') || aclTokens.get('default') : ''
+  /** The agent's own requests to a server carry its agent token (with ACLs on). */
+  const agentForward = clientRole && withToken(clientRole.forward, agentSecret)
   /** Client agents read server state through a server's /v1 API (anti-entropy, DNS). */
-  const serverGet = clientRole ? (url: string) => getFromServer(clientRole.forward, url) : undefined
+  const serverGet = agentForward ? (url: string) => getFromServer(agentForward, url) : undefined
+  /** DNS asks with the default token, as Consul's DNS server does. */
+  const dnsServerGet = clientRole ? (url: string) => getFromServer(withToken(clientRole.forward, () => config.acl.enabled ? aclTokens.get('default') : ''), url) : undefined
+  /** With ACLs on a client's registrations go through /v1/catalog/* with the agent token (server/acl-rpc.ts refuses raw proposals). */
+  const serverWrite = agentForward && config.acl.enabled
+    ? (command: {type: 'catalog-register' | 'catalog-deregister'; request: unknown}) => putToServer(agentForward, command.type === 'catalog-register' ? '/v1/catalog/register' : '/v1/catalog/deregister', command.request)
+    : undefined
+  if (serverRole) {
+    serveAclRpc(serverRole.transport, state, {enabled: config.acl.enabled, now: () => Date.now()})
+    if (config.acl.enabled && config.acl.tokens.initialManagement !== '') {
+      const secret = config.acl.tokens.initialManagement
+      serverRole.onLeader(() => { void ensureInitialManagement(serverRole.raft, state, secret, log.named('acl')) })
+    }
+  }
   let fatalResolve: (error: Error) => void = () => {}
   const fatal = new Promise<Error>((resolve) => { fatalResolve = resolve })
   let onFatal = (error: Error) => fatalResolve(error)
@@ -185,7 +207,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     local = new LocalAgent({
       config, log: log.named('local'), startCheck: startCheckAdapter,
       self: {node: config.nodeName, id: nodeId, address: config.advertiseAddr, datacenter: config.datacenter, meta: config.nodeMeta, wanAddress: config.advertiseAddrWan},
-      ...catalogSyncAdapter(consensus, state, serverGet),
+      ...catalogSyncAdapter(consensus, state, serverGet, serverWrite),
     })
   } catch (error) {
     return abandonStart(error)
@@ -225,16 +247,18 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
       } else if (!selfHttpAddress) {
         log.warn('agent: ignoring remote exec event: the HTTP API is not up yet', {id: event.ID})
       } else {
-        void handleRemoteExec(event, {nodeName: config.nodeName, httpAddress: selfHttpAddress, tls: selfApiTls, log: log.named('rexec')})
+        // Its reads and writes under _rexec/ carry the agent token, as Consul's remote exec does.
+        const token = agentSecret()
+        void handleRemoteExec(event, {nodeName: config.nodeName, httpAddress: selfHttpAddress, tls: {...selfApiTls, ...(token ? {token} : {})}, log: log.named('rexec')})
       }
     },
   })
   gossip?.node.on('userEvent', (event) => userEvents.receive(event))
-  const coordinates = startAgentCoordinates({config, lan: gossip?.node, wan: wan?.node, consensus, forward: clientRole?.forward, now: () => Date.now(), log})
+  const coordinates = startAgentCoordinates({config, lan: gossip?.node, wan: wan?.node, consensus, forward: agentForward, now: () => Date.now(), log})
   stops.add('coordinates', () => coordinates?.stop())
   const context: AgentContext = {
     coordinates,
-    aclTokens: new AgentTokens(config.acl.tokens),
+    aclTokens, aclResolver: clientRole?.aclResolver,
     userEvents, local, localServices: () => local.localServices(), reload,
     config, nodeId, version: io.version, state, consensus, sessionTimers: role.sessionTimers, logs, log,
     startedAt: new Date(), members: () => gossip?.members() ?? [lone], now: () => Date.now(), registerSelf: role.registerSelf,
@@ -336,8 +360,13 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   for (const address of httpsAddresses) log.info('Started HTTPS server', {address, network: 'tcp'})
   try {
     // With ACLs on, DNS answers with the agent's default token (else the anonymous token), as Consul.
-    const dnsAuthorizer = config.acl.enabled ? () => resolveToken(context, {token: '', source: 'none'}).authorizer : undefined
-    dnsServers = await startAgentDns({config, state, consensus, log, serverGet, pipelineGet, authorizer: dnsAuthorizer})
+    const dnsAuthorizer = config.acl.enabled
+      ? async () => {
+        await prepareToken(context, {token: '', source: 'none'})
+        return resolveToken(context, {token: '', source: 'none'}).authorizer
+      }
+      : undefined
+    dnsServers = await startAgentDns({config, state, consensus, log, serverGet: dnsServerGet, pipelineGet, authorizer: dnsAuthorizer})
   } catch (error) {
     await abandonStart(error)
   }
