@@ -207,9 +207,9 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   }
   // Servers answer client agents' forwarded requests through the same routes a socket reaches.
   const serverRoutes = serverRole ? buildRoutes(context) : undefined
-  if (serverRole && serverRoutes) {
-    serveForwardedRequests(serverRole.transport, (request, cancelled) => dispatch(context, serverRoutes, request, cancelled), () => serverRole.raft.closed)
-  }
+  const forwarded = serverRole && serverRoutes
+    ? serveForwardedRequests(serverRole.transport, (request, cancelled) => dispatch(context, serverRoutes, request, cancelled), () => serverRole.raft.closed)
+    : undefined
   /** A server's DNS reads other datacenters as an HTTP client would: `?dc=` through its own pipeline. */
   const pipelineGet = serverRoutes && ((url: string) => getFromServer((request) => dispatch(context, serverRoutes, request), url))
 
@@ -301,6 +301,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
       local.stop()
       await watches.stop()
       await Promise.all([...dnsServers, ...servers].map((s) => s.close()))
+      forwarded?.cancelAll()
       await wan?.close()
       await gossip?.close()
       await role.stop()
