@@ -99,6 +99,7 @@ export function startClientRole(opts: ClientRoleOptions): ClientRole {
     stop: async () => {
       clearTimeout(rebalanceTimer)
       sessionTimers.stop()
+      rpc.close()
       await consensus.close()
     },
   }

@@ -134,9 +134,10 @@ export function parseForwarded(body: unknown): ForwardedRequest {
  * A blocking query in flight can be cancelled by the client that sent it (its caller went away).
  * While this server shuts down (`stopping`), a request it cannot serve any more is answered with
  * SERVER_STOPPING_MESSAGE rather than its 5xx, so the client treats this server as gone and, for a
- * read, asks another one.
+ * read, asks another one. `cancelAll()` (at shutdown) lets go of every parked blocking query, so
+ * none keeps its wait timer, and the process, alive.
  */
-export function serveForwardedRequests(transport: RpcTransport, run: (request: ForwardedRequest, cancelled: Promise<void>) => Promise<ForwardedResponse>, stopping: () => boolean = () => false): void {
+export function serveForwardedRequests(transport: RpcTransport, run: (request: ForwardedRequest, cancelled: Promise<void>) => Promise<ForwardedResponse>, stopping: () => boolean = () => false): {cancelAll(): void} {
   // One entry per blocking query in flight, removed when it answers: bounded by what clients park.
   const inFlight = new Map<string, () => void>()
   transport.onRequest(FORWARD_METHOD, async (from, body) => {
@@ -159,6 +160,7 @@ export function serveForwardedRequests(transport: RpcTransport, run: (request: F
     cancel?.()
     return cancel !== undefined
   }, 'any')
+  return {cancelAll: () => { for (const cancel of inFlight.values()) cancel() }}
 }
 
 /**

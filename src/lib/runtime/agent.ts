@@ -71,16 +71,16 @@ export interface AgentIO {
   configPaths?: readonly string[]
 }
 
-/** Run after a successful reload with the new config (e.g. the `locks` branch's watches). */
+/** Run after a successful reload with the new config (e.g. the agent's watches). */
 export type ReloadHook = (next: AgentConfig, previous: AgentConfig) => void | Promise<void>
 
 /**
  * The agent's stop steps in the order they run, whatever stops it (a failed start, a signal, a
- * leave, a fatal error): the local work first (coordinates, checks, watches), then the listeners,
+ * leave, a fatal error): the local work first (coordinates, checks, watches), then the listeners and the forwarded requests they held,
  * then the gossip pools (WAN before LAN), the role (Raft or the client's RPC) last. Each piece adds
  * its step once it has started, so a failed start stops exactly what it started.
  */
-const STOP_ORDER = ['configWatch', 'coordinates', 'local', 'watches', 'listeners', 'wan', 'gossip', 'role', 'pidFile', 'logFile'] as const
+const STOP_ORDER = ['configWatch', 'coordinates', 'local', 'watches', 'listeners', 'forwarded', 'wan', 'gossip', 'role', 'pidFile', 'logFile'] as const
 type StopStep = typeof STOP_ORDER[number]
 
 class StopSteps {
@@ -316,9 +316,11 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   }
   // Servers answer client agents' forwarded requests through the same routes a socket reaches.
   const serverRoutes = serverRole ? buildRoutes(context) : undefined
-  if (serverRole && serverRoutes) {
-    serveForwardedRequests(serverRole.transport, (request, cancelled) => dispatch(context, serverRoutes, request, cancelled), () => serverRole.raft.closed)
-  }
+  const forwarded = serverRole && serverRoutes
+    ? serveForwardedRequests(serverRole.transport, (request, cancelled) => dispatch(context, serverRoutes, request, cancelled), () => serverRole.raft.closed)
+    : undefined
+  // Held forwarded requests are answered (refused) once the listeners stop taking new ones.
+  stops.add('forwarded', () => forwarded?.cancelAll())
   /** A server's DNS reads other datacenters as an HTTP client would: `?dc=` through its own pipeline. */
   const pipelineGet = serverRoutes && ((url: string) => getFromServer((request) => dispatch(context, serverRoutes, request), url))
 
