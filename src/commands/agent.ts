@@ -3,6 +3,9 @@ import {CommandError} from '../lib/cli/errors.js'
 import {boolFlag, intFlag, listFlag, stringFlag} from '../lib/cli/flags.js'
 import {REFUSED_FLAGS} from '../lib/agent/flags-config.js'
 
+/** How long the process may outlive a finished shutdown before it exits regardless (see run()). */
+const SHUTDOWN_EXIT_BOUND_MS = 2000
+
 export default class Agent extends BaseCommand {
   static description = 'Starts a coord agent: the HTTP API and (as a server) the replicated state. -dev runs a single in-memory server.'
   static usage = 'agent [options]'
@@ -149,5 +152,13 @@ export default class Agent extends BaseCommand {
         resolve()
       }, resolve)
     })
+    // Consul's process ends when its agent has shut down, whatever is still pending. Every handle
+    // should be closed by now; if one lingers, say which kinds (to find the leak) and exit anyway,
+    // so a supervisor waiting for the exit never hangs and a restart never meets a live process.
+    setTimeout(() => {
+      const pending = process.getActiveResourcesInfo().filter((kind) => kind !== 'TTYWrap')
+      process.stderr.write(`==> Exiting with handles still open after shutdown: ${pending.join(', ') || 'none'}\n`)
+      process.exit()
+    }, SHUTDOWN_EXIT_BOUND_MS).unref()
   }
 }

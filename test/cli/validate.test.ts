@@ -43,7 +43,7 @@ describe('coord validate', () => {
     ['HCL: bad duration', {'a.hcl': 'retry_interval = "soon"\n'}, /a\.hcl: retry_interval: expected a duration/],
     ['HCL: port out of range', {'a.hcl': 'ports { http = 70000 }\n'}, /a\.hcl: ports\.http: expected a port number/],
     ['HCL: bad log level', {'a.hcl': 'log_level = "loud"\n'}, /a\.hcl: log_level: expected one of/],
-    ['HCL: ACLs asked for', {'a.hcl': 'acl { enabled = true }\n'}, /a\.hcl: acl\.enabled: coord does not enforce ACLs on every path yet/],
+    ['HCL: ACLs with a bad default policy', {'a.hcl': 'acl {\n  enabled = true\n  default_policy = "maybe"\n}\n'}, /a\.hcl: acl\.default_policy: must be one of "allow", "deny", got "maybe"/],
     ['HCL: bad write allow-list CIDR', {'a.hcl': 'http_config { allow_write_http_from = ["10.0.0.0/99"] }\n'}, /a\.hcl: http_config\.allow_write_http_from: invalid CIDR "10\.0\.0\.0\/99"/],
     ['JSON: truncated', {'a.json': '{"server": true, "ports": {'}, /Error parsing \S+a\.json: /],
     ['JSON: empty file', {'a.json': ''}, /Error parsing \S+a\.json: /],

@@ -7,9 +7,15 @@ import {CoordError} from '../errors.js'
 import type {StateMachine} from '../state/state-machine.js'
 import type {CatalogCommand, CatalogView} from './catalog-requests.js'
 
-export function catalogSyncAdapter(consensus: Consensus, state: StateMachine, serverGet?: (url: string) => Promise<unknown>): {propose: (command: CatalogCommand) => Promise<void>; catalog: CatalogView} {
+/**
+ * `serverWrite`: a client agent with ACLs on sends its registrations as /v1/catalog/register and
+ * /v1/catalog/deregister requests carrying its agent token (the server checks them as Consul's
+ * Catalog.Register does); without it, the command is proposed as is.
+ */
+export function catalogSyncAdapter(consensus: Consensus, state: StateMachine, serverGet?: (url: string) => Promise<unknown>, serverWrite?: (command: CatalogCommand) => Promise<void>): {propose: (command: CatalogCommand) => Promise<void>; catalog: CatalogView} {
   return {
     propose: async (command) => {
+      if (serverWrite) return serverWrite(command)
       const {result} = await consensus.propose(command)
       // The state machine answers a rejected registration (e.g. a check for a missing service) in the result.
       if ('error' in result && typeof result.error === 'string') throw new CoordError(('code' in result && result.code) || 'CATALOG_REJECTED', result.error)

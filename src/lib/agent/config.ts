@@ -91,7 +91,7 @@ export interface AgentConfig {
   readonly dns: DnsConfig
   /** http_config: write sources, blocked endpoints, extra response headers (http-config.ts). */
   readonly http: HttpConfig
-  /** The acl block (acl-config.ts); `enabled` is refused at start until enforcement covers every route (refused-keys.ts). */
+  /** The acl block (acl-config.ts). */
   readonly acl: AclConfig
   /** Network coordinates: gossip RTTs → Vivaldi → the servers' coordinates table (Consul's keys). */
   readonly coordinates: CoordinateSettings

@@ -32,10 +32,10 @@ export function agentStats(agent: AgentEndpointDeps): Record<string, Record<stri
     // A client has no Raft: Consul's client shows only what it knows of the servers.
     consul: config.server
       ? {
-        server: 'true', leader: String(consensus.isLeader()), leader_addr: consensus.leaderAddress(),
+        acl: config.acl.enabled ? 'enabled' : 'disabled', server: 'true', leader: String(consensus.isLeader()), leader_addr: consensus.leaderAddress(),
         bootstrap: String(config.bootstrap), known_datacenters: '1', known_servers: String(consensus.peers().length),
       }
-      : {acl: 'disabled', server: 'false', known_servers: String(consensus.peers().length)},
+      : {acl: config.acl.enabled ? 'enabled' : 'disabled', server: 'false', known_servers: String(consensus.peers().length)},
     runtime: {
       os: process.platform, arch: process.arch, version: process.version, cpu_count: String(availableParallelism()),
       max_procs: String(availableParallelism()), goroutines: '0', heap_used: String(memory.heapUsed), rss: String(memory.rss),

@@ -1,6 +1,6 @@
 // The agent process: builds the pieces from a validated config, starts them in order, and stops
 // them in reverse on SIGINT/SIGTERM. Everything a request needs is in the AgentContext it builds.
-import {resolveToken} from '../http/acl-authorize.js'
+import {prepareToken, resolveToken} from '../http/acl-authorize.js'
 import {AgentTokens} from '../agent/agent-tokens.js'
 import {randomUUID} from 'node:crypto'
 import {ensureDataDir, loadNodeId} from '../agent/data-dir.js'
@@ -9,6 +9,7 @@ import {reloadChanges} from '../agent/config-schema.js'
 import {LogHub} from '../logger.js'
 import {printBanner} from '../agent/banner.js'
 import {StateMachine} from '../state/state-machine.js'
+import {commandCodec} from '../state/codec.js'
 import {startServerRole} from '../server/server-role.js'
 import type {AgentContext, MemberInfo} from '../http/context.js'
 import {buildRoutes, startHttpServer, type HttpServerHandle, type HttpsOptions} from '../http/server.js'
@@ -18,11 +19,13 @@ import {memberTags, startLanGossip, toMemberInfo, type LanGossip} from '../agent
 import {AgentWatches} from '../agent/watches.js'
 import {setupGossipKeyring, SERF_LAN_KEYRING, SERF_WAN_KEYRING} from '../agent/gossip-keyring.js'
 import {keyringOperation} from '../agent/keyring-ops.js'
-import {floodJoinWan, startWanGossip, wanSeeds, type WanGossip} from '../agent/gossip-wan.js'
+import {floodJoinWan, startWanGossip, wanMemberName, wanSeeds, type WanGossip} from '../agent/gossip-wan.js'
 import {UserEvents} from '../agent/user-events.js'
 import {handleRemoteExec} from '../agent/remote-exec.js'
 import {startClientRole} from '../client/client-role.js'
-import {getFromServer, serveForwardedRequests} from '../forward/forward.js'
+import {getFromServer, putToServer, serveForwardedRequests, withToken} from '../forward/forward.js'
+import {serveAclRpc} from '../server/acl-rpc.js'
+import {ensureInitialManagement} from '../server/acl-initial-management.js'
 import {dispatch} from '../http/dispatch.js'
 import {createDcForwarder} from '../server/dc-forward.js'
 import {LocalAgent} from '../agent/local-agent.js'
@@ -68,16 +71,16 @@ export interface AgentIO {
   configPaths?: readonly string[]
 }
 
-/** Run after a successful reload with the new config (e.g. the `locks` branch's watches). */
+/** Run after a successful reload with the new config (e.g. the agent's watches). */
 export type ReloadHook = (next: AgentConfig, previous: AgentConfig) => void | Promise<void>
 
 /**
  * The agent's stop steps in the order they run, whatever stops it (a failed start, a signal, a
- * leave, a fatal error): the local work first (coordinates, checks, watches), then the listeners,
+ * leave, a fatal error): the local work first (coordinates, checks, watches), then the listeners and the forwarded requests they held,
  * then the gossip pools (WAN before LAN), the role (Raft or the client's RPC) last. Each piece adds
  * its step once it has started, so a failed start stops exactly what it started.
  */
-const STOP_ORDER = ['configWatch', 'coordinates', 'local', 'watches', 'listeners', 'wan', 'gossip', 'role', 'pidFile', 'logFile'] as const
+const STOP_ORDER = ['configWatch', 'coordinates', 'local', 'watches', 'listeners', 'forwarded', 'wan', 'gossip', 'role', 'pidFile', 'logFile'] as const
 type StopStep = typeof STOP_ORDER[number]
 
 class StopSteps {
@@ -118,6 +121,9 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   const log = logs.logger('agent')
   if (config.dataDir) ensureDataDir(config.dataDir)
   const nodeId = config.nodeId || (config.dataDir ? loadNodeId(config.dataDir) : randomUUID())
+  // The agent's ACL tokens (config, then /v1/agent/token/<kind>; kept in the data dir with
+  // enable_token_persistence).
+  const aclTokens = new AgentTokens(config.acl.tokens, config.acl.enableTokenPersistence && config.dataDir ? config.dataDir : undefined)
   // A client agent keeps an empty state machine: every request that reads it is forwarded.
   const state = new StateMachine()
   let gossip: LanGossip | undefined
@@ -128,7 +134,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   let serverRole: Awaited<ReturnType<typeof startServerRole>> | undefined
   let clientRole: ReturnType<typeof startClientRole> | undefined
   try {
-    serverRole = config.server ? await startServerRole({config, nodeId, state, logger: log.named('server')}) : undefined
+    serverRole = config.server ? await startServerRole({config, nodeId, state, codec: commandCodec, logger: log.named('server')}) : undefined
     clientRole = serverRole ? undefined : startClientRole({config, nodeId, members: () => gossip?.members() ?? [], logger: log.named('client')})
   } catch (error) {
     return abandonStart(error)
@@ -137,8 +143,25 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   stops.add('role', () => role.stop())
   const consensus = serverRole?.raft ?? clientRole!.consensus
   const serverPort = serverRole ? Number(serverRole.address.replace(/^.*:/, '')) : config.ports.server
+  /** Consul's AgentToken(): the agent token, else the default token. */
+  const agentSecret = () => config.acl.enabled ? aclTokens.get('agent') || aclTokens.get('default') : ''
+  /** The agent's own requests to a server carry its agent token (with ACLs on). */
+  const agentForward = clientRole && withToken(clientRole.forward, agentSecret)
   /** Client agents read server state through a server's /v1 API (anti-entropy, DNS). */
-  const serverGet = clientRole ? (url: string) => getFromServer(clientRole.forward, url) : undefined
+  const serverGet = agentForward ? (url: string) => getFromServer(agentForward, url) : undefined
+  /** DNS asks with the default token, as Consul's DNS server does. */
+  const dnsServerGet = clientRole ? (url: string) => getFromServer(withToken(clientRole.forward, () => config.acl.enabled ? aclTokens.get('default') : ''), url) : undefined
+  /** With ACLs on a client's registrations go through /v1/catalog/* with the agent token (server/acl-rpc.ts refuses raw proposals). */
+  const serverWrite = agentForward && config.acl.enabled
+    ? (command: {type: 'catalog-register' | 'catalog-deregister'; request: unknown}) => putToServer(agentForward, command.type === 'catalog-register' ? '/v1/catalog/register' : '/v1/catalog/deregister', command.request)
+    : undefined
+  if (serverRole) {
+    serveAclRpc(serverRole.transport, state, {enabled: config.acl.enabled, now: () => Date.now()})
+    if (config.acl.enabled && config.acl.tokens.initialManagement !== '') {
+      const secret = config.acl.tokens.initialManagement
+      serverRole.onLeader(() => { void ensureInitialManagement(serverRole.raft, state, secret, log.named('acl')) })
+    }
+  }
   let fatalResolve: (error: Error) => void = () => {}
   const fatal = new Promise<Error>((resolve) => { fatalResolve = resolve })
   let onFatal = (error: Error) => fatalResolve(error)
@@ -184,7 +207,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     local = new LocalAgent({
       config, log: log.named('local'), startCheck: startCheckAdapter,
       self: {node: config.nodeName, id: nodeId, address: config.advertiseAddr, datacenter: config.datacenter, meta: config.nodeMeta, wanAddress: config.advertiseAddrWan},
-      ...catalogSyncAdapter(consensus, state, serverGet),
+      ...catalogSyncAdapter(consensus, state, serverGet, serverWrite),
     })
   } catch (error) {
     return abandonStart(error)
@@ -225,16 +248,18 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
       } else if (!selfHttpAddress) {
         log.warn('agent: ignoring remote exec event: the HTTP API is not up yet', {id: event.ID})
       } else {
-        void handleRemoteExec(event, {nodeName: config.nodeName, httpAddress: selfHttpAddress, tls: selfApiTls, log: log.named('rexec')})
+        // Its reads and writes under _rexec/ carry the agent token, as Consul's remote exec does.
+        const token = agentSecret()
+        void handleRemoteExec(event, {nodeName: config.nodeName, httpAddress: selfHttpAddress, tls: {...selfApiTls, ...(token ? {token} : {})}, log: log.named('rexec')})
       }
     },
   })
   gossip?.node.on('userEvent', (event) => userEvents.receive(event))
-  const coordinates = startAgentCoordinates({config, lan: gossip?.node, wan: wan?.node, consensus, forward: clientRole?.forward, now: () => Date.now(), log})
+  const coordinates = startAgentCoordinates({config, lan: gossip?.node, wan: wan?.node, consensus, forward: agentForward, now: () => Date.now(), log})
   stops.add('coordinates', () => coordinates?.stop())
   const context: AgentContext = {
     coordinates,
-    aclTokens: new AgentTokens(config.acl.tokens),
+    aclTokens, aclResolver: clientRole?.aclResolver,
     userEvents, local, localServices: () => local.localServices(), reload,
     config, nodeId, version: io.version, state, consensus, sessionTimers: role.sessionTimers, logs, log,
     startedAt: new Date(), members: () => gossip?.members() ?? [lone], now: () => Date.now(), registerSelf: role.registerSelf,
@@ -259,11 +284,22 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     },
     forceLeaveWan: (name, prune) => {
       if (!wan) throw new Error(config.server ? 'the WAN pool is disabled (ports.serf_wan = -1)' : 'Must be a server to force-leave in the WAN pool')
+      // This server's own WAN member (node.dc) is alive and refutes it, as on the LAN below.
+      if (name === wanMemberName(config)) {
+        log.named('serf.wan').info('force-leave of this server\'s own member refuted: the node is alive', {node: name})
+        return
+      }
       if (!wan.forceLeave(name, prune)) throw new Error(`agent: No node found with name '${name}'`)
     },
     requestShutdown: () => requestStop(),
     forceLeave: (name, prune) => {
       if (!gossip) throw new Error('gossip is disabled (ports.serf_lan = -1)')
+      // This agent's own node is alive: serf refutes a leave intent for itself (handleNodeLeaveIntent)
+      // and Consul's force-leave answers success; it is not "No node found".
+      if (name === config.nodeName) {
+        log.named('serf.lan').info('force-leave of this agent\'s own node refuted: the node is alive', {node: name})
+        return
+      }
       if (!gossip.forceLeave(name, prune)) throw new Error(`agent: No node found with name '${name}'`)
     },
     gossipEncrypted,
@@ -281,9 +317,11 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   }
   // Servers answer client agents' forwarded requests through the same routes a socket reaches.
   const serverRoutes = serverRole ? buildRoutes(context) : undefined
-  if (serverRole && serverRoutes) {
-    serveForwardedRequests(serverRole.transport, (request, cancelled) => dispatch(context, serverRoutes, request, cancelled), () => serverRole.raft.closed)
-  }
+  const forwarded = serverRole && serverRoutes
+    ? serveForwardedRequests(serverRole.transport, (request, cancelled) => dispatch(context, serverRoutes, request, cancelled), () => serverRole.raft.closed)
+    : undefined
+  // Held forwarded requests are answered (refused) once the listeners stop taking new ones.
+  stops.add('forwarded', () => forwarded?.cancelAll())
   /** A server's DNS reads other datacenters as an HTTP client would: `?dc=` through its own pipeline. */
   const pipelineGet = serverRoutes && ((url: string) => getFromServer((request) => dispatch(context, serverRoutes, request), url))
 
@@ -325,8 +363,13 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   for (const address of httpsAddresses) log.info('Started HTTPS server', {address, network: 'tcp'})
   try {
     // With ACLs on, DNS answers with the agent's default token (else the anonymous token), as Consul.
-    const dnsAuthorizer = config.acl.enabled ? () => resolveToken(context, {token: '', source: 'none'}).authorizer : undefined
-    dnsServers = await startAgentDns({config, state, consensus, log, serverGet, pipelineGet, authorizer: dnsAuthorizer})
+    const dnsAuthorizer = config.acl.enabled
+      ? async () => {
+        await prepareToken(context, {token: '', source: 'none'})
+        return resolveToken(context, {token: '', source: 'none'}).authorizer
+      }
+      : undefined
+    dnsServers = await startAgentDns({config, state, consensus, log, serverGet: dnsServerGet, pipelineGet, authorizer: dnsAuthorizer})
   } catch (error) {
     await abandonStart(error)
   }
