@@ -12,7 +12,7 @@ const encoder = new Encoder({useBigInt64: true, ignoreUndefined: true})
 const decoder = new Decoder({useBigInt64: true})
 
 const COMMAND_TYPES: ReadonlySet<string> = new Set<Command['type']>([
-  'kv', 'txn', 'session-create', 'session-destroy', 'node-register', 'tombstone-reap', 'restore',
+  'kv', 'txn', 'session-create', 'session-destroy', 'session-renew', 'node-register', 'tombstone-reap', 'restore',
   'catalog-register', 'catalog-deregister', 'coordinate-batch-update', 'prepared-query-set', 'prepared-query-delete', 'acl',
 ])
 
@@ -65,6 +65,9 @@ export function decodeCommand(bytes: Uint8Array): Command {
   if (cmd.type === 'restore' && !(cmd.data instanceof Uint8Array)) throw new CodecError('restore command has no snapshot data')
   return cmd
 }
+
+/** The codec the Raft driver is given for the state machine's commands (runtime/agent.ts injects it). */
+export const commandCodec = {encode: encodeCommand, decode: decodeCommand}
 
 /** KV ops have no `kind`; the catalog kinds carry plain records (no byte values to copy). */
 function ownTxnOp(op: TxnOp): TxnOp {
