@@ -77,7 +77,7 @@ export interface Spinner {
  * run for SPINNER_DELAY_MS; always gone when `work` settles. `work` gets the spinner so it can
  * clear() before writing output of its own.
  */
-export async function withSpinner<T>(io: TerminalState, text: string, work: (spinner: Spinner) => Promise<T>): Promise<T> {
+export async function withSpinner<T>(io: Pick<TerminalState, 'spinnerEnabled' | 'colorEnabled'>, text: string, work: (spinner: Spinner) => Promise<T>): Promise<T> {
   if (!io.spinnerEnabled) return work({clear: () => {}, stop: () => {}})
   const {default: ora} = await import('ora')
   // discardStdin: false — stdin may belong to a child (`coord lock -pass-stdin`) or be a script (`coord exec -`).
