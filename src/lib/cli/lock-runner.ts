@@ -15,6 +15,7 @@ import {FAILOVER_ALLOWANCE_MS} from '../state/sessions.js'
 import {ChildGroup} from './child-group.js'
 import {CommandError, EXIT} from './errors.js'
 import type {IO} from './io.js'
+import {withSpinner} from './terminal.js'
 
 export interface LockRunOptions {
   prefix: string
@@ -95,7 +96,7 @@ export async function runLock(client: ApiClient, io: IO, opts: LockRunOptions): 
     info('Attempting lock acquisition')
     let held: Held | null
     try {
-      held = await primitive.acquire(shutdown.signal)
+      held = await withSpinner(io, `Waiting for the lock on ${opts.prefix}`, () => primitive.acquire(shutdown.signal))
     } catch (error) {
       throw new CommandError(`Lock acquisition failed: ${(error as Error).message}`, {cause: error})
     }

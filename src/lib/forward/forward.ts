@@ -175,3 +175,21 @@ export async function getFromServer(forward: (request: ForwardedRequest) => Prom
   if (answer.status !== 200) throw new HttpError(answer.status, text || `server answered ${answer.status}`, answer.errorCode ?? 'SERVER_ERROR')
   return JSON.parse(text) as unknown
 }
+
+/** For agent-local code on a client agent: PUT `body` as JSON to `url` on a server; rejects with the server's reason unless it answers 200. */
+export async function putToServer(forward: (request: ForwardedRequest) => Promise<ForwardedResponse>, url: string, body: unknown): Promise<void> {
+  const answer = await forward({method: 'PUT', url, headers: {'content-type': 'application/json'}, body: Buffer.from(JSON.stringify(body))})
+  if (answer.status !== 200) throw new HttpError(answer.status, Buffer.from(answer.body).toString('utf8') || `server answered ${answer.status}`, answer.errorCode ?? 'SERVER_ERROR')
+}
+
+/**
+ * The agent's own requests to servers (anti-entropy, coordinates, DNS reads) carry one of its ACL
+ * tokens: `secret()` is read per request (a token set through /v1/agent/token/ applies at once);
+ * '' adds nothing.
+ */
+export function withToken<C>(forward: (request: ForwardedRequest, closed?: C) => Promise<ForwardedResponse>, secret: () => string): (request: ForwardedRequest, closed?: C) => Promise<ForwardedResponse> {
+  return (request, closed) => {
+    const token = secret()
+    return forward(token === '' || request.headers['x-consul-token'] !== undefined ? request : {...request, headers: {...request.headers, 'x-consul-token': token}}, closed)
+  }
+}

@@ -49,6 +49,8 @@ export interface GossipNodeOptions {
   maxOutboundStreams?: number
   /** Seals every datagram and stream frame (keyring.ts). Default none (plaintext). */
   cipher?: PacketCipher | null
+  /** Whom to hear: packets and streams from other addresses are dropped (memberlist's CIDRsAllowed). Absent: everyone. */
+  acceptFrom?: (address: string) => boolean
   log?: GossipLogger
   /** Seed of the core's Rng. Default random. */
   seed?: number
@@ -92,7 +94,7 @@ export class GossipJoinError extends CoordError {
 const WILDCARDS = new Set(['0.0.0.0', '::', ''])
 
 export class GossipNode {
-  readonly #o: Required<Omit<GossipNodeOptions, 'advertiseAddress' | 'advertisePort' | 'tags' | 'incarnation' | 'cipher'>> & Pick<GossipNodeOptions, 'advertiseAddress' | 'advertisePort' | 'tags' | 'incarnation'>
+  readonly #o: Required<Omit<GossipNodeOptions, 'advertiseAddress' | 'advertisePort' | 'tags' | 'incarnation' | 'cipher' | 'acceptFrom'>> & Pick<GossipNodeOptions, 'advertiseAddress' | 'advertisePort' | 'tags' | 'incarnation'>
   readonly #transport: GossipTransport
   #core: GossipCore | undefined
   #timer: NodeJS.Timeout | undefined
@@ -141,6 +143,7 @@ export class GossipNode {
       maxInboundStreams: this.#o.maxInboundStreams,
       cipher,
       log: this.#o.log,
+      acceptFrom: options.acceptFrom,
       onPacket: (data, from) => this.#onPacket(data, from),
       onStream: (data) => this.#onStream(data),
     })

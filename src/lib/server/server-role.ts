@@ -10,7 +10,8 @@ import type {RaftConfig} from '../raft/config.js'
 import {RpcTransport} from '../rpc/transport.js'
 import {RpcTls} from '../tls/rpc-tls.js'
 import type {StateMachine} from '../state/state-machine.js'
-import type {Session} from '../state/types.js'
+import type {Command, Session} from '../state/types.js'
+import type {CommandCodec} from './driver-ports.js'
 import {bootstrapMembership, hasMembership, startJoinLoop, type ServerInfo} from './bootstrap.js'
 import {RaftServer} from './raft-server.js'
 import {NoLeaderError} from '../consensus.js'
@@ -35,6 +36,8 @@ export interface ServerRole {
   noteGossipServer(info: {id: string; name: string; address: string}): void
   /** The LAN gossip pool, once started: while leader, its members are mirrored into the catalog. */
   attachMembers(source: MemberSource): void
+  /** Runs `duty` each time this server becomes leader (at once if it already is). */
+  onLeader(duty: () => void): void
   /** Renews a session on the leader (forwarded when this server follows). */
   renewSession(id: string): Promise<Session | undefined>
   stop(): Promise<void>
@@ -44,6 +47,8 @@ export interface ServerRoleOptions {
   config: AgentConfig
   nodeId: string
   state: StateMachine
+  /** How commands become log entries (state/codec.ts, injected by the composition root). */
+  codec: CommandCodec<Command>
   logger: Logger
   raft?: Partial<RaftConfig>
 }
@@ -100,7 +105,7 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
       type: 'catalog-register', now: Date.now(),
       request: {
         Node: info.name, ID: info.id, Address: host, Datacenter: config.datacenter, SkipNodeUpdate: exists,
-        TaggedAddresses: taggedAddresses(host), NodeMeta: {'consul-network-segment': ''},
+        TaggedAddresses: taggedAddresses(host), NodeMeta: {'consul-network-segment': '', ...(info.name === config.nodeName ? config.nodeMeta : {})},
         Checks: [{CheckID: 'serfHealth', Name: 'Serf Health Status', Status: 'passing', Output: 'Agent alive and reachable'}],
       },
     })
@@ -120,8 +125,9 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
     onError: (error) => log.warn('tombstone reap failed', {error}),
   })
 
+  const leaderDuties: Array<() => void> = []
   const raft: RaftServer = new RaftServer({
-    id: nodeId, name: config.nodeName, address, state, storage, transport, logger: log.named('raft'), raft: opts.raft,
+    id: nodeId, name: config.nodeName, address, state, codec: opts.codec, storage, transport, logger: log.named('raft'), raft: opts.raft,
     snapshotThreshold: config.snapshotThreshold, rpcHoldTimeoutMs: config.rpcHoldTimeoutMs,
     onLeadershipChange: (leader) => {
       reconciler.setLeader(leader)
@@ -130,6 +136,7 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
         tombstoneGc.stop()
         return
       }
+      for (const duty of leaderDuties) duty()
       // As Consul: every session TTL restarts from its full window when a leader takes over.
       sessionTimers.resetAll(state.sessionList().value)
       tombstoneGc.start()
@@ -215,6 +222,10 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
 
   return {
     raft, sessionTimers, address, noteGossipServer, transport,
+    onLeader: (duty) => {
+      leaderDuties.push(duty)
+      if (raft.isLeader()) duty()
+    },
     attachMembers: (source) => {
       gossipAttached = true
       reconciler.attach(source)

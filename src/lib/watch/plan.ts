@@ -3,6 +3,7 @@
 // and reads one blocking endpoint; the result is the API's JSON exactly, so handlers written for
 // Consul read the same stdin.
 import {type ApiClient, decodeJson, type QueryMeta, type QueryParams} from '../api/client.js'
+import {toFlags} from '../api/json.js'
 
 export type WatchType = 'key' | 'keyprefix' | 'services' | 'nodes' | 'service' | 'checks' | 'event' | 'agent_service'
 export const WATCH_TYPES: readonly WatchType[] = ['key', 'keyprefix', 'services', 'nodes', 'service', 'checks', 'event', 'agent_service']
@@ -50,6 +51,22 @@ export interface WatchPlan {
 
 const STATES = new Set(['any', 'passing', 'warning', 'critical'])
 
+/**
+ * A KV entry as Consul's watch hands it over: the decoded api.KVPair marshalled again, so its
+ * fields in the struct's order (Key, CreateIndex, ModifyIndex, LockIndex, Flags, Value, Session;
+ * Namespace and Partition only when set) and Flags a JSON number. decodeJson keeps a uint64 Flags
+ * exact as a digit string; as a bigint, stringifyJson writes it back as bare digits.
+ */
+function asKvPair(entry: unknown): unknown {
+  if (entry === null || typeof entry !== 'object') return entry
+  const e = entry as Record<string, unknown>
+  return {
+    Key: e.Key, CreateIndex: e.CreateIndex, ModifyIndex: e.ModifyIndex, LockIndex: e.LockIndex,
+    Flags: toFlags(e.Flags), Value: e.Value ?? null, Session: e.Session ?? '',
+    ...(e.Namespace ? {Namespace: e.Namespace} : {}), ...(e.Partition ? {Partition: e.Partition} : {}),
+  }
+}
+
 /** Validates a parameter set with Consul's messages and builds its plan. */
 export function buildPlan(params: WatchParams): WatchPlan {
   const base = {datacenter: params.datacenter || undefined, token: params.token || undefined, stale: params.stale === true}
@@ -64,12 +81,17 @@ export function buildPlan(params: WatchParams): WatchPlan {
       const read = get(`/v1/kv/${params.key.replace(/^\/+/, '')}`, {}, true)
       return {params, fetch: async (client, q) => {
         const {value, meta} = await read(client, q)
-        return {value: Array.isArray(value) ? (value[0] ?? null) : null, meta}
+        return {value: Array.isArray(value) ? asKvPair(value[0] ?? null) : null, meta}
       }}
     }
-    case 'keyprefix':
+    case 'keyprefix': {
       if (params.prefix === undefined) throw new WatchParamError('Must specify a single prefix to watch')
-      return {params, fetch: get(`/v1/kv/${params.prefix.replace(/^\/+/, '')}`, {recurse: true}, true)}
+      const read = get(`/v1/kv/${params.prefix.replace(/^\/+/, '')}`, {recurse: true}, true)
+      return {params, fetch: async (client, q) => {
+        const {value, meta} = await read(client, q)
+        return {value: Array.isArray(value) ? value.map(asKvPair) : value, meta}
+      }}
+    }
     case 'services':
       return {params, fetch: get('/v1/catalog/services')}
     case 'nodes':
