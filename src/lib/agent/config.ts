@@ -19,6 +19,8 @@ import {HTTP_CONFIG_ACCEPTED, HTTP_CONFIG_KEYS, parseHttpConfig, type HttpConfig
 import {TLS_TOP_LEVEL_KEYS, readTlsSettings, rpcTlsEnabled, type TlsSettings} from '../tls/config.js'
 import {TlsFileError, loadTlsMaterial, type TlsMaterial} from '../tls/material.js'
 import {DEFAULT_RPC_HOLD_TIMEOUT_MS} from '../consensus.js'
+import {TELEMETRY_ACCEPTED, TELEMETRY_KEYS, parseTelemetryConfig, type TelemetryConfig} from './telemetry-config.js'
+import {AUTOPILOT_ACCEPTED, AUTOPILOT_KEYS, parseAutopilotConfig, type AutopilotSettings} from './autopilot-config.js'
 
 export interface AgentConfig {
   readonly dev: boolean
@@ -102,6 +104,12 @@ export interface AgentConfig {
   readonly rpcHoldTimeoutMs: number
   /** TLS: both of Consul's config forms merged (tls/config.ts), and the certificates they name, read and checked. */
   readonly tls: AgentTls
+  /** The telemetry block: metrics sinks and names (telemetry-config.ts). */
+  readonly telemetry: TelemetryConfig
+  /** The autopilot block: what a leader seeds the replicated autopilot configuration with (autopilot-config.ts). */
+  readonly autopilot: AutopilotSettings
+  /** enable_debug: the agent's CPU profile and heap snapshot endpoints (/v1/agent/debug/pprof/*) without ACLs. */
+  readonly enableDebug: boolean
 }
 
 export interface AgentTls {
@@ -149,13 +157,14 @@ export const supportedKeys: ReadonlySet<string> = new Set([
   'domain', 'alt_domain', 'recursors', 'dns_config',
   'disable_coordinates', 'sync_coordinate_interval_min', 'sync_coordinate_rate_target', 'coordinate_update_period',
   'coordinate_update_batch_size', 'coordinate_update_max_batches', 'http_config', 'performance', 'acl',
+  'telemetry', 'autopilot', 'enable_debug',
   ...TLS_TOP_LEVEL_KEYS,
 ])
 const acceptedConsulKeys = new Set([
-  'addresses', 'advertise_addr_wan', 'autopilot', 'check_update_interval',
-  'connect', 'enable_debug', 'leave_on_terminate',
+  'addresses', 'advertise_addr_wan', 'check_update_interval',
+  'connect', 'leave_on_terminate',
   'log_file', 'node_meta', 'primary_datacenter', 'raft_protocol', 'raft_snapshot_interval',
-  'raft_trailing_logs', 'reconnect_timeout', 'skip_leave_on_interrupt', 'telemetry', 'translate_wan_addrs',
+  'raft_trailing_logs', 'reconnect_timeout', 'skip_leave_on_interrupt', 'translate_wan_addrs',
   'disable_update_check',
   'segment', 'serf_lan', 'serf_wan', 'enable_syslog', 'syslog_facility', 'pid_file', 'disable_host_node_id',
 ])
@@ -386,6 +395,9 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
     tls: {settings: readTlsSettings(raw, problems)},
     // As Consul (agent.go: only a value > 0 replaces the default), 0 means the default.
     rpcHoldTimeoutMs: performanceReader.duration('rpc_hold_timeout', DEFAULT_RPC_HOLD_TIMEOUT_MS) || DEFAULT_RPC_HOLD_TIMEOUT_MS,
+    telemetry: parseTelemetryConfig(read.object('telemetry', TELEMETRY_KEYS, TELEMETRY_ACCEPTED, warn), problems),
+    autopilot: parseAutopilotConfig(read.object('autopilot', AUTOPILOT_KEYS, AUTOPILOT_ACCEPTED, warn), problems),
+    enableDebug: read.bool('enable_debug', false),
   }
   // gRPC TLS promises encryption coord does not serve: refused, not ignored.
   if (portOf('grpc_tls', -1) >= 0) problems.push('ports.grpc_tls: coord serves no gRPC listener; remove it or set -1')

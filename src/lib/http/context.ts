@@ -19,6 +19,8 @@ import type {CoordinateBatcher} from '../server/coordinate-batcher.js'
 import type {AgentTokens} from '../agent/agent-tokens.js'
 import type {Authorizer} from '../acl/authorizer.js'
 import type {AclToken} from '../state/acl.js'
+import type {Metrics} from '../metrics/metrics.js'
+import type {PrometheusSink} from '../metrics/prometheus.js'
 
 /** A gossip member as /v1/agent/members renders it: the wire shape the API client reads too. */
 export type MemberInfo = AgentMember
@@ -91,6 +93,13 @@ export interface AgentContext {
   readonly coordinates?: AgentCoordinates
   /** The agent's ACL tokens (default, agent, agent_recovery, replication), from config and /v1/agent/token/<kind>. */
   readonly aclTokens?: AgentTokens
+  /** The agent's metrics (/v1/agent/metrics) and, with prometheus_retention_time, the Prometheus sink. */
+  readonly telemetry?: AgentTelemetry
+}
+
+export interface AgentTelemetry {
+  readonly metrics: Metrics
+  readonly prometheus?: PrometheusSink
 }
 
 /**

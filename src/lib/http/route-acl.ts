@@ -98,6 +98,13 @@ export const ROUTE_ACL: Readonly<Record<string, Rule>> = {
   '/v1/agent/force-leave/': scalar('operator', 'write'),
   '/v1/agent/reload': ownAgent('write'),
   '/v1/agent/monitor': ownAgent('read'),
+  '/v1/agent/metrics': ownAgent('read'),
+  '/v1/agent/metrics/stream': ownAgent('read'),
+  // Consul: host information and the profiles need operator = "read"; the version is public.
+  '/v1/agent/host': scalar('operator', 'read'),
+  '/v1/agent/version': fixed('public'),
+  '/v1/agent/debug/pprof/profile': scalar('operator', 'read'),
+  '/v1/agent/debug/pprof/heap': scalar('operator', 'read'),
   '/v1/agent/maintenance': (_ctx, _method, agent) => ({kind: 'node', segment: agent.config.nodeName, need: 'write'}),
   '/v1/agent/health/service/name/': segment('service', 'read'),
   '/v1/agent/health/service/id/': localService('read'),

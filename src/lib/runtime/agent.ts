@@ -29,6 +29,8 @@ import {startCheckAdapter} from '../agent/check-runners.js'
 import {catalogSyncAdapter} from '../agent/catalog-sync.js'
 import {startAgentDns, type DnsServerHandle} from '../dns/agent-dns.js'
 import {startAgentCoordinates} from './agent-coordinates.js'
+import {startTelemetry} from './telemetry.js'
+import {metrics} from '../metrics/metrics.js'
 
 export interface RunningAgent {
   context: AgentContext
@@ -57,6 +59,7 @@ export type ReloadHook = (next: AgentConfig, previous: AgentConfig) => void | Pr
 export async function startAgent(config: AgentConfig, io: AgentIO): Promise<RunningAgent> {
   const logs = new LogHub(config.logLevel, io.stdout, config.logJson)
   const log = logs.logger('agent')
+  const telemetry = startTelemetry(config)
   if (config.dataDir) ensureDataDir(config.dataDir)
   const nodeId = config.nodeId || (config.dataDir ? loadNodeId(config.dataDir) : randomUUID())
   // A client agent keeps an empty state machine: every request that reads it is forwarded.
@@ -157,9 +160,16 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     },
   })
   gossip?.node.on('userEvent', (event) => userEvents.receive(event))
+  if (serverRole) {
+    telemetry.addCollector(() => {
+      metrics.setGauge(['sessions', 'count'], state.sessionList().value.length)
+      // Leases: the TTL timers this server runs (only the leader has any).
+      metrics.setGauge(['session_ttl', 'active'], serverRole.sessionTimers.size)
+    })
+  }
   const coordinates = startAgentCoordinates({config, lan: gossip?.node, wan: wan?.node, consensus, forward: clientRole?.forward, now: () => Date.now(), log})
   const context: AgentContext = {
-    coordinates,
+    coordinates, telemetry,
     aclTokens: new AgentTokens(config.acl.tokens),
     userEvents, local, localServices: () => local.localServices(), reload,
     config, nodeId, version: io.version, state, consensus, sessionTimers: role.sessionTimers, logs, log,
@@ -223,6 +233,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     await wan?.close()
     await gossip?.close()
     await role.stop()
+    telemetry.stop()
   }
   // ports.http = -1 turns plain HTTP off; ports.https ≥ 0 adds the HTTPS listener (its own port).
   const listeners: Array<{port: number; tls?: HttpsOptions; what: string}> = [
@@ -304,6 +315,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
       await wan?.close()
       await gossip?.close()
       await role.stop()
+      telemetry.stop()
       log.info('shutdown complete')
     })()
     return stopping
