@@ -20,6 +20,7 @@ import type {AgentTokens} from '../agent/agent-tokens.js'
 import type {Authorizer} from '../acl/authorizer.js'
 import type {AclToken} from '../state/acl.js'
 import type {Metrics} from '../metrics/metrics.js'
+import type {AutopilotRunner} from '../server/autopilot-runner.js'
 import type {PrometheusSink} from '../metrics/prometheus.js'
 
 /** A gossip member as /v1/agent/members renders it: the wire shape the API client reads too. */
@@ -93,6 +94,8 @@ export interface AgentContext {
   readonly coordinates?: AgentCoordinates
   /** The agent's ACL tokens (default, agent, agent_recovery, replication), from config and /v1/agent/token/<kind>. */
   readonly aclTokens?: AgentTokens
+  /** Servers: autopilot (its configuration in force, server health and state). */
+  readonly autopilot?: AutopilotRunner
   /** The agent's metrics (/v1/agent/metrics) and, with prometheus_retention_time, the Prometheus sink. */
   readonly telemetry?: AgentTelemetry
 }

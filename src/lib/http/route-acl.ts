@@ -127,6 +127,8 @@ export const ROUTE_ACL: Readonly<Record<string, Rule>> = {
   '/v1/operator/raft/peer': scalar('operator', 'write'),
   '/v1/operator/raft/transfer-leader': scalar('operator', 'write'),
   '/v1/operator/autopilot/health': scalar('operator', 'read'),
+  '/v1/operator/autopilot/configuration': readOrWrite('operator'),
+  '/v1/operator/autopilot/state': scalar('operator', 'read'),
 
   '/v1/snapshot': fixed({snapshot: true}),
   '/v1/status/leader': fixed('public'),

@@ -65,7 +65,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   // A client agent keeps an empty state machine: every request that reads it is forwarded.
   const state = new StateMachine()
   let gossip: LanGossip | undefined
-  const serverRole = config.server ? await startServerRole({config, nodeId, state, logger: log.named('server')}) : undefined
+  const serverRole = config.server ? await startServerRole({config, nodeId, state, logger: log.named('server'), version: io.version}) : undefined
   const clientRole = serverRole ? undefined : startClientRole({config, nodeId, members: () => gossip?.members() ?? [], logger: log.named('client')})
   const role = (serverRole ?? clientRole)!
   const consensus = serverRole?.raft ?? clientRole!.consensus
@@ -169,7 +169,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   }
   const coordinates = startAgentCoordinates({config, lan: gossip?.node, wan: wan?.node, consensus, forward: clientRole?.forward, now: () => Date.now(), log})
   const context: AgentContext = {
-    coordinates, telemetry,
+    coordinates, telemetry, autopilot: serverRole?.autopilot,
     aclTokens: new AgentTokens(config.acl.tokens),
     userEvents, local, localServices: () => local.localServices(), reload,
     config, nodeId, version: io.version, state, consensus, sessionTimers: role.sessionTimers, logs, log,

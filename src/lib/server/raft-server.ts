@@ -47,6 +47,8 @@ export interface RaftServerOptions {
   onLeadershipChange?: (leader: boolean) => void
   /** How long a request that needs the leader waits for one (Consul's performance.rpc_hold_timeout). */
   rpcHoldTimeoutMs?: number
+  /** Autopilot's word on promoting a caught-up non-voter (server_stabilization_time); default yes. */
+  mayPromote?: (id: NodeId) => boolean
 }
 
 /** Every error a write gets when it provably did not and will not take effect ends with this. */
@@ -210,7 +212,7 @@ export class RaftServer implements Consensus {
     for (const id of this.#candidates) {
       if (voters.includes(id)) this.#candidates.delete(id)
     }
-    const learner = status.peers.find((peer) => peer.learner && peer.match >= status.commit && peer.match > 0)
+    const learner = status.peers.find((peer) => peer.learner && peer.match >= status.commit && peer.match > 0 && (this.opts.mayPromote?.(peer.id) ?? true))
     const change = learner
       ? {type: 'promote' as const, nodeId: learner.id}
       : [...this.#candidates].filter((id) => !learners.includes(id) && this.addresses.has(id)).map((id) => ({type: 'addLearner' as const, nodeId: id}))[0]
@@ -375,6 +377,12 @@ export class RaftServer implements Consensus {
     if (!result.ok) throw new OperatorError(result.code, `cannot remove ${id} now: ${result.code}`)
     this.#kick()
     await this.#appliedWaiters.wait(result.lastIndex, this.#applied, this.#timeoutMs)
+  }
+
+  /** Autopilot (on the leader): removes a dead server, which, unlike one an operator removed, may rejoin later. */
+  async removeDeadServer(id: NodeId): Promise<void> {
+    await this.removePeer({id})
+    this.#removed.delete(id)
   }
 
   async transferLeadership(targetId?: string): Promise<void> {

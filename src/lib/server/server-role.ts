@@ -1,6 +1,7 @@
 // The server role of an agent: the RPC port, Raft storage and driver, how servers find each other
 // and bootstrap, and the duties only the leader performs (session TTL timers, tombstone GC, keeping
 // servers in the catalog, adding new servers to the configuration).
+import {AutopilotRunner} from './autopilot-runner.js'
 import {join} from 'node:path'
 import {mkdirSync} from 'node:fs'
 import type {AgentConfig} from '../agent/config.js'
@@ -35,6 +36,8 @@ export interface ServerRole {
   noteGossipServer(info: {id: string; name: string; address: string}): void
   /** The LAN gossip pool, once started: while leader, its members are mirrored into the catalog. */
   attachMembers(source: MemberSource): void
+  /** Autopilot: health, dead-server cleanup, promotion gate, and its state for the operator API. */
+  autopilot: AutopilotRunner
   /** Renews a session on the leader (forwarded when this server follows). */
   renewSession(id: string): Promise<Session | undefined>
   stop(): Promise<void>
@@ -46,6 +49,8 @@ export interface ServerRoleOptions {
   state: StateMachine
   logger: Logger
   raft?: Partial<RaftConfig>
+  /** The agent's version (autopilot's server state). */
+  version?: string
 }
 
 export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRole> {
@@ -123,6 +128,7 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
   const raft: RaftServer = new RaftServer({
     id: nodeId, name: config.nodeName, address, state, storage, transport, logger: log.named('raft'), raft: opts.raft,
     snapshotThreshold: config.snapshotThreshold, rpcHoldTimeoutMs: config.rpcHoldTimeoutMs,
+    mayPromote: (id) => autopilot.mayPromote(id),
     onLeadershipChange: (leader) => {
       reconciler.setLeader(leader)
       if (!leader) {
@@ -140,6 +146,13 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
       }
     },
   })
+
+  const autopilot = new AutopilotRunner({
+    settings: config.autopilot, state, isLeader: () => raft.isLeader(), configuration: () => raft.configuration(),
+    propose: (cmd) => raft.propose(cmd), removeDeadServer: (id) => raft.removeDeadServer(id), version: opts.version ?? '',
+    log: log.named('autopilot'),
+  })
+  autopilot.start()
 
   const noteServer = (info: ServerInfo) => {
     if (!info?.id || info.id === nodeId) return
@@ -214,10 +227,11 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
     : undefined
 
   return {
-    raft, sessionTimers, address, noteGossipServer, transport,
+    raft, sessionTimers, address, noteGossipServer, transport, autopilot,
     attachMembers: (source) => {
       gossipAttached = true
       reconciler.attach(source)
+      autopilot.attachMembers(() => source.members())
     },
     registerSelf: async () => {
       await registerNode({id: nodeId, name: config.nodeName, address})
@@ -230,6 +244,7 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
     ),
     stop: async () => {
       joinLoop?.stop()
+      autopilot.stop()
       reconciler.stop()
       sessionTimers.stop()
       tombstoneGc.stop()
