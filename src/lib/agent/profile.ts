@@ -48,7 +48,7 @@ export function cpuProfile(ms: number, closed: Promise<void>): Promise<string | 
 export function heapProfile(ms: number, closed: Promise<void>): Promise<string | undefined> {
   return withSession(async (session) => {
     await session.post('HeapProfiler.enable')
-    await session.post('HeapProfiler.startSampling', {samplingInterval: 32_768})
+    await session.post('HeapProfiler.startSampling', {samplingInterval: 4096})
     const finished = ms === 0 ? true : await wait(ms, closed)
     const {profile} = await session.post('HeapProfiler.stopSampling')
     await session.post('HeapProfiler.disable')

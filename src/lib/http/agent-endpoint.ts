@@ -72,7 +72,7 @@ export function agentRoutes(agent: AgentEndpointDeps): Route[] {
           DevMode: config.dev, DataDir: config.dataDir, ClientAddrs: config.clientAddrs, BindAddr: config.bindAddr,
           AdvertiseAddrLAN: config.advertiseAddr, HTTPPort: config.ports.http, ServerPort: config.ports.server,
           SessionTTLMin: `${config.sessionTtlMinMs}ms`, KVMaxValueSize: config.kvMaxValueSize, TxnMaxReqLen: config.txnMaxReqLen,
-          LogLevel: config.logLevel.toUpperCase(), UIConfig: {Enabled: config.ui, Dir: config.uiDir, ContentPath: config.uiContentPath},
+          LogLevel: config.logLevel.toUpperCase(), EnableDebug: config.enableDebug, UIConfig: {Enabled: config.ui, Dir: config.uiDir, ContentPath: config.uiContentPath},
         },
         // This agent's LAN coordinate (null with disable_coordinates, as Consul's nil).
         Coord: agent.coordinates?.lan?.own ?? null,
