@@ -6,10 +6,19 @@
 //  - state machine safety: every node applies the same entry at each index (§5.4.3);
 //  - linearizable reads: a read (lease or ReadIndex) reflects every write acknowledged before the
 //    read began (diss. §6.4).
+import type {RaftCore} from '../../src/lib/raft/core.js'
 import type {Entry, NodeId} from '../../src/lib/raft/types.js'
 import type {KvValue} from './kv.js'
 import {decodeKv} from './kv.js'
-import type {SimNode} from './node.js'
+
+/** What the checkers read of a node: the core simulation's SimNode and the driver simulation's DriverNode. */
+export interface CheckedNode {
+  readonly id: NodeId
+  readonly status: 'up' | 'paused' | 'down'
+  readonly core: RaftCore
+  /** Term of the entry at `index` in the node's log as written now (undefined outside it). */
+  logTerm(index: number): number | undefined
+}
 
 export class SimFailure extends Error {
   override name = 'SimFailure'
@@ -40,21 +49,21 @@ export class Checker {
     return this.#committed.length - 1
   }
 
-  electionSafety(nodes: SimNode[]): void {
+  electionSafety(nodes: CheckedNode[]): void {
     for (const node of nodes) {
       if (node.status === 'down') continue
-      const st = node.core.status()
-      if (st.term > this.stats.maxTerm) this.stats.maxTerm = st.term
-      if (st.role !== 'leader') continue
-      const known = this.#leaders.get(st.term)
-      if (known !== undefined && known !== node.id) throw new SimFailure(`election safety: ${known} and ${node.id} both lead term ${st.term}`)
-      this.#leaders.set(st.term, node.id)
+      const term = node.core.term
+      if (term > this.stats.maxTerm) this.stats.maxTerm = term
+      if (node.core.role !== 'leader') continue
+      const known = this.#leaders.get(term)
+      if (known !== undefined && known !== node.id) throw new SimFailure(`election safety: ${known} and ${node.id} both lead term ${term}`)
+      this.#leaders.set(term, node.id)
     }
   }
 
-  logMatching(node: SimNode, entries: Entry[]): void {
+  logMatching(node: CheckedNode, entries: Entry[]): void {
     for (const e of entries) {
-      const prevTerm = node.disk.live.term(e.index - 1)
+      const prevTerm = node.logTerm(e.index - 1)
       const key = `${e.index}@${e.term}`
       const seen = this.#logEntries.get(key)
       const id = identity(e)
@@ -69,7 +78,7 @@ export class Checker {
     }
   }
 
-  stateMachineSafety(node: SimNode, entry: Entry): void {
+  stateMachineSafety(node: CheckedNode, entry: Entry): void {
     this.stats.applied++
     const id = identity(entry)
     const term = node.core.status().term
@@ -86,13 +95,13 @@ export class Checker {
     this.#committed[entry.index] = {term: entry.term, identity: id, commitTerm: term}
   }
 
-  leaderCompleteness(nodes: SimNode[]): void {
+  leaderCompleteness(nodes: CheckedNode[]): void {
     for (const node of nodes) {
-      if (node.status === 'down') continue
-      const st = node.core.status()
-      if (st.role !== 'leader') continue
-      const key = `${node.id}@${st.term}`
+      if (node.status === 'down' || node.core.role !== 'leader') continue
+      const key = `${node.id}@${node.core.term}`
       let i = (this.#leaderChecked.get(key) ?? 0) + 1
+      if (i > this.maxCommitted) continue
+      const st = node.core.status()
       for (; i <= this.maxCommitted; i++) {
         const c = this.#committed[i]
         if (!c || c.commitTerm >= st.term) continue
@@ -114,7 +123,7 @@ export class Checker {
   }
 
   /** A read of `key` that began at event `startEv` returned `observed`. */
-  readServed(node: SimNode, key: string, observed: KvValue | undefined, startEv: number, mode: 'lease' | 'readIndex'): void {
+  readServed(node: CheckedNode, key: string, observed: KvValue | undefined, startEv: number, mode: 'lease' | 'readIndex'): void {
     this.stats.readsChecked++
     if (mode === 'lease') this.stats.leaseReads++
     else this.stats.readIndexReads++

@@ -28,14 +28,20 @@ export interface NetworkOptions {
   asymmetricRate: number
 }
 
-interface Packet {
+interface Packet<M> {
   deliverAtMs: number
   order: number
-  message: Message
+  message: M
 }
 
-export class SimNetwork {
-  #queue: Packet[] = []
+/** Anything addressed from one node to another: a Raft message (the core simulation) or an RPC frame (the driver simulation). */
+export interface Addressed {
+  from: NodeId
+  to: NodeId
+}
+
+export class SimNetwork<M extends Addressed = Message> {
+  #queue: Packet<M>[] = []
   #order = 0
   /** Directed links "from>to" that currently drop everything. */
   #blocked = new Set<string>()
@@ -53,7 +59,7 @@ export class SimNetwork {
     this.opts = {...this.opts, lossRate: 0}
   }
 
-  send(message: Message, nowMs: number): void {
+  send(message: M, nowMs: number): void {
     this.stats.sent++
     if (this.#blocked.has(`${message.from}>${message.to}`)) {
       this.stats.blocked++
@@ -70,7 +76,7 @@ export class SimNetwork {
     }
   }
 
-  #enqueue(message: Message, nowMs: number): void {
+  #enqueue(message: M, nowMs: number): void {
     const tail = this.opts.delayMeanMs > 0 ? -Math.log(1 - this.rng.next()) * this.opts.delayMeanMs : 0
     let deliverAtMs = nowMs + this.opts.delayMinMs + tail
     const path = `${message.from}>${message.to}`
@@ -80,9 +86,9 @@ export class SimNetwork {
   }
 
   /** Packets due by `nowMs`, in delivery order. */
-  deliverDue(nowMs: number): Message[] {
-    const due: Packet[] = []
-    const rest: Packet[] = []
+  deliverDue(nowMs: number): M[] {
+    const due: Packet<M>[] = []
+    const rest: Packet<M>[] = []
     for (const p of this.#queue) (p.deliverAtMs <= nowMs ? due : rest).push(p)
     if (due.length === 0) return []
     this.#queue = rest
@@ -127,6 +133,13 @@ export class SimNetwork {
       }
     }
     this.partitionDescription = `${oneWay ? 'one-way into' : 'isolate'} {${side.join(',')}}`
+  }
+
+  /** When the next queued packet is due (Infinity when none is). */
+  nextDueMs(): number {
+    let next = Infinity
+    for (const p of this.#queue) if (p.deliverAtMs < next) next = p.deliverAtMs
+    return next
   }
 
   inFlight(): number {

@@ -45,6 +45,10 @@ export class SimNode {
     this.disk = new SimDisk(conf)
   }
 
+  logTerm(index: number): number | undefined {
+    return this.disk.live.term(index)
+  }
+
   localNow(realMs: number): number {
     return this.clockOffsetMs + this.clockRate * realMs
   }

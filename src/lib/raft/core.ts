@@ -3,7 +3,7 @@
 // clock, randomness from an injected Rng, the durable log through RaftStorage (read only), and all
 // effects leave through ready()/advance() (the order contract is on `Ready` in types.ts).
 //
-// The driver (server/raft-server.ts) owns: timers calling tick(), the transport calling step(),
+// The driver (server/raft-driver.ts) owns: timers calling tick(), the transport calling step(),
 // persistence and fsync of Ready, applying committed entries, snapshots and compaction.
 import {assert} from './assert.js'
 import {applyConfChange, confChangeProblem, encodeConfChange} from './conf-change.js'

@@ -8,6 +8,7 @@ import type {AgentConfig} from '../agent/config.js'
 import {LogHub} from '../logger.js'
 import {printBanner} from '../agent/banner.js'
 import {StateMachine} from '../state/state-machine.js'
+import {commandCodec} from '../state/codec.js'
 import {startServerRole} from '../server/server-role.js'
 import type {AgentContext, MemberInfo} from '../http/context.js'
 import {buildRoutes, startHttpServer, type HttpServerHandle, type HttpsOptions} from '../http/server.js'
@@ -65,7 +66,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   // A client agent keeps an empty state machine: every request that reads it is forwarded.
   const state = new StateMachine()
   let gossip: LanGossip | undefined
-  const serverRole = config.server ? await startServerRole({config, nodeId, state, logger: log.named('server'), version: io.version}) : undefined
+  const serverRole = config.server ? await startServerRole({config, nodeId, state, codec: commandCodec, logger: log.named('server'), version: io.version}) : undefined
   const clientRole = serverRole ? undefined : startClientRole({config, nodeId, members: () => gossip?.members() ?? [], logger: log.named('client')})
   const role = (serverRole ?? clientRole)!
   const consensus = serverRole?.raft ?? clientRole!.consensus

@@ -13,6 +13,7 @@
 // until the last of them finishes, so a burst of requests through one election is one line.
 import {NoLeaderError} from '../consensus.js'
 import {HoldEpisodes, type HoldEpisode} from '../forward/hold-episodes.js'
+import {systemClock, type Clock} from '../clock.js'
 
 /** The leader a server knows: its ID and the term it leads in (a new term is a new leader). */
 export interface LeaderView {
@@ -29,7 +30,8 @@ const MAX_BACKOFF_MS = 1_000
 export interface LeaderHoldOptions {
   holdMs: number
   onEpisode: (episode: HoldEpisode) => void
-  now?: () => number
+  /** Time and timers (the system clock unless a simulation brings its own). */
+  clock?: Clock
 }
 
 /** A request's call to the leader failed because another leader took over while it was in flight. */
@@ -47,11 +49,13 @@ export class LeaderHold {
   #view: LeaderView | undefined
   #closed = false
   readonly #listeners = new Set<() => void>()
+  readonly #clock: Clock
   readonly #now: () => number
   readonly #episodes: HoldEpisodes
 
   constructor(private readonly opts: LeaderHoldOptions) {
-    this.#now = opts.now ?? (() => performance.now())
+    this.#clock = opts.clock ?? systemClock
+    this.#now = () => this.#clock.now()
     this.#episodes = new HoldEpisodes(opts.onEpisode, this.#now)
   }
 
@@ -88,6 +92,17 @@ export class LeaderHold {
       cancel = () => { this.#listeners.delete(listener) }
     })
     return {changed, cancel}
+  }
+
+  /** `call` to `leader`, abandoned (LeaderChangedError) if another leader takes over first. */
+  async whileLeading<T>(leader: LeaderView, call: Promise<T>): Promise<T> {
+    const watch = this.changedFrom(leader)
+    try {
+      return await Promise.race([call, watch.changed.then((changed): never => { throw changed ? new LeaderChangedError() : new Error('agent is shutting down') })])
+    } finally {
+      watch.cancel()
+      call.catch(() => {}) // an abandoned call's late failure is nobody's to report
+    }
   }
 
   /**
@@ -149,14 +164,14 @@ export class LeaderHold {
   #wake(ms: number): Promise<boolean> {
     return new Promise((resolve) => {
       const listener = () => {
-        clearTimeout(timer)
+        timer.cancel()
         this.#listeners.delete(listener)
         resolve(true)
       }
-      const timer = setTimeout(() => {
+      const timer = this.#clock.after(ms, () => {
         this.#listeners.delete(listener)
         resolve(false)
-      }, ms)
+      })
       this.#listeners.add(listener)
     })
   }

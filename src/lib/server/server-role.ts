@@ -11,7 +11,8 @@ import type {RaftConfig} from '../raft/config.js'
 import {RpcTransport} from '../rpc/transport.js'
 import {RpcTls} from '../tls/rpc-tls.js'
 import type {StateMachine} from '../state/state-machine.js'
-import type {Session} from '../state/types.js'
+import type {Command, Session} from '../state/types.js'
+import type {CommandCodec} from './driver-ports.js'
 import {bootstrapMembership, hasMembership, startJoinLoop, type ServerInfo} from './bootstrap.js'
 import {RaftServer} from './raft-server.js'
 import {NoLeaderError} from '../consensus.js'
@@ -47,6 +48,8 @@ export interface ServerRoleOptions {
   config: AgentConfig
   nodeId: string
   state: StateMachine
+  /** How commands become log entries (state/codec.ts, injected by the composition root). */
+  codec: CommandCodec<Command>
   logger: Logger
   raft?: Partial<RaftConfig>
   /** The agent's version (autopilot's server state). */
@@ -126,7 +129,7 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
   })
 
   const raft: RaftServer = new RaftServer({
-    id: nodeId, name: config.nodeName, address, state, storage, transport, logger: log.named('raft'), raft: opts.raft,
+    id: nodeId, name: config.nodeName, address, state, codec: opts.codec, storage, transport, logger: log.named('raft'), raft: opts.raft,
     snapshotThreshold: config.snapshotThreshold, rpcHoldTimeoutMs: config.rpcHoldTimeoutMs,
     mayPromote: (id) => autopilot.mayPromote(id),
     onLeadershipChange: (leader) => {

@@ -67,6 +67,9 @@ export function decodeCommand(bytes: Uint8Array): Command {
   return cmd
 }
 
+/** The codec the Raft driver is given for the state machine's commands (runtime/agent.ts injects it). */
+export const commandCodec = {encode: encodeCommand, decode: decodeCommand}
+
 /** KV ops have no `kind`; the catalog kinds carry plain records (no byte values to copy). */
 function ownTxnOp(op: TxnOp): TxnOp {
   if (typeof op !== 'object' || op === null) throw new CodecError('txn op is not an object')

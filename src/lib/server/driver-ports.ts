@@ -1,0 +1,24 @@
+// What the Raft driver takes from outside, as interfaces: the replicated state machine, the codec
+// for its commands, and the peer transport. The agent injects state/'s StateMachine, its msgpack
+// codec and the RPC port (runtime/agent.ts → server-role.ts); the driver simulation injects a
+// tiny KV, an in-memory network and simulated time (test/sim/driver-*.ts).
+import type {RpcTransport} from '../rpc/transport.js'
+
+/** A deterministic state machine fed with committed commands in log order (ARCHITECTURE.md, house rule 5). */
+export interface ReplicatedState<C, R> {
+  /** Applies the command committed at `index` and returns what the proposer gets back. */
+  apply(index: number, command: C): R
+  /** Serializes the whole state (taken at the last applied index). */
+  snapshot(): Uint8Array
+  /** Replaces the whole state with a snapshot's bytes. */
+  restore(bytes: Uint8Array): void
+}
+
+/** Turns commands into log-entry bytes and back; decode throws on bytes it did not write. */
+export interface CommandCodec<C> {
+  encode(command: C): Uint8Array
+  decode(bytes: Uint8Array): C
+}
+
+/** The part of the server RPC port the Raft pieces use: one-way messages and requests. */
+export type PeerTransport = Pick<RpcTransport, 'send' | 'onMessage' | 'request' | 'onRequest'>

@@ -1,0 +1,411 @@
+// The Raft driver: runs the pure RaftCore against a clock, storage and a transport, and applies
+// committed commands to the state machine. It alone awaits; the core only decides (ARCHITECTURE.md,
+// house rule 1). Everything it touches comes in through interfaces (driver-ports.ts, clock.ts), so
+// the agent runs it on the system clock, files and the RPC port, and the driver simulation
+// (test/sim/driver-*.ts) runs the very same code on simulated time, memory and an in-memory network.
+//
+// The Ready loop follows the order written on `Ready` (raft/types.ts): restore a received
+// snapshot → append entries and save the hard state (fsync'd) → send messages → apply committed
+// entries and hand out read states → advance. One loop runs at a time; inputs that arrive while it
+// awaits the disk pile up in the core and leave in the next Ready, which is the group commit: many
+// client writes share one append and one fsync.
+//
+// What the driver tells the pieces around it, as events (signal.ts): `progress` after every tick,
+// message and Ready (the leader, role or commit may have moved), `applied` when the applied index
+// moved, `reads` with the read states a Ready carried, `idle` when the loop stops running.
+import {RaftCore} from '../raft/core.js'
+import {defaultRaftConfig, type RaftConfig} from '../raft/config.js'
+import {SeededRng} from '../rng.js'
+import type {DurableRaftStorage} from '../raft/file-storage.js'
+import type {ConfChange, ConfState, Entry, Message, NodeId, ProposeResult, Ready, ReadState} from '../raft/types.js'
+import type {Logger} from '../logger.js'
+import {systemClock, waitFor, type Clock, type Timer} from '../clock.js'
+import {Signal} from '../signal.js'
+import type {CommandCodec, PeerTransport, ReplicatedState} from './driver-ports.js'
+
+export interface RaftDriverOptions<C, R> {
+  id: NodeId
+  /** This server's address as peers reach it (host:port on the RPC port). */
+  address: string
+  state: ReplicatedState<C, R>
+  codec: CommandCodec<C>
+  storage: DurableRaftStorage
+  transport: PeerTransport
+  logger: Logger
+  raft?: Partial<RaftConfig>
+  /** Take a state snapshot and compact the log every this many applied entries. */
+  snapshotThreshold: number
+  /** Give up on a write that has not committed in this long (its outcome is then unknown). */
+  requestTimeoutMs?: number
+  /** Seeds the core's election jitter (the agent derives one from its ID and start time). */
+  seed: number
+  clock?: Clock
+  /** Called when this server gains or loses leadership (session timers, tombstone GC). */
+  onLeadershipChange?: (leader: boolean) => void
+}
+
+/** Every error a write gets when it provably did not and will not take effect ends with this. */
+export const NOT_APPLIED = 'the write was not applied'
+
+/** A write the leader refused before appending it, or whose entry another leader's replaced. */
+export class WriteNotAppliedError extends Error {
+  constructor(why: string) {
+    super(`${why}: ${NOT_APPLIED}`)
+  }
+}
+
+/** Rejects what the driver still owes when it stops. */
+export class ShuttingDownError extends Error {
+  constructor() {
+    super('agent is shutting down')
+  }
+}
+
+interface PendingProposal<R> {
+  term: number
+  resolve: (proposal: {index: number; result: R}) => void
+  reject: (error: Error) => void
+  timer: Timer
+}
+
+/** What travels on the wire for Raft: the message plus the sender's address (an address book). */
+export interface RaftEnvelope {
+  raft: Message
+  fromAddress: string
+}
+
+/** How long bootstrap() and close() wait for a running Ready loop to finish its round. */
+const BOOTSTRAP_IDLE_WAIT_MS = 2_500
+const CLOSE_IDLE_WAIT_MS = 5_000
+
+export class RaftDriver<C, R> {
+  #core: RaftCore
+  readonly config: RaftConfig
+  readonly clock: Clock
+  /** Where each server ID is reached; learned from discovery and from every message received. */
+  readonly addresses = new Map<NodeId, string>()
+  /** After every tick, message and Ready: the leader, role or commit may have moved. */
+  readonly progress = new Signal()
+  /** The applied index moved (its new value). */
+  readonly applied = new Signal<number>()
+  /** Each committed entry as it is applied (after the state machine saw it). */
+  readonly entryApplied = new Signal<Entry>()
+  /** Read states and aborted read requests of one Ready, in that order. */
+  readonly reads = new Signal<{states: ReadState[]; aborted: string[]}>()
+  /** The Ready loop stopped running. */
+  readonly idle = new Signal()
+  #applied: number
+  #driving = false
+  #again = false
+  #closed = false
+  #ticker: Timer | undefined
+  #wasLeader = false
+  #proposals = new Map<number, PendingProposal<R>>()
+  /** Snapshot data received with an InstallSnapshot, keyed by index, until its Ready restores it. */
+  #incomingSnapshots = new Map<number, Uint8Array>()
+  #sinceSnapshot = 0
+  readonly #timeoutMs: number
+  readonly #rng: SeededRng
+  /** Log index of the configuration in force (1 for the bootstrap membership, as in Consul). */
+  #confIndex: number
+
+  constructor(private readonly opts: RaftDriverOptions<C, R>) {
+    this.config = {...defaultRaftConfig(opts.id), ...opts.raft, id: opts.id}
+    this.clock = opts.clock ?? systemClock
+    this.#timeoutMs = opts.requestTimeoutMs ?? 10_000
+    this.#rng = new SeededRng(opts.seed)
+    this.addresses.set(opts.id, opts.address)
+    const snapshotState = opts.storage.snapshotState()
+    if (snapshotState) opts.state.restore(snapshotState)
+    const applied = opts.storage.snapshot().index
+    this.#applied = applied
+    this.#confIndex = Math.max(1, applied)
+    this.#core = this.#newCore(applied)
+    opts.transport.onMessage((_from, body) => this.#receive(body as RaftEnvelope))
+  }
+
+  get id(): NodeId {
+    return this.opts.id
+  }
+
+  get core(): RaftCore {
+    return this.#core
+  }
+
+  /** True once close() began (or storage failed): this server answers nothing more. */
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  get appliedIndex(): number {
+    return this.#applied
+  }
+
+  get confIndex(): number {
+    return this.#confIndex
+  }
+
+  get storage(): DurableRaftStorage {
+    return this.opts.storage
+  }
+
+  get requestTimeoutMs(): number {
+    return this.#timeoutMs
+  }
+
+  isLeader(): boolean {
+    return this.#core.role === 'leader'
+  }
+
+  /** The leader known now, if this server can reach it (itself, or a peer with an address). */
+  leaderView(): {id: NodeId; term: number} | undefined {
+    const leader = this.#core.leader
+    return leader && (leader === this.opts.id || this.addresses.has(leader)) ? {id: leader, term: this.#core.term} : undefined
+  }
+
+  /** Milliseconds since this server last heard from the leader; 0 on the leader. */
+  lastContactMs(): number {
+    const status = this.#core.status()
+    if (status.role === 'leader') return 0
+    return Math.max(0, Math.round(this.clock.now() - status.lastLeaderContactMs))
+  }
+
+  #newCore(applied: number): RaftCore {
+    return new RaftCore({config: this.config, storage: this.opts.storage, nowMs: this.clock.now(), applied, rng: this.#rng.fork()})
+  }
+
+  /**
+   * First bootstrap: records the initial membership and rebuilds the core on it. Whatever the
+   * core already persisted (a vote cast for an early candidate, entries from an early leader) is
+   * read back from storage, so nothing it promised is forgotten.
+   */
+  async bootstrap(conf: ConfState): Promise<void> {
+    await this.opts.storage.bootstrap(conf)
+    await this.#untilIdle(BOOTSTRAP_IDLE_WAIT_MS)
+    this.#core = this.#newCore(this.#applied)
+    this.opts.logger.info('bootstrapped the cluster', {voters: conf.voters.join(',')})
+    this.#kick()
+  }
+
+  /** Starts ticking. `campaignNow` skips the first election timeout (a lone -bootstrap/-dev server). */
+  start(campaignNow: boolean): void {
+    const interval = Math.max(5, Math.min(50, Math.floor(this.config.heartbeatIntervalMs / 4)))
+    this.#ticker = this.clock.every(interval, () => {
+      this.#core.tick(this.clock.now())
+      this.#kick()
+    })
+    if (campaignNow) this.#core.campaign()
+    this.#kick()
+  }
+
+  /** On the leader: append, replicate, and resolve once committed and applied. */
+  async propose(command: C): Promise<{index: number; result: R}> {
+    if (this.#closed) throw new ShuttingDownError()
+    const result = this.#core.propose([this.opts.codec.encode(command)])
+    if (!result.ok) throw new WriteNotAppliedError(result.code === 'TRANSFER_IN_PROGRESS' ? 'leadership is being transferred' : 'this server is not the leader')
+    this.#kick()
+    return new Promise((resolve, reject) => {
+      const timer = this.clock.after(this.#timeoutMs, () => {
+        this.#proposals.delete(result.firstIndex)
+        reject(new Error(`timed out after ${this.#timeoutMs} ms waiting for the write to commit; it may or may not have been applied`))
+      })
+      this.#proposals.set(result.firstIndex, {term: result.term, resolve, reject, timer})
+    })
+  }
+
+  /** On the leader: a membership change (the reconciler's and the operator's); the core refuses when it cannot. */
+  proposeConfChange(change: ConfChange): ProposeResult {
+    const result = this.#core.proposeConfChange(change)
+    if (result.ok) this.#kick()
+    return result
+  }
+
+  /** On the leader: starts a ReadIndex round whose answer comes with a later Ready's `reads`. */
+  startReadIndex(requestId: string): boolean {
+    const started = this.#core.readIndex(requestId)
+    if (started.ok) this.#kick()
+    return started.ok
+  }
+
+  /** On the leader: starts handing leadership to `target`; false when the core refuses (code given). */
+  transferLeadership(target: NodeId): {ok: true} | {ok: false; code: string} {
+    const started = this.#core.transferLeadership(target)
+    if (started.ok) this.#kick()
+    return started
+  }
+
+  /** Resolves true once `target` is the leader this server knows, false after `timeoutMs`. */
+  leaderBecomes(target: NodeId, timeoutMs: number): Promise<boolean> {
+    return waitFor(this.clock, () => this.#core.leader === target, (wake) => this.progress.on(wake), timeoutMs)
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    this.#ticker?.cancel()
+    await this.#untilIdle(CLOSE_IDLE_WAIT_MS)
+    for (const [index, pending] of this.#proposals) {
+      pending.timer.cancel()
+      pending.reject(new ShuttingDownError())
+      this.#proposals.delete(index)
+    }
+    await this.opts.storage.close()
+  }
+
+  /** Waits (bounded) for a running Ready loop to finish its round. */
+  async #untilIdle(timeoutMs: number): Promise<void> {
+    await waitFor(this.clock, () => !this.#driving, (wake) => this.idle.on(wake), timeoutMs)
+  }
+
+  #receive(envelope: RaftEnvelope): void {
+    if (this.#closed || !envelope?.raft) return
+    const message = envelope.raft
+    if (envelope.fromAddress) this.addresses.set(message.from, envelope.fromAddress)
+    if (message.type === 'installSnapshot' && message.data) {
+      this.#incomingSnapshots.set(message.snapshot.index, message.data)
+      message.data = undefined
+    }
+    this.#core.step(message, this.clock.now())
+    this.#kick()
+  }
+
+  #send(message: Message): void {
+    const address = this.addresses.get(message.to)
+    if (!address) {
+      this.opts.logger.debug('no address for peer; message dropped', {peer: message.to, type: message.type})
+      return
+    }
+    if (message.type === 'installSnapshot') {
+      // The core names a snapshot; send whatever the store holds now (possibly newer) with its meta.
+      const state = this.opts.storage.snapshotState()
+      if (!state) return
+      message.snapshot = this.opts.storage.snapshot()
+      message.data = state
+    }
+    this.opts.transport.send(address, {raft: message, fromAddress: this.opts.address} satisfies RaftEnvelope)
+  }
+
+  /** Schedules the Ready loop (calls while it runs make it go round once more) and reports progress. */
+  #kick(): void {
+    if (!this.#closed) this.progress.emit()
+    if (this.#driving) {
+      this.#again = true
+      return
+    }
+    this.#driving = true
+    this.clock.defer(() => {
+      this.#drive().catch((error: Error) => {
+        // A failed write to our own disk leaves the core ahead of what is durable: stop rather
+        // than acknowledge anything that might not survive (ARCHITECTURE.md, house rule 9).
+        this.opts.logger.error('raft storage failed; this server stops serving', {error})
+        this.#closed = true
+        this.#ticker?.cancel()
+      }).finally(() => {
+        this.#driving = false
+        this.idle.emit()
+        if (this.#again && !this.#closed) {
+          this.#again = false
+          this.#kick()
+        }
+      })
+    })
+  }
+
+  async #drive(): Promise<void> {
+    for (let round = 0; round < 1000 && !this.#closed && this.#core.hasReady(); round++) {
+      this.#again = false
+      const ready = this.#core.ready()
+      // A leader may send its AppendEntries before its own write is durable (diss. §10.2.1): the
+      // core counts the leader towards a commit only after advance(), so followers' fsyncs overlap
+      // the leader's. Only when nothing vote- or term-related is pending in this Ready.
+      const early = new Set<Message>(this.#canSendEarly(ready) ? ready.messages.filter((m) => m.type === 'append' || m.type === 'heartbeat') : [])
+      for (const message of early) this.#send(message)
+      await this.#persist(ready)
+      for (const message of ready.messages) if (!early.has(message)) this.#send(message)
+      this.#apply(ready)
+      this.#core.advance(ready)
+      this.#noticeLeadership()
+      await this.#maybeSnapshot()
+      this.progress.emit()
+    }
+  }
+
+  #canSendEarly(ready: Ready): boolean {
+    if (ready.snapshot || this.#core.role !== 'leader') return false
+    if (!ready.hardState) return true
+    const stored = this.opts.storage.hardState()
+    return ready.hardState.term === stored.term && ready.hardState.vote === stored.vote
+  }
+
+  async #persist(ready: Ready): Promise<void> {
+    const {storage, state} = this.opts
+    if (ready.snapshot) {
+      const data = this.#incomingSnapshots.get(ready.snapshot.index)
+      if (!data) throw new Error(`snapshot ${ready.snapshot.index} to restore was not received`)
+      this.#incomingSnapshots.clear()
+      state.restore(data)
+      await storage.installSnapshot(ready.snapshot, data)
+      this.#applied = ready.snapshot.index
+      this.opts.logger.info('installed snapshot from the leader', {index: ready.snapshot.index, term: ready.snapshot.term})
+    }
+    await storage.append(ready.entries)
+    if (ready.hardState) await storage.saveHardState(ready.hardState)
+  }
+
+  #apply(ready: Ready): void {
+    const before = this.#applied
+    for (const entry of ready.committedEntries) this.#applyEntry(entry)
+    if (ready.readStates.length > 0 || ready.abortedReads.length > 0) this.reads.emit({states: ready.readStates, aborted: ready.abortedReads})
+    if (this.#applied !== before || ready.snapshot) this.applied.emit(this.#applied)
+  }
+
+  #applyEntry(entry: Entry): void {
+    if (entry.index <= this.#applied) return
+    const pending = this.#proposals.get(entry.index)
+    if (pending) {
+      this.#proposals.delete(entry.index)
+      pending.timer.cancel()
+    }
+    if (entry.type === 'command') {
+      const result = this.opts.state.apply(entry.index, this.opts.codec.decode(entry.data))
+      // A different term at our index means another leader's entry replaced our proposal.
+      if (pending && pending.term === entry.term) pending.resolve({index: entry.index, result})
+      else pending?.reject(new WriteNotAppliedError('another leader\'s entry replaced it before it committed'))
+    } else {
+      if (entry.type === 'conf') this.#confIndex = entry.index
+      pending?.reject(new WriteNotAppliedError('another leader\'s entry replaced it before it committed'))
+    }
+    this.#applied = entry.index
+    this.#sinceSnapshot++
+    this.entryApplied.emit(entry)
+  }
+
+  #noticeLeadership(): void {
+    const leader = this.isLeader()
+    if (leader === this.#wasLeader) return
+    this.#wasLeader = leader
+    this.opts.logger.info(leader ? 'cluster leadership acquired' : 'cluster leadership lost', {term: this.#core.term})
+    this.opts.onLeadershipChange?.(leader)
+  }
+
+  async #maybeSnapshot(): Promise<void> {
+    if (this.#sinceSnapshot < this.opts.snapshotThreshold) return
+    const index = this.#applied
+    const meta = this.#core.snapshotMeta(index)
+    if (!meta) return
+    const started = this.clock.now()
+    await this.opts.storage.compact(meta, this.opts.state.snapshot())
+    this.#core.compact(index)
+    this.#sinceSnapshot = 0
+    this.opts.logger.info('snapshot complete', {index, duration: `${Math.round(this.clock.now() - started)}ms`})
+  }
+}
+
+/** FNV-1a: a seed for the election-jitter Rng from a string. */
+export function hashSeed(text: string): number {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193)
+  }
+  return hash >>> 0
+}

@@ -1,0 +1,104 @@
+// The read barrier: when may this server's state answer a read? On the leader, from its lease
+// (dated from the send time of the heartbeat round a quorum acknowledged, checked against the
+// driver's monotonic clock) or a ReadIndex round; on a follower, by asking the leader for a read
+// index ('read-index' on the RPC port) and waiting until this server has applied it, so default
+// and ?consistent reads stay linearizable on every server (diss. §6.4). Asking the leader is held
+// through an election (leader-hold.ts); everything else waits on the driver's events.
+import {NoLeaderError, type ReadMode} from '../consensus.js'
+import type {NodeId} from '../raft/types.js'
+import {AppliedWaiters} from './applied-waiters.js'
+import type {PeerTransport} from './driver-ports.js'
+import type {LeaderHold} from './leader-hold.js'
+import {ShuttingDownError, type RaftDriver} from './raft-driver.js'
+
+interface PendingRead {
+  resolve: (index: number) => void
+  reject: (error: Error) => void
+}
+
+export class ReadBarrier {
+  readonly #reads = new Map<string, PendingRead>()
+  readonly #waiters: AppliedWaiters
+  #nextRead = 0
+
+  constructor(private readonly driver: RaftDriver<unknown, unknown>, private readonly hold: LeaderHold, private readonly transport: PeerTransport) {
+    this.#waiters = new AppliedWaiters(driver.clock)
+    driver.applied.on((index) => this.#waiters.release(index))
+    driver.reads.on(({states, aborted}) => {
+      for (const read of states) {
+        this.#reads.get(read.requestId)?.resolve(read.index)
+        this.#reads.delete(read.requestId)
+      }
+      for (const id of aborted) {
+        this.#reads.get(id)?.reject(new NoLeaderError())
+        this.#reads.delete(id)
+      }
+    })
+    transport.onRequest('read-index', async () => this.leaderReadIndex('consistent'))
+  }
+
+  /** Consensus.readBarrier: resolves once local state may answer a read in `mode`. */
+  async barrier(mode: ReadMode, maxStaleMs: number): Promise<void> {
+    const driver = this.driver
+    if (mode === 'stale') {
+      const lagging = maxStaleMs > 0 && !driver.isLeader() && driver.lastContactMs() > maxStaleMs
+      if (!lagging) return
+      mode = 'leader' // as Consul: too stale for max_stale → ask the leader
+    }
+    const timeoutMs = driver.requestTimeoutMs
+    this.hold.note(driver.leaderView())
+    // Asking for a read index changes nothing: any failure is tried again, on a new leader if one
+    // takes over meanwhile (the call to the old one is abandoned then), until the hold runs out.
+    const index = await this.hold.run((leader, remainingMs) => this.hold.whileLeading(leader, leader.id === driver.id
+      ? this.leaderReadIndex(mode, Math.min(timeoutMs, remainingMs))
+      : this.transport.request(this.addressOf(leader.id), 'read-index', null, Math.min(timeoutMs, remainingMs)) as Promise<number>,
+    ), () => !driver.closed)
+    if (driver.closed) throw new ShuttingDownError()
+    await this.waitApplied(index, timeoutMs)
+  }
+
+  /** On the leader: an index that reflects every write acknowledged before now (lease or ReadIndex). */
+  async leaderReadIndex(mode: ReadMode, timeoutMs = this.driver.requestTimeoutMs): Promise<number> {
+    const driver = this.driver
+    // After close() nothing answers pending reads any more: a round started now (a peer's
+    // 'read-index' arriving while the RPC port still drains) would only keep the process alive.
+    if (driver.closed) throw new ShuttingDownError()
+    if (mode === 'leader' && driver.config.leaseReads) {
+      const lease = driver.core.leaseRead(driver.clock.now())
+      if (lease.ok) return lease.index
+    }
+    const id = `r${this.#nextRead++}`
+    if (!driver.startReadIndex(id)) throw new NoLeaderError()
+    return new Promise((resolve, reject) => {
+      const timer = driver.clock.after(timeoutMs, () => {
+        this.#reads.delete(id)
+        reject(new NoLeaderError())
+      })
+      this.#reads.set(id, {
+        resolve: (index) => { timer.cancel(); resolve(index) },
+        reject: (error) => { timer.cancel(); reject(error) },
+      })
+    })
+  }
+
+  /** Resolves once this server has applied `index` (at once if it has), or rejects after `timeoutMs`. */
+  waitApplied(index: number, timeoutMs: number): Promise<void> {
+    return this.#waiters.wait(index, this.driver.appliedIndex, timeoutMs)
+  }
+
+  /** Where `id` is reached; NoLeaderError when unknown (the hold then waits for another leader). */
+  addressOf(id: NodeId): string {
+    const address = this.driver.addresses.get(id)
+    if (!address) throw new NoLeaderError()
+    return address
+  }
+
+  /** Ends every pending round and wait: a stopped agent (or a refused start) must not linger on their timers. */
+  close(): void {
+    for (const [id, read] of this.#reads) {
+      this.#reads.delete(id)
+      read.reject(new ShuttingDownError())
+    }
+    this.#waiters.rejectAll(new ShuttingDownError())
+  }
+}
