@@ -18,13 +18,13 @@ export interface CoordAgent {
   stop(): Promise<void>
 }
 
-export async function startCoord(mode: 'dev' | 'persistent', timeoutMs = 20_000): Promise<CoordAgent> {
+export async function startCoord(mode: 'dev' | 'persistent', timeoutMs = 20_000, extraArgs: string[] = []): Promise<CoordAgent> {
   const dataDir = mode === 'persistent' ? mkdtempSync(join(tmpdir(), 'coord-bench-data-')) : undefined
   const modeArgs = dataDir ? ['-server', '-bootstrap', `-data-dir=${dataDir}`] : ['-dev']
   try {
     const agent = await spawnAgent({
       name: `bench-${mode}`, timeoutMs, waitForLeader: true, outputLimit: 1024 * 1024,
-      args: [...modeArgs, '-http-port=0', '-dns-port=0', '-server-port=0', '-serf-lan-port=0', '-serf-wan-port=0', '-node=bench', '-bind=127.0.0.1', '-client=127.0.0.1'],
+      args: [...modeArgs, '-http-port=0', '-dns-port=0', '-server-port=0', '-serf-lan-port=0', '-serf-wan-port=0', '-node=bench', '-bind=127.0.0.1', '-client=127.0.0.1', ...extraArgs],
     })
     return {
       httpAddr: agent.httpAddr,

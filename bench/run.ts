@@ -10,6 +10,7 @@
 // locks: `coord lock` takeover when the holder's agent is kill -9'd (bench/locks-suite.ts), with
 // coord's default lock-delay and Consul's 15 s.
 // tls: HTTPS vs HTTP PUT/GET on one server, and 3-server writes with RPC TLS vs plain (bench/tls-suite.ts).
+// acl: PUT/GET at 64 clients on one server with ACLs off and on (a key_prefix token), twice (bench/acl-suite.ts).
 // Knobs: BENCH_DURATION_MS / BENCH_WARMUP_MS (every load row, both sections), BENCH_SECTIONS
 // (e.g. "raft" to run one section only), BENCH_FAILOVER_ROUNDS (also the gossip kill -9 rounds),
 // BENCH_GOSSIP_RUNS (simulation seeds per profile at 100 members; a fifth of them at 500).
@@ -35,6 +36,7 @@ import {renderDiscoverySection, writeDiscoverySection} from './discovery-report.
 import {runLocksSuite, type LocksPlan} from './locks-suite.js'
 import {renderLocksSection, writeLocksSection} from './locks-report.js'
 import {renderTlsSection, runTlsSuite, writeTlsSection, type TlsPlan} from './tls-suite.js'
+import {renderAclSection, runAclSuite, writeAclSection} from './acl-suite.js'
 
 const envMs = (name: string, fallback: number): number => {
   const v = Number(process.env[name])
@@ -94,7 +96,8 @@ const locksPlan: LocksPlan = {
   limitMs: 60_000,
 }
 const tlsPlan: TlsPlan = {...plan, clusterClients: 64}
-const sections = new Set((process.env.BENCH_SECTIONS ?? 'kv,raft,gossip,discovery,locks,tls').split(',').map((s) => s.trim()))
+const aclPlan: KvPlan = {...plan, clients: [64]}
+const sections = new Set((process.env.BENCH_SECTIONS ?? 'kv,raft,gossip,discovery,locks,tls,acl').split(',').map((s) => s.trim()))
 const coldStartAimMs = 150
 const log = (line: string): void => console.log(line)
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]
@@ -264,6 +267,19 @@ async function tlsSection(): Promise<void> {
   log(`\n${section}\n\nwrote ${path}`)
 }
 
+async function aclSection(): Promise<void> {
+  const started = Date.now()
+  const loadAtStart = load()
+  const run = await runAclSuite(aclPlan, 2, log)
+  const section = renderAclSection({
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), machine: machine(loadAtStart), plan: aclPlan, run,
+    seconds: (Date.now() - started) / 1000,
+  })
+  const path = join(repoRoot, 'BENCHMARKS.md')
+  writeAclSection(path, section)
+  log(`\n${section}\n\nwrote ${path}`)
+}
+
 async function main(): Promise<void> {
   const started = Date.now()
   if (sections.has('kv')) await kvSection()
@@ -272,6 +288,7 @@ async function main(): Promise<void> {
   if (sections.has('discovery')) await discoverySection()
   if (sections.has('locks')) await locksSection()
   if (sections.has('tls')) await tlsSection()
+  if (sections.has('acl')) await aclSection()
   log(`bench done in ${((Date.now() - started) / 1000).toFixed(0)} s`)
 }
 

@@ -47,9 +47,16 @@ function pool(origin: string, connections: number, tls?: TargetTls): Pool {
 /**
  * coord (or Consul): `PUT/GET /v1/kv/<key>`. GETs use the default consistency mode unless
  * `getQuery` names another (`?consistent`: a ReadIndex round per read; `?stale`: local).
+ * `token`: sent as X-Consul-Token on every request (ACLs on).
  */
-export function coordTarget(name: string, httpAddr: string, connections: number, w: Workload, getQuery = '', tls?: TargetTls): Target {
-  const http = pool(`${tls ? 'https' : 'http'}://${httpAddr}`, connections, tls)
+export function coordTarget(name: string, httpAddr: string, connections: number, w: Workload, getQuery = '', tls?: TargetTls, token?: string): Target {
+  const pooled = pool(`${tls ? 'https' : 'http'}://${httpAddr}`, connections, tls)
+  const headers = token ? {'x-consul-token': token} : undefined
+  const http = {
+    request: (opts: {method: 'PUT' | 'GET'; path: string; body?: Buffer; signal?: AbortSignal}) => pooled.request({...opts, headers}),
+    close: () => pooled.close(),
+    destroy: () => pooled.destroy(),
+  }
   const value = makeValue(w.valueBytes)
   const paths = Array.from({length: w.keys}, (_, k) => `/v1/kv/${keyName(k)}`)
   const getPaths = paths.map((path) => path + getQuery)

@@ -1,6 +1,10 @@
 import {BaseCommand} from '../lib/cli/base-command.js'
 import {CommandError} from '../lib/cli/errors.js'
 import {boolFlag, intFlag, listFlag, stringFlag} from '../lib/cli/flags.js'
+import {REFUSED_FLAGS} from '../lib/agent/flags-config.js'
+
+/** How long the process may outlive a finished shutdown before it exits regardless (see run()). */
+const SHUTDOWN_EXIT_BOUND_MS = 2000
 
 export default class Agent extends BaseCommand {
   static description = 'Starts a coord agent: the HTTP API and (as a server) the replicated state. -dev runs a single in-memory server.'
@@ -30,8 +34,10 @@ export default class Agent extends BaseCommand {
     'server-port': stringFlag({description: 'Server RPC port (default 8300).', helpValue: '<port>'}),
     'serf-lan-port': stringFlag({description: 'LAN gossip port (default 8301).', helpValue: '<port>'}),
     'serf-wan-port': stringFlag({description: 'WAN gossip port (default 8302).', helpValue: '<port>'}),
-    'config-file': listFlag({description: 'A JSON config file to load; may be repeated.'}),
-    'config-dir': listFlag({description: 'A directory of *.json config files, loaded in name order; may be repeated.'}),
+    'config-file': listFlag({description: 'A config file (JSON or HCL, by its extension) to load; may be repeated.'}),
+    'config-dir': listFlag({description: 'A directory of *.json and *.hcl config files, loaded in name order; may be repeated.'}),
+    'config-format': stringFlag({description: "Read every config file in this format, whatever its extension: 'hcl' or 'json'."}),
+    hcl: listFlag({description: 'An HCL config fragment, applied after the files and flags; may be repeated.'}),
     'log-level': stringFlag({description: 'trace, debug, info, warn or error (default info; debug with -dev).'}),
     'log-json': boolFlag({description: 'Write log lines as JSON objects.'}),
     ui: boolFlag({description: 'Serve the web UI at /ui/ (on with -dev).'}),
@@ -53,11 +59,37 @@ export default class Agent extends BaseCommand {
     'retry-interval-wan': stringFlag({description: 'Time between WAN join attempts (default 1s; Consul: 30s).'}),
     'retry-max-wan': stringFlag({description: 'Maximum failed WAN join attempts before the agent exits (default 0: no limit).'}),
     rejoin: boolFlag({description: 'On restart, rejoin the members in the data dir snapshot even after a graceful leave.'}),
+    'advertise-wan': stringFlag({description: 'Address the WAN pool advertises (servers; default: -advertise).'}),
+    'serf-lan-bind': stringFlag({description: 'Address the LAN gossip pool binds to (default: -bind).'}),
+    'serf-wan-bind': stringFlag({description: 'Address the WAN gossip pool binds to (default: -bind).'}),
+    'serf-lan-allowed-cidrs': listFlag({description: 'A network (CIDR) LAN gossip is accepted from; others are dropped. May be repeated.'}),
+    'serf-wan-allowed-cidrs': listFlag({description: 'A network (CIDR) WAN gossip is accepted from; others are dropped. May be repeated.'}),
+    'node-meta': listFlag({description: 'Node metadata as key:value, in the catalog and DNS TXT records; may be repeated.'}),
+    'pid-file': stringFlag({description: "File to write the agent's PID to; removed at exit.", helpValue: '<path>'}),
+    'log-file': stringFlag({description: 'Also write the log to this file (a path ending in / names a directory: consul.log in it).', helpValue: '<path>'}),
+    'log-rotate-bytes': stringFlag({description: 'Rotate the log file once it holds this many bytes (default 0: no size limit).'}),
+    'log-rotate-duration': stringFlag({description: 'Rotate the log file when it is this old (default 24h).'}),
+    'log-rotate-max-files': stringFlag({description: 'Rotated log files to keep (default 0: all; -1: none).'}),
+    syslog: boolFlag({description: 'Log to syslog: refused, coord has no way to reach /dev/log (use -log-file).'}),
+    'disable-host-node-id': boolFlag({description: 'Never derive the node ID from the host (always so in coord: the ID is random, kept in the data dir).'}),
+    'disable-keyring-file': boolFlag({description: 'Do not keep the gossip keyring in the data dir.'}),
+    'auto-reload-config': boolFlag({description: 'Watch the config files and apply a change as `coord reload` does.'}),
+    'primary-datacenter': stringFlag({description: 'The primary datacenter (default: this one).'}),
+    'raft-protocol': stringFlag({description: 'Raft protocol version: 3, the only one coord speaks.'}),
+    'allow-write-http-from': listFlag({description: 'A network (CIDR) HTTP writes are accepted from; may be repeated.'}),
+    check_output_max_size: stringFlag({description: 'Bytes of check output kept (default 4096).'}),
+    segment: stringFlag({description: 'Network segment (Consul Enterprise): ignored with a warning.'}),
+    // Consul's flags coord does not take: accepted by the parser so the refusal can say why.
+    ...Object.fromEntries(Object.keys(REFUSED_FLAGS).map((name) => [name, stringFlag({description: `Refused: ${REFUSED_FLAGS[name]}.`, hidden: true})])),
   }
 
   protected async run(): Promise<void> {
     const {flags, set, args} = this.parse()
     if (args.length > 0) throw new CommandError(`Unexpected extra arguments: ${args.join(' ')}`)
+    const refused = Object.keys(REFUSED_FLAGS).find((name) => set.has(name))
+    if (refused) throw new CommandError(`==> -${refused} is not supported by coord: ${REFUSED_FLAGS[refused]}`)
+    const format = flags['config-format']
+    if (set.has('config-format') && format !== 'hcl' && format !== 'json') throw new CommandError(`==> -config-format must be 'hcl' or 'json', got ${JSON.stringify(format)}`)
     // Loaded lazily: a client command never pays for the agent's modules.
     const [{ConfigError, loadConfig: load}, {rawConfigFromFlags}, {startAgent}, {packageInfo}] = await Promise.all([
       import('../lib/agent/config.js'), import('../lib/agent/flags-config.js'), import('../lib/runtime/agent.js'), import('../lib/cli/package-info.js'),
@@ -65,8 +97,14 @@ export default class Agent extends BaseCommand {
     let config
     const warnings: string[] = []
     // The same files and flags are read again on reload (SIGHUP, coord reload).
+    let fromFlags
+    try {
+      fromFlags = rawConfigFromFlags(flags, set)
+    } catch (error) {
+      throw new CommandError(`==> ${(error as Error).message}`)
+    }
     const loadConfig = (warn: (w: string) => void) =>
-      load({files: flags['config-file'], dirs: flags['config-dir'], fromFlags: rawConfigFromFlags(flags, set), dev: flags.dev, warn})
+      load({files: flags['config-file'], dirs: flags['config-dir'], fromFlags, dev: flags.dev, warn, hcl: flags.hcl, format: format === '' ? undefined : format as 'hcl' | 'json'})
     try {
       config = loadConfig((w) => warnings.push(w))
     } catch (error) {
@@ -76,7 +114,7 @@ export default class Agent extends BaseCommand {
     const write = (line: string) => process.stdout.write(`${line}\n`)
     let agent
     try {
-      agent = await startAgent(config, {stdout: write, version: packageInfo().version, reloadConfig: () => loadConfig(() => {})})
+      agent = await startAgent(config, {stdout: write, version: packageInfo().version, reloadConfig: () => loadConfig(() => {}), configPaths: [...flags['config-file'], ...flags['config-dir']]})
     } catch (error) {
       // Consul's agent exits at once on a failed start. Each start step closes what it opened, and
       // this bound makes sure: a listener or timer some step leaked cannot keep the process alive.
@@ -114,5 +152,13 @@ export default class Agent extends BaseCommand {
         resolve()
       }, resolve)
     })
+    // Consul's process ends when its agent has shut down, whatever is still pending. Every handle
+    // should be closed by now; if one lingers, say which kinds (to find the leak) and exit anyway,
+    // so a supervisor waiting for the exit never hangs and a restart never meets a live process.
+    setTimeout(() => {
+      const pending = process.getActiveResourcesInfo().filter((kind) => kind !== 'TTYWrap')
+      process.stderr.write(`==> Exiting with handles still open after shutdown: ${pending.join(', ') || 'none'}\n`)
+      process.exit()
+    }, SHUTDOWN_EXIT_BOUND_MS).unref()
   }
 }

@@ -5,6 +5,7 @@ import {BaseCommand} from '../lib/cli/base-command.js'
 import {CommandError, FlagError, SilentExit} from '../lib/cli/errors.js'
 import {validateFilterFlags} from '../lib/cli/event-filters.js'
 import {waitForJob} from '../lib/cli/exec-wait.js'
+import {withSpinner} from '../lib/cli/terminal.js'
 import {boolFlag, durationFlag, stringFlag} from '../lib/cli/flags.js'
 import {clientFlags, serverFlags} from '../lib/cli/http-flags.js'
 import {TimedQueue} from '../lib/timed-queue.js'
@@ -67,7 +68,11 @@ export default class Exec extends BaseCommand {
       const results = new TimedQueue<RExecResult>()
       const streaming = new AbortController()
       const stream = job.stream(results, flags.wait, AbortSignal.any([streaming.signal, abort.signal]))
-      const outcome = await waitForJob(results, {waitMs: flags.wait, verbose: flags.verbose, out: (l) => this.io.out(l), err: (l) => this.io.err(l), signal: abort.signal})
+      // The spinner's line is wiped before each answer is written, so answers never interleave with it.
+      const outcome = await withSpinner(this.io, 'Collecting answers', (spinner) => waitForJob(results, {
+        waitMs: flags.wait, verbose: flags.verbose, signal: abort.signal,
+        out: (l) => { spinner.clear(); this.io.out(l) }, err: (l) => { spinner.clear(); this.io.err(l) },
+      }))
       streaming.abort()
       await stream
       if (outcome.acks === 0 && outcome.exitCode === 0) {

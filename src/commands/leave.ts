@@ -2,6 +2,7 @@ import {agentLeave} from '../lib/api/agent.js'
 import {BaseCommand} from '../lib/cli/base-command.js'
 import {CommandError, EXIT} from '../lib/cli/errors.js'
 import {clientFlags} from '../lib/cli/http-flags.js'
+import {withSpinner} from '../lib/cli/terminal.js'
 
 export default class Leave extends BaseCommand {
   static description = 'Causes the agent to gracefully leave the cluster and shut down: peers see it "left", not "failed".'
@@ -17,9 +18,9 @@ export default class Leave extends BaseCommand {
       throw new CommandError('', {exitCode: EXIT.error})
     }
     const client = await this.api()
-    await agentLeave(client).catch((error: Error) => {
+    await withSpinner(this.io, 'Leaving the cluster', () => agentLeave(client).catch((error: Error) => {
       throw new CommandError(`Error leaving: ${error.message}`, {cause: error})
-    })
+    }))
     this.io.out('Graceful leave complete')
   }
 }

@@ -4,6 +4,7 @@ import {CommandError, EXIT, SilentExit} from '../lib/cli/errors.js'
 import {boolFlag, stringFlag} from '../lib/cli/flags.js'
 import {formatFlag, wantsJson} from '../lib/cli/format-flag.js'
 import {clientFlags} from '../lib/cli/http-flags.js'
+import {palette} from '../lib/cli/terminal.js'
 import {renderMembers, renderMembersDetailed, selectMembers} from '../lib/cli/members-render.js'
 
 export default class Members extends BaseCommand {
@@ -35,6 +36,7 @@ export default class Members extends BaseCommand {
     const selected = selectMembers(members, statusRe, flags.segment)
     if (selected.length === 0) throw new SilentExit(EXIT.noMatch, 'MEMBERS_NO_MATCH')
     if (json) return this.printJson(selected)
-    for (const line of flags.detailed ? renderMembersDetailed(selected) : renderMembers(selected)) this.io.out(line)
+    const {status} = await palette(this.io)
+    for (const line of flags.detailed ? renderMembersDetailed(selected, status) : renderMembers(selected, status)) this.io.out(line)
   }
 }

@@ -51,7 +51,9 @@ The handler runs once per real change (a wake-up whose data did not change does 
       throw new CommandError((error as Error).message)
     }
     const client = await this.reachableApi()
-    const {runWatch} = await import('../lib/watch/watcher.js')
+    const {runWatch, watchErroredLine} = await import('../lib/watch/watcher.js')
+    // While the agent cannot answer, say so on every failed read (Consul's plan.go), then keep going.
+    const onError = (error: unknown, retryMs: number): void => this.io.err(watchErroredLine(flags.type, error, retryMs))
     const stop = new AbortController()
     const onSignal = (): void => stop.abort()
     process.once('SIGINT', onSignal)
@@ -63,13 +65,13 @@ The handler runs once per real change (a wake-up whose data did not change does 
         await runWatch(client, plan, async (event) => {
           this.io.out(stringifyJson(event.value, 4))
           stop.abort()
-        }, {signal: stop.signal})
+        }, {signal: stop.signal, onError})
         return
       }
       const {scriptHandler} = await import('../lib/watch/handlers.js')
       const handler = scriptHandler({args, shell: flags.shell, env: this.env, output: 'inherit'})
       try {
-        await runWatch(client, plan, handler, {signal: stop.signal})
+        await runWatch(client, plan, handler, {signal: stop.signal, onError})
       } catch (error) {
         if (stop.signal.aborted) return
         throw new CommandError((error as Error).message, {cause: error})

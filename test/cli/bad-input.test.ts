@@ -177,12 +177,17 @@ describe('every command refuses bad input cleanly (from oclif.manifest.json)', (
     assert.deepEqual(failures, [])
   })
 
-  it('an unknown command or topic fails with its name, exit non-zero, no trace', async () => {
-    for (const args of [['no-such-command'], ['kv', 'no-such'], ['-no-such-flag']]) {
+  it('an unknown command or topic answers with Consul\'s usage (127; a topic\'s subcommands, 1), no trace', async () => {
+    const cases: Array<[string[], number, RegExp]> = [
+      [['no-such-command'], 127, /^Usage: coord \[--version\] \[--help\] <command> \[<args>\]\n/],
+      [['-no-such-flag'], 127, /^Usage: coord \[--version\] \[--help\] <command> \[<args>\]\n/],
+      [['kv', 'no-such'], 1, /^Usage: coord kv <subcommand> \[options\] \[args\]\n[^]*\nSubcommands:\n {4}delete /],
+    ]
+    for (const [args, code, usage] of cases) {
       const r = await runCli(args, {cwd: dir.path})
-      assert.notEqual(r.code, 0, args.join(' '))
-      assert.match(r.stderr, /Error: command \S+ not found/)
-      assert.doesNotMatch(r.stderr, /^\s+at /m)
+      assert.equal(r.code, code, args.join(' '))
+      assert.match(r.stdout, usage, args.join(' '))
+      assert.equal(r.stderr, '')
     }
   })
 

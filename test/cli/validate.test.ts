@@ -43,7 +43,7 @@ describe('coord validate', () => {
     ['HCL: bad duration', {'a.hcl': 'retry_interval = "soon"\n'}, /a\.hcl: retry_interval: expected a duration/],
     ['HCL: port out of range', {'a.hcl': 'ports { http = 70000 }\n'}, /a\.hcl: ports\.http: expected a port number/],
     ['HCL: bad log level', {'a.hcl': 'log_level = "loud"\n'}, /a\.hcl: log_level: expected one of/],
-    ['HCL: ACLs asked for', {'a.hcl': 'acl { enabled = true }\n'}, /a\.hcl: acl\.enabled: coord does not enforce ACLs on every path yet/],
+    ['HCL: ACLs with a bad default policy', {'a.hcl': 'acl {\n  enabled = true\n  default_policy = "maybe"\n}\n'}, /a\.hcl: acl\.default_policy: must be one of "allow", "deny", got "maybe"/],
     ['HCL: bad write allow-list CIDR', {'a.hcl': 'http_config { allow_write_http_from = ["10.0.0.0/99"] }\n'}, /a\.hcl: http_config\.allow_write_http_from: invalid CIDR "10\.0\.0\.0\/99"/],
     ['JSON: truncated', {'a.json': '{"server": true, "ports": {'}, /Error parsing \S+a\.json: /],
     ['JSON: empty file', {'a.json': ''}, /Error parsing \S+a\.json: /],
@@ -76,6 +76,18 @@ describe('coord validate', () => {
       }))
     }
     assert.deepEqual(failures, [])
+  })
+
+  it('-config-format reads a file whatever its extension; without it such a file is refused, as Consul does', async () => {
+    const file = join(dir.path, 'agent.conf')
+    writeFileSync(file, `data_dir = "${dir.path}"\nnode_meta { rack = "r1" }\n`)
+    const hcl = await runCli(['validate', '-config-format=hcl', file])
+    assert.deepEqual([hcl.code, hcl.stdout], [0, 'Configuration is valid!\n'], hcl.stderr)
+    const plain = await runCli(['validate', file])
+    assert.equal(plain.code, 1)
+    assert.match(plain.stderr, /agent\.conf has unknown extension; must be \.hcl or \.json, or config format must be set/)
+    const bad = await runCli(['validate', '-config-format=toml', file])
+    assert.deepEqual([bad.code, bad.stderr.trim()], [1, `-config-format must be 'hcl' or 'json', got "toml"`])
   })
 
   it('needs at least one path', async () => {

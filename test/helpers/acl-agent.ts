@@ -1,7 +1,7 @@
 // An in-process HTTP edge with ACLs on, for the ACL tests: the real pipeline (server.ts
 // handleRequest) and the real state machine, consensus being the one-server case (each command is
-// applied at the next index). Agents cannot start with acl.enabled until every route is checked
-// (refused-keys.ts); this is how the endpoints and the enforcement are proven meanwhile.
+// applied at the next index): fast, in-process proof of the endpoints and the enforcement. Real
+// agents with ACLs on are in test/integration/acl-cluster.test.ts and acl-token-persistence.test.ts.
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {StateMachine} from '../../src/lib/state/state-machine.js'

@@ -106,6 +106,18 @@ describe('gossip membership of a three-server cluster', () => {
     assert.match(bad.stderr, /^Error force leaving: .*No node found with name 'no-such-node'/)
   })
 
+  it('force-leave of an alive member (another node, or the agent\'s own) succeeds silently as Consul\'s and the member stays alive', async () => {
+    const first = ctx.cluster.servers[0].httpAddr
+    const all = ctx.cluster.servers.map((s) => s.httpAddr)
+    for (const name of ['server-2', 'server-1']) {
+      const res = await runCli(['force-leave', name], {httpAddr: first})
+      assert.deepEqual([res.code, res.stdout, res.stderr], [0, '', ''], `force-leave ${name}`)
+      // A live member refutes the leave intent (serf's handleNodeLeaveIntent): alive everywhere again.
+      const ms = await waitStatus(all, name, 'alive', 10_000)
+      console.log(`force-leave ${name}: alive everywhere after ${ms} ms`)
+    }
+  })
+
   it('reports a graceful leave as left, and force-leave -prune forgets it', async () => {
     const leaving = ctx.cluster.servers[2]
     const res = await runCli(['leave'], {httpAddr: leaving.httpAddr})

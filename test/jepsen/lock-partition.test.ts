@@ -5,7 +5,9 @@
 // contenders still reach it), then healed. Asserted: the old holder's job stops (its minority
 // server can no longer confirm the lock), a standby on the majority side takes over within a
 // bound, and the shared file never shows two holders at once (token order, one block per token,
-// no fenced write refused). Takeover times are printed for the notes.
+// no fenced write refused). Takeover times are printed for the notes. Round 3 cuts off the Raft
+// leader while the holder's server stays on the majority side: an election under a partition, which
+// the holder must ride through (ARCHITECTURE.md, "Lock safety across failover"): same job, same token.
 // Like linearizability.test.ts, the file re-runs itself in a private network namespace; where
 // namespaces are unavailable it fails, unless COORD_JEPSEN_DEGRADED=1 asks for a run that then
 // says why and skips (there is no partition to inject).
@@ -155,4 +157,35 @@ describe('jepsen: coord lock while the holder\'s server is partitioned away', {t
       }
     })
   }
+
+  it('round 3, the Raft leader (not the holder\'s server) partitioned away: the holder keeps its job and token through the election', {skip, timeout: 60_000}, async () => {
+    const {holder, cut: holderServer} = await holderOn('follower')
+    const leader = await cluster!.leaderIndex()
+    assert.ok(leader !== undefined && leader !== holderServer, 'the holder\'s server is a follower')
+    const cutAt = Date.now()
+    network.isolate(leader)
+    try {
+      const deadline = Date.now() + 20_000
+      let elected: number | undefined
+      while (Date.now() < deadline) {
+        elected = await cluster!.leaderIndex()
+        if (elected !== undefined && elected !== leader) break
+        await sleep(100)
+      }
+      console.log(`# jepsen lock round 3: leader server-${leader + 1} partitioned; server-${(elected ?? -1) + 1} leads after ${Date.now() - cutAt} ms`)
+      await sleep(6_000)
+      const last = log.lines().at(-1)!
+      assert.equal(last.token, holder.token, `the lock changed hands during the election\n${describeAll()}`)
+      assert.equal(last.contender, holder.contender)
+      const lines = log.lines().length
+      await sleep(500)
+      assert.ok(log.lines().length > lines, `the holder's job stopped writing\n${describeAll()}`)
+      log.assertExclusive()
+    } finally {
+      network.heal()
+    }
+    await sleep(3_000)
+    log.assertExclusive()
+    await log.current(describeAll)
+  })
 })

@@ -4,6 +4,44 @@
 // queries (?index=): the agent answers when the data changes, so there is no polling.
 import {useEffect, useState} from 'preact/hooks'
 
+// --- the ACL token: kept in this browser (localStorage), sent as X-Consul-Token on every request ---
+
+const TOKEN_KEY = 'coord-acl-token'
+const tokenListeners = new Set<() => void>()
+
+/** The token the UI sends ('' for none: the agent's default token, else anonymous, applies). */
+export function currentToken(): string {
+  try {
+    return localStorage.getItem(TOKEN_KEY) ?? ''
+  } catch {
+    return '' // storage disabled: requests go without a token
+  }
+}
+
+/** Stores (or, with '', forgets) the token; every live read restarts with it. */
+export function setToken(token: string): void {
+  try {
+    if (token === '') localStorage.removeItem(TOKEN_KEY)
+    else localStorage.setItem(TOKEN_KEY, token)
+  } catch {
+    // storage disabled: the token lasts until the page is reloaded
+    memoryToken = token
+  }
+  for (const listener of tokenListeners) listener()
+}
+let memoryToken = ''
+
+/** Re-renders when the token changes; returns a number that changes with it (a key for pages). */
+export function useTokenEpoch(): number {
+  const [epoch, setEpoch] = useState(0)
+  useEffect(() => {
+    const bump = () => setEpoch((n) => n + 1)
+    tokenListeners.add(bump)
+    return () => { tokenListeners.delete(bump) }
+  }, [])
+  return epoch
+}
+
 export class ApiError extends Error {
   constructor(message: string, readonly status: number) {
     super(message)
@@ -34,7 +72,8 @@ export function pathSegments(key: string): string {
 function describeStatus(status: number, body: string): string {
   const reason = body.trim().split('\n')[0]?.slice(0, 300) ?? ''
   const why = reason ? `: ${reason}` : ''
-  if (status === 403) return `Permission denied (403)${why}. The agent refused this request; a token with more rights is needed.`
+  if (status === 403) return `Permission denied (403)${why}. The agent refused this request; a token with more rights is needed (set one on the ACL page).`
+  if (status === 401) return `ACLs are not enabled on this agent (401)${why}.`
   if (status === 404) return `Not found (404)${why}.`
   if (status >= 500) return `The agent could not answer (${status})${why}. It may have no cluster leader yet, or another datacenter may be unreachable.`
   return `The agent refused the request (${status})${why}.`
@@ -43,7 +82,8 @@ function describeStatus(status: number, body: string): string {
 export async function request(method: string, path: string, opts: {params?: Params; body?: string; signal?: AbortSignal; allow404?: boolean} = {}): Promise<Answer<unknown>> {
   let response: Response
   try {
-    response = await fetch(apiUrl(path, opts.params), {method, body: opts.body, signal: opts.signal, headers: {Accept: 'application/json'}})
+    const token = currentToken() || memoryToken
+    response = await fetch(apiUrl(path, opts.params), {method, body: opts.body, signal: opts.signal, headers: {Accept: 'application/json', ...(token ? {'X-Consul-Token': token} : {})}})
   } catch (error) {
     if ((error as Error).name === 'AbortError') throw error
     throw new ApiError(`Cannot reach the agent at ${location.host}: ${(error as Error).message}. Is it running?`, 0)
@@ -222,3 +262,17 @@ export function worst(statuses: Iterable<Status>): Status {
   }
   return result
 }
+
+// --- ACL records (read-only views) ---
+
+export interface AclLink { ID: string; Name: string }
+
+export interface AclToken {
+  AccessorID: string; SecretID?: string; Description: string; Policies?: AclLink[]; Roles?: AclLink[]
+  ServiceIdentities?: Array<{ServiceName: string; Datacenters?: string[]}>; NodeIdentities?: Array<{NodeName: string; Datacenter: string}>
+  Local: boolean; ExpirationTime?: string; CreateTime: string
+}
+
+export interface AclPolicy { ID: string; Name: string; Description: string; Rules?: string; Datacenters?: string[] | null }
+
+export interface AclRole { ID: string; Name: string; Description: string; Policies?: AclLink[] }

@@ -3,12 +3,16 @@
 import type {ComponentChildren} from 'preact'
 import {useEffect, useRef, useState} from 'preact/hooks'
 import type {ApiError, Live, Status} from './api.js'
+import {Link, href} from './router.js'
 
 export function ErrorBox(props: {error: ApiError | Error; retry?: () => void; title?: string}) {
+  // A refusal (403) is fixed with a better token: say where to set one.
+  const denied = (props.error as Partial<ApiError>).status === 403
   return (
-    <div class="message error" role="alert">
+    <div class="message error" role="alert" data-status={(props.error as Partial<ApiError>).status}>
       <strong>{props.title ?? 'Something went wrong'}</strong>
       <p>{props.error.message}</p>
+      {denied && <p><Link href={href('acl')}>Set an ACL token</Link></p>}
       {props.retry && <button type="button" onClick={props.retry}>Retry</button>}
     </div>
   )

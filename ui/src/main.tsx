@@ -2,7 +2,7 @@
 // the agent that served this file; ?dc= asks it to answer for another datacenter.
 import {Component, render, type ComponentChildren} from 'preact'
 import {useEffect, useState} from 'preact/hooks'
-import {expectArray, request, useBlocking} from './api.js'
+import {expectArray, request, useBlocking, useTokenEpoch} from './api.js'
 import {ErrorBox} from './components.js'
 import {Link, href, navigate, useLocation, type Place} from './router.js'
 import {isCoord, type Coord} from './rtt.js'
@@ -10,6 +10,7 @@ import {ServicePage, ServicesPage} from './pages/services.js'
 import {NodePage, NodesPage} from './pages/nodes.js'
 import {KvPage} from './pages/kv.js'
 import {SessionsPage} from './pages/sessions.js'
+import {AclPage} from './pages/acl.js'
 
 export interface AgentSelf {
   nodeName: string
@@ -28,7 +29,7 @@ function useSelf(): AgentSelf | undefined {
   return self
 }
 
-const PAGES = [['services', 'Services'], ['nodes', 'Nodes'], ['kv', 'Key/Value'], ['sessions', 'Sessions & locks']] as const
+const PAGES = [['services', 'Services'], ['nodes', 'Nodes'], ['kv', 'Key/Value'], ['sessions', 'Sessions & locks'], ['acl', 'ACL']] as const
 
 function DatacenterSwitcher(props: {dc?: string; self?: AgentSelf; place: Place}) {
   const live = useBlocking('/v1/catalog/datacenters', {}, expectArray<string>('the datacenters'))
@@ -79,6 +80,8 @@ function Page(props: {place: Place; self?: AgentSelf}) {
       return <KvPage path={name} dc={dc} />
     case 'sessions':
       return <SessionsPage place={place} dc={dc} />
+    case 'acl':
+      return <AclPage place={place} />
     default:
       return <ErrorBox error={new Error(`There is no page at ${place.path}.`)} title="Page not found" />
   }
@@ -89,6 +92,8 @@ function App() {
   const self = useSelf()
   const dc = place.query.get('dc') ?? undefined
   const section = place.path.split('/')[0] || 'services'
+  // A new token restarts every read (the pages and the switcher remount with it).
+  const epoch = useTokenEpoch()
   return (
     <>
       <a class="skip" href="#main">Skip to content</a>
@@ -97,12 +102,12 @@ function App() {
         <nav aria-label="Pages">
           <ul>{PAGES.map(([path, label]) => <li key={path}><Link href={href(path === 'kv' ? 'kv/' : path)} aria-current={section === path ? 'page' : undefined}>{label}</Link></li>)}</ul>
         </nav>
-        <DatacenterSwitcher dc={dc} self={self} place={place} />
+        <DatacenterSwitcher key={epoch} dc={dc} self={self} place={place} />
       </header>
       <main id="main" tabIndex={-1}>
         {dc && self && dc !== self.datacenter && <p class="message info" role="note">Showing datacenter <strong>{dc}</strong>, answered through this agent ({self.nodeName} in {self.datacenter}).</p>}
         <ErrorBoundary resetKey={place.path}>
-          <Page place={place} self={self} />
+          <Page key={epoch} place={place} self={self} />
         </ErrorBoundary>
       </main>
     </>

@@ -1,6 +1,7 @@
 import {BaseCommand} from '../../lib/cli/base-command.js'
 import {CommandError} from '../../lib/cli/errors.js'
 import {boolFlag, intFlag, stringFlag} from '../../lib/cli/flags.js'
+import {boxTable, withSpinner} from '../../lib/cli/terminal.js'
 
 export default class DevCluster extends BaseCommand {
   static description = 'Starts a local cluster of real agents, each on its own 127.x.y.z address with its data dir under one folder, and stops them all on Ctrl-C. (coord only; Consul has no equivalent.)'
@@ -26,12 +27,20 @@ export default class DevCluster extends BaseCommand {
     const dir = flags.dir || mkdtempSync(join(tmpdir(), 'coord-dev-cluster-'))
     this.io.out(`==> Starting ${flags.servers} server(s) and ${flags.clients} client(s); data under ${dir}`)
     const tls = flags.tls ? await writeTlsFiles(join(dir, 'tls')) : undefined
-    const cluster = await startCluster({
+    const cluster = await withSpinner(this.io, `Starting ${flags.servers + flags.clients} agent(s)`, () => startCluster({
       servers: flags.servers, clients: flags.clients, dir, subnet: flags.subnet || '127.0.1',
       serverArgs: tls ? [`-config-file=${tls.serverConfig}`] : [], clientArgs: tls ? [`-config-file=${tls.clientConfig}`] : [],
-    })
-    for (const agent of [...cluster.servers, ...cluster.clients]) {
-      this.io.out(`    ${agent.name.padEnd(10)} http://${agent.httpAddr}${agent.httpsAddr ? `  https://${agent.httpsAddr}` : ''}  (pid ${agent.pid})`)
+    }))
+    const agents = [...cluster.servers, ...cluster.clients]
+    if (this.io.stdoutIsTTY) {
+      // A person reads this summary: a table. Piped, the lines below stay as they always were.
+      const head = ['Agent', 'HTTP', ...(tls ? ['HTTPS'] : []), 'PID']
+      const rows = agents.map((agent) => [agent.name, `http://${agent.httpAddr}`, ...(tls ? [`https://${agent.httpsAddr}`] : []), String(agent.pid)])
+      this.io.out(await boxTable(this.io, head, rows))
+    } else {
+      for (const agent of agents) {
+        this.io.out(`    ${agent.name.padEnd(10)} http://${agent.httpAddr}${agent.httpsAddr ? `  https://${agent.httpsAddr}` : ''}  (pid ${agent.pid})`)
+      }
     }
     this.io.out('')
     if (tls) {

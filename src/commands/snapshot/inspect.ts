@@ -2,7 +2,8 @@ import {BaseCommand} from '../../lib/cli/base-command.js'
 import {CommandError} from '../../lib/cli/errors.js'
 import {boolFlag, intFlag, stringFlag} from '../../lib/cli/flags.js'
 import {readFileGo} from '../../lib/cli/go-compat.js'
-import {inspectOutput, renderInspectJson, renderInspectPretty} from '../../lib/cli/snapshot-render.js'
+import {inspectOutput, inspectTables, renderInspectJson, renderInspectPretty} from '../../lib/cli/snapshot-render.js'
+import {boxTable} from '../../lib/cli/terminal.js'
 import {readArchive} from '../../lib/snapshot/archive.js'
 import {snapshotStats} from '../../lib/snapshot/stats.js'
 
@@ -34,7 +35,11 @@ export default class SnapshotInspect extends BaseCommand {
       throw new CommandError(`Error extracting snapshot data: ${(error as Error).message}`, {cause: error})
     }
     if (flags.format === 'json') this.io.out(renderInspectJson(info))
-    else if (flags.format === 'pretty') this.io.out(renderInspectPretty(info))
+    else if (flags.format === 'pretty' && this.io.stdoutIsTTY) {
+      // A person reads it: tables. Piped or redirected, Consul's tabwriter layout below.
+      const tables = await Promise.all(inspectTables(info).map(([head, rows]) => boxTable(this.io, head, rows)))
+      this.io.out(tables.join('\n'))
+    } else if (flags.format === 'pretty') this.io.out(renderInspectPretty(info))
     else throw new CommandError(`Error outputting enhanced snapshot data: Unknown format: ${flags.format}`)
   }
 }

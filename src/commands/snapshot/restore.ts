@@ -3,6 +3,7 @@ import {BaseCommand} from '../../lib/cli/base-command.js'
 import {CommandError} from '../../lib/cli/errors.js'
 import {readFileGo} from '../../lib/cli/go-compat.js'
 import {clientFlags, serverFlags} from '../../lib/cli/http-flags.js'
+import {withSpinner} from '../../lib/cli/terminal.js'
 
 export default class SnapshotRestore extends BaseCommand {
   static description = 'Restores an atomic, point-in-time snapshot of the state of the Consul servers which includes key/value entries, service catalog, prepared queries, sessions, and ACLs. The restore is one replicated write: every server swaps its state at the same log index.'
@@ -18,9 +19,9 @@ export default class SnapshotRestore extends BaseCommand {
     const archive = await readFileGo(args[0]).catch((error: Error) => {
       throw new CommandError(`Error opening snapshot file: ${error.message}`, {cause: error})
     })
-    await snapshotRestore(client, archive).catch((error: Error) => {
+    await withSpinner(this.io, 'Restoring snapshot', () => snapshotRestore(client, archive).catch((error: Error) => {
       throw new CommandError(`Error restoring snapshot: ${error.message}`, {cause: error})
-    })
+    }))
     this.io.out('Restored snapshot')
   }
 }

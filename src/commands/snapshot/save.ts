@@ -3,6 +3,7 @@ import {BaseCommand} from '../../lib/cli/base-command.js'
 import {CommandError} from '../../lib/cli/errors.js'
 import {clientFlags, serverFlags} from '../../lib/cli/http-flags.js'
 import {saveVerified} from '../../lib/snapshot/file.js'
+import {withSpinner} from '../../lib/cli/terminal.js'
 
 export default class SnapshotSave extends BaseCommand {
   static description = 'Retrieves an atomic, point-in-time snapshot of the state of the Consul servers which includes key/value entries, service catalog, prepared queries, sessions, and ACLs. The file is written to FILE.unverified, verified, then renamed to FILE.'
@@ -15,10 +16,13 @@ export default class SnapshotSave extends BaseCommand {
     if (args.length === 0) throw new CommandError('Missing FILE argument')
     if (args.length > 1) throw new CommandError(`Too many arguments (expected 1, got ${args.length})`)
     const client = await this.api()
-    const {archive, meta} = await snapshotSave(client, {stale: flags.stale}).catch((error: Error) => {
-      throw new CommandError(`Error saving snapshot: ${error.message}`, {cause: error})
+    const {meta} = await withSpinner(this.io, 'Saving snapshot', async () => {
+      const saved = await snapshotSave(client, {stale: flags.stale}).catch((error: Error) => {
+        throw new CommandError(`Error saving snapshot: ${error.message}`, {cause: error})
+      })
+      await saveVerified(args[0], saved.archive)
+      return saved
     })
-    await saveVerified(args[0], archive)
     this.io.out(`Saved and verified snapshot to index ${meta.lastIndex}`)
   }
 }

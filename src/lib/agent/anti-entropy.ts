@@ -17,7 +17,6 @@ import type {Logger} from '../logger.js'
 import {errorCode} from '../errors.js'
 import type {LocalChange, LocalState} from './local-state.js'
 import type {CatalogCommand, CatalogView, RegisterCheck, RegisterRequest, SyncedCheck, SyncedService} from './catalog-requests.js'
-import {checkKind} from './definitions.js'
 
 export const FULL_SYNC_INTERVAL_MS = 60_000
 const DELTA_DELAY_MS = 50
@@ -31,6 +30,20 @@ export interface NodeIdentity {
   id: string
   address: string
   datacenter: string
+  /** node_meta: the node's catalog meta besides consul-network-segment (none when absent). */
+  meta?: Readonly<Record<string, string>>
+  /** The WAN tagged address (advertise_addr_wan); default the address. */
+  wanAddress?: string
+}
+
+/** The node meta a node's catalog record should carry (Consul adds the network segment, '' without one). */
+function wantedMeta(self: NodeIdentity): Record<string, string> {
+  return {'consul-network-segment': '', ...self.meta}
+}
+
+function sameMeta(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(a)
+  return keys.length === Object.keys(b).length && keys.every((key) => b[key] === a[key])
 }
 
 export interface AntiEntropyOptions {
@@ -56,6 +69,8 @@ export class AntiEntropy {
   #stopped = false
   /** Whether the catalog already has this node's record (then registrations skip the node update). */
   #nodeKnown = false
+  /** The node record itself must be written (its meta differs from node_meta). */
+  #nodeDirty = false
   readonly #unsubscribe: () => void
 
   constructor(private readonly opts: AntiEntropyOptions) {
@@ -98,6 +113,13 @@ export class AntiEntropy {
       if (!catalog) throw new Error('no catalog reader')
       const remote = await catalog.nodeEntries(self.node)
       this.#nodeKnown = remote.nodeExists
+      // As Consul's syncNodeInfo: a node whose catalog meta is not node_meta is written again. A node
+      // not in the catalog yet is left to the leader's member reconcile unless it has meta to carry.
+      const meta = wantedMeta(self)
+      if (remote.nodeExists ? remote.nodeMeta !== undefined && !sameMeta(remote.nodeMeta, meta) : Object.keys(self.meta ?? {}).length > 0) {
+        this.#nodeDirty = true
+        this.#nodeKnown = false
+      }
       const remoteServices = new Map(remote.services.map((s) => [s.ID, s]))
       const remoteChecks = new Map(remote.checks.map((c) => [c.CheckID, c]))
       for (const service of local.services()) {
@@ -138,6 +160,15 @@ export class AntiEntropy {
   async #pushDirty(): Promise<void> {
     const {local, self} = this.opts
     try {
+      if (this.#nodeDirty) {
+        this.#nodeDirty = false
+        try {
+          await this.#propose({type: 'catalog-register', now: this.#now(), request: {...this.#node(), SkipNodeUpdate: false}})
+        } catch (error) {
+          this.#nodeDirty = true
+          throw error
+        }
+      }
       for (const id of [...this.#dirtyServices]) {
         const service = local.service(id)
         this.#dirtyServices.delete(id)
@@ -192,11 +223,11 @@ export class AntiEntropy {
     return (this.opts.now ?? Date.now)()
   }
 
-  #node(): Pick<RegisterRequest, 'Node' | 'ID' | 'Address' | 'Datacenter' | 'TaggedAddresses' | 'SkipNodeUpdate'> {
+  #node(): Pick<RegisterRequest, 'Node' | 'ID' | 'Address' | 'Datacenter' | 'TaggedAddresses' | 'NodeMeta' | 'SkipNodeUpdate'> {
     const {self} = this.opts
     return {
       Node: self.node, ID: self.id, Address: self.address, Datacenter: self.datacenter,
-      TaggedAddresses: {lan: self.address, wan: self.address},
+      TaggedAddresses: {lan: self.address, wan: self.wanAddress ?? self.address}, NodeMeta: wantedMeta(self),
       // Once the node is in the catalog, its record (meta, tagged addresses) belongs to the
       // leader's member reconcile; anti-entropy writes it only when it is missing.
       SkipNodeUpdate: this.#nodeKnown,
@@ -217,7 +248,7 @@ export class AntiEntropy {
     const check = this.opts.local.check(id)
     if (!check) return undefined
     const service = check.def.ServiceID ? this.opts.local.service(check.def.ServiceID) : undefined
-    const kind = check.source === 'internal' ? 'maintenance' : checkKind(check.def)
+    const kind = check.source === 'internal' ? 'maintenance' : check.def.kind
     return {
       Node: this.opts.self.node, CheckID: id, Name: check.def.Name, Status: check.status, Notes: check.def.Notes,
       Output: check.output, ServiceID: check.def.ServiceID, ServiceName: service?.def.Service ?? '',

@@ -27,5 +27,6 @@ export type SyncedCheck = HealthCheckFields
 
 /** What anti-entropy reads of the catalog: whether the node is there, and its services and checks. */
 export interface CatalogView {
-  nodeEntries(node: string): Promise<{nodeExists: boolean; services: SyncedService[]; checks: SyncedCheck[]}>
+  /** nodeMeta: the catalog record's meta (undefined when the node is not there). */
+  nodeEntries(node: string): Promise<{nodeExists: boolean; nodeMeta?: Record<string, string>; services: SyncedService[]; checks: SyncedCheck[]}>
 }

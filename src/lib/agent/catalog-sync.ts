@@ -7,9 +7,15 @@ import {CoordError} from '../errors.js'
 import type {StateMachine} from '../state/state-machine.js'
 import type {CatalogCommand, CatalogView} from './catalog-requests.js'
 
-export function catalogSyncAdapter(consensus: Consensus, state: StateMachine, serverGet?: (url: string) => Promise<unknown>): {propose: (command: CatalogCommand) => Promise<void>; catalog: CatalogView} {
+/**
+ * `serverWrite`: a client agent with ACLs on sends its registrations as /v1/catalog/register and
+ * /v1/catalog/deregister requests carrying its agent token (the server checks them as Consul's
+ * Catalog.Register does); without it, the command is proposed as is.
+ */
+export function catalogSyncAdapter(consensus: Consensus, state: StateMachine, serverGet?: (url: string) => Promise<unknown>, serverWrite?: (command: CatalogCommand) => Promise<void>): {propose: (command: CatalogCommand) => Promise<void>; catalog: CatalogView} {
   return {
     propose: async (command) => {
+      if (serverWrite) return serverWrite(command)
       const {result} = await consensus.propose(command)
       // The state machine answers a rejected registration (e.g. a check for a missing service) in the result.
       if ('error' in result && typeof result.error === 'string') throw new CoordError(('code' in result && result.code) || 'CATALOG_REJECTED', result.error)
@@ -20,6 +26,7 @@ export function catalogSyncAdapter(consensus: Consensus, state: StateMachine, se
         await consensus.readBarrier('leader', 0)
         return {
           nodeExists: state.catalog.node(node) !== undefined,
+          nodeMeta: state.catalog.node(node)?.meta,
           services: state.catalog.nodeServices(node).map((s) => ({
             ID: s.id, Service: s.service, Tags: s.tags, Address: s.address, TaggedAddresses: s.taggedAddresses, Meta: s.meta,
             Port: s.port, Weights: s.weights, EnableTagOverride: s.enableTagOverride, Kind: s.kind,
@@ -38,11 +45,12 @@ type RemoteEntries = Awaited<ReturnType<CatalogView['nodeEntries']>>
 /** A client agent's view of its node in the catalog, read from a server's /v1 API. */
 async function remoteNodeEntries(serverGet: (url: string) => Promise<unknown>, node: string): Promise<RemoteEntries> {
   const name = encodeURIComponent(node)
-  const entry = await serverGet(`/v1/catalog/node/${name}`) as {Services?: Record<string, RemoteEntries['services'][number]>} | null | undefined
+  const entry = await serverGet(`/v1/catalog/node/${name}`) as {Node?: {Meta?: Record<string, string>}; Services?: Record<string, RemoteEntries['services'][number]>} | null | undefined
   if (!entry) return {nodeExists: false, services: [], checks: []}
   const checks = (await serverGet(`/v1/health/node/${name}`) ?? []) as RemoteEntries['checks']
   return {
     nodeExists: true,
+    nodeMeta: entry.Node?.Meta,
     services: Object.values(entry.Services ?? {}),
     checks: checks.map((c) => ({CheckID: c.CheckID, Name: c.Name, Status: c.Status, Notes: c.Notes, Output: c.Output, ServiceID: c.ServiceID})),
   }

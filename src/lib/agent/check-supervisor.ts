@@ -5,7 +5,7 @@
 // replaced restarts, a check removed stops.
 import type {Logger} from '../logger.js'
 import type {CheckEnv, RunningCheck} from './checks/index.js'
-import {checkKind, durationMs, type CheckDefinition, type CheckStatus} from './definitions.js'
+import type {CheckDefinition, CheckStatus} from './definitions.js'
 import {timerDelayMs} from '../duration.js'
 import {LocalStateError, aggregateStatus, unknownCheckMessage, type LocalState} from './local-state.js'
 
@@ -31,6 +31,8 @@ export interface SupervisorOptions {
   startCheck?: StartCheck
   now?: () => number
   reapIntervalMs?: number
+  /** check_output_max_size (default 4096); a definition's OutputMaxSize wins. */
+  outputMaxSize?: number
 }
 
 /** Cuts output to `max` bytes with Consul's note of how much was kept. */
@@ -64,7 +66,7 @@ export class CheckSupervisor {
     const check = this.local.check(id)
     if (!check || check.source === 'internal') return
     const def = check.def
-    const kind = checkKind(def)
+    const kind = def.kind
     if (kind === 'ttl') {
       this.#armTtl(id)
       return
@@ -82,7 +84,7 @@ export class CheckSupervisor {
 
   #env(): CheckEnv {
     return {
-      log: this.opts.log, enableScriptChecks: typeof this.opts.enableScriptChecks === 'function' ? this.opts.enableScriptChecks() : this.opts.enableScriptChecks, outputMaxSize: DEFAULT_OUTPUT_MAX_SIZE,
+      log: this.opts.log, enableScriptChecks: typeof this.opts.enableScriptChecks === 'function' ? this.opts.enableScriptChecks() : this.opts.enableScriptChecks, outputMaxSize: this.opts.outputMaxSize ?? DEFAULT_OUTPUT_MAX_SIZE,
       aliasStatus: (node, serviceId) => {
         // Only the local agent's view is known here; an alias of another node reads the catalog (the runner's business).
         if (node !== undefined && node !== '' && node !== this.opts.nodeName) return undefined
@@ -107,7 +109,7 @@ export class CheckSupervisor {
       // Consul keeps the last thing the check said, so a reader can tell "stopped reporting" from "failing".
       const output = current.output === '' ? 'TTL expired' : `TTL expired (last output before timeout follows): ${current.output}`
       this.local.updateCheck(id, 'critical', output)
-    }, timerDelayMs(Math.max(1, durationMs(check.def.TTL))))
+    }, timerDelayMs(Math.max(1, check.def.kind === 'ttl' ? check.def.ttlMs : 0)))
     timer.unref()
     this.#ttlTimers.set(id, timer)
   }
@@ -123,7 +125,7 @@ export class CheckSupervisor {
   updateTtl(id: string, status: CheckStatus, output: string): void {
     const check = this.local.check(id)
     if (!check) throw new LocalStateError(unknownCheckMessage(id), 'NOT_FOUND')
-    if (checkKind(check.def) !== 'ttl' || check.source === 'internal') throw new CheckNotTtlError(`CheckID "${id}" does not have associated TTL`)
+    if (check.def.kind !== 'ttl' || check.source === 'internal') throw new CheckNotTtlError(`CheckID "${id}" does not have associated TTL`)
     this.local.updateCheck(id, status, truncateOutput(output, check.def.OutputMaxSize || DEFAULT_OUTPUT_MAX_SIZE))
     this.#armTtl(id)
   }
@@ -135,9 +137,8 @@ export class CheckSupervisor {
   reap(now: number): string[] {
     const removed: string[] = []
     for (const check of this.local.checks()) {
-      const after = check.def.DeregisterCriticalServiceAfter
-      if (after === '' || check.def.ServiceID === '' || check.criticalSince === undefined) continue
-      const limit = Math.max(MIN_DEREGISTER_AFTER_MS, durationMs(after))
+      if (check.def.DeregisterCriticalServiceAfter === '' || check.def.ServiceID === '' || check.criticalSince === undefined) continue
+      const limit = Math.max(MIN_DEREGISTER_AFTER_MS, check.def.deregisterCriticalServiceAfterMs)
       if (now - check.criticalSince <= limit) continue
       if (this.local.removeService(check.def.ServiceID)) {
         this.opts.log.info('Check for service has been critical for too long; deregistered service', {service: check.def.ServiceID, check: check.def.CheckID})

@@ -1,26 +1,27 @@
 // Agent configuration: Consul's JSON config keys are the one vocabulary. Command-line flags are
 // turned into the same keys, so defaults < config files (in order) < flags merge through one path,
 // are validated once (every problem reported, naming the key), and the result is frozen.
-import {readFileSync, readdirSync, statSync} from 'node:fs'
+import {existsSync, readFileSync, readdirSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {isIP} from 'node:net'
-import {hostname} from 'node:os'
 import {parseDuration} from '../duration.js'
 import {parseLogLevel, type LogLevel} from '../logger.js'
 import {parseWatches, type WatchDefinition} from './watch-config.js'
 import {validateGossipKey} from '../gossip/keyring.js'
 import {gossipTimingKeys, readGossipTiming, type GossipTiming} from './gossip-timing.js'
-import {SCRIPTS_DISABLED, checkKind, definitionsFromConfig, type CheckDefinition, type ParsedService} from './definitions.js'
-import {parseDnsConfig, type DnsConfig} from './dns-config.js'
+import {DefinitionError, SCRIPTS_DISABLED, definitionsFromConfig, type CheckDefinition, type ParsedService} from './definitions.js'
+import {DNS_CONFIG_KEYS, parseDnsConfig, type DnsConfig} from './dns-config.js'
 import {refusedSecurityKeys} from './refused-keys.js'
 import {parseHclConfig} from './hcl-config.js'
-import {ACL_ACCEPTED, ACL_KEYS, parseAclConfig, type AclConfig} from './acl-config.js'
-import {HTTP_CONFIG_ACCEPTED, HTTP_CONFIG_KEYS, parseHttpConfig, type HttpConfig} from './http-config.js'
-import {TLS_TOP_LEVEL_KEYS, readTlsSettings, rpcTlsEnabled, type TlsSettings} from '../tls/config.js'
+import {ACL_KEYS, parseAclConfig, type AclConfig} from './acl-config.js'
+import {HTTP_CONFIG_KEYS, parseHttpConfig, type HttpConfig} from './http-config.js'
+import {readTlsSettings, rpcTlsEnabled, type TlsSettings} from '../tls/config.js'
 import {TlsFileError, loadTlsMaterial, type TlsMaterial} from '../tls/material.js'
 import {DEFAULT_RPC_HOLD_TIMEOUT_MS} from '../consensus.js'
-import {TELEMETRY_ACCEPTED, TELEMETRY_KEYS, parseTelemetryConfig, type TelemetryConfig} from './telemetry-config.js'
-import {AUTOPILOT_ACCEPTED, AUTOPILOT_KEYS, parseAutopilotConfig, type AutopilotSettings} from './autopilot-config.js'
+import {TELEMETRY_KEYS, parseTelemetryConfig, type TelemetryConfig} from './telemetry-config.js'
+import {AUTOPILOT_KEYS, parseAutopilotConfig, type AutopilotSettings} from './autopilot-config.js'
+import {CONFIG_SCHEMA, checkKeys, defaultOf, supportedKeys, type DefaultContext, type Schema} from './config-schema.js'
+import {Problems, problemText, type ConfigProblem, type KeySources} from './config-problems.js'
 
 export interface AgentConfig {
   readonly dev: boolean
@@ -92,7 +93,7 @@ export interface AgentConfig {
   readonly dns: DnsConfig
   /** http_config: write sources, blocked endpoints, extra response headers (http-config.ts). */
   readonly http: HttpConfig
-  /** The acl block (acl-config.ts); `enabled` is refused at start until enforcement covers every route (refused-keys.ts). */
+  /** The acl block (acl-config.ts). */
   readonly acl: AclConfig
   /** Network coordinates: gossip RTTs → Vivaldi → the servers' coordinates table (Consul's keys). */
   readonly coordinates: CoordinateSettings
@@ -104,12 +105,45 @@ export interface AgentConfig {
   readonly rpcHoldTimeoutMs: number
   /** TLS: both of Consul's config forms merged (tls/config.ts), and the certificates they name, read and checked. */
   readonly tls: AgentTls
+  /** node_meta: the node's catalog meta (and DNS TXT records), Consul's rules checked. */
+  readonly nodeMeta: Readonly<Record<string, string>>
+  /** advertise_addr_wan / -advertise-wan: the address the WAN pool advertises (default advertise_addr). */
+  readonly advertiseAddrWan: string
+  /** serf_lan / serf_wan (-serf-lan-bind, -serf-wan-bind): the gossip pools' bind addresses (default bind_addr). */
+  readonly serfLanBind: string
+  readonly serfWanBind: string
+  /** serf_lan_allowed_cidrs / serf_wan_allowed_cidrs: gossip from anywhere else is dropped; [] = from anywhere. */
+  readonly serfLanAllowedCidrs: readonly string[]
+  readonly serfWanAllowedCidrs: readonly string[]
+  /** pid_file: written at start, removed at exit ('' = none). */
+  readonly pidFile: string
+  /** log_file and its rotation (Consul's naming: the active file keeps its name, archives get -<unix nanos>). */
+  readonly logFile: LogFileSettings
+  /** auto_reload_config: the config files are watched and a change applied as a reload. */
+  readonly autoReloadConfig: boolean
+  /** primary_datacenter (default: this datacenter), as /v1/agent/self reports it. */
+  readonly primaryDatacenter: string
+  /** check_output_max_size: bytes of check output kept (a definition's OutputMaxSize wins). */
+  readonly checkOutputMaxSize: number
+  /** The merged raw config this was built from: a reload compares it key by key (config-schema.ts reloadChanges). */
+  readonly raw: Readonly<RawConfig>
   /** The telemetry block: metrics sinks and names (telemetry-config.ts). */
   readonly telemetry: TelemetryConfig
   /** The autopilot block: what a leader seeds the replicated autopilot configuration with (autopilot-config.ts). */
   readonly autopilot: AutopilotSettings
-  /** enable_debug: the agent's CPU profile and heap snapshot endpoints (/v1/agent/debug/pprof/*) without ACLs. */
+  /** enable_debug: the agent's CPU and heap profile endpoints (/v1/agent/debug/pprof/*) without ACLs. */
   readonly enableDebug: boolean
+}
+
+export interface LogFileSettings {
+  /** '' = no log file. A path ending in / is a directory: the file is consul.log in it, as Consul names it. */
+  readonly path: string
+  /** Rotate once the file holds this many bytes (0: no size limit). */
+  readonly rotateBytes: number
+  /** Rotate when the file is this old (Consul's default 24h). */
+  readonly rotateDurationMs: number
+  /** Archives kept: 0 all, -1 none. */
+  readonly rotateMaxFiles: number
 }
 
 export interface AgentTls {
@@ -139,47 +173,28 @@ export type RawConfig = Record<string, unknown>
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID'
-  constructor(readonly problems: string[]) {
+  /** Each problem as printed: the file that set the key (when one did), then the message. */
+  readonly problems: string[]
+  constructor(readonly records: readonly ConfigProblem[]) {
+    const problems = records.map(problemText)
     super(problems.length === 1 ? problems[0] : `${problems.length} problems in the configuration:\n  ${problems.join('\n  ')}`)
+    this.problems = problems
+  }
+
+  /** A problem that is no key's: a file that cannot be read or parsed (the message names it). */
+  static of(message: string): ConfigError {
+    return new ConfigError([{file: '', key: '', message}])
   }
 }
 
-// Consul keys coord reads today. Other Consul keys are accepted with a warning (a Consul config
-// keeps working); anything else is a typo and an error, as Consul itself treats unknown keys.
-export const supportedKeys: ReadonlySet<string> = new Set([
-  'datacenter', 'data_dir', 'node_name', 'node_id', 'server', 'bootstrap', 'bootstrap_expect', 'bind_addr',
-  'advertise_addr', 'client_addr', 'ports', 'log_level', 'log_json', 'ui', 'ui_config', 'enable_script_checks',
-  'disable_remote_exec', 'session_ttl_min', 'limits', 'raft_snapshot_threshold', 'retry_join', 'start_join',
-  'encrypt', 'encrypt_verify_incoming', 'encrypt_verify_outgoing', 'disable_keyring_file',
-  'retry_interval', 'retry_max', 'retry_join_wan', 'start_join_wan', 'retry_interval_wan', 'retry_max_wan',
-  'rejoin_after_leave', 'gossip_lan', 'gossip_wan', 'watches',
-  'service', 'services', 'check', 'checks', 'enable_local_script_checks',
-  'domain', 'alt_domain', 'recursors', 'dns_config',
-  'disable_coordinates', 'sync_coordinate_interval_min', 'sync_coordinate_rate_target', 'coordinate_update_period',
-  'coordinate_update_batch_size', 'coordinate_update_max_batches', 'http_config', 'performance', 'acl',
-  'telemetry', 'autopilot', 'enable_debug',
-  ...TLS_TOP_LEVEL_KEYS,
-])
-const acceptedConsulKeys = new Set([
-  'addresses', 'advertise_addr_wan', 'check_update_interval',
-  'connect', 'leave_on_terminate',
-  'log_file', 'node_meta', 'primary_datacenter', 'raft_protocol', 'raft_snapshot_interval',
-  'raft_trailing_logs', 'reconnect_timeout', 'skip_leave_on_interrupt', 'translate_wan_addrs',
-  'disable_update_check',
-  'segment', 'serf_lan', 'serf_wan', 'enable_syslog', 'syslog_facility', 'pid_file', 'disable_host_node_id',
-])
-const supportedPorts = new Set(['http', 'https', 'grpc_tls', 'dns', 'server', 'serf_lan', 'serf_wan'])
-const acceptedPorts = new Set(['grpc', 'sidecar_min_port', 'sidecar_max_port', 'expose_min_port', 'expose_max_port'])
-const supportedLimits = new Set(['kv_max_value_size', 'txn_max_req_len'])
-const acceptedPerformance = new Set(['raft_multiplier', 'leave_drain_time', 'grpc_keepalive_interval', 'grpc_keepalive_timeout'])
-const acceptedUiConfig = new Set(['metrics_provider', 'metrics_provider_files', 'metrics_provider_options_json', 'metrics_proxy', 'dashboard_url_templates'])
+export {supportedKeys}
 
 /**
  * Reads `-config-file` paths and every *.json and *.hcl in each `-config-dir` (one order, by name,
  * the formats mixed), as Consul does; HCL with Consul's semantics (hcl-config.ts). A
  * `-config-file` that names a directory is read as one, as Consul's sourcesFromPath does.
  */
-export function readConfigFiles(files: readonly string[], dirs: readonly string[]): Array<{path: string; raw: RawConfig}> {
+export function readConfigFiles(files: readonly string[], dirs: readonly string[], format?: ConfigFormat): Array<{path: string; raw: RawConfig}> {
   const isDir = (path: string): boolean => {
     try {
       return statSync(path).isDirectory()
@@ -188,12 +203,19 @@ export function readConfigFiles(files: readonly string[], dirs: readonly string[
     }
   }
   const paths = files.filter((file) => !isDir(file))
+  // As Consul's sourcesFromPath: a named file needs a known extension unless -config-format says how to read it.
+  for (const file of paths) {
+    if (format === undefined && !file.endsWith('.json') && !file.endsWith('.hcl') && existsSync(file)) {
+      throw ConfigError.of(`file ${file} has unknown extension; must be .hcl or .json, or config format must be set`)
+    }
+  }
   for (const dir of [...files.filter(isDir), ...dirs]) {
     let names: string[]
     try {
-      names = readdirSync(dir).filter((name) => name.endsWith('.json') || name.endsWith('.hcl')).sort()
+      // With -config-format every file is read in that format; else only *.json and *.hcl.
+      names = readdirSync(dir).filter((name) => format !== undefined || name.endsWith('.json') || name.endsWith('.hcl')).sort()
     } catch (error) {
-      throw new ConfigError([`Error reading config dir ${dir}: ${(error as Error).message}`])
+      throw ConfigError.of(`Error reading config dir ${dir}: ${(error as Error).message}`)
     }
     for (const name of names) {
       const path = join(dir, name)
@@ -201,48 +223,60 @@ export function readConfigFiles(files: readonly string[], dirs: readonly string[
       try {
         isFile = statSync(path).isFile() // follows a symlink; a dangling one is reported by name
       } catch (error) {
-        throw new ConfigError([`Error reading ${path}: ${(error as Error).message}`])
+        throw ConfigError.of(`Error reading ${path}: ${(error as Error).message}`)
       }
       if (isFile) paths.push(path)
     }
   }
-  return paths.map((path) => ({path, raw: readConfigFile(path)}))
+  return paths.map((path) => ({path, raw: readConfigFile(path, format)}))
 }
+
+/** -config-format: every config file is read in this format whatever its extension. */
+export type ConfigFormat = 'json' | 'hcl'
 
 /**
  * The agent's config from its files, directories and flags, as `coord agent` builds it at start and
  * on reload, and `coord validate` checks it: later sources win, problems name the file that set the key.
  */
-export function loadConfig(opts: {files: readonly string[]; dirs: readonly string[]; fromFlags: RawConfig; dev: boolean; warn?: (msg: string) => void}): AgentConfig {
-  const files = readConfigFiles(opts.files, opts.dirs)
-  const raw = mergeRaw(...files.map((f) => f.raw), opts.fromFlags)
+export function loadConfig(opts: {files: readonly string[]; dirs: readonly string[]; fromFlags: RawConfig; dev: boolean; warn?: (msg: string) => void; hcl?: readonly string[]; format?: ConfigFormat}): AgentConfig {
+  const files = readConfigFiles(opts.files, opts.dirs, opts.format)
+  // -hcl fragments come after the flags (they win), named as Consul names them.
+  const fragments = (opts.hcl ?? []).map((text, i) => {
+    const path = `flags-${i}.hcl`
+    try {
+      return {path, raw: parseHclConfig(text)}
+    } catch (error) {
+      throw ConfigError.of(`Error parsing ${path}: ${(error as Error).message}`)
+    }
+  })
+  const raw = mergeRaw(...files.map((f) => f.raw), opts.fromFlags, ...fragments.map((f) => f.raw))
   // The flags (path '') have no file to name.
-  const sources = keySources([...files, {path: '', raw: opts.fromFlags}])
+  const sources = keySources([...files, {path: '', raw: opts.fromFlags}, ...fragments])
   return buildConfig(raw, {dev: opts.dev, configFiles: files.map((f) => f.path), warn: opts.warn, sources})
 }
 
-function readConfigFile(path: string): RawConfig {
+function readConfigFile(path: string, format?: ConfigFormat): RawConfig {
   let text: string
   try {
     text = readFileSync(path, 'utf8')
   } catch (error) {
-    throw new ConfigError([`Error reading ${path}: ${(error as Error).message}`])
+    throw ConfigError.of(`Error reading ${path}: ${(error as Error).message}`)
   }
-  if (path.endsWith('.hcl')) {
+  if (format === 'hcl' || (format === undefined && path.endsWith('.hcl'))) {
     try {
       return parseHclConfig(text)
     } catch (error) {
-      throw new ConfigError([`Error parsing ${path}: ${(error as Error).message}`])
+      throw ConfigError.of(`Error parsing ${path}: ${(error as Error).message}`)
     }
   }
   let parsed: unknown
   try {
     parsed = JSON.parse(text)
   } catch (error) {
-    throw new ConfigError([`Error parsing ${path}: ${(error as Error).message}`])
+    throw ConfigError.of(`Error parsing ${path}: ${(error as Error).message}`)
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new ConfigError([`Error parsing ${path}: the top level must be a JSON object`])
+    throw ConfigError.of(`Error parsing ${path}: the top level must be a JSON object`)
   }
   return parsed as RawConfig
 }
@@ -285,16 +319,6 @@ export function keySources(sources: ReadonlyArray<{path: string; raw: RawConfig}
   return out
 }
 
-/** Prefixes a problem with the file(s) that set its key: "/etc/coord/a.json: ports.http: expected ...". */
-function labelProblem(problem: string, sources: ReadonlyMap<string, string[]>): string {
-  const match = /^(?:invalid config key )?([a-z_]+)(?:\.([a-z_]+))?/.exec(problem)
-  if (!match) return problem
-  const [, outer, inner] = match
-  const key = outer === 'check' ? 'checks' : outer === 'service' ? 'services' : outer
-  const files = (sources.get(`${key}.${inner}`) ?? sources.get(key) ?? []).filter((path) => path !== '')
-  return files.length > 0 ? `${files.join(', ')}: ${problem}` : problem
-}
-
 function asList(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [value]
 }
@@ -305,127 +329,162 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * Validates merged raw config and builds the frozen AgentConfig. `warn` receives keys coord accepts
- * from Consul configs but does not act on yet.
+ * from Consul configs but does not act on yet. The keys, their readers and defaults are
+ * config-schema.ts's table; every problem is a record naming its key, labelled with the file that
+ * set it from `sources`.
  */
-export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: string[]; warn?: (msg: string) => void; sources?: ReadonlyMap<string, string[]>}): AgentConfig {
-  const problems: string[] = []
+export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: string[]; warn?: (msg: string) => void; sources?: KeySources}): AgentConfig {
+  const problems = new Problems()
   const warn = opts.warn ?? (() => {})
-  for (const key of Object.keys(raw)) {
-    if (supportedKeys.has(key)) continue
-    if (acceptedConsulKeys.has(key)) warn(`config key "${key}" is accepted but not yet acted on by coord`)
-    else problems.push(`invalid config key ${key}`)
-  }
-  problems.push(...refusedSecurityKeys(raw))
-  const read = new FieldReader(raw, problems)
   const dev = opts.dev
-  const server = read.bool('server', dev)
-  const bootstrap = read.bool('bootstrap', dev)
-  const ports = read.object('ports', supportedPorts, acceptedPorts, warn)
-  const limits = read.object('limits', supportedLimits, new Set(), warn)
-  const uiConfig = read.object('ui_config', new Set(['enabled', 'dir', 'content_path']), acceptedUiConfig, warn)
-  const uiReader = new FieldReader(uiConfig, problems, 'ui_config.')
-  const portOf = (name: string, fallback: number) => new FieldReader(ports, problems, 'ports.').port(name, fallback)
-  const limitReader = new FieldReader(limits, problems, 'limits.')
-  const performanceReader = new FieldReader(read.object('performance', new Set(['rpc_hold_timeout']), acceptedPerformance, warn), problems, 'performance.')
-  const kvMaxValueSize = limitReader.positiveInt('kv_max_value_size', 512 * 1024)
-  const bindAddr = read.string('bind_addr', dev ? '127.0.0.1' : '0.0.0.0')
-  const gossipLan = readGossipTiming(read.object('gossip_lan', gossipTimingKeys, new Set(), warn), 'gossip_lan', 'lan', problems)
-  const gossipWan = readGossipTiming(read.object('gossip_wan', gossipTimingKeys, new Set(), warn), 'gossip_wan', 'wan', problems)
+  checkKeys(raw, {problem: (key, message) => problems.add(key, message), warn})
+  problems.adopt('acl', ACL_KEYS, refusedSecurityKeys(raw))
+  const context: DefaultContext = {dev}
+  const read = new FieldReader(raw, problems, context)
+  const block = (key: string): FieldReader => new FieldReader(read.object(key), problems, context, `${key}.`, CONFIG_SCHEMA[key].keys)
+  /** A block with a parser of its own that reports lines: they are kept as records under the block's keys. */
+  const parsed = <T>(key: string, innerKeys: Iterable<string>, parse: (lines: string[]) => T): T => {
+    const lines: string[] = []
+    const value = parse(lines)
+    problems.adopt(key, innerKeys, lines)
+    return value
+  }
+  const ports = block('ports')
+  const limits = block('limits')
+  const ui = block('ui_config')
+  const performance = block('performance')
+  const kvMaxValueSize = limits.value<number>('kv_max_value_size')
+  const bindAddr = read.value<string>('bind_addr')
+  const advertiseAddr = read.value<string | undefined>('advertise_addr') ?? (bindAddr === '0.0.0.0' ? '127.0.0.1' : bindAddr)
+  const gossipLan = parsed('gossip_lan', gossipTimingKeys, (lines) => readGossipTiming(read.object('gossip_lan'), 'gossip_lan', 'lan', lines))
+  const gossipWan = parsed('gossip_wan', gossipTimingKeys, (lines) => readGossipTiming(read.object('gossip_wan'), 'gossip_wan', 'wan', lines))
   const config: AgentConfig = {
     dev,
-    server,
-    bootstrap,
-    bootstrapExpect: read.nonNegativeInt('bootstrap_expect', 0),
-    dataDir: read.string('data_dir', ''),
-    nodeName: read.string('node_name', hostname()),
-    nodeId: read.string('node_id', ''),
-    datacenter: read.string('datacenter', 'dc1').toLowerCase(),
+    server: read.value('server'),
+    bootstrap: read.value('bootstrap'),
+    bootstrapExpect: read.value('bootstrap_expect'),
+    dataDir: read.value('data_dir'),
+    nodeName: read.value('node_name'),
+    nodeId: read.value('node_id'),
+    datacenter: read.value<string>('datacenter').toLowerCase(),
     bindAddr,
-    advertiseAddr: read.string('advertise_addr', bindAddr === '0.0.0.0' ? '127.0.0.1' : bindAddr),
-    clientAddrs: read.string('client_addr', '127.0.0.1').split(/\s+/).filter(Boolean),
+    advertiseAddr,
+    clientAddrs: read.value<string>('client_addr').split(/\s+/).filter(Boolean),
     ports: {
-      http: portOf('http', 8500), https: portOf('https', -1), dns: portOf('dns', 8600), server: portOf('server', 8300),
-      serfLan: portOf('serf_lan', 8301), serfWan: portOf('serf_wan', 8302),
+      http: ports.value('http'), https: ports.value('https'), dns: ports.value('dns'), server: ports.value('server'),
+      serfLan: ports.value('serf_lan'), serfWan: ports.value('serf_wan'),
     },
-    logLevel: read.logLevel('log_level', dev ? 'debug' : 'info'),
-    logJson: read.bool('log_json', false),
+    logLevel: read.value('log_level'),
+    logJson: read.value('log_json'),
     // ui_config.enabled is Consul's current spelling of `ui`; the metrics and dashboard keys are accepted (coord shows no metrics).
-    ui: uiConfig.enabled !== undefined ? uiReader.bool('enabled', dev) : read.bool('ui', dev),
-    uiDir: uiReader.string('dir', ''),
-    uiContentPath: uiContentPath(uiReader.string('content_path', '')),
-    enableScriptChecks: read.bool('enable_script_checks', false),
-    enableLocalScriptChecks: read.bool('enable_local_script_checks', false),
+    ui: read.object('ui_config').enabled !== undefined ? ui.value('enabled') : read.value('ui'),
+    uiDir: ui.value('dir'),
+    uiContentPath: uiContentPath(ui.value('content_path')),
+    enableScriptChecks: read.value('enable_script_checks'),
+    enableLocalScriptChecks: read.value('enable_local_script_checks'),
     ...readDefinitions(raw, problems),
-    disableRemoteExec: read.bool('disable_remote_exec', true),
-    sessionTtlMinMs: read.duration('session_ttl_min', 10_000),
+    disableRemoteExec: read.value('disable_remote_exec'),
+    sessionTtlMinMs: read.value('session_ttl_min'),
     kvMaxValueSize,
-    txnMaxReqLen: Math.max(kvMaxValueSize, limitReader.positiveInt('txn_max_req_len', 512 * 1024)),
+    txnMaxReqLen: Math.max(kvMaxValueSize, limits.value<number>('txn_max_req_len')),
     txnMaxOps: 64,
-    snapshotThreshold: read.positiveInt('raft_snapshot_threshold', 16384),
+    snapshotThreshold: read.value('raft_snapshot_threshold'),
     configFiles: opts.configFiles ?? [],
-    retryJoin: [...read.stringList('retry_join'), ...read.stringList('start_join')].map((address) => withDefaultPort(address, 8300)),
-    watches: parseWatches(raw.watches, problems),
-    startJoin: read.stringList('start_join').map((address) => withDefaultPort(address, 8300)),
+    retryJoin: [...read.value<string[]>('retry_join'), ...read.value<string[]>('start_join')].map((address) => withDefaultPort(address, 8300)),
+    watches: parsed('watches', [], (lines) => parseWatches(raw.watches, lines)),
+    startJoin: read.value<string[]>('start_join').map((address) => withDefaultPort(address, 8300)),
     // Consul waits 30s between attempts; coord 1s: a gossip join costs one TCP exchange per seed,
     // and agents started together (coord dev cluster, a fleet rebooting) then meet within a second.
-    retryIntervalMs: read.duration('retry_interval', 1000),
-    retryMax: read.nonNegativeInt('retry_max', 0),
-    retryJoinWan: read.stringList('retry_join_wan'),
-    startJoinWan: read.stringList('start_join_wan'),
-    retryIntervalWanMs: read.duration('retry_interval_wan', 1000),
-    retryMaxWan: read.nonNegativeInt('retry_max_wan', 0),
-    rejoinAfterLeave: read.bool('rejoin_after_leave', false),
+    retryIntervalMs: read.value('retry_interval'),
+    retryMax: read.value('retry_max'),
+    retryJoinWan: read.value('retry_join_wan'),
+    startJoinWan: read.value('start_join_wan'),
+    retryIntervalWanMs: read.value('retry_interval_wan'),
+    retryMaxWan: read.value('retry_max_wan'),
+    rejoinAfterLeave: read.value('rejoin_after_leave'),
     gossipLan,
     gossipWan,
-    encrypt: read.string('encrypt', '').trim(),
-    encryptVerifyIncoming: read.bool('encrypt_verify_incoming', true),
-    encryptVerifyOutgoing: read.bool('encrypt_verify_outgoing', true),
-    disableKeyringFile: read.bool('disable_keyring_file', false),
-    dns: parseDnsConfig(raw, problems, warn),
-    http: parseHttpConfig(read.object('http_config', HTTP_CONFIG_KEYS, HTTP_CONFIG_ACCEPTED, warn), problems),
-    acl: parseAclConfig(read.object('acl', ACL_KEYS, ACL_ACCEPTED, warn), problems),
+    encrypt: read.value<string>('encrypt').trim(),
+    encryptVerifyIncoming: read.value('encrypt_verify_incoming'),
+    encryptVerifyOutgoing: read.value('encrypt_verify_outgoing'),
+    disableKeyringFile: read.value('disable_keyring_file'),
+    dns: parsed('dns_config', DNS_CONFIG_KEYS, (lines) => parseDnsConfig(raw, lines, warn)),
+    http: parsed('http_config', HTTP_CONFIG_KEYS, (lines) => parseHttpConfig(read.object('http_config'), lines)),
+    acl: parsed('acl', ACL_KEYS, (lines) => parseAclConfig(read.object('acl'), lines)),
+    telemetry: parsed('telemetry', TELEMETRY_KEYS, (lines) => parseTelemetryConfig(read.object('telemetry'), lines)),
+    autopilot: parsed('autopilot', AUTOPILOT_KEYS, (lines) => parseAutopilotConfig(read.object('autopilot'), lines)),
+    enableDebug: read.value('enable_debug'),
     coordinates: {
-      disabled: read.bool('disable_coordinates', false),
-      syncIntervalMinMs: read.duration('sync_coordinate_interval_min', 15_000),
-      syncRateTarget: read.positiveInt('sync_coordinate_rate_target', 64),
-      updatePeriodMs: read.duration('coordinate_update_period', 5_000),
-      updateBatchSize: read.positiveInt('coordinate_update_batch_size', 128),
-      updateMaxBatches: read.positiveInt('coordinate_update_max_batches', 5),
+      disabled: read.value('disable_coordinates'),
+      syncIntervalMinMs: read.value('sync_coordinate_interval_min'),
+      syncRateTarget: read.value('sync_coordinate_rate_target'),
+      updatePeriodMs: read.value('coordinate_update_period'),
+      updateBatchSize: read.value('coordinate_update_batch_size'),
+      updateMaxBatches: read.value('coordinate_update_max_batches'),
     },
-    tls: {settings: readTlsSettings(raw, problems)},
+    tls: {settings: parsed('tls', TLS_BLOCKS, (lines) => readTlsSettings(raw, lines))},
     // As Consul (agent.go: only a value > 0 replaces the default), 0 means the default.
-    rpcHoldTimeoutMs: performanceReader.duration('rpc_hold_timeout', DEFAULT_RPC_HOLD_TIMEOUT_MS) || DEFAULT_RPC_HOLD_TIMEOUT_MS,
-    telemetry: parseTelemetryConfig(read.object('telemetry', TELEMETRY_KEYS, TELEMETRY_ACCEPTED, warn), problems),
-    autopilot: parseAutopilotConfig(read.object('autopilot', AUTOPILOT_KEYS, AUTOPILOT_ACCEPTED, warn), problems),
-    enableDebug: read.bool('enable_debug', false),
+    rpcHoldTimeoutMs: performance.value<number>('rpc_hold_timeout') || DEFAULT_RPC_HOLD_TIMEOUT_MS,
+    nodeMeta: read.value('node_meta'),
+    advertiseAddrWan: read.value<string | undefined>('advertise_addr_wan') ?? advertiseAddr,
+    serfLanBind: read.value<string | undefined>('serf_lan') ?? bindAddr,
+    serfWanBind: read.value<string | undefined>('serf_wan') ?? bindAddr,
+    serfLanAllowedCidrs: read.value('serf_lan_allowed_cidrs'),
+    serfWanAllowedCidrs: read.value('serf_wan_allowed_cidrs'),
+    pidFile: read.value('pid_file'),
+    logFile: {
+      path: read.value('log_file'), rotateBytes: read.value('log_rotate_bytes'), rotateDurationMs: read.value('log_rotate_duration'),
+      rotateMaxFiles: readRotateMaxFiles(raw.log_rotate_max_files, problems),
+    },
+    autoReloadConfig: read.value('auto_reload_config'),
+    primaryDatacenter: (read.value<string>('primary_datacenter') || read.value<string>('datacenter')).toLowerCase(),
+    checkOutputMaxSize: read.value('check_output_max_size'),
+    raw,
+  }
+  nodeMetaChecks(config.nodeMeta, problems)
+  for (const key of ['serf_lan_allowed_cidrs', 'serf_wan_allowed_cidrs'] as const) {
+    for (const cidr of key === 'serf_lan_allowed_cidrs' ? config.serfLanAllowedCidrs : config.serfWanAllowedCidrs) {
+      if (!isCidr(cidr)) problems.add(key, `${key}: invalid CIDR ${JSON.stringify(cidr)}`)
+    }
+  }
+  for (const [key, address] of [['advertise_addr_wan', config.advertiseAddrWan], ['serf_lan', config.serfLanBind], ['serf_wan', config.serfWanBind]] as const) {
+    if (raw[key] !== undefined && isIP(address) === 0) problems.add(key, `${key}: must be an IP address, got ${JSON.stringify(address)}`)
+  }
+  if (read.value<boolean>('enable_syslog')) {
+    problems.add('enable_syslog', 'enable_syslog: coord cannot write to syslog: Node.js has no Unix datagram socket to reach /dev/log; use log_file (-log-file), or let journald or your supervisor capture stdout')
+  }
+  const raftProtocol = read.value<number>('raft_protocol')
+  if (raftProtocol !== 3) problems.add('raft_protocol', `raft_protocol: coord speaks Raft protocol 3 only (servers named by node ID), got ${raftProtocol}`)
+  if (!read.value<boolean>('disable_host_node_id')) {
+    warn('disable_host_node_id = false: coord never derives a node ID from the host; it generates a random one and keeps it in the data dir')
   }
   // gRPC TLS promises encryption coord does not serve: refused, not ignored.
-  if (portOf('grpc_tls', -1) >= 0) problems.push('ports.grpc_tls: coord serves no gRPC listener; remove it or set -1')
+  if (ports.value<number>('grpc_tls') >= 0) problems.add('ports.grpc_tls', 'ports.grpc_tls: coord serves no gRPC listener; remove it or set -1')
   if (config.encrypt !== '') {
     try {
       validateGossipKey(config.encrypt)
     } catch (error) {
-      problems.push(`encrypt has invalid key: ${(error as Error).message.replace(/^gossip key #1 /, 'the key ')}`)
+      problems.add('encrypt', `encrypt has invalid key: ${(error as Error).message.replace(/^gossip key #1 /, 'the key ')}`)
     }
   }
-  if (config.retryIntervalMs === 0) problems.push('retry_interval: must be greater than zero')
-  if (config.retryIntervalWanMs === 0) problems.push('retry_interval_wan: must be greater than zero')
-  if (config.coordinates.syncIntervalMinMs === 0) problems.push('sync_coordinate_interval_min: must be greater than zero')
-  if (config.coordinates.updatePeriodMs === 0) problems.push('coordinate_update_period: must be greater than zero')
-  if (!dev && config.dataDir === '') problems.push('data_dir: must be set unless -dev is given (use -data-dir=PATH)')
+  if (config.retryIntervalMs === 0) problems.add('retry_interval', 'retry_interval: must be greater than zero')
+  if (config.retryIntervalWanMs === 0) problems.add('retry_interval_wan', 'retry_interval_wan: must be greater than zero')
+  if (config.coordinates.syncIntervalMinMs === 0) problems.add('sync_coordinate_interval_min', 'sync_coordinate_interval_min: must be greater than zero')
+  if (config.coordinates.updatePeriodMs === 0) problems.add('coordinate_update_period', 'coordinate_update_period: must be greater than zero')
+  if (!dev && config.dataDir === '') problems.add('data_dir', 'data_dir: must be set unless -dev is given (use -data-dir=PATH)')
   // Without -server the agent runs as a client (no Raft): bootstrapping is a server's business.
-  if (!config.server && config.bootstrap) problems.push("bootstrap: 'bootstrap = true' requires 'server = true'")
-  if (!config.server && config.bootstrapExpect > 0) problems.push("bootstrap_expect: 'bootstrap_expect > 0' requires 'server = true'")
-  if (!config.server && config.ports.serfLan === -1) problems.push('ports.serf_lan: a client agent finds its servers through LAN gossip; it cannot be disabled (-1) without server mode')
-  if (config.nodeName === '') problems.push('node_name: must not be empty')
+  if (!config.server && config.bootstrap) problems.add('bootstrap', "bootstrap: 'bootstrap = true' requires 'server = true'")
+  if (!config.server && config.bootstrapExpect > 0) problems.add('bootstrap_expect', "bootstrap_expect: 'bootstrap_expect > 0' requires 'server = true'")
+  if (!config.server && config.ports.serfLan === -1) problems.add('ports.serf_lan', 'ports.serf_lan: a client agent finds its servers through LAN gossip; it cannot be disabled (-1) without server mode')
+  if (config.nodeName === '') problems.add('node_name', 'node_name: must not be empty')
   const httpsTls = config.tls.settings.https
   if (config.ports.https >= 0 && (httpsTls.certFile === '' || httpsTls.keyFile === '')) {
-    problems.push('ports.https: the HTTPS listener needs a certificate: set cert_file and key_file (tls.defaults or tls.https)')
+    problems.add('ports.https', 'ports.https: the HTTPS listener needs a certificate: set cert_file and key_file (tls.defaults or tls.https)')
   }
-  if (config.ports.https > 0 && config.ports.https === config.ports.http) problems.push(`ports.https: ${config.ports.https} is also ports.http`)
-  if (config.clientAddrs.length === 0) problems.push('client_addr: needs at least one address')
-  problems.push(...uiChecks(config))
-  problems.push(...crossChecks(config))
+  if (config.ports.https > 0 && config.ports.https === config.ports.http) problems.add('ports.https', `ports.https: ${config.ports.https} is also ports.http`)
+  if (config.clientAddrs.length === 0) problems.add('client_addr', 'client_addr: needs at least one address')
+  uiChecks(config, problems)
+  crossChecks(config, problems)
   // The certificate files are read only once the settings are sound, so each problem is about one file.
   if (problems.length === 0) {
     try {
@@ -434,11 +493,43 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
       if (rpcTlsEnabled(tls.settings)) tls.rpc = loadTlsMaterial(tls.settings.internalRpc)
     } catch (error) {
       if (!(error instanceof TlsFileError)) throw error
-      problems.push(error.message)
+      // The older top-level key when that is what named the file, else the tls block.
+      problems.add(raw[error.field] !== undefined ? error.field : 'tls', error.message)
     }
   }
-  if (problems.length > 0) throw new ConfigError(opts.sources ? problems.map((p) => labelProblem(p, opts.sources!)) : problems)
+  if (problems.length > 0) throw new ConfigError(problems.records(opts.sources))
   return Object.freeze(config)
+}
+
+/** The tls block's sections, under which its problems are kept. */
+const TLS_BLOCKS = ['defaults', 'internal_rpc', 'https', 'grpc']
+
+/** log_rotate_max_files: an integer from -1 (keep no archive) up; 0 keeps them all. */
+function readRotateMaxFiles(value: unknown, problems: Problems): number {
+  if (value === undefined) return 0
+  const number = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value
+  if (typeof number === 'number' && Number.isInteger(number) && number >= -1) return number
+  problems.add('log_rotate_max_files', `log_rotate_max_files: expected an integer of -1 or more, got ${JSON.stringify(value)}`)
+  return 0
+}
+
+/** Consul's node meta rules (structs.ValidateNodeMetadata). */
+function nodeMetaChecks(meta: Readonly<Record<string, string>>, problems: Problems): void {
+  const entries = Object.entries(meta)
+  if (entries.length > 64) problems.add('node_meta', 'node_meta: Node metadata cannot contain more than 64 key/value pairs')
+  for (const [key, value] of entries) {
+    if (key === '') problems.add('node_meta', 'node_meta: Key cannot be blank')
+    else if (!/^[a-zA-Z0-9_-]+$/.test(key)) problems.add('node_meta', `node_meta: Key contains invalid characters: ${key}`)
+    else if (key.length > 128) problems.add('node_meta', `node_meta: Key is too long (limit: 128 characters): ${key}`)
+    else if (key.startsWith('consul-')) problems.add('node_meta', `node_meta: Key prefix 'consul-' is reserved for internal use: ${key}`)
+    if (value.length > 512) problems.add('node_meta', `node_meta: Value is too long (limit: 512 characters): ${key}`)
+  }
+}
+
+function isCidr(cidr: string): boolean {
+  const match = /^([^/]+)\/(\d{1,3})$/.exec(cidr)
+  const version = match ? isIP(match[1]) : 0
+  return match !== null && version !== 0 && Number(match[2]) <= (version === 4 ? 32 : 128)
 }
 
 /** Consul's UIPathBuilder: '' → '/ui/', otherwise the path trimmed of slashes and wrapped in exactly one on each side. */
@@ -449,21 +540,19 @@ export function uiContentPath(raw: string): string {
 }
 
 /** The UI keys Consul's builder refuses together, and what coord refuses so the UI cannot shadow the API or serve nothing. */
-function uiChecks(config: AgentConfig): string[] {
-  const problems: string[] = []
+function uiChecks(config: AgentConfig, problems: Problems): void {
   // In -dev the UI is on by default, so -ui-dir there simply replaces the built-in assets (as Consul).
   if (!config.dev && config.ui && config.uiDir !== '') {
-    problems.push('ui_config.dir: both ui_config.enabled and ui_config.dir (or -ui and -ui-dir) were specified, please provide only one: ui_config.dir serves your own web UI files, ui_config.enabled the built-in one')
+    problems.add('ui_config.dir', 'ui_config.dir: both ui_config.enabled and ui_config.dir (or -ui and -ui-dir) were specified, please provide only one: ui_config.dir serves your own web UI files, ui_config.enabled the built-in one')
   }
   const path = config.uiContentPath
-  if (path === '/' || path === '/v1/' || path.startsWith('/v1/')) problems.push(`ui_config.content_path: ${JSON.stringify(path)} would hide the HTTP API; choose a path such as "/ui/"`)
-  else if (/[\s"'<>\\?#%]/.test(path)) problems.push(`ui_config.content_path: ${JSON.stringify(path)} may hold only URL path characters (no spaces, quotes, <, >, \\, ?, # or %)`)
+  if (path === '/' || path === '/v1/' || path.startsWith('/v1/')) problems.add('ui_config.content_path', `ui_config.content_path: ${JSON.stringify(path)} would hide the HTTP API; choose a path such as "/ui/"`)
+  else if (/[\s"'<>\\?#%]/.test(path)) problems.add('ui_config.content_path', `ui_config.content_path: ${JSON.stringify(path)} may hold only URL path characters (no spaces, quotes, <, >, \\, ?, # or %)`)
   if (config.uiDir !== '') {
     let isDir = false
     try { isDir = statSync(config.uiDir).isDirectory() } catch { isDir = false }
-    if (!isDir) problems.push(`ui_config.dir: ${JSON.stringify(config.uiDir)} is not a readable directory`)
+    if (!isDir) problems.add('ui_config.dir', `ui_config.dir: ${JSON.stringify(config.uiDir)} is not a readable directory`)
   }
-  return problems
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -473,29 +562,27 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
  * and the data dir's kind. Caught here, a bad value fails the start (or a reload) with the key named,
  * instead of surfacing later as a listener error or a node other agents cannot reach.
  */
-function crossChecks(config: AgentConfig): string[] {
-  const problems: string[] = []
-  if (!/^[a-z0-9_-]+$/.test(config.datacenter)) problems.push(`datacenter: can only contain lowercase alphanumeric, - or _ characters, got ${JSON.stringify(config.datacenter)}`)
-  if (config.nodeId !== '' && !UUID.test(config.nodeId)) problems.push(`node_id: expected a UUID such as "adf4238a-882b-9ddc-4a9d-5b6758e4159e", got ${JSON.stringify(config.nodeId)}`)
-  if (isIP(config.bindAddr) === 0) problems.push(`bind_addr: must be an IP address, got ${JSON.stringify(config.bindAddr)}`)
-  if (isIP(config.advertiseAddr) === 0 && config.advertiseAddr !== config.bindAddr) problems.push(`advertise_addr: must be an IP address, got ${JSON.stringify(config.advertiseAddr)}`)
+function crossChecks(config: AgentConfig, problems: Problems): void {
+  if (!/^[a-z0-9_-]+$/.test(config.datacenter)) problems.add('datacenter', `datacenter: can only contain lowercase alphanumeric, - or _ characters, got ${JSON.stringify(config.datacenter)}`)
+  if (config.nodeId !== '' && !UUID.test(config.nodeId)) problems.add('node_id', `node_id: expected a UUID such as "adf4238a-882b-9ddc-4a9d-5b6758e4159e", got ${JSON.stringify(config.nodeId)}`)
+  if (isIP(config.bindAddr) === 0) problems.add('bind_addr', `bind_addr: must be an IP address, got ${JSON.stringify(config.bindAddr)}`)
+  if (isIP(config.advertiseAddr) === 0 && config.advertiseAddr !== config.bindAddr) problems.add('advertise_addr', `advertise_addr: must be an IP address, got ${JSON.stringify(config.advertiseAddr)}`)
   const badClient = config.clientAddrs.find((address) => isIP(address) === 0)
-  if (badClient !== undefined) problems.push(`client_addr: must be IP addresses separated by spaces, got ${JSON.stringify(badClient)}`)
+  if (badClient !== undefined) problems.add('client_addr', `client_addr: must be IP addresses separated by spaces, got ${JSON.stringify(badClient)}`)
   // bootstrap_expect = 1 is -bootstrap (as Consul's builder turns it); more conflicts with a lone start.
-  if (config.bootstrapExpect > 1 && config.dev) problems.push("bootstrap_expect: 'bootstrap_expect > 0' not allowed in dev mode")
-  else if (config.bootstrapExpect > 1 && config.bootstrap) problems.push("bootstrap_expect: 'bootstrap_expect > 0' and 'bootstrap = true' are mutually exclusive")
+  if (config.bootstrapExpect > 1 && config.dev) problems.add('bootstrap_expect', "bootstrap_expect: 'bootstrap_expect > 0' not allowed in dev mode")
+  else if (config.bootstrapExpect > 1 && config.bootstrap) problems.add('bootstrap_expect', "bootstrap_expect: 'bootstrap_expect > 0' and 'bootstrap = true' are mutually exclusive")
   if (config.dataDir !== '') {
     try {
-      if (!statSync(config.dataDir).isDirectory()) problems.push(`data_dir: ${JSON.stringify(config.dataDir)} is not a directory`)
+      if (!statSync(config.dataDir).isDirectory()) problems.add('data_dir', `data_dir: ${JSON.stringify(config.dataDir)} is not a directory`)
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
-      if (code !== 'ENOENT') problems.push(`data_dir: cannot use ${JSON.stringify(config.dataDir)}: ${(error as Error).message}`)
+      if (code !== 'ENOENT') problems.add('data_dir', `data_dir: cannot use ${JSON.stringify(config.dataDir)}: ${(error as Error).message}`)
     }
   }
-  return problems
 }
 
-function readDefinitions(raw: RawConfig, problems: string[]): {services: ParsedService[]; checks: CheckDefinition[]} {
+function readDefinitions(raw: RawConfig, problems: Problems): {services: ParsedService[]; checks: CheckDefinition[]} {
   try {
     const defs = definitionsFromConfig(raw)
     // Config-file script checks need one of the two switches (checked here so a bad file fails
@@ -503,11 +590,11 @@ function readDefinitions(raw: RawConfig, problems: string[]): {services: ParsedS
     const scriptsAllowed = raw.enable_script_checks === true || raw.enable_script_checks === 'true' ||
       raw.enable_local_script_checks === true || raw.enable_local_script_checks === 'true'
     const all = [...defs.checks, ...defs.services.flatMap((s) => s.checks)]
-    const script = all.find((c) => checkKind(c) === 'script')
-    if (script && !scriptsAllowed) problems.push(`check "${script.CheckID}": ${SCRIPTS_DISABLED}`)
+    const script = all.find((c) => c.kind === 'script')
+    if (script && !scriptsAllowed) problems.add('checks', `check "${script.CheckID}": ${SCRIPTS_DISABLED}`)
     return defs
   } catch (error) {
-    problems.push((error as Error).message)
+    problems.add(error instanceof DefinitionError ? error.key : '', (error as Error).message)
     return {services: [], checks: []}
   }
 }
@@ -519,59 +606,73 @@ export function withDefaultPort(address: string, port: number): string {
   return `${address}:${port}`
 }
 
+/** Reads keys of one config object (the top level or a block) through the schema: the reader and default are the key's. */
 class FieldReader {
-  constructor(private readonly raw: Record<string, unknown>, private readonly problems: string[], private readonly prefix = '') {}
+  constructor(
+    private readonly raw: Record<string, unknown>,
+    private readonly problems: Problems,
+    private readonly context: DefaultContext,
+    private readonly prefix = '',
+    private readonly schema: Schema = CONFIG_SCHEMA,
+  ) {}
 
-  private get(key: string): unknown {
-    return this.raw[key]
+  /** The key's value, read as the schema says, or its default (a wrong value is a problem, and reads as the default). */
+  value<T>(key: string): T {
+    const spec = this.schema[key]
+    if (spec === undefined || spec.read === undefined || spec.read === 'custom') throw new Error(`config-schema.ts: ${this.prefix}${key} has no plain reader`)
+    const fallback = defaultOf(spec, this.context)
+    const value = this.raw[key]
+    if (value === undefined) return fallback as T
+    switch (spec.read) {
+      case 'bool': return this.bool(key, value, fallback) as T
+      case 'string': return this.string(key, value, fallback) as T
+      case 'nonNegativeInt': return this.int(key, value, fallback, 0, Number.MAX_SAFE_INTEGER, 'a non-negative integer') as T
+      case 'positiveInt': return this.int(key, value, fallback, 1, Number.MAX_SAFE_INTEGER, 'a positive integer') as T
+      // Ports 0 (pick a free one; used by tests) to 65535; -1 disables, as in Consul.
+      case 'port': return this.int(key, value, fallback, -1, 65535, 'a port number (-1 to disable)') as T
+      case 'duration': return this.duration(key, value, fallback) as T
+      case 'stringList': return this.stringList(key, value, fallback) as T
+      case 'logLevel': return this.logLevel(key, value, fallback) as T
+      case 'stringMap': return this.stringMap(key, value, fallback) as T
+    }
+  }
+
+  /** A block's raw object ({} when absent; a non-object is a problem). Its keys were checked against the schema already. */
+  object(key: string): Record<string, unknown> {
+    const value = this.raw[key]
+    if (value === undefined) return {}
+    if (!isPlainObject(value)) {
+      this.fail(key, 'an object', value)
+      return {}
+    }
+    return value
   }
 
   private fail(key: string, want: string, value: unknown): void {
-    this.problems.push(`${this.prefix}${key}: expected ${want}, got ${JSON.stringify(value)}`)
+    this.problems.add(`${this.prefix}${key}`, `${this.prefix}${key}: expected ${want}, got ${JSON.stringify(value)}`)
   }
 
-  bool(key: string, fallback: boolean): boolean {
-    const value = this.get(key)
-    if (value === undefined) return fallback
+  private bool(key: string, value: unknown, fallback: unknown): unknown {
     if (typeof value === 'boolean') return value
     if (value === 'true' || value === 'false') return value === 'true'
     this.fail(key, 'true or false', value)
     return fallback
   }
 
-  string(key: string, fallback: string): string {
-    const value = this.get(key)
-    if (value === undefined) return fallback
+  private string(key: string, value: unknown, fallback: unknown): unknown {
     if (typeof value === 'string') return value
     this.fail(key, 'a string', value)
     return fallback
   }
 
-  int(key: string, fallback: number, min: number, max: number, want: string): number {
-    const value = this.get(key)
-    if (value === undefined) return fallback
+  private int(key: string, value: unknown, fallback: unknown, min: number, max: number, want: string): unknown {
     const number = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value
     if (typeof number === 'number' && Number.isInteger(number) && number >= min && number <= max) return number
     this.fail(key, want, value)
     return fallback
   }
 
-  nonNegativeInt(key: string, fallback: number): number {
-    return this.int(key, fallback, 0, Number.MAX_SAFE_INTEGER, 'a non-negative integer')
-  }
-
-  positiveInt(key: string, fallback: number): number {
-    return this.int(key, fallback, 1, Number.MAX_SAFE_INTEGER, 'a positive integer')
-  }
-
-  /** Ports 0 (pick a free one; used by tests) to 65535; -1 disables, as in Consul. */
-  port(key: string, fallback: number): number {
-    return this.int(key, fallback, -1, 65535, 'a port number (-1 to disable)')
-  }
-
-  duration(key: string, fallback: number): number {
-    const value = this.get(key)
-    if (value === undefined) return fallback
+  private duration(key: string, value: unknown, fallback: unknown): unknown {
     try {
       if (typeof value !== 'string') throw new Error('not a string')
       const ms = parseDuration(value)
@@ -583,36 +684,23 @@ class FieldReader {
     }
   }
 
-  stringList(key: string): string[] {
-    const value = this.get(key)
-    if (value === undefined) return []
-    if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value as string[]
+  private stringList(key: string, value: unknown, fallback: unknown): unknown {
+    if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value
     if (typeof value === 'string') return [value]
     this.fail(key, 'a list of addresses', value)
-    return []
+    return fallback
   }
 
-  logLevel(key: string, fallback: LogLevel): LogLevel {
-    const value = this.get(key)
-    if (value === undefined) return fallback
+  private stringMap(key: string, value: unknown, fallback: unknown): unknown {
+    if (isPlainObject(value) && Object.values(value).every((item) => typeof item === 'string')) return {...value}
+    this.fail(key, 'an object of strings', value)
+    return fallback
+  }
+
+  private logLevel(key: string, value: unknown, fallback: unknown): unknown {
     const level = typeof value === 'string' ? parseLogLevel(value) : undefined
     if (level) return level
     this.fail(key, 'one of trace, debug, info, warn, error', value)
     return fallback
-  }
-
-  object(key: string, supported: ReadonlySet<string>, accepted: ReadonlySet<string>, warn: (msg: string) => void): Record<string, unknown> {
-    const value = this.get(key)
-    if (value === undefined) return {}
-    if (!isPlainObject(value)) {
-      this.fail(key, 'an object', value)
-      return {}
-    }
-    for (const inner of Object.keys(value)) {
-      if (supported.has(inner)) continue
-      if (accepted.has(inner)) warn(`config key "${key}.${inner}" is accepted but not yet acted on by coord`)
-      else this.problems.push(`invalid config key ${key}.${inner}`)
-    }
-    return value
   }
 }

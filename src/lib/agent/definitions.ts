@@ -10,8 +10,8 @@ const DURATION_NS_LIMIT = 2 ** 63
 
 export type CheckStatus = 'passing' | 'warning' | 'critical'
 
-/** Consul's check definition (what the check runners take), normalised: PascalCase, defaults filled. */
-export interface CheckDefinition {
+/** Every field a check definition may carry, as read (PascalCase, defaults filled): what checkDefinitionOf takes. */
+export interface CheckFields {
   CheckID: string
   Name: string
   Notes: string
@@ -45,6 +45,54 @@ export interface CheckDefinition {
   Status: CheckStatus
 }
 
+/** What every check has, whatever it runs. Durations keep the text given (the API renders it back) beside their milliseconds. */
+interface CheckCommon {
+  CheckID: string
+  Name: string
+  Notes: string
+  ServiceID: string
+  Status: CheckStatus
+  Interval: string
+  /** 0 when no Interval was given. */
+  intervalMs: number
+  Timeout: string
+  /** 0 when no Timeout was given (the runner's default applies). */
+  timeoutMs: number
+  SuccessBeforePassing: number
+  FailuresBeforeCritical: number
+  FailuresBeforeWarning: number
+  DeregisterCriticalServiceAfter: string
+  /** 0: never. */
+  deregisterCriticalServiceAfterMs: number
+  OutputMaxSize: number
+}
+
+interface TlsClientFields {
+  TLSSkipVerify: boolean
+  TLSServerName: string
+}
+
+export interface TtlCheck extends CheckCommon { kind: 'ttl'; TTL: string; ttlMs: number }
+export interface HttpCheck extends CheckCommon, TlsClientFields { kind: 'http'; HTTP: string; Method: string; Header: Record<string, string[]>; Body: string }
+export interface TcpCheck extends CheckCommon { kind: 'tcp'; TCP: string }
+export interface ScriptCheck extends CheckCommon { kind: 'script'; Args: string[] }
+export interface GrpcCheck extends CheckCommon, TlsClientFields { kind: 'grpc'; GRPC: string; GRPCUseTLS: boolean }
+export interface H2pingCheck extends CheckCommon, TlsClientFields { kind: 'h2ping'; H2PING: string; H2PingUseTLS: boolean }
+export interface UdpCheck extends CheckCommon { kind: 'udp'; UDP: string }
+export interface AliasCheck extends CheckCommon { kind: 'alias'; AliasNode: string; AliasService: string }
+/** The agent's own maintenance checks (maintenance.ts): nothing to run, critical while they exist. */
+export interface MaintenanceCheck extends CheckCommon { kind: 'maintenance' }
+
+/**
+ * A check definition, parsed once (parseCheckDefinition, for config files and the HTTP API alike)
+ * into the kind it runs as and that kind's fields; durations also in milliseconds. What the local
+ * state keeps, the runners take and the API renders.
+ */
+export type CheckDefinition = TtlCheck | HttpCheck | TcpCheck | ScriptCheck | GrpcCheck | H2pingCheck | UdpCheck | AliasCheck | MaintenanceCheck
+
+/** Which runner a check needs. */
+export type CheckKind = CheckDefinition['kind']
+
 export interface TaggedAddress {
   Address: string
   Port: number
@@ -69,6 +117,10 @@ export const SCRIPTS_DISABLED_REMOTE = "Scripts are disabled on this agent from 
 
 export class DefinitionError extends Error {
   readonly code = 'DEFINITION_INVALID'
+  /** The config key of the list the definition came from (services, checks), when it came from a config file. */
+  constructor(message: string, readonly key = '') {
+    super(message)
+  }
 }
 
 type Obj = Record<string, unknown>
@@ -192,7 +244,7 @@ export function parseCheckDefinition(input: unknown, opts: {serviceId?: string; 
     throw new DefinitionError('Invalid check: OSService: OS service checks are not supported: coord has no Windows service manager client')
   }
   const name = read.string('Name') || opts.defaultName || ''
-  const def: CheckDefinition = {
+  const fields: CheckFields = {
     CheckID: read.string('CheckID', 'ID') || opts.defaultId || name,
     Name: name,
     Notes: read.string('Notes'),
@@ -223,33 +275,75 @@ export function parseCheckDefinition(input: unknown, opts: {serviceId?: string; 
     OutputMaxSize: read.int('OutputMaxSize'),
     Status: (statusText || 'critical') as CheckStatus,
   }
-  if (def.Name === '') throw new DefinitionError('Missing check name')
-  validateCheckKind(def)
-  return def
+  if (fields.Name === '') throw new DefinitionError('Missing check name')
+  validateCheckKind(fields)
+  return checkDefinitionOf(fields)
 }
 
-/** Which runner a check needs (exactly one kind, as Consul's CheckType.Validate). */
-export type CheckKind = 'ttl' | 'http' | 'tcp' | 'script' | 'grpc' | 'h2ping' | 'udp' | 'alias'
-
-export function checkKind(def: CheckDefinition): CheckKind {
-  if (def.TTL !== '') return 'ttl'
-  if (def.HTTP !== '') return 'http'
-  if (def.TCP !== '') return 'tcp'
-  if (def.Args.length > 0) return 'script'
-  if (def.GRPC !== '') return 'grpc'
-  if (def.H2PING !== '') return 'h2ping'
-  if (def.UDP !== '') return 'udp'
-  return 'alias'
+const NO_CHECK_FIELDS: CheckFields = {
+  CheckID: '', Name: '', Notes: '', ServiceID: '', Interval: '', Timeout: '', TTL: '', HTTP: '', Method: '',
+  Header: {}, Body: '', TLSSkipVerify: false, TLSServerName: '', TCP: '', Args: [], GRPC: '', GRPCUseTLS: false, H2PING: '', H2PingUseTLS: true, UDP: '',
+  AliasNode: '', AliasService: '', SuccessBeforePassing: 0, FailuresBeforeCritical: 0, FailuresBeforeWarning: 0,
+  DeregisterCriticalServiceAfter: '', OutputMaxSize: 0, Status: 'critical',
 }
 
-function validateCheckKind(def: CheckDefinition): void {
+/**
+ * The kind a definition's fields ask for, in Consul's precedence (agent/structs/check_type.go,
+ * CheckType.Type: gRPC, HTTP, TTL, TCP, UDP, alias, script, H2PING). A definition with none of
+ * them is the agent's own maintenance check. parseCheckDefinition refuses more than one.
+ */
+function kindOf(f: CheckFields): CheckKind {
+  if (f.GRPC !== '') return 'grpc'
+  if (f.HTTP !== '') return 'http'
+  if (f.TTL !== '') return 'ttl'
+  if (f.TCP !== '') return 'tcp'
+  if (f.UDP !== '') return 'udp'
+  if (f.AliasNode !== '' || f.AliasService !== '') return 'alias'
+  if (f.Args.length > 0) return 'script'
+  if (f.H2PING !== '') return 'h2ping'
+  return 'maintenance'
+}
+
+/**
+ * The definition for fields already read (parseCheckDefinition's, or the agent's own checks):
+ * the kind and its fields, durations in milliseconds. Does not validate.
+ */
+export function checkDefinitionOf(given: Partial<CheckFields>): CheckDefinition {
+  const f: CheckFields = {...NO_CHECK_FIELDS, ...given}
+  const common: CheckCommon = {
+    CheckID: f.CheckID, Name: f.Name, Notes: f.Notes, ServiceID: f.ServiceID, Status: f.Status,
+    Interval: f.Interval, intervalMs: durationMs(f.Interval), Timeout: f.Timeout, timeoutMs: durationMs(f.Timeout),
+    SuccessBeforePassing: f.SuccessBeforePassing, FailuresBeforeCritical: f.FailuresBeforeCritical, FailuresBeforeWarning: f.FailuresBeforeWarning,
+    DeregisterCriticalServiceAfter: f.DeregisterCriticalServiceAfter, deregisterCriticalServiceAfterMs: durationMs(f.DeregisterCriticalServiceAfter),
+    OutputMaxSize: f.OutputMaxSize,
+  }
+  const tls = {TLSSkipVerify: f.TLSSkipVerify, TLSServerName: f.TLSServerName}
+  switch (kindOf(f)) {
+    case 'ttl': return {...common, kind: 'ttl', TTL: f.TTL, ttlMs: durationMs(f.TTL)}
+    case 'http': return {...common, kind: 'http', HTTP: f.HTTP, Method: f.Method, Header: f.Header, Body: f.Body, ...tls}
+    case 'tcp': return {...common, kind: 'tcp', TCP: f.TCP}
+    case 'script': return {...common, kind: 'script', Args: f.Args}
+    case 'grpc': return {...common, kind: 'grpc', GRPC: f.GRPC, GRPCUseTLS: f.GRPCUseTLS, ...tls}
+    case 'h2ping': return {...common, kind: 'h2ping', H2PING: f.H2PING, H2PingUseTLS: f.H2PingUseTLS, ...tls}
+    case 'udp': return {...common, kind: 'udp', UDP: f.UDP}
+    case 'alias': return {...common, kind: 'alias', AliasNode: f.AliasNode, AliasService: f.AliasService}
+    case 'maintenance': return {...common, kind: 'maintenance'}
+  }
+}
+
+/** Consul's kind name of a definition (its API's `Type`); '' for the agent's own checks. */
+export function checkType(def: CheckDefinition): string {
+  return def.kind === 'maintenance' ? '' : def.kind
+}
+
+function validateCheckKind(def: CheckFields): void {
   const kinds = [def.TTL !== '', def.HTTP !== '', def.TCP !== '', def.Args.length > 0, def.GRPC !== '', def.H2PING !== '', def.UDP !== '',
     def.AliasNode !== '' || def.AliasService !== ''].filter(Boolean).length
   if (kinds === 0) {
     throw new DefinitionError('Invalid check: TTL must be > 0 for TTL checks; or one of Args, HTTP, TCP, GRPC, H2PING, UDP with an Interval, or AliasService, must be given')
   }
   if (kinds > 1) throw new DefinitionError('Invalid check: only one of TTL, Args, HTTP, TCP, GRPC, H2PING, UDP or AliasService/AliasNode may be given')
-  const kind = checkKind(def)
+  const kind = kindOf(def)
   if (kind !== 'ttl' && kind !== 'alias' && def.Interval === '') {
     throw new DefinitionError(`Invalid check: Interval must be > 0 for ${kind === 'script' ? 'Script' : kind.toUpperCase()} checks`)
   }
@@ -348,14 +442,14 @@ export function definitionsFromConfig(raw: Obj): {services: ParsedService[]; che
     try {
       services.push(parseServiceDefinition(item))
     } catch (error) {
-      throw new DefinitionError(`services[${index}]: ${(error as Error).message}`)
+      throw new DefinitionError(`services[${index}]: ${(error as Error).message}`, 'services')
     }
   }
   for (const [index, item] of [...listOf('check'), ...listOf('checks')].entries()) {
     try {
       checks.push(parseCheckDefinition(item))
     } catch (error) {
-      throw new DefinitionError(`checks[${index}]: ${(error as Error).message}`)
+      throw new DefinitionError(`checks[${index}]: ${(error as Error).message}`, 'checks')
     }
   }
   return {services, checks}

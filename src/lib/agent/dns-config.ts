@@ -38,12 +38,13 @@ export const defaultDnsConfig: DnsConfig = Object.freeze({
   soa: {refresh: 3600, retry: 600, expire: 86400, minTtl: 0},
 })
 
-const dnsConfigKeys = new Set([
+/** dns_config keys read here (config-schema.ts lists them from this set). */
+export const DNS_CONFIG_KEYS: ReadonlySet<string> = new Set([
   'allow_stale', 'max_stale', 'node_ttl', 'service_ttl', 'only_passing', 'udp_answer_limit', 'a_record_limit',
   'enable_truncate', 'recursor_timeout', 'enable_additional_node_meta_txt', 'soa',
 ])
 // Consul keys accepted and ignored: coord has no agent cache, no compression, no namespaces.
-const ignoredDnsConfigKeys = new Set(['use_cache', 'cache_max_age', 'disable_compression', 'recursor_strategy', 'prefer_namespace'])
+export const DNS_CONFIG_IGNORED: ReadonlySet<string> = new Set(['use_cache', 'cache_max_age', 'disable_compression', 'recursor_strategy', 'prefer_namespace'])
 
 /** "consul" → "consul."; lower-cased, as DNS names compare case-insensitively. */
 export function fqdn(name: string): string {
@@ -90,8 +91,8 @@ export function parseDnsConfig(raw: Record<string, unknown>, problems: string[],
   }
   const b = block as Record<string, unknown>
   for (const key of Object.keys(b)) {
-    if (ignoredDnsConfigKeys.has(key)) warn(`config key "dns_config.${key}" is accepted but not acted on by coord`)
-    else if (!dnsConfigKeys.has(key)) problems.push(`invalid config key dns_config.${key}`)
+    if (DNS_CONFIG_IGNORED.has(key)) warn(`config key "dns_config.${key}" is accepted but not acted on by coord`)
+    else if (!DNS_CONFIG_KEYS.has(key)) problems.push(`invalid config key dns_config.${key}`)
   }
   const bool = (key: string, fallback: boolean): boolean => {
     const v = b[key]

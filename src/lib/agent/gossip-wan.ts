@@ -46,6 +46,7 @@ export async function startWanGossip(opts: WanGossipOptions): Promise<WanGossip>
     retrySeeds: wanSeeds(config.retryJoinWan.filter((a) => !config.startJoinWan.includes(a)), config.ports.serfWan),
     retryIntervalMs: config.retryIntervalWanMs, retryMax: config.retryMaxWan,
     snapshotFile: 'remote.snapshot', config, log: opts.log, onFatal: opts.onFatal, keyring: opts.keyring,
+    bindAddress: config.serfWanBind, advertiseAddress: config.advertiseAddrWan, allowedCidrs: config.serfWanAllowedCidrs,
   })
 }
 

@@ -16,6 +16,7 @@ import type {AgentConfig} from './config.js'
 import type {Logger} from '../logger.js'
 import type {GossipKeyring} from './gossip-keyring.js'
 import {serveKeyringQueries} from './keyring-ops.js'
+import {writeAllowList} from './http-config.js'
 
 /** Serf member status numbers (Consul docs: api-docs/agent). A suspect member is still `alive` to serf. */
 const STATUS: Record<MemberState, number> = {alive: 1, suspect: 1, leaving: 2, left: 3, failed: 4}
@@ -95,6 +96,7 @@ export async function startLanGossip(opts: LanGossipOptions): Promise<LanGossip>
     retrySeeds: gossipSeeds(config.retryJoin.filter((a) => !config.startJoin.includes(a)), config.ports.serfLan),
     retryIntervalMs: config.retryIntervalMs, retryMax: config.retryMax,
     snapshotFile: 'local.snapshot', config, log, onFatal: opts.onFatal, keyring: opts.keyring,
+    bindAddress: config.serfLanBind, advertiseAddress: config.advertiseAddr, allowedCidrs: config.serfLanAllowedCidrs,
   })
   const noteServer = (m: Member) => {
     if (m.state !== 'alive' || m.tags.role !== 'consul' || !m.tags.port || !m.tags.id || !opts.onServer) return
@@ -126,6 +128,11 @@ export interface GossipPoolOptions {
   log: Logger
   /** Retry-join gave up: the agent must exit with this error. */
   onFatal?: (error: Error) => void
+  /** The pool's bind and advertised addresses (serf_lan / serf_wan, advertise_addr / advertise_addr_wan). */
+  bindAddress: string
+  advertiseAddress: string
+  /** serf_*_allowed_cidrs: gossip from other networks is dropped ([] = from anywhere). */
+  allowedCidrs: readonly string[]
   /** The pool's keyring (gossip-keyring.ts); null or absent: unencrypted gossip. */
   keyring?: GossipKeyring | null
 }
@@ -137,8 +144,8 @@ export interface GossipPoolOptions {
 export async function startGossipPool(o: GossipPoolOptions): Promise<LanGossip> {
   const {config, log} = o
   const node = new GossipNode({
-    name: o.name, bindAddress: config.bindAddr, bindPort: o.bindPort,
-    advertiseAddress: config.advertiseAddr, tags: o.tags, config: o.gossip,
+    name: o.name, bindAddress: o.bindAddress, bindPort: o.bindPort,
+    advertiseAddress: o.advertiseAddress, tags: o.tags, config: o.gossip, acceptFrom: writeAllowList(o.allowedCidrs),
     // Starts above any incarnation a previous life of this node used, so a restart is believed at once.
     incarnation: Math.floor(Date.now() / 1000),
     log, cipher: o.keyring?.cipher ?? null, metricLabels: {network: o.pool.toLowerCase()},
@@ -152,9 +159,9 @@ export async function startGossipPool(o: GossipPoolOptions): Promise<LanGossip> 
     port = await node.start()
   } catch (error) {
     await node.close()
-    throw new Error(`Error starting the serf ${o.pool} listener on ${config.bindAddr}:${o.bindPort}: ${(error as Error).message}`)
+    throw new Error(`Error starting the serf ${o.pool} listener on ${o.bindAddress}:${o.bindPort}: ${(error as Error).message}`)
   }
-  log.info(`serf: ${o.pool} gossip started`, {address: `${config.advertiseAddr}:${port}`, name: o.name})
+  log.info(`serf: ${o.pool} gossip started`, {address: `${o.advertiseAddress}:${port}`, bind: o.bindAddress, name: o.name})
 
   node.on('member', (event) => {
     const m = event.member

@@ -4,7 +4,7 @@
 // the methods here; nothing else writes to the registry.
 import type {AgentConfig} from './config.js'
 import type {Logger} from '../logger.js'
-import {checkKind, parseCheckDefinition, parseServiceDefinition, DefinitionError, SCRIPTS_DISABLED, SCRIPTS_DISABLED_REMOTE, type CheckDefinition, type CheckStatus, type ParsedService} from './definitions.js'
+import {parseCheckDefinition, parseServiceDefinition, DefinitionError, SCRIPTS_DISABLED, SCRIPTS_DISABLED_REMOTE, type CheckDefinition, type CheckStatus, type ParsedService} from './definitions.js'
 import {LocalState, LocalStateError, unknownCheckMessage, unknownServiceMessage, type Source} from './local-state.js'
 import {CheckSupervisor, type StartCheck} from './check-supervisor.js'
 import {loadPersisted, loadTtlState, persistLocalState, persistTtlState} from './local-persistence.js'
@@ -60,7 +60,7 @@ export class LocalAgent {
     if (config.dataDir) {
       // A TTL check reported shortly before a restart keeps that status until its TTL runs out.
       for (const check of this.state.checks()) {
-        if (checkKind(check.def) !== 'ttl' || check.source === 'internal') continue
+        if (check.def.kind !== 'ttl' || check.source === 'internal') continue
         const saved = loadTtlState(config.dataDir, check.def.CheckID, Date.now())
         if (saved) this.state.updateCheck(check.def.CheckID, saved.Status, saved.Output)
       }
@@ -71,7 +71,7 @@ export class LocalAgent {
     }
     this.#supervisor = new CheckSupervisor(this.state, {
       log: log.named('checks'), enableScriptChecks: () => this.#config.enableScriptChecks || this.#config.enableLocalScriptChecks,
-      nodeName: config.nodeName, startCheck: opts.startCheck,
+      nodeName: config.nodeName, startCheck: opts.startCheck, outputMaxSize: config.checkOutputMaxSize,
     })
     if (opts.propose) {
       this.#antiEntropy = new AntiEntropy({local: this.state, self: opts.self, log: log.named('anti_entropy'), propose: opts.propose, catalog: opts.catalog})
@@ -89,7 +89,7 @@ export class LocalAgent {
 
   /** Refuses script checks the config does not allow (Consul's messages; `api` = a remote call). */
   #allowScript(check: CheckDefinition, source: Source): void {
-    if (checkKind(check) !== 'script') return
+    if (check.kind !== 'script') return
     const {enableScriptChecks, enableLocalScriptChecks} = this.#config
     if (enableScriptChecks) return
     if (source === 'config' && enableLocalScriptChecks) return

@@ -7,7 +7,7 @@ import {createHash} from 'node:crypto'
 import {closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
 import type {Logger} from '../logger.js'
-import {checkKind, durationMs, parseCheckDefinition, parseServiceDefinition, type CheckDefinition, type CheckStatus, type ParsedService} from './definitions.js'
+import {parseCheckDefinition, parseServiceDefinition, type CheckDefinition, type CheckStatus, type ParsedService} from './definitions.js'
 import {isMaintenanceCheck, type LocalChange, type LocalState} from './local-state.js'
 
 export const SERVICES_DIR = 'services'
@@ -114,12 +114,12 @@ export function persistTtlState(local: LocalState, dataDir: string, log: Logger,
     const path = join(dir, persistedFileName(change.id))
     try {
       const check = local.check(change.id)
-      if (change.removed || !check || checkKind(check.def) !== 'ttl' || check.source === 'internal') {
+      if (change.removed || !check || check.def.kind !== 'ttl' || check.source === 'internal') {
         if (change.removed) rmSync(path, {force: true})
         return
       }
       if (!change.statusOnly) return
-      const state: TtlState = {CheckID: change.id, Status: check.status, Output: check.output, Expires: now() + durationMs(check.def.TTL)}
+      const state: TtlState = {CheckID: change.id, Status: check.status, Output: check.output, Expires: now() + check.def.ttlMs}
       writeAtomically(path, JSON.stringify(state))
     } catch (error) {
       log.error('failed to persist a TTL check state', {check: change.id, error: (error as Error).message})

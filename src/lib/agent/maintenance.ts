@@ -1,19 +1,14 @@
 // Node and service maintenance mode, as Consul models it: a critical check owned by the agent
 // (`_node_maintenance`, `_service_maintenance:<id>`) whose Notes carry the reason. Health queries
 // then hide the node or instance; disabling removes the check.
-import type {CheckDefinition} from './definitions.js'
+import {checkDefinitionOf, type CheckDefinition} from './definitions.js'
 import {LocalStateError, NODE_MAINTENANCE_ID, SERVICE_MAINTENANCE_PREFIX, unknownServiceMessage, type LocalState} from './local-state.js'
 
 export const DEFAULT_NODE_MAINT_REASON = 'Maintenance mode is enabled for this node, but no reason was provided. This is a default message.'
 export const DEFAULT_SERVICE_MAINT_REASON = 'Maintenance mode is enabled for this service, but no reason was provided. This is a default message.'
 
 function maintenanceCheck(id: string, name: string, notes: string, serviceId: string): CheckDefinition {
-  return {
-    CheckID: id, Name: name, Notes: notes, ServiceID: serviceId, Interval: '', Timeout: '', TTL: '', HTTP: '', Method: '',
-    Header: {}, Body: '', TLSSkipVerify: false, TLSServerName: '', TCP: '', Args: [], GRPC: '', GRPCUseTLS: false, H2PING: '', H2PingUseTLS: true, UDP: '',
-    AliasNode: '', AliasService: '', SuccessBeforePassing: 0, FailuresBeforeCritical: 0, FailuresBeforeWarning: 0,
-    DeregisterCriticalServiceAfter: '', OutputMaxSize: 0, Status: 'critical',
-  }
+  return checkDefinitionOf({CheckID: id, Name: name, Notes: notes, ServiceID: serviceId, Status: 'critical'})
 }
 
 export function enableNodeMaintenance(local: LocalState, reason: string): void {

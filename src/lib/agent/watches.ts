@@ -8,7 +8,7 @@ import type {Logger} from '../logger.js'
 import type {WatchDefinition} from './watch-config.js'
 import {buildPlan} from '../watch/plan.js'
 import {httpHandler, scriptHandler} from '../watch/handlers.js'
-import {runWatch, type WatchEvent} from '../watch/watcher.js'
+import {formatRetry, runWatch, type WatchEvent} from '../watch/watcher.js'
 
 /** A script handler that runs longer than this is killed (it would stall its watch). */
 const HANDLER_TIMEOUT_MS = 5 * 60_000
@@ -87,7 +87,8 @@ export class AgentWatches {
     }
     const done = runWatch(client, plan, handler, {
       signal: stop.signal,
-      onError: (error) => log.warn('watch read failed, backing off', {type: def.params.type, error: (error as Error).message}),
+      // Consul's api/watch/plan.go: "Watch errored" with the type, the error and the retry delay.
+      onError: (error, retryMs) => log.error('Watch errored', {type: def.params.type, error: (error as Error).message, retry: formatRetry(retryMs)}),
     }).catch((error: unknown) => log.error('watch stopped', {type: def.params.type, error: (error as Error).message}))
     return {def, stop, done, client}
   }

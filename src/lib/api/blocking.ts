@@ -27,6 +27,8 @@ export interface BlockingOptions {
   signal?: AbortSignal
   /** Sleep used between retries; tests inject a fake. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  /** Told of each failure that will be retried, with the back-off before the retry. */
+  onRetry?: (error: unknown, delayMs: number) => void
 }
 
 export type BlockingFetch<T> = (q: QueryOptions) => Promise<{value: T; meta: QueryMeta}>
@@ -48,7 +50,9 @@ export async function* blockingQuery<T>(fetch: BlockingFetch<T>, options: Blocki
       if (options.signal?.aborted) return
       failures += 1
       if (failures > maxRetries) throw error
-      await sleep(Math.min(maxMs, baseMs * 2 ** Math.min(failures - 1, 30)), options.signal)
+      const delayMs = Math.min(maxMs, baseMs * 2 ** Math.min(failures - 1, 30))
+      options.onRetry?.(error, delayMs)
+      await sleep(delayMs, options.signal)
       continue
     }
     failures = 0

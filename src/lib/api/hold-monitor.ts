@@ -13,6 +13,12 @@
 // what Consul's monitor cannot see: its agent paused (SIGSTOP) or partitioned away while a blocking
 // read is parked on it. Reads then wait at most confirmWithinMs/3, so a healthy holder re-confirms
 // about three times per window.
+//
+// With `proofAt` the proofs are the session's renewals instead (a lock against coord servers,
+// ARCHITECTURE.md "Lock safety across failover"): the servers keep the key blocked until the
+// last renewal + lock-delay + an allowance for an election, so the deadline is `proofAt()` +
+// confirmWithinMs, reads only look for the lock being taken, and a read that fails or is held
+// through an election is simply tried again until that deadline.
 import {ApiConnectionError, ApiResponseError} from './errors.js'
 import {abortableSleep} from './abortable-sleep.js'
 
@@ -32,6 +38,8 @@ export interface MonitorOptions {
   waitMs?: number
   /** Start of the request that acquired (the first proof of holding). Default: now. */
   confirmedAt?: number
+  /** When set: the send time of the latest proof (a successful renewal); reads then prove nothing. */
+  proofAt?: () => number
   /** The index the acquisition saw, so the first read blocks. */
   startIndex?: number
   /** Abort to stop monitoring (release). */
@@ -55,39 +63,45 @@ export async function monitorHold(check: HoldCheck, options: MonitorOptions): Pr
   const retryMs = options.retryMs ?? 2000
   const deadline = options.confirmWithinMs
   const waitMs = deadline === undefined ? (options.waitMs ?? 300_000) : Math.max(50, Math.floor(deadline / 3))
-  let confirmedAt = options.confirmedAt ?? now()
+  const proofAt = deadline === undefined ? undefined : options.proofAt
+  let readProof = options.confirmedAt ?? now()
+  const confirmed = (): number => proofAt?.() ?? readProof
   let index = options.startIndex ?? 0
   let failures = 0
+  // Bounded: with a deadline every pass ends by confirmed() + deadline, which moves only with a
+  // new proof; without one, failures end the loop after `retries`.
   while (!options.signal.aborted) {
     const started = now()
     // The read may not outlive the confirmation window, nor a generous bound over the server's
     // wait + jitter (wait/16) when no window applies.
-    const limitMs = deadline === undefined ? waitMs + waitMs / 16 + 5000 : confirmedAt + deadline - started
-    if (limitMs <= 0) return {reason: 'unconfirmed', confirmedAt}
+    const limitMs = deadline === undefined ? waitMs + waitMs / 16 + 5000 : confirmed() + deadline - started
+    if (limitMs <= 0) return {reason: 'unconfirmed', confirmedAt: confirmed()}
     const timeout = AbortSignal.timeout(Math.max(1, Math.ceil(limitMs)))
     const signal = AbortSignal.any([options.signal, timeout])
     try {
       const result = await check({waitIndex: index, waitMs, signal})
-      if (!result.held) return {reason: 'taken', confirmedAt}
-      confirmedAt = started
+      if (!result.held) return {reason: 'taken', confirmedAt: confirmed()}
+      readProof = started
       failures = 0
       index = result.index < index ? 0 : result.index
     } catch (error) {
       if (options.signal.aborted) break
       if (timeout.aborted) {
-        if (deadline !== undefined) return {reason: 'unconfirmed', error, confirmedAt}
+        // A renewal may have moved the deadline while this read waited: look again.
+        if (proofAt && confirmed() + deadline! > now()) continue
+        if (deadline !== undefined) return {reason: 'unconfirmed', error, confirmedAt: confirmed()}
       } else if (!isRetryable(error)) {
-        return {reason: 'error', error, confirmedAt}
+        return {reason: 'error', error, confirmedAt: confirmed()}
       }
-      failures += 1
-      if (failures > retries) return {reason: 'error', error, confirmedAt}
-      const pause = deadline === undefined ? retryMs : Math.min(retryMs, confirmedAt + deadline - now())
-      if (pause <= 0) return {reason: 'unconfirmed', error, confirmedAt}
+      if (!proofAt) failures += 1
+      if (failures > retries) return {reason: 'error', error, confirmedAt: confirmed()}
+      const pause = deadline === undefined ? retryMs : Math.min(retryMs, confirmed() + deadline - now())
+      if (pause <= 0) return {reason: 'unconfirmed', error, confirmedAt: confirmed()}
       await abortableSleep(pause, options.signal)
       index = 0
     }
   }
-  return {reason: 'stopped', confirmedAt}
+  return {reason: 'stopped', confirmedAt: confirmed()}
 }
 
 /** Consul's api.IsRetryableError: server errors (5xx) and failures to reach the agent. */

@@ -13,6 +13,8 @@ export interface SessionSpec {
   behavior: 'release' | 'delete'
   /** undefined = the server's default (Consul: 15s). */
   lockDelayMs?: number
+  /** Renew at least this often (default TTL/2). */
+  renewEveryMs?: number
 }
 
 export interface OwnedSession {
@@ -21,10 +23,13 @@ export interface OwnedSession {
   ended: Promise<RenewEnd>
   /** Stops renewing and destroys the session. */
   stop(): Promise<void>
+  /** When the request behind the latest proof that the session lives was sent (its creation, then each renewal). */
+  lastProof(): number
 }
 
 export async function createOwnedSession(client: ApiClient, spec: SessionSpec): Promise<OwnedSession> {
   let id: string
+  let lastProof = Date.now()
   try {
     id = await sessionCreate(client, {
       Name: spec.name, TTL: spec.ttl, Behavior: spec.behavior,
@@ -34,10 +39,13 @@ export async function createOwnedSession(client: ApiClient, spec: SessionSpec): 
     throw lockErrors.session(error)
   }
   const stopper = new AbortController()
-  const ended = renewPeriodic(client, id, spec.ttl, {signal: stopper.signal}).catch((): RenewEnd => 'errors')
+  const ended = renewPeriodic(client, id, spec.ttl, {
+    signal: stopper.signal, everyMs: spec.renewEveryMs, onRenewed: (sentAt) => { lastProof = Math.max(lastProof, sentAt) },
+  }).catch((): RenewEnd => 'errors')
   return {
     id,
     ended,
+    lastProof: () => lastProof,
     stop: async () => {
       stopper.abort()
       await ended.catch(() => undefined)

@@ -30,6 +30,12 @@ export interface HoldOptions {
   monitorRetryMs?: number
   /** See hold-monitor.ts; undefined keeps Consul's behaviour. */
   confirmWithinMs?: number
+  /**
+   * coord servers only: the created session's renewals are the proofs of holding (hold-monitor.ts
+   * proofAt), renewed every `renewEveryMs`. Ignored with a caller's session.
+   */
+  proofFromRenewals?: boolean
+  renewEveryMs?: number
 }
 
 export interface Held {
@@ -78,7 +84,7 @@ export interface HoldSteps {
  * A session we create gets `kind`'s default name and behaviour unless `opts` say otherwise.
  */
 export async function acquireHold(client: ApiClient, opts: HoldOptions, kind: Pick<SessionSpec, 'name' | 'behavior'>, steps: HoldSteps, signal?: AbortSignal): Promise<HoldState | null> {
-  const spec: SessionSpec = {name: opts.sessionName ?? kind.name, ttl: opts.sessionTtl ?? '15s', behavior: kind.behavior, lockDelayMs: opts.lockDelayMs}
+  const spec: SessionSpec = {name: opts.sessionName ?? kind.name, ttl: opts.sessionTtl ?? '15s', behavior: kind.behavior, lockDelayMs: opts.lockDelayMs, renewEveryMs: opts.renewEveryMs}
   let owned = opts.session ? undefined : await createOwnedSession(client, spec)
   let session = opts.session ?? owned!.id
   try {
@@ -125,6 +131,7 @@ async function monitorSession(check: HoldCheck, opts: HoldOptions, acquired: Acq
   const end = await monitorHold(check, {
     retries: opts.monitorRetries, retryMs: opts.monitorRetryMs, confirmWithinMs: opts.confirmWithinMs,
     startIndex: acquired.pair.modifyIndex, confirmedAt: acquired.at, signal: both,
+    proofAt: opts.proofFromRenewals && owned ? owned.lastProof : undefined,
   })
   return end.reason === 'stopped' && renewalLost.signal.aborted && !signal.aborted ? {...end, reason: 'error', renewal} : end
 }

@@ -21,15 +21,20 @@ export interface RenewOptions {
   now?: () => number
   /** Called with each error (logging). */
   onError?: (error: unknown) => void
+  /** Renew at least this often (default: every TTL/2); errors are then retried at this pace too. */
+  everyMs?: number
+  /** Called after each successful renewal with the time its request was sent. */
+  onRenewed?: (sentAt: number) => void
 }
 
 /** Renews `id` until stopped or lost; resolves with why it ended. */
 export async function renewPeriodic(client: ApiClient, id: string, ttl: string, options: RenewOptions = {}): Promise<RenewEnd> {
   const sleep = options.sleep ?? abortableSleep
   const now = options.now ?? Date.now
-  const retryMs = options.retryMs ?? 1000
+  const retryMs = Math.min(options.retryMs ?? 1000, options.everyMs ?? Infinity)
   let ttlMs = parseTtl(ttl)
-  let waitMs = ttlMs / 2
+  const pace = (): number => Math.min(ttlMs / 2, options.everyMs ?? Infinity)
+  let waitMs = pace()
   let lastRenewed = now()
   // Bounded: every pass either sleeps at least min(retryMs, ttl/2) or ends the loop, and error
   // passes end once one TTL has gone by without a good renewal.
@@ -40,12 +45,14 @@ export async function renewPeriodic(client: ApiClient, id: string, ttl: string, 
       return 'stopped'
     }
     try {
+      const sentAt = now()
       const entry = await sessionRenew(client, id, {signal: options.signal})
       if (!entry) return 'expired'
       const next = entry.TTL ? parseTtl(entry.TTL) : ttlMs
       if (next > 0) ttlMs = next
-      waitMs = ttlMs / 2
+      waitMs = pace()
       lastRenewed = now()
+      options.onRenewed?.(sentAt)
     } catch (error) {
       if (options.signal?.aborted) continue
       options.onError?.(error)

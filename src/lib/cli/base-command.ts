@@ -118,41 +118,6 @@ export abstract class BaseCommand {
     this.io.out(stringifyJson(value, 4))
   }
 
-  /** chalk when colour is on, else identity styling. */
-  protected async colors(): Promise<{bold: (s: string) => string; red: (s: string) => string; green: (s: string) => string; yellow: (s: string) => string}> {
-    if (!this.io.colorEnabled) {
-      const plain = (s: string): string => s
-      return {bold: plain, red: plain, green: plain, yellow: plain}
-    }
-    const {default: chalk} = await import('chalk')
-    return chalk
-  }
-
-  /** A cli-table3 table on a TTY, aligned columns otherwise (for coord-only listings). */
-  protected async table(head: string[], rows: string[][]): Promise<void> {
-    if (!this.io.stdoutIsTTY) {
-      const {columnize} = await import('./render.js')
-      for (const line of columnize([head, ...rows])) this.io.out(line)
-      return
-    }
-    const {default: Table} = await import('cli-table3')
-    const table = new Table({head, style: {head: this.io.colorEnabled ? ['bold'] : []}})
-    table.push(...rows)
-    this.io.out(table.toString())
-  }
-
-  /** Runs `work` under an ora spinner on a stderr TTY; plain otherwise. */
-  protected async withSpinner<T>(text: string, work: () => Promise<T>): Promise<T> {
-    if (!this.io.stderrIsTTY) return work()
-    const {default: ora} = await import('ora')
-    const spinner = ora({text, stream: process.stderr}).start()
-    try {
-      return await work()
-    } finally {
-      spinner.stop()
-    }
-  }
-
   /** Consul's usage text for this command (loaded only when an error or -h needs it). */
   async usageText(): Promise<string> {
     const {renderUsage} = await import('./usage.js')

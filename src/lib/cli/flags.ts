@@ -1,7 +1,7 @@
 // Flag definitions for Consul-style commands. Each definition carries what our Go-`flag` parser
 // needs (kind, parse) and the fields oclif's manifest/help read (type, description, helpValue,
 // multiple, default), so `oclif manifest` and `coord <cmd> -h` list every flag with its text.
-import {parseDuration} from '../duration.js'
+import {formatDuration, parseDuration} from '../duration.js'
 
 export type FlagKind = 'bool' | 'string' | 'uint64' | 'int' | 'duration' | 'list'
 
@@ -14,6 +14,8 @@ export interface FlagDef<V = unknown> {
   helpValue?: string
   multiple?: boolean
   hidden?: boolean
+  /** What help shows as the default when the value itself would mislead (a duration's milliseconds). */
+  defaultHelp?: () => Promise<string>
   /** Converts one raw value; throws an Error whose message is Go's reason text. (A method, so
    * FlagDef<boolean> is assignable to FlagDef<unknown>.) */
   parse(raw: string, previous: V): V
@@ -42,10 +44,12 @@ export function intFlag(o: Common & {default?: number}): FlagDef<number> {
   return {kind: 'int', type: 'option', description: o.description, hidden: o.hidden, helpValue: o.helpValue ?? '<int>', default: o.default ?? 0, parse: parseInt64}
 }
 
-/** Go duration (`500ms`, `1m30s`) as milliseconds. */
+/** Go duration (`500ms`, `1m30s`) as milliseconds; help shows the default as a duration (`2s`), not milliseconds. */
 export function durationFlag(o: Common & {default?: number}): FlagDef<number> {
+  const fallback = o.default ?? 0
   return {
-    kind: 'duration', type: 'option', description: o.description, hidden: o.hidden, helpValue: o.helpValue ?? '<duration>', default: o.default ?? 0,
+    kind: 'duration', type: 'option', description: o.description, hidden: o.hidden, helpValue: o.helpValue ?? '<duration>', default: fallback,
+    ...(fallback !== 0 ? {defaultHelp: async () => formatDuration(fallback)} : {}),
     parse: (raw) => {
       try {
         return parseDuration(raw)

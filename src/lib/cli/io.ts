@@ -1,10 +1,9 @@
-// One object that knows whether stdout/stderr are terminals and whether colour is on (after gh's
-// iostreams). Commands write through it and never look at isTTY themselves; tests use fakeIO().
-export interface IO {
-  readonly stdoutIsTTY: boolean
-  readonly stderrIsTTY: boolean
-  /** Colour only on a TTY, never with NO_COLOR set. */
-  readonly colorEnabled: boolean
+// One object that knows whether stdout/stderr are terminals and whether colour and spinners are on
+// (after gh's iostreams; the rules are terminal.ts's). Commands write through it and never look at
+// isTTY themselves; tests use fakeIO().
+import {terminalState, type TerminalState} from './terminal.js'
+
+export interface IO extends TerminalState {
   /** Writes text + "\n" to stdout (Consul's ui.Output). */
   out(line: string): void
   /** Writes text + "\n" to stderr (Consul's ui.Error). */
@@ -25,12 +24,8 @@ export function processIO(env: Record<string, string | undefined> = process.env)
       throw error
     })
   }
-  const stdoutIsTTY = process.stdout.isTTY === true
-  const stderrIsTTY = process.stderr.isTTY === true
   return {
-    stdoutIsTTY,
-    stderrIsTTY,
-    colorEnabled: stdoutIsTTY && (env.NO_COLOR === undefined || env.NO_COLOR === '') && env.TERM !== 'dumb',
+    ...terminalState({stdoutIsTTY: process.stdout.isTTY === true, stderrIsTTY: process.stderr.isTTY === true, stderrColumns: process.stderr.columns}, env),
     out: (line) => void process.stdout.write(`${line}\n`),
     err: (line) => void process.stderr.write(`${line}\n`),
     write: (data) => void process.stdout.write(data),
@@ -49,7 +44,7 @@ export interface FakeIO extends IO {
   stdoutBytes(): Buffer
 }
 
-/** Captures output; `tty` fakes terminal state, `stdin` is what readStdin returns. */
+/** Captures output; `tty` fakes terminal state (no spinner: it would draw on the real stderr), `stdin` is what readStdin returns. */
 export function fakeIO(options: {tty?: boolean; color?: boolean; stdin?: string | Buffer} = {}): FakeIO {
   const out: Buffer[] = []
   const err: Buffer[] = []
@@ -58,6 +53,7 @@ export function fakeIO(options: {tty?: boolean; color?: boolean; stdin?: string 
     stdoutIsTTY: options.tty === true,
     stderrIsTTY: options.tty === true,
     colorEnabled: options.color ?? false,
+    spinnerEnabled: false,
     out: (line) => push(out, `${line}\n`),
     err: (line) => push(err, `${line}\n`),
     write: (data) => push(out, data),

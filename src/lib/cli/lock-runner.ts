@@ -5,13 +5,17 @@
 // coord's additions (README): the child runs as its own process-group leader and the whole group is
 // stopped; a watchdog stops the group if this process dies; the hold is re-confirmed within
 // lock-delay − grace (hold-monitor.ts) so the child is gone before anyone else can acquire; and the
-// child's environment carries a fencing token.
+// child's environment carries a fencing token. A lock (not a semaphore) counts from its session's
+// last successful renewal instead, with the failover allowance the servers add (ARCHITECTURE.md,
+// "Lock safety across failover"), so it rides through a leader election.
 import type {ApiClient} from '../api/client.js'
 import type {Held} from '../api/lock.js'
 import type {LockError} from '../api/lock-errors.js'
+import {FAILOVER_ALLOWANCE_MS} from '../state/sessions.js'
 import {ChildGroup} from './child-group.js'
 import {CommandError, EXIT} from './errors.js'
 import type {IO} from './io.js'
+import {withSpinner} from './terminal.js'
 
 export interface LockRunOptions {
   prefix: string
@@ -37,10 +41,19 @@ export function killGraceMs(lockDelayMs: number): number {
   return Math.min(5000, lockDelayMs / 3)
 }
 
-/** How long the holder trusts its last proof of holding (null: Consul's behaviour, no window). */
-export function confirmWindowMs(lockDelayMs: number): number | undefined {
-  const window = lockDelayMs - killGraceMs(lockDelayMs)
-  return window >= 300 ? window : undefined
+/**
+ * How long the holder trusts its last proof of holding (undefined: Consul's behaviour, no window).
+ * With `renewals` the proofs are session renewals, which coord's servers honour for lock-delay +
+ * FAILOVER_ALLOWANCE_MS (state/sessions.ts); otherwise consistent reads, honoured for lock-delay.
+ */
+export function confirmWindowMs(lockDelayMs: number, renewals = false): number | undefined {
+  const window = lockDelayMs - killGraceMs(lockDelayMs) + (renewals && lockDelayMs > 0 ? FAILOVER_ALLOWANCE_MS : 0)
+  return lockDelayMs - killGraceMs(lockDelayMs) >= 300 ? window : undefined
+}
+
+/** How often a lock holder renews its session: about six proofs per window, at most every 200 ms. */
+export function renewEveryMs(windowMs: number): number {
+  return Math.max(200, Math.floor(windowMs / 6))
 }
 
 interface Primitive {
@@ -83,7 +96,7 @@ export async function runLock(client: ApiClient, io: IO, opts: LockRunOptions): 
     info('Attempting lock acquisition')
     let held: Held | null
     try {
-      held = await primitive.acquire(shutdown.signal)
+      held = await withSpinner(io, `Waiting for the lock on ${opts.prefix}`, () => primitive.acquire(shutdown.signal))
     } catch (error) {
       throw new CommandError(`Lock acquisition failed: ${(error as Error).message}`, {cause: error})
     }
@@ -122,7 +135,9 @@ export async function runLock(client: ApiClient, io: IO, opts: LockRunOptions): 
         const key = `${opts.prefix.replace(/\/+$/, '')}/.lock`
         info(`Setting up lock at path: ${key}`)
         const {Lock} = await import('../api/lock.js')
-        return Object.assign(new Lock(client, {key, ...common}), {inUseCode: 'LOCK_IN_USE'})
+        const window = confirmWindowMs(opts.lockDelayMs, true)
+        const renewals = window === undefined ? {} : {confirmWithinMs: window, proofFromRenewals: true, renewEveryMs: renewEveryMs(window)}
+        return Object.assign(new Lock(client, {key, ...common, ...renewals}), {inUseCode: 'LOCK_IN_USE'})
       }
       info(`Setting up semaphore (limit ${opts.limit}) at prefix: ${opts.prefix}`)
       const {Semaphore} = await import('../api/semaphore.js')

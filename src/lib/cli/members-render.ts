@@ -35,7 +35,13 @@ function compareMembers(a: AgentMember, b: AgentMember): number {
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
-export function renderMembers(members: AgentMember[]): string[] {
+/** Colours the Status column (row 0 is the header); identity when `status` is absent. */
+function statusColumn(column: number, status?: (word: string) => string) {
+  return status && ((cell: string, row: number, i: number) => (row > 0 && i === column ? status(cell) : cell))
+}
+
+/** `status` styles the status words (terminal.ts palette); without it the bytes are Consul's. */
+export function renderMembers(members: AgentMember[], status?: (word: string) => string): string[] {
   const rows = [['Node', 'Address', 'Status', 'Type', 'Build', 'Protocol', 'DC', 'Partition', 'Segment']]
   for (const m of members) {
     const address = memberAddress(m)
@@ -53,14 +59,14 @@ export function renderMembers(members: AgentMember[]): string[] {
       rows.push([m.Name, address, status, 'unknown', '', '', '', '', ''])
     }
   }
-  return columnize(rows)
+  return columnize(rows, statusColumn(2, status))
 }
 
-export function renderMembersDetailed(members: AgentMember[]): string[] {
+export function renderMembersDetailed(members: AgentMember[], status?: (word: string) => string): string[] {
   const rows = [['Node', 'Address', 'Status', 'Tags']]
   for (const m of members) {
     const tags = Object.keys(m.Tags).sort().map((k) => `${k}=${m.Tags[k]}`).join(',')
     rows.push([m.Name, memberAddress(m), memberStatus(m.Status), tags])
   }
-  return columnize(rows)
+  return columnize(rows, statusColumn(2, status))
 }

@@ -3,7 +3,8 @@
 import type {AutopilotConfiguration, AutopilotState, RaftConfigurationInfo} from '../api/operator.js'
 import {columnize} from './render.js'
 
-export function renderPeers(config: RaftConfigurationInfo): string[] {
+/** `status` styles the State column (leader green on a terminal); without it the bytes are Consul's. */
+export function renderPeers(config: RaftConfigurationInfo, status?: (word: string) => string): string[] {
   const leader = config.Servers.find((s) => s.Leader)
   const leaderIndex = leader?.LastIndex ?? 0
   const rows = [['Node', 'ID', 'Address', 'State', 'Voter', 'RaftProtocol', 'Commit Index', 'Trails Leader By']]
@@ -13,7 +14,7 @@ export function renderPeers(config: RaftConfigurationInfo): string[] {
     const trailsText = s.Leader ? '-' : `${Math.max(0, trails)} ${Math.max(0, trails) === 1 ? 'commit' : 'commits'}`
     rows.push([s.Node, s.ID, s.Address, s.Leader ? 'leader' : 'follower', String(s.Voter), s.ProtocolVersion || '<=1', String(s.LastIndex), trailsText])
   }
-  return columnize(rows)
+  return columnize(rows, status && ((cell, row, column) => (row > 0 && column === 3 ? status(cell) : cell)))
 }
 
 /** `operator autopilot get-config` as Consul's command/operator/autopilot/get writes it. */

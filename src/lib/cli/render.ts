@@ -43,10 +43,17 @@ export function tabwrite(text: string, options: {minwidth?: number; padding?: nu
   return out.join('\n')
 }
 
-/** columnize with glue "  ": every column padded to its widest cell, trailing spaces trimmed. */
-export function columnize(rows: string[][]): string[] {
+/**
+ * columnize with glue "  ": every column padded to its widest cell, trailing spaces trimmed.
+ * `style` (colour on a terminal) wraps a cell's text after the widths are measured on the plain
+ * text, so escape codes never shift a column; without it the bytes are Consul's.
+ */
+export function columnize(rows: string[][], style?: (cell: string, row: number, column: number) => string): string[] {
   const widths: number[] = []
   for (const row of rows) row.forEach((cell, i) => { widths[i] = Math.max(widths[i] ?? 0, [...cell].length) })
-  return rows.map((row) => row.map((cell, i) => i === row.length - 1 ? cell : cell + ' '.repeat(widths[i] - [...cell].length)).join('  ').trimEnd())
+  return rows.map((row, r) => row.map((cell, i) => {
+    const text = style ? style(cell, r, i) : cell
+    return i === row.length - 1 ? text : text + ' '.repeat(widths[i] - [...cell].length)
+  }).join('  ').trimEnd())
 }
 

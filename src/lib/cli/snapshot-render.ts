@@ -39,6 +39,21 @@ export function renderInspectPretty(info: InspectOutput): string {
   return tabwrite(lines.join('\n'), {minwidth: 8, padding: 6})
 }
 
+/**
+ * The same data as tables for a person at a terminal (terminal.ts boxTable): metadata, records by
+ * type, and with -kvdetails the per-prefix breakdown; each as [head, rows].
+ */
+export function inspectTables(info: InspectOutput): Array<[string[], string[][]]> {
+  const tables: Array<[string[], string[][]]> = [
+    [['Field', 'Value'], [['ID', info.Meta.ID], ['Size', String(info.Meta.Size)], ['Index', String(info.Meta.Index)], ['Term', String(info.Meta.Term)], ['Version', String(info.Meta.Version)]]],
+    [['Type', 'Count', 'Size'], [...info.Stats.map((s) => [s.Name, String(s.Count), byteSize(s.Sum)]), ['Total', '', byteSize(info.TotalSize)]]],
+  ]
+  if (info.StatsKV !== null) {
+    tables.push([['Key Name', 'Count', 'Size'], [...info.StatsKV.map((s) => [s.Name, String(s.Count), byteSize(s.Sum)]), ['Total', '', byteSize(info.TotalSizeKV)]]])
+  }
+  return tables
+}
+
 /** Go's json.MarshalIndent(info, "", "   "), field order as Consul's OutputFormat. */
 export function renderInspectJson(info: InspectOutput): string {
   const {Meta, Stats, StatsKV, TotalSize, TotalSizeKV} = info

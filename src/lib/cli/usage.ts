@@ -45,3 +45,36 @@ function wrap(text: string, width: number): string[] {
   if (line) lines.push(line)
   return lines
 }
+
+/**
+ * The top-level command list Consul prints for an unknown command (mitchellh/cli BasicHelpFunc):
+ * a usage line, then each name padded to the longest, four spaces, and its one-line synopsis (the
+ * description's first sentence), sorted by name.
+ */
+export function renderCommandList(bin: string, entries: Array<{name: string; synopsis: string}>): string {
+  const lines = [`Usage: ${bin} [--version] [--help] <command> [<args>]`, '', 'Available commands are:', ...alignedList(entries)]
+  return `${lines.join('\n')}\n`
+}
+
+/**
+ * A topic's help for an unknown subcommand (`coord kv frob`): as Consul's topic commands answer
+ * (their usage, then mitchellh/cli's "Subcommands:" list of the direct children).
+ */
+export function renderTopicHelp(bin: string, topic: string, description: string, entries: Array<{name: string; synopsis: string}>): string {
+  const lines = [`Usage: ${bin} ${topic.replaceAll(':', ' ')} <subcommand> [options] [args]`, '', `  ${synopsis(description)}`, '', 'Subcommands:', ...alignedList(entries)]
+  return `${lines.join('\n')}\n`
+}
+
+/** Each name padded to the longest, four spaces, its one-line synopsis; sorted, indented by four. */
+function alignedList(entries: Array<{name: string; synopsis: string}>): string[] {
+  const unique = new Map(entries.map((entry) => [entry.name, synopsis(entry.synopsis)]))
+  const names = [...unique.keys()].sort()
+  const width = Math.max(0, ...names.map((name) => name.length))
+  return names.map((name) => `    ${name.padEnd(width)}    ${unique.get(name)}`)
+}
+
+function synopsis(description: string): string {
+  const firstLine = description.split('\n')[0].trim()
+  const end = firstLine.search(/\.(\s|$)/)
+  return end === -1 ? firstLine : firstLine.slice(0, end)
+}

@@ -14,6 +14,8 @@ import {createForwarder} from '../forward/forward.js'
 import {namesOtherDatacenter} from '../forward/request-route.js'
 import {ServerPool, rebalanceIntervalMs, serverAddresses} from '../forward/server-pool.js'
 import {ServerRpc} from '../forward/server-rpc.js'
+import {RemoteAclResolver} from './acl-resolver.js'
+import {fetchResolution, serversDown} from './acl-fetch.js'
 
 export interface ClientRole {
   consensus: ClientConsensus
@@ -25,6 +27,8 @@ export interface ClientRole {
   renewSession(id: string): Promise<Session | undefined>
   /** Its RPC connections to servers (TLS with verify_outgoing: `transport.tls`). */
   transport: RpcTransport
+  /** With ACLs on: tokens resolved through the servers, cached per acl.*_ttl, down_policy when none answers. */
+  aclResolver?: RemoteAclResolver
   stop(): Promise<void>
 }
 
@@ -75,15 +79,27 @@ export function startClientRole(opts: ClientRoleOptions): ClientRole {
     rebalanceTimer.unref()
   }
   armRebalance()
+  const {acl} = config
+  const aclResolver = acl.enabled
+    ? new RemoteAclResolver({
+      fetch: (secret) => fetchResolution(rpc, secret), serversDown, datacenter: config.datacenter,
+      defaultPolicy: acl.defaultPolicy, downPolicy: acl.downPolicy, tokenTtlMs: acl.tokenTtlMs, policyTtlMs: acl.policyTtlMs, roleTtlMs: acl.roleTtlMs,
+      now: () => Date.now(),
+      onDown: (down, error) => down
+        ? log.warn('no server answered a token lookup: down_policy applies', {down_policy: acl.downPolicy, error: (error as Error | undefined)?.message})
+        : log.info('servers answer token lookups again'),
+    })
+    : undefined
   const sessionTimers = {clear: () => {}, stop: () => {}, resetAll: () => {}}
   log.info('client mode: no Raft here; every non-agent request goes to a server found through gossip', {seeds: config.retryJoin.length})
   return {
-    consensus, forward, sessionTimers, transport,
+    consensus, forward, sessionTimers, transport, aclResolver,
     registerSelf: () => Promise.reject(new ClientOnlyError('registering a node in the catalog (the leader registers every gossip member)')),
     renewSession: () => Promise.reject(new ClientOnlyError('renewing a session')),
     stop: async () => {
       clearTimeout(rebalanceTimer)
       sessionTimers.stop()
+      rpc.close()
       await consensus.close()
     },
   }

@@ -26,7 +26,7 @@ export type {DnsServerHandle}
  * `authorizer`: with ACLs on, the agent's default token's authorizer (asked on every lookup); DNS then
  * answers only what it may read (acl-catalog.ts).
  */
-export async function startAgentDns(opts: {config: AgentConfig; state: StateMachine; consensus: Consensus; log: Logger; serverGet?: ServerGet; pipelineGet?: ServerGet; authorizer?: () => Authorizer}): Promise<DnsServerHandle[]> {
+export async function startAgentDns(opts: {config: AgentConfig; state: StateMachine; consensus: Consensus; log: Logger; serverGet?: ServerGet; pipelineGet?: ServerGet; authorizer?: () => Authorizer | Promise<Authorizer>}): Promise<DnsServerHandle[]> {
   const {config, log} = opts
   if (config.ports.dns < 0) return []
   const plain = opts.serverGet

@@ -134,9 +134,10 @@ export function parseForwarded(body: unknown): ForwardedRequest {
  * A blocking query in flight can be cancelled by the client that sent it (its caller went away).
  * While this server shuts down (`stopping`), a request it cannot serve any more is answered with
  * SERVER_STOPPING_MESSAGE rather than its 5xx, so the client treats this server as gone and, for a
- * read, asks another one.
+ * read, asks another one. `cancelAll()` (at shutdown) lets go of every parked blocking query, so
+ * none keeps its wait timer, and the process, alive.
  */
-export function serveForwardedRequests(transport: RpcTransport, run: (request: ForwardedRequest, cancelled: Promise<void>) => Promise<ForwardedResponse>, stopping: () => boolean = () => false): void {
+export function serveForwardedRequests(transport: RpcTransport, run: (request: ForwardedRequest, cancelled: Promise<void>) => Promise<ForwardedResponse>, stopping: () => boolean = () => false): {cancelAll(): void} {
   // One entry per blocking query in flight, removed when it answers: bounded by what clients park.
   const inFlight = new Map<string, () => void>()
   transport.onRequest(FORWARD_METHOD, async (from, body) => {
@@ -159,6 +160,7 @@ export function serveForwardedRequests(transport: RpcTransport, run: (request: F
     cancel?.()
     return cancel !== undefined
   }, 'any')
+  return {cancelAll: () => { for (const cancel of inFlight.values()) cancel() }}
 }
 
 /**
@@ -172,4 +174,22 @@ export async function getFromServer(forward: (request: ForwardedRequest) => Prom
   if (answer.status === 404) return undefined
   if (answer.status !== 200) throw new HttpError(answer.status, text || `server answered ${answer.status}`, answer.errorCode ?? 'SERVER_ERROR')
   return JSON.parse(text) as unknown
+}
+
+/** For agent-local code on a client agent: PUT `body` as JSON to `url` on a server; rejects with the server's reason unless it answers 200. */
+export async function putToServer(forward: (request: ForwardedRequest) => Promise<ForwardedResponse>, url: string, body: unknown): Promise<void> {
+  const answer = await forward({method: 'PUT', url, headers: {'content-type': 'application/json'}, body: Buffer.from(JSON.stringify(body))})
+  if (answer.status !== 200) throw new HttpError(answer.status, Buffer.from(answer.body).toString('utf8') || `server answered ${answer.status}`, answer.errorCode ?? 'SERVER_ERROR')
+}
+
+/**
+ * The agent's own requests to servers (anti-entropy, coordinates, DNS reads) carry one of its ACL
+ * tokens: `secret()` is read per request (a token set through /v1/agent/token/ applies at once);
+ * '' adds nothing.
+ */
+export function withToken<C>(forward: (request: ForwardedRequest, closed?: C) => Promise<ForwardedResponse>, secret: () => string): (request: ForwardedRequest, closed?: C) => Promise<ForwardedResponse> {
+  return (request, closed) => {
+    const token = secret()
+    return forward(token === '' || request.headers['x-consul-token'] !== undefined ? request : {...request, headers: {...request.headers, 'x-consul-token': token}}, closed)
+  }
 }

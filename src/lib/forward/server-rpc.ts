@@ -12,6 +12,7 @@ import {HttpError} from '../errors.js'
 import {RpcRequestError, type RpcTransport} from '../rpc/transport.js'
 import type {ServerPool} from './server-pool.js'
 import {HoldEpisodes, type HoldEpisode} from './hold-episodes.js'
+import {abortableSleep} from '../api/abortable-sleep.js'
 
 /** Consul's structs.ErrNoServers text, answered with HTTP 500. */
 export const NO_SERVERS_MESSAGE = 'No known Consul servers'
@@ -66,11 +67,18 @@ export class ServerRpc {
   readonly #holdMs: number
   readonly #random: () => number
   readonly #episodes: HoldEpisodes
+  /** Aborted by close(): no call waits for another round once the agent stops. */
+  readonly #closed = new AbortController()
 
   constructor(readonly pool: ServerPool, readonly transport: RpcTransport, opts: ServerRpcOptions = {}) {
     this.#holdMs = opts.holdMs ?? 0
     this.#random = opts.random ?? Math.random
     this.#episodes = new HoldEpisodes(opts.onEpisode ?? (() => {}))
+  }
+
+  /** The agent stops: calls in flight give up instead of waiting out the hold. */
+  close(): void {
+    this.#closed.abort()
   }
 
   async call(method: string, body: unknown, opts: CallOptions): Promise<unknown> {
@@ -96,8 +104,9 @@ export class ServerRpc {
       if (!server || tried.size >= ServerRpc.MAX_ATTEMPTS) {
         // Every server tried once: with time left, wait and start a new round over all of them.
         const waitMs = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** rounds) * (0.5 + this.#random() / 2)
-        if (performance.now() + waitMs >= deadline) break
-        await new Promise((resolve) => setTimeout(resolve, waitMs))
+        if (performance.now() + waitMs >= deadline || this.#closed.signal.aborted) break
+        await abortableSleep(waitMs, this.#closed.signal)
+        if (this.#closed.signal.aborted) break
         rounds++
         tried = new Set()
         server = this.pool.pick(tried)

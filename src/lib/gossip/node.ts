@@ -50,6 +50,8 @@ export interface GossipNodeOptions {
   maxOutboundStreams?: number
   /** Seals every datagram and stream frame (keyring.ts). Default none (plaintext). */
   cipher?: PacketCipher | null
+  /** Whom to hear: packets and streams from other addresses are dropped (memberlist's CIDRsAllowed). Absent: everyone. */
+  acceptFrom?: (address: string) => boolean
   log?: GossipLogger
   /** Seed of the core's Rng. Default random. */
   seed?: number
@@ -95,7 +97,7 @@ export class GossipJoinError extends CoordError {
 const WILDCARDS = new Set(['0.0.0.0', '::', ''])
 
 export class GossipNode {
-  readonly #o: Required<Omit<GossipNodeOptions, 'advertiseAddress' | 'advertisePort' | 'tags' | 'incarnation' | 'cipher' | 'metricLabels'>> & Pick<GossipNodeOptions, 'advertiseAddress' | 'advertisePort' | 'tags' | 'incarnation'>
+  readonly #o: Required<Omit<GossipNodeOptions, 'advertiseAddress' | 'advertisePort' | 'tags' | 'incarnation' | 'cipher' | 'acceptFrom' | 'metricLabels'>> & Pick<GossipNodeOptions, 'advertiseAddress' | 'advertisePort' | 'tags' | 'incarnation'>
   readonly #labels: Labels
   #metricsTimer: NodeJS.Timeout | undefined
   /** The core's suspect/dead counts last reported, so each report adds what is new. */
@@ -150,6 +152,7 @@ export class GossipNode {
       maxInboundStreams: this.#o.maxInboundStreams,
       cipher,
       log: this.#o.log,
+      acceptFrom: options.acceptFrom,
       onPacket: (data, from) => this.#onPacket(data, from),
       onStream: (data) => this.#onStream(data),
     })

@@ -37,6 +37,8 @@ export interface GossipTransportOptions {
   maxInboundStreams: number
   cipher: PacketCipher | null
   log: GossipLogger
+  /** Whom to hear (memberlist's CIDRsAllowed): datagrams and streams from other addresses are dropped. */
+  acceptFrom?: (address: string) => boolean
   /** A datagram arrived (already opened). Called synchronously from the socket's event. */
   onPacket: (data: Uint8Array, from: PeerAddress) => void
   /** A peer opened a stream and sent `data` (already opened); resolve with the reply payload. */
@@ -222,6 +224,11 @@ export class GossipTransport {
 
   #onDatagram(msg: Buffer, from: PeerAddress): void {
     if (this.#closed) return
+    if (this.#o.acceptFrom && !this.#o.acceptFrom(from.address)) {
+      this.stats.packetsDropped++
+      this.#o.log.debug('memberlist: Rejected UDP packet: not in an allowed network', {from: from.address})
+      return
+    }
     // No size check here: UDP bounds a datagram at 64 KiB, and peers may use a larger budget than ours.
     const opened = this.#open(msg)
     if (!opened) {
@@ -234,7 +241,9 @@ export class GossipTransport {
   }
 
   #accept(socket: Socket): void {
-    if (this.#closed || this.#inbound >= this.#o.maxInboundStreams) {
+    const allowed = !this.#o.acceptFrom || this.#o.acceptFrom(socket.remoteAddress ?? '')
+    if (!allowed) this.#o.log.debug('memberlist: Rejected TCP connection: not in an allowed network', {from: socket.remoteAddress})
+    if (this.#closed || !allowed || this.#inbound >= this.#o.maxInboundStreams) {
       this.stats.streamsRefused++
       socket.destroy()
       return

@@ -3,10 +3,16 @@
 // tables into an Authorizer (lib/acl). As Consul (agent/consul/acl.go ResolveToken): an unknown or
 // expired secret is 403 "ACL not found"; with ACLs off everything is allowed.
 //
-// Resolution reads only local replicated state, so a token change is seen by this agent as soon as
-// its log applies it; resolved authorizers are cached per secret for as long as the ACL tables do
-// not move (their three indexes are the cache key), and for at most token_ttl.
-import {ACLS_DISABLED} from '../acl/authorizer.js'
+// On a server, resolution reads only local replicated state, so a token change is seen by this agent
+// as soon as its log applies it; resolved authorizers are cached per secret for as long as the ACL
+// tables do not move (their three indexes are the cache key), and for at most token_ttl. A client
+// agent holds no tables: it asks the servers (client/acl-resolver.ts, token_ttl and down_policy),
+// and serve() awaits that answer (prepareToken) before the route's check runs.
+//
+// The agent_recovery token (acl.tokens.agent_recovery) is checked first on every agent, without
+// asking anyone, as Consul's agent does: agent:write on this agent's node and node:read on all nodes.
+import {ACLS_DISABLED, mergeRules, policyAuthorizer, type Authorizer} from '../acl/authorizer.js'
+import {parseRules} from '../acl/rules.js'
 import {tokenAuthorizer} from '../acl/resolve.js'
 import type {Need} from '../acl/access.js'
 import type {ScalarKind, SegmentKind} from '../acl/rules.js'
@@ -15,7 +21,7 @@ import {ANONYMOUS_TOKEN_ID, ANONYMOUS_TOKEN_SECRET} from '../state/acl.js'
 import type {AgentDeps, ResolvedToken} from './context.js'
 import type {RequestIdentity} from './identity.js'
 
-export type AuthorizeDeps = AgentDeps<'config' | 'state' | 'now' | 'aclTokens'>
+export type AuthorizeDeps = AgentDeps<'config' | 'state' | 'now' | 'aclTokens'> & Partial<AgentDeps<'aclResolver'>>
 
 export type {ResolvedToken}
 
@@ -52,10 +58,46 @@ export function effectiveSecret(agent: Pick<AuthorizeDeps, 'aclTokens' | 'config
   return fallback !== '' ? fallback : ANONYMOUS_TOKEN_SECRET
 }
 
+/** Consul's identity name for the agent recovery token. */
+export const AGENT_RECOVERY_ACCESSOR = 'agent-recovery'
+const recoveryAuthorizers = new Map<string, Authorizer>()
+
+/** The agent recovery token's authorizer (Consul's agentRecoveryAuthorizer), or undefined for any other secret. */
+function agentRecovery(agent: Pick<AuthorizeDeps, 'aclTokens' | 'config'>, secret: string): ResolvedToken | undefined {
+  const recovery = agent.aclTokens?.get('agentRecovery') ?? agent.config.acl.tokens.agentRecovery
+  if (recovery === '' || secret !== recovery) return undefined
+  const node = agent.config.nodeName
+  let authorizer = recoveryAuthorizers.get(node)
+  if (!authorizer) {
+    authorizer = policyAuthorizer(mergeRules([parseRules(`agent ${JSON.stringify(node)} {\n  policy = "write"\n}\nnode_prefix "" {\n  policy = "read"\n}`)]), 'deny')
+    recoveryAuthorizers.set(node, authorizer)
+  }
+  return {accessorId: AGENT_RECOVERY_ACCESSOR, authorizer}
+}
+
+/**
+ * On a client agent: asks the servers about the request's token (or uses the cached answer) so that
+ * resolveToken, which cannot wait, has it. A no-op on servers and with ACLs off.
+ */
+export async function prepareToken(agent: AuthorizeDeps, identity: RequestIdentity): Promise<void> {
+  if (!agent.config.acl.enabled || !agent.aclResolver) return
+  const secret = effectiveSecret(agent, identity)
+  if (agentRecovery(agent, secret)) return
+  await agent.aclResolver.resolve(secret)
+}
+
 export function resolveToken(agent: AuthorizeDeps, identity: RequestIdentity): ResolvedToken {
   const {acl} = agent.config
   if (!acl.enabled) return {accessorId: '', authorizer: ACLS_DISABLED}
   const secret = effectiveSecret(agent, identity)
+  const recovery = agentRecovery(agent, secret)
+  if (recovery) return recovery
+  if (agent.aclResolver) {
+    // Never resolved (prepareToken was not awaited) reads as unknown: refused, never allowed.
+    const remote = agent.aclResolver.current(secret)
+    if (!remote?.found) throw aclNotFound()
+    return {accessorId: remote.accessorId, authorizer: remote.authorizer}
+  }
   const tables = agent.state.acl
   const now = agent.now()
   const tablesKey = `${tables.tokensIndex}/${tables.policiesIndex}/${tables.rolesIndex}`

@@ -13,6 +13,8 @@ import {consistentRead} from './read.js'
 import {sendJson} from './respond.js'
 import {parseDuration} from '../duration.js'
 import {parseRules} from '../acl/rules.js'
+import {readFileSync, rmSync} from 'node:fs'
+import {join} from 'node:path'
 import {AGENT_TOKEN_KINDS} from '../agent/agent-tokens.js'
 import {aclDisabled, aclNotFound, effectiveSecret, requireScalar, type ResolvedToken} from './acl-authorize.js'
 import {
@@ -97,6 +99,9 @@ async function propose(agent: AclDeps, op: AclOp): Promise<{index: number; resul
     if (result.code === 'not-found') throw new HttpError(404, result.error, 'ACL_NOT_FOUND_RECORD')
     throw badRequest(result.error)
   }
+  // The answer renders the record from this agent's state: on a follower (which forwarded the
+  // write to the leader) that state may not have applied it yet, so wait until it has.
+  await agent.consensus.readBarrier('leader', 0)
   return {index: proposal.index, result}
 }
 
@@ -150,12 +155,41 @@ function renderRole(agent: AclDeps, role: AclRole): JsonObject {
 
 // --- bootstrap ---
 
+/** Consul's reset file: <data_dir>/acl-bootstrap-reset holding the reset index allows one more bootstrap. */
+export const BOOTSTRAP_RESET_FILE = 'acl-bootstrap-reset'
+
+/** The index in the reset file, 0 when there is none or it does not hold a number (Consul's fileBootstrapResetIndex). */
+function fileResetIndex(agent: AclDeps): number {
+  if (!agent.config.dataDir) return 0
+  const path = join(agent.config.dataDir, BOOTSTRAP_RESET_FILE)
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch {
+    return 0
+  }
+  const index = /^\s*(\d+)\s*$/.exec(text)
+  if (!index) {
+    agent.log.error('bootstrap: failed to parse the ACL bootstrap reset file', {path})
+    return 0
+  }
+  return Number(index[1])
+}
+
 async function bootstrap(agent: AclDeps, ctx: RequestContext): Promise<void> {
   // Consul pre-checks before going through Raft (curbs abuse); the command checks again in log order.
   const done = agent.state.acl.bootstrapIndex
-  if (done !== 0) throw new HttpError(403, `Permission denied: ACL bootstrap no longer allowed (reset index: ${done})`, 'ACL_BOOTSTRAP_DONE')
+  let resetIndex: number | undefined
+  if (done !== 0) {
+    const specified = fileResetIndex(agent)
+    if (specified === 0) throw new HttpError(403, `Permission denied: ACL bootstrap no longer allowed (reset index: ${done})`, 'ACL_BOOTSTRAP_DONE')
+    if (specified !== done) throw new HttpError(403, `Permission denied: Invalid bootstrap reset index (specified ${specified}, reset index: ${done})`, 'ACL_BOOTSTRAP_DONE')
+    resetIndex = specified
+  }
   const token = newToken(agent, {Description: 'Bootstrap Token (Global Management)'})
-  const {result} = await propose(agent, {op: 'bootstrap', token})
+  const {result} = await propose(agent, {op: 'bootstrap', token, ...(resetIndex !== undefined ? {resetIndex} : {})})
+  // Used once: the file goes, as Consul removes it after a reset bootstrap.
+  if (resetIndex !== undefined) rmSync(join(agent.config.dataDir, BOOTSTRAP_RESET_FILE), {force: true})
   const stored = agent.state.acl.token(result.id ?? token.AccessorID)
   if (!stored) throw new Error('bootstrap token missing after apply')
   agent.log.info('ACL bootstrap completed', {accessor: stored.AccessorID})

@@ -25,16 +25,16 @@ export function agentStats(agent: AgentEndpointDeps): Record<string, Record<stri
   const sections: Record<string, Record<string, string>> = {
     agent: {
       checks: String(agent.local.state.checks().length), services: String(agent.local.state.services().length),
-      check_monitors: '0', check_ttls: String(agent.local.state.checks().filter((c) => c.def.TTL !== '').length),
+      check_monitors: '0', check_ttls: String(agent.local.state.checks().filter((c) => c.def.kind === 'ttl').length),
     },
     build: {version: agent.version, revision: '', prerelease: ''},
     // A client has no Raft: Consul's client shows only what it knows of the servers.
     consul: config.server
       ? {
-        server: 'true', leader: String(consensus.isLeader()), leader_addr: consensus.leaderAddress(),
+        acl: config.acl.enabled ? 'enabled' : 'disabled', server: 'true', leader: String(consensus.isLeader()), leader_addr: consensus.leaderAddress(),
         bootstrap: String(config.bootstrap), known_datacenters: '1', known_servers: String(consensus.peers().length),
       }
-      : {acl: 'disabled', server: 'false', known_servers: String(consensus.peers().length)},
+      : {acl: config.acl.enabled ? 'enabled' : 'disabled', server: 'false', known_servers: String(consensus.peers().length)},
     runtime: {
       os: process.platform, arch: process.arch, version: process.version, cpu_count: String(availableParallelism()),
       max_procs: String(availableParallelism()), goroutines: '0', heap_used: String(memory.heapUsed), rss: String(memory.rss),
@@ -65,7 +65,7 @@ export function agentRoutes(agent: AgentEndpointDeps): Route[] {
       const self = agent.members().find((m) => m.Name === config.nodeName)
       sendJson(ctx.req, ctx.res, {
         Config: {
-          Datacenter: config.datacenter, PrimaryDatacenter: config.datacenter, NodeName: config.nodeName, NodeID: agent.nodeId,
+          Datacenter: config.datacenter, PrimaryDatacenter: config.primaryDatacenter, NodeName: config.nodeName, NodeID: agent.nodeId,
           Revision: '', Server: config.server, Version: agent.version, BuildDate: '',
         },
         DebugConfig: {
@@ -73,12 +73,27 @@ export function agentRoutes(agent: AgentEndpointDeps): Route[] {
           AdvertiseAddrLAN: config.advertiseAddr, HTTPPort: config.ports.http, ServerPort: config.ports.server,
           SessionTTLMin: `${config.sessionTtlMinMs}ms`, KVMaxValueSize: config.kvMaxValueSize, TxnMaxReqLen: config.txnMaxReqLen,
           LogLevel: config.logLevel.toUpperCase(), EnableDebug: config.enableDebug, UIConfig: {Enabled: config.ui, Dir: config.uiDir, ContentPath: config.uiContentPath},
+          // Consul's RuntimeConfig names for the rest of what the config files set.
+          Datacenter: config.datacenter, PrimaryDatacenter: config.primaryDatacenter, NodeName: config.nodeName, ServerMode: config.server,
+          Bootstrap: config.bootstrap, BootstrapExpect: config.bootstrapExpect, AdvertiseAddrWAN: config.advertiseAddrWan,
+          SerfBindAddrLAN: config.serfLanBind, SerfBindAddrWAN: config.serfWanBind, SerfAllowedCIDRsLAN: config.serfLanAllowedCidrs,
+          SerfAllowedCIDRsWAN: config.serfWanAllowedCidrs, NodeMeta: config.nodeMeta, RetryJoinLAN: config.retryJoin, RetryJoinWAN: config.retryJoinWan,
+          StartJoinAddrsLAN: config.startJoin, RejoinAfterLeave: config.rejoinAfterLeave, EnableScriptChecks: config.enableScriptChecks,
+          EnableLocalScriptChecks: config.enableLocalScriptChecks, DisableRemoteExec: config.disableRemoteExec,
+          DNSDomain: config.dns.domain, DNSAltDomain: config.dns.altDomain, DNSRecursors: config.dns.recursors,
+          DNSPort: config.ports.dns, HTTPSPort: config.ports.https, SerfPortLAN: config.ports.serfLan, SerfPortWAN: config.ports.serfWan,
+          LogJSON: config.logJson, LogFile: config.logFile.path, LogRotateBytes: config.logFile.rotateBytes,
+          LogRotateDuration: `${config.logFile.rotateDurationMs}ms`, LogRotateMaxFiles: config.logFile.rotateMaxFiles, PidFile: config.pidFile,
+          AutoReloadConfig: config.autoReloadConfig, RaftSnapshotThreshold: config.snapshotThreshold, CheckOutputMaxSize: config.checkOutputMaxSize,
+          HTTPAllowWriteFrom: config.http.allowWriteHttpFrom, HTTPBlockEndpoints: config.http.blockEndpoints, HTTPResponseHeaders: config.http.responseHeaders,
+          ACLsEnabled: config.acl.enabled, ACLDefaultPolicy: config.acl.defaultPolicy,
+          Services: config.services, Checks: config.checks, Watches: config.watches,
         },
         // This agent's LAN coordinate (null with disable_coordinates, as Consul's nil).
         Coord: agent.coordinates?.lan?.own ?? null,
         Member: self,
         Stats: agentStats(agent),
-        Meta: {},
+        Meta: config.nodeMeta,
       }, ctx.query.pretty)
     }}},
     {path: '/v1/agent/members', exact: true, methods: {GET: (ctx) => {

@@ -1,7 +1,7 @@
 // The wire shapes of the agent's local services and checks (Consul's api.AgentService and
 // api.AgentCheck / HealthCheck), and the error mapping the agent-local endpoints share.
 import {createHash} from 'node:crypto'
-import {DefinitionError, checkKind} from '../agent/definitions.js'
+import {DefinitionError, checkType} from '../agent/definitions.js'
 import {LocalStateError, type LocalCheck, type LocalService, type LocalState} from '../agent/local-state.js'
 import {CheckNotTtlError} from '../agent/check-supervisor.js'
 import {HttpError, badRequest, notFound} from '../errors.js'
@@ -27,7 +27,7 @@ export function renderCheck(check: LocalCheck, local: LocalState, node: string):
   return {
     Node: node, CheckID: d.CheckID, Name: d.Name, Status: check.status, Notes: d.Notes, Output: check.output,
     ServiceID: d.ServiceID, ServiceName: service?.def.Service ?? '', ServiceTags: service?.def.Tags ?? [],
-    Type: check.source === 'internal' ? '' : checkKind(d), Interval: d.Interval, Timeout: d.Timeout, ExposedPort: 0,
+    Type: check.source === 'internal' ? '' : checkType(d), Interval: d.Interval, Timeout: d.Timeout, ExposedPort: 0,
     Definition: {}, CreateIndex: 0, ModifyIndex: 0,
   }
 }

@@ -17,6 +17,7 @@ import type {ForwardedRequest, ForwardedResponse} from '../forward/forwarded.js'
 import type {PoolCoordinates} from '../agent/pool-coordinates.js'
 import type {CoordinateBatcher} from '../server/coordinate-batcher.js'
 import type {AgentTokens} from '../agent/agent-tokens.js'
+import type {RemoteAclResolver} from '../client/acl-resolver.js'
 import type {Authorizer} from '../acl/authorizer.js'
 import type {AclToken} from '../state/acl.js'
 import type {Metrics} from '../metrics/metrics.js'
@@ -94,6 +95,8 @@ export interface AgentContext {
   readonly coordinates?: AgentCoordinates
   /** The agent's ACL tokens (default, agent, agent_recovery, replication), from config and /v1/agent/token/<kind>. */
   readonly aclTokens?: AgentTokens
+  /** Client agents with ACLs on: token resolution through the servers (client/acl-resolver.ts). */
+  readonly aclResolver?: Pick<RemoteAclResolver, 'resolve' | 'current'>
   /** Servers: autopilot (its configuration in force, server health and state). */
   readonly autopilot?: AutopilotRunner
   /** The agent's metrics (/v1/agent/metrics) and, with prometheus_retention_time, the Prometheus sink. */

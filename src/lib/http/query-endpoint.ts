@@ -8,6 +8,13 @@
 // (query-execute.ts failoverDatacenters) is asked for the service's health entries through
 // `forwardToDatacenter`, the same filters applied, until one has some. `Failovers` counts the
 // datacenters tried, as Consul's queryFailover.
+//
+// ACLs (Consul's agent/consul/prepared_query_endpoint.go): a query's ACL prefix is its Name (or a
+// template's name prefix); a query with neither is managed by whoever holds its ID. Writing needs
+// query:write on the new and on the existing prefix; reading one (get, explain) query:read on its
+// prefix, listing keeps those the token may read; only an ACL-management token sees a query's Token
+// (else "<hidden>"). Execute reads the service's instances with the query's Token when it has one,
+// else the caller's, and keeps those whose node and service that token may read.
 import {randomUUID} from 'node:crypto'
 import type {AgentDeps, RequestContext, Route} from './context.js'
 import {badRequest, methodNotAllowed, notFound} from '../errors.js'
@@ -18,10 +25,47 @@ import {buildEntries} from './health-endpoint.js'
 import {knownDatacenters} from './datacenters.js'
 import {failoverDatacenters, selectEntries, shuffle, type HealthEntry} from './query-execute.js'
 import {sortByDistanceFrom} from '../coordinate/order.js'
+import {effectiveSecret, FILTERED_BY_ACLS, permissionDenied, resolveToken, type ResolvedToken} from './acl-authorize.js'
+import {REDACTED} from './acl-endpoint.js'
 import {decodePreparedQuery, PreparedQueryError, validatePreparedQuery, compileTemplate, type PreparedQuery, type PreparedQueryDef} from '../state/prepared-query.js'
 
 /** What this endpoint family uses of the agent, and nothing more. */
-export type QueryDeps = AgentDeps<'config' | 'consensus' | 'coordinates' | 'forwardToDatacenter' | 'log' | 'now' | 'state' | 'wanMembers'>
+export type QueryDeps = AgentDeps<'config' | 'consensus' | 'coordinates' | 'forwardToDatacenter' | 'log' | 'now' | 'state' | 'wanMembers' | 'aclTokens'>
+
+/** Consul's PreparedQuery.GetACLPrefix: the name (a template's name prefix), or none for an unnamed query. */
+function aclPrefix(q: Pick<PreparedQueryDef, 'Name' | 'Template'>): string | undefined {
+  return q.Name !== '' || q.Template.Type !== '' ? q.Name : undefined
+}
+
+/** query:write on the query's prefix, when it has one (Consul's PreparedQueryWriteAllowed). */
+function requireQueryWrite(agent: QueryDeps, ctx: RequestContext, q: Pick<PreparedQueryDef, 'Name' | 'Template'>): void {
+  const prefix = aclPrefix(q)
+  if (!agent.config.acl.enabled || prefix === undefined) return
+  const who = ctx.authorize()
+  if (!who.authorizer.allowed('query', prefix, 'write')) throw permissionDenied(who.accessorId, 'query', 'write', prefix)
+}
+
+/** Whether the token may see this query (Consul's filterPreparedQueries): management all; else query:read on a prefix. */
+function mayReadQuery(who: ResolvedToken, q: PreparedQuery): boolean {
+  if (who.authorizer.allowedScalar('acl', 'write')) return true
+  const prefix = aclPrefix(q)
+  return prefix !== undefined && who.authorizer.allowed('query', prefix, 'read')
+}
+
+/** The query as this caller may see it: its Token only for ACL management (Consul's redactPreparedQueryTokens). */
+function visibleQuery(agent: QueryDeps, who: ResolvedToken | undefined, q: PreparedQuery): PreparedQuery {
+  if (!agent.config.acl.enabled || q.Token === '' || who?.authorizer.allowedScalar('acl', 'write')) return q
+  return {...q, Token: REDACTED}
+}
+
+/** Get and explain: an unnamed query is readable by whoever has its ID; a named one needs query:read. */
+function readOne(agent: QueryDeps, ctx: RequestContext, q: PreparedQuery): PreparedQuery {
+  if (!agent.config.acl.enabled) return q
+  const who = ctx.authorize()
+  const prefix = aclPrefix(q)
+  if (prefix !== undefined && !mayReadQuery(who, q)) throw permissionDenied(who.accessorId, 'query', 'read', prefix)
+  return visibleQuery(agent, who, q)
+}
 
 
 const BODY_LIMIT = 512 * 1024
@@ -101,6 +145,7 @@ async function apply(agent: QueryDeps, def: PreparedQueryDef): Promise<void> {
 async function createQuery(agent: QueryDeps, ctx: RequestContext): Promise<void> {
   const def = await readDefinition(ctx, false)
   if (def.ID !== '') throw badRequest('ID must be empty when creating a new prepared query')
+  requireQueryWrite(agent, ctx, def)
   checkDefinition(agent, def)
   // The ID is chosen before Raft (apply stays deterministic), as Consul's Apply does.
   let id = randomUUID()
@@ -116,6 +161,8 @@ function requireExisting(agent: QueryDeps, id: string): void {
 async function updateQuery(agent: QueryDeps, ctx: RequestContext, id: string): Promise<void> {
   const def = await readDefinition(ctx, true)
   requireExisting(agent, id)
+  requireQueryWrite(agent, ctx, def)
+  requireQueryWrite(agent, ctx, agent.state.preparedQuery(id).value!)
   // The ID comes from the URL, not the body (Consul's preparedQueryUpdate).
   const withId = {...def, ID: id}
   checkDefinition(agent, withId)
@@ -125,6 +172,7 @@ async function updateQuery(agent: QueryDeps, ctx: RequestContext, id: string): P
 
 async function deleteQuery(agent: QueryDeps, ctx: RequestContext, id: string): Promise<void> {
   requireExisting(agent, id)
+  requireQueryWrite(agent, ctx, agent.state.preparedQuery(id).value!)
   await agent.consensus.propose({type: 'prepared-query-delete', now: agent.now(), id})
   sendText(ctx.req, ctx.res, 200, '')
 }
@@ -132,7 +180,15 @@ async function deleteQuery(agent: QueryDeps, ctx: RequestContext, id: string): P
 const watchQueries = (agent: QueryDeps) => (wake: () => void) => agent.state.watches.watchTable('prepared-queries', wake)
 
 async function listQueries(agent: QueryDeps, ctx: RequestContext): Promise<void> {
-  const result = await consistentRead(agent, ctx, () => agent.state.preparedQueries(), watchQueries(agent))
+  const result = await consistentRead(agent, ctx, () => {
+    const all = agent.state.preparedQueries()
+    if (!agent.config.acl.enabled) return all
+    // Inside the read: a blocking list re-resolves the token each time it wakes.
+    const who = ctx.authorize()
+    const kept = all.value.filter((q) => mayReadQuery(who, q)).map((q) => visibleQuery(agent, who, q))
+    if (kept.length !== all.value.length) ctx.res.setHeader(FILTERED_BY_ACLS, 'true')
+    return {...all, value: kept}
+  }, watchQueries(agent))
   if (result) sendJson(ctx.req, ctx.res, result.value.map(renderQuery), ctx.query.pretty)
 }
 
@@ -140,7 +196,7 @@ async function getQuery(agent: QueryDeps, ctx: RequestContext, id: string): Prom
   const result = await consistentRead(agent, ctx, () => agent.state.preparedQuery(id), watchQueries(agent))
   if (!result) return
   if (result.value === undefined) throw notFound(QUERY_NOT_FOUND)
-  sendJson(ctx.req, ctx.res, [renderQuery(result.value)], ctx.query.pretty)
+  sendJson(ctx.req, ctx.res, [renderQuery(readOne(agent, ctx, result.value))], ctx.query.pretty)
 }
 
 /** Consul's JSON field order (structs.PreparedQuery). */
@@ -166,7 +222,7 @@ async function explainQuery(agent: QueryDeps, ctx: RequestContext, idOrName: str
   parseLimit(ctx)
   const {index, query} = await resolve(agent, ctx, idOrName)
   setQueryMeta(ctx.res, {index, knownLeader: agent.consensus.knownLeader(), lastContactMs: agent.consensus.lastContactMs()})
-  sendJson(ctx.req, ctx.res, {Query: renderQuery(query)}, ctx.query.pretty)
+  sendJson(ctx.req, ctx.res, {Query: renderQuery(readOne(agent, ctx, query))}, ctx.query.pretty)
 }
 
 function parseLimit(ctx: RequestContext): number {
@@ -182,7 +238,10 @@ async function executeQuery(agent: QueryDeps, ctx: RequestContext, idOrName: str
   const {index, query} = await resolve(agent, ctx, idOrName)
   const service = query.Service
   const local = agent.config.datacenter
-  let nodes = shuffle(selectEntries(buildEntries(agent, service.Service, {tags: [], meta: [], passing: false, filter: () => true}) as unknown as HealthEntry[], service), Math.random)
+  // The instances are read with the query's token when it has one, else the caller's (Consul's Execute).
+  const secret = agent.config.acl.enabled ? (query.Token !== '' ? query.Token : effectiveSecret(agent, ctx.identity)) : ''
+  const readable = agent.config.acl.enabled ? readableEntries(resolveToken(agent, {token: secret, source: 'header'}), service.Service) : (entries: HealthEntry[]) => entries
+  let nodes = shuffle(selectEntries(readable(buildEntries(agent, service.Service, {tags: [], meta: [], passing: false, filter: () => true}) as unknown as HealthEntry[]), service), Math.random)
   // ?near= wins over the query's Near; `_agent` is the agent that ran the request.
   let near = ctx.params.get('near') || service.Near
   if (near === '_agent') near = agent.config.nodeName
@@ -194,9 +253,9 @@ async function executeQuery(agent: QueryDeps, ctx: RequestContext, idOrName: str
     const others = knownDatacenters(agent).filter((dc) => dc !== local)
     for (const dc of failoverDatacenters(service.Failover, others)) {
       failovers++
-      const remote = await remoteEntries(agent, ctx, dc, service.Service)
+      const remote = await remoteEntries(agent, ctx, dc, service.Service, secret)
       if (remote === undefined) continue
-      nodes = shuffle(selectEntries(remote, service), Math.random)
+      nodes = shuffle(selectEntries(readable(remote), service), Math.random)
       if (limit > 0) nodes = nodes.slice(0, limit)
       if (nodes.length > 0) {
         datacenter = dc
@@ -209,10 +268,10 @@ async function executeQuery(agent: QueryDeps, ctx: RequestContext, idOrName: str
 }
 
 /** The service's health entries in datacenter `dc`; undefined when it could not be asked (logged, as Consul's). */
-async function remoteEntries(agent: QueryDeps, ctx: RequestContext, dc: string, service: string): Promise<HealthEntry[] | undefined> {
+async function remoteEntries(agent: QueryDeps, ctx: RequestContext, dc: string, service: string, secret: string): Promise<HealthEntry[] | undefined> {
   const url = `/v1/health/service/${encodeURIComponent(service)}${ctx.query.stale ? '?stale' : ''}`
   try {
-    const answer = await agent.forwardToDatacenter!(dc, {method: 'GET', url, headers: {}, body: new Uint8Array(0)}, ctx.closed)
+    const answer = await agent.forwardToDatacenter!(dc, {method: 'GET', url, headers: secret !== '' ? {'x-consul-token': secret} : {}, body: new Uint8Array(0)}, ctx.closed)
     if (answer.status !== 200) throw new Error(`${answer.status} ${Buffer.from(answer.body).toString('utf8').slice(0, 200)}`)
     const parsed = JSON.parse(Buffer.from(answer.body).toString('utf8')) as unknown
     return Array.isArray(parsed) ? parsed as HealthEntry[] : []
@@ -220,4 +279,10 @@ async function remoteEntries(agent: QueryDeps, ctx: RequestContext, dc: string, 
     agent.log.warn('Failed querying for service in datacenter', {service, datacenter: dc, error: (err as Error).message})
     return undefined
   }
+}
+
+/** Instances whose node and service the token may read (Consul's filterCheckServiceNodes). */
+function readableEntries(who: ResolvedToken, service: string): (entries: HealthEntry[]) => HealthEntry[] {
+  const serviceReadable = who.authorizer.allowed('service', service, 'read')
+  return (entries) => serviceReadable ? entries.filter((e) => who.authorizer.allowed('node', e.Node.Node, 'read')) : []
 }

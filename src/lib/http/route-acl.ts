@@ -10,10 +10,9 @@
 // - in-handler: the handler authorizes each item itself (kv ?keys/?recurse and tree deletes, txn per
 //   key, the catalog and health reads, the session, coordinate, event and member lists, session
 //   create, coordinate update and catalog register/deregister (names in the body: catalog-acl.ts),
-//   /v1/acl/*);
+//   prepared queries (query rules on the query's name), the web UI's summaries, /v1/acl/*);
 // - unfiltered: for a route whose items coord cannot authorize: refused with ACLs on rather than
-//   answered unchecked (prepared queries and the web UI's summaries today; a route missing from
-//   the table is treated alike).
+//   answered unchecked (no route today; a route missing from the table is treated alike).
 import type {Need} from '../acl/access.js'
 import type {ScalarKind, SegmentKind} from '../acl/rules.js'
 import {permissionDenied, requireScalar, requireSegment} from './acl-authorize.js'
@@ -148,14 +147,14 @@ export const ROUTE_ACL: Readonly<Record<string, Rule>> = {
   '/v1/acl/role/': fixed('in-handler'),
   '/v1/acl/roles': fixed('in-handler'),
 
-  // Not vetted yet (prepared queries' query rules, the web UI's summaries of services, nodes and
-  // locks): refused with ACLs on rather than answered unchecked.
-  '/v1/query': fixed('unfiltered'),
-  '/v1/query/': fixed('unfiltered'),
-  '/v1/internal/ui/services': fixed('unfiltered'),
-  '/v1/internal/ui/nodes': fixed('unfiltered'),
-  '/v1/internal/ui/node/': fixed('unfiltered'),
-  '/v1/internal/ui/locks': fixed('unfiltered'),
+  // Prepared queries: query rules on the query's name, checked in query-endpoint.ts.
+  '/v1/query': fixed('in-handler'),
+  '/v1/query/': fixed('in-handler'),
+  // The web UI's summaries: filtered item by item as the public endpoints they mirror (ui-endpoint.ts).
+  '/v1/internal/ui/services': fixed('in-handler'),
+  '/v1/internal/ui/nodes': fixed('in-handler'),
+  '/v1/internal/ui/node/': fixed('in-handler'),
+  '/v1/internal/ui/locks': fixed('in-handler'),
 }
 
 /** What `path` (a route's path) asks of this request; undefined when the table has no rule for it. */

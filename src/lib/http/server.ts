@@ -32,7 +32,7 @@ import {healthRoutes} from './health-endpoint.js'
 import {coordinateRoutes} from './coordinate-endpoint.js'
 import {uiRoutes} from './ui-endpoint.js'
 import {aclRoutes} from './acl-endpoint.js'
-import {resolveToken} from './acl-authorize.js'
+import {effectiveSecret, prepareToken, resolveToken} from './acl-authorize.js'
 import {enforceRoute} from './route-acl.js'
 import {resolveNearAgent} from './catalog-query.js'
 import {routeRequest} from '../forward/request-route.js'
@@ -40,6 +40,7 @@ import {FORWARD_BODY_MAX, HOP_BY_HOP, forwardedHeaders, type ForwardedResponse} 
 import {uiAssets, type UiAssets} from './ui-assets.js'
 import {recordHttp} from './http-metrics.js'
 import {performance} from 'node:perf_hooks'
+import {ANONYMOUS_TOKEN_SECRET} from '../state/acl.js'
 
 function hasControlCharacter(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
@@ -186,7 +187,7 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
     if (where === 'server' && agent.forwardToServer) {
       bodyUnread = false
       req.url = resolveNearAgent(rawUrl, agent.config.nodeName)
-      await forwardExchange(agent.forwardToServer, exchange)
+      await forwardExchange(agent.forwardToServer, exchange, defaultTokenHeader(agent, params, req))
       return
     }
     if (where === 'datacenter' || where === 'no-path') {
@@ -198,7 +199,7 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
       const toDatacenter = agent.forwardToDatacenter
       if (where === 'no-path' || !toDatacenter) throw noPathToDatacenter()
       bodyUnread = false
-      await forwardExchange((request, closed) => toDatacenter(dc, request, closed), exchange)
+      await forwardExchange((request, closed) => toDatacenter(dc, request, closed), exchange, defaultTokenHeader(agent, params, req))
       return
     }
     const found = findRoute(routes, path)
@@ -233,8 +234,12 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
         writeForwardedAnswer(res, answer)
       },
     }
-    // ACLs: every route's rule (route-acl.ts) is checked here, before its handler runs.
-    if (agent.config.acl.enabled) enforceRoute(found.route.path, ctx, method, agent)
+    // ACLs: every route's rule (route-acl.ts) is checked here, before its handler runs (a client
+    // agent first asks the servers about the token: prepareToken).
+    if (agent.config.acl.enabled) {
+      await prepareToken(agent, identity)
+      enforceRoute(found.route.path, ctx, method, agent)
+    }
     const start = performance.now()
     try {
       await handler(ctx)
@@ -246,11 +251,22 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
   }
 }
 
+/**
+ * A request without a token of its own leaves this agent with the agent's default token
+ * (acl.tokens.default, or as set through /v1/agent/token/default), as Consul's agent fills the
+ * RPC's token in; without one, the server applies its own default (else anonymous).
+ */
+function defaultTokenHeader(agent: AgentContext, params: URLSearchParams, req: IncomingMessage): Record<string, string> {
+  if (!agent.config.acl.enabled || requestIdentity(params, req.headers).token !== '') return {}
+  const secret = effectiveSecret(agent, {token: '', source: 'none'})
+  return secret === ANONYMOUS_TOKEN_SECRET ? {} : {'x-consul-token': secret}
+}
+
 /** Hands the request to a server (client agents, or another datacenter's) and writes its answer back unchanged. */
-async function forwardExchange(forward: NonNullable<AgentContext['forwardToServer']>, exchange: Exchange): Promise<void> {
+async function forwardExchange(forward: NonNullable<AgentContext['forwardToServer']>, exchange: Exchange, extraHeaders: Record<string, string> = {}): Promise<void> {
   const {req, res} = exchange
   const body = await exchange.readBody(FORWARD_BODY_MAX, (n) => `Request body(${n} bytes) too large, max size: ${FORWARD_BODY_MAX} bytes.`)
-  const answer = await forward({method: req.method ?? 'GET', url: req.url ?? '/', headers: forwardedHeaders(req), body}, exchange.closed)
+  const answer = await forward({method: req.method ?? 'GET', url: req.url ?? '/', headers: {...forwardedHeaders(req), ...extraHeaders}, body}, exchange.closed)
   writeForwardedAnswer(res, answer)
 }
 

@@ -1,5 +1,6 @@
 // /v1/session/* — sessions (Consul docs: api-docs/session). Creation and destruction go through consensus; renew
-// only re-arms the leader's TTL timer (it writes nothing, so CreateIndex/ModifyIndex never move).
+// re-arms the leader's TTL timer and (coord) records the renewal in the log as `session-renew`, which
+// moves no table index (CreateIndex/ModifyIndex never move).
 import {metrics} from '../metrics/metrics.js'
 import {performance} from 'node:perf_hooks'
 import {randomUUID} from 'node:crypto'
@@ -155,7 +156,14 @@ async function destroySession(agent: SessionDeps, ctx: RequestContext): Promise<
 
 async function renewSession(agent: SessionDeps, ctx: RequestContext): Promise<void> {
   const id = requireId(ctx.tail)
+  const now = agent.now()
   const session = await agent.renewSession(id)
   if (!session) throw notFound(`Session id '${id}' not found`)
+  // coord: the renewal is also written to the log (a lock-delay then counts from it: sessions.ts),
+  // and answered only once applied, so a holder may date its proof from the moment it sent this.
+  if (session.lockDelayMs > 0) {
+    const {result} = await agent.consensus.propose({type: 'session-renew', now, id})
+    if (result.type === 'session-renew' && !result.found) throw notFound(`Session id '${id}' not found`)
+  }
   sendJson(ctx.req, ctx.res, [renderSession(session)], ctx.query.pretty)
 }

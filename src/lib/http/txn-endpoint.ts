@@ -5,7 +5,7 @@
 import {metrics} from '../metrics/metrics.js'
 import {performance} from 'node:perf_hooks'
 import type {AgentDeps, RequestContext, Route} from './context.js'
-import {HttpError, badRequest, tooLarge} from '../errors.js'
+import {badRequest, tooLarge} from '../errors.js'
 import {decodeBase64, field, isObject, parseJsonBodyExact, stringField, uint64Field, type JsonObject} from './decode.js'
 import {renderKV} from './render.js'
 import {renderCheck, renderNode, renderNodeService} from './catalog-render.js'
@@ -15,7 +15,8 @@ import {CatalogRequestError, nodeTaggedAddresses, parseCheck, parseService, strM
 import {isReadOnlyTxn} from '../state/txn.js'
 import {READ_VERBS} from '../state/kv-ops.js'
 import type {CatalogVerb, KVVerb, TxnOp, TxnResult, TxnResultEntry} from '../state/types.js'
-import {FILTERED_BY_ACLS as FILTERED_HEADER, permissionDenied} from './acl-authorize.js'
+import {FILTERED_BY_ACLS as FILTERED_HEADER, permissionDenied, requireSegment, type ResolvedToken} from './acl-authorize.js'
+import type {Authorizer} from '../acl/authorizer.js'
 
 /** What this endpoint family uses of the agent, and nothing more. */
 export type TxnDeps = AgentDeps<'config' | 'consensus' | 'now' | 'state'>
@@ -138,12 +139,15 @@ async function txn(agent: TxnDeps, ctx: RequestContext): Promise<void> {
   const ops = decodeOps(agent, body)
   const aclOn = agent.config.acl.enabled
   if (aclOn) {
-    // Every operation's key is checked before anything is applied (Consul's txn vetting): a write
-    // needs key:write (a tree delete, write on all of it), a read key:read. Node, Service, Check and
-    // Session operations are refused with ACLs on until they are vetted too (fail closed).
+    // Every operation is checked before anything is applied (Consul's Txn.preCheck): a KV write
+    // needs key:write (a tree delete, write on all of it), a read key:read; catalog operations as
+    // vetCatalogTxnOp says.
     const who = ctx.authorize()
     for (const op of ops) {
-      if (op.kind !== undefined) throw new HttpError(403, `Permission denied: coord does not check ACLs on txn ${op.kind} operations yet`, 'ACL_UNCHECKED_ROUTE')
+      if (op.kind !== undefined) {
+        vetCatalogTxnOp(who, op, (id) => agent.state.sessionGet(id).value?.node)
+        continue
+      }
       const read = READ_VERBS.has(op.verb)
       const allowed = op.verb === 'delete-tree' ? who.authorizer.keyWritePrefix(op.key)
         : read ? op.verb === 'get-tree' || who.authorizer.allowed('key', op.key, 'read')
@@ -167,9 +171,9 @@ async function txn(agent: TxnDeps, ctx: RequestContext): Promise<void> {
     setQueryMeta(ctx.res, {index, knownLeader: agent.consensus.knownLeader(), lastContactMs: agent.consensus.lastContactMs()})
   }
   if (aclOn && outcome.results) {
-    // get-tree answers only the keys the token may read.
+    // get-tree answers only the keys the token may read; catalog results as Consul's FilterTxnResults.
     const authz = ctx.authorize().authorizer
-    const kept = outcome.results.filter((entry) => !('kv' in entry) || authz.allowed('key', entry.kv.key, 'read'))
+    const kept = outcome.results.filter((entry) => readableResult(authz, entry))
     if (kept.length !== outcome.results.length) ctx.res.setHeader(FILTERED_HEADER, 'true')
     outcome = {...outcome, results: kept}
   }
@@ -179,4 +183,40 @@ async function txn(agent: TxnDeps, ctx: RequestContext): Promise<void> {
     Results: failed || !outcome.results ? null : outcome.results.map(renderResult),
     Errors: failed ? outcome.errors!.map((e) => ({OpIndex: e.opIndex, What: e.what})) : null,
   }, ctx.query.pretty, failed ? 409 : 200)
+}
+
+type CatalogTxnOp = Exclude<TxnOp, {kind?: undefined}>
+
+/**
+ * ACL check of one Node, Service, Check or Session operation, as Consul's Txn.preCheck: a get is
+ * not checked here (its result is filtered after); a node write needs node:write on the node, a
+ * service write service:write on the service, a check write node:write on its node (a node check)
+ * or service:write on its ServiceName (a service check). Consul does not check Session operations
+ * at all; coord asks session:write on the session's node, as a session destroy does.
+ */
+export function vetCatalogTxnOp(who: ResolvedToken, op: CatalogTxnOp, sessionNode: (id: string) => string | undefined): void {
+  switch (op.kind) {
+    case 'node':
+      if (op.verb !== 'get') requireSegment(who, 'node', op.node.node, 'write')
+      return
+    case 'service':
+      if (op.verb !== 'get') requireSegment(who, 'service', op.service.service, 'write')
+      return
+    case 'check':
+      if (op.verb === 'get') return
+      if (op.check.serviceId === '') requireSegment(who, 'node', op.check.node, 'write')
+      else requireSegment(who, 'service', op.check.serviceName, 'write')
+      return
+    case 'session':
+      requireSegment(who, 'session', sessionNode(op.id) ?? '', 'write')
+  }
+}
+
+/** Whether the token may see one txn result (Consul's FilterTxnResults: key, node, service and check reads). */
+function readableResult(authz: Authorizer, entry: TxnResultEntry): boolean {
+  if ('kv' in entry) return authz.allowed('key', entry.kv.key, 'read')
+  if ('node' in entry) return authz.allowed('node', entry.node.node, 'read')
+  if ('service' in entry) return authz.allowed('service', entry.service.service, 'read')
+  const {check} = entry
+  return authz.allowed('node', check.node, 'read') && (check.serviceId === '' || authz.allowed('service', check.serviceName, 'read'))
 }

@@ -2,6 +2,13 @@
 // the same paths). A service list with health needs every instance and every check at once; the
 // public endpoints give one service per request, which does not scale to a thousand services.
 // Both block on the whole catalog (nodes, services, checks): any change there can move a count.
+//
+// With ACLs on, each answer holds only what the caller's token may read, as the public endpoints
+// they mirror filter (Consul's Internal.ServiceDump / NodeDump filters): an instance needs node:read
+// on its node and service:read on its service, a node check node:read, a service check service:read
+// too; the locks view needs session:read on a session's node and key:read on a key. Such answers
+// are built per request (the shared answer cache is for ACLs off) and carry
+// X-Consul-Results-Filtered-By-ACLs when something was left out.
 import type {AgentDeps, RequestContext, Route} from './context.js'
 import {consistentRead} from './read.js'
 import {sendBody, sendText, toJson} from './respond.js'
@@ -11,10 +18,44 @@ import {renderCheck, renderNodeService} from './catalog-render.js'
 import {renderSession} from './render.js'
 import {LOCK_FLAG_VALUE} from '../api/lock.js'
 import {SEMAPHORE_FLAG_VALUE, SEMAPHORE_KEY} from '../api/semaphore.js'
-import type {CatalogNode, HealthStatus, KVEntry, NodeCheck} from '../state/types.js'
+import type {CatalogNode, CatalogService, HealthStatus, KVEntry, NodeCheck} from '../state/types.js'
+import type {Authorizer} from '../acl/authorizer.js'
+import {FILTERED_BY_ACLS} from './acl-authorize.js'
 
 /** What this endpoint family uses of the agent, and nothing more. */
 export type UiDeps = AgentDeps<'config' | 'consensus' | 'state'>
+
+/** What one read may show, and whether it left something out (the header). */
+interface View {
+  readonly authz: Authorizer
+  filtered: boolean
+}
+
+/** The caller's view, resolved inside the read (a blocking read re-resolves on each wake); undefined with ACLs off. */
+function viewOf(agent: UiDeps, ctx: RequestContext): View | undefined {
+  return agent.config.acl.enabled ? {authz: ctx.authorize().authorizer, filtered: false} : undefined
+}
+
+function keep(view: View | undefined, allowed: (authz: Authorizer) => boolean): boolean {
+  if (!view) return true
+  const ok = allowed(view.authz)
+  if (!ok) view.filtered = true
+  return ok
+}
+
+const instanceReadable = (view: View | undefined, s: Pick<CatalogService, 'node' | 'service'>) =>
+  keep(view, (a) => a.allowed('node', s.node, 'read') && a.allowed('service', s.service, 'read'))
+const checkReadable = (view: View | undefined, c: NodeCheck) =>
+  keep(view, (a) => a.allowed('node', c.node, 'read') && (c.serviceId === '' || a.allowed('service', c.serviceName, 'read')))
+
+/** Runs `build` through the shared cache with ACLs off, afresh (and filtered) with them on. */
+function answer(agent: UiDeps, ctx: RequestContext, cache: AnswerCache, key: unknown[], index: number, build: (view: View | undefined) => unknown): string {
+  const view = viewOf(agent, ctx)
+  if (!view) return cache.get(JSON.stringify(key), index, () => toJson(build(undefined), ctx.query.pretty))
+  const body = toJson(build(view), ctx.query.pretty)
+  if (view.filtered) ctx.res.setHeader(FILTERED_BY_ACLS, 'true')
+  return body
+}
 
 
 const RANK: Record<HealthStatus, number> = {passing: 0, warning: 1, critical: 2}
@@ -48,7 +89,7 @@ function catalogIndex(agent: UiDeps): number {
 async function serviceSummaries(agent: UiDeps, ctx: RequestContext, cache: AnswerCache): Promise<void> {
   const result = await consistentRead(agent, ctx, () => {
     const index = catalogIndex(agent)
-    return {index, value: cache.get(JSON.stringify(['services', ctx.query.pretty]), index, () => {
+    return {index, value: answer(agent, ctx, cache, ['services', ctx.query.pretty], index, (view) => {
       const catalog = agent.state.catalog
       type Summary = {Name: string; Datacenter: string; Kind: string; Tags: Set<string>; Nodes: Set<string>; InstanceCount: number
         ChecksPassing: number; ChecksWarning: number; ChecksCritical: number; InstancesPassing: number; InstancesWarning: number; InstancesCritical: number}
@@ -56,12 +97,14 @@ async function serviceSummaries(agent: UiDeps, ctx: RequestContext, cache: Answe
       // Checks by (node, service ID), '' for node checks: one pass, whatever the catalog's shape.
       const checksOf = new Map<string, NodeCheck[]>()
       for (const check of catalog.allChecks()) {
+        if (!checkReadable(view, check)) continue
         const key = `${check.node}\0${check.serviceId}`
         const list = checksOf.get(key) ?? []
         list.push(check)
         checksOf.set(key, list)
       }
       for (const service of catalog.allServices()) {
+        if (!instanceReadable(view, service)) continue
         let s = byName.get(service.service)
         if (!s) {
           s = {Name: service.service, Datacenter: agent.config.datacenter, Kind: service.kind, Tags: new Set(), Nodes: new Set(), InstanceCount: 0,
@@ -84,20 +127,20 @@ async function serviceSummaries(agent: UiDeps, ctx: RequestContext, cache: Answe
       }
       const rows = [...byName.values()].sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0))
         .map((s) => ({...s, Tags: [...s.Tags].sort(), Nodes: [...s.Nodes].sort()}))
-      return toJson(rows, ctx.query.pretty)
+      return rows
     })}
   }, watchTables(agent, 'nodes', 'services', 'checks'))
   if (result) sendBody(ctx.req, ctx.res, 200, result.value, 'application/json')
 }
 
 /** One node with its services and checks (Consul's NodeDump entry). */
-function nodeRow(agent: UiDeps, node: CatalogNode) {
+function nodeRow(agent: UiDeps, node: CatalogNode, view: View | undefined) {
   const catalog = agent.state.catalog
   return {
     ID: node.id, Node: node.node, Address: node.address, Datacenter: agent.config.datacenter,
     TaggedAddresses: node.taggedAddresses, Meta: node.meta,
-    Services: catalog.nodeServices(node.node).map(renderNodeService),
-    Checks: catalog.checks(node.node).map(renderCheck),
+    Services: catalog.nodeServices(node.node).filter((s) => instanceReadable(view, s)).map(renderNodeService),
+    Checks: catalog.checks(node.node).filter((c) => checkReadable(view, c)).map(renderCheck),
     CreateIndex: node.createIndex, ModifyIndex: node.modifyIndex,
   }
 }
@@ -106,8 +149,10 @@ function nodeRow(agent: UiDeps, node: CatalogNode) {
 async function nodeSummary(agent: UiDeps, ctx: RequestContext): Promise<void> {
   const name = requireName(ctx, 'node')
   const result = await consistentRead(agent, ctx, () => {
-    const node = agent.state.catalog.node(name)
-    return {index: catalogIndex(agent), value: node ? toJson(nodeRow(agent, node), ctx.query.pretty) : undefined}
+    const view = viewOf(agent, ctx)
+    // A node the token may not read is not found, as Consul's filtered NodeInfo.
+    const node = [agent.state.catalog.node(name)].find((n) => n !== undefined && keep(view, (a) => a.allowed('node', n.node, 'read')))
+    return {index: catalogIndex(agent), value: node ? toJson(nodeRow(agent, node, view), ctx.query.pretty) : undefined}
   }, watchTables(agent, 'nodes', 'services', 'checks'))
   if (!result) return
   if (result.value === undefined) sendText(ctx.req, ctx.res, 404, `Node not found: ${name}`)
@@ -119,9 +164,9 @@ async function nodeSummaries(agent: UiDeps, ctx: RequestContext, cache: AnswerCa
   const result = await consistentRead(agent, ctx, () => {
     const index = catalogIndex(agent)
     // With ?near the order also depends on the coordinates, which move without the catalog index.
-    return {index, value: cache.get(JSON.stringify(['nodes', nearCacheKey(agent, ctx), ctx.query.pretty]), index, () => {
-      const rows = agent.state.catalog.nodes().map((node) => nodeRow(agent, node))
-      return toJson(sortNear(agent, ctx, rows, (r) => r.Node), ctx.query.pretty)
+    return {index, value: answer(agent, ctx, cache, ['nodes', nearCacheKey(agent, ctx), ctx.query.pretty], index, (view) => {
+      const rows = agent.state.catalog.nodes().filter((node) => keep(view, (a) => a.allowed('node', node.node, 'read'))).map((node) => nodeRow(agent, node, view))
+      return sortNear(agent, ctx, rows, (r) => r.Node)
     })}
   }, watchTables(agent, 'nodes', 'services', 'checks'))
   if (result) sendBody(ctx.req, ctx.res, 200, result.value, 'application/json')
@@ -155,12 +200,13 @@ async function lockSummary(agent: UiDeps, ctx: RequestContext, cache: AnswerCach
     const sessions = agent.state.sessionList()
     const kv = agent.state.kvList('')
     const index = Math.max(sessions.index, kv.index)
-    return {index, value: cache.get(JSON.stringify(['locks', ctx.query.pretty]), index, () => {
+    return {index, value: answer(agent, ctx, cache, ['locks', ctx.query.pretty], index, (view) => {
       const heldBy = new Map<string, string[]>()
       const held: Array<Record<string, unknown>> = []
       const semaphores: Array<Record<string, unknown>> = []
       const contenders = new Map<string, string[]>()
       for (const entry of kv.value) {
+        if (!keep(view, (a) => a.allowed('key', entry.key, 'read'))) continue
         const kind = keyKind(entry)
         if (entry.session !== '') {
           held.push({Key: entry.key, Session: entry.session, Kind: kind, LockIndex: entry.lockIndex, ModifyIndex: entry.modifyIndex})
@@ -180,11 +226,11 @@ async function lockSummary(agent: UiDeps, ctx: RequestContext, cache: AnswerCach
         }
       }
       for (const semaphore of semaphores) semaphore.Contenders = contenders.get(semaphore.Prefix as string) ?? []
-      return toJson({
-        Sessions: sessions.value.map((s) => ({...renderSession(s), HeldKeys: heldBy.get(s.id) ?? []})),
+      return {
+        Sessions: sessions.value.filter((s) => keep(view, (a) => a.allowed('session', s.node, 'read'))).map((s) => ({...renderSession(s), HeldKeys: heldBy.get(s.id) ?? []})),
         Held: held,
         Semaphores: semaphores,
-      }, ctx.query.pretty)
+      }
     })}
   }, (wake) => {
     const cancels = [agent.state.watches.watchTable('sessions', wake), agent.state.watches.watchPrefix('', wake)]

@@ -61,7 +61,15 @@ export class RaftOperator {
       last_snapshot_index: String(snapshot.index), last_snapshot_term: String(snapshot.term),
       last_contact: status.role === 'leader' ? '0' : `${driver.lastContactMs()}ms`,
       num_peers: String(Math.max(0, status.conf.voters.length - 1)), protocol_version: '3',
-      latest_configuration: JSON.stringify(status.conf.voters.map((id) => ({ID: id, Address: driver.addresses.get(id) ?? ''}))),
+      // hashicorp/raft's Stats: the versions it speaks, entries committed but not yet applied, and
+      // the configuration as Go's fmt %+v prints []raft.Server.
+      protocol_version_min: '0', protocol_version_max: '3', snapshot_version_min: '0', snapshot_version_max: '1',
+      fsm_pending: String(Math.max(0, status.commit - driver.appliedIndex)),
+      latest_configuration_index: String(status.conf.voters.length > 0 ? driver.confIndex : 0),
+      latest_configuration: `[${[
+        ...status.conf.voters.map((id) => `{Suffrage:Voter ID:${id} Address:${driver.addresses.get(id) ?? ''}}`),
+        ...status.conf.learners.map((id) => `{Suffrage:Nonvoter ID:${id} Address:${driver.addresses.get(id) ?? ''}}`),
+      ].join(' ')}]`,
     }
   }
 

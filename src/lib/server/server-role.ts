@@ -37,6 +37,8 @@ export interface ServerRole {
   noteGossipServer(info: {id: string; name: string; address: string}): void
   /** The LAN gossip pool, once started: while leader, its members are mirrored into the catalog. */
   attachMembers(source: MemberSource): void
+  /** Runs `duty` each time this server becomes leader (at once if it already is). */
+  onLeader(duty: () => void): void
   /** Autopilot: health, dead-server cleanup, promotion gate, and its state for the operator API. */
   autopilot: AutopilotRunner
   /** Renews a session on the leader (forwarded when this server follows). */
@@ -108,7 +110,7 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
       type: 'catalog-register', now: Date.now(),
       request: {
         Node: info.name, ID: info.id, Address: host, Datacenter: config.datacenter, SkipNodeUpdate: exists,
-        TaggedAddresses: taggedAddresses(host), NodeMeta: {'consul-network-segment': ''},
+        TaggedAddresses: taggedAddresses(host), NodeMeta: {'consul-network-segment': '', ...(info.name === config.nodeName ? config.nodeMeta : {})},
         Checks: [{CheckID: 'serfHealth', Name: 'Serf Health Status', Status: 'passing', Output: 'Agent alive and reachable'}],
       },
     })
@@ -128,6 +130,7 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
     onError: (error) => log.warn('tombstone reap failed', {error}),
   })
 
+  const leaderDuties: Array<() => void> = []
   const raft: RaftServer = new RaftServer({
     id: nodeId, name: config.nodeName, address, state, codec: opts.codec, storage, transport, logger: log.named('raft'), raft: opts.raft,
     snapshotThreshold: config.snapshotThreshold, rpcHoldTimeoutMs: config.rpcHoldTimeoutMs,
@@ -139,6 +142,7 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
         tombstoneGc.stop()
         return
       }
+      for (const duty of leaderDuties) duty()
       // As Consul: every session TTL restarts from its full window when a leader takes over.
       sessionTimers.resetAll(state.sessionList().value)
       tombstoneGc.start()
@@ -231,6 +235,10 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
 
   return {
     raft, sessionTimers, address, noteGossipServer, transport, autopilot,
+    onLeader: (duty) => {
+      leaderDuties.push(duty)
+      if (raft.isLeader()) duty()
+    },
     attachMembers: (source) => {
       gossipAttached = true
       reconciler.attach(source)

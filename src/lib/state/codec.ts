@@ -12,7 +12,7 @@ const encoder = new Encoder({useBigInt64: true, ignoreUndefined: true})
 const decoder = new Decoder({useBigInt64: true})
 
 const COMMAND_TYPES: ReadonlySet<string> = new Set<Command['type']>([
-  'kv', 'txn', 'session-create', 'session-destroy', 'node-register', 'tombstone-reap', 'restore',
+  'kv', 'txn', 'session-create', 'session-destroy', 'session-renew', 'node-register', 'tombstone-reap', 'restore',
   'catalog-register', 'catalog-deregister', 'coordinate-batch-update', 'prepared-query-set', 'prepared-query-delete', 'acl',
   'autopilot-set',
 ])

@@ -117,12 +117,14 @@ export class StateMachine {
       case 'txn':
         return {type: 'txn', txn: this.#applyTxn(index, cmd.now, cmd.ops, change)}
       case 'session-create': {
-        const created = this.#sessions.create(index, cmd.session, this.#catalog, change)
+        const created = this.#sessions.create(index, cmd.session, this.#catalog, change, cmd.now)
         return 'id' in created ? {type: 'session-create', id: created.id} : {type: 'session-create', error: created.error}
       }
       case 'session-destroy':
         this.#sessions.invalidate(index, cmd.id, cmd.now, this.#kv, change)
         return {type: 'session-destroy'}
+      case 'session-renew':
+        return {type: 'session-renew', found: this.#sessions.renew(cmd.id, cmd.now)}
       case 'node-register': {
         // A check registered critical kills the sessions bound to it, as Consul's ensureCheckTxn.
         const critical = this.#catalog.register(index, cmd.node, cmd.checks, change)
@@ -438,6 +440,7 @@ function decodeSnapshot(bytes: Uint8Array, atIndex?: number): LoadedSnapshot {
     const sessions: SessionsDump = {
       sessions: body.sessions.sessions.map((s) => ({...s, createIndex: at(s.createIndex), modifyIndex: at(s.modifyIndex)})),
       index: table(body.sessions.index),
+      seen: body.sessions.seen,
     }
     const catalog: CatalogDump = {
       nodes: body.catalog.nodes.map((n) => ({...n, createIndex: at(n.createIndex), modifyIndex: at(n.modifyIndex)})),

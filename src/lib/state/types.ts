@@ -145,6 +145,8 @@ export type Command =
   | {type: 'txn'; now: number; ops: TxnOp[]}
   | {type: 'session-create'; now: number; session: Omit<Session, 'createIndex' | 'modifyIndex'>}
   | {type: 'session-destroy'; now: number; id: string}
+  /** A renewal that reached a server: the session's holder was alive at `now` (sessions.ts). */
+  | {type: 'session-renew'; now: number; id: string}
   /** Legacy (before catalog-register): still applied from old logs; new code proposes catalog-register. */
   | {type: 'node-register'; now: number; node: LegacyNodeInput; checks: LegacyCheckInput[]}
   /** PUT /v1/catalog/register and anti-entropy. */
@@ -187,6 +189,7 @@ export type ApplyResult =
   | {type: 'txn'; txn: TxnResult}
   | {type: 'session-create'; id?: string; error?: string}
   | {type: 'session-destroy'}
+  | {type: 'session-renew'; found: boolean}
   | {type: 'node-register'}
   /** `error`: Consul's state-store rejection (missing node/service registration); nothing changed. */
   | {type: 'catalog-register'; error?: string; code?: RegisterRejection}

@@ -11,6 +11,10 @@ import {CIPHER_SUITES, type TlsProtocolSettings, type TlsVersion} from './config
 
 export class TlsFileError extends Error {
   readonly code = 'TLS_FILE_INVALID'
+  /** The key that named the file (ca_file, cert_file, ...). */
+  constructor(message: string, readonly field = '') {
+    super(message)
+  }
 }
 
 export interface TlsMaterial {
@@ -34,7 +38,7 @@ function readText(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8')
   } catch (error) {
-    throw new TlsFileError(`${what} ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`)
+    throw new TlsFileError(`${what} ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, what)
   }
 }
 
@@ -42,13 +46,13 @@ function readText(path: string, what: string): string {
 export function readCertificates(path: string, what: string, now = new Date()): Array<{pem: string; cert: X509Certificate}> {
   const text = readText(path, what)
   const blocks = text.match(PEM_CERT) ?? []
-  if (blocks.length === 0) throw new TlsFileError(`${what} ${path}: no PEM certificate found (expected -----BEGIN CERTIFICATE-----)`)
+  if (blocks.length === 0) throw new TlsFileError(`${what} ${path}: no PEM certificate found (expected -----BEGIN CERTIFICATE-----)`, what)
   return blocks.map((pem) => {
     let cert: X509Certificate
     try {
       cert = new X509Certificate(pem)
     } catch (error) {
-      throw new TlsFileError(`${what} ${path}: not a valid certificate: ${(error as Error).message}`)
+      throw new TlsFileError(`${what} ${path}: not a valid certificate: ${(error as Error).message}`, what)
     }
     checkDates(cert, path, what, now)
     return {pem, cert}
@@ -58,17 +62,17 @@ export function readCertificates(path: string, what: string, now = new Date()): 
 function checkDates(cert: X509Certificate, path: string, what: string, now: Date): void {
   const notBefore = new Date(cert.validFrom)
   const notAfter = new Date(cert.validTo)
-  if (now > notAfter) throw new TlsFileError(`${what} ${path}: certificate expired at ${notAfter.toISOString()}`)
-  if (now < notBefore) throw new TlsFileError(`${what} ${path}: certificate is not valid before ${notBefore.toISOString()}`)
+  if (now > notAfter) throw new TlsFileError(`${what} ${path}: certificate expired at ${notAfter.toISOString()}`, what)
+  if (now < notBefore) throw new TlsFileError(`${what} ${path}: certificate is not valid before ${notBefore.toISOString()}`, what)
 }
 
 function readKey(path: string): {pem: string; key: KeyObject} {
   const pem = readText(path, 'key_file')
-  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) throw new TlsFileError(`key_file ${path}: no PEM private key found (expected -----BEGIN ... PRIVATE KEY-----)`)
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) throw new TlsFileError(`key_file ${path}: no PEM private key found (expected -----BEGIN ... PRIVATE KEY-----)`, 'key_file')
   try {
     return {pem, key: createPrivateKey(pem)}
   } catch (error) {
-    throw new TlsFileError(`key_file ${path}: not a valid private key: ${(error as Error).message}`)
+    throw new TlsFileError(`key_file ${path}: not a valid private key: ${(error as Error).message}`, 'key_file')
   }
 }
 
@@ -77,7 +81,7 @@ function readCaPath(dir: string, now: Date): string[] {
   try {
     names = readdirSync(dir).sort()
   } catch (error) {
-    throw new TlsFileError(`ca_path ${dir}: ${(error as Error).message}`)
+    throw new TlsFileError(`ca_path ${dir}: ${(error as Error).message}`, 'ca_path')
   }
   const pems: string[] = []
   for (const name of names) {
@@ -85,7 +89,7 @@ function readCaPath(dir: string, now: Date): string[] {
     if (!statSync(path).isFile()) continue
     pems.push(...readCertificates(path, 'ca_path file', now).map((c) => c.pem))
   }
-  if (pems.length === 0) throw new TlsFileError(`ca_path ${dir}: no certificates found`)
+  if (pems.length === 0) throw new TlsFileError(`ca_path ${dir}: no certificates found`, 'ca_path')
   return pems
 }
 
@@ -103,12 +107,12 @@ export function loadTlsMaterial(settings: TlsProtocolSettings, now = new Date())
     cert = chain.map((c) => c.pem).join('\n')
     const loaded = readKey(settings.keyFile)
     if (!leaf.checkPrivateKey(loaded.key)) {
-      throw new TlsFileError(`key_file ${settings.keyFile}: the private key does not match the certificate in ${settings.certFile}`)
+      throw new TlsFileError(`key_file ${settings.keyFile}: the private key does not match the certificate in ${settings.certFile}`, 'key_file')
     }
     key = loaded.pem
     // A leaf the configured CA did not sign is refused here rather than by every peer later.
     if (ca.length > 0 && !chain.some((link) => ca.some((pem) => signedBy(link.cert, pem)))) {
-      throw new TlsFileError(`cert_file ${settings.certFile}: the certificate is not signed by the CA in ${settings.caFile || settings.caPath}`)
+      throw new TlsFileError(`cert_file ${settings.certFile}: the certificate is not signed by the CA in ${settings.caFile || settings.caPath}`, 'cert_file')
     }
   }
   const minVersion = VERSION[settings.minVersion]

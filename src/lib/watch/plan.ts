@@ -3,6 +3,7 @@
 // and reads one blocking endpoint; the result is the API's JSON exactly, so handlers written for
 // Consul read the same stdin.
 import {type ApiClient, decodeJson, type QueryMeta, type QueryParams} from '../api/client.js'
+import {toFlags} from '../api/json.js'
 
 export type WatchType = 'key' | 'keyprefix' | 'services' | 'nodes' | 'service' | 'checks' | 'event' | 'agent_service'
 export const WATCH_TYPES: readonly WatchType[] = ['key', 'keyprefix', 'services', 'nodes', 'service', 'checks', 'event', 'agent_service']
@@ -50,6 +51,15 @@ export interface WatchPlan {
 
 const STATES = new Set(['any', 'passing', 'warning', 'critical'])
 
+/**
+ * A KV entry with its Flags as a bigint: decodeJson keeps uint64 Flags exact as a digit string, and
+ * stringifyJson writes a bigint as a bare number, so handlers read `"Flags": 42` as Consul's do.
+ */
+function withExactFlags(entry: unknown): unknown {
+  if (entry === null || typeof entry !== 'object' || !('Flags' in entry)) return entry
+  return {...entry, Flags: toFlags((entry as {Flags: unknown}).Flags)}
+}
+
 /** Validates a parameter set with Consul's messages and builds its plan. */
 export function buildPlan(params: WatchParams): WatchPlan {
   const base = {datacenter: params.datacenter || undefined, token: params.token || undefined, stale: params.stale === true}
@@ -64,12 +74,17 @@ export function buildPlan(params: WatchParams): WatchPlan {
       const read = get(`/v1/kv/${params.key.replace(/^\/+/, '')}`, {}, true)
       return {params, fetch: async (client, q) => {
         const {value, meta} = await read(client, q)
-        return {value: Array.isArray(value) ? (value[0] ?? null) : null, meta}
+        return {value: Array.isArray(value) ? withExactFlags(value[0] ?? null) : null, meta}
       }}
     }
-    case 'keyprefix':
+    case 'keyprefix': {
       if (params.prefix === undefined) throw new WatchParamError('Must specify a single prefix to watch')
-      return {params, fetch: get(`/v1/kv/${params.prefix.replace(/^\/+/, '')}`, {recurse: true}, true)}
+      const read = get(`/v1/kv/${params.prefix.replace(/^\/+/, '')}`, {recurse: true}, true)
+      return {params, fetch: async (client, q) => {
+        const {value, meta} = await read(client, q)
+        return {value: Array.isArray(value) ? value.map(withExactFlags) : value, meta}
+      }}
+    }
     case 'services':
       return {params, fetch: get('/v1/catalog/services')}
     case 'nodes':

@@ -60,7 +60,7 @@ describe('agent config', () => {
 
   it('accepts Consul keys it does not act on yet, with a warning', () => {
     const warnings: string[] = []
-    buildConfig({telemetry: {statsite_address: '127.0.0.1:8125'}, pid_file: '/tmp/x.pid'}, {dev: true, warn: (w) => warnings.push(w)})
+    buildConfig({telemetry: {statsite_address: '127.0.0.1:8125'}, translate_wan_addrs: true}, {dev: true, warn: (w) => warnings.push(w)})
     assert.equal(warnings.length, 2)
   })
 

@@ -1,6 +1,6 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {DefinitionError, definitionsFromConfig, parseCheckDefinition, parseServiceDefinition} from '../../../src/lib/agent/definitions.js'
+import {DefinitionError, definitionsFromConfig, parseCheckDefinition, parseServiceDefinition, type H2pingCheck, type ScriptCheck, type TtlCheck, type UdpCheck} from '../../../src/lib/agent/definitions.js'
 import {buildConfig, ConfigError, mergeRaw} from '../../../src/lib/agent/config.js'
 
 describe('service and check definitions', () => {
@@ -54,11 +54,11 @@ describe('service and check definitions', () => {
     // Nanosecond numbers must fit Go's int64 Duration (fuzz finding: 1.2e29 became "1.2e+23ms", a 500 later).
     assert.match(reason(() => parseCheckDefinition({Name: 'c', TTL: 1.2345678901234568e29})), /TTL must be a duration/)
     assert.match(reason(() => parseCheckDefinition({Name: 'c', TTL: 0.5})), /TTL must be a duration/)
-    assert.equal(parseCheckDefinition({Name: 'c', TTL: 10_000_000_000}).TTL, '10000ms')
+    assert.equal((parseCheckDefinition({Name: 'c', TTL: 10_000_000_000}) as TtlCheck).TTL, '10000ms')
   })
 
   it('turns the legacy Script string into a shell Args list', () => {
-    const check = parseCheckDefinition({Name: 'c', Script: 'exit 0', Interval: '10s'})
+    const check = parseCheckDefinition({Name: 'c', Script: 'exit 0', Interval: '10s'}) as ScriptCheck
     assert.deepEqual(check.Args, ['/bin/sh', '-c', 'exit 0'])
   })
 
@@ -82,11 +82,11 @@ describe('service and check definitions', () => {
   })
 
   it('H2PING (TLS unless H2PingUseTLS is false) and UDP checks parse; Docker and OSService are refused with the reason', () => {
-    const h2 = parseCheckDefinition({Name: 'h2', H2PING: 'localhost:8443', Interval: '10s'})
+    const h2 = parseCheckDefinition({Name: 'h2', H2PING: 'localhost:8443', Interval: '10s'}) as H2pingCheck
     assert.equal(h2.H2PING, 'localhost:8443')
     assert.equal(h2.H2PingUseTLS, true)
-    assert.equal(parseCheckDefinition({name: 'h2c', h2ping: 'localhost:8080', h2ping_use_tls: false, interval: '10s'}).H2PingUseTLS, false)
-    assert.equal(parseCheckDefinition({Name: 'u', UDP: 'localhost:53', Interval: '10s'}).UDP, 'localhost:53')
+    assert.equal((parseCheckDefinition({name: 'h2c', h2ping: 'localhost:8080', h2ping_use_tls: false, interval: '10s'}) as H2pingCheck).H2PingUseTLS, false)
+    assert.equal((parseCheckDefinition({Name: 'u', UDP: 'localhost:53', Interval: '10s'}) as UdpCheck).UDP, 'localhost:53')
     assert.throws(() => parseCheckDefinition({Name: 'u', UDP: 'localhost:53'}), /Interval must be > 0 for UDP checks/)
     assert.throws(() => parseCheckDefinition({Name: 'x', UDP: 'a:1', TCP: 'a:1', Interval: '1s'}), /only one of TTL, Args, HTTP, TCP, GRPC, H2PING, UDP/)
     assert.throws(() => parseCheckDefinition({Name: 'd', DockerContainerID: 'c1', Args: ['true'], Interval: '10s'}), (e: Error) => e instanceof DefinitionError && /coord has no Docker client/.test(e.message))

@@ -11,7 +11,8 @@ import {execFileSync} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {checkDefinitionProblem, scriptsDisabledMessage, startCheck, type CheckDefinition, type CheckEnv, type CheckStatus, type RunningCheck} from '../../../src/lib/agent/checks/index.js'
+import {checkDefinitionProblem, scriptsDisabledMessage, startCheck, type CheckEnv, type CheckStatus, type RunningCheck} from '../../../src/lib/agent/checks/index.js'
+import {checkDefinitionOf, type CheckFields} from '../../../src/lib/agent/definitions.js'
 import {StatusThresholds, thresholdsOf} from '../../../src/lib/agent/checks/thresholds.js'
 import {OutputBuffer} from '../../../src/lib/agent/checks/output.js'
 import {decodeHealthStatus, encodeHealthRequest} from '../../../src/lib/agent/checks/grpc.js'
@@ -20,14 +21,14 @@ import {tcpProbe} from '../../../src/lib/agent/checks/tcp.js'
 interface Report {status: CheckStatus; output: string; at: number}
 
 /** Starts a check with a fast test floor (interval ≥ 50 ms) and no first-run stagger; collects reports. */
-function run(def: CheckDefinition, envPatch: Partial<CheckEnv> = {}) {
+function run(def: Partial<CheckFields>, envPatch: Partial<CheckEnv> = {}) {
   const reports: Report[] = []
   const warnings: string[] = []
   const env: CheckEnv = {
     log: {debug: () => {}, warn: (m) => warnings.push(m)}, enableScriptChecks: true, outputMaxSize: 4096,
     aliasStatus: () => undefined, onLocalChange: () => () => {}, minIntervalMs: 50, random: () => 0, ...envPatch,
   }
-  const check: RunningCheck = startCheck({CheckID: 'c1', ...def}, (status, output) => reports.push({status, output, at: Date.now()}), env)
+  const check: RunningCheck = startCheck(checkDefinitionOf({CheckID: 'c1', ...def}), (status, output) => reports.push({status, output, at: Date.now()}), env)
   const waitFor = async (pred: (r: Report) => boolean, timeoutMs = 5000, since = 0): Promise<Report> => {
     const deadline = Date.now() + timeoutMs
     while (Date.now() < deadline) {
@@ -70,9 +71,9 @@ describe('thresholds and output buffers (pure)', () => {
   })
 
   it('definitions that cannot run are named', () => {
-    assert.equal(checkDefinitionProblem({Args: ['true'], Interval: '1s'}, {enableScriptChecks: false}), scriptsDisabledMessage)
-    assert.match(checkDefinitionProblem({HTTP: 'http://x'}, {enableScriptChecks: true}) ?? '', /Interval/)
-    assert.match(checkDefinitionProblem({TTL: '10s'}, {enableScriptChecks: true}) ?? '', /TTL/)
+    assert.equal(checkDefinitionProblem(checkDefinitionOf({Args: ['true'], Interval: '1s'}), {enableScriptChecks: false}), scriptsDisabledMessage)
+    assert.match(checkDefinitionProblem(checkDefinitionOf({HTTP: 'http://x'}), {enableScriptChecks: true}) ?? '', /Interval/)
+    assert.match(checkDefinitionProblem(checkDefinitionOf({TTL: '10s'}), {enableScriptChecks: true}) ?? '', /TTL/)
   })
 })
 

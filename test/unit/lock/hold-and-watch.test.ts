@@ -6,7 +6,8 @@ import assert from 'node:assert/strict'
 import {ApiClient} from '../../../src/lib/api/client.js'
 import {ApiConnectionError, ApiResponseError} from '../../../src/lib/api/errors.js'
 import {monitorHold, type HoldCheck} from '../../../src/lib/api/hold-monitor.js'
-import {confirmWindowMs, killGraceMs} from '../../../src/lib/cli/lock-runner.js'
+import {confirmWindowMs, killGraceMs, renewEveryMs} from '../../../src/lib/cli/lock-runner.js'
+import {FAILOVER_ALLOWANCE_MS} from '../../../src/lib/state/sessions.js'
 import {parseWatches} from '../../../src/lib/agent/watch-config.js'
 import {buildPlan, type WatchPlan} from '../../../src/lib/watch/plan.js'
 import {runWatch, type WatchEvent} from '../../../src/lib/watch/watcher.js'
@@ -67,6 +68,35 @@ describe('hold monitor', () => {
     assert.equal(killGraceMs(15_000), 5000)
     assert.equal(confirmWindowMs(15_000), 10_000)
     assert.equal(confirmWindowMs(0), undefined)
+  })
+
+  it('with renewals as proofs: the window is lock-delay + allowance − grace, and several renewals fit in it', () => {
+    for (const delay of [600, 2000, 15_000, 60_000]) {
+      const window = confirmWindowMs(delay, true)!
+      assert.equal(killGraceMs(delay) + window, delay + FAILOVER_ALLOWANCE_MS)
+      assert.ok(renewEveryMs(window) * 3 <= window)
+    }
+    assert.equal(confirmWindowMs(0, true), undefined)
+  })
+
+  it('with renewals as proofs: reads that hang (an election) do not lose the hold while renewals succeed; it ends when they stop', async () => {
+    let proof = Date.now()
+    const renewing = setInterval(() => { proof = Date.now() }, 50)
+    const started = Date.now()
+    const stop = new AbortController()
+    setTimeout(() => clearInterval(renewing), 900)
+    const result = await monitorHold(scripted(['hang']), {confirmWithinMs: 300, proofAt: () => proof, signal: stop.signal})
+    const lasted = Date.now() - started
+    clearInterval(renewing)
+    assert.equal(result.reason, 'unconfirmed')
+    assert.ok(lasted >= 900 && lasted < 3000, `lasted ${lasted} ms: past the renewals (900 ms), ended within the window after them`)
+    assert.ok(Math.abs(result.confirmedAt - proof) < 5)
+  })
+
+  it('with renewals as proofs: read errors are retried until the deadline, and a taken lock still ends it at once', async () => {
+    const down = new ApiResponseError(500, 'No cluster leader')
+    const result = await monitorHold(scripted([down, down, down, 'held', 'taken']), {confirmWithinMs: 2000, retries: 0, retryMs: 10, proofAt: () => Date.now(), signal: new AbortController().signal})
+    assert.equal(result.reason, 'taken')
   })
 })
 

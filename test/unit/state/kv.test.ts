@@ -1,5 +1,6 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
+import {FAILOVER_ALLOWANCE_MS} from '../../../src/lib/state/sessions.js'
 import {bytes, Harness, text} from './harness.js'
 
 /** A harness with node n1 registered and sessions s1, s2 created (indexes 1–3). */
@@ -111,6 +112,7 @@ describe('KV locks', () => {
     h.kv({verb: 'lock', key: 'invalidated', session: 's1'})
     h.kv({verb: 'lock', key: 'released', session: 's1'})
     h.kv({verb: 'unlock', key: 'released', session: 's1'})
+    h.now += FAILOVER_ALLOWANCE_MS
     h.destroySession('s1')
     assert.equal(h.sm.kvGet('invalidated').value?.session, '')
     h.now += 14_999

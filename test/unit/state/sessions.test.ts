@@ -1,5 +1,6 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
+import {FAILOVER_ALLOWANCE_MS, lockFreeAfterSeen} from '../../../src/lib/state/sessions.js'
 import {bytes, Harness, text} from './harness.js'
 
 describe('session create', () => {
@@ -91,6 +92,7 @@ describe('session invalidation', () => {
     h.createSession('next')
     h.kv({verb: 'lock', key: 'q', session: 'quick'})
     h.kv({verb: 'lock', key: 's', session: 'slow'})
+    h.now += FAILOVER_ALLOWANCE_MS
     h.destroySession('quick')
     h.destroySession('slow')
     assert.equal(h.kv({verb: 'lock', key: 'q', session: 'next'}), true)
@@ -123,5 +125,78 @@ describe('session invalidation', () => {
     h.registerNode('n1')
     assert.deepEqual(h.sm.node('n1'), node)
     assert.equal(h.sm.nodeChecks('n1').index, 1)
+  })
+})
+
+describe('session renewals and the failover allowance (ARCHITECTURE.md, lock safety across failover)', () => {
+  function held(lockDelayMs = 2000): Harness {
+    const h = new Harness()
+    h.registerNode('n1')
+    h.createSession('holder', {lockDelayMs})
+    h.createSession('other', {lockDelayMs})
+    h.kv({verb: 'lock', key: 'L', session: 'holder'})
+    return h
+  }
+
+  it('a key stays blocked until the last renewal + lock-delay + allowance, even when invalidated at once after it', () => {
+    const h = held()
+    h.now += 10_000
+    const renewedAt = h.now
+    assert.deepEqual(h.cmd('session-renew', {id: 'holder'}), {type: 'session-renew', found: true})
+    h.now += 100
+    h.destroySession('holder')
+    assert.equal(lockFreeAfterSeen(renewedAt, 2000), renewedAt + 2000 + FAILOVER_ALLOWANCE_MS)
+    h.now = renewedAt + 2000 + FAILOVER_ALLOWANCE_MS - 1
+    assert.equal(h.kv({verb: 'lock', key: 'L', session: 'other'}), false, 'one ms before the bound')
+    h.now += 1
+    assert.equal(h.kv({verb: 'lock', key: 'L', session: 'other'}), true)
+  })
+
+  it('a session not renewed for longer than the allowance is bound by lock-delay from its invalidation alone (Consul)', () => {
+    const h = held()
+    h.now += 60_000
+    const invalidatedAt = h.now
+    h.destroySession('holder')
+    h.now = invalidatedAt + 1999
+    assert.equal(h.kv({verb: 'lock', key: 'L', session: 'other'}), false)
+    h.now += 1
+    assert.equal(h.kv({verb: 'lock', key: 'L', session: 'other'}), true)
+  })
+
+  it('a renewal ordered after the invalidation is refused; a late clock never moves the mark back; no table index moves', () => {
+    const h = held()
+    h.now += 10_000
+    const renewedAt = h.now
+    h.cmd('session-renew', {id: 'holder'})
+    const sessionsIndex = h.sm.sessionList().index
+    h.now -= 5000
+    assert.deepEqual(h.cmd('session-renew', {id: 'holder'}), {type: 'session-renew', found: true})
+    assert.equal(h.sm.sessionList().index, sessionsIndex, 'a renewal changes no table index')
+    h.destroySession('holder')
+    assert.deepEqual(h.cmd('session-renew', {id: 'holder'}), {type: 'session-renew', found: false})
+    h.now = renewedAt + 2000 + FAILOVER_ALLOWANCE_MS - 1
+    assert.equal(h.kv({verb: 'lock', key: 'L', session: 'other'}), false, 'the earlier clock did not shorten the block')
+  })
+
+  it('a session without lock-delay gets no allowance', () => {
+    const h = held(0)
+    h.destroySession('holder')
+    assert.equal(h.kv({verb: 'lock', key: 'L', session: 'other'}), true)
+  })
+
+  it('the last renewal survives a snapshot', () => {
+    const h = held()
+    h.now += 30_000
+    const renewedAt = h.now
+    h.cmd('session-renew', {id: 'holder'})
+    const copy = new Harness()
+    copy.sm.restore(h.sm.snapshot())
+    copy.index = h.index
+    copy.now = renewedAt + 500
+    copy.destroySession('holder')
+    copy.now = renewedAt + 2000 + FAILOVER_ALLOWANCE_MS - 1
+    assert.equal(copy.kv({verb: 'lock', key: 'L', session: 'other'}), false)
+    copy.now += 1
+    assert.equal(copy.kv({verb: 'lock', key: 'L', session: 'other'}), true)
   })
 })

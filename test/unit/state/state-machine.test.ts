@@ -1,3 +1,4 @@
+import {FAILOVER_ALLOWANCE_MS} from '../../../src/lib/state/sessions.js'
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {StateMachine} from '../../../src/lib/state/state-machine.js'
@@ -29,6 +30,8 @@ function busy(): Harness {
   h.kv({verb: 'lock', key: 'app/lock', value: bytes('held'), session: 's1'})
   h.kv({verb: 'lock', key: 'other', value: new Uint8Array([0, 255, 1]), session: 's2'})
   h.kv({verb: 'delete', key: 'app/b'})
+  // Past the failover allowance after s1's last sign of life, so its lock-delay alone counts.
+  h.now += FAILOVER_ALLOWANCE_MS
   h.destroySession('s1')
   return h
 }

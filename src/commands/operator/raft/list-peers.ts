@@ -4,6 +4,7 @@ import {CommandError} from '../../../lib/cli/errors.js'
 import {formatFlag, wantsJson} from '../../../lib/cli/format-flag.js'
 import {clientFlags, serverFlags} from '../../../lib/cli/http-flags.js'
 import {renderPeers} from '../../../lib/cli/operator-render.js'
+import {palette} from '../../../lib/cli/terminal.js'
 
 export default class OperatorRaftListPeers extends BaseCommand {
   static description = 'Displays the current Raft peer configuration. With -stale, any server answers (useful when there is no leader).'
@@ -19,6 +20,7 @@ export default class OperatorRaftListPeers extends BaseCommand {
       throw new CommandError(`Error getting peers: Failed to retrieve raft configuration: ${error.message}`, {cause: error})
     })
     if (json) return this.printJson(config)
-    this.io.out(renderPeers(config).join('\n'))
+    const {status} = await palette(this.io)
+    this.io.out(renderPeers(config, status).join('\n'))
   }
 }

@@ -1,9 +1,10 @@
 // Alias checks (Consul's CheckAlias): mirror the health of a local service (AliasService) or node
 // (AliasNode): evaluated at start and again whenever the local services or checks change, not on
 // an interval. A service the agent does not know is critical, as in Consul.
-import type {CheckDefinition, CheckEnv, CheckStatus, RunningCheck} from './types.js'
+import type {AliasCheck} from '../definitions.js'
+import type {CheckEnv, CheckStatus, RunningCheck} from './types.js'
 
-export function startAlias(def: CheckDefinition, report: (status: CheckStatus, output: string) => void, env: CheckEnv): RunningCheck {
+export function startAlias(def: AliasCheck, report: (status: CheckStatus, output: string) => void, env: CheckEnv): RunningCheck {
   const node = def.AliasNode || undefined
   const serviceId = def.AliasService || undefined
   let last = ''

@@ -6,7 +6,8 @@ import {request as httpRequest, type IncomingMessage} from 'node:http'
 import {request as httpsRequest} from 'node:https'
 import {dialErrorText, goMethod} from './errors.js'
 import {OutputBuffer} from './output.js'
-import type {CheckDefinition, ProbeResult} from './types.js'
+import type {HttpCheck} from '../definitions.js'
+import type {ProbeResult} from './types.js'
 
 export const userAgent = 'Consul Health Check'
 const maxRedirects = 10
@@ -16,9 +17,9 @@ interface Exchange {
   body: OutputBuffer
 }
 
-function once(url: URL, method: string, def: CheckDefinition, body: string, deadline: number, signal: AbortSignal, outputMax: number): Promise<Exchange> {
+function once(url: URL, method: string, def: HttpCheck, body: string, deadline: number, signal: AbortSignal, outputMax: number): Promise<Exchange> {
   const headers: Record<string, string | string[]> = {}
-  for (const [name, values] of Object.entries(def.Header ?? {})) headers[name] = values
+  for (const [name, values] of Object.entries(def.Header)) headers[name] = values
   const has = (name: string) => Object.keys(headers).some((h) => h.toLowerCase() === name)
   if (!has('user-agent')) headers['User-Agent'] = userAgent
   if (!has('accept')) headers.Accept = 'text/plain, text/*, */*'
@@ -46,9 +47,9 @@ function once(url: URL, method: string, def: CheckDefinition, body: string, dead
   })
 }
 
-export async function httpProbe(def: CheckDefinition, timeoutMs: number, outputMax: number, signal: AbortSignal): Promise<ProbeResult> {
+export async function httpProbe(def: HttpCheck, timeoutMs: number, outputMax: number, signal: AbortSignal): Promise<ProbeResult> {
   const method = (def.Method || 'GET').toUpperCase()
-  const target = def.HTTP ?? ''
+  const target = def.HTTP
   const fail = (text: string): ProbeResult => ({status: 'critical', output: `${goMethod(method)} "${target}": ${text}`})
   let url: URL
   try {
@@ -59,7 +60,7 @@ export async function httpProbe(def: CheckDefinition, timeoutMs: number, outputM
   }
   const deadline = Date.now() + timeoutMs
   let currentMethod = method
-  let body = def.Body ?? ''
+  let body = def.Body
   let exchange: Exchange
   for (let hop = 0; ; hop++) {
     try {

@@ -4,7 +4,8 @@
 // Timing as Consul's agent: Interval at least 1 s (MinInterval, "to avoid fork-bombing");
 // Timeout defaults 10 s for HTTP, TCP and gRPC, 30 s for scripts. Output at most OutputMaxSize
 // bytes (the definition's, else the agent's, else 4 KiB).
-import {parseDuration, timerDelayMs} from '../../duration.js'
+import {timerDelayMs} from '../../duration.js'
+import type {GrpcCheck, H2pingCheck, HttpCheck, ScriptCheck, TcpCheck, UdpCheck} from '../definitions.js'
 import {startAlias} from './alias.js'
 import {grpcProbe} from './grpc.js'
 import {h2pingProbe} from './h2ping.js'
@@ -22,82 +23,47 @@ export const minIntervalMs = 1000
 export const defaultOutputMaxSize = 4096
 export const scriptsDisabledMessage = "Scripts are disabled on this agent; to enable, configure 'enable_script_checks' or 'enable_local_script_checks' to true"
 
-export type RunnerKind = 'http' | 'tcp' | 'script' | 'grpc' | 'h2ping' | 'udp' | 'alias'
-
-export function runnerKind(def: CheckDefinition): RunnerKind | undefined {
-  if (def.Args && def.Args.length > 0) return 'script'
-  if (def.HTTP) return 'http'
-  if (def.TCP) return 'tcp'
-  if (def.GRPC) return 'grpc'
-  if (def.H2PING) return 'h2ping'
-  if (def.UDP) return 'udp'
-  if (def.AliasNode || def.AliasService) return 'alias'
-  return undefined
-}
-
-function durationOr(text: string | undefined, fallback: number): number {
-  if (!text) return fallback
-  try {
-    const ms = parseDuration(text)
-    return ms > 0 ? ms : fallback
-  } catch {
-    return fallback
-  }
-}
-
 /**
  * Why this definition cannot run here (one line, for a 400 at registration), or undefined.
  * startCheck itself never throws: a definition it cannot run is reported critical with this text.
  */
 export function checkDefinitionProblem(def: CheckDefinition, env: Pick<CheckEnv, 'enableScriptChecks'>): string | undefined {
-  const kind = runnerKind(def)
-  if (!kind) return 'check has no HTTP, TCP, Args, GRPC, H2PING, UDP, AliasNode or AliasService to run (TTL checks are not runners)'
-  if (kind === 'script' && !env.enableScriptChecks) return scriptsDisabledMessage
-  if (kind !== 'alias' && !def.Interval) return 'Interval must be set for script, HTTP, TCP, gRPC, H2PING and UDP checks'
-  if (def.Interval) {
-    try {
-      parseDuration(def.Interval)
-    } catch {
-      return `Interval: invalid duration "${def.Interval}"`
-    }
-  }
-  if (def.Timeout) {
-    try {
-      if (parseDuration(def.Timeout) < 0) return 'Timeout must not be negative'
-    } catch {
-      return `Timeout: invalid duration "${def.Timeout}"`
-    }
-  }
+  if (def.kind === 'ttl' || def.kind === 'maintenance') return 'check has no HTTP, TCP, Args, GRPC, H2PING, UDP, AliasNode or AliasService to run (TTL checks are not runners)'
+  if (def.kind === 'script' && !env.enableScriptChecks) return scriptsDisabledMessage
+  if (def.kind !== 'alias' && def.intervalMs <= 0) return 'Interval must be set for script, HTTP, TCP, gRPC, H2PING and UDP checks'
   return undefined
 }
 
 export function startCheck(def: CheckDefinition, report: (status: CheckStatus, output: string) => void, env: CheckEnv): RunningCheck {
-  const checkId = def.CheckID ?? def.Name ?? ''
+  const checkId = def.CheckID
   const problem = checkDefinitionProblem(def, env)
-  if (problem) {
+  if (problem || def.kind === 'ttl' || def.kind === 'maintenance') {
     env.log.warn('Check cannot run', {check: checkId, error: problem})
-    const timer = setTimeout(() => report('critical', problem), 0)
+    const timer = setTimeout(() => report('critical', problem ?? ''), 0)
     return {stop: () => clearTimeout(timer)}
   }
-  const kind = runnerKind(def)!
-  if (kind === 'alias') return startAlias(def, report, env)
+  if (def.kind === 'alias') return startAlias(def, report, env)
   const floor = env.minIntervalMs ?? minIntervalMs
-  let intervalMs = durationOr(def.Interval, floor)
+  let intervalMs = def.intervalMs > 0 ? def.intervalMs : floor
   if (intervalMs < floor) {
     env.log.warn('check has interval below minimum', {check: checkId, minimum_interval: `${floor}ms`})
     intervalMs = floor
   }
-  const outputMax = def.OutputMaxSize && def.OutputMaxSize > 0 ? def.OutputMaxSize : env.outputMaxSize > 0 ? env.outputMaxSize : defaultOutputMaxSize
-  const timeoutMs = timerDelayMs(durationOr(def.Timeout, kind === 'script' ? 30_000 : 10_000))
-  const probes: Record<Exclude<RunnerKind, 'alias'>, (signal: AbortSignal) => Promise<ProbeResult>> = {
-    http: (signal) => httpProbe(def, timeoutMs, outputMax, signal),
-    tcp: (signal) => tcpProbe(def.TCP!, timeoutMs, signal),
-    script: (signal) => scriptProbe(def.Args!, timeoutMs, outputMax, signal),
-    grpc: (signal) => grpcProbe(def.GRPC!, def.GRPCUseTLS ?? false, def.TLSSkipVerify ?? false, timeoutMs, signal),
-    h2ping: (signal) => h2pingProbe(def.H2PING!, {useTls: def.H2PingUseTLS ?? true, skipVerify: def.TLSSkipVerify ?? false, serverName: def.TLSServerName ?? ''}, timeoutMs, signal),
-    udp: (signal) => udpProbe(def.UDP!, timeoutMs, signal),
-  }
+  const outputMax = def.OutputMaxSize > 0 ? def.OutputMaxSize : env.outputMaxSize > 0 ? env.outputMaxSize : defaultOutputMaxSize
+  const timeoutMs = timerDelayMs(def.timeoutMs > 0 ? def.timeoutMs : def.kind === 'script' ? 30_000 : 10_000)
   return schedule({
-    intervalMs, probe: probes[kind], thresholds: new StatusThresholds(thresholdsOf(def)), report, log: env.log, checkId, random: env.random,
+    intervalMs, probe: probeOf(def, timeoutMs, outputMax), thresholds: new StatusThresholds(thresholdsOf(def)), report, log: env.log, checkId, random: env.random,
   })
+}
+
+/** The one probe a runnable definition's kind asks for. */
+function probeOf(def: HttpCheck | TcpCheck | ScriptCheck | GrpcCheck | H2pingCheck | UdpCheck, timeoutMs: number, outputMax: number): (signal: AbortSignal) => Promise<ProbeResult> {
+  switch (def.kind) {
+    case 'http': return (signal) => httpProbe(def, timeoutMs, outputMax, signal)
+    case 'tcp': return (signal) => tcpProbe(def.TCP, timeoutMs, signal)
+    case 'script': return (signal) => scriptProbe(def.Args, timeoutMs, outputMax, signal)
+    case 'grpc': return (signal) => grpcProbe(def.GRPC, def.GRPCUseTLS, def.TLSSkipVerify, timeoutMs, signal)
+    case 'h2ping': return (signal) => h2pingProbe(def.H2PING, {useTls: def.H2PingUseTLS, skipVerify: def.TLSSkipVerify, serverName: def.TLSServerName}, timeoutMs, signal)
+    case 'udp': return (signal) => udpProbe(def.UDP, timeoutMs, signal)
+  }
 }

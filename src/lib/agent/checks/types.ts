@@ -1,43 +1,8 @@
-// Contract 3 between the agent's local state (agent-local) and the check runners: what a runner
-// is given and how it reports. Shapes are Consul's check definition (PascalCase); every field is
-// optional here so a normalised definition and a hand-written one both fit.
+// What a check runner is given and how it reports, between the agent's local state and the
+// runners. The definition is the one parsed union (agent/definitions.ts), narrowed by kind.
+import type {CheckDefinition, CheckStatus} from '../definitions.js'
 
-export type CheckStatus = 'passing' | 'warning' | 'critical'
-
-export interface CheckDefinition {
-  CheckID?: string
-  Name?: string
-  Notes?: string
-  ServiceID?: string
-  /** Go duration ("10s"); clamped up to 1s (Consul's MinInterval). */
-  Interval?: string
-  /** Go duration; defaults 10s (HTTP, TCP, gRPC) and 30s (script), as Consul. */
-  Timeout?: string
-  TTL?: string
-  HTTP?: string
-  Method?: string
-  Header?: Record<string, string[]>
-  Body?: string
-  TLSSkipVerify?: boolean
-  TLSServerName?: string
-  TCP?: string
-  Args?: string[]
-  GRPC?: string
-  GRPCUseTLS?: boolean
-  H2PING?: string
-  /** Absent: TLS, as Consul's default. */
-  H2PingUseTLS?: boolean
-  UDP?: string
-  AliasNode?: string
-  AliasService?: string
-  SuccessBeforePassing?: number
-  FailuresBeforeCritical?: number
-  /** 0/absent: same as FailuresBeforeCritical (Consul's builder default). */
-  FailuresBeforeWarning?: number
-  DeregisterCriticalServiceAfter?: string
-  OutputMaxSize?: number
-  Status?: CheckStatus
-}
+export type {CheckDefinition, CheckStatus}
 
 export interface CheckLog {
   debug(message: string, fields?: Record<string, unknown>): void
