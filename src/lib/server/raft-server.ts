@@ -16,7 +16,7 @@ import type {Logger} from '../logger.js'
 import type {Clock} from '../clock.js'
 import {DEFAULT_RPC_HOLD_TIMEOUT_MS, NoLeaderError, type Consensus, type PeerRef, type Proposal, type RaftConfiguration, type ReadMode} from '../consensus.js'
 import type {DurableRaftStorage} from '../raft/file-storage.js'
-import type {CommandCodec, PeerTransport, ReplicatedState} from './driver-ports.js'
+import type {CommandCodec, PeerTransport, RaftMetricsSink, ReplicatedState} from './driver-ports.js'
 import {LeaderHold} from './leader-hold.js'
 import {MembershipReconciler} from './membership.js'
 import {hashSeed, NOT_APPLIED, RaftDriver, ShuttingDownError, WriteNotAppliedError} from './raft-driver.js'
@@ -49,6 +49,8 @@ export interface RaftServerOptions {
   clock?: Clock
   /** Autopilot's word on promoting a caught-up non-voter (server_stabilization_time); default yes. */
   mayPromote?: (id: NodeId) => boolean
+  /** Raft metrics (consul.raft.*), as the agent's metrics take them. */
+  metrics?: RaftMetricsSink
 }
 
 /**
@@ -76,6 +78,7 @@ export class RaftServer implements Consensus {
       id: opts.id, address: opts.address, state: opts.state, codec: opts.codec, storage: opts.storage, transport: opts.transport,
       logger: opts.logger, raft: opts.raft, snapshotThreshold: opts.snapshotThreshold, requestTimeoutMs: opts.requestTimeoutMs,
       seed: opts.seed ?? hashSeed(`${opts.id}:${Date.now()}`), clock: opts.clock, onLeadershipChange: opts.onLeadershipChange,
+      metrics: opts.metrics,
     })
     const driver = this.driver as RaftDriver<unknown, unknown>
     this.#hold = new LeaderHold({

@@ -2,6 +2,7 @@
 // and bootstrap, and the duties only the leader performs (session TTL timers, tombstone GC, keeping
 // servers in the catalog, adding new servers to the configuration).
 import {AutopilotRunner} from './autopilot-runner.js'
+import {metrics} from '../metrics/metrics.js'
 import {join} from 'node:path'
 import {mkdirSync} from 'node:fs'
 import type {AgentConfig} from '../agent/config.js'
@@ -135,6 +136,11 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
     id: nodeId, name: config.nodeName, address, state, codec: opts.codec, storage, transport, logger: log.named('raft'), raft: opts.raft,
     snapshotThreshold: config.snapshotThreshold, rpcHoldTimeoutMs: config.rpcHoldTimeoutMs,
     mayPromote: (id) => autopilot.mayPromote(id),
+    metrics: {
+      counter: (key, value) => metrics.incrCounter(key, value),
+      sample: (key, ms) => metrics.addSample(key, ms),
+      gauge: (key, value) => metrics.setGauge(key, value),
+    },
     onLeadershipChange: (leader) => {
       reconciler.setLeader(leader)
       if (!leader) {
