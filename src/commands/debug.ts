@@ -19,19 +19,20 @@ export default class Debug extends BaseCommand {
     output: stringFlag({description: 'The path to the compressed archive that will be created with the information after collection.'}),
   }
 
+  // Errors start with "==> ", as Consul's debug command prints them (its PrefixedUi).
   protected async run(): Promise<void> {
     const {flags, args, set} = this.parse(Debug.flags)
-    if (args.length > 0) throw new CommandError('debug: Too many arguments provided, expected 0')
+    if (args.length > 0) throw new CommandError('==> debug: Too many arguments provided, expected 0')
     const capture = (flags.capture.length > 0 ? flags.capture.flatMap((c) => c.split(',')).map((c) => c.trim()).filter(Boolean) : [...DEBUG_TARGETS]) as DebugTarget[]
     const output = flags.output || `consul-debug-${new Date().toISOString().slice(0, 19).replace(/:/g, '-')}Z`
     // coord: without -interval, a duration shorter than Consul's 30 s interval is one interval.
     const intervalMs = set.has('interval') ? flags.interval : Math.min(30_000, flags.duration)
     const options = {durationMs: flags.duration, intervalMs, capture, output, archive: flags.archive}
     const invalid = validateDebug(options)
-    if (invalid) throw new CommandError(`Capture validation failed: ${invalid}`)
+    if (invalid) throw new CommandError(`==> Capture validation failed: ${invalid}`)
     const client = await this.api()
     const self = await agentSelf(client).catch((error: Error) => {
-      throw new CommandError(`Capture validation failed: error querying target agent: ${error.message}. verify connectivity and agent address`, {cause: error})
+      throw new CommandError(`==> Capture validation failed: error querying target agent: ${error.message}. verify connectivity and agent address`, {cause: error})
     })
     if (self.DebugConfig?.EnableDebug !== true && capture.includes('pprof')) {
       capture.splice(capture.indexOf('pprof'), 1)
@@ -49,7 +50,7 @@ export default class Debug extends BaseCommand {
       say: (line) => this.io.out(`==> ${line}`),
       warn: (line) => this.io.err(`==> ${line}`),
     }).catch((error: Error) => {
-      throw new CommandError(`Error encountered during collection: ${error.message}`, {cause: error})
+      throw new CommandError(`==> Error encountered during collection: ${error.message}`, {cause: error})
     })
     this.io.out(`    Saved debug archive: ${path}`)
   }

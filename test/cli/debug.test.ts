@@ -87,7 +87,7 @@ describe('coord debug', () => {
 
   it('refuses bad timing, unknown targets and an existing output, before any request', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [['-duration=1s'], /^Capture validation failed: duration must be longer than 5s/],
+      [['-duration=1s'], /^==> Capture validation failed: duration must be longer than 5s/],
       [['-duration=10s', '-interval=1s'], /interval must be longer than 5s/],
       [['-duration=10s', '-interval=20s'], /duration \(10s\) must be longer than interval \(20s\)/],
       [['-duration=10s', '-capture=bogus'], /target not found: bogus/],

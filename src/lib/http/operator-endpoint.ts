@@ -43,8 +43,9 @@ function renderAutopilotConfig(config: AutopilotConfig & {createIndex: number; m
 
 async function getAutopilotConfiguration(agent: OperatorDeps, ctx: RequestContext): Promise<void> {
   await agent.consensus.readBarrier(readMode(ctx.query), ctx.query.maxStaleMs)
-  const stored = agent.state.autopilotConfig()
-  // Consul's answer before the first leader stored it (agent/consul/operator_autopilot_endpoint.go).
+  // Before the first leader stored it (within a second of its election), the agent's own block with
+  // index 0, where Consul answers "autopilot config not initialized yet": a ?cas=0 write still fits.
+  const stored = agent.state.autopilotConfig() ?? (agent.autopilot && {...agent.autopilot.config(), createIndex: 0, modifyIndex: 0})
   if (!stored) throw new HttpError(500, 'autopilot config not initialized yet', 'AUTOPILOT_NOT_INITIALIZED')
   sendJson(ctx.req, ctx.res, renderAutopilotConfig(stored), ctx.query.pretty)
 }
