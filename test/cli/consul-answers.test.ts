@@ -87,12 +87,14 @@ describe('answers from an agent', {timeout: 120_000}, () => {
     assert.deepEqual(keys, [...keys].sort(), 'keys sorted within the section')
   })
 
-  it('watch -type=key and -type=keyprefix print Flags as a JSON number, exact for uint64', async () => {
+  it('watch -type=key and -type=keyprefix print api.KVPair as Consul does: Flags a JSON number (exact for uint64), fields in order', async () => {
     assert.equal((await cli(['kv', 'put', '-flags=42', 'wf/a', 'x'])).code, 0)
     assert.equal((await cli(['kv', 'put', '-flags=18446744073709551615', 'wf/b', 'y'])).code, 0)
     const key = await cli(['watch', '-type=key', '-key=wf/a'])
     assert.equal(key.code, 0, key.stderr)
     assert.match(key.stdout, /\n {4}"Flags": 42,\n/)
+    // Consul marshals the decoded api.KVPair again: the struct's field order, Session always there.
+    assert.deepEqual(Object.keys(JSON.parse(key.stdout) as object), ['Key', 'CreateIndex', 'ModifyIndex', 'LockIndex', 'Flags', 'Value', 'Session'])
     const prefix = await cli(['watch', '-type=keyprefix', '-prefix=wf/'])
     assert.equal(prefix.code, 0, prefix.stderr)
     assert.match(prefix.stdout, /"Flags": 42,/)

@@ -1,4 +1,5 @@
 // /v1/agent/self and /v1/agent/members (Consul docs: api-docs/agent): what this agent is and whom it knows.
+import type {CheckDefinition} from '../agent/definitions.js'
 import type {AgentDeps, Route} from './context.js'
 import {sendJson, sendText} from './respond.js'
 import {HttpError, badRequest} from '../errors.js'
@@ -58,6 +59,11 @@ export function agentStats(agent: AgentEndpointDeps): Record<string, Record<stri
   return sections
 }
 
+/** A check definition for DebugConfig: header values (Authorization, tokens) hidden. */
+function sanitizedCheck(check: CheckDefinition): CheckDefinition {
+  return check.kind === 'http' ? {...check, Header: Object.fromEntries(Object.keys(check.Header).map((name) => [name, ['hidden']]))} : check
+}
+
 export function agentRoutes(agent: AgentEndpointDeps): Route[] {
   return [
     {path: '/v1/agent/self', exact: true, methods: {GET: (ctx) => {
@@ -87,7 +93,9 @@ export function agentRoutes(agent: AgentEndpointDeps): Route[] {
           AutoReloadConfig: config.autoReloadConfig, RaftSnapshotThreshold: config.snapshotThreshold, CheckOutputMaxSize: config.checkOutputMaxSize,
           HTTPAllowWriteFrom: config.http.allowWriteHttpFrom, HTTPBlockEndpoints: config.http.blockEndpoints, HTTPResponseHeaders: config.http.responseHeaders,
           ACLsEnabled: config.acl.enabled, ACLDefaultPolicy: config.acl.defaultPolicy,
-          Services: config.services, Checks: config.checks, Watches: config.watches,
+          // Definitions as read, with what may be a secret hidden (watch tokens, header values), as Consul sanitizes its DebugConfig.
+          Services: config.services.map((s) => ({...s, checks: s.checks.map(sanitizedCheck)})), Checks: config.checks.map(sanitizedCheck),
+          Watches: config.watches.map((w) => ({...w.params, token: w.params.token ? 'hidden' : '', handler_type: w.handler.kind})),
         },
         // This agent's LAN coordinate (null with disable_coordinates, as Consul's nil).
         Coord: agent.coordinates?.lan?.own ?? null,

@@ -228,7 +228,8 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
       logs.level = next.logLevel
       for (const hook of reloadHooks) await hook(next, currentConfig)
       // What a reload cannot apply (the table's reloadable flag) is said, not silently dropped.
-      const atRestart = reloadChanges(currentConfig.raw, next.raw)
+      // Compared with the config the agent started with: a key a reload cannot apply still has that value.
+      const atRestart = reloadChanges(config.raw, next.raw)
       if (atRestart.length > 0) log.warn('changed config keys take effect at the next restart', {keys: atRestart.join(', ')})
       currentConfig = next
       log.info('configuration reloaded', {services: next.services.length, checks: next.checks.length, log_level: next.logLevel})

@@ -52,12 +52,19 @@ export interface WatchPlan {
 const STATES = new Set(['any', 'passing', 'warning', 'critical'])
 
 /**
- * A KV entry with its Flags as a bigint: decodeJson keeps uint64 Flags exact as a digit string, and
- * stringifyJson writes a bigint as a bare number, so handlers read `"Flags": 42` as Consul's do.
+ * A KV entry as Consul's watch hands it over: the decoded api.KVPair marshalled again, so its
+ * fields in the struct's order (Key, CreateIndex, ModifyIndex, LockIndex, Flags, Value, Session;
+ * Namespace and Partition only when set) and Flags a JSON number. decodeJson keeps a uint64 Flags
+ * exact as a digit string; as a bigint, stringifyJson writes it back as bare digits.
  */
-function withExactFlags(entry: unknown): unknown {
-  if (entry === null || typeof entry !== 'object' || !('Flags' in entry)) return entry
-  return {...entry, Flags: toFlags((entry as {Flags: unknown}).Flags)}
+function asKvPair(entry: unknown): unknown {
+  if (entry === null || typeof entry !== 'object') return entry
+  const e = entry as Record<string, unknown>
+  return {
+    Key: e.Key, CreateIndex: e.CreateIndex, ModifyIndex: e.ModifyIndex, LockIndex: e.LockIndex,
+    Flags: toFlags(e.Flags), Value: e.Value ?? null, Session: e.Session ?? '',
+    ...(e.Namespace ? {Namespace: e.Namespace} : {}), ...(e.Partition ? {Partition: e.Partition} : {}),
+  }
 }
 
 /** Validates a parameter set with Consul's messages and builds its plan. */
@@ -74,7 +81,7 @@ export function buildPlan(params: WatchParams): WatchPlan {
       const read = get(`/v1/kv/${params.key.replace(/^\/+/, '')}`, {}, true)
       return {params, fetch: async (client, q) => {
         const {value, meta} = await read(client, q)
-        return {value: Array.isArray(value) ? withExactFlags(value[0] ?? null) : null, meta}
+        return {value: Array.isArray(value) ? asKvPair(value[0] ?? null) : null, meta}
       }}
     }
     case 'keyprefix': {
@@ -82,7 +89,7 @@ export function buildPlan(params: WatchParams): WatchPlan {
       const read = get(`/v1/kv/${params.prefix.replace(/^\/+/, '')}`, {recurse: true}, true)
       return {params, fetch: async (client, q) => {
         const {value, meta} = await read(client, q)
-        return {value: Array.isArray(value) ? value.map(withExactFlags) : value, meta}
+        return {value: Array.isArray(value) ? value.map(asKvPair) : value, meta}
       }}
     }
     case 'services':

@@ -159,9 +159,10 @@ describe('config keys that promise protection coord cannot give', () => {
     }
   }
 
-  it('acl.enabled (true or a Go true string) refuses the start; a disabled acl block is read without a warning', () => {
+  it('acl.enabled (true or a Go true string) turns ACLs on; a disabled acl block is read without a warning', () => {
     for (const enabled of [true, 'true', '1', 'T']) {
-      assert.deepEqual(refused({acl: {enabled, default_policy: 'deny'}}).map((p) => p.split(':')[0]), ['acl.enabled'], String(enabled))
+      assert.deepEqual(refused({acl: {enabled, default_policy: 'deny'}}), [], String(enabled))
+      assert.equal(buildConfig({acl: {enabled, default_policy: 'deny'}}, {dev: true}).acl.enabled, true, String(enabled))
     }
     const warnings: string[] = []
     const config = buildConfig({acl: {enabled: false, default_policy: 'deny', down_policy: 'async-cache', token_ttl: '5s', tokens: {default: 'd', agent_master: 'r'}}}, {dev: true, warn: (w) => warnings.push(w)})
