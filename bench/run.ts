@@ -11,6 +11,7 @@
 // coord's default lock-delay and Consul's 15 s.
 // tls: HTTPS vs HTTP PUT/GET on one server, and 3-server writes with RPC TLS vs plain (bench/tls-suite.ts).
 // acl: PUT/GET at 64 clients on one server with ACLs off and on (a key_prefix token), twice (bench/acl-suite.ts).
+// metrics: PUT/GET at 64 clients on one server with Prometheus + statsd sinks off and on, twice (bench/metrics-suite.ts).
 // Knobs: BENCH_DURATION_MS / BENCH_WARMUP_MS (every load row, both sections), BENCH_SECTIONS
 // (e.g. "raft" to run one section only), BENCH_FAILOVER_ROUNDS (also the gossip kill -9 rounds),
 // BENCH_GOSSIP_RUNS (simulation seeds per profile at 100 members; a fifth of them at 500).
@@ -37,6 +38,7 @@ import {runLocksSuite, type LocksPlan} from './locks-suite.js'
 import {renderLocksSection, writeLocksSection} from './locks-report.js'
 import {renderTlsSection, runTlsSuite, writeTlsSection, type TlsPlan} from './tls-suite.js'
 import {renderAclSection, runAclSuite, writeAclSection} from './acl-suite.js'
+import {renderMetricsSection, runMetricsSuite, writeMetricsSection} from './metrics-suite.js'
 
 const envMs = (name: string, fallback: number): number => {
   const v = Number(process.env[name])
@@ -97,7 +99,7 @@ const locksPlan: LocksPlan = {
 }
 const tlsPlan: TlsPlan = {...plan, clusterClients: 64}
 const aclPlan: KvPlan = {...plan, clients: [64]}
-const sections = new Set((process.env.BENCH_SECTIONS ?? 'kv,raft,gossip,discovery,locks,tls,acl').split(',').map((s) => s.trim()))
+const sections = new Set((process.env.BENCH_SECTIONS ?? 'kv,raft,gossip,discovery,locks,tls,acl,metrics').split(',').map((s) => s.trim()))
 const coldStartAimMs = 150
 const log = (line: string): void => console.log(line)
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]
@@ -280,6 +282,19 @@ async function aclSection(): Promise<void> {
   log(`\n${section}\n\nwrote ${path}`)
 }
 
+async function metricsSection(): Promise<void> {
+  const started = Date.now()
+  const loadAtStart = load()
+  const run = await runMetricsSuite(aclPlan, 2, log)
+  const section = renderMetricsSection({
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), machine: machine(loadAtStart), plan: aclPlan, run,
+    seconds: (Date.now() - started) / 1000,
+  })
+  const path = join(repoRoot, 'BENCHMARKS.md')
+  writeMetricsSection(path, section)
+  log(`\n${section}\n\nwrote ${path}`)
+}
+
 async function main(): Promise<void> {
   const started = Date.now()
   if (sections.has('kv')) await kvSection()
@@ -289,6 +304,7 @@ async function main(): Promise<void> {
   if (sections.has('locks')) await locksSection()
   if (sections.has('tls')) await tlsSection()
   if (sections.has('acl')) await aclSection()
+  if (sections.has('metrics')) await metricsSection()
   log(`bench done in ${((Date.now() - started) / 1000).toFixed(0)} s`)
 }
 

@@ -47,7 +47,7 @@ const toReachAgent: Record<string, (dir: string) => string[]> = {
 }
 
 /** Consul ignores extra positionals here (Run only parses flags): coord does the same. */
-const IGNORES_EXTRA_ARGS = new Set(['info', 'keygen', 'maint', 'members', 'reload', 'version', 'operator:raft:list-peers', 'operator:raft:remove-peer', 'operator:raft:transfer-leader'])
+const IGNORES_EXTRA_ARGS = new Set(['info', 'keygen', 'maint', 'members', 'reload', 'version', 'operator:raft:list-peers', 'operator:raft:remove-peer', 'operator:raft:transfer-leader', 'operator:autopilot:get-config', 'operator:autopilot:set-config', 'operator:autopilot:state'])
 
 /** Malformed agent addresses, one per command in turn (deterministic). */
 const MALFORMED_ADDRS = ['http://[::1', '127.0.0.1:notaport', 'ftp://127.0.0.1:8500', 'unix://', '::::']

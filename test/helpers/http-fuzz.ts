@@ -367,11 +367,14 @@ export function allowed5xx(request: FuzzRequest, answer: FuzzAnswer): (typeof AL
   return ALLOWED_5XX.find((a) => (a.route === undefined || request.route.path.startsWith(a.route)) && (a.status === undefined || a.status === answer.status) && a.text.test(answer.body))
 }
 
+/** Routes whose 200 answer is an endless stream. */
+const STREAMS = new Set(['/v1/agent/monitor', '/v1/agent/metrics/stream'])
+
 /** What is wrong with one answer, or undefined when it passes every rule. */
 export function judge(request: FuzzRequest, answer: FuzzAnswer): string | undefined {
   if (answer.error) {
-    // The monitor streams until the client goes; a 200 stream cut by us is its normal end.
-    if (request.route.path === '/v1/agent/monitor' && answer.status === 200) return undefined
+    // The monitor and the metrics stream run until the client goes; a 200 stream cut by us is their normal end.
+    if (STREAMS.has(request.route.path) && answer.status === 200) return undefined
     return `no answer: ${answer.error}`
   }
   const {status, body} = answer
@@ -432,7 +435,7 @@ export async function runCampaign(httpAddr: string, requests: readonly FuzzReque
       })
       const contentType = String(res.headers['content-type'] ?? '')
       let body = ''
-      if (request.route.path === '/v1/agent/monitor' && res.statusCode === 200) res.body.destroy()
+      if (STREAMS.has(request.route.path) && res.statusCode === 200) res.body.destroy()
       else body = await res.body.text()
       answer = {status: res.statusCode, contentType, body}
     } catch (error) {

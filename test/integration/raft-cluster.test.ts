@@ -133,7 +133,8 @@ describe('a three-server cluster', () => {
     ctx.cluster.servers.push(fourth)
     const leader = ctx.cluster.servers[await leaderIndex(ctx.cluster)]
     type Config = {Servers: Array<{Node: string; Voter: boolean}>}
-    const deadline = Date.now() + 20_000
+    // Autopilot promotes it once it has been healthy for server_stabilization_time (10 s by default).
+    const deadline = Date.now() + 40_000
     let voters = 0
     while (Date.now() < deadline) {
       const config = (await http(leader.httpAddr, 'GET', '/v1/operator/raft/configuration')).json<Config>()

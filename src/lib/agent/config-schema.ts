@@ -11,6 +11,8 @@
 import {hostname} from 'node:os'
 import {HTTP_CONFIG_ACCEPTED, HTTP_CONFIG_KEYS} from './http-config.js'
 import {ACL_ACCEPTED, ACL_KEYS} from './acl-config.js'
+import {TELEMETRY_ACCEPTED, TELEMETRY_KEYS} from './telemetry-config.js'
+import {AUTOPILOT_ACCEPTED, AUTOPILOT_KEYS} from './autopilot-config.js'
 import {DNS_CONFIG_IGNORED, DNS_CONFIG_KEYS} from './dns-config.js'
 import {gossipTimingKeys} from './gossip-timing.js'
 import {TLS_TOP_LEVEL_KEYS} from '../tls/config.js'
@@ -171,12 +173,16 @@ export const CONFIG_SCHEMA: Schema = {
   // Only Raft protocol 3 (server IDs), the one coord speaks; others are refused (config.ts).
   raft_protocol: plain('positiveInt', 3),
   check_output_max_size: plain('positiveInt', 4096, true),
+  // Metrics sinks and names (telemetry-config.ts), autopilot's seed (autopilot-config.ts), the profile endpoints.
+  telemetry: block(keysOf(TELEMETRY_KEYS, TELEMETRY_ACCEPTED, 'telemetry-config.ts'), 'telemetry-config.ts'),
+  autopilot: block(keysOf(AUTOPILOT_KEYS, AUTOPILOT_ACCEPTED, 'autopilot-config.ts'), 'autopilot-config.ts'),
+  enable_debug: plain('bool', false),
 
   // Accepted and not acted on: nothing in them protects anything.
-  addresses: ignored(), autopilot: ignored(), check_update_interval: ignored(),
-  connect: ignored(), enable_debug: ignored(), leave_on_terminate: ignored(),
+  addresses: ignored(), check_update_interval: ignored(),
+  connect: ignored(), leave_on_terminate: ignored(),
   raft_snapshot_interval: ignored(), raft_trailing_logs: ignored(),
-  reconnect_timeout: ignored(), skip_leave_on_interrupt: ignored(), telemetry: ignored(), translate_wan_addrs: ignored(),
+  reconnect_timeout: ignored(), skip_leave_on_interrupt: ignored(), translate_wan_addrs: ignored(),
   disable_update_check: ignored(), default_query_time: ignored(), max_query_time: ignored(),
   // Consul Enterprise keys: a warning, never fatal (a shared config keeps starting).
   segment: enterprise, segments: enterprise, partition: enterprise, audit: enterprise, license_path: enterprise,

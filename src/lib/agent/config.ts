@@ -18,6 +18,8 @@ import {HTTP_CONFIG_KEYS, parseHttpConfig, type HttpConfig} from './http-config.
 import {readTlsSettings, rpcTlsEnabled, type TlsSettings} from '../tls/config.js'
 import {TlsFileError, loadTlsMaterial, type TlsMaterial} from '../tls/material.js'
 import {DEFAULT_RPC_HOLD_TIMEOUT_MS} from '../consensus.js'
+import {TELEMETRY_KEYS, parseTelemetryConfig, type TelemetryConfig} from './telemetry-config.js'
+import {AUTOPILOT_KEYS, parseAutopilotConfig, type AutopilotSettings} from './autopilot-config.js'
 import {CONFIG_SCHEMA, checkKeys, defaultOf, supportedKeys, type DefaultContext, type Schema} from './config-schema.js'
 import {Problems, problemText, type ConfigProblem, type KeySources} from './config-problems.js'
 
@@ -125,6 +127,12 @@ export interface AgentConfig {
   readonly checkOutputMaxSize: number
   /** The merged raw config this was built from: a reload compares it key by key (config-schema.ts reloadChanges). */
   readonly raw: Readonly<RawConfig>
+  /** The telemetry block: metrics sinks and names (telemetry-config.ts). */
+  readonly telemetry: TelemetryConfig
+  /** The autopilot block: what a leader seeds the replicated autopilot configuration with (autopilot-config.ts). */
+  readonly autopilot: AutopilotSettings
+  /** enable_debug: the agent's CPU and heap profile endpoints (/v1/agent/debug/pprof/*) without ACLs. */
+  readonly enableDebug: boolean
 }
 
 export interface LogFileSettings {
@@ -403,6 +411,9 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
     dns: parsed('dns_config', DNS_CONFIG_KEYS, (lines) => parseDnsConfig(raw, lines, warn)),
     http: parsed('http_config', HTTP_CONFIG_KEYS, (lines) => parseHttpConfig(read.object('http_config'), lines)),
     acl: parsed('acl', ACL_KEYS, (lines) => parseAclConfig(read.object('acl'), lines)),
+    telemetry: parsed('telemetry', TELEMETRY_KEYS, (lines) => parseTelemetryConfig(read.object('telemetry'), lines)),
+    autopilot: parsed('autopilot', AUTOPILOT_KEYS, (lines) => parseAutopilotConfig(read.object('autopilot'), lines)),
+    enableDebug: read.value('enable_debug'),
     coordinates: {
       disabled: read.value('disable_coordinates'),
       syncIntervalMinMs: read.value('sync_coordinate_interval_min'),

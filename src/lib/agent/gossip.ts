@@ -148,7 +148,7 @@ export async function startGossipPool(o: GossipPoolOptions): Promise<LanGossip> 
     advertiseAddress: o.advertiseAddress, tags: o.tags, config: o.gossip, acceptFrom: writeAllowList(o.allowedCidrs),
     // Starts above any incarnation a previous life of this node used, so a restart is believed at once.
     incarnation: Math.floor(Date.now() / 1000),
-    log, cipher: o.keyring?.cipher ?? null,
+    log, cipher: o.keyring?.cipher ?? null, metricLabels: {network: o.pool.toLowerCase()},
   })
   serveKeyringQueries(node, o.keyring ?? null, (op, result) => {
     if (result.Result) log.info(`serf: Received ${op}-key query`, {primary: result.PrimaryKey === '' ? undefined : `${result.PrimaryKey.slice(0, 6)}…`})

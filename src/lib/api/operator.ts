@@ -101,3 +101,61 @@ async function keyringWrite(client: ApiClient, method: 'POST' | 'PUT' | 'DELETE'
 export const keyringInstall = (client: ApiClient, key: string, opts: KeyringOptions = {}): Promise<void> => keyringWrite(client, 'POST', key, opts)
 export const keyringUse = (client: ApiClient, key: string, opts: KeyringOptions = {}): Promise<void> => keyringWrite(client, 'PUT', key, opts)
 export const keyringRemove = (client: ApiClient, key: string, opts: KeyringOptions = {}): Promise<void> => keyringWrite(client, 'DELETE', key, opts)
+
+/** Consul's api.AutopilotConfiguration (durations as Go strings). */
+export interface AutopilotConfiguration {
+  CleanupDeadServers: boolean
+  LastContactThreshold: string
+  MaxTrailingLogs: number
+  MinQuorum: number
+  ServerStabilizationTime: string
+  RedundancyZoneTag: string
+  DisableUpgradeMigration: boolean
+  UpgradeVersionTag: string
+  CreateIndex: number
+  ModifyIndex: number
+}
+
+export async function autopilotGetConfiguration(client: ApiClient, q: QueryOptions = {}): Promise<AutopilotConfiguration> {
+  const {value} = await client.getJson('/v1/operator/autopilot/configuration', q)
+  return value as AutopilotConfiguration
+}
+
+/** PUT ?cas=<ModifyIndex>: true when the configuration was stored (the index still matched). */
+export async function autopilotCASConfiguration(client: ApiClient, config: AutopilotConfiguration, q: Pick<QueryOptions, 'datacenter' | 'token'> = {}): Promise<boolean> {
+  const response = await client.call('PUT', '/v1/operator/autopilot/configuration', {...q, params: {cas: String(config.ModifyIndex)}, body: JSON.stringify(config)})
+  return response.body.toString('utf8').trim() === 'true'
+}
+
+/** Consul's api.AutopilotServer inside api.AutopilotState. */
+export interface AutopilotServerState {
+  ID: string
+  Name: string
+  Address: string
+  NodeStatus: string
+  Version: string
+  LastContact: string
+  LastTerm: number
+  LastIndex: number
+  Healthy: boolean
+  StableSince: string
+  ReadReplica: boolean
+  Status: string
+  Meta: Record<string, string>
+  NodeType: string
+}
+
+export interface AutopilotState {
+  Healthy: boolean
+  FailureTolerance: number
+  OptimisticFailureTolerance: number
+  Servers: Record<string, AutopilotServerState>
+  Leader: string
+  Voters: string[]
+  ReadReplicas: string[] | null
+}
+
+export async function autopilotServerState(client: ApiClient, q: QueryOptions = {}): Promise<AutopilotState> {
+  const {value} = await client.getJson('/v1/operator/autopilot/state', q)
+  return value as AutopilotState
+}

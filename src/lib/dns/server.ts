@@ -2,6 +2,8 @@
 // Port 0 picks a free port for UDP and binds TCP to the same number. Every datagram or TCP frame
 // is decoded defensively: a packet that does not parse gets FORMERR (or nothing, when not even a
 // header is there), and no input can throw out of a handler.
+import {metrics} from '../metrics/metrics.js'
+import {performance} from 'node:perf_hooks'
 import {createSocket, type Socket} from 'node:dgram'
 import {createServer, type Server, type Socket as TcpSocket} from 'node:net'
 import {isIP} from 'node:net'
@@ -63,7 +65,11 @@ export async function handleMessage(bytes: Buffer, transport: Transport, resolve
   try {
     if (request.opcode !== 'QUERY') return errorReply(request, bytes, Rcode.NOTIMP)
     if (request.questions?.length !== 1) return errorReply(request, bytes, Rcode.FORMERR)
+    const start = performance.now()
     const reply: Reply = await resolver.resolve(request, transport)
+    // Consul's consul.dns.ptr_query / consul.dns.domain_query (agent/dns.go handlePtr, handleQuery).
+    const name = request.questions[0].name.toLowerCase()
+    metrics.measureSince(['dns', name.endsWith('.arpa') ? 'ptr_query' : 'domain_query'], start)
     return 'raw' in reply ? reply.raw : encode(reply.packet)
   } catch (error) {
     log?.warn('DNS request failed', {error: (error as Error).message})

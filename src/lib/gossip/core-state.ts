@@ -143,9 +143,15 @@ export class GossipState {
   }
 
   /** The one place a member's state changes: keeps N and emits serf's member events. */
+  /** Members that became suspect or failed (in our view) since start. */
+  readonly transitions = {suspect: 0, dead: 0}
+
   setState(m: Member, state: MemberState): void {
     const prev = m.state
     if (prev === state) return
+    // Counted for the driver's metrics (memberlist's msg.suspect and msg.dead).
+    if (state === 'suspect') this.transitions.suspect++
+    else if (state === 'failed') this.transitions.dead++
     if (isLive(prev) && !isLive(state)) this.#live--
     if (!isLive(prev) && isLive(state)) this.#live++
     m.state = state

@@ -306,7 +306,7 @@ export class GossipCore {
     for (const m of s.members.values()) {
       if (m.state === 'alive' || m.state === 'suspect' || m.state === 'failed' || m.state === 'left') count[m.state]++
     }
-    return {name: s.name, incarnation: s.self.incarnation, state: s.self.state, health: s.awareness.score, members: s.members.size, ...count, pendingBroadcasts: s.broadcasts.size, ltime: s.lamport.time}
+    return {name: s.name, incarnation: s.self.incarnation, state: s.self.state, health: s.awareness.score, members: s.members.size, ...count, pendingBroadcasts: s.broadcasts.size, ltime: s.lamport.time, suspected: s.transitions.suspect, declaredDead: s.transitions.dead}
   }
 }
 

@@ -21,6 +21,7 @@ import type {PacketCipher} from './keyring.js'
 import {GossipTransport, silentLogger, type GossipLogger, type TransportStats} from './transport.js'
 import type {GossipStatus, Member, MemberEvent, OutboundPacket, PeerAddress, PingResult, QueryResult, ReceivedQuery, ReceivedUserEvent, StreamRequest, Tags} from './types.js'
 import {defaultQueryTimeoutMs} from './core-query.js'
+import {metrics, NO_LABELS, type Labels} from '../metrics/metrics.js'
 
 /** Consul's serf LAN port, used when a join address has none. */
 export const DEFAULT_GOSSIP_PORT = 8301
@@ -56,6 +57,8 @@ export interface GossipNodeOptions {
   seed?: number
   /** Monotonic ms. Default performance.now. */
   clock?: () => number
+  /** Labels on this pool's memberlist and serf metrics (the agent: network = lan or wan). */
+  metricLabels?: Labels
 }
 
 export interface GossipNodeEvents {
@@ -94,7 +97,12 @@ export class GossipJoinError extends CoordError {
 const WILDCARDS = new Set(['0.0.0.0', '::', ''])
 
 export class GossipNode {
-  readonly #o: Required<Omit<GossipNodeOptions, 'advertiseAddress' | 'advertisePort' | 'tags' | 'incarnation' | 'cipher' | 'acceptFrom'>> & Pick<GossipNodeOptions, 'advertiseAddress' | 'advertisePort' | 'tags' | 'incarnation'>
+  readonly #o: Required<Omit<GossipNodeOptions, 'advertiseAddress' | 'advertisePort' | 'tags' | 'incarnation' | 'cipher' | 'acceptFrom' | 'metricLabels'>> & Pick<GossipNodeOptions, 'advertiseAddress' | 'advertisePort' | 'tags' | 'incarnation'>
+  readonly #labels: Labels
+  #metricsTimer: NodeJS.Timeout | undefined
+  /** The core's suspect/dead counts last reported, so each report adds what is new. */
+  #reported = {suspected: 0, declaredDead: 0}
+  #packetsSent = 0
   readonly #transport: GossipTransport
   #core: GossipCore | undefined
   #timer: NodeJS.Timeout | undefined
@@ -110,6 +118,7 @@ export class GossipNode {
 
   constructor(options: GossipNodeOptions) {
     const config = options.config ?? defaultGossipConfig()
+    this.#labels = options.metricLabels ?? NO_LABELS
     this.#o = {
       name: options.name,
       bindAddress: options.bindAddress ?? '0.0.0.0',
@@ -172,8 +181,29 @@ export class GossipNode {
       rng: new SeededRng(this.#o.seed),
       nowMs: this.#o.clock(),
     })
-    this.#timer = setInterval(() => this.#step((core) => core.tick(this.#o.clock())), this.#o.tickIntervalMs)
+    this.#timer = setInterval(() => this.#tick(), this.#o.tickIntervalMs)
+    this.#metricsTimer = setInterval(() => this.#reportMetrics(), 1000)
+    this.#metricsTimer.unref()
     return port
+  }
+
+  /** One timer tick; a tick that sent packets is one gossip round for consul.memberlist.gossip. */
+  #tick(): void {
+    const start = performance.now()
+    const before = this.#packetsSent
+    this.#step((core) => core.tick(this.#o.clock()))
+    if (this.#packetsSent !== before) metrics.measureSince(['memberlist', 'gossip'], start, this.#labels)
+  }
+
+  /** Once a second: Lifeguard's health score and the suspect/dead transitions since the last report. */
+  #reportMetrics(): void {
+    const core = this.#core
+    if (!core || this.#closed) return
+    const status = core.status()
+    metrics.setGauge(['memberlist', 'health', 'score'], status.health, this.#labels)
+    if (status.suspected > this.#reported.suspected) metrics.incrCounter(['memberlist', 'msg', 'suspect'], status.suspected - this.#reported.suspected, this.#labels)
+    if (status.declaredDead > this.#reported.declaredDead) metrics.incrCounter(['memberlist', 'msg', 'dead'], status.declaredDead - this.#reported.declaredDead, this.#labels)
+    this.#reported = {suspected: status.suspected, declaredDead: status.declaredDead}
   }
 
   /**
@@ -226,6 +256,7 @@ export class GossipNode {
     if (this.#closed) return
     this.#closed = true
     clearInterval(this.#timer)
+    clearInterval(this.#metricsTimer)
     for (const waiter of this.#queryWaiters.values()) waiter.reject(new CoordError('GOSSIP_NODE_STATE', 'gossip node closed before the query finished'))
     this.#queryWaiters.clear()
     await this.#transport.close()
@@ -332,11 +363,18 @@ export class GossipNode {
     try {
       while (!this.#closed && core.hasReady()) {
         const ready = core.ready()
+        this.#packetsSent += ready.packets.length
         for (const p of ready.packets) this.#send(p)
         for (const s of ready.streams) this.#pushPull(s)
-        for (const e of ready.events) this.#emit('member', e)
+        for (const e of ready.events) {
+          if (e.type === 'joined' || e.type === 'failed' || e.type === 'left') metrics.incrCounter(['serf', 'member', e.type === 'joined' ? 'join' : e.type], 1, this.#labels)
+          this.#emit('member', e)
+        }
         for (const u of ready.userEvents) this.#emit('userEvent', u)
-        for (const r of ready.pingResults) this.#emit('pingComplete', r)
+        for (const r of ready.pingResults) {
+          metrics.addSample(['memberlist', 'probeNode'], r.rttMs, this.#labels)
+          this.#emit('pingComplete', r)
+        }
         for (const q of ready.queries) this.#answer(q)
         for (const r of ready.queryResults) {
           const waiter = this.#queryWaiters.get(r.id)

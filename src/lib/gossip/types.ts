@@ -267,6 +267,9 @@ export interface GossipStatus {
   left: number
   pendingBroadcasts: number
   ltime: number
+  /** Members that became suspect, and failed, in this member's view since start (metrics). */
+  suspected: number
+  declaredDead: number
 }
 
 /** A query this member sent and is still collecting answers for (core-query.ts). */

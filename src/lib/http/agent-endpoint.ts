@@ -78,7 +78,7 @@ export function agentRoutes(agent: AgentEndpointDeps): Route[] {
           DevMode: config.dev, DataDir: config.dataDir, ClientAddrs: config.clientAddrs, BindAddr: config.bindAddr,
           AdvertiseAddrLAN: config.advertiseAddr, HTTPPort: config.ports.http, ServerPort: config.ports.server,
           SessionTTLMin: `${config.sessionTtlMinMs}ms`, KVMaxValueSize: config.kvMaxValueSize, TxnMaxReqLen: config.txnMaxReqLen,
-          LogLevel: config.logLevel.toUpperCase(), UIConfig: {Enabled: config.ui, Dir: config.uiDir, ContentPath: config.uiContentPath},
+          LogLevel: config.logLevel.toUpperCase(), EnableDebug: config.enableDebug, UIConfig: {Enabled: config.ui, Dir: config.uiDir, ContentPath: config.uiContentPath},
           // Consul's RuntimeConfig names for the rest of what the config files set.
           Datacenter: config.datacenter, PrimaryDatacenter: config.primaryDatacenter, NodeName: config.nodeName, ServerMode: config.server,
           Bootstrap: config.bootstrap, BootstrapExpect: config.bootstrapExpect, AdvertiseAddrWAN: config.advertiseAddrWan,

@@ -5,6 +5,10 @@
 // The watcher is registered *before* each read, so a change landing between the read and the park
 // still wakes us (no lost wake-ups). A wake-up whose re-read shows no index past N parks again.
 import type {Indexed} from '../state/types.js'
+import {metrics} from '../metrics/metrics.js'
+
+/** Blocking reads parked on this agent now (Consul's consul.rpc.queries_blocking gauge). */
+let parked = 0
 
 export type Watch = (wake: () => void) => () => void
 
@@ -19,6 +23,8 @@ export interface BlockingOptions {
 
 export async function blockingRead<T>(read: () => Indexed<T>, watch: Watch, opts: BlockingOptions): Promise<Indexed<T> | undefined> {
   if (opts.minIndex === 0) return read()
+  metrics.incrCounter(['rpc', 'query'])
+  metrics.setGauge(['rpc', 'queries_blocking'], ++parked)
   const jitter = opts.waitMs / 16 * (opts.random ?? Math.random)()
   let timedOut = false
   let timer: NodeJS.Timeout | undefined
@@ -44,5 +50,6 @@ export async function blockingRead<T>(read: () => Indexed<T>, watch: Watch, opts
     }
   } finally {
     clearTimeout(timer)
+    metrics.setGauge(['rpc', 'queries_blocking'], --parked)
   }
 }

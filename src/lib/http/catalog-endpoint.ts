@@ -2,6 +2,8 @@
 // `catalog-deregister`; reads come from the state machine with Consul's indexes, so
 // blocking queries wake on exactly what they read (a /v1/catalog/service/web read parks on the
 // `service:web` watch, not on every service).
+import {metrics} from '../metrics/metrics.js'
+import {performance} from 'node:perf_hooks'
 import type {AgentDeps, RequestContext, Route} from './context.js'
 import {HttpError, badRequest} from '../errors.js'
 import {bodyDatacenter} from '../forward/request-route.js'
@@ -60,7 +62,9 @@ async function write(agent: CatalogDeps, ctx: RequestContext, build: (body: unkn
       : command.type === 'catalog-deregister' ? deregisterNeeds(command.request, agent.state.catalog) : []
     requireNeeds(ctx.authorize(), needs)
   }
+  const start = performance.now()
   const {result} = await agent.consensus.propose(command)
+  metrics.measureSince(['catalog', command.type === 'catalog-register' ? 'register' : 'deregister'], start)
   if (result.type === 'catalog-register' && result.error !== undefined) throw new HttpError(500, result.error, 'CATALOG_REJECTED')
   sendJson(ctx.req, ctx.res, true, ctx.query.pretty)
 }

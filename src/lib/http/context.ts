@@ -20,6 +20,9 @@ import type {AgentTokens} from '../agent/agent-tokens.js'
 import type {RemoteAclResolver} from '../client/acl-resolver.js'
 import type {Authorizer} from '../acl/authorizer.js'
 import type {AclToken} from '../state/acl.js'
+import type {Metrics} from '../metrics/metrics.js'
+import type {AutopilotRunner} from '../server/autopilot-runner.js'
+import type {PrometheusSink} from '../metrics/prometheus.js'
 
 /** A gossip member as /v1/agent/members renders it: the wire shape the API client reads too. */
 export type MemberInfo = AgentMember
@@ -94,6 +97,15 @@ export interface AgentContext {
   readonly aclTokens?: AgentTokens
   /** Client agents with ACLs on: token resolution through the servers (client/acl-resolver.ts). */
   readonly aclResolver?: Pick<RemoteAclResolver, 'resolve' | 'current'>
+  /** Servers: autopilot (its configuration in force, server health and state). */
+  readonly autopilot?: AutopilotRunner
+  /** The agent's metrics (/v1/agent/metrics) and, with prometheus_retention_time, the Prometheus sink. */
+  readonly telemetry?: AgentTelemetry
+}
+
+export interface AgentTelemetry {
+  readonly metrics: Metrics
+  readonly prometheus?: PrometheusSink
 }
 
 /**

@@ -1,4 +1,6 @@
 // /v1/kv/:key — Consul's KV API (Consul docs: api-docs/kv).
+import {metrics} from '../metrics/metrics.js'
+import {performance} from 'node:perf_hooks'
 import type {AgentDeps, RequestContext, Route} from './context.js'
 import {badRequest} from '../errors.js'
 import {flag} from './query.js'
@@ -145,7 +147,9 @@ async function deleteKV(agent: KvDeps, ctx: RequestContext): Promise<void> {
 }
 
 async function applyKV(agent: KvDeps, ctx: RequestContext, op: KVOp): Promise<void> {
+  const start = performance.now()
   const {result} = await agent.consensus.propose({type: 'kv', now: agent.now(), op})
+  metrics.measureSince(['kvs', 'apply'], start)
   if (result.type !== 'kv') throw new Error(`unexpected apply result ${result.type}`)
   // Consul answers an acquire with an unknown session with 500; it is the client's mistake: 400.
   if (result.error) throw badRequest(result.error)

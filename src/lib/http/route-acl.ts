@@ -97,6 +97,13 @@ export const ROUTE_ACL: Readonly<Record<string, Rule>> = {
   '/v1/agent/force-leave/': scalar('operator', 'write'),
   '/v1/agent/reload': ownAgent('write'),
   '/v1/agent/monitor': ownAgent('read'),
+  '/v1/agent/metrics': ownAgent('read'),
+  '/v1/agent/metrics/stream': ownAgent('read'),
+  // Consul: host information and the profiles need operator = "read"; the version is public.
+  '/v1/agent/host': scalar('operator', 'read'),
+  '/v1/agent/version': fixed('public'),
+  '/v1/agent/debug/pprof/profile': scalar('operator', 'read'),
+  '/v1/agent/debug/pprof/heap': scalar('operator', 'read'),
   '/v1/agent/maintenance': (_ctx, _method, agent) => ({kind: 'node', segment: agent.config.nodeName, need: 'write'}),
   '/v1/agent/health/service/name/': segment('service', 'read'),
   '/v1/agent/health/service/id/': localService('read'),
@@ -119,6 +126,8 @@ export const ROUTE_ACL: Readonly<Record<string, Rule>> = {
   '/v1/operator/raft/peer': scalar('operator', 'write'),
   '/v1/operator/raft/transfer-leader': scalar('operator', 'write'),
   '/v1/operator/autopilot/health': scalar('operator', 'read'),
+  '/v1/operator/autopilot/configuration': readOrWrite('operator'),
+  '/v1/operator/autopilot/state': scalar('operator', 'read'),
 
   '/v1/snapshot': fixed({snapshot: true}),
   '/v1/status/leader': fixed('public'),

@@ -19,6 +19,7 @@ import {queryRoutes} from './query-endpoint.js'
 import {sessionRoutes} from './session-endpoint.js'
 import {statusRoutes} from './status-endpoint.js'
 import {agentRoutes} from './agent-endpoint.js'
+import {agentMetricsRoutes} from './agent-metrics-endpoint.js'
 import {operatorRoutes} from './operator-endpoint.js'
 import {snapshotRoutes} from './snapshot-endpoint.js'
 import {monitorRoutes} from './monitor-endpoint.js'
@@ -37,6 +38,8 @@ import {resolveNearAgent} from './catalog-query.js'
 import {routeRequest} from '../forward/request-route.js'
 import {FORWARD_BODY_MAX, HOP_BY_HOP, forwardedHeaders, type ForwardedResponse} from '../forward/forwarded.js'
 import {uiAssets, type UiAssets} from './ui-assets.js'
+import {recordHttp} from './http-metrics.js'
+import {performance} from 'node:perf_hooks'
 import {ANONYMOUS_TOKEN_SECRET} from '../state/acl.js'
 
 function hasControlCharacter(text: string): boolean {
@@ -54,6 +57,7 @@ export function buildRoutes(agent: AgentContext): Route[] {
     ...sessionRoutes(agent),
     ...statusRoutes(agent),
     ...agentRoutes(agent),
+    ...agentMetricsRoutes(agent),
     ...operatorRoutes(agent),
     ...snapshotRoutes(agent),
     ...keyringRoutes(agent),
@@ -236,7 +240,12 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
       await prepareToken(agent, identity)
       enforceRoute(found.route.path, ctx, method, agent)
     }
-    await handler(ctx)
+    const start = performance.now()
+    try {
+      await handler(ctx)
+    } finally {
+      recordHttp(method, found.route.path, start)
+    }
   } catch (error) {
     sendError(agent, req, res, error, bodyUnread)
   }

@@ -1,6 +1,8 @@
 // /v1/session/* — sessions (Consul docs: api-docs/session). Creation and destruction go through consensus; renew
 // re-arms the leader's TTL timer and (coord) records the renewal in the log as `session-renew`, which
 // moves no table index (CreateIndex/ModifyIndex never move).
+import {metrics} from '../metrics/metrics.js'
+import {performance} from 'node:perf_hooks'
 import {randomUUID} from 'node:crypto'
 import type {AgentDeps, RequestContext, Route} from './context.js'
 import {badRequest, notFound} from '../errors.js'
@@ -130,7 +132,9 @@ async function createSession(agent: SessionDeps, ctx: RequestContext): Promise<v
   }
   // Consul's Session.Apply: session:write on the node the session is for.
   if (agent.config.acl.enabled) requireSegment(ctx.authorize(), 'session', session.node, 'write')
+  const start = performance.now()
   const {result} = await agent.consensus.propose({type: 'session-create', now: agent.now(), session})
+  metrics.measureSince(['session', 'apply'], start)
   if (result.type !== 'session-create') throw new Error(`unexpected apply result ${result.type}`)
   if (result.error || !result.id) throw badRequest(result.error ?? 'session was not created')
   // The TTL timer lives on the leader (renewals go there): arm it there, not on this agent. A
@@ -143,7 +147,9 @@ async function createSession(agent: SessionDeps, ctx: RequestContext): Promise<v
 
 async function destroySession(agent: SessionDeps, ctx: RequestContext): Promise<void> {
   const id = requireId(ctx.tail)
+  const start = performance.now()
   await agent.consensus.propose({type: 'session-destroy', now: agent.now(), id})
+  metrics.measureSince(['session', 'apply'], start)
   agent.sessionTimers.clear(id)
   sendJson(ctx.req, ctx.res, true, ctx.query.pretty)
 }

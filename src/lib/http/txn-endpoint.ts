@@ -2,6 +2,8 @@
 // agent/txn_endpoint.go). Read-only transactions are answered from local state without a log
 // entry; anything that writes goes through consensus as one command, so all its records share one
 // index. Errors of the operations themselves come back as Consul's list with 409.
+import {metrics} from '../metrics/metrics.js'
+import {performance} from 'node:perf_hooks'
 import type {AgentDeps, RequestContext, Route} from './context.js'
 import {badRequest, tooLarge} from '../errors.js'
 import {decodeBase64, field, isObject, parseJsonBodyExact, stringField, uint64Field, type JsonObject} from './decode.js'
@@ -154,13 +156,16 @@ async function txn(agent: TxnDeps, ctx: RequestContext): Promise<void> {
     }
   }
   let outcome: TxnResult
+  const start = performance.now()
   if (isReadOnlyTxn(ops)) {
     await agent.consensus.readBarrier(readMode(ctx.query), ctx.query.maxStaleMs)
     outcome = agent.state.txnRead(ops).value
+    metrics.measureSince(['txn', 'read'], start)
     ctx.res.setHeader('X-Consul-KnownLeader', String(agent.consensus.knownLeader()))
     ctx.res.setHeader('X-Consul-LastContact', String(agent.consensus.lastContactMs()))
   } else {
     const {index, result} = await agent.consensus.propose({type: 'txn', now: agent.now(), ops})
+    metrics.measureSince(['txn', 'apply'], start)
     if (result.type !== 'txn') throw new Error(`unexpected apply result ${result.type}`)
     outcome = result.txn
     setQueryMeta(ctx.res, {index, knownLeader: agent.consensus.knownLeader(), lastContactMs: agent.consensus.lastContactMs()})

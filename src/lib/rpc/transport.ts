@@ -10,6 +10,7 @@
 // certificate then decides what it may send: with verify_server_hostname only a peer proving
 // server.<dc>.<domain> may send Raft messages and server-only requests, so a client certificate
 // cannot pose as a server. Every refusal is reported once per peer address and reason.
+import {metrics} from '../metrics/metrics.js'
 import {createConnection, createServer, type Server, type Socket} from 'node:net'
 import {decode, encode} from '@msgpack/msgpack'
 import {encodeFrame, FrameDecoder} from '../frame.js'
@@ -182,6 +183,13 @@ export class RpcTransport {
 
   /** A request with a response, failing after `timeoutMs`. */
   request(address: string, method: string, body: unknown, timeoutMs: number): Promise<unknown> {
+    metrics.incrCounter(['client', 'rpc'])
+    const sent = this.#request(address, method, body, timeoutMs)
+    sent.catch(() => metrics.incrCounter(['client', 'rpc', 'failed']))
+    return sent
+  }
+
+  #request(address: string, method: string, body: unknown, timeoutMs: number): Promise<unknown> {
     if (this.#closed) return Promise.reject(new RpcRequestError('transport is closed', {sent: false}))
     const link = this.#link(address)
     // A request does not wait out the reconnect backoff: it dials now, so a peer that is gone
@@ -401,6 +409,7 @@ export class RpcTransport {
   }
 
   #serve(socket: Socket, from: string, wire: Extract<Wire, {k: 'req'}>): void {
+    metrics.incrCounter(['rpc', 'request'])
     const handler = this.#requestHandlers.get(wire.method)?.handler
     const reply = (response: Wire) => {
       if (!socket.destroyed) socket.write(encodeFrame(encode(response, codecOptions)))

@@ -33,6 +33,8 @@ import {startCheckAdapter} from '../agent/check-runners.js'
 import {catalogSyncAdapter} from '../agent/catalog-sync.js'
 import {startAgentDns, type DnsServerHandle} from '../dns/agent-dns.js'
 import {startAgentCoordinates} from './agent-coordinates.js'
+import {startTelemetry} from './telemetry.js'
+import {metrics} from '../metrics/metrics.js'
 import {LogFile} from '../agent/log-file.js'
 import {watchConfigPaths} from './config-watch.js'
 import {mkdirSync, rmSync, writeFileSync} from 'node:fs'
@@ -80,7 +82,7 @@ export type ReloadHook = (next: AgentConfig, previous: AgentConfig) => void | Pr
  * then the gossip pools (WAN before LAN), the role (Raft or the client's RPC) last. Each piece adds
  * its step once it has started, so a failed start stops exactly what it started.
  */
-const STOP_ORDER = ['configWatch', 'coordinates', 'local', 'watches', 'listeners', 'forwarded', 'wan', 'gossip', 'role', 'pidFile', 'logFile'] as const
+const STOP_ORDER = ['configWatch', 'coordinates', 'local', 'watches', 'listeners', 'forwarded', 'wan', 'gossip', 'role', 'telemetry', 'pidFile', 'logFile'] as const
 type StopStep = typeof STOP_ORDER[number]
 
 class StopSteps {
@@ -119,6 +121,8 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   if (logFile) stops.add('logFile', () => logFile.close())
   const logs = new LogHub(config.logLevel, logFile ? (line) => { io.stdout(line); logFile.write(line) } : io.stdout, config.logJson)
   const log = logs.logger('agent')
+  const telemetry = startTelemetry(config)
+  stops.add('telemetry', () => telemetry.stop())
   if (config.dataDir) ensureDataDir(config.dataDir)
   const nodeId = config.nodeId || (config.dataDir ? loadNodeId(config.dataDir) : randomUUID())
   // The agent's ACL tokens (config, then /v1/agent/token/<kind>; kept in the data dir with
@@ -134,7 +138,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   let serverRole: Awaited<ReturnType<typeof startServerRole>> | undefined
   let clientRole: ReturnType<typeof startClientRole> | undefined
   try {
-    serverRole = config.server ? await startServerRole({config, nodeId, state, codec: commandCodec, logger: log.named('server')}) : undefined
+    serverRole = config.server ? await startServerRole({config, nodeId, state, codec: commandCodec, logger: log.named('server'), version: io.version}) : undefined
     clientRole = serverRole ? undefined : startClientRole({config, nodeId, members: () => gossip?.members() ?? [], logger: log.named('client')})
   } catch (error) {
     return abandonStart(error)
@@ -255,10 +259,18 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     },
   })
   gossip?.node.on('userEvent', (event) => userEvents.receive(event))
+  if (serverRole) {
+    const sessionTimers = serverRole.sessionTimers
+    telemetry.addCollector(() => {
+      metrics.setGauge(['sessions', 'count'], state.sessionList().value.length)
+      // Leases: the TTL timers this server runs (only the leader has any).
+      metrics.setGauge(['session_ttl', 'active'], sessionTimers.size)
+    })
+  }
   const coordinates = startAgentCoordinates({config, lan: gossip?.node, wan: wan?.node, consensus, forward: agentForward, now: () => Date.now(), log})
   stops.add('coordinates', () => coordinates?.stop())
   const context: AgentContext = {
-    coordinates,
+    coordinates, telemetry, autopilot: serverRole?.autopilot,
     aclTokens, aclResolver: clientRole?.aclResolver,
     userEvents, local, localServices: () => local.localServices(), reload,
     config, nodeId, version: io.version, state, consensus, sessionTimers: role.sessionTimers, logs, log,

@@ -22,3 +22,14 @@ export interface CommandCodec<C> {
 
 /** The part of the server RPC port the Raft pieces use: one-way messages and requests. */
 export type PeerTransport = Pick<RpcTransport, 'send' | 'onMessage' | 'request' | 'onRequest'>
+
+/**
+ * Where the driver reports Raft metrics (Consul's names without the prefix: ['raft', 'apply'],
+ * timings in ms on the driver's clock). The agent passes one that writes to its metrics
+ * (server-role.ts); the simulation passes none.
+ */
+export interface RaftMetricsSink {
+  counter(key: readonly string[], value?: number): void
+  sample(key: readonly string[], ms: number): void
+  gauge(key: readonly string[], value: number): void
+}

@@ -18,7 +18,8 @@ export class MembershipReconciler {
   readonly #removed = new Set<NodeId>()
   #timer: Timer | undefined
 
-  constructor(private readonly driver: RaftDriver<unknown, unknown>, private readonly logger: Logger) {}
+  /** `mayPromote`: autopilot's gate (a learner promoted only after server_stabilization_time healthy). */
+  constructor(private readonly driver: RaftDriver<unknown, unknown>, private readonly logger: Logger, private readonly mayPromote: (id: NodeId) => boolean = () => true) {}
 
   start(): void {
     this.#timer = this.driver.clock.every(ROUND_MS, () => this.reconcile())
@@ -39,6 +40,11 @@ export class MembershipReconciler {
     this.#candidates.delete(id)
   }
 
+  /** Autopilot removed `id` as dead: it may be added again when it comes back. */
+  allowBack(id: NodeId): void {
+    this.#removed.delete(id)
+  }
+
   /** One round: promote a caught-up learner, else add one new server as a learner. */
   reconcile(): void {
     const status = this.driver.core.status()
@@ -47,7 +53,7 @@ export class MembershipReconciler {
     for (const id of this.#candidates) {
       if (voters.includes(id)) this.#candidates.delete(id)
     }
-    const learner = status.peers.find((peer) => peer.learner && peer.match >= status.commit && peer.match > 0)
+    const learner = status.peers.find((peer) => peer.learner && peer.match >= status.commit && peer.match > 0 && this.mayPromote(peer.id))
     const change = learner
       ? {type: 'promote' as const, nodeId: learner.id}
       : [...this.#candidates].filter((id) => !learners.includes(id) && this.driver.addresses.has(id)).map((id) => ({type: 'addLearner' as const, nodeId: id}))[0]

@@ -21,7 +21,7 @@ import type {ConfChange, ConfState, Entry, Message, NodeId, ProposeResult, Ready
 import type {Logger} from '../logger.js'
 import {systemClock, waitFor, type Clock, type Timer} from '../clock.js'
 import {Signal} from '../signal.js'
-import type {CommandCodec, PeerTransport, ReplicatedState} from './driver-ports.js'
+import type {CommandCodec, PeerTransport, RaftMetricsSink, ReplicatedState} from './driver-ports.js'
 
 export interface RaftDriverOptions<C, R> {
   id: NodeId
@@ -42,7 +42,13 @@ export interface RaftDriverOptions<C, R> {
   clock?: Clock
   /** Called when this server gains or loses leadership (session timers, tombstone GC). */
   onLeadershipChange?: (leader: boolean) => void
+  /** Raft metrics (consul.raft.*); none by default. */
+  metrics?: RaftMetricsSink
 }
+
+const NO_METRICS: RaftMetricsSink = {counter: () => {}, sample: () => {}, gauge: () => {}}
+/** How often the leader samples each follower's last contact and the index gauges are set. */
+const METRICS_SAMPLE_MS = 1000
 
 /** Every error a write gets when it provably did not and will not take effect ends with this. */
 export const NOT_APPLIED = 'the write was not applied'
@@ -63,6 +69,8 @@ export class ShuttingDownError extends Error {
 
 interface PendingProposal<R> {
   term: number
+  /** When the leader appended it (driver clock): consul.raft.commitTime. */
+  at: number
   resolve: (proposal: {index: number; result: R}) => void
   reject: (error: Error) => void
   timer: Timer
@@ -99,6 +107,12 @@ export class RaftDriver<C, R> {
   #again = false
   #closed = false
   #ticker: Timer | undefined
+  #metricsTimer: Timer | undefined
+  readonly #metrics: RaftMetricsSink
+  /** The role last reported (consul.raft.state.<role> counts transitions). */
+  #lastRole = 'follower'
+  /** When a message from each peer last arrived (driver clock): the leader's lastContact. */
+  readonly #heardAt = new Map<NodeId, number>()
   #wasLeader = false
   #proposals = new Map<number, PendingProposal<R>>()
   /** Snapshot data received with an InstallSnapshot, keyed by index, until its Ready restores it. */
@@ -112,6 +126,7 @@ export class RaftDriver<C, R> {
   constructor(private readonly opts: RaftDriverOptions<C, R>) {
     this.config = {...defaultRaftConfig(opts.id), ...opts.raft, id: opts.id}
     this.clock = opts.clock ?? systemClock
+    this.#metrics = opts.metrics ?? NO_METRICS
     this.#timeoutMs = opts.requestTimeoutMs ?? 10_000
     this.#rng = new SeededRng(opts.seed)
     this.addresses.set(opts.id, opts.address)
@@ -195,7 +210,22 @@ export class RaftDriver<C, R> {
       this.#kick()
     })
     if (campaignNow) this.#core.campaign()
+    this.#metricsTimer = this.clock.every(METRICS_SAMPLE_MS, () => this.#sampleMetrics())
     this.#kick()
+  }
+
+  /** Once a second: the index gauges and, on the leader, each follower's time since it was last heard. */
+  #sampleMetrics(): void {
+    if (this.#closed) return
+    const status = this.#core.status()
+    this.#metrics.gauge(['raft', 'last_index'], status.lastIndex)
+    this.#metrics.gauge(['raft', 'commit_index'], status.commit)
+    if (status.role !== 'leader') return
+    const now = this.clock.now()
+    for (const peer of status.peers) {
+      const heard = this.#heardAt.get(peer.id)
+      if (heard !== undefined) this.#metrics.sample(['raft', 'leader', 'lastContact'], now - heard)
+    }
   }
 
   /** On the leader: append, replicate, and resolve once committed and applied. */
@@ -203,13 +233,15 @@ export class RaftDriver<C, R> {
     if (this.#closed) throw new ShuttingDownError()
     const result = this.#core.propose([this.opts.codec.encode(command)])
     if (!result.ok) throw new WriteNotAppliedError(result.code === 'TRANSFER_IN_PROGRESS' ? 'leadership is being transferred' : 'this server is not the leader')
+    this.#metrics.counter(['raft', 'apply'])
+    const at = this.clock.now()
     this.#kick()
     return new Promise((resolve, reject) => {
       const timer = this.clock.after(this.#timeoutMs, () => {
         this.#proposals.delete(result.firstIndex)
         reject(new Error(`timed out after ${this.#timeoutMs} ms waiting for the write to commit; it may or may not have been applied`))
       })
-      this.#proposals.set(result.firstIndex, {term: result.term, resolve, reject, timer})
+      this.#proposals.set(result.firstIndex, {term: result.term, at, resolve, reject, timer})
     })
   }
 
@@ -242,6 +274,7 @@ export class RaftDriver<C, R> {
   async close(): Promise<void> {
     this.#closed = true
     this.#ticker?.cancel()
+    this.#metricsTimer?.cancel()
     await this.#untilIdle(CLOSE_IDLE_WAIT_MS)
     for (const [index, pending] of this.#proposals) {
       pending.timer.cancel()
@@ -264,7 +297,12 @@ export class RaftDriver<C, R> {
       this.#incomingSnapshots.set(message.snapshot.index, message.data)
       message.data = undefined
     }
-    this.#core.step(message, this.clock.now())
+    const now = this.clock.now()
+    this.#heardAt.set(message.from, now)
+    this.#core.step(message, now)
+    // hashicorp/raft's rpc.appendEntries and rpc.requestVote (here: the core's handling, before the disk).
+    if (message.type === 'append') this.#metrics.sample(['raft', 'rpc', 'appendEntries'], this.clock.now() - now)
+    else if (message.type === 'vote' || message.type === 'preVote') this.#metrics.sample(['raft', 'rpc', 'requestVote'], this.clock.now() - now)
     this.#kick()
   }
 
@@ -347,13 +385,17 @@ export class RaftDriver<C, R> {
       this.#applied = ready.snapshot.index
       this.opts.logger.info('installed snapshot from the leader', {index: ready.snapshot.index, term: ready.snapshot.term})
     }
+    const started = this.clock.now()
     await storage.append(ready.entries)
     if (ready.hardState) await storage.saveHardState(ready.hardState)
+    if (ready.entries.length > 0 && this.#core.role === 'leader') this.#metrics.sample(['raft', 'leader', 'dispatchLog'], this.clock.now() - started)
   }
 
   #apply(ready: Ready): void {
     const before = this.#applied
+    const started = this.clock.now()
     for (const entry of ready.committedEntries) this.#applyEntry(entry)
+    if (ready.committedEntries.length > 0) this.#metrics.sample(['raft', 'fsm', 'apply'], this.clock.now() - started)
     if (ready.readStates.length > 0 || ready.abortedReads.length > 0) this.reads.emit({states: ready.readStates, aborted: ready.abortedReads})
     if (this.#applied !== before || ready.snapshot) this.applied.emit(this.#applied)
   }
@@ -364,6 +406,7 @@ export class RaftDriver<C, R> {
     if (pending) {
       this.#proposals.delete(entry.index)
       pending.timer.cancel()
+      if (pending.term === entry.term) this.#metrics.sample(['raft', 'commitTime'], this.clock.now() - pending.at)
     }
     if (entry.type === 'command') {
       const result = this.opts.state.apply(entry.index, this.opts.codec.decode(entry.data))
@@ -380,6 +423,12 @@ export class RaftDriver<C, R> {
   }
 
   #noticeLeadership(): void {
+    const role = this.#core.role
+    if (role !== this.#lastRole) {
+      this.#lastRole = role
+      // consul.raft.state.candidate / leader / follower (a pre-vote round counts as a candidacy).
+      this.#metrics.counter(['raft', 'state', role === 'preCandidate' ? 'candidate' : role])
+    }
     const leader = this.isLeader()
     if (leader === this.#wasLeader) return
     this.#wasLeader = leader
@@ -393,9 +442,14 @@ export class RaftDriver<C, R> {
     const meta = this.#core.snapshotMeta(index)
     if (!meta) return
     const started = this.clock.now()
-    await this.opts.storage.compact(meta, this.opts.state.snapshot())
+    const state = this.opts.state.snapshot()
+    const created = this.clock.now()
+    this.#metrics.sample(['raft', 'snapshot', 'create'], created - started)
+    await this.opts.storage.compact(meta, state)
+    this.#metrics.sample(['raft', 'snapshot', 'persist'], this.clock.now() - created)
     this.#core.compact(index)
     this.#sinceSnapshot = 0
+    this.#metrics.sample(['raft', 'snapshot', 'takeSnapshot'], this.clock.now() - started)
     this.opts.logger.info('snapshot complete', {index, duration: `${Math.round(this.clock.now() - started)}ms`})
   }
 }

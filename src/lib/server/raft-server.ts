@@ -16,7 +16,7 @@ import type {Logger} from '../logger.js'
 import type {Clock} from '../clock.js'
 import {DEFAULT_RPC_HOLD_TIMEOUT_MS, NoLeaderError, type Consensus, type PeerRef, type Proposal, type RaftConfiguration, type ReadMode} from '../consensus.js'
 import type {DurableRaftStorage} from '../raft/file-storage.js'
-import type {CommandCodec, PeerTransport, ReplicatedState} from './driver-ports.js'
+import type {CommandCodec, PeerTransport, RaftMetricsSink, ReplicatedState} from './driver-ports.js'
 import {LeaderHold} from './leader-hold.js'
 import {MembershipReconciler} from './membership.js'
 import {hashSeed, NOT_APPLIED, RaftDriver, ShuttingDownError, WriteNotAppliedError} from './raft-driver.js'
@@ -47,6 +47,10 @@ export interface RaftServerOptions {
   /** Seeds the election jitter (default: from the ID and the start time). */
   seed?: number
   clock?: Clock
+  /** Autopilot's word on promoting a caught-up non-voter (server_stabilization_time); default yes. */
+  mayPromote?: (id: NodeId) => boolean
+  /** Raft metrics (consul.raft.*), as the agent's metrics take them. */
+  metrics?: RaftMetricsSink
 }
 
 /**
@@ -74,6 +78,7 @@ export class RaftServer implements Consensus {
       id: opts.id, address: opts.address, state: opts.state, codec: opts.codec, storage: opts.storage, transport: opts.transport,
       logger: opts.logger, raft: opts.raft, snapshotThreshold: opts.snapshotThreshold, requestTimeoutMs: opts.requestTimeoutMs,
       seed: opts.seed ?? hashSeed(`${opts.id}:${Date.now()}`), clock: opts.clock, onLeadershipChange: opts.onLeadershipChange,
+      metrics: opts.metrics,
     })
     const driver = this.driver as RaftDriver<unknown, unknown>
     this.#hold = new LeaderHold({
@@ -85,7 +90,7 @@ export class RaftServer implements Consensus {
     // Requests held for a leader wake on the driver's progress (every tick, message and Ready).
     this.driver.progress.on(() => this.#noteLeader())
     this.barrier = new ReadBarrier(driver, this.#hold, opts.transport)
-    this.membership = new MembershipReconciler(driver, opts.logger)
+    this.membership = new MembershipReconciler(driver, opts.logger, opts.mayPromote)
     this.operator = new RaftOperator({driver, barrier: this.barrier, membership: this.membership, hold: this.#hold, transport: opts.transport})
     this.operator.names.set(opts.id, opts.name)
     // A client agent's write: held and forwarded here like one from this server's own HTTP API.
@@ -191,6 +196,12 @@ export class RaftServer implements Consensus {
 
   removePeer(peer: PeerRef): Promise<void> {
     return this.operator.removePeer(peer)
+  }
+
+  /** Autopilot (on the leader): removes a dead server, which, unlike one an operator removed, may rejoin later. */
+  async removeDeadServer(id: NodeId): Promise<void> {
+    await this.operator.removePeer({id})
+    this.membership.allowBack(id)
   }
 
   transferLeadership(targetId?: string): Promise<void> {

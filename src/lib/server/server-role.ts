@@ -1,6 +1,8 @@
 // The server role of an agent: the RPC port, Raft storage and driver, how servers find each other
 // and bootstrap, and the duties only the leader performs (session TTL timers, tombstone GC, keeping
 // servers in the catalog, adding new servers to the configuration).
+import {AutopilotRunner} from './autopilot-runner.js'
+import {metrics} from '../metrics/metrics.js'
 import {join} from 'node:path'
 import {mkdirSync} from 'node:fs'
 import type {AgentConfig} from '../agent/config.js'
@@ -38,6 +40,8 @@ export interface ServerRole {
   attachMembers(source: MemberSource): void
   /** Runs `duty` each time this server becomes leader (at once if it already is). */
   onLeader(duty: () => void): void
+  /** Autopilot: health, dead-server cleanup, promotion gate, and its state for the operator API. */
+  autopilot: AutopilotRunner
   /** Renews a session on the leader (forwarded when this server follows). */
   renewSession(id: string): Promise<Session | undefined>
   stop(): Promise<void>
@@ -51,6 +55,8 @@ export interface ServerRoleOptions {
   codec: CommandCodec<Command>
   logger: Logger
   raft?: Partial<RaftConfig>
+  /** The agent's version (autopilot's server state). */
+  version?: string
 }
 
 export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRole> {
@@ -129,6 +135,12 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
   const raft: RaftServer = new RaftServer({
     id: nodeId, name: config.nodeName, address, state, codec: opts.codec, storage, transport, logger: log.named('raft'), raft: opts.raft,
     snapshotThreshold: config.snapshotThreshold, rpcHoldTimeoutMs: config.rpcHoldTimeoutMs,
+    mayPromote: (id) => autopilot.mayPromote(id),
+    metrics: {
+      counter: (key, value) => metrics.incrCounter(key, value),
+      sample: (key, ms) => metrics.addSample(key, ms),
+      gauge: (key, value) => metrics.setGauge(key, value),
+    },
     onLeadershipChange: (leader) => {
       reconciler.setLeader(leader)
       if (!leader) {
@@ -147,6 +159,13 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
       }
     },
   })
+
+  const autopilot = new AutopilotRunner({
+    settings: config.autopilot, state, isLeader: () => raft.isLeader(), configuration: () => raft.configuration(),
+    propose: (cmd) => raft.propose(cmd), removeDeadServer: (id) => raft.removeDeadServer(id), version: opts.version ?? '',
+    log: log.named('autopilot'),
+  })
+  autopilot.start()
 
   const noteServer = (info: ServerInfo) => {
     if (!info?.id || info.id === nodeId) return
@@ -222,7 +241,7 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
     : undefined
 
   return {
-    raft, sessionTimers, address, noteGossipServer, transport,
+    raft, sessionTimers, address, noteGossipServer, transport, autopilot,
     onLeader: (duty) => {
       leaderDuties.push(duty)
       if (raft.isLeader()) duty()
@@ -230,6 +249,7 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
     attachMembers: (source) => {
       gossipAttached = true
       reconciler.attach(source)
+      autopilot.attachMembers(() => source.members())
     },
     registerSelf: async () => {
       await registerNode({id: nodeId, name: config.nodeName, address})
@@ -242,6 +262,7 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
     ),
     stop: async () => {
       joinLoop?.stop()
+      autopilot.stop()
       reconciler.stop()
       sessionTimers.stop()
       tombstoneGc.stop()

@@ -4,6 +4,8 @@
 import type {Session} from '../state/types.js'
 import {parseDuration} from '../duration.js'
 import type {Logger} from '../logger.js'
+import {metrics} from '../metrics/metrics.js'
+import {performance} from 'node:perf_hooks'
 
 export const SESSION_TTL_MULTIPLIER = 2
 
@@ -20,7 +22,8 @@ export class SessionTimers {
     const timer = setTimeout(() => {
       this.#timers.delete(session.id)
       this.logger.debug('session TTL expired', {session: session.id})
-      this.destroy(session.id).catch((error: Error) => this.logger.error('failed to destroy expired session', {session: session.id, error}))
+      const start = performance.now()
+      this.destroy(session.id).then(() => metrics.measureSince(['session_ttl', 'invalidate'], start)).catch((error: Error) => this.logger.error('failed to destroy expired session', {session: session.id, error}))
     }, ttlMs * SESSION_TTL_MULTIPLIER)
     timer.unref()
     this.#timers.set(session.id, timer)

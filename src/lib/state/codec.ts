@@ -14,6 +14,7 @@ const decoder = new Decoder({useBigInt64: true})
 const COMMAND_TYPES: ReadonlySet<string> = new Set<Command['type']>([
   'kv', 'txn', 'session-create', 'session-destroy', 'session-renew', 'node-register', 'tombstone-reap', 'restore',
   'catalog-register', 'catalog-deregister', 'coordinate-batch-update', 'prepared-query-set', 'prepared-query-delete', 'acl',
+  'autopilot-set',
 ])
 
 /** A log entry or snapshot that does not decode to what coord wrote. */

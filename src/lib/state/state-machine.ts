@@ -31,6 +31,7 @@ import {PreparedQueryTable, type PreparedQueriesDump, type Resolved} from './pre
 import type {PreparedQuery} from './prepared-query.js'
 import {isKVOnlyTxn, readTxn, runTxn, type TxnContext} from './txn.js'
 import {AclTables, type AclDump} from './acl.js'
+import {AutopilotConfigTable, type StoredAutopilotConfig} from './autopilot-config.js'
 import {emptyChangeSet, WatchHub, type ChangeSet} from './watch.js'
 
 const SNAPSHOT_FORMAT = 'coord-state'
@@ -51,6 +52,8 @@ interface SnapshotBody {
   acl?: AclDump
   /** Index of the last `restore` command applied (the read-index floor); absent = 0. */
   restoredAt?: number
+  /** The autopilot configuration; absent before it was first set. */
+  autopilot?: StoredAutopilotConfig
 }
 
 /** Decoded, validated tables of a snapshot, not yet installed. */
@@ -63,6 +66,7 @@ interface LoadedSnapshot {
   coordinates: CoordinateTable
   queries: PreparedQueryTable
   acl: AclTables
+  autopilot: AutopilotConfigTable
 }
 
 export interface StateMachineOptions {
@@ -78,6 +82,7 @@ export class StateMachine {
   #coordinates = new CoordinateTable()
   #queries = new PreparedQueryTable()
   #acl = new AclTables()
+  #autopilot = new AutopilotConfigTable()
   #lastIndex = 0
   #restoredAt = 0
 
@@ -153,6 +158,8 @@ export class StateMachine {
         return {type: 'prepared-query-delete'}
       case 'acl':
         return {type: 'acl', result: this.#acl.apply(index, cmd.op, change)}
+      case 'autopilot-set':
+        return {type: 'autopilot-set', ok: this.#autopilot.set(index, cmd.op)}
       case 'restore': {
         // The proposer verified the bytes; a server that still cannot decode them keeps its state
         // (every server decodes the same bytes the same way, so they all agree).
@@ -362,6 +369,11 @@ export class StateMachine {
     return {index: this.#floor(this.#queries.index), value: this.#queries.resolve(idOrName)}
   }
 
+  /** The stored autopilot configuration (undefined until a leader seeded it). */
+  autopilotConfig(): StoredAutopilotConfig | undefined {
+    return this.#autopilot.get()
+  }
+
   // --- snapshot / restore ---
 
   /** All replicated state as msgpack: KV (with tombstones and lock-delays), sessions, catalog, coordinates. */
@@ -376,6 +388,7 @@ export class StateMachine {
       coordinates: this.#coordinates.dump(),
       preparedQueries: this.#queries.dump(),
       acl: this.#acl.dump(),
+      autopilot: this.#autopilot.dump(),
       restoredAt: this.#restoredAt === 0 ? undefined : this.#restoredAt,
     }
     return encodeValue(body)
@@ -399,6 +412,7 @@ export class StateMachine {
     this.#coordinates = loaded.coordinates
     this.#queries = loaded.queries
     this.#acl = loaded.acl
+    this.#autopilot = loaded.autopilot
     this.#lastIndex = loaded.lastIndex
     this.#restoredAt = loaded.restoredAt
   }
@@ -449,6 +463,7 @@ function decodeSnapshot(bytes: Uint8Array, atIndex?: number): LoadedSnapshot {
         index: body.preparedQueries.index,
       }, table),
       acl: AclTables.load(body.acl, at, table),
+      autopilot: AutopilotConfigTable.load(body.autopilot, at),
     }
   } catch (err) {
     if (err instanceof CodecError) throw err

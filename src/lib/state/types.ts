@@ -6,6 +6,7 @@
 // and the entry's index, never a clock or a random source. Wall time that a rule needs (lock-delay
 // windows) travels inside the command as `now`, stamped once by the proposer.
 
+import type {AutopilotSetOp} from './autopilot-config.js'
 import type {AclOp, AclResult} from './acl.js'
 import type {DeregisterRequest, HealthStatus, RegisterRequest, ServiceAddress, ServiceWeights} from './catalog-request.js'
 export type {HealthStatus}
@@ -162,6 +163,8 @@ export type Command =
   | {type: 'restore'; now: number; data: Uint8Array}
   /** Tokens, policies and roles (acl.ts). */
   | {type: 'acl'; now: number; op: AclOp}
+  /** The autopilot configuration (autopilot-config.ts): seeded by a leader, set by the operator API. */
+  | {type: 'autopilot-set'; now: number; op: AutopilotSetOp}
 
 export interface TxnError {
   opIndex: number
@@ -199,6 +202,8 @@ export type ApplyResult =
   | {type: 'prepared-query-set'; error?: string}
   | {type: 'prepared-query-delete'}
   | {type: 'acl'; result: AclResult}
+  /** `ok`: false when ?cas= did not match. */
+  | {type: 'autopilot-set'; ok: boolean}
 
 /** A read's answer plus the index a blocking query compares against (never 0 once rendered). */
 export interface Indexed<T> {

@@ -60,8 +60,26 @@ describe('agent config', () => {
 
   it('accepts Consul keys it does not act on yet, with a warning', () => {
     const warnings: string[] = []
-    buildConfig({telemetry: {}, translate_wan_addrs: true}, {dev: true, warn: (w) => warnings.push(w)})
+    buildConfig({telemetry: {statsite_address: '127.0.0.1:8125'}, translate_wan_addrs: true}, {dev: true, warn: (w) => warnings.push(w)})
     assert.equal(warnings.length, 2)
+  })
+
+  it('reads the telemetry and autopilot blocks, naming the key it refuses', () => {
+    const config = buildConfig({
+      telemetry: {statsd_address: '127.0.0.1:8125', disable_hostname: true, metrics_prefix: 'coord', prometheus_retention_time: '60s'},
+      autopilot: {cleanup_dead_servers: false, last_contact_threshold: '1s', max_trailing_logs: 10, min_quorum: 3, server_stabilization_time: '2s'},
+      enable_debug: true,
+    }, {dev: true})
+    assert.deepEqual(config.telemetry, {statsdAddress: '127.0.0.1:8125', dogstatsdAddr: '', disableHostname: true, metricsPrefix: 'coord', prometheusRetentionMs: 60_000})
+    assert.deepEqual(config.autopilot, {cleanupDeadServers: false, lastContactThresholdMs: 1000, maxTrailingLogs: 10, minQuorum: 3, serverStabilizationTimeMs: 2000})
+    assert.equal(config.enableDebug, true)
+    const defaults = buildConfig({}, {dev: true})
+    assert.equal(defaults.telemetry.metricsPrefix, 'consul')
+    assert.equal(defaults.autopilot.serverStabilizationTimeMs, 10_000)
+    assert.throws(() => buildConfig({telemetry: {statsd_address: 'nowhere'}}, {dev: true}), /telemetry\.statsd_address: expected "host:port"/)
+    assert.throws(() => buildConfig({telemetry: {prometheus_retention_time: 5}}, {dev: true}), /telemetry\.prometheus_retention_time: expected a duration/)
+    assert.throws(() => buildConfig({autopilot: {min_quorum: -1}}, {dev: true}), /autopilot\.min_quorum: expected a non-negative integer/)
+    assert.throws(() => buildConfig({autopilot: {bogus: 1}}, {dev: true}), /invalid config key autopilot\.bogus/)
   })
 
   it('lets an operator lower session_ttl_min', () => {

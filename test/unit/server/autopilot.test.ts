@@ -1,6 +1,6 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {clusterHealth} from '../../../src/lib/server/autopilot.js'
+import {AUTOPILOT_DEFAULTS, clusterHealth, deadServerRemovals, mayPromote, trackStability} from '../../../src/lib/server/autopilot.js'
 import type {RaftPeer} from '../../../src/lib/consensus.js'
 
 const server = (id: string, fields: Partial<RaftPeer> = {}): RaftPeer => ({
@@ -37,5 +37,48 @@ describe('autopilot cluster health', () => {
   it('non-voters do not count towards tolerance or cluster health', () => {
     const health = clusterHealth({servers: [server('a', {leader: true}), server('b', {voter: false, lastContactMs: 9999})], index: 1})
     assert.deepEqual([health.healthy, health.failureTolerance], [true, 0])
+  })
+})
+
+describe('autopilot dead-server removal and promotion (raft-autopilot semantics)', () => {
+  const five = (dead: string[]) => clusterHealth(
+    {servers: ['a', 'b', 'c', 'd', 'e'].map((id) => server(id, {leader: id === 'a', lastContactMs: dead.includes(id) ? 5000 : 0})), index: 1},
+    AUTOPILOT_DEFAULTS, (s) => dead.includes(s.id) ? 'failed' : 'alive')
+  const settings = {cleanupDeadServers: true, minQuorum: 0, serverStabilizationTimeMs: 10_000}
+  const statusOf = (dead: string[]) => (s: {id: string}) => dead.includes(s.id) ? 'failed' as const : 'alive' as const
+
+  it('removes two failed voters of five once they have been unhealthy for the stabilization time', () => {
+    const health = five(['d', 'e'])
+    const stable = trackStability(health, new Map(), 0)
+    assert.deepEqual(deadServerRemovals(health, statusOf(['d', 'e']), stable, settings, 9_999), [])
+    assert.deepEqual(deadServerRemovals(health, statusOf(['d', 'e']), stable, settings, 10_000), ['d', 'e'])
+  })
+
+  it('never below min_quorum, never more than (voters - 1) / 2 at once, never when cleanup is off', () => {
+    const health = five(['c', 'd', 'e'])
+    const stable = trackStability(health, new Map(), 0)
+    const status = statusOf(['c', 'd', 'e'])
+    assert.deepEqual(deadServerRemovals(health, status, stable, settings, 20_000), ['c', 'd'])
+    assert.deepEqual(deadServerRemovals(health, status, stable, {...settings, minQuorum: 5}, 20_000), [])
+    assert.deepEqual(deadServerRemovals(health, status, stable, {...settings, minQuorum: 4}, 20_000), ['c'])
+    assert.deepEqual(deadServerRemovals(health, status, stable, {...settings, cleanupDeadServers: false}, 20_000), [])
+  })
+
+  it('an unhealthy server that gossip still sees alive stays', () => {
+    const health = five(['e'])
+    const stable = trackStability(health, new Map(), 0)
+    assert.deepEqual(deadServerRemovals(health, () => 'alive', stable, settings, 60_000), [])
+  })
+
+  it('promotes a non-voter only after it has been healthy for the stabilization time, without a break', () => {
+    const config = {servers: [server('a', {leader: true, lastContactMs: 0}), server('n', {voter: false})], index: 1}
+    let stable = trackStability(clusterHealth(config), new Map(), 0)
+    assert.equal(mayPromote('n', stable, settings, 5_000), false)
+    assert.equal(mayPromote('n', stable, settings, 10_000), true)
+    // A break in health restarts the clock.
+    stable = trackStability(clusterHealth({...config, servers: [config.servers[0], server('n', {voter: false, lastContactMs: 999})]}), stable, 11_000)
+    stable = trackStability(clusterHealth(config), stable, 12_000)
+    assert.equal(mayPromote('n', stable, settings, 21_000), false)
+    assert.equal(mayPromote('n', stable, settings, 22_000), true)
   })
 })

@@ -1,0 +1,105 @@
+// The metrics section of BENCHMARKS.md: what the Prometheus and statsd sinks cost on the KV path,
+// measured in one run. Two data-dir servers in turn: one with no telemetry block (coord, like
+// Consul, always keeps the in-memory intervals behind /v1/agent/metrics: that is the floor), one
+// with `telemetry { prometheus_retention_time, statsd_address }` (statsd to a local UDP socket that
+// drops what it gets) and /v1/agent/metrics?format=prometheus scraped every second during the run.
+// PUT and GET at the plan's client counts; the pair runs twice so drift on a shared box shows.
+import {createSocket} from 'node:dgram'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {startCoord} from './coord-agent.js'
+import {runKvSuite, type KvCell, type KvPlan} from './kv-suite.js'
+import {coordTarget} from './targets.js'
+import {writeSection} from './report.js'
+
+export interface MetricsRun {
+  runs: Array<{label: string; on: boolean; cells: KvCell[]; scrapes: number; error?: string}>
+}
+
+export async function runMetricsSuite(plan: KvPlan, rounds: number, log: (line: string) => void): Promise<MetricsRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'coord-bench-metrics-'))
+  const sink = createSocket('udp4')
+  await new Promise<void>((resolve) => sink.bind(0, '127.0.0.1', () => resolve()))
+  sink.on('message', () => {})
+  const config = join(dir, 'telemetry.json')
+  writeFileSync(config, JSON.stringify({telemetry: {prometheus_retention_time: '60s', statsd_address: `127.0.0.1:${sink.address().port}`}}))
+  const out: MetricsRun = {runs: []}
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      for (const on of [false, true]) {
+        const label = `${on ? 'Prometheus + statsd' : 'in-memory only'} (round ${round})`
+        try {
+          const agent = await startCoord('persistent', 20_000, on ? [`-config-file=${config}`] : [])
+          let scrapes = 0
+          const scraper = on ? setInterval(() => {
+            void fetch(`http://${agent.httpAddr}/v1/agent/metrics?format=prometheus`).then(async (res) => { await res.text(); scrapes++ }, () => {})
+          }, 1000) : undefined
+          try {
+            log(`${label}: coord (data dir) at ${agent.httpAddr} (pid ${agent.pid})`)
+            const cells = await runKvSuite(plan, (n) => coordTarget(label, agent.httpAddr, n, plan), log)
+            out.runs.push({label, on, cells, scrapes})
+          } finally {
+            clearInterval(scraper)
+            await agent.stop()
+          }
+        } catch (error) {
+          log(`${label} failed: ${(error as Error).message}`)
+          out.runs.push({label, on, cells: [], scrapes: 0, error: (error as Error).message.split('\n')[0]})
+        }
+      }
+    }
+  } finally {
+    sink.close()
+    rmSync(dir, {recursive: true, force: true})
+  }
+  return out
+}
+
+const BEGIN = '<!-- bench:metrics:begin (written by `npm run bench`; edits inside are overwritten) -->'
+const END = '<!-- bench:metrics:end -->'
+
+const fmt = (v: number) => (Number.isNaN(v) ? '–' : v.toFixed(2))
+
+export function renderMetricsSection(r: {date: string; machine: string; plan: KvPlan; run: MetricsRun; seconds: number}): string {
+  const {plan, run} = r
+  const lines = [
+    BEGIN,
+    '## Metrics: Prometheus and statsd on vs off',
+    '',
+    `${r.date} · ${r.machine} · ${r.seconds.toFixed(0)} s`,
+    '',
+    'One data-dir server per row, started in turn: no telemetry block (the in-memory intervals behind `/v1/agent/metrics`, always kept, as Consul keeps them), ' +
+      'then `telemetry { prometheus_retention_time = "60s", statsd_address = <a local UDP socket> }` with `?format=prometheus` scraped every second. ' +
+      `${plan.keys} keys of ${plan.valueBytes} B, keep-alive connections (one per client), ${plan.durationMs / 1000} s measured after ${plan.warmupMs / 1000} s warm-up. ` +
+      `The off/on pair runs ${run.runs.length / 2} times so drift on a shared machine shows.`,
+    '',
+    '| run | op | clients | ops/s | p50 ms | p99 ms | errors |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+  ]
+  for (const row of run.runs) {
+    if (row.error) {
+      lines.push(`| ${row.label} | failed: ${row.error} | | | | | |`)
+      continue
+    }
+    for (const c of row.cells) lines.push(`| ${row.label} | ${c.op} | ${c.clients} | ${Math.round(c.result.opsPerSec)} | ${fmt(c.result.p50Ms)} | ${fmt(c.result.p99Ms)} | ${c.result.errors} |`)
+  }
+  const mean = (on: boolean, op: string, clients: number) => {
+    const values = run.runs.filter((x) => x.on === on).flatMap((x) => x.cells).filter((c) => c.op === op && c.clients === clients).map((c) => c.result.opsPerSec)
+    return values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN
+  }
+  lines.push('', '| op | clients | mean ops/s off | mean ops/s on | cost (aim ≤ 3 %) |', '| --- | ---: | ---: | ---: | ---: |')
+  for (const op of ['PUT', 'GET']) {
+    for (const clients of plan.clients) {
+      const off = mean(false, op, clients)
+      const on = mean(true, op, clients)
+      lines.push(`| ${op} | ${clients} | ${Number.isNaN(off) ? '–' : Math.round(off)} | ${Number.isNaN(on) ? '–' : Math.round(on)} | ${Number.isNaN(off) || Number.isNaN(on) ? '–' : `${(((off - on) / off) * 100).toFixed(1)} %`} |`)
+    }
+  }
+  lines.push(END)
+  return lines.join('\n')
+}
+
+export function writeMetricsSection(path: string, section: string): void {
+  writeSection(path, BEGIN, END, section)
+}

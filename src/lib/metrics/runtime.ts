@@ -1,0 +1,55 @@
+// The process's runtime gauges, sampled every second as go-metrics' runtime stats are. Node's twins
+// of Consul's consul.runtime.* (alloc_bytes = V8 heap in use, sys_bytes = RSS, GC runs and pauses)
+// keep Consul's names; what Go has no word for gets its own (heap_total_bytes, event loop lag and
+// utilisation, from perf_hooks).
+import {PerformanceObserver, monitorEventLoopDelay, performance, type EventLoopUtilization} from 'node:perf_hooks'
+import type {Metrics} from './metrics.js'
+
+const SAMPLE_MS = 1000
+
+export interface RuntimeCollector {
+  stop(): void
+}
+
+/** `extra` runs on every sample too (the agent's own gauges); the caller may add to it later. */
+export function startRuntimeMetrics(metrics: Metrics, extra: ReadonlyArray<() => void> = []): RuntimeCollector {
+  let gcRuns = 0
+  let gcPauseNs = 0
+  const gc = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gcRuns++
+      const ns = Math.round(entry.duration * 1e6)
+      gcPauseNs += ns
+      metrics.addSample(['runtime', 'gc_pause_ns'], ns)
+    }
+  })
+  gc.observe({entryTypes: ['gc']})
+  const delay = monitorEventLoopDelay({resolution: 10})
+  delay.enable()
+  let elu: EventLoopUtilization = performance.eventLoopUtilization()
+  const sample = () => {
+    const memory = process.memoryUsage()
+    metrics.setGauge(['runtime', 'alloc_bytes'], memory.heapUsed)
+    metrics.setGauge(['runtime', 'heap_total_bytes'], memory.heapTotal)
+    metrics.setGauge(['runtime', 'sys_bytes'], memory.rss)
+    metrics.setGauge(['runtime', 'total_gc_runs'], gcRuns)
+    metrics.setGauge(['runtime', 'total_gc_pause_ns'], gcPauseNs)
+    // The event loop's worst delay in the last second (p99, ms) and the share of it spent busy.
+    metrics.setGauge(['runtime', 'event_loop_lag_ms'], delay.count > 0 ? delay.percentile(99) / 1e6 : 0)
+    delay.reset()
+    const next = performance.eventLoopUtilization()
+    metrics.setGauge(['runtime', 'event_loop_utilization'], performance.eventLoopUtilization(next, elu).utilization)
+    elu = next
+    for (const collect of extra) collect()
+  }
+  sample()
+  const timer = setInterval(sample, SAMPLE_MS)
+  timer.unref()
+  return {
+    stop: () => {
+      clearInterval(timer)
+      gc.disconnect()
+      delay.disable()
+    },
+  }
+}

@@ -1,0 +1,98 @@
+// The metrics core: interval aggregation as go-metrics' InmemSink (which interval the endpoint
+// shows, Rate and Stddev), names with prefix and host name, the Prometheus sink's text (parsed by a
+// real parser) and its retention, and statsd/DogStatsD lines on a real UDP socket.
+import {describe, it} from 'node:test'
+import assert from 'node:assert/strict'
+import {createSocket} from 'node:dgram'
+import {Metrics} from '../../../src/lib/metrics/metrics.js'
+import {InmemSink, goTimestamp} from '../../../src/lib/metrics/inmem.js'
+import {PrometheusSink, prometheusName} from '../../../src/lib/metrics/prometheus.js'
+import {UdpStatsSink} from '../../../src/lib/metrics/statsd.js'
+import {parsePrometheus} from '../../helpers/prometheus.js'
+
+describe('in-memory sink (go-metrics InmemSink)', () => {
+  it('shows the current interval while alone, then the last complete one', () => {
+    let now = 1_000_000
+    const sink = new InmemSink(10_000, 60_000, () => now)
+    assert.equal(sink.summary()?.Counters.length, 0)
+    sink.incrCounter('consul.kvs.x', 2, {})
+    sink.incrCounter('consul.kvs.x', 4, {})
+    sink.addSample('consul.kvs.apply', 1, {})
+    sink.addSample('consul.kvs.apply', 3, {})
+    sink.setGauge('consul.g', 7, {})
+    let summary = sink.summary()!
+    assert.equal(summary.Timestamp, goTimestamp(1_000_000))
+    assert.match(summary.Timestamp, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0000 UTC$/)
+    assert.deepEqual(summary.Counters[0], {Name: 'consul.kvs.x', Count: 2, Rate: 0.6, Sum: 6, Min: 2, Max: 4, Mean: 3, Stddev: Math.SQRT2, Labels: {}})
+    assert.equal(summary.Samples[0].Mean, 2)
+    now += 10_000
+    sink.incrCounter('consul.kvs.x', 100, {})
+    summary = sink.summary()!
+    // The complete interval is shown, not the one in progress; the gauge carries over.
+    assert.equal(summary.Counters[0].Sum, 6)
+    assert.deepEqual(sink.summary()!.Gauges, [{Name: 'consul.g', Value: 7, Labels: {}}])
+    now += 10_000
+    assert.equal(sink.summary()!.Counters[0].Sum, 100)
+  })
+
+  it('names: prefix, host name on gauges only, labels as given', () => {
+    const m = new Metrics(() => 5_000)
+    m.configure({prefix: 'coord', hostname: 'h1', sinks: []})
+    m.setGauge(['runtime', 'alloc_bytes'], 1)
+    m.incrCounter(['kvs', 'apply'], 1, {dc: 'dc1'})
+    const summary = m.inmem.summary()!
+    assert.equal(summary.Gauges[0].Name, 'coord.h1.runtime.alloc_bytes')
+    assert.deepEqual(summary.Counters[0], {...summary.Counters[0], Name: 'coord.kvs.apply', Labels: {dc: 'dc1'}})
+  })
+})
+
+describe('Prometheus sink', () => {
+  it('renders text a real parser reads, with defined metrics listed before their first event', async () => {
+    let now = 0
+    const sink = new PrometheusSink(60_000, () => now)
+    const m = new Metrics(() => now)
+    m.configure({prefix: 'consul', hostname: '', sinks: [sink], definitions: [{key: ['raft', 'apply'], kind: 'counter', help: 'x'}, {key: ['kvs', 'apply'], kind: 'sample', help: 'y'}]})
+    let families = parsePrometheus(await sink.render())
+    assert.equal(families.get('consul_raft_apply')?.type, 'COUNTER')
+    m.incrCounter(['raft', 'apply'], 3)
+    m.addSample(['kvs', 'apply'], 5)
+    m.incrCounter(['serf', 'member', 'join'], 2, {network: 'lan'})
+    m.setGauge(['autopilot', 'healthy'], 1)
+    families = parsePrometheus(await sink.render())
+    assert.equal(families.get('consul_raft_apply')?.metrics[0].value, '3')
+    assert.equal(families.get('consul_kvs_apply')?.type, 'SUMMARY')
+    assert.equal(families.get('consul_kvs_apply')?.metrics[0].count, '1')
+    assert.deepEqual(families.get('consul_serf_member_join')?.metrics[0], {value: '2', labels: {network: 'lan'}})
+    assert.equal(families.get('consul_autopilot_healthy')?.metrics[0].value, '1')
+    // Past the retention time a series written once is dropped; defined ones stay.
+    now += 61_000
+    families = parsePrometheus(await sink.render())
+    assert.equal(families.has('consul_autopilot_healthy'), false)
+    assert.equal(families.has('consul_raft_apply'), true)
+    assert.equal(prometheusName('consul.http.GET.v1.kv._'), 'consul_http_GET_v1_kv__')
+  })
+})
+
+describe('statsd and DogStatsD sinks', () => {
+  for (const dog of [false, true]) {
+    it(`${dog ? 'DogStatsD' : 'statsd'} lines reach a UDP listener`, async () => {
+      const server = createSocket('udp4')
+      await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', () => resolve()))
+      const lines: string[] = []
+      server.on('message', (msg) => lines.push(...msg.toString().split('\n').filter(Boolean)))
+      const sink = new UdpStatsSink('127.0.0.1', server.address().port, dog)
+      const m = new Metrics()
+      m.configure({prefix: 'consul', hostname: '', sinks: [sink]})
+      m.incrCounter(['kvs', 'apply'], 1)
+      m.setGauge(['runtime', 'alloc_bytes'], 42)
+      m.addSample(['api', 'http'], 1.5, {method: 'GET'})
+      const deadline = Date.now() + 5000
+      while (lines.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+      m.close()
+      server.close()
+      assert.ok(lines.includes('consul.kvs.apply:1|c'), lines.join(' '))
+      assert.ok(lines.includes('consul.runtime.alloc_bytes:42|g'))
+      assert.ok(lines.includes(dog ? 'consul.api.http:1.5|ms|#method:GET' : 'consul.api.http.GET:1.5|ms'), lines.join(' '))
+    })
+  }
+})
