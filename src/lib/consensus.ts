@@ -58,9 +58,17 @@ export interface RaftConfiguration {
 /** Which peer `removePeer` removes: by server ID or by server RPC address (Consul's ?id / ?address). */
 export type PeerRef = {id: string} | {address: string}
 
+export interface ProposeOptions {
+  idempotent?: boolean
+}
+
 export interface Consensus {
-  /** Appends the command durably, applies it in log order, and resolves with its result. */
-  propose(command: Command): Promise<Proposal>
+  /**
+   * Appends the command durably, applies it in log order, and resolves with its result. A write
+   * whose answer was lost is never sent again, unless `idempotent` says applying it twice is the
+   * same as once (a session renewal): then it is retried through an election like a read.
+   */
+  propose(command: Command, opts?: ProposeOptions): Promise<Proposal>
   /**
    * Resolves once this server's local state may answer a read in the given mode: `leader` (the
    * default: linearizable, from the leader's lease or a ReadIndex round), `consistent` (always a

@@ -6,6 +6,7 @@ import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {runCli, startAgent, tempDir, type TestAgent} from '../helpers/agent.js'
 import {http} from '../helpers/http.js'
+import {until} from '../helpers/wait.js'
 import {readArchive, writeArchive} from '../../src/lib/snapshot/archive.js'
 
 describe('coord snapshot against a dev agent', () => {
@@ -15,7 +16,15 @@ describe('coord snapshot against a dev agent', () => {
   const cli = (args: string[], httpAddr = agent.httpAddr) => runCli(args, {httpAddr})
   const index = async (path: string, addr = agent.httpAddr) => Number((await http(addr, 'GET', path)).headers['x-consul-index'])
 
-  before(async () => { agent = await startAgent() })
+  before(async () => {
+    agent = await startAgent()
+    // The first leader's start-up writes (the autopilot configuration it seeds) land before the
+    // test's own, so "the current index" is the last KV write's.
+    await until('the autopilot configuration seeded', async () => {
+      const res = await http(agent.httpAddr, 'GET', '/v1/operator/autopilot/configuration')
+      return res.status === 200 && res.json<{ModifyIndex: number}>().ModifyIndex > 0
+    })
+  })
   after(async () => {
     await agent?.stop()
     dir.cleanup()

@@ -87,7 +87,7 @@ export function createForwarder(rpc: ServerRpc, nodeName: string, onAnswer: (ans
     try {
       const answer = await rpc.call(FORWARD_METHOD, {...withAgentDefaults(request, nodeName), ...(cancelId ? {cancelId} : {})}, {
         timeoutMs: forwardTimeoutMs(request.url, request.fromDc !== undefined),
-        idempotent: request.method === 'GET' || request.method === 'HEAD',
+        idempotent: isIdempotent(request),
         onAttempt: (to) => { server = to },
       }) as ForwardedResponse
       onAnswer(answer, request)
@@ -96,6 +96,15 @@ export function createForwarder(rpc: ServerRpc, nodeName: string, onAnswer: (ans
       done = true
     }
   }
+}
+
+/**
+ * May the request be sent to a server again after its answer was lost? Reads, and a session
+ * renewal (renewing twice is renewing once); any other write may have been applied, so never.
+ */
+function isIdempotent(request: ForwardedRequest): boolean {
+  if (request.method === 'GET' || request.method === 'HEAD') return true
+  return request.method === 'PUT' && request.url.startsWith('/v1/session/renew/')
 }
 
 function isBlocking(url: string): boolean {

@@ -162,7 +162,8 @@ async function renewSession(agent: SessionDeps, ctx: RequestContext): Promise<vo
   // coord: the renewal is also written to the log (a lock-delay then counts from it: sessions.ts),
   // and answered only once applied, so a holder may date its proof from the moment it sent this.
   if (session.lockDelayMs > 0) {
-    const {result} = await agent.consensus.propose({type: 'session-renew', now, id})
+    // Applying a renewal twice is applying it once: held and retried through an election.
+    const {result} = await agent.consensus.propose({type: 'session-renew', now, id}, {idempotent: true})
     if (result.type === 'session-renew' && !result.found) throw notFound(`Session id '${id}' not found`)
   }
   sendJson(ctx.req, ctx.res, [renderSession(session)], ctx.query.pretty)

@@ -21,6 +21,7 @@ import type {ConfChange, ConfState, Entry, Message, NodeId, ProposeResult, Ready
 import type {Logger} from '../logger.js'
 import {systemClock, waitFor, type Clock, type Timer} from '../clock.js'
 import {Signal} from '../signal.js'
+import {CoordError} from '../errors.js'
 import type {CommandCodec, PeerTransport, RaftMetricsSink, ReplicatedState} from './driver-ports.js'
 
 export interface RaftDriverOptions<C, R> {
@@ -54,9 +55,10 @@ const METRICS_SAMPLE_MS = 1000
 export const NOT_APPLIED = 'the write was not applied'
 
 /** A write the leader refused before appending it, or whose entry another leader's replaced. */
-export class WriteNotAppliedError extends Error {
+export class WriteNotAppliedError extends CoordError {
+  static readonly CODE = 'WRITE_NOT_APPLIED'
   constructor(why: string) {
-    super(`${why}: ${NOT_APPLIED}`)
+    super(WriteNotAppliedError.CODE, `${why}: ${NOT_APPLIED}`, {httpStatus: 500})
   }
 }
 

@@ -9,17 +9,18 @@
 // leader only when they provably were not applied (refused before they were appended, replaced by
 // another leader's entry, or never sent); a write whose outcome is unknown is answered with an error.
 import {RpcRequestError} from '../rpc/transport.js'
+import {CoordError} from '../errors.js'
 import type {RaftConfig} from '../raft/config.js'
 import type {ConfState, NodeId} from '../raft/types.js'
 import type {ApplyResult, Command} from '../state/types.js'
 import type {Logger} from '../logger.js'
 import type {Clock} from '../clock.js'
-import {DEFAULT_RPC_HOLD_TIMEOUT_MS, NoLeaderError, type Consensus, type PeerRef, type Proposal, type RaftConfiguration, type ReadMode} from '../consensus.js'
+import {DEFAULT_RPC_HOLD_TIMEOUT_MS, NoLeaderError, type Consensus, type PeerRef, type Proposal, type ProposeOptions, type RaftConfiguration, type ReadMode} from '../consensus.js'
 import type {DurableRaftStorage} from '../raft/file-storage.js'
 import type {CommandCodec, PeerTransport, RaftMetricsSink, ReplicatedState} from './driver-ports.js'
 import {LeaderHold} from './leader-hold.js'
 import {MembershipReconciler} from './membership.js'
-import {hashSeed, NOT_APPLIED, RaftDriver, ShuttingDownError, WriteNotAppliedError} from './raft-driver.js'
+import {hashSeed, RaftDriver, ShuttingDownError, WriteNotAppliedError} from './raft-driver.js'
 import {RaftOperator} from './raft-operator.js'
 import {ReadBarrier} from './read-barrier.js'
 
@@ -63,7 +64,18 @@ function writeNeverApplied(error: unknown): boolean {
   if (error instanceof NoLeaderError || error instanceof WriteNotAppliedError) return true
   if (!(error instanceof RpcRequestError)) return false
   if (!error.remote) return !error.sent
-  return error.message === new NoLeaderError().message || error.message.endsWith(NOT_APPLIED)
+  return error.code === NoLeaderError.CODE || error.code === WriteNotAppliedError.CODE
+}
+
+/**
+ * May an idempotent write be sent again? Whenever the failure was the way to the leader or the
+ * leader itself (no leader, a lost connection, a timeout), not when a leader judged the write
+ * (a 4xx from its handler would answer the same the second time).
+ */
+function worthRetrying(error: unknown): boolean {
+  if (writeNeverApplied(error)) return true
+  if (error instanceof RpcRequestError) return !error.remote || error.httpStatus >= 500
+  return !(error instanceof CoordError) || error.httpStatus >= 500
 }
 
 export class RaftServer implements Consensus {
@@ -135,12 +147,12 @@ export class RaftServer implements Consensus {
 
   // ---- Consensus ----
 
-  async propose(command: Command): Promise<Proposal> {
+  async propose(command: Command, opts: ProposeOptions = {}): Promise<Proposal> {
     if (this.closed) throw new ShuttingDownError()
     this.#noteLeader()
     return await this.#hold.run(
       (leader) => leader.id === this.opts.id ? this.driver.propose(command) : this.#forward(leader.id, command),
-      writeNeverApplied,
+      opts.idempotent ? (error) => !this.closed && worthRetrying(error) : writeNeverApplied,
     )
   }
 
