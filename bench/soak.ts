@@ -179,13 +179,22 @@ async function main(): Promise<void> {
     await get(client.httpAddr, '/v1/agent/service/register', {method: 'PUT', body: JSON.stringify({Name: `soak-${i}`, Check: {CheckID: `soak-ttl-${i}`, TTL: '15s'}})})
   }
   const targets = () => all().map((agent) => ({name: agent.name, httpAddr: agent.httpAddr}))
+  let lastToken: number | undefined
   let opsChecked = 0
   let anomalies = 0
   let epochs = 0
   let acknowledged = 0
   let failedReads = 0
   const background = [
-    loop(2000, async () => superviseLocks()),
+    loop(2000, async () => {
+      superviseLocks()
+      // Say when the lock moves, so each handover can be matched with the fault logged before it.
+      const token = lockLog.lines().at(-1)?.token
+      if (token !== undefined && token !== lastToken) {
+        if (lastToken !== undefined) log(`lock moved: token ${lastToken} → ${token}`)
+        lastToken = token
+      }
+    }),
     loop(10_000, sample),
     loop(5000, async () => {
       for (const [i, client] of cluster.clients.entries()) {
