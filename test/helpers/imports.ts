@@ -111,7 +111,8 @@ export function readLayers(architectureText: string): string[][] {
 
 /** The unit a file belongs to in the layer table: its folder under src/lib, its module name for top-level files, or `commands`. */
 export function unitOf(path: string): string {
-  if (path.startsWith('src/commands/')) return 'commands'
+  // oclif hooks are entry points beside the commands (package.json oclif.hooks): same layer.
+  if (path.startsWith('src/commands/') || path.startsWith('src/hooks/')) return 'commands'
   const rest = path.replace(/^src\/lib\//, '')
   const slash = rest.indexOf('/')
   return slash === -1 ? rest.replace(/\.ts$/, '') : rest.slice(0, slash)

@@ -13,6 +13,7 @@ import {join} from 'node:path'
 import Consul from 'consul'
 import {clientArgs} from '../../src/lib/devcluster/cluster.js'
 import {spawnAgent, type AgentProcess} from '../../src/lib/devcluster/agent-process.js'
+import {RpcRequestError, RpcTransport} from '../../src/lib/rpc/transport.js'
 import {runCli, tempDir, useCluster} from '../helpers/agent.js'
 import {http, sleep} from '../helpers/http.js'
 
@@ -158,6 +159,21 @@ describe('ACLs on a 3-server + 2-client cluster (default deny)', () => {
     t.diagnostic(`web in the catalog ${Math.round(ms)} ms after registering on client-1`)
     await sleep(2_000)
     assert.equal(await inCatalog('api'), false, 'client-2 has no agent token: its anonymous sync is refused')
+  })
+
+  it('on the server RPC port: a raw proposal is refused with ACLs on; acl-resolve answers only for a live secret', async () => {
+    const transport = new RpcTransport({localId: `test-${randomUUID()}`})
+    const rpc = `${ctx.cluster.addresses[0]}:8300`
+    try {
+      await assert.rejects(transport.request(rpc, 'propose', new Uint8Array([1, 2, 3]), 5_000), (error: RpcRequestError) => error.remote && error.code === 'PROPOSE_NEEDS_TOKEN')
+      await assert.rejects(transport.request(rpc, 'acl-resolve', randomUUID(), 5_000), (error: RpcRequestError) => error.remote && error.code === 'ACL_NOT_FOUND')
+      const answer = await transport.request(rpc, 'acl-resolve', appToken.SecretID, 5_000) as {token: {AccessorID: string}; policies: Array<{Name: string}>}
+      assert.equal(answer.token.AccessorID, appToken.AccessorID)
+      assert.deepEqual(answer.policies.map((p) => p.Name), ['app-writer'])
+      assert.equal(JSON.stringify(answer).includes(appToken.SecretID), false, 'the secret never travels back')
+    } finally {
+      await transport.close()
+    }
   })
 
   it('servers unreachable: extend-cache keeps a cached token working, deny refuses it', async (t) => {

@@ -1,7 +1,7 @@
 // Locks ride through server failovers (ARCHITECTURE.md, "Lock safety across failover"): 3 real
 // servers + 2 client agents, two locks each held by a `coord lock` on one client with a standby on
 // the other, all with default settings (session TTL 15s, lock-delay 2s). The Raft leader is killed
-// -9, then stopped with SIGTERM, then every server is restarted one by one: after each, both jobs
+// -9, then stopped with SIGTERM, then paused for 3 s, then every server is restarted one by one: after each, both jobs
 // still run under the token they started with (no job was stopped, nobody else took over), and the
 // fenced job's file checks hold (test/helpers/lock-log.ts). Then a holder's whole node dies (its
 // client agent and its `coord lock` killed -9): the standby on the other client runs within
@@ -11,7 +11,7 @@ import assert from 'node:assert/strict'
 import {spawn, type ChildProcess} from 'node:child_process'
 import {join} from 'node:path'
 import {coordBin, tempDir} from '../helpers/agent.js'
-import {http, sleep} from '../helpers/http.js'
+import {sleep} from '../helpers/http.js'
 import {alive, LockLog, waitDead, type LockLine} from '../helpers/lock-log.js'
 import {randomSubnet, serverArgs, startCluster, type Cluster} from '../../src/lib/devcluster/cluster.js'
 import {spawnAgent} from '../../src/lib/devcluster/agent-process.js'
@@ -53,7 +53,7 @@ describe('coord lock through server failovers (3 servers, 2 clients, default set
   }
 
   const describeAll = (): string => [...locks.entries()].flatMap(([name, {contenders}]) => contenders.map((c, i) =>
-    `${name}#${i} client ${c.client + 1} exit ${c.proc.exitCode ?? c.proc.signalCode ?? 'running'}: ${c.output.trim().split('\n').slice(-3).join(' | ')}`)).join('\n')
+    `${name}#${i} client ${c.client + 1} exit ${c.proc.exitCode ?? c.proc.signalCode ?? 'running'}: ${c.output.trim().split('\n').slice(-8).join(' | ')}`)).join('\n')
 
   /** Each lock's current holder line (job alive and writing). */
   async function holders(): Promise<Map<string, LockLine>> {
@@ -84,8 +84,9 @@ describe('coord lock through server failovers (3 servers, 2 clients, default set
       for (let i = 0; i < cluster.servers.length; i++) {
         if (cluster.servers[i].exited()) continue
         try {
-          const self = await http(cluster.servers[i].httpAddr, 'GET', '/v1/agent/self')
-          if (self.json<{Stats: {consul: {leader: string}}}>().Stats.consul.leader === 'true') return i
+          // Bounded: a paused server never answers.
+          const self = await fetch(`http://${cluster.servers[i].httpAddr}/v1/agent/self`, {signal: AbortSignal.timeout(1000)})
+          if ((await self.json() as {Stats: {consul: {leader: string}}}).Stats.consul.leader === 'true') return i
         } catch {
           // not answering: the next one
         }
@@ -136,6 +137,20 @@ describe('coord lock through server failovers (3 servers, 2 clients, default set
     await assertUnchanged('leader SIGTERM', before, 6000)
     await restartServer(leader)
     await assertUnchanged('stopped leader restarted', before, 2000)
+  })
+
+  it('the Raft leader paused (SIGSTOP) for 3 s: both jobs keep running, no new token', async () => {
+    const before = await holders()
+    const leader = await leaderIndex()
+    const pausedAt = Date.now()
+    cluster.servers[leader].pause()
+    try {
+      console.log(`leader SIGSTOP: new leader after ${await newLeaderAfter(leader, pausedAt)} ms`)
+      await sleep(Math.max(0, 3000 - (Date.now() - pausedAt)))
+    } finally {
+      cluster.servers[leader].resume()
+    }
+    await assertUnchanged('leader paused 3 s', before, 5000)
   })
 
   it('rolling restart of every server, one by one: both jobs keep running, no new token', async () => {

@@ -63,8 +63,8 @@ interface Contender {
   nextRenewAt: number
   nextAttemptAt: number
   nextReadAt: number
-  /** The renewal in flight (the renewer sends the next one only after it ends). */
-  renewing?: {giveUpAt: number}
+  /** Renewals in flight: the renewer sends one per period without waiting (session-renewer.ts), at most 8. */
+  renewing: Array<{giveUpAt: number}>
   creatingUntil: number
   /** When the child stops (SIGTERM at the decision, SIGKILL by + grace); undefined while it runs. */
   stopAt?: number
@@ -103,7 +103,7 @@ export function runLockSim(p: LockSimParams): LockSimResult {
   }
 
   const contenders: Contender[] = ['a', 'b'].map((name) => ({
-    name, creating: false, holding: false, lastProof: 0, nextRenewAt: 0, nextAttemptAt: 0, nextReadAt: 0, creatingUntil: 0, cutUntil: 0,
+    name, creating: false, holding: false, lastProof: 0, nextRenewAt: 0, nextAttemptAt: 0, nextReadAt: 0, creatingUntil: 0, cutUntil: 0, renewing: [],
   }))
   const connected = (c: Contender) => t >= c.cutUntil
 
@@ -183,22 +183,23 @@ export function runLockSim(p: LockSimParams): LockSimResult {
         c.session = undefined
       }
       if (c.creating && t >= c.creatingUntil) c.creating = false
-      if (c.renewing && t >= c.renewing.giveUpAt) c.renewing = undefined
+      c.renewing = c.renewing.filter((r) => t < r.giveUpAt)
       if (!c.session && !c.creating && !c.holding) {
         if (connected(c)) newSession(c)
         continue
       }
       if (!c.session) continue
       // Renewals: the proof is the send time, once the write applied and found the session.
-      if (t >= c.nextRenewAt && !c.renewing) {
+      if (t >= c.nextRenewAt && c.renewing.length < 8) {
         c.nextRenewAt = t + renewPace
         if (connected(c)) {
           const sentAt = t
           const session = c.session
-          const request = {giveUpAt: t + 7000}
-          c.renewing = request
+          const request = {giveUpAt: t + 15_000}
+          c.renewing.push(request)
+          const settle = () => { c.renewing = c.renewing.filter((r) => r !== request) }
           propose({type: 'session-renew', now: t + NET, id: session}, (r) => {
-            if (c.renewing === request) c.renewing = undefined
+            settle()
             if (c.session !== session || r.type !== 'session-renew') return
             if (r.found) {
               c.lastProof = Math.max(c.lastProof, sentAt)
@@ -207,7 +208,7 @@ export function runLockSim(p: LockSimParams): LockSimResult {
             } else {
               c.session = undefined
             }
-          }, () => { if (c.renewing === request) c.renewing = undefined })
+          }, settle)
         }
       }
       if (c.holding) {

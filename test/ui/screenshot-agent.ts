@@ -7,10 +7,10 @@ const here = dirname(fileURLToPath(import.meta.url))
 /** The repository root, from dist/test/ui (built) or test/ui (tsx). */
 export const repoRootDir = resolve(here, here.includes('/dist/') ? '../../..' : '../..')
 
-export async function startAgent(): Promise<{httpAddr: string; stop(): Promise<unknown>}> {
+export async function startAgent(extraArgs: string[] = []): Promise<{httpAddr: string; stop(): Promise<unknown>}> {
   const agent = await spawnAgent({
     name: 'demo-node', timeoutMs: 20_000,
-    args: ['-dev', '-bind=127.0.0.1', '-client=127.0.0.1', '-http-port=0', '-dns-port=0', '-server-port=0', '-serf-lan-port=0', '-serf-wan-port=0', '-node=demo-node'],
+    args: ['-dev', '-bind=127.0.0.1', '-client=127.0.0.1', '-http-port=0', '-dns-port=0', '-server-port=0', '-serf-lan-port=0', '-serf-wan-port=0', '-node=demo-node', ...extraArgs],
   })
   return {httpAddr: agent.httpAddr, stop: () => agent.stop()}
 }

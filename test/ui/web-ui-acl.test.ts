@@ -1,8 +1,8 @@
 // The web UI against a real agent with ACLs on (default deny): a request the token may not make
 // shows the 403 in the page with a way to set a token; the token typed on the ACL page is kept in
 // the browser's localStorage and sent as X-Consul-Token, so the KV browser then shows what that
-// token may read and nothing else; a management token sees the token, policy (with its rules) and
-// role lists. axe-core on the ACL pages.
+// token may read and nothing else, without edit controls where it may not write; a management
+// token sees the editor, and the token, policy (with its rules) and role lists. axe-core on the ACL pages.
 import {after, before, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {randomUUID} from 'node:crypto'
@@ -69,6 +69,13 @@ describe('web UI with ACLs on', {skip}, () => {
     assert.equal(await page.locator('[data-key="other/"]').count(), 0, 'other/ is not readable: absent')
     await page.goto(url('kv/app/'))
     await page.locator('[data-key="app/one"]').waitFor({timeout: 10_000})
+    // Read-only: no create or delete controls, and the key shows without its editor.
+    await page.waitForTimeout(500) // the authorize answer
+    assert.equal(await page.getByRole('button', {name: 'Create a key or folder'}).count(), 0)
+    assert.equal(await page.getByRole('button', {name: 'Delete app/one'}).count(), 0)
+    await page.goto(url('kv/app/one'))
+    await page.locator('[data-readonly]').waitFor({timeout: 10_000})
+    assert.equal(await page.getByRole('form', {name: 'Edit value'}).count(), 0)
     assert.ok(tokensSent.includes(reader.SecretID), 'requests carry X-Consul-Token')
     await page.goto(url('kv/other/secret'))
     await page.locator('.message.error[data-status="403"]').waitFor({timeout: 10_000})
@@ -92,6 +99,11 @@ describe('web UI with ACLs on', {skip}, () => {
     assert.match(await page.locator('[data-policy-rules="app-read"]').innerText(), /key_prefix "app\/"/)
     await page.getByRole('link', {name: 'Roles', exact: true}).click()
     await page.locator('[data-role="app-role"]').waitFor({timeout: 10_000})
+    // The management token may write: the editor and the controls are there.
+    await page.goto(url('kv/app/one'))
+    await page.getByRole('form', {name: 'Edit value'}).waitFor({timeout: 10_000})
+    await page.goto(url('kv/app/'))
+    await page.getByRole('button', {name: 'Delete app/one'}).waitFor({timeout: 10_000})
     for (const path of ['acl', 'acl/tokens', 'acl/policies', 'acl/roles']) {
       await page.goto(url(path))
       await page.locator('main h1').waitFor()

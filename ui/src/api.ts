@@ -276,3 +276,24 @@ export interface AclToken {
 export interface AclPolicy { ID: string; Name: string; Description: string; Rules?: string; Datacenters?: string[] | null }
 
 export interface AclRole { ID: string; Name: string; Description: string; Policies?: AclLink[] }
+
+/**
+ * Whether the current token may `access` `resource` `segment` (POST /v1/internal/acl/authorize; with
+ * ACLs off the agent answers yes). undefined until known, and when the agent could not say: the
+ * controls it guards then show, and the agent still checks the request itself.
+ */
+export function useAllowed(resource: string, segment: string, access: 'read' | 'write' | 'list', dc?: string): boolean | undefined {
+  const [allowed, setAllowed] = useState<boolean | undefined>()
+  useEffect(() => {
+    let live = true
+    setAllowed(undefined)
+    request('POST', '/v1/internal/acl/authorize', {params: {dc}, body: JSON.stringify([{Resource: resource, Segment: segment, Access: access}])})
+      .then((answer) => {
+        const first = Array.isArray(answer.data) ? (answer.data[0] as {Allow?: unknown} | undefined) : undefined
+        if (live && typeof first?.Allow === 'boolean') setAllowed(first.Allow)
+      })
+      .catch(() => { /* unknown: the agent decides when the request is made */ })
+    return () => { live = false }
+  }, [resource, segment, access, dc])
+  return allowed
+}

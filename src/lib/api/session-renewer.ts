@@ -21,14 +21,21 @@ export interface RenewOptions {
   now?: () => number
   /** Called with each error (logging). */
   onError?: (error: unknown) => void
-  /** Renew at least this often (default: every TTL/2); errors are then retried at this pace too. */
+  /**
+   * Renew every `everyMs` without waiting for the previous renewal to answer (at most
+   * MAX_IN_FLIGHT at once, each given up after TTL): during an election the servers hold them all,
+   * and the freshest one that succeeds is the proof `onRenewed` reports.
+   */
   everyMs?: number
   /** Called after each successful renewal with the time its request was sent. */
   onRenewed?: (sentAt: number) => void
 }
 
+const MAX_IN_FLIGHT = 8
+
 /** Renews `id` until stopped or lost; resolves with why it ended. */
 export async function renewPeriodic(client: ApiClient, id: string, ttl: string, options: RenewOptions = {}): Promise<RenewEnd> {
+  if (options.everyMs !== undefined) return renewOverlapping(client, id, ttl, options.everyMs, options)
   const sleep = options.sleep ?? abortableSleep
   const now = options.now ?? Date.now
   const retryMs = Math.min(options.retryMs ?? 1000, options.everyMs ?? Infinity)
@@ -66,4 +73,41 @@ function parseTtl(ttl: string): number {
   const ms = parseDuration(ttl)
   if (!(ms > 0)) throw new Error(`session TTL must be positive, got "${ttl}"`)
   return ms
+}
+
+/** renewPeriodic with `everyMs`: renewals sent on a fixed pace, overlapping while the servers hold them. */
+async function renewOverlapping(client: ApiClient, id: string, ttl: string, everyMs: number, options: RenewOptions): Promise<RenewEnd> {
+  const sleep = options.sleep ?? abortableSleep
+  const now = options.now ?? Date.now
+  const ttlMs = parseTtl(ttl)
+  let lastRenewed = now()
+  let inFlight = 0
+  let end: RenewEnd | undefined
+  const ended = new AbortController()
+  const stop = options.signal ? AbortSignal.any([options.signal, ended.signal]) : ended.signal
+  // Bounded: one pass per everyMs (at least 10 ms), ending on stop, a 404, or a TTL without success.
+  while (end === undefined) {
+    if (options.signal?.aborted) {
+      await sessionDestroy(client, id).catch(() => undefined)
+      return 'stopped'
+    }
+    if (now() - lastRenewed > ttlMs) return 'errors'
+    if (inFlight < MAX_IN_FLIGHT) {
+      const sentAt = now()
+      inFlight++
+      sessionRenew(client, id, {signal: AbortSignal.any([stop, AbortSignal.timeout(ttlMs)])}).then((entry) => {
+        if (!entry) {
+          end ??= 'expired'
+          ended.abort()
+          return
+        }
+        lastRenewed = Math.max(lastRenewed, now())
+        options.onRenewed?.(sentAt)
+      }, (error: unknown) => {
+        if (!stop.aborted) options.onError?.(error)
+      }).finally(() => { inFlight-- })
+    }
+    await sleep(Math.max(10, everyMs), stop)
+  }
+  return end
 }

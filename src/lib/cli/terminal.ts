@@ -8,7 +8,6 @@
 //   would make ora's line arithmetic divide by zero) and TERM is not "dumb". FORCE_COLOR does not
 //   force a spinner: its redraws would garble a log file.
 // - Tables for people: stdout is a terminal.
-import type {IO} from './io.js'
 
 export interface TerminalState {
   readonly stdoutIsTTY: boolean
@@ -49,7 +48,7 @@ const STATUS_COLOR: Readonly<Record<string, 'green' | 'red' | 'yellow'>> = {
 }
 
 /** Identity styles when colour is off (chalk is then never loaded); chalk's basic 16 colours when on. */
-export async function palette(io: Pick<IO, 'colorEnabled'>): Promise<Palette> {
+export async function palette(io: Pick<TerminalState, 'colorEnabled'>): Promise<Palette> {
   if (!io.colorEnabled) return {bold: plain, red: plain, green: plain, yellow: plain, status: plain}
   const {Chalk} = await import('chalk')
   // Level 1 (16 colours) whatever chalk's own detection says: the decision above is the only one.
@@ -78,7 +77,7 @@ export interface Spinner {
  * run for SPINNER_DELAY_MS; always gone when `work` settles. `work` gets the spinner so it can
  * clear() before writing output of its own.
  */
-export async function withSpinner<T>(io: IO, text: string, work: (spinner: Spinner) => Promise<T>): Promise<T> {
+export async function withSpinner<T>(io: Pick<TerminalState, 'spinnerEnabled' | 'colorEnabled'>, text: string, work: (spinner: Spinner) => Promise<T>): Promise<T> {
   if (!io.spinnerEnabled) return work({clear: () => {}, stop: () => {}})
   const {default: ora} = await import('ora')
   // discardStdin: false — stdin may belong to a child (`coord lock -pass-stdin`) or be a script (`coord exec -`).
@@ -100,7 +99,7 @@ export async function withSpinner<T>(io: IO, text: string, work: (spinner: Spinn
 }
 
 /** A cli-table3 table for a person at a terminal (head in bold when colour is on). */
-export async function boxTable(io: Pick<IO, 'colorEnabled'>, head: string[], rows: string[][]): Promise<string> {
+export async function boxTable(io: Pick<TerminalState, 'colorEnabled'>, head: string[], rows: string[][]): Promise<string> {
   const {default: Table} = await import('cli-table3')
   const table = new Table({head, style: {head: io.colorEnabled ? ['bold'] : [], border: []}})
   table.push(...rows)

@@ -12,7 +12,8 @@ import {field, isObject, parseJsonBody, stringField, type JsonObject} from './de
 import {consistentRead} from './read.js'
 import {sendJson} from './respond.js'
 import {parseDuration} from '../duration.js'
-import {parseRules} from '../acl/rules.js'
+import {parseRules, SCALAR_KINDS, SEGMENT_KINDS, type ScalarKind, type SegmentKind} from '../acl/rules.js'
+import type {Need} from '../acl/access.js'
 import {readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {AGENT_TOKEN_KINDS} from '../agent/agent-tokens.js'
@@ -45,6 +46,8 @@ export function aclRoutes(agent: AclDeps): Route[] {
     return handler(ctx)
   }
   return [
+    // Not behind `on`: with ACLs off every request is allowed, and it says so.
+    {path: '/v1/internal/acl/authorize', exact: true, methods: {POST: (ctx) => authorizeRequests(agent, ctx)}},
     {path: '/v1/acl/bootstrap', exact: true, methods: {PUT: on((ctx) => bootstrap(agent, ctx))}},
     {path: '/v1/acl/token', exact: true, methods: {PUT: on((ctx) => writeToken(agent, ctx, '', true))}},
     {path: '/v1/acl/token/self', exact: true, methods: {GET: on((ctx) => tokenSelf(agent, ctx))}},
@@ -526,4 +529,36 @@ async function setAgentToken(agent: AclDeps, ctx: RequestContext): Promise<void>
   agent.aclTokens.set(kind, secret)
   agent.log.info('Updated agent ACL token', {token: ctx.tail})
   sendJson(ctx.req, ctx.res, null, false)
+}
+
+// --- /v1/internal/acl/authorize (what the web UI asks before showing edit controls) ---
+
+/** Consul's aclAuthorizationRequestLimit. */
+const AUTHORIZE_LIMIT = 64
+
+/**
+ * Answers, for each {Resource, Segment, Access}, whether the caller's token is allowed (Consul's
+ * ACLAuthorize: a resource or access level it does not know is a 400; more than 64 requests too).
+ */
+async function authorizeRequests(agent: AclDeps, ctx: RequestContext): Promise<void> {
+  const parsed = parseJsonBody(await ctx.body(BODY_LIMIT), 'request body')
+  if (!Array.isArray(parsed)) throw badRequest('Failed to decode request body: expected a JSON list of {Resource, Segment, Access}')
+  if (parsed.length > AUTHORIZE_LIMIT) throw badRequest(`Refusing to authorize more than ${AUTHORIZE_LIMIT} resources`)
+  const authz = agent.config.acl.enabled ? ctx.authorize().authorizer : undefined
+  const answers = parsed.map((item, i) => {
+    if (!isObject(item)) throw badRequest(`Failed to decode request body: item ${i} is not an object`)
+    const resource = typeof item.Resource === 'string' ? item.Resource : ''
+    const segment = typeof item.Segment === 'string' ? item.Segment : ''
+    const access = typeof item.Access === 'string' ? item.Access : ''
+    if (!['read', 'write', 'list'].includes(access)) throw badRequest(`Invalid access level for ${resource} resource: ${JSON.stringify(access)}`)
+    const need = access as Need
+    const segmentKind = (SEGMENT_KINDS as readonly string[]).includes(resource)
+    const scalarKind = (SCALAR_KINDS as readonly string[]).includes(resource)
+    if (!segmentKind && !scalarKind) throw badRequest(`Invalid ACL resource requested: ${JSON.stringify(resource)}`)
+    if (need === 'list' && resource !== 'key') throw badRequest(`Invalid access level for ${resource} resource: "list"`)
+    let allow = true
+    if (authz) allow = segmentKind ? authz.allowed(resource as SegmentKind, segment, need) : authz.allowedScalar(resource as ScalarKind, need)
+    return {Resource: resource, Segment: segment, Access: access, Allow: allow}
+  })
+  sendJson(ctx.req, ctx.res, answers, ctx.query.pretty)
 }

@@ -134,6 +134,8 @@ export const ROUTE_ACL: Readonly<Record<string, Rule>> = {
   '/v1/status/peers': fixed('public'),
 
   '/v1/acl/bootstrap': fixed('in-handler'),
+  // Answers what the caller's own token may do: nothing to protect beyond the token itself.
+  '/v1/internal/acl/authorize': fixed('in-handler'),
   '/v1/acl/token': fixed('in-handler'),
   '/v1/acl/token/self': fixed('in-handler'),
   '/v1/acl/token/': fixed('in-handler'),

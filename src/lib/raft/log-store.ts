@@ -51,6 +51,14 @@ export class LogCorruptError extends Error {
   readonly code = 'LOG_CORRUPT'
 }
 
+/**
+ * The disk refused an append (full: ENOSPC; over the file-size limit: EFBIG; or the fsync failed).
+ * Nothing of it counts as written: a partial record is cut off again, so the file stays a valid log.
+ */
+export class LogWriteError extends Error {
+  readonly code = 'LOG_WRITE_FAILED'
+}
+
 function encodeRecord(entry: LogEntry): Buffer {
   const record = Buffer.allocUnsafe(HEADER + entry.data.length)
   record.writeUInt32LE(entry.data.length, 0)
@@ -190,6 +198,8 @@ export class MemoryLogStore extends BaseLogStore {
 
 export class FileLogStore extends BaseLogStore {
   #file: FileHandle | undefined
+  /** Bytes of whole records in the file: where an append that failed half-way is cut back to. */
+  #size = 0
   readonly path: string
 
   private constructor(readonly dir: string) {
@@ -220,6 +230,7 @@ export class FileLogStore extends BaseLogStore {
       store.rewrite([])
     }
     store.#file = await open(store.path, 'a')
+    store.#size = (await store.#file.stat()).size
     return store
   }
 
@@ -228,8 +239,8 @@ export class FileLogStore extends BaseLogStore {
     const tmp = `${this.path}.tmp`
     const fd = openSync(tmp, 'w')
     try {
-      writeSync(fd, MAGIC)
-      for (const entry of entries) writeSync(fd, encodeRecord(entry))
+      writeAllSync(fd, MAGIC)
+      for (const entry of entries) writeAllSync(fd, encodeRecord(entry))
       fsyncSync(fd)
     } finally {
       closeSync(fd)
@@ -243,8 +254,27 @@ export class FileLogStore extends BaseLogStore {
     this.checkContiguous(entries)
     const file = this.#file
     if (!file) throw new Error('log store is closed')
-    await file.write(Buffer.concat(entries.map(encodeRecord)))
-    await file.datasync()
+    const bytes = Buffer.concat(entries.map(encodeRecord))
+    try {
+      // A write can be short (the disk or the file-size limit reached mid-buffer): write the rest,
+      // and a further write then fails with the reason. Never count a short write as appended.
+      for (let written = 0, round = 0; written < bytes.length; round++) {
+        const {bytesWritten} = await file.write(bytes, written, bytes.length - written)
+        if (bytesWritten <= 0 || round > 1000) throw new Error(`short write: ${written} of ${bytes.length} bytes`)
+        written += bytesWritten
+      }
+    } catch (error) {
+      // ENOSPC/EFBIG may leave part of a record behind; a later good record after it would read as
+      // corruption at the next start. Cut it off (best effort: a torn final record is also dropped at open).
+      await file.truncate(this.#size).catch(() => undefined)
+      throw new LogWriteError(`${this.path}: appending ${bytes.length} bytes failed (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); nothing was appended`, {cause: error})
+    }
+    try {
+      await file.datasync()
+    } catch (error) {
+      throw new LogWriteError(`${this.path}: fsync failed (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); the last append may not be durable`, {cause: error})
+    }
+    this.#size += bytes.length
     this.held.push(...entries)
   }
 
@@ -268,11 +298,21 @@ export class FileLogStore extends BaseLogStore {
     this.held = entries
     this.rewrite(entries)
     this.#file = await open(this.path, 'a')
+    this.#size = (await this.#file.stat()).size
   }
 
   async close(): Promise<void> {
     await this.#file?.close()
     this.#file = undefined
+  }
+}
+
+/** writeSync until every byte is written: a short write (disk full mid-buffer) is never taken as done. */
+export function writeAllSync(fd: number, bytes: Uint8Array): void {
+  for (let written = 0, round = 0; written < bytes.length; round++) {
+    const n = writeSync(fd, bytes, written, bytes.length - written)
+    if (n <= 0 || round > 1000) throw new Error(`short write: ${written} of ${bytes.length} bytes`)
+    written += n
   }
 }
 

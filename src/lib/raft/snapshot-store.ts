@@ -3,10 +3,10 @@
 // so a crash leaves either the old snapshot or the new one, never a mix.
 //
 // File format (snapshot.dat): "CRDSNP01", [u64 index][u64 term][u32 crc32 of data][u32 reserved], data.
-import {closeSync, existsSync, fsyncSync, openSync, renameSync, writeSync} from 'node:fs'
+import {closeSync, existsSync, fsyncSync, openSync, renameSync} from 'node:fs'
 import {join} from 'node:path'
 import {crc32} from 'node:zlib'
-import {LogCorruptError, readStoreFile, syncDir} from './log-store.js'
+import {LogCorruptError, readStoreFile, syncDir, writeAllSync} from './log-store.js'
 
 export interface SnapshotMeta {
   index: number
@@ -32,8 +32,8 @@ export class FileSnapshotStore {
     const tmp = `${this.path}.tmp`
     const fd = openSync(tmp, 'w')
     try {
-      writeSync(fd, header)
-      writeSync(fd, data)
+      writeAllSync(fd, header)
+      writeAllSync(fd, data)
       fsyncSync(fd)
     } finally {
       closeSync(fd)

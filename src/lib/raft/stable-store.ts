@@ -4,10 +4,10 @@
 //
 // File (hardstate.dat): "CRDHS001" [u64 term][u32 crc32 of vote+commit+term][u64 commit][u16 vote length][vote utf-8].
 // Written to a temp file, fsync'd and renamed, so a crash leaves the old or the new state whole.
-import {closeSync, existsSync, fsyncSync, openSync, renameSync, writeSync} from 'node:fs'
+import {closeSync, existsSync, fsyncSync, openSync, renameSync} from 'node:fs'
 import {join} from 'node:path'
 import {crc32} from 'node:zlib'
-import {LogCorruptError, readStoreFile, syncDir} from './log-store.js'
+import {LogCorruptError, readStoreFile, syncDir, writeAllSync} from './log-store.js'
 
 export interface HardState {
   term: number
@@ -52,7 +52,7 @@ export class FileStableStore {
     const tmp = `${this.path}.tmp`
     const fd = openSync(tmp, 'w')
     try {
-      writeSync(fd, Buffer.concat([MAGIC, termBytes, crc, body]))
+      writeAllSync(fd, Buffer.concat([MAGIC, termBytes, crc, body]))
       fsyncSync(fd)
     } finally {
       closeSync(fd)

@@ -7,6 +7,7 @@ import type {RpcTransport} from '../rpc/transport.js'
 import type {DurableRaftStorage} from '../raft/file-storage.js'
 import type {ConfState} from '../raft/types.js'
 import type {Logger} from '../logger.js'
+import {systemClock, waitFor, type Clock} from '../clock.js'
 
 export interface ServerInfo {
   id: string
@@ -38,13 +39,21 @@ export interface JoinLoopOptions {
   onServer: (info: ServerInfo) => void
   /** Stop asking once this says so (the server is a voter and knows its peers). */
   done: () => boolean
+  /** Subscribes to the events that may make `done()` true (the Raft driver's progress); returns the unsubscribe. */
+  onChange: (wake: () => void) => () => void
+  clock?: Clock
 }
 
-/** Polls the retry-join addresses until `done()`; bounded by maxAttempts when given. */
+/**
+ * Asks the retry-join addresses, a round every `intervalMs` (the peers cannot tell us when they
+ * start listening), until `done()`; between rounds it waits for `onChange`, so it stops as soon as
+ * this server is a voter with a leader. Bounded by maxAttempts when given.
+ */
 export function startJoinLoop(opts: JoinLoopOptions): {stop(): void} {
+  const clock = opts.clock ?? systemClock
   let attempts = 0
   let stopped = false
-  let timer: NodeJS.Timeout | undefined
+  let stopWaiting = () => {}
   const round = async () => {
     if (stopped || opts.done()) return
     attempts++
@@ -63,10 +72,16 @@ export function startJoinLoop(opts: JoinLoopOptions): {stop(): void} {
       opts.logger.error('retry-join: giving up', {attempts})
       return
     }
-    if (!stopped) timer = setTimeout(() => void round(), opts.intervalMs)
+    if (stopped) return
+    const done = await waitFor(clock, () => stopped || opts.done(), (wake) => {
+      const unsubscribe = opts.onChange(wake)
+      stopWaiting = () => { unsubscribe(); wake() }
+      return unsubscribe
+    }, opts.intervalMs)
+    if (!done) void round()
   }
   void round()
-  return {stop: () => { stopped = true; clearTimeout(timer) }}
+  return {stop: () => { stopped = true; stopWaiting() }}
 }
 
 /**

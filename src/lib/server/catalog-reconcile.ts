@@ -15,6 +15,8 @@
 // bounded number of retries while this server is still the leader.
 
 import type {Logger} from '../logger.js'
+import {systemClock, waitFor} from '../clock.js'
+import {Signal} from '../signal.js'
 import type {Member} from '../gossip/types.js'
 import type {StateMachine} from '../state/state-machine.js'
 import type {Command, RegisterRequest} from '../state/types.js'
@@ -104,6 +106,8 @@ export class CatalogReconciler {
   #source: MemberSource | undefined
   #unsubscribe: (() => void) | undefined
   #leading = false
+  /** Leadership changed: a retry waiting out its backoff gives up at once when it is lost. */
+  readonly #leadership = new Signal()
   readonly #dirty = new Set<string>()
   #draining: Promise<void> | undefined
   #timer: NodeJS.Timeout | undefined
@@ -127,6 +131,7 @@ export class CatalogReconciler {
   /** Leadership changed: a new leader reconciles everything, a follower stops. */
   setLeader(leading: boolean): void {
     this.#leading = leading
+    this.#leadership.emit()
     clearInterval(this.#timer)
     this.#timer = undefined
     if (!leading) {
@@ -186,7 +191,8 @@ export class CatalogReconciler {
         return
       } catch (error) {
         log.warn('reconcile: catalog write failed', {node: name, attempt, error: (error as Error).message})
-        if (attempt < this.#opts.retries) await new Promise((resolve) => setTimeout(resolve, this.#opts.retryDelayMs * attempt))
+        // The backoff ends early when leadership is lost (the loop then stops).
+        if (attempt < this.#opts.retries) await waitFor(systemClock, () => !this.#leading, (wake) => this.#leadership.on(wake), this.#opts.retryDelayMs * attempt)
       }
     }
   }

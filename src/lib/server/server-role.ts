@@ -231,11 +231,12 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
   }
   const joinLoop = config.retryJoin.length > 0
     ? startJoinLoop({
-      // Polled every 500 ms until this server is a voter: discovery, not Consul's 30 s gossip join retry.
+      // A round every 500 ms until this server is a voter: discovery, not Consul's 30 s gossip join retry.
       self, transport, retryJoin: [...config.retryJoin], intervalMs: 500, maxAttempts: 0,
       logger: log.named('join'), onServer: noteServer,
       // Keep asking until this server is a voter: the leader adds servers it hears from.
       done: () => raft.core.status().conf.voters.includes(nodeId) && raft.knownLeader(),
+      onChange: (wake) => raft.driver.progress.on(wake),
     })
     : undefined
 

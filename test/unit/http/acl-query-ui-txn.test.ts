@@ -124,4 +124,20 @@ describe('txn catalog operations, prepared queries and UI summaries with ACLs on
     const anonymous = await call(base, 'GET', '/v1/internal/ui/nodes')
     assert.deepEqual(anonymous.json, [])
   })
+
+  it('/v1/internal/acl/authorize answers what the caller\'s token may do; bad resources, access levels and over 64 items are 400s', async () => {
+    const ask = [{Resource: 'key', Segment: 'app-x', Access: 'write'}, {Resource: 'key', Segment: 'db-x', Access: 'read'}, {Resource: 'operator', Access: 'read'}]
+    const answer = await call(base, 'POST', '/v1/internal/acl/authorize', ask, writer)
+    assert.equal(answer.status, 200, answer.text)
+    assert.deepEqual((answer.json as Array<{Allow: boolean}>).map((a) => a.Allow), [true, false, false])
+    const asReader = await call(base, 'POST', '/v1/internal/acl/authorize', ask, reader)
+    assert.deepEqual((asReader.json as Array<{Allow: boolean}>).map((a) => a.Allow), [false, false, false])
+    const asRoot = await call(base, 'POST', '/v1/internal/acl/authorize', ask, root)
+    assert.deepEqual((asRoot.json as Array<{Allow: boolean}>).map((a) => a.Allow), [true, true, true])
+    assert.equal((await call(base, 'POST', '/v1/internal/acl/authorize', ask, 'no-such-secret')).status, 403)
+    const bad = await call(base, 'POST', '/v1/internal/acl/authorize', [{Resource: 'weather', Access: 'read'}], root)
+    assert.deepEqual([bad.status, bad.text], [400, 'Invalid ACL resource requested: "weather"'])
+    assert.equal((await call(base, 'POST', '/v1/internal/acl/authorize', [{Resource: 'node', Access: 'list'}], root)).status, 400)
+    assert.equal((await call(base, 'POST', '/v1/internal/acl/authorize', Array.from({length: 65}, () => ask[0]), root)).text, 'Refusing to authorize more than 64 resources')
+  })
 })

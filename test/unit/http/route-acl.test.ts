@@ -34,7 +34,7 @@ function expected(path: string, method: string): Expect {
   const write = method !== 'GET'
   if (path === '/v1/kv/' || path === '/v1/kv') return write ? 'key:write' : 'key:read'
   // Prepared queries (query rules on each query's name) and the UI summaries (filtered per item): acl-query-ui-txn.test.ts.
-  if (path === '/v1/query' || path === '/v1/query/' || path.startsWith('/v1/internal/ui/')) return 'in-handler'
+  if (path === '/v1/query' || path === '/v1/query/' || path.startsWith('/v1/internal/ui/') || path === '/v1/internal/acl/authorize') return 'in-handler'
   if (path.startsWith('/v1/acl/') || ['/v1/txn', '/v1/agent/token/', '/v1/catalog/nodes', '/v1/catalog/services', '/v1/session/list', '/v1/coordinate/nodes', '/v1/event/list', '/v1/agent/members', '/v1/session/create', '/v1/coordinate/update', '/v1/catalog/register', '/v1/catalog/deregister', '/v1/agent/services', '/v1/agent/checks', '/v1/agent/service/register', '/v1/agent/check/register'].includes(path) || /^\/v1\/(health\/|catalog\/(service|node|node-services)\/)/.test(path)) return 'in-handler'
   if (['/v1/status/leader', '/v1/status/peers', '/v1/catalog/datacenters', '/v1/coordinate/datacenters', '/v1/agent/version'].includes(path)) return 'public'
   if (path === '/v1/snapshot') return 'snapshot'

@@ -1,9 +1,11 @@
 // KV: a folder browser over '/'-separated keys (live, virtualised), create and delete (a folder's
 // delete names how many keys go with it), and a key editor whose save is a check-and-set on the
 // ModifyIndex the edit started from: if someone else changed the key meanwhile, the page says so
-// and keeps what was typed.
+// and keeps what was typed. With ACLs on, a token that may not write here sees no edit controls
+// (asked of /v1/internal/acl/authorize: the folder's prefix for create and delete, the key itself
+// for its editor); the agent checks every write anyway.
 import {useState} from 'preact/hooks'
-import {ApiError, expectArray, pathSegments, request, useBlocking, type KVPair} from '../api.js'
+import {ApiError, expectArray, pathSegments, request, useAllowed, useBlocking, type KVPair} from '../api.js'
 import {Empty, ErrorBox, LiveView, PageTitle, VirtualList} from '../components.js'
 import {Link, href, navigate} from '../router.js'
 import {decodeValue, exactFlags, hexDump, isUint64, jsonView, type Decoded} from '../value.js'
@@ -62,6 +64,7 @@ function KvFolder(props: {prefix: string; dc?: string}) {
   const live = useBlocking(`/v1/kv/${pathSegments(props.prefix)}`, {dc: props.dc, keys: '', separator: '/'}, expectArray<string>('the key list'), {allow404: true})
   const [pending, setPending] = useState<PendingDelete | undefined>()
   const [countError, setCountError] = useState<Error | undefined>()
+  const canWrite = useAllowed('key', props.prefix, 'write', props.dc)
   const askDelete = async (key: string) => {
     setCountError(undefined)
     if (!key.endsWith('/')) return setPending({key, folder: false, count: 1})
@@ -76,7 +79,7 @@ function KvFolder(props: {prefix: string; dc?: string}) {
     <section>
       <PageTitle title={props.prefix === '' ? 'Key/Value' : `Key/Value: ${props.prefix}`} />
       <Breadcrumbs path={props.prefix} />
-      <CreateKey prefix={props.prefix} dc={props.dc} />
+      {canWrite !== false && <CreateKey prefix={props.prefix} dc={props.dc} />}
       {countError && <ErrorBox error={countError} title="Could not count the keys to delete" />}
       {pending && <DeleteConfirm pending={pending} dc={props.dc} onCancel={() => setPending(undefined)} onDone={() => setPending(undefined)} />}
       <LiveView live={live} what="keys">{(keys) => {
@@ -88,7 +91,7 @@ function KvFolder(props: {prefix: string; dc?: string}) {
             <VirtualList items={children} rowHeight={44} label="Keys" keyOf={(k) => k} render={(k) => (
               <div class="row kv-row" data-key={k}>
                 <Link href={href(`kv/${k}`)} class="name">{k.endsWith('/') ? '📁 ' : ''}{k.slice(props.prefix.length)}</Link>
-                <button type="button" class="small" aria-label={`Delete ${k}`} onClick={() => void askDelete(k)}>Delete</button>
+                {canWrite !== false && <button type="button" class="small" aria-label={`Delete ${k}`} onClick={() => void askDelete(k)}>Delete</button>}
               </div>
             )} />
           </>
@@ -208,6 +211,7 @@ function KeyEditor(props: {pair: KVPair; flags: string; decoded: Decoded; dc?: s
   const [busy, setBusy] = useState(false)
   const [deleting, setDeleting] = useState(false)
   const editing = draft !== null || draftFlags !== null
+  const canWrite = useAllowed('key', pair.Key, 'write', props.dc)
   const changedMeanwhile = editing && pair.ModifyIndex !== base
   const currentText = decoded.kind === 'text' ? decoded.text : ''
   const startEdit = () => {
@@ -243,7 +247,8 @@ function KeyEditor(props: {pair: KVPair; flags: string; decoded: Decoded; dc?: s
         <div><dt>Lock</dt><dd>{pair.Session ? <>held by session <Link href={href('sessions', {session: pair.Session})}>{pair.Session}</Link> (lock index {pair.LockIndex})</> : <span class="muted">not held</span>}</dd></div>
       </dl>
       <ValueView decoded={decoded} />
-      {decoded.kind === 'text' && (
+      {canWrite === false && <p class="message info" role="note" data-readonly>Your token may read this key but not change it.</p>}
+      {decoded.kind === 'text' && canWrite !== false && (
         <form class="editor" aria-label="Edit value" onSubmit={(e) => { e.preventDefault(); void save(base) }}>
           {(changedMeanwhile || conflict) && (
             <div class="message warning" role="alert" data-testid="cas-warning">
@@ -266,7 +271,7 @@ function KeyEditor(props: {pair: KVPair; flags: string; decoded: Decoded; dc?: s
           </div>
         </form>
       )}
-      {decoded.kind === 'binary' && <div class="buttons"><button type="button" class="danger" onClick={() => setDeleting(true)}>Delete…</button></div>}
+      {decoded.kind === 'binary' && canWrite !== false && <div class="buttons"><button type="button" class="danger" onClick={() => setDeleting(true)}>Delete…</button></div>}
       {deleting && <DeleteConfirm pending={{key: pair.Key, folder: false, count: 1}} dc={props.dc} onCancel={() => setDeleting(false)} onDone={() => navigate(href(`kv/${props.parent}`))} />}
     </div>
   )
