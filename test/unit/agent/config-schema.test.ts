@@ -13,7 +13,7 @@ describe('config schema', () => {
       if (spec.status === 'supported') assert.ok(spec.read !== undefined, `${key} has no reader`)
       if (spec.status === 'refused') assert.ok((spec.reason ?? '').length > 10, `${key} is refused without a reason`)
     }
-    assert.ok(supportedKeys.has('node_meta') && !supportedKeys.has('telemetry') && !supportedKeys.has('read_replica'))
+    assert.ok(supportedKeys.has('node_meta') && supportedKeys.has('telemetry') && !supportedKeys.has('translate_wan_addrs') && !supportedKeys.has('read_replica'))
     assert.equal(specOf('ports.http')?.read, 'port')
     assert.equal(specOf('ports.nope'), undefined)
   })
@@ -21,11 +21,11 @@ describe('config schema', () => {
   it('judges keys: unknown is a problem, ignored a warning (Enterprise ones say so), refused a problem with its reason', () => {
     const problems: Array<[string, string]> = []
     const warnings: string[] = []
-    checkKeys({bogus: 1, telemetry: {}, partition: 'p', read_replica: true, ports: {http: 1, grpc: 8502, nope: 1}}, {problem: (key, message) => problems.push([key, message]), warn: (w) => warnings.push(w)})
+    checkKeys({bogus: 1, translate_wan_addrs: true, partition: 'p', read_replica: true, ports: {http: 1, grpc: 8502, nope: 1}}, {problem: (key, message) => problems.push([key, message]), warn: (w) => warnings.push(w)})
     assert.deepEqual(problems.map(([key]) => key), ['bogus', 'read_replica', 'ports.nope'])
     assert.match(problems[1][1], /^read_replica: read replicas are a Consul Enterprise feature/)
     assert.deepEqual(warnings, [
-      'config key "telemetry" is accepted but not yet acted on by coord',
+      'config key "translate_wan_addrs" is accepted but not yet acted on by coord',
       'config key "partition" is ignored: a Consul Enterprise feature',
       'config key "ports.grpc" is accepted but not yet acted on by coord',
     ])
