@@ -74,6 +74,8 @@ export function runCli(args: string[], opts: {env?: Record<string, string>; inpu
       clearTimeout(timer)
       resolve({code: code ?? -1, stdout, stderr})
     })
+    // A command that exits without reading its stdin closes the pipe first: that is its answer, not an error.
+    child.stdin.on('error', () => {})
     child.stdin.end(opts.input ?? '')
   })
 }

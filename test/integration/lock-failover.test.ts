@@ -116,6 +116,27 @@ describe('coord lock through server failovers (3 servers, 2 clients, default set
     })
   }
 
+  /**
+   * Waits until all three servers are healthy voters again, as an operator waits for autopilot
+   * before the next step: a server that was down past autopilot's stabilization time was removed
+   * and comes back as a non-voter, promoted only after it is stable (server_stabilization_time).
+   */
+  async function allVoters(): Promise<number> {
+    const startedAt = Date.now()
+    const deadline = startedAt + 60_000
+    while (Date.now() < deadline) {
+      try {
+        const res = await fetch(`http://${cluster.servers[await leaderIndex()].httpAddr}/v1/operator/autopilot/health`, {signal: AbortSignal.timeout(1000)})
+        const health = await res.json() as {Healthy: boolean; Servers: Array<{Healthy: boolean; Voter: boolean}>}
+        if (health.Healthy && health.Servers.filter((s) => s.Healthy && s.Voter).length === 3) return Date.now() - startedAt
+      } catch {
+        // a leader change or a slow answer: ask again
+      }
+      await sleep(200)
+    }
+    throw new Error('the three servers were not healthy voters again within 60 s')
+  }
+
   it('kill -9 of the Raft leader: both jobs keep running, no new token', async () => {
     const before = await holders()
     const leader = await leaderIndex()
@@ -125,6 +146,7 @@ describe('coord lock through server failovers (3 servers, 2 clients, default set
     await assertUnchanged('leader kill -9', before, 6000)
     await restartServer(leader)
     await assertUnchanged('killed leader restarted', before, 2000)
+    console.log(`killed leader restarted: three healthy voters again after ${await allVoters()} ms`)
   })
 
   it('graceful SIGTERM of the Raft leader: both jobs keep running, no new token', async () => {
@@ -137,6 +159,7 @@ describe('coord lock through server failovers (3 servers, 2 clients, default set
     await assertUnchanged('leader SIGTERM', before, 6000)
     await restartServer(leader)
     await assertUnchanged('stopped leader restarted', before, 2000)
+    console.log(`stopped leader restarted: three healthy voters again after ${await allVoters()} ms`)
   })
 
   it('the Raft leader paused (SIGSTOP) for 3 s: both jobs keep running, no new token', async () => {
@@ -151,6 +174,7 @@ describe('coord lock through server failovers (3 servers, 2 clients, default set
       cluster.servers[leader].resume()
     }
     await assertUnchanged('leader paused 3 s', before, 5000)
+    await allVoters()
   })
 
   it('rolling restart of every server, one by one: both jobs keep running, no new token', async () => {
@@ -161,8 +185,8 @@ describe('coord lock through server failovers (3 servers, 2 clients, default set
       assert.equal(await cluster.servers[i].stop(15_000), 0)
       await restartServer(i)
       console.log(`rolling restart: server-${i + 1}${wasLeader ? ' (leader)' : ''} back in ${Date.now() - startedAt} ms`)
-      // Let the restarted server catch up before the next one goes, as an operator would.
-      await sleep(2000)
+      // The restarted server is a healthy voter again before the next one goes, as an operator waits.
+      await allVoters()
       await assertUnchanged(`rolling restart, server-${i + 1}`, before, 1000)
     }
   })
