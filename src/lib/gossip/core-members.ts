@@ -85,11 +85,13 @@ export function handleDead(s: GossipState, d: Dead): void {
 export function handleLeave(s: GossipState, l: Leave): void {
   s.lamport.witness(l.ltime)
   const m = s.members.get(l.node)
-  if (!m || m.state === 'left' || l.incarnation < m.incarnation) return
   if (l.node === s.name) {
-    if (m.state === 'alive') s.refute(l.incarnation) // a previous life's leave, still circulating
+    // A leave about us while we are alive (a previous life's, or an operator's force-leave) is
+    // refuted whatever its incarnation: a member that missed our last alive may still accept it.
+    if (m?.state === 'alive') s.refute(l.incarnation)
     return
   }
+  if (!m || m.state === 'left' || l.incarnation < m.incarnation) return
   m.incarnation = l.incarnation
   s.suspicions.delete(m.name)
   s.setState(m, 'left')
