@@ -10,7 +10,7 @@ import {join} from 'node:path'
 import {startCoord} from './coord-agent.js'
 import {runKvSuite, type KvCell, type KvPlan} from './kv-suite.js'
 import {coordTarget} from './targets.js'
-import {writeSection} from './report.js'
+import {renderOnOffTables, writeSection} from './report.js'
 
 export interface AclRun {
   /** One entry per agent run, in order. */
@@ -72,8 +72,6 @@ export async function runAclSuite(plan: KvPlan, rounds: number, log: (line: stri
 const BEGIN = '<!-- bench:acl:begin (written by `npm run bench`; edits inside are overwritten) -->'
 const END = '<!-- bench:acl:end -->'
 
-const fmt = (v: number) => (Number.isNaN(v) ? '–' : v.toFixed(2))
-
 export function renderAclSection(r: {date: string; machine: string; plan: KvPlan; run: AclRun; seconds: number}): string {
   const {plan, run} = r
   const lines = [
@@ -86,30 +84,9 @@ export function renderAclSection(r: {date: string; machine: string; plan: KvPlan
       `(each request resolves the token and checks key:read or key:write). ${plan.keys} keys of ${plan.valueBytes} B, keep-alive connections (one per client), ` +
       `${plan.durationMs / 1000} s measured after ${plan.warmupMs / 1000} s warm-up. The off/on pair runs ${run.runs.length / 2} times so drift on a shared machine shows.`,
     '',
-    '| run | op | clients | ops/s | p50 ms | p99 ms | errors |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+    ...renderOnOffTables(run.runs.map((row) => ({...row, on: row.acl})), plan.clients, 'cost'),
+    END,
   ]
-  for (const row of run.runs) {
-    if (row.error) {
-      lines.push(`| ${row.label} | failed: ${row.error} | | | | | |`)
-      continue
-    }
-    for (const c of row.cells) lines.push(`| ${row.label} | ${c.op} | ${c.clients} | ${Math.round(c.result.opsPerSec)} | ${fmt(c.result.p50Ms)} | ${fmt(c.result.p99Ms)} | ${c.result.errors} |`)
-  }
-  // The cost per op and client count: mean ops/s with ACLs on against off, over the rounds.
-  const mean = (acl: boolean, op: string, clients: number) => {
-    const values = run.runs.filter((x) => x.acl === acl).flatMap((x) => x.cells).filter((c) => c.op === op && c.clients === clients).map((c) => c.result.opsPerSec)
-    return values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN
-  }
-  lines.push('', '| op | clients | mean ops/s off | mean ops/s on | cost |', '| --- | ---: | ---: | ---: | ---: |')
-  for (const op of ['PUT', 'GET']) {
-    for (const clients of plan.clients) {
-      const off = mean(false, op, clients)
-      const on = mean(true, op, clients)
-      lines.push(`| ${op} | ${clients} | ${Number.isNaN(off) ? '–' : Math.round(off)} | ${Number.isNaN(on) ? '–' : Math.round(on)} | ${Number.isNaN(off) || Number.isNaN(on) ? '–' : `${(((off - on) / off) * 100).toFixed(1)} %`} |`)
-    }
-  }
-  lines.push(END)
   return lines.join('\n')
 }
 

@@ -11,7 +11,7 @@ import {join} from 'node:path'
 import {startCoord} from './coord-agent.js'
 import {runKvSuite, type KvCell, type KvPlan} from './kv-suite.js'
 import {coordTarget} from './targets.js'
-import {writeSection} from './report.js'
+import {renderOnOffTables, writeSection} from './report.js'
 
 export interface MetricsRun {
   runs: Array<{label: string; on: boolean; cells: KvCell[]; scrapes: number; error?: string}>
@@ -59,8 +59,6 @@ export async function runMetricsSuite(plan: KvPlan, rounds: number, log: (line: 
 const BEGIN = '<!-- bench:metrics:begin (written by `npm run bench`; edits inside are overwritten) -->'
 const END = '<!-- bench:metrics:end -->'
 
-const fmt = (v: number) => (Number.isNaN(v) ? '–' : v.toFixed(2))
-
 export function renderMetricsSection(r: {date: string; machine: string; plan: KvPlan; run: MetricsRun; seconds: number}): string {
   const {plan, run} = r
   const lines = [
@@ -74,29 +72,9 @@ export function renderMetricsSection(r: {date: string; machine: string; plan: Kv
       `${plan.keys} keys of ${plan.valueBytes} B, keep-alive connections (one per client), ${plan.durationMs / 1000} s measured after ${plan.warmupMs / 1000} s warm-up. ` +
       `The off/on pair runs ${run.runs.length / 2} times so drift on a shared machine shows.`,
     '',
-    '| run | op | clients | ops/s | p50 ms | p99 ms | errors |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+    ...renderOnOffTables(run.runs, plan.clients, 'cost (aim ≤ 3 %)'),
+    END,
   ]
-  for (const row of run.runs) {
-    if (row.error) {
-      lines.push(`| ${row.label} | failed: ${row.error} | | | | | |`)
-      continue
-    }
-    for (const c of row.cells) lines.push(`| ${row.label} | ${c.op} | ${c.clients} | ${Math.round(c.result.opsPerSec)} | ${fmt(c.result.p50Ms)} | ${fmt(c.result.p99Ms)} | ${c.result.errors} |`)
-  }
-  const mean = (on: boolean, op: string, clients: number) => {
-    const values = run.runs.filter((x) => x.on === on).flatMap((x) => x.cells).filter((c) => c.op === op && c.clients === clients).map((c) => c.result.opsPerSec)
-    return values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN
-  }
-  lines.push('', '| op | clients | mean ops/s off | mean ops/s on | cost (aim ≤ 3 %) |', '| --- | ---: | ---: | ---: | ---: |')
-  for (const op of ['PUT', 'GET']) {
-    for (const clients of plan.clients) {
-      const off = mean(false, op, clients)
-      const on = mean(true, op, clients)
-      lines.push(`| ${op} | ${clients} | ${Number.isNaN(off) ? '–' : Math.round(off)} | ${Number.isNaN(on) ? '–' : Math.round(on)} | ${Number.isNaN(off) || Number.isNaN(on) ? '–' : `${(((off - on) / off) * 100).toFixed(1)} %`} |`)
-    }
-  }
-  lines.push(END)
   return lines.join('\n')
 }
 

@@ -118,3 +118,40 @@ export function writeSection(path: string, begin: string, end: string, section: 
 export function writeKvSection(path: string, section: string): void {
   writeSection(path, BEGIN, END, section)
 }
+
+/** One server run of an off/on comparison (ACLs, telemetry): its KV cells, or why it failed. */
+export interface OnOffRow {
+  label: string
+  on: boolean
+  cells: KvCell[]
+  error?: string
+}
+
+/**
+ * The tables of an off/on comparison: every run's cells, then per op and client count the mean
+ * ops/s with the feature off and on over the rounds, and what turning it on cost.
+ */
+export function renderOnOffTables(rows: OnOffRow[], clients: number[], costHeader: string): string[] {
+  const fmt = (v: number) => (Number.isNaN(v) ? '–' : v.toFixed(2))
+  const lines = ['| run | op | clients | ops/s | p50 ms | p99 ms | errors |', '| --- | --- | ---: | ---: | ---: | ---: | ---: |']
+  for (const row of rows) {
+    if (row.error) {
+      lines.push(`| ${row.label} | failed: ${row.error} | | | | | |`)
+      continue
+    }
+    for (const c of row.cells) lines.push(`| ${row.label} | ${c.op} | ${c.clients} | ${Math.round(c.result.opsPerSec)} | ${fmt(c.result.p50Ms)} | ${fmt(c.result.p99Ms)} | ${c.result.errors} |`)
+  }
+  const mean = (on: boolean, op: string, n: number) => {
+    const values = rows.filter((x) => x.on === on).flatMap((x) => x.cells).filter((c) => c.op === op && c.clients === n).map((c) => c.result.opsPerSec)
+    return values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN
+  }
+  lines.push('', `| op | clients | mean ops/s off | mean ops/s on | ${costHeader} |`, '| --- | ---: | ---: | ---: | ---: |')
+  for (const op of ['PUT', 'GET']) {
+    for (const n of clients) {
+      const off = mean(false, op, n)
+      const on = mean(true, op, n)
+      lines.push(`| ${op} | ${n} | ${Number.isNaN(off) ? '–' : Math.round(off)} | ${Number.isNaN(on) ? '–' : Math.round(on)} | ${Number.isNaN(off) || Number.isNaN(on) ? '–' : `${(((off - on) / off) * 100).toFixed(1)} %`} |`)
+    }
+  }
+  return lines
+}
