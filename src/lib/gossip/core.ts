@@ -195,7 +195,10 @@ export class GossipCore {
   #gossip(): void {
     const s = this.#s
     if (s.broadcasts.size === 0) return
-    const targets = s.randomPeers(s.cfg.gossipNodes, (m) => isLive(m.state) || (m.state === 'failed' && s.nowMs - m.stateChangeMs < s.cfg.gossipToTheDeadMs))
+    // A member declared failed or left still hears gossip for a while, so that a live one learns of
+    // the claim and refutes it (a force-leave of a live member: serf's leave intent never stops
+    // memberlist's gossip to it, and here the two are one state).
+    const targets = s.randomPeers(s.cfg.gossipNodes, (m) => isLive(m.state) || ((m.state === 'failed' || m.state === 'left') && s.nowMs - m.stateChangeMs < s.cfg.gossipToTheDeadMs))
     for (const m of targets) if (!s.sendGossip(m)) break
   }
 
