@@ -142,9 +142,9 @@ export const CONFIG_SCHEMA: Schema = {
   coordinate_update_max_batches: plain('positiveInt', 5),
   http_config: block(keysOf(HTTP_CONFIG_KEYS, HTTP_CONFIG_ACCEPTED, 'http-config.ts'), 'http-config.ts'),
   performance: block(performance),
-  // Whether acl.enabled may start at all is refused-keys.ts's decision.
+  // Acted on: the authorizer on every route and DNS, client agents resolving through servers (acl-config.ts).
   acl: block(keysOf(ACL_KEYS, ACL_ACCEPTED, 'acl-config.ts'), 'acl-config.ts'),
-  // TLS: both of Consul's forms; certificates are re-read on reload (tls/config.ts checks the block's keys).
+  // TLS: both of Consul's forms, acted on (tls/config.ts readTlsSettings; a bad file refuses the start); certificates re-read on reload.
   ...Object.fromEntries([...TLS_TOP_LEVEL_KEYS].map((key) => [key, custom('tls/config.ts', true, key === 'tls' ? {checksOwnKeys: true} : {})])),
 
   // The node's own record: node_meta lands in the catalog (anti-entropy) and in DNS TXT answers.
