@@ -69,6 +69,12 @@ async function main(): Promise<void> {
     const seed = coordTarget('seed', servers[await leaderOf()].http, 16, workload)
     await prefill(seed, workload.keys)
     await seed.close()
+    // What the idle cluster burns (ticks, heartbeats, gossip, metrics): at low write rates it is most of the CPU per op.
+    const idleMs = Number(env('PROBE_IDLE_MS', '3000'))
+    const idle0 = servers.map((s) => cpuMs(s.child.pid!) ?? NaN)
+    await sleep(idleMs)
+    const idle = servers.map((s, i) => ((cpuMs(s.child.pid!) ?? NaN) - idle0[i]) / (idleMs / 1000))
+    console.log(`idle: ${idle.map((x) => x.toFixed(0)).join(' / ')} CPU ms/s per server`)
     const pick = keyFor(workload.keys)
     for (let round = 0; round < rounds; round++) {
       for (const clients of clientCounts) {
