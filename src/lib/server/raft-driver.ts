@@ -131,6 +131,11 @@ export class RaftDriver<C, R> {
   readonly #heardAt = new Map<NodeId, number>()
   #wasLeader = false
   #proposals = new Map<number, PendingProposal<R>>()
+  /** Reads asked for since the last Ready round began; the next round starts one ReadIndex round for them. */
+  #queuedReads: string[] = []
+  /** ReadIndex rounds in flight → the reads each carries. */
+  readonly #readBatches = new Map<string, string[]>()
+  #readRounds = 0
   /** Writes proposed since the last Ready round began; the next round proposes them as one batch. */
   #queued: QueuedProposal<R>[] = []
   /** Snapshot data received with an InstallSnapshot, keyed by index, until its Ready restores it. */
@@ -309,11 +314,44 @@ export class RaftDriver<C, R> {
     return result
   }
 
-  /** On the leader: starts a ReadIndex round whose answer comes with a later Ready's `reads`. */
+  /**
+   * On the leader: starts a ReadIndex round whose answer comes with a later Ready's `reads`. The
+   * reads asked for while the Ready loop runs share one round, started at its next turn (one
+   * heartbeat per follower for all of them, as etcd batches ReadIndex requests): the index it
+   * returns is the commit index when the round starts, never older than when any of them asked.
+   */
   startReadIndex(requestId: string): boolean {
-    const started = this.#core.readIndex(requestId)
-    if (started.ok) this.#kick()
-    return started.ok
+    if (this.#closed || this.#core.role !== 'leader') return false
+    this.#queuedReads.push(requestId)
+    if (this.#queuedReads.length === 1) this.#kick()
+    return true
+  }
+
+  /** Starts one ReadIndex round for the queued reads; refused (no longer leading): they are aborted. */
+  #startQueuedReads(): void {
+    if (this.#queuedReads.length === 0) return
+    const ids = this.#queuedReads
+    this.#queuedReads = []
+    const round = `batch-${this.#readRounds++}`
+    if (this.#core.readIndex(round).ok) this.#readBatches.set(round, ids)
+    else this.reads.emit({states: [], aborted: ids})
+  }
+
+  /** A Ready's read states and aborted reads with each batched round expanded to the reads it carries. */
+  #expandReads(states: ReadState[], aborted: string[]): {states: ReadState[]; aborted: string[]} {
+    const outStates: ReadState[] = []
+    const outAborted: string[] = []
+    for (const state of states) {
+      const ids = this.#readBatches.get(state.requestId)
+      this.#readBatches.delete(state.requestId)
+      for (const requestId of ids ?? [state.requestId]) outStates.push({...state, requestId})
+    }
+    for (const id of aborted) {
+      const ids = this.#readBatches.get(id)
+      this.#readBatches.delete(id)
+      outAborted.push(...(ids ?? [id]))
+    }
+    return {states: outStates, aborted: outAborted}
   }
 
   /** On the leader: starts handing leadership to `target`; false when the core refuses (code given). */
@@ -410,6 +448,7 @@ export class RaftDriver<C, R> {
     for (let round = 0; round < 1000 && !this.#closed; round++) {
       this.#again = false
       this.#proposeQueued()
+      this.#startQueuedReads()
       if (!this.#core.hasReady()) break
       const ready = this.#core.ready()
       // A leader may send its AppendEntries before its own write is durable (diss. §10.2.1): the
@@ -456,7 +495,7 @@ export class RaftDriver<C, R> {
     const started = this.clock.now()
     for (const entry of ready.committedEntries) this.#applyEntry(entry)
     if (ready.committedEntries.length > 0) this.#metrics.sample(['raft', 'fsm', 'apply'], this.clock.now() - started)
-    if (ready.readStates.length > 0 || ready.abortedReads.length > 0) this.reads.emit({states: ready.readStates, aborted: ready.abortedReads})
+    if (ready.readStates.length > 0 || ready.abortedReads.length > 0) this.reads.emit(this.#expandReads(ready.readStates, ready.abortedReads))
     if (this.#applied !== before || ready.snapshot) this.applied.emit(this.#applied)
   }
 
@@ -492,6 +531,12 @@ export class RaftDriver<C, R> {
     const leader = this.isLeader()
     if (leader === this.#wasLeader) return
     this.#wasLeader = leader
+    if (!leader && this.#readBatches.size > 0) {
+      // Rounds this server can no longer answer (the core aborts its own; these are what is left).
+      const aborted = [...this.#readBatches.values()].flat()
+      this.#readBatches.clear()
+      this.reads.emit({states: [], aborted})
+    }
     this.opts.logger.info(leader ? 'cluster leadership acquired' : 'cluster leadership lost', {term: this.#core.term})
     this.opts.onLeadershipChange?.(leader)
   }
