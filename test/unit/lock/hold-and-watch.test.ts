@@ -7,7 +7,7 @@ import {ApiClient} from '../../../src/lib/api/client.js'
 import {ApiConnectionError, ApiResponseError} from '../../../src/lib/api/errors.js'
 import {monitorHold, type HoldCheck} from '../../../src/lib/api/hold-monitor.js'
 import {confirmWindowMs, killGraceMs, renewEveryMs} from '../../../src/lib/cli/lock-runner.js'
-import {FAILOVER_ALLOWANCE_MS} from '../../../src/lib/state/sessions.js'
+import {FAILOVER_ALLOWANCE_MS, HOLDER_LATENESS_MARGIN_MS} from '../../../src/lib/state/sessions.js'
 import {parseWatches} from '../../../src/lib/agent/watch-config.js'
 import {buildPlan, type WatchPlan} from '../../../src/lib/watch/plan.js'
 import {runWatch, type WatchEvent} from '../../../src/lib/watch/watcher.js'
@@ -70,10 +70,10 @@ describe('hold monitor', () => {
     assert.equal(confirmWindowMs(0), undefined)
   })
 
-  it('with renewals as proofs: the window is lock-delay + allowance − grace, and several renewals fit in it', () => {
+  it('with renewals as proofs: the window is lock-delay + allowance − lateness margin − grace, and several renewals fit in it', () => {
     for (const delay of [600, 2000, 15_000, 60_000]) {
       const window = confirmWindowMs(delay, true)!
-      assert.equal(killGraceMs(delay) + window, delay + FAILOVER_ALLOWANCE_MS)
+      assert.equal(killGraceMs(delay) + window + HOLDER_LATENESS_MARGIN_MS, delay + FAILOVER_ALLOWANCE_MS)
       assert.ok(renewEveryMs(window) * 3 <= window)
     }
     assert.equal(confirmWindowMs(0, true), undefined)
