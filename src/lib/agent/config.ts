@@ -344,7 +344,6 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
   const limits = block('limits')
   const ui = block('ui_config')
   const performance = block('performance')
-  const autopilot = block('autopilot')
   const kvMaxValueSize = limits.value<number>('kv_max_value_size')
   const bindAddr = read.value<string>('bind_addr')
   const advertiseAddr = read.value<string | undefined>('advertise_addr') ?? (bindAddr === '0.0.0.0' ? '127.0.0.1' : bindAddr)
@@ -404,10 +403,7 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
     http: parseHttpConfig(read.object('http_config'), problems),
     acl: parseAclConfig(read.object('acl'), problems),
     telemetry: parseTelemetryConfig(read.object('telemetry'), problems),
-    autopilot: {
-      cleanupDeadServers: autopilot.value('cleanup_dead_servers'), lastContactThresholdMs: autopilot.value('last_contact_threshold'),
-      maxTrailingLogs: autopilot.value('max_trailing_logs'), minQuorum: autopilot.value('min_quorum'), serverStabilizationTimeMs: autopilot.value('server_stabilization_time'),
-    },
+    autopilot: autopilotSettings(block('autopilot')),
     enableDebug: read.value('enable_debug'),
     coordinates: {
       disabled: read.value('disable_coordinates'),
@@ -498,6 +494,14 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
 
 
 /** log_rotate_max_files: an integer from -1 (keep no archive) up; 0 keeps them all. */
+/** The autopilot block, read with the schema's plain readers (its keys and defaults are config-schema.ts's). */
+function autopilotSettings(autopilot: FieldReader): AutopilotSettings {
+  return {
+    cleanupDeadServers: autopilot.value('cleanup_dead_servers'), lastContactThresholdMs: autopilot.value('last_contact_threshold'),
+    maxTrailingLogs: autopilot.value('max_trailing_logs'), minQuorum: autopilot.value('min_quorum'), serverStabilizationTimeMs: autopilot.value('server_stabilization_time'),
+  }
+}
+
 function readRotateMaxFiles(value: unknown, problems: Problems): number {
   if (value === undefined) return 0
   const number = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value
