@@ -94,6 +94,8 @@ export interface RaftEnvelope {
 /** How long bootstrap() and close() wait for a running Ready loop to finish its round. */
 const BOOTSTRAP_IDLE_WAIT_MS = 2_500
 const CLOSE_IDLE_WAIT_MS = 5_000
+/** How long a fatal storage failure waits before stopping the agent (answers to refused writes leave). */
+const FATAL_ANSWER_GRACE_MS = 200
 
 export class RaftDriver<C, R> {
   #core: RaftCore
@@ -486,7 +488,9 @@ export class RaftDriver<C, R> {
     this.#closed = true
     this.#ticker?.cancel()
     this.#diskRetry?.cancel()
-    this.opts.onFatal?.(new Error(`raft storage failed: ${error.message}; the agent stops (a restart re-reads what the disk holds)`))
+    // A moment first, so the writes just refused get their answer out before the listeners close.
+    const fatal = new Error(`raft storage failed: ${error.message}; the agent stops (a restart re-reads what the disk holds)`)
+    this.clock.after(FATAL_ANSWER_GRACE_MS, () => this.opts.onFatal?.(fatal))
   }
 
   #apply(ready: Ready): void {
