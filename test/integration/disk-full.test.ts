@@ -135,3 +135,74 @@ describe('disk full: the Raft log cannot grow', {timeout: 180_000, skip: hasPrli
     assert.equal(await stop(agent), 0)
   })
 })
+
+// The same for a client agent's local state: services registered through the API are saved under
+// <data-dir>/services (local-persistence.ts). Under a 4 KiB file-size limit a registration whose
+// file would be larger is refused with a 500 that says why, the file of an earlier registration
+// stays whole (a short write used to replace it with a truncated one, lost at the next start),
+// and once the limit is lifted on the running process registrations are saved again; a restart
+// finds them.
+describe('disk full: a client agent\'s registrations cannot be saved', {timeout: 120_000, skip: hasPrlimit ? false : 'util-linux prlimit is not installed'}, () => {
+  const dir = tempDir('coord-disk-full-client-')
+  const address = `${randomSubnet()}.1`
+  const httpAddr = `${address}:8500`
+  const dataDir = join(dir.path, 'data')
+  mkdirSync(dataDir, {recursive: true})
+  let agent: ChildProcess | undefined
+  let output = ''
+  after(() => {
+    if (agent && agent.exitCode === null && agent.signalCode === null) agent.kill('SIGKILL')
+    dir.cleanup()
+  })
+
+  async function start(limitBytes?: number): Promise<ChildProcess> {
+    const agentArgs = [coordBin, 'agent', `-data-dir=${dataDir}`, `-bind=${address}`, `-client=${address}`, '-node=disk-client', '-dns-port=-1']
+    const proc = limitBytes === undefined
+      ? spawn(process.execPath, agentArgs, {stdio: ['ignore', 'pipe', 'pipe']})
+      : spawn('prlimit', [`--fsize=${limitBytes}:unlimited`, process.execPath, ...agentArgs], {stdio: ['ignore', 'pipe', 'pipe']})
+    output = ''
+    proc.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    proc.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    const deadline = Date.now() + 30_000
+    for (;;) {
+      const res = await http(httpAddr, 'GET', '/v1/agent/self').catch(() => undefined)
+      if (res?.status === 200) return proc
+      if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`agent did not start:\n${output}`)
+      await sleep(100)
+    }
+  }
+
+  // Meta values are capped at 512 characters: `bytes` of padding spread over keys of up to 500.
+  const meta = (bytes: number) => Object.fromEntries(Array.from({length: Math.ceil(bytes / 500)}, (_, i) => [`pad${i}`, 'm'.repeat(Math.min(500, bytes - i * 500))]))
+  const register = (id: string, metaBytes: number) => http(httpAddr, 'PUT', '/v1/agent/service/register', JSON.stringify({ID: id, Name: id, Meta: meta(metaBytes)}))
+  const services = async () => JSON.parse((await http(httpAddr, 'GET', '/v1/agent/services')).text) as Record<string, {Meta: Record<string, string>}>
+  const padOf = (service?: {Meta: Record<string, string>}) => service === undefined ? undefined : Object.values(service.Meta).join('').length
+
+  it('refuses a registration it cannot save, keeps the saved file whole, and saves again once space returns', async () => {
+    agent = await start(4096)
+    assert.equal((await register('small', 100)).status, 200)
+    const refused = await register('big', 6000)
+    console.log(`a registration too big for the disk: ${refused.status} ${refused.text.trim()}`)
+    assert.equal(refused.status, 500)
+    assert.doesNotMatch(refused.text.trim(), /\n/)
+    assert.match(refused.text, /failed to persist service "big" to the data dir \(EFBIG\): it is registered but a restart would forget it/)
+    assert.match(output, /failed to persist a local registration/)
+    // Growing the saved one past the limit: refused, and its file keeps the old definition.
+    assert.equal((await register('small', 6000)).status, 500)
+
+    const pid = agent.pid!
+    const lifted = spawnSync('prlimit', [`--pid=${pid}`, '--fsize=unlimited:unlimited'], {encoding: 'utf8'})
+    assert.equal(lifted.status, 0, lifted.stderr)
+    assert.equal((await register('big', 6000)).status, 200, 'saved once space returned (same process)')
+    agent.kill('SIGTERM')
+    await new Promise((resolve) => agent!.once('exit', resolve))
+
+    agent = await start()
+    const after = await services()
+    console.log(`after a restart: ${Object.keys(after).sort().join(', ')}; small's saved padding ${padOf(after.small)} bytes, big's ${padOf(after.big)}`)
+    assert.equal(padOf(after.small), 100, 'the earlier file of "small" stayed whole (its refused update was not half-written)')
+    assert.equal(padOf(after.big), 6000)
+    agent.kill('SIGTERM')
+    await new Promise((resolve) => agent!.once('exit', resolve))
+  })
+})

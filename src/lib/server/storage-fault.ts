@@ -9,6 +9,8 @@
 //   there; the agent stops likewise and a restart re-reads the files.
 // The retry pace is a pure function of the attempt number; the driver owns the timer.
 
+import {errnoOf} from '../errors.js'
+
 /** errno → how an operator reads it. */
 const DISK_FULL: Record<string, string> = {
   ENOSPC: 'no space left on the device',
@@ -16,16 +18,7 @@ const DISK_FULL: Record<string, string> = {
   EFBIG: 'file-size limit reached',
 }
 
-/** The errno of an error or of any error in its `cause` chain (bounded depth). */
-export function errnoOf(error: unknown): string | undefined {
-  let current: unknown = error
-  for (let depth = 0; depth < 8 && current instanceof Error; depth++) {
-    const code = (current as NodeJS.ErrnoException).code
-    if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) return code
-    current = current.cause
-  }
-  return undefined
-}
+export {errnoOf}
 
 /** "EFBIG, file-size limit reached" when the disk refused for want of space; undefined otherwise. */
 export function diskFullReason(error: unknown): string | undefined {
