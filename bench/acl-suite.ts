@@ -2,19 +2,21 @@
 // Two data-dir servers in turn, one with ACLs off and one with `acl { enabled = true,
 // default_policy = "deny" }`, where every request carries a token whose one policy is
 // `key_prefix "bench/" { policy = "write" }`. PUT and GET through the kv suite at the same client
-// counts; the pair is run twice (off, on, off, on) so drift on a shared box shows as spread.
+// counts with the agent's CPU per request (on-off.ts); interleaved pairs (off, on, off, on, ...), the
+// medians compared, so drift on a shared box falls on both sides.
 import {randomUUID} from 'node:crypto'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {startCoord} from './coord-agent.js'
-import {runKvSuite, type KvCell, type KvPlan} from './kv-suite.js'
+import {type KvPlan} from './kv-suite.js'
+import {renderOnOff, runOnOffCells, type OnOffCell} from './on-off.js'
 import {coordTarget} from './targets.js'
-import {renderOnOffTables, writeSection} from './report.js'
+import {writeSection} from './report.js'
 
 export interface AclRun {
   /** One entry per agent run, in order. */
-  runs: Array<{label: string; acl: boolean; cells: KvCell[]; error?: string}>
+  runs: Array<{label: string; acl: boolean; cells: OnOffCell[]; error?: string}>
 }
 
 /** Asks until `fn` answers 200 (the initial management token exists once the server leads). */
@@ -52,7 +54,7 @@ export async function runAclSuite(plan: KvPlan, rounds: number, log: (line: stri
           try {
             const token = acl ? await benchToken(agent.httpAddr, root) : undefined
             log(`${label}: coord (data dir) at ${agent.httpAddr} (pid ${agent.pid})`)
-            const cells = await runKvSuite(plan, (n) => coordTarget(label, agent.httpAddr, n, plan, '', undefined, token), log)
+            const cells = await runOnOffCells(plan, (n) => coordTarget(label, agent.httpAddr, n, plan, '', undefined, token), agent.pid, log)
             out.runs.push({label, acl, cells})
           } finally {
             await agent.stop()
@@ -82,9 +84,9 @@ export function renderAclSection(r: {date: string; machine: string; plan: KvPlan
     '',
     `One data-dir server per row, started in turn: ACLs off, then \`acl { enabled = true, default_policy = "deny" }\` with every request carrying a token whose one policy is \`key_prefix "bench/" { policy = "write" }\` ` +
       `(each request resolves the token and checks key:read or key:write). ${plan.keys} keys of ${plan.valueBytes} B, keep-alive connections (one per client), ` +
-      `${plan.durationMs / 1000} s measured after ${plan.warmupMs / 1000} s warm-up. The off/on pair runs ${run.runs.length / 2} times so drift on a shared machine shows.`,
+      `${plan.durationMs / 1000} s measured after ${plan.warmupMs / 1000} s warm-up. Runs interleave (off, on, off, on, ...: ${run.runs.length / 2} pairs) and the summary takes the median of each side, so drift on a shared machine falls on both; agent CPU is the server process's user + system time (/proc/<pid>/stat) per request over warm-up and window, which the machine's other load disturbs less than throughput.`,
     '',
-    ...renderOnOffTables(run.runs.map((row) => ({...row, on: row.acl})), plan.clients, 'cost'),
+    ...renderOnOff(run.runs.map((row) => ({...row, on: row.acl})), plan.clients, '≤ 10 %'),
     END,
   ]
   return lines.join('\n')

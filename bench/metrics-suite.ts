@@ -3,18 +3,20 @@
 // Consul, always keeps the in-memory intervals behind /v1/agent/metrics: that is the floor), one
 // with `telemetry { prometheus_retention_time, statsd_address }` (statsd to a local UDP socket that
 // drops what it gets) and /v1/agent/metrics?format=prometheus scraped every second during the run.
-// PUT and GET at the plan's client counts; the pair runs twice so drift on a shared box shows.
+// PUT and GET at the plan's client counts with the agent's CPU per request (on-off.ts); three interleaved
+// pairs, the medians compared, so drift on a shared box falls on both sides.
 import {createSocket} from 'node:dgram'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {startCoord} from './coord-agent.js'
-import {runKvSuite, type KvCell, type KvPlan} from './kv-suite.js'
+import {type KvPlan} from './kv-suite.js'
+import {renderOnOff, runOnOffCells, type OnOffCell} from './on-off.js'
 import {coordTarget} from './targets.js'
-import {renderOnOffTables, writeSection} from './report.js'
+import {writeSection} from './report.js'
 
 export interface MetricsRun {
-  runs: Array<{label: string; on: boolean; cells: KvCell[]; scrapes: number; error?: string}>
+  runs: Array<{label: string; on: boolean; cells: OnOffCell[]; scrapes: number; error?: string}>
 }
 
 export async function runMetricsSuite(plan: KvPlan, rounds: number, log: (line: string) => void): Promise<MetricsRun> {
@@ -37,7 +39,7 @@ export async function runMetricsSuite(plan: KvPlan, rounds: number, log: (line: 
           }, 1000) : undefined
           try {
             log(`${label}: coord (data dir) at ${agent.httpAddr} (pid ${agent.pid})`)
-            const cells = await runKvSuite(plan, (n) => coordTarget(label, agent.httpAddr, n, plan), log)
+            const cells = await runOnOffCells(plan, (n) => coordTarget(label, agent.httpAddr, n, plan), agent.pid, log)
             out.runs.push({label, on, cells, scrapes})
           } finally {
             clearInterval(scraper)
@@ -70,9 +72,9 @@ export function renderMetricsSection(r: {date: string; machine: string; plan: Kv
     'One data-dir server per row, started in turn: no telemetry block (the in-memory intervals behind `/v1/agent/metrics`, always kept, as Consul keeps them), ' +
       'then `telemetry { prometheus_retention_time = "60s", statsd_address = <a local UDP socket> }` with `?format=prometheus` scraped every second. ' +
       `${plan.keys} keys of ${plan.valueBytes} B, keep-alive connections (one per client), ${plan.durationMs / 1000} s measured after ${plan.warmupMs / 1000} s warm-up. ` +
-      `The off/on pair runs ${run.runs.length / 2} times so drift on a shared machine shows.`,
+      `Runs interleave (off, on, off, on, ...: ${run.runs.length / 2} pairs) and the summary takes the median of each side, so drift on a shared machine falls on both; agent CPU is the server process's user + system time (/proc/<pid>/stat) per request over warm-up and window, which the machine's other load disturbs less than throughput.`,
     '',
-    ...renderOnOffTables(run.runs, plan.clients, 'cost (aim ≤ 3 %)'),
+    ...renderOnOff(run.runs, plan.clients, '≤ 3 %'),
     END,
   ]
   return lines.join('\n')
