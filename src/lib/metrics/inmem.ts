@@ -2,10 +2,16 @@
 // aggregated per interval (Consul: 10 s intervals, one minute retained); the endpoint shows the last
 // complete interval, or the current one while it is the only one (go-metrics inmem_endpoint.go).
 // The clock is an input, so the aggregation is tested without waiting.
-import type {MetricKind, SeriesWriter} from './metrics.js'
 
 /** A metric's labels (go-metrics' []Label), name → value. */
 export type Labels = Readonly<Record<string, string>>
+
+export type MetricKind = 'gauge' | 'counter' | 'sample'
+
+/** Receives every value of one series; `now` is the wall clock (ms) read once for all sinks. */
+export interface SeriesWriter {
+  write(value: number, now: number): void
+}
 
 export interface AggregateSample {
   count: number

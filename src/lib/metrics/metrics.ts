@@ -11,17 +11,10 @@
 // a Series holding one writer per sink, and sinks aggregate in place (Prometheus renders its
 // aggregates at scrape time, statsd formats its lines once per series and sends per flush interval).
 import {performance} from 'node:perf_hooks'
-import {InmemSink, seriesKey, type Labels} from './inmem.js'
+import {InmemSink, seriesKey, type Labels, type MetricKind, type SeriesWriter} from './inmem.js'
 
-export type {Labels}
+export type {Labels, MetricKind, SeriesWriter}
 export const NO_LABELS: Labels = Object.freeze({})
-
-export type MetricKind = 'gauge' | 'counter' | 'sample'
-
-/** Receives every value of one series; `now` is the wall clock (ms) read once for all sinks. */
-export interface SeriesWriter {
-  write(value: number, now: number): void
-}
 
 /** Where values go once named in full ("consul.kvs.apply"). */
 export interface MetricsSink {
