@@ -50,6 +50,12 @@ class Series {
   }
 }
 
+/** One timing series kept by a caller on a hot path (an HTTP route): no lookup per value. */
+export interface Timer {
+  /** A timing in milliseconds since `start` (a performance.now() reading). */
+  measureSince(start: number): void
+}
+
 export class Metrics {
   private prefix = 'consul'
   private hostname = ''
@@ -59,6 +65,8 @@ export class Metrics {
   private plain = new Map<string, Series>()
   private labelled = new WeakMap<Labels, Map<string, Series>>()
   private byContent = new Map<string, Series>()
+  /** Moves on each configure/close, so a Timer resolves its series again. */
+  private generation = 0
 
   constructor(private readonly now: () => number = () => Date.now()) {
     this.inmem = new InmemSink(INMEM_INTERVAL_MS, INMEM_RETAIN_MS, now)
@@ -100,6 +108,22 @@ export class Metrics {
     this.addSample(key, performance.now() - start, labels)
   }
 
+  /** The series of `key` + `labels` as a Timer, resolved on its first value and again after a configure. */
+  timer(key: readonly string[], labels: Labels = NO_LABELS): Timer {
+    let series: Series | undefined
+    let generation = -1
+    return {
+      measureSince: (start) => {
+        const value = performance.now() - start
+        if (!series || generation !== this.generation) {
+          series = this.series('sample', key, labels)
+          generation = this.generation
+        }
+        series.write(value, this.now())
+      },
+    }
+  }
+
   close(): void {
     for (const sink of this.sinks) sink.close?.()
     this.sinks = []
@@ -107,6 +131,7 @@ export class Metrics {
   }
 
   private forget(): void {
+    this.generation++
     this.plain = new Map()
     this.labelled = new WeakMap()
     this.byContent = new Map()

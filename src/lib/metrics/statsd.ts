@@ -47,10 +47,21 @@ export class UdpStatsSink implements MetricsSink {
   private readonly timer: NodeJS.Timeout
   private inFlight = 0
   private closing = false
+  private connected = false
+  private closed = false
 
-  constructor(private readonly host: string, private readonly port: number, private readonly dog: boolean) {
+  constructor(host: string, port: number, private readonly dog: boolean) {
     this.socket = createSocket(host.includes(':') ? 'udp6' : 'udp4')
-    this.socket.on('error', () => {})
+    // A send or connect error is dropped; one while closing (a connect that failed) just closes.
+    this.socket.on('error', () => {
+      if (this.closing && this.inFlight === 0) this.closeSocket()
+    })
+    // Connected once, so a send names no address (an address per send costs a lookup each time);
+    // until then datagrams wait, bounded as ever.
+    this.socket.connect(port, host, () => {
+      this.connected = true
+      if (this.closing) this.finish()
+    })
     this.socket.unref()
     this.timer = setInterval(() => this.flush(), FLUSH_MS)
     this.timer.unref()
@@ -79,13 +90,20 @@ export class UdpStatsSink implements MetricsSink {
 
   close(): void {
     clearInterval(this.timer)
-    this.flush()
-    // The last datagrams are still queued (the socket binds on its first send): close once they are out.
     this.closing = true
+    // Not connected yet: the connect callback finishes (or the error handler closes).
+    if (this.connected) this.finish()
+  }
+
+  /** The last flush; the socket closes once its datagrams are out. */
+  private finish(): void {
+    this.flush()
     if (this.inFlight === 0) this.closeSocket()
   }
 
   private closeSocket(): void {
+    if (this.closed) return
+    this.closed = true
     try { this.socket.close() } catch { /* already closed */ }
   }
 
@@ -104,11 +122,12 @@ export class UdpStatsSink implements MetricsSink {
     for (const series of changed) this.append(series.line())
     if (this.buffer !== '') this.packets.push(this.buffer)
     this.buffer = ''
+    if (!this.connected) return
     const packets = this.packets
     this.packets = []
     for (const packet of packets) {
       this.inFlight++
-      this.socket.send(packet, this.port, this.host, () => {
+      this.socket.send(packet, () => {
         if (--this.inFlight === 0 && this.closing) this.closeSocket()
       })
     }

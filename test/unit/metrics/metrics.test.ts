@@ -4,6 +4,7 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {createSocket} from 'node:dgram'
+import {performance} from 'node:perf_hooks'
 import {Metrics} from '../../../src/lib/metrics/metrics.js'
 import {InmemSink, goTimestamp} from '../../../src/lib/metrics/inmem.js'
 import {PrometheusSink, prometheusName} from '../../../src/lib/metrics/prometheus.js'
@@ -106,6 +107,19 @@ describe('Prometheus summaries aggregated in place', () => {
     metric = parsePrometheus(await sink.render()).get('consul_kvs_apply')!.metrics[0]
     assert.ok(Number.isNaN(Number(metric.quantiles!['0.99'])), metric.quantiles!['0.99'])
     assert.equal(metric.count, '5001')
+  })
+
+  it('a Timer kept by a caller follows a new configuration (its sinks and prefix)', async () => {
+    const m = new Metrics()
+    const timer = m.timer(['kvs', 'apply'])
+    timer.measureSince(performance.now())
+    const sink = new PrometheusSink(60_000)
+    m.configure({prefix: 'coord', hostname: '', sinks: [sink]})
+    timer.measureSince(performance.now() - 5)
+    const metric = parsePrometheus(await sink.render()).get('coord_kvs_apply')!.metrics[0]
+    assert.equal(metric.count, '1')
+    assert.ok(Number(metric.sum) >= 5)
+    assert.deepEqual(m.inmem.summary()!.Samples.map((s) => [s.Name, s.Count]), [['consul.kvs.apply', 1], ['coord.kvs.apply', 1]])
   })
 
   it('a series dropped by retention comes back when written again', async () => {
