@@ -80,7 +80,9 @@ export class UdpStatsSink implements MetricsSink {
       tail = `|${type}\n`
     }
     if (kind !== 'sample') return new Aggregate(this, head, tail, kind === 'counter')
-    return {write: (value) => this.append(`${head}${value}${tail}`)}
+    // Timings to the microsecond (statsd timers are milliseconds): a short number formats faster
+    // and packs more lines into each datagram than performance.now()'s full precision.
+    return {write: (value) => this.append(`${head}${Math.round(value * 1000) / 1000}${tail}`)}
   }
 
   /** An aggregate with news for the next flush. */

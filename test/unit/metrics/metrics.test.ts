@@ -136,7 +136,7 @@ describe('Prometheus summaries aggregated in place', () => {
 })
 
 describe('statsd and DogStatsD sinks', () => {
-  it('a counter adds up and a gauge keeps its last value per flush; every timing is sent', async () => {
+  it('a counter adds up and a gauge keeps its last value per flush; every timing is sent, to the microsecond', async () => {
     const server = createSocket('udp4')
     await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', () => resolve()))
     const lines: string[] = []
@@ -150,13 +150,15 @@ describe('statsd and DogStatsD sinks', () => {
       m.setGauge(['rpc', 'queries_blocking'], i)
       m.addSample(['kvs', 'apply'], i)
     }
+    m.addSample(['raft', 'commitTime'], 1.23456789)
     m.close()
     const deadline = Date.now() + 5000
-    while (lines.length < 502 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    while (lines.length < 503 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
     server.close()
     assert.deepEqual(lines.filter((l) => l.endsWith('|c')), ['consul.kvs.apply:1000|c'])
     assert.deepEqual(lines.filter((l) => l.endsWith('|g')), ['consul.rpc.queries_blocking:499|g'])
-    assert.equal(lines.filter((l) => l.endsWith('|ms')).length, 500)
+    assert.equal(lines.filter((l) => l.startsWith('consul.kvs.apply:') && l.endsWith('|ms')).length, 500)
+    assert.ok(lines.includes('consul.raft.commitTime:1.235|ms'), 'timings to the microsecond')
     // ~20 bytes a line in datagrams of at most 1432 bytes: a handful, not one per value.
     assert.ok(datagrams <= 12, `${datagrams} datagrams`)
   })
