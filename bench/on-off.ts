@@ -1,8 +1,9 @@
 // The off/on comparisons (bench/acl-suite.ts, bench/metrics-suite.ts): PUT then GET cells against
-// one agent, each with the agent's own CPU time per request from process accounting
-// (/proc/<pid>/stat utime + stime), which a shared machine disturbs less than throughput; and the
-// tables: every run, then per op the median of the runs off and on, the throughput cost and the
-// CPU cost. Runs interleave (off, on, off, on, ...) so drift on the machine falls on both sides.
+// the off and the on agent side by side (at the same time, each with its own clients), each with
+// the agent's own CPU time per request from process accounting (/proc/<pid>/stat utime + stime);
+// and the tables: every run, then per op the median of the rounds off and on, the throughput cost
+// and the CPU cost. Side by side, a shared machine's load (which swings the figures of agents run
+// one after the other by tens of percent within a minute) falls on both alike; rounds repeat it.
 import {execFileSync} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import {runLoad} from './load.js'
@@ -32,32 +33,46 @@ export function processCpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) / ticksPerSecond) * 1000
 }
 
-/** PUT then GET at each client count against the agent `pid`, with its CPU time per request. */
-export async function runOnOffCells(plan: KvPlan, makeTarget: (connections: number) => Target, pid: number, log: (line: string) => void): Promise<OnOffCell[]> {
-  const cells: OnOffCell[] = []
+/** One agent under test: how to reach it and its process, for the CPU figure. */
+export interface Side {
+  makeTarget: (connections: number) => Target
+  pid: number
+}
+
+/**
+ * PUT then GET at each client count against every side at once (the off and the on agent side by
+ * side, each with its own clients), each with its agent's CPU time per request: both see the same
+ * moment of a shared machine, so its load falls on both alike. One cell list per side, in order.
+ */
+export async function runSideBySide(plan: KvPlan, sides: readonly Side[], log: (line: string) => void): Promise<OnOffCell[][]> {
+  const cells: OnOffCell[][] = sides.map(() => [])
   const pick = keyFor(plan.keys)
-  const seed = makeTarget(16)
-  try {
-    await prefill(seed, plan.keys)
-  } finally {
-    await seed.close()
+  for (const side of sides) {
+    const seed = side.makeTarget(16)
+    try {
+      await prefill(seed, plan.keys)
+    } finally {
+      await seed.close()
+    }
   }
   for (const op of ['PUT', 'GET'] as const) {
     for (const clients of plan.clients) {
-      const target = makeTarget(clients)
-      try {
-        // Every request counts for the CPU figure, warm-up included, as the CPU time spans both.
-        let requests = 0
-        const call = op === 'PUT' ? (k: number) => target.put(k) : (k: number) => target.get(k)
-        const cpuBefore = processCpuMs(pid)
-        const result = await runLoad((w, seq) => { requests++; return call(pick(w, seq)) }, {workers: clients, durationMs: plan.durationMs, warmupMs: plan.warmupMs})
-        const cpuUsPerOp = ((processCpuMs(pid) - cpuBefore) * 1000) / Math.max(1, requests)
-        log(`  ${target.name} ${op} x${clients}: ${Math.round(result.opsPerSec)} ops/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ` +
-          `agent CPU ${cpuUsPerOp.toFixed(0)} µs/request` + (result.errors ? `, ${result.errors} errors (${result.firstError})` : ''))
-        cells.push({op, clients, result, cpuUsPerOp})
-      } finally {
-        await target.close()
-      }
+      await Promise.all(sides.map(async (side, i) => {
+        const target = side.makeTarget(clients)
+        try {
+          // Every request counts for the CPU figure, warm-up included, as the CPU time spans both.
+          let requests = 0
+          const call = op === 'PUT' ? (k: number) => target.put(k) : (k: number) => target.get(k)
+          const cpuBefore = processCpuMs(side.pid)
+          const result = await runLoad((w, seq) => { requests++; return call(pick(w, seq)) }, {workers: clients, durationMs: plan.durationMs, warmupMs: plan.warmupMs})
+          const cpuUsPerOp = ((processCpuMs(side.pid) - cpuBefore) * 1000) / Math.max(1, requests)
+          log(`  ${target.name} ${op} x${clients}: ${Math.round(result.opsPerSec)} ops/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ` +
+            `agent CPU ${cpuUsPerOp.toFixed(0)} µs/request` + (result.errors ? `, ${result.errors} errors (${result.firstError})` : ''))
+          cells[i].push({op, clients, result, cpuUsPerOp})
+        } finally {
+          await target.close()
+        }
+      }))
     }
   }
   return cells

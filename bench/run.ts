@@ -10,8 +10,8 @@
 // locks: `coord lock` takeover when the holder's agent is kill -9'd (bench/locks-suite.ts), with
 // coord's default lock-delay and Consul's 15 s.
 // tls: HTTPS vs HTTP PUT/GET on one server, and 3-server writes with RPC TLS vs plain (bench/tls-suite.ts).
-// acl: PUT/GET at 64 clients on one server with ACLs off and on (a key_prefix token), three interleaved pairs (bench/acl-suite.ts).
-// metrics: PUT/GET at 64 clients on one server with Prometheus + statsd sinks off and on, three interleaved pairs (bench/metrics-suite.ts).
+// acl: PUT/GET at 64 clients on one server with ACLs off and on (a key_prefix token), side by side, three rounds (bench/acl-suite.ts).
+// metrics: PUT/GET at 64 clients on one server with Prometheus + statsd sinks off and on, side by side, three rounds (bench/metrics-suite.ts).
 // Knobs: BENCH_DURATION_MS / BENCH_WARMUP_MS (every load row, both sections), BENCH_SECTIONS
 // (e.g. "raft" to run one section only), BENCH_FAILOVER_ROUNDS (also the gossip kill -9 rounds),
 // BENCH_GOSSIP_RUNS (simulation seeds per profile at 100 members; a fifth of them at 500).
