@@ -87,8 +87,26 @@ async function listServices(agent: CatalogDeps, ctx: RequestContext): Promise<vo
   const filter = filterParam(ctx, SERVICE_NODE_SCHEMA)
   const meta = nodeMetaParam(ctx)
   let filtered = false
+  // Without ?filter or ?node-meta the answer comes from the catalog's per-service tag summary,
+  // kept up to date on every write: O(services + tags), not O(instances).
+  const plain = meta.length === 0 && (ctx.params.get('filter') ?? '').trim() === ''
   const result = await consistentRead(agent, ctx, () => {
     const catalog = agent.state.catalog
+    if (plain) {
+      const summary = catalog.serviceTagSummary()
+      const authz = agent.config.acl.enabled ? ctx.authorize().authorizer : undefined
+      const out: Record<string, string[]> = {}
+      filtered = false
+      for (const name of [...summary.keys()].sort()) {
+        // With ACLs on, only services the token may read (Consul's filterServices).
+        if (authz !== undefined && !authz.allowed('service', name, 'read')) {
+          filtered = true
+          continue
+        }
+        out[name] = [...summary.get(name)!.keys()].sort()
+      }
+      return {index: agent.state.catalogIndex('services'), value: out}
+    }
     const tags = new Map<string, Set<string>>()
     // With ACLs on, only services the token may read (Consul's filterServices), re-checked on every wake.
     const readable = filterReadable(agent.config.acl.enabled, ctx, catalog.allServices(), 'service', (s) => s.service)
