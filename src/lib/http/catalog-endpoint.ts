@@ -33,7 +33,7 @@ export function catalogRoutes(agent: CatalogDeps): Route[] {
     {path: '/v1/catalog/register', exact: true, methods: {PUT: register, POST: register}},
     {path: '/v1/catalog/deregister', exact: true, methods: {PUT: deregister, POST: deregister}},
     {path: '/v1/catalog/datacenters', exact: true, methods: {GET: (ctx) => sendJson(ctx.req, ctx.res, knownDatacenters(agent), ctx.query.pretty)}},
-    {path: '/v1/catalog/nodes', exact: true, methods: {GET: (ctx) => listNodes(agent, ctx)}},
+    {path: '/v1/catalog/nodes', exact: true, methods: {GET: (ctx) => listNodes(agent, ctx, cache)}},
     {path: '/v1/catalog/services', exact: true, methods: {GET: (ctx) => listServices(agent, ctx)}},
     {path: '/v1/catalog/service/', methods: {GET: (ctx) => serviceNodes(agent, ctx, cache)}},
     {path: '/v1/catalog/node/', methods: {GET: (ctx) => nodeServices(agent, ctx, 'map')}},
@@ -69,18 +69,27 @@ async function write(agent: CatalogDeps, ctx: RequestContext, build: (body: unkn
   sendJson(ctx.req, ctx.res, true, ctx.query.pretty)
 }
 
-async function listNodes(agent: CatalogDeps, ctx: RequestContext): Promise<void> {
+async function listNodes(agent: CatalogDeps, ctx: RequestContext, cache: AnswerCache): Promise<void> {
   const filter = filterParam(ctx, NODE_SCHEMA)
   const meta = nodeMetaParam(ctx)
   let filtered = false
-  const result = await consistentRead(agent, ctx, () => {
+  const render = (): string => {
     const readable = filterReadable(agent.config.acl.enabled, ctx, agent.state.catalog.nodes(), 'node', (n) => n.node)
     filtered = readable.filtered
-    return {index: agent.state.catalogIndex('nodes'), value: readable.value.filter((n) => matchesNodeMeta(n.meta, meta)).map(renderNode).filter(filter)}
+    const value = readable.value.filter((n) => matchesNodeMeta(n.meta, meta)).map(renderNode).filter(filter)
+    return toJson(sortNear(agent, ctx, value, (n) => n.Node as string), ctx.query.pretty)
+  }
+  const result = await consistentRead(agent, ctx, () => {
+    const index = agent.state.catalogIndex('nodes')
+    // Rendered once per nodes index (the answer changes only with the nodes table; ?near also
+    // with the coordinates); with ACLs on the answer depends on the token: never cached.
+    if (agent.config.acl.enabled) return {index, value: render()}
+    const key = JSON.stringify(['nodes', meta, ctx.params.get('filter'), nearCacheKey(agent, ctx), ctx.query.pretty])
+    return {index, value: cache.get(key, index, render)}
   }, watchTables(agent, 'nodes'))
   if (!result) return
   if (filtered) ctx.res.setHeader(FILTERED_BY_ACLS, 'true')
-  sendJson(ctx.req, ctx.res, sortNear(agent, ctx, result.value, (n) => n.Node as string), ctx.query.pretty)
+  sendBody(ctx.req, ctx.res, 200, result.value, 'application/json')
 }
 
 async function listServices(agent: CatalogDeps, ctx: RequestContext): Promise<void> {

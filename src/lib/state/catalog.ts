@@ -151,6 +151,11 @@ export class Catalog {
     return [...this.#services.values()].flatMap((byId) => [...byId.values()]).sort(byNodeThenId)
   }
 
+  /** True when service `name` has at least one instance (O(1)). */
+  hasService(name: string): boolean {
+    return this.#byName.has(name)
+  }
+
   /** Each service with at least one instance and the union of its instances' tags (O(services + tags)). */
   serviceTagSummary(): ReadonlyMap<string, ReadonlyMap<string, number>> {
     return this.#tagCounts
@@ -421,6 +426,27 @@ export class Catalog {
       checksIndex: this.#checksIndex,
       serviceIndexes: [...this.#serviceIndexes.entries()],
     }
+  }
+
+  /**
+   * An independent copy sharing the (immutable) records: what a txn saves to roll back to. O(records)
+   * map copies, without the sorting and re-indexing a dump and load would cost.
+   */
+  copy(): Catalog {
+    const c = new Catalog()
+    const nested = <V>(from: Map<string, Map<string, V>>, to: Map<string, Map<string, V>>): void => {
+      for (const [key, inner] of from) to.set(key, new Map(inner))
+    }
+    for (const [key, node] of this.#nodes) c.#nodes.set(key, node)
+    nested(this.#services, c.#services)
+    nested(this.#checks, c.#checks)
+    nested(this.#byName, c.#byName)
+    nested(this.#tagCounts, c.#tagCounts)
+    for (const [key, index] of this.#serviceIndexes) c.#serviceIndexes.set(key, index)
+    c.#nodesIndex = this.#nodesIndex
+    c.#servicesIndex = this.#servicesIndex
+    c.#checksIndex = this.#checksIndex
+    return c
   }
 
   /** Loads a dump; records from snapshots older than services get the new fields' defaults. */

@@ -201,13 +201,15 @@ export class StateMachine {
    */
   #applyTxn(index: number, nowMs: number, ops: readonly TxnOp[], change: ChangeSet): TxnResult {
     const staged = emptyChangeSet()
-    const saved = isKVOnlyTxn(ops) ? undefined : {catalog: this.#catalog.dump(), sessions: this.#sessions.dump(), coordinates: this.#coordinates.dump()}
+    // The catalog is copied (records shared), not dumped: a dump sorts every record, which made each
+    // catalog txn O(n log n) in the catalog's size.
+    const saved = isKVOnlyTxn(ops) ? undefined : {catalog: this.#catalog.copy(), sessions: this.#sessions.dump(), coordinates: this.#coordinates.dump()}
     this.#kv.begin()
     const result = runTxn(this.#txnContext(index, nowMs, staged), ops)
     if (result.errors !== null) {
       this.#kv.rollback()
       if (saved !== undefined) {
-        this.#catalog = Catalog.load(saved.catalog)
+        this.#catalog = saved.catalog
         this.#sessions = SessionTable.load(saved.sessions)
         this.#coordinates = CoordinateTable.load(saved.coordinates)
       }
