@@ -17,7 +17,7 @@ import {RaftCore} from '../raft/core.js'
 import {defaultRaftConfig, type RaftConfig} from '../raft/config.js'
 import {SeededRng} from '../rng.js'
 import type {DurableRaftStorage} from '../raft/file-storage.js'
-import type {ConfChange, ConfState, Entry, Message, NodeId, ProposeResult, Ready, ReadState} from '../raft/types.js'
+import type {ConfChange, ConfState, Entry, Message, NodeId, ProposeResult, Ready, ReadState, SnapshotMeta} from '../raft/types.js'
 import type {Logger} from '../logger.js'
 import {systemClock, waitFor, type Clock, type Timer} from '../clock.js'
 import {Signal} from '../signal.js'
@@ -37,6 +37,8 @@ export interface RaftDriverOptions<C, R> {
   raft?: Partial<RaftConfig>
   /** Take a state snapshot and compact the log every this many applied entries. */
   snapshotThreshold: number
+  /** ...or once the entries applied since the last snapshot hold this many bytes (default SNAPSHOT_MAX_BYTES). */
+  snapshotMaxBytes?: number
   /** Give up on a write that has not committed in this long (its outcome is then unknown). */
   requestTimeoutMs?: number
   /** Seeds the core's election jitter (the agent derives one from its ID and start time). */
@@ -55,6 +57,11 @@ export interface RaftDriverOptions<C, R> {
 }
 
 const NO_METRICS: RaftMetricsSink = {counter: () => {}, sample: () => {}, gauge: () => {}}
+/** Default byte bound on the log between snapshots, whatever the entry count: 64 MiB. */
+export const SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024
+/** How long close() waits for a snapshot being written in the background. */
+const CLOSE_SNAPSHOT_WAIT_MS = 5_000
+
 /** How often the leader samples each follower's last contact and the index gauges are set. */
 const METRICS_SAMPLE_MS = 1000
 
@@ -145,6 +152,12 @@ export class RaftDriver<C, R> {
   /** Snapshot data received with an InstallSnapshot, keyed by index, until its Ready restores it. */
   #incomingSnapshots = new Map<number, Uint8Array>()
   #sinceSnapshot = 0
+  /** Bytes of the entries applied since the last snapshot began. */
+  #bytesSinceSnapshot = 0
+  /** The snapshot being written in the background, if any. */
+  #snapshotting: Promise<void> | undefined
+  /** A snapshot written and durable, for the Ready loop to compact the log to. */
+  #snapshotWritten: {meta: SnapshotMeta; started: number} | undefined
   readonly #timeoutMs: number
   readonly #rng: SeededRng
   /** Log index of the configuration in force (1 for the bootstrap membership, as in Consul). */
@@ -367,6 +380,8 @@ export class RaftDriver<C, R> {
     this.#diskRetry?.cancel()
     this.#metricsTimer?.cancel()
     await this.#untilIdle(CLOSE_IDLE_WAIT_MS)
+    const writing = this.#snapshotting
+    if (writing) await waitFor(this.clock, () => this.#snapshotting !== writing, (wake) => this.idle.on(wake), CLOSE_SNAPSHOT_WAIT_MS)
     for (const [index, pending] of this.#proposals) {
       pending.batch.timer.cancel()
       pending.reject(new ShuttingDownError('agent is shutting down before the write committed; it may or may not have been applied'))
@@ -407,10 +422,10 @@ export class RaftDriver<C, R> {
     }
     if (message.type === 'installSnapshot') {
       // The core names a snapshot; send whatever the store holds now (possibly newer) with its meta.
-      const state = this.opts.storage.snapshotState()
-      if (!state) return
-      message.snapshot = this.opts.storage.snapshot()
-      message.data = state
+      const stored = this.opts.storage.snapshotForPeer()
+      if (!stored) return
+      message.snapshot = stored.meta
+      message.data = stored.state
     }
     this.opts.transport.send(address, {raft: message, fromAddress: this.opts.address} satisfies RaftEnvelope)
   }
@@ -455,6 +470,8 @@ export class RaftDriver<C, R> {
       await this.#maybeSnapshot()
       this.progress.emit()
     }
+    // A background snapshot became durable while nothing else was to do: compact to it now.
+    if (this.#snapshotWritten && !this.#closed) await this.#maybeSnapshot()
   }
 
   #canSendEarly(ready: Ready): boolean {
@@ -582,6 +599,7 @@ export class RaftDriver<C, R> {
     }
     this.#applied = entry.index
     this.#sinceSnapshot++
+    this.#bytesSinceSnapshot += entry.data.length
     this.entryApplied.emit(entry)
   }
 
@@ -599,21 +617,52 @@ export class RaftDriver<C, R> {
     this.opts.onLeadershipChange?.(leader)
   }
 
+  /**
+   * Snapshots run beside the Ready loop, as hashicorp/raft's snapshot goroutine does: the state
+   * is captured here at the applied index (a copy-on-write view, ReplicatedState.snapshotChunks)
+   * and written to disk in the background while entries keep being appended and applied, so a
+   * large state never holds up heartbeats. Once it is durable the next round compacts the log
+   * to it (log writes stay in this loop, one at a time). Due every `snapshotThreshold` entries
+   * or `snapshotMaxBytes` of entries, whichever comes first.
+   */
   async #maybeSnapshot(): Promise<void> {
-    if (this.#sinceSnapshot < this.opts.snapshotThreshold) return
+    const written = this.#snapshotWritten
+    if (written) {
+      this.#snapshotWritten = undefined
+      await this.opts.storage.compact(written.meta)
+      if (this.opts.storage.snapshot().index >= written.meta.index) this.#core.compact(written.meta.index)
+      this.#metrics.sample(['raft', 'snapshot', 'takeSnapshot'], this.clock.now() - written.started)
+      this.opts.logger.info('snapshot complete', {index: written.meta.index, duration: `${Math.round(this.clock.now() - written.started)}ms`})
+    }
+    if (this.#snapshotting || this.#closed) return
+    if (this.#sinceSnapshot < this.opts.snapshotThreshold && this.#bytesSinceSnapshot < (this.opts.snapshotMaxBytes ?? SNAPSHOT_MAX_BYTES)) return
     const index = this.#applied
     const meta = this.#core.snapshotMeta(index)
     if (!meta) return
     const started = this.clock.now()
-    const state = this.opts.state.snapshot()
-    const created = this.clock.now()
-    this.#metrics.sample(['raft', 'snapshot', 'create'], created - started)
-    await this.opts.storage.compact(meta, state)
-    this.#metrics.sample(['raft', 'snapshot', 'persist'], this.clock.now() - created)
-    this.#core.compact(index)
+    const chunks = this.opts.state.snapshotChunks()
+    this.#metrics.sample(['raft', 'snapshot', 'create'], this.clock.now() - started)
     this.#sinceSnapshot = 0
-    this.#metrics.sample(['raft', 'snapshot', 'takeSnapshot'], this.clock.now() - started)
-    this.opts.logger.info('snapshot complete', {index, duration: `${Math.round(this.clock.now() - started)}ms`})
+    this.#bytesSinceSnapshot = 0
+    const writing = this.#writeSnapshot(meta, chunks, started).finally(() => {
+      if (this.#snapshotting === writing) this.#snapshotting = undefined
+      this.idle.emit()
+    })
+    this.#snapshotting = writing
+  }
+
+  async #writeSnapshot(meta: SnapshotMeta, chunks: Iterable<Uint8Array>, started: number): Promise<void> {
+    try {
+      const persisting = this.clock.now()
+      const durable = await this.opts.storage.writeSnapshot(meta, chunks)
+      this.#metrics.sample(['raft', 'snapshot', 'persist'], this.clock.now() - persisting)
+      if (!durable || this.#closed) return
+      this.#snapshotWritten = {meta, started}
+      this.#kick()
+    } catch (error) {
+      // The log is kept whole; the next threshold tries again (hashicorp/raft logs and retries too).
+      this.opts.logger.error('failed to write a snapshot; the log is kept', {index: meta.index, error})
+    }
   }
 }
 
