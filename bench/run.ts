@@ -121,7 +121,7 @@ async function benchEtcd(): Promise<SystemRun> {
   try {
     run.label = `etcd ${etcd.version}`
     log(`${run.label} at ${etcd.clientUrl} (pid ${etcd.pid})`)
-    run.cells = await runKvSuite(plan, (n) => etcdTarget(etcd.clientUrl, n, plan), log)
+    run.cells = await runKvSuite(plan, (n) => etcdTarget(etcd.clientUrl, n, plan), log, [etcd.pid])
     run.rssMiB = rssMiB(etcd.pid)
   } finally {
     await etcd.stop()
@@ -134,7 +134,7 @@ async function benchCoord(mode: 'persistent' | 'dev'): Promise<{run: SystemRun; 
   const agent = await startCoord(mode)
   try {
     log(`${run.label} at ${agent.httpAddr} (pid ${agent.pid})`)
-    run.cells = await runKvSuite(plan, (n) => coordTarget(run.label, agent.httpAddr, n, plan), log)
+    run.cells = await runKvSuite(plan, (n) => coordTarget(run.label, agent.httpAddr, n, plan), log, [agent.pid])
     run.rssMiB = rssMiB(agent.pid)
     const cold = mode === 'persistent' ? coldStart(agent.httpAddr, 'bench/0') : undefined
     return {run, cold}

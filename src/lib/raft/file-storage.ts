@@ -50,6 +50,12 @@ export interface DurableRaftStorage extends RaftStorage {
   bootstrap(conf: ConfState): Promise<void>
   /** True when this server has never held any Raft state (safe to bootstrap). */
   isEmpty(): boolean
+  /**
+   * Re-reads what the disk holds after a write failed part-way (a full disk), replacing whatever
+   * the failed truncation, compaction or hard-state write left in memory; the driver rebuilds its
+   * core on it, as a restart would.
+   */
+  reload(): Promise<void>
   close(): Promise<void>
 }
 
@@ -57,8 +63,14 @@ export class FileRaftStorage implements DurableRaftStorage {
   #hard: HardState
   #snap: SnapshotMeta
   #state: Uint8Array | null
+  private log: FileLogStore
+  private stable: FileStableStore
+  private snapshots: FileSnapshotStore
 
-  private constructor(private readonly log: FileLogStore, private readonly stable: FileStableStore, private readonly snapshots: FileSnapshotStore, loaded: {hard: HardState; snap: SnapshotMeta; state: Uint8Array | null}) {
+  private constructor(private readonly dir: string, files: {log: FileLogStore; stable: FileStableStore; snapshots: FileSnapshotStore}, loaded: {hard: HardState; snap: SnapshotMeta; state: Uint8Array | null}) {
+    this.log = files.log
+    this.stable = files.stable
+    this.snapshots = files.snapshots
     this.#hard = loaded.hard
     this.#snap = loaded.snap
     this.#state = loaded.state
@@ -88,7 +100,18 @@ export class FileRaftStorage implements DurableRaftStorage {
       await log.close()
       throw new LogCorruptError(`${logPath}: ends at index ${log.lastIndex()}, but ${stable.path} records index ${stored.commit} as committed; committed entries are missing (restore from a snapshot or another server)`)
     }
-    return new FileRaftStorage(log, stable, snapshots, {hard, snap, state})
+    return new FileRaftStorage(dir, {log, stable, snapshots}, {hard, snap, state})
+  }
+
+  async reload(): Promise<void> {
+    await this.log.close().catch(() => undefined)
+    const fresh = await FileRaftStorage.open(this.dir)
+    this.log = fresh.log
+    this.stable = fresh.stable
+    this.snapshots = fresh.snapshots
+    this.#hard = fresh.#hard
+    this.#snap = fresh.#snap
+    this.#state = fresh.#state
   }
 
   hardState(): HardState {
@@ -219,6 +242,8 @@ export class MemoryDurableStorage implements DurableRaftStorage {
   isEmpty(): boolean {
     return !this.#bootstrapped && this.#mem.hardState().term === 0 && this.#mem.lastIndex() === 0
   }
+
+  async reload(): Promise<void> {}
 
   async close(): Promise<void> {}
 }
