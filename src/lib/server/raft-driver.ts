@@ -76,13 +76,27 @@ export class ShuttingDownError extends Error {
   }
 }
 
-interface PendingProposal<R> {
-  term: number
-  /** When the leader appended it (driver clock): consul.raft.commitTime. */
-  at: number
+/** A write accepted by propose() and not yet handed to the core (it goes with the next Ready round). */
+interface QueuedProposal<R> {
+  data: Uint8Array
   resolve: (proposal: {index: number; result: R}) => void
   reject: (error: Error) => void
+}
+
+/** The proposals handed to the core together: one log append, one AppendEntries per follower, one timer. */
+interface ProposalBatch {
+  term: number
+  /** When the leader appended them (driver clock): consul.raft.commitTime, as hashicorp/raft dates a dispatched batch. */
+  at: number
+  /** Proposals of the batch still waiting for their entry. */
+  waiting: number
   timer: Timer
+}
+
+interface PendingProposal<R> {
+  batch: ProposalBatch
+  resolve: (proposal: {index: number; result: R}) => void
+  reject: (error: Error) => void
 }
 
 /** What travels on the wire for Raft: the message plus the sender's address (an address book). */
@@ -126,6 +140,8 @@ export class RaftDriver<C, R> {
   readonly #heardAt = new Map<NodeId, number>()
   #wasLeader = false
   #proposals = new Map<number, PendingProposal<R>>()
+  /** Writes proposed since the last Ready round began; the next round proposes them as one batch. */
+  #queued: QueuedProposal<R>[] = []
   /** Snapshot data received with an InstallSnapshot, keyed by index, until its Ready restores it. */
   #incomingSnapshots = new Map<number, Uint8Array>()
   #sinceSnapshot = 0
@@ -257,22 +273,61 @@ export class RaftDriver<C, R> {
     }
   }
 
-  /** On the leader: append, replicate, and resolve once committed and applied. */
+  /**
+   * On the leader: append, replicate, and resolve once committed and applied. Writes proposed
+   * while the Ready loop runs wait for its next round and go to the core together (one append,
+   * one fsync, one AppendEntries per follower for all of them: the group commit), instead of one
+   * core proposal, and one message per follower, each.
+   */
   async propose(command: C): Promise<{index: number; result: R}> {
     if (this.#closed) throw new ShuttingDownError()
     if (this.#diskFull !== undefined) throw this.diskFullError()
-    const result = this.#core.propose([this.opts.codec.encode(command)])
-    if (!result.ok) throw new WriteNotAppliedError(result.code === 'TRANSFER_IN_PROGRESS' ? 'leadership is being transferred' : 'this server is not the leader')
+    const refusal = this.#refusal()
+    if (refusal) throw refusal
+    const data = this.opts.codec.encode(command)
     this.#metrics.counter(['raft', 'apply'])
-    const at = this.clock.now()
-    this.#kick()
     return new Promise((resolve, reject) => {
-      const timer = this.clock.after(this.#timeoutMs, () => {
-        this.#proposals.delete(result.firstIndex)
-        reject(new Error(`timed out after ${this.#timeoutMs} ms waiting for the write to commit; it may or may not have been applied`))
-      })
-      this.#proposals.set(result.firstIndex, {term: result.term, at, resolve, reject, timer})
+      this.#queued.push({data, resolve, reject})
+      // The first write of a batch starts the loop; the rest join it.
+      if (this.#queued.length === 1) this.#kick()
     })
+  }
+
+  /** Why a write would be refused here now (not the leader, or handing leadership over); undefined when it would not. */
+  #refusal(): WriteNotAppliedError | undefined {
+    if (this.#core.role !== 'leader') return new WriteNotAppliedError('this server is not the leader')
+    if (this.#core.transferring()) return new WriteNotAppliedError('leadership is being transferred')
+    return undefined
+  }
+
+  /** Hands the queued writes to the core as one proposal; refuses them all when it cannot take them. */
+  #proposeQueued(): void {
+    if (this.#queued.length === 0) return
+    const queued = this.#queued
+    this.#queued = []
+    const result = this.#core.propose(queued.map((q) => q.data))
+    if (!result.ok) {
+      const error = new WriteNotAppliedError(result.code === 'TRANSFER_IN_PROGRESS' ? 'leadership is being transferred' : 'this server is not the leader')
+      for (const q of queued) q.reject(error)
+      return
+    }
+    const first = result.firstIndex
+    const batch: ProposalBatch = {term: result.term, at: this.clock.now(), waiting: queued.length, timer: undefined as unknown as Timer}
+    batch.timer = this.clock.after(this.#timeoutMs, () => {
+      const error = new Error(`timed out after ${this.#timeoutMs} ms waiting for the write to commit; it may or may not have been applied`)
+      for (let i = 0; i < queued.length; i++) {
+        const pending = this.#proposals.get(first + i)
+        if (pending?.batch !== batch) continue
+        this.#proposals.delete(first + i)
+        pending.reject(error)
+      }
+    })
+    for (let i = 0; i < queued.length; i++) this.#proposals.set(first + i, {batch, resolve: queued[i].resolve, reject: queued[i].reject})
+  }
+
+  /** A pending proposal's entry came (applied or replaced): its batch's timer goes when the last one has. */
+  #settled(pending: PendingProposal<R>): void {
+    if (--pending.batch.waiting === 0) pending.batch.timer.cancel()
   }
 
   /** On the leader: a membership change (the reconciler's and the operator's); the core refuses when it cannot. */
@@ -313,10 +368,12 @@ export class RaftDriver<C, R> {
     this.#metricsTimer?.cancel()
     await this.#untilIdle(CLOSE_IDLE_WAIT_MS)
     for (const [index, pending] of this.#proposals) {
-      pending.timer.cancel()
+      pending.batch.timer.cancel()
       pending.reject(new ShuttingDownError('agent is shutting down before the write committed; it may or may not have been applied'))
       this.#proposals.delete(index)
     }
+    // Queued writes never reached the core: nothing of them was applied.
+    for (const q of this.#queued.splice(0)) q.reject(new ShuttingDownError())
     await this.opts.storage.close()
   }
 
@@ -379,8 +436,10 @@ export class RaftDriver<C, R> {
   }
 
   async #drive(): Promise<void> {
-    for (let round = 0; round < 1000 && !this.#closed && this.#diskFull === undefined && this.#core.hasReady(); round++) {
+    for (let round = 0; round < 1000 && !this.#closed && this.#diskFull === undefined; round++) {
       this.#again = false
+      this.#proposeQueued()
+      if (!this.#core.hasReady()) break
       const ready = this.#core.ready()
       // A leader may send its AppendEntries before its own write is durable (diss. §10.2.1): the
       // core counts the leader towards a commit only after advance(), so followers' fsyncs overlap
@@ -448,10 +507,11 @@ export class RaftDriver<C, R> {
     // A write in flight: on a lone server its entry is gone with the core; with peers, an entry
     // sent before it reached our disk may still commit under another leader.
     for (const [index, pending] of this.#proposals) {
-      pending.timer.cancel()
+      pending.batch.timer.cancel()
       pending.reject(alone ? this.diskFullError() : new Error(`this server could not write to its disk (${reason}) before the write committed; it may or may not have been applied`))
       this.#proposals.delete(index)
     }
+    for (const q of this.#queued.splice(0)) q.reject(this.diskFullError())
     this.#incomingSnapshots.clear()
     try {
       await this.opts.storage.reload()
@@ -481,10 +541,11 @@ export class RaftDriver<C, R> {
     const errno = errnoOf(error)
     const why = errno === undefined ? error.message.split('\n')[0] : /fsync/.test(error.message) ? `fsync failed, ${errno}` : errno
     for (const [index, pending] of this.#proposals) {
-      pending.timer.cancel()
+      pending.batch.timer.cancel()
       pending.reject(new Error(`this server's storage failed (${why}) before the write committed; it may or may not have been applied`))
       this.#proposals.delete(index)
     }
+    for (const q of this.#queued.splice(0)) q.reject(new WriteNotAppliedError(`this server's storage failed (${why})`))
     this.#closed = true
     this.#ticker?.cancel()
     this.#diskRetry?.cancel()
@@ -507,13 +568,13 @@ export class RaftDriver<C, R> {
     const pending = this.#proposals.get(entry.index)
     if (pending) {
       this.#proposals.delete(entry.index)
-      pending.timer.cancel()
-      if (pending.term === entry.term) this.#metrics.sample(['raft', 'commitTime'], this.clock.now() - pending.at)
+      this.#settled(pending)
+      if (pending.batch.term === entry.term) this.#metrics.sample(['raft', 'commitTime'], this.clock.now() - pending.batch.at)
     }
     if (entry.type === 'command') {
       const result = this.opts.state.apply(entry.index, this.opts.codec.decode(entry.data))
       // A different term at our index means another leader's entry replaced our proposal.
-      if (pending && pending.term === entry.term) pending.resolve({index: entry.index, result})
+      if (pending && pending.batch.term === entry.term) pending.resolve({index: entry.index, result})
       else pending?.reject(new WriteNotAppliedError('another leader\'s entry replaced it before it committed'))
     } else {
       if (entry.type === 'conf') this.#confIndex = entry.index

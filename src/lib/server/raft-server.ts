@@ -5,7 +5,8 @@
 //   raft-operator.ts  the operator facade (configuration, stats, remove peer, transfer leadership);
 //   leader-hold.ts    holding a request through an election (Consul's rpc_hold_timeout).
 // What is left here is writes: on the leader they go to the driver; on a follower they are
-// forwarded to the leader over the server RPC port ('propose-on-leader'), tried again on a new
+// forwarded to the leader over the server RPC port (those of one event-loop turn in one
+// 'propose-batch-on-leader' request: forward-batch.ts), tried again on a new
 // leader only when they provably were not applied (refused before they were appended, replaced by
 // another leader's entry, or never sent); a write whose outcome is unknown is answered with an error.
 import {RpcRequestError} from '../rpc/transport.js'
@@ -23,6 +24,7 @@ import {MembershipReconciler} from './membership.js'
 import {hashSeed, RaftDriver, ShuttingDownError, WriteNotAppliedError} from './raft-driver.js'
 import {RaftOperator} from './raft-operator.js'
 import {ReadBarrier} from './read-barrier.js'
+import {ForwardBatcher, PROPOSE_BATCH, proposeBatch} from './forward-batch.js'
 
 export {WriteNotAppliedError}
 
@@ -86,6 +88,7 @@ export class RaftServer implements Consensus {
   readonly membership: MembershipReconciler
   readonly operator: RaftOperator
   readonly #hold: LeaderHold
+  readonly #forwarder: ForwardBatcher
 
   constructor(private readonly opts: RaftServerOptions) {
     this.driver = new RaftDriver({
@@ -111,6 +114,9 @@ export class RaftServer implements Consensus {
     opts.transport.onRequest('propose', async (_from, body) => this.propose(opts.codec.decode(body as Uint8Array)), 'any')
     // A follower's write for the leader (server to server): never forwarded again, so its refusals are its own.
     opts.transport.onRequest('propose-on-leader', async (_from, body) => this.driver.propose(opts.codec.decode(body as Uint8Array)))
+    // Followers' writes of one turn, together (forward-batch.ts): each gets its own outcome.
+    opts.transport.onRequest(PROPOSE_BATCH, (_from, body) => proposeBatch(body, (bytes) => this.driver.propose(opts.codec.decode(bytes))))
+    this.#forwarder = new ForwardBatcher(opts.transport, this.driver.clock, this.driver.requestTimeoutMs)
   }
 
   /** True once close() began (or storage failed): this server answers nothing more. */
@@ -243,7 +249,7 @@ export class RaftServer implements Consensus {
   async #forward(leader: NodeId, command: Command): Promise<Proposal> {
     const address = this.barrier.addressOf(leader)
     try {
-      return await this.opts.transport.request(address, 'propose-on-leader', this.opts.codec.encode(command), this.driver.requestTimeoutMs) as Proposal
+      return await this.#forwarder.forward(address, this.opts.codec.encode(command)) as Proposal
     } catch (error) {
       // The leader went away with the write in hand: say so, and what it means for the write.
       if (error instanceof RpcRequestError && error.sent && !error.remote) {
