@@ -21,7 +21,7 @@
 // ends with charts (Mermaid xychart blocks, which render in the Markdown viewer) of RSS, data-dir
 // size and latency over time; -samples=FILE also keeps every sample as JSON.
 import {spawn, type ChildProcess} from 'node:child_process'
-import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -189,9 +189,12 @@ function superviseLocks(): void {
   for (const [id, c] of contenders.entries()) {
     if (c.proc && c.proc.exitCode === null && c.proc.signalCode === null) continue
     if (c.proc) counts.lockRestarts++
+    // stderr kept: `coord lock` says there why it stopped its child ("Stopping the child: ...").
+    const stderr = openSync(join(dir, `contender-${id}.err`), 'a')
     c.proc = spawn(process.execPath, [coordBin, 'lock', 'soak/lock', lockLog.command], {
-      env: {...process.env, CONSUL_HTTP_ADDR: cluster.clients[c.client].httpAddr, CONTENDER: String(id)}, stdio: 'ignore',
+      env: {...process.env, CONSUL_HTTP_ADDR: cluster.clients[c.client].httpAddr, CONTENDER: String(id)}, stdio: ['ignore', 'ignore', stderr],
     })
+    closeSync(stderr)
   }
 }
 
@@ -377,6 +380,18 @@ async function main(): Promise<void> {
     problems.push(`lock exclusivity: ${(error as Error).message}`)
   }
   const tokens = new Set(lockLog.lines().map((l) => l.token))
+  // Why holders stopped their job, from the contenders' stderr (times and numbers folded together).
+  const whyStopped: Record<string, number> = {}
+  for (const id of contenders.keys()) {
+    const file = join(dir, `contender-${id}.err`)
+    if (!existsSync(file)) continue
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const why = /Stopping the child: (.*)/.exec(line)?.[1]
+      if (why === undefined) continue
+      const kind = why.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, '<time>').replace(/\d+(\.\d+)?/g, 'N')
+      whyStopped[kind] = (whyStopped[kind] ?? 0) + 1
+    }
+  }
   for (const agent of all()) await stopChecked(agent)
   network.close()
   if (args.samples) writeFileSync(args.samples, JSON.stringify({seed, partitions: network.partitionsUnavailable ?? 'injected', names: ['server-1', 'server-2', 'server-3', 'client-1', 'client-2'], samples}, null, 1))
@@ -389,6 +404,7 @@ async function main(): Promise<void> {
     '',
     `- KV: ${epochs} epochs, ${opsChecked} operations checked for linearizability, ${anomalies} anomalies; ${acknowledged} writes acknowledged; ${failedReads} failed reads`,
     `- Locks: ${lockLog.lines().length} fenced job lines, ${tokens.size} tokens (holders), exclusivity ${problems.some((p) => p.startsWith('lock')) ? 'VIOLATED' : 'held'}; ${counts.lockRestarts} contender restarts`,
+    `- Why holders stopped their job (coord lock's stderr): ${Object.entries(whyStopped).map(([k, v]) => `${v}× "${k}"`).join('; ') || 'never'}`,
     `- Other load: ${counts.blockingReads} blocking reads (${counts.blockingErrors} errors), ${counts.ttlPasses} TTL passes (${counts.ttlErrors} errors), ${counts.events} events (${counts.eventErrors} errors)`,
     `- Faults: ${Object.entries(faults).map(([k, v]) => `${k} ×${v}`).join(', ') || 'none'}${network.partitionsUnavailable === undefined ? '' : ` (partitions not injected: ${network.partitionsUnavailable})`}`,
     `- Problems: ${problems.length === 0 ? 'none' : problems.map((p) => `\n  - ${p}`).join('')}`,
