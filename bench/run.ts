@@ -10,8 +10,10 @@
 // locks: `coord lock` takeover when the holder's agent is kill -9'd (bench/locks-suite.ts), with
 // coord's default lock-delay and Consul's 15 s.
 // tls: HTTPS vs HTTP PUT/GET on one server, and 3-server writes with RPC TLS vs plain (bench/tls-suite.ts).
-// acl: PUT/GET at 64 clients on one server with ACLs off and on (a key_prefix token), twice (bench/acl-suite.ts).
-// metrics: PUT/GET at 64 clients on one server with Prometheus + statsd sinks off and on, twice (bench/metrics-suite.ts).
+// acl: PUT/GET at 64 clients on one server with ACLs off and on (a key_prefix token), side by side, three rounds (bench/acl-suite.ts).
+// metrics: PUT/GET at 64 clients on one server with Prometheus + statsd sinks off and on, side by side, three rounds (bench/metrics-suite.ts).
+// scale (only when named in BENCH_SECTIONS): 100k–1M keys and 10k–40k catalog instances on one
+// server: load, RSS, snapshots and the worst read during them, restart (bench/scale-suite.ts).
 // Knobs: BENCH_DURATION_MS / BENCH_WARMUP_MS (every load row, both sections), BENCH_SECTIONS
 // (e.g. "raft" to run one section only), BENCH_FAILOVER_ROUNDS (also the gossip kill -9 rounds),
 // BENCH_GOSSIP_RUNS (simulation seeds per profile at 100 members; a fifth of them at 500).
@@ -39,6 +41,7 @@ import {renderLocksSection, writeLocksSection} from './locks-report.js'
 import {renderTlsSection, runTlsSuite, writeTlsSection, type TlsPlan} from './tls-suite.js'
 import {renderAclSection, runAclSuite, writeAclSection} from './acl-suite.js'
 import {renderMetricsSection, runMetricsSuite, writeMetricsSection} from './metrics-suite.js'
+import {renderScaleSection, runInstances, runKeys, writeScaleSection} from './scale-suite.js'
 
 const envMs = (name: string, fallback: number): number => {
   const v = Number(process.env[name])
@@ -272,7 +275,7 @@ async function tlsSection(): Promise<void> {
 async function aclSection(): Promise<void> {
   const started = Date.now()
   const loadAtStart = load()
-  const run = await runAclSuite(aclPlan, 2, log)
+  const run = await runAclSuite(aclPlan, 3, log)
   const section = renderAclSection({
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), machine: machine(loadAtStart), plan: aclPlan, run,
     seconds: (Date.now() - started) / 1000,
@@ -285,13 +288,27 @@ async function aclSection(): Promise<void> {
 async function metricsSection(): Promise<void> {
   const started = Date.now()
   const loadAtStart = load()
-  const run = await runMetricsSuite(aclPlan, 2, log)
+  const run = await runMetricsSuite(aclPlan, 3, log)
   const section = renderMetricsSection({
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), machine: machine(loadAtStart), plan: aclPlan, run,
     seconds: (Date.now() - started) / 1000,
   })
   const path = join(repoRoot, 'BENCHMARKS.md')
   writeMetricsSection(path, section)
+  log(`\n${section}\n\nwrote ${path}`)
+}
+
+async function scaleSection(): Promise<void> {
+  const started = Date.now()
+  const loadAtStart = load()
+  const sizes = (name: string, fallback: string): number[] => (process.env[name] ?? fallback).split(',').map(Number).filter((n) => n > 0)
+  const keys = []
+  for (const n of sizes('BENCH_SCALE_KEYS', '100000,300000')) keys.push(await runKeys(n, log))
+  const instances = []
+  for (const n of sizes('BENCH_SCALE_INSTANCES', '10000,40000')) instances.push(await runInstances(n, log))
+  const section = renderScaleSection({date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), machine: machine(loadAtStart), keys, instances, seconds: (Date.now() - started) / 1000})
+  const path = join(repoRoot, 'BENCHMARKS.md')
+  writeScaleSection(path, section)
   log(`\n${section}\n\nwrote ${path}`)
 }
 
@@ -305,6 +322,7 @@ async function main(): Promise<void> {
   if (sections.has('tls')) await tlsSection()
   if (sections.has('acl')) await aclSection()
   if (sections.has('metrics')) await metricsSection()
+  if (sections.has('scale')) await scaleSection()
   log(`bench done in ${((Date.now() - started) / 1000).toFixed(0)} s`)
 }
 

@@ -26,8 +26,8 @@ class KvState implements ReplicatedState<KvCommand, void> {
     this.kv.apply(index, encodeKv(command))
   }
 
-  snapshot(): Uint8Array {
-    return this.kv.serialize()
+  snapshotChunks(): Iterable<Uint8Array> {
+    return [this.kv.serialize()]
   }
 
   restore(bytes: Uint8Array): void {
@@ -83,9 +83,14 @@ class SimStorage extends MemoryDurableStorage {
     this.installs++
   }
 
-  override async compact(meta: SnapshotMeta, state: Uint8Array): Promise<void> {
+  override async writeSnapshot(meta: SnapshotMeta, chunks: Iterable<Uint8Array>): Promise<boolean> {
     await this.#fsync()
-    await super.compact(meta, state)
+    return super.writeSnapshot(meta, chunks)
+  }
+
+  override async compact(meta: SnapshotMeta): Promise<void> {
+    await this.#fsync()
+    await super.compact(meta)
     this.compactions++
   }
 }

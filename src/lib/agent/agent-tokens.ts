@@ -5,8 +5,9 @@
 // With acl.enable_token_persistence, tokens set through the API are kept in <data_dir>/acl-tokens.json
 // (mode 0600, replaced atomically before the request is answered) and, as in Consul
 // (agent/token/persistence.go), a persisted token wins over the config's at the next start.
-import {closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
+import {writeFileAtomicallySync} from '../atomic-file.js'
 import type {AclTokens} from './acl-config.js'
 
 /** The kinds /v1/agent/token/<kind> takes, with Consul's legacy spellings. */
@@ -77,14 +78,5 @@ function readTokensFile(path: string): Partial<Record<keyof AclTokens, string>> 
 function writeTokensFile(path: string, tokens: Partial<Record<keyof AclTokens, string>>): void {
   const body: Record<string, string> = {}
   for (const [field, kind] of FILE_FIELDS) if (tokens[kind] !== undefined && field !== 'agent_master') body[field] = tokens[kind]!
-  const tmp = `${path}.tmp`
-  rmSync(tmp, {force: true})
-  const fd = openSync(tmp, 'wx', 0o600)
-  try {
-    writeSync(fd, JSON.stringify(body))
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-  renameSync(tmp, path)
+  writeFileAtomicallySync(path, JSON.stringify(body), 0o600)
 }

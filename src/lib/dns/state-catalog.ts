@@ -59,7 +59,7 @@ export class StateDnsCatalog implements DnsCatalog {
   /** Exact name first (the common case), else a case-insensitive match: DNS names are lower case. */
   #serviceName(name: string): string | undefined {
     const catalog = this.state.catalog
-    if (catalog.instances(name).length > 0) return name
+    if (catalog.hasService(name)) return name
     const lower = name.toLowerCase()
     return catalog.serviceNames().find((n) => n.toLowerCase() === lower)
   }

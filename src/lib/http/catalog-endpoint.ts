@@ -33,7 +33,7 @@ export function catalogRoutes(agent: CatalogDeps): Route[] {
     {path: '/v1/catalog/register', exact: true, methods: {PUT: register, POST: register}},
     {path: '/v1/catalog/deregister', exact: true, methods: {PUT: deregister, POST: deregister}},
     {path: '/v1/catalog/datacenters', exact: true, methods: {GET: (ctx) => sendJson(ctx.req, ctx.res, knownDatacenters(agent), ctx.query.pretty)}},
-    {path: '/v1/catalog/nodes', exact: true, methods: {GET: (ctx) => listNodes(agent, ctx)}},
+    {path: '/v1/catalog/nodes', exact: true, methods: {GET: (ctx) => listNodes(agent, ctx, cache)}},
     {path: '/v1/catalog/services', exact: true, methods: {GET: (ctx) => listServices(agent, ctx)}},
     {path: '/v1/catalog/service/', methods: {GET: (ctx) => serviceNodes(agent, ctx, cache)}},
     {path: '/v1/catalog/node/', methods: {GET: (ctx) => nodeServices(agent, ctx, 'map')}},
@@ -69,26 +69,53 @@ async function write(agent: CatalogDeps, ctx: RequestContext, build: (body: unkn
   sendJson(ctx.req, ctx.res, true, ctx.query.pretty)
 }
 
-async function listNodes(agent: CatalogDeps, ctx: RequestContext): Promise<void> {
+async function listNodes(agent: CatalogDeps, ctx: RequestContext, cache: AnswerCache): Promise<void> {
   const filter = filterParam(ctx, NODE_SCHEMA)
   const meta = nodeMetaParam(ctx)
   let filtered = false
-  const result = await consistentRead(agent, ctx, () => {
+  const render = (): string => {
     const readable = filterReadable(agent.config.acl.enabled, ctx, agent.state.catalog.nodes(), 'node', (n) => n.node)
     filtered = readable.filtered
-    return {index: agent.state.catalogIndex('nodes'), value: readable.value.filter((n) => matchesNodeMeta(n.meta, meta)).map(renderNode).filter(filter)}
+    const value = readable.value.filter((n) => matchesNodeMeta(n.meta, meta)).map(renderNode).filter(filter)
+    return toJson(sortNear(agent, ctx, value, (n) => n.Node as string), ctx.query.pretty)
+  }
+  const result = await consistentRead(agent, ctx, () => {
+    const index = agent.state.catalogIndex('nodes')
+    // Rendered once per nodes index (the answer changes only with the nodes table; ?near also
+    // with the coordinates); with ACLs on the answer depends on the token: never cached.
+    if (agent.config.acl.enabled) return {index, value: render()}
+    const key = JSON.stringify(['nodes', meta, ctx.params.get('filter'), nearCacheKey(agent, ctx), ctx.query.pretty])
+    return {index, value: cache.get(key, index, render)}
   }, watchTables(agent, 'nodes'))
   if (!result) return
   if (filtered) ctx.res.setHeader(FILTERED_BY_ACLS, 'true')
-  sendJson(ctx.req, ctx.res, sortNear(agent, ctx, result.value, (n) => n.Node as string), ctx.query.pretty)
+  sendBody(ctx.req, ctx.res, 200, result.value, 'application/json')
 }
 
 async function listServices(agent: CatalogDeps, ctx: RequestContext): Promise<void> {
   const filter = filterParam(ctx, SERVICE_NODE_SCHEMA)
   const meta = nodeMetaParam(ctx)
   let filtered = false
+  // Without ?filter or ?node-meta the answer comes from the catalog's per-service tag summary,
+  // kept up to date on every write: O(services + tags), not O(instances).
+  const plain = meta.length === 0 && (ctx.params.get('filter') ?? '').trim() === ''
   const result = await consistentRead(agent, ctx, () => {
     const catalog = agent.state.catalog
+    if (plain) {
+      const summary = catalog.serviceTagSummary()
+      const authz = agent.config.acl.enabled ? ctx.authorize().authorizer : undefined
+      const out: Record<string, string[]> = {}
+      filtered = false
+      for (const name of [...summary.keys()].sort()) {
+        // With ACLs on, only services the token may read (Consul's filterServices).
+        if (authz !== undefined && !authz.allowed('service', name, 'read')) {
+          filtered = true
+          continue
+        }
+        out[name] = [...summary.get(name)!.keys()].sort()
+      }
+      return {index: agent.state.catalogIndex('services'), value: out}
+    }
     const tags = new Map<string, Set<string>>()
     // With ACLs on, only services the token may read (Consul's filterServices), re-checked on every wake.
     const readable = filterReadable(agent.config.acl.enabled, ctx, catalog.allServices(), 'service', (s) => s.service)

@@ -1,7 +1,7 @@
 // Writing responses the way Consul's HTTP server does: compact JSON (or 4-space indented with a
 // trailing newline under ?pretty), gzip when asked, query metadata headers on reads.
 import type {IncomingMessage, ServerResponse} from 'node:http'
-import {gzipSync} from 'node:zlib'
+import {gzip, gzipSync} from 'node:zlib'
 
 const BIG = '\u0000big:'
 
@@ -41,14 +41,38 @@ export function setQueryMeta(res: ServerResponse, meta: QueryMeta): void {
   if (meta.consistency) res.setHeader('X-Consul-Effective-Consistency', meta.consistency)
 }
 
+/** Bodies this large are gzip'd on libuv's thread pool, not on the event loop (a 1 MB answer takes tens of ms). */
+const ASYNC_GZIP_BYTES = 64 * 1024
+/**
+ * The last few large bodies gzip'd, by the body string: cached answers (answer-cache.ts) hand out
+ * the same string until their index moves, so a repeated read is not compressed again.
+ */
+const gzipMemo = new Map<string, Buffer>()
+const GZIP_MEMO_ENTRIES = 8
+
 export function sendBody(req: IncomingMessage, res: ServerResponse, status: number, body: Buffer | string, contentType?: string): void {
-  let payload = typeof body === 'string' ? Buffer.from(body) : body
+  const payload = typeof body === 'string' ? Buffer.from(body) : body
   if (contentType) res.setHeader('Content-Type', contentType)
-  if (payload.length > 0 && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
-    payload = gzipSync(payload)
-    res.setHeader('Content-Encoding', 'gzip')
-    res.setHeader('Vary', 'Accept-Encoding')
-  }
+  if (payload.length === 0 || !/\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) return finish(res, status, payload)
+  res.setHeader('Content-Encoding', 'gzip')
+  res.setHeader('Vary', 'Accept-Encoding')
+  if (payload.length < ASYNC_GZIP_BYTES) return finish(res, status, gzipSync(payload))
+  const memo = typeof body === 'string' ? gzipMemo.get(body) : undefined
+  if (memo !== undefined) return finish(res, status, memo)
+  gzip(payload, (error, zipped) => {
+    if (error) {
+      res.destroy(error)
+      return
+    }
+    if (typeof body === 'string') {
+      gzipMemo.set(body, zipped)
+      while (gzipMemo.size > GZIP_MEMO_ENTRIES) gzipMemo.delete(gzipMemo.keys().next().value as string)
+    }
+    finish(res, status, zipped)
+  })
+}
+
+function finish(res: ServerResponse, status: number, payload: Buffer): void {
   res.statusCode = status
   res.setHeader('Content-Length', payload.length)
   res.end(payload)

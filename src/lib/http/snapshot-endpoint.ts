@@ -5,7 +5,10 @@ import type {AgentDeps, RequestContext, Route} from './context.js'
 import {badRequest} from '../errors.js'
 import {readMode} from './read.js'
 import {sendText, setQueryMeta} from './respond.js'
-import {readArchive, SNAPSHOT_MAX_BYTES, SnapshotArchiveError, writeArchive} from '../snapshot/archive.js'
+import {archiveStream, readArchive, SNAPSHOT_MAX_BYTES, SnapshotArchiveError, type ArchiveState} from '../snapshot/archive.js'
+import {createHash} from 'node:crypto'
+import {pipeline} from 'node:stream/promises'
+import {setImmediate} from 'node:timers/promises'
 import {CodecError} from '../state/codec.js'
 import {StateMachine} from '../state/state-machine.js'
 
@@ -22,23 +25,41 @@ async function saveSnapshot(agent: SnapshotDeps, ctx: RequestContext): Promise<v
   // ?stale lets any server answer (Consul's AllowStale); otherwise only the leader may.
   const mode = readMode(query)
   await agent.consensus.readBarrier(mode, query.maxStaleMs)
-  // snapshot() is synchronous: the bytes and lastIndex describe the same instant.
-  const state = agent.state.snapshot()
+  // The chunks describe the instant they were taken (a copy-on-write view): lastIndex with them.
+  const chunks = agent.state.snapshotChunks()
   const index = agent.state.lastIndex
   const configuration = agent.consensus.configuration()
   const self = configuration.servers.find((s) => s.id === agent.nodeId)
   const term = self?.lastTerm || Number(agent.consensus.stats().last_log_term) || 0
-  const archive = await writeArchive(state, {
+  const state = await collectYielding(chunks)
+  const archive = archiveStream(state, {
     index, term, nowMs: agent.now(),
     servers: configuration.servers.filter((s) => s.voter).map((s) => ({id: s.id, address: s.address})),
     configurationIndex: configuration.index,
   })
   setQueryMeta(res, {index, knownLeader: agent.consensus.knownLeader(), lastContactMs: agent.consensus.lastContactMs(), consistency: mode})
   // What Go's content sniffing answers for Consul's gzip stream. Already compressed: never re-gzip.
+  // Streamed as it is compressed (no Content-Length), as Consul streams its snapshot.
   res.statusCode = 200
   res.setHeader('Content-Type', 'application/x-gzip')
-  res.setHeader('Content-Length', archive.length)
-  res.end(archive)
+  await pipeline(archive, res)
+}
+
+/**
+ * Produces the snapshot's chunks, hashing as it goes, and lets the event loop run between them
+ * (a million keys take seconds to encode: requests and Raft heartbeats are served meanwhile).
+ */
+async function collectYielding(chunks: Iterable<Uint8Array>): Promise<ArchiveState> {
+  const parts: Uint8Array[] = []
+  const hash = createHash('sha256')
+  let size = 0
+  for (const chunk of chunks) {
+    parts.push(chunk)
+    hash.update(chunk)
+    size += chunk.length
+    await setImmediate()
+  }
+  return {chunks: parts, size, sha256: hash.digest('hex')}
 }
 
 async function restoreSnapshot(agent: SnapshotDeps, ctx: RequestContext): Promise<void> {

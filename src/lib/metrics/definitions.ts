@@ -60,5 +60,6 @@ export const METRIC_DEFINITIONS: ReadonlyArray<{key: readonly string[]; kind: Me
   {key: ['runtime', 'total_gc_pause_ns'], kind: 'gauge', help: 'Time spent in garbage collection since start (ns).'},
   {key: ['runtime', 'gc_pause_ns'], kind: 'sample', help: 'One garbage collection\'s pause (ns).'},
   {key: ['runtime', 'event_loop_lag_ms'], kind: 'gauge', help: 'The event loop\'s p99 delay over the last second (ms).'},
+  {key: ['runtime', 'event_loop_delay_max_ms'], kind: 'gauge', help: 'The event loop\'s worst delay over the last second (ms).'},
   {key: ['runtime', 'event_loop_utilization'], kind: 'gauge', help: 'Share of the last second the event loop was busy (0 to 1).'},
 ]

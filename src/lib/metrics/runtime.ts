@@ -36,6 +36,8 @@ export function startRuntimeMetrics(metrics: Metrics, extra: ReadonlyArray<() =>
     metrics.setGauge(['runtime', 'total_gc_pause_ns'], gcPauseNs)
     // The event loop's worst delay in the last second (p99, ms) and the share of it spent busy.
     metrics.setGauge(['runtime', 'event_loop_lag_ms'], delay.count > 0 ? delay.percentile(99) / 1e6 : 0)
+    // ...and the single worst one: a stall (a large snapshot, a huge answer) shows here, not in the p99.
+    metrics.setGauge(['runtime', 'event_loop_delay_max_ms'], delay.count > 0 ? delay.max / 1e6 : 0)
     delay.reset()
     const next = performance.eventLoopUtilization()
     metrics.setGauge(['runtime', 'event_loop_utilization'], performance.eventLoopUtilization(next, elu).utilization)

@@ -4,7 +4,6 @@
 //   hardstate.dat  term, vote, commit (FileStableStore; fsync'd before any message relies on it)
 //   snapshot.dat   the latest state-machine snapshot with its meta and membership
 // `MemoryDurableStorage` is the in-memory twin for -dev agents: the same writer contract, no disk.
-import {decode, encode} from '@msgpack/msgpack'
 import {existsSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {FileLogStore, LOG_FILE, LogCorruptError, type LogEntry} from './log-store.js'
@@ -12,6 +11,10 @@ import {FileSnapshotStore} from './snapshot-store.js'
 import {FileStableStore} from './stable-store.js'
 import {entrySize, MemoryRaftStorage, type RaftStorage} from './storage.js'
 import type {ConfState, Entry, EntryType, HardState, SnapshotMeta} from './types.js'
+
+function copyConf(conf: ConfState): ConfState {
+  return {voters: [...conf.voters], learners: [...conf.learners]}
+}
 
 const entryTypes: EntryType[] = ['command', 'noop', 'conf']
 
@@ -28,13 +31,6 @@ function fromRecord(record: LogEntry): Entry {
   return {index: record.index, term: record.term, type, data: record.data.subarray(1)}
 }
 
-/** What a snapshot file holds besides the state bytes. */
-interface SnapshotPayload {
-  conf: ConfState
-  /** null: the empty state of a freshly bootstrapped cluster. */
-  state: Uint8Array | null
-}
-
 /** The writer side the Raft driver uses; reads come through RaftStorage. */
 export interface DurableRaftStorage extends RaftStorage {
   /** Truncates any conflicting suffix from entries[0].index on, appends, and fsyncs. */
@@ -42,26 +38,51 @@ export interface DurableRaftStorage extends RaftStorage {
   saveHardState(hardState: HardState): Promise<void>
   /** Replaces the log with a snapshot received from the leader (state bytes included). */
   installSnapshot(meta: SnapshotMeta, state: Uint8Array): Promise<void>
-  /** Persists a local state snapshot taken at meta.index and drops the entries it covers. */
-  compact(meta: SnapshotMeta, state: Uint8Array): Promise<void>
+  /**
+   * Writes a local state snapshot taken at meta.index, consuming `chunks` as it goes, and makes it
+   * durable; it does not yet count as the snapshot (compact does that). Runs beside append and the
+   * other writers (the driver does not wait for it in its Ready loop). False when a snapshot at or
+   * past meta.index was installed meanwhile (this one is then dropped).
+   */
+  writeSnapshot(meta: SnapshotMeta, chunks: Iterable<Uint8Array>): Promise<boolean>
+  /** After writeSnapshot(meta) returned true: it becomes the snapshot, and the entries it covers go. */
+  compact(meta: SnapshotMeta): Promise<void>
   /** The state bytes of the latest snapshot (null when the cluster started empty). */
   snapshotState(): Uint8Array | null
+  /** The newest durable snapshot with its meta, for a follower behind the log (none when empty). */
+  snapshotForPeer(): {meta: SnapshotMeta; state: Uint8Array} | undefined
   /** First start of a new cluster: record the initial membership as the index-0 snapshot. */
   bootstrap(conf: ConfState): Promise<void>
   /** True when this server has never held any Raft state (safe to bootstrap). */
   isEmpty(): boolean
+  /**
+   * Re-reads what the disk holds after a write failed part-way (a full disk), replacing whatever
+   * the failed truncation, compaction or hard-state write left in memory; the driver rebuilds its
+   * core on it, as a restart would.
+   */
+  reload(): Promise<void>
   close(): Promise<void>
 }
 
 export class FileRaftStorage implements DurableRaftStorage {
   #hard: HardState
   #snap: SnapshotMeta
-  #state: Uint8Array | null
+  /** The snapshot's state as read at open, handed out once (the driver's restore at start), then dropped. */
+  #openedState: Uint8Array | null | undefined
+  /** Index of the snapshot on disk (written, maybe not yet compacted to): a streamed one older than it is dropped. */
+  #durableIndex: number
+  private log: FileLogStore
+  private stable: FileStableStore
+  private snapshots: FileSnapshotStore
 
-  private constructor(private readonly log: FileLogStore, private readonly stable: FileStableStore, private readonly snapshots: FileSnapshotStore, loaded: {hard: HardState; snap: SnapshotMeta; state: Uint8Array | null}) {
+  private constructor(private readonly dir: string, files: {log: FileLogStore; stable: FileStableStore; snapshots: FileSnapshotStore}, loaded: {hard: HardState; snap: SnapshotMeta; state: Uint8Array | null}) {
+    this.log = files.log
+    this.stable = files.stable
+    this.snapshots = files.snapshots
     this.#hard = loaded.hard
     this.#snap = loaded.snap
-    this.#state = loaded.state
+    this.#openedState = loaded.state
+    this.#durableIndex = loaded.snap.index
   }
 
   static async open(dir: string, onTornTail?: (bytes: number) => void): Promise<FileRaftStorage> {
@@ -73,9 +94,8 @@ export class FileRaftStorage implements DurableRaftStorage {
     let snap: SnapshotMeta = {index: 0, term: 0, conf: {voters: [], learners: []}}
     let state: Uint8Array | null = null
     if (file) {
-      const payload = decode(file.data) as SnapshotPayload
-      snap = {index: file.meta.index, term: file.meta.term, conf: payload.conf}
-      state = payload.state
+      snap = {index: file.meta.index, term: file.meta.term, conf: file.conf}
+      state = file.state
     }
     // The log file is created before any hard state is written, so a server that has voted or
     // led (term > 0) without a log lost it: starting on an empty log would drop committed writes.
@@ -88,7 +108,19 @@ export class FileRaftStorage implements DurableRaftStorage {
       await log.close()
       throw new LogCorruptError(`${logPath}: ends at index ${log.lastIndex()}, but ${stable.path} records index ${stored.commit} as committed; committed entries are missing (restore from a snapshot or another server)`)
     }
-    return new FileRaftStorage(log, stable, snapshots, {hard, snap, state})
+    return new FileRaftStorage(dir, {log, stable, snapshots}, {hard, snap, state})
+  }
+
+  async reload(): Promise<void> {
+    await this.log.close().catch(() => undefined)
+    const fresh = await FileRaftStorage.open(this.dir)
+    this.log = fresh.log
+    this.stable = fresh.stable
+    this.snapshots = fresh.snapshots
+    this.#hard = fresh.#hard
+    this.#snap = fresh.#snap
+    this.#openedState = fresh.#openedState
+    this.#durableIndex = fresh.#durableIndex
   }
 
   hardState(): HardState {
@@ -126,8 +158,22 @@ export class FileRaftStorage implements DurableRaftStorage {
     return out
   }
 
+  /**
+   * Read from the file when asked (a follower needs InstallSnapshot) rather than kept in memory:
+   * at a million keys the state is hundreds of MB.
+   */
   snapshotState(): Uint8Array | null {
-    return this.#state
+    if (this.#openedState !== undefined) {
+      const state = this.#openedState
+      this.#openedState = undefined
+      return state
+    }
+    return this.snapshots.load()?.state ?? null
+  }
+
+  snapshotForPeer(): {meta: SnapshotMeta; state: Uint8Array} | undefined {
+    const file = this.snapshots.load()
+    return file?.state ? {meta: {...file.meta, conf: file.conf}, state: file.state} : undefined
   }
 
   isEmpty(): boolean {
@@ -158,9 +204,17 @@ export class FileRaftStorage implements DurableRaftStorage {
     if (this.#hard.commit < meta.index) await this.saveHardState({...this.#hard, commit: meta.index})
   }
 
-  async compact(meta: SnapshotMeta, state: Uint8Array): Promise<void> {
-    if (meta.index <= this.#snap.index) return
-    this.#writeSnapshot(meta, state)
+  async writeSnapshot(meta: SnapshotMeta, chunks: Iterable<Uint8Array>): Promise<boolean> {
+    if (meta.index <= this.#durableIndex) return false
+    const written = await this.snapshots.write(meta, meta.conf, chunks, () => meta.index > this.#durableIndex)
+    if (written) this.#durableIndex = meta.index
+    return written
+  }
+
+  async compact(meta: SnapshotMeta): Promise<void> {
+    if (meta.index <= this.#snap.index || meta.index !== this.#durableIndex) return
+    this.#snap = {index: meta.index, term: meta.term, conf: copyConf(meta.conf)}
+    this.#openedState = undefined
     await this.log.compact(meta.index)
   }
 
@@ -169,9 +223,10 @@ export class FileRaftStorage implements DurableRaftStorage {
   }
 
   #writeSnapshot(meta: SnapshotMeta, state: Uint8Array | null): void {
-    this.snapshots.save({index: meta.index, term: meta.term}, encode({conf: meta.conf, state} satisfies SnapshotPayload))
-    this.#snap = {index: meta.index, term: meta.term, conf: {voters: [...meta.conf.voters], learners: [...meta.conf.learners]}}
-    this.#state = state
+    this.snapshots.save({index: meta.index, term: meta.term}, meta.conf, state)
+    this.#snap = {index: meta.index, term: meta.term, conf: copyConf(meta.conf)}
+    this.#durableIndex = meta.index
+    this.#openedState = undefined
   }
 
   close(): Promise<void> {
@@ -183,6 +238,8 @@ export class FileRaftStorage implements DurableRaftStorage {
 export class MemoryDurableStorage implements DurableRaftStorage {
   readonly #mem = new MemoryRaftStorage()
   #state: Uint8Array | null = null
+  /** The snapshot writeSnapshot made, until compact adopts it. */
+  #written: {index: number; state: Uint8Array} | undefined
   #bootstrapped = false
 
   hardState(): HardState { return this.#mem.hardState() }
@@ -192,6 +249,7 @@ export class MemoryDurableStorage implements DurableRaftStorage {
   term(index: number): number | undefined { return this.#mem.term(index) }
   entries(lo: number, hi: number, maxBytes: number): Entry[] { return this.#mem.entries(lo, hi, maxBytes) }
   snapshotState(): Uint8Array | null { return this.#state }
+  snapshotForPeer(): {meta: SnapshotMeta; state: Uint8Array} | undefined { return this.#state ? {meta: this.#mem.snapshot(), state: this.#state} : undefined }
 
   async append(entries: Entry[]): Promise<void> {
     this.#mem.append(entries)
@@ -204,11 +262,28 @@ export class MemoryDurableStorage implements DurableRaftStorage {
   async installSnapshot(meta: SnapshotMeta, state: Uint8Array): Promise<void> {
     this.#mem.applySnapshot(meta)
     this.#state = state
+    this.#written = undefined
   }
 
-  async compact(meta: SnapshotMeta, state: Uint8Array): Promise<void> {
+  async writeSnapshot(meta: SnapshotMeta, chunks: Iterable<Uint8Array>): Promise<boolean> {
+    if (meta.index <= this.#mem.snapshot().index) return false
+    const parts = [...chunks]
+    const state = new Uint8Array(parts.reduce((n, part) => n + part.length, 0))
+    let at = 0
+    for (const part of parts) {
+      state.set(part, at)
+      at += part.length
+    }
+    this.#written = {index: meta.index, state}
+    return true
+  }
+
+  async compact(meta: SnapshotMeta): Promise<void> {
+    const written = this.#written
+    if (!written || written.index !== meta.index || meta.index <= this.#mem.snapshot().index) return
     this.#mem.compact(meta)
-    this.#state = state
+    this.#state = written.state
+    this.#written = undefined
   }
 
   async bootstrap(conf: ConfState): Promise<void> {
@@ -219,6 +294,8 @@ export class MemoryDurableStorage implements DurableRaftStorage {
   isEmpty(): boolean {
     return !this.#bootstrapped && this.#mem.hardState().term === 0 && this.#mem.lastIndex() === 0
   }
+
+  async reload(): Promise<void> {}
 
   async close(): Promise<void> {}
 }

@@ -1,20 +1,39 @@
 // One durable snapshot of the state machine: the point a restart restores from before replaying
 // the log. Written to a temp file, fsync'd, renamed over the old one, and the directory fsync'd,
-// so a crash leaves either the old snapshot or the new one, never a mix.
+// so a crash leaves either the old snapshot or the new one, never a mix; the old one goes only
+// once the new one is durable.
 //
-// File format (snapshot.dat): "CRDSNP01", [u64 index][u64 term][u32 crc32 of data][u32 reserved], data.
-import {closeSync, existsSync, fsyncSync, openSync, renameSync} from 'node:fs'
+// File format (snapshot.dat):
+//   "CRDSNP02", [u64 index][u64 term][u32 crc32 of all after the header][u32 length of conf], conf (msgpack), state
+// An empty state stands for a freshly bootstrapped cluster. The conf length sits before the state
+// so the state can be streamed to the file a chunk at a time (`write`) without knowing its size.
+// "CRDSNP01" files (data = msgpack {conf, state}) from earlier versions are still read.
+import {decode, encode} from '@msgpack/msgpack'
+import {closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync} from 'node:fs'
+import {open} from 'node:fs/promises'
+import {setImmediate} from 'node:timers/promises'
 import {join} from 'node:path'
 import {crc32} from 'node:zlib'
 import {LogCorruptError, readStoreFile, syncDir, writeAllSync} from './log-store.js'
+import type {ConfState} from './types.js'
 
-export interface SnapshotMeta {
+export interface SnapshotFileMeta {
   index: number
   term: number
 }
 
-const MAGIC = Buffer.from('CRDSNP01')
+export interface StoredSnapshot {
+  meta: SnapshotFileMeta
+  conf: ConfState
+  /** null: the empty state of a freshly bootstrapped cluster. */
+  state: Uint8Array | null
+}
+
+const MAGIC = Buffer.from('CRDSNP02')
+const MAGIC_V1 = Buffer.from('CRDSNP01')
 const HEADER = MAGIC.length + 24
+/** Streamed state is gathered into writes of about this size. */
+const WRITE_BYTES = 1 << 20
 
 export class FileSnapshotStore {
   readonly path: string
@@ -23,17 +42,17 @@ export class FileSnapshotStore {
     this.path = join(dir, 'snapshot.dat')
   }
 
-  save(meta: SnapshotMeta, data: Uint8Array): void {
-    const header = Buffer.alloc(HEADER)
-    MAGIC.copy(header, 0)
-    header.writeBigUInt64LE(BigInt(meta.index), MAGIC.length)
-    header.writeBigUInt64LE(BigInt(meta.term), MAGIC.length + 8)
-    header.writeUInt32LE(crc32(data), MAGIC.length + 16)
+  /** Writes a whole snapshot at once (bootstrap, a snapshot received from the leader). */
+  save(meta: SnapshotFileMeta, conf: ConfState, state: Uint8Array | null): void {
+    const confBytes = encode(conf)
+    const body = state ?? new Uint8Array(0)
+    const header = makeHeader(meta, crc32(body, crc32(confBytes)), confBytes.length)
     const tmp = `${this.path}.tmp`
     const fd = openSync(tmp, 'w')
     try {
       writeAllSync(fd, header)
-      writeAllSync(fd, data)
+      writeAllSync(fd, confBytes)
+      writeAllSync(fd, body)
       fsyncSync(fd)
     } finally {
       closeSync(fd)
@@ -42,20 +61,89 @@ export class FileSnapshotStore {
     syncDir(this.dir)
   }
 
+  /**
+   * Streams a snapshot to a temp file, consuming `chunks` one write at a time (each write lets the
+   * event loop run), fsyncs it, and — only if `stillWanted()` says so once it is durable (a newer
+   * snapshot may have been installed meanwhile) — renames it over the current one. True if it did.
+   */
+  async write(meta: SnapshotFileMeta, conf: ConfState, chunks: Iterable<Uint8Array>, stillWanted: () => boolean): Promise<boolean> {
+    const confBytes = encode(conf)
+    const tmp = `${this.path}.stream.tmp`
+    const file = await open(tmp, 'w')
+    let renamed = false
+    try {
+      let crc = crc32(confBytes)
+      let position = HEADER
+      const put = async (bytes: Uint8Array): Promise<void> => {
+        for (let written = 0, round = 0; written < bytes.length; round++) {
+          const {bytesWritten} = await file.write(bytes, written, bytes.length - written, position)
+          if (bytesWritten <= 0 || round > 1000) throw new Error(`${tmp}: short write`)
+          written += bytesWritten
+          position += bytesWritten
+        }
+      }
+      await put(confBytes)
+      let pending: Uint8Array[] = []
+      let pendingBytes = 0
+      for (const chunk of chunks) {
+        crc = crc32(chunk, crc)
+        pending.push(chunk)
+        pendingBytes += chunk.length
+        if (pendingBytes >= WRITE_BYTES) {
+          await put(Buffer.concat(pending))
+          pending = []
+          pendingBytes = 0
+        } else {
+          // Each chunk is a few ms of encoding: let the event loop run before the next one.
+          await setImmediate()
+        }
+      }
+      if (pendingBytes > 0) await put(Buffer.concat(pending))
+      await file.write(makeHeader(meta, crc, confBytes.length), 0, HEADER, 0)
+      await file.sync()
+      await file.close()
+      // No await between the check and the rename: nothing else can install a snapshot in between.
+      if (!stillWanted()) return false
+      renameSync(tmp, this.path)
+      renamed = true
+      syncDir(this.dir)
+      return true
+    } finally {
+      await file.close().catch(() => undefined)
+      if (!renamed) rmSync(tmp, {force: true})
+    }
+  }
+
   /** The latest snapshot, or undefined when none was ever taken. A damaged file is an error. */
-  load(): {meta: SnapshotMeta; data: Uint8Array} | undefined {
+  load(): StoredSnapshot | undefined {
     if (!existsSync(this.path)) return undefined
     const bytes = readStoreFile(this.path)
-    if (bytes.length < HEADER || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) {
+    const magic = bytes.subarray(0, MAGIC.length)
+    if (bytes.length < HEADER || !(magic.equals(MAGIC) || magic.equals(MAGIC_V1))) {
       throw new LogCorruptError(`${this.path}: not a coord snapshot (bad magic or truncated header)`)
     }
     const data = bytes.subarray(HEADER)
     if (bytes.readUInt32LE(MAGIC.length + 16) !== crc32(data)) {
       throw new LogCorruptError(`${this.path}: snapshot checksum mismatch; the file is damaged`)
     }
-    return {
-      meta: {index: Number(bytes.readBigUInt64LE(MAGIC.length)), term: Number(bytes.readBigUInt64LE(MAGIC.length + 8))},
-      data: new Uint8Array(data),
+    const meta = {index: Number(bytes.readBigUInt64LE(MAGIC.length)), term: Number(bytes.readBigUInt64LE(MAGIC.length + 8))}
+    if (magic.equals(MAGIC_V1)) {
+      const payload = decode(data) as {conf: ConfState; state: Uint8Array | null}
+      return {meta, conf: payload.conf, state: payload.state}
     }
+    const confLength = bytes.readUInt32LE(MAGIC.length + 20)
+    if (confLength > data.length) throw new LogCorruptError(`${this.path}: snapshot header names more bytes than the file holds`)
+    const state = data.subarray(confLength)
+    return {meta, conf: decode(data.subarray(0, confLength)) as ConfState, state: state.length === 0 ? null : state}
   }
+}
+
+function makeHeader(meta: SnapshotFileMeta, crc: number, confLength: number): Buffer {
+  const header = Buffer.alloc(HEADER)
+  MAGIC.copy(header, 0)
+  header.writeBigUInt64LE(BigInt(meta.index), MAGIC.length)
+  header.writeBigUInt64LE(BigInt(meta.term), MAGIC.length + 8)
+  header.writeUInt32LE(crc, MAGIC.length + 16)
+  header.writeUInt32LE(confLength, MAGIC.length + 20)
+  return header
 }

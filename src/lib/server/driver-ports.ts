@@ -8,8 +8,12 @@ import type {RpcTransport} from '../rpc/transport.js'
 export interface ReplicatedState<C, R> {
   /** Applies the command committed at `index` and returns what the proposer gets back. */
   apply(index: number, command: C): R
-  /** Serializes the whole state (taken at the last applied index). */
-  snapshot(): Uint8Array
+  /**
+   * The whole state at the last applied index, captured now and serialized lazily as chunks
+   * (concatenated: the bytes `restore` takes). Applies may go on while the chunks are consumed:
+   * they must not change what the chunks say. The driver writes them to disk in the background.
+   */
+  snapshotChunks(): Iterable<Uint8Array>
   /** Replaces the whole state with a snapshot's bytes. */
   restore(bytes: Uint8Array): void
 }

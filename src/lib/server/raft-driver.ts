@@ -17,12 +17,13 @@ import {RaftCore} from '../raft/core.js'
 import {defaultRaftConfig, type RaftConfig} from '../raft/config.js'
 import {SeededRng} from '../rng.js'
 import type {DurableRaftStorage} from '../raft/file-storage.js'
-import type {ConfChange, ConfState, Entry, Message, NodeId, ProposeResult, Ready, ReadState} from '../raft/types.js'
+import type {ConfChange, ConfState, Entry, Message, NodeId, ProposeResult, Ready, ReadState, SnapshotMeta} from '../raft/types.js'
 import type {Logger} from '../logger.js'
 import {systemClock, waitFor, type Clock, type Timer} from '../clock.js'
 import {Signal} from '../signal.js'
 import {CoordError} from '../errors.js'
 import type {CommandCodec, PeerTransport, RaftMetricsSink, ReplicatedState} from './driver-ports.js'
+import {diskFullReason, errnoOf, MAX_STORAGE_RETRIES, storageRetryDelayMs} from './storage-fault.js'
 
 export interface RaftDriverOptions<C, R> {
   id: NodeId
@@ -36,6 +37,8 @@ export interface RaftDriverOptions<C, R> {
   raft?: Partial<RaftConfig>
   /** Take a state snapshot and compact the log every this many applied entries. */
   snapshotThreshold: number
+  /** ...or once the entries applied since the last snapshot hold this many bytes (default SNAPSHOT_MAX_BYTES). */
+  snapshotMaxBytes?: number
   /** Give up on a write that has not committed in this long (its outcome is then unknown). */
   requestTimeoutMs?: number
   /** Seeds the core's election jitter (the agent derives one from its ID and start time). */
@@ -45,9 +48,20 @@ export interface RaftDriverOptions<C, R> {
   onLeadershipChange?: (leader: boolean) => void
   /** Raft metrics (consul.raft.*); none by default. */
   metrics?: RaftMetricsSink
+  /**
+   * Storage failed in a way this server cannot carry on from in place (a failed fsync, a snapshot
+   * restored but not stored): the agent stops, as hashicorp/raft panics. Without it the driver
+   * only stops serving.
+   */
+  onFatal?: (error: Error) => void
 }
 
 const NO_METRICS: RaftMetricsSink = {counter: () => {}, sample: () => {}, gauge: () => {}}
+/** Default byte bound on the log between snapshots, whatever the entry count: 64 MiB. */
+export const SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024
+/** How long close() waits for a snapshot being written in the background. */
+const CLOSE_SNAPSHOT_WAIT_MS = 5_000
+
 /** How often the leader samples each follower's last contact and the index gauges are set. */
 const METRICS_SAMPLE_MS = 1000
 
@@ -64,8 +78,8 @@ export class WriteNotAppliedError extends CoordError {
 
 /** Rejects what the driver still owes when it stops. */
 export class ShuttingDownError extends Error {
-  constructor() {
-    super('agent is shutting down')
+  constructor(message = 'agent is shutting down') {
+    super(message)
   }
 }
 
@@ -101,6 +115,8 @@ export interface RaftEnvelope {
 /** How long bootstrap() and close() wait for a running Ready loop to finish its round. */
 const BOOTSTRAP_IDLE_WAIT_MS = 2_500
 const CLOSE_IDLE_WAIT_MS = 5_000
+/** How long a fatal storage failure waits before stopping the agent (answers to refused writes leave). */
+const FATAL_ANSWER_GRACE_MS = 200
 
 export class RaftDriver<C, R> {
   #core: RaftCore
@@ -141,10 +157,24 @@ export class RaftDriver<C, R> {
   /** Snapshot data received with an InstallSnapshot, keyed by index, until its Ready restores it. */
   #incomingSnapshots = new Map<number, Uint8Array>()
   #sinceSnapshot = 0
+  /** Bytes of the entries applied since the last snapshot began. */
+  #bytesSinceSnapshot = 0
+  /** The snapshot being written in the background, if any. */
+  #snapshotting: Promise<void> | undefined
+  /** A snapshot written and durable, for the Ready loop to compact the log to. */
+  #snapshotWritten: {meta: SnapshotMeta; started: number} | undefined
   readonly #timeoutMs: number
   readonly #rng: SeededRng
   /** Log index of the configuration in force (1 for the bootstrap membership, as in Consul). */
   #confIndex: number
+  /** Set while the disk refuses writes for want of space (storage-fault.ts): why, e.g. "ENOSPC, ...". */
+  #diskFull: string | undefined
+  /** Failed attempts in a row, and since when (driver clock), until an append succeeds again. */
+  #diskFullAttempts = 0
+  #diskFullSince = 0
+  #diskRetry: Timer | undefined
+  /** A received snapshot was restored into the state machine but is not on disk yet. */
+  #stateAheadOfDisk = false
 
   constructor(private readonly opts: RaftDriverOptions<C, R>) {
     this.config = {...defaultRaftConfig(opts.id), ...opts.raft, id: opts.id}
@@ -173,6 +203,15 @@ export class RaftDriver<C, R> {
   /** True once close() began (or storage failed): this server answers nothing more. */
   get closed(): boolean {
     return this.#closed
+  }
+
+  /**
+   * Why this server's disk refuses writes (e.g. "ENOSPC, no space left on the device"), while it
+   * does: the server then takes no part in Raft, refuses writes and answers stale reads from what
+   * it has applied, and tries its disk again every few seconds.
+   */
+  get diskFull(): string | undefined {
+    return this.#diskFull
   }
 
   get appliedIndex(): number {
@@ -229,6 +268,7 @@ export class RaftDriver<C, R> {
   start(campaignNow: boolean): void {
     const interval = Math.max(5, Math.min(50, Math.floor(this.config.heartbeatIntervalMs / 4)))
     this.#ticker = this.clock.every(interval, () => {
+      if (this.#diskFull !== undefined) return
       this.#core.tick(this.clock.now())
       this.#kick()
     })
@@ -259,6 +299,7 @@ export class RaftDriver<C, R> {
    */
   async propose(command: C): Promise<{index: number; result: R}> {
     if (this.#closed) throw new ShuttingDownError()
+    if (this.#diskFull !== undefined) throw this.diskFullError()
     const refusal = this.#refusal()
     if (refusal) throw refusal
     const data = this.opts.codec.encode(command)
@@ -366,16 +407,25 @@ export class RaftDriver<C, R> {
     return waitFor(this.clock, () => this.#core.leader === target, (wake) => this.progress.on(wake), timeoutMs)
   }
 
+  /** What a write gets while the disk refuses writes (it provably was not appended anywhere). */
+  diskFullError(): WriteNotAppliedError {
+    return new WriteNotAppliedError(`this server cannot write to its disk (${this.#diskFull})`)
+  }
+
   async close(): Promise<void> {
     this.#closed = true
     this.#ticker?.cancel()
+    this.#diskRetry?.cancel()
     this.#metricsTimer?.cancel()
     await this.#untilIdle(CLOSE_IDLE_WAIT_MS)
+    const writing = this.#snapshotting
+    if (writing) await waitFor(this.clock, () => this.#snapshotting !== writing, (wake) => this.idle.on(wake), CLOSE_SNAPSHOT_WAIT_MS)
     for (const [index, pending] of this.#proposals) {
       pending.batch.timer.cancel()
-      pending.reject(new ShuttingDownError())
+      pending.reject(new ShuttingDownError('agent is shutting down before the write committed; it may or may not have been applied'))
       this.#proposals.delete(index)
     }
+    // Queued writes never reached the core: nothing of them was applied.
     for (const q of this.#queued.splice(0)) q.reject(new ShuttingDownError())
     await this.opts.storage.close()
   }
@@ -386,7 +436,7 @@ export class RaftDriver<C, R> {
   }
 
   #receive(envelope: RaftEnvelope): void {
-    if (this.#closed || !envelope?.raft) return
+    if (this.#closed || this.#diskFull !== undefined || !envelope?.raft) return
     const message = envelope.raft
     if (envelope.fromAddress) this.addresses.set(message.from, envelope.fromAddress)
     if (message.type === 'installSnapshot' && message.data) {
@@ -410,10 +460,10 @@ export class RaftDriver<C, R> {
     }
     if (message.type === 'installSnapshot') {
       // The core names a snapshot; send whatever the store holds now (possibly newer) with its meta.
-      const state = this.opts.storage.snapshotState()
-      if (!state) return
-      message.snapshot = this.opts.storage.snapshot()
-      message.data = state
+      const stored = this.opts.storage.snapshotForPeer()
+      if (!stored) return
+      message.snapshot = stored.meta
+      message.data = stored.state
     }
     this.opts.transport.send(address, {raft: message, fromAddress: this.opts.address} satisfies RaftEnvelope)
   }
@@ -427,13 +477,7 @@ export class RaftDriver<C, R> {
     }
     this.#driving = true
     this.clock.defer(() => {
-      this.#drive().catch((error: Error) => {
-        // A failed write to our own disk leaves the core ahead of what is durable: stop rather
-        // than acknowledge anything that might not survive (ARCHITECTURE.md, house rule 9).
-        this.opts.logger.error('raft storage failed; this server stops serving', {error})
-        this.#closed = true
-        this.#ticker?.cancel()
-      }).finally(() => {
+      this.#drive().catch((error: Error) => this.#storageFailed(error)).finally(() => {
         this.#driving = false
         this.idle.emit()
         if (this.#again && !this.#closed) {
@@ -445,7 +489,7 @@ export class RaftDriver<C, R> {
   }
 
   async #drive(): Promise<void> {
-    for (let round = 0; round < 1000 && !this.#closed; round++) {
+    for (let round = 0; round < 1000 && !this.#closed && this.#diskFull === undefined; round++) {
       this.#again = false
       this.#proposeQueued()
       this.#startQueuedReads()
@@ -457,6 +501,7 @@ export class RaftDriver<C, R> {
       const early = new Set<Message>(this.#canSendEarly(ready) ? ready.messages.filter((m) => m.type === 'append' || m.type === 'heartbeat') : [])
       for (const message of early) this.#send(message)
       await this.#persist(ready)
+      if (this.#diskFullAttempts > 0 && ready.entries.length > 0) this.#diskWritesAgain()
       for (const message of ready.messages) if (!early.has(message)) this.#send(message)
       this.#apply(ready)
       this.#core.advance(ready)
@@ -464,6 +509,8 @@ export class RaftDriver<C, R> {
       await this.#maybeSnapshot()
       this.progress.emit()
     }
+    // A background snapshot became durable while nothing else was to do: compact to it now.
+    if (this.#snapshotWritten && !this.#closed) await this.#maybeSnapshot()
   }
 
   #canSendEarly(ready: Ready): boolean {
@@ -479,8 +526,10 @@ export class RaftDriver<C, R> {
       const data = this.#incomingSnapshots.get(ready.snapshot.index)
       if (!data) throw new Error(`snapshot ${ready.snapshot.index} to restore was not received`)
       this.#incomingSnapshots.clear()
+      this.#stateAheadOfDisk = true
       state.restore(data)
       await storage.installSnapshot(ready.snapshot, data)
+      this.#stateAheadOfDisk = false
       this.#applied = ready.snapshot.index
       this.opts.logger.info('installed snapshot from the leader', {index: ready.snapshot.index, term: ready.snapshot.term})
     }
@@ -488,6 +537,77 @@ export class RaftDriver<C, R> {
     await storage.append(ready.entries)
     if (ready.hardState) await storage.saveHardState(ready.hardState)
     if (ready.entries.length > 0 && this.#core.role === 'leader') this.#metrics.sample(['raft', 'leader', 'dispatchLog'], this.clock.now() - started)
+  }
+
+  /**
+   * A write to our own disk failed, leaving the core ahead of what is durable; nothing more may be
+   * acknowledged from it (ARCHITECTURE.md, house rule 9). A full disk (storage-fault.ts): the core
+   * is dropped, the files re-read and, after a pause, a new core starts on them as at a restart:
+   * meanwhile the server takes no part in Raft and refuses writes. Any other failure: stop.
+   */
+  async #storageFailed(error: Error): Promise<void> {
+    const reason = diskFullReason(error)
+    if (reason === undefined || this.#stateAheadOfDisk || this.#diskFullAttempts >= MAX_STORAGE_RETRIES) {
+      this.#failStop(error)
+      return
+    }
+    const alone = this.#core.status().conf.voters.every((id) => id === this.opts.id)
+    this.#diskFull = reason
+    if (this.#diskFullAttempts++ === 0) this.#diskFullSince = this.clock.now()
+    const delayMs = storageRetryDelayMs(this.#diskFullAttempts)
+    if (this.#diskFullAttempts === 1) {
+      this.opts.logger.error('raft storage is full: this server refuses writes and takes no part in Raft until its disk takes writes again (stale reads are served)', {error, retry: `${delayMs}ms`})
+    } else {
+      this.opts.logger.debug('raft storage still refuses writes', {error: error.message, attempts: this.#diskFullAttempts, retry: `${delayMs}ms`})
+    }
+    // A write in flight: on a lone server its entry is gone with the core; with peers, an entry
+    // sent before it reached our disk may still commit under another leader.
+    for (const [index, pending] of this.#proposals) {
+      pending.batch.timer.cancel()
+      pending.reject(alone ? this.diskFullError() : new Error(`this server could not write to its disk (${reason}) before the write committed; it may or may not have been applied`))
+      this.#proposals.delete(index)
+    }
+    for (const q of this.#queued.splice(0)) q.reject(this.diskFullError())
+    this.#incomingSnapshots.clear()
+    try {
+      await this.opts.storage.reload()
+    } catch (reloadError) {
+      this.#failStop(reloadError as Error)
+      return
+    }
+    this.#core = this.#newCore(this.#applied)
+    this.#noticeLeadership()
+    this.#diskRetry = this.clock.after(delayMs, () => {
+      this.#diskRetry = undefined
+      this.#diskFull = undefined
+      this.#kick()
+    })
+  }
+
+  /** An append went through after the disk had refused some: say so once. */
+  #diskWritesAgain(): void {
+    this.opts.logger.info('raft storage takes writes again; this server serves writes', {
+      after: `${Math.round(this.clock.now() - this.#diskFullSince)}ms`, attempts: this.#diskFullAttempts,
+    })
+    this.#diskFullAttempts = 0
+  }
+
+  #failStop(error: Error): void {
+    this.opts.logger.error('raft storage failed; this server stops serving', {error})
+    const errno = errnoOf(error)
+    const why = errno === undefined ? error.message.split('\n')[0] : /fsync/.test(error.message) ? `fsync failed, ${errno}` : errno
+    for (const [index, pending] of this.#proposals) {
+      pending.batch.timer.cancel()
+      pending.reject(new Error(`this server's storage failed (${why}) before the write committed; it may or may not have been applied`))
+      this.#proposals.delete(index)
+    }
+    for (const q of this.#queued.splice(0)) q.reject(new WriteNotAppliedError(`this server's storage failed (${why})`))
+    this.#closed = true
+    this.#ticker?.cancel()
+    this.#diskRetry?.cancel()
+    // A moment first, so the writes just refused get their answer out before the listeners close.
+    const fatal = new Error(`raft storage failed: ${error.message}; the agent stops (a restart re-reads what the disk holds)`)
+    this.clock.after(FATAL_ANSWER_GRACE_MS, () => this.opts.onFatal?.(fatal))
   }
 
   #apply(ready: Ready): void {
@@ -518,6 +638,7 @@ export class RaftDriver<C, R> {
     }
     this.#applied = entry.index
     this.#sinceSnapshot++
+    this.#bytesSinceSnapshot += entry.data.length
     this.entryApplied.emit(entry)
   }
 
@@ -541,21 +662,52 @@ export class RaftDriver<C, R> {
     this.opts.onLeadershipChange?.(leader)
   }
 
+  /**
+   * Snapshots run beside the Ready loop, as hashicorp/raft's snapshot goroutine does: the state
+   * is captured here at the applied index (a copy-on-write view, ReplicatedState.snapshotChunks)
+   * and written to disk in the background while entries keep being appended and applied, so a
+   * large state never holds up heartbeats. Once it is durable the next round compacts the log
+   * to it (log writes stay in this loop, one at a time). Due every `snapshotThreshold` entries
+   * or `snapshotMaxBytes` of entries, whichever comes first.
+   */
   async #maybeSnapshot(): Promise<void> {
-    if (this.#sinceSnapshot < this.opts.snapshotThreshold) return
+    const written = this.#snapshotWritten
+    if (written) {
+      this.#snapshotWritten = undefined
+      await this.opts.storage.compact(written.meta)
+      if (this.opts.storage.snapshot().index >= written.meta.index) this.#core.compact(written.meta.index)
+      this.#metrics.sample(['raft', 'snapshot', 'takeSnapshot'], this.clock.now() - written.started)
+      this.opts.logger.info('snapshot complete', {index: written.meta.index, duration: `${Math.round(this.clock.now() - written.started)}ms`})
+    }
+    if (this.#snapshotting || this.#closed) return
+    if (this.#sinceSnapshot < this.opts.snapshotThreshold && this.#bytesSinceSnapshot < (this.opts.snapshotMaxBytes ?? SNAPSHOT_MAX_BYTES)) return
     const index = this.#applied
     const meta = this.#core.snapshotMeta(index)
     if (!meta) return
     const started = this.clock.now()
-    const state = this.opts.state.snapshot()
-    const created = this.clock.now()
-    this.#metrics.sample(['raft', 'snapshot', 'create'], created - started)
-    await this.opts.storage.compact(meta, state)
-    this.#metrics.sample(['raft', 'snapshot', 'persist'], this.clock.now() - created)
-    this.#core.compact(index)
+    const chunks = this.opts.state.snapshotChunks()
+    this.#metrics.sample(['raft', 'snapshot', 'create'], this.clock.now() - started)
     this.#sinceSnapshot = 0
-    this.#metrics.sample(['raft', 'snapshot', 'takeSnapshot'], this.clock.now() - started)
-    this.opts.logger.info('snapshot complete', {index, duration: `${Math.round(this.clock.now() - started)}ms`})
+    this.#bytesSinceSnapshot = 0
+    const writing = this.#writeSnapshot(meta, chunks, started).finally(() => {
+      if (this.#snapshotting === writing) this.#snapshotting = undefined
+      this.idle.emit()
+    })
+    this.#snapshotting = writing
+  }
+
+  async #writeSnapshot(meta: SnapshotMeta, chunks: Iterable<Uint8Array>, started: number): Promise<void> {
+    try {
+      const persisting = this.clock.now()
+      const durable = await this.opts.storage.writeSnapshot(meta, chunks)
+      this.#metrics.sample(['raft', 'snapshot', 'persist'], this.clock.now() - persisting)
+      if (!durable || this.#closed) return
+      this.#snapshotWritten = {meta, started}
+      this.#kick()
+    } catch (error) {
+      // The log is kept whole; the next threshold tries again (hashicorp/raft logs and retries too).
+      this.opts.logger.error('failed to write a snapshot; the log is kept', {index: meta.index, error})
+    }
   }
 }
 

@@ -54,6 +54,8 @@ export interface RaftServerOptions {
   mayPromote?: (id: NodeId) => boolean
   /** Raft metrics (consul.raft.*), as the agent's metrics take them. */
   metrics?: RaftMetricsSink
+  /** Raft storage failed beyond repair in place (raft-driver.ts onFatal). */
+  onFatal?: (error: Error) => void
 }
 
 /**
@@ -93,7 +95,7 @@ export class RaftServer implements Consensus {
       id: opts.id, address: opts.address, state: opts.state, codec: opts.codec, storage: opts.storage, transport: opts.transport,
       logger: opts.logger, raft: opts.raft, snapshotThreshold: opts.snapshotThreshold, requestTimeoutMs: opts.requestTimeoutMs,
       seed: opts.seed ?? hashSeed(`${opts.id}:${Date.now()}`), clock: opts.clock, onLeadershipChange: opts.onLeadershipChange,
-      metrics: opts.metrics,
+      metrics: opts.metrics, onFatal: opts.onFatal,
     })
     const driver = this.driver as RaftDriver<unknown, unknown>
     this.#hold = new LeaderHold({
@@ -155,10 +157,13 @@ export class RaftServer implements Consensus {
 
   async propose(command: Command, opts: ProposeOptions = {}): Promise<Proposal> {
     if (this.closed) throw new ShuttingDownError()
+    // A full disk: refused at once (not held for a leader), so a client agent tries another server.
+    if (this.driver.diskFull !== undefined) throw this.driver.diskFullError()
     this.#noteLeader()
     return await this.#hold.run(
       (leader) => leader.id === this.opts.id ? this.driver.propose(command) : this.#forward(leader.id, command),
-      opts.idempotent ? (error) => !this.closed && worthRetrying(error) : writeNeverApplied,
+      // Not while this server's own disk is full: no leader will appear here to try again on.
+      (error) => !this.closed && this.driver.diskFull === undefined && (opts.idempotent ? worthRetrying(error) : writeNeverApplied(error)),
     )
   }
 
@@ -172,11 +177,12 @@ export class RaftServer implements Consensus {
    */
   async onLeader<T>(local: () => Promise<T>, remote: (address: string, timeoutMs: number) => Promise<T>): Promise<T> {
     if (this.closed) throw new ShuttingDownError()
+    if (this.driver.diskFull !== undefined) throw this.driver.diskFullError()
     this.#noteLeader()
     return await this.#hold.run((leader, remainingMs) => this.#hold.whileLeading(leader, leader.id === this.opts.id
       ? local()
       : remote(this.barrier.addressOf(leader.id), Math.min(this.driver.requestTimeoutMs, remainingMs)),
-    ), () => !this.closed)
+    ), () => !this.closed && this.driver.diskFull === undefined)
   }
 
   isLeader(): boolean {
@@ -241,6 +247,15 @@ export class RaftServer implements Consensus {
   }
 
   async #forward(leader: NodeId, command: Command): Promise<Proposal> {
-    return await this.#forwarder.forward(this.barrier.addressOf(leader), this.opts.codec.encode(command)) as Proposal
+    const address = this.barrier.addressOf(leader)
+    try {
+      return await this.#forwarder.forward(address, this.opts.codec.encode(command)) as Proposal
+    } catch (error) {
+      // The leader went away with the write in hand: say so, and what it means for the write.
+      if (error instanceof RpcRequestError && error.sent && !error.remote) {
+        throw new RpcRequestError(`the leader at ${address} failed while the write was in flight (${error.message}); it may or may not have been applied`, {sent: true})
+      }
+      throw error
+    }
   }
 }

@@ -9,14 +9,15 @@
 // wording ("failed to read snapshot file: failed checking integrity of snapshot: ...").
 import {createHash} from 'node:crypto'
 import {promisify} from 'node:util'
-import {gunzip, gzip} from 'node:zlib'
+import {createGzip, gunzip} from 'node:zlib'
+import {once} from 'node:events'
+import type {Readable} from 'node:stream'
 import tar from 'tar-stream'
 import {CoordError} from '../errors.js'
 
 /** Largest archive (compressed, and its uncompressed tar) accepted: a guard against gzip bombs. */
 export const SNAPSHOT_MAX_BYTES = 1024 * 1024 * 1024
 
-const gzipAsync = promisify(gzip)
 const gunzipAsync = promisify(gunzip)
 
 /** hashicorp/raft's SnapshotMeta as it is written to meta.json (Consul keeps Go's field names). */
@@ -60,8 +61,26 @@ export interface WriteOptions {
   configurationIndex?: number
 }
 
+/** The state machine's snapshot bytes as the chunks they were produced in, with their size and digest. */
+export interface ArchiveState {
+  chunks: readonly Uint8Array[]
+  size: number
+  /** Hex SHA-256 of the chunks concatenated. */
+  sha256: string
+}
+
 /** Builds the gzip'd tar for `state` (the state machine's snapshot bytes). */
 export async function writeArchive(state: Uint8Array, opts: WriteOptions): Promise<Buffer> {
+  const out: Buffer[] = []
+  for await (const chunk of archiveStream({chunks: [state], size: state.length, sha256: sha256(state)}, opts)) out.push(chunk as Buffer)
+  return Buffer.concat(out)
+}
+
+/**
+ * The gzip'd tar as a stream: the state goes into the tar a chunk at a time (with backpressure)
+ * and gzip runs on libuv's thread pool, so a large snapshot never holds the event loop for long.
+ */
+export function archiveStream(state: ArchiveState, opts: WriteOptions): Readable {
   const meta: SnapshotMeta = {
     Version: 1,
     ID: snapshotId(opts.term, opts.index, opts.nowMs),
@@ -69,26 +88,28 @@ export async function writeArchive(state: Uint8Array, opts: WriteOptions): Promi
     Term: opts.term,
     Configuration: {Servers: (opts.servers ?? []).map((s) => ({Suffrage: 0, ID: s.id, Address: s.address}))},
     ConfigurationIndex: opts.configurationIndex ?? 0,
-    Size: state.length,
+    Size: state.size,
   }
   // Go's json.Encoder ends the document with a newline.
   const metaBytes = Buffer.from(`${JSON.stringify(meta)}\n`)
-  const stateBytes = Buffer.from(state.buffer, state.byteOffset, state.length)
-  const sums = Buffer.from(`${sha256(metaBytes)}  meta.json\n${sha256(stateBytes)}  state.bin\n`)
+  const sums = Buffer.from(`${sha256(metaBytes)}  meta.json\n${state.sha256}  state.bin\n`)
   const pack = tar.pack()
+  const gzipped = pack.pipe(createGzip())
   const mtime = new Date(opts.nowMs)
-  const chunks: Buffer[] = []
-  const collected = (async () => {
-    for await (const chunk of pack) chunks.push(chunk as Buffer)
-  })()
-  for (const [name, body] of [['meta.json', metaBytes], ['state.bin', stateBytes], ['SHA256SUMS', sums]] as const) {
-    await new Promise<void>((resolve, reject) => {
-      pack.entry({name, mode: 0o600, size: body.length, mtime}, body, (error) => (error ? reject(error) : resolve()))
-    })
-  }
-  pack.finalize()
-  await collected
-  return gzipAsync(Buffer.concat(chunks))
+  const entry = (name: string, size: number, parts: readonly Uint8Array[]): Promise<void> => new Promise<void>((resolve, reject) => {
+    const sink = pack.entry({name, mode: 0o600, size, mtime}, (error) => (error ? reject(error) : resolve()))
+    void (async () => {
+      for (const part of parts) if (!sink.write(part)) await once(sink, 'drain')
+      sink.end(Buffer.alloc(0))
+    })().catch(reject)
+  })
+  void (async () => {
+    await entry('meta.json', metaBytes.length, [metaBytes])
+    await entry('state.bin', state.size, state.chunks)
+    await entry('SHA256SUMS', sums.length, [sums])
+    pack.finalize()
+  })().catch((error: Error) => gzipped.destroy(error))
+  return gzipped
 }
 
 /** Unpacks and verifies an archive; throws SnapshotArchiveError naming the problem. */

@@ -71,6 +71,11 @@ export class Catalog {
   /** service name → instances (key node\0id): the by-name index health and catalog reads use. */
   readonly #byName = new Map<string, Map<string, CatalogService>>()
   readonly #serviceIndexes = new Map<string, number>()
+  /**
+   * service name → tag → instances carrying it, kept in step with #byName: the summary
+   * /v1/catalog/services answers from without visiting every instance.
+   */
+  readonly #tagCounts = new Map<string, Map<string, number>>()
   #nodesIndex = 0
   #servicesIndex = 0
   #checksIndex = 0
@@ -116,9 +121,15 @@ export class Catalog {
     return [...this.#checks.values()].flatMap((byId) => [...byId.values()]).sort(byNodeThenId)
   }
 
-  /** Checks of every instance of service `name`, ordered by node, then check ID. */
+  /** Checks of every instance of service `name`, ordered by node, then check ID (visits only the nodes running it). */
   serviceChecks(name: string): NodeCheck[] {
-    return this.allChecks().filter((c) => c.serviceName === name && c.serviceId !== '')
+    const nodes = new Set<string>()
+    for (const instance of this.#byName.get(name)?.values() ?? []) nodes.add(instance.node)
+    const out: NodeCheck[] = []
+    for (const node of nodes) {
+      for (const check of this.#checks.get(node)?.values() ?? []) if (check.serviceName === name && check.serviceId !== '') out.push(check)
+    }
+    return out.sort(byNodeThenId)
   }
 
   service(node: string, id: string): CatalogService | undefined {
@@ -138,6 +149,16 @@ export class Catalog {
   /** Every service instance, ordered by node then ID. */
   allServices(): CatalogService[] {
     return [...this.#services.values()].flatMap((byId) => [...byId.values()]).sort(byNodeThenId)
+  }
+
+  /** True when service `name` has at least one instance (O(1)). */
+  hasService(name: string): boolean {
+    return this.#byName.has(name)
+  }
+
+  /** Each service with at least one instance and the union of its instances' tags (O(services + tags)). */
+  serviceTagSummary(): ReadonlyMap<string, ReadonlyMap<string, number>> {
+    return this.#tagCounts
   }
 
   /** Names of services with at least one instance, sorted. */
@@ -312,6 +333,8 @@ export class Catalog {
     if (existing !== undefined && same(withoutIndexes(existing), input)) return
     if (existing !== undefined && existing.service !== input.service) this.#unindexName(existing, index, change)
     const stored: CatalogService = {...input, createIndex: existing?.createIndex ?? index, modifyIndex: index}
+    if (existing !== undefined && existing.service === input.service) this.#countTags(existing, -1)
+    this.#countTags(stored, 1)
     byId.set(input.id, stored)
     const named = this.#byName.get(input.service) ?? new Map<string, CatalogService>()
     this.#byName.set(input.service, named)
@@ -329,10 +352,26 @@ export class Catalog {
     }
   }
 
+  /** Adds (+1) or removes (-1) one instance's tags in the per-service summary. */
+  #countTags(service: CatalogService, delta: 1 | -1): void {
+    let counts = this.#tagCounts.get(service.service)
+    if (counts === undefined) this.#tagCounts.set(service.service, (counts = new Map()))
+    // An instance counts once per distinct tag; a name whose instances have no tags keeps an empty map.
+    for (const tag of new Set(service.tags)) {
+      const n = (counts.get(tag) ?? 0) + delta
+      if (n > 0) counts.set(tag, n)
+      else counts.delete(tag)
+    }
+  }
+
   #unindexName(service: CatalogService, index: number, change: ChangeSet): void {
+    this.#countTags(service, -1)
     const named = this.#byName.get(service.service)
     named?.delete(`${service.node}\u0000${service.id}`)
-    if (named !== undefined && named.size === 0) this.#byName.delete(service.service)
+    if (named !== undefined && named.size === 0) {
+      this.#byName.delete(service.service)
+      this.#tagCounts.delete(service.service)
+    }
     this.#touchService(index, service.service, change)
   }
 
@@ -389,6 +428,27 @@ export class Catalog {
     }
   }
 
+  /**
+   * An independent copy sharing the (immutable) records: what a txn saves to roll back to. O(records)
+   * map copies, without the sorting and re-indexing a dump and load would cost.
+   */
+  copy(): Catalog {
+    const c = new Catalog()
+    const nested = <V>(from: Map<string, Map<string, V>>, to: Map<string, Map<string, V>>): void => {
+      for (const [key, inner] of from) to.set(key, new Map(inner))
+    }
+    for (const [key, node] of this.#nodes) c.#nodes.set(key, node)
+    nested(this.#services, c.#services)
+    nested(this.#checks, c.#checks)
+    nested(this.#byName, c.#byName)
+    nested(this.#tagCounts, c.#tagCounts)
+    for (const [key, index] of this.#serviceIndexes) c.#serviceIndexes.set(key, index)
+    c.#nodesIndex = this.#nodesIndex
+    c.#servicesIndex = this.#servicesIndex
+    c.#checksIndex = this.#checksIndex
+    return c
+  }
+
   /** Loads a dump; records from snapshots older than services get the new fields' defaults. */
   static load(dump: CatalogDump): Catalog {
     const catalog = new Catalog()
@@ -400,6 +460,7 @@ export class Catalog {
       const named = catalog.#byName.get(service.service) ?? new Map<string, CatalogService>()
       catalog.#byName.set(service.service, named)
       named.set(`${service.node}\u0000${service.id}`, service)
+      catalog.#countTags(service, 1)
     }
     for (const raw of dump.checks) {
       const check: NodeCheck = {

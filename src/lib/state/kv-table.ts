@@ -30,6 +30,17 @@ export interface KVDump {
   index: number
 }
 
+/**
+ * A frozen copy of the table for a snapshot: the trees are copy-on-write clones (O(1) to take;
+ * later writes copy the nodes they touch), so the snapshot is serialized while writes go on.
+ */
+export interface KVView {
+  entries: BTree<string, KVEntry>
+  tombstones: BTree<string, number>
+  lockDelays: Array<[string, number]>
+  index: number
+}
+
 export class KVStore {
   #entries: BTree<string, KVEntry> = new BTree()
   #tombstones: BTree<string, number> = new BTree()
@@ -152,6 +163,11 @@ export class KVStore {
       lockDelays: [...this.#lockDelays],
       index: this.#index,
     }
+  }
+
+  /** The table as it is now, unaffected by later writes (see KVView). */
+  view(): KVView {
+    return {entries: this.#entries.clone(), tombstones: this.#tombstones.clone(), lockDelays: [...this.#lockDelays], index: this.#index}
   }
 
   static load(dump: KVDump): KVStore {

@@ -23,7 +23,7 @@ import {assert} from './assert.js'
 import {Catalog, type CatalogDump} from './catalog.js'
 import type {DeregisterRequest} from './catalog-request.js'
 import {CoordinateTable, type CoordinatesDump} from './coordinates.js'
-import {CodecError, decodeValue, encodeValue} from './codec.js'
+import {CodecError, decodeValue} from './codec.js'
 import {applyKVOp, type OpContext} from './kv-ops.js'
 import {KVStore, type KVDump} from './kv-table.js'
 import {SessionTable, type SessionsDump} from './sessions.js'
@@ -33,6 +33,7 @@ import {isKVOnlyTxn, readTxn, runTxn, type TxnContext} from './txn.js'
 import {AclTables, type AclDump} from './acl.js'
 import {AutopilotConfigTable, type StoredAutopilotConfig} from './autopilot-config.js'
 import {emptyChangeSet, WatchHub, type ChangeSet} from './watch.js'
+import {concat, snapshotChunks, type SnapshotChunks} from './snapshot-stream.js'
 
 const SNAPSHOT_FORMAT = 'coord-state'
 const SNAPSHOT_VERSION = 1
@@ -200,13 +201,15 @@ export class StateMachine {
    */
   #applyTxn(index: number, nowMs: number, ops: readonly TxnOp[], change: ChangeSet): TxnResult {
     const staged = emptyChangeSet()
-    const saved = isKVOnlyTxn(ops) ? undefined : {catalog: this.#catalog.dump(), sessions: this.#sessions.dump(), coordinates: this.#coordinates.dump()}
+    // The catalog is copied (records shared), not dumped: a dump sorts every record, which made each
+    // catalog txn O(n log n) in the catalog's size.
+    const saved = isKVOnlyTxn(ops) ? undefined : {catalog: this.#catalog.copy(), sessions: this.#sessions.dump(), coordinates: this.#coordinates.dump()}
     this.#kv.begin()
     const result = runTxn(this.#txnContext(index, nowMs, staged), ops)
     if (result.errors !== null) {
       this.#kv.rollback()
       if (saved !== undefined) {
-        this.#catalog = Catalog.load(saved.catalog)
+        this.#catalog = saved.catalog
         this.#sessions = SessionTable.load(saved.sessions)
         this.#coordinates = CoordinateTable.load(saved.coordinates)
       }
@@ -378,11 +381,19 @@ export class StateMachine {
 
   /** All replicated state as msgpack: KV (with tombstones and lock-delays), sessions, catalog, coordinates. */
   snapshot(): Uint8Array {
-    const body: SnapshotBody = {
+    return concat([...this.snapshotChunks()])
+  }
+
+  /**
+   * The same document as snapshot(), as chunks produced while they are consumed: the state is
+   * captured now (the KV table as copy-on-write clones, the small tables encoded), so later
+   * applies do not change what the chunks say (snapshot-stream.ts).
+   */
+  snapshotChunks(): SnapshotChunks {
+    return snapshotChunks({
       format: SNAPSHOT_FORMAT,
       version: SNAPSHOT_VERSION,
       lastIndex: this.#lastIndex,
-      kv: this.#kv.dump(),
       sessions: this.#sessions.dump(),
       catalog: this.#catalog.dump(),
       coordinates: this.#coordinates.dump(),
@@ -390,8 +401,7 @@ export class StateMachine {
       acl: this.#acl.dump(),
       autopilot: this.#autopilot.dump(),
       restoredAt: this.#restoredAt === 0 ? undefined : this.#restoredAt,
-    }
-    return encodeValue(body)
+    }, this.#kv.view())
   }
 
   /** Replace all state with a snapshot's (boot); throws CodecError (state untouched) if it is not one. */

@@ -1,6 +1,8 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync} from 'node:fs'
+import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync} from 'node:fs'
+import {crc32} from 'node:zlib'
+import {encode} from '@msgpack/msgpack'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {FileLogStore, LogCorruptError, MemoryLogStore, type LogEntry} from '../../../src/lib/raft/log-store.js'
@@ -123,15 +125,58 @@ describe('MemoryLogStore', () => {
 })
 
 describe('FileSnapshotStore', () => {
+  const conf = {voters: ['a', 'b'], learners: []}
+
   it('round-trips and detects damage', () => withDir(async (dir) => {
     const snapshots = new FileSnapshotStore(dir)
     assert.equal(snapshots.load(), undefined)
-    snapshots.save({index: 7, term: 2}, new Uint8Array([1, 2, 3]))
+    snapshots.save({index: 7, term: 2}, conf, new Uint8Array([1, 2, 3]))
     const loaded = snapshots.load()
     assert.deepEqual(loaded?.meta, {index: 7, term: 2})
-    assert.deepEqual([...loaded!.data], [1, 2, 3])
+    assert.deepEqual(loaded?.conf, conf)
+    assert.deepEqual([...loaded!.state!], [1, 2, 3])
     appendFileSync(snapshots.path, Buffer.from([9]))
     assert.throws(() => snapshots.load(), /checksum mismatch/)
+  }))
+
+  it('an empty state (a bootstrapped cluster) reads back as null', () => withDir(async (dir) => {
+    const snapshots = new FileSnapshotStore(dir)
+    snapshots.save({index: 0, term: 0}, conf, null)
+    assert.equal(snapshots.load()?.state, null)
+  }))
+
+  it('streams chunks to the file and reads them back as one state', () => withDir(async (dir) => {
+    const snapshots = new FileSnapshotStore(dir)
+    snapshots.save({index: 3, term: 1}, conf, new Uint8Array([9]))
+    // More than one write's worth (1 MiB), in uneven chunks.
+    const chunks = Array.from({length: 40}, (_, i) => new Uint8Array(40_000 + i).fill(i))
+    assert.equal(await snapshots.write({index: 9, term: 2}, conf, chunks, () => true), true)
+    const loaded = snapshots.load()!
+    assert.deepEqual(loaded.meta, {index: 9, term: 2})
+    assert.deepEqual(loaded.state, Buffer.concat(chunks))
+    assert.deepEqual(readdirSync(dir).sort(), ['snapshot.dat'])
+  }))
+
+  it('a streamed snapshot no longer wanted once durable leaves the current one in place', () => withDir(async (dir) => {
+    const snapshots = new FileSnapshotStore(dir)
+    snapshots.save({index: 12, term: 3}, conf, new Uint8Array([1]))
+    assert.equal(await snapshots.write({index: 9, term: 2}, conf, [new Uint8Array([2])], () => false), false)
+    assert.deepEqual(snapshots.load()?.meta, {index: 12, term: 3})
+    assert.deepEqual(readdirSync(dir).sort(), ['snapshot.dat'])
+  }))
+
+  it('reads the earlier CRDSNP01 format', () => withDir(async (dir) => {
+    const payload = encode({conf, state: new Uint8Array([5, 6])})
+    const header = Buffer.alloc(32)
+    header.write('CRDSNP01', 0)
+    header.writeBigUInt64LE(4n, 8)
+    header.writeBigUInt64LE(1n, 16)
+    header.writeUInt32LE(crc32(payload), 24)
+    writeFileSync(join(dir, 'snapshot.dat'), Buffer.concat([header, payload]))
+    const loaded = new FileSnapshotStore(dir).load()!
+    assert.deepEqual(loaded.meta, {index: 4, term: 1})
+    assert.deepEqual(loaded.conf, conf)
+    assert.deepEqual([...loaded.state!], [5, 6])
   }))
 })
 

@@ -275,3 +275,53 @@ describe('catalog request parsing', () => {
     assert.throws(() => parseDeregisterRequest({}), /Must provide node/)
   })
 })
+
+describe('catalog summaries kept incrementally', () => {
+  /** What /v1/catalog/services answers, recomputed from every instance. */
+  function recomputed(h: Harness): Record<string, string[]> {
+    const tags = new Map<string, Set<string>>()
+    for (const s of h.sm.catalog.allServices()) {
+      const set = tags.get(s.service) ?? new Set<string>()
+      tags.set(s.service, set)
+      for (const tag of s.tags) set.add(tag)
+    }
+    return Object.fromEntries([...tags].map(([name, set]) => [name, [...set].sort()]).sort())
+  }
+  function summary(sm: StateMachine): Record<string, string[]> {
+    return Object.fromEntries([...sm.catalog.serviceTagSummary()].map(([name, counts]) => [name, [...counts.keys()].sort()]).sort())
+  }
+  function checksRecomputed(h: Harness, name: string): string[] {
+    return h.sm.catalog.allChecks().filter((c) => c.serviceName === name && c.serviceId !== '').map((c) => `${c.node}/${c.checkId}`)
+  }
+
+  it('the per-service tag summary and per-service checks match a full scan through registers, renames, tag changes and deregisters', () => {
+    const h = new Harness()
+    let seed = 7
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      return seed % n
+    }
+    const names = ['web', 'db', 'cache']
+    const tagPool = ['a', 'b', 'c', 'v1']
+    for (let step = 0; step < 400; step++) {
+      const node = `n${next(6)}`
+      const id = `s${next(4)}`
+      const roll = next(10)
+      if (roll < 6) {
+        const tags = tagPool.filter(() => next(2) === 0)
+        register(h, {Node: node, Address: '10.0.0.1', Service: {ID: id, Service: names[next(3)], Tags: [...tags, ...tags.slice(0, 1)], Port: 80},
+          Checks: next(2) === 0 ? [{CheckID: `c-${id}`, Name: 'alive', ServiceID: id, Status: 'passing'}] : []})
+      } else if (roll < 9) {
+        deregister(h, {Node: node, ServiceID: id})
+      } else {
+        deregister(h, {Node: node})
+      }
+      assert.deepEqual(summary(h.sm), recomputed(h), `after step ${step}`)
+      for (const name of names) assert.deepEqual(h.sm.catalog.serviceChecks(name).map((c) => `${c.node}/${c.checkId}`), checksRecomputed(h, name))
+    }
+    assert.ok(Object.keys(recomputed(h)).length > 0)
+    const copy = new StateMachine()
+    copy.restore(h.sm.snapshot())
+    assert.deepEqual(summary(copy), recomputed(h), 'rebuilt when a snapshot is loaded')
+  })
+})

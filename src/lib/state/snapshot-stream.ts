@@ -1,0 +1,81 @@
+// A state snapshot as a sequence of chunks, so the agent can write a large one a piece at a time
+// and answer requests in between (hashicorp/raft streams an FSMSnapshot to its sink the same way).
+// The chunks concatenate to one msgpack map, the document StateMachine.snapshot() has always
+// been: restore, `snapshot inspect` and `snapshot decode` read it unchanged. The small tables are
+// encoded when the snapshot is taken; the KV table, which can hold millions of keys, is encoded
+// lazily from copy-on-write clones of its trees (kv-table.ts KVView), a batch per chunk.
+import {encodeValue} from './codec.js'
+import type {KVView} from './kv-table.js'
+
+/** KV records per chunk: ~0.1 MB at 100-byte values, a few ms of encoding. */
+export const SNAPSHOT_CHUNK_RECORDS = 512
+
+/** Lazily encoded chunks; each is a fresh buffer the consumer may keep. */
+export type SnapshotChunks = Iterable<Uint8Array>
+
+/**
+ * The snapshot document: `fields` (already-captured values, `undefined` ones left out) followed by
+ * the KV table from `kv` under the key 'kv'. Nothing is read from live state after this returns
+ * except through `kv`'s clones, so the live tables may change while the chunks are consumed.
+ */
+export function snapshotChunks(fields: Record<string, unknown>, kv: KVView): SnapshotChunks {
+  const present = Object.entries(fields).filter(([, value]) => value !== undefined)
+  const head: Uint8Array[] = [mapHeader(present.length + 1)]
+  for (const [key, value] of present) head.push(encodeValue(key), encodeValue(value))
+  return kvChunks(concat(head), kv)
+}
+
+function* kvChunks(head: Uint8Array, kv: KVView): Generator<Uint8Array> {
+  yield concat([head, encodeValue('kv'), mapHeader(4), encodeValue('entries'), arrayHeader(kv.entries.size)])
+  yield* batches(kv.entries.values())
+  yield concat([encodeValue('tombstones'), arrayHeader(kv.tombstones.size)])
+  yield* batches(kv.tombstones.entries())
+  yield concat([encodeValue('lockDelays'), encodeValue(kv.lockDelays), encodeValue('index'), encodeValue(kv.index)])
+}
+
+/** The records of `items`, SNAPSHOT_CHUNK_RECORDS at a time, as array elements without the array header. */
+function* batches(items: Iterable<unknown>): Generator<Uint8Array> {
+  let batch: unknown[] = []
+  for (const item of items) {
+    batch.push(item)
+    if (batch.length === SNAPSHOT_CHUNK_RECORDS) {
+      yield withoutArrayHeader(encodeValue(batch))
+      batch = []
+    }
+  }
+  if (batch.length > 0) yield withoutArrayHeader(encodeValue(batch))
+}
+
+/** msgpack map header for `n` pairs (fixmap, map16, map32). */
+export function mapHeader(n: number): Uint8Array {
+  if (n < 16) return Uint8Array.of(0x80 | n)
+  if (n < 0x10000) return Uint8Array.of(0xde, n >> 8, n & 0xff)
+  return Uint8Array.of(0xdf, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff)
+}
+
+/** msgpack array header for `n` elements (fixarray, array16, array32). */
+export function arrayHeader(n: number): Uint8Array {
+  if (n < 16) return Uint8Array.of(0x90 | n)
+  if (n < 0x10000) return Uint8Array.of(0xdc, n >> 8, n & 0xff)
+  return Uint8Array.of(0xdd, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff)
+}
+
+function withoutArrayHeader(bytes: Uint8Array): Uint8Array {
+  const first = bytes[0]
+  const skip = first >= 0x90 && first <= 0x9f ? 1 : first === 0xdc ? 3 : first === 0xdd ? 5 : -1
+  if (skip < 0) throw new Error(`not a msgpack array (first byte 0x${first.toString(16)})`)
+  return bytes.subarray(skip)
+}
+
+/** One buffer holding `parts` in order. */
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0
+  for (const part of parts) length += part.length
+  const out = new Uint8Array(length)
+  let at = 0
+  for (const part of parts) {
+    out.set(part, at)
+    at += part.length
+  }
+  return out
+}

@@ -1,0 +1,91 @@
+// The Raft driver's snapshots: due by entry count or by bytes, written beside the Ready loop (writes
+// keep committing while a snapshot is on its way to disk), the log compacted to it once durable.
+import {describe, it} from 'node:test'
+import assert from 'node:assert/strict'
+import {MemoryDurableStorage} from '../../../src/lib/raft/file-storage.js'
+import type {SnapshotMeta} from '../../../src/lib/raft/types.js'
+import {LogHub} from '../../../src/lib/logger.js'
+import {RaftDriver} from '../../../src/lib/server/raft-driver.js'
+import type {PeerTransport, ReplicatedState} from '../../../src/lib/server/driver-ports.js'
+
+/** A state machine that keeps the bytes of every command; its snapshot is their total size. */
+class Bytes implements ReplicatedState<Uint8Array, number> {
+  total = 0
+  apply(_index: number, command: Uint8Array): number {
+    this.total += command.length
+    return this.total
+  }
+  snapshotChunks(): Iterable<Uint8Array> {
+    return [new TextEncoder().encode(String(this.total))]
+  }
+  restore(bytes: Uint8Array): void {
+    this.total = Number(new TextDecoder().decode(bytes))
+  }
+}
+
+/** Memory storage whose snapshot writes wait until the test lets them through. */
+class GatedStorage extends MemoryDurableStorage {
+  gate: Promise<void> = Promise.resolve()
+  written: number[] = []
+  override async writeSnapshot(meta: SnapshotMeta, chunks: Iterable<Uint8Array>): Promise<boolean> {
+    await this.gate
+    this.written.push(meta.index)
+    return super.writeSnapshot(meta, chunks)
+  }
+}
+
+const transport: PeerTransport = {send: () => true, onMessage: () => {}, request: async () => undefined, onRequest: () => {}} as unknown as PeerTransport
+
+async function singleServer(storage: GatedStorage, opts: {snapshotThreshold: number; snapshotMaxBytes?: number}): Promise<RaftDriver<Uint8Array, number>> {
+  const logger = new LogHub('error', (line) => { throw new Error(`logged: ${line}`) }).logger('raft')
+  const driver = new RaftDriver<Uint8Array, number>({
+    id: 'a', address: '127.0.0.1:1', state: new Bytes(), codec: {encode: (c) => c, decode: (b) => b.slice()},
+    storage, transport, logger, seed: 1, ...opts,
+  })
+  await driver.bootstrap({voters: ['a'], learners: []})
+  driver.start(true)
+  const deadline = Date.now() + 5000
+  while (!driver.isLeader() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5))
+  assert.ok(driver.isLeader())
+  return driver
+}
+
+describe('RaftDriver snapshots', () => {
+  it('are taken by bytes as well as by entry count, and compact the log', async () => {
+    const storage = new GatedStorage()
+    const driver = await singleServer(storage, {snapshotThreshold: 1_000_000, snapshotMaxBytes: 20_000})
+    try {
+      for (let i = 0; i < 30; i++) await driver.propose(new Uint8Array(1000))
+      const deadline = Date.now() + 5000
+      while (storage.snapshot().index === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5))
+      assert.ok(storage.written.length >= 1, 'a snapshot was written after ~20 KB of entries')
+      assert.ok(storage.snapshot().index >= 20, `compacted to ${storage.snapshot().index}`)
+      assert.ok(storage.firstIndex() > 20)
+    } finally {
+      await driver.close()
+    }
+  })
+
+  it('writes keep committing while a snapshot is being written, and the log is compacted once it is durable', async () => {
+    const storage = new GatedStorage()
+    let open!: () => void
+    storage.gate = new Promise((resolve) => { open = resolve })
+    const driver = await singleServer(storage, {snapshotThreshold: 5})
+    try {
+      for (let i = 0; i < 5; i++) await driver.propose(new Uint8Array(10))
+      // The snapshot at ~index 6 is held at the gate; the Ready loop must not be.
+      const before = driver.appliedIndex
+      for (let i = 0; i < 20; i++) await driver.propose(new Uint8Array(10))
+      assert.equal(driver.appliedIndex, before + 20, 'writes committed while the snapshot was held')
+      assert.equal(storage.snapshot().index, 0, 'nothing compacted before the snapshot is durable')
+      open()
+      const deadline = Date.now() + 5000
+      while (storage.snapshot().index === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5))
+      // The held snapshot was the one taken at the threshold (at most `before`); later ones follow it.
+      assert.ok(storage.written[0] > 0 && storage.written[0] <= before, `the held snapshot was at ${storage.written[0]}`)
+      assert.ok(storage.snapshot().index >= storage.written[0], `compacted to ${storage.snapshot().index}`)
+    } finally {
+      await driver.close()
+    }
+  })
+})
