@@ -1,20 +1,22 @@
 // The ACL section of BENCHMARKS.md: what token checks cost on the KV path, measured in one run.
-// Two data-dir servers in turn, one with ACLs off and one with `acl { enabled = true,
+// Two data-dir servers at once, one with ACLs off and one with `acl { enabled = true,
 // default_policy = "deny" }`, where every request carries a token whose one policy is
 // `key_prefix "bench/" { policy = "write" }`. PUT and GET through the kv suite at the same client
-// counts; the pair is run twice (off, on, off, on) so drift on a shared box shows as spread.
+// counts with the agent's CPU per request, the two servers side by side (on-off.ts), the rounds'
+// medians compared, so the load of a shared box falls on both sides alike.
 import {randomUUID} from 'node:crypto'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {startCoord} from './coord-agent.js'
-import {runKvSuite, type KvCell, type KvPlan} from './kv-suite.js'
+import {startCoord, type CoordAgent} from './coord-agent.js'
+import {type KvPlan} from './kv-suite.js'
+import {renderOnOff, runSideBySide, type OnOffCell} from './on-off.js'
 import {coordTarget} from './targets.js'
-import {renderOnOffTables, writeSection} from './report.js'
+import {writeSection} from './report.js'
 
 export interface AclRun {
   /** One entry per agent run, in order. */
-  runs: Array<{label: string; acl: boolean; cells: KvCell[]; error?: string}>
+  runs: Array<{label: string; acl: boolean; cells: OnOffCell[]; error?: string}>
 }
 
 /** Asks until `fn` answers 200 (the initial management token exists once the server leads). */
@@ -45,22 +47,22 @@ export async function runAclSuite(plan: KvPlan, rounds: number, log: (line: stri
   const out: AclRun = {runs: []}
   try {
     for (let round = 1; round <= rounds; round++) {
-      for (const acl of [false, true]) {
-        const label = `ACLs ${acl ? 'on' : 'off'} (round ${round})`
-        try {
-          const agent = await startCoord('persistent', 20_000, acl ? [`-config-file=${config}`] : [])
-          try {
-            const token = acl ? await benchToken(agent.httpAddr, root) : undefined
-            log(`${label}: coord (data dir) at ${agent.httpAddr} (pid ${agent.pid})`)
-            const cells = await runKvSuite(plan, (n) => coordTarget(label, agent.httpAddr, n, plan, '', undefined, token), log)
-            out.runs.push({label, acl, cells})
-          } finally {
-            await agent.stop()
-          }
-        } catch (error) {
-          log(`${label} failed: ${(error as Error).message}`)
-          out.runs.push({label, acl, cells: [], error: (error as Error).message.split('\n')[0]})
-        }
+      const labels = [`ACLs off (round ${round})`, `ACLs on (round ${round})`]
+      const agents: CoordAgent[] = []
+      try {
+        agents.push(await startCoord('persistent', 20_000, []))
+        agents.push(await startCoord('persistent', 20_000, [`-config-file=${config}`]))
+        const token = await benchToken(agents[1].httpAddr, root)
+        agents.forEach((agent, i) => log(`${labels[i]}: coord (data dir) at ${agent.httpAddr} (pid ${agent.pid})`))
+        const cells = await runSideBySide(plan, agents.map((agent, i) => ({
+          pid: agent.pid, makeTarget: (n: number) => coordTarget(labels[i], agent.httpAddr, n, plan, '', undefined, i === 1 ? token : undefined),
+        })), log)
+        labels.forEach((label, i) => out.runs.push({label, acl: i === 1, cells: cells[i]}))
+      } catch (error) {
+        log(`round ${round} failed: ${(error as Error).message}`)
+        labels.forEach((label, i) => out.runs.push({label, acl: i === 1, cells: [], error: (error as Error).message.split('\n')[0]}))
+      } finally {
+        for (const agent of agents) await agent.stop()
       }
     }
   } finally {
@@ -80,11 +82,11 @@ export function renderAclSection(r: {date: string; machine: string; plan: KvPlan
     '',
     `${r.date} · ${r.machine} · ${r.seconds.toFixed(0)} s`,
     '',
-    `One data-dir server per row, started in turn: ACLs off, then \`acl { enabled = true, default_policy = "deny" }\` with every request carrying a token whose one policy is \`key_prefix "bench/" { policy = "write" }\` ` +
+    `Two data-dir servers per round, measured side by side (at the same time, each with its own clients): ACLs off, and \`acl { enabled = true, default_policy = "deny" }\` with every request carrying a token whose one policy is \`key_prefix "bench/" { policy = "write" }\` ` +
       `(each request resolves the token and checks key:read or key:write). ${plan.keys} keys of ${plan.valueBytes} B, keep-alive connections (one per client), ` +
-      `${plan.durationMs / 1000} s measured after ${plan.warmupMs / 1000} s warm-up. The off/on pair runs ${run.runs.length / 2} times so drift on a shared machine shows.`,
+      `${plan.durationMs / 1000} s measured after ${plan.warmupMs / 1000} s warm-up. ${run.runs.length / 2} rounds, a fresh pair each; the summary takes the median of each side. Side by side, a shared machine's load falls on both alike (run one after the other, the same agent's figures swung by tens of percent within a minute here); agent CPU is the server process's user + system time (/proc/<pid>/stat) per request over warm-up and window, which the machine's other load disturbs less than throughput.`,
     '',
-    ...renderOnOffTables(run.runs.map((row) => ({...row, on: row.acl})), plan.clients, 'cost'),
+    ...renderOnOff(run.runs.map((row) => ({...row, on: row.acl})), plan.clients, '≤ 10 %'),
     END,
   ]
   return lines.join('\n')

@@ -1,7 +1,7 @@
 // The kv section's matrix: PUT then GET, at each client count, against one target factory. The
 // same function runs for every system, so the only thing that varies between columns is the
 // Target. A fresh pool per cell keeps one cell's connections from warming the next.
-import {runLoad, type LoadResult} from './load.js'
+import {cpuText, runLoad, type LoadResult} from './load.js'
 import {type Target, type Workload} from './targets.js'
 
 export type KvOp = 'PUT' | 'GET'
@@ -28,7 +28,8 @@ export async function prefill(target: Target, keys: number, parallel = 16): Prom
   }
 }
 
-export async function runKvSuite(plan: KvPlan, makeTarget: (connections: number) => Target, log: (line: string) => void): Promise<KvCell[]> {
+/** `serverPids`: the server processes whose CPU time each row reports (ms per op). */
+export async function runKvSuite(plan: KvPlan, makeTarget: (connections: number) => Target, log: (line: string) => void, serverPids: number[] = []): Promise<KvCell[]> {
   const cells: KvCell[] = []
   const pick = keyFor(plan.keys)
   const seed = makeTarget(16)
@@ -42,8 +43,9 @@ export async function runKvSuite(plan: KvPlan, makeTarget: (connections: number)
       const target = makeTarget(clients)
       try {
         const call = op === 'PUT' ? (k: number) => target.put(k) : (k: number) => target.get(k)
-        const result = await runLoad((w, seq) => call(pick(w, seq)), {workers: clients, durationMs: plan.durationMs, warmupMs: plan.warmupMs})
+        const result = await runLoad((w, seq) => call(pick(w, seq)), {workers: clients, durationMs: plan.durationMs, warmupMs: plan.warmupMs, serverPids})
         log(`  ${target.name} ${op} x${clients}: ${Math.round(result.opsPerSec)} ops/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms` +
+          `${cpuText(result)}` +
           (result.errors ? `, ${result.errors} errors (${result.firstError})` : ''))
         cells.push({op, clients, result})
       } finally {

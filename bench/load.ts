@@ -2,6 +2,11 @@
 // their figures differ only by the target. Each of N workers keeps exactly one request in flight:
 // it sends, awaits the answer, and sends the next. Throughput therefore includes the server's
 // latency, as a real client sees it (no open-loop coordinated-omission correction is attempted).
+// Beside throughput and latency it records what the servers spent: the CPU time of the server
+// processes (their own accounting, /proc/<pid>/stat) over the measured window, per operation, and
+// the box's load average at the start and end of the row, so a row taken on a busy box says so.
+import {loadavg} from 'node:os'
+import {cpuMs} from './process.js'
 
 /** One request against the target; `seq` is this worker's op counter, used to pick a key. */
 export type Op = (worker: number, seq: number) => Promise<void>
@@ -14,6 +19,8 @@ export interface LoadOptions {
   warmupMs: number
   /** Hard cap on ops per worker, so a target that fails instantly cannot spin unbounded. */
   maxOpsPerWorker?: number
+  /** PIDs of the server processes whose CPU time the row reports (all members of a cluster). */
+  serverPids?: number[]
 }
 
 export interface LoadResult {
@@ -25,6 +32,25 @@ export interface LoadResult {
   opsPerSec: number
   p50Ms: number
   p99Ms: number
+  /** Server CPU (user + system) over the measured window, summed over `serverPids`, per counted op. */
+  cpuMsPerOp?: number
+  /** 1-min load average when the row started (warm-up included) and when it ended. */
+  loadStart: number
+  loadEnd: number
+}
+
+/** A row is taken on a busy box when its 1-min load average at start is above this per core. */
+export const BUSY_LOAD_PER_CORE = 1.0
+
+/** Summed CPU ms of `pids`; undefined when any of them is gone (the figure would be wrong). */
+function cpuOf(pids: number[]): number | undefined {
+  let sum = 0
+  for (const pid of pids) {
+    const ms = cpuMs(pid)
+    if (ms === undefined) return undefined
+    sum += ms
+  }
+  return sum
 }
 
 /** Nearest-rank percentile of an ascending array. */
@@ -36,6 +62,7 @@ export function percentile(sorted: Float64Array, p: number): number {
 
 export async function runLoad(op: Op, opts: LoadOptions): Promise<LoadResult> {
   const maxOps = opts.maxOpsPerWorker ?? 2_000_000
+  const loadStart = loadavg()[0]
   const start = performance.now()
   const measureFrom = start + opts.warmupMs
   const measureTo = measureFrom + opts.durationMs
@@ -58,7 +85,20 @@ export async function runLoad(op: Op, opts: LoadOptions): Promise<LoadResult> {
       if (t0 >= measureFrom && t1 <= measureTo) latencies.push(t1 - t0)
     }
   }
+  // CPU is read when the window opens and when it closes (timers, independent of the workers).
+  const pids = opts.serverPids ?? []
+  let cpuFrom: number | undefined
+  let cpuTo: number | undefined
+  const timers = pids.length === 0 ? [] : [
+    setTimeout(() => { cpuFrom = cpuOf(pids) }, opts.warmupMs),
+    setTimeout(() => { cpuTo = cpuOf(pids) }, opts.warmupMs + opts.durationMs),
+  ]
   await Promise.all(Array.from({length: opts.workers}, (_, id) => worker(id)))
+  // The last worker may finish a hair before the closing timer: read it now then.
+  if (pids.length > 0 && cpuTo === undefined) {
+    timers.forEach(clearTimeout)
+    cpuTo = cpuOf(pids)
+  }
 
   const sorted = Float64Array.from(latencies).sort()
   const seconds = opts.durationMs / 1000
@@ -71,5 +111,13 @@ export async function runLoad(op: Op, opts: LoadOptions): Promise<LoadResult> {
     opsPerSec: sorted.length / seconds,
     p50Ms: percentile(sorted, 50),
     p99Ms: percentile(sorted, 99),
+    ...(cpuFrom !== undefined && cpuTo !== undefined && sorted.length > 0 ? {cpuMsPerOp: (cpuTo - cpuFrom) / sorted.length} : {}),
+    loadStart,
+    loadEnd: loadavg()[0],
   }
+}
+
+/** The CPU and load figures of a row for a progress line. */
+export function cpuText(r: LoadResult): string {
+  return `${r.cpuMsPerOp === undefined ? '' : `, server CPU ${r.cpuMsPerOp.toFixed(3)} ms/op`}, load ${r.loadStart.toFixed(2)} → ${r.loadEnd.toFixed(2)}`
 }

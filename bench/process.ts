@@ -1,7 +1,7 @@
 // Child-process plumbing shared by the etcd and coord launchers: free loopback ports, a bounded
 // record of what a child printed (so a chatty server can neither block on a full pipe nor grow
 // our heap), and a stop that signals the one PID we started and escalates if it lingers.
-import {type ChildProcess} from 'node:child_process'
+import {type ChildProcess, spawnSync} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 
@@ -49,6 +49,28 @@ export function rssMiB(pid: number): number | undefined {
   try {
     const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
     return match ? Number(match[1]) / 1024 : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Clock ticks per second of /proc's utime/stime (getconf CLK_TCK; 100 on every Linux we run on). */
+const clockTicks = ((): number => {
+  const n = Number(spawnSync('getconf', ['CLK_TCK'], {encoding: 'utf8'}).stdout?.trim())
+  return Number.isFinite(n) && n > 0 ? n : 100
+})()
+
+/**
+ * CPU time (user + system, ms) a process has used so far, from its own accounting in
+ * /proc/<pid>/stat (fields 14 and 15, after the parenthesised command name); undefined if it is gone.
+ * Unlike throughput, this hardly moves with other work on the machine: it counts only this process.
+ */
+export function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    // fields[0] is field 3 (state): utime is field 14, stime field 15.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks
   } catch {
     return undefined
   }

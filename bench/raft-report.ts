@@ -1,7 +1,7 @@
 // Renders the raft section of BENCHMARKS.md (three-member coord vs three-member etcd) and splices
 // it between its own markers, so the kv section and anything written by hand survive a rerun.
 import {FAILOVER_READ_EVERY_MS, median, type RaftCell, type RaftPlan, type RaftRun, type Via} from './raft-suite.js'
-import {int, ms, ratio, writeSection} from './report.js'
+import {cpu, cpuNote, int, loadCell, ms, ratio, writeSection} from './report.js'
 
 export interface RaftReport {
   date: string
@@ -24,7 +24,10 @@ function cellOf(run: RaftRun, op: string, via: Via, clients: number): RaftCell |
   return run.cells.find((c) => c.op === op && c.via === via && c.clients === clients)
 }
 
-const fig = (x: RaftCell | undefined): string => (x ? `${int(x.result.opsPerSec)} | ${ms(x.result.p50Ms)} | ${ms(x.result.p99Ms)}` : '– | – | –')
+const fig = (x: RaftCell | undefined): string => (x ? `${int(x.result.opsPerSec)} | ${ms(x.result.p50Ms)} | ${ms(x.result.p99Ms)} | ${cpu(x.result)}` : '– | – | – | –')
+/** coord / etcd ratios: ops/s, p50, CPU per op. */
+const ratios = (e: RaftCell | undefined, c: RaftCell | undefined): string =>
+  `${ratio(c?.result.opsPerSec, e?.result.opsPerSec)} | ${ratio(c?.result.p50Ms, e?.result.p50Ms)} | ${ratio(c?.result.cpuMsPerOp, e?.result.cpuMsPerOp)}`
 
 function notesFor(r: RaftReport, rows: [string, RaftCell | undefined, RaftCell | undefined][]): string[] {
   const notes: string[] = []
@@ -39,14 +42,14 @@ function notesFor(r: RaftReport, rows: [string, RaftCell | undefined, RaftCell |
 
 function writeTable(r: RaftReport): string[] {
   const lines = [
-    `| clients | sent to | ${r.etcd.label} ops/s | p50 ms | p99 ms | ${r.coord.label} ops/s | p50 ms | p99 ms | coord/etcd ops/s | coord/etcd p50 |`,
-    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| clients | sent to | ${r.etcd.label} ops/s | p50 ms | p99 ms | CPU ms/op | ${r.coord.label} ops/s | p50 ms | p99 ms | CPU ms/op | coord/etcd ops/s | coord/etcd p50 | coord/etcd CPU/op | load (etcd / coord) |`,
+    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ]
   const rows: [string, RaftCell | undefined, RaftCell | undefined][] = []
   const shapes: [Via, number][] = [...r.plan.writeClients.map((n): [Via, number] => ['leader', n]), ['all', r.plan.spreadClients]]
   for (const [via, clients] of shapes) {
     const [e, c] = [r.etcd, r.coord].map((s) => cellOf(s, 'write', via, clients))
-    lines.push(`| ${clients} | ${viaText(via)} | ${fig(e)} | ${fig(c)} | ${ratio(c?.result.opsPerSec, e?.result.opsPerSec)} | ${ratio(c?.result.p50Ms, e?.result.p50Ms)} |`)
+    lines.push(`| ${clients} | ${viaText(via)} | ${fig(e)} | ${fig(c)} | ${ratios(e, c)} | ${loadCell([e?.result, c?.result], r.load.cores)} |`)
     rows.push([`write ×${clients} via ${viaText(via)}`, e, c])
   }
   const notes = notesFor(r, rows)
@@ -55,8 +58,8 @@ function writeTable(r: RaftReport): string[] {
 
 function readTable(r: RaftReport): string[] {
   const lines = [
-    `| coord read | sent to | ${r.etcd.label} ${ETCD_READ} ops/s | p50 ms | p99 ms | ${r.coord.label} ops/s | p50 ms | p99 ms | coord/etcd ops/s | coord/etcd p50 |`,
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| coord read | sent to | ${r.etcd.label} ${ETCD_READ} ops/s | p50 ms | p99 ms | CPU ms/op | ${r.coord.label} ops/s | p50 ms | p99 ms | CPU ms/op | coord/etcd ops/s | coord/etcd p50 | coord/etcd CPU/op | load (etcd / coord) |`,
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ]
   const rows: [string, RaftCell | undefined, RaftCell | undefined][] = []
   const coordModes = [...new Set(r.coord.cells.filter((c) => c.op !== 'write').map((c) => c.op))]
@@ -65,7 +68,7 @@ function readTable(r: RaftReport): string[] {
     for (const mode of coordModes) {
       const e = cellOf(r.etcd, ETCD_READ, via, r.plan.readClients)
       const c = cellOf(r.coord, mode, via, r.plan.readClients)
-      lines.push(`| ${mode} | ${viaText(via)} | ${fig(e)} | ${fig(c)} | ${ratio(c?.result.opsPerSec, e?.result.opsPerSec)} | ${ratio(c?.result.p50Ms, e?.result.p50Ms)} |`)
+      lines.push(`| ${mode} | ${viaText(via)} | ${fig(e)} | ${fig(c)} | ${ratios(e, c)} | ${loadCell([e?.result, c?.result], r.load.cores)} |`)
       rows.push([`read ${mode} via ${viaText(via)}`, undefined, c])
     }
     rows.push([`${ETCD_READ} via ${viaText(via)}`, cellOf(r.etcd, ETCD_READ, via, r.plan.readClients), undefined])
@@ -137,6 +140,7 @@ export function renderRaftSection(r: RaftReport): string {
     '',
     '- "leader": every client connects to the member that leads at the start of the row. "all 3": client *i* connects to member *i* mod 3, so two thirds of the requests arrive at followers, ' +
       'which forward them to the leader (coord: over its server RPC port; etcd: as a Raft proposal message).',
+    cpuNote('summed over the three members of the cluster'),
     '- coord: `PUT /v1/kv/bench/<k>` on `-server -bootstrap-expect=3 -data-dir` agents (Consul\'s default ports on each address); a write is acknowledged once a quorum has fdatasynced it and the leader has applied it.',
     '- etcd: `POST /v3/kv/put` to the JSON gateway of a member (the in-process grpc-gateway, which re-sends the request over a loopback gRPC connection to that same member); default flags, WAL fsynced.',
     '',

@@ -1,8 +1,10 @@
 // Renders the kv section of BENCHMARKS.md and splices it between its markers, so other sections
 // (written by hand or by other benches) survive a rerun.
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {availableParallelism} from 'node:os'
 import {type ColdStartResult} from './cold-start.js'
 import {type KvCell, type KvPlan} from './kv-suite.js'
+import {BUSY_LOAD_PER_CORE, type LoadResult} from './load.js'
 
 export interface SystemRun {
   /** Column heading, e.g. "etcd 3.4.23". */
@@ -31,21 +33,43 @@ export const int = (n: number): string => Math.round(n).toLocaleString('en-US')
 export const ms = (n: number | undefined): string => (n === undefined || Number.isNaN(n) ? '–' : n < 10 ? n.toFixed(2) : n.toFixed(1))
 export const ratio = (a: number | undefined, b: number | undefined): string => (a && b ? `${(a / b).toFixed(2)}×` : '–')
 
+/** Server CPU ms per operation (3 decimals: 0.5 ms/op and less is the range of interest). */
+export const cpu = (r: LoadResult | undefined): string => (r?.cpuMsPerOp === undefined ? '–' : r.cpuMsPerOp.toFixed(3))
+
+/**
+ * The load-average cell of a row: each system's 1-min load at its start, flagged **busy** when one
+ * is above BUSY_LOAD_PER_CORE per core (other work was competing for the cores: throughput and
+ * latency are then lower and noisier; CPU per op, the servers' own accounting, much less so).
+ */
+export function loadCell(results: (LoadResult | undefined)[], cores = availableParallelism()): string {
+  const present = results.filter((r): r is LoadResult => r !== undefined)
+  if (present.length === 0) return '–'
+  const text = present.map((r) => r.loadStart.toFixed(1)).join(' / ')
+  return present.some((r) => r.loadStart > BUSY_LOAD_PER_CORE * cores) ? `${text} **busy**` : text
+}
+
+/** The note under a table that explains its CPU and load columns. */
+export function cpuNote(systems: string): string {
+  return `- CPU ms/op: the server processes' own CPU time (user + system from /proc/<pid>/stat, ${systems}) over the measured window, divided by the operations counted in it. ` +
+    'It counts only the servers, so it moves much less than ops/s when other work shares the machine: on this shared box it is the figure to trust. ' +
+    `Load: the 1-min load average at the start of each system's row; **busy** marks a row started above ${BUSY_LOAD_PER_CORE.toFixed(1)} per core (${availableParallelism()} cores here).`
+}
+
 function cellOf(run: SystemRun, op: string, clients: number): KvCell | undefined {
   return run.cells.find((c) => c.op === op && c.clients === clients)
 }
 
 function kvTable(r: KvReport): string[] {
   const lines = [
-    `| op | clients | ${r.etcd.label} ops/s | p50 ms | p99 ms | ${r.coord.label} ops/s | p50 ms | p99 ms | coord/etcd ops/s | coord/etcd p50 | ${r.coordDev.label} ops/s | p50 ms | p99 ms |`,
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| op | clients | ${r.etcd.label} ops/s | p50 ms | p99 ms | CPU ms/op | ${r.coord.label} ops/s | p50 ms | p99 ms | CPU ms/op | coord/etcd ops/s | coord/etcd p50 | coord/etcd CPU/op | ${r.coordDev.label} ops/s | p50 ms | p99 ms | CPU ms/op | load (etcd / coord / -dev) |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ]
   const notes: string[] = []
   for (const op of ['PUT', 'GET']) {
     for (const clients of r.plan.clients) {
       const [e, c, d] = [r.etcd, r.coord, r.coordDev].map((s) => cellOf(s, op, clients)?.result)
-      const fig = (x: typeof e): string => (x ? `${int(x.opsPerSec)} | ${ms(x.p50Ms)} | ${ms(x.p99Ms)}` : '– | – | –')
-      lines.push(`| ${op} | ${clients} | ${fig(e)} | ${fig(c)} | ${ratio(c?.opsPerSec, e?.opsPerSec)} | ${ratio(c?.p50Ms, e?.p50Ms)} | ${fig(d)} |`)
+      const fig = (x: typeof e): string => (x ? `${int(x.opsPerSec)} | ${ms(x.p50Ms)} | ${ms(x.p99Ms)} | ${cpu(x)}` : '– | – | – | –')
+      lines.push(`| ${op} | ${clients} | ${fig(e)} | ${fig(c)} | ${ratio(c?.opsPerSec, e?.opsPerSec)} | ${ratio(c?.p50Ms, e?.p50Ms)} | ${ratio(c?.cpuMsPerOp, e?.cpuMsPerOp)} | ${fig(d)} | ${loadCell([e, c, d])} |`)
       for (const [run, x] of [[r.etcd, e], [r.coord, c], [r.coordDev, d]] as const) {
         if (x?.errors) notes.push(`- ${run.label} ${op} ×${clients}: ${x.errors} failed requests (first: ${x.firstError}).`)
       }
@@ -89,7 +113,8 @@ export function renderKvSection(r: KvReport): string {
     '- etcd: single member, temp data dir (WAL synced before acknowledging, batched likewise), JSON gateway `POST /v3/kv/put` and `POST /v3/kv/range`; ' +
       'range is **linearizable** (the default; not `serializable`), i.e. a ReadIndex round per read. ' +
       'The gateway is etcd\'s in-process grpc-gateway, which re-sends each JSON request to the same server over a loopback gRPC connection: native gRPC clients would see lower etcd latency.',
-    '- Ratios are coord (data dir) / etcd: above 1× is better for ops/s, below 1× is better for p50. ' +
+    cpuNote('one server process per system'),
+    '- Ratios are coord (data dir) / etcd: above 1× is better for ops/s, below 1× is better for p50 and CPU/op. ' +
       'With few cores shared by server and generator, the 64-client rows move by tens of percent between runs; compare within one run.',
     `- Server RSS after the run (VmRSS): ${rss}.`,
     ...(errors.length ? ['', ...errors] : []),

@@ -10,8 +10,8 @@
 // locks: `coord lock` takeover when the holder's agent is kill -9'd (bench/locks-suite.ts), with
 // coord's default lock-delay and Consul's 15 s.
 // tls: HTTPS vs HTTP PUT/GET on one server, and 3-server writes with RPC TLS vs plain (bench/tls-suite.ts).
-// acl: PUT/GET at 64 clients on one server with ACLs off and on (a key_prefix token), twice (bench/acl-suite.ts).
-// metrics: PUT/GET at 64 clients on one server with Prometheus + statsd sinks off and on, twice (bench/metrics-suite.ts).
+// acl: PUT/GET at 64 clients on one server with ACLs off and on (a key_prefix token), side by side, three rounds (bench/acl-suite.ts).
+// metrics: PUT/GET at 64 clients on one server with Prometheus + statsd sinks off and on, side by side, three rounds (bench/metrics-suite.ts).
 // scale (only when named in BENCH_SECTIONS): 100k–1M keys and 10k–40k catalog instances on one
 // server: load, RSS, snapshots and the worst read during them, restart (bench/scale-suite.ts).
 // Knobs: BENCH_DURATION_MS / BENCH_WARMUP_MS (every load row, both sections), BENCH_SECTIONS
@@ -124,7 +124,7 @@ async function benchEtcd(): Promise<SystemRun> {
   try {
     run.label = `etcd ${etcd.version}`
     log(`${run.label} at ${etcd.clientUrl} (pid ${etcd.pid})`)
-    run.cells = await runKvSuite(plan, (n) => etcdTarget(etcd.clientUrl, n, plan), log)
+    run.cells = await runKvSuite(plan, (n) => etcdTarget(etcd.clientUrl, n, plan), log, [etcd.pid])
     run.rssMiB = rssMiB(etcd.pid)
   } finally {
     await etcd.stop()
@@ -137,7 +137,7 @@ async function benchCoord(mode: 'persistent' | 'dev'): Promise<{run: SystemRun; 
   const agent = await startCoord(mode)
   try {
     log(`${run.label} at ${agent.httpAddr} (pid ${agent.pid})`)
-    run.cells = await runKvSuite(plan, (n) => coordTarget(run.label, agent.httpAddr, n, plan), log)
+    run.cells = await runKvSuite(plan, (n) => coordTarget(run.label, agent.httpAddr, n, plan), log, [agent.pid])
     run.rssMiB = rssMiB(agent.pid)
     const cold = mode === 'persistent' ? coldStart(agent.httpAddr, 'bench/0') : undefined
     return {run, cold}
@@ -275,7 +275,7 @@ async function tlsSection(): Promise<void> {
 async function aclSection(): Promise<void> {
   const started = Date.now()
   const loadAtStart = load()
-  const run = await runAclSuite(aclPlan, 2, log)
+  const run = await runAclSuite(aclPlan, 3, log)
   const section = renderAclSection({
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), machine: machine(loadAtStart), plan: aclPlan, run,
     seconds: (Date.now() - started) / 1000,
@@ -288,7 +288,7 @@ async function aclSection(): Promise<void> {
 async function metricsSection(): Promise<void> {
   const started = Date.now()
   const loadAtStart = load()
-  const run = await runMetricsSuite(aclPlan, 2, log)
+  const run = await runMetricsSuite(aclPlan, 3, log)
   const section = renderMetricsSection({
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), machine: machine(loadAtStart), plan: aclPlan, run,
     seconds: (Date.now() - started) / 1000,

@@ -8,26 +8,40 @@
 // the fenced job of test/helpers/lock-log.ts (exclusivity by token checked), a service with a TTL
 // check on each client passed every 5 s, and a user event every 10 s.
 // Faults, one every 15–40 s: leader kill -9 (restarted 3 s later), leader SIGSTOP for 3 s, leader
-// SIGTERM + restart, follower SIGTERM + restart, client agent SIGTERM + restart, leadership transfer.
-// Network partitions need network namespaces (test/jepsen) and are not injected here.
-// Samples every 10 s: each agent's RSS and open file descriptors (/proc), the data dirs' size, and
-// the latency of GET /v1/status/leader on each agent (a proxy for event-loop delay).
+// SIGTERM + restart, follower SIGTERM + restart, a rolling restart of all servers, client agent
+// SIGTERM + restart, leadership transfer, and a network partition cutting one server (the leader
+// or a follower) off from the other servers for 5–15 s. Partitions need network namespaces: the soak
+// re-executes itself under `unshare --net` and places each server in its own namespace
+// (test/jepsen/netns.ts); the client agents, the lock contenders and the driver sit on the bridge,
+// outside every cut. Where namespaces are unavailable (or -partitions=off) the servers run on
+// loopback and the report says partitions were not injected.
+// Samples every 10 s: each agent's RSS and open file descriptors (/proc), the data dirs' size, the
+// agents' event-loop delay (runtime.event_loop_lag_ms from /v1/agent/metrics, p99 of the last
+// second), the latency of GET /v1/status/leader per agent, and the KV writes' latency. The report
+// ends with charts (Mermaid xychart blocks, which render in the Markdown viewer) of RSS, data-dir
+// size and latency over time; -samples=FILE also keeps every sample as JSON.
 import {spawn, type ChildProcess} from 'node:child_process'
-import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
 import {request} from 'undici'
 import {SeededRng} from '../src/lib/rng.js'
 import {checkLinearizable} from '../src/lib/check/linearizable.js'
-import {randomSubnet, serverArgs, clientArgs, startCluster, type Cluster} from '../src/lib/devcluster/cluster.js'
+import {serverArgs, clientArgs} from '../src/lib/devcluster/cluster.js'
 import {coordBin, spawnAgent, type AgentProcess} from '../src/lib/devcluster/agent-process.js'
 import {FailoverLoad} from '../test/helpers/failover-load.js'
 import {LockLog} from '../test/helpers/lock-log.js'
+import {createNetwork, reexecInOwnNetns, type TestNetwork} from '../test/jepsen/netns.js'
 import {parseDuration} from '../src/lib/duration.js'
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^-+/, '').split('=') as [string, string]))
 const durationMs = parseDuration(args.duration ?? '10m')
 const seed = Number(args.seed ?? Date.now() % 100_000)
+if (args.partitions === 'off') process.env.COORD_JEPSEN_NETNS ??= 'off'
+// Run the whole soak in a private network namespace (undefined: this is that run, or there is none).
+const reexecStatus = reexecInOwnNetns(fileURLToPath(import.meta.url), {args: process.argv.slice(2), timeoutMs: durationMs + 20 * 60_000})
+if (reexecStatus !== undefined) process.exit(reexecStatus)
 const EPOCH_MS = 120_000
 const rng = new SeededRng(seed)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -35,11 +49,16 @@ const log = (line: string) => process.stdout.write(`[soak +${Math.round((Date.no
 const t0 = Date.now()
 
 const dir = mkdtempSync(join(tmpdir(), 'coord-soak-'))
-const subnet = randomSubnet()
-let cluster: Cluster
+// The namespaces must outlive every server restart of the run (their holders are bounded sleeps).
+const network: TestNetwork = createNetwork(3, dir, {holdSeconds: Math.ceil(durationMs / 1000) + 1800})
+interface SoakCluster {servers: AgentProcess[]; clients: AgentProcess[]; addresses: string[]}
+let cluster: SoakCluster
 const faults: Record<string, number> = {}
 const problems: string[] = []
-const samples: Array<{atS: number; rssMb: number[]; fds: number[]; dataMb: number; pingMs: number[]}> = []
+interface Sample {atS: number; rssMb: number[]; fds: number[]; dataMb: number; pingMs: number[]; lagMs: number[]; writeP50Ms?: number; writeP99Ms?: number; writes: number}
+const samples: Sample[] = []
+let currentLoad: FailoverLoad | undefined
+let latencyCursor = 0
 const contenders: Array<{client: number; proc?: ChildProcess}> = [{client: 0}, {client: 1}]
 const lockLog = new LockLog(join(dir, 'lock.log'), join(dir, 'job.sh'))
 let stopping = false
@@ -66,17 +85,33 @@ async function leaderIndex(): Promise<number | undefined> {
   return undefined
 }
 
-async function restart(kind: 'server' | 'client', i: number): Promise<void> {
+function startAgent(kind: 'server' | 'client', i: number): Promise<AgentProcess> {
   const name = `${kind}-${i + 1}`
   const address = cluster.addresses[kind === 'server' ? i : 3 + i]
   const dataDir = join(dir, 'cluster', name)
+  mkdirSync(dataDir, {recursive: true})
   const servers = cluster.addresses.slice(0, 3)
-  const agentArgs = kind === 'server'
-    ? serverArgs({name, address, dataDir, expect: 3, join: servers.filter((a) => a !== address)})
-    : clientArgs({name, address, dataDir, join: servers})
-  const agent = await spawnAgent({name, args: agentArgs, timeoutMs: 60_000, waitForLeader: true})
+  if (kind === 'server') {
+    const agentArgs = serverArgs({name, address, dataDir, expect: 3, join: servers.filter((a) => a !== address)})
+    return network.spawnServer(i, {name, args: agentArgs, timeoutMs: 60_000, waitForLeader: true})
+  }
+  return spawnAgent({name, args: clientArgs({name, address, dataDir, join: servers}), timeoutMs: 60_000, waitForLeader: true})
+}
+
+async function restart(kind: 'server' | 'client', i: number): Promise<void> {
+  const agent = await startAgent(kind, i)
   if (kind === 'server') cluster.servers[i] = agent
   else cluster.clients[i] = agent
+}
+
+/** Waits (bounded) until some server names a leader again, e.g. between the steps of a rolling restart. */
+async function awaitLeader(timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await leaderIndex() !== undefined) return
+    await sleep(250)
+  }
+  problems.push(`no leader within ${timeoutMs} ms during a rolling restart`)
 }
 
 async function stopChecked(agent: AgentProcess): Promise<void> {
@@ -86,8 +121,11 @@ async function stopChecked(agent: AgentProcess): Promise<void> {
 }
 
 async function injectFault(): Promise<void> {
-  const kinds = ['leader kill -9', 'leader SIGSTOP 3s', 'leader restart', 'follower restart', 'client restart', 'leader transfer'] as const
-  const kind = kinds[rng.int(0, kinds.length)]
+  const kinds = ['leader kill -9', 'leader SIGSTOP 3s', 'leader restart', 'follower restart', 'rolling restart', 'client restart', 'leader transfer', 'leader partitioned', 'follower partitioned'] as const
+  // -faults=a,b limits the kinds (e.g. a short run that tries one fault); the default is every kind.
+  const asked = args.faults?.split(',')
+  const usable = kinds.filter((k) => (!k.endsWith('partitioned') || network.partitionsUnavailable === undefined) && (asked === undefined || asked.includes(k)))
+  const kind = usable[rng.int(0, usable.length)]
   const leader = await leaderIndex()
   if (leader === undefined && kind !== 'client restart') return
   faults[kind] = (faults[kind] ?? 0) + 1
@@ -119,9 +157,30 @@ async function injectFault(): Promise<void> {
       await restart('client', i)
       break
     }
+    case 'rolling restart':
+      // As an upgrade does it: one server at a time, the next only once a leader is known again.
+      for (let i = 0; i < 3; i++) {
+        await stopChecked(cluster.servers[i])
+        await restart('server', i)
+        await awaitLeader(30_000)
+      }
+      break
     case 'leader transfer':
       await get(cluster.servers[leader!].httpAddr, '/v1/operator/raft/transfer-leader', {method: 'POST'}).catch(() => undefined)
       break
+    case 'leader partitioned':
+    case 'follower partitioned': {
+      const cut = kind === 'leader partitioned' ? leader! : (leader! + 1 + rng.int(0, 2)) % 3
+      const forMs = rng.int(5_000, 15_000)
+      log(`  server-${cut + 1} cut off from the other servers for ${forMs} ms`)
+      network.isolate(cut)
+      try {
+        await sleep(forMs)
+      } finally {
+        network.heal()
+      }
+      break
+    }
   }
 }
 
@@ -154,15 +213,62 @@ function proc(pid: number): {rssMb: number; fds: number} {
   }
 }
 
+/** The agent's own event-loop delay gauge (p99 over its last second, ms); -1 when unreachable. */
+async function eventLoopLag(agent: AgentProcess): Promise<number> {
+  try {
+    const res = await get(agent.httpAddr, '/v1/agent/metrics')
+    const gauge = (JSON.parse(res.text) as {Gauges?: Array<{Name: string; Value: number}>}).Gauges?.find((g) => g.Name.endsWith('runtime.event_loop_lag_ms'))
+    return gauge === undefined ? -1 : Math.round(gauge.Value)
+  } catch {
+    return -1
+  }
+}
+
+const percentile = (sorted: number[], p: number): number | undefined => sorted.length === 0 ? undefined : Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))])
+
 async function sample(): Promise<void> {
   const pingMs: number[] = []
+  const lagMs: number[] = []
   for (const agent of all()) {
     const started = performance.now()
     await get(agent.httpAddr, '/v1/status/leader').catch(() => undefined)
     pingMs.push(Math.round(performance.now() - started))
+    lagMs.push(await eventLoopLag(agent))
   }
+  // Latency of the KV writes that completed since the last sample (unknown outcomes excluded).
+  const history = currentLoad?.history ?? []
+  const writes = history.slice(Math.min(latencyCursor, history.length))
+    .filter((op) => op.op === 'write' && op.completeMs !== undefined).map((op) => op.completeMs! - op.invokeMs).sort((a, b) => a - b)
+  latencyCursor = history.length
   const stats = all().map((agent) => proc(agent.pid))
-  samples.push({atS: Math.round((Date.now() - t0) / 1000), rssMb: stats.map((s) => s.rssMb), fds: stats.map((s) => s.fds), dataMb: Math.round(dirBytes(join(dir, 'cluster')) / 1e5) / 10, pingMs})
+  samples.push({
+    atS: Math.round((Date.now() - t0) / 1000), rssMb: stats.map((s) => s.rssMb), fds: stats.map((s) => s.fds),
+    dataMb: Math.round(dirBytes(join(dir, 'cluster')) / 1e5) / 10, pingMs, lagMs,
+    writeP50Ms: percentile(writes, 0.5), writeP99Ms: percentile(writes, 0.99), writes: writes.length,
+  })
+}
+
+/**
+ * A Mermaid line chart over the run, one point per bucket of samples (at most ~60): `series` gives
+ * each line's value for a sample; a bucket takes its lines' maximum (a spike stays visible).
+ */
+function chart(title: string, yLabel: string, names: string[], series: (s: Sample) => Array<number | undefined>): string[] {
+  const size = Math.max(1, Math.ceil(samples.length / 60))
+  const buckets: Sample[][] = []
+  for (let i = 0; i < samples.length; i += size) buckets.push(samples.slice(i, i + size))
+  const lines = names.map((_, n) => buckets.map((b) => Math.max(0, ...b.map((s) => series(s)[n] ?? 0))))
+  return [
+    `${title} (lines, in order: ${names.join(', ')}; x: minutes since start, each point the maximum over ${size * 10} s)`,
+    '',
+    '```mermaid',
+    'xychart-beta',
+    `  title "${title}"`,
+    `  x-axis "minutes" [${buckets.map((b) => (b[0].atS / 60).toFixed(1)).join(', ')}]`,
+    `  y-axis "${yLabel}"`,
+    ...lines.map((values) => `  line [${values.join(', ')}]`),
+    '```',
+    '',
+  ]
 }
 
 async function loop(everyMs: number, body: () => Promise<void>): Promise<void> {
@@ -174,7 +280,10 @@ async function loop(everyMs: number, body: () => Promise<void>): Promise<void> {
 
 async function main(): Promise<void> {
   log(`seed ${seed}, duration ${durationMs / 1000} s, data in ${dir}`)
-  cluster = await startCluster({servers: 3, clients: 2, dir: join(dir, 'cluster'), subnet, timeoutMs: 60_000})
+  log(network.partitionsUnavailable === undefined ? 'partitions: each server in its own network namespace' : `partitions NOT injected: ${network.partitionsUnavailable}`)
+  cluster = {servers: [], clients: [], addresses: [...network.addresses, ...network.hostAddresses(2)]}
+  cluster.servers = await Promise.all([0, 1, 2].map((i) => startAgent('server', i)))
+  for (const i of [0, 1]) cluster.clients.push(await startAgent('client', i))
   for (const [i, client] of cluster.clients.entries()) {
     await get(client.httpAddr, '/v1/agent/service/register', {method: 'PUT', body: JSON.stringify({Name: `soak-${i}`, Check: {CheckID: `soak-ttl-${i}`, TTL: '15s'}})})
   }
@@ -226,6 +335,8 @@ async function main(): Promise<void> {
   while (Date.now() - t0 < durationMs) {
     const key = `soak/kv-${epochs}`
     const load = new FailoverLoad(key, targets(), targets()[3], 100)
+    currentLoad = load
+    latencyCursor = 0
     load.start()
     await sleep(Math.min(EPOCH_MS, Math.max(5000, durationMs - (Date.now() - t0))))
     await load.stop()
@@ -267,6 +378,8 @@ async function main(): Promise<void> {
   }
   const tokens = new Set(lockLog.lines().map((l) => l.token))
   for (const agent of all()) await stopChecked(agent)
+  network.close()
+  if (args.samples) writeFileSync(args.samples, JSON.stringify({seed, partitions: network.partitionsUnavailable ?? 'injected', names: ['server-1', 'server-2', 'server-3', 'client-1', 'client-2'], samples}, null, 1))
 
   const first = samples[0]
   const last = samples.at(-1)!
@@ -277,15 +390,21 @@ async function main(): Promise<void> {
     `- KV: ${epochs} epochs, ${opsChecked} operations checked for linearizability, ${anomalies} anomalies; ${acknowledged} writes acknowledged; ${failedReads} failed reads`,
     `- Locks: ${lockLog.lines().length} fenced job lines, ${tokens.size} tokens (holders), exclusivity ${problems.some((p) => p.startsWith('lock')) ? 'VIOLATED' : 'held'}; ${counts.lockRestarts} contender restarts`,
     `- Other load: ${counts.blockingReads} blocking reads (${counts.blockingErrors} errors), ${counts.ttlPasses} TTL passes (${counts.ttlErrors} errors), ${counts.events} events (${counts.eventErrors} errors)`,
-    `- Faults: ${Object.entries(faults).map(([k, v]) => `${k} ×${v}`).join(', ') || 'none'}`,
+    `- Faults: ${Object.entries(faults).map(([k, v]) => `${k} ×${v}`).join(', ') || 'none'}${network.partitionsUnavailable === undefined ? '' : ` (partitions not injected: ${network.partitionsUnavailable})`}`,
     `- Problems: ${problems.length === 0 ? 'none' : problems.map((p) => `\n  - ${p}`).join('')}`,
     '',
-    '| at | ' + names.map((n) => `${n} RSS MB / fds / ping ms`).join(' | ') + ' | data dirs MB |',
-    '|---|' + names.map(() => '---|').join('') + '---|',
+    '| at | ' + names.map((n) => `${n} RSS MB / fds / lag ms`).join(' | ') + ' | data dirs MB | KV write p50 / p99 ms |',
+    '|---|' + names.map(() => '---|').join('') + '---|---|',
     ...samples.filter((_, i) => i % Math.max(1, Math.floor(samples.length / 12)) === 0 || samples[i] === last)
-      .map((s) => `| ${s.atS}s | ` + s.rssMb.map((r, i) => `${r} / ${s.fds[i]} / ${s.pingMs[i]}`).join(' | ') + ` | ${s.dataMb} |`),
+      .map((s) => `| ${s.atS}s | ` + s.rssMb.map((r, i) => `${r} / ${s.fds[i]} / ${s.lagMs[i]}`).join(' | ') + ` | ${s.dataMb} | ${s.writeP50Ms ?? '-'} / ${s.writeP99Ms ?? '-'} |`),
     '',
-    `RSS start → end: ${first.rssMb.join(', ')} → ${last.rssMb.join(', ')} MB; data dirs ${first.dataMb} → ${last.dataMb} MB.`,
+    `RSS start → end: ${first.rssMb.join(', ')} → ${last.rssMb.join(', ')} MB; open fds ${first.fds.join(', ')} → ${last.fds.join(', ')}; data dirs ${first.dataMb} → ${last.dataMb} MB.`,
+    '(0 in a column: the agent was down at that sample; lag -1: its metrics did not answer.)',
+    '',
+    ...chart('RSS (MB)', 'MB', names, (s) => s.rssMb),
+    ...chart('Data dirs, all agents (MB)', 'MB', ['total'], (s) => [s.dataMb]),
+    ...chart('KV write latency (ms)', 'ms', ['p50', 'p99'], (s) => [s.writeP50Ms, s.writeP99Ms]),
+    ...chart('Event-loop delay, p99 of a second (ms)', 'ms', names, (s) => s.lagMs),
   ]
   process.stdout.write(`\n${lines.join('\n')}\n`)
   if (!args.keep) rmSync(dir, {recursive: true, force: true})
@@ -296,6 +415,7 @@ main().catch(async (error: unknown) => {
   process.stderr.write(`soak failed: ${(error as Error).stack}\n`)
   stopping = true
   for (const c of contenders) c.proc?.kill('SIGKILL')
-  await cluster?.stop().catch(() => undefined)
+  await Promise.all((cluster ? all() : []).map((agent) => agent.stop().catch(() => null)))
+  network.close()
   process.exit(2)
 })

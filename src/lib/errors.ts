@@ -61,3 +61,14 @@ export const methodNotAllowed = (method: string, allowed: string[]) =>
 export const NO_PATH_TO_DATACENTER = 'No path to datacenter'
 export const NO_PATH_TO_DC = 'NO_PATH_TO_DC'
 export const noPathToDatacenter = () => new HttpError(500, NO_PATH_TO_DATACENTER, NO_PATH_TO_DC)
+
+/** The errno (ENOSPC, EIO, ...) of an error or of any error in its `cause` chain (bounded depth). */
+export function errnoOf(error: unknown): string | undefined {
+  let current: unknown = error
+  for (let depth = 0; depth < 8 && current instanceof Error; depth++) {
+    const code = (current as NodeJS.ErrnoException).code
+    if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) return code
+    current = current.cause
+  }
+  return undefined
+}

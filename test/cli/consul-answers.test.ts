@@ -25,6 +25,15 @@ describe('answers without an agent', () => {
     assert.ok(res.stdout.endsWith('\n\n'), 'a blank line at the end, as mitchellh/cli writes it')
   })
 
+  it('a bare `coord` is a blank command: the same usage and list, exit 127 (mitchellh/cli); `coord -h` is help, exit 0', async () => {
+    const bare = await runCli([])
+    const unknown = await runCli(['frobnicate'])
+    assert.equal(bare.code, 127, bare.stderr)
+    assert.equal(bare.stdout, unknown.stdout)
+    const help = await runCli(['-h'])
+    assert.equal(help.code, 0, help.stderr)
+  })
+
   it('an unknown subcommand of a topic prints the topic\'s usage and its subcommands, exit 1 (Consul\'s RunResultHelp)', async () => {
     const res = await runCli(['operator', 'raft', 'frob'])
     assert.equal(res.code, 1, res.stderr)

@@ -101,10 +101,21 @@ export class LockLog {
   }
 }
 
+/**
+ * Whether `pid` still runs code. A zombie (exited, not yet reaped: its parent is busy, or it was
+ * re-parented to an init that reaps late) answers signal 0 but runs nothing, so it counts as dead.
+ */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
+  } catch {
+    return false
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) state ..."; comm may hold spaces and parentheses.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
+    return state !== 'Z' && state !== 'X'
   } catch {
     return false
   }

@@ -202,7 +202,7 @@ describe('coord lock through server failovers (3 servers, 2 clients, default set
     log.assertStoppedBeforeTakeover(before.get('a')!.token)
     const next = await log.holderAfter(before.get('a')!.token, 30_000, describeAll)
     const tookMs = next.at - killedAt
-    console.log(`holder's node killed: standby on client-2 running after ${tookMs} ms (goal: < 5000 ms; serfHealth detection + lock-delay 2 s, at least last renewal + 4 s)`)
+    console.log(`holder's node killed: standby on client-2 running after ${tookMs} ms (goal: < 5000 ms; serfHealth detection + lock-delay 2 s, at least last renewal + 4.5 s)`)
     assert.equal(contenders[next.line.contender].client, 1)
     // Generous for a loaded CI box; the figure above is what the goal is judged on.
     assert.ok(tookMs < 10_000, `standby took ${tookMs} ms`)

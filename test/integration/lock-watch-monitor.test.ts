@@ -11,6 +11,7 @@ import {until} from '../helpers/wait.js'
 import {LogHub} from '../../src/lib/logger.js'
 import {AgentWatches} from '../../src/lib/agent/watches.js'
 import {parseWatches} from '../../src/lib/agent/watch-config.js'
+import {lineSink} from '../../src/lib/agent/config-problems.js'
 
 describe('lock, watch and monitor against one agent', {timeout: 240_000}, () => {
   let agent: TestAgent
@@ -196,21 +197,21 @@ describe('lock, watch and monitor against one agent', {timeout: 240_000}, () => 
   it('reload hook: unchanged watches keep running without re-running their handler; changed ones restart', async () => {
     const file = join(dir.path, 'reload.log')
     const problems: string[] = []
-    const defs = parseWatches([{type: 'key', key: 'rl/k', args: ['/bin/sh', '-c', `cat >> ${file}; echo >> ${file}`]}], problems)
+    const defs = parseWatches([{type: 'key', key: 'rl/k', args: ['/bin/sh', '-c', `cat >> ${file}; echo >> ${file}`]}], lineSink(problems))
     assert.deepEqual(problems, [])
     const watches = new AgentWatches(agent.httpAddr, new LogHub('error', () => {}).logger('test'))
     try {
       watches.start(defs)
       await until('initial run', () => readLines(file).length === 1)
-      const same = parseWatches([{args: ['/bin/sh', '-c', `cat >> ${file}; echo >> ${file}`], key: 'rl/k', type: 'key'}], problems)
+      const same = parseWatches([{args: ['/bin/sh', '-c', `cat >> ${file}; echo >> ${file}`], key: 'rl/k', type: 'key'}], lineSink(problems))
       assert.deepEqual(await watches.reload(same), {kept: 1, started: 0, stopped: 0})
       await sleep(1000)
       assert.equal(readLines(file).length, 1, 'an unchanged watch ran again on reload')
-      const changed = parseWatches([{type: 'key', key: 'rl/k2', args: ['/bin/sh', '-c', `cat >> ${file}; echo >> ${file}`]}], problems)
+      const changed = parseWatches([{type: 'key', key: 'rl/k2', args: ['/bin/sh', '-c', `cat >> ${file}; echo >> ${file}`]}], lineSink(problems))
       assert.deepEqual(await watches.reload(changed), {kept: 0, started: 1, stopped: 1})
       await until('the new watch\'s initial run', () => readLines(file).length === 2)
       const invalid: string[] = []
-      parseWatches([{type: 'key'}, {type: 'nope', args: ['x']}, {type: 'keyprefix', prefix: 'a', handler_type: 'http'}], invalid)
+      parseWatches([{type: 'key'}, {type: 'nope', args: ['x']}, {type: 'keyprefix', prefix: 'a', handler_type: 'http'}], lineSink(invalid))
       assert.match(invalid.join('; '), /watches\[0\]: Must specify a single key to watch.*watches\[1\]\.type: Unsupported watch type: nope.*watches\[2\]\.http_handler_config/)
     } finally {
       await watches.stop()

@@ -11,6 +11,7 @@ import {coordBin, runCli, startAgent, tempDir, type TestAgent} from '../helpers/
 import {http, sleep} from '../helpers/http.js'
 import {until} from '../helpers/wait.js'
 import {parseWatches} from '../../src/lib/agent/watch-config.js'
+import {lineSink} from '../../src/lib/agent/config-problems.js'
 
 interface AgentService {ID: string; Service: string; Port: number; Tags: string[]; ContentHash: string}
 
@@ -85,12 +86,12 @@ describe('agent_service watches', {timeout: 120_000}, () => {
       assert.notEqual(result.code, 0)
       assert.match(result.stderr, new RegExp(`Unsupported watch type: ${type}: coord has no service mesh`))
       const problems: string[] = []
-      parseWatches([{type, handler_type: 'script', args: ['true']}], problems)
+      parseWatches([{type, handler_type: 'script', args: ['true']}], lineSink(problems))
       assert.equal(problems.length, 1)
       assert.match(problems[0], /coord has no service mesh/)
     }
     const problems: string[] = []
-    parseWatches([{type: 'agent_service', args: ['true']}], problems)
+    parseWatches([{type: 'agent_service', args: ['true']}], lineSink(problems))
     assert.match(problems[0] ?? '', /Must specify a service_id to watch/)
   })
 })

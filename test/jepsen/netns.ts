@@ -25,15 +25,15 @@ const insideMark = 'COORD_JEPSEN_NETNS'
  * tests itself. The child inherits stdio, so under `node --test` its report reaches the runner as
  * if this process had written it.
  */
-export function reexecInOwnNetns(file: string): number | undefined {
+export function reexecInOwnNetns(file: string, opts: {args?: string[]; timeoutMs?: number} = {}): number | undefined {
   if (process.env[insideMark] !== undefined) return undefined
   const probe = spawnSync('unshare', ['--net', 'true'], {encoding: 'utf8', timeout: 5_000})
   if (probe.status !== 0) {
     process.env[insideMark] = `unavailable: unshare --net failed (${(probe.stderr || probe.error?.message || `status ${probe.status}`).trim()})`
     return undefined
   }
-  const child = spawnSync('unshare', ['--net', '--', process.execPath, ...process.execArgv, file], {
-    stdio: 'inherit', env: {...process.env, [insideMark]: 'inside'}, timeout: 240_000, killSignal: 'SIGKILL',
+  const child = spawnSync('unshare', ['--net', '--', process.execPath, ...process.execArgv, file, ...(opts.args ?? [])], {
+    stdio: 'inherit', env: {...process.env, [insideMark]: 'inside'}, timeout: opts.timeoutMs ?? 240_000, killSignal: 'SIGKILL',
   })
   return child.status ?? 1
 }
@@ -63,6 +63,11 @@ export interface TestNetwork {
    * on that server's host, e.g. `coord lock` contenders: same arguments as process.execPath.
    */
   nodeFor(index: number): string
+  /**
+   * `count` more addresses on the driver's side (the bridge, or loopback), reachable from every
+   * server and outside every cut: for agents that live beside the driver, e.g. client agents.
+   */
+  hostAddresses(count: number): string[]
   /** Cuts server `index` off from every other server (the test driver still reaches it). */
   isolate(index: number): void
   /** Removes every cut. */
@@ -70,13 +75,17 @@ export interface TestNetwork {
   close(): void
 }
 
-/** Per-server namespaces when this process runs in its own namespace, else plain loopback. */
-export function createNetwork(servers: number, dir: string): TestNetwork {
+/**
+ * Per-server namespaces when this process runs in its own namespace, else plain loopback.
+ * `holdSeconds` bounds how long the namespaces outlive a driver that dies without cleanup; a server
+ * restarted later than that could not enter its namespace, so long runs raise it.
+ */
+export function createNetwork(servers: number, dir: string, opts: {holdSeconds?: number} = {}): TestNetwork {
   const state = process.env[insideMark]
   if (state === undefined) return loopbackNetwork(servers, 'not running in a private network namespace')
   if (state !== 'inside') return loopbackNetwork(servers, state.startsWith('unavailable') ? state : `${insideMark}=${state}`)
   try {
-    return namespaceNetwork(servers, dir)
+    return namespaceNetwork(servers, dir, opts.holdSeconds ?? 300)
   } catch (error) {
     return loopbackNetwork(servers, `namespace setup failed: ${(error as Error).message.split('\n')[0]}`)
   }
@@ -89,6 +98,7 @@ function loopbackNetwork(servers: number, why: string): TestNetwork {
     partitionsUnavailable: why,
     spawnServer: (_index, opts) => spawnAgent(opts),
     nodeFor: () => process.execPath,
+    hostAddresses: (count) => Array.from({length: count}, (_, i) => `${subnet}.${servers + i + 1}`),
     isolate: () => { throw new Error(`partitions unavailable: ${why}`) },
     heal: () => {},
     close: () => {},
@@ -97,7 +107,7 @@ function loopbackNetwork(servers: number, why: string): TestNetwork {
 
 const run = (cmd: string, args: string[]) => execFileSync(cmd, args, {stdio: ['ignore', 'pipe', 'pipe'], timeout: 5_000})
 
-function namespaceNetwork(servers: number, dir: string): TestNetwork {
+function namespaceNetwork(servers: number, dir: string, holdSeconds: number): TestNetwork {
   const holders: ChildProcess[] = []
   const bridge = 'jbr0'
   const port = (i: number) => `jv${i + 1}`
@@ -115,7 +125,7 @@ function namespaceNetwork(servers: number, dir: string): TestNetwork {
     const ownNs = readlinkSync('/proc/self/ns/net')
     for (let i = 0; i < servers; i++) {
       // The namespace lives as long as this holder (bounded, in case the test dies without cleanup).
-      const holder = spawn('unshare', ['--net', '--', 'sleep', '300'], {stdio: 'ignore'})
+      const holder = spawn('unshare', ['--net', '--', 'sleep', String(holdSeconds)], {stdio: 'ignore'})
       holders.push(holder)
       const nsPath = `/proc/${holder.pid}/ns/net`
       const deadline = Date.now() + 3_000
@@ -159,6 +169,11 @@ function namespaceNetwork(servers: number, dir: string): TestNetwork {
       }
     },
     nodeFor: (index) => wrappers[index],
+    hostAddresses: (count) => Array.from({length: count}, (_, i) => {
+      const address = `10.77.0.${101 + i}`
+      run('ip', ['addr', 'add', `${address}/24`, 'dev', bridge])
+      return address
+    }),
     isolate: (index) => {
       for (let other = 0; other < servers; other++) {
         if (other === index) continue

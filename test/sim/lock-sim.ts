@@ -10,7 +10,8 @@
 // grace; stop at once (plus grace) when a read or a renewal says the lock or session is gone.
 //
 // The checker: the running intervals of the children of different acquisitions never overlap in
-// real time. Clocks: one wall clock (the argument's clock assumption; skew would need margin).
+// real time. Clocks: one wall clock (the argument's clock assumption). A holder on a busy machine
+// may act late (`holderLateMs`): the part of the allowance it leaves unused covers that.
 import {StateMachine} from '../../src/lib/state/state-machine.js'
 import type {Command} from '../../src/lib/state/types.js'
 import {SeededRng} from '../../src/lib/rng.js'
@@ -28,6 +29,8 @@ export interface LockSimParams {
   slowDisks: boolean
   /** A deliberately wrong holder that trusts its lock this much longer (the checker must catch it). */
   holderExtraMs?: number
+  /** A busy holder machine: each decision to stop the child takes effect up to this much late. */
+  holderLateMs?: number
 }
 
 export interface LockSimResult {
@@ -109,7 +112,7 @@ export function runLockSim(p: LockSimParams): LockSimResult {
 
   const stopChild = (c: Contender, reason: 'unconfirmed' | 'taken' | 'expired') => {
     if (!c.holding || c.stopAt !== undefined) return
-    c.stopAt = t + rng.int(0, Math.floor(grace) + 1)
+    c.stopAt = t + rng.int(0, (p.holderLateMs ?? 0) + 1) + rng.int(0, Math.floor(grace) + 1)
     if (reason === 'unconfirmed' && connected(c) && c.session && sm.sessionGet(c.session).value) result.electionLosses += 1
   }
 

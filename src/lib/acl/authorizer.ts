@@ -56,13 +56,41 @@ export interface Authorizer {
   keyWritePrefix(prefix: string): boolean
 }
 
+/**
+ * One kind's prefix rules as a longest-first table: the distinct rule lengths, longest first, and the
+ * rules by text. A lookup tries the segment's own leading slice at each length (one map get per
+ * distinct length, not a scan of every rule), so the first hit is the longest matching prefix.
+ */
+interface PrefixTable {
+  readonly lengths: readonly number[]
+  readonly rules: ReadonlyMap<string, Access>
+}
+
+function prefixTable(rules: ReadonlyMap<string, Access>): PrefixTable {
+  const lengths = [...new Set([...rules.keys()].map((prefix) => prefix.length))].sort((a, b) => b - a)
+  return {lengths, rules}
+}
+
+/** The merged rules compiled once per authorizer: exact maps and prefix tables by kind. */
+interface CompiledRules {
+  readonly exact: ReadonlyMap<SegmentKind, ReadonlyMap<string, Access>>
+  readonly prefix: ReadonlyMap<SegmentKind, PrefixTable>
+}
+
+function compile(rules: MergedRules): CompiledRules {
+  const prefix = new Map<SegmentKind, PrefixTable>()
+  for (const [kind, table] of rules.prefix) prefix.set(kind, prefixTable(table))
+  return {exact: rules.exact, prefix}
+}
+
 /** A token's rules, chained to the agent's default_policy for what no rule speaks about. */
 export function policyAuthorizer(rules: MergedRules, defaultPolicy: DefaultPolicy): Authorizer {
   const fallback = defaultPolicy === 'allow'
+  const compiled = compile(rules)
   const resolve = (decision: Decision, defaultAllow: boolean) => decision === 'default' ? defaultAllow : decision === 'allow'
   return {
     allowed(kind, segment, need) {
-      const access = lookup(rules, kind, segment)
+      const access = compiledLookup(compiled, kind, segment)
       return resolve(access === undefined ? 'default' : enforce(access, need), fallback)
     },
     allowedScalar(kind, need) {
@@ -82,17 +110,20 @@ export function policyAuthorizer(rules: MergedRules, defaultPolicy: DefaultPolic
 
 /** The grant for `segment`: its exact rule, else the longest prefix rule that starts it. */
 export function lookup(rules: MergedRules, kind: SegmentKind, segment: string): Access | undefined {
-  const exact = rules.exact.get(kind)!.get(segment)
+  return compiledLookup(compile(rules), kind, segment)
+}
+
+function compiledLookup(rules: CompiledRules, kind: SegmentKind, segment: string): Access | undefined {
+  const exact = rules.exact.get(kind)?.get(segment)
   if (exact !== undefined) return exact
-  let best: Access | undefined
-  let bestLength = -1
-  for (const [prefix, access] of rules.prefix.get(kind)!) {
-    if (prefix.length > bestLength && segment.startsWith(prefix)) {
-      best = access
-      bestLength = prefix.length
-    }
+  const table = rules.prefix.get(kind)
+  if (!table) return undefined
+  for (const length of table.lengths) {
+    if (length > segment.length) continue
+    const access = table.rules.get(length === segment.length ? segment : segment.slice(0, length))
+    if (access !== undefined) return access
   }
-  return best
+  return undefined
 }
 
 function keyWritePrefixDecision(rules: MergedRules, prefix: string): Decision {

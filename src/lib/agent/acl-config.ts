@@ -1,8 +1,9 @@
 // Consul's `acl` config block (Consul docs: agent/config/config-files#acl-parameters): whether ACLs
 // are on, the default and down policies, how long resolved tokens, policies and roles are cached,
-// and the agent's own tokens. Problems name the key. Whether `enabled = true` may start at all is
-// refused-keys.ts's decision (fail closed until every route is checked).
+// and the agent's own tokens. Problems name the key. `enabled = true` is acted on by the authorizer
+// on every route and DNS (acl/, http/), client agents included.
 import {parseDuration} from '../duration.js'
+import type {ProblemSink} from './config-problems.js'
 
 export type AclDownPolicy = 'allow' | 'deny' | 'extend-cache' | 'async-cache'
 
@@ -48,21 +49,22 @@ export const DEFAULT_ACL_CONFIG: AclConfig = {
   tokens: {initialManagement: '', agent: '', agentRecovery: '', default: '', replication: ''},
 }
 
-export function parseAclConfig(raw: Record<string, unknown>, problems: string[]): AclConfig {
+/** Reads the block; each problem is kept under its key (`acl.tokens.agent`), never with a secret in it. */
+export function parseAclConfig(raw: Record<string, unknown>, problems: ProblemSink): AclConfig {
   const bool = (key: string, fallback: boolean): boolean => {
     const value = raw[key]
     if (value === undefined) return fallback
     if (typeof value === 'boolean') return value
     if (typeof value === 'string' && /^(1|t|T|TRUE|true|True)$/.test(value)) return true
     if (typeof value === 'string' && /^(0|f|F|FALSE|false|False)$/.test(value)) return false
-    problems.push(`acl.${key}: expected a boolean, got ${JSON.stringify(value)}`)
+    problems.add(`acl.${key}`, `acl.${key}: expected a boolean, got ${JSON.stringify(value)}`)
     return fallback
   }
   const oneOf = <T extends string>(key: string, allowed: readonly T[], fallback: T): T => {
     const value = raw[key]
     if (value === undefined) return fallback
     if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T
-    problems.push(`acl.${key}: must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${JSON.stringify(value)}`)
+    problems.add(`acl.${key}`, `acl.${key}: must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${JSON.stringify(value)}`)
     return fallback
   }
   const duration = (key: string, fallback: number): number => {
@@ -76,20 +78,20 @@ export function parseAclConfig(raw: Record<string, unknown>, problems: string[])
         // reported below
       }
     }
-    problems.push(`acl.${key}: expected a duration such as "30s", got ${JSON.stringify(value)}`)
+    problems.add(`acl.${key}`, `acl.${key}: expected a duration such as "30s", got ${JSON.stringify(value)}`)
     return fallback
   }
   const tokens: Record<keyof AclTokens, string> = {...DEFAULT_ACL_CONFIG.tokens}
   const rawTokens = raw.tokens
   if (rawTokens !== undefined) {
     if (typeof rawTokens !== 'object' || rawTokens === null || Array.isArray(rawTokens)) {
-      problems.push('acl.tokens: expected an object')
+      problems.add('acl.tokens', 'acl.tokens: expected an object')
     } else {
       for (const [key, value] of Object.entries(rawTokens)) {
         const name = TOKEN_KEYS[key]
         // Secrets never reach a message: a bad value is named by its key only.
-        if (name === undefined) problems.push(`acl.tokens.${key}: unknown token kind`)
-        else if (typeof value !== 'string') problems.push(`acl.tokens.${key}: expected a string`)
+        if (name === undefined) problems.add(`acl.tokens.${key}`, `acl.tokens.${key}: unknown token kind`)
+        else if (typeof value !== 'string') problems.add(`acl.tokens.${key}`, `acl.tokens.${key}: expected a string`)
         else tokens[name] = value
       }
     }

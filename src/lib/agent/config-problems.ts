@@ -1,6 +1,6 @@
 // A config problem as a record: the file that set the key (when one did), the key, and the one-line
-// message. Problems are made where the key is known (the field readers, the schema's key check, the
-// cross-checks); the file is filled in from the key's sources once, when the problems are reported.
+// message. Problems are made where the key is known (the field readers, the blocks' own parsers, the
+// schema's key check, the cross-checks); the file is filled in from the key's sources once, when the problems are reported.
 
 export interface ConfigProblem {
   /** The file(s) that set the key, comma-separated; '' for a flag, a default or a rule across keys. */
@@ -14,24 +14,26 @@ export interface ConfigProblem {
 /** Which file(s) set each key (config.ts keySources); '' stands for the command-line flags. */
 export type KeySources = ReadonlyMap<string, readonly string[]>
 
+/**
+ * Where a reader reports a problem: the dotted key it is about (`dns_config.a_record_limit`, the key
+ * the user wrote) and the whole line. Each block's parser (dns-config.ts, tls/config.ts, ...) takes
+ * one, so its problems reach buildConfig as records without their text being read again.
+ */
+export interface ProblemSink {
+  add(key: string, message: string): void
+}
+
+/** A sink that keeps the lines only, in `lines` (a caller that prints them, or counts them). */
+export function lineSink(lines: string[]): ProblemSink {
+  return {add: (_key, message) => void lines.push(message)}
+}
+
 /** Collects problems while a config is built. */
-export class Problems {
+export class Problems implements ProblemSink {
   readonly #list: Array<{key: string; message: string}> = []
 
   add(key: string, message: string): void {
     this.#list.push({key, message})
-  }
-
-  /**
-   * The problems a block's own parser reported as lines (dns-config.ts, tls/config.ts, ...), kept
-   * under the block's key, or under `<block>.<inner>` when the line is about one of the block's keys.
-   */
-  adopt(block: string, innerKeys: Iterable<string>, messages: readonly string[]): void {
-    const inner = [...innerKeys].sort((a, b) => b.length - a.length)
-    for (const message of messages) {
-      const match = inner.find((key) => message.startsWith(`${block}.${key}:`) || message.startsWith(`${block}.${key}.`) || message === `invalid config key ${block}.${key}`)
-      this.add(match === undefined ? block : `${block}.${match}`, message)
-    }
   }
 
   get length(): number {

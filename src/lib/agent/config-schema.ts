@@ -12,7 +12,7 @@ import {hostname} from 'node:os'
 import {HTTP_CONFIG_ACCEPTED, HTTP_CONFIG_KEYS} from './http-config.js'
 import {ACL_ACCEPTED, ACL_KEYS} from './acl-config.js'
 import {TELEMETRY_ACCEPTED, TELEMETRY_KEYS} from './telemetry-config.js'
-import {AUTOPILOT_ACCEPTED, AUTOPILOT_KEYS} from './autopilot-config.js'
+import {DEFAULT_AUTOPILOT} from './autopilot-config.js'
 import {DNS_CONFIG_IGNORED, DNS_CONFIG_KEYS} from './dns-config.js'
 import {gossipTimingKeys} from './gossip-timing.js'
 import {TLS_TOP_LEVEL_KEYS} from '../tls/config.js'
@@ -75,6 +75,16 @@ const limits: Schema = {kv_max_value_size: plain('positiveInt', 512 * 1024), txn
 const uiConfig: Schema = {
   enabled: plain('bool', ({dev}: DefaultContext) => dev, true), dir: plain('string', '', true), content_path: plain('string', '', true),
   metrics_provider: ignored(), metrics_provider_files: ignored(), metrics_provider_options_json: ignored(), metrics_proxy: ignored(), dashboard_url_templates: ignored(),
+}
+
+// Read with the plain readers (config.ts); the Enterprise keys are accepted with a warning.
+const autopilot: Schema = {
+  cleanup_dead_servers: plain('bool', DEFAULT_AUTOPILOT.cleanupDeadServers),
+  last_contact_threshold: plain('duration', DEFAULT_AUTOPILOT.lastContactThresholdMs),
+  max_trailing_logs: plain('nonNegativeInt', DEFAULT_AUTOPILOT.maxTrailingLogs),
+  min_quorum: plain('nonNegativeInt', DEFAULT_AUTOPILOT.minQuorum),
+  server_stabilization_time: plain('duration', DEFAULT_AUTOPILOT.serverStabilizationTimeMs),
+  redundancy_zone_tag: ignored(), disable_upgrade_migration: ignored(), upgrade_version_tag: ignored(),
 }
 
 const performance: Schema = {
@@ -173,9 +183,9 @@ export const CONFIG_SCHEMA: Schema = {
   // Only Raft protocol 3 (server IDs), the one coord speaks; others are refused (config.ts).
   raft_protocol: plain('positiveInt', 3),
   check_output_max_size: plain('positiveInt', 4096, true),
-  // Metrics sinks and names (telemetry-config.ts), autopilot's seed (autopilot-config.ts), the profile endpoints.
+  // Metrics sinks and names (telemetry-config.ts), autopilot's seed (autopilot-config.ts's settings), the profile endpoints.
   telemetry: block(keysOf(TELEMETRY_KEYS, TELEMETRY_ACCEPTED, 'telemetry-config.ts'), 'telemetry-config.ts'),
-  autopilot: block(keysOf(AUTOPILOT_KEYS, AUTOPILOT_ACCEPTED, 'autopilot-config.ts'), 'autopilot-config.ts'),
+  autopilot: block(autopilot),
   enable_debug: plain('bool', false),
 
   // Accepted and not acted on: nothing in them protects anything.

@@ -8,18 +8,17 @@ import {parseDuration} from '../duration.js'
 import {parseLogLevel, type LogLevel} from '../logger.js'
 import {parseWatches, type WatchDefinition} from './watch-config.js'
 import {validateGossipKey} from '../gossip/keyring.js'
-import {gossipTimingKeys, readGossipTiming, type GossipTiming} from './gossip-timing.js'
+import {readGossipTiming, type GossipTiming} from './gossip-timing.js'
 import {DefinitionError, SCRIPTS_DISABLED, definitionsFromConfig, type CheckDefinition, type ParsedService} from './definitions.js'
-import {DNS_CONFIG_KEYS, parseDnsConfig, type DnsConfig} from './dns-config.js'
-import {refusedSecurityKeys} from './refused-keys.js'
+import {parseDnsConfig, type DnsConfig} from './dns-config.js'
 import {parseHclConfig} from './hcl-config.js'
-import {ACL_KEYS, parseAclConfig, type AclConfig} from './acl-config.js'
-import {HTTP_CONFIG_KEYS, parseHttpConfig, type HttpConfig} from './http-config.js'
+import {parseAclConfig, type AclConfig} from './acl-config.js'
+import {parseHttpConfig, type HttpConfig} from './http-config.js'
 import {readTlsSettings, rpcTlsEnabled, type TlsSettings} from '../tls/config.js'
 import {TlsFileError, loadTlsMaterial, type TlsMaterial} from '../tls/material.js'
 import {DEFAULT_RPC_HOLD_TIMEOUT_MS} from '../consensus.js'
-import {TELEMETRY_KEYS, parseTelemetryConfig, type TelemetryConfig} from './telemetry-config.js'
-import {AUTOPILOT_KEYS, parseAutopilotConfig, type AutopilotSettings} from './autopilot-config.js'
+import {parseTelemetryConfig, type TelemetryConfig} from './telemetry-config.js'
+import type {AutopilotSettings} from './autopilot-config.js'
 import {CONFIG_SCHEMA, checkKeys, defaultOf, supportedKeys, type DefaultContext, type Schema} from './config-schema.js'
 import {Problems, problemText, type ConfigProblem, type KeySources} from './config-problems.js'
 
@@ -338,17 +337,9 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
   const warn = opts.warn ?? (() => {})
   const dev = opts.dev
   checkKeys(raw, {problem: (key, message) => problems.add(key, message), warn})
-  problems.adopt('acl', ACL_KEYS, refusedSecurityKeys(raw))
   const context: DefaultContext = {dev}
   const read = new FieldReader(raw, problems, context)
   const block = (key: string): FieldReader => new FieldReader(read.object(key), problems, context, `${key}.`, CONFIG_SCHEMA[key].keys)
-  /** A block with a parser of its own that reports lines: they are kept as records under the block's keys. */
-  const parsed = <T>(key: string, innerKeys: Iterable<string>, parse: (lines: string[]) => T): T => {
-    const lines: string[] = []
-    const value = parse(lines)
-    problems.adopt(key, innerKeys, lines)
-    return value
-  }
   const ports = block('ports')
   const limits = block('limits')
   const ui = block('ui_config')
@@ -356,8 +347,8 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
   const kvMaxValueSize = limits.value<number>('kv_max_value_size')
   const bindAddr = read.value<string>('bind_addr')
   const advertiseAddr = read.value<string | undefined>('advertise_addr') ?? (bindAddr === '0.0.0.0' ? '127.0.0.1' : bindAddr)
-  const gossipLan = parsed('gossip_lan', gossipTimingKeys, (lines) => readGossipTiming(read.object('gossip_lan'), 'gossip_lan', 'lan', lines))
-  const gossipWan = parsed('gossip_wan', gossipTimingKeys, (lines) => readGossipTiming(read.object('gossip_wan'), 'gossip_wan', 'wan', lines))
+  const gossipLan = readGossipTiming(read.object('gossip_lan'), 'gossip_lan', 'lan', problems)
+  const gossipWan = readGossipTiming(read.object('gossip_wan'), 'gossip_wan', 'wan', problems)
   const config: AgentConfig = {
     dev,
     server: read.value('server'),
@@ -391,7 +382,7 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
     snapshotThreshold: read.value('raft_snapshot_threshold'),
     configFiles: opts.configFiles ?? [],
     retryJoin: [...read.value<string[]>('retry_join'), ...read.value<string[]>('start_join')].map((address) => withDefaultPort(address, 8300)),
-    watches: parsed('watches', [], (lines) => parseWatches(raw.watches, lines)),
+    watches: parseWatches(raw.watches, problems),
     startJoin: read.value<string[]>('start_join').map((address) => withDefaultPort(address, 8300)),
     // Consul waits 30s between attempts; coord 1s: a gossip join costs one TCP exchange per seed,
     // and agents started together (coord dev cluster, a fleet rebooting) then meet within a second.
@@ -408,11 +399,11 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
     encryptVerifyIncoming: read.value('encrypt_verify_incoming'),
     encryptVerifyOutgoing: read.value('encrypt_verify_outgoing'),
     disableKeyringFile: read.value('disable_keyring_file'),
-    dns: parsed('dns_config', DNS_CONFIG_KEYS, (lines) => parseDnsConfig(raw, lines, warn)),
-    http: parsed('http_config', HTTP_CONFIG_KEYS, (lines) => parseHttpConfig(read.object('http_config'), lines)),
-    acl: parsed('acl', ACL_KEYS, (lines) => parseAclConfig(read.object('acl'), lines)),
-    telemetry: parsed('telemetry', TELEMETRY_KEYS, (lines) => parseTelemetryConfig(read.object('telemetry'), lines)),
-    autopilot: parsed('autopilot', AUTOPILOT_KEYS, (lines) => parseAutopilotConfig(read.object('autopilot'), lines)),
+    dns: parseDnsConfig(raw, problems, warn),
+    http: parseHttpConfig(read.object('http_config'), problems),
+    acl: parseAclConfig(read.object('acl'), problems),
+    telemetry: parseTelemetryConfig(read.object('telemetry'), problems),
+    autopilot: autopilotSettings(block('autopilot')),
     enableDebug: read.value('enable_debug'),
     coordinates: {
       disabled: read.value('disable_coordinates'),
@@ -422,7 +413,7 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
       updateBatchSize: read.value('coordinate_update_batch_size'),
       updateMaxBatches: read.value('coordinate_update_max_batches'),
     },
-    tls: {settings: parsed('tls', TLS_BLOCKS, (lines) => readTlsSettings(raw, lines))},
+    tls: {settings: readTlsSettings(raw, problems)},
     // As Consul (agent.go: only a value > 0 replaces the default), 0 means the default.
     rpcHoldTimeoutMs: performance.value<number>('rpc_hold_timeout') || DEFAULT_RPC_HOLD_TIMEOUT_MS,
     nodeMeta: read.value('node_meta'),
@@ -501,10 +492,16 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
   return Object.freeze(config)
 }
 
-/** The tls block's sections, under which its problems are kept. */
-const TLS_BLOCKS = ['defaults', 'internal_rpc', 'https', 'grpc']
 
 /** log_rotate_max_files: an integer from -1 (keep no archive) up; 0 keeps them all. */
+/** The autopilot block, read with the schema's plain readers (its keys and defaults are config-schema.ts's). */
+function autopilotSettings(autopilot: FieldReader): AutopilotSettings {
+  return {
+    cleanupDeadServers: autopilot.value('cleanup_dead_servers'), lastContactThresholdMs: autopilot.value('last_contact_threshold'),
+    maxTrailingLogs: autopilot.value('max_trailing_logs'), minQuorum: autopilot.value('min_quorum'), serverStabilizationTimeMs: autopilot.value('server_stabilization_time'),
+  }
+}
+
 function readRotateMaxFiles(value: unknown, problems: Problems): number {
   if (value === undefined) return 0
   const number = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value

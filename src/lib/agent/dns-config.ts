@@ -3,6 +3,7 @@
 // Defaults are Consul's (agent/config/default.go): see Consul docs: services/discovery/dns-overview
 import {isIP} from 'node:net'
 import {parseDuration} from '../duration.js'
+import type {ProblemSink} from './config-problems.js'
 
 export interface DnsConfig {
   /** Fully qualified, lower case, with the trailing dot: "consul.". */
@@ -62,43 +63,43 @@ export function recursorAddress(text: string): string {
   throw new Error(`invalid recursor address ${JSON.stringify(text)} (want an IP address, optionally with :port)`)
 }
 
-/** Reads the DNS keys of a merged raw config; problems are pushed, naming the key. */
-export function parseDnsConfig(raw: Record<string, unknown>, problems: string[], warn: (msg: string) => void): DnsConfig {
+/** Reads the DNS keys of a merged raw config; each problem is kept under its dotted key (`dns_config.node_ttl`). */
+export function parseDnsConfig(raw: Record<string, unknown>, problems: ProblemSink, warn: (msg: string) => void): DnsConfig {
   const d = defaultDnsConfig
   const str = (key: string, fallback: string): string => {
     const v = raw[key]
     if (v === undefined) return fallback
     if (typeof v === 'string' && v.trim() !== '') return v
-    problems.push(`${key}: expected a domain name, got ${JSON.stringify(v)}`)
+    problems.add(key, `${key}: expected a domain name, got ${JSON.stringify(v)}`)
     return fallback
   }
   const domain = fqdn(str('domain', d.domain))
   const altDomain = raw.alt_domain === undefined ? '' : fqdn(str('alt_domain', ''))
   const recursors: string[] = []
   const rawRecursors = typeof raw.recursors === 'string' ? [raw.recursors] : raw.recursors ?? []
-  if (!Array.isArray(rawRecursors)) problems.push(`recursors: expected a list of addresses, got ${JSON.stringify(raw.recursors)}`)
+  if (!Array.isArray(rawRecursors)) problems.add('recursors', `recursors: expected a list of addresses, got ${JSON.stringify(raw.recursors)}`)
   else for (const r of rawRecursors) {
     try {
       recursors.push(recursorAddress(String(r)))
     } catch (error) {
-      problems.push(`recursors: ${(error as Error).message}`)
+      problems.add('recursors', `recursors: ${(error as Error).message}`)
     }
   }
   const block = raw.dns_config ?? {}
   if (block === null || typeof block !== 'object' || Array.isArray(block)) {
-    problems.push(`dns_config: expected an object, got ${JSON.stringify(block)}`)
+    problems.add('dns_config', `dns_config: expected an object, got ${JSON.stringify(block)}`)
     return Object.freeze({...d, domain, altDomain, recursors})
   }
   const b = block as Record<string, unknown>
   for (const key of Object.keys(b)) {
     if (DNS_CONFIG_IGNORED.has(key)) warn(`config key "dns_config.${key}" is accepted but not acted on by coord`)
-    else if (!DNS_CONFIG_KEYS.has(key)) problems.push(`invalid config key dns_config.${key}`)
+    else if (!DNS_CONFIG_KEYS.has(key)) problems.add(`dns_config.${key}`, `invalid config key dns_config.${key}`)
   }
   const bool = (key: string, fallback: boolean): boolean => {
     const v = b[key]
     if (v === undefined) return fallback
     if (typeof v === 'boolean') return v
-    problems.push(`dns_config.${key}: expected true or false, got ${JSON.stringify(v)}`)
+    problems.add(`dns_config.${key}`, `dns_config.${key}: expected true or false, got ${JSON.stringify(v)}`)
     return fallback
   }
   const durationMs = (where: string, v: unknown, fallback: number): number => {
@@ -109,20 +110,20 @@ export function parseDnsConfig(raw: Record<string, unknown>, problems: string[],
       if (ms < 0) throw new Error('negative')
       return ms
     } catch {
-      problems.push(`${where}: expected a duration such as "10s", got ${JSON.stringify(v)}`)
+      problems.add(where, `${where}: expected a duration such as "10s", got ${JSON.stringify(v)}`)
       return fallback
     }
   }
   const int = (where: string, v: unknown, fallback: number, min: number, max: number): number => {
     if (v === undefined) return fallback
     if (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max) return v
-    problems.push(`${where}: expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`)
+    problems.add(where, `${where}: expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`)
     return fallback
   }
   const serviceTtlSec: Record<string, number> = {}
   const rawTtl = b.service_ttl ?? {}
   if (rawTtl === null || typeof rawTtl !== 'object' || Array.isArray(rawTtl)) {
-    problems.push(`dns_config.service_ttl: expected an object of service name → duration, got ${JSON.stringify(rawTtl)}`)
+    problems.add('dns_config.service_ttl', `dns_config.service_ttl: expected an object of service name → duration, got ${JSON.stringify(rawTtl)}`)
   } else {
     for (const [name, ttl] of Object.entries(rawTtl)) {
       serviceTtlSec[name.toLowerCase()] = Math.floor(durationMs(`dns_config.service_ttl.${name}`, ttl, 0) / 1000)

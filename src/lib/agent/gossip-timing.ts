@@ -5,6 +5,7 @@
 // Consul key (e.g. `gossip_lan.probe_timeout`), not a field of the core.
 import {coordGossipConfig, validateGossipConfig, wanGossipConfig, type GossipConfig} from '../gossip/config.js'
 import {parseDuration} from '../duration.js'
+import type {ProblemSink} from './config-problems.js'
 
 export type GossipPool = 'lan' | 'wan'
 
@@ -38,19 +39,25 @@ export function gossipConfigFor(pool: GossipPool, timing: GossipTiming): GossipC
   return config
 }
 
-/** Reads one block (already checked for unknown keys); problems name `<block>.<key>`. */
-export function readGossipTiming(raw: Record<string, unknown>, block: string, pool: GossipPool, problems: string[]): GossipTiming {
+/**
+ * Reads one block (already checked for unknown keys); problems are kept under `<block>.<key>`, a
+ * rule between keys under the first key it names (else the block).
+ */
+export function readGossipTiming(raw: Record<string, unknown>, block: string, pool: GossipPool, problems: ProblemSink): GossipTiming {
   const timing: Record<string, number> = {}
   for (const [key, {field, duration}] of Object.entries(KEYS)) {
     const value = raw[key]
     if (value === undefined) continue
     const parsed = duration ? durationMs(value) : positiveInt(value)
-    if (parsed === undefined) problems.push(`${block}.${key}: expected ${duration ? 'a positive duration such as "1s"' : 'a positive integer'}, got ${JSON.stringify(value)}`)
+    if (parsed === undefined) problems.add(`${block}.${key}`, `${block}.${key}: expected ${duration ? 'a positive duration such as "1s"' : 'a positive integer'}, got ${JSON.stringify(value)}`)
     else timing[field] = parsed
   }
   const fieldToKey = new Map<string, string>(Object.entries(KEYS).map(([key, {field}]) => [field, `${block}.${key}`]))
+  const fields = /\b(probeIntervalMs|probeTimeoutMs|suspicionMult|retransmitMult|gossipIntervalMs|gossipNodes)\b/g
   for (const problem of validateGossipConfig(gossipConfigFor(pool, timing))) {
-    problems.push(`${block}: ${problem.replace(/\b(probeIntervalMs|probeTimeoutMs|suspicionMult|retransmitMult|gossipIntervalMs|gossipNodes)\b/g, (f) => fieldToKey.get(f) ?? f)}`)
+    // The core names its fields; the user wrote Consul's keys.
+    const named = [...problem.matchAll(fields)].map((match) => fieldToKey.get(match[1]) ?? block)
+    problems.add(named[0] ?? block, `${block}: ${problem.replace(fields, (f) => fieldToKey.get(f) ?? f)}`)
   }
   return Object.freeze(timing)
 }

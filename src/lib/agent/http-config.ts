@@ -3,6 +3,7 @@
 // 403) and response_headers (added to every answer). Problems name the key; a bad CIDR refuses the
 // start rather than leaving writes open.
 import {BlockList, isIP} from 'node:net'
+import type {ProblemSink} from './config-problems.js'
 
 export interface HttpConfig {
   /** CIDRs writes (any method but GET, HEAD, OPTIONS) may come from; empty: from anywhere. */
@@ -17,29 +18,30 @@ export const HTTP_CONFIG_KEYS: ReadonlySet<string> = new Set(['allow_write_http_
 /** Consul keys of the block coord accepts without acting on them: neither protects anything. */
 export const HTTP_CONFIG_ACCEPTED: ReadonlySet<string> = new Set(['use_cache', 'max_header_bytes'])
 
-export function parseHttpConfig(raw: Record<string, unknown>, problems: string[]): HttpConfig {
+/** Reads the block; each problem is kept under its key (`http_config.allow_write_http_from`). */
+export function parseHttpConfig(raw: Record<string, unknown>, problems: ProblemSink): HttpConfig {
   const strings = (key: string): string[] => {
     const value = raw[key]
     if (value === undefined) return []
     if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) {
-      problems.push(`http_config.${key}: expected a list of strings, got ${JSON.stringify(value)}`)
+      problems.add(`http_config.${key}`, `http_config.${key}: expected a list of strings, got ${JSON.stringify(value)}`)
       return []
     }
     return value as string[]
   }
   const allowWriteHttpFrom = strings('allow_write_http_from')
   for (const cidr of allowWriteHttpFrom) {
-    if (parseCidr(cidr) === undefined) problems.push(`http_config.allow_write_http_from: invalid CIDR ${JSON.stringify(cidr)}`)
+    if (parseCidr(cidr) === undefined) problems.add('http_config.allow_write_http_from', `http_config.allow_write_http_from: invalid CIDR ${JSON.stringify(cidr)}`)
   }
   const headers = raw.response_headers
   const responseHeaders: Record<string, string> = {}
   if (headers !== undefined) {
     if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
-      problems.push(`http_config.response_headers: expected an object, got ${JSON.stringify(headers)}`)
+      problems.add('http_config.response_headers', `http_config.response_headers: expected an object, got ${JSON.stringify(headers)}`)
     } else {
       for (const [name, value] of Object.entries(headers)) {
         if (typeof value !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n]/.test(value)) {
-          problems.push(`http_config.response_headers: invalid header ${JSON.stringify(name)}: ${JSON.stringify(value)}`)
+          problems.add('http_config.response_headers', `http_config.response_headers: invalid header ${JSON.stringify(name)}: ${JSON.stringify(value)}`)
         } else {
           responseHeaders[name] = value
         }

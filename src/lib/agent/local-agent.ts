@@ -7,10 +7,11 @@ import type {Logger} from '../logger.js'
 import {parseCheckDefinition, parseServiceDefinition, DefinitionError, SCRIPTS_DISABLED, SCRIPTS_DISABLED_REMOTE, type CheckDefinition, type CheckStatus, type ParsedService} from './definitions.js'
 import {LocalState, LocalStateError, unknownCheckMessage, unknownServiceMessage, type Source} from './local-state.js'
 import {CheckSupervisor, type StartCheck} from './check-supervisor.js'
-import {loadPersisted, loadTtlState, persistLocalState, persistTtlState} from './local-persistence.js'
+import {loadPersisted, loadTtlState, persistLocalState, persistTtlState, saveRegistration} from './local-persistence.js'
 import {AntiEntropy, type NodeIdentity} from './anti-entropy.js'
 import type {CatalogCommand, CatalogView} from './catalog-requests.js'
 import * as maintenance from './maintenance.js'
+import {errnoOf, HttpError} from '../errors.js'
 
 export interface LocalAgentOptions {
   config: AgentConfig
@@ -30,6 +31,10 @@ export class LocalAgent {
   readonly #supervisor: CheckSupervisor
   readonly #antiEntropy?: AntiEntropy
   readonly #unpersist: () => void
+  /** Registrations the data dir refused while a register call ran ("service:<id>"), for its answer. */
+  readonly #notPersisted = new Map<string, Error>()
+  /** Registrations held in memory whose file is missing or older (a refused save): saved at the next register call. */
+  readonly #unsaved = new Set<string>()
   #config: AgentConfig
 
   constructor(private readonly opts: LocalAgentOptions) {
@@ -64,7 +69,10 @@ export class LocalAgent {
         const saved = loadTtlState(config.dataDir, check.def.CheckID, Date.now())
         if (saved) this.state.updateCheck(check.def.CheckID, saved.Status, saved.Output)
       }
-      const unpersist = [persistLocalState(this.state, config.dataDir, log), persistTtlState(this.state, config.dataDir, log)]
+      const unpersist = [
+        persistLocalState(this.state, config.dataDir, log, (kind, id, error) => this.#notPersisted.set(`${kind}:${id}`, error)),
+        persistTtlState(this.state, config.dataDir, log),
+      ]
       this.#unpersist = () => unpersist.forEach((stop) => stop())
     } else {
       this.#unpersist = () => {}
@@ -100,8 +108,34 @@ export class LocalAgent {
   registerService(body: unknown, replaceExistingChecks: boolean): ParsedService {
     const parsed = parseServiceDefinition(body)
     for (const check of parsed.checks) this.#allowScript(check, 'api')
-    this.state.addService(parsed.service, parsed.checks, 'api', replaceExistingChecks)
+    this.#whilePersisting('service', parsed.service.ID, () => this.state.addService(parsed.service, parsed.checks, 'api', replaceExistingChecks))
     return parsed
+  }
+
+  /**
+   * Runs a registration and fails it (500) when the data dir could not save it (a full disk), as
+   * Consul's agent answers a failed persistService: it runs now, but a restart would forget it.
+   */
+  #whilePersisting(kind: 'service' | 'check', id: string, register: () => void): void {
+    const key = `${kind}:${id}`
+    this.#notPersisted.clear()
+    register()
+    let error = this.#notPersisted.get(key)
+    this.#notPersisted.clear()
+    // The same definition again changes nothing in memory, so nothing is saved by itself: save it here.
+    if (!error && this.#unsaved.has(key) && this.#config.dataDir) {
+      try {
+        saveRegistration(this.state, this.#config.dataDir, kind, id)
+      } catch (saveError) {
+        error = saveError as Error
+      }
+    }
+    if (!error) {
+      this.#unsaved.delete(key)
+      return
+    }
+    this.#unsaved.add(key)
+    throw new HttpError(500, `failed to persist ${kind} ${JSON.stringify(id)} to the data dir (${errnoOf(error) ?? error.message}): it is registered but a restart would forget it`, 'PERSIST_FAILED')
   }
 
   deregisterService(id: string): void {
@@ -111,7 +145,7 @@ export class LocalAgent {
   registerCheck(body: unknown): CheckDefinition {
     const check = parseCheckDefinition(body)
     this.#allowScript(check, 'api')
-    this.state.addCheck(check, 'api')
+    this.#whilePersisting('check', check.CheckID, () => this.state.addCheck(check, 'api'))
     return check
   }
 

@@ -4,9 +4,10 @@
 // the new one. A file that cannot be read back is reported and skipped: one bad file must not
 // keep the agent from starting.
 import {createHash} from 'node:crypto'
-import {closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync} from 'node:fs'
+import {mkdirSync, readFileSync, readdirSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import type {Logger} from '../logger.js'
+import {writeFileAtomicallySync} from '../atomic-file.js'
 import {parseCheckDefinition, parseServiceDefinition, type CheckDefinition, type CheckStatus, type ParsedService} from './definitions.js'
 import {isMaintenanceCheck, type LocalChange, type LocalState} from './local-state.js'
 
@@ -19,17 +20,7 @@ export function persistedFileName(id: string): string {
   return createHash('md5').update(id).digest('hex')
 }
 
-function writeAtomically(path: string, text: string): void {
-  const tmp = `${path}.tmp`
-  const fd = openSync(tmp, 'w', 0o600)
-  try {
-    writeSync(fd, text)
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-  renameSync(tmp, path)
-}
+const writeAtomically = (path: string, text: string) => writeFileAtomicallySync(path, text, 0o600)
 
 export interface Persisted {
   services: ParsedService[]
@@ -74,27 +65,32 @@ export function loadPersisted(dataDir: string, warn: (message: string, fields: R
 
 /**
  * Keeps <data-dir>/services and /checks in step with the API-registered entries of `local`.
- * Returns the unsubscribe function.
+ * `onFailure` hears of each registration that could not be saved (a full disk: the old file, if
+ * any, is kept). Returns the unsubscribe function.
  */
-export function persistLocalState(local: LocalState, dataDir: string, log: Logger): () => void {
+export function persistLocalState(local: LocalState, dataDir: string, log: Logger, onFailure?: (kind: 'service' | 'check', id: string, error: Error) => void): () => void {
   mkdirSync(join(dataDir, SERVICES_DIR), {recursive: true})
   mkdirSync(join(dataDir, CHECKS_DIR), {recursive: true})
   return local.onChange((change: LocalChange) => {
     if (change.statusOnly) return
-    const dir = join(dataDir, change.kind === 'service' ? SERVICES_DIR : CHECKS_DIR)
-    const path = join(dir, persistedFileName(change.id))
     try {
-      const entry = change.kind === 'service' ? local.service(change.id) : local.check(change.id)
-      if (change.removed || !entry || entry.source === 'config') {
-        rmSync(path, {force: true})
-        return
-      }
-      const body = change.kind === 'service' ? {Service: entry.def} : {Check: entry.def}
-      writeAtomically(path, JSON.stringify(body))
+      saveRegistration(local, dataDir, change.kind, change.id)
     } catch (error) {
       log.error('failed to persist a local registration', {kind: change.kind, id: change.id, error: (error as Error).message})
+      onFailure?.(change.kind, change.id, error as Error)
     }
   })
+}
+
+/** Writes (or removes) the file of one API registration as `local` holds it now; throws when the disk refuses. */
+export function saveRegistration(local: LocalState, dataDir: string, kind: 'service' | 'check', id: string): void {
+  const path = join(dataDir, kind === 'service' ? SERVICES_DIR : CHECKS_DIR, persistedFileName(id))
+  const entry = kind === 'service' ? local.service(id) : local.check(id)
+  if (!entry || entry.source === 'config') {
+    rmSync(path, {force: true})
+    return
+  }
+  writeAtomically(path, JSON.stringify(kind === 'service' ? {Service: entry.def} : {Check: entry.def}))
 }
 
 export interface TtlState {

@@ -3,6 +3,7 @@
 // statsite, filters) are accepted with a warning and not acted on.
 import {isIP} from 'node:net'
 import {parseDuration} from '../duration.js'
+import type {ProblemSink} from './config-problems.js'
 
 export interface TelemetryConfig {
   /** statsd_address: "host:port" of a statsd server (UDP), '' = none. */
@@ -27,24 +28,25 @@ export const TELEMETRY_ACCEPTED: ReadonlySet<string> = new Set([
 
 export const DEFAULT_TELEMETRY: TelemetryConfig = {statsdAddress: '', dogstatsdAddr: '', disableHostname: false, metricsPrefix: 'consul', prometheusRetentionMs: 0}
 
-export function parseTelemetryConfig(raw: Record<string, unknown>, problems: string[]): TelemetryConfig {
+/** Reads the block; each problem is kept under its key (`telemetry.statsd_address`). */
+export function parseTelemetryConfig(raw: Record<string, unknown>, problems: ProblemSink): TelemetryConfig {
   const string = (key: string, fallback: string): string => {
     const value = raw[key]
     if (value === undefined) return fallback
     if (typeof value === 'string') return value
-    problems.push(`telemetry.${key}: expected a string, got ${JSON.stringify(value)}`)
+    problems.add(`telemetry.${key}`, `telemetry.${key}: expected a string, got ${JSON.stringify(value)}`)
     return fallback
   }
   const address = (key: string): string => {
     const value = string(key, '').trim()
-    if (value !== '' && !splitHostPort(value)) problems.push(`telemetry.${key}: expected "host:port" (a UDP address), got ${JSON.stringify(value)}`)
+    if (value !== '' && !splitHostPort(value)) problems.add(`telemetry.${key}`, `telemetry.${key}: expected "host:port" (a UDP address), got ${JSON.stringify(value)}`)
     return value
   }
   let disableHostname = DEFAULT_TELEMETRY.disableHostname
   const flag = raw.disable_hostname
   if (typeof flag === 'boolean') disableHostname = flag
   else if (flag === 'true' || flag === 'false') disableHostname = flag === 'true'
-  else if (flag !== undefined) problems.push(`telemetry.disable_hostname: expected true or false, got ${JSON.stringify(flag)}`)
+  else if (flag !== undefined) problems.add('telemetry.disable_hostname', `telemetry.disable_hostname: expected true or false, got ${JSON.stringify(flag)}`)
   let prometheusRetentionMs = 0
   const retention = raw.prometheus_retention_time
   if (retention !== undefined) {
@@ -52,11 +54,11 @@ export function parseTelemetryConfig(raw: Record<string, unknown>, problems: str
       if (typeof retention !== 'string') throw new Error('not a string')
       prometheusRetentionMs = Math.max(0, parseDuration(retention))
     } catch {
-      problems.push(`telemetry.prometheus_retention_time: expected a duration such as "60s", got ${JSON.stringify(retention)}`)
+      problems.add('telemetry.prometheus_retention_time', `telemetry.prometheus_retention_time: expected a duration such as "60s", got ${JSON.stringify(retention)}`)
     }
   }
   const metricsPrefix = string('metrics_prefix', DEFAULT_TELEMETRY.metricsPrefix)
-  if (/\s/.test(metricsPrefix)) problems.push(`telemetry.metrics_prefix: must not contain spaces, got ${JSON.stringify(metricsPrefix)}`)
+  if (/\s/.test(metricsPrefix)) problems.add('telemetry.metrics_prefix', `telemetry.metrics_prefix: must not contain spaces, got ${JSON.stringify(metricsPrefix)}`)
   return {statsdAddress: address('statsd_address'), dogstatsdAddr: address('dogstatsd_addr'), disableHostname, metricsPrefix, prometheusRetentionMs}
 }
 

@@ -5,6 +5,7 @@
 import {parseDuration} from '../duration.js'
 import {buildPlan, watchTypeProblem, type WatchParams} from '../watch/plan.js'
 import type {HttpHandlerConfig} from '../watch/handlers.js'
+import type {ProblemSink} from './config-problems.js'
 
 export type WatchHandlerSpec =
   | {kind: 'script'; args: string[]; shell: boolean}
@@ -20,43 +21,46 @@ export interface WatchDefinition {
 const PARAM_KEYS = new Set(['type', 'datacenter', 'token', 'key', 'prefix', 'service', 'service_id', 'tag', 'passingonly', 'state', 'name', 'stale'])
 const HANDLER_KEYS = new Set(['handler_type', 'args', 'handler', 'http_handler_config'])
 
-export function parseWatches(raw: unknown, problems: string[]): WatchDefinition[] {
+/** Reads the list; each problem is kept under the entry's key (`watches[1].type`), the list's when it is not one. */
+export function parseWatches(raw: unknown, sink: ProblemSink): WatchDefinition[] {
   if (raw === undefined) return []
   if (!Array.isArray(raw)) {
-    problems.push('watches: expected a list of watch definitions')
+    sink.add('watches', 'watches: expected a list of watch definitions')
     return []
   }
   const out: WatchDefinition[] = []
   raw.forEach((entry, i) => {
     const where = `watches[${i}]`
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
-      problems.push(`${where}: expected an object`)
+      sink.add(where, `${where}: expected an object`)
       return
     }
     const e = entry as Record<string, unknown>
-    const before = problems.length
-    for (const key of Object.keys(e)) if (!PARAM_KEYS.has(key) && !HANDLER_KEYS.has(key)) problems.push(`${where}: unknown key ${key}`)
+    // An entry with any problem is left out; the count says whether this one had one.
+    let found = 0
+    const problems: ProblemSink = {add: (key, message) => (found++, sink.add(key, message))}
+    for (const key of Object.keys(e)) if (!PARAM_KEYS.has(key) && !HANDLER_KEYS.has(key)) problems.add(`${where}.${key}`, `${where}: unknown key ${key}`)
     const str = (key: string): string | undefined => {
       const v = e[key]
       if (v === undefined) return undefined
       if (typeof v === 'string') return v
-      problems.push(`${where}.${key}: expected a string`)
+      problems.add(`${where}.${key}`, `${where}.${key}: expected a string`)
       return undefined
     }
     const type = str('type')
     const typeProblem = type ? watchTypeProblem(type) : 'Watch type must be specified'
     if (typeProblem) {
-      problems.push(`${where}.type: ${typeProblem}`)
+      problems.add(`${where}.type`, `${where}.type: ${typeProblem}`)
       return
     }
     const tagValue = e.tag
-    const tag = tagValue === undefined ? undefined : typeof tagValue === 'string' ? [tagValue] : Array.isArray(tagValue) && tagValue.every((t) => typeof t === 'string') ? tagValue as string[] : (problems.push(`${where}.tag: expected a string or a list of strings`), undefined)
+    const tag = tagValue === undefined ? undefined : typeof tagValue === 'string' ? [tagValue] : Array.isArray(tagValue) && tagValue.every((t) => typeof t === 'string') ? tagValue as string[] : (problems.add(`${where}.tag`, `${where}.tag: expected a string or a list of strings`), undefined)
     const boolOf = (key: string): boolean | undefined => {
       const v = e[key]
       if (v === undefined) return undefined
       if (typeof v === 'boolean') return v
       if (v === 'true' || v === 'false') return v === 'true'
-      problems.push(`${where}.${key}: expected true or false`)
+      problems.add(`${where}.${key}`, `${where}.${key}: expected true or false`)
       return undefined
     }
     const params: WatchParams = {
@@ -66,27 +70,27 @@ export function parseWatches(raw: unknown, problems: string[]): WatchDefinition[
     try {
       buildPlan(params)
     } catch (error) {
-      problems.push(`${where}: ${(error as Error).message}`)
+      problems.add(where, `${where}: ${(error as Error).message}`)
     }
     const handler = parseHandler(e, where, problems)
-    if (!handler || problems.length > before) return
+    if (!handler || found > 0) return
     out.push({params, handler, identity: canonical(e)})
   })
   return out
 }
 
-function parseHandler(e: Record<string, unknown>, where: string, problems: string[]): WatchHandlerSpec | undefined {
+function parseHandler(e: Record<string, unknown>, where: string, problems: ProblemSink): WatchHandlerSpec | undefined {
   const type = e.handler_type ?? (e.http_handler_config !== undefined ? 'http' : 'script')
   if (type === 'script') {
     if (Array.isArray(e.args) && e.args.length > 0 && e.args.every((a) => typeof a === 'string')) return {kind: 'script', args: e.args as string[], shell: false}
     if (typeof e.handler === 'string' && e.handler !== '') return {kind: 'script', args: [e.handler], shell: true}
-    problems.push(`${where}: script handler needs "args" (a list of strings) or "handler"`)
+    problems.add(where, `${where}: script handler needs "args" (a list of strings) or "handler"`)
     return undefined
   }
   if (type === 'http') {
     const c = e.http_handler_config
     if (c === null || typeof c !== 'object' || Array.isArray(c) || typeof (c as {path?: unknown}).path !== 'string') {
-      problems.push(`${where}.http_handler_config: needs a "path" (the URL to call)`)
+      problems.add(`${where}.http_handler_config`, `${where}.http_handler_config: needs a "path" (the URL to call)`)
       return undefined
     }
     const cfg = c as Record<string, unknown>
@@ -95,7 +99,7 @@ function parseHandler(e: Record<string, unknown>, where: string, problems: strin
       try {
         timeoutMs = parseDuration(String(cfg.timeout))
       } catch {
-        problems.push(`${where}.http_handler_config.timeout: expected a duration such as "10s"`)
+        problems.add(`${where}.http_handler_config.timeout`, `${where}.http_handler_config.timeout: expected a duration such as "10s"`)
       }
     }
     return {kind: 'http', config: {
@@ -103,7 +107,7 @@ function parseHandler(e: Record<string, unknown>, where: string, problems: strin
       header: (cfg.header ?? {}) as Record<string, string[]>, timeoutMs, tlsSkipVerify: cfg.tls_skip_verify === true,
     }}
   }
-  problems.push(`${where}.handler_type: must be "script" or "http", got ${JSON.stringify(type)}`)
+  problems.add(`${where}.handler_type`, `${where}.handler_type: must be "script" or "http", got ${JSON.stringify(type)}`)
   return undefined
 }
 

@@ -3,7 +3,7 @@
 // (consul.log), a metrics summary every -interval (metrics.json: one indented JSON object after
 // another, as Consul's metrics stream), and with pprof a CPU profile over the whole duration
 // (profile.cpuprofile, V8's format) and a sampling heap profile per interval
-// (<time>/heap.heapprofile: allocations sampled over 2 s that are still live); then index.json, and the directory becomes <output>.tar.gz. Every
+// (<time>/heap.heapprofile: allocations sampled over 2 s, collected ones included); then index.json, and the directory becomes <output>.tar.gz. Every
 // JSON file passes through redactSecrets, and the log through the same check for anything that
 // looks like a secret the agent holds.
 import {mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, existsSync, openSync, fsyncSync, closeSync} from 'node:fs'

@@ -11,7 +11,7 @@
 import type {ApiClient} from '../api/client.js'
 import type {Held} from '../api/lock.js'
 import type {LockError} from '../api/lock-errors.js'
-import {FAILOVER_ALLOWANCE_MS} from '../state/sessions.js'
+import {FAILOVER_ALLOWANCE_MS, HOLDER_LATENESS_MARGIN_MS} from '../state/sessions.js'
 import {ChildGroup} from './child-group.js'
 import {CommandError, EXIT} from './errors.js'
 import type {IO} from './io.js'
@@ -44,10 +44,12 @@ export function killGraceMs(lockDelayMs: number): number {
 /**
  * How long the holder trusts its last proof of holding (undefined: Consul's behaviour, no window).
  * With `renewals` the proofs are session renewals, which coord's servers honour for lock-delay +
- * FAILOVER_ALLOWANCE_MS (state/sessions.ts); otherwise consistent reads, honoured for lock-delay.
+ * FAILOVER_ALLOWANCE_MS (state/sessions.ts), of which the holder counts all but
+ * HOLDER_LATENESS_MARGIN_MS; otherwise consistent reads, honoured for lock-delay.
  */
 export function confirmWindowMs(lockDelayMs: number, renewals = false): number | undefined {
-  const window = lockDelayMs - killGraceMs(lockDelayMs) + (renewals && lockDelayMs > 0 ? FAILOVER_ALLOWANCE_MS : 0)
+  const allowance = renewals && lockDelayMs > 0 ? FAILOVER_ALLOWANCE_MS - HOLDER_LATENESS_MARGIN_MS : 0
+  const window = lockDelayMs - killGraceMs(lockDelayMs) + allowance
   return lockDelayMs - killGraceMs(lockDelayMs) >= 300 ? window : undefined
 }
 

@@ -124,7 +124,8 @@ export class ServerRpc {
         // says the server is going away (then it is one more dead server).
         if (error.remote && error.code !== SERVER_STOPPING) throw error
         this.pool.failed(server)
-        if (error.sent && !opts.idempotent) throw new HttpError(500, `rpc error making call: ${error.message}`, 'RPC_FAILED')
+        // Consul's prefix, then what happened and what it means for the write, on one line.
+        if (error.sent && !opts.idempotent) throw new HttpError(500, `rpc error making call: server ${server} failed while the write was in flight (${error.message}); it may or may not have been applied`, 'RPC_FAILED')
         retrying()
       }
     }

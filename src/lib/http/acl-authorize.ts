@@ -17,7 +17,7 @@ import {tokenAuthorizer} from '../acl/resolve.js'
 import type {Need} from '../acl/access.js'
 import type {ScalarKind, SegmentKind} from '../acl/rules.js'
 import {HttpError} from '../errors.js'
-import {ANONYMOUS_TOKEN_ID, ANONYMOUS_TOKEN_SECRET} from '../state/acl.js'
+import {ANONYMOUS_TOKEN_ID, ANONYMOUS_TOKEN_SECRET, type AclToken} from '../state/acl.js'
 import type {AgentDeps, ResolvedToken} from './context.js'
 import type {RequestIdentity} from './identity.js'
 
@@ -43,8 +43,31 @@ export function permissionDenied(accessorId: string, resource: string, access: N
 
 interface CacheEntry {
   readonly resolved: ResolvedToken
-  readonly tablesKey: string
+  /** The ACL tables' indexes it was resolved at: any change to tokens, policies or roles resolves again. */
+  readonly tokensIndex: number
+  readonly policiesIndex: number
+  readonly rolesIndex: number
   readonly at: number
+  /** The token's ExpirationTime in ms (Infinity without one), parsed once. */
+  readonly expiresAt: number
+}
+
+/**
+ * Authorizers compiled per policy set (the token's policy, role and identity links in this datacenter
+ * under this default policy), kept while the policy and role tables stay at the indexes they were
+ * compiled at: tokens sharing a policy set share one authorizer, and a token change elsewhere
+ * (which moves only the tokens index) does not compile them again.
+ */
+interface CompiledEntry {
+  readonly authorizer: Authorizer
+  readonly policiesIndex: number
+  readonly rolesIndex: number
+}
+const COMPILED_LIMIT = 1024
+const compiled = new WeakMap<object, Map<string, CompiledEntry>>()
+
+function policySetKey(token: AclToken, dc: string, defaultPolicy: string): string {
+  return JSON.stringify([dc, defaultPolicy, token.Policies?.map((l) => l.ID) ?? [], token.Roles?.map((l) => l.ID) ?? [], token.ServiceIdentities ?? [], token.NodeIdentities ?? []])
 }
 
 /** At most this many secrets are cached; the oldest leaves first (a flood of bad secrets is never cached). */
@@ -100,14 +123,14 @@ export function resolveToken(agent: AuthorizeDeps, identity: RequestIdentity): R
   }
   const tables = agent.state.acl
   const now = agent.now()
-  const tablesKey = `${tables.tokensIndex}/${tables.policiesIndex}/${tables.rolesIndex}`
   let cache = caches.get(agent.state)
   if (!cache) {
     cache = new Map()
     caches.set(agent.state, cache)
   }
   const hit = cache.get(secret)
-  if (hit && hit.tablesKey === tablesKey && now - hit.at < acl.tokenTtlMs && !expired(hit.resolved.token, now)) return hit.resolved
+  if (hit && hit.tokensIndex === tables.tokensIndex && hit.policiesIndex === tables.policiesIndex && hit.rolesIndex === tables.rolesIndex &&
+    now - hit.at < acl.tokenTtlMs && now <= hit.expiresAt) return hit.resolved
   // One map lookup whether or not the secret exists, and the same work after it either way
   // (expiry is checked on a found token and on a stand-in): no timing tells a guess apart.
   const token = tables.tokenBySecret(secret)
@@ -116,11 +139,28 @@ export function resolveToken(agent: AuthorizeDeps, identity: RequestIdentity): R
     cache.delete(secret)
     throw aclNotFound()
   }
-  const directory = {policy: (id: string) => tables.policy(id), role: (id: string) => tables.role(id)}
-  const resolved: ResolvedToken = {accessorId: token.AccessorID, token, authorizer: tokenAuthorizer(token, directory, agent.config.datacenter, acl.defaultPolicy)}
+  const resolved: ResolvedToken = {accessorId: token.AccessorID, token, authorizer: compiledAuthorizer(agent, token)}
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string)
-  cache.set(secret, {resolved, tablesKey, at: now})
+  const expiresAt = token.ExpirationTime ? Date.parse(token.ExpirationTime) : Infinity
+  cache.set(secret, {resolved, tokensIndex: tables.tokensIndex, policiesIndex: tables.policiesIndex, rolesIndex: tables.rolesIndex, at: now, expiresAt})
   return resolved
+}
+
+/** The token's authorizer: compiled once per policy set while the policy and role tables hold still. */
+function compiledAuthorizer(agent: AuthorizeDeps, token: AclToken): Authorizer {
+  const tables = agent.state.acl
+  const {datacenter, acl} = agent.config
+  let byKey = compiled.get(agent.state)
+  if (!byKey) compiled.set(agent.state, byKey = new Map())
+  const key = policySetKey(token, datacenter, acl.defaultPolicy)
+  const hit = byKey.get(key)
+  if (hit && hit.policiesIndex === tables.policiesIndex && hit.rolesIndex === tables.rolesIndex) return hit.authorizer
+  const directory = {policy: (id: string) => tables.policy(id), role: (id: string) => tables.role(id)}
+  const authorizer = tokenAuthorizer(token, directory, datacenter, acl.defaultPolicy)
+  byKey.delete(key)
+  if (byKey.size >= COMPILED_LIMIT) byKey.delete(byKey.keys().next().value as string)
+  byKey.set(key, {authorizer, policiesIndex: tables.policiesIndex, rolesIndex: tables.rolesIndex})
+  return authorizer
 }
 
 const STAND_IN = {ExpirationTime: '1970-01-01T00:00:00Z'}

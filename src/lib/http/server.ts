@@ -237,7 +237,8 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
     // ACLs: every route's rule (route-acl.ts) is checked here, before its handler runs (a client
     // agent first asks the servers about the token: prepareToken).
     if (agent.config.acl.enabled) {
-      await prepareToken(agent, identity)
+      // Only a client agent has anything to wait for (a server resolves from its own tables).
+      if (agent.aclResolver) await prepareToken(agent, identity)
       enforceRoute(found.route.path, ctx, method, agent)
     }
     const start = performance.now()

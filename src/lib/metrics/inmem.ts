@@ -6,6 +6,13 @@
 /** A metric's labels (go-metrics' []Label), name → value. */
 export type Labels = Readonly<Record<string, string>>
 
+export type MetricKind = 'gauge' | 'counter' | 'sample'
+
+/** Receives every value of one series; `now` is the wall clock (ms) read once for all sinks. */
+export interface SeriesWriter {
+  write(value: number, now: number): void
+}
+
 export interface AggregateSample {
   count: number
   sum: number
@@ -58,8 +65,37 @@ export function seriesKey(name: string, labels: Labels): string {
 
 export class InmemSink {
   private readonly intervals: Interval[] = []
+  /** The interval in progress and the time it ends, so a value checks the clock with one comparison. */
+  private open: Interval | undefined
+  private openUntil = -Infinity
 
   constructor(private readonly intervalMs: number, private readonly retainMs: number, private readonly now: () => number) {}
+
+  /** A writer for one series (Metrics resolves it once): it keeps its aggregate until the interval rolls over. */
+  series(name: string, kind: MetricKind, labels: Labels): SeriesWriter {
+    const key = seriesKey(name, labels)
+    if (kind === 'gauge') {
+      return {write: (value, now) => { this.at(now).gauges.set(key, {name, labels, value}) }}
+    }
+    let interval: Interval | undefined
+    let aggregate: AggregateSample | undefined
+    return {
+      write: (value, now) => {
+        const current = this.at(now)
+        if (current !== interval || !aggregate) {
+          interval = current
+          const table = kind === 'counter' ? current.counters : current.samples
+          aggregate = table.get(key)?.value
+          if (!aggregate) {
+            table.set(key, {name, labels, value: {count: 1, sum: value, sumSq: value * value, min: value, max: value}})
+            aggregate = table.get(key)!.value
+            return
+          }
+        }
+        add(aggregate, value)
+      },
+    }
+  }
 
   setGauge(name: string, value: number, labels: Labels): void {
     const key = seriesKey(name, labels)
@@ -84,17 +120,35 @@ export class InmemSink {
 
   /** The interval in progress, after rolling over to a new one if its time came. */
   private current(): Interval {
-    const now = this.now()
+    return this.at(this.now())
+  }
+
+  private at(now: number): Interval {
+    if (this.open && now < this.openUntil && now >= this.openUntil - this.intervalMs) return this.open
     const start = now - (now % this.intervalMs)
     const last = this.intervals[this.intervals.length - 1]
-    if (last && last.start === start) return last
+    if (last && last.start === start) return this.keepOpen(last)
     // A gauge holds its value until set again (so a gauge set once, such as a leader flag, is not
     // blank in the next interval): coord carries gauges forward; counters and samples start empty.
     const next: Interval = {start, gauges: new Map(last?.gauges ?? []), counters: new Map(), samples: new Map()}
     this.intervals.push(next)
     while (this.intervals.length > 0 && this.intervals[0].start < now - this.retainMs) this.intervals.shift()
-    return next
+    return this.keepOpen(next)
   }
+
+  private keepOpen(interval: Interval): Interval {
+    this.open = interval
+    this.openUntil = interval.start + this.intervalMs
+    return interval
+  }
+}
+
+function add(s: AggregateSample, value: number): void {
+  s.count++
+  s.sum += value
+  s.sumSq += value * value
+  if (value < s.min) s.min = value
+  if (value > s.max) s.max = value
 }
 
 function ingest(table: Map<string, Series<AggregateSample>>, name: string, value: number, labels: Labels): void {
@@ -104,12 +158,7 @@ function ingest(table: Map<string, Series<AggregateSample>>, name: string, value
     table.set(key, {name, labels, value: {count: 1, sum: value, sumSq: value * value, min: value, max: value}})
     return
   }
-  const s = found.value
-  s.count++
-  s.sum += value
-  s.sumSq += value * value
-  if (value < s.min) s.min = value
-  if (value > s.max) s.max = value
+  add(found.value, value)
 }
 
 /** Go's time.Time.String() of the interval's start in UTC: "2024-05-01 12:00:00 +0000 UTC". */

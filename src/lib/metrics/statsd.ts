@@ -1,62 +1,138 @@
 // statsd and DogStatsD sinks (telemetry.statsd_address, telemetry.dogstatsd_addr), as go-metrics'
 // StatsdSink and datadog-go: lines "name:value|g", "|c" and "|ms" over UDP, packed into datagrams of
-// at most 1432 bytes and flushed every 100 ms. statsd has no labels: their values join the name, as
+// at most 1432 bytes and sent every 100 ms. statsd has no labels: their values join the name, as
 // go-metrics' flattenKeyLabels; DogStatsD sends them as "|#name:value" tags. A send error is dropped
 // (a metric is never worth failing a request), as UDP sinks do.
+//
+// Off the request path: each series' line text is built once; a counter adds up and a gauge keeps
+// its last value until the flush (statsd itself sums counters and keeps the last gauge per flush
+// interval, so the server sees the same figures in fewer lines); timings, which statsd needs one by
+// one for its percentiles, are appended as lines; datagrams go out on the flush timer only.
 import {createSocket, type Socket} from 'node:dgram'
-import type {Labels, MetricsSink} from './metrics.js'
+import type {Labels, MetricKind, MetricsSink, SeriesWriter} from './metrics.js'
 
 const MAX_PACKET = 1432
 const FLUSH_MS = 100
+/** Datagrams held between flushes at most (~1.4 MB): beyond, timings are dropped, as a full UDP buffer would. */
+const MAX_PENDING_PACKETS = 1000
+
+/** A counter or gauge: one line per flush while it changed. */
+class Aggregate implements SeriesWriter {
+  value = 0
+  dirty = false
+
+  constructor(private readonly sink: UdpStatsSink, private readonly head: string, private readonly tail: string, private readonly counter: boolean) {}
+
+  write(value: number): void {
+    this.value = this.counter ? this.value + value : value
+    if (!this.dirty) {
+      this.dirty = true
+      this.sink.changed(this)
+    }
+  }
+
+  line(): string {
+    const line = `${this.head}${this.value}${this.tail}`
+    this.dirty = false
+    if (this.counter) this.value = 0
+    return line
+  }
+}
 
 export class UdpStatsSink implements MetricsSink {
   private readonly socket: Socket
   private buffer = ''
+  private packets: string[] = []
+  private changedSeries: Aggregate[] = []
   private readonly timer: NodeJS.Timeout
+  private inFlight = 0
+  private closing = false
+  private connected = false
+  private closed = false
 
-  constructor(private readonly host: string, private readonly port: number, private readonly dog: boolean) {
+  constructor(host: string, port: number, private readonly dog: boolean) {
     this.socket = createSocket(host.includes(':') ? 'udp6' : 'udp4')
-    this.socket.on('error', () => {})
+    // A send or connect error is dropped; one while closing (a connect that failed) just closes.
+    this.socket.on('error', () => {
+      if (this.closing && this.inFlight === 0) this.closeSocket()
+    })
+    // Connected once, so a send names no address (an address per send costs a lookup each time);
+    // until then datagrams wait, bounded as ever.
+    this.socket.connect(port, host, () => {
+      this.connected = true
+      if (this.closing) this.finish()
+    })
     this.socket.unref()
     this.timer = setInterval(() => this.flush(), FLUSH_MS)
     this.timer.unref()
   }
 
-  setGauge(name: string, value: number, labels: Labels): void {
-    this.push(name, `${value}|g`, labels)
+  series(name: string, kind: MetricKind, labels: Labels): SeriesWriter {
+    const entries = Object.entries(labels)
+    const type = kind === 'gauge' ? 'g' : kind === 'counter' ? 'c' : 'ms'
+    let head: string
+    let tail: string
+    if (this.dog) {
+      head = `${clean(name)}:`
+      tail = `|${type}${entries.length > 0 ? `|#${entries.map(([k, v]) => `${clean(k)}:${clean(v)}`).join(',')}` : ''}\n`
+    } else {
+      head = `${clean([name, ...entries.map(([, v]) => v)].join('.'))}:`
+      tail = `|${type}\n`
+    }
+    if (kind !== 'sample') return new Aggregate(this, head, tail, kind === 'counter')
+    // Timings to the microsecond (statsd timers are milliseconds): a short number formats faster
+    // and packs more lines into each datagram than performance.now()'s full precision.
+    return {write: (value) => this.append(`${head}${Math.round(value * 1000) / 1000}${tail}`)}
   }
 
-  incrCounter(name: string, value: number, labels: Labels): void {
-    this.push(name, `${value}|c`, labels)
-  }
-
-  addSample(name: string, value: number, labels: Labels): void {
-    this.push(name, `${value}|ms`, labels)
+  /** An aggregate with news for the next flush. */
+  changed(series: Aggregate): void {
+    this.changedSeries.push(series)
   }
 
   close(): void {
     clearInterval(this.timer)
+    this.closing = true
+    // Not connected yet: the connect callback finishes (or the error handler closes).
+    if (this.connected) this.finish()
+  }
+
+  /** The last flush; the socket closes once its datagrams are out. */
+  private finish(): void {
     this.flush()
+    if (this.inFlight === 0) this.closeSocket()
+  }
+
+  private closeSocket(): void {
+    if (this.closed) return
+    this.closed = true
     try { this.socket.close() } catch { /* already closed */ }
   }
 
-  private push(name: string, value: string, labels: Labels): void {
-    const entries = Object.entries(labels)
-    let line: string
-    if (this.dog) {
-      line = `${clean(name)}:${value}${entries.length > 0 ? `|#${entries.map(([k, v]) => `${clean(k)}:${clean(v)}`).join(',')}` : ''}`
-    } else {
-      line = `${clean([name, ...entries.map(([, v]) => v)].join('.'))}:${value}`
+  private append(line: string): void {
+    if (this.buffer.length + line.length > MAX_PACKET) {
+      if (this.packets.length >= MAX_PENDING_PACKETS) return
+      if (this.buffer !== '') this.packets.push(this.buffer)
+      this.buffer = ''
     }
-    if (this.buffer.length + line.length + 1 > MAX_PACKET) this.flush()
-    this.buffer += `${line}\n`
+    this.buffer += line
   }
 
   private flush(): void {
-    if (this.buffer === '') return
-    const packet = Buffer.from(this.buffer)
+    const changed = this.changedSeries
+    this.changedSeries = []
+    for (const series of changed) this.append(series.line())
+    if (this.buffer !== '') this.packets.push(this.buffer)
     this.buffer = ''
-    this.socket.send(packet, this.port, this.host, () => {})
+    if (!this.connected) return
+    const packets = this.packets
+    this.packets = []
+    for (const packet of packets) {
+      this.inFlight++
+      this.socket.send(packet, () => {
+        if (--this.inFlight === 0 && this.closing) this.closeSocket()
+      })
+    }
   }
 }
 

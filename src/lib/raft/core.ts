@@ -311,6 +311,11 @@ export class RaftCore {
     return this.#s.leader
   }
 
+  /** True while this leader is handing leadership over (§3.10): it takes no writes meanwhile. */
+  transferring(): boolean {
+    return this.#s.transferee !== null
+  }
+
   /** This node's current term (with `leader`: which leader, since one server may lead twice). */
   get term(): number {
     return this.#s.term

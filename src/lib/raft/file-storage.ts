@@ -55,6 +55,12 @@ export interface DurableRaftStorage extends RaftStorage {
   bootstrap(conf: ConfState): Promise<void>
   /** True when this server has never held any Raft state (safe to bootstrap). */
   isEmpty(): boolean
+  /**
+   * Re-reads what the disk holds after a write failed part-way (a full disk), replacing whatever
+   * the failed truncation, compaction or hard-state write left in memory; the driver rebuilds its
+   * core on it, as a restart would.
+   */
+  reload(): Promise<void>
   close(): Promise<void>
 }
 
@@ -65,8 +71,14 @@ export class FileRaftStorage implements DurableRaftStorage {
   #openedState: Uint8Array | null | undefined
   /** Index of the snapshot on disk (written, maybe not yet compacted to): a streamed one older than it is dropped. */
   #durableIndex: number
+  private log: FileLogStore
+  private stable: FileStableStore
+  private snapshots: FileSnapshotStore
 
-  private constructor(private readonly log: FileLogStore, private readonly stable: FileStableStore, private readonly snapshots: FileSnapshotStore, loaded: {hard: HardState; snap: SnapshotMeta; state: Uint8Array | null}) {
+  private constructor(private readonly dir: string, files: {log: FileLogStore; stable: FileStableStore; snapshots: FileSnapshotStore}, loaded: {hard: HardState; snap: SnapshotMeta; state: Uint8Array | null}) {
+    this.log = files.log
+    this.stable = files.stable
+    this.snapshots = files.snapshots
     this.#hard = loaded.hard
     this.#snap = loaded.snap
     this.#openedState = loaded.state
@@ -96,7 +108,19 @@ export class FileRaftStorage implements DurableRaftStorage {
       await log.close()
       throw new LogCorruptError(`${logPath}: ends at index ${log.lastIndex()}, but ${stable.path} records index ${stored.commit} as committed; committed entries are missing (restore from a snapshot or another server)`)
     }
-    return new FileRaftStorage(log, stable, snapshots, {hard, snap, state})
+    return new FileRaftStorage(dir, {log, stable, snapshots}, {hard, snap, state})
+  }
+
+  async reload(): Promise<void> {
+    await this.log.close().catch(() => undefined)
+    const fresh = await FileRaftStorage.open(this.dir)
+    this.log = fresh.log
+    this.stable = fresh.stable
+    this.snapshots = fresh.snapshots
+    this.#hard = fresh.#hard
+    this.#snap = fresh.#snap
+    this.#openedState = fresh.#openedState
+    this.#durableIndex = fresh.#durableIndex
   }
 
   hardState(): HardState {
@@ -270,6 +294,8 @@ export class MemoryDurableStorage implements DurableRaftStorage {
   isEmpty(): boolean {
     return !this.#bootstrapped && this.#mem.hardState().term === 0 && this.#mem.lastIndex() === 0
   }
+
+  async reload(): Promise<void> {}
 
   async close(): Promise<void> {}
 }

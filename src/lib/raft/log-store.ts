@@ -10,10 +10,11 @@
 //
 // Who calls what: one owner (the server's log driver) calls append/compact one at a time, never
 // concurrently; reads (`entries`) may happen between them.
-import {closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync} from 'node:fs'
+import {closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync} from 'node:fs'
 import {open, type FileHandle} from 'node:fs/promises'
 import {join} from 'node:path'
 import {crc32} from 'node:zlib'
+import {writeAllSync} from '../atomic-file.js'
 
 export interface LogEntry {
   index: number
@@ -341,14 +342,7 @@ export class FileLogStore extends BaseLogStore {
   }
 }
 
-/** writeSync until every byte is written: a short write (disk full mid-buffer) is never taken as done. */
-export function writeAllSync(fd: number, bytes: Uint8Array): void {
-  for (let written = 0, round = 0; written < bytes.length; round++) {
-    const n = writeSync(fd, bytes, written, bytes.length - written)
-    if (n <= 0 || round > 1000) throw new Error(`short write: ${written} of ${bytes.length} bytes`)
-    written += n
-  }
-}
+export {writeAllSync}
 
 /** fsync the directory so a rename survives power loss. */
 export function syncDir(dir: string): void {

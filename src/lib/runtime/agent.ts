@@ -135,10 +135,13 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
     writePidFile(config.pidFile)
     stops.add('pidFile', () => rmSync(config.pidFile, {force: true}))
   }
+  let fatalResolve: (error: Error) => void = () => {}
+  const fatal = new Promise<Error>((resolve) => { fatalResolve = resolve })
+  let onFatal = (error: Error) => fatalResolve(error)
   let serverRole: Awaited<ReturnType<typeof startServerRole>> | undefined
   let clientRole: ReturnType<typeof startClientRole> | undefined
   try {
-    serverRole = config.server ? await startServerRole({config, nodeId, state, codec: commandCodec, logger: log.named('server'), version: io.version}) : undefined
+    serverRole = config.server ? await startServerRole({config, nodeId, state, codec: commandCodec, logger: log.named('server'), version: io.version, onFatal: (error) => onFatal(error)}) : undefined
     clientRole = serverRole ? undefined : startClientRole({config, nodeId, members: () => gossip?.members() ?? [], logger: log.named('client')})
   } catch (error) {
     return abandonStart(error)
@@ -166,9 +169,6 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
       serverRole.onLeader(() => { void ensureInitialManagement(serverRole.raft, state, secret, log.named('acl')) })
     }
   }
-  let fatalResolve: (error: Error) => void = () => {}
-  const fatal = new Promise<Error>((resolve) => { fatalResolve = resolve })
-  let onFatal = (error: Error) => fatalResolve(error)
   // ports.serf_lan = -1 disables gossip: the agent then lists only itself, as before gossip.
   let wan: WanGossip | undefined
   let gossipEncrypted = false

@@ -5,7 +5,7 @@
 // - with ACLs on, a client's raw 'propose' (a Raft command with no token to check) is refused: client
 //   agents then send their writes as /v1 requests carrying their agent token, which the route table
 //   (http/route-acl.ts) checks like any other request. Servers forward to the leader with
-//   'propose-on-leader', which this does not touch.
+//   'propose-on-leader' and 'propose-batch-on-leader' (server-only methods), which this does not touch.
 import type {RpcTransport} from '../rpc/transport.js'
 import type {StateMachine} from '../state/state-machine.js'
 import {CoordError} from '../errors.js'

@@ -23,6 +23,7 @@ import {systemClock, waitFor, type Clock, type Timer} from '../clock.js'
 import {Signal} from '../signal.js'
 import {CoordError} from '../errors.js'
 import type {CommandCodec, PeerTransport, RaftMetricsSink, ReplicatedState} from './driver-ports.js'
+import {diskFullReason, errnoOf, MAX_STORAGE_RETRIES, storageRetryDelayMs} from './storage-fault.js'
 
 export interface RaftDriverOptions<C, R> {
   id: NodeId
@@ -47,6 +48,12 @@ export interface RaftDriverOptions<C, R> {
   onLeadershipChange?: (leader: boolean) => void
   /** Raft metrics (consul.raft.*); none by default. */
   metrics?: RaftMetricsSink
+  /**
+   * Storage failed in a way this server cannot carry on from in place (a failed fsync, a snapshot
+   * restored but not stored): the agent stops, as hashicorp/raft panics. Without it the driver
+   * only stops serving.
+   */
+  onFatal?: (error: Error) => void
 }
 
 const NO_METRICS: RaftMetricsSink = {counter: () => {}, sample: () => {}, gauge: () => {}}
@@ -71,18 +78,32 @@ export class WriteNotAppliedError extends CoordError {
 
 /** Rejects what the driver still owes when it stops. */
 export class ShuttingDownError extends Error {
-  constructor() {
-    super('agent is shutting down')
+  constructor(message = 'agent is shutting down') {
+    super(message)
   }
 }
 
-interface PendingProposal<R> {
-  term: number
-  /** When the leader appended it (driver clock): consul.raft.commitTime. */
-  at: number
+/** A write accepted by propose() and not yet handed to the core (it goes with the next Ready round). */
+interface QueuedProposal<R> {
+  data: Uint8Array
   resolve: (proposal: {index: number; result: R}) => void
   reject: (error: Error) => void
+}
+
+/** The proposals handed to the core together: one log append, one AppendEntries per follower, one timer. */
+interface ProposalBatch {
+  term: number
+  /** When the leader appended them (driver clock): consul.raft.commitTime, as hashicorp/raft dates a dispatched batch. */
+  at: number
+  /** Proposals of the batch still waiting for their entry. */
+  waiting: number
   timer: Timer
+}
+
+interface PendingProposal<R> {
+  batch: ProposalBatch
+  resolve: (proposal: {index: number; result: R}) => void
+  reject: (error: Error) => void
 }
 
 /** What travels on the wire for Raft: the message plus the sender's address (an address book). */
@@ -94,6 +115,8 @@ export interface RaftEnvelope {
 /** How long bootstrap() and close() wait for a running Ready loop to finish its round. */
 const BOOTSTRAP_IDLE_WAIT_MS = 2_500
 const CLOSE_IDLE_WAIT_MS = 5_000
+/** How long a fatal storage failure waits before stopping the agent (answers to refused writes leave). */
+const FATAL_ANSWER_GRACE_MS = 200
 
 export class RaftDriver<C, R> {
   #core: RaftCore
@@ -124,6 +147,8 @@ export class RaftDriver<C, R> {
   readonly #heardAt = new Map<NodeId, number>()
   #wasLeader = false
   #proposals = new Map<number, PendingProposal<R>>()
+  /** Writes proposed since the last Ready round began; the next round proposes them as one batch. */
+  #queued: QueuedProposal<R>[] = []
   /** Snapshot data received with an InstallSnapshot, keyed by index, until its Ready restores it. */
   #incomingSnapshots = new Map<number, Uint8Array>()
   #sinceSnapshot = 0
@@ -137,6 +162,14 @@ export class RaftDriver<C, R> {
   readonly #rng: SeededRng
   /** Log index of the configuration in force (1 for the bootstrap membership, as in Consul). */
   #confIndex: number
+  /** Set while the disk refuses writes for want of space (storage-fault.ts): why, e.g. "ENOSPC, ...". */
+  #diskFull: string | undefined
+  /** Failed attempts in a row, and since when (driver clock), until an append succeeds again. */
+  #diskFullAttempts = 0
+  #diskFullSince = 0
+  #diskRetry: Timer | undefined
+  /** A received snapshot was restored into the state machine but is not on disk yet. */
+  #stateAheadOfDisk = false
 
   constructor(private readonly opts: RaftDriverOptions<C, R>) {
     this.config = {...defaultRaftConfig(opts.id), ...opts.raft, id: opts.id}
@@ -165,6 +198,15 @@ export class RaftDriver<C, R> {
   /** True once close() began (or storage failed): this server answers nothing more. */
   get closed(): boolean {
     return this.#closed
+  }
+
+  /**
+   * Why this server's disk refuses writes (e.g. "ENOSPC, no space left on the device"), while it
+   * does: the server then takes no part in Raft, refuses writes and answers stale reads from what
+   * it has applied, and tries its disk again every few seconds.
+   */
+  get diskFull(): string | undefined {
+    return this.#diskFull
   }
 
   get appliedIndex(): number {
@@ -221,6 +263,7 @@ export class RaftDriver<C, R> {
   start(campaignNow: boolean): void {
     const interval = Math.max(5, Math.min(50, Math.floor(this.config.heartbeatIntervalMs / 4)))
     this.#ticker = this.clock.every(interval, () => {
+      if (this.#diskFull !== undefined) return
       this.#core.tick(this.clock.now())
       this.#kick()
     })
@@ -243,21 +286,61 @@ export class RaftDriver<C, R> {
     }
   }
 
-  /** On the leader: append, replicate, and resolve once committed and applied. */
+  /**
+   * On the leader: append, replicate, and resolve once committed and applied. Writes proposed
+   * while the Ready loop runs wait for its next round and go to the core together (one append,
+   * one fsync, one AppendEntries per follower for all of them: the group commit), instead of one
+   * core proposal, and one message per follower, each.
+   */
   async propose(command: C): Promise<{index: number; result: R}> {
     if (this.#closed) throw new ShuttingDownError()
-    const result = this.#core.propose([this.opts.codec.encode(command)])
-    if (!result.ok) throw new WriteNotAppliedError(result.code === 'TRANSFER_IN_PROGRESS' ? 'leadership is being transferred' : 'this server is not the leader')
+    if (this.#diskFull !== undefined) throw this.diskFullError()
+    const refusal = this.#refusal()
+    if (refusal) throw refusal
+    const data = this.opts.codec.encode(command)
     this.#metrics.counter(['raft', 'apply'])
-    const at = this.clock.now()
-    this.#kick()
     return new Promise((resolve, reject) => {
-      const timer = this.clock.after(this.#timeoutMs, () => {
-        this.#proposals.delete(result.firstIndex)
-        reject(new Error(`timed out after ${this.#timeoutMs} ms waiting for the write to commit; it may or may not have been applied`))
-      })
-      this.#proposals.set(result.firstIndex, {term: result.term, at, resolve, reject, timer})
+      this.#queued.push({data, resolve, reject})
+      // The first write of a batch starts the loop; the rest join it.
+      if (this.#queued.length === 1) this.#kick()
     })
+  }
+
+  /** Why a write would be refused here now (not the leader, or handing leadership over); undefined when it would not. */
+  #refusal(): WriteNotAppliedError | undefined {
+    if (this.#core.role !== 'leader') return new WriteNotAppliedError('this server is not the leader')
+    if (this.#core.transferring()) return new WriteNotAppliedError('leadership is being transferred')
+    return undefined
+  }
+
+  /** Hands the queued writes to the core as one proposal; refuses them all when it cannot take them. */
+  #proposeQueued(): void {
+    if (this.#queued.length === 0) return
+    const queued = this.#queued
+    this.#queued = []
+    const result = this.#core.propose(queued.map((q) => q.data))
+    if (!result.ok) {
+      const error = new WriteNotAppliedError(result.code === 'TRANSFER_IN_PROGRESS' ? 'leadership is being transferred' : 'this server is not the leader')
+      for (const q of queued) q.reject(error)
+      return
+    }
+    const first = result.firstIndex
+    const batch: ProposalBatch = {term: result.term, at: this.clock.now(), waiting: queued.length, timer: undefined as unknown as Timer}
+    batch.timer = this.clock.after(this.#timeoutMs, () => {
+      const error = new Error(`timed out after ${this.#timeoutMs} ms waiting for the write to commit; it may or may not have been applied`)
+      for (let i = 0; i < queued.length; i++) {
+        const pending = this.#proposals.get(first + i)
+        if (pending?.batch !== batch) continue
+        this.#proposals.delete(first + i)
+        pending.reject(error)
+      }
+    })
+    for (let i = 0; i < queued.length; i++) this.#proposals.set(first + i, {batch, resolve: queued[i].resolve, reject: queued[i].reject})
+  }
+
+  /** A pending proposal's entry came (applied or replaced): its batch's timer goes when the last one has. */
+  #settled(pending: PendingProposal<R>): void {
+    if (--pending.batch.waiting === 0) pending.batch.timer.cancel()
   }
 
   /** On the leader: a membership change (the reconciler's and the operator's); the core refuses when it cannot. */
@@ -286,18 +369,26 @@ export class RaftDriver<C, R> {
     return waitFor(this.clock, () => this.#core.leader === target, (wake) => this.progress.on(wake), timeoutMs)
   }
 
+  /** What a write gets while the disk refuses writes (it provably was not appended anywhere). */
+  diskFullError(): WriteNotAppliedError {
+    return new WriteNotAppliedError(`this server cannot write to its disk (${this.#diskFull})`)
+  }
+
   async close(): Promise<void> {
     this.#closed = true
     this.#ticker?.cancel()
+    this.#diskRetry?.cancel()
     this.#metricsTimer?.cancel()
     await this.#untilIdle(CLOSE_IDLE_WAIT_MS)
     const writing = this.#snapshotting
     if (writing) await waitFor(this.clock, () => this.#snapshotting !== writing, (wake) => this.idle.on(wake), CLOSE_SNAPSHOT_WAIT_MS)
     for (const [index, pending] of this.#proposals) {
-      pending.timer.cancel()
-      pending.reject(new ShuttingDownError())
+      pending.batch.timer.cancel()
+      pending.reject(new ShuttingDownError('agent is shutting down before the write committed; it may or may not have been applied'))
       this.#proposals.delete(index)
     }
+    // Queued writes never reached the core: nothing of them was applied.
+    for (const q of this.#queued.splice(0)) q.reject(new ShuttingDownError())
     await this.opts.storage.close()
   }
 
@@ -307,7 +398,7 @@ export class RaftDriver<C, R> {
   }
 
   #receive(envelope: RaftEnvelope): void {
-    if (this.#closed || !envelope?.raft) return
+    if (this.#closed || this.#diskFull !== undefined || !envelope?.raft) return
     const message = envelope.raft
     if (envelope.fromAddress) this.addresses.set(message.from, envelope.fromAddress)
     if (message.type === 'installSnapshot' && message.data) {
@@ -348,13 +439,7 @@ export class RaftDriver<C, R> {
     }
     this.#driving = true
     this.clock.defer(() => {
-      this.#drive().catch((error: Error) => {
-        // A failed write to our own disk leaves the core ahead of what is durable: stop rather
-        // than acknowledge anything that might not survive (ARCHITECTURE.md, house rule 9).
-        this.opts.logger.error('raft storage failed; this server stops serving', {error})
-        this.#closed = true
-        this.#ticker?.cancel()
-      }).finally(() => {
+      this.#drive().catch((error: Error) => this.#storageFailed(error)).finally(() => {
         this.#driving = false
         this.idle.emit()
         if (this.#again && !this.#closed) {
@@ -366,8 +451,10 @@ export class RaftDriver<C, R> {
   }
 
   async #drive(): Promise<void> {
-    for (let round = 0; round < 1000 && !this.#closed && this.#core.hasReady(); round++) {
+    for (let round = 0; round < 1000 && !this.#closed && this.#diskFull === undefined; round++) {
       this.#again = false
+      this.#proposeQueued()
+      if (!this.#core.hasReady()) break
       const ready = this.#core.ready()
       // A leader may send its AppendEntries before its own write is durable (diss. §10.2.1): the
       // core counts the leader towards a commit only after advance(), so followers' fsyncs overlap
@@ -375,6 +462,7 @@ export class RaftDriver<C, R> {
       const early = new Set<Message>(this.#canSendEarly(ready) ? ready.messages.filter((m) => m.type === 'append' || m.type === 'heartbeat') : [])
       for (const message of early) this.#send(message)
       await this.#persist(ready)
+      if (this.#diskFullAttempts > 0 && ready.entries.length > 0) this.#diskWritesAgain()
       for (const message of ready.messages) if (!early.has(message)) this.#send(message)
       this.#apply(ready)
       this.#core.advance(ready)
@@ -399,8 +487,10 @@ export class RaftDriver<C, R> {
       const data = this.#incomingSnapshots.get(ready.snapshot.index)
       if (!data) throw new Error(`snapshot ${ready.snapshot.index} to restore was not received`)
       this.#incomingSnapshots.clear()
+      this.#stateAheadOfDisk = true
       state.restore(data)
       await storage.installSnapshot(ready.snapshot, data)
+      this.#stateAheadOfDisk = false
       this.#applied = ready.snapshot.index
       this.opts.logger.info('installed snapshot from the leader', {index: ready.snapshot.index, term: ready.snapshot.term})
     }
@@ -408,6 +498,77 @@ export class RaftDriver<C, R> {
     await storage.append(ready.entries)
     if (ready.hardState) await storage.saveHardState(ready.hardState)
     if (ready.entries.length > 0 && this.#core.role === 'leader') this.#metrics.sample(['raft', 'leader', 'dispatchLog'], this.clock.now() - started)
+  }
+
+  /**
+   * A write to our own disk failed, leaving the core ahead of what is durable; nothing more may be
+   * acknowledged from it (ARCHITECTURE.md, house rule 9). A full disk (storage-fault.ts): the core
+   * is dropped, the files re-read and, after a pause, a new core starts on them as at a restart:
+   * meanwhile the server takes no part in Raft and refuses writes. Any other failure: stop.
+   */
+  async #storageFailed(error: Error): Promise<void> {
+    const reason = diskFullReason(error)
+    if (reason === undefined || this.#stateAheadOfDisk || this.#diskFullAttempts >= MAX_STORAGE_RETRIES) {
+      this.#failStop(error)
+      return
+    }
+    const alone = this.#core.status().conf.voters.every((id) => id === this.opts.id)
+    this.#diskFull = reason
+    if (this.#diskFullAttempts++ === 0) this.#diskFullSince = this.clock.now()
+    const delayMs = storageRetryDelayMs(this.#diskFullAttempts)
+    if (this.#diskFullAttempts === 1) {
+      this.opts.logger.error('raft storage is full: this server refuses writes and takes no part in Raft until its disk takes writes again (stale reads are served)', {error, retry: `${delayMs}ms`})
+    } else {
+      this.opts.logger.debug('raft storage still refuses writes', {error: error.message, attempts: this.#diskFullAttempts, retry: `${delayMs}ms`})
+    }
+    // A write in flight: on a lone server its entry is gone with the core; with peers, an entry
+    // sent before it reached our disk may still commit under another leader.
+    for (const [index, pending] of this.#proposals) {
+      pending.batch.timer.cancel()
+      pending.reject(alone ? this.diskFullError() : new Error(`this server could not write to its disk (${reason}) before the write committed; it may or may not have been applied`))
+      this.#proposals.delete(index)
+    }
+    for (const q of this.#queued.splice(0)) q.reject(this.diskFullError())
+    this.#incomingSnapshots.clear()
+    try {
+      await this.opts.storage.reload()
+    } catch (reloadError) {
+      this.#failStop(reloadError as Error)
+      return
+    }
+    this.#core = this.#newCore(this.#applied)
+    this.#noticeLeadership()
+    this.#diskRetry = this.clock.after(delayMs, () => {
+      this.#diskRetry = undefined
+      this.#diskFull = undefined
+      this.#kick()
+    })
+  }
+
+  /** An append went through after the disk had refused some: say so once. */
+  #diskWritesAgain(): void {
+    this.opts.logger.info('raft storage takes writes again; this server serves writes', {
+      after: `${Math.round(this.clock.now() - this.#diskFullSince)}ms`, attempts: this.#diskFullAttempts,
+    })
+    this.#diskFullAttempts = 0
+  }
+
+  #failStop(error: Error): void {
+    this.opts.logger.error('raft storage failed; this server stops serving', {error})
+    const errno = errnoOf(error)
+    const why = errno === undefined ? error.message.split('\n')[0] : /fsync/.test(error.message) ? `fsync failed, ${errno}` : errno
+    for (const [index, pending] of this.#proposals) {
+      pending.batch.timer.cancel()
+      pending.reject(new Error(`this server's storage failed (${why}) before the write committed; it may or may not have been applied`))
+      this.#proposals.delete(index)
+    }
+    for (const q of this.#queued.splice(0)) q.reject(new WriteNotAppliedError(`this server's storage failed (${why})`))
+    this.#closed = true
+    this.#ticker?.cancel()
+    this.#diskRetry?.cancel()
+    // A moment first, so the writes just refused get their answer out before the listeners close.
+    const fatal = new Error(`raft storage failed: ${error.message}; the agent stops (a restart re-reads what the disk holds)`)
+    this.clock.after(FATAL_ANSWER_GRACE_MS, () => this.opts.onFatal?.(fatal))
   }
 
   #apply(ready: Ready): void {
@@ -424,13 +585,13 @@ export class RaftDriver<C, R> {
     const pending = this.#proposals.get(entry.index)
     if (pending) {
       this.#proposals.delete(entry.index)
-      pending.timer.cancel()
-      if (pending.term === entry.term) this.#metrics.sample(['raft', 'commitTime'], this.clock.now() - pending.at)
+      this.#settled(pending)
+      if (pending.batch.term === entry.term) this.#metrics.sample(['raft', 'commitTime'], this.clock.now() - pending.batch.at)
     }
     if (entry.type === 'command') {
       const result = this.opts.state.apply(entry.index, this.opts.codec.decode(entry.data))
       // A different term at our index means another leader's entry replaced our proposal.
-      if (pending && pending.term === entry.term) pending.resolve({index: entry.index, result})
+      if (pending && pending.batch.term === entry.term) pending.resolve({index: entry.index, result})
       else pending?.reject(new WriteNotAppliedError('another leader\'s entry replaced it before it committed'))
     } else {
       if (entry.type === 'conf') this.#confIndex = entry.index

@@ -5,7 +5,8 @@
 //   raft-operator.ts  the operator facade (configuration, stats, remove peer, transfer leadership);
 //   leader-hold.ts    holding a request through an election (Consul's rpc_hold_timeout).
 // What is left here is writes: on the leader they go to the driver; on a follower they are
-// forwarded to the leader over the server RPC port ('propose-on-leader'), tried again on a new
+// forwarded to the leader over the server RPC port (those of one event-loop turn in one
+// 'propose-batch-on-leader' request: forward-batch.ts), tried again on a new
 // leader only when they provably were not applied (refused before they were appended, replaced by
 // another leader's entry, or never sent); a write whose outcome is unknown is answered with an error.
 import {RpcRequestError} from '../rpc/transport.js'
@@ -23,6 +24,7 @@ import {MembershipReconciler} from './membership.js'
 import {hashSeed, RaftDriver, ShuttingDownError, WriteNotAppliedError} from './raft-driver.js'
 import {RaftOperator} from './raft-operator.js'
 import {ReadBarrier} from './read-barrier.js'
+import {ForwardBatcher, PROPOSE_BATCH, proposeBatch} from './forward-batch.js'
 
 export {WriteNotAppliedError}
 
@@ -52,6 +54,8 @@ export interface RaftServerOptions {
   mayPromote?: (id: NodeId) => boolean
   /** Raft metrics (consul.raft.*), as the agent's metrics take them. */
   metrics?: RaftMetricsSink
+  /** Raft storage failed beyond repair in place (raft-driver.ts onFatal). */
+  onFatal?: (error: Error) => void
 }
 
 /**
@@ -84,13 +88,14 @@ export class RaftServer implements Consensus {
   readonly membership: MembershipReconciler
   readonly operator: RaftOperator
   readonly #hold: LeaderHold
+  readonly #forwarder: ForwardBatcher
 
   constructor(private readonly opts: RaftServerOptions) {
     this.driver = new RaftDriver({
       id: opts.id, address: opts.address, state: opts.state, codec: opts.codec, storage: opts.storage, transport: opts.transport,
       logger: opts.logger, raft: opts.raft, snapshotThreshold: opts.snapshotThreshold, requestTimeoutMs: opts.requestTimeoutMs,
       seed: opts.seed ?? hashSeed(`${opts.id}:${Date.now()}`), clock: opts.clock, onLeadershipChange: opts.onLeadershipChange,
-      metrics: opts.metrics,
+      metrics: opts.metrics, onFatal: opts.onFatal,
     })
     const driver = this.driver as RaftDriver<unknown, unknown>
     this.#hold = new LeaderHold({
@@ -109,6 +114,9 @@ export class RaftServer implements Consensus {
     opts.transport.onRequest('propose', async (_from, body) => this.propose(opts.codec.decode(body as Uint8Array)), 'any')
     // A follower's write for the leader (server to server): never forwarded again, so its refusals are its own.
     opts.transport.onRequest('propose-on-leader', async (_from, body) => this.driver.propose(opts.codec.decode(body as Uint8Array)))
+    // Followers' writes of one turn, together (forward-batch.ts): each gets its own outcome.
+    opts.transport.onRequest(PROPOSE_BATCH, (_from, body) => proposeBatch(body, (bytes) => this.driver.propose(opts.codec.decode(bytes))))
+    this.#forwarder = new ForwardBatcher(opts.transport, this.driver.clock, this.driver.requestTimeoutMs)
   }
 
   /** True once close() began (or storage failed): this server answers nothing more. */
@@ -149,10 +157,13 @@ export class RaftServer implements Consensus {
 
   async propose(command: Command, opts: ProposeOptions = {}): Promise<Proposal> {
     if (this.closed) throw new ShuttingDownError()
+    // A full disk: refused at once (not held for a leader), so a client agent tries another server.
+    if (this.driver.diskFull !== undefined) throw this.driver.diskFullError()
     this.#noteLeader()
     return await this.#hold.run(
       (leader) => leader.id === this.opts.id ? this.driver.propose(command) : this.#forward(leader.id, command),
-      opts.idempotent ? (error) => !this.closed && worthRetrying(error) : writeNeverApplied,
+      // Not while this server's own disk is full: no leader will appear here to try again on.
+      (error) => !this.closed && this.driver.diskFull === undefined && (opts.idempotent ? worthRetrying(error) : writeNeverApplied(error)),
     )
   }
 
@@ -166,11 +177,12 @@ export class RaftServer implements Consensus {
    */
   async onLeader<T>(local: () => Promise<T>, remote: (address: string, timeoutMs: number) => Promise<T>): Promise<T> {
     if (this.closed) throw new ShuttingDownError()
+    if (this.driver.diskFull !== undefined) throw this.driver.diskFullError()
     this.#noteLeader()
     return await this.#hold.run((leader, remainingMs) => this.#hold.whileLeading(leader, leader.id === this.opts.id
       ? local()
       : remote(this.barrier.addressOf(leader.id), Math.min(this.driver.requestTimeoutMs, remainingMs)),
-    ), () => !this.closed)
+    ), () => !this.closed && this.driver.diskFull === undefined)
   }
 
   isLeader(): boolean {
@@ -235,6 +247,15 @@ export class RaftServer implements Consensus {
   }
 
   async #forward(leader: NodeId, command: Command): Promise<Proposal> {
-    return await this.opts.transport.request(this.barrier.addressOf(leader), 'propose-on-leader', this.opts.codec.encode(command), this.driver.requestTimeoutMs) as Proposal
+    const address = this.barrier.addressOf(leader)
+    try {
+      return await this.#forwarder.forward(address, this.opts.codec.encode(command)) as Proposal
+    } catch (error) {
+      // The leader went away with the write in hand: say so, and what it means for the write.
+      if (error instanceof RpcRequestError && error.sent && !error.remote) {
+        throw new RpcRequestError(`the leader at ${address} failed while the write was in flight (${error.message}); it may or may not have been applied`, {sent: true})
+      }
+      throw error
+    }
   }
 }

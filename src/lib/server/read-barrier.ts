@@ -4,6 +4,7 @@
 // index ('read-index' on the RPC port) and waiting until this server has applied it, so default
 // and ?consistent reads stay linearizable on every server (diss. §6.4). Asking the leader is held
 // through an election (leader-hold.ts); everything else waits on the driver's events.
+import {CoordError} from '../errors.js'
 import {NoLeaderError, type ReadMode} from '../consensus.js'
 import type {NodeId} from '../raft/types.js'
 import {AppliedWaiters} from './applied-waiters.js'
@@ -45,6 +46,8 @@ export class ReadBarrier {
       if (!lagging) return
       mode = 'leader' // as Consul: too stale for max_stale → ask the leader
     }
+    // A full disk takes this server out of Raft: it cannot know what is current, say so at once.
+    if (driver.diskFull !== undefined) throw new CoordError('DISK_FULL', `this server cannot write to its disk (${driver.diskFull}) and is out of the Raft cluster; it answers only stale reads (?stale)`, {httpStatus: 500})
     const timeoutMs = driver.requestTimeoutMs
     this.hold.note(driver.leaderView())
     // Asking for a read index changes nothing: any failure is tried again, on a new leader if one

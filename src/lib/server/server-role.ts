@@ -57,6 +57,8 @@ export interface ServerRoleOptions {
   raft?: Partial<RaftConfig>
   /** The agent's version (autopilot's server state). */
   version?: string
+  /** Raft storage failed beyond repair in place (raft-driver.ts onFatal): the agent stops. */
+  onFatal?: (error: Error) => void
 }
 
 export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRole> {
@@ -135,7 +137,7 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
   const raft: RaftServer = new RaftServer({
     id: nodeId, name: config.nodeName, address, state, codec: opts.codec, storage, transport, logger: log.named('raft'), raft: opts.raft,
     snapshotThreshold: config.snapshotThreshold, rpcHoldTimeoutMs: config.rpcHoldTimeoutMs,
-    mayPromote: (id) => autopilot.mayPromote(id),
+    mayPromote: (id) => autopilot.mayPromote(id), onFatal: opts.onFatal,
     metrics: {
       counter: (key, value) => metrics.incrCounter(key, value),
       sample: (key, ms) => metrics.addSample(key, ms),

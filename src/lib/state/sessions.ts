@@ -25,9 +25,17 @@ export const MAX_LOCK_DELAY_MS = 60_000
 /**
  * How much longer than lock-delay a key stays blocked after the last renewal of the session that
  * held it: room for a leader election (coord's Raft elects in ~1–1.5 s) plus one renewal period, so
- * a holder keeps its lock through a failover. Sessions without lock-delay get none.
+ * a holder keeps its lock through a failover, plus HOLDER_LATENESS_MARGIN_MS that the holder does not
+ * count (lock-runner.ts confirmWindowMs). Sessions without lock-delay get none.
  */
-export const FAILOVER_ALLOWANCE_MS = 2000
+export const FAILOVER_ALLOWANCE_MS = 2500
+
+/**
+ * The part of the allowance a holder leaves unused: on a busy machine its timers, its signal to the
+ * child and the child's exit all come late (a loaded CI box showed a holder's job outliving its
+ * window by more than the kill grace), so it gives up this much before the servers free the key.
+ */
+export const HOLDER_LATENESS_MARGIN_MS = 500
 
 /** The earliest wall-clock ms at which others may take a key held by a session last seen alive at `seenMs`. */
 export function lockFreeAfterSeen(seenMs: number, lockDelayMs: number): number {

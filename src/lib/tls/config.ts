@@ -70,33 +70,52 @@ export const CIPHER_SUITES: Readonly<Record<string, string>> = {
 
 type Raw = Record<string, unknown>
 
+/**
+ * Where a problem is reported: the dotted key the user wrote and the whole line (structurally
+ * agent/config-problems.ts ProblemSink; tls/ sits below agent/ and imports nothing of it).
+ */
+export interface TlsProblemSink {
+  add(key: string, message: string): void
+}
+
+/** A protocol's merged keys, each value with the key it was written under (`tls.defaults.ca_file`, `ca_file`). */
+type Sourced = Record<string, {value: unknown; key: string}>
+
+function sourced(values: Raw, keyOf: (key: string) => string): Sourced {
+  return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, {value, key: keyOf(key)}]))
+}
+
 function isObject(value: unknown): value is Raw {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
 }
 
-/** Reads both forms; every problem names its key (`tls.https.verify_incoming: expected ...`). */
-export function readTlsSettings(rawConfig: Raw, problems: string[]): TlsSettings {
+/**
+ * Reads both forms; every message names the protocol's key (`tls.https.verify_incoming: expected
+ * ...`), and its record the key the value was written under (`tls.defaults.verify_incoming`,
+ * `verify_incoming_https`), which is the one to fix.
+ */
+export function readTlsSettings(rawConfig: Raw, problems: TlsProblemSink): TlsSettings {
   let raw = rawConfig
   const tls = raw.tls
   let block: Raw = {}
   if (tls !== undefined) {
     if (isObject(tls)) block = tls
-    else problems.push(`tls: expected an object, got ${JSON.stringify(tls)}`)
+    else problems.add('tls', `tls: expected an object, got ${JSON.stringify(tls)}`)
   }
-  for (const key of Object.keys(block)) if (!BLOCKS.has(key)) problems.push(`invalid config key tls.${key}`)
-  const section = (name: string): Raw => {
+  for (const key of Object.keys(block)) if (!BLOCKS.has(key)) problems.add(`tls.${key}`, `invalid config key tls.${key}`)
+  const section = (name: string): Sourced => {
     const value = block[name]
     if (value === undefined) return {}
     if (!isObject(value)) {
-      problems.push(`tls.${name}: expected an object, got ${JSON.stringify(value)}`)
+      problems.add(`tls.${name}`, `tls.${name}: expected an object, got ${JSON.stringify(value)}`)
       return {}
     }
     const allowed = new Set<string>(PROTOCOL_KEYS)
     if (name === 'internal_rpc') allowed.add('verify_server_hostname')
     if (name === 'grpc') allowed.add('use_auto_cert')
     if (name === 'defaults') allowed.delete('verify_server_hostname')
-    for (const key of Object.keys(value)) if (!allowed.has(key)) problems.push(`invalid config key tls.${name}.${key}`)
-    return value
+    for (const key of Object.keys(value)) if (!allowed.has(key)) problems.add(`tls.${name}.${key}`, `invalid config key tls.${name}.${key}`)
+    return sourced(value, (key) => `tls.${name}.${key}`)
   }
   // The older keys fill in what the block leaves out (Consul: the block wins where both are set).
   // A wrong type is reported under the key the user wrote, and the key then ignored.
@@ -104,25 +123,25 @@ export function readTlsSettings(rawConfig: Raw, problems: string[]): TlsSettings
   for (const key of LEGACY_BOOLS) {
     const value = raw[key]
     if (value !== undefined && typeof value !== 'boolean' && value !== 'true' && value !== 'false') {
-      problems.push(`${key}: expected true or false, got ${JSON.stringify(value)}`)
+      problems.add(key, `${key}: expected true or false, got ${JSON.stringify(value)}`)
       delete raw[key]
     }
   }
   for (const key of LEGACY_STRINGS) {
     const value = raw[key]
     if (value !== undefined && typeof value !== 'string' && !(key === 'tls_cipher_suites' && Array.isArray(value) && value.every((v) => typeof v === 'string'))) {
-      problems.push(`${key}: expected a string, got ${JSON.stringify(value)}`)
+      problems.add(key, `${key}: expected a string, got ${JSON.stringify(value)}`)
       delete raw[key]
     }
   }
-  const legacyDefaults: Raw = {}
-  for (const key of PROTOCOL_KEYS) if (raw[key] !== undefined) legacyDefaults[key] = raw[key]
+  const legacyDefaults: Sourced = {}
+  for (const key of PROTOCOL_KEYS) if (raw[key] !== undefined) legacyDefaults[key] = {value: raw[key], key}
   const defaults = {...legacyDefaults, ...section('defaults')}
-  const legacyRpc: Raw = {}
-  if (raw.verify_incoming_rpc !== undefined) legacyRpc.verify_incoming = raw.verify_incoming_rpc
-  if (raw.verify_server_hostname !== undefined) legacyRpc.verify_server_hostname = raw.verify_server_hostname
-  const legacyHttps: Raw = {}
-  if (raw.verify_incoming_https !== undefined) legacyHttps.verify_incoming = raw.verify_incoming_https
+  const legacyRpc: Sourced = {}
+  if (raw.verify_incoming_rpc !== undefined) legacyRpc.verify_incoming = {value: raw.verify_incoming_rpc, key: 'verify_incoming_rpc'}
+  if (raw.verify_server_hostname !== undefined) legacyRpc.verify_server_hostname = {value: raw.verify_server_hostname, key: 'verify_server_hostname'}
+  const legacyHttps: Sourced = {}
+  if (raw.verify_incoming_https !== undefined) legacyHttps.verify_incoming = {value: raw.verify_incoming_https, key: 'verify_incoming_https'}
   const rpcRaw = {...defaults, ...legacyRpc, ...section('internal_rpc')}
   const httpsRaw = {...defaults, ...legacyHttps, ...section('https')}
   const grpcRaw = section('grpc')
@@ -134,56 +153,61 @@ export function readTlsSettings(rawConfig: Raw, problems: string[]): TlsSettings
   const internalRpc = {...rpcBase, verifyServerHostname, verifyOutgoing: rpcBase.verifyOutgoing || verifyServerHostname}
 
   // Refused rather than ignored: each promises protection coord does not give.
-  if (Object.keys(grpcRaw).length > 0) problems.push('tls.grpc: coord serves no gRPC listener; remove the block')
+  if (Object.keys(grpcRaw).length > 0) problems.add('tls.grpc', 'tls.grpc: coord serves no gRPC listener; remove the block')
   if (isObject(raw.auto_encrypt) ? Object.values(raw.auto_encrypt).some((v) => v === true || v === 'true' || (Array.isArray(v) && v.length > 0)) : raw.auto_encrypt !== undefined) {
-    problems.push('auto_encrypt: coord does not distribute certificates; create them with `coord tls cert create` and set cert_file/key_file')
+    problems.add('auto_encrypt', 'auto_encrypt: coord does not distribute certificates; create them with `coord tls cert create` and set cert_file/key_file')
   }
-  if (raw.server_name !== undefined) problems.push('server_name: not supported by coord; certificates are checked against server.<datacenter>.<domain>')
-  if (raw.tls_prefer_server_cipher_suites !== undefined && readBool(raw, 'tls_prefer_server_cipher_suites', '', problems)) {
-    // Go ignores it since 1.18 (Consul deprecated it); accepted as a no-op only when false.
-    problems.push('tls_prefer_server_cipher_suites: deprecated and has no effect; remove it')
+  if (raw.server_name !== undefined) problems.add('server_name', 'server_name: not supported by coord; certificates are checked against server.<datacenter>.<domain>')
+  // Go ignores it since 1.18 (Consul deprecated it); accepted as a no-op only when false. (A wrong type was reported above.)
+  if (raw.tls_prefer_server_cipher_suites === true || raw.tls_prefer_server_cipher_suites === 'true') {
+    problems.add('tls_prefer_server_cipher_suites', 'tls_prefer_server_cipher_suites: deprecated and has no effect; remove it')
   }
-  for (const [name, settings] of [['tls.https', https], ['tls.internal_rpc', internalRpc]] as const) {
-    problems.push(...crossCheck(name, settings))
-  }
+  crossCheck('tls.https', https, httpsRaw, problems)
+  crossCheck('tls.internal_rpc', internalRpc, rpcRaw, problems)
   return {https, internalRpc}
 }
 
-function readBool(raw: Raw, key: string, where: string, problems: string[]): boolean {
-  const value = raw[key]
+/** The key a merged value was written under, or the protocol's own key when it was not set. */
+function keyOf(raw: Sourced, key: string, where: string): string {
+  return raw[key]?.key ?? `${where}.${key}`
+}
+
+function readBool(raw: Sourced, key: string, where: string, problems: TlsProblemSink): boolean {
+  const value = raw[key]?.value
   if (value === undefined) return false
   if (typeof value === 'boolean') return value
   if (value === 'true' || value === 'false') return value === 'true'
-  problems.push(`${where ? `${where}.` : ''}${key}: expected true or false, got ${JSON.stringify(value)}`)
+  problems.add(keyOf(raw, key, where), `${where}.${key}: expected true or false, got ${JSON.stringify(value)}`)
   return false
 }
 
-function readString(raw: Raw, key: string, where: string, problems: string[]): string {
-  const value = raw[key]
+function readString(raw: Sourced, key: string, where: string, problems: TlsProblemSink): string {
+  const value = raw[key]?.value
   if (value === undefined) return ''
   if (typeof value === 'string') return value
-  problems.push(`${where}.${key}: expected a string, got ${JSON.stringify(value)}`)
+  problems.add(keyOf(raw, key, where), `${where}.${key}: expected a string, got ${JSON.stringify(value)}`)
   return ''
 }
 
-function readProtocol(raw: Raw, where: string, problems: string[]): TlsProtocolSettings {
-  const versionRaw = raw.tls_min_version
+function readProtocol(raw: Sourced, where: string, problems: TlsProblemSink): TlsProtocolSettings {
+  const versionRaw = raw.tls_min_version?.value
   let minVersion: TlsVersion = 'TLSv1_2'
   if (versionRaw !== undefined) {
     const known = typeof versionRaw === 'string' ? VERSIONS[versionRaw] : undefined
     if (known) minVersion = known
-    else problems.push(`${where}.tls_min_version: expected one of TLSv1_0, TLSv1_1, TLSv1_2, TLSv1_3, got ${JSON.stringify(versionRaw)}`)
+    else problems.add(keyOf(raw, 'tls_min_version', where), `${where}.tls_min_version: expected one of TLSv1_0, TLSv1_1, TLSv1_2, TLSv1_3, got ${JSON.stringify(versionRaw)}`)
   }
   let cipherSuites: string[] = []
-  const suitesRaw = raw.tls_cipher_suites
+  const suitesRaw = raw.tls_cipher_suites?.value
   if (suitesRaw !== undefined) {
+    const suitesKey = keyOf(raw, 'tls_cipher_suites', where)
     // Consul takes a comma-separated string; a JSON list is accepted too.
     const list = typeof suitesRaw === 'string' ? suitesRaw.split(',').map((s) => s.trim()).filter(Boolean)
       : Array.isArray(suitesRaw) && suitesRaw.every((s) => typeof s === 'string') ? suitesRaw as string[] : undefined
-    if (!list) problems.push(`${where}.tls_cipher_suites: expected a comma-separated list of cipher suite names, got ${JSON.stringify(suitesRaw)}`)
+    if (!list) problems.add(suitesKey, `${where}.tls_cipher_suites: expected a comma-separated list of cipher suite names, got ${JSON.stringify(suitesRaw)}`)
     else {
       const unknown = list.find((name) => !(name in CIPHER_SUITES))
-      if (unknown) problems.push(`${where}.tls_cipher_suites: unsupported cipher suite ${JSON.stringify(unknown)}`)
+      if (unknown) problems.add(suitesKey, `${where}.tls_cipher_suites: unsupported cipher suite ${JSON.stringify(unknown)}`)
       else cipherSuites = list
     }
   }
@@ -199,17 +223,21 @@ function readProtocol(raw: Raw, where: string, problems: string[]): TlsProtocolS
   }
 }
 
-/** Consul's builder rules for one protocol: what each switch needs to mean anything. */
-function crossCheck(where: string, s: TlsProtocolSettings): string[] {
-  const problems: string[] = []
+/**
+ * Consul's builder rules for one protocol: what each switch needs to mean anything. A problem is
+ * kept under the key that was set (the switch, or the one file of a pair).
+ */
+function crossCheck(where: string, s: TlsProtocolSettings, raw: Sourced, problems: TlsProblemSink): void {
   const hasCa = s.caFile !== '' || s.caPath !== ''
-  if (s.certFile !== '' && s.keyFile === '') problems.push(`${where}.key_file: cert_file is set but key_file is not`)
-  if (s.keyFile !== '' && s.certFile === '') problems.push(`${where}.cert_file: key_file is set but cert_file is not`)
-  if (s.verifyIncoming && !hasCa) problems.push(`${where}.verify_incoming: VerifyIncoming set but no CA certificates were provided (ca_file or ca_path)`)
-  if (s.verifyIncoming && s.certFile === '') problems.push(`${where}.verify_incoming: VerifyIncoming set but no certificate (cert_file, key_file) was provided`)
-  if (s.verifyOutgoing && !hasCa) problems.push(`${where}.verify_outgoing: VerifyOutgoing set but no CA certificates were provided (ca_file or ca_path)`)
-  if (s.minVersion === 'TLSv1_3' && s.cipherSuites.length > 0) problems.push(`${where}.tls_cipher_suites: TLS 1.3 cipher suites are not configurable; remove tls_cipher_suites or lower tls_min_version`)
-  return problems
+  const key = (name: string): string => keyOf(raw, name, where)
+  if (s.certFile !== '' && s.keyFile === '') problems.add(key('cert_file'), `${where}.key_file: cert_file is set but key_file is not`)
+  if (s.keyFile !== '' && s.certFile === '') problems.add(key('key_file'), `${where}.cert_file: key_file is set but cert_file is not`)
+  if (s.verifyIncoming && !hasCa) problems.add(key('verify_incoming'), `${where}.verify_incoming: VerifyIncoming set but no CA certificates were provided (ca_file or ca_path)`)
+  if (s.verifyIncoming && s.certFile === '') problems.add(key('verify_incoming'), `${where}.verify_incoming: VerifyIncoming set but no certificate (cert_file, key_file) was provided`)
+  // internal_rpc's verify_outgoing may be implied by verify_server_hostname: the switch that was set is the key.
+  const outgoing = raw.verify_outgoing?.value === true || raw.verify_outgoing?.value === 'true' ? 'verify_outgoing' : 'verify_server_hostname'
+  if (s.verifyOutgoing && !hasCa) problems.add(key(outgoing), `${where}.verify_outgoing: VerifyOutgoing set but no CA certificates were provided (ca_file or ca_path)`)
+  if (s.minVersion === 'TLSv1_3' && s.cipherSuites.length > 0) problems.add(key('tls_cipher_suites'), `${where}.tls_cipher_suites: TLS 1.3 cipher suites are not configurable; remove tls_cipher_suites or lower tls_min_version`)
 }
 
 /** The RPC port speaks TLS (accepts it, and dials with it when verify_outgoing). */

@@ -100,6 +100,37 @@ describe('authorizer: several policies (the merger)', () => {
   })
 })
 
+describe('authorizer: the longest-prefix table', () => {
+  it('answers as a scan of every rule would, over random rule sets and segments', () => {
+    // A small alphabet makes prefixes of one another common; a fixed LCG keeps the run repeatable.
+    let seed = 42
+    const next = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n
+    const word = (max: number) => Array.from({length: next(max + 1)}, () => 'ab/'[next(3)]).join('')
+    const levels: Access[] = ['read', 'list', 'write', 'deny']
+    for (let round = 0; round < 200; round++) {
+      const policies = Array.from({length: 1 + next(3)}, () => Array.from({length: next(8)}, () =>
+        `key${next(2) ? '_prefix' : ''} ${JSON.stringify(word(5))} { policy = "${levels[next(4)]}" }`).join('\n'))
+      const merged = mergeRules(policies.map(parseRules))
+      const az = policyAuthorizer(merged, 'deny')
+      for (let i = 0; i < 30; i++) {
+        const segment = word(7)
+        // The reference: exact rule, else the longest prefix rule found by scanning them all.
+        let expected = merged.exact.get('key')!.get(segment)
+        if (expected === undefined) {
+          let best = -1
+          for (const [prefix, access] of merged.prefix.get('key')!) {
+            if (prefix.length > best && segment.startsWith(prefix)) [expected, best] = [access, prefix.length]
+          }
+        }
+        assert.equal(lookup(merged, 'key', segment), expected, `${JSON.stringify(segment)} under ${policies.join(' | ')}`)
+        for (const need of ['read', 'list', 'write'] as const) {
+          assert.equal(az.allowed('key', segment, need), expected !== undefined && enforce(expected, need) === 'allow')
+        }
+      }
+    }
+  })
+})
+
 describe('authorizer: default_policy and the static authorizers', () => {
   it('no rule: default_policy decides for every segment kind and for keyring/operator', () => {
     for (const kind of ['agent', 'event', 'key', 'node', 'query', 'service', 'session'] as const) {

@@ -2,6 +2,7 @@ import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {decode, encode, type Answer, type DecodedPacket, type Packet} from 'dns-packet'
 import {defaultDnsConfig, parseDnsConfig, serviceTtl, type DnsConfig} from '../../../src/lib/agent/dns-config.js'
+import {lineSink} from '../../../src/lib/agent/config-problems.js'
 import {MemoryDnsCatalog} from '../../../src/lib/dns/catalog.js'
 import {DnsResolver, type Transport} from '../../../src/lib/dns/resolver.js'
 import {ipToHex, matchZone, parseLookup, reverseName} from '../../../src/lib/dns/names.js'
@@ -74,7 +75,7 @@ describe('DNS config', () => {
     const config = parseDnsConfig({
       domain: 'Coord', alt_domain: 'alt.', recursors: ['8.8.8.8', '[::1]:5353'],
       dns_config: {node_ttl: '10s', service_ttl: {'*': '5s', 'web*': '7s', web: '9s'}, only_passing: true, udp_answer_limit: 5, bogus: 1},
-    }, problems, () => {})
+    }, lineSink(problems), () => {})
     assert.deepEqual(problems, ['invalid config key dns_config.bogus'])
     assert.equal(config.domain, 'coord.')
     assert.equal(config.altDomain, 'alt.')
@@ -86,7 +87,7 @@ describe('DNS config', () => {
     assert.equal(config.onlyPassing, true)
     assert.equal(config.udpAnswerLimit, 5)
     const bad: string[] = []
-    parseDnsConfig({recursors: ['nope'], dns_config: {node_ttl: 5, allow_stale: 'yes'}}, bad, () => {})
+    parseDnsConfig({recursors: ['nope'], dns_config: {node_ttl: 5, allow_stale: 'yes'}}, lineSink(bad), () => {})
     assert.equal(bad.length, 3, bad.join('\n'))
   })
 })

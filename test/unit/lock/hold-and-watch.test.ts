@@ -7,8 +7,9 @@ import {ApiClient} from '../../../src/lib/api/client.js'
 import {ApiConnectionError, ApiResponseError} from '../../../src/lib/api/errors.js'
 import {monitorHold, type HoldCheck} from '../../../src/lib/api/hold-monitor.js'
 import {confirmWindowMs, killGraceMs, renewEveryMs} from '../../../src/lib/cli/lock-runner.js'
-import {FAILOVER_ALLOWANCE_MS} from '../../../src/lib/state/sessions.js'
+import {FAILOVER_ALLOWANCE_MS, HOLDER_LATENESS_MARGIN_MS} from '../../../src/lib/state/sessions.js'
 import {parseWatches} from '../../../src/lib/agent/watch-config.js'
+import {lineSink} from '../../../src/lib/agent/config-problems.js'
 import {buildPlan, type WatchPlan} from '../../../src/lib/watch/plan.js'
 import {runWatch, type WatchEvent} from '../../../src/lib/watch/watcher.js'
 
@@ -70,10 +71,10 @@ describe('hold monitor', () => {
     assert.equal(confirmWindowMs(0), undefined)
   })
 
-  it('with renewals as proofs: the window is lock-delay + allowance − grace, and several renewals fit in it', () => {
+  it('with renewals as proofs: the window is lock-delay + allowance − lateness margin − grace, and several renewals fit in it', () => {
     for (const delay of [600, 2000, 15_000, 60_000]) {
       const window = confirmWindowMs(delay, true)!
-      assert.equal(killGraceMs(delay) + window, delay + FAILOVER_ALLOWANCE_MS)
+      assert.equal(killGraceMs(delay) + window + HOLDER_LATENESS_MARGIN_MS, delay + FAILOVER_ALLOWANCE_MS)
       assert.ok(renewEveryMs(window) * 3 <= window)
     }
     assert.equal(confirmWindowMs(0, true), undefined)
@@ -116,22 +117,22 @@ describe('watch parameters', () => {
       {type: 'key', key: 'a', args: ['/bin/true']},
       {type: 'services', handler: 'echo hi'},
       {type: 'event', name: 'deploy', handler_type: 'http', http_handler_config: {path: 'http://127.0.0.1:1/x', timeout: '2s', header: {'X-A': ['b']}}},
-    ], problems)
+    ], lineSink(problems))
     assert.deepEqual(problems, [])
     assert.deepEqual(defs.map((d) => d.handler.kind), ['script', 'script', 'http'])
     assert.equal(defs[1].handler.kind === 'script' && defs[1].handler.shell, true)
     const bad: string[] = []
-    parseWatches([{type: 'key', key: 'a'}, {type: 'key', key: 'a', args: ['x'], bogus: 1}, 'x', {type: 'nodes', handler_type: 'ftp'}], bad)
+    parseWatches([{type: 'key', key: 'a'}, {type: 'key', key: 'a', args: ['x'], bogus: 1}, 'x', {type: 'nodes', handler_type: 'ftp'}], lineSink(bad))
     assert.equal(bad.length, 4, bad.join('; '))
     const notList: string[] = []
-    parseWatches({type: 'key'}, notList)
+    parseWatches({type: 'key'}, lineSink(notList))
     assert.match(notList[0], /watches: expected a list/)
   })
 
   it('identity ignores key order, so an unchanged watch is recognised on reload', () => {
     const problems: string[] = []
-    const [a] = parseWatches([{type: 'key', key: 'k', args: ['x']}], problems)
-    const [b] = parseWatches([{args: ['x'], key: 'k', type: 'key'}], problems)
+    const [a] = parseWatches([{type: 'key', key: 'k', args: ['x']}], lineSink(problems))
+    const [b] = parseWatches([{args: ['x'], key: 'k', type: 'key'}], lineSink(problems))
     assert.equal(a.identity, b.identity)
   })
 })

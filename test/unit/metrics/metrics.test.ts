@@ -4,6 +4,7 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {createSocket} from 'node:dgram'
+import {performance} from 'node:perf_hooks'
 import {Metrics} from '../../../src/lib/metrics/metrics.js'
 import {InmemSink, goTimestamp} from '../../../src/lib/metrics/inmem.js'
 import {PrometheusSink, prometheusName} from '../../../src/lib/metrics/prometheus.js'
@@ -73,7 +74,95 @@ describe('Prometheus sink', () => {
   })
 })
 
+describe('Prometheus summaries aggregated in place', () => {
+  it('quantiles within 2 % of the exact ones, over a sliding 10 s window; count and sum cumulative', async () => {
+    let now = 1_000_000
+    const sink = new PrometheusSink(60_000, () => now)
+    const m = new Metrics(() => now)
+    m.configure({prefix: 'consul', hostname: '', sinks: [sink]})
+    // A spread of timings from 0.01 ms to 500 ms, in a fixed scrambled order.
+    const values = Array.from({length: 5000}, (_, i) => 0.01 * Math.exp(((i * 7919) % 5000) / 5000 * Math.log(50_000)))
+    for (const v of values) m.addSample(['kvs', 'apply'], v)
+    const sorted = [...values].sort((a, b) => a - b)
+    const exact = (q: number) => sorted[Math.ceil(q * sorted.length) - 1]
+    let metric = parsePrometheus(await sink.render()).get('consul_kvs_apply')!.metrics[0]
+    for (const q of ['0.5', '0.9', '0.99']) {
+      const got = Number(metric.quantiles![q])
+      assert.ok(Math.abs(got - exact(Number(q))) / exact(Number(q)) <= 0.02, `q${q}: ${got} vs ${exact(Number(q))}`)
+    }
+    assert.equal(metric.count, '5000')
+    assert.ok(Math.abs(Number(metric.sum) - values.reduce((a, b) => a + b, 0)) < 1e-6)
+    // 6 s later one value of 1000 ms: the window still holds the old ones.
+    now += 6_000
+    m.addSample(['kvs', 'apply'], 1000)
+    metric = parsePrometheus(await sink.render()).get('consul_kvs_apply')!.metrics[0]
+    assert.ok(Number(metric.quantiles!['0.5']) < 10)
+    // 11 s after the first batch only the 1000 ms value is in the window; count and sum keep everything.
+    now += 5_000
+    metric = parsePrometheus(await sink.render()).get('consul_kvs_apply')!.metrics[0]
+    assert.equal(metric.quantiles!['0.5'], '1000')
+    assert.equal(metric.count, '5001')
+    // Quiet for longer than the window: no quantiles (NaN, as client_golang), the totals stay.
+    now += 20_000
+    metric = parsePrometheus(await sink.render()).get('consul_kvs_apply')!.metrics[0]
+    assert.ok(Number.isNaN(Number(metric.quantiles!['0.99'])), metric.quantiles!['0.99'])
+    assert.equal(metric.count, '5001')
+  })
+
+  it('a Timer kept by a caller follows a new configuration (its sinks and prefix)', async () => {
+    const m = new Metrics()
+    const timer = m.timer(['kvs', 'apply'])
+    timer.measureSince(performance.now())
+    const sink = new PrometheusSink(60_000)
+    m.configure({prefix: 'coord', hostname: '', sinks: [sink]})
+    timer.measureSince(performance.now() - 5)
+    const metric = parsePrometheus(await sink.render()).get('coord_kvs_apply')!.metrics[0]
+    assert.equal(metric.count, '1')
+    assert.ok(Number(metric.sum) >= 5)
+    assert.deepEqual(m.inmem.summary()!.Samples.map((s) => [s.Name, s.Count]), [['consul.kvs.apply', 1], ['coord.kvs.apply', 1]])
+  })
+
+  it('a series dropped by retention comes back when written again', async () => {
+    let now = 0
+    const sink = new PrometheusSink(60_000, () => now)
+    const m = new Metrics(() => now)
+    m.configure({prefix: 'consul', hostname: '', sinks: [sink]})
+    m.incrCounter(['serf', 'member', 'join'], 1, {network: 'lan'})
+    now += 61_000
+    assert.equal(parsePrometheus(await sink.render()).has('consul_serf_member_join'), false)
+    m.incrCounter(['serf', 'member', 'join'], 1, {network: 'lan'})
+    assert.deepEqual(parsePrometheus(await sink.render()).get('consul_serf_member_join')?.metrics[0], {value: '2', labels: {network: 'lan'}})
+  })
+})
+
 describe('statsd and DogStatsD sinks', () => {
+  it('a counter adds up and a gauge keeps its last value per flush; every timing is sent, to the microsecond', async () => {
+    const server = createSocket('udp4')
+    await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', () => resolve()))
+    const lines: string[] = []
+    let datagrams = 0
+    server.on('message', (msg) => { datagrams++; lines.push(...msg.toString().split('\n').filter(Boolean)) })
+    const sink = new UdpStatsSink('127.0.0.1', server.address().port, false)
+    const m = new Metrics()
+    m.configure({prefix: 'consul', hostname: '', sinks: [sink]})
+    for (let i = 0; i < 500; i++) {
+      m.incrCounter(['kvs', 'apply'], 2)
+      m.setGauge(['rpc', 'queries_blocking'], i)
+      m.addSample(['kvs', 'apply'], i)
+    }
+    m.addSample(['raft', 'commitTime'], 1.23456789)
+    m.close()
+    const deadline = Date.now() + 5000
+    while (lines.length < 503 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    server.close()
+    assert.deepEqual(lines.filter((l) => l.endsWith('|c')), ['consul.kvs.apply:1000|c'])
+    assert.deepEqual(lines.filter((l) => l.endsWith('|g')), ['consul.rpc.queries_blocking:499|g'])
+    assert.equal(lines.filter((l) => l.startsWith('consul.kvs.apply:') && l.endsWith('|ms')).length, 500)
+    assert.ok(lines.includes('consul.raft.commitTime:1.235|ms'), 'timings to the microsecond')
+    // ~20 bytes a line in datagrams of at most 1432 bytes: a handful, not one per value.
+    assert.ok(datagrams <= 12, `${datagrams} datagrams`)
+  })
+
   for (const dog of [false, true]) {
     it(`${dog ? 'DogStatsD' : 'statsd'} lines reach a UDP listener`, async () => {
       const server = createSocket('udp4')

@@ -11,6 +11,7 @@ import {X509Certificate} from 'node:crypto'
 import {createConnection} from 'node:net'
 import {encode} from '@msgpack/msgpack'
 import {readTlsSettings, rpcTlsEnabled, type TlsSettings} from '../../../src/lib/tls/config.js'
+import {lineSink} from '../../../src/lib/agent/config-problems.js'
 import {loadTlsMaterial} from '../../../src/lib/tls/material.js'
 import {createCa, createLeaf, type Pem} from '../../../src/lib/tls/generate.js'
 import {RpcTls} from '../../../src/lib/tls/rpc-tls.js'
@@ -21,7 +22,7 @@ import {tempDir} from '../../helpers/agent.js'
 
 function settings(raw: Record<string, unknown>): {settings: TlsSettings; problems: string[]} {
   const problems: string[] = []
-  return {settings: readTlsSettings(raw, problems), problems}
+  return {settings: readTlsSettings(raw, lineSink(problems)), problems}
 }
 
 describe('TLS config: both forms', () => {
@@ -162,7 +163,7 @@ describe('TLS files and generated certificates', () => {
       const s = readTlsSettings({tls: {
         defaults: {ca_file: file(`ca-${kind}-${transports.length}.pem`, caPem.cert), cert_file: file(`${kind}-${transports.length}.pem`, pem.cert), key_file: file(`${kind}-${transports.length}-key.pem`, pem.key), verify_incoming: true, verify_outgoing: true, ...extra},
         internal_rpc: {verify_server_hostname: true},
-      }}, problems)
+      }}, lineSink(problems))
       assert.deepEqual(problems, [])
       return new RpcTls(s, loadTlsMaterial(s.internalRpc), 'dc1', 'consul.')
     }
@@ -197,7 +198,7 @@ describe('TLS files and generated certificates', () => {
       for (let i = 0; i < 3; i++) await assert.rejects(stranger.request(address, 'echo', 'hi', 1000))
       // TLS with the right CA but no certificate of its own: refused after the handshake, before any frame.
       const problems: string[] = []
-      const caOnly = readTlsSettings({tls: {defaults: {ca_file: file('ca-only.pem', ca.cert), verify_outgoing: true}}}, problems)
+      const caOnly = readTlsSettings({tls: {defaults: {ca_file: file('ca-only.pem', ca.cert), verify_outgoing: true}}}, lineSink(problems))
       assert.deepEqual(problems, [])
       const anonymous = transport({localId: 'anon', tls: new RpcTls(caOnly, loadTlsMaterial(caOnly.internalRpc), 'dc1', 'consul.')})
       for (let i = 0; i < 2; i++) await assert.rejects(anonymous.request(address, 'echo', 'hi', 1000))

@@ -1,0 +1,106 @@
+// A quick probe of the 3-server write path, for A/B comparisons and profiles (docs/perf/README.md):
+// starts three `coord agent -server` processes on 127.x.y.{1,2,3} with data dirs, runs closed-loop
+// PUT rows (the raft section's load generator and requests), and prints per row ops/s, p50/p99 and
+// each server's CPU ms per write (its own /proc accounting), leader and followers apart.
+//   node dist/bench/write-probe.js
+// Knobs (environment): PROBE_BIN, the bin/run.js to start (another checkout's, for an A/B; default
+// this one's); PROBE_NODE_ARGS, extra node flags for the servers (e.g. "--cpu-prof
+// --cpu-prof-dir=/tmp/prof": each writes its profile when stopped); PROBE_CLIENTS (default "64"),
+// comma list; PROBE_VIA, "leader" or "all" (default leader); PROBE_ROUNDS (default 1);
+// BENCH_DURATION_MS / BENCH_WARMUP_MS as in the bench.
+import {spawn, type ChildProcess} from 'node:child_process'
+import {mkdirSync, mkdtempSync, rmSync} from 'node:fs'
+import {loadavg, tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {coordBin, leaderKnown} from '../src/lib/devcluster/agent-process.js'
+import {randomSubnet, serverArgs} from '../src/lib/devcluster/cluster.js'
+import {keyFor, prefill} from './kv-suite.js'
+import {runLoad} from './load.js'
+import {captureOutput, cpuMs, sleep, stopChild} from './process.js'
+import {coordTarget} from './targets.js'
+
+const env = (name: string, fallback: string): string => process.env[name] ?? fallback
+const bin = env('PROBE_BIN', coordBin)
+const nodeArgs = env('PROBE_NODE_ARGS', '').split(' ').filter(Boolean)
+const clientCounts = env('PROBE_CLIENTS', '64').split(',').map(Number)
+const via = env('PROBE_VIA', 'leader')
+const rounds = Number(env('PROBE_ROUNDS', '1'))
+const durationMs = Number(env('BENCH_DURATION_MS', '5000'))
+const warmupMs = Number(env('BENCH_WARMUP_MS', '1000'))
+const workload = {keys: 1000, valueBytes: 100}
+
+interface Server {name: string; http: string; child: ChildProcess; output: () => string}
+
+async function isLeader(http: string): Promise<boolean> {
+  try {
+    const res = await fetch(`http://${http}/v1/agent/self`, {signal: AbortSignal.timeout(1000)})
+    const body = await res.json() as {Stats?: {consul?: {leader?: string}}}
+    return body.Stats?.consul?.leader === 'true'
+  } catch {
+    return false
+  }
+}
+
+async function main(): Promise<void> {
+  const subnet = randomSubnet()
+  const dir = mkdtempSync(join(tmpdir(), 'coord-write-probe-'))
+  const addresses = [1, 2, 3].map((n) => `${subnet}.${n}`)
+  const servers: Server[] = addresses.map((address, i) => {
+    const name = `server-${i + 1}`
+    mkdirSync(join(dir, name))
+    const args = serverArgs({name, address, dataDir: join(dir, name), expect: 3, join: addresses.filter((a) => a !== address)})
+    const child = spawn(process.execPath, [...nodeArgs, bin, 'agent', ...args], {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
+    return {name, http: `${address}:8500`, child, output: captureOutput(child)}
+  })
+  try {
+    const deadline = Date.now() + 60_000
+    while (!(await Promise.all(servers.map((s) => leaderKnown(s.http)))).every(Boolean)) {
+      if (Date.now() > deadline) throw new Error(`no leader within 60 s:\n${servers.map((s) => s.output().slice(-1000)).join('\n')}`)
+      await sleep(100)
+    }
+    const leaderOf = async (): Promise<number> => {
+      for (let i = 0; i < 100; i++) {
+        const claims = await Promise.all(servers.map((s) => isLeader(s.http)))
+        if (claims.filter(Boolean).length === 1) return claims.indexOf(true)
+        await sleep(100)
+      }
+      throw new Error('no single leader')
+    }
+    const seed = coordTarget('seed', servers[await leaderOf()].http, 16, workload)
+    await prefill(seed, workload.keys)
+    await seed.close()
+    const pick = keyFor(workload.keys)
+    for (let round = 0; round < rounds; round++) {
+      for (const clients of clientCounts) {
+        const leader = await leaderOf()
+        const members = via === 'all' ? [0, 1, 2] : [leader]
+        const targets = members.map((m) => coordTarget('probe', servers[m].http, Math.ceil(clients / members.length), workload))
+        const pids = servers.map((s) => s.child.pid!)
+        const before = pids.map((pid) => cpuMs(pid) ?? NaN)
+        const load0 = loadavg()[0]
+        // The measured window on the monotonic clock V8's profiles are stamped with (µs), for profile-summary --window.
+        const nowUs = (): number => Number(process.hrtime.bigint() / 1000n)
+        const windowFrom = nowUs() + warmupMs * 1000
+        const result = await runLoad((w, seq) => targets[w % targets.length].put(pick(w, seq)), {workers: clients, durationMs, warmupMs, serverPids: pids})
+        // Per-member CPU over the whole row (warm-up included), scaled to ops of the whole row.
+        const after = pids.map((pid) => cpuMs(pid) ?? NaN)
+        await Promise.all(targets.map((t) => t.close()))
+        const rowOps = result.opsPerSec * (durationMs + warmupMs) / 1000
+        const per = after.map((a, i) => (a - before[i]) / rowOps)
+        const followers = per.filter((_, i) => i !== leader).map((x) => x.toFixed(3)).join(' / ')
+        console.log(`round ${round + 1} ×${clients} via ${via}: ${Math.round(result.opsPerSec)} ops/s, p50 ${result.p50Ms.toFixed(2)} p99 ${result.p99Ms.toFixed(2)} ms, ` +
+          `CPU ${result.cpuMsPerOp?.toFixed(3)} ms/op (leader ≈${per[leader].toFixed(3)}, followers ≈${followers}), load ${load0.toFixed(2)} → ${loadavg()[0].toFixed(2)}` +
+          (result.errors ? `, ${result.errors} errors (${result.firstError})` : '') + `; window ${windowFrom}..${windowFrom + durationMs * 1000}, ${result.ops} ops`)
+      }
+    }
+    console.log(`leader: ${servers[await leaderOf()].name} pid ${servers[await leaderOf()].child.pid}; pids ${servers.map((s) => `${s.name}=${s.child.pid}`).join(' ')}`)
+  } finally {
+    await Promise.all(servers.map((s) => stopChild(s.child)))
+    rmSync(dir, {recursive: true, force: true})
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err)
+  process.exitCode = 1
+})
