@@ -293,11 +293,45 @@ export class FileLogStore extends BaseLogStore {
     await this.#reopenWith([])
   }
 
-  /** Rewrites the file with exactly `entries` (rare: truncation and snapshot install). */
+  /**
+   * Rewrites the file with exactly `entries` (compaction, truncation, snapshot install). Written
+   * with async writes in 1 MiB pieces: after a snapshot of a large state the kept tail can be tens
+   * of MB, and a synchronous rewrite held the event loop for a second.
+   */
   async #reopenWith(entries: LogEntry[]): Promise<void> {
     await this.#file?.close()
+    this.#file = undefined
     this.held = entries
-    this.rewrite(entries)
+    const tmp = `${this.path}.tmp`
+    const file = await open(tmp, 'w')
+    try {
+      let pending: Buffer[] = [MAGIC]
+      let bytes = MAGIC.length
+      let position = 0
+      const flush = async (): Promise<void> => {
+        const buffer = Buffer.concat(pending)
+        for (let written = 0, round = 0; written < buffer.length; round++) {
+          const {bytesWritten} = await file.write(buffer, written, buffer.length - written, position)
+          if (bytesWritten <= 0 || round > 1000) throw new Error(`${tmp}: short write`)
+          written += bytesWritten
+          position += bytesWritten
+        }
+        pending = []
+        bytes = 0
+      }
+      for (const entry of entries) {
+        const record = encodeRecord(entry)
+        pending.push(record)
+        bytes += record.length
+        if (bytes >= 1 << 20) await flush()
+      }
+      await flush()
+      await file.sync()
+    } finally {
+      await file.close()
+    }
+    renameSync(tmp, this.path)
+    syncDir(this.dir)
     this.#file = await open(this.path, 'a')
     this.#size = (await this.#file.stat()).size
   }
