@@ -21,10 +21,14 @@ export interface KvCell {
 /** Spreads workers over the key space: each starts at its own offset and walks forward. */
 export const keyFor = (keys: number) => (worker: number, seq: number): number => (worker * 7919 + seq) % keys
 
-/** Writes every key once, so each GET finds a value. Bounded: keys / parallel rounds. */
-export async function prefill(target: Target, keys: number, parallel = 16): Promise<void> {
-  for (let base = 0; base < keys; base += parallel) {
-    await Promise.all(Array.from({length: Math.min(parallel, keys - base)}, (_, i) => target.put(base + i)))
+/** Writes every key once through `seed`, so each GET finds a value, then closes it. Bounded: keys / parallel rounds. */
+export async function prefill(seed: Target, keys: number, parallel = 16): Promise<void> {
+  try {
+    for (let base = 0; base < keys; base += parallel) {
+      await Promise.all(Array.from({length: Math.min(parallel, keys - base)}, (_, i) => seed.put(base + i)))
+    }
+  } finally {
+    await seed.close()
   }
 }
 
@@ -32,12 +36,7 @@ export async function prefill(target: Target, keys: number, parallel = 16): Prom
 export async function runKvSuite(plan: KvPlan, makeTarget: (connections: number) => Target, log: (line: string) => void, serverPids: number[] = []): Promise<KvCell[]> {
   const cells: KvCell[] = []
   const pick = keyFor(plan.keys)
-  const seed = makeTarget(16)
-  try {
-    await prefill(seed, plan.keys)
-  } finally {
-    await seed.close()
-  }
+  await prefill(makeTarget(16), plan.keys)
   for (const op of ['PUT', 'GET'] as const) {
     for (const clients of plan.clients) {
       const target = makeTarget(clients)

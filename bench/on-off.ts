@@ -47,14 +47,7 @@ export interface Side {
 export async function runSideBySide(plan: KvPlan, sides: readonly Side[], log: (line: string) => void): Promise<OnOffCell[][]> {
   const cells: OnOffCell[][] = sides.map(() => [])
   const pick = keyFor(plan.keys)
-  for (const side of sides) {
-    const seed = side.makeTarget(16)
-    try {
-      await prefill(seed, plan.keys)
-    } finally {
-      await seed.close()
-    }
-  }
+  for (const side of sides) await prefill(side.makeTarget(16), plan.keys)
   for (const op of ['PUT', 'GET'] as const) {
     for (const clients of plan.clients) {
       await Promise.all(sides.map(async (side, i) => {

@@ -206,12 +206,7 @@ export function median(values: number[]): number | undefined {
 
 export async function runRaftSuite(c: BenchCluster, plan: RaftPlan, log: (line: string) => void): Promise<RaftRun> {
   const run: RaftRun = {label: c.label, cells: [], failover: [], rss: []}
-  const seed = c.target(await findLeader(c, 10_000), 16)
-  try {
-    await prefill(seed, plan.keys)
-  } finally {
-    await seed.close()
-  }
+  await prefill(c.target(await findLeader(c, 10_000), 16), plan.keys)
   const write = (m: number, n: number): Target => c.target(m, n)
   for (const clients of plan.writeClients) run.cells.push(await row(c, plan, 'write', 'leader', clients, write, 'put', log))
   run.cells.push(await row(c, plan, 'write', 'all', plan.spreadClients, write, 'put', log))

@@ -69,9 +69,7 @@ async function main(): Promise<void> {
       }
       throw new Error('no single leader')
     }
-    const seed = coordTarget('seed', servers[await leaderOf()].http, 16, workload)
-    await prefill(seed, workload.keys)
-    await seed.close()
+    await prefill(coordTarget('seed', servers[await leaderOf()].http, 16, workload), workload.keys)
     // What the idle cluster burns (ticks, heartbeats, gossip, metrics): at low write rates it is most of the CPU per op.
     const idleMs = Number(env('PROBE_IDLE_MS', '3000'))
     const idle0 = servers.map((s) => cpuMs(s.child.pid!) ?? NaN)

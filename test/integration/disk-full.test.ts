@@ -10,10 +10,11 @@
 // acknowledged key is still there with its value.
 import {after, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
+import {spawnSync, type ChildProcess} from 'node:child_process'
 import {mkdirSync} from 'node:fs'
 import {join} from 'node:path'
-import {coordBin, tempDir} from '../helpers/agent.js'
+import {tempDir} from '../helpers/agent.js'
+import {startFaultAgent, type FaultAgent} from '../helpers/fault-agent.js'
 import {http, sleep} from '../helpers/http.js'
 import {randomSubnet} from '../../src/lib/devcluster/cluster.js'
 import {leaderKnown} from '../../src/lib/devcluster/agent-process.js'
@@ -26,27 +27,17 @@ describe('disk full: the Raft log cannot grow', {timeout: 180_000, skip: hasPrli
   const httpAddr = `${address}:8500`
   const dataDir = join(dir.path, 'data')
   mkdirSync(dataDir, {recursive: true})
-  let agent: {proc: ChildProcess; output: () => string} | undefined
+  let agent: FaultAgent | undefined
   after(() => {
     if (agent && agent.proc.exitCode === null && agent.proc.signalCode === null) agent.proc.kill('SIGKILL')
     dir.cleanup()
   })
 
-  async function start(limitBytes?: number): Promise<{proc: ChildProcess; output: () => string}> {
-    const agentArgs = [coordBin, 'agent', '-server', '-bootstrap', `-data-dir=${dataDir}`, `-bind=${address}`, `-client=${address}`, '-node=disk', '-dns-port=-1']
-    const proc = limitBytes === undefined
-      ? spawn(process.execPath, agentArgs, {stdio: ['ignore', 'pipe', 'pipe']})
-      : spawn('prlimit', [`--fsize=${limitBytes}:unlimited`, process.execPath, ...agentArgs], {stdio: ['ignore', 'pipe', 'pipe']})
-    let output = ''
-    proc.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString() })
-    proc.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString() })
-    const deadline = Date.now() + 30_000
-    while (!(await leaderKnown(httpAddr))) {
-      if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`agent did not start:\n${output}`)
-      await sleep(100)
-    }
-    return {proc, output: () => output}
-  }
+  const start = (limitBytes?: number): Promise<FaultAgent> => startFaultAgent({
+    args: ['-server', '-bootstrap', `-data-dir=${dataDir}`, `-bind=${address}`, `-client=${address}`, '-node=disk', '-dns-port=-1'],
+    wrapper: limitBytes === undefined ? undefined : ['prlimit', `--fsize=${limitBytes}:unlimited`],
+    ready: () => leaderKnown(httpAddr),
+  })
 
   async function stop(a: {proc: ChildProcess}): Promise<number | null> {
     if (a.proc.exitCode !== null || a.proc.signalCode !== null) return a.proc.exitCode
@@ -149,27 +140,20 @@ describe('disk full: a client agent\'s registrations cannot be saved', {timeout:
   const dataDir = join(dir.path, 'data')
   mkdirSync(dataDir, {recursive: true})
   let agent: ChildProcess | undefined
-  let output = ''
+  let readOutput = (): string => ''
   after(() => {
     if (agent && agent.exitCode === null && agent.signalCode === null) agent.kill('SIGKILL')
     dir.cleanup()
   })
 
   async function start(limitBytes?: number): Promise<ChildProcess> {
-    const agentArgs = [coordBin, 'agent', `-data-dir=${dataDir}`, `-bind=${address}`, `-client=${address}`, '-node=disk-client', '-dns-port=-1']
-    const proc = limitBytes === undefined
-      ? spawn(process.execPath, agentArgs, {stdio: ['ignore', 'pipe', 'pipe']})
-      : spawn('prlimit', [`--fsize=${limitBytes}:unlimited`, process.execPath, ...agentArgs], {stdio: ['ignore', 'pipe', 'pipe']})
-    output = ''
-    proc.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString() })
-    proc.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString() })
-    const deadline = Date.now() + 30_000
-    for (;;) {
-      const res = await http(httpAddr, 'GET', '/v1/agent/self').catch(() => undefined)
-      if (res?.status === 200) return proc
-      if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`agent did not start:\n${output}`)
-      await sleep(100)
-    }
+    const started = await startFaultAgent({
+      args: [`-data-dir=${dataDir}`, `-bind=${address}`, `-client=${address}`, '-node=disk-client', '-dns-port=-1'],
+      wrapper: limitBytes === undefined ? undefined : ['prlimit', `--fsize=${limitBytes}:unlimited`],
+      ready: async () => (await http(httpAddr, 'GET', '/v1/agent/self').catch(() => undefined))?.status === 200,
+    })
+    readOutput = started.output
+    return started.proc
   }
 
   // Meta values are capped at 512 characters: `bytes` of padding spread over keys of up to 500.
@@ -186,7 +170,7 @@ describe('disk full: a client agent\'s registrations cannot be saved', {timeout:
     assert.equal(refused.status, 500)
     assert.doesNotMatch(refused.text.trim(), /\n/)
     assert.match(refused.text, /failed to persist service "big" to the data dir \(EFBIG\): it is registered but a restart would forget it/)
-    assert.match(output, /failed to persist a local registration/)
+    assert.match(readOutput(), /failed to persist a local registration/)
     // Growing the saved one past the limit: refused, and its file keeps the old definition.
     assert.equal((await register('small', 6000)).status, 500)
 

@@ -7,10 +7,10 @@
 // key; the unacknowledged one may or may not be there (printed).
 import {after, describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {spawn, type ChildProcess} from 'node:child_process'
 import {mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {coordBin, tempDir} from '../helpers/agent.js'
+import {tempDir} from '../helpers/agent.js'
+import {startFaultAgent, type FaultAgent} from '../helpers/fault-agent.js'
 import {http, sleep} from '../helpers/http.js'
 import {buildFsyncFault} from '../helpers/fsync-fault.js'
 import {randomSubnet} from '../../src/lib/devcluster/cluster.js'
@@ -25,26 +25,17 @@ describe('fsync fails: the agent stops rather than acknowledge what it could not
   const dataDir = join(dir.path, 'data')
   const trigger = join(dir.path, 'fail-fsync-now')
   mkdirSync(dataDir, {recursive: true})
-  let agent: {proc: ChildProcess; output: () => string} | undefined
+  let agent: FaultAgent | undefined
   after(() => {
     if (agent && agent.proc.exitCode === null && agent.proc.signalCode === null) agent.proc.kill('SIGKILL')
     dir.cleanup()
   })
 
-  async function start(withFault: boolean): Promise<{proc: ChildProcess; output: () => string}> {
-    const agentArgs = [coordBin, 'agent', '-server', '-bootstrap', `-data-dir=${dataDir}`, `-bind=${address}`, `-client=${address}`, '-node=fsync', '-dns-port=-1']
-    const env = withFault && 'library' in fault ? {...process.env, LD_PRELOAD: fault.library, COORD_FAIL_FSYNC_WHEN: trigger} : process.env
-    const proc = spawn(process.execPath, agentArgs, {stdio: ['ignore', 'pipe', 'pipe'], env})
-    let output = ''
-    proc.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString() })
-    proc.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString() })
-    const deadline = Date.now() + 30_000
-    while (!(await leaderKnown(httpAddr))) {
-      if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`agent did not start:\n${output}`)
-      await sleep(100)
-    }
-    return {proc, output: () => output}
-  }
+  const start = (withFault: boolean): Promise<FaultAgent> => startFaultAgent({
+    args: ['-server', '-bootstrap', `-data-dir=${dataDir}`, `-bind=${address}`, `-client=${address}`, '-node=fsync', '-dns-port=-1'],
+    env: withFault && 'library' in fault ? {...process.env, LD_PRELOAD: fault.library, COORD_FAIL_FSYNC_WHEN: trigger} : process.env,
+    ready: () => leaderKnown(httpAddr),
+  })
 
   it('does not acknowledge the write, says why, exits 1, and a restart has every acknowledged key', async () => {
     agent = await start(true)
