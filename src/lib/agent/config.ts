@@ -318,6 +318,15 @@ export function keySources(sources: ReadonlyArray<{path: string; raw: RawConfig}
   return out
 }
 
+/** The key that turns on client-certificate checks for the HTTPS API alone, when one does. */
+function httpsOnlyVerifyIncoming(raw: RawConfig): string | undefined {
+  const on = (value: unknown): boolean => value === true || value === 'true'
+  const tls = isPlainObject(raw.tls) ? raw.tls : {}
+  const https = isPlainObject(tls.https) ? tls.https : {}
+  if (on(https.verify_incoming)) return 'tls.https.verify_incoming'
+  return on(raw.verify_incoming_https) ? 'verify_incoming_https' : undefined
+}
+
 function asList(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [value]
 }
@@ -473,6 +482,12 @@ export function buildConfig(raw: RawConfig, opts: {dev: boolean; configFiles?: s
     problems.add('ports.https', 'ports.https: the HTTPS listener needs a certificate: set cert_file and key_file (tls.defaults or tls.https)')
   }
   if (config.ports.https > 0 && config.ports.https === config.ports.http) problems.add('ports.https', `ports.https: ${config.ports.https} is also ports.http`)
+  // Client certificates asked for the HTTPS API alone, with no HTTPS listener: the plain HTTP API
+  // checks none, so the setting would protect nothing (the shared verify_incoming serves the RPC port too).
+  const httpsVerifyKey = httpsOnlyVerifyIncoming(raw)
+  if (config.ports.https < 0 && httpsVerifyKey !== undefined && problems.length === 0) {
+    problems.add(httpsVerifyKey, `${httpsVerifyKey}: client certificates are required on HTTPS, but there is no HTTPS listener (set ports.https, e.g. 8501); the plain HTTP API checks none`)
+  }
   if (config.clientAddrs.length === 0) problems.add('client_addr', 'client_addr: needs at least one address')
   uiChecks(config, problems)
   crossChecks(config, problems)

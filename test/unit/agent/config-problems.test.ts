@@ -89,3 +89,23 @@ describe('config problems from the block parsers', () => {
     assert.deepEqual(dns.records.map(([key]) => key), ['domain', 'dns_config.bogus', 'dns_config.service_ttl.web', 'dns_config.allow_stale'])
   })
 })
+
+describe('TLS keys that would protect nothing are refused', () => {
+  const certs = {ca_file: '/nonexistent/ca.pem', cert_file: '/nonexistent/c.pem', key_file: '/nonexistent/k.pem'}
+  for (const [key, raw] of [
+    ['verify_incoming_https', {...certs, verify_incoming_https: true}],
+    ['tls.https.verify_incoming', {...certs, tls: {https: {verify_incoming: true}}}],
+  ] as const) {
+    it(`${key} without an HTTPS listener: refused under that key, naming ports.https`, () => {
+      const records = problemsOf([{path: '/etc/coord/tls.json', raw}])
+      assert.deepEqual(records.map((r) => r.key), [key])
+      assert.match(records[0].message, /no HTTPS listener \(set ports\.https/)
+    })
+  }
+
+  it('with ports.https set, the same settings go on to read the certificate files', () => {
+    const records = problemsOf([{path: '/etc/coord/tls.json', raw: {...certs, verify_incoming_https: true, ports: {https: 8501}}}])
+    assert.ok(records.every((r) => !/no HTTPS listener/.test(r.message)), JSON.stringify(records))
+    assert.match(records[0].message, /nonexistent/)
+  })
+})
