@@ -6,7 +6,8 @@ import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {repoRootDir, startAgent} from './screenshot-agent.js'
-import {launchBrowser, browserMissing} from '../helpers/browser.js'
+import {launchBrowser, browserMissing, type TestBrowser} from '../helpers/browser.js'
+import type {Page} from 'playwright-core'
 import {seedDemo} from './fixtures.js'
 
 const PAGES: Array<[string, string, string]> = [
@@ -31,18 +32,7 @@ try {
   await seedDemo(agent.httpAddr)
   const browser = await launchBrowser()
   try {
-    for (const colorScheme of ['light', 'dark'] as const) {
-      const page = await browser.page({colorScheme, width: 1100, height: 720})
-      for (const [name, path, ready] of PAGES) {
-        await page.goto(`http://${agent.httpAddr}/ui/${path}`)
-        await page.locator(ready).first().waitFor({timeout: 10_000})
-        await page.waitForTimeout(300)
-        const file = join(out, `${name}-${colorScheme}.png`)
-        await page.screenshot({path: file})
-        console.log(`wrote ${file}`)
-      }
-      await page.close()
-    }
+    await shootPages(browser, agent.httpAddr, PAGES)
     const narrow = await browser.page({colorScheme: 'light', width: 320, height: 640})
     await narrow.goto(`http://${agent.httpAddr}/ui/services`)
     await narrow.locator('[data-service="web"]').waitFor()
@@ -68,24 +58,32 @@ try {
   await api('PUT', '/v1/acl/token', {Description: 'ci reader', Policies: [{ID: policy.ID}]})
   const browser = await launchBrowser()
   try {
-    for (const colorScheme of ['light', 'dark'] as const) {
-      const page = await browser.page({colorScheme, width: 1100, height: 720})
+    const aclPages: Array<[string, string, string]> = [['acl-token', 'acl', '[data-self]'], ['acl-policies', `acl/policies?policy=${policy.ID}`, '[data-policy-rules]']]
+    await shootPages(browser, aclAgent.httpAddr, aclPages, async (page) => {
       await page.goto(`http://${aclAgent.httpAddr}/ui/acl`)
       await page.evaluate((token) => localStorage.setItem('coord-acl-token', token), root)
-      for (const [name, path, ready] of [['acl-token', 'acl', '[data-self]'], ['acl-policies', `acl/policies?policy=${policy.ID}`, '[data-policy-rules]']] as const) {
-        await page.goto(`http://${aclAgent.httpAddr}/ui/${path}`)
-        await page.locator(ready).first().waitFor({timeout: 10_000})
-        await page.waitForTimeout(300)
-        const file = join(out, `${name}-${colorScheme}.png`)
-        await page.screenshot({path: file})
-        console.log(`wrote ${file}`)
-      }
-      await page.close()
-    }
+    })
   } finally {
     await browser.close()
   }
 } finally {
   await aclAgent.stop()
   rmSync(confDir, {recursive: true, force: true})
+}
+
+/** Each page in the light and the dark scheme at 1100×720, written as <name>-<scheme>.png once its `ready` element shows. */
+async function shootPages(browser: TestBrowser, httpAddr: string, pages: Array<[string, string, string]>, prepare?: (page: Page) => Promise<void>): Promise<void> {
+  for (const colorScheme of ['light', 'dark'] as const) {
+    const page = await browser.page({colorScheme, width: 1100, height: 720})
+    await prepare?.(page)
+    for (const [name, path, ready] of pages) {
+      await page.goto(`http://${httpAddr}/ui/${path}`)
+      await page.locator(ready).first().waitFor({timeout: 10_000})
+      await page.waitForTimeout(300)
+      const file = join(out, `${name}-${colorScheme}.png`)
+      await page.screenshot({path: file})
+      console.log(`wrote ${file}`)
+    }
+    await page.close()
+  }
 }
