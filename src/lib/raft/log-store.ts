@@ -267,8 +267,15 @@ export class FileLogStore extends BaseLogStore {
     } catch (error) {
       // ENOSPC/EFBIG may leave part of a record behind; a later good record after it would read as
       // corruption at the next start. Cut it off (best effort: a torn final record is also dropped at open).
-      await file.truncate(this.#size).catch(() => undefined)
-      throw new LogWriteError(`${this.path}: appending ${bytes.length} bytes failed (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); nothing was appended`, {cause: error})
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+      const cutBack = await file.truncate(this.#size).then(() => true, (truncateError: unknown) => truncateError)
+      if (cutBack !== true) {
+        // Whole records of this append may still be in the file and read back at the next open: it
+        // is not "nothing appended", and not a full disk to wait out (so no errno cause: the
+        // driver stops the server, telling in-flight writes they may or may not have been applied).
+        throw new LogWriteError(`${this.path}: appending ${bytes.length} bytes failed (${reason}) and cutting the partial append off failed too (${(cutBack as Error)?.message ?? String(cutBack)}); the log may hold part of it`)
+      }
+      throw new LogWriteError(`${this.path}: appending ${bytes.length} bytes failed (${reason}); nothing was appended`, {cause: error})
     }
     try {
       await file.datasync()
