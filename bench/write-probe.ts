@@ -6,8 +6,8 @@
 // Knobs (environment): PROBE_BIN, the bin/run.js to start (another checkout's, for an A/B; default
 // this one's); PROBE_NODE_ARGS, extra node flags for the servers (e.g. "--cpu-prof
 // --cpu-prof-dir=/tmp/prof": each writes its profile when stopped); PROBE_CLIENTS (default "64"),
-// comma list; PROBE_VIA, "leader" or "all" (default leader); PROBE_OP, "put" or "consistent"
-// (GET ?consistent, a ReadIndex read); PROBE_ROUNDS (default 1);
+// comma list; PROBE_VIA, "leader" or "all" (default leader); PROBE_OP, "put", "consistent"
+// (GET ?consistent, a ReadIndex read) or "default" (GET, default mode: the leader's lease); PROBE_ROUNDS (default 1);
 // BENCH_DURATION_MS / BENCH_WARMUP_MS as in the bench.
 import {spawn, type ChildProcess} from 'node:child_process'
 import {mkdirSync, mkdtempSync, rmSync} from 'node:fs'
@@ -25,8 +25,9 @@ const bin = env('PROBE_BIN', coordBin)
 const nodeArgs = env('PROBE_NODE_ARGS', '').split(' ').filter(Boolean)
 const clientCounts = env('PROBE_CLIENTS', '64').split(',').map(Number)
 const via = env('PROBE_VIA', 'leader')
-/** PROBE_OP: put (default), or consistent (GET ?consistent: a ReadIndex round per read). */
+/** PROBE_OP: put (default), consistent (GET ?consistent: a ReadIndex round per read) or default (GET). */
 const op = env('PROBE_OP', 'put')
+if (!['put', 'consistent', 'default'].includes(op)) throw new Error(`PROBE_OP is put, consistent or default, not ${op}`)
 const rounds = Number(env('PROBE_ROUNDS', '1'))
 const durationMs = Number(env('BENCH_DURATION_MS', '5000'))
 const warmupMs = Number(env('BENCH_WARMUP_MS', '1000'))
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
         // The measured window on the monotonic clock V8's profiles are stamped with (µs), for profile-summary --window.
         const nowUs = (): number => Number(process.hrtime.bigint() / 1000n)
         const windowFrom = nowUs() + warmupMs * 1000
-        const result = await runLoad((w, seq) => (op === 'consistent' ? targets[w % targets.length].get(pick(w, seq)) : targets[w % targets.length].put(pick(w, seq))), {workers: clients, durationMs, warmupMs, serverPids: pids})
+        const result = await runLoad((w, seq) => (op !== 'put' ? targets[w % targets.length].get(pick(w, seq)) : targets[w % targets.length].put(pick(w, seq))), {workers: clients, durationMs, warmupMs, serverPids: pids})
         // Per-member CPU over the whole row (warm-up included), scaled to ops of the whole row.
         const after = pids.map((pid) => cpuMs(pid) ?? NaN)
         await Promise.all(targets.map((t) => t.close()))

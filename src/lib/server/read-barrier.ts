@@ -1,9 +1,13 @@
 // The read barrier: when may this server's state answer a read? On the leader, from its lease
 // (dated from the send time of the heartbeat round a quorum acknowledged, checked against the
 // driver's monotonic clock) or a ReadIndex round; on a follower, by asking the leader for a read
-// index ('read-index' on the RPC port) and waiting until this server has applied it, so default
-// and ?consistent reads stay linearizable on every server (diss. §6.4). Asking the leader is held
-// through an election (leader-hold.ts); everything else waits on the driver's events.
+// index ('read-index' on the RPC port, one request per mode per event-loop turn: read-index-batch.ts)
+// and waiting until this server has applied it, then answering from its own state, so default and
+// ?consistent reads stay linearizable on every server (diss. §6.4) while every server encodes its
+// own answers. The leader answers a default read's index from its lease, as for its own default
+// reads (Consul's default mode: the leader's word, no quorum check), a ?consistent one after a
+// ReadIndex round (Consul's verifyLeader). Asking the leader is held through an election
+// (leader-hold.ts); everything else waits on the driver's events.
 import {CoordError} from '../errors.js'
 import {NoLeaderError, type ReadMode} from '../consensus.js'
 import type {NodeId} from '../raft/types.js'
@@ -11,6 +15,7 @@ import {AppliedWaiters} from './applied-waiters.js'
 import type {PeerTransport} from './driver-ports.js'
 import type {LeaderHold} from './leader-hold.js'
 import {ShuttingDownError, type RaftDriver} from './raft-driver.js'
+import {READ_INDEX, ReadIndexBatcher, requestedReadMode} from './read-index-batch.js'
 
 interface PendingRead {
   resolve: (index: number) => void
@@ -20,9 +25,10 @@ interface PendingRead {
 export class ReadBarrier {
   readonly #reads = new Map<string, PendingRead>()
   readonly #waiters: AppliedWaiters
+  readonly #asks: ReadIndexBatcher
   #nextRead = 0
 
-  constructor(private readonly driver: RaftDriver<unknown, unknown>, private readonly hold: LeaderHold, private readonly transport: PeerTransport) {
+  constructor(private readonly driver: RaftDriver<unknown, unknown>, private readonly hold: LeaderHold, transport: PeerTransport) {
     this.#waiters = new AppliedWaiters(driver.clock)
     driver.applied.on((index) => this.#waiters.release(index))
     driver.reads.on(({states, aborted}) => {
@@ -35,7 +41,8 @@ export class ReadBarrier {
         this.#reads.delete(id)
       }
     })
-    transport.onRequest('read-index', async () => this.leaderReadIndex('consistent'))
+    this.#asks = new ReadIndexBatcher(transport, driver.clock)
+    transport.onRequest(READ_INDEX, async (_from, body) => this.leaderReadIndex(requestedReadMode(body)))
   }
 
   /** Consensus.readBarrier: resolves once local state may answer a read in `mode`. */
@@ -61,9 +68,10 @@ export class ReadBarrier {
     this.hold.note(driver.leaderView())
     // Asking for a read index changes nothing: any failure is tried again, on a new leader if one
     // takes over meanwhile (the call to the old one is abandoned then), until the hold runs out.
+    const leaderMode = mode
     const index = await this.hold.run((leader, remainingMs) => this.hold.whileLeading(leader, leader.id === driver.id
-      ? this.leaderReadIndex(mode, Math.min(timeoutMs, remainingMs))
-      : this.transport.request(this.addressOf(leader.id), 'read-index', null, Math.min(timeoutMs, remainingMs)) as Promise<number>,
+      ? this.leaderReadIndex(leaderMode, Math.min(timeoutMs, remainingMs))
+      : this.#asks.ask(this.addressOf(leader.id), leaderMode, Math.min(timeoutMs, remainingMs)),
     ), () => !driver.closed)
     if (driver.closed) throw new ShuttingDownError()
     await this.waitApplied(index, timeoutMs)
