@@ -95,9 +95,11 @@ async function main(): Promise<void> {
         await Promise.all(targets.map((t) => t.close()))
         const rowOps = result.opsPerSec * (durationMs + warmupMs) / 1000
         const per = after.map((a, i) => (a - before[i]) / rowOps)
+        // The same less the idle burn measured above: what the ops themselves cost, the figure to compare at low rates.
+        const net = after.reduce((sum, a, i) => sum + (a - before[i]) - idle[i] * (durationMs + warmupMs) / 1000, 0) / rowOps
         const followers = per.filter((_, i) => i !== leader).map((x) => x.toFixed(3)).join(' / ')
         console.log(`round ${round + 1} ×${clients} via ${via}: ${Math.round(result.opsPerSec)} ops/s, p50 ${result.p50Ms.toFixed(2)} p99 ${result.p99Ms.toFixed(2)} ms, ` +
-          `CPU ${result.cpuMsPerOp?.toFixed(3)} ms/op (leader ≈${per[leader].toFixed(3)}, followers ≈${followers}), load ${load0.toFixed(2)} → ${loadavg()[0].toFixed(2)}` +
+          `CPU ${result.cpuMsPerOp?.toFixed(3)} ms/op (${net.toFixed(3)} net of idle; leader ≈${per[leader].toFixed(3)}, followers ≈${followers}), load ${load0.toFixed(2)} → ${loadavg()[0].toFixed(2)}` +
           (result.errors ? `, ${result.errors} errors (${result.firstError})` : '') + `; window ${windowFrom}..${windowFrom + durationMs * 1000}, ${result.ops} ops`)
       }
     }

@@ -76,6 +76,44 @@ describe('a three-server cluster', () => {
     }
   })
 
+  it('a write the leader acknowledged is seen by the next default and ?consistent reads through the followers, round after round, while leadership moves', async () => {
+    // Followers answer these reads from their own state once it has applied the read index the
+    // leader gave them (its lease for default reads, a ReadIndex round for ?consistent ones, one
+    // request per mode for the reads of one turn): each burst below shares such requests.
+    const ROUNDS = 60
+    const TRANSFER_EVERY = 12
+    const BURST = 4
+    let leader = await leaderIndex(ctx.cluster)
+    const moves: Array<Promise<number>> = []
+    let reads = 0
+    for (let round = 0; round < ROUNDS; round++) {
+      // Every few rounds a leadership transfer starts, unawaited, just before the write: the
+      // write and the reads after it run while leadership moves.
+      if (round % TRANSFER_EVERY === TRANSFER_EVERY - 1) moves.push(http(ctx.cluster.servers[leader].httpAddr, 'POST', '/v1/operator/raft/transfer-leader').then((r) => r.status))
+      const value = `round-${round}`
+      const put = await http(ctx.cluster.servers[leader].httpAddr, 'PUT', '/v1/kv/follower-reads/key', value)
+      assert.equal(put.status, 200, `round ${round}: the write: ${put.text}`)
+      assert.equal(put.text.trim(), 'true')
+      const followers = ctx.cluster.servers.filter((_, i) => i !== leader)
+      const answers = await Promise.all(followers.flatMap((agent) => ['', '?consistent'].flatMap((mode) => Array.from({length: BURST}, async () => {
+        const res = await http(agent.httpAddr, 'GET', `/v1/kv/follower-reads/key${mode}`)
+        return {agent: agent.name, mode: mode || 'default', res}
+      }))))
+      for (const {agent, mode, res} of answers) {
+        assert.equal(res.status, 200, `round ${round}: ${mode} read through ${agent}: ${res.text}`)
+        const seen = Buffer.from(res.json<Array<{Value: string}>>()[0].Value, 'base64').toString()
+        assert.equal(seen, value, `round ${round}: a ${mode} read through ${agent} after the write was acknowledged`)
+        assert.equal(res.headers['x-consul-knownleader'], 'true')
+        assert.ok(res.headers['x-consul-lastcontact'] !== undefined)
+        reads++
+      }
+      if (round % TRANSFER_EVERY === TRANSFER_EVERY - 1 || round % TRANSFER_EVERY === 0) leader = await leaderIndex(ctx.cluster)
+    }
+    const transferred = await Promise.all(moves)
+    console.log(`# ${ROUNDS} writes, ${reads} reads through followers, every one saw the write before it; transfers answered ${transferred.join(', ')}`)
+    assert.ok(transferred.filter((status) => status === 200).length >= 2, 'leadership moved at least twice during the rounds')
+  })
+
   it('survives kill -9 of the leader: a new leader, no acknowledged write lost, the old leader catches up', async () => {
     const acknowledged: string[] = []
     for (let i = 0; i < 30; i++) {
