@@ -3,10 +3,11 @@
 // it sends, awaits the answer, and sends the next. Throughput therefore includes the server's
 // latency, as a real client sees it (no open-loop coordinated-omission correction is attempted).
 // Beside throughput and latency it records what the servers spent: the CPU time of the server
-// processes (their own accounting, /proc/<pid>/stat) over the measured window, per operation, and
-// the box's load average at the start and end of the row, so a row taken on a busy box says so.
-import {loadavg} from 'node:os'
-import {cpuMs} from './process.js'
+// processes (their own accounting, /proc/<pid>/stat) over the measured window, per operation, the
+// box's load average at the start and end of the row, and how much of the machine's CPU other
+// people's processes took over the window, so a row taken on a busy box says so.
+import {cpus, loadavg} from 'node:os'
+import {cpuMs, machineBusyMs} from './process.js'
 
 /** One request against the target; `seq` is this worker's op counter, used to pick a key. */
 export type Op = (worker: number, seq: number) => Promise<void>
@@ -34,13 +35,44 @@ export interface LoadResult {
   p99Ms: number
   /** Server CPU (user + system) over the measured window, summed over `serverPids`, per counted op. */
   cpuMsPerOp?: number
-  /** 1-min load average when the row started (warm-up included) and when it ended. */
+  /** 1-min load average when the row started (warm-up included) and when it ended: the bench's own processes count in it. */
   loadStart: number
   loadEnd: number
+  /**
+   * Share (0–1) of the machine's CPU time over the measured window taken by processes other than
+   * the bench's own (this load generator and `serverPids`): the machine's busy time from /proc/stat
+   * less their own accounting, over window × CPUs. Undefined when it could not be read.
+   */
+  othersCpuShare?: number
 }
 
-/** A row is taken on a busy box when its 1-min load average at start is above this per core. */
-export const BUSY_LOAD_PER_CORE = 1.0
+/**
+ * A row is taken on a busy box when other processes took more than this share of the machine's
+ * CPU over its measured window (0.2: 40 % of one core on two). The load average cannot say it: on a
+ * two-core box the bench's own servers and generator keep it above 2.
+ */
+export const BUSY_OTHERS_SHARE = 0.2
+
+/** Is `r` a row other work competed with? (othersCpuShare above BUSY_OTHERS_SHARE) */
+export const isBusy = (r: LoadResult | undefined): boolean => (r?.othersCpuShare ?? 0) > BUSY_OTHERS_SHARE
+
+interface CpuSample {at: number; machine: number; own: number}
+
+/** The machine's busy CPU ms and the bench's own (this process + `pids`), now; undefined if either is unreadable. */
+function sampleCpu(pids: number[]): CpuSample | undefined {
+  const machine = machineBusyMs()
+  const servers = cpuOf(pids)
+  if (machine === undefined || servers === undefined) return undefined
+  const self = process.cpuUsage()
+  return {at: performance.now(), machine, own: servers + (self.user + self.system) / 1000}
+}
+
+/** Others' share of the machine's CPU between two samples (clamped at 0: the counters tick at different moments). */
+function othersShare(from: CpuSample | undefined, to: CpuSample | undefined): number | undefined {
+  if (!from || !to || to.at <= from.at) return undefined
+  const others = (to.machine - from.machine) - (to.own - from.own)
+  return Math.min(1, Math.max(0, others / ((to.at - from.at) * cpus().length)))
+}
 
 /** Summed CPU ms of `pids`; undefined when any of them is gone (the figure would be wrong). */
 function cpuOf(pids: number[]): number | undefined {
@@ -89,18 +121,28 @@ export async function runLoad(op: Op, opts: LoadOptions): Promise<LoadResult> {
   const pids = opts.serverPids ?? []
   let cpuFrom: number | undefined
   let cpuTo: number | undefined
-  const timers = pids.length === 0 ? [] : [
-    setTimeout(() => { cpuFrom = cpuOf(pids) }, opts.warmupMs),
-    setTimeout(() => { cpuTo = cpuOf(pids) }, opts.warmupMs + opts.durationMs),
+  let sampleFrom: CpuSample | undefined
+  let sampleTo: CpuSample | undefined
+  let closed = false
+  const close = (): void => {
+    closed = true
+    if (pids.length > 0) cpuTo = cpuOf(pids)
+    sampleTo = sampleCpu(pids)
+  }
+  const timers = [
+    setTimeout(() => {
+      if (pids.length > 0) cpuFrom = cpuOf(pids)
+      sampleFrom = sampleCpu(pids)
+    }, opts.warmupMs),
+    setTimeout(close, opts.warmupMs + opts.durationMs),
   ]
   await Promise.all(Array.from({length: opts.workers}, (_, id) => worker(id)))
   // The last worker may finish a hair before the closing timer: read it now then.
-  if (pids.length > 0 && cpuTo === undefined) {
-    timers.forEach(clearTimeout)
-    cpuTo = cpuOf(pids)
-  }
+  timers.forEach(clearTimeout)
+  if (!closed) close()
 
   const sorted = Float64Array.from(latencies).sort()
+  const others = othersShare(sampleFrom, sampleTo)
   const seconds = opts.durationMs / 1000
   return {
     workers: opts.workers,
@@ -114,10 +156,12 @@ export async function runLoad(op: Op, opts: LoadOptions): Promise<LoadResult> {
     ...(cpuFrom !== undefined && cpuTo !== undefined && sorted.length > 0 ? {cpuMsPerOp: (cpuTo - cpuFrom) / sorted.length} : {}),
     loadStart,
     loadEnd: loadavg()[0],
+    ...(others === undefined ? {} : {othersCpuShare: others}),
   }
 }
 
 /** The CPU and load figures of a row for a progress line. */
 export function cpuText(r: LoadResult): string {
-  return `${r.cpuMsPerOp === undefined ? '' : `, server CPU ${r.cpuMsPerOp.toFixed(3)} ms/op`}, load ${r.loadStart.toFixed(2)} → ${r.loadEnd.toFixed(2)}`
+  return `${r.cpuMsPerOp === undefined ? '' : `, server CPU ${r.cpuMsPerOp.toFixed(3)} ms/op`}, load ${r.loadStart.toFixed(2)} → ${r.loadEnd.toFixed(2)}` +
+    (r.othersCpuShare === undefined ? '' : `, others ${(r.othersCpuShare * 100).toFixed(0)} % of the CPU${isBusy(r) ? ' (busy)' : ''}`)
 }

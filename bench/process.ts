@@ -76,4 +76,20 @@ export function cpuMs(pid: number): number | undefined {
   }
 }
 
+/**
+ * CPU time (ms) the whole machine has spent busy so far, summed over its CPUs: /proc/stat's first
+ * line, user + nice + system + irq + softirq + steal (guest time is inside user), i.e. everything
+ * but idle and iowait; undefined where /proc/stat is not readable.
+ */
+export function machineBusyMs(): number | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]
+    const f = line.trim().split(/\s+/).slice(1).map(Number)
+    if (line.slice(0, 4) !== 'cpu ' || f.length < 8 || f.some((x) => !Number.isFinite(x))) return undefined
+    return ((f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) * 1000) / clockTicks
+  } catch {
+    return undefined
+  }
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))

@@ -2,6 +2,7 @@
 // it between its own markers, so the kv section and anything written by hand survive a rerun.
 import {FAILOVER_READ_EVERY_MS, median, type RaftCell, type RaftPlan, type RaftRun, type Via} from './raft-suite.js'
 import {cpu, cpuNote, int, loadCell, ms, ratio, writeSection} from './report.js'
+import {isBusy} from './load.js'
 
 export interface RaftReport {
   date: string
@@ -40,6 +41,9 @@ function notesFor(r: RaftReport, rows: [string, RaftCell | undefined, RaftCell |
   return notes
 }
 
+/** How many rows of either system other work competed with (load.ts isBusy). */
+const busyRows = (r: RaftReport): number => [...r.etcd.cells, ...r.coord.cells].filter((c) => isBusy(c.result)).length
+
 function writeTable(r: RaftReport): string[] {
   const lines = [
     `| clients | sent to | ${r.etcd.label} ops/s | p50 ms | p99 ms | CPU ms/op | ${r.coord.label} ops/s | p50 ms | p99 ms | CPU ms/op | coord/etcd ops/s | coord/etcd p50 | coord/etcd CPU/op | load (etcd / coord) |`,
@@ -49,7 +53,7 @@ function writeTable(r: RaftReport): string[] {
   const shapes: [Via, number][] = [...r.plan.writeClients.map((n): [Via, number] => ['leader', n]), ['all', r.plan.spreadClients]]
   for (const [via, clients] of shapes) {
     const [e, c] = [r.etcd, r.coord].map((s) => cellOf(s, 'write', via, clients))
-    lines.push(`| ${clients} | ${viaText(via)} | ${fig(e)} | ${fig(c)} | ${ratios(e, c)} | ${loadCell([e?.result, c?.result], r.load.cores)} |`)
+    lines.push(`| ${clients} | ${viaText(via)} | ${fig(e)} | ${fig(c)} | ${ratios(e, c)} | ${loadCell([e?.result, c?.result])} |`)
     rows.push([`write ×${clients} via ${viaText(via)}`, e, c])
   }
   const notes = notesFor(r, rows)
@@ -68,7 +72,7 @@ function readTable(r: RaftReport): string[] {
     for (const mode of coordModes) {
       const e = cellOf(r.etcd, ETCD_READ, via, r.plan.readClients)
       const c = cellOf(r.coord, mode, via, r.plan.readClients)
-      lines.push(`| ${mode} | ${viaText(via)} | ${fig(e)} | ${fig(c)} | ${ratios(e, c)} | ${loadCell([e?.result, c?.result], r.load.cores)} |`)
+      lines.push(`| ${mode} | ${viaText(via)} | ${fig(e)} | ${fig(c)} | ${ratios(e, c)} | ${loadCell([e?.result, c?.result])} |`)
       rows.push([`read ${mode} via ${viaText(via)}`, undefined, c])
     }
     rows.push([`${ETCD_READ} via ${viaText(via)}`, cellOf(r.etcd, ETCD_READ, via, r.plan.readClients), undefined])
@@ -125,8 +129,8 @@ export function renderRaftSection(r: RaftReport): string {
     '',
     `${r.date} · ${r.machine} · section took ${r.seconds.toFixed(0)} s`,
     '',
-    ...(Math.max(r.load.start, r.load.end) > r.load.cores
-      ? [`The machine was busy with other work during this run (load average above ${r.load.cores}, the core count): every figure is lower and noisier than on an idle machine, for both systems alike; compare within the run.`, '']
+    ...(busyRows(r) > 0
+      ? [`The machine was busy with other work during ${busyRows(r)} of this run's rows (marked **busy**: other people's processes took more than a fifth of its CPU): their figures are lower and noisier than on an idle machine; compare CPU per op, and within the run.`, '']
       : []),
     'Same load generator, client (undici Pool, one keep-alive connection per client, no pipelining), keys and values as the kv section: ' +
       `${p.warmupMs / 1000} s warm-up then ${p.durationMs / 1000} s measured per row, ${p.keys} keys, ${p.valueBytes}-byte values, prefilled. ` +

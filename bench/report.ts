@@ -1,10 +1,10 @@
 // Renders the kv section of BENCHMARKS.md and splices it between its markers, so other sections
 // (written by hand or by other benches) survive a rerun.
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
-import {availableParallelism} from 'node:os'
+import {cpus} from 'node:os'
 import {type ColdStartResult} from './cold-start.js'
 import {type KvCell, type KvPlan} from './kv-suite.js'
-import {BUSY_LOAD_PER_CORE, type LoadResult} from './load.js'
+import {BUSY_OTHERS_SHARE, isBusy, type LoadResult} from './load.js'
 
 export interface SystemRun {
   /** Column heading, e.g. "etcd 3.4.23". */
@@ -37,22 +37,26 @@ export const ratio = (a: number | undefined, b: number | undefined): string => (
 export const cpu = (r: LoadResult | undefined): string => (r?.cpuMsPerOp === undefined ? '–' : r.cpuMsPerOp.toFixed(3))
 
 /**
- * The load-average cell of a row: each system's 1-min load at its start, flagged **busy** when one
- * is above BUSY_LOAD_PER_CORE per core (other work was competing for the cores: throughput and
- * latency are then lower and noisier; CPU per op, the servers' own accounting, much less so).
+ * The load cell of a row: each system's 1-min load average at its start, then the share of the
+ * machine's CPU other people's processes took over its measured window, flagged **busy** when one
+ * is above BUSY_OTHERS_SHARE (other work competed for the cores: throughput and latency are then
+ * lower and noisier; CPU per op, the servers' own accounting, much less so).
  */
-export function loadCell(results: (LoadResult | undefined)[], cores = availableParallelism()): string {
+export function loadCell(results: (LoadResult | undefined)[]): string {
   const present = results.filter((r): r is LoadResult => r !== undefined)
   if (present.length === 0) return '–'
-  const text = present.map((r) => r.loadStart.toFixed(1)).join(' / ')
-  return present.some((r) => r.loadStart > BUSY_LOAD_PER_CORE * cores) ? `${text} **busy**` : text
+  const loads = present.map((r) => r.loadStart.toFixed(1)).join(' / ')
+  const others = present.map((r) => (r.othersCpuShare === undefined ? '–' : `${(r.othersCpuShare * 100).toFixed(0)} %`)).join(' / ')
+  return `${loads}; others ${others}${present.some(isBusy) ? ' **busy**' : ''}`
 }
 
 /** The note under a table that explains its CPU and load columns. */
 export function cpuNote(systems: string): string {
   return `- CPU ms/op: the server processes' own CPU time (user + system from /proc/<pid>/stat, ${systems}) over the measured window, divided by the operations counted in it. ` +
     'It counts only the servers, so it moves much less than ops/s when other work shares the machine: on this shared box it is the figure to trust. ' +
-    `Load: the 1-min load average at the start of each system's row; **busy** marks a row started above ${BUSY_LOAD_PER_CORE.toFixed(1)} per core (${availableParallelism()} cores here).`
+    'Load: the 1-min load average at the start of each system\'s row (the bench\'s own servers and load generator count in it), then "others": the share of the machine\'s CPU time over the row\'s measured window ' +
+    'that processes other than the bench\'s own took (the busy time in /proc/stat less the servers\' and the load generator\'s own accounting, over window × CPUs). ' +
+    `**busy** marks a row where others took more than ${(BUSY_OTHERS_SHARE * 100).toFixed(0)} % (${cpus().length} CPUs here): its throughput and latency are lower and noisier than on a quiet machine.`
 }
 
 function cellOf(run: SystemRun, op: string, clients: number): KvCell | undefined {
