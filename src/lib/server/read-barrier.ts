@@ -1,12 +1,13 @@
 // The read barrier: when may this server's state answer a read? On the leader, from its lease
 // (dated from the send time of the heartbeat round a quorum acknowledged, checked against the
 // driver's monotonic clock) or a ReadIndex round; on a follower, by asking the leader for a read
-// index ('read-index' on the RPC port, one request per mode per event-loop turn: read-index-batch.ts)
-// and waiting until this server has applied it, then answering from its own state, so default and
+// index ('read-index' on the RPC port) and waiting until this server has applied it, then answering
+// from its own state, so default and
 // ?consistent reads stay linearizable on every server (diss. §6.4) while every server encodes its
 // own answers. The leader answers a default read's index from its lease, as for its own default
 // reads (Consul's default mode: the leader's word, no quorum check), a ?consistent one after a
-// ReadIndex round (Consul's verifyLeader). Asking the leader is held through an election
+// ReadIndex round (Consul's verifyLeader). The reads of one mode in one event-loop turn make that
+// trip together (read-index-batch.ts). Asking the leader is held through an election
 // (leader-hold.ts); everything else waits on the driver's events.
 import {CoordError} from '../errors.js'
 import {NoLeaderError, type ReadMode} from '../consensus.js'
@@ -15,7 +16,7 @@ import {AppliedWaiters} from './applied-waiters.js'
 import type {PeerTransport} from './driver-ports.js'
 import type {LeaderHold} from './leader-hold.js'
 import {ShuttingDownError, type RaftDriver} from './raft-driver.js'
-import {READ_INDEX, ReadIndexBatcher, requestedReadMode} from './read-index-batch.js'
+import {answeredIndex, PerTurn, READ_INDEX, requestedReadMode, type LeaderReadMode} from './read-index-batch.js'
 
 interface PendingRead {
   resolve: (index: number) => void
@@ -25,10 +26,10 @@ interface PendingRead {
 export class ReadBarrier {
   readonly #reads = new Map<string, PendingRead>()
   readonly #waiters: AppliedWaiters
-  readonly #asks: ReadIndexBatcher
+  readonly #batches: PerTurn<LeaderReadMode, void>
   #nextRead = 0
 
-  constructor(private readonly driver: RaftDriver<unknown, unknown>, private readonly hold: LeaderHold, transport: PeerTransport) {
+  constructor(private readonly driver: RaftDriver<unknown, unknown>, private readonly hold: LeaderHold, private readonly transport: PeerTransport) {
     this.#waiters = new AppliedWaiters(driver.clock)
     driver.applied.on((index) => this.#waiters.release(index))
     driver.reads.on(({states, aborted}) => {
@@ -41,7 +42,7 @@ export class ReadBarrier {
         this.#reads.delete(id)
       }
     })
-    this.#asks = new ReadIndexBatcher(transport, driver.clock)
+    this.#batches = new PerTurn(driver.clock)
     transport.onRequest(READ_INDEX, async (_from, body) => this.leaderReadIndex(requestedReadMode(body)))
   }
 
@@ -65,16 +66,27 @@ export class ReadBarrier {
         return
       }
     }
+    const leaderMode = mode
+    await this.#batches.join(leaderMode, () => this.#readIndexTrip(leaderMode))
+  }
+
+  /** One trip for a batch of reads: a read index from the leader (held through an election), then until this server has applied it. */
+  async #readIndexTrip(mode: LeaderReadMode): Promise<void> {
+    const driver = this.driver
+    const timeoutMs = driver.requestTimeoutMs
     this.hold.note(driver.leaderView())
     // Asking for a read index changes nothing: any failure is tried again, on a new leader if one
     // takes over meanwhile (the call to the old one is abandoned then), until the hold runs out.
-    const leaderMode = mode
     const index = await this.hold.run((leader, remainingMs) => this.hold.whileLeading(leader, leader.id === driver.id
-      ? this.leaderReadIndex(leaderMode, Math.min(timeoutMs, remainingMs))
-      : this.#asks.ask(this.addressOf(leader.id), leaderMode, Math.min(timeoutMs, remainingMs)),
+      ? this.leaderReadIndex(mode, Math.min(timeoutMs, remainingMs))
+      : this.#askLeader(this.addressOf(leader.id), mode, Math.min(timeoutMs, remainingMs)),
     ), () => !driver.closed)
     if (driver.closed) throw new ShuttingDownError()
     await this.waitApplied(index, timeoutMs)
+  }
+
+  async #askLeader(address: string, mode: LeaderReadMode, timeoutMs: number): Promise<number> {
+    return answeredIndex(await this.transport.request(address, READ_INDEX, mode, timeoutMs), address)
   }
 
   /** On the leader: an index that reflects every write acknowledged before now (lease or ReadIndex). */

@@ -1,56 +1,37 @@
-// A follower's reads ask the leader for a read index, batched: the reads of one mode that arrive in
-// one turn of the event loop share one 'read-index' request (one frame, one timer, one answer)
-// instead of one request each. Sharing the answer is sound: every read of the batch arrived before
-// the request left, so an index that reflects every write committed when the leader received the
-// request also reflects every write acknowledged before each of those reads arrived (diss. §6.4).
-// The request names the mode: the leader answers a default ('leader') one from its lease, as it
-// serves its own default reads, and a ?consistent one after a ReadIndex round (read-barrier.ts).
+// Reads batched per event-loop turn: the reads of one mode that arrive in one turn share one trip
+// through the read barrier (read-barrier.ts): one hold, one read index (one 'read-index' request
+// from a follower, one ReadIndex round on a leader), one wait for it to be applied, instead of one
+// of each per read. Sharing the outcome is sound: every read of the batch arrived before the batch
+// asked, so an index that reflects every write committed when the leader received the request also
+// reflects every write acknowledged before each of those reads arrived (diss. §6.4).
+// A follower's request names the mode: the leader answers a default ('leader') one from its lease,
+// as it serves its own default reads, and a ?consistent one after a ReadIndex round.
 import {CoordError} from '../errors.js'
 import type {ReadMode} from '../consensus.js'
 import type {Clock} from '../clock.js'
-import type {PeerTransport} from './driver-ports.js'
 
 export const READ_INDEX = 'read-index'
 
 /** The modes a 'read-index' request may name; an older peer sends no body, meaning 'consistent'. */
 export type LeaderReadMode = Exclude<ReadMode, 'stale'>
 
-interface Batch {
-  answer: Promise<number>
-  timeoutMs: number
-}
+/** Runs `run` once per key per event-loop turn, at the turn's end, for every caller that joined in that turn. */
+export class PerTurn<K, T> {
+  readonly #pending = new Map<K, Promise<T>>()
 
-export class ReadIndexBatcher {
-  readonly #batches = new Map<string, Batch>()
+  constructor(private readonly clock: Clock) {}
 
-  constructor(private readonly transport: PeerTransport, private readonly clock: Clock) {}
-
-  /**
-   * A read index from the leader at `address`, asked once for all reads of `mode` in this turn.
-   * The request waits the longest `timeoutMs` any of them was given (each read's own hold still
-   * bounds it: leader-hold.ts).
-   */
-  ask(address: string, mode: LeaderReadMode, timeoutMs: number): Promise<number> {
-    const key = `${mode} ${address}`
-    const batch = this.#batches.get(key)
-    if (batch) {
-      batch.timeoutMs = Math.max(batch.timeoutMs, timeoutMs)
-      return batch.answer
+  /** The outcome of `run` started at the end of this turn for `key` (the first joiner's `run`; later ones share it). */
+  join(key: K, run: () => Promise<T>): Promise<T> {
+    let shared = this.#pending.get(key)
+    if (!shared) {
+      shared = new Promise<T>((resolve, reject) => this.clock.defer(() => {
+        this.#pending.delete(key)
+        run().then(resolve, reject)
+      }))
+      this.#pending.set(key, shared)
     }
-    let send!: () => void
-    const answer = new Promise<number>((resolve, reject) => {
-      send = () => {
-        const sent = this.#batches.get(key)
-        this.#batches.delete(key)
-        this.transport.request(address, READ_INDEX, mode, sent?.timeoutMs ?? timeoutMs).then((index) => {
-          if (typeof index === 'number' && Number.isSafeInteger(index) && index >= 0) resolve(index)
-          else reject(new CoordError('BAD_ANSWER', `${READ_INDEX} from ${address} answered ${JSON.stringify(index)}, not an index`, {httpStatus: 500}))
-        }, reject)
-      }
-    })
-    this.#batches.set(key, {answer, timeoutMs})
-    this.clock.defer(send)
-    return answer
+    return shared
   }
 }
 
@@ -59,4 +40,10 @@ export function requestedReadMode(body: unknown): LeaderReadMode {
   if (body === undefined || body === null || body === 'consistent') return 'consistent'
   if (body === 'leader') return 'leader'
   throw new CoordError('BAD_REQUEST', `${READ_INDEX} takes the read mode 'leader' or 'consistent', not ${JSON.stringify(body)}`, {httpStatus: 400})
+}
+
+/** A follower's side: the read index a leader answered, or why it is none. */
+export function answeredIndex(answer: unknown, from: string): number {
+  if (typeof answer === 'number' && Number.isSafeInteger(answer) && answer >= 0) return answer
+  throw new CoordError('BAD_ANSWER', `${READ_INDEX} from ${from} answered ${JSON.stringify(answer)}, not an index`, {httpStatus: 500})
 }

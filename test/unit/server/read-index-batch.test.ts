@@ -1,64 +1,44 @@
-// A follower's read-index requests batched per event-loop turn (server/read-index-batch.ts), over two
-// real RpcTransports on loopback: the reads of one mode in one turn share one request and its answer,
-// the modes travel apart (the leader serves 'leader' from its lease, 'consistent' after a ReadIndex
-// round), a later turn asks again, a failed request fails every read of it, and the leader's side
-// reads the mode of an older peer's body-less request as 'consistent' and refuses a bad one.
+// Reads batched per event-loop turn (server/read-index-batch.ts): the callers of one key in one turn
+// share one run and its outcome (success or failure), keys run apart, a later turn runs again, and
+// nothing runs before the turn ends (so every caller of the batch joined before it asked). The
+// leader's side reads an older peer's body-less 'read-index' request as 'consistent' and refuses a
+// bad mode; a follower refuses an answer that is no index.
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {RpcRequestError, RpcTransport} from '../../../src/lib/rpc/transport.js'
 import {systemClock} from '../../../src/lib/clock.js'
-import {READ_INDEX, ReadIndexBatcher, requestedReadMode} from '../../../src/lib/server/read-index-batch.js'
+import {answeredIndex, PerTurn, requestedReadMode} from '../../../src/lib/server/read-index-batch.js'
 
-async function pair(answer: (mode: string) => Promise<unknown>) {
-  const follower = new RpcTransport({localId: 'follower'})
-  const leader = new RpcTransport({localId: 'leader'})
-  const requests: string[] = []
-  leader.onRequest(READ_INDEX, (_from, body) => {
-    const mode = requestedReadMode(body)
-    requests.push(mode)
-    return answer(mode)
-  })
-  const port = await leader.listen('127.0.0.1', 0)
-  return {follower, leader, requests, address: `127.0.0.1:${port}`, close: async () => { await follower.close(); await leader.close() }}
-}
-
-describe('ReadIndexBatcher', () => {
-  it('asks once per mode for the reads of one turn; every read of it gets that answer; a later turn asks again', async () => {
-    let commit = 41
-    const p = await pair(async (mode) => (mode === 'leader' ? ++commit : 1000 + ++commit))
-    try {
-      const asks = new ReadIndexBatcher(p.follower, systemClock)
-      const defaults = [1, 2, 3, 4].map(() => asks.ask(p.address, 'leader', 2000))
-      const consistent = [1, 2, 3].map(() => asks.ask(p.address, 'consistent', 2000))
-      const [d, c] = await Promise.all([Promise.all(defaults), Promise.all(consistent)])
-      assert.deepEqual([...p.requests].sort(), ['consistent', 'leader'], 'one request per mode for seven reads')
-      assert.equal(new Set(d).size, 1, `the default reads share one index: ${d.join(', ')}`)
-      assert.equal(new Set(c).size, 1, `the consistent reads share one index: ${c.join(', ')}`)
-      assert.ok(c[0] > 1000, 'the consistent reads got the consistent answer')
-      const later = await asks.ask(p.address, 'leader', 2000)
-      assert.equal(p.requests.length, 3, 'a read of a later turn is a new request')
-      assert.ok(later > d[0], 'and gets a fresh index')
-    } finally {
-      await p.close()
+describe('PerTurn', () => {
+  it('runs once per key for the callers of one turn, after the turn; a later turn runs again', async () => {
+    const batches = new PerTurn<string, number>(systemClock)
+    const runs: string[] = []
+    let next = 0
+    const run = (key: string) => async () => {
+      runs.push(key)
+      return ++next
     }
+    const leader = [1, 2, 3, 4].map(() => batches.join('leader', run('leader')))
+    const consistent = [1, 2, 3].map(() => batches.join('consistent', run('consistent')))
+    assert.deepEqual(runs, [], 'nothing runs before the turn ends')
+    const [l, c] = await Promise.all([Promise.all(leader), Promise.all(consistent)])
+    assert.deepEqual(runs, ['leader', 'consistent'], 'one run per key for seven callers')
+    assert.equal(new Set(l).size, 1, `the four share one outcome: ${l.join(', ')}`)
+    assert.equal(new Set(c).size, 1, `the three share one outcome: ${c.join(', ')}`)
+    assert.notEqual(l[0], c[0])
+    const later = await batches.join('leader', run('leader'))
+    assert.deepEqual(runs, ['leader', 'consistent', 'leader'], 'a later turn runs again')
+    assert.equal(later, 3)
   })
 
-  it('fails every read of a request that fails (here: timed out), and refuses an answer that is no index', async () => {
-    const p = await pair((mode) => (mode === 'leader' ? new Promise(() => {}) : Promise.resolve('seven')))
-    try {
-      const asks = new ReadIndexBatcher(p.follower, systemClock)
-      const settled = await Promise.allSettled([1, 2, 3].map(() => asks.ask(p.address, 'leader', 300)))
-      for (const s of settled) {
-        assert.equal(s.status, 'rejected')
-        assert.ok((s as PromiseRejectedResult).reason instanceof RpcRequestError)
-        assert.match(String((s as PromiseRejectedResult).reason.message), /timed out/)
-      }
-      await assert.rejects(asks.ask(p.address, 'consistent', 2000), /answered "seven", not an index/)
-    } finally {
-      await p.close()
-    }
+  it('fails every caller of a run that fails', async () => {
+    const batches = new PerTurn<string, number>(systemClock)
+    const settled = await Promise.allSettled([1, 2, 3].map(() => batches.join('k', async () => { throw new Error('no leader') })))
+    assert.deepEqual(settled.map((s) => s.status), ['rejected', 'rejected', 'rejected'])
+    for (const s of settled) assert.match(String((s as PromiseRejectedResult).reason), /no leader/)
   })
+})
 
+describe('read-index requests and answers', () => {
   it('the leader reads an older peer\'s body-less request as consistent and refuses an unknown mode', () => {
     assert.equal(requestedReadMode(null), 'consistent')
     assert.equal(requestedReadMode(undefined), 'consistent')
@@ -66,5 +46,11 @@ describe('ReadIndexBatcher', () => {
     assert.equal(requestedReadMode('leader'), 'leader')
     assert.throws(() => requestedReadMode('stale'), /takes the read mode 'leader' or 'consistent'/)
     assert.throws(() => requestedReadMode({mode: 'leader'}), /takes the read mode/)
+  })
+
+  it('a follower takes only a non-negative integer as a read index', () => {
+    assert.equal(answeredIndex(0, 'x'), 0)
+    assert.equal(answeredIndex(1234, 'x'), 1234)
+    for (const bad of ['7', -1, 1.5, null, undefined, Number.NaN]) assert.throws(() => answeredIndex(bad, '127.0.0.2:8300'), /read-index from 127\.0\.0\.2:8300 answered .*, not an index/)
   })
 })
