@@ -46,7 +46,7 @@ const busyRows = (r: RaftReport): number => [...r.etcd.cells, ...r.coord.cells].
 
 function writeTable(r: RaftReport): string[] {
   const lines = [
-    `| clients | sent to | ${r.etcd.label} ops/s | p50 ms | p99 ms | CPU ms/op | ${r.coord.label} ops/s | p50 ms | p99 ms | CPU ms/op | coord/etcd ops/s | coord/etcd p50 | coord/etcd CPU/op | load (etcd / coord) |`,
+    `| clients | sent to | ${r.etcd.label} ops/s | p50 ms | p99 ms | CPU ms/op | ${r.coord.label} ops/s | p50 ms | p99 ms | CPU ms/op | coord/etcd ops/s | coord/etcd p50 | coord/etcd CPU/op | load; others (etcd / coord) |`,
     '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ]
   const rows: [string, RaftCell | undefined, RaftCell | undefined][] = []
@@ -62,7 +62,7 @@ function writeTable(r: RaftReport): string[] {
 
 function readTable(r: RaftReport): string[] {
   const lines = [
-    `| coord read | sent to | ${r.etcd.label} ${ETCD_READ} ops/s | p50 ms | p99 ms | CPU ms/op | ${r.coord.label} ops/s | p50 ms | p99 ms | CPU ms/op | coord/etcd ops/s | coord/etcd p50 | coord/etcd CPU/op | load (etcd / coord) |`,
+    `| coord read | sent to | ${r.etcd.label} ${ETCD_READ} ops/s | p50 ms | p99 ms | CPU ms/op | ${r.coord.label} ops/s | p50 ms | p99 ms | CPU ms/op | coord/etcd ops/s | coord/etcd p50 | coord/etcd CPU/op | load; others (etcd / coord) |`,
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ]
   const rows: [string, RaftCell | undefined, RaftCell | undefined][] = []

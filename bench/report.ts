@@ -66,7 +66,7 @@ function cellOf(run: SystemRun, op: string, clients: number): KvCell | undefined
 
 function kvTable(r: KvReport): string[] {
   const lines = [
-    `| op | clients | ${r.etcd.label} ops/s | p50 ms | p99 ms | CPU ms/op | ${r.coord.label} ops/s | p50 ms | p99 ms | CPU ms/op | coord/etcd ops/s | coord/etcd p50 | coord/etcd CPU/op | ${r.coordDev.label} ops/s | p50 ms | p99 ms | CPU ms/op | load (etcd / coord / -dev) |`,
+    `| op | clients | ${r.etcd.label} ops/s | p50 ms | p99 ms | CPU ms/op | ${r.coord.label} ops/s | p50 ms | p99 ms | CPU ms/op | coord/etcd ops/s | coord/etcd p50 | coord/etcd CPU/op | ${r.coordDev.label} ops/s | p50 ms | p99 ms | CPU ms/op | load; others (etcd / coord / -dev) |`,
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ]
   const notes: string[] = []
