@@ -23,8 +23,10 @@ describe('bench load: others\' share of the CPU', () => {
       assert.ok(asOthers.othersCpuShare !== undefined && asOwn.othersCpuShare !== undefined, '/proc/stat was read')
       assert.ok(asOthers.othersCpuShare >= 0 && asOthers.othersCpuShare <= 1)
       const difference = asOthers.othersCpuShare - asOwn.othersCpuShare
-      assert.ok(spunShare > 0.05, 'the spinner got some CPU (else the box is too busy to tell)')
-      assert.ok(difference > spunShare * 0.5 && difference < spunShare * 1.5 + 0.05, `the difference (${difference.toFixed(3)}) is about the spinner's share (${spunShare.toFixed(3)})`)
+      assert.ok(spunShare > 0.01, 'the spinner got some CPU')
+      // Both rows cover the same window, so they differ by the spinner's share alone, up to /proc's
+      // 10 ms ticks (a fraction of a percent here) and the spinner's pace between warm-up and window.
+      assert.ok(Math.abs(difference - spunShare) < 0.03 + 0.25 * spunShare, `the difference (${difference.toFixed(3)}) is the spinner's share (${spunShare.toFixed(3)})`)
       assert.equal(isBusy({...asOwn, othersCpuShare: BUSY_OTHERS_SHARE + 0.01}), true)
       assert.equal(isBusy({...asOwn, othersCpuShare: BUSY_OTHERS_SHARE - 0.01}), false)
     } finally {
