@@ -122,6 +122,26 @@ describe('Prometheus summaries aggregated in place', () => {
     assert.deepEqual(m.inmem.summary()!.Samples.map((s) => [s.Name, s.Count]), [['consul.kvs.apply', 1], ['coord.kvs.apply', 1]])
   })
 
+  it('kept counters and timings with a given value (the Raft driver\'s port) land in the same series as the plain calls', async () => {
+    const m = new Metrics()
+    const sink = new PrometheusSink(60_000)
+    m.configure({prefix: 'consul', hostname: '', sinks: [sink]})
+    const applies = m.counter(['raft', 'apply'])
+    const commits = m.timer(['raft', 'commitTime'])
+    applies.incr()
+    applies.incr(2)
+    m.incrCounter(['raft', 'apply'])
+    commits.add(3)
+    m.addSample(['raft', 'commitTime'], 5)
+    const families = parsePrometheus(await sink.render())
+    assert.equal(families.get('consul_raft_apply')!.metrics[0].value, '4')
+    assert.equal(families.get('consul_raft_commitTime')!.metrics[0].count, '2')
+    assert.equal(families.get('consul_raft_commitTime')!.metrics[0].sum, '8')
+    const inmem = m.inmem.summary()!
+    assert.deepEqual(inmem.Counters.map((c) => [c.Name, c.Count, c.Sum]), [['consul.raft.apply', 3, 4]])
+    assert.deepEqual(inmem.Samples.map((c) => [c.Name, c.Count, c.Sum]), [['consul.raft.commitTime', 2, 8]])
+  })
+
   it('a series dropped by retention comes back when written again', async () => {
     let now = 0
     const sink = new PrometheusSink(60_000, () => now)
