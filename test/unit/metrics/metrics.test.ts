@@ -8,7 +8,7 @@ import {performance} from 'node:perf_hooks'
 import {Metrics} from '../../../src/lib/metrics/metrics.js'
 import {InmemSink, goTimestamp} from '../../../src/lib/metrics/inmem.js'
 import {PrometheusSink, prometheusName} from '../../../src/lib/metrics/prometheus.js'
-import {UdpStatsSink} from '../../../src/lib/metrics/statsd.js'
+import {UdpStatsSink, millis} from '../../../src/lib/metrics/statsd.js'
 import {parsePrometheus} from '../../helpers/prometheus.js'
 
 describe('in-memory sink (go-metrics InmemSink)', () => {
@@ -181,6 +181,12 @@ describe('statsd and DogStatsD sinks', () => {
     assert.ok(lines.includes('consul.raft.commitTime:1.235|ms'), 'timings to the microsecond')
     // ~20 bytes a line in datagrams of at most 1432 bytes: a handful, not one per value.
     assert.ok(datagrams <= 12, `${datagrams} datagrams`)
+  })
+
+  it('timings print to the microsecond exactly as the rounded double prints', () => {
+    const values = [0, 0.0004, 0.0005, 0.001, 0.05, 1.23456789, 1.5, 7, 12.3456, 999.9995, 1234567, 86_400_000.25, -1, Number.NaN]
+    for (let i = 0; i < 20_000; i++) values.push(Math.random() * 10 ** (i % 7 - 2))
+    for (const v of values) assert.equal(millis(v), String(Math.round(v * 1000) / 1000), String(v))
   })
 
   for (const dog of [false, true]) {
