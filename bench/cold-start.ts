@@ -1,7 +1,7 @@
 // Cold start: the whole-process wall time of one `coord kv get` against a running agent, next
-// to curl making the same HTTP request. The gap is what a shell script pays per coord call on
-// top of the request itself (Node start-up, module loading, oclif). hyperfine runs both without
-// a shell (-N) so neither pays for one.
+// to a bare `node -e 0` (Node's own start-up, the floor of any Node CLI) and to curl making the
+// same HTTP request. The gap to `node -e 0` is what coord adds per call in a shell script (module
+// loading, the request); hyperfine runs all three without a shell (-N) so none pays for one.
 import {spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -39,7 +39,7 @@ export function coldStart(httpAddr: string, key: string, opts = {warmup: 3, runs
     const coordCmd = `${process.execPath} ${coordBin} kv get ${key}`
     const curlCmd = `curl -s http://${httpAddr}/v1/kv/${key}?raw`
     const hf = spawnSync('hyperfine', ['-N', '--warmup', String(opts.warmup), '--runs', String(opts.runs), '--export-json', json,
-      '-n', `coord kv get ${key}`, coordCmd, '-n', `curl -s /v1/kv/${key}?raw`, curlCmd,
+      '-n', 'node -e 0', `${process.execPath} -e 0`, '-n', `coord kv get ${key}`, coordCmd, '-n', `curl -s /v1/kv/${key}?raw`, curlCmd,
     ], {env, encoding: 'utf8', timeout: 180_000})
     if (hf.status !== 0) return {rows: [], error: `hyperfine exited ${hf.status ?? hf.signal}: ${(hf.stderr || hf.error?.message || '').trim().slice(0, 300)}`}
     const parsed = JSON.parse(readFileSync(json, 'utf8')) as HyperfineJson
