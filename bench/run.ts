@@ -11,7 +11,7 @@
 // coord's default lock-delay and Consul's 15 s.
 // tls: HTTPS vs HTTP PUT/GET on one server, and 3-server writes with RPC TLS vs plain (bench/tls-suite.ts).
 // acl: PUT/GET at 64 clients on one server with ACLs off and on (a key_prefix token), side by side, three rounds (bench/acl-suite.ts).
-// metrics: PUT/GET at 64 clients on one server with Prometheus + statsd sinks off and on, side by side, three rounds (bench/metrics-suite.ts).
+// metrics: PUT/GET at 64 clients on one server with Prometheus + statsd sinks off and on, side by side, four rounds alternating which side goes first (bench/metrics-suite.ts).
 // scale (only when named in BENCH_SECTIONS): 100k–1M keys and 10k–40k catalog instances on one
 // server: load, RSS, snapshots and the worst read during them, restart (bench/scale-suite.ts).
 // Knobs: BENCH_DURATION_MS / BENCH_WARMUP_MS (every load row, both sections), BENCH_SECTIONS
@@ -288,7 +288,7 @@ async function aclSection(): Promise<void> {
 async function metricsSection(): Promise<void> {
   const started = Date.now()
   const loadAtStart = load()
-  const run = await runMetricsSuite(aclPlan, 3, log)
+  const run = await runMetricsSuite(aclPlan, 4, log)
   const section = renderMetricsSection({
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), machine: machine(loadAtStart), plan: aclPlan, run,
     seconds: (Date.now() - started) / 1000,

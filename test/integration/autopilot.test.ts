@@ -50,6 +50,19 @@ describe('autopilot: five servers, two killed', () => {
   }, 30_000)
   const cli = (args: string[], on: AgentProcess) => runCli(args, {httpAddr: on.httpAddr})
   const scrape = async (server: AgentProcess) => parsePrometheus((await http(server.httpAddr, 'GET', '/v1/agent/metrics?format=prometheus')).text)
+  /**
+   * The LAN pool's consul.memberlist.probeNode summary (label network = lan), read from the text:
+   * the parser keeps one quantile set per labelled summary family (here the LAN and WAN series
+   * would overwrite each other) and drops their counts.
+   */
+  const lanProbes = async (server: AgentProcess): Promise<{count: number; median: number}> => {
+    const text = (await http(server.httpAddr, 'GET', '/v1/agent/metrics?format=prometheus')).text
+    const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1])
+    return {
+      count: value(/^consul_memberlist_probeNode_count\{network="lan"\} (\S+)$/m),
+      median: value(/^consul_memberlist_probeNode\{network="lan",quantile="0.5"\} (\S+)$/m),
+    }
+  }
   /** The first scrape of every server, before anything is killed. */
   const baseline = new Map<string, Map<string, PromFamily>>()
 
@@ -74,10 +87,18 @@ describe('autopilot: five servers, two killed', () => {
   it('with min_quorum = 5 the dead stay; with min_quorum = 3 both go, and writes continue', async () => {
     const lead = await leader()
     const victims = alive().filter((s) => s !== lead).slice(0, 2)
+    const probesBefore = (await lanProbes(lead)).count
     const killedAt = Date.now()
     for (const victim of victims) await victim.kill9()
     // Gossip marks them failed within seconds; stabilization is 2 s: give it well past both.
     await sleep(12_000)
+    // The leader kept timing its LAN probe rounds through the kills (the rounds against the killed
+    // servers included, as memberlist's probeNode): at least one per longest health-scaled probe
+    // period (150 ms × 8), and a median in the last 10 s window.
+    const probesAfter = await lanProbes(lead)
+    console.log(`leader's LAN probe rounds timed in the 12 s after the kills: ${probesAfter.count - probesBefore}, median ${probesAfter.median.toFixed(2)} ms`)
+    assert.ok(probesAfter.count - probesBefore >= 10, `${probesBefore} → ${probesAfter.count}`)
+    assert.ok(Number.isFinite(probesAfter.median), JSON.stringify(probesAfter))
     let config = (await http(lead.httpAddr, 'GET', '/v1/operator/raft/configuration')).json<RaftConfig>()
     assert.equal(config.Servers.length, 5, 'min_quorum = 5: no server removed')
     const state = JSON.parse((await cli(['operator', 'autopilot', 'state', '-format=json'], lead)).stdout) as {Healthy: boolean; Servers: Record<string, {Name: string; NodeStatus: string; Healthy: boolean}>}
@@ -132,15 +153,17 @@ describe('autopilot: five servers, two killed', () => {
       assert.ok(reading(families, name) > reading(before, name), `${name}: ${reading(before, name)} → ${reading(families, name)}`)
     }
     // Health is sampled once a second on the leader (a loaded box may miss a heartbeat window now and then).
-    // probeNode is a summary over a sliding 10 s window (as client_golang's): its quantiles are a
-    // number while probes are being timed, NaN in a window without one, so it is waited for too.
-    const probeMedian = (now: typeof families) => Number(now.get('consul_memberlist_probeNode')?.metrics.find((m) => Number.isFinite(Number(m.quantiles?.['0.5'])))?.quantiles?.['0.5'])
-    families = await until('consul.autopilot.healthy = 1, failure_tolerance = 1 and a timed gossip probe on the leader', async () => {
+    families = await until('consul.autopilot.healthy = 1 and failure_tolerance = 1 on the leader', async () => {
       const now = await scrape(lead)
-      return reading(now, 'consul_autopilot_healthy') === 1 && reading(now, 'consul_autopilot_failure_tolerance') === 1 && Number.isFinite(probeMedian(now)) && now
+      return reading(now, 'consul_autopilot_healthy') === 1 && reading(now, 'consul_autopilot_failure_tolerance') === 1 && now
     }, 20_000)
-    // A labelled summary (network = lan): the parser keeps its quantiles, a number once probes were timed.
-    assert.ok(Number.isFinite(probeMedian(families)), JSON.stringify(families.get('consul_memberlist_probeNode')))
+    // probeNode is a summary over a sliding 10 s window (as client_golang's): NaN in a window without
+    // a timed probe. Every LAN probe round is timed, those of the killed servers included (as
+    // memberlist's probeNode), one per probe interval, so the leader's LAN series always has a median.
+    const lan = await lanProbes(lead)
+    assert.ok(Number.isFinite(lan.median), JSON.stringify(lan))
+    assert.ok(families.has('consul_memberlist_probeNode'))
+    console.log(`leader's LAN probeNode: ${lan.count} rounds timed, median ${lan.median.toFixed(2)} ms`)
     assert.ok(families.has('consul_memberlist_health_score'))
     // Kill the leader: a survivor stands for election.
     const survivors = alive().filter((s) => s !== lead)

@@ -4,8 +4,8 @@
 // the period itself are stretched by the local health score. A probe of a suspect member carries
 // the suspicion (Lifeguard's "buddy system"), so the member can refute at the first chance.
 import {handleSuspect} from './core-members.js'
-import type {GossipState} from './core-state.js'
-import {ACK_PAYLOAD_TAG, type Ack, type GossipMessage, type IndirectPing, type Member, type PeerAddress} from './types.js'
+import type {GossipState, Probe} from './core-state.js'
+import {ACK_PAYLOAD_TAG, type Ack, type GossipMessage, type IndirectPing, type Member, type PeerAddress, type ProbeTiming} from './types.js'
 
 function probeable(m: Member): boolean {
   return m.state === 'alive' || m.state === 'suspect'
@@ -81,6 +81,7 @@ function probeFailed(s: GossipState): void {
   const p = s.probe
   if (!p) return
   s.probe = null
+  endProbe(s, p, 'failed')
   // Lifeguard: relays that did not even nack suggest our own links or CPU are the problem.
   s.awareness.apply(p.expectedNacks > 0 ? Math.max(0, p.expectedNacks - p.nacks) : 1)
   handleSuspect(s, {type: 'suspect', node: p.target, incarnation: p.incarnation, from: s.name})
@@ -88,6 +89,7 @@ function probeFailed(s: GossipState): void {
 
 /** We were not running (a stall): nobody is to blame for the probe that ran out meanwhile. */
 export function abandonProbe(s: GossipState): void {
+  if (s.probe) endProbe(s, s.probe, 'abandoned')
   s.probe = null
   s.relays.clear()
   s.nextProbeMs = s.nowMs
@@ -129,10 +131,20 @@ export function handleAck(s: GossipState, seqNo: number, payload?: Uint8Array): 
   const probe = s.probe
   if (probe?.seqNo !== seqNo) return // late: that probe already ended
   s.probe = null
+  endProbe(s, probe, 'acked')
   // Relayed acks never carry a payload, so every result is a direct round trip (serf's
   // NotifyPingComplete), timed from the ping's send to this ack's arrival.
   if (payload) s.pingResults.push({node: probe.target, rttMs: Math.max(0, s.nowMs - probe.sentMs), payload})
   s.awareness.apply(-1)
+}
+
+/**
+ * Every probe round is timed however it ends, as memberlist's probeNode (a deferred MeasureSince):
+ * a round whose target is dead or unreachable counts too, so the timing does not go quiet exactly
+ * when members fail.
+ */
+function endProbe(s: GossipState, p: Probe, outcome: ProbeTiming['outcome']): void {
+  s.probes.push({node: p.target, ms: Math.max(0, s.nowMs - p.sentMs), outcome})
 }
 
 export function handleNack(s: GossipState, seqNo: number): void {

@@ -8,7 +8,7 @@ import type {GossipConfig} from './config.js'
 import {LamportClock} from './lamport.js'
 import type {Rng} from '../rng.js'
 import type {Suspicion} from './suspicion.js'
-import type {PendingQuery, Broadcast, GossipMessage, Member, MemberEventType, MemberState, OutboundPacket, PeerAddress, PingResult, PushPullState, ReceivedUserEvent, StreamRequest, MemberEvent, Tags, ReceivedQuery, QueryResult} from './types.js'
+import type {PendingQuery, Broadcast, GossipMessage, Member, MemberEventType, MemberState, OutboundPacket, PeerAddress, PingResult, ProbeTiming, PushPullState, ReceivedUserEvent, StreamRequest, MemberEvent, Tags, ReceivedQuery, QueryResult} from './types.js'
 import {packetSizeBytes} from './wire-size.js'
 import {invariantChecker, type Assert} from '../invariant.js'
 
@@ -87,6 +87,8 @@ export class GossipState {
   readonly pendingQueries = new Map<number, PendingQuery>()
   /** Direct probes acked with a payload, and the payload our own acks carry (null: none). */
   pingResults: PingResult[] = []
+  /** Probe rounds of ours that ended (each one timed, as memberlist's probeNode). */
+  probes: ProbeTiming[] = []
   ackPayload: Uint8Array | null = null
   readonly seenQueries = new Set<string>()
 

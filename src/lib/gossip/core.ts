@@ -277,7 +277,7 @@ export class GossipCore {
   /** Everything to do since the last call; the core forgets it once returned. */
   ready(): GossipReady {
     const s = this.#s
-    const out: GossipReady = {packets: s.packets, streams: s.streams, events: s.events, userEvents: s.userEvents, queries: s.queries, queryResults: s.queryResults, pingResults: s.pingResults}
+    const out: GossipReady = {packets: s.packets, streams: s.streams, events: s.events, userEvents: s.userEvents, queries: s.queries, queryResults: s.queryResults, pingResults: s.pingResults, probes: s.probes}
     s.packets = []
     s.streams = []
     s.events = []
@@ -285,12 +285,13 @@ export class GossipCore {
     s.queries = []
     s.queryResults = []
     s.pingResults = []
+    s.probes = []
     return out
   }
 
   hasReady(): boolean {
     const s = this.#s
-    return s.packets.length > 0 || s.streams.length > 0 || s.events.length > 0 || s.userEvents.length > 0 || s.queries.length > 0 || s.queryResults.length > 0 || s.pingResults.length > 0
+    return s.packets.length > 0 || s.streams.length > 0 || s.events.length > 0 || s.userEvents.length > 0 || s.queries.length > 0 || s.queryResults.length > 0 || s.pingResults.length > 0 || s.probes.length > 0
   }
 
   /** Copies of every known member (us included), in no particular order. */

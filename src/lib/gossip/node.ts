@@ -371,10 +371,9 @@ export class GossipNode {
           this.#emit('member', e)
         }
         for (const u of ready.userEvents) this.#emit('userEvent', u)
-        for (const r of ready.pingResults) {
-          metrics.addSample(['memberlist', 'probeNode'], r.rttMs, this.#labels)
-          this.#emit('pingComplete', r)
-        }
+        // consul.memberlist.probeNode times every probe round, acked or not (memberlist's probeNode).
+        for (const probe of ready.probes) metrics.addSample(['memberlist', 'probeNode'], probe.ms, this.#labels)
+        for (const r of ready.pingResults) this.#emit('pingComplete', r)
         for (const q of ready.queries) this.#answer(q)
         for (const r of ready.queryResults) {
           const waiter = this.#queryWaiters.get(r.id)

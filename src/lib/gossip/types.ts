@@ -67,6 +67,17 @@ export interface PingResult {
   payload: Uint8Array
 }
 
+/**
+ * One probe round of ours that ended, however it ended: memberlist times every probeNode call
+ * (consul.memberlist.probeNode), acked or not. `ms` runs from the ping's send to the ack (direct or
+ * relayed), to the end of the probe period when none came, or to the stall that abandoned it.
+ */
+export interface ProbeTiming {
+  node: string
+  ms: number
+  outcome: 'acked' | 'failed' | 'abandoned'
+}
+
 /** Lifeguard: "I reached you but not the target"; a missing nack hints that *we* are the slow one. */
 export interface Nack {
   type: 'nack'
@@ -252,6 +263,8 @@ export interface GossipReady {
   queryResults: QueryResult[]
   /** Completed direct probes whose ack carried a payload (serf's NotifyPingComplete). */
   pingResults: PingResult[]
+  /** Every probe round that ended since the last ready(), for its timing. */
+  probes: ProbeTiming[]
 }
 
 export interface GossipStatus {

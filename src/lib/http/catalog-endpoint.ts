@@ -23,6 +23,9 @@ import {deregisterNeeds, registerNeeds, requireNeeds} from './catalog-acl.js'
 export type CatalogDeps = AgentDeps<'config' | 'consensus' | 'now' | 'state'>
 
 
+/** consul.catalog.register / deregister, made once (no series lookup per request). */
+const catalogRegister = metrics.timer(['catalog', 'register'])
+const catalogDeregister = metrics.timer(['catalog', 'deregister'])
 const REGISTER_BODY_LIMIT = 512 * 1024
 
 export function catalogRoutes(agent: CatalogDeps): Route[] {
@@ -64,7 +67,8 @@ async function write(agent: CatalogDeps, ctx: RequestContext, build: (body: unkn
   }
   const start = performance.now()
   const {result} = await agent.consensus.propose(command)
-  metrics.measureSince(['catalog', command.type === 'catalog-register' ? 'register' : 'deregister'], start)
+  const timer = command.type === 'catalog-register' ? catalogRegister : catalogDeregister
+  timer.measureSince(start)
   if (result.type === 'catalog-register' && result.error !== undefined) throw new HttpError(500, result.error, 'CATALOG_REJECTED')
   sendJson(ctx.req, ctx.res, true, ctx.query.pretty)
 }

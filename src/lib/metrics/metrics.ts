@@ -54,6 +54,8 @@ class Series {
 export interface Timer {
   /** A timing in milliseconds since `start` (a performance.now() reading). */
   measureSince(start: number): void
+  /** A timing the caller measured itself, in milliseconds (a driver's own clock). */
+  add(ms: number): void
 }
 
 export class Metrics {
@@ -112,11 +114,24 @@ export class Metrics {
   timer(key: readonly string[], labels: Labels = NO_LABELS): Timer {
     let series: Series | undefined
     let generation = -1
+    const add = (ms: number) => {
+      if (!series || generation !== this.generation) {
+        series = this.series('sample', key, labels)
+        generation = this.generation
+      }
+      series.write(ms, this.now())
+    }
+    return {measureSince: (start) => add(performance.now() - start), add}
+  }
+
+  /** The counter of `key` + `labels` kept by a hot-path caller, resolved as a Timer is. */
+  counter(key: readonly string[], labels: Labels = NO_LABELS): {incr(value?: number): void} {
+    let series: Series | undefined
+    let generation = -1
     return {
-      measureSince: (start) => {
-        const value = performance.now() - start
+      incr: (value = 1) => {
         if (!series || generation !== this.generation) {
-          series = this.series('sample', key, labels)
+          series = this.series('counter', key, labels)
           generation = this.generation
         }
         series.write(value, this.now())

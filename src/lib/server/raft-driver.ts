@@ -57,6 +57,15 @@ export interface RaftDriverOptions<C, R> {
 }
 
 const NO_METRICS: RaftMetricsSink = {counter: () => {}, sample: () => {}, gauge: () => {}}
+/**
+ * The keys reported per write or per message, as constants: a sink may resolve each one's series
+ * once by the key's identity (server-role.ts) instead of joining the name on every value.
+ */
+const KEYS = {
+  apply: ['raft', 'apply'], commitTime: ['raft', 'commitTime'], dispatchLog: ['raft', 'leader', 'dispatchLog'],
+  fsmApply: ['raft', 'fsm', 'apply'], appendEntries: ['raft', 'rpc', 'appendEntries'], requestVote: ['raft', 'rpc', 'requestVote'],
+  lastContact: ['raft', 'leader', 'lastContact'], lastIndex: ['raft', 'last_index'], commitIndex: ['raft', 'commit_index'],
+} as const satisfies Record<string, readonly string[]>
 /** Default byte bound on the log between snapshots, whatever the entry count: 64 MiB. */
 export const SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024
 /** How long close() waits for a snapshot being written in the background. */
@@ -281,13 +290,13 @@ export class RaftDriver<C, R> {
   #sampleMetrics(): void {
     if (this.#closed) return
     const status = this.#core.status()
-    this.#metrics.gauge(['raft', 'last_index'], status.lastIndex)
-    this.#metrics.gauge(['raft', 'commit_index'], status.commit)
+    this.#metrics.gauge(KEYS.lastIndex, status.lastIndex)
+    this.#metrics.gauge(KEYS.commitIndex, status.commit)
     if (status.role !== 'leader') return
     const now = this.clock.now()
     for (const peer of status.peers) {
       const heard = this.#heardAt.get(peer.id)
-      if (heard !== undefined) this.#metrics.sample(['raft', 'leader', 'lastContact'], now - heard)
+      if (heard !== undefined) this.#metrics.sample(KEYS.lastContact, now - heard)
     }
   }
 
@@ -303,7 +312,7 @@ export class RaftDriver<C, R> {
     const refusal = this.#refusal()
     if (refusal) throw refusal
     const data = this.opts.codec.encode(command)
-    this.#metrics.counter(['raft', 'apply'])
+    this.#metrics.counter(KEYS.apply)
     return new Promise((resolve, reject) => {
       this.#queued.push({data, resolve, reject})
       // The first write of a batch starts the loop; the rest join it.
@@ -447,8 +456,8 @@ export class RaftDriver<C, R> {
     this.#heardAt.set(message.from, now)
     this.#core.step(message, now)
     // hashicorp/raft's rpc.appendEntries and rpc.requestVote (here: the core's handling, before the disk).
-    if (message.type === 'append') this.#metrics.sample(['raft', 'rpc', 'appendEntries'], this.clock.now() - now)
-    else if (message.type === 'vote' || message.type === 'preVote') this.#metrics.sample(['raft', 'rpc', 'requestVote'], this.clock.now() - now)
+    if (message.type === 'append') this.#metrics.sample(KEYS.appendEntries, this.clock.now() - now)
+    else if (message.type === 'vote' || message.type === 'preVote') this.#metrics.sample(KEYS.requestVote, this.clock.now() - now)
     this.#kick()
   }
 
@@ -536,7 +545,7 @@ export class RaftDriver<C, R> {
     const started = this.clock.now()
     await storage.append(ready.entries)
     if (ready.hardState) await storage.saveHardState(ready.hardState)
-    if (ready.entries.length > 0 && this.#core.role === 'leader') this.#metrics.sample(['raft', 'leader', 'dispatchLog'], this.clock.now() - started)
+    if (ready.entries.length > 0 && this.#core.role === 'leader') this.#metrics.sample(KEYS.dispatchLog, this.clock.now() - started)
   }
 
   /**
@@ -614,7 +623,7 @@ export class RaftDriver<C, R> {
     const before = this.#applied
     const started = this.clock.now()
     for (const entry of ready.committedEntries) this.#applyEntry(entry)
-    if (ready.committedEntries.length > 0) this.#metrics.sample(['raft', 'fsm', 'apply'], this.clock.now() - started)
+    if (ready.committedEntries.length > 0) this.#metrics.sample(KEYS.fsmApply, this.clock.now() - started)
     if (ready.readStates.length > 0 || ready.abortedReads.length > 0) this.reads.emit(this.#expandReads(ready.readStates, ready.abortedReads))
     if (this.#applied !== before || ready.snapshot) this.applied.emit(this.#applied)
   }
@@ -625,7 +634,7 @@ export class RaftDriver<C, R> {
     if (pending) {
       this.#proposals.delete(entry.index)
       this.#settled(pending)
-      if (pending.batch.term === entry.term) this.#metrics.sample(['raft', 'commitTime'], this.clock.now() - pending.batch.at)
+      if (pending.batch.term === entry.term) this.#metrics.sample(KEYS.commitTime, this.clock.now() - pending.batch.at)
     }
     if (entry.type === 'command') {
       const result = this.opts.state.apply(entry.index, this.opts.codec.decode(entry.data))

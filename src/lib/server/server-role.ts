@@ -2,7 +2,6 @@
 // and bootstrap, and the duties only the leader performs (session TTL timers, tombstone GC, keeping
 // servers in the catalog, adding new servers to the configuration).
 import {AutopilotRunner} from './autopilot-runner.js'
-import {metrics} from '../metrics/metrics.js'
 import {join} from 'node:path'
 import {mkdirSync} from 'node:fs'
 import type {AgentConfig} from '../agent/config.js'
@@ -18,6 +17,7 @@ import {bootstrapMembership, hasMembership, startJoinLoop, type ServerInfo} from
 import {RaftServer} from './raft-server.js'
 import {NoLeaderError} from '../consensus.js'
 import {SessionTimers} from './session-timers.js'
+import {raftMetrics} from './raft-metrics.js'
 import {TombstoneGc} from './tombstone-gc.js'
 import {CatalogReconciler, taggedAddresses, type MemberSource} from './catalog-reconcile.js'
 
@@ -138,11 +138,7 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
     id: nodeId, name: config.nodeName, address, state, codec: opts.codec, storage, transport, logger: log.named('raft'), raft: opts.raft,
     snapshotThreshold: config.snapshotThreshold, rpcHoldTimeoutMs: config.rpcHoldTimeoutMs,
     mayPromote: (id) => autopilot.mayPromote(id), onFatal: opts.onFatal,
-    metrics: {
-      counter: (key, value) => metrics.incrCounter(key, value),
-      sample: (key, ms) => metrics.addSample(key, ms),
-      gauge: (key, value) => metrics.setGauge(key, value),
-    },
+    metrics: raftMetrics(),
     onLeadershipChange: (leader) => {
       reconciler.setLeader(leader)
       if (!leader) {

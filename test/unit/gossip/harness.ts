@@ -4,7 +4,7 @@
 import {GossipCore} from '../../../src/lib/gossip/core.js'
 import {coordGossipConfig, type GossipConfig} from '../../../src/lib/gossip/config.js'
 import {SeededRng} from '../../../src/lib/rng.js'
-import type {GossipMessage, MemberEvent, MemberState, Packet, PingResult, QueryResult, ReceivedQuery} from '../../../src/lib/gossip/types.js'
+import type {GossipMessage, MemberEvent, MemberState, Packet, PingResult, ProbeTiming, QueryResult, ReceivedQuery} from '../../../src/lib/gossip/types.js'
 
 export const PORT = 8301
 
@@ -26,6 +26,8 @@ export class Pool {
   readonly queryResults: Array<QueryResult & {observer: string}> = []
   /** Direct probes acked with a payload (ack payloads: network coordinates). */
   readonly pingResults: Array<PingResult & {observer: string}> = []
+  /** Every probe round that ended, with its timing (consul.memberlist.probeNode) and when. */
+  readonly probes: Array<ProbeTiming & {observer: string; atMs: number}> = []
   /** Return true to drop a datagram. */
   drop: (from: string, to: string, m: GossipMessage[]) => boolean = () => false
 
@@ -64,6 +66,7 @@ export class Pool {
         for (const q of ready.queries) this.queries.push({...q, observer: name})
         for (const r of ready.queryResults) this.queryResults.push({...r, observer: name})
         for (const r of ready.pingResults) this.pingResults.push({...r, observer: name})
+        for (const r of ready.probes) this.probes.push({...r, observer: name, atMs: this.nowMs})
         for (const p of ready.packets) {
           const to = p.toName ?? p.to.address
           this.sent.push({from: name, to, packet: p.packet, atMs: this.nowMs})

@@ -8,7 +8,7 @@ import {performance} from 'node:perf_hooks'
 import {Metrics} from '../../../src/lib/metrics/metrics.js'
 import {InmemSink, goTimestamp} from '../../../src/lib/metrics/inmem.js'
 import {PrometheusSink, prometheusName} from '../../../src/lib/metrics/prometheus.js'
-import {UdpStatsSink} from '../../../src/lib/metrics/statsd.js'
+import {UdpStatsSink, millis} from '../../../src/lib/metrics/statsd.js'
 import {parsePrometheus} from '../../helpers/prometheus.js'
 
 describe('in-memory sink (go-metrics InmemSink)', () => {
@@ -122,6 +122,26 @@ describe('Prometheus summaries aggregated in place', () => {
     assert.deepEqual(m.inmem.summary()!.Samples.map((s) => [s.Name, s.Count]), [['consul.kvs.apply', 1], ['coord.kvs.apply', 1]])
   })
 
+  it('kept counters and timings with a given value (the Raft driver\'s port) land in the same series as the plain calls', async () => {
+    const m = new Metrics()
+    const sink = new PrometheusSink(60_000)
+    m.configure({prefix: 'consul', hostname: '', sinks: [sink]})
+    const applies = m.counter(['raft', 'apply'])
+    const commits = m.timer(['raft', 'commitTime'])
+    applies.incr()
+    applies.incr(2)
+    m.incrCounter(['raft', 'apply'])
+    commits.add(3)
+    m.addSample(['raft', 'commitTime'], 5)
+    const families = parsePrometheus(await sink.render())
+    assert.equal(families.get('consul_raft_apply')!.metrics[0].value, '4')
+    assert.equal(families.get('consul_raft_commitTime')!.metrics[0].count, '2')
+    assert.equal(families.get('consul_raft_commitTime')!.metrics[0].sum, '8')
+    const inmem = m.inmem.summary()!
+    assert.deepEqual(inmem.Counters.map((c) => [c.Name, c.Count, c.Sum]), [['consul.raft.apply', 3, 4]])
+    assert.deepEqual(inmem.Samples.map((c) => [c.Name, c.Count, c.Sum]), [['consul.raft.commitTime', 2, 8]])
+  })
+
   it('a series dropped by retention comes back when written again', async () => {
     let now = 0
     const sink = new PrometheusSink(60_000, () => now)
@@ -161,6 +181,12 @@ describe('statsd and DogStatsD sinks', () => {
     assert.ok(lines.includes('consul.raft.commitTime:1.235|ms'), 'timings to the microsecond')
     // ~20 bytes a line in datagrams of at most 1432 bytes: a handful, not one per value.
     assert.ok(datagrams <= 12, `${datagrams} datagrams`)
+  })
+
+  it('timings print to the microsecond exactly as the rounded double prints', () => {
+    const values = [0, 0.0004, 0.0005, 0.001, 0.05, 1.23456789, 1.5, 7, 12.3456, 999.9995, 1234567, 86_400_000.25, -1, Number.NaN]
+    for (let i = 0; i < 20_000; i++) values.push(Math.random() * 10 ** (i % 7 - 2))
+    for (const v of values) assert.equal(millis(v), String(Math.round(v * 1000) / 1000), String(v))
   })
 
   for (const dog of [false, true]) {
