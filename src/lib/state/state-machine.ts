@@ -410,6 +410,25 @@ export class StateMachine {
     this.watches.notifyAll()
   }
 
+  /**
+   * An operator's restore taking log index `index` (RaftDriver.restore): decodes `bytes` (throws
+   * CodecError, state untouched) into a state whose records keep their indexes (clamped to
+   * `index`) and whose tables all stand at `index`, so no read's index goes backwards and every
+   * blocking query wakes. Its chunks are what the driver stages; `install` swaps it in.
+   */
+  prepareRestore(bytes: Uint8Array, index: number): {chunks: SnapshotChunks; install: () => void} {
+    const loaded = decodeSnapshot(bytes, index)
+    const staged = new StateMachine()
+    staged.#install(loaded)
+    return {
+      chunks: staged.snapshotChunks(),
+      install: () => {
+        this.#install(loaded)
+        this.watches.notifyAll()
+      },
+    }
+  }
+
   /** Throws CodecError unless `bytes` is a snapshot `restore` (and a `restore` command) accepts. */
   static checkSnapshot(bytes: Uint8Array): void {
     decodeSnapshot(bytes)
