@@ -448,6 +448,29 @@ export class StateMachine {
 }
 
 /**
+ * The decoded KV records with their values copied out of the snapshot buffer (which the caller
+ * may reuse) into one slab, each value a view of its own stretch: one copy per restore instead of
+ * an ArrayBuffer per key (a million small buffers were most of a restart's time and GC). The
+ * records are fresh objects from the decoder, so they are completed in place.
+ */
+function ownValues(entries: KVEntry[], at: (n: number) => number): KVEntry[] {
+  let total = 0
+  for (const e of entries) total += e.value.length
+  const slab = new ArrayBuffer(total)
+  const bytes = new Uint8Array(slab)
+  let offset = 0
+  for (const e of entries) {
+    const length = e.value.length
+    bytes.set(e.value, offset)
+    e.value = new Uint8Array(slab, offset, length)
+    offset += length
+    e.createIndex = at(e.createIndex)
+    e.modifyIndex = at(e.modifyIndex)
+  }
+  return entries
+}
+
+/**
  * Decodes and loads a snapshot without touching live state. With `atIndex` (a `restore` command's
  * entry index), every record's indexes are clamped to it and every table index is set to it.
  */
@@ -461,7 +484,7 @@ function decodeSnapshot(bytes: Uint8Array, atIndex?: number): LoadedSnapshot {
   try {
     // Values are copied out of the snapshot buffer, which the caller may reuse.
     const kv: KVDump = {
-      entries: body.kv.entries.map((e) => ({...e, value: e.value.slice(), createIndex: at(e.createIndex), modifyIndex: at(e.modifyIndex)})),
+      entries: ownValues(body.kv.entries, at),
       tombstones: body.kv.tombstones.map(([key, index]) => [key, at(index)]),
       lockDelays: body.kv.lockDelays,
       index: table(body.kv.index),
