@@ -210,7 +210,11 @@ export class FileRaftStorage implements DurableRaftStorage {
   }
 
   async installSnapshot(meta: SnapshotMeta, state: Uint8Array): Promise<void> {
-    this.#writeSnapshot(meta, state)
+    // First: a background snapshot finishing meanwhile must not rename its older file over this one.
+    this.#durableIndex = Math.max(this.#durableIndex, meta.index)
+    await this.snapshots.install({index: meta.index, term: meta.term}, meta.conf, state)
+    this.#snap = {index: meta.index, term: meta.term, conf: copyConf(meta.conf)}
+    this.#openedState = undefined
     await this.log.reset(meta.index)
     if (this.#hard.commit < meta.index) await this.saveHardState({...this.#hard, commit: meta.index})
   }
@@ -234,6 +238,7 @@ export class FileRaftStorage implements DurableRaftStorage {
   }
 
   async adoptStaged(meta: SnapshotMeta): Promise<void> {
+    this.#durableIndex = Math.max(this.#durableIndex, meta.index)
     this.snapshots.adoptStaged()
     this.#snap = {index: meta.index, term: meta.term, conf: copyConf(meta.conf)}
     this.#durableIndex = meta.index

@@ -83,6 +83,23 @@ export class FileSnapshotStore {
   }
 
   /**
+   * A snapshot received from the leader: written with async writes and fsync (the event loop goes
+   * on meanwhile), then renamed over the current one.
+   */
+  async install(meta: SnapshotFileMeta, conf: ConfState, state: Uint8Array): Promise<void> {
+    const tmp = `${this.path}.install.tmp`
+    let renamed = false
+    try {
+      await streamSnapshot(tmp, meta, conf, [state])
+      renameSync(tmp, this.path)
+      renamed = true
+      syncDir(this.dir)
+    } finally {
+      if (!renamed) rmSync(tmp, {force: true})
+    }
+  }
+
+  /**
    * An operator's restore: streams the restored state to a staging file beside the snapshot and
    * fsyncs it, without making it the snapshot; `adoptStaged` does that once the Raft core took it.
    */
@@ -156,7 +173,7 @@ async function streamSnapshot(path: string, meta: SnapshotFileMeta, conf: ConfSt
       pending.push(chunk)
       pendingBytes += chunk.length
       if (pendingBytes >= WRITE_BYTES) {
-        await put(Buffer.concat(pending))
+        await put(pending.length === 1 ? pending[0] : Buffer.concat(pending))
         pending = []
         pendingBytes = 0
       } else {
@@ -164,7 +181,7 @@ async function streamSnapshot(path: string, meta: SnapshotFileMeta, conf: ConfSt
         await setImmediate()
       }
     }
-    if (pendingBytes > 0) await put(Buffer.concat(pending))
+    if (pendingBytes > 0) await put(pending.length === 1 ? pending[0] : Buffer.concat(pending))
     await file.write(makeHeader(meta, crc, confBytes.length), 0, HEADER, 0)
     await file.sync()
   } finally {
