@@ -136,6 +136,7 @@ export async function readArchive(archive: Uint8Array): Promise<SnapshotArchive>
         const name = entry.header.name
         if (name !== 'meta.json' && name !== 'state.bin' && name !== 'SHA256SUMS') throw new SnapshotArchiveError(`failed to read snapshot file: unexpected file "${name}" in snapshot`)
         const size = entry.header.size ?? 0
+        if (size > SNAPSHOT_MAX_BYTES) throw new SnapshotArchiveError(`failed to decompress snapshot: ${gzipReason(Object.assign(new Error('too large'), {code: 'ERR_BUFFER_TOO_LARGE'}))}`)
         const bytes = Buffer.allocUnsafe(size)
         let at = 0
         for await (const chunk of entry) {
