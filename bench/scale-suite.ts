@@ -3,7 +3,8 @@
 //   keys (BENCH_SCALE_KEYS, default 100000,300000; 100-byte values, 64-op txns, 16 in flight):
 //     load rate; RSS per key; the automatic snapshots taken during the load (from the agent's log)
 //     and the worst probe read meanwhile; `GET /v1/snapshot` time and the worst probe read during
-//     it; restart time (start → leader → a read answered) and RSS after it.
+//     it; restart time (start → leader → a read answered) and RSS after it; `PUT /v1/snapshot` of
+//     that archive on the restarted server: restore time, RSS peak meanwhile, worst probe read.
 //   instances (BENCH_SCALE_INSTANCES, default 10000,40000; 11 services, 10 instances per node, one
 //     check each): p50 / max of /v1/catalog/services, /v1/catalog/nodes, /v1/health/service/<one>,
 //     and RSS per instance.
@@ -27,6 +28,10 @@ export interface KeysRow {
   worstProbeDuringSaveMs: number
   restartSeconds: number
   rssAfterRestartMiB: number
+  /** `PUT /v1/snapshot` of the saved archive on the restarted server, the RSS peak meanwhile (sampled every 50 ms) and the worst probe read. */
+  restoreSeconds: number
+  rssPeakDuringRestoreMiB: number
+  worstProbeDuringRestoreMs: number
 }
 
 export interface InstancesRow {
@@ -105,7 +110,22 @@ export async function runKeys(keys: number, log: (line: string) => void): Promis
     const restartSeconds = (performance.now() - t2) / 1000
     const rssAfter = rssMiB(agent.pid) ?? NaN
     log(`scale ${keys} keys: restart ${restartSeconds.toFixed(1)} s, RSS after ${rssAfter.toFixed(0)} MiB`)
-    return {keys, loadSeconds, rssMiB: rss, autoSnapshots, worstProbeDuringLoadMs: worstLoad, saveSeconds, saveBytes: archive.byteLength, worstProbeDuringSaveMs: worstSave, restartSeconds, rssAfterRestartMiB: rssAfter}
+    // Restore the saved archive into the running server: its time, RSS peak and the worst read meanwhile.
+    let rssPeak = rssAfter
+    const sampler = setInterval(() => { rssPeak = Math.max(rssPeak, rssMiB(agent.pid) ?? 0) }, 50)
+    const p3 = probe(base)
+    const t3 = performance.now()
+    const restored = await fetch(`${base}/v1/snapshot`, {method: 'PUT', body: Buffer.from(archive)})
+    const restoreText = await restored.text()
+    const restoreSeconds = (performance.now() - t3) / 1000
+    clearInterval(sampler)
+    const worstRestore = await p3.stop()
+    if (restored.status !== 200) throw new Error(`restore: ${restored.status} ${restoreText}`)
+    log(`scale ${keys} keys: restore ${restoreSeconds.toFixed(1)} s, RSS peak ${rssPeak.toFixed(0)} MiB (${(rssPeak / rssAfter).toFixed(2)}x the ${rssAfter.toFixed(0)} MiB before), worst probe ${worstRestore.toFixed(0)} ms`)
+    return {
+      keys, loadSeconds, rssMiB: rss, autoSnapshots, worstProbeDuringLoadMs: worstLoad, saveSeconds, saveBytes: archive.byteLength, worstProbeDuringSaveMs: worstSave, restartSeconds, rssAfterRestartMiB: rssAfter,
+      restoreSeconds, rssPeakDuringRestoreMiB: rssPeak, worstProbeDuringRestoreMs: worstRestore,
+    }
   } finally {
     await agent.stop()
     rmSync(dir, {recursive: true, force: true})
@@ -158,9 +178,9 @@ export function renderScaleSection(o: {date: string; machine: string; keys: Keys
     '',
     'One data-dir coord server per size, 100-byte values loaded in 64-op txns (16 in flight). Probe: one GET every 5 ms; its worst wait is the longest the event loop was held.',
     '',
-    '| keys | load keys/s | RSS MiB | bytes/key | automatic snapshots (ms) | worst read during load | snapshot save | archive | worst read during save | restart | RSS after restart |',
+    '| keys | load keys/s | RSS MiB | bytes/key | automatic snapshots (ms) | worst read during load | snapshot save | archive | worst read during save | restart | RSS after restart | restore | RSS peak during restore | worst read during restore |',
     '|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|',
-    ...o.keys.map((r) => `| ${r.keys.toLocaleString('en')} | ${f(r.keys / r.loadSeconds, 0)} | ${f(r.rssMiB, 0)} | ${f((r.rssMiB * 1048576) / r.keys, 0)} | ${r.autoSnapshots.join(', ') || '–'} | ${f(r.worstProbeDuringLoadMs, 0)} ms | ${f(r.saveSeconds)} s | ${f(r.saveBytes / 1048576)} MiB | ${f(r.worstProbeDuringSaveMs, 0)} ms | ${f(r.restartSeconds)} s | ${f(r.rssAfterRestartMiB, 0)} MiB |`),
+    ...o.keys.map((r) => `| ${r.keys.toLocaleString('en')} | ${f(r.keys / r.loadSeconds, 0)} | ${f(r.rssMiB, 0)} | ${f((r.rssMiB * 1048576) / r.keys, 0)} | ${r.autoSnapshots.join(', ') || '–'} | ${f(r.worstProbeDuringLoadMs, 0)} ms | ${f(r.saveSeconds)} s | ${f(r.saveBytes / 1048576)} MiB | ${f(r.worstProbeDuringSaveMs, 0)} ms | ${f(r.restartSeconds)} s | ${f(r.rssAfterRestartMiB, 0)} MiB | ${f(r.restoreSeconds)} s | ${f(r.rssPeakDuringRestoreMiB, 0)} MiB | ${f(r.worstProbeDuringRestoreMs, 0)} ms |`),
     '',
     'Catalog: 10 instances per node, 11 service names, one check per instance; 30 sequential reads each.',
     '',

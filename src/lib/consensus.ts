@@ -97,5 +97,11 @@ export interface Consensus {
   removePeer(peer: PeerRef): Promise<void>
   /** Hands leadership to `targetId`, or to any other voter when omitted. Same errors as removePeer. */
   transferLeadership(targetId?: string): Promise<void>
+  /**
+   * Replaces the replicated state with a snapshot's state bytes (verified by the caller), on the
+   * leader (a follower forwards them): installed as a Raft snapshot past `minIndex` (the snapshot's
+   * own index) that followers receive by InstallSnapshot. Resolves with the index it took.
+   */
+  restore(state: Uint8Array, minIndex: number): Promise<number>
   close(): Promise<void>
 }

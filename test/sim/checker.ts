@@ -95,6 +95,15 @@ export class Checker {
     this.#committed[entry.index] = {term: entry.term, identity: id, commitTerm: term}
   }
 
+  /**
+   * An operator's restore installed at `index` (a hole in the log: nobody applies an entry there).
+   * Entries after it are then no longer "past a gap".
+   */
+  restoreInstalled(index: number, term: number): void {
+    if (this.#committed[index]) throw new SimFailure(`restore at ${index}: an entry was already applied there (${this.#committed[index].identity})`)
+    this.#committed[index] = {term, identity: 'restore', commitTerm: term}
+  }
+
   leaderCompleteness(nodes: CheckedNode[]): void {
     for (const node of nodes) {
       if (node.status === 'down' || node.core.role !== 'leader') continue

@@ -33,6 +33,12 @@ class KvState implements ReplicatedState<KvCommand, void> {
   restore(bytes: Uint8Array): void {
     this.kv = Kv.restore(bytes)
   }
+
+  prepareRestore(bytes: Uint8Array, index: number): {chunks: Iterable<Uint8Array>; install: () => void} {
+    const kv = Kv.restore(bytes)
+    kv.applied = index
+    return {chunks: [kv.serialize()], install: () => { this.kv = kv }}
+  }
 }
 
 export const kvCodec = {encode: encodeKv, decode: decodeKv}

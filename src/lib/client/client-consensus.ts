@@ -62,6 +62,10 @@ export class ClientConsensus implements Consensus {
     if (Number.isFinite(contact) && contact >= 0) this.#lastContactMs = contact
   }
 
+  restore(_state: Uint8Array, _minIndex: number): Promise<number> {
+    return Promise.reject(new ClientOnlyError('a snapshot restore'))
+  }
+
   readBarrier(_mode: ReadMode, _maxStaleMs: number): Promise<void> {
     return Promise.reject(new ClientOnlyError('a read of the replicated state'))
   }

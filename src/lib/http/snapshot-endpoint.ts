@@ -1,6 +1,7 @@
 // /v1/snapshot (Consul docs: api-docs/operator, api-docs/snapshot): GET streams a point-in-time archive of the whole state (Consul's
-// layout, lib/snapshot/archive.ts); PUT verifies an archive and restores it through consensus as one
-// `restore` command, so every server swaps its state at the same log position.
+// layout, lib/snapshot/archive.ts); PUT verifies an archive and restores it as Consul does
+// (agent/consul/snapshot_endpoint.go → raft.Restore): the leader installs its state as a Raft
+// snapshot at a fresh index and followers receive it by InstallSnapshot (server/raft-driver.ts restore).
 import type {AgentDeps, RequestContext, Route} from './context.js'
 import {badRequest} from '../errors.js'
 import {readMode} from './read.js'
@@ -9,11 +10,9 @@ import {archiveStream, readArchive, SNAPSHOT_MAX_BYTES, SnapshotArchiveError, ty
 import {createHash} from 'node:crypto'
 import {pipeline} from 'node:stream/promises'
 import {setImmediate} from 'node:timers/promises'
-import {CodecError} from '../state/codec.js'
-import {StateMachine} from '../state/state-machine.js'
 
 /** What this endpoint family uses of the agent, and nothing more. */
-export type SnapshotDeps = AgentDeps<'consensus' | 'log' | 'nodeId' | 'now' | 'registerSelf' | 'sessionTimers' | 'state'>
+export type SnapshotDeps = AgentDeps<'consensus' | 'log' | 'nodeId' | 'now' | 'registerSelf' | 'state'>
 
 
 export function snapshotRoutes(agent: SnapshotDeps): Route[] {
@@ -63,28 +62,26 @@ async function collectYielding(chunks: Iterable<Uint8Array>): Promise<ArchiveSta
 }
 
 async function restoreSnapshot(agent: SnapshotDeps, ctx: RequestContext): Promise<void> {
-  const body = await ctx.body(SNAPSHOT_MAX_BYTES, (n) => `Snapshot too large: ${n} bytes, max size: ${SNAPSHOT_MAX_BYTES} bytes.`)
-  let state: Buffer
+  let body: Buffer | undefined = await ctx.body(SNAPSHOT_MAX_BYTES, (n) => `Snapshot too large: ${n} bytes, max size: ${SNAPSHOT_MAX_BYTES} bytes.`)
+  let archive: {meta: {Index: number}; state: Buffer}
   try {
-    state = (await readArchive(body)).state
-    StateMachine.checkSnapshot(state)
+    archive = await readArchive(body)
   } catch (error) {
     if (error instanceof SnapshotArchiveError) throw badRequest(error.message)
-    if (error instanceof CodecError) throw badRequest(`failed to restore snapshot: state.bin is not a coord state snapshot (${error.message})`)
     throw error
   }
-  const {result} = await agent.consensus.propose({type: 'restore', now: agent.now(), data: state})
-  if (result.type !== 'restore') throw new Error(`unexpected apply result ${result.type}`)
-  if (result.error) throw badRequest(`failed to restore snapshot: ${result.error}`)
-  // Leader duties the new state needs: TTL timers for exactly the restored sessions (each from its
-  // full window, as after a leader change), and this node back in a catalog that may lack it.
-  agent.sessionTimers.stop()
-  agent.sessionTimers.resetAll(agent.state.sessionList().value)
+  body = undefined // the compressed bytes are not needed past here (a large archive is held once)
+  // The state is decoded once, on the leader, when the restore's index is known: a state.bin that
+  // is not a coord state snapshot is refused there (400). The leader then runs its leadership set-up
+  // again on the new state (session TTL timers from their full window, servers in the catalog), as
+  // Consul's Snapshot.Restore revokes and re-establishes leadership.
+  const index = await agent.consensus.restore(archive.state, Math.max(0, Math.floor(archive.meta.Index)))
+  // This node back in a catalog that may lack it.
   try {
     await agent.registerSelf()
   } catch (error) {
     agent.log.warn('failed to re-register this node after a snapshot restore', {error})
   }
-  agent.log.named('snapshot').info('restored snapshot', {index: agent.state.lastIndex, bytes: state.length})
+  agent.log.named('snapshot').info('restored snapshot', {index, bytes: archive.state.length})
   sendText(ctx.req, ctx.res, 200, '')
 }

@@ -268,7 +268,8 @@ export class RaftCore {
     if (s.role === 'leader') {
       // §10.2.1 of the dissertation: the leader counts itself only for what it has persisted.
       s.progress.get(s.id)?.maybeUpdate(s.log.persistedLastIndex())
-      if (maybeCommit(s) && s.role === 'leader') bcastAppend(s)
+      // A restore just installed (installLocalSnapshot): every follower is behind our first index.
+      if ((maybeCommit(s) || rd.snapshot) && s.role === 'leader') bcastAppend(s)
     }
   }
 
@@ -283,6 +284,43 @@ export class RaftCore {
     const term = s.log.term(index)
     if (term === undefined || s.log.pendingSnapshot() !== undefined) return undefined
     return {index, term, conf: s.confAt(index)}
+  }
+
+  /**
+   * An operator's restore on the leader (hashicorp/raft's Restore, api.go; restoreUserSnapshot in
+   * raft.go): the meta to stage the restored state under. Its index leaves a hole past our log and
+   * past the restored state's own index (`minIndex`), so no follower can be sent the entries before
+   * it and each gets the snapshot by InstallSnapshot; its term is ours and its membership the one in
+   * force (not the archive's, so a backup restores into any cluster). Refused unless this leader
+   * has committed its whole log: an uncommitted entry would be overtaken by the restore.
+   */
+  restoreMeta(minIndex: number): {ok: true; meta: SnapshotMeta} | Refusal {
+    const s = this.#s
+    const refusal = this.#refuseWrite()
+    if (refusal) return refusal
+    if (s.log.committed !== s.log.lastIndex() || s.log.applied !== s.log.committed) return this.#refuse('LOG_NOT_SETTLED')
+    return {ok: true, meta: {index: Math.max(s.log.lastIndex(), minIndex) + 1, term: s.term, conf: {voters: s.conf.voters.slice(), learners: s.conf.learners.slice()}}}
+  }
+
+  /**
+   * The driver staged (durably) the restored state under `meta` from restoreMeta: it becomes this
+   * leader's snapshot. The next Ready names it (the driver swaps the state machine and adopts the
+   * staged file, as for a snapshot received from a leader); the log restarts after it; every
+   * follower probes again from its match, which now lies before our first index, so it is sent
+   * the snapshot. As in hashicorp/raft, the leader counts the restore committed on its own: if it
+   * fails before a quorum installed the snapshot, a leader elected without it may write over the
+   * hole (hashicorp/raft's Restore warns of the same window; it is for disaster recovery).
+   * Refused when the log or the term moved since restoreMeta (the staged state is then stale).
+   */
+  installLocalSnapshot(meta: SnapshotMeta): {ok: true} | Refusal {
+    const s = this.#s
+    const refusal = this.#refuseWrite()
+    if (refusal) return refusal
+    if (meta.term !== s.term || meta.index <= s.log.lastIndex() || s.log.committed !== s.log.lastIndex() || s.log.applied !== s.log.committed) return this.#refuse('LOG_NOT_SETTLED')
+    s.log.restore({index: meta.index, term: meta.term, conf: {voters: meta.conf.voters.slice(), learners: meta.conf.learners.slice()}})
+    s.onSnapshotRestored()
+    for (const [id, pr] of s.progress) if (id !== s.id) pr.becomeProbe()
+    return {ok: true}
   }
 
   /** The driver persisted a snapshot with snapshotMeta(index) and compacted its storage to it. */

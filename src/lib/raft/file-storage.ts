@@ -47,6 +47,15 @@ export interface DurableRaftStorage extends RaftStorage {
   writeSnapshot(meta: SnapshotMeta, chunks: Iterable<Uint8Array>): Promise<boolean>
   /** After writeSnapshot(meta) returned true: it becomes the snapshot, and the entries it covers go. */
   compact(meta: SnapshotMeta): Promise<void>
+  /**
+   * An operator's restore (RaftCore.restoreMeta): writes the restored state under `meta` as
+   * writeSnapshot does, durably, but aside: it is not the snapshot until adoptStaged.
+   */
+  stageSnapshot(meta: SnapshotMeta, chunks: Iterable<Uint8Array>): Promise<void>
+  /** The staged restore becomes the snapshot and the log restarts after it (Ready step 1 on the leader). */
+  adoptStaged(meta: SnapshotMeta): Promise<void>
+  /** A staged restore the core refused: removed. */
+  dropStaged(): void
   /** The state bytes of the latest snapshot (null when the cluster started empty). */
   snapshotState(): Uint8Array | null
   /** The newest durable snapshot with its meta, for a follower behind the log (none when empty). */
@@ -88,6 +97,8 @@ export class FileRaftStorage implements DurableRaftStorage {
   static async open(dir: string, onTornTail?: (bytes: number) => void): Promise<FileRaftStorage> {
     const stable = new FileStableStore(dir)
     const snapshots = new FileSnapshotStore(dir)
+    // A restore staged but never adopted (a crash in between) did not happen.
+    snapshots.dropStaged()
     const stored = stable.load()
     const hard: HardState = {term: stored.term, vote: stored.vote === '' ? null : stored.vote, commit: stored.commit}
     const file = snapshots.load()
@@ -199,7 +210,11 @@ export class FileRaftStorage implements DurableRaftStorage {
   }
 
   async installSnapshot(meta: SnapshotMeta, state: Uint8Array): Promise<void> {
-    this.#writeSnapshot(meta, state)
+    // First: a background snapshot finishing meanwhile must not rename its older file over this one.
+    this.#durableIndex = Math.max(this.#durableIndex, meta.index)
+    await this.snapshots.install({index: meta.index, term: meta.term}, meta.conf, state)
+    this.#snap = {index: meta.index, term: meta.term, conf: copyConf(meta.conf)}
+    this.#openedState = undefined
     await this.log.reset(meta.index)
     if (this.#hard.commit < meta.index) await this.saveHardState({...this.#hard, commit: meta.index})
   }
@@ -216,6 +231,24 @@ export class FileRaftStorage implements DurableRaftStorage {
     this.#snap = {index: meta.index, term: meta.term, conf: copyConf(meta.conf)}
     this.#openedState = undefined
     await this.log.compact(meta.index)
+  }
+
+  async stageSnapshot(meta: SnapshotMeta, chunks: Iterable<Uint8Array>): Promise<void> {
+    await this.snapshots.stage(meta, meta.conf, chunks)
+  }
+
+  async adoptStaged(meta: SnapshotMeta): Promise<void> {
+    this.#durableIndex = Math.max(this.#durableIndex, meta.index)
+    this.snapshots.adoptStaged()
+    this.#snap = {index: meta.index, term: meta.term, conf: copyConf(meta.conf)}
+    this.#durableIndex = meta.index
+    this.#openedState = undefined
+    await this.log.reset(meta.index)
+    if (this.#hard.commit < meta.index) await this.saveHardState({...this.#hard, commit: meta.index})
+  }
+
+  dropStaged(): void {
+    this.snapshots.dropStaged()
   }
 
   async bootstrap(conf: ConfState): Promise<void> {
@@ -267,14 +300,7 @@ export class MemoryDurableStorage implements DurableRaftStorage {
 
   async writeSnapshot(meta: SnapshotMeta, chunks: Iterable<Uint8Array>): Promise<boolean> {
     if (meta.index <= this.#mem.snapshot().index) return false
-    const parts = [...chunks]
-    const state = new Uint8Array(parts.reduce((n, part) => n + part.length, 0))
-    let at = 0
-    for (const part of parts) {
-      state.set(part, at)
-      at += part.length
-    }
-    this.#written = {index: meta.index, state}
+    this.#written = {index: meta.index, state: concatChunks(chunks)}
     return true
   }
 
@@ -284,6 +310,24 @@ export class MemoryDurableStorage implements DurableRaftStorage {
     this.#mem.compact(meta)
     this.#state = written.state
     this.#written = undefined
+  }
+
+  /** The restore staged by stageSnapshot, until adoptStaged or dropStaged. */
+  #staged: {index: number; state: Uint8Array} | undefined
+
+  async stageSnapshot(meta: SnapshotMeta, chunks: Iterable<Uint8Array>): Promise<void> {
+    this.#staged = {index: meta.index, state: concatChunks(chunks)}
+  }
+
+  async adoptStaged(meta: SnapshotMeta): Promise<void> {
+    const staged = this.#staged
+    if (staged?.index !== meta.index) throw new Error(`no restore staged at index ${meta.index}`)
+    this.#staged = undefined
+    await this.installSnapshot(meta, staged.state)
+  }
+
+  dropStaged(): void {
+    this.#staged = undefined
   }
 
   async bootstrap(conf: ConfState): Promise<void> {
@@ -298,4 +342,15 @@ export class MemoryDurableStorage implements DurableRaftStorage {
   async reload(): Promise<void> {}
 
   async close(): Promise<void> {}
+}
+
+function concatChunks(chunks: Iterable<Uint8Array>): Uint8Array {
+  const parts = [...chunks]
+  const state = new Uint8Array(parts.reduce((n, part) => n + part.length, 0))
+  let at = 0
+  for (const part of parts) {
+    state.set(part, at)
+    at += part.length
+  }
+  return state
 }

@@ -141,7 +141,10 @@ export class RaftLog {
     this.committed = index
   }
 
-  /** Adopt a leader's snapshot (§7): the log restarts after it, everything in it is committed. */
+  /**
+   * Adopt a leader's snapshot (§7), or on a leader an operator's restore (RaftCore.installLocalSnapshot):
+   * the log restarts after it, everything in it is committed.
+   */
   restore(snapshot: SnapshotMeta): void {
     assert(snapshot.index > this.committed, `snapshot ${snapshot.index} is not beyond commit ${this.committed}`)
     this.#pendingSnapshot = snapshot
@@ -177,7 +180,7 @@ export class RaftLog {
 
   /** Last index known durable on this node (the leader counts itself in quorums only up to here). */
   persistedLastIndex(): number {
-    if (this.#pendingSnapshot) return 0 // only followers receive snapshots; they never count themselves
+    if (this.#pendingSnapshot) return 0 // a follower never counts itself; a leader's restore counts once persisted
     return this.#unstable.length > 0 ? this.#offset - 1 : this.lastIndex()
   }
 

@@ -67,41 +67,10 @@ export class FileSnapshotStore {
    * snapshot may have been installed meanwhile) — renames it over the current one. True if it did.
    */
   async write(meta: SnapshotFileMeta, conf: ConfState, chunks: Iterable<Uint8Array>, stillWanted: () => boolean): Promise<boolean> {
-    const confBytes = encode(conf)
     const tmp = `${this.path}.stream.tmp`
-    const file = await open(tmp, 'w')
     let renamed = false
     try {
-      let crc = crc32(confBytes)
-      let position = HEADER
-      const put = async (bytes: Uint8Array): Promise<void> => {
-        for (let written = 0, round = 0; written < bytes.length; round++) {
-          const {bytesWritten} = await file.write(bytes, written, bytes.length - written, position)
-          if (bytesWritten <= 0 || round > 1000) throw new Error(`${tmp}: short write`)
-          written += bytesWritten
-          position += bytesWritten
-        }
-      }
-      await put(confBytes)
-      let pending: Uint8Array[] = []
-      let pendingBytes = 0
-      for (const chunk of chunks) {
-        crc = crc32(chunk, crc)
-        pending.push(chunk)
-        pendingBytes += chunk.length
-        if (pendingBytes >= WRITE_BYTES) {
-          await put(Buffer.concat(pending))
-          pending = []
-          pendingBytes = 0
-        } else {
-          // Each chunk is a few ms of encoding: let the event loop run before the next one.
-          await setImmediate()
-        }
-      }
-      if (pendingBytes > 0) await put(Buffer.concat(pending))
-      await file.write(makeHeader(meta, crc, confBytes.length), 0, HEADER, 0)
-      await file.sync()
-      await file.close()
+      await streamSnapshot(tmp, meta, conf, chunks)
       // No await between the check and the rename: nothing else can install a snapshot in between.
       if (!stillWanted()) return false
       renameSync(tmp, this.path)
@@ -109,9 +78,52 @@ export class FileSnapshotStore {
       syncDir(this.dir)
       return true
     } finally {
-      await file.close().catch(() => undefined)
       if (!renamed) rmSync(tmp, {force: true})
     }
+  }
+
+  /**
+   * A snapshot received from the leader: written with async writes and fsync (the event loop goes
+   * on meanwhile), then renamed over the current one.
+   */
+  async install(meta: SnapshotFileMeta, conf: ConfState, state: Uint8Array): Promise<void> {
+    const tmp = `${this.path}.install.tmp`
+    let renamed = false
+    try {
+      await streamSnapshot(tmp, meta, conf, [state])
+      renameSync(tmp, this.path)
+      renamed = true
+      syncDir(this.dir)
+    } finally {
+      if (!renamed) rmSync(tmp, {force: true})
+    }
+  }
+
+  /**
+   * An operator's restore: streams the restored state to a staging file beside the snapshot and
+   * fsyncs it, without making it the snapshot; `adoptStaged` does that once the Raft core took it.
+   */
+  async stage(meta: SnapshotFileMeta, conf: ConfState, chunks: Iterable<Uint8Array>): Promise<void> {
+    try {
+      await streamSnapshot(this.stagedPath, meta, conf, chunks)
+    } catch (error) {
+      this.dropStaged()
+      throw error
+    }
+  }
+
+  /** The staged restore becomes the snapshot (rename, then the directory fsync'd). */
+  adoptStaged(): void {
+    renameSync(this.stagedPath, this.path)
+    syncDir(this.dir)
+  }
+
+  dropStaged(): void {
+    rmSync(this.stagedPath, {force: true})
+  }
+
+  get stagedPath(): string {
+    return `${this.path}.restore.tmp`
   }
 
   /** The latest snapshot, or undefined when none was ever taken. A damaged file is an error. */
@@ -135,6 +147,45 @@ export class FileSnapshotStore {
     if (confLength > data.length) throw new LogCorruptError(`${this.path}: snapshot header names more bytes than the file holds`)
     const state = data.subarray(confLength)
     return {meta, conf: decode(data.subarray(0, confLength)) as ConfState, state: state.length === 0 ? null : state}
+  }
+}
+
+/** Streams conf + state chunks to `path` with a running crc32, 1 MiB writes, the header last, fsync'd. */
+async function streamSnapshot(path: string, meta: SnapshotFileMeta, conf: ConfState, chunks: Iterable<Uint8Array>): Promise<void> {
+  const confBytes = encode(conf)
+  const file = await open(path, 'w')
+  try {
+    let crc = crc32(confBytes)
+    let position = HEADER
+    const put = async (bytes: Uint8Array): Promise<void> => {
+      for (let written = 0, round = 0; written < bytes.length; round++) {
+        const {bytesWritten} = await file.write(bytes, written, bytes.length - written, position)
+        if (bytesWritten <= 0 || round > 1000) throw new Error(`${path}: short write`)
+        written += bytesWritten
+        position += bytesWritten
+      }
+    }
+    await put(confBytes)
+    let pending: Uint8Array[] = []
+    let pendingBytes = 0
+    for (const chunk of chunks) {
+      crc = crc32(chunk, crc)
+      pending.push(chunk)
+      pendingBytes += chunk.length
+      if (pendingBytes >= WRITE_BYTES) {
+        await put(pending.length === 1 ? pending[0] : Buffer.concat(pending))
+        pending = []
+        pendingBytes = 0
+      } else {
+        // Each chunk is a few ms of encoding: let the event loop run before the next one.
+        await setImmediate()
+      }
+    }
+    if (pendingBytes > 0) await put(pending.length === 1 ? pending[0] : Buffer.concat(pending))
+    await file.write(makeHeader(meta, crc, confBytes.length), 0, HEADER, 0)
+    await file.sync()
+  } finally {
+    await file.close().catch(() => undefined)
   }
 }
 

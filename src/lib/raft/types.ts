@@ -159,7 +159,8 @@ export interface ReadState {
 /**
  * What the core needs done, collected since the last `advance`. The driver MUST, in this order:
  *  1. if `snapshot`: restore the state machine from that snapshot's data (received with the
- *     InstallSnapshot message), persist it, and reset its log to start after `snapshot.index`;
+ *     InstallSnapshot message, or on a leader the operator's restore it staged:
+ *     RaftCore.installLocalSnapshot), persist it, and reset its log to start after `snapshot.index`;
  *  2. truncate its log from `entries[0].index` on (a conflicting suffix) and append `entries`;
  *     save `hardState` if present; fsync if `mustSync` (a vote or term must be durable before any
  *     message that relies on it leaves, §5.1; acknowledged entries must survive a crash);
@@ -187,6 +188,8 @@ export type RefusalCode =
   | 'CONF_CHANGE_PENDING'
   | 'INVALID_CONF_CHANGE'
   | 'LEASE_NOT_HELD'
+  /** A restore asked for while entries are still uncommitted, or whose index the log has since passed. */
+  | 'LOG_NOT_SETTLED'
 
 export interface Refusal {
   ok: false

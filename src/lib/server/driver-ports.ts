@@ -16,6 +16,12 @@ export interface ReplicatedState<C, R> {
   snapshotChunks(): Iterable<Uint8Array>
   /** Replaces the whole state with a snapshot's bytes. */
   restore(bytes: Uint8Array): void
+  /**
+   * An operator's restore taking log index `index` (RaftDriver.restore): `bytes` (a snapshot) as
+   * the state will stand at `index`, as chunks for the driver to stage on disk (the bytes `restore`
+   * takes), and `install`, which swaps it in. Throws on bytes it cannot use (state untouched).
+   */
+  prepareRestore(bytes: Uint8Array, index: number): {chunks: Iterable<Uint8Array>; install: () => void}
 }
 
 /** Turns commands into log-entry bytes and back; decode throws on bytes it did not write. */

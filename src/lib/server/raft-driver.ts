@@ -85,6 +85,14 @@ export class WriteNotAppliedError extends CoordError {
   }
 }
 
+/** The state machine could not use a restore's bytes (ReplicatedState.prepareRestore threw): nothing changed. */
+export class RestoreStateError extends Error {
+  constructor(readonly reason: string) {
+    super(reason)
+    this.name = 'RestoreStateError'
+  }
+}
+
 /** Rejects what the driver still owes when it stops. */
 export class ShuttingDownError extends Error {
   constructor(message = 'agent is shutting down') {
@@ -112,6 +120,15 @@ interface ProposalBatch {
 interface PendingProposal<R> {
   batch: ProposalBatch
   resolve: (proposal: {index: number; result: R}) => void
+  reject: (error: Error) => void
+}
+
+interface PendingRestore {
+  meta: SnapshotMeta
+  install: () => void
+  /** The core took it (installLocalSnapshot): the next Ready names it. */
+  started: boolean
+  resolve: () => void
   reject: (error: Error) => void
 }
 
@@ -184,6 +201,10 @@ export class RaftDriver<C, R> {
   #diskRetry: Timer | undefined
   /** A received snapshot was restored into the state machine but is not on disk yet. */
   #stateAheadOfDisk = false
+  /** An operator's restore runs: writes are held (queued) until it is in or abandoned. */
+  #restoring = false
+  /** The restore staged on disk, for the Ready loop to hand to the core and install. */
+  #localRestore: PendingRestore | undefined
 
   constructor(private readonly opts: RaftDriverOptions<C, R>) {
     this.config = {...defaultRaftConfig(opts.id), ...opts.raft, id: opts.id}
@@ -329,7 +350,7 @@ export class RaftDriver<C, R> {
 
   /** Hands the queued writes to the core as one proposal; refuses them all when it cannot take them. */
   #proposeQueued(): void {
-    if (this.#queued.length === 0) return
+    if (this.#queued.length === 0 || this.#restoring) return
     const queued = this.#queued
     this.#queued = []
     const result = this.#core.propose(queued.map((q) => q.data))
@@ -357,8 +378,79 @@ export class RaftDriver<C, R> {
     if (--pending.batch.waiting === 0) pending.batch.timer.cancel()
   }
 
+  /**
+   * On the leader: replaces the replicated state with an operator's snapshot, as hashicorp/raft's
+   * Restore does (and Consul's snapshot endpoint with it). New writes are held; once every entry
+   * already proposed has committed and been applied, the core names the restore's index (a hole
+   * past the log), the restored state is staged on disk under it (streamed, fsync'd; the Ready
+   * loop goes on meanwhile, so heartbeats keep flowing), and then, at the start of a Ready round,
+   * the core takes it as its snapshot: that Ready swaps the state machine, adopts the staged file
+   * and restarts the log after it. Followers are behind the new first index, so each receives the
+   * snapshot by InstallSnapshot; nothing of it enters the log. `minIndex`: the restored state's own
+   * highest index (the restore's index goes past it). Resolves with the restore's meta.
+   */
+  async restore(bytes: Uint8Array, minIndex: number): Promise<SnapshotMeta> {
+    if (this.#closed) throw new ShuttingDownError()
+    if (this.#diskFull !== undefined) throw this.diskFullError()
+    if (this.#restoring) throw new CoordError('RESTORE_IN_PROGRESS', 'a snapshot restore is already in progress', {httpStatus: 500})
+    const refusal = this.#refusal()
+    if (refusal) throw refusal
+    this.#restoring = true
+    try {
+      const settled = await waitFor(this.clock, () => {
+        const st = this.#core.status()
+        return st.role !== 'leader' || (st.commit === st.lastIndex && st.applied === st.commit)
+      }, (wake) => this.progress.on(wake), this.#timeoutMs)
+      if (!settled) throw new Error(`timed out after ${this.#timeoutMs} ms waiting for the writes in flight to commit before the restore; nothing was restored`)
+      const named = this.#core.restoreMeta(minIndex)
+      if (!named.ok) throw new WriteNotAppliedError(named.code === 'NOT_LEADER' ? 'this server is not the leader' : `the log moved (${named.code})`)
+      const {meta} = named
+      let prepared: {chunks: Iterable<Uint8Array>; install: () => void}
+      try {
+        prepared = this.opts.state.prepareRestore(bytes, meta.index)
+      } catch (error) {
+        throw new RestoreStateError((error as Error).message)
+      }
+      await this.opts.storage.stageSnapshot(meta, prepared.chunks)
+      if (this.#closed) {
+        this.opts.storage.dropStaged()
+        throw new ShuttingDownError()
+      }
+      await new Promise<void>((resolve, reject) => {
+        this.#localRestore = {meta, install: prepared.install, started: false, resolve, reject}
+        this.#kick()
+      })
+      return meta
+    } finally {
+      this.#restoring = false
+      this.#kick()
+    }
+  }
+
+  /** Round start: hands a staged restore to the core; a core that refuses it (leadership lost, the log moved) drops it. */
+  #startLocalRestore(): void {
+    const pending = this.#localRestore
+    if (!pending || pending.started) return
+    const taken = this.#core.installLocalSnapshot(pending.meta)
+    if (taken.ok) {
+      pending.started = true
+      return
+    }
+    this.#localRestore = undefined
+    this.opts.storage.dropStaged()
+    pending.reject(new WriteNotAppliedError(taken.code === 'NOT_LEADER' ? 'leadership was lost during the restore' : `the log moved during the restore (${taken.code})`))
+  }
+
+  /** A pending restore that will not happen (shutdown, storage failure). */
+  #abandonRestore(error: Error): void {
+    const pending = this.#localRestore
+    this.#localRestore = undefined
+    pending?.reject(error)
+  }
+
   /** On the leader: a membership change (the reconciler's and the operator's); the core refuses when it cannot. */
   proposeConfChange(change: ConfChange): ProposeResult {
+    if (this.#restoring) return {ok: false, code: 'LOG_NOT_SETTLED', leader: this.#core.leader}
     const result = this.#core.proposeConfChange(change)
     if (result.ok) this.#kick()
     return result
@@ -436,6 +528,7 @@ export class RaftDriver<C, R> {
     }
     // Queued writes never reached the core: nothing of them was applied.
     for (const q of this.#queued.splice(0)) q.reject(new ShuttingDownError())
+    this.#abandonRestore(new ShuttingDownError('agent is shutting down before the restore was installed; nothing was restored'))
     await this.opts.storage.close()
   }
 
@@ -500,6 +593,7 @@ export class RaftDriver<C, R> {
   async #drive(): Promise<void> {
     for (let round = 0; round < 1000 && !this.#closed && this.#diskFull === undefined; round++) {
       this.#again = false
+      this.#startLocalRestore()
       this.#proposeQueued()
       this.#startQueuedReads()
       if (!this.#core.hasReady()) break
@@ -514,6 +608,17 @@ export class RaftDriver<C, R> {
       for (const message of ready.messages) if (!early.has(message)) this.#send(message)
       this.#apply(ready)
       this.#core.advance(ready)
+      const local = this.#localRestore
+      if (ready.snapshot && local?.started && local.meta.index === ready.snapshot.index) {
+        this.#localRestore = undefined
+        local.resolve()
+        // The leader's duties start over on the new state (Consul's Snapshot.Restore revokes and
+        // re-establishes leadership): session TTL timers, tombstone GC, servers in the catalog.
+        if (this.isLeader()) {
+          this.opts.onLeadershipChange?.(false)
+          this.opts.onLeadershipChange?.(true)
+        }
+      }
       this.#noticeLeadership()
       await this.#maybeSnapshot()
       this.progress.emit()
@@ -531,7 +636,18 @@ export class RaftDriver<C, R> {
 
   async #persist(ready: Ready): Promise<void> {
     const {storage, state} = this.opts
-    if (ready.snapshot) {
+    const local = this.#localRestore
+    if (ready.snapshot && local?.started && local.meta.index === ready.snapshot.index) {
+      this.#incomingSnapshots.clear()
+      this.#stateAheadOfDisk = true
+      local.install()
+      await storage.adoptStaged(ready.snapshot)
+      this.#stateAheadOfDisk = false
+      this.#applied = ready.snapshot.index
+      this.#sinceSnapshot = 0
+      this.#bytesSinceSnapshot = 0
+      this.opts.logger.info('installed a restored snapshot; followers receive it by InstallSnapshot', {index: ready.snapshot.index, term: ready.snapshot.term})
+    } else if (ready.snapshot) {
       const data = this.#incomingSnapshots.get(ready.snapshot.index)
       if (!data) throw new Error(`snapshot ${ready.snapshot.index} to restore was not received`)
       this.#incomingSnapshots.clear()
@@ -578,6 +694,10 @@ export class RaftDriver<C, R> {
     }
     for (const q of this.#queued.splice(0)) q.reject(this.diskFullError())
     this.#incomingSnapshots.clear()
+    if (this.#localRestore) {
+      this.opts.storage.dropStaged()
+      this.#abandonRestore(this.diskFullError())
+    }
     try {
       await this.opts.storage.reload()
     } catch (reloadError) {
@@ -611,6 +731,7 @@ export class RaftDriver<C, R> {
       this.#proposals.delete(index)
     }
     for (const q of this.#queued.splice(0)) q.reject(new WriteNotAppliedError(`this server's storage failed (${why})`))
+    this.#abandonRestore(new Error(`this server's storage failed (${why}) during the restore`))
     this.#closed = true
     this.#ticker?.cancel()
     this.#diskRetry?.cancel()

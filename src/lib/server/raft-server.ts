@@ -21,7 +21,7 @@ import type {DurableRaftStorage} from '../raft/file-storage.js'
 import type {CommandCodec, PeerTransport, RaftMetricsSink, ReplicatedState} from './driver-ports.js'
 import {LeaderHold} from './leader-hold.js'
 import {MembershipReconciler} from './membership.js'
-import {hashSeed, RaftDriver, ShuttingDownError, WriteNotAppliedError} from './raft-driver.js'
+import {hashSeed, RaftDriver, RestoreStateError, ShuttingDownError, WriteNotAppliedError} from './raft-driver.js'
 import {RaftOperator} from './raft-operator.js'
 import {ReadBarrier} from './read-barrier.js'
 import {ForwardBatcher, PROPOSE_BATCH, proposeBatch} from './forward-batch.js'
@@ -82,6 +82,10 @@ function worthRetrying(error: unknown): boolean {
   return !(error instanceof CoordError) || error.httpStatus >= 500
 }
 
+/** The RPC a follower forwards a snapshot restore with, and how long it waits for the leader. */
+const RESTORE_ON_LEADER = 'restore-on-leader'
+const RESTORE_TIMEOUT_MS = 120_000
+
 export class RaftServer implements Consensus {
   readonly driver: RaftDriver<Command, ApplyResult>
   readonly barrier: ReadBarrier
@@ -117,6 +121,12 @@ export class RaftServer implements Consensus {
     // Followers' writes of one turn, together (forward-batch.ts): each gets its own outcome.
     opts.transport.onRequest(PROPOSE_BATCH, (_from, body) => proposeBatch(body, (bytes) => this.driver.propose(opts.codec.decode(bytes))))
     this.#forwarder = new ForwardBatcher(opts.transport, this.driver.clock, this.driver.requestTimeoutMs)
+    // A follower's snapshot restore for the leader (Consul forwards Snapshot.Restore to the leader).
+    opts.transport.onRequest(RESTORE_ON_LEADER, async (_from, body) => {
+      const {state, minIndex} = body as {state: Uint8Array; minIndex: number}
+      if (!(state instanceof Uint8Array) || !Number.isSafeInteger(minIndex)) throw new Error('restore request without state bytes or index')
+      return await this.#restoreHere(state, minIndex)
+    })
   }
 
   /** True once close() began (or storage failed): this server answers nothing more. */
@@ -232,6 +242,18 @@ export class RaftServer implements Consensus {
     return this.operator.transferLeadership(targetId)
   }
 
+  /** On the leader the driver installs it; a follower hands it to the leader (never retried: it is not idempotent). */
+  async restore(state: Uint8Array, minIndex: number): Promise<number> {
+    if (this.closed) throw new ShuttingDownError()
+    if (this.driver.diskFull !== undefined) throw this.driver.diskFullError()
+    this.#noteLeader()
+    return await this.#hold.run(async (leader) => {
+      if (leader.id === this.opts.id) return await this.#restoreHere(state, minIndex)
+      const timeoutMs = RESTORE_TIMEOUT_MS
+      return await this.opts.transport.request(this.barrier.addressOf(leader.id), RESTORE_ON_LEADER, {state, minIndex}, timeoutMs) as number
+    }, (error) => !this.closed && writeNeverApplied(error))
+  }
+
   async close(): Promise<void> {
     this.#hold.close()
     this.membership.stop()
@@ -239,6 +261,16 @@ export class RaftServer implements Consensus {
     // Pending read-index rounds hold a timer each (up to the request timeout): end them now, or a
     // stopped agent (or a refused start) lingers until they expire.
     this.barrier.close()
+  }
+
+  /** The leader's part of restore(): state bytes the state machine cannot decode answer 400 (here or to the follower that forwarded them). */
+  async #restoreHere(state: Uint8Array, minIndex: number): Promise<number> {
+    try {
+      return (await this.driver.restore(state, minIndex)).index
+    } catch (error) {
+      if (error instanceof RestoreStateError) throw new CoordError('SNAPSHOT_STATE_INVALID', `failed to restore snapshot: state.bin is not a coord state snapshot (${error.reason})`, {httpStatus: 400})
+      throw error
+    }
   }
 
   /** Tells the hold which leader is known now (an addressable one), waking requests held for one. */

@@ -8,8 +8,7 @@
 // anything else in the tar, as Consul's read() does; errors are SnapshotArchiveError with Consul's
 // wording ("failed to read snapshot file: failed checking integrity of snapshot: ...").
 import {createHash} from 'node:crypto'
-import {promisify} from 'node:util'
-import {createGzip, gunzip} from 'node:zlib'
+import {createGunzip, createGzip} from 'node:zlib'
 import {once} from 'node:events'
 import type {Readable} from 'node:stream'
 import tar from 'tar-stream'
@@ -18,7 +17,6 @@ import {CoordError} from '../errors.js'
 /** Largest archive (compressed, and its uncompressed tar) accepted: a guard against gzip bombs. */
 export const SNAPSHOT_MAX_BYTES = 1024 * 1024 * 1024
 
-const gunzipAsync = promisify(gunzip)
 
 /** hashicorp/raft's SnapshotMeta as it is written to meta.json (Consul keeps Go's field names). */
 export interface SnapshotMeta {
@@ -114,30 +112,48 @@ export function archiveStream(state: ArchiveState, opts: WriteOptions): Readable
 
 /** Unpacks and verifies an archive; throws SnapshotArchiveError naming the problem. */
 export async function readArchive(archive: Uint8Array): Promise<SnapshotArchive> {
-  let tarBytes: Buffer
-  try {
-    tarBytes = await gunzipAsync(archive, {maxOutputLength: SNAPSHOT_MAX_BYTES})
-  } catch (error) {
-    throw new SnapshotArchiveError(`failed to decompress snapshot: ${gzipReason(error)}`, error)
-  }
   const fail = (reason: string, cause?: unknown): never => {
     throw new SnapshotArchiveError(`failed to read snapshot file: ${reason}`, cause)
   }
+  // Streamed: gunzip into the tar reader, each file copied once into a buffer of its stated size
+  // (a million keys make a state.bin of ~200 MB: neither the tar nor a list of pieces is kept).
   const files = new Map<string, Buffer>()
+  const extract = tar.extract()
+  const gz = createGunzip()
+  let gzipError: unknown
+  let inflated = 0
+  gz.on('data', (chunk: Buffer) => {
+    inflated += chunk.length
+    if (inflated > SNAPSHOT_MAX_BYTES) gz.destroy(Object.assign(new Error('too large'), {code: 'ERR_BUFFER_TOO_LARGE'}))
+  })
+  gz.on('error', (error) => {
+    gzipError = error
+    extract.destroy(error)
+  })
   try {
-    const extract = tar.extract()
     const done = (async () => {
       for await (const entry of extract) {
         const name = entry.header.name
-        const parts: Buffer[] = []
-        for await (const chunk of entry) parts.push(chunk as Buffer)
         if (name !== 'meta.json' && name !== 'state.bin' && name !== 'SHA256SUMS') throw new SnapshotArchiveError(`failed to read snapshot file: unexpected file "${name}" in snapshot`)
-        files.set(name, Buffer.concat(parts))
+        const size = entry.header.size ?? 0
+        if (size > SNAPSHOT_MAX_BYTES) throw new SnapshotArchiveError(`failed to decompress snapshot: ${gzipReason(Object.assign(new Error('too large'), {code: 'ERR_BUFFER_TOO_LARGE'}))}`)
+        const bytes = Buffer.allocUnsafe(size)
+        let at = 0
+        for await (const chunk of entry) {
+          const piece = chunk as Buffer
+          if (at + piece.length > size) throw new SnapshotArchiveError(`failed to read snapshot file: failed reading snapshot: "${name}" is longer than its header says`)
+          piece.copy(bytes, at)
+          at += piece.length
+        }
+        if (at !== size) throw new SnapshotArchiveError(`failed to read snapshot file: failed reading snapshot: "${name}" is truncated`)
+        files.set(name, bytes)
       }
     })()
-    extract.end(tarBytes)
+    gz.pipe(extract)
+    gz.end(archive)
     await done
   } catch (error) {
+    if (gzipError !== undefined) throw new SnapshotArchiveError(`failed to decompress snapshot: ${gzipReason(gzipError)}`, gzipError)
     if (error instanceof SnapshotArchiveError) throw error
     fail(`failed reading snapshot: ${(error as Error).message}`, error)
   }

@@ -53,7 +53,8 @@ export function decodeCommand(bytes: Uint8Array): Command {
   if (cmd.type === 'kv') cmd.op = ownOp(cmd.op)
   if (cmd.type === 'txn') {
     if (!Array.isArray(cmd.ops)) throw new CodecError('txn command has no ops')
-    cmd.ops = cmd.ops.map(ownTxnOp)
+    cmd.ops = cmd.ops.map(checkTxnOp)
+    ownValues(cmd.ops)
   }
   if ((cmd.type === 'catalog-register' || cmd.type === 'catalog-deregister') && (typeof cmd.request !== 'object' || cmd.request === null)) {
     throw new CodecError(`${cmd.type} command has no request`)
@@ -71,11 +72,35 @@ export function decodeCommand(bytes: Uint8Array): Command {
 export const commandCodec = {encode: encodeCommand, decode: decodeCommand}
 
 /** KV ops have no `kind`; the catalog kinds carry plain records (no byte values to copy). */
-function ownTxnOp(op: TxnOp): TxnOp {
+function checkTxnOp(op: TxnOp): TxnOp {
   if (typeof op !== 'object' || op === null) throw new CodecError('txn op is not an object')
-  if (op.kind === undefined) return ownOp(op)
+  if (op.kind === undefined) {
+    if (typeof op.key !== 'string') throw new CodecError('KV op has no key')
+    return op
+  }
   if (!['node', 'service', 'check', 'session'].includes(op.kind) || typeof op.verb !== 'string') throw new CodecError('txn op has no kind or verb')
   return op
+}
+
+/**
+ * A txn's KV values copied out of the entry's bytes into one buffer, each value a view of its
+ * stretch: one allocation per txn rather than an ArrayBuffer per value (replaying a log of 64-op
+ * txns allocated a million small buffers at a million keys). Ops are fresh from the decoder.
+ */
+function ownValues(ops: TxnOp[]): void {
+  let total = 0
+  for (const op of ops) if (op.kind === undefined && op.value instanceof Uint8Array) total += op.value.length
+  if (total === 0) return
+  const slab = new ArrayBuffer(total)
+  const bytes = new Uint8Array(slab)
+  let offset = 0
+  for (const op of ops) {
+    if (op.kind !== undefined || !(op.value instanceof Uint8Array)) continue
+    const length = op.value.length
+    bytes.set(op.value, offset)
+    op.value = new Uint8Array(slab, offset, length)
+    offset += length
+  }
 }
 
 function ownOp(op: KVOp): KVOp {

@@ -410,6 +410,25 @@ export class StateMachine {
     this.watches.notifyAll()
   }
 
+  /**
+   * An operator's restore taking log index `index` (RaftDriver.restore): decodes `bytes` (throws
+   * CodecError, state untouched) into a state whose records keep their indexes (clamped to
+   * `index`) and whose tables all stand at `index`, so no read's index goes backwards and every
+   * blocking query wakes. Its chunks are what the driver stages; `install` swaps it in.
+   */
+  prepareRestore(bytes: Uint8Array, index: number): {chunks: SnapshotChunks; install: () => void} {
+    const loaded = decodeSnapshot(bytes, index)
+    const staged = new StateMachine()
+    staged.#install(loaded)
+    return {
+      chunks: staged.snapshotChunks(),
+      install: () => {
+        this.#install(loaded)
+        this.watches.notifyAll()
+      },
+    }
+  }
+
   /** Throws CodecError unless `bytes` is a snapshot `restore` (and a `restore` command) accepts. */
   static checkSnapshot(bytes: Uint8Array): void {
     decodeSnapshot(bytes)
@@ -429,6 +448,29 @@ export class StateMachine {
 }
 
 /**
+ * The decoded KV records with their values copied out of the snapshot buffer (which the caller
+ * may reuse) into one slab, each value a view of its own stretch: one copy per restore instead of
+ * an ArrayBuffer per key (a million small buffers were most of a restart's time and GC). The
+ * records are fresh objects from the decoder, so they are completed in place.
+ */
+function ownValues(entries: KVEntry[], at: (n: number) => number): KVEntry[] {
+  let total = 0
+  for (const e of entries) total += e.value.length
+  const slab = new ArrayBuffer(total)
+  const bytes = new Uint8Array(slab)
+  let offset = 0
+  for (const e of entries) {
+    const length = e.value.length
+    bytes.set(e.value, offset)
+    e.value = new Uint8Array(slab, offset, length)
+    offset += length
+    e.createIndex = at(e.createIndex)
+    e.modifyIndex = at(e.modifyIndex)
+  }
+  return entries
+}
+
+/**
  * Decodes and loads a snapshot without touching live state. With `atIndex` (a `restore` command's
  * entry index), every record's indexes are clamped to it and every table index is set to it.
  */
@@ -442,7 +484,7 @@ function decodeSnapshot(bytes: Uint8Array, atIndex?: number): LoadedSnapshot {
   try {
     // Values are copied out of the snapshot buffer, which the caller may reuse.
     const kv: KVDump = {
-      entries: body.kv.entries.map((e) => ({...e, value: e.value.slice(), createIndex: at(e.createIndex), modifyIndex: at(e.modifyIndex)})),
+      entries: ownValues(body.kv.entries, at),
       tombstones: body.kv.tombstones.map(([key, index]) => [key, at(index)]),
       lockDelays: body.kv.lockDelays,
       index: table(body.kv.index),

@@ -21,12 +21,27 @@ class Bytes implements ReplicatedState<Uint8Array, number> {
   restore(bytes: Uint8Array): void {
     this.total = Number(new TextDecoder().decode(bytes))
   }
+  prepareRestore(bytes: Uint8Array): {chunks: Iterable<Uint8Array>; install: () => void} {
+    const total = Number(new TextDecoder().decode(bytes))
+    if (!Number.isInteger(total)) throw new Error('not a snapshot')
+    return {chunks: [bytes], install: () => { this.total = total }}
+  }
 }
 
 /** Memory storage whose snapshot writes wait until the test lets them through. */
 class GatedStorage extends MemoryDurableStorage {
   gate: Promise<void> = Promise.resolve()
+  stageGate: Promise<void> = Promise.resolve()
   written: number[] = []
+  appended: Uint8Array[] = []
+  override async append(entries: Parameters<MemoryDurableStorage['append']>[0]): Promise<void> {
+    for (const entry of entries) this.appended.push(entry.data)
+    return super.append(entries)
+  }
+  override async stageSnapshot(meta: SnapshotMeta, chunks: Iterable<Uint8Array>): Promise<void> {
+    await this.stageGate
+    return super.stageSnapshot(meta, chunks)
+  }
   override async writeSnapshot(meta: SnapshotMeta, chunks: Iterable<Uint8Array>): Promise<boolean> {
     await this.gate
     this.written.push(meta.index)
@@ -36,10 +51,10 @@ class GatedStorage extends MemoryDurableStorage {
 
 const transport: PeerTransport = {send: () => true, onMessage: () => {}, request: async () => undefined, onRequest: () => {}} as unknown as PeerTransport
 
-async function singleServer(storage: GatedStorage, opts: {snapshotThreshold: number; snapshotMaxBytes?: number}): Promise<RaftDriver<Uint8Array, number>> {
+async function singleServer(storage: GatedStorage, opts: {snapshotThreshold: number; snapshotMaxBytes?: number}, state = new Bytes()): Promise<RaftDriver<Uint8Array, number>> {
   const logger = new LogHub('error', (line) => { throw new Error(`logged: ${line}`) }).logger('raft')
   const driver = new RaftDriver<Uint8Array, number>({
-    id: 'a', address: '127.0.0.1:1', state: new Bytes(), codec: {encode: (c) => c, decode: (b) => b.slice()},
+    id: 'a', address: '127.0.0.1:1', state, codec: {encode: (c) => c, decode: (b) => b.slice()},
     storage, transport, logger, seed: 1, ...opts,
   })
   await driver.bootstrap({voters: ['a'], learners: []})
@@ -84,6 +99,39 @@ describe('RaftDriver snapshots', () => {
       // The held snapshot was the one taken at the threshold (at most `before`); later ones follow it.
       assert.ok(storage.written[0] > 0 && storage.written[0] <= before, `the held snapshot was at ${storage.written[0]}`)
       assert.ok(storage.snapshot().index >= storage.written[0], `compacted to ${storage.snapshot().index}`)
+    } finally {
+      await driver.close()
+    }
+  })
+
+  it('a restore is installed as a snapshot past the log, never appended; writes wait for it and then go on', async () => {
+    const storage = new GatedStorage()
+    const state = new Bytes()
+    const driver = await singleServer(storage, {snapshotThreshold: 1_000_000}, state)
+    try {
+      for (let i = 0; i < 5; i++) await driver.propose(new Uint8Array(10))
+      const last = driver.core.status().lastIndex
+      let openStage!: () => void
+      storage.stageGate = new Promise((resolve) => { openStage = resolve })
+      const archive = new TextEncoder().encode('123456789')
+      const restoring = driver.restore(archive, 100)
+      // A write made while the restore is staged waits for it, and lands after it.
+      await new Promise((r) => setTimeout(r, 20))
+      const during = driver.propose(new Uint8Array(7))
+      await new Promise((r) => setTimeout(r, 20))
+      assert.equal(state.total, 50, 'nothing restored or applied while the restore is being staged')
+      openStage()
+      const meta = await restoring
+      assert.equal(meta.index, Math.max(last, 100) + 1, 'the restore took the index past the log and the restored state')
+      assert.equal(storage.snapshot().index, meta.index, 'the restore is the snapshot')
+      assert.equal(storage.firstIndex(), meta.index + 1, 'the log restarts after it')
+      const {index, result} = await during
+      assert.equal(index, meta.index + 1)
+      assert.equal(result, 123456789 + 7, 'the held write applied on the restored state')
+      assert.ok(!storage.appended.some((data) => data.length === archive.length && data.every((b, i) => b === archive[i])), 'no log entry carries the restored state')
+      await assert.rejects(driver.restore(new TextEncoder().encode('nope'), 0), /not a snapshot/)
+      assert.equal(state.total, 123456789 + 7, 'a restore whose state cannot be used changes nothing')
+      assert.equal((await driver.propose(new Uint8Array(1))).result, 123456789 + 8, 'writes go on after a refused restore')
     } finally {
       await driver.close()
     }
