@@ -44,30 +44,38 @@ export function setQueryMeta(res: ServerResponse, meta: QueryMeta): void {
 /** Bodies this large are gzip'd on libuv's thread pool, not on the event loop (a 1 MB answer takes tens of ms). */
 const ASYNC_GZIP_BYTES = 64 * 1024
 /**
- * The last few large bodies gzip'd, by the body string: cached answers (answer-cache.ts) hand out
- * the same string until their index moves, so a repeated read is not compressed again.
+ * The last few large bodies, by the body string, with their UTF-8 bytes and (once asked for) their
+ * gzip: cached answers (answer-cache.ts) hand out the same string until their index moves, so a
+ * repeated read is neither encoded nor compressed again.
  */
-const gzipMemo = new Map<string, Buffer>()
-const GZIP_MEMO_ENTRIES = 8
+const largeMemo = new Map<string, {bytes: Buffer; zipped?: Buffer}>()
+const LARGE_MEMO_ENTRIES = 8
+
+function largeBody(body: string): {bytes: Buffer; zipped?: Buffer} {
+  let memo = largeMemo.get(body)
+  if (memo === undefined) {
+    memo = {bytes: Buffer.from(body)}
+    largeMemo.set(body, memo)
+    while (largeMemo.size > LARGE_MEMO_ENTRIES) largeMemo.delete(largeMemo.keys().next().value as string)
+  }
+  return memo
+}
 
 export function sendBody(req: IncomingMessage, res: ServerResponse, status: number, body: Buffer | string, contentType?: string): void {
-  const payload = typeof body === 'string' ? Buffer.from(body) : body
+  const memo = typeof body === 'string' && body.length >= ASYNC_GZIP_BYTES ? largeBody(body) : undefined
+  const payload = memo?.bytes ?? (typeof body === 'string' ? Buffer.from(body) : body)
   if (contentType) res.setHeader('Content-Type', contentType)
   if (payload.length === 0 || !/\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) return finish(res, status, payload)
   res.setHeader('Content-Encoding', 'gzip')
   res.setHeader('Vary', 'Accept-Encoding')
   if (payload.length < ASYNC_GZIP_BYTES) return finish(res, status, gzipSync(payload))
-  const memo = typeof body === 'string' ? gzipMemo.get(body) : undefined
-  if (memo !== undefined) return finish(res, status, memo)
+  if (memo?.zipped !== undefined) return finish(res, status, memo.zipped)
   gzip(payload, (error, zipped) => {
     if (error) {
       res.destroy(error)
       return
     }
-    if (typeof body === 'string') {
-      gzipMemo.set(body, zipped)
-      while (gzipMemo.size > GZIP_MEMO_ENTRIES) gzipMemo.delete(gzipMemo.keys().next().value as string)
-    }
+    if (memo !== undefined) memo.zipped = zipped
     finish(res, status, zipped)
   })
 }

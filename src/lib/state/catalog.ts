@@ -76,9 +76,56 @@ export class Catalog {
    * /v1/catalog/services answers from without visiting every instance.
    */
   readonly #tagCounts = new Map<string, Map<string, number>>()
+  /**
+   * node name → the index of the last change to any of its checks (not in snapshots: 0 after a
+   * load, whose records are new objects anyway). With record identity it tells a reader that an
+   * instance's checks are unchanged without visiting them (http/health-fragments.ts).
+   */
+  readonly #checksVersions = new Map<string, number>()
   #nodesIndex = 0
   #servicesIndex = 0
   #checksIndex = 0
+  /**
+   * While a txn runs (begin → commit/rollback): every map write as (map, key, had, previous), undone
+   * in reverse on rollback. O(what the txn changed), where a copy of the catalog was O(catalog) per
+   * txn (quadratic when a catalog is registered by txns, and garbage that kept the heap large).
+   */
+  #journal: Array<{map: Map<string, unknown>; key: string; had: boolean; prev: unknown}> | undefined
+  #savedIndexes: [number, number, number] | undefined
+
+  /** Start recording changes so `rollback()` can undo them (a txn; not nested). */
+  begin(): void {
+    this.#journal = []
+    this.#savedIndexes = [this.#nodesIndex, this.#servicesIndex, this.#checksIndex]
+  }
+
+  commit(): void {
+    this.#journal = undefined
+    this.#savedIndexes = undefined
+  }
+
+  /** Undo every change since `begin()`. */
+  rollback(): void {
+    const journal = this.#journal ?? []
+    for (let i = journal.length - 1; i >= 0; i--) {
+      const {map, key, had, prev} = journal[i]
+      if (had) map.set(key, prev)
+      else map.delete(key)
+    }
+    if (this.#savedIndexes !== undefined) [this.#nodesIndex, this.#servicesIndex, this.#checksIndex] = this.#savedIndexes
+    this.commit()
+  }
+
+  #set<V>(map: Map<string, V>, key: string, value: V): void {
+    this.#journal?.push({map: map as Map<string, unknown>, key, had: map.has(key), prev: map.get(key)})
+    map.set(key, value)
+  }
+
+  #delete<V>(map: Map<string, V>, key: string): void {
+    if (!map.has(key)) return
+    this.#journal?.push({map: map as Map<string, unknown>, key, had: true, prev: map.get(key)})
+    map.delete(key)
+  }
 
   get nodesIndex(): number {
     return this.#nodesIndex
@@ -101,6 +148,16 @@ export class Catalog {
     return this.#nodes.get(name)
   }
 
+  /** The node whose name equals `name` ignoring case (the first by name if several), O(nodes) without sorting. */
+  nodeIgnoringCase(name: string): CatalogNode | undefined {
+    const lower = name.toLowerCase()
+    let found: CatalogNode | undefined
+    for (const node of this.#nodes.values()) {
+      if (node.node.toLowerCase() === lower && (found === undefined || compareStrings(node.node, found.node) < 0)) found = node
+    }
+    return found
+  }
+
   /** Every node ordered by name. */
   nodes(): CatalogNode[] {
     return [...this.#nodes.values()].sort((a, b) => compareStrings(a.node, b.node))
@@ -116,9 +173,43 @@ export class Catalog {
     return checks.sort((a, b) => compareStrings(a.checkId, b.checkId))
   }
 
+  /** Moves (to the change's index) whenever a check of `node` is written or removed; 0 if none since the load. */
+  nodeChecksVersion(node: string): number {
+    return this.#checksVersions.get(node) ?? 0
+  }
+
+  /** How many instances service `name` has (O(1)). */
+  instanceCount(name: string): number {
+    return this.#byName.get(name)?.size ?? 0
+  }
+
+  /**
+   * The checks a health entry of instance `serviceId` on `node` carries: the node's own checks, then
+   * the instance's, each ordered by check ID (Consul's CheckServiceNodes). Visits only that node's checks.
+   */
+  instanceChecks(node: string, serviceId: string): NodeCheck[] {
+    const nodeLevel: NodeCheck[] = []
+    const own: NodeCheck[] = []
+    for (const check of this.#checks.get(node)?.values() ?? []) {
+      if (check.serviceId === '') nodeLevel.push(check)
+      else if (check.serviceId === serviceId) own.push(check)
+    }
+    const byCheckId = (a: NodeCheck, b: NodeCheck): number => compareStrings(a.checkId, b.checkId)
+    if (nodeLevel.length > 1) nodeLevel.sort(byCheckId)
+    if (own.length > 1) own.sort(byCheckId)
+    return nodeLevel.length === 0 ? own : own.length === 0 ? nodeLevel : [...nodeLevel, ...own]
+  }
+
   /** Every check ordered by node, then check ID. */
   allChecks(): NodeCheck[] {
     return [...this.#checks.values()].flatMap((byId) => [...byId.values()]).sort(byNodeThenId)
+  }
+
+  /** Names of the nodes carrying a check with this ID, unordered (O(nodes), no sort). */
+  nodesWithCheck(checkId: string): string[] {
+    const out: string[] = []
+    for (const [node, byId] of this.#checks) if (byId.has(checkId)) out.push(node)
+    return out
   }
 
   /** Checks of every instance of service `name`, ordered by node, then check ID (visits only the nodes running it). */
@@ -285,7 +376,8 @@ export class Catalog {
       if (!this.#nodes.has(node)) return removed
       for (const check of this.checks(node)) this.#deleteCheck(index, check, change, removed)
       for (const service of this.nodeServices(node)) this.#deleteService(index, service, change)
-      this.#nodes.delete(node)
+      this.#delete(this.#nodes, node)
+      this.#delete(this.#checksVersions, node)
       this.#nodesIndex = index
       change.tables.add('nodes')
       removed.node = node
@@ -306,7 +398,7 @@ export class Catalog {
   }
 
   #touchService(index: number, name: string, change: ChangeSet): void {
-    this.#serviceIndexes.set(name, index)
+    this.#set(this.#serviceIndexes, name, index)
     change.tables.add(`service:${name}`)
   }
 
@@ -320,7 +412,7 @@ export class Catalog {
     const input: NodeInput = {id: raw.id, node: raw.node, address: raw.address, datacenter: raw.datacenter, taggedAddresses: raw.taggedAddresses, meta: raw.meta}
     const existing = this.#nodes.get(input.node)
     if (existing !== undefined && same(withoutIndexes(existing), input)) return
-    this.#nodes.set(input.node, {...input, createIndex: existing?.createIndex ?? index, modifyIndex: index})
+    this.#set(this.#nodes, input.node, {...input, createIndex: existing?.createIndex ?? index, modifyIndex: index})
     this.#nodesIndex = index
     change.tables.add('nodes')
     this.#touchServicesOfNode(index, input.node, change)
@@ -328,17 +420,17 @@ export class Catalog {
 
   #putService(index: number, input: ServiceInput, change: ChangeSet): void {
     const byId = this.#services.get(input.node) ?? new Map<string, CatalogService>()
-    this.#services.set(input.node, byId)
+    this.#set(this.#services, input.node, byId)
     const existing = byId.get(input.id)
     if (existing !== undefined && same(withoutIndexes(existing), input)) return
     if (existing !== undefined && existing.service !== input.service) this.#unindexName(existing, index, change)
     const stored: CatalogService = {...input, createIndex: existing?.createIndex ?? index, modifyIndex: index}
     if (existing !== undefined && existing.service === input.service) this.#countTags(existing, -1)
     this.#countTags(stored, 1)
-    byId.set(input.id, stored)
+    this.#set(byId, input.id, stored)
     const named = this.#byName.get(input.service) ?? new Map<string, CatalogService>()
-    this.#byName.set(input.service, named)
-    named.set(`${input.node}\u0000${input.id}`, stored)
+    this.#set(this.#byName, input.service, named)
+    this.#set(named, `${input.node}\u0000${input.id}`, stored)
     this.#servicesIndex = index
     change.tables.add('services')
     this.#touchService(index, input.service, change)
@@ -346,7 +438,8 @@ export class Catalog {
     for (const check of this.#checks.get(input.node)?.values() ?? []) {
       if (check.serviceId !== input.id) continue
       if (check.serviceName === input.service && same(check.serviceTags, input.tags)) continue
-      this.#checks.get(input.node)?.set(check.checkId, {...check, serviceName: input.service, serviceTags: [...input.tags], modifyIndex: index})
+      this.#set(this.#checks.get(input.node)!, check.checkId, {...check, serviceName: input.service, serviceTags: [...input.tags], modifyIndex: index})
+      this.#set(this.#checksVersions, input.node, index)
       this.#checksIndex = index
       change.tables.add('checks')
     }
@@ -355,30 +448,30 @@ export class Catalog {
   /** Adds (+1) or removes (-1) one instance's tags in the per-service summary. */
   #countTags(service: CatalogService, delta: 1 | -1): void {
     let counts = this.#tagCounts.get(service.service)
-    if (counts === undefined) this.#tagCounts.set(service.service, (counts = new Map()))
+    if (counts === undefined) this.#set(this.#tagCounts, service.service, (counts = new Map()))
     // An instance counts once per distinct tag; a name whose instances have no tags keeps an empty map.
     for (const tag of new Set(service.tags)) {
       const n = (counts.get(tag) ?? 0) + delta
-      if (n > 0) counts.set(tag, n)
-      else counts.delete(tag)
+      if (n > 0) this.#set(counts, tag, n)
+      else this.#delete(counts, tag)
     }
   }
 
   #unindexName(service: CatalogService, index: number, change: ChangeSet): void {
     this.#countTags(service, -1)
     const named = this.#byName.get(service.service)
-    named?.delete(`${service.node}\u0000${service.id}`)
+    if (named !== undefined) this.#delete(named, `${service.node}\u0000${service.id}`)
     if (named !== undefined && named.size === 0) {
-      this.#byName.delete(service.service)
-      this.#tagCounts.delete(service.service)
+      this.#delete(this.#byName, service.service)
+      this.#delete(this.#tagCounts, service.service)
     }
     this.#touchService(index, service.service, change)
   }
 
   #deleteService(index: number, service: CatalogService, change: ChangeSet): void {
     const byId = this.#services.get(service.node)
-    byId?.delete(service.id)
-    if (byId !== undefined && byId.size === 0) this.#services.delete(service.node)
+    if (byId !== undefined) this.#delete(byId, service.id)
+    if (byId !== undefined && byId.size === 0) this.#delete(this.#services, service.node)
     this.#unindexName(service, index, change)
     this.#servicesIndex = index
     change.tables.add('services')
@@ -392,11 +485,12 @@ export class Catalog {
       check = {...input, serviceName: service?.service ?? '', serviceTags: [...(service?.tags ?? [])]}
     }
     const byId = this.#checks.get(check.node) ?? new Map<string, NodeCheck>()
-    this.#checks.set(check.node, byId)
+    this.#set(this.#checks, check.node, byId)
     const prior = byId.get(check.checkId)
     if (prior !== undefined && same(withoutIndexes(prior), check)) return undefined
     const stored: NodeCheck = {...check, createIndex: prior?.createIndex ?? index, modifyIndex: index}
-    byId.set(check.checkId, stored)
+    this.#set(byId, check.checkId, stored)
+    this.#set(this.#checksVersions, check.node, index)
     this.#checksIndex = index
     change.tables.add('checks')
     if (prior !== undefined && prior.serviceName !== '' && prior.serviceName !== stored.serviceName) this.#touchService(index, prior.serviceName, change)
@@ -407,8 +501,9 @@ export class Catalog {
 
   #deleteCheck(index: number, check: NodeCheck, change: ChangeSet, removed: Removed): void {
     const byId = this.#checks.get(check.node)
-    byId?.delete(check.checkId)
-    if (byId !== undefined && byId.size === 0) this.#checks.delete(check.node)
+    if (byId !== undefined) this.#delete(byId, check.checkId)
+    this.#set(this.#checksVersions, check.node, index)
+    if (byId !== undefined && byId.size === 0) this.#delete(this.#checks, check.node)
     this.#checksIndex = index
     change.tables.add('checks')
     if (check.serviceId !== '') this.#touchService(index, check.serviceName, change)
@@ -426,27 +521,6 @@ export class Catalog {
       checksIndex: this.#checksIndex,
       serviceIndexes: [...this.#serviceIndexes.entries()],
     }
-  }
-
-  /**
-   * An independent copy sharing the (immutable) records: what a txn saves to roll back to. O(records)
-   * map copies, without the sorting and re-indexing a dump and load would cost.
-   */
-  copy(): Catalog {
-    const c = new Catalog()
-    const nested = <V>(from: Map<string, Map<string, V>>, to: Map<string, Map<string, V>>): void => {
-      for (const [key, inner] of from) to.set(key, new Map(inner))
-    }
-    for (const [key, node] of this.#nodes) c.#nodes.set(key, node)
-    nested(this.#services, c.#services)
-    nested(this.#checks, c.#checks)
-    nested(this.#byName, c.#byName)
-    nested(this.#tagCounts, c.#tagCounts)
-    for (const [key, index] of this.#serviceIndexes) c.#serviceIndexes.set(key, index)
-    c.#nodesIndex = this.#nodesIndex
-    c.#servicesIndex = this.#servicesIndex
-    c.#checksIndex = this.#checksIndex
-    return c
   }
 
   /** Loads a dump; records from snapshots older than services get the new fields' defaults. */
