@@ -58,6 +58,31 @@ function byNodeThenId(a: Ordered, b: Ordered): number {
   return compareStrings(a.node, b.node) || compareStrings(a.id ?? a.checkId ?? '', b.id ?? b.checkId ?? '')
 }
 
+/**
+ * Shared, frozen values for what most records hold (no tags, meta or tagged addresses; default
+ * weights): records are immutable, so one object serves them all, and a catalog of 40,000
+ * instances does not carry 40,000 copies of `{}`. They serialize exactly as fresh ones.
+ */
+const EMPTY_RECORD = Object.freeze({}) as Record<string, never>
+const EMPTY_LIST = Object.freeze([]) as unknown as string[]
+const DEFAULT_WEIGHTS = Object.freeze({Passing: 1, Warning: 1})
+
+function isEmpty(value: object): boolean {
+  for (const _ in value) return false
+  return true
+}
+
+function compactRecord<T extends object>(value: T): T {
+  return isEmpty(value) ? (EMPTY_RECORD as T) : value
+}
+
+function compactList<T>(value: T[]): T[] {
+  return value.length === 0 ? (EMPTY_LIST as unknown as T[]) : value
+}
+
+/** Beyond this many distinct strings the intern table starts over (names that churned away are dropped). */
+const INTERN_LIMIT = 200_000
+
 function same(a: object, b: object): boolean {
   return JSON.stringify(a) === JSON.stringify(b)
 }
@@ -68,8 +93,8 @@ export class Catalog {
   readonly #services = new Map<string, Map<string, CatalogService>>()
   /** node name → check ID → check. */
   readonly #checks = new Map<string, Map<string, NodeCheck>>()
-  /** service name → instances (key node\0id): the by-name index health and catalog reads use. */
-  readonly #byName = new Map<string, Map<string, CatalogService>>()
+  /** service name → its instance records (no key strings): the by-name index health and catalog reads use. */
+  readonly #byName = new Map<string, Set<CatalogService>>()
   readonly #serviceIndexes = new Map<string, number>()
   /**
    * service name → tag → instances carrying it, kept in step with #byName: the summary
@@ -90,7 +115,14 @@ export class Catalog {
    * in reverse on rollback. O(what the txn changed), where a copy of the catalog was O(catalog) per
    * txn (quadratic when a catalog is registered by txns, and garbage that kept the heap large).
    */
-  #journal: Array<{map: Map<string, unknown>; key: string; had: boolean; prev: unknown}> | undefined
+  /**
+   * One copy of each repeated string (node, service, check and tag names, statuses, datacenters):
+   * decoded commands carry a fresh copy in every record, and a node's name sits in each of its
+   * service and check records.
+   */
+  readonly #strings = new Map<string, string>()
+  readonly #lists = new Map<string, string[]>()
+  #journal: Array<{map: Map<string, unknown>; key: string; had: boolean; prev: unknown} | {set: Set<unknown>; value: unknown; added: boolean}> | undefined
   #savedIndexes: [number, number, number] | undefined
 
   /** Start recording changes so `rollback()` can undo them (a txn; not nested). */
@@ -108,12 +140,77 @@ export class Catalog {
   rollback(): void {
     const journal = this.#journal ?? []
     for (let i = journal.length - 1; i >= 0; i--) {
-      const {map, key, had, prev} = journal[i]
-      if (had) map.set(key, prev)
-      else map.delete(key)
+      const entry = journal[i]
+      if ('set' in entry) {
+        if (entry.added) entry.set.delete(entry.value)
+        else entry.set.add(entry.value)
+      } else if (entry.had) entry.map.set(entry.key, entry.prev)
+      else entry.map.delete(entry.key)
     }
     if (this.#savedIndexes !== undefined) [this.#nodesIndex, this.#servicesIndex, this.#checksIndex] = this.#savedIndexes
     this.commit()
+  }
+
+  #intern(value: string): string {
+    if (value.length === 0) return ''
+    const known = this.#strings.get(value)
+    if (known !== undefined) return known
+    if (this.#strings.size >= INTERN_LIMIT) this.#strings.clear()
+    this.#strings.set(value, value)
+    return value
+  }
+
+  /** One frozen array per distinct tag list (most instances of a service share theirs). */
+  #internList(values: string[]): string[] {
+    if (values.length === 0) return EMPTY_LIST
+    const key = `\u0000${values.join('\u0000')}`
+    const known = this.#lists.get(key)
+    if (known !== undefined) return known
+    if (this.#lists.size >= INTERN_LIMIT) this.#lists.clear()
+    const list = Object.freeze(values.map((v) => this.#intern(v))) as string[]
+    this.#lists.set(key, list)
+    return list
+  }
+
+  // Records are built by these literals, never by spreading another object: V8 gives objects
+  // cloned by spread (then extended) a hidden class of their own, ~1 KB per record in shapes.
+
+  #nodeRecord(n: NodeInput, createIndex: number, modifyIndex: number): CatalogNode {
+    return {
+      id: n.id, node: this.#intern(n.node), address: n.address, datacenter: this.#intern(n.datacenter),
+      taggedAddresses: compactRecord(n.taggedAddresses), meta: compactRecord(n.meta), createIndex, modifyIndex,
+    }
+  }
+
+  #serviceRecord(s: ServiceInput, createIndex: number, modifyIndex: number): CatalogService {
+    const weights = s.weights?.Passing === 1 && s.weights.Warning === 1 && Object.keys(s.weights).length === 2 ? DEFAULT_WEIGHTS : s.weights
+    return {
+      node: this.#intern(s.node), id: s.id, service: this.#intern(s.service), tags: this.#internList(s.tags), address: s.address,
+      taggedAddresses: compactRecord(s.taggedAddresses), meta: compactRecord(s.meta), port: s.port, weights, enableTagOverride: s.enableTagOverride,
+      kind: this.#intern(s.kind), createIndex, modifyIndex,
+    }
+  }
+
+  /** `service`: the stored instance a service check is bound to (its ID, name and tags are shared). */
+  #checkRecord(c: CheckInput, service: CatalogService | undefined, createIndex: number, modifyIndex: number): NodeCheck {
+    return {
+      node: this.#intern(c.node), checkId: c.checkId, name: this.#intern(c.name), status: this.#intern(c.status) as NodeCheck['status'],
+      notes: this.#intern(c.notes), output: c.output, serviceId: service?.id ?? c.serviceId, serviceName: service?.service ?? this.#intern(c.serviceName),
+      serviceTags: service?.tags ?? compactList(c.serviceTags), type: this.#intern(c.type), interval: this.#intern(c.interval), timeout: this.#intern(c.timeout),
+      definition: compactRecord(c.definition), createIndex, modifyIndex,
+    }
+  }
+
+  #add<V>(set: Set<V>, value: V): void {
+    if (set.has(value)) return
+    this.#journal?.push({set: set as Set<unknown>, value, added: true})
+    set.add(value)
+  }
+
+  #remove<V>(set: Set<V>, value: V): void {
+    if (!set.has(value)) return
+    this.#journal?.push({set: set as Set<unknown>, value, added: false})
+    set.delete(value)
   }
 
   #set<V>(map: Map<string, V>, key: string, value: V): void {
@@ -409,28 +506,30 @@ export class Catalog {
 
   #putNode(index: number, raw: NodeInput, change: ChangeSet): void {
     // Fixed key order: `same` compares JSON.
-    const input: NodeInput = {id: raw.id, node: raw.node, address: raw.address, datacenter: raw.datacenter, taggedAddresses: raw.taggedAddresses, meta: raw.meta}
+    const input = this.#nodeRecord(raw, 0, 0)
     const existing = this.#nodes.get(input.node)
-    if (existing !== undefined && same(withoutIndexes(existing), input)) return
-    this.#set(this.#nodes, input.node, {...input, createIndex: existing?.createIndex ?? index, modifyIndex: index})
+    if (existing !== undefined && same(withoutIndexes(existing), withoutIndexes(input))) return
+    this.#set(this.#nodes, input.node, this.#nodeRecord(input, existing?.createIndex ?? index, index))
     this.#nodesIndex = index
     change.tables.add('nodes')
     this.#touchServicesOfNode(index, input.node, change)
   }
 
-  #putService(index: number, input: ServiceInput, change: ChangeSet): void {
+  #putService(index: number, raw: ServiceInput, change: ChangeSet): void {
+    const input = this.#serviceRecord(raw, 0, 0)
     const byId = this.#services.get(input.node) ?? new Map<string, CatalogService>()
     this.#set(this.#services, input.node, byId)
     const existing = byId.get(input.id)
-    if (existing !== undefined && same(withoutIndexes(existing), input)) return
+    if (existing !== undefined && same(withoutIndexes(existing), withoutIndexes(input))) return
     if (existing !== undefined && existing.service !== input.service) this.#unindexName(existing, index, change)
-    const stored: CatalogService = {...input, createIndex: existing?.createIndex ?? index, modifyIndex: index}
+    const stored = this.#serviceRecord(input, existing?.createIndex ?? index, index)
     if (existing !== undefined && existing.service === input.service) this.#countTags(existing, -1)
     this.#countTags(stored, 1)
     this.#set(byId, input.id, stored)
-    const named = this.#byName.get(input.service) ?? new Map<string, CatalogService>()
-    this.#set(this.#byName, input.service, named)
-    this.#set(named, `${input.node}\u0000${input.id}`, stored)
+    let named = this.#byName.get(input.service)
+    if (named === undefined) this.#set(this.#byName, input.service, (named = new Set()))
+    if (existing !== undefined) this.#remove(named, existing)
+    this.#add(named, stored)
     this.#servicesIndex = index
     change.tables.add('services')
     this.#touchService(index, input.service, change)
@@ -438,7 +537,7 @@ export class Catalog {
     for (const check of this.#checks.get(input.node)?.values() ?? []) {
       if (check.serviceId !== input.id) continue
       if (check.serviceName === input.service && same(check.serviceTags, input.tags)) continue
-      this.#set(this.#checks.get(input.node)!, check.checkId, {...check, serviceName: input.service, serviceTags: [...input.tags], modifyIndex: index})
+      this.#set(this.#checks.get(input.node)!, check.checkId, this.#checkRecord(check, stored, check.createIndex, index))
       this.#set(this.#checksVersions, input.node, index)
       this.#checksIndex = index
       change.tables.add('checks')
@@ -460,7 +559,7 @@ export class Catalog {
   #unindexName(service: CatalogService, index: number, change: ChangeSet): void {
     this.#countTags(service, -1)
     const named = this.#byName.get(service.service)
-    if (named !== undefined) this.#delete(named, `${service.node}\u0000${service.id}`)
+    if (named !== undefined) this.#remove(named, service)
     if (named !== undefined && named.size === 0) {
       this.#delete(this.#byName, service.service)
       this.#delete(this.#tagCounts, service.service)
@@ -479,16 +578,13 @@ export class Catalog {
 
   /** Returns the stored check when it was written, undefined when unchanged. */
   #putCheck(index: number, input: CheckInput, change: ChangeSet): NodeCheck | undefined {
-    let check = input
-    if (input.serviceId !== '') {
-      const service = this.service(input.node, input.serviceId)
-      check = {...input, serviceName: service?.service ?? '', serviceTags: [...(service?.tags ?? [])]}
-    }
+    const service = input.serviceId === '' ? undefined : this.service(input.node, input.serviceId)
+    const check = this.#checkRecord(input.serviceId === '' ? input : {...input, serviceName: service?.service ?? '', serviceTags: service?.tags ?? EMPTY_LIST}, service, 0, 0)
     const byId = this.#checks.get(check.node) ?? new Map<string, NodeCheck>()
     this.#set(this.#checks, check.node, byId)
     const prior = byId.get(check.checkId)
-    if (prior !== undefined && same(withoutIndexes(prior), check)) return undefined
-    const stored: NodeCheck = {...check, createIndex: prior?.createIndex ?? index, modifyIndex: index}
+    if (prior !== undefined && same(withoutIndexes(prior), withoutIndexes(check))) return undefined
+    const stored = this.#checkRecord(check, service, prior?.createIndex ?? index, index)
     this.#set(byId, check.checkId, stored)
     this.#set(this.#checksVersions, check.node, index)
     this.#checksIndex = index
@@ -526,22 +622,30 @@ export class Catalog {
   /** Loads a dump; records from snapshots older than services get the new fields' defaults. */
   static load(dump: CatalogDump): Catalog {
     const catalog = new Catalog()
-    for (const node of dump.nodes) catalog.#nodes.set(node.node, {...node, taggedAddresses: node.taggedAddresses ?? {}, meta: node.meta ?? {}})
-    for (const service of dump.services ?? []) {
+    // Records are compacted as they are written (shared strings and empties, one key order).
+    for (const node of dump.nodes) {
+      catalog.#nodes.set(node.node, catalog.#nodeRecord({...node, taggedAddresses: node.taggedAddresses ?? {}, meta: node.meta ?? {}}, node.createIndex, node.modifyIndex))
+    }
+    for (const raw of dump.services ?? []) {
+      const service = catalog.#serviceRecord(raw, raw.createIndex, raw.modifyIndex)
       const byId = catalog.#services.get(service.node) ?? new Map<string, CatalogService>()
       catalog.#services.set(service.node, byId)
       byId.set(service.id, service)
-      const named = catalog.#byName.get(service.service) ?? new Map<string, CatalogService>()
+      const named = catalog.#byName.get(service.service) ?? new Set<CatalogService>()
       catalog.#byName.set(service.service, named)
-      named.set(`${service.node}\u0000${service.id}`, service)
+      named.add(service)
       catalog.#countTags(service, 1)
     }
     for (const raw of dump.checks) {
-      const check: NodeCheck = {
+      const input: CheckInput = {
         ...raw,
         serviceId: raw.serviceId ?? '', serviceName: raw.serviceName ?? '', serviceTags: raw.serviceTags ?? [],
         type: raw.type ?? '', interval: raw.interval ?? '', timeout: raw.timeout ?? '', definition: raw.definition ?? {},
       }
+      // Share the bound instance's strings and tags when they match (they are kept in step).
+      const bound = input.serviceId === '' ? undefined : catalog.service(raw.node, input.serviceId)
+      const service = bound !== undefined && bound.service === input.serviceName && same(bound.tags, input.serviceTags) ? bound : undefined
+      const check = catalog.#checkRecord(input, service, raw.createIndex, raw.modifyIndex)
       const byId = catalog.#checks.get(check.node) ?? new Map<string, NodeCheck>()
       catalog.#checks.set(check.node, byId)
       byId.set(check.checkId, check)
