@@ -42,40 +42,30 @@ export function setQueryMeta(res: ServerResponse, meta: QueryMeta): void {
 }
 
 /** Bodies this large are gzip'd on libuv's thread pool, not on the event loop (a 1 MB answer takes tens of ms). */
-const ASYNC_GZIP_BYTES = 64 * 1024
+export const LARGE_BODY_BYTES = 64 * 1024
 /**
- * The last few large bodies, by the body string, with their UTF-8 bytes and (once asked for) their
- * gzip: cached answers (answer-cache.ts) hand out the same string until their index moves, so a
- * repeated read is neither encoded nor compressed again.
+ * The gzip of large Buffer bodies, by the Buffer: cached answers (answer-cache.ts) hand out the same
+ * Buffer until their index moves, so a repeated read is not compressed again; a dropped answer's
+ * entry goes with it.
  */
-const largeMemo = new Map<string, {bytes: Buffer; zipped?: Buffer}>()
-const LARGE_MEMO_ENTRIES = 8
-
-function largeBody(body: string): {bytes: Buffer; zipped?: Buffer} {
-  let memo = largeMemo.get(body)
-  if (memo === undefined) {
-    memo = {bytes: Buffer.from(body)}
-    largeMemo.set(body, memo)
-    while (largeMemo.size > LARGE_MEMO_ENTRIES) largeMemo.delete(largeMemo.keys().next().value as string)
-  }
-  return memo
-}
+const zippedBodies = new WeakMap<Buffer, Buffer>()
 
 export function sendBody(req: IncomingMessage, res: ServerResponse, status: number, body: Buffer | string, contentType?: string): void {
-  const memo = typeof body === 'string' && body.length >= ASYNC_GZIP_BYTES ? largeBody(body) : undefined
-  const payload = memo?.bytes ?? (typeof body === 'string' ? Buffer.from(body) : body)
+  const payload = typeof body === 'string' ? Buffer.from(body) : body
   if (contentType) res.setHeader('Content-Type', contentType)
   if (payload.length === 0 || !/\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) return finish(res, status, payload)
   res.setHeader('Content-Encoding', 'gzip')
   res.setHeader('Vary', 'Accept-Encoding')
-  if (payload.length < ASYNC_GZIP_BYTES) return finish(res, status, gzipSync(payload))
-  if (memo?.zipped !== undefined) return finish(res, status, memo.zipped)
+  if (payload.length < LARGE_BODY_BYTES) return finish(res, status, gzipSync(payload))
+  const memo = zippedBodies.get(payload)
+  if (memo !== undefined) return finish(res, status, memo)
   gzip(payload, (error, zipped) => {
     if (error) {
       res.destroy(error)
       return
     }
-    if (memo !== undefined) memo.zipped = zipped
+    // Only a Buffer the caller holds on to (a cached answer) can be asked for again.
+    if (typeof body !== 'string') zippedBodies.set(payload, zipped)
     finish(res, status, zipped)
   })
 }
