@@ -17,7 +17,7 @@ export class AnswerCache {
   constructor(readonly maxEntries = 64, readonly maxChars = 16 * 1024 * 1024) {}
 
   /** The cached body for `key` rendered at `index`, or `render()`'s result (then cached). */
-  get(key: string, index: number, render: () => string): Body {
+  get(key: string, index: number, render: () => Body): Body {
     const hit = this.#entries.get(key)
     if (hit !== undefined && hit.index === index) {
       // Refresh its place in the LRU order.
@@ -25,8 +25,8 @@ export class AnswerCache {
       this.#entries.set(key, hit)
       return hit.body
     }
-    const text = render()
-    const body: Body = text.length >= LARGE_BODY_BYTES ? Buffer.from(text) : text
+    const rendered = render()
+    const body: Body = typeof rendered === 'string' && rendered.length >= LARGE_BODY_BYTES ? Buffer.from(rendered) : rendered
     if (hit !== undefined) {
       this.#entries.delete(key)
       this.#chars -= hit.body.length

@@ -117,7 +117,7 @@ async function serviceHealth(agent: HealthDeps, ctx: RequestContext, cache: Answ
     const index = agent.state.serviceIndex(name)
     // With ACLs on the answer depends on the token: built for this request (re-checked on every wake), never cached.
     const authz = agent.config.acl.enabled ? ctx.authorize().authorizer : undefined
-    const render = (): string => {
+    const render = (): string | Buffer => {
       const rows = sortNear(agent, ctx, healthRows(agent, name, {tags, meta, passing, authz, seen}), (r) => r.node.node)
       if (joinable && rows.length >= FRAGMENT_MIN_INSTANCES) return joinFragments(rows)
       return toJson(rows.map(healthEntry).filter(filter), ctx.query.pretty)

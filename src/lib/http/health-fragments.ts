@@ -26,7 +26,8 @@ interface Fragment {
   node: CatalogNode
   checksVersion: number
   checks: NodeCheck[]
-  json?: string
+  /** The entry's compact JSON as UTF-8 (joined with Buffer.concat: no multi-MB string to flatten and encode). */
+  json?: Buffer
 }
 
 /** Keyed weakly by the instance record: a replaced record's entry goes with it. */
@@ -49,15 +50,25 @@ export function healthEntry(row: HealthRow): Record<string, unknown> {
   return {Node: renderNode(row.node), Service: renderNodeService(row.service), Checks: row.checks.map(renderCheck)}
 }
 
-/** The entry's compact JSON (what JSON.stringify gives for it inside the answer's array). */
-function fragmentJson(row: HealthRow): string {
+/** The entry's compact JSON as UTF-8 (what JSON.stringify gives for it inside the answer's array). */
+function fragmentJson(row: HealthRow): Buffer {
   const kept = fragments.get(row.service)
   // The same checks array = the entry entryChecks kept for these records.
-  if (kept !== undefined && kept.node === row.node && kept.checks === row.checks) return (kept.json ??= JSON.stringify(healthEntry(row)))
-  return JSON.stringify(healthEntry(row))
+  if (kept !== undefined && kept.node === row.node && kept.checks === row.checks) return (kept.json ??= Buffer.from(JSON.stringify(healthEntry(row))))
+  return Buffer.from(JSON.stringify(healthEntry(row)))
 }
 
-/** The answer array as compact JSON, joined from the rows' kept entries. */
-export function joinFragments(rows: readonly HealthRow[]): string {
-  return `[${rows.map(fragmentJson).join(',')}]`
+const OPEN = Buffer.from('[')
+const COMMA = Buffer.from(',')
+const CLOSE = Buffer.from(']')
+
+/** The answer array as compact JSON bytes, joined from the rows' kept entries. */
+export function joinFragments(rows: readonly HealthRow[]): Buffer {
+  const parts: Buffer[] = [OPEN]
+  for (let i = 0; i < rows.length; i++) {
+    if (i > 0) parts.push(COMMA)
+    parts.push(fragmentJson(rows[i]))
+  }
+  parts.push(CLOSE)
+  return Buffer.concat(parts)
 }
