@@ -49,6 +49,8 @@ export interface InstancesRow {
   rssMiB: number
   settledRssMiB: number
   baseRssMiB: number
+  /** Settled RSS once every service's health answer has been read (their per-instance entries kept). */
+  rssAfterReadsMiB: number
   latency: Latency[]
   /** The worst probe read while the catalog reads above ran. */
   worstProbeMs: number
@@ -220,6 +222,8 @@ export async function runInstances(instances: number, log: (line: string) => voi
     latency.push(await timed('DNS SRV svc0.service.consul', 30, async () => (await resolver.resolveSrv('svc0.service.consul')).length))
     latency.push(await timed('DNS A node-7.node.consul', 30, async () => (await resolver.resolve4('node-7.node.consul')).length))
     const worstProbeMs = await p.stop()
+    for (let s = 0; s < 11; s++) await get(`${base}/v1/health/service/svc${s}`)
+    const afterReads = await settledRss(agent.pid)
     const largest = Math.max(...latency.map((l) => (l.path.startsWith('/') ? l.bytes : 0)))
     const bare = await bareServer(`const body = Buffer.alloc(${largest}, 'a')\nconst handle = (req, res) => { res.setHeader('Content-Length', body.length); res.end(body) }`)
     let floor: Latency
@@ -228,8 +232,8 @@ export async function runInstances(instances: number, log: (line: string) => voi
     } finally {
       bare.stop()
     }
-    log(`scale ${instances} instances: RSS ${rss.toFixed(0)} MiB, settled ${settled.toFixed(0)} MiB (empty ${baseRss.toFixed(0)}); ${latency.map((l) => `${l.path} p50 ${l.p50Ms.toFixed(1)} max ${l.maxMs.toFixed(1)} ms`).join('; ')}; worst probe ${worstProbeMs.toFixed(0)} ms; ${floor.path} p50 ${floor.p50Ms.toFixed(1)} ms`)
-    return {instances, rssMiB: rss, settledRssMiB: settled, baseRssMiB: baseRss, latency, worstProbeMs, floor}
+    log(`scale ${instances} instances: RSS ${rss.toFixed(0)} MiB, settled ${settled.toFixed(0)} MiB, after every service's health read ${afterReads.toFixed(0)} MiB (empty ${baseRss.toFixed(0)}); ${latency.map((l) => `${l.path} p50 ${l.p50Ms.toFixed(1)} max ${l.maxMs.toFixed(1)} ms`).join('; ')}; worst probe ${worstProbeMs.toFixed(0)} ms; ${floor.path} p50 ${floor.p50Ms.toFixed(1)} ms`)
+    return {instances, rssMiB: rss, settledRssMiB: settled, baseRssMiB: baseRss, rssAfterReadsMiB: afterReads, latency, worstProbeMs, floor}
   } finally {
     await agent.stop()
     rmSync(dir, {recursive: true, force: true})
@@ -303,11 +307,11 @@ export function renderScaleSection(o: {date: string; machine: string; keys: Keys
     '|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|',
     ...o.keys.map((r) => `| ${r.keys.toLocaleString('en')} | ${f(r.keys / r.loadSeconds, 0)} | ${f(r.rssMiB, 0)} | ${f((r.rssMiB * 1048576) / r.keys, 0)} | ${r.autoSnapshots.join(', ') || '–'} | ${f(r.worstProbeDuringLoadMs, 0)} ms | ${f(r.saveSeconds)} s | ${f(r.saveBytes / 1048576)} MiB | ${f(r.worstProbeDuringSaveMs, 0)} ms | ${f(r.restartSeconds)} s | ${f(r.rssAfterRestartMiB, 0)} MiB |`),
     '',
-    'Catalog: 10 instances per node, 11 service names (svc0: 1/11 of the instances), one check per instance. RSS per instance right after the load and once settled (≤ 30 s). Reads: sequential, identity encoding; "after a change" writes one svc0 check before each read. The floor is a bare Node server sending as many bytes as the largest answer.',
+    'Catalog: 10 instances per node, 11 service names (svc0: 1/11 of the instances), one check per instance. RSS per instance right after the load, once settled (≤ 30 s), and settled after the health answer of every service was read once (large services keep per-instance JSON). Reads: sequential, identity encoding; "after a change" writes one svc0 check before each read. The floor is a bare Node server sending as many bytes as the largest answer.',
     '',
-    '| instances | RSS MiB after load / settled (empty) | bytes/instance after load / settled | ' + (o.instances[0]?.latency.map((l) => `${l.path} p50 / max`).join(' | ') ?? '') + ' | worst probe read | floor p50 |',
+    '| instances | RSS MiB after load / settled / after reads (empty) | bytes/instance after load / settled / after reads | ' + (o.instances[0]?.latency.map((l) => `${l.path} p50 / max`).join(' | ') ?? '') + ' | worst probe read | floor p50 |',
     '|---:|---:|---:|' + (o.instances[0]?.latency.map(() => '---:').join('|') ?? '') + '|---:|---:|',
-    ...o.instances.map((r) => `| ${r.instances.toLocaleString('en')} | ${f(r.rssMiB, 0)} / ${f(r.settledRssMiB, 0)} (${f(r.baseRssMiB, 0)}) | ${perInstance(r, r.rssMiB)} / ${perInstance(r, r.settledRssMiB)} | ${r.latency.map((l) => `${f(l.p50Ms)} / ${f(l.maxMs)} ms`).join(' | ')} | ${f(r.worstProbeMs, 0)} ms | ${f(r.floor.p50Ms)} ms (${f(r.floor.bytes / 1048576)} MiB) |`),
+    ...o.instances.map((r) => `| ${r.instances.toLocaleString('en')} | ${f(r.rssMiB, 0)} / ${f(r.settledRssMiB, 0)} / ${f(r.rssAfterReadsMiB, 0)} (${f(r.baseRssMiB, 0)}) | ${perInstance(r, r.rssMiB)} / ${perInstance(r, r.settledRssMiB)} / ${perInstance(r, r.rssAfterReadsMiB)} | ${r.latency.map((l) => `${f(l.p50Ms)} / ${f(l.maxMs)} ms`).join(' | ')} | ${f(r.worstProbeMs, 0)} ms | ${f(r.floor.p50Ms)} ms (${f(r.floor.bytes / 1048576)} MiB) |`),
     '',
     'Parked blocking queries: one `GET /v1/kv/<key>?index=…&wait=10m` per connection; RSS before and after they are all parked; a bare Node HTTP server that never answers, measured the same way, is what node:http itself costs per open request.',
     '',
