@@ -32,7 +32,7 @@ interface Fragment {
 }
 
 /** JSON bytes the kept entries may hold (counted as written; a replaced record's entry is dropped with it but stays counted until its service is evicted). */
-export const MAX_FRAGMENT_BYTES = 32 * 1024 * 1024
+export const MAX_FRAGMENT_BYTES = 16 * 1024 * 1024
 
 /**
  * service name → its entries, keyed weakly by the instance record (a replaced record's entry goes
