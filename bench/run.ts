@@ -13,7 +13,9 @@
 // acl: PUT/GET at 64 clients on one server with ACLs off and on (a key_prefix token), side by side, three rounds (bench/acl-suite.ts).
 // metrics: PUT/GET at 64 clients on one server with Prometheus + statsd sinks off and on, side by side, four rounds alternating which side goes first (bench/metrics-suite.ts).
 // scale (only when named in BENCH_SECTIONS): 100k–1M keys and 10k–40k catalog instances on one
-// server: load, RSS, snapshots and the worst read during them, restart (bench/scale-suite.ts).
+// server: load, RSS, snapshots and the worst read during them, restart; catalog, health and DNS
+// latencies; RSS per instance and per parked blocking query (bench/scale-suite.ts; sizes from
+// BENCH_SCALE_KEYS, BENCH_SCALE_INSTANCES, BENCH_SCALE_PARKED, "0" to skip one).
 // Knobs: BENCH_DURATION_MS / BENCH_WARMUP_MS (every load row, both sections), BENCH_SECTIONS
 // (e.g. "raft" to run one section only), BENCH_FAILOVER_ROUNDS (also the gossip kill -9 rounds),
 // BENCH_GOSSIP_RUNS (simulation seeds per profile at 100 members; a fifth of them at 500).
@@ -41,7 +43,7 @@ import {renderLocksSection, writeLocksSection} from './locks-report.js'
 import {renderTlsSection, runTlsSuite, writeTlsSection, type TlsPlan} from './tls-suite.js'
 import {renderAclSection, runAclSuite, writeAclSection} from './acl-suite.js'
 import {renderMetricsSection, runMetricsSuite, writeMetricsSection} from './metrics-suite.js'
-import {renderScaleSection, runInstances, runKeys, writeScaleSection} from './scale-suite.js'
+import {renderScaleSection, runInstances, runKeys, runParked, writeScaleSection} from './scale-suite.js'
 
 const envMs = (name: string, fallback: number): number => {
   const v = Number(process.env[name])
@@ -306,7 +308,9 @@ async function scaleSection(): Promise<void> {
   for (const n of sizes('BENCH_SCALE_KEYS', '100000,300000')) keys.push(await runKeys(n, log))
   const instances = []
   for (const n of sizes('BENCH_SCALE_INSTANCES', '10000,40000')) instances.push(await runInstances(n, log))
-  const section = renderScaleSection({date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), machine: machine(loadAtStart), keys, instances, seconds: (Date.now() - started) / 1000})
+  const parked = []
+  for (const n of sizes('BENCH_SCALE_PARKED', '10000')) parked.push(await runParked(n, log))
+  const section = renderScaleSection({date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), machine: machine(loadAtStart), keys, instances, parked, seconds: (Date.now() - started) / 1000})
   const path = join(repoRoot, 'BENCHMARKS.md')
   writeScaleSection(path, section)
   log(`\n${section}\n\nwrote ${path}`)

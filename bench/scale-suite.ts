@@ -6,15 +6,23 @@
 //     it; restart time (start → leader → a read answered) and RSS after it; `PUT /v1/snapshot` of
 //     that archive on the restarted server: restore time, RSS peak meanwhile, worst probe read.
 //   instances (BENCH_SCALE_INSTANCES, default 10000,40000; 11 services, 10 instances per node, one
-//     check each): p50 / max of /v1/catalog/services, /v1/catalog/nodes, /v1/health/service/<one>,
-//     and RSS per instance.
+//     check each): p50 / max of /v1/catalog/services, /v1/catalog/nodes, /v1/health/service/<one>
+//     (also right after one of its instances changed, so the answer is rebuilt), DNS SRV for that
+//     service and A for a node; the worst probe read meanwhile; RSS per instance right after the
+//     load and once settled. Reads ask for identity encoding: the figure is the agent's answer, not
+//     the client's gunzip; a bare Node server sending the same bytes gives the transfer floor.
+//   parked blocking queries (BENCH_SCALE_PARKED, default 10000): RSS per parked /v1/kv read, and
+//     the same for a bare Node HTTP server that never answers (Node's own cost per open request).
 // The probe reads one key every 5 ms and records how long each read waited: a stalled event loop
 // shows as one long read.
+import {spawn} from 'node:child_process'
+import {Resolver} from 'node:dns/promises'
 import {mkdtempSync, rmSync} from 'node:fs'
+import http from 'node:http'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {spawnAgent, type AgentProcess} from '../src/lib/devcluster/agent-process.js'
-import {rssMiB} from './process.js'
+import {freePort, rssMiB} from './process.js'
 import {writeSection} from './report.js'
 
 export interface KeysRow {
@@ -34,19 +42,40 @@ export interface KeysRow {
   worstProbeDuringRestoreMs: number
 }
 
+export interface Latency {
+  path: string
+  p50Ms: number
+  maxMs: number
+  bytes: number
+}
+
 export interface InstancesRow {
   instances: number
   rssMiB: number
+  settledRssMiB: number
   baseRssMiB: number
-  latency: Array<{path: string; p50Ms: number; maxMs: number}>
+  /** Settled RSS once every service's health answer has been read (their per-instance entries kept). */
+  rssAfterReadsMiB: number
+  latency: Latency[]
+  /** The worst probe read while the catalog reads above ran. */
+  worstProbeMs: number
+  /** A bare Node server sending a body as large as the largest answer. */
+  floor: Latency
+}
+
+export interface ParkedRow {
+  parked: number
+  rssPerQueryBytes: number
+  bareNodeRssPerRequestBytes: number
+  wokenMs: number
 }
 
 const VALUE = Buffer.alloc(100, 'v').toString('base64')
 
-async function start(dataDir: string): Promise<AgentProcess> {
+async function start(dataDir: string, dnsPort = 0): Promise<AgentProcess> {
   return spawnAgent({
     name: 'bench-scale', timeoutMs: 300_000, waitForLeader: true, outputLimit: 4 * 1024 * 1024,
-    args: ['-server', '-bootstrap', `-data-dir=${dataDir}`, '-http-port=0', '-dns-port=0', '-server-port=0', '-serf-lan-port=0', '-serf-wan-port=0', '-node=bench', '-bind=127.0.0.1', '-client=127.0.0.1'],
+    args: ['-server', '-bootstrap', `-data-dir=${dataDir}`, '-http-port=0', `-dns-port=${dnsPort}`, '-server-port=0', '-serf-lan-port=0', '-serf-wan-port=0', '-node=bench', '-bind=127.0.0.1', '-client=127.0.0.1'],
   })
 }
 
@@ -132,9 +161,54 @@ export async function runKeys(keys: number, log: (line: string) => void): Promis
   }
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** p50 / max of `count` sequential runs of `once` (each returns the bytes it received), `before` each run untimed. */
+async function timed(path: string, count: number, once: () => Promise<number>, before?: () => Promise<void>): Promise<Latency> {
+  const times: number[] = []
+  let bytes = 0
+  for (let i = 0; i < count; i++) {
+    await before?.()
+    const t0 = performance.now()
+    bytes = await once()
+    times.push(performance.now() - t0)
+  }
+  times.sort((a, b) => a - b)
+  return {path, p50Ms: times[Math.floor(times.length / 2)], maxMs: times.at(-1)!, bytes}
+}
+
+async function get(url: string): Promise<number> {
+  return (await (await fetch(url, {headers: {'accept-encoding': 'identity'}})).arrayBuffer()).byteLength
+}
+
+/** RSS once it stops falling (V8 returns a load's garbage over some seconds): ≤ 30 s. */
+async function settledRss(pid: number): Promise<number> {
+  let last = rssMiB(pid) ?? NaN
+  for (let i = 0; i < 10; i++) {
+    await sleep(3000)
+    const now = rssMiB(pid) ?? NaN
+    if (!(now < last * 0.99)) return Math.min(now, last)
+    last = now
+  }
+  return last
+}
+
+/** A bare Node HTTP server in its own process (script on stdin), answering with `source`'s handler. */
+async function bareServer(handler: string): Promise<{addr: string; pid: number; stop: () => void}> {
+  const port = await freePort()
+  const child = spawn(process.execPath, ['--input-type=module', '-'], {stdio: ['pipe', 'pipe', 'inherit']})
+  child.stdin.end(`import http from 'node:http'\n${handler}\nhttp.createServer(handle).listen(${port}, '127.0.0.1', () => console.log('up'))\n`)
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once('data', () => resolve())
+    child.once('exit', () => reject(new Error('bare server exited')))
+  })
+  return {addr: `127.0.0.1:${port}`, pid: child.pid!, stop: () => child.kill()}
+}
+
 export async function runInstances(instances: number, log: (line: string) => void): Promise<InstancesRow> {
   const dir = mkdtempSync(join(tmpdir(), 'coord-bench-scale-'))
-  const agent = await start(dir)
+  const dnsPort = await freePort()
+  const agent = await start(dir, dnsPort)
   try {
     const base = `http://${agent.httpAddr}`
     const baseRss = rssMiB(agent.pid) ?? NaN
@@ -152,27 +226,98 @@ export async function runInstances(instances: number, log: (line: string) => voi
       return ops
     })
     const rss = rssMiB(agent.pid) ?? NaN
-    const latency: InstancesRow['latency'] = []
-    for (const path of ['/v1/catalog/services', '/v1/catalog/nodes', '/v1/health/service/svc0']) {
-      const times: number[] = []
-      for (let i = 0; i < 30; i++) {
-        const t0 = performance.now()
-        await (await fetch(`${base}${path}`)).arrayBuffer()
-        times.push(performance.now() - t0)
-      }
-      times.sort((a, b) => a - b)
-      latency.push({path, p50Ms: times[Math.floor(times.length / 2)], maxMs: times.at(-1)!})
+    const settled = await settledRss(agent.pid)
+    const p = probe(base)
+    const latency: Latency[] = []
+    for (const path of ['/v1/catalog/services', '/v1/catalog/nodes', '/v1/health/service/svc0']) latency.push(await timed(path, 30, () => get(`${base}${path}`)))
+    // One instance of svc0 changes before each read: the answer is rebuilt, only that instance rendered again.
+    let flips = 0
+    latency.push(await timed('/v1/health/service/svc0 after a change', 15, () => get(`${base}/v1/health/service/svc0`), async () => {
+      const status = flips++ % 2 === 0 ? 'warning' : 'passing'
+      const res = await fetch(`${base}/v1/txn`, {method: 'PUT', body: JSON.stringify([{Check: {Verb: 'set', Check: {Node: 'node-0', CheckID: 'svc-0-alive', Name: 'alive', Status: status, ServiceID: 'svc-0'}}}])})
+      await res.arrayBuffer()
+    }))
+    const resolver = new Resolver({timeout: 5000, tries: 1})
+    resolver.setServers([`127.0.0.1:${dnsPort}`])
+    latency.push(await timed('DNS SRV svc0.service.consul', 30, async () => (await resolver.resolveSrv('svc0.service.consul')).length))
+    latency.push(await timed('DNS A node-7.node.consul', 30, async () => (await resolver.resolve4('node-7.node.consul')).length))
+    const worstProbeMs = await p.stop()
+    for (let s = 0; s < 11; s++) await get(`${base}/v1/health/service/svc${s}`)
+    const afterReads = await settledRss(agent.pid)
+    const largest = Math.max(...latency.map((l) => (l.path.startsWith('/') ? l.bytes : 0)))
+    const bare = await bareServer(`const body = Buffer.alloc(${largest}, 'a')\nconst handle = (req, res) => { res.setHeader('Content-Length', body.length); res.end(body) }`)
+    let floor: Latency
+    try {
+      floor = await timed(`bare Node server, ${largest} bytes`, 30, () => get(`http://${bare.addr}/`))
+    } finally {
+      bare.stop()
     }
-    log(`scale ${instances} instances: RSS ${rss.toFixed(0)} MiB (empty ${baseRss.toFixed(0)}); ${latency.map((l) => `${l.path} p50 ${l.p50Ms.toFixed(1)} max ${l.maxMs.toFixed(1)} ms`).join('; ')}`)
-    return {instances, rssMiB: rss, baseRssMiB: baseRss, latency}
+    log(`scale ${instances} instances: RSS ${rss.toFixed(0)} MiB, settled ${settled.toFixed(0)} MiB, after every service's health read ${afterReads.toFixed(0)} MiB (empty ${baseRss.toFixed(0)}); ${latency.map((l) => `${l.path} p50 ${l.p50Ms.toFixed(1)} max ${l.maxMs.toFixed(1)} ms`).join('; ')}; worst probe ${worstProbeMs.toFixed(0)} ms; ${floor.path} p50 ${floor.p50Ms.toFixed(1)} ms`)
+    return {instances, rssMiB: rss, settledRssMiB: settled, baseRssMiB: baseRss, rssAfterReadsMiB: afterReads, latency, worstProbeMs, floor}
   } finally {
     await agent.stop()
     rmSync(dir, {recursive: true, force: true})
   }
 }
 
-export function renderScaleSection(o: {date: string; machine: string; keys: KeysRow[]; instances: InstancesRow[]; seconds: number}): string {
+/** Opens `count` requests to `path` (one connection each) and waits until `parked()` reports them all, ≤ 120 s. */
+async function park(addr: string, path: string, count: number, parked: () => Promise<number>): Promise<{answered: () => number; close: () => void}> {
+  const [host, port] = addr.split(':')
+  const agent = new http.Agent({keepAlive: true, maxSockets: Infinity})
+  let answered = 0
+  for (let i = 0; i < count; i++) {
+    http.get({host, port: Number(port), path, agent}, (res) => { res.resume(); answered++ }).on('error', () => {})
+    if (i % 500 === 499) await sleep(50)
+  }
+  for (let i = 0; i < 120 && (await parked()) < count; i++) await sleep(1000)
+  await sleep(2000)
+  return {answered: () => answered, close: () => agent.destroy()}
+}
+
+export async function runParked(count: number, log: (line: string) => void): Promise<ParkedRow> {
+  const dir = mkdtempSync(join(tmpdir(), 'coord-bench-scale-'))
+  const agent = await start(dir)
+  let row: ParkedRow
+  try {
+    const base = `http://${agent.httpAddr}`
+    await (await fetch(`${base}/v1/kv/parked`, {method: 'PUT', body: 'x'})).arrayBuffer()
+    const index = (await fetch(`${base}/v1/kv/parked`)).headers.get('x-consul-index')
+    await sleep(2000)
+    const before = rssMiB(agent.pid) ?? NaN
+    const gauge = async (): Promise<number> => {
+      const metrics = await (await fetch(`${base}/v1/agent/metrics`)).json() as {Gauges: Array<{Name: string; Value: number}>}
+      return metrics.Gauges.find((g) => g.Name.endsWith('rpc.queries_blocking'))?.Value ?? 0
+    }
+    const parked = await park(agent.httpAddr, `/v1/kv/parked?index=${index}&wait=10m`, count, gauge)
+    const after = rssMiB(agent.pid) ?? NaN
+    const t0 = performance.now()
+    await (await fetch(`${base}/v1/kv/parked`, {method: 'PUT', body: 'y'})).arrayBuffer()
+    for (let i = 0; i < 600 && parked.answered() < count; i++) await sleep(100)
+    const wokenMs = performance.now() - t0
+    parked.close()
+    row = {parked: count, rssPerQueryBytes: ((after - before) * 1048576) / count, bareNodeRssPerRequestBytes: NaN, wokenMs}
+  } finally {
+    await agent.stop()
+    rmSync(dir, {recursive: true, force: true})
+  }
+  const bare = await bareServer('let open = 0\nconst handle = (req, res) => { if (req.url === \'/open\') return res.end(String(open)); open++; req.on(\'close\', () => open--) }')
+  try {
+    await sleep(1000)
+    const before = rssMiB(bare.pid) ?? NaN
+    const parked = await park(bare.addr, '/park', count, async () => Number(await (await fetch(`http://${bare.addr}/open`)).text()))
+    const after = rssMiB(bare.pid) ?? NaN
+    parked.close()
+    row.bareNodeRssPerRequestBytes = ((after - before) * 1048576) / count
+  } finally {
+    bare.stop()
+  }
+  log(`scale ${count} parked blocking queries: ${row.rssPerQueryBytes.toFixed(0)} B RSS each (a bare Node server: ${row.bareNodeRssPerRequestBytes.toFixed(0)} B per open request); all woken by one write in ${row.wokenMs.toFixed(0)} ms`)
+  return row
+}
+
+export function renderScaleSection(o: {date: string; machine: string; keys: KeysRow[]; instances: InstancesRow[]; parked: ParkedRow[]; seconds: number}): string {
   const f = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : '?')
+  const perInstance = (r: InstancesRow, rss: number): string => f(((rss - r.baseRssMiB) * 1048576) / r.instances, 0)
   const lines = [
     `_${o.date} · ${o.machine} · ${f(o.seconds, 0)} s_`,
     '',
@@ -182,11 +327,17 @@ export function renderScaleSection(o: {date: string; machine: string; keys: Keys
     '|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|',
     ...o.keys.map((r) => `| ${r.keys.toLocaleString('en')} | ${f(r.keys / r.loadSeconds, 0)} | ${f(r.rssMiB, 0)} | ${f((r.rssMiB * 1048576) / r.keys, 0)} | ${r.autoSnapshots.join(', ') || '–'} | ${f(r.worstProbeDuringLoadMs, 0)} ms | ${f(r.saveSeconds)} s | ${f(r.saveBytes / 1048576)} MiB | ${f(r.worstProbeDuringSaveMs, 0)} ms | ${f(r.restartSeconds)} s | ${f(r.rssAfterRestartMiB, 0)} MiB | ${f(r.restoreSeconds)} s | ${f(r.rssPeakDuringRestoreMiB, 0)} MiB | ${f(r.worstProbeDuringRestoreMs, 0)} ms |`),
     '',
-    'Catalog: 10 instances per node, 11 service names, one check per instance; 30 sequential reads each.',
+    'Catalog: 10 instances per node, 11 service names (svc0: 1/11 of the instances), one check per instance. RSS per instance right after the load, once settled (≤ 30 s), and settled after the health answer of every service was read once (large services keep per-instance JSON). Reads: sequential, identity encoding; "after a change" writes one svc0 check before each read. The floor is a bare Node server sending as many bytes as the largest answer.',
     '',
-    '| instances | RSS MiB (empty) | bytes/instance | ' + (o.instances[0]?.latency.map((l) => `${l.path} p50 / max`).join(' | ') ?? '') + ' |',
-    '|---:|---:|---:|' + (o.instances[0]?.latency.map(() => '---:').join('|') ?? '') + '|',
-    ...o.instances.map((r) => `| ${r.instances.toLocaleString('en')} | ${f(r.rssMiB, 0)} (${f(r.baseRssMiB, 0)}) | ${f(((r.rssMiB - r.baseRssMiB) * 1048576) / r.instances, 0)} | ${r.latency.map((l) => `${f(l.p50Ms)} / ${f(l.maxMs)} ms`).join(' | ')} |`),
+    '| instances | RSS MiB after load / settled / after reads (empty) | bytes/instance after load / settled / after reads | ' + (o.instances[0]?.latency.map((l) => `${l.path} p50 / max`).join(' | ') ?? '') + ' | worst probe read | floor p50 |',
+    '|---:|---:|---:|' + (o.instances[0]?.latency.map(() => '---:').join('|') ?? '') + '|---:|---:|',
+    ...o.instances.map((r) => `| ${r.instances.toLocaleString('en')} | ${f(r.rssMiB, 0)} / ${f(r.settledRssMiB, 0)} / ${f(r.rssAfterReadsMiB, 0)} (${f(r.baseRssMiB, 0)}) | ${perInstance(r, r.rssMiB)} / ${perInstance(r, r.settledRssMiB)} / ${perInstance(r, r.rssAfterReadsMiB)} | ${r.latency.map((l) => `${f(l.p50Ms)} / ${f(l.maxMs)} ms`).join(' | ')} | ${f(r.worstProbeMs, 0)} ms | ${f(r.floor.p50Ms)} ms (${f(r.floor.bytes / 1048576)} MiB) |`),
+    '',
+    'Parked blocking queries: one `GET /v1/kv/<key>?index=…&wait=10m` per connection; RSS before and after they are all parked; a bare Node HTTP server that never answers, measured the same way, is what node:http itself costs per open request.',
+    '',
+    '| parked | RSS per parked query | bare Node server per open request | all woken by one write |',
+    '|---:|---:|---:|---:|',
+    ...o.parked.map((r) => `| ${r.parked.toLocaleString('en')} | ${f(r.rssPerQueryBytes, 0)} B | ${f(r.bareNodeRssPerRequestBytes, 0)} B | ${f(r.wokenMs, 0)} ms |`),
   ]
   return lines.join('\n')
 }

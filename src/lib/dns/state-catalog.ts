@@ -26,9 +26,10 @@ const maxCachedServices = 1024
 
 export class StateDnsCatalog implements DnsCatalog {
   /**
-   * service name → its instances as of catalog version `version`. A DNS answer for a service of
-   * 1000 instances would otherwise rebuild 1000 records per query; the catalog's indexes move on
-   * every write that could change the answer (nodes, services, checks), so equal indexes = same list.
+   * service name → its instances as of the service's own index (catalog.ts: it moves on every change
+   * to an instance, its checks, its node or its node's checks), so equal indexes = same list, and a
+   * write to another service leaves this one's list cached. A DNS answer for a service of 1000
+   * instances would otherwise rebuild 1000 records per query.
    */
   readonly #cache = new Map<string, {version: number; instances: ServiceInstance[]}>()
 
@@ -68,8 +69,7 @@ export class StateDnsCatalog implements DnsCatalog {
     const catalog = this.state.catalog
     const exact = catalog.node(name)
     if (exact) return exact
-    const lower = name.toLowerCase()
-    return catalog.nodes().find((n) => n.node.toLowerCase() === lower)
+    return catalog.nodeIgnoringCase(name)
   }
 
   /**
@@ -87,7 +87,7 @@ export class StateDnsCatalog implements DnsCatalog {
     await this.#barrier(opts)
     const name = this.#serviceName(service)
     if (name === undefined) return []
-    const version = this.state.catalogIndex('nodes', 'services', 'checks')
+    const version = this.state.serviceIndex(name)
     const cached = this.#cache.get(name)
     // A copy: callers shuffle what they get.
     if (cached && cached.version === version) return [...cached.instances]

@@ -3,16 +3,21 @@
 // on every change to an instance, its checks, its node or its node's checks), so while the index
 // stands still the same query gets the same bytes: a busy service read by many clients is rendered
 // once per change instead of once per request. An LRU bounded in entries and in bytes (string
-// length, ~bytes for JSON) caps the memory.
+// length, ~bytes for JSON) caps the memory. A large body is kept as its UTF-8 bytes, so a repeated
+// read hands out the same Buffer (respond.ts keeps its gzip by that Buffer) instead of encoding
+// (and hashing) a multi-megabyte string per request.
+import {LARGE_BODY_BYTES} from './respond.js'
+
+type Body = string | Buffer
 export class AnswerCache {
-  readonly #entries = new Map<string, {index: number; body: string}>()
+  readonly #entries = new Map<string, {index: number; body: Body}>()
 
   #chars = 0
 
   constructor(readonly maxEntries = 64, readonly maxChars = 16 * 1024 * 1024) {}
 
   /** The cached body for `key` rendered at `index`, or `render()`'s result (then cached). */
-  get(key: string, index: number, render: () => string): string {
+  get(key: string, index: number, render: () => Body): Body {
     const hit = this.#entries.get(key)
     if (hit !== undefined && hit.index === index) {
       // Refresh its place in the LRU order.
@@ -20,7 +25,8 @@ export class AnswerCache {
       this.#entries.set(key, hit)
       return hit.body
     }
-    const body = render()
+    const rendered = render()
+    const body: Body = typeof rendered === 'string' && rendered.length >= LARGE_BODY_BYTES ? Buffer.from(rendered) : rendered
     if (hit !== undefined) {
       this.#entries.delete(key)
       this.#chars -= hit.body.length
@@ -29,7 +35,7 @@ export class AnswerCache {
     this.#entries.set(key, {index, body})
     this.#chars += body.length
     while (this.#entries.size > this.maxEntries || this.#chars > this.maxChars) {
-      const [oldest, entry] = this.#entries.entries().next().value as [string, {body: string}]
+      const [oldest, entry] = this.#entries.entries().next().value as [string, {body: Body}]
       this.#entries.delete(oldest)
       this.#chars -= entry.body.length
     }

@@ -11,7 +11,8 @@ import {flag} from './query.js'
 import {sendBody, sendJson, toJson} from './respond.js'
 import {AnswerCache} from './answer-cache.js'
 import {filterParam, hasTags, matchesNodeMeta, nodeMetaParam, nearCacheKey, requireName, sortNear, watchTables} from './catalog-query.js'
-import {CHECK_SCHEMA, SERVICE_ENTRY_SCHEMA, renderCheck, renderNode, renderNodeService} from './catalog-render.js'
+import {CHECK_SCHEMA, SERVICE_ENTRY_SCHEMA, renderCheck} from './catalog-render.js'
+import {FRAGMENT_MIN_INSTANCES, entryChecks, healthEntry, joinFragments, type HealthRow} from './health-fragments.js'
 import type {NodeCheck} from '../state/types.js'
 
 /** What this endpoint family uses of the agent, and nothing more. */
@@ -108,13 +109,19 @@ async function serviceHealth(agent: HealthDeps, ctx: RequestContext, cache: Answ
   const meta = nodeMetaParam(ctx)
   const tags = ctx.params.getAll('tag')
   const passing = flag(ctx.params, 'passing')
+  // Without ?filter (which works on the entry objects) or ?pretty the answer is joined from
+  // per-instance JSON fragments (health-fragments.ts) kept for large services.
+  const joinable = ctx.params.get('filter') === null && !ctx.query.pretty
   const seen = {filtered: false}
   const result = await consistentRead(agent, ctx, () => {
     const index = agent.state.serviceIndex(name)
     // With ACLs on the answer depends on the token: built for this request (re-checked on every wake), never cached.
     const authz = agent.config.acl.enabled ? ctx.authorize().authorizer : undefined
-    const render = () => toJson(sortNear(agent, ctx, buildEntries(agent, name, {tags, meta, passing, filter, authz, seen}),
-      (e) => (e.Node as {Node: string}).Node), ctx.query.pretty)
+    const render = (): string | Buffer => {
+      const rows = sortNear(agent, ctx, healthRows(agent, name, {tags, meta, passing, authz, seen}), (r) => r.node.node)
+      if (joinable && rows.length >= FRAGMENT_MIN_INSTANCES) return joinFragments(rows)
+      return toJson(rows.map(healthEntry).filter(filter), ctx.query.pretty)
+    }
     if (authz) return {index, value: render()}
     // With ?near the order also depends on the coordinates, which move without the service index.
     const key = JSON.stringify(['health', name, passing, tags, meta, ctx.params.get('filter'), nearCacheKey(agent, ctx), ctx.query.pretty])
@@ -125,10 +132,14 @@ async function serviceHealth(agent: HealthDeps, ctx: RequestContext, cache: Answ
   sendBody(ctx.req, ctx.res, 200, result.value, 'application/json')
 }
 
-/** Health entries of service `name` (Consul's CheckServiceNodes, rendered); also what prepared queries execute over. */
-export function buildEntries(agent: HealthDeps, name: string, q: {tags: string[]; meta: Array<[string, string]>; passing: boolean; filter: (r: unknown) => boolean; authz?: Authorizer; seen?: {filtered: boolean}}): Array<Record<string, unknown>> {
+/**
+ * The instances of service `name` a health answer shows, each with its node and checks, in Consul's
+ * order (node, then service ID): ACLs, ?tag, ?node-meta and ?passing applied.
+ */
+function healthRows(agent: HealthDeps, name: string, q: {tags: string[]; meta: Array<[string, string]>; passing: boolean; authz?: Authorizer; seen?: {filtered: boolean}}): HealthRow[] {
   const catalog = agent.state.catalog
-  const value: Array<Record<string, unknown>> = []
+  const rows: HealthRow[] = []
+  const keep = catalog.instanceCount(name) >= FRAGMENT_MIN_INSTANCES
   for (const service of catalog.instances(name)) {
     // Consul's filterCheckServiceNodes: node:read on the instance's node and service:read on the service.
     if (q.authz && !(q.authz.allowed('node', service.node, 'read') && q.authz.allowed('service', name, 'read'))) {
@@ -139,11 +150,14 @@ export function buildEntries(agent: HealthDeps, name: string, q: {tags: string[]
     const node = catalog.node(service.node)
     if (node === undefined || !matchesNodeMeta(node.meta, q.meta)) continue
     // Node checks first, then this instance's checks, as Consul's CheckServiceNodes.
-    const all = catalog.checks(service.node)
-    const checks: NodeCheck[] = [...all.filter((c) => c.serviceId === ''), ...all.filter((c) => c.serviceId === service.id)]
+    const checks = entryChecks(catalog, service, node, keep)
     if (q.passing && checks.some((c) => c.status !== 'passing')) continue
-    const entry = {Node: renderNode(node), Service: renderNodeService(service), Checks: checks.map(renderCheck)}
-    if (q.filter(entry)) value.push(entry)
+    rows.push({service, node, checks})
   }
-  return value
+  return rows
+}
+
+/** Health entries of service `name` (Consul's CheckServiceNodes, rendered); also what prepared queries execute over. */
+export function buildEntries(agent: HealthDeps, name: string, q: {tags: string[]; meta: Array<[string, string]>; passing: boolean; filter: (r: unknown) => boolean; authz?: Authorizer; seen?: {filtered: boolean}}): Array<Record<string, unknown>> {
+  return healthRows(agent, name, q).map(healthEntry).filter(q.filter)
 }

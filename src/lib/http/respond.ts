@@ -52,13 +52,13 @@ export function setQueryMeta(res: ServerResponse, meta: QueryMeta): void {
 }
 
 /** Bodies this large are gzip'd on libuv's thread pool, not on the event loop (a 1 MB answer takes tens of ms). */
-const ASYNC_GZIP_BYTES = 64 * 1024
+export const LARGE_BODY_BYTES = 64 * 1024
 /**
- * The last few large bodies gzip'd, by the body string: cached answers (answer-cache.ts) hand out
- * the same string until their index moves, so a repeated read is not compressed again.
+ * The gzip of large Buffer bodies, by the Buffer: cached answers (answer-cache.ts) hand out the same
+ * Buffer until their index moves, so a repeated read is not compressed again; a dropped answer's
+ * entry goes with it.
  */
-const gzipMemo = new Map<string, Buffer>()
-const GZIP_MEMO_ENTRIES = 8
+const zippedBodies = new WeakMap<Buffer, Buffer>()
 
 export function sendBody(req: IncomingMessage, res: ServerResponse, status: number, body: Buffer | string, contentType?: string): void {
   const payload = typeof body === 'string' ? Buffer.from(body) : body
@@ -66,18 +66,16 @@ export function sendBody(req: IncomingMessage, res: ServerResponse, status: numb
   if (payload.length === 0 || !/\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) return finish(res, status, payload)
   res.setHeader('Content-Encoding', 'gzip')
   res.setHeader('Vary', 'Accept-Encoding')
-  if (payload.length < ASYNC_GZIP_BYTES) return finish(res, status, gzipSync(payload))
-  const memo = typeof body === 'string' ? gzipMemo.get(body) : undefined
+  if (payload.length < LARGE_BODY_BYTES) return finish(res, status, gzipSync(payload))
+  const memo = zippedBodies.get(payload)
   if (memo !== undefined) return finish(res, status, memo)
   gzip(payload, (error, zipped) => {
     if (error) {
       res.destroy(error)
       return
     }
-    if (typeof body === 'string') {
-      gzipMemo.set(body, zipped)
-      while (gzipMemo.size > GZIP_MEMO_ENTRIES) gzipMemo.delete(gzipMemo.keys().next().value as string)
-    }
+    // Only a Buffer the caller holds on to (a cached answer) can be asked for again.
+    if (typeof body !== 'string') zippedBodies.set(payload, zipped)
     finish(res, status, zipped)
   })
 }

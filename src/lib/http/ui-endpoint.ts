@@ -49,7 +49,7 @@ const checkReadable = (view: View | undefined, c: NodeCheck) =>
   keep(view, (a) => a.allowed('node', c.node, 'read') && (c.serviceId === '' || a.allowed('service', c.serviceName, 'read')))
 
 /** Runs `build` through the shared cache with ACLs off, afresh (and filtered) with them on. */
-function answer(agent: UiDeps, ctx: RequestContext, cache: AnswerCache, key: unknown[], index: number, build: (view: View | undefined) => unknown): string {
+function answer(agent: UiDeps, ctx: RequestContext, cache: AnswerCache, key: unknown[], index: number, build: (view: View | undefined) => unknown): string | Buffer {
   const view = viewOf(agent, ctx)
   if (!view) return cache.get(JSON.stringify(key), index, () => toJson(build(undefined), ctx.query.pretty))
   const body = toJson(build(view), ctx.query.pretty)

@@ -147,7 +147,7 @@ export class CatalogReconciler {
   full(): void {
     if (!this.#leading || this.#source === undefined) return
     for (const m of this.#source.members()) this.#dirty.add(m.name)
-    for (const check of this.#opts.state.catalog.allChecks()) if (check.checkId === SERF_CHECK_ID) this.#dirty.add(check.node)
+    for (const node of this.#opts.state.catalog.nodesWithCheck(SERF_CHECK_ID)) this.#dirty.add(node)
     this.#kick()
   }
 

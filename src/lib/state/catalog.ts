@@ -58,6 +58,31 @@ function byNodeThenId(a: Ordered, b: Ordered): number {
   return compareStrings(a.node, b.node) || compareStrings(a.id ?? a.checkId ?? '', b.id ?? b.checkId ?? '')
 }
 
+/**
+ * Shared, frozen values for what most records hold (no tags, meta or tagged addresses; default
+ * weights): records are immutable, so one object serves them all, and a catalog of 40,000
+ * instances does not carry 40,000 copies of `{}`. They serialize exactly as fresh ones.
+ */
+const EMPTY_RECORD = Object.freeze({}) as Record<string, never>
+const EMPTY_LIST = Object.freeze([]) as unknown as string[]
+const DEFAULT_WEIGHTS = Object.freeze({Passing: 1, Warning: 1})
+
+function isEmpty(value: object): boolean {
+  for (const _ in value) return false
+  return true
+}
+
+function compactRecord<T extends object>(value: T): T {
+  return isEmpty(value) ? (EMPTY_RECORD as T) : value
+}
+
+function compactList<T>(value: T[]): T[] {
+  return value.length === 0 ? (EMPTY_LIST as unknown as T[]) : value
+}
+
+/** Beyond this many distinct strings the intern table starts over (names that churned away are dropped). */
+const INTERN_LIMIT = 200_000
+
 function same(a: object, b: object): boolean {
   return JSON.stringify(a) === JSON.stringify(b)
 }
@@ -68,17 +93,136 @@ export class Catalog {
   readonly #services = new Map<string, Map<string, CatalogService>>()
   /** node name → check ID → check. */
   readonly #checks = new Map<string, Map<string, NodeCheck>>()
-  /** service name → instances (key node\0id): the by-name index health and catalog reads use. */
-  readonly #byName = new Map<string, Map<string, CatalogService>>()
+  /** service name → its instance records (no key strings): the by-name index health and catalog reads use. */
+  readonly #byName = new Map<string, Set<CatalogService>>()
   readonly #serviceIndexes = new Map<string, number>()
   /**
    * service name → tag → instances carrying it, kept in step with #byName: the summary
    * /v1/catalog/services answers from without visiting every instance.
    */
   readonly #tagCounts = new Map<string, Map<string, number>>()
+  /**
+   * node name → the index of the last change to any of its checks (not in snapshots: 0 after a
+   * load, whose records are new objects anyway). With record identity it tells a reader that an
+   * instance's checks are unchanged without visiting them (http/health-fragments.ts).
+   */
+  readonly #checksVersions = new Map<string, number>()
   #nodesIndex = 0
   #servicesIndex = 0
   #checksIndex = 0
+  /**
+   * While a txn runs (begin → commit/rollback): every map write as (map, key, had, previous), undone
+   * in reverse on rollback. O(what the txn changed), where a copy of the catalog was O(catalog) per
+   * txn (quadratic when a catalog is registered by txns, and garbage that kept the heap large).
+   */
+  /**
+   * One copy of each repeated string (node, service, check and tag names, statuses, datacenters):
+   * decoded commands carry a fresh copy in every record, and a node's name sits in each of its
+   * service and check records.
+   */
+  readonly #strings = new Map<string, string>()
+  readonly #lists = new Map<string, string[]>()
+  #journal: Array<{map: Map<string, unknown>; key: string; had: boolean; prev: unknown} | {set: Set<unknown>; value: unknown; added: boolean}> | undefined
+  #savedIndexes: [number, number, number] | undefined
+
+  /** Start recording changes so `rollback()` can undo them (a txn; not nested). */
+  begin(): void {
+    this.#journal = []
+    this.#savedIndexes = [this.#nodesIndex, this.#servicesIndex, this.#checksIndex]
+  }
+
+  commit(): void {
+    this.#journal = undefined
+    this.#savedIndexes = undefined
+  }
+
+  /** Undo every change since `begin()`. */
+  rollback(): void {
+    const journal = this.#journal ?? []
+    for (let i = journal.length - 1; i >= 0; i--) {
+      const entry = journal[i]
+      if ('set' in entry) {
+        if (entry.added) entry.set.delete(entry.value)
+        else entry.set.add(entry.value)
+      } else if (entry.had) entry.map.set(entry.key, entry.prev)
+      else entry.map.delete(entry.key)
+    }
+    if (this.#savedIndexes !== undefined) [this.#nodesIndex, this.#servicesIndex, this.#checksIndex] = this.#savedIndexes
+    this.commit()
+  }
+
+  #intern(value: string): string {
+    if (value.length === 0) return ''
+    const known = this.#strings.get(value)
+    if (known !== undefined) return known
+    if (this.#strings.size >= INTERN_LIMIT) this.#strings.clear()
+    this.#strings.set(value, value)
+    return value
+  }
+
+  /** One frozen array per distinct tag list (most instances of a service share theirs). */
+  #internList(values: string[]): string[] {
+    if (values.length === 0) return EMPTY_LIST
+    const key = `\u0000${values.join('\u0000')}`
+    const known = this.#lists.get(key)
+    if (known !== undefined) return known
+    if (this.#lists.size >= INTERN_LIMIT) this.#lists.clear()
+    const list = Object.freeze(values.map((v) => this.#intern(v))) as string[]
+    this.#lists.set(key, list)
+    return list
+  }
+
+  // Records are built by these literals, never by spreading another object: V8 gives objects
+  // cloned by spread (then extended) a hidden class of their own, ~1 KB per record in shapes.
+
+  #nodeRecord(n: NodeInput, createIndex: number, modifyIndex: number): CatalogNode {
+    return {
+      id: n.id, node: this.#intern(n.node), address: n.address, datacenter: this.#intern(n.datacenter),
+      taggedAddresses: compactRecord(n.taggedAddresses), meta: compactRecord(n.meta), createIndex, modifyIndex,
+    }
+  }
+
+  #serviceRecord(s: ServiceInput, createIndex: number, modifyIndex: number): CatalogService {
+    const weights = s.weights?.Passing === 1 && s.weights.Warning === 1 && Object.keys(s.weights).length === 2 ? DEFAULT_WEIGHTS : s.weights
+    return {
+      node: this.#intern(s.node), id: s.id, service: this.#intern(s.service), tags: this.#internList(s.tags), address: s.address,
+      taggedAddresses: compactRecord(s.taggedAddresses), meta: compactRecord(s.meta), port: s.port, weights, enableTagOverride: s.enableTagOverride,
+      kind: this.#intern(s.kind), createIndex, modifyIndex,
+    }
+  }
+
+  /** `service`: the stored instance a service check is bound to (its ID, name and tags are shared). */
+  #checkRecord(c: CheckInput, service: CatalogService | undefined, createIndex: number, modifyIndex: number): NodeCheck {
+    return {
+      node: this.#intern(c.node), checkId: c.checkId, name: this.#intern(c.name), status: this.#intern(c.status) as NodeCheck['status'],
+      notes: this.#intern(c.notes), output: c.output, serviceId: service?.id ?? c.serviceId, serviceName: service?.service ?? this.#intern(c.serviceName),
+      serviceTags: service?.tags ?? compactList(c.serviceTags), type: this.#intern(c.type), interval: this.#intern(c.interval), timeout: this.#intern(c.timeout),
+      definition: compactRecord(c.definition), createIndex, modifyIndex,
+    }
+  }
+
+  #add<V>(set: Set<V>, value: V): void {
+    if (set.has(value)) return
+    this.#journal?.push({set: set as Set<unknown>, value, added: true})
+    set.add(value)
+  }
+
+  #remove<V>(set: Set<V>, value: V): void {
+    if (!set.has(value)) return
+    this.#journal?.push({set: set as Set<unknown>, value, added: false})
+    set.delete(value)
+  }
+
+  #set<V>(map: Map<string, V>, key: string, value: V): void {
+    this.#journal?.push({map: map as Map<string, unknown>, key, had: map.has(key), prev: map.get(key)})
+    map.set(key, value)
+  }
+
+  #delete<V>(map: Map<string, V>, key: string): void {
+    if (!map.has(key)) return
+    this.#journal?.push({map: map as Map<string, unknown>, key, had: true, prev: map.get(key)})
+    map.delete(key)
+  }
 
   get nodesIndex(): number {
     return this.#nodesIndex
@@ -101,6 +245,16 @@ export class Catalog {
     return this.#nodes.get(name)
   }
 
+  /** The node whose name equals `name` ignoring case (the first by name if several), O(nodes) without sorting. */
+  nodeIgnoringCase(name: string): CatalogNode | undefined {
+    const lower = name.toLowerCase()
+    let found: CatalogNode | undefined
+    for (const node of this.#nodes.values()) {
+      if (node.node.toLowerCase() === lower && (found === undefined || compareStrings(node.node, found.node) < 0)) found = node
+    }
+    return found
+  }
+
   /** Every node ordered by name. */
   nodes(): CatalogNode[] {
     return [...this.#nodes.values()].sort((a, b) => compareStrings(a.node, b.node))
@@ -116,9 +270,43 @@ export class Catalog {
     return checks.sort((a, b) => compareStrings(a.checkId, b.checkId))
   }
 
+  /** Moves (to the change's index) whenever a check of `node` is written or removed; 0 if none since the load. */
+  nodeChecksVersion(node: string): number {
+    return this.#checksVersions.get(node) ?? 0
+  }
+
+  /** How many instances service `name` has (O(1)). */
+  instanceCount(name: string): number {
+    return this.#byName.get(name)?.size ?? 0
+  }
+
+  /**
+   * The checks a health entry of instance `serviceId` on `node` carries: the node's own checks, then
+   * the instance's, each ordered by check ID (Consul's CheckServiceNodes). Visits only that node's checks.
+   */
+  instanceChecks(node: string, serviceId: string): NodeCheck[] {
+    const nodeLevel: NodeCheck[] = []
+    const own: NodeCheck[] = []
+    for (const check of this.#checks.get(node)?.values() ?? []) {
+      if (check.serviceId === '') nodeLevel.push(check)
+      else if (check.serviceId === serviceId) own.push(check)
+    }
+    const byCheckId = (a: NodeCheck, b: NodeCheck): number => compareStrings(a.checkId, b.checkId)
+    if (nodeLevel.length > 1) nodeLevel.sort(byCheckId)
+    if (own.length > 1) own.sort(byCheckId)
+    return nodeLevel.length === 0 ? own : own.length === 0 ? nodeLevel : [...nodeLevel, ...own]
+  }
+
   /** Every check ordered by node, then check ID. */
   allChecks(): NodeCheck[] {
     return [...this.#checks.values()].flatMap((byId) => [...byId.values()]).sort(byNodeThenId)
+  }
+
+  /** Names of the nodes carrying a check with this ID, unordered (O(nodes), no sort). */
+  nodesWithCheck(checkId: string): string[] {
+    const out: string[] = []
+    for (const [node, byId] of this.#checks) if (byId.has(checkId)) out.push(node)
+    return out
   }
 
   /** Checks of every instance of service `name`, ordered by node, then check ID (visits only the nodes running it). */
@@ -285,7 +473,8 @@ export class Catalog {
       if (!this.#nodes.has(node)) return removed
       for (const check of this.checks(node)) this.#deleteCheck(index, check, change, removed)
       for (const service of this.nodeServices(node)) this.#deleteService(index, service, change)
-      this.#nodes.delete(node)
+      this.#delete(this.#nodes, node)
+      this.#delete(this.#checksVersions, node)
       this.#nodesIndex = index
       change.tables.add('nodes')
       removed.node = node
@@ -306,7 +495,7 @@ export class Catalog {
   }
 
   #touchService(index: number, name: string, change: ChangeSet): void {
-    this.#serviceIndexes.set(name, index)
+    this.#set(this.#serviceIndexes, name, index)
     change.tables.add(`service:${name}`)
   }
 
@@ -317,28 +506,30 @@ export class Catalog {
 
   #putNode(index: number, raw: NodeInput, change: ChangeSet): void {
     // Fixed key order: `same` compares JSON.
-    const input: NodeInput = {id: raw.id, node: raw.node, address: raw.address, datacenter: raw.datacenter, taggedAddresses: raw.taggedAddresses, meta: raw.meta}
+    const input = this.#nodeRecord(raw, 0, 0)
     const existing = this.#nodes.get(input.node)
-    if (existing !== undefined && same(withoutIndexes(existing), input)) return
-    this.#nodes.set(input.node, {...input, createIndex: existing?.createIndex ?? index, modifyIndex: index})
+    if (existing !== undefined && same(withoutIndexes(existing), withoutIndexes(input))) return
+    this.#set(this.#nodes, input.node, this.#nodeRecord(input, existing?.createIndex ?? index, index))
     this.#nodesIndex = index
     change.tables.add('nodes')
     this.#touchServicesOfNode(index, input.node, change)
   }
 
-  #putService(index: number, input: ServiceInput, change: ChangeSet): void {
+  #putService(index: number, raw: ServiceInput, change: ChangeSet): void {
+    const input = this.#serviceRecord(raw, 0, 0)
     const byId = this.#services.get(input.node) ?? new Map<string, CatalogService>()
-    this.#services.set(input.node, byId)
+    this.#set(this.#services, input.node, byId)
     const existing = byId.get(input.id)
-    if (existing !== undefined && same(withoutIndexes(existing), input)) return
+    if (existing !== undefined && same(withoutIndexes(existing), withoutIndexes(input))) return
     if (existing !== undefined && existing.service !== input.service) this.#unindexName(existing, index, change)
-    const stored: CatalogService = {...input, createIndex: existing?.createIndex ?? index, modifyIndex: index}
+    const stored = this.#serviceRecord(input, existing?.createIndex ?? index, index)
     if (existing !== undefined && existing.service === input.service) this.#countTags(existing, -1)
     this.#countTags(stored, 1)
-    byId.set(input.id, stored)
-    const named = this.#byName.get(input.service) ?? new Map<string, CatalogService>()
-    this.#byName.set(input.service, named)
-    named.set(`${input.node}\u0000${input.id}`, stored)
+    this.#set(byId, input.id, stored)
+    let named = this.#byName.get(input.service)
+    if (named === undefined) this.#set(this.#byName, input.service, (named = new Set()))
+    if (existing !== undefined) this.#remove(named, existing)
+    this.#add(named, stored)
     this.#servicesIndex = index
     change.tables.add('services')
     this.#touchService(index, input.service, change)
@@ -346,7 +537,8 @@ export class Catalog {
     for (const check of this.#checks.get(input.node)?.values() ?? []) {
       if (check.serviceId !== input.id) continue
       if (check.serviceName === input.service && same(check.serviceTags, input.tags)) continue
-      this.#checks.get(input.node)?.set(check.checkId, {...check, serviceName: input.service, serviceTags: [...input.tags], modifyIndex: index})
+      this.#set(this.#checks.get(input.node)!, check.checkId, this.#checkRecord(check, stored, check.createIndex, index))
+      this.#set(this.#checksVersions, input.node, index)
       this.#checksIndex = index
       change.tables.add('checks')
     }
@@ -355,30 +547,30 @@ export class Catalog {
   /** Adds (+1) or removes (-1) one instance's tags in the per-service summary. */
   #countTags(service: CatalogService, delta: 1 | -1): void {
     let counts = this.#tagCounts.get(service.service)
-    if (counts === undefined) this.#tagCounts.set(service.service, (counts = new Map()))
+    if (counts === undefined) this.#set(this.#tagCounts, service.service, (counts = new Map()))
     // An instance counts once per distinct tag; a name whose instances have no tags keeps an empty map.
     for (const tag of new Set(service.tags)) {
       const n = (counts.get(tag) ?? 0) + delta
-      if (n > 0) counts.set(tag, n)
-      else counts.delete(tag)
+      if (n > 0) this.#set(counts, tag, n)
+      else this.#delete(counts, tag)
     }
   }
 
   #unindexName(service: CatalogService, index: number, change: ChangeSet): void {
     this.#countTags(service, -1)
     const named = this.#byName.get(service.service)
-    named?.delete(`${service.node}\u0000${service.id}`)
+    if (named !== undefined) this.#remove(named, service)
     if (named !== undefined && named.size === 0) {
-      this.#byName.delete(service.service)
-      this.#tagCounts.delete(service.service)
+      this.#delete(this.#byName, service.service)
+      this.#delete(this.#tagCounts, service.service)
     }
     this.#touchService(index, service.service, change)
   }
 
   #deleteService(index: number, service: CatalogService, change: ChangeSet): void {
     const byId = this.#services.get(service.node)
-    byId?.delete(service.id)
-    if (byId !== undefined && byId.size === 0) this.#services.delete(service.node)
+    if (byId !== undefined) this.#delete(byId, service.id)
+    if (byId !== undefined && byId.size === 0) this.#delete(this.#services, service.node)
     this.#unindexName(service, index, change)
     this.#servicesIndex = index
     change.tables.add('services')
@@ -386,17 +578,15 @@ export class Catalog {
 
   /** Returns the stored check when it was written, undefined when unchanged. */
   #putCheck(index: number, input: CheckInput, change: ChangeSet): NodeCheck | undefined {
-    let check = input
-    if (input.serviceId !== '') {
-      const service = this.service(input.node, input.serviceId)
-      check = {...input, serviceName: service?.service ?? '', serviceTags: [...(service?.tags ?? [])]}
-    }
+    const service = input.serviceId === '' ? undefined : this.service(input.node, input.serviceId)
+    const check = this.#checkRecord(input.serviceId === '' ? input : {...input, serviceName: service?.service ?? '', serviceTags: service?.tags ?? EMPTY_LIST}, service, 0, 0)
     const byId = this.#checks.get(check.node) ?? new Map<string, NodeCheck>()
-    this.#checks.set(check.node, byId)
+    this.#set(this.#checks, check.node, byId)
     const prior = byId.get(check.checkId)
-    if (prior !== undefined && same(withoutIndexes(prior), check)) return undefined
-    const stored: NodeCheck = {...check, createIndex: prior?.createIndex ?? index, modifyIndex: index}
-    byId.set(check.checkId, stored)
+    if (prior !== undefined && same(withoutIndexes(prior), withoutIndexes(check))) return undefined
+    const stored = this.#checkRecord(check, service, prior?.createIndex ?? index, index)
+    this.#set(byId, check.checkId, stored)
+    this.#set(this.#checksVersions, check.node, index)
     this.#checksIndex = index
     change.tables.add('checks')
     if (prior !== undefined && prior.serviceName !== '' && prior.serviceName !== stored.serviceName) this.#touchService(index, prior.serviceName, change)
@@ -407,8 +597,9 @@ export class Catalog {
 
   #deleteCheck(index: number, check: NodeCheck, change: ChangeSet, removed: Removed): void {
     const byId = this.#checks.get(check.node)
-    byId?.delete(check.checkId)
-    if (byId !== undefined && byId.size === 0) this.#checks.delete(check.node)
+    if (byId !== undefined) this.#delete(byId, check.checkId)
+    this.#set(this.#checksVersions, check.node, index)
+    if (byId !== undefined && byId.size === 0) this.#delete(this.#checks, check.node)
     this.#checksIndex = index
     change.tables.add('checks')
     if (check.serviceId !== '') this.#touchService(index, check.serviceName, change)
@@ -428,46 +619,33 @@ export class Catalog {
     }
   }
 
-  /**
-   * An independent copy sharing the (immutable) records: what a txn saves to roll back to. O(records)
-   * map copies, without the sorting and re-indexing a dump and load would cost.
-   */
-  copy(): Catalog {
-    const c = new Catalog()
-    const nested = <V>(from: Map<string, Map<string, V>>, to: Map<string, Map<string, V>>): void => {
-      for (const [key, inner] of from) to.set(key, new Map(inner))
-    }
-    for (const [key, node] of this.#nodes) c.#nodes.set(key, node)
-    nested(this.#services, c.#services)
-    nested(this.#checks, c.#checks)
-    nested(this.#byName, c.#byName)
-    nested(this.#tagCounts, c.#tagCounts)
-    for (const [key, index] of this.#serviceIndexes) c.#serviceIndexes.set(key, index)
-    c.#nodesIndex = this.#nodesIndex
-    c.#servicesIndex = this.#servicesIndex
-    c.#checksIndex = this.#checksIndex
-    return c
-  }
-
   /** Loads a dump; records from snapshots older than services get the new fields' defaults. */
   static load(dump: CatalogDump): Catalog {
     const catalog = new Catalog()
-    for (const node of dump.nodes) catalog.#nodes.set(node.node, {...node, taggedAddresses: node.taggedAddresses ?? {}, meta: node.meta ?? {}})
-    for (const service of dump.services ?? []) {
+    // Records are compacted as they are written (shared strings and empties, one key order).
+    for (const node of dump.nodes) {
+      catalog.#nodes.set(node.node, catalog.#nodeRecord({...node, taggedAddresses: node.taggedAddresses ?? {}, meta: node.meta ?? {}}, node.createIndex, node.modifyIndex))
+    }
+    for (const raw of dump.services ?? []) {
+      const service = catalog.#serviceRecord(raw, raw.createIndex, raw.modifyIndex)
       const byId = catalog.#services.get(service.node) ?? new Map<string, CatalogService>()
       catalog.#services.set(service.node, byId)
       byId.set(service.id, service)
-      const named = catalog.#byName.get(service.service) ?? new Map<string, CatalogService>()
+      const named = catalog.#byName.get(service.service) ?? new Set<CatalogService>()
       catalog.#byName.set(service.service, named)
-      named.set(`${service.node}\u0000${service.id}`, service)
+      named.add(service)
       catalog.#countTags(service, 1)
     }
     for (const raw of dump.checks) {
-      const check: NodeCheck = {
+      const input: CheckInput = {
         ...raw,
         serviceId: raw.serviceId ?? '', serviceName: raw.serviceName ?? '', serviceTags: raw.serviceTags ?? [],
         type: raw.type ?? '', interval: raw.interval ?? '', timeout: raw.timeout ?? '', definition: raw.definition ?? {},
       }
+      // Share the bound instance's strings and tags when they match (they are kept in step).
+      const bound = input.serviceId === '' ? undefined : catalog.service(raw.node, input.serviceId)
+      const service = bound !== undefined && bound.service === input.serviceName && same(bound.tags, input.serviceTags) ? bound : undefined
+      const check = catalog.#checkRecord(input, service, raw.createIndex, raw.modifyIndex)
       const byId = catalog.#checks.get(check.node) ?? new Map<string, NodeCheck>()
       catalog.#checks.set(check.node, byId)
       byId.set(check.checkId, check)

@@ -29,7 +29,7 @@ import {KVStore, type KVDump} from './kv-table.js'
 import {SessionTable, type SessionsDump} from './sessions.js'
 import {PreparedQueryTable, type PreparedQueriesDump, type Resolved} from './prepared-queries.js'
 import type {PreparedQuery} from './prepared-query.js'
-import {isKVOnlyTxn, readTxn, runTxn, type TxnContext} from './txn.js'
+import {deletesNode, isKVOnlyTxn, readTxn, runTxn, touchesSessions, type TxnContext} from './txn.js'
 import {AclTables, type AclDump} from './acl.js'
 import {AutopilotConfigTable, type StoredAutopilotConfig} from './autopilot-config.js'
 import {emptyChangeSet, WatchHub, type ChangeSet} from './watch.js'
@@ -195,27 +195,29 @@ export class StateMachine {
   }
 
   /**
-   * A write txn, all or nothing: KV rolls back through its undo log; a txn that also touches the
-   * catalog or sessions first saves those tables (and coordinates, which a node delete drops) and
-   * puts the saved copies back if any op failed. Records are immutable, so a save is a shallow copy.
+   * A write txn, all or nothing: KV and the catalog roll back through their undo logs; a txn that
+   * may touch sessions (a session op, a delete, a check that may turn critical) first saves that
+   * table, and one that deletes a node the coordinates it drops, and puts the saved copies back if
+   * any op failed. Nothing here costs O(catalog) per txn: registering a large catalog by txns was
+   * quadratic when every catalog txn copied the catalog.
    */
   #applyTxn(index: number, nowMs: number, ops: readonly TxnOp[], change: ChangeSet): TxnResult {
     const staged = emptyChangeSet()
-    // The catalog is copied (records shared), not dumped: a dump sorts every record, which made each
-    // catalog txn O(n log n) in the catalog's size.
-    const saved = isKVOnlyTxn(ops) ? undefined : {catalog: this.#catalog.copy(), sessions: this.#sessions.dump(), coordinates: this.#coordinates.dump()}
+    const catalogTxn = !isKVOnlyTxn(ops)
+    const sessions = ops.some(touchesSessions) ? this.#sessions.dump() : undefined
+    const coordinates = ops.some(deletesNode) ? this.#coordinates.dump() : undefined
     this.#kv.begin()
+    if (catalogTxn) this.#catalog.begin()
     const result = runTxn(this.#txnContext(index, nowMs, staged), ops)
     if (result.errors !== null) {
       this.#kv.rollback()
-      if (saved !== undefined) {
-        this.#catalog = saved.catalog
-        this.#sessions = SessionTable.load(saved.sessions)
-        this.#coordinates = CoordinateTable.load(saved.coordinates)
-      }
+      if (catalogTxn) this.#catalog.rollback()
+      if (sessions !== undefined) this.#sessions = SessionTable.load(sessions)
+      if (coordinates !== undefined) this.#coordinates = CoordinateTable.load(coordinates)
       return result
     }
     this.#kv.commit()
+    if (catalogTxn) this.#catalog.commit()
     for (const key of staged.keys) change.keys.add(key)
     for (const table of staged.tables) change.tables.add(table)
     return result

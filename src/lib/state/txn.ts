@@ -41,6 +41,19 @@ export function isKVOnlyTxn(ops: readonly TxnOp[]): boolean {
   return ops.every((op) => op.kind === undefined)
 }
 
+/**
+ * True when the op may change sessions: a session op, any delete (a deregistration invalidates the
+ * sessions bound to what it removes) or a check write (a critical check invalidates its sessions).
+ */
+export function touchesSessions(op: TxnOp): boolean {
+  return op.kind === 'session' || op.kind === 'check' || (op.kind !== undefined && op.verb.startsWith('delete'))
+}
+
+/** True when the op deletes a node (which drops the node's coordinates). */
+export function deletesNode(op: TxnOp): boolean {
+  return op.kind === 'node' && op.verb.startsWith('delete')
+}
+
 /** Run every op of a write txn; the caller commits or rolls back by whether `errors` is empty. */
 export function runTxn(ctx: TxnContext, ops: readonly TxnOp[]): TxnResult {
   const results: TxnResultEntry[] = []

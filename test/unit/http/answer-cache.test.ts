@@ -3,6 +3,7 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {AnswerCache} from '../../../src/lib/http/answer-cache.js'
+import {LARGE_BODY_BYTES} from '../../../src/lib/http/respond.js'
 
 describe('AnswerCache', () => {
   it('renders once per (key, index) and bounds its size', () => {
@@ -29,5 +30,16 @@ describe('AnswerCache', () => {
     assert.equal(cache.size, 1, 'the older entry made room')
     cache.get('huge', 1, () => 'x'.repeat(11))
     assert.equal(cache.size, 1, 'a body larger than the bound is not kept')
+  })
+
+  it('keeps a large body as one Buffer handed out to every reader until the index moves', () => {
+    const cache = new AnswerCache()
+    const large = 'x'.repeat(LARGE_BODY_BYTES)
+    const first = cache.get('big', 1, () => large)
+    assert.ok(Buffer.isBuffer(first))
+    assert.equal(first.toString(), large)
+    assert.equal(cache.get('big', 1, () => 'not rendered'), first, 'the same Buffer, not a new encoding')
+    assert.notEqual(cache.get('big', 2, () => large), first, 'a new index renders again')
+    assert.equal(typeof cache.get('small', 1, () => '{}'), 'string')
   })
 })

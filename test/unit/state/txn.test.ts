@@ -201,6 +201,43 @@ describe('txn across kinds', () => {
     assert.notEqual(h.sm.sessionGet('s1').value, undefined)
   })
 
+  it('random catalog txns that fail at their last op leave the catalog exactly as it was (undo log, not a copy)', () => {
+    const h = seeded()
+    let seed = 11
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      return seed % n
+    }
+    const strip = (bytes: Uint8Array): unknown => ({...(JSON.parse(JSON.stringify(decodeValue(bytes), (_k, v: unknown) => typeof v === 'bigint' ? String(v) : v)) as object), lastIndex: 0})
+    const summary = (): unknown => [...h.sm.catalog.serviceTagSummary()].map(([name, counts]) => [name, [...counts].sort()]).sort()
+    const randomOps = (): TxnOp[] => Array.from({length: 1 + next(6)}, () => {
+      const node = `n${next(4)}`
+      const id = ['web', 'db', 'cache'][next(3)]
+      const roll = next(8)
+      if (roll === 0) return nodeOp('set', node)
+      if (roll === 1) return nodeOp('delete', node)
+      if (roll < 4) return serviceOp('set', node, id)
+      if (roll === 4) return serviceOp('delete', node, id)
+      if (roll < 7) return checkOp('set', node, `${id}-alive`, next(2) === 0 ? 'passing' : 'critical', id)
+      return checkOp('delete', node, `${id}-alive`, 'passing')
+    })
+    let committed = 0
+    for (let step = 0; step < 150; step++) {
+      const ops = randomOps()
+      const before = h.sm.snapshot()
+      const beforeSummary = summary()
+      const failed = h.txn([...ops, {verb: 'check-index', key: 'a', index: 99}])
+      assert.notEqual(failed.errors, null)
+      assert.deepEqual(strip(h.sm.snapshot()), strip(before), `step ${step}: rolled back`)
+      assert.deepEqual(summary(), beforeSummary, `step ${step}: tag summary rolled back`)
+      if (h.txn(ops).errors === null) committed++
+      const rebuilt = new Harness()
+      rebuilt.sm.restore(h.sm.snapshot())
+      assert.deepEqual(summary(), [...rebuilt.sm.catalog.serviceTagSummary()].map(([name, counts]) => [name, [...counts].sort()]).sort(), `step ${step}: summary matches a rebuilt one`)
+    }
+    assert.ok(committed > 20, `some txns committed (${committed})`)
+  })
+
   it('cas and delete-cas follow Consul: 0 = only if absent, stale index refused with its text', () => {
     const h = seeded()
     assert.equal(h.txn([nodeOp('cas', 'n2', 0)]).errors, null)
