@@ -114,6 +114,18 @@ export class SimNetwork<M extends Addressed = Message> {
     this.partitionDescription = 'none'
   }
 
+  /** A scripted partition: `node` cut off from every other node both ways (until heal). */
+  isolate(node: NodeId, nowMs: number): void {
+    this.stats.partitions++
+    this.#changedAtMs = nowMs
+    for (const other of this.nodes) {
+      if (other === node) continue
+      this.#blocked.add(`${node}>${other}`)
+      this.#blocked.add(`${other}>${node}`)
+    }
+    this.partitionDescription = `isolate {${node}}`
+  }
+
   #partition(nowMs: number): void {
     this.stats.partitions++
     this.#changedAtMs = nowMs
