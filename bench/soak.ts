@@ -19,9 +19,10 @@
 // agents' event-loop delay (runtime.event_loop_lag_ms from /v1/agent/metrics, p99 of the last
 // second), the latency of GET /v1/status/leader per agent, and the KV writes' latency. The report
 // ends with charts (Mermaid xychart blocks, which render in the Markdown viewer) of RSS, data-dir
-// size and latency over time; -samples=FILE also keeps every sample as JSON.
+// size and latency over time; -samples=FILE also keeps every sample as JSON. Each agent's output
+// goes to <dir>/<name>.log (-keep keeps the dir; -log-level=debug for the servers' Raft detail).
 import {spawn, type ChildProcess} from 'node:child_process'
-import {closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -29,7 +30,7 @@ import {request} from 'undici'
 import {SeededRng} from '../src/lib/rng.js'
 import {checkLinearizable} from '../src/lib/check/linearizable.js'
 import {serverArgs, clientArgs} from '../src/lib/devcluster/cluster.js'
-import {coordBin, spawnAgent, type AgentProcess} from '../src/lib/devcluster/agent-process.js'
+import {coordBin, leaderKnown, spawnAgent, type AgentProcess} from '../src/lib/devcluster/agent-process.js'
 import {FailoverLoad} from '../test/helpers/failover-load.js'
 import {LockLog} from '../test/helpers/lock-log.js'
 import {createNetwork, reexecInOwnNetns, type TestNetwork} from '../test/jepsen/netns.js'
@@ -62,6 +63,8 @@ let latencyCursor = 0
 const contenders: Array<{client: number; proc?: ChildProcess}> = [{client: 0}, {client: 1}]
 const lockLog = new LockLog(join(dir, 'lock.log'), join(dir, 'job.sh'))
 let stopping = false
+/** Per healed partition: ms from the heal until the cut server named a leader again (undefined: not within 30 s). */
+const healedAfterMs: Array<number | undefined> = []
 const counts = {blockingReads: 0, blockingErrors: 0, ttlPasses: 0, ttlErrors: 0, events: 0, eventErrors: 0, lockRestarts: 0}
 
 const all = (): AgentProcess[] => [...cluster.servers, ...cluster.clients]
@@ -91,11 +94,15 @@ function startAgent(kind: 'server' | 'client', i: number): Promise<AgentProcess>
   const dataDir = join(dir, 'cluster', name)
   mkdirSync(dataDir, {recursive: true})
   const servers = cluster.addresses.slice(0, 3)
+  // Each agent's output, across its restarts, in <dir>/<name>.log (kept with -keep), stamped with the
+  // soak's clock so a log line can be matched with the fault logged before it.
+  const onOutput = (text: string) => appendFileSync(join(dir, `${name}.log`), text.replace(/^(?=.)/gm, `[+${((Date.now() - t0) / 1000).toFixed(1)}s] `))
   if (kind === 'server') {
-    const agentArgs = serverArgs({name, address, dataDir, expect: 3, join: servers.filter((a) => a !== address)})
-    return network.spawnServer(i, {name, args: agentArgs, timeoutMs: 60_000, waitForLeader: true})
+    const extra = args['log-level'] === undefined ? [] : [`-log-level=${args['log-level']}`]
+    const agentArgs = serverArgs({name, address, dataDir, expect: 3, join: servers.filter((a) => a !== address), extra})
+    return network.spawnServer(i, {name, args: agentArgs, timeoutMs: 60_000, waitForLeader: true, onOutput})
   }
-  return spawnAgent({name, args: clientArgs({name, address, dataDir, join: servers}), timeoutMs: 60_000, waitForLeader: true})
+  return spawnAgent({name, args: clientArgs({name, address, dataDir, join: servers}), timeoutMs: 60_000, waitForLeader: true, onOutput})
 }
 
 async function restart(kind: 'server' | 'client', i: number): Promise<void> {
@@ -179,6 +186,15 @@ async function injectFault(): Promise<void> {
       } finally {
         network.heal()
       }
+      // How long the cut server goes on without a leader once the network is back (bounded poll).
+      const healedAt = Date.now()
+      let known: number | undefined
+      while (known === undefined && Date.now() - healedAt < 30_000 && !stopping) {
+        if (await leaderKnown(cluster.servers[cut].httpAddr, 1000)) known = Date.now() - healedAt
+        else await sleep(100)
+      }
+      healedAfterMs.push(known)
+      log(`  healed: server-${cut + 1} ${known === undefined ? 'named no leader within 30 s' : `named a leader ${known} ms after the heal`}`)
       break
     }
   }
@@ -406,6 +422,7 @@ async function main(): Promise<void> {
     `- Locks: ${lockLog.lines().length} fenced job lines, ${tokens.size} tokens (holders), exclusivity ${problems.some((p) => p.startsWith('lock')) ? 'VIOLATED' : 'held'}; ${counts.lockRestarts} contender restarts`,
     `- Why holders stopped their job (coord lock's stderr): ${Object.entries(whyStopped).map(([k, v]) => `${v}× "${k}"`).join('; ') || 'never'}`,
     `- Other load: ${counts.blockingReads} blocking reads (${counts.blockingErrors} errors), ${counts.ttlPasses} TTL passes (${counts.ttlErrors} errors), ${counts.events} events (${counts.eventErrors} errors)`,
+    `- After a partition healed, the cut server named a leader within (ms, each heal): ${healedAfterMs.map((ms) => ms ?? '>30000').join(', ') || 'no partition'}`,
     `- Faults: ${Object.entries(faults).map(([k, v]) => `${k} ×${v}`).join(', ') || 'none'}${network.partitionsUnavailable === undefined ? '' : ` (partitions not injected: ${network.partitionsUnavailable})`}`,
     `- Problems: ${problems.length === 0 ? 'none' : problems.map((p) => `\n  - ${p}`).join('')}`,
     '',

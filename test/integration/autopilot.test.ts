@@ -13,7 +13,7 @@ import {http, sleep} from '../helpers/http.js'
 import {until} from '../helpers/wait.js'
 import {randomSubnet, startCluster, type Cluster} from '../../src/lib/devcluster/cluster.js'
 import {parsePrometheus, type PromFamily} from '../helpers/prometheus.js'
-import type {AgentProcess} from '../../src/lib/devcluster/agent-process.js'
+import {spawnAgent, type AgentProcess} from '../../src/lib/devcluster/agent-process.js'
 
 /** A counter's value, a summary's count or a gauge's value in one scrape (0 when absent). */
 function reading(families: Map<string, PromFamily>, name: string): number {
@@ -126,6 +126,24 @@ describe('autopilot: five servers, two killed', () => {
     }
     const health = (await http(lead.httpAddr, 'GET', '/v1/operator/autopilot/health')).json<{Healthy: boolean; FailureTolerance: number}>()
     assert.deepEqual([health.Healthy, health.FailureTolerance], [true, 1])
+  })
+
+  it('a removed server that comes back through gossip alone (no -retry-join) is added back as a voter', async () => {
+    const lead = await leader()
+    const index = cluster.servers.findIndex((s) => s.exited())
+    const removed = cluster.servers[index]
+    // Its own data dir and flags, without the retry-join addresses: it rejoins the LAN pool from its
+    // gossip snapshot, so only the leader's reading of gossip can bring it back into Raft.
+    const args = removed.args.slice(2).filter((arg) => !arg.startsWith('-retry-join'))
+    const started = Date.now()
+    cluster.servers[index] = await spawnAgent({name: removed.name, args, timeoutMs: 60_000})
+    const config = await until(`${removed.name} a voter again`, async () => {
+      const now = (await http(lead.httpAddr, 'GET', '/v1/operator/raft/configuration')).json<RaftConfig>()
+      return now.Servers.some((s) => s.Node === removed.name && s.Voter) && now
+    }, 60_000)
+    console.log(`${removed.name} back as a voter ${((Date.now() - started) / 1000).toFixed(1)} s after its restart`)
+    assert.equal(config.Servers.length, 4)
+    assert.equal((await http(lead.httpAddr, 'PUT', '/v1/kv/autopilot/rejoined', 'z')).text.trim(), 'true')
   })
 
   it('PUT ?cas= with a stale index is refused; bad bodies are 400s', async () => {

@@ -6,7 +6,7 @@ import {DEFAULT_WAIT_MS, MAX_WAIT_MS, parseDuration} from '../duration.js'
 import type {ForwardedRequest, ForwardedResponse} from './forwarded.js'
 import {firesOnServer, runsOnAgent} from './agent-local-paths.js'
 import type {RpcTransport} from '../rpc/transport.js'
-import {SERVER_STOPPING, SERVER_STOPPING_MESSAGE, type ServerRpc} from './server-rpc.js'
+import {NEVER_APPLIED_CODES, SERVER_STOPPING, SERVER_STOPPING_MESSAGE, type ServerRpc} from './server-rpc.js'
 import {CoordError, HttpError} from '../errors.js'
 
 export const FORWARD_METHOD = 'http-forward'
@@ -89,6 +89,8 @@ export function createForwarder(rpc: ServerRpc, nodeName: string, onAnswer: (ans
         timeoutMs: forwardTimeoutMs(request.url, request.fromDc !== undefined),
         idempotent: isIdempotent(request),
         onAttempt: (to) => { server = to },
+        // No cluster leader, a full disk, a write refused before it applied: another server may do it.
+        notCarriedOut: (answer) => NEVER_APPLIED_CODES.has((answer as ForwardedResponse).errorCode ?? ''),
       }) as ForwardedResponse
       onAnswer(answer, request)
       return answer

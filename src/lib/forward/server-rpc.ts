@@ -8,6 +8,13 @@
 // has passed, so a client rides through a server dying or restarting instead of answering an
 // error; the server it reaches holds the request through a leader election itself. Without one
 // (another datacenter's servers) each server is tried once.
+//
+// A server that answers that it did not carry the request out (no leader, or its disk is full, or
+// the write was refused before it was applied: NEVER_APPLIED_CODES) is treated as Consul's client
+// treats ErrNoLeader (agent/consul/rpc.go canRetry: "always safe to retry since no state could have
+// been changed"): the call moves on to another server, writes included. A server cut off from the
+// others keeps no client stuck behind it that way; when every server says so until the hold ends,
+// the caller gets the last server's own answer.
 import {HttpError} from '../errors.js'
 import {RpcRequestError, type RpcTransport} from '../rpc/transport.js'
 import type {ServerPool} from './server-pool.js'
@@ -39,6 +46,12 @@ export const SERVER_STOPPING_MESSAGE = 'server is shutting down'
 /** The error code a stopping server answers a forwarded request with (carried over the RPC): try another server. */
 export const SERVER_STOPPING = 'SERVER_STOPPING'
 
+/**
+ * Answers that prove the server did not carry the request out: no leader to take it, a server
+ * whose disk is full (it left Raft), a write refused or replaced before it was applied.
+ */
+export const NEVER_APPLIED_CODES: ReadonlySet<string> = new Set(['NO_LEADER', 'DISK_FULL', 'WRITE_NOT_APPLIED'])
+
 /** Attempts per call at most, whatever the hold time. */
 const MAX_HELD_ATTEMPTS = 24
 const FIRST_BACKOFF_MS = 50
@@ -58,6 +71,12 @@ export interface CallOptions {
   idempotent: boolean
   /** Told each server the call is sent to, in turn. */
   onAttempt?: (server: string) => void
+  /**
+   * True when an answer is the server's word that it did not carry the request out (a forwarded
+   * request's NEVER_APPLIED_CODES error answer): another server is tried, and this answer is what
+   * the caller gets if none does better.
+   */
+  notCarriedOut?: (answer: unknown) => boolean
 }
 
 export class ServerRpc {
@@ -97,6 +116,8 @@ export class ServerRpc {
     const deadline = performance.now() + this.#holdMs
     let tried = new Set<string>()
     let lastError: Error | undefined
+    /** The latest server's own word that it did not carry the call out (an answer or an error). */
+    let refusal: {answer: unknown} | {error: Error} | undefined
     let reachedOne = false
     let rounds = 0
     for (let attempt = 0; attempt < (this.#holdMs > 0 ? MAX_HELD_ATTEMPTS : ServerRpc.MAX_ATTEMPTS); attempt++) {
@@ -115,9 +136,20 @@ export class ServerRpc {
       tried.add(server)
       opts.onAttempt?.(server)
       try {
-        return await this.transport.request(server, method, body, opts.timeoutMs)
+        const answer = await this.transport.request(server, method, body, opts.timeoutMs)
+        if (!opts.notCarriedOut?.(answer)) return answer
+        refusal = {answer}
+        this.pool.failed(server)
+        retrying()
       } catch (error) {
         if (!(error instanceof RpcRequestError)) throw error
+        if (error.remote && NEVER_APPLIED_CODES.has(error.code)) {
+          refusal = {error}
+          this.pool.failed(server)
+          retrying()
+          continue
+        }
+        refusal = undefined
         lastError = error
         reachedOne ||= error.sent
         // An error the server itself answered says nothing about the server's health, unless it
@@ -129,6 +161,8 @@ export class ServerRpc {
         retrying()
       }
     }
+    if (refusal && 'answer' in refusal) return refusal.answer
+    if (refusal) throw refusal.error
     if (!lastError) throw new NoServersError()
     if (!reachedOne) throw new ServersUnreachableError(lastError.message)
     throw new HttpError(500, `rpc error making call: ${lastError.message}`, 'RPC_FAILED')

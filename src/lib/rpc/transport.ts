@@ -6,6 +6,12 @@
 //     and bounded by a timeout.
 // Frames are msgpack (bigint and bytes preserved). Connections are made lazily, one outbound per
 // peer, and re-made with capped exponential backoff after a failure.
+// A connection in use that hears nothing back is probed, and dropped when the probe goes
+// unanswered (deadAfterMs): after a network partition heals, a TCP connection whose packets were
+// lost waits out its retransmission backoff (it doubles: ~25 s after a 13 s cut) before anything
+// flows again, so a server would go without its leader's heartbeats long after the network is back.
+// A fresh connection's SYN is retried at once, as hashicorp/raft's NetworkTransport drops a pooled
+// connection whose RPC times out.
 // With TLS (tls/rpc-tls.ts) a connection opens with the type byte 3 and a handshake; the peer's
 // certificate then decides what it may send: with verify_server_hostname only a peer proving
 // server.<dc>.<domain> may send Raft messages and server-only requests, so a client certificate
@@ -42,6 +48,11 @@ type Wire =
   | {k: 'res'; id: number; ok: true; body: unknown}
   | {k: 'res'; id: number; ok: false; error: string; code?: string; status?: number}
 
+/** The request that proves a connection still carries answers (any answer does, even an error). */
+const PROBE_METHOD = 'link-probe'
+/** The probe's request id: never a caller's (theirs count up from 1), so its answer matches nothing pending. */
+const PROBE_ID = 0
+
 export interface TransportOptions {
   /** This server's ID, announced to peers in the first frame. */
   localId: string
@@ -50,6 +61,13 @@ export interface TransportOptions {
   maxQueuedMessages?: number
   connectTimeoutMs?: number
   maxBackoffMs?: number
+  /** A connection written to that has heard nothing back for this long is sent a probe. */
+  probeIdleMs?: number
+  /**
+   * A probe unanswered for this long drops the connection (it is re-made with backoff). Longer than
+   * a paused or overloaded peer's stall (SIGSTOP 3 s in the soak), so a slow peer keeps its connection.
+   */
+  deadAfterMs?: number
   /**
    * Source address for outbound connections (the server's bind address). Without it every server on
    * one machine would dial out from 127.0.0.1, and a test could not cut one server's traffic off.
@@ -116,6 +134,11 @@ class PeerLink {
   failures = 0
   retryTimer: NodeJS.Timeout | undefined
   pending = new Map<number, PendingRequest>()
+  /** When the connection last delivered bytes to us (or was made), and when we last wrote to it. */
+  heardAtMs = 0
+  wroteAtMs = 0
+  /** When the unanswered probe was sent, if one is out. */
+  probeSentAtMs: number | undefined
 
   constructor(readonly address: string) {}
 }
@@ -132,11 +155,32 @@ export class RpcTransport {
   #tls: RpcTls | undefined
   /** Datacenter of a peer address in another datacenter (its certificate names that datacenter). */
   #peerDatacenters = new Map<string, string>()
+  #probeTimer: NodeJS.Timeout | undefined
   readonly opts: Required<Omit<TransportOptions, 'onError' | 'localAddress' | 'tls' | 'onRefused'>> & Pick<TransportOptions, 'onError' | 'localAddress' | 'tls' | 'onRefused'>
 
   constructor(options: TransportOptions) {
-    this.opts = {maxFrameBytes: 64 * 1024 * 1024, maxQueuedMessages: 1024, connectTimeoutMs: 2000, maxBackoffMs: 2000, ...options}
+    this.opts = {maxFrameBytes: 64 * 1024 * 1024, maxQueuedMessages: 1024, connectTimeoutMs: 2000, maxBackoffMs: 2000, probeIdleMs: 1000, deadAfterMs: 5000, ...options}
     this.setTls(options.tls)
+  }
+
+  /**
+   * Probes the connections in use that went quiet, and drops those whose probe went unanswered
+   * (see the top of the file). One timer for all links, started with the first one.
+   */
+  #checkLinks(): void {
+    const now = performance.now()
+    for (const link of this.#links.values()) {
+      if (!link.connected || !link.socket) continue
+      if (link.probeSentAtMs !== undefined) {
+        if (now - link.probeSentAtMs >= this.opts.deadAfterMs) link.socket.destroy(new Error(`no answer from ${link.address} for ${Math.round(now - link.heardAtMs)} ms`))
+        continue
+      }
+      // Idle both ways is a quiet connection, not a dead one: only one we wrote to since we last heard from it.
+      if (link.wroteAtMs > link.heardAtMs && now - link.heardAtMs >= this.opts.probeIdleMs) {
+        link.probeSentAtMs = now
+        writeCoalesced(link.socket, frameOf({k: 'req', id: PROBE_ID, method: PROBE_METHOD, body: null}))
+      }
+    }
   }
 
   onMessage(handler: MessageHandler): void {
@@ -229,6 +273,7 @@ export class RpcTransport {
 
   async close(): Promise<void> {
     this.#closed = true
+    clearInterval(this.#probeTimer)
     for (const link of this.#links.values()) {
       clearTimeout(link.retryTimer)
       link.socket?.destroy()
@@ -241,6 +286,10 @@ export class RpcTransport {
   #link(address: string): PeerLink {
     let link = this.#links.get(address)
     if (!link) {
+      if (this.#probeTimer === undefined) {
+        this.#probeTimer = setInterval(() => this.#checkLinks(), Math.max(10, Math.floor(this.opts.probeIdleMs / 2)))
+        this.#probeTimer.unref()
+      }
       link = new PeerLink(address)
       this.#links.set(address, link)
       this.#connect(link)
@@ -250,6 +299,7 @@ export class RpcTransport {
 
   #write(link: PeerLink, frame: Buffer, requestId?: number): void {
     if (link.connected && link.socket) {
+      link.wroteAtMs = performance.now()
       writeCoalesced(link.socket, frame)
       this.#markSent(link, requestId)
       return
@@ -291,6 +341,9 @@ export class RpcTransport {
       clearTimeout(connectTimer)
       link.connected = true
       link.failures = 0
+      link.heardAtMs = performance.now()
+      link.probeSentAtMs = undefined
+      if (link.queue.length > 0) link.wroteAtMs = link.heardAtMs
       socket.write(frameOf({k: 'hello', from: this.opts.localId}))
       for (const queued of link.queue.splice(0)) {
         socket.write(queued.frame)
@@ -299,6 +352,8 @@ export class RpcTransport {
     })
     const decoder = new FrameDecoder(this.opts.maxFrameBytes)
     socket.on('data', (chunk: Buffer) => {
+      link.heardAtMs = performance.now()
+      link.probeSentAtMs = undefined
       try {
         for (const frame of decoder.push(chunk)) this.#onResponse(link, decodeWire(frame))
       } catch (error) {
@@ -414,6 +469,11 @@ export class RpcTransport {
           if (!mayActAsServer) return refuseServerTraffic('Raft message')
           this.#onMessage(from, wire.body)
         } else if (wire.k === 'req') {
+          // Any peer that said hello may ask whether the connection still carries answers.
+          if (wire.method === PROBE_METHOD && wire.id === PROBE_ID) {
+            writeCoalesced(socket, frameOf({k: 'res', id: PROBE_ID, ok: true, body: null}))
+            continue
+          }
           const access = this.#requestHandlers.get(wire.method)?.access ?? 'servers'
           if (access === 'servers' && !mayActAsServer) return refuseServerTraffic(`${wire.method} request`)
           this.#serve(socket, from, wire)
@@ -424,11 +484,11 @@ export class RpcTransport {
   }
 
   #serve(socket: Socket, from: string, wire: Extract<Wire, {k: 'req'}>): void {
-    metrics.incrCounter(['rpc', 'request'])
-    const handler = this.#requestHandlers.get(wire.method)?.handler
     const reply = (response: Wire) => {
       if (!socket.destroyed) writeCoalesced(socket, frameOf(response))
     }
+    metrics.incrCounter(['rpc', 'request'])
+    const handler = this.#requestHandlers.get(wire.method)?.handler
     if (!handler) {
       reply({k: 'res', id: wire.id, ok: false, error: `unknown method ${wire.method}`})
       return

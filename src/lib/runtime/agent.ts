@@ -11,6 +11,7 @@ import {printBanner} from '../agent/banner.js'
 import {StateMachine} from '../state/state-machine.js'
 import {commandCodec} from '../state/codec.js'
 import {startServerRole} from '../server/server-role.js'
+import {holdForClientAgent} from '../server/leader-hold.js'
 import type {AgentContext, MemberInfo} from '../http/context.js'
 import {buildRoutes, startHttpServer, type HttpServerHandle, type HttpsOptions} from '../http/server.js'
 import type {ClientConfig} from '../api/client.js'
@@ -330,7 +331,7 @@ export async function startAgent(config: AgentConfig, io: AgentIO): Promise<Runn
   // Servers answer client agents' forwarded requests through the same routes a socket reaches.
   const serverRoutes = serverRole ? buildRoutes(context) : undefined
   const forwarded = serverRole && serverRoutes
-    ? serveForwardedRequests(serverRole.transport, (request, cancelled) => dispatch(context, serverRoutes, request, cancelled), () => serverRole.raft.closed)
+    ? serveForwardedRequests(serverRole.transport, (request, cancelled) => holdForClientAgent(() => dispatch(context, serverRoutes, request, cancelled)), () => serverRole.raft.closed)
     : undefined
   // Held forwarded requests are answered (refused) once the listeners stop taking new ones.
   stops.add('forwarded', () => forwarded?.cancelAll())

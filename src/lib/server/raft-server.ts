@@ -19,7 +19,7 @@ import type {Clock} from '../clock.js'
 import {DEFAULT_RPC_HOLD_TIMEOUT_MS, NoLeaderError, type Consensus, type PeerRef, type Proposal, type ProposeOptions, type RaftConfiguration, type ReadMode} from '../consensus.js'
 import type {DurableRaftStorage} from '../raft/file-storage.js'
 import type {CommandCodec, PeerTransport, RaftMetricsSink, ReplicatedState} from './driver-ports.js'
-import {LeaderHold} from './leader-hold.js'
+import {holdForClientAgent, LeaderHold} from './leader-hold.js'
 import {MembershipReconciler} from './membership.js'
 import {hashSeed, RaftDriver, RestoreStateError, ShuttingDownError, WriteNotAppliedError} from './raft-driver.js'
 import {RaftOperator} from './raft-operator.js'
@@ -115,7 +115,7 @@ export class RaftServer implements Consensus {
     this.operator = new RaftOperator({driver, barrier: this.barrier, membership: this.membership, hold: this.#hold, transport: opts.transport})
     this.operator.names.set(opts.id, opts.name)
     // A client agent's write: held and forwarded here like one from this server's own HTTP API.
-    opts.transport.onRequest('propose', async (_from, body) => this.propose(opts.codec.decode(body as Uint8Array)), 'any')
+    opts.transport.onRequest('propose', async (_from, body) => holdForClientAgent(() => this.propose(opts.codec.decode(body as Uint8Array))), 'any')
     // A follower's write for the leader (server to server): never forwarded again, so its refusals are its own.
     opts.transport.onRequest('propose-on-leader', async (_from, body) => this.driver.propose(opts.codec.decode(body as Uint8Array)))
     // Followers' writes of one turn, together (forward-batch.ts): each gets its own outcome.

@@ -188,7 +188,13 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
   const noteGossipServer = (info: {id: string; name: string; address: string}) => {
     if (!info.id || info.id === nodeId) return
     const prior = known.get(info.id)
-    if (prior && prior.address === info.address && prior.name === info.name) return
+    if (prior && prior.address === info.address && prior.name === info.name) {
+      // A known server (gossip says it joined again): as Consul's leader reconciles an alive server
+      // member into Raft, it is a candidate again, so one autopilot removed while it restarted or
+      // stalled is added back without its own retry-join (which may not run, or not get through).
+      raft.noteServer(info.id)
+      return
+    }
     if (!transport.tls?.state.verifyServerHostname) {
       noteServer(prior ? {...prior, name: info.name, address: info.address} : {...info, member: true})
       return

@@ -1,5 +1,6 @@
 // The forwarding RPC over real loopback sockets: a client's forwarder against a server's
-// serveForwardedRequests, including the cancel of a blocking query whose caller went away.
+// serveForwardedRequests, including the cancel of a blocking query whose caller went away, and
+// the move to another server when one answers that it did not carry the request out.
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {RpcTransport} from '../../../src/lib/rpc/transport.js'
@@ -20,7 +21,68 @@ async function pair(run: Parameters<typeof serveForwardedRequests>[1]) {
 
 const get = (url: string): ForwardedRequest => ({method: 'GET', url, headers: {}, body: new Uint8Array()})
 
+/** Servers in a fixed order (the pool picks the first healthy one), each answering with its own `run`. */
+async function servers(runs: Array<Parameters<typeof serveForwardedRequests>[1]>, holdMs = 0) {
+  const transports = runs.map((_, i) => new RpcTransport({localId: `server-${i}`}))
+  const addresses: string[] = []
+  for (const [i, transport] of transports.entries()) {
+    serveForwardedRequests(transport, runs[i])
+    addresses.push(`127.0.0.1:${await transport.listen('127.0.0.1', 0)}`)
+  }
+  const client = new RpcTransport({localId: 'client'})
+  const rpc = new ServerRpc(new ServerPool({servers: () => addresses, random: () => 0}), client, {holdMs})
+  const forward = createForwarder(rpc, 'client-1', () => {})
+  return {forward, close: async () => { await client.close(); for (const t of transports) await t.close() }}
+}
+
+const refusal = (code: string, text: string) => ({status: 500, headers: {}, body: Buffer.from(text), errorCode: code})
+
 describe('forwarding over the server RPC port', () => {
+  it('a write a server answered it did not carry out (no leader, full disk, not applied) goes to the next server', async () => {
+    for (const [code, text] of [['NO_LEADER', 'No cluster leader'], ['DISK_FULL', 'this server cannot write to its disk'], ['WRITE_NOT_APPLIED', 'the write was not applied']]) {
+      const seen: string[] = []
+      const {forward, close} = await servers([
+        async () => { seen.push('first'); return refusal(code, text) },
+        async () => { seen.push('second'); return {status: 200, headers: {}, body: Buffer.from('true')} },
+      ])
+      try {
+        const answer = await forward({method: 'PUT', url: '/v1/kv/a', headers: {}, body: Buffer.from('v')})
+        assert.equal(answer.status, 200, code)
+        assert.deepEqual(seen, ['first', 'second'], code)
+      } finally {
+        await close()
+      }
+    }
+  })
+
+  it("when every server says No cluster leader the caller gets that answer, Consul's wording; other errors are not retried", async () => {
+    const seen: string[] = []
+    const noLeader = (name: string) => async () => { seen.push(name); return refusal('NO_LEADER', 'No cluster leader') }
+    const all = await servers([noLeader('a'), noLeader('b')], 300)
+    try {
+      const answer = await all.forward(get('/v1/kv/a'))
+      assert.equal(answer.status, 500)
+      assert.equal(Buffer.from(answer.body).toString(), 'No cluster leader')
+      assert.ok(seen.includes('a') && seen.includes('b'), `tried ${seen.join(', ')}`)
+      assert.ok(seen.length <= 24, `bounded: ${seen.length} attempts`)
+    } finally {
+      await all.close()
+    }
+    // A server's own failure (here a 500 that is not one of those) may have applied the write: not sent again.
+    const tried: string[] = []
+    const other = await servers([
+      async () => { tried.push('first'); return refusal('SERVER_ERROR', 'apply failed') },
+      async () => { tried.push('second'); return {status: 200, headers: {}, body: Buffer.from('true')} },
+    ])
+    try {
+      const answer = await other.forward({method: 'PUT', url: '/v1/kv/a', headers: {}, body: Buffer.from('v')})
+      assert.equal(answer.status, 500)
+      assert.deepEqual(tried, ['first'])
+    } finally {
+      await other.close()
+    }
+  })
+
   it('carries the request and the answer whole; only blocking queries get a cancel id', async () => {
     const seen: ForwardedRequest[] = []
     const {forward, close} = await pair(async (request) => {

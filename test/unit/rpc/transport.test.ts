@@ -1,7 +1,7 @@
 // The server RPC transport over real loopback sockets.
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {createConnection} from 'node:net'
+import {createConnection, createServer, type Socket} from 'node:net'
 import {encodeFrame, FrameDecoder, FrameTooLargeError} from '../../../src/lib/frame.js'
 import {RpcRequestError, RpcTransport, splitHostPort} from '../../../src/lib/rpc/transport.js'
 
@@ -126,6 +126,61 @@ describe('RpcTransport', () => {
       await a.close()
       await b.close()
     }
+  })
+
+  it('drops a connection that went silent in a partition, so messages flow again soon after it heals', async () => {
+    // A TCP connection whose packets were lost during a partition waits out its retransmission
+    // backoff after the heal. This proxy plays such a network: while cut it swallows everything,
+    // and a connection that lived through the cut stays stuck; new connections flow once healed.
+    const runCase = async (deadAfterMs: number): Promise<number | undefined> => {
+      const b = new RpcTransport({localId: 'b'})
+      const received: unknown[] = []
+      b.onMessage((_from, body) => received.push(body))
+      const target = await b.listen('127.0.0.1', 0)
+      let cut = false
+      const stuck = new Set<Socket>()
+      const sockets = new Set<Socket>()
+      const proxy = createServer((inbound) => {
+        const outbound = createConnection({host: '127.0.0.1', port: target})
+        sockets.add(inbound).add(outbound)
+        if (cut) stuck.add(inbound)
+        const pipe = (from: Socket, to: Socket) => from.on('data', (chunk) => { if (!cut && !stuck.has(inbound)) to.write(chunk) })
+        pipe(inbound, outbound)
+        pipe(outbound, inbound)
+        const end = () => { inbound.destroy(); outbound.destroy() }
+        inbound.on('close', end).on('error', end)
+        outbound.on('close', end).on('error', end)
+      })
+      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+      const address = `127.0.0.1:${(proxy.address() as {port: number}).port}`
+      const a = new RpcTransport({localId: 'a', probeIdleMs: 100, deadAfterMs, maxBackoffMs: 100})
+      try {
+        a.send(address, 'before')
+        await waitFor(() => received.length === 1)
+        cut = true
+        for (const socket of sockets) stuck.add(socket)
+        a.send(address, 'during') // lost, as Raft tolerates
+        await sleep(1000)
+        cut = false
+        const healedAt = performance.now()
+        for (let i = 0; i < 30 && !received.includes('after'); i++) {
+          a.send(address, 'after')
+          await sleep(100)
+        }
+        return received.includes('after') ? Math.round(performance.now() - healedAt) : undefined
+      } finally {
+        await a.close()
+        await b.close()
+        for (const socket of sockets) socket.destroy()
+        proxy.close()
+      }
+    }
+    const withProbe = await runCase(300)
+    const withoutProbe = await runCase(60_000)
+    console.log(`first message after the heal: ${withProbe} ms with the probe, ${withoutProbe ?? 'none within 3000'} ms without`)
+    assert.ok(withProbe !== undefined && withProbe < 2500, `a message got through ${withProbe} ms after the heal`)
+    // The control: without dropping the silent connection nothing gets through (the proxy keeps it stuck).
+    assert.equal(withoutProbe, undefined)
   })
 
   it('times out a request to a peer that never answers', async () => {

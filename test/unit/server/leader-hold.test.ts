@@ -3,7 +3,7 @@
 // or on a new one, answers No cluster leader at the deadline, and one failover is one summary.
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {LeaderHold} from '../../../src/lib/server/leader-hold.js'
+import {CLIENT_AGENT_HOLD_MS, holdForClientAgent, LeaderHold} from '../../../src/lib/server/leader-hold.js'
 import type {HoldEpisode} from '../../../src/lib/forward/hold-episodes.js'
 import {NoLeaderError} from '../../../src/lib/consensus.js'
 
@@ -52,6 +52,25 @@ describe('LeaderHold', () => {
     assert.equal(tried[0], 'a@1')
     assert.equal(tried.at(-1), 'c@2')
     assert.equal(episodes.length, 1)
+  })
+
+  it("waits at most CLIENT_AGENT_HOLD_MS for a leader on a client agent's behalf, the full hold otherwise", async () => {
+    const {hold} = newHold(3 * CLIENT_AGENT_HOLD_MS)
+    const timed = async (run: () => Promise<unknown>): Promise<number> => {
+      const started = performance.now()
+      await assert.rejects(run(), NoLeaderError)
+      return performance.now() - started
+    }
+    const forClient = await timed(() => holdForClientAgent(() => hold.run(async (leader) => leader.id, () => true)))
+    const own = await timed(() => hold.run(async (leader) => leader.id, () => true))
+    console.log(`No cluster leader after ${Math.round(forClient)} ms for a client agent, ${Math.round(own)} ms otherwise`)
+    assert.ok(forClient >= CLIENT_AGENT_HOLD_MS - 50 && forClient < 2 * CLIENT_AGENT_HOLD_MS, `client agent's request: ${forClient} ms`)
+    assert.ok(own >= 3 * CLIENT_AGENT_HOLD_MS - 50, `own request: ${own} ms`)
+    // A leader noted while it waits still releases it at once.
+    const released = holdForClientAgent(() => hold.run(async (leader) => leader.id, () => true))
+    await sleep(100)
+    hold.note({id: 'd', term: 4})
+    assert.equal(await released, 'd')
   })
 
   it('throws a non-retryable error at once, without holding', async () => {
