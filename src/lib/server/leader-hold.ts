@@ -9,7 +9,7 @@
 // leader failed while the same leader is still the one known (its followers have not timed it out
 // yet, or the connection dropped for a moment) is tried again after a short backoff as well.
 //
-// A client agent's request waits less (holdForClientAgent): a server with no leader for a second
+// A client agent's request waits less (client-agent-hold.ts, through opts.waitCapMs): a server with no leader for a second
 // is likely cut off from the others, or the election is slow; its No cluster leader sends the
 // client agent on to another server (server-rpc.ts), and the client agent's own hold bounds the
 // whole. Consul's server holds a client's request the full rpc_hold_timeout, so a client whose
@@ -18,7 +18,6 @@
 //
 // One line is logged per failover: requests that had to wait are counted from the first held one
 // until the last of them finishes, so a burst of requests through one election is one line.
-import {AsyncLocalStorage} from 'node:async_hooks'
 import {NoLeaderError} from '../consensus.js'
 import {HoldEpisodes, type HoldEpisode} from '../forward/hold-episodes.js'
 import {systemClock, type Clock} from '../clock.js'
@@ -30,17 +29,6 @@ export interface LeaderView {
 }
 
 
-/** How long a server waits for a leader on behalf of a client agent's request (see the top). */
-export const CLIENT_AGENT_HOLD_MS = 1_000
-
-/** The wait for a leader of the requests run inside `run` (a client agent's), when shorter than the hold. */
-const waitCap = new AsyncLocalStorage<number>()
-
-/** Runs `fn` (a client agent's forwarded request) so that any leader hold inside it waits at most CLIENT_AGENT_HOLD_MS for a leader. */
-export function holdForClientAgent<T>(fn: () => Promise<T>): Promise<T> {
-  return waitCap.run(CLIENT_AGENT_HOLD_MS, fn)
-}
-
 /** Attempts per request at most (each after a wait: bounded by the hold time as well). */
 const MAX_ATTEMPTS = 64
 const FIRST_BACKOFF_MS = 50
@@ -51,6 +39,11 @@ export interface LeaderHoldOptions {
   onEpisode: (episode: HoldEpisode) => void
   /** Time and timers (the system clock unless a simulation brings its own). */
   clock?: Clock
+  /**
+   * The wait for a leader allowed to the request being run, when shorter than holdMs: a client
+   * agent's (client-agent-hold.ts, which tracks whose request is running). Undefined: holdMs.
+   */
+  waitCapMs?: () => number | undefined
 }
 
 /** A request's call to the leader failed because another leader took over while it was in flight. */
@@ -128,13 +121,13 @@ export class LeaderHold {
    * Runs `attempt` with the leader known now. When there is none, or the attempt fails with an
    * error `retryable` accepts, waits for a (new) leader and runs it again, until `holdMs` from the
    * start; then throws NoLeaderError. Any other error is thrown as it is. `attempt` gets the time
-   * left, so a call it makes can be bounded by the hold too. Inside holdForClientAgent the waits
-   * for a leader end CLIENT_AGENT_HOLD_MS after the start (an attempt under way keeps its time).
+   * left, so a call it makes can be bounded by the hold too. With a wait cap (opts.waitCapMs) the
+   * waits for a leader end that long after the start (an attempt under way keeps its time).
    */
   async run<T>(attempt: (leader: LeaderView, remainingMs: number) => Promise<T>, retryable: (error: unknown) => boolean): Promise<T> {
     const start = this.#now()
     const deadline = start + this.opts.holdMs
-    const waitDeadline = Math.min(deadline, start + (waitCap.getStore() ?? Infinity))
+    const waitDeadline = Math.min(deadline, start + (this.opts.waitCapMs?.() ?? Infinity))
     let leave: ((ok: boolean) => void) | undefined
     let ok = false
     const hold = () => {

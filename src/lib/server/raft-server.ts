@@ -19,7 +19,8 @@ import type {Clock} from '../clock.js'
 import {DEFAULT_RPC_HOLD_TIMEOUT_MS, NoLeaderError, type Consensus, type PeerRef, type Proposal, type ProposeOptions, type RaftConfiguration, type ReadMode} from '../consensus.js'
 import type {DurableRaftStorage} from '../raft/file-storage.js'
 import type {CommandCodec, PeerTransport, RaftMetricsSink, ReplicatedState} from './driver-ports.js'
-import {holdForClientAgent, LeaderHold} from './leader-hold.js'
+import {LeaderHold} from './leader-hold.js'
+import {clientAgentWaitCapMs, holdForClientAgent} from './client-agent-hold.js'
 import {MembershipReconciler} from './membership.js'
 import {hashSeed, RaftDriver, RestoreStateError, ShuttingDownError, WriteNotAppliedError} from './raft-driver.js'
 import {RaftOperator} from './raft-operator.js'
@@ -103,7 +104,7 @@ export class RaftServer implements Consensus {
     })
     const driver = this.driver as RaftDriver<unknown, unknown>
     this.#hold = new LeaderHold({
-      holdMs: opts.rpcHoldTimeoutMs ?? DEFAULT_RPC_HOLD_TIMEOUT_MS, clock: this.driver.clock,
+      holdMs: opts.rpcHoldTimeoutMs ?? DEFAULT_RPC_HOLD_TIMEOUT_MS, clock: this.driver.clock, waitCapMs: clientAgentWaitCapMs,
       onEpisode: (episode) => opts.logger.info('requests held for a leader', {
         held: episode.held, failed: episode.failed, duration: `${episode.durationMs}ms`, longest: `${episode.longestMs}ms`,
       }),

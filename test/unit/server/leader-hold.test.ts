@@ -3,7 +3,8 @@
 // or on a new one, answers No cluster leader at the deadline, and one failover is one summary.
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {CLIENT_AGENT_HOLD_MS, holdForClientAgent, LeaderHold} from '../../../src/lib/server/leader-hold.js'
+import {LeaderHold} from '../../../src/lib/server/leader-hold.js'
+import {CLIENT_AGENT_HOLD_MS, clientAgentWaitCapMs, holdForClientAgent} from '../../../src/lib/server/client-agent-hold.js'
 import type {HoldEpisode} from '../../../src/lib/forward/hold-episodes.js'
 import {NoLeaderError} from '../../../src/lib/consensus.js'
 
@@ -11,7 +12,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 function newHold(holdMs: number): {hold: LeaderHold; episodes: HoldEpisode[]} {
   const episodes: HoldEpisode[] = []
-  return {hold: new LeaderHold({holdMs, onEpisode: (episode) => episodes.push(episode)}), episodes}
+  return {hold: new LeaderHold({holdMs, onEpisode: (episode) => episodes.push(episode), waitCapMs: clientAgentWaitCapMs}), episodes}
 }
 
 describe('LeaderHold', () => {
