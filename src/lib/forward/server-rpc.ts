@@ -13,8 +13,8 @@
 // the write was refused before it was applied: NEVER_APPLIED_CODES) is treated as Consul's client
 // treats ErrNoLeader (agent/consul/rpc.go canRetry: "always safe to retry since no state could have
 // been changed"): the call moves on to another server, writes included. A server cut off from the
-// others keeps no client stuck behind it that way; when every server says so until the hold ends,
-// the caller gets the last server's own answer.
+// others keeps no client stuck behind it that way; when no server does better until the hold ends
+// (the others refuse too, or cannot be reached), the caller gets the last such answer.
 import {HttpError} from '../errors.js'
 import {RpcRequestError, type RpcTransport} from '../rpc/transport.js'
 import type {ServerPool} from './server-pool.js'
@@ -116,7 +116,10 @@ export class ServerRpc {
     const deadline = performance.now() + this.#holdMs
     let tried = new Set<string>()
     let lastError: Error | undefined
-    /** The latest server's own word that it did not carry the call out (an answer or an error). */
+    /**
+     * The latest server's own word that it did not carry the call out (an answer or an error): what
+     * the caller gets when no server does better, rather than a later server's connection failure.
+     */
     let refusal: {answer: unknown} | {error: Error} | undefined
     let reachedOne = false
     let rounds = 0
@@ -149,7 +152,7 @@ export class ServerRpc {
           retrying()
           continue
         }
-        refusal = undefined
+        // A refusal heard before stays the answer: a dead server tried after it says nothing new.
         lastError = error
         reachedOne ||= error.sent
         // An error the server itself answered says nothing about the server's health, unless it

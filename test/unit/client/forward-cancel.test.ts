@@ -83,6 +83,28 @@ describe('forwarding over the server RPC port', () => {
     }
   })
 
+  it('a server that said No cluster leader is what the caller hears, not a dead server tried after it', async () => {
+    for (const deadFirst of [false, true]) {
+      const live = new RpcTransport({localId: 'live'})
+      serveForwardedRequests(live, async () => refusal('NO_LEADER', 'No cluster leader'))
+      const liveAddress = `127.0.0.1:${await live.listen('127.0.0.1', 0)}`
+      const gone = new RpcTransport({localId: 'gone'})
+      const deadAddress = `127.0.0.1:${await gone.listen('127.0.0.1', 0)}`
+      await gone.close()
+      const addresses = deadFirst ? [deadAddress, liveAddress] : [liveAddress, deadAddress]
+      const client = new RpcTransport({localId: 'client'})
+      const forward = createForwarder(new ServerRpc(new ServerPool({servers: () => addresses, random: () => 0}), client, {holdMs: 300}), 'client-1', () => {})
+      try {
+        const answer = await forward(get('/v1/kv/a'))
+        assert.equal(answer.status, 500, `dead server ${deadFirst ? 'first' : 'second'}`)
+        assert.equal(Buffer.from(answer.body).toString(), 'No cluster leader', `dead server ${deadFirst ? 'first' : 'second'}`)
+      } finally {
+        await client.close()
+        await live.close()
+      }
+    }
+  })
+
   it('carries the request and the answer whole; only blocking queries get a cancel id', async () => {
     const seen: ForwardedRequest[] = []
     const {forward, close} = await pair(async (request) => {
