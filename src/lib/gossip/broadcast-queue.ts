@@ -33,6 +33,8 @@ export class BroadcastQueue {
   /** buckets[t]: items sent t times. */
   #buckets: Bucket[] = []
   #byKey = new Map<string, Item>()
+  /** Estimated bytes of what the last take() returned (wire-size.ts), so a packet is not sized twice. */
+  takenBytes = 0
 
   get size(): number {
     return this.#byKey.size
@@ -121,6 +123,7 @@ export class BroadcastQueue {
       items.length = i + 1
       for (let k = keep.length - 1; k >= 0; k--) items.push(keep[k])
     }
+    this.takenBytes = budgetBytes - left
     for (const item of moved) {
       const b = this.#bucket(item.transmits)
       b.items.push(item)
