@@ -69,8 +69,9 @@ const raftPlan: RaftPlan = {
 }
 const gossipRuns = Math.round(envMs('BENCH_GOSSIP_RUNS', 10))
 const gossipPlan: GossipPlan = {
-  sizes: [100, 500],
-  simRuns: [gossipRuns, Math.max(1, Math.round(gossipRuns / 5))],
+  // One seed at 1000 members costs about 45 s (coord) to 60 s (LAN timings) of one core.
+  sizes: [100, 500, 1000],
+  simRuns: [gossipRuns, Math.max(1, Math.round(gossipRuns / 5)), Math.max(1, Math.round(gossipRuns / 10))],
   profiles: ['coord', 'lan'],
   realAgents: 5,
   realRounds: raftPlan.failoverRounds,
