@@ -71,8 +71,9 @@ const raftPlan: RaftPlan = {
 }
 const gossipRuns = Math.round(envMs('BENCH_GOSSIP_RUNS', 10))
 const gossipPlan: GossipPlan = {
-  sizes: [100, 500],
-  simRuns: [gossipRuns, Math.max(1, Math.round(gossipRuns / 5))],
+  // One seed at 1000 members costs about 50 s (coord) to 60 s (LAN timings) of one core; 2000 about 4x that.
+  sizes: [100, 500, 1000],
+  simRuns: [gossipRuns, Math.max(1, Math.round(gossipRuns / 5)), Math.max(1, Math.round(gossipRuns / 10))],
   profiles: ['coord', 'lan'],
   realAgents: 5,
   realRounds: raftPlan.failoverRounds,

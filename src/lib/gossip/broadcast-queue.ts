@@ -10,17 +10,31 @@ interface Item {
   key: string
   message: Broadcast
   sizeBytes: number
+  /** Also the index of the bucket the item sits in while it is queued. */
   transmits: number
   dropped: boolean
+}
+
+/**
+ * Items sent the same number of times, oldest first. Dropped items are left in place and skipped
+ * (compacted once they are half the bucket), so replacing news costs O(1) rather than O(queue);
+ * `sizes` counts the live items by size, so a walk stops once nothing left in the bucket fits.
+ */
+interface Bucket {
+  items: Item[]
+  sizes: Map<number, number>
+  dead: number
 }
 
 /** Smallest message worth searching for when the budget is nearly used up. */
 const MIN_MESSAGE_BYTES = 8
 
 export class BroadcastQueue {
-  /** buckets[t]: items sent t times, oldest first. */
-  #buckets: Item[][] = []
+  /** buckets[t]: items sent t times. */
+  #buckets: Bucket[] = []
   #byKey = new Map<string, Item>()
+  /** Estimated bytes of what the last take() returned (wire-size.ts), so a packet is not sized twice. */
+  takenBytes = 0
 
   get size(): number {
     return this.#byKey.size
@@ -33,62 +47,124 @@ export class BroadcastQueue {
   /** Queue `message` under `key`, replacing what was queued under the same key. */
   enqueue(key: string, message: Broadcast): void {
     const old = this.#byKey.get(key)
-    if (old) old.dropped = true
+    if (old) this.#kill(old)
     const item: Item = {key, message, sizeBytes: messageSizeBytes(message), transmits: 0, dropped: false}
     this.#byKey.set(key, item)
-    this.#bucket(0).push(item)
+    this.#add(item)
   }
 
   /** Forget what is queued under `key` (e.g. a suspicion that a refutation made moot). */
   drop(key: string): void {
     const old = this.#byKey.get(key)
     if (!old) return
-    old.dropped = true
+    this.#kill(old)
     this.#byKey.delete(key)
   }
 
-  /** Take broadcasts fitting `budgetBytes`, counting one transmit each; drops those past `limit`. */
+  /**
+   * Take broadcasts fitting `budgetBytes`, counting one transmit each; drops those past `limit`.
+   * Per bucket (least-sent first), walks newest to oldest taking whatever still fits; what stays
+   * keeps its order. Cost: the items walked, not the queue's length.
+   */
   take(budgetBytes: number, limit: number): Broadcast[] {
     const out: Broadcast[] = []
     let left = budgetBytes
     const moved: Item[] = []
     for (let t = 0; t < this.#buckets.length && left >= MIN_MESSAGE_BYTES; t++) {
       const bucket = this.#buckets[t]
-      if (bucket.length === 0) continue
+      const items = bucket.items
+      if (items.length === 0) continue
+      if (t >= limit) {
+        // Sent often enough under the current limit: forget them all.
+        for (const item of items) {
+          if (item.dropped) continue
+          item.dropped = true
+          if (this.#byKey.get(item.key) === item) this.#byKey.delete(item.key)
+        }
+        this.#buckets[t] = {items: [], sizes: new Map(), dead: 0}
+        continue
+      }
       const keep: Item[] = []
-      // Newest first: walk from the end; what stays keeps its oldest-first order.
-      let i = bucket.length - 1
+      let fitsLeft = -1
+      let anyFits = true
+      let i = items.length - 1
       for (; i >= 0 && left >= MIN_MESSAGE_BYTES; i--) {
-        const item = bucket[i]
-        if (item.dropped) continue
-        if (t >= limit) {
-          this.#remove(item)
+        const item = items[i]
+        if (item.dropped) {
+          bucket.dead--
           continue
         }
         if (item.sizeBytes <= left) {
           left -= item.sizeBytes
           out.push(item.message)
+          countSize(bucket.sizes, item.sizeBytes, -1)
           item.transmits++
           if (item.transmits >= limit) this.#remove(item)
           else moved.push(item)
         } else {
+          if (fitsLeft !== left) {
+            fitsLeft = left
+            anyFits = false
+            for (const [size, n] of bucket.sizes) {
+              if (n > 0 && size <= left) {
+                anyFits = true
+                break
+              }
+            }
+          }
           keep.push(item)
+          // Nothing further down this bucket fits (what was kept is larger still): stop here.
+          if (!anyFits) {
+            i--
+            break
+          }
         }
       }
-      const untouched = bucket.slice(0, i + 1).filter((item) => !item.dropped)
-      this.#buckets[t] = untouched.concat(keep.reverse())
+      items.length = i + 1
+      for (let k = keep.length - 1; k >= 0; k--) items.push(keep[k])
     }
-    for (const item of moved) this.#bucket(item.transmits).push(item)
+    this.takenBytes = budgetBytes - left
+    for (const item of moved) {
+      const b = this.#bucket(item.transmits)
+      b.items.push(item)
+      countSize(b.sizes, item.sizeBytes, 1)
+    }
     return out
   }
 
+  #add(item: Item): void {
+    const b = this.#bucket(item.transmits)
+    b.items.push(item)
+    countSize(b.sizes, item.sizeBytes, 1)
+  }
+
+  /** Mark a queued item dropped where it sits. */
+  #kill(item: Item): void {
+    if (item.dropped) return
+    item.dropped = true
+    const b = this.#buckets[item.transmits]
+    countSize(b.sizes, item.sizeBytes, -1)
+    b.dead++
+    if (b.dead > 32 && 2 * b.dead > b.items.length) {
+      b.items = b.items.filter((x) => !x.dropped)
+      b.dead = 0
+    }
+  }
+
+  /** An item already out of its bucket (taken for the last time). */
   #remove(item: Item): void {
     item.dropped = true
     if (this.#byKey.get(item.key) === item) this.#byKey.delete(item.key)
   }
 
-  #bucket(t: number): Item[] {
-    while (this.#buckets.length <= t) this.#buckets.push([])
+  #bucket(t: number): Bucket {
+    while (this.#buckets.length <= t) this.#buckets.push({items: [], sizes: new Map(), dead: 0})
     return this.#buckets[t]
   }
+}
+
+function countSize(sizes: Map<number, number>, size: number, delta: number): void {
+  const n = (sizes.get(size) ?? 0) + delta
+  if (n === 0) sizes.delete(size)
+  else sizes.set(size, n)
 }

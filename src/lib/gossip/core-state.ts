@@ -178,7 +178,7 @@ export class GossipState {
     const base = packetSizeBytes(this.name, primary)
     const extra = this.broadcasts.take(this.cfg.packetBudgetBytes - base, this.retransmitLimit())
     const messages = primary.concat(extra)
-    this.packets.push({to: {address: to.address, port: to.port}, toName, packet: {from: this.name, messages}, sizeBytes: packetSizeBytes(this.name, messages)})
+    this.packets.push({to: {address: to.address, port: to.port}, toName, packet: {from: this.name, messages}, sizeBytes: base + this.broadcasts.takenBytes})
   }
 
   /** Send only piggybacked broadcasts (gossip); false when there was nothing to send. */
@@ -186,7 +186,7 @@ export class GossipState {
     const base = packetSizeBytes(this.name, [])
     const messages = this.broadcasts.take(this.cfg.packetBudgetBytes - base, this.retransmitLimit())
     if (messages.length === 0) return false
-    this.packets.push({to: {address: to.address, port: to.port}, toName: to.name, packet: {from: this.name, messages}, sizeBytes: packetSizeBytes(this.name, messages)})
+    this.packets.push({to: {address: to.address, port: to.port}, toName: to.name, packet: {from: this.name, messages}, sizeBytes: base + this.broadcasts.takenBytes})
     return true
   }
 

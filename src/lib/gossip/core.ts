@@ -210,50 +210,54 @@ export class GossipCore {
     // Gossip first, probes second: an ack then carries any refutation the packet provoked, and a
     // ping that accuses us (buddy system) is answered with our alive record.
     const accused = packet.messages.some((m) => (m.type === 'suspect' || m.type === 'dead') && m.node === s.name)
-    const ordered = [...packet.messages].sort((a, b) => Number(isProbeMessage(a)) - Number(isProbeMessage(b)))
-    for (const m of ordered) {
-      switch (m.type) {
-        case 'ping':
-          handlePing(s, source, packet.from, m.seqNo, m.target, accused)
-          break
-        case 'indirectPing':
-          handleIndirectPing(s, source, packet.from, m)
-          break
-        case 'ack':
-          handleAck(s, m.seqNo, m.payload)
-          break
-        case 'nack':
-          handleNack(s, m.seqNo)
-          break
-        case 'alive':
-          handleAlive(s, m)
-          break
-        case 'suspect':
-          handleSuspect(s, m)
-          break
-        case 'dead':
-          handleDead(s, m)
-          break
-        case 'leave':
-          handleLeave(s, m)
-          break
-        case 'userEvent':
-          s.lamport.witness(m.ltime)
-          if (s.seeEvent(m.ltime, m.name, m.payload)) {
-            s.userEvents.push({ltime: m.ltime, name: m.name, payload: m.payload})
-            s.broadcast(userEventKey(m.ltime, m.name, m.payload), m)
-          }
-          break
-        case 'query':
-          handleQuery(s, m)
-          break
-        case 'queryResponse':
-          handleQueryResponse(s, m)
-          break
-        case 'queryRelay':
-          handleQueryRelay(s, m)
-          break
-      }
+    // Two passes rather than a sorted copy: every datagram comes through here.
+    for (const m of packet.messages) if (!isProbeMessage(m)) this.#handle(source, packet.from, m, accused)
+    for (const m of packet.messages) if (isProbeMessage(m)) this.#handle(source, packet.from, m, accused)
+  }
+
+  #handle(source: PeerAddress, from: string, m: GossipMessage, accused: boolean): void {
+    const s = this.#s
+    switch (m.type) {
+      case 'ping':
+        handlePing(s, source, from, m.seqNo, m.target, accused)
+        break
+      case 'indirectPing':
+        handleIndirectPing(s, source, from, m)
+        break
+      case 'ack':
+        handleAck(s, m.seqNo, m.payload)
+        break
+      case 'nack':
+        handleNack(s, m.seqNo)
+        break
+      case 'alive':
+        handleAlive(s, m)
+        break
+      case 'suspect':
+        handleSuspect(s, m)
+        break
+      case 'dead':
+        handleDead(s, m)
+        break
+      case 'leave':
+        handleLeave(s, m)
+        break
+      case 'userEvent':
+        s.lamport.witness(m.ltime)
+        if (s.seeEvent(m.ltime, m.name, m.payload)) {
+          s.userEvents.push({ltime: m.ltime, name: m.name, payload: m.payload})
+          s.broadcast(userEventKey(m.ltime, m.name, m.payload), m)
+        }
+        break
+      case 'query':
+        handleQuery(s, m)
+        break
+      case 'queryResponse':
+        handleQueryResponse(s, m)
+        break
+      case 'queryRelay':
+        handleQueryRelay(s, m)
+        break
     }
   }
 
