@@ -18,7 +18,8 @@
 // BENCH_SCALE_KEYS, BENCH_SCALE_INSTANCES, BENCH_SCALE_PARKED, "0" to skip one).
 // Knobs: BENCH_DURATION_MS / BENCH_WARMUP_MS (every load row, both sections), BENCH_SECTIONS
 // (e.g. "raft" to run one section only), BENCH_FAILOVER_ROUNDS (also the gossip kill -9 rounds),
-// BENCH_GOSSIP_RUNS (simulation seeds per profile at 100 members; a fifth of them at 500).
+// BENCH_GOSSIP_RUNS (simulation seeds per profile at 100 members; a fifth of them at 500),
+// BENCH_LOADGEN (the kv and raft rows' generator: "wrk", the default, or "undici": bench/generator.ts).
 import {spawnSync} from 'node:child_process'
 import {availableParallelism, cpus, loadavg, tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -26,6 +27,8 @@ import {randomSubnet} from '../src/lib/devcluster/cluster.js'
 import {coldStart, type ColdStartResult} from './cold-start.js'
 import {repoRoot, startCoord} from './coord-agent.js'
 import {ensureEtcd, etcdVersion, startEtcd} from './etcd.js'
+import {loadGenerator} from './generator.js'
+import {ensureWrk} from './wrk.js'
 import {runKvSuite, type KvPlan} from './kv-suite.js'
 import {rssMiB} from './process.js'
 import {startCoordCluster} from './coord-cluster.js'
@@ -174,7 +177,18 @@ async function benchRaft(label: string, start: () => Promise<BenchCluster>): Pro
   }
 }
 
+/** The kv and raft rows need wrk (installed when missing); without it they fall back to undici, and the report says so row by row. */
+function ensureGenerator(): void {
+  if (loadGenerator() !== 'wrk') return
+  const missing = ensureWrk(log)
+  if (missing) {
+    log(`${missing}: the load rows use the in-process undici generator`)
+    process.env.BENCH_LOADGEN = 'undici'
+  }
+}
+
 async function raftSection(): Promise<void> {
+  ensureGenerator()
   const started = Date.now()
   const loadAtStart = load()
   const missing = ensureEtcd(log)
@@ -193,6 +207,7 @@ async function raftSection(): Promise<void> {
 }
 
 async function kvSection(): Promise<void> {
+  ensureGenerator()
   const started = Date.now()
   const loadAtStart = load()
   const etcd = await attempt('etcd', async () => ({run: await benchEtcd()}))
