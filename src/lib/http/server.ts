@@ -109,7 +109,7 @@ function routeIndex(routes: Route[]): RouteIndex {
   return index
 }
 
-function findRoute(routes: Route[], path: string): {route: Route; tail: string} | undefined {
+export function findRoute(routes: Route[], path: string): {route: Route; tail: string} | undefined {
   const index = routeIndex(routes)
   for (const route of index.byPrefix.get(prefixOf(path)) ?? index.anyPrefix) {
     if (route.exact ? path === route.path : path.startsWith(route.path)) return {route, tail: path.slice(route.path.length)}
