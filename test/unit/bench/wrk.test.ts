@@ -6,6 +6,8 @@ import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {existsSync} from 'node:fs'
 import {createServer, type Server} from 'node:http'
+import type {LoadResult} from '../../../bench/load.js'
+import {generatorText} from '../../../bench/report.js'
 import {histPercentiles, runWrk, wrkBin} from '../../../bench/wrk.js'
 
 const skip = existsSync(wrkBin) ? false : 'wrk is not installed (Debian package wrk)'
@@ -68,5 +70,19 @@ describe('bench wrk driver', {skip}, () => {
     assert.deepEqual(histPercentiles([[1000, 98], [5000, 1], [9000, 1]], [50, 99, 100]), [1000, 5000, 9000])
     assert.deepEqual(histPercentiles([[3, 1]], [50]), [3])
     assert.ok(Number.isNaN(histPercentiles([], [50])[0]))
+  })
+})
+
+describe('bench report: the generator line', () => {
+  const row = (generator: string | undefined, generatorCpuMsPerOp?: number): LoadResult =>
+    ({workers: 1, ops: 1, errors: 0, seconds: 1, opsPerSec: 1, p50Ms: 1, p99Ms: 1, loadStart: 0, loadEnd: 0, ...(generator ? {generator} : {}), ...(generatorCpuMsPerOp ? {generatorCpuMsPerOp} : {})})
+
+  it('names the generator the rows recorded, and its median CPU per request', () => {
+    const wrk = generatorText([row('wrk', 0.02), row('wrk', 0.03), row('wrk', 0.05)])
+    assert.match(wrk, /^Load generator: wrk/)
+    assert.match(wrk, /median 0\.030 ms per request/)
+    assert.doesNotMatch(wrk, /undici/)
+    assert.match(generatorText([row(undefined)]), /^Load generator: Node workers .*undici Pool/)
+    assert.match(generatorText([row('wrk'), row('undici')]), /wrk.*Some rows: .*undici/)
   })
 })
