@@ -16,6 +16,9 @@
 // server: load, RSS, snapshots and the worst read during them, restart; catalog, health and DNS
 // latencies; RSS per instance and per parked blocking query (bench/scale-suite.ts; sizes from
 // BENCH_SCALE_KEYS, BENCH_SCALE_INSTANCES, BENCH_SCALE_PARKED, "0" to skip one).
+// scale-cluster (only when named): three servers loaded to 1M keys, then overwritten until each has
+// taken three automatic snapshots of the full state; elections and worst reads meanwhile
+// (bench/scale-cluster.ts; BENCH_SCALE_CLUSTER_KEYS / _SNAPSHOTS / _MINUTES).
 // Knobs: BENCH_DURATION_MS / BENCH_WARMUP_MS (every load row, both sections), BENCH_SECTIONS
 // (e.g. "raft" to run one section only), BENCH_FAILOVER_ROUNDS (also the gossip kill -9 rounds),
 // BENCH_GOSSIP_RUNS (simulation seeds per profile at 100 members; a fifth of them at 500),
@@ -46,6 +49,7 @@ import {renderLocksSection, writeLocksSection} from './locks-report.js'
 import {renderTlsSection, runTlsSuite, writeTlsSection, type TlsPlan} from './tls-suite.js'
 import {renderAclSection, runAclSuite, writeAclSection} from './acl-suite.js'
 import {renderMetricsSection, runMetricsSuite, writeMetricsSection} from './metrics-suite.js'
+import {renderClusterScaleSection, runClusterScale, writeClusterScaleSection} from './scale-cluster.js'
 import {renderScaleSection, runInstances, runKeys, runParked, writeScaleSection} from './scale-suite.js'
 
 const envMs = (name: string, fallback: number): number => {
@@ -332,6 +336,16 @@ async function scaleSection(): Promise<void> {
   log(`\n${section}\n\nwrote ${path}`)
 }
 
+async function clusterScaleSection(): Promise<void> {
+  const started = Date.now()
+  const loadAtStart = load()
+  const run = await runClusterScale(log)
+  const section = renderClusterScaleSection({date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), machine: machine(loadAtStart), run, seconds: (Date.now() - started) / 1000})
+  const path = join(repoRoot, 'BENCHMARKS.md')
+  writeClusterScaleSection(path, section)
+  log(`\n${section}\n\nwrote ${path}`)
+}
+
 async function main(): Promise<void> {
   const started = Date.now()
   if (sections.has('kv')) await kvSection()
@@ -343,6 +357,7 @@ async function main(): Promise<void> {
   if (sections.has('acl')) await aclSection()
   if (sections.has('metrics')) await metricsSection()
   if (sections.has('scale')) await scaleSection()
+  if (sections.has('scale-cluster')) await clusterScaleSection()
   log(`bench done in ${((Date.now() - started) / 1000).toFixed(0)} s`)
 }
 

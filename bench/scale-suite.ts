@@ -70,7 +70,7 @@ export interface ParkedRow {
   wokenMs: number
 }
 
-const VALUE = Buffer.alloc(100, 'v').toString('base64')
+export const VALUE = Buffer.alloc(100, 'v').toString('base64')
 
 async function start(dataDir: string, dnsPort = 0): Promise<AgentProcess> {
   return spawnAgent({
@@ -79,7 +79,7 @@ async function start(dataDir: string, dnsPort = 0): Promise<AgentProcess> {
   })
 }
 
-function probe(base: string): {stop: () => Promise<number>} {
+export function probe(base: string): {stop: () => Promise<number>} {
   let running = true
   let worst = 0
   const loop = (async () => {
@@ -99,7 +99,7 @@ function probe(base: string): {stop: () => Promise<number>} {
   }}
 }
 
-async function txns(base: string, count: number, ops: (i: number) => unknown[], inFlight = 16): Promise<void> {
+export async function txns(base: string, count: number, ops: (i: number) => unknown[], inFlight = 16): Promise<void> {
   let next = 0
   const worker = async (): Promise<void> => {
     while (next < count) {
