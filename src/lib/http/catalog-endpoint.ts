@@ -18,7 +18,7 @@ import {CatalogRequestError, parseDeregisterRequest, parseRegisterRequest} from 
 import type {Command} from '../state/types.js'
 import {FILTERED_BY_ACLS, filterReadable} from './acl-authorize.js'
 import {deregisterNeeds, registerNeeds, requireNeeds} from './catalog-acl.js'
-import {KeptValues, joinJsonArray, keptJson} from './kept-json.js'
+import {KeptValues, joinJsonArray, keptJson, warmInSlices} from './kept-json.js'
 import {FRAGMENT_MIN_INSTANCES} from './health-fragments.js'
 import type {CatalogNode, CatalogService} from '../state/types.js'
 
@@ -94,6 +94,10 @@ async function listNodes(agent: CatalogDeps, ctx: RequestContext, cache: AnswerC
   // each node's kept JSON: a change renders the changed node again, not every node.
   const joinable = ctx.params.get('filter') === null && !ctx.query.pretty
   let filtered = false
+  // Nodes not kept yet are rendered in slices first (kept-json.ts warmInSlices): the read then joins.
+  if (joinable && agent.state.catalog.nodeCount() >= JOIN_MIN_RECORDS) {
+    await warmInSlices(keptRecords, 'nodes', agent.state.catalogIndex('nodes'), () => agent.state.catalog.nodes(), (n) => keptJson(keptRecords, 'nodes', n, null, () => renderNode(n)))
+  }
   const render = (): string | Buffer => {
     const readable = filterReadable(agent.config.acl.enabled, ctx, agent.state.catalog.nodes(), 'node', (n) => n.node)
     filtered = readable.filtered
@@ -170,6 +174,14 @@ async function serviceNodes(agent: CatalogDeps, ctx: RequestContext, cache: Answ
   // As /v1/catalog/nodes: a large service's answer is joined from each instance's kept JSON.
   const joinable = ctx.params.get('filter') === null && !ctx.query.pretty
   let filtered = false
+  const group = `service:${name}`
+  if (joinable && agent.state.catalog.instanceCount(name) >= JOIN_MIN_RECORDS) {
+    const catalog = agent.state.catalog
+    await warmInSlices(keptRecords, group, catalog.serviceIndex(name), () => catalog.instances(name), (s) => {
+      const node = catalog.node(s.node)
+      if (node !== undefined) keptJson(keptRecords, group, s, node, () => renderServiceNode(s, node))
+    })
+  }
   const render = (): string | Buffer => {
     const catalog = agent.state.catalog
     // With ACLs on, Consul's filterServiceNodes: node:read on each instance's node and service:read on the service.
@@ -185,7 +197,6 @@ async function serviceNodes(agent: CatalogDeps, ctx: RequestContext, cache: Answ
       .map((s) => ({s, node: catalog.node(s.node)}))
       .filter(({node}) => matchesNodeMeta(node?.meta, meta))
     if (joinable && rows.length >= JOIN_MIN_RECORDS) {
-      const group = `service:${name}`
       return joinJsonArray(sortNear(agent, ctx, rows, (r) => r.s.node).map(({s, node}) => node === undefined
         ? Buffer.from(JSON.stringify(renderServiceNode(s, node)))
         : keptJson(keptRecords, group, s, node, () => renderServiceNode(s, node))))

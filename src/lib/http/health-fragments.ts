@@ -12,7 +12,7 @@
 import type {Catalog} from '../state/catalog.js'
 import type {CatalogNode, CatalogService, NodeCheck} from '../state/types.js'
 import {renderCheck, renderNode, renderNodeService} from './catalog-render.js'
-import {KeptValues, joinJsonArray} from './kept-json.js'
+import {KeptValues, joinJsonArray, warmInSlices} from './kept-json.js'
 
 /** Services with at least this many instances keep per-instance entries. */
 export const FRAGMENT_MIN_INSTANCES = 128
@@ -72,4 +72,19 @@ function fragmentJson(row: HealthRow): Buffer {
 /** The answer array as compact JSON bytes, joined from the rows' kept entries. */
 export function joinFragments(rows: readonly HealthRow[]): Buffer {
   return joinJsonArray(rows.map(fragmentJson))
+}
+
+/**
+ * Renders the entries of a large service not kept yet, in slices between which the event loop runs
+ * other work (kept-json.ts warmInSlices): the first read of a 3,600-instance service would
+ * otherwise render them all in one task. The answer is still built inside the read, which then
+ * only joins (and renders what changed meanwhile).
+ */
+export async function warmEntries(catalog: Catalog, name: string): Promise<void> {
+  if (catalog.instanceCount(name) < FRAGMENT_MIN_INSTANCES) return
+  await warmInSlices(kept, name, catalog.serviceIndex(name), () => catalog.instances(name), (service) => {
+    const node = catalog.node(service.node)
+    if (node === undefined) return
+    fragmentJson({service, node, checks: entryChecks(catalog, service, node, true)})
+  })
 }

@@ -3,7 +3,8 @@
 // the byte bound evicts whole groups, least recently read first.
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {KeptValues, joinJsonArray, keptJson} from '../../../src/lib/http/kept-json.js'
+import {KeptValues, joinJsonArray, keptJson, visitInSlices, warmInSlices} from '../../../src/lib/http/kept-json.js'
+import {performance} from 'node:perf_hooks'
 
 describe('kept per-record JSON', () => {
   it('joins parts into the bytes JSON.stringify gives for the array', () => {
@@ -48,5 +49,44 @@ describe('kept per-record JSON', () => {
     keptJson(big, 'only', records[7], null, () => records[7])
     assert.deepEqual(big.groupNames(), ['only'])
     assert.equal(big.group('nothing', false), undefined)
+  })
+
+  it('visits a long list in slices, letting the event loop run between them', async () => {
+    // Each visit busy-waits 0.1 ms: 2,000 of them are ~200 ms of work, which must not run as one task.
+    const items = Array.from({length: 2000}, (_, i) => i)
+    let longest = 0
+    let ticks = 0
+    let last = performance.now()
+    const probe = setInterval(() => {
+      const now = performance.now()
+      longest = Math.max(longest, now - last)
+      last = now
+      ticks++
+    }, 1)
+    const seen: number[] = []
+    const slices = await visitInSlices(items, (i) => {
+      const until = performance.now() + 0.1
+      while (performance.now() < until) { /* work */ }
+      seen.push(i)
+    }, 10)
+    clearInterval(probe)
+    console.log(`2,000 visits in ${slices} slices; a 1 ms timer ran ${ticks} times, its longest gap ${longest.toFixed(1)} ms`)
+    assert.deepEqual(seen, items, 'every item, in order')
+    assert.ok(slices >= 5, `${slices} slices`)
+    // One task would let the timer run at most once; slices let it run between them (a loaded box may coalesce a few).
+    assert.ok(ticks >= slices / 2, `timers ran between slices (${ticks} runs)`)
+  })
+
+  it('warms a group once per index', async () => {
+    const store = new KeptValues<object, {companion: object | null; json: Buffer}>(1 << 20)
+    const records = Array.from({length: 10}, (_, i) => ({i}))
+    let visits = 0
+    const warm = (index: number) => warmInSlices(store, 'g', index, () => records, (r) => { visits++; keptJson(store, 'g', r, null, () => r) })
+    await warm(7)
+    await warm(7)
+    assert.equal(visits, 10, 'not visited again at the same index')
+    await warm(8)
+    assert.equal(visits, 20)
+    assert.equal(store.group('g', false)?.warmIndex, 8)
   })
 })
