@@ -139,7 +139,13 @@ class TimerWheel {
     const set = this.#due.get(tick)
     if (set === undefined) return
     set.delete(query)
-    if (set.size === 0) this.#due.delete(tick)
+    if (set.size > 0) return
+    this.#due.delete(tick)
+    // Nothing left to time out: no timer may outlive the reads (the agent's shutdown checks for open handles).
+    if (this.#due.size === 0 && this.#armed !== undefined) {
+      clearTimeout(this.#armed.timer)
+      this.#armed = undefined
+    }
   }
 
   #arm(tick: number): void {

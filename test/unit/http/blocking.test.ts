@@ -80,6 +80,9 @@ describe('blockingRead', () => {
     const pending = blockingRead(() => ({index: 1, value: ++reads}), () => () => {}, {minIndex: 1, waitMs: 50, closed, random: () => 0})
     close()
     assert.equal(await pending, undefined)
+    // No timer of the wheel is left behind once no read is parked (the agent's shutdown checks for open handles).
+    const timers = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+    assert.equal(timers, 0, `${timers} timers still armed`)
     await new Promise((r) => setTimeout(r, 150))
     assert.equal(reads, 1, 'the deadline of a closed read does not read again')
   })
