@@ -9,7 +9,7 @@
 // A command whose bundle needs nothing but Node's builtins is written as CommonJS (`.cjs`), and so
 // is the entry's own helper (src/lib/cli/argv.ts → argv.cjs): bin/run.js is CommonJS and require()s
 // them, so such a command never starts Node's ESM loader (its set-up and its file reads on the
-// thread pool cost a cold `coord kv get` ~15 % of a bare `node -e 0` on top of node:http's own
+// thread pool cost a cold `coord kv get` 15-20 % of a bare `node -e 0` in CPU, on top of node:http's own
 // cost). A bundle that imports an npm package stays an ES module (several are ESM-only, which
 // require() cannot load before Node 20.19/22.12) and is import()ed.
 // A module that finds files relative to itself (import.meta: the UI assets, package.json, the
