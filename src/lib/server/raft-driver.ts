@@ -49,6 +49,12 @@ export interface RaftDriverOptions<C, R> {
   /** Raft metrics (consul.raft.*); none by default. */
   metrics?: RaftMetricsSink
   /**
+   * The largest snapshot state an InstallSnapshot message may carry (the transport's frame bound
+   * less room for the envelope). A larger one is not sent (a peer would refuse the frame), and an
+   * operator's restore larger than it is refused while this server has peers. Default: unbounded.
+   */
+  maxSnapshotSendBytes?: number
+  /**
    * Storage failed in a way this server cannot carry on from in place (a failed fsync, a snapshot
    * restored but not stored): the agent stops, as hashicorp/raft panics. Without it the driver
    * only stops serving.
@@ -223,6 +229,8 @@ export class RaftDriver<C, R> {
   #diskRetry: Timer | undefined
   /** A received snapshot was restored into the state machine but is not on disk yet. */
   #stateAheadOfDisk = false
+  /** The snapshot index last reported as too large to send (reported once). */
+  #tooLargeReported = -1
   /** An operator's restore runs: writes are held (queued) until it is in or abandoned. */
   #restoring = false
   /** The restore staged on disk, for the Ready loop to hand to the core and install. */
@@ -418,6 +426,11 @@ export class RaftDriver<C, R> {
     if (this.#incoming) throw new CoordError('RESTORE_IN_PROGRESS', 'a snapshot from the previous leader is still being installed here; try again', {httpStatus: 500})
     const refusal = this.#refusal()
     if (refusal) throw refusal
+    const limit = this.opts.maxSnapshotSendBytes ?? Infinity
+    const conf = this.#core.status().conf
+    if (bytes.length > limit && [...conf.voters, ...conf.learners].some((id) => id !== this.opts.id)) {
+      throw new CoordError('SNAPSHOT_TOO_LARGE', `the snapshot's state (${mib(bytes.length)}) is larger than the ${mib(limit)} a server can send its peers by InstallSnapshot; nothing was restored`, {httpStatus: 413})
+    }
     this.#restoring = true
     let meta: SnapshotMeta
     try {
@@ -676,6 +689,15 @@ export class RaftDriver<C, R> {
       // The core names a snapshot; send whatever the store holds now (possibly newer) with its meta.
       const stored = this.opts.storage.snapshotForPeer()
       if (!stored) return
+      const limit = this.opts.maxSnapshotSendBytes ?? Infinity
+      if (stored.state.length > limit) {
+        // The peer would refuse the frame and drop the connection (with every message queued on it).
+        if (this.#tooLargeReported !== stored.meta.index) {
+          this.#tooLargeReported = stored.meta.index
+          this.opts.logger.error('snapshot too large to send to a peer by InstallSnapshot; the peer cannot catch up until it is restored from a snapshot of its own', {peer: message.to, index: stored.meta.index, bytes: stored.state.length, limit})
+        }
+        return
+      }
       message.snapshot = stored.meta
       message.data = stored.state
     }
@@ -954,6 +976,10 @@ export class RaftDriver<C, R> {
       this.opts.logger.error('failed to write a snapshot; the log is kept', {index: meta.index, error})
     }
   }
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / (1 << 20)).toFixed(1)} MiB`
 }
 
 /** FNV-1a: a seed for the election-jitter Rng from a string. */
