@@ -8,7 +8,7 @@
 // anything else in the tar, as Consul's read() does; errors are SnapshotArchiveError with Consul's
 // wording ("failed to read snapshot file: failed checking integrity of snapshot: ...").
 import {createHash} from 'node:crypto'
-import {createGunzip, createGzip} from 'node:zlib'
+import {constants as zlibConstants, createGunzip, createGzip} from 'node:zlib'
 import {once} from 'node:events'
 import type {Readable} from 'node:stream'
 import tar from 'tar-stream'
@@ -77,6 +77,8 @@ export async function writeArchive(state: Uint8Array, opts: WriteOptions): Promi
 /**
  * The gzip'd tar as a stream: the state goes into the tar a chunk at a time (with backpressure)
  * and gzip runs on libuv's thread pool, so a large snapshot never holds the event loop for long.
+ * Gzip's fastest level: Consul writes its default level, but any level reads back alike, and at a
+ * million keys level 6 took three times as long as level 1 for an archive ~10 % smaller.
  */
 export function archiveStream(state: ArchiveState, opts: WriteOptions): Readable {
   const meta: SnapshotMeta = {
@@ -92,7 +94,7 @@ export function archiveStream(state: ArchiveState, opts: WriteOptions): Readable
   const metaBytes = Buffer.from(`${JSON.stringify(meta)}\n`)
   const sums = Buffer.from(`${sha256(metaBytes)}  meta.json\n${state.sha256}  state.bin\n`)
   const pack = tar.pack()
-  const gzipped = pack.pipe(createGzip())
+  const gzipped = pack.pipe(createGzip({level: zlibConstants.Z_BEST_SPEED}))
   const mtime = new Date(opts.nowMs)
   const entry = (name: string, size: number, parts: readonly Uint8Array[]): Promise<void> => new Promise<void>((resolve, reject) => {
     const sink = pack.entry({name, mode: 0o600, size, mtime}, (error) => (error ? reject(error) : resolve()))

@@ -5,6 +5,7 @@
 // encoded when the snapshot is taken; the KV table, which can hold millions of keys, is encoded
 // lazily from copy-on-write clones of its trees (kv-table.ts KVView), a batch per chunk.
 import {encodeValue} from './codec.js'
+import {encodeKVRecords} from './kv-records.js'
 import type {KVView} from './kv-table.js'
 
 /** KV records per chunk: ~0.1 MB at 100-byte values, a few ms of encoding. */
@@ -27,23 +28,26 @@ export function snapshotChunks(fields: Record<string, unknown>, kv: KVView): Sna
 
 function* kvChunks(head: Uint8Array, kv: KVView): Generator<Uint8Array> {
   yield concat([head, encodeValue('kv'), mapHeader(4), encodeValue('entries'), arrayHeader(kv.entries.size)])
-  yield* batches(kv.entries.values())
+  yield* batches(kv.entries.values(), encodeKVRecords)
   yield concat([encodeValue('tombstones'), arrayHeader(kv.tombstones.size)])
-  yield* batches(kv.tombstones.entries())
+  yield* batches(kv.tombstones.entries(), (batch) => withoutArrayHeader(encodeValue(batch)))
   yield concat([encodeValue('lockDelays'), encodeValue(kv.lockDelays), encodeValue('index'), encodeValue(kv.index)])
 }
 
-/** The records of `items`, SNAPSHOT_CHUNK_RECORDS at a time, as array elements without the array header. */
-function* batches(items: Iterable<unknown>): Generator<Uint8Array> {
-  let batch: unknown[] = []
+/**
+ * The records of `items`, SNAPSHOT_CHUNK_RECORDS at a time, as array elements without the array
+ * header (`encode` writes a batch so; KV entries have their own writer, kv-records.ts).
+ */
+function* batches<T>(items: Iterable<T>, encode: (batch: T[]) => Uint8Array): Generator<Uint8Array> {
+  let batch: T[] = []
   for (const item of items) {
     batch.push(item)
     if (batch.length === SNAPSHOT_CHUNK_RECORDS) {
-      yield withoutArrayHeader(encodeValue(batch))
+      yield encode(batch)
       batch = []
     }
   }
-  if (batch.length > 0) yield withoutArrayHeader(encodeValue(batch))
+  if (batch.length > 0) yield encode(batch)
 }
 
 /** msgpack map header for `n` pairs (fixmap, map16, map32). */
