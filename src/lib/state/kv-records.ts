@@ -6,7 +6,7 @@
 // kv-ops.ts builds it (key, value, flags, createIndex, modifyIndex, lockIndex, session), decoded
 // by anything that reads msgpack. A record with a string that is not plain ASCII goes through the
 // generic encoder (so its UTF-8 is exactly what it always was).
-import {encodeValue} from './codec.js'
+import {decodeValue, encodeValue} from './codec.js'
 import type {KVEntry} from './types.js'
 
 const FIELD = Object.fromEntries(['key', 'value', 'flags', 'createIndex', 'modifyIndex', 'lockIndex', 'session'].map((name) => [name, Buffer.from(encodeValue(name))])) as Record<keyof KVEntry, Buffer>
@@ -138,4 +138,264 @@ function writeNumber(out: Buffer, at: number, n: number): number {
   const generic = encodeValue(n)
   out.set(generic, at)
   return at + generic.length
+}
+
+// --- reading them back ---
+
+const NAMES = Object.keys(FIELD) as Array<keyof KVEntry>
+const ALL_FIELDS = (1 << NAMES.length) - 1
+const NO_VALUE = new Uint8Array(0)
+
+/**
+ * `count` KV records from `bytes` at `pos`, as encodeKVRecords (or the generic encoder) wrote
+ * them, with every value copied into one buffer shared by the batch (each a view of its stretch:
+ * the caller may reuse `bytes`) and fresh entry objects of one shape. Undefined, having changed
+ * nothing, when a record is not such a seven-field map: the caller then decodes generically.
+ * Strings that are not plain ASCII are decoded by the generic decoder, so every record reads
+ * back exactly as @msgpack/msgpack would read it.
+ */
+export function decodeKVRecords(bytes: Uint8Array, pos: number, count: number): {entries: KVEntry[]; end: number} | undefined {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const entries: KVEntry[] = []
+  const valueAt: number[] = []
+  const valueLength: number[] = []
+  let total = 0
+  let at = pos
+  for (let r = 0; r < count; r++) {
+    if (buf[at++] !== 0x87) return undefined
+    let seen = 0
+    let key = ''
+    let flags = 0n
+    let createIndex = 0
+    let modifyIndex = 0
+    let lockIndex = 0
+    let session = ''
+    for (let f = 0; f < 7; f++) {
+      const field = fieldAt(buf, at)
+      if (field < 0 || (seen & (1 << field)) !== 0) return undefined
+      seen |= 1 << field
+      at += FIELD[NAMES[field]].length
+      if (at >= buf.length) return undefined
+      switch (NAMES[field]) {
+        case 'key':
+        case 'session': {
+          const text = stringAt(buf, bytes, at)
+          if (text === undefined) return undefined
+          if (field === 0) key = text.value
+          else session = text.value
+          at = text.end
+          break
+        }
+        case 'value': {
+          const t = buf[at]
+          const header = t === 0xc4 ? 2 : t === 0xc5 ? 3 : t === 0xc6 ? 5 : 0
+          if (header === 0 || at + header > buf.length) return undefined
+          const n = t === 0xc4 ? buf[at + 1] : t === 0xc5 ? buf.readUInt16BE(at + 1) : buf.readUInt32BE(at + 1)
+          if (at + header + n > buf.length) return undefined
+          valueAt.push(at + header)
+          valueLength.push(n)
+          total += n
+          at += header + n
+          break
+        }
+        case 'flags': {
+          const t = buf[at]
+          if ((t !== 0xcf && t !== 0xd3) || at + 9 > buf.length) return undefined
+          // 0n, the usual flags, is one shared value rather than a BigInt per key.
+          const v = t === 0xcf ? buf.readBigUInt64BE(at + 1) : buf.readBigInt64BE(at + 1)
+          flags = v === 0n ? 0n : v
+          at += 9
+          break
+        }
+        default: {
+          const n = numberAt(buf, at)
+          if (n === undefined) return undefined
+          if (field === 3) createIndex = n.value
+          else if (field === 4) modifyIndex = n.value
+          else lockIndex = n.value
+          at = n.end
+        }
+      }
+    }
+    if (seen !== ALL_FIELDS) return undefined
+    entries.push({key, value: NO_VALUE, flags, createIndex, modifyIndex, lockIndex, session})
+  }
+  const slab = new Uint8Array(total)
+  let offset = 0
+  for (let i = 0; i < entries.length; i++) {
+    const n = valueLength[i]
+    // Copied by hand: a `subarray` to copy from would be one more object per value.
+    const from = valueAt[i]
+    for (let j = 0; j < n; j++) slab[offset + j] = buf[from + j]
+    entries[i].value = new Uint8Array(slab.buffer, offset, n)
+    offset += n
+  }
+  return {entries, end: at}
+}
+
+/** Which field name (index into NAMES) is at `at`, or -1. */
+function fieldAt(buf: Buffer, at: number): number {
+  for (let i = 0; i < NAMES.length; i++) {
+    const name = FIELD[NAMES[i]]
+    if (buf[at] !== name[0] || buf[at + 1] !== name[1] || buf[at + name.length - 1] !== name[name.length - 1] || at + name.length > buf.length) continue
+    let same = true
+    for (let j = 2; j < name.length - 1 && same; j++) same = buf[at + j] === name[j]
+    if (same) return i
+  }
+  return -1
+}
+
+function stringAt(buf: Buffer, bytes: Uint8Array, at: number): {value: string; end: number} | undefined {
+  const t = buf[at]
+  let header: number
+  let n: number
+  if (t >= 0xa0 && t <= 0xbf) [header, n] = [1, t & 0x1f]
+  else if (t === 0xd9 && at + 2 <= buf.length) [header, n] = [2, buf[at + 1]]
+  else if (t === 0xda && at + 3 <= buf.length) [header, n] = [3, buf.readUInt16BE(at + 1)]
+  else if (t === 0xdb && at + 5 <= buf.length) [header, n] = [5, buf.readUInt32BE(at + 1)]
+  else return undefined
+  const start = at + header
+  const end = start + n
+  if (end > buf.length) return undefined
+  if (n === 0) return {value: '', end}
+  for (let i = start; i < end; i++) {
+    if (buf[i] >= 0x80) {
+      const text = decodeValue(bytes.subarray(at, end))
+      return typeof text === 'string' ? {value: text, end} : undefined
+    }
+  }
+  return {value: buf.toString('latin1', start, end), end}
+}
+
+/** A number as the generic decoder reads it (a uint64 would be a bigint there: not an index, so undefined). */
+function numberAt(buf: Buffer, at: number): {value: number; end: number} | undefined {
+  const t = buf[at]
+  if (t < 0x80) return {value: t, end: at + 1}
+  if (t >= 0xe0) return {value: t - 0x100, end: at + 1}
+  const size = t === 0xcc || t === 0xd0 ? 1 : t === 0xcd || t === 0xd1 ? 2 : t === 0xce || t === 0xd2 || t === 0xca ? 4 : t === 0xcb ? 8 : 0
+  if (size === 0 || at + 1 + size > buf.length) return undefined
+  const value = t === 0xcc ? buf[at + 1] : t === 0xcd ? buf.readUInt16BE(at + 1) : t === 0xce ? buf.readUInt32BE(at + 1)
+    : t === 0xd0 ? buf.readInt8(at + 1) : t === 0xd1 ? buf.readInt16BE(at + 1) : t === 0xd2 ? buf.readInt32BE(at + 1)
+      : t === 0xca ? buf.readFloatBE(at + 1) : buf.readDoubleBE(at + 1)
+  return {value, end: at + 1 + size}
+}
+
+const KV_NAME = Buffer.from(encodeValue('kv'))
+const ENTRIES_NAME = Buffer.from(encodeValue('entries'))
+
+/**
+ * A snapshot document (a msgpack map whose `kv` map holds `entries`, as snapshot-stream.ts writes
+ * it) decoded with its KV entries read by decodeKVRecords and everything else by the generic
+ * decoder: what decodeValue would give, with the entries' values already in one buffer.
+ * Undefined when the document has no such layout or a record is not the usual map.
+ */
+export function decodeSnapshotDocument(bytes: Uint8Array): Record<string, unknown> | undefined {
+  const top = mapAt(bytes, 0)
+  if (top === undefined) return undefined
+  let at = top.next
+  for (let i = 0; i < top.count; i++) {
+    const keyEnd = skipValue(bytes, at)
+    if (keyEnd === undefined) return undefined
+    const isKV = sameBytes(bytes, at, keyEnd, KV_NAME)
+    at = keyEnd
+    if (isKV) {
+      const kv = mapAt(bytes, at)
+      if (kv === undefined) return undefined
+      let field = kv.next
+      for (let j = 0; j < kv.count; j++) {
+        const nameEnd = skipValue(bytes, field)
+        if (nameEnd === undefined) return undefined
+        if (sameBytes(bytes, field, nameEnd, ENTRIES_NAME)) {
+          const list = arrayAt(bytes, nameEnd)
+          if (list === undefined) return undefined
+          const records = decodeKVRecords(bytes, list.next, list.count)
+          if (records === undefined) return undefined
+          // Everything but the records, with an empty entries array in their place.
+          const rest = new Uint8Array(nameEnd + 1 + bytes.length - records.end)
+          rest.set(bytes.subarray(0, nameEnd), 0)
+          rest[nameEnd] = 0x90
+          rest.set(bytes.subarray(records.end), nameEnd + 1)
+          const document = decodeValue(rest) as {kv: {entries: KVEntry[]}}
+          document.kv.entries = records.entries
+          return document
+        }
+        const valueEnd = skipValue(bytes, nameEnd)
+        if (valueEnd === undefined) return undefined
+        field = valueEnd
+      }
+      return undefined
+    }
+    const valueEnd = skipValue(bytes, at)
+    if (valueEnd === undefined) return undefined
+    at = valueEnd
+  }
+  return undefined
+}
+
+function sameBytes(bytes: Uint8Array, from: number, to: number, want: Buffer): boolean {
+  if (to - from !== want.length) return false
+  for (let i = 0; i < want.length; i++) if (bytes[from + i] !== want[i]) return false
+  return true
+}
+
+function mapAt(bytes: Uint8Array, at: number): {count: number; next: number} | undefined {
+  const t = bytes[at]
+  if (t >= 0x80 && t <= 0x8f) return {count: t & 0x0f, next: at + 1}
+  if (t === 0xde && at + 3 <= bytes.length) return {count: (bytes[at + 1] << 8) | bytes[at + 2], next: at + 3}
+  if (t === 0xdf && at + 5 <= bytes.length) return {count: readU32(bytes, at + 1), next: at + 5}
+  return undefined
+}
+
+function arrayAt(bytes: Uint8Array, at: number): {count: number; next: number} | undefined {
+  const t = bytes[at]
+  if (t >= 0x90 && t <= 0x9f) return {count: t & 0x0f, next: at + 1}
+  if (t === 0xdc && at + 3 <= bytes.length) return {count: (bytes[at + 1] << 8) | bytes[at + 2], next: at + 3}
+  if (t === 0xdd && at + 5 <= bytes.length) return {count: readU32(bytes, at + 1), next: at + 5}
+  return undefined
+}
+
+function readU32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at] << 24) >>> 0) + (bytes[at + 1] << 16) + (bytes[at + 2] << 8) + bytes[at + 3]
+}
+
+/** Where the msgpack value at `at` ends (containers walked without recursion), or undefined if it runs past the end. */
+function skipValue(bytes: Uint8Array, at: number): number | undefined {
+  let pending = 1
+  while (pending > 0) {
+    if (at >= bytes.length) return undefined
+    pending--
+    const t = bytes[at]
+    if (t <= 0x7f || t >= 0xe0 || t === 0xc0 || t === 0xc2 || t === 0xc3) at += 1
+    else if (t <= 0x8f) [pending, at] = [pending + 2 * (t & 0x0f), at + 1]
+    else if (t <= 0x9f) [pending, at] = [pending + (t & 0x0f), at + 1]
+    else if (t <= 0xbf) at += 1 + (t & 0x1f)
+    else {
+      const u8 = bytes[at + 1]
+      const u16 = (bytes[at + 1] << 8) | bytes[at + 2]
+      const u32 = readU32(bytes, at + 1)
+      switch (t) {
+        case 0xc4: case 0xd9: at += 2 + u8; break
+        case 0xc5: case 0xda: at += 3 + u16; break
+        case 0xc6: case 0xdb: at += 5 + u32; break
+        case 0xc7: at += 3 + u8; break
+        case 0xc8: at += 4 + u16; break
+        case 0xc9: at += 6 + u32; break
+        case 0xcc: case 0xd0: at += 2; break
+        case 0xcd: case 0xd1: at += 3; break
+        case 0xca: case 0xce: case 0xd2: at += 5; break
+        case 0xcb: case 0xcf: case 0xd3: at += 9; break
+        case 0xd4: at += 3; break
+        case 0xd5: at += 4; break
+        case 0xd6: at += 6; break
+        case 0xd7: at += 10; break
+        case 0xd8: at += 18; break
+        case 0xdc: [pending, at] = [pending + u16, at + 3]; break
+        case 0xdd: [pending, at] = [pending + u32, at + 5]; break
+        case 0xde: [pending, at] = [pending + 2 * u16, at + 3]; break
+        case 0xdf: [pending, at] = [pending + 2 * u32, at + 5]; break
+        default: return undefined
+      }
+    }
+  }
+  return at <= bytes.length ? at : undefined
 }

@@ -34,6 +34,7 @@ import {AclTables, type AclDump} from './acl.js'
 import {AutopilotConfigTable, type StoredAutopilotConfig} from './autopilot-config.js'
 import {emptyChangeSet, WatchHub, type ChangeSet} from './watch.js'
 import {concat, snapshotChunks, type SnapshotChunks} from './snapshot-stream.js'
+import {decodeSnapshotDocument} from './kv-records.js'
 
 const SNAPSHOT_FORMAT = 'coord-state'
 const SNAPSHOT_VERSION = 1
@@ -472,12 +473,24 @@ function ownValues(entries: KVEntry[], at: (n: number) => number): KVEntry[] {
   return entries
 }
 
+/** Entries whose values are already owned, their indexes clamped by `at` (in place). */
+function clampIndexes(entries: KVEntry[], at: (n: number) => number): KVEntry[] {
+  for (const e of entries) {
+    e.createIndex = at(e.createIndex)
+    e.modifyIndex = at(e.modifyIndex)
+  }
+  return entries
+}
+
 /**
  * Decodes and loads a snapshot without touching live state. With `atIndex` (a `restore` command's
  * entry index), every record's indexes are clamped to it and every table index is set to it.
  */
 function decodeSnapshot(bytes: Uint8Array, atIndex?: number): LoadedSnapshot {
-  const body = decodeValue(bytes) as Partial<SnapshotBody> | null
+  // The KV records read straight from the bytes, their values already in one buffer
+  // (kv-records.ts); a document of any other layout by the generic decoder.
+  const direct = decodeSnapshotDocument(bytes)
+  const body = (direct ?? decodeValue(bytes)) as Partial<SnapshotBody> | null
   if (body === null || typeof body !== 'object' || body.format !== SNAPSHOT_FORMAT) throw new CodecError('not a coord state snapshot')
   if (body.version !== SNAPSHOT_VERSION) throw new CodecError(`unsupported snapshot version ${String(body.version)}`)
   if (typeof body.lastIndex !== 'number' || !body.kv || !body.sessions || !body.catalog) throw new CodecError('truncated state snapshot')
@@ -486,7 +499,7 @@ function decodeSnapshot(bytes: Uint8Array, atIndex?: number): LoadedSnapshot {
   try {
     // Values are copied out of the snapshot buffer, which the caller may reuse.
     const kv: KVDump = {
-      entries: ownValues(body.kv.entries, at),
+      entries: direct !== undefined ? clampIndexes(body.kv.entries, at) : ownValues(body.kv.entries, at),
       tombstones: body.kv.tombstones.map(([key, index]) => [key, at(index)]),
       lockDelays: body.kv.lockDelays,
       index: table(body.kv.index),

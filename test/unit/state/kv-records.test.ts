@@ -1,8 +1,10 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {decodeValue, encodeValue} from '../../../src/lib/state/codec.js'
-import {encodeKVRecords} from '../../../src/lib/state/kv-records.js'
+import {decodeKVRecords, decodeSnapshotDocument, encodeKVRecords} from '../../../src/lib/state/kv-records.js'
+import {StateMachine} from '../../../src/lib/state/state-machine.js'
 import type {KVEntry} from '../../../src/lib/state/types.js'
+import {Harness} from './harness.js'
 
 const entry = (over: Partial<KVEntry>): KVEntry => ({key: 'k', value: new Uint8Array([1, 2, 3]), flags: 0n, createIndex: 5, modifyIndex: 7, lockIndex: 0, session: '', ...over})
 
@@ -52,5 +54,57 @@ describe('KV records written directly', () => {
     assert.deepEqual(Buffer.from(encodeKVRecords(cases)), Buffer.from(bytes))
     assert.equal(bytes.buffer.byteLength, bytes.length)
     assert.ok(again.length > 0)
+  })
+})
+
+const asPlain = (e: KVEntry): unknown => ({...e, value: Buffer.from(e.value).toString('hex')})
+
+describe('KV records read directly', () => {
+  it('read back every record as written, values in one buffer the input may be reused under', () => {
+    const bytes = Buffer.from(encodeKVRecords(cases))
+    const got = decodeKVRecords(bytes, 0, cases.length)
+    assert.ok(got)
+    assert.equal(got.end, bytes.length)
+    assert.deepEqual(got.entries.map(asPlain), cases.map(asPlain))
+    assert.equal(new Set(got.entries.map((e) => e.value.buffer)).size, 1)
+    bytes.fill(0)
+    assert.deepEqual(got.entries.map(asPlain), cases.map(asPlain))
+  })
+
+  it('read records whose fields come in another order, and refuse a record that is not the seven fields', () => {
+    const shuffled = {session: 's', lockIndex: 1, modifyIndex: 9, createIndex: 8, flags: 3n, value: new Uint8Array([9]), key: 'x'}
+    const got = decodeKVRecords(Buffer.from(encodeValue(shuffled)), 0, 1)
+    assert.deepEqual(got?.entries.map(asPlain), [asPlain({key: 'x', value: new Uint8Array([9]), flags: 3n, createIndex: 8, modifyIndex: 9, lockIndex: 1, session: 's'})])
+    const {session: _drop, ...six} = shuffled
+    assert.equal(decodeKVRecords(Buffer.from(encodeValue(six)), 0, 1), undefined)
+    assert.equal(decodeKVRecords(Buffer.from(encodeValue({...six, other: 1})), 0, 1), undefined)
+    assert.equal(decodeKVRecords(Buffer.from(encodeValue({...shuffled, flags: 3})), 0, 1), undefined, 'flags as a plain number')
+    assert.equal(decodeKVRecords(Buffer.from(encodeValue({...shuffled, value: 'text'})), 0, 1), undefined)
+    const whole = Buffer.from(encodeKVRecords(cases))
+    assert.equal(decodeKVRecords(whole.subarray(0, whole.length - 1), 0, cases.length), undefined, 'truncated')
+  })
+
+  it('a snapshot document reads as the generic decoder reads it, old (one generic encode) and new (chunks) alike', () => {
+    const h = new Harness()
+    h.registerNode('n1')
+    for (let i = 0; i < 1500; i++) h.put(`k/${String(i).padStart(5, '0')}`, `value-${i}`, BigInt(i % 3))
+    h.put('ключ', 'é')
+    h.kv({verb: 'delete', key: 'k/00007'})
+    const chunks = h.sm.snapshot()
+    const generic = decodeValue(chunks) as {kv: {entries: KVEntry[]}}
+    // What coord wrote before the direct writer: the document through the generic encoder.
+    const old = encodeValue(generic)
+    for (const bytes of [chunks, old]) {
+      const doc = decodeSnapshotDocument(bytes) as {kv: {entries: KVEntry[]}} | undefined
+      assert.ok(doc)
+      assert.deepEqual({...doc, kv: {...doc.kv, entries: doc.kv.entries.map(asPlain)}}, {...generic, kv: {...generic.kv, entries: generic.kv.entries.map(asPlain)}})
+      const copy = new StateMachine()
+      copy.restore(bytes)
+      assert.deepEqual(copy.kvList('').value.map(asPlain), h.sm.kvList('').value.map(asPlain))
+      assert.equal(copy.kvGet('k/00007').value, undefined)
+    }
+    // Another layout (no kv.entries map) is left to the generic decoder.
+    assert.equal(decodeSnapshotDocument(encodeValue({format: 'coord-state', kv: []})), undefined)
+    assert.equal(decodeSnapshotDocument(Uint8Array.of(0xc1)), undefined)
   })
 })
