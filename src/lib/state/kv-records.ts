@@ -6,7 +6,7 @@
 // kv-ops.ts builds it (key, value, flags, createIndex, modifyIndex, lockIndex, session), decoded
 // by anything that reads msgpack. A record with a string that is not plain ASCII goes through the
 // generic encoder (so its UTF-8 is exactly what it always was).
-import {decodeValue, encodeValue} from './codec.js'
+import {decodeValue, encodeValue, msgpackEnd, MsgpackWalkError} from './codec.js'
 import type {KVEntry} from './types.js'
 
 const FIELD = Object.fromEntries(['key', 'value', 'flags', 'createIndex', 'modifyIndex', 'lockIndex', 'session'].map((name) => [name, Buffer.from(encodeValue(name))])) as Record<keyof KVEntry, Buffer>
@@ -358,44 +358,34 @@ function readU32(bytes: Uint8Array, at: number): number {
   return ((bytes[at] << 24) >>> 0) + (bytes[at + 1] << 16) + (bytes[at + 2] << 8) + bytes[at + 3]
 }
 
-/** Where the msgpack value at `at` ends (containers walked without recursion), or undefined if it runs past the end. */
+/** Where the msgpack value at `at` ends, or undefined if it is not whole msgpack. */
 function skipValue(bytes: Uint8Array, at: number): number | undefined {
-  let pending = 1
-  while (pending > 0) {
-    if (at >= bytes.length) return undefined
-    pending--
-    const t = bytes[at]
-    if (t <= 0x7f || t >= 0xe0 || t === 0xc0 || t === 0xc2 || t === 0xc3) at += 1
-    else if (t <= 0x8f) [pending, at] = [pending + 2 * (t & 0x0f), at + 1]
-    else if (t <= 0x9f) [pending, at] = [pending + (t & 0x0f), at + 1]
-    else if (t <= 0xbf) at += 1 + (t & 0x1f)
-    else {
-      const u8 = bytes[at + 1]
-      const u16 = (bytes[at + 1] << 8) | bytes[at + 2]
-      const u32 = readU32(bytes, at + 1)
-      switch (t) {
-        case 0xc4: case 0xd9: at += 2 + u8; break
-        case 0xc5: case 0xda: at += 3 + u16; break
-        case 0xc6: case 0xdb: at += 5 + u32; break
-        case 0xc7: at += 3 + u8; break
-        case 0xc8: at += 4 + u16; break
-        case 0xc9: at += 6 + u32; break
-        case 0xcc: case 0xd0: at += 2; break
-        case 0xcd: case 0xd1: at += 3; break
-        case 0xca: case 0xce: case 0xd2: at += 5; break
-        case 0xcb: case 0xcf: case 0xd3: at += 9; break
-        case 0xd4: at += 3; break
-        case 0xd5: at += 4; break
-        case 0xd6: at += 6; break
-        case 0xd7: at += 10; break
-        case 0xd8: at += 18; break
-        case 0xdc: [pending, at] = [pending + u16, at + 3]; break
-        case 0xdd: [pending, at] = [pending + u32, at + 5]; break
-        case 0xde: [pending, at] = [pending + 2 * u16, at + 3]; break
-        case 0xdf: [pending, at] = [pending + 2 * u32, at + 5]; break
-        default: return undefined
-      }
-    }
+  try {
+    return msgpackEnd(bytes, at)
+  } catch (error) {
+    if (error instanceof MsgpackWalkError) return undefined
+    throw error
   }
-  return at <= bytes.length ? at : undefined
+}
+
+/** Bytes encodeKVRecords writes for `e` (a snapshot's size is known before its records are written). */
+export function kvRecordSize(e: KVEntry): number {
+  const {key, value, flags, session} = e
+  if (!(value instanceof Uint8Array) || typeof flags !== 'bigint' || Buffer.byteLength(key) !== key.length || Buffer.byteLength(session) !== session.length) {
+    return encodeValue({key, value, flags, createIndex: e.createIndex, modifyIndex: e.modifyIndex, lockIndex: e.lockIndex, session}).length
+  }
+  return RECORD_NAMES + strHeaderSize(key.length) + key.length + (value.length < 0x100 ? 2 : value.length < 0x10000 ? 3 : 5) + value.length + 9
+    + numberSize(e.createIndex) + numberSize(e.modifyIndex) + numberSize(e.lockIndex) + strHeaderSize(session.length) + session.length
+}
+
+/** The map header and the seven field names. */
+const RECORD_NAMES = 1 + Object.values(FIELD).reduce((n, b) => n + b.length, 0)
+
+function strHeaderSize(n: number): number {
+  return n < 32 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5
+}
+
+function numberSize(n: number): number {
+  if (Number.isSafeInteger(n) && n >= 0 && n < 0x100000000) return n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5
+  return encodeValue(n).length
 }

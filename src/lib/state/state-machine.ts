@@ -33,7 +33,7 @@ import {deletesNode, isKVOnlyTxn, readTxn, runTxn, touchesSessions, type TxnCont
 import {AclTables, type AclDump} from './acl.js'
 import {AutopilotConfigTable, type StoredAutopilotConfig} from './autopilot-config.js'
 import {emptyChangeSet, WatchHub, type ChangeSet} from './watch.js'
-import {concat, snapshotChunks, type SnapshotChunks} from './snapshot-stream.js'
+import {concat, snapshotChunks, type SnapshotChunks, type SnapshotDocument} from './snapshot-stream.js'
 import {decodeSnapshotDocument} from './kv-records.js'
 
 const SNAPSHOT_FORMAT = 'coord-state'
@@ -392,7 +392,7 @@ export class StateMachine {
    * captured now (the KV table as copy-on-write clones, the small tables encoded), so later
    * applies do not change what the chunks say (snapshot-stream.ts).
    */
-  snapshotChunks(): SnapshotChunks {
+  snapshotChunks(): SnapshotDocument {
     return snapshotChunks({
       format: SNAPSHOT_FORMAT,
       version: SNAPSHOT_VERSION,

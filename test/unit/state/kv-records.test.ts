@@ -1,7 +1,7 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {decodeValue, encodeValue} from '../../../src/lib/state/codec.js'
-import {decodeKVRecords, decodeSnapshotDocument, encodeKVRecords} from '../../../src/lib/state/kv-records.js'
+import {decodeKVRecords, decodeSnapshotDocument, encodeKVRecords, kvRecordSize} from '../../../src/lib/state/kv-records.js'
 import {StateMachine} from '../../../src/lib/state/state-machine.js'
 import type {KVEntry} from '../../../src/lib/state/types.js'
 import {Harness} from './harness.js'
@@ -54,6 +54,22 @@ describe('KV records written directly', () => {
     assert.deepEqual(Buffer.from(encodeKVRecords(cases)), Buffer.from(bytes))
     assert.equal(bytes.buffer.byteLength, bytes.length)
     assert.ok(again.length > 0)
+  })
+
+  it('are sized exactly before they are written, and so is a whole snapshot', () => {
+    for (const e of cases) assert.equal(kvRecordSize(e), encodeKVRecords([e]).length, `record with key ${JSON.stringify(e.key.slice(0, 20))}`)
+    const h = new Harness()
+    h.registerNode('n1')
+    for (let i = 0; i < 40_000; i++) h.put(`k/${String(i).padStart(5, '0')}`, `value-${i}`, BigInt(i % 3))
+    h.put('ключ', 'é')
+    for (let i = 0; i < 20_000; i += 3) h.kv({verb: 'delete', key: `k/${String(i).padStart(5, '0')}`})
+    const document = h.sm.snapshotChunks()
+    const steps = document.sizeSteps()
+    let stepCount = 0
+    let step = steps.next()
+    for (; !step.done; step = steps.next()) stepCount++
+    assert.ok(stepCount >= 2, `${stepCount} steps`)
+    assert.equal(step.value, h.sm.snapshot().length)
   })
 })
 
