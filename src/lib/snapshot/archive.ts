@@ -11,7 +11,7 @@ import {createHash} from 'node:crypto'
 import {constants as zlibConstants, createGunzip, createGzip} from 'node:zlib'
 import {once} from 'node:events'
 import {setImmediate} from 'node:timers/promises'
-import type {Readable} from 'node:stream'
+import {pipeline, type Readable} from 'node:stream'
 import tar from 'tar-stream'
 import {CoordError} from '../errors.js'
 
@@ -95,24 +95,36 @@ export function archiveStream(state: ArchiveState, opts: WriteOptions): Readable
   // Go's json.Encoder ends the document with a newline.
   const metaBytes = Buffer.from(`${JSON.stringify(meta)}\n`)
   const pack = tar.pack()
-  const gzipped = pack.pipe(createGzip({level: zlibConstants.Z_BEST_SPEED}))
+  const gzipped = createGzip({level: zlibConstants.Z_BEST_SPEED})
+  // pipeline: a failure on either side reaches the reader, and a reader that goes away ends the tar.
+  pipeline(pack, gzipped, () => {})
   const mtime = new Date(opts.nowMs)
+  // A reader that goes away (the client hung up) ends the production too, rather than leaving it
+  // waiting for a drain that never comes, holding the state's view.
+  const gone = new AbortController()
+  const readerGone = new Promise<never>((_, reject) => gone.signal.addEventListener('abort', () => reject(new Error('the archive\'s reader went away'))))
+  readerGone.catch(() => {})
+  gzipped.once('close', () => gone.abort())
   const entry = async (name: string, size: number, parts: Iterable<Uint8Array>, onPart?: (part: Uint8Array) => void): Promise<void> => {
     let sink!: ReturnType<typeof pack.entry>
     const written = new Promise<void>((resolve, reject) => {
       sink = pack.entry({name, mode: 0o600, size, mtime}, (error) => (error ? reject(error) : resolve()))
     })
+    // Awaited below; a pack destroyed meanwhile (a failure, the reader gone) must not count as unhandled.
+    written.catch(() => {})
+    sink.on('error', () => {})
     let total = 0
     for (const part of parts) {
       onPart?.(part)
       total += part.length
       if (total > size) throw new Error(`${name} is longer than the ${size} bytes announced`)
-      if (!sink.write(part)) await once(sink, 'drain')
+      if (gone.signal.aborted) throw new Error('the archive\'s reader went away')
+      if (!sink.write(part)) await once(sink, 'drain', {signal: gone.signal})
       else await setImmediate()
     }
     if (total !== size) throw new Error(`${name} is ${total} bytes, not the ${size} announced`)
     sink.end(Buffer.alloc(0))
-    await written
+    await Promise.race([written, readerGone])
   }
   void (async () => {
     await entry('meta.json', metaBytes.length, [metaBytes])
@@ -121,7 +133,7 @@ export function archiveStream(state: ArchiveState, opts: WriteOptions): Readable
     const sums = Buffer.from(`${sha256(metaBytes)}  meta.json\n${hash.digest('hex')}  state.bin\n`)
     await entry('SHA256SUMS', sums.length, [sums])
     pack.finalize()
-  })().catch((error: Error) => gzipped.destroy(error))
+  })().catch((error: Error) => pack.destroy(error))
   return gzipped
 }
 
