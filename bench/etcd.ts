@@ -38,11 +38,16 @@ export function etcdVersion(): string {
   return /etcd Version:\s*(\S+)/.exec(out)?.[1] ?? 'unknown'
 }
 
-export async function startEtcd(timeoutMs = 20_000): Promise<EtcdServer> {
+/**
+ * With `dataDir` the member starts on that directory (a restart: `--initial-cluster-state=new` is
+ * ignored once the WAL exists) and `stop` leaves it for the caller; otherwise a temp dir goes with it.
+ */
+export async function startEtcd(timeoutMs = 20_000, dataDir?: string): Promise<EtcdServer> {
   const [clientPort, peerPort] = [await freePort(), await freePort()]
   const clientUrl = `http://127.0.0.1:${clientPort}`
   const peerUrl = `http://127.0.0.1:${peerPort}`
-  const dataDir = mkdtempSync(join(tmpdir(), 'coord-bench-etcd-'))
+  const ownDir = dataDir === undefined
+  dataDir ??= mkdtempSync(join(tmpdir(), 'coord-bench-etcd-'))
   const child = spawn(etcdBin, [
     '--name=bench', `--data-dir=${dataDir}`,
     `--listen-client-urls=${clientUrl}`, `--advertise-client-urls=${clientUrl}`,
@@ -53,7 +58,7 @@ export async function startEtcd(timeoutMs = 20_000): Promise<EtcdServer> {
   const output = captureOutput(child)
   const stop = async (): Promise<void> => {
     await stopChild(child)
-    rmSync(dataDir, {recursive: true, force: true})
+    if (ownDir) rmSync(dataDir, {recursive: true, force: true})
   }
   try {
     // Ready once a linearizable read succeeds, i.e. it has elected itself and serves the gateway.

@@ -15,7 +15,8 @@
 // scale (only when named in BENCH_SECTIONS): 100k–1M keys and 10k–40k catalog instances on one
 // server: load, RSS, snapshots and the worst read during them, restart; catalog, health and DNS
 // latencies; RSS per instance and per parked blocking query (bench/scale-suite.ts; sizes from
-// BENCH_SCALE_KEYS, BENCH_SCALE_INSTANCES, BENCH_SCALE_PARKED, "0" to skip one).
+// BENCH_SCALE_KEYS, BENCH_SCALE_INSTANCES, BENCH_SCALE_PARKED, "0" to skip one); etcd's twin of
+// each key row right after it (bench/scale-etcd.ts; BENCH_SCALE_ETCD=0 skips it).
 // scale-cluster (only when named): three servers loaded to 1M keys, then overwritten until each has
 // taken three automatic snapshots of the full state; elections and worst reads meanwhile
 // (bench/scale-cluster.ts; BENCH_SCALE_CLUSTER_KEYS / _SNAPSHOTS / _MINUTES).
@@ -51,6 +52,7 @@ import {renderAclSection, runAclSuite, writeAclSection} from './acl-suite.js'
 import {renderMetricsSection, runMetricsSuite, writeMetricsSection} from './metrics-suite.js'
 import {renderClusterScaleSection, runClusterScale, writeClusterScaleSection} from './scale-cluster.js'
 import {renderScaleSection, runInstances, runKeys, runParked, writeScaleSection} from './scale-suite.js'
+import {ensureEtcdctl, renderEtcdKeys, runEtcdKeys} from './scale-etcd.js'
 
 const envMs = (name: string, fallback: number): number => {
   const v = Number(process.env[name])
@@ -325,12 +327,20 @@ async function scaleSection(): Promise<void> {
   const loadAtStart = load()
   const sizes = (name: string, fallback: string): number[] => (process.env[name] ?? fallback).split(',').map(Number).filter((n) => n > 0)
   const keys = []
-  for (const n of sizes('BENCH_SCALE_KEYS', '100000,300000')) keys.push(await runKeys(n, log))
+  const etcdKeys = []
+  // etcd's twin rows unless BENCH_SCALE_ETCD=0 (or etcd cannot be installed).
+  const etcdMissing = process.env.BENCH_SCALE_ETCD === '0' ? 'BENCH_SCALE_ETCD=0' : (ensureEtcd(log) ?? ensureEtcdctl(log))
+  if (etcdMissing !== undefined) log(`scale: no etcd rows (${etcdMissing})`)
+  for (const n of sizes('BENCH_SCALE_KEYS', '100000,300000')) {
+    keys.push(await runKeys(n, log))
+    if (etcdMissing === undefined) etcdKeys.push(await runEtcdKeys(n, log))
+  }
   const instances = []
   for (const n of sizes('BENCH_SCALE_INSTANCES', '10000,40000')) instances.push(await runInstances(n, log))
   const parked = []
   for (const n of sizes('BENCH_SCALE_PARKED', '10000')) parked.push(await runParked(n, log))
-  const section = renderScaleSection({date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), machine: machine(loadAtStart), keys, instances, parked, seconds: (Date.now() - started) / 1000})
+  let section = renderScaleSection({date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), machine: machine(loadAtStart), keys, instances, parked, seconds: (Date.now() - started) / 1000})
+  if (etcdKeys.length > 0) section += `\n\n${renderEtcdKeys(etcdKeys, keys)}`
   const path = join(repoRoot, 'BENCHMARKS.md')
   writeScaleSection(path, section)
   log(`\n${section}\n\nwrote ${path}`)

@@ -6,8 +6,7 @@ import type {AgentDeps, RequestContext, Route} from './context.js'
 import {badRequest} from '../errors.js'
 import {readMode} from './read.js'
 import {sendText, setQueryMeta} from './respond.js'
-import {archiveStream, readArchive, SNAPSHOT_MAX_BYTES, SnapshotArchiveError, type ArchiveState} from '../snapshot/archive.js'
-import {createHash} from 'node:crypto'
+import {archiveStream, readArchive, SNAPSHOT_MAX_BYTES, SnapshotArchiveError} from '../snapshot/archive.js'
 import {pipeline} from 'node:stream/promises'
 import {setImmediate} from 'node:timers/promises'
 
@@ -30,8 +29,9 @@ async function saveSnapshot(agent: SnapshotDeps, ctx: RequestContext): Promise<v
   const configuration = agent.consensus.configuration()
   const self = configuration.servers.find((s) => s.id === agent.nodeId)
   const term = self?.lastTerm || Number(agent.consensus.stats().last_log_term) || 0
-  const state = await collectYielding(chunks)
-  const archive = archiveStream(state, {
+  // The size first (tar writes it before the bytes), then the chunks encoded as the archive is read.
+  const size = await runYielding(chunks.sizeSteps())
+  const archive = archiveStream({chunks, size}, {
     index, term, nowMs: agent.now(),
     servers: configuration.servers.filter((s) => s.voter).map((s) => ({id: s.id, address: s.address})),
     configurationIndex: configuration.index,
@@ -44,21 +44,13 @@ async function saveSnapshot(agent: SnapshotDeps, ctx: RequestContext): Promise<v
   await pipeline(archive, res)
 }
 
-/**
- * Produces the snapshot's chunks, hashing as it goes, and lets the event loop run between them
- * (a million keys take seconds to encode: requests and Raft heartbeats are served meanwhile).
- */
-async function collectYielding(chunks: Iterable<Uint8Array>): Promise<ArchiveState> {
-  const parts: Uint8Array[] = []
-  const hash = createHash('sha256')
-  let size = 0
-  for (const chunk of chunks) {
-    parts.push(chunk)
-    hash.update(chunk)
-    size += chunk.length
+/** Runs `steps` to its result, letting the event loop run between steps. */
+async function runYielding<T>(steps: Generator<void, T>): Promise<T> {
+  for (;;) {
+    const step = steps.next()
+    if (step.done) return step.value
     await setImmediate()
   }
-  return {chunks: parts, size, sha256: hash.digest('hex')}
 }
 
 async function restoreSnapshot(agent: SnapshotDeps, ctx: RequestContext): Promise<void> {

@@ -5,7 +5,7 @@
 // - Consul's FSM stream (agent/consul/fsm ReadSnapshot): a msgpack header, then records, each one
 //   type byte and one msgpack value; a record's size is its bytes in the stream, and (as in Consul,
 //   whose counting reader includes the header in the first record) the header is charged there.
-import {decodeValue, encodeValue} from '../state/codec.js'
+import {decodeValue, encodeValue, msgpackEnd, MsgpackWalkError} from '../state/codec.js'
 
 export interface TypeStats {
   Name: string
@@ -153,54 +153,10 @@ function countConsulStream(state: Uint8Array, tally: Tally): void {
 
 /** Offset just past the msgpack value at `offset` (nested values included), without decoding it. */
 export function skipValue(bytes: Uint8Array, offset: number, what: string): number {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const need = (n: number): void => {
-    if (offset + n > bytes.length) throw new Error(`state.bin is neither a coord nor a Consul snapshot: truncated in ${what}`)
+  try {
+    return msgpackEnd(bytes, offset)
+  } catch (error) {
+    const reason = error instanceof MsgpackWalkError ? error.message : String(error)
+    throw new Error(`state.bin is neither a coord nor a Consul snapshot: ${reason} in ${what}`)
   }
-  let pending = 1
-  while (pending > 0) {
-    need(1)
-    const b = bytes[offset]
-    pending--
-    let head = 1
-    let body = 0
-    let children = 0
-    if (b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3) head = 1
-    else if (b <= 0x8f) children = 2 * (b & 0x0f)
-    else if (b <= 0x9f) children = b & 0x0f
-    else if (b <= 0xbf) body = b & 0x1f
-    else {
-      const u8 = (): number => { need(2); return view.getUint8(offset + 1) }
-      const u16 = (): number => { need(3); return view.getUint16(offset + 1) }
-      const u32 = (): number => { need(5); return view.getUint32(offset + 1) }
-      switch (b) {
-        case 0xc4: case 0xd9: head = 2; body = u8(); break
-        case 0xc5: case 0xda: head = 3; body = u16(); break
-        case 0xc6: case 0xdb: head = 5; body = u32(); break
-        case 0xc7: head = 3; body = u8(); break
-        case 0xc8: head = 4; body = u16(); break
-        case 0xc9: head = 6; body = u32(); break
-        case 0xca: head = 5; break
-        case 0xcb: head = 9; break
-        case 0xcc: case 0xd0: head = 2; break
-        case 0xcd: case 0xd1: head = 3; break
-        case 0xce: case 0xd2: head = 5; break
-        case 0xcf: case 0xd3: head = 9; break
-        case 0xd4: head = 3; break
-        case 0xd5: head = 4; break
-        case 0xd6: head = 6; break
-        case 0xd7: head = 10; break
-        case 0xd8: head = 18; break
-        case 0xdc: head = 3; children = u16(); break
-        case 0xdd: head = 5; children = u32(); break
-        case 0xde: head = 3; children = 2 * u16(); break
-        case 0xdf: head = 5; children = 2 * u32(); break
-        default: throw new Error(`state.bin is neither a coord nor a Consul snapshot: bad msgpack byte 0x${b.toString(16)} in ${what}`)
-      }
-    }
-    need(head + body)
-    offset += head + body
-    pending += children
-  }
-  return offset
 }

@@ -107,3 +107,60 @@ function ownOp(op: KVOp): KVOp {
   if (typeof op !== 'object' || op === null || typeof op.key !== 'string') throw new CodecError('KV op has no key')
   return op.value instanceof Uint8Array ? {...op, value: op.value.slice()} : op
 }
+
+/** A msgpack value that runs past the end of its bytes ('truncated') or holds a byte no msgpack type starts with. */
+export class MsgpackWalkError extends Error {}
+
+/** Offset just past the msgpack value at `offset` (nested values included), without decoding it; throws MsgpackWalkError. */
+export function msgpackEnd(bytes: Uint8Array, offset: number): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const need = (n: number): void => {
+    if (offset + n > bytes.length) throw new MsgpackWalkError('truncated')
+  }
+  let pending = 1
+  while (pending > 0) {
+    need(1)
+    const b = bytes[offset]
+    pending--
+    let head = 1
+    let body = 0
+    let children = 0
+    if (b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3) head = 1
+    else if (b <= 0x8f) children = 2 * (b & 0x0f)
+    else if (b <= 0x9f) children = b & 0x0f
+    else if (b <= 0xbf) body = b & 0x1f
+    else {
+      const u8 = (): number => { need(2); return view.getUint8(offset + 1) }
+      const u16 = (): number => { need(3); return view.getUint16(offset + 1) }
+      const u32 = (): number => { need(5); return view.getUint32(offset + 1) }
+      switch (b) {
+        case 0xc4: case 0xd9: head = 2; body = u8(); break
+        case 0xc5: case 0xda: head = 3; body = u16(); break
+        case 0xc6: case 0xdb: head = 5; body = u32(); break
+        case 0xc7: head = 3; body = u8(); break
+        case 0xc8: head = 4; body = u16(); break
+        case 0xc9: head = 6; body = u32(); break
+        case 0xca: head = 5; break
+        case 0xcb: head = 9; break
+        case 0xcc: case 0xd0: head = 2; break
+        case 0xcd: case 0xd1: head = 3; break
+        case 0xce: case 0xd2: head = 5; break
+        case 0xcf: case 0xd3: head = 9; break
+        case 0xd4: head = 3; break
+        case 0xd5: head = 4; break
+        case 0xd6: head = 6; break
+        case 0xd7: head = 10; break
+        case 0xd8: head = 18; break
+        case 0xdc: head = 3; children = u16(); break
+        case 0xdd: head = 5; children = u32(); break
+        case 0xde: head = 3; children = 2 * u16(); break
+        case 0xdf: head = 5; children = 2 * u32(); break
+        default: throw new MsgpackWalkError(`bad msgpack byte 0x${b.toString(16)}`)
+      }
+    }
+    need(head + body)
+    offset += head + body
+    pending += children
+  }
+  return offset
+}

@@ -5,6 +5,7 @@
 // encoded when the snapshot is taken; the KV table, which can hold millions of keys, is encoded
 // lazily from copy-on-write clones of its trees (kv-table.ts KVView), a batch per chunk.
 import {encodeValue} from './codec.js'
+import {encodeKVRecords, kvRecordSize} from './kv-records.js'
 import type {KVView} from './kv-table.js'
 
 /** KV records per chunk: ~0.1 MB at 100-byte values, a few ms of encoding. */
@@ -18,32 +19,77 @@ export type SnapshotChunks = Iterable<Uint8Array>
  * the KV table from `kv` under the key 'kv'. Nothing is read from live state after this returns
  * except through `kv`'s clones, so the live tables may change while the chunks are consumed.
  */
-export function snapshotChunks(fields: Record<string, unknown>, kv: KVView): SnapshotChunks {
+export function snapshotChunks(fields: Record<string, unknown>, kv: KVView): SnapshotDocument {
   const present = Object.entries(fields).filter(([, value]) => value !== undefined)
   const head: Uint8Array[] = [mapHeader(present.length + 1)]
   for (const [key, value] of present) head.push(encodeValue(key), encodeValue(value))
-  return kvChunks(concat(head), kv)
+  return new SnapshotDocument(concat(head), kv)
 }
+
+/** The chunks of one snapshot (each iteration encodes them afresh, alike), and their total size. */
+export class SnapshotDocument implements SnapshotChunks {
+  readonly #head: Uint8Array
+  readonly #kv: KVView
+
+  constructor(head: Uint8Array, kv: KVView) {
+    this.#head = head
+    this.#kv = kv
+  }
+
+  [Symbol.iterator](): Iterator<Uint8Array> {
+    return kvChunks(this.#head, this.#kv)
+  }
+
+  /**
+   * The chunks' total length without encoding the KV records, a batch of records per step (a
+   * million keys take tens of ms: the caller lets the event loop run between steps). A streamed
+   * archive needs it up front: tar writes a file's size before its bytes.
+   */
+  *sizeSteps(): Generator<void, number> {
+    const kv = this.#kv
+    let size = opening(this.#head, kv).length + tombstonesHeader(kv).length + closing(kv).length
+    let n = 0
+    for (const entry of kv.entries.values()) {
+      size += kvRecordSize(entry)
+      if (++n % SIZE_STEP_RECORDS === 0) yield
+    }
+    for (const tombstone of kv.tombstones.entries()) {
+      size += encodeValue(tombstone).length
+      if (++n % SIZE_STEP_RECORDS === 0) yield
+    }
+    return size
+  }
+}
+
+/** Records sized per step of sizeSteps (a few ms). */
+const SIZE_STEP_RECORDS = 16_384
+
+const opening = (head: Uint8Array, kv: KVView): Uint8Array => concat([head, encodeValue('kv'), mapHeader(4), encodeValue('entries'), arrayHeader(kv.entries.size)])
+const tombstonesHeader = (kv: KVView): Uint8Array => concat([encodeValue('tombstones'), arrayHeader(kv.tombstones.size)])
+const closing = (kv: KVView): Uint8Array => concat([encodeValue('lockDelays'), encodeValue(kv.lockDelays), encodeValue('index'), encodeValue(kv.index)])
 
 function* kvChunks(head: Uint8Array, kv: KVView): Generator<Uint8Array> {
-  yield concat([head, encodeValue('kv'), mapHeader(4), encodeValue('entries'), arrayHeader(kv.entries.size)])
-  yield* batches(kv.entries.values())
-  yield concat([encodeValue('tombstones'), arrayHeader(kv.tombstones.size)])
-  yield* batches(kv.tombstones.entries())
-  yield concat([encodeValue('lockDelays'), encodeValue(kv.lockDelays), encodeValue('index'), encodeValue(kv.index)])
+  yield opening(head, kv)
+  yield* batches(kv.entries.values(), encodeKVRecords)
+  yield tombstonesHeader(kv)
+  yield* batches(kv.tombstones.entries(), (batch) => withoutArrayHeader(encodeValue(batch)))
+  yield closing(kv)
 }
 
-/** The records of `items`, SNAPSHOT_CHUNK_RECORDS at a time, as array elements without the array header. */
-function* batches(items: Iterable<unknown>): Generator<Uint8Array> {
-  let batch: unknown[] = []
+/**
+ * The records of `items`, SNAPSHOT_CHUNK_RECORDS at a time, as array elements without the array
+ * header (`encode` writes a batch so; KV entries have their own writer, kv-records.ts).
+ */
+function* batches<T>(items: Iterable<T>, encode: (batch: T[]) => Uint8Array): Generator<Uint8Array> {
+  let batch: T[] = []
   for (const item of items) {
     batch.push(item)
     if (batch.length === SNAPSHOT_CHUNK_RECORDS) {
-      yield withoutArrayHeader(encodeValue(batch))
+      yield encode(batch)
       batch = []
     }
   }
-  if (batch.length > 0) yield withoutArrayHeader(encodeValue(batch))
+  if (batch.length > 0) yield encode(batch)
 }
 
 /** msgpack map header for `n` pairs (fixmap, map16, map32). */

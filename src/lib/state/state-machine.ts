@@ -33,8 +33,9 @@ import {deletesNode, isKVOnlyTxn, readTxn, runTxn, touchesSessions, type TxnCont
 import {AclTables, type AclDump} from './acl.js'
 import {AutopilotConfigTable, type StoredAutopilotConfig} from './autopilot-config.js'
 import {emptyChangeSet, WatchHub, type ChangeSet} from './watch.js'
-import {concat, snapshotChunks, type SnapshotChunks} from './snapshot-stream.js'
+import {concat, snapshotChunks, type SnapshotChunks, type SnapshotDocument} from './snapshot-stream.js'
 import {decodeSnapshotSteps} from './snapshot-decode.js'
+import {decodeSnapshotDocument} from './kv-records.js'
 
 const SNAPSHOT_FORMAT = 'coord-state'
 const SNAPSHOT_VERSION = 1
@@ -399,7 +400,7 @@ export class StateMachine {
    * captured now (the KV table as copy-on-write clones, the small tables encoded), so later
    * applies do not change what the chunks say (snapshot-stream.ts).
    */
-  snapshotChunks(): SnapshotChunks {
+  snapshotChunks(): SnapshotDocument {
     return snapshotChunks({
       format: SNAPSHOT_FORMAT,
       version: SNAPSHOT_VERSION,
@@ -486,12 +487,24 @@ function ownValues(entries: KVEntry[], at: (n: number) => number): KVEntry[] {
   return entries
 }
 
+/** Entries whose values are already owned, their indexes clamped by `at` (in place). */
+function clampIndexes(entries: KVEntry[], at: (n: number) => number): KVEntry[] {
+  for (const e of entries) {
+    e.createIndex = at(e.createIndex)
+    e.modifyIndex = at(e.modifyIndex)
+  }
+  return entries
+}
+
 /**
  * Decodes and loads a snapshot without touching live state. With `atIndex` (a `restore` command's
  * entry index), every record's indexes are clamped to it and every table index is set to it.
  */
 function decodeSnapshot(bytes: Uint8Array, atIndex?: number): LoadedSnapshot {
-  return loadSnapshot(decodeValue(bytes) as Partial<SnapshotBody> | null, atIndex, false)
+  // The KV records read straight from the bytes, their values already in one buffer
+  // (kv-records.ts); a document of any other layout by the generic decoder.
+  const direct = decodeSnapshotDocument(bytes)
+  return loadSnapshot((direct ?? decodeValue(bytes)) as Partial<SnapshotBody> | null, atIndex, direct !== undefined ? 'copied' : 'borrowed')
 }
 
 /**
@@ -510,11 +523,15 @@ function* decodeSnapshotInSteps(bytes: Uint8Array, atIndex?: number): Generator<
     }
   })
   yield
-  return loadSnapshot(body as Partial<SnapshotBody>, atIndex, true)
+  return loadSnapshot(body as Partial<SnapshotBody>, atIndex, 'owned')
 }
 
-/** The tables of a decoded snapshot document; `owned`: its KV values are already copied out and clamped (ownValues). */
-function loadSnapshot(body: Partial<SnapshotBody> | null, atIndex: number | undefined, owned: boolean): LoadedSnapshot {
+/**
+ * The tables of a decoded snapshot document. Its KV values are `borrowed` (views of the snapshot
+ * bytes: copied out and clamped here), `copied` (already in their own buffer: clamped here) or
+ * `owned` (copied and clamped by ownValues while decoding).
+ */
+function loadSnapshot(body: Partial<SnapshotBody> | null, atIndex: number | undefined, values: 'borrowed' | 'copied' | 'owned'): LoadedSnapshot {
   if (body === null || typeof body !== 'object' || body.format !== SNAPSHOT_FORMAT) throw new CodecError('not a coord state snapshot')
   if (body.version !== SNAPSHOT_VERSION) throw new CodecError(`unsupported snapshot version ${String(body.version)}`)
   if (typeof body.lastIndex !== 'number' || !body.kv || !body.sessions || !body.catalog) throw new CodecError('truncated state snapshot')
@@ -523,7 +540,7 @@ function loadSnapshot(body: Partial<SnapshotBody> | null, atIndex: number | unde
   try {
     // Values are copied out of the snapshot buffer, which the caller may reuse.
     const kv: KVDump = {
-      entries: owned ? body.kv.entries : ownValues(body.kv.entries, at),
+      entries: values === 'owned' ? body.kv.entries : values === 'copied' ? clampIndexes(body.kv.entries, at) : ownValues(body.kv.entries, at),
       tombstones: body.kv.tombstones.map(([key, index]) => [key, at(index)]),
       lockDelays: body.kv.lockDelays,
       index: table(body.kv.index),

@@ -6,7 +6,7 @@ import {createHash} from 'node:crypto'
 import {gunzipSync, gzipSync} from 'node:zlib'
 import tar from 'tar-stream'
 import {encode} from '@msgpack/msgpack'
-import {readArchive, snapshotId, writeArchive, type SnapshotArchiveError} from '../../../src/lib/snapshot/archive.js'
+import {archiveStream, readArchive, snapshotId, writeArchive, type SnapshotArchiveError} from '../../../src/lib/snapshot/archive.js'
 import {consulTypeName, skipValue, snapshotStats} from '../../../src/lib/snapshot/stats.js'
 import {StateMachine} from '../../../src/lib/state/state-machine.js'
 import {byteSize, inspectOutput, renderInspectJson, renderInspectPretty} from '../../../src/lib/cli/snapshot-render.js'
@@ -61,6 +61,43 @@ describe('snapshot archive', () => {
     assert.deepEqual([...files.keys()], ['meta.json', 'state.bin', 'SHA256SUMS'])
     assert.equal(files.get('SHA256SUMS')!.toString(), `${sha(files.get('meta.json')!)}  meta.json\n${sha(state)}  state.bin\n`)
     assert.ok(files.get('meta.json')!.toString().endsWith('}\n'))
+  })
+
+  it('a streamed state is read as the archive is read, and no further once its reader goes away', async () => {
+    const chunk = Buffer.alloc(64 * 1024, 'x')
+    const total = 4096
+    let produced = 0
+    let closed = false
+    function* chunks(): Generator<Uint8Array> {
+      try {
+        for (let i = 0; i < total; i++) {
+          produced++
+          yield chunk
+        }
+      } finally {
+        closed = true
+      }
+    }
+    const stream = archiveStream({chunks: chunks(), size: total * chunk.length}, {index: 3, term: 1, nowMs: 0})
+    let read = 0
+    for await (const piece of stream) {
+      read += (piece as Buffer).length
+      if (produced > 64) break // for await's break destroys the stream: the reader hung up
+    }
+    assert.ok(read > 0)
+    for (let i = 0; i < 100 && !closed; i++) await new Promise((r) => setTimeout(r, 10))
+    const after = produced
+    await new Promise((r) => setTimeout(r, 100))
+    assert.ok(closed, 'the chunks were let go')
+    assert.equal(produced, after, 'nothing more produced')
+    assert.ok(produced < total, `${produced} of ${total} chunks produced`)
+  })
+
+  it('a streamed state that is not the size announced fails the stream', async () => {
+    const stream = archiveStream({chunks: [Buffer.from('abc')], size: 4}, {index: 3, term: 1, nowMs: 0})
+    await assert.rejects(async () => {
+      for await (const piece of stream) void piece
+    }, /state\.bin is 3 bytes, not the 4 announced/)
   })
 
   it('names what is wrong with a damaged archive', async () => {
