@@ -50,6 +50,8 @@ export class GossipState {
   /** Every member name but ours, for random selection (order is irrelevant; swap-removal). */
   readonly peers: string[] = []
   readonly #peerIndex = new Map<string, number>()
+  /** randomPeers' scratch list of the names it drew. */
+  readonly #drawn: string[] = []
   #live = 0
   readonly awareness: Awareness
   readonly broadcasts = new BroadcastQueue()
@@ -232,11 +234,13 @@ export class GossipState {
   randomPeers(k: number, accept: (m: Member) => boolean): Member[] {
     const out: Member[] = []
     if (k <= 0 || this.peers.length === 0) return out
-    const chosen = new Set<string>()
+    // Names drawn so far: at most 3k + 16, so a reused array beats a Set built per call.
+    const chosen = this.#drawn
+    chosen.length = 0
     for (let tries = 0; tries < 3 * k + 16 && out.length < k; tries++) {
       const name = this.peers[Math.floor(this.rng.next() * this.peers.length)]
-      if (chosen.has(name)) continue
-      chosen.add(name)
+      if (chosen.includes(name)) continue
+      chosen.push(name)
       const m = this.members.get(name) as Member
       if (accept(m)) out.push(m)
     }
@@ -245,9 +249,10 @@ export class GossipState {
       for (const name of this.peers) {
         if (out.length >= k) break
         const m = this.members.get(name) as Member
-        if (!chosen.has(name) && accept(m)) out.push(m)
+        if (!chosen.includes(name) && accept(m)) out.push(m)
       }
     }
+    chosen.length = 0
     return out
   }
 
