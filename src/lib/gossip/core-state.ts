@@ -47,9 +47,12 @@ const SEEN_EVENTS_MAX = 1024
 
 export class GossipState {
   readonly members = new Map<string, Member>()
-  /** Every member name but ours, for random selection (order is irrelevant; swap-removal). */
+  /**
+   * Every member name but ours, for random selection (order is irrelevant; swap-removal). No
+   * name → index map: removal (reaping, a pruning force-leave) is rare, and in a pool of N every
+   * member would hold N more map entries.
+   */
   readonly peers: string[] = []
-  readonly #peerIndex = new Map<string, number>()
   /** randomPeers' scratch list of the names it drew. */
   readonly #drawn: string[] = []
   #live = 0
@@ -124,7 +127,6 @@ export class GossipState {
     assert(!this.members.has(m.name), `member ${m.name} added twice`)
     this.members.set(m.name, m)
     if (isLive(m.state)) this.#live++
-    this.#peerIndex.set(m.name, this.peers.length)
     this.peers.push(m.name)
     // memberlist inserts new members at a random place in the probe order, so a joiner is probed soon.
     const at = Math.floor(this.rng.next() * (this.probeOrder.length + 1))
@@ -137,13 +139,9 @@ export class GossipState {
     if (isLive(m.state)) this.#live--
     this.members.delete(name)
     this.suspicions.delete(name)
-    const i = this.#peerIndex.get(name) as number
+    const i = this.peers.indexOf(name)
     const last = this.peers.pop() as string
-    if (last !== name) {
-      this.peers[i] = last
-      this.#peerIndex.set(last, i)
-    }
-    this.#peerIndex.delete(name)
+    if (last !== name) this.peers[i] = last
   }
 
   /** The one place a member's state changes: keeps N and emits serf's member events. */
