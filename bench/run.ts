@@ -71,7 +71,7 @@ const raftPlan: RaftPlan = {
   failoverLimitMs: 20_000,
 }
 const gossipRuns = Math.round(envMs('BENCH_GOSSIP_RUNS', 10))
-// One seed of one profile costs about 40–55 s of one core at 1000 members and 3–4.5 min at 2000 (the
+// One seed of one profile costs about 40–55 s of one core at 1000 members and 4.5–5 min at 2000 (the
 // join wave is O(N²) messages, and each member's view no longer fits a cache): the 2000 row pair is
 // most of the section's time. BENCH_GOSSIP_SIZES=100,500,1000 leaves it out.
 const gossipSizes = (process.env.BENCH_GOSSIP_SIZES ?? '100,500,1000,2000').split(',').map(Number).filter((n) => Number.isSafeInteger(n) && n >= 5)
