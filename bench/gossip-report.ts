@@ -32,12 +32,16 @@ export function renderGossipSection(r: GossipReport): string {
     'Detection = crash → declared failed by the last live member. A false positive = any live member (the stalled one included) declared failed by anyone.',
     `coord defaults: ${timing(coordGossipConfig())}. memberlist LAN: ${timing(lanGossipConfig())}.`,
     '',
-    '| members | profile | runs | crashes | detection p50 s | p99 s | max s | false positives | join convergence p50 / max s | bytes/member/s |',
-    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |',
+    'Bytes vs LAN: this row\'s bytes per member per second over memberlist LAN\'s at the same size and seeds. CPU: what simulating the row\'s seeds cost (one core).',
+    '',
+    '| members | profile | runs | crashes | detection p50 s | p99 s | max s | false positives | join convergence p50 / max s | bytes/member/s | bytes vs LAN | CPU s |',
+    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
   ]
   for (const row of r.sims) {
     const f = row.figures
-    lines.push(`| ${row.members} | ${profileText[row.profile] ?? row.profile} | ${f.runs}${f.failures ? ` (${f.failures} failed)` : ''} | ${f.crashes} | ${s(f.detectP50Ms)} | ${s(f.detectP99Ms)} | ${s(f.detectMaxMs)} | ${f.falsePositives} | ${s(f.convergeP50Ms)} / ${s(f.convergeMaxMs)} | ${f.bytesPerMemberPerSec} |`)
+    const lan = r.sims.find((o) => o.profile === 'lan' && o.members === row.members)?.figures.bytesPerMemberPerSec
+    const ratio = lan ? `${(f.bytesPerMemberPerSec / lan).toFixed(2)}×` : '–'
+    lines.push(`| ${row.members} | ${profileText[row.profile] ?? row.profile} | ${f.runs}${f.failures ? ` (${f.failures} failed)` : ''} | ${f.crashes} | ${s(f.detectP50Ms)} | ${s(f.detectP99Ms)} | ${s(f.detectMaxMs)} | ${f.falsePositives} | ${s(f.convergeP50Ms)} / ${s(f.convergeMaxMs)} | ${f.bytesPerMemberPerSec} | ${ratio} | ${row.cpuSeconds.toFixed(0)} |`)
   }
   const real = r.real
   lines.push('', `Real processes: ${real.agents} coord agents (servers) on 127.B.C.1–${real.agents} with default ports, ${r.plan.realRounds} rounds of kill -9 of one agent, views polled every ${r.plan.pollMs} ms over /v1/agent/members.`, '')

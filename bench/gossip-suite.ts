@@ -31,6 +31,8 @@ export interface SimRow {
   members: number
   figures: GossipFigures
   wallSeconds: number
+  /** CPU time (user + system) of this process over the row's seeds: the simulation's cost. */
+  cpuSeconds: number
 }
 
 export interface RealRun {
@@ -51,10 +53,12 @@ export function runGossipSims(plan: GossipPlan, log: (line: string) => void): Si
   plan.sizes.forEach((members, i) => {
     for (const profile of plan.profiles) {
       const started = Date.now()
+      const cpuBefore = process.cpuUsage()
       const outcomes = Array.from({length: plan.simRuns[i]}, (_, k) => runGossipSeed(members * 7919 + k, {members, profile, scenario: 'crash'}))
       for (const o of outcomes) if (o.failure) log(o.failure.split('\n')[0])
-      const row = {profile, members, figures: summarize(outcomes), wallSeconds: (Date.now() - started) / 1000}
-      log(`gossip sim ${profile} × ${members}: detection p50 ${row.figures.detectP50Ms} ms p99 ${row.figures.detectP99Ms} ms, false positives ${row.figures.falsePositives} (${row.wallSeconds.toFixed(1)} s)`)
+      const cpu = process.cpuUsage(cpuBefore)
+      const row = {profile, members, figures: summarize(outcomes), wallSeconds: (Date.now() - started) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6}
+      log(`gossip sim ${profile} × ${members}: detection p50 ${row.figures.detectP50Ms} ms p99 ${row.figures.detectP99Ms} ms, false positives ${row.figures.falsePositives}, ${row.figures.bytesPerMemberPerSec} B/member/s (${row.wallSeconds.toFixed(1)} s wall, ${row.cpuSeconds.toFixed(1)} s CPU)`)
       rows.push(row)
     }
   })

@@ -44,13 +44,15 @@ export interface GossipParamOverrides {
   scenario?: GossipScenario
   stallMs?: number
   crashes?: number
+  /** Fields replacing the profile's (CONFIG='{"suspicionMult":3}' on the CLI): to try a timing before changing a profile. */
+  config?: Partial<GossipConfig>
 }
 
 export function deriveGossipParams(seed: number, overrides: GossipParamOverrides = {}): GossipSimParams {
   const rng = new SeededRng(seed)
   const members = overrides.members ?? rng.pick([5, 20, 100])
   const profile = overrides.profile ?? 'coord'
-  const config = gossipProfiles[profile]()
+  const config = {...gossipProfiles[profile](), ...overrides.config}
   const scenario = overrides.scenario ?? (rng.chance(0.5) ? 'crash' : 'partition')
   const crashes = overrides.crashes ?? Math.max(1, Math.round(members * 0.05))
   return {

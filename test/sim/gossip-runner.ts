@@ -17,6 +17,7 @@ export function gossipReplayCommand(seed: number, o: GossipParamOverrides = {}):
   if (o.scenario !== undefined) env.push(`SCENARIO=${o.scenario}`)
   if (o.stallMs !== undefined) env.push(`STALL_MS=${o.stallMs}`)
   if (o.crashes !== undefined) env.push(`CRASHES=${o.crashes}`)
+  if (o.config !== undefined) env.push(`CONFIG='${JSON.stringify(o.config)}'`)
   return `${env.join(' ')} node dist/test/sim/gossip-run.js`
 }
 

@@ -22,8 +22,49 @@ interface Item {
  */
 interface Bucket {
   items: Item[]
-  sizes: Map<number, number>
+  sizes: SizeCounts
   dead: number
+}
+
+/**
+ * Live items counted by byte size in a flat array (a packet is sized in the hundreds of bytes, so
+ * it stays small), with a lower bound under the smallest one: "does anything fit in `bytes`?" then
+ * scans only sizes not ruled out before, and counting an item is an array increment, not a map update.
+ */
+class SizeCounts {
+  #counts = new Int32Array(256)
+  /** No live item is smaller than this. */
+  #floor = Infinity
+
+  add(size: number): void {
+    if (size >= this.#counts.length) {
+      let length = this.#counts.length
+      while (length <= size) length *= 2
+      const grown = new Int32Array(length)
+      grown.set(this.#counts)
+      this.#counts = grown
+    }
+    this.#counts[size]++
+    if (size < this.#floor) this.#floor = size
+  }
+
+  remove(size: number): void {
+    this.#counts[size]--
+  }
+
+  /** Whether some live item is at most `bytes` long. */
+  anyAtMost(bytes: number): boolean {
+    const counts = this.#counts
+    const end = Math.min(bytes, counts.length - 1)
+    for (let size = this.#floor; size <= end; size++) {
+      if (counts[size] > 0) {
+        this.#floor = size
+        return true
+      }
+    }
+    if (end + 1 > this.#floor) this.#floor = end + 1
+    return false
+  }
 }
 
 /** Smallest message worth searching for when the budget is nearly used up. */
@@ -81,7 +122,7 @@ export class BroadcastQueue {
           item.dropped = true
           if (this.#byKey.get(item.key) === item) this.#byKey.delete(item.key)
         }
-        this.#buckets[t] = {items: [], sizes: new Map(), dead: 0}
+        this.#buckets[t] = newBucket()
         continue
       }
       const keep: Item[] = []
@@ -97,20 +138,14 @@ export class BroadcastQueue {
         if (item.sizeBytes <= left) {
           left -= item.sizeBytes
           out.push(item.message)
-          countSize(bucket.sizes, item.sizeBytes, -1)
+          bucket.sizes.remove(item.sizeBytes)
           item.transmits++
           if (item.transmits >= limit) this.#remove(item)
           else moved.push(item)
         } else {
           if (fitsLeft !== left) {
             fitsLeft = left
-            anyFits = false
-            for (const [size, n] of bucket.sizes) {
-              if (n > 0 && size <= left) {
-                anyFits = true
-                break
-              }
-            }
+            anyFits = bucket.sizes.anyAtMost(left)
           }
           keep.push(item)
           // Nothing further down this bucket fits (what was kept is larger still): stop here.
@@ -127,7 +162,7 @@ export class BroadcastQueue {
     for (const item of moved) {
       const b = this.#bucket(item.transmits)
       b.items.push(item)
-      countSize(b.sizes, item.sizeBytes, 1)
+      b.sizes.add(item.sizeBytes)
     }
     return out
   }
@@ -135,7 +170,7 @@ export class BroadcastQueue {
   #add(item: Item): void {
     const b = this.#bucket(item.transmits)
     b.items.push(item)
-    countSize(b.sizes, item.sizeBytes, 1)
+    b.sizes.add(item.sizeBytes)
   }
 
   /** Mark a queued item dropped where it sits. */
@@ -143,7 +178,7 @@ export class BroadcastQueue {
     if (item.dropped) return
     item.dropped = true
     const b = this.#buckets[item.transmits]
-    countSize(b.sizes, item.sizeBytes, -1)
+    b.sizes.remove(item.sizeBytes)
     b.dead++
     if (b.dead > 32 && 2 * b.dead > b.items.length) {
       b.items = b.items.filter((x) => !x.dropped)
@@ -158,13 +193,11 @@ export class BroadcastQueue {
   }
 
   #bucket(t: number): Bucket {
-    while (this.#buckets.length <= t) this.#buckets.push({items: [], sizes: new Map(), dead: 0})
+    while (this.#buckets.length <= t) this.#buckets.push(newBucket())
     return this.#buckets[t]
   }
 }
 
-function countSize(sizes: Map<number, number>, size: number, delta: number): void {
-  const n = (sizes.get(size) ?? 0) + delta
-  if (n === 0) sizes.delete(size)
-  else sizes.set(size, n)
+function newBucket(): Bucket {
+  return {items: [], sizes: new SizeCounts(), dead: 0}
 }

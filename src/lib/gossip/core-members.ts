@@ -114,9 +114,14 @@ export function mergeRemoteState(s: GossipState, remote: PushPullState): void {
   s.lamport.witness(remote.ltime)
   for (const r of remote.members) {
     switch (r.state) {
-      case 'alive':
+      case 'alive': {
+        // Most of a peer's state is news we already have: skip it without building a message
+        // (handleAlive ignores an alive about another member at an incarnation we hold or passed).
+        const known = r.name === s.name ? undefined : s.members.get(r.name)
+        if (known && r.incarnation <= known.incarnation) break
         handleAlive(s, {type: 'alive', node: r.name, incarnation: r.incarnation, address: r.address, port: r.port, tags: r.tags})
         break
+      }
       case 'suspect':
       case 'failed':
         handleSuspect(s, {type: 'suspect', node: r.name, incarnation: r.incarnation, from: remote.from})

@@ -57,10 +57,12 @@ export function tickProbe(s: GossipState): void {
   const p = s.probe
   if (p && !p.indirectSent && s.nowMs >= p.directDeadlineMs) sendIndirect(s)
   if (p && s.nowMs >= p.deadlineMs) probeFailed(s)
-  for (const [seqNo, relay] of s.relays) {
-    if (s.nowMs < relay.deadlineMs) continue
-    s.relays.delete(seqNo)
-    if (relay.wantNack) s.send(relay.origin, relay.originName, [{type: 'nack', seqNo: relay.originSeqNo}])
+  if (s.relays.size > 0) {
+    for (const [seqNo, relay] of s.relays) {
+      if (s.nowMs < relay.deadlineMs) continue
+      s.relays.delete(seqNo)
+      if (relay.wantNack) s.send(relay.origin, relay.originName, [{type: 'nack', seqNo: relay.originSeqNo}])
+    }
   }
   if (!s.probe && s.nowMs >= s.nextProbeMs) startProbe(s)
 }

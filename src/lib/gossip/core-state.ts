@@ -47,9 +47,14 @@ const SEEN_EVENTS_MAX = 1024
 
 export class GossipState {
   readonly members = new Map<string, Member>()
-  /** Every member name but ours, for random selection (order is irrelevant; swap-removal). */
+  /**
+   * Every member name but ours, for random selection (order is irrelevant; swap-removal). No
+   * name → index map: removal (reaping, a pruning force-leave) is rare, and in a pool of N every
+   * member would hold N more map entries.
+   */
   readonly peers: string[] = []
-  readonly #peerIndex = new Map<string, number>()
+  /** randomPeers' scratch list of the names it drew. */
+  readonly #drawn: string[] = []
   #live = 0
   readonly awareness: Awareness
   readonly broadcasts = new BroadcastQueue()
@@ -122,7 +127,6 @@ export class GossipState {
     assert(!this.members.has(m.name), `member ${m.name} added twice`)
     this.members.set(m.name, m)
     if (isLive(m.state)) this.#live++
-    this.#peerIndex.set(m.name, this.peers.length)
     this.peers.push(m.name)
     // memberlist inserts new members at a random place in the probe order, so a joiner is probed soon.
     const at = Math.floor(this.rng.next() * (this.probeOrder.length + 1))
@@ -135,13 +139,9 @@ export class GossipState {
     if (isLive(m.state)) this.#live--
     this.members.delete(name)
     this.suspicions.delete(name)
-    const i = this.#peerIndex.get(name) as number
+    const i = this.peers.indexOf(name)
     const last = this.peers.pop() as string
-    if (last !== name) {
-      this.peers[i] = last
-      this.#peerIndex.set(last, i)
-    }
-    this.#peerIndex.delete(name)
+    if (last !== name) this.peers[i] = last
   }
 
   /** The one place a member's state changes: keeps N and emits serf's member events. */
@@ -232,11 +232,13 @@ export class GossipState {
   randomPeers(k: number, accept: (m: Member) => boolean): Member[] {
     const out: Member[] = []
     if (k <= 0 || this.peers.length === 0) return out
-    const chosen = new Set<string>()
+    // Names drawn so far: at most 3k + 16, so a reused array beats a Set built per call.
+    const chosen = this.#drawn
+    chosen.length = 0
     for (let tries = 0; tries < 3 * k + 16 && out.length < k; tries++) {
       const name = this.peers[Math.floor(this.rng.next() * this.peers.length)]
-      if (chosen.has(name)) continue
-      chosen.add(name)
+      if (chosen.includes(name)) continue
+      chosen.push(name)
       const m = this.members.get(name) as Member
       if (accept(m)) out.push(m)
     }
@@ -245,9 +247,10 @@ export class GossipState {
       for (const name of this.peers) {
         if (out.length >= k) break
         const m = this.members.get(name) as Member
-        if (!chosen.has(name) && accept(m)) out.push(m)
+        if (!chosen.includes(name) && accept(m)) out.push(m)
       }
     }
+    chosen.length = 0
     return out
   }
 

@@ -143,19 +143,7 @@ export class GossipCore {
         return
       }
     }
-    for (const [name, suspicion] of s.suspicions) {
-      // coord's addition: before declaring, ping the suspect once ourselves, carrying the suspicion.
-      // A live member answers with its alive record, so a refutation the epidemic missed us with
-      // still arrives; a crashed one costs a single datagram and at most two probe timeouts.
-      const lastChanceMs = 2 * s.cfg.probeTimeoutMs
-      if (!suspicion.pinged && s.nowMs >= suspicion.deadlineMs - lastChanceMs) {
-        suspicion.pinged = true
-        suspicion.deadlineMs = Math.max(suspicion.deadlineMs, s.nowMs + lastChanceMs)
-        pingSuspect(s, name)
-      } else if (s.nowMs >= suspicion.deadlineMs) {
-        suspicionExpired(s, name)
-      }
-    }
+    if (s.suspicions.size > 0) this.#tickSuspicions()
     tickProbe(s)
     if (s.pendingQueries.size > 0) expireQueries(s)
     if (s.nowMs >= s.nextGossipMs) {
@@ -176,6 +164,23 @@ export class GossipCore {
     if (s.nowMs >= s.nextReapMs) {
       s.nextReapMs = s.nowMs + s.cfg.reapIntervalMs
       reap(s)
+    }
+  }
+
+  #tickSuspicions(): void {
+    const s = this.#s
+    for (const [name, suspicion] of s.suspicions) {
+      // coord's addition: before declaring, ping the suspect once ourselves, carrying the suspicion.
+      // A live member answers with its alive record, so a refutation the epidemic missed us with
+      // still arrives; a crashed one costs a single datagram and at most two probe timeouts.
+      const lastChanceMs = 2 * s.cfg.probeTimeoutMs
+      if (!suspicion.pinged && s.nowMs >= suspicion.deadlineMs - lastChanceMs) {
+        suspicion.pinged = true
+        suspicion.deadlineMs = Math.max(suspicion.deadlineMs, s.nowMs + lastChanceMs)
+        pingSuspect(s, name)
+      } else if (s.nowMs >= suspicion.deadlineMs) {
+        suspicionExpired(s, name)
+      }
     }
   }
 
@@ -209,7 +214,8 @@ export class GossipCore {
     s.nowMs = Math.max(s.nowMs, nowMs)
     // Gossip first, probes second: an ack then carries any refutation the packet provoked, and a
     // ping that accuses us (buddy system) is answered with our alive record.
-    const accused = packet.messages.some((m) => (m.type === 'suspect' || m.type === 'dead') && m.node === s.name)
+    let accused = false
+    for (const m of packet.messages) if ((m.type === 'suspect' || m.type === 'dead') && m.node === s.name) accused = true
     // Two passes rather than a sorted copy: every datagram comes through here.
     for (const m of packet.messages) if (!isProbeMessage(m)) this.#handle(source, packet.from, m, accused)
     for (const m of packet.messages) if (isProbeMessage(m)) this.#handle(source, packet.from, m, accused)
