@@ -120,7 +120,7 @@ export class RaftServer implements Consensus {
     // A follower's write for the leader (server to server): never forwarded again, so its refusals are its own.
     // Its bytes go into the log as they came (copied out of the frame), decoded once: to check
     // them (bytes no command decodes from are refused, never appended) and to apply them here.
-    const proposeForwarded = (bytes: Uint8Array) => this.driver.proposeEncoded(bytes.slice(), opts.codec.decode(bytes))
+    const proposeForwarded = (bytes: Uint8Array) => this.driver.proposeEncoded(Buffer.from(bytes), opts.codec.decode(bytes))
     opts.transport.onRequest('propose-on-leader', async (_from, body) => proposeForwarded(body as Uint8Array))
     // Followers' writes of one turn, together (forward-batch.ts): each gets its own outcome.
     opts.transport.onRequest(PROPOSE_BATCH, (_from, body) => proposeBatch(body, proposeForwarded))
