@@ -1,7 +1,8 @@
 // The kv section's matrix: PUT then GET, at each client count, against one target factory. The
 // same function runs for every system, so the only thing that varies between columns is the
 // Target. A fresh pool per cell keeps one cell's connections from warming the next.
-import {cpuText, runLoad, type LoadResult} from './load.js'
+import {runTargets, type Generator} from './generator.js'
+import {cpuText, type LoadResult} from './load.js'
 import {type Target, type Workload} from './targets.js'
 
 export type KvOp = 'PUT' | 'GET'
@@ -32,8 +33,8 @@ export async function prefill(seed: Target, keys: number, parallel = 16): Promis
   }
 }
 
-/** `serverPids`: the server processes whose CPU time each row reports (ms per op). */
-export async function runKvSuite(plan: KvPlan, makeTarget: (connections: number) => Target, log: (line: string) => void, serverPids: number[] = []): Promise<KvCell[]> {
+/** `serverPids`: the server processes whose CPU time each row reports (ms per op); `generator` overrides BENCH_LOADGEN. */
+export async function runKvSuite(plan: KvPlan, makeTarget: (connections: number) => Target, log: (line: string) => void, serverPids: number[] = [], generator?: Generator): Promise<KvCell[]> {
   const cells: KvCell[] = []
   const pick = keyFor(plan.keys)
   await prefill(makeTarget(16), plan.keys)
@@ -41,8 +42,7 @@ export async function runKvSuite(plan: KvPlan, makeTarget: (connections: number)
     for (const clients of plan.clients) {
       const target = makeTarget(clients)
       try {
-        const call = op === 'PUT' ? (k: number) => target.put(k) : (k: number) => target.get(k)
-        const result = await runLoad((w, seq) => call(pick(w, seq)), {workers: clients, durationMs: plan.durationMs, warmupMs: plan.warmupMs, serverPids})
+        const result = await runTargets([target], clients, op === 'PUT' ? 'put' : 'get', pick, {durationMs: plan.durationMs, warmupMs: plan.warmupMs, serverPids, generator})
         log(`  ${target.name} ${op} x${clients}: ${Math.round(result.opsPerSec)} ops/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms` +
           `${cpuText(result)}` +
           (result.errors ? `, ${result.errors} errors (${result.firstError})` : ''))

@@ -44,6 +44,10 @@ export interface LoadResult {
    * less their own accounting, over window × CPUs. Undefined when it could not be read.
    */
   othersCpuShare?: number
+  /** The load generator's own CPU (user + system) over the measured window, per counted op. */
+  generatorCpuMsPerOp?: number
+  /** Which generator took the row (bench/generator.ts): 'wrk' or 'undici'. */
+  generator?: string
 }
 
 /**
@@ -56,26 +60,29 @@ export const BUSY_OTHERS_SHARE = 0.2
 /** Is `r` a row other work competed with? (othersCpuShare above BUSY_OTHERS_SHARE) */
 export const isBusy = (r: LoadResult | undefined): boolean => (r?.othersCpuShare ?? 0) > BUSY_OTHERS_SHARE
 
-interface CpuSample {at: number; machine: number; own: number}
+export interface CpuSample {at: number; machine: number; own: number}
 
-/** The machine's busy CPU ms and the bench's own (this process + `pids`), now; undefined if either is unreadable. */
-function sampleCpu(pids: number[]): CpuSample | undefined {
+/**
+ * The machine's busy CPU ms and the bench's own (this process + `pids` + `extraOwnMs`, the CPU of
+ * generator processes that have exited), now; undefined if either is unreadable.
+ */
+export function sampleCpu(pids: number[], extraOwnMs = 0): CpuSample | undefined {
   const machine = machineBusyMs()
   const servers = cpuOf(pids)
   if (machine === undefined || servers === undefined) return undefined
   const self = process.cpuUsage()
-  return {at: performance.now(), machine, own: servers + (self.user + self.system) / 1000}
+  return {at: performance.now(), machine, own: servers + extraOwnMs + (self.user + self.system) / 1000}
 }
 
 /** Others' share of the machine's CPU between two samples (clamped at 0: the counters tick at different moments). */
-function othersShare(from: CpuSample | undefined, to: CpuSample | undefined): number | undefined {
+export function othersShare(from: CpuSample | undefined, to: CpuSample | undefined): number | undefined {
   if (!from || !to || to.at <= from.at) return undefined
   const others = (to.machine - from.machine) - (to.own - from.own)
   return Math.min(1, Math.max(0, others / ((to.at - from.at) * cpus().length)))
 }
 
 /** Summed CPU ms of `pids`; undefined when any of them is gone (the figure would be wrong). */
-function cpuOf(pids: number[]): number | undefined {
+export function cpuOf(pids: number[]): number | undefined {
   let sum = 0
   for (const pid of pids) {
     const ms = cpuMs(pid)
@@ -123,16 +130,20 @@ export async function runLoad(op: Op, opts: LoadOptions): Promise<LoadResult> {
   let cpuTo: number | undefined
   let sampleFrom: CpuSample | undefined
   let sampleTo: CpuSample | undefined
+  let selfFrom: NodeJS.CpuUsage | undefined
+  let selfTo: NodeJS.CpuUsage | undefined
   let closed = false
   const close = (): void => {
     closed = true
     if (pids.length > 0) cpuTo = cpuOf(pids)
     sampleTo = sampleCpu(pids)
+    if (selfFrom) selfTo = process.cpuUsage(selfFrom)
   }
   const timers = [
     setTimeout(() => {
       if (pids.length > 0) cpuFrom = cpuOf(pids)
       sampleFrom = sampleCpu(pids)
+      selfFrom = process.cpuUsage()
     }, opts.warmupMs),
     setTimeout(close, opts.warmupMs + opts.durationMs),
   ]
@@ -157,11 +168,13 @@ export async function runLoad(op: Op, opts: LoadOptions): Promise<LoadResult> {
     loadStart,
     loadEnd: loadavg()[0],
     ...(others === undefined ? {} : {othersCpuShare: others}),
+    ...(selfTo && sorted.length > 0 ? {generatorCpuMsPerOp: (selfTo.user + selfTo.system) / 1000 / sorted.length} : {}),
   }
 }
 
 /** The CPU and load figures of a row for a progress line. */
 export function cpuText(r: LoadResult): string {
-  return `${r.cpuMsPerOp === undefined ? '' : `, server CPU ${r.cpuMsPerOp.toFixed(3)} ms/op`}, load ${r.loadStart.toFixed(2)} → ${r.loadEnd.toFixed(2)}` +
+  return `${r.cpuMsPerOp === undefined ? '' : `, server CPU ${r.cpuMsPerOp.toFixed(3)} ms/op`}` +
+    `${r.generatorCpuMsPerOp === undefined ? '' : `, generator ${r.generatorCpuMsPerOp.toFixed(3)} ms/op`}, load ${r.loadStart.toFixed(2)} → ${r.loadEnd.toFixed(2)}` +
     (r.othersCpuShare === undefined ? '' : `, others ${(r.othersCpuShare * 100).toFixed(0)} % of the CPU${isBusy(r) ? ' (busy)' : ''}`)
 }

@@ -1,7 +1,7 @@
 // Renders the raft section of BENCHMARKS.md (three-member coord vs three-member etcd) and splices
 // it between its own markers, so the kv section and anything written by hand survive a rerun.
 import {FAILOVER_READ_EVERY_MS, median, type RaftCell, type RaftPlan, type RaftRun, type Via} from './raft-suite.js'
-import {cpu, cpuNote, int, loadCell, ms, ratio, writeSection} from './report.js'
+import {cpu, cpuNote, generatorText, int, loadCell, ms, ratio, writeSection} from './report.js'
 import {isBusy} from './load.js'
 
 export interface RaftReport {
@@ -132,7 +132,7 @@ export function renderRaftSection(r: RaftReport): string {
     ...(busyRows(r) > 0
       ? [`The machine was busy with other work during ${busyRows(r)} of this run's rows (marked **busy**: other people's processes took more than a fifth of its CPU): their figures are lower and noisier than on an idle machine; compare CPU per op, and within the run.`, '']
       : []),
-    'Same load generator, client (undici Pool, one keep-alive connection per client, no pipelining), keys and values as the kv section: ' +
+    `${generatorText([...r.etcd.cells, ...r.coord.cells].map((c) => c.result))} Same keys and values as the kv section: ` +
       `${p.warmupMs / 1000} s warm-up then ${p.durationMs / 1000} s measured per row, ${p.keys} keys, ${p.valueBytes}-byte values, prefilled. ` +
       'All three members of a cluster, and the load generator, run on this one machine (each member on its own 127.x.y.n address): ' +
       'every member fsyncs on the same disk and all processes share the same cores, so this measures the protocol\'s overheads, not network latency. ' +
@@ -154,7 +154,8 @@ export function renderRaftSection(r: RaftReport): string {
     '',
     '- coord `?consistent`: a ReadIndex round per read (the leader confirms its leadership with a quorum heartbeat round, batched across concurrent reads). ' +
       'coord default: served by the leader alone while its lease holds (election timeout × 0.9, dated from a quorum-acknowledged heartbeat), else ReadIndex. ' +
-      'On a follower both ask the leader for a read index, then wait until applied and read locally.',
+      'On a follower both ask the leader for a read index, then wait until applied and read locally. ' +
+      'The load generator\'s own CPU per read matters here: on a machine with few cores it takes from the servers, so at high read rates the ratio measures the generator as well as the servers; compare CPU/op.',
     `- etcd: \`POST /v3/kv/range\`, **linearizable** (the default; etcd 3.4 has no lease reads): a ReadIndex round per read, batched. The etcd column is the same measurement in both rows of one "sent to" group.`,
     '',
     '### Leader failover',

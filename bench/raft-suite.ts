@@ -5,7 +5,8 @@
 // while a reader through that survivor counts the errors a client sees.
 // The same code runs for coord and etcd; only the BenchCluster differs.
 import {keyFor, prefill} from './kv-suite.js'
-import {cpuText, percentile, runLoad, type LoadResult} from './load.js'
+import {runTargets} from './generator.js'
+import {cpuText, percentile, type LoadResult} from './load.js'
 import {rssMiB, sleep} from './process.js'
 import {type Target, type Workload} from './targets.js'
 
@@ -117,7 +118,7 @@ async function row(c: BenchCluster, plan: RaftPlan, op: string, via: Via, client
   const members = via === 'leader' ? [leader] : c.members().map((_, i) => i)
   const targets = members.map((m) => make(m, Math.ceil(clients / members.length)))
   try {
-    const result = await runLoad((w, seq) => targets[w % targets.length][call](pick(w, seq)), {workers: clients, durationMs: plan.durationMs, warmupMs: plan.warmupMs, serverPids: c.members().map((m) => m.pid)})
+    const result = await runTargets(targets, clients, call, pick, {durationMs: plan.durationMs, warmupMs: plan.warmupMs, serverPids: c.members().map((m) => m.pid)})
     const after = await findLeader(c, 10_000)
     const names = c.members().map((m) => m.name)
     const cell: RaftCell = {op, via, clients, result, ...(after !== leader ? {leaderMoved: `${names[leader]} → ${names[after]}`} : {})}

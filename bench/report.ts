@@ -51,6 +51,24 @@ export function loadCell(results: (LoadResult | undefined)[]): string {
   return `${loads}; others ${others}${present.some(isBusy) ? ' **busy**' : ''}`
 }
 
+/**
+ * How a section's load rows were driven, from what each row recorded (bench/generator.ts): wrk,
+ * or (BENCH_LOADGEN=undici) the Node workers of earlier runs, with the generator's median CPU per
+ * request, which shares the machine's cores with the servers.
+ */
+export function generatorText(results: (LoadResult | undefined)[]): string {
+  const rows = results.filter((r): r is LoadResult => r !== undefined)
+  const used = new Set(rows.map((r) => r.generator ?? 'undici'))
+  const costs = rows.flatMap((r) => (r.generatorCpuMsPerOp === undefined ? [] : [r.generatorCpuMsPerOp])).sort((a, b) => a - b)
+  const cost = costs.length ? ` The generator's own CPU: median ${costs[costs.length >> 1].toFixed(3)} ms per request over the rows (it counts as the bench's own in "others").` : ''
+  const wrk = 'Load generator: wrk (Debian\'s `wrk`, C): one process per server a row sends to, one thread, one keep-alive connection per client, ' +
+    'one request in flight on each (closed loop), requests prebuilt per key, every answer checked (status 200 and, for etcd reads, a key found); ' +
+    'latency percentiles from wrk\'s histogram without the coordinated-omission correction wrk adds (bench/wrk.ts takes it back out), as the closed loop saw them. ' +
+    'A warm-up run of the same, then the measured run (whole seconds).'
+  const undici = 'Load generator: Node workers in the bench\'s own process (undici Pool, one keep-alive connection per client, no pipelining), one request in flight each (closed loop).'
+  return (used.has('wrk') && used.has('undici') ? `${wrk} Some rows: ${undici}` : used.has('wrk') ? wrk : undici) + cost
+}
+
 /** The note under a table that explains its CPU and load columns. */
 export function cpuNote(systems: string): string {
   return `- CPU ms/op: the server processes' own CPU time (user + system from /proc/<pid>/stat, ${systems}) over the measured window, divided by the operations counted in it. ` +
@@ -108,10 +126,10 @@ export function renderKvSection(r: KvReport): string {
     '',
     `${r.date} · ${r.machine}`,
     '',
-    `Closed loop: each client keeps one request in flight on its own keep-alive connection (undici Pool), ` +
+    `${generatorText([r.etcd, r.coord, r.coordDev].flatMap((s) => s.cells.map((c) => c.result)))} ` +
       `${r.plan.warmupMs / 1000} s warm-up then ${r.plan.durationMs / 1000} s measured per row; ` +
       `${r.plan.keys} keys, ${r.plan.valueBytes}-byte values, keys prefilled before the GET rows. ` +
-      'The load generator is one Node process on the same machine as the server, so at 64 clients both compete for the same cores.',
+      'The load generator runs on the same machine as the server, so at 64 clients both compete for the same cores.',
     '',
     ...kvTable(r),
     '',

@@ -16,9 +16,13 @@
 // server: load, RSS, snapshots and the worst read during them, restart; catalog, health and DNS
 // latencies; RSS per instance and per parked blocking query (bench/scale-suite.ts; sizes from
 // BENCH_SCALE_KEYS, BENCH_SCALE_INSTANCES, BENCH_SCALE_PARKED, "0" to skip one).
+// scale-cluster (only when named): three servers loaded to 1M keys, then overwritten until each has
+// taken three automatic snapshots of the full state; elections and worst reads meanwhile
+// (bench/scale-cluster.ts; BENCH_SCALE_CLUSTER_KEYS / _SNAPSHOTS / _MINUTES).
 // Knobs: BENCH_DURATION_MS / BENCH_WARMUP_MS (every load row, both sections), BENCH_SECTIONS
 // (e.g. "raft" to run one section only), BENCH_FAILOVER_ROUNDS (also the gossip kill -9 rounds),
-// BENCH_GOSSIP_RUNS (simulation seeds per profile at 100 members; a fifth of them at 500).
+// BENCH_GOSSIP_RUNS (simulation seeds per profile at 100 members; a fifth of them at 500),
+// BENCH_LOADGEN (the kv and raft rows' generator: "wrk", the default, or "undici": bench/generator.ts).
 import {spawnSync} from 'node:child_process'
 import {availableParallelism, cpus, loadavg, tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -26,6 +30,8 @@ import {randomSubnet} from '../src/lib/devcluster/cluster.js'
 import {coldStart, type ColdStartResult} from './cold-start.js'
 import {repoRoot, startCoord} from './coord-agent.js'
 import {ensureEtcd, etcdVersion, startEtcd} from './etcd.js'
+import {loadGenerator} from './generator.js'
+import {ensureWrk} from './wrk.js'
 import {runKvSuite, type KvPlan} from './kv-suite.js'
 import {rssMiB} from './process.js'
 import {startCoordCluster} from './coord-cluster.js'
@@ -43,6 +49,7 @@ import {renderLocksSection, writeLocksSection} from './locks-report.js'
 import {renderTlsSection, runTlsSuite, writeTlsSection, type TlsPlan} from './tls-suite.js'
 import {renderAclSection, runAclSuite, writeAclSection} from './acl-suite.js'
 import {renderMetricsSection, runMetricsSuite, writeMetricsSection} from './metrics-suite.js'
+import {renderClusterScaleSection, runClusterScale, writeClusterScaleSection} from './scale-cluster.js'
 import {renderScaleSection, runInstances, runKeys, runParked, writeScaleSection} from './scale-suite.js'
 
 const envMs = (name: string, fallback: number): number => {
@@ -174,7 +181,18 @@ async function benchRaft(label: string, start: () => Promise<BenchCluster>): Pro
   }
 }
 
+/** The kv and raft rows need wrk (installed when missing); without it they fall back to undici, and the report says so row by row. */
+function ensureGenerator(): void {
+  if (loadGenerator() !== 'wrk') return
+  const missing = ensureWrk(log)
+  if (missing) {
+    log(`${missing}: the load rows use the in-process undici generator`)
+    process.env.BENCH_LOADGEN = 'undici'
+  }
+}
+
 async function raftSection(): Promise<void> {
+  ensureGenerator()
   const started = Date.now()
   const loadAtStart = load()
   const missing = ensureEtcd(log)
@@ -193,6 +211,7 @@ async function raftSection(): Promise<void> {
 }
 
 async function kvSection(): Promise<void> {
+  ensureGenerator()
   const started = Date.now()
   const loadAtStart = load()
   const etcd = await attempt('etcd', async () => ({run: await benchEtcd()}))
@@ -317,6 +336,16 @@ async function scaleSection(): Promise<void> {
   log(`\n${section}\n\nwrote ${path}`)
 }
 
+async function clusterScaleSection(): Promise<void> {
+  const started = Date.now()
+  const loadAtStart = load()
+  const run = await runClusterScale(log)
+  const section = renderClusterScaleSection({date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), machine: machine(loadAtStart), run, seconds: (Date.now() - started) / 1000})
+  const path = join(repoRoot, 'BENCHMARKS.md')
+  writeClusterScaleSection(path, section)
+  log(`\n${section}\n\nwrote ${path}`)
+}
+
 async function main(): Promise<void> {
   const started = Date.now()
   if (sections.has('kv')) await kvSection()
@@ -328,6 +357,7 @@ async function main(): Promise<void> {
   if (sections.has('acl')) await aclSection()
   if (sections.has('metrics')) await metricsSection()
   if (sections.has('scale')) await scaleSection()
+  if (sections.has('scale-cluster')) await clusterScaleSection()
   log(`bench done in ${((Date.now() - started) / 1000).toFixed(0)} s`)
 }
 

@@ -7,7 +7,8 @@
 //     that archive on the restarted server: restore time, RSS peak meanwhile, worst probe read.
 //   instances (BENCH_SCALE_INSTANCES, default 10000,40000; 11 services, 10 instances per node, one
 //     check each): p50 / max of /v1/catalog/services, /v1/catalog/nodes, /v1/health/service/<one>
-//     (also right after one of its instances changed, so the answer is rebuilt), DNS SRV for that
+//     (also right after one of its instances changed, so the answer is rebuilt; the catalog lists
+//     likewise after an instance / a node record changed), DNS SRV for that
 //     service and A for a node; the worst probe read meanwhile; RSS per instance right after the
 //     load and once settled. Reads ask for identity encoding: the figure is the agent's answer, not
 //     the client's gunzip; a bare Node server sending the same bytes gives the transfer floor.
@@ -70,7 +71,7 @@ export interface ParkedRow {
   wokenMs: number
 }
 
-const VALUE = Buffer.alloc(100, 'v').toString('base64')
+export const VALUE = Buffer.alloc(100, 'v').toString('base64')
 
 async function start(dataDir: string, dnsPort = 0): Promise<AgentProcess> {
   return spawnAgent({
@@ -79,7 +80,7 @@ async function start(dataDir: string, dnsPort = 0): Promise<AgentProcess> {
   })
 }
 
-function probe(base: string): {stop: () => Promise<number>} {
+export function probe(base: string): {stop: () => Promise<number>} {
   let running = true
   let worst = 0
   const loop = (async () => {
@@ -99,7 +100,7 @@ function probe(base: string): {stop: () => Promise<number>} {
   }}
 }
 
-async function txns(base: string, count: number, ops: (i: number) => unknown[], inFlight = 16): Promise<void> {
+export async function txns(base: string, count: number, ops: (i: number) => unknown[], inFlight = 16): Promise<void> {
   let next = 0
   const worker = async (): Promise<void> => {
     while (next < count) {
@@ -237,6 +238,15 @@ export async function runInstances(instances: number, log: (line: string) => voi
       const res = await fetch(`${base}/v1/txn`, {method: 'PUT', body: JSON.stringify([{Check: {Verb: 'set', Check: {Node: 'node-0', CheckID: 'svc-0-alive', Name: 'alive', Status: status, ServiceID: 'svc-0'}}}])})
       await res.arrayBuffer()
     }))
+    // The same for the catalog lists (kept per-record JSON: only the changed records rendered again).
+    latency.push(await timed('/v1/catalog/service/svc0 after a change', 15, () => get(`${base}/v1/catalog/service/svc0`), async () => {
+      const res = await fetch(`${base}/v1/txn`, {method: 'PUT', body: JSON.stringify([{Service: {Verb: 'set', Node: 'node-0', Service: {ID: 'svc-0', Service: 'svc0', Port: 1000 + (flips++ % 2), Tags: ['t0']}}}])})
+      await res.arrayBuffer()
+    }))
+    latency.push(await timed('/v1/catalog/nodes after a change', 15, () => get(`${base}/v1/catalog/nodes`), async () => {
+      const res = await fetch(`${base}/v1/txn`, {method: 'PUT', body: JSON.stringify([{Node: {Verb: 'set', Node: {Node: 'node-1', Address: `10.0.0.${flips++ % 2 === 0 ? 1 : 201}`}}}])})
+      await res.arrayBuffer()
+    }))
     const resolver = new Resolver({timeout: 5000, tries: 1})
     resolver.setServers([`127.0.0.1:${dnsPort}`])
     latency.push(await timed('DNS SRV svc0.service.consul', 30, async () => (await resolver.resolveSrv('svc0.service.consul')).length))
@@ -327,7 +337,7 @@ export function renderScaleSection(o: {date: string; machine: string; keys: Keys
     '|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|',
     ...o.keys.map((r) => `| ${r.keys.toLocaleString('en')} | ${f(r.keys / r.loadSeconds, 0)} | ${f(r.rssMiB, 0)} | ${f((r.rssMiB * 1048576) / r.keys, 0)} | ${r.autoSnapshots.join(', ') || '–'} | ${f(r.worstProbeDuringLoadMs, 0)} ms | ${f(r.saveSeconds)} s | ${f(r.saveBytes / 1048576)} MiB | ${f(r.worstProbeDuringSaveMs, 0)} ms | ${f(r.restartSeconds)} s | ${f(r.rssAfterRestartMiB, 0)} MiB | ${f(r.restoreSeconds)} s | ${f(r.rssPeakDuringRestoreMiB, 0)} MiB | ${f(r.worstProbeDuringRestoreMs, 0)} ms |`),
     '',
-    'Catalog: 10 instances per node, 11 service names (svc0: 1/11 of the instances), one check per instance. RSS per instance right after the load, once settled (≤ 30 s), and settled after the health answer of every service was read once (large services keep per-instance JSON). Reads: sequential, identity encoding; "after a change" writes one svc0 check before each read. The floor is a bare Node server sending as many bytes as the largest answer.',
+    'Catalog: 10 instances per node, 11 service names (svc0: 1/11 of the instances), one check per instance. RSS per instance right after the load, once settled (≤ 30 s), and settled after the health answer of every service was read once (large services keep per-instance JSON). Reads: sequential, identity encoding; "after a change" writes one svc0 check (health), one svc0 instance (catalog service) or one node record (catalog nodes) before each read. The floor is a bare Node server sending as many bytes as the largest answer.',
     '',
     '| instances | RSS MiB after load / settled / after reads (empty) | bytes/instance after load / settled / after reads | ' + (o.instances[0]?.latency.map((l) => `${l.path} p50 / max`).join(' | ') ?? '') + ' | worst probe read | floor p50 |',
     '|---:|---:|---:|' + (o.instances[0]?.latency.map(() => '---:').join('|') ?? '') + '|---:|---:|',

@@ -3,8 +3,26 @@
 // body is read in full, since a client that skips it would not see the value.
 import {Pool} from 'undici'
 
+/**
+ * One operation as raw HTTP, for a generator outside this process (bench/wrk.ts): the request of
+ * each key, and what a good answer is (always status 200; `equals`: the trimmed body is this;
+ * `contains`: the body holds this).
+ */
+export interface WireOp {
+  method: string
+  /** Request path of key k at index k. */
+  paths: string[]
+  /** Request body of key k at index k, when the op has one. */
+  bodies?: string[]
+  headers: Record<string, string>
+  equals?: string
+  contains?: string
+}
+
 export interface Target {
   readonly name: string
+  /** host:port and the requests as raw HTTP; absent for HTTPS (wrk presents no client certificate). */
+  readonly wire?: {address: string; put: WireOp; get: WireOp}
   /** `signal` aborts the request (and closes its connection), for probes that must not hang. */
   put(key: number, signal?: AbortSignal): Promise<void>
   get(key: number): Promise<void>
@@ -60,8 +78,15 @@ export function coordTarget(name: string, httpAddr: string, connections: number,
   const value = makeValue(w.valueBytes)
   const paths = Array.from({length: w.keys}, (_, k) => `/v1/kv/${keyName(k)}`)
   const getPaths = paths.map((path) => path + getQuery)
+  const tokenHeader: Record<string, string> = token ? {'X-Consul-Token': token} : {}
+  const text = value.toString('latin1')
   return {
     name,
+    ...(tls ? {} : {wire: {
+      address: httpAddr,
+      put: {method: 'PUT', paths, bodies: paths.map(() => text), headers: tokenHeader, equals: 'true'},
+      get: {method: 'GET', paths: getPaths, headers: tokenHeader},
+    }}),
     async put(k, signal) {
       const text = await expectOk(await http.request({method: 'PUT', path: paths[k], body: value, signal}), 'coord PUT')
       if (text.trim() !== 'true') throw new Error(`coord PUT answered ${text.slice(0, 100)}`)
@@ -88,6 +113,11 @@ export function etcdTarget(clientUrl: string, connections: number, w: Workload):
   const headers = {'content-type': 'application/json'}
   return {
     name: 'etcd',
+    wire: {
+      address: new URL(clientUrl).host,
+      put: {method: 'POST', paths: putBodies.map(() => '/v3/kv/put'), bodies: putBodies, headers: {'Content-Type': 'application/json'}},
+      get: {method: 'POST', paths: rangeBodies.map(() => '/v3/kv/range'), bodies: rangeBodies, headers: {'Content-Type': 'application/json'}, contains: '"kvs"'},
+    },
     async put(k, signal) {
       await expectOk(await http.request({method: 'POST', path: '/v3/kv/put', headers, body: putBodies[k], signal}), 'etcd put')
     },

@@ -9,7 +9,7 @@
 // --cpu-prof-dir=/tmp/prof": each writes its profile when stopped); PROBE_CLIENTS (default "64"),
 // comma list; PROBE_VIA, "leader" or "all" (default leader); PROBE_OP, "put", "consistent"
 // (GET ?consistent, a ReadIndex read) or "default" (GET, default mode: the leader's lease); PROBE_ROUNDS (default 1);
-// BENCH_DURATION_MS / BENCH_WARMUP_MS as in the bench.
+// BENCH_DURATION_MS / BENCH_WARMUP_MS / BENCH_LOADGEN as in the bench.
 import {spawn, type ChildProcess} from 'node:child_process'
 import {mkdirSync, mkdtempSync, rmSync} from 'node:fs'
 import {loadavg, tmpdir} from 'node:os'
@@ -17,7 +17,8 @@ import {join} from 'node:path'
 import {coordBin, leaderKnown} from '../src/lib/devcluster/agent-process.js'
 import {randomSubnet, serverArgs} from '../src/lib/devcluster/cluster.js'
 import {keyFor, prefill} from './kv-suite.js'
-import {runLoad} from './load.js'
+import {runTargets} from './generator.js'
+import {processCpuMs} from './on-off.js'
 import {captureOutput, cpuMs, sleep, stopChild} from './process.js'
 import {coordTarget} from './targets.js'
 
@@ -88,21 +89,25 @@ async function main(): Promise<void> {
         const targets = members.map((m) => coordTarget('probe', servers[m].http, Math.ceil(clients / members.length), workload, op === 'consistent' ? '?consistent' : ''))
         const pids = servers.map((s) => s.child.pid!)
         const before = pids.map((pid) => cpuMs(pid) ?? NaN)
+        const splitBefore = pids.map((pid) => processCpuMs(pid))
         const load0 = loadavg()[0]
         // The measured window on the monotonic clock V8's profiles are stamped with (µs), for profile-summary --window.
         const nowUs = (): number => Number(process.hrtime.bigint() / 1000n)
         const windowFrom = nowUs() + warmupMs * 1000
-        const result = await runLoad((w, seq) => (op !== 'put' ? targets[w % targets.length].get(pick(w, seq)) : targets[w % targets.length].put(pick(w, seq))), {workers: clients, durationMs, warmupMs, serverPids: pids})
+        const result = await runTargets(targets, clients, op === 'put' ? 'put' : 'get', pick, {durationMs, warmupMs, serverPids: pids})
         // Per-member CPU over the whole row (warm-up included), scaled to ops of the whole row.
         const after = pids.map((pid) => cpuMs(pid) ?? NaN)
+        const splitAfter = pids.map((pid) => processCpuMs(pid))
         await Promise.all(targets.map((t) => t.close()))
         const rowOps = result.opsPerSec * (durationMs + warmupMs) / 1000
         const per = after.map((a, i) => (a - before[i]) / rowOps)
         // The same less the idle burn measured above: what the ops themselves cost, the figure to compare at low rates.
         const net = after.reduce((sum, a, i) => sum + (a - before[i]) - idle[i] * (durationMs + warmupMs) / 1000, 0) / rowOps
         const followers = per.filter((_, i) => i !== leader).map((x) => x.toFixed(3)).join(' / ')
+        // User and system time apart, summed over the members: system time is mostly socket syscalls.
+        const [user, sys] = (['user', 'sys'] as const).map((k) => splitAfter.reduce((sum, a, i) => sum + a[k] - splitBefore[i][k], 0) / rowOps)
         console.log(`round ${round + 1} ×${clients} via ${via}: ${Math.round(result.opsPerSec)} ops/s, p50 ${result.p50Ms.toFixed(2)} p99 ${result.p99Ms.toFixed(2)} ms, ` +
-          `CPU ${result.cpuMsPerOp?.toFixed(3)} ms/op (${net.toFixed(3)} net of idle; leader ≈${per[leader].toFixed(3)}, followers ≈${followers}), load ${load0.toFixed(2)} → ${loadavg()[0].toFixed(2)}` +
+          `CPU ${result.cpuMsPerOp?.toFixed(3)} ms/op (${net.toFixed(3)} net of idle; generator (${result.generator}) ${result.generatorCpuMsPerOp?.toFixed(3)} ms/op; user ${user.toFixed(3)} + system ${sys.toFixed(3)}; leader ≈${per[leader].toFixed(3)}, followers ≈${followers}), load ${load0.toFixed(2)} → ${loadavg()[0].toFixed(2)}` +
           (result.errors ? `, ${result.errors} errors (${result.firstError})` : '') + `; window ${windowFrom}..${windowFrom + durationMs * 1000}, ${result.ops} ops`)
       }
     }

@@ -18,10 +18,24 @@ import {CatalogRequestError, parseDeregisterRequest, parseRegisterRequest} from 
 import type {Command} from '../state/types.js'
 import {FILTERED_BY_ACLS, filterReadable} from './acl-authorize.js'
 import {deregisterNeeds, registerNeeds, requireNeeds} from './catalog-acl.js'
+import {KeptValues, joinJsonArray, keptJson, warmInSlices} from './kept-json.js'
+import {FRAGMENT_MIN_INSTANCES} from './health-fragments.js'
+import type {CatalogNode, CatalogService} from '../state/types.js'
 
 /** What this endpoint family uses of the agent, and nothing more. */
 export type CatalogDeps = AgentDeps<'config' | 'consensus' | 'now' | 'state'>
 
+
+/**
+ * Each node's and each large service's instances' JSON, kept while the records stand (kept-json.ts):
+ * groups 'nodes' and 'service:<name>', 8 MiB of JSON in all. A node's JSON is a function of its
+ * record; an instance's of its record and its node's record.
+ */
+const MAX_KEPT_JSON_BYTES = 8 * 1024 * 1024
+const keptRecords = new KeptValues<CatalogNode | CatalogService, {companion: object | null; json: Buffer}>(MAX_KEPT_JSON_BYTES)
+
+/** Lists at least this long are joined from kept per-record JSON (a short one is cheap to build). */
+const JOIN_MIN_RECORDS = FRAGMENT_MIN_INSTANCES
 
 /** consul.catalog.register / deregister, made once (no series lookup per request). */
 const catalogRegister = metrics.timer(['catalog', 'register'])
@@ -76,11 +90,22 @@ async function write(agent: CatalogDeps, ctx: RequestContext, build: (body: unkn
 async function listNodes(agent: CatalogDeps, ctx: RequestContext, cache: AnswerCache): Promise<void> {
   const filter = filterParam(ctx, NODE_SCHEMA)
   const meta = nodeMetaParam(ctx)
+  // Without ?filter (which works on the rendered objects) or ?pretty a long list is joined from
+  // each node's kept JSON: a change renders the changed node again, not every node.
+  const joinable = ctx.params.get('filter') === null && !ctx.query.pretty
   let filtered = false
-  const render = (): string => {
+  // Nodes not kept yet are rendered in slices first (kept-json.ts warmInSlices): the read then joins.
+  if (joinable && agent.state.catalog.nodeCount() >= JOIN_MIN_RECORDS) {
+    await warmInSlices(keptRecords, 'nodes', agent.state.catalogIndex('nodes'), () => agent.state.catalog.nodes(), (n) => keptJson(keptRecords, 'nodes', n, null, () => renderNode(n)))
+  }
+  const render = (): string | Buffer => {
     const readable = filterReadable(agent.config.acl.enabled, ctx, agent.state.catalog.nodes(), 'node', (n) => n.node)
     filtered = readable.filtered
-    const value = readable.value.filter((n) => matchesNodeMeta(n.meta, meta)).map(renderNode).filter(filter)
+    const nodes = readable.value.filter((n) => matchesNodeMeta(n.meta, meta))
+    if (joinable && nodes.length >= JOIN_MIN_RECORDS) {
+      return joinJsonArray(sortNear(agent, ctx, nodes, (n) => n.node).map((n) => keptJson(keptRecords, 'nodes', n, null, () => renderNode(n))))
+    }
+    const value = nodes.map(renderNode).filter(filter)
     return toJson(sortNear(agent, ctx, value, (n) => n.Node as string), ctx.query.pretty)
   }
   const result = await consistentRead(agent, ctx, () => {
@@ -146,8 +171,18 @@ async function serviceNodes(agent: CatalogDeps, ctx: RequestContext, cache: Answ
   const filter = filterParam(ctx, SERVICE_NODE_SCHEMA)
   const meta = nodeMetaParam(ctx)
   const tags = ctx.params.getAll('tag')
+  // As /v1/catalog/nodes: a large service's answer is joined from each instance's kept JSON.
+  const joinable = ctx.params.get('filter') === null && !ctx.query.pretty
   let filtered = false
-  const render = (): string => {
+  const group = `service:${name}`
+  if (joinable && agent.state.catalog.instanceCount(name) >= JOIN_MIN_RECORDS) {
+    const catalog = agent.state.catalog
+    await warmInSlices(keptRecords, group, catalog.serviceIndex(name), () => catalog.instances(name), (s) => {
+      const node = catalog.node(s.node)
+      if (node !== undefined) keptJson(keptRecords, group, s, node, () => renderServiceNode(s, node))
+    })
+  }
+  const render = (): string | Buffer => {
     const catalog = agent.state.catalog
     // With ACLs on, Consul's filterServiceNodes: node:read on each instance's node and service:read on the service.
     const readable = agent.config.acl.enabled ? (() => {
@@ -157,12 +192,16 @@ async function serviceNodes(agent: CatalogDeps, ctx: RequestContext, cache: Answ
       filtered = kept.length !== all.length
       return kept
     })() : catalog.instances(name)
-    const value = readable
+    const rows = readable
       .filter((s) => hasTags(s.tags, tags))
       .map((s) => ({s, node: catalog.node(s.node)}))
       .filter(({node}) => matchesNodeMeta(node?.meta, meta))
-      .map(({s, node}) => renderServiceNode(s, node))
-      .filter(filter)
+    if (joinable && rows.length >= JOIN_MIN_RECORDS) {
+      return joinJsonArray(sortNear(agent, ctx, rows, (r) => r.s.node).map(({s, node}) => node === undefined
+        ? Buffer.from(JSON.stringify(renderServiceNode(s, node)))
+        : keptJson(keptRecords, group, s, node, () => renderServiceNode(s, node))))
+    }
+    const value = rows.map(({s, node}) => renderServiceNode(s, node)).filter(filter)
     return toJson(sortNear(agent, ctx, value, (s) => s.Node as string), ctx.query.pretty)
   }
   const result = await consistentRead(agent, ctx, () => {

@@ -12,7 +12,7 @@ import {sendBody, sendJson, toJson} from './respond.js'
 import {AnswerCache} from './answer-cache.js'
 import {filterParam, hasTags, matchesNodeMeta, nodeMetaParam, nearCacheKey, requireName, sortNear, watchTables} from './catalog-query.js'
 import {CHECK_SCHEMA, SERVICE_ENTRY_SCHEMA, renderCheck} from './catalog-render.js'
-import {FRAGMENT_MIN_INSTANCES, entryChecks, healthEntry, joinFragments, type HealthRow} from './health-fragments.js'
+import {FRAGMENT_MIN_INSTANCES, entryChecks, healthEntry, joinFragments, warmEntries, type HealthRow} from './health-fragments.js'
 import type {NodeCheck} from '../state/types.js'
 
 /** What this endpoint family uses of the agent, and nothing more. */
@@ -113,6 +113,7 @@ async function serviceHealth(agent: HealthDeps, ctx: RequestContext, cache: Answ
   // per-instance JSON fragments (health-fragments.ts) kept for large services.
   const joinable = ctx.params.get('filter') === null && !ctx.query.pretty
   const seen = {filtered: false}
+  if (joinable) await warmEntries(agent.state.catalog, name)
   const result = await consistentRead(agent, ctx, () => {
     const index = agent.state.serviceIndex(name)
     // With ACLs on the answer depends on the token: built for this request (re-checked on every wake), never cached.

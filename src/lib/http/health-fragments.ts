@@ -12,6 +12,7 @@
 import type {Catalog} from '../state/catalog.js'
 import type {CatalogNode, CatalogService, NodeCheck} from '../state/types.js'
 import {renderCheck, renderNode, renderNodeService} from './catalog-render.js'
+import {KeptValues, joinJsonArray, warmInSlices} from './kept-json.js'
 
 /** Services with at least this many instances keep per-instance entries. */
 export const FRAGMENT_MIN_INSTANCES = 128
@@ -31,38 +32,11 @@ interface Fragment {
   json?: Buffer
 }
 
-/** JSON bytes the kept entries may hold (counted as written; a replaced record's entry is dropped with it but stays counted until its service is evicted). */
+/** JSON bytes the kept entries may hold (kept-json.ts: groups are services, evicted whole least recently read first). */
 export const MAX_FRAGMENT_BYTES = 16 * 1024 * 1024
 
-/**
- * service name → its entries, keyed weakly by the instance record (a replaced record's entry goes
- * with it); a Map in least-recently-read order, evicted whole from the front beyond the bound.
- */
-const byService = new Map<string, {entries: WeakMap<CatalogService, Fragment>; bytes: number}>()
-let keptBytes = 0
-
-function entriesOf(name: string, create: boolean): {entries: WeakMap<CatalogService, Fragment>; bytes: number} | undefined {
-  const found = byService.get(name)
-  if (found !== undefined) {
-    byService.delete(name)
-    byService.set(name, found)
-    return found
-  }
-  if (!create) return undefined
-  const made = {entries: new WeakMap<CatalogService, Fragment>(), bytes: 0}
-  byService.set(name, made)
-  return made
-}
-
-function account(service: {bytes: number}, bytes: number): void {
-  service.bytes += bytes
-  keptBytes += bytes
-  while (keptBytes > MAX_FRAGMENT_BYTES && byService.size > 1) {
-    const [oldest, dropped] = byService.entries().next().value as [string, {bytes: number}]
-    byService.delete(oldest)
-    keptBytes -= dropped.bytes
-  }
-}
+/** service name → its entries, keyed weakly by the instance record (a replaced record's entry goes with it). */
+const kept = new KeptValues<CatalogService, Fragment>(MAX_FRAGMENT_BYTES)
 
 /**
  * The checks of an instance's health entry (catalog.instanceChecks), from its kept entry while the
@@ -70,9 +44,9 @@ function account(service: {bytes: number}, bytes: number): void {
  */
 export function entryChecks(catalog: Catalog, service: CatalogService, node: CatalogNode, keep: boolean): NodeCheck[] {
   const checksVersion = catalog.nodeChecksVersion(service.node)
-  const entries = entriesOf(service.service, keep)?.entries
-  const kept = entries?.get(service)
-  if (kept !== undefined && kept.node === node && kept.checksVersion === checksVersion) return kept.checks
+  const entries = kept.group(service.service, keep)?.entries
+  const found = entries?.get(service)
+  if (found !== undefined && found.node === node && found.checksVersion === checksVersion) return found.checks
   const checks = catalog.instanceChecks(service.node, service.id)
   if (keep) entries?.set(service, {node, checksVersion, checks})
   return checks
@@ -84,28 +58,33 @@ export function healthEntry(row: HealthRow): Record<string, unknown> {
 
 /** The entry's compact JSON as UTF-8 (what JSON.stringify gives for it inside the answer's array). */
 function fragmentJson(row: HealthRow): Buffer {
-  const service = byService.get(row.service.service)
-  const kept = service?.entries.get(row.service)
+  const group = kept.group(row.service.service, false)
+  const found = group?.entries.get(row.service)
   // The same checks array = the entry entryChecks kept for these records.
-  if (kept === undefined || kept.node !== row.node || kept.checks !== row.checks) return Buffer.from(JSON.stringify(healthEntry(row)))
-  if (kept.json === undefined) {
-    kept.json = Buffer.from(JSON.stringify(healthEntry(row)))
-    account(service!, kept.json.length)
+  if (found === undefined || found.node !== row.node || found.checks !== row.checks) return Buffer.from(JSON.stringify(healthEntry(row)))
+  if (found.json === undefined) {
+    found.json = Buffer.from(JSON.stringify(healthEntry(row)))
+    kept.charge(group!, found.json.length)
   }
-  return kept.json
+  return found.json
 }
-
-const OPEN = Buffer.from('[')
-const COMMA = Buffer.from(',')
-const CLOSE = Buffer.from(']')
 
 /** The answer array as compact JSON bytes, joined from the rows' kept entries. */
 export function joinFragments(rows: readonly HealthRow[]): Buffer {
-  const parts: Buffer[] = [OPEN]
-  for (let i = 0; i < rows.length; i++) {
-    if (i > 0) parts.push(COMMA)
-    parts.push(fragmentJson(rows[i]))
-  }
-  parts.push(CLOSE)
-  return Buffer.concat(parts)
+  return joinJsonArray(rows.map(fragmentJson))
+}
+
+/**
+ * Renders the entries of a large service not kept yet, in slices between which the event loop runs
+ * other work (kept-json.ts warmInSlices): the first read of a 3,600-instance service would
+ * otherwise render them all in one task. The answer is still built inside the read, which then
+ * only joins (and renders what changed meanwhile).
+ */
+export async function warmEntries(catalog: Catalog, name: string): Promise<void> {
+  if (catalog.instanceCount(name) < FRAGMENT_MIN_INSTANCES) return
+  await warmInSlices(kept, name, catalog.serviceIndex(name), () => catalog.instances(name), (service) => {
+    const node = catalog.node(service.node)
+    if (node === undefined) return
+    fragmentJson({service, node, checks: entryChecks(catalog, service, node, true)})
+  })
 }

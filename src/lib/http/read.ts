@@ -15,7 +15,8 @@ export async function consistentRead<T>(agent: ReadDeps, ctx: RequestContext, re
   const {query} = ctx
   const mode = readMode(query)
   await agent.consensus.readBarrier(mode, query.maxStaleMs)
-  const result = await blockingRead(read, watch, {minIndex: query.index, waitMs: query.waitMs, closed: ctx.closed})
+  // Only a blocking read waits for the client to go away (ctx.closed is made when first asked).
+  const result = query.index === 0 ? read() : await blockingRead(read, watch, {minIndex: query.index, waitMs: query.waitMs, closed: ctx.closed})
   if (!result) return undefined
   setQueryMeta(ctx.res, {
     index: result.index,

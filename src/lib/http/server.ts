@@ -76,8 +76,42 @@ export function buildRoutes(agent: AgentContext): Route[] {
   return routes.sort((a, b) => b.path.length - a.path.length)
 }
 
-function findRoute(routes: Route[], path: string): {route: Route; tail: string} | undefined {
+/** A path up to its third slash ('/v1/kv/a/b' → '/v1/kv'), or the whole path when it has no third. */
+function prefixOf(path: string): string {
+  const second = path.indexOf('/', 1)
+  const third = second === -1 ? -1 : path.indexOf('/', second + 1)
+  return third === -1 ? path : path.slice(0, third)
+}
+
+/**
+ * The routes a path can match, by its prefixOf: each list is `routes` in order (longest first) less
+ * the routes that only match paths of another prefix ('/v1/kv/' matches only paths under '/v1/kv'),
+ * so a lookup tries a handful of routes instead of all of them. A route that can match paths of
+ * several prefixes (a bare '/v1/', a non-exact '/v1/kv') is in every list.
+ */
+interface RouteIndex {byPrefix: Map<string, Route[]>; anyPrefix: Route[]}
+const routeIndexes = new WeakMap<Route[], RouteIndex>()
+
+function routeIndex(routes: Route[]): RouteIndex {
+  let index = routeIndexes.get(routes)
+  if (index) return index
+  const only = (route: Route): string | undefined => {
+    const prefix = prefixOf(route.path)
+    return route.path.startsWith(`${prefix}/`) || (route.exact && prefix === route.path) ? prefix : undefined
+  }
+  const anyPrefix = routes.filter((route) => only(route) === undefined)
+  const byPrefix = new Map<string, Route[]>()
   for (const route of routes) {
+    const prefix = only(route)
+    if (prefix !== undefined && !byPrefix.has(prefix)) byPrefix.set(prefix, routes.filter((r) => only(r) === prefix || only(r) === undefined))
+  }
+  routeIndexes.set(routes, index = {byPrefix, anyPrefix})
+  return index
+}
+
+export function findRoute(routes: Route[], path: string): {route: Route; tail: string} | undefined {
+  const index = routeIndex(routes)
+  for (const route of index.byPrefix.get(prefixOf(path)) ?? index.anyPrefix) {
     if (route.exact ? path === route.path : path.startsWith(route.path)) return {route, tail: path.slice(route.path.length)}
   }
   return undefined
@@ -126,11 +160,14 @@ export interface Exchange {
 }
 
 export async function handleRequest(agent: AgentContext, routes: Route[], req: IncomingMessage, res: ServerResponse, opts: {writeAllowed?: (address: string) => boolean; ui?: UiAssets} = {}): Promise<void> {
-  const closed = new Promise<void>((resolve) => res.on('close', () => resolve()))
-  for (const [name, value] of Object.entries(agent.config.http.responseHeaders)) res.setHeader(name, value)
+  // Made when first asked (blocking reads, streams, forwards): most requests answer at once and never do.
+  let closed: Promise<void> | undefined
+  const whenClosed = (): Promise<void> => closed ??= res.closed ? Promise.resolve() : new Promise<void>((resolve) => res.once('close', () => resolve()))
+  const headers = agent.config.http.responseHeaders
+  for (const name in headers) res.setHeader(name, headers[name])
   // The web UI (and `/` redirecting to it) is this agent's own: never forwarded, never under /v1/.
   if (opts.ui && await serveUi(agent, opts.ui, req, res)) return
-  await serve(agent, routes, {req, res, closed, readBody: (limit, message) => readBody(req, limit, message), remoteAddress: req.socket.remoteAddress ?? ''}, opts.writeAllowed)
+  await serve(agent, routes, {req, res, get closed() { return whenClosed() }, readBody: (limit, message) => readBody(req, limit, message), remoteAddress: req.socket.remoteAddress ?? ''}, opts.writeAllowed)
 }
 
 /** Consul's http_config guards for a request on this agent's socket: blocked endpoints, then where writes may come from. */
@@ -142,6 +179,8 @@ function checkHttpAccess(agent: AgentContext, method: string, path: string, remo
 
 async function serveUi(agent: AgentContext, ui: UiAssets, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
   const rawUrl = req.url ?? '/'
+  // The API's paths, without decoding them twice (percent-decoding leaves a literal '/v1/' as it is).
+  if (rawUrl.startsWith('/v1/')) return false
   const queryStart = rawUrl.indexOf('?')
   let path: string
   try {
@@ -221,7 +260,7 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
     const query = parseQueryOptions(params, agent.config.dev)
     const identity = requestIdentity(params, req.headers)
     const ctx: RequestContext = {
-      req, res, params, tail: found.tail, query, closed: exchange.closed, identity,
+      req, res, params, tail: found.tail, query, get closed() { return exchange.closed }, identity,
       authorize: () => resolveToken(agent, identity),
       body: (limit, message = (n) => `Request body(${n} bytes) too large, max size: ${limit} bytes.`) => {
         bodyUnread = false

@@ -349,6 +349,11 @@ export class RaftCore {
     return this.#s.leader
   }
 
+  /** When this node last heard from a leader (its clock), without building a whole status (asked on every read). */
+  get lastLeaderContactMs(): number {
+    return this.#s.lastLeaderContactMs
+  }
+
   /** True while this leader is handing leadership over (§3.10): it takes no writes meanwhile. */
   transferring(): boolean {
     return this.#s.transferee !== null

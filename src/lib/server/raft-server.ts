@@ -216,8 +216,11 @@ export class RaftServer implements Consensus {
     return this.driver.core.status().conf.voters.map((id) => this.addresses.get(id) ?? id)
   }
 
+  /** As the driver's lastContactMs, from the core's accessors: every read's X-Consul-LastContact asks, and a whole status() allocates its peer list. */
   lastContactMs(): number {
-    return this.driver.lastContactMs()
+    const core = this.driver.core
+    if (core.role === 'leader') return 0
+    return Math.max(0, Math.round(this.driver.clock.now() - core.lastLeaderContactMs))
   }
 
   stats(): Record<string, string> {

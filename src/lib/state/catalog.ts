@@ -255,6 +255,11 @@ export class Catalog {
     return found
   }
 
+  /** How many nodes (O(1)). */
+  nodeCount(): number {
+    return this.#nodes.size
+  }
+
   /** Every node ordered by name. */
   nodes(): CatalogNode[] {
     return [...this.#nodes.values()].sort((a, b) => compareStrings(a.node, b.node))
