@@ -69,6 +69,9 @@ describe('/v1/catalog/nodes and /v1/catalog/service for long lists', () => {
     assert.deepEqual(order, [...order].sort(), 'ordered by node, then service ID')
     assert.equal((await joined('/v1/catalog/service/wide', 'tag=t1')).length, NODES)
     assert.equal((await joined('/v1/catalog/service/wide', 'node-meta=rack:r0')).length, NODES)
+    // ?near sorts the records before they are joined: the same order as the object-built answer.
+    assert.equal((await joined('/v1/catalog/nodes', 'near=_agent')).length, nodes.length)
+    assert.equal((await joined('/v1/catalog/service/wide', 'near=_agent')).length, NODES * PER_NODE)
     const viaClient = await consul.catalog.service.nodes('wide')
     assert.equal(viaClient.length, NODES * PER_NODE)
     assert.equal(viaClient[3].ServiceName, 'wide')

@@ -160,14 +160,12 @@ export interface Exchange {
 }
 
 export async function handleRequest(agent: AgentContext, routes: Route[], req: IncomingMessage, res: ServerResponse, opts: {writeAllowed?: (address: string) => boolean; ui?: UiAssets} = {}): Promise<void> {
-  // Made when first asked (blocking reads, streams, forwards): most requests answer at once and never do.
-  let closed: Promise<void> | undefined
-  const whenClosed = (): Promise<void> => closed ??= res.closed ? Promise.resolve() : new Promise<void>((resolve) => res.once('close', () => resolve()))
+  const closed = new Promise<void>((resolve) => res.on('close', () => resolve()))
   const headers = agent.config.http.responseHeaders
   for (const name in headers) res.setHeader(name, headers[name])
   // The web UI (and `/` redirecting to it) is this agent's own: never forwarded, never under /v1/.
   if (opts.ui && await serveUi(agent, opts.ui, req, res)) return
-  await serve(agent, routes, {req, res, get closed() { return whenClosed() }, readBody: (limit, message) => readBody(req, limit, message), remoteAddress: req.socket.remoteAddress ?? ''}, opts.writeAllowed)
+  await serve(agent, routes, {req, res, closed, readBody: (limit, message) => readBody(req, limit, message), remoteAddress: req.socket.remoteAddress ?? ''}, opts.writeAllowed)
 }
 
 /** Consul's http_config guards for a request on this agent's socket: blocked endpoints, then where writes may come from. */
@@ -260,7 +258,7 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
     const query = parseQueryOptions(params, agent.config.dev)
     const identity = requestIdentity(params, req.headers)
     const ctx: RequestContext = {
-      req, res, params, tail: found.tail, query, get closed() { return exchange.closed }, identity,
+      req, res, params, tail: found.tail, query, closed: exchange.closed, identity,
       authorize: () => resolveToken(agent, identity),
       body: (limit, message = (n) => `Request body(${n} bytes) too large, max size: ${limit} bytes.`) => {
         bodyUnread = false
