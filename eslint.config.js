@@ -31,6 +31,12 @@ export default tseslint.config(
     },
   },
   {
+    // The production entry is CommonJS (bin/package.json): require() is how it loads a command.
+    files: ['bin/run.js'],
+    languageOptions: {sourceType: 'commonjs', globals: globals.node},
+    rules: {'@typescript-eslint/no-require-imports': 'off'},
+  },
+  {
     // The web UI runs in the browser (ui/tsconfig.json type-checks it against the DOM).
     files: ['ui/**/*.{ts,tsx}'],
     languageOptions: {globals: globals.browser},

@@ -34,10 +34,12 @@ class KvState implements ReplicatedState<KvCommand, void> {
     this.kv = Kv.restore(bytes)
   }
 
-  prepareRestore(bytes: Uint8Array, index: number): {chunks: Iterable<Uint8Array>; install: () => void} {
+  *prepareRestore(bytes: Uint8Array, index?: number): Generator<void, {chunks: () => Iterable<Uint8Array>; install: () => void}> {
+    // One step of nothing first, so the simulation runs the driver's step loop with a yield in it.
+    yield
     const kv = Kv.restore(bytes)
-    kv.applied = index
-    return {chunks: [kv.serialize()], install: () => { this.kv = kv }}
+    if (index !== undefined) kv.applied = index
+    return {chunks: () => [kv.serialize()], install: () => { this.kv = kv }}
   }
 }
 

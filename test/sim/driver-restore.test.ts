@@ -147,6 +147,9 @@ async function runSeed(seed: number): Promise<void> {
   const lastBefore = restoring.core.status().lastIndex
   const meta = await run.settle('the restore', restoring.driver.restore(archiveBytes, archive.applied))
   assert.equal(meta.index, Math.max(lastBefore, 41) + 1, 'the restore takes the index past the log and the archive')
+  // Acknowledged once a quorum holds it (one follower is cut off: the lagging one installed it).
+  const holding = run.nodes.filter((n) => n.storage.snapshot().index >= meta.index && n.driver.appliedIndex >= meta.index)
+  assert.ok(holding.length >= 2 && !holding.includes(cut), `a quorum held the restore when it was acknowledged: ${holding.map((n) => n.id).join(', ')} (${run.roles()})`)
   run.checker.restoreInstalled(meta.index, meta.term)
   assert.equal(restoring.storage.snapshot().index, meta.index, 'the leader\'s snapshot is the restore')
   assert.equal(restoring.storage.lastIndex(), meta.index, 'the leader\'s log restarts after it')

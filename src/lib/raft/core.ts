@@ -307,10 +307,9 @@ export class RaftCore {
    * leader's snapshot. The next Ready names it (the driver swaps the state machine and adopts the
    * staged file, as for a snapshot received from a leader); the log restarts after it; every
    * follower probes again from its match, which now lies before our first index, so it is sent
-   * the snapshot. As in hashicorp/raft, the leader counts the restore committed on its own: if it
-   * fails before a quorum installed the snapshot, a leader elected without it may write over the
-   * hole (hashicorp/raft's Restore warns of the same window; it is for disaster recovery).
-   * Refused when the log or the term moved since restoreMeta (the staged state is then stale).
+   * the snapshot. The core counts the restore committed on the leader alone, so the driver answers
+   * the operator only once a quorum's match index reached it (as hashicorp/raft's Restore waits for
+   * a no-op after it): a leader failing before that may be replaced by one without it. Refused when the log or the term moved since restoreMeta (the staged state is then stale).
    */
   installLocalSnapshot(meta: SnapshotMeta): {ok: true} | Refusal {
     const s = this.#s

@@ -26,6 +26,8 @@ import {RPC_TLS_BYTE, type PeerIdentity, type RpcTls} from '../tls/rpc-tls.js'
 import {isAppendWithEntries, SharedEntries} from './append-frame.js'
 
 const codecOptions = {useBigInt64: true} as const
+/** The largest frame a peer accepts unless configured otherwise: a message or request carrying more is refused by it. */
+export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024
 // One encoder and decoder for every frame: msgpack's encode()/decode() functions build a new one
 // (and a fresh 2 KiB buffer) per call, which showed up per Raft message and forwarded write.
 let wireEncoder = new Encoder(codecOptions)
@@ -179,7 +181,7 @@ export class RpcTransport {
   readonly opts: Required<Omit<TransportOptions, 'onError' | 'localAddress' | 'tls' | 'onRefused'>> & Pick<TransportOptions, 'onError' | 'localAddress' | 'tls' | 'onRefused'>
 
   constructor(options: TransportOptions) {
-    this.opts = {maxFrameBytes: 64 * 1024 * 1024, maxQueuedMessages: 1024, connectTimeoutMs: 2000, maxBackoffMs: 2000, probeIdleMs: 1000, deadAfterMs: 5000, ...options}
+    this.opts = {maxFrameBytes: DEFAULT_MAX_FRAME_BYTES, maxQueuedMessages: 1024, connectTimeoutMs: 2000, maxBackoffMs: 2000, probeIdleMs: 1000, deadAfterMs: 5000, ...options}
     this.setTls(options.tls)
   }
 

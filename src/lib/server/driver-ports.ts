@@ -17,11 +17,15 @@ export interface ReplicatedState<C, R> {
   /** Replaces the whole state with a snapshot's bytes. */
   restore(bytes: Uint8Array): void
   /**
-   * An operator's restore taking log index `index` (RaftDriver.restore): `bytes` (a snapshot) as
-   * the state will stand at `index`, as chunks for the driver to stage on disk (the bytes `restore`
-   * takes), and `install`, which swaps it in. Throws on bytes it cannot use (state untouched).
+   * A whole new state from a snapshot's bytes, prepared a step at a time (each `next()` a few ms
+   * of work; the driver lets the event loop run between steps, so heartbeats go on) without
+   * touching the live state. With `index` (an operator's restore taking that log index,
+   * RaftDriver.restore) the state as it will stand at `index`; without (a snapshot received from
+   * the leader) exactly the snapshot's. The result: `chunks` encodes it (the bytes `restore` takes;
+   * the driver stages them for an operator's restore) and `install` swaps it in. Throws on bytes
+   * it cannot use (state untouched).
    */
-  prepareRestore(bytes: Uint8Array, index: number): {chunks: Iterable<Uint8Array>; install: () => void}
+  prepareRestore(bytes: Uint8Array, index?: number): Generator<void, {chunks: () => Iterable<Uint8Array>; install: () => void}>
 }
 
 /** Turns commands into log-entry bytes and back; decode throws on bytes it did not write. */

@@ -49,6 +49,12 @@ export interface RaftDriverOptions<C, R> {
   /** Raft metrics (consul.raft.*); none by default. */
   metrics?: RaftMetricsSink
   /**
+   * The largest snapshot state an InstallSnapshot message may carry (the transport's frame bound
+   * less room for the envelope). A larger one is not sent (a peer would refuse the frame), and an
+   * operator's restore larger than it is refused while this server has peers. Default: unbounded.
+   */
+  maxSnapshotSendBytes?: number
+  /**
    * Storage failed in a way this server cannot carry on from in place (a failed fsync, a snapshot
    * restored but not stored): the agent stops, as hashicorp/raft panics. Without it the driver
    * only stops serving.
@@ -70,6 +76,14 @@ const KEYS = {
 export const SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024
 /** How long close() waits for a snapshot being written in the background. */
 const CLOSE_SNAPSHOT_WAIT_MS = 5_000
+
+/** A restore's decode runs in slices of about this long (then the event loop runs), at most this many steps each. */
+const STEP_SLICE_MS = 10
+const STEPS_PER_SLICE_MAX = 64
+/** How long an installed restore waits for a quorum of servers to hold it before its answer says so. */
+const RESTORE_QUORUM_WAIT_MS = 60_000
+/** A received snapshot's state is staged on disk in writes of this size (each lets the event loop run). */
+const STAGE_WRITE_BYTES = 1 << 20
 
 /** How often the leader samples each follower's last contact and the index gauges are set. */
 const METRICS_SAMPLE_MS = 1000
@@ -135,6 +149,20 @@ interface PendingRestore {
   reject: (error: Error) => void
 }
 
+/** A snapshot received from the leader (RaftDriver #prepareIncoming). */
+interface IncomingSnapshot {
+  meta: SnapshotMeta
+  /** Swaps the prepared state in; set once it is decoded and staged. */
+  install?: () => void
+  /** Its InstallSnapshot was stepped into the core: the next Ready restores it, or it is dropped. */
+  stepped: boolean
+}
+
+/** `bytes` as views of at most `size` bytes each. */
+function* sliced(bytes: Uint8Array, size: number): Generator<Uint8Array> {
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size)
+}
+
 /** What travels on the wire for Raft: the message plus the sender's address (an address book). */
 export interface RaftEnvelope {
   raft: Message
@@ -183,8 +211,8 @@ export class RaftDriver<C, R> {
   #readRounds = 0
   /** Writes proposed since the last Ready round began; the next round proposes them as one batch. */
   #queued: QueuedProposal<C, R>[] = []
-  /** Snapshot data received with an InstallSnapshot, keyed by index, until its Ready restores it. */
-  #incomingSnapshots = new Map<number, Uint8Array>()
+  /** A snapshot received from the leader, being prepared (decoded, staged) or waiting for its Ready. */
+  #incoming: IncomingSnapshot | undefined
   #sinceSnapshot = 0
   /** Bytes of the entries applied since the last snapshot began. */
   #bytesSinceSnapshot = 0
@@ -204,6 +232,8 @@ export class RaftDriver<C, R> {
   #diskRetry: Timer | undefined
   /** A received snapshot was restored into the state machine but is not on disk yet. */
   #stateAheadOfDisk = false
+  /** The snapshot index last reported as too large to send (reported once). */
+  #tooLargeReported = -1
   /** An operator's restore runs: writes are held (queued) until it is in or abandoned. */
   #restoring = false
   /** The restore staged on disk, for the Ready loop to hand to the core and install. */
@@ -410,9 +440,16 @@ export class RaftDriver<C, R> {
     if (this.#closed) throw new ShuttingDownError()
     if (this.#diskFull !== undefined) throw this.diskFullError()
     if (this.#restoring) throw new CoordError('RESTORE_IN_PROGRESS', 'a snapshot restore is already in progress', {httpStatus: 500})
+    if (this.#incoming) throw new CoordError('RESTORE_IN_PROGRESS', 'a snapshot from the previous leader is still being installed here; try again', {httpStatus: 500})
     const refusal = this.#refusal()
     if (refusal) throw refusal
+    const limit = this.opts.maxSnapshotSendBytes ?? Infinity
+    const conf = this.#core.status().conf
+    if (bytes.length > limit && [...conf.voters, ...conf.learners].some((id) => id !== this.opts.id)) {
+      throw new CoordError('SNAPSHOT_TOO_LARGE', `the snapshot's state (${mib(bytes.length)}) is larger than the ${mib(limit)} a server can send its peers by InstallSnapshot; nothing was restored`, {httpStatus: 413})
+    }
     this.#restoring = true
+    let meta: SnapshotMeta
     try {
       const settled = await waitFor(this.clock, () => {
         const st = this.#core.status()
@@ -421,14 +458,15 @@ export class RaftDriver<C, R> {
       if (!settled) throw new Error(`timed out after ${this.#timeoutMs} ms waiting for the writes in flight to commit before the restore; nothing was restored`)
       const named = this.#core.restoreMeta(minIndex)
       if (!named.ok) throw new WriteNotAppliedError(named.code === 'NOT_LEADER' ? 'this server is not the leader' : `the log moved (${named.code})`)
-      const {meta} = named
-      let prepared: {chunks: Iterable<Uint8Array>; install: () => void}
+      meta = named.meta
+      let prepared: {chunks: () => Iterable<Uint8Array>; install: () => void}
       try {
-        prepared = this.opts.state.prepareRestore(bytes, meta.index)
+        prepared = await this.#runSteps(this.opts.state.prepareRestore(bytes, meta.index))
       } catch (error) {
+        if (this.#closed) throw new ShuttingDownError()
         throw new RestoreStateError((error as Error).message)
       }
-      await this.opts.storage.stageSnapshot(meta, prepared.chunks)
+      await this.opts.storage.stageSnapshot(meta, prepared.chunks())
       if (this.#closed) {
         this.opts.storage.dropStaged()
         throw new ShuttingDownError()
@@ -437,10 +475,51 @@ export class RaftDriver<C, R> {
         this.#localRestore = {meta, install: prepared.install, started: false, resolve, reject}
         this.#kick()
       })
-      return meta
     } finally {
       this.#restoring = false
       this.#kick()
+    }
+    await this.#untilQuorumHas(meta)
+    return meta
+  }
+
+  /**
+   * After a restore is installed here: resolves once a quorum of voters holds it (their match
+   * index reached it), so an acknowledged restore survives this leader's failure. hashicorp/raft's
+   * Restore (api.go) does the same by applying a no-op after it and waiting for that to commit.
+   */
+  async #untilQuorumHas(meta: SnapshotMeta): Promise<void> {
+    const held = (): boolean => {
+      const st = this.#core.status()
+      const voters = new Set(st.conf.voters)
+      const have = st.peers.filter((peer) => voters.has(peer.id) && peer.match >= meta.index).length
+      return have * 2 > voters.size
+    }
+    const lost = (): boolean => this.#closed || this.#core.role !== 'leader' || this.#core.term !== meta.term
+    const done = await waitFor(this.clock, () => lost() || held(), (wake) => this.progress.on(wake), RESTORE_QUORUM_WAIT_MS)
+    if (done && !lost()) return
+    const why = done ? (this.#closed ? 'this server is shutting down' : 'leadership was lost') : `timed out after ${RESTORE_QUORUM_WAIT_MS} ms`
+    throw new Error(`${why} before a quorum of servers installed the restore (index ${meta.index}); it may or may not have been applied`)
+  }
+
+  /**
+   * Runs a state machine's steps (ReplicatedState.prepareRestore) a slice at a time, letting the
+   * event loop run between slices, so heartbeats, reads and writes are served while a large state
+   * is decoded. Stops with ShuttingDownError when the driver closes meanwhile.
+   */
+  async #runSteps<T>(steps: Generator<void, T>): Promise<T> {
+    let sliceStart = this.clock.now()
+    for (let n = 1; ; n++) {
+      const step = steps.next()
+      if (step.done) return step.value
+      if (n % STEPS_PER_SLICE_MAX === 0 || this.clock.now() - sliceStart >= STEP_SLICE_MS) {
+        await new Promise<void>((resolve) => this.clock.defer(resolve))
+        if (this.#closed) {
+          steps.return(undefined as T)
+          throw new ShuttingDownError()
+        }
+        sliceStart = this.clock.now()
+      }
     }
   }
 
@@ -559,8 +638,14 @@ export class RaftDriver<C, R> {
     const message = envelope.raft
     if (envelope.fromAddress) this.addresses.set(message.from, envelope.fromAddress)
     if (message.type === 'installSnapshot' && message.data) {
-      this.#incomingSnapshots.set(message.snapshot.index, message.data)
+      const data = message.data
       message.data = undefined
+      // A snapshot to restore is decoded and staged before the core hears of it (#prepareIncoming);
+      // one at a time: the leader sends it again after an election timeout.
+      if (message.snapshot.index > this.#applied) {
+        if (!this.#incoming && !this.#restoring) void this.#prepareIncoming(message, data)
+        return
+      }
     }
     const now = this.clock.now()
     this.#heardAt.set(message.from, now)
@@ -569,6 +654,46 @@ export class RaftDriver<C, R> {
     if (message.type === 'append') this.#metrics.sample(KEYS.appendEntries, this.clock.now() - now)
     else if (message.type === 'vote' || message.type === 'preVote') this.#metrics.sample(KEYS.requestVote, this.clock.now() - now)
     this.#kick()
+  }
+
+  /**
+   * A snapshot from the leader, decoded (ReplicatedState.prepareRestore, a slice at a time) and
+   * staged on disk (streamed, fsync'd) while the Ready loop keeps answering the leader's heartbeats;
+   * only then is its InstallSnapshot stepped into the core. If the core restores from it, the next
+   * Ready swaps the prepared state in and adopts the staged file (#persist); if not (a newer term,
+   * or it caught up meanwhile), both are dropped.
+   */
+  async #prepareIncoming(message: Extract<Message, {type: 'installSnapshot'}>, data: Uint8Array): Promise<void> {
+    const incoming: IncomingSnapshot = {meta: message.snapshot, stepped: false}
+    this.#incoming = incoming
+    const started = this.clock.now()
+    try {
+      const prepared = await this.#runSteps(this.opts.state.prepareRestore(data))
+      await this.opts.storage.stageSnapshot(message.snapshot, sliced(data, STAGE_WRITE_BYTES))
+      if (this.#closed || this.#incoming !== incoming) {
+        this.opts.storage.dropStaged()
+        return
+      }
+      incoming.install = prepared.install
+      incoming.stepped = true
+      this.opts.logger.debug('prepared a snapshot from the leader', {index: message.snapshot.index, bytes: data.length, duration: `${Math.round(this.clock.now() - started)}ms`})
+      const now = this.clock.now()
+      this.#core.step(message, now)
+      this.#kick()
+    } catch (error) {
+      if (this.#incoming === incoming) this.#incoming = undefined
+      if (this.#closed) return
+      this.opts.storage.dropStaged()
+      this.opts.logger.error('failed to install a snapshot from the leader; it will be sent again', {index: message.snapshot.index, error})
+    }
+  }
+
+  /** The first Ready after a prepared snapshot was stepped in: if it does not restore it, it is dropped. */
+  #settleIncoming(ready: Ready): void {
+    const incoming = this.#incoming
+    if (!incoming?.stepped || ready.snapshot?.index === incoming.meta.index) return
+    this.#incoming = undefined
+    this.opts.storage.dropStaged()
   }
 
   #send(message: Message): void {
@@ -581,6 +706,15 @@ export class RaftDriver<C, R> {
       // The core names a snapshot; send whatever the store holds now (possibly newer) with its meta.
       const stored = this.opts.storage.snapshotForPeer()
       if (!stored) return
+      const limit = this.opts.maxSnapshotSendBytes ?? Infinity
+      if (stored.state.length > limit) {
+        // The peer would refuse the frame and drop the connection (with every message queued on it).
+        if (this.#tooLargeReported !== stored.meta.index) {
+          this.#tooLargeReported = stored.meta.index
+          this.opts.logger.error('snapshot too large to send to a peer by InstallSnapshot; the peer cannot catch up until it is restored from a snapshot of its own', {peer: message.to, index: stored.meta.index, bytes: stored.state.length, limit})
+        }
+        return
+      }
       message.snapshot = stored.meta
       message.data = stored.state
     }
@@ -615,6 +749,7 @@ export class RaftDriver<C, R> {
       this.#startQueuedReads()
       if (!this.#core.hasReady()) break
       const ready = this.#core.ready()
+      this.#settleIncoming(ready)
       // A leader may send its AppendEntries before its own write is durable (diss. §10.2.1): the
       // core counts the leader towards a commit only after advance(), so followers' fsyncs overlap
       // the leader's. Only when nothing vote- or term-related is pending in this Ready.
@@ -652,10 +787,9 @@ export class RaftDriver<C, R> {
   }
 
   async #persist(ready: Ready): Promise<void> {
-    const {storage, state} = this.opts
+    const {storage} = this.opts
     const local = this.#localRestore
     if (ready.snapshot && local?.started && local.meta.index === ready.snapshot.index) {
-      this.#incomingSnapshots.clear()
       this.#stateAheadOfDisk = true
       local.install()
       await storage.adoptStaged(ready.snapshot)
@@ -665,12 +799,12 @@ export class RaftDriver<C, R> {
       this.#bytesSinceSnapshot = 0
       this.opts.logger.info('installed a restored snapshot; followers receive it by InstallSnapshot', {index: ready.snapshot.index, term: ready.snapshot.term})
     } else if (ready.snapshot) {
-      const data = this.#incomingSnapshots.get(ready.snapshot.index)
-      if (!data) throw new Error(`snapshot ${ready.snapshot.index} to restore was not received`)
-      this.#incomingSnapshots.clear()
+      const incoming = this.#incoming
+      if (!incoming?.install || incoming.meta.index !== ready.snapshot.index) throw new Error(`snapshot ${ready.snapshot.index} to restore was not received`)
+      this.#incoming = undefined
       this.#stateAheadOfDisk = true
-      state.restore(data)
-      await storage.installSnapshot(ready.snapshot, data)
+      incoming.install()
+      await storage.adoptStaged(ready.snapshot)
       this.#stateAheadOfDisk = false
       this.#applied = ready.snapshot.index
       this.opts.logger.info('installed snapshot from the leader', {index: ready.snapshot.index, term: ready.snapshot.term})
@@ -710,7 +844,10 @@ export class RaftDriver<C, R> {
       this.#proposals.delete(index)
     }
     for (const q of this.#queued.splice(0)) q.reject(this.diskFullError())
-    this.#incomingSnapshots.clear()
+    if (this.#incoming) {
+      this.#incoming = undefined
+      this.opts.storage.dropStaged()
+    }
     if (this.#localRestore) {
       this.opts.storage.dropStaged()
       this.#abandonRestore(this.diskFullError())
@@ -857,6 +994,10 @@ export class RaftDriver<C, R> {
       this.opts.logger.error('failed to write a snapshot; the log is kept', {index: meta.index, error})
     }
   }
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / (1 << 20)).toFixed(1)} MiB`
 }
 
 /** FNV-1a: a seed for the election-jitter Rng from a string. */

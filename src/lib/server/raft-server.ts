@@ -9,7 +9,7 @@
 // 'propose-batch-on-leader' request: forward-batch.ts), tried again on a new
 // leader only when they provably were not applied (refused before they were appended, replaced by
 // another leader's entry, or never sent); a write whose outcome is unknown is answered with an error.
-import {RpcRequestError} from '../rpc/transport.js'
+import {DEFAULT_MAX_FRAME_BYTES, RpcRequestError} from '../rpc/transport.js'
 import {CoordError} from '../errors.js'
 import type {RaftConfig} from '../raft/config.js'
 import type {ConfState, NodeId} from '../raft/types.js'
@@ -86,6 +86,8 @@ function worthRetrying(error: unknown): boolean {
 /** The RPC a follower forwards a snapshot restore with, and how long it waits for the leader. */
 const RESTORE_ON_LEADER = 'restore-on-leader'
 const RESTORE_TIMEOUT_MS = 120_000
+/** Snapshot state bytes one RPC frame carries (the frame bound less room for the envelope around them). */
+const MAX_STATE_PER_FRAME = DEFAULT_MAX_FRAME_BYTES - (1 << 20)
 
 export class RaftServer implements Consensus {
   readonly driver: RaftDriver<Command, ApplyResult>
@@ -100,7 +102,7 @@ export class RaftServer implements Consensus {
       id: opts.id, address: opts.address, state: opts.state, codec: opts.codec, storage: opts.storage, transport: opts.transport,
       logger: opts.logger, raft: opts.raft, snapshotThreshold: opts.snapshotThreshold, requestTimeoutMs: opts.requestTimeoutMs,
       seed: opts.seed ?? hashSeed(`${opts.id}:${Date.now()}`), clock: opts.clock, onLeadershipChange: opts.onLeadershipChange,
-      metrics: opts.metrics, onFatal: opts.onFatal,
+      metrics: opts.metrics, onFatal: opts.onFatal, maxSnapshotSendBytes: MAX_STATE_PER_FRAME,
     })
     const driver = this.driver as RaftDriver<unknown, unknown>
     this.#hold = new LeaderHold({
@@ -256,6 +258,9 @@ export class RaftServer implements Consensus {
     this.#noteLeader()
     return await this.#hold.run(async (leader) => {
       if (leader.id === this.opts.id) return await this.#restoreHere(state, minIndex)
+      if (state.length > MAX_STATE_PER_FRAME) {
+        throw new CoordError('SNAPSHOT_TOO_LARGE', `the snapshot's state (${(state.length / (1 << 20)).toFixed(1)} MiB) is larger than the ${MAX_STATE_PER_FRAME / (1 << 20)} MiB a server forwards to the leader; send it to the leader's HTTP API (the server at ${this.barrier.addressOf(leader.id)}); nothing was restored`, {httpStatus: 413})
+      }
       const timeoutMs = RESTORE_TIMEOUT_MS
       return await this.opts.transport.request(this.barrier.addressOf(leader.id), RESTORE_ON_LEADER, {state, minIndex}, timeoutMs) as number
     }, (error) => !this.closed && writeNeverApplied(error))

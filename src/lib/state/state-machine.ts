@@ -34,6 +34,7 @@ import {AclTables, type AclDump} from './acl.js'
 import {AutopilotConfigTable, type StoredAutopilotConfig} from './autopilot-config.js'
 import {emptyChangeSet, WatchHub, type ChangeSet} from './watch.js'
 import {concat, snapshotChunks, type SnapshotChunks} from './snapshot-stream.js'
+import {decodeSnapshotSteps} from './snapshot-decode.js'
 
 const SNAPSHOT_FORMAT = 'coord-state'
 const SNAPSHOT_VERSION = 1
@@ -68,6 +69,13 @@ interface LoadedSnapshot {
   queries: PreparedQueryTable
   acl: AclTables
   autopilot: AutopilotConfigTable
+}
+
+/** A restore decoded and ready to swap in (StateMachine.prepareRestore). */
+export interface PreparedRestore {
+  /** The prepared state encoded as snapshot chunks (produced lazily, as snapshotChunks). */
+  chunks: () => SnapshotChunks
+  install: () => void
 }
 
 export interface StateMachineOptions {
@@ -413,17 +421,23 @@ export class StateMachine {
   }
 
   /**
-   * An operator's restore taking log index `index` (RaftDriver.restore): decodes `bytes` (throws
-   * CodecError, state untouched) into a state whose records keep their indexes (clamped to
-   * `index`) and whose tables all stand at `index`, so no read's index goes backwards and every
-   * blocking query wakes. Its chunks are what the driver stages; `install` swaps it in.
+   * A restore prepared a step at a time (the driver lets the event loop run between steps, so a
+   * large state never holds it): decodes `bytes` without touching live state (throws CodecError,
+   * state untouched). With `index` (an operator's restore taking that log index,
+   * RaftDriver.restore) records keep their indexes, clamped to `index`, and every table stands at
+   * `index`, so no read's index goes backwards and every blocking query wakes; without it (a
+   * snapshot received from the leader) the state is exactly the snapshot's. The result's `chunks`
+   * encode the prepared state (what the driver stages for an operator's restore); `install` swaps
+   * it in.
    */
-  prepareRestore(bytes: Uint8Array, index: number): {chunks: SnapshotChunks; install: () => void} {
-    const loaded = decodeSnapshot(bytes, index)
-    const staged = new StateMachine()
-    staged.#install(loaded)
+  *prepareRestore(bytes: Uint8Array, index?: number): Generator<void, PreparedRestore> {
+    const loaded = yield* decodeSnapshotInSteps(bytes, index)
     return {
-      chunks: staged.snapshotChunks(),
+      chunks: () => {
+        const staged = new StateMachine()
+        staged.#install(loaded)
+        return staged.snapshotChunks()
+      },
       install: () => {
         this.#install(loaded)
         this.watches.notifyAll()
@@ -477,7 +491,30 @@ function ownValues(entries: KVEntry[], at: (n: number) => number): KVEntry[] {
  * entry index), every record's indexes are clamped to it and every table index is set to it.
  */
 function decodeSnapshot(bytes: Uint8Array, atIndex?: number): LoadedSnapshot {
-  const body = decodeValue(bytes) as Partial<SnapshotBody> | null
+  return loadSnapshot(decodeValue(bytes) as Partial<SnapshotBody> | null, atIndex, false)
+}
+
+/**
+ * decodeSnapshot a step at a time (snapshot-decode.ts): the KV records are decoded a batch per
+ * step and their values copied out (one buffer per batch) as they come; building the tables from
+ * the decoded document is the last step.
+ */
+function* decodeSnapshotInSteps(bytes: Uint8Array, atIndex?: number): Generator<void, LoadedSnapshot> {
+  const at = (n: number): number => (atIndex === undefined ? n : Math.min(n, atIndex))
+  const body = yield* decodeSnapshotSteps(bytes, (field, batch) => {
+    if (field !== 'entries') return
+    try {
+      ownValues(batch as KVEntry[], at)
+    } catch (err) {
+      throw new CodecError(`malformed state snapshot: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  })
+  yield
+  return loadSnapshot(body as Partial<SnapshotBody>, atIndex, true)
+}
+
+/** The tables of a decoded snapshot document; `owned`: its KV values are already copied out and clamped (ownValues). */
+function loadSnapshot(body: Partial<SnapshotBody> | null, atIndex: number | undefined, owned: boolean): LoadedSnapshot {
   if (body === null || typeof body !== 'object' || body.format !== SNAPSHOT_FORMAT) throw new CodecError('not a coord state snapshot')
   if (body.version !== SNAPSHOT_VERSION) throw new CodecError(`unsupported snapshot version ${String(body.version)}`)
   if (typeof body.lastIndex !== 'number' || !body.kv || !body.sessions || !body.catalog) throw new CodecError('truncated state snapshot')
@@ -486,7 +523,7 @@ function decodeSnapshot(bytes: Uint8Array, atIndex?: number): LoadedSnapshot {
   try {
     // Values are copied out of the snapshot buffer, which the caller may reuse.
     const kv: KVDump = {
-      entries: ownValues(body.kv.entries, at),
+      entries: owned ? body.kv.entries : ownValues(body.kv.entries, at),
       tombstones: body.kv.tombstones.map(([key, index]) => [key, at(index)]),
       lockDelays: body.kv.lockDelays,
       index: table(body.kv.index),

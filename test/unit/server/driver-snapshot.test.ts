@@ -21,10 +21,11 @@ class Bytes implements ReplicatedState<Uint8Array, number> {
   restore(bytes: Uint8Array): void {
     this.total = Number(new TextDecoder().decode(bytes))
   }
-  prepareRestore(bytes: Uint8Array): {chunks: Iterable<Uint8Array>; install: () => void} {
+  *prepareRestore(bytes: Uint8Array): Generator<void, {chunks: () => Iterable<Uint8Array>; install: () => void}> {
+    yield
     const total = Number(new TextDecoder().decode(bytes))
     if (!Number.isInteger(total)) throw new Error('not a snapshot')
-    return {chunks: [bytes], install: () => { this.total = total }}
+    return {chunks: () => [bytes], install: () => { this.total = total }}
   }
 }
 

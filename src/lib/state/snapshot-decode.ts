@@ -1,0 +1,171 @@
+// Decodes a state snapshot document a slice at a time, so a restore of millions of keys never
+// holds the event loop: the driver runs the steps and lets the loop run between them
+// (server/raft-driver.ts). The document is the msgpack map snapshot-stream.ts writes (and every
+// older coord wrote): small tables decoded whole, and the two tables that grow with the keys,
+// kv.entries and kv.tombstones, decoded SNAPSHOT_DECODE_RECORDS elements per step. A small
+// positional reader finds where each value ends (msgpack's lengths), and @msgpack/msgpack decodes
+// the bytes between; the result is the document one `decode` of the whole buffer would give.
+import {Decoder} from '@msgpack/msgpack'
+import {CodecError} from './codec.js'
+
+/** Records decoded per step: a few ms of work at 100-byte values. */
+export const SNAPSHOT_DECODE_RECORDS = 1024
+
+const decoder = new Decoder({useBigInt64: true})
+
+/** A batch of decoded kv records, handed over before the next step (the caller may complete them in place). */
+export type BatchHook = (field: 'entries' | 'tombstones', batch: unknown[]) => void
+
+/**
+ * The snapshot document in `bytes`, decoded in steps (each `next()` does one step; the generator
+ * returns the document). Byte values are views of `bytes` (as @msgpack/msgpack returns them):
+ * `onBatch` sees each kv batch first and may copy them out. Throws CodecError on anything that is
+ * not one complete msgpack map.
+ */
+export function* decodeSnapshotSteps(bytes: Uint8Array, onBatch: BatchHook): Generator<void, Record<string, unknown>> {
+  const top = containerAt(bytes, 0)
+  if (top?.kind !== 'map') throw new CodecError('not a coord state snapshot')
+  const document: Record<string, unknown> = {}
+  let pos = top.next
+  for (let i = 0; i < top.count; i++) {
+    const keyEnd = skipValue(bytes, pos)
+    const key = decodeOne(bytes, pos, keyEnd)
+    pos = keyEnd
+    const kv = key === 'kv' ? containerAt(bytes, pos) : undefined
+    if (kv?.kind === 'map') {
+      const table: Record<string, unknown> = {}
+      pos = kv.next
+      for (let j = 0; j < kv.count; j++) {
+        const fieldEnd = skipValue(bytes, pos)
+        const field = decodeOne(bytes, pos, fieldEnd)
+        pos = fieldEnd
+        const list = field === 'entries' || field === 'tombstones' ? containerAt(bytes, pos) : undefined
+        if (list?.kind === 'array') {
+          const items: unknown[] = []
+          pos = list.next
+          for (let done = 0; done < list.count;) {
+            const n = Math.min(SNAPSHOT_DECODE_RECORDS, list.count - done)
+            let end = pos
+            for (let k = 0; k < n; k++) end = skipValue(bytes, end)
+            const batch = decodeSequence(bytes, pos, end, n)
+            onBatch(field as 'entries' | 'tombstones', batch)
+            for (const item of batch) items.push(item)
+            pos = end
+            done += n
+            yield
+          }
+          table[field as string] = items
+        } else {
+          const end = skipValue(bytes, pos)
+          table[String(field)] = decodeOne(bytes, pos, end)
+          pos = end
+        }
+      }
+      document.kv = table
+    } else {
+      const end = skipValue(bytes, pos)
+      document[String(key)] = decodeOne(bytes, pos, end)
+      pos = end
+    }
+    yield
+  }
+  if (pos !== bytes.length) throw new CodecError(`undecodable msgpack: ${bytes.length - pos} extra byte(s) after the snapshot`)
+  return document
+}
+
+function decodeOne(bytes: Uint8Array, start: number, end: number): unknown {
+  try {
+    return decoder.decode(bytes.subarray(start, end))
+  } catch (err) {
+    throw new CodecError(`undecodable msgpack: ${err instanceof Error ? err.message : String(err)}`)
+  }
+}
+
+function decodeSequence(bytes: Uint8Array, start: number, end: number, n: number): unknown[] {
+  const out: unknown[] = []
+  try {
+    for (const item of decoder.decodeMulti(bytes.subarray(start, end))) out.push(item)
+  } catch (err) {
+    throw new CodecError(`undecodable msgpack: ${err instanceof Error ? err.message : String(err)}`)
+  }
+  if (out.length !== n) throw new CodecError(`undecodable msgpack: ${out.length} of ${n} records`)
+  return out
+}
+
+interface Container {
+  kind: 'map' | 'array'
+  count: number
+  /** Where its first element starts. */
+  next: number
+}
+
+/** The map or array header at `pos`, or undefined when another kind of value starts there. */
+function containerAt(bytes: Uint8Array, pos: number): Container | undefined {
+  const head = bytes[pos]
+  if (head === undefined) throw truncated()
+  if (head >= 0x80 && head <= 0x8f) return {kind: 'map', count: head & 0x0f, next: pos + 1}
+  if (head >= 0x90 && head <= 0x9f) return {kind: 'array', count: head & 0x0f, next: pos + 1}
+  if (head === 0xdc || head === 0xde) return {kind: head === 0xdc ? 'array' : 'map', count: u16(bytes, pos + 1), next: pos + 3}
+  if (head === 0xdd || head === 0xdf) return {kind: head === 0xdd ? 'array' : 'map', count: u32(bytes, pos + 1), next: pos + 5}
+  return undefined
+}
+
+/** Where the msgpack value starting at `pos` ends (its lengths read, nothing decoded). */
+export function skipValue(bytes: Uint8Array, pos: number): number {
+  // Values still to pass over: containers add their elements instead of recursing.
+  let pending = 1
+  for (; pending > 0; pending--) {
+    const head = bytes[pos]
+    if (head === undefined) throw truncated()
+    if (head <= 0x7f || head >= 0xe0) pos += 1 // fixint
+    else if (head <= 0x8f) { pending += 2 * (head & 0x0f); pos += 1 } // fixmap
+    else if (head <= 0x9f) { pending += head & 0x0f; pos += 1 } // fixarray
+    else if (head <= 0xbf) pos += 1 + (head & 0x1f) // fixstr
+    else {
+      switch (head) {
+        case 0xc0: case 0xc2: case 0xc3: pos += 1; break // nil, false, true
+        case 0xc4: case 0xd9: pos += 2 + u8(bytes, pos + 1); break // bin8, str8
+        case 0xc5: case 0xda: pos += 3 + u16(bytes, pos + 1); break // bin16, str16
+        case 0xc6: case 0xdb: pos += 5 + u32(bytes, pos + 1); break // bin32, str32
+        case 0xc7: pos += 3 + u8(bytes, pos + 1); break // ext8
+        case 0xc8: pos += 4 + u16(bytes, pos + 1); break // ext16
+        case 0xc9: pos += 6 + u32(bytes, pos + 1); break // ext32
+        case 0xcc: case 0xd0: pos += 2; break
+        case 0xcd: case 0xd1: pos += 3; break
+        case 0xca: case 0xce: case 0xd2: pos += 5; break
+        case 0xcb: case 0xcf: case 0xd3: pos += 9; break
+        case 0xd4: pos += 3; break // fixext 1..16: head, type, data
+        case 0xd5: pos += 4; break
+        case 0xd6: pos += 6; break
+        case 0xd7: pos += 10; break
+        case 0xd8: pos += 18; break
+        case 0xdc: pending += u16(bytes, pos + 1); pos += 3; break
+        case 0xdd: pending += u32(bytes, pos + 1); pos += 5; break
+        case 0xde: pending += 2 * u16(bytes, pos + 1); pos += 3; break
+        case 0xdf: pending += 2 * u32(bytes, pos + 1); pos += 5; break
+        default: throw new CodecError(`undecodable msgpack: invalid byte 0x${head.toString(16)} at ${pos}`)
+      }
+    }
+    if (pos > bytes.length) throw truncated()
+  }
+  return pos
+}
+
+function u8(bytes: Uint8Array, at: number): number {
+  if (at >= bytes.length) throw truncated()
+  return bytes[at]
+}
+
+function u16(bytes: Uint8Array, at: number): number {
+  if (at + 2 > bytes.length) throw truncated()
+  return (bytes[at] << 8) | bytes[at + 1]
+}
+
+function u32(bytes: Uint8Array, at: number): number {
+  if (at + 4 > bytes.length) throw truncated()
+  return bytes[at] * 0x1000000 + ((bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3])
+}
+
+function truncated(): CodecError {
+  return new CodecError('undecodable msgpack: the snapshot ends in the middle of a value')
+}

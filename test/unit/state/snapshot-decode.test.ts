@@ -1,0 +1,94 @@
+// The stepped snapshot decode (state/snapshot-decode.ts, StateMachine.prepareRestore): the same
+// document as one decode of the whole buffer, in steps that each do a bounded batch of records,
+// for the streamed layout and the older one (kv before the small tables); bad bytes refused.
+import {describe, it} from 'node:test'
+import assert from 'node:assert/strict'
+import {Harness, text} from './harness.js'
+import {decodeValue, encodeValue} from '../../../src/lib/state/codec.js'
+import {decodeSnapshotSteps, SNAPSHOT_DECODE_RECORDS, skipValue} from '../../../src/lib/state/snapshot-decode.js'
+import {StateMachine} from '../../../src/lib/state/state-machine.js'
+
+/** Runs the steps to the end; returns the result and how many steps it took. */
+function run<T>(steps: Generator<void, T>): {value: T; steps: number} {
+  for (let n = 0; ; n++) {
+    const step = steps.next()
+    if (step.done) return {value: step.value, steps: n}
+  }
+}
+
+function sizable(keys: number, deletes = 0): Harness {
+  const h = new Harness()
+  h.registerNode('n1')
+  h.createSession('s1', {ttl: '30s'})
+  for (let i = 0; i < keys; i++) h.put(`k/${String(i).padStart(6, '0')}`, `value ${i}`)
+  for (let i = 0; i < deletes; i++) h.kv({verb: 'delete', key: `k/${String(i).padStart(6, '0')}`})
+  return h
+}
+
+describe('stepped snapshot decode', () => {
+  it('gives the document one decode gives, a batch of records per step', () => {
+    const bytes = sizable(5000, 1500).sm.snapshot()
+    const batches: Array<[string, number]> = []
+    const {value, steps} = run(decodeSnapshotSteps(bytes, (field, batch) => batches.push([field, batch.length])))
+    assert.deepEqual(value, decodeValue(bytes))
+    assert.ok(batches.every(([, n]) => n <= SNAPSHOT_DECODE_RECORDS), 'no batch larger than the bound')
+    assert.equal(batches.filter(([f]) => f === 'entries').reduce((n, [, k]) => n + k, 0), 3500)
+    assert.equal(batches.filter(([f]) => f === 'tombstones').reduce((n, [, k]) => n + k, 0), 1500)
+    assert.ok(steps >= Math.ceil(3500 / SNAPSHOT_DECODE_RECORDS) + Math.ceil(1500 / SNAPSHOT_DECODE_RECORDS), `${steps} steps`)
+  })
+
+  it('reads the older layout (kv before the other tables) and values of every msgpack kind', () => {
+    const body = decodeValue(sizable(40).sm.snapshot()) as Record<string, unknown>
+    const {kv, ...rest} = body
+    const extra = {ints: [0, -1, 127, 128, -33, 65535, 65536, 2 ** 32, -(2 ** 31) - 1, 2n ** 63n - 1n], f: 1.5, nil: null, t: true, s: 'x'.repeat(300), b: new Uint8Array(70000), m: Object.fromEntries(Array.from({length: 20}, (_, i) => [`k${i}`, i]))}
+    const old = encodeValue({kv, ...rest, extra})
+    assert.deepEqual(run(decodeSnapshotSteps(old, () => {})).value, decodeValue(old))
+    assert.equal(skipValue(old, 0), old.length)
+  })
+
+  it('refuses truncated bytes, extra bytes and what is not a map', () => {
+    const bytes = sizable(3000).sm.snapshot()
+    for (const cut of [1, 10, Math.floor(bytes.length / 2), bytes.length - 1]) {
+      assert.throws(() => run(decodeSnapshotSteps(bytes.subarray(0, cut), () => {})), /undecodable msgpack|not a coord state snapshot/, `cut at ${cut}`)
+    }
+    const longer = new Uint8Array(bytes.length + 1)
+    longer.set(bytes)
+    assert.throws(() => run(decodeSnapshotSteps(longer, () => {})), /extra byte/)
+    assert.throws(() => run(decodeSnapshotSteps(encodeValue([1, 2]), () => {})), /not a coord state snapshot/)
+    assert.throws(() => run(decodeSnapshotSteps(Uint8Array.of(0x81, 0xc1, 0x01), () => {})), /invalid byte 0xc1/)
+  })
+
+  it('prepareRestore installs the same state restore does, and the state at the restore index with one', () => {
+    const source = sizable(2500, 10)
+    const bytes = source.sm.snapshot()
+    const exact = new StateMachine()
+    const prepared = run(exact.prepareRestore(bytes)).value
+    assert.equal(exact.kvGet('k/000100').value, undefined, 'nothing changes before install')
+    prepared.install()
+    const reference = new StateMachine()
+    reference.restore(bytes)
+    assert.deepEqual(exact.snapshot(), reference.snapshot())
+    assert.equal(text(exact.kvGet('k/002499').value!.value), 'value 2499')
+
+    const at = new StateMachine()
+    const staged = run(at.prepareRestore(bytes, 1_000_000)).value
+    staged.install()
+    assert.equal(at.lastIndex, 1_000_000)
+    assert.equal(at.kvList('').index, 1_000_000)
+    const again = new StateMachine()
+    again.restore(concatAll(staged.chunks()))
+    assert.deepEqual(again.snapshot(), at.snapshot(), 'its chunks encode the prepared state')
+    assert.throws(() => run(new StateMachine().prepareRestore(encodeValue({format: 'nope'}))), /not a coord state snapshot/)
+  })
+})
+
+function concatAll(chunks: Iterable<Uint8Array>): Uint8Array {
+  const parts = [...chunks]
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
+}
