@@ -4,7 +4,8 @@
 // each server's CPU ms per write (its own /proc accounting), leader and followers apart.
 //   node dist/bench/write-probe.js
 // Knobs (environment): PROBE_BIN, the bin/run.js to start (another checkout's, for an A/B; default
-// this one's); PROBE_NODE_ARGS, extra node flags for the servers (e.g. "--cpu-prof
+// this one's); PROBE_BINS, one bin/run.js per server, comma-separated (a cluster of mixed versions,
+// as during a rolling upgrade; overrides PROBE_BIN); PROBE_NODE_ARGS, extra node flags for the servers (e.g. "--cpu-prof
 // --cpu-prof-dir=/tmp/prof": each writes its profile when stopped); PROBE_CLIENTS (default "64"),
 // comma list; PROBE_VIA, "leader" or "all" (default leader); PROBE_OP, "put", "consistent"
 // (GET ?consistent, a ReadIndex read) or "default" (GET, default mode: the leader's lease); PROBE_ROUNDS (default 1);
@@ -23,6 +24,8 @@ import {coordTarget} from './targets.js'
 
 const env = (name: string, fallback: string): string => process.env[name] ?? fallback
 const bin = env('PROBE_BIN', coordBin)
+const bins = env('PROBE_BINS', '').split(',').filter(Boolean)
+if (bins.length !== 0 && bins.length !== 3) throw new Error(`PROBE_BINS names one bin/run.js per server (3), not ${bins.length}`)
 const nodeArgs = env('PROBE_NODE_ARGS', '').split(' ').filter(Boolean)
 const clientCounts = env('PROBE_CLIENTS', '64').split(',').map(Number)
 const via = env('PROBE_VIA', 'leader')
@@ -54,7 +57,7 @@ async function main(): Promise<void> {
     const name = `server-${i + 1}`
     mkdirSync(join(dir, name))
     const args = serverArgs({name, address, dataDir: join(dir, name), expect: 3, join: addresses.filter((a) => a !== address)})
-    const child = spawn(process.execPath, [...nodeArgs, bin, 'agent', ...args], {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
+    const child = spawn(process.execPath, [...nodeArgs, bins[i] ?? bin, 'agent', ...args], {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
     return {name, http: `${address}:8500`, child, output: captureOutput(child)}
   })
   try {
@@ -108,6 +111,14 @@ async function main(): Promise<void> {
           (result.errors ? `, ${result.errors} errors (${result.firstError})` : '') + `; window ${windowFrom}..${windowFrom + durationMs * 1000}, ${result.ops} ops`)
       }
     }
+    // Every member's own last log and applied index (a member of another version that could not read
+    // the leader's frames would fall behind while the other two still made a quorum).
+    await sleep(500)
+    const indexes = await Promise.all(servers.map(async (s) => {
+      const body = await (await fetch(`http://${s.http}/v1/agent/self`, {signal: AbortSignal.timeout(2000)})).json() as {Stats?: {raft?: Record<string, string>}}
+      return `${s.name} last ${body.Stats?.raft?.last_log_index} applied ${body.Stats?.raft?.applied_index}`
+    }))
+    console.log(`raft indexes: ${indexes.join(', ')}`)
     console.log(`leader: ${servers[await leaderOf()].name} pid ${servers[await leaderOf()].child.pid}; pids ${servers.map((s) => `${s.name}=${s.child.pid}`).join(' ')}`)
   } finally {
     await Promise.all(servers.map((s) => stopChild(s.child)))

@@ -139,6 +139,12 @@ export class Checker {
     let required = 0
     for (const w of this.#acked.get(key) ?? []) if (w.ev < startEv && w.index > required) required = w.index
     const seen = observed?.index ?? 0
+    // The value read is the one the entry at its index carries (a state machine that applied
+    // something other than its log entry, e.g. a leader's cached command, shows here).
+    const written = observed ? this.#committed[observed.index] : undefined
+    if (observed && written && written.identity !== `command:${key}=${observed.value}`) {
+      throw new SimFailure(`state machine: ${mode} read of ${key} on ${node.id} saw "${observed.value}" written at ${observed.index}, where the log holds ${written.identity}`)
+    }
     if (seen < required) {
       throw new SimFailure(`linearizability: ${mode} read of ${key} on ${node.id} saw the write at ${seen} but the write at ${required} was acknowledged before the read began`)
     }

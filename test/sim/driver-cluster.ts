@@ -16,7 +16,7 @@ import {SimScheduler} from './driver-clock.js'
 import {SimRpc, type Frame} from './driver-net.js'
 import {DriverNode} from './driver-node.js'
 import type {DriverSimParams} from './driver-params.js'
-import {encodeKv, type KvCommand} from './kv.js'
+import {decodeKv, encodeKv, type KvCommand} from './kv.js'
 import {SimNetwork} from './network.js'
 
 export interface DriverRunResult {
@@ -188,9 +188,15 @@ export class DriverSimulation {
     }
   }
 
-  /** A client write through the driver; checked once acknowledged. */
+  /**
+   * A client write through the driver; checked once acknowledged. Every other one arrives encoded,
+   * as a follower forwards it (proposeEncoded: the bytes go into the log, the decoded command is
+   * applied on the leader as it is).
+   */
   #write(node: DriverNode, command: KvCommand, onAck?: () => void): void {
-    node.driver.propose(command).then(({index}) => {
+    const bytes = encodeKv(command)
+    const proposed = this.#counter % 2 === 0 ? node.driver.propose(command) : node.driver.proposeEncoded(bytes, decodeKv(bytes))
+    proposed.then(({index}) => {
       const entry: Entry = {index, term: 0, type: 'command', data: encodeKv(command)}
       this.#check(() => this.checker.writeAcked(index, entry, this.#ev++))
       onAck?.()

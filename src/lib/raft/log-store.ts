@@ -61,13 +61,31 @@ export class LogWriteError extends Error {
 }
 
 function encodeRecord(entry: LogEntry): Buffer {
-  const record = Buffer.allocUnsafe(HEADER + entry.data.length)
-  record.writeUInt32LE(entry.data.length, 0)
-  record.writeBigUInt64LE(BigInt(entry.index), 8)
-  record.writeBigUInt64LE(BigInt(entry.term), 16)
-  record.set(entry.data, HEADER)
-  record.writeUInt32LE(crc32(record.subarray(8)), 4)
-  return record
+  return encodeRecords([entry])
+}
+
+/** A safe integer as a little-endian u64 (two u32 halves: no BigInt per field). */
+function writeU64(buffer: Buffer, value: number, at: number): void {
+  buffer.writeUInt32LE(value % 0x1_0000_0000, at)
+  buffer.writeUInt32LE(Math.floor(value / 0x1_0000_0000), at + 4)
+}
+
+/** The records of `entries`, back to back, in one buffer (one allocation per append, not two per entry). */
+function encodeRecords(entries: readonly LogEntry[]): Buffer {
+  let size = 0
+  for (const entry of entries) size += HEADER + entry.data.length
+  const bytes = Buffer.allocUnsafe(size)
+  let at = 0
+  for (const entry of entries) {
+    bytes.writeUInt32LE(entry.data.length, at)
+    writeU64(bytes, entry.index, at + 8)
+    writeU64(bytes, entry.term, at + 16)
+    bytes.set(entry.data, at + HEADER)
+    const end = at + HEADER + entry.data.length
+    bytes.writeUInt32LE(crc32(bytes.subarray(at + 8, end)), at + 4)
+    at = end
+  }
+  return bytes
 }
 
 /** Parses a log file's bytes; returns entries and the byte length of the valid prefix. */
@@ -255,7 +273,7 @@ export class FileLogStore extends BaseLogStore {
     this.checkContiguous(entries)
     const file = this.#file
     if (!file) throw new Error('log store is closed')
-    const bytes = Buffer.concat(entries.map(encodeRecord))
+    const bytes = encodeRecords(entries)
     try {
       // A write can be short (the disk or the file-size limit reached mid-buffer): write the rest,
       // and a further write then fails with the reason. Never count a short write as appended.

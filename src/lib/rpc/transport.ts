@@ -23,6 +23,7 @@ import {encodeFrame, FrameDecoder} from '../frame.js'
 import {listenTcp} from '../listen.js'
 import {CoordError} from '../errors.js'
 import {RPC_TLS_BYTE, type PeerIdentity, type RpcTls} from '../tls/rpc-tls.js'
+import {isAppendWithEntries, SharedEntries} from './append-frame.js'
 
 const codecOptions = {useBigInt64: true} as const
 /** The largest frame a peer accepts unless configured otherwise: a message or request carrying more is refused by it. */
@@ -41,6 +42,23 @@ function frameOf(wire: Wire): Buffer {
   if (bytes.length > ENCODER_KEEP_BYTES) wireEncoder = new Encoder(codecOptions)
   return frame
 }
+/** A msgpack payload made of two parts (append-frame.ts) as one length-prefixed frame. */
+function frameOfParts(head: Uint8Array, tail: Uint8Array): Buffer {
+  const length = head.length + tail.length
+  const frame = Buffer.allocUnsafe(4 + length)
+  frame.writeUInt32BE(length, 0)
+  frame.set(head, 4)
+  frame.set(tail, 4 + head.length)
+  return frame
+}
+
+const encodeShared = (value: unknown): Uint8Array => wireEncoder.encodeSharedRef(value)
+const encodeCopy = (value: unknown): Uint8Array => {
+  const bytes = wireEncoder.encode(value)
+  if (bytes.length > ENCODER_KEEP_BYTES) wireEncoder = new Encoder(codecOptions)
+  return bytes
+}
+
 const decodeWire = (frame: Uint8Array): Wire => wireDecoder.decode(frame) as Wire
 
 type Wire =
@@ -158,6 +176,8 @@ export class RpcTransport {
   /** Datacenter of a peer address in another datacenter (its certificate names that datacenter). */
   #peerDatacenters = new Map<string, string>()
   #probeTimer: NodeJS.Timeout | undefined
+  /** AppendEntries' entries, encoded once for every follower of a round (append-frame.ts). */
+  readonly sharedEntries = new SharedEntries()
   readonly opts: Required<Omit<TransportOptions, 'onError' | 'localAddress' | 'tls' | 'onRefused'>> & Pick<TransportOptions, 'onError' | 'localAddress' | 'tls' | 'onRefused'>
 
   constructor(options: TransportOptions) {
@@ -239,7 +259,15 @@ export class RpcTransport {
   send(address: string, body: unknown): void {
     if (this.#closed) return
     const link = this.#link(address)
-    this.#write(link, frameOf({k: 'msg', body}))
+    this.#write(link, this.#messageFrame(body))
+  }
+
+  #messageFrame(body: unknown): Buffer {
+    if (isAppendWithEntries(body)) {
+      const parts = this.sharedEntries.parts(body, encodeShared, encodeCopy)
+      if (parts) return frameOfParts(parts.head, parts.tail)
+    }
+    return frameOf({k: 'msg', body})
   }
 
   /** A request with a response, failing after `timeoutMs`. */

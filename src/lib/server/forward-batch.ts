@@ -66,8 +66,27 @@ export class ForwardBatcher {
 /** The leader's side: proposes each write of the batch and answers every outcome, in order. */
 export async function proposeBatch(bodies: unknown, propose: (bytes: Uint8Array) => Promise<unknown>): Promise<BatchOutcome[]> {
   if (!Array.isArray(bodies) || !bodies.every((b) => b instanceof Uint8Array)) throw new CoordError('BAD_REQUEST', `${PROPOSE_BATCH} takes a list of encoded commands`, {httpStatus: 400})
-  const settled = await Promise.allSettled(bodies.map(async (bytes: Uint8Array) => propose(bytes)))
-  return settled.map((s): BatchOutcome => s.status === 'fulfilled'
-    ? {ok: true, body: s.value}
-    : {ok: false, error: (s.reason as Error)?.message ?? String(s.reason), ...(s.reason instanceof CoordError ? {code: s.reason.code, status: s.reason.httpStatus} : {})})
+  const outcomes: BatchOutcome[] = new Array<BatchOutcome>(bodies.length)
+  if (bodies.length === 0) return outcomes
+  // One callback pair per write rather than an async wrapper and allSettled's records: this runs for every forwarded write.
+  return await new Promise<BatchOutcome[]>((resolve) => {
+    let left = bodies.length
+    const settle = (at: number, outcome: BatchOutcome): void => {
+      outcomes[at] = outcome
+      if (--left === 0) resolve(outcomes)
+    }
+    bodies.forEach((bytes: Uint8Array, at) => {
+      let proposed: Promise<unknown>
+      try {
+        proposed = propose(bytes)
+      } catch (error) {
+        proposed = Promise.reject(error)
+      }
+      proposed.then((body) => settle(at, {ok: true, body}), (error: unknown) => settle(at, failed(error)))
+    })
+  })
+}
+
+function failed(error: unknown): BatchOutcome {
+  return {ok: false, error: (error as Error)?.message ?? String(error), ...(error instanceof CoordError ? {code: error.code, status: error.httpStatus} : {})}
 }

@@ -127,15 +127,30 @@ export class LeaderHold {
   async run<T>(attempt: (leader: LeaderView, remainingMs: number) => Promise<T>, retryable: (error: unknown) => boolean): Promise<T> {
     const start = this.#now()
     const deadline = start + this.opts.holdMs
+    // A leader is known (every request while one is): try it at once. Nothing is held, waited for
+    // or counted unless the attempt fails, so a request costs one call here, not the loop below.
+    const known = this.#closed ? undefined : this.#view
+    if (!known) return await this.#held(attempt, retryable, start, deadline, undefined)
+    try {
+      return await attempt(known, Math.max(1, deadline - this.#now()))
+    } catch (error) {
+      if (this.#closed || !retryable(error)) throw error
+      return await this.#held(attempt, retryable, start, deadline, known)
+    }
+  }
+
+  /** run() once it has to wait: for a leader (none known), or for another one after `failed` failed. */
+  async #held<T>(attempt: (leader: LeaderView, remainingMs: number) => Promise<T>, retryable: (error: unknown) => boolean, start: number, deadline: number, failed: LeaderView | undefined): Promise<T> {
     const waitDeadline = Math.min(deadline, start + (this.opts.waitCapMs?.() ?? Infinity))
     let leave: ((ok: boolean) => void) | undefined
     let ok = false
     const hold = () => {
       leave ??= this.#episodes.enter()
     }
-    let avoid: LeaderView | undefined
+    let avoid = failed
+    if (failed) hold()
     try {
-      for (let round = 0; round < MAX_ATTEMPTS; round++) {
+      for (let round = failed ? 1 : 0; round < MAX_ATTEMPTS; round++) {
         const leader = await this.#leader(waitDeadline, avoid, Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** round), hold)
         if (!leader) break
         try {

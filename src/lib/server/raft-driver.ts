@@ -115,8 +115,10 @@ export class ShuttingDownError extends Error {
 }
 
 /** A write accepted by propose() and not yet handed to the core (it goes with the next Ready round). */
-interface QueuedProposal<R> {
+interface QueuedProposal<C, R> {
   data: Uint8Array
+  /** The command `data` decodes to, when the proposer had it decoded already (applied as it is). */
+  command?: C
   resolve: (proposal: {index: number; result: R}) => void
   reject: (error: Error) => void
 }
@@ -131,8 +133,9 @@ interface ProposalBatch {
   timer: Timer
 }
 
-interface PendingProposal<R> {
+interface PendingProposal<C, R> {
   batch: ProposalBatch
+  command?: C
   resolve: (proposal: {index: number; result: R}) => void
   reject: (error: Error) => void
 }
@@ -200,14 +203,14 @@ export class RaftDriver<C, R> {
   /** When a message from each peer last arrived (driver clock): the leader's lastContact. */
   readonly #heardAt = new Map<NodeId, number>()
   #wasLeader = false
-  #proposals = new Map<number, PendingProposal<R>>()
+  #proposals = new Map<number, PendingProposal<C, R>>()
   /** Reads asked for since the last Ready round began; the next round starts one ReadIndex round for them. */
   #queuedReads: string[] = []
   /** ReadIndex rounds in flight → the reads each carries. */
   readonly #readBatches = new Map<string, string[]>()
   #readRounds = 0
   /** Writes proposed since the last Ready round began; the next round proposes them as one batch. */
-  #queued: QueuedProposal<R>[] = []
+  #queued: QueuedProposal<C, R>[] = []
   /** A snapshot received from the leader, being prepared (decoded, staged) or waiting for its Ready. */
   #incoming: IncomingSnapshot | undefined
   #sinceSnapshot = 0
@@ -358,14 +361,28 @@ export class RaftDriver<C, R> {
    * core proposal, and one message per follower, each.
    */
   async propose(command: C): Promise<{index: number; result: R}> {
-    if (this.#closed) throw new ShuttingDownError()
-    if (this.#diskFull !== undefined) throw this.diskFullError()
+    return this.#enqueue(() => ({data: this.opts.codec.encode(command)}))
+  }
+
+  /**
+   * propose() for a command that arrived encoded (a follower's forwarded write): `data` goes into
+   * the log as it is, and `command`, which the caller decoded from these very bytes (so it is what
+   * every follower will decode), is applied here without decoding it again. Saves an encode and a
+   * decode per forwarded write.
+   */
+  async proposeEncoded(data: Uint8Array, command: C): Promise<{index: number; result: R}> {
+    return this.#enqueue(() => ({data, command}))
+  }
+
+  #enqueue(entry: () => {data: Uint8Array; command?: C}): Promise<{index: number; result: R}> {
+    if (this.#closed) return Promise.reject(new ShuttingDownError())
+    if (this.#diskFull !== undefined) return Promise.reject(this.diskFullError())
     const refusal = this.#refusal()
-    if (refusal) throw refusal
-    const data = this.opts.codec.encode(command)
+    if (refusal) return Promise.reject(refusal)
+    const {data, command} = entry()
     this.#metrics.counter(KEYS.apply)
     return new Promise((resolve, reject) => {
-      this.#queued.push({data, resolve, reject})
+      this.#queued.push({data, command, resolve, reject})
       // The first write of a batch starts the loop; the rest join it.
       if (this.#queued.length === 1) this.#kick()
     })
@@ -400,11 +417,11 @@ export class RaftDriver<C, R> {
         pending.reject(error)
       }
     })
-    for (let i = 0; i < queued.length; i++) this.#proposals.set(first + i, {batch, resolve: queued[i].resolve, reject: queued[i].reject})
+    for (let i = 0; i < queued.length; i++) this.#proposals.set(first + i, {batch, command: queued[i].command, resolve: queued[i].resolve, reject: queued[i].reject})
   }
 
   /** A pending proposal's entry came (applied or replaced): its batch's timer goes when the last one has. */
-  #settled(pending: PendingProposal<R>): void {
+  #settled(pending: PendingProposal<C, R>): void {
     if (--pending.batch.waiting === 0) pending.batch.timer.cancel()
   }
 
@@ -895,9 +912,10 @@ export class RaftDriver<C, R> {
       if (pending.batch.term === entry.term) this.#metrics.sample(KEYS.commitTime, this.clock.now() - pending.batch.at)
     }
     if (entry.type === 'command') {
-      const result = this.opts.state.apply(entry.index, this.opts.codec.decode(entry.data))
       // A different term at our index means another leader's entry replaced our proposal.
-      if (pending && pending.batch.term === entry.term) pending.resolve({index: entry.index, result})
+      const ours = pending !== undefined && pending.batch.term === entry.term
+      const result = this.opts.state.apply(entry.index, ours && pending.command !== undefined ? pending.command : this.opts.codec.decode(entry.data))
+      if (ours) pending.resolve({index: entry.index, result})
       else pending?.reject(new WriteNotAppliedError('another leader\'s entry replaced it before it committed'))
     } else {
       if (entry.type === 'conf') this.#confIndex = entry.index

@@ -120,9 +120,12 @@ export class RaftServer implements Consensus {
     // A client agent's write: held and forwarded here like one from this server's own HTTP API.
     opts.transport.onRequest('propose', async (_from, body) => holdForClientAgent(() => this.propose(opts.codec.decode(body as Uint8Array))), 'any')
     // A follower's write for the leader (server to server): never forwarded again, so its refusals are its own.
-    opts.transport.onRequest('propose-on-leader', async (_from, body) => this.driver.propose(opts.codec.decode(body as Uint8Array)))
+    // Its bytes go into the log as they came (copied out of the frame), decoded once: to check
+    // them (bytes no command decodes from are refused, never appended) and to apply them here.
+    const proposeForwarded = (bytes: Uint8Array) => this.driver.proposeEncoded(Buffer.from(bytes), opts.codec.decode(bytes))
+    opts.transport.onRequest('propose-on-leader', async (_from, body) => proposeForwarded(body as Uint8Array))
     // Followers' writes of one turn, together (forward-batch.ts): each gets its own outcome.
-    opts.transport.onRequest(PROPOSE_BATCH, (_from, body) => proposeBatch(body, (bytes) => this.driver.propose(opts.codec.decode(bytes))))
+    opts.transport.onRequest(PROPOSE_BATCH, (_from, body) => proposeBatch(body, proposeForwarded))
     this.#forwarder = new ForwardBatcher(opts.transport, this.driver.clock, this.driver.requestTimeoutMs)
     // A follower's snapshot restore for the leader (Consul forwards Snapshot.Restore to the leader).
     opts.transport.onRequest(RESTORE_ON_LEADER, async (_from, body) => {

@@ -31,6 +31,29 @@ describe('FileLogStore', () => {
     await reopened.close()
   }))
 
+  it('keeps indexes and terms past 2^32 exact, record by record', () => withDir(async (dir) => {
+    const base = 2 ** 40 + 5
+    const store = await FileLogStore.open(dir, base)
+    const written = [1, 2, 3].map((n) => ({index: base + n, term: 2 ** 33 + n, data: new Uint8Array(n * 7).fill(n)}))
+    await store.append(written.slice(0, 2))
+    await store.append(written.slice(2))
+    await store.close()
+    // Each record as the format says: [u32 length][u32 crc][u64 index][u64 term][data].
+    const bytes = readFileSync(join(dir, 'log.dat'))
+    let at = 8
+    for (const e of written) {
+      assert.equal(bytes.readUInt32LE(at), e.data.length)
+      assert.equal(bytes.readBigUInt64LE(at + 8), BigInt(e.index))
+      assert.equal(bytes.readBigUInt64LE(at + 16), BigInt(e.term))
+      assert.equal(bytes.readUInt32LE(at + 4), crc32(bytes.subarray(at + 8, at + 24 + e.data.length)))
+      at += 24 + e.data.length
+    }
+    assert.equal(at, bytes.length)
+    const reopened = await FileLogStore.open(dir, base)
+    assert.deepEqual(reopened.entries(base + 1, base + 3).map((e) => ({index: e.index, term: e.term, data: [...e.data]})), written.map((e) => ({index: e.index, term: e.term, data: [...e.data]})))
+    await reopened.close()
+  }))
+
   it('rejects an append that skips an index', () => withDir(async (dir) => {
     const store = await FileLogStore.open(dir, 0)
     await assert.rejects(store.append([entry(2)]), /out of order/)

@@ -61,6 +61,19 @@ describe('ForwardBatcher', () => {
     }
   })
 
+  it('answers a write whose proposal throws at once with its refusal, and the others with theirs', async () => {
+    const outcomes = await proposeBatch([new Uint8Array([1]), new Uint8Array([2]), new Uint8Array([3])], (bytes) => {
+      if (bytes[0] === 2) throw new CoordError('STATE_CODEC', 'log entry is not a coord state command', {httpStatus: 400})
+      return Promise.resolve({index: bytes[0]})
+    })
+    assert.deepEqual(outcomes, [
+      {ok: true, body: {index: 1}},
+      {ok: false, error: 'log entry is not a coord state command', code: 'STATE_CODEC', status: 400},
+      {ok: true, body: {index: 3}},
+    ])
+    assert.deepEqual(await proposeBatch([], async () => 1), [])
+  })
+
   it('refuses a batch that is not a list of encoded commands', async () => {
     await assert.rejects(proposeBatch('nope', async () => 1), /list of encoded commands/)
     await assert.rejects(proposeBatch([1, 2], async () => 1), /list of encoded commands/)
