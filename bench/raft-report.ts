@@ -50,7 +50,7 @@ function writeTable(r: RaftReport): string[] {
     '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ]
   const rows: [string, RaftCell | undefined, RaftCell | undefined][] = []
-  const shapes: [Via, number][] = [...r.plan.writeClients.map((n): [Via, number] => ['leader', n]), ['all', r.plan.spreadClients]]
+  const shapes: [Via, number][] = [...r.plan.writeClients.map((n): [Via, number] => ['leader', n]), ...r.plan.spreadWriteClients.map((n): [Via, number] => ['all', n])]
   for (const [via, clients] of shapes) {
     const [e, c] = [r.etcd, r.coord].map((s) => cellOf(s, 'write', via, clients))
     lines.push(`| ${clients} | ${viaText(via)} | ${fig(e)} | ${fig(c)} | ${ratios(e, c)} | ${loadCell([e?.result, c?.result])} |`)

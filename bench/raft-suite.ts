@@ -40,8 +40,8 @@ export interface BenchCluster {
 
 export interface RaftPlan extends Workload {
   writeClients: number[]
-  /** Client count of the rows that spread clients over all members. */
-  spreadClients: number
+  /** Client counts of the write rows that spread clients over all members. */
+  spreadWriteClients: number[]
   readClients: number
   durationMs: number
   warmupMs: number
@@ -210,7 +210,7 @@ export async function runRaftSuite(c: BenchCluster, plan: RaftPlan, log: (line: 
   await prefill(c.target(await findLeader(c, 10_000), 16), plan.keys)
   const write = (m: number, n: number): Target => c.target(m, n)
   for (const clients of plan.writeClients) run.cells.push(await row(c, plan, 'write', 'leader', clients, write, 'put', log))
-  run.cells.push(await row(c, plan, 'write', 'all', plan.spreadClients, write, 'put', log))
+  for (const clients of plan.spreadWriteClients) run.cells.push(await row(c, plan, 'write', 'all', clients, write, 'put', log))
   for (const mode of c.readModes) {
     for (const via of ['leader', 'all'] as const) run.cells.push(await row(c, plan, mode.label, via, plan.readClients, (m, n) => mode.target(m, n), 'get', log))
   }

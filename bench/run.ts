@@ -71,7 +71,7 @@ const raftPlan: RaftPlan = {
   keys: plan.keys,
   valueBytes: plan.valueBytes,
   writeClients: [1, 16, 64, 256],
-  spreadClients: 64,
+  spreadWriteClients: [16, 64, 256],
   readClients: 64,
   durationMs: plan.durationMs,
   warmupMs: plan.warmupMs,
