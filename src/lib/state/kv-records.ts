@@ -83,33 +83,26 @@ function strHeader(out: Buffer, at: number, n: number): number {
     out[at] = 0xa0 | n
     return at + 1
   }
-  if (n < 0x100) {
-    out[at] = 0xd9
-    out[at + 1] = n
-    return at + 2
-  }
-  if (n < 0x10000) {
-    out[at] = 0xda
-    out.writeUInt16BE(n, at + 1)
-    return at + 3
-  }
-  out[at] = 0xdb
-  out.writeUInt32BE(n, at + 1)
-  return at + 5
+  return lengthHeader(out, at, n, 0xd9, 0xda, 0xdb)
 }
 
 function binHeader(out: Buffer, at: number, n: number): number {
+  return lengthHeader(out, at, n, 0xc4, 0xc5, 0xc6)
+}
+
+/** A msgpack str/bin header with an 8-, 16- or 32-bit length, whichever is the smallest that holds `n`. */
+function lengthHeader(out: Buffer, at: number, n: number, code8: number, code16: number, code32: number): number {
   if (n < 0x100) {
-    out[at] = 0xc4
+    out[at] = code8
     out[at + 1] = n
     return at + 2
   }
   if (n < 0x10000) {
-    out[at] = 0xc5
+    out[at] = code16
     out.writeUInt16BE(n, at + 1)
     return at + 3
   }
-  out[at] = 0xc6
+  out[at] = code32
   out.writeUInt32BE(n, at + 1)
   return at + 5
 }
