@@ -65,6 +65,11 @@ export class LeaderHold {
   readonly #now: () => number
   readonly #episodes: HoldEpisodes
 
+  /** Does the request being run now wait less for a leader (opts.waitCapMs: a client agent's)? */
+  waitCapped(): boolean {
+    return this.opts.waitCapMs?.() !== undefined
+  }
+
   constructor(private readonly opts: LeaderHoldOptions) {
     this.#clock = opts.clock ?? systemClock
     this.#now = () => this.#clock.now()

@@ -26,7 +26,7 @@ interface PendingRead {
 export class ReadBarrier {
   readonly #reads = new Map<string, PendingRead>()
   readonly #waiters: AppliedWaiters
-  readonly #batches: PerTurn<LeaderReadMode, void>
+  readonly #batches: PerTurn<string, void>
   #nextRead = 0
 
   constructor(private readonly driver: RaftDriver<unknown, unknown>, private readonly hold: LeaderHold, private readonly transport: PeerTransport) {
@@ -67,7 +67,10 @@ export class ReadBarrier {
       }
     }
     const leaderMode = mode
-    await this.#batches.join(leaderMode, () => this.#readIndexTrip(leaderMode))
+    // A client agent's read waits less for a leader (LeaderHold.waitCapped); its reads share a trip
+    // apart, since the trip runs in its first joiner's context and would cap everyone's wait.
+    const batch = this.hold.waitCapped() ? `${leaderMode} capped` : leaderMode
+    await this.#batches.join(batch, () => this.#readIndexTrip(leaderMode))
   }
 
   /** One trip for a batch of reads: a read index from the leader (held through an election), then until this server has applied it. */
