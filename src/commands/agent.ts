@@ -112,6 +112,12 @@ export default class Agent extends BaseCommand {
       throw error
     }
     const write = (line: string) => process.stdout.write(`${line}\n`)
+    // Listen for SIGINT/SIGTERM before the agent says it is running: a signal landing between that
+    // line and the listeners below would otherwise take Node's default action (die, no shutdown).
+    let earlySignal: string | undefined
+    const onEarlySignal = (signal: string) => { earlySignal ??= signal }
+    process.on('SIGINT', onEarlySignal)
+    process.on('SIGTERM', onEarlySignal)
     let agent
     try {
       agent = await startAgent(config, {stdout: write, version: packageInfo().version, reloadConfig: () => loadConfig(() => {}), configPaths: [...flags['config-file'], ...flags['config-dir']]})
@@ -140,6 +146,9 @@ export default class Agent extends BaseCommand {
       process.on('SIGHUP', onHangup)
       process.once('SIGINT', () => shutdown('SIGINT'))
       process.once('SIGTERM', () => shutdown('SIGTERM'))
+      process.off('SIGINT', onEarlySignal)
+      process.off('SIGTERM', onEarlySignal)
+      if (earlySignal) shutdown(earlySignal)
       // retry_max exhausted: the agent has stopped; exit 1 as Consul does.
       agent.fatal.then((error) => {
         process.stderr.write(`==> ${error.message}\n`)
