@@ -914,7 +914,7 @@ export class RaftDriver<C, R> {
     if (entry.type === 'command') {
       // A different term at our index means another leader's entry replaced our proposal.
       const ours = pending !== undefined && pending.batch.term === entry.term
-      const result = this.opts.state.apply(entry.index, ours && pending.command !== undefined ? pending.command : this.opts.codec.decode(entry.data))
+      const result = this.opts.state.apply(entry.index, ours && pending.command !== undefined ? pending.command : this.opts.codec.decode(entry.data), !ours)
       if (ours) pending.resolve({index: entry.index, result})
       else pending?.reject(new WriteNotAppliedError('another leader\'s entry replaced it before it committed'))
     } else {

@@ -105,10 +105,11 @@ export class StateMachine {
     return this.#lastIndex
   }
 
-  apply(index: number, cmd: Command): ApplyResult {
+  /** `unread`: the caller drops the answer (ReplicatedState.apply), so a txn's result entries are not built. */
+  apply(index: number, cmd: Command, unread = false): ApplyResult {
     assert(Number.isSafeInteger(index) && index > this.#lastIndex, `apply index ${index} must exceed last applied ${this.#lastIndex}`)
     const change = emptyChangeSet()
-    const result = this.#dispatch(index, cmd, change)
+    const result = this.#dispatch(index, cmd, change, unread)
     // A query bound to a session goes with it, however the session died (Consul's session delete).
     if (change.tables.has('sessions')) this.#queries.dropOrphans(index, (id) => this.#sessions.has(id), change)
     this.#lastIndex = index
@@ -117,7 +118,7 @@ export class StateMachine {
     return result
   }
 
-  #dispatch(index: number, cmd: Command, change: ChangeSet): ApplyResult {
+  #dispatch(index: number, cmd: Command, change: ChangeSet, unread: boolean): ApplyResult {
     switch (cmd.type) {
       case 'kv': {
         const outcome = applyKVOp(this.#opContext(index, cmd.now, change), cmd.op)
@@ -125,7 +126,7 @@ export class StateMachine {
         return outcome.hard ? {type: 'kv', ok: false, error: outcome.what} : {type: 'kv', ok: false}
       }
       case 'txn':
-        return {type: 'txn', txn: this.#applyTxn(index, cmd.now, cmd.ops, change)}
+        return {type: 'txn', txn: this.#applyTxn(index, cmd.now, cmd.ops, change, unread)}
       case 'session-create': {
         const created = this.#sessions.create(index, cmd.session, this.#catalog, change, cmd.now)
         return 'id' in created ? {type: 'session-create', id: created.id} : {type: 'session-create', error: created.error}
@@ -210,14 +211,14 @@ export class StateMachine {
    * any op failed. Nothing here costs O(catalog) per txn: registering a large catalog by txns was
    * quadratic when every catalog txn copied the catalog.
    */
-  #applyTxn(index: number, nowMs: number, ops: readonly TxnOp[], change: ChangeSet): TxnResult {
+  #applyTxn(index: number, nowMs: number, ops: readonly TxnOp[], change: ChangeSet, unread = false): TxnResult {
     const staged = emptyChangeSet()
     const catalogTxn = !isKVOnlyTxn(ops)
     const sessions = ops.some(touchesSessions) ? this.#sessions.dump() : undefined
     const coordinates = ops.some(deletesNode) ? this.#coordinates.dump() : undefined
     this.#kv.begin()
     if (catalogTxn) this.#catalog.begin()
-    const result = runTxn(this.#txnContext(index, nowMs, staged), ops)
+    const result = runTxn(this.#txnContext(index, nowMs, staged), ops, unread)
     if (result.errors !== null) {
       this.#kv.rollback()
       if (catalogTxn) this.#catalog.rollback()
