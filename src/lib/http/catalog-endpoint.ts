@@ -9,7 +9,7 @@ import {HttpError, badRequest} from '../errors.js'
 import {bodyDatacenter} from '../forward/request-route.js'
 import {parseJsonBody} from './decode.js'
 import {consistentRead} from './read.js'
-import {sendBody, sendJson, toJson} from './respond.js'
+import {sendBody, sendJson, toJson, type Chunks} from './respond.js'
 import {AnswerCache} from './answer-cache.js'
 import {knownDatacenters} from './datacenters.js'
 import {filterParam, hasTags, matchesNodeMeta, nearSource, nodeMetaParam, nearCacheKey, requireName, sortNear, watchTables} from './catalog-query.js'
@@ -210,7 +210,7 @@ async function serviceNodes(agent: CatalogDeps, ctx: RequestContext, cache: Answ
       if (node !== undefined) keptJson(keptRecords, group, s, node, () => renderServiceNode(s, node))
     })
   }
-  const render = (): string | Buffer => {
+  const render = (): string | Buffer | Chunks => {
     if (listed()) {
       const list = instanceLists.get(name)
       list.sync(agent.state.catalog)

@@ -8,7 +8,7 @@ import type {AgentDeps, RequestContext, Route} from './context.js'
 import {badRequest} from '../errors.js'
 import {consistentRead} from './read.js'
 import {flag} from './query.js'
-import {sendBody, sendJson, toJson} from './respond.js'
+import {sendBody, sendJson, toJson, type Chunks} from './respond.js'
 import {AnswerCache} from './answer-cache.js'
 import {filterParam, hasTags, matchesNodeMeta, nearSource, nodeMetaParam, nearCacheKey, requireName, sortNear, watchTables} from './catalog-query.js'
 import {CHECK_SCHEMA, SERVICE_ENTRY_SCHEMA, renderCheck} from './catalog-render.js'
@@ -152,7 +152,7 @@ async function serviceHealth(agent: HealthDeps, ctx: RequestContext, cache: Answ
     const index = agent.state.serviceIndex(name)
     // With ACLs on the answer depends on the token: built for this request (re-checked on every wake), never cached.
     const authz = agent.config.acl.enabled ? ctx.authorize().authorizer : undefined
-    const render = (): string | Buffer => {
+    const render = (): string | Buffer | Chunks => {
       if (listed()) {
         const list = healthLists.get(name)
         list.sync(agent.state.catalog)

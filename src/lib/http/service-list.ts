@@ -14,6 +14,7 @@
 import type {Catalog} from '../state/catalog.js'
 import type {CatalogService} from '../state/types.js'
 import {visitInSlices} from './kept-json.js'
+import type {Chunks} from './respond.js'
 
 /** What a kind of list (health entries, catalog instances) needs to build its rows. */
 export interface ListKind<R extends {readonly service: CatalogService}> {
@@ -57,7 +58,7 @@ export class ServiceList<R extends {readonly service: CatalogService}> {
   #catalog: Catalog | undefined
   /** The service index the rows are as of; -1: never synced. */
   #asOf = -1
-  #body: Buffer | undefined
+  #body: Chunks | undefined
   /** Bytes of JSON kept in the blocks (about the answer's size). */
   bytes = 0
   /** Rows rendered since made (tests: what a change cost). */
@@ -87,8 +88,11 @@ export class ServiceList<R extends {readonly service: CatalogService}> {
     await visitInSlices(pending, (kept) => this.#render(kept))
   }
 
-  /** The answer: a JSON array of every row, as JSON.stringify of the rendered rows gives it. */
-  body(): Buffer {
+  /**
+   * The answer, in parts (the blocks, sent one after another: respond.ts Chunks): a JSON array of
+   * every row, as JSON.stringify of the rendered rows gives it. The same parts until a change.
+   */
+  body(): Chunks {
     if (this.#body !== undefined) return this.#body
     const parts: Buffer[] = [OPEN]
     let bytes = 0
@@ -100,8 +104,8 @@ export class ServiceList<R extends {readonly service: CatalogService}> {
     }
     parts.push(CLOSE)
     this.bytes = bytes
-    this.#body = Buffer.concat(parts)
-    return this.#body
+    this.#body = parts
+    return parts
   }
 
   /** Number of rows (tests). */
