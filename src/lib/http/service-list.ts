@@ -77,15 +77,18 @@ export class ServiceList<R extends {readonly service: CatalogService}> {
     this.#asOf = index
   }
 
-  /** Renders the rows not rendered yet in slices between which the event loop runs (kept-json.ts visitInSlices). */
+  /**
+   * Renders the rows not rendered yet and joins the blocks that changed, in slices between which
+   * the event loop runs (kept-json.ts visitInSlices): a first read of a 3,600-instance service
+   * would otherwise render and copy its megabytes in one task. The read then only sends.
+   */
   async renderInSlices(): Promise<void> {
-    const pending: Array<Kept<R>> = []
-    for (const block of this.#blocks) {
-      if (block.bytes !== undefined) continue
-      for (const kept of block.rows) if (kept.src === undefined) pending.push(kept)
-    }
-    if (pending.length === 0) return
-    await visitInSlices(pending, (kept) => this.#render(kept))
+    const stale = this.#blocks.filter((block) => block.bytes === undefined)
+    if (stale.length === 0) return
+    await visitInSlices(stale, (block) => {
+      // A block a change replaced meanwhile is no longer in the list; joining it is harmless.
+      if (block.bytes === undefined) block.bytes = this.#join(block)
+    }, undefined, 1)
   }
 
   /**
