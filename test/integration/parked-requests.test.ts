@@ -13,9 +13,17 @@ import {join} from 'node:path'
 import {startAgent, tempDir, type TestAgent} from '../helpers/agent.js'
 import {consulClient, http, sleep} from '../helpers/http.js'
 
+/** consul.rpc.queries_blocking now (Prometheus' reading is live; the JSON shows the last whole 10 s interval, as Consul's). */
 async function gauge(addr: string, headers: Record<string, string> = {}): Promise<number> {
-  const metrics = (await http(addr, 'GET', '/v1/agent/metrics', undefined, headers)).json<{Gauges: Array<{Name: string; Value: number}>}>()
-  return metrics.Gauges.find((g) => g.Name.endsWith('rpc.queries_blocking'))?.Value ?? 0
+  const text = (await http(addr, 'GET', '/v1/agent/metrics?format=prometheus', undefined, headers)).text
+  return Number(/^consul_rpc_queries_blocking(?:\{[^}]*\})? (\S+)/m.exec(text)?.[1] ?? 0)
+}
+
+/** Agent flags for a config file with Prometheus' sink (and `extra` config) in `dir`. */
+function telemetryConfig(dir: string, extra: object = {}): string[] {
+  const file = join(dir, 'telemetry.json')
+  writeFileSync(file, JSON.stringify({telemetry: {prometheus_retention_time: '60s', disable_hostname: true}, ...extra}))
+  return [`-config-file=${file}`]
 }
 
 async function until(what: string, timeoutMs: number, test: () => Promise<boolean>): Promise<void> {
@@ -57,9 +65,13 @@ function answers(text: string): Array<{status: number; headers: Record<string, s
 }
 
 describe('parked blocking reads', () => {
+  const dir = tempDir('coord-parked-')
   let agent: TestAgent
-  before(async () => { agent = await startAgent() })
-  after(async () => { await agent.stop() })
+  before(async () => { agent = await startAgent({args: telemetryConfig(dir.path)}) })
+  after(async () => {
+    await agent.stop()
+    dir.cleanup()
+  })
 
   it('answer on a keep-alive connection that then serves pipelined requests in order', async () => {
     await http(agent.httpAddr, 'PUT', '/v1/kv/parked/pipe', 'one')
@@ -163,9 +175,8 @@ describe('parked blocking reads with ACLs', () => {
   const root = '11111111-2222-3333-4444-555555555555'
   let agent: TestAgent
   before(async () => {
-    const file = join(dir.path, 'acl.json')
-    writeFileSync(file, JSON.stringify({acl: {enabled: true, default_policy: 'deny', tokens: {initial_management: root}}}))
-    agent = await startAgent({args: [`-config-file=${file}`], timeoutMs: 30_000})
+    const args = telemetryConfig(dir.path, {acl: {enabled: true, default_policy: 'deny', tokens: {initial_management: root}}})
+    agent = await startAgent({args, timeoutMs: 30_000})
     // The management token exists once the agent has a leader that applied it.
     await until('the management token', 30_000, async () => (await http(agent.httpAddr, 'GET', '/v1/acl/token/self', undefined, {'X-Consul-Token': root})).status === 200)
   })
@@ -194,8 +205,11 @@ describe('parked blocking reads with ACLs', () => {
 })
 
 describe('an agent stopping with reads parked', () => {
+  const dir = tempDir('coord-parked-stop-')
+  after(() => dir.cleanup())
+
   it('closes their connections and exits', async () => {
-    const agent = await startAgent()
+    const agent = await startAgent({args: telemetryConfig(dir.path)})
     await http(agent.httpAddr, 'PUT', '/v1/kv/parked/stop', 'x')
     const index = Number((await http(agent.httpAddr, 'GET', '/v1/kv/parked/stop')).headers['x-consul-index'])
     const conns = Array.from({length: 20}, () => rawConnection(agent.httpAddr))

@@ -186,7 +186,8 @@ function socketExchange(parking: SocketParking): Exchange {
       return closed ??= responseClosed(req, res) ? Promise.resolve() : new Promise<void>((resolve) => res.once('close', () => resolve()))
     },
     readBody: (limit, message) => readBody(req, limit, message),
-    remoteAddress: req.socket?.remoteAddress ?? '',
+    // Asked only by a write's allow_write_http_from check: a parked read never makes Node look up its peer.
+    get remoteAddress() { return req.socket?.remoteAddress ?? '' },
   }
 }
 
@@ -237,10 +238,10 @@ class ParkedExchange extends ParkedRequest {
 }
 
 /** Consul's http_config guards for a request on this agent's socket: blocked endpoints, then where writes may come from. */
-function checkHttpAccess(agent: AgentContext, method: string, path: string, remoteAddress: string, writeAllowed?: (address: string) => boolean): void {
+function checkHttpAccess(agent: AgentContext, method: string, path: string, remoteAddress: () => string, writeAllowed?: (address: string) => boolean): void {
   if (agent.config.http.blockEndpoints.some((prefix) => path.startsWith(prefix))) throw new HttpError(403, 'Endpoint is blocked by agent configuration', 'ENDPOINT_BLOCKED')
   const write = method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS'
-  if (write && writeAllowed && !writeAllowed(remoteAddress)) throw new HttpError(403, 'Access is restricted', 'WRITE_RESTRICTED')
+  if (write && writeAllowed && !writeAllowed(remoteAddress())) throw new HttpError(403, 'Access is restricted', 'WRITE_RESTRICTED')
 }
 
 async function serveUi(agent: AgentContext, ui: UiAssets, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
@@ -279,7 +280,7 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
     }
     // Consul rejects non-printable characters before routing: keys must stay printable.
     if (hasControlCharacter(path)) throw badRequest('Invalid URL path: contains non-printable characters')
-    if (exchange.remoteAddress !== undefined) checkHttpAccess(agent, req.method ?? 'GET', path, exchange.remoteAddress, writeAllowed)
+    if ('remoteAddress' in exchange) checkHttpAccess(agent, req.method ?? 'GET', path, () => exchange.remoteAddress ?? '', writeAllowed)
     if (path === '/') {
       sendText(req, res, 200, 'Consul Agent')
       return
