@@ -755,10 +755,16 @@ export class RaftDriver<C, R> {
       // the leader's. Only when nothing vote- or term-related is pending in this Ready.
       const early = new Set<Message>(this.#canSendEarly(ready) ? ready.messages.filter((m) => m.type === 'append' || m.type === 'heartbeat') : [])
       for (const message of early) this.#send(message)
+      // Committed entries already on our disk are applied before this Ready's new entries are
+      // written (etcd's raftNode hands them to its apply loop before saving the WAL): their
+      // writers, and reads waiting for them (a leader's read index is its commit index), need not
+      // wait for the fsync of later proposals too. Not across a snapshot this Ready installs.
+      const stable = ready.snapshot ? 0 : stableCount(ready.committedEntries, ready.entries[0]?.index)
+      if (stable > 0) this.#apply(ready, 0, stable, false)
       await this.#persist(ready)
       if (this.#diskFullAttempts > 0 && ready.entries.length > 0) this.#diskWritesAgain()
       for (const message of ready.messages) if (!early.has(message)) this.#send(message)
-      this.#apply(ready)
+      this.#apply(ready, stable, ready.committedEntries.length, true)
       this.#core.advance(ready)
       const local = this.#localRestore
       if (ready.snapshot && local?.started && local.meta.index === ready.snapshot.index) {
@@ -894,13 +900,15 @@ export class RaftDriver<C, R> {
     this.clock.after(FATAL_ANSWER_GRACE_MS, () => this.opts.onFatal?.(fatal))
   }
 
-  #apply(ready: Ready): void {
+  /** Applies `ready`'s committed entries [from, to); the call that ends the Ready (`last`) also answers its reads. */
+  #apply(ready: Ready, from: number, to: number, last: boolean): void {
     const before = this.#applied
     const started = this.clock.now()
-    for (const entry of ready.committedEntries) this.#applyEntry(entry)
-    if (ready.committedEntries.length > 0) this.#metrics.sample(KEYS.fsmApply, this.clock.now() - started)
-    if (ready.readStates.length > 0 || ready.abortedReads.length > 0) this.reads.emit(this.#expandReads(ready.readStates, ready.abortedReads))
-    if (this.#applied !== before || ready.snapshot) this.applied.emit(this.#applied)
+    const entries = ready.committedEntries
+    for (let i = from; i < to; i++) this.#applyEntry(entries[i])
+    if (to > from) this.#metrics.sample(KEYS.fsmApply, this.clock.now() - started)
+    if (last && (ready.readStates.length > 0 || ready.abortedReads.length > 0)) this.reads.emit(this.#expandReads(ready.readStates, ready.abortedReads))
+    if (this.#applied !== before || (last && ready.snapshot)) this.applied.emit(this.#applied)
   }
 
   #applyEntry(entry: Entry): void {
@@ -994,6 +1002,14 @@ export class RaftDriver<C, R> {
       this.opts.logger.error('failed to write a snapshot; the log is kept', {index: meta.index, error})
     }
   }
+}
+
+/** How many of `committed` (in index order) lie before `firstUnstable`, the first index this Ready writes: those are on disk already. */
+export function stableCount(committed: readonly Entry[], firstUnstable: number | undefined): number {
+  if (firstUnstable === undefined) return committed.length
+  let n = 0
+  while (n < committed.length && committed[n].index < firstUnstable) n++
+  return n
 }
 
 function mib(bytes: number): string {
