@@ -761,6 +761,9 @@ export class RaftDriver<C, R> {
       // wait for the fsync of later proposals too. Not across a snapshot this Ready installs.
       const stable = ready.snapshot ? 0 : stableCount(ready.committedEntries, ready.entries[0]?.index)
       if (stable > 0) this.#apply(ready, 0, stable, false)
+      // A snapshot that became durable is compacted to here, once what is on disk was applied:
+      // rewriting the log's tail then holds up only this Ready's new entries, not answers.
+      if (!ready.snapshot) await this.#compactToWritten()
       await this.#persist(ready)
       if (this.#diskFullAttempts > 0 && ready.entries.length > 0) this.#diskWritesAgain()
       for (const message of ready.messages) if (!early.has(message)) this.#send(message)
@@ -782,7 +785,7 @@ export class RaftDriver<C, R> {
       this.progress.emit()
     }
     // A background snapshot became durable while nothing else was to do: compact to it now.
-    if (this.#snapshotWritten && !this.#closed) await this.#maybeSnapshot()
+    if (this.#snapshotWritten && !this.#closed) await this.#compactToWritten()
   }
 
   #canSendEarly(ready: Ready): boolean {
@@ -964,14 +967,9 @@ export class RaftDriver<C, R> {
    * or `snapshotMaxBytes` of entries, whichever comes first.
    */
   async #maybeSnapshot(): Promise<void> {
-    const written = this.#snapshotWritten
-    if (written) {
-      this.#snapshotWritten = undefined
-      await this.opts.storage.compact(written.meta)
-      if (this.opts.storage.snapshot().index >= written.meta.index) this.#core.compact(written.meta.index)
-      this.#metrics.sample(['raft', 'snapshot', 'takeSnapshot'], this.clock.now() - written.started)
-      this.opts.logger.info('snapshot complete', {index: written.meta.index, duration: `${Math.round(this.clock.now() - written.started)}ms`})
-    }
+    // With another round to go, that round compacts once it applied the entries committed by this
+    // one (#drive): a read waiting for them does not wait for the log's rewrite.
+    if (!this.#core.hasReady()) await this.#compactToWritten()
     if (this.#snapshotting || this.#closed) return
     if (this.#sinceSnapshot < this.opts.snapshotThreshold && this.#bytesSinceSnapshot < (this.opts.snapshotMaxBytes ?? SNAPSHOT_MAX_BYTES)) return
     const index = this.#applied
@@ -989,6 +987,17 @@ export class RaftDriver<C, R> {
     this.#snapshotting = writing
   }
 
+  /** The log compacted to the snapshot the background writer made durable, if one is waiting. */
+  async #compactToWritten(): Promise<void> {
+    const written = this.#snapshotWritten
+    if (!written) return
+    this.#snapshotWritten = undefined
+    await this.opts.storage.compact(written.meta)
+    if (this.opts.storage.snapshot().index >= written.meta.index) this.#core.compact(written.meta.index)
+    this.#metrics.sample(['raft', 'snapshot', 'takeSnapshot'], this.clock.now() - written.started)
+    this.opts.logger.info('snapshot complete', {index: written.meta.index, duration: `${Math.round(this.clock.now() - written.started)}ms`})
+  }
+
   async #writeSnapshot(meta: SnapshotMeta, chunks: Iterable<Uint8Array>, started: number): Promise<void> {
     try {
       const persisting = this.clock.now()
@@ -1004,14 +1013,6 @@ export class RaftDriver<C, R> {
   }
 }
 
-/** How many of `committed` (in index order) lie before `firstUnstable`, the first index this Ready writes: those are on disk already. */
-export function stableCount(committed: readonly Entry[], firstUnstable: number | undefined): number {
-  if (firstUnstable === undefined) return committed.length
-  let n = 0
-  while (n < committed.length && committed[n].index < firstUnstable) n++
-  return n
-}
-
 function mib(bytes: number): string {
   return `${(bytes / (1 << 20)).toFixed(1)} MiB`
 }
@@ -1024,4 +1025,12 @@ export function hashSeed(text: string): number {
     hash = Math.imul(hash, 0x01000193)
   }
   return hash >>> 0
+}
+
+/** How many of `committed` (in index order) lie before `firstUnstable`, the first index this Ready writes: those are on disk already. */
+export function stableCount(committed: readonly Entry[], firstUnstable: number | undefined): number {
+  if (firstUnstable === undefined) return committed.length
+  let n = 0
+  while (n < committed.length && committed[n].index < firstUnstable) n++
+  return n
 }

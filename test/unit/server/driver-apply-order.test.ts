@@ -4,7 +4,7 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {MemoryDurableStorage} from '../../../src/lib/raft/file-storage.js'
-import type {Entry} from '../../../src/lib/raft/types.js'
+import type {Entry, SnapshotMeta} from '../../../src/lib/raft/types.js'
 import {LogHub} from '../../../src/lib/logger.js'
 import {RaftDriver, stableCount} from '../../../src/lib/server/raft-driver.js'
 import type {PeerTransport, ReplicatedState} from '../../../src/lib/server/driver-ports.js'
@@ -27,8 +27,34 @@ class Sum implements ReplicatedState<Uint8Array, number> {
   }
 }
 
-/** Memory storage whose appends of entries wait, one gate each in order, until the test opens them. */
+interface Gate {opened: Promise<void>; open: () => void}
+
+function gate(): Gate {
+  let open!: () => void
+  const opened = new Promise<void>((resolve) => { open = resolve })
+  return {opened, open}
+}
+
+/** Memory storage whose appends of entries wait, one gate each in order, until the test opens them; snapshot writes and compactions wait on their own gates. */
 class GatedAppends extends MemoryDurableStorage {
+  snapshotGate: Gate | undefined
+  compactGate: Gate | undefined
+  written: number[] = []
+  compacting = 0
+  override async writeSnapshot(meta: SnapshotMeta, chunks: Iterable<Uint8Array>): Promise<boolean> {
+    await this.snapshotGate?.opened
+    this.written.push(meta.index)
+    return super.writeSnapshot(meta, chunks)
+  }
+  override async compact(meta: SnapshotMeta): Promise<void> {
+    this.compacting++
+    try {
+      await this.compactGate?.opened
+    } finally {
+      this.compacting--
+    }
+    return super.compact(meta)
+  }
   readonly gates: Array<{opened: Promise<void>; open: () => void}> = []
   appending = 0
   hold(): () => void {
@@ -96,6 +122,45 @@ describe('RaftDriver apply order', () => {
       assert.equal((await b).result, 3)
     } finally {
       for (const gate of storage.gates) gate.open()
+      await driver.close()
+    }
+  })
+
+  it('answers a write on disk before the log is compacted to a snapshot that became durable meanwhile', async () => {
+    const storage = new GatedAppends()
+    const state = new Sum()
+    const logger = new LogHub('error', (line) => { throw new Error(`logged: ${line}`) }).logger('raft')
+    const driver = new RaftDriver<Uint8Array, number>({
+      id: 'a', address: '127.0.0.1:1', state, codec: {encode: (c) => c, decode: (b) => b.slice()},
+      storage, transport, logger, seed: 1, snapshotThreshold: 2,
+    })
+    await driver.bootstrap({voters: ['a'], learners: []})
+    driver.start(true)
+    try {
+      await until('leader', () => driver.isLeader())
+      storage.snapshotGate = gate()
+      storage.compactGate = gate()
+      await driver.propose(Uint8Array.of(1))
+      await driver.propose(Uint8Array.of(1))
+      // A snapshot is due and held on its way to disk; A's append is held too.
+      const openA = storage.hold()
+      let answeredA = false
+      const a = driver.propose(Uint8Array.of(5)).then((r) => { answeredA = true; return r })
+      await until('A is being written', () => storage.appending === 1)
+      storage.snapshotGate.open()
+      await until('the snapshot is durable', () => storage.written.length === 1)
+      openA()
+      // A is on disk and committed; compacting the log to the snapshot is held: A is answered first.
+      await until('A is answered', () => answeredA)
+      assert.equal((await a).result, 7)
+      await until('the compaction runs', () => storage.compacting === 1)
+      storage.compactGate.open()
+      await until('the log is compacted', () => storage.compacting === 0 && storage.snapshot().index >= storage.written[0] && storage.firstIndex() > storage.written[0])
+      assert.equal((await driver.propose(Uint8Array.of(1))).result, 8, 'writes go on after the compaction')
+    } finally {
+      for (const g of storage.gates) g.open()
+      storage.snapshotGate?.open()
+      storage.compactGate?.open()
       await driver.close()
     }
   })
