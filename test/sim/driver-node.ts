@@ -117,6 +117,8 @@ export interface DriverNodeOptions {
   snapshotThreshold: number
   requestTimeoutMs: number
   holdMs: number
+  /** The hold's wait cap for the request being run (LeaderHoldOptions.waitCapMs); none by default. */
+  waitCapMs?: () => number | undefined
   hooks: DriverNodeHooks
 }
 
@@ -175,7 +177,7 @@ export class DriverNode implements CheckedNode {
       seed: opts.rng.int(0, 2 ** 32), clock: this.clock,
     })
     for (const peer of opts.peers) this.driver.addresses.set(peer, peer)
-    this.hold = new LeaderHold({holdMs: opts.holdMs, clock: this.clock, onEpisode: () => {}})
+    this.hold = new LeaderHold({holdMs: opts.holdMs, clock: this.clock, waitCapMs: opts.waitCapMs, onEpisode: () => {}})
     this.driver.progress.on(() => { if (!this.driver.closed) this.hold.note(this.driver.leaderView()) })
     this.barrier = new ReadBarrier(this.driver as RaftDriver<unknown, unknown>, this.hold, this.endpoint)
     const incarnation = this.incarnation
