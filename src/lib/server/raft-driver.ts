@@ -755,10 +755,19 @@ export class RaftDriver<C, R> {
       // the leader's. Only when nothing vote- or term-related is pending in this Ready.
       const early = new Set<Message>(this.#canSendEarly(ready) ? ready.messages.filter((m) => m.type === 'append' || m.type === 'heartbeat') : [])
       for (const message of early) this.#send(message)
+      // Committed entries already on our disk are applied before this Ready's new entries are
+      // written (etcd's raftNode hands them to its apply loop before saving the WAL): their
+      // writers, and reads waiting for them (a leader's read index is its commit index), need not
+      // wait for the fsync of later proposals too. Not across a snapshot this Ready installs.
+      const stable = ready.snapshot ? 0 : stableCount(ready.committedEntries, ready.entries[0]?.index)
+      if (stable > 0) this.#apply(ready, 0, stable, false)
+      // A snapshot that became durable is compacted to here, once what is on disk was applied:
+      // rewriting the log's tail then holds up only this Ready's new entries, not answers.
+      if (!ready.snapshot) await this.#compactToWritten()
       await this.#persist(ready)
       if (this.#diskFullAttempts > 0 && ready.entries.length > 0) this.#diskWritesAgain()
       for (const message of ready.messages) if (!early.has(message)) this.#send(message)
-      this.#apply(ready)
+      this.#apply(ready, stable, ready.committedEntries.length, true)
       this.#core.advance(ready)
       const local = this.#localRestore
       if (ready.snapshot && local?.started && local.meta.index === ready.snapshot.index) {
@@ -776,7 +785,7 @@ export class RaftDriver<C, R> {
       this.progress.emit()
     }
     // A background snapshot became durable while nothing else was to do: compact to it now.
-    if (this.#snapshotWritten && !this.#closed) await this.#maybeSnapshot()
+    if (this.#snapshotWritten && !this.#closed) await this.#compactToWritten()
   }
 
   #canSendEarly(ready: Ready): boolean {
@@ -894,13 +903,15 @@ export class RaftDriver<C, R> {
     this.clock.after(FATAL_ANSWER_GRACE_MS, () => this.opts.onFatal?.(fatal))
   }
 
-  #apply(ready: Ready): void {
+  /** Applies `ready`'s committed entries [from, to); the call that ends the Ready (`last`) also answers its reads. */
+  #apply(ready: Ready, from: number, to: number, last: boolean): void {
     const before = this.#applied
     const started = this.clock.now()
-    for (const entry of ready.committedEntries) this.#applyEntry(entry)
-    if (ready.committedEntries.length > 0) this.#metrics.sample(KEYS.fsmApply, this.clock.now() - started)
-    if (ready.readStates.length > 0 || ready.abortedReads.length > 0) this.reads.emit(this.#expandReads(ready.readStates, ready.abortedReads))
-    if (this.#applied !== before || ready.snapshot) this.applied.emit(this.#applied)
+    const entries = ready.committedEntries
+    for (let i = from; i < to; i++) this.#applyEntry(entries[i])
+    if (to > from) this.#metrics.sample(KEYS.fsmApply, this.clock.now() - started)
+    if (last && (ready.readStates.length > 0 || ready.abortedReads.length > 0)) this.reads.emit(this.#expandReads(ready.readStates, ready.abortedReads))
+    if (this.#applied !== before || (last && ready.snapshot)) this.applied.emit(this.#applied)
   }
 
   #applyEntry(entry: Entry): void {
@@ -956,14 +967,9 @@ export class RaftDriver<C, R> {
    * or `snapshotMaxBytes` of entries, whichever comes first.
    */
   async #maybeSnapshot(): Promise<void> {
-    const written = this.#snapshotWritten
-    if (written) {
-      this.#snapshotWritten = undefined
-      await this.opts.storage.compact(written.meta)
-      if (this.opts.storage.snapshot().index >= written.meta.index) this.#core.compact(written.meta.index)
-      this.#metrics.sample(['raft', 'snapshot', 'takeSnapshot'], this.clock.now() - written.started)
-      this.opts.logger.info('snapshot complete', {index: written.meta.index, duration: `${Math.round(this.clock.now() - written.started)}ms`})
-    }
+    // With another round to go, that round compacts once it applied the entries committed by this
+    // one (#drive): a read waiting for them does not wait for the log's rewrite.
+    if (!this.#core.hasReady()) await this.#compactToWritten()
     if (this.#snapshotting || this.#closed) return
     if (this.#sinceSnapshot < this.opts.snapshotThreshold && this.#bytesSinceSnapshot < (this.opts.snapshotMaxBytes ?? SNAPSHOT_MAX_BYTES)) return
     const index = this.#applied
@@ -979,6 +985,17 @@ export class RaftDriver<C, R> {
       this.idle.emit()
     })
     this.#snapshotting = writing
+  }
+
+  /** The log compacted to the snapshot the background writer made durable, if one is waiting. */
+  async #compactToWritten(): Promise<void> {
+    const written = this.#snapshotWritten
+    if (!written) return
+    this.#snapshotWritten = undefined
+    await this.opts.storage.compact(written.meta)
+    if (this.opts.storage.snapshot().index >= written.meta.index) this.#core.compact(written.meta.index)
+    this.#metrics.sample(['raft', 'snapshot', 'takeSnapshot'], this.clock.now() - written.started)
+    this.opts.logger.info('snapshot complete', {index: written.meta.index, duration: `${Math.round(this.clock.now() - written.started)}ms`})
   }
 
   async #writeSnapshot(meta: SnapshotMeta, chunks: Iterable<Uint8Array>, started: number): Promise<void> {
@@ -1008,4 +1025,12 @@ export function hashSeed(text: string): number {
     hash = Math.imul(hash, 0x01000193)
   }
   return hash >>> 0
+}
+
+/** How many of `committed` (in index order) lie before `firstUnstable`, the first index this Ready writes: those are on disk already. */
+export function stableCount(committed: readonly Entry[], firstUnstable: number | undefined): number {
+  if (firstUnstable === undefined) return committed.length
+  let n = 0
+  while (n < committed.length && committed[n].index < firstUnstable) n++
+  return n
 }
