@@ -34,7 +34,7 @@ import {AclTables, type AclDump} from './acl.js'
 import {AutopilotConfigTable, type StoredAutopilotConfig} from './autopilot-config.js'
 import {emptyChangeSet, WatchHub, type ChangeSet} from './watch.js'
 import {concat, snapshotChunks, type SnapshotChunks, type SnapshotDocument} from './snapshot-stream.js'
-import {decodeSnapshotSteps} from './snapshot-decode.js'
+import {decodeSnapshotSteps, SNAPSHOT_DECODE_RECORDS} from './snapshot-decode.js'
 import {decodeSnapshotDocument} from './kv-records.js'
 
 const SNAPSHOT_FORMAT = 'coord-state'
@@ -504,34 +504,39 @@ function decodeSnapshot(bytes: Uint8Array, atIndex?: number): LoadedSnapshot {
   // The KV records read straight from the bytes, their values already in one buffer
   // (kv-records.ts); a document of any other layout by the generic decoder.
   const direct = decodeSnapshotDocument(bytes)
-  return loadSnapshot((direct ?? decodeValue(bytes)) as Partial<SnapshotBody> | null, atIndex, direct !== undefined ? 'copied' : 'borrowed')
+  const steps = loadSnapshotSteps((direct ?? decodeValue(bytes)) as Partial<SnapshotBody> | null, atIndex, direct !== undefined ? 'copied' : 'borrowed', Infinity)
+  for (;;) {
+    const step = steps.next()
+    if (step.done) return step.value
+  }
 }
 
 /**
  * decodeSnapshot a step at a time (snapshot-decode.ts): the KV records are decoded a batch per
- * step and their values copied out (one buffer per batch) as they come; building the tables from
- * the decoded document is the last step.
+ * step and their values copied out (one buffer per batch) as they come; then the KV table's trees
+ * are built the same number of records per step (KVStore.loadSteps), the other tables a step each.
  */
 function* decodeSnapshotInSteps(bytes: Uint8Array, atIndex?: number): Generator<void, LoadedSnapshot> {
   const at = (n: number): number => (atIndex === undefined ? n : Math.min(n, atIndex))
   const body = yield* decodeSnapshotSteps(bytes, (field, batch) => {
-    if (field !== 'entries') return
     try {
-      ownValues(batch as KVEntry[], at)
+      if (field === 'entries') ownValues(batch as KVEntry[], at)
+      else for (const tombstone of batch as Array<[string, number]>) tombstone[1] = at(tombstone[1])
     } catch (err) {
       throw new CodecError(`malformed state snapshot: ${err instanceof Error ? err.message : String(err)}`)
     }
   })
   yield
-  return loadSnapshot(body as Partial<SnapshotBody>, atIndex, 'owned')
+  return yield* loadSnapshotSteps(body as Partial<SnapshotBody>, atIndex, 'owned', SNAPSHOT_DECODE_RECORDS)
 }
 
 /**
- * The tables of a decoded snapshot document. Its KV values are `borrowed` (views of the snapshot
- * bytes: copied out and clamped here), `copied` (already in their own buffer: clamped here) or
- * `owned` (copied and clamped by ownValues while decoding).
+ * The tables of a decoded snapshot document, built a step at a time (the KV table about
+ * `stepRecords` records per step, each other table in one). Its KV values are `borrowed` (views
+ * of the snapshot bytes: copied out and clamped here), `copied` (already in their own buffer:
+ * clamped here) or `owned` (copied, and tombstones clamped, while decoding: decodeSnapshotInSteps).
  */
-function loadSnapshot(body: Partial<SnapshotBody> | null, atIndex: number | undefined, values: 'borrowed' | 'copied' | 'owned'): LoadedSnapshot {
+function* loadSnapshotSteps(body: Partial<SnapshotBody> | null, atIndex: number | undefined, values: 'borrowed' | 'copied' | 'owned', stepRecords: number): Generator<void, LoadedSnapshot> {
   if (body === null || typeof body !== 'object' || body.format !== SNAPSHOT_FORMAT) throw new CodecError('not a coord state snapshot')
   if (body.version !== SNAPSHOT_VERSION) throw new CodecError(`unsupported snapshot version ${String(body.version)}`)
   if (typeof body.lastIndex !== 'number' || !body.kv || !body.sessions || !body.catalog) throw new CodecError('truncated state snapshot')
@@ -541,7 +546,7 @@ function loadSnapshot(body: Partial<SnapshotBody> | null, atIndex: number | unde
     // Values are copied out of the snapshot buffer, which the caller may reuse.
     const kv: KVDump = {
       entries: values === 'owned' ? body.kv.entries : values === 'copied' ? clampIndexes(body.kv.entries, at) : ownValues(body.kv.entries, at),
-      tombstones: body.kv.tombstones.map(([key, index]) => [key, at(index)]),
+      tombstones: values === 'owned' ? body.kv.tombstones : body.kv.tombstones.map(([key, index]) => [key, at(index)]),
       lockDelays: body.kv.lockDelays,
       index: table(body.kv.index),
     }
@@ -562,7 +567,7 @@ function loadSnapshot(body: Partial<SnapshotBody> | null, atIndex: number | unde
     return {
       lastIndex: table(body.lastIndex),
       restoredAt: atIndex ?? (typeof body.restoredAt === 'number' ? body.restoredAt : 0),
-      kv: KVStore.load(kv),
+      kv: yield* KVStore.loadSteps(kv, stepRecords),
       sessions: SessionTable.load(sessions),
       catalog: Catalog.load(catalog),
       coordinates: CoordinateTable.load(body.coordinates, table),

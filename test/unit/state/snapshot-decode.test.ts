@@ -80,6 +80,16 @@ describe('stepped snapshot decode', () => {
     assert.deepEqual(again.snapshot(), at.snapshot(), 'its chunks encode the prepared state')
     assert.throws(() => run(new StateMachine().prepareRestore(encodeValue({format: 'nope'}))), /not a coord state snapshot/)
   })
+
+  it('prepareRestore at an index below some records clamps entries and tombstones as the restore command does', () => {
+    const bytes = sizable(3000, 1200).sm.snapshot()
+    const stepped = new StateMachine()
+    run(stepped.prepareRestore(bytes, 2000)).value.install()
+    const command = new StateMachine()
+    assert.deepEqual(command.apply(2000, {type: 'restore', now: 1, data: bytes}), {type: 'restore'})
+    assert.deepEqual(stepped.snapshot(), command.snapshot())
+    assert.equal(stepped.kvGet('k/002999').value!.modifyIndex, 2000, 'a later record clamped to the restore index')
+  })
 })
 
 function concatAll(chunks: Iterable<Uint8Array>): Uint8Array {
