@@ -429,10 +429,13 @@ export class StateMachine {
    * `index`, so no read's index goes backwards and every blocking query wakes; without it (a
    * snapshot received from the leader) the state is exactly the snapshot's. The result's `chunks`
    * encode the prepared state (what the driver stages for an operator's restore); `install` swaps
-   * it in.
+   * it in. The steps hold `bytes` only until they are decoded: a caller that drops them too lets
+   * them go before the tables are built.
    */
   *prepareRestore(bytes: Uint8Array, index?: number): Generator<void, PreparedRestore> {
-    const loaded = yield* decodeSnapshotInSteps(bytes, index)
+    const held = {bytes: bytes as Uint8Array | undefined}
+    bytes = NO_BYTES
+    const loaded = yield* decodeSnapshotInSteps(held, index)
     return {
       chunks: () => {
         const staged = new StateMachine()
@@ -463,6 +466,8 @@ export class StateMachine {
     this.#restoredAt = loaded.restoredAt
   }
 }
+
+const NO_BYTES = new Uint8Array(0)
 
 /**
  * The decoded KV records with their values copied out of the snapshot buffer (which the caller
@@ -516,8 +521,10 @@ function decodeSnapshot(bytes: Uint8Array, atIndex?: number): LoadedSnapshot {
  * step and their values copied out (one buffer per batch) as they come; then the KV table's trees
  * are built the same number of records per step (KVStore.loadSteps), the other tables a step each.
  */
-function* decodeSnapshotInSteps(bytes: Uint8Array, atIndex?: number): Generator<void, LoadedSnapshot> {
+function* decodeSnapshotInSteps(held: {bytes: Uint8Array | undefined}, atIndex?: number): Generator<void, LoadedSnapshot> {
   const at = (n: number): number => (atIndex === undefined ? n : Math.min(n, atIndex))
+  let bytes = held.bytes ?? NO_BYTES
+  held.bytes = undefined
   const body = yield* decodeSnapshotSteps(bytes, (field, batch) => {
     try {
       if (field === 'entries') ownValues(batch as KVEntry[], at)
@@ -526,6 +533,8 @@ function* decodeSnapshotInSteps(bytes: Uint8Array, atIndex?: number): Generator<
       throw new CodecError(`malformed state snapshot: ${err instanceof Error ? err.message : String(err)}`)
     }
   })
+  // The KV values were copied out of the bytes: let them go before the tables are built.
+  bytes = NO_BYTES
   yield
   return yield* loadSnapshotSteps(body as Partial<SnapshotBody>, atIndex, 'owned', SNAPSHOT_DECODE_RECORDS)
 }
