@@ -435,7 +435,8 @@ export class StateMachine {
   *prepareRestore(bytes: Uint8Array, index?: number): Generator<void, PreparedRestore> {
     const held = {bytes: bytes as Uint8Array | undefined}
     bytes = NO_BYTES
-    const loaded = yield* decodeSnapshotInSteps(held, index)
+    // Records equal to the live ones share them (ownValues): read at each batch, as the table is then.
+    const loaded = yield* decodeSnapshotInSteps(held, index, (key) => this.#kv.get(key))
     return {
       chunks: () => {
         const staged = new StateMachine()
@@ -473,23 +474,46 @@ const NO_BYTES = new Uint8Array(0)
  * The decoded KV records with their values copied out of the snapshot buffer (which the caller
  * may reuse) into one slab, each value a view of its own stretch: one copy per restore instead of
  * an ArrayBuffer per key (a million small buffers were most of a restart's time and GC). The
- * records are fresh objects from the decoder, so they are completed in place.
+ * records are fresh objects from the decoder, so they are completed in place. With `live` (the
+ * table being replaced), a record equal to the live entry of its key (every field, value bytes
+ * included, after clamping) is replaced by that entry: entries are immutable (kv-table.ts), so
+ * both tables may hold it, and what a restore leaves unchanged is not held twice meanwhile.
  */
-function ownValues(entries: KVEntry[], at: (n: number) => number): KVEntry[] {
+function ownValues(entries: KVEntry[], at: (n: number) => number, live?: (key: string) => KVEntry | undefined): KVEntry[] {
   let total = 0
-  for (const e of entries) total += e.value.length
+  const copied: number[] = []
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]
+    e.createIndex = at(e.createIndex)
+    e.modifyIndex = at(e.modifyIndex)
+    const same = live?.(e.key)
+    if (same !== undefined && sameEntry(same, e)) entries[i] = same
+    else {
+      copied.push(i)
+      total += e.value.length
+    }
+  }
   const slab = new ArrayBuffer(total)
   const bytes = new Uint8Array(slab)
   let offset = 0
-  for (const e of entries) {
+  for (const i of copied) {
+    const e = entries[i]
     const length = e.value.length
     bytes.set(e.value, offset)
     e.value = new Uint8Array(slab, offset, length)
     offset += length
-    e.createIndex = at(e.createIndex)
-    e.modifyIndex = at(e.modifyIndex)
   }
   return entries
+}
+
+/** True when two entries of one key are the same record (every field of KVEntry, value bytes compared). */
+function sameEntry(a: KVEntry, b: KVEntry): boolean {
+  if (a.key !== b.key || a.flags !== b.flags || a.session !== b.session || a.createIndex !== b.createIndex ||
+    a.modifyIndex !== b.modifyIndex || a.lockIndex !== b.lockIndex || a.value.length !== b.value.length) return false
+  const x = a.value
+  const y = b.value
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false
+  return true
 }
 
 /** Entries whose values are already owned, their indexes clamped by `at` (in place). */
@@ -521,13 +545,13 @@ function decodeSnapshot(bytes: Uint8Array, atIndex?: number): LoadedSnapshot {
  * step and their values copied out (one buffer per batch) as they come; then the KV table's trees
  * are built the same number of records per step (KVStore.loadSteps), the other tables a step each.
  */
-function* decodeSnapshotInSteps(held: {bytes: Uint8Array | undefined}, atIndex?: number): Generator<void, LoadedSnapshot> {
+function* decodeSnapshotInSteps(held: {bytes: Uint8Array | undefined}, atIndex: number | undefined, live: (key: string) => KVEntry | undefined): Generator<void, LoadedSnapshot> {
   const at = (n: number): number => (atIndex === undefined ? n : Math.min(n, atIndex))
   let bytes = held.bytes ?? NO_BYTES
   held.bytes = undefined
   const body = yield* decodeSnapshotSteps(bytes, (field, batch) => {
     try {
-      if (field === 'entries') ownValues(batch as KVEntry[], at)
+      if (field === 'entries') ownValues(batch as KVEntry[], at, live)
       else for (const tombstone of batch as Array<[string, number]>) tombstone[1] = at(tombstone[1])
     } catch (err) {
       throw new CodecError(`malformed state snapshot: ${err instanceof Error ? err.message : String(err)}`)
