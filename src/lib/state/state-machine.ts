@@ -583,6 +583,12 @@ function* loadSnapshotSteps(body: Partial<SnapshotBody> | null, atIndex: number 
       lockDelays: body.kv.lockDelays,
       index: table(body.kv.index),
     }
+    const kvTable = yield* KVStore.loadSteps(kv, stepRecords)
+    if (values === 'owned') {
+      // The document is this restore's own: its record lists are not kept beside the trees.
+      kv.entries.length = 0
+      kv.tombstones.length = 0
+    }
     const sessions: SessionsDump = {
       sessions: body.sessions.sessions.map((s) => ({...s, createIndex: at(s.createIndex), modifyIndex: at(s.modifyIndex)})),
       index: table(body.sessions.index),
@@ -600,7 +606,7 @@ function* loadSnapshotSteps(body: Partial<SnapshotBody> | null, atIndex: number 
     return {
       lastIndex: table(body.lastIndex),
       restoredAt: atIndex ?? (typeof body.restoredAt === 'number' ? body.restoredAt : 0),
-      kv: yield* KVStore.loadSteps(kv, stepRecords),
+      kv: kvTable,
       sessions: SessionTable.load(sessions),
       catalog: Catalog.load(catalog),
       coordinates: CoordinateTable.load(body.coordinates, table),
