@@ -24,6 +24,7 @@ import {Signal} from '../signal.js'
 import {CoordError} from '../errors.js'
 import type {CommandCodec, PeerTransport, RaftMetricsSink, ReplicatedState} from './driver-ports.js'
 import {diskFullReason, errnoOf, MAX_STORAGE_RETRIES, storageRetryDelayMs} from './storage-fault.js'
+import type {HandedBytes} from '../handed-bytes.js'
 
 export interface RaftDriverOptions<C, R> {
   id: NodeId
@@ -436,7 +437,7 @@ export class RaftDriver<C, R> {
    * snapshot by InstallSnapshot; nothing of it enters the log. `minIndex`: the restored state's own
    * highest index (the restore's index goes past it). Resolves with the restore's meta.
    */
-  async restore(bytes: Uint8Array, minIndex: number): Promise<SnapshotMeta> {
+  async restore(bytes: HandedBytes, minIndex: number): Promise<SnapshotMeta> {
     if (this.#closed) throw new ShuttingDownError()
     if (this.#diskFull !== undefined) throw this.diskFullError()
     if (this.#restoring) throw new CoordError('RESTORE_IN_PROGRESS', 'a snapshot restore is already in progress', {httpStatus: 500})
@@ -461,7 +462,8 @@ export class RaftDriver<C, R> {
       meta = named.meta
       let prepared: {chunks: () => Iterable<Uint8Array>; install: () => void}
       try {
-        prepared = await this.#runSteps(this.opts.state.prepareRestore(bytes, meta.index))
+        // Taken: the steps drop them once decoded, so they are not held beside both states.
+        prepared = await this.#runSteps(this.opts.state.prepareRestore(bytes.take(), meta.index))
       } catch (error) {
         if (this.#closed) throw new ShuttingDownError()
         throw new RestoreStateError((error as Error).message)
