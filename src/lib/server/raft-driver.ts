@@ -739,7 +739,7 @@ export class RaftDriver<C, R> {
       }
       incoming.install = prepared.install
       incoming.stepped = true
-      this.opts.logger.debug('prepared a snapshot received in chunks', {index: meta.index, bytes: state.length, duration: `${Math.round(this.clock.now() - started)}ms`})
+      this.opts.logger.info('received a snapshot from the leader in chunks', {index: meta.index, bytes: state.length, decoded: `${Math.round(this.clock.now() - started)}ms`})
       const now = this.clock.now()
       this.#heardAt.set(message.from, now)
       this.#core.step(message, now)

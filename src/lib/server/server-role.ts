@@ -283,7 +283,7 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
 /**
  * Test knobs, not configuration: COORD_TEST_SNAPSHOT_CHUNK_BYTES and COORD_TEST_RPC_MAX_FRAME_BYTES
  * make a test move a few-MiB snapshot in many chunks past a small frame bound. Each may only lower
- * its default (a chunk never below MIN_SNAPSHOT_CHUNK_BYTES, a frame never below 1 MiB + a chunk).
+ * its default (a chunk never below MIN_SNAPSHOT_CHUNK_BYTES, a frame never below 2 MiB).
  */
 function transferKnobs(env: NodeJS.ProcessEnv): {snapshotChunkBytes?: number; maxFrameBytes?: number} {
   const read = (name: string, min: number, max: number): number | undefined => {
@@ -291,6 +291,7 @@ function transferKnobs(env: NodeJS.ProcessEnv): {snapshotChunkBytes?: number; ma
     return env[name] && Number.isSafeInteger(value) ? Math.min(max, Math.max(min, value)) : undefined
   }
   const snapshotChunkBytes = read('COORD_TEST_SNAPSHOT_CHUNK_BYTES', MIN_SNAPSHOT_CHUNK_BYTES, DEFAULT_SNAPSHOT_CHUNK_BYTES)
-  const maxFrameBytes = read('COORD_TEST_RPC_MAX_FRAME_BYTES', (1 << 20) + (snapshotChunkBytes ?? DEFAULT_SNAPSHOT_CHUNK_BYTES) + 4096, DEFAULT_MAX_FRAME_BYTES)
+  // AppendEntries carry up to 1 MiB of entries (raft/config.ts maxSizePerMsgBytes): 2 MiB at least.
+  const maxFrameBytes = read('COORD_TEST_RPC_MAX_FRAME_BYTES', 2 << 20, DEFAULT_MAX_FRAME_BYTES)
   return {snapshotChunkBytes, maxFrameBytes}
 }
