@@ -29,8 +29,12 @@ import type {PeerTransport} from './driver-ports.js'
 
 /** The request each chunk travels as. */
 export const SNAPSHOT_CHUNK_METHOD = 'raft-snapshot-chunk'
-/** Default chunk size: small against the 64 MiB frame bound, large enough that the round trips do not dominate. */
-export const DEFAULT_SNAPSHOT_CHUNK_BYTES = 1 << 20
+/**
+ * Default chunk size: small against the 64 MiB frame bound, large enough that round trips do not
+ * dominate, and with its envelope under the 1 MiB the transport's shared encoder keeps (rpc/transport.ts
+ * ENCODER_KEEP_BYTES), so a chunk does not make it allocate a new one.
+ */
+export const DEFAULT_SNAPSHOT_CHUNK_BYTES = (1 << 20) - (64 << 10)
 /** The smallest chunk allowed (a chunk must hold the file's header). */
 export const MIN_SNAPSHOT_CHUNK_BYTES = 4096
 /** Chunks in flight per follower. */
