@@ -8,7 +8,7 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {SeededRng} from '../../src/lib/rng.js'
-import {DriverTrio} from './driver-trio.js'
+import {SmallRun} from './driver-small-run.js'
 import {Kv} from './kv.js'
 import {HandedBytes} from '../../src/lib/handed-bytes.js'
 
@@ -16,7 +16,7 @@ const SEEDS = [11, 12, 13, 14, 15, 16, 17, 18]
 
 async function runSeed(seed: number): Promise<void> {
   const rng = new SeededRng(seed)
-  const run = new DriverTrio(rng)
+  const run = new SmallRun(rng)
   await run.start()
   for (let i = 0; i < 5; i++) await run.write({key: `old${i}`, value: `v${i}`})
   const leader = run.leader()!
