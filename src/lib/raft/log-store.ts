@@ -173,6 +173,9 @@ function readU64(bytes: Buffer, at: number): number {
   return bytes.readUInt32LE(at) + bytes.readUInt32LE(at + 4) * 0x1_0000_0000
 }
 
+/** At most this many bytes of entries read at open are copied out of the file's buffer in one rewrite. */
+const OWN_COPY_BYTES = 1 << 20
+
 /** Bytes read per read(2) by readStoreFile. */
 const READ_PIECE = 1 << 20
 
@@ -406,10 +409,7 @@ export class FileLogStore extends BaseLogStore {
   async #reopenWith(entries: LogEntry[]): Promise<void> {
     await this.#file?.close()
     this.#file = undefined
-    const opened = this.#opened
-    this.#opened = undefined
-    // The few entries kept past a compaction must not hold the whole file read at open in memory.
-    this.held = opened === undefined ? entries : entries.map((entry) => (entry.data.buffer === opened ? {...entry, data: Buffer.from(entry.data)} : entry))
+    this.held = this.#ownOpened(entries)
     const tmp = `${this.path}.tmp`
     const file = await open(tmp, 'w')
     try {
@@ -442,6 +442,21 @@ export class FileLogStore extends BaseLogStore {
     syncDir(this.dir)
     this.#file = await open(this.path, 'a')
     this.#size = (await this.#file.stat()).size
+  }
+
+  /**
+   * The few entries a compaction keeps must not hold the whole file read at open in memory: up to
+   * 1 MiB of them are copied out (more would be a long synchronous copy, e.g. a follower cutting a
+   * conflicting tail right after a start; those stay views until a later rewrite drops or copies them).
+   */
+  #ownOpened(entries: LogEntry[]): LogEntry[] {
+    const opened = this.#opened
+    if (opened === undefined) return entries
+    let viewed = 0
+    for (const entry of entries) if (entry.data.buffer === opened) viewed += entry.data.length
+    if (viewed > OWN_COPY_BYTES) return entries
+    this.#opened = undefined
+    return viewed === 0 ? entries : entries.map((entry) => (entry.data.buffer === opened ? {...entry, data: Buffer.from(entry.data)} : entry))
   }
 
   async close(): Promise<void> {
