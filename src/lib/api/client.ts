@@ -82,8 +82,8 @@ export class ApiClient {
     })
   }
 
-  /** Sends one request; throws ApiConnectionError or, for an unaccepted status, ApiResponseError. */
-  async call(method: 'GET' | 'PUT' | 'DELETE' | 'POST', path: string, options: CallOptions = {}): Promise<WireResponse & {meta: QueryMeta}> {
+  /** The request's path with Consul's query parameters, and its headers (token, basic auth). */
+  #target(path: string, options: CallOptions): {path: string; headers: Record<string, string>} {
     const query = new URLSearchParams()
     const dc = options.datacenter ?? this.config.datacenter
     if (dc) query.set('dc', dc)
@@ -102,9 +102,12 @@ export class ApiClient {
     if (token) headers['x-consul-token'] = token
     if (this.#auth) headers.authorization = `Basic ${this.#auth}`
     const qs = query.toString()
-    const response = await this.#transport.send({
-      method, path: `${encodePath(path)}${qs ? `?${qs}` : ''}`, headers, body: options.body, signal: options.signal,
-    })
+    return {path: `${encodePath(path)}${qs ? `?${qs}` : ''}`, headers}
+  }
+
+  /** Sends one request; throws ApiConnectionError or, for an unaccepted status, ApiResponseError. */
+  async call(method: 'GET' | 'PUT' | 'DELETE' | 'POST', path: string, options: CallOptions = {}): Promise<WireResponse & {meta: QueryMeta}> {
+    const response = await this.#transport.send({method, ...this.#target(path, options), body: options.body, signal: options.signal})
     if (response.status !== 200 && !(options.accept ?? []).includes(response.status)) {
       throw new ApiResponseError(response.status, response.body.toString('utf8'))
     }
@@ -117,25 +120,23 @@ export class ApiClient {
     return {status: response.status, value: decodeJson(response), meta: response.meta}
   }
 
-  /** GET whose body is read as a stream (the log monitor); a non-200 answer throws ApiResponseError. */
-  async stream(path: string, options: CallOptions = {}): Promise<NodeJS.ReadableStream> {
-    const query = new URLSearchParams()
-    for (const [name, value] of Object.entries(options.params ?? {})) {
-      if (value === undefined || value === false) continue
-      query.set(name, value === true ? '' : String(value))
-    }
-    const headers: Record<string, string> = {}
-    const token = options.token ?? this.#token
-    if (token) headers['x-consul-token'] = token
-    if (this.#auth) headers.authorization = `Basic ${this.#auth}`
-    const qs = query.toString()
-    const response = await this.#transport.open({method: 'GET', path: `${encodePath(path)}${qs ? `?${qs}` : ''}`, headers, signal: options.signal})
+  /**
+   * GET whose body is read as a stream (the log monitor, a snapshot being saved), with the query
+   * metadata of its headers; a non-200 answer throws ApiResponseError.
+   */
+  async open(path: string, options: CallOptions = {}): Promise<{body: NodeJS.ReadableStream; meta: QueryMeta}> {
+    const response = await this.#transport.open({method: 'GET', ...this.#target(path, options), signal: options.signal})
     if (response.status !== 200) {
       const chunks: Buffer[] = []
       for await (const chunk of response.body) chunks.push(chunk as Buffer)
       throw new ApiResponseError(response.status, Buffer.concat(chunks).toString('utf8'))
     }
-    return response.body
+    return {body: response.body, meta: readMeta(response.headers)}
+  }
+
+  /** open()'s body alone. */
+  async stream(path: string, options: CallOptions = {}): Promise<NodeJS.ReadableStream> {
+    return (await this.open(path, options)).body
   }
 
   async close(): Promise<void> {

@@ -11,7 +11,7 @@ import {createHash} from 'node:crypto'
 import {constants as zlibConstants, createGunzip, createGzip} from 'node:zlib'
 import {once} from 'node:events'
 import {setImmediate} from 'node:timers/promises'
-import {pipeline, type Readable} from 'node:stream'
+import {pipeline, Readable} from 'node:stream'
 import tar from 'tar-stream'
 import {CoordError} from '../errors.js'
 
@@ -139,12 +139,69 @@ export function archiveStream(state: ArchiveState, opts: WriteOptions): Readable
 
 /** Unpacks and verifies an archive; throws SnapshotArchiveError naming the problem. */
 export async function readArchive(archive: Uint8Array): Promise<SnapshotArchive> {
-  const fail = (reason: string, cause?: unknown): never => {
-    throw new SnapshotArchiveError(`failed to read snapshot file: ${reason}`, cause)
-  }
-  // Streamed: gunzip into the tar reader, each file copied once into a buffer of its stated size
-  // (a million keys make a state.bin of ~200 MB: neither the tar nor a list of pieces is kept).
+  // Each file copied once into a buffer of its stated size (a million keys make a state.bin of
+  // ~200 MB: neither the tar nor a list of pieces is kept).
   const files = new Map<string, Buffer>()
+  await walkArchive(archive, async (name, size, chunks) => {
+    const bytes = Buffer.allocUnsafe(size)
+    let at = 0
+    for await (const piece of chunks) {
+      if (at + piece.length > size) throw new SnapshotArchiveError(`failed to read snapshot file: failed reading snapshot: "${name}" is longer than its header says`)
+      piece.copy(bytes, at)
+      at += piece.length
+    }
+    if (at !== size) throw new SnapshotArchiveError(`failed to read snapshot file: failed reading snapshot: "${name}" is truncated`)
+    files.set(name, bytes)
+  })
+  const state = files.get('state.bin')
+  const meta = checkedMeta(files.get('meta.json'), files.get('SHA256SUMS'), {'meta.json': sha256(files.get('meta.json') ?? Buffer.alloc(0)), 'state.bin': sha256(state ?? Buffer.alloc(0))})
+  if (state === undefined) return readFailure('no state.bin in snapshot')
+  return {meta, state}
+}
+
+/** The largest meta.json or SHA256SUMS kept while an archive streams past (both are a few hundred bytes). */
+const SMALL_FILE_MAX_BYTES = 1024 * 1024
+
+/**
+ * Verifies an archive as it streams in (`consul snapshot save` verifies what it wrote): every
+ * checksum, as readArchive does, but each file is hashed as it passes and only meta.json and
+ * SHA256SUMS are kept, so a large state is neither held nor read a second time.
+ */
+export async function verifyArchiveStream(archive: AsyncIterable<Uint8Array>): Promise<SnapshotMeta> {
+  const small = new Map<string, Buffer>()
+  const hashes: Record<string, string> = {}
+  await walkArchive(archive, async (name, size, chunks) => {
+    const hash = createHash('sha256')
+    const kept: Buffer[] = []
+    let at = 0
+    for await (const piece of chunks) {
+      at += piece.length
+      if (at > size) throw new SnapshotArchiveError(`failed to read snapshot file: failed reading snapshot: "${name}" is longer than its header says`)
+      hash.update(piece)
+      if (name !== 'state.bin') {
+        if (at > SMALL_FILE_MAX_BYTES) throw new SnapshotArchiveError(`failed to read snapshot file: "${name}" is larger than ${SMALL_FILE_MAX_BYTES} bytes`)
+        kept.push(Buffer.from(piece))
+      }
+    }
+    if (at !== size) throw new SnapshotArchiveError(`failed to read snapshot file: failed reading snapshot: "${name}" is truncated`)
+    hashes[name] = hash.digest('hex')
+    if (name !== 'state.bin') small.set(name, Buffer.concat(kept))
+  })
+  const meta = checkedMeta(small.get('meta.json'), small.get('SHA256SUMS'), {'meta.json': hashes['meta.json'] ?? sha256(Buffer.alloc(0)), 'state.bin': hashes['state.bin'] ?? sha256(Buffer.alloc(0))})
+  if (hashes['state.bin'] === undefined) return readFailure('no state.bin in snapshot')
+  return meta
+}
+
+function readFailure(reason: string, cause?: unknown): never {
+  throw new SnapshotArchiveError(`failed to read snapshot file: ${reason}`, cause)
+}
+
+/**
+ * Streams an archive through gunzip into the tar reader, handing each entry to `take` (its name,
+ * the size its header states, its chunks); refuses names other than Consul's three and anything
+ * over SNAPSHOT_MAX_BYTES, with Consul's wording for gzip damage.
+ */
+async function walkArchive(archive: Uint8Array | AsyncIterable<Uint8Array>, take: (name: string, size: number, chunks: AsyncIterable<Buffer>) => Promise<void>): Promise<void> {
   const extract = tar.extract()
   const gz = createGunzip()
   let gzipError: unknown
@@ -157,6 +214,7 @@ export async function readArchive(archive: Uint8Array): Promise<SnapshotArchive>
     gzipError = error
     extract.destroy(error)
   })
+  let sourceError: unknown
   try {
     const done = (async () => {
       for await (const entry of extract) {
@@ -164,47 +222,50 @@ export async function readArchive(archive: Uint8Array): Promise<SnapshotArchive>
         if (name !== 'meta.json' && name !== 'state.bin' && name !== 'SHA256SUMS') throw new SnapshotArchiveError(`failed to read snapshot file: unexpected file "${name}" in snapshot`)
         const size = entry.header.size ?? 0
         if (size > SNAPSHOT_MAX_BYTES) throw new SnapshotArchiveError(`failed to decompress snapshot: ${gzipReason(Object.assign(new Error('too large'), {code: 'ERR_BUFFER_TOO_LARGE'}))}`)
-        const bytes = Buffer.allocUnsafe(size)
-        let at = 0
-        for await (const chunk of entry) {
-          const piece = chunk as Buffer
-          if (at + piece.length > size) throw new SnapshotArchiveError(`failed to read snapshot file: failed reading snapshot: "${name}" is longer than its header says`)
-          piece.copy(bytes, at)
-          at += piece.length
-        }
-        if (at !== size) throw new SnapshotArchiveError(`failed to read snapshot file: failed reading snapshot: "${name}" is truncated`)
-        files.set(name, bytes)
+        await take(name, size, entry as AsyncIterable<Buffer>)
       }
     })()
     gz.pipe(extract)
-    gz.end(archive)
+    if (archive instanceof Uint8Array) {
+      gz.end(archive)
+    } else {
+      // A source that fails (the connection dropped) fails the walk with its own error.
+      pipeline(Readable.from(archive, {objectMode: false}), gz, (error) => {
+        if (error && gzipError === undefined) {
+          sourceError = error
+          extract.destroy(error)
+        }
+      })
+    }
     await done
   } catch (error) {
+    if (sourceError !== undefined) throw sourceError
     if (gzipError !== undefined) throw new SnapshotArchiveError(`failed to decompress snapshot: ${gzipReason(gzipError)}`, gzipError)
     if (error instanceof SnapshotArchiveError) throw error
-    fail(`failed reading snapshot: ${(error as Error).message}`, error)
+    readFailure(`failed reading snapshot: ${(error as Error).message}`, error)
   }
-  const metaBytes = files.get('meta.json')
-  const state = files.get('state.bin')
+}
+
+/** meta.json decoded and checked, after SHA256SUMS was verified against the files' hashes. */
+function checkedMeta(metaBytes: Buffer | undefined, sums: Buffer | undefined, hashes: Record<string, string>): SnapshotMeta {
   let meta: SnapshotMeta | undefined
   if (metaBytes !== undefined) {
     try {
       meta = JSON.parse(metaBytes.toString('utf8')) as SnapshotMeta
     } catch (error) {
-      fail(`failed to decode snapshot metadata: ${(error as Error).message}`, error)
+      readFailure(`failed to decode snapshot metadata: ${(error as Error).message}`, error)
     }
     if (meta === null || typeof meta !== 'object' || typeof meta.Index !== 'number' || typeof meta.Term !== 'number' || typeof meta.ID !== 'string') {
-      fail('failed to decode snapshot metadata: meta.json lacks ID, Index or Term')
+      readFailure('failed to decode snapshot metadata: meta.json lacks ID, Index or Term')
     }
   }
-  verifySums(files.get('SHA256SUMS') ?? Buffer.alloc(0), {'meta.json': metaBytes ?? Buffer.alloc(0), 'state.bin': state ?? Buffer.alloc(0)}, fail)
-  if (meta === undefined) return fail('failed to decode snapshot metadata: no meta.json in snapshot')
-  if (state === undefined) return fail('no state.bin in snapshot')
-  return {meta, state}
+  verifySums(sums ?? Buffer.alloc(0), hashes, readFailure)
+  if (meta === undefined) return readFailure('failed to decode snapshot metadata: no meta.json in snapshot')
+  return meta
 }
 
-/** Consul's hashList.DecodeAndVerify: every listed name must be known and match; both must be listed. */
-function verifySums(sums: Buffer, hashes: Record<string, Buffer>, fail: (reason: string) => never): void {
+/** Consul's hashList.DecodeAndVerify: every listed name must be known and match; both must be listed. `hashes`: hex sha256 by name. */
+function verifySums(sums: Buffer, hashes: Record<string, string>, fail: (reason: string) => never): void {
   const seen = new Set<string>()
   for (const line of sums.toString('utf8').split('\n')) {
     if (line === '') continue
@@ -212,7 +273,7 @@ function verifySums(sums: Buffer, hashes: Record<string, Buffer>, fail: (reason:
     if (!match) fail(`failed checking integrity of snapshot: bad SHA256SUMS line ${JSON.stringify(line)}`)
     const [, hex, file] = match!
     if (!(file in hashes)) fail(`failed checking integrity of snapshot: list missing hash for "${file}"`)
-    if (hex.toLowerCase() !== sha256(hashes[file])) fail(`failed checking integrity of snapshot: hash check failed for "${file}"`)
+    if (hex.toLowerCase() !== hashes[file]) fail(`failed checking integrity of snapshot: hash check failed for "${file}"`)
     seen.add(file)
   }
   for (const file of Object.keys(hashes)) {

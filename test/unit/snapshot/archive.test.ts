@@ -6,7 +6,7 @@ import {createHash} from 'node:crypto'
 import {gunzipSync, gzipSync} from 'node:zlib'
 import tar from 'tar-stream'
 import {encode} from '@msgpack/msgpack'
-import {archiveStream, readArchive, snapshotId, writeArchive, type SnapshotArchiveError} from '../../../src/lib/snapshot/archive.js'
+import {archiveStream, readArchive, snapshotId, verifyArchiveStream, writeArchive, type SnapshotArchiveError} from '../../../src/lib/snapshot/archive.js'
 import {consulTypeName, skipValue, snapshotStats} from '../../../src/lib/snapshot/stats.js'
 import {StateMachine} from '../../../src/lib/state/state-machine.js'
 import {byteSize, inspectOutput, renderInspectJson, renderInspectPretty} from '../../../src/lib/cli/snapshot-render.js'
@@ -24,12 +24,23 @@ async function archiveOf(files: Array<[string, Buffer]>, raw = false): Promise<B
   return raw ? Buffer.concat(chunks) : gzipSync(Buffer.concat(chunks))
 }
 
+/** `bytes` as a download delivers it: in small pieces, each on its own turn. */
+async function* pieces(bytes: Buffer, size = 7): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < bytes.length; at += size) {
+    await new Promise((resolve) => setImmediate(resolve))
+    yield bytes.subarray(at, at + size)
+  }
+}
+
+/** Both readers (whole, and verifying as it streams) refuse `archive` with `message`. */
 async function rejects(archive: Buffer, message: string): Promise<void> {
-  await assert.rejects(readArchive(archive), (error: SnapshotArchiveError) => {
-    assert.equal(error.code, 'SNAPSHOT_ARCHIVE')
-    assert.equal(error.message, message)
-    return true
-  })
+  for (const read of [() => readArchive(archive), () => verifyArchiveStream(pieces(archive))]) {
+    await assert.rejects(read(), (error: SnapshotArchiveError) => {
+      assert.equal(error.code, 'SNAPSHOT_ARCHIVE')
+      assert.equal(error.message, message)
+      return true
+    })
+  }
 }
 
 describe('snapshot archive', () => {
@@ -113,6 +124,21 @@ describe('snapshot archive', () => {
     await rejects(await archiveOf([['meta.json', meta], ['state.bin', body], ['SHA256SUMS', Buffer.from(`${sha(meta)}  meta.json\n${sha(body)}  state.bin\n${sha(body)}  other\n`)]]), 'failed to read snapshot file: failed checking integrity of snapshot: list missing hash for "other"')
     const whole = await writeArchive(state, {index: 1, term: 1, nowMs: 0})
     await assert.rejects(readArchive(whole.subarray(0, whole.length - 12)), {code: 'SNAPSHOT_ARCHIVE'})
+    await assert.rejects(verifyArchiveStream(pieces(whole.subarray(0, whole.length - 12))), {code: 'SNAPSHOT_ARCHIVE'})
+  })
+
+  it('verifies an archive as it streams in: the same meta as reading it whole, and a failing source fails it', async () => {
+    const big = Buffer.alloc(300_000, 'x')
+    const archive = await writeArchive(big, {index: 9, term: 2, nowMs: 1_700_000_000_000})
+    assert.deepEqual(await verifyArchiveStream(pieces(archive, 4096)), (await readArchive(archive)).meta)
+    const damaged = Buffer.from(gunzipSync(archive))
+    damaged[1024 + 100_000] ^= 1 // inside state.bin (after meta.json's header and body blocks)
+    await rejects(gzipSync(damaged), 'failed to read snapshot file: failed checking integrity of snapshot: hash check failed for "state.bin"')
+    async function* cut(): AsyncGenerator<Uint8Array> {
+      yield archive.subarray(0, 1000)
+      throw new Error('socket hang up')
+    }
+    await assert.rejects(verifyArchiveStream(cut()), /socket hang up/)
   })
 
   it('reads an archive written as Consul writes it, and counts its FSM records', async () => {
