@@ -7,14 +7,19 @@
 // the bytes between; the result is the document one `decode` of the whole buffer would give.
 import {Decoder} from '@msgpack/msgpack'
 import {CodecError} from './codec.js'
+import {decodeKVRecords} from './kv-records.js'
 
 /** Records decoded per step: a few ms of work at 100-byte values. */
 export const SNAPSHOT_DECODE_RECORDS = 1024
 
 const decoder = new Decoder({useBigInt64: true})
 
-/** A batch of decoded kv records, handed over before the next step (the caller may complete them in place). */
-export type BatchHook = (field: 'entries' | 'tombstones', batch: unknown[]) => void
+/**
+ * A batch of decoded kv records, handed over before the next step (the caller may complete them in
+ * place). `valuesOwned`: the entries' values are already in a buffer of their own (kv-records.ts
+ * read them), not views of the snapshot bytes.
+ */
+export type BatchHook = (field: 'entries' | 'tombstones', batch: unknown[], valuesOwned: boolean) => void
 
 /**
  * The snapshot document in `bytes`, decoded in steps (each `next()` does one step; the generator
@@ -47,8 +52,12 @@ export function* decodeSnapshotSteps(bytes: Uint8Array, onBatch: BatchHook): Gen
             const n = Math.min(SNAPSHOT_DECODE_RECORDS, list.count - done)
             let end = pos
             for (let k = 0; k < n; k++) end = skipValue(bytes, end)
-            const batch = decodeSequence(bytes, pos, end, n)
-            onBatch(field as 'entries' | 'tombstones', batch)
+            // Entries as snapshot-stream.ts writes them are read straight into KVEntry objects
+            // (fewer objects per record than the generic decoder: less work and less garbage).
+            const direct = field === 'entries' ? decodeKVRecords(bytes, pos, n) : undefined
+            const owned = direct !== undefined && direct.end === end
+            const batch = owned ? direct.entries : decodeSequence(bytes, pos, end, n)
+            onBatch(field as 'entries' | 'tombstones', batch, owned)
             for (const item of batch) items.push(item)
             pos = end
             done += n

@@ -479,8 +479,9 @@ const NO_BYTES = new Uint8Array(0)
  * table being replaced), a record equal to the live entry of its key (every field, value bytes
  * included, after clamping) is replaced by that entry: entries are immutable (kv-table.ts), so
  * both tables may hold it, and what a restore leaves unchanged is not held twice meanwhile.
+ * `alreadyOwned`: the values are in their own buffer already (only clamped and shared here).
  */
-function ownValues(entries: KVEntry[], at: (n: number) => number, live?: (key: string) => KVEntry | undefined): KVEntry[] {
+function ownValues(entries: KVEntry[], at: (n: number) => number, live?: (key: string) => KVEntry | undefined, alreadyOwned = false): KVEntry[] {
   let total = 0
   const copied: number[] = []
   for (let i = 0; i < entries.length; i++) {
@@ -489,7 +490,7 @@ function ownValues(entries: KVEntry[], at: (n: number) => number, live?: (key: s
     e.modifyIndex = at(e.modifyIndex)
     const same = live?.(e.key)
     if (same !== undefined && sameEntry(same, e)) entries[i] = same
-    else {
+    else if (!alreadyOwned) {
       copied.push(i)
       total += e.value.length
     }
@@ -550,9 +551,9 @@ function* decodeSnapshotInSteps(held: {bytes: Uint8Array | undefined}, atIndex: 
   const at = (n: number): number => (atIndex === undefined ? n : Math.min(n, atIndex))
   let bytes = held.bytes ?? NO_BYTES
   held.bytes = undefined
-  const body = yield* decodeSnapshotSteps(bytes, (field, batch) => {
+  const body = yield* decodeSnapshotSteps(bytes, (field, batch, valuesOwned) => {
     try {
-      if (field === 'entries') ownValues(batch as KVEntry[], at, live)
+      if (field === 'entries') ownValues(batch as KVEntry[], at, live, valuesOwned)
       else for (const tombstone of batch as Array<[string, number]>) tombstone[1] = at(tombstone[1])
     } catch (err) {
       throw new CodecError(`malformed state snapshot: ${err instanceof Error ? err.message : String(err)}`)
