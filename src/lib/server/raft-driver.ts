@@ -262,7 +262,7 @@ export class RaftDriver<C, R> {
       sendPlain: (message, address) => opts.transport.send(address, {raft: message, fromAddress: opts.address} satisfies RaftEnvelope),
     })
     this.#receiver = new SnapshotReceiver({
-      self: opts.id, clock: this.clock, logger: opts.logger,
+      self: opts.id, logger: opts.logger,
       receive: () => opts.storage.receiveSnapshotImage(),
       currentTerm: () => this.#core.term,
       appliedIndex: () => this.#applied,

@@ -112,11 +112,6 @@ export class SnapshotSender {
 
   constructor(private readonly opts: SenderOptions) {}
 
-  /** Transfers running (for tests and metrics). */
-  get active(): number {
-    return [...this.#transfers.values()].filter((t) => !t.ended).length
-  }
-
   /** The core asked for `message.snapshot` to be installed on `message.to`. */
   offer(message: InstallSnapshot, address: string): void {
     const running = this.#transfers.get(message.to)
@@ -288,7 +283,6 @@ interface Incoming {
 
 export interface ReceiverOptions {
   self: NodeId
-  clock: Clock
   logger: Logger
   receive: () => Promise<SnapshotImageSink>
   currentTerm: () => number
