@@ -2,6 +2,9 @@
 // (due time, order of scheduling), and a Clock per server incarnation on top of it. A node's clock
 // drifts (local = offset + rate × simulated time), stops firing while the node is paused (what came
 // due fires on resume, as a SIGCONT'd process runs its overdue timers), and dies with a kill.
+// A callback runs in the async context it was scheduled from, as Node's timers and setImmediate
+// run theirs, so AsyncLocalStorage (client-agent-hold.ts) reaches across a deferred step here too.
+import {AsyncResource} from 'node:async_hooks'
 import type {Clock, Timer} from '../../src/lib/clock.js'
 
 interface Scheduled {
@@ -86,6 +89,7 @@ export class NodeClock implements Clock {
   }
 
   after(ms: number, fn: () => void): Timer {
+    fn = AsyncResource.bind(fn)
     const item = this.scheduler.at(this.scheduler.nowMs + Math.max(0, ms) / this.rate, () => this.#fire(fn))
     return {cancel: () => { item.cancelled = true }}
   }
@@ -105,6 +109,7 @@ export class NodeClock implements Clock {
   }
 
   defer(fn: () => void): void {
+    fn = AsyncResource.bind(fn)
     this.scheduler.at(this.scheduler.nowMs, () => this.#fire(fn))
   }
 

@@ -4,9 +4,9 @@ import {badRequest} from '../errors.js'
 
 export type JsonObject = Record<string, unknown>
 
-export function parseJsonBody(body: Buffer, what = 'body'): unknown {
+export function parseJsonBody(body: Buffer, what = 'body', text = body.toString('utf8')): unknown {
   try {
-    return JSON.parse(body.toString('utf8'))
+    return JSON.parse(text)
   } catch (error) {
     throw badRequest(`Failed to parse ${what}: ${(error as Error).message}`)
   }
@@ -22,6 +22,9 @@ export function parseJsonBody(body: Buffer, what = 'body'): unknown {
  */
 export function parseJsonBodyExact(body: Buffer, what = 'body'): unknown {
   const text = body.toString('utf8')
+  // An integer beyond 2^53 has at least 16 digits: a body without such a run (a txn of KV writes,
+  // nearly always) skips the pre-pass, which copies the whole text and calls back per token.
+  if (!sixteenDigits.test(text)) return parseJsonBody(body, what, text)
   const id = randomUUID()
   let tagged = false
   const marked = text.replace(jsonStringOrNumber, (token) => {
@@ -42,6 +45,8 @@ export function parseJsonBodyExact(body: Buffer, what = 'body'): unknown {
 
 /** A JSON string (kept whole, so digits inside it are never touched) or a JSON number token. */
 const jsonStringOrNumber = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g
+/** Where an integer literal too large for a double could start (2^53 = 9007199254740992 has 16 digits). */
+const sixteenDigits = /\d{16}/
 /** An integer as JSON writes one (no leading zeros, fraction or exponent). */
 const integerLiteral = /^-?(?:0|[1-9]\d*)$/
 
@@ -53,8 +58,10 @@ export function isObject(value: unknown): value is JsonObject {
 export function field(obj: JsonObject, name: string): unknown {
   if (name in obj) return obj[name]
   const wanted = name.toLowerCase()
-  for (const [key, value] of Object.entries(obj)) {
-    if (key.toLowerCase().replace(/_/g, '') === wanted) return value
+  for (const key of Object.keys(obj)) {
+    // Only underscores are dropped, so a shorter key never matches (a txn op's absent Flags,
+    // Index, Session and other kinds are looked up on every op: no lowercased copies for them).
+    if (key.length >= wanted.length && key.toLowerCase().replace(/_/g, '') === wanted) return obj[key]
   }
   return undefined
 }
@@ -93,6 +100,11 @@ export function stringListField(obj: JsonObject, name: string): string[] | undef
 }
 
 export function decodeBase64(text: string, what: string): Uint8Array {
+  return new Uint8Array(base64Bytes(text, what))
+}
+
+/** decodeBase64 without the copy: a view of Node's shared pool, for a caller that copies it out (a txn's values into one buffer). */
+export function base64Bytes(text: string, what: string): Buffer {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 === 1) throw badRequest(`Failed to parse body: illegal base64 data in ${what}`)
-  return new Uint8Array(Buffer.from(text, 'base64'))
+  return Buffer.from(text, 'base64')
 }

@@ -87,7 +87,7 @@ function checkTxnOp(op: TxnOp): TxnOp {
  * stretch: one allocation per txn rather than an ArrayBuffer per value (replaying a log of 64-op
  * txns allocated a million small buffers at a million keys). Ops are fresh from the decoder.
  */
-function ownValues(ops: TxnOp[]): void {
+export function ownValues(ops: TxnOp[]): void {
   let total = 0
   for (const op of ops) if (op.kind === undefined && op.value instanceof Uint8Array) total += op.value.length
   if (total === 0) return

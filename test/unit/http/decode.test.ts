@@ -2,7 +2,7 @@
 // bigint, everything else as JSON.parse gives it, and bad JSON still answers 400 with JSON.parse's reason.
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {parseJsonBodyExact, uint64Field} from '../../../src/lib/http/decode.js'
+import {field, parseJsonBodyExact, uint64Field} from '../../../src/lib/http/decode.js'
 import {HttpError} from '../../../src/lib/errors.js'
 
 const parse = (text: string): unknown => parseJsonBodyExact(Buffer.from(text))
@@ -24,11 +24,30 @@ describe('parseJsonBodyExact', () => {
     assert.deepEqual(parse('{"s":"\\u0000123:456","n":123456789012345678901}'), {s: '\u0000123:456', n: 123456789012345678901n})
   })
 
+  it('parses a body without a 16-digit run as JSON.parse does (the pre-pass skipped), also at the edge of 2^53', () => {
+    const text = '[{"KV":{"Verb":"set","Key":"k/0000001","Value":"dnZ2","Flags":900719925474099,"Index":-42}},{"n":1.5e3,"s":"12345"}]'
+    assert.deepEqual(parse(text), JSON.parse(text))
+    // 16 digits: the largest safe integer stays a number, the next ones become bigints.
+    assert.deepEqual(parse('[9007199254740991,9007199254740992,-9007199254740993]'), [9007199254740991, 9007199254740992n, -9007199254740993n])
+    assert.throws(() => parse('[{"a":1,}]'), (error: unknown) => error instanceof HttpError && error.status === 400 && /^Failed to parse body: /.test(error.message))
+  })
+
   it('rejects what JSON.parse rejects, with its message about the client text', () => {
     for (const bad of ['{"a":012345678901234567890}', '{"a":123456789012345678901,}', '{"a":"open 123456789012345678901}']) {
       assert.throws(() => parse(bad), (error: unknown) => error instanceof HttpError && error.status === 400 && /^Failed to parse body: /.test(error.message), bad)
     }
     assert.throws(() => parse('{"a":123456789012345678901,}'), /position 27/)
+  })
+})
+
+describe('field', () => {
+  it('matches names case-insensitively and without underscores, never a shorter or different key', () => {
+    assert.equal(field({LockDelay: 1}, 'LockDelay'), 1)
+    assert.equal(field({lock_delay: 2}, 'LockDelay'), 2)
+    assert.equal(field({LOCKDELAY: 3}, 'LockDelay'), 3)
+    assert.equal(field({Lock: 4, Delay: 5, LockDelays: 6}, 'LockDelay'), undefined)
+    assert.equal(field({KV: {}}, 'Node'), undefined)
+    assert.equal(field({kv: 7}, 'KV'), 7)
   })
 })
 
