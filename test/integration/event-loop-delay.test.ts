@@ -115,9 +115,10 @@ describe('event loop delay metric during large catalog reads', () => {
     console.log(`${NODES * PER_NODE} instances: reads ${readsMs.toFixed(0)} ms (${(bytes / 1048576).toFixed(1)} MiB); ${GAUGE} max ${gaugeMax.toFixed(1)} ms over ${samples} samples; worst probe read ${probeWorst.toFixed(1)} ms`)
     assert.ok(samples >= 3, `the gauge was sampled while the reads ran (${samples})`)
     assert.ok(gaugeMax > 0, 'the monitor measured the loop')
-    // A stall of the agent's loop holds the probe's request too: the gauge never reports a worse
-    // delay than the client saw (beyond a timer tick and the probe's own pause between reads).
-    assert.ok(gaugeMax <= probeWorst + 100, `gauge ${gaugeMax.toFixed(1)} ms vs probe ${probeWorst.toFixed(1)} ms`)
+    // A stall of the agent's loop holds the probe's request too, so the gauge cannot report a much
+    // worse delay than the client saw: the margin covers the probe's pause between reads and this
+    // process being held itself on a loaded box, not a unit error (ns or µs read as ms).
+    assert.ok(gaugeMax <= 2 * probeWorst + 250, `gauge ${gaugeMax.toFixed(1)} ms vs probe ${probeWorst.toFixed(1)} ms`)
     assert.ok(gaugeMax < BOUND_MS, `worst loop delay ${gaugeMax.toFixed(1)} ms under ${BOUND_MS} ms`)
   })
 })

@@ -19,6 +19,8 @@ export interface KeptGroup<K extends object, V> {
 
 export class KeptValues<K extends object, V> {
   readonly #groups = new Map<string, KeptGroup<K, V>>()
+  /** The most recently read group's name (the last in #groups). */
+  #last: string | undefined
   #bytes = 0
 
   constructor(readonly maxBytes: number) {}
@@ -26,14 +28,19 @@ export class KeptValues<K extends object, V> {
   /** The group's entries, marked most recently read; made when `create` (else undefined when absent). */
   group(name: string, create: boolean): KeptGroup<K, V> | undefined {
     const found = this.#groups.get(name)
+    // Already the most recent (a list asks once per record): no reordering, which costs a Map
+    // delete and insert per call.
+    if (found !== undefined && name === this.#last) return found
     if (found !== undefined) {
       this.#groups.delete(name)
       this.#groups.set(name, found)
+      this.#last = name
       return found
     }
     if (!create) return undefined
     const made: KeptGroup<K, V> = {entries: new WeakMap(), bytes: 0, warmIndex: -1}
     this.#groups.set(name, made)
+    this.#last = name
     return made
   }
 
