@@ -2,6 +2,7 @@
 // and asks for read barriers; RaftServer (raft-server.ts) implements it for one server or many.
 import type {ApplyResult, Command} from './state/types.js'
 import {CoordError} from './errors.js'
+import type {HandedBytes} from './handed-bytes.js'
 
 export interface Proposal {
   /** The log index the command was applied at: the X-Consul-Index / ModifyIndex clients see. */
@@ -100,8 +101,9 @@ export interface Consensus {
   /**
    * Replaces the replicated state with a snapshot's state bytes (verified by the caller), on the
    * leader (a follower forwards them): installed as a Raft snapshot past `minIndex` (the snapshot's
-   * own index) that followers receive by InstallSnapshot. Resolves with the index it took.
+   * own index) that followers receive by InstallSnapshot. Resolves with the index it took. The
+   * bytes are taken (HandedBytes) where they are decoded, so nothing holds them past that.
    */
-  restore(state: Uint8Array, minIndex: number): Promise<number>
+  restore(state: HandedBytes, minIndex: number): Promise<number>
   close(): Promise<void>
 }

@@ -4,6 +4,7 @@
 // machine, pending timers, writes not yet fsynced) and keeps what the storage holds; a restart
 // builds a new driver on it, as a restarted agent does.
 import {MemoryDurableStorage} from '../../src/lib/raft/file-storage.js'
+import type {SnapshotImageSink} from '../../src/lib/raft/snapshot-store.js'
 import type {RaftConfig} from '../../src/lib/raft/config.js'
 import type {Entry, HardState, NodeId, SnapshotMeta} from '../../src/lib/raft/types.js'
 import type {SeededRng} from '../../src/lib/rng.js'
@@ -96,6 +97,29 @@ class SimStorage extends MemoryDurableStorage {
     return super.writeSnapshot(meta, chunks)
   }
 
+  /** Snapshot files received from a leader: transfers begun, and the chunks written into them. */
+  receives = 0
+  chunksReceived = 0
+  receivedBytes = 0
+
+  override async receiveSnapshotImage(): Promise<SnapshotImageSink> {
+    const sink = await super.receiveSnapshotImage()
+    this.receives++
+    return {
+      get received() { return sink.received },
+      write: async (bytes) => {
+        this.chunksReceived++
+        this.receivedBytes += bytes.length
+        await sink.write(bytes)
+      },
+      finish: async () => {
+        await this.#fsync()
+        return await sink.finish()
+      },
+      discard: () => sink.discard(),
+    }
+  }
+
   override async compact(meta: SnapshotMeta): Promise<void> {
     await this.#fsync()
     await super.compact(meta)
@@ -115,6 +139,8 @@ export interface DriverNodeOptions {
   clockOffsetMs: number
   fsyncMs: number
   snapshotThreshold: number
+  /** Snapshots go to followers in chunks of this many bytes (RaftDriverOptions.snapshotChunkBytes). */
+  snapshotChunkBytes?: number
   requestTimeoutMs: number
   holdMs: number
   /** The hold's wait cap for the request being run (LeaderHoldOptions.waitCapMs); none by default. */
@@ -173,7 +199,7 @@ export class DriverNode implements CheckedNode {
     const logger = new LogHub('error', (line) => opts.hooks.fail(new Error(`${opts.id} logged: ${line}`))).logger(opts.id)
     this.driver = new RaftDriver({
       id: opts.id, address: opts.id, state: this.#state, codec: kvCodec, storage: this.storage, transport: this.endpoint,
-      logger, raft: opts.config, snapshotThreshold: opts.snapshotThreshold, requestTimeoutMs: opts.requestTimeoutMs,
+      logger, raft: opts.config, snapshotThreshold: opts.snapshotThreshold, snapshotChunkBytes: opts.snapshotChunkBytes, requestTimeoutMs: opts.requestTimeoutMs,
       seed: opts.rng.int(0, 2 ** 32), clock: this.clock,
     })
     for (const peer of opts.peers) this.driver.addresses.set(peer, peer)

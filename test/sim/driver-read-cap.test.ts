@@ -10,7 +10,7 @@ import assert from 'node:assert/strict'
 import {NoLeaderError} from '../../src/lib/consensus.js'
 import {SeededRng} from '../../src/lib/rng.js'
 import {CLIENT_AGENT_HOLD_MS, clientAgentWaitCapMs, holdForClientAgent} from '../../src/lib/server/client-agent-hold.js'
-import {DriverTrio} from './driver-trio.js'
+import {SmallRun} from './driver-small-run.js'
 
 const HOLD_MS = 6_000
 const NO_LEADER_MS = 3_000
@@ -20,14 +20,14 @@ interface Outcome {
   error?: unknown
 }
 
-function watch(run: DriverTrio, read: Promise<void>): {outcome?: Outcome} {
+function watch(run: SmallRun, read: Promise<void>): {outcome?: Outcome} {
   const box: {outcome?: Outcome} = {}
   read.then(() => { box.outcome = {atMs: run.scheduler.nowMs} }, (error: unknown) => { box.outcome = {atMs: run.scheduler.nowMs, error} })
   return box
 }
 
 async function scenario(seed: number, cappedFirst: boolean): Promise<void> {
-  const run = new DriverTrio(new SeededRng(seed), {holdMs: HOLD_MS, waitCapMs: clientAgentWaitCapMs})
+  const run = new SmallRun(new SeededRng(seed), {holdMs: HOLD_MS, waitCapMs: clientAgentWaitCapMs})
   await run.start()
   await run.write({key: 'k', value: 'v'})
   const leader = run.leader()!

@@ -8,14 +8,15 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {SeededRng} from '../../src/lib/rng.js'
-import {DriverTrio} from './driver-trio.js'
+import {SmallRun} from './driver-small-run.js'
 import {Kv} from './kv.js'
+import {HandedBytes} from '../../src/lib/handed-bytes.js'
 
 const SEEDS = [11, 12, 13, 14, 15, 16, 17, 18]
 
 async function runSeed(seed: number): Promise<void> {
   const rng = new SeededRng(seed)
-  const run = new DriverTrio(rng)
+  const run = new SmallRun(rng)
   await run.start()
   for (let i = 0; i < 5; i++) await run.write({key: `old${i}`, value: `v${i}`})
   const leader = run.leader()!
@@ -32,7 +33,7 @@ async function runSeed(seed: number): Promise<void> {
   archive.apply(41, new TextEncoder().encode('other=1'))
   const archiveBytes = archive.serialize()
   const lastBefore = restoring.core.status().lastIndex
-  const meta = await run.settle('the restore', restoring.driver.restore(archiveBytes, archive.applied))
+  const meta = await run.settle('the restore', restoring.driver.restore(new HandedBytes(archiveBytes), archive.applied))
   assert.equal(meta.index, Math.max(lastBefore, 41) + 1, 'the restore takes the index past the log and the archive')
   // Acknowledged once a quorum holds it (one follower is cut off: the lagging one installed it).
   const holding = run.nodes.filter((n) => n.storage.snapshot().index >= meta.index && n.driver.appliedIndex >= meta.index)

@@ -9,6 +9,7 @@ import {RpcRequestError} from '../rpc/transport.js'
 import {NoLeaderError, type Consensus, type Proposal, type RaftConfiguration, type ReadMode} from '../consensus.js'
 import type {ForwardedResponse} from '../forward/forwarded.js'
 import type {ServerRpc} from '../forward/server-rpc.js'
+import type {HandedBytes} from '../handed-bytes.js'
 
 /** A server's propose never waits more than its own 10 s commit timeout plus a leader election. */
 const PROPOSE_TIMEOUT_MS = 20_000
@@ -62,7 +63,7 @@ export class ClientConsensus implements Consensus {
     if (Number.isFinite(contact) && contact >= 0) this.#lastContactMs = contact
   }
 
-  restore(_state: Uint8Array, _minIndex: number): Promise<number> {
+  restore(_state: HandedBytes, _minIndex: number): Promise<number> {
     return Promise.reject(new ClientOnlyError('a snapshot restore'))
   }
 

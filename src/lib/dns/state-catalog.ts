@@ -9,7 +9,8 @@
 // on a server outside any WAN pool, they are unknown (NXDOMAIN).
 import type {Consensus} from '../consensus.js'
 import type {StateMachine} from '../state/state-machine.js'
-import type {CatalogNode, CatalogService, NodeCheck} from '../state/types.js'
+import type {CatalogNode, NodeCheck} from '../state/types.js'
+import type {Catalog} from '../state/catalog.js'
 import {UnknownDatacenterError, type CatalogReadOptions, type DnsCatalog, type InstanceHealth, type NodeRecord, type QueryAnswer, type ServiceInstance} from './catalog.js'
 
 const rank: Record<InstanceHealth, number> = {passing: 0, warning: 1, critical: 2}
@@ -29,9 +30,11 @@ export class StateDnsCatalog implements DnsCatalog {
    * service name → its instances as of the service's own index (catalog.ts: it moves on every change
    * to an instance, its checks, its node or its node's checks), so equal indexes = same list, and a
    * write to another service leaves this one's list cached. A DNS answer for a service of 1000
-   * instances would otherwise rebuild 1000 records per query.
+   * instances would otherwise rebuild 1000 records per query. When the index moves, the catalog's
+   * change log (catalog.ts serviceChangesSince) names the nodes that changed, and only their
+   * instances are built again (a 3,600-instance list is not rebuilt for one check).
    */
-  readonly #cache = new Map<string, {version: number; instances: ServiceInstance[]}>()
+  readonly #cache = new Map<string, {catalog: Catalog; version: number; instances: ServiceInstance[]}>()
 
   constructor(
     private readonly state: StateMachine, private readonly consensus: Pick<Consensus, 'readBarrier'>, private readonly datacenter: string,
@@ -87,30 +90,50 @@ export class StateDnsCatalog implements DnsCatalog {
     await this.#barrier(opts)
     const name = this.#serviceName(service)
     if (name === undefined) return []
+    const catalog = this.state.catalog
     const version = this.state.serviceIndex(name)
     const cached = this.#cache.get(name)
     // A copy: callers shuffle what they get.
-    if (cached && cached.version === version) return [...cached.instances]
-    const instances = this.#build(name)
-    if (this.#cache.size >= maxCachedServices) this.#cache.clear()
-    this.#cache.set(name, {version, instances})
+    if (cached && cached.catalog === catalog && cached.version === version) return [...cached.instances]
+    const changed = cached && cached.catalog === catalog && version > cached.version ? catalog.serviceChangesSince(name, cached.version) : undefined
+    let instances: ServiceInstance[]
+    if (cached && changed !== undefined) {
+      instances = cached.instances
+      for (const node of new Set(changed)) this.#replaceNode(instances, node, this.#instancesOn(catalog, node, name))
+    } else {
+      instances = catalog.instances(name).flatMap((instance) => this.#instancesOn(catalog, instance.node, name, instance.id))
+    }
+    if (this.#cache.size >= maxCachedServices && !this.#cache.has(name)) this.#cache.clear()
+    this.#cache.set(name, {catalog, version, instances})
     return [...instances]
   }
 
-  #build(name: string): ServiceInstance[] {
-    const catalog = this.state.catalog
-    return catalog.instances(name).flatMap((instance: CatalogService) => {
-      const node = catalog.node(instance.node)
-      if (!node) return []
+  /** The instances of `name` on `node` (only `id` when given), ordered by ID, as DNS answers use them. */
+  #instancesOn(catalog: Catalog, nodeName: string, name: string, id?: string): ServiceInstance[] {
+    const node = catalog.node(nodeName)
+    if (!node) return []
+    const services = id === undefined ? catalog.nodeInstances(nodeName, name) : [catalog.service(nodeName, id)!]
+    return services.map((instance) => ({
+      node: node.node, nodeAddress: node.address, datacenter: node.datacenter || this.datacenter,
+      serviceId: instance.id, service: instance.service, serviceAddress: instance.address, port: instance.port,
       // Node-level checks (serfHealth, maintenance) count for every service on the node.
-      const checks = catalog.checks(instance.node).filter((c) => c.serviceId === '' || c.serviceId === instance.id)
-      return [{
-        node: node.node, nodeAddress: node.address, datacenter: node.datacenter || this.datacenter,
-        serviceId: instance.id, service: instance.service, serviceAddress: instance.address, port: instance.port,
-        tags: instance.tags, health: worst(checks),
-        weights: {passing: instance.weights?.Passing ?? 1, warning: instance.weights?.Warning ?? 1},
-      }]
-    })
+      tags: instance.tags, health: worst(catalog.instanceChecks(nodeName, instance.id)),
+      weights: {passing: instance.weights?.Passing ?? 1, warning: instance.weights?.Warning ?? 1},
+    }))
+  }
+
+  /** Replaces `node`'s instances in the list (ordered by node, then ID) with `fresh`. */
+  #replaceNode(list: ServiceInstance[], node: string, fresh: ServiceInstance[]): void {
+    let lo = 0
+    let hi = list.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (list[mid].node < node) lo = mid + 1
+      else hi = mid
+    }
+    let end = lo
+    while (end < list.length && list[end].node === node) end++
+    list.splice(lo, end - lo, ...fresh)
   }
 
   async node(name: string, opts: CatalogReadOptions): Promise<NodeRecord | undefined> {

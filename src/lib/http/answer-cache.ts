@@ -6,9 +6,9 @@
 // length, ~bytes for JSON) caps the memory. A large body is kept as its UTF-8 bytes, so a repeated
 // read hands out the same Buffer (respond.ts keeps its gzip by that Buffer) instead of encoding
 // (and hashing) a multi-megabyte string per request.
-import {LARGE_BODY_BYTES} from './respond.js'
+import {LARGE_BODY_BYTES, bodyLength, type Chunks} from './respond.js'
 
-type Body = string | Buffer
+type Body = string | Buffer | Chunks
 export class AnswerCache {
   readonly #entries = new Map<string, {index: number; body: Body}>()
 
@@ -16,28 +16,32 @@ export class AnswerCache {
 
   constructor(readonly maxEntries = 64, readonly maxChars = 16 * 1024 * 1024) {}
 
-  /** The cached body for `key` rendered at `index`, or `render()`'s result (then cached). */
-  get(key: string, index: number, render: () => Body): Body {
+  /**
+   * The cached body for `key` rendered at `index`, or `render()`'s result (then cached); a large
+   * string comes back as its UTF-8 bytes. A key's renders all give the same kind of body.
+   */
+  get<T extends Body>(key: string, index: number, render: () => T): T | Buffer {
     const hit = this.#entries.get(key)
     if (hit !== undefined && hit.index === index) {
       // Refresh its place in the LRU order.
       this.#entries.delete(key)
       this.#entries.set(key, hit)
-      return hit.body
+      return hit.body as T | Buffer
     }
     const rendered = render()
-    const body: Body = typeof rendered === 'string' && rendered.length >= LARGE_BODY_BYTES ? Buffer.from(rendered) : rendered
+    const body: T | Buffer = typeof rendered === 'string' && rendered.length >= LARGE_BODY_BYTES ? Buffer.from(rendered) : rendered
     if (hit !== undefined) {
       this.#entries.delete(key)
-      this.#chars -= hit.body.length
+      this.#chars -= bodyLength(hit.body)
     }
-    if (body.length > this.maxChars) return body
+    const length = bodyLength(body)
+    if (length > this.maxChars) return body
     this.#entries.set(key, {index, body})
-    this.#chars += body.length
+    this.#chars += length
     while (this.#entries.size > this.maxEntries || this.#chars > this.maxChars) {
       const [oldest, entry] = this.#entries.entries().next().value as [string, {body: Body}]
       this.#entries.delete(oldest)
-      this.#chars -= entry.body.length
+      this.#chars -= bodyLength(entry.body)
     }
     return body
   }

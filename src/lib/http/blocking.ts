@@ -40,7 +40,7 @@ export function blockingRead<T>(read: () => Indexed<T>, watch: Watch, opts: Bloc
     const query = new ParkedRead(read, watch, opts.minIndex, resolve, reject)
     metrics.setGauge(['rpc', 'queries_blocking'], ++parked)
     if (query.check(false)) return
-    wheel.add(query, performance.now() + opts.waitMs + opts.waitMs / 16 * (opts.random ?? Math.random)())
+    wheel.add(query, blockingDeadline(opts.waitMs, opts.random))
     void opts.closed.then(() => query.finish(undefined))
   })
 }
@@ -103,6 +103,122 @@ class ParkedRead<T> implements WheelSlot {
     wheel.remove(this)
     metrics.setGauge(['rpc', 'queries_blocking'], --parked)
   }
+}
+
+/**
+ * A request that can be run again from its start (one on this agent's own socket) parks without
+ * its handler: the read answers `undefined` at once, the handler and the pipeline above it return,
+ * and all the request keeps while it waits is this record (its watcher, its wheel slot, its
+ * minIndex and deadline, and what its subclass needs to run the request again). A wake-up whose
+ * index may have moved, or the deadline, runs the request again (`rerun`): routing, the route's ACL
+ * check and the handler, whose read then answers (or, on a spurious wake-up, parks this same record
+ * again). So a parked query holds no suspended async frames, RequestContext or closures of its
+ * handler: tens of thousands of them are a few hundred bytes each above what node:http holds.
+ */
+export abstract class ParkedRequest implements WheelSlot {
+  tick = 0
+  /** The deadline passed: the next run answers with the current result, whatever its index. */
+  timedOut = false
+  #cancel: (() => void) | undefined = undefined
+  /** 0 running (its handler is on the stack or awaited), 1 parked, 2 a re-run is queued, 3 done. */
+  #phase = 0
+  #counted = false
+  readonly #wake = (): void => {
+    if (this.#phase !== 1) return
+    this.#phase = 2
+    // After the notifying command's whole notify pass, as an awaited wake-up would.
+    queueMicrotask(() => this.#run())
+  }
+
+  constructor(readonly minIndex: number, readonly deadline: number) {}
+
+  /** Runs the request again; resolves once that run has answered or parked again. */
+  protected abstract rerun(): Promise<void>
+
+  /** The request is over (the client went away, or it was answered): lets go of everything. */
+  protected close(): void {
+    if (this.#phase === 3) return
+    this.#phase = 3
+    this.unwatch()
+    wheel.remove(this)
+    if (this.#counted) metrics.setGauge(['rpc', 'queries_blocking'], --parked)
+  }
+
+  get closed(): boolean {
+    return this.#phase === 3
+  }
+
+  /** Parked, or a re-run queued: the request has not answered and its handler is not running. */
+  get waiting(): boolean {
+    return this.#phase === 1 || this.#phase === 2
+  }
+
+  /** Registers the watcher for the read about to run (before it, so no change is missed). */
+  watch(watch: Watch): void {
+    this.#cancel?.()
+    this.#cancel = watch(this.#wake)
+  }
+
+  unwatch(): void {
+    this.#cancel?.()
+    this.#cancel = undefined
+  }
+
+  /** The read did not pass minIndex: wait (first park: into the wheel and the gauge). */
+  park(): void {
+    if (this.#phase === 3) return
+    this.#phase = 1
+    if (this.tick === 0) wheel.add(this, this.deadline)
+    if (!this.#counted) {
+      this.#counted = true
+      metrics.setGauge(['rpc', 'queries_blocking'], ++parked)
+    }
+  }
+
+  check(timedOut: boolean): boolean {
+    if (timedOut) this.timedOut = true
+    if (this.#phase === 1) {
+      this.#phase = 2
+      this.#run()
+    }
+    return true
+  }
+
+  #run(): void {
+    if (this.#phase !== 2) return
+    this.#phase = 0
+    this.unwatch()
+    // A run that neither parked again nor saw the client leave has answered (or failed): done.
+    void this.rerun().then(() => { if (this.#phase === 0) this.close() }, () => this.close())
+  }
+}
+
+/**
+ * A blocking read for a request that can park without its handler (`parked` is its record, made
+ * on the first run, passed back on each re-run): the result when it is past minIndex or the wait
+ * is over, else undefined (parked; the handler returns without answering).
+ */
+export function readOrPark<T>(read: () => Indexed<T>, watch: Watch, record: ParkedRequest): Indexed<T> | undefined {
+  if (record.closed) return undefined
+  if (!record.timedOut) record.watch(watch)
+  let result: Indexed<T>
+  try {
+    result = read()
+  } catch (error) {
+    record.unwatch()
+    throw error
+  }
+  if (!record.timedOut && result.index <= record.minIndex) {
+    record.park()
+    return undefined
+  }
+  record.unwatch()
+  return result
+}
+
+/** Where a parked read's deadline falls: wait plus Consul's jitter of up to wait/16. */
+export function blockingDeadline(waitMs: number, random: () => number = Math.random): number {
+  return performance.now() + waitMs + waitMs / 16 * random()
 }
 
 /**

@@ -9,10 +9,10 @@ import {HttpError, badRequest} from '../errors.js'
 import {bodyDatacenter} from '../forward/request-route.js'
 import {parseJsonBody} from './decode.js'
 import {consistentRead} from './read.js'
-import {sendBody, sendJson, toJson} from './respond.js'
+import {sendBody, sendJson, toJson, type Chunks} from './respond.js'
 import {AnswerCache} from './answer-cache.js'
 import {knownDatacenters} from './datacenters.js'
-import {filterParam, hasTags, matchesNodeMeta, nodeMetaParam, nearCacheKey, requireName, sortNear, watchTables} from './catalog-query.js'
+import {filterParam, hasTags, matchesNodeMeta, nearSource, nodeMetaParam, nearCacheKey, requireName, sortNear, watchTables} from './catalog-query.js'
 import {NODE_SCHEMA, NODE_SERVICE_SCHEMA, SERVICE_NODE_SCHEMA, renderNode, renderNodeService, renderServiceNode} from './catalog-render.js'
 import {CatalogRequestError, parseDeregisterRequest, parseRegisterRequest} from '../state/catalog-request.js'
 import type {Command} from '../state/types.js'
@@ -21,6 +21,7 @@ import {deregisterNeeds, registerNeeds, requireNeeds} from './catalog-acl.js'
 import {KeptValues, joinJsonArray, keptJson, warmInSlices} from './kept-json.js'
 import {FRAGMENT_MIN_INSTANCES} from './health-fragments.js'
 import type {CatalogNode, CatalogService} from '../state/types.js'
+import {ServiceLists, type ListKind} from './service-list.js'
 
 /** What this endpoint family uses of the agent, and nothing more. */
 export type CatalogDeps = AgentDeps<'config' | 'consensus' | 'now' | 'state'>
@@ -36,6 +37,26 @@ const keptRecords = new KeptValues<CatalogNode | CatalogService, {companion: obj
 
 /** Lists at least this long are joined from kept per-record JSON (a short one is cheap to build). */
 const JOIN_MIN_RECORDS = FRAGMENT_MIN_INSTANCES
+
+/** An instance row of /v1/catalog/service/:name: the instance and its node's record. */
+interface InstanceRow {
+  service: CatalogService
+  node: CatalogNode | undefined
+}
+
+/** Instances as a kept list (service-list.ts). */
+export const INSTANCE_LIST: ListKind<InstanceRow> = {
+  rowsOn: (catalog, node, name) => {
+    const record = catalog.node(node)
+    return catalog.nodeInstances(node, name).map((service) => ({service, node: record}))
+  },
+  allRows: (catalog, name) => catalog.instances(name).map((service) => ({service, node: catalog.node(service.node)})),
+  same: (a, b) => a.service === b.service && a.node === b.node,
+  render: (row) => renderServiceNode(row.service, row.node),
+}
+
+/** The plain /v1/catalog/service answers of the large services read most recently, 8 MiB of JSON in all. */
+const instanceLists = new ServiceLists(INSTANCE_LIST, MAX_KEPT_JSON_BYTES)
 
 /** consul.catalog.register / deregister, made once (no series lookup per request). */
 const catalogRegister = metrics.timer(['catalog', 'register'])
@@ -175,14 +196,28 @@ async function serviceNodes(agent: CatalogDeps, ctx: RequestContext, cache: Answ
   const joinable = ctx.params.get('filter') === null && !ctx.query.pretty
   let filtered = false
   const group = `service:${name}`
-  if (joinable && agent.state.catalog.instanceCount(name) >= JOIN_MIN_RECORDS) {
+  // The whole list, as any token sees it: a kept list brought up to date by what changed (service-list.ts).
+  const plain = joinable && tags.length === 0 && meta.length === 0 && nearSource(agent, ctx) === null && !agent.config.acl.enabled
+  const listed = (): boolean => plain && agent.state.catalog.instanceCount(name) >= JOIN_MIN_RECORDS
+  if (listed()) {
+    const list = instanceLists.get(name)
+    list.sync(agent.state.catalog)
+    await list.renderInSlices()
+  } else if (joinable && agent.state.catalog.instanceCount(name) >= JOIN_MIN_RECORDS) {
     const catalog = agent.state.catalog
     await warmInSlices(keptRecords, group, catalog.serviceIndex(name), () => catalog.instances(name), (s) => {
       const node = catalog.node(s.node)
       if (node !== undefined) keptJson(keptRecords, group, s, node, () => renderServiceNode(s, node))
     })
   }
-  const render = (): string | Buffer => {
+  const render = (): string | Buffer | Chunks => {
+    if (listed()) {
+      const list = instanceLists.get(name)
+      list.sync(agent.state.catalog)
+      const body = list.body()
+      instanceLists.trim()
+      return body
+    }
     const catalog = agent.state.catalog
     // With ACLs on, Consul's filterServiceNodes: node:read on each instance's node and service:read on the service.
     const readable = agent.config.acl.enabled ? (() => {

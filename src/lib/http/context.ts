@@ -23,6 +23,7 @@ import type {AclToken} from '../state/acl.js'
 import type {Metrics} from '../metrics/metrics.js'
 import type {AutopilotRunner} from '../server/autopilot-runner.js'
 import type {PrometheusSink} from '../metrics/prometheus.js'
+import type {ParkedRequest} from './blocking.js'
 
 /** A gossip member as /v1/agent/members renders it: the wire shape the API client reads too. */
 export type MemberInfo = AgentMember
@@ -149,6 +150,20 @@ export interface RequestContext {
    * unreachable, no WAN pool, or the request already crossed a datacenter).
    */
   forwardToDatacenter(dc: string, body: Buffer): Promise<void>
+  /**
+   * Present when this request can be run again from its start (one on this agent's own socket):
+   * a blocking read then parks as a small record and the handler returns (blocking.ts
+   * ParkedRequest); absent, a blocking read awaits its answer (a request forwarded by a client agent).
+   */
+  readonly parking?: Parking
+}
+
+/** How a blocking read of a request that can be run again parks (server.ts makes one per run). */
+export interface Parking {
+  /** The record of this request's parked read, on a run that a wake-up or the deadline started. */
+  readonly resumed?: ParkedRequest
+  /** The record for a blocking read on the request's first run (minIndex, deadline from performance.now()). */
+  park(minIndex: number, deadline: number): ParkedRequest
 }
 
 export type Handler = (ctx: RequestContext) => Promise<void> | void

@@ -8,18 +8,44 @@ import type {AgentDeps, RequestContext, Route} from './context.js'
 import {badRequest} from '../errors.js'
 import {consistentRead} from './read.js'
 import {flag} from './query.js'
-import {sendBody, sendJson, toJson} from './respond.js'
+import {sendBody, sendJson, toJson, type Chunks} from './respond.js'
 import {AnswerCache} from './answer-cache.js'
-import {filterParam, hasTags, matchesNodeMeta, nodeMetaParam, nearCacheKey, requireName, sortNear, watchTables} from './catalog-query.js'
+import {filterParam, hasTags, matchesNodeMeta, nearSource, nodeMetaParam, nearCacheKey, requireName, sortNear, watchTables} from './catalog-query.js'
 import {CHECK_SCHEMA, SERVICE_ENTRY_SCHEMA, renderCheck} from './catalog-render.js'
 import {FRAGMENT_MIN_INSTANCES, entryChecks, healthEntry, joinFragments, warmEntries, type HealthRow} from './health-fragments.js'
 import type {NodeCheck} from '../state/types.js'
+import type {Catalog} from '../state/catalog.js'
+import {ServiceLists, type ListKind} from './service-list.js'
 
 /** What this endpoint family uses of the agent, and nothing more. */
 export type HealthDeps = AgentDeps<'config' | 'consensus' | 'state'>
 
 
 const STATES: ReadonlySet<string> = new Set(['any', 'passing', 'warning', 'critical'])
+
+function healthRowsOn(catalog: Catalog, node: string, name: string): HealthRow[] {
+  const record = catalog.node(node)
+  if (record === undefined) return []
+  return catalog.nodeInstances(node, name).map((service) => ({service, node: record, checks: catalog.instanceChecks(node, service.id)}))
+}
+
+/** Health entries as a kept list (service-list.ts): a row is the instance, its node and its checks. */
+export const HEALTH_LIST: ListKind<HealthRow> = {
+  rowsOn: healthRowsOn,
+  allRows: (catalog, name) => {
+    const rows: HealthRow[] = []
+    for (const service of catalog.instances(name)) {
+      const node = catalog.node(service.node)
+      if (node !== undefined) rows.push({service, node, checks: catalog.instanceChecks(service.node, service.id)})
+    }
+    return rows
+  },
+  same: (a, b) => a.service === b.service && a.node === b.node && a.checks.length === b.checks.length && a.checks.every((c, i) => c === b.checks[i]),
+  render: healthEntry,
+}
+
+/** The plain health answers of the large services read most recently, 16 MiB of JSON in all. */
+const healthLists = new ServiceLists(HEALTH_LIST, 16 * 1024 * 1024)
 
 export function healthRoutes(agent: HealthDeps): Route[] {
   const cache = new AnswerCache()
@@ -112,13 +138,28 @@ async function serviceHealth(agent: HealthDeps, ctx: RequestContext, cache: Answ
   // Without ?filter (which works on the entry objects) or ?pretty the answer is joined from
   // per-instance JSON fragments (health-fragments.ts) kept for large services.
   const joinable = ctx.params.get('filter') === null && !ctx.query.pretty
+  // The whole list, as any token sees it: a large service's answer is a kept list brought up to
+  // date by what changed (service-list.ts), its new rows rendered in slices before the read.
+  const plain = joinable && tags.length === 0 && meta.length === 0 && !passing && nearSource(agent, ctx) === null && !agent.config.acl.enabled
+  const listed = (): boolean => plain && agent.state.catalog.instanceCount(name) >= FRAGMENT_MIN_INSTANCES
   const seen = {filtered: false}
-  if (joinable) await warmEntries(agent.state.catalog, name)
+  if (listed()) {
+    const list = healthLists.get(name)
+    list.sync(agent.state.catalog)
+    await list.renderInSlices()
+  } else if (joinable) await warmEntries(agent.state.catalog, name)
   const result = await consistentRead(agent, ctx, () => {
     const index = agent.state.serviceIndex(name)
     // With ACLs on the answer depends on the token: built for this request (re-checked on every wake), never cached.
     const authz = agent.config.acl.enabled ? ctx.authorize().authorizer : undefined
-    const render = (): string | Buffer => {
+    const render = (): string | Buffer | Chunks => {
+      if (listed()) {
+        const list = healthLists.get(name)
+        list.sync(agent.state.catalog)
+        const body = list.body()
+        healthLists.trim()
+        return body
+      }
       const rows = sortNear(agent, ctx, healthRows(agent, name, {tags, meta, passing, authz, seen}), (r) => r.node.node)
       if (joinable && rows.length >= FRAGMENT_MIN_INSTANCES) return joinFragments(rows)
       return toJson(rows.map(healthEntry).filter(filter), ctx.query.pretty)

@@ -2,7 +2,8 @@
 // rendered, while the records it came from are unchanged: catalog records are immutable (a change
 // replaces the record), so the instance and node records' identity plus the node's checks version
 // (catalog.ts nodeChecksVersion) say "unchanged" without visiting anything. A /v1/health/service
-// answer for a large service is then the changed instances rendered again and the rest joined,
+// answer for a large service with ?tag, ?node-meta, ?passing, ?near or ACLs (the plain answer is a
+// service-list.ts list) is then the changed instances rendered again and the rest joined,
 // instead of every instance rebuilt and serialized on the event loop (3,600 instances: ~100 ms
 // rebuilt, a few ms joined).
 //

@@ -80,15 +80,15 @@ export const SLICE_MS = 10
 /**
  * Visits `items` in slices of at most ~SLICE_MS, yielding to the event loop (setImmediate) between
  * them: rendering every record of a large list the first time (3,600 instances: ~100 ms on a
- * loaded box) would otherwise hold every other request for that long. Resolves with the number of
- * slices.
+ * loaded box) would otherwise hold every other request for that long. The clock is read every
+ * `checkEvery` items (1 when each visit is large). Resolves with the number of slices.
  */
-export async function visitInSlices<T>(items: readonly T[], visit: (item: T) => void, sliceMs = SLICE_MS): Promise<number> {
+export async function visitInSlices<T>(items: readonly T[], visit: (item: T) => void, sliceMs = SLICE_MS, checkEvery: 1 | 32 = 32): Promise<number> {
   let slices = 1
   let sliceStart = performance.now()
   for (let i = 0; i < items.length; i++) {
     visit(items[i])
-    if ((i & 31) === 31 && performance.now() - sliceStart > sliceMs) {
+    if ((i & (checkEvery - 1)) === checkEvery - 1 && performance.now() - sliceStart > sliceMs) {
       await new Promise<void>((resolve) => setImmediate(resolve))
       slices++
       sliceStart = performance.now()

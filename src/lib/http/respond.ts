@@ -58,32 +58,54 @@ export const LARGE_BODY_BYTES = 64 * 1024
  * Buffer until their index moves, so a repeated read is not compressed again; a dropped answer's
  * entry goes with it.
  */
-const zippedBodies = new WeakMap<Buffer, Buffer>()
+const zippedBodies = new WeakMap<Buffer | readonly Buffer[], Buffer>()
 
-export function sendBody(req: IncomingMessage, res: ServerResponse, status: number, body: Buffer | string, contentType?: string): void {
+/**
+ * A body in parts sent one after another (a kept list answer's blocks: service-list.ts), so a
+ * multi-megabyte answer is not copied into one fresh buffer per change.
+ */
+export type Chunks = readonly Buffer[]
+
+export function bodyLength(body: string | Buffer | Chunks): number {
+  if (typeof body === 'string' || Buffer.isBuffer(body)) return body.length
+  let length = 0
+  for (const chunk of body) length += chunk.length
+  return length
+}
+
+export function sendBody(req: IncomingMessage, res: ServerResponse, status: number, body: Buffer | string | Chunks, contentType?: string): void {
   const payload = typeof body === 'string' ? Buffer.from(body) : body
   if (contentType) res.setHeader('Content-Type', contentType)
-  if (payload.length === 0 || !/\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) return finish(res, status, payload)
+  const length = bodyLength(payload)
+  if (length === 0 || !/\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) return finish(res, status, payload)
   res.setHeader('Content-Encoding', 'gzip')
   res.setHeader('Vary', 'Accept-Encoding')
-  if (payload.length < LARGE_BODY_BYTES) return finish(res, status, gzipSync(payload))
+  const whole = (): Buffer => Buffer.isBuffer(payload) ? payload : Buffer.concat(payload)
+  if (length < LARGE_BODY_BYTES) return finish(res, status, gzipSync(whole()))
   const memo = zippedBodies.get(payload)
   if (memo !== undefined) return finish(res, status, memo)
-  gzip(payload, (error, zipped) => {
+  gzip(whole(), (error, zipped) => {
     if (error) {
       res.destroy(error)
       return
     }
-    // Only a Buffer the caller holds on to (a cached answer) can be asked for again.
+    // Only a body the caller holds on to (a cached answer) can be asked for again.
     if (typeof body !== 'string') zippedBodies.set(payload, zipped)
     finish(res, status, zipped)
   })
 }
 
-function finish(res: ServerResponse, status: number, payload: Buffer): void {
+function finish(res: ServerResponse, status: number, payload: Buffer | Chunks): void {
   res.statusCode = status
-  res.setHeader('Content-Length', payload.length)
-  res.end(payload)
+  res.setHeader('Content-Length', bodyLength(payload))
+  if (Buffer.isBuffer(payload)) {
+    res.end(payload)
+    return
+  }
+  // Corked: the headers and every part leave in one writev.
+  res.cork()
+  for (const chunk of payload) res.write(chunk)
+  res.end()
 }
 
 export function sendJson(req: IncomingMessage, res: ServerResponse, value: unknown, pretty: boolean, status = 200): void {

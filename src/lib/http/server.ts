@@ -4,7 +4,8 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import {createServer as createHttpsServer, type Server as HttpsServer} from 'node:https'
 import type {TlsMaterial} from '../tls/material.js'
 import type {AddressInfo} from 'node:net'
-import type {AgentContext, RequestContext, Route} from './context.js'
+import type {AgentContext, Parking, RequestContext, Route} from './context.js'
+import {ParkedRequest} from './blocking.js'
 import {VERBATIM_CODES, oneLine} from './errors.js'
 import {CoordError, HttpError, badRequest, methodNotAllowed, noPathToDatacenter, tooLarge} from '../errors.js'
 import {parseQueryOptions} from './query.js'
@@ -151,6 +152,8 @@ export interface Exchange {
   closed: Promise<void>
   /** Set when another datacenter's server sent this request (it must not cross a datacenter again). */
   fromDc?: string
+  /** A request on this agent's own socket: a blocking read parks without its handler (context.ts Parking). */
+  parking?: SocketParking
   /**
    * The client's address, for a request that came on this agent's own socket: the http_config
    * checks (block_endpoints, allow_write_http_from) apply to those only, as Consul's HTTP wrapper
@@ -160,19 +163,85 @@ export interface Exchange {
 }
 
 export async function handleRequest(agent: AgentContext, routes: Route[], req: IncomingMessage, res: ServerResponse, opts: {writeAllowed?: (address: string) => boolean; ui?: UiAssets} = {}): Promise<void> {
-  const closed = new Promise<void>((resolve) => res.on('close', () => resolve()))
   const headers = agent.config.http.responseHeaders
   for (const name in headers) res.setHeader(name, headers[name])
   // The web UI (and `/` redirecting to it) is this agent's own: never forwarded, never under /v1/.
   if (opts.ui && await serveUi(agent, opts.ui, req, res)) return
-  await serve(agent, routes, {req, res, closed, readBody: (limit, message) => readBody(req, limit, message), remoteAddress: req.socket.remoteAddress ?? ''}, opts.writeAllowed)
+  await serve(agent, routes, socketExchange(new SocketParking(agent, routes, req, res, opts.writeAllowed, performance.now())), opts.writeAllowed)
+}
+
+/** Whether the client of this socket request has gone away (or its answer was written). */
+function responseClosed(req: IncomingMessage, res: ServerResponse): boolean {
+  return res.destroyed || res.writableFinished || (req.socket as IncomingMessage['socket'] | null)?.destroyed !== false
+}
+
+/** A socket request's exchange for one run through the pipeline (its first, or a parked read's re-run). */
+function socketExchange(parking: SocketParking): Exchange {
+  const {req, res} = parking
+  let closed: Promise<void> | undefined
+  return {
+    req, res, parking,
+    // Made when first asked (a forwarded request, an awaited blocking read): a parked read listens for itself.
+    get closed() {
+      return closed ??= responseClosed(req, res) ? Promise.resolve() : new Promise<void>((resolve) => res.once('close', () => resolve()))
+    },
+    readBody: (limit, message) => readBody(req, limit, message),
+    // Asked only by a write's allow_write_http_from check: a parked read never makes Node look up its peer.
+    get remoteAddress() { return req.socket?.remoteAddress ?? '' },
+  }
+}
+
+/** How a socket request's blocking read parks: as a ParkedExchange, the request run again when it wakes. */
+class SocketParking implements Parking {
+  /** The parked read's record, once it has one: while it waits, the run that parked it records no http timing. */
+  record: ParkedExchange | undefined
+  constructor(
+    readonly agent: AgentContext, readonly routes: Route[], readonly req: IncomingMessage, readonly res: ServerResponse,
+    readonly writeAllowed: ((address: string) => boolean) | undefined,
+    /** When the request's first run began: the http metrics time the whole request, parked time included. */
+    readonly startedAt: number,
+    readonly resumed?: ParkedExchange,
+  ) {
+    this.record = resumed
+  }
+
+  park(minIndex: number, deadline: number): ParkedRequest {
+    return this.record = new ParkedExchange(minIndex, deadline, this)
+  }
+}
+
+/** A socket request's parked blocking read: what it takes to run the request again, and its client's hang-up. */
+class ParkedExchange extends ParkedRequest {
+  readonly agent: AgentContext
+  readonly routes: Route[]
+  readonly req: IncomingMessage
+  readonly res: ServerResponse
+  readonly writeAllowed: ((address: string) => boolean) | undefined
+  readonly startedAt: number
+  readonly #onClose = (): void => this.close()
+
+  constructor(minIndex: number, deadline: number, first: SocketParking) {
+    super(minIndex, deadline)
+    this.agent = first.agent
+    this.routes = first.routes
+    this.req = first.req
+    this.res = first.res
+    this.writeAllowed = first.writeAllowed
+    this.startedAt = first.startedAt
+    if (responseClosed(this.req, this.res)) this.close()
+    else this.res.once('close', this.#onClose)
+  }
+
+  protected rerun(): Promise<void> {
+    return serve(this.agent, this.routes, socketExchange(new SocketParking(this.agent, this.routes, this.req, this.res, this.writeAllowed, this.startedAt, this)), this.writeAllowed)
+  }
 }
 
 /** Consul's http_config guards for a request on this agent's socket: blocked endpoints, then where writes may come from. */
-function checkHttpAccess(agent: AgentContext, method: string, path: string, remoteAddress: string, writeAllowed?: (address: string) => boolean): void {
+function checkHttpAccess(agent: AgentContext, method: string, path: string, remoteAddress: () => string, writeAllowed?: (address: string) => boolean): void {
   if (agent.config.http.blockEndpoints.some((prefix) => path.startsWith(prefix))) throw new HttpError(403, 'Endpoint is blocked by agent configuration', 'ENDPOINT_BLOCKED')
   const write = method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS'
-  if (write && writeAllowed && !writeAllowed(remoteAddress)) throw new HttpError(403, 'Access is restricted', 'WRITE_RESTRICTED')
+  if (write && writeAllowed && !writeAllowed(remoteAddress())) throw new HttpError(403, 'Access is restricted', 'WRITE_RESTRICTED')
 }
 
 async function serveUi(agent: AgentContext, ui: UiAssets, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
@@ -211,7 +280,7 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
     }
     // Consul rejects non-printable characters before routing: keys must stay printable.
     if (hasControlCharacter(path)) throw badRequest('Invalid URL path: contains non-printable characters')
-    if (exchange.remoteAddress !== undefined) checkHttpAccess(agent, req.method ?? 'GET', path, exchange.remoteAddress, writeAllowed)
+    if ('remoteAddress' in exchange) checkHttpAccess(agent, req.method ?? 'GET', path, () => exchange.remoteAddress ?? '', writeAllowed)
     if (path === '/') {
       sendText(req, res, 200, 'Consul Agent')
       return
@@ -258,7 +327,7 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
     const query = parseQueryOptions(params, agent.config.dev)
     const identity = requestIdentity(params, req.headers)
     const ctx: RequestContext = {
-      req, res, params, tail: found.tail, query, closed: exchange.closed, identity,
+      req, res, params, tail: found.tail, query, get closed() { return exchange.closed }, identity, parking: exchange.parking,
       authorize: () => resolveToken(agent, identity),
       body: (limit, message = (n) => `Request body(${n} bytes) too large, max size: ${limit} bytes.`) => {
         bodyUnread = false
@@ -278,11 +347,13 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
       if (agent.aclResolver) await prepareToken(agent, identity)
       enforceRoute(found.route.path, ctx, method, agent)
     }
-    const start = performance.now()
+    const parking = exchange.parking
+    const start = parking?.startedAt ?? performance.now()
     try {
       await handler(ctx)
     } finally {
-      recordHttp(method, found.route.path, start)
+      // A read that parked is timed when it answers, on the run that answers it.
+      if (parking?.record?.waiting !== true) recordHttp(method, found.route.path, start)
     }
   } catch (error) {
     sendError(agent, req, res, error, bodyUnread)

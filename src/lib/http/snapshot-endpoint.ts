@@ -7,6 +7,7 @@ import {badRequest} from '../errors.js'
 import {readMode} from './read.js'
 import {sendText, setQueryMeta} from './respond.js'
 import {archiveStream, readArchive, SNAPSHOT_MAX_BYTES, SnapshotArchiveError} from '../snapshot/archive.js'
+import {HandedBytes} from '../handed-bytes.js'
 import {pipeline} from 'node:stream/promises'
 import {setImmediate} from 'node:timers/promises'
 
@@ -55,7 +56,7 @@ async function runYielding<T>(steps: Generator<void, T>): Promise<T> {
 
 async function restoreSnapshot(agent: SnapshotDeps, ctx: RequestContext): Promise<void> {
   let body: Buffer | undefined = await ctx.body(SNAPSHOT_MAX_BYTES, (n) => `Snapshot too large: ${n} bytes, max size: ${SNAPSHOT_MAX_BYTES} bytes.`)
-  let archive: {meta: {Index: number}; state: Buffer}
+  let archive: {meta: {Index: number}; state: Buffer} | undefined
   try {
     archive = await readArchive(body)
   } catch (error) {
@@ -63,17 +64,22 @@ async function restoreSnapshot(agent: SnapshotDeps, ctx: RequestContext): Promis
     throw error
   }
   body = undefined // the compressed bytes are not needed past here (a large archive is held once)
+  // The state bytes go to whoever decodes them, and nothing here keeps them past that: during a
+  // restore the old state, the new one and these bytes would otherwise all be in memory at once.
+  const state = new HandedBytes(archive.state)
+  const minIndex = Math.max(0, Math.floor(archive.meta.Index))
+  archive = undefined
   // The state is decoded once, on the leader, when the restore's index is known: a state.bin that
   // is not a coord state snapshot is refused there (400). The leader then runs its leadership set-up
   // again on the new state (session TTL timers from their full window, servers in the catalog), as
   // Consul's Snapshot.Restore revokes and re-establishes leadership.
-  const index = await agent.consensus.restore(archive.state, Math.max(0, Math.floor(archive.meta.Index)))
+  const index = await agent.consensus.restore(state, minIndex)
   // This node back in a catalog that may lack it.
   try {
     await agent.registerSelf()
   } catch (error) {
     agent.log.warn('failed to re-register this node after a snapshot restore', {error})
   }
-  agent.log.named('snapshot').info('restored snapshot', {index, bytes: archive.state.length})
+  agent.log.named('snapshot').info('restored snapshot', {index, bytes: state.length})
   sendText(ctx.req, ctx.res, 200, '')
 }

@@ -4,10 +4,10 @@
 //   hardstate.dat  term, vote, commit (FileStableStore; fsync'd before any message relies on it)
 //   snapshot.dat   the latest state-machine snapshot with its meta and membership
 // `MemoryDurableStorage` is the in-memory twin for -dev agents: the same writer contract, no disk.
-import {existsSync, statSync} from 'node:fs'
+import {existsSync, rmSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {FileLogStore, LOG_FILE, LogCorruptError, type LogEntry} from './log-store.js'
-import {FileSnapshotStore} from './snapshot-store.js'
+import {FileSnapshotStore, parseSnapshotFile, snapshotFileBytes, type SnapshotImage, type SnapshotImageSink} from './snapshot-store.js'
 import {FileStableStore} from './stable-store.js'
 import {entrySize, MemoryRaftStorage, type RaftStorage} from './storage.js'
 import type {ConfState, Entry, EntryType, HardState, SnapshotMeta} from './types.js'
@@ -60,8 +60,16 @@ export interface DurableRaftStorage extends RaftStorage {
   dropStaged(): void
   /** The state bytes of the latest snapshot (null when the cluster started empty). */
   snapshotState(): Uint8Array | null
-  /** The newest durable snapshot with its meta, for a follower behind the log (none when empty). */
-  snapshotForPeer(): {meta: SnapshotMeta; state: Uint8Array} | undefined
+  /**
+   * The newest durable snapshot as its file's bytes, read by offset, for a follower behind the log
+   * (streamed to it in chunks: server/snapshot-transfer.ts); undefined when none holds a state.
+   */
+  openSnapshotImage(): Promise<SnapshotImage | undefined>
+  /**
+   * Receives a snapshot file streamed from the leader, in order; its `finish` checks it is whole and
+   * makes it the staged snapshot (adoptStaged / dropStaged), returning what it holds.
+   */
+  receiveSnapshotImage(): Promise<SnapshotImageSink>
   /** First start of a new cluster: record the initial membership as the index-0 snapshot. */
   bootstrap(conf: ConfState): Promise<void>
   /** True when this server has never held any Raft state (safe to bootstrap). */
@@ -99,8 +107,10 @@ export class FileRaftStorage implements DurableRaftStorage {
   static async open(dir: string, onTornTail?: (bytes: number) => void): Promise<FileRaftStorage> {
     const stable = new FileStableStore(dir)
     const snapshots = new FileSnapshotStore(dir)
-    // A restore staged but never adopted (a crash in between) did not happen.
+    // A restore staged but never adopted (a crash in between) did not happen; a snapshot being
+    // received from the leader starts over.
     snapshots.dropStaged()
+    rmSync(snapshots.receivingPath, {force: true})
     const stored = stable.load()
     const hard: HardState = {term: stored.term, vote: stored.vote === '' ? null : stored.vote, commit: stored.commit}
     const file = snapshots.load()
@@ -172,7 +182,7 @@ export class FileRaftStorage implements DurableRaftStorage {
   }
 
   /**
-   * Read from the file when asked (a follower needs InstallSnapshot) rather than kept in memory:
+   * Read from the file when asked rather than kept in memory (followers are sent the file itself):
    * at a million keys the state is hundreds of MB.
    */
   snapshotState(): Uint8Array | null {
@@ -184,13 +194,16 @@ export class FileRaftStorage implements DurableRaftStorage {
     return this.snapshots.load()?.state ?? null
   }
 
-  snapshotForPeer(): {meta: SnapshotMeta; state: Uint8Array} | undefined {
-    const file = this.snapshots.load()
-    return file?.state ? {meta: {...file.meta, conf: file.conf}, state: file.state} : undefined
-  }
-
   isEmpty(): boolean {
     return this.#hard.term === 0 && this.lastIndex() === 0 && this.#snap.conf.voters.length === 0
+  }
+
+  openSnapshotImage(): Promise<SnapshotImage | undefined> {
+    return this.snapshots.openImage()
+  }
+
+  receiveSnapshotImage(): Promise<SnapshotImageSink> {
+    return this.snapshots.receiveImage()
   }
 
   async append(entries: Entry[]): Promise<void> {
@@ -284,7 +297,6 @@ export class MemoryDurableStorage implements DurableRaftStorage {
   term(index: number): number | undefined { return this.#mem.term(index) }
   entries(lo: number, hi: number, maxBytes: number): Entry[] { return this.#mem.entries(lo, hi, maxBytes) }
   snapshotState(): Uint8Array | null { return this.#state }
-  snapshotForPeer(): {meta: SnapshotMeta; state: Uint8Array} | undefined { return this.#state ? {meta: this.#mem.snapshot(), state: this.#state} : undefined }
 
   async append(entries: Entry[]): Promise<void> {
     this.#mem.append(entries)
@@ -330,6 +342,31 @@ export class MemoryDurableStorage implements DurableRaftStorage {
 
   dropStaged(): void {
     this.#staged = undefined
+  }
+
+  async openSnapshotImage(): Promise<SnapshotImage | undefined> {
+    if (!this.#state) return undefined
+    const meta = this.#mem.snapshot()
+    const bytes = snapshotFileBytes(meta, meta.conf, this.#state)
+    return {meta: {index: meta.index, term: meta.term, conf: copyConf(meta.conf)}, size: bytes.length, read: async (offset, length) => bytes.subarray(offset, offset + length), close: async () => {}}
+  }
+
+  async receiveSnapshotImage(): Promise<SnapshotImageSink> {
+    const parts: Uint8Array[] = []
+    let received = 0
+    return {
+      get received() { return received },
+      write: async (bytes) => {
+        parts.push(Uint8Array.from(bytes))
+        received += bytes.length
+      },
+      finish: async () => {
+        const stored = parseSnapshotFile('received snapshot', Buffer.from(concatChunks(parts)))
+        this.#staged = {index: stored.meta.index, state: stored.state ?? new Uint8Array(0)}
+        return stored
+      },
+      discard: async () => { parts.length = 0 },
+    }
   }
 
   async bootstrap(conf: ConfState): Promise<void> {

@@ -10,7 +10,7 @@
 //
 // Who calls what: one owner (the server's log driver) calls append/compact one at a time, never
 // concurrently; reads (`entries`) may happen between them.
-import {closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync} from 'node:fs'
+import {closeSync, existsSync, fstatSync, fsyncSync, openSync, readSync, renameSync} from 'node:fs'
 import {open, type FileHandle} from 'node:fs/promises'
 import {join} from 'node:path'
 import {crc32} from 'node:zlib'
@@ -88,52 +88,127 @@ function encodeRecords(entries: readonly LogEntry[]): Buffer {
   return bytes
 }
 
-/** Parses a log file's bytes; returns entries and the byte length of the valid prefix. */
+/**
+ * Parses a log file's bytes; returns entries and the byte length of the valid prefix. Each entry's
+ * data is a view of `bytes`, not a copy (a copy of every entry cost as much again as reading the file).
+ */
 export function decodeLog(bytes: Buffer, path: string): {entries: LogEntry[]; validLength: number; tornTail: boolean} {
-  if (bytes.length === 0) return {entries: [], validLength: 0, tornTail: false}
-  if (bytes.length < MAGIC.length || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) {
-    if (bytes.length < MAGIC.length && MAGIC.subarray(0, bytes.length).equals(bytes)) return {entries: [], validLength: 0, tornTail: true}
-    throw new LogCorruptError(`${path}: not a coord log file (bad magic); refusing to start rather than overwrite it`)
-  }
-  const entries: LogEntry[] = []
-  let offset = MAGIC.length
-  while (offset < bytes.length) {
-    const remaining = bytes.length - offset
-    const length = remaining >= 4 ? bytes.readUInt32LE(offset) : -1
-    const end = offset + HEADER + length
-    const complete = remaining >= HEADER && end <= bytes.length
-    const valid = complete && bytes.readUInt32LE(offset + 4) === crc32(bytes.subarray(offset + 8, end))
-    if (!valid) {
-      // Only the last record may be torn: anything valid after it means the middle of the log rotted.
-      if (hasValidRecordAfter(bytes, offset + 1)) {
-        throw new LogCorruptError(`${path}: checksum mismatch in the record at byte ${offset} with intact records after it; the log is corrupt (restore from a snapshot or another server)`)
-      }
-      // A crash tears a write in two ways: the file ends inside the record, or the file's length
-      // covers it but some sectors were never written (they read as zeros). A whole record with
-      // every sector written that fails its checksum rotted after it was written: it may be an
-      // acknowledged write, so it is corruption, not a tail to drop (etcd's WAL draws the same line).
-      if (complete && !hasUnwrittenSector(bytes, offset, end)) {
-        throw new LogCorruptError(`${path}: the last record (byte ${offset}, index ${bytes.readBigUInt64LE(offset + 8)}) is whole but fails its checksum; it may hold an acknowledged write, so the log is corrupt (restore from a snapshot or another server)`)
-      }
-      return {entries, validLength: offset, tornTail: true}
-    }
-    const index = Number(bytes.readBigUInt64LE(offset + 8))
-    const previous = entries.at(-1)
-    if (previous && index !== previous.index + 1) {
-      throw new LogCorruptError(`${path}: index ${index} follows ${previous.index} at byte ${offset}; the log is corrupt`)
-    }
-    entries.push({index, term: Number(bytes.readBigUInt64LE(offset + 16)), data: new Uint8Array(bytes.subarray(offset + HEADER, end))})
-    offset = end
-  }
-  return {entries, validLength: offset, tornTail: false}
+  return new LogScan(bytes, path).finish()
 }
 
-/** readFileSync whose error names the file (EISDIR, EACCES and friends say only what, not where). */
-export function readStoreFile(path: string): Buffer {
+/**
+ * decodeLog in steps, so a file read in pieces is checked while each piece is still in the CPU
+ * cache: `advance(filled)` takes every whole, intact, in-order record within bytes[0, filled);
+ * `finish()` (once the whole file is in `bytes`) goes on from there and decides about anything
+ * else (torn tail or corruption) with the whole file in view.
+ */
+export class LogScan {
+  readonly entries: LogEntry[] = []
+  #offset = MAGIC.length
+  #magicChecked = false
+
+  constructor(readonly bytes: Buffer, private readonly path: string) {}
+
+  advance(filled: number): void {
+    const {bytes, entries} = this
+    if (!this.#magicChecked) {
+      if (filled < MAGIC.length || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) return
+      this.#magicChecked = true
+    }
+    let offset = this.#offset
+    while (offset + HEADER <= filled) {
+      const end = offset + HEADER + bytes.readUInt32LE(offset)
+      if (end > filled || bytes.readUInt32LE(offset + 4) !== crc32(bytes.subarray(offset + 8, end))) break
+      const index = readU64(bytes, offset + 8)
+      const previous = entries.at(-1)
+      if (previous && index !== previous.index + 1) break
+      entries.push({index, term: readU64(bytes, offset + 16), data: bytes.subarray(offset + HEADER, end)})
+      offset = end
+    }
+    this.#offset = offset
+  }
+
+  finish(): {entries: LogEntry[]; validLength: number; tornTail: boolean} {
+    const {bytes, path, entries} = this
+    if (bytes.length === 0) return {entries: [], validLength: 0, tornTail: false}
+    if (bytes.length < MAGIC.length || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) {
+      if (bytes.length < MAGIC.length && MAGIC.subarray(0, bytes.length).equals(bytes)) return {entries: [], validLength: 0, tornTail: true}
+      throw new LogCorruptError(`${path}: not a coord log file (bad magic); refusing to start rather than overwrite it`)
+    }
+    let offset = this.#offset
+    while (offset < bytes.length) {
+      const remaining = bytes.length - offset
+      const length = remaining >= 4 ? bytes.readUInt32LE(offset) : -1
+      const end = offset + HEADER + length
+      const complete = remaining >= HEADER && end <= bytes.length
+      const valid = complete && bytes.readUInt32LE(offset + 4) === crc32(bytes.subarray(offset + 8, end))
+      if (!valid) {
+        // Only the last record may be torn: anything valid after it means the middle of the log rotted.
+        if (hasValidRecordAfter(bytes, offset + 1)) {
+          throw new LogCorruptError(`${path}: checksum mismatch in the record at byte ${offset} with intact records after it; the log is corrupt (restore from a snapshot or another server)`)
+        }
+        // A crash tears a write in two ways: the file ends inside the record, or the file's length
+        // covers it but some sectors were never written (they read as zeros). A whole record with
+        // every sector written that fails its checksum rotted after it was written: it may be an
+        // acknowledged write, so it is corruption, not a tail to drop (etcd's WAL draws the same line).
+        if (complete && !hasUnwrittenSector(bytes, offset, end)) {
+          throw new LogCorruptError(`${path}: the last record (byte ${offset}, index ${bytes.readBigUInt64LE(offset + 8)}) is whole but fails its checksum; it may hold an acknowledged write, so the log is corrupt (restore from a snapshot or another server)`)
+        }
+        return {entries, validLength: offset, tornTail: true}
+      }
+      const index = readU64(bytes, offset + 8)
+      const previous = entries.at(-1)
+      if (previous && index !== previous.index + 1) {
+        throw new LogCorruptError(`${path}: index ${index} follows ${previous.index} at byte ${offset}; the log is corrupt`)
+      }
+      entries.push({index, term: readU64(bytes, offset + 16), data: bytes.subarray(offset + HEADER, end)})
+      offset = end
+    }
+    return {entries, validLength: offset, tornTail: false}
+  }
+}
+
+/** A little-endian u64 written by writeU64 (two u32 halves: no BigInt per field). */
+function readU64(bytes: Buffer, at: number): number {
+  return bytes.readUInt32LE(at) + bytes.readUInt32LE(at + 4) * 0x1_0000_0000
+}
+
+/** At most this many bytes of entries read at open are copied out of the file's buffer in one rewrite. */
+const OWN_COPY_BYTES = 1 << 20
+
+/** Bytes read per read(2) by readStoreFile. */
+const READ_PIECE = 1 << 20
+
+/**
+ * Reads a whole file into one buffer, 1 MiB per read, calling `onRead(bytes, filled)` after each
+ * read so a checksum can run over the piece just read while it is in the CPU cache (a checksum
+ * over a large file after reading it all cost half as much again as the read). Its errors name
+ * the file (EISDIR, EACCES and friends say only what, not where).
+ */
+export function readStoreFile(path: string, onRead?: (bytes: Buffer, filled: number) => void): Buffer {
+  let fd: number
   try {
-    return readFileSync(path)
+    fd = openSync(path, 'r')
   } catch (error) {
     throw new LogCorruptError(`${path}: cannot read it: ${(error as Error).message}`)
+  }
+  try {
+    const size = fstatSync(fd).size
+    const bytes = Buffer.allocUnsafe(size)
+    let filled = 0
+    // Bounded: a file that shrinks under us ends the loop at the short read.
+    for (let round = 0; filled < size && round <= size / READ_PIECE + 1; round++) {
+      const read = readSync(fd, bytes, filled, Math.min(READ_PIECE, size - filled), filled)
+      if (read === 0) break
+      filled += read
+      onRead?.(bytes, filled)
+    }
+    return filled === size ? bytes : bytes.subarray(0, filled)
+  } catch (error) {
+    if (error instanceof LogCorruptError) throw error
+    throw new LogCorruptError(`${path}: cannot read it: ${(error as Error).message}`)
+  } finally {
+    closeSync(fd)
   }
 }
 
@@ -219,6 +294,8 @@ export class FileLogStore extends BaseLogStore {
   #file: FileHandle | undefined
   /** Bytes of whole records in the file: where an append that failed half-way is cut back to. */
   #size = 0
+  /** The file as read at open: entries read then are views of it until the first rewrite copies the kept ones out. */
+  #opened: ArrayBufferLike | undefined
   readonly path: string
 
   private constructor(readonly dir: string) {
@@ -234,8 +311,14 @@ export class FileLogStore extends BaseLogStore {
     const store = new FileLogStore(dir)
     store.compactedTo = compactedTo
     if (existsSync(store.path)) {
-      const bytes = readStoreFile(store.path)
-      const {entries, validLength, tornTail} = decodeLog(bytes, store.path)
+      let scan: LogScan | undefined
+      const bytes = readStoreFile(store.path, (read, filled) => {
+        scan ??= new LogScan(read, store.path)
+        scan.advance(filled)
+      })
+      // A file cut short while it was read is parsed again as read.
+      const {entries, validLength, tornTail} = (scan?.bytes === bytes ? scan : new LogScan(bytes, store.path)).finish()
+      store.#opened = bytes.buffer
       if (tornTail) {
         onTornTail?.(bytes.length - validLength)
         store.rewrite(entries)
@@ -326,7 +409,7 @@ export class FileLogStore extends BaseLogStore {
   async #reopenWith(entries: LogEntry[]): Promise<void> {
     await this.#file?.close()
     this.#file = undefined
-    this.held = entries
+    this.held = this.#ownOpened(entries)
     const tmp = `${this.path}.tmp`
     const file = await open(tmp, 'w')
     try {
@@ -359,6 +442,21 @@ export class FileLogStore extends BaseLogStore {
     syncDir(this.dir)
     this.#file = await open(this.path, 'a')
     this.#size = (await this.#file.stat()).size
+  }
+
+  /**
+   * The few entries a compaction keeps must not hold the whole file read at open in memory: up to
+   * 1 MiB of them are copied out (more would be a long synchronous copy, e.g. a follower cutting a
+   * conflicting tail right after a start; those stay views until a later rewrite drops or copies them).
+   */
+  #ownOpened(entries: LogEntry[]): LogEntry[] {
+    const opened = this.#opened
+    if (opened === undefined) return entries
+    let viewed = 0
+    for (const entry of entries) if (entry.data.buffer === opened) viewed += entry.data.length
+    if (viewed > OWN_COPY_BYTES) return entries
+    this.#opened = undefined
+    return viewed === 0 ? entries : entries.map((entry) => (entry.data.buffer === opened ? {...entry, data: Buffer.from(entry.data)} : entry))
   }
 
   async close(): Promise<void> {

@@ -10,7 +10,7 @@
 // "CRDSNP01" files (data = msgpack {conf, state}) from earlier versions are still read.
 import {decode, encode} from '@msgpack/msgpack'
 import {closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync} from 'node:fs'
-import {open} from 'node:fs/promises'
+import {open, readFile} from 'node:fs/promises'
 import {setImmediate} from 'node:timers/promises'
 import {join} from 'node:path'
 import {crc32} from 'node:zlib'
@@ -129,25 +129,174 @@ export class FileSnapshotStore {
   /** The latest snapshot, or undefined when none was ever taken. A damaged file is an error. */
   load(): StoredSnapshot | undefined {
     if (!existsSync(this.path)) return undefined
-    const bytes = readStoreFile(this.path)
-    const magic = bytes.subarray(0, MAGIC.length)
-    if (bytes.length < HEADER || !(magic.equals(MAGIC) || magic.equals(MAGIC_V1))) {
-      throw new LogCorruptError(`${this.path}: not a coord snapshot (bad magic or truncated header)`)
-    }
-    const data = bytes.subarray(HEADER)
-    if (bytes.readUInt32LE(MAGIC.length + 16) !== crc32(data)) {
-      throw new LogCorruptError(`${this.path}: snapshot checksum mismatch; the file is damaged`)
-    }
-    const meta = {index: Number(bytes.readBigUInt64LE(MAGIC.length)), term: Number(bytes.readBigUInt64LE(MAGIC.length + 8))}
-    if (magic.equals(MAGIC_V1)) {
-      const payload = decode(data) as {conf: ConfState; state: Uint8Array | null}
-      return {meta, conf: payload.conf, state: payload.state}
-    }
-    const confLength = bytes.readUInt32LE(MAGIC.length + 20)
-    if (confLength > data.length) throw new LogCorruptError(`${this.path}: snapshot header names more bytes than the file holds`)
-    const state = data.subarray(confLength)
-    return {meta, conf: decode(data.subarray(0, confLength)) as ConfState, state: state.length === 0 ? null : state}
+    // The checksum runs over each piece as it is read (while it is in the CPU cache).
+    let crc = 0
+    let checked = HEADER
+    const bytes = readStoreFile(this.path, (read, filled) => {
+      if (filled <= checked) return
+      crc = crc32(read.subarray(checked, filled), crc)
+      checked = filled
+    })
+    if (checked !== bytes.length) crc = crc32(bytes.subarray(HEADER), 0)
+    return parseSnapshotFile(this.path, bytes, crc)
   }
+
+  /**
+   * The snapshot file as it is on disk, to be read by offset (a follower is sent its bytes in
+   * chunks, raft-snapshot-transfer): the open descriptor keeps reading this file even after a newer
+   * snapshot is renamed over it. Undefined when there is none or it holds no state.
+   */
+  async openImage(): Promise<SnapshotImage | undefined> {
+    let file
+    try {
+      file = await open(this.path, 'r')
+    } catch {
+      return undefined
+    }
+    try {
+      const {size} = await file.stat()
+      const head = Buffer.alloc(Math.min(size, HEADER))
+      await file.read(head, 0, head.length, 0)
+      const magic = head.subarray(0, MAGIC.length)
+      let meta: StoredSnapshot['meta']
+      let conf: ConfState
+      if (size >= HEADER && magic.equals(MAGIC)) {
+        const confLength = head.readUInt32LE(MAGIC.length + 20)
+        if (HEADER + confLength >= size) return closed(file)
+        const confBytes = Buffer.alloc(confLength)
+        await file.read(confBytes, 0, confLength, HEADER)
+        meta = {index: Number(head.readBigUInt64LE(MAGIC.length)), term: Number(head.readBigUInt64LE(MAGIC.length + 8))}
+        conf = decode(confBytes) as ConfState
+      } else {
+        // An earlier version's file (or a damaged one): read whole once, as load() does.
+        const stored = this.load()
+        if (!stored?.state) return closed(file)
+        meta = stored.meta
+        conf = stored.conf
+      }
+      const handle = file
+      return {
+        meta: {...meta, conf}, size,
+        read: async (offset, length) => {
+          const bytes = Buffer.allocUnsafe(Math.max(0, Math.min(length, size - offset)))
+          for (let at = 0, round = 0; at < bytes.length; round++) {
+            const {bytesRead} = await handle.read(bytes, at, bytes.length - at, offset + at)
+            if (bytesRead <= 0 || round > 1000) throw new Error(`${this.path}: short read at ${offset + at}`)
+            at += bytesRead
+          }
+          return bytes
+        },
+        close: () => handle.close().catch(() => undefined),
+      }
+    } catch (error) {
+      await file.close().catch(() => undefined)
+      throw error
+    }
+  }
+
+  /**
+   * Receives a snapshot file streamed from the leader into a file beside the snapshot (appended in
+   * order, a running crc32 kept); `finish` fsyncs it, checks it is whole (the header's crc32 against
+   * the bytes received) and makes it the staged snapshot that `adoptStaged` renames in.
+   */
+  async receiveImage(): Promise<SnapshotImageSink> {
+    const path = this.receivingPath
+    const file = await open(path, 'w')
+    let position = 0
+    let crc = 0
+    let head = Buffer.alloc(0)
+    let closedFile = false
+    const close = async (): Promise<void> => {
+      if (closedFile) return
+      closedFile = true
+      await file.close().catch(() => undefined)
+    }
+    return {
+      get received() { return position },
+      write: async (bytes) => {
+        if (position < HEADER) head = Buffer.concat([head, bytes.subarray(0, HEADER - position)])
+        const body = position >= HEADER ? bytes : bytes.subarray(HEADER - position)
+        if (body.length > 0) crc = crc32(body, crc)
+        for (let written = 0, round = 0; written < bytes.length; round++) {
+          const {bytesWritten} = await file.write(bytes, written, bytes.length - written, position + written)
+          if (bytesWritten <= 0 || round > 1000) throw new Error(`${path}: short write`)
+          written += bytesWritten
+        }
+        position += bytes.length
+      },
+      finish: async () => {
+        await file.sync()
+        await close()
+        const magic = head.subarray(0, MAGIC.length)
+        if (head.length < HEADER || !(magic.equals(MAGIC) || magic.equals(MAGIC_V1))) throw new LogCorruptError(`${path}: not a coord snapshot (bad magic or truncated header)`)
+        if (head.readUInt32LE(MAGIC.length + 16) !== crc) throw new LogCorruptError(`${path}: snapshot checksum mismatch; the received file is damaged`)
+        const stored = parseSnapshotFile(path, await readFile(path), crc)
+        renameSync(path, this.stagedPath)
+        return stored
+      },
+      discard: async () => {
+        await close()
+        rmSync(path, {force: true})
+      },
+    }
+  }
+
+  get receivingPath(): string {
+    return `${this.path}.receive.tmp`
+  }
+}
+
+/** A snapshot file open for reading by offset (FileSnapshotStore.openImage). */
+export interface SnapshotImage {
+  meta: {index: number; term: number; conf: ConfState}
+  size: number
+  read(offset: number, length: number): Promise<Uint8Array>
+  close(): Promise<void>
+}
+
+/** A snapshot file being received in order (FileSnapshotStore.receiveImage). */
+export interface SnapshotImageSink {
+  readonly received: number
+  write(bytes: Uint8Array): Promise<void>
+  /** Durable, whole and parsed; it is then the staged snapshot (adoptStaged / dropStaged). */
+  finish(): Promise<StoredSnapshot>
+  discard(): Promise<void>
+}
+
+async function closed(file: {close(): Promise<void>}): Promise<undefined> {
+  await file.close().catch(() => undefined)
+  return undefined
+}
+
+/**
+ * A snapshot file's bytes (snapshot.dat's layout, either version) as meta, membership and state;
+ * damage is a LogCorruptError naming `path`. `crc`: the crc32 of the bytes after the header, when
+ * the caller computed it as they came (otherwise computed here).
+ */
+export function parseSnapshotFile(path: string, bytes: Buffer, crc?: number): StoredSnapshot {
+  const magic = bytes.subarray(0, MAGIC.length)
+  if (bytes.length < HEADER || !(magic.equals(MAGIC) || magic.equals(MAGIC_V1))) {
+    throw new LogCorruptError(`${path}: not a coord snapshot (bad magic or truncated header)`)
+  }
+  const data = bytes.subarray(HEADER)
+  if (bytes.readUInt32LE(MAGIC.length + 16) !== (crc ?? crc32(data))) {
+    throw new LogCorruptError(`${path}: snapshot checksum mismatch; the file is damaged`)
+  }
+  const meta = {index: Number(bytes.readBigUInt64LE(MAGIC.length)), term: Number(bytes.readBigUInt64LE(MAGIC.length + 8))}
+  if (magic.equals(MAGIC_V1)) {
+    const payload = decode(data) as {conf: ConfState; state: Uint8Array | null}
+    return {meta, conf: payload.conf, state: payload.state}
+  }
+  const confLength = bytes.readUInt32LE(MAGIC.length + 20)
+  if (confLength > data.length) throw new LogCorruptError(`${path}: snapshot header names more bytes than the file holds`)
+  const state = data.subarray(confLength)
+  return {meta, conf: decode(data.subarray(0, confLength)) as ConfState, state: state.length === 0 ? null : state}
+}
+
+/** A snapshot's file bytes (snapshot.dat's layout) built in memory: the in-memory storage's image. */
+export function snapshotFileBytes(meta: SnapshotFileMeta, conf: ConfState, state: Uint8Array): Buffer {
+  const confBytes = encode(conf)
+  return Buffer.concat([makeHeader(meta, crc32(state, crc32(confBytes)), confBytes.length), confBytes, state])
 }
 
 /** Streams conf + state chunks to `path` with a running crc32, 1 MiB writes, the header last, fsync'd. */

@@ -523,9 +523,12 @@ export class RpcTransport {
       reply({k: 'res', id: wire.id, ok: false, error: `unknown method ${wire.method}`})
       return
     }
+    // The answer needs only the id: the callbacks must not keep the request (its body, a restore's
+    // state bytes, and the frame under it) alive while the handler runs.
+    const id = wire.id
     handler(from, wire.body).then(
-      (body) => reply({k: 'res', id: wire.id, ok: true, body}),
-      (error: Error) => reply({k: 'res', id: wire.id, ok: false, error: error.message, ...(error instanceof CoordError ? {code: error.code, status: error.httpStatus} : {})}),
+      (body) => reply({k: 'res', id, ok: true, body}),
+      (error: Error) => reply({k: 'res', id, ok: false, error: error.message, ...(error instanceof CoordError ? {code: error.code, status: error.httpStatus} : {})}),
     )
   }
 }

@@ -6,8 +6,12 @@ import type {RpcTransport} from '../rpc/transport.js'
 
 /** A deterministic state machine fed with committed commands in log order (ARCHITECTURE.md, house rule 5). */
 export interface ReplicatedState<C, R> {
-  /** Applies the command committed at `index` and returns what the proposer gets back. */
-  apply(index: number, command: C): R
+  /**
+   * Applies the command committed at `index` and returns what the proposer gets back. `unread`:
+   * nobody will read the answer (an entry replayed at start or proposed by another server), so
+   * the state may skip building its result entries; the state itself ends up the same.
+   */
+  apply(index: number, command: C, unread?: boolean): R
   /**
    * The whole state at the last applied index, captured now and serialized lazily as chunks
    * (concatenated: the bytes `restore` takes). Applies may go on while the chunks are consumed:

@@ -24,6 +24,8 @@ import {Signal} from '../signal.js'
 import {CoordError} from '../errors.js'
 import type {CommandCodec, PeerTransport, RaftMetricsSink, ReplicatedState} from './driver-ports.js'
 import {diskFullReason, errnoOf, MAX_STORAGE_RETRIES, storageRetryDelayMs} from './storage-fault.js'
+import type {HandedBytes} from '../handed-bytes.js'
+import {DEFAULT_SNAPSHOT_CHUNK_BYTES, MIN_SNAPSHOT_CHUNK_BYTES, SNAPSHOT_CHUNK_METHOD, SnapshotReceiver, SnapshotSender, type ReceivedSnapshot} from './snapshot-transfer.js'
 
 export interface RaftDriverOptions<C, R> {
   id: NodeId
@@ -49,11 +51,11 @@ export interface RaftDriverOptions<C, R> {
   /** Raft metrics (consul.raft.*); none by default. */
   metrics?: RaftMetricsSink
   /**
-   * The largest snapshot state an InstallSnapshot message may carry (the transport's frame bound
-   * less room for the envelope). A larger one is not sent (a peer would refuse the frame), and an
-   * operator's restore larger than it is refused while this server has peers. Default: unbounded.
+   * A snapshot goes to a follower in chunks of this many bytes (snapshot-transfer.ts; default
+   * DEFAULT_SNAPSHOT_CHUNK_BYTES, at least MIN_SNAPSHOT_CHUNK_BYTES): well under the transport's
+   * frame bound, so a snapshot of any size reaches a follower.
    */
-  maxSnapshotSendBytes?: number
+  snapshotChunkBytes?: number
   /**
    * Storage failed in a way this server cannot carry on from in place (a failed fsync, a snapshot
    * restored but not stored): the agent stops, as hashicorp/raft panics. Without it the driver
@@ -232,8 +234,9 @@ export class RaftDriver<C, R> {
   #diskRetry: Timer | undefined
   /** A received snapshot was restored into the state machine but is not on disk yet. */
   #stateAheadOfDisk = false
-  /** The snapshot index last reported as too large to send (reported once). */
-  #tooLargeReported = -1
+  /** Snapshots streamed to followers in chunks (on the leader), and the one being received (on a follower). */
+  readonly #sender: SnapshotSender
+  readonly #receiver: SnapshotReceiver
   /** An operator's restore runs: writes are held (queued) until it is in or abandoned. */
   #restoring = false
   /** The restore staged on disk, for the Ready loop to hand to the core and install. */
@@ -252,7 +255,26 @@ export class RaftDriver<C, R> {
     this.#applied = applied
     this.#confIndex = Math.max(1, applied)
     this.#core = this.#newCore(applied)
+    this.#sender = new SnapshotSender({
+      self: opts.id, selfAddress: opts.address, transport: opts.transport, clock: this.clock, logger: opts.logger,
+      openImage: () => opts.storage.openSnapshotImage(),
+      chunkBytes: Math.max(MIN_SNAPSHOT_CHUNK_BYTES, opts.snapshotChunkBytes ?? DEFAULT_SNAPSHOT_CHUNK_BYTES), timeoutMs: this.#timeoutMs,
+      sendPlain: (message, address) => opts.transport.send(address, {raft: message, fromAddress: opts.address} satisfies RaftEnvelope),
+    })
+    this.#receiver = new SnapshotReceiver({
+      self: opts.id, clock: this.clock, logger: opts.logger,
+      receive: () => opts.storage.receiveSnapshotImage(),
+      currentTerm: () => this.#core.term,
+      appliedIndex: () => this.#applied,
+      busy: () => this.#incoming !== undefined || this.#restoring || this.#localRestore !== undefined || this.isLeader(),
+      learnAddress: (id, address) => this.addresses.set(id, address),
+      onComplete: (received) => void this.#prepareReceived(received),
+    })
     opts.transport.onMessage((_from, body) => this.#receive(body as RaftEnvelope))
+    opts.transport.onRequest(SNAPSHOT_CHUNK_METHOD, async (_from, body) => {
+      if (this.#closed || this.#diskFull !== undefined) throw new Error('this server takes no snapshot now (shutting down or its disk is full)')
+      return await this.#receiver.handle(body)
+    })
   }
 
   get id(): NodeId {
@@ -436,18 +458,13 @@ export class RaftDriver<C, R> {
    * snapshot by InstallSnapshot; nothing of it enters the log. `minIndex`: the restored state's own
    * highest index (the restore's index goes past it). Resolves with the restore's meta.
    */
-  async restore(bytes: Uint8Array, minIndex: number): Promise<SnapshotMeta> {
+  async restore(bytes: HandedBytes, minIndex: number): Promise<SnapshotMeta> {
     if (this.#closed) throw new ShuttingDownError()
     if (this.#diskFull !== undefined) throw this.diskFullError()
     if (this.#restoring) throw new CoordError('RESTORE_IN_PROGRESS', 'a snapshot restore is already in progress', {httpStatus: 500})
-    if (this.#incoming) throw new CoordError('RESTORE_IN_PROGRESS', 'a snapshot from the previous leader is still being installed here; try again', {httpStatus: 500})
+    if (this.#incoming || this.#receiver.active) throw new CoordError('RESTORE_IN_PROGRESS', 'a snapshot from the previous leader is still being installed here; try again', {httpStatus: 500})
     const refusal = this.#refusal()
     if (refusal) throw refusal
-    const limit = this.opts.maxSnapshotSendBytes ?? Infinity
-    const conf = this.#core.status().conf
-    if (bytes.length > limit && [...conf.voters, ...conf.learners].some((id) => id !== this.opts.id)) {
-      throw new CoordError('SNAPSHOT_TOO_LARGE', `the snapshot's state (${mib(bytes.length)}) is larger than the ${mib(limit)} a server can send its peers by InstallSnapshot; nothing was restored`, {httpStatus: 413})
-    }
     this.#restoring = true
     let meta: SnapshotMeta
     try {
@@ -461,7 +478,8 @@ export class RaftDriver<C, R> {
       meta = named.meta
       let prepared: {chunks: () => Iterable<Uint8Array>; install: () => void}
       try {
-        prepared = await this.#runSteps(this.opts.state.prepareRestore(bytes, meta.index))
+        // Taken: the steps drop them once decoded, so they are not held beside both states.
+        prepared = await this.#runSteps(this.opts.state.prepareRestore(bytes.take(), meta.index))
       } catch (error) {
         if (this.#closed) throw new ShuttingDownError()
         throw new RestoreStateError((error as Error).message)
@@ -611,6 +629,8 @@ export class RaftDriver<C, R> {
 
   async close(): Promise<void> {
     this.#closed = true
+    this.#sender.stopAll()
+    this.#receiver.abort()
     this.#ticker?.cancel()
     this.#diskRetry?.cancel()
     this.#metricsTimer?.cancel()
@@ -643,7 +663,7 @@ export class RaftDriver<C, R> {
       // A snapshot to restore is decoded and staged before the core hears of it (#prepareIncoming);
       // one at a time: the leader sends it again after an election timeout.
       if (message.snapshot.index > this.#applied) {
-        if (!this.#incoming && !this.#restoring) void this.#prepareIncoming(message, data)
+        if (!this.#incoming && !this.#restoring && !this.#receiver.active && message.term >= this.#core.term) void this.#prepareIncoming(message, data)
         return
       }
     }
@@ -693,7 +713,44 @@ export class RaftDriver<C, R> {
     const incoming = this.#incoming
     if (!incoming?.stepped || ready.snapshot?.index === incoming.meta.index) return
     this.#incoming = undefined
+    this.#receiver.release()
     this.opts.storage.dropStaged()
+  }
+
+  /**
+   * A snapshot received whole in chunks (snapshot-transfer.ts), already staged on disk and checked:
+   * decoded a slice at a time as #prepareIncoming does, then its InstallSnapshot (the leader's term,
+   * ID and stamp) is stepped into the core, which restores it or not as for any InstallSnapshot.
+   */
+  async #prepareReceived(received: ReceivedSnapshot): Promise<void> {
+    const {meta, state, message} = received
+    const incoming: IncomingSnapshot = {meta, stepped: false}
+    this.#incoming = incoming
+    const started = this.clock.now()
+    const drop = (): void => {
+      if (this.#incoming === incoming) this.#incoming = undefined
+      this.#receiver.release()
+      this.opts.storage.dropStaged()
+    }
+    try {
+      const prepared = await this.#runSteps(this.opts.state.prepareRestore(state))
+      // The core would ignore a deposed leader's message without a word: dropped here.
+      if (this.#closed || this.#incoming !== incoming || message.term < this.#core.term || this.isLeader()) {
+        drop()
+        return
+      }
+      incoming.install = prepared.install
+      incoming.stepped = true
+      this.opts.logger.info('received a snapshot from the leader in chunks', {index: meta.index, bytes: state.length, decoded: `${Math.round(this.clock.now() - started)}ms`})
+      const now = this.clock.now()
+      this.#heardAt.set(message.from, now)
+      this.#core.step(message, now)
+      this.#kick()
+    } catch (error) {
+      if (this.#closed) return
+      drop()
+      this.opts.logger.warn('failed to install a snapshot from the leader; it will be sent again', {index: meta.index, error})
+    }
   }
 
   #send(message: Message): void {
@@ -703,20 +760,9 @@ export class RaftDriver<C, R> {
       return
     }
     if (message.type === 'installSnapshot') {
-      // The core names a snapshot; send whatever the store holds now (possibly newer) with its meta.
-      const stored = this.opts.storage.snapshotForPeer()
-      if (!stored) return
-      const limit = this.opts.maxSnapshotSendBytes ?? Infinity
-      if (stored.state.length > limit) {
-        // The peer would refuse the frame and drop the connection (with every message queued on it).
-        if (this.#tooLargeReported !== stored.meta.index) {
-          this.#tooLargeReported = stored.meta.index
-          this.opts.logger.error('snapshot too large to send to a peer by InstallSnapshot; the peer cannot catch up until it is restored from a snapshot of its own', {peer: message.to, index: stored.meta.index, bytes: stored.state.length, limit})
-        }
-        return
-      }
-      message.snapshot = stored.meta
-      message.data = stored.state
+      // The core names a snapshot; the file the store holds now (possibly newer) goes in chunks.
+      this.#sender.offer(message, address)
+      return
     }
     this.opts.transport.send(address, {raft: message, fromAddress: this.opts.address} satisfies RaftEnvelope)
   }
@@ -816,6 +862,7 @@ export class RaftDriver<C, R> {
       await storage.adoptStaged(ready.snapshot)
       this.#stateAheadOfDisk = false
       this.#applied = ready.snapshot.index
+      this.#receiver.release()
       this.opts.logger.info('installed snapshot from the leader', {index: ready.snapshot.index, term: ready.snapshot.term})
     }
     const started = this.clock.now()
@@ -853,6 +900,8 @@ export class RaftDriver<C, R> {
       this.#proposals.delete(index)
     }
     for (const q of this.#queued.splice(0)) q.reject(this.diskFullError())
+    this.#sender.stopAll()
+    this.#receiver.abort()
     if (this.#incoming) {
       this.#incoming = undefined
       this.opts.storage.dropStaged()
@@ -925,7 +974,7 @@ export class RaftDriver<C, R> {
     if (entry.type === 'command') {
       // A different term at our index means another leader's entry replaced our proposal.
       const ours = pending !== undefined && pending.batch.term === entry.term
-      const result = this.opts.state.apply(entry.index, ours && pending.command !== undefined ? pending.command : this.opts.codec.decode(entry.data))
+      const result = this.opts.state.apply(entry.index, ours && pending.command !== undefined ? pending.command : this.opts.codec.decode(entry.data), !ours)
       if (ours) pending.resolve({index: entry.index, result})
       else pending?.reject(new WriteNotAppliedError('another leader\'s entry replaced it before it committed'))
     } else {
@@ -948,6 +997,9 @@ export class RaftDriver<C, R> {
     const leader = this.isLeader()
     if (leader === this.#wasLeader) return
     this.#wasLeader = leader
+    // A leader sends snapshots and receives none; a deposed one stops sending.
+    if (leader) this.#receiver.abort()
+    else this.#sender.stopAll()
     if (!leader && this.#readBatches.size > 0) {
       // Rounds this server can no longer answer (the core aborts its own; these are what is left).
       const aborted = [...this.#readBatches.values()].flat()
@@ -1011,10 +1063,6 @@ export class RaftDriver<C, R> {
       this.opts.logger.error('failed to write a snapshot; the log is kept', {index: meta.index, error})
     }
   }
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / (1 << 20)).toFixed(1)} MiB`
 }
 
 /** FNV-1a: a seed for the election-jitter Rng from a string. */

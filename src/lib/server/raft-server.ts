@@ -26,6 +26,7 @@ import {hashSeed, RaftDriver, RestoreStateError, ShuttingDownError, WriteNotAppl
 import {RaftOperator} from './raft-operator.js'
 import {ReadBarrier} from './read-barrier.js'
 import {ForwardBatcher, PROPOSE_BATCH, proposeBatch} from './forward-batch.js'
+import {HandedBytes} from '../handed-bytes.js'
 
 export {WriteNotAppliedError}
 
@@ -57,6 +58,10 @@ export interface RaftServerOptions {
   metrics?: RaftMetricsSink
   /** Raft storage failed beyond repair in place (raft-driver.ts onFatal). */
   onFatal?: (error: Error) => void
+  /** A snapshot goes to a follower in chunks of this many bytes (RaftDriverOptions.snapshotChunkBytes). */
+  snapshotChunkBytes?: number
+  /** The transport's frame bound (default DEFAULT_MAX_FRAME_BYTES): a restore forwarded to the leader must fit one frame. */
+  maxFrameBytes?: number
 }
 
 /**
@@ -86,8 +91,8 @@ function worthRetrying(error: unknown): boolean {
 /** The RPC a follower forwards a snapshot restore with, and how long it waits for the leader. */
 const RESTORE_ON_LEADER = 'restore-on-leader'
 const RESTORE_TIMEOUT_MS = 120_000
-/** Snapshot state bytes one RPC frame carries (the frame bound less room for the envelope around them). */
-const MAX_STATE_PER_FRAME = DEFAULT_MAX_FRAME_BYTES - (1 << 20)
+/** Room in a frame for what wraps a forwarded restore's state bytes. */
+const FRAME_ENVELOPE_BYTES = 1 << 20
 
 export class RaftServer implements Consensus {
   readonly driver: RaftDriver<Command, ApplyResult>
@@ -102,7 +107,7 @@ export class RaftServer implements Consensus {
       id: opts.id, address: opts.address, state: opts.state, codec: opts.codec, storage: opts.storage, transport: opts.transport,
       logger: opts.logger, raft: opts.raft, snapshotThreshold: opts.snapshotThreshold, requestTimeoutMs: opts.requestTimeoutMs,
       seed: opts.seed ?? hashSeed(`${opts.id}:${Date.now()}`), clock: opts.clock, onLeadershipChange: opts.onLeadershipChange,
-      metrics: opts.metrics, onFatal: opts.onFatal, maxSnapshotSendBytes: MAX_STATE_PER_FRAME,
+      metrics: opts.metrics, onFatal: opts.onFatal, snapshotChunkBytes: opts.snapshotChunkBytes,
     })
     const driver = this.driver as RaftDriver<unknown, unknown>
     this.#hold = new LeaderHold({
@@ -129,9 +134,11 @@ export class RaftServer implements Consensus {
     this.#forwarder = new ForwardBatcher(opts.transport, this.driver.clock, this.driver.requestTimeoutMs)
     // A follower's snapshot restore for the leader (Consul forwards Snapshot.Restore to the leader).
     opts.transport.onRequest(RESTORE_ON_LEADER, async (_from, body) => {
-      const {state, minIndex} = body as {state: Uint8Array; minIndex: number}
+      const request = body as {state?: Uint8Array; minIndex: number}
+      const {state, minIndex} = request
       if (!(state instanceof Uint8Array) || !Number.isSafeInteger(minIndex)) throw new Error('restore request without state bytes or index')
-      return await this.#restoreHere(state, minIndex)
+      request.state = undefined // held from here by the HandedBytes alone (freed once decoded)
+      return await this.#restoreHere(new HandedBytes(state), minIndex)
     })
   }
 
@@ -252,18 +259,22 @@ export class RaftServer implements Consensus {
   }
 
   /** On the leader the driver installs it; a follower hands it to the leader (never retried: it is not idempotent). */
-  async restore(state: Uint8Array, minIndex: number): Promise<number> {
+  async restore(state: HandedBytes, minIndex: number): Promise<number> {
     if (this.closed) throw new ShuttingDownError()
     if (this.driver.diskFull !== undefined) throw this.driver.diskFullError()
     this.#noteLeader()
+    // Retried on another leader only while the bytes are here: once this server, leading, took
+    // them (decoded them, freeing them) a failure after that is answered as it is.
     return await this.#hold.run(async (leader) => {
       if (leader.id === this.opts.id) return await this.#restoreHere(state, minIndex)
-      if (state.length > MAX_STATE_PER_FRAME) {
-        throw new CoordError('SNAPSHOT_TOO_LARGE', `the snapshot's state (${(state.length / (1 << 20)).toFixed(1)} MiB) is larger than the ${MAX_STATE_PER_FRAME / (1 << 20)} MiB a server forwards to the leader; send it to the leader's HTTP API (the server at ${this.barrier.addressOf(leader.id)}); nothing was restored`, {httpStatus: 413})
+      // The state travels to the leader in one request: one frame.
+      const maxState = (this.opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES) - FRAME_ENVELOPE_BYTES
+      if (state.length > maxState) {
+        throw new CoordError('SNAPSHOT_TOO_LARGE', `the snapshot's state (${(state.length / (1 << 20)).toFixed(1)} MiB) is larger than the ${(maxState / (1 << 20)).toFixed(1)} MiB a server forwards to the leader; send it to the leader's HTTP API (the server at ${this.barrier.addressOf(leader.id)}); nothing was restored`, {httpStatus: 413})
       }
       const timeoutMs = RESTORE_TIMEOUT_MS
-      return await this.opts.transport.request(this.barrier.addressOf(leader.id), RESTORE_ON_LEADER, {state, minIndex}, timeoutMs) as number
-    }, (error) => !this.closed && writeNeverApplied(error))
+      return await this.opts.transport.request(this.barrier.addressOf(leader.id), RESTORE_ON_LEADER, {state: state.peek(), minIndex}, timeoutMs) as number
+    }, (error) => !this.closed && !state.taken && writeNeverApplied(error))
   }
 
   async close(): Promise<void> {
@@ -276,7 +287,7 @@ export class RaftServer implements Consensus {
   }
 
   /** The leader's part of restore(): state bytes the state machine cannot decode answer 400 (here or to the follower that forwarded them). */
-  async #restoreHere(state: Uint8Array, minIndex: number): Promise<number> {
+  async #restoreHere(state: HandedBytes, minIndex: number): Promise<number> {
     try {
       return (await this.driver.restore(state, minIndex)).index
     } catch (error) {

@@ -8,7 +8,8 @@ import type {AgentConfig} from '../agent/config.js'
 import type {Logger} from '../logger.js'
 import {FileRaftStorage, MemoryDurableStorage, type DurableRaftStorage} from '../raft/file-storage.js'
 import type {RaftConfig} from '../raft/config.js'
-import {RpcTransport} from '../rpc/transport.js'
+import {DEFAULT_MAX_FRAME_BYTES, RpcTransport} from '../rpc/transport.js'
+import {DEFAULT_SNAPSHOT_CHUNK_BYTES, MIN_SNAPSHOT_CHUNK_BYTES} from './snapshot-transfer.js'
 import {RpcTls} from '../tls/rpc-tls.js'
 import type {StateMachine} from '../state/state-machine.js'
 import type {Command, Session} from '../state/types.js'
@@ -66,8 +67,10 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
   const log = opts.logger
   // TLS on the RPC port (tls/rpc-tls.ts): certificates swapped on reload through `tls.update`.
   const rpcTls = config.tls.rpc ? new RpcTls(config.tls.settings, config.tls.rpc, config.datacenter, config.dns.domain) : undefined
+  const transfer = transferKnobs(process.env)
   const transport = new RpcTransport({
     localId: nodeId,
+    maxFrameBytes: transfer.maxFrameBytes,
     localAddress: config.bindAddr === '0.0.0.0' || config.bindAddr === '::' ? undefined : config.bindAddr,
     onError: (peer, error) => log.debug('rpc connection error', {peer, error: error.message}),
     tls: rpcTls,
@@ -137,6 +140,7 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
   const raft: RaftServer = new RaftServer({
     id: nodeId, name: config.nodeName, address, state, codec: opts.codec, storage, transport, logger: log.named('raft'), raft: opts.raft,
     snapshotThreshold: config.snapshotThreshold, rpcHoldTimeoutMs: config.rpcHoldTimeoutMs,
+    snapshotChunkBytes: transfer.snapshotChunkBytes, maxFrameBytes: transfer.maxFrameBytes,
     mayPromote: (id) => autopilot.mayPromote(id), onFatal: opts.onFatal,
     metrics: raftMetrics(),
     onLeadershipChange: (leader) => {
@@ -274,4 +278,20 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
       await transport.close()
     },
   }
+}
+
+/**
+ * Test knobs, not configuration: COORD_TEST_SNAPSHOT_CHUNK_BYTES and COORD_TEST_RPC_MAX_FRAME_BYTES
+ * make a test move a few-MiB snapshot in many chunks past a small frame bound. Each may only lower
+ * its default (a chunk never below MIN_SNAPSHOT_CHUNK_BYTES, a frame never below 2 MiB).
+ */
+function transferKnobs(env: NodeJS.ProcessEnv): {snapshotChunkBytes?: number; maxFrameBytes?: number} {
+  const read = (name: string, min: number, max: number): number | undefined => {
+    const value = Number(env[name])
+    return env[name] && Number.isSafeInteger(value) ? Math.min(max, Math.max(min, value)) : undefined
+  }
+  const snapshotChunkBytes = read('COORD_TEST_SNAPSHOT_CHUNK_BYTES', MIN_SNAPSHOT_CHUNK_BYTES, DEFAULT_SNAPSHOT_CHUNK_BYTES)
+  // AppendEntries carry up to 1 MiB of entries (raft/config.ts maxSizePerMsgBytes): 2 MiB at least.
+  const maxFrameBytes = read('COORD_TEST_RPC_MAX_FRAME_BYTES', 2 << 20, DEFAULT_MAX_FRAME_BYTES)
+  return {snapshotChunkBytes, maxFrameBytes}
 }

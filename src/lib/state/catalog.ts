@@ -83,6 +83,18 @@ function compactList<T>(value: T[]): T[] {
 /** Beyond this many distinct strings the intern table starts over (names that churned away are dropped). */
 const INTERN_LIMIT = 200_000
 
+/** Services with at least this many instances keep a change log (serviceChangesSince). */
+export const SERVICE_LOG_MIN_INSTANCES = 128
+/** Entries a service's change log holds before it starts over (a reader further behind walks every instance). */
+export const SERVICE_LOG_LIMIT = 1024
+
+/** Which nodes' changes moved a service's index since `after`: parallel lists, oldest first. */
+interface ServiceLog {
+  after: number
+  indexes: number[]
+  nodes: string[]
+}
+
 function same(a: object, b: object): boolean {
   return JSON.stringify(a) === JSON.stringify(b)
 }
@@ -107,6 +119,13 @@ export class Catalog {
    * instance's checks are unchanged without visiting them (http/health-fragments.ts).
    */
   readonly #checksVersions = new Map<string, number>()
+  /**
+   * service name → the nodes whose changes moved its index (services with at least
+   * SERVICE_LOG_MIN_INSTANCES instances; not in snapshots, not journaled: an entry a rolled-back txn
+   * left only makes a reader look at that node again). A kept list answer (http/service-list.ts)
+   * renders those nodes' rows again instead of walking every instance of the service.
+   */
+  readonly #serviceLogs = new Map<string, ServiceLog>()
   #nodesIndex = 0
   #servicesIndex = 0
   #checksIndex = 0
@@ -278,6 +297,27 @@ export class Catalog {
   /** Moves (to the change's index) whenever a check of `node` is written or removed; 0 if none since the load. */
   nodeChecksVersion(node: string): number {
     return this.#checksVersions.get(node) ?? 0
+  }
+
+  /**
+   * The nodes (maybe repeated) whose changes moved service `name`'s index after `index`, oldest
+   * first: an instance of `name` on any other node, its checks and its node are as they were at
+   * `index`. Undefined when the log does not reach back that far (or the service keeps none): the
+   * caller looks at every instance.
+   */
+  serviceChangesSince(name: string, index: number): string[] | undefined {
+    const log = this.#serviceLogs.get(name)
+    if (log === undefined || index < log.after) return undefined
+    let from = log.indexes.length
+    while (from > 0 && log.indexes[from - 1] > index) from--
+    return log.nodes.slice(from)
+  }
+
+  /** The instances of service `name` on `node`, ordered by ID (O(services on the node)). */
+  nodeInstances(node: string, name: string): CatalogService[] {
+    const out: CatalogService[] = []
+    for (const service of this.#services.get(node)?.values() ?? []) if (service.service === name) out.push(service)
+    return out.length > 1 ? out.sort((a, b) => compareStrings(a.id, b.id)) : out
   }
 
   /** How many instances service `name` has (O(1)). */
@@ -499,14 +539,36 @@ export class Catalog {
     return removed
   }
 
-  #touchService(index: number, name: string, change: ChangeSet): void {
+  #touchService(index: number, name: string, node: string, change: ChangeSet): void {
+    this.#logServiceChange(index, name, node)
     this.#set(this.#serviceIndexes, name, index)
     change.tables.add(`service:${name}`)
   }
 
   /** A node or node-level check changed: health answers of every service on it change too. */
   #touchServicesOfNode(index: number, node: string, change: ChangeSet): void {
-    for (const service of this.#services.get(node)?.values() ?? []) this.#touchService(index, service.service, change)
+    for (const service of this.#services.get(node)?.values() ?? []) this.#touchService(index, service.service, node, change)
+  }
+
+  /** Notes that `node` changed service `name` at `index` (large services only; see #serviceLogs). */
+  #logServiceChange(index: number, name: string, node: string): void {
+    let log = this.#serviceLogs.get(name)
+    if (log === undefined) {
+      if ((this.#byName.get(name)?.size ?? 0) < SERVICE_LOG_MIN_INSTANCES) return
+      // Complete from the index the service had before this change.
+      log = {after: this.#serviceIndexes.get(name) ?? 0, indexes: [], nodes: []}
+      this.#serviceLogs.set(name, log)
+    }
+    const last = log.nodes.length - 1
+    if (last >= 0 && log.indexes[last] === index && log.nodes[last] === node) return
+    if (log.nodes.length >= SERVICE_LOG_LIMIT) {
+      // Start over: a reader that saw the last logged index still finds every later change here.
+      log.after = log.indexes[last]
+      log.indexes = []
+      log.nodes = []
+    }
+    log.indexes.push(index)
+    log.nodes.push(node)
   }
 
   #putNode(index: number, raw: NodeInput, change: ChangeSet): void {
@@ -537,7 +599,7 @@ export class Catalog {
     this.#add(named, stored)
     this.#servicesIndex = index
     change.tables.add('services')
-    this.#touchService(index, input.service, change)
+    this.#touchService(index, input.service, input.node, change)
     // Bound checks carry the service's name and tags: keep them in step.
     for (const check of this.#checks.get(input.node)?.values() ?? []) {
       if (check.serviceId !== input.id) continue
@@ -566,10 +628,11 @@ export class Catalog {
     const named = this.#byName.get(service.service)
     if (named !== undefined) this.#remove(named, service)
     if (named !== undefined && named.size === 0) {
+      this.#serviceLogs.delete(service.service)
       this.#delete(this.#byName, service.service)
       this.#delete(this.#tagCounts, service.service)
     }
-    this.#touchService(index, service.service, change)
+    this.#touchService(index, service.service, service.node, change)
   }
 
   #deleteService(index: number, service: CatalogService, change: ChangeSet): void {
@@ -594,8 +657,8 @@ export class Catalog {
     this.#set(this.#checksVersions, check.node, index)
     this.#checksIndex = index
     change.tables.add('checks')
-    if (prior !== undefined && prior.serviceName !== '' && prior.serviceName !== stored.serviceName) this.#touchService(index, prior.serviceName, change)
-    if (stored.serviceId !== '') this.#touchService(index, stored.serviceName, change)
+    if (prior !== undefined && prior.serviceName !== '' && prior.serviceName !== stored.serviceName) this.#touchService(index, prior.serviceName, stored.node, change)
+    if (stored.serviceId !== '') this.#touchService(index, stored.serviceName, stored.node, change)
     else this.#touchServicesOfNode(index, stored.node, change)
     return stored
   }
@@ -607,7 +670,7 @@ export class Catalog {
     if (byId !== undefined && byId.size === 0) this.#delete(this.#checks, check.node)
     this.#checksIndex = index
     change.tables.add('checks')
-    if (check.serviceId !== '') this.#touchService(index, check.serviceName, change)
+    if (check.serviceId !== '') this.#touchService(index, check.serviceName, check.node, change)
     else this.#touchServicesOfNode(index, check.node, change)
     removed.checks.push({node: check.node, checkId: check.checkId})
   }

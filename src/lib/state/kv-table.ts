@@ -11,18 +11,12 @@
 // reader is never changed under it. Callers must not mutate the entries (or their values) either.
 
 import btree from 'sorted-btree'
-import bulk from 'sorted-btree/extended/bulkLoad.js'
+import {bulkLoadSteps} from './btree-bulk.js'
 import type {KVEntry} from './types.js'
 import type {ChangeSet} from './watch.js'
 
 const BTree = btree.default
 type BTree<K, V> = InstanceType<typeof btree.default<K, V>>
-
-/** A tree of `keys` → `values` built in bulk when the keys are strictly ascending; undefined when they are not. */
-function sortedTree<V>(keys: string[], values: V[]): BTree<string, V> | undefined {
-  for (let i = 1; i < keys.length; i++) if (!(keys[i - 1] < keys[i])) return undefined
-  return bulk.bulkLoad<string, V>(keys, values, new BTree<string, V>()._maxNodeSize, btree.defaultComparator)
-}
 
 /** Before-image of one key, recorded the first time a staged transaction touches it. */
 interface UndoRecord {
@@ -178,19 +172,54 @@ export class KVStore {
   }
 
   static load(dump: KVDump): KVStore {
+    const steps = KVStore.loadSteps(dump, Infinity)
+    for (;;) {
+      const step = steps.next()
+      if (step.done) return step.value
+    }
+  }
+
+  /**
+   * KVStore.load a step at a time (a restore builds the table while the event loop runs): each
+   * `next()` handles about `stepRecords` records; the table is the one `load` builds. The dump
+   * must not change meanwhile.
+   */
+  static *loadSteps(dump: KVDump, stepRecords: number): Generator<void, KVStore> {
     const store = new KVStore()
+    const per = Math.max(1, Math.min(Math.floor(stepRecords), 2 ** 30))
     // A snapshot lists keys in order (it walks the trees): built bottom-up in O(n), not one insert
     // per key (a million inserts were most of a restart). Any other order is inserted key by key.
-    const entries = sortedTree(dump.entries.map((e) => e.key), dump.entries)
-    if (entries) {
-      store.#entries = entries
-      for (const entry of dump.entries) if (entry.session !== '') store.#indexHolder(entry.session, entry.key)
-    } else {
-      for (const entry of dump.entries) store.#write(entry.key, entry, undefined)
+    const keys = new Array<string>(dump.entries.length)
+    for (let i = 0; i < keys.length; i++) {
+      keys[i] = dump.entries[i].key
+      if ((i + 1) % per === 0) yield
     }
-    const tombstones = sortedTree(dump.tombstones.map(([key]) => key), dump.tombstones.map(([, index]) => index))
+    const entries = yield* bulkLoadSteps(keys, dump.entries, per)
+    keys.length = 0
+    if (entries) store.#entries = entries
+    for (let i = 0; i < dump.entries.length; i++) {
+      const entry = dump.entries[i]
+      if (entries) {
+        if (entry.session !== '') store.#indexHolder(entry.session, entry.key)
+      } else store.#write(entry.key, entry, undefined)
+      if ((i + 1) % per === 0) yield
+    }
+    const tombKeys = new Array<string>(dump.tombstones.length)
+    const tombIndexes = new Array<number>(dump.tombstones.length)
+    for (let i = 0; i < tombKeys.length; i++) {
+      const [key, index] = dump.tombstones[i]
+      tombKeys[i] = key
+      tombIndexes[i] = index
+      if ((i + 1) % per === 0) yield
+    }
+    const tombstones = yield* bulkLoadSteps(tombKeys, tombIndexes, per)
     if (tombstones) store.#tombstones = tombstones
-    else for (const [key, index] of dump.tombstones) store.#tombstones.set(key, index)
+    else {
+      for (let i = 0; i < tombKeys.length; i++) {
+        store.#tombstones.set(tombKeys[i], tombIndexes[i])
+        if ((i + 1) % per === 0) yield
+      }
+    }
     for (const [key, until] of dump.lockDelays) store.#lockDelays.set(key, until)
     store.#index = dump.index
     return store

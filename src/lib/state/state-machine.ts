@@ -34,7 +34,7 @@ import {AclTables, type AclDump} from './acl.js'
 import {AutopilotConfigTable, type StoredAutopilotConfig} from './autopilot-config.js'
 import {emptyChangeSet, WatchHub, type ChangeSet} from './watch.js'
 import {concat, snapshotChunks, type SnapshotChunks, type SnapshotDocument} from './snapshot-stream.js'
-import {decodeSnapshotSteps} from './snapshot-decode.js'
+import {decodeSnapshotSteps, SNAPSHOT_DECODE_RECORDS} from './snapshot-decode.js'
 import {decodeSnapshotDocument} from './kv-records.js'
 
 const SNAPSHOT_FORMAT = 'coord-state'
@@ -105,10 +105,11 @@ export class StateMachine {
     return this.#lastIndex
   }
 
-  apply(index: number, cmd: Command): ApplyResult {
+  /** `unread`: the caller drops the answer (ReplicatedState.apply), so a txn's result entries are not built. */
+  apply(index: number, cmd: Command, unread = false): ApplyResult {
     assert(Number.isSafeInteger(index) && index > this.#lastIndex, `apply index ${index} must exceed last applied ${this.#lastIndex}`)
     const change = emptyChangeSet()
-    const result = this.#dispatch(index, cmd, change)
+    const result = this.#dispatch(index, cmd, change, unread)
     // A query bound to a session goes with it, however the session died (Consul's session delete).
     if (change.tables.has('sessions')) this.#queries.dropOrphans(index, (id) => this.#sessions.has(id), change)
     this.#lastIndex = index
@@ -117,7 +118,7 @@ export class StateMachine {
     return result
   }
 
-  #dispatch(index: number, cmd: Command, change: ChangeSet): ApplyResult {
+  #dispatch(index: number, cmd: Command, change: ChangeSet, unread: boolean): ApplyResult {
     switch (cmd.type) {
       case 'kv': {
         const outcome = applyKVOp(this.#opContext(index, cmd.now, change), cmd.op)
@@ -125,7 +126,7 @@ export class StateMachine {
         return outcome.hard ? {type: 'kv', ok: false, error: outcome.what} : {type: 'kv', ok: false}
       }
       case 'txn':
-        return {type: 'txn', txn: this.#applyTxn(index, cmd.now, cmd.ops, change)}
+        return {type: 'txn', txn: this.#applyTxn(index, cmd.now, cmd.ops, change, unread)}
       case 'session-create': {
         const created = this.#sessions.create(index, cmd.session, this.#catalog, change, cmd.now)
         return 'id' in created ? {type: 'session-create', id: created.id} : {type: 'session-create', error: created.error}
@@ -210,14 +211,14 @@ export class StateMachine {
    * any op failed. Nothing here costs O(catalog) per txn: registering a large catalog by txns was
    * quadratic when every catalog txn copied the catalog.
    */
-  #applyTxn(index: number, nowMs: number, ops: readonly TxnOp[], change: ChangeSet): TxnResult {
+  #applyTxn(index: number, nowMs: number, ops: readonly TxnOp[], change: ChangeSet, unread = false): TxnResult {
     const staged = emptyChangeSet()
     const catalogTxn = !isKVOnlyTxn(ops)
     const sessions = ops.some(touchesSessions) ? this.#sessions.dump() : undefined
     const coordinates = ops.some(deletesNode) ? this.#coordinates.dump() : undefined
     this.#kv.begin()
     if (catalogTxn) this.#catalog.begin()
-    const result = runTxn(this.#txnContext(index, nowMs, staged), ops)
+    const result = runTxn(this.#txnContext(index, nowMs, staged), ops, unread)
     if (result.errors !== null) {
       this.#kv.rollback()
       if (catalogTxn) this.#catalog.rollback()
@@ -429,10 +430,14 @@ export class StateMachine {
    * `index`, so no read's index goes backwards and every blocking query wakes; without it (a
    * snapshot received from the leader) the state is exactly the snapshot's. The result's `chunks`
    * encode the prepared state (what the driver stages for an operator's restore); `install` swaps
-   * it in.
+   * it in. The steps hold `bytes` only until they are decoded: a caller that drops them too lets
+   * them go before the tables are built.
    */
   *prepareRestore(bytes: Uint8Array, index?: number): Generator<void, PreparedRestore> {
-    const loaded = yield* decodeSnapshotInSteps(bytes, index)
+    const held = {bytes: bytes as Uint8Array | undefined}
+    bytes = NO_BYTES
+    // Records equal to the live ones share them (ownValues): read at each batch, as the table is then.
+    const loaded = yield* decodeSnapshotInSteps(held, index, (key) => this.#kv.get(key))
     return {
       chunks: () => {
         const staged = new StateMachine()
@@ -464,27 +469,52 @@ export class StateMachine {
   }
 }
 
+const NO_BYTES = new Uint8Array(0)
+
 /**
  * The decoded KV records with their values copied out of the snapshot buffer (which the caller
  * may reuse) into one slab, each value a view of its own stretch: one copy per restore instead of
  * an ArrayBuffer per key (a million small buffers were most of a restart's time and GC). The
- * records are fresh objects from the decoder, so they are completed in place.
+ * records are fresh objects from the decoder, so they are completed in place. With `live` (the
+ * table being replaced), a record equal to the live entry of its key (every field, value bytes
+ * included, after clamping) is replaced by that entry: entries are immutable (kv-table.ts), so
+ * both tables may hold it, and what a restore leaves unchanged is not held twice meanwhile.
  */
-function ownValues(entries: KVEntry[], at: (n: number) => number): KVEntry[] {
+function ownValues(entries: KVEntry[], at: (n: number) => number, live?: (key: string) => KVEntry | undefined): KVEntry[] {
   let total = 0
-  for (const e of entries) total += e.value.length
+  const copied: number[] = []
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]
+    e.createIndex = at(e.createIndex)
+    e.modifyIndex = at(e.modifyIndex)
+    const same = live?.(e.key)
+    if (same !== undefined && sameEntry(same, e)) entries[i] = same
+    else {
+      copied.push(i)
+      total += e.value.length
+    }
+  }
   const slab = new ArrayBuffer(total)
   const bytes = new Uint8Array(slab)
   let offset = 0
-  for (const e of entries) {
+  for (const i of copied) {
+    const e = entries[i]
     const length = e.value.length
     bytes.set(e.value, offset)
     e.value = new Uint8Array(slab, offset, length)
     offset += length
-    e.createIndex = at(e.createIndex)
-    e.modifyIndex = at(e.modifyIndex)
   }
   return entries
+}
+
+/** True when two entries of one key are the same record (every field of KVEntry, value bytes compared). */
+function sameEntry(a: KVEntry, b: KVEntry): boolean {
+  if (a.key !== b.key || a.flags !== b.flags || a.session !== b.session || a.createIndex !== b.createIndex ||
+    a.modifyIndex !== b.modifyIndex || a.lockIndex !== b.lockIndex || a.value.length !== b.value.length) return false
+  const x = a.value
+  const y = b.value
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false
+  return true
 }
 
 /** Entries whose values are already owned, their indexes clamped by `at` (in place). */
@@ -504,34 +534,43 @@ function decodeSnapshot(bytes: Uint8Array, atIndex?: number): LoadedSnapshot {
   // The KV records read straight from the bytes, their values already in one buffer
   // (kv-records.ts); a document of any other layout by the generic decoder.
   const direct = decodeSnapshotDocument(bytes)
-  return loadSnapshot((direct ?? decodeValue(bytes)) as Partial<SnapshotBody> | null, atIndex, direct !== undefined ? 'copied' : 'borrowed')
+  const steps = loadSnapshotSteps((direct ?? decodeValue(bytes)) as Partial<SnapshotBody> | null, atIndex, direct !== undefined ? 'copied' : 'borrowed', Infinity)
+  for (;;) {
+    const step = steps.next()
+    if (step.done) return step.value
+  }
 }
 
 /**
  * decodeSnapshot a step at a time (snapshot-decode.ts): the KV records are decoded a batch per
- * step and their values copied out (one buffer per batch) as they come; building the tables from
- * the decoded document is the last step.
+ * step and their values copied out (one buffer per batch) as they come; then the KV table's trees
+ * are built the same number of records per step (KVStore.loadSteps), the other tables a step each.
  */
-function* decodeSnapshotInSteps(bytes: Uint8Array, atIndex?: number): Generator<void, LoadedSnapshot> {
+function* decodeSnapshotInSteps(held: {bytes: Uint8Array | undefined}, atIndex: number | undefined, live: (key: string) => KVEntry | undefined): Generator<void, LoadedSnapshot> {
   const at = (n: number): number => (atIndex === undefined ? n : Math.min(n, atIndex))
+  let bytes = held.bytes ?? NO_BYTES
+  held.bytes = undefined
   const body = yield* decodeSnapshotSteps(bytes, (field, batch) => {
-    if (field !== 'entries') return
     try {
-      ownValues(batch as KVEntry[], at)
+      if (field === 'entries') ownValues(batch as KVEntry[], at, live)
+      else for (const tombstone of batch as Array<[string, number]>) tombstone[1] = at(tombstone[1])
     } catch (err) {
       throw new CodecError(`malformed state snapshot: ${err instanceof Error ? err.message : String(err)}`)
     }
   })
+  // The KV values were copied out of the bytes: let them go before the tables are built.
+  bytes = NO_BYTES
   yield
-  return loadSnapshot(body as Partial<SnapshotBody>, atIndex, 'owned')
+  return yield* loadSnapshotSteps(body as Partial<SnapshotBody>, atIndex, 'owned', SNAPSHOT_DECODE_RECORDS)
 }
 
 /**
- * The tables of a decoded snapshot document. Its KV values are `borrowed` (views of the snapshot
- * bytes: copied out and clamped here), `copied` (already in their own buffer: clamped here) or
- * `owned` (copied and clamped by ownValues while decoding).
+ * The tables of a decoded snapshot document, built a step at a time (the KV table about
+ * `stepRecords` records per step, each other table in one). Its KV values are `borrowed` (views
+ * of the snapshot bytes: copied out and clamped here), `copied` (already in their own buffer:
+ * clamped here) or `owned` (copied, and tombstones clamped, while decoding: decodeSnapshotInSteps).
  */
-function loadSnapshot(body: Partial<SnapshotBody> | null, atIndex: number | undefined, values: 'borrowed' | 'copied' | 'owned'): LoadedSnapshot {
+function* loadSnapshotSteps(body: Partial<SnapshotBody> | null, atIndex: number | undefined, values: 'borrowed' | 'copied' | 'owned', stepRecords: number): Generator<void, LoadedSnapshot> {
   if (body === null || typeof body !== 'object' || body.format !== SNAPSHOT_FORMAT) throw new CodecError('not a coord state snapshot')
   if (body.version !== SNAPSHOT_VERSION) throw new CodecError(`unsupported snapshot version ${String(body.version)}`)
   if (typeof body.lastIndex !== 'number' || !body.kv || !body.sessions || !body.catalog) throw new CodecError('truncated state snapshot')
@@ -541,9 +580,15 @@ function loadSnapshot(body: Partial<SnapshotBody> | null, atIndex: number | unde
     // Values are copied out of the snapshot buffer, which the caller may reuse.
     const kv: KVDump = {
       entries: values === 'owned' ? body.kv.entries : values === 'copied' ? clampIndexes(body.kv.entries, at) : ownValues(body.kv.entries, at),
-      tombstones: body.kv.tombstones.map(([key, index]) => [key, at(index)]),
+      tombstones: values === 'owned' ? body.kv.tombstones : body.kv.tombstones.map(([key, index]) => [key, at(index)]),
       lockDelays: body.kv.lockDelays,
       index: table(body.kv.index),
+    }
+    const kvTable = yield* KVStore.loadSteps(kv, stepRecords)
+    if (values === 'owned') {
+      // The document is this restore's own: its record lists are not kept beside the trees.
+      kv.entries.length = 0
+      kv.tombstones.length = 0
     }
     const sessions: SessionsDump = {
       sessions: body.sessions.sessions.map((s) => ({...s, createIndex: at(s.createIndex), modifyIndex: at(s.modifyIndex)})),
@@ -562,7 +607,7 @@ function loadSnapshot(body: Partial<SnapshotBody> | null, atIndex: number | unde
     return {
       lastIndex: table(body.lastIndex),
       restoredAt: atIndex ?? (typeof body.restoredAt === 'number' ? body.restoredAt : 0),
-      kv: KVStore.load(kv),
+      kv: kvTable,
       sessions: SessionTable.load(sessions),
       catalog: Catalog.load(catalog),
       coordinates: CoordinateTable.load(body.coordinates, table),

@@ -54,12 +54,16 @@ export function deletesNode(op: TxnOp): boolean {
   return op.kind === 'node' && op.verb.startsWith('delete')
 }
 
-/** Run every op of a write txn; the caller commits or rolls back by whether `errors` is empty. */
-export function runTxn(ctx: TxnContext, ops: readonly TxnOp[]): TxnResult {
+/**
+ * Run every op of a write txn; the caller commits or rolls back by whether `errors` is empty.
+ * `unread`: nobody reads the result entries (a replayed entry), so KV ops' are not built (the
+ * errors are, as they decide the rollback).
+ */
+export function runTxn(ctx: TxnContext, ops: readonly TxnOp[], unread = false): TxnResult {
   const results: TxnResultEntry[] = []
   const errors: TxnError[] = []
   ops.forEach((op, opIndex) => {
-    const outcome = applyTxnOp(ctx, op)
+    const outcome = applyTxnOp(ctx, op, unread)
     if (typeof outcome === 'string') errors.push({opIndex, what: outcome})
     else results.push(...outcome)
   })
@@ -79,11 +83,14 @@ export function readTxn(ctx: TxnContext, ops: readonly TxnOp[]): TxnResult {
 /** Go's %q for names in error texts (exact for printable ASCII). */
 const q = (s: string): string => JSON.stringify(s)
 
-function applyTxnOp(ctx: TxnContext, op: TxnOp): TxnResultEntry[] | string {
+const NO_RESULTS: TxnResultEntry[] = []
+
+function applyTxnOp(ctx: TxnContext, op: TxnOp, unread: boolean): TxnResultEntry[] | string {
   switch (op.kind) {
     case undefined: {
       const outcome = applyKVOp(ctx, op)
-      return outcome.ok ? outcome.entries.map((entry) => ({kv: shapeKV(op.verb, entry)})) : outcome.what
+      if (!outcome.ok) return outcome.what
+      return unread ? NO_RESULTS : outcome.entries.map((entry) => ({kv: shapeKV(op.verb, entry)}))
     }
     case 'node': return nodeOp(ctx, op)
     case 'service': return serviceOp(ctx, op)
@@ -100,9 +107,12 @@ function applyTxnOp(ctx: TxnContext, op: TxnOp): TxnResultEntry[] | string {
   }
 }
 
+/** Shared by every blanked result: it has no bytes, so nobody can change it under another. */
+const NO_VALUE = new Uint8Array(0)
+
 function shapeKV(verb: KVVerb, entry: KVEntry): KVEntry {
   if (verb === 'get' || verb === 'get-tree') return entry
-  return {...entry, value: new Uint8Array(0)}
+  return {...entry, value: NO_VALUE}
 }
 
 /** Consul's CAS rule for catalog records: 0 = only if absent, N = only if ModifyIndex is N. */

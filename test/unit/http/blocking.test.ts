@@ -1,7 +1,8 @@
 import {describe, it} from 'node:test'
 import {performance} from 'node:perf_hooks'
 import assert from 'node:assert/strict'
-import {blockingRead} from '../../../src/lib/http/blocking.js'
+import {ParkedRequest, blockingDeadline, blockingRead, readOrPark, type Watch} from '../../../src/lib/http/blocking.js'
+import type {Indexed} from '../../../src/lib/state/types.js'
 import {parseQueryOptions} from '../../../src/lib/http/query.js'
 import {toJson} from '../../../src/lib/http/respond.js'
 
@@ -85,6 +86,96 @@ describe('blockingRead', () => {
     assert.equal(timers, 0, `${timers} timers still armed`)
     await new Promise((r) => setTimeout(r, 150))
     assert.equal(reads, 1, 'the deadline of a closed read does not read again')
+  })
+})
+
+/** A request that parks without its handler: each run is `readOrPark`, as consistentRead does; answers are collected. */
+class TestRequest<T> extends ParkedRequest {
+  runs = 0
+  readonly answers: Array<Indexed<T>> = []
+  constructor(readonly read: () => Indexed<T>, readonly watchWith: Watch, minIndex: number, waitMs: number) {
+    super(minIndex, blockingDeadline(waitMs, () => 0))
+  }
+
+  /** One run of the request (the first, or one a wake-up or the deadline started). */
+  async run(): Promise<void> {
+    this.runs++
+    const result = readOrPark(this.read, this.watchWith, this)
+    if (result) this.answers.push(result)
+  }
+
+  protected rerun(): Promise<void> {
+    return this.run()
+  }
+
+  hangUp(): void {
+    this.close()
+  }
+}
+
+const turn = () => new Promise((r) => setImmediate(r))
+
+describe('ParkedRequest (a read parked without its handler)', () => {
+  it('runs again on a wake-up, parks the same record again on a spurious one, answers when the index passes', async () => {
+    let index = 5
+    const wakes: Array<() => void> = []
+    let watching = 0
+    const request = new TestRequest(() => ({index, value: index}), (wake) => { wakes.push(wake); watching++; return () => { watching-- } }, 5, 10_000)
+    await request.run()
+    assert.equal(request.answers.length, 0, 'parked: the run answered nothing')
+    assert.ok(request.waiting)
+    wakes.at(-1)!()
+    wakes.at(-1)!() // a second wake-up before the re-run costs no second run
+    await turn()
+    assert.equal(request.runs, 2)
+    assert.ok(request.waiting, 'parked again')
+    assert.equal(watching, 1, 'one watcher at a time')
+    index = 6
+    wakes.at(-1)!()
+    await turn()
+    assert.deepEqual(request.answers, [{index: 6, value: 6}])
+    assert.ok(request.closed)
+    assert.equal(watching, 0)
+  })
+
+  it('answers the current result at its deadline, never early, and leaves no timer armed', async () => {
+    const started = performance.now()
+    const request = new TestRequest(() => ({index: 3, value: 'same'}), () => () => {}, 3, 120)
+    await request.run()
+    for (let i = 0; i < 200 && !request.closed; i++) await new Promise((r) => setTimeout(r, 20))
+    const at = performance.now() - started
+    assert.deepEqual(request.answers, [{index: 3, value: 'same'}])
+    assert.ok(at >= 119, `answered at ${at.toFixed(1)} ms, not before the wait`)
+    assert.equal(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length, 0)
+  })
+
+  it('a hang-up frees the watcher and the wheel slot, and nothing runs it again', async () => {
+    let watching = 0
+    let wake!: () => void
+    const request = new TestRequest(() => ({index: 1, value: 0}), (w) => { wake = w; watching++; return () => { watching-- } }, 1, 60)
+    await request.run()
+    request.hangUp()
+    assert.equal(watching, 0)
+    assert.equal(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length, 0, 'no wheel timer left')
+    wake()
+    await new Promise((r) => setTimeout(r, 150))
+    assert.equal(request.runs, 1, 'neither the wake-up nor the deadline ran it again')
+  })
+
+  it('a run whose read throws (a deleted token) frees the watcher and closes the record', async () => {
+    let calls = 0
+    let wake!: () => void
+    let watching = 0
+    const request = new TestRequest(() => {
+      if (++calls > 1) throw new Error('ACL not found')
+      return {index: 1, value: 0}
+    }, (w) => { wake = w; watching++; return () => { watching-- } }, 1, 10_000)
+    await request.run()
+    wake()
+    await turn()
+    assert.equal(calls, 2)
+    assert.equal(watching, 0)
+    assert.ok(request.closed)
   })
 })
 

@@ -127,6 +127,52 @@ describe('FileLogStore', () => {
     await reopened.close()
   }))
 
+  // The file is read 1 MiB at a time with records checked as they arrive (LogScan); these span pieces.
+  it('reads a log of several read pieces back whole, and refuses or cuts what is damaged past the first piece', () => withDir(async (dir) => {
+    const big = (index: number): LogEntry => ({index, term: 3, data: Buffer.alloc(70_000, index % 251)})
+    const store = await FileLogStore.open(dir, 0)
+    for (let i = 1; i <= 40; i += 8) await store.append(Array.from({length: 8}, (_, j) => big(i + j)))
+    await store.close()
+    const path = join(dir, 'log.dat')
+    const whole = readFileSync(path)
+    assert.ok(whole.length > 2 * (1 << 20), `log is ${whole.length} bytes`)
+    const reopened = await FileLogStore.open(dir, 0)
+    const read = reopened.entries(1, 40)
+    assert.deepEqual(read.map((e) => e.index), Array.from({length: 40}, (_, i) => i + 1))
+    assert.ok(read.every((e) => e.term === 3 && e.data.length === 70_000 && e.data.every((b) => b === e.index % 251)))
+    // Kept past a compaction, an entry no longer holds the whole file read at open in memory.
+    await reopened.compact(38)
+    assert.ok(reopened.entries(39, 40).every((e) => e.data.buffer.byteLength < whole.length), 'kept entries are copied out of the file read at open')
+    await reopened.append([big(41)])
+    await reopened.close()
+    const again = await FileLogStore.open(dir, 38)
+    assert.deepEqual(again.entries(0, 100).map((e) => e.index), [39, 40, 41])
+    await again.close()
+    // A payload byte flipped in the 2nd MiB, intact records after it: corruption.
+    const rotted = Buffer.from(whole)
+    rotted[(1 << 20) + 5000] ^= 0x10
+    writeFileSync(path, rotted)
+    await assert.rejects(FileLogStore.open(dir, 0), (error: Error) => error instanceof LogCorruptError && /checksum mismatch in the record at byte \d+ with intact records after it/.test(error.message))
+    // The file ends inside a record in the 3rd MiB: the torn tail is cut, everything before it kept.
+    writeFileSync(path, whole.subarray(0, whole.length - 1000))
+    let dropped = 0
+    const cut = await FileLogStore.open(dir, 0, (bytes) => { dropped = bytes })
+    assert.equal(cut.lastIndex(), 39)
+    assert.equal(dropped, 70_024 - 1000)
+    await cut.close()
+    // Cutting a long tail right after a start keeps more than 1 MiB read at open: no long copy,
+    // those stay views (and stay right) until a later rewrite keeps few enough to copy them out.
+    writeFileSync(path, whole)
+    const follower = await FileLogStore.open(dir, 0)
+    const fileRead = follower.entries(1, 1)[0].data.buffer
+    await follower.truncateFrom(30)
+    assert.equal(follower.entries(1, 1)[0].data.buffer, fileRead)
+    await follower.compact(28)
+    assert.deepEqual(follower.entries(0, 100).map((e) => e.index), [29])
+    assert.ok(follower.entries(29, 29).every((e) => e.data.buffer !== fileRead && e.data.every((b) => b === 29 % 251)))
+    await follower.close()
+  }))
+
   it('detects a gap between the snapshot and the log', () => withDir(async (dir) => {
     const store = await FileLogStore.open(dir, 0)
     await store.append([entry(1), entry(2), entry(3)])
@@ -160,6 +206,18 @@ describe('FileSnapshotStore', () => {
     assert.deepEqual([...loaded!.state!], [1, 2, 3])
     appendFileSync(snapshots.path, Buffer.from([9]))
     assert.throws(() => snapshots.load(), /checksum mismatch/)
+  }))
+
+  it('a state of several read pieces reads back whole; a byte flipped past the first piece is refused', () => withDir(async (dir) => {
+    const snapshots = new FileSnapshotStore(dir)
+    const state = Buffer.alloc(3 * (1 << 20) + 123)
+    for (let i = 0; i < state.length; i++) state[i] = (i * 7) % 256
+    snapshots.save({index: 9, term: 4}, conf, state)
+    assert.ok(Buffer.from(snapshots.load()!.state!).equals(state))
+    const bytes = readFileSync(snapshots.path)
+    bytes[bytes.length - 50] ^= 0x01
+    writeFileSync(snapshots.path, bytes)
+    assert.throws(() => snapshots.load(), /snapshot checksum mismatch; the file is damaged/)
   }))
 
   it('an empty state (a bootstrapped cluster) reads back as null', () => withDir(async (dir) => {

@@ -7,6 +7,7 @@ import type {SnapshotMeta} from '../../../src/lib/raft/types.js'
 import {LogHub} from '../../../src/lib/logger.js'
 import {RaftDriver} from '../../../src/lib/server/raft-driver.js'
 import type {PeerTransport, ReplicatedState} from '../../../src/lib/server/driver-ports.js'
+import {HandedBytes} from '../../../src/lib/handed-bytes.js'
 
 /** A state machine that keeps the bytes of every command; its snapshot is their total size. */
 class Bytes implements ReplicatedState<Uint8Array, number> {
@@ -115,7 +116,7 @@ describe('RaftDriver snapshots', () => {
       let openStage!: () => void
       storage.stageGate = new Promise((resolve) => { openStage = resolve })
       const archive = new TextEncoder().encode('123456789')
-      const restoring = driver.restore(archive, 100)
+      const restoring = driver.restore(new HandedBytes(archive), 100)
       // A write made while the restore is staged waits for it, and lands after it.
       await new Promise((r) => setTimeout(r, 20))
       const during = driver.propose(new Uint8Array(7))
@@ -130,7 +131,7 @@ describe('RaftDriver snapshots', () => {
       assert.equal(index, meta.index + 1)
       assert.equal(result, 123456789 + 7, 'the held write applied on the restored state')
       assert.ok(!storage.appended.some((data) => data.length === archive.length && data.every((b, i) => b === archive[i])), 'no log entry carries the restored state')
-      await assert.rejects(driver.restore(new TextEncoder().encode('nope'), 0), /not a snapshot/)
+      await assert.rejects(driver.restore(new HandedBytes(new TextEncoder().encode('nope')), 0), /not a snapshot/)
       assert.equal(state.total, 123456789 + 7, 'a restore whose state cannot be used changes nothing')
       assert.equal((await driver.propose(new Uint8Array(1))).result, 123456789 + 8, 'writes go on after a refused restore')
     } finally {

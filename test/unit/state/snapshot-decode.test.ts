@@ -3,7 +3,7 @@
 // for the streamed layout and the older one (kv before the small tables); bad bytes refused.
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {Harness, text} from './harness.js'
+import {Harness, bytes as text_, text} from './harness.js'
 import {decodeValue, encodeValue} from '../../../src/lib/state/codec.js'
 import {decodeSnapshotSteps, SNAPSHOT_DECODE_RECORDS, skipValue} from '../../../src/lib/state/snapshot-decode.js'
 import {StateMachine} from '../../../src/lib/state/state-machine.js'
@@ -79,6 +79,41 @@ describe('stepped snapshot decode', () => {
     again.restore(concatAll(staged.chunks()))
     assert.deepEqual(again.snapshot(), at.snapshot(), 'its chunks encode the prepared state')
     assert.throws(() => run(new StateMachine().prepareRestore(encodeValue({format: 'nope'}))), /not a coord state snapshot/)
+  })
+
+  it('prepareRestore shares the live entries a restore leaves unchanged, and only those', () => {
+    const source = sizable(3000)
+    const bytes = source.sm.snapshot()
+    // Live entries that differ from the snapshot's in one field each: value bytes, flags, index.
+    const h = new Harness()
+    h.sm.restore(bytes)
+    h.index = source.index
+    h.put('k/000200', 'value 20X')
+    h.kv({verb: 'set', key: 'k/000300', value: text_('value 300'), flags: 7n})
+    h.put('k/000400', 'value 400')
+    const live = h.sm
+    const keep = live.kvGet('k/000100').value!
+    const changed = ['k/000200', 'k/000300', 'k/000400'].map((key) => live.kvGet(key).value!)
+    run(live.prepareRestore(bytes, h.index + 1)).value.install()
+    assert.equal(live.kvGet('k/000100').value, keep, 'an equal record is the live entry itself')
+    for (const old of changed) {
+      const now = live.kvGet(old.key).value!
+      assert.notEqual(now, old, `${old.key}: a different record is not shared`)
+      assert.deepEqual(now, source.sm.kvGet(old.key).value, `${old.key}: the snapshot's record`)
+    }
+    const clamped = new StateMachine()
+    run(clamped.prepareRestore(bytes, h.index + 1)).value.install()
+    assert.deepEqual(live.snapshot(), clamped.snapshot(), 'the same state as a restore into an empty machine')
+  })
+
+  it('prepareRestore at an index below some records clamps entries and tombstones as the restore command does', () => {
+    const bytes = sizable(3000, 1200).sm.snapshot()
+    const stepped = new StateMachine()
+    run(stepped.prepareRestore(bytes, 2000)).value.install()
+    const command = new StateMachine()
+    assert.deepEqual(command.apply(2000, {type: 'restore', now: 1, data: bytes}), {type: 'restore'})
+    assert.deepEqual(stepped.snapshot(), command.snapshot())
+    assert.equal(stepped.kvGet('k/002999').value!.modifyIndex, 2000, 'a later record clamped to the restore index')
   })
 })
 

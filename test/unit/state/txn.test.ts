@@ -283,4 +283,25 @@ describe('txn across kinds', () => {
     assert.equal(h.sm.sessionGet('s1').value, undefined)
     assert.equal(h.sm.kvGet('held').value?.session, '', 'its lock released')
   })
+
+  it('an unread apply (a replayed entry) skips the result entries but changes the state as a read one does, and still rolls back on an error', () => {
+    const ops: TxnOp[] = [
+      {verb: 'set', key: 'x', value: bytes('X')},
+      {verb: 'cas', key: 'a', index: 3, value: bytes('A2')},
+      {verb: 'get', key: 'dir/1'},
+    ]
+    const read = seeded()
+    const unread = seeded()
+    const answered = read.txn(ops)
+    assert.equal(answered.results?.length, 3)
+    unread.index += 1
+    const skipped = unread.sm.apply(unread.index, {type: 'txn', now: unread.now, ops}, true)
+    assert.deepEqual(skipped, {type: 'txn', txn: {results: [], errors: null}})
+    for (const key of ['x', 'a', 'dir/1']) assert.deepEqual(unread.sm.kvGet(key), read.sm.kvGet(key), key)
+    // A failing op: the error is reported and the earlier set rolled back, as in a read apply.
+    unread.index += 1
+    const failed = unread.sm.apply(unread.index, {type: 'txn', now: unread.now, ops: [{verb: 'set', key: 'y', value: bytes('Y')}, {verb: 'check-index', key: 'a', index: 1}]}, true)
+    assert.ok(failed.type === 'txn' && failed.txn.errors?.[0].opIndex === 1, JSON.stringify(failed))
+    assert.equal(unread.sm.kvGet('y').value, undefined)
+  })
 })

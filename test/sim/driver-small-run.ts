@@ -1,28 +1,29 @@
-// Three servers of the driver simulation (driver-node.ts: the real RaftDriver, ReadBarrier and
-// LeaderHold on simulated time, storage and a lossy network), with the simulation's checkers (log
-// matching, state machine safety, election safety, leader completeness) after every instant, and
-// the helpers a scripted scenario needs: run until a condition, settle a promise, write on whoever
-// leads. Each seed picks the network's delay and loss.
+// A small driver-simulation run for scenario tests (driver-restore, driver-chunksnap, driver-read-cap): three real
+// drivers on simulated time, storage and a seeded lossy network, with the simulation's checkers
+// (log matching, state machine safety, election safety, leader completeness) after every instant.
+import {SeededRng} from '../../src/lib/rng.js'
 import type {Entry} from '../../src/lib/raft/types.js'
-import type {SeededRng} from '../../src/lib/rng.js'
 import {Checker} from './checker.js'
 import {SimScheduler} from './driver-clock.js'
 import {SimRpc, type Frame} from './driver-net.js'
 import {DriverNode} from './driver-node.js'
 import type {KvCommand} from './kv.js'
-import {SimNetwork} from './network.js'
+import {SimNetwork, type NetworkOptions} from './network.js'
 
-export interface DriverTrioOptions {
+const GRID_MS = 2
+const drain = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+export interface SmallRunOptions {
+  snapshotThreshold?: number
+  snapshotChunkBytes?: number
+  net?: Partial<NetworkOptions>
   /** How long a held request waits for a leader (LeaderHold holdMs). */
   holdMs?: number
   /** LeaderHold's waitCapMs on every server (as a server's real hold is given clientAgentWaitCapMs). */
   waitCapMs?: () => number | undefined
 }
 
-const GRID_MS = 2
-const drain = () => new Promise<void>((resolve) => setImmediate(resolve))
-
-export class DriverTrio {
+export class SmallRun {
   readonly scheduler = new SimScheduler()
   readonly checker = new Checker()
   readonly net: SimNetwork<Frame>
@@ -32,17 +33,17 @@ export class DriverTrio {
   readonly persisted: Entry[] = []
   #failure: unknown
 
-  constructor(readonly rng: SeededRng, opts: DriverTrioOptions = {}) {
+  constructor(readonly rng: SeededRng, options: SmallRunOptions = {}) {
     const ids = ['n1', 'n2', 'n3']
     this.net = new SimNetwork<Frame>(ids, {
       delayMinMs: 1, delayMeanMs: rng.pick([1, 3, 8]), lossRate: rng.pick([0, 0.02, 0.05]), duplicateRate: 0.01, reorderRate: 0,
-      partitionRate: 0, unpartitionRate: 0, partitionStabilityMs: 0, unpartitionStabilityMs: 0, asymmetricRate: 0,
+      partitionRate: 0, unpartitionRate: 0, partitionStabilityMs: 0, unpartitionStabilityMs: 0, asymmetricRate: 0, ...options.net,
     }, rng.fork())
     const rpc = this.rpc = new SimRpc(this.net, () => this.scheduler.nowMs)
     const config = {electionTimeoutMs: 150, heartbeatIntervalMs: 30, leaseDriftRatio: 0.1}
     this.nodes = ids.map((id) => new DriverNode({
       id, peers: ids, config, scheduler: this.scheduler, rpc, rng: rng.fork(), clockRate: 1, clockOffsetMs: rng.int(0, 1e6),
-      fsyncMs: rng.pick([0, 1, 4]), snapshotThreshold: 1000, requestTimeoutMs: 2000, holdMs: opts.holdMs ?? 1500, waitCapMs: opts.waitCapMs,
+      fsyncMs: rng.pick([0, 1, 4]), snapshotThreshold: options.snapshotThreshold ?? 1000, snapshotChunkBytes: options.snapshotChunkBytes, requestTimeoutMs: 2000, holdMs: options.holdMs ?? 1500, waitCapMs: options.waitCapMs,
       hooks: {
         persisted: (node, entries) => {
           this.persisted.push(...entries)
@@ -127,3 +128,4 @@ export class DriverTrio {
     return this.nodes.map((n) => n.status === 'down' ? `${n.id}:down` : `${n.id}:${n.core.role}@${n.core.term} applied=${n.driver.appliedIndex} first=${n.storage.firstIndex()} last=${n.core.status().lastIndex}`).join('; ')
   }
 }
+

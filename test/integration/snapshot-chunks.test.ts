@@ -1,0 +1,134 @@
+// Snapshots between real servers in chunks (server/snapshot-transfer.ts): three agents whose RPC
+// frames are bounded at 2 MiB and whose snapshots travel in 64 KiB chunks (the test knobs
+// COORD_TEST_RPC_MAX_FRAME_BYTES and COORD_TEST_SNAPSHOT_CHUNK_BYTES), the log compacted every 16
+// entries. A follower stopped while ~4 MB of values are written rejoins behind the leader's
+// snapshot, larger than a frame, and catches up with every key. Then an archive of that state:
+// restored through a follower it is refused with a 413 (the forward to the leader is one frame),
+// restored on the leader it is installed and reaches both followers (by chunks again).
+import {describe, it} from 'node:test'
+import assert from 'node:assert/strict'
+import {readFileSync, statSync} from 'node:fs'
+import {join} from 'node:path'
+import {serverArgs} from '../../src/lib/devcluster/cluster.js'
+import {spawnAgent} from '../../src/lib/devcluster/agent-process.js'
+import {readArchive} from '../../src/lib/snapshot/archive.js'
+import {runCli, useCluster} from '../helpers/agent.js'
+import {http, sleep} from '../helpers/http.js'
+
+const FRAME_BYTES = 2 << 20
+const CHUNK_BYTES = 64 << 10
+// Read by each agent this file starts (devcluster passes the environment on).
+process.env.COORD_TEST_RPC_MAX_FRAME_BYTES = String(FRAME_BYTES)
+process.env.COORD_TEST_SNAPSHOT_CHUNK_BYTES = String(CHUNK_BYTES)
+
+const KEYS = 2000
+const PER_TXN = 50
+/** ~2 KB per key: ~4 MB of state, twice a frame. */
+const valueOf = (i: number) => Buffer.from(`${i}:`.padEnd(1536, 'c')).toString('base64')
+
+async function leaderIndex(addrs: string[]): Promise<number> {
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    for (let i = 0; i < addrs.length; i++) {
+      try {
+        const self = await http(addrs[i], 'GET', '/v1/agent/self')
+        if (self.json<{Stats: {consul: {leader: string}}}>().Stats.consul.leader === 'true') return i
+      } catch {
+        // not answering: try the next one
+      }
+    }
+    await sleep(100)
+  }
+  throw new Error('no leader within 30 s')
+}
+
+async function putMany(addr: string, prefix: string, count: number): Promise<void> {
+  for (let first = 0; first < count; first += PER_TXN) {
+    const ops = Array.from({length: Math.min(PER_TXN, count - first)}, (_, i) => ({KV: {Verb: 'set', Key: `${prefix}${first + i}`, Value: valueOf(first + i)}}))
+    const res = await http(addr, 'PUT', '/v1/txn', JSON.stringify(ops))
+    assert.equal(res.status, 200, res.text)
+  }
+}
+
+/** Keys under `prefix` as this server's own state has them (?stale: no leader involved). */
+async function keyCount(addr: string, prefix: string): Promise<number> {
+  const res = await http(addr, 'GET', `/v1/kv/${prefix}?keys&stale`)
+  if (res.status === 404) return 0
+  assert.equal(res.status, 200, res.text)
+  return res.json<string[]>().length
+}
+
+async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return
+    } catch {
+      // not answering yet
+    }
+    await sleep(200)
+  }
+  assert.fail(`${what}: not within ${timeoutMs} ms`)
+}
+
+describe('snapshots sent between servers in chunks', {timeout: 400_000}, () => {
+  const ctx = useCluster(3, 'coord-chunksnap-', {extraArgs: ['-hcl', 'raft_snapshot_threshold = 16']})
+
+  it('a follower stopped meanwhile rejoins behind a snapshot larger than a frame and catches up with every key', async () => {
+    const servers = ctx.cluster.servers
+    const leader = await leaderIndex(servers.map((s) => s.httpAddr))
+    const follower = (leader + 1) % 3
+    await servers[follower].stop()
+    await putMany(servers[leader].httpAddr, 'big/', KEYS)
+    const leaderSnap = join(ctx.dir, `server-${leader + 1}`, 'raft', 'snapshot.dat')
+    await eventually('the leader took a snapshot of most of the keys', async () => statSync(leaderSnap).size > FRAME_BYTES, 60_000)
+
+    const name = `server-${follower + 1}`
+    const address = ctx.cluster.addresses[follower]
+    const started = performance.now()
+    servers[follower] = await spawnAgent({
+      name, timeoutMs: 60_000,
+      args: serverArgs({name, address, dataDir: join(ctx.dir, name), expect: 3, join: ctx.cluster.addresses.filter((a) => a !== address), extra: ['-hcl', 'raft_snapshot_threshold = 16']}),
+    })
+    const addr = servers[follower].httpAddr
+    await eventually(`${name} holds every key`, async () => await keyCount(addr, 'big/') === KEYS)
+    // The state of the snapshot it received (the agent's log line), larger than a frame.
+    await eventually(`${name} logs the snapshot received`, async () => /received a snapshot from the leader in chunks/.test(servers[follower].output()), 10_000)
+    const sizes = [...servers[follower].output().matchAll(/received a snapshot from the leader in chunks: index=\d+ bytes=(\d+)/g)].map((m) => Number(m[1]))
+    console.log(`# ${name} caught up with ${KEYS} keys in ${Math.round(performance.now() - started)} ms; snapshot states received: ${sizes.join(', ')} bytes (frame bound ${FRAME_BYTES}, chunks of ${CHUNK_BYTES})`)
+    assert.ok(sizes.some((bytes) => bytes > FRAME_BYTES), `it received a snapshot larger than a frame (${sizes.join(', ') || 'none'})`)
+    await eventually(`${name} logs the install`, async () => /installed snapshot from the leader/.test(servers[follower].output()), 10_000)
+    for (const i of [0, 777, KEYS - 1]) {
+      const res = await http(addr, 'GET', `/v1/kv/big/${i}?raw&stale`)
+      assert.equal(res.text, Buffer.from(valueOf(i), 'base64').toString(), `big/${i} on ${name}`)
+    }
+  })
+
+  it('restores a state larger than a frame on the leader; through a follower it answers 413', async () => {
+    const servers = ctx.cluster.servers
+    const leader = await leaderIndex(servers.map((s) => s.httpAddr))
+    const follower = (leader + 2) % 3
+    const file = join(ctx.dir, 'big.snap')
+    const saved = await runCli(['snapshot', 'save', file], {httpAddr: servers[leader].httpAddr, timeoutMs: 60_000})
+    assert.equal(saved.code, 0, saved.stderr)
+    const {state} = await readArchive(readFileSync(file))
+    assert.ok(state.length > FRAME_BYTES, `the archive's state (${state.length} bytes) is larger than a frame`)
+    // Written after the save: the restore takes them away again.
+    await putMany(servers[leader].httpAddr, 'later/', 100)
+
+    const refused = await runCli(['snapshot', 'restore', file], {httpAddr: servers[follower].httpAddr, timeoutMs: 60_000})
+    assert.notEqual(refused.code, 0)
+    assert.match(refused.stderr, /413|larger than the 1\.0 MiB a server forwards to the leader; send it to the leader's HTTP API/)
+    assert.equal(await keyCount(servers[leader].httpAddr, 'later/'), 100, 'nothing was restored')
+
+    const started = performance.now()
+    const restored = await runCli(['snapshot', 'restore', file], {httpAddr: servers[leader].httpAddr, timeoutMs: 120_000})
+    assert.deepEqual(restored, {code: 0, stdout: 'Restored snapshot\n', stderr: ''})
+    console.log(`# restore of ${state.length} bytes of state on the leader: ${Math.round(performance.now() - started)} ms`)
+    for (const agent of servers) {
+      await eventually(`${agent.name} holds the restored state`, async () => await keyCount(agent.httpAddr, 'big/') === KEYS && await keyCount(agent.httpAddr, 'later/') === 0)
+    }
+    const write = await http(servers[follower].httpAddr, 'PUT', '/v1/kv/after-restore', 'yes')
+    assert.equal(write.text.trim(), 'true', write.text)
+  })
+})
