@@ -2,7 +2,7 @@
 // minutes and GBs at a million keys). One data-dir coord server per size:
 //   keys (BENCH_SCALE_KEYS, default 100000,300000; 100-byte values, 64-op txns, 16 in flight):
 //     load rate; RSS per key; the automatic snapshots taken during the load (from the agent's log)
-//     and the worst probe read meanwhile; `GET /v1/snapshot` time and the worst probe read during
+//     and the worst probe read meanwhile (and the agent's own event-loop delay max); `GET /v1/snapshot` time and the worst probe read during
 //     it; restart time (start → leader → a read answered) and RSS after it; `PUT /v1/snapshot` of
 //     that archive on the restarted server: restore time, RSS peak meanwhile, worst probe read.
 //   instances (BENCH_SCALE_INSTANCES, default 10000,40000; 11 services, 10 instances per node, one
@@ -32,6 +32,8 @@ export interface KeysRow {
   rssMiB: number
   autoSnapshots: number[]
   worstProbeDuringLoadMs: number
+  /** The agent's own worst event-loop delay during the load (runtime.event_loop_delay_max_ms, read every second). */
+  loopDelayMaxDuringLoadMs: number
   saveSeconds: number
   saveBytes: number
   worstProbeDuringSaveMs: number
@@ -100,6 +102,23 @@ export function probe(base: string): {stop: () => Promise<number>} {
   }}
 }
 
+/** The largest runtime.event_loop_delay_max_ms the agent reports (each a second's worst) while it runs. */
+export function loopDelayWatch(base: string): {stop: () => Promise<number>} {
+  let worst = 0
+  const read = async (): Promise<void> => {
+    try {
+      const metrics = await (await fetch(`${base}/v1/agent/metrics`)).json() as {Gauges: Array<{Name: string; Value: number}>}
+      worst = Math.max(worst, metrics.Gauges.find((g) => g.Name.endsWith('runtime.event_loop_delay_max_ms'))?.Value ?? 0)
+    } catch { /* the next read counts */ }
+  }
+  const timer = setInterval(() => void read(), 1000)
+  return {stop: async () => {
+    clearInterval(timer)
+    await read()
+    return worst
+  }}
+}
+
 export async function txns(base: string, count: number, ops: (i: number) => unknown[], inFlight = 16): Promise<void> {
   let next = 0
   const worker = async (): Promise<void> => {
@@ -119,13 +138,15 @@ export async function runKeys(keys: number, log: (line: string) => void): Promis
   try {
     let base = `http://${agent.httpAddr}`
     const p = probe(base)
+    const loopDelay = loopDelayWatch(base)
     const t0 = performance.now()
     await txns(base, Math.ceil(keys / 64), (i) => Array.from({length: Math.min(64, keys - i * 64)}, (_, j) => ({KV: {Verb: 'set', Key: `k/${String(i * 64 + j).padStart(7, '0')}`, Value: VALUE}})))
     const loadSeconds = (performance.now() - t0) / 1000
     const worstLoad = await p.stop()
+    const loopDelayMax = await loopDelay.stop()
     const rss = rssMiB(agent.pid) ?? NaN
     const autoSnapshots = [...agent.output().matchAll(/snapshot complete: index=\d+ duration=(\d+)ms/g)].map((m) => Number(m[1]))
-    log(`scale ${keys} keys: loaded in ${loadSeconds.toFixed(1)} s, RSS ${rss.toFixed(0)} MiB, auto snapshots ${autoSnapshots.join('/')} ms, worst probe ${worstLoad.toFixed(0)} ms`)
+    log(`scale ${keys} keys: loaded in ${loadSeconds.toFixed(1)} s, RSS ${rss.toFixed(0)} MiB, auto snapshots ${autoSnapshots.join('/')} ms, worst probe ${worstLoad.toFixed(0)} ms, agent loop delay max ${loopDelayMax.toFixed(0)} ms`)
     const p2 = probe(base)
     const t1 = performance.now()
     const archive = await (await fetch(`${base}/v1/snapshot`)).arrayBuffer()
@@ -153,7 +174,7 @@ export async function runKeys(keys: number, log: (line: string) => void): Promis
     if (restored.status !== 200) throw new Error(`restore: ${restored.status} ${restoreText}`)
     log(`scale ${keys} keys: restore ${restoreSeconds.toFixed(1)} s, RSS peak ${rssPeak.toFixed(0)} MiB (${(rssPeak / rssAfter).toFixed(2)}x the ${rssAfter.toFixed(0)} MiB before), worst probe ${worstRestore.toFixed(0)} ms`)
     return {
-      keys, loadSeconds, rssMiB: rss, autoSnapshots, worstProbeDuringLoadMs: worstLoad, saveSeconds, saveBytes: archive.byteLength, worstProbeDuringSaveMs: worstSave, restartSeconds, rssAfterRestartMiB: rssAfter,
+      keys, loadSeconds, rssMiB: rss, autoSnapshots, worstProbeDuringLoadMs: worstLoad, loopDelayMaxDuringLoadMs: loopDelayMax, saveSeconds, saveBytes: archive.byteLength, worstProbeDuringSaveMs: worstSave, restartSeconds, rssAfterRestartMiB: rssAfter,
       restoreSeconds, rssPeakDuringRestoreMiB: rssPeak, worstProbeDuringRestoreMs: worstRestore,
     }
   } finally {
@@ -331,11 +352,11 @@ export function renderScaleSection(o: {date: string; machine: string; keys: Keys
   const lines = [
     `_${o.date} · ${o.machine} · ${f(o.seconds, 0)} s_`,
     '',
-    'One data-dir coord server per size, 100-byte values loaded in 64-op txns (16 in flight). Probe: one GET every 5 ms; its worst wait is the longest the event loop was held.',
+    'One data-dir coord server per size, 100-byte values loaded in 64-op txns (16 in flight). Probe: one GET every 5 ms; its worst wait is the longest the event loop was held. The agent loop delay max is the agent gauge `runtime.event_loop_delay_max_ms` (monitorEventLoopDelay in node:perf_hooks), the worst over the load.',
     '',
-    '| keys | load keys/s | RSS MiB | bytes/key | automatic snapshots (ms) | worst read during load | snapshot save | archive | worst read during save | restart | RSS after restart | restore | RSS peak during restore | worst read during restore |',
-    '|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...o.keys.map((r) => `| ${r.keys.toLocaleString('en')} | ${f(r.keys / r.loadSeconds, 0)} | ${f(r.rssMiB, 0)} | ${f((r.rssMiB * 1048576) / r.keys, 0)} | ${r.autoSnapshots.join(', ') || '–'} | ${f(r.worstProbeDuringLoadMs, 0)} ms | ${f(r.saveSeconds)} s | ${f(r.saveBytes / 1048576)} MiB | ${f(r.worstProbeDuringSaveMs, 0)} ms | ${f(r.restartSeconds)} s | ${f(r.rssAfterRestartMiB, 0)} MiB | ${f(r.restoreSeconds)} s | ${f(r.rssPeakDuringRestoreMiB, 0)} MiB | ${f(r.worstProbeDuringRestoreMs, 0)} ms |`),
+    '| keys | load keys/s | RSS MiB | bytes/key | automatic snapshots (ms) | worst read during load | agent loop delay max during load | snapshot save | archive | worst read during save | restart | RSS after restart | restore | RSS peak during restore | worst read during restore |',
+    '|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...o.keys.map((r) => `| ${r.keys.toLocaleString('en')} | ${f(r.keys / r.loadSeconds, 0)} | ${f(r.rssMiB, 0)} | ${f((r.rssMiB * 1048576) / r.keys, 0)} | ${r.autoSnapshots.join(', ') || '–'} | ${f(r.worstProbeDuringLoadMs, 0)} ms | ${f(r.loopDelayMaxDuringLoadMs, 0)} ms | ${f(r.saveSeconds)} s | ${f(r.saveBytes / 1048576)} MiB | ${f(r.worstProbeDuringSaveMs, 0)} ms | ${f(r.restartSeconds)} s | ${f(r.rssAfterRestartMiB, 0)} MiB | ${f(r.restoreSeconds)} s | ${f(r.rssPeakDuringRestoreMiB, 0)} MiB | ${f(r.worstProbeDuringRestoreMs, 0)} ms |`),
     '',
     'Catalog: 10 instances per node, 11 service names (svc0: 1/11 of the instances), one check per instance. RSS per instance right after the load, once settled (≤ 30 s), and settled after the health answer of every service was read once (large services keep per-instance JSON). Reads: sequential, identity encoding; "after a change" writes one svc0 check (health), one svc0 instance (catalog service) or one node record (catalog nodes) before each read. The floor is a bare Node server sending as many bytes as the largest answer.',
     '',
