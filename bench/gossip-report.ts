@@ -36,8 +36,8 @@ export function renderGossipSection(r: GossipReport): string {
     `coord defaults: ${timing(coordGossipConfig())}. memberlist LAN: ${timing(lanGossipConfig())}.`,
     '',
     'memberlist LAN is a model: coord\'s SWIM core run with memberlist\'s LAN timings, serf\'s reconnect every 30 s, and memberlist\'s message sizes (test/sim/memberlist-wire-size.ts: a type byte and a msgpack map keyed by field names per message, compound framing, 4-byte addresses), ' +
-    'so it packs and counts its datagrams as memberlist would. coord\'s bytes are its codec\'s exact encoded sizes (wire-size.ts, checked against codec.ts). ' +
-    'Bytes are counted over the same 40 s window for both profiles, from the first possible crash (each crash is detected inside it); datagram and push-pull payloads, without IP/UDP/TCP headers or encryption; a push-pull counts only once it reaches a running member. ' +
+    'so it packs and counts its datagrams as memberlist would, and with memberlist\'s default LZW compression (every push-pull stream, and each datagram it makes smaller; an estimate from an LZW bit count over the message bytes). coord\'s bytes are its codec\'s exact encoded sizes (wire-size.ts, checked against codec.ts). ' +
+    'Bytes are counted over the same 40 s window for both profiles, from the first possible crash (crashes fall in its first 10 s; the window is long enough for LAN\'s detections); datagram and push-pull payloads, without IP/UDP/TCP headers or encryption; a push-pull counts only once it reaches a running member. ' +
     'Bytes vs LAN: this row\'s bytes per member per second over memberlist LAN\'s at the same size and seeds. Drain: the longest wait for the broadcast queues to empty after the views agreed. CPU: what simulating the row\'s seeds cost (one core).',
     '',
     '| members | profile | runs | crashes | detection p50 s | p99 s | max s | false positives | join convergence p50 / max s | drain s | bytes/member/s | bytes vs LAN | CPU s |',
