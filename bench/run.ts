@@ -23,7 +23,7 @@
 // Knobs: BENCH_DURATION_MS / BENCH_WARMUP_MS (every load row, both sections), BENCH_SECTIONS
 // (e.g. "raft" to run one section only), BENCH_FAILOVER_ROUNDS (also the gossip kill -9 rounds),
 // BENCH_GOSSIP_RUNS (simulation seeds per profile at 100 members; a fifth of them at 500, a tenth from
-// 1000 up, at least one), BENCH_GOSSIP_SIZES (simulated pool sizes, default 100,500,1000,2000),
+// 1000 up, at least three), BENCH_GOSSIP_SIZES (simulated pool sizes, default 100,500,1000,2000),
 // BENCH_LOADGEN (the kv and raft rows' generator: "wrk", the default, or "undici": bench/generator.ts).
 import {spawnSync} from 'node:child_process'
 import {availableParallelism, cpus, loadavg, tmpdir} from 'node:os'
@@ -81,12 +81,12 @@ const raftPlan: RaftPlan = {
 }
 const gossipRuns = Math.round(envMs('BENCH_GOSSIP_RUNS', 10))
 // One seed of one profile costs about 40–55 s of one core at 1000 members and 4.5–5 min at 2000 (the
-// join wave is O(N²) messages, and each member's view no longer fits a cache): the 2000 row pair is
-// most of the section's time. BENCH_GOSSIP_SIZES=100,500,1000 leaves it out.
+// join wave is O(N²) messages, and each member's view no longer fits a cache): the 2000 rows (three
+// seeds per profile) are most of the section's time. BENCH_GOSSIP_SIZES=100,500,1000 leaves them out.
 const gossipSizes = (process.env.BENCH_GOSSIP_SIZES ?? '100,500,1000,2000').split(',').map(Number).filter((n) => Number.isSafeInteger(n) && n >= 5)
 const gossipPlan: GossipPlan = {
   sizes: gossipSizes,
-  simRuns: gossipSizes.map((n) => Math.max(1, Math.round(n <= 100 ? gossipRuns : n <= 500 ? gossipRuns / 5 : gossipRuns / 10))),
+  simRuns: gossipSizes.map((n) => Math.max(3, Math.round(n <= 100 ? gossipRuns : n <= 500 ? gossipRuns / 5 : gossipRuns / 10))),
   profiles: ['coord', 'lan'],
   realAgents: 5,
   realRounds: raftPlan.failoverRounds,

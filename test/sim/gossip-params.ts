@@ -24,6 +24,12 @@ export interface GossipSimParams {
   joinSpreadMs: number
   /** The pool must agree (everyone alive everywhere) within this long after the last join. */
   convergeBudgetMs: number
+  /** How the run's messages are sized: coord's codec, or memberlist's encoding for memberlist's profiles. */
+  wire: 'coord' | 'memberlist'
+  /** After convergence, wait at most this long for every broadcast queue to drain before the crash phase. */
+  drainBudgetMs: number
+  /** Bytes are counted over this long from the start of the crash phase (the same for every profile). */
+  measureMs: number
   /** Crashes happen at random times in this window after convergence. */
   crashWindowMs: number
   crashes: number
@@ -44,6 +50,8 @@ export interface GossipParamOverrides {
   scenario?: GossipScenario
   stallMs?: number
   crashes?: number
+  /** Size messages as this wire does (default: coord's codec for the coord profile, memberlist's for memberlist's profiles). */
+  wire?: 'coord' | 'memberlist'
   /** Fields replacing the profile's (CONFIG='{"suspicionMult":3}' on the CLI): to try a timing before changing a profile. */
   config?: Partial<GossipConfig>
 }
@@ -69,6 +77,10 @@ export function deriveGossipParams(seed: number, overrides: GossipParamOverrides
     },
     joinSpreadMs: 1000,
     convergeBudgetMs: 60_000,
+    wire: overrides.wire ?? (profile === 'coord' ? 'coord' : 'memberlist'),
+    drainBudgetMs: 120_000,
+    // Long enough for memberlist LAN's detections at 2,000 members (max ~21 s after a crash) to land inside.
+    measureMs: 10_000 + 30_000,
     crashWindowMs: 10_000,
     crashes: Math.min(crashes, members - 2),
     stallMs: overrides.stallMs ?? 1000,
@@ -82,7 +94,7 @@ export function deriveGossipParams(seed: number, overrides: GossipParamOverrides
 
 export function describeGossipParams(p: GossipSimParams): string {
   const c = p.config
-  return `gossip sim seed=${p.seed} members=${p.members} profile=${p.profile} scenario=${p.scenario} crashes=${p.crashes} stallMs=${p.stallMs}` +
+  return `gossip sim seed=${p.seed} members=${p.members} profile=${p.profile} wire=${p.wire} scenario=${p.scenario} crashes=${p.crashes} stallMs=${p.stallMs}` +
     ` net{delay=${p.network.delayMinMs}+exp(${p.network.delayMeanMs})ms loss=${p.network.lossRate}}` +
     ` swim{probe=${c.probeIntervalMs}/${c.probeTimeoutMs}ms suspicionMult=${c.suspicionMult}x${c.suspicionMaxTimeoutMult} gossip=${c.gossipIntervalMs}ms×${c.gossipNodes} retransmitMult=${c.retransmitMult}}` +
     (p.scenario === 'partition' ? ` partition{fraction=${p.partitionFraction} ms=${p.partitionMs}}` : '')

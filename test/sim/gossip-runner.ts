@@ -1,6 +1,6 @@
 // Runs one gossip simulation seed and turns any failure (a checker's GossipSimFailure or a core
 // assertion) into a report naming the seed and the command that replays it exactly.
-import {GossipSimulation, type GossipRunResult} from './gossip-cluster.js'
+import {GossipSimulation, type ByteBreakdown, type GossipRunResult} from './gossip-cluster.js'
 import {deriveGossipParams, describeGossipParams, type GossipParamOverrides, type GossipSimParams} from './gossip-params.js'
 
 export interface GossipSeedOutcome {
@@ -17,6 +17,7 @@ export function gossipReplayCommand(seed: number, o: GossipParamOverrides = {}):
   if (o.scenario !== undefined) env.push(`SCENARIO=${o.scenario}`)
   if (o.stallMs !== undefined) env.push(`STALL_MS=${o.stallMs}`)
   if (o.crashes !== undefined) env.push(`CRASHES=${o.crashes}`)
+  if (o.wire !== undefined) env.push(`WIRE=${o.wire}`)
   if (o.config !== undefined) env.push(`CONFIG='${JSON.stringify(o.config)}'`)
   return `${env.join(' ')} node dist/test/sim/gossip-run.js`
 }
@@ -47,6 +48,10 @@ export interface GossipFigures {
   convergeMaxMs: number
   healMaxMs: number | null
   bytesPerMemberPerSec: number
+  /** Mean over the runs of each kind's bytes (and datagrams) per member per second. */
+  breakdown: ByteBreakdown | null
+  /** Longest wait for the join wave's broadcasts to drain; null if some run's drain budget ran out. */
+  drainMaxMs: number | null
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -71,10 +76,19 @@ export function summarize(outcomes: GossipSeedOutcome[]): GossipFigures {
     convergeMaxMs: conv.at(-1) ?? NaN,
     healMaxMs: heals.length > 0 ? Math.max(...heals) : null,
     bytesPerMemberPerSec: ok.length > 0 ? Math.round(ok.reduce((n, r) => n + r.bytesPerMemberPerSec, 0) / ok.length) : NaN,
+    breakdown: ok.length > 0 ? meanBreakdown(ok.map((r) => r.breakdown)) : null,
+    drainMaxMs: ok.some((r) => r.drainMs === null) ? null : Math.max(...ok.map((r) => r.drainMs as number)),
   }
+}
+
+function meanBreakdown(all: ByteBreakdown[]): ByteBreakdown {
+  const out = {...all[0]}
+  for (const k of Object.keys(out) as Array<keyof ByteBreakdown>) out[k] = Math.round(all.reduce((n, b) => n + b[k], 0) / all.length)
+  return out
 }
 
 export function describeFigures(label: string, f: GossipFigures): string {
   return `${label}: ${f.runs} runs (${f.failures} failed), ${f.crashes} crashes: detection p50 ${f.detectP50Ms}ms p99 ${f.detectP99Ms}ms max ${f.detectMaxMs}ms; ` +
-    `false positives ${f.falsePositives}; convergence p50 ${f.convergeP50Ms}ms max ${f.convergeMaxMs}ms; heal max ${f.healMaxMs ?? '-'}ms; ${f.bytesPerMemberPerSec} B/member/s`
+    `false positives ${f.falsePositives}; convergence p50 ${f.convergeP50Ms}ms max ${f.convergeMaxMs}ms; heal max ${f.healMaxMs ?? '-'}ms; drain max ${f.drainMaxMs ?? 'over budget'}ms; ${f.bytesPerMemberPerSec} B/member/s` +
+    (f.breakdown ? ` (${Object.entries(f.breakdown).map(([k, v]) => `${k} ${v}`).join(', ')})` : '')
 }

@@ -4,7 +4,7 @@
 // broadcast about the same member replaces the older one (only the latest state matters). Selection
 // prefers the least-sent, and among those the newest, within the packet's byte budget.
 import type {Broadcast} from './types.js'
-import {messageSizeBytes} from './wire-size.js'
+import {messageSizeBytes, type WireSizes} from './wire-size.js'
 
 interface Item {
   key: string
@@ -77,6 +77,8 @@ export class BroadcastQueue {
   /** Estimated bytes of what the last take() returned (wire-size.ts), so a packet is not sized twice. */
   takenBytes = 0
 
+  constructor(readonly sizeOf: WireSizes['message'] = messageSizeBytes) {}
+
   get size(): number {
     return this.#byKey.size
   }
@@ -89,7 +91,7 @@ export class BroadcastQueue {
   enqueue(key: string, message: Broadcast): void {
     const old = this.#byKey.get(key)
     if (old) this.#kill(old)
-    const item: Item = {key, message, sizeBytes: messageSizeBytes(message), transmits: 0, dropped: false}
+    const item: Item = {key, message, sizeBytes: this.sizeOf(message), transmits: 0, dropped: false}
     this.#byKey.set(key, item)
     this.#add(item)
   }

@@ -147,7 +147,8 @@ export function localGossipConfig(): GossipConfig {
  * member is declared failed by every member within 3 s p99 in pools of 100 to 2,000 members
  * (memberlist's LAN defaults: 10–20 s), with no false positive while one member's CPU stalls for a
  * second. It probes 6.7× as often as memberlist's LAN profile; the bytes sent are of the same order
- * as LAN's in the same simulation: 0.7–1.9× at 1,000 members, 2.6× at 2,000 (one seed each).
+ * as a model of memberlist's LAN profile in the same simulation (its message sizes and compression,
+ * test/sim/memberlist-wire-size.ts; the bench's gossip section has the figures per size).
  *
  * suspicionMult is 3 (memberlist and Consul: 4). The 1.5 s floor, not the log10(N) scaling, is what
  * lets a stalled member refute in time, and with mult 4 the scaling lifts the minimum above the

@@ -9,7 +9,7 @@ import {LamportClock} from './lamport.js'
 import type {Rng} from '../rng.js'
 import type {Suspicion} from './suspicion.js'
 import type {PendingQuery, Broadcast, GossipMessage, Member, MemberEventType, MemberState, OutboundPacket, PeerAddress, PingResult, ProbeTiming, PushPullState, ReceivedUserEvent, StreamRequest, MemberEvent, Tags, ReceivedQuery, QueryResult} from './types.js'
-import {packetSizeBytes} from './wire-size.js'
+import {coordWireSizes, type WireSizes} from './wire-size.js'
 import {invariantChecker, type Assert} from '../invariant.js'
 
 export const assert: Assert = invariantChecker('GOSSIP_INVARIANT', 'gossip')
@@ -57,7 +57,7 @@ export class GossipState {
   readonly #drawn: string[] = []
   #live = 0
   readonly awareness: Awareness
-  readonly broadcasts = new BroadcastQueue()
+  readonly broadcasts: BroadcastQueue
   readonly lamport = new LamportClock()
   readonly suspicions = new Map<string, Suspicion>()
   readonly relays = new Map<number, Relay>()
@@ -97,7 +97,8 @@ export class GossipState {
   ackPayload: Uint8Array | null = null
   readonly seenQueries = new Set<string>()
 
-  constructor(readonly self: Member, readonly cfg: Readonly<GossipConfig>, readonly rng: Rng, public nowMs: number) {
+  constructor(readonly self: Member, readonly cfg: Readonly<GossipConfig>, readonly rng: Rng, public nowMs: number, readonly wire: WireSizes = coordWireSizes) {
+    this.broadcasts = new BroadcastQueue(wire.message)
     this.awareness = new Awareness(cfg.awarenessMaxMultiplier)
     this.members.set(self.name, self)
     this.#live = 1
@@ -175,7 +176,7 @@ export class GossipState {
 
   /** Send `primary` messages to `to`, filling the rest of the datagram with broadcasts. */
   send(to: PeerAddress, toName: string | null, primary: GossipMessage[]): void {
-    const base = packetSizeBytes(this.name, primary)
+    const base = this.wire.packet(this.name, primary)
     const extra = this.broadcasts.take(this.cfg.packetBudgetBytes - base, this.retransmitLimit())
     const messages = primary.concat(extra)
     this.packets.push({to: {address: to.address, port: to.port}, toName, packet: {from: this.name, messages}, sizeBytes: base + this.broadcasts.takenBytes})
@@ -183,7 +184,7 @@ export class GossipState {
 
   /** Send only piggybacked broadcasts (gossip); false when there was nothing to send. */
   sendGossip(to: Member): boolean {
-    const base = packetSizeBytes(this.name, [])
+    const base = this.wire.packet(this.name, [])
     const messages = this.broadcasts.take(this.cfg.packetBudgetBytes - base, this.retransmitLimit())
     if (messages.length === 0) return false
     this.packets.push({to: {address: to.address, port: to.port}, toName: to.name, packet: {from: this.name, messages}, sizeBytes: base + this.broadcasts.takenBytes})

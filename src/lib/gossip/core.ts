@@ -18,6 +18,7 @@ import {expireQueries, handleQuery, handleQueryRelay, handleQueryResponse, respo
 import {GossipState, isLive, userEventKey} from './core-state.js'
 import {validateGossipConfig, type GossipConfig} from './config.js'
 import type {Rng} from '../rng.js'
+import type {WireSizes} from './wire-size.js'
 import type {GossipMessage, GossipReady, GossipStatus, Member, Packet, PeerAddress, PushPullState, ReceivedQuery, Tags} from './types.js'
 
 export interface GossipCoreOptions {
@@ -32,6 +33,8 @@ export interface GossipCoreOptions {
   rng: Rng
   /** Driver's monotonic clock at construction. */
   nowMs: number
+  /** Sizes to fill datagrams against (default: coord's codec, wire-size.ts); the simulation's memberlist model passes memberlist's. */
+  wireSizes?: WireSizes
 }
 
 export class GossipCore {
@@ -42,7 +45,7 @@ export class GossipCore {
     if (opts.name === '') problems.push('name must be a non-empty string')
     if (problems.length > 0) throw new GossipConfigError(problems)
     const self: Member = {name: opts.name, address: opts.address, port: opts.port, tags: {...(opts.tags ?? {})}, incarnation: opts.incarnation ?? 0, state: 'alive', stateChangeMs: opts.nowMs}
-    this.#s = new GossipState(self, Object.freeze({...opts.config}), opts.rng, opts.nowMs)
+    this.#s = new GossipState(self, Object.freeze({...opts.config}), opts.rng, opts.nowMs, opts.wireSizes)
   }
 
   get name(): string {
@@ -312,6 +315,11 @@ export class GossipCore {
   member(name: string): Member | undefined {
     const m = this.#s.members.get(name)
     return m ? {...m} : undefined
+  }
+
+  /** Broadcasts still queued for piggybacking (O(1), unlike status()). */
+  get pendingBroadcasts(): number {
+    return this.#s.broadcasts.size
   }
 
   status(): GossipStatus {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {encode} from '@msgpack/msgpack'
 import {decodePacket, decodePushPull, encodeMessage, encodePacket, encodePushPull, GossipDecodeError, WIRE_VERSION} from '../../../src/lib/gossip/codec.js'
 import {AesGcmKeyring, generateGossipKey, GossipKeyError} from '../../../src/lib/gossip/keyring.js'
-import {messageSizeBytes, packetSizeBytes, pushPullSizeBytes} from '../../../src/lib/gossip/wire-size.js'
+import {encodedPacketSizeBytes, messageSizeBytes, packetSizeBytes, pushPullSizeBytes} from '../../../src/lib/gossip/wire-size.js'
 import {encodeFrame, FrameDecoder} from '../../../src/lib/frame.js'
 import {SeededRng} from '../../../src/lib/rng.js'
 import type {GossipMessage, Packet, PushPullState} from '../../../src/lib/gossip/types.js'
@@ -97,6 +97,19 @@ describe('gossip codec: packets', () => {
       assert.ok(datagrams[0].length <= packetSizeBytes('node-a', messages))
     }
     assert.ok(encodePushPull(pushPull).length <= pushPullSizeBytes(pushPull))
+  })
+
+  it('wire-size.ts gives the exact encoded size for ASCII names (the simulation counts bytes with it)', () => {
+    const rng = new SeededRng(11)
+    for (let i = 0; i < 2000; i++) {
+      const m = randomMessage(rng)
+      assert.equal(encodeMessage(m).length, messageSizeBytes(m), m.type)
+      const messages = Array.from({length: rng.int(0, 20)}, () => randomMessage(rng)).filter((x) => x.type !== 'userEvent')
+      const {datagrams} = encodePacket({from: 'node-a', messages}, 1 << 20)
+      assert.equal(datagrams[0].length, encodedPacketSizeBytes('node-a', messages), `${messages.length} messages`)
+    }
+    for (const m of oneOfEach) assert.equal(encodeMessage(m).length, messageSizeBytes(m), m.type)
+    assert.equal(encodePushPull(pushPull).length, pushPullSizeBytes(pushPull))
   })
 
   it('splits a packet over the datagram limit, keeps order, drops only what can never fit', () => {
