@@ -316,8 +316,9 @@ export class RaftServer implements Consensus {
    */
   async #upload(address: string, bytes: Uint8Array, chunkBytes: number): Promise<string> {
     const upload = randomUUID()
+    let offset = 0
     try {
-      for (let offset = 0; offset < bytes.length;) {
+      for (; offset < bytes.length;) {
         if (this.closed) throw new ShuttingDownError()
         const data = bytes.subarray(offset, Math.min(bytes.length, offset + chunkBytes))
         const {next} = await this.opts.transport.request(address, RESTORE_UPLOAD_CHUNK, {upload, offset, size: bytes.length, data}, UPLOAD_CHUNK_TIMEOUT_MS) as {next: number}
@@ -327,6 +328,11 @@ export class RaftServer implements Consensus {
       return upload
     } catch (error) {
       this.opts.transport.request(address, RESTORE_UPLOAD_ABORT, {upload}, UPLOAD_CHUNK_TIMEOUT_MS).catch(() => undefined)
+      // A chunk restores nothing: a lost one (the leader gone, a timeout) is a failure the hold may
+      // take to the next leader (a new upload), and says so if it gives up.
+      if (error instanceof RpcRequestError && !error.remote) {
+        throw new RpcRequestError(`uploading the snapshot to the leader at ${address} failed at byte ${offset} of ${bytes.length} (${error.message}); nothing was restored`, {sent: false})
+      }
       throw error
     }
   }

@@ -93,6 +93,8 @@ export class RestoreUploads {
     } finally {
       upload.writing = false
     }
+    // Dropped while the chunk was written (leadership lost, the follower's abort): its file is gone.
+    if (this.#uploads.get(chunk.upload) !== upload) throw refusal(`restore upload ${chunk.upload} was dropped while a chunk was written (a leader change or the follower's abort); nothing was restored`)
     upload.next += chunk.data.length
     this.#touch(chunk.upload, upload)
     return {next: upload.next}
@@ -142,11 +144,17 @@ export class RestoreUploads {
       if (this.o.dir) {
         upload.path = join(this.o.dir, `${FILE_PREFIX}${randomUUID()}.tmp`)
         upload.file = await open(upload.path, 'wx')
+        if (this.#uploads.get(chunk.upload) !== upload) {
+          // Dropped while the file was opened (leadership lost): nothing may stay behind.
+          await upload.file.close()
+          rmSync(upload.path, {force: true})
+          throw new NoLeaderError()
+        }
       } else {
         upload.memory = []
       }
     } catch (error) {
-      this.#uploads.delete(chunk.upload)
+      if (this.#uploads.get(chunk.upload) === upload) this.#uploads.delete(chunk.upload)
       throw error
     } finally {
       upload.writing = false
