@@ -3,15 +3,19 @@
 // COORD_TEST_RPC_MAX_FRAME_BYTES and COORD_TEST_SNAPSHOT_CHUNK_BYTES), the log compacted every 16
 // entries. A follower stopped while ~4 MB of values are written rejoins behind the leader's
 // snapshot, larger than a frame, and catches up with every key. Then an archive of that state:
-// restored through a follower it is refused with a 413 (the forward to the leader is one frame),
-// restored on the leader it is installed and reaches both followers (by chunks again).
+// restored through a follower it is uploaded to the leader in chunks (server/restore-upload.ts) and
+// installed on all three; restored on the leader it is installed and reaches both followers (by
+// chunks again). An upload cut midway (a chunk twice, or the sender gone) restores nothing and
+// leaves no staged file on the leader.
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {readFileSync, statSync} from 'node:fs'
+import {randomUUID} from 'node:crypto'
+import {readdirSync, readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {serverArgs} from '../../src/lib/devcluster/cluster.js'
 import {spawnAgent} from '../../src/lib/devcluster/agent-process.js'
 import {readArchive} from '../../src/lib/snapshot/archive.js'
+import {RpcRequestError, RpcTransport} from '../../src/lib/rpc/transport.js'
 import {runCli, useCluster} from '../helpers/agent.js'
 import {http, sleep} from '../helpers/http.js'
 
@@ -20,6 +24,8 @@ const CHUNK_BYTES = 64 << 10
 // Read by each agent this file starts (devcluster passes the environment on).
 process.env.COORD_TEST_RPC_MAX_FRAME_BYTES = String(FRAME_BYTES)
 process.env.COORD_TEST_SNAPSHOT_CHUNK_BYTES = String(CHUNK_BYTES)
+const UPLOAD_IDLE_MS = 3000
+process.env.COORD_TEST_RESTORE_UPLOAD_IDLE_MS = String(UPLOAD_IDLE_MS)
 
 const KEYS = 2000
 const PER_TXN = 50
@@ -93,7 +99,7 @@ describe('snapshots sent between servers in chunks', {timeout: 400_000}, () => {
     const addr = servers[follower].httpAddr
     await eventually(`${name} holds every key`, async () => await keyCount(addr, 'big/') === KEYS)
     // The state of the snapshot it received (the agent's log line), larger than a frame.
-    await eventually(`${name} logs the snapshot received`, async () => /received a snapshot from the leader in chunks/.test(servers[follower].output()), 10_000)
+    await eventually(`${name} logs the snapshot received`, async () => /received a snapshot from the leader in chunks/.test(servers[follower].output()), 10_000).catch((e) => { console.log(servers[follower].output().split('\n').filter((l) => /snapshot|chunk/i.test(l)).join('\n')); throw e })
     const sizes = [...servers[follower].output().matchAll(/received a snapshot from the leader in chunks: index=\d+ bytes=(\d+)/g)].map((m) => Number(m[1]))
     console.log(`# ${name} caught up with ${KEYS} keys in ${Math.round(performance.now() - started)} ms; snapshot states received: ${sizes.join(', ')} bytes (frame bound ${FRAME_BYTES}, chunks of ${CHUNK_BYTES})`)
     assert.ok(sizes.some((bytes) => bytes > FRAME_BYTES), `it received a snapshot larger than a frame (${sizes.join(', ') || 'none'})`)
@@ -104,7 +110,10 @@ describe('snapshots sent between servers in chunks', {timeout: 400_000}, () => {
     }
   })
 
-  it('restores a state larger than a frame on the leader; through a follower it answers 413', async () => {
+  /** Restore uploads staged in a server's Raft dir (restore-upload.ts names them restore-upload-*.tmp). */
+  const stagedUploads = (index: number) => readdirSync(join(ctx.dir, `server-${index + 1}`, 'raft')).filter((name) => name.startsWith('restore-upload-'))
+
+  it('restores a state larger than a frame through a follower (uploaded to the leader in chunks) and on the leader', async () => {
     const servers = ctx.cluster.servers
     const leader = await leaderIndex(servers.map((s) => s.httpAddr))
     const follower = (leader + 2) % 3
@@ -115,13 +124,24 @@ describe('snapshots sent between servers in chunks', {timeout: 400_000}, () => {
     assert.ok(state.length > FRAME_BYTES, `the archive's state (${state.length} bytes) is larger than a frame`)
     // Written after the save: the restore takes them away again.
     await putMany(servers[leader].httpAddr, 'later/', 100)
+    assert.equal(await keyCount(servers[leader].httpAddr, 'later/'), 100)
 
-    const refused = await runCli(['snapshot', 'restore', file], {httpAddr: servers[follower].httpAddr, timeoutMs: 60_000})
-    assert.notEqual(refused.code, 0)
-    assert.match(refused.stderr, /413|larger than the 1\.0 MiB a server forwards to the leader; send it to the leader's HTTP API/)
-    assert.equal(await keyCount(servers[leader].httpAddr, 'later/'), 100, 'nothing was restored')
+    let started = performance.now()
+    const through = await runCli(['snapshot', 'restore', file], {httpAddr: servers[follower].httpAddr, timeoutMs: 120_000})
+    assert.deepEqual(through, {code: 0, stdout: 'Restored snapshot\n', stderr: ''})
+    console.log(`# restore of ${state.length} bytes of state through a follower: ${Math.round(performance.now() - started)} ms`)
+    for (const agent of servers) {
+      await eventually(`${agent.name} holds the state restored through a follower`, async () => await keyCount(agent.httpAddr, 'big/') === KEYS && await keyCount(agent.httpAddr, 'later/') === 0)
+    }
+    assert.match(servers[leader].output(), /receiving a snapshot restore from a follower in chunks/)
+    assert.deepEqual(servers.map((_, i) => stagedUploads(i)), [[], [], []], 'no staged upload is left')
+    for (const i of [0, KEYS - 1]) {
+      const res = await http(servers[follower].httpAddr, 'GET', `/v1/kv/big/${i}?raw&stale`)
+      assert.equal(res.text, Buffer.from(valueOf(i), 'base64').toString(), `big/${i} on the follower`)
+    }
 
-    const started = performance.now()
+    await putMany(servers[leader].httpAddr, 'later/', 100)
+    started = performance.now()
     const restored = await runCli(['snapshot', 'restore', file], {httpAddr: servers[leader].httpAddr, timeoutMs: 120_000})
     assert.deepEqual(restored, {code: 0, stdout: 'Restored snapshot\n', stderr: ''})
     console.log(`# restore of ${state.length} bytes of state on the leader: ${Math.round(performance.now() - started)} ms`)
@@ -130,5 +150,40 @@ describe('snapshots sent between servers in chunks', {timeout: 400_000}, () => {
     }
     const write = await http(servers[follower].httpAddr, 'PUT', '/v1/kv/after-restore', 'yes')
     assert.equal(write.text.trim(), 'true', write.text)
+  })
+
+  it('an upload cut midway (a chunk twice, or its sender gone) restores nothing and leaves no staged file', async () => {
+    const servers = ctx.cluster.servers
+    const leader = await leaderIndex(servers.map((s) => s.httpAddr))
+    const {state} = await readArchive(readFileSync(join(ctx.dir, 'big.snap')))
+    await putMany(servers[leader].httpAddr, 'cut/', 10)
+    // The leader's server RPC port, spoken to as a follower would (the real transport).
+    const transport = new RpcTransport({localId: `test-${randomUUID()}`})
+    const rpc = `${ctx.cluster.addresses[leader]}:8300`
+    const chunk = (upload: string, offset: number) => transport.request(rpc, 'restore-upload-chunk', {upload, offset, size: state.length, data: state.subarray(offset, offset + CHUNK_BYTES)}, 10_000)
+    const refusedWith = (pattern: RegExp) => (error: RpcRequestError) => error.remote && error.code === 'RESTORE_UPLOAD_FAILED' && pattern.test(error.message)
+    try {
+      const twice = randomUUID()
+      assert.deepEqual(await chunk(twice, 0), {next: CHUNK_BYTES})
+      assert.equal(stagedUploads(leader).length, 1, 'the first chunk is staged in a file')
+      await assert.rejects(chunk(twice, 0), refusedWith(/a chunk arrived twice/))
+      assert.deepEqual(stagedUploads(leader), [], 'a chunk sent twice drops the staged file at once')
+      await assert.rejects(chunk(twice, CHUNK_BYTES), refusedWith(/not staged here/))
+
+      const gone = randomUUID()
+      assert.deepEqual(await chunk(gone, 0), {next: CHUNK_BYTES})
+      assert.deepEqual(await chunk(gone, CHUNK_BYTES), {next: 2 * CHUNK_BYTES})
+      assert.equal(stagedUploads(leader).length, 1)
+      // The sender goes quiet: the leader drops the upload after its idle bound.
+      const cutAt = performance.now()
+      await eventually('the quiet upload is dropped', async () => stagedUploads(leader).length === 0, 30_000)
+      console.log(`# a quiet upload dropped after ${Math.round(performance.now() - cutAt)} ms (idle bound ${UPLOAD_IDLE_MS} ms)`)
+      assert.ok(performance.now() - cutAt >= UPLOAD_IDLE_MS / 2, 'not before its idle bound')
+      await assert.rejects(transport.request(rpc, 'restore-on-leader', {upload: gone, size: state.length, minIndex: 0}, 10_000), refusedWith(/not staged here/))
+      assert.match(servers[leader].output(), /dropped a snapshot restore uploaded by a follower.*no chunk for 3000 ms/)
+    } finally {
+      await transport.close()
+    }
+    assert.equal(await keyCount(servers[leader].httpAddr, 'cut/'), 10, 'nothing was restored')
   })
 })

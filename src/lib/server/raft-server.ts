@@ -10,6 +10,7 @@
 // leader only when they provably were not applied (refused before they were appended, replaced by
 // another leader's entry, or never sent); a write whose outcome is unknown is answered with an error.
 import {DEFAULT_MAX_FRAME_BYTES, RpcRequestError} from '../rpc/transport.js'
+import {randomUUID} from 'node:crypto'
 import {CoordError} from '../errors.js'
 import type {RaftConfig} from '../raft/config.js'
 import type {ConfState, NodeId} from '../raft/types.js'
@@ -27,6 +28,8 @@ import {RaftOperator} from './raft-operator.js'
 import {ReadBarrier} from './read-barrier.js'
 import {ForwardBatcher, PROPOSE_BATCH, proposeBatch} from './forward-batch.js'
 import {HandedBytes} from '../handed-bytes.js'
+import {RESTORE_UPLOAD_ABORT, RESTORE_UPLOAD_CHUNK, RestoreUploads} from './restore-upload.js'
+import {DEFAULT_SNAPSHOT_CHUNK_BYTES} from './snapshot-transfer.js'
 
 export {WriteNotAppliedError}
 
@@ -60,8 +63,12 @@ export interface RaftServerOptions {
   onFatal?: (error: Error) => void
   /** A snapshot goes to a follower in chunks of this many bytes (RaftDriverOptions.snapshotChunkBytes). */
   snapshotChunkBytes?: number
-  /** The transport's frame bound (default DEFAULT_MAX_FRAME_BYTES): a restore forwarded to the leader must fit one frame. */
+  /** The transport's frame bound (default DEFAULT_MAX_FRAME_BYTES): a restore state larger than a frame goes to the leader in chunks. */
   maxFrameBytes?: number
+  /** Where a leader stages a restore uploaded by a follower (the Raft storage dir); absent: in memory. */
+  uploadDir?: string
+  /** A follower's restore upload with no chunk for this long is dropped on the leader (restore-upload.ts). */
+  uploadIdleMs?: number
 }
 
 /**
@@ -93,6 +100,8 @@ const RESTORE_ON_LEADER = 'restore-on-leader'
 const RESTORE_TIMEOUT_MS = 120_000
 /** Room in a frame for what wraps a forwarded restore's state bytes. */
 const FRAME_ENVELOPE_BYTES = 1 << 20
+/** How long a follower waits for the leader to store one chunk of a restore upload. */
+const UPLOAD_CHUNK_TIMEOUT_MS = 30_000
 
 export class RaftServer implements Consensus {
   readonly driver: RaftDriver<Command, ApplyResult>
@@ -101,6 +110,7 @@ export class RaftServer implements Consensus {
   readonly operator: RaftOperator
   readonly #hold: LeaderHold
   readonly #forwarder: ForwardBatcher
+  readonly #uploads: RestoreUploads
 
   constructor(private readonly opts: RaftServerOptions) {
     this.driver = new RaftDriver({
@@ -132,11 +142,34 @@ export class RaftServer implements Consensus {
     // Followers' writes of one turn, together (forward-batch.ts): each gets its own outcome.
     opts.transport.onRequest(PROPOSE_BATCH, (_from, body) => proposeBatch(body, proposeForwarded))
     this.#forwarder = new ForwardBatcher(opts.transport, this.driver.clock, this.driver.requestTimeoutMs)
-    // A follower's snapshot restore for the leader (Consul forwards Snapshot.Restore to the leader).
-    opts.transport.onRequest(RESTORE_ON_LEADER, async (_from, body) => {
-      const request = body as {state?: Uint8Array; minIndex: number}
-      const {state, minIndex} = request
-      if (!(state instanceof Uint8Array) || !Number.isSafeInteger(minIndex)) throw new Error('restore request without state bytes or index')
+    // A follower's snapshot restore for the leader (Consul forwards Snapshot.Restore to the leader):
+    // the state in the request, or (larger than a frame) named by an upload staged here in chunks.
+    this.#uploads = new RestoreUploads({
+      dir: opts.uploadDir, clock: this.driver.clock, logger: opts.logger, isLeader: () => this.driver.isLeader(), idleMs: opts.uploadIdleMs,
+    })
+    // An upload does not outlive this server's leadership: the restore it was for goes to the next leader.
+    this.driver.progress.on(() => {
+      if (this.#uploads.size > 0 && (this.driver.closed || !this.driver.isLeader())) void this.#uploads.dropAll('this server no longer leads')
+    })
+    opts.transport.onRequest(RESTORE_UPLOAD_CHUNK, (from, body) => this.#uploads.chunk(from, body))
+    opts.transport.onRequest(RESTORE_UPLOAD_ABORT, async (_from, body) => {
+      const upload = (body as {upload?: unknown} | null)?.upload
+      if (typeof upload === 'string') await this.#uploads.drop(upload, 'the follower gave it up')
+      return true
+    })
+    opts.transport.onRequest(RESTORE_ON_LEADER, async (from, body) => {
+      const request = body as {state?: Uint8Array; upload?: string; size?: number; minIndex: number}
+      const {minIndex} = request
+      if (!Number.isSafeInteger(minIndex)) throw new Error('restore request without an index')
+      if (request.upload !== undefined) {
+        if (!this.driver.isLeader()) {
+          await this.#uploads.drop(request.upload, 'this server no longer leads')
+          throw new NoLeaderError()
+        }
+        return await this.#restoreHere(new HandedBytes(await this.#uploads.take(from, request.upload, request.size)), minIndex)
+      }
+      const {state} = request
+      if (!(state instanceof Uint8Array)) throw new Error('restore request without state bytes or upload')
       request.state = undefined // held from here by the HandedBytes alone (freed once decoded)
       return await this.#restoreHere(new HandedBytes(state), minIndex)
     })
@@ -267,20 +300,48 @@ export class RaftServer implements Consensus {
     // them (decoded them, freeing them) a failure after that is answered as it is.
     return await this.#hold.run(async (leader) => {
       if (leader.id === this.opts.id) return await this.#restoreHere(state, minIndex)
-      // The state travels to the leader in one request: one frame.
+      const address = this.barrier.addressOf(leader.id)
+      // A state that fits a frame travels in the request itself; a larger one is uploaded first.
       const maxState = (this.opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES) - FRAME_ENVELOPE_BYTES
-      if (state.length > maxState) {
-        throw new CoordError('SNAPSHOT_TOO_LARGE', `the snapshot's state (${(state.length / (1 << 20)).toFixed(1)} MiB) is larger than the ${(maxState / (1 << 20)).toFixed(1)} MiB a server forwards to the leader; send it to the leader's HTTP API (the server at ${this.barrier.addressOf(leader.id)}); nothing was restored`, {httpStatus: 413})
-      }
-      const timeoutMs = RESTORE_TIMEOUT_MS
-      return await this.opts.transport.request(this.barrier.addressOf(leader.id), RESTORE_ON_LEADER, {state: state.peek(), minIndex}, timeoutMs) as number
+      if (state.length <= maxState) return await this.opts.transport.request(address, RESTORE_ON_LEADER, {state: state.peek(), minIndex}, RESTORE_TIMEOUT_MS) as number
+      const upload = await this.#upload(address, state.peek(), Math.min(maxState, this.opts.snapshotChunkBytes ?? DEFAULT_SNAPSHOT_CHUNK_BYTES))
+      return await this.opts.transport.request(address, RESTORE_ON_LEADER, {upload, size: state.length, minIndex}, RESTORE_TIMEOUT_MS) as number
     }, (error) => !this.closed && !state.taken && writeNeverApplied(error))
+  }
+
+  /**
+   * Stages `bytes` on the leader in chunks of at most `chunkBytes` (one at a time, each answered
+   * with the offset the leader expects next); answers the upload's ID. On a failure the leader is
+   * asked to drop what it staged (it also does so by itself after a quiet spell or a leader change).
+   */
+  async #upload(address: string, bytes: Uint8Array, chunkBytes: number): Promise<string> {
+    const upload = randomUUID()
+    let offset = 0
+    try {
+      for (; offset < bytes.length;) {
+        if (this.closed) throw new ShuttingDownError()
+        const data = bytes.subarray(offset, Math.min(bytes.length, offset + chunkBytes))
+        const {next} = await this.opts.transport.request(address, RESTORE_UPLOAD_CHUNK, {upload, offset, size: bytes.length, data}, UPLOAD_CHUNK_TIMEOUT_MS) as {next: number}
+        if (next !== offset + data.length) throw new CoordError('RESTORE_UPLOAD_FAILED', `the leader at ${address} expected offset ${next} of the restore upload, not ${offset + data.length}; nothing was restored`, {httpStatus: 500})
+        offset = next
+      }
+      return upload
+    } catch (error) {
+      this.opts.transport.request(address, RESTORE_UPLOAD_ABORT, {upload}, UPLOAD_CHUNK_TIMEOUT_MS).catch(() => undefined)
+      // A chunk restores nothing: a lost one (the leader gone, a timeout) is a failure the hold may
+      // take to the next leader (a new upload), and says so if it gives up.
+      if (error instanceof RpcRequestError && !error.remote) {
+        throw new RpcRequestError(`uploading the snapshot to the leader at ${address} failed at byte ${offset} of ${bytes.length} (${error.message}); nothing was restored`, {sent: false})
+      }
+      throw error
+    }
   }
 
   async close(): Promise<void> {
     this.#hold.close()
     this.membership.stop()
     await this.driver.close()
+    await this.#uploads.dropAll('the server is stopping')
     // Pending read-index rounds hold a timer each (up to the request timeout): end them now, or a
     // stopped agent (or a refused start) lingers until they expire.
     this.barrier.close()

@@ -10,6 +10,7 @@ import {FileRaftStorage, MemoryDurableStorage, type DurableRaftStorage} from '..
 import type {RaftConfig} from '../raft/config.js'
 import {DEFAULT_MAX_FRAME_BYTES, RpcTransport} from '../rpc/transport.js'
 import {DEFAULT_SNAPSHOT_CHUNK_BYTES, MIN_SNAPSHOT_CHUNK_BYTES} from './snapshot-transfer.js'
+import {DEFAULT_UPLOAD_IDLE_MS} from './restore-upload.js'
 import {RpcTls} from '../tls/rpc-tls.js'
 import type {StateMachine} from '../state/state-machine.js'
 import type {Command, Session} from '../state/types.js'
@@ -140,7 +141,8 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
   const raft: RaftServer = new RaftServer({
     id: nodeId, name: config.nodeName, address, state, codec: opts.codec, storage, transport, logger: log.named('raft'), raft: opts.raft,
     snapshotThreshold: config.snapshotThreshold, rpcHoldTimeoutMs: config.rpcHoldTimeoutMs,
-    snapshotChunkBytes: transfer.snapshotChunkBytes, maxFrameBytes: transfer.maxFrameBytes,
+    snapshotChunkBytes: transfer.snapshotChunkBytes, maxFrameBytes: transfer.maxFrameBytes, uploadIdleMs: transfer.uploadIdleMs,
+    uploadDir: config.dataDir ? join(config.dataDir, 'raft') : undefined,
     mayPromote: (id) => autopilot.mayPromote(id), onFatal: opts.onFatal,
     metrics: raftMetrics(),
     onLeadershipChange: (leader) => {
@@ -282,10 +284,11 @@ export async function startServerRole(opts: ServerRoleOptions): Promise<ServerRo
 
 /**
  * Test knobs, not configuration: COORD_TEST_SNAPSHOT_CHUNK_BYTES and COORD_TEST_RPC_MAX_FRAME_BYTES
- * make a test move a few-MiB snapshot in many chunks past a small frame bound. Each may only lower
+ * make a test move a few-MiB snapshot in many chunks past a small frame bound;
+ * COORD_TEST_RESTORE_UPLOAD_IDLE_MS lets it see a cut restore upload dropped. Each may only lower
  * its default (a chunk never below MIN_SNAPSHOT_CHUNK_BYTES, a frame never below 2 MiB).
  */
-function transferKnobs(env: NodeJS.ProcessEnv): {snapshotChunkBytes?: number; maxFrameBytes?: number} {
+function transferKnobs(env: NodeJS.ProcessEnv): {snapshotChunkBytes?: number; maxFrameBytes?: number; uploadIdleMs?: number} {
   const read = (name: string, min: number, max: number): number | undefined => {
     const value = Number(env[name])
     return env[name] && Number.isSafeInteger(value) ? Math.min(max, Math.max(min, value)) : undefined
@@ -293,5 +296,7 @@ function transferKnobs(env: NodeJS.ProcessEnv): {snapshotChunkBytes?: number; ma
   const snapshotChunkBytes = read('COORD_TEST_SNAPSHOT_CHUNK_BYTES', MIN_SNAPSHOT_CHUNK_BYTES, DEFAULT_SNAPSHOT_CHUNK_BYTES)
   // AppendEntries carry up to 1 MiB of entries (raft/config.ts maxSizePerMsgBytes): 2 MiB at least.
   const maxFrameBytes = read('COORD_TEST_RPC_MAX_FRAME_BYTES', 2 << 20, DEFAULT_MAX_FRAME_BYTES)
-  return {snapshotChunkBytes, maxFrameBytes}
+  // A follower's restore upload dropped on the leader after this quiet spell (restore-upload.ts).
+  const uploadIdleMs = read('COORD_TEST_RESTORE_UPLOAD_IDLE_MS', 1000, DEFAULT_UPLOAD_IDLE_MS)
+  return {snapshotChunkBytes, maxFrameBytes, uploadIdleMs}
 }
