@@ -23,3 +23,17 @@ export async function waitFor(what: string, cond: () => boolean, timeoutMs: numb
   }
   return Math.round(performance.now() - start)
 }
+
+/** Polls `check` every `everyMs` until it resolves true; a check that throws (a server not answering yet) counts as false. */
+export async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 30_000, everyMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return
+    } catch {
+      // not answering yet
+    }
+    await delay(everyMs)
+  }
+  assert.fail(`${what}: not within ${timeoutMs} ms`)
+}

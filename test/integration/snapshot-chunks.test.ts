@@ -17,7 +17,9 @@ import {spawnAgent} from '../../src/lib/devcluster/agent-process.js'
 import {readArchive} from '../../src/lib/snapshot/archive.js'
 import {RpcRequestError, RpcTransport} from '../../src/lib/rpc/transport.js'
 import {runCli, useCluster} from '../helpers/agent.js'
-import {http, sleep} from '../helpers/http.js'
+import {keyCount, leaderIndex, putMany} from '../helpers/cluster-kv.js'
+import {http} from '../helpers/http.js'
+import {eventually} from '../helpers/wait.js'
 
 const FRAME_BYTES = 2 << 20
 const CHUNK_BYTES = 64 << 10
@@ -28,54 +30,8 @@ const UPLOAD_IDLE_MS = 3000
 process.env.COORD_TEST_RESTORE_UPLOAD_IDLE_MS = String(UPLOAD_IDLE_MS)
 
 const KEYS = 2000
-const PER_TXN = 50
 /** ~2 KB per key: ~4 MB of state, twice a frame. */
 const valueOf = (i: number) => Buffer.from(`${i}:`.padEnd(1536, 'c')).toString('base64')
-
-async function leaderIndex(addrs: string[]): Promise<number> {
-  const deadline = Date.now() + 30_000
-  while (Date.now() < deadline) {
-    for (let i = 0; i < addrs.length; i++) {
-      try {
-        const self = await http(addrs[i], 'GET', '/v1/agent/self')
-        if (self.json<{Stats: {consul: {leader: string}}}>().Stats.consul.leader === 'true') return i
-      } catch {
-        // not answering: try the next one
-      }
-    }
-    await sleep(100)
-  }
-  throw new Error('no leader within 30 s')
-}
-
-async function putMany(addr: string, prefix: string, count: number): Promise<void> {
-  for (let first = 0; first < count; first += PER_TXN) {
-    const ops = Array.from({length: Math.min(PER_TXN, count - first)}, (_, i) => ({KV: {Verb: 'set', Key: `${prefix}${first + i}`, Value: valueOf(first + i)}}))
-    const res = await http(addr, 'PUT', '/v1/txn', JSON.stringify(ops))
-    assert.equal(res.status, 200, res.text)
-  }
-}
-
-/** Keys under `prefix` as this server's own state has them (?stale: no leader involved). */
-async function keyCount(addr: string, prefix: string): Promise<number> {
-  const res = await http(addr, 'GET', `/v1/kv/${prefix}?keys&stale`)
-  if (res.status === 404) return 0
-  assert.equal(res.status, 200, res.text)
-  return res.json<string[]>().length
-}
-
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    try {
-      if (await check()) return
-    } catch {
-      // not answering yet
-    }
-    await sleep(200)
-  }
-  assert.fail(`${what}: not within ${timeoutMs} ms`)
-}
 
 describe('snapshots sent between servers in chunks', {timeout: 400_000}, () => {
   const ctx = useCluster(3, 'coord-chunksnap-', {extraArgs: ['-hcl', 'raft_snapshot_threshold = 16']})
@@ -85,7 +41,7 @@ describe('snapshots sent between servers in chunks', {timeout: 400_000}, () => {
     const leader = await leaderIndex(servers.map((s) => s.httpAddr))
     const follower = (leader + 1) % 3
     await servers[follower].stop()
-    await putMany(servers[leader].httpAddr, 'big/', KEYS)
+    await putMany(servers[leader].httpAddr, 'big/', KEYS, valueOf)
     const leaderSnap = join(ctx.dir, `server-${leader + 1}`, 'raft', 'snapshot.dat')
     await eventually('the leader took a snapshot of most of the keys', async () => statSync(leaderSnap).size > FRAME_BYTES, 60_000)
 
@@ -97,7 +53,7 @@ describe('snapshots sent between servers in chunks', {timeout: 400_000}, () => {
       args: serverArgs({name, address, dataDir: join(ctx.dir, name), expect: 3, join: ctx.cluster.addresses.filter((a) => a !== address), extra: ['-hcl', 'raft_snapshot_threshold = 16']}),
     })
     const addr = servers[follower].httpAddr
-    await eventually(`${name} holds every key`, async () => await keyCount(addr, 'big/') === KEYS)
+    await eventually(`${name} holds every key`, async () => await keyCount(addr, 'big/') === KEYS, 90_000)
     // The state of the snapshot it received (the agent's log line), larger than a frame.
     await eventually(`${name} logs the snapshot received`, async () => /received a snapshot from the leader in chunks/.test(servers[follower].output()), 10_000).catch((e) => { console.log(servers[follower].output().split('\n').filter((l) => /snapshot|chunk/i.test(l)).join('\n')); throw e })
     const sizes = [...servers[follower].output().matchAll(/received a snapshot from the leader in chunks: index=\d+ bytes=(\d+)/g)].map((m) => Number(m[1]))
@@ -123,7 +79,7 @@ describe('snapshots sent between servers in chunks', {timeout: 400_000}, () => {
     const {state} = await readArchive(readFileSync(file))
     assert.ok(state.length > FRAME_BYTES, `the archive's state (${state.length} bytes) is larger than a frame`)
     // Written after the save: the restore takes them away again.
-    await putMany(servers[leader].httpAddr, 'later/', 100)
+    await putMany(servers[leader].httpAddr, 'later/', 100, valueOf)
     assert.equal(await keyCount(servers[leader].httpAddr, 'later/'), 100)
 
     let started = performance.now()
@@ -131,7 +87,7 @@ describe('snapshots sent between servers in chunks', {timeout: 400_000}, () => {
     assert.deepEqual(through, {code: 0, stdout: 'Restored snapshot\n', stderr: ''})
     console.log(`# restore of ${state.length} bytes of state through a follower: ${Math.round(performance.now() - started)} ms`)
     for (const agent of servers) {
-      await eventually(`${agent.name} holds the state restored through a follower`, async () => await keyCount(agent.httpAddr, 'big/') === KEYS && await keyCount(agent.httpAddr, 'later/') === 0)
+      await eventually(`${agent.name} holds the state restored through a follower`, async () => await keyCount(agent.httpAddr, 'big/') === KEYS && await keyCount(agent.httpAddr, 'later/') === 0, 90_000)
     }
     assert.match(servers[leader].output(), /receiving a snapshot restore from a follower in chunks/)
     assert.deepEqual(servers.map((_, i) => stagedUploads(i)), [[], [], []], 'no staged upload is left')
@@ -140,13 +96,13 @@ describe('snapshots sent between servers in chunks', {timeout: 400_000}, () => {
       assert.equal(res.text, Buffer.from(valueOf(i), 'base64').toString(), `big/${i} on the follower`)
     }
 
-    await putMany(servers[leader].httpAddr, 'later/', 100)
+    await putMany(servers[leader].httpAddr, 'later/', 100, valueOf)
     started = performance.now()
     const restored = await runCli(['snapshot', 'restore', file], {httpAddr: servers[leader].httpAddr, timeoutMs: 120_000})
     assert.deepEqual(restored, {code: 0, stdout: 'Restored snapshot\n', stderr: ''})
     console.log(`# restore of ${state.length} bytes of state on the leader: ${Math.round(performance.now() - started)} ms`)
     for (const agent of servers) {
-      await eventually(`${agent.name} holds the restored state`, async () => await keyCount(agent.httpAddr, 'big/') === KEYS && await keyCount(agent.httpAddr, 'later/') === 0)
+      await eventually(`${agent.name} holds the restored state`, async () => await keyCount(agent.httpAddr, 'big/') === KEYS && await keyCount(agent.httpAddr, 'later/') === 0, 90_000)
     }
     const write = await http(servers[follower].httpAddr, 'PUT', '/v1/kv/after-restore', 'yes')
     assert.equal(write.text.trim(), 'true', write.text)
@@ -156,7 +112,7 @@ describe('snapshots sent between servers in chunks', {timeout: 400_000}, () => {
     const servers = ctx.cluster.servers
     const leader = await leaderIndex(servers.map((s) => s.httpAddr))
     const {state} = await readArchive(readFileSync(join(ctx.dir, 'big.snap')))
-    await putMany(servers[leader].httpAddr, 'cut/', 10)
+    await putMany(servers[leader].httpAddr, 'cut/', 10, valueOf)
     // The leader's server RPC port, spoken to as a follower would (the real transport).
     const transport = new RpcTransport({localId: `test-${randomUUID()}`})
     const rpc = `${ctx.cluster.addresses[leader]}:8300`

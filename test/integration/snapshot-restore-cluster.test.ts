@@ -8,75 +8,31 @@ import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
-import {serverArgs, type Cluster} from '../../src/lib/devcluster/cluster.js'
+import {serverArgs} from '../../src/lib/devcluster/cluster.js'
 import {spawnAgent} from '../../src/lib/devcluster/agent-process.js'
 import {readArchive} from '../../src/lib/snapshot/archive.js'
 import {runCli, useCluster} from '../helpers/agent.js'
-import {http, sleep} from '../helpers/http.js'
+import {keyCount, leaderIndex, putMany} from '../helpers/cluster-kv.js'
+import {http} from '../helpers/http.js'
+import {eventually} from '../helpers/wait.js'
 
 const KEYS = 1500
-const PER_TXN = 50
 /** 1 KB values: the archive's state is ~1.6 MB, far more than the log may hold after the restore. */
 const value = Buffer.alloc(768, 'r').toString('base64')
-
-async function leaderIndex(cluster: Cluster): Promise<number> {
-  const deadline = Date.now() + 20_000
-  while (Date.now() < deadline) {
-    for (let i = 0; i < cluster.servers.length; i++) {
-      try {
-        const self = await http(cluster.servers[i].httpAddr, 'GET', '/v1/agent/self')
-        if (self.json<{Stats: {consul: {leader: string}}}>().Stats.consul.leader === 'true') return i
-      } catch {
-        // not answering: try the next one
-      }
-    }
-    await sleep(50)
-  }
-  throw new Error('no leader within 20 s')
-}
-
-async function putMany(addr: string, prefix: string, count: number): Promise<void> {
-  for (let first = 0; first < count; first += PER_TXN) {
-    const ops = Array.from({length: Math.min(PER_TXN, count - first)}, (_, i) => ({KV: {Verb: 'set', Key: `${prefix}${first + i}`, Value: value}}))
-    const res = await http(addr, 'PUT', '/v1/txn', JSON.stringify(ops))
-    assert.equal(res.status, 200, res.text)
-  }
-}
-
-/** Keys under `prefix` as this server's own state has them (?stale: no leader involved). */
-async function keyCount(addr: string, prefix: string): Promise<number> {
-  const res = await http(addr, 'GET', `/v1/kv/${prefix}?keys&stale`)
-  if (res.status === 404) return 0
-  assert.equal(res.status, 200, res.text)
-  return res.json<string[]>().length
-}
-
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    try {
-      if (await check()) return
-    } catch {
-      // not answering yet
-    }
-    await sleep(100)
-  }
-  assert.fail(`${what}: not within ${timeoutMs} ms`)
-}
 
 describe('snapshot restore on a three-server cluster', {timeout: 240_000}, () => {
   const ctx = useCluster(3, 'coord-restore-')
 
   it('restores through a follower: every server has the restored state, the log does not hold it, writes go on, restarts keep it', async () => {
     const servers = ctx.cluster.servers
-    const leader = await leaderIndex(ctx.cluster)
-    await putMany(servers[leader].httpAddr, 'saved/', KEYS)
+    const leader = await leaderIndex(ctx.cluster.servers.map((s) => s.httpAddr), 20_000)
+    await putMany(servers[leader].httpAddr, 'saved/', KEYS, () => value)
     const file = join(ctx.dir, 'backup.snap')
     const saved = await runCli(['snapshot', 'save', file], {httpAddr: servers[leader].httpAddr})
     assert.equal(saved.code, 0, saved.stderr)
     const {state} = await readArchive(readFileSync(file))
     // After the save: keys the restore must take away again.
-    await putMany(servers[leader].httpAddr, 'later/', 200)
+    await putMany(servers[leader].httpAddr, 'later/', 200, () => value)
 
     const follower = (leader + 1) % 3
     const started = performance.now()
@@ -88,7 +44,7 @@ describe('snapshot restore on a three-server cluster', {timeout: 240_000}, () =>
       await eventually(`${agent.name} holds the restored keys`, async () => await keyCount(agent.httpAddr, 'saved/') === KEYS && await keyCount(agent.httpAddr, 'later/') === 0)
     }
     // The leader's log restarted after the restore: nothing like the archive's bytes in it.
-    const now = await leaderIndex(ctx.cluster)
+    const now = await leaderIndex(ctx.cluster.servers.map((s) => s.httpAddr), 20_000)
     const logBytes = statSync(join(ctx.dir, `server-${now + 1}`, 'raft', 'log.dat')).size
     console.log(`# leader's log.dat after the restore: ${logBytes} bytes (state ${state.length} bytes)`)
     assert.ok(logBytes < state.length / 4, `the leader's log holds ${logBytes} bytes after restoring ${state.length} bytes of state`)
