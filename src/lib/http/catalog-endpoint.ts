@@ -21,7 +21,7 @@ import {deregisterNeeds, registerNeeds, requireNeeds} from './catalog-acl.js'
 import {KeptValues, joinJsonArray, keptJson, warmInSlices} from './kept-json.js'
 import {FRAGMENT_MIN_INSTANCES} from './health-fragments.js'
 import type {CatalogNode, CatalogService} from '../state/types.js'
-import {ServiceLists, type ListKind} from './service-list.js'
+import {ServiceList, ServiceLists, serviceRows, type ListKind} from './service-list.js'
 
 /** What this endpoint family uses of the agent, and nothing more. */
 export type CatalogDeps = AgentDeps<'config' | 'consensus' | 'now' | 'state'>
@@ -46,6 +46,7 @@ interface InstanceRow {
 
 /** Instances as a kept list (service-list.ts). */
 export const INSTANCE_LIST: ListKind<InstanceRow> = {
+  ...serviceRows<InstanceRow>(),
   rowsOn: (catalog, node, name) => {
     const record = catalog.node(node)
     return catalog.nodeInstances(node, name).map((service) => ({service, node: record}))
@@ -54,6 +55,26 @@ export const INSTANCE_LIST: ListKind<InstanceRow> = {
   same: (a, b) => a.service === b.service && a.node === b.node,
   render: (row) => renderServiceNode(row.service, row.node),
 }
+
+/**
+ * Nodes as a kept list (service-list.ts): one row per node, its record; the list follows the nodes
+ * table's index and change log (the service name is unused).
+ */
+export const NODE_LIST: ListKind<CatalogNode> = {
+  rowsOn: (catalog, node) => {
+    const record = catalog.node(node)
+    return record === undefined ? [] : [record]
+  },
+  allRows: (catalog) => catalog.nodes(),
+  nodeOf: (row) => row.node,
+  index: (catalog) => catalog.nodesIndex,
+  changesSince: (catalog, _name, index) => catalog.nodeChangesSince(index),
+  same: (a, b) => a === b,
+  render: renderNode,
+}
+
+/** The plain /v1/catalog/nodes answer (one: its JSON is about 400 bytes a node). */
+const nodeList = new ServiceList('', NODE_LIST)
 
 /** The plain /v1/catalog/service answers of the large services read most recently, 8 MiB of JSON in all. */
 const instanceLists = new ServiceLists(INSTANCE_LIST, MAX_KEPT_JSON_BYTES)
@@ -115,11 +136,22 @@ async function listNodes(agent: CatalogDeps, ctx: RequestContext, cache: AnswerC
   // each node's kept JSON: a change renders the changed node again, not every node.
   const joinable = ctx.params.get('filter') === null && !ctx.query.pretty
   let filtered = false
-  // Nodes not kept yet are rendered in slices first (kept-json.ts warmInSlices): the read then joins.
-  if (joinable && agent.state.catalog.nodeCount() >= JOIN_MIN_RECORDS) {
+  // Every node, as any token sees it: a kept list brought up to date by the nodes that changed
+  // (service-list.ts, catalog.ts nodeChangesSince), its new rows rendered in slices before the read.
+  const plain = joinable && meta.length === 0 && nearSource(agent, ctx) === null && !agent.config.acl.enabled
+  const listed = (): boolean => plain && agent.state.catalog.nodeCount() >= JOIN_MIN_RECORDS
+  if (listed()) {
+    nodeList.sync(agent.state.catalog)
+    await nodeList.renderInSlices()
+  } else if (joinable && agent.state.catalog.nodeCount() >= JOIN_MIN_RECORDS) {
+    // Nodes not kept yet are rendered in slices first (kept-json.ts warmInSlices): the read then joins.
     await warmInSlices(keptRecords, 'nodes', agent.state.catalogIndex('nodes'), () => agent.state.catalog.nodes(), (n) => keptJson(keptRecords, 'nodes', n, null, () => renderNode(n)))
   }
-  const render = (): string | Buffer => {
+  const render = (): string | Buffer | Chunks => {
+    if (listed()) {
+      nodeList.sync(agent.state.catalog)
+      return nodeList.body()
+    }
     const readable = filterReadable(agent.config.acl.enabled, ctx, agent.state.catalog.nodes(), 'node', (n) => n.node)
     filtered = readable.filtered
     const nodes = readable.value.filter((n) => matchesNodeMeta(n.meta, meta))

@@ -15,7 +15,7 @@ import {CHECK_SCHEMA, SERVICE_ENTRY_SCHEMA, renderCheck} from './catalog-render.
 import {FRAGMENT_MIN_INSTANCES, entryChecks, healthEntry, joinFragments, warmEntries, type HealthRow} from './health-fragments.js'
 import type {NodeCheck} from '../state/types.js'
 import type {Catalog} from '../state/catalog.js'
-import {ServiceLists, type ListKind} from './service-list.js'
+import {ServiceLists, serviceRows, type ListKind} from './service-list.js'
 
 /** What this endpoint family uses of the agent, and nothing more. */
 export type HealthDeps = AgentDeps<'config' | 'consensus' | 'state'>
@@ -31,6 +31,7 @@ function healthRowsOn(catalog: Catalog, node: string, name: string): HealthRow[]
 
 /** Health entries as a kept list (service-list.ts): a row is the instance, its node and its checks. */
 export const HEALTH_LIST: ListKind<HealthRow> = {
+  ...serviceRows<HealthRow>(),
   rowsOn: healthRowsOn,
   allRows: (catalog, name) => {
     const rows: HealthRow[] = []

@@ -9,6 +9,9 @@
 // instance. A reader the log no longer covers (a new view, a restored catalog, a long gap)
 // resyncs: one walk of the instances, rendering only the rows whose records were replaced.
 //
+// /v1/catalog/nodes (plain form) is the same kind of list with one row per node, following the
+// nodes table's change log (catalog.ts nodeChangesSince): a node written renders that row again.
+//
 // Row identity is the records themselves: catalog records are immutable (a change replaces the
 // record), so a row whose records (and checks) are the same objects has the same JSON.
 import type {Catalog} from '../state/catalog.js'
@@ -16,16 +19,31 @@ import type {CatalogService} from '../state/types.js'
 import {visitInSlices} from './kept-json.js'
 import type {Chunks} from './respond.js'
 
-/** What a kind of list (health entries, catalog instances) needs to build its rows. */
-export interface ListKind<R extends {readonly service: CatalogService}> {
+/** What a kind of list (health entries, catalog instances, catalog nodes) needs to build its rows. */
+export interface ListKind<R> {
   /** The rows of service `name` on `node`, ordered by service ID. */
   rowsOn(catalog: Catalog, node: string, name: string): R[]
   /** Every row of service `name`, in Consul's order. */
   allRows(catalog: Catalog, name: string): R[]
+  /** The node a row belongs to (rows are ordered by node first). */
+  nodeOf(row: R): string
+  /** The index the list's answer is as of. */
+  index(catalog: Catalog, name: string): number
+  /** The nodes whose rows may have changed after `index`, or undefined (then every row is looked at). */
+  changesSince(catalog: Catalog, name: string, index: number): string[] | undefined
   /** True when the two rows render the same JSON (the same records). */
   same(a: R, b: R): boolean
   /** The row's answer element (JSON.stringify'd). */
   render(row: R): unknown
+}
+
+/** How a service's rows (each an instance on a node) are ordered and followed: its index and change log. */
+export function serviceRows<R extends {readonly service: CatalogService}>(): Pick<ListKind<R>, 'nodeOf' | 'index' | 'changesSince'> {
+  return {
+    nodeOf: (row) => row.service.node,
+    index: (catalog, name) => catalog.serviceIndex(name),
+    changesSince: (catalog, name, index) => catalog.serviceChangesSince(name, index),
+  }
 }
 
 /** A row with where its JSON is: `src[start, end)` (src undefined: not rendered yet). */
@@ -53,7 +71,7 @@ function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
 }
 
-export class ServiceList<R extends {readonly service: CatalogService}> {
+export class ServiceList<R> {
   #blocks: Array<Block<R>> = []
   #catalog: Catalog | undefined
   /** The service index the rows are as of; -1: never synced. */
@@ -68,9 +86,9 @@ export class ServiceList<R extends {readonly service: CatalogService}> {
 
   /** Brings the rows up to the catalog's current state of the service: O(changed nodes) while the change log covers the gap. */
   sync(catalog: Catalog): void {
-    const index = catalog.serviceIndex(this.name)
+    const index = this.kind.index(catalog, this.name)
     if (catalog === this.#catalog && index === this.#asOf) return
-    const nodes = catalog === this.#catalog && index > this.#asOf ? catalog.serviceChangesSince(this.name, this.#asOf) : undefined
+    const nodes = catalog === this.#catalog && index > this.#asOf ? this.kind.changesSince(catalog, this.name, this.#asOf) : undefined
     if (nodes === undefined) this.#resync(this.kind.allRows(catalog, this.name))
     else for (const node of new Set(nodes)) this.#replaceNode(node, this.kind.rowsOn(catalog, node, this.name))
     this.#catalog = catalog
@@ -151,15 +169,16 @@ export class ServiceList<R extends {readonly service: CatalogService}> {
     const old = new Map<string, Array<Kept<R>>>()
     for (const block of this.#blocks) {
       for (const kept of block.rows) {
-        const list = old.get(kept.row.service.node)
-        if (list === undefined) old.set(kept.row.service.node, [kept])
+        const node = this.kind.nodeOf(kept.row)
+        const list = old.get(node)
+        if (list === undefined) old.set(node, [kept])
         else list.push(kept)
       }
     }
     const blocks: Array<Block<R>> = []
     let current: Block<R> | undefined
     for (const row of rows) {
-      const reused = old.get(row.service.node)?.find((k) => this.kind.same(k.row, row))
+      const reused = old.get(this.kind.nodeOf(row))?.find((k) => this.kind.same(k.row, row))
       const kept: Kept<R> = reused !== undefined ? {row, src: reused.src, start: reused.start, end: reused.end} : {row, src: undefined, start: 0, end: 0}
       if (current === undefined || current.rows.length >= BLOCK_ROWS) blocks.push((current = {rows: [], bytes: undefined}))
       current.rows.push(kept)
@@ -175,7 +194,7 @@ export class ServiceList<R extends {readonly service: CatalogService}> {
     while (lo < hi) {
       const mid = (lo + hi) >>> 1
       const rows = this.#blocks[mid].rows
-      if (compareStrings(rows[rows.length - 1].row.service.node, node) < 0) lo = mid + 1
+      if (compareStrings(this.kind.nodeOf(rows[rows.length - 1].row), node) < 0) lo = mid + 1
       else hi = mid
     }
     return lo
@@ -192,14 +211,14 @@ export class ServiceList<R extends {readonly service: CatalogService}> {
     }
     const home = this.#blocks[b]
     let at = 0
-    while (at < home.rows.length && compareStrings(home.rows[at].row.service.node, node) < 0) at++
+    while (at < home.rows.length && compareStrings(this.kind.nodeOf(home.rows[at].row), node) < 0) at++
     // Take out the node's current rows (they may run on into the next blocks).
     const removed: Array<Kept<R>> = []
     for (let i = b; i < this.#blocks.length; i++) {
       const block = this.#blocks[i]
       const from = i === b ? at : 0
       let to = from
-      while (to < block.rows.length && block.rows[to].row.service.node === node) to++
+      while (to < block.rows.length && this.kind.nodeOf(block.rows[to].row) === node) to++
       if (to > from) removed.push(...block.rows.slice(from, to))
       if (to < block.rows.length || to === from) break
     }
@@ -239,7 +258,7 @@ export class ServiceList<R extends {readonly service: CatalogService}> {
  * The kept lists of the services read most recently, up to a byte bound (about their answers'
  * size); the least recently read list is dropped whole past it (never the last one).
  */
-export class ServiceLists<R extends {readonly service: CatalogService}> {
+export class ServiceLists<R> {
   readonly #lists = new Map<string, ServiceList<R>>()
 
   constructor(readonly kind: ListKind<R>, readonly maxBytes: number) {}

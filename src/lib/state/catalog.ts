@@ -88,7 +88,10 @@ export const SERVICE_LOG_MIN_INSTANCES = 128
 /** Entries a service's change log holds before it starts over (a reader further behind walks every instance). */
 export const SERVICE_LOG_LIMIT = 1024
 
-/** Which nodes' changes moved a service's index since `after`: parallel lists, oldest first. */
+/** Entries the nodes-table change log holds before it starts over (nodeChangesSince). */
+export const NODE_LOG_LIMIT = 1024
+
+/** Which nodes' changes moved a service's (or the nodes table's) index since `after`: parallel lists, oldest first. */
 interface ServiceLog {
   after: number
   indexes: number[]
@@ -126,6 +129,12 @@ export class Catalog {
    * renders those nodes' rows again instead of walking every instance of the service.
    */
   readonly #serviceLogs = new Map<string, ServiceLog>()
+  /**
+   * The nodes whose record was written or removed, as #serviceLogs for the nodes table (every
+   * catalog; not in snapshots, not journaled): a kept /v1/catalog/nodes answer renders those
+   * nodes again instead of every node (nodeChangesSince).
+   */
+  #nodeLog: ServiceLog = {after: 0, indexes: [], nodes: []}
   #nodesIndex = 0
   #servicesIndex = 0
   #checksIndex = 0
@@ -307,10 +316,16 @@ export class Catalog {
    */
   serviceChangesSince(name: string, index: number): string[] | undefined {
     const log = this.#serviceLogs.get(name)
-    if (log === undefined || index < log.after) return undefined
-    let from = log.indexes.length
-    while (from > 0 && log.indexes[from - 1] > index) from--
-    return log.nodes.slice(from)
+    return log === undefined ? undefined : changesSince(log, index)
+  }
+
+  /**
+   * The nodes (maybe repeated) whose record was written or removed after `index`, oldest first:
+   * every other node's record is as it was at `index`. Undefined when the log does not reach back
+   * that far: the caller looks at every node.
+   */
+  nodeChangesSince(index: number): string[] | undefined {
+    return changesSince(this.#nodeLog, index)
   }
 
   /** The instances of service `name` on `node`, ordered by ID (O(services on the node)). */
@@ -521,6 +536,7 @@ export class Catalog {
       this.#delete(this.#nodes, node)
       this.#delete(this.#checksVersions, node)
       this.#nodesIndex = index
+      logChange(this.#nodeLog, NODE_LOG_LIMIT, index, node)
       change.tables.add('nodes')
       removed.node = node
       return removed
@@ -559,16 +575,7 @@ export class Catalog {
       log = {after: this.#serviceIndexes.get(name) ?? 0, indexes: [], nodes: []}
       this.#serviceLogs.set(name, log)
     }
-    const last = log.nodes.length - 1
-    if (last >= 0 && log.indexes[last] === index && log.nodes[last] === node) return
-    if (log.nodes.length >= SERVICE_LOG_LIMIT) {
-      // Start over: a reader that saw the last logged index still finds every later change here.
-      log.after = log.indexes[last]
-      log.indexes = []
-      log.nodes = []
-    }
-    log.indexes.push(index)
-    log.nodes.push(node)
+    logChange(log, SERVICE_LOG_LIMIT, index, node)
   }
 
   #putNode(index: number, raw: NodeInput, change: ChangeSet): void {
@@ -578,6 +585,7 @@ export class Catalog {
     if (existing !== undefined && same(withoutIndexes(existing), withoutIndexes(input))) return
     this.#set(this.#nodes, input.node, this.#nodeRecord(input, existing?.createIndex ?? index, index))
     this.#nodesIndex = index
+    logChange(this.#nodeLog, NODE_LOG_LIMIT, index, input.node)
     change.tables.add('nodes')
     this.#touchServicesOfNode(index, input.node, change)
   }
@@ -719,11 +727,34 @@ export class Catalog {
       byId.set(check.checkId, check)
     }
     catalog.#nodesIndex = dump.nodesIndex
+    catalog.#nodeLog.after = dump.nodesIndex
     catalog.#servicesIndex = dump.servicesIndex ?? 0
     catalog.#checksIndex = dump.checksIndex
     for (const [name, index] of dump.serviceIndexes ?? []) catalog.#serviceIndexes.set(name, index)
     return catalog
   }
+}
+
+/** The log's nodes after `index`, or undefined when it does not reach back that far. */
+function changesSince(log: ServiceLog, index: number): string[] | undefined {
+  if (index < log.after) return undefined
+  let from = log.indexes.length
+  while (from > 0 && log.indexes[from - 1] > index) from--
+  return log.nodes.slice(from)
+}
+
+/** Notes that `node` changed at `index`; past `limit` entries the log starts over. */
+function logChange(log: ServiceLog, limit: number, index: number, node: string): void {
+  const last = log.nodes.length - 1
+  if (last >= 0 && log.indexes[last] === index && log.nodes[last] === node) return
+  if (log.nodes.length >= limit) {
+    // Start over: a reader that saw the last logged index still finds every later change here.
+    log.after = log.indexes[last]
+    log.indexes = []
+    log.nodes = []
+  }
+  log.indexes.push(index)
+  log.nodes.push(node)
 }
 
 function withoutIndexes<T extends {createIndex: number; modifyIndex: number}>(record: T): Omit<T, 'createIndex' | 'modifyIndex'> {

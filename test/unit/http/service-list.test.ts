@@ -2,17 +2,19 @@
 // change (instances added, changed, moved to another name and removed; checks; node records and
 // node checks; a rolled-back txn; a restored snapshot; a gap longer than the change log) the
 // answer equals JSON.stringify of every row rendered afresh, and a change renders only its rows.
+// The /v1/catalog/nodes list follows the nodes table's change log the same way (one row a node).
 // The DNS catalog's instance lists (dns/state-catalog.ts) follow the same change log: they equal a
 // list built afresh after every step.
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {Harness} from '../state/harness.js'
 import {StateMachine} from '../../../src/lib/state/state-machine.js'
-import {SERVICE_LOG_LIMIT} from '../../../src/lib/state/catalog.js'
+import {NODE_LOG_LIMIT, SERVICE_LOG_LIMIT} from '../../../src/lib/state/catalog.js'
 import type {RegisterRequest} from '../../../src/lib/state/types.js'
 import {BLOCK_ROWS, ServiceList, ServiceLists} from '../../../src/lib/http/service-list.js'
 import {HEALTH_LIST} from '../../../src/lib/http/health-endpoint.js'
-import {INSTANCE_LIST} from '../../../src/lib/http/catalog-endpoint.js'
+import {INSTANCE_LIST, NODE_LIST} from '../../../src/lib/http/catalog-endpoint.js'
+import {renderNode} from '../../../src/lib/http/catalog-render.js'
 import {StateDnsCatalog} from '../../../src/lib/dns/state-catalog.js'
 
 function register(h: Harness, request: RegisterRequest): void {
@@ -38,12 +40,15 @@ function seed(nodes: number, perNode: number): Harness {
 
 const fresh = (sm: StateMachine): string => JSON.stringify(HEALTH_LIST.allRows(sm.catalog, 'web').map(HEALTH_LIST.render))
 const freshCatalog = (sm: StateMachine): string => JSON.stringify(INSTANCE_LIST.allRows(sm.catalog, 'web').map(INSTANCE_LIST.render))
+/** /v1/catalog/nodes as the object-built path renders it (every node, sorted, rendered afresh). */
+const freshNodes = (sm: StateMachine): string => JSON.stringify(sm.catalog.nodes().map(renderNode))
 
 describe('kept service lists', () => {
   it('answers byte for byte as a fresh render after every kind of change, in random order', async () => {
     const h = seed(40, 5)
     const health = new ServiceList('web', HEALTH_LIST)
     const instances = new ServiceList('web', INSTANCE_LIST)
+    const nodes = new ServiceList('', NODE_LIST)
     // The state machine's own consensus is not needed: every read here is local.
     const barrier = {readBarrier: async () => {}}
     const dns = new StateDnsCatalog(h.sm, barrier, 'dc1')
@@ -51,7 +56,9 @@ describe('kept service lists', () => {
     const check = async (step: string): Promise<void> => {
       health.sync(h.sm.catalog)
       instances.sync(h.sm.catalog)
+      nodes.sync(h.sm.catalog)
       assert.equal(Buffer.concat(health.body()).toString(), fresh(h.sm), `health after ${step}`)
+      assert.equal(Buffer.concat(nodes.body()).toString(), freshNodes(h.sm), `nodes after ${step}`)
       assert.equal(Buffer.concat(instances.body()).toString(), freshCatalog(h.sm), `catalog after ${step}`)
       assert.deepEqual(await dns.serviceInstances('web', opts), await new StateDnsCatalog(h.sm, barrier, 'dc1').serviceInstances('web', opts), `dns after ${step}`)
     }
@@ -89,6 +96,64 @@ describe('kept service lists', () => {
       await check(`step ${step} (roll ${roll} on ${node}/${id})`)
     }
     assert.ok(health.size > 2 * BLOCK_ROWS, `rows in several blocks (${health.size})`)
+    assert.ok(nodes.size < 45 && nodes.size > 30, `nodes came and went (${nodes.size})`)
+  })
+
+  it('nodes: many nodes over several blocks, written, added, removed in random order, answer as a fresh render', () => {
+    const h = new Harness()
+    const name = (n: number): string => `n-${String(n).padStart(4, '0')}`
+    for (let n = 0; n < 400; n += 2) register(h, {Node: name(n), Address: `10.0.${n >> 8}.${n & 255}`})
+    const nodes = new ServiceList('', NODE_LIST)
+    nodes.sync(h.sm.catalog)
+    assert.equal(Buffer.concat(nodes.body()).toString(), freshNodes(h.sm))
+    let seedValue = 7
+    const next = (n: number): number => {
+      seedValue = (seedValue * 1103515245 + 12345) % 2147483648
+      return seedValue % n
+    }
+    for (let step = 0; step < 300; step++) {
+      const n = next(400)
+      const roll = next(6)
+      // Several writes between reads now and then: the log names each node once or more.
+      for (let w = 0; w < (next(4) === 0 ? 3 : 1); w++) {
+        const m = w === 0 ? n : next(400)
+        if (roll < 3) register(h, {Node: name(m), Address: `10.${next(3)}.${m >> 8}.${m & 255}`, NodeMeta: next(2) === 0 ? {} : {rack: `r${next(3)}`}})
+        else if (roll < 4) register(h, {Node: name(m), SkipNodeUpdate: true, Checks: [{CheckID: 'serf', Name: 'serf', Status: 'passing'}]})
+        else h.cmd('catalog-deregister', {request: {Node: name(m)}})
+      }
+      nodes.sync(h.sm.catalog)
+      assert.equal(Buffer.concat(nodes.body()).toString(), freshNodes(h.sm), `nodes after step ${step} (roll ${roll} on ${name(n)})`)
+    }
+    assert.ok(nodes.size > 2 * BLOCK_ROWS, `rows in several blocks (${nodes.size})`)
+  })
+
+  it('nodes: a node record written renders that row only; other tables leave the answer as it was', () => {
+    const h = seed(200, 1)
+    const list = new ServiceList('', NODE_LIST)
+    list.sync(h.sm.catalog)
+    list.body()
+    assert.equal(list.rendered, 200)
+    register(h, {Node: 'node-107', Address: '10.9.9.9'})
+    list.sync(h.sm.catalog)
+    assert.equal(Buffer.concat(list.body()).toString(), freshNodes(h.sm))
+    assert.equal(list.rendered, 201, 'one node written: one row')
+    const before = list.body()
+    register(h, {Node: 'node-031', SkipNodeUpdate: true, Checks: [{CheckID: 'serf', Name: 'serf', Status: 'critical'}]})
+    register(h, {Node: 'node-031', SkipNodeUpdate: true, Service: {ID: 'db', Service: 'db', Port: 5432}})
+    list.sync(h.sm.catalog)
+    assert.equal(list.body(), before, 'a check or a service write: the same parts')
+    h.cmd('catalog-deregister', {request: {Node: 'node-008'}})
+    list.sync(h.sm.catalog)
+    assert.equal(Buffer.concat(list.body()).toString(), freshNodes(h.sm))
+    assert.equal(list.rendered, 201, 'a node removed: nothing rendered')
+    for (let i = 0; i <= NODE_LOG_LIMIT; i++) register(h, {Node: `node-${String(i % 200).padStart(3, '0')}`, Address: `10.8.${Math.floor(i / 200)}.1`})
+    assert.equal(h.sm.catalog.nodeChangesSince(0), undefined, 'the log started over')
+    list.sync(h.sm.catalog)
+    assert.equal(Buffer.concat(list.body()).toString(), freshNodes(h.sm))
+    const copy = new StateMachine()
+    copy.restore(h.sm.snapshot())
+    list.sync(copy.catalog)
+    assert.equal(Buffer.concat(list.body()).toString(), freshNodes(copy))
   })
 
   it('renders only the changed rows when the index moves', () => {
