@@ -196,7 +196,8 @@ export interface RoutedRequest {
   readonly found: {route: Route; tail: string}
   readonly method: string
   readonly handler: Handler
-  readonly params: URLSearchParams
+  /** The query string's parameters: on the run that parsed them (a parked read's record does not keep them). */
+  readonly params?: URLSearchParams
   readonly query: QueryOptions
   readonly identity: RequestIdentity
 }
@@ -242,7 +243,8 @@ class ParkedExchange extends ParkedRequest {
     this.res = first.res
     this.writeAllowed = first.writeAllowed
     this.startedAt = first.startedAt
-    this.routed = first.routed
+    const routed = first.routed
+    this.routed = routed && {found: routed.found, method: routed.method, handler: routed.handler, query: routed.query, identity: routed.identity}
     if (responseClosed(this.req, this.res)) this.close()
     else this.res.once('close', this.#onClose)
   }
@@ -286,9 +288,11 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
   try {
     // A parked read run again starts at the route's ACL rule: what its first run worked out from
     // the URL and headers (route, query, identity) is kept on its record and cannot have changed.
-    const routed = exchange.parking?.resumed?.routed ?? await route(agent, routes, exchange, writeAllowed, () => { bodyUnread = false })
+    const routed: RoutedRequest | undefined = exchange.parking?.resumed?.routed ?? await route(agent, routes, exchange, writeAllowed, () => { bodyUnread = false })
     if (routed === undefined) return
-    const {found, method, handler, params, query, identity} = routed
+    const {found, method, handler, query, identity} = routed
+    // The record keeps no URLSearchParams (a third of what it keeps): a re-run reads the query string again.
+    const params = routed.params ?? searchParams(req.url ?? '/')
     if (exchange.parking) exchange.parking.routed = routed
     const ctx: RequestContext = {
       req, res, params, tail: found.tail, query, get closed() { return exchange.closed }, identity, parking: exchange.parking,
@@ -324,6 +328,11 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
   }
 }
 
+function searchParams(rawUrl: string): URLSearchParams {
+  const queryStart = rawUrl.indexOf('?')
+  return new URLSearchParams(queryStart === -1 ? '' : rawUrl.slice(queryStart + 1))
+}
+
 /**
  * What a request's URL and headers say: its route, handler, query options and identity; or
  * undefined when this agent answered it already (`/`, 404, OPTIONS) or handed it on (a client
@@ -347,7 +356,7 @@ async function route(agent: AgentContext, routes: Route[], exchange: Exchange, w
     sendText(req, res, 200, 'Consul Agent')
     return
   }
-  const params = new URLSearchParams(queryStart === -1 ? '' : rawUrl.slice(queryStart + 1))
+  const params = searchParams(rawUrl)
   // A client agent answers only its own endpoints; a server runs everything else,
   // and hands what names another datacenter to a server there (request-route.ts).
   const dc = params.get('dc') ?? ''
