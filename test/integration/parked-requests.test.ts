@@ -202,6 +202,27 @@ describe('parked blocking reads with ACLs', () => {
     assert.ok(!woken.text.includes('czI'), 'no value in the answer')
     assert.equal(await gauge(agent.httpAddr, asRoot), 0)
   })
+
+  it('a woken read runs with what its first run parsed: recurse, pretty and the ?token= identity, its ACL rule checked again', async () => {
+    const asRoot = {'X-Consul-Token': root}
+    assert.equal((await http(agent.httpAddr, 'PUT', '/v1/acl/policy', JSON.stringify({Name: 'read-dir', Rules: 'key_prefix "dir/" { policy = "read" }'}), asRoot)).status, 200)
+    const token = (await http(agent.httpAddr, 'PUT', '/v1/acl/token', JSON.stringify({Policies: [{Name: 'read-dir'}]}), asRoot)).json<{SecretID: string}>()
+    await http(agent.httpAddr, 'PUT', '/v1/kv/dir/a', 'a', asRoot)
+    const first = await http(agent.httpAddr, 'GET', `/v1/kv/dir/?recurse&token=${token.SecretID}`)
+    assert.equal(first.status, 200)
+    const index = Number(first.headers['x-consul-index'])
+    const parked = http(agent.httpAddr, 'GET', `/v1/kv/dir/?recurse&pretty&token=${token.SecretID}&index=${index}&wait=30s`)
+    await until('the read to park', 10_000, async () => (await gauge(agent.httpAddr, asRoot)) >= 1)
+    // A write outside the prefix answers nothing; one under it wakes the read, whose re-run lists both keys.
+    await http(agent.httpAddr, 'PUT', '/v1/kv/other', 'o', asRoot)
+    await http(agent.httpAddr, 'PUT', '/v1/kv/dir/b', 'b', asRoot)
+    const woken = await parked
+    assert.equal(woken.status, 200, woken.text)
+    assert.ok(Number(woken.headers['x-consul-index']) > index)
+    assert.deepEqual(JSON.parse(woken.text).map((entry: {Key: string}) => entry.Key), ['dir/a', 'dir/b'])
+    assert.match(woken.text, /^\[\n {4}\{/, 'pretty-printed, as the first run asked')
+    assert.equal(await gauge(agent.httpAddr, asRoot), 0)
+  })
 })
 
 describe('an agent stopping with reads parked', () => {

@@ -4,14 +4,14 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import {createServer as createHttpsServer, type Server as HttpsServer} from 'node:https'
 import type {TlsMaterial} from '../tls/material.js'
 import type {AddressInfo} from 'node:net'
-import type {AgentContext, Parking, RequestContext, Route} from './context.js'
+import type {AgentContext, Handler, Parking, RequestContext, Route} from './context.js'
 import {ParkedRequest} from './blocking.js'
 import {VERBATIM_CODES, oneLine} from './errors.js'
 import {CoordError, HttpError, badRequest, methodNotAllowed, noPathToDatacenter, tooLarge} from '../errors.js'
-import {parseQueryOptions} from './query.js'
+import {parseQueryOptions, type QueryOptions} from './query.js'
 import {sendText} from './respond.js'
 import {noteErrorCode} from './answer-error-code.js'
-import {redactTokens, requestIdentity} from './identity.js'
+import {redactTokens, requestIdentity, type RequestIdentity} from './identity.js'
 import {writeAllowList} from '../agent/http-config.js'
 import {NoLeaderError} from '../consensus.js'
 import {kvRoutes} from './kv-endpoint.js'
@@ -191,10 +191,23 @@ function socketExchange(parking: SocketParking): Exchange {
   }
 }
 
+/** What a run worked out from a request's URL and headers (server.ts route), kept by a parked read for its re-runs. */
+export interface RoutedRequest {
+  readonly found: {route: Route; tail: string}
+  readonly method: string
+  readonly handler: Handler
+  /** The query string's parameters: on the run that parsed them (a parked read's record does not keep them). */
+  readonly params?: URLSearchParams
+  readonly query: QueryOptions
+  readonly identity: RequestIdentity
+}
+
 /** How a socket request's blocking read parks: as a ParkedExchange, the request run again when it wakes. */
 class SocketParking implements Parking {
   /** The parked read's record, once it has one: while it waits, the run that parked it records no http timing. */
   record: ParkedExchange | undefined
+  /** This run's route, query and identity (serve sets it before the handler runs; a parked read keeps it). */
+  routed: RoutedRequest | undefined
   constructor(
     readonly agent: AgentContext, readonly routes: Route[], readonly req: IncomingMessage, readonly res: ServerResponse,
     readonly writeAllowed: ((address: string) => boolean) | undefined,
@@ -218,6 +231,8 @@ class ParkedExchange extends ParkedRequest {
   readonly res: ServerResponse
   readonly writeAllowed: ((address: string) => boolean) | undefined
   readonly startedAt: number
+  /** What the first run worked out from the URL and headers: a re-run starts at the route's ACL rule. */
+  readonly routed: RoutedRequest | undefined
   readonly #onClose = (): void => this.close()
 
   constructor(minIndex: number, deadline: number, first: SocketParking) {
@@ -228,6 +243,8 @@ class ParkedExchange extends ParkedRequest {
     this.res = first.res
     this.writeAllowed = first.writeAllowed
     this.startedAt = first.startedAt
+    const routed = first.routed
+    this.routed = routed && {found: routed.found, method: routed.method, handler: routed.handler, query: routed.query, identity: routed.identity}
     if (responseClosed(this.req, this.res)) this.close()
     else this.res.once('close', this.#onClose)
   }
@@ -269,63 +286,14 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
   const {req, res} = exchange
   let bodyUnread = true
   try {
-    const rawUrl = req.url ?? '/'
-    const queryStart = rawUrl.indexOf('?')
-    const rawPath = queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart)
-    let path: string
-    try {
-      path = decodeURIComponent(rawPath)
-    } catch {
-      throw badRequest(`Invalid URL path: malformed percent-encoding in "${rawPath}"`)
-    }
-    // Consul rejects non-printable characters before routing: keys must stay printable.
-    if (hasControlCharacter(path)) throw badRequest('Invalid URL path: contains non-printable characters')
-    if ('remoteAddress' in exchange) checkHttpAccess(agent, req.method ?? 'GET', path, () => exchange.remoteAddress ?? '', writeAllowed)
-    if (path === '/') {
-      sendText(req, res, 200, 'Consul Agent')
-      return
-    }
-    const params = new URLSearchParams(queryStart === -1 ? '' : rawUrl.slice(queryStart + 1))
-    // A client agent answers only its own endpoints; a server runs everything else,
-    // and hands what names another datacenter to a server there (request-route.ts).
-    const dc = params.get('dc') ?? ''
-    const where = routeRequest(path, dc, {datacenter: agent.config.datacenter, client: agent.forwardToServer !== undefined}, exchange.fromDc !== undefined)
-    if (where === 'server' && agent.forwardToServer) {
-      bodyUnread = false
-      req.url = resolveNearAgent(rawUrl, agent.config.nodeName)
-      await forwardExchange(agent.forwardToServer, exchange, defaultTokenHeader(agent, params, req))
-      return
-    }
-    if (where === 'datacenter' || where === 'no-path') {
-      // Consul checks the method on the agent that received the request, before any RPC: a wrong
-      // method is a 405 here, not a trip to another datacenter (or a 500 "No path" for a HEAD).
-      const target = findRoute(routes, path)
-      const method = req.method ?? 'GET'
-      if (target && method !== 'OPTIONS' && !target.route.methods[method as keyof Route['methods']]) throw methodNotAllowed(method, Object.keys(target.route.methods))
-      const toDatacenter = agent.forwardToDatacenter
-      if (where === 'no-path' || !toDatacenter) throw noPathToDatacenter()
-      bodyUnread = false
-      await forwardExchange((request, closed) => toDatacenter(dc, request, closed), exchange, defaultTokenHeader(agent, params, req))
-      return
-    }
-    const found = findRoute(routes, path)
-    if (!found) {
-      sendText(req, res, 404, '')
-      return
-    }
-    const method = req.method ?? 'GET'
-    const allowed = Object.keys(found.route.methods)
-    if (method === 'OPTIONS') {
-      res.setHeader('Allow', ['OPTIONS', ...allowed].join(','))
-      sendText(req, res, 200, '')
-      return
-    }
-    const handler = found.route.methods[method as keyof Route['methods']]
-    if (!handler) throw methodNotAllowed(method, allowed)
-    // A `?dc=` still naming another datacenter here is one this path ignores (the agent's own
-    // endpoints, the datacenter lists), as Consul's handlers do.
-    const query = parseQueryOptions(params, agent.config.dev)
-    const identity = requestIdentity(params, req.headers)
+    // A parked read run again starts at the route's ACL rule: what its first run worked out from
+    // the URL and headers (route, query, identity) is kept on its record and cannot have changed.
+    const routed: RoutedRequest | undefined = exchange.parking?.resumed?.routed ?? await route(agent, routes, exchange, writeAllowed, () => { bodyUnread = false })
+    if (routed === undefined) return
+    const {found, method, handler, query, identity} = routed
+    // The record keeps no URLSearchParams (a third of what it keeps): a re-run reads the query string again.
+    const params = routed.params ?? searchParams(req.url ?? '/')
+    if (exchange.parking) exchange.parking.routed = routed
     const ctx: RequestContext = {
       req, res, params, tail: found.tail, query, get closed() { return exchange.closed }, identity, parking: exchange.parking,
       authorize: () => resolveToken(agent, identity),
@@ -336,12 +304,12 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
       forwardToDatacenter: async (target, body) => {
         const toDatacenter = agent.forwardToDatacenter
         if (exchange.fromDc !== undefined || !toDatacenter) throw noPathToDatacenter()
-        const answer = await toDatacenter(target, {method, url: rawUrl, headers: forwardedHeaders(req), body}, exchange.closed)
+        const answer = await toDatacenter(target, {method, url: req.url ?? '/', headers: forwardedHeaders(req), body}, exchange.closed)
         writeForwardedAnswer(res, answer)
       },
     }
     // ACLs: every route's rule (route-acl.ts) is checked here, before its handler runs (a client
-    // agent first asks the servers about the token: prepareToken).
+    // agent first asks the servers about the token: prepareToken); on every run of a parked read.
     if (agent.config.acl.enabled) {
       // Only a client agent has anything to wait for (a server resolves from its own tables).
       if (agent.aclResolver) await prepareToken(agent, identity)
@@ -358,6 +326,76 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
   } catch (error) {
     sendError(agent, req, res, error, bodyUnread)
   }
+}
+
+function searchParams(rawUrl: string): URLSearchParams {
+  const queryStart = rawUrl.indexOf('?')
+  return new URLSearchParams(queryStart === -1 ? '' : rawUrl.slice(queryStart + 1))
+}
+
+/**
+ * What a request's URL and headers say: its route, handler, query options and identity; or
+ * undefined when this agent answered it already (`/`, 404, OPTIONS) or handed it on (a client
+ * agent's forward to a server, another datacenter). Throws the 4xx of a malformed request.
+ */
+async function route(agent: AgentContext, routes: Route[], exchange: Exchange, writeAllowed: ((address: string) => boolean) | undefined, bodyRead: () => void): Promise<RoutedRequest | undefined> {
+  const {req, res} = exchange
+  const rawUrl = req.url ?? '/'
+  const queryStart = rawUrl.indexOf('?')
+  const rawPath = queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart)
+  let path: string
+  try {
+    path = decodeURIComponent(rawPath)
+  } catch {
+    throw badRequest(`Invalid URL path: malformed percent-encoding in "${rawPath}"`)
+  }
+  // Consul rejects non-printable characters before routing: keys must stay printable.
+  if (hasControlCharacter(path)) throw badRequest('Invalid URL path: contains non-printable characters')
+  if ('remoteAddress' in exchange) checkHttpAccess(agent, req.method ?? 'GET', path, () => exchange.remoteAddress ?? '', writeAllowed)
+  if (path === '/') {
+    sendText(req, res, 200, 'Consul Agent')
+    return
+  }
+  const params = searchParams(rawUrl)
+  // A client agent answers only its own endpoints; a server runs everything else,
+  // and hands what names another datacenter to a server there (request-route.ts).
+  const dc = params.get('dc') ?? ''
+  const where = routeRequest(path, dc, {datacenter: agent.config.datacenter, client: agent.forwardToServer !== undefined}, exchange.fromDc !== undefined)
+  if (where === 'server' && agent.forwardToServer) {
+    bodyRead()
+    req.url = resolveNearAgent(rawUrl, agent.config.nodeName)
+    await forwardExchange(agent.forwardToServer, exchange, defaultTokenHeader(agent, params, req))
+    return
+  }
+  if (where === 'datacenter' || where === 'no-path') {
+    // Consul checks the method on the agent that received the request, before any RPC: a wrong
+    // method is a 405 here, not a trip to another datacenter (or a 500 "No path" for a HEAD).
+    const target = findRoute(routes, path)
+    const method = req.method ?? 'GET'
+    if (target && method !== 'OPTIONS' && !target.route.methods[method as keyof Route['methods']]) throw methodNotAllowed(method, Object.keys(target.route.methods))
+    const toDatacenter = agent.forwardToDatacenter
+    if (where === 'no-path' || !toDatacenter) throw noPathToDatacenter()
+    bodyRead()
+    await forwardExchange((request, closed) => toDatacenter(dc, request, closed), exchange, defaultTokenHeader(agent, params, req))
+    return
+  }
+  const found = findRoute(routes, path)
+  if (!found) {
+    sendText(req, res, 404, '')
+    return
+  }
+  const method = req.method ?? 'GET'
+  const allowed = Object.keys(found.route.methods)
+  if (method === 'OPTIONS') {
+    res.setHeader('Allow', ['OPTIONS', ...allowed].join(','))
+    sendText(req, res, 200, '')
+    return
+  }
+  const handler = found.route.methods[method as keyof Route['methods']]
+  if (!handler) throw methodNotAllowed(method, allowed)
+  // A `?dc=` still naming another datacenter here is one this path ignores (the agent's own
+  // endpoints, the datacenter lists), as Consul's handlers do.
+  return {found, method, handler, params, query: parseQueryOptions(params, agent.config.dev), identity: requestIdentity(params, req.headers)}
 }
 
 /**
