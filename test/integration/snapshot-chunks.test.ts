@@ -11,6 +11,7 @@ import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {randomUUID} from 'node:crypto'
 import {readdirSync, readFileSync, statSync} from 'node:fs'
+import {createServer, type Socket} from 'node:net'
 import {join} from 'node:path'
 import {serverArgs} from '../../src/lib/devcluster/cluster.js'
 import {spawnAgent} from '../../src/lib/devcluster/agent-process.js'
@@ -29,6 +30,31 @@ process.env.COORD_TEST_SNAPSHOT_CHUNK_BYTES = String(CHUNK_BYTES)
 const UPLOAD_IDLE_MS = 3000
 process.env.COORD_TEST_RESTORE_UPLOAD_IDLE_MS = String(UPLOAD_IDLE_MS)
 
+/** This server's Raft figures (/v1/agent/self Stats.raft, Consul's names). */
+async function raftStats(addr: string): Promise<Record<string, string>> {
+  return (await http(addr, 'GET', '/v1/agent/self')).json<{Stats: {raft: Record<string, string>}}>().Stats.raft
+}
+
+/** A TCP listener that reads and drops whatever is sent to host:port; counts the bytes. */
+async function swallow(host: string, port: number): Promise<{bytes(): number; close(): Promise<void>}> {
+  let bytes = 0
+  const sockets = new Set<Socket>()
+  const server = createServer((socket) => {
+    sockets.add(socket)
+    socket.on('data', (chunk) => { bytes += chunk.length })
+    socket.on('error', () => {})
+    socket.on('close', () => sockets.delete(socket))
+  })
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve))
+  return {
+    bytes: () => bytes,
+    close: async () => {
+      for (const socket of sockets) socket.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
 const KEYS = 2000
 /** ~2 KB per key: ~4 MB of state, twice a frame. */
 const valueOf = (i: number) => Buffer.from(`${i}:`.padEnd(1536, 'c')).toString('base64')
@@ -40,10 +66,24 @@ describe('snapshots sent between servers in chunks', {timeout: 400_000}, () => {
     const servers = ctx.cluster.servers
     const leader = await leaderIndex(servers.map((s) => s.httpAddr))
     const follower = (leader + 1) % 3
+    const followerLast = Number((await raftStats(servers[follower].httpAddr)).last_log_index)
     await servers[follower].stop()
-    await putMany(servers[leader].httpAddr, 'big/', KEYS, valueOf)
-    const leaderSnap = join(ctx.dir, `server-${leader + 1}`, 'raft', 'snapshot.dat')
-    await eventually('the leader took a snapshot of most of the keys', async () => statSync(leaderSnap).size > FRAME_BYTES, 60_000)
+    // The leader's transport keeps the messages it sends a peer that is down and delivers them when
+    // the peer is back (rpc/transport.ts): the AppendEntries of every write below would reach the
+    // restarted follower and it would catch up from them, not by a snapshot. A listener on the
+    // follower's RPC address swallows them meanwhile, as a network would lose them.
+    const sink = await swallow(ctx.cluster.addresses[follower], 8300)
+    try {
+      await putMany(servers[leader].httpAddr, 'big/', KEYS, valueOf)
+      const leaderSnap = join(ctx.dir, `server-${leader + 1}`, 'raft', 'snapshot.dat')
+      await eventually('the leader took a snapshot of most of the keys', async () => statSync(leaderSnap).size > FRAME_BYTES, 60_000)
+      // The leader's log starts after the follower's last entry: only a snapshot can bring it up.
+      await eventually('the leader compacted its log past the follower', async () => Number((await raftStats(servers[leader].httpAddr)).last_snapshot_index) > followerLast, 30_000)
+      await eventually('the entries sent to the stopped follower were swallowed', async () => sink.bytes() > FRAME_BYTES, 30_000)
+      console.log(`# entries sent to the stopped server-${follower + 1} (last index ${followerLast}) swallowed: ${sink.bytes()} bytes; leader's snapshot index ${(await raftStats(servers[leader].httpAddr)).last_snapshot_index}`)
+    } finally {
+      await sink.close()
+    }
 
     const name = `server-${follower + 1}`
     const address = ctx.cluster.addresses[follower]
