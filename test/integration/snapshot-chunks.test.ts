@@ -2,7 +2,8 @@
 // frames are bounded at 2 MiB and whose snapshots travel in 64 KiB chunks (the test knobs
 // COORD_TEST_RPC_MAX_FRAME_BYTES and COORD_TEST_SNAPSHOT_CHUNK_BYTES), the log compacted every 16
 // entries. A follower stopped while ~4 MB of values are written rejoins behind the leader's
-// snapshot, larger than a frame, and catches up with every key. Then an archive of that state:
+// snapshot, larger than a frame, and catches up with every key (what the leader sent it while it
+// was down is swallowed, or the transport's queue would hand it the entries). Then an archive of that state:
 // restored through a follower it is uploaded to the leader in chunks (server/restore-upload.ts) and
 // installed on all three; restored on the leader it is installed and reaches both followers (by
 // chunks again). An upload cut midway (a chunk twice, or the sender gone) restores nothing and
