@@ -1,7 +1,9 @@
 // Server-to-server messages on the server RPC port (8300): coord's own protocol, not Consul's
 // (ARCHITECTURE.md, house rule 8: compatibility lives at the edges). Two kinds of traffic share one connection:
 //   - one-way messages (Raft's AppendEntries, votes, ...: Raft tolerates their loss, so a send
-//     never waits and a full queue drops the oldest), and
+//     never waits and a full queue drops the oldest; full by count or by bytes, so a peer that is
+//     down while the leader writes megabytes of entries costs it a few MiB, not its whole stream,
+//     and a returning peer is caught up by the leader's probe or a snapshot, not by a backlog), and
 //   - requests with a response (forwarding a client's write or read to the leader), matched by id
 //     and bounded by a timeout.
 // Frames are msgpack (bigint and bytes preserved). Connections are made lazily, one outbound per
@@ -68,6 +70,9 @@ type Wire =
   | {k: 'res'; id: number; ok: true; body: unknown}
   | {k: 'res'; id: number; ok: false; error: string; code?: string; status?: number}
 
+/** One-way bytes held per peer while it cannot be reached: a few of Raft's largest appends. */
+const DEFAULT_MAX_QUEUED_BYTES = 8 << 20
+
 /** The request that proves a connection still carries answers (any answer does, even an error). */
 const PROBE_METHOD = 'link-probe'
 /** The probe's request id: never a caller's (theirs count up from 1), so its answer matches nothing pending. */
@@ -79,6 +84,8 @@ export interface TransportOptions {
   maxFrameBytes?: number
   /** One-way messages buffered per peer while (re)connecting; older ones are dropped past this. */
   maxQueuedMessages?: number
+  /** Bytes of those messages buffered per peer; older ones are dropped past this (the newest is always kept). */
+  maxQueuedBytes?: number
   connectTimeoutMs?: number
   maxBackoffMs?: number
   /** A connection written to that has heard nothing back for this long is sent a probe. */
@@ -151,6 +158,8 @@ class PeerLink {
   socket: Socket | undefined
   connected = false
   queue: QueuedFrame[] = []
+  /** Bytes of the frames in `queue`. */
+  queuedBytes = 0
   failures = 0
   retryTimer: NodeJS.Timeout | undefined
   pending = new Map<number, PendingRequest>()
@@ -181,7 +190,7 @@ export class RpcTransport {
   readonly opts: Required<Omit<TransportOptions, 'onError' | 'localAddress' | 'tls' | 'onRefused'>> & Pick<TransportOptions, 'onError' | 'localAddress' | 'tls' | 'onRefused'>
 
   constructor(options: TransportOptions) {
-    this.opts = {maxFrameBytes: DEFAULT_MAX_FRAME_BYTES, maxQueuedMessages: 1024, connectTimeoutMs: 2000, maxBackoffMs: 2000, probeIdleMs: 1000, deadAfterMs: 5000, ...options}
+    this.opts = {maxFrameBytes: DEFAULT_MAX_FRAME_BYTES, maxQueuedMessages: 1024, maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES, connectTimeoutMs: 2000, maxBackoffMs: 2000, probeIdleMs: 1000, deadAfterMs: 5000, ...options}
     this.setTls(options.tls)
   }
 
@@ -335,7 +344,10 @@ export class RpcTransport {
       return
     }
     link.queue.push({frame, requestId})
-    if (link.queue.length > this.opts.maxQueuedMessages) link.queue.shift()
+    link.queuedBytes += frame.length
+    while (link.queue.length > 1 && (link.queue.length > this.opts.maxQueuedMessages || link.queuedBytes > this.opts.maxQueuedBytes)) {
+      link.queuedBytes -= link.queue.shift()!.frame.length
+    }
   }
 
   #markSent(link: PeerLink, requestId: number | undefined): void {
@@ -347,7 +359,7 @@ export class RpcTransport {
   /** A request that failed before its frame left must not be sent later: the caller may retry it elsewhere. */
   #dropQueuedRequest(link: PeerLink, requestId: number): void {
     const at = link.queue.findIndex((queued) => queued.requestId === requestId)
-    if (at !== -1) link.queue.splice(at, 1)
+    if (at !== -1) link.queuedBytes -= link.queue.splice(at, 1)[0].frame.length
   }
 
   #connect(link: PeerLink): void {
@@ -375,6 +387,7 @@ export class RpcTransport {
       link.probeSentAtMs = undefined
       if (link.queue.length > 0) link.wroteAtMs = link.heardAtMs
       socket.write(frameOf({k: 'hello', from: this.opts.localId}))
+      link.queuedBytes = 0
       for (const queued of link.queue.splice(0)) {
         socket.write(queued.frame)
         this.#markSent(link, queued.requestId)

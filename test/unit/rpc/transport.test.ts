@@ -77,6 +77,29 @@ describe('RpcTransport', () => {
     }
   })
 
+  it('a down peer\'s queue is bounded in bytes as well as messages: the newest are delivered, the oldest dropped', async () => {
+    const probe = new RpcTransport({localId: 'probe'})
+    const port = await probe.listen('127.0.0.1', 0)
+    await probe.close() // nothing listens on `port` while the messages are sent
+    const a = new RpcTransport({localId: 'a', maxBackoffMs: 100, maxQueuedBytes: 64 * 1024})
+    const b = new RpcTransport({localId: 'b'})
+    const received: number[] = []
+    b.onMessage((_from, body) => received.push((body as {n: number}).n))
+    try {
+      // 40 messages of ~10 KB (far fewer than maxQueuedMessages): only the last ~6 fit in 64 KiB.
+      for (let n = 0; n < 40; n++) a.send(`127.0.0.1:${port}`, {n, pad: Buffer.alloc(10_000)})
+      await sleep(150)
+      await b.listen('127.0.0.1', port)
+      await waitFor(() => received.includes(39))
+      await sleep(100)
+      assert.ok(received.length >= 1 && received.length <= 7, `only what fits in the byte bound is delivered (${received.length}: ${received.join(',')})`)
+      assert.deepEqual(received, Array.from({length: received.length}, (_, i) => 40 - received.length + i), 'the newest, in order')
+    } finally {
+      await a.close()
+      await b.close()
+    }
+  })
+
   it('a request that never left is reported unsent and is not delivered later (safe to retry elsewhere)', async () => {
     const probe = new RpcTransport({localId: 'probe'})
     const port = await probe.listen('127.0.0.1', 0)
