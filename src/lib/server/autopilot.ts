@@ -75,7 +75,11 @@ export function mayPromote(id: string, stable: StableSince, config: Pick<Autopil
  * the Raft configuration that gossip sees failed or left (or does not know at all, when gossip
  * runs), never the leader. coord also waits until the server has been unhealthy for
  * server_stabilization_time, so a server that is only restarting is not cut out. Non-voters go
- * first; voters are capped at (voters − 1) / 2 per round and never below min_quorum.
+ * first; voters are capped at (voters − 1) / 2 per round and never below min_quorum. A voter is
+ * removed only while the healthy voters are a quorum of the configuration without it: a removal is a
+ * configuration change that must commit in the new configuration, so cutting out a server gossip
+ * sees failed while another voter is partitioned away would leave the leader without a quorum (it
+ * steps down, and nobody can be elected until the partition heals).
  */
 export function deadServerRemovals(
   health: ClusterHealth,
@@ -92,6 +96,7 @@ export function deadServerRemovals(
     return settled && status(s) !== 'alive'
   }).sort((a, b) => Number(a.voter) - Number(b.voter) || (a.id < b.id ? -1 : 1))
   const voters = health.servers.filter((s) => s.voter).length
+  const healthyVoters = health.servers.filter((s) => s.voter && s.healthy).length
   let maxRemoval = Math.floor((voters - 1) / 2)
   let removedVoters = 0
   const out: string[] = []
@@ -100,7 +105,9 @@ export function deadServerRemovals(
       out.push(s.id)
       continue
     }
-    if (voters - removedVoters - 1 < config.minQuorum) continue
+    const votersLeft = voters - removedVoters - 1
+    if (votersLeft < config.minQuorum) continue
+    if (healthyVoters < Math.floor(votersLeft / 2) + 1) continue
     if (maxRemoval < 1) continue
     maxRemoval--
     removedVoters++

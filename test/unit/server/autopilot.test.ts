@@ -55,13 +55,34 @@ describe('autopilot dead-server removal and promotion (raft-autopilot semantics)
   })
 
   it('never below min_quorum, never more than (voters - 1) / 2 at once, never when cleanup is off', () => {
-    const health = five(['c', 'd', 'e'])
+    const health = five(['d', 'e'])
     const stable = trackStability(health, new Map(), 0)
-    const status = statusOf(['c', 'd', 'e'])
-    assert.deepEqual(deadServerRemovals(health, status, stable, settings, 20_000), ['c', 'd'])
+    const status = statusOf(['d', 'e'])
     assert.deepEqual(deadServerRemovals(health, status, stable, {...settings, minQuorum: 5}, 20_000), [])
-    assert.deepEqual(deadServerRemovals(health, status, stable, {...settings, minQuorum: 4}, 20_000), ['c'])
+    assert.deepEqual(deadServerRemovals(health, status, stable, {...settings, minQuorum: 4}, 20_000), ['d'])
     assert.deepEqual(deadServerRemovals(health, status, stable, {...settings, cleanupDeadServers: false}, 20_000), [])
+    const seven = clusterHealth(
+      {servers: ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((id) => server(id, {leader: id === 'a', lastContactMs: 'efg'.includes(id) ? 5000 : 0})), index: 1},
+      AUTOPILOT_DEFAULTS, (s) => 'efg'.includes(s.id) ? 'failed' : 'alive')
+    assert.deepEqual(deadServerRemovals(seven, statusOf(['e', 'f', 'g']), trackStability(seven, new Map(), 0), settings, 20_000), ['e', 'f', 'g'])
+  })
+
+  it('no voter is removed unless the healthy voters are a quorum without it', () => {
+    // Three failed of five: only two healthy, not a quorum of the four left after any one removal.
+    const health = five(['c', 'd', 'e'])
+    assert.deepEqual(deadServerRemovals(health, statusOf(['c', 'd', 'e']), trackStability(health, new Map(), 0), settings, 20_000), [])
+    // Three servers: gossip sees b failed (it is partitioned or restarting), c is cut off from the
+    // leader: removing b would leave {a, c} with only a to commit it.
+    const three = clusterHealth(
+      {servers: [server('a', {leader: true, lastContactMs: 0}), server('b', {lastContactMs: 10}), server('c', {lastContactMs: 5000})], index: 1},
+      AUTOPILOT_DEFAULTS, (s) => s.id === 'b' ? 'failed' : 'alive')
+    const stable = trackStability(three, new Map(), 0)
+    assert.deepEqual(deadServerRemovals(three, (s) => s.id === 'b' ? 'failed' : 'alive', stable, settings, 20_000), [])
+    // With c back in contact, b (still failed in gossip) may go: a and c commit it.
+    const healed = clusterHealth(
+      {servers: [server('a', {leader: true, lastContactMs: 0}), server('b', {lastContactMs: 5000}), server('c', {lastContactMs: 10})], index: 1},
+      AUTOPILOT_DEFAULTS, (s) => s.id === 'b' ? 'failed' : 'alive')
+    assert.deepEqual(deadServerRemovals(healed, (s) => s.id === 'b' ? 'failed' : 'alive', trackStability(healed, new Map(), 0), settings, 20_000), ['b'])
   })
 
   it('an unhealthy server that gossip still sees alive stays', () => {
