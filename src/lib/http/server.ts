@@ -4,7 +4,7 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import {createServer as createHttpsServer, type Server as HttpsServer} from 'node:https'
 import type {TlsMaterial} from '../tls/material.js'
 import type {AddressInfo} from 'node:net'
-import type {AgentContext, Handler, Parking, RequestContext, Route} from './context.js'
+import type {AgentContext, Handler, Parking, RequestContext, ResolvedToken, Route} from './context.js'
 import {ParkedRequest} from './blocking.js'
 import {VERBATIM_CODES, oneLine} from './errors.js'
 import {CoordError, HttpError, badRequest, methodNotAllowed, noPathToDatacenter, tooLarge} from '../errors.js'
@@ -167,7 +167,7 @@ export async function handleRequest(agent: AgentContext, routes: Route[], req: I
   for (const name in headers) res.setHeader(name, headers[name])
   // The web UI (and `/` redirecting to it) is this agent's own: never forwarded, never under /v1/.
   if (opts.ui && await serveUi(agent, opts.ui, req, res)) return
-  await serve(agent, routes, socketExchange(new SocketParking(agent, routes, req, res, opts.writeAllowed, performance.now())), opts.writeAllowed)
+  await serve(agent, routes, new SocketExchange(new SocketParking(agent, routes, req, res, opts.writeAllowed, performance.now())), opts.writeAllowed)
 }
 
 /** Whether the client of this socket request has gone away (or its answer was written). */
@@ -175,19 +175,35 @@ function responseClosed(req: IncomingMessage, res: ServerResponse): boolean {
   return res.destroyed || res.writableFinished || (req.socket as IncomingMessage['socket'] | null)?.destroyed !== false
 }
 
-/** A socket request's exchange for one run through the pipeline (its first, or a parked read's re-run). */
-function socketExchange(parking: SocketParking): Exchange {
-  const {req, res} = parking
-  let closed: Promise<void> | undefined
-  return {
-    req, res, parking,
-    // Made when first asked (a forwarded request, an awaited blocking read): a parked read listens for itself.
-    get closed() {
-      return closed ??= responseClosed(req, res) ? Promise.resolve() : new Promise<void>((resolve) => res.once('close', () => resolve()))
-    },
-    readBody: (limit, message) => readBody(req, limit, message),
-    // Asked only by a write's allow_write_http_from check: a parked read never makes Node look up its peer.
-    get remoteAddress() { return req.socket?.remoteAddress ?? '' },
+/**
+ * A socket request's exchange for one run through the pipeline (its first, or a parked read's re-run).
+ * A class, not an object literal with getters: V8 builds such a literal through the runtime, in
+ * dictionary mode, about 60 times slower, and every request makes one (the bench's reads lost a
+ * third of their rate to it and the request context below).
+ */
+class SocketExchange implements Exchange {
+  readonly req: IncomingMessage
+  readonly res: ServerResponse
+  #closed: Promise<void> | undefined = undefined
+
+  constructor(readonly parking: SocketParking) {
+    this.req = parking.req
+    this.res = parking.res
+  }
+
+  /** Made when first asked (a forwarded request, an awaited blocking read): a parked read listens for itself. */
+  get closed(): Promise<void> {
+    const {req, res} = this
+    return this.#closed ??= responseClosed(req, res) ? Promise.resolve() : new Promise<void>((resolve) => res.once('close', () => resolve()))
+  }
+
+  /** Asked only by a write's allow_write_http_from check: a parked read never makes Node look up its peer. */
+  get remoteAddress(): string {
+    return this.req.socket?.remoteAddress ?? ''
+  }
+
+  readBody(limit: number, tooLargeMessage: (size: number) => string): Promise<Buffer> {
+    return readBody(this.req, limit, tooLargeMessage)
   }
 }
 
@@ -250,7 +266,7 @@ class ParkedExchange extends ParkedRequest {
   }
 
   protected rerun(): Promise<void> {
-    return serve(this.agent, this.routes, socketExchange(new SocketParking(this.agent, this.routes, this.req, this.res, this.writeAllowed, this.startedAt, this)), this.writeAllowed)
+    return serve(this.agent, this.routes, new SocketExchange(new SocketParking(this.agent, this.routes, this.req, this.res, this.writeAllowed, this.startedAt, this)), this.writeAllowed)
   }
 }
 
@@ -284,30 +300,18 @@ async function serveUi(agent: AgentContext, ui: UiAssets, req: IncomingMessage, 
 /** The whole HTTP pipeline, socket or not: routing (or forwarding, on a client), the handler, errors mapped to Consul's answers. */
 export async function serve(agent: AgentContext, routes: Route[], exchange: Exchange, writeAllowed?: (address: string) => boolean): Promise<void> {
   const {req, res} = exchange
+  let ctx: PipelineContext | undefined
   let bodyUnread = true
   try {
     // A parked read run again starts at the route's ACL rule: what its first run worked out from
     // the URL and headers (route, query, identity) is kept on its record and cannot have changed.
     const routed: RoutedRequest | undefined = exchange.parking?.resumed?.routed ?? await route(agent, routes, exchange, writeAllowed, () => { bodyUnread = false })
     if (routed === undefined) return
-    const {found, method, handler, query, identity} = routed
+    const {found, method, handler, identity} = routed
     // The record keeps no URLSearchParams (a third of what it keeps): a re-run reads the query string again.
     const params = routed.params ?? searchParams(req.url ?? '/')
     if (exchange.parking) exchange.parking.routed = routed
-    const ctx: RequestContext = {
-      req, res, params, tail: found.tail, query, get closed() { return exchange.closed }, identity, parking: exchange.parking,
-      authorize: () => resolveToken(agent, identity),
-      body: (limit, message = (n) => `Request body(${n} bytes) too large, max size: ${limit} bytes.`) => {
-        bodyUnread = false
-        return exchange.readBody(limit, message)
-      },
-      forwardToDatacenter: async (target, body) => {
-        const toDatacenter = agent.forwardToDatacenter
-        if (exchange.fromDc !== undefined || !toDatacenter) throw noPathToDatacenter()
-        const answer = await toDatacenter(target, {method, url: req.url ?? '/', headers: forwardedHeaders(req), body}, exchange.closed)
-        writeForwardedAnswer(res, answer)
-      },
-    }
+    ctx = new PipelineContext(agent, exchange, routed, params)
     // ACLs: every route's rule (route-acl.ts) is checked here, before its handler runs (a client
     // agent first asks the servers about the token: prepareToken); on every run of a parked read.
     if (agent.config.acl.enabled) {
@@ -324,7 +328,52 @@ export async function serve(agent: AgentContext, routes: Route[], exchange: Exch
       if (parking?.record?.waiting !== true) recordHttp(method, found.route.path, start)
     }
   } catch (error) {
-    sendError(agent, req, res, error, bodyUnread)
+    sendError(agent, req, res, error, bodyUnread && ctx?.bodyUnread !== false)
+  }
+}
+
+/**
+ * What a handler sees of its request (context.ts RequestContext). A class for the reason
+ * SocketExchange is one: handlers read it many times, and a literal with a getter is a slow object.
+ */
+class PipelineContext implements RequestContext {
+  readonly req: IncomingMessage
+  readonly res: ServerResponse
+  readonly tail: string
+  readonly query: QueryOptions
+  readonly identity: RequestIdentity
+  readonly parking: SocketParking | undefined
+  /** Until a handler asks for the body: an error answer then drains it first (sendError). */
+  bodyUnread = true
+
+  constructor(readonly agent: AgentContext, readonly exchange: Exchange, readonly routed: RoutedRequest, readonly params: URLSearchParams) {
+    this.req = exchange.req
+    this.res = exchange.res
+    this.tail = routed.found.tail
+    this.query = routed.query
+    this.identity = routed.identity
+    this.parking = exchange.parking
+  }
+
+  get closed(): Promise<void> {
+    return this.exchange.closed
+  }
+
+  authorize(): ResolvedToken {
+    return resolveToken(this.agent, this.identity)
+  }
+
+  body(limit: number, tooLargeMessage: (size: number) => string = (n) => `Request body(${n} bytes) too large, max size: ${limit} bytes.`): Promise<Buffer> {
+    this.bodyUnread = false
+    return this.exchange.readBody(limit, tooLargeMessage)
+  }
+
+  async forwardToDatacenter(target: string, body: Buffer): Promise<void> {
+    const toDatacenter = this.agent.forwardToDatacenter
+    if (this.exchange.fromDc !== undefined || !toDatacenter) throw noPathToDatacenter()
+    const {req, res} = this
+    const answer = await toDatacenter(target, {method: this.routed.method, url: req.url ?? '/', headers: forwardedHeaders(req), body}, this.exchange.closed)
+    writeForwardedAnswer(res, answer)
   }
 }
 

@@ -212,6 +212,7 @@ export class FileSnapshotStore {
       await file.close().catch(() => undefined)
     }
     return {
+      // eslint-disable-next-line no-restricted-syntax -- one object per snapshot transfer, not per request
       get received() { return position },
       write: async (bytes) => {
         if (position < HEADER) head = Buffer.concat([head, bytes.subarray(0, HEADER - position)])
