@@ -14,6 +14,7 @@ import type {Clock, Timer} from '../clock.js'
 import {NoLeaderError} from '../consensus.js'
 import {CoordError} from '../errors.js'
 import type {Logger} from '../logger.js'
+import {SNAPSHOT_MAX_BYTES} from '../snapshot/archive.js'
 
 export const RESTORE_UPLOAD_CHUNK = 'restore-upload-chunk'
 /** Asks the leader to drop an upload its follower gave up (best effort; the idle timeout also does). */
@@ -180,6 +181,11 @@ function parseChunk(body: unknown): UploadChunk {
       !Number.isSafeInteger(chunk.offset) || chunk.offset! < 0 || !Number.isSafeInteger(chunk.size) || chunk.size! <= 0 ||
       !(chunk.data instanceof Uint8Array) || chunk.data.length === 0) {
     throw new CoordError('RESTORE_UPLOAD_INVALID', 'restore upload chunk without upload ID, offset, size or bytes', {httpStatus: 400})
+  }
+  // No restore is larger than the archive a restore accepts (the endpoint's body bound): an upload
+  // announcing more is refused before anything is staged for it.
+  if (chunk.size! > SNAPSHOT_MAX_BYTES) {
+    throw new CoordError('RESTORE_UPLOAD_TOO_LARGE', `restore upload of ${chunk.size} bytes refused: a restore is at most ${SNAPSHOT_MAX_BYTES} bytes`, {httpStatus: 413})
   }
   return chunk as UploadChunk
 }

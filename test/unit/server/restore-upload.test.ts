@@ -13,6 +13,7 @@ import {LogHub} from '../../../src/lib/logger.js'
 import {CoordError} from '../../../src/lib/errors.js'
 import {NoLeaderError} from '../../../src/lib/consensus.js'
 import {RestoreUploads} from '../../../src/lib/server/restore-upload.js'
+import {SNAPSHOT_MAX_BYTES} from '../../../src/lib/snapshot/archive.js'
 
 /** A clock whose timers fire only when the test advances it. */
 function testClock(): Clock & {advance(ms: number): void} {
@@ -97,6 +98,22 @@ describe('restore uploads staged on the leader', () => {
       // A later chunk of a dropped upload is refused, never starts a new one.
       await assert.rejects(t.uploads.chunk('f1', chunkAt('twice', CHUNK)), refused(/not staged here/))
       await assert.rejects(t.uploads.chunk('f1', {upload: 'x', offset: -1, size: 1, data: new Uint8Array(1)}), (e: CoordError) => e.code === 'RESTORE_UPLOAD_INVALID' && e.httpStatus === 400)
+    } finally {
+      t.done()
+    }
+  })
+
+  it('an upload announcing more than a restore may hold is refused at its first chunk, with nothing staged', async () => {
+    const t = setup()
+    try {
+      const tooLarge = (e: CoordError) => e.code === 'RESTORE_UPLOAD_TOO_LARGE' && e.httpStatus === 413
+      await assert.rejects(t.uploads.chunk('f1', {upload: 'big', offset: 0, size: SNAPSHOT_MAX_BYTES + 1, data: new Uint8Array(8)}), tooLarge)
+      assert.deepEqual(t.staged(), [])
+      assert.equal(t.uploads.size, 0)
+      // The largest a restore accepts is staged as any other.
+      assert.deepEqual(await t.uploads.chunk('f1', {upload: 'max', offset: 0, size: SNAPSHOT_MAX_BYTES, data: new Uint8Array(8)}), {next: 8})
+      assert.equal(t.staged().length, 1)
+      await t.uploads.dropAll('test over')
     } finally {
       t.done()
     }
