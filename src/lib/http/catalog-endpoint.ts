@@ -232,9 +232,7 @@ async function serviceNodes(agent: CatalogDeps, ctx: RequestContext, cache: Answ
   const plain = joinable && tags.length === 0 && meta.length === 0 && nearSource(agent, ctx) === null && !agent.config.acl.enabled
   const listed = (): boolean => plain && agent.state.catalog.instanceCount(name) >= JOIN_MIN_RECORDS
   if (listed()) {
-    const list = instanceLists.get(name)
-    list.sync(agent.state.catalog)
-    await list.renderInSlices()
+    await instanceLists.warm(name, agent.state.catalog)
   } else if (joinable && agent.state.catalog.instanceCount(name) >= JOIN_MIN_RECORDS) {
     const catalog = agent.state.catalog
     await warmInSlices(keptRecords, group, catalog.serviceIndex(name), () => catalog.instances(name), (s) => {
@@ -244,11 +242,7 @@ async function serviceNodes(agent: CatalogDeps, ctx: RequestContext, cache: Answ
   }
   const render = (): string | Buffer | Chunks => {
     if (listed()) {
-      const list = instanceLists.get(name)
-      list.sync(agent.state.catalog)
-      const body = list.body()
-      instanceLists.trim()
-      return body
+      return instanceLists.body(name, agent.state.catalog)
     }
     const catalog = agent.state.catalog
     // With ACLs on, Consul's filterServiceNodes: node:read on each instance's node and service:read on the service.

@@ -145,9 +145,7 @@ async function serviceHealth(agent: HealthDeps, ctx: RequestContext, cache: Answ
   const listed = (): boolean => plain && agent.state.catalog.instanceCount(name) >= FRAGMENT_MIN_INSTANCES
   const seen = {filtered: false}
   if (listed()) {
-    const list = healthLists.get(name)
-    list.sync(agent.state.catalog)
-    await list.renderInSlices()
+    await healthLists.warm(name, agent.state.catalog)
   } else if (joinable) await warmEntries(agent.state.catalog, name)
   const result = await consistentRead(agent, ctx, () => {
     const index = agent.state.serviceIndex(name)
@@ -155,11 +153,7 @@ async function serviceHealth(agent: HealthDeps, ctx: RequestContext, cache: Answ
     const authz = agent.config.acl.enabled ? ctx.authorize().authorizer : undefined
     const render = (): string | Buffer | Chunks => {
       if (listed()) {
-        const list = healthLists.get(name)
-        list.sync(agent.state.catalog)
-        const body = list.body()
-        healthLists.trim()
-        return body
+        return healthLists.body(name, agent.state.catalog)
       }
       const rows = sortNear(agent, ctx, healthRows(agent, name, {tags, meta, passing, authz, seen}), (r) => r.node.node)
       if (joinable && rows.length >= FRAGMENT_MIN_INSTANCES) return joinFragments(rows)

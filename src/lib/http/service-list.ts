@@ -272,6 +272,22 @@ export class ServiceLists<R> {
     return list
   }
 
+  /** Brings service `name`'s list up to the catalog and renders its changed blocks in slices (before a read). */
+  async warm(name: string, catalog: Catalog): Promise<void> {
+    const list = this.get(name)
+    list.sync(catalog)
+    await list.renderInSlices()
+  }
+
+  /** Service `name`'s answer, current with the catalog (then the least recently read lists past the bound go). */
+  body(name: string, catalog: Catalog): Chunks {
+    const list = this.get(name)
+    list.sync(catalog)
+    const body = list.body()
+    this.trim()
+    return body
+  }
+
   /** Drops the least recently read lists while the kept bytes pass the bound. */
   trim(): void {
     let total = 0
