@@ -6,13 +6,15 @@
 // failed in every other agent's /v1/agent/members (polled every 20 ms), then restart → alive
 // everywhere again. Every process is stopped by PID at the end.
 import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {availableParallelism, tmpdir} from 'node:os'
+import {Worker} from 'node:worker_threads'
 import {join} from 'node:path'
 import {request} from 'undici'
 import {spawnAgent, type AgentProcess} from '../src/lib/devcluster/agent-process.js'
 import {randomSubnet, startCluster} from '../src/lib/devcluster/cluster.js'
 import type {GossipProfile} from '../src/lib/gossip/config.js'
-import {runGossipSeed, summarize, type GossipFigures} from '../test/sim/gossip-runner.js'
+import {summarize, type GossipFigures, type GossipSeedOutcome} from '../test/sim/gossip-runner.js'
+import {deriveGossipParams, type GossipParamOverrides} from '../test/sim/gossip-params.js'
 import {sleep} from './process.js'
 
 export interface GossipPlan {
@@ -48,21 +50,48 @@ export interface RealRun {
   error?: string
 }
 
-export function runGossipSims(plan: GossipPlan, log: (line: string) => void): SimRow[] {
+export async function runGossipSims(plan: GossipPlan, log: (line: string) => void): Promise<SimRow[]> {
   const rows: SimRow[] = []
-  plan.sizes.forEach((members, i) => {
+  for (const [i, members] of plan.sizes.entries()) {
     for (const profile of plan.profiles) {
       const started = Date.now()
+      // Process-wide: the worker threads' CPU counts too.
       const cpuBefore = process.cpuUsage()
-      const outcomes = Array.from({length: plan.simRuns[i]}, (_, k) => runGossipSeed(members * 7919 + k, {members, profile, scenario: 'crash'}))
+      const seeds = Array.from({length: plan.simRuns[i]}, (_, k) => members * 7919 + k)
+      const outcomes = await inParallel(seeds, availableParallelism(), (seed) => seedOnThread(seed, {members, profile, scenario: 'crash'}))
       for (const o of outcomes) if (o.failure) log(o.failure.split('\n')[0])
       const cpu = process.cpuUsage(cpuBefore)
       const row = {profile, members, figures: summarize(outcomes), wallSeconds: (Date.now() - started) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6}
       log(`gossip sim ${profile} × ${members}: detection p50 ${row.figures.detectP50Ms} ms p99 ${row.figures.detectP99Ms} ms, false positives ${row.figures.falsePositives}, ${row.figures.bytesPerMemberPerSec} B/member/s (${row.wallSeconds.toFixed(1)} s wall, ${row.cpuSeconds.toFixed(1)} s CPU)`)
       rows.push(row)
     }
-  })
+  }
   return rows
+}
+
+/** One seed on a worker thread (bench/gossip-seed-worker.ts); a thread that dies is that seed's failure. */
+function seedOnThread(seed: number, overrides: GossipParamOverrides): Promise<GossipSeedOutcome> {
+  return new Promise((resolve) => {
+    const worker = new Worker(new URL('./gossip-seed-worker.js', import.meta.url), {workerData: {seed, overrides}})
+    let outcome: GossipSeedOutcome | undefined
+    worker.once('message', (message: GossipSeedOutcome) => { outcome = message })
+    worker.once('error', (error) => { outcome ??= {params: deriveGossipParams(seed, overrides), wallMs: 0, failure: `seed ${seed}: its worker thread failed: ${error.message}`} })
+    worker.once('exit', (code) => resolve(outcome ?? {params: deriveGossipParams(seed, overrides), wallMs: 0, failure: `seed ${seed}: its worker thread exited (${code}) without an outcome`}))
+  })
+}
+
+/** Maps `items` through `run` with at most `limit` in flight; results in the items' order. */
+async function inParallel<T, R>(items: T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length)
+  let next = 0
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const k = next++
+      results[k] = await run(items[k])
+    }
+  }
+  await Promise.all(Array.from({length: Math.max(1, Math.min(limit, items.length))}, lane))
+  return results
 }
 
 const STATUS = ['none', 'alive', 'leaving', 'left', 'failed']

@@ -236,7 +236,7 @@ async function kvSection(): Promise<void> {
 async function gossipSection(): Promise<void> {
   const started = Date.now()
   const loadAtStart = load()
-  const sims = runGossipSims(gossipPlan, log)
+  const sims = await runGossipSims(gossipPlan, log)
   const real = await runRealGossip(gossipPlan, log)
   const section = renderGossipSection({
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), machine: machine(loadAtStart), plan: gossipPlan, sims, real,
