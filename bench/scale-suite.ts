@@ -346,6 +346,22 @@ export async function runParked(count: number, log: (line: string) => void): Pro
   return row
 }
 
+/**
+ * What one more instance costs between two sizes (RSS after load): the slope leaves out what a
+ * loaded agent holds whatever its size (V8's young generation grown to its maximum under the load,
+ * compiled code, buffers), which the per-instance column above spreads over the instances.
+ */
+function marginalPerInstance(rows: InstancesRow[]): string[] {
+  const sorted = [...rows].sort((a, b) => a.instances - b.instances)
+  const lines: string[] = []
+  for (let k = 1; k < sorted.length; k++) {
+    const [a, b] = [sorted[k - 1], sorted[k]]
+    const bytes = ((b.rssMiB - a.rssMiB) * 1048576) / (b.instances - a.instances)
+    if (Number.isFinite(bytes)) lines.push(`Marginal RSS per instance from ${a.instances.toLocaleString('en')} to ${b.instances.toLocaleString('en')} instances (after load): ${bytes.toFixed(0)} B.`)
+  }
+  return lines
+}
+
 export function renderScaleSection(o: {date: string; machine: string; keys: KeysRow[]; instances: InstancesRow[]; parked: ParkedRow[]; seconds: number}): string {
   const f = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : '?')
   const perInstance = (r: InstancesRow, rss: number): string => f(((rss - r.baseRssMiB) * 1048576) / r.instances, 0)
@@ -363,6 +379,7 @@ export function renderScaleSection(o: {date: string; machine: string; keys: Keys
     '| instances | RSS MiB after load / settled / after reads (empty) | bytes/instance after load / settled / after reads | ' + (o.instances[0]?.latency.map((l) => `${l.path} p50 / max`).join(' | ') ?? '') + ' | worst probe read | floor p50 |',
     '|---:|---:|---:|' + (o.instances[0]?.latency.map(() => '---:').join('|') ?? '') + '|---:|---:|',
     ...o.instances.map((r) => `| ${r.instances.toLocaleString('en')} | ${f(r.rssMiB, 0)} / ${f(r.settledRssMiB, 0)} / ${f(r.rssAfterReadsMiB, 0)} (${f(r.baseRssMiB, 0)}) | ${perInstance(r, r.rssMiB)} / ${perInstance(r, r.settledRssMiB)} / ${perInstance(r, r.rssAfterReadsMiB)} | ${r.latency.map((l) => `${f(l.p50Ms)} / ${f(l.maxMs)} ms`).join(' | ')} | ${f(r.worstProbeMs, 0)} ms | ${f(r.floor.p50Ms)} ms (${f(r.floor.bytes / 1048576)} MiB) |`),
+    ...marginalPerInstance(o.instances).map((line) => `\n${line}`),
     '',
     'Parked blocking queries: one `GET /v1/kv/<key>?index=…&wait=10m` per connection; RSS before and after they are all parked; a bare Node HTTP server that never answers, measured the same way, is what node:http itself costs per open request.',
     '',
