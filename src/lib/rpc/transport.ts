@@ -1,7 +1,8 @@
 // Server-to-server messages on the server RPC port (8300): coord's own protocol, not Consul's
 // (ARCHITECTURE.md, house rule 8: compatibility lives at the edges). Two kinds of traffic share one connection:
 //   - one-way messages (Raft's AppendEntries, votes, ...: Raft tolerates their loss, so a send
-//     never waits and a full queue drops the oldest; full by count or by bytes, so a peer that is
+//     never waits and a full queue drops the oldest; full by count or by bytes (and what waited
+//     longer than maxQueuedAgeMs is dropped when the connection comes up), so a peer that is
 //     down while the leader writes megabytes of entries costs it a few MiB, not its whole stream,
 //     and a returning peer is caught up by the leader's probe or a snapshot, not by a backlog), and
 //   - requests with a response (forwarding a client's write or read to the leader), matched by id
@@ -72,6 +73,8 @@ type Wire =
 
 /** One-way bytes held per peer while it cannot be reached: a few of Raft's largest appends. */
 const DEFAULT_MAX_QUEUED_BYTES = 8 << 20
+/** One-way messages older than this are not sent when a connection comes up (a few election timeouts). */
+const DEFAULT_MAX_QUEUED_AGE_MS = 5_000
 
 /** The request that proves a connection still carries answers (any answer does, even an error). */
 const PROBE_METHOD = 'link-probe'
@@ -86,6 +89,12 @@ export interface TransportOptions {
   maxQueuedMessages?: number
   /** Bytes of those messages buffered per peer; older ones are dropped past this (the newest is always kept). */
   maxQueuedBytes?: number
+  /**
+   * A one-way message queued longer than this when the connection comes up is dropped, not sent:
+   * Raft's messages (the only one-way ones) are stale by then, and the leader's current ones follow;
+   * a follower back from a long outage is not first made to read megabytes of old appends.
+   */
+  maxQueuedAgeMs?: number
   connectTimeoutMs?: number
   maxBackoffMs?: number
   /** A connection written to that has heard nothing back for this long is sent a probe. */
@@ -151,6 +160,7 @@ interface PendingRequest {
 interface QueuedFrame {
   frame: Buffer
   requestId?: number
+  queuedAtMs: number
 }
 
 /** One outbound connection to a peer address, with its queue and reconnect state. */
@@ -190,7 +200,7 @@ export class RpcTransport {
   readonly opts: Required<Omit<TransportOptions, 'onError' | 'localAddress' | 'tls' | 'onRefused'>> & Pick<TransportOptions, 'onError' | 'localAddress' | 'tls' | 'onRefused'>
 
   constructor(options: TransportOptions) {
-    this.opts = {maxFrameBytes: DEFAULT_MAX_FRAME_BYTES, maxQueuedMessages: 1024, maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES, connectTimeoutMs: 2000, maxBackoffMs: 2000, probeIdleMs: 1000, deadAfterMs: 5000, ...options}
+    this.opts = {maxFrameBytes: DEFAULT_MAX_FRAME_BYTES, maxQueuedMessages: 1024, maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES, maxQueuedAgeMs: DEFAULT_MAX_QUEUED_AGE_MS, connectTimeoutMs: 2000, maxBackoffMs: 2000, probeIdleMs: 1000, deadAfterMs: 5000, ...options}
     this.setTls(options.tls)
   }
 
@@ -343,7 +353,7 @@ export class RpcTransport {
       this.#markSent(link, requestId)
       return
     }
-    link.queue.push({frame, requestId})
+    link.queue.push({frame, requestId, queuedAtMs: performance.now()})
     link.queuedBytes += frame.length
     while (link.queue.length > 1 && (link.queue.length > this.opts.maxQueuedMessages || link.queuedBytes > this.opts.maxQueuedBytes)) {
       link.queuedBytes -= link.queue.shift()!.frame.length
@@ -388,7 +398,9 @@ export class RpcTransport {
       if (link.queue.length > 0) link.wroteAtMs = link.heardAtMs
       socket.write(frameOf({k: 'hello', from: this.opts.localId}))
       link.queuedBytes = 0
+      const staleBefore = link.heardAtMs - this.opts.maxQueuedAgeMs
       for (const queued of link.queue.splice(0)) {
+        if (queued.requestId === undefined && queued.queuedAtMs < staleBefore) continue
         socket.write(queued.frame)
         this.#markSent(link, queued.requestId)
       }

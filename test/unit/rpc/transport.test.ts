@@ -100,6 +100,28 @@ describe('RpcTransport', () => {
     }
   })
 
+  it('one-way messages that waited longer than maxQueuedAgeMs are dropped when the peer comes up; fresher ones are delivered', async () => {
+    const probe = new RpcTransport({localId: 'probe'})
+    const port = await probe.listen('127.0.0.1', 0)
+    await probe.close() // nothing listens on `port` while the messages are sent
+    const a = new RpcTransport({localId: 'a', maxBackoffMs: 100, maxQueuedAgeMs: 1500})
+    const b = new RpcTransport({localId: 'b'})
+    const received: string[] = []
+    b.onMessage((_from, body) => received.push(body as string))
+    try {
+      a.send(`127.0.0.1:${port}`, 'stale')
+      await sleep(2000)
+      a.send(`127.0.0.1:${port}`, 'fresh')
+      await b.listen('127.0.0.1', port)
+      await waitFor(() => received.includes('fresh'))
+      await sleep(100)
+      assert.deepEqual(received, ['fresh'])
+    } finally {
+      await a.close()
+      await b.close()
+    }
+  })
+
   it('a request that never left is reported unsent and is not delivered later (safe to retry elsewhere)', async () => {
     const probe = new RpcTransport({localId: 'probe'})
     const port = await probe.listen('127.0.0.1', 0)
