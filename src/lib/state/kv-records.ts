@@ -42,7 +42,7 @@ function writeRecord(out: Buffer, start: number, e: KVEntry): number {
   out[at++] = 0x87 // fixmap, 7 pairs
   at = put(out, at, FIELD.key)
   at = strHeader(out, at, key.length)
-  at += out.write(key, at, 'latin1')
+  at = putAscii(out, at, key)
   at = put(out, at, FIELD.value)
   at = binHeader(out, at, value.length)
   out.set(value, at)
@@ -51,7 +51,7 @@ function writeRecord(out: Buffer, start: number, e: KVEntry): number {
   // @msgpack/msgpack with useBigInt64: uint64 for a non-negative bigint, int64 otherwise.
   if (flags === 0n) {
     out[at] = 0xcf
-    out.fill(0, at + 1, at + 9)
+    for (let i = 1; i < 9; i++) out[at + i] = 0
   } else if (flags > 0n) {
     out[at] = 0xcf
     out.writeBigUInt64BE(flags, at + 1)
@@ -68,8 +68,17 @@ function writeRecord(out: Buffer, start: number, e: KVEntry): number {
   at = writeNumber(out, at, e.lockIndex)
   at = put(out, at, FIELD.session)
   at = strHeader(out, at, session.length)
-  at += out.write(session, at, 'latin1')
-  return at
+  return putAscii(out, at, session)
+}
+
+/**
+ * An ASCII string's bytes (the caller checked it is ASCII). Keys are short: a loop here is a few
+ * times cheaper than Buffer#write's call into C++, which was a fifth of a snapshot's encoding.
+ */
+function putAscii(out: Buffer, at: number, text: string): number {
+  if (text.length > 64) return at + out.write(text, at, 'latin1')
+  for (let i = 0; i < text.length; i++) out[at + i] = text.charCodeAt(i)
+  return at + text.length
 }
 
 /** A few bytes copied by hand (Buffer#copy costs a view per call, as much as the record's other fields). */
