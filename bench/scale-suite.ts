@@ -78,7 +78,8 @@ export const VALUE = Buffer.alloc(100, 'v').toString('base64')
 async function start(dataDir: string, dnsPort = 0): Promise<AgentProcess> {
   return spawnAgent({
     name: 'bench-scale', timeoutMs: 300_000, waitForLeader: true, outputLimit: 4 * 1024 * 1024,
-    args: ['-server', '-bootstrap', `-data-dir=${dataDir}`, '-http-port=0', `-dns-port=${dnsPort}`, '-server-port=0', '-serf-lan-port=0', '-serf-wan-port=0', '-node=bench', '-bind=127.0.0.1', '-client=127.0.0.1'],
+    // Prometheus retention: loopDelayWatch reads the latest loop-delay gauge from that form.
+    args: ['-server', '-bootstrap', `-data-dir=${dataDir}`, '-http-port=0', `-dns-port=${dnsPort}`, '-server-port=0', '-serf-lan-port=0', '-serf-wan-port=0', '-node=bench', '-bind=127.0.0.1', '-client=127.0.0.1', '-hcl=telemetry { prometheus_retention_time = "60s" }'],
   })
 }
 
@@ -103,15 +104,22 @@ export function probe(base: string): {stop: () => Promise<number>} {
 }
 
 /** The largest runtime.event_loop_delay_max_ms the agent reports (each a second's worst) while it runs. */
+/**
+ * The agent's worst loop delay while the watch runs: its gauge (the worst delay of the last second)
+ * read four times a second from the Prometheus form, which has the latest value (the JSON form shows
+ * the last complete 10 s interval, so it would show one second in ten, late).
+ */
 export function loopDelayWatch(base: string): {stop: () => Promise<number>} {
   let worst = 0
   const read = async (): Promise<void> => {
     try {
-      const metrics = await (await fetch(`${base}/v1/agent/metrics`)).json() as {Gauges: Array<{Name: string; Value: number}>}
-      worst = Math.max(worst, metrics.Gauges.find((g) => g.Name.endsWith('runtime.event_loop_delay_max_ms'))?.Value ?? 0)
+      const text = await (await fetch(`${base}/v1/agent/metrics?format=prometheus`)).text()
+      const value = /^\S*runtime_event_loop_delay_max_ms(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1]
+      // (The hostname may sit between the prefix and the name: telemetry.disable_hostname.)
+      if (value !== undefined) worst = Math.max(worst, Number(value))
     } catch { /* the next read counts */ }
   }
-  const timer = setInterval(() => void read(), 1000)
+  const timer = setInterval(() => void read(), 250)
   return {stop: async () => {
     clearInterval(timer)
     await read()
