@@ -23,6 +23,21 @@ const BASE_TIMEOUT_MS = 30_000
 export const DC_HOP_MARGIN_MS = 5_000
 
 /**
+ * Time a server gets to answer a session renewal before the client agent tries another server (a
+ * renewal is idempotent). A lock holder trusts its lock for ~3 s after its last renewal
+ * (cli/lock-runner.ts confirmWindowMs): a renewal stuck on a paused server (SIGSTOP: its
+ * connection stays open, nothing answers) for the plain 30 s lost the lock even when another server
+ * led within a second or two; a live server holds it until there is a leader, so the retry lands.
+ */
+export const RENEW_ATTEMPT_TIMEOUT_MS = 2_000
+
+/** The RPC timeout of one attempt at forwarding `request` (forwardTimeoutMs, shorter for a session renewal). */
+export function forwardAttemptTimeoutMs(request: Pick<ForwardedRequest, 'method' | 'url' | 'fromDc'>): number {
+  const plain = forwardTimeoutMs(request.url, request.fromDc !== undefined)
+  return isSessionRenewal(request) && !/[?&]dc=[^&]/.test(request.url) ? Math.min(plain, RENEW_ATTEMPT_TIMEOUT_MS) : plain
+}
+
+/**
  * RPC timeout for a forwarded request: a blocking query (?index > 0) may legitimately take its
  * whole wait plus Consul's jitter (wait/16) before answering, so it gets that on top of the base.
  * `lastHop`: the request will not be forwarded again (it already crossed a datacenter).
@@ -86,7 +101,7 @@ export function createForwarder(rpc: ServerRpc, nodeName: string, onAnswer: (ans
     })
     try {
       const answer = await rpc.call(FORWARD_METHOD, {...withAgentDefaults(request, nodeName), ...(cancelId ? {cancelId} : {})}, {
-        timeoutMs: forwardTimeoutMs(request.url, request.fromDc !== undefined),
+        timeoutMs: forwardAttemptTimeoutMs(request),
         idempotent: isIdempotent(request),
         onAttempt: (to) => { server = to },
         // No cluster leader, a full disk, a write refused before it applied: another server may do it.
@@ -106,6 +121,10 @@ export function createForwarder(rpc: ServerRpc, nodeName: string, onAnswer: (ans
  */
 function isIdempotent(request: ForwardedRequest): boolean {
   if (request.method === 'GET' || request.method === 'HEAD') return true
+  return isSessionRenewal(request)
+}
+
+function isSessionRenewal(request: Pick<ForwardedRequest, 'method' | 'url'>): boolean {
   return request.method === 'PUT' && request.url.startsWith('/v1/session/renew/')
 }
 

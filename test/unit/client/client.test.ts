@@ -3,7 +3,7 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {ServerPool, rebalanceIntervalMs} from '../../../src/lib/forward/server-pool.js'
-import {forwardTimeoutMs, getFromServer, parseForwarded, withAgentDefaults} from '../../../src/lib/forward/forward.js'
+import {RENEW_ATTEMPT_TIMEOUT_MS, forwardAttemptTimeoutMs, forwardTimeoutMs, getFromServer, parseForwarded, withAgentDefaults} from '../../../src/lib/forward/forward.js'
 import {serverAddresses} from '../../../src/lib/forward/server-pool.js'
 import {runsOnAgent} from '../../../src/lib/forward/agent-local-paths.js'
 import {CapturedResponse} from '../../../src/lib/http/dispatch.js'
@@ -118,6 +118,17 @@ describe('forwarding rules', () => {
     // Naming a datacenter: the server may forward it once more with the plain timeout, which must expire first.
     assert.equal(forwardTimeoutMs('/v1/kv/a?dc=dc2&index=7&wait=16s'), 16_000 + 1_000 + 30_000 + 5_000)
     assert.equal(forwardTimeoutMs('/v1/kv/a?dc=dc2&index=7&wait=16s', true), 16_000 + 1_000 + 30_000)
+  })
+
+  it('gives a session renewal a short attempt (then another server), everything else the plain timeout', () => {
+    assert.equal(RENEW_ATTEMPT_TIMEOUT_MS, 2_000)
+    assert.equal(forwardAttemptTimeoutMs({method: 'PUT', url: '/v1/session/renew/abc'}), 2_000)
+    assert.equal(forwardAttemptTimeoutMs({method: 'PUT', url: '/v1/session/renew/abc?stale'}), 2_000)
+    // Through another datacenter it keeps the hop ordering of forwardTimeoutMs.
+    assert.equal(forwardAttemptTimeoutMs({method: 'PUT', url: '/v1/session/renew/abc?dc=dc2'}), 35_000)
+    assert.equal(forwardAttemptTimeoutMs({method: 'PUT', url: '/v1/session/create'}), 30_000)
+    assert.equal(forwardAttemptTimeoutMs({method: 'GET', url: '/v1/session/renew/abc'}), 30_000)
+    assert.equal(forwardAttemptTimeoutMs({method: 'GET', url: '/v1/kv/a?index=7&wait=16s'}), 16_000 + 1_000 + 30_000)
   })
 
   it('fills in the receiving node for a session created without one, and nothing else', () => {
