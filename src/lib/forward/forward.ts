@@ -34,7 +34,8 @@ export const RENEW_ATTEMPT_TIMEOUT_MS = 2_000
 /** The RPC timeout of one attempt at forwarding `request` (forwardTimeoutMs, shorter for a session renewal). */
 export function forwardAttemptTimeoutMs(request: Pick<ForwardedRequest, 'method' | 'url' | 'fromDc'>): number {
   const plain = forwardTimeoutMs(request.url, request.fromDc !== undefined)
-  return isSessionRenewal(request) && !/[?&]dc=[^&]/.test(request.url) ? Math.min(plain, RENEW_ATTEMPT_TIMEOUT_MS) : plain
+  // Through another datacenter the hop ordering of forwardTimeoutMs applies.
+  return isSessionRenewal(request) && namedDatacenter(queryOf(request.url)) === '' ? Math.min(plain, RENEW_ATTEMPT_TIMEOUT_MS) : plain
 }
 
 /**
@@ -43,10 +44,18 @@ export function forwardAttemptTimeoutMs(request: Pick<ForwardedRequest, 'method'
  * `lastHop`: the request will not be forwarded again (it already crossed a datacenter).
  */
 export function forwardTimeoutMs(url: string, lastHop = false): number {
-  const queryStart = url.indexOf('?')
-  const params = new URLSearchParams(queryStart === -1 ? '' : url.slice(queryStart + 1))
-  const margin = !lastHop && (params.get('dc') ?? '') !== '' ? DC_HOP_MARGIN_MS : 0
+  const params = queryOf(url)
+  const margin = !lastHop && namedDatacenter(params) !== '' ? DC_HOP_MARGIN_MS : 0
   return margin + blockingTimeoutMs(params)
+}
+
+function queryOf(url: string): URLSearchParams {
+  const queryStart = url.indexOf('?')
+  return new URLSearchParams(queryStart === -1 ? '' : url.slice(queryStart + 1))
+}
+
+function namedDatacenter(params: URLSearchParams): string {
+  return params.get('dc') ?? ''
 }
 
 function blockingTimeoutMs(params: URLSearchParams): number {

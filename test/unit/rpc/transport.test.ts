@@ -15,6 +15,14 @@ async function waitFor(condition: () => boolean, ms = 3000): Promise<void> {
   }
 }
 
+
+/** A loopback port that was just free and that nothing listens on (a peer that is down). */
+async function portNobodyListensOn(): Promise<number> {
+  const probe = new RpcTransport({localId: 'probe'})
+  const port = await probe.listen('127.0.0.1', 0)
+  await probe.close()
+  return port
+}
 describe('FrameDecoder', () => {
   it('reassembles frames split and joined arbitrarily', () => {
     const frames = [Buffer.from('hello'), Buffer.alloc(0), Buffer.alloc(70_000, 7)]
@@ -58,9 +66,7 @@ describe('RpcTransport', () => {
   })
 
   it('queues while a peer is down and delivers once it comes up', async () => {
-    const probe = new RpcTransport({localId: 'probe'})
-    const port = await probe.listen('127.0.0.1', 0)
-    await probe.close() // now nothing listens on `port`
+    const port = await portNobodyListensOn()
     const a = new RpcTransport({localId: 'a', maxBackoffMs: 100})
     const b = new RpcTransport({localId: 'b'})
     const received: unknown[] = []
@@ -78,9 +84,7 @@ describe('RpcTransport', () => {
   })
 
   it('a down peer\'s queue is bounded in bytes as well as messages: the newest are delivered, the oldest dropped', async () => {
-    const probe = new RpcTransport({localId: 'probe'})
-    const port = await probe.listen('127.0.0.1', 0)
-    await probe.close() // nothing listens on `port` while the messages are sent
+    const port = await portNobodyListensOn()
     const a = new RpcTransport({localId: 'a', maxBackoffMs: 100, maxQueuedBytes: 64 * 1024})
     const b = new RpcTransport({localId: 'b'})
     const received: number[] = []
@@ -101,9 +105,7 @@ describe('RpcTransport', () => {
   })
 
   it('one-way messages that waited longer than maxQueuedAgeMs are dropped when the peer comes up; fresher ones are delivered', async () => {
-    const probe = new RpcTransport({localId: 'probe'})
-    const port = await probe.listen('127.0.0.1', 0)
-    await probe.close() // nothing listens on `port` while the messages are sent
+    const port = await portNobodyListensOn()
     const a = new RpcTransport({localId: 'a', maxBackoffMs: 100, maxQueuedAgeMs: 1500})
     const b = new RpcTransport({localId: 'b'})
     const received: string[] = []
@@ -123,9 +125,7 @@ describe('RpcTransport', () => {
   })
 
   it('a request that never left is reported unsent and is not delivered later (safe to retry elsewhere)', async () => {
-    const probe = new RpcTransport({localId: 'probe'})
-    const port = await probe.listen('127.0.0.1', 0)
-    await probe.close() // nothing listens on `port`: the connection is refused
+    const port = await portNobodyListensOn()
     const a = new RpcTransport({localId: 'a', maxBackoffMs: 50})
     const b = new RpcTransport({localId: 'b'})
     const served: unknown[] = []
