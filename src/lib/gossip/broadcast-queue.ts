@@ -169,6 +169,27 @@ export class BroadcastQueue {
     return out
   }
 
+  /**
+   * What take() would return for `budgetBytes`, without counting a transmit: for a packet whose
+   * receiver is probably gone (gossip to a member declared failed or left), which must not use up
+   * the sends that live members are owed.
+   */
+  peek(budgetBytes: number, limit: number): Broadcast[] {
+    const out: Broadcast[] = []
+    let left = budgetBytes
+    for (let t = 0; t < Math.min(limit, this.#buckets.length) && left >= MIN_MESSAGE_BYTES; t++) {
+      const items = this.#buckets[t].items
+      for (let i = items.length - 1; i >= 0 && left >= MIN_MESSAGE_BYTES; i--) {
+        const item = items[i]
+        if (item.dropped || item.sizeBytes > left) continue
+        left -= item.sizeBytes
+        out.push(item.message)
+      }
+    }
+    this.takenBytes = budgetBytes - left
+    return out
+  }
+
   #add(item: Item): void {
     const b = this.#bucket(item.transmits)
     b.items.push(item)

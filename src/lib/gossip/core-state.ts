@@ -182,10 +182,17 @@ export class GossipState {
     this.packets.push({to: {address: to.address, port: to.port}, toName, packet: {from: this.name, messages}, sizeBytes: base + this.broadcasts.takenBytes})
   }
 
-  /** Send only piggybacked broadcasts (gossip); false when there was nothing to send. */
+  /**
+   * Send only piggybacked broadcasts (gossip); false when there was nothing to send. A packet to a
+   * member declared failed or left (gossip to the dead, so a live one can refute) counts no
+   * transmit: with dead members among the targets, memberlist's counting spends part of each
+   * broadcast's sends on them, and in a small pool a live member then misses a user event now and
+   * then (1 run in 20 with 3 of 5 members live; test/unit/gossip/core.test.ts).
+   */
   sendGossip(to: Member): boolean {
     const base = this.wire.packet(this.name, [])
-    const messages = this.broadcasts.take(this.cfg.packetBudgetBytes - base, this.retransmitLimit())
+    const budget = this.cfg.packetBudgetBytes - base
+    const messages = isLive(to.state) ? this.broadcasts.take(budget, this.retransmitLimit()) : this.broadcasts.peek(budget, this.retransmitLimit())
     if (messages.length === 0) return false
     this.packets.push({to: {address: to.address, port: to.port}, toName: to.name, packet: {from: this.name, messages}, sizeBytes: base + this.broadcasts.takenBytes})
     return true

@@ -77,7 +77,7 @@ export function maybeCommit(s: RaftState): boolean {
     for (const id of s.reads.takeWaiting()) startRead(s, id)
   }
   // A leader removed from the configuration leads until that change commits, then steps down (diss. §4.2.2).
-  if (!s.isVoter() && s.lastConfIndex() <= s.log.committed) s.becomeFollower(s.term, null)
+  if (!s.isVoter() && s.lastConfIndex() <= s.log.committed) s.becomeFollower(s.term, null, 'removed from the configuration')
   return true
 }
 

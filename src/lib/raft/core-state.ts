@@ -47,6 +47,8 @@ export class RaftState {
   transferDeadlineMs = 0
   /** Set once TimeoutNow went out: voters may now elect another leader regardless of stickiness. */
   leaseRevoked = false
+  /** Why this node last stopped leading (for the driver's log line): set whenever a leader becomes a follower. */
+  stepDownReason = ''
   prevHardState: HardState
 
   constructor(readonly id: NodeId, readonly cfg: Readonly<RaftConfig>, readonly rng: Rng, readonly log: RaftLog, nowMs: number) {
@@ -141,8 +143,9 @@ export class RaftState {
   }
 
   /** Any role → follower (§5.1: a higher term always wins; a candidate that hears a leader yields). */
-  becomeFollower(term: number, leader: NodeId | null): void {
+  becomeFollower(term: number, leader: NodeId | null, why = ''): void {
     assert(term >= this.term, `term must not go back from ${this.term} to ${term}`)
+    if (this.role === 'leader') this.stepDownReason = why
     if (term > this.term) {
       this.term = term
       this.vote = null

@@ -63,7 +63,8 @@ export class RaftCore {
       // diss. §6.2: a leader cut off from a quorum steps down, so clients stop waiting on it.
       const active = quorumValue(s.conf.voters, (id) => (id === s.id || s.progress.get(id)?.recentActive ? 1 : 0))
       if (s.cfg.checkQuorum && active < 1) {
-        s.becomeFollower(s.term, null)
+        const silent = s.conf.voters.filter((id) => id !== s.id && !s.progress.get(id)?.recentActive)
+        s.becomeFollower(s.term, null, `no answer from a quorum within the election timeout (${s.cfg.electionTimeoutMs} ms): silent ${silent.join(', ')}`)
         return
       }
       for (const [id, pr] of s.progress) pr.recentActive = id === s.id
@@ -87,12 +88,12 @@ export class RaftCore {
       if (m.type === 'preVote' || m.type === 'vote') {
         // Stickiness (diss. §4.2.3): while a leader is live, a higher-term candidate is ignored.
         if (!m.transfer && s.inLease()) return
-        if (m.type === 'vote') s.becomeFollower(m.term, null)
+        if (m.type === 'vote') s.becomeFollower(m.term, null, `${m.transfer ? 'leadership transfer: ' : ''}vote request from ${m.from} at term ${m.term}`)
       } else if (m.type === 'preVoteResponse' && !m.reject) {
         // Granted pre-votes carry the term we would campaign at: not a reason to step down.
       } else {
         const fromLeader = m.type === 'append' || m.type === 'heartbeat' || m.type === 'installSnapshot'
-        s.becomeFollower(m.term, fromLeader ? m.from : null)
+        s.becomeFollower(m.term, fromLeader ? m.from : null, `${m.type} from ${m.from} at the higher term ${m.term}`)
       }
     } else if (m.term < s.term) {
       if (m.type === 'append' || m.type === 'heartbeat') {
@@ -361,6 +362,11 @@ export class RaftCore {
   /** This node's current term (with `leader`: which leader, since one server may lead twice). */
   get term(): number {
     return this.#s.term
+  }
+
+  /** Why this node last stopped leading ('' if it never led, or the reason was not recorded). */
+  get stepDownReason(): string {
+    return this.#s.stepDownReason
   }
 
   status(): Status {

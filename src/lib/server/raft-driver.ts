@@ -1006,7 +1006,8 @@ export class RaftDriver<C, R> {
       this.#readBatches.clear()
       this.reads.emit({states: [], aborted})
     }
-    this.opts.logger.info(leader ? 'cluster leadership acquired' : 'cluster leadership lost', {term: this.#core.term})
+    if (leader) this.opts.logger.info('cluster leadership acquired', {term: this.#core.term})
+    else this.opts.logger.info('cluster leadership lost', {term: this.#core.term, reason: this.#core.stepDownReason || (this.#closed ? 'shutting down' : 'unknown')})
     this.opts.onLeadershipChange?.(leader)
   }
 

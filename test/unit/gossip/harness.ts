@@ -4,7 +4,7 @@
 import {GossipCore} from '../../../src/lib/gossip/core.js'
 import {coordGossipConfig, type GossipConfig} from '../../../src/lib/gossip/config.js'
 import {SeededRng} from '../../../src/lib/rng.js'
-import type {GossipMessage, MemberEvent, MemberState, Packet, PingResult, ProbeTiming, QueryResult, ReceivedQuery} from '../../../src/lib/gossip/types.js'
+import type {GossipMessage, MemberEvent, MemberState, Packet, PingResult, ProbeTiming, QueryResult, ReceivedQuery, ReceivedUserEvent} from '../../../src/lib/gossip/types.js'
 
 export const PORT = 8301
 
@@ -20,6 +20,8 @@ export class Pool {
   readonly cores = new Map<string, GossipCore>()
   readonly down = new Set<string>()
   readonly events: Array<MemberEvent & {observer: string}> = []
+  /** User events as members delivered them, with when. */
+  readonly userEvents: Array<ReceivedUserEvent & {observer: string; atMs: number}> = []
   readonly sent: Sent[] = []
   /** Queries delivered to members and the outcomes of members' own queries (core-query.ts). */
   readonly queries: Array<ReceivedQuery & {observer: string}> = []
@@ -63,6 +65,7 @@ export class Pool {
         progress = true
         const ready = core.ready()
         for (const e of ready.events) this.events.push({...e, observer: name})
+        for (const e of ready.userEvents) this.userEvents.push({...e, observer: name, atMs: this.nowMs})
         for (const q of ready.queries) this.queries.push({...q, observer: name})
         for (const r of ready.queryResults) this.queryResults.push({...r, observer: name})
         for (const r of ready.pingResults) this.pingResults.push({...r, observer: name})

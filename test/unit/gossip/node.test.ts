@@ -92,7 +92,7 @@ describe('gossip node: a 5-member pool on loopback', () => {
     const got: string[] = []
     for (const n of [nodes[0], nodes[2], nodes[5]]) n.on('userEvent', (e) => got.push(`${n.name}:${e.name}:${Buffer.from(e.payload).toString()}`))
     nodes[1].userEvent('deploy', Buffer.from('v2'))
-    await waitFor('the event everywhere', () => got.length === 3, 3000)
+    await waitFor('the event everywhere', () => got.length === 3, 5000)
     assert.deepEqual(got.sort(), ['n0:deploy:v2', 'n2:deploy:v2', 'n5:deploy:v2'])
   })
 })

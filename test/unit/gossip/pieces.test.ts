@@ -90,6 +90,21 @@ describe('gossip: broadcast queue', () => {
     assert.ok(out.length > 0 && out.length < 20, `${out.length} fit`)
     assert.equal(q.size, 100)
   })
+
+  it('peek returns what take would, within the budget and the limit, and counts no transmit', () => {
+    const q = new BroadcastQueue()
+    for (let i = 0; i < 100; i++) q.enqueue(`n${i}`, alive(`n${i}`, 1))
+    const peeked = q.peek(200, 4)
+    assert.ok(peeked.length > 0 && peeked.length < 20, `${peeked.length} fit`)
+    assert.ok(q.takenBytes <= 200)
+    assert.deepEqual(q.peek(200, 4), peeked, 'a second peek sees the same, nothing was counted')
+    assert.deepEqual(q.take(200, 4), peeked)
+    const once = new BroadcastQueue()
+    once.enqueue('a', alive('a', 1))
+    for (let i = 0; i < 10; i++) assert.equal(once.peek(1400, 1).length, 1)
+    assert.equal(once.take(1400, 1).length, 1, 'still owed its one counted send')
+    assert.equal(once.peek(1400, 1).length, 0)
+  })
 })
 
 describe('gossip: config and clocks', () => {

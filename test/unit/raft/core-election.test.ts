@@ -85,6 +85,25 @@ describe('raft core: election', () => {
     c.tick('a', E)
     c.tick('a', E)
     assert.equal(c.core('a').status().role, 'follower')
+    assert.match(c.core('a').stepDownReason, /no answer from a quorum .*silent b, c$/)
+  })
+
+  it('a leader that hears a higher term, or a transfer vote, says so in its step-down reason', () => {
+    const c = new TestCluster(['a', 'b', 'c'])
+    c.elect('a')
+    assert.equal(c.core('a').stepDownReason, '', 'no reason before it ever stepped down')
+    c.isolate('a')
+    for (const id of ['b', 'c']) c.tick(id, E) // their lease on a runs out (without an election timeout of their own yet)
+    c.elect('b')
+    assert.deepEqual(c.leaders().sort(), ['a', 'b'])
+    c.heal()
+    c.tick('b', 100)
+    c.stabilize()
+    assert.equal(c.core('a').status().role, 'follower')
+    assert.match(c.core('a').stepDownReason, /from b at the higher term/)
+    assert.ok(c.core('b').transferLeadership('c').ok)
+    c.stabilize()
+    assert.match(c.core('b').stepDownReason, /^leadership transfer: vote request from c/)
   })
 
   it('a proposal on a follower is refused with the known leader', () => {
