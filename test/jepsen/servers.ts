@@ -64,10 +64,13 @@ export class JepsenCluster {
     await Promise.all(this.servers.map((server) => server.kill9()))
   }
 
-  /** Index of the server the live ones name as leader, or undefined if none answers within `timeoutMs`. */
-  async leaderIndex(timeoutMs = 1_000): Promise<number | undefined> {
-    for (const server of this.servers) {
-      if (server.exited()) continue
+  /**
+   * Index of the server the live ones name as leader, or undefined if none answers within `timeoutMs`.
+   * `askOnly` limits who is asked (e.g. the majority side of a partition, whose answer is the news).
+   */
+  async leaderIndex(timeoutMs = 1_000, askOnly?: readonly number[]): Promise<number | undefined> {
+    for (const [index, server] of this.servers.entries()) {
+      if (server.exited() || (askOnly !== undefined && !askOnly.includes(index))) continue
       try {
         const res = await request(`http://${server.httpAddr}/v1/status/leader`, {signal: AbortSignal.timeout(timeoutMs)})
         const leader = (await res.body.json()) as string
@@ -84,6 +87,16 @@ export class JepsenCluster {
   logs(index: number, tailChars = 4_000): string {
     const all = [...(this.#pastOutput[index] ?? []), this.servers[index]?.output() ?? '']
     return all.map((text, n) => `--- server-${index + 1} incarnation ${n + 1} ---\n${text.slice(-tailChars)}`).join('\n')
+  }
+
+  /**
+   * Lines of every incarnation of server `index` about leadership and membership (elections, step-
+   * downs and their reasons, autopilot removals): a failure's timeline, which a log's tail may miss.
+   */
+  milestones(index: number): string {
+    const all = [...(this.#pastOutput[index] ?? []), this.servers[index]?.output() ?? ''].join('\n')
+    const lines = all.split('\n').filter((line) => /leadership|removal of failed|removed server|raft server|bootstrapped/.test(line))
+    return `--- server-${index + 1} milestones ---\n${lines.slice(-40).join('\n')}`
   }
 
   async stop(): Promise<void> {
