@@ -3,6 +3,8 @@
 // codec and the RPC port (runtime/agent.ts → server-role.ts); the driver simulation injects a
 // tiny KV, an in-memory network and simulated time (test/sim/driver-*.ts).
 import type {RpcTransport} from '../rpc/transport.js'
+import type {ByteSource} from '../handed-bytes.js'
+import type {StepWait} from '../state/snapshot-decode.js'
 
 /** A deterministic state machine fed with committed commands in log order (ARCHITECTURE.md, house rule 5). */
 export interface ReplicatedState<C, R> {
@@ -27,9 +29,10 @@ export interface ReplicatedState<C, R> {
    * RaftDriver.restore) the state as it will stand at `index`; without (a snapshot received from
    * the leader) exactly the snapshot's. The result: `chunks` encodes it (the bytes `restore` takes;
    * the driver stages them for an operator's restore) and `install` swaps it in. Throws on bytes
-   * it cannot use (state untouched).
+   * it cannot use (state untouched). Bytes given as a ChunkReader are decoded as they arrive: a
+   * step may then yield a promise, which the driver awaits before the next step.
    */
-  prepareRestore(bytes: Uint8Array, index?: number): Generator<void, {chunks: () => Iterable<Uint8Array>; install: () => void}>
+  prepareRestore(bytes: ByteSource, index?: number): Generator<StepWait, {chunks: () => Iterable<Uint8Array>; install: () => void}>
 }
 
 /** Turns commands into log-entry bytes and back; decode throws on bytes it did not write. */

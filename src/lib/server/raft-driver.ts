@@ -25,6 +25,7 @@ import {CoordError} from '../errors.js'
 import type {CommandCodec, PeerTransport, RaftMetricsSink, ReplicatedState} from './driver-ports.js'
 import {diskFullReason, errnoOf, MAX_STORAGE_RETRIES, storageRetryDelayMs} from './storage-fault.js'
 import type {HandedBytes} from '../handed-bytes.js'
+import type {StepWait} from '../state/snapshot-decode.js'
 import {DEFAULT_SNAPSHOT_CHUNK_BYTES, MIN_SNAPSHOT_CHUNK_BYTES, SNAPSHOT_CHUNK_METHOD, SnapshotReceiver, SnapshotSender, type ReceivedSnapshot} from './snapshot-transfer.js'
 
 export interface RaftDriverOptions<C, R> {
@@ -525,12 +526,22 @@ export class RaftDriver<C, R> {
    * event loop run between slices, so heartbeats, reads and writes are served while a large state
    * is decoded. Stops with ShuttingDownError when the driver closes meanwhile.
    */
-  async #runSteps<T>(steps: Generator<void, T>): Promise<T> {
+  async #runSteps<T>(steps: Generator<StepWait, T>): Promise<T> {
     let sliceStart = this.clock.now()
     for (let n = 1; ; n++) {
       const step = steps.next()
       if (step.done) return step.value
-      if (n % STEPS_PER_SLICE_MAX === 0 || this.clock.now() - sliceStart >= STEP_SLICE_MS) {
+      // A streamed restore waits for its next bytes (the event loop runs meanwhile).
+      const waited = step.value !== undefined
+      if (waited) {
+        try {
+          await step.value
+        } catch (error) {
+          steps.return(undefined as T) // the steps release what they hold (the source)
+          throw error
+        }
+      }
+      if (waited || n % STEPS_PER_SLICE_MAX === 0 || this.clock.now() - sliceStart >= STEP_SLICE_MS) {
         await new Promise<void>((resolve) => this.clock.defer(resolve))
         if (this.#closed) {
           steps.return(undefined as T)

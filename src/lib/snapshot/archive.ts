@@ -14,6 +14,7 @@ import {setImmediate} from 'node:timers/promises'
 import {pipeline, Readable} from 'node:stream'
 import tar from 'tar-stream'
 import {CoordError} from '../errors.js'
+import type {ChunkReader} from '../handed-bytes.js'
 
 /** Largest archive (compressed, and its uncompressed tar) accepted: a guard against gzip bombs. */
 export const SNAPSHOT_MAX_BYTES = 1024 * 1024 * 1024
@@ -159,6 +160,140 @@ export async function readArchive(archive: Uint8Array): Promise<SnapshotArchive>
   return {meta, state}
 }
 
+/** An archive opened for a streamed restore (openArchive). */
+export interface StreamedArchive {
+  /** meta.json as read; its checksum is verified by the time `state` ends. */
+  meta: SnapshotMeta
+  /** state.bin's size as its tar header states it (the reader fails if the bytes differ). */
+  size: number
+  state: ChunkReader
+}
+
+/**
+ * Opens an archive for a streamed restore: state.bin comes out as a reader whose chunks are
+ * inflated as the consumer asks for them, so the state is never in memory whole (a million keys
+ * make ~200 MB of it). Its last read ends only once SHA256SUMS, which follows state.bin, has
+ * verified both files, and rejects when it does not: a consumer that installs nothing before its
+ * source has ended installs nothing unverified. An archive whose meta.json does not come before
+ * state.bin (neither Consul nor coord writes one) is read whole and verified first, as readArchive.
+ */
+export async function openArchive(archive: Uint8Array): Promise<StreamedArchive> {
+  const small = new Map<string, Buffer>()
+  const hashes: Record<string, string> = {}
+  let opened: (archive: StreamedArchive) => void = () => {}
+  const streamed = new Promise<StreamedArchive>((resolve) => { opened = resolve })
+  let streaming = false
+  const walked = walkArchive(archive, async (name, size, chunks) => {
+    if (name === 'state.bin' && small.has('meta.json') && !streaming) {
+      streaming = true
+      const meta = parsedMeta(small.get('meta.json')!)
+      await new Promise<void>((drained, failed) => {
+        opened({meta, size, state: stateReader(name, size, chunks, (hex) => {
+          hashes[name] = hex
+          drained()
+        }, failed, () => verified)})
+      })
+      return
+    }
+    const {hex, kept} = await readEntry(name, size, chunks)
+    hashes[name] = hex
+    if (kept !== undefined) small.set(name, kept)
+  })
+  const verified = walked.then(() => {
+    checkedMeta(small.get('meta.json'), small.get('SHA256SUMS'), {'meta.json': hashes['meta.json'] ?? sha256(Buffer.alloc(0)), 'state.bin': hashes['state.bin'] ?? sha256(Buffer.alloc(0))})
+    if (hashes['state.bin'] === undefined) readFailure('no state.bin in snapshot')
+  })
+  // Whoever reads the state to its end awaits this; a consumer that gave up early does not.
+  verified.catch(() => undefined)
+  const whole = verified.then(async (): Promise<StreamedArchive> => {
+    if (streaming) return await streamed
+    const read = await readArchive(archive)
+    return {meta: read.meta, size: read.state.length, state: bytesReader(read.state)}
+  })
+  return await Promise.race([streamed, whole])
+}
+
+/**
+ * state.bin's chunks as a reader, hashed as they pass: at the end, `ended` gets the hash (the walk
+ * goes on to SHA256SUMS) and the last read waits for `verification`.
+ */
+function stateReader(name: string, size: number, chunks: AsyncIterable<Buffer>, ended: (hex: string) => void, failed: (error: Error) => void, verification: () => Promise<void>): ChunkReader {
+  const iterator = chunks[Symbol.asyncIterator]()
+  const hash = createHash('sha256')
+  let at = 0
+  let done = false
+  return {
+    read: async () => {
+      if (done) return undefined
+      let next: IteratorResult<Buffer>
+      try {
+        next = await iterator.next()
+      } catch (error) {
+        // The walk knows better what went wrong (gzip's words); let it finish and say so.
+        failed(error as Error)
+        await verification()
+        throw error
+      }
+      if (!next.done) {
+        at += next.value.length
+        if (at > size) {
+          const error = new SnapshotArchiveError(`failed to read snapshot file: failed reading snapshot: "${name}" is longer than its header says`)
+          failed(error)
+          throw error
+        }
+        hash.update(next.value)
+        return next.value
+      }
+      done = true
+      if (at !== size) {
+        const error = new SnapshotArchiveError(`failed to read snapshot file: failed reading snapshot: "${name}" is truncated`)
+        failed(error)
+        throw error
+      }
+      ended(hash.digest('hex'))
+      await verification()
+      return undefined
+    },
+    cancel: (reason) => {
+      if (done) return
+      done = true
+      failed(reason)
+      void iterator.return?.()
+    },
+  }
+}
+
+/** One buffer as a reader of a single chunk. */
+function bytesReader(bytes: Uint8Array): ChunkReader {
+  let left: Uint8Array | undefined = bytes
+  return {
+    read: async () => {
+      const chunk = left
+      left = undefined
+      return chunk
+    },
+    cancel: () => { left = undefined },
+  }
+}
+
+/** An entry read to its end and hashed; meta.json and SHA256SUMS (not state.bin) also kept. */
+async function readEntry(name: string, size: number, chunks: AsyncIterable<Buffer>): Promise<{hex: string; kept?: Buffer}> {
+  const hash = createHash('sha256')
+  const kept: Buffer[] = []
+  let at = 0
+  for await (const piece of chunks) {
+    at += piece.length
+    if (at > size) throw new SnapshotArchiveError(`failed to read snapshot file: failed reading snapshot: "${name}" is longer than its header says`)
+    hash.update(piece)
+    if (name !== 'state.bin') {
+      if (at > SMALL_FILE_MAX_BYTES) throw new SnapshotArchiveError(`failed to read snapshot file: "${name}" is larger than ${SMALL_FILE_MAX_BYTES} bytes`)
+      kept.push(Buffer.from(piece))
+    }
+  }
+  if (at !== size) throw new SnapshotArchiveError(`failed to read snapshot file: failed reading snapshot: "${name}" is truncated`)
+  return {hex: hash.digest('hex'), kept: name === 'state.bin' ? undefined : Buffer.concat(kept)}
+}
+
 /** The largest meta.json or SHA256SUMS kept while an archive streams past (both are a few hundred bytes). */
 const SMALL_FILE_MAX_BYTES = 1024 * 1024
 
@@ -171,21 +306,9 @@ export async function verifyArchiveStream(archive: AsyncIterable<Uint8Array>): P
   const small = new Map<string, Buffer>()
   const hashes: Record<string, string> = {}
   await walkArchive(archive, async (name, size, chunks) => {
-    const hash = createHash('sha256')
-    const kept: Buffer[] = []
-    let at = 0
-    for await (const piece of chunks) {
-      at += piece.length
-      if (at > size) throw new SnapshotArchiveError(`failed to read snapshot file: failed reading snapshot: "${name}" is longer than its header says`)
-      hash.update(piece)
-      if (name !== 'state.bin') {
-        if (at > SMALL_FILE_MAX_BYTES) throw new SnapshotArchiveError(`failed to read snapshot file: "${name}" is larger than ${SMALL_FILE_MAX_BYTES} bytes`)
-        kept.push(Buffer.from(piece))
-      }
-    }
-    if (at !== size) throw new SnapshotArchiveError(`failed to read snapshot file: failed reading snapshot: "${name}" is truncated`)
-    hashes[name] = hash.digest('hex')
-    if (name !== 'state.bin') small.set(name, Buffer.concat(kept))
+    const {hex, kept} = await readEntry(name, size, chunks)
+    hashes[name] = hex
+    if (kept !== undefined) small.set(name, kept)
   })
   const meta = checkedMeta(small.get('meta.json'), small.get('SHA256SUMS'), {'meta.json': hashes['meta.json'] ?? sha256(Buffer.alloc(0)), 'state.bin': hashes['state.bin'] ?? sha256(Buffer.alloc(0))})
   if (hashes['state.bin'] === undefined) return readFailure('no state.bin in snapshot')
@@ -248,19 +371,23 @@ async function walkArchive(archive: Uint8Array | AsyncIterable<Uint8Array>, take
 
 /** meta.json decoded and checked, after SHA256SUMS was verified against the files' hashes. */
 function checkedMeta(metaBytes: Buffer | undefined, sums: Buffer | undefined, hashes: Record<string, string>): SnapshotMeta {
-  let meta: SnapshotMeta | undefined
-  if (metaBytes !== undefined) {
-    try {
-      meta = JSON.parse(metaBytes.toString('utf8')) as SnapshotMeta
-    } catch (error) {
-      readFailure(`failed to decode snapshot metadata: ${(error as Error).message}`, error)
-    }
-    if (meta === null || typeof meta !== 'object' || typeof meta.Index !== 'number' || typeof meta.Term !== 'number' || typeof meta.ID !== 'string') {
-      readFailure('failed to decode snapshot metadata: meta.json lacks ID, Index or Term')
-    }
-  }
+  const meta = metaBytes === undefined ? undefined : parsedMeta(metaBytes)
   verifySums(sums ?? Buffer.alloc(0), hashes, readFailure)
   if (meta === undefined) return readFailure('failed to decode snapshot metadata: no meta.json in snapshot')
+  return meta
+}
+
+/** meta.json decoded, with the fields a restore needs (its checksum is checkedMeta's business). */
+function parsedMeta(metaBytes: Buffer): SnapshotMeta {
+  let meta: SnapshotMeta | undefined
+  try {
+    meta = JSON.parse(metaBytes.toString('utf8')) as SnapshotMeta
+  } catch (error) {
+    readFailure(`failed to decode snapshot metadata: ${(error as Error).message}`, error)
+  }
+  if (meta === null || typeof meta !== 'object' || typeof meta.Index !== 'number' || typeof meta.Term !== 'number' || typeof meta.ID !== 'string') {
+    readFailure('failed to decode snapshot metadata: meta.json lacks ID, Index or Term')
+  }
   return meta
 }
 

@@ -8,6 +8,7 @@
 import {Decoder} from '@msgpack/msgpack'
 import {CodecError} from './codec.js'
 import {decodeKVRecords} from './kv-records.js'
+import {isChunkReader, type ByteSource, type ChunkReader} from '../handed-bytes.js'
 
 /** Records decoded per step: a few ms of work at 100-byte values. */
 export const SNAPSHOT_DECODE_RECORDS = 1024
@@ -22,64 +23,178 @@ const decoder = new Decoder({useBigInt64: true})
 export type BatchHook = (field: 'entries' | 'tombstones', batch: unknown[], valuesOwned: boolean) => void
 
 /**
- * The snapshot document in `bytes`, decoded in steps (each `next()` does one step; the generator
- * returns the document). Byte values are views of `bytes` (as @msgpack/msgpack returns them):
+ * What a step may yield: nothing (the caller may let the event loop run), or a promise to await
+ * before the next step (a streamed snapshot waiting for its next chunk).
+ */
+export type StepWait = void | Promise<void>
+
+/** Bytes pulled into the window at a time, at least (a batch of records is ~200 KB). */
+const WINDOW_PULL_BYTES = 1 << 20
+
+/**
+ * The bytes being decoded: the whole snapshot, or for a streamed one the part from the current
+ * position on, refilled as the decoder needs more. Positions are offsets into `bytes`; a refill
+ * drops what lies before the position it is given, so the caller's position becomes 0.
+ */
+class Window {
+  bytes: Uint8Array
+  #reader: ChunkReader | undefined
+
+  constructor(source: ByteSource) {
+    if (isChunkReader(source)) {
+      this.bytes = new Uint8Array(0)
+      this.#reader = source
+    } else {
+      this.bytes = source
+    }
+  }
+
+  /** True once every byte of the source is in the window. */
+  get complete(): boolean {
+    return this.#reader === undefined
+  }
+
+  /** Keeps the bytes from `pos` on and appends at least WINDOW_PULL_BYTES, and at least as many as it kept, more (or the rest). */
+  async refill(pos: number): Promise<void> {
+    const reader = this.#reader
+    if (reader === undefined) return
+    const parts = [this.bytes.subarray(pos)]
+    let size = parts[0].length
+    let pulled = 0
+    // At least as much as is kept: a value larger than the window (a big catalog table) is then
+    // copied O(its size) times in all, not once per pull.
+    const want = Math.max(WINDOW_PULL_BYTES, size)
+    while (pulled < want) {
+      const chunk = await reader.read()
+      if (chunk === undefined) {
+        this.#reader = undefined
+        break
+      }
+      parts.push(chunk)
+      size += chunk.length
+      pulled += chunk.length
+    }
+    const joined = new Uint8Array(size)
+    let at = 0
+    for (const part of parts) {
+      joined.set(part, at)
+      at += part.length
+    }
+    this.bytes = joined
+  }
+
+  /** Gives up the source (the decode failed or was abandoned). */
+  cancel(reason: Error): void {
+    this.#reader?.cancel(reason)
+    this.#reader = undefined
+  }
+}
+
+/** Thrown by the positional reader when the bytes end inside a value: for a streamed snapshot, a cue to read on. */
+class Truncated extends CodecError {
+  constructor() {
+    super('undecodable msgpack: the snapshot ends in the middle of a value')
+  }
+}
+
+/**
+ * The snapshot document in `source` (one buffer, or a reader whose chunks are decoded as they come
+ * and let go), decoded in steps (each `next()` does one step; the generator returns the document).
+ * Byte values outside the kv records are views of the bytes (as @msgpack/msgpack returns them):
  * `onBatch` sees each kv batch first and may copy them out. Throws CodecError on anything that is
  * not one complete msgpack map.
  */
-export function* decodeSnapshotSteps(bytes: Uint8Array, onBatch: BatchHook): Generator<void, Record<string, unknown>> {
-  const top = containerAt(bytes, 0)
+export function* decodeSnapshotSteps(source: ByteSource, onBatch: BatchHook): Generator<StepWait, Record<string, unknown>> {
+  const window = new Window(source)
+  try {
+    return yield* decodeWindow(window, onBatch)
+  } catch (error) {
+    window.cancel(error instanceof Error ? error : new Error(String(error)))
+    throw error
+  } finally {
+    // A consumer that stops early (generator.return) releases the source too.
+    window.cancel(new Error('the snapshot decode ended'))
+  }
+}
+
+function* decodeWindow(w: Window, onBatch: BatchHook): Generator<StepWait, Record<string, unknown>> {
+  let pos = 0
+  /** Runs `read` (a positional read from `pos`) until the window holds what it needs. */
+  function* need<T>(read: () => T): Generator<StepWait, T> {
+    for (;;) {
+      try {
+        return read()
+      } catch (error) {
+        if (!(error instanceof Truncated) || w.complete) throw error
+      }
+      yield w.refill(pos)
+      pos = 0
+    }
+  }
+  const top = yield* need(() => containerAt(w.bytes, pos))
   if (top?.kind !== 'map') throw new CodecError('not a coord state snapshot')
   const document: Record<string, unknown> = {}
-  let pos = top.next
+  pos = top.next
   for (let i = 0; i < top.count; i++) {
-    const keyEnd = skipValue(bytes, pos)
-    const key = decodeOne(bytes, pos, keyEnd)
-    pos = keyEnd
-    const kv = key === 'kv' ? containerAt(bytes, pos) : undefined
+    const key = yield* need(() => decodeValue(w.bytes, pos))
+    pos = key.end
+    const kv = key.value === 'kv' ? yield* need(() => containerAt(w.bytes, pos)) : undefined
     if (kv?.kind === 'map') {
       const table: Record<string, unknown> = {}
       pos = kv.next
       for (let j = 0; j < kv.count; j++) {
-        const fieldEnd = skipValue(bytes, pos)
-        const field = decodeOne(bytes, pos, fieldEnd)
-        pos = fieldEnd
-        const list = field === 'entries' || field === 'tombstones' ? containerAt(bytes, pos) : undefined
+        const field = yield* need(() => decodeValue(w.bytes, pos))
+        pos = field.end
+        const list = field.value === 'entries' || field.value === 'tombstones' ? yield* need(() => containerAt(w.bytes, pos)) : undefined
         if (list?.kind === 'array') {
           const items: unknown[] = []
           pos = list.next
           for (let done = 0; done < list.count;) {
             const n = Math.min(SNAPSHOT_DECODE_RECORDS, list.count - done)
-            let end = pos
-            for (let k = 0; k < n; k++) end = skipValue(bytes, end)
+            const end = yield* need(() => {
+              let at = pos
+              for (let k = 0; k < n; k++) at = skipValue(w.bytes, at)
+              return at
+            })
+            const bytes = w.bytes
             // Entries as snapshot-stream.ts writes them are read straight into KVEntry objects
             // (fewer objects per record than the generic decoder: less work and less garbage).
-            const direct = field === 'entries' ? decodeKVRecords(bytes, pos, n) : undefined
+            const direct = field.value === 'entries' ? decodeKVRecords(bytes, pos, n) : undefined
             const owned = direct !== undefined && direct.end === end
             const batch = owned ? direct.entries : decodeSequence(bytes, pos, end, n)
-            onBatch(field as 'entries' | 'tombstones', batch, owned)
+            onBatch(field.value as 'entries' | 'tombstones', batch, owned)
             for (const item of batch) items.push(item)
             pos = end
             done += n
             yield
           }
-          table[field as string] = items
+          table[field.value as string] = items
         } else {
-          const end = skipValue(bytes, pos)
-          table[String(field)] = decodeOne(bytes, pos, end)
-          pos = end
+          const value = yield* need(() => decodeValue(w.bytes, pos))
+          table[String(field.value)] = value.value
+          pos = value.end
         }
       }
       document.kv = table
     } else {
-      const end = skipValue(bytes, pos)
-      document[String(key)] = decodeOne(bytes, pos, end)
-      pos = end
+      const value = yield* need(() => decodeValue(w.bytes, pos))
+      document[String(key.value)] = value.value
+      pos = value.end
     }
     yield
   }
-  if (pos !== bytes.length) throw new CodecError(`undecodable msgpack: ${bytes.length - pos} extra byte(s) after the snapshot`)
+  while (!w.complete && pos === w.bytes.length) {
+    yield w.refill(pos)
+    pos = 0
+  }
+  if (pos !== w.bytes.length) throw new CodecError(`undecodable msgpack: ${w.bytes.length - pos} extra byte(s) after the snapshot`)
   return document
+}
+
+/** The value starting at `start` and where it ends (Truncated when the bytes end inside it). */
+function decodeValue(bytes: Uint8Array, start: number): {value: unknown; end: number} {
+  const end = skipValue(bytes, start)
+  return {value: decodeOne(bytes, start, end), end}
 }
 
 function decodeOne(bytes: Uint8Array, start: number, end: number): unknown {
@@ -176,5 +291,5 @@ function u32(bytes: Uint8Array, at: number): number {
 }
 
 function truncated(): CodecError {
-  return new CodecError('undecodable msgpack: the snapshot ends in the middle of a value')
+  return new Truncated()
 }

@@ -34,7 +34,8 @@ import {AclTables, type AclDump} from './acl.js'
 import {AutopilotConfigTable, type StoredAutopilotConfig} from './autopilot-config.js'
 import {emptyChangeSet, WatchHub, type ChangeSet} from './watch.js'
 import {concat, snapshotChunks, type SnapshotChunks, type SnapshotDocument} from './snapshot-stream.js'
-import {decodeSnapshotSteps, SNAPSHOT_DECODE_RECORDS} from './snapshot-decode.js'
+import {decodeSnapshotSteps, SNAPSHOT_DECODE_RECORDS, type StepWait} from './snapshot-decode.js'
+import type {ByteSource} from '../handed-bytes.js'
 import {decodeSnapshotDocument} from './kv-records.js'
 
 const SNAPSHOT_FORMAT = 'coord-state'
@@ -433,8 +434,8 @@ export class StateMachine {
    * it in. The steps hold `bytes` only until they are decoded: a caller that drops them too lets
    * them go before the tables are built.
    */
-  *prepareRestore(bytes: Uint8Array, index?: number): Generator<void, PreparedRestore> {
-    const held = {bytes: bytes as Uint8Array | undefined}
+  *prepareRestore(bytes: ByteSource, index?: number): Generator<StepWait, PreparedRestore> {
+    const held = {bytes: bytes as ByteSource | undefined}
     bytes = NO_BYTES
     // Records equal to the live ones share them (ownValues): read at each batch, as the table is then.
     const loaded = yield* decodeSnapshotInSteps(held, index, (key) => this.#kv.get(key))
@@ -547,9 +548,9 @@ function decodeSnapshot(bytes: Uint8Array, atIndex?: number): LoadedSnapshot {
  * step and their values copied out (one buffer per batch) as they come; then the KV table's trees
  * are built the same number of records per step (KVStore.loadSteps), the other tables a step each.
  */
-function* decodeSnapshotInSteps(held: {bytes: Uint8Array | undefined}, atIndex: number | undefined, live: (key: string) => KVEntry | undefined): Generator<void, LoadedSnapshot> {
+function* decodeSnapshotInSteps(held: {bytes: ByteSource | undefined}, atIndex: number | undefined, live: (key: string) => KVEntry | undefined): Generator<StepWait, LoadedSnapshot> {
   const at = (n: number): number => (atIndex === undefined ? n : Math.min(n, atIndex))
-  let bytes = held.bytes ?? NO_BYTES
+  let bytes: ByteSource = held.bytes ?? NO_BYTES
   held.bytes = undefined
   const body = yield* decodeSnapshotSteps(bytes, (field, batch, valuesOwned) => {
     try {

@@ -6,7 +6,7 @@ import {createHash} from 'node:crypto'
 import {gunzipSync, gzipSync} from 'node:zlib'
 import tar from 'tar-stream'
 import {encode} from '@msgpack/msgpack'
-import {archiveStream, readArchive, snapshotId, verifyArchiveStream, writeArchive, type SnapshotArchiveError} from '../../../src/lib/snapshot/archive.js'
+import {archiveStream, openArchive, readArchive, snapshotId, verifyArchiveStream, writeArchive, type SnapshotArchiveError, type SnapshotMeta} from '../../../src/lib/snapshot/archive.js'
 import {consulTypeName, skipValue, snapshotStats} from '../../../src/lib/snapshot/stats.js'
 import {StateMachine} from '../../../src/lib/state/state-machine.js'
 import {byteSize, inspectOutput, renderInspectJson, renderInspectPretty} from '../../../src/lib/cli/snapshot-render.js'
@@ -32,9 +32,19 @@ async function* pieces(bytes: Buffer, size = 7): AsyncGenerator<Uint8Array> {
   }
 }
 
-/** Both readers (whole, and verifying as it streams) refuse `archive` with `message`. */
+/** openArchive, its state read to the end: the meta, the state's bytes and how many chunks they came in. */
+async function openAndDrain(archive: Uint8Array): Promise<{meta: SnapshotMeta; state: Buffer; chunks: number}> {
+  const opened = await openArchive(archive)
+  const parts: Uint8Array[] = []
+  for (let chunk = await opened.state.read(); chunk !== undefined; chunk = await opened.state.read()) parts.push(chunk)
+  const state = Buffer.concat(parts)
+  assert.equal(state.length, opened.size)
+  return {meta: opened.meta, state, chunks: parts.length}
+}
+
+/** Every reader (whole, verifying as it streams, streaming the state out) refuses `archive` with `message`. */
 async function rejects(archive: Buffer, message: string): Promise<void> {
-  for (const read of [() => readArchive(archive), () => verifyArchiveStream(pieces(archive))]) {
+  for (const read of [() => readArchive(archive), () => verifyArchiveStream(pieces(archive)), () => openAndDrain(archive)]) {
     await assert.rejects(read(), (error: SnapshotArchiveError) => {
       assert.equal(error.code, 'SNAPSHOT_ARCHIVE')
       assert.equal(error.message, message)
@@ -139,6 +149,43 @@ describe('snapshot archive', () => {
       throw new Error('socket hang up')
     }
     await assert.rejects(verifyArchiveStream(cut()), /socket hang up/)
+  })
+
+  it('streams the state out of an archive as it is read: same meta and bytes as reading it whole, verified by its end', async () => {
+    const big = Buffer.from(Array.from({length: 400_000}, (_, i) => i % 251))
+    const archive = await writeArchive(big, {index: 9, term: 2, nowMs: 1_700_000_000_000})
+    const streamed = await openAndDrain(archive)
+    assert.deepEqual(streamed.meta, (await readArchive(archive)).meta)
+    assert.ok(streamed.state.equals(big))
+    assert.ok(streamed.chunks > 1, `${streamed.chunks} chunks`)
+    // Damage inside state.bin: every chunk before the end may be handed out, but the last read fails.
+    const damaged = Buffer.from(gunzipSync(archive))
+    damaged[1024 + 300_000] ^= 1
+    const opened = await openArchive(gzipSync(damaged))
+    let lastError: unknown
+    let read = 0
+    try {
+      for (let chunk = await opened.state.read(); chunk !== undefined; chunk = await opened.state.read()) read += chunk.length
+    } catch (error) {
+      lastError = error
+    }
+    assert.equal(read, big.length, 'the bytes came through; their checksum failed at the end')
+    assert.match(String(lastError), /hash check failed for "state.bin"/)
+    // meta.json after state.bin (neither Consul nor coord writes it so): read whole, still verified.
+    const meta = Buffer.from('{"ID":"1-2-3","Index":2,"Term":1,"Size":3,"Version":1}\n')
+    const body = Buffer.from('abc')
+    const late = await openAndDrain(await archiveOf([['state.bin', body], ['meta.json', meta], ['SHA256SUMS', Buffer.from(`${sha(meta)}  meta.json\n${sha(body)}  state.bin\n`)]]))
+    assert.equal(late.meta.Index, 2)
+    assert.equal(late.state.toString(), 'abc')
+  })
+
+  it('a streamed state given up by its reader ends there: its next read hands out nothing and nothing hangs', async () => {
+    const big = Buffer.alloc(2_000_000, 'y')
+    const opened = await openArchive(await writeArchive(big, {index: 3, term: 1, nowMs: 0}))
+    const first = await opened.state.read()
+    assert.ok(first !== undefined && first.length < big.length)
+    opened.state.cancel(new Error('the decode failed'))
+    await assert.rejects(opened.state.read().then((chunk) => { if (chunk === undefined) throw new Error('ended') }), /ended|failed|cancel/)
   })
 
   it('reads an archive written as Consul writes it, and counts its FSM records', async () => {
