@@ -14,6 +14,12 @@ export interface ChunkReader {
 
 export type ByteSource = Uint8Array | ChunkReader
 
+/**
+ * What a step of a stepped consumer (a snapshot decode run a slice at a time) may yield: nothing,
+ * or a promise to await before the next step (a streamed source waiting for its next chunk).
+ */
+export type StepWait = void | Promise<void>
+
 export function isChunkReader(source: ByteSource): source is ChunkReader {
   return !(source instanceof Uint8Array)
 }
@@ -64,6 +70,13 @@ export class HandedBytes {
     if (this.#bytes === undefined) throw new Error('the bytes were already taken')
     if (!(this.#bytes instanceof Uint8Array)) throw new Error('the bytes are still a stream: whole() first')
     return this.#bytes
+  }
+
+  /** Nobody will take them after all (the operation failed first): a reader's source is stopped. */
+  drop(reason: Error): void {
+    const source = this.#bytes
+    this.#bytes = undefined
+    if (source !== undefined && !(source instanceof Uint8Array)) source.cancel(reason)
   }
 
   /** The bytes or their reader, once: later calls throw (a second consumer is a bug). */

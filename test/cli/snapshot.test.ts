@@ -8,6 +8,7 @@ import {runCli, startAgent, tempDir, type TestAgent} from '../helpers/agent.js'
 import {http} from '../helpers/http.js'
 import {until} from '../helpers/wait.js'
 import {readArchive, writeArchive} from '../../src/lib/snapshot/archive.js'
+import {gunzipSync, gzipSync} from 'node:zlib'
 
 describe('coord snapshot against a dev agent', () => {
   let agent: TestAgent
@@ -93,6 +94,23 @@ describe('coord snapshot against a dev agent', () => {
     assert.match(res.text, /^failed to restore snapshot: state\.bin is not a coord state snapshot \(/)
     assert.equal((await cli(['kv', 'get', 'after'])).stdout, 'ok\n')
     assert.equal((await cli(['snapshot', 'inspect', garbage])).stderr, 'Error reading snapshot: failed to decompress snapshot: gzip: invalid header\n')
+  })
+
+  it('an archive whose state.bin was altered is refused once its checksum is read, after the state streamed through the decoder', async () => {
+    assert.equal((await http(agent.httpAddr, 'PUT', '/v1/kv/tampered', 'A'.repeat(300))).status, 200)
+    const saved = await fetch(`http://${agent.httpAddr}/v1/snapshot`)
+    assert.equal(saved.status, 200)
+    // One byte of the value changed: state.bin still decodes, only SHA256SUMS (after it) can tell.
+    const tar = Buffer.from(gunzipSync(Buffer.from(await saved.arrayBuffer())))
+    const at = tar.indexOf('A'.repeat(300))
+    assert.ok(at > 0)
+    tar[at + 150] = 'B'.charCodeAt(0)
+    assert.equal((await http(agent.httpAddr, 'PUT', '/v1/kv/tampered', 'kept')).status, 200)
+    const res = await http(agent.httpAddr, 'PUT', '/v1/snapshot', gzipSync(tar))
+    assert.equal(res.status, 400)
+    assert.equal(res.text.trim(), 'failed to read snapshot file: failed checking integrity of snapshot: hash check failed for "state.bin"')
+    assert.equal((await cli(['kv', 'get', 'tampered'])).stdout, 'kept\n', 'nothing was restored')
+    assert.equal((await cli(['kv', 'get', 'after'])).stdout, 'ok\n')
   })
 
   it('argument errors are Consul\'s', async () => {

@@ -6,7 +6,7 @@ import type {AgentDeps, RequestContext, Route} from './context.js'
 import {badRequest} from '../errors.js'
 import {readMode} from './read.js'
 import {sendText, setQueryMeta} from './respond.js'
-import {archiveStream, readArchive, SNAPSHOT_MAX_BYTES, SnapshotArchiveError} from '../snapshot/archive.js'
+import {archiveStream, openArchive, SNAPSHOT_MAX_BYTES, SnapshotArchiveError, type StreamedArchive} from '../snapshot/archive.js'
 import {HandedBytes} from '../handed-bytes.js'
 import {pipeline} from 'node:stream/promises'
 import {setImmediate} from 'node:timers/promises'
@@ -55,25 +55,31 @@ async function runYielding<T>(steps: Generator<void, T>): Promise<T> {
 }
 
 async function restoreSnapshot(agent: SnapshotDeps, ctx: RequestContext): Promise<void> {
-  let body: Buffer | undefined = await ctx.body(SNAPSHOT_MAX_BYTES, (n) => `Snapshot too large: ${n} bytes, max size: ${SNAPSHOT_MAX_BYTES} bytes.`)
-  let archive: {meta: {Index: number}; state: Buffer} | undefined
+  const body = await ctx.body(SNAPSHOT_MAX_BYTES, (n) => `Snapshot too large: ${n} bytes, max size: ${SNAPSHOT_MAX_BYTES} bytes.`)
+  let archive: StreamedArchive | undefined
   try {
-    archive = await readArchive(body)
+    archive = await openArchive(body)
   } catch (error) {
     if (error instanceof SnapshotArchiveError) throw badRequest(error.message)
     throw error
   }
-  body = undefined // the compressed bytes are not needed past here (a large archive is held once)
-  // The state bytes go to whoever decodes them, and nothing here keeps them past that: during a
-  // restore the old state, the new one and these bytes would otherwise all be in memory at once.
-  const state = new HandedBytes(archive.state)
+  // state.bin is inflated as the leader decodes it (only the compressed archive is held), so the
+  // old state, the new one and the whole state.bin are never in memory at once. Its reader ends
+  // only once SHA256SUMS verified it, and nothing is installed before it ends; a damaged archive
+  // found out then is refused as one found out before (400).
+  const state = new HandedBytes(archive.state, archive.size)
   const minIndex = Math.max(0, Math.floor(archive.meta.Index))
   archive = undefined
   // The state is decoded once, on the leader, when the restore's index is known: a state.bin that
   // is not a coord state snapshot is refused there (400). The leader then runs its leadership set-up
   // again on the new state (session TTL timers from their full window, servers in the catalog), as
   // Consul's Snapshot.Restore revokes and re-establishes leadership.
-  const index = await agent.consensus.restore(state, minIndex)
+  let index: number
+  try {
+    index = await agent.consensus.restore(state, minIndex)
+  } finally {
+    state.drop(new Error('the restore ended without reading the archive\'s state'))
+  }
   // This node back in a catalog that may lack it.
   try {
     await agent.registerSelf()

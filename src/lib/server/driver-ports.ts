@@ -3,8 +3,7 @@
 // codec and the RPC port (runtime/agent.ts → server-role.ts); the driver simulation injects a
 // tiny KV, an in-memory network and simulated time (test/sim/driver-*.ts).
 import type {RpcTransport} from '../rpc/transport.js'
-import type {ByteSource} from '../handed-bytes.js'
-import type {StepWait} from '../state/snapshot-decode.js'
+import type {ByteSource, StepWait} from '../handed-bytes.js'
 
 /** A deterministic state machine fed with committed commands in log order (ARCHITECTURE.md, house rule 5). */
 export interface ReplicatedState<C, R> {

@@ -24,8 +24,7 @@ import {Signal} from '../signal.js'
 import {CoordError} from '../errors.js'
 import type {CommandCodec, PeerTransport, RaftMetricsSink, ReplicatedState} from './driver-ports.js'
 import {diskFullReason, errnoOf, MAX_STORAGE_RETRIES, storageRetryDelayMs} from './storage-fault.js'
-import type {HandedBytes} from '../handed-bytes.js'
-import type {StepWait} from '../state/snapshot-decode.js'
+import type {HandedBytes, StepWait} from '../handed-bytes.js'
 import {DEFAULT_SNAPSHOT_CHUNK_BYTES, MIN_SNAPSHOT_CHUNK_BYTES, SNAPSHOT_CHUNK_METHOD, SnapshotReceiver, SnapshotSender, type ReceivedSnapshot} from './snapshot-transfer.js'
 
 export interface RaftDriverOptions<C, R> {
@@ -483,6 +482,8 @@ export class RaftDriver<C, R> {
         prepared = await this.#runSteps(this.opts.state.prepareRestore(bytes.take(), meta.index))
       } catch (error) {
         if (this.#closed) throw new ShuttingDownError()
+        // The bytes' own source failed (a streamed archive whose checksum did not match): its words.
+        if (error instanceof CoordError) throw error
         throw new RestoreStateError((error as Error).message)
       }
       await this.opts.storage.stageSnapshot(meta, prepared.chunks())

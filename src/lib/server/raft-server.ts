@@ -301,10 +301,12 @@ export class RaftServer implements Consensus {
     return await this.#hold.run(async (leader) => {
       if (leader.id === this.opts.id) return await this.#restoreHere(state, minIndex)
       const address = this.barrier.addressOf(leader.id)
+      // Sent whole (a streamed archive's state is read, and verified, here first).
+      const bytes = await state.whole()
       // A state that fits a frame travels in the request itself; a larger one is uploaded first.
       const maxState = (this.opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES) - FRAME_ENVELOPE_BYTES
-      if (state.length <= maxState) return await this.opts.transport.request(address, RESTORE_ON_LEADER, {state: state.peek(), minIndex}, RESTORE_TIMEOUT_MS) as number
-      const upload = await this.#upload(address, state.peek(), Math.min(maxState, this.opts.snapshotChunkBytes ?? DEFAULT_SNAPSHOT_CHUNK_BYTES))
+      if (state.length <= maxState) return await this.opts.transport.request(address, RESTORE_ON_LEADER, {state: bytes, minIndex}, RESTORE_TIMEOUT_MS) as number
+      const upload = await this.#upload(address, bytes, Math.min(maxState, this.opts.snapshotChunkBytes ?? DEFAULT_SNAPSHOT_CHUNK_BYTES))
       return await this.opts.transport.request(address, RESTORE_ON_LEADER, {upload, size: state.length, minIndex}, RESTORE_TIMEOUT_MS) as number
     }, (error) => !this.closed && !state.taken && writeNeverApplied(error))
   }

@@ -8,7 +8,9 @@
 import {Decoder} from '@msgpack/msgpack'
 import {CodecError} from './codec.js'
 import {decodeKVRecords} from './kv-records.js'
-import {isChunkReader, type ByteSource, type ChunkReader} from '../handed-bytes.js'
+import {isChunkReader, type ByteSource, type ChunkReader, type StepWait} from '../handed-bytes.js'
+
+export type {StepWait}
 
 /** Records decoded per step: a few ms of work at 100-byte values. */
 export const SNAPSHOT_DECODE_RECORDS = 1024
@@ -21,12 +23,6 @@ const decoder = new Decoder({useBigInt64: true})
  * read them), not views of the snapshot bytes.
  */
 export type BatchHook = (field: 'entries' | 'tombstones', batch: unknown[], valuesOwned: boolean) => void
-
-/**
- * What a step may yield: nothing (the caller may let the event loop run), or a promise to await
- * before the next step (a streamed snapshot waiting for its next chunk).
- */
-export type StepWait = void | Promise<void>
 
 /** Bytes pulled into the window at a time, at least (a batch of records is ~200 KB). */
 const WINDOW_PULL_BYTES = 1 << 20
