@@ -166,7 +166,13 @@ export class RaftServer implements Consensus {
           await this.#uploads.drop(request.upload, 'this server no longer leads')
           throw new NoLeaderError()
         }
-        return await this.#restoreHere(new HandedBytes(await this.#uploads.take(from, request.upload, request.size)), minIndex)
+        const staged = await this.#uploads.take(from, request.upload, request.size)
+        const bytes = staged instanceof Uint8Array ? new HandedBytes(staged) : new HandedBytes(staged, request.size as number)
+        try {
+          return await this.#restoreHere(bytes, minIndex)
+        } finally {
+          bytes.drop(new Error('the restore ended without reading the upload'))
+        }
       }
       const {state} = request
       if (!(state instanceof Uint8Array)) throw new Error('restore request without state bytes or upload')

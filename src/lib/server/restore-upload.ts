@@ -8,7 +8,8 @@
 // left behind; the follower's next request is then refused with the reason.
 import {randomUUID} from 'node:crypto'
 import {readdirSync, rmSync} from 'node:fs'
-import {open, readFile, type FileHandle} from 'node:fs/promises'
+import {open, type FileHandle} from 'node:fs/promises'
+import type {ChunkReader} from '../handed-bytes.js'
 import {join} from 'node:path'
 import type {Clock, Timer} from '../clock.js'
 import {NoLeaderError} from '../consensus.js'
@@ -24,6 +25,36 @@ export const DEFAULT_UPLOAD_IDLE_MS = 60_000
 /** Uploads staged at once on a leader (a restore is rare; more are refused, never queued). */
 const MAX_UPLOADS = 2
 const FILE_PREFIX = 'restore-upload-'
+
+/** Bytes read from a staged file per chunk. */
+const READ_CHUNK_BYTES = 1 << 20
+
+/** `file` as a reader; the file is closed and removed at its end, on a failed read or when cancelled. */
+function fileReader(file: FileHandle, path: string): ChunkReader {
+  let open = true
+  const finish = async (): Promise<void> => {
+    if (!open) return
+    open = false
+    await file.close().catch(() => undefined)
+    rmSync(path, {force: true})
+  }
+  return {
+    read: async () => {
+      if (!open) return undefined
+      try {
+        const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES)
+        const {bytesRead} = await file.read(chunk, 0, chunk.length, null)
+        if (bytesRead > 0) return chunk.subarray(0, bytesRead)
+      } catch (error) {
+        await finish()
+        throw error
+      }
+      await finish()
+      return undefined
+    },
+    cancel: () => void finish(),
+  }
+}
 
 /** A chunk request: `data` at `offset` of a state of `size` bytes; `next` answers where the next chunk goes. */
 export interface UploadChunk {
@@ -101,8 +132,12 @@ export class RestoreUploads {
     return {next: upload.next}
   }
 
-  /** The whole staged state of a complete upload, removed from here (file deleted): its bytes are the caller's. */
-  async take(from: string, id: unknown, size: unknown): Promise<Uint8Array> {
+  /**
+   * The staged state of a complete upload, removed from here: in memory, its bytes; in a file, a
+   * reader of it (read a chunk at a time as the state is decoded, and deleted at its end or when
+   * cancelled), so the leader never holds the whole state beside the old and the new.
+   */
+  async take(from: string, id: unknown, size: unknown): Promise<Uint8Array | ChunkReader> {
     const upload = typeof id === 'string' ? this.#uploads.get(id) : undefined
     if (upload === undefined) throw refusal(`restore upload ${String(id)} is not staged here (dropped after a failure, a timeout or a leader change); nothing was restored`)
     if (upload.from !== from || upload.size !== size || upload.next !== upload.size || upload.writing) {
@@ -112,12 +147,14 @@ export class RestoreUploads {
     this.#uploads.delete(id as string)
     upload.idle.cancel()
     if (upload.memory) return Buffer.concat(upload.memory, upload.size)
+    const path = upload.path!
     try {
       await upload.file!.sync()
       await upload.file!.close()
-      return await readFile(upload.path!)
-    } finally {
-      rmSync(upload.path!, {force: true})
+      return fileReader(await open(path, 'r'), path)
+    } catch (error) {
+      rmSync(path, {force: true})
+      throw error
     }
   }
 

@@ -14,6 +14,8 @@ import {CoordError} from '../../../src/lib/errors.js'
 import {NoLeaderError} from '../../../src/lib/consensus.js'
 import {RestoreUploads} from '../../../src/lib/server/restore-upload.js'
 import {SNAPSHOT_MAX_BYTES} from '../../../src/lib/snapshot/archive.js'
+import {HandedBytes} from '../../../src/lib/handed-bytes.js'
+import {until} from '../../helpers/wait.js'
 
 /** A clock whose timers fire only when the test advances it. */
 function testClock(): Clock & {advance(ms: number): void} {
@@ -65,14 +67,16 @@ async function sendAll(uploads: RestoreUploads, upload: string, from = 'f1'): Pr
 
 describe('restore uploads staged on the leader', () => {
   for (const memory of [false, true]) {
-    it(`a complete upload is given back byte for byte and removed (${memory ? 'in memory' : 'in a file'})`, async () => {
+    it(`a complete upload is given back byte for byte and removed (${memory ? 'in memory' : 'in a file, read as a stream'})`, async () => {
       const t = setup({memory})
       try {
         await sendAll(t.uploads, 'u1')
         assert.equal(t.staged().length, memory ? 0 : 1)
-        const bytes = await t.uploads.take('f1', 'u1', STATE.length)
+        const taken = await t.uploads.take('f1', 'u1', STATE.length)
+        assert.equal(taken instanceof Uint8Array, memory, 'in memory: the bytes; in a file: a reader')
+        const bytes = taken instanceof Uint8Array ? taken : await new HandedBytes(taken, STATE.length).whole()
         assert.ok(Buffer.from(bytes).equals(STATE))
-        assert.deepEqual(t.staged(), [])
+        assert.deepEqual(t.staged(), [], 'the file is gone once read to its end')
         assert.equal(t.uploads.size, 0)
         await assert.rejects(t.uploads.take('f1', 'u1', STATE.length), refused(/not staged here/))
       } finally {
@@ -80,6 +84,20 @@ describe('restore uploads staged on the leader', () => {
       }
     })
   }
+
+  it('a staged file whose reader is cancelled part way is removed', async () => {
+    const t = setup()
+    try {
+      await sendAll(t.uploads, 'u2')
+      const reader = await t.uploads.take('f1', 'u2', STATE.length)
+      assert.ok(!(reader instanceof Uint8Array))
+      assert.deepEqual(t.staged().length, 1, 'still staged while it is read')
+      reader.cancel(new Error('the decode failed'))
+      await until('the staged file removed', () => t.staged().length === 0)
+    } finally {
+      t.done()
+    }
+  })
 
   it('a chunk twice, a gap, another sender or an early restore drops the upload and its file', async () => {
     const t = setup()
