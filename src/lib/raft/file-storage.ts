@@ -364,7 +364,7 @@ export class MemoryDurableStorage implements DurableRaftStorage {
       finish: async () => {
         const stored = parseSnapshotFile('received snapshot', Buffer.from(concatChunks(parts)))
         this.#staged = {index: stored.meta.index, state: stored.state ?? new Uint8Array(0)}
-        return stored
+        return {...stored, stateBytes: stored.state?.length ?? 0}
       },
       discard: async () => { parts.length = 0 },
     }

@@ -10,12 +10,13 @@
 // "CRDSNP01" files (data = msgpack {conf, state}) from earlier versions are still read.
 import {decode, encode} from '@msgpack/msgpack'
 import {closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync} from 'node:fs'
-import {open, readFile} from 'node:fs/promises'
+import {open, readFile, type FileHandle} from 'node:fs/promises'
 import {setImmediate} from 'node:timers/promises'
 import {join} from 'node:path'
 import {crc32} from 'node:zlib'
 import {LogCorruptError, readStoreFile, syncDir, writeAllSync} from './log-store.js'
 import type {ConfState} from './types.js'
+import type {ChunkReader} from '../handed-bytes.js'
 
 export interface SnapshotFileMeta {
   index: number
@@ -231,9 +232,32 @@ export class FileSnapshotStore {
         const magic = head.subarray(0, MAGIC.length)
         if (head.length < HEADER || !(magic.equals(MAGIC) || magic.equals(MAGIC_V1))) throw new LogCorruptError(`${path}: not a coord snapshot (bad magic or truncated header)`)
         if (head.readUInt32LE(MAGIC.length + 16) !== crc) throw new LogCorruptError(`${path}: snapshot checksum mismatch; the received file is damaged`)
-        const stored = parseSnapshotFile(path, await readFile(path), crc)
-        renameSync(path, this.stagedPath)
-        return stored
+        if (magic.equals(MAGIC_V1)) {
+          // The first layout is one msgpack document: read whole, as before.
+          const stored = parseSnapshotFile(path, await readFile(path), crc)
+          renameSync(path, this.stagedPath)
+          return {...stored, stateBytes: stored.state?.length ?? 0}
+        }
+        const confLength = head.readUInt32LE(MAGIC.length + 20)
+        const stateBytes = position - HEADER - confLength
+        if (stateBytes < 0) throw new LogCorruptError(`${path}: snapshot header names more bytes than the file holds`)
+        // Opened before the rename: a newer transfer staged over this one later leaves this
+        // descriptor on the file it was (the driver drops the older one's decode when it ends).
+        const staged = await open(path, 'r')
+        let conf: ConfState
+        try {
+          const confBytes = Buffer.alloc(confLength)
+          const {bytesRead} = await staged.read(confBytes, 0, confLength, HEADER)
+          if (bytesRead !== confLength) throw new LogCorruptError(`${path}: the membership is cut short`)
+          conf = decode(confBytes) as ConfState
+          renameSync(path, this.stagedPath)
+        } catch (error) {
+          await staged.close().catch(() => undefined)
+          throw error
+        }
+        const meta = {index: Number(head.readBigUInt64LE(MAGIC.length)), term: Number(head.readBigUInt64LE(MAGIC.length + 8))}
+        if (stateBytes === 0) await staged.close()
+        return {meta, conf, state: stateBytes === 0 ? null : fileRangeReader(staged, HEADER + confLength, stateBytes), stateBytes}
       },
       discard: async () => {
         await close()
@@ -259,9 +283,56 @@ export interface SnapshotImage {
 export interface SnapshotImageSink {
   readonly received: number
   write(bytes: Uint8Array): Promise<void>
-  /** Durable, whole and parsed; it is then the staged snapshot (adoptStaged / dropStaged). */
-  finish(): Promise<StoredSnapshot>
+  /** Durable, whole and checked; it is then the staged snapshot (adoptStaged / dropStaged). */
+  finish(): Promise<ReceivedImage>
   discard(): Promise<void>
+}
+
+/**
+ * A received snapshot, checked against its crc32: meta and membership, and the state as bytes or,
+ * from a file, as a reader of the staged file's state region (so a follower decodes a large state
+ * a MiB at a time instead of holding it whole beside the old and the new).
+ */
+export interface ReceivedImage {
+  meta: SnapshotFileMeta
+  conf: ConfState
+  /** null: the empty state of a freshly bootstrapped cluster. */
+  state: Uint8Array | ChunkReader | null
+  stateBytes: number
+}
+
+/** Bytes read from a staged snapshot per chunk. */
+const READ_BYTES = 1 << 20
+
+/** `length` bytes of the open `file` from `start`, as a reader; the file is closed at the end or when cancelled. */
+function fileRangeReader(file: FileHandle, start: number, length: number): ChunkReader {
+  let at = 0
+  let open = true
+  const close = (): void => {
+    if (!open) return
+    open = false
+    void file.close().catch(() => undefined)
+  }
+  return {
+    read: async () => {
+      if (!open) return undefined
+      if (at >= length) {
+        close()
+        return undefined
+      }
+      const chunk = Buffer.allocUnsafe(Math.min(READ_BYTES, length - at))
+      try {
+        const {bytesRead} = await file.read(chunk, 0, chunk.length, start + at)
+        if (bytesRead <= 0) throw new Error(`the staged snapshot ends ${length - at} bytes early`)
+        at += bytesRead
+        return chunk.subarray(0, bytesRead)
+      } catch (error) {
+        close()
+        throw error
+      }
+    },
+    cancel: close,
+  }
 }
 
 async function closed(file: {close(): Promise<void>}): Promise<undefined> {

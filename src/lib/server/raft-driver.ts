@@ -735,7 +735,7 @@ export class RaftDriver<C, R> {
    * ID and stamp) is stepped into the core, which restores it or not as for any InstallSnapshot.
    */
   async #prepareReceived(received: ReceivedSnapshot): Promise<void> {
-    const {meta, state, message} = received
+    const {meta, state, stateBytes, message} = received
     const incoming: IncomingSnapshot = {meta, stepped: false}
     this.#incoming = incoming
     const started = this.clock.now()
@@ -753,7 +753,7 @@ export class RaftDriver<C, R> {
       }
       incoming.install = prepared.install
       incoming.stepped = true
-      this.opts.logger.info('received a snapshot from the leader in chunks', {index: meta.index, bytes: state.length, decoded: `${Math.round(this.clock.now() - started)}ms`})
+      this.opts.logger.info('received a snapshot from the leader in chunks', {index: meta.index, bytes: stateBytes, decoded: `${Math.round(this.clock.now() - started)}ms`})
       const now = this.clock.now()
       this.#heardAt.set(message.from, now)
       this.#core.step(message, now)

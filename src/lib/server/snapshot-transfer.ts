@@ -26,6 +26,7 @@ import type {Logger} from '../logger.js'
 import type {SnapshotImage, SnapshotImageSink} from '../raft/snapshot-store.js'
 import type {InstallSnapshot, NodeId, SnapshotMeta} from '../raft/types.js'
 import type {PeerTransport} from './driver-ports.js'
+import type {ByteSource} from '../handed-bytes.js'
 
 /** The request each chunk travels as. */
 export const SNAPSHOT_CHUNK_METHOD = 'raft-snapshot-chunk'
@@ -264,7 +265,9 @@ export class SnapshotSender {
 /** A snapshot received whole: staged, for the driver to decode and hand to the core. */
 export interface ReceivedSnapshot {
   meta: SnapshotMeta
-  state: Uint8Array
+  /** The state's bytes, or a reader of the staged file's (decoded a chunk at a time). */
+  state: ByteSource
+  stateBytes: number
   /** The InstallSnapshot the core is to hear: the leader's term, ID and stamp. */
   message: InstallSnapshot
 }
@@ -355,7 +358,7 @@ export class SnapshotReceiver {
       const meta: SnapshotMeta = {index: stored.meta.index, term: stored.meta.term, conf: stored.conf}
       const message: InstallSnapshot = {type: 'installSnapshot', from: incoming.leader, to: this.opts.self, term: incoming.term, snapshot: meta, seq: body.seq, sentAtMs: body.sentAtMs}
       if (this.#current !== incoming) throw new Error('transfer replaced while it was finished')
-      this.opts.onComplete({meta, state: stored.state, message})
+      this.opts.onComplete({meta, state: stored.state, stateBytes: stored.stateBytes, message})
       return {next: incoming.size, complete: true}
     } catch (error) {
       // Start over: the leader's next request finds nothing here and begins at 0.

@@ -7,6 +7,7 @@ import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {FileSnapshotStore} from '../../../src/lib/raft/snapshot-store.js'
+import {HandedBytes} from '../../../src/lib/handed-bytes.js'
 
 const conf = {voters: ['a', 'b', 'c'], learners: []}
 const meta = {index: 42, term: 3}
@@ -37,12 +38,38 @@ describe('snapshot images', () => {
       const stored = await sink.finish()
       assert.deepEqual(stored.meta, meta)
       assert.deepEqual(stored.conf, conf)
-      assert.ok(Buffer.from(stored.state!).equals(state))
+      assert.equal(stored.stateBytes, state.length)
+      // The state comes as a reader of the staged file (decoded a chunk at a time), not read whole.
+      assert.ok(stored.state !== null && !(stored.state instanceof Uint8Array))
+      assert.ok(Buffer.from(await new HandedBytes(stored.state, stored.stateBytes).whole()).equals(state))
       assert.ok(chunks > 70)
       assert.ok(!existsSync(follower.receivingPath), 'the receiving file was moved aside')
       follower.adoptStaged()
       assert.ok(readFileSync(follower.path).equals(readFileSync(leader.path)))
       assert.ok(Buffer.from(follower.load()!.state!).equals(state))
+    } finally {
+      cleanup()
+    }
+  })
+
+  it('a received state is read from the file it was staged as, even after a newer transfer is staged over it', async () => {
+    const {leader, follower, cleanup} = stores()
+    try {
+      const receive = async (fill: number) => {
+        leader.save(meta, conf, Buffer.alloc(3_000_000, fill))
+        const image = (await leader.openImage())!
+        const sink = await follower.receiveImage()
+        for (let offset = 0; offset < image.size; offset += 1 << 20) await sink.write(await image.read(offset, 1 << 20))
+        await image.close()
+        return await sink.finish()
+      }
+      const older = await receive(1)
+      const newer = await receive(2)
+      const read = async (state: typeof older.state, bytes: number) => Buffer.from(await new HandedBytes(state as Exclude<typeof state, null | Uint8Array>, bytes).whole())
+      assert.ok((await read(older.state, older.stateBytes)).equals(Buffer.alloc(3_000_000, 1)), 'the older state, though its staged file was replaced')
+      assert.ok((await read(newer.state, newer.stateBytes)).equals(Buffer.alloc(3_000_000, 2)))
+      follower.adoptStaged()
+      assert.ok(Buffer.from(follower.load()!.state!).equals(Buffer.alloc(3_000_000, 2)))
     } finally {
       cleanup()
     }
