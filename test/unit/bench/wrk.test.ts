@@ -43,7 +43,9 @@ describe('bench wrk driver', {skip}, () => {
       // less one, two, … mean intervals of ~20 ms); the closed loop's own median is a fast answer.
       assert.ok(r.p50Ms < 50, `p50 ${r.p50Ms} ms`)
       assert.ok(r.p99Ms >= 100 && r.p99Ms < 1000, `p99 ${r.p99Ms} ms`)
-      assert.ok(r.generatorCpuMsPerOp !== undefined && r.generatorCpuMsPerOp > 0)
+      // wrk's own CPU comes in clock ticks (10 ms): this mostly idle run (400 requests, most of its
+      // time waiting on the slow key) may use less than one, so 0 is a reading, not a failure.
+      assert.ok(r.generatorCpuMsPerOp !== undefined && Number.isFinite(r.generatorCpuMsPerOp) && r.generatorCpuMsPerOp >= 0)
       assert.equal(r.generator, undefined) // runTargets names it; runWrk alone does not
     } finally {
       server.close()
