@@ -166,13 +166,13 @@ export class FileRaftStorage implements DurableRaftStorage {
   term(index: number): number | undefined {
     if (index === this.#snap.index) return this.#snap.term
     if (index < this.firstIndex() || index > this.lastIndex()) return undefined
-    return this.log.entries(index, index)[0]?.term
+    return this.log.termAt(index)
   }
 
   entries(lo: number, hi: number, maxBytes: number): Entry[] {
     const out: Entry[] = []
     let bytes = 0
-    for (const record of this.log.entries(lo, hi - 1)) {
+    for (const record of this.log.entries(lo, hi - 1, maxBytes)) {
       const entry = fromRecord(record)
       bytes += entrySize(entry)
       if (out.length > 0 && bytes > maxBytes) break

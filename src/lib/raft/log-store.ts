@@ -27,8 +27,13 @@ export interface LogStore {
   firstIndex(): number
   /** Index of the last entry held, or the compaction point when empty (0 for a new log). */
   lastIndex(): number
-  /** Entries with from <= index <= to that are still held. */
-  entries(from: number, to: number): LogEntry[]
+  /**
+   * Entries with from <= index <= to that are still held; with `maxBytes`, stops before the entry
+   * that would take their data past it (at least one is returned).
+   */
+  entries(from: number, to: number, maxBytes?: number): LogEntry[]
+  /** The term of the entry at `index` if it is held (no entry data is read for it). */
+  termAt(index: number): number | undefined
   /** Appends entries (indexes must follow lastIndex); durable when the promise resolves. */
   append(entries: LogEntry[]): Promise<void>
   /** Drops entries with index <= upTo (they are covered by a snapshot). */
@@ -173,8 +178,18 @@ function readU64(bytes: Buffer, at: number): number {
   return bytes.readUInt32LE(at) + bytes.readUInt32LE(at + 4) * 0x1_0000_0000
 }
 
-/** At most this many bytes of entries read at open are copied out of the file's buffer in one rewrite. */
-const OWN_COPY_BYTES = 1 << 20
+/**
+ * Entry data kept in memory by the file log: the newest entries up to this many bytes (what
+ * replication and apply read next). Older entries keep their index, term and place in the file;
+ * their data is read back from log.dat when asked for (a follower far behind, a restart's replay is
+ * separate), as hashicorp/raft keeps a small cache in front of its log store. Without it the whole
+ * log since the last snapshot (up to the 64 MiB compaction bound) sat in memory twice over: in the
+ * file and in the heap.
+ */
+export const RESIDENT_LOG_BYTES = 8 << 20
+
+/** Stands in for the data of an entry that is only in the file (FileLogStore). */
+const ON_DISK = new Uint8Array(0)
 
 /** Bytes read per read(2) by readStoreFile. */
 const READ_PIECE = 1 << 20
@@ -246,9 +261,36 @@ abstract class BaseLogStore implements LogStore {
     return this.held.at(-1)?.index ?? this.compactedTo
   }
 
-  entries(from: number, to: number): LogEntry[] {
+  entries(from: number, to: number, maxBytes = Infinity): LogEntry[] {
     const first = this.firstIndex()
-    return this.held.slice(Math.max(0, from - first), Math.max(0, to - first + 1))
+    const start = Math.max(0, from - first)
+    const end = Math.min(this.held.length, Math.max(0, to - first + 1))
+    let stop = end
+    if (maxBytes !== Infinity) {
+      let bytes = 0
+      for (let i = start; i < end; i++) {
+        bytes += this.dataLength(i)
+        if (i > start && bytes > maxBytes) {
+          stop = i
+          break
+        }
+      }
+    }
+    return this.read(start, stop)
+  }
+
+  termAt(index: number): number | undefined {
+    return this.held[index - this.firstIndex()]?.term
+  }
+
+  /** Data length of held[i] (its data may be elsewhere). */
+  protected dataLength(i: number): number {
+    return this.held[i].data.length
+  }
+
+  /** held[start, end) with their data. */
+  protected read(start: number, end: number): LogEntry[] {
+    return this.held.slice(start, end)
   }
 
   protected checkContiguous(entries: LogEntry[]): void {
@@ -294,8 +336,14 @@ export class FileLogStore extends BaseLogStore {
   #file: FileHandle | undefined
   /** Bytes of whole records in the file: where an append that failed half-way is cut back to. */
   #size = 0
-  /** The file as read at open: entries read then are views of it until the first rewrite copies the kept ones out. */
-  #opened: ArrayBufferLike | undefined
+  /** For held[i]: where its record starts in the file, and its data's length (its data may be ON_DISK). */
+  #offsets: number[] = []
+  #lengths: number[] = []
+  /** held[i] for i >= #resident has its data in memory (the newest, about RESIDENT_LOG_BYTES of them). */
+  #resident = 0
+  #residentBytes = 0
+  /** Read descriptor on the file, for the data of entries no longer in memory. */
+  #readFd: number | undefined
   readonly path: string
 
   private constructor(readonly dir: string) {
@@ -318,7 +366,7 @@ export class FileLogStore extends BaseLogStore {
       })
       // A file cut short while it was read is parsed again as read.
       const {entries, validLength, tornTail} = (scan?.bytes === bytes ? scan : new LogScan(bytes, store.path)).finish()
-      store.#opened = bytes.buffer
+      // A torn tail is cut off by writing the intact records again, in place: they keep their offsets.
       if (tornTail) {
         onTornTail?.(bytes.length - validLength)
         store.rewrite(entries)
@@ -327,13 +375,85 @@ export class FileLogStore extends BaseLogStore {
       if (kept.length > 0 && kept[0].index !== compactedTo + 1) {
         throw new LogCorruptError(`${store.path}: log starts at index ${kept[0].index} but the snapshot covers only up to ${compactedTo}; entries are missing`)
       }
+      // The entries are views of the file read whole: the newest are copied out, the rest left in
+      // the file, and the read buffer goes.
       store.held = kept
+      store.#offsets = kept.map((entry) => entry.data.byteOffset - bytes.byteOffset - HEADER)
+      store.#lengths = kept.map((entry) => entry.data.length)
+      store.#resident = kept.length
+      store.#residentBytes = 0
+      for (let i = kept.length - 1; i >= 0 && store.#residentBytes + kept[i].data.length <= RESIDENT_LOG_BYTES; i--) {
+        store.#resident = i
+        store.#residentBytes += kept[i].data.length
+      }
+      for (let i = 0; i < kept.length; i++) {
+        const entry = kept[i]
+        kept[i] = {index: entry.index, term: entry.term, data: i < store.#resident ? ON_DISK : new Uint8Array(entry.data)}
+      }
     } else {
       store.rewrite([])
     }
     store.#file = await open(store.path, 'a')
     store.#size = (await store.#file.stat()).size
+    store.#readFd = openSync(store.path, 'r')
     return store
+  }
+
+  protected override dataLength(i: number): number {
+    return this.#lengths[i]
+  }
+
+  /** held[start, end), the data of those only in the file read back (a run at a time, checked against its crc). */
+  protected override read(start: number, end: number): LogEntry[] {
+    const out: LogEntry[] = []
+    for (let i = start; i < end;) {
+      if (this.held[i].data !== ON_DISK) {
+        out.push(this.held[i++])
+        continue
+      }
+      let run = i + 1
+      while (run < end && this.held[run].data === ON_DISK && this.#offsets[run] - this.#offsets[i] < READ_PIECE) run++
+      const bytes = this.#records(i, run)
+      let at = 0
+      for (let k = i; k < run; k++) {
+        const length = bytes.readUInt32LE(at)
+        const recordEnd = at + HEADER + length
+        if (length !== this.#lengths[k] || recordEnd > bytes.length || bytes.readUInt32LE(at + 4) !== crc32(bytes.subarray(at + 8, recordEnd)) || readU64(bytes, at + 8) !== this.held[k].index) {
+          throw new LogCorruptError(`${this.path}: the record of index ${this.held[k].index} at byte ${this.#offsets[k]} no longer reads back intact; the log is corrupt (restore from a snapshot or another server)`)
+        }
+        out.push({index: this.held[k].index, term: this.held[k].term, data: bytes.subarray(at + HEADER, recordEnd)})
+        at = recordEnd
+      }
+      i = run
+    }
+    return out
+  }
+
+  /** The records of held[start, end) as the file holds them (they lie back to back). */
+  #records(start: number, end: number): Buffer {
+    const fd = this.#readFd
+    if (fd === undefined) throw new Error('log store is closed')
+    const from = this.#offsets[start]
+    const size = this.#offsets[end - 1] + HEADER + this.#lengths[end - 1] - from
+    const bytes = Buffer.allocUnsafe(size)
+    let filled = 0
+    for (let round = 0; filled < size && round <= size / READ_PIECE + 1; round++) {
+      const read = readSync(fd, bytes, filled, size - filled, from + filled)
+      if (read === 0) break
+      filled += read
+    }
+    if (filled !== size) throw new LogCorruptError(`${this.path}: ends before the record of index ${this.held[start].index} at byte ${from}; the log is corrupt`)
+    return bytes
+  }
+
+  /** Leaves the data of the oldest entries in the file until about RESIDENT_LOG_BYTES are in memory. */
+  #evict(): void {
+    const last = this.held.length - 1
+    while (this.#residentBytes > RESIDENT_LOG_BYTES && this.#resident < last) {
+      const entry = this.held[this.#resident]
+      this.#residentBytes -= entry.data.length
+      this.held[this.#resident++] = {index: entry.index, term: entry.term, data: ON_DISK}
+    }
   }
 
   /** Atomically replaces the file with exactly these entries (tmp file, fsync, rename, fsync dir). */
@@ -383,35 +503,45 @@ export class FileLogStore extends BaseLogStore {
     } catch (error) {
       throw new LogWriteError(`${this.path}: fsync failed (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); the last append may not be durable`, {cause: error})
     }
+    let offset = this.#size
+    for (const entry of entries) {
+      this.held.push(entry)
+      this.#offsets.push(offset)
+      this.#lengths.push(entry.data.length)
+      this.#residentBytes += entry.data.length
+      offset += HEADER + entry.data.length
+    }
     this.#size += bytes.length
-    this.held.push(...entries)
+    this.#evict()
   }
 
   async compact(upTo: number): Promise<void> {
+    const start = Math.min(this.held.length, Math.max(0, upTo - this.firstIndex() + 1))
     this.compactedTo = Math.max(this.compactedTo, upTo)
-    await this.#reopenWith(this.held.filter((entry) => entry.index > upTo))
+    await this.#reopenWith(start, this.held.length)
   }
 
   async truncateFrom(from: number): Promise<void> {
-    await this.#reopenWith(this.held.filter((entry) => entry.index < from))
+    await this.#reopenWith(0, Math.min(this.held.length, Math.max(0, from - this.firstIndex())))
   }
 
   async reset(index: number): Promise<void> {
     this.compactedTo = index
-    await this.#reopenWith([])
+    await this.#reopenWith(0, 0)
   }
 
   /**
-   * Rewrites the file with exactly `entries` (compaction, truncation, snapshot install). Written
-   * with async writes in 1 MiB pieces: after a snapshot of a large state the kept tail can be tens
-   * of MB, and a synchronous rewrite held the event loop for a second.
+   * Rewrites the file with exactly held[start, end) (compaction, truncation, snapshot install):
+   * records whose data is in memory encoded again, the others copied from the old file as they are.
+   * Written with async writes in 1 MiB pieces: after a snapshot of a large state the kept tail can
+   * be tens of MB, and a synchronous rewrite held the event loop for a second.
    */
-  async #reopenWith(entries: LogEntry[]): Promise<void> {
+  async #reopenWith(start: number, end: number): Promise<void> {
     await this.#file?.close()
     this.#file = undefined
-    this.held = this.#ownOpened(entries)
     const tmp = `${this.path}.tmp`
     const file = await open(tmp, 'w')
+    const offsets: number[] = []
     try {
       let pending: Buffer[] = [MAGIC]
       let bytes = MAGIC.length
@@ -427,11 +557,23 @@ export class FileLogStore extends BaseLogStore {
         pending = []
         bytes = 0
       }
-      for (const entry of entries) {
-        const record = encodeRecord(entry)
-        pending.push(record)
-        bytes += record.length
+      for (let i = start; i < end;) {
+        let run = i + 1
+        let records: Buffer
+        if (this.held[i].data === ON_DISK) {
+          while (run < end && this.held[run].data === ON_DISK && this.#offsets[run] - this.#offsets[i] < READ_PIECE) run++
+          records = this.#records(i, run)
+        } else {
+          records = encodeRecord(this.held[i])
+        }
+        for (let k = i, at = position + bytes; k < run; k++) {
+          offsets.push(at)
+          at += HEADER + this.#lengths[k]
+        }
+        pending.push(records)
+        bytes += records.length
         if (bytes >= 1 << 20) await flush()
+        i = run
       }
       await flush()
       await file.sync()
@@ -440,28 +582,23 @@ export class FileLogStore extends BaseLogStore {
     }
     renameSync(tmp, this.path)
     syncDir(this.dir)
+    this.held = this.held.slice(start, end)
+    this.#offsets = offsets
+    this.#lengths = this.#lengths.slice(start, end)
+    this.#resident = Math.min(this.held.length, Math.max(0, this.#resident - start))
+    this.#residentBytes = 0
+    for (let i = this.#resident; i < this.held.length; i++) this.#residentBytes += this.#lengths[i]
+    if (this.#readFd !== undefined) closeSync(this.#readFd)
+    this.#readFd = openSync(this.path, 'r')
     this.#file = await open(this.path, 'a')
     this.#size = (await this.#file.stat()).size
-  }
-
-  /**
-   * The few entries a compaction keeps must not hold the whole file read at open in memory: up to
-   * 1 MiB of them are copied out (more would be a long synchronous copy, e.g. a follower cutting a
-   * conflicting tail right after a start; those stay views until a later rewrite drops or copies them).
-   */
-  #ownOpened(entries: LogEntry[]): LogEntry[] {
-    const opened = this.#opened
-    if (opened === undefined) return entries
-    let viewed = 0
-    for (const entry of entries) if (entry.data.buffer === opened) viewed += entry.data.length
-    if (viewed > OWN_COPY_BYTES) return entries
-    this.#opened = undefined
-    return viewed === 0 ? entries : entries.map((entry) => (entry.data.buffer === opened ? {...entry, data: Buffer.from(entry.data)} : entry))
   }
 
   async close(): Promise<void> {
     await this.#file?.close()
     this.#file = undefined
+    if (this.#readFd !== undefined) closeSync(this.#readFd)
+    this.#readFd = undefined
   }
 }
 

@@ -5,7 +5,7 @@ import {crc32} from 'node:zlib'
 import {encode} from '@msgpack/msgpack'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {FileLogStore, LogCorruptError, MemoryLogStore, type LogEntry} from '../../../src/lib/raft/log-store.js'
+import {FileLogStore, LogCorruptError, MemoryLogStore, RESIDENT_LOG_BYTES, type LogEntry} from '../../../src/lib/raft/log-store.js'
 import {FileSnapshotStore} from '../../../src/lib/raft/snapshot-store.js'
 
 const entry = (index: number, text = `cmd-${index}`): LogEntry => ({index, term: 1, data: new TextEncoder().encode(text)})
@@ -114,6 +114,56 @@ describe('FileLogStore', () => {
     writeFileSync(join(dir, 'log.dat'), 'hello, this is not a log file')
     await assert.rejects(FileLogStore.open(dir, 0), /bad magic/)
   }))
+
+  describe('entries beyond the resident tail', () => {
+    // 100 KB entries, each filled with its own index: 14 MiB in all, so the oldest leave memory.
+    const big = (index: number): LogEntry => ({index, term: 2, data: new Uint8Array(100_000).fill(index % 251)})
+    const count = Math.ceil((RESIDENT_LOG_BYTES * 1.75) / 100_000)
+    const intact = (entries: LogEntry[], from: number, to: number): void => {
+      assert.deepEqual(entries.map((e) => e.index), Array.from({length: to - from + 1}, (_, i) => from + i))
+      for (const e of entries) assert.ok(e.data.length === 100_000 && e.data.every((b) => b === e.index % 251) && e.term === 2, `entry ${e.index}`)
+    }
+    /** Flips a byte in the data of `index`'s record (the file holds records of 24 + 100,000 bytes after an 8-byte magic, from index `first`). */
+    const rot = (dir: string, index: number, first = 1): void => {
+      const path = join(dir, 'log.dat')
+      const bytes = readFileSync(path)
+      bytes[8 + (index - first) * 100_024 + 24 + 500] ^= 0xff
+      writeFileSync(path, bytes)
+    }
+
+    it('are read back from the file whole and checked (the newest stay in memory)', () => withDir(async (dir) => {
+      const store = await FileLogStore.open(dir, 0)
+      for (let i = 1; i <= count; i++) await store.append([big(i)])
+      intact(store.entries(1, count), 1, count)
+      assert.equal(store.termAt(1), 2)
+      // Rot the oldest and the newest record on disk: only the oldest is read from the file.
+      rot(dir, 1)
+      rot(dir, count)
+      intact(store.entries(count - 3, count), count - 3, count)
+      assert.throws(() => store.entries(1, 2), (e: unknown) => e instanceof LogCorruptError && /index 1 at byte 8 no longer reads back intact/.test(e.message))
+      await store.close()
+    }))
+
+    it('stop at maxBytes (at least one), and survive compaction, truncation and a reopen', () => withDir(async (dir) => {
+      const store = await FileLogStore.open(dir, 0)
+      for (let i = 1; i <= count; i += 4) await store.append([big(i), big(i + 1), big(i + 2), big(i + 3)].filter((e) => e.index <= count))
+      intact(store.entries(1, count, 250_000), 1, 2)
+      intact(store.entries(5, count, 10), 5, 5)
+      await store.compact(3)
+      intact(store.entries(1, count), 4, count)
+      await store.truncateFrom(count - 1)
+      intact(store.entries(1, count), 4, count - 2)
+      await store.append([big(count - 1)])
+      await store.close()
+      const reopened = await FileLogStore.open(dir, 3)
+      intact(reopened.entries(1, count), 4, count - 1)
+      // After the reopen too the oldest come from the file: rotting one is found when it is read.
+      rot(dir, 4, 4)
+      assert.throws(() => reopened.entries(4, 4), LogCorruptError)
+      intact(reopened.entries(count - 1, count - 1), count - 1, count - 1)
+      await reopened.close()
+    }))
+  })
 
   it('compacts entries covered by a snapshot', () => withDir(async (dir) => {
     const store = await FileLogStore.open(dir, 0)
