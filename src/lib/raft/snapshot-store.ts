@@ -10,13 +10,14 @@
 // "CRDSNP01" files (data = msgpack {conf, state}) from earlier versions are still read.
 import {decode, encode} from '@msgpack/msgpack'
 import {closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync} from 'node:fs'
-import {open, readFile, type FileHandle} from 'node:fs/promises'
+import {open, readFile} from 'node:fs/promises'
 import {setImmediate} from 'node:timers/promises'
 import {join} from 'node:path'
 import {crc32} from 'node:zlib'
 import {LogCorruptError, readStoreFile, syncDir, writeAllSync} from './log-store.js'
 import type {ConfState} from './types.js'
 import type {ChunkReader} from '../handed-bytes.js'
+import {fileChunks} from '../file-chunks.js'
 
 export interface SnapshotFileMeta {
   index: number
@@ -257,7 +258,7 @@ export class FileSnapshotStore {
         }
         const meta = {index: Number(head.readBigUInt64LE(MAGIC.length)), term: Number(head.readBigUInt64LE(MAGIC.length + 8))}
         if (stateBytes === 0) await staged.close()
-        return {meta, conf, state: stateBytes === 0 ? null : fileRangeReader(staged, HEADER + confLength, stateBytes), stateBytes}
+        return {meta, conf, state: stateBytes === 0 ? null : fileChunks(staged, HEADER + confLength, stateBytes), stateBytes}
       },
       discard: async () => {
         await close()
@@ -299,40 +300,6 @@ export interface ReceivedImage {
   /** null: the empty state of a freshly bootstrapped cluster. */
   state: Uint8Array | ChunkReader | null
   stateBytes: number
-}
-
-/** Bytes read from a staged snapshot per chunk. */
-const READ_BYTES = 1 << 20
-
-/** `length` bytes of the open `file` from `start`, as a reader; the file is closed at the end or when cancelled. */
-function fileRangeReader(file: FileHandle, start: number, length: number): ChunkReader {
-  let at = 0
-  let open = true
-  const close = (): void => {
-    if (!open) return
-    open = false
-    void file.close().catch(() => undefined)
-  }
-  return {
-    read: async () => {
-      if (!open) return undefined
-      if (at >= length) {
-        close()
-        return undefined
-      }
-      const chunk = Buffer.allocUnsafe(Math.min(READ_BYTES, length - at))
-      try {
-        const {bytesRead} = await file.read(chunk, 0, chunk.length, start + at)
-        if (bytesRead <= 0) throw new Error(`the staged snapshot ends ${length - at} bytes early`)
-        at += bytesRead
-        return chunk.subarray(0, bytesRead)
-      } catch (error) {
-        close()
-        throw error
-      }
-    },
-    cancel: close,
-  }
 }
 
 async function closed(file: {close(): Promise<void>}): Promise<undefined> {

@@ -10,6 +10,7 @@ import {randomUUID} from 'node:crypto'
 import {readdirSync, rmSync} from 'node:fs'
 import {open, type FileHandle} from 'node:fs/promises'
 import type {ChunkReader} from '../handed-bytes.js'
+import {fileChunks} from '../file-chunks.js'
 import {join} from 'node:path'
 import type {Clock, Timer} from '../clock.js'
 import {NoLeaderError} from '../consensus.js'
@@ -25,36 +26,6 @@ export const DEFAULT_UPLOAD_IDLE_MS = 60_000
 /** Uploads staged at once on a leader (a restore is rare; more are refused, never queued). */
 const MAX_UPLOADS = 2
 const FILE_PREFIX = 'restore-upload-'
-
-/** Bytes read from a staged file per chunk. */
-const READ_CHUNK_BYTES = 1 << 20
-
-/** `file` as a reader; the file is closed and removed at its end, on a failed read or when cancelled. */
-function fileReader(file: FileHandle, path: string): ChunkReader {
-  let open = true
-  const finish = async (): Promise<void> => {
-    if (!open) return
-    open = false
-    await file.close().catch(() => undefined)
-    rmSync(path, {force: true})
-  }
-  return {
-    read: async () => {
-      if (!open) return undefined
-      try {
-        const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES)
-        const {bytesRead} = await file.read(chunk, 0, chunk.length, null)
-        if (bytesRead > 0) return chunk.subarray(0, bytesRead)
-      } catch (error) {
-        await finish()
-        throw error
-      }
-      await finish()
-      return undefined
-    },
-    cancel: () => void finish(),
-  }
-}
 
 /** A chunk request: `data` at `offset` of a state of `size` bytes; `next` answers where the next chunk goes. */
 export interface UploadChunk {
@@ -151,7 +122,7 @@ export class RestoreUploads {
     try {
       await upload.file!.sync()
       await upload.file!.close()
-      return fileReader(await open(path, 'r'), path)
+      return fileChunks(await open(path, 'r'), 0, upload.size, () => rmSync(path, {force: true}))
     } catch (error) {
       rmSync(path, {force: true})
       throw error
