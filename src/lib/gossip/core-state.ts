@@ -8,7 +8,7 @@ import type {GossipConfig} from './config.js'
 import {LamportClock} from './lamport.js'
 import type {Rng} from '../rng.js'
 import type {Suspicion} from './suspicion.js'
-import type {PendingQuery, Broadcast, GossipMessage, Member, MemberEventType, MemberState, OutboundPacket, PeerAddress, PingResult, ProbeTiming, PushPullState, ReceivedUserEvent, StreamRequest, MemberEvent, Tags, ReceivedQuery, QueryResult} from './types.js'
+import type {PendingQuery, Broadcast, GossipMessage, Member, MemberEventType, MemberState, OutboundPacket, PeerAddress, PingResult, ProbeTiming, PushPullState, ReceivedUserEvent, StreamRequest, MemberEvent, Tags, ReceivedQuery, QueryResult, UserEvent} from './types.js'
 import {coordWireSizes, type WireSizes} from './wire-size.js'
 import {invariantChecker, type Assert} from '../invariant.js'
 
@@ -44,6 +44,14 @@ export function isLive(state: MemberState): boolean {
 }
 
 const SEEN_EVENTS_MAX = 1024
+/**
+ * User events handed again to the other side of each push-pull (not a join's): at most this many,
+ * none older than RECENT_EVENTS_MS. Serf sends its recent event buffer in every push-pull for the
+ * same reason: a member that missed an event's gossip (cut off, or every send of it went astray)
+ * gets it at the next full exchange; the receiver's dedup drops what it already had.
+ */
+const RECENT_EVENTS_MAX = 16
+export const RECENT_EVENTS_MS = 60_000
 
 export class GossipState {
   readonly members = new Map<string, Member>()
@@ -62,6 +70,10 @@ export class GossipState {
   readonly suspicions = new Map<string, Suspicion>()
   readonly relays = new Map<number, Relay>()
   readonly seenEvents = new Set<string>()
+  /** When each member was first known here: it is handed again only events seen after that (not what was fired before it joined). */
+  readonly knownSince = new Map<string, number>()
+  /** The newest user events (sent or received), oldest first, with when they were seen. */
+  recentEvents: Array<{event: UserEvent; atMs: number}> = []
   seqNo = 0
   streamId = 0
   probe: Probe | null = null
@@ -127,6 +139,7 @@ export class GossipState {
   addMember(m: Member): void {
     assert(!this.members.has(m.name), `member ${m.name} added twice`)
     this.members.set(m.name, m)
+    this.knownSince.set(m.name, this.nowMs)
     if (isLive(m.state)) this.#live++
     this.peers.push(m.name)
     // memberlist inserts new members at a random place in the probe order, so a joiner is probed soon.
@@ -139,6 +152,7 @@ export class GossipState {
     assert(m !== undefined && name !== this.name, `reaping unknown member or self: ${name}`)
     if (isLive(m.state)) this.#live--
     this.members.delete(name)
+    this.knownSince.delete(name)
     this.suspicions.delete(name)
     const i = this.peers.indexOf(name)
     const last = this.peers.pop() as string
@@ -271,7 +285,23 @@ export class GossipState {
     if (this.seenEvents.has(key)) return false
     this.seenEvents.add(key)
     if (this.seenEvents.size > SEEN_EVENTS_MAX) this.seenEvents.delete(this.seenEvents.values().next().value as string)
+    this.recentEvents.push({event: {type: 'userEvent', ltime, name, payload}, atMs: this.nowMs})
+    if (this.recentEvents.length > RECENT_EVENTS_MAX) this.recentEvents.shift()
     return true
+  }
+
+  /**
+   * Sends `to` (just heard from by push-pull) the user events seen in the last RECENT_EVENTS_MS,
+   * one packet each; only those seen after `to` was known here, so a joiner is not handed what was
+   * fired before it joined (Consul joins its LAN pool ignoring old events).
+   */
+  resendRecentEvents(to: string): void {
+    const member = this.members.get(to)
+    const since = this.knownSince.get(to)
+    if (member === undefined || since === undefined || to === this.name) return
+    for (const {event, atMs} of this.recentEvents) {
+      if (atMs >= since && this.nowMs - atMs <= RECENT_EVENTS_MS) this.send({address: member.address, port: member.port}, member.name, [event])
+    }
   }
 
   /** Raise our incarnation past `incarnation` and announce that we are alive (SWIM refutation). */

@@ -276,6 +276,9 @@ export class GossipCore {
     if (s.self.state === 'left') return
     s.nowMs = Math.max(s.nowMs, nowMs)
     mergeRemoteState(s, remote)
+    // Anti-entropy for user events (serf's push-pull carries its event buffer): not to a joiner,
+    // which should not replay what was fired before it joined.
+    if (!remote.join) s.resendRecentEvents(remote.from)
   }
 
   /** A peer opened a push-pull with us: merge its state, then answer with ours (refutations included). */
