@@ -37,6 +37,9 @@ export interface GossipCoreOptions {
   wireSizes?: WireSizes
 }
 
+/** How often a member that sees every other member failed tries to reach one of them again. */
+const ALONE_RECONNECT_MS = 1000
+
 export class GossipCore {
   readonly #s: GossipState
 
@@ -159,10 +162,18 @@ export class GossipCore {
       if (peer) s.requestStream(peer, peer.name, false)
     }
     s.tickJoinSync()
-    if (s.cfg.reconnectIntervalMs > 0 && s.nowMs >= s.nextReconnectMs) {
-      s.nextReconnectMs = s.nowMs + s.cfg.reconnectIntervalMs
-      const [peer] = s.randomPeers(1, (m) => m.state === 'failed')
-      if (peer) s.requestStream(peer, peer.name, false)
+    if (s.cfg.reconnectIntervalMs > 0) {
+      // Alone (every other member failed), this member is most likely the one cut off: it tries
+      // again every second rather than every reconnect interval, so a healed partition is
+      // rejoined in about a second (serf waits for its 30 s ReconnectInterval whatever the view).
+      const alone = s.liveCount === 1 && s.members.size > 1
+      const interval = alone ? Math.min(s.cfg.reconnectIntervalMs, ALONE_RECONNECT_MS) : s.cfg.reconnectIntervalMs
+      if (s.nextReconnectMs > s.nowMs + interval) s.nextReconnectMs = s.nowMs + interval
+      if (s.nowMs >= s.nextReconnectMs) {
+        s.nextReconnectMs = s.nowMs + interval
+        const [peer] = s.randomPeers(1, (m) => m.state === 'failed')
+        if (peer) s.requestStream(peer, peer.name, false)
+      }
     }
     if (s.nowMs >= s.nextReapMs) {
       s.nextReapMs = s.nowMs + s.cfg.reapIntervalMs

@@ -101,6 +101,28 @@ describe('gossip core: membership', () => {
     assert.deepEqual(got.sort(), ['n0', 'n1', 'n2', 'n3'].map((n) => `${n}:deploy:${ltime}`))
   })
 
+  it('a member cut off from all others rejoins within seconds of the heal (it retries every second while alone)', () => {
+    const p = new Pool(names(4), testConfig({reconnectIntervalMs: 10_000}))
+    p.joinAll()
+    const cut = (from: string, to: string) => (from === 'n3') !== (to === 'n3')
+    p.drop = cut
+    // The cut-off member is slower to declare the others failed (Lifeguard raises its own timeouts): bounded wait.
+    for (let step = 0; step < 120 && !names(3).every((name) => p.stateOf('n3', name) === 'failed'); step++) p.advance(500)
+    for (const name of names(3)) assert.equal(p.stateOf(name, 'n3'), 'failed', `${name} declared n3 failed`)
+    for (const name of names(3)) assert.equal(p.stateOf('n3', name), 'failed', `n3 declared ${name} failed`)
+    p.advance(2000) // alone for a while: its retries find nobody
+    p.drop = () => false
+    const healedAt = p.nowMs
+    let rejoinedMs = -1
+    for (let step = 0; step < 600 && rejoinedMs < 0; step++) {
+      p.advance(10)
+      const all = names(4).every((a) => names(4).every((b) => p.stateOf(a, b) === 'alive'))
+      if (all) rejoinedMs = p.nowMs - healedAt
+    }
+    console.log(`# rejoined ${rejoinedMs} ms after the heal`)
+    assert.ok(rejoinedMs >= 0 && rejoinedMs <= 2000, `every member saw every other alive ${rejoinedMs} ms after the heal (the reconnect interval is 10 s; alone, every second)`)
+  })
+
   it('a member cut off while an event spread gets it at its next push-pull (not a joiner); nobody gets it twice', () => {
     // Push-pull every 2 s; n2 is cut off (neither ticks nor hears anything) while n0 fires.
     const p = new Pool(names(3), testConfig({pushPullIntervalMs: 2000}))

@@ -78,7 +78,8 @@ export class Pool {
         }
         for (const s of ready.streams) {
           const to = this.cores.get(s.toName ?? s.to.address)
-          if (!to || this.down.has(to.name)) continue
+          // A filter that cuts two members apart whatever they send (it ignores the messages) cuts their streams too.
+          if (!to || this.down.has(to.name) || this.drop(name, to.name, [])) continue
           core.pushPullResult(to.pushPullReply(s.state, this.nowMs), this.nowMs)
         }
       }
