@@ -437,10 +437,14 @@ export class FileLogStore extends BaseLogStore {
     const size = this.#offsets[end - 1] + HEADER + this.#lengths[end - 1] - from
     const bytes = Buffer.allocUnsafe(size)
     let filled = 0
-    for (let round = 0; filled < size && round <= size / READ_PIECE + 1; round++) {
-      const read = readSync(fd, bytes, filled, size - filled, from + filled)
-      if (read === 0) break
-      filled += read
+    try {
+      for (let round = 0; filled < size && round <= size / READ_PIECE + 1; round++) {
+        const read = readSync(fd, bytes, filled, size - filled, from + filled)
+        if (read === 0) break
+        filled += read
+      }
+    } catch (error) {
+      throw new LogCorruptError(`${this.path}: reading back the record of index ${this.held[start].index} at byte ${from} failed (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`)
     }
     if (filled !== size) throw new LogCorruptError(`${this.path}: ends before the record of index ${this.held[start].index} at byte ${from}; the log is corrupt`)
     return bytes

@@ -167,7 +167,7 @@ export class FileSnapshotStore {
         if (HEADER + confLength >= size) return closed(file)
         const confBytes = Buffer.alloc(confLength)
         await file.read(confBytes, 0, confLength, HEADER)
-        meta = {index: Number(head.readBigUInt64LE(MAGIC.length)), term: Number(head.readBigUInt64LE(MAGIC.length + 8))}
+        meta = headerMeta(head)
         conf = decode(confBytes) as ConfState
       } else {
         // An earlier version's file (or a damaged one): read whole once, as load() does.
@@ -256,7 +256,7 @@ export class FileSnapshotStore {
           await staged.close().catch(() => undefined)
           throw error
         }
-        const meta = {index: Number(head.readBigUInt64LE(MAGIC.length)), term: Number(head.readBigUInt64LE(MAGIC.length + 8))}
+        const meta = headerMeta(head)
         if (stateBytes === 0) await staged.close()
         return {meta, conf, state: stateBytes === 0 ? null : fileChunks(staged, HEADER + confLength, stateBytes), stateBytes}
       },
@@ -321,7 +321,7 @@ export function parseSnapshotFile(path: string, bytes: Buffer, crc?: number): St
   if (bytes.readUInt32LE(MAGIC.length + 16) !== (crc ?? crc32(data))) {
     throw new LogCorruptError(`${path}: snapshot checksum mismatch; the file is damaged`)
   }
-  const meta = {index: Number(bytes.readBigUInt64LE(MAGIC.length)), term: Number(bytes.readBigUInt64LE(MAGIC.length + 8))}
+  const meta = headerMeta(bytes)
   if (magic.equals(MAGIC_V1)) {
     const payload = decode(data) as {conf: ConfState; state: Uint8Array | null}
     return {meta, conf: payload.conf, state: payload.state}
@@ -330,6 +330,11 @@ export function parseSnapshotFile(path: string, bytes: Buffer, crc?: number): St
   if (confLength > data.length) throw new LogCorruptError(`${path}: snapshot header names more bytes than the file holds`)
   const state = data.subarray(confLength)
   return {meta, conf: decode(data.subarray(0, confLength)) as ConfState, state: state.length === 0 ? null : state}
+}
+
+/** The index and term a snapshot file's header records. */
+function headerMeta(header: Buffer): SnapshotFileMeta {
+  return {index: Number(header.readBigUInt64LE(MAGIC.length)), term: Number(header.readBigUInt64LE(MAGIC.length + 8))}
 }
 
 /** A snapshot's file bytes (snapshot.dat's layout) built in memory: the in-memory storage's image. */

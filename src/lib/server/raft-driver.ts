@@ -353,9 +353,8 @@ export class RaftDriver<C, R> {
   start(campaignNow: boolean): void {
     const interval = Math.max(5, Math.min(50, Math.floor(this.config.heartbeatIntervalMs / 4)))
     this.#ticker = this.clock.every(interval, () => {
-      if (this.#diskFull !== undefined) return
-      this.#core.tick(this.clock.now())
-      this.#kick()
+      if (this.#diskFull !== undefined || this.#closed) return
+      if (this.#coreCall(() => this.#core.tick(this.clock.now()))) this.#kick()
     })
     if (campaignNow) this.#core.campaign()
     this.#metricsTimer = this.clock.every(METRICS_SAMPLE_MS, () => this.#sampleMetrics())
@@ -681,7 +680,7 @@ export class RaftDriver<C, R> {
     }
     const now = this.clock.now()
     this.#heardAt.set(message.from, now)
-    this.#core.step(message, now)
+    if (!this.#coreCall(() => this.#core.step(message, now))) return
     // hashicorp/raft's rpc.appendEntries and rpc.requestVote (here: the core's handling, before the disk).
     if (message.type === 'append') this.#metrics.sample(KEYS.appendEntries, this.clock.now() - now)
     else if (message.type === 'vote' || message.type === 'preVote') this.#metrics.sample(KEYS.requestVote, this.clock.now() - now)
@@ -889,6 +888,23 @@ export class RaftDriver<C, R> {
    * is dropped, the files re-read and, after a pause, a new core starts on them as at a restart:
    * meanwhile the server takes no part in Raft and refuses writes. Any other failure: stop.
    */
+  /**
+   * Runs a core call outside the Ready loop (a tick, a message). The core may read entry data the
+   * log keeps only in its file (sending a follower older entries); a read that fails there stops
+   * this server as a failed append does, with the file's words, instead of escaping into the
+   * caller (the timer, the RPC transport). False when it failed.
+   */
+  #coreCall(call: () => void): boolean {
+    try {
+      call()
+      return true
+    } catch (error) {
+      if ((error as {code?: unknown}).code !== 'LOG_CORRUPT') throw error
+      void this.#storageFailed(error as Error)
+      return false
+    }
+  }
+
   async #storageFailed(error: Error): Promise<void> {
     const reason = diskFullReason(error)
     if (reason === undefined || this.#stateAheadOfDisk || this.#diskFullAttempts >= MAX_STORAGE_RETRIES) {

@@ -147,11 +147,11 @@ export async function readArchive(archive: Uint8Array): Promise<SnapshotArchive>
     const bytes = Buffer.allocUnsafe(size)
     let at = 0
     for await (const piece of chunks) {
-      if (at + piece.length > size) throw new SnapshotArchiveError(`failed to read snapshot file: failed reading snapshot: "${name}" is longer than its header says`)
+      if (at + piece.length > size) throw sizeMismatch(name, 'is longer than its header says')
       piece.copy(bytes, at)
       at += piece.length
     }
-    if (at !== size) throw new SnapshotArchiveError(`failed to read snapshot file: failed reading snapshot: "${name}" is truncated`)
+    if (at !== size) throw sizeMismatch(name, 'is truncated')
     files.set(name, bytes)
   })
   const state = files.get('state.bin')
@@ -237,7 +237,7 @@ function stateReader(name: string, size: number, chunks: AsyncIterable<Buffer>, 
       if (!next.done) {
         at += next.value.length
         if (at > size) {
-          const error = new SnapshotArchiveError(`failed to read snapshot file: failed reading snapshot: "${name}" is longer than its header says`)
+          const error = sizeMismatch(name, 'is longer than its header says')
           failed(error)
           throw error
         }
@@ -246,7 +246,7 @@ function stateReader(name: string, size: number, chunks: AsyncIterable<Buffer>, 
       }
       done = true
       if (at !== size) {
-        const error = new SnapshotArchiveError(`failed to read snapshot file: failed reading snapshot: "${name}" is truncated`)
+        const error = sizeMismatch(name, 'is truncated')
         failed(error)
         throw error
       }
@@ -283,14 +283,14 @@ async function readEntry(name: string, size: number, chunks: AsyncIterable<Buffe
   let at = 0
   for await (const piece of chunks) {
     at += piece.length
-    if (at > size) throw new SnapshotArchiveError(`failed to read snapshot file: failed reading snapshot: "${name}" is longer than its header says`)
+    if (at > size) throw sizeMismatch(name, 'is longer than its header says')
     hash.update(piece)
     if (name !== 'state.bin') {
       if (at > SMALL_FILE_MAX_BYTES) throw new SnapshotArchiveError(`failed to read snapshot file: "${name}" is larger than ${SMALL_FILE_MAX_BYTES} bytes`)
       kept.push(Buffer.from(piece))
     }
   }
-  if (at !== size) throw new SnapshotArchiveError(`failed to read snapshot file: failed reading snapshot: "${name}" is truncated`)
+  if (at !== size) throw sizeMismatch(name, 'is truncated')
   return {hex: hash.digest('hex'), kept: name === 'state.bin' ? undefined : Buffer.concat(kept)}
 }
 
@@ -313,6 +313,11 @@ export async function verifyArchiveStream(archive: AsyncIterable<Uint8Array>): P
   const meta = checkedMeta(small.get('meta.json'), small.get('SHA256SUMS'), {'meta.json': hashes['meta.json'] ?? sha256(Buffer.alloc(0)), 'state.bin': hashes['state.bin'] ?? sha256(Buffer.alloc(0))})
   if (hashes['state.bin'] === undefined) return readFailure('no state.bin in snapshot')
   return meta
+}
+
+/** A tar entry whose bytes do not add up to the size its header states. */
+function sizeMismatch(name: string, what: 'is longer than its header says' | 'is truncated'): SnapshotArchiveError {
+  return new SnapshotArchiveError(`failed to read snapshot file: failed reading snapshot: "${name}" ${what}`)
 }
 
 function readFailure(reason: string, cause?: unknown): never {

@@ -8,6 +8,7 @@
 import {Decoder} from '@msgpack/msgpack'
 import {CodecError} from './codec.js'
 import {decodeKVRecords} from './kv-records.js'
+import {concat} from './snapshot-stream.js'
 import {isChunkReader, type ByteSource, type ChunkReader, type StepWait} from '../handed-bytes.js'
 
 export type {StepWait}
@@ -55,11 +56,10 @@ class Window {
     const reader = this.#reader
     if (reader === undefined) return
     const parts = [this.bytes.subarray(pos)]
-    let size = parts[0].length
     let pulled = 0
     // At least as much as is kept: a value larger than the window (a big catalog table) is then
     // copied O(its size) times in all, not once per pull.
-    const want = Math.max(WINDOW_PULL_BYTES, size)
+    const want = Math.max(WINDOW_PULL_BYTES, parts[0].length)
     while (pulled < want) {
       const chunk = await reader.read()
       if (chunk === undefined) {
@@ -67,16 +67,9 @@ class Window {
         break
       }
       parts.push(chunk)
-      size += chunk.length
       pulled += chunk.length
     }
-    const joined = new Uint8Array(size)
-    let at = 0
-    for (const part of parts) {
-      joined.set(part, at)
-      at += part.length
-    }
-    this.bytes = joined
+    this.bytes = concat(parts)
   }
 
   /** Gives up the source (the decode failed or was abandoned). */
