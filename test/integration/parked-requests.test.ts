@@ -19,6 +19,12 @@ async function gauge(addr: string, headers: Record<string, string> = {}): Promis
   return Number(/^consul_rpc_queries_blocking(?:\{[^}]*\})? (\S+)/m.exec(text)?.[1] ?? 0)
 }
 
+/** Parked reads whose connection is held outside node:http now (coord's http.blocking_held gauge, held-socket.ts). */
+async function heldGauge(addr: string, headers: Record<string, string> = {}): Promise<number> {
+  const text = (await http(addr, 'GET', '/v1/agent/metrics?format=prometheus', undefined, headers)).text
+  return Number(/^consul_http_blocking_held(?:\{[^}]*\})? (\S+)/m.exec(text)?.[1] ?? 0)
+}
+
 /** Agent flags for a config file with Prometheus' sink (and `extra` config) in `dir`. */
 function telemetryConfig(dir: string, extra: object = {}): string[] {
   const file = join(dir, 'telemetry.json')
@@ -84,6 +90,7 @@ describe('parked blocking reads', () => {
     const before = await gauge(agent.httpAddr)
     await until('the read to park', 10_000, async () => (await gauge(agent.httpAddr)) >= 1)
     assert.equal(conn.received(), '', 'nothing answered while the first request is parked')
+    assert.equal(await heldGauge(agent.httpAddr), 0, 'a read with requests pipelined behind it waits inside node:http')
     await http(agent.httpAddr, 'PUT', '/v1/kv/parked/pipe', 'two')
     await until('three answers', 10_000, async () => answers(conn.received()).length === 3)
     const [woken, raw, leader] = answers(conn.received())
@@ -100,17 +107,75 @@ describe('parked blocking reads', () => {
     // The connection stays open for another request, parked again and answered at its wait.
     const again = Number(woken.headers['x-consul-index'])
     const started = performance.now()
-    conn.socket.write(`GET /v1/kv/parked/pipe?index=${again}&wait=300ms HTTP/1.1\r\nHost: x\r\n\r\n`)
+    conn.socket.write(`GET /v1/kv/parked/pipe?index=${again}&wait=1s HTTP/1.1\r\nHost: x\r\n\r\n`)
+    await until('the fourth read held outside node:http', 10_000, async () => (await heldGauge(agent.httpAddr)) === 1)
     await until('the fourth answer', 10_000, async () => answers(conn.received()).length === 4)
     const waited = performance.now() - started
     const timedOut = answers(conn.received())[3]
     assert.equal(timedOut.status, 200)
     assert.equal(Number(timedOut.headers['x-consul-index']), again, 'a read that times out answers with the same index')
-    // wait 300 ms plus up to 1/16 of it as jitter, never early (the timer wheel's ticks are 50 ms).
-    console.log(`a parked read with wait=300ms answered after ${waited.toFixed(0)} ms`)
-    assert.ok(waited >= 295, `answered after ${waited.toFixed(0)} ms, not before its wait`)
+    // wait 1 s plus up to 1/16 of it as jitter, never early (the timer wheel's ticks are 50 ms).
+    console.log(`a parked read with wait=1s answered after ${waited.toFixed(0)} ms`)
+    assert.ok(waited >= 995, `answered after ${waited.toFixed(0)} ms, not before its wait`)
+    assert.equal(await heldGauge(agent.httpAddr), 0)
     conn.socket.destroy()
     await until('the gauge back where it was', 10_000, async () => (await gauge(agent.httpAddr)) === before)
+  })
+
+  it('a parked read waits with its connection held outside node:http: woken, it answers on that connection, then a request sent while it waited, then the connection is kept alive', async () => {
+    await http(agent.httpAddr, 'PUT', '/v1/kv/parked/held', 'one')
+    const index = Number((await http(agent.httpAddr, 'GET', '/v1/kv/parked/held')).headers['x-consul-index'])
+    await until('no read parked from earlier tests', 10_000, async () => (await gauge(agent.httpAddr)) === 0)
+    const conn = rawConnection(agent.httpAddr)
+    conn.socket.write(`GET /v1/kv/parked/held?index=${index}&wait=30s HTTP/1.1\r\nHost: x\r\nUser-Agent: held-test\r\nAccept-Encoding: gzip\r\n\r\n`)
+    await until('the read held', 10_000, async () => (await heldGauge(agent.httpAddr)) === 1)
+    assert.equal(await gauge(agent.httpAddr), 1)
+    // A request sent while the read is held waits for it, as a pipelined request does.
+    conn.socket.write('GET /v1/status/leader HTTP/1.1\r\nHost: x\r\n\r\n')
+    await sleep(200)
+    assert.equal(conn.received(), '', 'nothing answered before the read wakes')
+    await http(agent.httpAddr, 'PUT', '/v1/kv/parked/held', 'two')
+    await until('two answers', 10_000, async () => answers(conn.received()).length === 2)
+    const [woken, leader] = answers(conn.received())
+    assert.equal(woken.status, 200)
+    // The replayed request is the one the client sent: its Accept-Encoding asked for gzip.
+    assert.equal(woken.headers['content-encoding'], 'gzip')
+    assert.ok(Number(woken.headers['x-consul-index']) > index)
+    assert.equal(woken.headers['x-consul-knownleader'], 'true')
+    assert.equal(leader.status, 200)
+    assert.match(leader.body, /^"[\d.]+:\d+"\n?$/)
+    assert.equal(await heldGauge(agent.httpAddr), 0)
+    // The same connection parks another read (held again) and answers it at its deadline.
+    const again = Number(woken.headers['x-consul-index'])
+    conn.socket.write(`GET /v1/kv/parked/held?index=${again}&wait=500ms&raw HTTP/1.1\r\nHost: x\r\n\r\n`)
+    await until('three answers', 10_000, async () => answers(conn.received()).length === 3)
+    const timedOut = answers(conn.received())[2]
+    assert.equal(timedOut.status, 200)
+    assert.equal(timedOut.body, 'two')
+    assert.equal(Number(timedOut.headers['x-consul-index']), again)
+    // A client that asked to close after its answer gets the close (the replay keeps its Connection header).
+    conn.socket.write(`GET /v1/kv/parked/held?index=${again}&wait=300ms HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)
+    await conn.closed
+    assert.equal(answers(conn.received()).length, 4)
+    assert.equal(answers(conn.received())[3].headers.connection, 'close')
+    assert.equal(await gauge(agent.httpAddr), 0)
+  })
+
+  it('a client that half-closes while its read is held frees it; bytes past the bound close the connection', async () => {
+    await http(agent.httpAddr, 'PUT', '/v1/kv/parked/half', 'x')
+    const index = Number((await http(agent.httpAddr, 'GET', '/v1/kv/parked/half')).headers['x-consul-index'])
+    await until('no read parked from earlier tests', 10_000, async () => (await gauge(agent.httpAddr)) === 0)
+    const half = rawConnection(agent.httpAddr)
+    const flood = rawConnection(agent.httpAddr)
+    for (const conn of [half, flood]) conn.socket.write(`GET /v1/kv/parked/half?index=${index}&wait=60s HTTP/1.1\r\nHost: x\r\n\r\n`)
+    await until('both held', 10_000, async () => (await heldGauge(agent.httpAddr)) === 2)
+    half.socket.end()
+    // 80 KiB that never end a request: past the 64 KiB a held connection keeps (held-socket.ts HELD_PENDING_MAX).
+    flood.socket.write(`GET /v1/kv/x HTTP/1.1\r\nX-Long: ${'a'.repeat(80 * 1024)}`)
+    await Promise.all([half.closed, flood.closed])
+    await until('both reads freed', 10_000, async () => (await gauge(agent.httpAddr)) === 0)
+    assert.equal(await heldGauge(agent.httpAddr), 0)
+    assert.equal(half.received(), '', 'no answer to a client that went away')
   })
 
   it('the npm consul client with a keep-alive agent: a watch sees each change, and the connection is reused', async () => {
@@ -154,6 +219,7 @@ describe('parked blocking reads', () => {
     const conns = Array.from({length: count}, () => rawConnection(agent.httpAddr))
     for (const conn of conns) conn.socket.write(`GET /v1/kv/parked/many?index=${index}&wait=60s HTTP/1.1\r\nHost: x\r\n\r\n`)
     await until(`${count} parked`, 30_000, async () => (await gauge(agent.httpAddr)) === before + count)
+    assert.equal(await heldGauge(agent.httpAddr), count, 'every parked read held outside node:http')
     // Every other client hangs up: their records go (the gauge says so) before any write.
     for (const conn of conns.filter((_, i) => i % 2 === 0)) conn.socket.destroy()
     await until('the hung-up reads freed', 10_000, async () => (await gauge(agent.httpAddr)) === before + count / 2)
@@ -236,6 +302,7 @@ describe('an agent stopping with reads parked', () => {
     const conns = Array.from({length: 20}, () => rawConnection(agent.httpAddr))
     for (const conn of conns) conn.socket.write(`GET /v1/kv/parked/stop?index=${index}&wait=10m HTTP/1.1\r\nHost: x\r\n\r\n`)
     await until('20 parked', 10_000, async () => (await gauge(agent.httpAddr)) === 20)
+    assert.equal(await heldGauge(agent.httpAddr), 20)
     const started = performance.now()
     const code = await agent.stop()
     console.log(`agent with 20 parked reads stopped in ${(performance.now() - started).toFixed(0)} ms (exit ${code})`)

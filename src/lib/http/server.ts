@@ -6,6 +6,7 @@ import type {TlsMaterial} from '../tls/material.js'
 import type {AddressInfo} from 'node:net'
 import type {AgentContext, Handler, Parking, RequestContext, ResolvedToken, Route} from './context.js'
 import {ParkedRequest} from './blocking.js'
+import {claimReplay, holdConnection, type HeldConnection, type HoldingServer} from './held-socket.js'
 import {VERBATIM_CODES, oneLine} from './errors.js'
 import {CoordError, HttpError, badRequest, methodNotAllowed, noPathToDatacenter, tooLarge} from '../errors.js'
 import {parseQueryOptions, type QueryOptions} from './query.js'
@@ -162,12 +163,20 @@ export interface Exchange {
   remoteAddress?: string
 }
 
-export async function handleRequest(agent: AgentContext, routes: Route[], req: IncomingMessage, res: ServerResponse, opts: {writeAllowed?: (address: string) => boolean; ui?: UiAssets} = {}): Promise<void> {
-  const headers = agent.config.http.responseHeaders
-  for (const name in headers) res.setHeader(name, headers[name])
+export async function handleRequest(agent: AgentContext, routes: Route[], req: IncomingMessage, res: ServerResponse, opts: {writeAllowed?: (address: string) => boolean; ui?: UiAssets; holding?: HoldingServer} = {}): Promise<void> {
+  setResponseHeaders(agent, res)
   // The web UI (and `/` redirecting to it) is this agent's own: never forwarded, never under /v1/.
   if (opts.ui && await serveUi(agent, opts.ui, req, res)) return
-  await serve(agent, routes, new SocketExchange(new SocketParking(agent, routes, req, res, opts.writeAllowed, performance.now())), opts.writeAllowed)
+  const parking = new SocketParking(agent, routes, req, res, opts.writeAllowed, performance.now(), opts.holding)
+  await serve(agent, routes, new SocketExchange(parking), opts.writeAllowed)
+  // A read that parked waits with its connection held outside node:http (held-socket.ts).
+  parking.record?.hold()
+}
+
+/** The agent's configured http_config.response_headers, on every answer. */
+function setResponseHeaders(agent: AgentContext, res: ServerResponse): void {
+  const headers = agent.config.http.responseHeaders
+  for (const name in headers) res.setHeader(name, headers[name])
 }
 
 /** Whether the client of this socket request has gone away (or its answer was written). */
@@ -229,6 +238,8 @@ class SocketParking implements Parking {
     readonly writeAllowed: ((address: string) => boolean) | undefined,
     /** When the request's first run began: the http metrics time the whole request, parked time included. */
     readonly startedAt: number,
+    /** The listener's server and held connections: a parked read's connection is held there while it waits. */
+    readonly holding: HoldingServer | undefined,
     readonly resumed?: ParkedExchange,
   ) {
     this.record = resumed
@@ -239,34 +250,88 @@ class SocketParking implements Parking {
   }
 }
 
-/** A socket request's parked blocking read: what it takes to run the request again, and its client's hang-up. */
+/**
+ * A socket request's parked blocking read: what it takes to run the request again, and its
+ * client's hang-up. While it waits, its connection is held outside node:http when it can be
+ * (held-socket.ts), and a wake-up hands it back and replays the request: each run has the request
+ * and response node:http made for it.
+ */
 class ParkedExchange extends ParkedRequest {
   readonly agent: AgentContext
   readonly routes: Route[]
-  readonly req: IncomingMessage
-  readonly res: ServerResponse
   readonly writeAllowed: ((address: string) => boolean) | undefined
   readonly startedAt: number
+  readonly holding: HoldingServer | undefined
   /** What the first run worked out from the URL and headers: a re-run starts at the route's ACL rule. */
   readonly routed: RoutedRequest | undefined
+  /** The request and response of the latest run, while node:http has the connection. */
+  #req: IncomingMessage | undefined
+  #res: ServerResponse | undefined
+  /** The connection, while held outside node:http. */
+  #held: HeldConnection | undefined
+  /** Runs under way: the connection is held only when none is (a wake-up can start one before the last returned). */
+  #running = 0
   readonly #onClose = (): void => this.close()
 
   constructor(minIndex: number, deadline: number, first: SocketParking) {
     super(minIndex, deadline)
     this.agent = first.agent
     this.routes = first.routes
-    this.req = first.req
-    this.res = first.res
     this.writeAllowed = first.writeAllowed
     this.startedAt = first.startedAt
+    this.holding = first.holding
     const routed = first.routed
     this.routed = routed && {found: routed.found, method: routed.method, handler: routed.handler, query: routed.query, identity: routed.identity}
-    if (responseClosed(this.req, this.res)) this.close()
-    else this.res.once('close', this.#onClose)
+    this.#attach(first.req, first.res)
+  }
+
+  #attach(req: IncomingMessage, res: ServerResponse): void {
+    this.#req = req
+    this.#res = res
+    if (responseClosed(req, res)) this.close()
+    else res.once('close', this.#onClose)
+  }
+
+  /** After a run: a read still waiting gives its request and response back and holds only its connection. */
+  hold(): void {
+    const req = this.#req
+    const res = this.#res
+    if (this.holding === undefined || req === undefined || res === undefined || this.#running > 0 || !this.waiting) return
+    const held = holdConnection(this.holding, req, res, this.#onClose)
+    if (held === undefined) return
+    res.off('close', this.#onClose)
+    this.#held = held
+    this.#req = this.#res = undefined
   }
 
   protected rerun(): Promise<void> {
-    return serve(this.agent, this.routes, new SocketExchange(new SocketParking(this.agent, this.routes, this.req, this.res, this.writeAllowed, this.startedAt, this)), this.writeAllowed)
+    const held = this.#held
+    if (held !== undefined) {
+      this.#held = undefined
+      const made = held.replay()
+      if (made === undefined) {
+        this.close()
+        return Promise.resolve()
+      }
+      setResponseHeaders(this.agent, made.res)
+      this.#attach(made.req, made.res)
+    }
+    const req = this.#req
+    const res = this.#res
+    if (req === undefined || res === undefined || this.closed) return Promise.resolve()
+    this.#running++
+    return serve(this.agent, this.routes, new SocketExchange(new SocketParking(this.agent, this.routes, req, res, this.writeAllowed, this.startedAt, this.holding, this)), this.writeAllowed)
+      .finally(() => {
+        this.#running--
+        this.hold()
+      })
+  }
+
+  protected override close(): void {
+    super.close()
+    const held = this.#held
+    this.#held = undefined
+    held?.destroy()
   }
 }
 
@@ -565,7 +630,9 @@ export async function startHttpServer(agent: AgentContext, host: string, port: n
   const writeAllowed = writeAllowList(agent.config.http.allowWriteHttpFrom)
   let ui = uiAssets(agent.config)
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
-    void handleRequest(agent, routes, req, res, {writeAllowed, ui})
+    // A held read's replayed request: the read runs again on it (server.ts ParkedExchange).
+    if (claimReplay(req, res)) return
+    void handleRequest(agent, routes, req, res, {writeAllowed, ui, holding})
   }
   // With verify_incoming a client without a certificate the CA signed fails the handshake: no request is read.
   const server: Server = tls
@@ -575,6 +642,7 @@ export async function startHttpServer(agent: AgentContext, host: string, port: n
   server.requestTimeout = 0
   server.headersTimeout = 60_000
   server.maxHeadersCount = 200
+  const holding: HoldingServer = {server, held: new Set()}
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     // A deep accept queue: clients open thousands of blocking queries at once (the kernel caps it at somaxconn).
@@ -602,6 +670,8 @@ export async function startHttpServer(agent: AgentContext, host: string, port: n
     close: () => new Promise((resolve) => {
       server.close(() => resolve())
       server.closeAllConnections()
+      // Connections of parked reads held outside node:http: node:http does not know them.
+      for (const socket of holding.held) socket.destroy()
     }),
   }
 }

@@ -34,6 +34,7 @@ export const METRIC_DEFINITIONS: ReadonlyArray<{key: readonly string[]; kind: Me
   {key: ['rpc', 'request'], kind: 'counter', help: 'RPC requests a server received (forwarded HTTP, proposals, read indexes).'},
   {key: ['rpc', 'query'], kind: 'counter', help: 'Blocking queries a server started.'},
   {key: ['rpc', 'queries_blocking'], kind: 'gauge', help: 'Blocking queries parked on this agent now.'},
+  {key: ['http', 'blocking_held'], kind: 'gauge', help: 'Parked blocking queries whose connection is held outside node:http now (coord; the rest wait inside it).'},
   {key: ['client', 'rpc'], kind: 'counter', help: 'RPC requests this agent sent to a server.'},
   {key: ['client', 'rpc', 'failed'], kind: 'counter', help: 'RPC requests to a server that failed.'},
   // HTTP and DNS
