@@ -11,6 +11,7 @@ import {join} from 'node:path'
 import {createServer, createConnection} from 'node:net'
 import {connect as tlsConnect} from 'node:tls'
 import {request} from 'node:http'
+import {request as httpsRequest} from 'node:https'
 import {spawnAgent, type AgentProcess} from '../../src/lib/devcluster/agent-process.js'
 import {randomSubnet} from '../../src/lib/devcluster/cluster.js'
 import {createCa, createLeaf, type Pem} from '../../src/lib/tls/generate.js'
@@ -105,7 +106,7 @@ describe('a TLS agent: bad files, HTTPS only, certificate reload', () => {
     rpcPort = await freePort(host)
     // A config watch: with plain HTTP off the agent's own watcher must reach it over HTTPS.
     const watches = [{type: 'key', key: 'watched', args: ['sh', '-c', `cat > ${path('watch-out.json')}`]}]
-    agent = await spawnAgent({name: 'tls-agent', timeoutMs: 20_000, args: [...args(config('good', {ca: path('ca.pem'), cert: path('current.pem'), key: path('current-key.pem')}, {watches, ports: {http: -1}}), rpcPort), '-https-port=0']})
+    agent = await spawnAgent({name: 'tls-agent', timeoutMs: 20_000, args: [...args(config('good', {ca: path('ca.pem'), cert: path('current.pem'), key: path('current-key.pem')}, {watches, ports: {http: -1}, telemetry: {prometheus_retention_time: '60s', disable_hostname: true}}), rpcPort), '-https-port=0']})
     assert.equal(agent.httpAddr, '')
     assert.match(agent.output(), /HTTP: -1, HTTPS: \d+/)
     const [, port] = agent.httpsAddr.split(':')
@@ -149,6 +150,44 @@ describe('a TLS agent: bad files, HTTPS only, certificate reload', () => {
       try { seen = readFileSync(path('watch-out.json'), 'utf8') } catch { /* not yet */ }
     }
     assert.match(seen, new RegExp(Buffer.from('hello').toString('base64')), `watch output: ${seen}\n${agent.output().split('\n').filter((l) => /watch/.test(l)).join('\n')}`)
+  })
+
+  it('a blocking read over HTTPS waits with its TLS connection held outside node:http and answers on it when woken', async () => {
+    const [, port] = agent.httpsAddr.split(':')
+    const creds = {ca: readFileSync(path('ca.pem')), cert: readFileSync(path('cli.pem')), key: readFileSync(path('cli-key.pem')), servername: 'localhost'}
+    const call = (method: string, urlPath: string, body?: string) => new Promise<{status: number; headers: Record<string, string | string[] | undefined>; text: string}>((resolve, reject) => {
+      const req = httpsRequest({host, port: Number(port), path: urlPath, method, agent: false, ...creds}, (res) => {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => { text += chunk })
+        res.on('end', () => resolve({status: res.statusCode ?? 0, headers: res.headers, text}))
+      })
+      req.on('error', reject)
+      req.end(body)
+    })
+    const held = async () => Number(/^consul_http_blocking_held(?:\{[^}]*\})? (\S+)/m.exec((await call('GET', '/v1/agent/metrics?format=prometheus')).text)?.[1] ?? 0)
+    assert.equal((await call('PUT', '/v1/kv/tls-held', 'one')).status, 200)
+    const index = Number((await call('GET', '/v1/kv/tls-held')).headers['x-consul-index'])
+    // The agent's own config watch (above) holds a blocking read of its own.
+    const base = await held()
+    const socket = tlsConnect({host, port: Number(port), ...creds})
+    let received = ''
+    socket.setEncoding('latin1')
+    socket.on('data', (chunk: string) => { received += chunk })
+    socket.on('error', () => {})
+    await new Promise<void>((resolve, reject) => { socket.once('secureConnect', () => resolve()); socket.once('error', reject) })
+    socket.write(`GET /v1/kv/tls-held?index=${index}&wait=30s&raw HTTP/1.1\r\nHost: localhost\r\n\r\n`)
+    for (let i = 0; i < 100 && (await held()) !== base + 1; i++) await sleep(100)
+    assert.equal(await held(), base + 1, 'the read is held outside node:http')
+    assert.equal((await call('PUT', '/v1/kv/tls-held', 'two')).status, 200)
+    for (let i = 0; i < 100 && !received.endsWith('two'); i++) await sleep(100)
+    assert.match(received, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\ntwo$/)
+    // The same TLS connection serves the next request (node:http has it back).
+    received = ''
+    socket.write('GET /v1/kv/tls-held?raw HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')
+    await new Promise<void>((resolve) => socket.once('close', () => resolve()))
+    assert.match(received, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\ntwo$/)
+    assert.equal(await held(), base)
   })
 
   it('coord reload picks up renewed certificates on HTTPS and the RPC port; the agent keeps running', async () => {
