@@ -9,6 +9,7 @@ import net from 'node:net'
 import {Agent as HttpAgent} from 'node:http'
 import Consul from 'consul'
 import {writeFileSync} from 'node:fs'
+import {spawnSync} from 'node:child_process'
 import {join} from 'node:path'
 import {startAgent, tempDir, type TestAgent} from '../helpers/agent.js'
 import {consulClient, http, sleep} from '../helpers/http.js'
@@ -309,5 +310,36 @@ describe('an agent stopping with reads parked', () => {
     assert.equal(code, 0)
     await Promise.all(conns.map((conn) => conn.closed))
     for (const conn of conns) assert.ok(answers(conn.received()).every((a) => a.status !== 200 || a.body !== ''), 'no empty 200 answer')
+  })
+})
+
+describe('an agent out of file descriptors', () => {
+  // prlimit (util-linux) lowers the running agent's limit; without it there is no way to from here.
+  const prlimit = spawnSync('prlimit', ['--version']).status === 0
+
+  it('keeps running while more connections arrive than it may open, and answers once they close', {skip: prlimit ? false : 'prlimit (util-linux) is not installed'}, async () => {
+    const agent = await startAgent()
+    try {
+      await http(agent.httpAddr, 'PUT', '/v1/kv/fd/a', 'x')
+      const index = Number((await http(agent.httpAddr, 'GET', '/v1/kv/fd/a')).headers['x-consul-index'])
+      assert.equal(spawnSync('prlimit', [`--pid=${agent.pid}`, '--nofile=200:200']).status, 0)
+      // Parked reads and bare connections past the limit: accepts fail with EMFILE, and so does
+      // every file the agent opens meanwhile (its runtime gauges read /proc once a second).
+      const conns = Array.from({length: 400}, () => rawConnection(agent.httpAddr))
+      conns.slice(0, 100).forEach((conn) => conn.socket.write(`GET /v1/kv/fd/a?index=${index}&wait=60s HTTP/1.1\r\nHost: x\r\n\r\n`))
+      await sleep(3000)
+      assert.equal(agent.exited(), false, `the agent is still running\n${agent.output().slice(-1500)}`)
+      for (const conn of conns) conn.socket.destroy()
+      await until('the agent to answer again', 20_000, async () => {
+        try {
+          return (await http(agent.httpAddr, 'GET', '/v1/kv/fd/a?raw')).text === 'x'
+        } catch {
+          return false
+        }
+      })
+      assert.equal(agent.exited(), false)
+    } finally {
+      assert.equal(await agent.stop(), 0)
+    }
   })
 })

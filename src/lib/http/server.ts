@@ -651,6 +651,9 @@ export async function startHttpServer(agent: AgentContext, host: string, port: n
       resolve()
     })
   })
+  // An accept that fails (every file descriptor in use, when libuv's spare descriptor cannot
+  // shed the connection either) is emitted as the server's 'error': logged, never fatal.
+  server.on('error', (error: NodeJS.ErrnoException) => agent.log.warn('HTTP listener error', {address: `${host}:${port}`, error: error.message}))
   // Requests the parser refuses never reach a handler: answer as Go's net/http does, with the
   // reason as a one-line body (431 for headers over the limit, 400 for the rest).
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {

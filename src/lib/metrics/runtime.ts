@@ -3,12 +3,21 @@
 // keep Consul's names; what Go has no word for gets its own (heap_total_bytes, event loop lag and
 // utilisation, from perf_hooks).
 import {PerformanceObserver, monitorEventLoopDelay, performance, type EventLoopUtilization} from 'node:perf_hooks'
+import {getHeapStatistics} from 'node:v8'
 import type {Metrics} from './metrics.js'
 
 const SAMPLE_MS = 1000
 
 export interface RuntimeCollector {
   stop(): void
+}
+
+function residentSetSize(): number | undefined {
+  try {
+    return process.memoryUsage.rss()
+  } catch {
+    return undefined
+  }
 }
 
 /** `extra` runs on every sample too (the agent's own gauges); the caller may add to it later. */
@@ -28,10 +37,13 @@ export function startRuntimeMetrics(metrics: Metrics, extra: ReadonlyArray<() =>
   delay.enable()
   let elu: EventLoopUtilization = performance.eventLoopUtilization()
   const sample = () => {
-    const memory = process.memoryUsage()
-    metrics.setGauge(['runtime', 'alloc_bytes'], memory.heapUsed)
-    metrics.setGauge(['runtime', 'heap_total_bytes'], memory.heapTotal)
-    metrics.setGauge(['runtime', 'sys_bytes'], memory.rss)
+    const heap = getHeapStatistics()
+    metrics.setGauge(['runtime', 'alloc_bytes'], heap.used_heap_size)
+    metrics.setGauge(['runtime', 'heap_total_bytes'], heap.total_heap_size)
+    // RSS is read from /proc: with every file descriptor in use (a flood of connections) the read
+    // fails with EMFILE, and a gauge must not take the agent down; it keeps its last reading.
+    const rss = residentSetSize()
+    if (rss !== undefined) metrics.setGauge(['runtime', 'sys_bytes'], rss)
     metrics.setGauge(['runtime', 'total_gc_runs'], gcRuns)
     metrics.setGauge(['runtime', 'total_gc_pause_ns'], gcPauseNs)
     // The event loop's worst delay in the last second (p99, ms) and the share of it spent busy.
