@@ -70,7 +70,7 @@ export interface ParkedRow {
   parked: number
   /** RSS over the idle agent's, per query, right after the last one parked. */
   rssPerQueryBytes: number
-  /** The same once settled (parkedSettledRss). */
+  /** The same once settled (settledRss). */
   settledRssPerQueryBytes: number
   bareNodeRssPerRequestBytes: number
   bareNodeSettledRssPerRequestBytes: number
@@ -215,25 +215,14 @@ async function get(url: string): Promise<number> {
   return (await (await fetch(url, {headers: {'accept-encoding': 'identity'}})).arrayBuffer()).byteLength
 }
 
-/** RSS once it stops falling (V8 returns a load's garbage over some seconds): ≤ 30 s. */
-async function settledRss(pid: number): Promise<number> {
-  let last = rssMiB(pid) ?? NaN
-  for (let i = 0; i < 10; i++) {
-    await sleep(3000)
-    const now = rssMiB(pid) ?? NaN
-    if (!(now < last * 0.99)) return Math.min(now, last)
-    last = now
-  }
-  return last
-}
-
 /**
- * The lowest RSS over 45 s of parked connections doing nothing: V8 grows its young generation
- * while thousands of connections arrive (what survives a scavenge makes it grow, to its maximum of
- * tens of MiB) and gives it back only when its memory reducer runs, some 10-30 s after the burst
- * (heap total per parked query fell from ~4.4 KB to ~0.9 KB after about 20 s in a run here).
+ * RSS once settled: the lowest reading over 45 s with nothing asked of the agent. V8 grows its
+ * young generation under a burst of allocation (what survives a scavenge makes it grow, to tens of
+ * MiB) and gives it back only when its memory reducer runs, some 10-30 s after the burst; a reading
+ * that stopped at the first flat 3 s missed that (heap total per parked query fell from ~4.4 KB to
+ * ~0.9 KB about 20 s after the last one parked, in a run here).
  */
-async function parkedSettledRss(pid: number): Promise<number> {
+async function settledRss(pid: number): Promise<number> {
   let lowest = rssMiB(pid) ?? NaN
   for (let i = 0; i < 15; i++) {
     await sleep(3000)
@@ -348,7 +337,7 @@ export async function runParked(count: number, log: (line: string) => void): Pro
     }
     const parked = await park(agent.httpAddr, `/v1/kv/parked?index=${index}&wait=10m`, count, gauge)
     const after = rssMiB(agent.pid) ?? NaN
-    const settled = await parkedSettledRss(agent.pid)
+    const settled = await settledRss(agent.pid)
     const t0 = performance.now()
     await (await fetch(`${base}/v1/kv/parked`, {method: 'PUT', body: 'y'})).arrayBuffer()
     for (let i = 0; i < 600 && parked.answered() < count; i++) await sleep(100)
@@ -366,7 +355,7 @@ export async function runParked(count: number, log: (line: string) => void): Pro
     const before = rssMiB(bare.pid) ?? NaN
     const parked = await park(bare.addr, '/park', count, async () => Number(await (await fetch(`http://${bare.addr}/open`)).text()))
     const after = rssMiB(bare.pid) ?? NaN
-    const settled = await parkedSettledRss(bare.pid)
+    const settled = await settledRss(bare.pid)
     parked.close()
     row.bareNodeRssPerRequestBytes = ((after - before) * 1048576) / count
     row.bareNodeSettledRssPerRequestBytes = ((settled - before) * 1048576) / count
@@ -405,7 +394,7 @@ export function renderScaleSection(o: {date: string; machine: string; keys: Keys
     '|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...o.keys.map((r) => `| ${r.keys.toLocaleString('en')} | ${f(r.keys / r.loadSeconds, 0)} | ${f(r.rssMiB, 0)} | ${f((r.rssMiB * 1048576) / r.keys, 0)} | ${r.autoSnapshots.join(', ') || '–'} | ${f(r.worstProbeDuringLoadMs, 0)} ms | ${f(r.loopDelayMaxDuringLoadMs, 0)} ms | ${f(r.saveSeconds)} s | ${f(r.saveBytes / 1048576)} MiB | ${f(r.worstProbeDuringSaveMs, 0)} ms | ${f(r.restartSeconds)} s | ${f(r.rssAfterRestartMiB, 0)} MiB | ${f(r.restoreSeconds)} s | ${f(r.rssPeakDuringRestoreMiB, 0)} MiB | ${f(r.worstProbeDuringRestoreMs, 0)} ms |`),
     '',
-    'Catalog: 10 instances per node, 11 service names (svc0: 1/11 of the instances), one check per instance. RSS per instance right after the load, once settled (≤ 30 s), and settled after the health answer of every service was read once (large services keep per-instance JSON). Reads: sequential, identity encoding; "after a change" writes one svc0 check (health), one svc0 instance (catalog service) or one node record (catalog nodes) before each read. The floor is a bare Node server sending as many bytes as the largest answer.',
+    'Catalog: 10 instances per node, 11 service names (svc0: 1/11 of the instances), one check per instance. RSS per instance right after the load, once settled (the lowest reading in the next 45 s), and settled after the health answer of every service was read once (large services keep per-instance JSON). Reads: sequential, identity encoding; "after a change" writes one svc0 check (health), one svc0 instance (catalog service) or one node record (catalog nodes) before each read. The floor is a bare Node server sending as many bytes as the largest answer.',
     '',
     '| instances | RSS MiB after load / settled / after reads (empty) | bytes/instance after load / settled / after reads | ' + (o.instances[0]?.latency.map((l) => `${l.path} p50 / max`).join(' | ') ?? '') + ' | worst probe read | floor p50 |',
     '|---:|---:|---:|' + (o.instances[0]?.latency.map(() => '---:').join('|') ?? '') + '|---:|---:|',
