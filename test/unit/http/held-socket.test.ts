@@ -149,6 +149,21 @@ describe('held-socket: a parked request\'s connection outside node:http', () => 
     }
   })
 
+  it('a request half-read behind the held one cannot be handed back: the replay asks to close after its answer', async () => {
+    const c = client(s.port())
+    c.socket.write('GET /whole HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\nGET /half HTTP/1.1\r\nHo')
+    const seen = await s.next()
+    const held = holdConnection(s.holding, seen.req, seen.res, () => {}) as HeldConnection
+    assert.ok(held)
+    const made = held.replay()
+    assert.ok(made)
+    assert.equal(made.req.url, '/whole')
+    assert.equal(made.req.headers.connection, 'close')
+    made.res.end('whole')
+    await c.closed
+    assert.match(c.text(), /\r\nConnection: close\r\n[\s\S]*whole$/i)
+  })
+
   it('a replay of a connection that closed meanwhile makes nothing', async () => {
     const c = client(s.port())
     c.socket.write('GET /late HTTP/1.1\r\nHost: x\r\n\r\n')
