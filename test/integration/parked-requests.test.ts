@@ -11,7 +11,7 @@ import Consul from 'consul'
 import {writeFileSync} from 'node:fs'
 import {spawnSync} from 'node:child_process'
 import {join} from 'node:path'
-import {startAgent, tempDir, type TestAgent} from '../helpers/agent.js'
+import {startAgent, tempDir, useCluster, type TestAgent} from '../helpers/agent.js'
 import {consulClient, http, sleep} from '../helpers/http.js'
 
 /** consul.rpc.queries_blocking now (Prometheus' reading is live; the JSON shows the last whole 10 s interval, as Consul's). */
@@ -341,5 +341,42 @@ describe('an agent out of file descriptors', () => {
     } finally {
       assert.equal(await agent.stop(), 0)
     }
+  })
+})
+
+describe('a blocking read through a client agent', () => {
+  const config = tempDir('coord-parked-client-config-')
+  const ctx = useCluster(1, 'coord-parked-client-', {clients: 1, extraArgs: telemetryConfig(config.path)})
+  after(() => config.cleanup())
+
+  it('waits with its connection held on the client and its read parked on the server; answered through the client, and a client that leaves frees both', async () => {
+    const client = ctx.cluster.clients[0].httpAddr
+    const server = ctx.cluster.servers[0].httpAddr
+    await http(client, 'PUT', '/v1/kv/through/client', 'one')
+    const index = Number((await http(client, 'GET', '/v1/kv/through/client')).headers['x-consul-index'])
+    const heldBefore = await heldGauge(client)
+    const parkedBefore = await gauge(server)
+    const conn = rawConnection(client)
+    conn.socket.write(`GET /v1/kv/through/client?index=${index}&wait=30s HTTP/1.1\r\nHost: x\r\n\r\n`)
+    await until('held on the client', 10_000, async () => (await heldGauge(client)) === heldBefore + 1)
+    await until('parked on the server', 10_000, async () => (await gauge(server)) === parkedBefore + 1)
+    await http(server, 'PUT', '/v1/kv/through/client', 'two')
+    await until('the answer', 10_000, async () => answers(conn.received()).length === 1)
+    const [woken] = answers(conn.received())
+    assert.equal(woken.status, 200, woken.body)
+    assert.equal(Buffer.from(JSON.parse(woken.body)[0].Value, 'base64').toString(), 'two')
+    assert.ok(Number(woken.headers['x-consul-index']) > index)
+    assert.equal(await heldGauge(client), heldBefore)
+    // The connection is node:http's again: the next request on it is answered.
+    conn.socket.write('GET /v1/kv/through/client?raw HTTP/1.1\r\nHost: x\r\n\r\n')
+    await until('the second answer', 10_000, async () => answers(conn.received()).length === 2)
+    assert.equal(answers(conn.received())[1].body, 'two')
+    // A caller that leaves: the client lets go of the connection and tells the server, whose read goes.
+    const again = Number(woken.headers['x-consul-index'])
+    conn.socket.write(`GET /v1/kv/through/client?index=${again}&wait=60s HTTP/1.1\r\nHost: x\r\n\r\n`)
+    await until('parked again on the server', 10_000, async () => (await gauge(server)) === parkedBefore + 1)
+    conn.socket.destroy()
+    await until('the client\'s held connection freed', 10_000, async () => (await heldGauge(client)) === heldBefore)
+    await until('the server\'s parked read freed', 10_000, async () => (await gauge(server)) === parkedBefore)
   })
 })

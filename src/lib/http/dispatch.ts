@@ -6,7 +6,9 @@ import type {IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders, ServerRes
 import type {AgentContext, Route} from './context.js'
 import {tooLarge} from '../errors.js'
 import type {ForwardedRequest, ForwardedResponse} from '../forward/forwarded.js'
-import {serve} from './server.js'
+import {keptRouting, ParkedRun, serve, type RoutedRequest, type RunParking} from './server.js'
+import type {ParkedRequest} from './blocking.js'
+import {performance} from 'node:perf_hooks'
 import {errorCodeOf} from './answer-error-code.js'
 
 /**
@@ -109,25 +111,115 @@ export class CapturedResponse extends EventEmitter {
 
 /**
  * Runs a forwarded request through the HTTP pipeline and resolves with the captured answer.
- * `cancelled` resolves when the client agent says its caller went away: the request's `closed`
- * (a parked blocking query lets go of its watcher), and the answer is no longer awaited.
+ * `cancelled` resolves when the client agent says its caller went away: a parked blocking read
+ * lets go of its watcher, and the answer is no longer awaited.
+ *
+ * A blocking read parks as a small record without its handler, as one on this agent's own socket
+ * does (server.ts ParkedExchange): a wake-up or the deadline runs the request again from the
+ * route's ACL rule on a fresh captured response. So a server holding the parked reads of many
+ * client agents keeps no suspended handler frames, captured responses or request contexts for them.
  */
 export async function dispatch(agent: AgentContext, routes: Route[], request: ForwardedRequest, cancelled: Promise<void> = new Promise(() => {})): Promise<ForwardedResponse> {
+  const parking = new DispatchParking(agent, routes, request, cancelled, performance.now())
+  const res = await runCaptured(parking)
+  // A read that parked answers from the run that answers it (which may have run already, from a
+  // wake-up before this first run returned); one that answered on this run never parked.
+  // Returned, not awaited: this frame (and the first run's captured response) is not kept while it waits.
+  const record = parking.record
+  if (record !== undefined && (record.waiting || record.closed)) return record.answer
+  return answerOf(res, cancelled)
+}
+
+/** One run of a forwarded request through the pipeline, into a fresh captured response. */
+async function runCaptured(parking: DispatchParking): Promise<CapturedResponse> {
+  const {request} = parking
   const res = new CapturedResponse()
   // The body came whole with the RPC: nothing is left to read (or to drain after a refusal, 413).
   const req = {method: request.method, url: request.url, headers: {...request.headers}, httpVersion: '1.1', readableEnded: true}
   const body = Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength)
-  await serve(agent, routes, {
+  await serve(parking.agent, parking.routes, {
     req: req as unknown as IncomingMessage,
     res: res as unknown as ServerResponse,
-    closed: cancelled,
+    closed: parking.cancelled,
     ...(request.fromDc ? {fromDc: request.fromDc} : {}),
     readBody: async (limit, message) => {
       if (body.length > limit) throw tooLarge(message(body.length))
       return body
     },
+    parking,
   })
+  return res
+}
+
+const CANCELLED: ForwardedResponse = {status: 500, headers: {}, body: Buffer.from('request cancelled by the client agent')}
+
+/** The answer a run wrote, once it is whole (a large body is gzip'd off the loop), unless the client agent cancelled first. */
+async function answerOf(res: CapturedResponse, cancelled: Promise<void>): Promise<ForwardedResponse> {
   const outcome = await Promise.race([res.finished.then(() => 'answered' as const), cancelled.then(() => 'cancelled' as const)])
-  if (outcome === 'cancelled' && !res.writableEnded) return {status: 500, headers: {}, body: Buffer.from('request cancelled by the client agent')}
+  if (outcome === 'cancelled' && !res.writableEnded) return CANCELLED
   return res.toForwarded()
+}
+
+/** How a forwarded request's blocking read parks: as a ParkedDispatch, the request run again when it wakes. */
+class DispatchParking implements RunParking {
+  record: ParkedDispatch | undefined
+  routed: RoutedRequest | undefined
+  constructor(
+    readonly agent: AgentContext, readonly routes: Route[], readonly request: ForwardedRequest, readonly cancelled: Promise<void>,
+    readonly startedAt: number, readonly resumed?: ParkedDispatch,
+  ) {
+    this.record = resumed
+  }
+
+  park(minIndex: number, deadline: number): ParkedRequest {
+    return this.record = new ParkedDispatch(minIndex, deadline, this)
+  }
+}
+
+/** A forwarded request's parked blocking read: the request, the client agent's cancel, and the answer the dispatch awaits. */
+class ParkedDispatch extends ParkedRun {
+  readonly agent: AgentContext
+  readonly routes: Route[]
+  readonly request: ForwardedRequest
+  readonly cancelled: Promise<void>
+  readonly startedAt: number
+  readonly routed: RoutedRequest | undefined
+  /** Resolves with the answer of the run that answers (or the cancellation's). */
+  readonly answer: Promise<ForwardedResponse>
+  #settle: ((answer: ForwardedResponse | Promise<ForwardedResponse>) => void) | undefined
+  #cancelledNow = false
+
+  constructor(minIndex: number, deadline: number, first: DispatchParking) {
+    super(minIndex, deadline)
+    this.agent = first.agent
+    this.routes = first.routes
+    this.request = first.request
+    this.cancelled = first.cancelled
+    this.startedAt = first.startedAt
+    this.routed = keptRouting(first.routed)
+    this.answer = new Promise((resolve) => { this.#settle = resolve })
+    void first.cancelled.then(() => {
+      this.#cancelledNow = true
+      this.close()
+    })
+  }
+
+  protected rerun(): Promise<void> {
+    return runCaptured(new DispatchParking(this.agent, this.routes, this.request, this.cancelled, this.startedAt, this)).then((res) => {
+      // Parked again (a wake-up that did not move the index), or the run answered.
+      if (!this.waiting) this.#answerWith(answerOf(res, this.cancelled))
+    })
+  }
+
+  protected override close(): void {
+    super.close()
+    // Cancelled by the client agent, or a run that failed past serve's own error answers.
+    this.#answerWith(this.#cancelledNow ? CANCELLED : {status: 500, headers: {}, body: Buffer.from('request failed')})
+  }
+
+  #answerWith(answer: ForwardedResponse | Promise<ForwardedResponse>): void {
+    const settle = this.#settle
+    this.#settle = undefined
+    settle?.(answer)
+  }
 }

@@ -38,7 +38,7 @@ import {effectiveSecret, prepareToken, resolveToken} from './acl-authorize.js'
 import {enforceRoute} from './route-acl.js'
 import {resolveNearAgent} from './catalog-query.js'
 import {routeRequest} from '../forward/request-route.js'
-import {FORWARD_BODY_MAX, HOP_BY_HOP, forwardedHeaders, type ForwardedResponse} from '../forward/forwarded.js'
+import {FORWARD_BODY_MAX, HOP_BY_HOP, forwardedHeaders, type ForwardedRequest, type ForwardedResponse} from '../forward/forwarded.js'
 import {uiAssets, type UiAssets} from './ui-assets.js'
 import {recordHttp} from './http-metrics.js'
 import {performance} from 'node:perf_hooks'
@@ -153,8 +153,8 @@ export interface Exchange {
   closed: Promise<void>
   /** Set when another datacenter's server sent this request (it must not cross a datacenter again). */
   fromDc?: string
-  /** A request on this agent's own socket: a blocking read parks without its handler (context.ts Parking). */
-  parking?: SocketParking
+  /** A request that can be run again (this agent's socket, or a client agent's forward): a blocking read parks without its handler (context.ts Parking). */
+  parking?: RunParking
   /**
    * The client's address, for a request that came on this agent's own socket: the http_config
    * checks (block_endpoints, allow_write_http_from) apply to those only, as Consul's HTTP wrapper
@@ -227,9 +227,30 @@ export interface RoutedRequest {
   readonly identity: RequestIdentity
 }
 
-/** How a socket request's blocking read parks: as a ParkedExchange, the request run again when it wakes. */
-class SocketParking implements Parking {
+/** A parked read's record that runs its request again from the route's ACL rule, with what its first run routed. */
+export abstract class ParkedRun extends ParkedRequest {
+  /** What the first run worked out from the URL and headers: a re-run starts at the route's ACL rule. */
+  abstract readonly routed: RoutedRequest | undefined
+}
+
+/** What one run of a request that can be run again tells serve, and serve tells the run (context.ts Parking). */
+export interface RunParking extends Parking {
+  readonly resumed?: ParkedRun
   /** The parked read's record, once it has one: while it waits, the run that parked it records no http timing. */
+  readonly record: ParkedRun | undefined
+  /** This run's route, query and identity (serve sets it before the handler runs; a parked read keeps it). */
+  routed: RoutedRequest | undefined
+  /** When the request's first run began: the http metrics time the whole request, parked time included. */
+  readonly startedAt: number
+}
+
+/** What a parked read keeps of its first run's routing (not the URLSearchParams: a re-run parses the query string again). */
+export function keptRouting(routed: RoutedRequest | undefined): RoutedRequest | undefined {
+  return routed && {found: routed.found, method: routed.method, handler: routed.handler, query: routed.query, identity: routed.identity}
+}
+
+/** How a socket request's blocking read parks: as a ParkedExchange, the request run again when it wakes. */
+class SocketParking implements RunParking {
   record: ParkedExchange | undefined
   /** This run's route, query and identity (serve sets it before the handler runs; a parked read keeps it). */
   routed: RoutedRequest | undefined
@@ -256,7 +277,7 @@ class SocketParking implements Parking {
  * (held-socket.ts), and a wake-up hands it back and replays the request: each run has the request
  * and response node:http made for it.
  */
-class ParkedExchange extends ParkedRequest {
+class ParkedExchange extends ParkedRun {
   readonly agent: AgentContext
   readonly routes: Route[]
   readonly writeAllowed: ((address: string) => boolean) | undefined
@@ -280,8 +301,7 @@ class ParkedExchange extends ParkedRequest {
     this.writeAllowed = first.writeAllowed
     this.startedAt = first.startedAt
     this.holding = first.holding
-    const routed = first.routed
-    this.routed = routed && {found: routed.found, method: routed.method, handler: routed.handler, query: routed.query, identity: routed.identity}
+    this.routed = keptRouting(first.routed)
     this.#attach(first.req, first.res)
   }
 
@@ -407,7 +427,7 @@ class PipelineContext implements RequestContext {
   readonly tail: string
   readonly query: QueryOptions
   readonly identity: RequestIdentity
-  readonly parking: SocketParking | undefined
+  readonly parking: RunParking | undefined
   /** Until a handler asks for the body: an error answer then drains it first (sendError). */
   bodyUnread = true
 
@@ -478,7 +498,7 @@ async function route(agent: AgentContext, routes: Route[], exchange: Exchange, w
   if (where === 'server' && agent.forwardToServer) {
     bodyRead()
     req.url = resolveNearAgent(rawUrl, agent.config.nodeName)
-    await forwardExchange(agent.forwardToServer, exchange, defaultTokenHeader(agent, params, req))
+    await forwardExchange(agent, agent.forwardToServer, exchange, defaultTokenHeader(agent, params, req))
     return
   }
   if (where === 'datacenter' || where === 'no-path') {
@@ -490,7 +510,7 @@ async function route(agent: AgentContext, routes: Route[], exchange: Exchange, w
     const toDatacenter = agent.forwardToDatacenter
     if (where === 'no-path' || !toDatacenter) throw noPathToDatacenter()
     bodyRead()
-    await forwardExchange((request, closed) => toDatacenter(dc, request, closed), exchange, defaultTokenHeader(agent, params, req))
+    await forwardExchange(agent, (request, closed) => toDatacenter(dc, request, closed), exchange, defaultTokenHeader(agent, params, req))
     return
   }
   const found = findRoute(routes, path)
@@ -524,11 +544,54 @@ function defaultTokenHeader(agent: AgentContext, params: URLSearchParams, req: I
 }
 
 /** Hands the request to a server (client agents, or another datacenter's) and writes its answer back unchanged. */
-async function forwardExchange(forward: NonNullable<AgentContext['forwardToServer']>, exchange: Exchange, extraHeaders: Record<string, string> = {}): Promise<void> {
+async function forwardExchange(agent: AgentContext, forward: NonNullable<AgentContext['forwardToServer']>, exchange: Exchange, extraHeaders: Record<string, string> = {}): Promise<void> {
   const {req, res} = exchange
   const body = await exchange.readBody(FORWARD_BODY_MAX, (n) => `Request body(${n} bytes) too large, max size: ${FORWARD_BODY_MAX} bytes.`)
-  const answer = await forward({method: req.method ?? 'GET', url: req.url ?? '/', headers: {...forwardedHeaders(req), ...extraHeaders}, body}, exchange.closed)
-  writeForwardedAnswer(res, answer)
+  const request = {method: req.method ?? 'GET', url: req.url ?? '/', headers: {...forwardedHeaders(req), ...extraHeaders}, body}
+  if (isBlockingGet(request.method, request.url) && exchange.parking instanceof SocketParking) {
+    const held = holdWhileForwarded(exchange.parking)
+    if (held !== undefined) {
+      // Not awaited: the pipeline's frames (and the request and response they hold) end here.
+      void answerHeld(agent, held, request, forward)
+      return
+    }
+  }
+  writeForwardedAnswer(res, await forward(request, exchange.closed))
+}
+
+/** A GET with ?index= above 0: a blocking query, which may wait minutes for its answer. */
+function isBlockingGet(method: string, url: string): boolean {
+  return method === 'GET' && Number(searchParams(url).get('index') ?? 0) > 0
+}
+
+/**
+ * A blocking query handed to a server (a client agent's, or one for another datacenter) waits for
+ * its answer with the connection held outside node:http (held-socket.ts), as a parked read on a
+ * server does; `gone` resolves if the client leaves meanwhile (the server is then told to let go).
+ */
+function holdWhileForwarded(parking: SocketParking): {connection: HeldConnection; gone: Promise<void>} | undefined {
+  if (parking.holding === undefined) return undefined
+  let leave: () => void = () => {}
+  const gone = new Promise<void>((resolve) => { leave = resolve })
+  const connection = holdConnection(parking.holding, parking.req, parking.res, () => leave())
+  return connection && {connection, gone}
+}
+
+/** Forwards a held blocking query and writes the answer through the request node:http makes of the replay. */
+async function answerHeld(agent: AgentContext, held: {connection: HeldConnection; gone: Promise<void>}, request: ForwardedRequest, forward: NonNullable<AgentContext['forwardToServer']>): Promise<void> {
+  let answer: ForwardedResponse | undefined
+  let failure: unknown
+  try {
+    answer = await forward(request, held.gone)
+  } catch (error) {
+    failure = error
+  }
+  // Gone meanwhile: nobody to answer.
+  const made = held.connection.replay()
+  if (made === undefined) return
+  setResponseHeaders(agent, made.res)
+  if (answer !== undefined) writeForwardedAnswer(made.res, answer)
+  else sendError(agent, made.req, made.res, failure, false)
 }
 
 /** A server's answer (this datacenter's or another's), written back unchanged but for hop-by-hop headers. */
