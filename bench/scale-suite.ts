@@ -13,7 +13,8 @@
 //     load and once settled. Reads ask for identity encoding: the figure is the agent's answer, not
 //     the client's gunzip; a bare Node server sending the same bytes gives the transfer floor.
 //   parked blocking queries (BENCH_SCALE_PARKED, default 10000): RSS per parked /v1/kv read, and
-//     the same for a bare Node HTTP server that never answers (Node's own cost per open request).
+//     the same for a bare Node HTTP server that never answers (Node's own cost per open request);
+//     then the same reads through a client agent: RSS per read on the server and the client agent.
 // The probe reads one key every 5 ms and records how long each read waited: a stalled event loop
 // shows as one long read.
 import {spawn} from 'node:child_process'
@@ -74,6 +75,17 @@ export interface ParkedRow {
   settledRssPerQueryBytes: number
   bareNodeRssPerRequestBytes: number
   bareNodeSettledRssPerRequestBytes: number
+  wokenMs: number
+  /** The same reads through a client agent (runParkedViaClient); undefined when not measured. */
+  viaClient?: ViaClientRow
+}
+
+/** Parked reads sent to a client agent: RSS per read on the server and on the client agent, right after and settled. */
+export interface ViaClientRow {
+  serverBytes: number
+  serverSettledBytes: number
+  clientBytes: number
+  clientSettledBytes: number
   wokenMs: number
 }
 
@@ -362,8 +374,60 @@ export async function runParked(count: number, log: (line: string) => void): Pro
   } finally {
     bare.stop()
   }
+  row.viaClient = await runParkedViaClient(count, log)
   log(`scale ${count} parked blocking queries: ${row.rssPerQueryBytes.toFixed(0)} B RSS each, ${row.settledRssPerQueryBytes.toFixed(0)} B settled (a bare Node server: ${row.bareNodeRssPerRequestBytes.toFixed(0)} / ${row.bareNodeSettledRssPerRequestBytes.toFixed(0)} B per open request); all woken by one write in ${row.wokenMs.toFixed(0)} ms`)
   return row
+}
+
+/**
+ * The same parked reads sent to a client agent joined to one server, as applications send them in
+ * a deployment: the client agent forwards each (holding its connection), the server parks it.
+ */
+async function runParkedViaClient(count: number, log: (line: string) => void): Promise<ViaClientRow> {
+  const dir = mkdtempSync(join(tmpdir(), 'coord-bench-scale-'))
+  const serfPort = await freePort()
+  const server = await spawnAgent({
+    name: 'bench-scale-server', timeoutMs: 60_000, waitForLeader: true,
+    args: ['-server', '-bootstrap', `-data-dir=${join(dir, 'server')}`, '-http-port=0', '-dns-port=0', '-server-port=0', `-serf-lan-port=${serfPort}`, '-serf-wan-port=0', '-node=bench-server', '-bind=127.0.0.1', '-client=127.0.0.1'],
+  })
+  let client: AgentProcess | undefined
+  try {
+    client = await spawnAgent({
+      name: 'bench-scale-client', timeoutMs: 60_000,
+      args: [`-data-dir=${join(dir, 'client')}`, '-http-port=0', '-dns-port=0', '-serf-lan-port=0', '-node=bench-client', '-bind=127.0.0.1', '-client=127.0.0.1', `-retry-join=127.0.0.1:${serfPort}`],
+    })
+    const base = `http://${client.httpAddr}`
+    let joined = false
+    for (let i = 0; i < 120 && !joined; i++) {
+      joined = (await fetch(`${base}/v1/kv/parked`, {method: 'PUT', body: 'x'}).then((r) => r.arrayBuffer().then(() => r.ok), () => false))
+      if (!joined) await sleep(500)
+    }
+    if (!joined) throw new Error('the client agent found no server in 60 s')
+    const index = (await fetch(`${base}/v1/kv/parked`)).headers.get('x-consul-index')
+    await sleep(2000)
+    const rss = (pid: number) => rssMiB(pid) ?? NaN
+    const before = {server: rss(server.pid), client: rss(client.pid)}
+    const gauge = async (): Promise<number> => {
+      const metrics = await (await fetch(`http://${server.httpAddr}/v1/agent/metrics`)).json() as {Gauges: Array<{Name: string; Value: number}>}
+      return metrics.Gauges.find((g) => g.Name.endsWith('rpc.queries_blocking'))?.Value ?? 0
+    }
+    const parked = await park(client.httpAddr, `/v1/kv/parked?index=${index}&wait=10m`, count, gauge)
+    const after = {server: rss(server.pid), client: rss(client.pid)}
+    const [serverSettled, clientSettled] = await Promise.all([settledRss(server.pid), settledRss(client.pid)])
+    const t0 = performance.now()
+    await (await fetch(`http://${server.httpAddr}/v1/kv/parked`, {method: 'PUT', body: 'y'})).arrayBuffer()
+    for (let i = 0; i < 600 && parked.answered() < count; i++) await sleep(100)
+    const wokenMs = performance.now() - t0
+    parked.close()
+    const per = (mib: number, from: number) => ((mib - from) * 1048576) / count
+    const row = {serverBytes: per(after.server, before.server), serverSettledBytes: per(serverSettled, before.server), clientBytes: per(after.client, before.client), clientSettledBytes: per(clientSettled, before.client), wokenMs}
+    log(`scale ${count} parked through a client agent: server ${row.serverBytes.toFixed(0)} / ${row.serverSettledBytes.toFixed(0)} B each, client agent ${row.clientBytes.toFixed(0)} / ${row.clientSettledBytes.toFixed(0)} B (after / settled); woken in ${wokenMs.toFixed(0)} ms`)
+    return row
+  } finally {
+    await client?.stop()
+    await server.stop()
+    rmSync(dir, {recursive: true, force: true})
+  }
 }
 
 /**
@@ -406,6 +470,12 @@ export function renderScaleSection(o: {date: string; machine: string; keys: Keys
     '| parked | RSS per parked query, after parking / settled | bare Node server per open request, after / settled | all woken by one write |',
     '|---:|---:|---:|---:|',
     ...o.parked.map((r) => `| ${r.parked.toLocaleString('en')} | ${f(r.rssPerQueryBytes, 0)} / ${f(r.settledRssPerQueryBytes, 0)} B | ${f(r.bareNodeRssPerRequestBytes, 0)} / ${f(r.bareNodeSettledRssPerRequestBytes, 0)} B | ${f(r.wokenMs, 0)} ms |`),
+    '',
+    'The same reads sent to a client agent joined to one server, as applications send them: the client agent forwards each (its connection held while it waits), the server parks it; RSS per read on each, right after parking / settled.',
+    '',
+    '| parked | server | client agent | all woken by one write |',
+    '|---:|---:|---:|---:|',
+    ...o.parked.filter((r) => r.viaClient).map((r) => `| ${r.parked.toLocaleString('en')} | ${f(r.viaClient!.serverBytes, 0)} / ${f(r.viaClient!.serverSettledBytes, 0)} B | ${f(r.viaClient!.clientBytes, 0)} / ${f(r.viaClient!.clientSettledBytes, 0)} B | ${f(r.viaClient!.wokenMs, 0)} ms |`),
   ]
   return lines.join('\n')
 }
