@@ -388,13 +388,14 @@ async function runParkedViaClient(count: number, log: (line: string) => void): P
   const serfPort = await freePort()
   const server = await spawnAgent({
     name: 'bench-scale-server', timeoutMs: 60_000, waitForLeader: true,
-    args: ['-server', '-bootstrap', `-data-dir=${join(dir, 'server')}`, '-http-port=0', '-dns-port=0', '-server-port=0', `-serf-lan-port=${serfPort}`, '-serf-wan-port=0', '-node=bench-server', '-bind=127.0.0.1', '-client=127.0.0.1'],
+    args: ['-server', '-bootstrap', `-data-dir=${join(dir, 'server')}`, '-http-port=0', '-dns-port=0', '-server-port=0', `-serf-lan-port=${serfPort}`, '-serf-wan-port=0', '-node=bench-server', '-bind=127.0.9.1', '-client=127.0.9.1'],
   })
   let client: AgentProcess | undefined
   try {
     client = await spawnAgent({
       name: 'bench-scale-client', timeoutMs: 60_000,
-      args: [`-data-dir=${join(dir, 'client')}`, '-http-port=0', '-dns-port=0', '-serf-lan-port=0', '-node=bench-client', '-bind=127.0.0.1', '-client=127.0.0.1', `-retry-join=127.0.0.1:${serfPort}`],
+      // coord gossips with a -retry-join address's host at its own serf LAN port (README): one port, two addresses.
+      args: [`-data-dir=${join(dir, 'client')}`, '-http-port=0', '-dns-port=0', `-serf-lan-port=${serfPort}`, '-node=bench-client', '-bind=127.0.9.2', '-client=127.0.9.2', '-retry-join=127.0.9.1'],
     })
     const base = `http://${client.httpAddr}`
     let joined = false
