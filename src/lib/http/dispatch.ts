@@ -6,7 +6,7 @@ import type {IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders, ServerRes
 import type {AgentContext, Route} from './context.js'
 import {tooLarge} from '../errors.js'
 import type {ForwardedRequest, ForwardedResponse} from '../forward/forwarded.js'
-import {keptRouting, ParkedRun, serve, type RoutedRequest, type RunParking} from './server.js'
+import {ParkedRun, serve, type RoutedRequest, type RunParking} from './server.js'
 import type {ParkedRequest} from './blocking.js'
 import {performance} from 'node:perf_hooks'
 import {errorCodeOf} from './answer-error-code.js'
@@ -178,25 +178,17 @@ class DispatchParking implements RunParking {
 
 /** A forwarded request's parked blocking read: the request, the client agent's cancel, and the answer the dispatch awaits. */
 class ParkedDispatch extends ParkedRun {
-  readonly agent: AgentContext
-  readonly routes: Route[]
   readonly request: ForwardedRequest
   readonly cancelled: Promise<void>
-  readonly startedAt: number
-  readonly routed: RoutedRequest | undefined
   /** Resolves with the answer of the run that answers (or the cancellation's). */
   readonly answer: Promise<ForwardedResponse>
   #settle: ((answer: ForwardedResponse | Promise<ForwardedResponse>) => void) | undefined
   #cancelledNow = false
 
   constructor(minIndex: number, deadline: number, first: DispatchParking) {
-    super(minIndex, deadline)
-    this.agent = first.agent
-    this.routes = first.routes
+    super(minIndex, deadline, first)
     this.request = first.request
     this.cancelled = first.cancelled
-    this.startedAt = first.startedAt
-    this.routed = keptRouting(first.routed)
     this.answer = new Promise((resolve) => { this.#settle = resolve })
     void first.cancelled.then(() => {
       this.#cancelledNow = true

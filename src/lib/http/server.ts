@@ -229,8 +229,20 @@ export interface RoutedRequest {
 
 /** A parked read's record that runs its request again from the route's ACL rule, with what its first run routed. */
 export abstract class ParkedRun extends ParkedRequest {
+  readonly agent: AgentContext
+  readonly routes: Route[]
+  /** When the request's first run began: the http metrics time the whole request, parked time included. */
+  readonly startedAt: number
   /** What the first run worked out from the URL and headers: a re-run starts at the route's ACL rule. */
-  abstract readonly routed: RoutedRequest | undefined
+  readonly routed: RoutedRequest | undefined
+
+  constructor(minIndex: number, deadline: number, first: {agent: AgentContext; routes: Route[]; startedAt: number; routed: RoutedRequest | undefined}) {
+    super(minIndex, deadline)
+    this.agent = first.agent
+    this.routes = first.routes
+    this.startedAt = first.startedAt
+    this.routed = keptRouting(first.routed)
+  }
 }
 
 /** What one run of a request that can be run again tells serve, and serve tells the run (context.ts Parking). */
@@ -245,7 +257,7 @@ export interface RunParking extends Parking {
 }
 
 /** What a parked read keeps of its first run's routing (not the URLSearchParams: a re-run parses the query string again). */
-export function keptRouting(routed: RoutedRequest | undefined): RoutedRequest | undefined {
+function keptRouting(routed: RoutedRequest | undefined): RoutedRequest | undefined {
   return routed && {found: routed.found, method: routed.method, handler: routed.handler, query: routed.query, identity: routed.identity}
 }
 
@@ -278,13 +290,8 @@ class SocketParking implements RunParking {
  * and response node:http made for it.
  */
 class ParkedExchange extends ParkedRun {
-  readonly agent: AgentContext
-  readonly routes: Route[]
   readonly writeAllowed: ((address: string) => boolean) | undefined
-  readonly startedAt: number
   readonly holding: HoldingServer | undefined
-  /** What the first run worked out from the URL and headers: a re-run starts at the route's ACL rule. */
-  readonly routed: RoutedRequest | undefined
   /** The request and response of the latest run, while node:http has the connection. */
   #req: IncomingMessage | undefined
   #res: ServerResponse | undefined
@@ -295,13 +302,9 @@ class ParkedExchange extends ParkedRun {
   readonly #onClose = (): void => this.close()
 
   constructor(minIndex: number, deadline: number, first: SocketParking) {
-    super(minIndex, deadline)
-    this.agent = first.agent
-    this.routes = first.routes
+    super(minIndex, deadline, first)
     this.writeAllowed = first.writeAllowed
-    this.startedAt = first.startedAt
     this.holding = first.holding
-    this.routed = keptRouting(first.routed)
     this.#attach(first.req, first.res)
   }
 
