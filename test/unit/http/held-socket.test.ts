@@ -47,6 +47,16 @@ async function until(what: string, test: () => boolean): Promise<void> {
   assert.ok(test(), `timed out waiting for ${what}`)
 }
 
+/** Sends `head` on a new connection and holds the request node:http makes of it (the test fails if it is not held). */
+async function sendAndHold(s: ReturnType<typeof recordingServer>, head: string): Promise<{c: ReturnType<typeof client>; held: HeldConnection}> {
+  const c = client(s.port())
+  c.socket.write(head)
+  const seen = await s.next()
+  const held = holdConnection(s.holding, seen.req, seen.res, () => {})
+  assert.ok(held, 'the request is held')
+  return {c, held}
+}
+
 describe('held-socket: a parked request\'s connection outside node:http', () => {
   const s = recordingServer()
   before(() => new Promise<void>((resolve) => s.server.listen(0, '127.0.0.1', () => resolve())))
@@ -113,11 +123,7 @@ describe('held-socket: a parked request\'s connection outside node:http', () => 
   })
 
   it('keeps what the client sends while held and replays it after the held request', async () => {
-    const c = client(s.port())
-    c.socket.write('GET /held HTTP/1.1\r\nHost: x\r\n\r\n')
-    const first = await s.next()
-    const held = holdConnection(s.holding, first.req, first.res, () => {}) as HeldConnection
-    assert.ok(held)
+    const {c, held} = await sendAndHold(s, 'GET /held HTTP/1.1\r\nHost: x\r\n\r\n')
     c.socket.write('GET /behind HTTP/1.1\r\nHost: x\r\n\r\n')
     await new Promise((resolve) => setTimeout(resolve, 50))
     const made = held.replay()
@@ -150,11 +156,7 @@ describe('held-socket: a parked request\'s connection outside node:http', () => 
   })
 
   it('a request half-read behind the held one cannot be handed back: the replay asks to close after its answer', async () => {
-    const c = client(s.port())
-    c.socket.write('GET /whole HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\nGET /half HTTP/1.1\r\nHo')
-    const seen = await s.next()
-    const held = holdConnection(s.holding, seen.req, seen.res, () => {}) as HeldConnection
-    assert.ok(held)
+    const {c, held} = await sendAndHold(s, 'GET /whole HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\nGET /half HTTP/1.1\r\nHo')
     const made = held.replay()
     assert.ok(made)
     assert.equal(made.req.url, '/whole')
@@ -165,10 +167,7 @@ describe('held-socket: a parked request\'s connection outside node:http', () => 
   })
 
   it('a replay of a connection that closed meanwhile makes nothing', async () => {
-    const c = client(s.port())
-    c.socket.write('GET /late HTTP/1.1\r\nHost: x\r\n\r\n')
-    const seen = await s.next()
-    const held = holdConnection(s.holding, seen.req, seen.res, () => {}) as HeldConnection
+    const {c, held} = await sendAndHold(s, 'GET /late HTTP/1.1\r\nHost: x\r\n\r\n')
     held.socket.destroy()
     assert.equal(held.replay(), undefined)
     await c.closed
