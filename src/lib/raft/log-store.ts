@@ -14,7 +14,7 @@ import {closeSync, existsSync, fstatSync, fsyncSync, openSync, readSync, renameS
 import {open, type FileHandle} from 'node:fs/promises'
 import {join} from 'node:path'
 import {crc32} from 'node:zlib'
-import {writeAllSync} from '../atomic-file.js'
+import {closeOffLoop, syncDirOffLoop, writeAllSync} from '../atomic-file.js'
 
 export interface LogEntry {
   index: number
@@ -584,16 +584,19 @@ export class FileLogStore extends BaseLogStore {
     } finally {
       await file.close()
     }
+    // The old file stays open for reads until the rename (#readFd), so the rename only unlinks it;
+    // its blocks are freed when that descriptor is closed, off the event loop (closeOffLoop).
     renameSync(tmp, this.path)
-    syncDir(this.dir)
+    await syncDirOffLoop(this.dir)
     this.held = this.held.slice(start, end)
     this.#offsets = offsets
     this.#lengths = this.#lengths.slice(start, end)
     this.#resident = Math.min(this.held.length, Math.max(0, this.#resident - start))
     this.#residentBytes = 0
     for (let i = this.#resident; i < this.held.length; i++) this.#residentBytes += this.#lengths[i]
-    if (this.#readFd !== undefined) closeSync(this.#readFd)
+    const oldReadFd = this.#readFd
     this.#readFd = openSync(this.path, 'r')
+    if (oldReadFd !== undefined) closeOffLoop(oldReadFd)
     this.#file = await open(this.path, 'a')
     this.#size = (await this.#file.stat()).size
   }

@@ -18,6 +18,7 @@ import {LogCorruptError, readStoreFile, syncDir, writeAllSync} from './log-store
 import type {ConfState} from './types.js'
 import type {ChunkReader} from '../handed-bytes.js'
 import {fileChunks} from '../file-chunks.js'
+import {renameOverSync, syncDirOffLoop} from '../atomic-file.js'
 
 export interface SnapshotFileMeta {
   index: number
@@ -75,9 +76,9 @@ export class FileSnapshotStore {
       await streamSnapshot(tmp, meta, conf, chunks)
       // No await between the check and the rename: nothing else can install a snapshot in between.
       if (!stillWanted()) return false
-      renameSync(tmp, this.path)
+      renameOverSync(tmp, this.path)
       renamed = true
-      syncDir(this.dir)
+      await syncDirOffLoop(this.dir)
       return true
     } finally {
       if (!renamed) rmSync(tmp, {force: true})
@@ -93,9 +94,9 @@ export class FileSnapshotStore {
     let renamed = false
     try {
       await streamSnapshot(tmp, meta, conf, [state])
-      renameSync(tmp, this.path)
+      renameOverSync(tmp, this.path)
       renamed = true
-      syncDir(this.dir)
+      await syncDirOffLoop(this.dir)
     } finally {
       if (!renamed) rmSync(tmp, {force: true})
     }
@@ -116,7 +117,7 @@ export class FileSnapshotStore {
 
   /** The staged restore becomes the snapshot (rename, then the directory fsync'd). */
   adoptStaged(): void {
-    renameSync(this.stagedPath, this.path)
+    renameOverSync(this.stagedPath, this.path)
     syncDir(this.dir)
   }
 
@@ -236,7 +237,7 @@ export class FileSnapshotStore {
         if (magic.equals(MAGIC_V1)) {
           // The first layout is one msgpack document: read whole, as before.
           const stored = parseSnapshotFile(path, await readFile(path), crc)
-          renameSync(path, this.stagedPath)
+          renameOverSync(path, this.stagedPath)
           return {...stored, stateBytes: stored.state?.length ?? 0}
         }
         const confLength = head.readUInt32LE(MAGIC.length + 20)
@@ -251,7 +252,7 @@ export class FileSnapshotStore {
           const {bytesRead} = await staged.read(confBytes, 0, confLength, HEADER)
           if (bytesRead !== confLength) throw new LogCorruptError(`${path}: the membership is cut short`)
           conf = decode(confBytes) as ConfState
-          renameSync(path, this.stagedPath)
+          renameOverSync(path, this.stagedPath)
         } catch (error) {
           await staged.close().catch(() => undefined)
           throw error

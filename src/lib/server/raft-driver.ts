@@ -82,6 +82,8 @@ const CLOSE_SNAPSHOT_WAIT_MS = 5_000
 /** A restore's decode runs in slices of about this long (then the event loop runs), at most this many steps each. */
 const STEP_SLICE_MS = 10
 const STEPS_PER_SLICE_MAX = 64
+/** Committed entries are applied in slices of about STEP_SLICE_MS, at most this many entries each. */
+const APPLY_ENTRIES_PER_SLICE_MAX = 1024
 /** How long an installed restore waits for a quorum of servers to hold it before its answer says so. */
 const RESTORE_QUORUM_WAIT_MS = 60_000
 /** A received snapshot's state is staged on disk in writes of this size (each lets the event loop run). */
@@ -817,14 +819,14 @@ export class RaftDriver<C, R> {
       // writers, and reads waiting for them (a leader's read index is its commit index), need not
       // wait for the fsync of later proposals too. Not across a snapshot this Ready installs.
       const stable = ready.snapshot ? 0 : stableCount(ready.committedEntries, ready.entries[0]?.index)
-      if (stable > 0) this.#apply(ready, 0, stable, false)
+      if (stable > 0) await this.#apply(ready, 0, stable, false)
       // A snapshot that became durable is compacted to here, once what is on disk was applied:
       // rewriting the log's tail then holds up only this Ready's new entries, not answers.
       if (!ready.snapshot) await this.#compactToWritten()
       await this.#persist(ready)
       if (this.#diskFullAttempts > 0 && ready.entries.length > 0) this.#diskWritesAgain()
       for (const message of ready.messages) if (!early.has(message)) this.#send(message)
-      this.#apply(ready, stable, ready.committedEntries.length, true)
+      await this.#apply(ready, stable, ready.committedEntries.length, true)
       this.#core.advance(ready)
       const local = this.#localRestore
       if (ready.snapshot && local?.started && local.meta.index === ready.snapshot.index) {
@@ -980,15 +982,35 @@ export class RaftDriver<C, R> {
     this.clock.after(FATAL_ANSWER_GRACE_MS, () => this.opts.onFatal?.(fatal))
   }
 
-  /** Applies `ready`'s committed entries [from, to); the call that ends the Ready (`last`) also answers its reads. */
-  #apply(ready: Ready, from: number, to: number, last: boolean): void {
-    const before = this.#applied
-    const started = this.clock.now()
+  /**
+   * Applies `ready`'s committed entries [from, to); the call that ends the Ready (`last`) also
+   * answers its reads. In slices of about STEP_SLICE_MS: a Ready can commit thousands of entries
+   * (a follower catching up, a leader under many writers), and applying them at one go held the
+   * event loop for as long. Between slices the writers and reads of what is applied are answered
+   * and the loop runs (timers, heartbeats, requests); the core is stepped meanwhile as it is while
+   * this Ready is persisted. Closing stops it between slices (the close answers what is left).
+   */
+  async #apply(ready: Ready, from: number, to: number, last: boolean): Promise<void> {
     const entries = ready.committedEntries
-    for (let i = from; i < to; i++) this.#applyEntry(entries[i])
-    if (to > from) this.#metrics.sample(KEYS.fsmApply, this.clock.now() - started)
+    let emitted = false
+    for (let i = from; i < to;) {
+      const started = this.clock.now()
+      const before = this.#applied
+      const sliceEnd = Math.min(to, i + APPLY_ENTRIES_PER_SLICE_MAX)
+      do this.#applyEntry(entries[i++])
+      while (i < sliceEnd && this.clock.now() - started < STEP_SLICE_MS)
+      this.#metrics.sample(KEYS.fsmApply, this.clock.now() - started)
+      if (this.#applied !== before) {
+        this.applied.emit(this.#applied)
+        emitted = true
+      }
+      if (i < to) {
+        await new Promise<void>((resolve) => this.clock.defer(resolve))
+        if (this.#closed) return
+      }
+    }
     if (last && (ready.readStates.length > 0 || ready.abortedReads.length > 0)) this.reads.emit(this.#expandReads(ready.readStates, ready.abortedReads))
-    if (this.#applied !== before || (last && ready.snapshot)) this.applied.emit(this.#applied)
+    if (!emitted && last && ready.snapshot) this.applied.emit(this.#applied)
   }
 
   #applyEntry(entry: Entry): void {

@@ -7,6 +7,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {FileLogStore, LogCorruptError, MemoryLogStore, RESIDENT_LOG_BYTES, type LogEntry} from '../../../src/lib/raft/log-store.js'
 import {FileSnapshotStore} from '../../../src/lib/raft/snapshot-store.js'
+import {deletedFilesOpen} from '../../helpers/open-files.js'
+import {waitFor} from '../../helpers/wait.js'
 
 const entry = (index: number, text = `cmd-${index}`): LogEntry => ({index, term: 1, data: new TextEncoder().encode(text)})
 
@@ -170,6 +172,8 @@ describe('FileLogStore', () => {
     await store.append([entry(1), entry(2), entry(3)])
     await store.compact(2)
     assert.equal(store.firstIndex(), 3)
+    // The rewritten file replaced the old one, whose read descriptor is let go off the event loop.
+    await waitFor('the old log file to be closed', () => deletedFilesOpen(dir).length === 0, 5000)
     await store.append([entry(4)])
     await store.close()
     const reopened = await FileLogStore.open(dir, 2)

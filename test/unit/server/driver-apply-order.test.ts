@@ -165,6 +165,53 @@ describe('RaftDriver apply order', () => {
     }
   })
 
+  it('applies a Ready of many committed entries in slices, answering each slice before the next and letting timers run', async () => {
+    const storage = new GatedAppends()
+    // Each apply takes ~2 ms, so 40 entries applied at one go would hold the loop ~80 ms.
+    let ticks = 0
+    const seenTicks = new Set<number>()
+    const state = new (class extends Sum {
+      override apply(index: number, command: Uint8Array): number {
+        seenTicks.add(ticks)
+        const until = performance.now() + 2
+        while (performance.now() < until) { /* a slow command */ }
+        return super.apply(index, command)
+      }
+    })()
+    const logger = new LogHub('error', (line) => { throw new Error(`logged: ${line}`) }).logger('raft')
+    const driver = new RaftDriver<Uint8Array, number>({
+      id: 'a', address: '127.0.0.1:1', state, codec: {encode: (c) => c, decode: (b) => b.slice()},
+      storage, transport, logger, seed: 1, snapshotThreshold: 1_000_000,
+    })
+    await driver.bootstrap({voters: ['a'], learners: []})
+    driver.start(true)
+    const ticker = setInterval(() => { ticks++ }, 1)
+    try {
+      await until('leader', () => driver.isLeader())
+      await driver.propose(Uint8Array.of(0))
+      const openFirst = storage.hold()
+      const first = driver.propose(Uint8Array.of(1))
+      await until('the first write is being written', () => storage.appending === 1)
+      // These queue behind it and commit together in the next Ready.
+      let totalWhenSecondAnswered = -1
+      const rest = Array.from({length: 40}, (_, i) => driver.propose(Uint8Array.of(1)).then((r) => {
+        if (i === 0) totalWhenSecondAnswered = state.total
+        return r
+      }))
+      seenTicks.clear()
+      openFirst()
+      await first
+      const results = await Promise.all(rest)
+      assert.deepEqual(results.map((r) => r.result), Array.from({length: 40}, (_, i) => i + 2), 'every write applied once, in order')
+      assert.ok(totalWhenSecondAnswered > 0 && totalWhenSecondAnswered < 41, `the first writes were answered before the last was applied (total then ${totalWhenSecondAnswered})`)
+      assert.ok(seenTicks.size >= 3, `timers ran between slices of the Ready (${seenTicks.size} distinct timer counts seen across 41 applies)`)
+    } finally {
+      clearInterval(ticker)
+      for (const gate of storage.gates) gate.open()
+      await driver.close()
+    }
+  })
+
   it('counts the committed entries before the first one a Ready writes', () => {
     const e = (index: number): Entry => ({index, term: 1, type: 'command', data: new Uint8Array()}) as Entry
     assert.equal(stableCount([e(3), e(4), e(5)], undefined), 3)
