@@ -7,6 +7,7 @@ import {spawnSync} from 'node:child_process'
 import {mkdtempSync, rmSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {sendInFlight} from './bulk-load.js'
 import {startEtcd} from './etcd.js'
 import {rssMiB} from './process.js'
 
@@ -45,18 +46,10 @@ export async function runEtcdKeys(keys: number, log: (line: string) => void): Pr
   let etcd = await startEtcd(60_000, dataDir)
   try {
     const count = Math.ceil(keys / 64)
-    let next = 0
     const t0 = performance.now()
-    const worker = async (): Promise<void> => {
-      while (next < count) {
-        const i = next++
-        const success = Array.from({length: Math.min(64, keys - i * 64)}, (_, j) => ({requestPut: {key: b64(`k/${String(i * 64 + j).padStart(7, '0')}`), value: VALUE}}))
-        const res = await fetch(`${etcd.clientUrl}/v3/kv/txn`, {method: 'POST', body: JSON.stringify({success})})
-        if (res.status !== 200) throw new Error(`etcd txn ${i}: ${res.status} ${await res.text()}`)
-        await res.arrayBuffer()
-      }
-    }
-    await Promise.all(Array.from({length: 16}, worker))
+    await sendInFlight(etcd.clientUrl, 'POST', '/v3/kv/txn', count, (i) => JSON.stringify({
+      success: Array.from({length: Math.min(64, keys - i * 64)}, (_, j) => ({requestPut: {key: b64(`k/${String(i * 64 + j).padStart(7, '0')}`), value: VALUE}})),
+    }))
     const loadSeconds = (performance.now() - t0) / 1000
     const rss = rssMiB(etcd.pid) ?? NaN
     const file = join(dir, 'etcd.snapshot')

@@ -24,6 +24,7 @@ import http from 'node:http'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {spawnAgent, type AgentProcess} from '../src/lib/devcluster/agent-process.js'
+import {sendInFlight} from './bulk-load.js'
 import {freePort, rssMiB} from './process.js'
 import {writeSection} from './report.js'
 
@@ -144,16 +145,7 @@ export function loopDelayWatch(base: string): {stop: () => Promise<number>} {
 }
 
 export async function txns(base: string, count: number, ops: (i: number) => unknown[], inFlight = 16): Promise<void> {
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < count) {
-      const i = next++
-      const res = await fetch(`${base}/v1/txn`, {method: 'PUT', body: JSON.stringify(ops(i))})
-      if (res.status !== 200) throw new Error(`txn ${i}: ${res.status} ${await res.text()}`)
-      await res.arrayBuffer()
-    }
-  }
-  await Promise.all(Array.from({length: inFlight}, worker))
+  await sendInFlight(base, 'PUT', '/v1/txn', count, (i) => JSON.stringify(ops(i)), inFlight)
 }
 
 export async function runKeys(keys: number, log: (line: string) => void): Promise<KeysRow> {
@@ -453,7 +445,7 @@ export function renderScaleSection(o: {date: string; machine: string; keys: Keys
   const lines = [
     `_${o.date} · ${o.machine} · ${f(o.seconds, 0)} s_`,
     '',
-    'One data-dir coord server per size, 100-byte values loaded in 64-op txns (16 in flight). Probe: one GET every 5 ms; its worst wait is the longest the event loop was held. The agent loop delay max is the agent gauge `runtime.event_loop_delay_max_ms` (monitorEventLoopDelay in node:perf_hooks), the worst over the load.',
+    'One data-dir coord server per size, 100-byte values loaded in 64-op txns, 16 in flight through one undici Pool (bench/bulk-load.ts, the same writer as the etcd rows). Probe: one GET every 5 ms; its worst wait is the longest the event loop was held. The agent loop delay max is the agent gauge `runtime.event_loop_delay_max_ms` (monitorEventLoopDelay in node:perf_hooks), the worst over the load.',
     '',
     '| keys | load keys/s | RSS MiB | bytes/key | automatic snapshots (ms) | worst read during load | agent loop delay max during load | snapshot save | archive | worst read during save | restart | RSS after restart | restore | RSS peak during restore | worst read during restore |',
     '|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
