@@ -14,7 +14,7 @@ import {join} from 'node:path'
 import {randomSubnet, startCluster} from '../src/lib/devcluster/cluster.js'
 import {rssMiB} from './process.js'
 import {writeSection} from './report.js'
-import {probe, txns, VALUE} from './scale-suite.js'
+import {loopDelayWatch, probe, txns, VALUE} from './scale-suite.js'
 
 interface ServerEvents {
   /** Automatic snapshots: when (ms since the run began), the log index and how long each took. */
@@ -29,6 +29,8 @@ export interface ClusterServerRow {
   snapshotsDuringLoad: number[]
   snapshotsAfterLoad: number[]
   worstProbeMs: number
+  /** The server's own worst event-loop delay over the whole run (runtime.event_loop_delay_max_ms). */
+  loopDelayMaxMs: number
   rssMiB: number
 }
 
@@ -68,9 +70,11 @@ export async function runClusterScale(log: (line: string) => void): Promise<Clus
     }
   }
   const dir = mkdtempSync(join(tmpdir(), 'coord-bench-scale-cluster-'))
-  const cluster = await startCluster({servers: 3, dir, subnet: randomSubnet(), timeoutMs: 120_000, onOutput})
+  // Prometheus retention: loopDelayWatch reads each server's loop-delay gauge from that form.
+  const cluster = await startCluster({servers: 3, dir, subnet: randomSubnet(), timeoutMs: 120_000, onOutput, extraArgs: ['-hcl=telemetry { prometheus_retention_time = "60s" }']})
   const bases = cluster.servers.map((s) => `http://${s.httpAddr}`)
   const probes = bases.map((base) => probe(base))
+  const loopDelays = bases.map((base) => loopDelayWatch(base))
   let loadSeconds = NaN
   let overwriteSeconds = 0
   let overwrittenKeys = 0
@@ -102,6 +106,7 @@ export async function runClusterScale(log: (line: string) => void): Promise<Clus
     log(`scale cluster: ${error}`)
   }
   const worst = await Promise.all(probes.map((p) => p.stop()))
+  const loopDelayMax = await Promise.all(loopDelays.map((w) => w.stop()))
   const servers = cluster.servers.map((s, i) => {
     const snaps = events.get(s.name)?.snapshots ?? []
     return {
@@ -109,6 +114,7 @@ export async function runClusterScale(log: (line: string) => void): Promise<Clus
       snapshotsDuringLoad: snaps.filter((x) => x.atMs <= loadedAtMs).map((x) => x.ms),
       snapshotsAfterLoad: snaps.filter((x) => x.atMs > loadedAtMs).map((x) => x.ms),
       worstProbeMs: worst[i],
+      loopDelayMaxMs: loopDelayMax[i],
       rssMiB: rssMiB(s.pid) ?? NaN,
     }
   })
@@ -130,11 +136,11 @@ export function renderClusterScaleSection(o: {date: string; machine: string; run
     '',
     `Three durable servers on loopback: ${r.keys.toLocaleString('en')} keys of 100-byte values loaded in 64-op txns (16 in flight through each server) in ${f(r.loadSeconds)} s, ` +
       `then ${r.overwrittenKeys.toLocaleString('en')} of them overwritten the same way over ${f(r.overwriteSeconds)} s, until every server had taken ${r.snapshotsWanted} automatic snapshots of the full state. ` +
-      'A probe reads one key through each server every 5 ms; its worst wait is the longest the server (and the leader behind it) kept a read waiting.',
+      'A probe reads one key through each server every 5 ms; its worst wait is the longest the server (and the leader behind it) kept a read waiting. The loop delay max is each server\'s own gauge `runtime.event_loop_delay_max_ms`, the worst over the run.',
     '',
-    '| server | automatic snapshots during the load (ms) | after it, full state (ms) | worst probe read | RSS MiB |',
-    '| --- | --- | --- | ---: | ---: |',
-    ...r.servers.map((s) => `| ${s.name} | ${list(s.snapshotsDuringLoad)} | ${list(s.snapshotsAfterLoad)} | ${f(s.worstProbeMs, 0)} ms | ${f(s.rssMiB, 0)} |`),
+    '| server | automatic snapshots during the load (ms) | after it, full state (ms) | worst probe read | agent loop delay max | RSS MiB |',
+    '| --- | --- | --- | ---: | ---: | ---: |',
+    ...r.servers.map((s) => `| ${s.name} | ${list(s.snapshotsDuringLoad)} | ${list(s.snapshotsAfterLoad)} | ${f(s.worstProbeMs, 0)} ms | ${f(s.loopDelayMaxMs, 0)} ms | ${f(s.rssMiB, 0)} |`),
     '',
     `Leader elections after the first: **${r.elections.length}**${r.elections.length ? ` (${r.elections.map((e) => `${e.name} at ${f(e.atSeconds)} s`).join(', ')})` : ''}.` +
       (r.error ? ` The run stopped early: ${r.error}` : ''),

@@ -43,6 +43,7 @@ import {uiAssets, type UiAssets} from './ui-assets.js'
 import {recordHttp} from './http-metrics.js'
 import {performance} from 'node:perf_hooks'
 import {ANONYMOUS_TOKEN_SECRET} from '../state/acl.js'
+import {TurnBudget} from './turn-budget.js'
 
 function hasControlCharacter(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
@@ -93,6 +94,9 @@ function prefixOf(path: string): string {
  */
 interface RouteIndex {byPrefix: Map<string, Route[]>; anyPrefix: Route[]}
 const routeIndexes = new WeakMap<Route[], RouteIndex>()
+
+/** One per process, as the event loop is: how much request work each turn takes (turn-budget.ts). */
+const requestTurns = new TurnBudget()
 
 function routeIndex(routes: Route[]): RouteIndex {
   let index = routeIndexes.get(routes)
@@ -453,7 +457,8 @@ class PipelineContext implements RequestContext {
 
   body(limit: number, tooLargeMessage: (size: number) => string = (n) => `Request body(${n} bytes) too large, max size: ${limit} bytes.`): Promise<Buffer> {
     this.bodyUnread = false
-    return this.exchange.readBody(limit, tooLargeMessage)
+    // The handler's work (decode, propose) follows the body: it waits for a turn with time left.
+    return this.exchange.readBody(limit, tooLargeMessage).then((body) => requestTurns.admit()?.then(() => body) ?? body)
   }
 
   async forwardToDatacenter(target: string, body: Buffer): Promise<void> {
