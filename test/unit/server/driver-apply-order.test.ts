@@ -88,17 +88,23 @@ async function until(what: string, ok: () => boolean, ms = 5000): Promise<void> 
   }
 }
 
+/** A one-server driver on `storage`, bootstrapped and started (it elects itself). */
+async function startAlone(storage: GatedAppends, state: Sum, snapshotThreshold: number): Promise<RaftDriver<Uint8Array, number>> {
+  const logger = new LogHub('error', (line) => { throw new Error(`logged: ${line}`) }).logger('raft')
+  const driver = new RaftDriver<Uint8Array, number>({
+    id: 'a', address: '127.0.0.1:1', state, codec: {encode: (c) => c, decode: (b) => b.slice()},
+    storage, transport, logger, seed: 1, snapshotThreshold,
+  })
+  await driver.bootstrap({voters: ['a'], learners: []})
+  driver.start(true)
+  return driver
+}
+
 describe('RaftDriver apply order', () => {
   it('answers a write on disk while the append of a later one is still in flight', async () => {
     const storage = new GatedAppends()
     const state = new Sum()
-    const logger = new LogHub('error', (line) => { throw new Error(`logged: ${line}`) }).logger('raft')
-    const driver = new RaftDriver<Uint8Array, number>({
-      id: 'a', address: '127.0.0.1:1', state, codec: {encode: (c) => c, decode: (b) => b.slice()},
-      storage, transport, logger, seed: 1, snapshotThreshold: 1_000_000,
-    })
-    await driver.bootstrap({voters: ['a'], learners: []})
-    driver.start(true)
+    const driver = await startAlone(storage, state, 1_000_000)
     try {
       await until('leader', () => driver.isLeader())
       await driver.propose(Uint8Array.of(0)) // settle the leader's first entries
@@ -129,13 +135,7 @@ describe('RaftDriver apply order', () => {
   it('answers a write on disk before the log is compacted to a snapshot that became durable meanwhile', async () => {
     const storage = new GatedAppends()
     const state = new Sum()
-    const logger = new LogHub('error', (line) => { throw new Error(`logged: ${line}`) }).logger('raft')
-    const driver = new RaftDriver<Uint8Array, number>({
-      id: 'a', address: '127.0.0.1:1', state, codec: {encode: (c) => c, decode: (b) => b.slice()},
-      storage, transport, logger, seed: 1, snapshotThreshold: 2,
-    })
-    await driver.bootstrap({voters: ['a'], learners: []})
-    driver.start(true)
+    const driver = await startAlone(storage, state, 2)
     try {
       await until('leader', () => driver.isLeader())
       storage.snapshotGate = gate()
@@ -178,13 +178,7 @@ describe('RaftDriver apply order', () => {
         return super.apply(index, command)
       }
     })()
-    const logger = new LogHub('error', (line) => { throw new Error(`logged: ${line}`) }).logger('raft')
-    const driver = new RaftDriver<Uint8Array, number>({
-      id: 'a', address: '127.0.0.1:1', state, codec: {encode: (c) => c, decode: (b) => b.slice()},
-      storage, transport, logger, seed: 1, snapshotThreshold: 1_000_000,
-    })
-    await driver.bootstrap({voters: ['a'], learners: []})
-    driver.start(true)
+    const driver = await startAlone(storage, state, 1_000_000)
     const ticker = setInterval(() => { ticks++ }, 1)
     try {
       await until('leader', () => driver.isLeader())
