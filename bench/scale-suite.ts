@@ -39,12 +39,14 @@ export interface KeysRow {
   saveSeconds: number
   saveBytes: number
   worstProbeDuringSaveMs: number
+  loopDelayMaxDuringSaveMs: number
   restartSeconds: number
   rssAfterRestartMiB: number
   /** `PUT /v1/snapshot` of the saved archive on the restarted server, the RSS peak meanwhile (sampled every 50 ms) and the worst probe read. */
   restoreSeconds: number
   rssPeakDuringRestoreMiB: number
   worstProbeDuringRestoreMs: number
+  loopDelayMaxDuringRestoreMs: number
 }
 
 export interface Latency {
@@ -148,6 +150,9 @@ export async function txns(base: string, count: number, ops: (i: number) => unkn
   await sendInFlight(base, 'PUT', '/v1/txn', count, (i) => JSON.stringify(ops(i)), inFlight)
 }
 
+/** A second and a bit: the agent's loop-delay gauge (the worst of the last second) then covers only what follows. */
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 1100))
+
 export async function runKeys(keys: number, log: (line: string) => void): Promise<KeysRow> {
   const dir = mkdtempSync(join(tmpdir(), 'coord-bench-scale-'))
   let agent = await start(dir)
@@ -163,12 +168,16 @@ export async function runKeys(keys: number, log: (line: string) => void): Promis
     const rss = rssMiB(agent.pid) ?? NaN
     const autoSnapshots = [...agent.output().matchAll(/snapshot complete: index=\d+ duration=(\d+)ms/g)].map((m) => Number(m[1]))
     log(`scale ${keys} keys: loaded in ${loadSeconds.toFixed(1)} s, RSS ${rss.toFixed(0)} MiB, auto snapshots ${autoSnapshots.join('/')} ms, worst probe ${worstLoad.toFixed(0)} ms, agent loop delay max ${loopDelayMax.toFixed(0)} ms`)
+    // The loop-delay gauge is the worst of the last second: a second's pause keeps the load out of the save's reading.
+    await settle()
     const p2 = probe(base)
+    const saveLoopDelay = loopDelayWatch(base)
     const t1 = performance.now()
     const archive = await (await fetch(`${base}/v1/snapshot`)).arrayBuffer()
     const saveSeconds = (performance.now() - t1) / 1000
     const worstSave = await p2.stop()
-    log(`scale ${keys} keys: snapshot save ${saveSeconds.toFixed(1)} s (${archive.byteLength} bytes), worst probe ${worstSave.toFixed(0)} ms`)
+    const saveLoopDelayMax = await saveLoopDelay.stop()
+    log(`scale ${keys} keys: snapshot save ${saveSeconds.toFixed(1)} s (${archive.byteLength} bytes), worst probe ${worstSave.toFixed(0)} ms, agent loop delay max ${saveLoopDelayMax.toFixed(0)} ms`)
     await agent.stop()
     const t2 = performance.now()
     agent = await start(dir)
@@ -178,20 +187,23 @@ export async function runKeys(keys: number, log: (line: string) => void): Promis
     const rssAfter = rssMiB(agent.pid) ?? NaN
     log(`scale ${keys} keys: restart ${restartSeconds.toFixed(1)} s, RSS after ${rssAfter.toFixed(0)} MiB`)
     // Restore the saved archive into the running server: its time, RSS peak and the worst read meanwhile.
+    await settle() // (and the start-up out of the restore's loop-delay reading)
     let rssPeak = rssAfter
     const sampler = setInterval(() => { rssPeak = Math.max(rssPeak, rssMiB(agent.pid) ?? 0) }, 50)
     const p3 = probe(base)
+    const restoreLoopDelay = loopDelayWatch(base)
     const t3 = performance.now()
     const restored = await fetch(`${base}/v1/snapshot`, {method: 'PUT', body: Buffer.from(archive)})
     const restoreText = await restored.text()
     const restoreSeconds = (performance.now() - t3) / 1000
     clearInterval(sampler)
     const worstRestore = await p3.stop()
+    const restoreLoopDelayMax = await restoreLoopDelay.stop()
     if (restored.status !== 200) throw new Error(`restore: ${restored.status} ${restoreText}`)
-    log(`scale ${keys} keys: restore ${restoreSeconds.toFixed(1)} s, RSS peak ${rssPeak.toFixed(0)} MiB (${(rssPeak / rssAfter).toFixed(2)}x the ${rssAfter.toFixed(0)} MiB before), worst probe ${worstRestore.toFixed(0)} ms`)
+    log(`scale ${keys} keys: restore ${restoreSeconds.toFixed(1)} s, RSS peak ${rssPeak.toFixed(0)} MiB (${(rssPeak / rssAfter).toFixed(2)}x the ${rssAfter.toFixed(0)} MiB before), worst probe ${worstRestore.toFixed(0)} ms, agent loop delay max ${restoreLoopDelayMax.toFixed(0)} ms`)
     return {
-      keys, loadSeconds, rssMiB: rss, autoSnapshots, worstProbeDuringLoadMs: worstLoad, loopDelayMaxDuringLoadMs: loopDelayMax, saveSeconds, saveBytes: archive.byteLength, worstProbeDuringSaveMs: worstSave, restartSeconds, rssAfterRestartMiB: rssAfter,
-      restoreSeconds, rssPeakDuringRestoreMiB: rssPeak, worstProbeDuringRestoreMs: worstRestore,
+      keys, loadSeconds, rssMiB: rss, autoSnapshots, worstProbeDuringLoadMs: worstLoad, loopDelayMaxDuringLoadMs: loopDelayMax, saveSeconds, saveBytes: archive.byteLength, worstProbeDuringSaveMs: worstSave, loopDelayMaxDuringSaveMs: saveLoopDelayMax, restartSeconds, rssAfterRestartMiB: rssAfter,
+      restoreSeconds, rssPeakDuringRestoreMiB: rssPeak, worstProbeDuringRestoreMs: worstRestore, loopDelayMaxDuringRestoreMs: restoreLoopDelayMax,
     }
   } finally {
     await agent.stop()
@@ -445,11 +457,11 @@ export function renderScaleSection(o: {date: string; machine: string; keys: Keys
   const lines = [
     `_${o.date} · ${o.machine} · ${f(o.seconds, 0)} s_`,
     '',
-    'One data-dir coord server per size, 100-byte values loaded in 64-op txns, 16 in flight through one undici Pool (bench/bulk-load.ts, the same writer as the etcd rows). Probe: one GET every 5 ms; its worst wait is the longest the event loop was held. The agent loop delay max is the agent gauge `runtime.event_loop_delay_max_ms` (monitorEventLoopDelay in node:perf_hooks), the worst over the load.',
+    'One data-dir coord server per size, 100-byte values loaded in 64-op txns, 16 in flight through one undici Pool (bench/bulk-load.ts, the same writer as the etcd rows). Probe: one GET every 5 ms; its worst wait is the longest the event loop was held. The agent loop delay max is the agent gauge `runtime.event_loop_delay_max_ms` (monitorEventLoopDelay in node:perf_hooks), the worst over the load, the save or the restore (each after a pause of a second, as the gauge is the worst of the last second).',
     '',
-    '| keys | load keys/s | RSS MiB | bytes/key | automatic snapshots (ms) | worst read during load | agent loop delay max during load | snapshot save | archive | worst read during save | restart | RSS after restart | restore | RSS peak during restore | worst read during restore |',
+    '| keys | load keys/s | RSS MiB | bytes/key | automatic snapshots (ms) | worst read during load | agent loop delay max during load | snapshot save | archive | worst read / agent loop delay max during save | restart | RSS after restart | restore | RSS peak during restore | worst read / agent loop delay max during restore |',
     '|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...o.keys.map((r) => `| ${r.keys.toLocaleString('en')} | ${f(r.keys / r.loadSeconds, 0)} | ${f(r.rssMiB, 0)} | ${f((r.rssMiB * 1048576) / r.keys, 0)} | ${r.autoSnapshots.join(', ') || '–'} | ${f(r.worstProbeDuringLoadMs, 0)} ms | ${f(r.loopDelayMaxDuringLoadMs, 0)} ms | ${f(r.saveSeconds)} s | ${f(r.saveBytes / 1048576)} MiB | ${f(r.worstProbeDuringSaveMs, 0)} ms | ${f(r.restartSeconds)} s | ${f(r.rssAfterRestartMiB, 0)} MiB | ${f(r.restoreSeconds)} s | ${f(r.rssPeakDuringRestoreMiB, 0)} MiB | ${f(r.worstProbeDuringRestoreMs, 0)} ms |`),
+    ...o.keys.map((r) => `| ${r.keys.toLocaleString('en')} | ${f(r.keys / r.loadSeconds, 0)} | ${f(r.rssMiB, 0)} | ${f((r.rssMiB * 1048576) / r.keys, 0)} | ${r.autoSnapshots.join(', ') || '–'} | ${f(r.worstProbeDuringLoadMs, 0)} ms | ${f(r.loopDelayMaxDuringLoadMs, 0)} ms | ${f(r.saveSeconds)} s | ${f(r.saveBytes / 1048576)} MiB | ${f(r.worstProbeDuringSaveMs, 0)} / ${f(r.loopDelayMaxDuringSaveMs, 0)} ms | ${f(r.restartSeconds)} s | ${f(r.rssAfterRestartMiB, 0)} MiB | ${f(r.restoreSeconds)} s | ${f(r.rssPeakDuringRestoreMiB, 0)} MiB | ${f(r.worstProbeDuringRestoreMs, 0)} / ${f(r.loopDelayMaxDuringRestoreMs, 0)} ms |`),
     '',
     'Catalog: 10 instances per node, 11 service names (svc0: 1/11 of the instances), one check per instance. RSS per instance right after the load, once settled (the lowest reading in the next 45 s), and settled after the health answer of every service was read once (large services keep per-instance JSON). Reads: sequential, identity encoding; "after a change" writes one svc0 check (health), one svc0 instance (catalog service) or one node record (catalog nodes) before each read. The floor is a bare Node server sending as many bytes as the largest answer.',
     '',
