@@ -8,7 +8,7 @@
 // leader election after the first (from "cluster leadership acquired"), the worst probe read through
 // each server, and RSS: a leader whose snapshot stalls its event loop past the election timeout
 // shows as an election here.
-import {mkdtempSync, rmSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {randomSubnet, startCluster} from '../src/lib/devcluster/cluster.js'
@@ -44,6 +44,8 @@ export interface ClusterScaleRun {
   /** Leader elections after the first one, with the server that won each and when (s since the run began). */
   elections: {name: string; atSeconds: number}[]
   servers: ClusterServerRow[]
+  /** Share of the run's wall time some runnable task waited for a CPU (/proc/pressure/cpu "some"); undefined without PSI. */
+  cpuPressure?: number
   error?: string
 }
 
@@ -57,6 +59,7 @@ export async function runClusterScale(log: (line: string) => void): Promise<Clus
   const snapshotsWanted = Number(process.env.BENCH_SCALE_CLUSTER_SNAPSHOTS ?? 3)
   const capMs = Number(process.env.BENCH_SCALE_CLUSTER_MINUTES ?? 15) * 60_000
   const began = performance.now()
+  const pressureBefore = cpuPressureMicros()
   const events = new Map<string, ServerEvents>()
   const onOutput = (name: string, text: string): void => {
     let e = events.get(name)
@@ -106,6 +109,8 @@ export async function runClusterScale(log: (line: string) => void): Promise<Clus
     log(`scale cluster: ${error}`)
   }
   const worst = await Promise.all(probes.map((p) => p.stop()))
+  const pressureAfter = cpuPressureMicros()
+  const cpuPressure = pressureBefore !== undefined && pressureAfter !== undefined ? (pressureAfter - pressureBefore) / 1000 / (performance.now() - began) : undefined
   const loopDelayMax = await Promise.all(loopDelays.map((w) => w.stop()))
   const servers = cluster.servers.map((s, i) => {
     const snaps = events.get(s.name)?.snapshots ?? []
@@ -124,7 +129,17 @@ export async function runClusterScale(log: (line: string) => void): Promise<Clus
     .slice(1)
   await cluster.stop()
   rmSync(dir, {recursive: true, force: true})
-  return {keys, loadSeconds, overwriteSeconds, overwrittenKeys, snapshotsWanted, elections, servers, error}
+  return {keys, loadSeconds, overwriteSeconds, overwrittenKeys, snapshotsWanted, elections, servers, cpuPressure, error}
+}
+
+/** Total µs some task waited for a CPU since boot (Linux PSI), undefined where the kernel has none. */
+function cpuPressureMicros(): number | undefined {
+  try {
+    const total = /^some .*total=(\d+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'))?.[1]
+    return total === undefined ? undefined : Number(total)
+  } catch {
+    return undefined
+  }
 }
 
 export function renderClusterScaleSection(o: {date: string; machine: string; run: ClusterScaleRun; seconds: number}): string {
@@ -144,6 +159,7 @@ export function renderClusterScaleSection(o: {date: string; machine: string; run
     '',
     `Leader elections after the first: **${r.elections.length}**${r.elections.length ? ` (${r.elections.map((e) => `${e.name} at ${f(e.atSeconds)} s`).join(', ')})` : ''}.` +
       (r.error ? ` The run stopped early: ${r.error}` : ''),
+    ...(r.cpuPressure === undefined ? [] : ['', `Three servers and the load generator share the box: some task waited for a CPU ${f(100 * r.cpuPressure, 0)} % of the run (/proc/pressure/cpu), which the loop delays above include.`]),
   ].join('\n')
 }
 
