@@ -22,7 +22,7 @@ const DRIVERS = new Set([
   'src/lib/gossip/node.ts', 'src/lib/gossip/transport.ts', 'src/lib/gossip/keyring.ts',
 ])
 /** Top-level modules the pure cores may use: pure themselves, and checked as such. */
-const PURE_BASE = ['src/lib/duration.ts', 'src/lib/errors.ts', 'src/lib/handed-bytes.ts', 'src/lib/invariant.ts', 'src/lib/rng.ts']
+const PURE_BASE = ['src/lib/duration.ts', 'src/lib/errors.ts', 'src/lib/handed-bytes.ts', 'src/lib/invariant.ts', 'src/lib/json.ts', 'src/lib/rng.ts']
 
 const isPure = (path: string) => PURE_BASE.includes(path) || (PURE_FOLDERS.includes(unitOf(path)) && path.startsWith('src/lib/') && !DRIVERS.has(path))
 const nodeBuiltins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]))

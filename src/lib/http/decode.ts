@@ -1,6 +1,7 @@
 // Request bodies as Consul decodes them: JSON with field names matched case-insensitively.
 import {randomUUID} from 'node:crypto'
 import {badRequest} from '../errors.js'
+import {jsonField as field} from '../json.js'
 
 export type JsonObject = Record<string, unknown>
 
@@ -54,17 +55,8 @@ export function isObject(value: unknown): value is JsonObject {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
 }
 
-/** `field(obj, 'LockDelay')` finds `LockDelay`, `lockdelay`, `lock_delay`... */
-export function field(obj: JsonObject, name: string): unknown {
-  if (name in obj) return obj[name]
-  const wanted = name.toLowerCase()
-  for (const key of Object.keys(obj)) {
-    // Only underscores are dropped, so a shorter key never matches (a txn op's absent Flags,
-    // Index, Session and other kinds are looked up on every op: no lowercased copies for them).
-    if (key.length >= wanted.length && key.toLowerCase().replace(/_/g, '') === wanted) return obj[key]
-  }
-  return undefined
-}
+/** `field(obj, 'LockDelay')` finds `LockDelay`, `lockdelay`, `lock_delay`... (json.ts jsonField). */
+export {field}
 
 export function stringField(obj: JsonObject, name: string, fallback = ''): string {
   const value = field(obj, name)

@@ -12,6 +12,8 @@
 // Pure: no I/O, no clock. Errors are one line; `kind` says how HTTP answers (Consul decodes JSON
 // with a 400 on a type error, and returns the RPC's own errors as 500).
 
+import {jsonField} from '../json.js'
+
 /** A check's status, as Consul's api.HealthPassing/Warning/Critical. */
 export type HealthStatus = 'passing' | 'warning' | 'critical'
 
@@ -106,53 +108,43 @@ function decodeError(what: string): CatalogRequestError {
   return new CatalogRequestError('decode', `Request decode failed: ${what}`)
 }
 
-/** `get(o, 'ServiceID')` also finds `serviceid`, `service_id`... as Consul's lenient decoder. */
-function get(obj: Obj, name: string): unknown {
-  if (name in obj) return obj[name]
-  const wanted = name.toLowerCase()
-  for (const [key, value] of Object.entries(obj)) {
-    if (key.toLowerCase().replace(/_/g, '') === wanted) return value
-  }
-  return undefined
-}
-
 function str(obj: Obj, name: string): string | undefined {
-  const v = get(obj, name)
+  const v = jsonField(obj, name)
   if (v === undefined || v === null) return undefined
   if (typeof v !== 'string') throw decodeError(`${name} must be a string`)
   return v
 }
 
 function bool(obj: Obj, name: string): boolean | undefined {
-  const v = get(obj, name)
+  const v = jsonField(obj, name)
   if (v === undefined || v === null) return undefined
   if (typeof v !== 'boolean') throw decodeError(`${name} must be a boolean`)
   return v
 }
 
 function int(obj: Obj, name: string): number | undefined {
-  const v = get(obj, name)
+  const v = jsonField(obj, name)
   if (v === undefined || v === null) return undefined
   if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw decodeError(`${name} must be an integer`)
   return v
 }
 
 function strList(obj: Obj, name: string): string[] | undefined {
-  const v = get(obj, name)
+  const v = jsonField(obj, name)
   if (v === undefined || v === null) return undefined
   if (!Array.isArray(v) || v.some((t) => typeof t !== 'string')) throw decodeError(`${name} must be a list of strings`)
   return [...v as string[]]
 }
 
 export function strMap(obj: Obj, name: string): Record<string, string> | undefined {
-  const v = get(obj, name)
+  const v = jsonField(obj, name)
   if (v === undefined || v === null) return undefined
   if (!isObj(v) || Object.values(v).some((t) => typeof t !== 'string')) throw decodeError(`${name} must be a map of strings`)
   return {...v as Record<string, string>}
 }
 
 function sub(obj: Obj, name: string): Obj | undefined {
-  const v = get(obj, name)
+  const v = jsonField(obj, name)
   if (v === undefined || v === null) return undefined
   if (!isObj(v)) throw decodeError(`${name} must be an object`)
   return v
@@ -198,8 +190,8 @@ export function parseCheck(obj: Obj): RegisterCheck {
   if (status !== undefined && status !== '' && !STATUSES.has(status)) throw decodeError(`invalid check status "${status}"`)
   const definition = sub(obj, 'Definition')
   // Interval/Timeout arrive top-level (structs.HealthCheck) or inside Definition (api.HealthCheck).
-  const interval = str(obj, 'Interval') ?? (definition && typeof get(definition, 'Interval') === 'string' ? get(definition, 'Interval') as string : undefined)
-  const timeout = str(obj, 'Timeout') ?? (definition && typeof get(definition, 'Timeout') === 'string' ? get(definition, 'Timeout') as string : undefined)
+  const interval = str(obj, 'Interval') ?? (definition && typeof jsonField(definition, 'Interval') === 'string' ? jsonField(definition, 'Interval') as string : undefined)
+  const timeout = str(obj, 'Timeout') ?? (definition && typeof jsonField(definition, 'Timeout') === 'string' ? jsonField(definition, 'Timeout') as string : undefined)
   return defined({
     Node: str(obj, 'Node'),
     CheckID: str(obj, 'CheckID') ?? str(obj, 'ID'),
@@ -224,7 +216,7 @@ export function nodeTaggedAddresses(body: Obj): Record<string, string> | undefin
   const out: Record<string, string> = {}
   for (const [key, value] of Object.entries(raw)) {
     if (typeof value === 'string') out[key] = value
-    else if (isObj(value) && typeof get(value, 'Address') === 'string') out[key] = get(value, 'Address') as string
+    else if (isObj(value) && typeof jsonField(value, 'Address') === 'string') out[key] = jsonField(value, 'Address') as string
     else throw decodeError(`TaggedAddresses.${key} must be a string`)
   }
   return out
@@ -235,7 +227,7 @@ export function parseRegisterRequest(body: unknown): RegisterRequest {
   if (!isObj(body)) throw decodeError('body must be a JSON object')
   const service = sub(body, 'Service')
   const check = sub(body, 'Check')
-  const rawChecks = get(body, 'Checks')
+  const rawChecks = jsonField(body, 'Checks')
   if (rawChecks !== undefined && rawChecks !== null && !Array.isArray(rawChecks)) throw decodeError('Checks must be a list')
   const checks = (rawChecks as unknown[] | undefined ?? []).map((c, i) => {
     if (!isObj(c)) throw decodeError(`Checks[${i}] must be an object`)
