@@ -60,6 +60,7 @@ export interface InstancesRow {
   instances: number
   rssMiB: number
   settledRssMiB: number
+  /** The empty agent once settled, before the load: what the per-instance figures are over. */
   baseRssMiB: number
   /** Settled RSS once every service's health answer has been read (their per-instance entries kept). */
   rssAfterReadsMiB: number
@@ -265,7 +266,9 @@ export async function runInstances(instances: number, log: (line: string) => voi
   const agent = await start(dir, dnsPort)
   try {
     const base = `http://${agent.httpAddr}`
-    const baseRss = rssMiB(agent.pid) ?? NaN
+    // The empty agent settled too (right after start it still holds start-up garbage: at 10k
+    // instances an unsettled baseline made the settled figure 9 B per instance).
+    const baseRss = await settledRss(agent.pid)
     const perNode = 10
     // One txn per node: the node, its 10 instances (11 service names round-robin), a check each.
     await txns(base, Math.ceil(instances / perNode), (n) => {
@@ -463,9 +466,9 @@ export function renderScaleSection(o: {date: string; machine: string; keys: Keys
     '|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...o.keys.map((r) => `| ${r.keys.toLocaleString('en')} | ${f(r.keys / r.loadSeconds, 0)} | ${f(r.rssMiB, 0)} | ${f((r.rssMiB * 1048576) / r.keys, 0)} | ${r.autoSnapshots.join(', ') || '–'} | ${f(r.worstProbeDuringLoadMs, 0)} ms | ${f(r.loopDelayMaxDuringLoadMs, 0)} ms | ${f(r.saveSeconds)} s | ${f(r.saveBytes / 1048576)} MiB | ${f(r.worstProbeDuringSaveMs, 0)} / ${f(r.loopDelayMaxDuringSaveMs, 0)} ms | ${f(r.restartSeconds)} s | ${f(r.rssAfterRestartMiB, 0)} MiB | ${f(r.restoreSeconds)} s | ${f(r.rssPeakDuringRestoreMiB, 0)} MiB | ${f(r.worstProbeDuringRestoreMs, 0)} / ${f(r.loopDelayMaxDuringRestoreMs, 0)} ms |`),
     '',
-    'Catalog: 10 instances per node, 11 service names (svc0: 1/11 of the instances), one check per instance. RSS per instance right after the load, once settled (the lowest reading in the next 45 s), and settled after the health answer of every service was read once (large services keep per-instance JSON). Reads: sequential, identity encoding; "after a change" writes one svc0 check (health), one svc0 instance (catalog service) or one node record (catalog nodes) before each read. The floor is a bare Node server sending as many bytes as the largest answer.',
+    'Catalog: 10 instances per node, 11 service names (svc0: 1/11 of the instances), one check per instance. RSS per instance over the empty agent (itself settled), right after the load, once settled (the lowest reading in the next 45 s), and settled after the health answer of every service was read once (large services keep per-instance JSON). Reads: sequential, identity encoding; "after a change" writes one svc0 check (health), one svc0 instance (catalog service) or one node record (catalog nodes) before each read. The floor is a bare Node server sending as many bytes as the largest answer.',
     '',
-    '| instances | RSS MiB after load / settled / after reads (empty) | bytes/instance after load / settled / after reads | ' + (o.instances[0]?.latency.map((l) => `${l.path} p50 / max`).join(' | ') ?? '') + ' | worst probe read | floor p50 |',
+    '| instances | RSS MiB after load / settled / after reads (empty, settled) | bytes/instance after load / settled / after reads | ' + (o.instances[0]?.latency.map((l) => `${l.path} p50 / max`).join(' | ') ?? '') + ' | worst probe read | floor p50 |',
     '|---:|---:|---:|' + (o.instances[0]?.latency.map(() => '---:').join('|') ?? '') + '|---:|---:|',
     ...o.instances.map((r) => `| ${r.instances.toLocaleString('en')} | ${f(r.rssMiB, 0)} / ${f(r.settledRssMiB, 0)} / ${f(r.rssAfterReadsMiB, 0)} (${f(r.baseRssMiB, 0)}) | ${perInstance(r, r.rssMiB)} / ${perInstance(r, r.settledRssMiB)} / ${perInstance(r, r.rssAfterReadsMiB)} | ${r.latency.map((l) => `${f(l.p50Ms)} / ${f(l.maxMs)} ms`).join(' | ')} | ${f(r.worstProbeMs, 0)} ms | ${f(r.floor.p50Ms)} ms (${f(r.floor.bytes / 1048576)} MiB) |`),
     ...marginalPerInstance(o.instances).map((line) => `\n${line}`),
