@@ -6,7 +6,8 @@
 //
 // A request with a body asks for a turn once the body is in (`admit`): while the current turn has
 // run less than `budgetMs` it goes on at once; after that it waits, first in first out, and the
-// waiting ones go on one per later turn (each a setImmediate, so timers and I/O run between them).
+// waiting ones go on one at a time, each in a turn's check phase (setImmediate: the first in the
+// turn that queued it, after its poll phase), so timers and I/O run between them.
 // Requests without a body (reads) are not held: their answers are sliced where they are large.
 
 /** The default bound: the same ~10 ms slice as the Raft driver's apply and restore steps. */
