@@ -79,7 +79,7 @@ export const SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024
 /** How long close() waits for a snapshot being written in the background. */
 const CLOSE_SNAPSHOT_WAIT_MS = 5_000
 
-/** A restore's decode runs in slices of about this long (then the event loop runs), at most this many steps each. */
+/** A restore's decode and a round's applies run in slices of about this long (then the event loop runs); a decode at most this many steps each. */
 const STEP_SLICE_MS = 10
 const STEPS_PER_SLICE_MAX = 64
 /** Committed entries are applied in slices of about STEP_SLICE_MS, at most this many entries each. */
@@ -988,7 +988,8 @@ export class RaftDriver<C, R> {
    * (a follower catching up, a leader under many writers), and applying them at one go held the
    * event loop for as long. Between slices the writers and reads of what is applied are answered
    * and the loop runs (timers, heartbeats, requests); the core is stepped meanwhile as it is while
-   * this Ready is persisted. Closing stops it between slices (the close answers what is left).
+   * this Ready is persisted. A close waits for the round as before (close #untilIdle), so every
+   * entry of it is applied and its writer answered, as when the apply was one call.
    */
   async #apply(ready: Ready, from: number, to: number, last: boolean): Promise<void> {
     const entries = ready.committedEntries
@@ -1004,10 +1005,7 @@ export class RaftDriver<C, R> {
         this.applied.emit(this.#applied)
         emitted = true
       }
-      if (i < to) {
-        await new Promise<void>((resolve) => this.clock.defer(resolve))
-        if (this.#closed) return
-      }
+      if (i < to) await new Promise<void>((resolve) => this.clock.defer(resolve))
     }
     if (last && (ready.readStates.length > 0 || ready.abortedReads.length > 0)) this.reads.emit(this.#expandReads(ready.readStates, ready.abortedReads))
     if (!emitted && last && ready.snapshot) this.applied.emit(this.#applied)

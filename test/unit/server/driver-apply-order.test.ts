@@ -206,6 +206,36 @@ describe('RaftDriver apply order', () => {
     }
   })
 
+  it('a close while a Ready is applied in slices waits for the round: every entry of it applied and answered', async () => {
+    const storage = new GatedAppends()
+    const state = new (class extends Sum {
+      override apply(index: number, command: Uint8Array): number {
+        const until = performance.now() + 2
+        while (performance.now() < until) { /* a slow command */ }
+        return super.apply(index, command)
+      }
+    })()
+    const driver = await startAlone(storage, state, 1_000_000)
+    await until('leader', () => driver.isLeader())
+    await driver.propose(Uint8Array.of(0))
+    const openFirst = storage.hold()
+    const first = driver.propose(Uint8Array.of(1))
+    await until('the first write is being written', () => storage.appending === 1)
+    let closing: Promise<void> | undefined
+    const rest = Array.from({length: 40}, (_, i) => driver.propose(Uint8Array.of(1)).then((r) => {
+      // The first answer comes after the first slice: the close starts with the rest unapplied.
+      if (i === 0) closing = driver.close()
+      return r
+    }))
+    openFirst()
+    await first
+    const results = await Promise.allSettled(rest)
+    await closing
+    assert.ok(closing !== undefined, 'the close started while the round was being applied')
+    assert.deepEqual(results.map((r) => r.status === 'fulfilled' ? r.value.result : `rejected: ${String(r.reason)}`), Array.from({length: 40}, (_, i) => i + 2))
+    assert.equal(state.total, 41)
+  })
+
   it('counts the committed entries before the first one a Ready writes', () => {
     const e = (index: number): Entry => ({index, term: 1, type: 'command', data: new Uint8Array()}) as Entry
     assert.equal(stableCount([e(3), e(4), e(5)], undefined), 3)
