@@ -506,7 +506,7 @@ async function route(agent: AgentContext, routes: Route[], exchange: Exchange, w
   if (where === 'server' && agent.forwardToServer) {
     bodyRead()
     req.url = resolveNearAgent(rawUrl, agent.config.nodeName)
-    await forwardExchange(agent, agent.forwardToServer, exchange, defaultTokenHeader(agent, params, req))
+    await forwardExchange(agent, agent.forwardToServer, exchange, params, defaultTokenHeader(agent, params, req))
     return
   }
   if (where === 'datacenter' || where === 'no-path') {
@@ -518,7 +518,7 @@ async function route(agent: AgentContext, routes: Route[], exchange: Exchange, w
     const toDatacenter = agent.forwardToDatacenter
     if (where === 'no-path' || !toDatacenter) throw noPathToDatacenter()
     bodyRead()
-    await forwardExchange(agent, (request, closed) => toDatacenter(dc, request, closed), exchange, defaultTokenHeader(agent, params, req))
+    await forwardExchange(agent, (request, closed) => toDatacenter(dc, request, closed), exchange, params, defaultTokenHeader(agent, params, req))
     return
   }
   const found = findRoute(routes, path)
@@ -552,11 +552,11 @@ function defaultTokenHeader(agent: AgentContext, params: URLSearchParams, req: I
 }
 
 /** Hands the request to a server (client agents, or another datacenter's) and writes its answer back unchanged. */
-async function forwardExchange(agent: AgentContext, forward: NonNullable<AgentContext['forwardToServer']>, exchange: Exchange, extraHeaders: Record<string, string> = {}): Promise<void> {
+async function forwardExchange(agent: AgentContext, forward: NonNullable<AgentContext['forwardToServer']>, exchange: Exchange, params: URLSearchParams, extraHeaders: Record<string, string> = {}): Promise<void> {
   const {req, res} = exchange
   const body = await exchange.readBody(FORWARD_BODY_MAX, (n) => `Request body(${n} bytes) too large, max size: ${FORWARD_BODY_MAX} bytes.`)
   const request = {method: req.method ?? 'GET', url: req.url ?? '/', headers: {...forwardedHeaders(req), ...extraHeaders}, body}
-  if (isBlockingGet(request.method, request.url) && exchange.parking instanceof SocketParking) {
+  if (isBlockingGet(request.method, params) && exchange.parking instanceof SocketParking) {
     const held = holdWhileForwarded(exchange.parking)
     if (held !== undefined) {
       // Not awaited: the pipeline's frames (and the request and response they hold) end here.
@@ -568,8 +568,8 @@ async function forwardExchange(agent: AgentContext, forward: NonNullable<AgentCo
 }
 
 /** A GET with ?index= above 0: a blocking query, which may wait minutes for its answer. */
-function isBlockingGet(method: string, url: string): boolean {
-  return method === 'GET' && Number(searchParams(url).get('index') ?? 0) > 0
+function isBlockingGet(method: string, params: URLSearchParams): boolean {
+  return method === 'GET' && Number(params.get('index') ?? 0) > 0
 }
 
 /**
