@@ -61,7 +61,17 @@ export function renameOverSync(from: string, to: string): void {
   }
 }
 
-/** fsync a directory so a rename in it survives power loss, on the thread pool. */
+/** fsync the directory so a rename survives power loss. */
+export function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r')
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** syncDir on the thread pool. */
 export async function syncDirOffLoop(dir: string): Promise<void> {
   const handle = await open(dir, 'r')
   try {

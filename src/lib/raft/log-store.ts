@@ -14,7 +14,7 @@ import {closeSync, existsSync, fstatSync, fsyncSync, openSync, readSync, renameS
 import {open, type FileHandle} from 'node:fs/promises'
 import {join} from 'node:path'
 import {crc32} from 'node:zlib'
-import {closeOffLoop, syncDirOffLoop, writeAllSync} from '../atomic-file.js'
+import {closeOffLoop, syncDir, syncDirOffLoop, writeAllSync} from '../atomic-file.js'
 
 export interface LogEntry {
   index: number
@@ -610,13 +610,3 @@ export class FileLogStore extends BaseLogStore {
 }
 
 export {writeAllSync}
-
-/** fsync the directory so a rename survives power loss. */
-export function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r')
-  try {
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-}

@@ -14,11 +14,11 @@ import {open, readFile} from 'node:fs/promises'
 import {setImmediate} from 'node:timers/promises'
 import {join} from 'node:path'
 import {crc32} from 'node:zlib'
-import {LogCorruptError, readStoreFile, syncDir, writeAllSync} from './log-store.js'
+import {LogCorruptError, readStoreFile, writeAllSync} from './log-store.js'
 import type {ConfState} from './types.js'
 import type {ChunkReader} from '../handed-bytes.js'
 import {fileChunks} from '../file-chunks.js'
-import {renameOverSync, syncDirOffLoop} from '../atomic-file.js'
+import {renameOverSync, syncDir, syncDirOffLoop} from '../atomic-file.js'
 
 export interface SnapshotFileMeta {
   index: number

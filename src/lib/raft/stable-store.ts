@@ -7,7 +7,8 @@
 import {closeSync, existsSync, fsyncSync, openSync, renameSync} from 'node:fs'
 import {join} from 'node:path'
 import {crc32} from 'node:zlib'
-import {LogCorruptError, readStoreFile, syncDir, writeAllSync} from './log-store.js'
+import {LogCorruptError, readStoreFile, writeAllSync} from './log-store.js'
+import {syncDir} from '../atomic-file.js'
 
 export interface HardState {
   term: number

@@ -8,6 +8,7 @@ import {once} from 'node:events'
 import {dirname} from 'node:path'
 import {PassThrough} from 'node:stream'
 import {CoordError} from '../errors.js'
+import {syncDir} from '../atomic-file.js'
 import {verifyArchiveStream, type SnapshotMeta} from './archive.js'
 
 /** A save step failed; the message is Consul's for that step ("Error verifying snapshot file: ..."). */
@@ -51,7 +52,10 @@ export async function saveVerified(file: string, archive: AsyncIterable<Uint8Arr
     }
     try {
       renameSync(unverified, file)
-      syncDir(dirname(file))
+      // Makes the rename durable; some filesystems refuse to fsync a directory, which is not fatal.
+      try {
+        syncDir(dirname(file))
+      } catch { /* best effort */ }
     } catch (error) {
       throw new SnapshotFileError(`Error renaming ${JSON.stringify(unverified)} to ${JSON.stringify(file)}: ${(error as Error).message}`, error)
     }
@@ -59,18 +63,5 @@ export async function saveVerified(file: string, archive: AsyncIterable<Uint8Arr
   } catch (error) {
     rmSync(unverified, {force: true})
     throw error
-  }
-}
-
-/** Makes a rename durable; some filesystems refuse to fsync a directory, which is not fatal. */
-function syncDir(dir: string): void {
-  let fd: number | undefined
-  try {
-    fd = openSync(dir, 'r')
-    fsyncSync(fd)
-  } catch {
-    // best effort
-  } finally {
-    if (fd !== undefined) closeSync(fd)
   }
 }
